@@ -1,0 +1,226 @@
+//! JSON under `/api/v1`, mirroring what the pages show, scoped like them.
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::Serialize;
+
+use crate::{
+    app::AppState,
+    db::{
+        DbError,
+        requests::{self, RequestRow},
+    },
+    web::{backoffice::QueueQuery, extract::Staff},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/requests", get(list))
+        .route("/requests/{id}", get(show))
+        .fallback(|| async { ApiError::NotFound })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("sign in first")]
+    Unauthorized,
+    #[error("not found")]
+    NotFound,
+    #[error("internal error")]
+    Internal,
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    error: &'static str,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = match self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error: code,
+                message: self.to_string(),
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::NotFound => ApiError::NotFound,
+            other => {
+                tracing::error!(error = %other, "database error");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct RequestSummary {
+    id: String,
+    reference: String,
+    state: String,
+    applicant_name: String,
+    postcode: String,
+    commune_nis: String,
+    commune: String,
+    submitted_at: String,
+}
+
+impl From<RequestRow> for RequestSummary {
+    fn from(row: RequestRow) -> Self {
+        RequestSummary {
+            id: row.id,
+            reference: row.reference,
+            state: row.state,
+            applicant_name: row.applicant_name,
+            postcode: row.postcode,
+            commune_nis: row.commune_nis,
+            commune: row.commune_name,
+            submitted_at: row.submitted_at,
+        }
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<QueueQuery>,
+) -> Result<Json<Vec<RequestSummary>>, ApiError> {
+    let rows = requests::queue(
+        &state.db,
+        &staff.user.scope(),
+        &query.filter(),
+        crate::web::backoffice::QUEUE_LIMIT,
+    )
+    .await?;
+    Ok(Json(rows.into_iter().map(RequestSummary::from).collect()))
+}
+
+#[derive(Serialize)]
+struct ServiceJson {
+    service: String,
+    operator: Option<String>,
+}
+
+#[derive(Serialize)]
+struct EventJson {
+    at: String,
+    kind: String,
+    actor: Option<String>,
+    detail: Option<String>,
+    public: bool,
+}
+
+#[derive(Serialize)]
+struct RequestDetail {
+    id: String,
+    reference: String,
+    state: String,
+    applicant: ApplicantJson,
+    site: SiteJson,
+    building: String,
+    dwellings: i64,
+    electricity_band: Option<String>,
+    services: Vec<ServiceJson>,
+    wished_from: Option<String>,
+    wished_to: Option<String>,
+    remarks: Option<String>,
+    submitted_at: String,
+    timeline: Vec<EventJson>,
+}
+
+#[derive(Serialize)]
+struct ApplicantJson {
+    kind: String,
+    name: String,
+    company_number: Option<String>,
+    email: String,
+    phone: String,
+    language: String,
+}
+
+#[derive(Serialize)]
+struct SiteJson {
+    street: Option<String>,
+    house_number: Option<String>,
+    locality: Option<String>,
+    postcode: String,
+    commune_nis: String,
+    commune: String,
+    map_point: Option<String>,
+    parcel_ref: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<RequestDetail>, ApiError> {
+    let row = requests::get_for(&state.db, &staff.user.scope(), &id).await?;
+    let services = requests::services(&state.db, &row.id).await?;
+    let events = requests::events(&state.db, &row.id, false).await?;
+    Ok(Json(RequestDetail {
+        id: row.id,
+        reference: row.reference,
+        state: row.state,
+        applicant: ApplicantJson {
+            kind: row.applicant_kind,
+            name: row.applicant_name,
+            company_number: row.company_number,
+            email: row.email,
+            phone: row.phone,
+            language: row.language,
+        },
+        site: SiteJson {
+            street: row.street,
+            house_number: row.house_number,
+            locality: row.locality,
+            postcode: row.postcode,
+            commune_nis: row.commune_nis,
+            commune: row.commune_name,
+            map_point: row.map_point,
+            parcel_ref: row.parcel_ref,
+        },
+        building: row.building,
+        dwellings: row.dwellings,
+        electricity_band: row.electricity_band,
+        services: services
+            .into_iter()
+            .map(|s| ServiceJson {
+                service: s.service,
+                operator: s.operator_name,
+            })
+            .collect(),
+        wished_from: row.wished_from,
+        wished_to: row.wished_to,
+        remarks: row.remarks,
+        submitted_at: row.submitted_at,
+        timeline: events
+            .into_iter()
+            .map(|e| EventJson {
+                at: e.at,
+                kind: e.kind,
+                actor: e.actor_name,
+                detail: e.detail,
+                public: e.public == 1,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,137 @@
+//! Application assembly: state, router, middleware, the server and its background worker.
+
+use std::{net::SocketAddr, ops::Deref, sync::Arc, time::Duration};
+
+use axum::{Router, extract::DefaultBodyLimit};
+use tokio::{net::TcpListener, sync::Notify};
+use tower_http::trace::TraceLayer;
+
+use crate::{
+    config::Config,
+    db::Db,
+    domain::PostcodeDirectory,
+    mail::{Mailer, worker},
+    services::seed,
+};
+
+/// Forms are small; anything larger is refused before it is read.
+pub const FORM_BODY_LIMIT: usize = 64 * 1024;
+
+pub struct AppInner {
+    pub db: Db,
+    pub config: Config,
+    pub directory: PostcodeDirectory,
+    pub base_url: String,
+    pub mailer: Mailer,
+    /// Wakes the outbox worker as soon as a transaction has queued mail.
+    pub outbox_notify: Arc<Notify>,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<AppInner>);
+
+impl Deref for AppState {
+    type Target = AppInner;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Db(#[from] crate::db::DbError),
+    #[error("seeding: {0}")]
+    Seed(#[from] seed::SeedError),
+    #[error("mail: {0}")]
+    Mail(#[from] crate::mail::MailError),
+    #[error("postcode table: {0}")]
+    Directory(#[from] crate::domain::geo::DirectoryError),
+    #[error("listening on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+}
+
+pub fn postcode_directory() -> Result<PostcodeDirectory, crate::domain::geo::DirectoryError> {
+    PostcodeDirectory::from_csv(include_str!("../reference/be-postcodes.csv"))
+}
+
+/// Connects and migrates the database, then builds the shared state.
+pub async fn build_state(config: Config, bound: SocketAddr) -> Result<AppState, StartError> {
+    let db = Db::connect(&config.database_url()).await?;
+    db.migrate().await?;
+    let mailer = Mailer::from_config(&config)?;
+    Ok(AppState(Arc::new(AppInner {
+        base_url: config.base_url(bound),
+        db,
+        directory: postcode_directory()?,
+        mailer,
+        outbox_notify: Arc::new(Notify::new()),
+        config,
+    })))
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(crate::web::router())
+        .nest("/api/v1", crate::api::router())
+        .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::web::csrf::ensure_cookie))
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A bound, seeded application, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds first (port 0 picks a free port), then prepares the database.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| StartError::Bind(config.bind, e))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(config.bind, e))?;
+        let seed_demo = config.seed_demo;
+        let state = build_state(config, bound).await?;
+        seed::reference_data(&state).await?;
+        if seed_demo {
+            seed::demo_users(&state).await?;
+            seed::demo_requests(&state).await?;
+        }
+        Ok(Self { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process is stopped, with the outbox worker beside the server.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let worker = tokio::spawn(worker::run(
+            self.state.db.clone(),
+            self.state.mailer.clone(),
+            self.state.outbox_notify.clone(),
+            Duration::from_millis(self.state.config.outbox_poll_ms),
+        ));
+        let app = router(self.state.clone());
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        worker.abort();
+        served
+    }
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

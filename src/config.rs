@@ -1,0 +1,127 @@
+//! One typed configuration, from command-line flags or `CMH_*` environment variables,
+//! with defaults that run the product locally.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MailTransportKind {
+    /// Write each message as an .eml file under `<data-dir>/outbox`.
+    File,
+    /// Send through an SMTP relay.
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SmtpSecurity {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Clone, Args)]
+pub struct Config {
+    /// Address and port the web server listens on.
+    #[arg(long, env = "CMH_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Public address of the site, used in links sent by email.
+    #[arg(long, env = "CMH_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Directory for the SQLite database, uploads and the file outbox.
+    #[arg(long, env = "CMH_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Database: `sqlite://…` or `postgres://…`. Defaults to `<data-dir>/connect-my-home.db`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Seed the demo organisations, users and requests (idempotent).
+    #[arg(long, env = "CMH_SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
+    pub seed_demo: bool,
+    #[arg(long, env = "CMH_MAIL_TRANSPORT", value_enum, default_value = "file")]
+    pub mail_transport: MailTransportKind,
+    #[arg(
+        long,
+        env = "CMH_MAIL_FROM",
+        default_value = "Connect my home <no-reply@connect-my-home.be>"
+    )]
+    pub mail_from: String,
+    #[arg(long, env = "CMH_SMTP_HOST", default_value = "127.0.0.1")]
+    pub smtp_host: String,
+    #[arg(long, env = "CMH_SMTP_PORT", default_value_t = 1025)]
+    pub smtp_port: u16,
+    #[arg(long, env = "CMH_SMTP_SECURITY", value_enum, default_value = "none")]
+    pub smtp_security: SmtpSecurity,
+    #[arg(long, env = "CMH_SMTP_USER")]
+    pub smtp_user: Option<String>,
+    #[arg(long, env = "CMH_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// Send cookies only over HTTPS (set behind TLS in production).
+    #[arg(long, env = "CMH_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
+    /// Delay between two outbox polls, in milliseconds.
+    #[arg(long, env = "CMH_OUTBOX_POLL_MS", default_value_t = 1000)]
+    pub outbox_poll_ms: u64,
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("connect-my-home.db").display()
+            )
+        })
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn base_url(&self, bound: SocketAddr) -> String {
+        self.base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// Defaults for a local run under `data_dir`, as the tests use it.
+    pub fn local(data_dir: PathBuf) -> Self {
+        Self {
+            bind: "127.0.0.1:0".parse().expect("static address"),
+            base_url: None,
+            data_dir,
+            database_url: None,
+            seed_demo: true,
+            mail_transport: MailTransportKind::File,
+            mail_from: "Connect my home <no-reply@connect-my-home.be>".into(),
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 1025,
+            smtp_security: SmtpSecurity::None,
+            smtp_user: None,
+            smtp_password: None,
+            secure_cookies: false,
+            outbox_poll_ms: 200,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    // The SMTP password and database credentials never reach logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("base_url", &self.base_url)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database",
+                &self.database_url().split(':').next().unwrap_or("?"),
+            )
+            .field("mail_transport", &self.mail_transport)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,73 @@
+use uuid::Uuid;
+
+use super::{
+    Db, DbResult, Tx,
+    organisations::{Organisation, OrganisationRow},
+    sql::{Bound, Sql},
+};
+
+/// Records that `organisation_id` serves each of `communes` (idempotent).
+pub async fn add(db: &Db, organisation_id: Uuid, communes: &[&str]) -> DbResult<()> {
+    let mut tx = db.begin_write().await?;
+    // Multi-row inserts keep seeding fast on both engines.
+    for chunk in communes.chunks(200) {
+        let mut sql = Sql::new("INSERT INTO coverage (commune_nis, organisation_id) VALUES ");
+        sql.push_rows(chunk, |nis| {
+            vec![Bound::from(*nis), Bound::from(organisation_id.to_string())]
+        });
+        sql.push(" ON CONFLICT (commune_nis, organisation_id) DO NOTHING");
+        sql.query()?.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every organisation serving a commune: its coordinator, operators and municipality.
+pub async fn serving(tx: &mut Tx, commune_nis: &str) -> DbResult<Vec<Organisation>> {
+    let rows: Vec<OrganisationRow> = sqlx::query_as(
+        "SELECT o.id, o.slug, o.name, o.kind, o.service, o.commune_nis, o.contact \
+         FROM organisations o \
+         WHERE o.id IN (SELECT organisation_id FROM coverage WHERE commune_nis = $1) \
+            OR (o.kind = 'municipality' AND o.commune_nis = $1) \
+         ORDER BY o.kind, o.name",
+    )
+    .bind(commune_nis)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.into_iter().map(Organisation::try_from).collect()
+}
+
+pub async fn set_referral(db: &Db, area: &str, text_fr: &str, text_en: &str) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO referrals (area, text_fr, text_en) VALUES ($1, $2, $3) \
+         ON CONFLICT (area) DO UPDATE SET text_fr = excluded.text_fr, text_en = excluded.text_en",
+    )
+    .bind(area)
+    .bind(text_fr)
+    .bind(text_en)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Referral {
+    pub area: String,
+    pub text_fr: String,
+    pub text_en: String,
+}
+
+/// The most specific referral among `areas` (given most specific first).
+pub async fn referral(db: &Db, areas: &[String]) -> DbResult<Option<Referral>> {
+    for area in areas {
+        let found: Option<Referral> =
+            sqlx::query_as("SELECT area, text_fr, text_en FROM referrals WHERE area = $1")
+                .bind(area)
+                .fetch_optional(&db.pool)
+                .await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}

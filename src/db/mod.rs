@@ -1,0 +1,195 @@
+//! The only place with SQL. One portable dialect over SQLite and PostgreSQL through
+//! sqlx's `any` driver; where the engines differ, the difference stays in this module.
+
+pub mod coverage;
+pub mod organisations;
+pub mod outbox;
+pub mod requests;
+pub mod sessions;
+pub mod sql;
+pub mod users;
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use sqlx::{
+    Any, AnyPool, Transaction,
+    any::{AnyConnectOptions, AnyPoolOptions},
+};
+use uuid::Uuid;
+
+pub type Tx = Transaction<'static, Any>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Sqlx(sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::RowNotFound => DbError::NotFound,
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                DbError::Conflict(db.message().to_owned())
+            }
+            other => DbError::Sqlx(other),
+        }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// The connection pool and which engine is behind it.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub engine: Engine,
+}
+
+/// The tenant a signed-in user acts for. Every tenant-scoped repository function takes one,
+/// and only an authenticated session can produce it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    organisation_id: Uuid,
+}
+
+impl Scope {
+    pub(crate) fn of_organisation(organisation_id: Uuid) -> Self {
+        Self { organisation_id }
+    }
+
+    pub fn organisation_id(&self) -> Uuid {
+        self.organisation_id
+    }
+}
+
+impl Db {
+    /// Connects to `sqlite://…` (creating the file and its directory) or `postgres://…`.
+    pub async fn connect(url: &str) -> DbResult<Self> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else {
+            Engine::Postgres
+        };
+        if engine == Engine::Sqlite
+            && let Some(dir) = sqlite_parent_dir(url)
+        {
+            std::fs::create_dir_all(dir).map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
+        }
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if engine == Engine::Sqlite { 8 } else { 10 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        // WAL lets readers work during a write; the busy timeout queues writers.
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;",
+                        )
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, engine })
+    }
+
+    pub async fn migrate(&self) -> DbResult<()> {
+        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A transaction that writes. SQLite takes the write lock up front so that two writers
+    /// queue on the busy timeout instead of failing on lock upgrade.
+    pub async fn begin_write(&self) -> DbResult<Tx> {
+        let tx = match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
+    }
+}
+
+fn sqlite_parent_dir(url: &str) -> Option<&Path> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+}
+
+/// Timestamps are stored as fixed-width RFC 3339 UTC text, so text order is time order.
+pub fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub fn parse_ts(text: &str) -> DbResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| DbError::Corrupt(format!("timestamp {text:?}")))
+}
+
+pub fn parse_date(text: &str) -> DbResult<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| DbError::Corrupt(format!("date {text:?}")))
+}
+
+pub fn parse_uuid(text: &str) -> DbResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| DbError::Corrupt(format!("uuid {text:?}")))
+}
+
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_sort_as_text() {
+        let early = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let late = early + chrono::Duration::milliseconds(1500);
+        assert!(ts(early) < ts(late));
+        assert_eq!(parse_ts(&ts(late)).unwrap(), late);
+        assert_eq!(ts(early).len(), ts(late).len());
+    }
+
+    #[test]
+    fn sqlite_directory_from_url() {
+        assert_eq!(
+            sqlite_parent_dir("sqlite://data/cmh.db?mode=rwc"),
+            Some(Path::new("data"))
+        );
+        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+    }
+}

@@ -1,0 +1,92 @@
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{Db, DbResult, new_id, parse_uuid, ts};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub kind: String,
+    pub service: Option<String>,
+    pub commune_nis: Option<String>,
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrganisation<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub service: Option<&'a str>,
+    pub commune_nis: Option<&'a str>,
+    pub contact: Option<&'a str>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct OrganisationRow {
+    id: String,
+    slug: String,
+    name: String,
+    kind: String,
+    service: Option<String>,
+    commune_nis: Option<String>,
+    contact: Option<String>,
+}
+
+impl TryFrom<OrganisationRow> for Organisation {
+    type Error = super::DbError;
+
+    fn try_from(row: OrganisationRow) -> DbResult<Self> {
+        Ok(Organisation {
+            id: parse_uuid(&row.id)?,
+            slug: row.slug,
+            name: row.name,
+            kind: row.kind,
+            service: row.service,
+            commune_nis: row.commune_nis,
+            contact: row.contact,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, slug, name, kind, service, commune_nis, contact";
+
+/// Creates the organisation unless one with that slug exists; returns the stored one.
+pub async fn ensure(db: &Db, new: &NewOrganisation<'_>) -> DbResult<Organisation> {
+    sqlx::query(
+        "INSERT INTO organisations (id, slug, name, kind, service, commune_nis, contact, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (slug) DO NOTHING",
+    )
+    .bind(new_id().to_string())
+    .bind(new.slug)
+    .bind(new.name)
+    .bind(new.kind)
+    .bind(new.service)
+    .bind(new.commune_nis)
+    .bind(new.contact)
+    .bind(ts(Utc::now()))
+    .execute(&db.pool)
+    .await?;
+    by_slug(db, new.slug).await
+}
+
+pub async fn by_slug(db: &Db, slug: &str) -> DbResult<Organisation> {
+    let row: OrganisationRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM organisations WHERE slug = $1"
+    )))
+    .bind(slug)
+    .fetch_one(&db.pool)
+    .await?;
+    row.try_into()
+}
+
+pub async fn all(db: &Db) -> DbResult<Vec<Organisation>> {
+    let rows: Vec<OrganisationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM organisations ORDER BY kind, name"
+    )))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter().map(Organisation::try_from).collect()
+}

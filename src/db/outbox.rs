@@ -1,0 +1,151 @@
+//! The durable outbox: mail written with the change it reports, claimed and sent by a worker.
+
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use super::{Db, DbResult, Tx, new_id, ts};
+
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub kind: &'a str,
+    pub request_id: Option<Uuid>,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub request_id: Option<String>,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, kind, request_id, recipient, subject, body_text, body_html, status, \
+    attempts, next_attempt_at, last_error, created_at, sent_at";
+
+pub async fn enqueue(tx: &mut Tx, message: &NewMessage<'_>, now: DateTime<Utc>) -> DbResult<Uuid> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, request_id, recipient, subject, body_text, body_html, status, \
+            attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8)",
+    )
+    .bind(id.to_string())
+    .bind(message.kind)
+    .bind(message.request_id.map(|id| id.to_string()))
+    .bind(message.recipient)
+    .bind(message.subject)
+    .bind(message.body_text)
+    .bind(message.body_html)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Claims one due message for `lease`: the guarded update lets exactly one worker win it,
+/// on either engine and across app instances.
+pub async fn claim_due(
+    db: &Db,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> DbResult<Option<OutboxRow>> {
+    let candidate: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+           AND (locked_until IS NULL OR locked_until <= $1) \
+         ORDER BY next_attempt_at, id LIMIT 1",
+    )
+    .bind(ts(now))
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(id) = candidate else {
+        return Ok(None);
+    };
+    let claimed: Option<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE outbox SET locked_until = $2, attempts = attempts + 1 \
+         WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $3) \
+         RETURNING {COLUMNS}"
+    )))
+    .bind(&id)
+    .bind(ts(now + lease))
+    .bind(ts(now))
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(claimed)
+}
+
+/// Marks a claimed message sent; only the first call changes anything.
+pub async fn mark_sent(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let result = sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_at = $2, locked_until = NULL, last_error = NULL \
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(ts(now))
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Records a failed attempt: retried at `retry_at`, or given up when `None`.
+pub async fn mark_failed(
+    db: &Db,
+    id: &str,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> DbResult<()> {
+    let (status, next) = match retry_at {
+        Some(at) => ("pending", Some(ts(at))),
+        None => ("failed", None),
+    };
+    sqlx::query(
+        "UPDATE outbox SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
+            locked_until = NULL, last_error = $4 WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(next)
+    .bind(error)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// The most recent messages first.
+pub async fn recent(db: &Db, limit: i64) -> DbResult<Vec<OutboxRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1"
+    )))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+pub async fn get(db: &Db, id: &str) -> DbResult<OutboxRow> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM outbox WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await?)
+}
+
+pub async fn for_request(db: &Db, request_id: &str) -> DbResult<Vec<OutboxRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM outbox WHERE request_id = $1 ORDER BY created_at, id"
+    )))
+    .bind(request_id)
+    .fetch_all(&db.pool)
+    .await?)
+}

@@ -1,0 +1,352 @@
+//! Requests, their services, parties and timeline. Reads by staff always go through a
+//! [`Scope`]: a request is visible to an organisation only if it is one of its parties.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
+
+/// Everything stored about a request, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RequestRow {
+    pub id: String,
+    pub reference: String,
+    pub coordinator_id: String,
+    pub state: String,
+    pub applicant_kind: String,
+    pub applicant_name: String,
+    pub company_number: Option<String>,
+    pub email: String,
+    pub phone: String,
+    pub language: String,
+    pub street: Option<String>,
+    pub house_number: Option<String>,
+    pub locality: Option<String>,
+    pub postcode: String,
+    pub commune_nis: String,
+    pub commune_name: String,
+    pub map_point: Option<String>,
+    pub parcel_ref: Option<String>,
+    pub building: String,
+    pub dwellings: i64,
+    pub electricity_band: Option<String>,
+    pub wished_from: Option<String>,
+    pub wished_to: Option<String>,
+    pub remarks: Option<String>,
+    pub submitted_at: String,
+    pub updated_at: String,
+}
+
+const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.applicant_kind, \
+    r.applicant_name, r.company_number, r.email, r.phone, r.language, r.street, r.house_number, \
+    r.locality, r.postcode, r.commune_nis, r.commune_name, r.map_point, r.parcel_ref, r.building, \
+    r.dwellings, r.electricity_band, r.wished_from, r.wished_to, r.remarks, r.submitted_at, r.updated_at";
+
+/// A request about to be filed, with its secrets already derived.
+#[derive(Debug, Clone)]
+pub struct NewRequestRecord {
+    pub id: Uuid,
+    pub reference: String,
+    pub idempotency_key: String,
+    pub follow_token_hash: String,
+    pub coordinator_id: Uuid,
+    pub state: String,
+    pub applicant_kind: String,
+    pub applicant_name: String,
+    pub company_number: Option<String>,
+    pub email: String,
+    pub phone: String,
+    pub language: String,
+    pub street: Option<String>,
+    pub house_number: Option<String>,
+    pub locality: Option<String>,
+    pub postcode: String,
+    pub commune_nis: String,
+    pub commune_name: String,
+    pub map_point: Option<String>,
+    pub parcel_ref: Option<String>,
+    pub building: String,
+    pub dwellings: i64,
+    pub electricity_band: Option<String>,
+    pub wished_from: Option<String>,
+    pub wished_to: Option<String>,
+    pub remarks: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// Takes the next number of `year`'s sequence inside the filing transaction, so a
+/// rolled-back filing never burns a number another filing could see.
+pub async fn next_reference_number(tx: &mut Tx, year: i32) -> DbResult<i64> {
+    sqlx::query(
+        "INSERT INTO reference_counters (year, last_number) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING",
+    )
+    .bind(i64::from(year))
+    .execute(&mut **tx)
+    .await?;
+    let number: i64 = sqlx::query_scalar(
+        "UPDATE reference_counters SET last_number = last_number + 1 WHERE year = $1 RETURNING last_number",
+    )
+    .bind(i64::from(year))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(number)
+}
+
+pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO requests (id, reference, idempotency_key, follow_token_hash, coordinator_id, state, \
+            applicant_kind, applicant_name, company_number, email, phone, language, street, house_number, \
+            locality, postcode, commune_nis, commune_name, map_point, parcel_ref, building, dwellings, \
+            electricity_band, wished_from, wished_to, remarks, submitted_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+            $20, $21, $22, $23, $24, $25, $26, $27, $28)",
+    )
+    .bind(r.id.to_string())
+    .bind(&r.reference)
+    .bind(&r.idempotency_key)
+    .bind(&r.follow_token_hash)
+    .bind(r.coordinator_id.to_string())
+    .bind(&r.state)
+    .bind(&r.applicant_kind)
+    .bind(&r.applicant_name)
+    .bind(&r.company_number)
+    .bind(&r.email)
+    .bind(&r.phone)
+    .bind(&r.language)
+    .bind(&r.street)
+    .bind(&r.house_number)
+    .bind(&r.locality)
+    .bind(&r.postcode)
+    .bind(&r.commune_nis)
+    .bind(&r.commune_name)
+    .bind(&r.map_point)
+    .bind(&r.parcel_ref)
+    .bind(&r.building)
+    .bind(r.dwellings)
+    .bind(&r.electricity_band)
+    .bind(&r.wished_from)
+    .bind(&r.wished_to)
+    .bind(&r.remarks)
+    .bind(ts(r.submitted_at))
+    .bind(ts(r.submitted_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_service(
+    tx: &mut Tx,
+    request_id: Uuid,
+    service: &str,
+    operator_id: Option<Uuid>,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO request_services (request_id, service, operator_id) VALUES ($1, $2, $3)",
+    )
+    .bind(request_id.to_string())
+    .bind(service)
+    .bind(operator_id.map(|id| id.to_string()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_party(
+    tx: &mut Tx,
+    request_id: Uuid,
+    organisation_id: Uuid,
+    role: &str,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO request_parties (request_id, organisation_id, role) VALUES ($1, $2, $3) \
+         ON CONFLICT (request_id, organisation_id) DO NOTHING",
+    )
+    .bind(request_id.to_string())
+    .bind(organisation_id.to_string())
+    .bind(role)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// One entry of a request's timeline.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub request_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub kind: &'a str,
+    pub actor_kind: &'a str,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: Option<&'a str>,
+    pub organisation_id: Option<Uuid>,
+    pub detail: Option<&'a str>,
+    /// Shown to the applicant on the status page.
+    pub public: bool,
+}
+
+pub async fn insert_event(tx: &mut Tx, event: &NewEvent<'_>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO request_events (id, request_id, at, kind, actor_kind, actor_id, actor_name, \
+            organisation_id, detail, public) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(new_id().to_string())
+    .bind(event.request_id.to_string())
+    .bind(ts(event.at))
+    .bind(event.kind)
+    .bind(event.actor_kind)
+    .bind(event.actor_id.map(|id| id.to_string()))
+    .bind(event.actor_name)
+    .bind(event.organisation_id.map(|id| id.to_string()))
+    .bind(event.detail)
+    .bind(i64::from(event.public))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The request an idempotency key already filed, if any.
+pub async fn by_idempotency_key(db: &Db, key: &str) -> DbResult<Option<RequestRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.idempotency_key = $1"
+    )))
+    .bind(key)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// The applicant's view: found by the hash of the private link's token.
+pub async fn by_follow_token(db: &Db, token_hash: &str) -> DbResult<Option<RequestRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.follow_token_hash = $1"
+    )))
+    .bind(token_hash)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// A request as seen by a tenant: `NotFound` unless the tenant is one of its parties.
+pub async fn get_for(db: &Db, scope: &Scope, id: &str) -> DbResult<RequestRow> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(DbError::NotFound);
+    }
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests r \
+         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $2 \
+         WHERE r.id = $1"
+    )))
+    .bind(id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(DbError::NotFound)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub state: Option<String>,
+    pub commune_nis: Option<String>,
+    pub submitted_from: Option<NaiveDate>,
+    pub submitted_to: Option<NaiveDate>,
+}
+
+/// A tenant's queue, oldest first, with the filters applied.
+pub async fn queue(
+    db: &Db,
+    scope: &Scope,
+    filter: &QueueFilter,
+    limit: i64,
+) -> DbResult<Vec<RequestRow>> {
+    let mut query = Sql::new(format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests r \
+         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = "
+    ));
+    query
+        .push_bind(scope.organisation_id().to_string())
+        .push(" WHERE 1 = 1");
+    if let Some(state) = &filter.state {
+        query.push(" AND r.state = ").push_bind(state.clone());
+    }
+    if let Some(nis) = &filter.commune_nis {
+        query.push(" AND r.commune_nis = ").push_bind(nis.clone());
+    }
+    if let Some(from) = filter.submitted_from {
+        query
+            .push(" AND r.submitted_at >= ")
+            .push_bind(from.format("%Y-%m-%d").to_string());
+    }
+    if let Some(to) = filter.submitted_to {
+        // Inclusive end day: everything before the next midnight.
+        let next = to.succ_opt().unwrap_or(to);
+        query
+            .push(" AND r.submitted_at < ")
+            .push_bind(next.format("%Y-%m-%d").to_string());
+    }
+    query
+        .push(" ORDER BY r.submitted_at, r.reference LIMIT ")
+        .push_bind(limit);
+    Ok(query.query_as()?.fetch_all(&db.pool).await?)
+}
+
+/// Per state, how many requests a tenant has.
+pub async fn state_counts(db: &Db, scope: &Scope) -> DbResult<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT r.state, COUNT(*) FROM requests r \
+         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $1 \
+         GROUP BY r.state ORDER BY r.state",
+    )
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The communes a tenant has requests in, for the queue filter.
+pub async fn queue_communes(db: &Db, scope: &Scope) -> DbResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT r.commune_nis, r.commune_name FROM requests r \
+         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $1 \
+         ORDER BY r.commune_name",
+    )
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub at: String,
+    pub kind: String,
+    pub actor_kind: String,
+    pub actor_name: Option<String>,
+    pub detail: Option<String>,
+    pub public: i64,
+}
+
+/// The timeline of a request already authorised by the caller, oldest first.
+pub async fn events(db: &Db, request_id: &str, public_only: bool) -> DbResult<Vec<EventRow>> {
+    Ok(sqlx::query_as(
+        "SELECT at, kind, actor_kind, actor_name, detail, public FROM request_events \
+         WHERE request_id = $1 AND (public = 1 OR $2 = 0) ORDER BY at, id",
+    )
+    .bind(request_id)
+    .bind(i64::from(public_only))
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServiceRow {
+    pub service: String,
+    pub operator_name: Option<String>,
+}
+
+/// The connections of a request already authorised by the caller, with who provides them.
+pub async fn services(db: &Db, request_id: &str) -> DbResult<Vec<ServiceRow>> {
+    Ok(sqlx::query_as(
+        "SELECT s.service, o.name AS operator_name FROM request_services s \
+         LEFT JOIN organisations o ON o.id = s.operator_id \
+         WHERE s.request_id = $1 ORDER BY s.service",
+    )
+    .bind(request_id)
+    .fetch_all(&db.pool)
+    .await?)
+}

@@ -1,0 +1,128 @@
+//! Dynamic SQL with numbered placeholders.
+//!
+//! sqlx's `QueryBuilder` for the `Any` driver writes `?` placeholders, which PostgreSQL
+//! refuses; `$1`, `$2`… are understood by both SQLite and PostgreSQL.
+
+use std::fmt::Write;
+
+use sqlx::{
+    Any, Arguments, FromRow,
+    any::{AnyArguments, AnyRow},
+    query::{Query, QueryAs},
+};
+
+use super::DbResult;
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone)]
+pub enum Bound {
+    Text(String),
+    Int(i64),
+}
+
+impl From<String> for Bound {
+    fn from(value: String) -> Self {
+        Bound::Text(value)
+    }
+}
+
+impl From<&str> for Bound {
+    fn from(value: &str) -> Self {
+        Bound::Text(value.to_owned())
+    }
+}
+
+impl From<i64> for Bound {
+    fn from(value: i64) -> Self {
+        Bound::Int(value)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Sql {
+    text: String,
+    binds: Vec<Bound>,
+}
+
+impl Sql {
+    pub fn new(text: impl Into<String>) -> Self {
+        Sql {
+            text: text.into(),
+            binds: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends the next placeholder and remembers its value.
+    pub fn push_bind(&mut self, value: impl Into<Bound>) -> &mut Self {
+        self.binds.push(value.into());
+        let _ = write!(self.text, "${}", self.binds.len());
+        self
+    }
+
+    /// Appends `(…), (…)` rows of placeholders for a multi-row `VALUES`.
+    pub fn push_rows<T>(&mut self, rows: &[T], mut row: impl FnMut(&T) -> Vec<Bound>) -> &mut Self {
+        for (index, item) in rows.iter().enumerate() {
+            self.push(if index == 0 { "(" } else { ", (" });
+            for (column, value) in row(item).into_iter().enumerate() {
+                if column > 0 {
+                    self.push(", ");
+                }
+                self.push_bind(value);
+            }
+            self.push(")");
+        }
+        self
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn arguments(self) -> DbResult<(String, AnyArguments)> {
+        let mut arguments = AnyArguments::default();
+        for value in self.binds {
+            match value {
+                Bound::Text(text) => arguments.add(text),
+                Bound::Int(int) => arguments.add(int),
+            }
+            .map_err(sqlx::Error::Encode)?;
+        }
+        Ok((self.text, arguments))
+    }
+
+    pub fn query(self) -> DbResult<Query<'static, Any, AnyArguments>> {
+        let (text, arguments) = self.arguments()?;
+        Ok(sqlx::query_with(sqlx::AssertSqlSafe(text), arguments))
+    }
+
+    pub fn query_as<T>(self) -> DbResult<QueryAs<'static, Any, T, AnyArguments>>
+    where
+        T: for<'r> FromRow<'r, AnyRow>,
+    {
+        let (text, arguments) = self.arguments()?;
+        Ok(sqlx::query_as_with(sqlx::AssertSqlSafe(text), arguments))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        let mut sql = Sql::new("SELECT * FROM t WHERE a = ");
+        sql.push_bind("x").push(" AND b = ").push_bind(3_i64);
+        sql.push(" AND (c, d) IN (VALUES ");
+        sql.push_rows(&[1_i64, 2], |n| vec![Bound::Int(*n), Bound::from("y")]);
+        sql.push(")");
+        assert_eq!(
+            sql.text(),
+            "SELECT * FROM t WHERE a = $1 AND b = $2 AND (c, d) IN (VALUES ($3, $4), ($5, $6))"
+        );
+    }
+}

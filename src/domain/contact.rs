@@ -1,0 +1,180 @@
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+use super::{InputError, error::required_text};
+
+/// A syntactically valid email address, stored as typed (trimmed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let value = required_text(raw, 254)?;
+        // A dotted domain is required: addresses like `a@localhost` are valid RFC 5322
+        // but never reach a citizen.
+        let domain_ok = value
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
+        if !domain_ok || !email_address::EmailAddress::is_valid(&value) {
+            return Err(InputError::Email);
+        }
+        Ok(Self(value))
+    }
+}
+
+impl AsRef<str> for EmailAddress {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A phone number: digits with optional leading `+` and the usual separators,
+/// 8 to 15 digits (E.164 limit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let value = required_text(raw, 30)?;
+        let body = value.strip_prefix('+').unwrap_or(&value);
+        if body
+            .chars()
+            .any(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '.' | '/' | '-' | '(' | ')')))
+        {
+            return Err(InputError::Phone);
+        }
+        let digits = body.chars().filter(char::is_ascii_digit).count();
+        if !(8..=15).contains(&digits) {
+            return Err(InputError::Phone);
+        }
+        Ok(Self(value))
+    }
+}
+
+impl AsRef<str> for PhoneNumber {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person's or company's name as they write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let value = required_text(raw, 200)?;
+        if value.chars().any(char::is_control) {
+            return Err(InputError::Choice);
+        }
+        Ok(Self(value))
+    }
+}
+
+impl AsRef<str> for PersonName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Languages of the interface and of the messages sent to an applicant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Language {
+    pub const ALL: [Language; 2] = [Language::Fr, Language::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Fr => "fr",
+            Self::En => "en",
+        }
+    }
+
+    /// Picks the first supported language of an `Accept-Language` header.
+    pub fn from_accept_language(header: &str) -> Option<Self> {
+        header
+            .split(',')
+            .filter_map(|part| part.split(';').next())
+            .filter_map(|tag| tag.trim().get(..2))
+            .find_map(|prefix| prefix.to_ascii_lowercase().parse().ok())
+    }
+}
+
+impl FromStr for Language {
+    type Err = InputError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "fr" => Ok(Self::Fr),
+            "en" => Ok(Self::En),
+            _ => Err(InputError::Choice),
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn email_needs_a_dotted_domain() {
+        assert!(EmailAddress::parse(" marie.dupont@example.be ").is_ok());
+        assert_eq!(
+            EmailAddress::parse("marie@localhost"),
+            Err(InputError::Email)
+        );
+        assert_eq!(
+            EmailAddress::parse("marie.example.be"),
+            Err(InputError::Email)
+        );
+        assert_eq!(EmailAddress::parse("  "), Err(InputError::Required));
+    }
+
+    #[test]
+    fn phone_accepts_belgian_spellings() {
+        for ok in ["+32 65 12 34 56", "065/12.34.56", "0470 12 34 56"] {
+            assert!(PhoneNumber::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["12345", "call me", "+32 65 12 34 56 78 90 12 34"] {
+            assert_eq!(PhoneNumber::parse(bad), Err(InputError::Phone), "{bad}");
+        }
+    }
+
+    #[test]
+    fn accept_language_picks_first_supported() {
+        assert_eq!(
+            Language::from_accept_language("de-DE,en;q=0.8,fr;q=0.5"),
+            Some(Language::En)
+        );
+        assert_eq!(Language::from_accept_language("nl-BE"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn email_parse_never_panics_and_keeps_text(s in "\\PC{0,80}") {
+            if let Ok(email) = EmailAddress::parse(&s) {
+                prop_assert_eq!(email.as_ref(), s.trim());
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+use thiserror::Error;
+
+/// Why one piece of user input was refused. Each variant has a stable key that the
+/// translation layer turns into a message in the user's language.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InputError {
+    #[error("this field is required")]
+    Required,
+    #[error("at most {max} characters")]
+    TooLong { max: usize },
+    #[error("not a valid email address")]
+    Email,
+    #[error("not a valid phone number")]
+    Phone,
+    #[error("a Belgian postcode has 4 digits")]
+    PostcodeFormat,
+    #[error("unknown Belgian postcode")]
+    PostcodeUnknown,
+    #[error("a company number has 10 digits, e.g. 0403.170.701")]
+    CompanyNumberFormat,
+    #[error("the check digits of this company number are wrong")]
+    CompanyNumberCheck,
+    #[error("a legal person needs a company number")]
+    CompanyNumberRequired,
+    #[error("not a valid choice")]
+    Choice,
+    #[error("a building needs between 2 and 4 dwellings")]
+    DwellingsRange,
+    #[error("more than 4 dwellings: not eligible (rule C-1)")]
+    TooManyDwellings { count: u32 },
+    #[error("choose at least one connection")]
+    NoService,
+    #[error("choose the electricity power")]
+    ElectricityBandRequired,
+    #[error("not a valid date (YYYY-MM-DD)")]
+    Date,
+    #[error("the date is in the past")]
+    DateInPast,
+    #[error("the end of the period is before its start")]
+    PeriodOrder,
+    #[error("not a valid map point (latitude, longitude in Belgium)")]
+    MapPoint,
+    #[error("give the street and number, or a map point or parcel reference")]
+    LocationRequired,
+    #[error("a number is expected")]
+    Number,
+}
+
+impl InputError {
+    /// Stable key of the message in the translation files (`error.<key>`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::TooLong { .. } => "too_long",
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::PostcodeFormat => "postcode_format",
+            Self::PostcodeUnknown => "postcode_unknown",
+            Self::CompanyNumberFormat => "company_number_format",
+            Self::CompanyNumberCheck => "company_number_check",
+            Self::CompanyNumberRequired => "company_number_required",
+            Self::Choice => "choice",
+            Self::DwellingsRange => "dwellings_range",
+            Self::TooManyDwellings { .. } => "too_many_dwellings",
+            Self::NoService => "no_service",
+            Self::ElectricityBandRequired => "electricity_band_required",
+            Self::Date => "date",
+            Self::DateInPast => "date_in_past",
+            Self::PeriodOrder => "period_order",
+            Self::MapPoint => "map_point",
+            Self::LocationRequired => "location_required",
+            Self::Number => "number",
+        }
+    }
+
+    /// Values substituted into the translated message (`{max}`, `{count}`).
+    pub fn args(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::TooLong { max } => vec![("max", max.to_string())],
+            Self::TooManyDwellings { count } => vec![("count", count.to_string())],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Every refused field of a form, in form order, so all problems are shown at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(Vec<(&'static str, InputError)>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: &'static str, error: InputError) {
+        self.0.push((field, error));
+    }
+
+    /// Records the error of a parse result and returns its value, if any.
+    pub fn check<T>(&mut self, field: &'static str, result: Result<T, InputError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.add(field, error);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, field: &str) -> Option<&InputError> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, e)| e)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &(&'static str, InputError)> {
+        self.0.iter()
+    }
+}
+
+/// Trims and refuses empty or overlong text.
+pub fn required_text(raw: &str, max: usize) -> Result<String, InputError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(InputError::Required);
+    }
+    if value.chars().count() > max {
+        return Err(InputError::TooLong { max });
+    }
+    Ok(value.to_owned())
+}
+
+/// Trims; empty becomes `None`; refuses overlong text.
+pub fn optional_text(raw: &str, max: usize) -> Result<Option<String>, InputError> {
+    match required_text(raw, max) {
+        Ok(value) => Ok(Some(value)),
+        Err(InputError::Required) => Ok(None),
+        Err(error) => Err(error),
+    }
+}

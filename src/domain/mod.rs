@@ -1,0 +1,16 @@
+//! Pure types and rules: no I/O, no web or database imports.
+
+pub mod company;
+pub mod contact;
+pub mod error;
+pub mod geo;
+pub mod request;
+
+pub use company::CompanyNumber;
+pub use contact::{EmailAddress, Language, PersonName, PhoneNumber};
+pub use error::{FieldErrors, InputError};
+pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
+pub use request::{
+    ApplicantKind, Building, ElectricityBand, IdempotencyKey, NewRequest, Reference, RequestInput,
+    RequestState, Service,
+};

@@ -1,0 +1,689 @@
+//! The "Connect my home" request: what a citizen files (rule C-1) and its life cycle.
+
+use std::{fmt, str::FromStr};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    CompanyNumber, EmailAddress, FieldErrors, InputError, Language, PersonName, PhoneNumber,
+    error::optional_text,
+    geo::{Commune, MapPoint, Postcode, PostcodeDirectory},
+};
+
+/// Most dwellings a building may have to use the joint procedure (rule C-1).
+pub const MAX_DWELLINGS: u32 = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    Electricity,
+    Gas,
+    Water,
+    Proximus,
+    Voo,
+}
+
+impl Service {
+    pub const ALL: [Service; 5] = [
+        Service::Electricity,
+        Service::Gas,
+        Service::Water,
+        Service::Proximus,
+        Service::Voo,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Electricity => "electricity",
+            Self::Gas => "gas",
+            Self::Water => "water",
+            Self::Proximus => "proximus",
+            Self::Voo => "voo",
+        }
+    }
+}
+
+impl FromStr for Service {
+    type Err = InputError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Service::ALL
+            .into_iter()
+            .find(|service| service.code() == s)
+            .ok_or(InputError::Choice)
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A low-voltage connection band: phases and ampere rating (ORES flat-rate bands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ElectricityBand {
+    pub phases: u8,
+    pub amperes: u16,
+}
+
+impl ElectricityBand {
+    pub const SINGLE_PHASE_AMPERES: [u16; 5] = [25, 32, 40, 50, 63];
+    pub const THREE_PHASE_AMPERES: [u16; 7] = [16, 20, 25, 32, 40, 50, 63];
+
+    pub fn all() -> Vec<ElectricityBand> {
+        let single =
+            Self::SINGLE_PHASE_AMPERES.map(|amperes| ElectricityBand { phases: 1, amperes });
+        let three = Self::THREE_PHASE_AMPERES.map(|amperes| ElectricityBand { phases: 3, amperes });
+        single.into_iter().chain(three).collect()
+    }
+
+    /// Parses the form code `1x40` or `3x25`.
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let (phases, amperes) = raw.trim().split_once('x').ok_or(InputError::Choice)?;
+        let band = ElectricityBand {
+            phases: phases.parse().map_err(|_| InputError::Choice)?,
+            amperes: amperes.parse().map_err(|_| InputError::Choice)?,
+        };
+        if Self::all().contains(&band) {
+            Ok(band)
+        } else {
+            Err(InputError::Choice)
+        }
+    }
+
+    pub fn code(self) -> String {
+        format!("{}x{}", self.phases, self.amperes)
+    }
+
+    /// Apparent power in kVA, one decimal: 230 V single-phase, 3N400 V three-phase.
+    pub fn kva(self) -> f64 {
+        let volt_amperes = match self.phases {
+            1 => 230.0 * f64::from(self.amperes),
+            _ => 3f64.sqrt() * 400.0 * f64::from(self.amperes),
+        };
+        (volt_amperes / 100.0).round() / 10.0
+    }
+
+    /// Human label, e.g. "3 × 25 A (17.3 kVA)".
+    pub fn label(self) -> String {
+        match self.phases {
+            1 => format!("1 × {} A ({:.1} kVA)", self.amperes, self.kva()),
+            _ => format!("3 × {} A ({:.1} kVA)", self.amperes, self.kva()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApplicantKind {
+    Natural,
+    Legal,
+}
+
+impl ApplicantKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Natural => "natural",
+            Self::Legal => "legal",
+        }
+    }
+}
+
+impl FromStr for ApplicantKind {
+    type Err = InputError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "natural" => Ok(Self::Natural),
+            "legal" => Ok(Self::Legal),
+            _ => Err(InputError::Choice),
+        }
+    }
+}
+
+/// What is built: a house, or a building of 2 to 4 dwellings (rule C-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Building {
+    House,
+    Apartments { dwellings: u32 },
+}
+
+impl Building {
+    /// Rule C-1: more than 4 dwellings leave the joint procedure.
+    pub fn parse(kind: &str, dwellings: &str) -> Result<Self, InputError> {
+        match kind.trim() {
+            "house" => Ok(Self::House),
+            "building" => {
+                let count: u32 = dwellings
+                    .trim()
+                    .parse()
+                    .map_err(|_| match dwellings.trim() {
+                        "" => InputError::Required,
+                        _ => InputError::Number,
+                    })?;
+                match count {
+                    0 | 1 => Err(InputError::DwellingsRange),
+                    2..=MAX_DWELLINGS => Ok(Self::Apartments { dwellings: count }),
+                    _ => Err(InputError::TooManyDwellings { count }),
+                }
+            }
+            "" => Err(InputError::Required),
+            _ => Err(InputError::Choice),
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::House => "house",
+            Self::Apartments { .. } => "building",
+        }
+    }
+
+    pub fn dwellings(self) -> u32 {
+        match self {
+            Self::House => 1,
+            Self::Apartments { dwellings } => dwellings,
+        }
+    }
+}
+
+/// The form as typed, every field text, so a refused form can be shown again unchanged.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RequestInput {
+    pub applicant_kind: String,
+    pub name: String,
+    pub company_number: String,
+    pub email: String,
+    pub phone: String,
+    pub language: String,
+    pub street: String,
+    pub house_number: String,
+    pub postcode: String,
+    pub locality: String,
+    pub map_point: String,
+    pub parcel_ref: String,
+    pub building: String,
+    pub dwellings: String,
+    pub electricity: Option<String>,
+    pub electricity_band: String,
+    pub gas: Option<String>,
+    pub water: Option<String>,
+    pub proximus: Option<String>,
+    pub voo: Option<String>,
+    pub wished_from: String,
+    pub wished_to: String,
+    pub remarks: String,
+}
+
+impl RequestInput {
+    pub fn wants(&self, service: Service) -> bool {
+        let flag = match service {
+            Service::Electricity => &self.electricity,
+            Service::Gas => &self.gas,
+            Service::Water => &self.water,
+            Service::Proximus => &self.proximus,
+            Service::Voo => &self.voo,
+        };
+        flag.as_deref().is_some_and(|v| !v.is_empty())
+    }
+}
+
+/// A request that passed every check, ready to be filed.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub applicant_kind: ApplicantKind,
+    pub name: PersonName,
+    pub company_number: Option<CompanyNumber>,
+    pub email: EmailAddress,
+    pub phone: PhoneNumber,
+    pub language: Language,
+    pub street: Option<String>,
+    pub house_number: Option<String>,
+    pub locality: Option<String>,
+    pub postcode: Postcode,
+    pub commune: Commune,
+    pub map_point: Option<MapPoint>,
+    pub parcel_ref: Option<String>,
+    pub building: Building,
+    pub services: Vec<Service>,
+    pub electricity_band: Option<ElectricityBand>,
+    pub wished_from: Option<NaiveDate>,
+    pub wished_to: Option<NaiveDate>,
+    pub remarks: Option<String>,
+}
+
+fn parse_date(raw: &str) -> Result<Option<NaiveDate>, InputError> {
+    match raw.trim() {
+        "" => Ok(None),
+        text => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| InputError::Date),
+    }
+}
+
+impl NewRequest {
+    /// Checks every field and reports every problem at once.
+    pub fn parse(
+        input: &RequestInput,
+        directory: &PostcodeDirectory,
+        today: NaiveDate,
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let applicant_kind = errors.check("applicant_kind", input.applicant_kind.parse());
+        let name = errors.check("name", PersonName::parse(&input.name));
+        let company_number = match applicant_kind {
+            Some(ApplicantKind::Legal) if input.company_number.trim().is_empty() => {
+                errors.add("company_number", InputError::CompanyNumberRequired);
+                None
+            }
+            Some(ApplicantKind::Legal) => errors
+                .check(
+                    "company_number",
+                    CompanyNumber::parse(&input.company_number),
+                )
+                .map(Some),
+            _ => Some(None),
+        };
+        let email = errors.check("email", EmailAddress::parse(&input.email));
+        let phone = errors.check("phone", PhoneNumber::parse(&input.phone));
+        let language = errors.check(
+            "language",
+            match input.language.trim() {
+                "" => Ok(Language::Fr),
+                code => code.parse(),
+            },
+        );
+
+        let street = errors.check("street", optional_text(&input.street, 200));
+        let house_number = errors.check("house_number", optional_text(&input.house_number, 20));
+        let locality = errors.check("locality", optional_text(&input.locality, 100));
+        let postcode = errors.check("postcode", Postcode::parse(&input.postcode));
+        let commune = postcode.and_then(|postcode| {
+            let communes = directory.communes(postcode);
+            if communes.is_empty() {
+                errors.add("postcode", InputError::PostcodeUnknown);
+            }
+            communes.first().cloned()
+        });
+        let map_point = errors.check(
+            "map_point",
+            match input.map_point.trim() {
+                "" => Ok(None),
+                text => MapPoint::parse(text).map(Some),
+            },
+        );
+        let parcel_ref = errors.check("parcel_ref", optional_text(&input.parcel_ref, 60));
+        // A site is found by its address or, for land without one yet, a point or parcel.
+        if let (Some(street), Some(number), Some(point), Some(parcel)) =
+            (&street, &house_number, &map_point, &parcel_ref)
+        {
+            let has_address = street.is_some() && number.is_some();
+            if !has_address && point.is_none() && parcel.is_none() {
+                let field = if street.is_none() {
+                    "street"
+                } else {
+                    "house_number"
+                };
+                errors.add(field, InputError::LocationRequired);
+            }
+        }
+
+        let building = errors.check(
+            "building",
+            Building::parse(&input.building, &input.dwellings),
+        );
+
+        let services: Vec<Service> = Service::ALL
+            .into_iter()
+            .filter(|s| input.wants(*s))
+            .collect();
+        if services.is_empty() {
+            errors.add("services", InputError::NoService);
+        }
+        let electricity_band = if services.contains(&Service::Electricity) {
+            match input.electricity_band.trim() {
+                "" => {
+                    errors.add("electricity_band", InputError::ElectricityBandRequired);
+                    None
+                }
+                code => errors
+                    .check("electricity_band", ElectricityBand::parse(code))
+                    .map(Some),
+            }
+        } else {
+            Some(None)
+        };
+
+        let wished_from = errors.check("wished_from", parse_date(&input.wished_from));
+        let wished_to = errors.check("wished_to", parse_date(&input.wished_to));
+        if let Some(Some(from)) = wished_from
+            && from < today
+        {
+            errors.add("wished_from", InputError::DateInPast);
+        }
+        if let (Some(Some(from)), Some(Some(to))) = (wished_from, wished_to) {
+            if to < from {
+                errors.add("wished_to", InputError::PeriodOrder);
+            }
+        } else if let Some(Some(to)) = wished_to
+            && to < today
+        {
+            errors.add("wished_to", InputError::DateInPast);
+        }
+        let remarks = errors.check("remarks", optional_text(&input.remarks, 4000));
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        // Every value is present once no field was refused.
+        let request = (|| {
+            Some(NewRequest {
+                applicant_kind: applicant_kind?,
+                name: name?,
+                company_number: company_number?,
+                email: email?,
+                phone: phone?,
+                language: language?,
+                street: street?,
+                house_number: house_number?,
+                locality: locality?,
+                postcode: postcode?,
+                commune: commune?,
+                map_point: map_point?,
+                parcel_ref: parcel_ref?,
+                building: building?,
+                services,
+                electricity_band: electricity_band?,
+                wished_from: wished_from?,
+                wished_to: wished_to?,
+                remarks: remarks?,
+            })
+        })();
+        request.ok_or(errors)
+    }
+}
+
+/// Where a request stands. The timeline keeps how it got there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestState {
+    Submitted,
+    Incomplete,
+    Complete,
+    Assessed,
+    Quoted,
+    Accepted,
+    ReadyForWorks,
+    Scheduled,
+    Done,
+    Closed,
+    Withdrawn,
+    Refused,
+    Lapsed,
+}
+
+impl RequestState {
+    pub const ALL: [RequestState; 13] = [
+        Self::Submitted,
+        Self::Incomplete,
+        Self::Complete,
+        Self::Assessed,
+        Self::Quoted,
+        Self::Accepted,
+        Self::ReadyForWorks,
+        Self::Scheduled,
+        Self::Done,
+        Self::Closed,
+        Self::Withdrawn,
+        Self::Refused,
+        Self::Lapsed,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Incomplete => "incomplete",
+            Self::Complete => "complete",
+            Self::Assessed => "assessed",
+            Self::Quoted => "quoted",
+            Self::Accepted => "accepted",
+            Self::ReadyForWorks => "ready_for_works",
+            Self::Scheduled => "scheduled",
+            Self::Done => "done",
+            Self::Closed => "closed",
+            Self::Withdrawn => "withdrawn",
+            Self::Refused => "refused",
+            Self::Lapsed => "lapsed",
+        }
+    }
+}
+
+impl FromStr for RequestState {
+    type Err = InputError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|state| state.code() == s)
+            .ok_or(InputError::Choice)
+    }
+}
+
+/// Human-friendly request number: `CMH-2026-000123`, counted per year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Reference {
+    pub year: i32,
+    pub number: i64,
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CMH-{}-{:06}", self.year, self.number)
+    }
+}
+
+impl FromStr for Reference {
+    type Err = InputError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.trim().splitn(3, '-');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(prefix), Some(year), Some(number))
+                if prefix.eq_ignore_ascii_case("CMH") && year.len() == 4 =>
+            {
+                Ok(Reference {
+                    year: year.parse().map_err(|_| InputError::Choice)?,
+                    number: number.parse().map_err(|_| InputError::Choice)?,
+                })
+            }
+            _ => Err(InputError::Choice),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn directory() -> PostcodeDirectory {
+        PostcodeDirectory::from_csv(include_str!("../../reference/be-postcodes.csv")).unwrap()
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    fn marie() -> RequestInput {
+        RequestInput {
+            applicant_kind: "natural".into(),
+            name: "Marie Dupont".into(),
+            email: "marie@example.be".into(),
+            phone: "+32 81 12 34 56".into(),
+            language: "fr".into(),
+            street: "Rue de Fer".into(),
+            house_number: "12".into(),
+            postcode: "5000".into(),
+            building: "house".into(),
+            electricity: Some("on".into()),
+            electricity_band: "3x25".into(),
+            gas: Some("on".into()),
+            water: Some("on".into()),
+            proximus: Some("on".into()),
+            voo: Some("on".into()),
+            wished_from: "2027-03-01".into(),
+            wished_to: "2027-04-30".into(),
+            ..RequestInput::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_house_request_parses_with_its_commune() {
+        let request = NewRequest::parse(&marie(), &directory(), today()).unwrap();
+        assert_eq!(request.commune.name, "Namur");
+        assert_eq!(request.commune.nis_code, "92094");
+        assert_eq!(request.services.len(), 5);
+        assert_eq!(request.electricity_band.unwrap().code(), "3x25");
+        assert_eq!(request.building, Building::House);
+    }
+
+    #[test]
+    fn c_1_buildings_of_more_than_four_dwellings_are_refused() {
+        let mut input = marie();
+        input.building = "building".into();
+        input.dwellings = "6".into();
+        let errors = NewRequest::parse(&input, &directory(), today()).unwrap_err();
+        assert_eq!(
+            errors.get("building"),
+            Some(&InputError::TooManyDwellings { count: 6 })
+        );
+        input.dwellings = "4".into();
+        let ok = NewRequest::parse(&input, &directory(), today()).unwrap();
+        assert_eq!(ok.building.dwellings(), 4);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let input = RequestInput {
+            applicant_kind: "legal".into(),
+            company_number: "0543.696.578".into(),
+            email: "nope".into(),
+            postcode: "9999".into(),
+            electricity: Some("on".into()),
+            ..RequestInput::default()
+        };
+        let errors = NewRequest::parse(&input, &directory(), today()).unwrap_err();
+        assert_eq!(errors.get("name"), Some(&InputError::Required));
+        assert_eq!(
+            errors.get("company_number"),
+            Some(&InputError::CompanyNumberCheck)
+        );
+        assert_eq!(errors.get("email"), Some(&InputError::Email));
+        assert_eq!(errors.get("postcode"), Some(&InputError::PostcodeUnknown));
+        assert_eq!(
+            errors.get("electricity_band"),
+            Some(&InputError::ElectricityBandRequired)
+        );
+        assert_eq!(errors.get("building"), Some(&InputError::Required));
+    }
+
+    #[test]
+    fn land_without_address_needs_a_point_or_parcel() {
+        let mut input = marie();
+        input.street.clear();
+        input.house_number.clear();
+        let errors = NewRequest::parse(&input, &directory(), today()).unwrap_err();
+        assert_eq!(errors.get("street"), Some(&InputError::LocationRequired));
+        input.parcel_ref = "Namur 1re div., section A, 123B".into();
+        assert!(NewRequest::parse(&input, &directory(), today()).is_ok());
+    }
+
+    #[test]
+    fn wished_period_is_checked() {
+        let mut input = marie();
+        input.wished_from = "2026-01-01".into();
+        input.wished_to = "2025-12-01".into();
+        let errors = NewRequest::parse(&input, &directory(), today()).unwrap_err();
+        assert_eq!(errors.get("wished_from"), Some(&InputError::DateInPast));
+        assert_eq!(errors.get("wished_to"), Some(&InputError::PeriodOrder));
+    }
+
+    #[test]
+    fn at_least_one_service() {
+        let mut input = marie();
+        for service in Service::ALL {
+            match service {
+                Service::Electricity => input.electricity = None,
+                Service::Gas => input.gas = None,
+                Service::Water => input.water = None,
+                Service::Proximus => input.proximus = None,
+                Service::Voo => input.voo = None,
+            }
+        }
+        let errors = NewRequest::parse(&input, &directory(), today()).unwrap_err();
+        assert_eq!(errors.get("services"), Some(&InputError::NoService));
+    }
+
+    #[test]
+    fn electricity_bands_and_power() {
+        assert_eq!(ElectricityBand::parse("1x40").unwrap().kva(), 9.2);
+        assert_eq!(ElectricityBand::parse("3x25").unwrap().kva(), 17.3);
+        assert!(ElectricityBand::parse("3x26").is_err());
+        assert!(ElectricityBand::parse("2x40").is_err());
+    }
+
+    #[test]
+    fn reference_round_trips() {
+        let reference = Reference {
+            year: 2026,
+            number: 123,
+        };
+        assert_eq!(reference.to_string(), "CMH-2026-000123");
+        assert_eq!("CMH-2026-000123".parse::<Reference>().unwrap(), reference);
+    }
+}
+
+/// The key a form carries so that submitting it twice files one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let value = raw.trim();
+        if (8..=64).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(InputError::Choice)
+        }
+    }
+
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+}
+
+impl AsRef<str> for IdempotencyKey {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod idempotency_tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_bounded_and_plain() {
+        assert!(IdempotencyKey::parse(IdempotencyKey::generate().as_ref()).is_ok());
+        assert!(IdempotencyKey::parse("short").is_err());
+        assert!(IdempotencyKey::parse("has spaces in it").is_err());
+        assert!(IdempotencyKey::parse(&"x".repeat(65)).is_err());
+    }
+}

@@ -1,0 +1,12 @@
+//! Connect my home: one request, one contact, one quote and one day for every utility
+//! connection of a home in Wallonia.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod i18n;
+pub mod mail;
+pub mod services;
+pub mod web;

@@ -1,0 +1,141 @@
+//! Outgoing mail: lettre transports and the outbox worker that feeds them.
+
+pub mod compose;
+pub mod worker;
+
+use std::path::PathBuf;
+
+use lettre::{
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, MultiPart, header::ContentType},
+    transport::smtp::authentication::Credentials,
+};
+
+use crate::config::{Config, MailTransportKind, SmtpSecurity};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("bad address {0:?}")]
+    Address(String),
+    #[error("building the message: {0}")]
+    Build(#[from] lettre::error::Error),
+    #[error("SMTP: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("file outbox: {0}")]
+    File(#[from] lettre::transport::file::Error),
+    #[error("file outbox directory: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// One message ready to send: the outbox row it comes from gives its stable Message-ID,
+/// so a retried delivery can be recognised as the same message.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+#[derive(Clone)]
+pub enum Mailer {
+    File {
+        transport: AsyncFileTransport<Tokio1Executor>,
+        dir: PathBuf,
+        from: Mailbox,
+    },
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+}
+
+impl Mailer {
+    pub fn from_config(config: &Config) -> Result<Self, MailError> {
+        let from: Mailbox = config
+            .mail_from
+            .parse()
+            .map_err(|_| MailError::Address(config.mail_from.clone()))?;
+        Ok(match config.mail_transport {
+            MailTransportKind::File => {
+                let dir = config.outbox_dir();
+                std::fs::create_dir_all(&dir)?;
+                Mailer::File {
+                    transport: AsyncFileTransport::new(&dir),
+                    dir,
+                    from,
+                }
+            }
+            MailTransportKind::Smtp => {
+                let host = config.smtp_host.as_str();
+                let mut builder = match config.smtp_security {
+                    SmtpSecurity::None => {
+                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+                    }
+                    SmtpSecurity::Starttls => {
+                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?
+                    }
+                    SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
+                }
+                .port(config.smtp_port)
+                .timeout(Some(std::time::Duration::from_secs(20)));
+                if let (Some(user), Some(password)) = (&config.smtp_user, &config.smtp_password) {
+                    builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+                }
+                Mailer::Smtp {
+                    transport: builder.build(),
+                    from,
+                }
+            }
+        })
+    }
+
+    fn sender_mailbox(&self) -> &Mailbox {
+        match self {
+            Mailer::File { from, .. } | Mailer::Smtp { from, .. } => from,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Mailer::File { dir, .. } => format!("files in {}", dir.display()),
+            Mailer::Smtp { .. } => "SMTP".to_owned(),
+        }
+    }
+
+    pub fn build_message(&self, mail: &OutgoingMail) -> Result<Message, MailError> {
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|_| MailError::Address(mail.to.clone()))?;
+        let builder = Message::builder()
+            .message_id(Some(format!("<{}@connect-my-home.be>", mail.id)))
+            .from(self.sender_mailbox().clone())
+            .to(to)
+            .subject(mail.subject.clone());
+        let message = match &mail.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                html.clone(),
+            ))?,
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(mail.text.clone())?,
+        };
+        Ok(message)
+    }
+
+    pub async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
+        let message = self.build_message(mail)?;
+        match self {
+            Mailer::File { transport, .. } => {
+                transport.send(message).await?;
+            }
+            Mailer::Smtp { transport, .. } => {
+                transport.send(message).await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,86 @@
+use clap::{Parser, Subcommand};
+use connect_my_home::{
+    app::{Application, build_state},
+    config::Config,
+    services::seed,
+};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "connect-my-home", version, about)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web application and its mail worker (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Seed the organisations and the demo data, then exit.
+    SeedDemo,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(cli.config.clone()).await?;
+            let url = app.state().base_url.clone();
+            println!("\nConnect my home is running at {url}/");
+            println!("  database: {}", redact(&cli.config.database_url()));
+            println!(
+                "  mail:     {} (read it at {url}/admin/outbox)",
+                app.state().mailer.describe()
+            );
+            if cli.config.seed_demo {
+                println!(
+                    "  demo staff accounts (password \"{}\"):",
+                    seed::DEMO_PASSWORD
+                );
+                for (_, email, name, role) in seed::DEMO_USERS {
+                    println!("    {email:<32} {name} ({role})");
+                }
+            }
+            println!();
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            build_state(cli.config.clone(), cli.config.bind).await?;
+            println!("migrations applied");
+        }
+        Command::SeedDemo => {
+            let state = build_state(cli.config.clone(), cli.config.bind).await?;
+            seed::reference_data(&state).await?;
+            seed::demo_users(&state).await?;
+            seed::demo_requests(&state).await?;
+            println!("demo data seeded");
+        }
+    }
+    Ok(())
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

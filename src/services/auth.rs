@@ -1,0 +1,111 @@
+//! Staff sign-in: argon2 password hashes, opaque session tokens stored hashed.
+
+use std::sync::LazyLock;
+
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::db::{Db, DbError, sessions, users};
+
+/// How long a staff session lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// A random, URL-safe token of 256 bits.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Tokens are stored as their SHA-256, so a database leak reveals no usable link or session.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing with default parameters cannot fail")
+        .to_string()
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Checked against when the email is unknown, so both cases take the same time.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("no such user"));
+
+/// Checks the credentials and opens a session; `None` when they are wrong.
+pub async fn login(
+    db: &Db,
+    email: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, DbError> {
+    let credentials = users::credentials(db, email).await?;
+    let hash = credentials
+        .as_ref()
+        .map(|c| c.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_HASH.clone());
+    let password = password.to_owned();
+    let valid = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    match credentials {
+        Some(credentials) if valid => {
+            let token = new_token();
+            sessions::create(
+                db,
+                &token_hash(&token),
+                &credentials.id,
+                now,
+                now + Duration::hours(SESSION_HOURS),
+            )
+            .await?;
+            Ok(Some(token))
+        }
+        _ => Ok(None),
+    }
+}
+
+pub async fn logout(db: &Db, token: &str) -> Result<(), DbError> {
+    sessions::delete(db, &token_hash(token)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let hash = hash_password("correct horse");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("wrong horse", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_unique_and_hash_stably() {
+        let a = new_token();
+        assert_ne!(a, new_token());
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_eq!(token_hash("abc").len(), 64);
+    }
+}

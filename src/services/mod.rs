@@ -1,0 +1,5 @@
+//! Use cases shared by the pages and the JSON API.
+
+pub mod auth;
+pub mod seed;
+pub mod submit;

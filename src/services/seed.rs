@@ -1,0 +1,313 @@
+//! Seeding: the participating organisations and their coverage (reference data needed to
+//! run), then demo users and requests for trying the product. Every step is idempotent.
+
+use std::{collections::BTreeSet, sync::OnceLock};
+
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    db::{
+        DbError, coverage,
+        organisations::{self, NewOrganisation},
+        users::{self, NewUser},
+    },
+    domain::{IdempotencyKey, PostcodeDirectory, RequestInput},
+    services::{
+        auth::hash_password,
+        submit::{self, SubmitError},
+    },
+};
+
+/// The demo staff accounts all use this password; it is printed at start-up.
+pub const DEMO_PASSWORD: &str = "demo-connect-2026";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("organisations file: {0}")]
+    File(#[from] toml::de::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("demo request {0}: {1}")]
+    Demo(String, String),
+}
+
+#[derive(Debug, Deserialize)]
+struct OrganisationsFile {
+    organisation: Vec<OrganisationEntry>,
+    referral: Vec<ReferralEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OrganisationEntry {
+    slug: String,
+    name: String,
+    kind: String,
+    service: Option<String>,
+    contact: Option<String>,
+    commune: Option<String>,
+    #[serde(default)]
+    provinces: Vec<String>,
+    #[serde(default)]
+    regions: Vec<String>,
+    #[serde(default)]
+    communes: Vec<String>,
+    #[serde(default)]
+    except: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReferralEntry {
+    area: String,
+    fr: String,
+    en: String,
+}
+
+impl OrganisationEntry {
+    /// The NIS codes this organisation serves, expanded from provinces and regions.
+    fn covered(&self, directory: &PostcodeDirectory) -> BTreeSet<String> {
+        let mut covered: BTreeSet<String> = directory
+            .all_communes()
+            .into_iter()
+            .filter(|c| {
+                c.province
+                    .as_ref()
+                    .is_some_and(|p| self.provinces.contains(p))
+                    || self.regions.iter().any(|r| r == c.region.code())
+            })
+            .map(|c| c.nis_code.clone())
+            .collect();
+        covered.extend(self.communes.iter().cloned());
+        for nis in &self.except {
+            covered.remove(nis);
+        }
+        covered
+    }
+}
+
+/// The organisations, their coverage and the referrals for uncovered areas.
+pub async fn reference_data(state: &AppState) -> Result<(), SeedError> {
+    let file: OrganisationsFile =
+        toml::from_str(include_str!("../../reference/organisations.toml"))?;
+    for entry in &file.organisation {
+        let organisation = organisations::ensure(
+            &state.db,
+            &NewOrganisation {
+                slug: &entry.slug,
+                name: &entry.name,
+                kind: &entry.kind,
+                service: entry.service.as_deref(),
+                commune_nis: entry.commune.as_deref(),
+                contact: entry.contact.as_deref(),
+            },
+        )
+        .await?;
+        let covered = entry.covered(&state.directory);
+        let communes: Vec<&str> = covered.iter().map(String::as_str).collect();
+        if !communes.is_empty() {
+            coverage::add(&state.db, organisation.id, &communes).await?;
+        }
+    }
+    for referral in &file.referral {
+        coverage::set_referral(&state.db, &referral.area, &referral.fr, &referral.en).await?;
+    }
+    Ok(())
+}
+
+/// One demo staff account: (organisation slug, email, name, role).
+pub const DEMO_USERS: [(&str, &str, &str, &str); 11] = [
+    ("ores", "julien@ores.demo", "Julien Lambert", "case_officer"),
+    ("ores", "sophie@ores.demo", "Sophie Renard", "case_officer"),
+    (
+        "ores-electricity",
+        "elec@ores.demo",
+        "Equipe électricité ORES",
+        "operator_staff",
+    ),
+    (
+        "ores-gas",
+        "gaz@ores.demo",
+        "Equipe gaz ORES",
+        "operator_staff",
+    ),
+    (
+        "swde",
+        "eau@swde.demo",
+        "Equipe raccordements SWDE",
+        "operator_staff",
+    ),
+    (
+        "proximus",
+        "raccordement@proximus.demo",
+        "Equipe Proximus",
+        "operator_staff",
+    ),
+    (
+        "voo",
+        "raccordement@voo.demo",
+        "Equipe VOO",
+        "operator_staff",
+    ),
+    (
+        "mons",
+        "travaux@mons.demo",
+        "Service travaux de Mons",
+        "municipality",
+    ),
+    (
+        "namur",
+        "travaux@namur.demo",
+        "Service travaux de Namur",
+        "municipality",
+    ),
+    (
+        "charleroi",
+        "travaux@charleroi.demo",
+        "Service travaux de Charleroi",
+        "municipality",
+    ),
+    (
+        "platform",
+        "admin@connect-my-home.demo",
+        "Administration",
+        "platform_admin",
+    ),
+];
+
+/// Hashing is slow on purpose; one hash serves every demo account of a process.
+fn demo_password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password(DEMO_PASSWORD))
+}
+
+pub async fn demo_users(state: &AppState) -> Result<(), SeedError> {
+    let hash = tokio::task::spawn_blocking(demo_password_hash)
+        .await
+        .map_err(|e| SeedError::Demo("password".into(), e.to_string()))?;
+    for (slug, email, name, role) in DEMO_USERS {
+        let organisation = organisations::by_slug(&state.db, slug).await?;
+        users::ensure(
+            &state.db,
+            &NewUser {
+                organisation_id: organisation.id,
+                email,
+                display_name: name,
+                role,
+                password_hash: hash,
+                language: "fr",
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn demo_request(key: &str, fields: &[(&str, &str)]) -> (IdempotencyKey, RequestInput) {
+    let pairs: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let encoded = serde_urlencoded::to_string(&pairs).expect("demo fields encode");
+    let input: RequestInput = serde_urlencoded::from_str(&encoded).expect("demo fields decode");
+    (
+        IdempotencyKey::parse(key).expect("demo keys are valid"),
+        input,
+    )
+}
+
+/// A few requests so the queues tell a story on first run (journeys 1, 2 and 6).
+pub async fn demo_requests(state: &AppState) -> Result<(), SeedError> {
+    let start = (Utc::now() + Duration::days(45)).date_naive().to_string();
+    let end = (Utc::now() + Duration::days(120)).date_naive().to_string();
+    let demo = [
+        demo_request(
+            "demo-request-namur-marie",
+            &[
+                ("applicant_kind", "natural"),
+                ("name", "Marie Dupont"),
+                ("email", "marie.dupont@example.be"),
+                ("phone", "+32 81 23 45 67"),
+                ("language", "fr"),
+                ("street", "Rue des Tanneries"),
+                ("house_number", "14"),
+                ("postcode", "5000"),
+                ("building", "house"),
+                ("electricity", "on"),
+                ("electricity_band", "3x25"),
+                ("gas", "on"),
+                ("water", "on"),
+                ("proximus", "on"),
+                ("voo", "on"),
+                ("wished_from", &start),
+                ("wished_to", &end),
+                ("remarks", "Permis de bâtir obtenu, chantier démarré."),
+            ],
+        ),
+        demo_request(
+            "demo-request-tournai-lots",
+            &[
+                ("applicant_kind", "legal"),
+                ("name", "Habitat Picard SA"),
+                ("company_number", "0202.239.951"),
+                ("email", "projets@habitat-picard.example.be"),
+                ("phone", "069 12 34 56"),
+                ("language", "fr"),
+                ("parcel_ref", "Tournai 5e div., section B, 412C"),
+                ("postcode", "7500"),
+                ("building", "building"),
+                ("dwellings", "4"),
+                ("electricity", "on"),
+                ("electricity_band", "3x40"),
+                ("water", "on"),
+                ("proximus", "on"),
+            ],
+        ),
+        demo_request(
+            "demo-request-mons-house",
+            &[
+                ("applicant_kind", "natural"),
+                ("name", "Lucas Martin"),
+                ("email", "lucas.martin@example.be"),
+                ("phone", "0470 11 22 33"),
+                ("language", "en"),
+                ("street", "Rue de la Chaussée"),
+                ("house_number", "8"),
+                ("postcode", "7000"),
+                ("building", "house"),
+                ("electricity", "on"),
+                ("electricity_band", "1x40"),
+                ("water", "on"),
+                ("voo", "on"),
+            ],
+        ),
+        demo_request(
+            "demo-request-charleroi-flats",
+            &[
+                ("applicant_kind", "natural"),
+                ("name", "Nadia Benali"),
+                ("email", "nadia.benali@example.be"),
+                ("phone", "071 98 76 54"),
+                ("language", "fr"),
+                ("street", "Rue de Montigny"),
+                ("house_number", "52"),
+                ("postcode", "6000"),
+                ("building", "building"),
+                ("dwellings", "3"),
+                ("electricity", "on"),
+                ("electricity_band", "3x25"),
+                ("gas", "on"),
+                ("water", "on"),
+                ("proximus", "on"),
+            ],
+        ),
+    ];
+    for (key, input) in demo {
+        match submit::submit(state, &input, &key, Utc::now()).await {
+            Ok(_) => {}
+            Err(SubmitError::Db(error)) => return Err(error.into()),
+            Err(other) => return Err(SeedError::Demo(key.as_ref().to_owned(), other.to_string())),
+        }
+    }
+    Ok(())
+}

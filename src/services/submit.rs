@@ -1,0 +1,255 @@
+//! Filing a "Connect my home" request (rules C-1, C-2, C-7): validate, route to the
+//! coordinator and operators serving the commune, record it with its first timeline event and
+//! queue the confirmation email, all in one transaction.
+
+use chrono::{DateTime, Datelike, Utc};
+
+use crate::{
+    app::AppState,
+    db::{
+        self, DbError,
+        coverage::{self, Referral},
+        outbox::{self, NewMessage},
+        requests::{self, NewEvent, NewRequestRecord, RequestRow},
+    },
+    domain::{
+        ApplicantKind, FieldErrors, IdempotencyKey, NewRequest, Reference, RequestInput,
+        RequestState, Service,
+    },
+    i18n::Tr,
+    mail::compose::{self, RequestFiled},
+    services::auth::{new_token, token_hash},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error("commune {commune} is not covered")]
+    NotCovered {
+        commune: String,
+        referral: Option<Referral>,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("rendering the confirmation: {0}")]
+    Render(#[from] askama::Error),
+}
+
+/// A filed request. The private token is known only right after filing.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    pub request_id: String,
+    pub reference: String,
+    pub email: String,
+    pub follow_token: Option<String>,
+}
+
+impl From<RequestRow> for Filed {
+    fn from(row: RequestRow) -> Self {
+        Filed {
+            request_id: row.id,
+            reference: row.reference,
+            email: row.email,
+            follow_token: None,
+        }
+    }
+}
+
+pub fn follow_url(base_url: &str, token: &str) -> String {
+    format!("{base_url}/track/{token}")
+}
+
+pub async fn submit(
+    state: &AppState,
+    input: &RequestInput,
+    key: &IdempotencyKey,
+    now: DateTime<Utc>,
+) -> Result<Filed, SubmitError> {
+    // A second submit of the same form finds the first filing.
+    if let Some(existing) = requests::by_idempotency_key(&state.db, key.as_ref()).await? {
+        return Ok(existing.into());
+    }
+    let request = NewRequest::parse(input, &state.directory, now.date_naive())
+        .map_err(SubmitError::Invalid)?;
+
+    let mut tx = state.db.begin_write().await?;
+    let serving = coverage::serving(&mut tx, &request.commune.nis_code).await?;
+    let Some(coordinator) = serving.iter().find(|o| o.kind == "coordinator") else {
+        tx.rollback().await.map_err(DbError::from)?;
+        let mut areas = vec![format!("commune:{}", request.commune.nis_code)];
+        if let Some(province) = &request.commune.province {
+            areas.push(format!("province:{province}"));
+        }
+        areas.push(format!("region:{}", request.commune.region.code()));
+        return Err(SubmitError::NotCovered {
+            commune: request.commune.name.clone(),
+            referral: coverage::referral(&state.db, &areas).await?,
+        });
+    };
+
+    let number = requests::next_reference_number(&mut tx, now.year()).await?;
+    let reference = Reference {
+        year: now.year(),
+        number,
+    }
+    .to_string();
+    let token = new_token();
+    let id = db::new_id();
+    let record = record(
+        &request,
+        id,
+        &reference,
+        key,
+        &token_hash(&token),
+        coordinator.id,
+        now,
+    );
+    match requests::insert(&mut tx, &record).await {
+        Ok(()) => {}
+        // The same form filed concurrently: the other filing won; show it.
+        Err(DbError::Conflict(_)) => {
+            tx.rollback().await.map_err(DbError::from)?;
+            return requests::by_idempotency_key(&state.db, key.as_ref())
+                .await?
+                .map(Filed::from)
+                .ok_or(SubmitError::Db(DbError::NotFound));
+        }
+        Err(other) => return Err(other.into()),
+    }
+
+    requests::insert_party(&mut tx, id, coordinator.id, "coordinator").await?;
+    for service in &request.services {
+        let operator = serving
+            .iter()
+            .find(|o| o.kind == "operator" && o.service.as_deref() == Some(service.code()));
+        requests::insert_service(&mut tx, id, service.code(), operator.map(|o| o.id)).await?;
+        if let Some(operator) = operator {
+            requests::insert_party(&mut tx, id, operator.id, "operator").await?;
+        }
+    }
+    if let Some(municipality) = serving.iter().find(|o| o.kind == "municipality") {
+        requests::insert_party(&mut tx, id, municipality.id, "municipality").await?;
+    }
+    requests::insert_event(
+        &mut tx,
+        &NewEvent {
+            request_id: id,
+            at: now,
+            kind: "submitted",
+            actor_kind: "applicant",
+            actor_id: None,
+            actor_name: Some(request.name.as_ref()),
+            organisation_id: None,
+            detail: None,
+            public: true,
+        },
+    )
+    .await?;
+
+    let tr = Tr(request.language);
+    let mail = compose::request_filed(
+        tr,
+        &RequestFiled {
+            reference: reference.clone(),
+            applicant_name: request.name.as_ref().to_owned(),
+            site: site_line(&request),
+            services: request
+                .services
+                .iter()
+                .map(|s| service_line(tr, *s, &request))
+                .collect(),
+            follow_url: follow_url(&state.base_url, &token),
+        },
+    )?;
+    outbox::enqueue(
+        &mut tx,
+        &NewMessage {
+            kind: "request_filed",
+            request_id: Some(id),
+            recipient: request.email.as_ref(),
+            subject: &mail.subject,
+            body_text: &mail.text,
+            body_html: Some(&mail.html),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    state.outbox_notify.notify_one();
+    tracing::info!(%reference, commune = %request.commune.name, "request filed");
+
+    Ok(Filed {
+        request_id: id.to_string(),
+        reference,
+        email: request.email.as_ref().to_owned(),
+        follow_token: Some(token),
+    })
+}
+
+fn site_line(request: &NewRequest) -> String {
+    let mut parts = Vec::new();
+    if let (Some(street), Some(number)) = (&request.street, &request.house_number) {
+        parts.push(format!("{street} {number}"));
+    }
+    parts.push(format!("{} {}", request.postcode, request.commune.name));
+    if let Some(parcel) = &request.parcel_ref {
+        parts.push(parcel.clone());
+    }
+    if let Some(point) = &request.map_point {
+        parts.push(point.to_string());
+    }
+    parts.join(", ")
+}
+
+fn service_line(tr: Tr, service: Service, request: &NewRequest) -> String {
+    match (service, request.electricity_band) {
+        (Service::Electricity, Some(band)) => {
+            format!("{} — {}", tr.service("electricity"), band.label())
+        }
+        _ => tr.service(service.code()),
+    }
+}
+
+fn record(
+    request: &NewRequest,
+    id: uuid::Uuid,
+    reference: &str,
+    key: &IdempotencyKey,
+    follow_token_hash: &str,
+    coordinator_id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> NewRequestRecord {
+    NewRequestRecord {
+        id,
+        reference: reference.to_owned(),
+        idempotency_key: key.as_ref().to_owned(),
+        follow_token_hash: follow_token_hash.to_owned(),
+        coordinator_id,
+        state: RequestState::Submitted.code().to_owned(),
+        applicant_kind: request.applicant_kind.code().to_owned(),
+        applicant_name: request.name.as_ref().to_owned(),
+        company_number: match request.applicant_kind {
+            ApplicantKind::Legal => request.company_number.as_ref().map(|c| c.to_string()),
+            ApplicantKind::Natural => None,
+        },
+        email: request.email.as_ref().to_owned(),
+        phone: request.phone.as_ref().to_owned(),
+        language: request.language.code().to_owned(),
+        street: request.street.clone(),
+        house_number: request.house_number.clone(),
+        locality: request.locality.clone(),
+        postcode: request.postcode.to_string(),
+        commune_nis: request.commune.nis_code.clone(),
+        commune_name: request.commune.name.clone(),
+        map_point: request.map_point.map(|p| p.to_string()),
+        parcel_ref: request.parcel_ref.clone(),
+        building: request.building.code().to_owned(),
+        dwellings: i64::from(request.building.dwellings()),
+        electricity_band: request.electricity_band.map(|b| b.code()),
+        wished_from: request.wished_from.map(|d| d.to_string()),
+        wished_to: request.wished_to.map(|d| d.to_string()),
+        remarks: request.remarks.clone(),
+        submitted_at: now,
+    }
+}

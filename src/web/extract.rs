@@ -1,0 +1,191 @@
+//! Extractors: the visitor's language and session, staff-only access, CSRF-checked forms.
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{HeaderMap, StatusCode, header, request::Parts},
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::Utc;
+use serde::de::DeserializeOwned;
+
+use super::{
+    csrf::{self, CsrfToken},
+    error::PageError,
+    views::Frame,
+};
+use crate::{
+    api::ApiError,
+    app::AppState,
+    db::sessions::{self, SessionUser},
+    domain::Language,
+    i18n::Tr,
+    services::auth::token_hash,
+};
+
+pub const LANG_COOKIE: &str = "cmh_lang";
+pub const SESSION_COOKIE: &str = "cmh_session";
+
+/// The language chosen with the switcher, else the browser's, else French.
+pub fn language_of(headers: &HeaderMap) -> Language {
+    csrf::cookie_value(headers, LANG_COOKIE)
+        .and_then(|code| code.parse().ok())
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Language::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// The signed-in staff member, if the session cookie names a live session.
+pub struct MaybeUser(pub Option<SessionUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(user) = parts.extensions.get::<SessionUser>() {
+            return Ok(MaybeUser(Some(user.clone())));
+        }
+        let Some(token) = csrf::cookie_value(&parts.headers, SESSION_COOKIE) else {
+            return Ok(MaybeUser(None));
+        };
+        let user = sessions::user(&state.db, &token_hash(&token), Utc::now()).await?;
+        if let Some(user) = &user {
+            parts.extensions.insert(user.clone());
+        }
+        Ok(MaybeUser(user))
+    }
+}
+
+/// What every page needs: the translator and the page frame (CSRF token, user, path).
+pub struct Ctx {
+    pub tr: Tr,
+    pub frame: Frame,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        Ok(Ctx {
+            tr: Tr(language_of(&parts.headers)),
+            frame: Frame::new(parts, user),
+        })
+    }
+}
+
+/// A signed-in staff member. Pages send others to the sign-in form; the API answers 401.
+pub struct Staff {
+    pub tr: Tr,
+    pub frame: Frame,
+    pub user: SessionUser,
+}
+
+pub enum StaffRejection {
+    Page(PageError),
+    SignIn(String),
+    Api,
+}
+
+impl IntoResponse for StaffRejection {
+    fn into_response(self) -> Response {
+        match self {
+            StaffRejection::Page(error) => error.into_response(),
+            StaffRejection::SignIn(next) => {
+                let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                let target = format!("/login?{query}");
+                Redirect::to(&target).into_response()
+            }
+            StaffRejection::Api => ApiError::Unauthorized.into_response(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = StaffRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        // Nested routers see a stripped path; the original one tells pages from the API.
+        let uri = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map(|original| original.0.clone())
+            .unwrap_or_else(|| parts.uri.clone());
+        let is_api = uri.path().starts_with("/api/");
+        let Ctx { tr, frame } = Ctx::from_request_parts(parts, state)
+            .await
+            .map_err(StaffRejection::Page)?;
+        match frame.user.clone() {
+            Some(user) => Ok(Staff { tr, frame, user }),
+            None if is_api => Err(StaffRejection::Api),
+            None => Err(StaffRejection::SignIn(
+                uri.path_and_query()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "/".into()),
+            )),
+        }
+    }
+}
+
+/// A urlencoded form whose `csrf_token` field must match the visitor's CSRF cookie.
+pub struct CsrfForm<T>(pub T);
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let headers = request.headers().clone();
+        let is_form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(PageError::BadRequest("form expected".into()));
+        }
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    PageError::TooLarge
+                } else {
+                    PageError::BadRequest(rejection.body_text())
+                }
+            })?;
+        let field: CsrfField = serde_urlencoded::from_bytes(&body)
+            .map_err(|e| PageError::BadRequest(e.to_string()))?;
+        if !csrf::verify(&headers, &field.csrf_token) {
+            return Err(PageError::Csrf);
+        }
+        let value = serde_urlencoded::from_bytes(&body)
+            .map_err(|e| PageError::BadRequest(e.to_string()))?;
+        Ok(CsrfForm(value))
+    }
+}
+
+/// The CSRF token the middleware attached to this request.
+pub fn csrf_token(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<CsrfToken>()
+        .map(|t| t.0.clone())
+        .unwrap_or_default()
+}

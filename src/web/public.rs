@@ -1,0 +1,324 @@
+//! The citizen's pages: what the service is, the request form, the confirmation and the
+//! private status page.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::{
+    error::PageError,
+    extract::{CsrfForm, Ctx, LANG_COOKIE},
+    views::{Frame, local_date, local_datetime, site_line},
+};
+use crate::{
+    app::AppState,
+    db::requests::{self, EventRow, RequestRow},
+    domain::{ElectricityBand, FieldErrors, IdempotencyKey, Language, RequestInput, Service},
+    i18n::Tr,
+    services::{
+        auth::token_hash,
+        submit::{self, SubmitError},
+    },
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/request/new", get(new_request))
+        .route("/request", axum::routing::post(file_request))
+        .route("/request/filed/{key}", get(filed))
+        .route("/track/{token}", get(track))
+        .route("/lang/{code}", get(switch_language))
+        .route("/about/data", get(data_sources))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/home.html")]
+struct HomePage {
+    tr: Tr,
+    page: Frame,
+}
+
+async fn home(ctx: Ctx) -> HomePage {
+    HomePage {
+        tr: ctx.tr,
+        page: ctx.frame,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/data_sources.html")]
+struct DataSourcesPage {
+    tr: Tr,
+    page: Frame,
+}
+
+async fn data_sources(ctx: Ctx) -> DataSourcesPage {
+    DataSourcesPage {
+        tr: ctx.tr,
+        page: ctx.frame,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/request_form.html")]
+struct RequestFormPage {
+    tr: Tr,
+    page: Frame,
+    input: RequestInput,
+    errors: FieldErrors,
+    key: String,
+    referral: Option<String>,
+    bands: Vec<(String, String)>,
+    languages: Vec<&'static str>,
+}
+
+impl RequestFormPage {
+    fn new(ctx: Ctx, input: RequestInput, errors: FieldErrors, key: String) -> Self {
+        RequestFormPage {
+            tr: ctx.tr,
+            page: ctx.frame,
+            input,
+            errors,
+            key,
+            referral: None,
+            bands: ElectricityBand::all()
+                .into_iter()
+                .map(|b| (b.code(), b.label()))
+                .collect(),
+            languages: Language::ALL.iter().map(|l| l.code()).collect(),
+        }
+    }
+
+    /// The translated message of a refused field.
+    fn err(&self, field: &str) -> Option<String> {
+        self.errors.get(field).map(|e| self.tr.error(e))
+    }
+
+    /// Every refused field with its message, for the summary at the top of the form.
+    fn error_summary(&self) -> Vec<(&'static str, String)> {
+        self.errors
+            .iter()
+            .map(|(field, error)| (*field, self.tr.error(error)))
+            .collect()
+    }
+
+    fn wants(&self, code: &str) -> bool {
+        code.parse::<Service>()
+            .map(|s| self.input.wants(s))
+            .unwrap_or(false)
+    }
+
+    fn language_selected(&self, code: &str) -> bool {
+        match self.input.language.as_str() {
+            "" => code == self.tr.lang(),
+            chosen => chosen == code,
+        }
+    }
+}
+
+async fn new_request(ctx: Ctx) -> RequestFormPage {
+    RequestFormPage::new(
+        ctx,
+        RequestInput {
+            applicant_kind: "natural".into(),
+            building: "house".into(),
+            ..RequestInput::default()
+        },
+        FieldErrors::new(),
+        IdempotencyKey::generate().as_ref().to_owned(),
+    )
+}
+
+#[derive(Deserialize)]
+struct FilingForm {
+    #[serde(default)]
+    idempotency_key: String,
+    #[serde(flatten)]
+    input: RequestInput,
+}
+
+async fn file_request(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<FilingForm>,
+) -> Result<Response, PageError> {
+    // A form without a usable key still files once; a fresh key keeps a retry safe from here on.
+    let key =
+        IdempotencyKey::parse(&form.idempotency_key).unwrap_or_else(|_| IdempotencyKey::generate());
+    match submit::submit(&state, &form.input, &key, Utc::now()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/request/filed/{}", key.as_ref())).into_response()),
+        Err(SubmitError::Invalid(errors)) => {
+            let page = RequestFormPage::new(ctx, form.input, errors, key.as_ref().to_owned());
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(SubmitError::NotCovered { commune, referral }) => {
+            let mut page =
+                RequestFormPage::new(ctx, form.input, FieldErrors::new(), key.as_ref().to_owned());
+            let advice = referral.map(|r| match page.tr.language() {
+                Language::Fr => r.text_fr,
+                Language::En => r.text_en,
+            });
+            let intro = page
+                .tr
+                .f("form.not_covered", [("commune", commune.as_str())]);
+            page.referral = Some(match advice {
+                Some(advice) => format!("{intro} {advice}"),
+                None => intro,
+            });
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(SubmitError::Db(error)) => Err(error.into()),
+        Err(SubmitError::Render(error)) => Err(error.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/request_filed.html")]
+struct FiledPage {
+    tr: Tr,
+    page: Frame,
+    reference: String,
+    email: String,
+}
+
+/// Hides most of an address: `marie.dupont@example.be` → `m…t@example.be`.
+fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) if local.chars().count() > 2 => {
+            let first = local.chars().next().unwrap_or('?');
+            let last = local.chars().last().unwrap_or('?');
+            format!("{first}…{last}@{domain}")
+        }
+        Some((_, domain)) => format!("…@{domain}"),
+        None => "…".into(),
+    }
+}
+
+async fn filed(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(key): Path<String>,
+) -> Result<FiledPage, PageError> {
+    let key = IdempotencyKey::parse(&key).map_err(|_| PageError::NotFound)?;
+    let row = requests::by_idempotency_key(&state.db, key.as_ref())
+        .await?
+        .ok_or(PageError::NotFound)?;
+    Ok(FiledPage {
+        tr: ctx.tr,
+        page: ctx.frame,
+        reference: row.reference,
+        email: mask_email(&row.email),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/track.html")]
+struct TrackPage {
+    tr: Tr,
+    page: Frame,
+    request: RequestRow,
+    site: String,
+    services: Vec<String>,
+    events: Vec<EventRow>,
+}
+
+impl TrackPage {
+    fn when(&self, stored: &str) -> String {
+        local_datetime(stored)
+    }
+
+    fn day(&self, stored: &str) -> String {
+        local_date(stored)
+    }
+}
+
+async fn track(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    if token.len() < 32 || token.len() > 64 {
+        return Err(PageError::NotFound);
+    }
+    let request = requests::by_follow_token(&state.db, &token_hash(&token))
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let events = requests::events(&state.db, &request.id, true).await?;
+    let services = super::backoffice::service_labels(&state, ctx.tr, &request).await?;
+    let page = TrackPage {
+        tr: ctx.tr,
+        page: ctx.frame,
+        site: site_line(&request),
+        services,
+        request,
+        events,
+    };
+    // The private link must not be cached by shared caches or leak through referrers.
+    Ok((
+        [(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        )],
+        page,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only local paths are followed after switching language (no open redirect).
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path
+        }
+        _ => "/",
+    }
+}
+
+async fn switch_language(Path(code): Path<String>, Query(query): Query<NextQuery>) -> Response {
+    let language: Language = code.parse().unwrap_or_default();
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        language.code()
+    );
+    let mut response = Redirect::to(safe_next(query.next.as_deref())).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_masked_on_the_confirmation_page() {
+        assert_eq!(mask_email("marie.dupont@example.be"), "m…t@example.be");
+        assert_eq!(mask_email("jo@example.be"), "…@example.be");
+    }
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(
+            safe_next(Some("/backoffice?state=submitted")),
+            "/backoffice?state=submitted"
+        );
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

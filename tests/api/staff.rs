@@ -1,0 +1,246 @@
+//! The case officer signs in, works the queue and signs out.
+
+use crate::helpers::{PASSWORD, client, hidden, marie, spawn_app, with};
+
+#[tokio::test]
+async fn staff_pages_need_a_session() {
+    let app = spawn_app().await;
+    let response = app.get("/backoffice?state=submitted").await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        "/login?next=%2Fbackoffice%3Fstate%3Dsubmitted"
+    );
+    let response = app.get("/api/v1/requests").await;
+    assert_eq!(response.status().as_u16(), 401);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized");
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_and_says_why() {
+    let app = spawn_app().await;
+    let client = client();
+    let html = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&html, "csrf_token");
+    for (email, password) in [
+        ("julien@ores.demo", "wrong"),
+        ("nobody@ores.demo", PASSWORD),
+    ] {
+        let response = client
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("email", email),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 401);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("Adresse électronique ou mot de passe incorrect")
+        );
+    }
+    // Without the CSRF token even the right password is refused.
+    let response = client
+        .post(app.url("/login"))
+        .form(&[("email", "julien@ores.demo"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+}
+
+#[tokio::test]
+async fn the_case_officer_filters_the_queue_and_opens_a_request() {
+    let app = spawn_app().await;
+    let (namur, _) = app.file_ok(&marie()).await;
+    let (mons, _) = app
+        .file_ok(&with(
+            &marie(),
+            &[("postcode", "7000"), ("name", "Lucas Martin"), ("gas", "")],
+        ))
+        .await;
+    let julien = app.signed_in("julien@ores.demo").await;
+
+    let queue = julien
+        .get(app.url("/backoffice"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(queue.contains(&namur) && queue.contains(&mons));
+    assert!(queue.contains("Julien Lambert"));
+
+    let by_commune = julien
+        .get(app.url("/backoffice?commune=53053"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(by_commune.contains(&mons) && !by_commune.contains(&namur));
+
+    let by_state = julien
+        .get(app.url("/backoffice?state=quoted"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!by_state.contains(&mons) && by_state.contains("Aucune demande"));
+
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today.succ_opt().unwrap();
+    let yesterday = today.pred_opt().unwrap();
+    let by_date = |from: chrono::NaiveDate, to: chrono::NaiveDate| {
+        let julien = julien.clone();
+        let url = app.url(&format!("/backoffice?from={from}&to={to}"));
+        async move { julien.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(
+        by_date(today, today).await.contains(&namur),
+        "the end day is included"
+    );
+    assert!(!by_date(tomorrow, tomorrow).await.contains(&namur));
+    assert!(!by_date(yesterday, yesterday).await.contains(&namur));
+
+    let json: serde_json::Value = julien
+        .get(app.url("/api/v1/requests?commune=92094"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 1);
+    assert_eq!(json[0]["reference"], namur.as_str());
+
+    let id = app.request_id(&namur).await;
+    let detail = julien
+        .get(app.url(&format!("/backoffice/requests/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(detail.contains("marie.dupont@example.be"));
+    assert!(detail.contains("Rue des Tanneries 14, 5000 Namur"));
+    assert!(detail.contains("Gaz naturel (ORES) (ORES gaz)"));
+    assert!(detail.contains("Demande introduite"));
+    assert!(detail.contains("Chantier démarré"));
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    let app = spawn_app().await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let queue = julien
+        .get(app.url("/backoffice"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&queue, "csrf_token");
+    let response = julien
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    let after = julien.get(app.url("/backoffice")).send().await.unwrap();
+    assert_eq!(after.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn the_outbox_page_is_for_administrators() {
+    let app = spawn_app().await;
+    app.file_ok(&marie()).await;
+    app.wait_outbox_idle().await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let response = julien.get(app.url("/admin/outbox")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+
+    let admin = app.signed_in("admin@connect-my-home.demo").await;
+    let list = admin
+        .get(app.url("/admin/outbox"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("marie.dupont@example.be"));
+    assert!(list.contains("Envoyé"));
+    let id: String = sqlx::query_scalar("SELECT id FROM outbox")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let message = admin
+        .get(app.url(&format!("/admin/outbox/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        message.contains(&app.url("/track/")),
+        "the private link can be followed"
+    );
+}
+
+#[tokio::test]
+async fn seeding_twice_changes_nothing() {
+    let app = spawn_app().await;
+    let before = (
+        app.count("SELECT COUNT(*) FROM organisations").await,
+        app.count("SELECT COUNT(*) FROM users").await,
+        app.count("SELECT COUNT(*) FROM coverage").await,
+    );
+    connect_my_home::services::seed::reference_data(&app.state)
+        .await
+        .unwrap();
+    connect_my_home::services::seed::demo_users(&app.state)
+        .await
+        .unwrap();
+    connect_my_home::services::seed::demo_requests(&app.state)
+        .await
+        .unwrap();
+    connect_my_home::services::seed::demo_requests(&app.state)
+        .await
+        .unwrap();
+    let after = (
+        app.count("SELECT COUNT(*) FROM organisations").await,
+        app.count("SELECT COUNT(*) FROM users").await,
+        app.count("SELECT COUNT(*) FROM coverage").await,
+    );
+    assert_eq!(before, after);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 4);
+    assert!(
+        before.2 > 200,
+        "coverage spans the covered Walloon communes"
+    );
+}

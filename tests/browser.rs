@@ -1,0 +1,198 @@
+//! Browser test: headless Chromium, driven through chromedriver, files a request through the
+//! real form and the case officer finds it in the queue (journey 1, first steps).
+//!
+//! Needs Debian's `chromium` and `chromium-driver`. Without them the test says so and passes,
+//! unless CMH_BROWSER_TESTS=1 (as in CI), where their absence is a failure.
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use connect_my_home::{app::Application, config::Config, services::seed};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_browser() -> Option<(Driver, Client)> {
+    let required = std::env::var("CMH_BROWSER_TESTS").is_ok_and(|v| v == "1");
+    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
+        assert!(
+            !required,
+            "CMH_BROWSER_TESTS=1 but chromium/chromedriver are not installed"
+        );
+        eprintln!("skipping browser test: install chromium and chromium-driver to run it");
+        return None;
+    }
+    let port = free_port();
+    let driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--lang=fr-BE", "--window-size=1280,2000"],
+            // A Walloon household's browser asks for French pages.
+            "prefs": { "intl.accept_languages": "fr-BE,fr" }
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..50 {
+        // chromedriver listens on plain HTTP on the loopback: no TLS stack needed.
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => return Some((driver, client)),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn fill(client: &Client, id: &str, value: &str) {
+    let field = client.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn page_text(client: &Client) -> String {
+    client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
+    let Some((_driver, browser)) = start_browser().await else {
+        return;
+    };
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut config = Config::local(data_dir.path().to_path_buf());
+    config.seed_demo = false;
+    let app = Application::build(config).await.unwrap();
+    seed::demo_users(app.state()).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+
+    // The citizen starts from the home page.
+    browser.goto(&base).await.unwrap();
+    click(&browser, "a.button").await;
+    let form = page_text(&browser).await;
+    assert!(form.contains("Ma demande de raccordements"), "{form}");
+
+    // A first try with a 6-flat building is refused with the reason; typed values stay.
+    fill(&browser, "name", "Marie Dupont").await;
+    fill(&browser, "email", "marie.dupont@example.be").await;
+    fill(&browser, "phone", "081 23 45 67").await;
+    fill(&browser, "street", "Rue des Tanneries").await;
+    fill(&browser, "house_number", "14").await;
+    fill(&browser, "postcode", "5000").await;
+    click(&browser, "input[name=building][value=building]").await;
+    fill(&browser, "dwellings", "6").await;
+    click(&browser, "input[name=electricity]").await;
+    browser
+        .find(Locator::Css("#electricity_band option[value='3x25']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&browser, "input[name=water]").await;
+    click(&browser, "input[name=proximus]").await;
+    click(&browser, "#submit-request").await;
+    let refused = page_text(&browser).await;
+    assert!(refused.contains("règle C-1"), "{refused}");
+    let kept = browser
+        .find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("Marie Dupont"));
+
+    // She corrects it to a house and files.
+    click(&browser, "input[name=building][value=house]").await;
+    fill(&browser, "dwellings", "").await;
+    click(&browser, "#submit-request").await;
+    let confirmation = page_text(&browser).await;
+    assert!(
+        confirmation.contains("Votre demande est enregistrée"),
+        "{confirmation}"
+    );
+    let reference = browser
+        .find(Locator::Css("strong.reference"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(reference.starts_with("CMH-"));
+
+    // The case officer signs in and finds it in the queue, then opens it.
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    fill(&browser, "email", "julien@ores.demo").await;
+    fill(&browser, "password", seed::DEMO_PASSWORD).await;
+    click(&browser, "form.narrow button[type=submit]").await;
+    let queue = page_text(&browser).await;
+    assert!(queue.contains("File des demandes"), "{queue}");
+    assert!(queue.contains(&reference));
+    browser
+        .find(Locator::LinkText(&reference))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let detail = page_text(&browser).await;
+    assert!(detail.contains("marie.dupont@example.be"));
+    assert!(detail.contains("Eau (SWDE)"));
+    assert!(detail.contains("Demande introduite"));
+
+    browser.close().await.unwrap();
+}
