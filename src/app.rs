@@ -1,4 +1,4 @@
-//! Application assembly: state, router, middleware, the server and its background worker.
+//! Application assembly: state, router, middleware, the server and its background workers.
 
 use std::{net::SocketAddr, ops::Deref, sync::Arc, time::Duration};
 
@@ -25,6 +25,8 @@ pub struct AppInner {
     pub mailer: Mailer,
     /// Wakes the outbox worker as soon as a transaction has queued mail.
     pub outbox_notify: Arc<Notify>,
+    /// Wakes the assessment worker as soon as a filing has created tasks.
+    pub assess_notify: Arc<Notify>,
 }
 
 #[derive(Clone)]
@@ -67,6 +69,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> Result<AppState, 
         directory: postcode_directory()?,
         mailer,
         outbox_notify: Arc::new(Notify::new()),
+        assess_notify: Arc::new(Notify::new()),
         config,
     })))
 }
@@ -115,19 +118,33 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process is stopped, with the outbox worker beside the server.
+    /// Serves until the process is stopped, with the background workers beside the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let worker = tokio::spawn(worker::run(
-            self.state.db.clone(),
-            self.state.mailer.clone(),
-            self.state.outbox_notify.clone(),
-            Duration::from_millis(self.state.config.outbox_poll_ms),
-        ));
+        let poll = Duration::from_millis(self.state.config.outbox_poll_ms);
+        let workers = if self.state.config.run_workers {
+            vec![
+                tokio::spawn(worker::run(
+                    self.state.db.clone(),
+                    self.state.mailer.clone(),
+                    self.state.outbox_notify.clone(),
+                    poll,
+                )),
+                tokio::spawn(crate::services::assess::run(
+                    self.state.db.clone(),
+                    self.state.assess_notify.clone(),
+                    poll,
+                )),
+            ]
+        } else {
+            Vec::new()
+        };
         let app = router(self.state.clone());
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await;
-        worker.abort();
+        for worker in workers {
+            worker.abort();
+        }
         served
     }
 }

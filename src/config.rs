@@ -61,6 +61,13 @@ pub struct Config {
     /// Delay between two outbox polls, in milliseconds.
     #[arg(long, env = "CMH_OUTBOX_POLL_MS", default_value_t = 1000)]
     pub outbox_poll_ms: u64,
+    /// Working days an operator has to assess a request before the case officer sees it late.
+    #[arg(long, env = "CMH_ASSESSMENT_DUE_DAYS", default_value_t = 5)]
+    pub assessment_due_working_days: u32,
+    /// Run the background workers (mail, assessments) in this process. Instances that only
+    /// serve pages behind a load balancer may leave them to others.
+    #[arg(long, env = "CMH_RUN_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub run_workers: bool,
 }
 
 impl Config {
@@ -103,6 +110,8 @@ impl Config {
             smtp_password: None,
             secure_cookies: false,
             outbox_poll_ms: 200,
+            assessment_due_working_days: 5,
+            run_workers: true,
         }
     }
 }

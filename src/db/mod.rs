@@ -1,6 +1,7 @@
 //! The only place with SQL. One portable dialect over SQLite and PostgreSQL through
 //! sqlx's `any` driver; where the engines differ, the difference stays in this module.
 
+pub mod assessments;
 pub mod coverage;
 pub mod organisations;
 pub mod outbox;

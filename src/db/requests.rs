@@ -350,3 +350,51 @@ pub async fn services(db: &Db, request_id: &str) -> DbResult<Vec<ServiceRow>> {
     .fetch_all(&db.pool)
     .await?)
 }
+
+/// A request read by a background worker acting for the platform (never from a user's
+/// call: those go through [`get_for`] with their scope).
+pub async fn get_for_worker(tx: &mut Tx, id: &str) -> DbResult<RequestRow> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(DbError::NotFound)
+}
+
+/// Moves a request to `to` if it is still in `from`; false when another change came first.
+pub async fn advance_state(
+    tx: &mut Tx,
+    id: &str,
+    from: &str,
+    to: &str,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let updated =
+        sqlx::query("UPDATE requests SET state = $3, updated_at = $4 WHERE id = $1 AND state = $2")
+            .bind(id)
+            .bind(from)
+            .bind(to)
+            .bind(ts(now))
+            .execute(&mut **tx)
+            .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// The timeline as a tenant may read it: the coordinator and the commune see every event;
+/// an operator sees the shared events and its own, never another operator's notes.
+pub async fn events_for(db: &Db, scope: &Scope, request_id: &str) -> DbResult<Vec<EventRow>> {
+    Ok(sqlx::query_as(
+        "SELECT e.at, e.kind, e.actor_kind, e.actor_name, e.detail, e.public \
+         FROM request_events e JOIN requests r ON r.id = e.request_id \
+         WHERE e.request_id = $1 AND (e.organisation_id IS NULL OR e.organisation_id = $2 \
+            OR r.coordinator_id = $2 OR NOT EXISTS (SELECT 1 FROM organisations o \
+                WHERE o.id = $2 AND o.kind = 'operator')) \
+         ORDER BY e.at, e.id",
+    )
+    .bind(request_id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}

@@ -18,7 +18,10 @@ use crate::{
     },
     i18n::Tr,
     mail::compose::{self, RequestFiled},
-    services::auth::{new_token, token_hash},
+    services::{
+        assess,
+        auth::{new_token, token_hash},
+    },
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -119,15 +122,27 @@ pub async fn submit(
     }
 
     requests::insert_party(&mut tx, id, coordinator.id, "coordinator").await?;
+    let mut assessing = Vec::new();
     for service in &request.services {
         let operator = serving
             .iter()
             .find(|o| o.kind == "operator" && o.service.as_deref() == Some(service.code()));
         requests::insert_service(&mut tx, id, service.code(), operator.map(|o| o.id)).await?;
         if let Some(operator) = operator {
-            requests::insert_party(&mut tx, id, operator.id, "operator").await?;
+            if !assessing.iter().any(|(org, _)| *org == operator.id) {
+                requests::insert_party(&mut tx, id, operator.id, "operator").await?;
+            }
+            assessing.push((operator.id, *service));
         }
     }
+    assess::create_tasks(
+        &mut tx,
+        id,
+        &assessing,
+        now,
+        state.config.assessment_due_working_days,
+    )
+    .await?;
     if let Some(municipality) = serving.iter().find(|o| o.kind == "municipality") {
         requests::insert_party(&mut tx, id, municipality.id, "municipality").await?;
     }
@@ -177,6 +192,7 @@ pub async fn submit(
     .await?;
     tx.commit().await.map_err(DbError::from)?;
     state.outbox_notify.notify_one();
+    state.assess_notify.notify_one();
     tracing::info!(%reference, commune = %request.commune.name, "request filed");
 
     Ok(Filed {

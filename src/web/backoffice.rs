@@ -18,17 +18,21 @@ use super::{
 use crate::{
     app::AppState,
     db::{
-        DbError,
+        DbError, Scope,
+        assessments::{self, OperatorQueueRow},
+        organisations,
         requests::{self, EventRow, QueueFilter, RequestRow},
     },
     domain::{ElectricityBand, RequestState, Service},
     i18n::Tr,
+    operators::{Assessment, Deadline, Party, Span},
 };
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/backoffice", get(queue))
         .route("/backoffice/requests/{id}", get(detail))
+        .route("/operator", get(operator_queue))
 }
 
 /// Queue filters as typed in the query string; empty means "any".
@@ -68,6 +72,7 @@ struct QueuePage {
     page: Frame,
     query: QueueQuery,
     rows: Vec<RequestRow>,
+    late: Vec<String>,
     counts: Vec<(String, i64)>,
     communes: Vec<(String, String)>,
     states: Vec<&'static str>,
@@ -81,6 +86,10 @@ impl QueuePage {
     fn site(&self, row: &RequestRow) -> String {
         site_line(row)
     }
+
+    fn is_late(&self, row: &RequestRow) -> bool {
+        self.late.contains(&row.id)
+    }
 }
 
 async fn queue(
@@ -92,11 +101,13 @@ async fn queue(
     let rows = requests::queue(&state.db, &scope, &query.filter(), QUEUE_LIMIT).await?;
     let counts = requests::state_counts(&state.db, &scope).await?;
     let communes = requests::queue_communes(&state.db, &scope).await?;
+    let late = assessments::late_requests(&state.db, &scope, chrono::Utc::now()).await?;
     Ok(QueuePage {
         tr: staff.tr,
         page: staff.frame,
         query,
         rows,
+        late,
         counts,
         communes,
         states: RequestState::ALL.iter().map(|s| s.code()).collect(),
@@ -144,7 +155,155 @@ struct DetailPage {
     request: RequestRow,
     site: String,
     services: Vec<String>,
+    assessments: Vec<AssessmentView>,
     events: Vec<EventRow>,
+}
+
+/// One operator's answer as the page shows it, every label already translated.
+pub struct AssessmentView {
+    pub heading: String,
+    pub status: String,
+    pub late: bool,
+    pub due: String,
+    pub version: i64,
+    pub feasibility: Option<String>,
+    pub reasons: Vec<String>,
+    pub note: Option<String>,
+    pub prerequisites: Vec<PrerequisiteView>,
+    pub crew: Option<String>,
+    pub lead_time: Option<String>,
+}
+
+pub struct PrerequisiteView {
+    pub label: String,
+    pub who: String,
+    pub deadline: String,
+    pub rule: String,
+    pub met: bool,
+}
+
+/// The assessments of a request the signed-in user may see: all of them for the
+/// coordinator, only its own for an operator (the repository applies the scope).
+pub async fn assessment_views(
+    state: &AppState,
+    tr: Tr,
+    scope: &Scope,
+    request_id: &str,
+) -> Result<Vec<AssessmentView>, DbError> {
+    let names: std::collections::HashMap<String, String> = organisations::all(&state.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id.to_string(), o.name))
+        .collect();
+    let now = crate::db::ts(chrono::Utc::now());
+    let mut views = Vec::new();
+    for row in assessments::for_request(&state.db, scope, request_id).await? {
+        let answer: Option<Assessment> =
+            match assessments::latest_version(&state.db, scope, &row.id).await? {
+                Some(version) => Some(
+                    serde_json::from_str(&version.body)
+                        .map_err(|e| DbError::Corrupt(format!("assessment body: {e}")))?,
+                ),
+                None => None,
+            };
+        let operator = names.get(&row.organisation_id).cloned().unwrap_or_default();
+        views.push(AssessmentView {
+            heading: format!("{} — {operator}", tr.service(&row.service)),
+            status: tr.keyed("assessment.status", &row.status),
+            late: row.status != "answered" && row.due_at < now,
+            due: local_date(&row.due_at),
+            version: row.version,
+            feasibility: answer
+                .as_ref()
+                .map(|a| tr.keyed("assessment.feasibility", a.feasibility.code())),
+            reasons: answer
+                .as_ref()
+                .map(|a| {
+                    a.reasons
+                        .iter()
+                        .map(|r| tr.keyed("assessment.reason", r))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            note: answer.as_ref().and_then(|a| a.note.clone()),
+            prerequisites: answer
+                .as_ref()
+                .map(|a| {
+                    a.prerequisites
+                        .iter()
+                        .map(|p| PrerequisiteView {
+                            label: tr.keyed("prerequisite", &p.code),
+                            who: tr.keyed(
+                                "assessment.who",
+                                match p.who {
+                                    Party::Applicant => "applicant",
+                                    Party::Operator => "operator",
+                                    Party::Coordinator => "coordinator",
+                                },
+                            ),
+                            deadline: deadline_label(tr, p.deadline),
+                            rule: p.rule.clone(),
+                            met: p.met,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            crew: answer.as_ref().map(|a| {
+                tr.f(
+                    "assessment.crew_line",
+                    [
+                        ("skill", tr.keyed("skill", &a.crew.skill).as_str()),
+                        ("hours", a.crew.hours.to_string().as_str()),
+                    ],
+                )
+            }),
+            lead_time: answer.as_ref().map(|a| {
+                let (key, count) = match a.lead_time.within {
+                    Span::CalendarDays(n) => ("assessment.within_calendar_days", n),
+                    Span::WorkingDays(n) => ("assessment.within_working_days", n),
+                };
+                format!(
+                    "{} ({})",
+                    tr.f(
+                        key,
+                        [
+                            ("count", count.to_string().as_str()),
+                            (
+                                "start",
+                                tr.keyed("assessment.start", lead_start_code(a)).as_str()
+                            ),
+                        ],
+                    ),
+                    tr.keyed("assessment.source", &a.lead_time.source)
+                )
+            }),
+        });
+    }
+    Ok(views)
+}
+
+fn lead_start_code(answer: &Assessment) -> &'static str {
+    use crate::operators::LeadTimeStart;
+    match answer.lead_time.start {
+        LeadTimeStart::ConditionsMet => "conditions_met",
+        LeadTimeStart::Payment => "payment",
+        LeadTimeStart::LatestOfPermitsPaymentTrenches => "permits_payment_trenches",
+    }
+}
+
+fn deadline_label(tr: Tr, deadline: Deadline) -> String {
+    match deadline {
+        Deadline::BeforeOffer => tr.t("assessment.deadline.before_offer").to_owned(),
+        Deadline::BeforeWorks => tr.t("assessment.deadline.before_works").to_owned(),
+        Deadline::DaysBeforeWorks(days) => tr.f(
+            "assessment.deadline.days_before_works",
+            [("days", days.to_string().as_str())],
+        ),
+        Deadline::DaysAfterWorks(days) => tr.f(
+            "assessment.deadline.days_after_works",
+            [("days", days.to_string().as_str())],
+        ),
+    }
 }
 
 impl DetailPage {
@@ -162,15 +321,70 @@ async fn detail(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<DetailPage, PageError> {
-    let request = requests::get_for(&state.db, &staff.user.scope(), &id).await?;
-    let events = requests::events(&state.db, &request.id, false).await?;
+    let scope = staff.user.scope();
+    let request = requests::get_for(&state.db, &scope, &id).await?;
+    let events = requests::events_for(&state.db, &scope, &request.id).await?;
     let services = service_labels(&state, staff.tr, &request).await?;
+    let assessments = assessment_views(&state, staff.tr, &scope, &request.id).await?;
     Ok(DetailPage {
         tr: staff.tr,
         page: staff.frame,
         site: site_line(&request),
         services,
+        assessments,
         request,
         events,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "backoffice/operator_queue.html")]
+struct OperatorQueuePage {
+    tr: Tr,
+    page: Frame,
+    status: String,
+    rows: Vec<OperatorQueueRow>,
+    now: String,
+}
+
+impl OperatorQueuePage {
+    fn day(&self, stored: &str) -> String {
+        local_date(stored)
+    }
+
+    fn is_late(&self, row: &OperatorQueueRow) -> bool {
+        row.status != "answered" && row.due_at < self.now
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OperatorQueueQuery {
+    status: String,
+}
+
+/// An operator's own work: the requests that involve it, with its part only.
+async fn operator_queue(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<OperatorQueueQuery>,
+) -> Result<OperatorQueuePage, PageError> {
+    let status = match query.status.as_str() {
+        "pending" | "answered" | "failed" => query.status.clone(),
+        _ => String::new(),
+    };
+    let rows = assessments::operator_queue(
+        &state.db,
+        &staff.user.scope(),
+        Some(status.as_str()).filter(|s| !s.is_empty()),
+        QUEUE_LIMIT,
+    )
+    .await?;
+    Ok(OperatorQueuePage {
+        tr: staff.tr,
+        page: staff.frame,
+        status,
+        rows,
+        now: crate::db::ts(chrono::Utc::now()),
     })
 }

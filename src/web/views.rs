@@ -39,6 +39,12 @@ impl Frame {
         }
     }
 
+    pub fn is_operator(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.organisation_kind == "operator")
+    }
+
     pub fn is_admin(&self) -> bool {
         self.user
             .as_ref()

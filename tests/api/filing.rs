@@ -88,13 +88,17 @@ async fn a_request_is_filed_confirmed_by_email_and_followed_by_private_link() {
         .to_owned();
     let token = link.rsplit('/').next().unwrap();
     assert!(token.len() >= 43, "unguessable token");
+    // Meanwhile every operator has assessed its part.
+    app.wait_state(&app.request_id(&reference).await, "assessed")
+        .await;
     let response = app.client.get(&link).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.headers()["cache-control"], "private, no-store");
     let status_page = response.text().await.unwrap();
     assert!(status_page.contains(&reference));
-    assert!(status_page.contains("Reçue"));
+    assert!(status_page.contains("Étudiée par les opérateurs"));
     assert!(status_page.contains("Demande introduite"));
+    assert!(status_page.contains("Tous les opérateurs ont étudié votre demande"));
     assert!(status_page.contains("Électricité (ORES) — 3 × 25 A (17.3 kVA) (ORES électricité)"));
 
     // A wrong or truncated token finds nothing.

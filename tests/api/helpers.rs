@@ -280,6 +280,22 @@ impl TestApp {
         client
     }
 
+    /// Waits until the request reaches `state` (background workers move it).
+    pub async fn wait_state(&self, id: &str, state: &str) {
+        for _ in 0..100 {
+            let now: String = sqlx::query_scalar("SELECT state FROM requests WHERE id = $1")
+                .bind(id)
+                .fetch_one(&self.state.db.pool)
+                .await
+                .unwrap();
+            if now == state {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("request {id} never reached {state}");
+    }
+
     /// Waits until the outbox worker has handled every message.
     pub async fn wait_outbox_idle(&self) {
         for _ in 0..100 {

@@ -1,0 +1,263 @@
+//! Operators' assessments of requests: durable tasks claimed by the fan-out worker, and
+//! every version of each answer.
+
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use super::{Db, DbError, DbResult, Scope, Tx, new_id, ts};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AssessmentRow {
+    pub id: String,
+    pub request_id: String,
+    pub organisation_id: String,
+    pub service: String,
+    pub status: String,
+    pub version: i64,
+    pub feasibility: Option<String>,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub due_at: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The same columns unqualified, for `RETURNING`.
+const RETURNED: &str = "id, request_id, organisation_id, service, status, version, feasibility, \
+    attempts, next_attempt_at, last_error, due_at, created_at, updated_at";
+
+const COLUMNS: &str = "a.id, a.request_id, a.organisation_id, a.service, a.status, a.version, \
+    a.feasibility, a.attempts, a.next_attempt_at, a.last_error, a.due_at, a.created_at, a.updated_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VersionRow {
+    pub version: i64,
+    pub feasibility: String,
+    pub body: String,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub reason: Option<String>,
+    pub created_at: String,
+}
+
+/// Creates the task of one operator for a request, inside the filing transaction.
+pub async fn create(
+    tx: &mut Tx,
+    request_id: Uuid,
+    organisation_id: Uuid,
+    service: &str,
+    now: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO assessments (id, request_id, organisation_id, service, status, version, \
+            attempts, next_attempt_at, due_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'pending', 0, 0, $5, $6, $5, $5)",
+    )
+    .bind(new_id().to_string())
+    .bind(request_id.to_string())
+    .bind(organisation_id.to_string())
+    .bind(service)
+    .bind(ts(now))
+    .bind(ts(due_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Claims one due task for `lease`. The guarded update lets exactly one worker win it; a
+/// worker that dies leaves it to be claimed again when the lease ends.
+pub async fn claim_due(
+    db: &Db,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> DbResult<Option<AssessmentRow>> {
+    let candidate: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM assessments WHERE status = 'pending' AND next_attempt_at <= $1 \
+           AND (locked_until IS NULL OR locked_until <= $1) \
+         ORDER BY next_attempt_at, id LIMIT 1",
+    )
+    .bind(ts(now))
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(id) = candidate else {
+        return Ok(None);
+    };
+    let claimed: Option<AssessmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE assessments SET locked_until = $2, attempts = attempts + 1 \
+         WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $3) \
+         RETURNING {RETURNED}"
+    )))
+    .bind(&id)
+    .bind(ts(now + lease))
+    .bind(ts(now))
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(claimed)
+}
+
+/// Stores a new version of an answer. `expected_version` guards against a concurrent
+/// writer: the first one wins, the other gets `Conflict` and nothing is written.
+pub async fn record_version(
+    tx: &mut Tx,
+    assessment_id: &str,
+    expected_version: i64,
+    new: &NewVersion<'_>,
+    now: DateTime<Utc>,
+) -> DbResult<i64> {
+    let version = expected_version + 1;
+    let updated = sqlx::query(
+        "UPDATE assessments SET status = 'answered', version = $3, feasibility = $4, \
+            locked_until = NULL, last_error = NULL, updated_at = $5 \
+         WHERE id = $1 AND version = $2 AND status <> 'failed'",
+    )
+    .bind(assessment_id)
+    .bind(expected_version)
+    .bind(version)
+    .bind(new.feasibility)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(DbError::Conflict(format!(
+            "assessment {assessment_id} is no longer at version {expected_version}"
+        )));
+    }
+    sqlx::query(
+        "INSERT INTO assessment_versions (assessment_id, version, feasibility, body, actor_kind, \
+            actor_id, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(assessment_id)
+    .bind(version)
+    .bind(new.feasibility)
+    .bind(new.body)
+    .bind(new.actor_kind)
+    .bind(new.actor_id.map(|id| id.to_string()))
+    .bind(new.reason)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(version)
+}
+
+#[derive(Debug, Clone)]
+pub struct NewVersion<'a> {
+    pub feasibility: &'a str,
+    pub body: &'a str,
+    pub actor_kind: &'a str,
+    pub actor_id: Option<Uuid>,
+    pub reason: Option<&'a str>,
+}
+
+/// Records a failed attempt: retried at `retry_at`, or given up when `None`.
+pub async fn mark_failed(
+    db: &Db,
+    id: &str,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> DbResult<()> {
+    let (status, next) = match retry_at {
+        Some(at) => ("pending", Some(ts(at))),
+        None => ("failed", None),
+    };
+    sqlx::query(
+        "UPDATE assessments SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
+            locked_until = NULL, last_error = $4 WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(next)
+    .bind(error)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// How many of a request's assessments still wait for an answer.
+pub async fn unanswered(tx: &mut Tx, request_id: &str) -> DbResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM assessments WHERE request_id = $1 AND status <> 'answered'",
+    )
+    .bind(request_id)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// The assessments of a request the caller may see: every one for the coordinator, only
+/// its own for an operator, none for anybody else.
+pub async fn for_request(db: &Db, scope: &Scope, request_id: &str) -> DbResult<Vec<AssessmentRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM assessments a JOIN requests r ON r.id = a.request_id \
+         WHERE a.request_id = $1 AND (r.coordinator_id = $2 OR a.organisation_id = $2) \
+         ORDER BY a.service"
+    )))
+    .bind(request_id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The latest answer of an assessment the caller may see.
+pub async fn latest_version(
+    db: &Db,
+    scope: &Scope,
+    assessment_id: &str,
+) -> DbResult<Option<VersionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT v.version, v.feasibility, v.body, v.actor_kind, v.actor_id, v.reason, v.created_at \
+         FROM assessment_versions v JOIN assessments a ON a.id = v.assessment_id \
+         JOIN requests r ON r.id = a.request_id \
+         WHERE v.assessment_id = $1 AND v.version = a.version \
+           AND (r.coordinator_id = $2 OR a.organisation_id = $2)",
+    )
+    .bind(assessment_id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// An operator's queue: its assessments, oldest first.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OperatorQueueRow {
+    pub request_id: String,
+    pub reference: String,
+    pub commune_name: String,
+    pub submitted_at: String,
+    pub service: String,
+    pub status: String,
+    pub feasibility: Option<String>,
+    pub due_at: String,
+}
+
+pub async fn operator_queue(
+    db: &Db,
+    scope: &Scope,
+    status: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<OperatorQueueRow>> {
+    Ok(sqlx::query_as(
+        "SELECT r.id AS request_id, r.reference, r.commune_name, r.submitted_at, a.service, \
+            a.status, a.feasibility, a.due_at \
+         FROM assessments a JOIN requests r ON r.id = a.request_id \
+         WHERE a.organisation_id = $1 AND ($2 = '' OR a.status = $2) \
+         ORDER BY r.submitted_at, r.reference LIMIT $3",
+    )
+    .bind(scope.organisation_id().to_string())
+    .bind(status.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Requests of a coordinator with an operator late to answer, for the queue's flag.
+pub async fn late_requests(db: &Db, scope: &Scope, now: DateTime<Utc>) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT a.request_id FROM assessments a JOIN requests r ON r.id = a.request_id \
+         WHERE r.coordinator_id = $1 AND a.status <> 'answered' AND a.due_at < $2",
+    )
+    .bind(scope.organisation_id().to_string())
+    .bind(ts(now))
+    .fetch_all(&db.pool)
+    .await?)
+}

@@ -1,0 +1,266 @@
+//! The operator contract: what each operator answers for a request — feasibility,
+//! prerequisites, crew need and lead time — and the registry that gives each participating
+//! organisation its module (rule C-8: a partner joins with configuration plus one module).
+
+pub mod ores_electricity;
+pub mod ores_gas;
+pub mod swde_water;
+pub mod telecom;
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ApplicantKind, Building, ElectricityBand, Service};
+
+/// What a module learns of a request: the shared facts, never another operator's part.
+#[derive(Debug, Clone)]
+pub struct RequestFacts {
+    pub service: Service,
+    pub applicant_kind: ApplicantKind,
+    pub building: Building,
+    /// False for land identified only by a parcel reference or a map point (new land).
+    pub has_address: bool,
+    pub electricity_band: Option<ElectricityBand>,
+    pub submitted_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Feasibility {
+    Feasible,
+    FeasibleWithExtension,
+    NotAvailable,
+    Refused,
+}
+
+impl Feasibility {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Feasible => "feasible",
+            Self::FeasibleWithExtension => "feasible_with_extension",
+            Self::NotAvailable => "not_available",
+            Self::Refused => "refused",
+        }
+    }
+}
+
+/// Who must fulfil a prerequisite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    Applicant,
+    Operator,
+    Coordinator,
+}
+
+/// By when a prerequisite must be met, relative to the steps of the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "days")]
+pub enum Deadline {
+    BeforeOffer,
+    BeforeWorks,
+    DaysBeforeWorks(u32),
+    DaysAfterWorks(u32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prerequisite {
+    /// Translation key suffix (`prerequisite.<code>`).
+    pub code: String,
+    /// The rule that asks for it.
+    pub rule: String,
+    pub who: Party,
+    pub deadline: Deadline,
+    #[serde(default)]
+    pub met: bool,
+}
+
+impl Prerequisite {
+    pub fn new(code: &str, rule: &str, who: Party, deadline: Deadline) -> Self {
+        Prerequisite {
+            code: code.to_owned(),
+            rule: rule.to_owned(),
+            who,
+            deadline,
+            met: false,
+        }
+    }
+}
+
+/// The crew an operator sends on the joint day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrewNeed {
+    pub skill: String,
+    pub hours: u32,
+    /// Civil-works crews stop during construction-industry holidays.
+    pub civil_works: bool,
+}
+
+/// From which step a lead time runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadTimeStart {
+    /// Every prerequisite met (documents, trench, payment).
+    ConditionsMet,
+    /// Full payment received.
+    Payment,
+    /// The latest of permits obtained, full payment and trenches available (V-8.2.2).
+    LatestOfPermitsPaymentTrenches,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "unit", content = "count")]
+pub enum Span {
+    CalendarDays(u32),
+    WorkingDays(u32),
+}
+
+/// By when the works must be done once the lead time starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadTime {
+    pub start: LeadTimeStart,
+    pub within: Span,
+    /// Where the lead time comes from (a rule id or the operator's published commitment).
+    pub source: String,
+}
+
+impl LeadTime {
+    /// The earliest and latest day for the works when the lead time starts on `start`.
+    pub fn window(&self, start: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let earliest = next_working_day(start);
+        let latest = match self.within {
+            Span::CalendarDays(days) => start + Duration::days(i64::from(days)),
+            Span::WorkingDays(days) => add_working_days(start, days),
+        };
+        (earliest, latest.max(earliest))
+    }
+}
+
+/// The working-day calendar the lead times use. Weekdays only for now: public and
+/// construction holidays come with the scheduling calendar, behind these two functions.
+pub fn add_working_days(from: NaiveDate, days: u32) -> NaiveDate {
+    let mut day = from;
+    let mut left = days;
+    while left > 0 {
+        day = day.succ_opt().unwrap_or(day);
+        if is_working_day(day) {
+            left -= 1;
+        }
+    }
+    day
+}
+
+pub fn next_working_day(from: NaiveDate) -> NaiveDate {
+    add_working_days(from, 1)
+}
+
+fn is_working_day(day: NaiveDate) -> bool {
+    !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+/// One operator's answer for a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub feasibility: Feasibility,
+    /// Written reasons (B-4.4), as translation key suffixes (`assessment.reason.<code>`).
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// Free text written by operator staff (a refusal's reason, a note to the case officer).
+    #[serde(default)]
+    pub note: Option<String>,
+    pub prerequisites: Vec<Prerequisite>,
+    pub crew: CrewNeed,
+    pub lead_time: LeadTime,
+}
+
+/// Every operator module answers the same questions for a request.
+pub trait OperatorModule: Send + Sync {
+    fn code(&self) -> &'static str;
+    fn assess(&self, facts: &RequestFacts) -> Assessment;
+}
+
+/// Paid works start only once paid.
+fn payment_before_works(rule: &str) -> Prerequisite {
+    Prerequisite::new("payment", rule, Party::Applicant, Deadline::BeforeWorks)
+}
+
+/// The module answering for an organisation serving `service`.
+pub fn module_for(service: Service) -> &'static dyn OperatorModule {
+    match service {
+        Service::Electricity => &ores_electricity::OresElectricity,
+        Service::Gas => &ores_gas::OresGas,
+        Service::Water => &swde_water::SwdeWater,
+        Service::Proximus => &telecom::PROXIMUS,
+        Service::Voo => &telecom::VOO,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn facts(service: Service) -> RequestFacts {
+        RequestFacts {
+            service,
+            applicant_kind: ApplicantKind::Natural,
+            building: Building::House,
+            has_address: true,
+            electricity_band: Some(ElectricityBand {
+                phases: 1,
+                amperes: 40,
+            }),
+            submitted_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        }
+    }
+
+    pub fn codes(assessment: &Assessment) -> Vec<&str> {
+        assessment
+            .prerequisites
+            .iter()
+            .map(|p| p.code.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn working_days_skip_weekends() {
+        let friday = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        assert_eq!(
+            add_working_days(friday, 1),
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+        );
+        assert_eq!(
+            add_working_days(friday, 5),
+            NaiveDate::from_ymd_opt(2026, 12, 4).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_window_starts_the_next_working_day_and_never_ends_before() {
+        let lead = LeadTime {
+            start: LeadTimeStart::ConditionsMet,
+            within: Span::CalendarDays(30),
+            source: "test".into(),
+        };
+        let saturday = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let (earliest, latest) = lead.window(saturday);
+        assert_eq!(earliest, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        assert_eq!(latest, NaiveDate::from_ymd_opt(2026, 12, 28).unwrap());
+    }
+
+    #[test]
+    fn every_service_has_a_module_answering_as_itself() {
+        for service in Service::ALL {
+            let module = module_for(service);
+            let answer = module.assess(&facts(service));
+            assert!(!answer.prerequisites.is_empty(), "{}", module.code());
+            assert!(!answer.crew.skill.is_empty());
+        }
+    }
+
+    #[test]
+    fn assessments_round_trip_through_json() {
+        let answer = module_for(Service::Water).assess(&facts(Service::Water));
+        let json = serde_json::to_string(&answer).unwrap();
+        assert_eq!(serde_json::from_str::<Assessment>(&json).unwrap(), answer);
+    }
+}

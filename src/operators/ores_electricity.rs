@@ -1,0 +1,131 @@
+//! ORES electricity: low-voltage connection of a house or a small building.
+
+use super::{
+    Assessment, CrewNeed, Deadline, Feasibility, LeadTime, LeadTimeStart, OperatorModule, Party,
+    Prerequisite, RequestFacts, Span, payment_before_works,
+};
+use crate::domain::Building;
+
+pub struct OresElectricity;
+
+impl OperatorModule for OresElectricity {
+    fn code(&self) -> &'static str {
+        "ores_electricity"
+    }
+
+    fn assess(&self, facts: &RequestFacts) -> Assessment {
+        let mut prerequisites = vec![
+            // V-9.1.1: situation plan before works; the permit copy 15 days before at the latest.
+            Prerequisite::new(
+                "situation_plan",
+                "V-9.1.1",
+                Party::Applicant,
+                Deadline::BeforeOffer,
+            ),
+            Prerequisite::new(
+                "permit_copy",
+                "V-9.1.1",
+                Party::Applicant,
+                Deadline::DaysBeforeWorks(15),
+            ),
+            // V-8.5: sleeves laid by the applicant at 1.00 m depth.
+            Prerequisite::new(
+                "trench_and_sleeve",
+                "V-8.5",
+                Party::Applicant,
+                Deadline::BeforeWorks,
+            ),
+            payment_before_works("V-8.2.1"),
+        ];
+        let mut reasons = Vec::new();
+        if !facts.has_address {
+            // New land: the parcel plan in Lambert 72 and the site coordinators start the
+            // lead time (V-9.1.1, V-8.4).
+            prerequisites.push(Prerequisite::new(
+                "parcel_plan_lambert72",
+                "V-9.1.1",
+                Party::Applicant,
+                Deadline::BeforeOffer,
+            ));
+            prerequisites.push(Prerequisite::new(
+                "site_coordinators",
+                "V-8.4",
+                Party::Applicant,
+                Deadline::BeforeWorks,
+            ));
+            reasons.push("servicing_may_be_needed".to_owned());
+        }
+        if let Building::Apartments { .. } = facts.building {
+            // Buildings with several flats are priced per dwelling (flat rate per dwelling).
+            reasons.push("per_dwelling_rate".to_owned());
+        }
+        Assessment {
+            feasibility: Feasibility::Feasible,
+            reasons,
+            note: None,
+            prerequisites,
+            crew: CrewNeed {
+                skill: "electricity_lv".to_owned(),
+                hours: match facts.building {
+                    Building::House => 4,
+                    Building::Apartments { dwellings } => 4 + 2 * dwellings,
+                },
+                civil_works: true,
+            },
+            lead_time: LeadTime {
+                start: LeadTimeStart::ConditionsMet,
+                // ORES' residential low-voltage commitment: 30 calendar days.
+                within: Span::CalendarDays(30),
+                source: "ores_lv_30_days".to_owned(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        domain::Service,
+        operators::tests::{codes, facts},
+    };
+
+    #[test]
+    fn v_9_1_1_a_house_needs_its_plans_and_permit_copy_15_days_before_works() {
+        let answer = OresElectricity.assess(&facts(Service::Electricity));
+        assert_eq!(answer.feasibility, Feasibility::Feasible);
+        assert_eq!(
+            codes(&answer),
+            [
+                "situation_plan",
+                "permit_copy",
+                "trench_and_sleeve",
+                "payment"
+            ]
+        );
+        let permit = &answer.prerequisites[1];
+        assert_eq!(permit.rule, "V-9.1.1");
+        assert_eq!(permit.deadline, Deadline::DaysBeforeWorks(15));
+        assert_eq!(answer.lead_time.within, Span::CalendarDays(30));
+    }
+
+    #[test]
+    fn v_8_4_new_land_needs_a_lambert_72_plan_and_site_coordinators() {
+        let mut land = facts(Service::Electricity);
+        land.has_address = false;
+        let answer = OresElectricity.assess(&land);
+        let found = codes(&answer);
+        assert!(found.contains(&"parcel_plan_lambert72"));
+        assert!(found.contains(&"site_coordinators"));
+        assert_eq!(answer.reasons, ["servicing_may_be_needed"]);
+    }
+
+    #[test]
+    fn a_building_takes_longer_and_is_priced_per_dwelling() {
+        let mut building = facts(Service::Electricity);
+        building.building = Building::Apartments { dwellings: 3 };
+        let answer = OresElectricity.assess(&building);
+        assert_eq!(answer.crew.hours, 10);
+        assert!(answer.reasons.contains(&"per_dwelling_rate".to_owned()));
+    }
+}

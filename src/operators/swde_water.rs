@@ -1,0 +1,136 @@
+//! SWDE water connection (B-rules).
+
+use super::{
+    Assessment, CrewNeed, Deadline, Feasibility, LeadTime, LeadTimeStart, OperatorModule, Party,
+    Prerequisite, RequestFacts, Span, payment_before_works,
+};
+use crate::domain::{ApplicantKind, Building};
+
+pub struct SwdeWater;
+
+impl OperatorModule for SwdeWater {
+    fn code(&self) -> &'static str {
+        "swde_water"
+    }
+
+    fn assess(&self, facts: &RequestFacts) -> Assessment {
+        let mut prerequisites = vec![
+            // B-4.1: a legal title on the parcel, with its copy.
+            Prerequisite::new(
+                "legal_title",
+                "B-4.1",
+                Party::Applicant,
+                Deadline::BeforeOffer,
+            ),
+            // B-5.1: the survey fixes route, diameter and meter position before the quote.
+            Prerequisite::new("survey", "B-5.1", Party::Operator, Deadline::BeforeOffer),
+            // SWDE asks a CertIBEau certificate for a new connection.
+            Prerequisite::new(
+                "certibeau",
+                "B-4.1",
+                Party::Applicant,
+                Deadline::BeforeWorks,
+            ),
+            // The customer digs the trench on private land at 1 m and lays the sleeve.
+            Prerequisite::new(
+                "trench_and_sleeve_private",
+                "B-5.1",
+                Party::Applicant,
+                Deadline::BeforeWorks,
+            ),
+            // B-5.4: paid in full before works.
+            payment_before_works("B-5.4"),
+        ];
+        if facts.applicant_kind == ApplicantKind::Legal {
+            prerequisites.insert(
+                1,
+                Prerequisite::new(
+                    "trade_register_extract",
+                    "B-4.1",
+                    Party::Applicant,
+                    Deadline::BeforeOffer,
+                ),
+            );
+        }
+        let mut reasons = Vec::new();
+        if let Building::Apartments { .. } = facts.building {
+            // B-4.3: one connection per parcel unless more are granted for the occupancy.
+            reasons.push("one_connection_per_parcel".to_owned());
+        }
+        if !facts.has_address {
+            // B-4.2: beyond 50 m from the main an extension comes first (B-11).
+            reasons.push("distance_to_main_to_survey".to_owned());
+        }
+        Assessment {
+            feasibility: Feasibility::Feasible,
+            reasons,
+            note: None,
+            prerequisites,
+            crew: CrewNeed {
+                skill: "water".to_owned(),
+                hours: 4,
+                civil_works: true,
+            },
+            lead_time: LeadTime {
+                start: LeadTimeStart::Payment,
+                // B-5.5: works within one month of payment.
+                within: Span::CalendarDays(30),
+                source: "B-5.5".to_owned(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        domain::Service,
+        operators::tests::{codes, facts},
+    };
+
+    #[test]
+    fn b_4_1_b_5_1_b_5_4_title_survey_certificate_trench_and_payment() {
+        let answer = SwdeWater.assess(&facts(Service::Water));
+        assert_eq!(
+            codes(&answer),
+            [
+                "legal_title",
+                "survey",
+                "certibeau",
+                "trench_and_sleeve_private",
+                "payment"
+            ]
+        );
+        assert_eq!(answer.prerequisites[1].who, Party::Operator);
+        assert_eq!(answer.prerequisites[4].rule, "B-5.4");
+    }
+
+    #[test]
+    fn b_4_1_a_legal_person_adds_its_trade_register_extract() {
+        let mut company = facts(Service::Water);
+        company.applicant_kind = ApplicantKind::Legal;
+        let answer = SwdeWater.assess(&company);
+        assert!(codes(&answer).contains(&"trade_register_extract"));
+    }
+
+    #[test]
+    fn b_5_5_works_within_one_month_of_payment() {
+        let answer = SwdeWater.assess(&facts(Service::Water));
+        assert_eq!(answer.lead_time.start, LeadTimeStart::Payment);
+        assert_eq!(answer.lead_time.within, Span::CalendarDays(30));
+        assert_eq!(answer.lead_time.source, "B-5.5");
+    }
+
+    #[test]
+    fn b_4_3_b_4_2_a_building_and_new_land_are_flagged_for_the_survey() {
+        let mut case = facts(Service::Water);
+        case.building = Building::Apartments { dwellings: 4 };
+        case.has_address = false;
+        let answer = SwdeWater.assess(&case);
+        assert_eq!(
+            answer.reasons,
+            ["one_connection_per_parcel", "distance_to_main_to_survey"]
+        );
+    }
+}

@@ -1,0 +1,181 @@
+//! Fan-out: every involved operator assesses its part, exactly once, and sees only its part.
+
+use chrono::Utc;
+use connect_my_home::{
+    db::assessments,
+    services::assess::{self, LEASE},
+};
+
+use crate::helpers::{marie, spawn_app, spawn_app_with, with};
+
+#[tokio::test]
+async fn a_filing_fans_out_to_each_operator_and_the_request_becomes_assessed() {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+
+    let services: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT service, status, version FROM assessments WHERE request_id = $1 ORDER BY service",
+    )
+    .bind(&id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    let names: Vec<&str> = services.iter().map(|(s, _, _)| s.as_str()).collect();
+    assert_eq!(names, ["electricity", "gas", "proximus", "voo", "water"]);
+    assert!(
+        services
+            .iter()
+            .all(|(_, status, v)| status == "answered" && *v == 1)
+    );
+
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = julien
+        .get(app.url(&format!("/backoffice/requests/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The case officer sees every operator's answer with its prerequisites and rules.
+    for expected in [
+        "SWDE",
+        "Proximus",
+        "Certificat CertIBEau",
+        "B-5.4",
+        "V-9.1.1",
+        "travaux dans les 30 jours calendrier",
+        "Tous les opérateurs ont étudié votre demande",
+    ] {
+        assert!(page.contains(expected), "missing {expected}");
+    }
+}
+
+#[tokio::test]
+async fn a_worker_dying_mid_way_leaves_every_assessment_answered_exactly_once() {
+    let app = spawn_app_with(|config| config.run_workers = false).await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    let db = &app.state.db;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM assessments WHERE status = 'pending'")
+            .await,
+        5
+    );
+
+    // A worker claims a task, then the process dies before answering.
+    let now = Utc::now();
+    let lost = assessments::claim_due(db, now, LEASE)
+        .await
+        .unwrap()
+        .expect("a task to claim");
+
+    // Two workers run at once on what is left: each task is answered by one of them only.
+    let (first, second) = tokio::join!(assess::assess_due(db, now), assess::assess_due(db, now));
+    assert_eq!(first.unwrap() + second.unwrap(), 4);
+    let status: String = sqlx::query_scalar("SELECT status FROM assessments WHERE id = $1")
+        .bind(&lost.id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        status, "pending",
+        "the lost claim is protected by its lease"
+    );
+
+    // After a restart, once the lease has run out, the lost task is answered.
+    let later = now + LEASE + chrono::Duration::seconds(1);
+    assert_eq!(assess::assess_due(db, later).await.unwrap(), 1);
+    assert_eq!(assess::assess_due(db, later).await.unwrap(), 0);
+
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM assessment_versions").await,
+        5
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM assessments WHERE status = 'answered' AND version = 1")
+            .await,
+        5
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM request_events WHERE kind = 'assessed'")
+            .await,
+        1
+    );
+    let state: String = sqlx::query_scalar("SELECT state FROM requests WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "assessed");
+}
+
+#[tokio::test]
+async fn an_operator_sees_only_its_own_part_and_late_answers_are_flagged() {
+    let app = spawn_app_with(|config| {
+        config.run_workers = false;
+        config.assessment_due_working_days = 0;
+    })
+    .await;
+    let (namur, _) = app.file_ok(&marie()).await;
+    let namur_id = app.request_id(&namur).await;
+    // A request without water does not involve SWDE.
+    let (mons, _) = app
+        .file_ok(&with(&marie(), &[("postcode", "7000"), ("water", "")]))
+        .await;
+    let mons_id = app.request_id(&mons).await;
+
+    // Nothing answered yet and the deadline has passed: the case officer sees it.
+    let julien = app.signed_in("julien@ores.demo").await;
+    let queue = julien
+        .get(app.url("/backoffice"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(queue.contains("opérateur en retard"));
+
+    assess::assess_due(&app.state.db, Utc::now()).await.unwrap();
+
+    let swde = app.signed_in("eau@swde.demo").await;
+    let own = swde
+        .get(app.url("/operator"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(own.contains(&namur));
+    assert!(
+        !own.contains(&mons),
+        "a request without water is not SWDE's"
+    );
+    let detail = swde
+        .get(app.url(&format!("/backoffice/requests/{namur_id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(detail.contains("Certificat CertIBEau"), "its own part");
+    assert!(
+        !detail.contains("Plan de situation"),
+        "never ORES electricity's part"
+    );
+    assert!(
+        !detail.contains("Raccordement standard gratuit"),
+        "never a telecom operator's answer"
+    );
+    let response = swde
+        .get(app.url(&format!("/backoffice/requests/{mons_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404, "404, not 403");
+}
