@@ -194,5 +194,28 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     assert!(detail.contains("Eau (SWDE)"));
     assert!(detail.contains("Demande introduite"));
 
+    // SWDE's staff find it in their own queue, with the water part only.
+    click(&browser, "header form.inline button").await;
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    fill(&browser, "email", "eau@swde.demo").await;
+    fill(&browser, "password", seed::DEMO_PASSWORD).await;
+    click(&browser, "form.narrow button[type=submit]").await;
+    browser.goto(&format!("{base}/operator")).await.unwrap();
+    let own_queue = page_text(&browser).await;
+    assert!(own_queue.contains("Mes dossiers opérateur"), "{own_queue}");
+    assert!(own_queue.contains(&reference), "{own_queue}");
+    browser
+        .find(Locator::LinkText(&reference))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let water_part = page_text(&browser).await;
+    assert!(water_part.contains("Certificat CertIBEau"), "{water_part}");
+    assert!(water_part.contains("B-5.5"), "{water_part}");
+    assert!(!water_part.contains("Plan de situation"), "{water_part}");
+    assert!(!water_part.contains("Raccordement standard gratuit"));
+
     browser.close().await.unwrap();
 }

@@ -261,3 +261,39 @@ pub async fn late_requests(db: &Db, scope: &Scope, now: DateTime<Utc>) -> DbResu
     .fetch_all(&db.pool)
     .await?)
 }
+
+/// One of the caller's own assessments, for changing it: `NotFound` for anybody else's.
+pub async fn own_for_change(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &str,
+) -> DbResult<(AssessmentRow, String)> {
+    let row: AssessmentRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM assessments a WHERE a.id = $1 AND a.organisation_id = $2"
+    )))
+    .bind(id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(DbError::NotFound)?;
+    let body: String = sqlx::query_scalar(
+        "SELECT body FROM assessment_versions WHERE assessment_id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(row.version)
+    .fetch_optional(&mut **tx)
+    .await?
+    .unwrap_or_default();
+    Ok((row, body))
+}
+
+/// The request of one of the caller's own assessments; `None` for anybody else's.
+pub async fn request_of_own(db: &Db, scope: &Scope, id: &str) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT request_id FROM assessments WHERE id = $1 AND organisation_id = $2",
+    )
+    .bind(id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&db.pool)
+    .await?)
+}

@@ -193,3 +193,220 @@ pub async fn run(db: Db, notify: Arc<Notify>, poll: StdDuration) {
         }
     }
 }
+
+/// A change operator staff make to their own answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Adjustment {
+    /// A prerequisite is fulfilled (by its code).
+    PrerequisiteMet(String),
+    /// Not feasible: refused with a written reason (B-4.4).
+    Refuse(String),
+    /// A note to the case officer, kept in the answer and the timeline.
+    Note(String),
+}
+
+/// Longest reason or note operator staff may write.
+pub const REASON_MAX: usize = 2000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdjustError {
+    #[error("no such assessment for this organisation")]
+    NotFound,
+    #[error("invalid input: {0}")]
+    Invalid(InputError),
+    #[error("unknown action")]
+    UnknownAction,
+    #[error("this prerequisite is not part of the answer")]
+    UnknownPrerequisite,
+    #[error("the answer has not been produced yet")]
+    NotAnswered,
+    #[error("the answer changed meanwhile")]
+    Stale,
+    #[error(transparent)]
+    Db(DbError),
+    #[error("stored answer is not readable: {0}")]
+    Corrupt(String),
+}
+
+impl From<DbError> for AdjustError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::NotFound => AdjustError::NotFound,
+            DbError::Conflict(_) => AdjustError::Stale,
+            other => AdjustError::Db(other),
+        }
+    }
+}
+
+impl Adjustment {
+    /// Parses the form: `action` with its `code` or `text`.
+    pub fn parse(action: &str, code: &str, text: &str) -> Result<Self, AdjustError> {
+        match action {
+            "prerequisite_met" if !code.trim().is_empty() => {
+                Ok(Adjustment::PrerequisiteMet(code.trim().to_owned()))
+            }
+            "prerequisite_met" => Err(AdjustError::UnknownPrerequisite),
+            "refuse" => Ok(Adjustment::Refuse(
+                crate::domain::error::required_text(text, REASON_MAX)
+                    .map_err(AdjustError::Invalid)?,
+            )),
+            "note" => Ok(Adjustment::Note(
+                crate::domain::error::required_text(text, REASON_MAX)
+                    .map_err(AdjustError::Invalid)?,
+            )),
+            _ => Err(AdjustError::UnknownAction),
+        }
+    }
+
+    fn event_kind(&self) -> &'static str {
+        match self {
+            Adjustment::PrerequisiteMet(_) => "prerequisite_met",
+            Adjustment::Refuse(_) => "operator_refused",
+            Adjustment::Note(_) => "operator_note",
+        }
+    }
+
+    /// Applies the change to an answer, refusing what does not fit it.
+    pub fn apply(&self, answer: &mut operators::Assessment) -> Result<(), AdjustError> {
+        match self {
+            Adjustment::PrerequisiteMet(code) => {
+                let prerequisite = answer
+                    .prerequisites
+                    .iter_mut()
+                    .find(|p| &p.code == code)
+                    .ok_or(AdjustError::UnknownPrerequisite)?;
+                prerequisite.met = true;
+            }
+            Adjustment::Refuse(reason) => {
+                answer.feasibility = operators::Feasibility::Refused;
+                answer.note = Some(reason.clone());
+            }
+            Adjustment::Note(note) => answer.note = Some(note.clone()),
+        }
+        Ok(())
+    }
+}
+
+/// Records a staff change as a new version of their own answer, with the timeline event.
+/// `expected_version` is the version the staff member saw: a change made meanwhile by
+/// somebody else is refused rather than overwritten.
+pub async fn adjust(
+    db: &Db,
+    user: &crate::db::sessions::SessionUser,
+    assessment_id: &str,
+    expected_version: i64,
+    change: &Adjustment,
+    now: DateTime<Utc>,
+) -> Result<i64, AdjustError> {
+    let mut tx = db.begin_write().await?;
+    let (row, body) = assessments::own_for_change(&mut tx, &user.scope(), assessment_id).await?;
+    if row.status != "answered" {
+        return Err(AdjustError::NotAnswered);
+    }
+    if row.version != expected_version {
+        return Err(AdjustError::Stale);
+    }
+    let mut answer: operators::Assessment =
+        serde_json::from_str(&body).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    change.apply(&mut answer)?;
+    let body = serde_json::to_string(&answer).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let reason = match change {
+        Adjustment::PrerequisiteMet(code) => code.as_str(),
+        Adjustment::Refuse(text) | Adjustment::Note(text) => text.as_str(),
+    };
+    let version = assessments::record_version(
+        &mut tx,
+        &row.id,
+        row.version,
+        &NewVersion {
+            feasibility: answer.feasibility.code(),
+            body: &body,
+            actor_kind: "staff",
+            actor_id: Some(user.user_id),
+            reason: Some(reason),
+        },
+        now,
+    )
+    .await?;
+    requests::insert_event(
+        &mut tx,
+        &NewEvent {
+            request_id: db::parse_uuid(&row.request_id)?,
+            at: now,
+            kind: change.event_kind(),
+            actor_kind: "staff",
+            actor_id: Some(user.user_id),
+            actor_name: Some(&user.display_name),
+            organisation_id: Some(user.organisation_id),
+            detail: Some(reason),
+            public: false,
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{domain::Service, operators::module_for};
+
+    fn water_answer() -> operators::Assessment {
+        let facts = RequestFacts {
+            service: Service::Water,
+            applicant_kind: ApplicantKind::Natural,
+            building: Building::House,
+            has_address: true,
+            electricity_band: None,
+            submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        };
+        module_for(Service::Water).assess(&facts)
+    }
+
+    #[test]
+    fn b_4_4_a_refusal_needs_a_written_reason() {
+        assert!(matches!(
+            Adjustment::parse("refuse", "", "   "),
+            Err(AdjustError::Invalid(InputError::Required))
+        ));
+        let refusal = Adjustment::parse("refuse", "", "Conduite à 80 m").unwrap();
+        let mut answer = water_answer();
+        refusal.apply(&mut answer).unwrap();
+        assert_eq!(answer.feasibility, operators::Feasibility::Refused);
+        assert_eq!(answer.note.as_deref(), Some("Conduite à 80 m"));
+    }
+
+    #[test]
+    fn only_a_prerequisite_of_the_answer_can_be_met() {
+        let mut answer = water_answer();
+        let unknown = Adjustment::parse("prerequisite_met", "situation_plan", "").unwrap();
+        assert!(matches!(
+            unknown.apply(&mut answer),
+            Err(AdjustError::UnknownPrerequisite)
+        ));
+        Adjustment::parse("prerequisite_met", "certibeau", "")
+            .unwrap()
+            .apply(&mut answer)
+            .unwrap();
+        assert!(
+            answer
+                .prerequisites
+                .iter()
+                .any(|p| p.code == "certibeau" && p.met)
+        );
+        assert!(matches!(
+            Adjustment::parse("delete_everything", "", ""),
+            Err(AdjustError::UnknownAction)
+        ));
+    }
+
+    #[test]
+    fn overlong_notes_are_refused() {
+        let long = "x".repeat(REASON_MAX + 1);
+        assert!(matches!(
+            Adjustment::parse("note", "", &long),
+            Err(AdjustError::Invalid(InputError::TooLong { .. }))
+        ));
+    }
+}

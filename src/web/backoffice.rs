@@ -6,13 +6,15 @@ use askama_web::WebTemplate;
 use axum::{
     Router,
     extract::{Path, Query, State},
-    routing::get,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
 };
 use serde::Deserialize;
 
 use super::{
     error::PageError,
-    extract::Staff,
+    extract::{CsrfForm, Staff},
     views::{Frame, local_date, local_datetime, site_line},
 };
 use crate::{
@@ -26,6 +28,7 @@ use crate::{
     domain::{ElectricityBand, RequestState, Service},
     i18n::Tr,
     operators::{Assessment, Deadline, Party, Span},
+    services::assess::{self, AdjustError, Adjustment},
 };
 
 pub fn router() -> Router<AppState> {
@@ -33,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/backoffice", get(queue))
         .route("/backoffice/requests/{id}", get(detail))
         .route("/operator", get(operator_queue))
+        .route("/operator/assessments/{id}", post(adjust))
 }
 
 /// Queue filters as typed in the query string; empty means "any".
@@ -157,10 +161,20 @@ struct DetailPage {
     services: Vec<String>,
     assessments: Vec<AssessmentView>,
     events: Vec<EventRow>,
+    /// The outcome of the change just made, or why it was refused.
+    notice: Option<Notice>,
+}
+
+pub struct Notice {
+    pub error: bool,
+    pub text: String,
 }
 
 /// One operator's answer as the page shows it, every label already translated.
 pub struct AssessmentView {
+    pub id: String,
+    /// The signed-in user's own organisation answered it: they may change it.
+    pub editable: bool,
     pub heading: String,
     pub status: String,
     pub late: bool,
@@ -175,6 +189,7 @@ pub struct AssessmentView {
 }
 
 pub struct PrerequisiteView {
+    pub code: String,
     pub label: String,
     pub who: String,
     pub deadline: String,
@@ -208,6 +223,8 @@ pub async fn assessment_views(
             };
         let operator = names.get(&row.organisation_id).cloned().unwrap_or_default();
         views.push(AssessmentView {
+            id: row.id.clone(),
+            editable: row.organisation_id == scope.organisation_id().to_string(),
             heading: format!("{} — {operator}", tr.service(&row.service)),
             status: tr.keyed("assessment.status", &row.status),
             late: row.status != "answered" && row.due_at < now,
@@ -232,6 +249,7 @@ pub async fn assessment_views(
                     a.prerequisites
                         .iter()
                         .map(|p| PrerequisiteView {
+                            code: p.code.clone(),
                             label: tr.keyed("prerequisite", &p.code),
                             who: tr.keyed(
                                 "assessment.who",
@@ -316,13 +334,34 @@ impl DetailPage {
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DetailQuery {
+    saved: String,
+}
+
 async fn detail(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
+    Query(query): Query<DetailQuery>,
 ) -> Result<DetailPage, PageError> {
+    let notice = (!query.saved.is_empty()).then(|| Notice {
+        error: false,
+        text: staff.tr.t("assessment.saved").to_owned(),
+    });
+    render_detail(&state, staff, &id, notice).await
+}
+
+async fn render_detail(
+    state: &AppState,
+    staff: Staff,
+    id: &str,
+    notice: Option<Notice>,
+) -> Result<DetailPage, PageError> {
+    let state = state.clone();
     let scope = staff.user.scope();
-    let request = requests::get_for(&state.db, &scope, &id).await?;
+    let request = requests::get_for(&state.db, &scope, id).await?;
     let events = requests::events_for(&state.db, &scope, &request.id).await?;
     let services = service_labels(&state, staff.tr, &request).await?;
     let assessments = assessment_views(&state, staff.tr, &scope, &request.id).await?;
@@ -334,7 +373,80 @@ async fn detail(
         assessments,
         request,
         events,
+        notice,
     })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AdjustForm {
+    version: String,
+    action: String,
+    code: String,
+    text: String,
+}
+
+/// Operator staff change their own answer; a refusal says why and changes nothing.
+async fn adjust(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(assessment_id): Path<String>,
+    CsrfForm(form): CsrfForm<AdjustForm>,
+) -> Result<Response, PageError> {
+    let request_id: Option<String> =
+        assessments::request_of_own(&state.db, &staff.user.scope(), &assessment_id).await?;
+    let Some(request_id) = request_id else {
+        return Err(PageError::NotFound);
+    };
+    let outcome = match (
+        form.version.trim().parse::<i64>(),
+        Adjustment::parse(&form.action, &form.code, &form.text),
+    ) {
+        (Ok(version), Ok(change)) => assess::adjust(
+            &state.db,
+            &staff.user,
+            &assessment_id,
+            version,
+            &change,
+            chrono::Utc::now(),
+        )
+        .await
+        .map(|_| ()),
+        (Err(_), _) => Err(AdjustError::Stale),
+        (_, Err(error)) => Err(error),
+    };
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/backoffice/requests/{request_id}?saved=1#assessment-{assessment_id}"
+        ))
+        .into_response()),
+        Err(AdjustError::NotFound) => Err(PageError::NotFound),
+        Err(AdjustError::Db(error)) => Err(error.into()),
+        Err(refused) => {
+            let text = adjust_refusal(staff.tr, &refused);
+            let page = render_detail(
+                &state,
+                staff,
+                &request_id,
+                Some(Notice { error: true, text }),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {
+    match error {
+        AdjustError::Invalid(input) => format!("{} {}", tr.t("adjust.reason"), tr.error(input)),
+        AdjustError::UnknownAction => tr.t("adjust.unknown_action").to_owned(),
+        AdjustError::UnknownPrerequisite => tr.t("adjust.unknown_prerequisite").to_owned(),
+        AdjustError::NotAnswered => tr.t("adjust.not_answered").to_owned(),
+        AdjustError::Stale => tr.t("adjust.stale").to_owned(),
+        AdjustError::Corrupt(_) | AdjustError::NotFound | AdjustError::Db(_) => {
+            tr.t("page_error.internal.text").to_owned()
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]

@@ -6,7 +6,7 @@ use connect_my_home::{
     services::assess::{self, LEASE},
 };
 
-use crate::helpers::{marie, spawn_app, spawn_app_with, with};
+use crate::helpers::{hidden, marie, spawn_app, spawn_app_with, with};
 
 #[tokio::test]
 async fn a_filing_fans_out_to_each_operator_and_the_request_becomes_assessed() {
@@ -178,4 +178,165 @@ async fn an_operator_sees_only_its_own_part_and_late_answers_are_flagged() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 404, "404, not 403");
+}
+
+#[tokio::test]
+async fn operator_staff_change_only_their_own_answer_and_bad_changes_are_refused() {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let water: String = sqlx::query_scalar(
+        "SELECT id FROM assessments WHERE request_id = $1 AND service = 'water'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let swde = app.signed_in("eau@swde.demo").await;
+    let detail_url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = swde
+        .get(&detail_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf_token");
+    let post = |client: reqwest::Client, fields: Vec<(&'static str, String)>| {
+        let url = app.url(&format!("/operator/assessments/{water}"));
+        async move { client.post(url).form(&fields).send().await.unwrap() }
+    };
+    let version = || async {
+        sqlx::query_scalar::<_, i64>("SELECT version FROM assessments WHERE id = $1")
+            .bind(&water)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap()
+    };
+
+    // Mark the CertIBEau certificate received.
+    let response = post(
+        swde.clone(),
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("version", "1".into()),
+            ("action", "prerequisite_met".into()),
+            ("code", "certibeau".into()),
+        ],
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.ends_with(&format!("?saved=1#assessment-{water}")));
+    let page = swde
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Votre réponse est enregistrée."));
+    assert_eq!(version().await, 2);
+
+    // B-4.4: a refusal without its written reason is refused and changes nothing.
+    let response = post(
+        swde.clone(),
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("version", "2".into()),
+            ("action", "refuse".into()),
+            ("text", "  ".into()),
+        ],
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Ce champ est obligatoire.")
+    );
+    // A change based on an old version, or on another operator's prerequisite, neither.
+    for (fields, message) in [
+        (
+            vec![("version", "1"), ("action", "note"), ("text", "Vu")],
+            "modifiée entre-temps",
+        ),
+        (
+            vec![
+                ("version", "2"),
+                ("action", "prerequisite_met"),
+                ("code", "situation_plan"),
+            ],
+            "ne fait pas partie de votre réponse",
+        ),
+    ] {
+        let mut form: Vec<(&'static str, String)> = vec![("csrf_token", csrf.clone())];
+        form.extend(fields.into_iter().map(|(k, v)| (k, v.to_owned())));
+        let response = post(swde.clone(), form).await;
+        assert_eq!(response.status().as_u16(), 422);
+        assert!(response.text().await.unwrap().contains(message));
+    }
+    assert_eq!(version().await, 2);
+
+    // Another operator cannot touch SWDE's answer: it does not exist for them.
+    let proximus = app.signed_in("raccordement@proximus.demo").await;
+    let page = proximus
+        .get(&detail_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("Préalable rempli"),
+        "SWDE's events are SWDE's"
+    );
+    let response = post(
+        proximus,
+        vec![
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", "2".into()),
+            ("action", "refuse".into()),
+            ("text", "Non".into()),
+        ],
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 404);
+
+    // A reasoned refusal reaches the case officer with its reason.
+    let response = post(
+        swde,
+        vec![
+            ("csrf_token", csrf),
+            ("version", "2".into()),
+            ("action", "refuse".into()),
+            (
+                "text",
+                "Conduite principale à 80 m : extension nécessaire".into(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = julien
+        .get(&detail_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Conduite principale à 80 m : extension nécessaire"));
+    assert!(
+        page.contains("Refus motivé d&#39;un opérateur")
+            || page.contains("Refus motivé d'un opérateur")
+    );
+    assert!(page.contains("version 3"));
 }
