@@ -68,6 +68,10 @@ pub struct Config {
     /// serve pages behind a load balancer may leave them to others.
     #[arg(long, env = "CMH_RUN_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
     pub run_workers: bool,
+    /// More partners joined by configuration: a TOML file of `[[organisation]]` entries
+    /// like reference/organisations.toml, each with its `[organisation.partner]` offer.
+    #[arg(long, env = "CMH_PARTNERS_FILE")]
+    pub partners_file: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -112,6 +116,7 @@ impl Config {
             outbox_poll_ms: 200,
             assessment_due_working_days: 5,
             run_workers: true,
+            partners_file: None,
         }
     }
 }

@@ -25,7 +25,7 @@ pub async fn add(db: &Db, organisation_id: Uuid, communes: &[&str]) -> DbResult<
 /// Every organisation serving a commune: its coordinator, operators and municipality.
 pub async fn serving(tx: &mut Tx, commune_nis: &str) -> DbResult<Vec<Organisation>> {
     let rows: Vec<OrganisationRow> = sqlx::query_as(
-        "SELECT o.id, o.slug, o.name, o.kind, o.service, o.commune_nis, o.contact \
+        "SELECT o.id, o.slug, o.name, o.kind, o.service, o.commune_nis, o.contact, o.partner \
          FROM organisations o \
          WHERE o.id IN (SELECT organisation_id FROM coverage WHERE commune_nis = $1) \
             OR (o.kind = 'municipality' AND o.commune_nis = $1) \

@@ -12,6 +12,8 @@ pub struct Organisation {
     pub service: Option<String>,
     pub commune_nis: Option<String>,
     pub contact: Option<String>,
+    /// A configured partner's offer (JSON), answered by the generic module.
+    pub partner: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -22,6 +24,7 @@ pub struct NewOrganisation<'a> {
     pub service: Option<&'a str>,
     pub commune_nis: Option<&'a str>,
     pub contact: Option<&'a str>,
+    pub partner: Option<&'a str>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -33,6 +36,7 @@ pub(super) struct OrganisationRow {
     service: Option<String>,
     commune_nis: Option<String>,
     contact: Option<String>,
+    partner: Option<String>,
 }
 
 impl TryFrom<OrganisationRow> for Organisation {
@@ -47,17 +51,19 @@ impl TryFrom<OrganisationRow> for Organisation {
             service: row.service,
             commune_nis: row.commune_nis,
             contact: row.contact,
+            partner: row.partner,
         })
     }
 }
 
-const COLUMNS: &str = "id, slug, name, kind, service, commune_nis, contact";
+const COLUMNS: &str = "id, slug, name, kind, service, commune_nis, contact, partner";
 
 /// Creates the organisation unless one with that slug exists; returns the stored one.
 pub async fn ensure(db: &Db, new: &NewOrganisation<'_>) -> DbResult<Organisation> {
     sqlx::query(
-        "INSERT INTO organisations (id, slug, name, kind, service, commune_nis, contact, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (slug) DO NOTHING",
+        "INSERT INTO organisations (id, slug, name, kind, service, commune_nis, contact, partner, \
+            created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8) \
+         ON CONFLICT (slug) DO UPDATE SET partner = excluded.partner",
     )
     .bind(new_id().to_string())
     .bind(new.slug)
@@ -67,6 +73,7 @@ pub async fn ensure(db: &Db, new: &NewOrganisation<'_>) -> DbResult<Organisation
     .bind(new.commune_nis)
     .bind(new.contact)
     .bind(ts(Utc::now()))
+    .bind(new.partner)
     .execute(&db.pool)
     .await?;
     by_slug(db, new.slug).await
@@ -89,4 +96,25 @@ pub async fn all(db: &Db) -> DbResult<Vec<Organisation>> {
     .fetch_all(&db.pool)
     .await?;
     rows.into_iter().map(Organisation::try_from).collect()
+}
+
+/// The partners joined by configuration, with their offer, for the request form.
+pub async fn partners(db: &Db) -> DbResult<Vec<Organisation>> {
+    let rows: Vec<OrganisationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM organisations WHERE partner IS NOT NULL ORDER BY service, slug"
+    )))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter().map(Organisation::try_from).collect()
+}
+
+/// A partner's offer read inside a worker's transaction.
+pub async fn partner_offer(tx: &mut super::Tx, organisation_id: &str) -> DbResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT partner FROM organisations WHERE id = $1")
+            .bind(organisation_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .flatten(),
+    )
 }

@@ -30,6 +30,8 @@ pub enum InputError {
     TooManyDwellings { count: u32 },
     #[error("choose at least one connection")]
     NoService,
+    #[error("{service} is not offered in {commune}")]
+    ServiceNotOffered { service: String, commune: String },
     #[error("choose the electricity power")]
     ElectricityBandRequired,
     #[error("not a valid date (YYYY-MM-DD)")]
@@ -63,6 +65,7 @@ impl InputError {
             Self::DwellingsRange => "dwellings_range",
             Self::TooManyDwellings { .. } => "too_many_dwellings",
             Self::NoService => "no_service",
+            Self::ServiceNotOffered { .. } => "service_not_offered",
             Self::ElectricityBandRequired => "electricity_band_required",
             Self::Date => "date",
             Self::DateInPast => "date_in_past",
@@ -78,6 +81,9 @@ impl InputError {
         match self {
             Self::TooLong { max } => vec![("max", max.to_string())],
             Self::TooManyDwellings { count } => vec![("count", count.to_string())],
+            Self::ServiceNotOffered { service, commune } => {
+                vec![("service", service.clone()), ("commune", commune.clone())]
+            }
             _ => Vec::new(),
         }
     }

@@ -214,6 +214,9 @@ pub struct RequestInput {
     pub water: Option<String>,
     pub proximus: Option<String>,
     pub voo: Option<String>,
+    /// Services of partners joined by configuration (rule C-8), by service code.
+    #[serde(deserialize_with = "one_or_many")]
+    pub partner: Vec<String>,
     pub wished_from: String,
     pub wished_to: String,
     pub remarks: String,
@@ -250,10 +253,34 @@ pub struct NewRequest {
     pub parcel_ref: Option<String>,
     pub building: Building,
     pub services: Vec<Service>,
+    /// Partner service codes; whether the commune has that partner is checked on filing.
+    pub partner_services: Vec<String>,
     pub electricity_band: Option<ElectricityBand>,
     pub wished_from: Option<NaiveDate>,
     pub wished_to: Option<NaiveDate>,
     pub remarks: Option<String>,
+}
+
+/// A repeated form field arrives as a list, a single one as a plain string.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(value) => vec![value],
+        OneOrMany::Many(values) => values,
+    })
+}
+
+/// A partner's service code: short, lowercase letters, digits, `_` or `-`.
+pub fn is_service_code(code: &str) -> bool {
+    (1..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 fn parse_date(raw: &str) -> Result<Option<NaiveDate>, InputError> {
@@ -341,7 +368,19 @@ impl NewRequest {
             .into_iter()
             .filter(|s| input.wants(*s))
             .collect();
-        if services.is_empty() {
+        let mut partner_services: Vec<String> = Vec::new();
+        for code in &input.partner {
+            let code = code.trim();
+            if code.is_empty() || partner_services.iter().any(|c| c == code) {
+                continue;
+            }
+            if !is_service_code(code) || Service::from_str(code).is_ok() {
+                errors.add("services", InputError::Choice);
+            } else {
+                partner_services.push(code.to_owned());
+            }
+        }
+        if services.is_empty() && partner_services.is_empty() && input.partner.is_empty() {
             errors.add("services", InputError::NoService);
         }
         let electricity_band = if services.contains(&Service::Electricity) {
@@ -397,6 +436,7 @@ impl NewRequest {
                 parcel_ref: parcel_ref?,
                 building: building?,
                 services,
+                partner_services,
                 electricity_band: electricity_band?,
                 wished_from: wished_from?,
                 wished_to: wished_to?,

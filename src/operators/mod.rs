@@ -2,6 +2,7 @@
 //! prerequisites, crew need and lead time — and the registry that gives each participating
 //! organisation its module (rule C-8: a partner joins with configuration plus one module).
 
+pub mod generic;
 pub mod ores_electricity;
 pub mod ores_gas;
 pub mod swde_water;
@@ -15,7 +16,6 @@ use crate::domain::{ApplicantKind, Building, ElectricityBand, Service};
 /// What a module learns of a request: the shared facts, never another operator's part.
 #[derive(Debug, Clone)]
 pub struct RequestFacts {
-    pub service: Service,
     pub applicant_kind: ApplicantKind,
     pub building: Building,
     /// False for land identified only by a parcel reference or a map point (new land).
@@ -73,6 +73,9 @@ pub struct Prerequisite {
     pub deadline: Deadline,
     #[serde(default)]
     pub met: bool,
+    /// A configured partner's own wording; built-in prerequisites are translated by code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<generic::Labels>,
 }
 
 impl Prerequisite {
@@ -83,6 +86,7 @@ impl Prerequisite {
             who,
             deadline,
             met: false,
+            label: None,
         }
     }
 }
@@ -199,9 +203,8 @@ pub fn module_for(service: Service) -> &'static dyn OperatorModule {
 pub(crate) mod tests {
     use super::*;
 
-    pub fn facts(service: Service) -> RequestFacts {
+    pub fn facts() -> RequestFacts {
         RequestFacts {
-            service,
             applicant_kind: ApplicantKind::Natural,
             building: Building::House,
             has_address: true,
@@ -251,7 +254,7 @@ pub(crate) mod tests {
     fn every_service_has_a_module_answering_as_itself() {
         for service in Service::ALL {
             let module = module_for(service);
-            let answer = module.assess(&facts(service));
+            let answer = module.assess(&facts());
             assert!(!answer.prerequisites.is_empty(), "{}", module.code());
             assert!(!answer.crew.skill.is_empty());
         }
@@ -259,7 +262,7 @@ pub(crate) mod tests {
 
     #[test]
     fn assessments_round_trip_through_json() {
-        let answer = module_for(Service::Water).assess(&facts(Service::Water));
+        let answer = module_for(Service::Water).assess(&facts());
         let json = serde_json::to_string(&answer).unwrap();
         assert_eq!(serde_json::from_str::<Assessment>(&json).unwrap(), answer);
     }

@@ -85,14 +85,11 @@ impl OperatorModule for OresElectricity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        domain::Service,
-        operators::tests::{codes, facts},
-    };
+    use crate::operators::tests::{codes, facts};
 
     #[test]
     fn v_9_1_1_a_house_needs_its_plans_and_permit_copy_15_days_before_works() {
-        let answer = OresElectricity.assess(&facts(Service::Electricity));
+        let answer = OresElectricity.assess(&facts());
         assert_eq!(answer.feasibility, Feasibility::Feasible);
         assert_eq!(
             codes(&answer),
@@ -111,7 +108,7 @@ mod tests {
 
     #[test]
     fn v_8_4_new_land_needs_a_lambert_72_plan_and_site_coordinators() {
-        let mut land = facts(Service::Electricity);
+        let mut land = facts();
         land.has_address = false;
         let answer = OresElectricity.assess(&land);
         let found = codes(&answer);
@@ -122,7 +119,7 @@ mod tests {
 
     #[test]
     fn a_building_takes_longer_and_is_priced_per_dwelling() {
-        let mut building = facts(Service::Electricity);
+        let mut building = facts();
         building.building = Building::Apartments { dwellings: 3 };
         let answer = OresElectricity.assess(&building);
         assert_eq!(answer.crew.hours, 10);

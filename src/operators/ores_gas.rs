@@ -65,11 +65,11 @@ impl OperatorModule for OresGas {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{domain::Service, operators::tests::facts};
+    use crate::operators::tests::facts;
 
     #[test]
     fn a_house_on_the_network_is_connected_within_30_working_days() {
-        let answer = OresGas.assess(&facts(Service::Gas));
+        let answer = OresGas.assess(&facts());
         assert_eq!(answer.feasibility, Feasibility::Feasible);
         assert_eq!(answer.lead_time.within, Span::WorkingDays(30));
         assert!(answer.reasons.contains(&"standard_gas_free".to_owned()));
@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn new_land_needs_an_extension_and_60_working_days() {
-        let mut land = facts(Service::Gas);
+        let mut land = facts();
         land.has_address = false;
         let answer = OresGas.assess(&land);
         assert_eq!(answer.feasibility, Feasibility::FeasibleWithExtension);

@@ -84,14 +84,11 @@ impl OperatorModule for SwdeWater {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        domain::Service,
-        operators::tests::{codes, facts},
-    };
+    use crate::operators::tests::{codes, facts};
 
     #[test]
     fn b_4_1_b_5_1_b_5_4_title_survey_certificate_trench_and_payment() {
-        let answer = SwdeWater.assess(&facts(Service::Water));
+        let answer = SwdeWater.assess(&facts());
         assert_eq!(
             codes(&answer),
             [
@@ -108,7 +105,7 @@ mod tests {
 
     #[test]
     fn b_4_1_a_legal_person_adds_its_trade_register_extract() {
-        let mut company = facts(Service::Water);
+        let mut company = facts();
         company.applicant_kind = ApplicantKind::Legal;
         let answer = SwdeWater.assess(&company);
         assert!(codes(&answer).contains(&"trade_register_extract"));
@@ -116,7 +113,7 @@ mod tests {
 
     #[test]
     fn b_5_5_works_within_one_month_of_payment() {
-        let answer = SwdeWater.assess(&facts(Service::Water));
+        let answer = SwdeWater.assess(&facts());
         assert_eq!(answer.lead_time.start, LeadTimeStart::Payment);
         assert_eq!(answer.lead_time.within, Span::CalendarDays(30));
         assert_eq!(answer.lead_time.source, "B-5.5");
@@ -124,7 +121,7 @@ mod tests {
 
     #[test]
     fn b_4_3_b_4_2_a_building_and_new_land_are_flagged_for_the_survey() {
-        let mut case = facts(Service::Water);
+        let mut case = facts();
         case.building = Building::Apartments { dwellings: 4 };
         case.has_address = false;
         let answer = SwdeWater.assess(&case);

@@ -60,7 +60,8 @@ mod tests {
     #[test]
     fn c_5_standard_telecom_connections_are_free_without_subscription() {
         for (module, service) in [(&PROXIMUS, Service::Proximus), (&VOO, Service::Voo)] {
-            let answer = module.assess(&facts(service));
+            assert_eq!(module.code(), service.code());
+            let answer = module.assess(&facts());
             assert_eq!(answer.feasibility, Feasibility::Feasible);
             assert_eq!(answer.reasons, ["standard_telecom_free"]);
             assert!(!answer.crew.civil_works);

@@ -11,11 +11,15 @@ use crate::{
     db::{
         self, Db, DbError, Tx,
         assessments::{self, AssessmentRow, NewVersion},
+        organisations,
         requests::{self, NewEvent, RequestRow},
     },
     domain::{ApplicantKind, Building, ElectricityBand, InputError, Service},
     mail::worker::backoff,
-    operators::{self, RequestFacts, add_working_days},
+    operators::{
+        self, OperatorModule, RequestFacts, add_working_days,
+        generic::{GenericModule, PartnerOffer},
+    },
 };
 
 /// After this many failed attempts a task is left failed, in sight of the case officer.
@@ -43,7 +47,7 @@ impl From<InputError> for AssessError {
 pub async fn create_tasks(
     tx: &mut Tx,
     request_id: Uuid,
-    operators: &[(Uuid, Service)],
+    operators: &[(Uuid, String)],
     now: DateTime<Utc>,
     due_working_days: u32,
 ) -> Result<(), DbError> {
@@ -51,21 +55,13 @@ pub async fn create_tasks(
     let due_day = add_working_days(now.date_naive(), due_working_days);
     let due_at = now + (due_day - now.date_naive());
     for (organisation_id, service) in operators {
-        assessments::create(
-            tx,
-            request_id,
-            *organisation_id,
-            service.code(),
-            now,
-            due_at,
-        )
-        .await?;
+        assessments::create(tx, request_id, *organisation_id, service, now, due_at).await?;
     }
     Ok(())
 }
 
 /// What the operator module may know of the request.
-pub fn facts_of(request: &RequestRow, service: Service) -> Result<RequestFacts, AssessError> {
+pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
     let applicant_kind = match request.applicant_kind.as_str() {
         "legal" => ApplicantKind::Legal,
         _ => ApplicantKind::Natural,
@@ -84,7 +80,6 @@ pub fn facts_of(request: &RequestRow, service: Service) -> Result<RequestFacts, 
         .transpose()?;
     let submitted_on = db::parse_ts(&request.submitted_at)?.date_naive();
     Ok(RequestFacts {
-        service,
         applicant_kind,
         building,
         has_address: request.street.is_some() && request.house_number.is_some(),
@@ -116,8 +111,19 @@ pub async fn assess_due(db: &Db, now: DateTime<Utc>) -> Result<usize, AssessErro
 async fn answer(db: &Db, task: &AssessmentRow, now: DateTime<Utc>) -> Result<bool, AssessError> {
     let mut tx = db.begin_write().await?;
     let request = requests::get_for_worker(&mut tx, &task.request_id).await?;
-    let service: Service = task.service.parse()?;
-    let assessment = operators::module_for(service).assess(&facts_of(&request, service)?);
+    let facts = facts_of(&request)?;
+    let assessment = match task.service.parse::<Service>() {
+        Ok(service) => operators::module_for(service).assess(&facts),
+        // A partner joined by configuration: its offer drives the generic module.
+        Err(_) => {
+            let offer = organisations::partner_offer(&mut tx, &task.organisation_id)
+                .await?
+                .ok_or_else(|| AssessError::Corrupt(format!("no offer for {}", task.service)))?;
+            let offer =
+                PartnerOffer::from_json(&offer).map_err(|e| AssessError::Corrupt(e.to_string()))?;
+            GenericModule { offer }.assess(&facts)
+        }
+    };
     let body = serde_json::to_string(&assessment)?;
     let recorded = assessments::record_version(
         &mut tx,
@@ -153,7 +159,7 @@ async fn answer(db: &Db, task: &AssessmentRow, now: DateTime<Utc>) -> Result<boo
             actor_id: None,
             actor_name: None,
             organisation_id: Some(organisation_id),
-            detail: Some(service.code()),
+            detail: Some(&task.service),
             public: false,
         },
     )
@@ -354,7 +360,6 @@ mod tests {
 
     fn water_answer() -> operators::Assessment {
         let facts = RequestFacts {
-            service: Service::Water,
             applicant_kind: ApplicantKind::Natural,
             building: Building::House,
             has_address: true,

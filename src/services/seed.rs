@@ -13,7 +13,8 @@ use crate::{
         organisations::{self, NewOrganisation},
         users::{self, NewUser},
     },
-    domain::{IdempotencyKey, PostcodeDirectory, RequestInput},
+    domain::{IdempotencyKey, PostcodeDirectory, RequestInput, Service, request::is_service_code},
+    operators::generic::PartnerOffer,
     services::{
         auth::hash_password,
         submit::{self, SubmitError},
@@ -27,6 +28,10 @@ pub const DEMO_PASSWORD: &str = "demo-connect-2026";
 pub enum SeedError {
     #[error("organisations file: {0}")]
     File(#[from] toml::de::Error),
+    #[error("partners file {0}: {1}")]
+    PartnersFile(String, String),
+    #[error("organisation {0}: {1}")]
+    Partner(String, String),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("demo request {0}: {1}")]
@@ -36,6 +41,7 @@ pub enum SeedError {
 #[derive(Debug, Deserialize)]
 struct OrganisationsFile {
     organisation: Vec<OrganisationEntry>,
+    #[serde(default)]
     referral: Vec<ReferralEntry>,
 }
 
@@ -55,6 +61,8 @@ struct OrganisationEntry {
     communes: Vec<String>,
     #[serde(default)]
     except: Vec<String>,
+    /// A partner joined by configuration (C-8): its offer, answered by the generic module.
+    partner: Option<PartnerOffer>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,7 +98,39 @@ impl OrganisationEntry {
 pub async fn reference_data(state: &AppState) -> Result<(), SeedError> {
     let file: OrganisationsFile =
         toml::from_str(include_str!("../../reference/organisations.toml"))?;
+    add_organisations(state, &file).await?;
+    // More partners, joined by configuration only (rule C-8).
+    if let Some(path) = &state.config.partners_file {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SeedError::PartnersFile(shown.clone(), e.to_string()))?;
+        let partners: OrganisationsFile =
+            toml::from_str(&text).map_err(|e| SeedError::PartnersFile(shown, e.to_string()))?;
+        add_organisations(state, &partners).await?;
+    }
+    Ok(())
+}
+
+async fn add_organisations(state: &AppState, file: &OrganisationsFile) -> Result<(), SeedError> {
     for entry in &file.organisation {
+        let partner = match &entry.partner {
+            Some(offer) => {
+                let invalid = |e: String| SeedError::Partner(entry.slug.clone(), e);
+                offer.validate().map_err(|e| invalid(e.to_string()))?;
+                let code = entry.service.as_deref().unwrap_or_default();
+                if entry.kind != "operator"
+                    || !is_service_code(code)
+                    || code.parse::<Service>().is_ok()
+                {
+                    return Err(invalid(
+                        "a partner is an operator with its own service code (a-z, 0-9, _ or -)"
+                            .into(),
+                    ));
+                }
+                Some(serde_json::to_string(offer).map_err(|e| invalid(e.to_string()))?)
+            }
+            None => None,
+        };
         let organisation = organisations::ensure(
             &state.db,
             &NewOrganisation {
@@ -100,6 +140,7 @@ pub async fn reference_data(state: &AppState) -> Result<(), SeedError> {
                 service: entry.service.as_deref(),
                 commune_nis: entry.commune.as_deref(),
                 contact: entry.contact.as_deref(),
+                partner: partner.as_deref(),
             },
         )
         .await?;

@@ -13,11 +13,12 @@ use crate::{
         requests::{self, NewEvent, NewRequestRecord, RequestRow},
     },
     domain::{
-        ApplicantKind, FieldErrors, IdempotencyKey, NewRequest, Reference, RequestInput,
-        RequestState, Service,
+        ApplicantKind, FieldErrors, IdempotencyKey, InputError, NewRequest, Reference,
+        RequestInput, RequestState, Service,
     },
     i18n::Tr,
     mail::compose::{self, RequestFiled},
+    operators::generic::PartnerOffer,
     services::{
         assess,
         auth::{new_token, token_hash},
@@ -91,6 +92,31 @@ pub async fn submit(
         });
     };
 
+    // A partner's service is filed only where that partner serves the commune.
+    let mut partner_errors = FieldErrors::new();
+    for code in &request.partner_services {
+        let serves = serving
+            .iter()
+            .any(|o| o.kind == "operator" && o.service.as_deref() == Some(code.as_str()));
+        if !serves {
+            let label = partner_label(state, code, request.language).await?;
+            partner_errors.add(
+                "services",
+                match label {
+                    Some(service) => InputError::ServiceNotOffered {
+                        service,
+                        commune: request.commune.name.clone(),
+                    },
+                    None => InputError::Choice,
+                },
+            );
+        }
+    }
+    if !partner_errors.is_empty() {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Err(SubmitError::Invalid(partner_errors));
+    }
+
     let number = requests::next_reference_number(&mut tx, now.year()).await?;
     let reference = Reference {
         year: now.year(),
@@ -132,7 +158,19 @@ pub async fn submit(
             if !assessing.iter().any(|(org, _)| *org == operator.id) {
                 requests::insert_party(&mut tx, id, operator.id, "operator").await?;
             }
-            assessing.push((operator.id, *service));
+            assessing.push((operator.id, service.code().to_owned()));
+        }
+    }
+    for code in &request.partner_services {
+        if let Some(partner) = serving
+            .iter()
+            .find(|o| o.kind == "operator" && o.service.as_deref() == Some(code.as_str()))
+        {
+            requests::insert_service(&mut tx, id, code, Some(partner.id)).await?;
+            if !assessing.iter().any(|(org, _)| *org == partner.id) {
+                requests::insert_party(&mut tx, id, partner.id, "operator").await?;
+            }
+            assessing.push((partner.id, code.clone()));
         }
     }
     assess::create_tasks(
@@ -162,6 +200,14 @@ pub async fn submit(
     )
     .await?;
 
+    let mut partner_lines = Vec::new();
+    for code in &request.partner_services {
+        partner_lines.push(
+            partner_label(state, code, request.language)
+                .await?
+                .unwrap_or_else(|| code.clone()),
+        );
+    }
     let tr = Tr(request.language);
     let mail = compose::request_filed(
         tr,
@@ -173,6 +219,7 @@ pub async fn submit(
                 .services
                 .iter()
                 .map(|s| service_line(tr, *s, &request))
+                .chain(partner_lines)
                 .collect(),
             follow_url: follow_url(&state.base_url, &token),
         },
@@ -268,4 +315,18 @@ fn record(
         remarks: request.remarks.clone(),
         submitted_at: now,
     }
+}
+
+/// The label of a configured partner's service, in `language`.
+pub async fn partner_label(
+    state: &AppState,
+    code: &str,
+    language: crate::domain::Language,
+) -> Result<Option<String>, DbError> {
+    Ok(crate::db::organisations::partners(&state.db)
+        .await?
+        .into_iter()
+        .filter(|o| o.service.as_deref() == Some(code))
+        .find_map(|o| PartnerOffer::from_json(o.partner.as_deref()?).ok())
+        .map(|offer| offer.label.get(language).to_owned()))
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, local_date, local_datetime, site_line},
+    views::{Frame, ServiceNames, local_date, local_datetime, site_line},
 };
 use crate::{
     app::AppState,
@@ -124,6 +124,7 @@ pub async fn service_labels(
     tr: Tr,
     request: &RequestRow,
 ) -> Result<Vec<String>, DbError> {
+    let names = ServiceNames::load(state, tr).await?;
     let mut rows = requests::services(&state.db, &request.id).await?;
     rows.sort_by_key(|row| {
         Service::ALL
@@ -134,7 +135,7 @@ pub async fn service_labels(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let mut label = tr.service(&row.service);
+            let mut label = names.name(&row.service);
             if row.service == "electricity"
                 && let Some(band) = request
                     .electricity_band
@@ -161,6 +162,7 @@ struct DetailPage {
     services: Vec<String>,
     assessments: Vec<AssessmentView>,
     events: Vec<EventRow>,
+    names: ServiceNames,
     /// The outcome of the change just made, or why it was refused.
     notice: Option<Notice>,
 }
@@ -211,6 +213,7 @@ pub async fn assessment_views(
         .map(|o| (o.id.to_string(), o.name))
         .collect();
     let now = crate::db::ts(chrono::Utc::now());
+    let service_names = ServiceNames::load(state, tr).await?;
     let mut views = Vec::new();
     for row in assessments::for_request(&state.db, scope, request_id).await? {
         let answer: Option<Assessment> =
@@ -225,7 +228,7 @@ pub async fn assessment_views(
         views.push(AssessmentView {
             id: row.id.clone(),
             editable: row.organisation_id == scope.organisation_id().to_string(),
-            heading: format!("{} — {operator}", tr.service(&row.service)),
+            heading: format!("{} — {operator}", service_names.name(&row.service)),
             status: tr.keyed("assessment.status", &row.status),
             late: row.status != "answered" && row.due_at < now,
             due: local_date(&row.due_at),
@@ -250,7 +253,10 @@ pub async fn assessment_views(
                         .iter()
                         .map(|p| PrerequisiteView {
                             code: p.code.clone(),
-                            label: tr.keyed("prerequisite", &p.code),
+                            label: match &p.label {
+                                Some(own) => own.get(tr.language()).to_owned(),
+                                None => tr.keyed("prerequisite", &p.code),
+                            },
                             who: tr.keyed(
                                 "assessment.who",
                                 match p.who {
@@ -365,6 +371,7 @@ async fn render_detail(
     let events = requests::events_for(&state.db, &scope, &request.id).await?;
     let services = service_labels(&state, staff.tr, &request).await?;
     let assessments = assessment_views(&state, staff.tr, &scope, &request.id).await?;
+    let names = ServiceNames::load(&state, staff.tr).await?;
     Ok(DetailPage {
         tr: staff.tr,
         page: staff.frame,
@@ -373,6 +380,7 @@ async fn render_detail(
         assessments,
         request,
         events,
+        names,
         notice,
     })
 }
@@ -457,6 +465,7 @@ struct OperatorQueuePage {
     status: String,
     rows: Vec<OperatorQueueRow>,
     now: String,
+    names: ServiceNames,
 }
 
 impl OperatorQueuePage {
@@ -498,5 +507,6 @@ async fn operator_queue(
         status,
         rows,
         now: crate::db::ts(chrono::Utc::now()),
+        names: ServiceNames::load(&state, staff.tr).await?,
     })
 }

@@ -170,13 +170,13 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
                     PageError::BadRequest(rejection.body_text())
                 }
             })?;
-        let field: CsrfField = serde_urlencoded::from_bytes(&body)
-            .map_err(|e| PageError::BadRequest(e.to_string()))?;
+        let field: CsrfField =
+            serde_html_form::from_bytes(&body).map_err(|e| PageError::BadRequest(e.to_string()))?;
         if !csrf::verify(&headers, &field.csrf_token) {
             return Err(PageError::Csrf);
         }
-        let value = serde_urlencoded::from_bytes(&body)
-            .map_err(|e| PageError::BadRequest(e.to_string()))?;
+        let value =
+            serde_html_form::from_bytes(&body).map_err(|e| PageError::BadRequest(e.to_string()))?;
         Ok(CsrfForm(value))
     }
 }

@@ -23,6 +23,7 @@ use crate::{
     db::requests::{self, EventRow, RequestRow},
     domain::{ElectricityBand, FieldErrors, IdempotencyKey, Language, RequestInput, Service},
     i18n::Tr,
+    operators::generic::PartnerOffer,
     services::{
         auth::token_hash,
         submit::{self, SubmitError},
@@ -79,6 +80,8 @@ struct RequestFormPage {
     referral: Option<String>,
     bands: Vec<(String, String)>,
     languages: Vec<&'static str>,
+    /// Services of partners joined by configuration: (code, label).
+    partners: Vec<(String, String)>,
 }
 
 impl RequestFormPage {
@@ -95,7 +98,30 @@ impl RequestFormPage {
                 .map(|b| (b.code(), b.label()))
                 .collect(),
             languages: Language::ALL.iter().map(|l| l.code()).collect(),
+            partners: Vec::new(),
         }
+    }
+
+    /// Offers the services of the partners joined by configuration (rule C-8).
+    async fn with_partners(mut self, state: &AppState) -> Result<Self, PageError> {
+        let mut partners: Vec<(String, String)> = Vec::new();
+        for organisation in crate::db::organisations::partners(&state.db).await? {
+            let (Some(code), Some(offer)) = (organisation.service, organisation.partner) else {
+                continue;
+            };
+            if partners.iter().any(|(known, _)| *known == code) {
+                continue;
+            }
+            if let Ok(offer) = PartnerOffer::from_json(&offer) {
+                partners.push((code, offer.label.get(self.tr.language()).to_owned()));
+            }
+        }
+        self.partners = partners;
+        Ok(self)
+    }
+
+    fn wants_partner(&self, code: &str) -> bool {
+        self.input.partner.iter().any(|c| c == code)
     }
 
     /// The translated message of a refused field.
@@ -125,7 +151,10 @@ impl RequestFormPage {
     }
 }
 
-async fn new_request(ctx: Ctx) -> RequestFormPage {
+async fn new_request(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> Result<RequestFormPage, PageError> {
     RequestFormPage::new(
         ctx,
         RequestInput {
@@ -136,6 +165,8 @@ async fn new_request(ctx: Ctx) -> RequestFormPage {
         FieldErrors::new(),
         IdempotencyKey::generate().as_ref().to_owned(),
     )
+    .with_partners(&state)
+    .await
 }
 
 #[derive(Deserialize)]
@@ -157,12 +188,16 @@ async fn file_request(
     match submit::submit(&state, &form.input, &key, Utc::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/request/filed/{}", key.as_ref())).into_response()),
         Err(SubmitError::Invalid(errors)) => {
-            let page = RequestFormPage::new(ctx, form.input, errors, key.as_ref().to_owned());
+            let page = RequestFormPage::new(ctx, form.input, errors, key.as_ref().to_owned())
+                .with_partners(&state)
+                .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(SubmitError::NotCovered { commune, referral }) => {
             let mut page =
-                RequestFormPage::new(ctx, form.input, FieldErrors::new(), key.as_ref().to_owned());
+                RequestFormPage::new(ctx, form.input, FieldErrors::new(), key.as_ref().to_owned())
+                    .with_partners(&state)
+                    .await?;
             let advice = referral.map(|r| match page.tr.language() {
                 Language::Fr => r.text_fr,
                 Language::En => r.text_en,
@@ -320,5 +355,18 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn the_filing_form_reads_repeated_partner_boxes() {
+        let form: FilingForm = serde_html_form::from_str(
+            "idempotency_key=k&name=Marie&partner=heat&partner=fibre&gas=on",
+        )
+        .unwrap();
+        assert_eq!(form.idempotency_key, "k");
+        assert_eq!(form.input.name, "Marie");
+        assert_eq!(form.input.partner, ["heat", "fibre"]);
+        let single: FilingForm = serde_html_form::from_str("partner=heat").unwrap();
+        assert_eq!(single.input.partner, ["heat"]);
     }
 }

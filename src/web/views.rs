@@ -4,7 +4,10 @@ use axum::{extract::Request, http::request::Parts};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 
 use super::csrf::CsrfToken;
-use crate::db::{requests::RequestRow, sessions::SessionUser};
+use crate::{
+    db::{requests::RequestRow, sessions::SessionUser},
+    i18n::Tr,
+};
 
 /// The parts of the page layout that depend on the visitor.
 #[derive(Debug, Clone, Default)]
@@ -123,6 +126,35 @@ pub fn site_line(row: &RequestRow) -> String {
         parts.push(point.clone());
     }
     parts.join(", ")
+}
+
+/// The labels of every service in the reader's language: the five of the joint procedure
+/// from the catalogue, partners' from their configured offer.
+pub struct ServiceNames {
+    tr: Tr,
+    partners: std::collections::HashMap<String, String>,
+}
+
+impl ServiceNames {
+    pub async fn load(state: &crate::app::AppState, tr: Tr) -> Result<Self, crate::db::DbError> {
+        let mut partners = std::collections::HashMap::new();
+        for organisation in crate::db::organisations::partners(&state.db).await? {
+            let (Some(code), Some(offer)) = (organisation.service, organisation.partner) else {
+                continue;
+            };
+            if let Ok(offer) = crate::operators::generic::PartnerOffer::from_json(&offer) {
+                partners.insert(code, offer.label.get(tr.language()).to_owned());
+            }
+        }
+        Ok(ServiceNames { tr, partners })
+    }
+
+    pub fn name(&self, code: &str) -> String {
+        match self.partners.get(code) {
+            Some(label) => label.clone(),
+            None => self.tr.service(code),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,5 +5,6 @@ mod assessments;
 mod filing;
 mod helpers;
 mod mail;
+mod partners;
 mod staff;
 mod tenancy;

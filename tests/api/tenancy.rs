@@ -25,6 +25,7 @@ async fn other_coordinator(app: &TestApp) -> reqwest::Client {
             kind: "coordinator",
             service: None,
             commune_nis: None,
+            partner: None,
             contact: None,
         },
     )
