@@ -9,4 +9,5 @@ pub mod domain;
 pub mod i18n;
 pub mod mail;
 pub mod services;
+pub mod tariff;
 pub mod web;
