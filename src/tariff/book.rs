@@ -171,9 +171,8 @@ fn toml_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D:
             )));
         }
     };
-    NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
-        serde::de::Error::custom(format!("`{text}` is not a date like 2026-01-01"))
-    })
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a date like 2026-01-01")))
 }
 
 /// Parses and validates one book. `source_name` only labels the error messages.
@@ -241,7 +240,10 @@ impl TariffBook {
         }
         if let Some(g) = &self.gas {
             add("gas.standard_new_dwelling", g.standard_new_dwelling);
-            add("gas.standard_existing_dwelling", g.standard_existing_dwelling);
+            add(
+                "gas.standard_existing_dwelling",
+                g.standard_existing_dwelling,
+            );
             add("gas.extra_metre", g.extra_metre);
         }
         if let Some(w) = &self.water {
@@ -388,7 +390,11 @@ impl BookSet {
     /// Adds a validated book, refusing one whose validity overlaps another of its operator.
     pub fn insert(&mut self, book: TariffBook) -> Result<(), TariffError> {
         book.validate()?;
-        for other in self.books.iter().filter(|b| b.operator() == book.operator()) {
+        for other in self
+            .books
+            .iter()
+            .filter(|b| b.operator() == book.operator())
+        {
             let start = other.book.valid_from.max(book.book.valid_from);
             let end = other.book.valid_until.min(book.book.valid_until);
             if start <= end {
@@ -411,7 +417,11 @@ impl BookSet {
     }
 
     /// The book of `operator` in force on `date` (V-5; V-8.3 passes the modification date).
-    pub fn in_force(&self, operator: Operator, date: NaiveDate) -> Result<&TariffBook, TariffError> {
+    pub fn in_force(
+        &self,
+        operator: Operator,
+        date: NaiveDate,
+    ) -> Result<&TariffBook, TariffError> {
         let mut covered = Vec::new();
         for book in self.books.iter().filter(|b| b.operator() == operator) {
             if book.in_force_on(date) {

@@ -9,7 +9,10 @@ use super::Operator;
 pub enum TariffError {
     /// The TOML text of a tariff book does not parse or does not match the schema.
     #[error("tariff book {source_name}: {message}")]
-    BookSyntax { source_name: String, message: String },
+    BookSyntax {
+        source_name: String,
+        message: String,
+    },
     /// The book parses but a value breaks a rule of the format.
     #[error("tariff book {version}: `{path}` {reason}")]
     BookInvalid {
@@ -73,7 +76,9 @@ pub enum TariffError {
     TooManyDwellings { count: u32 },
     #[error("unknown postcode {0}")]
     UnknownPostcode(String),
-    #[error("postcode {0} is not in Wallonia: Connect my home covers Walloon communes only (rule C-7)")]
+    #[error(
+        "postcode {0} is not in Wallonia: Connect my home covers Walloon communes only (rule C-7)"
+    )]
     OutsideWallonia(String),
     #[error("the case is not valid: {0}")]
     CaseJson(String),

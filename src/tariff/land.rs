@@ -61,8 +61,16 @@ impl LandPrices {
         let mut years = BTreeMap::new();
         for year in file.year {
             let negative = std::iter::once(("wallonia".to_owned(), year.wallonia))
-                .chain(year.province.iter().map(|(k, v)| (format!("province.{k}"), *v)))
-                .chain(year.commune.iter().map(|(k, v)| (format!("commune.{k}"), *v)))
+                .chain(
+                    year.province
+                        .iter()
+                        .map(|(k, v)| (format!("province.{k}"), *v)),
+                )
+                .chain(
+                    year.commune
+                        .iter()
+                        .map(|(k, v)| (format!("commune.{k}"), *v)),
+                )
                 .find(|(_, v)| v.is_sign_negative() && !v.is_zero());
             if let Some((key, value)) = negative {
                 return Err(TariffError::LandPrices(format!(

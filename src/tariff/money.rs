@@ -107,7 +107,9 @@ impl<'de> Deserialize<'de> for Money {
 }
 
 /// A length in metres: never negative (bad input is refused, not clamped).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(try_from = "Decimal", into = "Decimal")]
 pub struct Metres(Decimal);
 
@@ -185,7 +187,10 @@ mod tests {
     fn negative_metres_are_refused() {
         assert!(Metres::new(d("-0.5")).is_err());
         assert!(serde_json::from_str::<Metres>("-3").is_err());
-        assert_eq!(serde_json::from_str::<Metres>("12.5").unwrap().value(), d("12.5"));
+        assert_eq!(
+            serde_json::from_str::<Metres>("12.5").unwrap().value(),
+            d("12.5")
+        );
         assert_eq!(Metres::new(d("0")).unwrap(), Metres::ZERO);
     }
 }

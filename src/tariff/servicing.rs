@@ -198,11 +198,14 @@ pub fn price_servicing(
     offer_year: i32,
     applicant_vat: VatStatus,
 ) -> Result<ServicingOutcome, TariffError> {
-    let tariff = book.servicing.as_ref().ok_or_else(|| TariffError::BookInvalid {
-        version: book.version().to_owned(),
-        path: "servicing".to_owned(),
-        reason: "is missing".to_owned(),
-    })?;
+    let tariff = book
+        .servicing
+        .as_ref()
+        .ok_or_else(|| TariffError::BookInvalid {
+            version: book.version().to_owned(),
+            path: "servicing".to_owned(),
+            reason: "is missing".to_owned(),
+        })?;
     check(case)?;
     let social = case.social_promoter.is_some();
     let maker = LineMaker {
@@ -223,7 +226,11 @@ pub fn price_servicing(
     let (fee, fee_key, fee_rule) = if social {
         (Decimal::ZERO, "tariff.line.dossier_fee_social", "V-3.2")
     } else if case.earlier_dossiers_by_applicant > 0 {
-        (Decimal::ZERO, "tariff.line.dossier_fee_already_paid", "V-3.1")
+        (
+            Decimal::ZERO,
+            "tariff.line.dossier_fee_already_paid",
+            "V-3.1",
+        )
     } else {
         mentions.push(Mention {
             key: "tariff.mention.dossier_fee_kept",
@@ -354,7 +361,9 @@ pub fn price_servicing(
                 )
             }
             CabinKind::IndoorLocal => (
-                cabin.surface_m2.unwrap_or_else(indoor_local_default_surface),
+                cabin
+                    .surface_m2
+                    .unwrap_or_else(indoor_local_default_surface),
                 tariff.indoor_local_price_per_m2,
                 "indoor_local".to_owned(),
             ),

@@ -7,10 +7,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    line::QuoteLine,
-    money::Money,
-};
+use super::{line::QuoteLine, money::Money};
 
 /// The applicant's (or payer's) VAT position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
