@@ -443,3 +443,147 @@ impl BookSet {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TELECOM: &str = r#"
+[book]
+operator = "voo"
+version = "VOO-T1"
+valid_from = 2026-01-01
+valid_until = 2026-12-31
+
+[telecom]
+standard = "0.00"
+"#;
+
+    fn error_of(text: &str) -> String {
+        parse_book("upload.toml", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn embedded_books_parse_and_do_not_overlap() {
+        let set = BookSet::embedded().unwrap();
+        assert_eq!(set.books().len(), EMBEDDED_BOOKS.len());
+        for book in set.books() {
+            assert!(book.book.illustrative, "{}", book.version());
+        }
+        let date = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        for operator in Operator::ALL {
+            assert!(set.in_force(operator, date).is_ok(), "{operator}");
+        }
+    }
+
+    #[test]
+    fn a_minimal_book_parses_with_bare_or_quoted_dates_and_numbers() {
+        let book = parse_book("t", TELECOM).unwrap();
+        assert_eq!(book.version(), "VOO-T1");
+        let quoted = TELECOM
+            .replace("2026-01-01", "\"2026-01-01\"")
+            .replace("\"0.00\"", "12.5");
+        let book = parse_book("t", &quoted).unwrap();
+        assert_eq!(book.telecom.unwrap().standard, Decimal::new(125, 1));
+    }
+
+    #[test]
+    fn syntax_and_schema_errors_name_the_key() {
+        let message = error_of(&TELECOM.replace("standard =", "standrd ="));
+        assert!(message.contains("upload.toml"), "{message}");
+        assert!(message.contains("standrd"), "{message}");
+        let message = error_of(&TELECOM.replace("\"0.00\"", "\"free\""));
+        assert!(
+            message.contains("standard") || message.contains("line"),
+            "{message}"
+        );
+        let message = error_of(&TELECOM.replace("2026-12-31", "\"31/12/2026\""));
+        assert!(message.contains("31/12/2026"), "{message}");
+        let message = error_of(&TELECOM.replace("operator = \"voo\"", "operator = \"acme\""));
+        assert!(message.contains("acme"), "{message}");
+    }
+
+    #[test]
+    fn negative_prices_are_refused_with_their_path() {
+        let error = parse_book("t", &TELECOM.replace("\"0.00\"", "\"-1\"")).unwrap_err();
+        assert_eq!(
+            error,
+            TariffError::NegativePrice {
+                version: "VOO-T1".into(),
+                path: "telecom.standard".into(),
+                value: Decimal::from(-1),
+            }
+        );
+        let ores = EMBEDDED_BOOKS[1]
+            .1
+            .replace("price = \"1450.00\"", "price = \"-1450.00\"");
+        let message = parse_book("ores", &ores).unwrap_err().to_string();
+        assert!(message.contains("electricity.bands["), "{message}");
+    }
+
+    #[test]
+    fn sections_dates_and_bands_are_checked() {
+        let message =
+            error_of(&TELECOM.replace("valid_until = 2026-12-31", "valid_until = 2025-12-31"));
+        assert!(message.contains("book.valid_until"), "{message}");
+        let message = error_of(&TELECOM.replace("[telecom]\nstandard = \"0.00\"", ""));
+        assert!(
+            message.contains("telecom") && message.contains("missing"),
+            "{message}"
+        );
+        let message = error_of(&format!(
+            "{TELECOM}\n[gas]\nstandard_new_dwelling = 0\nstandard_existing_dwelling = 0\nextra_metre = 0\n"
+        ));
+        assert!(message.contains("does not belong"), "{message}");
+        let ores = EMBEDDED_BOOKS[1]
+            .1
+            .replace("band = \"3x63\"", "band = \"3x25\"");
+        let message = parse_book("ores", &ores).unwrap_err().to_string();
+        assert!(message.contains("listed twice"), "{message}");
+        let ores = EMBEDDED_BOOKS[1]
+            .1
+            .replace("band = \"3x63\"", "band = \"3x64\"");
+        let message = parse_book("ores", &ores).unwrap_err().to_string();
+        assert!(message.contains("3x64"), "{message}");
+        let message = error_of(&TELECOM.replace("VOO-T1", " "));
+        assert!(message.contains("book.version"), "{message}");
+    }
+
+    #[test]
+    fn v_5_overlapping_validity_within_an_operator_is_refused() {
+        let mut set = BookSet::default();
+        set.insert(parse_book("a", TELECOM).unwrap()).unwrap();
+        let overlapping = TELECOM
+            .replace("VOO-T1", "VOO-T2")
+            .replace("valid_from = 2026-01-01", "valid_from = 2026-12-01")
+            .replace("valid_until = 2026-12-31", "valid_until = 2027-12-31");
+        let error = set
+            .insert(parse_book("b", &overlapping).unwrap())
+            .unwrap_err();
+        assert_eq!(
+            error,
+            TariffError::OverlappingBooks {
+                operator: Operator::Voo,
+                first: "VOO-T1".into(),
+                second: "VOO-T2".into(),
+                day: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            }
+        );
+        // The next year is fine, and another operator may share the dates.
+        let next = overlapping.replace("valid_from = 2026-12-01", "valid_from = 2027-01-01");
+        set.insert(parse_book("c", &next).unwrap()).unwrap();
+        let proximus = TELECOM.replace("\"voo\"", "\"proximus\"");
+        set.insert(parse_book("d", &proximus).unwrap()).unwrap();
+        let day = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        assert_eq!(
+            set.in_force(Operator::Voo, day).unwrap().version(),
+            "VOO-T2"
+        );
+        let before = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
+        let message = set.in_force(Operator::Voo, before).unwrap_err().to_string();
+        assert!(
+            message.contains("VOO-T1 2026-01-01..2026-12-31"),
+            "{message}"
+        );
+    }
+}

@@ -124,3 +124,65 @@ impl LandPrices {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Region;
+
+    fn commune(nis: &str, province: Option<&str>) -> Commune {
+        Commune {
+            nis_code: nis.into(),
+            name: format!("commune {nis}"),
+            province: province.map(Into::into),
+            region: Region::Wallonia,
+        }
+    }
+
+    #[test]
+    fn v_9_2_commune_then_province_then_wallonia() {
+        let mut text = EMBEDDED_LAND_PRICES.to_owned();
+        text.push_str("\"92094\" = \"160\"\n");
+        let prices = LandPrices::parse(&text).unwrap();
+        let namur = commune("92094", Some("Namur"));
+        assert_eq!(
+            prices.price(2026, Some(&namur)).unwrap().per_m2,
+            Decimal::from(160)
+        );
+        let other = commune("92003", Some("Namur"));
+        assert_eq!(
+            prices.price(2026, Some(&other)).unwrap().per_m2,
+            Decimal::from(81)
+        );
+        let lux = commune("81001", Some("Luxembourg"));
+        assert_eq!(
+            prices.price(2025, Some(&lux)).unwrap().per_m2,
+            Decimal::from(88)
+        );
+        assert_eq!(
+            prices.price(2026, None).unwrap().basis,
+            LandPriceBasis::Wallonia
+        );
+        let error = prices.price(2024, None).unwrap_err();
+        assert_eq!(
+            error,
+            TariffError::UnknownTariffYear {
+                year: 2024,
+                known: "2025, 2026".into()
+            }
+        );
+    }
+
+    #[test]
+    fn bad_land_price_tables_are_refused() {
+        let negative =
+            EMBEDDED_LAND_PRICES.replacen("\"Namur\" = \"81\"", "\"Namur\" = \"-81\"", 1);
+        let message = LandPrices::parse(&negative).unwrap_err().to_string();
+        assert!(message.contains("province.Namur"), "{message}");
+        let twice = format!(
+            "{EMBEDDED_LAND_PRICES}\n[[year]]\nyear = 2026\nsource = \"x\"\nwallonia = 1\n"
+        );
+        let message = LandPrices::parse(&twice).unwrap_err().to_string();
+        assert!(message.contains("twice"), "{message}");
+    }
+}

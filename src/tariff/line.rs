@@ -105,7 +105,10 @@ pub(crate) struct LineMaker<'a> {
 
 impl LineMaker<'_> {
     /// A line: the amount is quantity × unit price rounded to the cent, half away from zero.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a line is all of these, named at the call"
+    )]
     pub fn line(
         &self,
         code: &'static str,

@@ -192,3 +192,122 @@ pub fn merge_rows<'a>(rows: impl Iterator<Item = &'a VatRow>) -> Vec<VatRow> {
     merged.sort_by_key(|r| r.regime);
     merged
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tariff::{LineKind, Operator, Unit, line::LineMaker};
+
+    fn lines(amounts: &[&str], class: VatClass, context: VatContext) -> Vec<QuoteLine> {
+        let maker = LineMaker {
+            operator: Operator::Ores,
+            book_version: "test",
+            vat: context,
+        };
+        amounts
+            .iter()
+            .map(|a| {
+                maker.line(
+                    "X",
+                    "tariff.line.dossier_fee",
+                    "V-6",
+                    Decimal::ONE,
+                    Unit::Flat,
+                    a.parse().unwrap(),
+                    class,
+                    LineKind::Charge,
+                )
+            })
+            .collect()
+    }
+
+    const PRIVATE: VatContext = VatContext {
+        status: VatStatus::Private,
+        dwelling_age_years: None,
+        t5387_met: false,
+    };
+
+    #[test]
+    fn vat_is_computed_on_the_sum_per_rate_then_shared_out() {
+        // Three lines of 0.03 €: per line 0.0063 → 0.01 each (0.03 in all), but the rule is
+        // 0.09 × 21% = 0.0189 → 0.02. The lines carry 0.01 + 0.01 + 0.00 = 0.02.
+        let mut priced = lines(&["0.03", "0.03", "0.03"], VatClass::DossierFee, PRIVATE);
+        let rows = apply_vat(&mut priced);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].vat.to_string(), "0.02");
+        let shared: Money = priced.iter().map(|l| l.vat_amount).sum();
+        assert_eq!(shared, rows[0].vat);
+    }
+
+    #[test]
+    fn v_6_regimes_follow_the_class_and_the_payer() {
+        let filer = VatContext {
+            status: VatStatus::VatFiler,
+            ..PRIVATE
+        };
+        let t5387 = VatContext {
+            t5387_met: true,
+            ..PRIVATE
+        };
+        assert_eq!(regime_for(VatClass::DossierFee, filer), VatRegime::Standard);
+        assert_eq!(
+            regime_for(VatClass::PublicLighting, filer),
+            VatRegime::ReverseCharge
+        );
+        assert_eq!(
+            regime_for(VatClass::PublicLighting, PRIVATE),
+            VatRegime::Standard
+        );
+        assert_eq!(
+            regime_for(VatClass::ServicingNetwork, t5387),
+            VatRegime::OutsideScope
+        );
+        assert_eq!(
+            regime_for(VatClass::ServicingNetwork, filer),
+            VatRegime::ReverseCharge
+        );
+        assert_eq!(
+            regime_for(VatClass::ServicingNetwork, PRIVATE),
+            VatRegime::Standard
+        );
+        let exempt = VatContext {
+            status: VatStatus::Exempt,
+            ..PRIVATE
+        };
+        let water = VatClass::ConnectionWorks {
+            exempt_applies: true,
+        };
+        let gas = VatClass::ConnectionWorks {
+            exempt_applies: false,
+        };
+        assert_eq!(regime_for(water, exempt), VatRegime::Exempt);
+        assert_eq!(regime_for(gas, exempt), VatRegime::Standard);
+        let old = VatContext {
+            dwelling_age_years: Some(10),
+            ..PRIVATE
+        };
+        assert_eq!(regime_for(gas, old), VatRegime::Reduced);
+        assert_eq!(regime_for(VatClass::NotSubject, old), VatRegime::NotSubject);
+    }
+
+    #[test]
+    fn half_cents_of_vat_round_away_from_zero() {
+        // 0.50 × 21% = 0.105 → 0.11 (banker's rounding would give 0.10).
+        let mut priced = lines(&["0.50"], VatClass::DossierFee, PRIVATE);
+        let rows = apply_vat(&mut priced);
+        assert_eq!(rows[0].vat.to_string(), "0.11");
+        // 6%: 0.25 × 6% = 0.015 → 0.02.
+        let old = VatContext {
+            dwelling_age_years: Some(12),
+            ..PRIVATE
+        };
+        let mut priced = lines(
+            &["0.25"],
+            VatClass::ConnectionWorks {
+                exempt_applies: false,
+            },
+            old,
+        );
+        assert_eq!(apply_vat(&mut priced)[0].vat.to_string(), "0.02");
+    }
+}
