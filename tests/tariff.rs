@@ -992,6 +992,22 @@ fn c_5_telecom_standard_connections_are_free_without_subscription() {
 }
 
 #[test]
+fn c_5_free_lines_carry_no_vat_mention() {
+    // A VAT filer asking only for free telecom connections: nothing is reverse charged in fact.
+    let estimate = run(&EstimateCase {
+        applicant_vat: VatStatus::VatFiler,
+        proximus: true,
+        ..case()
+    });
+    assert!(
+        !estimate
+            .mentions
+            .iter()
+            .any(|m| m.key == "tariff.mention.vat_reverse_charge")
+    );
+}
+
+#[test]
 fn c_1_buildings_of_more_than_four_dwellings_are_refused() {
     let error = estimate(
         tariffs(),

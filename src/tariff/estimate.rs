@@ -365,12 +365,12 @@ pub fn estimate(tariffs: &Tariffs, case: &EstimateCase) -> Result<Estimate, Tari
         );
     }
 
-    // VAT mentions, once each, for the regimes actually used.
+    // VAT mentions, once each, for the regimes that apply to an amount (a free line needs none).
     for regime in super::VatRegime::ALL {
         let used = quotes
             .iter()
             .flat_map(|q| q.lines.iter())
-            .any(|l| l.vat_regime == regime);
+            .any(|l| l.vat_regime == regime && !l.amount_excl_vat.is_zero());
         if let (true, Some(key)) = (used, regime.mention_key()) {
             push_mention(
                 &mut mentions,
