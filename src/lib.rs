@@ -10,4 +10,5 @@ pub mod i18n;
 pub mod mail;
 pub mod operators;
 pub mod services;
+pub mod tariff;
 pub mod web;

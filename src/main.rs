@@ -23,6 +23,8 @@ enum Command {
     Migrate,
     /// Seed the organisations and the demo data, then exit.
     SeedDemo,
+    /// Print the consolidated estimate (JSON) of a case described in a JSON file.
+    Quote { case: std::path::PathBuf },
 }
 
 #[tokio::main]
@@ -66,6 +68,15 @@ async fn main() -> anyhow::Result<()> {
             seed::demo_users(&state).await?;
             seed::demo_requests(&state).await?;
             println!("demo data seeded");
+        }
+        Command::Quote { case } => {
+            let text = std::fs::read_to_string(&case)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", case.display()))?;
+            let tariffs = connect_my_home::tariff::Tariffs::load_embedded()?;
+            println!(
+                "{}",
+                connect_my_home::tariff::estimate_json(&tariffs, &text)?
+            );
         }
     }
     Ok(())

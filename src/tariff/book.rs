@@ -1,0 +1,589 @@
+//! Tariff books: one TOML document per operator and period, parsed and validated here.
+//!
+//! Books are data: operators replace them (later through the portal) without a code change.
+//! `parse_book` is the validator: it takes the TOML text and returns a typed book or an error
+//! naming the key that is wrong. `BookSet` refuses overlapping validity within an operator and
+//! finds the book in force on a date (rule V-5; V-8.3 for a modification).
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::{Operator, TariffError};
+use crate::domain::ElectricityBand;
+
+/// The books shipped with the binary (illustrative demo values, see `tariffs/README.md`).
+pub const EMBEDDED_BOOKS: [(&str, &str); 5] = [
+    (
+        "tariffs/ores-2025.toml",
+        include_str!("../../tariffs/ores-2025.toml"),
+    ),
+    (
+        "tariffs/ores-2026.toml",
+        include_str!("../../tariffs/ores-2026.toml"),
+    ),
+    (
+        "tariffs/swde-2026.toml",
+        include_str!("../../tariffs/swde-2026.toml"),
+    ),
+    (
+        "tariffs/proximus-2026.toml",
+        include_str!("../../tariffs/proximus-2026.toml"),
+    ),
+    (
+        "tariffs/voo-2026.toml",
+        include_str!("../../tariffs/voo-2026.toml"),
+    ),
+];
+
+/// Identity and validity of a book.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookHeader {
+    pub operator: Operator,
+    /// Printed on every line priced with this book.
+    pub version: String,
+    /// First day in force.
+    #[serde(deserialize_with = "toml_date")]
+    pub valid_from: NaiveDate,
+    /// Last day in force (inclusive).
+    #[serde(deserialize_with = "toml_date")]
+    pub valid_until: NaiveDate,
+    /// Demo values: every priced document must say so.
+    #[serde(default)]
+    pub illustrative: bool,
+    /// Who approved the book (e.g. CWaPE for ORES), if anyone.
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    /// Keys whose value was chosen without a public source (listed in tariffs/README.md).
+    #[serde(default)]
+    pub invented: Vec<String>,
+}
+
+/// ORES servicing of land ("viabilisation"), V-rules.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServicingTariff {
+    /// Per applicant and land (V-3.1).
+    pub dossier_fee: Decimal,
+    /// Per metre of road frontage (V-4.1a).
+    pub per_metre: Decimal,
+    /// Per candelabra placed (V-4.3).
+    pub public_lighting_per_candelabra: Decimal,
+    /// Y of the indoor-local variant, €/m² (V-9.2).
+    pub indoor_local_price_per_m2: Decimal,
+}
+
+/// ORES low-voltage connection bands.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectricityTariff {
+    pub bands: Vec<BandPrice>,
+    /// Per dwelling of a building with several dwellings.
+    pub per_dwelling_flat: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BandPrice {
+    /// Form code, e.g. "3x25".
+    pub band: String,
+    pub price: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GasTariff {
+    /// Standard connection in a new dwelling (free at ORES).
+    pub standard_new_dwelling: Decimal,
+    pub standard_existing_dwelling: Decimal,
+    /// Per metre beyond the standard length.
+    pub extra_metre: Decimal,
+}
+
+/// SWDE water connection, B-rules. Prices excluding VAT.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaterTariff {
+    /// B-4.1.
+    pub registration_fee: Decimal,
+    /// B-5.2: the standard connection as parts + labour, before the overhead markup.
+    pub standard_parts: Decimal,
+    pub standard_labour: Decimal,
+    /// Length the standard connection includes.
+    pub included_metres: Decimal,
+    pub extra_metre_parts: Decimal,
+    pub extra_metre_labour: Decimal,
+    /// Overhead markup on parts and labour, percent.
+    pub overhead_markup_percent: Decimal,
+    /// Network extension per metre (B-11).
+    pub extension_per_metre: Decimal,
+    /// SWDE subsidy per extension metre for a new individual dwelling.
+    pub extension_subsidy_per_metre: Decimal,
+    pub pressure_installation: Decimal,
+    pub pressure_installation_subsidy: Decimal,
+}
+
+/// Proximus and VOO standard connections (C-5).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelecomTariff {
+    pub standard: Decimal,
+}
+
+/// A whole book, as typed data.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TariffBook {
+    pub book: BookHeader,
+    #[serde(default)]
+    pub servicing: Option<ServicingTariff>,
+    #[serde(default)]
+    pub electricity: Option<ElectricityTariff>,
+    #[serde(default)]
+    pub gas: Option<GasTariff>,
+    #[serde(default)]
+    pub water: Option<WaterTariff>,
+    #[serde(default)]
+    pub telecom: Option<TelecomTariff>,
+}
+
+/// Reference to the book a document was priced with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BookRef {
+    pub operator: Operator,
+    pub version: String,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub illustrative: bool,
+}
+
+/// Accepts a TOML date (`2026-01-01`) or a string holding one.
+fn toml_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+    let value = toml::Value::deserialize(deserializer)?;
+    let text = match &value {
+        toml::Value::Datetime(datetime) => datetime.to_string(),
+        toml::Value::String(text) => text.clone(),
+        other => {
+            return Err(serde::de::Error::custom(format!(
+                "expected a date like 2026-01-01, found {}",
+                other.type_str()
+            )));
+        }
+    };
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a date like 2026-01-01")))
+}
+
+/// Parses and validates one book. `source_name` only labels the error messages.
+pub fn parse_book(source_name: &str, text: &str) -> Result<TariffBook, TariffError> {
+    let book: TariffBook = toml::from_str(text).map_err(|error| TariffError::BookSyntax {
+        source_name: source_name.to_owned(),
+        message: error.to_string().trim_end().replace('\n', " | "),
+    })?;
+    book.validate()?;
+    Ok(book)
+}
+
+impl TariffBook {
+    pub fn operator(&self) -> Operator {
+        self.book.operator
+    }
+
+    pub fn version(&self) -> &str {
+        &self.book.version
+    }
+
+    pub fn in_force_on(&self, date: NaiveDate) -> bool {
+        self.book.valid_from <= date && date <= self.book.valid_until
+    }
+
+    pub fn reference(&self) -> BookRef {
+        BookRef {
+            operator: self.book.operator,
+            version: self.book.version.clone(),
+            valid_from: self.book.valid_from,
+            valid_until: self.book.valid_until,
+            illustrative: self.book.illustrative,
+        }
+    }
+
+    fn invalid(&self, path: &str, reason: impl Into<String>) -> TariffError {
+        TariffError::BookInvalid {
+            version: self.book.version.clone(),
+            path: path.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Every price with its path, for the no-negative check.
+    fn prices(&self) -> Vec<(String, Decimal)> {
+        let mut prices: Vec<(String, Decimal)> = Vec::new();
+        let mut add = |path: &str, value: Decimal| prices.push((path.to_owned(), value));
+        if let Some(s) = &self.servicing {
+            add("servicing.dossier_fee", s.dossier_fee);
+            add("servicing.per_metre", s.per_metre);
+            add(
+                "servicing.public_lighting_per_candelabra",
+                s.public_lighting_per_candelabra,
+            );
+            add(
+                "servicing.indoor_local_price_per_m2",
+                s.indoor_local_price_per_m2,
+            );
+        }
+        if let Some(e) = &self.electricity {
+            for (i, band) in e.bands.iter().enumerate() {
+                add(&format!("electricity.bands[{i}].price"), band.price);
+            }
+            add("electricity.per_dwelling_flat", e.per_dwelling_flat);
+        }
+        if let Some(g) = &self.gas {
+            add("gas.standard_new_dwelling", g.standard_new_dwelling);
+            add(
+                "gas.standard_existing_dwelling",
+                g.standard_existing_dwelling,
+            );
+            add("gas.extra_metre", g.extra_metre);
+        }
+        if let Some(w) = &self.water {
+            add("water.registration_fee", w.registration_fee);
+            add("water.standard_parts", w.standard_parts);
+            add("water.standard_labour", w.standard_labour);
+            add("water.included_metres", w.included_metres);
+            add("water.extra_metre_parts", w.extra_metre_parts);
+            add("water.extra_metre_labour", w.extra_metre_labour);
+            add("water.overhead_markup_percent", w.overhead_markup_percent);
+            add("water.extension_per_metre", w.extension_per_metre);
+            add(
+                "water.extension_subsidy_per_metre",
+                w.extension_subsidy_per_metre,
+            );
+            add("water.pressure_installation", w.pressure_installation);
+            add(
+                "water.pressure_installation_subsidy",
+                w.pressure_installation_subsidy,
+            );
+        }
+        if let Some(t) = &self.telecom {
+            add("telecom.standard", t.standard);
+        }
+        prices
+    }
+
+    /// The rules of the format beyond its schema.
+    pub fn validate(&self) -> Result<(), TariffError> {
+        let header = &self.book;
+        if header.version.trim().is_empty() {
+            return Err(self.invalid("book.version", "must not be empty"));
+        }
+        if header.valid_until < header.valid_from {
+            return Err(self.invalid(
+                "book.valid_until",
+                format!(
+                    "({}) is before book.valid_from ({})",
+                    header.valid_until, header.valid_from
+                ),
+            ));
+        }
+        // Each operator's book carries exactly the sections its engines read.
+        let present = [
+            ("servicing", self.servicing.is_some()),
+            ("electricity", self.electricity.is_some()),
+            ("gas", self.gas.is_some()),
+            ("water", self.water.is_some()),
+            ("telecom", self.telecom.is_some()),
+        ];
+        let expected: &[&str] = match header.operator {
+            Operator::Ores => &["servicing", "electricity", "gas"],
+            Operator::Swde => &["water"],
+            Operator::Proximus | Operator::Voo => &["telecom"],
+        };
+        for (section, is_present) in present {
+            let wanted = expected.contains(&section);
+            if wanted && !is_present {
+                return Err(self.invalid(
+                    section,
+                    format!("is missing: a {} book needs [{section}]", header.operator),
+                ));
+            }
+            if !wanted && is_present {
+                return Err(self.invalid(
+                    section,
+                    format!("does not belong in a {} book", header.operator),
+                ));
+            }
+        }
+        for (path, value) in self.prices() {
+            if value.is_sign_negative() && !value.is_zero() {
+                return Err(TariffError::NegativePrice {
+                    version: header.version.clone(),
+                    path,
+                    value,
+                });
+            }
+        }
+        if let Some(w) = &self.water
+            && w.extension_subsidy_per_metre > w.extension_per_metre
+        {
+            return Err(self.invalid(
+                "water.extension_subsidy_per_metre",
+                "exceeds water.extension_per_metre: the subsidy cannot be more than the work",
+            ));
+        }
+        if let Some(e) = &self.electricity {
+            if e.bands.is_empty() {
+                return Err(self.invalid("electricity.bands", "must list at least one band"));
+            }
+            let mut seen: Vec<ElectricityBand> = Vec::new();
+            for (i, band) in e.bands.iter().enumerate() {
+                let path = format!("electricity.bands[{i}].band");
+                let parsed = ElectricityBand::parse(&band.band).map_err(|_| {
+                    self.invalid(
+                        &path,
+                        format!("`{}` is not a band (1x25 … 1x63, 3x16 … 3x63)", band.band),
+                    )
+                })?;
+                if seen.contains(&parsed) {
+                    return Err(self.invalid(&path, format!("`{}` is listed twice", band.band)));
+                }
+                seen.push(parsed);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn band_price(&self, band: ElectricityBand) -> Option<Decimal> {
+        let code = band.code();
+        self.electricity
+            .as_ref()?
+            .bands
+            .iter()
+            .find(|b| b.band.trim() == code)
+            .map(|b| b.price)
+    }
+}
+
+/// All books of all operators, without overlaps within an operator.
+#[derive(Debug, Clone, Default)]
+pub struct BookSet {
+    books: Vec<TariffBook>,
+}
+
+impl BookSet {
+    /// Parses and adds each `(name, text)`; the first error stops.
+    pub fn from_texts<'a>(
+        texts: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, TariffError> {
+        let mut set = Self::default();
+        for (name, text) in texts {
+            set.insert(parse_book(name, text)?)?;
+        }
+        Ok(set)
+    }
+
+    /// The books shipped with the binary.
+    pub fn embedded() -> Result<Self, TariffError> {
+        Self::from_texts(EMBEDDED_BOOKS)
+    }
+
+    /// Adds a validated book, refusing one whose validity overlaps another of its operator.
+    pub fn insert(&mut self, book: TariffBook) -> Result<(), TariffError> {
+        book.validate()?;
+        for other in self
+            .books
+            .iter()
+            .filter(|b| b.operator() == book.operator())
+        {
+            let start = other.book.valid_from.max(book.book.valid_from);
+            let end = other.book.valid_until.min(book.book.valid_until);
+            if start <= end {
+                return Err(TariffError::OverlappingBooks {
+                    operator: book.operator(),
+                    first: other.book.version.clone(),
+                    second: book.book.version.clone(),
+                    day: start,
+                });
+            }
+        }
+        self.books.push(book);
+        self.books
+            .sort_by_key(|b| (b.operator(), b.book.valid_from));
+        Ok(())
+    }
+
+    pub fn books(&self) -> &[TariffBook] {
+        &self.books
+    }
+
+    /// The book of `operator` in force on `date` (V-5; V-8.3 passes the modification date).
+    pub fn in_force(
+        &self,
+        operator: Operator,
+        date: NaiveDate,
+    ) -> Result<&TariffBook, TariffError> {
+        let mut covered = Vec::new();
+        for book in self.books.iter().filter(|b| b.operator() == operator) {
+            if book.in_force_on(date) {
+                return Ok(book);
+            }
+            covered.push(format!(
+                "{} {}..{}",
+                book.book.version, book.book.valid_from, book.book.valid_until
+            ));
+        }
+        Err(TariffError::NoBookInForce {
+            operator,
+            date,
+            covered: if covered.is_empty() {
+                "none".to_owned()
+            } else {
+                covered.join(", ")
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TELECOM: &str = r#"
+[book]
+operator = "voo"
+version = "VOO-T1"
+valid_from = 2026-01-01
+valid_until = 2026-12-31
+
+[telecom]
+standard = "0.00"
+"#;
+
+    fn error_of(text: &str) -> String {
+        parse_book("upload.toml", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn embedded_books_parse_and_do_not_overlap() {
+        let set = BookSet::embedded().unwrap();
+        assert_eq!(set.books().len(), EMBEDDED_BOOKS.len());
+        for book in set.books() {
+            assert!(book.book.illustrative, "{}", book.version());
+        }
+        let date = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        for operator in Operator::ALL {
+            assert!(set.in_force(operator, date).is_ok(), "{operator}");
+        }
+    }
+
+    #[test]
+    fn a_minimal_book_parses_with_bare_or_quoted_dates_and_numbers() {
+        let book = parse_book("t", TELECOM).unwrap();
+        assert_eq!(book.version(), "VOO-T1");
+        let quoted = TELECOM
+            .replace("2026-01-01", "\"2026-01-01\"")
+            .replace("\"0.00\"", "12.5");
+        let book = parse_book("t", &quoted).unwrap();
+        assert_eq!(book.telecom.unwrap().standard, Decimal::new(125, 1));
+    }
+
+    #[test]
+    fn syntax_and_schema_errors_name_the_key() {
+        let message = error_of(&TELECOM.replace("standard =", "standrd ="));
+        assert!(message.contains("upload.toml"), "{message}");
+        assert!(message.contains("standrd"), "{message}");
+        let message = error_of(&TELECOM.replace("\"0.00\"", "\"free\""));
+        assert!(
+            message.contains("standard") || message.contains("line"),
+            "{message}"
+        );
+        let message = error_of(&TELECOM.replace("2026-12-31", "\"31/12/2026\""));
+        assert!(message.contains("31/12/2026"), "{message}");
+        let message = error_of(&TELECOM.replace("operator = \"voo\"", "operator = \"acme\""));
+        assert!(message.contains("acme"), "{message}");
+    }
+
+    #[test]
+    fn negative_prices_are_refused_with_their_path() {
+        let error = parse_book("t", &TELECOM.replace("\"0.00\"", "\"-1\"")).unwrap_err();
+        assert_eq!(
+            error,
+            TariffError::NegativePrice {
+                version: "VOO-T1".into(),
+                path: "telecom.standard".into(),
+                value: Decimal::from(-1),
+            }
+        );
+        let ores = EMBEDDED_BOOKS[1]
+            .1
+            .replace("price = \"1450.00\"", "price = \"-1450.00\"");
+        let message = parse_book("ores", &ores).unwrap_err().to_string();
+        assert!(message.contains("electricity.bands["), "{message}");
+    }
+
+    #[test]
+    fn sections_dates_and_bands_are_checked() {
+        let message =
+            error_of(&TELECOM.replace("valid_until = 2026-12-31", "valid_until = 2025-12-31"));
+        assert!(message.contains("book.valid_until"), "{message}");
+        let message = error_of(&TELECOM.replace("[telecom]\nstandard = \"0.00\"", ""));
+        assert!(
+            message.contains("telecom") && message.contains("missing"),
+            "{message}"
+        );
+        let message = error_of(&format!(
+            "{TELECOM}\n[gas]\nstandard_new_dwelling = 0\nstandard_existing_dwelling = 0\nextra_metre = 0\n"
+        ));
+        assert!(message.contains("does not belong"), "{message}");
+        let ores = EMBEDDED_BOOKS[1]
+            .1
+            .replace("band = \"3x63\"", "band = \"3x25\"");
+        let message = parse_book("ores", &ores).unwrap_err().to_string();
+        assert!(message.contains("listed twice"), "{message}");
+        let ores = EMBEDDED_BOOKS[1]
+            .1
+            .replace("band = \"3x63\"", "band = \"3x64\"");
+        let message = parse_book("ores", &ores).unwrap_err().to_string();
+        assert!(message.contains("3x64"), "{message}");
+        let message = error_of(&TELECOM.replace("VOO-T1", " "));
+        assert!(message.contains("book.version"), "{message}");
+    }
+
+    #[test]
+    fn v_5_overlapping_validity_within_an_operator_is_refused() {
+        let mut set = BookSet::default();
+        set.insert(parse_book("a", TELECOM).unwrap()).unwrap();
+        let overlapping = TELECOM
+            .replace("VOO-T1", "VOO-T2")
+            .replace("valid_from = 2026-01-01", "valid_from = 2026-12-01")
+            .replace("valid_until = 2026-12-31", "valid_until = 2027-12-31");
+        let error = set
+            .insert(parse_book("b", &overlapping).unwrap())
+            .unwrap_err();
+        assert_eq!(
+            error,
+            TariffError::OverlappingBooks {
+                operator: Operator::Voo,
+                first: "VOO-T1".into(),
+                second: "VOO-T2".into(),
+                day: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            }
+        );
+        // The next year is fine, and another operator may share the dates.
+        let next = overlapping.replace("valid_from = 2026-12-01", "valid_from = 2027-01-01");
+        set.insert(parse_book("c", &next).unwrap()).unwrap();
+        let proximus = TELECOM.replace("\"voo\"", "\"proximus\"");
+        set.insert(parse_book("d", &proximus).unwrap()).unwrap();
+        let day = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        assert_eq!(
+            set.in_force(Operator::Voo, day).unwrap().version(),
+            "VOO-T2"
+        );
+        let before = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
+        let message = set.in_force(Operator::Voo, before).unwrap_err().to_string();
+        assert!(
+            message.contains("VOO-T1 2026-01-01..2026-12-31"),
+            "{message}"
+        );
+    }
+}

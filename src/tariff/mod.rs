@@ -1,0 +1,34 @@
+//! Pure tariff engines: versioned tariff books (data under `tariffs/`) and the rules that price
+//! a case with them. No I/O: the books are embedded at build time or handed in by the caller.
+//!
+//! - `servicing`: ORES servicing of land (V-rules);
+//! - `water`: SWDE water connection (B-rules), quote-parts included;
+//! - `connection`: ORES electricity bands and gas, Proximus and VOO standard connections;
+//! - `vat`: the VAT regimes and the per-rate computation;
+//! - `estimate`: the consolidated estimate of a described case (the entry point).
+
+pub mod book;
+pub mod connection;
+pub mod error;
+pub mod estimate;
+pub mod land;
+pub mod line;
+pub mod money;
+pub mod servicing;
+pub mod vat;
+pub mod water;
+
+pub use book::{BookRef, BookSet, TariffBook, parse_book};
+pub use connection::{ElectricityCase, GasCase};
+pub use error::TariffError;
+pub use estimate::{
+    BuildingKind, Estimate, EstimateCase, OperatorQuote, Scope, Tariffs, estimate, estimate_json,
+};
+pub use land::{LandPrice, LandPrices};
+pub use line::{LineKind, Mention, Operator, QuoteLine, Refusal, SeparateItem, Unit};
+pub use money::{Metres, Money, round_cents};
+pub use servicing::{
+    CabinCase, CabinKind, DocumentKind, Exclusion, Operation, ServicingCase, SocialPromoter,
+};
+pub use vat::{VatRegime, VatRow, VatStatus};
+pub use water::{EarlierHolder, QuotePart, WaterCase, WaterWork};

@@ -1,0 +1,579 @@
+//! ORES servicing of land ("viabilisation"): the V-rules as a pure function of a case and a book.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    LineKind, Mention, Operator, QuoteLine, SeparateItem, TariffError, Unit,
+    book::TariffBook,
+    land::{LandPriceBasis, LandPrices},
+    line::LineMaker,
+    money::{Metres, Money},
+    vat::{VatClass, VatContext, VatStatus},
+};
+use crate::domain::Commune;
+
+/// V-4.1c: at most this frontage per resulting parcel of a donation-type division.
+pub const DONATION_CAP_METRES: u32 = 20;
+/// V-9.2: one standard cabin per this many supply points.
+pub const POINTS_PER_CABIN: u32 = 50;
+/// V-9.2: surface S of a standard cabin plot is capped (6 × 6 m).
+pub const STANDARD_CABIN_SURFACE_CAP_M2: u32 = 36;
+/// V-9.2: an indoor local is 3.3 × 3 m unless measured otherwise.
+pub fn indoor_local_default_surface() -> Decimal {
+    Decimal::new(99, 1)
+}
+
+/// The operation that makes the land need servicing (V-2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// (a) Division into two or more parcels, with or without permit.
+    #[default]
+    Division,
+    /// (b) Division by donation, inheritance or an involuntary act (frontage per V-4.1c).
+    Donation,
+    /// (b) Grouped housing: a new building on a built parcel, grouped constructions, division of a
+    /// dwelling building.
+    GroupedHousing,
+    /// Holiday park in a leisure zone with individual connections.
+    HolidayPark,
+    /// Industrial project: out of scope (V-2.1), refused.
+    Industrial,
+}
+
+/// Promoters of social urbanisation projects (V-2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocialPromoter {
+    /// Société wallonne du Logement.
+    Swl,
+    /// A public-service housing company.
+    PublicHousingCompany,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CabinKind {
+    /// A standard cabin on a plot of the land, leased to ORES.
+    #[default]
+    Standard,
+    /// An indoor local in grouped housing (Y = the book's indoor price, S uncapped).
+    IndoorLocal,
+}
+
+/// A cabin the servicing needs (V-9.2).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CabinCase {
+    pub kind: CabinKind,
+    /// S in m² per cabin; default 36 m² (standard) or 9.9 m² (indoor local).
+    pub surface_m2: Option<Decimal>,
+    /// PFext: existing supply points outside the land fed by the cabin.
+    pub existing_points_outside: u32,
+}
+
+/// Work that the flat servicing rate does not cover (V-4.1d): quoted separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    OutsideHabitatZone,
+    NonStandardCabin,
+    NetworkMoveAfterWorks,
+    ProvisionalOverhead,
+}
+
+impl Exclusion {
+    fn item(self) -> SeparateItem {
+        let (code, label_key) = match self {
+            Self::OutsideHabitatZone => ("V-X-HABITAT", "tariff.separate.outside_habitat_zone"),
+            Self::NonStandardCabin => ("V-X-CABIN", "tariff.separate.non_standard_cabin"),
+            Self::NetworkMoveAfterWorks => ("V-X-MOVE", "tariff.separate.network_move"),
+            Self::ProvisionalOverhead => ("V-X-OVERHEAD", "tariff.separate.provisional_overhead"),
+        };
+        SeparateItem {
+            operator: Operator::Ores,
+            code,
+            label_key,
+            rule: "V-4.1d",
+        }
+    }
+}
+
+/// A servicing case, as a web form fills it (every part has a default).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServicingCase {
+    pub operation: Operation,
+    /// V-4.1b: frontage of the land before division along existing or new roads.
+    pub frontage_m: Metres,
+    /// V-4.1c: for a donation-type division, the planned frontage of each parcel with a planned
+    /// building.
+    pub planned_frontages_m: Vec<Metres>,
+    /// Parcels after division, or dwellings of grouped housing.
+    pub parcels: u32,
+    /// Set for a social project (V-2.4).
+    pub social_promoter: Option<SocialPromoter>,
+    /// V-4.2: the surcharge of the applicant's special demands (from ORES' study).
+    pub special_demands_surcharge: Money,
+    /// V-4.3: candelabras placed.
+    pub candelabras: u32,
+    /// PFint: supply points on the land; default one per parcel (V-4.1a).
+    pub supply_points: Option<u32>,
+    pub cabin: Option<CabinCase>,
+    /// V-6: the conditions of Decision T.5387 are met (network outside VAT scope).
+    pub t5387_conditions_met: bool,
+    /// V-3.1: dossiers this applicant already opened for this land (then no new fee).
+    pub earlier_dossiers_by_applicant: u32,
+    /// V-7: servicing already done without a request or offer.
+    pub without_request: bool,
+    /// V-8: the phase this offer covers, when the project is phased.
+    pub phase: Option<u32>,
+    /// V-8.6: the land is under overhead lines.
+    pub under_overhead_lines: bool,
+    /// V-2.3: the payer's VAT status when it differs from the applicant's.
+    pub payer_vat_status: Option<VatStatus>,
+    pub excluded: Vec<Exclusion>,
+}
+
+/// The document the servicing gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// An offer, valid 6 months (V-8.1).
+    Offer,
+    /// Invoiced directly, no offer (V-2.3, V-7).
+    Invoice,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServicingOutcome {
+    pub document: DocumentKind,
+    pub cabins: u32,
+    pub lines: Vec<QuoteLine>,
+    pub separately_quoted: Vec<SeparateItem>,
+    pub mentions: Vec<Mention>,
+}
+
+/// V-3.1: is the dossier fee due for `applicant` on `land`, given the dossiers already opened
+/// as (applicant, land) pairs? Once per distinct applicant per land.
+pub fn dossier_fee_due(applicant: &str, land: &str, opened: &[(&str, &str)]) -> bool {
+    !opened.iter().any(|(a, l)| *a == applicant && *l == land)
+}
+
+/// V-4.1c: frontage counted for a donation-type division.
+pub fn donation_frontage(planned: &[Metres]) -> Decimal {
+    let cap = Decimal::from(DONATION_CAP_METRES);
+    planned.iter().map(|m| m.value().min(cap)).sum()
+}
+
+/// V-9.2: cabins needed for `points` supply points.
+pub fn cabins_for(points: u32) -> u32 {
+    points.div_ceil(POINTS_PER_CABIN)
+}
+
+/// V-9.2: `canon = S × Y × PFext / (PFext + PFint)`, per cabin, rounded to the cent.
+pub fn cabin_lease_fee(
+    surface_m2: Decimal,
+    land_price_per_m2: Decimal,
+    points_outside: u32,
+    points_inside: u32,
+) -> Result<Money, TariffError> {
+    let total = u64::from(points_outside) + u64::from(points_inside);
+    if total == 0 {
+        return Err(TariffError::NoSupplyPoints);
+    }
+    Ok(Money::from_decimal(
+        surface_m2 * land_price_per_m2 * Decimal::from(points_outside) / Decimal::from(total),
+    ))
+}
+
+/// Prices a servicing case with the ORES book in force (V-5), the land prices of the offer year
+/// and the commune (V-9.2).
+pub fn price_servicing(
+    case: &ServicingCase,
+    book: &TariffBook,
+    land_prices: &LandPrices,
+    commune: Option<&Commune>,
+    offer_year: i32,
+    applicant_vat: VatStatus,
+) -> Result<ServicingOutcome, TariffError> {
+    let tariff = book
+        .servicing
+        .as_ref()
+        .ok_or_else(|| TariffError::BookInvalid {
+            version: book.version().to_owned(),
+            path: "servicing".to_owned(),
+            reason: "is missing".to_owned(),
+        })?;
+    check(case)?;
+    let social = case.social_promoter.is_some();
+    let maker = LineMaker {
+        operator: Operator::Ores,
+        book_version: book.version(),
+        vat: VatContext {
+            status: case.payer_vat_status.unwrap_or(applicant_vat),
+            // Servicing is work on land, never on an old dwelling: no 6%.
+            dwelling_age_years: None,
+            t5387_met: case.t5387_conditions_met,
+        },
+    };
+    let mut lines = Vec::new();
+    let mut separately_quoted = Vec::new();
+    let mut mentions = Vec::new();
+
+    // V-3.1 / V-3.2: dossier-opening fee.
+    let (fee, fee_key, fee_rule) = if social {
+        (Decimal::ZERO, "tariff.line.dossier_fee_social", "V-3.2")
+    } else if case.earlier_dossiers_by_applicant > 0 {
+        (
+            Decimal::ZERO,
+            "tariff.line.dossier_fee_already_paid",
+            "V-3.1",
+        )
+    } else {
+        mentions.push(Mention {
+            key: "tariff.mention.dossier_fee_kept",
+            rule: Some("V-3.1"),
+        });
+        (tariff.dossier_fee, "tariff.line.dossier_fee", "V-3.1")
+    };
+    lines.push(maker.line(
+        "V-DOSSIER",
+        fee_key,
+        fee_rule,
+        Decimal::ONE,
+        Unit::Flat,
+        fee,
+        VatClass::DossierFee,
+        LineKind::Charge,
+    ));
+
+    // V-4.1a/b/c and V-4.2: the flat rate per metre of frontage; free for social projects.
+    let (metres, frontage_key, frontage_rule) = match case.operation {
+        Operation::Donation => (
+            donation_frontage(&case.planned_frontages_m),
+            "tariff.line.servicing_frontage_donation",
+            "V-4.1c",
+        ),
+        _ => (
+            case.frontage_m.value(),
+            "tariff.line.servicing_frontage",
+            "V-4.1b",
+        ),
+    };
+    let (per_metre, frontage_rule) = if social {
+        (Decimal::ZERO, "V-4.2")
+    } else {
+        (tariff.per_metre, frontage_rule)
+    };
+    let mut frontage = maker
+        .line(
+            "V-FRONTAGE",
+            if social {
+                "tariff.line.servicing_social"
+            } else {
+                frontage_key
+            },
+            frontage_rule,
+            metres,
+            Unit::Metre,
+            per_metre,
+            VatClass::ServicingNetwork,
+            LineKind::Charge,
+        )
+        .arg("operation", operation_code(case.operation))
+        .arg("parcels", case.parcels);
+    if case.operation == Operation::Donation {
+        let planned: Vec<String> = case
+            .planned_frontages_m
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        frontage = frontage
+            .arg("planned", planned.join(" + "))
+            .arg("cap", DONATION_CAP_METRES);
+    }
+    if let Some(phase) = case.phase {
+        frontage = frontage.arg("phase", phase);
+    }
+    lines.push(frontage);
+
+    // V-4.2: the surcharge of special demands is the one thing a social project pays.
+    if !case.special_demands_surcharge.is_zero() {
+        lines.push(maker.line(
+            "V-SURCHARGE",
+            "tariff.line.special_demands_surcharge",
+            "V-4.2",
+            Decimal::ONE,
+            Unit::Flat,
+            case.special_demands_surcharge.amount(),
+            VatClass::ServicingNetwork,
+            LineKind::Charge,
+        ));
+    }
+
+    // V-4.3: public lighting. Materials always on a separate offer; social: everything separate.
+    if case.candelabras > 0 {
+        if social {
+            separately_quoted.push(SeparateItem {
+                operator: Operator::Ores,
+                code: "V-X-EP-SOCIAL",
+                label_key: "tariff.separate.public_lighting_social",
+                rule: "V-4.3",
+            });
+        } else {
+            lines.push(maker.line(
+                "V-EP",
+                "tariff.line.public_lighting",
+                "V-4.3",
+                Decimal::from(case.candelabras),
+                Unit::Piece,
+                tariff.public_lighting_per_candelabra,
+                VatClass::PublicLighting,
+                LineKind::Charge,
+            ));
+            separately_quoted.push(SeparateItem {
+                operator: Operator::Ores,
+                code: "V-X-EP-MATERIALS",
+                label_key: "tariff.separate.public_lighting_materials",
+                rule: "V-4.3",
+            });
+        }
+    }
+
+    // V-9.2: cabins and the lease fee ORES pays the applicant (a declared credit).
+    let mut cabins = 0;
+    if let Some(cabin) = &case.cabin {
+        let inside = case.supply_points.unwrap_or(case.parcels);
+        let outside = cabin.existing_points_outside;
+        cabins = cabins_for(inside);
+        let (surface, per_m2, basis) = match cabin.kind {
+            CabinKind::Standard => {
+                let asked = cabin
+                    .surface_m2
+                    .unwrap_or(Decimal::from(STANDARD_CABIN_SURFACE_CAP_M2));
+                let land = land_prices.price(offer_year, commune)?;
+                (
+                    asked.min(Decimal::from(STANDARD_CABIN_SURFACE_CAP_M2)),
+                    land.per_m2,
+                    basis_text(&land.basis),
+                )
+            }
+            CabinKind::IndoorLocal => (
+                cabin
+                    .surface_m2
+                    .unwrap_or_else(indoor_local_default_surface),
+                tariff.indoor_local_price_per_m2,
+                "indoor_local".to_owned(),
+            ),
+        };
+        let fee = cabin_lease_fee(surface, per_m2, outside, inside)?;
+        lines.push(
+            maker
+                .line(
+                    "V-CABIN",
+                    "tariff.line.cabins",
+                    "V-9.2",
+                    Decimal::from(cabins),
+                    Unit::Cabin,
+                    Decimal::ZERO,
+                    VatClass::ServicingNetwork,
+                    LineKind::Charge,
+                )
+                .arg("points", inside)
+                .arg("per_cabin", POINTS_PER_CABIN),
+        );
+        if cabins > 0 && !fee.is_zero() {
+            lines.push(
+                maker
+                    .line(
+                        "V-LEASE",
+                        match cabin.kind {
+                            CabinKind::Standard => "tariff.line.cabin_lease_credit",
+                            CabinKind::IndoorLocal => "tariff.line.indoor_local_lease_credit",
+                        },
+                        "V-9.2",
+                        Decimal::from(cabins),
+                        Unit::Cabin,
+                        -fee.amount(),
+                        VatClass::NotSubject,
+                        LineKind::Credit,
+                    )
+                    .arg("s", surface.normalize())
+                    .arg("y", per_m2.normalize())
+                    .arg("y_basis", basis)
+                    .arg("y_year", offer_year)
+                    .arg("pf_ext", outside)
+                    .arg("pf_int", inside),
+            );
+        }
+        mentions.push(Mention {
+            key: "tariff.mention.cabin_lease",
+            rule: Some("V-9.2"),
+        });
+    }
+
+    // V-4.1d: never silently dropped.
+    separately_quoted.extend(case.excluded.iter().map(|e| e.item()));
+
+    let document = if case.without_request
+        || matches!(
+            case.operation,
+            Operation::Donation | Operation::GroupedHousing
+        ) {
+        DocumentKind::Invoice
+    } else {
+        DocumentKind::Offer
+    };
+    if case.without_request {
+        mentions.push(Mention {
+            key: "tariff.mention.without_request",
+            rule: Some("V-7"),
+        });
+    } else if matches!(
+        case.operation,
+        Operation::Donation | Operation::GroupedHousing
+    ) {
+        mentions.push(Mention {
+            key: "tariff.mention.invoiced_to_author",
+            rule: Some("V-2.3"),
+        });
+    }
+    if document == DocumentKind::Offer {
+        mentions.extend([
+            Mention {
+                key: "tariff.mention.offer_per_phase",
+                rule: Some("V-8"),
+            },
+            Mention {
+                key: "tariff.mention.offer_validity",
+                rule: Some("V-8.1"),
+            },
+            Mention {
+                key: "tariff.mention.contract_formation",
+                rule: Some("V-8.2.1"),
+            },
+        ]);
+    }
+    mentions.extend([
+        Mention {
+            key: "tariff.mention.connections_not_included",
+            rule: Some("V-4"),
+        },
+        Mention {
+            key: "tariff.mention.servicing_includes_10kva",
+            rule: Some("V-4.1a"),
+        },
+        Mention {
+            key: "tariff.mention.works_lead_time",
+            rule: Some("V-8.2.2"),
+        },
+        Mention {
+            key: "tariff.mention.revised_offer_on_change",
+            rule: Some("V-8.3"),
+        },
+        Mention {
+            key: "tariff.mention.coordinators",
+            rule: Some("V-8.4"),
+        },
+        Mention {
+            key: "tariff.mention.implantation_and_sleeves",
+            rule: Some("V-8.5"),
+        },
+        Mention {
+            key: "tariff.mention.documents_before_works",
+            rule: Some("V-9.1.1"),
+        },
+        Mention {
+            key: "tariff.mention.plans_after_works",
+            rule: Some("V-9.1.2"),
+        },
+    ]);
+    if case.under_overhead_lines {
+        mentions.push(Mention {
+            key: "tariff.mention.under_overhead_lines",
+            rule: Some("V-8.6"),
+        });
+    }
+    if social {
+        mentions.push(Mention {
+            key: "tariff.mention.social_project",
+            rule: Some("V-2.4"),
+        });
+    }
+    Ok(ServicingOutcome {
+        document,
+        cabins,
+        lines,
+        separately_quoted,
+        mentions,
+    })
+}
+
+fn check(case: &ServicingCase) -> Result<(), TariffError> {
+    match case.operation {
+        Operation::Industrial => Err(TariffError::invalid(
+            "servicing.operation",
+            "industrial projects are out of scope of servicing (rule V-2.1): ask ORES for an offer",
+        )),
+        Operation::Division if case.parcels < 2 => Err(TariffError::invalid(
+            "servicing.parcels",
+            format!(
+                "a division makes at least 2 parcels (rule V-2.1), got {}",
+                case.parcels
+            ),
+        )),
+        Operation::Donation if case.planned_frontages_m.is_empty() => Err(TariffError::invalid(
+            "servicing.planned_frontages_m",
+            "give the planned frontage of each parcel where a building is planned (rule V-4.1c)",
+        )),
+        Operation::Donation
+            if case.parcels != 0 && case.planned_frontages_m.len() > case.parcels as usize =>
+        {
+            Err(TariffError::invalid(
+                "servicing.planned_frontages_m",
+                format!(
+                    "{} planned frontages for {} parcels",
+                    case.planned_frontages_m.len(),
+                    case.parcels
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }?;
+    if case.special_demands_surcharge.is_negative() {
+        return Err(TariffError::Negative {
+            what: "servicing.special_demands_surcharge",
+            value: case.special_demands_surcharge.amount(),
+        });
+    }
+    if let Some(surface) = case.cabin.as_ref().and_then(|c| c.surface_m2)
+        && surface.is_sign_negative()
+        && !surface.is_zero()
+    {
+        return Err(TariffError::Negative {
+            what: "servicing.cabin.surface_m2",
+            value: surface,
+        });
+    }
+    Ok(())
+}
+
+fn operation_code(operation: Operation) -> &'static str {
+    match operation {
+        Operation::Division => "division",
+        Operation::Donation => "donation",
+        Operation::GroupedHousing => "grouped_housing",
+        Operation::HolidayPark => "holiday_park",
+        Operation::Industrial => "industrial",
+    }
+}
+
+fn basis_text(basis: &LandPriceBasis) -> String {
+    match basis {
+        LandPriceBasis::Commune(name) => format!("commune {name}"),
+        LandPriceBasis::Province(name) => format!("province {name}"),
+        LandPriceBasis::Wallonia => "Wallonia".to_owned(),
+    }
+}

@@ -1,0 +1,480 @@
+//! SWDE water connection ("branchement"): the B-rules as a pure function of a case and a book.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    LineKind, Mention, Operator, QuoteLine, Refusal, TariffError, Unit,
+    book::TariffBook,
+    line::LineMaker,
+    money::{Metres, Money},
+    vat::{VatClass, VatContext, VatStatus},
+};
+
+/// B-4.2: farther from the nearest main, an extension is needed first (B-11).
+pub const MAX_DISTANCE_TO_MAIN_M: u32 = 50;
+/// B-5.1: at most this route inside the parcel.
+pub const MAX_INSIDE_PARCEL_M: u32 = 2;
+/// B-10: quote-parts are due during this many months after the extension was paid.
+pub const QUOTE_PART_MONTHS: u32 = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaterWork {
+    /// A first connection.
+    #[default]
+    New,
+    /// A change to an existing connection: same procedure, the extra cost is paid (B-8).
+    Modification,
+    /// Renewal of a worn connection (about 30 years), at SWDE's cost (B-9).
+    Renewal,
+}
+
+/// The holder of an upstream extension section, in the order the sections were financed (B-10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlierHolder {
+    /// Current title holder of the parcel that financed the section: the payee.
+    pub holder: String,
+    pub parcel: String,
+    /// C_j: what the section cost its holder, VAT included.
+    pub section_cost: Money,
+    /// t_j: whole months since the holder paid the section.
+    pub months_since_payment: u32,
+}
+
+/// A water connection request, as a web form fills it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WaterCase {
+    pub work: WaterWork,
+    /// From the nearest main to the parcel limit (B-4.2).
+    pub distance_to_main_m: Metres,
+    /// Route inside the parcel to the meter (B-5.1).
+    pub inside_parcel_m: Metres,
+    /// Length of the network extension; by default the whole distance to the main when it is
+    /// over 50 m (the main is brought to the parcel).
+    pub extension_m: Option<Metres>,
+    /// Connections asked for this parcel (B-4.3).
+    pub connections: u32,
+    /// SWDE granted more than one connection for the occupancy (B-4.3).
+    pub extra_connections_granted: bool,
+    pub pressure_installation: bool,
+    /// Holders of the extension sections this connection uses, oldest first (B-10).
+    pub earlier_holders: Vec<EarlierHolder>,
+}
+
+impl Default for WaterCase {
+    fn default() -> Self {
+        Self {
+            work: WaterWork::New,
+            distance_to_main_m: Metres::ZERO,
+            inside_parcel_m: Metres::ZERO,
+            extension_m: None,
+            connections: 1,
+            extra_connections_granted: false,
+            pressure_installation: false,
+            earlier_holders: Vec::new(),
+        }
+    }
+}
+
+/// One quote-part owed to an earlier holder (B-10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuotePart {
+    /// j, 1 for the first section.
+    pub section: u32,
+    pub holder: String,
+    pub parcel: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WaterOutcome {
+    pub lines: Vec<QuoteLine>,
+    pub refusals: Vec<Refusal>,
+    pub mentions: Vec<Mention>,
+    pub quote_parts: Vec<QuotePart>,
+}
+
+/// B-10 (**interpretation**, see RULES.md): the k-th connection on a chain of sections pays
+/// holder j `Q_j = C_j / (k − j + 1) × (60 − t_j) / 60`, nothing once t_j ≥ 60, each share
+/// rounded to the cent half away from zero. `holders` are the k − 1 earlier holders, oldest
+/// first; t must not increase along the chain (a later section cannot be older).
+pub fn quote_parts(holders: &[EarlierHolder]) -> Result<Vec<QuotePart>, TariffError> {
+    let k = holders.len() as u64 + 1;
+    let mut parts = Vec::with_capacity(holders.len());
+    for (index, holder) in holders.iter().enumerate() {
+        if holder.section_cost.is_negative() {
+            return Err(TariffError::Negative {
+                what: "water.earlier_holders.section_cost",
+                value: holder.section_cost.amount(),
+            });
+        }
+        if index > 0 && holder.months_since_payment > holders[index - 1].months_since_payment {
+            return Err(TariffError::invalid(
+                format!("water.earlier_holders[{index}].months_since_payment"),
+                format!(
+                    "{} months is older than the section before it ({} months): list the \
+                     holders in the order their sections were financed (rule B-10)",
+                    holder.months_since_payment,
+                    holders[index - 1].months_since_payment
+                ),
+            ));
+        }
+        let j = index as u64 + 1;
+        let remaining = QUOTE_PART_MONTHS.saturating_sub(holder.months_since_payment);
+        // One division at the end so the share is exact before its single rounding.
+        let amount = Money::from_decimal(
+            holder.section_cost.amount() * Decimal::from(remaining)
+                / (Decimal::from(k - j + 1) * Decimal::from(QUOTE_PART_MONTHS)),
+        );
+        parts.push(QuotePart {
+            section: j as u32,
+            holder: holder.holder.clone(),
+            parcel: holder.parcel.clone(),
+            amount,
+        });
+    }
+    Ok(parts)
+}
+
+fn refusal(
+    rule: &'static str,
+    reason_key: &'static str,
+    args: &[(&'static str, String)],
+) -> Refusal {
+    Refusal {
+        operator: Operator::Swde,
+        rule,
+        reason_key,
+        args: args.iter().cloned().collect::<BTreeMap<_, _>>(),
+    }
+}
+
+/// Prices a water connection with the SWDE book in force. A connection that cannot be made as
+/// asked gives refusals with their reasons (B-4.4) and no lines.
+pub fn price_water(
+    case: &WaterCase,
+    book: &TariffBook,
+    vat: VatContext,
+    new_individual_dwelling: bool,
+) -> Result<WaterOutcome, TariffError> {
+    let tariff = book
+        .water
+        .as_ref()
+        .ok_or_else(|| TariffError::BookInvalid {
+            version: book.version().to_owned(),
+            path: "water".to_owned(),
+            reason: "is missing".to_owned(),
+        })?;
+    if case.connections == 0 {
+        return Err(TariffError::invalid(
+            "water.connections",
+            "at least one connection",
+        ));
+    }
+    let maker = LineMaker {
+        operator: Operator::Swde,
+        book_version: book.version(),
+        vat,
+    };
+    let works = VatClass::ConnectionWorks {
+        exempt_applies: true,
+    };
+    let mut mentions = vec![
+        Mention {
+            key: "tariff.mention.water_documents",
+            rule: Some("B-4.1"),
+        },
+        Mention {
+            key: "tariff.mention.water_certibeau",
+            rule: None,
+        },
+    ];
+    if vat.status == VatStatus::Exempt {
+        mentions.push(Mention {
+            key: "tariff.mention.water_exemption_proof",
+            rule: Some("B-4.1"),
+        });
+    }
+
+    if case.work == WaterWork::Renewal {
+        mentions.push(Mention {
+            key: "tariff.mention.water_renewal",
+            rule: Some("B-9"),
+        });
+        let line = maker.line(
+            "B-RENEWAL",
+            "tariff.line.water_renewal",
+            "B-9",
+            Decimal::ONE,
+            Unit::Flat,
+            Decimal::ZERO,
+            works,
+            LineKind::Charge,
+        );
+        return Ok(WaterOutcome {
+            lines: vec![line],
+            refusals: Vec::new(),
+            mentions,
+            quote_parts: Vec::new(),
+        });
+    }
+
+    let distance = case.distance_to_main_m.value();
+    let max_distance = Decimal::from(MAX_DISTANCE_TO_MAIN_M);
+    let extension = match case.extension_m {
+        Some(metres) => Some(metres.value()),
+        None if distance > max_distance => Some(distance),
+        None => None,
+    };
+    let remaining = (distance - extension.unwrap_or_default()).max(Decimal::ZERO);
+
+    let mut refusals = Vec::new();
+    if case.inside_parcel_m.value() > Decimal::from(MAX_INSIDE_PARCEL_M) {
+        refusals.push(refusal(
+            "B-5.1",
+            "tariff.refusal.water_inside_parcel",
+            &[
+                ("metres", case.inside_parcel_m.to_string()),
+                ("max", MAX_INSIDE_PARCEL_M.to_string()),
+            ],
+        ));
+    }
+    if case.connections > 1 && !case.extra_connections_granted {
+        refusals.push(refusal(
+            "B-4.3",
+            "tariff.refusal.water_one_connection",
+            &[("connections", case.connections.to_string())],
+        ));
+    }
+    if remaining > max_distance {
+        refusals.push(refusal(
+            "B-4.2",
+            "tariff.refusal.water_too_far",
+            &[
+                ("metres", remaining.normalize().to_string()),
+                ("max", MAX_DISTANCE_TO_MAIN_M.to_string()),
+            ],
+        ));
+    }
+    if !refusals.is_empty() {
+        mentions.push(Mention {
+            key: "tariff.mention.refusal_in_writing",
+            rule: Some("B-4.4"),
+        });
+        return Ok(WaterOutcome {
+            lines: Vec::new(),
+            refusals,
+            mentions,
+            quote_parts: Vec::new(),
+        });
+    }
+
+    let mut lines = vec![maker.line(
+        "B-REGISTRATION",
+        "tariff.line.water_registration_fee",
+        "B-4.1",
+        Decimal::ONE,
+        Unit::Flat,
+        tariff.registration_fee,
+        works,
+        LineKind::Charge,
+    )];
+
+    // B-5.2: parts + labour, then the overhead markup on both.
+    let count = Decimal::from(case.connections);
+    let length = remaining + case.inside_parcel_m.value();
+    let extra = (length - tariff.included_metres).max(Decimal::ZERO);
+    let mut priced = vec![
+        maker
+            .line(
+                "B-PARTS",
+                "tariff.line.water_parts",
+                "B-5.2",
+                count,
+                Unit::Piece,
+                tariff.standard_parts,
+                works,
+                LineKind::Charge,
+            )
+            .arg("included", tariff.included_metres.normalize()),
+        maker.line(
+            "B-LABOUR",
+            "tariff.line.water_labour",
+            "B-5.2",
+            count,
+            Unit::Piece,
+            tariff.standard_labour,
+            works,
+            LineKind::Charge,
+        ),
+    ];
+    if extra > Decimal::ZERO {
+        let metres = extra * count;
+        priced.push(
+            maker
+                .line(
+                    "B-PARTS-M",
+                    "tariff.line.water_parts_extra_metres",
+                    "B-5.2",
+                    metres,
+                    Unit::Metre,
+                    tariff.extra_metre_parts,
+                    works,
+                    LineKind::Charge,
+                )
+                .arg("length", length.normalize())
+                .arg("included", tariff.included_metres.normalize()),
+        );
+        priced.push(maker.line(
+            "B-LABOUR-M",
+            "tariff.line.water_labour_extra_metres",
+            "B-5.2",
+            metres,
+            Unit::Metre,
+            tariff.extra_metre_labour,
+            works,
+            LineKind::Charge,
+        ));
+    }
+    let base: Money = priced.iter().map(|l| l.amount_excl_vat).sum();
+    lines.extend(priced);
+    lines.push(
+        maker
+            .line(
+                "B-MARKUP",
+                "tariff.line.water_overhead_markup",
+                "B-5.2",
+                base.amount(),
+                Unit::Euro,
+                tariff.overhead_markup_percent / Decimal::ONE_HUNDRED,
+                works,
+                LineKind::Charge,
+            )
+            .arg("percent", tariff.overhead_markup_percent.normalize()),
+    );
+
+    if case.pressure_installation {
+        lines.push(maker.line(
+            "B-PRESSURE",
+            "tariff.line.water_pressure_installation",
+            "B-5.2",
+            Decimal::ONE,
+            Unit::Flat,
+            tariff.pressure_installation,
+            works,
+            LineKind::Charge,
+        ));
+        lines.push(maker.line(
+            "B-PRESSURE-SUBSIDY",
+            "tariff.line.water_pressure_subsidy",
+            "B-5.2",
+            Decimal::ONE,
+            Unit::Flat,
+            -tariff.pressure_installation_subsidy,
+            VatClass::NotSubject,
+            LineKind::Subsidy,
+        ));
+    }
+
+    // B-11: the extension is quoted with the connection; B-4.2 says why it is needed.
+    if let Some(metres) = extension.filter(|m| *m > Decimal::ZERO) {
+        lines.push(
+            maker
+                .line(
+                    "B-EXTENSION",
+                    "tariff.line.water_extension",
+                    "B-11",
+                    metres,
+                    Unit::Metre,
+                    tariff.extension_per_metre,
+                    works,
+                    LineKind::Charge,
+                )
+                .arg("distance", distance.normalize())
+                .arg("max", MAX_DISTANCE_TO_MAIN_M),
+        );
+        if new_individual_dwelling && case.work == WaterWork::New {
+            lines.push(maker.line(
+                "B-EXTENSION-SUBSIDY",
+                "tariff.line.water_extension_subsidy",
+                "B-5.2",
+                metres,
+                Unit::Metre,
+                -tariff.extension_subsidy_per_metre,
+                VatClass::NotSubject,
+                LineKind::Subsidy,
+            ));
+        }
+        mentions.push(Mention {
+            key: "tariff.mention.water_extension",
+            rule: Some("B-4.2"),
+        });
+    }
+
+    // B-10: one share per earlier holder, paid to them.
+    let parts = quote_parts(&case.earlier_holders)?;
+    let k = case.earlier_holders.len() + 1;
+    for (part, holder) in parts.iter().zip(&case.earlier_holders) {
+        let mut line = maker
+            .line(
+                "B-QUOTE-PART",
+                "tariff.line.water_quote_part",
+                "B-10",
+                Decimal::ONE,
+                Unit::Flat,
+                part.amount.amount(),
+                VatClass::NotSubject,
+                LineKind::ThirdParty,
+            )
+            .arg("holder", &holder.holder)
+            .arg("parcel", &holder.parcel)
+            .arg("j", part.section)
+            .arg("k", k)
+            .arg("cost", holder.section_cost)
+            .arg("months", holder.months_since_payment);
+        line.payee = Some(holder.holder.clone());
+        lines.push(line);
+    }
+    if !parts.is_empty() {
+        mentions.push(Mention {
+            key: "tariff.mention.water_quote_parts",
+            rule: Some("B-10"),
+        });
+    }
+
+    if case.work == WaterWork::Modification {
+        mentions.push(Mention {
+            key: "tariff.mention.water_modification",
+            rule: Some("B-8"),
+        });
+    }
+    mentions.extend([
+        Mention {
+            key: "tariff.mention.water_survey",
+            rule: Some("B-5.1"),
+        },
+        Mention {
+            key: "tariff.mention.water_quote_elements",
+            rule: Some("B-5.2"),
+        },
+        Mention {
+            key: "tariff.mention.water_payment_before_works",
+            rule: Some("B-5.4"),
+        },
+        Mention {
+            key: "tariff.mention.water_works_within_month",
+            rule: Some("B-5.5"),
+        },
+    ]);
+    Ok(WaterOutcome {
+        lines,
+        refusals,
+        mentions,
+        quote_parts: parts,
+    })
+}
