@@ -5,7 +5,7 @@ use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
 };
 use serde::Serialize;
 
@@ -15,6 +15,7 @@ use crate::{
         DbError,
         requests::{self, RequestRow},
     },
+    tariff,
     web::{backoffice::QueueQuery, extract::Staff},
 };
 
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/requests", get(list))
         .route("/requests/{id}", get(show))
+        .route("/estimates", post(estimate))
         .fallback(|| async { ApiError::NotFound })
 }
 
@@ -31,6 +33,8 @@ pub enum ApiError {
     Unauthorized,
     #[error("not found")]
     NotFound,
+    #[error("{0}")]
+    Invalid(String),
     #[error("internal error")]
     Internal,
 }
@@ -46,6 +50,7 @@ impl IntoResponse for ApiError {
         let (status, code) = match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         (
@@ -223,4 +228,14 @@ async fn show(
             })
             .collect(),
     }))
+}
+
+/// Prices a described case with the tariff books in force; nothing is saved. The body is an
+/// `EstimateCase` (see docs/examples/estimate-case.json); refusals say what is wrong.
+async fn estimate(body: axum::body::Bytes) -> Result<Json<tariff::Estimate>, ApiError> {
+    let case: tariff::EstimateCase =
+        serde_json::from_slice(&body).map_err(|e| ApiError::Invalid(format!("case: {e}")))?;
+    tariff::estimate(tariff::Tariffs::embedded(), &case)
+        .map(Json)
+        .map_err(|e| ApiError::Invalid(e.to_string()))
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod backoffice;
 pub mod csrf;
 pub mod error;
+pub mod estimate;
 pub mod extract;
 pub mod public;
 pub mod views;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(public::router())
         .merge(auth::router())
         .merge(backoffice::router())
+        .merge(estimate::router())
         .merge(admin::router())
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)

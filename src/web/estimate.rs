@@ -1,0 +1,423 @@
+//! "Estimate my costs": an instant, clearly indicative estimate of every connection before
+//! filing, priced by the same tariff engines as the offer. Nothing is saved.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{Router, extract::Query, routing::get};
+use chrono::Utc;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::{error::PageError, extract::Ctx, views::Frame};
+use crate::{
+    app::AppState,
+    domain::{ElectricityBand, FieldErrors, InputError},
+    i18n::Tr,
+    tariff::{
+        self, BuildingKind, ElectricityCase, Estimate, EstimateCase, GasCase, Metres, QuoteLine,
+        TariffError, Tariffs, VatStatus, WaterCase,
+    },
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/estimate", get(estimate_page))
+}
+
+/// The form as typed; a GET form, so an estimate can be bookmarked and shared.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EstimateForm {
+    pub compute: String,
+    pub building: String,
+    pub dwellings: String,
+    pub dwelling_age: String,
+    pub vat: String,
+    pub postcode: String,
+    pub electricity: Option<String>,
+    pub band: String,
+    pub current_band: String,
+    pub gas: Option<String>,
+    pub gas_extra_m: String,
+    pub water: Option<String>,
+    pub water_distance_m: String,
+    pub water_inside_m: String,
+    pub proximus: Option<String>,
+    pub voo: Option<String>,
+}
+
+fn ticked(flag: &Option<String>) -> bool {
+    flag.as_deref().is_some_and(|v| !v.is_empty())
+}
+
+fn metres(raw: &str) -> Result<Metres, InputError> {
+    let raw = raw.trim().replace(',', ".");
+    if raw.is_empty() {
+        return Ok(Metres::ZERO);
+    }
+    let value: Decimal = raw.parse().map_err(|_| InputError::Number)?;
+    if value.is_sign_negative() || value > Decimal::from(10_000) {
+        return Err(InputError::Number);
+    }
+    Metres::new(value).map_err(|_| InputError::Number)
+}
+
+impl EstimateForm {
+    /// The case to price, or every refused field at once.
+    pub fn case(&self, today: chrono::NaiveDate) -> Result<EstimateCase, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut case = EstimateCase::new(today);
+        case.applicant_vat = match self.vat.as_str() {
+            "" | "private" => VatStatus::Private,
+            "vat_filer" => VatStatus::VatFiler,
+            "exempt" => VatStatus::Exempt,
+            _ => {
+                errors.add("vat", InputError::Choice);
+                VatStatus::Private
+            }
+        };
+        match self.building.as_str() {
+            "" | "house" => {}
+            "building" => {
+                case.building = BuildingKind::Building;
+                match self.dwellings.trim().parse::<u32>() {
+                    Ok(n @ 2..=4) => case.dwellings = n,
+                    Ok(n) if n > 4 => {
+                        errors.add("dwellings", InputError::TooManyDwellings { count: n })
+                    }
+                    _ => errors.add("dwellings", InputError::DwellingsRange),
+                }
+            }
+            _ => errors.add("building", InputError::Choice),
+        }
+        case.dwelling_age_years = match self.dwelling_age.as_str() {
+            "" | "new" => None,
+            "under10" => Some(5),
+            "10plus" => Some(10),
+            _ => {
+                errors.add("dwelling_age", InputError::Choice);
+                None
+            }
+        };
+        let postcode = self.postcode.trim();
+        if !postcode.is_empty() {
+            case.postcode = Some(postcode.to_owned());
+        }
+        if ticked(&self.electricity) {
+            match ElectricityBand::parse(&self.band) {
+                Ok(band) => {
+                    let current = match self.current_band.trim() {
+                        "" => None,
+                        code => match ElectricityBand::parse(code) {
+                            Ok(current) => Some(current.code()),
+                            Err(error) => {
+                                errors.add("current_band", error);
+                                None
+                            }
+                        },
+                    };
+                    case.electricity = Some(ElectricityCase {
+                        band: band.code(),
+                        current_band: current,
+                    });
+                }
+                Err(_) => errors.add("band", InputError::ElectricityBandRequired),
+            }
+        }
+        if ticked(&self.gas) {
+            if let Some(extra) = errors.check("gas_extra_m", metres(&self.gas_extra_m)) {
+                case.gas = Some(GasCase {
+                    extra_metres: extra,
+                });
+            }
+        }
+        if ticked(&self.water) {
+            let distance = errors.check("water_distance_m", metres(&self.water_distance_m));
+            let inside = errors.check("water_inside_m", metres(&self.water_inside_m));
+            if let (Some(distance), Some(inside)) = (distance, inside) {
+                case.water = Some(WaterCase {
+                    distance_to_main_m: distance,
+                    inside_parcel_m: inside,
+                    ..WaterCase::default()
+                });
+            }
+        }
+        case.proximus = ticked(&self.proximus);
+        case.voo = ticked(&self.voo);
+        if case.electricity.is_none()
+            && case.gas.is_none()
+            && case.water.is_none()
+            && !case.proximus
+            && !case.voo
+            && !errors.iter().any(|(field, _)| {
+                ["band", "gas_extra_m", "water_distance_m", "water_inside_m"].contains(field)
+            })
+        {
+            errors.add("services", InputError::NoService);
+        }
+        if errors.is_empty() {
+            Ok(case)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// One priced line, every label translated.
+pub struct LineView {
+    pub label: String,
+    pub quantity: String,
+    pub unit: String,
+    pub unit_price: String,
+    pub amount: String,
+    pub vat: String,
+    pub vat_amount: String,
+    pub rule: String,
+}
+
+pub struct QuoteView {
+    pub heading: String,
+    pub book: String,
+    pub lines: Vec<LineView>,
+    pub subtotal: String,
+    pub vat_total: String,
+    pub total: String,
+}
+
+pub struct EstimateView {
+    pub illustrative: bool,
+    pub quotes: Vec<QuoteView>,
+    pub vat_rows: Vec<(String, String, String)>,
+    pub total_excl_vat: String,
+    pub total_vat: String,
+    pub total_incl_vat: String,
+    pub separately: Vec<String>,
+    pub refusals: Vec<String>,
+    pub mentions: Vec<String>,
+}
+
+/// Euros as written in Belgium: `1 234,50 €`.
+pub fn euros(amount: Decimal) -> String {
+    let rounded = amount.round_dp(2);
+    let negative = rounded.is_sign_negative() && !rounded.is_zero();
+    let text = format!("{:.2}", rounded.abs());
+    let (units, cents) = text.split_once('.').unwrap_or((&text, "00"));
+    let mut grouped = String::new();
+    for (index, digit) in units.chars().enumerate() {
+        if index > 0 && (units.len() - index) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(digit);
+    }
+    format!("{}{grouped},{cents} €", if negative { "−" } else { "" })
+}
+
+fn args<'a>(map: &'a std::collections::BTreeMap<&'static str, String>) -> Vec<(&'a str, &'a str)> {
+    map.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+fn line_view(tr: Tr, line: &QuoteLine) -> LineView {
+    let vat_key = serde_json::to_value(line.vat_regime)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let unit_key = serde_json::to_value(line.unit)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut label = tr.f(line.label_key, args(&line.args));
+    if let Some(payee) = &line.payee {
+        label = format!("{label} → {payee}");
+    }
+    LineView {
+        label,
+        quantity: line.quantity.normalize().to_string().replace('.', ","),
+        unit: tr.keyed("tariff.unit", &unit_key),
+        unit_price: euros(line.unit_price),
+        amount: euros(line.amount_excl_vat.amount()),
+        vat: tr.keyed("tariff.vat", &vat_key),
+        vat_amount: euros(line.vat_amount.amount()),
+        rule: line.rule.to_owned(),
+    }
+}
+
+pub fn estimate_view(tr: Tr, estimate: &Estimate) -> EstimateView {
+    let regime = |r: &tariff::VatRegime| {
+        serde_json::to_value(r)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    EstimateView {
+        illustrative: estimate.illustrative,
+        quotes: estimate
+            .quotes
+            .iter()
+            .map(|quote| QuoteView {
+                heading: tr.keyed(
+                    "estimate.document",
+                    format!(
+                        "{}_{}",
+                        quote.operator.code(),
+                        serde_json::to_value(quote.scope)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default()
+                    ),
+                ),
+                book: quote.book.version.clone(),
+                lines: quote.lines.iter().map(|l| line_view(tr, l)).collect(),
+                subtotal: euros(quote.subtotal_excl_vat.amount()),
+                vat_total: euros(quote.vat_total.amount()),
+                total: euros(quote.total_incl_vat.amount()),
+            })
+            .collect(),
+        vat_rows: estimate
+            .vat_breakdown
+            .iter()
+            .map(|row| {
+                (
+                    tr.keyed("tariff.vat", regime(&row.regime)),
+                    euros(row.base.amount()),
+                    euros(row.vat.amount()),
+                )
+            })
+            .collect(),
+        total_excl_vat: euros(estimate.total_excl_vat.amount()),
+        total_vat: euros(estimate.total_vat.amount()),
+        total_incl_vat: euros(estimate.total_incl_vat.amount()),
+        separately: estimate
+            .separately_quoted
+            .iter()
+            .map(|item| format!("{} ({})", tr.t(item.label_key), item.rule))
+            .collect(),
+        refusals: estimate
+            .refusals
+            .iter()
+            .map(|r| format!("{} ({})", tr.f(r.reason_key, args(&r.args)), r.rule))
+            .collect(),
+        mentions: estimate
+            .mentions
+            .iter()
+            .map(|m| tr.t(m.key).to_owned())
+            .collect(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/estimate.html")]
+struct EstimatePage {
+    tr: Tr,
+    page: Frame,
+    form: EstimateForm,
+    errors: FieldErrors,
+    failure: Option<String>,
+    result: Option<EstimateView>,
+    bands: Vec<(String, String)>,
+}
+
+impl EstimatePage {
+    fn err(&self, field: &str) -> Option<String> {
+        self.errors.get(field).map(|e| self.tr.error(e))
+    }
+
+    fn is(&self, value: &str, expected: &str) -> bool {
+        value == expected
+    }
+
+    fn ticked(&self, flag: &Option<String>) -> bool {
+        ticked(flag)
+    }
+}
+
+/// A refused estimate in the visitor's language.
+pub fn failure_text(tr: Tr, error: &TariffError) -> String {
+    match error {
+        TariffError::NoBookInForce { .. } | TariffError::UnknownTariffYear { .. } => {
+            tr.t("estimate.no_book").to_owned()
+        }
+        other => format!("{} ({other})", tr.t("estimate.failed")),
+    }
+}
+
+async fn estimate_page(
+    ctx: Ctx,
+    Query(form): Query<EstimateForm>,
+) -> Result<EstimatePage, PageError> {
+    let mut page = EstimatePage {
+        tr: ctx.tr,
+        page: ctx.frame,
+        form: form.clone(),
+        errors: FieldErrors::new(),
+        failure: None,
+        result: None,
+        bands: ElectricityBand::all()
+            .into_iter()
+            .map(|b| (b.code(), b.label()))
+            .collect(),
+    };
+    if form.compute.is_empty() {
+        page.form.electricity = Some("on".into());
+        page.form.band = "1x40".into();
+        return Ok(page);
+    }
+    let today = Utc::now().date_naive();
+    match form.case(today) {
+        Err(errors) => page.errors = errors,
+        Ok(case) => match tariff::estimate(Tariffs::embedded(), &case) {
+            Ok(estimate) => page.result = Some(estimate_view(ctx.tr, &estimate)),
+            Err(error) => page.failure = Some(failure_text(ctx.tr, &error)),
+        },
+    }
+    Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn euros_are_written_the_belgian_way() {
+        assert_eq!(euros(Decimal::new(123450, 2)), "1\u{202f}234,50 €");
+        assert_eq!(euros(Decimal::new(-5, 1)), "−0,50 €");
+        assert_eq!(euros(Decimal::ZERO), "0,00 €");
+        assert_eq!(
+            euros(Decimal::new(1_000_000_00, 2)),
+            "1\u{202f}000\u{202f}000,00 €"
+        );
+    }
+
+    #[test]
+    fn every_refused_field_is_reported_at_once() {
+        let form = EstimateForm {
+            compute: "1".into(),
+            building: "building".into(),
+            dwellings: "6".into(),
+            water: Some("on".into()),
+            water_distance_m: "-3".into(),
+            water_inside_m: "abc".into(),
+            ..EstimateForm::default()
+        };
+        let errors = form
+            .case(chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap())
+            .unwrap_err();
+        assert_eq!(
+            errors.get("dwellings"),
+            Some(&InputError::TooManyDwellings { count: 6 })
+        );
+        assert_eq!(errors.get("water_distance_m"), Some(&InputError::Number));
+        assert_eq!(errors.get("water_inside_m"), Some(&InputError::Number));
+        assert!(errors.get("services").is_none());
+    }
+
+    #[test]
+    fn nothing_asked_is_refused() {
+        let form = EstimateForm {
+            compute: "1".into(),
+            ..EstimateForm::default()
+        };
+        let errors = form
+            .case(chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap())
+            .unwrap_err();
+        assert_eq!(errors.get("services"), Some(&InputError::NoService));
+    }
+}

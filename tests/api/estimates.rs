@@ -1,0 +1,136 @@
+//! The instant estimate: JSON API and public page, priced by the tariff engines, nothing saved.
+
+use connect_my_home::{
+    tariff::{self, EstimateCase, Tariffs},
+    web::estimate::euros,
+};
+use rust_decimal::Decimal;
+
+use crate::helpers::spawn_app;
+
+fn case_json(date: &str) -> serde_json::Value {
+    serde_json::json!({
+        "request_date": date,
+        "postcode": "5000",
+        "electricity": { "band": "3x25" },
+        "gas": { "extra_metres": 4 },
+        "water": { "distance_to_main_m": 14, "inside_parcel_m": 1.5 },
+        "proximus": true,
+        "voo": true
+    })
+}
+
+#[tokio::test]
+async fn the_api_prices_a_case_with_the_engines_and_saves_nothing() {
+    let app = spawn_app().await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let response = app
+        .client
+        .post(app.url("/api/v1/estimates"))
+        .json(&case_json(&today))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+
+    let case: EstimateCase = serde_json::from_value(case_json(&today)).unwrap();
+    let expected = tariff::estimate(Tariffs::embedded(), &case).unwrap();
+    assert_eq!(body, serde_json::to_value(&expected).unwrap());
+    assert_eq!(body["illustrative"], true);
+    let operators: Vec<&str> = body["quotes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["operator"].as_str().unwrap())
+        .collect();
+    assert_eq!(operators, ["ores", "swde", "proximus", "voo"]);
+    // Every line cites its rule and its book.
+    for quote in body["quotes"].as_array().unwrap() {
+        for line in quote["lines"].as_array().unwrap() {
+            assert!(!line["rule"].as_str().unwrap().is_empty());
+            assert!(!line["book_version"].as_str().unwrap().is_empty());
+        }
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+}
+
+#[tokio::test]
+async fn bad_cases_are_refused_with_the_reason() {
+    let app = spawn_app().await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let mut negative = case_json(&today);
+    negative["water"]["distance_to_main_m"] = serde_json::json!(-3);
+    let before_books = case_json("1999-01-01");
+    for (case, expected) in [
+        (negative, "negative"),
+        (
+            before_books,
+            "no ores tariff book is in force on 1999-01-01",
+        ),
+        (
+            serde_json::json!({"request_date": today, "colour": "red"}),
+            "unknown field",
+        ),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/estimates"))
+            .json(&case)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 422);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid");
+        assert!(
+            body["message"].as_str().unwrap().contains(expected),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_public_page_gives_the_same_total_as_the_api() {
+    let app = spawn_app().await;
+    let query = "compute=1&building=house&dwelling_age=new&vat=private&postcode=5000\
+        &electricity=on&band=3x25&current_band=&gas=on&gas_extra_m=4\
+        &water=on&water_distance_m=14&water_inside_m=1,5&proximus=on&voo=on";
+    let (status, page) = app.get_text(&format!("/estimate?{query}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Estimation indicative, sans engagement."));
+    assert!(page.contains("Valeurs de démonstration illustratives"));
+    assert!(
+        page.contains("SWDE — raccordement d&#39;eau")
+            || page.contains("SWDE — raccordement d'eau")
+    );
+
+    let today = chrono::Utc::now().date_naive().to_string();
+    let case: EstimateCase = serde_json::from_value(case_json(&today)).unwrap();
+    let expected = tariff::estimate(Tariffs::embedded(), &case).unwrap();
+    let total: Decimal = expected.total_incl_vat.amount();
+    assert!(total > Decimal::ZERO);
+    let shown = euros(total).replace('\u{202f}', "&#8239;");
+    assert!(
+        page.contains(&euros(total)) || page.contains(&shown),
+        "grand total {} missing",
+        euros(total)
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+}
+
+#[tokio::test]
+async fn the_page_explains_every_refused_field_in_french() {
+    let app = spawn_app().await;
+    let (status, page) = app
+        .get_text("/estimate?compute=1&building=building&dwellings=7&water=on&water_distance_m=-2")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("L&#39;estimation n&#39;a pas pu être calculée")
+            || page.contains("L'estimation n'a pas pu être calculée")
+    );
+    assert!(page.contains("règle C-1"));
+    assert!(page.contains("Indiquez un nombre."));
+    assert!(!page.contains("estimate-result"));
+}
