@@ -123,12 +123,12 @@ impl EstimateForm {
                 Err(_) => errors.add("band", InputError::ElectricityBandRequired),
             }
         }
-        if ticked(&self.gas) {
-            if let Some(extra) = errors.check("gas_extra_m", metres(&self.gas_extra_m)) {
-                case.gas = Some(GasCase {
-                    extra_metres: extra,
-                });
-            }
+        if ticked(&self.gas)
+            && let Some(extra) = errors.check("gas_extra_m", metres(&self.gas_extra_m))
+        {
+            case.gas = Some(GasCase {
+                extra_metres: extra,
+            });
         }
         if ticked(&self.water) {
             let distance = errors.check("water_distance_m", metres(&self.water_distance_m));
@@ -381,7 +381,7 @@ mod tests {
         assert_eq!(euros(Decimal::new(-5, 1)), "−0,50 €");
         assert_eq!(euros(Decimal::ZERO), "0,00 €");
         assert_eq!(
-            euros(Decimal::new(1_000_000_00, 2)),
+            euros(Decimal::new(100_000_000, 2)),
             "1\u{202f}000\u{202f}000,00 €"
         );
     }
