@@ -135,6 +135,7 @@ impl OperatorModule for GenericModule {
                 hours: self.offer.hours,
                 civil_works: self.offer.civil_works,
             },
+            lines: Vec::new(),
             lead_time: LeadTime {
                 start: self.offer.lead_time_start,
                 within: self.offer.lead_time,

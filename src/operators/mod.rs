@@ -5,6 +5,7 @@
 pub mod generic;
 pub mod ores_electricity;
 pub mod ores_gas;
+pub mod pricing;
 pub mod swde_water;
 pub mod telecom;
 
@@ -175,6 +176,9 @@ pub struct Assessment {
     pub prerequisites: Vec<Prerequisite>,
     pub crew: CrewNeed,
     pub lead_time: LeadTime,
+    /// The operator's quote lines for its part, priced by the tariff engines.
+    #[serde(default)]
+    pub lines: Vec<pricing::PricedLine>,
 }
 
 /// Every operator module answers the same questions for a request.

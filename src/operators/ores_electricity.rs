@@ -72,6 +72,7 @@ impl OperatorModule for OresElectricity {
                 },
                 civil_works: true,
             },
+            lines: Vec::new(),
             lead_time: LeadTime {
                 start: LeadTimeStart::ConditionsMet,
                 // ORES' residential low-voltage commitment: 30 calendar days.

@@ -57,6 +57,7 @@ impl OperatorModule for OresGas {
                 hours: 4,
                 civil_works: true,
             },
+            lines: Vec::new(),
             lead_time: lead_time(with_extension),
         }
     }

@@ -71,6 +71,7 @@ impl OperatorModule for SwdeWater {
                 hours: 4,
                 civil_works: true,
             },
+            lines: Vec::new(),
             lead_time: LeadTime {
                 start: LeadTimeStart::Payment,
                 // B-5.5: works within one month of payment.

@@ -43,6 +43,7 @@ impl OperatorModule for Telecom {
                 // The cable goes into the trench the other crews open on the joint day.
                 civil_works: false,
             },
+            lines: Vec::new(),
             lead_time: LeadTime {
                 start: LeadTimeStart::ConditionsMet,
                 within: Span::CalendarDays(60),

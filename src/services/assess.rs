@@ -113,7 +113,18 @@ async fn answer(db: &Db, task: &AssessmentRow, now: DateTime<Utc>) -> Result<boo
     let request = requests::get_for_worker(&mut tx, &task.request_id).await?;
     let facts = facts_of(&request)?;
     let assessment = match task.service.parse::<Service>() {
-        Ok(service) => operators::module_for(service).assess(&facts),
+        Ok(service) => {
+            let mut answer = operators::module_for(service).assess(&facts);
+            match operators::pricing::price(service, &facts, &request.postcode) {
+                Ok(lines) => answer.lines = lines,
+                Err(error) => {
+                    // No book in force, say: the answer stands, the officer sees why it has no price.
+                    tracing::warn!(request = %request.reference, %error, "not priced");
+                    answer.reasons.push("tariff_unavailable".to_owned());
+                }
+            }
+            answer
+        }
         // A partner joined by configuration: its offer drives the generic module.
         Err(_) => {
             let offer = organisations::partner_offer(&mut tx, &task.organisation_id)

@@ -188,6 +188,8 @@ pub struct AssessmentView {
     pub prerequisites: Vec<PrerequisiteView>,
     pub crew: Option<String>,
     pub lead_time: Option<String>,
+    pub lines: Vec<super::estimate::LineView>,
+    pub lines_total: String,
 }
 
 pub struct PrerequisiteView {
@@ -272,6 +274,21 @@ pub async fn assessment_views(
                         .collect()
                 })
                 .unwrap_or_default(),
+            lines: answer
+                .as_ref()
+                .map(|a| {
+                    a.lines
+                        .iter()
+                        .map(|l| super::estimate::stored_line_view(tr, l))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            lines_total: super::estimate::euros(
+                answer
+                    .as_ref()
+                    .map(|a| a.lines.iter().map(|l| l.amount_excl_vat).sum())
+                    .unwrap_or_default(),
+            ),
             crew: answer.as_ref().map(|a| {
                 tr.f(
                     "assessment.crew_line",

@@ -240,6 +240,25 @@ fn line_view(tr: Tr, line: &QuoteLine) -> LineView {
     }
 }
 
+/// A line stored with an operator's answer, as the pages show it.
+pub fn stored_line_view(tr: Tr, line: &crate::operators::pricing::PricedLine) -> LineView {
+    let args: Vec<(&str, &str)> = line
+        .args
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    LineView {
+        label: tr.f(&line.label_key, args),
+        quantity: line.quantity.normalize().to_string().replace('.', ","),
+        unit: tr.keyed("tariff.unit", &line.unit),
+        unit_price: euros(line.unit_price),
+        amount: euros(line.amount_excl_vat),
+        vat: tr.keyed("tariff.vat", &line.vat_regime),
+        vat_amount: euros(line.vat_amount),
+        rule: line.rule.clone(),
+    }
+}
+
 pub fn estimate_view(tr: Tr, estimate: &Estimate) -> EstimateView {
     let regime = |r: &tariff::VatRegime| {
         serde_json::to_value(r)

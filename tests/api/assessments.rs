@@ -47,6 +47,10 @@ async fn a_filing_fans_out_to_each_operator_and_the_request_becomes_assessed() {
         "B-5.4",
         "V-9.1.1",
         "travaux dans les 30 jours calendrier",
+        // Each part is priced by the tariff engines, with its rule.
+        "Raccordement électrique basse tension 3 × 25 A",
+        "Droit d&#39;inscription de la demande de raccordement",
+        "1\u{202f}450,00 €",
         "Tous les opérateurs ont étudié votre demande",
     ] {
         assert!(page.contains(expected), "missing {expected}");
@@ -164,6 +168,11 @@ async fn an_operator_sees_only_its_own_part_and_late_answers_are_flagged() {
         .await
         .unwrap();
     assert!(detail.contains("Certificat CertIBEau"), "its own part");
+    assert!(detail.contains("Droit d&#39;inscription de la demande de raccordement"));
+    assert!(
+        !detail.contains("Raccordement électrique basse tension"),
+        "never ORES's prices"
+    );
     assert!(
         !detail.contains("Plan de situation"),
         "never ORES electricity's part"

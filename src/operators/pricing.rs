@@ -1,0 +1,152 @@
+//! Quote lines of an operator's part, priced by the tariff engines from the request's facts.
+//! What the form does not tell (water route lengths, extra gas metres) is priced as the
+//! standard case; operator staff adjust after their survey.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::RequestFacts;
+use crate::{
+    domain::{Building, Service},
+    tariff::{
+        self, BuildingKind, ElectricityCase, EstimateCase, GasCase, Operator, QuoteLine,
+        TariffError, Tariffs, WaterCase,
+    },
+};
+
+/// A priced line as stored with an answer: owned, so versions can be read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricedLine {
+    pub code: String,
+    pub label_key: String,
+    #[serde(default)]
+    pub args: BTreeMap<String, String>,
+    pub quantity: Decimal,
+    pub unit: String,
+    pub unit_price: Decimal,
+    pub amount_excl_vat: Decimal,
+    pub vat_regime: String,
+    pub vat_rate: Decimal,
+    pub vat_amount: Decimal,
+    pub rule: String,
+    pub book_version: String,
+}
+
+fn code_of<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl From<&QuoteLine> for PricedLine {
+    fn from(line: &QuoteLine) -> Self {
+        PricedLine {
+            code: line.code.to_owned(),
+            label_key: line.label_key.to_owned(),
+            args: line
+                .args
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            quantity: line.quantity,
+            unit: code_of(&line.unit),
+            unit_price: line.unit_price,
+            amount_excl_vat: line.amount_excl_vat.amount(),
+            vat_regime: code_of(&line.vat_regime),
+            vat_rate: line.vat_rate,
+            vat_amount: line.vat_amount.amount(),
+            rule: line.rule.to_owned(),
+            book_version: line.book_version.clone(),
+        }
+    }
+}
+
+/// The case the request describes for one service, in its standard form.
+fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateCase {
+    let mut case = EstimateCase::new(facts.submitted_on);
+    case.postcode = Some(postcode.to_owned());
+    if let Building::Apartments { dwellings } = facts.building {
+        case.building = BuildingKind::Building;
+        case.dwellings = dwellings;
+    }
+    match service {
+        Service::Electricity => {
+            case.electricity = facts.electricity_band.map(|band| ElectricityCase {
+                band: band.code(),
+                current_band: None,
+            })
+        }
+        Service::Gas => case.gas = Some(GasCase::default()),
+        Service::Water => case.water = Some(WaterCase::default()),
+        Service::Proximus => case.proximus = true,
+        Service::Voo => case.voo = true,
+    }
+    case
+}
+
+/// The lines of `service`'s part: its operator's document, and for ORES only the lines of
+/// that energy (E- electricity, G- gas).
+pub fn price(
+    service: Service,
+    facts: &RequestFacts,
+    postcode: &str,
+) -> Result<Vec<PricedLine>, TariffError> {
+    let estimate = tariff::estimate(Tariffs::embedded(), &case_for(service, facts, postcode))?;
+    let (operator, prefix) = match service {
+        Service::Electricity => (Operator::Ores, "E-"),
+        Service::Gas => (Operator::Ores, "G-"),
+        Service::Water => (Operator::Swde, ""),
+        Service::Proximus => (Operator::Proximus, ""),
+        Service::Voo => (Operator::Voo, ""),
+    };
+    Ok(estimate
+        .quotes
+        .iter()
+        .filter(|quote| quote.operator == operator)
+        .flat_map(|quote| quote.lines.iter())
+        .filter(|line| line.code.starts_with(prefix))
+        .map(PricedLine::from)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{domain::ElectricityBand, operators::tests::facts};
+
+    #[test]
+    fn each_service_gets_only_its_own_lines() {
+        let mut house = facts();
+        house.electricity_band = Some(ElectricityBand {
+            phases: 3,
+            amperes: 25,
+        });
+        let electricity = price(Service::Electricity, &house, "5000").unwrap();
+        assert!(!electricity.is_empty());
+        assert!(electricity.iter().all(|l| l.code.starts_with("E-")));
+        assert_eq!(electricity[0].rule, "V-4");
+        let gas = price(Service::Gas, &house, "5000").unwrap();
+        assert!(gas.iter().all(|l| l.code.starts_with("G-")));
+        let water = price(Service::Water, &house, "5000").unwrap();
+        assert!(water.iter().any(|l| l.rule.starts_with("B-")));
+        let telecom = price(Service::Proximus, &house, "5000").unwrap();
+        assert!(
+            telecom
+                .iter()
+                .all(|l| l.amount_excl_vat.is_zero() && l.rule == "C-5")
+        );
+    }
+
+    #[test]
+    fn v_5_a_date_before_every_book_is_refused_not_guessed() {
+        let mut old = facts();
+        old.submitted_on = chrono::NaiveDate::from_ymd_opt(1999, 1, 4).unwrap();
+        assert!(matches!(
+            price(Service::Water, &old, "5000"),
+            Err(TariffError::NoBookInForce { .. })
+        ));
+    }
+}
