@@ -4,6 +4,7 @@
 use std::{sync::Arc, time::Duration as StdDuration};
 
 use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -19,7 +20,9 @@ use crate::{
     operators::{
         self, OperatorModule, RequestFacts, add_working_days,
         generic::{GenericModule, PartnerOffer},
+        pricing::PricedLine,
     },
+    tariff::{VatRegime, round_cents},
 };
 
 /// After this many failed attempts a task is left failed, in sight of the case officer.
@@ -220,6 +223,48 @@ pub enum Adjustment {
     Refuse(String),
     /// A note to the case officer, kept in the answer and the timeline.
     Note(String),
+    /// A priced line corrected after the survey, with the reason.
+    EditLine {
+        index: usize,
+        quantity: Decimal,
+        unit_price: Decimal,
+        reason: String,
+    },
+    /// A line the books do not price (extra work found on site), with the reason.
+    AddLine {
+        label: String,
+        quantity: Decimal,
+        unit_price: Decimal,
+        regime: VatRegime,
+        reason: String,
+    },
+    RemoveLine {
+        index: usize,
+        reason: String,
+    },
+}
+
+/// The line fields of the adjustment form, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct LineInput<'a> {
+    pub line: &'a str,
+    pub label: &'a str,
+    pub quantity: &'a str,
+    pub unit_price: &'a str,
+    pub vat: &'a str,
+}
+
+/// A non-negative decimal typed with a comma or a point.
+fn amount(raw: &str) -> Result<Decimal, AdjustError> {
+    let value: Decimal = raw
+        .trim()
+        .replace(',', ".")
+        .parse()
+        .map_err(|_| AdjustError::Invalid(InputError::Number))?;
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(AdjustError::Negative);
+    }
+    Ok(value)
 }
 
 /// Longest reason or note operator staff may write.
@@ -235,6 +280,10 @@ pub enum AdjustError {
     UnknownAction,
     #[error("this prerequisite is not part of the answer")]
     UnknownPrerequisite,
+    #[error("this line is not part of the answer")]
+    UnknownLine,
+    #[error("quantities and prices cannot be negative")]
+    Negative,
     #[error("the answer has not been produced yet")]
     NotAnswered,
     #[error("the answer changed meanwhile")]
@@ -257,8 +306,43 @@ impl From<DbError> for AdjustError {
 
 impl Adjustment {
     /// Parses the form: `action` with its `code` or `text`.
-    pub fn parse(action: &str, code: &str, text: &str) -> Result<Self, AdjustError> {
+    pub fn parse(
+        action: &str,
+        code: &str,
+        text: &str,
+        line: &LineInput<'_>,
+    ) -> Result<Self, AdjustError> {
+        let reason =
+            || crate::domain::error::required_text(text, REASON_MAX).map_err(AdjustError::Invalid);
+        let index = || {
+            line.line
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| AdjustError::UnknownLine)
+        };
         match action {
+            "edit_line" => Ok(Adjustment::EditLine {
+                index: index()?,
+                quantity: amount(line.quantity)?,
+                unit_price: amount(line.unit_price)?,
+                reason: reason()?,
+            }),
+            "add_line" => Ok(Adjustment::AddLine {
+                label: crate::domain::error::required_text(line.label, 200)
+                    .map_err(AdjustError::Invalid)?,
+                quantity: amount(line.quantity)?,
+                unit_price: amount(line.unit_price)?,
+                regime: match line.vat {
+                    "reduced" => VatRegime::Reduced,
+                    "" | "standard" => VatRegime::Standard,
+                    _ => return Err(AdjustError::Invalid(InputError::Choice)),
+                },
+                reason: reason()?,
+            }),
+            "remove_line" => Ok(Adjustment::RemoveLine {
+                index: index()?,
+                reason: reason()?,
+            }),
             "prerequisite_met" if !code.trim().is_empty() => {
                 Ok(Adjustment::PrerequisiteMet(code.trim().to_owned()))
             }
@@ -280,6 +364,9 @@ impl Adjustment {
             Adjustment::PrerequisiteMet(_) => "prerequisite_met",
             Adjustment::Refuse(_) => "operator_refused",
             Adjustment::Note(_) => "operator_note",
+            Adjustment::EditLine { .. }
+            | Adjustment::AddLine { .. }
+            | Adjustment::RemoveLine { .. } => "operator_lines_changed",
         }
     }
 
@@ -299,9 +386,65 @@ impl Adjustment {
                 answer.note = Some(reason.clone());
             }
             Adjustment::Note(note) => answer.note = Some(note.clone()),
+            Adjustment::EditLine {
+                index,
+                quantity,
+                unit_price,
+                ..
+            } => {
+                let line = answer
+                    .lines
+                    .get_mut(*index)
+                    .ok_or(AdjustError::UnknownLine)?;
+                line.quantity = *quantity;
+                line.unit_price = *unit_price;
+                reprice(line);
+            }
+            Adjustment::AddLine {
+                label,
+                quantity,
+                unit_price,
+                regime,
+                ..
+            } => {
+                let book_version = answer
+                    .lines
+                    .first()
+                    .map(|l| l.book_version.clone())
+                    .unwrap_or_default();
+                let mut line = PricedLine {
+                    code: "ADJ".to_owned(),
+                    label_key: "assessment.custom_line".to_owned(),
+                    args: [("label".to_owned(), label.clone())].into(),
+                    quantity: *quantity,
+                    unit: "piece".to_owned(),
+                    unit_price: *unit_price,
+                    amount_excl_vat: Decimal::ZERO,
+                    vat_regime: regime.code().to_owned(),
+                    vat_rate: regime.rate(),
+                    vat_amount: Decimal::ZERO,
+                    // A change of the offer is priced when it is made (V-8.3).
+                    rule: "V-8.3".to_owned(),
+                    book_version,
+                };
+                reprice(&mut line);
+                answer.lines.push(line);
+            }
+            Adjustment::RemoveLine { index, .. } => {
+                if *index >= answer.lines.len() {
+                    return Err(AdjustError::UnknownLine);
+                }
+                answer.lines.remove(*index);
+            }
         }
         Ok(())
     }
+}
+
+/// Amount and VAT of a changed line, each rounded to the cent half away from zero.
+fn reprice(line: &mut PricedLine) {
+    line.amount_excl_vat = round_cents(line.quantity * line.unit_price);
+    line.vat_amount = round_cents(line.amount_excl_vat * line.vat_rate / Decimal::from(100));
 }
 
 /// Records a staff change as a new version of their own answer, with the timeline event.
@@ -330,6 +473,9 @@ pub async fn adjust(
     let reason = match change {
         Adjustment::PrerequisiteMet(code) => code.as_str(),
         Adjustment::Refuse(text) | Adjustment::Note(text) => text.as_str(),
+        Adjustment::EditLine { reason, .. }
+        | Adjustment::AddLine { reason, .. }
+        | Adjustment::RemoveLine { reason, .. } => reason.as_str(),
     };
     let version = assessments::record_version(
         &mut tx,
@@ -383,10 +529,11 @@ mod tests {
     #[test]
     fn b_4_4_a_refusal_needs_a_written_reason() {
         assert!(matches!(
-            Adjustment::parse("refuse", "", "   "),
+            Adjustment::parse("refuse", "", "   ", &LineInput::default()),
             Err(AdjustError::Invalid(InputError::Required))
         ));
-        let refusal = Adjustment::parse("refuse", "", "Conduite à 80 m").unwrap();
+        let refusal =
+            Adjustment::parse("refuse", "", "Conduite à 80 m", &LineInput::default()).unwrap();
         let mut answer = water_answer();
         refusal.apply(&mut answer).unwrap();
         assert_eq!(answer.feasibility, operators::Feasibility::Refused);
@@ -396,12 +543,18 @@ mod tests {
     #[test]
     fn only_a_prerequisite_of_the_answer_can_be_met() {
         let mut answer = water_answer();
-        let unknown = Adjustment::parse("prerequisite_met", "situation_plan", "").unwrap();
+        let unknown = Adjustment::parse(
+            "prerequisite_met",
+            "situation_plan",
+            "",
+            &LineInput::default(),
+        )
+        .unwrap();
         assert!(matches!(
             unknown.apply(&mut answer),
             Err(AdjustError::UnknownPrerequisite)
         ));
-        Adjustment::parse("prerequisite_met", "certibeau", "")
+        Adjustment::parse("prerequisite_met", "certibeau", "", &LineInput::default())
             .unwrap()
             .apply(&mut answer)
             .unwrap();
@@ -412,7 +565,7 @@ mod tests {
                 .any(|p| p.code == "certibeau" && p.met)
         );
         assert!(matches!(
-            Adjustment::parse("delete_everything", "", ""),
+            Adjustment::parse("delete_everything", "", "", &LineInput::default()),
             Err(AdjustError::UnknownAction)
         ));
     }
@@ -421,8 +574,97 @@ mod tests {
     fn overlong_notes_are_refused() {
         let long = "x".repeat(REASON_MAX + 1);
         assert!(matches!(
-            Adjustment::parse("note", "", &long),
+            Adjustment::parse("note", "", &long, &LineInput::default()),
             Err(AdjustError::Invalid(InputError::TooLong { .. }))
         ));
+    }
+
+    fn priced_water() -> operators::Assessment {
+        let mut answer = water_answer();
+        let facts = RequestFacts {
+            applicant_kind: ApplicantKind::Natural,
+            building: Building::House,
+            has_address: true,
+            electricity_band: None,
+            submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        };
+        answer.lines = operators::pricing::price(Service::Water, &facts, "5000").unwrap();
+        answer
+    }
+
+    fn line_input<'a>(line: &'a str, quantity: &'a str, unit_price: &'a str) -> LineInput<'a> {
+        LineInput {
+            line,
+            label: "Traversée de trottoir",
+            quantity,
+            unit_price,
+            vat: "standard",
+        }
+    }
+
+    #[test]
+    fn b_5_5_a_corrected_line_is_repriced_to_the_cent_with_its_vat() {
+        let mut answer = priced_water();
+        let change = Adjustment::parse(
+            "edit_line",
+            "",
+            "Métré : 3,5 m de plus",
+            &line_input("0", "3", "16,665"),
+        )
+        .unwrap();
+        change.apply(&mut answer).unwrap();
+        let line = &answer.lines[0];
+        // 3 × 16.665 = 49.995 → 50.00; VAT 21 % of 50.00 = 10.50.
+        assert_eq!(line.amount_excl_vat, Decimal::new(5000, 2));
+        assert_eq!(line.vat_amount, Decimal::new(1050, 2));
+    }
+
+    #[test]
+    fn lines_refuse_negative_amounts_missing_reasons_and_unknown_lines() {
+        assert!(matches!(
+            Adjustment::parse("edit_line", "", "Motif", &line_input("0", "-1", "10")),
+            Err(AdjustError::Negative)
+        ));
+        assert!(matches!(
+            Adjustment::parse("add_line", "", " ", &line_input("", "1", "10")),
+            Err(AdjustError::Invalid(InputError::Required))
+        ));
+        assert!(matches!(
+            Adjustment::parse("edit_line", "", "Motif", &line_input("x", "1", "10")),
+            Err(AdjustError::UnknownLine)
+        ));
+        let mut answer = priced_water();
+        let count = answer.lines.len();
+        let beyond = Adjustment::parse(
+            "remove_line",
+            "",
+            "Motif",
+            &line_input(&count.to_string(), "", ""),
+        )
+        .unwrap();
+        assert!(matches!(
+            beyond.apply(&mut answer),
+            Err(AdjustError::UnknownLine)
+        ));
+        assert_eq!(answer.lines.len(), count, "nothing changed");
+    }
+
+    #[test]
+    fn v_8_3_an_added_line_is_priced_now_and_says_so() {
+        let mut answer = priced_water();
+        Adjustment::parse(
+            "add_line",
+            "",
+            "Trottoir en pavés",
+            &line_input("", "2", "75"),
+        )
+        .unwrap()
+        .apply(&mut answer)
+        .unwrap();
+        let added = answer.lines.last().unwrap();
+        assert_eq!(added.rule, "V-8.3");
+        assert_eq!(added.amount_excl_vat, Decimal::from(150));
+        assert_eq!(added.vat_amount, Decimal::new(3150, 2));
+        assert_eq!(added.args["label"], "Traversée de trottoir");
     }
 }

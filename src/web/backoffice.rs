@@ -28,7 +28,7 @@ use crate::{
     domain::{ElectricityBand, RequestState, Service},
     i18n::Tr,
     operators::{Assessment, Deadline, Party, Span},
-    services::assess::{self, AdjustError, Adjustment},
+    services::assess::{self, AdjustError, Adjustment, LineInput},
 };
 
 pub fn router() -> Router<AppState> {
@@ -409,6 +409,11 @@ struct AdjustForm {
     action: String,
     code: String,
     text: String,
+    line: String,
+    label: String,
+    quantity: String,
+    unit_price: String,
+    vat: String,
 }
 
 /// Operator staff change their own answer; a refusal says why and changes nothing.
@@ -425,7 +430,18 @@ async fn adjust(
     };
     let outcome = match (
         form.version.trim().parse::<i64>(),
-        Adjustment::parse(&form.action, &form.code, &form.text),
+        Adjustment::parse(
+            &form.action,
+            &form.code,
+            &form.text,
+            &LineInput {
+                line: &form.line,
+                label: &form.label,
+                quantity: &form.quantity,
+                unit_price: &form.unit_price,
+                vat: &form.vat,
+            },
+        ),
     ) {
         (Ok(version), Ok(change)) => assess::adjust(
             &state.db,
@@ -466,6 +482,8 @@ fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {
         AdjustError::Invalid(input) => format!("{} {}", tr.t("adjust.reason"), tr.error(input)),
         AdjustError::UnknownAction => tr.t("adjust.unknown_action").to_owned(),
         AdjustError::UnknownPrerequisite => tr.t("adjust.unknown_prerequisite").to_owned(),
+        AdjustError::UnknownLine => tr.t("adjust.unknown_line").to_owned(),
+        AdjustError::Negative => tr.t("adjust.negative").to_owned(),
         AdjustError::NotAnswered => tr.t("adjust.not_answered").to_owned(),
         AdjustError::Stale => tr.t("adjust.stale").to_owned(),
         AdjustError::Corrupt(_) | AdjustError::NotFound | AdjustError::Db(_) => {

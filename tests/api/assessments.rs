@@ -349,3 +349,80 @@ async fn operator_staff_change_only_their_own_answer_and_bad_changes_are_refused
     );
     assert!(page.contains("version 3"));
 }
+
+#[tokio::test]
+async fn an_operator_corrects_its_lines_with_a_reason_and_the_officer_sees_the_new_price() {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let water: String = sqlx::query_scalar(
+        "SELECT id FROM assessments WHERE request_id = $1 AND service = 'water'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let swde = app.signed_in("eau@swde.demo").await;
+    let page = swde
+        .get(app.url(&format!("/backoffice/requests/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf_token");
+    let send = |fields: Vec<(&'static str, &'static str)>| {
+        let mut form: Vec<(&str, String)> = vec![("csrf_token", csrf.clone())];
+        form.extend(fields.into_iter().map(|(k, v)| (k, v.to_owned())));
+        let request = swde
+            .post(app.url(&format!("/operator/assessments/{water}")))
+            .form(&form);
+        async move { request.send().await.unwrap() }
+    };
+
+    let refused = send(vec![
+        ("version", "1"),
+        ("action", "add_line"),
+        ("label", "Traversée de voirie"),
+        ("quantity", "-2"),
+        ("unit_price", "75"),
+        ("text", "Métré"),
+    ])
+    .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("ne peut pas être négatif")
+    );
+
+    let added = send(vec![
+        ("version", "1"),
+        ("action", "add_line"),
+        ("label", "Traversée de voirie régionale"),
+        ("quantity", "2"),
+        ("unit_price", "1234,5"),
+        ("vat", "standard"),
+        ("text", "Métré du 20/11 : traversée de la N4"),
+    ])
+    .await;
+    assert_eq!(added.status().as_u16(), 303);
+
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = julien
+        .get(app.url(&format!("/backoffice/requests/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Traversée de voirie régionale"));
+    assert!(page.contains("2\u{202f}469,00 €"));
+    assert!(page.contains("Métré du 20/11 : traversée de la N4"));
+    assert!(page.contains("Lignes modifiées par un opérateur"));
+}
