@@ -8,5 +8,6 @@ pub mod db;
 pub mod domain;
 pub mod i18n;
 pub mod mail;
+pub mod scheduling;
 pub mod services;
 pub mod web;

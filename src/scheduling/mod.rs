@@ -1,0 +1,11 @@
+//! Scheduling, pure (no I/O): the working-day calendar, the joint intervention day of rule C-4
+//! and the backlog optimiser.
+
+pub mod calendar;
+pub mod holidays;
+
+pub use calendar::{
+    DayOff, LeadTime, WorkCalendar, easter_sunday, is_public_holiday, lead_time_due_date,
+    public_holidays,
+};
+pub use holidays::{ConstructionHolidays, HolidayDataError, HolidayPeriod, Province};

@@ -1,0 +1,156 @@
+//! Scheduling: calendar (rule V-8.2.2), joint day (rule C-4) and backlog optimiser.
+
+use chrono::{Days, NaiveDate};
+use connect_my_home::scheduling::{
+    ConstructionHolidays, DayOff, LeadTime, Province, WorkCalendar, lead_time_due_date,
+};
+use proptest::prelude::*;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn holidays() -> &'static ConstructionHolidays {
+    ConstructionHolidays::embedded()
+}
+
+#[test]
+fn easter_monday_2026_is_not_a_working_day() {
+    let cal = WorkCalendar::other_works(holidays(), Province::Namur);
+    assert_eq!(cal.day_off(d(2026, 4, 6)), Some(DayOff::PublicHoliday));
+    // Friday 3 April + 1 working day skips the weekend and Easter Monday.
+    assert_eq!(cal.add_working_days(d(2026, 4, 3), 1), d(2026, 4, 7));
+}
+
+#[test]
+fn whit_monday_2027_is_not_a_working_day() {
+    let cal = WorkCalendar::other_works(holidays(), Province::Hainaut);
+    assert_eq!(cal.day_off(d(2027, 5, 17)), Some(DayOff::PublicHoliday));
+    assert_eq!(cal.working_days_between(d(2027, 5, 14), d(2027, 5, 18)), 1);
+}
+
+#[test]
+fn construction_holidays_stop_civil_works_crews_only() {
+    let civil = WorkCalendar::civil_works(holidays(), Province::Hainaut);
+    let telecom = WorkCalendar::other_works(holidays(), Province::Hainaut);
+    assert_eq!(
+        civil.day_off(d(2025, 7, 8)),
+        Some(DayOff::ConstructionHoliday)
+    );
+    assert!(telecom.is_working_day(d(2025, 7, 8)));
+    // Winter rest day 2 January 2026.
+    assert!(!civil.is_working_day(d(2026, 1, 2)));
+    assert!(telecom.is_working_day(d(2026, 1, 2)));
+}
+
+#[test]
+fn crew_absences_are_days_off() {
+    let absences = [d(2026, 3, 10)];
+    let cal = WorkCalendar::civil_works(holidays(), Province::Liege).with_absences(&absences);
+    assert_eq!(cal.day_off(d(2026, 3, 10)), Some(DayOff::Absent));
+    assert_eq!(cal.add_working_days(d(2026, 3, 9), 1), d(2026, 3, 11));
+}
+
+#[test]
+fn v_8_2_2_lead_time_is_suspended_during_construction_holidays() {
+    // Conditions met Friday 4 July 2025; 10 working days in Hainaut. The holidays run from
+    // Monday 7 to Monday 28 July, and 21 July is a public holiday anyway: the count restarts on
+    // Tuesday 29 July, so the 10th working day is Monday 11 August.
+    let due = lead_time_due_date(
+        holidays(),
+        Province::Hainaut,
+        d(2025, 7, 4),
+        LeadTime::WorkingDays(10),
+    );
+    assert_eq!(due, d(2025, 8, 11));
+    // In Namur (holidays 14 July to 1 August) the first week still counts.
+    let due = lead_time_due_date(
+        holidays(),
+        Province::Namur,
+        d(2025, 7, 4),
+        LeadTime::WorkingDays(10),
+    );
+    // 7-11 July = 5 days, then 4-8 August = 5 days.
+    assert_eq!(due, d(2025, 8, 8));
+    // Without holidays in the way, 30 working days are six weeks minus public holidays.
+    let due = lead_time_due_date(
+        holidays(),
+        Province::Namur,
+        d(2026, 2, 2),
+        LeadTime::WorkingDays(30),
+    );
+    assert_eq!(due, d(2026, 3, 16));
+}
+
+#[test]
+fn v_8_2_2_calendar_day_lead_time_skips_construction_holidays() {
+    // 30 calendar days from 20 December 2026 skip the four winter rest days 21-24 December.
+    let due = lead_time_due_date(
+        holidays(),
+        Province::Luxembourg,
+        d(2026, 12, 20),
+        LeadTime::CalendarDays(30),
+    );
+    assert_eq!(due, d(2026, 12, 20) + Days::new(34));
+}
+
+fn any_date() -> impl Strategy<Value = NaiveDate> {
+    // 2024-2032: covers the data file's years and years without data.
+    (0u64..3300).prop_map(|n| d(2024, 1, 1) + Days::new(n))
+}
+
+fn any_province() -> impl Strategy<Value = Province> {
+    (0usize..5).prop_map(|i| Province::ALL[i])
+}
+
+proptest! {
+    #[test]
+    fn adding_working_days_lands_on_a_working_day_and_counts_back(
+        from in any_date(),
+        n in 1u32..200,
+        province in any_province(),
+        civil in any::<bool>(),
+        absent in proptest::collection::vec(0u64..300, 0..20),
+    ) {
+        let absences: Vec<NaiveDate> = absent.iter().map(|k| from + Days::new(*k)).collect();
+        let base = if civil {
+            WorkCalendar::civil_works(holidays(), province)
+        } else {
+            WorkCalendar::other_works(holidays(), province)
+        };
+        let cal = base.with_absences(&absences);
+        let to = cal.add_working_days(from, n);
+        prop_assert!(cal.is_working_day(to));
+        prop_assert!(to > from);
+        prop_assert_eq!(cal.working_days_between(from, to), n);
+        // One day earlier there is one working day fewer.
+        prop_assert_eq!(cal.working_days_between(from, to.pred_opt().unwrap()), n - 1);
+    }
+
+    #[test]
+    fn working_days_are_additive(
+        a in any_date(),
+        k in 0u32..100,
+        m in 0u32..100,
+        province in any_province(),
+    ) {
+        let cal = WorkCalendar::civil_works(holidays(), province);
+        let b = cal.add_working_days(a, k);
+        let c = cal.add_working_days(b, m);
+        prop_assert_eq!(cal.add_working_days(a, k + m), c);
+        prop_assert_eq!(cal.working_days_between(a, c), k + m);
+    }
+
+    #[test]
+    fn suspended_lead_time_is_never_shorter_than_a_plain_one(
+        from in any_date(),
+        n in 0u32..120,
+        province in any_province(),
+    ) {
+        let plain = WorkCalendar::other_works(holidays(), province).add_working_days(from, n);
+        let suspended = lead_time_due_date(holidays(), province, from, LeadTime::WorkingDays(n));
+        prop_assert!(suspended >= plain);
+        let calendar = lead_time_due_date(holidays(), province, from, LeadTime::CalendarDays(n));
+        prop_assert!(calendar >= from + Days::new(u64::from(n)));
+    }
+}
