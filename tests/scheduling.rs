@@ -154,3 +154,174 @@ proptest! {
         prop_assert!(calendar >= from + Days::new(u64::from(n)));
     }
 }
+
+mod joint_day {
+    use super::*;
+    use connect_my_home::{
+        domain::request::Service,
+        scheduling::{
+            Blocked, Blocker, Bookings, Crew, JointDayError, JointDayQuery, OperatorWindow,
+            joint_days,
+        },
+    };
+    use uuid::Uuid;
+
+    const MONS: &str = "53053";
+
+    fn crew(n: u128, service: Service, civil_works: bool) -> Crew {
+        Crew {
+            id: Uuid::from_u128(n),
+            service,
+            communes: vec![MONS.to_owned(), "53082".to_owned()],
+            daily_capacity: 2,
+            absences: vec![],
+            civil_works,
+        }
+    }
+
+    fn window(service: Service, earliest: NaiveDate, latest: NaiveDate) -> OperatorWindow {
+        OperatorWindow {
+            service,
+            earliest,
+            latest,
+        }
+    }
+
+    #[test]
+    fn c_4_first_days_where_every_operator_can_come_with_reasons_for_the_others() {
+        let mut elec = crew(1, Service::Electricity, true);
+        elec.absences.push(d(2025, 7, 30));
+        let mut water = crew(2, Service::Water, true);
+        water.absences.push(d(2025, 7, 29));
+        let voo = crew(3, Service::Voo, false);
+        let crews = [elec, water, voo];
+        let mut bookings = Bookings::new();
+        bookings.add(Uuid::from_u128(2), d(2025, 7, 31), 2); // water full on Thursday 31 July
+        let operators = [
+            window(Service::Electricity, d(2025, 7, 25), d(2025, 9, 30)),
+            window(Service::Water, d(2025, 7, 1), d(2025, 8, 31)),
+            window(Service::Voo, d(2025, 7, 28), d(2025, 12, 31)),
+        ];
+        let found = joint_days(
+            JointDayQuery {
+                commune: MONS,
+                province: Province::Hainaut,
+                operators: &operators,
+                wanted: 2,
+            },
+            &crews,
+            &bookings,
+            holidays(),
+        )
+        .unwrap();
+        assert_eq!((found.from, found.to), (d(2025, 7, 28), d(2025, 8, 31)));
+        let dates: Vec<NaiveDate> = found.candidates.iter().map(|c| c.date).collect();
+        assert_eq!(dates, [d(2025, 8, 1), d(2025, 8, 4)]);
+        assert_eq!(found.candidates[0].crews.len(), 3);
+        let why: Vec<(NaiveDate, Vec<Blocker>)> = found
+            .impossible
+            .iter()
+            .map(|i| (i.date, i.blockers.clone()))
+            .collect();
+        let civil = |reason| {
+            vec![
+                Blocker {
+                    service: Service::Electricity,
+                    reason,
+                },
+                Blocker {
+                    service: Service::Water,
+                    reason,
+                },
+            ]
+        };
+        // Hainaut's construction holidays end on Monday 28 July 2025 (the telecom crew works).
+        assert_eq!(
+            why[0],
+            (d(2025, 7, 28), civil(Blocked::ConstructionHoliday))
+        );
+        assert_eq!(
+            why[1],
+            (
+                d(2025, 7, 29),
+                vec![Blocker {
+                    service: Service::Water,
+                    reason: Blocked::CrewAbsent
+                }]
+            )
+        );
+        assert_eq!(
+            why[2],
+            (
+                d(2025, 7, 30),
+                vec![Blocker {
+                    service: Service::Electricity,
+                    reason: Blocked::CrewAbsent
+                }]
+            )
+        );
+        assert_eq!(
+            why[3],
+            (
+                d(2025, 7, 31),
+                vec![Blocker {
+                    service: Service::Water,
+                    reason: Blocked::CrewFull
+                }]
+            )
+        );
+        // The weekend between the two candidates is reported for every operator.
+        assert_eq!(why[4].0, d(2025, 8, 2));
+        assert!(why[4].1.iter().all(|b| b.reason == Blocked::Weekend));
+        assert_eq!(why.len(), 6);
+    }
+
+    #[test]
+    fn an_operator_without_crew_in_the_commune_blocks_every_day() {
+        let crews = [crew(1, Service::Electricity, true)];
+        let operators = [
+            window(Service::Electricity, d(2026, 3, 2), d(2026, 3, 6)),
+            window(Service::Gas, d(2026, 3, 2), d(2026, 3, 6)),
+        ];
+        let found = joint_days(
+            JointDayQuery {
+                commune: MONS,
+                province: Province::Hainaut,
+                operators: &operators,
+                wanted: 3,
+            },
+            &crews,
+            &Bookings::new(),
+            holidays(),
+        )
+        .unwrap();
+        assert!(found.candidates.is_empty());
+        assert_eq!(found.impossible.len(), 5);
+        assert!(found.impossible.iter().all(|day| day.blockers
+            == [Blocker {
+                service: Service::Gas,
+                reason: Blocked::NoCrewInCommune
+            }]));
+    }
+
+    #[test]
+    fn windows_that_do_not_meet_are_an_error() {
+        let operators = [
+            window(Service::Electricity, d(2026, 3, 2), d(2026, 3, 6)),
+            window(Service::Water, d(2026, 3, 9), d(2026, 3, 20)),
+        ];
+        let query = JointDayQuery {
+            commune: MONS,
+            province: Province::Hainaut,
+            operators: &operators,
+            wanted: 1,
+        };
+        assert_eq!(
+            joint_days(query, &[], &Bookings::new(), holidays()),
+            Err(JointDayError::NoCommonWindow {
+                from: d(2026, 3, 9),
+                to: d(2026, 3, 6)
+            })
+        );
+    }
+}

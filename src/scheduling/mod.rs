@@ -3,9 +3,14 @@
 
 pub mod calendar;
 pub mod holidays;
+pub mod joint;
 
 pub use calendar::{
     DayOff, LeadTime, WorkCalendar, easter_sunday, is_public_holiday, lead_time_due_date,
     public_holidays,
 };
 pub use holidays::{ConstructionHolidays, HolidayDataError, HolidayPeriod, Province};
+pub use joint::{
+    Blocked, Blocker, Bookings, CandidateDay, Crew, CrewId, FreeCrews, ImpossibleDay,
+    JointDayError, JointDayQuery, JointDays, OperatorWindow, joint_days,
+};
