@@ -23,6 +23,17 @@ enum Command {
     Migrate,
     /// Seed the organisations and the demo data, then exit.
     SeedDemo,
+    /// Plan a backlog of joint-day requests (format: bench/scheduling/FORMAT.md), print its score.
+    Schedule {
+        #[arg(long)]
+        instance: std::path::PathBuf,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
 }
 
 #[tokio::main]
@@ -66,6 +77,26 @@ async fn main() -> anyhow::Result<()> {
             seed::demo_users(&state).await?;
             seed::demo_requests(&state).await?;
             println!("demo data seeded");
+        }
+        Command::Schedule {
+            instance,
+            out,
+            seed,
+            threads,
+        } => {
+            use connect_my_home::scheduling::backlog;
+            let instance: backlog::Instance = serde_json::from_slice(&std::fs::read(&instance)?)?;
+            let options = backlog::Options {
+                seed,
+                threads,
+                ..Default::default()
+            };
+            let plan = backlog::optimise(&instance, &options)?;
+            std::fs::write(&out, serde_json::to_vec(&plan)?)?;
+            println!(
+                "{}",
+                serde_json::to_string(&backlog::evaluate(&instance, &plan)?)?
+            );
         }
     }
     Ok(())

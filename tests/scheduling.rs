@@ -325,3 +325,197 @@ mod joint_day {
         );
     }
 }
+
+mod backlog {
+    use std::collections::BTreeMap;
+
+    use connect_my_home::scheduling::backlog::{
+        Assignment, BenchCrew, BenchRequest, Cover, Instance, InstanceError, Options, Plan,
+        Weights, evaluate, optimise,
+    };
+    use proptest::prelude::*;
+
+    const OPS: [&str; 3] = ["elec", "water", "tel1"];
+
+    /// A small instance: `communes` communes split into two service areas per operator, two
+    /// crews per area, random absences and windows.
+    fn instance(seed: u64, requests: usize, horizon: usize) -> Instance {
+        let mut x = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut next = move |n: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % n
+        };
+        let communes = 6u32;
+        let mut crews = Vec::new();
+        let mut cover = Vec::new();
+        for op in OPS {
+            for area in 0..2u32 {
+                let first = crews.len() as u32;
+                for _ in 0..2 {
+                    let available = (0..horizon).map(|d| d % 7 < 5 && next(10) > 0).collect();
+                    crews.push(BenchCrew {
+                        id: crews.len() as u32,
+                        operator: op.to_owned(),
+                        available,
+                    });
+                }
+                for commune in (0..communes).filter(|c| c % 2 == area) {
+                    cover.push(Cover {
+                        operator: op.to_owned(),
+                        commune,
+                        crews: vec![first, first + 1],
+                    });
+                }
+            }
+        }
+        let requests = (0..requests as u32)
+            .map(|id| {
+                let release = next(horizon as u64 / 2) as usize;
+                let mut operators = vec!["elec".to_owned()];
+                operators.extend(
+                    OPS[1..]
+                        .iter()
+                        .filter(|_| next(3) > 0)
+                        .map(|o| (*o).to_owned()),
+                );
+                BenchRequest {
+                    id,
+                    commune: next(u64::from(communes)) as u32,
+                    operators,
+                    release,
+                    deadline: (release + 3 + next(horizon as u64) as usize).min(horizon - 1),
+                }
+            })
+            .collect();
+        Instance {
+            horizon_days: horizon,
+            capacity_per_crew_day: OPS.iter().map(|o| ((*o).to_owned(), 2)).collect(),
+            weights: Weights::default(),
+            communes: vec![],
+            crews,
+            cover,
+            requests,
+        }
+    }
+
+    fn quick() -> Options {
+        Options {
+            effort: 4.0,
+            polish: 8.0,
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn c_4_every_request_gets_all_its_operators_on_one_day_within_capacity() {
+        let inst = instance(7, 150, 28);
+        let plan = optimise(&inst, &quick()).unwrap();
+        let score = evaluate(&inst, &plan).unwrap();
+        assert!(score.served > 0);
+        // The demand exceeds the capacity: some requests stay unplanned, none is split.
+        assert!(score.served < 150);
+        for a in &plan.assignments {
+            let r = &inst.requests[a.request as usize];
+            assert_eq!(a.crews.len(), r.operators.len());
+        }
+    }
+
+    #[test]
+    fn the_same_instance_gives_the_same_plan() {
+        let inst = instance(3, 120, 28);
+        let one = optimise(&inst, &quick()).unwrap();
+        let two = optimise(&inst, &quick()).unwrap();
+        assert_eq!(one, two);
+        let single = Options {
+            threads: 1,
+            ..quick()
+        };
+        assert_eq!(
+            optimise(&inst, &single).unwrap(),
+            optimise(&inst, &single).unwrap()
+        );
+    }
+
+    #[test]
+    fn serves_everything_when_capacity_is_ample() {
+        let inst = instance(11, 20, 28);
+        let plan = optimise(&inst, &quick()).unwrap();
+        let score = evaluate(&inst, &plan).unwrap();
+        let possible = inst
+            .requests
+            .iter()
+            .filter(|r| {
+                (r.release..=r.deadline).any(|d| {
+                    r.operators.iter().all(|o| {
+                        inst.cover
+                            .iter()
+                            .find(|c| &c.operator == o && c.commune == r.commune)
+                            .is_some_and(|c| {
+                                c.crews.iter().any(|&k| inst.crews[k as usize].available[d])
+                            })
+                    })
+                })
+            })
+            .count();
+        assert_eq!(score.served, possible);
+    }
+
+    #[test]
+    fn evaluate_rejects_an_overbooked_crew_and_a_wrong_day() {
+        let inst = instance(5, 10, 14);
+        let day = (0..14).find(|&d| inst.crews[0].available[d]).unwrap();
+        let mut plan = Plan::default();
+        for id in 0..3u32 {
+            plan.assignments.push(Assignment {
+                request: id,
+                day,
+                crews: BTreeMap::from([("elec".to_owned(), 0)]),
+            });
+        }
+        assert!(evaluate(&inst, &plan).is_err());
+        let r = &inst.requests[0];
+        let crews = r.operators.iter().map(|o| (o.clone(), 0)).collect();
+        let early = Plan {
+            assignments: vec![Assignment {
+                request: 0,
+                day: r.deadline + 1,
+                crews,
+            }],
+        };
+        assert!(evaluate(&inst, &early).is_err());
+    }
+
+    #[test]
+    fn malformed_instances_are_refused_with_the_reason() {
+        let mut inst = instance(1, 5, 14);
+        inst.crews[2].available.pop();
+        assert_eq!(
+            optimise(&inst, &quick()),
+            Err(InstanceError::Availability {
+                crew: 2,
+                got: 13,
+                horizon: 14
+            })
+        );
+        let mut inst = instance(1, 5, 14);
+        inst.cover[0].crews.push(99);
+        assert!(matches!(
+            optimise(&inst, &quick()),
+            Err(InstanceError::Cover { crew: 99, .. })
+        ));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn plans_are_always_valid(seed in 0u64..10_000, n in 1usize..80, horizon in 7usize..40) {
+            let inst = instance(seed, n, horizon);
+            let plan = optimise(&inst, &quick()).unwrap();
+            prop_assert!(evaluate(&inst, &plan).is_ok());
+        }
+    }
+}
