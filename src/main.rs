@@ -25,6 +25,17 @@ enum Command {
     SeedDemo,
     /// Print the consolidated estimate (JSON) of a case described in a JSON file.
     Quote { case: std::path::PathBuf },
+    /// Plan a backlog of joint-day requests (format: bench/scheduling/FORMAT.md), print its score.
+    Schedule {
+        #[arg(long)]
+        instance: std::path::PathBuf,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
 }
 
 #[tokio::main]
@@ -76,6 +87,26 @@ async fn main() -> anyhow::Result<()> {
             println!(
                 "{}",
                 connect_my_home::tariff::estimate_json(&tariffs, &text)?
+            );
+        }
+        Command::Schedule {
+            instance,
+            out,
+            seed,
+            threads,
+        } => {
+            use connect_my_home::scheduling::backlog;
+            let instance: backlog::Instance = serde_json::from_slice(&std::fs::read(&instance)?)?;
+            let options = backlog::Options {
+                seed,
+                threads,
+                ..Default::default()
+            };
+            let plan = backlog::optimise(&instance, &options)?;
+            std::fs::write(&out, serde_json::to_vec(&plan)?)?;
+            println!(
+                "{}",
+                serde_json::to_string(&backlog::evaluate(&instance, &plan)?)?
             );
         }
     }

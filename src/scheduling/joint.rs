@@ -1,0 +1,257 @@
+//! The joint intervention day (rule C-4): the first days on which every operator of a request
+//! has a crew serving its commune with free capacity, and why each earlier day is impossible.
+//!
+//! Pure: the web layer loads crews and bookings from the database, calls [`joint_days`], then
+//! reserves one candidate atomically.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::{
+    calendar::{DayOff, WorkCalendar},
+    holidays::{ConstructionHolidays, Province},
+};
+use crate::domain::request::Service;
+
+pub type CrewId = Uuid;
+
+/// One involved operator's dates: its earliest date (lead time, prerequisites) and latest date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperatorWindow {
+    pub service: Service,
+    pub earliest: NaiveDate,
+    pub latest: NaiveDate,
+}
+
+/// A crew as the operator declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crew {
+    pub id: CrewId,
+    pub service: Service,
+    /// NIS codes of the communes this crew serves.
+    pub communes: Vec<String>,
+    /// Jobs the crew can do in one day.
+    pub daily_capacity: u32,
+    pub absences: Vec<NaiveDate>,
+    /// Civil-works crews stop during construction holidays; telecom crews do not.
+    pub civil_works: bool,
+}
+
+impl Crew {
+    pub fn serves(&self, commune: &str) -> bool {
+        self.communes.iter().any(|c| c == commune)
+    }
+}
+
+/// Jobs already booked per crew and day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bookings {
+    jobs: HashMap<(CrewId, NaiveDate), u32>,
+}
+
+impl Bookings {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `jobs` bookings (one row of a `GROUP BY crew, day` count, or one reservation).
+    pub fn add(&mut self, crew: CrewId, date: NaiveDate, jobs: u32) {
+        *self.jobs.entry((crew, date)).or_default() += jobs;
+    }
+
+    pub fn booked(&self, crew: CrewId, date: NaiveDate) -> u32 {
+        self.jobs.get(&(crew, date)).copied().unwrap_or(0)
+    }
+}
+
+/// Why an operator cannot come on a day, from the least to the most promising.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Blocked {
+    Weekend,
+    PublicHoliday,
+    /// No crew of the operator serves the commune at all.
+    NoCrewInCommune,
+    ConstructionHoliday,
+    CrewAbsent,
+    CrewFull,
+}
+
+impl From<DayOff> for Blocked {
+    fn from(off: DayOff) -> Self {
+        match off {
+            DayOff::Weekend => Self::Weekend,
+            DayOff::PublicHoliday => Self::PublicHoliday,
+            DayOff::ConstructionHoliday => Self::ConstructionHoliday,
+            DayOff::Absent => Self::CrewAbsent,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocker {
+    pub service: Service,
+    pub reason: Blocked,
+}
+
+/// A day in the common window on which not every operator can come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImpossibleDay {
+    pub date: NaiveDate,
+    /// One entry per blocked operator, in the order of the query.
+    pub blockers: Vec<Blocker>,
+}
+
+/// The crews of one operator free on a candidate day, the freest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreeCrews {
+    pub service: Service,
+    pub crews: Vec<CrewId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateDay {
+    pub date: NaiveDate,
+    /// One entry per operator, in the order of the query.
+    pub crews: Vec<FreeCrews>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JointDays {
+    /// Intersection of the operators' windows.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Up to K candidate days, earliest first.
+    pub candidates: Vec<CandidateDay>,
+    /// Every non-candidate day of the window before the last candidate (the whole window
+    /// when fewer than K candidates exist), earliest first.
+    pub impossible: Vec<ImpossibleDay>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JointDayError {
+    #[error("no operator is involved")]
+    NoOperator,
+    #[error("{0} is listed twice")]
+    DuplicateOperator(Service),
+    #[error(
+        "the operators' windows do not meet: the latest start is {from}, the earliest end {to}"
+    )]
+    NoCommonWindow { from: NaiveDate, to: NaiveDate },
+}
+
+/// What to look for.
+#[derive(Debug, Clone, Copy)]
+pub struct JointDayQuery<'a> {
+    /// NIS code of the site's commune.
+    pub commune: &'a str,
+    /// The site's province, for its construction holidays.
+    pub province: Province,
+    pub operators: &'a [OperatorWindow],
+    /// K: how many candidate days to return.
+    pub wanted: usize,
+}
+
+/// The first K days on which every involved operator has a crew serving the commune, working
+/// that day and with free capacity (rule C-4), and the reasons the earlier days are impossible.
+pub fn joint_days(
+    query: JointDayQuery<'_>,
+    crews: &[Crew],
+    bookings: &Bookings,
+    construction: &ConstructionHolidays,
+) -> Result<JointDays, JointDayError> {
+    let first = query.operators.first().ok_or(JointDayError::NoOperator)?;
+    for (i, op) in query.operators.iter().enumerate() {
+        if query.operators[..i].iter().any(|o| o.service == op.service) {
+            return Err(JointDayError::DuplicateOperator(op.service));
+        }
+    }
+    let from = query
+        .operators
+        .iter()
+        .map(|o| o.earliest)
+        .fold(first.earliest, Ord::max);
+    let to = query
+        .operators
+        .iter()
+        .map(|o| o.latest)
+        .fold(first.latest, Ord::min);
+    if to < from {
+        return Err(JointDayError::NoCommonWindow { from, to });
+    }
+    let local: Vec<Vec<(&Crew, WorkCalendar<'_>)>> = query
+        .operators
+        .iter()
+        .map(|op| {
+            crews
+                .iter()
+                .filter(|c| c.service == op.service && c.serves(query.commune))
+                .map(|c| {
+                    let cal = if c.civil_works {
+                        WorkCalendar::civil_works(construction, query.province)
+                    } else {
+                        WorkCalendar::other_works(construction, query.province)
+                    };
+                    (c, cal.with_absences(&c.absences))
+                })
+                .collect()
+        })
+        .collect();
+
+    let mut result = JointDays {
+        from,
+        to,
+        candidates: Vec::new(),
+        impossible: Vec::new(),
+    };
+    if query.wanted == 0 {
+        return Ok(result);
+    }
+    for date in from.iter_days().take_while(|d| *d <= to) {
+        let mut free = Vec::with_capacity(query.operators.len());
+        let mut blockers = Vec::new();
+        for (op, crews) in query.operators.iter().zip(&local) {
+            let mut open: Vec<(u32, CrewId)> = Vec::new();
+            let mut best_reason: Option<Blocked> = None;
+            for (crew, cal) in crews {
+                let reason = match cal.day_off(date) {
+                    Some(off) => Blocked::from(off),
+                    None => {
+                        let left = crew
+                            .daily_capacity
+                            .saturating_sub(bookings.booked(crew.id, date));
+                        if left > 0 {
+                            open.push((left, crew.id));
+                            continue;
+                        }
+                        Blocked::CrewFull
+                    }
+                };
+                best_reason = best_reason.max(Some(reason));
+            }
+            if open.is_empty() {
+                blockers.push(Blocker {
+                    service: op.service,
+                    reason: best_reason.unwrap_or(Blocked::NoCrewInCommune),
+                });
+            } else {
+                // Freest crew first, then by id for a stable order.
+                open.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                free.push(FreeCrews {
+                    service: op.service,
+                    crews: open.into_iter().map(|(_, id)| id).collect(),
+                });
+            }
+        }
+        if blockers.is_empty() {
+            result.candidates.push(CandidateDay { date, crews: free });
+            if result.candidates.len() == query.wanted {
+                break;
+            }
+        } else {
+            result.impossible.push(ImpossibleDay { date, blockers });
+        }
+    }
+    Ok(result)
+}
