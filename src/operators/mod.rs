@@ -9,10 +9,16 @@ pub mod pricing;
 pub mod swde_water;
 pub mod telecom;
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ApplicantKind, Building, ElectricityBand, Service};
+use crate::{
+    domain::{ApplicantKind, Building, ElectricityBand, Service},
+    scheduling::{
+        calendar::{self, WorkCalendar},
+        holidays::{ConstructionHolidays, Province},
+    },
+};
 
 /// What a module learns of a request: the shared facts, never another operator's part.
 #[derive(Debug, Clone)]
@@ -130,37 +136,31 @@ pub struct LeadTime {
 }
 
 impl LeadTime {
-    /// The earliest and latest day for the works when the lead time starts on `start`.
-    pub fn window(&self, start: NaiveDate) -> (NaiveDate, NaiveDate) {
-        let earliest = next_working_day(start);
-        let latest = match self.within {
-            Span::CalendarDays(days) => start + Duration::days(i64::from(days)),
-            Span::WorkingDays(days) => add_working_days(start, days),
+    /// The earliest and latest day for the works of a site in `province` when the lead time
+    /// starts on `start`: suspended during that province's construction holidays (V-8.2.2).
+    pub fn window(&self, start: NaiveDate, province: Province) -> (NaiveDate, NaiveDate) {
+        let construction = ConstructionHolidays::embedded();
+        let earliest = WorkCalendar::civil_works(construction, province).next_working_day(start);
+        let lead = match self.within {
+            Span::CalendarDays(days) => calendar::LeadTime::CalendarDays(days),
+            Span::WorkingDays(days) => calendar::LeadTime::WorkingDays(days),
         };
+        let latest = calendar::lead_time_due_date(construction, province, start, lead);
         (earliest, latest.max(earliest))
     }
 }
 
-/// The working-day calendar the lead times use. Weekdays only for now: public and
-/// construction holidays come with the scheduling calendar, behind these two functions.
+/// Office working days (weekdays minus Belgian public holidays), for answer deadlines.
 pub fn add_working_days(from: NaiveDate, days: u32) -> NaiveDate {
     let mut day = from;
     let mut left = days;
     while left > 0 {
         day = day.succ_opt().unwrap_or(day);
-        if is_working_day(day) {
+        if !calendar::is_weekend(day) && !calendar::is_public_holiday(day) {
             left -= 1;
         }
     }
     day
-}
-
-pub fn next_working_day(from: NaiveDate) -> NaiveDate {
-    add_working_days(from, 1)
-}
-
-fn is_working_day(day: NaiveDate) -> bool {
-    !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
 /// One operator's answer for a request.
@@ -249,9 +249,20 @@ pub(crate) mod tests {
             source: "test".into(),
         };
         let saturday = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
-        let (earliest, latest) = lead.window(saturday);
+        let (earliest, latest) = lead.window(saturday, Province::Namur);
         assert_eq!(earliest, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
-        assert_eq!(latest, NaiveDate::from_ymd_opt(2026, 12, 28).unwrap());
+        // 30 days not counting the winter construction rest days of 21-24 December (V-8.2.2).
+        assert_eq!(latest, NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
+    }
+
+    #[test]
+    fn answer_deadlines_skip_public_holidays() {
+        // Tuesday 10 November 2026: 11 November (Armistice Day) is not a working day.
+        let tuesday = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+        assert_eq!(
+            add_working_days(tuesday, 2),
+            NaiveDate::from_ymd_opt(2026, 11, 13).unwrap()
+        );
     }
 
     #[test]
