@@ -73,28 +73,7 @@ pub async fn claim_due(
     now: DateTime<Utc>,
     lease: Duration,
 ) -> DbResult<Option<AssessmentRow>> {
-    let candidate: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM assessments WHERE status = 'pending' AND next_attempt_at <= $1 \
-           AND (locked_until IS NULL OR locked_until <= $1) \
-         ORDER BY next_attempt_at, id LIMIT 1",
-    )
-    .bind(ts(now))
-    .fetch_optional(&db.pool)
-    .await?;
-    let Some(id) = candidate else {
-        return Ok(None);
-    };
-    let claimed: Option<AssessmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE assessments SET locked_until = $2, attempts = attempts + 1 \
-         WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $3) \
-         RETURNING {RETURNED}"
-    )))
-    .bind(&id)
-    .bind(ts(now + lease))
-    .bind(ts(now))
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(claimed)
+    super::claim_due_row(db, "assessments", RETURNED, now, lease).await
 }
 
 /// Stores a new version of an answer. `expected_version` guards against a concurrent

@@ -170,6 +170,43 @@ pub fn new_id() -> Uuid {
     Uuid::now_v7()
 }
 
+/// Claims one due row of a durable task table (`outbox`, `assessments`) for `lease`. The
+/// guarded update lets exactly one worker win a row, on either engine and across app
+/// instances; a worker that dies leaves its row to be claimed again when the lease ends.
+/// `table` and `returned` are constants of the calling repository, never user input.
+pub(crate) async fn claim_due_row<T>(
+    db: &Db,
+    table: &'static str,
+    returned: &'static str,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+) -> DbResult<Option<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let candidate: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM {table} WHERE status = 'pending' AND next_attempt_at <= $1 \
+           AND (locked_until IS NULL OR locked_until <= $1) \
+         ORDER BY next_attempt_at, id LIMIT 1"
+    )))
+    .bind(ts(now))
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(id) = candidate else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET locked_until = $2, attempts = attempts + 1 \
+         WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $3) \
+         RETURNING {returned}"
+    )))
+    .bind(&id)
+    .bind(ts(now + lease))
+    .bind(ts(now))
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

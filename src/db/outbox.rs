@@ -61,28 +61,7 @@ pub async fn claim_due(
     now: DateTime<Utc>,
     lease: Duration,
 ) -> DbResult<Option<OutboxRow>> {
-    let candidate: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
-           AND (locked_until IS NULL OR locked_until <= $1) \
-         ORDER BY next_attempt_at, id LIMIT 1",
-    )
-    .bind(ts(now))
-    .fetch_optional(&db.pool)
-    .await?;
-    let Some(id) = candidate else {
-        return Ok(None);
-    };
-    let claimed: Option<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE outbox SET locked_until = $2, attempts = attempts + 1 \
-         WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $3) \
-         RETURNING {COLUMNS}"
-    )))
-    .bind(&id)
-    .bind(ts(now + lease))
-    .bind(ts(now))
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(claimed)
+    super::claim_due_row(db, "outbox", COLUMNS, now, lease).await
 }
 
 /// Marks a claimed message sent; only the first call changes anything.

@@ -6,7 +6,7 @@ use connect_my_home::{
     services::assess::{self, LEASE},
 };
 
-use crate::helpers::{hidden, marie, spawn_app, spawn_app_with, with};
+use crate::helpers::{hidden, marie, spawn_app, spawn_app_with, text_of, with};
 
 #[tokio::test]
 async fn a_filing_fans_out_to_each_operator_and_the_request_becomes_assessed() {
@@ -31,14 +31,7 @@ async fn a_filing_fans_out_to_each_operator_and_the_request_becomes_assessed() {
     );
 
     let julien = app.signed_in("julien@ores.demo").await;
-    let page = julien
-        .get(app.url(&format!("/backoffice/requests/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
     // The case officer sees every operator's answer with its prerequisites and rules.
     for expected in [
         "SWDE",
@@ -133,40 +126,19 @@ async fn an_operator_sees_only_its_own_part_and_late_answers_are_flagged() {
 
     // Nothing answered yet and the deadline has passed: the case officer sees it.
     let julien = app.signed_in("julien@ores.demo").await;
-    let queue = julien
-        .get(app.url("/backoffice"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let queue = text_of(&julien, app.url("/backoffice")).await;
     assert!(queue.contains("opérateur en retard"));
 
     assess::assess_due(&app.state.db, Utc::now()).await.unwrap();
 
     let swde = app.signed_in("eau@swde.demo").await;
-    let own = swde
-        .get(app.url("/operator"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let own = text_of(&swde, app.url("/operator")).await;
     assert!(own.contains(&namur));
     assert!(
         !own.contains(&mons),
         "a request without water is not SWDE's"
     );
-    let detail = swde
-        .get(app.url(&format!("/backoffice/requests/{namur_id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let detail = text_of(&swde, app.url(&format!("/backoffice/requests/{namur_id}"))).await;
     assert!(detail.contains("Certificat CertIBEau"), "its own part");
     assert!(detail.contains("Droit d&#39;inscription de la demande de raccordement"));
     assert!(
@@ -204,14 +176,7 @@ async fn operator_staff_change_only_their_own_answer_and_bad_changes_are_refused
     .unwrap();
     let swde = app.signed_in("eau@swde.demo").await;
     let detail_url = app.url(&format!("/backoffice/requests/{id}"));
-    let page = swde
-        .get(&detail_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&swde, &detail_url).await;
     let csrf = hidden(&page, "csrf_token");
     let post = |client: reqwest::Client, fields: Vec<(&'static str, String)>| {
         let url = app.url(&format!("/operator/assessments/{water}"));
@@ -239,14 +204,7 @@ async fn operator_staff_change_only_their_own_answer_and_bad_changes_are_refused
     assert_eq!(response.status().as_u16(), 303);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.ends_with(&format!("?saved=1#assessment-{water}")));
-    let page = swde
-        .get(app.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&swde, app.url(&location)).await;
     assert!(page.contains("Votre réponse est enregistrée."));
     assert_eq!(version().await, 2);
 
@@ -294,14 +252,7 @@ async fn operator_staff_change_only_their_own_answer_and_bad_changes_are_refused
 
     // Another operator cannot touch SWDE's answer: it does not exist for them.
     let proximus = app.signed_in("raccordement@proximus.demo").await;
-    let page = proximus
-        .get(&detail_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&proximus, &detail_url).await;
     assert!(
         !page.contains("Préalable rempli"),
         "SWDE's events are SWDE's"
@@ -334,14 +285,7 @@ async fn operator_staff_change_only_their_own_answer_and_bad_changes_are_refused
     .await;
     assert_eq!(response.status().as_u16(), 303);
     let julien = app.signed_in("julien@ores.demo").await;
-    let page = julien
-        .get(&detail_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&julien, &detail_url).await;
     assert!(page.contains("Conduite principale à 80 m : extension nécessaire"));
     assert!(
         page.contains("Refus motivé d&#39;un opérateur")
@@ -364,14 +308,7 @@ async fn an_operator_corrects_its_lines_with_a_reason_and_the_officer_sees_the_n
     .await
     .unwrap();
     let swde = app.signed_in("eau@swde.demo").await;
-    let page = swde
-        .get(app.url(&format!("/backoffice/requests/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&swde, app.url(&format!("/backoffice/requests/{id}"))).await;
     let csrf = hidden(&page, "csrf_token");
     let send = |fields: Vec<(&'static str, &'static str)>| {
         let mut form: Vec<(&str, String)> = vec![("csrf_token", csrf.clone())];
@@ -413,14 +350,7 @@ async fn an_operator_corrects_its_lines_with_a_reason_and_the_officer_sees_the_n
     assert_eq!(added.status().as_u16(), 303);
 
     let julien = app.signed_in("julien@ores.demo").await;
-    let page = julien
-        .get(app.url(&format!("/backoffice/requests/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
     assert!(page.contains("Traversée de voirie régionale"));
     assert!(page.contains("2\u{202f}469,00 €"));
     assert!(page.contains("Métré du 20/11 : traversée de la N4"));

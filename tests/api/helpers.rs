@@ -311,3 +311,8 @@ impl TestApp {
         panic!("outbox still has pending messages");
     }
 }
+
+/// The body of a page fetched with `client` (its cookies, its session).
+pub async fn text_of(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}

@@ -3,7 +3,7 @@
 
 use connect_my_home::{app::Application, config::Config};
 
-use crate::helpers::{marie, spawn_app_with, with};
+use crate::helpers::{marie, spawn_app_with, text_of, with};
 
 const HEAT_NETWORK: &str = r#"
 [[organisation]]
@@ -58,14 +58,7 @@ async fn c_8_a_partner_added_by_configuration_is_offered_filed_and_assessed() {
     assert_eq!(heat, ("answered".to_owned(), 1));
 
     let julien = app.signed_in("julien@ores.demo").await;
-    let page = julien
-        .get(app.url(&format!("/backoffice/requests/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
     assert!(page.contains("Chaleur (réseau urbain) — Réseau de chaleur de Mons"));
     assert!(page.contains("Local technique pour la sous-station"));
     assert!(page.contains("10 jours avant les travaux"));

@@ -1,6 +1,6 @@
 //! The case officer signs in, works the queue and signs out.
 
-use crate::helpers::{PASSWORD, client, hidden, marie, spawn_app, with};
+use crate::helpers::{PASSWORD, client, hidden, marie, spawn_app, text_of, with};
 
 #[tokio::test]
 async fn staff_pages_need_a_session() {
@@ -21,14 +21,7 @@ async fn staff_pages_need_a_session() {
 async fn a_wrong_password_is_refused_and_says_why() {
     let app = spawn_app().await;
     let client = client();
-    let html = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(&client, app.url("/login")).await;
     let csrf = hidden(&html, "csrf_token");
     for (email, password) in [
         ("julien@ores.demo", "wrong"),
@@ -76,35 +69,14 @@ async fn the_case_officer_filters_the_queue_and_opens_a_request() {
         .await;
     let julien = app.signed_in("julien@ores.demo").await;
 
-    let queue = julien
-        .get(app.url("/backoffice"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let queue = text_of(&julien, app.url("/backoffice")).await;
     assert!(queue.contains(&namur) && queue.contains(&mons));
     assert!(queue.contains("Julien Lambert"));
 
-    let by_commune = julien
-        .get(app.url("/backoffice?commune=53053"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let by_commune = text_of(&julien, app.url("/backoffice?commune=53053")).await;
     assert!(by_commune.contains(&mons) && !by_commune.contains(&namur));
 
-    let by_state = julien
-        .get(app.url("/backoffice?state=quoted"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let by_state = text_of(&julien, app.url("/backoffice?state=quoted")).await;
     assert!(!by_state.contains(&mons) && by_state.contains("Aucune demande"));
 
     let today = chrono::Utc::now().date_naive();
@@ -134,14 +106,7 @@ async fn the_case_officer_filters_the_queue_and_opens_a_request() {
     assert_eq!(json[0]["reference"], namur.as_str());
 
     let id = app.request_id(&namur).await;
-    let detail = julien
-        .get(app.url(&format!("/backoffice/requests/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let detail = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
     assert!(detail.contains("marie.dupont@example.be"));
     assert!(detail.contains("Rue des Tanneries 14, 5000 Namur"));
     assert!(detail.contains("Gaz naturel (ORES) (ORES gaz)"));
@@ -153,14 +118,7 @@ async fn the_case_officer_filters_the_queue_and_opens_a_request() {
 async fn signing_out_ends_the_session() {
     let app = spawn_app().await;
     let julien = app.signed_in("julien@ores.demo").await;
-    let queue = julien
-        .get(app.url("/backoffice"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let queue = text_of(&julien, app.url("/backoffice")).await;
     let csrf = hidden(&queue, "csrf_token");
     let response = julien
         .post(app.url("/logout"))
@@ -184,28 +142,14 @@ async fn the_outbox_page_is_for_administrators() {
     assert_eq!(response.status().as_u16(), 403);
 
     let admin = app.signed_in("admin@connect-my-home.demo").await;
-    let list = admin
-        .get(app.url("/admin/outbox"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = text_of(&admin, app.url("/admin/outbox")).await;
     assert!(list.contains("marie.dupont@example.be"));
     assert!(list.contains("Envoyé"));
     let id: String = sqlx::query_scalar("SELECT id FROM outbox")
         .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
-    let message = admin
-        .get(app.url(&format!("/admin/outbox/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let message = text_of(&admin, app.url(&format!("/admin/outbox/{id}"))).await;
     assert!(
         message.contains(&app.url("/track/")),
         "the private link can be followed"

@@ -9,7 +9,7 @@ use connect_my_home::{
     services::auth::hash_password,
 };
 
-use crate::helpers::{PASSWORD, TestApp, marie, spawn_app, with};
+use crate::helpers::{PASSWORD, TestApp, marie, spawn_app, text_of, with};
 
 async fn status_of(client: &reqwest::Client, url: String) -> u16 {
     client.get(url).send().await.unwrap().status().as_u16()
@@ -73,14 +73,7 @@ async fn another_coordinator_cannot_read_a_request_by_id() {
         status_of(&resa, app.url(&format!("/api/v1/requests/{liege_id}"))).await,
         200
     );
-    let queue = resa
-        .get(app.url("/backoffice"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let queue = text_of(&resa, app.url("/backoffice")).await;
     assert!(!queue.contains(&namur));
     assert!(queue.contains(&liege));
     let list: serde_json::Value = resa
