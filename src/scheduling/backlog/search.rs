@@ -32,7 +32,7 @@ impl Default for Options {
             threads: 2,
             effort: 20.0,
             polish: 40.0,
-            max_moves: 100_000,
+            max_moves: 60_000,
         }
     }
 }
