@@ -94,7 +94,7 @@ pub(super) fn assign_crews(inst: &Instance, m: &Model, days: &[Option<Day>]) -> 
     plan
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "a private helper of one loop")]
 fn place(
     chosen: &mut [Vec<u32>],
     left: &mut [u32],
