@@ -96,14 +96,26 @@ async fn click(client: &Client, css: &str) {
         .unwrap();
 }
 
-async fn page_text(client: &Client) -> String {
-    client
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+/// The page's text once it shows `needle`: a click that navigates returns before the new
+/// page is there, and background work (an operator's answer) may land a moment later, so
+/// `reload` asks for the page again while waiting.
+async fn wait_text(client: &Client, needle: &str, reload: bool) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(body) = client.find(Locator::Css("body")).await
+            && let Ok(text) = body.text().await
+        {
+            if text.contains(needle) {
+                return text;
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if reload {
+            let _ = client.refresh().await;
+        }
+    }
+    panic!("the page never showed {needle:?}: {last}");
 }
 
 #[tokio::test]
@@ -122,8 +134,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     // The citizen starts from the home page.
     browser.goto(&base).await.unwrap();
     click(&browser, "a.button").await;
-    let form = page_text(&browser).await;
-    assert!(form.contains("Ma demande de raccordements"), "{form}");
+    wait_text(&browser, "Ma demande de raccordements", false).await;
 
     // A first try with a 6-flat building is refused with the reason; typed values stay.
     fill(&browser, "name", "Marie Dupont").await;
@@ -145,8 +156,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     click(&browser, "input[name=water]").await;
     click(&browser, "input[name=proximus]").await;
     click(&browser, "#submit-request").await;
-    let refused = page_text(&browser).await;
-    assert!(refused.contains("règle C-1"), "{refused}");
+    wait_text(&browser, "règle C-1", false).await;
     let kept = browser
         .find(Locator::Id("name"))
         .await
@@ -160,11 +170,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     click(&browser, "input[name=building][value=house]").await;
     fill(&browser, "dwellings", "").await;
     click(&browser, "#submit-request").await;
-    let confirmation = page_text(&browser).await;
-    assert!(
-        confirmation.contains("Votre demande est enregistrée"),
-        "{confirmation}"
-    );
+    wait_text(&browser, "Votre demande est enregistrée", false).await;
     let reference = browser
         .find(Locator::Css("strong.reference"))
         .await
@@ -179,8 +185,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     fill(&browser, "email", "julien@ores.demo").await;
     fill(&browser, "password", seed::DEMO_PASSWORD).await;
     click(&browser, "form.narrow button[type=submit]").await;
-    let queue = page_text(&browser).await;
-    assert!(queue.contains("File des demandes"), "{queue}");
+    let queue = wait_text(&browser, "File des demandes", false).await;
     assert!(queue.contains(&reference));
     browser
         .find(Locator::LinkText(&reference))
@@ -189,20 +194,20 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
         .click()
         .await
         .unwrap();
-    let detail = page_text(&browser).await;
-    assert!(detail.contains("marie.dupont@example.be"));
+    let detail = wait_text(&browser, "marie.dupont@example.be", false).await;
     assert!(detail.contains("Eau (SWDE)"));
     assert!(detail.contains("Demande introduite"));
 
     // SWDE's staff find it in their own queue, with the water part only.
     click(&browser, "header form.inline button").await;
+    wait_text(&browser, "Espace professionnel", false).await;
     browser.goto(&format!("{base}/login")).await.unwrap();
     fill(&browser, "email", "eau@swde.demo").await;
     fill(&browser, "password", seed::DEMO_PASSWORD).await;
     click(&browser, "form.narrow button[type=submit]").await;
+    wait_text(&browser, "Equipe raccordements SWDE", false).await;
     browser.goto(&format!("{base}/operator")).await.unwrap();
-    let own_queue = page_text(&browser).await;
-    assert!(own_queue.contains("Mes dossiers opérateur"), "{own_queue}");
+    let own_queue = wait_text(&browser, "Mes dossiers opérateur", false).await;
     assert!(own_queue.contains(&reference), "{own_queue}");
     browser
         .find(Locator::LinkText(&reference))
@@ -211,8 +216,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
         .click()
         .await
         .unwrap();
-    let water_part = page_text(&browser).await;
-    assert!(water_part.contains("Certificat CertIBEau"), "{water_part}");
+    let water_part = wait_text(&browser, "Certificat CertIBEau", true).await;
     assert!(water_part.contains("B-5.5"), "{water_part}");
     assert!(!water_part.contains("Plan de situation"), "{water_part}");
     assert!(!water_part.contains("Raccordement standard gratuit"));
