@@ -105,6 +105,7 @@ impl Application {
         seed::reference_data(&state).await?;
         if seed_demo {
             seed::demo_users(&state).await?;
+            seed::demo_crews(&state).await?;
             seed::demo_requests(&state).await?;
         }
         Ok(Self { listener, state })

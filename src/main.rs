@@ -77,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
             let state = build_state(cli.config.clone(), cli.config.bind).await?;
             seed::reference_data(&state).await?;
             seed::demo_users(&state).await?;
+            seed::demo_crews(&state).await?;
             seed::demo_requests(&state).await?;
             println!("demo data seeded");
         }

@@ -3,6 +3,7 @@
 
 pub mod assessments;
 pub mod coverage;
+pub mod crews;
 pub mod organisations;
 pub mod outbox;
 pub mod requests;
@@ -129,6 +130,11 @@ impl Db {
             Engine::Postgres => self.pool.begin().await?,
         };
         Ok(tx)
+    }
+
+    /// A transaction that only reads: one consistent view for several queries.
+    pub async fn begin_read(&self) -> DbResult<Tx> {
+        Ok(self.pool.begin().await?)
     }
 }
 

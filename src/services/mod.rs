@@ -2,5 +2,6 @@
 
 pub mod assess;
 pub mod auth;
+pub mod schedule;
 pub mod seed;
 pub mod submit;

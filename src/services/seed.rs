@@ -352,3 +352,36 @@ pub async fn demo_requests(state: &AppState) -> Result<(), SeedError> {
     }
     Ok(())
 }
+
+/// Demo crews: one per operator for the Hainaut demo communes and one for Namur, two jobs a
+/// day each. Telecom crews lay their cable in the trench the others open: no civil works.
+pub async fn demo_crews(state: &AppState) -> Result<(), SeedError> {
+    let hainaut: Vec<String> = ["53053", "52011", "58001", "57081"]
+        .map(String::from)
+        .to_vec();
+    let namur = vec!["92094".to_owned()];
+    for (slug, service) in [
+        ("ores-electricity", Service::Electricity),
+        ("ores-gas", Service::Gas),
+        ("swde", Service::Water),
+        ("proximus", Service::Proximus),
+        ("voo", Service::Voo),
+    ] {
+        let organisation = organisations::by_slug(&state.db, slug).await?;
+        for (name, communes) in [("Équipe Hainaut", &hainaut), ("Équipe Namur", &namur)] {
+            crate::db::crews::ensure(
+                &state.db,
+                &crate::db::crews::NewCrew {
+                    organisation_id: organisation.id,
+                    service,
+                    name,
+                    daily_capacity: 2,
+                    civil_works: !matches!(service, Service::Proximus | Service::Voo),
+                    communes,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -28,7 +28,11 @@ use crate::{
     domain::{ElectricityBand, RequestState, Service},
     i18n::Tr,
     operators::{Assessment, Deadline, Party, Span},
-    services::assess::{self, AdjustError, Adjustment, LineInput},
+    scheduling::joint::Blocked,
+    services::{
+        assess::{self, AdjustError, Adjustment, LineInput},
+        schedule::{self, ScheduleError},
+    },
 };
 
 pub fn router() -> Router<AppState> {
@@ -37,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/backoffice/requests/{id}", get(detail))
         .route("/operator", get(operator_queue))
         .route("/operator/assessments/{id}", post(adjust))
+        .route("/backoffice/requests/{id}/day", post(reserve_day))
 }
 
 /// Queue filters as typed in the query string; empty means "any".
@@ -163,8 +168,142 @@ struct DetailPage {
     assessments: Vec<AssessmentView>,
     events: Vec<EventRow>,
     names: ServiceNames,
+    /// For the case officer: the reserved day, or the candidates and why earlier days fail.
+    joint_day: Option<JointDayView>,
     /// The outcome of the change just made, or why it was refused.
     notice: Option<Notice>,
+}
+
+/// The joint day as the case officer sees it (rule C-4).
+pub struct JointDayView {
+    pub reserved: Option<String>,
+    pub candidates: Vec<(String, String)>,
+    pub impossible: Vec<(String, String)>,
+    pub unavailable: Option<String>,
+}
+
+fn day_label(day: chrono::NaiveDate) -> String {
+    day.format("%d/%m/%Y").to_string()
+}
+
+async fn joint_day_view(
+    state: &AppState,
+    staff: &Staff,
+    request: &RequestRow,
+    names: &ServiceNames,
+) -> Result<Option<JointDayView>, DbError> {
+    if staff.user.organisation_id.to_string() != request.coordinator_id {
+        return Ok(None);
+    }
+    if let Some(day) = crate::db::crews::reserved_day(&state.db, &request.id).await? {
+        return Ok(Some(JointDayView {
+            reserved: Some(day_label(day)),
+            candidates: Vec::new(),
+            impossible: Vec::new(),
+            unavailable: None,
+        }));
+    }
+    let tr = staff.tr;
+    let today = chrono::Utc::now().date_naive();
+    Ok(Some(
+        match schedule::candidates(state, &staff.user.scope(), request, today).await {
+            Ok(days) => JointDayView {
+                reserved: None,
+                candidates: days
+                    .candidates
+                    .iter()
+                    .map(|c| (c.date.to_string(), day_label(c.date)))
+                    .collect(),
+                impossible: days
+                    .impossible
+                    .iter()
+                    .filter(|d| !d.blockers.iter().all(|b| b.reason == Blocked::Weekend))
+                    .map(|d| {
+                        let reasons: Vec<String> = d
+                            .blockers
+                            .iter()
+                            .map(|b| {
+                                format!(
+                                    "{} : {}",
+                                    names.name(b.service.code()),
+                                    tr.keyed("joint.blocked", format!("{:?}", b.reason))
+                                )
+                            })
+                            .collect();
+                        (day_label(d.date), reasons.join(" ; "))
+                    })
+                    .collect(),
+                unavailable: None,
+            },
+            Err(ScheduleError::Db(error)) => return Err(error),
+            Err(other) => JointDayView {
+                reserved: None,
+                candidates: Vec::new(),
+                impossible: Vec::new(),
+                unavailable: Some(schedule_refusal(tr, &other)),
+            },
+        },
+    ))
+}
+
+fn schedule_refusal(tr: Tr, error: &ScheduleError) -> String {
+    match error {
+        ScheduleError::NotAssessed => tr.t("joint.not_assessed").to_owned(),
+        ScheduleError::NoProvince => tr.t("joint.no_province").to_owned(),
+        ScheduleError::AlreadyReserved(day) => {
+            tr.f("joint.already", [("day", day_label(*day).as_str())])
+        }
+        ScheduleError::NotACandidate(day) => {
+            tr.f("joint.not_candidate", [("day", day_label(*day).as_str())])
+        }
+        ScheduleError::Taken { day, next } => {
+            let next: Vec<String> = next.iter().map(|d| day_label(*d)).collect();
+            tr.f(
+                "joint.taken",
+                [
+                    ("day", day_label(*day).as_str()),
+                    ("next", next.join(", ").as_str()),
+                ],
+            )
+        }
+        ScheduleError::Joint(_) => tr.t("joint.no_common_day").to_owned(),
+        ScheduleError::Db(_) => tr.t("page_error.internal.text").to_owned(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DayForm {
+    day: String,
+}
+
+/// The case officer reserves the joint day for every operator at once.
+async fn reserve_day(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<DayForm>,
+) -> Result<Response, PageError> {
+    let request = requests::get_for(&state.db, &staff.user.scope(), &id).await?;
+    if staff.user.organisation_id.to_string() != request.coordinator_id {
+        return Err(PageError::NotFound);
+    }
+    let outcome = match chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") {
+        Ok(day) => schedule::reserve(&state, &staff.user, &request, day, chrono::Utc::now()).await,
+        Err(_) => Err(ScheduleError::NotACandidate(chrono::NaiveDate::MIN)),
+    };
+    match outcome {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/backoffice/requests/{id}?saved=1#joint-day")).into_response(),
+        ),
+        Err(ScheduleError::Db(error)) => Err(error.into()),
+        Err(refused) => {
+            let text = schedule_refusal(staff.tr, &refused);
+            let page =
+                render_detail(&state, staff, &id, Some(Notice { error: true, text })).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
 }
 
 pub struct Notice {
@@ -389,6 +528,7 @@ async fn render_detail(
     let services = service_labels(&state, staff.tr, &request).await?;
     let assessments = assessment_views(&state, staff.tr, &scope, &request.id).await?;
     let names = ServiceNames::load(&state, staff.tr).await?;
+    let joint_day = joint_day_view(&state, &staff, &request, &names).await?;
     Ok(DetailPage {
         tr: staff.tr,
         page: staff.frame,
@@ -398,6 +538,7 @@ async fn render_detail(
         request,
         events,
         names,
+        joint_day,
         notice,
     })
 }

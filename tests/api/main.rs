@@ -5,6 +5,7 @@ mod assessments;
 mod estimates;
 mod filing;
 mod helpers;
+mod joint_day;
 mod mail;
 mod partners;
 mod staff;

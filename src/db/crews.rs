@@ -1,0 +1,191 @@
+//! Crews, their bookings and the all-or-nothing reservation of a joint day (rule C-4).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::{Db, DbError, DbResult, Tx, new_id, parse_date, parse_uuid, ts};
+use crate::{domain::Service, scheduling::joint::Crew};
+
+#[derive(Debug, Clone)]
+pub struct NewCrew<'a> {
+    pub organisation_id: Uuid,
+    pub service: Service,
+    pub name: &'a str,
+    pub daily_capacity: u32,
+    pub civil_works: bool,
+    pub communes: &'a [String],
+}
+
+/// Creates a crew unless the organisation already has one of that name (idempotent seeding).
+pub async fn ensure(db: &Db, crew: &NewCrew<'_>) -> DbResult<()> {
+    let mut tx = db.begin_write().await?;
+    let id = new_id().to_string();
+    let inserted = sqlx::query(
+        "INSERT INTO crews (id, organisation_id, service, name, daily_capacity, civil_works, \
+            created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (organisation_id, name) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(crew.organisation_id.to_string())
+    .bind(crew.service.code())
+    .bind(crew.name)
+    .bind(i64::from(crew.daily_capacity))
+    .bind(i64::from(crew.civil_works))
+    .bind(ts(Utc::now()))
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        for nis in crew.communes {
+            sqlx::query("INSERT INTO crew_communes (crew_id, commune_nis) VALUES ($1, $2)")
+                .bind(&id)
+                .bind(nis)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct CrewRow {
+    id: String,
+    service: String,
+    daily_capacity: i64,
+    civil_works: i64,
+}
+
+/// The crews of `services` serving a commune, with their absences in `[from, to]`.
+pub async fn serving(
+    tx: &mut Tx,
+    commune_nis: &str,
+    services: &[Service],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> DbResult<Vec<Crew>> {
+    let rows: Vec<CrewRow> = sqlx::query_as(
+        "SELECT c.id, c.service, c.daily_capacity, c.civil_works FROM crews c \
+         JOIN crew_communes cc ON cc.crew_id = c.id WHERE cc.commune_nis = $1 ORDER BY c.id",
+    )
+    .bind(commune_nis)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut crews = Vec::new();
+    for row in rows {
+        let Ok(service) = row.service.parse::<Service>() else {
+            continue;
+        };
+        if !services.contains(&service) {
+            continue;
+        }
+        let absences: Vec<String> = sqlx::query_scalar(
+            "SELECT day FROM crew_absences WHERE crew_id = $1 AND day >= $2 AND day <= $3",
+        )
+        .bind(&row.id)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&mut **tx)
+        .await?;
+        crews.push(Crew {
+            id: parse_uuid(&row.id)?,
+            service,
+            communes: vec![commune_nis.to_owned()],
+            daily_capacity: u32::try_from(row.daily_capacity)
+                .map_err(|_| DbError::Corrupt("daily_capacity".into()))?,
+            absences: absences
+                .iter()
+                .map(|d| parse_date(d))
+                .collect::<DbResult<_>>()?,
+            civil_works: row.civil_works != 0,
+        });
+    }
+    Ok(crews)
+}
+
+/// Booked jobs per crew and day in `[from, to]` for the given crews.
+pub async fn bookings(
+    tx: &mut Tx,
+    crews: &[Uuid],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> DbResult<Vec<(Uuid, NaiveDate, u32)>> {
+    let mut out = Vec::new();
+    for crew in crews {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT day, booked FROM crew_days WHERE crew_id = $1 AND day >= $2 AND day <= $3",
+        )
+        .bind(crew.to_string())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&mut **tx)
+        .await?;
+        for (day, booked) in rows {
+            out.push((
+                *crew,
+                parse_date(&day)?,
+                u32::try_from(booked).unwrap_or(u32::MAX),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Takes one job of `crew`'s capacity on `day`, or returns false when the day is full. The
+/// guarded increment is atomic on both engines: concurrent reservations of the last place
+/// cannot both succeed.
+pub async fn take_capacity(
+    tx: &mut Tx,
+    crew: Uuid,
+    day: NaiveDate,
+    capacity: u32,
+) -> DbResult<bool> {
+    sqlx::query(
+        "INSERT INTO crew_days (crew_id, day, booked) VALUES ($1, $2, 0) \
+         ON CONFLICT (crew_id, day) DO NOTHING",
+    )
+    .bind(crew.to_string())
+    .bind(day.to_string())
+    .execute(&mut **tx)
+    .await?;
+    let updated = sqlx::query(
+        "UPDATE crew_days SET booked = booked + 1 WHERE crew_id = $1 AND day = $2 AND booked < $3",
+    )
+    .bind(crew.to_string())
+    .bind(day.to_string())
+    .bind(i64::from(capacity))
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+pub async fn record_reservation(
+    tx: &mut Tx,
+    request_id: &str,
+    service: Service,
+    crew: Uuid,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO reservations (request_id, crew_id, service, day, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(request_id)
+    .bind(crew.to_string())
+    .bind(service.code())
+    .bind(day.to_string())
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The reserved joint day of a request, if any.
+pub async fn reserved_day(db: &Db, request_id: &str) -> DbResult<Option<NaiveDate>> {
+    let day: Option<String> =
+        sqlx::query_scalar("SELECT MIN(day) FROM reservations WHERE request_id = $1")
+            .bind(request_id)
+            .fetch_one(&db.pool)
+            .await?;
+    day.map(|d| parse_date(&d)).transpose()
+}

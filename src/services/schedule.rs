@@ -1,0 +1,233 @@
+//! The joint day (rule C-4): candidate days for a request from its operators' lead times,
+//! crews and bookings, and the all-or-nothing reservation of one of them.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::{
+    app::AppState,
+    db::{
+        self, DbError, Scope, Tx,
+        assessments::{self, AssessmentRow},
+        crews,
+        requests::{self, NewEvent, RequestRow},
+    },
+    domain::Service,
+    operators::Assessment,
+    scheduling::{
+        calendar::WorkCalendar,
+        holidays::{ConstructionHolidays, Province},
+        joint::{self, Bookings, JointDayQuery, JointDays, OperatorWindow},
+    },
+};
+
+/// How many candidate days the case officer is shown.
+pub const CANDIDATES: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("every operator must have answered first")]
+    NotAssessed,
+    #[error("the site is not in a Walloon province")]
+    NoProvince,
+    #[error("a joint day is already reserved: {0}")]
+    AlreadyReserved(NaiveDate),
+    #[error("{0} is not a possible day for this request")]
+    NotACandidate(NaiveDate),
+    #[error("{day} was just taken")]
+    Taken {
+        day: NaiveDate,
+        next: Vec<NaiveDate>,
+    },
+    #[error("no common day: {0}")]
+    Joint(#[from] joint::JointDayError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// What the planner needs of a request: its commune, province and operators' windows.
+struct Plan {
+    commune: String,
+    province: Province,
+    windows: Vec<OperatorWindow>,
+}
+
+fn province_of(state: &AppState, request: &RequestRow) -> Result<Province, ScheduleError> {
+    state
+        .directory
+        .commune_by_nis(&request.commune_nis)
+        .and_then(|c| c.province.as_deref())
+        .and_then(|name| Province::from_str(name).ok())
+        .ok_or(ScheduleError::NoProvince)
+}
+
+async fn plan(
+    state: &AppState,
+    scope: &Scope,
+    request: &RequestRow,
+    today: NaiveDate,
+) -> Result<Plan, ScheduleError> {
+    let province = province_of(state, request)?;
+    let wished_from = request
+        .wished_from
+        .as_deref()
+        .map(db::parse_date)
+        .transpose()?;
+    let mut windows = Vec::new();
+    for row in assessments::for_request(&state.db, scope, &request.id).await? {
+        let Ok(service) = row.service.parse::<Service>() else {
+            continue;
+        };
+        let answer = answer_of(state, scope, &row).await?;
+        // Lead times run from today at the earliest (conditions are not met before), or from
+        // the start of the period the applicant wished for.
+        let start = wished_from.map_or(today, |wished| wished.max(today));
+        let (earliest, latest) = answer.lead_time.window(start, province);
+        windows.push(OperatorWindow {
+            service,
+            earliest,
+            latest,
+        });
+    }
+    if windows.is_empty() {
+        return Err(ScheduleError::NotAssessed);
+    }
+    Ok(Plan {
+        commune: request.commune_nis.clone(),
+        province,
+        windows,
+    })
+}
+
+async fn answer_of(
+    state: &AppState,
+    scope: &Scope,
+    row: &AssessmentRow,
+) -> Result<Assessment, ScheduleError> {
+    let version = assessments::latest_version(&state.db, scope, &row.id)
+        .await?
+        .ok_or(ScheduleError::NotAssessed)?;
+    serde_json::from_str(&version.body)
+        .map_err(|e| ScheduleError::Db(DbError::Corrupt(format!("assessment body: {e}"))))
+}
+
+async fn joint_days_in(
+    tx: &mut Tx,
+    plan: &Plan,
+    wanted: usize,
+) -> Result<(JointDays, Vec<joint::Crew>), ScheduleError> {
+    let from = plan
+        .windows
+        .iter()
+        .map(|w| w.earliest)
+        .min()
+        .unwrap_or_default();
+    let to = plan
+        .windows
+        .iter()
+        .map(|w| w.latest)
+        .max()
+        .unwrap_or_default();
+    let services: Vec<Service> = plan.windows.iter().map(|w| w.service).collect();
+    let crews = crews::serving(tx, &plan.commune, &services, from, to).await?;
+    let ids: Vec<_> = crews.iter().map(|c| c.id).collect();
+    let mut bookings = Bookings::new();
+    for (crew, day, jobs) in crews::bookings(tx, &ids, from, to).await? {
+        bookings.add(crew, day, jobs);
+    }
+    let days = joint::joint_days(
+        JointDayQuery {
+            commune: &plan.commune,
+            province: plan.province,
+            operators: &plan.windows,
+            wanted,
+        },
+        &crews,
+        &bookings,
+        ConstructionHolidays::embedded(),
+    )?;
+    Ok((days, crews))
+}
+
+/// The first candidate days of a request and why the earlier ones are impossible.
+pub async fn candidates(
+    state: &AppState,
+    scope: &Scope,
+    request: &RequestRow,
+    today: NaiveDate,
+) -> Result<JointDays, ScheduleError> {
+    let plan = plan(state, scope, request, today).await?;
+    let mut tx = state.db.begin_read().await?;
+    let (days, _) = joint_days_in(&mut tx, &plan, CANDIDATES).await?;
+    tx.rollback().await.map_err(DbError::from)?;
+    Ok(days)
+}
+
+/// Reserves `day` for every operator of the request at once: a crew of each, one job of its
+/// capacity, or nothing at all. Safe under concurrency on both engines.
+pub async fn reserve(
+    state: &AppState,
+    user: &crate::db::sessions::SessionUser,
+    request: &RequestRow,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<NaiveDate, ScheduleError> {
+    let scope = user.scope();
+    if let Some(reserved) = crews::reserved_day(&state.db, &request.id).await? {
+        return Err(ScheduleError::AlreadyReserved(reserved));
+    }
+    let plan = plan(state, &scope, request, now.date_naive()).await?;
+    let mut tx = state.db.begin_write().await?;
+    let (days, crews) = joint_days_in(&mut tx, &plan, 1).await?;
+    if day < days.from || day > days.to {
+        return Err(ScheduleError::NotACandidate(day));
+    }
+    let construction = ConstructionHolidays::embedded();
+    for window in &plan.windows {
+        let mut taken = false;
+        for crew in crews.iter().filter(|c| c.service == window.service) {
+            let calendar = if crew.civil_works {
+                WorkCalendar::civil_works(construction, plan.province)
+            } else {
+                WorkCalendar::other_works(construction, plan.province)
+            }
+            .with_absences(&crew.absences);
+            if !calendar.is_working_day(day) {
+                continue;
+            }
+            if crews::take_capacity(&mut tx, crew.id, day, crew.daily_capacity).await? {
+                crews::record_reservation(&mut tx, &request.id, window.service, crew.id, day, now)
+                    .await?;
+                taken = true;
+                break;
+            }
+        }
+        if !taken {
+            tx.rollback().await.map_err(DbError::from)?;
+            let next = candidates(state, &scope, request, now.date_naive())
+                .await
+                .map(|d| d.candidates.iter().map(|c| c.date).collect())
+                .unwrap_or_default();
+            return Err(ScheduleError::Taken { day, next });
+        }
+    }
+    let day_text = day.to_string();
+    requests::insert_event(
+        &mut tx,
+        &NewEvent {
+            request_id: db::parse_uuid(&request.id)?,
+            at: now,
+            kind: "day_reserved",
+            actor_kind: "staff",
+            actor_id: Some(user.user_id),
+            actor_name: Some(&user.display_name),
+            organisation_id: None,
+            detail: Some(&day_text),
+            public: true,
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(day)
+}

@@ -1,0 +1,139 @@
+//! Rule C-4: one day for every crew — candidates, an all-or-nothing reservation, and no
+//! double booking under concurrency.
+
+use connect_my_home::services::seed;
+
+use crate::helpers::{TestApp, hidden, marie, spawn_app, text_of, with};
+
+async fn app_with_crews() -> TestApp {
+    let app = spawn_app().await;
+    seed::demo_crews(&app.state).await.unwrap();
+    app
+}
+
+fn first_candidate(page: &str) -> String {
+    hidden(page, "day")
+}
+
+#[tokio::test]
+async fn c_4_the_officer_reserves_one_day_for_every_crew() {
+    let app = app_with_crews().await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+
+    let julien = app.signed_in("julien@ores.demo").await;
+    let url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = text_of(&julien, &url).await;
+    assert!(page.contains("Jour commun des travaux"));
+    assert!(page.contains("Réserver ce jour"));
+    let day = first_candidate(&page);
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/day")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("day", day.clone()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+
+    // Every operator's crew comes that day: five reservations, one job each.
+    let days: Vec<String> =
+        sqlx::query_scalar("SELECT day FROM reservations WHERE request_id = $1")
+            .bind(&id)
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(days.len(), 5);
+    assert!(days.iter().all(|d| *d == day));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM crew_days WHERE booked = 1")
+            .await,
+        5
+    );
+    let page = text_of(&julien, &url).await;
+    assert!(page.contains("Jour commun réservé pour toutes les équipes"));
+
+    // A second reservation is refused with the reason and changes nothing.
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/day")))
+        .form(&[("csrf_token", hidden(&page, "csrf_token")), ("day", day)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(response.text().await.unwrap().contains("déjà réservé"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM reservations").await, 5);
+
+    // Operators do not reserve: the day is the case officer's (C-2).
+    let swde = app.signed_in("eau@swde.demo").await;
+    let page = text_of(&swde, &url).await;
+    assert!(!page.contains("Réserver ce jour"));
+}
+
+#[tokio::test]
+async fn c_4_fifty_concurrent_reservations_of_the_last_place_let_exactly_one_through() {
+    let app = app_with_crews().await;
+    let water_only = with(
+        &marie(),
+        &[
+            ("electricity", ""),
+            ("electricity_band", ""),
+            ("gas", ""),
+            ("proximus", ""),
+            ("voo", ""),
+        ],
+    );
+    let mut ids = Vec::new();
+    for _ in 0..51 {
+        let (reference, _) = app.file_ok(&water_only).await;
+        ids.push(app.request_id(&reference).await);
+    }
+    for id in &ids {
+        app.wait_state(id, "assessed").await;
+    }
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(
+        &julien,
+        app.url(&format!("/backoffice/requests/{}", ids[0])),
+    )
+    .await;
+    let csrf = hidden(&page, "csrf_token");
+    let day = first_candidate(&page);
+    // The Namur SWDE crew does two jobs a day: the first takes one, one place is left.
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{}/day", ids[0])))
+        .form(&[("csrf_token", csrf.clone()), ("day", day.clone())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+
+    let attempts = ids[1..].iter().map(|id| {
+        let request = julien
+            .post(app.url(&format!("/backoffice/requests/{id}/day")))
+            .form(&[("csrf_token", csrf.clone()), ("day", day.clone())]);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    });
+    let outcomes = futures::future::join_all(attempts).await;
+    let won = outcomes.iter().filter(|(status, _)| *status == 303).count();
+    assert_eq!(won, 1, "exactly one reservation gets the last place");
+    for (status, body) in outcomes.iter().filter(|(status, _)| *status != 303) {
+        assert_eq!(*status, 422);
+        assert!(body.contains("vient d&#39;être pris") || body.contains("vient d'être pris"));
+        assert!(body.contains("Jours encore possibles"));
+    }
+    let booked: i64 = sqlx::query_scalar("SELECT booked FROM crew_days WHERE day = $1")
+        .bind(&day)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(booked, 2, "never over capacity");
+    assert_eq!(app.count("SELECT COUNT(*) FROM reservations").await, 2);
+}
