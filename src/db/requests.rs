@@ -398,3 +398,11 @@ pub async fn events_for(db: &Db, scope: &Scope, request_id: &str) -> DbResult<Ve
     .fetch_all(&db.pool)
     .await?)
 }
+
+/// What the applicant, holding the private link, may have computed for them: the
+/// coordinator's view of their own request (used server-side, e.g. for the joint day).
+pub fn applicant_scope(request: &RequestRow) -> DbResult<Scope> {
+    Ok(Scope::of_organisation(super::parse_uuid(
+        &request.coordinator_id,
+    )?))
+}

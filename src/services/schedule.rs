@@ -164,16 +164,25 @@ pub async fn candidates(
     Ok(days)
 }
 
+/// Who reserves the day: the case officer, or the applicant through the private link.
+pub enum Actor<'a> {
+    Staff(&'a crate::db::sessions::SessionUser),
+    Applicant,
+}
+
 /// Reserves `day` for every operator of the request at once: a crew of each, one job of its
 /// capacity, or nothing at all. Safe under concurrency on both engines.
 pub async fn reserve(
     state: &AppState,
-    user: &crate::db::sessions::SessionUser,
+    actor: Actor<'_>,
     request: &RequestRow,
     day: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<NaiveDate, ScheduleError> {
-    let scope = user.scope();
+    let scope = match actor {
+        Actor::Staff(user) => user.scope(),
+        Actor::Applicant => requests::applicant_scope(request)?,
+    };
     if let Some(reserved) = crews::reserved_day(&state.db, &request.id).await? {
         return Err(ScheduleError::AlreadyReserved(reserved));
     }
@@ -219,9 +228,18 @@ pub async fn reserve(
             request_id: db::parse_uuid(&request.id)?,
             at: now,
             kind: "day_reserved",
-            actor_kind: "staff",
-            actor_id: Some(user.user_id),
-            actor_name: Some(&user.display_name),
+            actor_kind: match actor {
+                Actor::Staff(_) => "staff",
+                Actor::Applicant => "applicant",
+            },
+            actor_id: match actor {
+                Actor::Staff(user) => Some(user.user_id),
+                Actor::Applicant => None,
+            },
+            actor_name: match actor {
+                Actor::Staff(user) => Some(user.display_name.as_str()),
+                Actor::Applicant => Some(request.applicant_name.as_str()),
+            },
             organisation_id: None,
             detail: Some(&day_text),
             public: true,

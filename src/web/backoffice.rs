@@ -182,7 +182,7 @@ pub struct JointDayView {
     pub unavailable: Option<String>,
 }
 
-fn day_label(day: chrono::NaiveDate) -> String {
+pub fn day_label(day: chrono::NaiveDate) -> String {
     day.format("%d/%m/%Y").to_string()
 }
 
@@ -246,7 +246,7 @@ async fn joint_day_view(
     ))
 }
 
-fn schedule_refusal(tr: Tr, error: &ScheduleError) -> String {
+pub fn schedule_refusal(tr: Tr, error: &ScheduleError) -> String {
     match error {
         ScheduleError::NotAssessed => tr.t("joint.not_assessed").to_owned(),
         ScheduleError::NoProvince => tr.t("joint.no_province").to_owned(),
@@ -289,7 +289,16 @@ async fn reserve_day(
         return Err(PageError::NotFound);
     }
     let outcome = match chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") {
-        Ok(day) => schedule::reserve(&state, &staff.user, &request, day, chrono::Utc::now()).await,
+        Ok(day) => {
+            schedule::reserve(
+                &state,
+                schedule::Actor::Staff(&staff.user),
+                &request,
+                day,
+                chrono::Utc::now(),
+            )
+            .await
+        }
         Err(_) => Err(ScheduleError::NotACandidate(chrono::NaiveDate::MIN)),
     };
     match outcome {

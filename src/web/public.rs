@@ -26,6 +26,7 @@ use crate::{
     operators::generic::PartnerOffer,
     services::{
         auth::token_hash,
+        schedule,
         submit::{self, SubmitError},
     },
 };
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/request", axum::routing::post(file_request))
         .route("/request/filed/{key}", get(filed))
         .route("/track/{token}", get(track))
+        .route("/track/{token}/day", axum::routing::post(pick_day))
         .route("/lang/{code}", get(switch_language))
         .route("/about/data", get(data_sources))
 }
@@ -264,6 +266,11 @@ struct TrackPage {
     site: String,
     services: Vec<String>,
     events: Vec<EventRow>,
+    token: String,
+    /// The reserved joint day, or the days the applicant may pick (rule C-4).
+    reserved: Option<String>,
+    candidates: Vec<(String, String)>,
+    notice: Option<String>,
 }
 
 impl TrackPage {
@@ -276,19 +283,50 @@ impl TrackPage {
     }
 }
 
+async fn request_of_token(state: &AppState, token: &str) -> Result<RequestRow, PageError> {
+    if token.len() < 32 || token.len() > 64 {
+        return Err(PageError::NotFound);
+    }
+    requests::by_follow_token(&state.db, &token_hash(token))
+        .await?
+        .ok_or(PageError::NotFound)
+}
+
 async fn track(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    if token.len() < 32 || token.len() > 64 {
-        return Err(PageError::NotFound);
-    }
-    let request = requests::by_follow_token(&state.db, &token_hash(&token))
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let request = request_of_token(&state, &token).await?;
+    render_track(&state, ctx, request, token, None, StatusCode::OK).await
+}
+
+async fn render_track(
+    state: &AppState,
+    ctx: Ctx,
+    request: RequestRow,
+    token: String,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let events = requests::events(&state.db, &request.id, true).await?;
-    let services = super::backoffice::service_labels(&state, ctx.tr, &request).await?;
+    let services = super::backoffice::service_labels(state, ctx.tr, &request).await?;
+    let reserved = crate::db::crews::reserved_day(&state.db, &request.id).await?;
+    // Once every operator has answered, the applicant may pick the joint day themselves.
+    let candidates = if reserved.is_none() && request.state == "assessed" {
+        let scope = requests::applicant_scope(&request)?;
+        match schedule::candidates(state, &scope, &request, Utc::now().date_naive()).await {
+            Ok(days) => days
+                .candidates
+                .iter()
+                .map(|c| (c.date.to_string(), super::backoffice::day_label(c.date)))
+                .collect(),
+            Err(schedule::ScheduleError::Db(error)) => return Err(error.into()),
+            Err(_) => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
     let page = TrackPage {
         tr: ctx.tr,
         page: ctx.frame,
@@ -296,16 +334,69 @@ async fn track(
         services,
         request,
         events,
+        token,
+        reserved: reserved.map(super::backoffice::day_label),
+        candidates,
+        notice,
     };
     // The private link must not be cached by shared caches or leak through referrers.
-    Ok((
+    let mut response = (
         [(
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, no-store"),
         )],
         page,
     )
-        .into_response())
+        .into_response();
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct DayPick {
+    #[serde(default)]
+    day: String,
+}
+
+/// The applicant picks one of the proposed joint days through the private link.
+async fn pick_day(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<DayPick>,
+) -> Result<Response, PageError> {
+    let request = request_of_token(&state, &token).await?;
+    let outcome = match chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") {
+        Ok(day) => {
+            schedule::reserve(
+                &state,
+                schedule::Actor::Applicant,
+                &request,
+                day,
+                Utc::now(),
+            )
+            .await
+        }
+        Err(_) => Err(schedule::ScheduleError::NotACandidate(
+            chrono::NaiveDate::MIN,
+        )),
+    };
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&format!("/track/{token}#joint-day")).into_response()),
+        Err(schedule::ScheduleError::Db(error)) => Err(error.into()),
+        Err(refused) => {
+            let text = super::backoffice::schedule_refusal(ctx.tr, &refused);
+            render_track(
+                &state,
+                ctx,
+                request,
+                token,
+                Some(text),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
 }
 
 #[derive(Deserialize)]

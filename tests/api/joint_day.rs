@@ -137,3 +137,50 @@ async fn c_4_fifty_concurrent_reservations_of_the_last_place_let_exactly_one_thr
     assert_eq!(booked, 2, "never over capacity");
     assert_eq!(app.count("SELECT COUNT(*) FROM reservations").await, 2);
 }
+
+#[tokio::test]
+async fn c_4_the_applicant_picks_the_day_on_the_status_page() {
+    let app = app_with_crews().await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let body: String = sqlx::query_scalar("SELECT body_text FROM outbox WHERE request_id = $1")
+        .bind(&id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let start = body.find(&app.url("/track/")).expect("private link");
+    let link = body[start..].split_whitespace().next().unwrap().to_owned();
+
+    let page = text_of(&app.client, &link).await;
+    assert!(page.contains("Choisissez le jour où toutes les équipes viendront ensemble"));
+    let day = first_candidate(&page);
+    let csrf = hidden(&page, "csrf_token");
+    let response = app
+        .client
+        .post(format!("{link}/day"))
+        .form(&[("csrf_token", csrf.clone()), ("day", day)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let page = text_of(&app.client, &link).await;
+    assert!(page.contains("Toutes les équipes viendront le"));
+    assert!(page.contains("Jour commun des travaux réservé"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM reservations").await,
+        5,
+        "one crew of each operator"
+    );
+
+    // A made-up day is refused with the reason.
+    let response = app
+        .client
+        .post(format!("{link}/day"))
+        .form(&[("csrf_token", csrf), ("day", "2020-01-01".to_owned())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(response.text().await.unwrap().contains("déjà réservé"));
+}
