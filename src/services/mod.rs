@@ -2,5 +2,6 @@
 
 pub mod assess;
 pub mod auth;
+pub mod books;
 pub mod seed;
 pub mod submit;
