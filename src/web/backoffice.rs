@@ -501,6 +501,8 @@ struct OperatorQueuePage {
     rows: Vec<OperatorQueueRow>,
     now: String,
     names: ServiceNames,
+    /// An operator administrator: link to the tariff books.
+    tariffs_link: bool,
 }
 
 impl OperatorQueuePage {
@@ -536,6 +538,9 @@ async fn operator_queue(
         QUEUE_LIMIT,
     )
     .await?;
+    let tariffs_link = crate::services::books::uploader_operator(&state.db, &staff.user)
+        .await?
+        .is_some();
     Ok(OperatorQueuePage {
         tr: staff.tr,
         page: staff.frame,
@@ -543,5 +548,6 @@ async fn operator_queue(
         rows,
         now: crate::db::ts(chrono::Utc::now()),
         names: ServiceNames::load(&state, staff.tr).await?,
+        tariffs_link,
     })
 }
