@@ -1,6 +1,11 @@
 //! Application assembly: state, router, middleware, the server and its background workers.
 
-use std::{net::SocketAddr, ops::Deref, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    ops::Deref,
+    sync::{Arc, PoisonError, RwLock},
+    time::Duration,
+};
 
 use axum::{Router, extract::DefaultBodyLimit};
 use tokio::{net::TcpListener, sync::Notify};
@@ -11,7 +16,8 @@ use crate::{
     db::Db,
     domain::PostcodeDirectory,
     mail::{Mailer, worker},
-    services::seed,
+    services::{books, seed},
+    tariff::Tariffs,
 };
 
 /// Forms are small; anything larger is refused before it is read.
@@ -27,6 +33,8 @@ pub struct AppInner {
     pub outbox_notify: Arc<Notify>,
     /// Wakes the assessment worker as soon as a filing has created tasks.
     pub assess_notify: Arc<Notify>,
+    /// The books in use: embedded plus uploaded; an upload replaces the whole set.
+    pub tariffs: RwLock<Arc<Tariffs>>,
 }
 
 #[derive(Clone)]
@@ -40,6 +48,18 @@ impl Deref for AppState {
     }
 }
 
+impl AppState {
+    /// The current book set. Callers keep the `Arc`: a case is priced with one set throughout,
+    /// even if an upload replaces it meanwhile.
+    pub fn tariffs(&self) -> Arc<Tariffs> {
+        // Only a whole Arc is ever written, so a poisoned lock still holds a sound set.
+        self.tariffs
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("database: {0}")]
@@ -50,6 +70,8 @@ pub enum StartError {
     Mail(#[from] crate::mail::MailError),
     #[error("postcode table: {0}")]
     Directory(#[from] crate::domain::geo::DirectoryError),
+    #[error("tariff books: {0}")]
+    Tariffs(#[from] books::LoadError),
     #[error("listening on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
 }
@@ -63,6 +85,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> Result<AppState, 
     let db = Db::connect(&config.database_url()).await?;
     db.migrate().await?;
     let mailer = Mailer::from_config(&config)?;
+    let tariffs = books::load(&db).await?;
     Ok(AppState(Arc::new(AppInner {
         base_url: config.base_url(bound),
         db,
@@ -70,6 +93,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> Result<AppState, 
         mailer,
         outbox_notify: Arc::new(Notify::new()),
         assess_notify: Arc::new(Notify::new()),
+        tariffs: RwLock::new(Arc::new(tariffs)),
         config,
     })))
 }
@@ -130,11 +154,7 @@ impl Application {
                     self.state.outbox_notify.clone(),
                     poll,
                 )),
-                tokio::spawn(crate::services::assess::run(
-                    self.state.db.clone(),
-                    self.state.assess_notify.clone(),
-                    poll,
-                )),
+                tokio::spawn(crate::services::assess::run(self.state.clone(), poll)),
             ]
         } else {
             Vec::new()

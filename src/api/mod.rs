@@ -232,10 +232,14 @@ async fn show(
 
 /// Prices a described case with the tariff books in force; nothing is saved. The body is an
 /// `EstimateCase` (see docs/examples/estimate-case.json); refusals say what is wrong.
-async fn estimate(body: axum::body::Bytes) -> Result<Json<tariff::Estimate>, ApiError> {
+async fn estimate(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<tariff::Estimate>, ApiError> {
     let case: tariff::EstimateCase =
         serde_json::from_slice(&body).map_err(|e| ApiError::Invalid(format!("case: {e}")))?;
-    tariff::estimate(tariff::Tariffs::embedded(), &case)
+    // Uploaded books included: the one in force on the request date applies (V-5).
+    tariff::estimate(&state.tariffs(), &case)
         .map(Json)
         .map_err(|e| ApiError::Invalid(e.to_string()))
 }

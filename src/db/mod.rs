@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod requests;
 pub mod sessions;
 pub mod sql;
+pub mod tariff_books;
 pub mod users;
 
 use std::{path::Path, str::FromStr, time::Duration};

@@ -118,3 +118,14 @@ pub async fn partner_offer(tx: &mut super::Tx, organisation_id: &str) -> DbResul
             .flatten(),
     )
 }
+
+/// The signed-in user's own organisation.
+pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Organisation> {
+    let row: OrganisationRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM organisations WHERE id = $1"
+    )))
+    .bind(scope.organisation_id().to_string())
+    .fetch_one(&db.pool)
+    .await?;
+    row.try_into()
+}

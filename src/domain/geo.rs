@@ -72,7 +72,7 @@ pub struct Commune {
 }
 
 /// Postcodes → communes, from Statbel's conversion table (see reference/be-postcodes.README.md).
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PostcodeDirectory {
     by_postcode: HashMap<Postcode, Vec<Commune>>,
 }

@@ -88,13 +88,15 @@ fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateC
 }
 
 /// The lines of `service`'s part: its operator's document, and for ORES only the lines of
-/// that energy (E- electricity, G- gas).
+/// that energy (E- electricity, G- gas). `tariffs` holds the uploaded books too; the one in
+/// force on the filing date applies (V-5).
 pub fn price(
+    tariffs: &Tariffs,
     service: Service,
     facts: &RequestFacts,
     postcode: &str,
 ) -> Result<Vec<PricedLine>, TariffError> {
-    let estimate = tariff::estimate(Tariffs::embedded(), &case_for(service, facts, postcode))?;
+    let estimate = tariff::estimate(tariffs, &case_for(service, facts, postcode))?;
     let (operator, prefix) = match service {
         Service::Electricity => (Operator::Ores, "E-"),
         Service::Gas => (Operator::Ores, "G-"),
@@ -124,15 +126,15 @@ mod tests {
             phases: 3,
             amperes: 25,
         });
-        let electricity = price(Service::Electricity, &house, "5000").unwrap();
+        let electricity = price(Tariffs::embedded(), Service::Electricity, &house, "5000").unwrap();
         assert!(!electricity.is_empty());
         assert!(electricity.iter().all(|l| l.code.starts_with("E-")));
         assert_eq!(electricity[0].rule, "V-4");
-        let gas = price(Service::Gas, &house, "5000").unwrap();
+        let gas = price(Tariffs::embedded(), Service::Gas, &house, "5000").unwrap();
         assert!(gas.iter().all(|l| l.code.starts_with("G-")));
-        let water = price(Service::Water, &house, "5000").unwrap();
+        let water = price(Tariffs::embedded(), Service::Water, &house, "5000").unwrap();
         assert!(water.iter().any(|l| l.rule.starts_with("B-")));
-        let telecom = price(Service::Proximus, &house, "5000").unwrap();
+        let telecom = price(Tariffs::embedded(), Service::Proximus, &house, "5000").unwrap();
         assert!(
             telecom
                 .iter()
@@ -145,7 +147,7 @@ mod tests {
         let mut old = facts();
         old.submitted_on = chrono::NaiveDate::from_ymd_opt(1999, 1, 4).unwrap();
         assert!(matches!(
-            price(Service::Water, &old, "5000"),
+            price(Tariffs::embedded(), Service::Water, &old, "5000"),
             Err(TariffError::NoBookInForce { .. })
         ));
     }

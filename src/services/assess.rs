@@ -1,14 +1,14 @@
 //! Fan-out: each operator involved in a request assesses its part, through a durable task
 //! per operator created with the request and answered exactly once by a worker.
 
-use std::{sync::Arc, time::Duration as StdDuration};
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
-use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::{
+    app::AppState,
     db::{
         self, Db, DbError, Tx,
         assessments::{self, AssessmentRow, NewVersion},
@@ -22,7 +22,7 @@ use crate::{
         generic::{GenericModule, PartnerOffer},
         pricing::PricedLine,
     },
-    tariff::{VatRegime, round_cents},
+    tariff::{Tariffs, VatRegime, round_cents},
 };
 
 /// After this many failed attempts a task is left failed, in sight of the case officer.
@@ -91,11 +91,16 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
     })
 }
 
-/// Answers every task due at `now`. Returns how many answers were recorded.
-pub async fn assess_due(db: &Db, now: DateTime<Utc>) -> Result<usize, AssessError> {
+/// Answers every task due at `now`, pricing with `tariffs` (the books in use, uploaded ones
+/// included). Returns how many answers were recorded.
+pub async fn assess_due(
+    db: &Db,
+    tariffs: &Tariffs,
+    now: DateTime<Utc>,
+) -> Result<usize, AssessError> {
     let mut answered = 0;
     while let Some(task) = assessments::claim_due(db, now, LEASE).await? {
-        match answer(db, &task, now).await {
+        match answer(db, tariffs, &task, now).await {
             Ok(true) => answered += 1,
             Ok(false) => {}
             Err(error) => {
@@ -111,14 +116,19 @@ pub async fn assess_due(db: &Db, now: DateTime<Utc>) -> Result<usize, AssessErro
 /// Records the module's answer, the timeline event and, with the last answer, the
 /// request's move to "assessed" — all in one transaction. False when another worker
 /// answered first.
-async fn answer(db: &Db, task: &AssessmentRow, now: DateTime<Utc>) -> Result<bool, AssessError> {
+async fn answer(
+    db: &Db,
+    tariffs: &Tariffs,
+    task: &AssessmentRow,
+    now: DateTime<Utc>,
+) -> Result<bool, AssessError> {
     let mut tx = db.begin_write().await?;
     let request = requests::get_for_worker(&mut tx, &task.request_id).await?;
     let facts = facts_of(&request)?;
     let assessment = match task.service.parse::<Service>() {
         Ok(service) => {
             let mut answer = operators::module_for(service).assess(&facts);
-            match operators::pricing::price(service, &facts, &request.postcode) {
+            match operators::pricing::price(tariffs, service, &facts, &request.postcode) {
                 Ok(lines) => answer.lines = lines,
                 Err(error) => {
                     // No book in force, say: the answer stands, the officer sees why it has no price.
@@ -201,14 +211,15 @@ async fn answer(db: &Db, task: &AssessmentRow, now: DateTime<Utc>) -> Result<boo
     Ok(true)
 }
 
-/// Runs until the process stops: wakes on `notify` (new tasks) or every `poll`.
-pub async fn run(db: Db, notify: Arc<Notify>, poll: StdDuration) {
+/// Runs until the process stops: wakes on `assess_notify` (new tasks) or every `poll`. Each
+/// round takes the book set in use then, so an upload applies from the next round.
+pub async fn run(state: AppState, poll: StdDuration) {
     loop {
-        if let Err(error) = assess_due(&db, Utc::now()).await {
+        if let Err(error) = assess_due(&state.db, &state.tariffs(), Utc::now()).await {
             tracing::error!(%error, "assessment worker");
         }
         tokio::select! {
-            () = notify.notified() => {}
+            () = state.assess_notify.notified() => {}
             () = tokio::time::sleep(poll) => {}
         }
     }
@@ -588,7 +599,8 @@ mod tests {
             electricity_band: None,
             submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         };
-        answer.lines = operators::pricing::price(Service::Water, &facts, "5000").unwrap();
+        answer.lines =
+            operators::pricing::price(Tariffs::embedded(), Service::Water, &facts, "5000").unwrap();
         answer
     }
 

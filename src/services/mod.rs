@@ -2,6 +2,7 @@
 
 pub mod assess;
 pub mod auth;
+pub mod books;
 pub mod schedule;
 pub mod seed;
 pub mod submit;

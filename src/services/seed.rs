@@ -157,7 +157,7 @@ async fn add_organisations(state: &AppState, file: &OrganisationsFile) -> Result
 }
 
 /// One demo staff account: (organisation slug, email, name, role).
-pub const DEMO_USERS: [(&str, &str, &str, &str); 11] = [
+pub const DEMO_USERS: [(&str, &str, &str, &str); 12] = [
     ("ores", "julien@ores.demo", "Julien Lambert", "case_officer"),
     ("ores", "sophie@ores.demo", "Sophie Renard", "case_officer"),
     (
@@ -165,6 +165,12 @@ pub const DEMO_USERS: [(&str, &str, &str, &str); 11] = [
         "elec@ores.demo",
         "Equipe électricité ORES",
         "operator_staff",
+    ),
+    (
+        "ores-electricity",
+        "tarifs@ores.demo",
+        "Administration tarifaire ORES",
+        "operator_admin",
     ),
     (
         "ores-gas",

@@ -1,6 +1,7 @@
 //! Tariff books: one TOML document per operator and period, parsed and validated here.
 //!
-//! Books are data: operators replace them (later through the portal) without a code change.
+//! Books are data: operator administrators upload new versions at /operator/tariffs without a
+//! code change (`services::books`).
 //! `parse_book` is the validator: it takes the TOML text and returns a typed book or an error
 //! naming the key that is wrong. `BookSet` refuses overlapping validity within an operator and
 //! finds the book in force on a date (rule V-5; V-8.3 for a modification).

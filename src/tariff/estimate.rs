@@ -18,7 +18,8 @@ use super::{
 use crate::domain::{Commune, Postcode, PostcodeDirectory, Region, request::MAX_DWELLINGS};
 
 /// Everything the engines read: books, land prices, and the postcode table for Y.
-#[derive(Debug)]
+/// Clone: an uploaded book makes a new set from the current one.
+#[derive(Debug, Clone)]
 pub struct Tariffs {
     pub books: BookSet,
     pub land_prices: LandPrices,

@@ -651,6 +651,8 @@ struct OperatorQueuePage {
     rows: Vec<OperatorQueueRow>,
     now: String,
     names: ServiceNames,
+    /// An operator administrator: link to the tariff books.
+    tariffs_link: bool,
 }
 
 impl OperatorQueuePage {
@@ -686,6 +688,9 @@ async fn operator_queue(
         QUEUE_LIMIT,
     )
     .await?;
+    let tariffs_link = crate::services::books::uploader_operator(&state.db, &staff.user)
+        .await?
+        .is_some();
     Ok(OperatorQueuePage {
         tr: staff.tr,
         page: staff.frame,
@@ -693,5 +698,6 @@ async fn operator_queue(
         rows,
         now: crate::db::ts(chrono::Utc::now()),
         names: ServiceNames::load(&state, staff.tr).await?,
+        tariffs_link,
     })
 }

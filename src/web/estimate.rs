@@ -3,7 +3,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::{Router, extract::Query, routing::get};
+use axum::{
+    Router,
+    extract::{Query, State},
+    routing::get,
+};
 use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -15,7 +19,7 @@ use crate::{
     i18n::Tr,
     tariff::{
         self, BuildingKind, ElectricityCase, Estimate, EstimateCase, GasCase, Metres, QuoteLine,
-        TariffError, Tariffs, VatStatus, WaterCase,
+        TariffError, VatStatus, WaterCase,
     },
 };
 
@@ -359,6 +363,7 @@ pub fn failure_text(tr: Tr, error: &TariffError) -> String {
 }
 
 async fn estimate_page(
+    State(state): State<AppState>,
     ctx: Ctx,
     Query(form): Query<EstimateForm>,
 ) -> Result<EstimatePage, PageError> {
@@ -382,7 +387,7 @@ async fn estimate_page(
     let today = Utc::now().date_naive();
     match form.case(today) {
         Err(errors) => page.errors = errors,
-        Ok(case) => match tariff::estimate(Tariffs::embedded(), &case) {
+        Ok(case) => match tariff::estimate(&state.tariffs(), &case) {
             Ok(estimate) => page.result = Some(estimate_view(ctx.tr, &estimate)),
             Err(error) => page.failure = Some(failure_text(ctx.tr, &error)),
         },

@@ -8,6 +8,7 @@ pub mod error;
 pub mod estimate;
 pub mod extract;
 pub mod public;
+pub mod tariffs;
 pub mod views;
 
 use axum::{
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(backoffice::router())
         .merge(estimate::router())
         .merge(admin::router())
+        .merge(tariffs::router())
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(error::render_error_pages))

@@ -56,6 +56,7 @@ async fn a_worker_dying_mid_way_leaves_every_assessment_answered_exactly_once() 
     let (reference, _) = app.file_ok(&marie()).await;
     let id = app.request_id(&reference).await;
     let db = &app.state.db;
+    let tariffs = app.state.tariffs();
     assert_eq!(
         app.count("SELECT COUNT(*) FROM assessments WHERE status = 'pending'")
             .await,
@@ -70,7 +71,10 @@ async fn a_worker_dying_mid_way_leaves_every_assessment_answered_exactly_once() 
         .expect("a task to claim");
 
     // Two workers run at once on what is left: each task is answered by one of them only.
-    let (first, second) = tokio::join!(assess::assess_due(db, now), assess::assess_due(db, now));
+    let (first, second) = tokio::join!(
+        assess::assess_due(db, &tariffs, now),
+        assess::assess_due(db, &tariffs, now)
+    );
     assert_eq!(first.unwrap() + second.unwrap(), 4);
     let status: String = sqlx::query_scalar("SELECT status FROM assessments WHERE id = $1")
         .bind(&lost.id)
@@ -84,8 +88,8 @@ async fn a_worker_dying_mid_way_leaves_every_assessment_answered_exactly_once() 
 
     // After a restart, once the lease has run out, the lost task is answered.
     let later = now + LEASE + chrono::Duration::seconds(1);
-    assert_eq!(assess::assess_due(db, later).await.unwrap(), 1);
-    assert_eq!(assess::assess_due(db, later).await.unwrap(), 0);
+    assert_eq!(assess::assess_due(db, &tariffs, later).await.unwrap(), 1);
+    assert_eq!(assess::assess_due(db, &tariffs, later).await.unwrap(), 0);
 
     assert_eq!(
         app.count("SELECT COUNT(*) FROM assessment_versions").await,
@@ -129,7 +133,9 @@ async fn an_operator_sees_only_its_own_part_and_late_answers_are_flagged() {
     let queue = text_of(&julien, app.url("/backoffice")).await;
     assert!(queue.contains("opérateur en retard"));
 
-    assess::assess_due(&app.state.db, Utc::now()).await.unwrap();
+    assess::assess_due(&app.state.db, &app.state.tariffs(), Utc::now())
+        .await
+        .unwrap();
 
     let swde = app.signed_in("eau@swde.demo").await;
     let own = text_of(&swde, app.url("/operator")).await;

@@ -2,6 +2,7 @@
 //! (SQLite by default, PostgreSQL when CMH_TEST_DATABASE_URL points to a server).
 
 mod assessments;
+mod books;
 mod estimates;
 mod filing;
 mod helpers;

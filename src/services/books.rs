@@ -1,0 +1,180 @@
+//! Tariff books at run time: the embedded books plus those operator administrators uploaded,
+//! and the upload itself. An upload is validated like the embedded books (schema, no negative
+//! price, no overlapping validity: V-5 must find one book per date) and refused with the
+//! exact error, nothing saved.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::{
+    app::AppState,
+    db::{
+        Db, DbError, organisations,
+        sessions::SessionUser,
+        tariff_books::{self, NewBook},
+    },
+    domain::Service,
+    tariff::{Operator, TariffBook, TariffError, Tariffs, parse_book},
+};
+
+/// The only role that may upload tariff books.
+pub const OPERATOR_ADMIN: &str = "operator_admin";
+
+/// The tariff operator behind an organisation's service: ORES runs electricity and gas.
+/// Partners joined by configuration have no tariff book (their offer is in their file).
+pub fn operator_of_service(service: &str) -> Option<Operator> {
+    match service.parse::<Service>().ok()? {
+        Service::Electricity | Service::Gas => Some(Operator::Ores),
+        Service::Water => Some(Operator::Swde),
+        Service::Proximus => Some(Operator::Proximus),
+        Service::Voo => Some(Operator::Voo),
+    }
+}
+
+/// The operator whose books `user` may upload, if any: an operator administrator, for the
+/// operator of their own organisation.
+pub async fn uploader_operator(db: &Db, user: &SessionUser) -> Result<Option<Operator>, DbError> {
+    if user.role != OPERATOR_ADMIN || user.organisation_kind != "operator" {
+        return Ok(None);
+    }
+    let organisation = organisations::own(db, &user.scope()).await?;
+    Ok(organisation
+        .service
+        .as_deref()
+        .and_then(operator_of_service))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// A stored book no longer fits, e.g. a new release embeds a book overlapping it.
+    #[error("stored {0}")]
+    Book(#[from] TariffError),
+}
+
+/// The embedded books plus the stored ones, checked together as at upload.
+fn with_stored(stored: &[(String, String)]) -> Result<Tariffs, TariffError> {
+    let mut tariffs = Tariffs::embedded().clone();
+    for (version, body) in stored {
+        tariffs.books.insert(parse_book(version, body)?)?;
+    }
+    Ok(tariffs)
+}
+
+/// Every book in use: the embedded ones and all uploaded ones, of every organisation.
+pub async fn load(db: &Db) -> Result<Tariffs, LoadError> {
+    let stored = tariff_books::all_bodies(&db.pool).await?;
+    Ok(with_stored(&stored)?)
+}
+
+/// Why an upload is refused. The messages are the validator's own (English, exact); pages
+/// put a translated sentence before them.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error(transparent)]
+    Invalid(#[from] TariffError),
+    #[error("you can only upload books of {own}; this book is of {book}")]
+    WrongOperator { own: Operator, book: Operator },
+    #[error("a tariff book {0} already exists; give the new book its own version")]
+    DuplicateVersion(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Validates `text` as a book of `own`, stores it for the user's organisation and puts the
+/// new book set in force at once. On refusal nothing is stored and the set is unchanged.
+pub async fn upload(
+    state: &AppState,
+    user: &SessionUser,
+    own: Operator,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<TariffBook, UploadError> {
+    let book = parse_book("upload", text)?;
+    if book.operator() != own {
+        return Err(UploadError::WrongOperator {
+            own,
+            book: book.operator(),
+        });
+    }
+    // Checked against the stored books, not this instance's copy: another instance may have
+    // taken an upload since this one started.
+    let mut tx = tariff_books::begin_upload(&state.db).await?;
+    let stored = tariff_books::all_bodies(&mut *tx).await?;
+    let mut tariffs = with_stored(&stored).map_err(|e| DbError::Corrupt(format!("stored {e}")))?;
+    if tariffs
+        .books
+        .books()
+        .iter()
+        .any(|b| b.version() == book.version())
+    {
+        return Err(UploadError::DuplicateVersion(book.version().to_owned()));
+    }
+    tariffs.books.insert(book.clone())?;
+    let header = &book.book;
+    tariff_books::insert(
+        &mut tx,
+        &user.scope(),
+        &NewBook {
+            operator: header.operator.code(),
+            version: &header.version,
+            valid_from: header.valid_from,
+            valid_until: header.valid_until,
+            body: text,
+            uploaded_by: user.user_id,
+        },
+        now,
+    )
+    .await
+    .map_err(|error| match error {
+        DbError::Conflict(_) => UploadError::DuplicateVersion(header.version.clone()),
+        other => UploadError::Db(other),
+    })?;
+    tx.commit().await.map_err(DbError::from)?;
+    // Swapping the Arc cannot leave a half-written set, so a poisoned lock is still sound.
+    *state
+        .tariffs
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(tariffs);
+    Ok(book)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_service_maps_to_the_operator_of_its_books() {
+        assert_eq!(operator_of_service("electricity"), Some(Operator::Ores));
+        assert_eq!(operator_of_service("gas"), Some(Operator::Ores));
+        assert_eq!(operator_of_service("water"), Some(Operator::Swde));
+        assert_eq!(operator_of_service("proximus"), Some(Operator::Proximus));
+        assert_eq!(operator_of_service("voo"), Some(Operator::Voo));
+        assert_eq!(operator_of_service("fibre-wallonie"), None);
+    }
+
+    #[test]
+    fn stored_books_join_the_embedded_ones_and_overlaps_are_refused() {
+        let next = include_str!("../../tariffs/ores-2026.toml")
+            .replace("ORES-2026-demo.1", "ORES-2027.1")
+            .replace("2026-01-01", "2027-01-01")
+            .replace("2026-12-31", "2027-12-31");
+        let tariffs = with_stored(&[("ORES-2027.1".into(), next.clone())]).unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        assert_eq!(
+            tariffs
+                .books
+                .in_force(Operator::Ores, day)
+                .unwrap()
+                .version(),
+            "ORES-2027.1"
+        );
+        let overlapping = next.replace("2027-01-01", "2026-12-01");
+        assert!(matches!(
+            with_stored(&[("x".into(), overlapping)]),
+            Err(TariffError::OverlappingBooks { .. })
+        ));
+    }
+}
