@@ -189,3 +189,27 @@ pub async fn reserved_day(db: &Db, request_id: &str) -> DbResult<Option<NaiveDat
             .await?;
     day.map(|d| parse_date(&d)).transpose()
 }
+
+/// Cancels the joint day of a request: every crew gets its job's capacity back. Returns the
+/// day that was reserved, if any.
+pub async fn release(tx: &mut Tx, request_id: &str) -> DbResult<Option<NaiveDate>> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT crew_id, day FROM reservations WHERE request_id = $1")
+            .bind(request_id)
+            .fetch_all(&mut **tx)
+            .await?;
+    for (crew, day) in &rows {
+        sqlx::query(
+            "UPDATE crew_days SET booked = booked - 1 WHERE crew_id = $1 AND day = $2 AND booked > 0",
+        )
+        .bind(crew)
+        .bind(day)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM reservations WHERE request_id = $1")
+        .bind(request_id)
+        .execute(&mut **tx)
+        .await?;
+    rows.first().map(|(_, day)| parse_date(day)).transpose()
+}

@@ -40,6 +40,10 @@ pub enum ScheduleError {
         day: NaiveDate,
         next: Vec<NaiveDate>,
     },
+    #[error("no joint day is reserved")]
+    NothingReserved,
+    #[error("a reason is required")]
+    ReasonRequired,
     #[error("no common day: {0}")]
     Joint(#[from] joint::JointDayError),
     #[error(transparent)]
@@ -242,6 +246,40 @@ pub async fn reserve(
             },
             organisation_id: None,
             detail: Some(&day_text),
+            public: true,
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(day)
+}
+
+/// Cancels the joint day of a request (to pick another one): the capacity of every crew is
+/// released in the same transaction as the timeline event.
+pub async fn cancel(
+    state: &AppState,
+    user: &crate::db::sessions::SessionUser,
+    request: &RequestRow,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<NaiveDate, ScheduleError> {
+    let mut tx = state.db.begin_write().await?;
+    let Some(day) = crews::release(&mut tx, &request.id).await? else {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Err(ScheduleError::NothingReserved);
+    };
+    let detail = format!("{day} — {reason}");
+    requests::insert_event(
+        &mut tx,
+        &NewEvent {
+            request_id: db::parse_uuid(&request.id)?,
+            at: now,
+            kind: "day_cancelled",
+            actor_kind: "staff",
+            actor_id: Some(user.user_id),
+            actor_name: Some(&user.display_name),
+            organisation_id: None,
+            detail: Some(&detail),
             public: true,
         },
     )

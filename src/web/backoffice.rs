@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/operator", get(operator_queue))
         .route("/operator/assessments/{id}", post(adjust))
         .route("/backoffice/requests/{id}/day", post(reserve_day))
+        .route("/backoffice/requests/{id}/day/cancel", post(cancel_day))
 }
 
 /// Queue filters as typed in the query string; empty means "any".
@@ -267,6 +268,8 @@ pub fn schedule_refusal(tr: Tr, error: &ScheduleError) -> String {
             )
         }
         ScheduleError::Joint(_) => tr.t("joint.no_common_day").to_owned(),
+        ScheduleError::NothingReserved => tr.t("joint.nothing_reserved").to_owned(),
+        ScheduleError::ReasonRequired => tr.t("joint.reason_required").to_owned(),
         ScheduleError::Db(_) => tr.t("page_error.internal.text").to_owned(),
     }
 }
@@ -275,6 +278,36 @@ pub fn schedule_refusal(tr: Tr, error: &ScheduleError) -> String {
 #[serde(default)]
 struct DayForm {
     day: String,
+    reason: String,
+}
+
+/// The case officer cancels the joint day (to choose another one); crews get their capacity back.
+async fn cancel_day(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<DayForm>,
+) -> Result<Response, PageError> {
+    let request = requests::get_for(&state.db, &staff.user.scope(), &id).await?;
+    if staff.user.organisation_id.to_string() != request.coordinator_id {
+        return Err(PageError::NotFound);
+    }
+    let outcome = match crate::domain::error::required_text(&form.reason, 500) {
+        Ok(reason) => {
+            schedule::cancel(&state, &staff.user, &request, &reason, chrono::Utc::now()).await
+        }
+        Err(_) => Err(ScheduleError::ReasonRequired),
+    };
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&format!("/backoffice/requests/{id}#joint-day")).into_response()),
+        Err(ScheduleError::Db(error)) => Err(error.into()),
+        Err(refused) => {
+            let text = schedule_refusal(staff.tr, &refused);
+            let page =
+                render_detail(&state, staff, &id, Some(Notice { error: true, text })).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
 }
 
 /// The case officer reserves the joint day for every operator at once.

@@ -67,6 +67,46 @@ async fn c_4_the_officer_reserves_one_day_for_every_crew() {
     assert!(response.text().await.unwrap().contains("déjà réservé"));
     assert_eq!(app.count("SELECT COUNT(*) FROM reservations").await, 5);
 
+    // Cancelling needs a reason; then every crew gets its capacity back and the day can be
+    // reserved again.
+    let page = text_of(&julien, &url).await;
+    let csrf = hidden(&page, "csrf_token");
+    let cancel_url = app.url(&format!("/backoffice/requests/{id}/day/cancel"));
+    let response = julien
+        .post(&cancel_url)
+        .form(&[("csrf_token", csrf.clone()), ("reason", " ".to_owned())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(response.text().await.unwrap().contains("Indiquez pourquoi"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM reservations").await, 5);
+    let response = julien
+        .post(&cancel_url)
+        .form(&[
+            ("csrf_token", csrf.clone()),
+            ("reason", "Permis de voirie reporté".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(app.count("SELECT COUNT(*) FROM reservations").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM crew_days WHERE booked = 0")
+            .await,
+        5
+    );
+    let page = text_of(&julien, &url).await;
+    assert!(page.contains("Jour commun des travaux annulé"));
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/day")))
+        .form(&[("csrf_token", csrf), ("day", first_candidate(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+
     // Operators do not reserve: the day is the case officer's (C-2).
     let swde = app.signed_in("eau@swde.demo").await;
     let page = text_of(&swde, &url).await;
