@@ -213,3 +213,88 @@ pub async fn release(tx: &mut Tx, request_id: &str) -> DbResult<Option<NaiveDate
         .await?;
     rows.first().map(|(_, day)| parse_date(day)).transpose()
 }
+
+/// A crew as its own organisation sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CrewListRow {
+    pub id: String,
+    pub name: String,
+    pub service: String,
+    pub daily_capacity: i64,
+    pub civil_works: i64,
+}
+
+/// The caller's own crews, by name.
+pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Vec<CrewListRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, service, daily_capacity, civil_works FROM crews \
+         WHERE organisation_id = $1 ORDER BY name",
+    )
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+pub async fn communes_of(db: &Db, crew_id: &str) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT commune_nis FROM crew_communes WHERE crew_id = $1 ORDER BY commune_nis",
+    )
+    .bind(crew_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+pub async fn absences_from(db: &Db, crew_id: &str, from: NaiveDate) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT day FROM crew_absences WHERE crew_id = $1 AND day >= $2 ORDER BY day",
+    )
+    .bind(crew_id)
+    .bind(from.to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Records an absence of one of the caller's crews (`NotFound` for anybody else's) and
+/// returns the requests whose joint day it falls on.
+pub async fn add_absence(
+    tx: &mut Tx,
+    scope: &super::Scope,
+    crew_id: &str,
+    day: NaiveDate,
+) -> DbResult<Vec<String>> {
+    let own: Option<String> =
+        sqlx::query_scalar("SELECT id FROM crews WHERE id = $1 AND organisation_id = $2")
+            .bind(crew_id)
+            .bind(scope.organisation_id().to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+    if own.is_none() {
+        return Err(DbError::NotFound);
+    }
+    sqlx::query(
+        "INSERT INTO crew_absences (crew_id, day) VALUES ($1, $2) ON CONFLICT (crew_id, day) DO NOTHING",
+    )
+    .bind(crew_id)
+    .bind(day.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(sqlx::query_scalar(
+        "SELECT request_id FROM reservations WHERE crew_id = $1 AND day = $2 ORDER BY request_id",
+    )
+    .bind(crew_id)
+    .bind(day.to_string())
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Whether a crew booked for the request's joint day has since been declared absent.
+pub async fn reserved_crew_absent(db: &Db, request_id: &str) -> DbResult<bool> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM reservations r JOIN crew_absences a \
+         ON a.crew_id = r.crew_id AND a.day = r.day WHERE r.request_id = $1",
+    )
+    .bind(request_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(count > 0)
+}

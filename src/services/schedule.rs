@@ -287,3 +287,39 @@ pub async fn cancel(
     tx.commit().await.map_err(DbError::from)?;
     Ok(day)
 }
+
+/// Operator staff declare a crew away on a day. Requests whose joint day it was are flagged
+/// in their timeline for the case officer, who picks a new day among the ones proposed.
+pub async fn declare_absence(
+    state: &AppState,
+    user: &crate::db::sessions::SessionUser,
+    crew_id: &str,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, ScheduleError> {
+    let mut tx = state.db.begin_write().await?;
+    let affected = crews::add_absence(&mut tx, &user.scope(), crew_id, day).await?;
+    let detail = day.to_string();
+    let mut references = Vec::new();
+    for request_id in &affected {
+        let request = requests::get_for_worker(&mut tx, request_id).await?;
+        requests::insert_event(
+            &mut tx,
+            &NewEvent {
+                request_id: db::parse_uuid(request_id)?,
+                at: now,
+                kind: "crew_absent_on_day",
+                actor_kind: "staff",
+                actor_id: Some(user.user_id),
+                actor_name: Some(&user.display_name),
+                organisation_id: Some(user.organisation_id),
+                detail: Some(&detail),
+                public: false,
+            },
+        )
+        .await?;
+        references.push(request.reference);
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(references)
+}

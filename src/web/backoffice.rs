@@ -178,6 +178,8 @@ struct DetailPage {
 /// The joint day as the case officer sees it (rule C-4).
 pub struct JointDayView {
     pub reserved: Option<String>,
+    /// A booked crew declared itself away on the reserved day.
+    pub crew_absent: bool,
     pub candidates: Vec<(String, String)>,
     pub impossible: Vec<(String, String)>,
     pub unavailable: Option<String>,
@@ -199,6 +201,7 @@ async fn joint_day_view(
     if let Some(day) = crate::db::crews::reserved_day(&state.db, &request.id).await? {
         return Ok(Some(JointDayView {
             reserved: Some(day_label(day)),
+            crew_absent: crate::db::crews::reserved_crew_absent(&state.db, &request.id).await?,
             candidates: Vec::new(),
             impossible: Vec::new(),
             unavailable: None,
@@ -210,6 +213,7 @@ async fn joint_day_view(
         match schedule::candidates(state, &staff.user.scope(), request, today).await {
             Ok(days) => JointDayView {
                 reserved: None,
+                crew_absent: false,
                 candidates: days
                     .candidates
                     .iter()
@@ -239,6 +243,7 @@ async fn joint_day_view(
             Err(ScheduleError::Db(error)) => return Err(error),
             Err(other) => JointDayView {
                 reserved: None,
+                crew_absent: false,
                 candidates: Vec::new(),
                 impossible: Vec::new(),
                 unavailable: Some(schedule_refusal(tr, &other)),

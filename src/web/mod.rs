@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod backoffice;
+pub mod crews;
 pub mod csrf;
 pub mod error;
 pub mod estimate;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(backoffice::router())
         .merge(estimate::router())
+        .merge(crews::router())
         .merge(admin::router())
         .merge(tariffs::router())
         .route("/static/app.css", get(stylesheet))

@@ -224,3 +224,82 @@ async fn c_4_the_applicant_picks_the_day_on_the_status_page() {
     assert_eq!(response.status().as_u16(), 422);
     assert!(response.text().await.unwrap().contains("déjà réservé"));
 }
+
+#[tokio::test]
+async fn an_absence_on_a_reserved_day_is_flagged_to_the_officer() {
+    let app = app_with_crews().await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = text_of(&julien, &url).await;
+    let day = first_candidate(&page);
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/day")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("day", day.clone()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+
+    let swde = app.signed_in("eau@swde.demo").await;
+    let crews_page = text_of(&swde, app.url("/operator/crews")).await;
+    assert!(crews_page.contains("Équipe Namur"));
+    let namur_crew: String = sqlx::query_scalar(
+        "SELECT c.id FROM crews c JOIN organisations o ON o.id = c.organisation_id \
+         WHERE o.slug = 'swde' AND c.name = 'Équipe Namur'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let csrf = hidden(&crews_page, "csrf_token");
+
+    // A malformed day is refused; another operator's crew does not exist for SWDE.
+    let response = swde
+        .post(app.url("/operator/crews/absence"))
+        .form(&[
+            ("csrf_token", csrf.clone()),
+            ("crew", namur_crew.clone()),
+            ("day", "demain".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let voo_crew: String = sqlx::query_scalar(
+        "SELECT c.id FROM crews c JOIN organisations o ON o.id = c.organisation_id \
+         WHERE o.slug = 'voo' AND c.name = 'Équipe Namur'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let response = swde
+        .post(app.url("/operator/crews/absence"))
+        .form(&[
+            ("csrf_token", csrf.clone()),
+            ("crew", voo_crew),
+            ("day", day.clone()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    assert_eq!(app.count("SELECT COUNT(*) FROM crew_absences").await, 0);
+
+    let response = swde
+        .post(app.url("/operator/crews/absence"))
+        .form(&[("csrf_token", csrf), ("crew", namur_crew), ("day", day)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.text().await.unwrap().contains(&reference));
+
+    let page = text_of(&julien, &url).await;
+    assert!(page.contains("Une équipe réservée est absente ce jour-là"));
+    assert!(page.contains("Équipe absente le jour commun réservé"));
+}

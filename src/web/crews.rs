@@ -1,0 +1,152 @@
+//! Operator staff's crews: where they work, how much a day, and their absences. An absence
+//! on a reserved joint day flags the request for the case officer (rule C-4).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use super::{
+    backoffice::{Notice, day_label, schedule_refusal},
+    error::PageError,
+    extract::{CsrfForm, Staff},
+    views::{Frame, ServiceNames},
+};
+use crate::{
+    app::AppState,
+    db::crews,
+    i18n::Tr,
+    services::schedule::{self, ScheduleError},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/operator/crews", get(crews_page))
+        .route("/operator/crews/absence", post(add_absence))
+}
+
+pub struct CrewView {
+    pub id: String,
+    pub name: String,
+    pub service: String,
+    pub capacity: i64,
+    pub civil_works: bool,
+    pub communes: Vec<String>,
+    pub absences: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "backoffice/crews.html")]
+struct CrewsPage {
+    tr: Tr,
+    page: Frame,
+    crews: Vec<CrewView>,
+    notice: Option<Notice>,
+}
+
+async fn render(
+    state: &AppState,
+    staff: Staff,
+    notice: Option<Notice>,
+) -> Result<CrewsPage, PageError> {
+    let names = ServiceNames::load(state, staff.tr).await?;
+    let today = chrono::Utc::now().date_naive();
+    let mut views = Vec::new();
+    for crew in crews::own(&state.db, &staff.user.scope()).await? {
+        let communes = crews::communes_of(&state.db, &crew.id)
+            .await?
+            .iter()
+            .map(|nis| {
+                state
+                    .directory
+                    .commune_by_nis(nis)
+                    .map_or_else(|| nis.clone(), |c| c.name.clone())
+            })
+            .collect();
+        let absences = crews::absences_from(&state.db, &crew.id, today)
+            .await?
+            .iter()
+            .filter_map(|d| crate::db::parse_date(d).ok())
+            .map(day_label)
+            .collect();
+        views.push(CrewView {
+            service: names.name(&crew.service),
+            id: crew.id,
+            name: crew.name,
+            capacity: crew.daily_capacity,
+            civil_works: crew.civil_works != 0,
+            communes,
+            absences,
+        });
+    }
+    Ok(CrewsPage {
+        tr: staff.tr,
+        page: staff.frame,
+        crews: views,
+        notice,
+    })
+}
+
+async fn crews_page(State(state): State<AppState>, staff: Staff) -> Result<CrewsPage, PageError> {
+    render(&state, staff, None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AbsenceForm {
+    crew: String,
+    day: String,
+}
+
+async fn add_absence(
+    State(state): State<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<AbsenceForm>,
+) -> Result<Response, PageError> {
+    let tr = staff.tr;
+    let day = match chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") {
+        Ok(day) => day,
+        Err(_) => {
+            let notice = Notice {
+                error: true,
+                text: tr.error(&crate::domain::InputError::Date),
+            };
+            let page = render(&state, staff, Some(notice)).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    match schedule::declare_absence(&state, &staff.user, &form.crew, day, chrono::Utc::now()).await
+    {
+        Ok(affected) if affected.is_empty() => Ok(Redirect::to("/operator/crews").into_response()),
+        Ok(affected) => {
+            // The operator learns at once which joint days its absence breaks.
+            let notice = Notice {
+                error: true,
+                text: tr.f(
+                    "crews.affected",
+                    [
+                        ("day", day_label(day).as_str()),
+                        ("references", affected.join(", ").as_str()),
+                    ],
+                ),
+            };
+            Ok(render(&state, staff, Some(notice)).await?.into_response())
+        }
+        Err(ScheduleError::Db(crate::db::DbError::NotFound)) => Err(PageError::NotFound),
+        Err(ScheduleError::Db(error)) => Err(error.into()),
+        Err(other) => {
+            let notice = Notice {
+                error: true,
+                text: schedule_refusal(tr, &other),
+            };
+            let page = render(&state, staff, Some(notice)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
