@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/operator/crews", get(crews_page))
         .route("/operator/crews/absence", post(add_absence))
+        .route("/operator/crews/new", post(add_crew))
 }
 
 pub struct CrewView {
@@ -144,6 +145,97 @@ async fn add_absence(
             let notice = Notice {
                 error: true,
                 text: schedule_refusal(tr, &other),
+            };
+            let page = render(&state, staff, Some(notice)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CrewForm {
+    name: String,
+    capacity: String,
+    postcodes: String,
+    civil_works: Option<String>,
+}
+
+/// A new crew of the caller's organisation: its name, jobs per day and the communes it serves
+/// (typed as postcodes). Every refused field is named; nothing is saved then.
+async fn add_crew(
+    State(state): State<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<CrewForm>,
+) -> Result<Response, PageError> {
+    let tr = staff.tr;
+    let organisation = crate::db::organisations::own(&state.db, &staff.user.scope()).await?;
+    let mut problems = Vec::new();
+    let service = organisation
+        .service
+        .as_deref()
+        .and_then(|s| s.parse::<crate::domain::Service>().ok());
+    if service.is_none() {
+        problems.push(tr.t("crews.no_service").to_owned());
+    }
+    let name = match crate::domain::error::required_text(&form.name, 80) {
+        Ok(name) => Some(name),
+        Err(error) => {
+            problems.push(format!("{} {}", tr.t("crews.name"), tr.error(&error)));
+            None
+        }
+    };
+    let capacity = match form.capacity.trim().parse::<u32>() {
+        Ok(n @ 1..=20) => Some(n),
+        _ => {
+            problems.push(tr.t("crews.capacity_range").to_owned());
+            None
+        }
+    };
+    let mut communes: Vec<String> = Vec::new();
+    for raw in form
+        .postcodes
+        .split([',', ' ', ';'])
+        .filter(|p| !p.trim().is_empty())
+    {
+        match crate::domain::Postcode::parse(raw) {
+            Ok(postcode) => {
+                let found = state.directory.communes(postcode);
+                if found.is_empty() {
+                    problems.push(tr.f("crews.unknown_postcode", [("postcode", raw.trim())]));
+                }
+                for commune in found {
+                    if !communes.contains(&commune.nis_code) {
+                        communes.push(commune.nis_code.clone());
+                    }
+                }
+            }
+            Err(error) => problems.push(format!("{} : {}", raw.trim(), tr.error(&error))),
+        }
+    }
+    if communes.is_empty() && problems.is_empty() {
+        problems.push(tr.t("crews.communes_required").to_owned());
+    }
+    match (service, name, capacity) {
+        (Some(service), Some(name), Some(capacity)) if problems.is_empty() => {
+            crews::ensure(
+                &state.db,
+                &crews::NewCrew {
+                    organisation_id: organisation.id,
+                    service,
+                    name: &name,
+                    daily_capacity: capacity,
+                    civil_works: form.civil_works.as_deref().is_some_and(|v| !v.is_empty()),
+                    communes: &communes,
+                },
+            )
+            .await?;
+            Ok(Redirect::to("/operator/crews").into_response())
+        }
+        _ => {
+            let notice = Notice {
+                error: true,
+                text: problems.join(" "),
             };
             let page = render(&state, staff, Some(notice)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())

@@ -303,3 +303,56 @@ async fn an_absence_on_a_reserved_day_is_flagged_to_the_officer() {
     assert!(page.contains("Une équipe réservée est absente ce jour-là"));
     assert!(page.contains("Équipe absente le jour commun réservé"));
 }
+
+#[tokio::test]
+async fn operator_staff_add_a_crew_and_bad_input_saves_nothing() {
+    let app = app_with_crews().await;
+    let swde = app.signed_in("eau@swde.demo").await;
+    let page = text_of(&swde, app.url("/operator/crews")).await;
+    let csrf = hidden(&page, "csrf_token");
+    let before = app.count("SELECT COUNT(*) FROM crews").await;
+
+    let response = swde
+        .post(app.url("/operator/crews/new"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Équipe Tournai"),
+            ("capacity", "0"),
+            ("postcodes", "7500, 1234x, 9999"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("de 1 à 20"));
+    assert!(
+        page.contains("Le code postal 9999 n&#39;existe pas")
+            || page.contains("Le code postal 9999 n'existe pas")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM crews").await, before);
+
+    let response = swde
+        .post(app.url("/operator/crews/new"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Équipe Tournai"),
+            ("capacity", "3"),
+            ("postcodes", "7500"),
+            ("civil_works", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let page = text_of(&swde, app.url("/operator/crews")).await;
+    assert!(page.contains("Équipe Tournai"));
+    let communes: Vec<String> = sqlx::query_scalar(
+        "SELECT cc.commune_nis FROM crew_communes cc JOIN crews c ON c.id = cc.crew_id \
+         WHERE c.name = 'Équipe Tournai'",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(communes, ["57081"]);
+}
