@@ -136,21 +136,7 @@ pub async fn mark_failed(
     error: &str,
     retry_at: Option<DateTime<Utc>>,
 ) -> DbResult<()> {
-    let (status, next) = match retry_at {
-        Some(at) => ("pending", Some(ts(at))),
-        None => ("failed", None),
-    };
-    sqlx::query(
-        "UPDATE assessments SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
-            locked_until = NULL, last_error = $4 WHERE id = $1 AND status = 'pending'",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(next)
-    .bind(error)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
+    super::mark_task_failed(db, "assessments", id, error, retry_at).await
 }
 
 /// How many of a request's assessments still wait for an answer.

@@ -214,6 +214,32 @@ where
     .await?)
 }
 
+/// Records a failed attempt on a durable task row: retried at `retry_at`, or given up when
+/// `None`. `table` is a constant of the calling repository.
+pub(crate) async fn mark_task_failed(
+    db: &Db,
+    table: &'static str,
+    id: &str,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> DbResult<()> {
+    let (status, next) = match retry_at {
+        Some(at) => ("pending", Some(ts(at))),
+        None => ("failed", None),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
+            locked_until = NULL, last_error = $4 WHERE id = $1 AND status = 'pending'"
+    )))
+    .bind(id)
+    .bind(status)
+    .bind(next)
+    .bind(error)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

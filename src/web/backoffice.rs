@@ -286,6 +286,20 @@ struct DayForm {
     reason: String,
 }
 
+/// A request of the signed-in case officer's own coordinator: the joint day is theirs to set
+/// (C-2); for anybody else the request does not exist here.
+async fn coordinator_request(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+) -> Result<RequestRow, PageError> {
+    let request = requests::get_for(&state.db, &staff.user.scope(), id).await?;
+    if staff.user.organisation_id.to_string() != request.coordinator_id {
+        return Err(PageError::NotFound);
+    }
+    Ok(request)
+}
+
 /// The case officer cancels the joint day (to choose another one); crews get their capacity back.
 async fn cancel_day(
     State(state): State<AppState>,
@@ -293,10 +307,7 @@ async fn cancel_day(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<DayForm>,
 ) -> Result<Response, PageError> {
-    let request = requests::get_for(&state.db, &staff.user.scope(), &id).await?;
-    if staff.user.organisation_id.to_string() != request.coordinator_id {
-        return Err(PageError::NotFound);
-    }
+    let request = coordinator_request(&state, &staff, &id).await?;
     let outcome = match crate::domain::error::required_text(&form.reason, 500) {
         Ok(reason) => {
             schedule::cancel(&state, &staff.user, &request, &reason, chrono::Utc::now()).await
@@ -322,10 +333,7 @@ async fn reserve_day(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<DayForm>,
 ) -> Result<Response, PageError> {
-    let request = requests::get_for(&state.db, &staff.user.scope(), &id).await?;
-    if staff.user.organisation_id.to_string() != request.coordinator_id {
-        return Err(PageError::NotFound);
-    }
+    let request = coordinator_request(&state, &staff, &id).await?;
     let outcome = match chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") {
         Ok(day) => {
             schedule::reserve(
