@@ -71,3 +71,30 @@ pub async fn referral(db: &Db, areas: &[String]) -> DbResult<Option<Referral>> {
     }
     Ok(None)
 }
+
+/// The communes the caller's organisation serves (NIS codes).
+pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT commune_nis FROM coverage WHERE organisation_id = $1 ORDER BY commune_nis",
+    )
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Stops serving communes; requests already filed keep their operator.
+pub async fn remove_own(db: &Db, scope: &super::Scope, communes: &[String]) -> DbResult<u64> {
+    let mut tx = db.begin_write().await?;
+    let mut removed = 0;
+    for nis in communes {
+        removed +=
+            sqlx::query("DELETE FROM coverage WHERE organisation_id = $1 AND commune_nis = $2")
+                .bind(scope.organisation_id().to_string())
+                .bind(nis)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(removed)
+}

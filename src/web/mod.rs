@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod backoffice;
+pub mod coverage;
 pub mod crews;
 pub mod csrf;
 pub mod error;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(backoffice::router())
         .merge(estimate::router())
         .merge(crews::router())
+        .merge(coverage::router())
         .merge(admin::router())
         .merge(tariffs::router())
         .route("/static/app.css", get(stylesheet))

@@ -3,6 +3,7 @@
 
 mod assessments;
 mod books;
+mod coverage;
 mod estimates;
 mod filing;
 mod helpers;

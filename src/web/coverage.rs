@@ -1,0 +1,134 @@
+//! An operator administrator's coverage: the communes its organisation serves (rule C-7:
+//! coverage is data). Changes apply to requests filed from then on.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use serde::Deserialize;
+
+use super::{
+    backoffice::Notice,
+    error::PageError,
+    extract::{CsrfForm, Staff},
+    views::Frame,
+};
+use crate::{app::AppState, db::coverage, domain::Postcode, i18n::Tr};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/operator/coverage", get(page).post(change))
+}
+
+/// Only an operator's administrators change where it works; other staff get 403 (the page
+/// is the same address for every operator, like the tariff books).
+fn administrator(staff: &Staff) -> Result<(), PageError> {
+    if staff.user.role == "operator_admin" && staff.user.organisation_kind == "operator" {
+        Ok(())
+    } else {
+        Err(PageError::Forbidden)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "backoffice/coverage.html")]
+struct CoveragePage {
+    tr: Tr,
+    page: Frame,
+    communes: Vec<(String, String, String)>,
+    notice: Option<Notice>,
+    postcodes: String,
+}
+
+async fn render(
+    state: &AppState,
+    staff: Staff,
+    notice: Option<Notice>,
+    postcodes: String,
+) -> Result<CoveragePage, PageError> {
+    let mut communes: Vec<(String, String, String)> = coverage::own(&state.db, &staff.user.scope())
+        .await?
+        .into_iter()
+        .map(|nis| match state.directory.commune_by_nis(&nis) {
+            Some(c) => (c.name.clone(), nis, c.province.clone().unwrap_or_default()),
+            None => (nis.clone(), nis, String::new()),
+        })
+        .collect();
+    communes.sort();
+    Ok(CoveragePage {
+        tr: staff.tr,
+        page: staff.frame,
+        communes,
+        notice,
+        postcodes,
+    })
+}
+
+async fn page(State(state): State<AppState>, staff: Staff) -> Result<CoveragePage, PageError> {
+    administrator(&staff)?;
+    render(&state, staff, None, String::new()).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CoverageForm {
+    action: String,
+    postcodes: String,
+}
+
+async fn change(
+    State(state): State<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<CoverageForm>,
+) -> Result<Response, PageError> {
+    administrator(&staff)?;
+    let tr = staff.tr;
+    let mut problems = Vec::new();
+    let mut communes: Vec<String> = Vec::new();
+    for raw in form
+        .postcodes
+        .split([',', ' ', ';'])
+        .filter(|p| !p.trim().is_empty())
+    {
+        match Postcode::parse(raw) {
+            Ok(postcode) => {
+                let found = state.directory.communes(postcode);
+                if found.is_empty() {
+                    problems.push(tr.f("crews.unknown_postcode", [("postcode", raw.trim())]));
+                }
+                for commune in found {
+                    if !communes.contains(&commune.nis_code) {
+                        communes.push(commune.nis_code.clone());
+                    }
+                }
+            }
+            Err(error) => problems.push(format!("{} : {}", raw.trim(), tr.error(&error))),
+        }
+    }
+    if communes.is_empty() && problems.is_empty() {
+        problems.push(tr.t("crews.communes_required").to_owned());
+    }
+    if !matches!(form.action.as_str(), "add" | "remove") {
+        problems.push(tr.t("adjust.unknown_action").to_owned());
+    }
+    if !problems.is_empty() {
+        let notice = Notice {
+            error: true,
+            text: problems.join(" "),
+        };
+        let page = render(&state, staff, Some(notice), form.postcodes).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let scope = staff.user.scope();
+    if form.action == "add" {
+        let codes: Vec<&str> = communes.iter().map(String::as_str).collect();
+        coverage::add(&state.db, scope.organisation_id(), &codes).await?;
+    } else {
+        coverage::remove_own(&state.db, &scope, &communes).await?;
+    }
+    Ok(Redirect::to("/operator/coverage").into_response())
+}
