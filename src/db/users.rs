@@ -47,3 +47,100 @@ pub async fn credentials(db: &Db, email: &str) -> DbResult<Option<Credentials>> 
             .await?,
     )
 }
+
+/// A staff account as its organisation's administrator sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: String,
+}
+
+/// The users of the caller's organisation, by name.
+pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Vec<UserRow>> {
+    Ok(sqlx::query_as(
+        "SELECT email, display_name, role, password_hash FROM users \
+         WHERE organisation_id = $1 ORDER BY display_name",
+    )
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Creates an account of the caller's organisation that cannot sign in until its password is
+/// set through `token_hash`'s invitation. `Conflict` when the email is taken.
+pub async fn invite(
+    tx: &mut super::Tx,
+    scope: &super::Scope,
+    user: &NewUser<'_>,
+    token_hash: &str,
+    expires_at: chrono::DateTime<Utc>,
+) -> DbResult<()> {
+    let id = new_id().to_string();
+    sqlx::query(
+        "INSERT INTO users (id, organisation_id, email, display_name, role, password_hash, \
+            language, active, created_at) VALUES ($1, $2, $3, $4, $5, '!', $6, 1, $7)",
+    )
+    .bind(&id)
+    .bind(scope.organisation_id().to_string())
+    .bind(user.email.to_lowercase())
+    .bind(user.display_name)
+    .bind(user.role)
+    .bind(user.language)
+    .bind(ts(Utc::now()))
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("INSERT INTO invitations (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+        .bind(token_hash)
+        .bind(&id)
+        .bind(ts(expires_at))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The account an unused, unexpired invitation is for.
+pub async fn invitation(
+    db: &Db,
+    token_hash: &str,
+    now: chrono::DateTime<Utc>,
+) -> DbResult<Option<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT u.email, u.display_name FROM invitations i JOIN users u ON u.id = i.user_id \
+         WHERE i.token_hash = $1 AND i.used_at IS NULL AND i.expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(ts(now))
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// Uses an invitation once and sets the account's password; false when it is used or expired.
+pub async fn accept_invitation(
+    db: &Db,
+    token_hash: &str,
+    password_hash: &str,
+    now: chrono::DateTime<Utc>,
+) -> DbResult<bool> {
+    let mut tx = db.begin_write().await?;
+    let user_id: Option<String> = sqlx::query_scalar(
+        "UPDATE invitations SET used_at = $2 \
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",
+    )
+    .bind(token_hash)
+    .bind(ts(now))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(user_id) = user_id else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(&user_id)
+        .bind(password_hash)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}

@@ -1,5 +1,6 @@
 //! Use cases shared by the pages and the JSON API.
 
+pub mod accounts;
 pub mod assess;
 pub mod auth;
 pub mod books;

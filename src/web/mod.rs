@@ -1,5 +1,6 @@
 //! Server-rendered pages (askama), usable without JavaScript.
 
+pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod backoffice;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(estimate::router())
         .merge(crews::router())
         .merge(coverage::router())
+        .merge(accounts::router())
         .merge(admin::router())
         .merge(tariffs::router())
         .route("/static/app.css", get(stylesheet))

@@ -1,6 +1,7 @@
 //! HTTP-level tests: each test spawns the app on a random port with its own fresh database
 //! (SQLite by default, PostgreSQL when CMH_TEST_DATABASE_URL points to a server).
 
+mod accounts;
 mod assessments;
 mod books;
 mod coverage;

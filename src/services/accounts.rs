@@ -1,0 +1,185 @@
+//! Staff accounts an operator administrator adds: invited by email through the outbox, they
+//! set their own password through a single-use link (nobody else ever knows it).
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::{
+    app::AppState,
+    db::{
+        DbError,
+        outbox::{self, NewMessage},
+        sessions::SessionUser,
+        users::{self, NewUser},
+    },
+    domain::{EmailAddress, FieldErrors, InputError, Language, PersonName},
+    i18n::Tr,
+    services::auth::{hash_password, new_token, token_hash},
+};
+
+/// How long an invitation link stays valid.
+pub const INVITATION_DAYS: i64 = 7;
+/// Shortest password accepted.
+pub const PASSWORD_MIN: usize = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error("this email already has an account")]
+    EmailTaken,
+    #[error(transparent)]
+    Db(DbError),
+}
+
+impl From<DbError> for AccountError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Conflict(_) => AccountError::EmailTaken,
+            other => AccountError::Db(other),
+        }
+    }
+}
+
+/// The invitation form as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct InviteInput {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub language: String,
+}
+
+/// Adds an account to the administrator's own organisation and emails its invitation, in one
+/// transaction: an account never exists without its invitation.
+pub async fn invite(
+    state: &AppState,
+    admin: &SessionUser,
+    input: &InviteInput,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let mut errors = FieldErrors::new();
+    let email = errors.check("email", EmailAddress::parse(&input.email));
+    let name = errors.check("name", PersonName::parse(&input.name));
+    let role = match input.role.as_str() {
+        "operator_staff" | "operator_admin" => Some(input.role.as_str()),
+        _ => {
+            errors.add("role", InputError::Choice);
+            None
+        }
+    };
+    let language = errors.check(
+        "language",
+        input
+            .language
+            .parse::<Language>()
+            .map_err(|_| InputError::Choice),
+    );
+    let (Some(email), Some(name), Some(role), Some(language)) = (email, name, role, language)
+    else {
+        return Err(AccountError::Invalid(errors));
+    };
+    let token = new_token();
+    let mut tx = state.db.begin_write().await?;
+    users::invite(
+        &mut tx,
+        &admin.scope(),
+        &NewUser {
+            organisation_id: admin.organisation_id,
+            email: email.as_ref(),
+            display_name: name.as_ref(),
+            role,
+            password_hash: "!",
+            language: language.code(),
+        },
+        &token_hash(&token),
+        now + Duration::days(INVITATION_DAYS),
+    )
+    .await?;
+    let tr = Tr(language);
+    let link = format!("{}/welcome/{token}", state.base_url.trim_end_matches('/'));
+    let greeting = tr.f("mail.greeting", [("name", name.as_ref())]);
+    let intro = tr.f(
+        "accounts.mail_intro",
+        [
+            ("inviter", admin.display_name.as_str()),
+            ("organisation", admin.organisation_name.as_str()),
+        ],
+    );
+    let text = format!(
+        "{greeting}\n\n{intro}\n\n{}\n{link}\n\n{}\n\n{}\n",
+        tr.t("accounts.mail_link"),
+        tr.f(
+            "accounts.mail_expiry",
+            [("days", INVITATION_DAYS.to_string().as_str())]
+        ),
+        tr.t("mail.signature"),
+    );
+    outbox::enqueue(
+        &mut tx,
+        &NewMessage {
+            kind: "staff_invitation",
+            request_id: None,
+            recipient: email.as_ref(),
+            subject: tr.t("accounts.mail_subject"),
+            body_text: &text,
+            body_html: None,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PasswordError {
+    #[error("too short")]
+    TooShort,
+    #[error("the two entries differ")]
+    Mismatch,
+}
+
+/// Checks a new password before it is hashed.
+pub fn check_password(password: &str, confirmation: &str) -> Result<(), PasswordError> {
+    if password.chars().count() < PASSWORD_MIN {
+        return Err(PasswordError::TooShort);
+    }
+    if password != confirmation {
+        return Err(PasswordError::Mismatch);
+    }
+    Ok(())
+}
+
+/// Sets the password of an invited account; false when the link is used or expired.
+pub async fn accept(
+    state: &AppState,
+    token: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let password = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| DbError::Corrupt(e.to_string()))?;
+    users::accept_invitation(&state.db, &token_hash(token), &hash, now).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_need_twelve_characters_typed_twice() {
+        assert_eq!(
+            check_password("court", "court"),
+            Err(PasswordError::TooShort)
+        );
+        assert_eq!(
+            check_password("assez-long-2026", "assez-long-2027"),
+            Err(PasswordError::Mismatch)
+        );
+        assert_eq!(check_password("assez-long-2026", "assez-long-2026"), Ok(()));
+    }
+}
