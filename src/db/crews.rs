@@ -298,3 +298,45 @@ pub async fn reserved_crew_absent(db: &Db, request_id: &str) -> DbResult<bool> {
     .await?;
     Ok(count > 0)
 }
+
+/// Records that `service`'s works of a request are done; false when nothing was reserved for
+/// it, or it was already recorded. Returns with the number of services still to do.
+pub async fn mark_done(
+    tx: &mut Tx,
+    request_id: &str,
+    service: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<i64>> {
+    let updated = sqlx::query(
+        "UPDATE reservations SET done_at = $3 \
+         WHERE request_id = $1 AND service = $2 AND done_at IS NULL AND day <= $4",
+    )
+    .bind(request_id)
+    .bind(service)
+    .bind(ts(now))
+    .bind(now.date_naive().to_string())
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let left: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM reservations WHERE request_id = $1 AND done_at IS NULL",
+    )
+    .bind(request_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Some(left))
+}
+
+/// Whether `service`'s works of a request are recorded done.
+pub async fn is_done(db: &Db, request_id: &str, service: &str) -> DbResult<bool> {
+    let done: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT done_at FROM reservations WHERE request_id = $1 AND service = $2",
+    )
+    .bind(request_id)
+    .bind(service)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(matches!(done, Some(Some(_))))
+}

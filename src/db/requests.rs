@@ -406,3 +406,14 @@ pub fn applicant_scope(request: &RequestRow) -> DbResult<Scope> {
         &request.coordinator_id,
     )?))
 }
+
+/// Sets a request's state whatever it was (the last step of the works, for instance).
+pub async fn set_state(tx: &mut Tx, id: &str, to: &str, now: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query("UPDATE requests SET state = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(to)
+        .bind(ts(now))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

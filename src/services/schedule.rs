@@ -42,6 +42,8 @@ pub enum ScheduleError {
     },
     #[error("no joint day is reserved")]
     NothingReserved,
+    #[error("the works are not due yet, or already recorded")]
+    NotDueYet,
     #[error("a reason is required")]
     ReasonRequired,
     #[error("no common day: {0}")]
@@ -322,4 +324,56 @@ pub async fn declare_absence(
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(references)
+}
+
+/// Operator staff record their works on the joint day as done (on or after the day). With
+/// the last operator's, the request is done.
+pub async fn works_done(
+    state: &AppState,
+    user: &crate::db::sessions::SessionUser,
+    assessment_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ScheduleError> {
+    let mut tx = state.db.begin_write().await?;
+    let (row, _) = assessments::own_for_change(&mut tx, &user.scope(), assessment_id).await?;
+    let Some(left) = crews::mark_done(&mut tx, &row.request_id, &row.service, now).await? else {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Err(ScheduleError::NotDueYet);
+    };
+    let request_id = db::parse_uuid(&row.request_id)?;
+    requests::insert_event(
+        &mut tx,
+        &NewEvent {
+            request_id,
+            at: now,
+            kind: "works_done",
+            actor_kind: "staff",
+            actor_id: Some(user.user_id),
+            actor_name: Some(&user.display_name),
+            organisation_id: Some(user.organisation_id),
+            detail: Some(&row.service),
+            public: true,
+        },
+    )
+    .await?;
+    if left == 0 {
+        requests::set_state(&mut tx, &row.request_id, "done", now).await?;
+        requests::insert_event(
+            &mut tx,
+            &NewEvent {
+                request_id,
+                at: now,
+                kind: "all_works_done",
+                actor_kind: "system",
+                actor_id: None,
+                actor_name: None,
+                organisation_id: None,
+                detail: None,
+                public: true,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
 }

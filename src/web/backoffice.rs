@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/backoffice/requests/{id}", get(detail))
         .route("/operator", get(operator_queue))
         .route("/operator/assessments/{id}", post(adjust))
+        .route("/operator/assessments/{id}/done", post(works_done))
         .route("/backoffice/requests/{id}/day", post(reserve_day))
         .route("/backoffice/requests/{id}/day/cancel", post(cancel_day))
 }
@@ -178,6 +179,10 @@ struct DetailPage {
 /// The joint day as the case officer sees it (rule C-4).
 pub struct JointDayView {
     pub reserved: Option<String>,
+    /// The case officer may cancel it; operators only see it.
+    pub can_change: bool,
+    /// For an operator: its own works on that day, to record once done (None: not reserved).
+    pub works: Option<(String, bool)>,
     /// A booked crew declared itself away on the reserved day.
     pub crew_absent: bool,
     pub candidates: Vec<(String, String)>,
@@ -195,12 +200,38 @@ async fn joint_day_view(
     request: &RequestRow,
     names: &ServiceNames,
 ) -> Result<Option<JointDayView>, DbError> {
-    if staff.user.organisation_id.to_string() != request.coordinator_id {
-        return Ok(None);
-    }
-    if let Some(day) = crate::db::crews::reserved_day(&state.db, &request.id).await? {
+    let coordinator = staff.user.organisation_id.to_string() == request.coordinator_id;
+    let reserved = crate::db::crews::reserved_day(&state.db, &request.id).await?;
+    if !coordinator {
+        // An operator sees the joint day and records its own works once done.
+        let Some(day) = reserved else {
+            return Ok(None);
+        };
+        let scope = staff.user.scope();
+        let own = assessments::for_request(&state.db, &scope, &request.id).await?;
+        let mut works = None;
+        for row in own
+            .iter()
+            .filter(|r| r.organisation_id == staff.user.organisation_id.to_string())
+        {
+            let done = crate::db::crews::is_done(&state.db, &request.id, &row.service).await?;
+            works = Some((row.id.clone(), done));
+        }
         return Ok(Some(JointDayView {
             reserved: Some(day_label(day)),
+            can_change: false,
+            works,
+            crew_absent: false,
+            candidates: Vec::new(),
+            impossible: Vec::new(),
+            unavailable: None,
+        }));
+    }
+    if let Some(day) = reserved {
+        return Ok(Some(JointDayView {
+            reserved: Some(day_label(day)),
+            can_change: true,
+            works: None,
             crew_absent: crate::db::crews::reserved_crew_absent(&state.db, &request.id).await?,
             candidates: Vec::new(),
             impossible: Vec::new(),
@@ -213,6 +244,8 @@ async fn joint_day_view(
         match schedule::candidates(state, &staff.user.scope(), request, today).await {
             Ok(days) => JointDayView {
                 reserved: None,
+                can_change: true,
+                works: None,
                 crew_absent: false,
                 candidates: days
                     .candidates
@@ -243,6 +276,8 @@ async fn joint_day_view(
             Err(ScheduleError::Db(error)) => return Err(error),
             Err(other) => JointDayView {
                 reserved: None,
+                can_change: true,
+                works: None,
                 crew_absent: false,
                 candidates: Vec::new(),
                 impossible: Vec::new(),
@@ -274,6 +309,7 @@ pub fn schedule_refusal(tr: Tr, error: &ScheduleError) -> String {
         }
         ScheduleError::Joint(_) => tr.t("joint.no_common_day").to_owned(),
         ScheduleError::NothingReserved => tr.t("joint.nothing_reserved").to_owned(),
+        ScheduleError::NotDueYet => tr.t("joint.not_due").to_owned(),
         ScheduleError::ReasonRequired => tr.t("joint.reason_required").to_owned(),
         ScheduleError::Db(_) => tr.t("page_error.internal.text").to_owned(),
     }
@@ -284,6 +320,37 @@ pub fn schedule_refusal(tr: Tr, error: &ScheduleError) -> String {
 struct DayForm {
     day: String,
     reason: String,
+}
+
+/// Operator staff record their works on the joint day as done.
+async fn works_done(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(assessment_id): Path<String>,
+    CsrfForm(_form): CsrfForm<DayForm>,
+) -> Result<Response, PageError> {
+    let Some(request_id) =
+        assessments::request_of_own(&state.db, &staff.user.scope(), &assessment_id).await?
+    else {
+        return Err(PageError::NotFound);
+    };
+    match schedule::works_done(&state, &staff.user, &assessment_id, chrono::Utc::now()).await {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/backoffice/requests/{request_id}#joint-day")).into_response(),
+        ),
+        Err(ScheduleError::Db(error)) => Err(error.into()),
+        Err(refused) => {
+            let text = schedule_refusal(staff.tr, &refused);
+            let page = render_detail(
+                &state,
+                staff,
+                &request_id,
+                Some(Notice { error: true, text }),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
 }
 
 /// A request of the signed-in case officer's own coordinator: the joint day is theirs to set

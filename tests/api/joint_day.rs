@@ -356,3 +356,129 @@ async fn operator_staff_add_a_crew_and_bad_input_saves_nothing() {
     .unwrap();
     assert_eq!(communes, ["57081"]);
 }
+
+#[tokio::test]
+async fn each_operator_records_its_works_and_the_last_one_completes_the_request() {
+    let app = app_with_crews().await;
+    let water_and_voo = with(
+        &marie(),
+        &[
+            ("electricity", ""),
+            ("electricity_band", ""),
+            ("gas", ""),
+            ("proximus", ""),
+        ],
+    );
+    let (reference, _) = app.file_ok(&water_and_voo).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = text_of(&julien, &url).await;
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/day")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("day", first_candidate(&page)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+
+    let assessment_of = |slug: &'static str| {
+        let pool = app.state.db.pool.clone();
+        let id = id.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT a.id FROM assessments a JOIN organisations o ON o.id = a.organisation_id \
+                 WHERE a.request_id = $1 AND o.slug = $2",
+            )
+            .bind(id)
+            .bind(slug)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let swde = app.signed_in("eau@swde.demo").await;
+    let page = text_of(&swde, &url).await;
+    assert!(
+        page.contains("Jour commun réservé"),
+        "operators see the day"
+    );
+    assert!(
+        !page.contains("Annuler ce jour"),
+        "only the case officer changes it"
+    );
+    let csrf = hidden(&page, "csrf_token");
+    let water = assessment_of("swde").await;
+    let done = |client: reqwest::Client, assessment: String, csrf: String| {
+        let url = app.url(&format!("/operator/assessments/{assessment}/done"));
+        async move {
+            client
+                .post(url)
+                .form(&[("csrf_token", csrf)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Not before the day.
+    let response = done(swde.clone(), water.clone(), csrf.clone()).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("partir du jour commun, et une seule fois")
+    );
+
+    // The day has come.
+    let today = chrono::Utc::now().date_naive().to_string();
+    sqlx::query("UPDATE reservations SET day = $1 WHERE request_id = $2")
+        .bind(&today)
+        .bind(&id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        done(swde.clone(), water.clone(), csrf.clone())
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        done(swde.clone(), water, csrf).await.status().as_u16(),
+        422,
+        "once"
+    );
+    let state: String = sqlx::query_scalar("SELECT state FROM requests WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "assessed", "VOO has not finished");
+
+    // SWDE cannot record VOO's works.
+    let voo_assessment = assessment_of("voo").await;
+    let page = text_of(&swde, &url).await;
+    let response = done(
+        swde.clone(),
+        voo_assessment.clone(),
+        hidden(&page, "csrf_token"),
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 404);
+
+    let voo = app.signed_in("raccordement@voo.demo").await;
+    let page = text_of(&voo, &url).await;
+    let response = done(voo, voo_assessment, hidden(&page, "csrf_token")).await;
+    assert_eq!(response.status().as_u16(), 303);
+    app.wait_state(&id, "done").await;
+    let page = text_of(&julien, &url).await;
+    assert!(page.contains("Tous les raccordements sont réalisés"));
+}
