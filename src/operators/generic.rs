@@ -1,12 +1,14 @@
 //! The generic module: a partner joins with configuration only (rule C-8) — its
 //! organisation, service, coverage and this offer: labels, prerequisites, crew, lead time.
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{
     Assessment, CrewNeed, Deadline, Feasibility, LeadTime, LeadTimeStart, OperatorModule, Party,
-    Prerequisite, RequestFacts, Span,
+    Prerequisite, RequestFacts, Span, pricing::PricedLine,
 };
+use crate::tariff::{VatRegime, round_cents};
 
 /// A text in each language of the product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +63,24 @@ pub struct PartnerOffer {
     pub lead_time_start: LeadTimeStart,
     #[serde(default)]
     pub prerequisites: Vec<PartnerPrerequisite>,
+    /// The partner's flat-rate tariff: one line each, per connection.
+    #[serde(default)]
+    pub lines: Vec<PartnerLine>,
+}
+
+/// A flat-rate line of a partner's tariff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerLine {
+    pub code: String,
+    pub label: Labels,
+    pub unit_price: Decimal,
+    #[serde(default = "standard_vat")]
+    pub vat: VatRegime,
+}
+
+fn standard_vat() -> VatRegime {
+    VatRegime::Standard
 }
 
 fn conditions_met() -> LeadTimeStart {
@@ -75,6 +95,10 @@ pub enum PartnerConfigError {
     Empty(&'static str),
     #[error("partner offer: the crew needs between 1 and 24 hours on site")]
     Hours,
+    #[error("partner offer: a tariff line has a negative price")]
+    NegativePrice,
+    #[error("partner offer: a tariff line's VAT must be `standard` or `reduced`")]
+    VatRegime,
 }
 
 impl PartnerOffer {
@@ -91,6 +115,16 @@ impl PartnerOffer {
         }
         if self.prerequisites.iter().any(|p| p.code.trim().is_empty()) {
             return Err(PartnerConfigError::Empty("prerequisite code"));
+        }
+        if self.lines.iter().any(|l| l.unit_price.is_sign_negative()) {
+            return Err(PartnerConfigError::NegativePrice);
+        }
+        if !self
+            .lines
+            .iter()
+            .all(|l| matches!(l.vat, VatRegime::Standard | VatRegime::Reduced))
+        {
+            return Err(PartnerConfigError::VatRegime);
         }
         Ok(())
     }
@@ -135,12 +169,38 @@ impl OperatorModule for GenericModule {
                 hours: self.offer.hours,
                 civil_works: self.offer.civil_works,
             },
-            lines: Vec::new(),
             lead_time: LeadTime {
                 start: self.offer.lead_time_start,
                 within: self.offer.lead_time,
                 source: "partner".to_owned(),
             },
+            lines: self
+                .offer
+                .lines
+                .iter()
+                .map(|line| {
+                    let amount = round_cents(line.unit_price);
+                    PricedLine {
+                        code: line.code.clone(),
+                        // Both languages travel with the line; each page shows its own.
+                        label_key: "assessment.partner_line".to_owned(),
+                        args: [
+                            ("label_fr".to_owned(), line.label.fr.clone()),
+                            ("label_en".to_owned(), line.label.en.clone()),
+                        ]
+                        .into(),
+                        quantity: Decimal::ONE,
+                        unit: "flat".to_owned(),
+                        unit_price: line.unit_price,
+                        amount_excl_vat: amount,
+                        vat_regime: line.vat.code().to_owned(),
+                        vat_rate: line.vat.rate(),
+                        vat_amount: round_cents(amount * line.vat.rate() / Decimal::from(100)),
+                        rule: "C-8".to_owned(),
+                        book_version: "partner".to_owned(),
+                    }
+                })
+                .collect(),
         }
     }
 }
@@ -171,6 +231,15 @@ mod tests {
                 deadline: Deadline::BeforeWorks,
                 rule: "C-8".into(),
             }],
+            lines: vec![PartnerLine {
+                code: "HEAT-STD".into(),
+                label: Labels {
+                    fr: "Raccordement au réseau de chaleur".into(),
+                    en: "District heating connection".into(),
+                },
+                unit_price: Decimal::new(249_950, 2),
+                vat: VatRegime::Reduced,
+            }],
         }
     }
 
@@ -185,6 +254,10 @@ mod tests {
             answer.prerequisites[0].label.as_ref().unwrap().fr,
             "Local technique"
         );
+        // Its flat-rate tariff: 2,499.50 € at 6 % → 149.97 € VAT.
+        assert_eq!(answer.lines[0].amount_excl_vat, Decimal::new(249_950, 2));
+        assert_eq!(answer.lines[0].vat_amount, Decimal::new(14_997, 2));
+        assert_eq!(answer.lines[0].rule, "C-8");
     }
 
     #[test]
@@ -200,6 +273,12 @@ mod tests {
         let mut idle = heat();
         idle.hours = 0;
         assert!(matches!(idle.validate(), Err(PartnerConfigError::Hours)));
+        let mut negative = heat();
+        negative.lines[0].unit_price = Decimal::new(-1, 0);
+        assert!(matches!(
+            negative.validate(),
+            Err(PartnerConfigError::NegativePrice)
+        ));
         assert!(matches!(
             PartnerOffer::from_json(r#"{"label":{"fr":"a","en":"b"},"colour":"red"}"#),
             Err(PartnerConfigError::Format(_))

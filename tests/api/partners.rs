@@ -22,6 +22,12 @@ civil_works = true
 lead_time = { unit = "working_days", count = 40 }
 lead_time_start = "payment"
 
+[[organisation.partner.lines]]
+code = "HEAT-STD"
+label = { fr = "Raccordement au réseau de chaleur", en = "District heating connection" }
+unit_price = "2499.50"
+vat = "reduced"
+
 [[organisation.partner.prerequisites]]
 code = "plant_room"
 label = { fr = "Local technique pour la sous-station", en = "Plant room for the substation" }
@@ -61,6 +67,8 @@ async fn c_8_a_partner_added_by_configuration_is_offered_filed_and_assessed() {
     let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
     assert!(page.contains("Chaleur (réseau urbain) — Réseau de chaleur de Mons"));
     assert!(page.contains("Local technique pour la sous-station"));
+    assert!(page.contains("Raccordement au réseau de chaleur"));
+    assert!(page.contains("2\u{202f}499,50 €"));
     assert!(page.contains("10 jours avant les travaux"));
     assert!(page.contains("travaux dans les 40 jours ouvrables à compter de : le paiement"));
 
