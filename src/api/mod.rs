@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests", get(list))
         .route("/requests/{id}", get(show))
         .route("/estimates", post(estimate))
+        .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound })
 }
 
@@ -242,4 +243,12 @@ async fn estimate(
     tariff::estimate(&state.tariffs(), &case)
         .map(Json)
         .map_err(|e| ApiError::Invalid(e.to_string()))
+}
+
+/// The description of this API (OpenAPI 3.1), kept beside the handlers it documents.
+async fn openapi() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
 }

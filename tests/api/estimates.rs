@@ -134,3 +134,41 @@ async fn the_page_explains_every_refused_field_in_french() {
     assert!(page.contains("Indiquez un nombre."));
     assert!(!page.contains("estimate-result"));
 }
+
+#[tokio::test]
+async fn the_api_describes_itself_and_every_documented_path_answers() {
+    let app = spawn_app().await;
+    let response = app.get("/api/v1/openapi.json").await;
+    assert_eq!(response.status().as_u16(), 200);
+    let document: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths: Vec<String> = document["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(paths, ["/estimates", "/requests", "/requests/{id}"]);
+    // Each documented path is served (401 or 422 for an anonymous, empty call — never 404).
+    for path in &paths {
+        let url = app.url(&format!(
+            "/api/v1{}",
+            path.replace("{id}", "01a208e5-6e31-7569-8360-c786c4bf0be2")
+        ));
+        let status = if path == "/estimates" {
+            app.client
+                .post(&url)
+                .body("{}")
+                .send()
+                .await
+                .unwrap()
+                .status()
+        } else {
+            app.client.get(&url).send().await.unwrap().status()
+        };
+        assert!(
+            [401, 422].contains(&status.as_u16()),
+            "{path} answered {status}"
+        );
+    }
+}
