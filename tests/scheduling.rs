@@ -276,6 +276,74 @@ mod joint_day {
         assert_eq!(why.len(), 6);
     }
 
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// C-4: every proposed day is a working day for each crew offered, within the common
+        /// window, and never beyond a crew's capacity.
+        #[test]
+        fn c_4_proposed_days_are_working_days_with_free_capacity(
+            start in 0u32..700,
+            length in 1u32..60,
+            capacities in proptest::collection::vec(1u32..3, 3),
+            absences in proptest::collection::vec(0u32..60, 0..8),
+            booked in proptest::collection::vec((0usize..3, 0u32..60, 1u32..3), 0..20),
+        ) {
+            let first = d(2025, 1, 1) + Days::new(u64::from(start));
+            let services = [Service::Electricity, Service::Water, Service::Voo];
+            let crews: Vec<Crew> = services
+                .iter()
+                .enumerate()
+                .map(|(i, service)| {
+                    let mut c = crew(i as u128 + 1, *service, *service != Service::Voo);
+                    c.daily_capacity = capacities[i];
+                    c.absences = absences
+                        .iter()
+                        .filter(|offset| **offset % 3 == i as u32)
+                        .map(|offset| first + Days::new(u64::from(*offset)))
+                        .collect();
+                    c
+                })
+                .collect();
+            let mut bookings = Bookings::new();
+            for (i, offset, jobs) in &booked {
+                bookings.add(crews[*i].id, first + Days::new(u64::from(*offset)), *jobs);
+            }
+            let last = first + Days::new(u64::from(length));
+            let operators: Vec<OperatorWindow> =
+                services.iter().map(|s| window(*s, first, last)).collect();
+            let found = joint_days(
+                JointDayQuery {
+                    commune: MONS,
+                    province: Province::Hainaut,
+                    operators: &operators,
+                    wanted: 5,
+                },
+                &crews,
+                &bookings,
+                holidays(),
+            )
+            .unwrap();
+            for candidate in &found.candidates {
+                prop_assert!(candidate.date >= first && candidate.date <= last);
+                prop_assert_eq!(candidate.crews.len(), services.len());
+                for free in &candidate.crews {
+                    prop_assert!(!free.crews.is_empty());
+                    for id in &free.crews {
+                        let crew = crews.iter().find(|c| c.id == *id).unwrap();
+                        let calendar = if crew.civil_works {
+                            WorkCalendar::civil_works(holidays(), Province::Hainaut)
+                        } else {
+                            WorkCalendar::other_works(holidays(), Province::Hainaut)
+                        }
+                        .with_absences(&crew.absences);
+                        prop_assert!(calendar.is_working_day(candidate.date));
+                        prop_assert!(bookings.booked(*id, candidate.date) < crew.daily_capacity);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn an_operator_without_crew_in_the_commune_blocks_every_day() {
         let crews = [crew(1, Service::Electricity, true)];
