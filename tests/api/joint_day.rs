@@ -15,6 +15,43 @@ fn first_candidate(page: &str) -> String {
     hidden(page, "day")
 }
 
+/// A filed request every operator has answered, whose first candidate day the case officer
+/// reserved.
+struct Reserved {
+    reference: String,
+    id: String,
+    julien: reqwest::Client,
+    url: String,
+    day: String,
+}
+
+async fn reserved(app: &TestApp, fields: &[(&'static str, String)]) -> Reserved {
+    let (reference, _) = app.file_ok(fields).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = text_of(&julien, &url).await;
+    let day = first_candidate(&page);
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/day")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("day", day.clone()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    Reserved {
+        reference,
+        id,
+        julien,
+        url,
+        day,
+    }
+}
+
 #[tokio::test]
 async fn c_4_the_officer_reserves_one_day_for_every_crew() {
     let app = app_with_crews().await;
@@ -228,23 +265,13 @@ async fn c_4_the_applicant_picks_the_day_on_the_status_page() {
 #[tokio::test]
 async fn an_absence_on_a_reserved_day_is_flagged_to_the_officer() {
     let app = app_with_crews().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
-    let julien = app.signed_in("julien@ores.demo").await;
-    let url = app.url(&format!("/backoffice/requests/{id}"));
-    let page = text_of(&julien, &url).await;
-    let day = first_candidate(&page);
-    let response = julien
-        .post(app.url(&format!("/backoffice/requests/{id}/day")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("day", day.clone()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
+    let Reserved {
+        reference,
+        julien,
+        url,
+        day,
+        ..
+    } = reserved(&app, &marie()).await;
 
     let swde = app.signed_in("eau@swde.demo").await;
     let crews_page = text_of(&swde, app.url("/operator/crews")).await;
@@ -369,22 +396,9 @@ async fn each_operator_records_its_works_and_the_last_one_completes_the_request(
             ("proximus", ""),
         ],
     );
-    let (reference, _) = app.file_ok(&water_and_voo).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
-    let julien = app.signed_in("julien@ores.demo").await;
-    let url = app.url(&format!("/backoffice/requests/{id}"));
-    let page = text_of(&julien, &url).await;
-    let response = julien
-        .post(app.url(&format!("/backoffice/requests/{id}/day")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("day", first_candidate(&page)),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
+    let Reserved {
+        id, julien, url, ..
+    } = reserved(&app, &water_and_voo).await;
 
     let assessment_of = |slug: &'static str| {
         let pool = app.state.db.pool.clone();
