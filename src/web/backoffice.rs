@@ -129,9 +129,9 @@ async fn queue(
 pub async fn service_labels(
     state: &AppState,
     tr: Tr,
+    names: &ServiceNames,
     request: &RequestRow,
 ) -> Result<Vec<String>, DbError> {
-    let names = ServiceNames::load(state, tr).await?;
     let mut rows = requests::services(&state.db, &request.id).await?;
     rows.sort_by_key(|row| {
         Service::ALL
@@ -341,14 +341,7 @@ async fn works_done(
         Err(ScheduleError::Db(error)) => Err(error.into()),
         Err(refused) => {
             let text = schedule_refusal(staff.tr, &refused);
-            let page = render_detail(
-                &state,
-                staff,
-                &request_id,
-                Some(Notice { error: true, text }),
-            )
-            .await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            refused_on_detail(&state, staff, &request_id, text).await
         }
     }
 }
@@ -386,9 +379,7 @@ async fn cancel_day(
         Err(ScheduleError::Db(error)) => Err(error.into()),
         Err(refused) => {
             let text = schedule_refusal(staff.tr, &refused);
-            let page =
-                render_detail(&state, staff, &id, Some(Notice { error: true, text })).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            refused_on_detail(&state, staff, &id, text).await
         }
     }
 }
@@ -421,9 +412,7 @@ async fn reserve_day(
         Err(ScheduleError::Db(error)) => Err(error.into()),
         Err(refused) => {
             let text = schedule_refusal(staff.tr, &refused);
-            let page =
-                render_detail(&state, staff, &id, Some(Notice { error: true, text })).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            refused_on_detail(&state, staff, &id, text).await
         }
     }
 }
@@ -467,6 +456,7 @@ pub struct PrerequisiteView {
 pub async fn assessment_views(
     state: &AppState,
     tr: Tr,
+    service_names: &ServiceNames,
     scope: &Scope,
     request_id: &str,
 ) -> Result<Vec<AssessmentView>, DbError> {
@@ -476,7 +466,6 @@ pub async fn assessment_views(
         .map(|o| (o.id.to_string(), o.name))
         .collect();
     let now = crate::db::ts(chrono::Utc::now());
-    let service_names = ServiceNames::load(state, tr).await?;
     let mut views = Vec::new();
     for row in assessments::for_request(&state.db, scope, request_id).await? {
         let answer: Option<Assessment> =
@@ -637,6 +626,17 @@ async fn detail(
     render_detail(&state, staff, &id, notice).await
 }
 
+/// The request page again, with why the change just asked for was refused (nothing changed).
+async fn refused_on_detail(
+    state: &AppState,
+    staff: Staff,
+    id: &str,
+    text: String,
+) -> Result<Response, PageError> {
+    let page = render_detail(state, staff, id, Some(Notice { error: true, text })).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
 async fn render_detail(
     state: &AppState,
     staff: Staff,
@@ -647,9 +647,9 @@ async fn render_detail(
     let scope = staff.user.scope();
     let request = requests::get_for(&state.db, &scope, id).await?;
     let events = requests::events_for(&state.db, &scope, &request.id).await?;
-    let services = service_labels(&state, staff.tr, &request).await?;
-    let assessments = assessment_views(&state, staff.tr, &scope, &request.id).await?;
     let names = ServiceNames::load(&state, staff.tr).await?;
+    let services = service_labels(&state, staff.tr, &names, &request).await?;
+    let assessments = assessment_views(&state, staff.tr, &names, &scope, &request.id).await?;
     let joint_day = joint_day_view(&state, &staff, &request, &names).await?;
     Ok(DetailPage {
         tr: staff.tr,
@@ -728,14 +728,7 @@ async fn adjust(
         Err(AdjustError::Db(error)) => Err(error.into()),
         Err(refused) => {
             let text = adjust_refusal(staff.tr, &refused);
-            let page = render_detail(
-                &state,
-                staff,
-                &request_id,
-                Some(Notice { error: true, text }),
-            )
-            .await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            refused_on_detail(&state, staff, &request_id, text).await
         }
     }
 }

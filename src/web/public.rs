@@ -16,14 +16,13 @@ use serde::Deserialize;
 use super::{
     error::PageError,
     extract::{CsrfForm, Ctx, LANG_COOKIE},
-    views::{Frame, local_date, local_datetime, site_line},
+    views::{Frame, ServiceNames, local_date, local_datetime, site_line},
 };
 use crate::{
     app::AppState,
     db::requests::{self, EventRow, RequestRow},
     domain::{ElectricityBand, FieldErrors, IdempotencyKey, Language, RequestInput, Service},
     i18n::Tr,
-    operators::generic::PartnerOffer,
     services::{
         auth::token_hash,
         schedule,
@@ -106,19 +105,7 @@ impl RequestFormPage {
 
     /// Offers the services of the partners joined by configuration (rule C-8).
     async fn with_partners(mut self, state: &AppState) -> Result<Self, PageError> {
-        let mut partners: Vec<(String, String)> = Vec::new();
-        for organisation in crate::db::organisations::partners(&state.db).await? {
-            let (Some(code), Some(offer)) = (organisation.service, organisation.partner) else {
-                continue;
-            };
-            if partners.iter().any(|(known, _)| *known == code) {
-                continue;
-            }
-            if let Ok(offer) = PartnerOffer::from_json(&offer) {
-                partners.push((code, offer.label.get(self.tr.language()).to_owned()));
-            }
-        }
-        self.partners = partners;
+        self.partners = ServiceNames::load(state, self.tr).await?.partners();
         Ok(self)
     }
 
@@ -310,7 +297,8 @@ async fn render_track(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let events = requests::events(&state.db, &request.id, true).await?;
-    let services = super::backoffice::service_labels(state, ctx.tr, &request).await?;
+    let names = ServiceNames::load(state, ctx.tr).await?;
+    let services = super::backoffice::service_labels(state, ctx.tr, &names, &request).await?;
     let reserved = crate::db::crews::reserved_day(&state.db, &request.id).await?;
     // Once every operator has answered, the applicant may pick the joint day themselves.
     let candidates = if reserved.is_none() && request.state == "assessed" {

@@ -149,6 +149,17 @@ impl ServiceNames {
         Ok(ServiceNames { tr, partners })
     }
 
+    /// The services of the partners joined by configuration: (code, label), by code.
+    pub fn partners(&self) -> Vec<(String, String)> {
+        let mut partners: Vec<(String, String)> = self
+            .partners
+            .iter()
+            .map(|(code, label)| (code.clone(), label.clone()))
+            .collect();
+        partners.sort();
+        partners
+    }
+
     pub fn name(&self, code: &str) -> String {
         match self.partners.get(code) {
             Some(label) => label.clone(),
