@@ -34,16 +34,6 @@ pub fn router() -> Router<AppState> {
         .route("/welcome/{token}", get(welcome).post(set_password))
 }
 
-/// Only an operator's administrators manage its accounts (403 for other staff, as for the
-/// tariff books and coverage pages).
-fn administrator(staff: &Staff) -> Result<(), PageError> {
-    if staff.user.role == "operator_admin" && staff.user.organisation_kind == "operator" {
-        Ok(())
-    } else {
-        Err(PageError::Forbidden)
-    }
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "backoffice/users.html")]
 struct UsersPage {
@@ -80,7 +70,7 @@ async fn render(
 }
 
 async fn users_page(State(state): State<AppState>, staff: Staff) -> Result<UsersPage, PageError> {
-    administrator(&staff)?;
+    staff.require_operator_admin()?;
     let input = InviteInput {
         role: "operator_staff".into(),
         language: "fr".into(),
@@ -94,7 +84,7 @@ async fn invite(
     staff: Staff,
     CsrfForm(input): CsrfForm<InviteInput>,
 ) -> Result<Response, PageError> {
-    administrator(&staff)?;
+    staff.require_operator_admin()?;
     let tr = staff.tr;
     match accounts::invite(&state, &staff.user, &input, Utc::now()).await {
         Ok(()) => Ok(Redirect::to("/operator/users").into_response()),

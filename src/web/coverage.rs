@@ -18,20 +18,10 @@ use super::{
     extract::{CsrfForm, Staff},
     views::Frame,
 };
-use crate::{app::AppState, db::coverage, domain::Postcode, i18n::Tr};
+use crate::{app::AppState, db::coverage, i18n::Tr};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/operator/coverage", get(page).post(change))
-}
-
-/// Only an operator's administrators change where it works; other staff get 403 (the page
-/// is the same address for every operator, like the tariff books).
-fn administrator(staff: &Staff) -> Result<(), PageError> {
-    if staff.user.role == "operator_admin" && staff.user.organisation_kind == "operator" {
-        Ok(())
-    } else {
-        Err(PageError::Forbidden)
-    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -69,7 +59,7 @@ async fn render(
 }
 
 async fn page(State(state): State<AppState>, staff: Staff) -> Result<CoveragePage, PageError> {
-    administrator(&staff)?;
+    staff.require_operator_admin()?;
     render(&state, staff, None, String::new()).await
 }
 
@@ -85,30 +75,12 @@ async fn change(
     staff: Staff,
     CsrfForm(form): CsrfForm<CoverageForm>,
 ) -> Result<Response, PageError> {
-    administrator(&staff)?;
+    staff.require_operator_admin()?;
     let tr = staff.tr;
     let mut problems = Vec::new();
-    let mut communes: Vec<String> = Vec::new();
-    for raw in form
-        .postcodes
-        .split([',', ' ', ';'])
-        .filter(|p| !p.trim().is_empty())
-    {
-        match Postcode::parse(raw) {
-            Ok(postcode) => {
-                let found = state.directory.communes(postcode);
-                if found.is_empty() {
-                    problems.push(tr.f("crews.unknown_postcode", [("postcode", raw.trim())]));
-                }
-                for commune in found {
-                    if !communes.contains(&commune.nis_code) {
-                        communes.push(commune.nis_code.clone());
-                    }
-                }
-            }
-            Err(error) => problems.push(format!("{} : {}", raw.trim(), tr.error(&error))),
-        }
-    }
+    let (communes, typed_problems) =
+        super::views::communes_of_postcodes(&state.directory, tr, &form.postcodes);
+    problems.extend(typed_problems);
     if communes.is_empty() && problems.is_empty() {
         problems.push(tr.t("crews.communes_required").to_owned());
     }

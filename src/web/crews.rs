@@ -192,27 +192,9 @@ async fn add_crew(
             None
         }
     };
-    let mut communes: Vec<String> = Vec::new();
-    for raw in form
-        .postcodes
-        .split([',', ' ', ';'])
-        .filter(|p| !p.trim().is_empty())
-    {
-        match crate::domain::Postcode::parse(raw) {
-            Ok(postcode) => {
-                let found = state.directory.communes(postcode);
-                if found.is_empty() {
-                    problems.push(tr.f("crews.unknown_postcode", [("postcode", raw.trim())]));
-                }
-                for commune in found {
-                    if !communes.contains(&commune.nis_code) {
-                        communes.push(commune.nis_code.clone());
-                    }
-                }
-            }
-            Err(error) => problems.push(format!("{} : {}", raw.trim(), tr.error(&error))),
-        }
-    }
+    let (communes, typed_problems) =
+        super::views::communes_of_postcodes(&state.directory, tr, &form.postcodes);
+    problems.extend(typed_problems);
     if communes.is_empty() && problems.is_empty() {
         problems.push(tr.t("crews.communes_required").to_owned());
     }

@@ -91,6 +91,19 @@ pub struct Staff {
     pub user: SessionUser,
 }
 
+impl Staff {
+    /// Only an operator's administrators manage its accounts, coverage and tariff books. Other
+    /// staff get 403: those pages are the same address for every operator and hold no
+    /// tenant's data by themselves.
+    pub fn require_operator_admin(&self) -> Result<(), PageError> {
+        if self.user.role == "operator_admin" && self.user.organisation_kind == "operator" {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden)
+        }
+    }
+}
+
 pub enum StaffRejection {
     Page(PageError),
     SignIn(String),

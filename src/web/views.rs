@@ -168,6 +168,37 @@ impl ServiceNames {
     }
 }
 
+/// The communes of a typed list of postcodes (`7000, 7100`), with every refused entry
+/// explained in the reader's language.
+pub fn communes_of_postcodes(
+    directory: &crate::domain::PostcodeDirectory,
+    tr: Tr,
+    typed: &str,
+) -> (Vec<String>, Vec<String>) {
+    let mut communes: Vec<String> = Vec::new();
+    let mut problems = Vec::new();
+    for raw in typed
+        .split([',', ' ', ';'])
+        .filter(|p| !p.trim().is_empty())
+    {
+        match crate::domain::Postcode::parse(raw) {
+            Ok(postcode) => {
+                let found = directory.communes(postcode);
+                if found.is_empty() {
+                    problems.push(tr.f("crews.unknown_postcode", [("postcode", raw.trim())]));
+                }
+                for commune in found {
+                    if !communes.contains(&commune.nis_code) {
+                        communes.push(commune.nis_code.clone());
+                    }
+                }
+            }
+            Err(error) => problems.push(format!("{} : {}", raw.trim(), tr.error(&error))),
+        }
+    }
+    (communes, problems)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
