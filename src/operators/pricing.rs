@@ -34,7 +34,8 @@ pub struct PricedLine {
     pub book_version: String,
 }
 
-fn code_of<T: Serialize>(value: &T) -> String {
+/// The serde name of a unit variant (`standard`, `metre`…): the translation key suffix.
+pub fn code_of<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

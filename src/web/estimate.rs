@@ -17,6 +17,7 @@ use crate::{
     app::AppState,
     domain::{ElectricityBand, FieldErrors, InputError},
     i18n::Tr,
+    operators::pricing::{PricedLine, code_of},
     tariff::{
         self, BuildingKind, ElectricityCase, Estimate, EstimateCase, GasCase, Metres, QuoteLine,
         TariffError, VatStatus, WaterCase,
@@ -219,33 +220,17 @@ fn args<'a>(map: &'a std::collections::BTreeMap<&'static str, String>) -> Vec<(&
     map.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
+/// A line of an estimate: the same view as a stored line, naming who receives a quote-part.
 fn line_view(tr: Tr, line: &QuoteLine) -> LineView {
-    let vat_key = serde_json::to_value(line.vat_regime)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let unit_key = serde_json::to_value(line.unit)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let mut label = tr.f(line.label_key, args(&line.args));
+    let mut view = stored_line_view(tr, &PricedLine::from(line));
     if let Some(payee) = &line.payee {
-        label = format!("{label} → {payee}");
+        view.label = format!("{} → {payee}", view.label);
     }
-    LineView {
-        label,
-        quantity: line.quantity.normalize().to_string().replace('.', ","),
-        unit: tr.keyed("tariff.unit", &unit_key),
-        unit_price: euros(line.unit_price),
-        amount: euros(line.amount_excl_vat.amount()),
-        vat: tr.keyed("tariff.vat", &vat_key),
-        vat_amount: euros(line.vat_amount.amount()),
-        rule: line.rule.to_owned(),
-    }
+    view
 }
 
 /// A line stored with an operator's answer, as the pages show it.
-pub fn stored_line_view(tr: Tr, line: &crate::operators::pricing::PricedLine) -> LineView {
+pub fn stored_line_view(tr: Tr, line: &PricedLine) -> LineView {
     let args: Vec<(&str, &str)> = line
         .args
         .iter()
@@ -264,12 +249,6 @@ pub fn stored_line_view(tr: Tr, line: &crate::operators::pricing::PricedLine) ->
 }
 
 pub fn estimate_view(tr: Tr, estimate: &Estimate) -> EstimateView {
-    let regime = |r: &tariff::VatRegime| {
-        serde_json::to_value(r)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    };
     EstimateView {
         illustrative: estimate.illustrative,
         quotes: estimate
@@ -278,14 +257,7 @@ pub fn estimate_view(tr: Tr, estimate: &Estimate) -> EstimateView {
             .map(|quote| QuoteView {
                 heading: tr.keyed(
                     "estimate.document",
-                    format!(
-                        "{}_{}",
-                        quote.operator.code(),
-                        serde_json::to_value(quote.scope)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    ),
+                    format!("{}_{}", quote.operator.code(), code_of(&quote.scope)),
                 ),
                 book: quote.book.version.clone(),
                 lines: quote.lines.iter().map(|l| line_view(tr, l)).collect(),
@@ -299,7 +271,7 @@ pub fn estimate_view(tr: Tr, estimate: &Estimate) -> EstimateView {
             .iter()
             .map(|row| {
                 (
-                    tr.keyed("tariff.vat", regime(&row.regime)),
+                    tr.keyed("tariff.vat", row.regime.code()),
                     euros(row.base.amount()),
                     euros(row.vat.amount()),
                 )
