@@ -9,6 +9,7 @@ pub mod domain;
 pub mod i18n;
 pub mod mail;
 pub mod operators;
+pub mod quote;
 pub mod scheduling;
 pub mod services;
 pub mod tariff;
