@@ -363,6 +363,35 @@ pub async fn get_for_worker(tx: &mut Tx, id: &str) -> DbResult<RequestRow> {
     .ok_or(DbError::NotFound)
 }
 
+/// A request by id, for background jobs acting for the system (no tenant scope).
+pub async fn get_for_worker_db(db: &Db, id: &str) -> DbResult<RequestRow> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(DbError::NotFound)
+}
+
+impl RequestRow {
+    /// The site in one line: street and number, postcode and commune, parcel, map point.
+    pub fn site_line(&self) -> String {
+        let mut parts = Vec::new();
+        if let (Some(street), Some(number)) = (&self.street, &self.house_number) {
+            parts.push(format!("{street} {number}"));
+        }
+        parts.push(format!("{} {}", self.postcode, self.commune_name));
+        if let Some(parcel) = &self.parcel_ref {
+            parts.push(parcel.clone());
+        }
+        if let Some(point) = &self.map_point {
+            parts.push(point.clone());
+        }
+        parts.join(", ")
+    }
+}
+
 /// Moves a request to `to` if it is still in `from`; false when another change came first.
 pub async fn advance_state(
     tx: &mut Tx,

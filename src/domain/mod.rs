@@ -4,6 +4,7 @@ pub mod company;
 pub mod contact;
 pub mod error;
 pub mod geo;
+pub mod payment;
 pub mod request;
 
 pub use company::CompanyNumber;

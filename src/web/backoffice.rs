@@ -174,6 +174,8 @@ struct DetailPage {
     joint_day: Option<JointDayView>,
     /// The outcome of the change just made, or why it was refused.
     notice: Option<Notice>,
+    /// For the case officer: the consolidated offer, its versions and payments.
+    offer: Option<super::offers::OfferPanel>,
 }
 
 /// The joint day as the case officer sees it (rule C-4).
@@ -348,7 +350,7 @@ async fn works_done(
 
 /// A request of the signed-in case officer's own coordinator: the joint day is theirs to set
 /// (C-2); for anybody else the request does not exist here.
-async fn coordinator_request(
+pub(super) async fn coordinator_request(
     state: &AppState,
     staff: &Staff,
     id: &str,
@@ -627,7 +629,7 @@ async fn detail(
 }
 
 /// The request page again, with why the change just asked for was refused (nothing changed).
-async fn refused_on_detail(
+pub(super) async fn refused_on_detail(
     state: &AppState,
     staff: Staff,
     id: &str,
@@ -651,7 +653,13 @@ async fn render_detail(
     let services = service_labels(&state, staff.tr, &names, &request).await?;
     let assessments = assessment_views(&state, staff.tr, &names, &scope, &request.id).await?;
     let joint_day = joint_day_view(&state, &staff, &request, &names).await?;
+    let offer = if staff.user.organisation_id.to_string() == request.coordinator_id {
+        Some(super::offers::offer_panel(&state, staff.tr, &request).await?)
+    } else {
+        None
+    };
     Ok(DetailPage {
+        offer,
         tr: staff.tr,
         page: staff.frame,
         site: site_line(&request),
