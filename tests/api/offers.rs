@@ -144,7 +144,14 @@ async fn c_3_pressing_send_twice_sends_one_offer_with_its_pdf() {
         let digits: String = communication.chars().filter(char::is_ascii_digit).collect();
         let base: u64 = digits[..10].parse().unwrap();
         let check: u64 = digits[10..].parse().unwrap();
-        assert_eq!(if base.is_multiple_of(97) { 97 } else { base % 97 }, check);
+        assert_eq!(
+            if base.is_multiple_of(97) {
+                97
+            } else {
+                base % 97
+            },
+            check
+        );
     }
 
     // The same PDF for the officer and, through the private link, for the applicant.
