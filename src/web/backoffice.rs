@@ -529,6 +529,9 @@ pub struct AssessmentView {
     pub id: String,
     /// The signed-in user's own organisation answered it: they may change it.
     pub editable: bool,
+    /// Its lines may be corrected: by the operator, or by the case officer before the works
+    /// are paid for.
+    pub lines_editable: bool,
     pub heading: String,
     pub status: String,
     pub late: bool,
@@ -568,6 +571,12 @@ pub async fn assessment_views(
         .map(|o| (o.id.to_string(), o.name))
         .collect();
     let now = crate::db::ts(chrono::Utc::now());
+    let request = requests::get_for(&state.db, scope, request_id).await?;
+    let coordinator = request.coordinator_id == scope.organisation_id().to_string();
+    let lines_open = matches!(
+        request.state.as_str(),
+        "submitted" | "incomplete" | "complete" | "assessed" | "quoted" | "accepted" | "lapsed"
+    );
     let mut views = Vec::new();
     for row in assessments::for_request(&state.db, scope, request_id).await? {
         let answer: Option<Assessment> =
@@ -582,6 +591,8 @@ pub async fn assessment_views(
         views.push(AssessmentView {
             id: row.id.clone(),
             editable: row.organisation_id == scope.organisation_id().to_string(),
+            lines_editable: row.organisation_id == scope.organisation_id().to_string()
+                || (coordinator && row.status == "answered" && lines_open),
             heading: format!("{} — {operator}", service_names.name(&row.service)),
             status: tr.keyed("assessment.status", &row.status),
             late: row.status != "answered" && row.due_at < now,
@@ -798,8 +809,13 @@ async fn adjust(
     Path(assessment_id): Path<String>,
     CsrfForm(form): CsrfForm<AdjustForm>,
 ) -> Result<Response, PageError> {
-    let request_id: Option<String> =
+    let mut request_id: Option<String> =
         assessments::request_of_own(&state.db, &staff.user.scope(), &assessment_id).await?;
+    if request_id.is_none() && staff.user.role == "case_officer" {
+        request_id =
+            assessments::request_of_coordinated(&state.db, &staff.user.scope(), &assessment_id)
+                .await?;
+    }
     let Some(request_id) = request_id else {
         return Err(PageError::NotFound);
     };

@@ -490,3 +490,80 @@ async fn c_3_no_offer_before_every_operator_answered() {
 async fn spawn_app_with_idle_workers() -> TestApp {
     crate::helpers::spawn_app_with(|config| config.run_workers = false).await
 }
+
+#[tokio::test]
+async fn c_2_the_officer_corrects_a_line_with_a_reason_before_sending() {
+    let app = spawn_app().await;
+    let a = assessed(&app).await;
+    let (assessment, version): (String, i64) = sqlx::query_as(
+        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'water'",
+    )
+    .bind(&a.id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let page = text_of(&a.julien, &a.page_url).await;
+    let url = app.url(&format!("/operator/assessments/{assessment}"));
+    let post = |action: &'static str, text: &'static str, price: &'static str| {
+        let form = [
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", version.to_string()),
+            ("action", action.to_owned()),
+            ("line", String::new()),
+            ("label", "Traversée de voirie régionale".to_owned()),
+            ("quantity", "1".to_owned()),
+            ("unit_price", price.to_owned()),
+            ("vat", "standard".to_owned()),
+            ("text", text.to_owned()),
+        ];
+        a.julien.post(&url).form(&form).send()
+    };
+    // Without a reason nothing changes.
+    let refused = post("add_line", "", "400").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    let added = post(
+        "add_line",
+        "Route régionale : fourreau à 1,2 m (V-8.5)",
+        "400",
+    )
+    .await
+    .unwrap();
+    assert_eq!(added.status().as_u16(), 303);
+    assert_eq!(send_offer(&app, &a, "").await.0, 303);
+    let document: String = sqlx::query_scalar("SELECT document FROM offers WHERE request_id = $1")
+        .bind(&a.id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(document.contains("Traversée de voirie régionale"));
+    let events: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT actor_name, detail FROM request_events WHERE request_id = $1 \
+         AND kind = 'operator_lines_changed'",
+    )
+    .bind(&a.id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        events,
+        vec![(
+            "Julien Lambert".to_owned(),
+            Some("Route régionale : fourreau à 1,2 m (V-8.5)".to_owned())
+        )]
+    );
+    // A prerequisite stays the operator's to declare met.
+    let page = text_of(&a.julien, &a.page_url).await;
+    let refused = a
+        .julien
+        .post(&url)
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", (version + 1).to_string()),
+            ("action", "prerequisite_met".to_owned()),
+            ("code", "certibeau".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 404);
+}
