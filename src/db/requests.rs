@@ -371,6 +371,20 @@ pub async fn offers_near_lapse(
     .await?)
 }
 
+/// The coordinator's requests waiting for their joint day: every operator answered, no day
+/// reserved yet, not refused or closed.
+pub async fn waiting_for_day(db: &Db, scope: &Scope) -> DbResult<Vec<RequestRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.coordinator_id = $1 \
+         AND r.state IN ('assessed', 'quoted', 'accepted', 'ready_for_works') \
+         AND NOT EXISTS (SELECT 1 FROM reservations v WHERE v.request_id = r.id) \
+         ORDER BY r.submitted_at, r.reference"
+    )))
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// Per state, how many requests a tenant has.
 pub async fn state_counts(db: &Db, scope: &Scope) -> DbResult<Vec<(String, i64)>> {
     Ok(sqlx::query_as(

@@ -11,6 +11,7 @@ pub mod error;
 pub mod estimate;
 pub mod extract;
 pub mod offers;
+pub mod plan;
 pub mod public;
 pub mod tariffs;
 pub mod views;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(tariffs::router())
         .merge(offers::router())
+        .merge(plan::router())
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(error::render_error_pages))
