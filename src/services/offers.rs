@@ -460,7 +460,9 @@ async fn build(
         };
         let mut lead_times = Vec::new();
         for (_, row, answer) in &part.services {
-            section.services.push(tr.service(&row.service).to_string());
+            section
+                .services
+                .push(service_name(tr, &row.service, &part.operator));
             if answer.feasibility == Feasibility::Refused {
                 section.notes.push(format!(
                     "{} — {}",
