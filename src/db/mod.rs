@@ -4,6 +4,7 @@
 pub mod assessments;
 pub mod coverage;
 pub mod crews;
+pub mod links;
 pub mod offers;
 pub mod organisations;
 pub mod outbox;
