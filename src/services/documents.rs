@@ -215,12 +215,9 @@ impl Checklist {
     }
 }
 
-/// The label of a document kind, in `tr`'s language.
+/// The label of a document kind, in `tr`'s language: the label of the prerequisite it answers.
 pub fn kind_label(tr: Tr, kind: DocumentKind) -> String {
-    match kind {
-        DocumentKind::Other => tr.t("documents.kind_other").to_owned(),
-        kind => tr.keyed("prerequisite", kind.code()),
-    }
+    tr.keyed("prerequisite", kind.code())
 }
 
 /// The label of a prerequisite: a partner's own wording, else the catalogue's.
@@ -398,10 +395,9 @@ async fn record_upload(
     let fresh = requests::get_for_worker(&mut tx, &request.id).await?;
     let received_before = documents::kinds_in(&mut tx, &request.id).await?;
     documents::insert(&mut tx, document, now).await?;
-    // The timeline speaks the applicant's language, like the emails. It names the kind only:
-    // every party reads the timeline, the file's name is for those who may open it.
-    let tr = Tr(fresh.language.parse().unwrap_or(Language::Fr));
-    let detail = kind_label(tr, kind);
+    // The detail is the kind's code, shown translated; not the file's name: every party reads
+    // the timeline, the name is for those who may open the file.
+    let detail = kind.code();
     let (actor_kind, actor_id, actor_name) = match uploader {
         Uploader::Applicant => ("applicant", None, Some(fresh.applicant_name.as_str())),
         Uploader::Staff(user) => (
@@ -420,7 +416,7 @@ async fn record_upload(
             actor_id,
             actor_name,
             organisation_id: None,
-            detail: Some(&detail),
+            detail: Some(detail),
             public: true,
         },
     )
@@ -617,8 +613,8 @@ pub async fn mark_complete(
     if !missing.is_empty()
         && let Some(reason) = &reason
     {
-        // Why the officer went on without them: for staff only.
-        let tr = Tr(Language::Fr);
+        // Why the officer went on without them: for staff only, in the officer's language.
+        let tr = Tr(officer.language.parse().unwrap_or_default());
         let labels: Vec<String> = missing
             .iter()
             .map(|item| prerequisite_label(tr, &item.prerequisite))

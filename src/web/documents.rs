@@ -34,7 +34,7 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        // The only route taking large bodies: the handler reads at most the configured size.
+        // The only routes taking large bodies: the handlers read at most the configured size.
         .route(
             "/track/{token}/documents",
             post(upload).layer(DefaultBodyLimit::disable()),
@@ -46,6 +46,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/backoffice/requests/{id}/documents/{document}",
             get(coordinator_download),
+        )
+        .route(
+            "/backoffice/requests/{id}/documents",
+            post(staff_upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/backoffice/requests/{id}/missing", post(ask_for_missing))
         .route("/backoffice/requests/{id}/complete", post(mark_complete))
@@ -104,6 +108,14 @@ fn view(tr: Tr, row: &DocumentRow, download_url: String) -> DocumentView {
     }
 }
 
+/// Every kind of document, for a form's choice: (code, label).
+fn all_kinds(tr: Tr) -> Vec<(String, String)> {
+    DocumentKind::ALL
+        .iter()
+        .map(|kind| (kind.code().to_owned(), service::kind_label(tr, *kind)))
+        .collect()
+}
+
 fn internal(error: DocumentError) -> PageError {
     match error {
         DocumentError::Db(error) => error.into(),
@@ -144,10 +156,7 @@ impl ApplicantSection {
                 .iter()
                 .map(|row| view(tr, row, format!("/track/{token}/documents/{}", row.id)))
                 .collect(),
-            kinds: DocumentKind::ALL
-                .iter()
-                .map(|kind| (kind.code().to_owned(), service::kind_label(tr, *kind)))
-                .collect(),
+            kinds: all_kinds(tr),
             asked: service::ask_lines(tr, &checklist),
             open: !request
                 .state
@@ -229,6 +238,38 @@ async fn read_upload(multipart: &mut Multipart, max: u64) -> Result<UploadForm, 
     Ok(form)
 }
 
+/// Reads an upload form whose CSRF token matches the visitor's cookie, then checks and
+/// stores the document (see [`service::upload`]).
+async fn receive(
+    state: &AppState,
+    request: &RequestRow,
+    uploader: Uploader<'_>,
+    headers: &HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Result<(), DocumentError>, PageError> {
+    let mut multipart =
+        multipart.map_err(|_| PageError::BadRequest("multipart form expected".into()))?;
+    let form = read_upload(&mut multipart, state.config.upload_max_bytes).await?;
+    if !csrf::verify(headers, &form.csrf_token) {
+        return Err(PageError::Csrf);
+    }
+    if form.too_large {
+        return Ok(Err(DocumentError::Refused(FileRefusal::TooLarge {
+            max_mb: state.config.upload_max_bytes.div_ceil(1024 * 1024),
+        })));
+    }
+    let upload = Upload {
+        kind: form.kind.parse().ok(),
+        filename: &form.filename,
+        bytes: &form.bytes,
+    };
+    Ok(
+        service::upload(state, request, uploader, upload, Utc::now())
+            .await
+            .map(|_| ()),
+    )
+}
+
 /// The applicant uploads a document through the private link. Every refusal says why, on
 /// the status page, and saves nothing.
 async fn upload(
@@ -239,31 +280,7 @@ async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
     let request = super::public::request_of_token(&state, &token).await?;
-    let mut multipart =
-        multipart.map_err(|_| PageError::BadRequest("multipart form expected".into()))?;
-    let form = read_upload(&mut multipart, state.config.upload_max_bytes).await?;
-    if !csrf::verify(&headers, &form.csrf_token) {
-        return Err(PageError::Csrf);
-    }
-    let outcome = if form.too_large {
-        Err(DocumentError::Refused(FileRefusal::TooLarge {
-            max_mb: state.config.upload_max_bytes.div_ceil(1024 * 1024),
-        }))
-    } else {
-        service::upload(
-            &state,
-            &request,
-            Uploader::Applicant,
-            Upload {
-                kind: form.kind.parse().ok(),
-                filename: &form.filename,
-                bytes: &form.bytes,
-            },
-            Utc::now(),
-        )
-        .await
-        .map(|_| ())
-    };
+    let outcome = receive(&state, &request, Uploader::Applicant, &headers, multipart).await?;
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/track/{token}?uploaded=1#documents")).into_response()),
         Err(refused) => {
@@ -378,6 +395,9 @@ pub struct ChecklistView {
 /// case officer, the completeness checklist and its two actions.
 pub struct OfficePanel {
     pub documents: Vec<DocumentView>,
+    /// For the case officer's upload form: every kind (code, label) and the size limit.
+    pub kinds: Vec<(String, String)>,
+    pub max_mb: u64,
     pub checklist: Option<ChecklistView>,
     pub notice: Option<Notice>,
 }
@@ -435,6 +455,8 @@ impl OfficePanel {
         };
         Ok(Some(OfficePanel {
             documents,
+            kinds: all_kinds(tr),
+            max_mb: state.config.upload_max_bytes.div_ceil(1024 * 1024),
             checklist,
             notice: None,
         }))
@@ -520,6 +542,35 @@ async fn coordinator_request(
         return Err(PageError::NotFound);
     }
     Ok(request)
+}
+
+/// The case officer adds a document received another way (by post, at the counter).
+async fn staff_upload(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let request = coordinator_request(&state, &staff, &id).await?;
+    let outcome = receive(
+        &state,
+        &request,
+        Uploader::Staff(&staff.user),
+        &headers,
+        multipart,
+    )
+    .await?;
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/backoffice/requests/{id}?documents=uploaded#documents"
+        ))
+        .into_response()),
+        Err(refused) => {
+            let text = upload_refusal(staff.tr, refused)?;
+            refused_on_detail(&state, staff, &id, text).await
+        }
+    }
 }
 
 /// The case officer asks the applicant for the missing documents: one email, state
@@ -613,6 +664,7 @@ pub fn done_notice(tr: Tr, done: &str) -> Option<Notice> {
     let key = match done {
         "asked" => "documents.asked",
         "complete" => "documents.completed",
+        "uploaded" => "documents.staff_uploaded",
         _ => return None,
     };
     Some(Notice {

@@ -735,3 +735,65 @@ async fn completeness_and_the_operators_answers_in_any_order() {
     assert!(detail.contains("Plan de situation"));
     assert_eq!(public, 0);
 }
+
+#[tokio::test]
+async fn the_officer_adds_a_document_received_by_post() {
+    let app = spawn_app().await;
+    let (id, _) = filed_and_assessed(&app).await;
+    let post = |client: reqwest::Client, name: &'static str, bytes: Vec<u8>| {
+        let url = app.url(&format!("/backoffice/requests/{id}"));
+        async move {
+            let page = text_of(&client, &url).await;
+            let form = Form::new()
+                .text("csrf_token", hidden(&page, "csrf_token"))
+                .text("kind", "legal_title")
+                .part("file", Part::bytes(bytes).file_name(name));
+            client
+                .post(format!("{url}/documents"))
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let julien = app.signed_in("julien@ores.demo").await;
+    // A disguised file is refused there too, with the reason, and nothing is kept.
+    let response = post(julien.clone(), "acte.pdf", JPEG.to_vec()).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("n&#39;est pas un PDF comme son nom l&#39;indique")
+    );
+    assert!(stored_files(&app).is_empty());
+
+    let response = post(julien.clone(), "acte.pdf", pdf(2048)).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let page = text_of(
+        &julien,
+        app.url(response.headers()["location"].to_str().unwrap()),
+    )
+    .await;
+    assert!(page.contains("Document ajouté au dossier."));
+    assert!(page.contains("acte.pdf</a> (ajouté par un agent)"));
+    let (by, uploader, actor): (String, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT d.uploaded_by, d.uploader_id, e.actor_name FROM documents d \
+         JOIN request_events e ON e.request_id = d.request_id AND e.kind = 'document_received'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(by, "staff");
+    assert!(uploader.is_some());
+    assert_eq!(actor.as_deref(), Some("Julien Lambert"));
+    // It counts for the checklist like the applicant's own.
+    assert!(page.contains("3 manquant(s), dont 1 requis avant l&#39;offre"));
+
+    // Operators do not add documents to the coordinator's file.
+    let swde = app.signed_in("eau@swde.demo").await;
+    let response = post(swde, "autre.pdf", pdf(2048)).await;
+    assert_eq!(response.status().as_u16(), 404);
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 1);
+}
