@@ -531,19 +531,6 @@ struct OfficerForm {
     reason: String,
 }
 
-/// The request, for its coordinator's staff only (anybody else: 404).
-async fn coordinator_request(
-    state: &AppState,
-    staff: &Staff,
-    id: &str,
-) -> Result<RequestRow, PageError> {
-    let request = crate::db::requests::get_for(&state.db, &staff.user.scope(), id).await?;
-    if staff.user.organisation_id.to_string() != request.coordinator_id {
-        return Err(PageError::NotFound);
-    }
-    Ok(request)
-}
-
 /// The case officer adds a document received another way (by post, at the counter).
 async fn staff_upload(
     State(state): State<AppState>,
@@ -552,7 +539,7 @@ async fn staff_upload(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
     let outcome = receive(
         &state,
         &request,
@@ -581,7 +568,7 @@ async fn ask_for_missing(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<OfficerForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
     match service::ask_for_missing(&state, &staff.user, &request, &form.message, Utc::now()).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/backoffice/requests/{id}?documents=asked#documents"
@@ -602,7 +589,7 @@ async fn mark_complete(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<OfficerForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
     match service::mark_complete(&state, &staff.user, &request, &form.reason, Utc::now()).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/backoffice/requests/{id}?documents=complete#documents"

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use connect_my_home::{
-    db::requests::RequestRow,
+    db::requests,
     services::{
         assess,
         documents::{self, DocumentError, Upload, Uploader},
@@ -330,17 +330,9 @@ async fn refused_uploads_say_why_and_store_nothing() {
 async fn a_failed_database_write_removes_the_stored_file() {
     let app = spawn_app().await;
     let (id, _) = filed_and_assessed(&app).await;
-    let mut request: RequestRow = sqlx::query_as(
-        "SELECT id, reference, coordinator_id, state, applicant_kind, applicant_name, \
-            company_number, email, phone, language, street, house_number, locality, postcode, \
-            commune_nis, commune_name, map_point, parcel_ref, building, dwellings, \
-            electricity_band, wished_from, wished_to, remarks, submitted_at, updated_at \
-         FROM requests WHERE id = $1",
-    )
-    .bind(&id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
+    let mut tx = app.state.db.begin_read().await.unwrap();
+    let mut request = requests::get_for_worker(&mut tx, &id).await.unwrap();
+    tx.commit().await.unwrap();
     // A request that vanished meanwhile: the row cannot be written.
     request.id = uuid::Uuid::now_v7().to_string();
     let outcome = documents::upload(
