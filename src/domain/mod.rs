@@ -2,6 +2,7 @@
 
 pub mod company;
 pub mod contact;
+pub mod document;
 pub mod error;
 pub mod geo;
 pub mod payment;
@@ -9,6 +10,7 @@ pub mod request;
 
 pub use company::CompanyNumber;
 pub use contact::{EmailAddress, Language, PersonName, PhoneNumber};
+pub use document::{DocumentKind, FileRefusal, FileType};
 pub use error::{FieldErrors, InputError};
 pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};
