@@ -129,9 +129,14 @@ async fn c_3_pressing_send_twice_sends_one_offer_with_its_pdf() {
         .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
-    let start = body.find(&app.url("/track/")).expect("private link in the offer");
+    let start = body
+        .find(&app.url("/track/"))
+        .expect("private link in the offer");
     let offer_link = body[start..].split_whitespace().next().unwrap();
-    assert_ne!(offer_link, a.link, "a fresh link, the first one is not stored");
+    assert_ne!(
+        offer_link, a.link,
+        "a fresh link, the first one is not stored"
+    );
     let status = text_of(&app.client, offer_link).await;
     assert!(status.contains("Votre offre") && status.contains("id=\"accept-offer\""));
     let attachments = connect_my_home::db::outbox::attachments(&app.state.db, &mails[0].0)
