@@ -330,16 +330,7 @@ pub async fn add_absence(
     crew_id: &str,
     day: NaiveDate,
 ) -> DbResult<Vec<String>> {
-    let own: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM crews WHERE id = $1 AND organisation_id = $2 AND retired_at IS NULL",
-    )
-    .bind(crew_id)
-    .bind(scope.organisation_id().to_string())
-    .fetch_optional(&mut **tx)
-    .await?;
-    if own.is_none() {
-        return Err(DbError::NotFound);
-    }
+    own_for_change(tx, scope, crew_id).await?;
     sqlx::query(
         "INSERT INTO crew_absences (crew_id, day) VALUES ($1, $2) ON CONFLICT (crew_id, day) DO NOTHING",
     )
