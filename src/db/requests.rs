@@ -37,13 +37,15 @@ pub struct RequestRow {
     pub updated_at: String,
     /// The case officer in charge, if somebody took it.
     pub assigned_to: Option<String>,
+    /// 1 when the applicant is a commune acting as project owner: it pays after the works.
+    pub pays_after_works: i64,
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.applicant_kind, \
     r.applicant_name, r.company_number, r.email, r.phone, r.language, r.street, r.house_number, \
     r.locality, r.postcode, r.commune_nis, r.commune_name, r.map_point, r.parcel_ref, r.building, \
     r.dwellings, r.electricity_band, r.wished_from, r.wished_to, r.remarks, r.submitted_at, r.updated_at, \
-    r.assigned_to";
+    r.assigned_to, r.pays_after_works";
 
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]
@@ -342,6 +344,29 @@ pub async fn assign(
         return Err(DbError::NotFound);
     }
     Ok(name)
+}
+
+/// Records whether the applicant pays after the works (a commune as project owner, V-8.2.1);
+/// only before an offer is accepted.
+pub async fn set_pays_after_works(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &str,
+    after_works: bool,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE requests SET pays_after_works = $3, updated_at = $4 \
+         WHERE id = $1 AND coordinator_id = $2 AND state IN ('submitted', 'incomplete', 'complete', \
+         'assessed', 'quoted', 'lapsed')",
+    )
+    .bind(id)
+    .bind(scope.organisation_id().to_string())
+    .bind(i64::from(after_works))
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
 }
 
 /// The active case officers of the caller's organisation: (id, name).

@@ -533,9 +533,8 @@ async fn build(
                 bic: details.bic,
                 amount: section.subtotal_incl_vat,
                 structured_communication: communication_for(&request.reference, index)?,
-                // A commune acting as project owner pays after the works (V-8.2.1); the
-                // request form does not record that case yet.
-                after_works: false,
+                // A commune acting as project owner pays after the works (V-8.2.1).
+                after_works: request.pays_after_works != 0,
             };
             section.payment = Some(payment.clone());
             payees.push(PayeeOf {
@@ -951,6 +950,80 @@ pub async fn record_payment(
     tx.commit().await.map_err(DbError::from)?;
     state.outbox_notify.notify_one();
     Ok(())
+}
+
+/// Records whether the applicant pays after the works (a commune as project owner, V-8.2.1).
+/// Refused once an offer is accepted: the payment terms are part of what was accepted.
+pub async fn set_pays_after_works(
+    state: &AppState,
+    user: &SessionUser,
+    request: &RequestRow,
+    after_works: bool,
+    now: DateTime<Utc>,
+) -> Result<(), OfferError> {
+    let mut tx = state.db.begin_write().await?;
+    if !requests::set_pays_after_works(&mut tx, &user.scope(), &request.id, after_works, now)
+        .await?
+    {
+        return Err(OfferError::WrongState(request.state.clone()));
+    }
+    let tr = Tr(request.language.parse().unwrap_or_default());
+    let detail = tr
+        .t(if after_works {
+            "offer.payer.after_works"
+        } else {
+            "offer.payer.before_works"
+        })
+        .to_owned();
+    event(
+        &mut tx,
+        request,
+        now,
+        "payer_changed",
+        Who::Staff(user),
+        Some(&detail),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// Closes a request whose works are all done once every operator is paid (those paid after
+/// the works included). Returns whether it closed.
+pub async fn close_if_settled(
+    tx: &mut Tx,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let Some(offer) = offers::latest_in(tx, request_id).await? else {
+        return Ok(false);
+    };
+    let payees = offers::payees_in(tx, &offer.id).await?;
+    if !payees
+        .iter()
+        .all(|p| p.paid_at.is_some() || parse_amount(&p.amount).is_zero())
+    {
+        return Ok(false);
+    }
+    if !requests::advance_state(tx, request_id, "done", "closed", now).await? {
+        return Ok(false);
+    }
+    requests::insert_event(
+        tx,
+        &NewEvent {
+            request_id: db::parse_uuid(request_id)?,
+            at: now,
+            kind: "closed",
+            actor_kind: "system",
+            actor_id: None,
+            actor_name: None,
+            organisation_id: None,
+            detail: None,
+            public: true,
+        },
+    )
+    .await?;
+    Ok(true)
 }
 
 /// The applicant asks for a change after the offer was sent (V-8.3): the officer sees it and

@@ -373,6 +373,7 @@ pub async fn works_done(
             },
         )
         .await?;
+        crate::services::offers::close_if_settled(&mut tx, &row.request_id, now).await?;
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(())

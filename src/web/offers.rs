@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
             post(accept_written),
         )
         .route("/backoffice/requests/{id}/payments", post(record_payment))
+        .route("/backoffice/requests/{id}/payer", post(set_payer))
         .route("/backoffice/requests/{id}/day/confirm", post(confirm_day))
         .route(
             "/backoffice/requests/{id}/offers/{version}",
@@ -85,6 +86,8 @@ pub struct OfferPanel {
     pub change_requested: bool,
     pub can_record_payment: bool,
     pub can_confirm_day: bool,
+    /// The applicant is a commune acting as project owner: it pays after the works (V-8.2.1).
+    pub pays_after_works: bool,
     /// Where the PDFs of this page's reader are: the officer's or the private link's.
     pub pdf_base: String,
     /// The latest version as printed, for reading on the page.
@@ -152,6 +155,7 @@ pub async fn offer_panel(
         change_requested: request_change_pending(state, request).await?,
         can_record_payment: latest.is_some_and(|o| o.status == "accepted"),
         can_confirm_day: state_code == "ready_for_works",
+        pays_after_works: request.pays_after_works != 0,
         document: latest.and_then(|o| offer_service::document_of(o).ok()),
         pdf_base,
         versions: rows.iter().map(|o| version_view(tr, o)).collect(),
@@ -244,6 +248,28 @@ async fn after(
             refused_on_detail(state, staff, id, text).await
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PayerForm {
+    after_works: String,
+}
+
+/// The case officer records that the applicant is a commune acting as project owner, which
+/// pays after the works (V-8.2.1); the next offer prints it and the works need not wait.
+async fn set_payer(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<PayerForm>,
+) -> Result<Response, PageError> {
+    let request = coordinator_request(&state, &staff, &id).await?;
+    let after_works = form.after_works == "on";
+    let outcome =
+        offer_service::set_pays_after_works(&state, &staff.user, &request, after_works, Utc::now())
+            .await;
+    after(&state, staff, &id, outcome, "offer").await
 }
 
 #[derive(Debug, Default, Deserialize)]

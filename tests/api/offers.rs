@@ -583,3 +583,82 @@ async fn c_2_the_officer_corrects_a_line_with_a_reason_before_sending() {
         .unwrap();
     assert_eq!(refused.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn v_8_2_1_a_commune_as_project_owner_pays_after_the_works() {
+    let app = spawn_app().await;
+    let a = assessed(&app).await;
+    let page = text_of(&a.julien, &a.page_url).await;
+    let response = a
+        .julien
+        .post(format!("{}/payer", a.page_url))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("after_works", "on".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(send_offer(&app, &a, "").await.0, 303);
+    let after_works: Vec<i64> = sqlx::query_scalar(
+        "SELECT p.after_works FROM offer_payees p JOIN offers o ON o.id = p.offer_id \
+         WHERE o.request_id = $1",
+    )
+    .bind(&a.id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert!(!after_works.is_empty() && after_works.iter().all(|&f| f == 1));
+
+    // Accepted, nothing is due before the works: the works can be planned at once.
+    assert_eq!(accept_online(&app, &a.link, true).await.0, 303);
+    assert_eq!(request_state(&app, &a.id).await, "ready_for_works");
+    // Once accepted the payment terms are settled.
+    let page = text_of(&a.julien, &a.page_url).await;
+    let refused = a
+        .julien
+        .post(format!("{}/payer", a.page_url))
+        .form(&[("csrf_token", hidden(&page, "csrf_token"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+
+    // After the works (done by every operator), the last payment closes the request.
+    sqlx::query("UPDATE requests SET state = 'done' WHERE id = $1")
+        .bind(&a.id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let payees: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.organisation_id, p.amount FROM offer_payees p JOIN offers o ON o.id = p.offer_id \
+         WHERE o.request_id = $1",
+    )
+    .bind(&a.id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    let csrf = hidden(&text_of(&a.julien, &a.page_url).await, "csrf_token");
+    for (n, (organisation, amount)) in payees.iter().enumerate() {
+        let response = a
+            .julien
+            .post(format!("{}/payments", a.page_url))
+            .form(&[
+                ("csrf_token", csrf.clone()),
+                ("organisation", organisation.clone()),
+                ("amount", amount.clone()),
+                ("paid_on", Utc::now().date_naive().to_string()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 303);
+        let expected = if n + 1 == payees.len() {
+            "closed"
+        } else {
+            "done"
+        };
+        assert_eq!(request_state(&app, &a.id).await, expected);
+    }
+}
