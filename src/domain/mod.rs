@@ -1,9 +1,13 @@
 //! Pure types and rules: no I/O, no web or database imports.
 
+pub mod centres;
 pub mod company;
 pub mod contact;
 pub mod error;
 pub mod geo;
+pub mod lambert;
+pub mod nuisance;
+pub mod permit;
 pub mod request;
 
 pub use company::CompanyNumber;
