@@ -5,6 +5,8 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use crate::domain::permit::TrenchDefaults;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MailTransportKind {
     /// Write each message as an .eml file under `<data-dir>/outbox`.
@@ -72,7 +74,31 @@ pub struct Config {
     /// like reference/organisations.toml, each with its `[organisation.partner]` offer.
     #[arg(long, env = "CMH_PARTNERS_FILE")]
     pub partners_file: Option<std::path::PathBuf>,
+    /// Calendar days a commune has to decide a joint road-works permit request (road-works
+    /// coordination decree: 45).
+    #[arg(long, env = "CMH_PERMIT_DECISION_DAYS", default_value_t = 45)]
+    pub permit_decision_days: u32,
+    /// Metres of trench of each operator's works when its quote lines give none:
+    /// `service=metres` pairs, `*` for any other service.
+    #[arg(
+        long,
+        env = "CMH_PERMIT_TRENCH_DEFAULTS",
+        default_value = DEFAULT_TRENCH_METRES,
+        value_parser = TrenchDefaults::parse
+    )]
+    pub permit_trench_defaults: TrenchDefaults,
+    /// Tile server of the works map (`{z}/{x}/{y}`, optional `{s}`). The pages list the works
+    /// without it: the map is only an enhancement.
+    #[arg(long, env = "CMH_MAP_TILE_URL", default_value = DEFAULT_TILE_URL)]
+    pub map_tile_url: String,
+    /// Attribution shown on the map for its tiles.
+    #[arg(long, env = "CMH_MAP_TILE_ATTRIBUTION", default_value = DEFAULT_TILE_ATTRIBUTION)]
+    pub map_tile_attribution: String,
 }
+
+pub const DEFAULT_TRENCH_METRES: &str = "electricity=15,gas=15,water=12,proximus=15,voo=15,*=15";
+pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+pub const DEFAULT_TILE_ATTRIBUTION: &str = "© OpenStreetMap contributors";
 
 impl Config {
     pub fn database_url(&self) -> String {
@@ -117,6 +143,11 @@ impl Config {
             assessment_due_working_days: 5,
             run_workers: true,
             partners_file: None,
+            permit_decision_days: 45,
+            permit_trench_defaults: TrenchDefaults::parse(DEFAULT_TRENCH_METRES)
+                .expect("static defaults"),
+            map_tile_url: DEFAULT_TILE_URL.into(),
+            map_tile_attribution: DEFAULT_TILE_ATTRIBUTION.into(),
         }
     }
 }

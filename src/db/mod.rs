@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod crews;
 pub mod organisations;
 pub mod outbox;
+pub mod permits;
 pub mod requests;
 pub mod sessions;
 pub mod sql;
