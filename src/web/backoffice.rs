@@ -87,6 +87,8 @@ struct QueuePage {
     counts: Vec<(String, i64)>,
     communes: Vec<(String, String)>,
     states: Vec<&'static str>,
+    /// Requests whose road-works permit needs the case officer: (request id, permit status).
+    permit_flags: Vec<(String, String)>,
 }
 
 impl QueuePage {
@@ -101,6 +103,14 @@ impl QueuePage {
     fn is_late(&self, row: &RequestRow) -> bool {
         self.late.contains(&row.id)
     }
+
+    /// Why the request's permit needs the case officer (a question, conditions, a refusal).
+    fn permit_flag(&self, row: &RequestRow) -> Option<String> {
+        self.permit_flags
+            .iter()
+            .find(|(id, _)| *id == row.id)
+            .map(|(_, status)| self.tr.keyed("permit.queue_flag", status))
+    }
 }
 
 async fn queue(
@@ -113,6 +123,7 @@ async fn queue(
     let counts = requests::state_counts(&state.db, &scope).await?;
     let communes = requests::queue_communes(&state.db, &scope).await?;
     let late = assessments::late_requests(&state.db, &scope, chrono::Utc::now()).await?;
+    let permit_flags = crate::db::permits::needing_officer(&state.db, &scope).await?;
     Ok(QueuePage {
         tr: staff.tr,
         page: staff.frame,
@@ -122,6 +133,7 @@ async fn queue(
         counts,
         communes,
         states: RequestState::ALL.iter().map(|s| s.code()).collect(),
+        permit_flags,
     })
 }
 
@@ -174,6 +186,8 @@ struct DetailPage {
     joint_day: Option<JointDayView>,
     /// The outcome of the change just made, or why it was refused.
     notice: Option<Notice>,
+    /// The joint road-works permit (rule C-6): site details, status, what blocks the day.
+    permit: Option<super::municipality::PermitPanel>,
 }
 
 /// The joint day as the case officer sees it (rule C-4).
@@ -633,7 +647,21 @@ async fn refused_on_detail(
     id: &str,
     text: String,
 ) -> Result<Response, PageError> {
-    let page = render_detail(state, staff, id, Some(Notice { error: true, text })).await?;
+    refused_on_detail_with(state, staff, id, text, Vec::new()).await
+}
+
+/// The same, with the permit form's refused fields: (field, why).
+pub(super) async fn refused_on_detail_with(
+    state: &AppState,
+    staff: Staff,
+    id: &str,
+    text: String,
+    permit_problems: Vec<(String, String)>,
+) -> Result<Response, PageError> {
+    let mut page = render_detail(state, staff, id, Some(Notice { error: true, text })).await?;
+    if let Some(panel) = page.permit.as_mut() {
+        panel.problems = permit_problems;
+    }
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
@@ -651,6 +679,7 @@ async fn render_detail(
     let services = service_labels(&state, staff.tr, &names, &request).await?;
     let assessments = assessment_views(&state, staff.tr, &names, &scope, &request.id).await?;
     let joint_day = joint_day_view(&state, &staff, &request, &names).await?;
+    let permit = super::municipality::permit_panel(&state, staff.tr, &staff.user, &request).await?;
     Ok(DetailPage {
         tr: staff.tr,
         page: staff.frame,
@@ -662,6 +691,7 @@ async fn render_detail(
         names,
         joint_day,
         notice,
+        permit,
     })
 }
 

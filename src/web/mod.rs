@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod error;
 pub mod estimate;
 pub mod extract;
+pub mod municipality;
 pub mod public;
 pub mod tariffs;
 pub mod views;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(admin::router())
         .merge(tariffs::router())
+        .merge(municipality::router())
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(error::render_error_pages))
