@@ -7,4 +7,5 @@ pub mod books;
 pub mod permits;
 pub mod schedule;
 pub mod seed;
+pub mod seed_history;
 pub mod submit;
