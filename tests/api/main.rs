@@ -10,6 +10,7 @@ mod filing;
 mod helpers;
 mod joint_day;
 mod mail;
+mod municipality;
 mod partners;
 mod staff;
 mod tenancy;
