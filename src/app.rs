@@ -156,6 +156,11 @@ impl Application {
                     poll,
                 )),
                 tokio::spawn(crate::services::assess::run(self.state.clone(), poll)),
+                // Lapses and reminders are dated by the day: an hourly pass is plenty.
+                tokio::spawn(crate::services::offers::run(
+                    self.state.clone(),
+                    Duration::from_secs(3600),
+                )),
             ]
         } else {
             Vec::new()

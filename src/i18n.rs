@@ -112,6 +112,37 @@ impl Tr {
     pub fn event(&self, kind: &str) -> String {
         self.keyed("event", kind)
     }
+
+    /// An amount in euros as the language writes it: `1 234,50 €` or `€1,234.50`.
+    pub fn money(&self, amount: rust_decimal::Decimal) -> String {
+        let rounded = amount.round_dp(2);
+        let negative = rounded.is_sign_negative() && !rounded.is_zero();
+        let text = format!("{:.2}", rounded.abs());
+        let (units, cents) = text.split_once('.').unwrap_or((&text, "00"));
+        let (group, decimal) = match self.0 {
+            Language::Fr => ('\u{202f}', ','),
+            Language::En => (',', '.'),
+        };
+        let mut grouped = String::new();
+        for (index, digit) in units.chars().enumerate() {
+            if index > 0 && (units.len() - index) % 3 == 0 {
+                grouped.push(group);
+            }
+            grouped.push(digit);
+        }
+        let sign = if negative { "−" } else { "" };
+        match self.0 {
+            Language::Fr => format!("{sign}{grouped}{decimal}{cents} €"),
+            Language::En => format!("{sign}€{grouped}{decimal}{cents}"),
+        }
+    }
+
+    /// A day written out: `23 novembre 2026`, `23 November 2026`.
+    pub fn date(&self, day: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let month = self.keyed("month", day.month());
+        format!("{} {month} {}", day.day(), day.year())
+    }
 }
 
 #[cfg(test)]

@@ -128,6 +128,8 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     config.seed_demo = false;
     let app = Application::build(config).await.unwrap();
     seed::demo_users(app.state()).await.unwrap();
+    seed::demo_crews(app.state()).await.unwrap();
+    let state = app.state().clone();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
 
@@ -221,5 +223,72 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     assert!(!water_part.contains("Plan de situation"), "{water_part}");
     assert!(!water_part.contains("Raccordement standard gratuit"));
 
+    // Journey 1 goes on: the case officer sends the one offer once every operator answered.
+    sign_in(&browser, &base, "julien@ores.demo").await;
+    browser.goto(&format!("{base}/backoffice")).await.unwrap();
+    wait_text(&browser, "File des demandes", false).await;
+    browser
+        .find(Locator::LinkText(&reference))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&browser, "Envoyer l'offre", true).await;
+    click(&browser, "#send-offer button[type=submit]").await;
+    let sent = wait_text(&browser, "Version 1", false).await;
+    assert!(sent.contains("envoyée"), "{sent}");
+
+    // Marie opens her status page from the email's private link.
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE kind = 'request_filed' ORDER BY created_at LIMIT 1",
+    )
+    .fetch_one(&state.db.pool)
+    .await
+    .unwrap();
+    let start = body.find(&format!("{base}/track/")).expect("private link");
+    let link = body[start..].split_whitespace().next().unwrap().to_owned();
+    browser.goto(&link).await.unwrap();
+    let status = wait_text(&browser, "Votre offre", false).await;
+    assert!(status.contains("Comment payer"), "{status}");
+
+    // She downloads the PDF (fetched by the page itself, with the link it shows).
+    let pdf = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(document.getElementById('offer-pdf').href)
+               .then(r => r.arrayBuffer().then(b => done([r.headers.get('content-type'),
+                   String.fromCharCode(...new Uint8Array(b).slice(0, 5))])))
+               .catch(e => done(['error', String(e)]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(pdf, serde_json::json!(["application/pdf", "%PDF-"]));
+
+    // She accepts with explicit consent, then picks the joint day.
+    click(&browser, "#consent").await;
+    click(&browser, "#accept-offer button[type=submit]").await;
+    let accepted = wait_text(&browser, "acceptée", false).await;
+    assert!(accepted.contains("Choisissez le jour"), "{accepted}");
+    click(&browser, "ul.candidates button[type=submit]").await;
+    wait_text(&browser, "Toutes les équipes viendront le", false).await;
+
     browser.close().await.unwrap();
+}
+
+async fn sign_in(browser: &Client, base: &str, email: &str) {
+    if browser
+        .find(Locator::Css("header form.inline button"))
+        .await
+        .is_ok()
+    {
+        click(browser, "header form.inline button").await;
+        wait_text(browser, "Espace professionnel", false).await;
+    }
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    fill(browser, "email", email).await;
+    fill(browser, "password", seed::DEMO_PASSWORD).await;
+    click(browser, "form.narrow button[type=submit]").await;
+    wait_text(browser, "Se déconnecter", false).await;
 }

@@ -425,10 +425,14 @@ mod backlog {
                 let first = crews.len() as u32;
                 for _ in 0..2 {
                     let available = (0..horizon).map(|d| d % 7 < 5 && next(10) > 0).collect();
+                    // Some crews have their own size and partly booked days (a live backlog).
+                    let capacity =
+                        (next(3) == 0).then(|| (0..horizon).map(|_| next(4) as u32).collect());
                     crews.push(BenchCrew {
                         id: crews.len() as u32,
                         operator: op.to_owned(),
                         available,
+                        capacity,
                     });
                 }
                 for commune in (0..communes).filter(|c| c % 2 == area) {

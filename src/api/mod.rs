@@ -112,7 +112,7 @@ async fn list(
     let rows = requests::queue(
         &state.db,
         &staff.user.scope(),
-        &query.filter(),
+        &query.filter(staff.user.user_id),
         crate::web::backoffice::QUEUE_LIMIT,
     )
     .await?;

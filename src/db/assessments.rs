@@ -252,6 +252,46 @@ pub async fn own_for_change(
     Ok((row, body))
 }
 
+/// An assessment of a request the caller coordinates, for the case officer's line changes
+/// before the offer (C-2): `NotFound` for anybody else, and once the works are paid for.
+pub async fn coordinated_for_change(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &str,
+) -> DbResult<(AssessmentRow, String)> {
+    let row: AssessmentRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM assessments a JOIN requests r ON r.id = a.request_id \
+         WHERE a.id = $1 AND r.coordinator_id = $2 \
+         AND r.state IN ('submitted', 'incomplete', 'complete', 'assessed', 'quoted', 'accepted', 'lapsed')"
+    )))
+    .bind(id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(DbError::NotFound)?;
+    let body: String = sqlx::query_scalar(
+        "SELECT body FROM assessment_versions WHERE assessment_id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(row.version)
+    .fetch_optional(&mut **tx)
+    .await?
+    .unwrap_or_default();
+    Ok((row, body))
+}
+
+/// The request of an assessment the caller coordinates; `None` otherwise.
+pub async fn request_of_coordinated(db: &Db, scope: &Scope, id: &str) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT a.request_id FROM assessments a JOIN requests r ON r.id = a.request_id \
+         WHERE a.id = $1 AND r.coordinator_id = $2",
+    )
+    .bind(id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
 /// The request of one of the caller's own assessments; `None` for anybody else's.
 pub async fn request_of_own(db: &Db, scope: &Scope, id: &str) -> DbResult<Option<String>> {
     Ok(sqlx::query_scalar(

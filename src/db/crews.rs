@@ -102,6 +102,72 @@ pub async fn serving(
     Ok(crews)
 }
 
+/// Every crew with all the communes it serves and its absences in `[from, to]`, and every
+/// booking in that period: what "propose days for all" plans on. Three queries, whatever the
+/// number of crews.
+pub async fn everything(
+    tx: &mut Tx,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> DbResult<(Vec<Crew>, Vec<(Uuid, NaiveDate, u32)>)> {
+    let rows: Vec<CrewRow> = sqlx::query_as(
+        "SELECT c.id, c.service, c.daily_capacity, c.civil_works FROM crews c ORDER BY c.id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let communes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT crew_id, commune_nis FROM crew_communes ORDER BY crew_id, commune_nis",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let absences: Vec<(String, String)> =
+        sqlx::query_as("SELECT crew_id, day FROM crew_absences WHERE day >= $1 AND day <= $2")
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch_all(&mut **tx)
+            .await?;
+    let booked: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT crew_id, day, booked FROM crew_days WHERE day >= $1 AND day <= $2")
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut crews = Vec::new();
+    for row in rows {
+        let Ok(service) = row.service.parse::<Service>() else {
+            continue;
+        };
+        crews.push(Crew {
+            id: parse_uuid(&row.id)?,
+            service,
+            communes: communes
+                .iter()
+                .filter(|(crew, _)| *crew == row.id)
+                .map(|(_, nis)| nis.clone())
+                .collect(),
+            daily_capacity: u32::try_from(row.daily_capacity)
+                .map_err(|_| DbError::Corrupt("daily_capacity".into()))?,
+            absences: absences
+                .iter()
+                .filter(|(crew, _)| *crew == row.id)
+                .map(|(_, day)| parse_date(day))
+                .collect::<DbResult<_>>()?,
+            civil_works: row.civil_works != 0,
+        });
+    }
+    let bookings = booked
+        .iter()
+        .map(|(crew, day, jobs)| {
+            Ok((
+                parse_uuid(crew)?,
+                parse_date(day)?,
+                u32::try_from(*jobs).unwrap_or(u32::MAX),
+            ))
+        })
+        .collect::<DbResult<_>>()?;
+    Ok((crews, bookings))
+}
+
 /// Booked jobs per crew and day in `[from, to]` for the given crews.
 pub async fn bookings(
     tx: &mut Tx,

@@ -4,6 +4,7 @@
 pub mod assessments;
 pub mod coverage;
 pub mod crews;
+pub mod offers;
 pub mod organisations;
 pub mod outbox;
 pub mod permits;

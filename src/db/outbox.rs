@@ -1,9 +1,10 @@
 //! The durable outbox: mail written with the change it reports, claimed and sent by a worker.
 
+use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{Db, DbResult, Tx, new_id, ts};
+use super::{Db, DbError, DbResult, Tx, new_id, ts};
 
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
@@ -13,6 +14,15 @@ pub struct NewMessage<'a> {
     pub subject: &'a str,
     pub body_text: &'a str,
     pub body_html: Option<&'a str>,
+    pub attachments: &'a [Attachment],
+}
+
+/// A file sent with a message (an offer's PDF, a day's invitation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -51,7 +61,43 @@ pub async fn enqueue(tx: &mut Tx, message: &NewMessage<'_>, now: DateTime<Utc>) 
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;
+    for (position, attachment) in message.attachments.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO outbox_attachments (outbox_id, position, filename, content_type, content_base64) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.to_string())
+        .bind(position as i64)
+        .bind(&attachment.filename)
+        .bind(&attachment.content_type)
+        .bind(BASE64.encode(&attachment.content))
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(id)
+}
+
+/// The files sent with a message, in order.
+pub async fn attachments(db: &Db, outbox_id: &str) -> DbResult<Vec<Attachment>> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT filename, content_type, content_base64 FROM outbox_attachments \
+         WHERE outbox_id = $1 ORDER BY position",
+    )
+    .bind(outbox_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter()
+        .map(|(filename, content_type, encoded)| {
+            let content = BASE64
+                .decode(encoded)
+                .map_err(|e| DbError::Corrupt(format!("attachment of {outbox_id}: {e}")))?;
+            Ok(Attachment {
+                filename,
+                content_type,
+                content,
+            })
+        })
+        .collect()
 }
 
 /// Claims one due message for `lease`: the guarded update lets exactly one worker win it,

@@ -35,12 +35,15 @@ pub struct RequestRow {
     pub remarks: Option<String>,
     pub submitted_at: String,
     pub updated_at: String,
+    /// The case officer in charge, if somebody took it.
+    pub assigned_to: Option<String>,
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.applicant_kind, \
     r.applicant_name, r.company_number, r.email, r.phone, r.language, r.street, r.house_number, \
     r.locality, r.postcode, r.commune_nis, r.commune_name, r.map_point, r.parcel_ref, r.building, \
-    r.dwellings, r.electricity_band, r.wished_from, r.wished_to, r.remarks, r.submitted_at, r.updated_at";
+    r.dwellings, r.electricity_band, r.wished_from, r.wished_to, r.remarks, r.submitted_at, r.updated_at, \
+    r.assigned_to";
 
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]
@@ -247,6 +250,14 @@ pub struct QueueFilter {
     pub commune_nis: Option<String>,
     pub submitted_from: Option<NaiveDate>,
     pub submitted_to: Option<NaiveDate>,
+    pub assigned: Option<Assigned>,
+}
+
+/// Whose requests the queue shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assigned {
+    To(Uuid),
+    Nobody,
 }
 
 /// A tenant's queue, oldest first, with the filters applied.
@@ -281,10 +292,97 @@ pub async fn queue(
             .push(" AND r.submitted_at < ")
             .push_bind(next.format("%Y-%m-%d").to_string());
     }
+    match &filter.assigned {
+        Some(Assigned::To(user)) => {
+            query
+                .push(" AND r.assigned_to = ")
+                .push_bind(user.to_string());
+        }
+        Some(Assigned::Nobody) => {
+            query.push(" AND r.assigned_to IS NULL");
+        }
+        None => {}
+    }
     query
         .push(" ORDER BY r.submitted_at, r.reference LIMIT ")
         .push_bind(limit);
     Ok(query.query_as()?.fetch_all(&db.pool).await?)
+}
+
+/// Puts a case officer of the coordinator in charge of one of its requests. `NotFound` when
+/// the request is not the coordinator's or the officer is not one of its active case officers.
+pub async fn assign(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: &str,
+    officer: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<String> {
+    let name: String = sqlx::query_scalar(
+        "SELECT display_name FROM users WHERE id = $1 AND organisation_id = $2 \
+         AND role = 'case_officer' AND active = 1",
+    )
+    .bind(officer.to_string())
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(DbError::NotFound)?;
+    let updated = sqlx::query(
+        "UPDATE requests SET assigned_to = $3, updated_at = $4 WHERE id = $1 AND coordinator_id = $2",
+    )
+    .bind(id)
+    .bind(scope.organisation_id().to_string())
+    .bind(officer.to_string())
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(DbError::NotFound);
+    }
+    Ok(name)
+}
+
+/// The active case officers of the caller's organisation: (id, name).
+pub async fn case_officers(db: &Db, scope: &Scope) -> DbResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, display_name FROM users WHERE organisation_id = $1 AND role = 'case_officer' \
+         AND active = 1 ORDER BY display_name",
+    )
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Requests whose sent offer lapses within `days` (flagged in the queue).
+pub async fn offers_near_lapse(
+    db: &Db,
+    scope: &Scope,
+    today: NaiveDate,
+    days: u64,
+) -> DbResult<Vec<String>> {
+    let horizon = today + chrono::Days::new(days);
+    Ok(sqlx::query_scalar(
+        "SELECT o.request_id FROM offers o JOIN requests r ON r.id = o.request_id \
+         WHERE r.coordinator_id = $1 AND o.status = 'sent' AND o.valid_until <= $2",
+    )
+    .bind(scope.organisation_id().to_string())
+    .bind(horizon.to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The coordinator's requests waiting for their joint day: every operator answered, no day
+/// reserved yet, not refused or closed.
+pub async fn waiting_for_day(db: &Db, scope: &Scope) -> DbResult<Vec<RequestRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.coordinator_id = $1 \
+         AND r.state IN ('assessed', 'quoted', 'accepted', 'ready_for_works') \
+         AND NOT EXISTS (SELECT 1 FROM reservations v WHERE v.request_id = r.id) \
+         ORDER BY r.submitted_at, r.reference"
+    )))
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
 }
 
 /// Per state, how many requests a tenant has.
@@ -361,6 +459,35 @@ pub async fn get_for_worker(tx: &mut Tx, id: &str) -> DbResult<RequestRow> {
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(DbError::NotFound)
+}
+
+/// A request by id, for background jobs acting for the system (no tenant scope).
+pub async fn get_for_worker_db(db: &Db, id: &str) -> DbResult<RequestRow> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(DbError::NotFound)
+}
+
+impl RequestRow {
+    /// The site in one line: street and number, postcode and commune, parcel, map point.
+    pub fn site_line(&self) -> String {
+        let mut parts = Vec::new();
+        if let (Some(street), Some(number)) = (&self.street, &self.house_number) {
+            parts.push(format!("{street} {number}"));
+        }
+        parts.push(format!("{} {}", self.postcode, self.commune_name));
+        if let Some(parcel) = &self.parcel_ref {
+            parts.push(parcel.clone());
+        }
+        if let Some(point) = &self.map_point {
+            parts.push(point.clone());
+        }
+        parts.join(", ")
+    }
 }
 
 /// Moves a request to `to` if it is still in `from`; false when another change came first.

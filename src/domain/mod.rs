@@ -7,6 +7,7 @@ pub mod error;
 pub mod geo;
 pub mod lambert;
 pub mod nuisance;
+pub mod payment;
 pub mod permit;
 pub mod request;
 

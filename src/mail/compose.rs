@@ -43,3 +43,35 @@ pub fn request_filed(tr: Tr, m: &RequestFiled) -> Result<Composed, askama::Error
         html: RequestFiledHtml { tr, m }.render()?,
     })
 }
+
+#[derive(Template)]
+#[template(path = "email/notice.txt")]
+struct NoticeText<'a> {
+    tr: Tr,
+    m: &'a Notice,
+}
+
+#[derive(Template)]
+#[template(path = "email/notice.html")]
+struct NoticeHtml<'a> {
+    tr: Tr,
+    m: &'a Notice,
+}
+
+/// A short message telling the applicant what changed and where to follow it (acceptance
+/// received, payment registered, offer about to lapse…).
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub subject: String,
+    pub name: String,
+    pub paragraphs: Vec<String>,
+    pub link: Option<String>,
+}
+
+pub fn notice(tr: Tr, m: &Notice) -> Result<Composed, askama::Error> {
+    Ok(Composed {
+        subject: m.subject.clone(),
+        text: NoticeText { tr, m }.render()?,
+        html: NoticeHtml { tr, m }.render()?,
+    })
+}

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-    message::{Mailbox, MultiPart, header::ContentType},
+    message::{
+        Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart, header::ContentType,
+    },
     transport::smtp::authentication::Credentials,
 };
 
@@ -17,6 +19,8 @@ use crate::config::{Config, MailTransportKind, SmtpSecurity};
 pub enum MailError {
     #[error("bad address {0:?}")]
     Address(String),
+    #[error("bad attachment type {0:?}")]
+    AttachmentType(String),
     #[error("building the message: {0}")]
     Build(#[from] lettre::error::Error),
     #[error("SMTP: {0}")]
@@ -36,6 +40,7 @@ pub struct OutgoingMail {
     pub subject: String,
     pub text: String,
     pub html: Option<String>,
+    pub attachments: Vec<crate::db::outbox::Attachment>,
 }
 
 #[derive(Clone)]
@@ -114,16 +119,28 @@ impl Mailer {
             .from(self.sender_mailbox().clone())
             .to(to)
             .subject(mail.subject.clone());
-        let message = match &mail.html {
-            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-                mail.text.clone(),
-                html.clone(),
-            ))?,
-            None => builder
-                .header(ContentType::TEXT_PLAIN)
-                .body(mail.text.clone())?,
+        let body = match &mail.html {
+            Some(html) => MultiPart::alternative_plain_html(mail.text.clone(), html.clone()),
+            None if mail.attachments.is_empty() => {
+                return Ok(builder
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(mail.text.clone())?);
+            }
+            None => MultiPart::mixed().singlepart(SinglePart::plain(mail.text.clone())),
         };
-        Ok(message)
+        if mail.attachments.is_empty() {
+            return Ok(builder.multipart(body)?);
+        }
+        let mut mixed = MultiPart::mixed().multipart(body);
+        for file in &mail.attachments {
+            let content_type = ContentType::parse(&file.content_type)
+                .map_err(|_| MailError::AttachmentType(file.content_type.clone()))?;
+            mixed = mixed.singlepart(
+                LettreAttachment::new(file.filename.clone())
+                    .body(file.content.clone(), content_type),
+            );
+        }
+        Ok(builder.multipart(mixed)?)
     }
 
     pub async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {

@@ -33,6 +33,7 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer) -> DbResult<usize> {
             subject: row.subject.clone(),
             text: row.body_text.clone(),
             html: row.body_html.clone(),
+            attachments: outbox::attachments(db, &row.id).await?,
         };
         match mailer.send(&mail).await {
             Ok(()) => {

@@ -2,6 +2,7 @@
 //! prerequisites, crew need and lead time — and the registry that gives each participating
 //! organisation its module (rule C-8: a partner joins with configuration plus one module).
 
+pub mod describe;
 pub mod generic;
 pub mod ores_electricity;
 pub mod ores_gas;

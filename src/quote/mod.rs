@@ -5,11 +5,12 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::Language;
 
 /// Everything printed on one numbered, immutable offer version.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OfferDocument {
     pub language: Language,
     /// The request's reference, e.g. `CMH-2026-000042`.
@@ -43,14 +44,14 @@ pub struct OfferDocument {
     pub status_url: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Supersedes {
     pub version: u32,
     /// Translated reason, e.g. "Revised at your request: two lots added (V-8.3)".
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Addressee {
     pub name: String,
     pub email: String,
@@ -58,7 +59,7 @@ pub struct Addressee {
     pub address: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
     pub organisation: String,
     pub officer: String,
@@ -66,7 +67,7 @@ pub struct Contact {
     pub phone: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OperatorSection {
     /// Organisation name, e.g. "ORES".
     pub operator: String,
@@ -86,7 +87,7 @@ pub struct OperatorSection {
     pub payment: Option<Payment>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OfferLine {
     /// Translated label with its arguments filled in.
     pub label: String,
@@ -104,7 +105,7 @@ pub struct OfferLine {
     pub book_version: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VatSummaryRow {
     /// Translated regime and rate, e.g. "TVA 21 %" or "Autoliquidation".
     pub label: String,
@@ -113,7 +114,7 @@ pub struct VatSummaryRow {
 }
 
 /// Payment instructions for one payee.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payment {
     pub payee: String,
     pub iban: String,
@@ -124,3 +125,7 @@ pub struct Payment {
     /// When the payer pays after the works (a commune as project owner, V-8.2.1).
     pub after_works: bool,
 }
+
+pub mod ics;
+pub mod pdf;
+pub mod render;

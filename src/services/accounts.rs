@@ -124,6 +124,7 @@ pub async fn invite(
             subject: tr.t("accounts.mail_subject"),
             body_text: &text,
             body_html: None,
+            attachments: &[],
         },
         now,
     )

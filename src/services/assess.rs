@@ -370,6 +370,16 @@ impl Adjustment {
         }
     }
 
+    /// A change of the priced lines (which the case officer may make too).
+    pub fn is_line_change(&self) -> bool {
+        matches!(
+            self,
+            Adjustment::EditLine { .. }
+                | Adjustment::AddLine { .. }
+                | Adjustment::RemoveLine { .. }
+        )
+    }
+
     fn event_kind(&self) -> &'static str {
         match self {
             Adjustment::PrerequisiteMet(_) => "prerequisite_met",
@@ -470,7 +480,16 @@ pub async fn adjust(
     now: DateTime<Utc>,
 ) -> Result<i64, AdjustError> {
     let mut tx = db.begin_write().await?;
-    let (row, body) = assessments::own_for_change(&mut tx, &user.scope(), assessment_id).await?;
+    let (row, body) = match assessments::own_for_change(&mut tx, &user.scope(), assessment_id).await
+    {
+        Ok(found) => found,
+        // The case officer corrects lines of any operator before the offer goes out; the
+        // operator's own decisions (prerequisites, refusal) stay the operator's.
+        Err(DbError::NotFound) if change.is_line_change() && user.role == "case_officer" => {
+            assessments::coordinated_for_change(&mut tx, &user.scope(), assessment_id).await?
+        }
+        Err(other) => return Err(other.into()),
+    };
     if row.status != "answered" {
         return Err(AdjustError::NotAnswered);
     }

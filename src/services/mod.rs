@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod assess;
 pub mod auth;
 pub mod books;
+pub mod offers;
 pub mod permits;
 pub mod schedule;
 pub mod seed;

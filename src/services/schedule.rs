@@ -387,3 +387,85 @@ pub async fn works_done(
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
+
+/// How far ahead "propose days for all" plans.
+pub const BACKLOG_HORIZON_DAYS: usize = 120;
+
+/// One waiting request and what the backlog plan proposes for it.
+pub struct BacklogLine {
+    pub request: RequestRow,
+    pub day: Option<NaiveDate>,
+    pub not_planned: Option<crate::scheduling::backlog::live::NotPlanned>,
+}
+
+pub struct BacklogProposal {
+    pub lines: Vec<BacklogLine>,
+    pub served: usize,
+    pub openings: usize,
+}
+
+/// "Propose days for all": every request of the coordinator waiting for its day, planned at
+/// once by the backlog optimiser on the crews' free capacity (C-4, C-6). Nothing is reserved.
+pub async fn propose_for_all(
+    state: &AppState,
+    scope: &Scope,
+    today: NaiveDate,
+) -> Result<BacklogProposal, ScheduleError> {
+    use crate::scheduling::backlog::live::{self, NotPlanned, WaitingRequest};
+    let waiting_rows = requests::waiting_for_day(&state.db, scope).await?;
+    let mut waiting = Vec::new();
+    let mut lines = Vec::new();
+    for request in waiting_rows {
+        match plan(state, scope, &request, today).await {
+            Ok(plan) => waiting.push(WaitingRequest {
+                key: request.id.clone(),
+                commune: plan.commune,
+                province: plan.province,
+                windows: plan.windows,
+            }),
+            Err(ScheduleError::Db(error)) => return Err(error.into()),
+            Err(_) => {}
+        }
+        lines.push(BacklogLine {
+            request,
+            day: None,
+            not_planned: Some(NotPlanned::NoCommonWindow),
+        });
+    }
+    let to = today + chrono::Days::new(BACKLOG_HORIZON_DAYS as u64);
+    let mut tx = state.db.begin_read().await?;
+    let (crews, booked) = crews::everything(&mut tx, today, to).await?;
+    tx.rollback().await.map_err(DbError::from)?;
+    let mut bookings = Bookings::new();
+    for (crew, day, jobs) in booked {
+        bookings.add(crew, day, jobs);
+    }
+    // The optimiser works for a second on two threads: off the request-handling threads.
+    let plan = tokio::task::spawn_blocking(move || {
+        live::plan_waiting(
+            today,
+            BACKLOG_HORIZON_DAYS,
+            &waiting,
+            &crews,
+            &bookings,
+            ConstructionHolidays::embedded(),
+        )
+    })
+    .await
+    .map_err(|e| DbError::Corrupt(format!("planning task: {e}")))?
+    .map_err(|e| DbError::Corrupt(format!("backlog instance: {e}")))?;
+    for line in &mut lines {
+        if let Some(day) = plan.days.get(&line.request.id) {
+            line.day = Some(*day);
+            line.not_planned = None;
+        } else if let Some(why) = plan.not_planned.get(&line.request.id) {
+            line.not_planned = Some(*why);
+        }
+    }
+    lines.sort_by_key(|l| (l.day.is_none(), l.day, l.request.commune_name.clone()));
+    Ok(BacklogProposal {
+        served: plan.days.len(),
+        openings: plan.openings,
+        lines,
+    })
+}

@@ -63,6 +63,10 @@ struct OrganisationEntry {
     except: Vec<String>,
     /// A partner joined by configuration (C-8): its offer, answered by the generic module.
     partner: Option<PartnerOffer>,
+    /// How the operator is paid: each operator is its own payee on the offer.
+    payee: Option<String>,
+    iban: Option<String>,
+    bic: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,6 +148,18 @@ async fn add_organisations(state: &AppState, file: &OrganisationsFile) -> Result
             },
         )
         .await?;
+        if let (Some(payee), Some(iban)) = (&entry.payee, &entry.iban) {
+            let iban = crate::domain::payment::Iban::parse(iban)
+                .map_err(|_| SeedError::Demo(entry.slug.clone(), format!("IBAN {iban}")))?;
+            crate::db::offers::ensure_payee(
+                &state.db,
+                organisation.id,
+                payee,
+                &iban.electronic(),
+                entry.bic.as_deref(),
+            )
+            .await?;
+        }
         let covered = entry.covered(&state.directory);
         let communes: Vec<&str> = covered.iter().map(String::as_str).collect();
         if !communes.is_empty() {

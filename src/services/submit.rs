@@ -233,6 +233,7 @@ pub async fn submit(
             subject: &mail.subject,
             body_text: &mail.text,
             body_html: Some(&mail.html),
+            attachments: &[],
         },
         now,
     )

@@ -23,7 +23,7 @@ use crate::{
         DbError, Scope,
         assessments::{self, OperatorQueueRow},
         organisations,
-        requests::{self, EventRow, QueueFilter, RequestRow},
+        requests::{self, Assigned, EventRow, QueueFilter, RequestRow},
     },
     domain::{ElectricityBand, RequestState, Service},
     i18n::Tr,
@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/operator/assessments/{id}", post(adjust))
         .route("/operator/assessments/{id}/done", post(works_done))
         .route("/backoffice/requests/{id}/day", post(reserve_day))
+        .route("/backoffice/requests/{id}/assign", post(assign))
         .route("/backoffice/requests/{id}/day/cancel", post(cancel_day))
 }
 
@@ -54,12 +55,14 @@ pub struct QueueQuery {
     pub commune: String,
     pub from: String,
     pub to: String,
+    /// `me`, `nobody`, or empty for everybody's.
+    pub assigned: String,
 }
 
 impl QueueQuery {
     /// Unknown states and malformed dates are ignored rather than refused: the queue shows
     /// everything and the form shows what was applied.
-    pub fn filter(&self) -> QueueFilter {
+    pub fn filter(&self, me: uuid::Uuid) -> QueueFilter {
         let date = |text: &str| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
         QueueFilter {
             state: self
@@ -70,6 +73,11 @@ impl QueueQuery {
             commune_nis: Some(self.commune.trim().to_owned()).filter(|c| !c.is_empty()),
             submitted_from: date(&self.from),
             submitted_to: date(&self.to),
+            assigned: match self.assigned.as_str() {
+                "me" => Some(Assigned::To(me)),
+                "nobody" => Some(Assigned::Nobody),
+                _ => None,
+            },
         }
     }
 }
@@ -84,6 +92,10 @@ struct QueuePage {
     query: QueueQuery,
     rows: Vec<RequestRow>,
     late: Vec<String>,
+    near_lapse: Vec<String>,
+    officers: std::collections::HashMap<String, String>,
+    /// The signed-in user coordinates (case officer): rows can be taken.
+    coordinator: bool,
     counts: Vec<(String, i64)>,
     communes: Vec<(String, String)>,
     states: Vec<&'static str>,
@@ -111,6 +123,17 @@ impl QueuePage {
             .find(|(id, _)| *id == row.id)
             .map(|(_, status)| self.tr.keyed("permit.queue_flag", status))
     }
+
+    fn lapses_soon(&self, row: &RequestRow) -> bool {
+        self.near_lapse.contains(&row.id)
+    }
+
+    fn officer(&self, row: &RequestRow) -> String {
+        row.assigned_to
+            .as_ref()
+            .and_then(|id| self.officers.get(id).cloned())
+            .unwrap_or_default()
+    }
 }
 
 async fn queue(
@@ -119,7 +142,25 @@ async fn queue(
     Query(query): Query<QueueQuery>,
 ) -> Result<QueuePage, PageError> {
     let scope = staff.user.scope();
-    let rows = requests::queue(&state.db, &scope, &query.filter(), QUEUE_LIMIT).await?;
+    let rows = requests::queue(
+        &state.db,
+        &scope,
+        &query.filter(staff.user.user_id),
+        QUEUE_LIMIT,
+    )
+    .await?;
+    let today = chrono::Utc::now().date_naive();
+    let near_lapse = requests::offers_near_lapse(
+        &state.db,
+        &scope,
+        today,
+        crate::services::offers::REMINDER_DAYS_BEFORE,
+    )
+    .await?;
+    let officers = requests::case_officers(&state.db, &scope)
+        .await?
+        .into_iter()
+        .collect();
     let counts = requests::state_counts(&state.db, &scope).await?;
     let communes = requests::queue_communes(&state.db, &scope).await?;
     let late = assessments::late_requests(&state.db, &scope, chrono::Utc::now()).await?;
@@ -130,6 +171,9 @@ async fn queue(
         query,
         rows,
         late,
+        near_lapse,
+        officers,
+        coordinator: staff.user.organisation_kind == "coordinator",
         counts,
         communes,
         states: RequestState::ALL.iter().map(|s| s.code()).collect(),
@@ -188,6 +232,10 @@ struct DetailPage {
     notice: Option<Notice>,
     /// The joint road-works permit (rule C-6): site details, status, what blocks the day.
     permit: Option<super::municipality::PermitPanel>,
+    /// For the case officer: the consolidated offer, its versions and payments.
+    offer: Option<super::offers::OfferPanel>,
+    /// For the case officer: who is in charge, and to whom it can be handed.
+    officers: Vec<(String, String)>,
 }
 
 /// The joint day as the case officer sees it (rule C-4).
@@ -362,7 +410,7 @@ async fn works_done(
 
 /// A request of the signed-in case officer's own coordinator: the joint day is theirs to set
 /// (C-2); for anybody else the request does not exist here.
-async fn coordinator_request(
+pub(super) async fn coordinator_request(
     state: &AppState,
     staff: &Staff,
     id: &str,
@@ -372,6 +420,60 @@ async fn coordinator_request(
         return Err(PageError::NotFound);
     }
     Ok(request)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AssignForm {
+    /// The officer to put in charge; empty: the signed-in one takes it.
+    officer: String,
+    /// Where to go back: the queue or the request page.
+    back: String,
+}
+
+/// A case officer takes a request, or hands it to a colleague; the timeline says who and when.
+async fn assign(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<AssignForm>,
+) -> Result<Response, PageError> {
+    let request = coordinator_request(&state, &staff, &id).await?;
+    let officer = match form.officer.trim() {
+        "" => staff.user.user_id,
+        other => uuid::Uuid::parse_str(other).map_err(|_| PageError::NotFound)?,
+    };
+    let now = chrono::Utc::now();
+    let mut tx = state.db.begin_write().await?;
+    let name = match requests::assign(&mut tx, &staff.user.scope(), &request.id, officer, now).await
+    {
+        Ok(name) => name,
+        Err(DbError::NotFound) => {
+            let text = staff.tr.t("queue.assign_refused").to_owned();
+            return refused_on_detail(&state, staff, &id, text).await;
+        }
+        Err(other) => return Err(other.into()),
+    };
+    requests::insert_event(
+        &mut tx,
+        &requests::NewEvent {
+            request_id: crate::db::parse_uuid(&request.id)?,
+            at: now,
+            kind: "assigned",
+            actor_kind: "staff",
+            actor_id: Some(staff.user.user_id),
+            actor_name: Some(&staff.user.display_name),
+            organisation_id: Some(staff.user.organisation_id),
+            detail: Some(&name),
+            public: false,
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    if form.back == "queue" {
+        return Ok(Redirect::to("/backoffice?assigned=me").into_response());
+    }
+    Ok(Redirect::to(&format!("/backoffice/requests/{id}?saved=1")).into_response())
 }
 
 /// The case officer cancels the joint day (to choose another one); crews get their capacity back.
@@ -441,6 +543,9 @@ pub struct AssessmentView {
     pub id: String,
     /// The signed-in user's own organisation answered it: they may change it.
     pub editable: bool,
+    /// Its lines may be corrected: by the operator, or by the case officer before the works
+    /// are paid for.
+    pub lines_editable: bool,
     pub heading: String,
     pub status: String,
     pub late: bool,
@@ -480,6 +585,12 @@ pub async fn assessment_views(
         .map(|o| (o.id.to_string(), o.name))
         .collect();
     let now = crate::db::ts(chrono::Utc::now());
+    let request = requests::get_for(&state.db, scope, request_id).await?;
+    let coordinator = request.coordinator_id == scope.organisation_id().to_string();
+    let lines_open = matches!(
+        request.state.as_str(),
+        "submitted" | "incomplete" | "complete" | "assessed" | "quoted" | "accepted" | "lapsed"
+    );
     let mut views = Vec::new();
     for row in assessments::for_request(&state.db, scope, request_id).await? {
         let answer: Option<Assessment> =
@@ -494,6 +605,8 @@ pub async fn assessment_views(
         views.push(AssessmentView {
             id: row.id.clone(),
             editable: row.organisation_id == scope.organisation_id().to_string(),
+            lines_editable: row.organisation_id == scope.organisation_id().to_string()
+                || (coordinator && row.status == "answered" && lines_open),
             heading: format!("{} — {operator}", service_names.name(&row.service)),
             status: tr.keyed("assessment.status", &row.status),
             late: row.status != "answered" && row.due_at < now,
@@ -641,7 +754,7 @@ async fn detail(
 }
 
 /// The request page again, with why the change just asked for was refused (nothing changed).
-async fn refused_on_detail(
+pub(super) async fn refused_on_detail(
     state: &AppState,
     staff: Staff,
     id: &str,
@@ -680,7 +793,17 @@ async fn render_detail(
     let assessments = assessment_views(&state, staff.tr, &names, &scope, &request.id).await?;
     let joint_day = joint_day_view(&state, &staff, &request, &names).await?;
     let permit = super::municipality::permit_panel(&state, staff.tr, &staff.user, &request).await?;
+    let (offer, officers) = if staff.user.organisation_id.to_string() == request.coordinator_id {
+        (
+            Some(super::offers::offer_panel(&state, staff.tr, &request).await?),
+            requests::case_officers(&state.db, &scope).await?,
+        )
+    } else {
+        (None, Vec::new())
+    };
     Ok(DetailPage {
+        offer,
+        officers,
         tr: staff.tr,
         page: staff.frame,
         site: site_line(&request),
@@ -716,8 +839,13 @@ async fn adjust(
     Path(assessment_id): Path<String>,
     CsrfForm(form): CsrfForm<AdjustForm>,
 ) -> Result<Response, PageError> {
-    let request_id: Option<String> =
+    let mut request_id: Option<String> =
         assessments::request_of_own(&state.db, &staff.user.scope(), &assessment_id).await?;
+    if request_id.is_none() && staff.user.role == "case_officer" {
+        request_id =
+            assessments::request_of_coordinated(&state.db, &staff.user.scope(), &assessment_id)
+                .await?;
+    }
     let Some(request_id) = request_id else {
         return Err(PageError::NotFound);
     };

@@ -11,6 +11,8 @@ pub mod error;
 pub mod estimate;
 pub mod extract;
 pub mod municipality;
+pub mod offers;
+pub mod plan;
 pub mod public;
 pub mod tariffs;
 pub mod views;
@@ -37,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(admin::router())
         .merge(tariffs::router())
+        .merge(offers::router())
+        .merge(plan::router())
         .merge(municipality::router())
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)

@@ -258,6 +258,7 @@ struct TrackPage {
     reserved: Option<String>,
     candidates: Vec<(String, String)>,
     notice: Option<String>,
+    offer: super::offers::OfferPanel,
 }
 
 impl TrackPage {
@@ -270,7 +271,10 @@ impl TrackPage {
     }
 }
 
-async fn request_of_token(state: &AppState, token: &str) -> Result<RequestRow, PageError> {
+pub(super) async fn request_of_token(
+    state: &AppState,
+    token: &str,
+) -> Result<RequestRow, PageError> {
     if token.len() < 32 || token.len() > 64 {
         return Err(PageError::NotFound);
     }
@@ -288,7 +292,7 @@ async fn track(
     render_track(&state, ctx, request, token, None, StatusCode::OK).await
 }
 
-async fn render_track(
+pub(super) async fn render_track(
     state: &AppState,
     ctx: Ctx,
     request: RequestRow,
@@ -301,7 +305,12 @@ async fn render_track(
     let services = super::backoffice::service_labels(state, ctx.tr, &names, &request).await?;
     let reserved = crate::db::crews::reserved_day(&state.db, &request.id).await?;
     // Once every operator has answered, the applicant may pick the joint day themselves.
-    let candidates = if reserved.is_none() && request.state == "assessed" {
+    let offer = super::offers::offer_panel(state, ctx.tr, &request).await?;
+    let candidates = if reserved.is_none()
+        && matches!(
+            request.state.as_str(),
+            "assessed" | "accepted" | "ready_for_works"
+        ) {
         let scope = requests::applicant_scope(&request)?;
         match schedule::candidates(state, &scope, &request, Utc::now().date_naive()).await {
             Ok(days) => days
@@ -326,6 +335,7 @@ async fn render_track(
         reserved: reserved.map(super::backoffice::day_label),
         candidates,
         notice,
+        offer,
     };
     // The private link must not be cached by shared caches or leak through referrers.
     let mut response = (

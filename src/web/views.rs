@@ -126,18 +126,7 @@ pub fn local_date(stored: &str) -> String {
 
 /// The site on one line: street and number, postcode and commune, parcel or point.
 pub fn site_line(row: &RequestRow) -> String {
-    let mut parts = Vec::new();
-    if let (Some(street), Some(number)) = (&row.street, &row.house_number) {
-        parts.push(format!("{street} {number}"));
-    }
-    parts.push(format!("{} {}", row.postcode, row.commune_name));
-    if let Some(parcel) = &row.parcel_ref {
-        parts.push(parcel.clone());
-    }
-    if let Some(point) = &row.map_point {
-        parts.push(point.clone());
-    }
-    parts.join(", ")
+    row.site_line()
 }
 
 /// The labels of every service in the reader's language: the five of the joint procedure

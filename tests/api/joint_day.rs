@@ -496,3 +496,74 @@ async fn each_operator_records_its_works_and_the_last_one_completes_the_request(
     let page = text_of(&julien, &url).await;
     assert!(page.contains("Tous les raccordements sont réalisés"));
 }
+
+#[tokio::test]
+async fn c_4_propose_days_for_all_plans_the_backlog_and_reserves_the_days_kept() {
+    let app = app_with_crews().await;
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        let email = format!("voisin{n}@example.be");
+        let (reference, _) = app
+            .file_ok(&with(&marie(), &[("email", email.as_str())]))
+            .await;
+        ids.push(app.request_id(&reference).await);
+    }
+    for id in &ids {
+        app.wait_state(id, "assessed").await;
+    }
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, app.url("/backoffice/plan")).await;
+    assert!(
+        page.contains("6 demande(s) sur 6 reçoivent un jour"),
+        "{page}"
+    );
+    // The officer keeps all but the last proposal.
+    let picks: Vec<String> = page
+        .match_indices("name=\"pick\" value=\"")
+        .map(|(at, marker)| {
+            let start = at + marker.len();
+            page[start..start + page[start..].find('"').unwrap()].to_owned()
+        })
+        .collect();
+    assert_eq!(picks.len(), 6);
+    let mut form = vec![("csrf_token".to_owned(), hidden(&page, "csrf_token"))];
+    form.extend(picks[..5].iter().map(|p| ("pick".to_owned(), p.clone())));
+    let response = julien
+        .post(app.url("/backoffice/plan"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let after = response.text().await.unwrap();
+    assert!(after.contains("5 jour(s) réservé(s)"), "{after}");
+    // Every kept request has its day for each of its five operators, on the proposed date.
+    for pick in &picks[..5] {
+        let (id, day) = pick.split_once('|').unwrap();
+        let days: Vec<String> =
+            sqlx::query_scalar("SELECT day FROM reservations WHERE request_id = $1")
+                .bind(id)
+                .fetch_all(&app.state.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(days.len(), 5);
+        assert!(days.iter().all(|d| d == day));
+    }
+    // The one left out is still waiting and proposed again; no crew is over capacity.
+    assert!(
+        after.contains("1 demande(s) sur 1 reçoivent un jour"),
+        "{after}"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM crew_days d JOIN crews c ON c.id = d.crew_id \
+             WHERE d.booked > c.daily_capacity"
+        )
+        .await,
+        0
+    );
+    // Operators do not plan the coordinator's backlog.
+    let swde = app.signed_in("eau@swde.demo").await;
+    let response = swde.get(app.url("/backoffice/plan")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+}

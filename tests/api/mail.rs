@@ -281,3 +281,43 @@ async fn an_unreachable_server_leaves_mail_pending_not_lost() {
         "the filing stands"
     );
 }
+
+#[tokio::test]
+async fn c_3_the_offer_reaches_a_real_smtp_server_with_its_pdf() {
+    let sink = SmtpSink::start(0).await;
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = sink.port;
+    })
+    .await;
+    connect_my_home::services::seed::demo_crews(&app.state)
+        .await
+        .unwrap();
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page_url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = crate::helpers::text_of(&julien, &page_url).await;
+    let response = julien
+        .post(format!("{page_url}/offer"))
+        .form(&[
+            ("csrf_token", crate::helpers::hidden(&page, "csrf_token")),
+            ("key", crate::helpers::hidden(&page, "key")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let messages = sink.wait_for(2).await;
+    let offer = messages
+        .iter()
+        .find(|m| m.data.contains("application/pdf"))
+        .expect("the offer with its PDF");
+    assert_eq!(offer.to, vec!["<marie.dupont@example.be>".to_owned()]);
+    assert!(offer.data.contains("multipart/mixed"));
+    assert!(offer.data.contains("text/plain") && offer.data.contains("text/html"));
+    assert!(offer.data.contains(&format!("{reference}-offre-v1.pdf")));
+    // The attachment is the PDF itself, base64-encoded ("%PDF" → "JVBER").
+    assert!(offer.data.contains("JVBER"));
+}

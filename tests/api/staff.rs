@@ -188,3 +188,90 @@ async fn seeding_twice_changes_nothing() {
         "coverage spans the covered Walloon communes"
     );
 }
+
+#[tokio::test]
+async fn c_2_an_officer_takes_a_request_and_hands_it_to_a_colleague() {
+    let app = crate::helpers::spawn_app_with(|config| config.run_workers = false).await;
+    let (reference, _) = app.file_ok(&crate::helpers::marie()).await;
+    let id = app.request_id(&reference).await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let queue = crate::helpers::text_of(&julien, app.url("/backoffice?assigned=nobody")).await;
+    assert!(queue.contains(&reference));
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/assign")))
+        .form(&[
+            ("csrf_token", crate::helpers::hidden(&queue, "csrf_token")),
+            ("back", "queue".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let mine = crate::helpers::text_of(&julien, app.url("/backoffice?assigned=me")).await;
+    assert!(mine.contains(&reference) && mine.contains("Julien Lambert"));
+    let nobody = crate::helpers::text_of(&julien, app.url("/backoffice?assigned=nobody")).await;
+    assert!(!nobody.contains(&reference));
+
+    // Handed to Sophie: her queue has it, Julien's no longer; the timeline says so.
+    let sophie_id: String =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'sophie@ores.demo'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    let page =
+        crate::helpers::text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/assign")))
+        .form(&[
+            ("csrf_token", crate::helpers::hidden(&page, "csrf_token")),
+            ("officer", sophie_id),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let sophie = app.signed_in("sophie@ores.demo").await;
+    let hers = crate::helpers::text_of(&sophie, app.url("/backoffice?assigned=me")).await;
+    assert!(hers.contains(&reference));
+    let his = crate::helpers::text_of(&julien, app.url("/backoffice?assigned=me")).await;
+    assert!(!his.contains(&reference));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM request_events WHERE kind = 'assigned'")
+            .await,
+        2
+    );
+
+    // An operator's staff member cannot be put in charge, nor can an operator assign.
+    let swde_user: String =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'eau@swde.demo'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    let page =
+        crate::helpers::text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
+    let refused = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/assign")))
+        .form(&[
+            ("csrf_token", crate::helpers::hidden(&page, "csrf_token")),
+            ("officer", swde_user),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("ne peut pas prendre ce dossier")
+    );
+    let still: Option<String> = sqlx::query_scalar(
+        "SELECT u.email FROM requests r JOIN users u ON u.id = r.assigned_to WHERE r.id = $1",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(still.as_deref(), Some("sophie@ores.demo"));
+}

@@ -19,8 +19,7 @@ pub(super) fn assign_crews(inst: &Instance, m: &Model, days: &[Option<Day>]) -> 
     }
     let mut left: Vec<u32> = Vec::with_capacity(inst.crews.len() * h);
     for c in &inst.crews {
-        let per_day = inst.capacity_per_crew_day[&c.operator];
-        left.extend(c.available.iter().map(|&on| if on { per_day } else { 0 }));
+        left.extend((0..h).map(|d| c.capacity_on(&inst.capacity_per_crew_day, d)));
     }
     let mut chosen: Vec<Vec<u32>> = (0..days.len())
         .map(|r| vec![u32::MAX; m.pools_of(r).len()])

@@ -8,6 +8,7 @@
 //! the days; finally crews are picked inside each pool to open as few sites as possible.
 
 mod crews;
+pub mod live;
 mod model;
 mod search;
 
@@ -64,6 +65,24 @@ pub struct BenchCrew {
     pub operator: String,
     /// One flag per day of the horizon.
     pub available: Vec<bool>,
+    /// Jobs still free per day, when they differ from the operator's `capacity_per_crew_day`
+    /// (a live backlog: crews of their own size, days partly booked). Not in the benchmark
+    /// format; absent there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Vec<u32>>,
+}
+
+impl BenchCrew {
+    /// Jobs the crew can take on `day` (0 when it does not work).
+    pub fn capacity_on(&self, per_crew_day: &BTreeMap<String, u32>, day: usize) -> u32 {
+        if !self.available.get(day).copied().unwrap_or(false) {
+            return 0;
+        }
+        match &self.capacity {
+            Some(days) => days.get(day).copied().unwrap_or(0),
+            None => per_crew_day.get(&self.operator).copied().unwrap_or(0),
+        }
+    }
 }
 
 /// The crews of `operator` allowed to work in `commune`.
@@ -206,8 +225,7 @@ pub fn evaluate(instance: &Instance, plan: &Plan) -> Result<Score, PlanError> {
         wait += (a.day - r.release) as u64;
     }
     for ((crew, day), n) in &load {
-        let op = &crews[crew].operator;
-        if *n > instance.capacity_per_crew_day.get(op).copied().unwrap_or(0) {
+        if *n > crews[crew].capacity_on(&instance.capacity_per_crew_day, *day) {
             return fail(format!("crew {crew} day {day}: {n} jobs above capacity"));
         }
     }

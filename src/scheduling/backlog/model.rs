@@ -45,6 +45,15 @@ impl Model {
                     horizon,
                 });
             }
+            if let Some(capacity) = &c.capacity
+                && capacity.len() != horizon
+            {
+                return Err(InstanceError::Availability {
+                    crew: c.id,
+                    got: capacity.len(),
+                    horizon,
+                });
+            }
             if !inst.capacity_per_crew_day.contains_key(&c.operator) {
                 return Err(InstanceError::NoCapacity(c.operator.clone()));
             }
@@ -85,12 +94,12 @@ impl Model {
         for (p, crews) in pool_crews.iter().enumerate() {
             for &k in crews {
                 let crew = &inst.crews[k as usize];
-                let per_day = inst.capacity_per_crew_day[&crew.operator].min(u16::MAX as u32);
-                for (d, &on) in crew.available.iter().enumerate() {
-                    if on {
-                        let slot = &mut cap[p * horizon + d];
-                        *slot = slot.saturating_add(per_day as u16);
-                    }
+                for d in 0..horizon {
+                    let per_day = crew
+                        .capacity_on(&inst.capacity_per_crew_day, d)
+                        .min(u16::MAX as u32);
+                    let slot = &mut cap[p * horizon + d];
+                    *slot = slot.saturating_add(per_day as u16);
                 }
             }
         }

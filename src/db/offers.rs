@@ -1,0 +1,320 @@
+//! Offers: numbered, immutable versions of the consolidated quote (C-3), their payees and the
+//! payments the case officer registers.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::{Db, DbError, DbResult, Tx, new_id, ts};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OfferRow {
+    pub id: String,
+    pub request_id: String,
+    pub version: i64,
+    pub status: String,
+    pub language: String,
+    pub document: String,
+    pub sent_at: String,
+    pub valid_until: String,
+    pub supersedes_reason: Option<String>,
+    pub reminder_sent_at: Option<String>,
+    pub accepted_at: Option<String>,
+    pub accepted_by_kind: Option<String>,
+    pub acceptance_note: Option<String>,
+    pub closed_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, request_id, version, status, language, document, sent_at, valid_until, \
+    supersedes_reason, reminder_sent_at, accepted_at, accepted_by_kind, acceptance_note, closed_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PayeeRow {
+    pub offer_id: String,
+    pub organisation_id: String,
+    pub payee_name: String,
+    pub iban: Option<String>,
+    pub bic: Option<String>,
+    pub amount: String,
+    pub structured_communication: String,
+    pub after_works: i64,
+    pub paid_at: Option<String>,
+    pub paid_amount: Option<String>,
+}
+
+const PAYEE_COLUMNS: &str = "offer_id, organisation_id, payee_name, iban, bic, amount, \
+    structured_communication, after_works, paid_at, paid_amount";
+
+pub struct NewOffer<'a> {
+    pub request_id: &'a str,
+    pub version: i64,
+    pub idempotency_key: &'a str,
+    pub language: &'a str,
+    pub document: &'a str,
+    pub sent_by: Option<Uuid>,
+    pub valid_until: NaiveDate,
+    pub supersedes_reason: Option<&'a str>,
+}
+
+pub struct NewPayee<'a> {
+    pub organisation_id: &'a str,
+    pub payee_name: &'a str,
+    pub iban: Option<&'a str>,
+    pub bic: Option<&'a str>,
+    pub amount: String,
+    pub structured_communication: String,
+    pub after_works: bool,
+}
+
+/// The offer a send form's key already produced (pressing "send" twice).
+pub async fn by_idempotency_key(db: &Db, key: &str) -> DbResult<Option<OfferRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM offers WHERE idempotency_key = $1"
+    )))
+    .bind(key)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// Every version of a request's offer, the latest first.
+pub async fn for_request(db: &Db, request_id: &str) -> DbResult<Vec<OfferRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM offers WHERE request_id = $1 ORDER BY version DESC"
+    )))
+    .bind(request_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The latest version of a request's offer, inside a change.
+pub async fn latest_in(tx: &mut Tx, request_id: &str) -> DbResult<Option<OfferRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM offers WHERE request_id = $1 ORDER BY version DESC LIMIT 1"
+    )))
+    .bind(request_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Stores a new version; a second insert with the same key fails with `Conflict`.
+pub async fn insert(
+    tx: &mut Tx,
+    offer: &NewOffer<'_>,
+    payees: &[NewPayee<'_>],
+    now: DateTime<Utc>,
+) -> DbResult<Uuid> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO offers (id, request_id, version, status, idempotency_key, language, document, \
+            sent_at, sent_by, valid_until, supersedes_reason) \
+         VALUES ($1, $2, $3, 'sent', $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(id.to_string())
+    .bind(offer.request_id)
+    .bind(offer.version)
+    .bind(offer.idempotency_key)
+    .bind(offer.language)
+    .bind(offer.document)
+    .bind(ts(now))
+    .bind(offer.sent_by.map(|u| u.to_string()))
+    .bind(offer.valid_until.to_string())
+    .bind(offer.supersedes_reason)
+    .execute(&mut **tx)
+    .await?;
+    for payee in payees {
+        sqlx::query(
+            "INSERT INTO offer_payees (offer_id, organisation_id, payee_name, iban, bic, amount, \
+                structured_communication, after_works) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id.to_string())
+        .bind(payee.organisation_id)
+        .bind(payee.payee_name)
+        .bind(payee.iban)
+        .bind(payee.bic)
+        .bind(&payee.amount)
+        .bind(&payee.structured_communication)
+        .bind(i64::from(payee.after_works))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
+}
+
+/// Closes the open versions of a request (a revision replaces them).
+pub async fn supersede_open(tx: &mut Tx, request_id: &str, now: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE offers SET status = 'superseded', closed_at = $2 \
+         WHERE request_id = $1 AND status IN ('sent', 'accepted')",
+    )
+    .bind(request_id)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub struct Acceptance<'a> {
+    pub by_kind: &'a str,
+    pub by: Option<&'a str>,
+    pub note: Option<&'a str>,
+}
+
+/// Accepts a sent, still valid version; false when it is not (any more) open for acceptance.
+pub async fn accept(
+    tx: &mut Tx,
+    offer_id: &str,
+    acceptance: &Acceptance<'_>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE offers SET status = 'accepted', accepted_at = $2, accepted_by_kind = $3, \
+            accepted_by = $4, acceptance_note = $5 \
+         WHERE id = $1 AND status = 'sent' AND valid_until >= $6",
+    )
+    .bind(offer_id)
+    .bind(ts(now))
+    .bind(acceptance.by_kind)
+    .bind(acceptance.by)
+    .bind(acceptance.note)
+    .bind(today.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+pub async fn payees(db: &Db, offer_id: &str) -> DbResult<Vec<PayeeRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PAYEE_COLUMNS} FROM offer_payees WHERE offer_id = $1 ORDER BY payee_name"
+    )))
+    .bind(offer_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+pub async fn payees_in(tx: &mut Tx, offer_id: &str) -> DbResult<Vec<PayeeRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PAYEE_COLUMNS} FROM offer_payees WHERE offer_id = $1 ORDER BY payee_name"
+    )))
+    .bind(offer_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Registers one payee's payment once; false when it was already registered.
+pub async fn record_payment(
+    tx: &mut Tx,
+    offer_id: &str,
+    organisation_id: &str,
+    amount: &str,
+    paid_on: NaiveDate,
+    by: Uuid,
+) -> DbResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE offer_payees SET paid_at = $3, paid_amount = $4, paid_recorded_by = $5 \
+         WHERE offer_id = $1 AND organisation_id = $2 AND paid_at IS NULL",
+    )
+    .bind(offer_id)
+    .bind(organisation_id)
+    .bind(paid_on.to_string())
+    .bind(amount)
+    .bind(by.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Sent, unaccepted versions whose validity ends on or before `until` and not yet reminded.
+pub async fn due_reminders(db: &Db, until: NaiveDate) -> DbResult<Vec<OfferRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM offers WHERE status = 'sent' AND reminder_sent_at IS NULL \
+         AND valid_until <= $1 ORDER BY valid_until, id"
+    )))
+    .bind(until.to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Marks the reminder sent; false when another run did it first.
+pub async fn mark_reminded(tx: &mut Tx, offer_id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE offers SET reminder_sent_at = $2 WHERE id = $1 AND reminder_sent_at IS NULL",
+    )
+    .bind(offer_id)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Sent, unaccepted versions whose validity ended before `today` (V-8.1).
+pub async fn due_lapses(db: &Db, today: NaiveDate) -> DbResult<Vec<OfferRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM offers WHERE status = 'sent' AND valid_until < $1 \
+         ORDER BY valid_until, id"
+    )))
+    .bind(today.to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Lapses a version once; false when it was accepted or lapsed meanwhile.
+pub async fn lapse(tx: &mut Tx, offer_id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE offers SET status = 'lapsed', closed_at = $2 WHERE id = $1 AND status = 'sent'",
+    )
+    .bind(offer_id)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// The payee details of an operator.
+pub async fn payee_of(tx: &mut Tx, organisation_id: &str) -> DbResult<PayeeDetails> {
+    let row: PayeeColumns =
+        sqlx::query_as("SELECT name, payee_name, iban, bic FROM organisations WHERE id = $1")
+            .bind(organisation_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(DbError::NotFound)?;
+    Ok(PayeeDetails {
+        name: row.payee_name.unwrap_or(row.name),
+        iban: row.iban,
+        bic: row.bic,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct PayeeColumns {
+    name: String,
+    payee_name: Option<String>,
+    iban: Option<String>,
+    bic: Option<String>,
+}
+
+pub struct PayeeDetails {
+    pub name: String,
+    pub iban: Option<String>,
+    pub bic: Option<String>,
+}
+
+/// Sets an organisation's payee details where none are recorded yet (seeding keeps changes).
+pub async fn ensure_payee(
+    db: &Db,
+    organisation_id: Uuid,
+    payee_name: &str,
+    iban: &str,
+    bic: Option<&str>,
+) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE organisations SET payee_name = COALESCE(payee_name, $2), iban = COALESCE(iban, $3), \
+            bic = COALESCE(bic, $4) WHERE id = $1",
+    )
+    .bind(organisation_id.to_string())
+    .bind(payee_name)
+    .bind(iban)
+    .bind(bic)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! "Propose days for all": the requests waiting for their joint day, the crews as declared
+//! and the bookings already made, turned into an optimiser instance; the plan turned back
+//! into dates.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+
+use super::{BenchCrew, BenchRequest, Cover, Instance, InstanceError, Options, Weights, optimise};
+use crate::scheduling::{
+    ConstructionHolidays, Province, WorkCalendar,
+    joint::{Bookings, Crew, OperatorWindow},
+};
+
+/// A request waiting for its day: its commune and each operator's window.
+#[derive(Debug, Clone)]
+pub struct WaitingRequest {
+    pub key: String,
+    pub commune: String,
+    pub province: Province,
+    pub windows: Vec<OperatorWindow>,
+}
+
+/// Why a waiting request gets no day from the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotPlanned {
+    /// The operators' windows do not meet.
+    NoCommonWindow,
+    /// The common window ends before the first day of the horizon or starts after its end.
+    OutsideHorizon,
+    /// A window is open, but the crews' capacity went to other requests or no crew serves.
+    NoCapacity,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LivePlan {
+    /// Request key → proposed day.
+    pub days: BTreeMap<String, NaiveDate>,
+    pub not_planned: BTreeMap<String, NotPlanned>,
+    /// Distinct (crew, day, commune) visits the plan needs.
+    pub openings: usize,
+}
+
+/// Plans every waiting request between `start` and `start + horizon_days - 1`, on the crews'
+/// free capacity (their daily capacity less `bookings`), deterministic like the optimiser.
+pub fn plan_waiting(
+    start: NaiveDate,
+    horizon_days: usize,
+    waiting: &[WaitingRequest],
+    crews: &[Crew],
+    bookings: &Bookings,
+    construction: &ConstructionHolidays,
+) -> Result<LivePlan, InstanceError> {
+    let date = |d: usize| start + chrono::Days::new(d as u64);
+    let index = |day: NaiveDate| (day - start).num_days();
+    let mut communes: Vec<String> = waiting.iter().map(|w| w.commune.clone()).collect();
+    communes.sort();
+    communes.dedup();
+    let commune_id = |nis: &str| communes.iter().position(|c| c == nis).unwrap_or(0) as u32;
+    // A crew works to the calendar of the province of the first waiting site it serves.
+    let province_of: HashMap<&str, Province> = waiting
+        .iter()
+        .map(|w| (w.commune.as_str(), w.province))
+        .collect();
+
+    let mut bench_crews = Vec::new();
+    let mut cover: BTreeMap<(String, u32), Vec<u32>> = BTreeMap::new();
+    for crew in crews {
+        let Some(province) = crew
+            .communes
+            .iter()
+            .find_map(|c| province_of.get(c.as_str()).copied())
+        else {
+            continue;
+        };
+        let calendar = if crew.civil_works {
+            WorkCalendar::civil_works(construction, province)
+        } else {
+            WorkCalendar::other_works(construction, province)
+        }
+        .with_absences(&crew.absences);
+        let id = bench_crews.len() as u32;
+        let capacity: Vec<u32> = (0..horizon_days)
+            .map(|d| {
+                let day = date(d);
+                if calendar.is_working_day(day) {
+                    crew.daily_capacity
+                        .saturating_sub(bookings.booked(crew.id, day))
+                } else {
+                    0
+                }
+            })
+            .collect();
+        bench_crews.push(BenchCrew {
+            id,
+            operator: crew.service.code().to_owned(),
+            available: capacity.iter().map(|&c| c > 0).collect(),
+            capacity: Some(capacity),
+        });
+        for commune in &crew.communes {
+            if province_of.contains_key(commune.as_str()) {
+                cover
+                    .entry((crew.service.code().to_owned(), commune_id(commune)))
+                    .or_default()
+                    .push(id);
+            }
+        }
+    }
+
+    let mut not_planned = BTreeMap::new();
+    let mut requests = Vec::new();
+    let mut keys = Vec::new();
+    for w in waiting {
+        let from = w.windows.iter().map(|o| o.earliest).max();
+        let to = w.windows.iter().map(|o| o.latest).min();
+        let (Some(from), Some(to)) = (from, to) else {
+            not_planned.insert(w.key.clone(), NotPlanned::NoCommonWindow);
+            continue;
+        };
+        if to < from {
+            not_planned.insert(w.key.clone(), NotPlanned::NoCommonWindow);
+            continue;
+        }
+        let release = index(from).max(0);
+        let deadline = index(to).min(horizon_days as i64 - 1);
+        if deadline < release {
+            not_planned.insert(w.key.clone(), NotPlanned::OutsideHorizon);
+            continue;
+        }
+        let commune = commune_id(&w.commune);
+        let operators: Vec<String> = w
+            .windows
+            .iter()
+            .map(|o| o.service.code().to_owned())
+            .collect();
+        // No crew of an operator serves here: nothing the optimiser can do.
+        if operators
+            .iter()
+            .any(|op| !cover.contains_key(&(op.clone(), commune)))
+        {
+            not_planned.insert(w.key.clone(), NotPlanned::NoCapacity);
+            continue;
+        }
+        requests.push(BenchRequest {
+            id: keys.len() as u32,
+            commune,
+            operators,
+            release: release as usize,
+            deadline: deadline as usize,
+        });
+        keys.push(w.key.clone());
+    }
+
+    let mut capacity_per_crew_day: BTreeMap<String, u32> = BTreeMap::new();
+    for crew in &bench_crews {
+        capacity_per_crew_day
+            .entry(crew.operator.clone())
+            .or_insert(1);
+    }
+    let instance = Instance {
+        horizon_days,
+        capacity_per_crew_day,
+        weights: Weights::default(),
+        communes: Vec::new(),
+        crews: bench_crews,
+        cover: cover
+            .into_iter()
+            .map(|((operator, commune), crews)| Cover {
+                operator,
+                commune,
+                crews,
+            })
+            .collect(),
+        requests,
+    };
+    let plan = optimise(&instance, &Options::default())?;
+    let mut days = BTreeMap::new();
+    let mut openings = std::collections::BTreeSet::new();
+    for assignment in &plan.assignments {
+        let key = &keys[assignment.request as usize];
+        days.insert(key.clone(), date(assignment.day));
+        let commune = instance.requests[assignment.request as usize].commune;
+        for crew in assignment.crews.values() {
+            openings.insert((*crew, assignment.day, commune));
+        }
+    }
+    for key in keys {
+        if !days.contains_key(&key) {
+            not_planned.insert(key, NotPlanned::NoCapacity);
+        }
+    }
+    Ok(LivePlan {
+        days,
+        not_planned,
+        openings: openings.len(),
+    })
+}

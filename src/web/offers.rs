@@ -1,0 +1,453 @@
+//! The consolidated offer on the pages: the case officer sends it, records a written
+//! acceptance and the payments, confirms the day; the applicant reads it, downloads the PDF,
+//! accepts it or asks for a change, through the private link.
+
+use axum::{
+    Router,
+    extract::{Path, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use chrono::Utc;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::{
+    backoffice::{coordinator_request, refused_on_detail},
+    error::PageError,
+    extract::{CsrfForm, Ctx, Staff},
+    public::{render_track, request_of_token},
+};
+use crate::{
+    app::AppState,
+    db::{
+        self,
+        offers::{self, OfferRow},
+        requests::RequestRow,
+    },
+    i18n::Tr,
+    services::offers::{self as offer_service, AcceptedBy, OfferError, Officer},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/backoffice/requests/{id}/offer", post(send))
+        .route(
+            "/backoffice/requests/{id}/offer/accept",
+            post(accept_written),
+        )
+        .route("/backoffice/requests/{id}/payments", post(record_payment))
+        .route("/backoffice/requests/{id}/day/confirm", post(confirm_day))
+        .route(
+            "/backoffice/requests/{id}/offers/{version}",
+            get(officer_pdf),
+        )
+        .route("/track/{token}/offers/{version}", get(applicant_pdf))
+        .route("/track/{token}/offer/accept", post(accept_online))
+        .route("/track/{token}/offer/change", post(ask_change))
+}
+
+/// One version as listed on both pages.
+pub struct VersionView {
+    pub version: i64,
+    pub status: String,
+    pub status_code: String,
+    pub sent_on: String,
+    pub valid_until: String,
+    pub total: String,
+    pub reason: Option<String>,
+}
+
+pub struct PayeeView {
+    pub organisation_id: String,
+    pub payee: String,
+    pub amount: String,
+    pub amount_plain: String,
+    pub iban: String,
+    pub communication: String,
+    pub paid: Option<String>,
+    pub after_works: bool,
+}
+
+/// The offer part of a request page.
+pub struct OfferPanel {
+    pub versions: Vec<VersionView>,
+    pub current: Option<VersionView>,
+    /// The current version can be accepted (sent and still valid).
+    pub open: bool,
+    pub payees: Vec<PayeeView>,
+    /// The case officer may send (first offer) or revise / re-issue.
+    pub can_send: bool,
+    pub is_revision: bool,
+    /// A fresh key for the send form: the same form posted twice sends one offer.
+    pub send_key: String,
+    pub change_requested: bool,
+    pub can_record_payment: bool,
+    pub can_confirm_day: bool,
+}
+
+fn version_view(tr: Tr, offer: &OfferRow) -> VersionView {
+    let document = offer_service::document_of(offer).ok();
+    VersionView {
+        version: offer.version,
+        status: tr.keyed("offer.status", &offer.status),
+        status_code: offer.status.clone(),
+        sent_on: super::views::local_date(&offer.sent_at),
+        valid_until: db::parse_date(&offer.valid_until)
+            .map(|d| tr.date(d))
+            .unwrap_or_default(),
+        total: document
+            .map(|d| tr.money(d.total_incl_vat))
+            .unwrap_or_default(),
+        reason: offer.supersedes_reason.clone(),
+    }
+}
+
+pub async fn offer_panel(
+    state: &AppState,
+    tr: Tr,
+    request: &RequestRow,
+) -> Result<OfferPanel, db::DbError> {
+    let rows = offers::for_request(&state.db, &request.id).await?;
+    let today = Utc::now().date_naive().to_string();
+    let latest = rows.first();
+    let payees = match latest {
+        Some(offer) => offers::payees(&state.db, &offer.id)
+            .await?
+            .into_iter()
+            .map(|p| {
+                let amount: Decimal = p.amount.parse().unwrap_or_default();
+                PayeeView {
+                    organisation_id: p.organisation_id,
+                    payee: p.payee_name,
+                    amount: tr.money(amount),
+                    amount_plain: amount.to_string(),
+                    iban: p.iban.unwrap_or_default(),
+                    communication: p.structured_communication,
+                    paid: p.paid_at.map(|d| super::views::local_date(&d)),
+                    after_works: p.after_works == 1,
+                }
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let state_code = request.state.as_str();
+    Ok(OfferPanel {
+        current: latest.map(|o| version_view(tr, o)),
+        open: latest.is_some_and(|o| o.status == "sent" && o.valid_until >= today),
+        payees,
+        can_send: match state_code {
+            "assessed" => latest.is_none(),
+            "quoted" | "accepted" | "lapsed" => latest.is_some(),
+            _ => false,
+        },
+        is_revision: latest.is_some(),
+        send_key: uuid::Uuid::new_v4().to_string(),
+        change_requested: request_change_pending(state, request).await?,
+        can_record_payment: latest.is_some_and(|o| o.status == "accepted"),
+        can_confirm_day: state_code == "ready_for_works",
+        versions: rows.iter().map(|o| version_view(tr, o)).collect(),
+    })
+}
+
+async fn request_change_pending(
+    state: &AppState,
+    request: &RequestRow,
+) -> Result<bool, db::DbError> {
+    let at: Option<Option<String>> =
+        sqlx::query_scalar("SELECT change_requested_at FROM requests WHERE id = $1")
+            .bind(&request.id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    Ok(at.flatten().is_some())
+}
+
+/// Why an offer action was refused, in the user's words.
+pub fn offer_refusal(tr: Tr, error: &OfferError) -> String {
+    match error {
+        OfferError::NotAssessed => tr.t("offer.refused.not_assessed").to_owned(),
+        OfferError::WrongState(state) => {
+            tr.f("offer.refused.state", [("state", tr.state(state).as_str())])
+        }
+        OfferError::ReasonRequired => tr.t("offer.refused.reason").to_owned(),
+        OfferError::NoOffer => tr.t("offer.refused.no_offer").to_owned(),
+        OfferError::NotOpen => tr.t("offer.refused.not_open").to_owned(),
+        OfferError::Lapsed => tr.t("offer.refused.lapsed").to_owned(),
+        OfferError::ConsentRequired => tr.t("offer.refused.consent").to_owned(),
+        OfferError::UnknownPayee => tr.t("offer.refused.payee").to_owned(),
+        OfferError::AlreadyPaid => tr.t("offer.refused.already_paid").to_owned(),
+        OfferError::NotAccepted => tr.t("offer.refused.not_accepted").to_owned(),
+        OfferError::Invalid(input) => tr.error(input),
+        OfferError::NoBook(detail) => tr.f("offer.refused.no_book", [("detail", detail.as_str())]),
+        OfferError::NotReady(reasons) => reasons.join(" "),
+        OfferError::Db(_) | OfferError::Render(_) => tr.t("page_error.internal.text").to_owned(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SendForm {
+    key: String,
+    reason: String,
+}
+
+async fn send(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<SendForm>,
+) -> Result<Response, PageError> {
+    let request = coordinator_request(&state, &staff, &id).await?;
+    let key = form.key.trim();
+    if uuid::Uuid::parse_str(key).is_err() {
+        return refused_on_detail(&state, staff, &id, "invalid form".to_owned()).await;
+    }
+    let outcome = offer_service::send(
+        &state,
+        Officer { user: &staff.user },
+        &request,
+        key,
+        Some(form.reason.as_str()),
+        Utc::now(),
+    )
+    .await;
+    after(&state, staff, &id, outcome.map(|_| ()), "offer").await
+}
+
+/// Back to the request page on success, or the page again with why nothing changed.
+async fn after(
+    state: &AppState,
+    staff: Staff,
+    id: &str,
+    outcome: Result<(), OfferError>,
+    anchor: &str,
+) -> Result<Response, PageError> {
+    match outcome {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/backoffice/requests/{id}?saved=1#{anchor}")).into_response(),
+        ),
+        Err(OfferError::Db(error)) => Err(error.into()),
+        Err(OfferError::Render(error)) => {
+            tracing::error!(%error, "offer not rendered");
+            Err(PageError::Internal)
+        }
+        Err(refused) => {
+            let text = offer_refusal(staff.tr, &refused);
+            refused_on_detail(state, staff, id, text).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WrittenAcceptance {
+    version: String,
+    note: String,
+}
+
+async fn accept_written(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<WrittenAcceptance>,
+) -> Result<Response, PageError> {
+    let request = coordinator_request(&state, &staff, &id).await?;
+    let version = form.version.trim().parse().unwrap_or(0);
+    let outcome = offer_service::accept(
+        &state,
+        &request,
+        version,
+        AcceptedBy::Officer {
+            user: &staff.user,
+            note: &form.note,
+        },
+        Utc::now(),
+    )
+    .await;
+    after(&state, staff, &id, outcome, "offer").await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PaymentForm {
+    organisation: String,
+    amount: String,
+    paid_on: String,
+}
+
+async fn record_payment(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<PaymentForm>,
+) -> Result<Response, PageError> {
+    let request = coordinator_request(&state, &staff, &id).await?;
+    let outcome = match offer_service::payee_id(&form.organisation) {
+        Some(organisation) => {
+            offer_service::record_payment(
+                &state,
+                &staff.user,
+                &request,
+                &organisation,
+                &form.amount,
+                &form.paid_on,
+                Utc::now(),
+            )
+            .await
+        }
+        None => Err(OfferError::UnknownPayee),
+    };
+    after(&state, staff, &id, outcome, "payments").await
+}
+
+async fn confirm_day(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(_form): CsrfForm<SendForm>,
+) -> Result<Response, PageError> {
+    let request = coordinator_request(&state, &staff, &id).await?;
+    let outcome = offer_service::confirm_day(&state, &staff.user, &request, Utc::now()).await;
+    after(&state, staff, &id, outcome.map(|_| ()), "joint-day").await
+}
+
+/// `3.pdf` → 3.
+fn version_of(file: &str) -> Option<i64> {
+    file.strip_suffix(".pdf")?.parse().ok()
+}
+
+fn pdf_response(request: &RequestRow, offer: &OfferRow) -> Result<Response, PageError> {
+    let bytes = offer_service::pdf_of(offer).map_err(|error| {
+        tracing::error!(%error, "offer PDF");
+        PageError::Internal
+    })?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        offer_service::pdf_filename(&request.reference, offer.version)
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(|_| PageError::Internal)?,
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn offer_version(
+    state: &AppState,
+    request: &RequestRow,
+    file: &str,
+) -> Result<OfferRow, PageError> {
+    let version = version_of(file).ok_or(PageError::NotFound)?;
+    offers::for_request(&state.db, &request.id)
+        .await?
+        .into_iter()
+        .find(|o| o.version == version)
+        .ok_or(PageError::NotFound)
+}
+
+async fn officer_pdf(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let request = coordinator_request(&state, &staff, &id).await?;
+    let offer = offer_version(&state, &request, &file).await?;
+    pdf_response(&request, &offer)
+}
+
+async fn applicant_pdf(
+    State(state): State<AppState>,
+    Path((token, file)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let request = request_of_token(&state, &token).await?;
+    let offer = offer_version(&state, &request, &file).await?;
+    pdf_response(&request, &offer)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OnlineAcceptance {
+    version: String,
+    consent: String,
+}
+
+/// Back to the status page on success, or the page again with why nothing changed.
+async fn after_applicant(
+    state: &AppState,
+    ctx: Ctx,
+    request: RequestRow,
+    token: String,
+    outcome: Result<(), OfferError>,
+) -> Result<Response, PageError> {
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/track/{token}#offer")).into_response()),
+        Err(OfferError::Db(error)) => Err(error.into()),
+        Err(OfferError::Render(error)) => {
+            tracing::error!(%error, "offer not rendered");
+            Err(PageError::Internal)
+        }
+        Err(refused) => {
+            let text = offer_refusal(ctx.tr, &refused);
+            render_track(
+                state,
+                ctx,
+                request,
+                token,
+                Some(text),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+async fn accept_online(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<OnlineAcceptance>,
+) -> Result<Response, PageError> {
+    let request = request_of_token(&state, &token).await?;
+    let outcome = offer_service::accept(
+        &state,
+        &request,
+        form.version.trim().parse().unwrap_or(0),
+        AcceptedBy::Applicant {
+            consent: form.consent == "yes",
+        },
+        Utc::now(),
+    )
+    .await;
+    after_applicant(&state, ctx, request, token, outcome).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ChangeForm {
+    change: String,
+}
+
+async fn ask_change(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<ChangeForm>,
+) -> Result<Response, PageError> {
+    let request = request_of_token(&state, &token).await?;
+    let outcome = offer_service::request_change(&state, &request, &form.change, Utc::now()).await;
+    after_applicant(&state, ctx, request, token, outcome).await
+}

@@ -1,0 +1,569 @@
+//! Rule C-3: one consolidated offer, sent once, accepted, paid per operator, lapsing after six
+//! months (V-8.1) and revised at the tariffs in force (V-8.3).
+
+use chrono::{Duration, Utc};
+use connect_my_home::services::{offers, seed};
+
+use crate::helpers::{TestApp, hidden, marie, spawn_app, text_of};
+
+/// A request every operator has answered, with the officer signed in and the applicant's link.
+struct Assessed {
+    id: String,
+    julien: reqwest::Client,
+    page_url: String,
+    link: String,
+}
+
+async fn assessed(app: &TestApp) -> Assessed {
+    seed::demo_crews(&app.state).await.unwrap();
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE request_id = $1 AND kind = 'request_filed'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let start = body.find(&app.url("/track/")).expect("private link");
+    let link = body[start..].split_whitespace().next().unwrap().to_owned();
+    Assessed {
+        page_url: app.url(&format!("/backoffice/requests/{id}")),
+        julien: app.signed_in("julien@ores.demo").await,
+        id,
+        link,
+    }
+}
+
+/// Posts the request page's send form (with its idempotency key) and returns the status.
+async fn send_offer(app: &TestApp, a: &Assessed, reason: &str) -> (u16, String) {
+    let page = text_of(&a.julien, &a.page_url).await;
+    let form = [
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("key", hidden(&page, "key")),
+        ("reason", reason.to_owned()),
+    ];
+    let response = a
+        .julien
+        .post(app.url(&format!("/backoffice/requests/{}/offer", a.id)))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+async fn offer_states(app: &TestApp, id: &str) -> Vec<(i64, String)> {
+    sqlx::query_as("SELECT version, status FROM offers WHERE request_id = $1 ORDER BY version")
+        .bind(id)
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn request_state(app: &TestApp, id: &str) -> String {
+    sqlx::query_scalar("SELECT state FROM requests WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn accept_online(app: &TestApp, link: &str, consent: bool) -> (u16, String) {
+    let page = text_of(&app.client, link).await;
+    let mut form = vec![
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("version", hidden(&page, "version")),
+    ];
+    if consent {
+        form.push(("consent", "yes".to_owned()));
+    }
+    let response = app
+        .client
+        .post(format!("{link}/offer/accept"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn c_3_pressing_send_twice_sends_one_offer_with_its_pdf() {
+    let app = spawn_app().await;
+    let a = assessed(&app).await;
+    let page = text_of(&a.julien, &a.page_url).await;
+    let form = [
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("key", hidden(&page, "key")),
+        ("reason", String::new()),
+    ];
+    let url = app.url(&format!("/backoffice/requests/{}/offer", a.id));
+    // Two presses of the same form, at once.
+    let (first, second) = tokio::join!(
+        a.julien.post(&url).form(&form).send(),
+        a.julien.post(&url).form(&form).send()
+    );
+    assert_eq!(first.unwrap().status().as_u16(), 303);
+    assert_eq!(second.unwrap().status().as_u16(), 303);
+
+    assert_eq!(
+        offer_states(&app, &a.id).await,
+        vec![(1, "sent".to_owned())]
+    );
+    assert_eq!(request_state(&app, &a.id).await, "quoted");
+    let mails: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, recipient FROM outbox WHERE request_id = $1 AND kind = 'offer'")
+            .bind(&a.id)
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(mails.len(), 1, "one email for the whole offer");
+    assert_eq!(mails[0].1, "marie.dupont@example.be");
+    let attachments = connect_my_home::db::outbox::attachments(&app.state.db, &mails[0].0)
+        .await
+        .unwrap();
+    assert_eq!(attachments.len(), 1);
+    assert_eq!(attachments[0].content_type, "application/pdf");
+    assert!(attachments[0].content.starts_with(b"%PDF"));
+
+    // One payee per operator that charges something, each with its own valid communication.
+    let payees: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.payee_name, p.structured_communication FROM offer_payees p \
+         JOIN offers o ON o.id = p.offer_id WHERE o.request_id = $1",
+    )
+    .bind(&a.id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert!(!payees.is_empty());
+    for (_, communication) in &payees {
+        let digits: String = communication.chars().filter(char::is_ascii_digit).collect();
+        let base: u64 = digits[..10].parse().unwrap();
+        let check: u64 = digits[10..].parse().unwrap();
+        assert_eq!(
+            if base.is_multiple_of(97) {
+                97
+            } else {
+                base % 97
+            },
+            check
+        );
+    }
+
+    // The same PDF for the officer and, through the private link, for the applicant.
+    let officer_pdf = a
+        .julien
+        .get(format!("{}/offers/1.pdf", a.page_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(officer_pdf.status().as_u16(), 200);
+    let applicant_pdf = app
+        .client
+        .get(format!("{}/offers/1.pdf", a.link))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(applicant_pdf.status().as_u16(), 200);
+    assert_eq!(
+        applicant_pdf.headers()["content-type"].to_str().unwrap(),
+        "application/pdf"
+    );
+    let bytes = applicant_pdf.bytes().await.unwrap();
+    assert_eq!(bytes.as_ref(), attachments[0].content.as_slice());
+    // Nobody else reads it: another operator's staff, an anonymous visitor without the link.
+    let swde = app.signed_in("eau@swde.demo").await;
+    let refused = swde
+        .get(format!("{}/offers/1.pdf", a.page_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 404);
+    let (status, _) = app
+        .get_text(&format!("/backoffice/requests/{}/offers/1.pdf", a.id))
+        .await;
+    assert_ne!(status, 200);
+}
+
+#[tokio::test]
+async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
+    let app = spawn_app().await;
+    let a = assessed(&app).await;
+    assert_eq!(send_offer(&app, &a, "").await.0, 303);
+
+    // Without explicit consent nothing is accepted, and the page says why.
+    let (status, page) = accept_online(&app, &a.link, false).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Cochez la case pour confirmer"));
+    assert_eq!(request_state(&app, &a.id).await, "quoted");
+
+    assert_eq!(accept_online(&app, &a.link, true).await.0, 303);
+    assert_eq!(
+        offer_states(&app, &a.id).await,
+        vec![(1, "accepted".to_owned())]
+    );
+    assert_eq!(request_state(&app, &a.id).await, "accepted");
+    // Accepting twice is refused: the version is no longer open.
+    let page = text_of(&app.client, &a.link).await;
+    assert!(!page.contains("id=\"accept-offer\""));
+
+    // The day cannot be confirmed before payment.
+    let page = text_of(&a.julien, &a.page_url).await;
+    assert!(!page.contains("id=\"confirm-day\""));
+
+    // The officer registers each operator's payment; a bad amount is refused and changes nothing.
+    let payees: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.organisation_id, p.amount FROM offer_payees p JOIN offers o ON o.id = p.offer_id \
+         WHERE o.request_id = $1",
+    )
+    .bind(&a.id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    let payments_url = app.url(&format!("/backoffice/requests/{}/payments", a.id));
+    let today = Utc::now().date_naive().to_string();
+    let csrf = hidden(&text_of(&a.julien, &a.page_url).await, "csrf_token");
+    let refused = a
+        .julien
+        .post(&payments_url)
+        .form(&[
+            ("csrf_token", csrf.clone()),
+            ("organisation", payees[0].0.clone()),
+            ("amount", "-5".to_owned()),
+            ("paid_on", today.clone()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM offer_payees WHERE paid_at IS NOT NULL")
+            .await,
+        0
+    );
+    for (organisation, amount) in &payees {
+        let response = a
+            .julien
+            .post(&payments_url)
+            .form(&[
+                ("csrf_token", csrf.clone()),
+                ("organisation", organisation.clone()),
+                ("amount", amount.clone()),
+                ("paid_on", today.clone()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 303);
+    }
+    assert_eq!(request_state(&app, &a.id).await, "ready_for_works");
+
+    // The applicant picks the day; the officer confirms it; the invitation goes out.
+    let page = text_of(&app.client, &a.link).await;
+    let response = app
+        .client
+        .post(format!("{}/day", a.link))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("day", hidden(&page, "day")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let page = text_of(&a.julien, &a.page_url).await;
+    let response = a
+        .julien
+        .post(app.url(&format!("/backoffice/requests/{}/day/confirm", a.id)))
+        .form(&[("csrf_token", hidden(&page, "csrf_token"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(request_state(&app, &a.id).await, "scheduled");
+    let invitation: String = sqlx::query_scalar(
+        "SELECT o.id FROM outbox o WHERE o.request_id = $1 AND o.kind = 'day_confirmed'",
+    )
+    .bind(&a.id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let files = connect_my_home::db::outbox::attachments(&app.state.db, &invitation)
+        .await
+        .unwrap();
+    let ics = String::from_utf8(files[0].content.clone()).unwrap();
+    let day: String =
+        sqlx::query_scalar("SELECT day FROM reservations WHERE request_id = $1 LIMIT 1")
+            .bind(&a.id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert!(ics.contains(&format!("DTSTART;VALUE=DATE:{}", day.replace('-', ""))));
+}
+
+#[tokio::test]
+async fn v_8_1_an_offer_lapses_after_six_months_with_a_reminder_a_month_before() {
+    let app = spawn_app().await;
+    let a = assessed(&app).await;
+    assert_eq!(send_offer(&app, &a, "").await.0, 303);
+    let sent = Utc::now();
+
+    // Four months on: nothing to do yet.
+    let run = offers::run_daily(&app.state, sent + Duration::days(120))
+        .await
+        .unwrap();
+    assert_eq!((run.reminded, run.lapsed), (0, 0));
+    // Five and a half months on: one reminder, only once however often the job runs.
+    let later = sent + Duration::days(165);
+    assert_eq!(
+        offers::run_daily(&app.state, later).await.unwrap().reminded,
+        1
+    );
+    assert_eq!(
+        offers::run_daily(&app.state, later).await.unwrap().reminded,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'offer_reminder'")
+            .await,
+        1
+    );
+    // The day after the validity date: lapsed, the applicant is told, acceptance is refused.
+    let valid_until: String = sqlx::query_scalar("SELECT valid_until FROM offers")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let valid_until = chrono::NaiveDate::parse_from_str(&valid_until, "%Y-%m-%d").unwrap();
+    assert_eq!(
+        valid_until,
+        sent.date_naive()
+            .checked_add_months(chrono::Months::new(6))
+            .unwrap()
+    );
+    let on_last_day = valid_until.and_hms_opt(12, 0, 0).unwrap().and_utc();
+    assert_eq!(
+        offers::run_daily(&app.state, on_last_day)
+            .await
+            .unwrap()
+            .lapsed,
+        0
+    );
+    let day_after = on_last_day + Duration::days(1);
+    assert_eq!(
+        offers::run_daily(&app.state, day_after)
+            .await
+            .unwrap()
+            .lapsed,
+        1
+    );
+    assert_eq!(
+        offer_states(&app, &a.id).await,
+        vec![(1, "lapsed".to_owned())]
+    );
+    assert_eq!(request_state(&app, &a.id).await, "lapsed");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'offer_lapsed'")
+            .await,
+        1
+    );
+    let request = connect_my_home::db::requests::get_for_worker_db(&app.state.db, &a.id)
+        .await
+        .unwrap();
+    let refused = offers::accept(
+        &app.state,
+        &request,
+        1,
+        offers::AcceptedBy::Applicant { consent: true },
+        day_after,
+    )
+    .await;
+    assert!(matches!(refused, Err(offers::OfferError::Lapsed)));
+
+    // Re-issued at the tariffs in force: a second version, the first kept.
+    let (status, page) = send_offer(&app, &a, "").await;
+    assert_eq!(status, 422, "a re-issue needs its reason");
+    assert!(page.contains("Indiquez le motif de la révision"));
+    assert_eq!(
+        send_offer(&app, &a, "Nouvelle offre après péremption")
+            .await
+            .0,
+        303
+    );
+    assert_eq!(
+        offer_states(&app, &a.id).await,
+        vec![(1, "lapsed".to_owned()), (2, "sent".to_owned())]
+    );
+    assert_eq!(request_state(&app, &a.id).await, "quoted");
+    let old = app
+        .client
+        .get(format!("{}/offers/1.pdf", a.link))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old.status().as_u16(),
+        200,
+        "the earlier version stays readable"
+    );
+}
+
+#[tokio::test]
+async fn v_8_3_a_change_asked_after_sending_gives_a_revised_offer() {
+    let app = spawn_app().await;
+    let a = assessed(&app).await;
+    assert_eq!(send_offer(&app, &a, "").await.0, 303);
+
+    let page = text_of(&app.client, &a.link).await;
+    let response = app
+        .client
+        .post(format!("{}/offer/change", a.link))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            (
+                "change",
+                "Nous ajoutons une borne de recharge : 3 × 40 A".to_owned(),
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let page = text_of(&a.julien, &a.page_url).await;
+    assert!(page.contains("id=\"change-requested\""));
+    assert!(page.contains("Nous ajoutons une borne de recharge"));
+
+    assert_eq!(
+        send_offer(&app, &a, "Puissance portée à 3 × 40 A").await.0,
+        303
+    );
+    assert_eq!(
+        offer_states(&app, &a.id).await,
+        vec![(1, "superseded".to_owned()), (2, "sent".to_owned())]
+    );
+    let page = text_of(&a.julien, &a.page_url).await;
+    assert!(!page.contains("id=\"change-requested\""));
+    // The superseded version can no longer be accepted.
+    let request = connect_my_home::db::requests::get_for_worker_db(&app.state.db, &a.id)
+        .await
+        .unwrap();
+    let refused = offers::accept(
+        &app.state,
+        &request,
+        1,
+        offers::AcceptedBy::Applicant { consent: true },
+        Utc::now(),
+    )
+    .await;
+    assert!(matches!(refused, Err(offers::OfferError::NotOpen)));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'offer'")
+            .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn c_3_no_offer_before_every_operator_answered() {
+    let app = spawn_app_with_idle_workers().await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, &app.url(&format!("/backoffice/requests/{id}"))).await;
+    assert!(!page.contains("id=\"send-offer\""));
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/offer")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("key", uuid::Uuid::new_v4().to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    assert_eq!(app.count("SELECT COUNT(*) FROM offers").await, 0);
+}
+
+async fn spawn_app_with_idle_workers() -> TestApp {
+    crate::helpers::spawn_app_with(|config| config.run_workers = false).await
+}
+
+#[tokio::test]
+async fn c_2_the_officer_corrects_a_line_with_a_reason_before_sending() {
+    let app = spawn_app().await;
+    let a = assessed(&app).await;
+    let (assessment, version): (String, i64) = sqlx::query_as(
+        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'water'",
+    )
+    .bind(&a.id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let page = text_of(&a.julien, &a.page_url).await;
+    let url = app.url(&format!("/operator/assessments/{assessment}"));
+    let post = |action: &'static str, text: &'static str, price: &'static str| {
+        let form = [
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", version.to_string()),
+            ("action", action.to_owned()),
+            ("line", String::new()),
+            ("label", "Traversée de voirie régionale".to_owned()),
+            ("quantity", "1".to_owned()),
+            ("unit_price", price.to_owned()),
+            ("vat", "standard".to_owned()),
+            ("text", text.to_owned()),
+        ];
+        a.julien.post(&url).form(&form).send()
+    };
+    // Without a reason nothing changes.
+    let refused = post("add_line", "", "400").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    let added = post(
+        "add_line",
+        "Route régionale : fourreau à 1,2 m (V-8.5)",
+        "400",
+    )
+    .await
+    .unwrap();
+    assert_eq!(added.status().as_u16(), 303);
+    assert_eq!(send_offer(&app, &a, "").await.0, 303);
+    let document: String = sqlx::query_scalar("SELECT document FROM offers WHERE request_id = $1")
+        .bind(&a.id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(document.contains("Traversée de voirie régionale"));
+    let events: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT actor_name, detail FROM request_events WHERE request_id = $1 \
+         AND kind = 'operator_lines_changed'",
+    )
+    .bind(&a.id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        events,
+        vec![(
+            "Julien Lambert".to_owned(),
+            Some("Route régionale : fourreau à 1,2 m (V-8.5)".to_owned())
+        )]
+    );
+    // A prerequisite stays the operator's to declare met.
+    let page = text_of(&a.julien, &a.page_url).await;
+    let refused = a
+        .julien
+        .post(&url)
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", (version + 1).to_string()),
+            ("action", "prerequisite_met".to_owned()),
+            ("code", "certibeau".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 404);
+}
