@@ -164,7 +164,12 @@ async fn queue(
     let counts = requests::state_counts(&state.db, &scope).await?;
     let communes = requests::queue_communes(&state.db, &scope).await?;
     let late = assessments::late_requests(&state.db, &scope, chrono::Utc::now()).await?;
-    let permit_flags = crate::db::permits::needing_officer(&state.db, &scope).await?;
+    // What the case officer must act on about a commune's road-works permit.
+    let permit_flags = if staff.user.organisation_kind == "coordinator" {
+        crate::db::permits::needing_officer(&state.db, &scope).await?
+    } else {
+        Vec::new()
+    };
     Ok(QueuePage {
         tr: staff.tr,
         page: staff.frame,
