@@ -1,7 +1,10 @@
 //! The one translation layer: every user-facing text comes from `locales/<lang>.toml`.
 //! French is complete and is the fallback for any key a language lacks.
 
-use std::{collections::HashMap, sync::LazyLock};
+use std::{borrow::Borrow, collections::HashMap, sync::LazyLock};
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
 
 use crate::domain::{InputError, Language};
 
@@ -113,36 +116,96 @@ impl Tr {
         self.keyed("event", kind)
     }
 
-    /// An amount in euros as the language writes it: `1 234,50 €` or `€1,234.50`.
-    pub fn money(&self, amount: rust_decimal::Decimal) -> String {
-        let rounded = amount.round_dp(2);
-        let negative = rounded.is_sign_negative() && !rounded.is_zero();
-        let text = format!("{:.2}", rounded.abs());
-        let (units, cents) = text.split_once('.').unwrap_or((&text, "00"));
-        let (group, decimal) = match self.0 {
-            Language::Fr => ('\u{202f}', ','),
-            Language::En => (',', '.'),
-        };
-        let mut grouped = String::new();
-        for (index, digit) in units.chars().enumerate() {
-            if index > 0 && (units.len() - index) % 3 == 0 {
-                grouped.push(group);
-            }
-            grouped.push(digit);
-        }
-        let sign = if negative { "−" } else { "" };
+    /// A label and its value on one line: `Chantier : …`, `Site: …`.
+    pub fn field(&self, key: &str, value: &str) -> String {
+        self.f("format.field", [("label", self.t(key)), ("value", value)])
+    }
+
+    /// An amount in euros as written in the language: `1 234,56 €`, `€1,234.56`.
+    pub fn money(&self, amount: impl Borrow<Decimal>) -> String {
+        let amount = *amount.borrow();
         match self.0 {
-            Language::Fr => format!("{sign}{grouped}{decimal}{cents} €"),
-            Language::En => format!("{sign}€{grouped}{decimal}{cents}"),
+            Language::Fr => euros(amount),
+            Language::En => {
+                let (negative, units, cents) = split_amount(amount);
+                format!(
+                    "{}€{}.{cents}",
+                    if negative { "−" } else { "" },
+                    group_thousands(&units, ',')
+                )
+            }
         }
     }
 
-    /// A day written out: `23 novembre 2026`, `23 November 2026`.
-    pub fn date(&self, day: chrono::NaiveDate) -> String {
-        use chrono::Datelike;
-        let month = self.keyed("month", day.month());
-        format!("{} {month} {}", day.day(), day.year())
+    /// A quantity or rate without useless zeros, with the language's decimal sign: `12,5`, `12.5`.
+    pub fn number(&self, value: impl Borrow<Decimal>) -> String {
+        let text = value.borrow().normalize().to_string();
+        match self.0 {
+            Language::Fr => text.replace('.', ","),
+            Language::En => text,
+        }
     }
+
+    /// A day written out: `23 novembre 2026`, `1er mars 2027`, `23 November 2026`.
+    pub fn date(&self, date: impl Borrow<NaiveDate>) -> String {
+        let date = *date.borrow();
+        let day = if date.day() == 1 {
+            self.t("format.first_of_month").to_owned()
+        } else {
+            date.day().to_string()
+        };
+        let month = self.keyed("format.month", date.month());
+        let year = date.year().to_string();
+        self.f(
+            "format.date",
+            [
+                ("day", day.as_str()),
+                ("month", month.as_str()),
+                ("year", year.as_str()),
+            ],
+        )
+    }
+
+    /// A day with its weekday: `mardi 9 mars 2027`, `Tuesday 9 March 2027`.
+    pub fn weekday_date(&self, date: impl Borrow<NaiveDate>) -> String {
+        let date = *date.borrow();
+        let weekday = self.keyed("format.weekday", date.weekday().number_from_monday());
+        let written = self.date(date);
+        self.f(
+            "format.weekday_date",
+            [("weekday", weekday.as_str()), ("date", written.as_str())],
+        )
+    }
+}
+
+/// Sign, whole euros and cents of an amount rounded to the cent.
+fn split_amount(amount: Decimal) -> (bool, String, String) {
+    let rounded = amount.round_dp(2);
+    let negative = rounded.is_sign_negative() && !rounded.is_zero();
+    let text = format!("{:.2}", rounded.abs());
+    let (units, cents) = text.split_once('.').unwrap_or((&text, "00"));
+    (negative, units.to_owned(), cents.to_owned())
+}
+
+fn group_thousands(units: &str, separator: char) -> String {
+    let mut grouped = String::new();
+    for (index, digit) in units.chars().enumerate() {
+        if index > 0 && (units.len() - index).is_multiple_of(3) {
+            grouped.push(separator);
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+/// Euros as written in Belgium: `1 234,50 €` (narrow no-break spaces between thousands).
+pub fn euros(amount: Decimal) -> String {
+    let (negative, units, cents) = split_amount(amount);
+    format!(
+        "{}{},{cents} €",
+        if negative { "−" } else { "" },
+        group_thousands(&units, '\u{202f}')
+    )
 }
 
 #[cfg(test)]
@@ -170,6 +233,9 @@ mod tests {
         }
         for service in Service::ALL {
             assert!(french.contains_key(&format!("service.{}", service.code())));
+        }
+        for error in crate::domain::PaymentRefError::ALL {
+            assert!(french.contains_key(error.key()), "{error:?}");
         }
         let errors = [
             InputError::Required,
@@ -199,6 +265,41 @@ mod tests {
                 "{error:?}"
             );
         }
+    }
+
+    #[test]
+    fn euros_are_written_the_belgian_way() {
+        assert_eq!(euros(Decimal::new(123450, 2)), "1\u{202f}234,50 €");
+        assert_eq!(euros(Decimal::new(-5, 1)), "−0,50 €");
+        assert_eq!(euros(Decimal::ZERO), "0,00 €");
+        assert_eq!(
+            euros(Decimal::new(100_000_000, 2)),
+            "1\u{202f}000\u{202f}000,00 €"
+        );
+    }
+
+    #[test]
+    fn money_dates_and_numbers_follow_the_language() {
+        let fr = Tr(Language::Fr);
+        let en = Tr(Language::En);
+        let amount = Decimal::new(123456, 2);
+        assert_eq!(fr.money(amount), "1\u{202f}234,56 €");
+        assert_eq!(en.money(amount), "€1,234.56");
+        assert_eq!(en.money(Decimal::new(-5, 1)), "−€0.50");
+        assert_eq!(en.money(Decimal::new(100_000_000, 2)), "€1,000,000.00");
+        assert_eq!(en.money(Decimal::ZERO), "€0.00");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(fr.date(day), "23 novembre 2026");
+        assert_eq!(en.date(day), "23 November 2026");
+        let first = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        assert_eq!(fr.date(first), "1er mars 2027");
+        assert_eq!(en.date(first), "1 March 2027");
+        let tuesday = NaiveDate::from_ymd_opt(2027, 3, 9).unwrap();
+        assert_eq!(fr.weekday_date(tuesday), "mardi 9 mars 2027");
+        assert_eq!(en.weekday_date(tuesday), "Tuesday 9 March 2027");
+        assert_eq!(fr.number(Decimal::new(1250, 2)), "12,5");
+        assert_eq!(en.number(Decimal::new(1250, 2)), "12.5");
+        assert_eq!(fr.number(Decimal::new(400, 2)), "4");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub use company::CompanyNumber;
 pub use contact::{EmailAddress, Language, PersonName, PhoneNumber};
 pub use error::{FieldErrors, InputError};
 pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
+pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};
 pub use request::{
     ApplicantKind, Building, ElectricityBand, IdempotencyKey, NewRequest, Reference, RequestInput,
     RequestState, Service,

@@ -3,11 +3,41 @@
 //! confirmed, an iCalendar invitation. Pure: the service layer builds an [`OfferDocument`]
 //! from stored assessments, with every label already translated; this module only renders.
 
+pub mod epc;
+pub mod ics;
+pub mod pdf;
+pub mod qr;
+pub mod render;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
-use crate::domain::Language;
+use crate::domain::{Bic, Iban, Language, StructuredCommunication};
+
+pub use epc::{EpcError, Remittance};
+pub use ics::{JointDayInvite, invitation};
+pub use pdf::pdf;
+pub use render::{RenderedEmail, email};
+
+/// Why an offer could not be rendered. Nothing half-rendered is returned: a payee whose
+/// payment details are wrong stops the whole document rather than print a wrong QR code.
+#[derive(Debug, Error)]
+pub enum QuoteError {
+    #[error("the payment details of {payee} are wrong: {source}")]
+    Payment {
+        payee: String,
+        #[source]
+        source: EpcError,
+    },
+    #[error("the QR code cannot hold this payload: {0}")]
+    Qr(String),
+    #[error("the offer template failed: {0}")]
+    Template(#[from] askama::Error),
+    #[error("the offer PDF failed: {0}")]
+    Pdf(String),
+}
 
 /// Everything printed on one numbered, immutable offer version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,6 +156,89 @@ pub struct Payment {
     pub after_works: bool,
 }
 
-pub mod ics;
-pub mod pdf;
-pub mod render;
+impl Payment {
+    /// The checked account of the payee.
+    pub fn parsed_iban(&self) -> Result<Iban, EpcError> {
+        Iban::parse(&self.iban).map_err(EpcError::Iban)
+    }
+
+    /// The checked BIC, if one is given.
+    pub fn parsed_bic(&self) -> Result<Option<Bic>, EpcError> {
+        self.bic
+            .as_deref()
+            .filter(|bic| !bic.trim().is_empty())
+            .map(|bic| Bic::parse(bic).map_err(EpcError::Bic))
+            .transpose()
+    }
+
+    /// The checked structured communication.
+    pub fn communication(&self) -> Result<StructuredCommunication, EpcError> {
+        StructuredCommunication::parse(&self.structured_communication)
+            .map_err(EpcError::Communication)
+    }
+
+    /// The IBAN as printed (groups of four), or as stored when it does not parse.
+    pub fn iban_display(&self) -> String {
+        self.parsed_iban()
+            .map(|iban| iban.to_string())
+            .unwrap_or_else(|_| self.iban.clone())
+    }
+
+    /// The EPC069-12 payload of the SEPA credit-transfer QR code of this payment.
+    pub fn epc_payload(&self) -> Result<String, EpcError> {
+        epc::credit_transfer(
+            &self.payee,
+            &self.parsed_iban()?,
+            self.parsed_bic()?.as_ref(),
+            self.amount,
+            &Remittance::belgian(self.communication()?),
+        )
+    }
+
+    /// The payload, with the payee named in the error, for documents that must not go out wrong.
+    pub fn checked_payload(&self) -> Result<String, QuoteError> {
+        self.epc_payload().map_err(|source| QuoteError::Payment {
+            payee: self.payee.clone(),
+            source,
+        })
+    }
+
+    /// The QR code as inline SVG for pages; `None` when the payment details are wrong (the
+    /// page then shows the IBAN and communication only).
+    pub fn qr_svg(&self) -> Option<String> {
+        let payload = self.epc_payload().ok()?;
+        qr::svg(&payload, &self.payee).ok()
+    }
+}
+
+impl OperatorSection {
+    /// The section's services on one line: `Électricité, Gaz`.
+    pub fn services_line(&self) -> String {
+        self.services.join(", ")
+    }
+}
+
+impl OfferDocument {
+    /// The tariff book versions the lines were priced with, each once, in order of appearance.
+    pub fn book_versions(&self) -> Vec<&str> {
+        let mut versions: Vec<&str> = Vec::new();
+        for line in self.sections.iter().flat_map(|s| &s.lines) {
+            if !versions.contains(&line.book_version.as_str()) {
+                versions.push(&line.book_version);
+            }
+        }
+        versions
+    }
+
+    /// The sections with something to pay.
+    pub fn payments(&self) -> impl Iterator<Item = (&OperatorSection, &Payment)> {
+        self.sections
+            .iter()
+            .filter_map(|section| section.payment.as_ref().map(|p| (section, p)))
+    }
+
+    /// The offer number printed on every page: `CMH-2026-000042 v1`.
+    pub fn number(&self) -> String {
+        format!("{} v{}", self.reference, self.version)
+    }
+}

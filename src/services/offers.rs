@@ -70,8 +70,8 @@ pub enum OfferError {
     Render(String),
 }
 
-impl From<quote::render::QuoteError> for OfferError {
-    fn from(error: quote::render::QuoteError) -> Self {
+impl From<quote::QuoteError> for OfferError {
+    fn from(error: quote::QuoteError) -> Self {
         OfferError::Render(error.to_string())
     }
 }
@@ -372,6 +372,20 @@ fn reprice(
     Ok(())
 }
 
+/// The bare name of a service for the offer ("Électricité", the operator being the section):
+/// a partner's service, without a catalogue entry, is named by its organisation.
+fn service_name(tr: Tr, code: &str, operator: &str) -> String {
+    let label = tr.service(code);
+    if label.starts_with("service.") {
+        return operator.to_owned();
+    }
+    label
+        .split(" (")
+        .next()
+        .unwrap_or(label.as_str())
+        .to_owned()
+}
+
 fn regime_of(code: &str) -> Option<VatRegime> {
     serde_json::from_value(serde_json::Value::String(code.to_owned())).ok()
 }
@@ -402,8 +416,9 @@ pub fn communication_for(reference: &str, payee_index: usize) -> Result<String, 
     let base = u64::try_from(parsed.year.rem_euclid(100)).unwrap_or(0) * 100_000_000
         + u64::try_from(parsed.number).unwrap_or(0) % 1_000_000 * 100
         + (payee_index as u64 + 1) % 100;
+    // Two digits of year, six of number, two of payee: always within the ten digits allowed.
     Ok(StructuredCommunication::from_base(base)
-        .map_err(OfferError::Invalid)?
+        .map_err(|e| OfferError::Render(e.to_string()))?
         .to_string())
 }
 
@@ -445,7 +460,9 @@ async fn build(
         };
         let mut lead_times = Vec::new();
         for (_, row, answer) in &part.services {
-            section.services.push(tr.service(&row.service).to_string());
+            section
+                .services
+                .push(service_name(tr, &row.service, &part.operator));
             if answer.feasibility == Feasibility::Refused {
                 section.notes.push(format!(
                     "{} — {}",
@@ -1069,7 +1086,7 @@ pub async fn confirm_day(
         return Err(OfferError::NotReady(blockers));
     }
     let day = day.unwrap_or_default();
-    let invite = quote::ics::invitation(&quote::ics::JointDayInvite {
+    let invite = quote::ics::invitation(quote::ics::JointDayInvite {
         uid: format!("{}@connect-my-home.be", request.id),
         reference: request.reference.clone(),
         date: day,
@@ -1082,6 +1099,8 @@ pub async fn confirm_day(
         organizer_email: user.email.clone(),
         attendee_email: request.email.clone(),
         stamp: now,
+        // A first invitation; a later change of day would send the same UID, sequence 1…
+        sequence: 0,
     });
     let mut tx = state.db.begin_write().await?;
     if !requests::advance_state(&mut tx, &request.id, "ready_for_works", "scheduled", now).await? {

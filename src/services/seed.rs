@@ -155,7 +155,7 @@ async fn add_organisations(state: &AppState, file: &OrganisationsFile) -> Result
                 &state.db,
                 organisation.id,
                 payee,
-                &iban.electronic(),
+                iban.electronic(),
                 entry.bic.as_deref(),
             )
             .await?;

@@ -200,21 +200,7 @@ pub struct EstimateView {
     pub mentions: Vec<String>,
 }
 
-/// Euros as written in Belgium: `1 234,50 €`.
-pub fn euros(amount: Decimal) -> String {
-    let rounded = amount.round_dp(2);
-    let negative = rounded.is_sign_negative() && !rounded.is_zero();
-    let text = format!("{:.2}", rounded.abs());
-    let (units, cents) = text.split_once('.').unwrap_or((&text, "00"));
-    let mut grouped = String::new();
-    for (index, digit) in units.chars().enumerate() {
-        if index > 0 && (units.len() - index) % 3 == 0 {
-            grouped.push('\u{202f}');
-        }
-        grouped.push(digit);
-    }
-    format!("{}{grouped},{cents} €", if negative { "−" } else { "" })
-}
+pub use crate::i18n::euros;
 
 fn args<'a>(map: &'a std::collections::BTreeMap<&'static str, String>) -> Vec<(&'a str, &'a str)> {
     map.iter().map(|(k, v)| (*k, v.as_str())).collect()
@@ -370,17 +356,6 @@ async fn estimate_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn euros_are_written_the_belgian_way() {
-        assert_eq!(euros(Decimal::new(123450, 2)), "1\u{202f}234,50 €");
-        assert_eq!(euros(Decimal::new(-5, 1)), "−0,50 €");
-        assert_eq!(euros(Decimal::ZERO), "0,00 €");
-        assert_eq!(
-            euros(Decimal::new(100_000_000, 2)),
-            "1\u{202f}000\u{202f}000,00 €"
-        );
-    }
 
     #[test]
     fn every_refused_field_is_reported_at_once() {
