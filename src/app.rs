@@ -17,6 +17,7 @@ use crate::{
     domain::PostcodeDirectory,
     mail::{Mailer, worker},
     services::{books, seed},
+    storage::{DiskStorage, Storage},
     tariff::Tariffs,
 };
 
@@ -35,6 +36,8 @@ pub struct AppInner {
     pub assess_notify: Arc<Notify>,
     /// The books in use: embedded plus uploaded; an upload replaces the whole set.
     pub tariffs: RwLock<Arc<Tariffs>>,
+    /// Uploaded documents (disk by default; object storage later).
+    pub storage: Arc<dyn Storage>,
 }
 
 #[derive(Clone)]
@@ -72,6 +75,8 @@ pub enum StartError {
     Directory(#[from] crate::domain::geo::DirectoryError),
     #[error("tariff books: {0}")]
     Tariffs(#[from] books::LoadError),
+    #[error("uploads directory: {0}")]
+    Storage(std::io::Error),
     #[error("listening on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
 }
@@ -86,6 +91,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> Result<AppState, 
     db.migrate().await?;
     let mailer = Mailer::from_config(&config)?;
     let tariffs = books::load(&db).await?;
+    let storage = DiskStorage::open(config.uploads_dir()).map_err(StartError::Storage)?;
     Ok(AppState(Arc::new(AppInner {
         base_url: config.base_url(bound),
         db,
@@ -94,6 +100,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> Result<AppState, 
         outbox_notify: Arc::new(Notify::new()),
         assess_notify: Arc::new(Notify::new()),
         tariffs: RwLock::new(Arc::new(tariffs)),
+        storage: Arc::new(storage),
         config,
     })))
 }

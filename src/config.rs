@@ -74,6 +74,12 @@ pub struct Config {
     /// like reference/organisations.toml, each with its `[organisation.partner]` offer.
     #[arg(long, env = "CMH_PARTNERS_FILE")]
     pub partners_file: Option<std::path::PathBuf>,
+    /// Where uploaded documents are stored. Defaults to `<data-dir>/uploads`.
+    #[arg(long, env = "CMH_UPLOADS_DIR")]
+    pub uploads_dir: Option<PathBuf>,
+    /// Largest document an applicant may upload, in bytes (20 MB by default).
+    #[arg(long, env = "CMH_UPLOAD_MAX_BYTES", default_value_t = DEFAULT_UPLOAD_MAX_BYTES)]
+    pub upload_max_bytes: u64,
     /// Calendar days a commune has to decide a joint road-works permit request (road-works
     /// coordination decree: 45).
     #[arg(long, env = "CMH_PERMIT_DECISION_DAYS", default_value_t = 45)]
@@ -96,6 +102,9 @@ pub struct Config {
     pub map_tile_attribution: String,
 }
 
+/// 20 MB: a scanned title deed or a plan in PDF or DWG.
+pub const DEFAULT_UPLOAD_MAX_BYTES: u64 = 20 * 1024 * 1024;
+
 pub const DEFAULT_TRENCH_METRES: &str = "electricity=15,gas=15,water=12,proximus=15,voo=15,*=15";
 pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 pub const DEFAULT_TILE_ATTRIBUTION: &str = "© OpenStreetMap contributors";
@@ -112,6 +121,12 @@ impl Config {
 
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
+    }
+
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.uploads_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("uploads"))
     }
 
     /// The public base URL without a trailing slash.
@@ -143,6 +158,8 @@ impl Config {
             assessment_due_working_days: 5,
             run_workers: true,
             partners_file: None,
+            uploads_dir: None,
+            upload_max_bytes: DEFAULT_UPLOAD_MAX_BYTES,
             permit_decision_days: 45,
             permit_trench_defaults: TrenchDefaults::parse(DEFAULT_TRENCH_METRES)
                 .expect("static defaults"),
@@ -167,6 +184,7 @@ impl std::fmt::Debug for Config {
             .field("smtp_host", &self.smtp_host)
             .field("smtp_port", &self.smtp_port)
             .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
+            .field("uploads_dir", &self.uploads_dir())
             .finish_non_exhaustive()
     }
 }

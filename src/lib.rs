@@ -12,5 +12,6 @@ pub mod operators;
 pub mod quote;
 pub mod scheduling;
 pub mod services;
+pub mod storage;
 pub mod tariff;
 pub mod web;

@@ -150,6 +150,21 @@ struct RequestDetail {
     remarks: Option<String>,
     submitted_at: String,
     timeline: Vec<EventJson>,
+    /// The documents the caller may read (metadata; the file at `download`).
+    documents: Vec<DocumentJson>,
+}
+
+#[derive(Serialize)]
+struct DocumentJson {
+    id: String,
+    kind: String,
+    filename: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: String,
+    uploaded_by: String,
+    created_at: String,
+    download: String,
 }
 
 #[derive(Serialize)]
@@ -179,8 +194,31 @@ async fn show(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<RequestDetail>, ApiError> {
-    let row = requests::get_for(&state.db, &staff.user.scope(), &id).await?;
+    let scope = staff.user.scope();
+    let row = requests::get_for(&state.db, &scope, &id).await?;
     let services = requests::services(&state.db, &row.id).await?;
+    let documents = crate::services::documents::visible_to(&state, &scope, &row)
+        .await
+        .map_err(|error| match error {
+            crate::services::documents::DocumentError::Db(error) => ApiError::from(error),
+            other => {
+                tracing::error!(error = %other, "documents");
+                ApiError::Internal
+            }
+        })?
+        .into_iter()
+        .map(|d| DocumentJson {
+            id: d.row.id,
+            kind: d.row.kind,
+            filename: d.row.filename,
+            content_type: d.row.content_type,
+            size_bytes: d.row.size_bytes,
+            sha256: d.row.sha256,
+            uploaded_by: d.row.uploaded_by,
+            created_at: d.row.created_at,
+            download: d.download_url,
+        })
+        .collect();
     let events = requests::events(&state.db, &row.id, false).await?;
     Ok(Json(RequestDetail {
         id: row.id,
@@ -228,6 +266,7 @@ async fn show(
                 public: e.public == 1,
             })
             .collect(),
+        documents,
     }))
 }
 

@@ -4,6 +4,8 @@
 pub mod assessments;
 pub mod coverage;
 pub mod crews;
+pub mod documents;
+pub mod links;
 pub mod offers;
 pub mod organisations;
 pub mod outbox;

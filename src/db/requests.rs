@@ -217,10 +217,12 @@ pub async fn by_idempotency_key(db: &Db, key: &str) -> DbResult<Option<RequestRo
     .await?)
 }
 
-/// The applicant's view: found by the hash of the private link's token.
+/// The applicant's view: found by the hash of a private link's token — the one sent on
+/// filing or any later one (`follow_links`, see `services::links`).
 pub async fn by_follow_token(db: &Db, token_hash: &str) -> DbResult<Option<RequestRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.follow_token_hash = $1"
+        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.follow_token_hash = $1 \
+            OR r.id IN (SELECT l.request_id FROM follow_links l WHERE l.token_hash = $1)"
     )))
     .bind(token_hash)
     .fetch_optional(&db.pool)

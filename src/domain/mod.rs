@@ -3,6 +3,7 @@
 pub mod centres;
 pub mod company;
 pub mod contact;
+pub mod document;
 pub mod error;
 pub mod geo;
 pub mod lambert;
@@ -13,6 +14,7 @@ pub mod request;
 
 pub use company::CompanyNumber;
 pub use contact::{EmailAddress, Language, PersonName, PhoneNumber};
+pub use document::{DocumentKind, FileRefusal, FileType};
 pub use error::{FieldErrors, InputError};
 pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};

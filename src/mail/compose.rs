@@ -75,3 +75,40 @@ pub fn notice(tr: Tr, m: &Notice) -> Result<Composed, askama::Error> {
         html: NoticeHtml { tr, m }.render()?,
     })
 }
+
+#[derive(Template)]
+#[template(path = "email/missing_documents.txt")]
+struct MissingDocumentsText<'a> {
+    tr: Tr,
+    m: &'a MissingDocuments,
+}
+
+#[derive(Template)]
+#[template(path = "email/missing_documents.html")]
+struct MissingDocumentsHtml<'a> {
+    tr: Tr,
+    m: &'a MissingDocuments,
+}
+
+/// The case officer's request for missing documents, with a private link to upload them.
+#[derive(Debug, Clone)]
+pub struct MissingDocuments {
+    pub reference: String,
+    pub applicant_name: String,
+    /// One line per document: what, and by when.
+    pub items: Vec<String>,
+    /// The case officer's own words, if any.
+    pub message: Option<String>,
+    pub upload_url: String,
+}
+
+pub fn missing_documents(tr: Tr, m: &MissingDocuments) -> Result<Composed, askama::Error> {
+    Ok(Composed {
+        subject: tr.f(
+            "documents.mail.subject",
+            [("reference", m.reference.as_str())],
+        ),
+        text: MissingDocumentsText { tr, m }.render()?,
+        html: MissingDocumentsHtml { tr, m }.render()?,
+    })
+}

@@ -47,11 +47,25 @@ impl OperatorModule for OresElectricity {
                 Party::Applicant,
                 Deadline::BeforeOffer,
             ));
+            // V-9.1.1: where the servicing creates a road, its plan in Lambert 72.
+            prerequisites.push(Prerequisite::new(
+                "road_plan",
+                "V-9.1.1",
+                Party::Applicant,
+                Deadline::BeforeWorks,
+            ));
             prerequisites.push(Prerequisite::new(
                 "site_coordinators",
                 "V-8.4",
                 Party::Applicant,
                 Deadline::BeforeWorks,
+            ));
+            // V-9.1.2: after the servicing works, the as-built DWG plan within 15 days.
+            prerequisites.push(Prerequisite::new(
+                "as_built_plan_dwg",
+                "V-9.1.2",
+                Party::Applicant,
+                Deadline::DaysAfterWorks(15),
             ));
             reasons.push("servicing_may_be_needed".to_owned());
         }
@@ -116,6 +130,33 @@ mod tests {
         assert!(found.contains(&"parcel_plan_lambert72"));
         assert!(found.contains(&"site_coordinators"));
         assert_eq!(answer.reasons, ["servicing_may_be_needed"]);
+    }
+
+    #[test]
+    fn v_9_1_1_v_9_1_2_new_land_adds_the_road_plan_and_the_as_built_dwg_plan() {
+        let mut land = facts();
+        land.has_address = false;
+        let answer = OresElectricity.assess(&land);
+        let of = |code: &str| {
+            answer
+                .prerequisites
+                .iter()
+                .find(|p| p.code == code)
+                .unwrap_or_else(|| panic!("{code} asked"))
+        };
+        assert_eq!(of("road_plan").rule, "V-9.1.1");
+        assert_eq!(of("parcel_plan_lambert72").deadline, Deadline::BeforeOffer);
+        let as_built = of("as_built_plan_dwg");
+        assert_eq!(as_built.rule, "V-9.1.2");
+        assert_eq!(as_built.deadline, Deadline::DaysAfterWorks(15));
+        assert_eq!(as_built.who, Party::Applicant);
+        // A house on an existing street needs neither.
+        let house = codes(&OresElectricity.assess(&facts()))
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
+        assert!(!house.contains(&"road_plan".to_owned()));
+        assert!(!house.contains(&"as_built_plan_dwg".to_owned()));
     }
 
     #[test]

@@ -51,6 +51,17 @@ impl OperatorModule for SwdeWater {
                     Deadline::BeforeOffer,
                 ),
             );
+            // B-4.1: a VAT-exempt applicant proves it (associations, public bodies). Only
+            // organisations can be; one that is not has it marked met by SWDE.
+            prerequisites.insert(
+                2,
+                Prerequisite::new(
+                    "vat_exemption_proof",
+                    "B-4.1",
+                    Party::Applicant,
+                    Deadline::BeforeOffer,
+                ),
+            );
         }
         let mut reasons = Vec::new();
         if let Building::Apartments { .. } = facts.building {
@@ -110,6 +121,14 @@ mod tests {
         company.applicant_kind = ApplicantKind::Legal;
         let answer = SwdeWater.assess(&company);
         assert!(codes(&answer).contains(&"trade_register_extract"));
+        let vat = &answer.prerequisites[2];
+        assert_eq!(vat.code, "vat_exemption_proof");
+        assert_eq!(vat.rule, "B-4.1");
+        assert_eq!(vat.deadline, Deadline::BeforeOffer);
+        // A natural person is never asked for either.
+        let person = SwdeWater.assess(&facts());
+        assert!(!codes(&person).contains(&"vat_exemption_proof"));
+        assert!(!codes(&person).contains(&"trade_register_extract"));
     }
 
     #[test]

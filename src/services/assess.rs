@@ -114,7 +114,8 @@ pub async fn assess_due(
 }
 
 /// Records the module's answer, the timeline event and, with the last answer, the
-/// request's move to "assessed" — all in one transaction. False when another worker
+/// request's move to "assessed" (from "submitted" or "complete", never from "incomplete") —
+/// all in one transaction. False when another worker
 /// answered first.
 async fn answer(
     db: &Db,
@@ -188,8 +189,11 @@ async fn answer(
         },
     )
     .await?;
+    // With the last answer, a request moves on from "submitted" or "complete"; one the case
+    // officer found incomplete stays so until they mark it complete.
     if assessments::unanswered(&mut tx, &request.id).await? == 0
-        && requests::advance_state(&mut tx, &request.id, "submitted", "assessed", now).await?
+        && (requests::advance_state(&mut tx, &request.id, "submitted", "assessed", now).await?
+            || requests::advance_state(&mut tx, &request.id, "complete", "assessed", now).await?)
     {
         requests::insert_event(
             &mut tx,

@@ -4,6 +4,8 @@ pub mod accounts;
 pub mod assess;
 pub mod auth;
 pub mod books;
+pub mod documents;
+pub mod links;
 pub mod offers;
 pub mod permits;
 pub mod schedule;

@@ -209,7 +209,18 @@ pub async fn send(
         .execute(&mut *tx)
         .await
         .map_err(DbError::from)?;
-    let mail = quote::render::email(&built.document, tr)?;
+    // The email carries a fresh private link; the stored document does not keep it (only the
+    // link's hash is stored, like every private link).
+    let mut emailed = built.document.clone();
+    emailed.status_url = crate::services::links::issue_follow_link(
+        &mut tx,
+        &state.base_url,
+        db::parse_uuid(&request.id)?,
+        crate::services::links::purpose::OFFER,
+        now,
+    )
+    .await?;
+    let mail = quote::render::email(&emailed, tr)?;
     let pdf = quote::pdf::pdf(&built.document, tr)?;
     outbox::enqueue(
         &mut tx,
@@ -675,21 +686,32 @@ async fn event(
 /// Queues a short message to the applicant in their language.
 async fn notify_applicant(
     tx: &mut Tx,
+    base_url: &str,
     request: &RequestRow,
     kind: &str,
-    subject_key: &str,
     paragraphs: Vec<String>,
     attachments: &[Attachment],
     now: DateTime<Utc>,
 ) -> Result<(), OfferError> {
     let tr = Tr(request.language.parse().unwrap_or_default());
+    let link = crate::services::links::issue_follow_link(
+        tx,
+        base_url,
+        db::parse_uuid(&request.id)?,
+        kind,
+        now,
+    )
+    .await?;
     let mail = compose::notice(
         tr,
         &compose::Notice {
-            subject: tr.f(subject_key, [("reference", request.reference.as_str())]),
+            subject: tr.f(
+                &format!("offer.mail.subject.{kind}"),
+                [("reference", request.reference.as_str())],
+            ),
             name: request.applicant_name.clone(),
             paragraphs,
-            link: None,
+            link: Some(link),
         },
     )?;
     outbox::enqueue(
@@ -820,9 +842,9 @@ pub async fn accept(
     }
     notify_applicant(
         &mut tx,
+        &state.base_url,
         request,
         "offer_accepted",
-        "offer.mail.accepted_subject",
         paragraphs,
         &[],
         now,
@@ -911,9 +933,9 @@ pub async fn record_payment(
         event(&mut tx, request, now, "ready_for_works", Who::System, None).await?;
         notify_applicant(
             &mut tx,
+            &state.base_url,
             request,
             "ready_for_works",
-            "offer.mail.paid_subject",
             vec![tr.t("offer.mail.paid").to_owned()],
             &[],
             now,
@@ -991,9 +1013,9 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
         if offers::mark_reminded(&mut tx, &offer.id, now).await? {
             notify_applicant(
                 &mut tx,
+                &state.base_url,
                 &request,
                 "offer_reminder",
-                "offer.mail.reminder_subject",
                 vec![tr.f(
                     "offer.mail.reminder",
                     [
@@ -1027,9 +1049,9 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
             .await?;
             notify_applicant(
                 &mut tx,
+                &state.base_url,
                 &request,
                 "offer_lapsed",
-                "offer.mail.lapsed_subject",
                 vec![tr.f(
                     "offer.mail.lapsed",
                     [("version", offer.version.to_string().as_str())],
@@ -1117,9 +1139,9 @@ pub async fn confirm_day(
     .await?;
     notify_applicant(
         &mut tx,
+        &state.base_url,
         request,
         "day_confirmed",
-        "offer.mail.day_subject",
         vec![tr.f("offer.mail.day", [("day", tr.date(day).as_str())])],
         &[Attachment {
             filename: format!("{}.ics", request.reference),

@@ -222,7 +222,7 @@ pub async fn service_labels(
 
 #[derive(Template, WebTemplate)]
 #[template(path = "backoffice/request.html")]
-struct DetailPage {
+pub(super) struct DetailPage {
     tr: Tr,
     page: Frame,
     request: RequestRow,
@@ -241,6 +241,8 @@ struct DetailPage {
     offer: Option<super::offers::OfferPanel>,
     /// For the case officer: who is in charge, and to whom it can be handed.
     officers: Vec<(String, String)>,
+    /// The documents the reader may open; for the case officer, the completeness checklist.
+    pub(super) docs: Option<super::documents::OfficePanel>,
 }
 
 /// The joint day as the case officer sees it (rule C-4).
@@ -715,18 +717,7 @@ fn lead_start_code(answer: &Assessment) -> &'static str {
 }
 
 fn deadline_label(tr: Tr, deadline: Deadline) -> String {
-    match deadline {
-        Deadline::BeforeOffer => tr.t("assessment.deadline.before_offer").to_owned(),
-        Deadline::BeforeWorks => tr.t("assessment.deadline.before_works").to_owned(),
-        Deadline::DaysBeforeWorks(days) => tr.f(
-            "assessment.deadline.days_before_works",
-            [("days", days.to_string().as_str())],
-        ),
-        Deadline::DaysAfterWorks(days) => tr.f(
-            "assessment.deadline.days_after_works",
-            [("days", days.to_string().as_str())],
-        ),
-    }
+    crate::services::documents::deadline_label(tr, deadline)
 }
 
 impl DetailPage {
@@ -743,6 +734,8 @@ impl DetailPage {
 #[serde(default)]
 struct DetailQuery {
     saved: String,
+    /// An action of the documents section just done (`asked`, `complete`).
+    documents: String,
 }
 
 async fn detail(
@@ -755,7 +748,12 @@ async fn detail(
         error: false,
         text: staff.tr.t("assessment.saved").to_owned(),
     });
-    render_detail(&state, staff, &id, notice).await
+    let done = super::documents::done_notice(staff.tr, &query.documents);
+    let mut page = render_detail(&state, staff, &id, notice).await?;
+    if let Some(panel) = page.docs.as_mut() {
+        panel.notice = done;
+    }
+    Ok(page)
 }
 
 /// The request page again, with why the change just asked for was refused (nothing changed).
@@ -783,7 +781,7 @@ pub(super) async fn refused_on_detail_with(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
-async fn render_detail(
+pub(super) async fn render_detail(
     state: &AppState,
     staff: Staff,
     id: &str,
@@ -806,6 +804,7 @@ async fn render_detail(
     } else {
         (None, Vec::new())
     };
+    let docs = super::documents::OfficePanel::load(&state, staff.tr, &staff.user, &request).await?;
     Ok(DetailPage {
         offer,
         officers,
@@ -819,6 +818,7 @@ async fn render_detail(
         names,
         joint_day,
         notice,
+        docs,
         permit,
     })
 }

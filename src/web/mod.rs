@@ -7,6 +7,7 @@ pub mod backoffice;
 pub mod coverage;
 pub mod crews;
 pub mod csrf;
+pub mod documents;
 pub mod error;
 pub mod estimate;
 pub mod extract;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(tariffs::router())
         .merge(offers::router())
         .merge(plan::router())
+        .merge(documents::router())
         .merge(municipality::router())
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)

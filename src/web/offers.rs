@@ -85,6 +85,8 @@ pub struct OfferPanel {
     pub change_requested: bool,
     pub can_record_payment: bool,
     pub can_confirm_day: bool,
+    /// The latest version as printed, for reading on the page.
+    pub document: Option<crate::quote::OfferDocument>,
 }
 
 fn version_view(tr: Tr, offer: &OfferRow) -> VersionView {
@@ -147,6 +149,7 @@ pub async fn offer_panel(
         change_requested: request_change_pending(state, request).await?,
         can_record_payment: latest.is_some_and(|o| o.status == "accepted"),
         can_confirm_day: state_code == "ready_for_works",
+        document: latest.and_then(|o| offer_service::document_of(o).ok()),
         versions: rows.iter().map(|o| version_view(tr, o)).collect(),
     })
 }

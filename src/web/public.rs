@@ -259,6 +259,8 @@ struct TrackPage {
     candidates: Vec<(String, String)>,
     notice: Option<String>,
     offer: super::offers::OfferPanel,
+    /// The applicant's documents, what is still asked and the upload form.
+    docs: super::documents::ApplicantSection,
 }
 
 impl TrackPage {
@@ -283,21 +285,47 @@ pub(super) async fn request_of_token(
         .ok_or(PageError::NotFound)
 }
 
+#[derive(Deserialize)]
+struct TrackQuery {
+    #[serde(default)]
+    uploaded: String,
+}
+
 async fn track(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
+    Query(query): Query<TrackQuery>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
-    render_track(&state, ctx, request, token, None, StatusCode::OK).await
+    let uploaded = (!query.uploaded.is_empty()).then(|| super::backoffice::Notice {
+        error: false,
+        text: ctx.tr.t("documents.uploaded").to_owned(),
+    });
+    render_track_with(&state, ctx, request, token, None, uploaded, StatusCode::OK).await
 }
 
+/// The status page, with why the change just asked for was refused.
 pub(super) async fn render_track(
     state: &AppState,
     ctx: Ctx,
     request: RequestRow,
     token: String,
     notice: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    render_track_with(state, ctx, request, token, notice, None, status).await
+}
+
+/// The status page; `notice` answers a change asked for, `upload_notice` an upload (shown in
+/// the documents section).
+pub(super) async fn render_track_with(
+    state: &AppState,
+    ctx: Ctx,
+    request: RequestRow,
+    token: String,
+    notice: Option<String>,
+    upload_notice: Option<super::backoffice::Notice>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let events = requests::events(&state.db, &request.id, true).await?;
@@ -324,6 +352,9 @@ pub(super) async fn render_track(
     } else {
         Vec::new()
     };
+    let docs =
+        super::documents::ApplicantSection::load(state, ctx.tr, &request, &token, upload_notice)
+            .await?;
     let page = TrackPage {
         tr: ctx.tr,
         page: ctx.frame,
@@ -336,6 +367,7 @@ pub(super) async fn render_track(
         candidates,
         notice,
         offer,
+        docs,
     };
     // The private link must not be cached by shared caches or leak through referrers.
     let mut response = (

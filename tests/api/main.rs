@@ -5,6 +5,7 @@ mod accounts;
 mod assessments;
 mod books;
 mod coverage;
+mod documents;
 mod estimates;
 mod filing;
 mod helpers;

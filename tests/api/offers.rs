@@ -123,6 +123,22 @@ async fn c_3_pressing_send_twice_sends_one_offer_with_its_pdf() {
             .unwrap();
     assert_eq!(mails.len(), 1, "one email for the whole offer");
     assert_eq!(mails[0].1, "marie.dupont@example.be");
+    // The email's own private link opens the status page with the offer on it.
+    let body: String = sqlx::query_scalar("SELECT body_text FROM outbox WHERE id = $1")
+        .bind(&mails[0].0)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let start = body
+        .find(&app.url("/track/"))
+        .expect("private link in the offer");
+    let offer_link = body[start..].split_whitespace().next().unwrap();
+    assert_ne!(
+        offer_link, a.link,
+        "a fresh link, the first one is not stored"
+    );
+    let status = text_of(&app.client, offer_link).await;
+    assert!(status.contains("Votre offre") && status.contains("id=\"accept-offer\""));
     let attachments = connect_my_home::db::outbox::attachments(&app.state.db, &mails[0].0)
         .await
         .unwrap();

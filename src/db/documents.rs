@@ -1,0 +1,126 @@
+//! Documents uploaded for a request. Callers authorise first: these functions take a request
+//! already found through the caller's scope or the applicant's private link.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Db, DbResult, Tx, ts};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocumentRow {
+    pub id: String,
+    pub request_id: String,
+    pub kind: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    pub uploaded_by: String,
+    pub uploader_id: Option<String>,
+    pub created_at: String,
+}
+
+const COLUMNS: &str = "id, request_id, kind, filename, content_type, size_bytes, sha256, \
+    storage_key, uploaded_by, uploader_id, created_at";
+
+#[derive(Debug, Clone)]
+pub struct NewDocument<'a> {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub kind: &'a str,
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub size_bytes: i64,
+    pub sha256: &'a str,
+    pub storage_key: &'a str,
+    pub uploaded_by: &'a str,
+    pub uploader_id: Option<Uuid>,
+}
+
+pub async fn insert(tx: &mut Tx, document: &NewDocument<'_>, now: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO documents (id, request_id, kind, filename, content_type, size_bytes, sha256, \
+            storage_key, uploaded_by, uploader_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(document.id.to_string())
+    .bind(document.request_id.to_string())
+    .bind(document.kind)
+    .bind(document.filename)
+    .bind(document.content_type)
+    .bind(document.size_bytes)
+    .bind(document.sha256)
+    .bind(document.storage_key)
+    .bind(document.uploaded_by)
+    .bind(document.uploader_id.map(|id| id.to_string()))
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The documents of a request the caller may see, oldest first.
+pub async fn for_request(db: &Db, request_id: &str) -> DbResult<Vec<DocumentRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM documents WHERE request_id = $1 ORDER BY created_at, id"
+    )))
+    .bind(request_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The kinds already received for a request, inside a transaction.
+pub async fn kinds_in(tx: &mut Tx, request_id: &str) -> DbResult<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT DISTINCT kind FROM documents WHERE request_id = $1")
+            .bind(request_id)
+            .fetch_all(&mut **tx)
+            .await?,
+    )
+}
+
+/// One document of a request the caller may see; `None` when it belongs to another request.
+pub async fn get_of_request(
+    db: &Db,
+    request_id: &str,
+    document_id: &str,
+) -> DbResult<Option<DocumentRow>> {
+    if Uuid::parse_str(document_id).is_err() {
+        return Ok(None);
+    }
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM documents WHERE id = $1 AND request_id = $2"
+    )))
+    .bind(document_id)
+    .bind(request_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// One operator's latest answer on a request, as the completeness checklist reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AnswerRow {
+    pub assessment_id: String,
+    pub organisation_id: String,
+    pub operator_name: String,
+    pub service: String,
+    pub status: String,
+    /// The latest version's body (an `operators::Assessment` as JSON); none before the answer.
+    pub body: Option<String>,
+}
+
+/// Every operator's latest answer on a request, for the coordinator's checklist and the
+/// completeness rules (callers have authorised the request).
+pub async fn answers_in(tx: &mut Tx, request_id: &str) -> DbResult<Vec<AnswerRow>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id AS assessment_id, a.organisation_id, o.name AS operator_name, a.service, \
+            a.status, v.body \
+         FROM assessments a JOIN organisations o ON o.id = a.organisation_id \
+         LEFT JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
+         WHERE a.request_id = $1 ORDER BY a.service, a.id",
+    )
+    .bind(request_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}

@@ -1,0 +1,685 @@
+//! Documents on the pages: the applicant uploads on the status page (a plain multipart form),
+//! the case officer sees them with the completeness checklist, asks for what is missing and
+//! marks the request complete; operator staff read the documents that concern them. Every
+//! download goes through an authorisation check; a document one may not read does not exist.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Multipart, Path, State, multipart::MultipartRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::{
+    backoffice::{self, Notice},
+    csrf,
+    error::PageError,
+    extract::{CsrfForm, Ctx, Staff},
+    views::{Frame, local_datetime},
+};
+use crate::{
+    app::AppState,
+    db::{documents::DocumentRow, requests::RequestRow, sessions::SessionUser},
+    domain::{DocumentKind, FileRefusal, FileType, RequestState},
+    i18n::Tr,
+    services::documents::{
+        self as service, ChecklistItem, DocumentError, Download, ItemStatus, Upload, Uploader,
+    },
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        // The only routes taking large bodies: the handlers read at most the configured size.
+        .route(
+            "/track/{token}/documents",
+            post(upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/track/{token}/documents/{document}",
+            get(applicant_download),
+        )
+        .route(
+            "/backoffice/requests/{id}/documents/{document}",
+            get(coordinator_download),
+        )
+        .route(
+            "/backoffice/requests/{id}/documents",
+            post(staff_upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/backoffice/requests/{id}/missing", post(ask_for_missing))
+        .route("/backoffice/requests/{id}/complete", post(mark_complete))
+        .route("/operator/assessments/{id}", get(operator_documents))
+        .route(
+            "/operator/assessments/{id}/documents/{document}",
+            get(operator_download),
+        )
+}
+
+/// A document as a page lists it.
+pub struct DocumentView {
+    pub kind: String,
+    pub filename: String,
+    pub size: String,
+    pub content_type: String,
+    pub received: String,
+    pub by_staff: bool,
+    pub download_url: String,
+}
+
+fn size_label(tr: Tr, bytes: i64) -> String {
+    const MB: i64 = 1024 * 1024;
+    if bytes >= MB {
+        let tenths = (bytes * 10 + MB / 2) / MB;
+        let value = format!("{}.{}", tenths / 10, tenths % 10);
+        let value = match tr.lang() {
+            "fr" => value.replace('.', ","),
+            _ => value,
+        };
+        tr.f("documents.size_mb", [("size", value.as_str())])
+    } else {
+        let kb = (bytes + 1023) / 1024;
+        tr.f("documents.size_kb", [("size", kb.to_string().as_str())])
+    }
+}
+
+fn kind_of(tr: Tr, row: &DocumentRow) -> String {
+    row.kind
+        .parse::<DocumentKind>()
+        .map(|kind| service::kind_label(tr, kind))
+        .unwrap_or_else(|_| row.kind.clone())
+}
+
+fn view(tr: Tr, row: &DocumentRow, download_url: String) -> DocumentView {
+    DocumentView {
+        kind: kind_of(tr, row),
+        filename: row.filename.clone(),
+        size: size_label(tr, row.size_bytes),
+        content_type: FileType::from_content_type(&row.content_type)
+            .map(|t| t.label().to_owned())
+            .unwrap_or_else(|| row.content_type.clone()),
+        received: local_datetime(&row.created_at),
+        by_staff: row.uploaded_by == "staff",
+        download_url,
+    }
+}
+
+/// Every kind of document, for a form's choice: (code, label).
+fn all_kinds(tr: Tr) -> Vec<(String, String)> {
+    DocumentKind::ALL
+        .iter()
+        .map(|kind| (kind.code().to_owned(), service::kind_label(tr, *kind)))
+        .collect()
+}
+
+fn internal(error: DocumentError) -> PageError {
+    match error {
+        DocumentError::Db(error) => error.into(),
+        other => {
+            tracing::error!(error = %other, "documents");
+            PageError::Internal
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the applicant's status page
+
+/// The documents part of the status page.
+pub struct ApplicantSection {
+    pub documents: Vec<DocumentView>,
+    /// Every kind, for the form: (code, label).
+    pub kinds: Vec<(String, String)>,
+    /// What the operators still need from the applicant: "label — by when".
+    pub asked: Vec<String>,
+    /// The request still takes documents.
+    pub open: bool,
+    pub max_mb: u64,
+    pub notice: Option<Notice>,
+}
+
+impl ApplicantSection {
+    pub async fn load(
+        state: &AppState,
+        tr: Tr,
+        request: &RequestRow,
+        token: &str,
+        notice: Option<Notice>,
+    ) -> Result<Self, PageError> {
+        let rows = crate::db::documents::for_request(&state.db, &request.id).await?;
+        let checklist = service::checklist(state, request).await.map_err(internal)?;
+        Ok(ApplicantSection {
+            documents: rows
+                .iter()
+                .map(|row| view(tr, row, format!("/track/{token}/documents/{}", row.id)))
+                .collect(),
+            kinds: all_kinds(tr),
+            asked: service::ask_lines(tr, &checklist),
+            open: !request
+                .state
+                .parse::<RequestState>()
+                .is_ok_and(|s| service::CLOSED_STATES.contains(&s)),
+            max_mb: state.config.upload_max_bytes.div_ceil(1024 * 1024),
+            notice,
+        })
+    }
+}
+
+/// The upload form as read: every part bounded, nothing unbounded kept in memory.
+#[derive(Default)]
+struct UploadForm {
+    csrf_token: String,
+    kind: String,
+    filename: String,
+    bytes: Vec<u8>,
+    /// The file went past the limit: its bytes were read and dropped.
+    too_large: bool,
+}
+
+/// Longest text part (the CSRF token, the kind).
+const TEXT_PART_MAX: usize = 1024;
+/// Most parts a form may have.
+const PARTS_MAX: usize = 8;
+
+async fn read_text(field: &mut axum::extract::multipart::Field<'_>) -> Result<String, PageError> {
+    let mut text = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
+        if text.len() + chunk.len() > TEXT_PART_MAX {
+            return Err(PageError::BadRequest("form field too long".into()));
+        }
+        text.extend_from_slice(&chunk);
+    }
+    String::from_utf8(text).map_err(|_| PageError::BadRequest("form field not UTF-8".into()))
+}
+
+fn bad_form(error: axum::extract::multipart::MultipartError) -> PageError {
+    PageError::BadRequest(error.body_text())
+}
+
+/// Reads the multipart form. The file is kept up to `max` bytes; past that, the rest is read
+/// and dropped (up to twice the limit, so the browser gets the answer) and `too_large` is set.
+async fn read_upload(multipart: &mut Multipart, max: u64) -> Result<UploadForm, PageError> {
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let drain_limit = max.saturating_mul(2).saturating_add(1024 * 1024);
+    let mut form = UploadForm::default();
+    let mut parts = 0;
+    while let Some(mut field) = multipart.next_field().await.map_err(bad_form)? {
+        parts += 1;
+        if parts > PARTS_MAX {
+            return Err(PageError::BadRequest("too many form fields".into()));
+        }
+        match field.name().unwrap_or_default() {
+            "csrf_token" => form.csrf_token = read_text(&mut field).await?,
+            "kind" => form.kind = read_text(&mut field).await?,
+            "file" => {
+                form.filename = field.file_name().unwrap_or_default().to_owned();
+                let mut seen = 0usize;
+                while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
+                    seen = seen.saturating_add(chunk.len());
+                    if seen > max {
+                        form.too_large = true;
+                        form.bytes = Vec::new();
+                        if seen > drain_limit {
+                            return Err(PageError::TooLarge);
+                        }
+                    } else {
+                        form.bytes.extend_from_slice(&chunk);
+                    }
+                }
+            }
+            _ => {
+                read_text(&mut field).await?;
+            }
+        }
+    }
+    Ok(form)
+}
+
+/// Reads an upload form whose CSRF token matches the visitor's cookie, then checks and
+/// stores the document (see [`service::upload`]).
+async fn receive(
+    state: &AppState,
+    request: &RequestRow,
+    uploader: Uploader<'_>,
+    headers: &HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Result<(), DocumentError>, PageError> {
+    let mut multipart =
+        multipart.map_err(|_| PageError::BadRequest("multipart form expected".into()))?;
+    let form = read_upload(&mut multipart, state.config.upload_max_bytes).await?;
+    if !csrf::verify(headers, &form.csrf_token) {
+        return Err(PageError::Csrf);
+    }
+    if form.too_large {
+        return Ok(Err(DocumentError::Refused(FileRefusal::TooLarge {
+            max_mb: state.config.upload_max_bytes.div_ceil(1024 * 1024),
+        })));
+    }
+    let upload = Upload {
+        kind: form.kind.parse().ok(),
+        filename: &form.filename,
+        bytes: &form.bytes,
+    };
+    Ok(
+        service::upload(state, request, uploader, upload, Utc::now())
+            .await
+            .map(|_| ()),
+    )
+}
+
+/// The applicant uploads a document through the private link. Every refusal says why, on
+/// the status page, and saves nothing.
+async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let request = super::public::request_of_token(&state, &token).await?;
+    let outcome = receive(&state, &request, Uploader::Applicant, &headers, multipart).await?;
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/track/{token}?uploaded=1#documents")).into_response()),
+        Err(refused) => {
+            let text = upload_refusal(ctx.tr, refused)?;
+            super::public::render_track_with(
+                &state,
+                ctx,
+                request,
+                token,
+                None,
+                Some(Notice { error: true, text }),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// Why an upload was refused, in the reader's language; internal failures stay errors.
+fn upload_refusal(tr: Tr, error: DocumentError) -> Result<String, PageError> {
+    Ok(match error {
+        DocumentError::Refused(refusal) => {
+            let args = refusal.args();
+            let borrowed: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            tr.f(&format!("documents.refused.{}", refusal.key()), &borrowed)
+        }
+        DocumentError::KindRequired => tr.t("documents.refused.kind").to_owned(),
+        DocumentError::Closed => tr.t("documents.refused.closed").to_owned(),
+        other => return Err(internal(other)),
+    })
+}
+
+/// The file itself, for a reader already authorised; never cached, never shown inline.
+fn file_response(download: Download) -> Response {
+    let content_type = FileType::from_content_type(&download.row.content_type)
+        .map(FileType::content_type)
+        .unwrap_or("application/octet-stream");
+    let disposition = content_disposition(&download.row.filename);
+    let mut response = download.bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
+/// `attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266, RFC 8187).
+fn content_disposition(filename: &str) -> String {
+    let fallback: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+async fn applicant_download(
+    State(state): State<AppState>,
+    Path((token, document)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let request = super::public::request_of_token(&state, &token).await?;
+    service::download_of_request(&state, &request, &document)
+        .await
+        .map_err(internal)?
+        .map(file_response)
+        .ok_or(PageError::NotFound)
+}
+
+// ---------------------------------------------------------------- staff pages
+
+/// A row of the completeness checklist, translated.
+pub struct ChecklistRow {
+    pub label: String,
+    pub operator: String,
+    pub rule: String,
+    pub deadline: String,
+    pub status: &'static str,
+    pub required: bool,
+}
+
+pub struct ChecklistView {
+    pub rows: Vec<ChecklistRow>,
+    pub unanswered: usize,
+    pub missing: usize,
+    pub missing_required: usize,
+    /// The request's state lets the officer ask the applicant / mark it complete.
+    pub can_ask: bool,
+    pub can_complete: bool,
+}
+
+/// The documents part of the request page: the documents the reader may open and, for the
+/// case officer, the completeness checklist and its two actions.
+pub struct OfficePanel {
+    pub documents: Vec<DocumentView>,
+    /// For the case officer's upload form: every kind (code, label) and the size limit.
+    pub kinds: Vec<(String, String)>,
+    pub max_mb: u64,
+    pub checklist: Option<ChecklistView>,
+    pub notice: Option<Notice>,
+}
+
+fn status_code(status: ItemStatus) -> &'static str {
+    match status {
+        ItemStatus::Received => "received",
+        ItemStatus::Met => "met",
+        ItemStatus::Missing => "missing",
+    }
+}
+
+impl OfficePanel {
+    pub async fn load(
+        state: &AppState,
+        tr: Tr,
+        user: &SessionUser,
+        request: &RequestRow,
+    ) -> Result<Option<Self>, PageError> {
+        let coordinator = user.organisation_id.to_string() == request.coordinator_id;
+        if !coordinator && user.organisation_kind != "operator" {
+            return Ok(None);
+        }
+        let scope = user.scope();
+        let documents = service::visible_to(state, &scope, request)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|d| view(tr, &d.row, d.download_url))
+            .collect();
+        let checklist = if coordinator {
+            let checklist = service::checklist(state, request).await.map_err(internal)?;
+            let current = request.state.parse::<RequestState>().ok();
+            Some(ChecklistView {
+                rows: checklist
+                    .items
+                    .iter()
+                    .map(|item| ChecklistRow {
+                        label: service::prerequisite_label(tr, &item.prerequisite),
+                        operator: item.operator.clone(),
+                        rule: item.prerequisite.rule.clone(),
+                        deadline: service::deadline_label(tr, item.prerequisite.deadline),
+                        status: status_code(item.status),
+                        required: item.required_now(),
+                    })
+                    .collect(),
+                unanswered: checklist.unanswered,
+                missing: checklist.missing().count(),
+                missing_required: checklist.missing_required().len(),
+                can_ask: current.is_some_and(|s| service::ASKABLE_STATES.contains(&s)),
+                can_complete: current.is_some_and(|s| service::COMPLETABLE_STATES.contains(&s)),
+            })
+        } else {
+            None
+        };
+        Ok(Some(OfficePanel {
+            documents,
+            kinds: all_kinds(tr),
+            max_mb: state.config.upload_max_bytes.div_ceil(1024 * 1024),
+            checklist,
+            notice: None,
+        }))
+    }
+}
+
+async fn coordinator_download(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, document)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    service::download_for_coordinator(&state, &staff.user.scope(), &id, &document)
+        .await
+        .map_err(internal)?
+        .map(file_response)
+        .ok_or(PageError::NotFound)
+}
+
+async fn operator_download(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((assessment, document)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    service::download_for_operator(&state, &staff.user.scope(), &assessment, &document)
+        .await
+        .map_err(internal)?
+        .map(file_response)
+        .ok_or(PageError::NotFound)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "backoffice/operator_documents.html")]
+struct OperatorDocumentsPage {
+    tr: Tr,
+    page: Frame,
+    request: RequestRow,
+    documents: Vec<DocumentView>,
+}
+
+/// Operator staff: the documents of one of their assessments' requests that concern them.
+async fn operator_documents(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(assessment): Path<String>,
+) -> Result<OperatorDocumentsPage, PageError> {
+    let (request, rows) = service::of_own_assessment(&state, &staff.user.scope(), &assessment)
+        .await
+        .map_err(internal)?
+        .ok_or(PageError::NotFound)?;
+    let tr = staff.tr;
+    Ok(OperatorDocumentsPage {
+        documents: rows
+            .iter()
+            .map(|row| {
+                view(
+                    tr,
+                    row,
+                    format!("/operator/assessments/{assessment}/documents/{}", row.id),
+                )
+            })
+            .collect(),
+        tr,
+        page: staff.frame,
+        request,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OfficerForm {
+    message: String,
+    reason: String,
+}
+
+/// The case officer adds a document received another way (by post, at the counter).
+async fn staff_upload(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
+    let outcome = receive(
+        &state,
+        &request,
+        Uploader::Staff(&staff.user),
+        &headers,
+        multipart,
+    )
+    .await?;
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/backoffice/requests/{id}?documents=uploaded#documents"
+        ))
+        .into_response()),
+        Err(refused) => {
+            let text = upload_refusal(staff.tr, refused)?;
+            refused_on_detail(&state, staff, &id, text).await
+        }
+    }
+}
+
+/// The case officer asks the applicant for the missing documents: one email, state
+/// `incomplete`.
+async fn ask_for_missing(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<OfficerForm>,
+) -> Result<Response, PageError> {
+    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
+    match service::ask_for_missing(&state, &staff.user, &request, &form.message, Utc::now()).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/backoffice/requests/{id}?documents=asked#documents"
+        ))
+        .into_response()),
+        Err(refused) => {
+            let text = officer_refusal(staff.tr, refused)?;
+            refused_on_detail(&state, staff, &id, text).await
+        }
+    }
+}
+
+/// The case officer marks the request complete (refused with the list while documents needed
+/// before the offer are missing, unless a reason is given).
+async fn mark_complete(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<OfficerForm>,
+) -> Result<Response, PageError> {
+    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
+    match service::mark_complete(&state, &staff.user, &request, &form.reason, Utc::now()).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/backoffice/requests/{id}?documents=complete#documents"
+        ))
+        .into_response()),
+        Err(refused) => {
+            let text = officer_refusal(staff.tr, refused)?;
+            refused_on_detail(&state, staff, &id, text).await
+        }
+    }
+}
+
+fn officer_refusal(tr: Tr, error: DocumentError) -> Result<String, PageError> {
+    Ok(match error {
+        DocumentError::StillMissing(items) => {
+            let labels: Vec<String> = items.iter().map(|item| missing_line(tr, item)).collect();
+            tr.f(
+                "documents.still_missing",
+                [("list", labels.join(" ; ").as_str())],
+            )
+        }
+        DocumentError::NothingMissing => tr.t("documents.nothing_missing").to_owned(),
+        DocumentError::WrongState(state) => tr.f(
+            "documents.wrong_state",
+            [("state", tr.state(&state).as_str())],
+        ),
+        DocumentError::Invalid(input) => {
+            format!("{} {}", tr.t("documents.message_label"), tr.error(&input))
+        }
+        other => return Err(internal(other)),
+    })
+}
+
+fn missing_line(tr: Tr, item: &ChecklistItem) -> String {
+    format!(
+        "{} ({}, {})",
+        service::prerequisite_label(tr, &item.prerequisite),
+        item.operator,
+        item.prerequisite.rule
+    )
+}
+
+/// The request page again with why the action was refused, in the documents section.
+async fn refused_on_detail(
+    state: &AppState,
+    staff: Staff,
+    id: &str,
+    text: String,
+) -> Result<Response, PageError> {
+    let mut page = backoffice::render_detail(state, staff, id, None).await?;
+    if let Some(panel) = page.docs.as_mut() {
+        panel.notice = Some(Notice { error: true, text });
+    }
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+/// The confirmation of an action just done, from the `documents` query parameter.
+pub fn done_notice(tr: Tr, done: &str) -> Option<Notice> {
+    let key = match done {
+        "asked" => "documents.asked",
+        "complete" => "documents.completed",
+        "uploaded" => "documents.staff_uploaded",
+        _ => return None,
+    };
+    Some(Notice {
+        error: false,
+        text: tr.t(key).to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Language;
+
+    #[test]
+    fn downloads_are_attachments_with_a_safe_name() {
+        assert_eq!(
+            content_disposition("titre de propriété.pdf"),
+            "attachment; filename=\"titre de propri_t_.pdf\"; \
+             filename*=UTF-8''titre%20de%20propri%C3%A9t%C3%A9.pdf"
+        );
+    }
+
+    #[test]
+    fn sizes_are_shown_in_kilobytes_or_megabytes() {
+        let fr = Tr(Language::Fr);
+        let en = Tr(Language::En);
+        assert_eq!(size_label(en, 1), "1 KB");
+        assert_eq!(size_label(en, 1536 * 1024), "1.5 MB");
+        assert_eq!(size_label(fr, 1536 * 1024), "1,5 Mo");
+    }
+}
