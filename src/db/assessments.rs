@@ -241,15 +241,20 @@ pub async fn own_for_change(
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(DbError::NotFound)?;
-    let body: String = sqlx::query_scalar(
+    let body = version_body(tx, id, row.version).await?;
+    Ok((row, body))
+}
+
+/// The stored answer of one version (empty before the first answer).
+async fn version_body(tx: &mut Tx, id: &str, version: i64) -> DbResult<String> {
+    Ok(sqlx::query_scalar(
         "SELECT body FROM assessment_versions WHERE assessment_id = $1 AND version = $2",
     )
     .bind(id)
-    .bind(row.version)
+    .bind(version)
     .fetch_optional(&mut **tx)
     .await?
-    .unwrap_or_default();
-    Ok((row, body))
+    .unwrap_or_default())
 }
 
 /// An assessment of a request the caller coordinates, for the case officer's line changes
@@ -269,14 +274,7 @@ pub async fn coordinated_for_change(
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(DbError::NotFound)?;
-    let body: String = sqlx::query_scalar(
-        "SELECT body FROM assessment_versions WHERE assessment_id = $1 AND version = $2",
-    )
-    .bind(id)
-    .bind(row.version)
-    .fetch_optional(&mut **tx)
-    .await?
-    .unwrap_or_default();
+    let body = version_body(tx, id, row.version).await?;
     Ok((row, body))
 }
 

@@ -65,7 +65,8 @@ pub async fn serving(
 ) -> DbResult<Vec<Crew>> {
     let rows: Vec<CrewRow> = sqlx::query_as(
         "SELECT c.id, c.service, c.daily_capacity, c.civil_works FROM crews c \
-         JOIN crew_communes cc ON cc.crew_id = c.id WHERE cc.commune_nis = $1 ORDER BY c.id",
+         JOIN crew_communes cc ON cc.crew_id = c.id WHERE cc.commune_nis = $1 \
+         AND c.retired_at IS NULL ORDER BY c.id",
     )
     .bind(commune_nis)
     .fetch_all(&mut **tx)
@@ -111,7 +112,8 @@ pub async fn everything(
     to: NaiveDate,
 ) -> DbResult<(Vec<Crew>, Vec<(Uuid, NaiveDate, u32)>)> {
     let rows: Vec<CrewRow> = sqlx::query_as(
-        "SELECT c.id, c.service, c.daily_capacity, c.civil_works FROM crews c ORDER BY c.id",
+        "SELECT c.id, c.service, c.daily_capacity, c.civil_works FROM crews c \
+         WHERE c.retired_at IS NULL ORDER BY c.id",
     )
     .fetch_all(&mut **tx)
     .await?;
@@ -294,7 +296,7 @@ pub struct CrewListRow {
 pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Vec<CrewListRow>> {
     Ok(sqlx::query_as(
         "SELECT id, name, service, daily_capacity, civil_works FROM crews \
-         WHERE organisation_id = $1 ORDER BY name",
+         WHERE organisation_id = $1 AND retired_at IS NULL ORDER BY name",
     )
     .bind(scope.organisation_id().to_string())
     .fetch_all(&db.pool)
@@ -328,15 +330,7 @@ pub async fn add_absence(
     crew_id: &str,
     day: NaiveDate,
 ) -> DbResult<Vec<String>> {
-    let own: Option<String> =
-        sqlx::query_scalar("SELECT id FROM crews WHERE id = $1 AND organisation_id = $2")
-            .bind(crew_id)
-            .bind(scope.organisation_id().to_string())
-            .fetch_optional(&mut **tx)
-            .await?;
-    if own.is_none() {
-        return Err(DbError::NotFound);
-    }
+    own_for_change(tx, scope, crew_id).await?;
     sqlx::query(
         "INSERT INTO crew_absences (crew_id, day) VALUES ($1, $2) ON CONFLICT (crew_id, day) DO NOTHING",
     )
@@ -405,4 +399,95 @@ pub async fn is_done(db: &Db, request_id: &str, service: &str) -> DbResult<bool>
     .fetch_optional(&db.pool)
     .await?;
     Ok(matches!(done, Some(Some(_))))
+}
+
+/// A reservation of a crew still to come: which request, which day, in which commune.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ComingJob {
+    pub reference: String,
+    pub day: String,
+    pub commune_nis: String,
+}
+
+/// The crew's reservations from `from` on whose works are not done yet.
+pub async fn coming_jobs(tx: &mut Tx, crew_id: &str, from: NaiveDate) -> DbResult<Vec<ComingJob>> {
+    Ok(sqlx::query_as(
+        "SELECT r.reference, v.day, r.commune_nis FROM reservations v \
+         JOIN requests r ON r.id = v.request_id \
+         WHERE v.crew_id = $1 AND v.day >= $2 AND v.done_at IS NULL ORDER BY v.day, r.reference",
+    )
+    .bind(crew_id)
+    .bind(from.to_string())
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The first day from `from` on which the crew has more than `capacity` jobs booked.
+pub async fn first_day_booked_above(
+    tx: &mut Tx,
+    crew_id: &str,
+    from: NaiveDate,
+    capacity: u32,
+) -> DbResult<Option<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT day, booked FROM crew_days WHERE crew_id = $1 AND day >= $2 AND booked > $3 \
+         ORDER BY day LIMIT 1",
+    )
+    .bind(crew_id)
+    .bind(from.to_string())
+    .bind(i64::from(capacity))
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// One of the caller's crews, inside a change; `NotFound` for anybody else's.
+pub async fn own_for_change(tx: &mut Tx, scope: &super::Scope, crew_id: &str) -> DbResult<()> {
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM crews WHERE id = $1 AND organisation_id = $2 AND retired_at IS NULL",
+    )
+    .bind(crew_id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    found.map(|_| ()).ok_or(DbError::NotFound)
+}
+
+pub struct CrewChange<'a> {
+    pub name: &'a str,
+    pub daily_capacity: u32,
+    pub civil_works: bool,
+    pub communes: &'a [String],
+}
+
+/// Replaces a crew's name, capacity, kind of works and communes.
+pub async fn update(tx: &mut Tx, crew_id: &str, change: &CrewChange<'_>) -> DbResult<()> {
+    sqlx::query("UPDATE crews SET name = $2, daily_capacity = $3, civil_works = $4 WHERE id = $1")
+        .bind(crew_id)
+        .bind(change.name)
+        .bind(i64::from(change.daily_capacity))
+        .bind(i64::from(change.civil_works))
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM crew_communes WHERE crew_id = $1")
+        .bind(crew_id)
+        .execute(&mut **tx)
+        .await?;
+    for nis in change.communes {
+        sqlx::query("INSERT INTO crew_communes (crew_id, commune_nis) VALUES ($1, $2)")
+            .bind(crew_id)
+            .bind(nis)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Retires a crew: it is no longer offered for new days; its past reservations stay.
+pub async fn retire(tx: &mut Tx, crew_id: &str, now: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query("UPDATE crews SET retired_at = $2 WHERE id = $1")
+        .bind(crew_id)
+        .bind(ts(now))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -220,29 +220,7 @@ pub fn kind_label(tr: Tr, kind: DocumentKind) -> String {
     tr.keyed("prerequisite", kind.code())
 }
 
-/// The label of a prerequisite: a partner's own wording, else the catalogue's.
-pub fn prerequisite_label(tr: Tr, prerequisite: &Prerequisite) -> String {
-    match &prerequisite.label {
-        Some(own) => own.get(tr.language()).to_owned(),
-        None => tr.keyed("prerequisite", &prerequisite.code),
-    }
-}
-
-/// By when a prerequisite is due, in `tr`'s language.
-pub fn deadline_label(tr: Tr, deadline: Deadline) -> String {
-    match deadline {
-        Deadline::BeforeOffer => tr.t("assessment.deadline.before_offer").to_owned(),
-        Deadline::BeforeWorks => tr.t("assessment.deadline.before_works").to_owned(),
-        Deadline::DaysBeforeWorks(days) => tr.f(
-            "assessment.deadline.days_before_works",
-            [("days", days.to_string().as_str())],
-        ),
-        Deadline::DaysAfterWorks(days) => tr.f(
-            "assessment.deadline.days_after_works",
-            [("days", days.to_string().as_str())],
-        ),
-    }
-}
+pub use crate::operators::describe::{deadline_label, prerequisite_label};
 
 /// One line per missing document for the applicant: "label — by when".
 pub fn ask_lines(tr: Tr, checklist: &Checklist) -> Vec<String> {

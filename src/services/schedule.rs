@@ -469,3 +469,79 @@ pub async fn propose_for_all(
         lines,
     })
 }
+
+/// Why a crew change is refused (nothing is changed then).
+#[derive(Debug, thiserror::Error)]
+pub enum CrewError {
+    #[error("no such crew for this organisation")]
+    NotFound,
+    #[error("{booked} jobs are already booked on {day}")]
+    CapacityBelowBookings { day: String, booked: i64 },
+    #[error("request {reference} is booked on {day} in a commune no longer served")]
+    CommuneStillBooked { reference: String, day: String },
+    #[error("jobs still to come: {0:?}")]
+    ComingJobs(Vec<(String, String)>),
+    #[error(transparent)]
+    Db(DbError),
+}
+
+impl From<DbError> for CrewError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::NotFound => CrewError::NotFound,
+            other => CrewError::Db(other),
+        }
+    }
+}
+
+/// Operator staff change a crew. Booked joint days stay honoured: the capacity cannot drop
+/// below a day's bookings, nor can a commune with a coming booking be dropped.
+pub async fn change_crew(
+    state: &AppState,
+    scope: &Scope,
+    crew_id: &str,
+    change: &crews::CrewChange<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), CrewError> {
+    let today = now.date_naive();
+    let mut tx = state.db.begin_write().await?;
+    crews::own_for_change(&mut tx, scope, crew_id).await?;
+    if let Some((day, booked)) =
+        crews::first_day_booked_above(&mut tx, crew_id, today, change.daily_capacity).await?
+    {
+        return Err(CrewError::CapacityBelowBookings { day, booked });
+    }
+    if let Some(job) = crews::coming_jobs(&mut tx, crew_id, today)
+        .await?
+        .into_iter()
+        .find(|job| !change.communes.contains(&job.commune_nis))
+    {
+        return Err(CrewError::CommuneStillBooked {
+            reference: job.reference,
+            day: job.day,
+        });
+    }
+    crews::update(&mut tx, crew_id, change).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// Retires a crew once it has no joint day to come: new days no longer count on it.
+pub async fn retire_crew(
+    state: &AppState,
+    scope: &Scope,
+    crew_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CrewError> {
+    let mut tx = state.db.begin_write().await?;
+    crews::own_for_change(&mut tx, scope, crew_id).await?;
+    let coming = crews::coming_jobs(&mut tx, crew_id, now.date_naive()).await?;
+    if !coming.is_empty() {
+        return Err(CrewError::ComingJobs(
+            coming.into_iter().map(|j| (j.reference, j.day)).collect(),
+        ));
+    }
+    crews::retire(&mut tx, crew_id, now).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}

@@ -27,7 +27,7 @@ use crate::{
     },
     domain::{ElectricityBand, RequestState, Service},
     i18n::Tr,
-    operators::{Assessment, Deadline, Party, Span},
+    operators::Assessment,
     scheduling::joint::Blocked,
     services::{
         assess::{self, AdjustError, Adjustment, LineInput},
@@ -639,18 +639,8 @@ pub async fn assessment_views(
                         .iter()
                         .map(|p| PrerequisiteView {
                             code: p.code.clone(),
-                            label: match &p.label {
-                                Some(own) => own.get(tr.language()).to_owned(),
-                                None => tr.keyed("prerequisite", &p.code),
-                            },
-                            who: tr.keyed(
-                                "assessment.who",
-                                match p.who {
-                                    Party::Applicant => "applicant",
-                                    Party::Operator => "operator",
-                                    Party::Coordinator => "coordinator",
-                                },
-                            ),
+                            label: crate::operators::describe::prerequisite_label(tr, p),
+                            who: crate::operators::describe::party_label(tr, p.who),
                             deadline: deadline_label(tr, p.deadline),
                             rule: p.rule.clone(),
                             met: p.met,
@@ -682,43 +672,15 @@ pub async fn assessment_views(
                     ],
                 )
             }),
-            lead_time: answer.as_ref().map(|a| {
-                let (key, count) = match a.lead_time.within {
-                    Span::CalendarDays(n) => ("assessment.within_calendar_days", n),
-                    Span::WorkingDays(n) => ("assessment.within_working_days", n),
-                };
-                format!(
-                    "{} ({})",
-                    tr.f(
-                        key,
-                        [
-                            ("count", count.to_string().as_str()),
-                            (
-                                "start",
-                                tr.keyed("assessment.start", lead_start_code(a)).as_str()
-                            ),
-                        ],
-                    ),
-                    tr.keyed("assessment.source", &a.lead_time.source)
-                )
-            }),
+            lead_time: answer
+                .as_ref()
+                .map(|a| crate::operators::describe::lead_time_text(tr, a)),
         });
     }
     Ok(views)
 }
 
-fn lead_start_code(answer: &Assessment) -> &'static str {
-    use crate::operators::LeadTimeStart;
-    match answer.lead_time.start {
-        LeadTimeStart::ConditionsMet => "conditions_met",
-        LeadTimeStart::Payment => "payment",
-        LeadTimeStart::LatestOfPermitsPaymentTrenches => "permits_payment_trenches",
-    }
-}
-
-fn deadline_label(tr: Tr, deadline: Deadline) -> String {
-    crate::services::documents::deadline_label(tr, deadline)
-}
+use crate::operators::describe::deadline_label;
 
 impl DetailPage {
     fn when(&self, stored: &str) -> String {
@@ -798,7 +760,15 @@ pub(super) async fn render_detail(
     let permit = super::municipality::permit_panel(&state, staff.tr, &staff.user, &request).await?;
     let (offer, officers) = if staff.user.organisation_id.to_string() == request.coordinator_id {
         (
-            Some(super::offers::offer_panel(&state, staff.tr, &request).await?),
+            Some(
+                super::offers::offer_panel(
+                    &state,
+                    staff.tr,
+                    &request,
+                    format!("/backoffice/requests/{}/offers", request.id),
+                )
+                .await?,
+            ),
             requests::case_officers(&state.db, &scope).await?,
         )
     } else {

@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::State,
+    extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -30,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/operator/crews", get(crews_page))
         .route("/operator/crews/absence", post(add_absence))
         .route("/operator/crews/new", post(add_crew))
+        .route("/operator/crews/{id}/edit", post(edit_crew))
+        .route("/operator/crews/{id}/retire", post(retire_crew))
 }
 
 pub struct CrewView {
@@ -39,6 +41,8 @@ pub struct CrewView {
     pub capacity: i64,
     pub civil_works: bool,
     pub communes: Vec<String>,
+    /// One postcode per commune served, to prefill the change form.
+    pub postcodes: String,
     pub absences: Vec<String>,
 }
 
@@ -60,8 +64,14 @@ async fn render(
     let today = chrono::Utc::now().date_naive();
     let mut views = Vec::new();
     for crew in crews::own(&state.db, &staff.user.scope()).await? {
-        let communes = crews::communes_of(&state.db, &crew.id)
-            .await?
+        let served = crews::communes_of(&state.db, &crew.id).await?;
+        let postcodes = served
+            .iter()
+            .filter_map(|nis| state.directory.postcodes_of(nis).first().copied())
+            .map(|p| p.value().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let communes = served
             .iter()
             .map(|nis| {
                 state
@@ -83,6 +93,7 @@ async fn render(
             capacity: crew.daily_capacity,
             civil_works: crew.civil_works != 0,
             communes,
+            postcodes,
             absences,
         });
     }
@@ -170,14 +181,53 @@ async fn add_crew(
 ) -> Result<Response, PageError> {
     let tr = staff.tr;
     let organisation = crate::db::organisations::own(&state.db, &staff.user.scope()).await?;
-    let mut problems = Vec::new();
     let service = organisation
         .service
         .as_deref()
         .and_then(|s| s.parse::<crate::domain::Service>().ok());
-    if service.is_none() {
-        problems.push(tr.t("crews.no_service").to_owned());
+    let checked = checked_crew_fields(&state, tr, &form);
+    match (service, checked) {
+        (Some(service), Ok((name, capacity, communes))) => {
+            crews::ensure(
+                &state.db,
+                &crews::NewCrew {
+                    organisation_id: organisation.id,
+                    service,
+                    name: &name,
+                    daily_capacity: capacity,
+                    civil_works: form.civil_works.as_deref().is_some_and(|v| !v.is_empty()),
+                    communes: &communes,
+                },
+            )
+            .await?;
+            Ok(Redirect::to("/operator/crews").into_response())
+        }
+        (service, checked) => {
+            let mut problems = Vec::new();
+            if service.is_none() {
+                problems.push(tr.t("crews.no_service").to_owned());
+            }
+            if let Err(text) = checked {
+                problems.push(text);
+            }
+            let notice = Notice {
+                error: true,
+                text: problems.join(" "),
+            };
+            let page = render(&state, staff, Some(notice)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
     }
+}
+
+/// The crew form's fields, checked: name, jobs per day, communes (typed as postcodes). Every
+/// refused field is named.
+fn checked_crew_fields(
+    state: &AppState,
+    tr: Tr,
+    form: &CrewForm,
+) -> Result<(String, u32, Vec<String>), String> {
+    let mut problems = Vec::new();
     let name = match crate::domain::error::required_text(&form.name, 80) {
         Ok(name) => Some(name),
         Err(error) => {
@@ -198,29 +248,92 @@ async fn add_crew(
     if communes.is_empty() && problems.is_empty() {
         problems.push(tr.t("crews.communes_required").to_owned());
     }
-    match (service, name, capacity) {
-        (Some(service), Some(name), Some(capacity)) if problems.is_empty() => {
-            crews::ensure(
-                &state.db,
-                &crews::NewCrew {
-                    organisation_id: organisation.id,
-                    service,
-                    name: &name,
-                    daily_capacity: capacity,
-                    civil_works: form.civil_works.as_deref().is_some_and(|v| !v.is_empty()),
-                    communes: &communes,
-                },
-            )
-            .await?;
-            Ok(Redirect::to("/operator/crews").into_response())
+    match (name, capacity) {
+        (Some(name), Some(capacity)) if problems.is_empty() => Ok((name, capacity, communes)),
+        _ => Err(problems.join(" ")),
+    }
+}
+
+fn crew_refusal(tr: Tr, error: &schedule::CrewError) -> String {
+    match error {
+        schedule::CrewError::CapacityBelowBookings { day, booked } => tr.f(
+            "crews.refused.capacity",
+            [
+                ("day", day.as_str()),
+                ("booked", booked.to_string().as_str()),
+            ],
+        ),
+        schedule::CrewError::CommuneStillBooked { reference, day } => tr.f(
+            "crews.refused.commune",
+            [("reference", reference.as_str()), ("day", day.as_str())],
+        ),
+        schedule::CrewError::ComingJobs(jobs) => {
+            let list: Vec<String> = jobs.iter().map(|(r, d)| format!("{r} ({d})")).collect();
+            tr.f("crews.refused.coming", [("jobs", list.join(", ").as_str())])
         }
-        _ => {
+        schedule::CrewError::NotFound | schedule::CrewError::Db(_) => {
+            tr.t("page_error.internal.text").to_owned()
+        }
+    }
+}
+
+async fn after_crew_change(
+    state: &AppState,
+    staff: Staff,
+    outcome: Result<(), schedule::CrewError>,
+) -> Result<Response, PageError> {
+    match outcome {
+        Ok(()) => Ok(Redirect::to("/operator/crews?saved=1").into_response()),
+        Err(schedule::CrewError::NotFound) => Err(PageError::NotFound),
+        Err(schedule::CrewError::Db(error)) => Err(error.into()),
+        Err(refused) => {
             let notice = Notice {
                 error: true,
-                text: problems.join(" "),
+                text: crew_refusal(staff.tr, &refused),
             };
-            let page = render(&state, staff, Some(notice)).await?;
+            let page = render(state, staff, Some(notice)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
+}
+
+/// Operator staff change one of their crews; booked joint days stay honoured.
+async fn edit_crew(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<CrewForm>,
+) -> Result<Response, PageError> {
+    let (name, capacity, communes) = match checked_crew_fields(&state, staff.tr, &form) {
+        Ok(fields) => fields,
+        Err(text) => {
+            let page = render(&state, staff, Some(Notice { error: true, text })).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let outcome = schedule::change_crew(
+        &state,
+        &staff.user.scope(),
+        &id,
+        &crews::CrewChange {
+            name: &name,
+            daily_capacity: capacity,
+            civil_works: form.civil_works.as_deref().is_some_and(|v| !v.is_empty()),
+            communes: &communes,
+        },
+        chrono::Utc::now(),
+    )
+    .await;
+    after_crew_change(&state, staff, outcome).await
+}
+
+/// Operator staff retire a crew that has no joint day to come.
+async fn retire_crew(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(_form): CsrfForm<AbsenceForm>,
+) -> Result<Response, PageError> {
+    let outcome = schedule::retire_crew(&state, &staff.user.scope(), &id, chrono::Utc::now()).await;
+    after_crew_change(&state, staff, outcome).await
 }

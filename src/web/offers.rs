@@ -85,6 +85,8 @@ pub struct OfferPanel {
     pub change_requested: bool,
     pub can_record_payment: bool,
     pub can_confirm_day: bool,
+    /// Where the PDFs of this page's reader are: the officer's or the private link's.
+    pub pdf_base: String,
     /// The latest version as printed, for reading on the page.
     pub document: Option<crate::quote::OfferDocument>,
 }
@@ -110,6 +112,7 @@ pub async fn offer_panel(
     state: &AppState,
     tr: Tr,
     request: &RequestRow,
+    pdf_base: String,
 ) -> Result<OfferPanel, db::DbError> {
     let rows = offers::for_request(&state.db, &request.id).await?;
     let today = Utc::now().date_naive().to_string();
@@ -150,6 +153,7 @@ pub async fn offer_panel(
         can_record_payment: latest.is_some_and(|o| o.status == "accepted"),
         can_confirm_day: state_code == "ready_for_works",
         document: latest.and_then(|o| offer_service::document_of(o).ok()),
+        pdf_base,
         versions: rows.iter().map(|o| version_view(tr, o)).collect(),
     })
 }

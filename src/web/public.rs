@@ -333,7 +333,9 @@ pub(super) async fn render_track_with(
     let services = super::backoffice::service_labels(state, ctx.tr, &names, &request).await?;
     let reserved = crate::db::crews::reserved_day(&state.db, &request.id).await?;
     // Once every operator has answered, the applicant may pick the joint day themselves.
-    let offer = super::offers::offer_panel(state, ctx.tr, &request).await?;
+    let offer =
+        super::offers::offer_panel(state, ctx.tr, &request, format!("/track/{token}/offers"))
+            .await?;
     let candidates = if reserved.is_none()
         && matches!(
             request.state.as_str(),

@@ -567,3 +567,91 @@ async fn c_4_propose_days_for_all_plans_the_backlog_and_reserves_the_days_kept()
     let response = swde.get(app.url("/backoffice/plan")).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn c_4_operators_change_or_retire_crews_without_breaking_booked_days() {
+    let app = app_with_crews().await;
+    let booked = reserved(&app, &marie()).await;
+    let swde = app.signed_in("eau@swde.demo").await;
+    let crew_of = |name: &'static str| {
+        let pool = app.state.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT c.id FROM crews c JOIN organisations o ON o.id = c.organisation_id \
+                 WHERE o.slug = 'swde' AND c.name = $1",
+            )
+            .bind(name)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let namur = crew_of("Équipe Namur").await;
+    let hainaut = crew_of("Équipe Hainaut").await;
+    let page = text_of(&swde, app.url("/operator/crews")).await;
+    let csrf = hidden(&page, "csrf_token");
+    let edit = |crew: String, capacity: &'static str, postcodes: &'static str| {
+        swde.post(app.url(&format!("/operator/crews/{crew}/edit")))
+            .form(&[
+                ("csrf_token", csrf.clone()),
+                ("name", "Équipe Namur".to_owned()),
+                ("capacity", capacity.to_owned()),
+                ("postcodes", postcodes.to_owned()),
+                ("civil_works", "on".to_owned()),
+            ])
+            .send()
+    };
+
+    // Namur's crew is booked on the joint day there: it keeps Namur and cannot be retired.
+    let refused = edit(namur.clone(), "3", "7000").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains(&booked.reference), "{text}");
+    let retire = swde
+        .post(app.url(&format!("/operator/crews/{namur}/retire")))
+        .form(&[("csrf_token", csrf.clone())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retire.status().as_u16(), 422);
+    assert!(retire.text().await.unwrap().contains(&booked.day));
+    let communes: Vec<String> =
+        sqlx::query_scalar("SELECT commune_nis FROM crew_communes WHERE crew_id = $1")
+            .bind(&namur)
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(communes, vec!["92094".to_owned()]);
+
+    // A bigger crew that also covers Mons is fine.
+    let changed = edit(namur.clone(), "3", "5000, 7000").await.unwrap();
+    assert_eq!(changed.status().as_u16(), 303);
+    let capacity: i64 = sqlx::query_scalar("SELECT daily_capacity FROM crews WHERE id = $1")
+        .bind(&namur)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(capacity, 3);
+
+    // The Hainaut crew has nothing booked: retired, it is no longer listed nor offered.
+    let retire = swde
+        .post(app.url(&format!("/operator/crews/{hainaut}/retire")))
+        .form(&[("csrf_token", csrf.clone())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retire.status().as_u16(), 303);
+    let page = text_of(&swde, app.url("/operator/crews")).await;
+    assert!(!page.contains("Équipe Hainaut"));
+
+    // Another operator's crew does not exist for SWDE.
+    let voo_crew: String = sqlx::query_scalar(
+        "SELECT c.id FROM crews c JOIN organisations o ON o.id = c.organisation_id \
+         WHERE o.slug = 'voo' LIMIT 1",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let other = edit(voo_crew, "3", "5000").await.unwrap();
+    assert_eq!(other.status().as_u16(), 404);
+}
