@@ -138,6 +138,7 @@ impl Application {
             seed::demo_users(&state).await?;
             seed::demo_crews(&state).await?;
             seed::demo_requests(&state).await?;
+            crate::services::seed_history::demo_history(&state).await?;
         }
         Ok(Self { listener, state })
     }

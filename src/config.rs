@@ -5,6 +5,8 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use crate::domain::permit::TrenchDefaults;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MailTransportKind {
     /// Write each message as an .eml file under `<data-dir>/outbox`.
@@ -78,10 +80,34 @@ pub struct Config {
     /// Largest document an applicant may upload, in bytes (20 MB by default).
     #[arg(long, env = "CMH_UPLOAD_MAX_BYTES", default_value_t = DEFAULT_UPLOAD_MAX_BYTES)]
     pub upload_max_bytes: u64,
+    /// Calendar days a commune has to decide a joint road-works permit request (road-works
+    /// coordination decree: 45).
+    #[arg(long, env = "CMH_PERMIT_DECISION_DAYS", default_value_t = 45)]
+    pub permit_decision_days: u32,
+    /// Metres of trench of each operator's works when its quote lines give none:
+    /// `service=metres` pairs, `*` for any other service.
+    #[arg(
+        long,
+        env = "CMH_PERMIT_TRENCH_DEFAULTS",
+        default_value = DEFAULT_TRENCH_METRES,
+        value_parser = TrenchDefaults::parse
+    )]
+    pub permit_trench_defaults: TrenchDefaults,
+    /// Tile server of the works map (`{z}/{x}/{y}`, optional `{s}`). The pages list the works
+    /// without it: the map is only an enhancement.
+    #[arg(long, env = "CMH_MAP_TILE_URL", default_value = DEFAULT_TILE_URL)]
+    pub map_tile_url: String,
+    /// Attribution shown on the map for its tiles.
+    #[arg(long, env = "CMH_MAP_TILE_ATTRIBUTION", default_value = DEFAULT_TILE_ATTRIBUTION)]
+    pub map_tile_attribution: String,
 }
 
 /// 20 MB: a scanned title deed or a plan in PDF or DWG.
 pub const DEFAULT_UPLOAD_MAX_BYTES: u64 = 20 * 1024 * 1024;
+
+pub const DEFAULT_TRENCH_METRES: &str = "electricity=15,gas=15,water=12,proximus=15,voo=15,*=15";
+pub const DEFAULT_TILE_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+pub const DEFAULT_TILE_ATTRIBUTION: &str = "© OpenStreetMap contributors";
 
 impl Config {
     pub fn database_url(&self) -> String {
@@ -134,6 +160,11 @@ impl Config {
             partners_file: None,
             uploads_dir: None,
             upload_max_bytes: DEFAULT_UPLOAD_MAX_BYTES,
+            permit_decision_days: 45,
+            permit_trench_defaults: TrenchDefaults::parse(DEFAULT_TRENCH_METRES)
+                .expect("static defaults"),
+            map_tile_url: DEFAULT_TILE_URL.into(),
+            map_tile_attribution: DEFAULT_TILE_ATTRIBUTION.into(),
         }
     }
 }

@@ -79,6 +79,7 @@ async fn main() -> anyhow::Result<()> {
             seed::demo_users(&state).await?;
             seed::demo_crews(&state).await?;
             seed::demo_requests(&state).await?;
+            connect_my_home::services::seed_history::demo_history(&state).await?;
             println!("demo data seeded");
         }
         Command::Quote { case } => {

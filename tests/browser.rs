@@ -274,6 +274,116 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     click(&browser, "ul.candidates button[type=submit]").await;
     wait_text(&browser, "Toutes les équipes viendront le", false).await;
 
+    // The sidewalk is opened: one joint road-works permit went to Namur (rule C-6). The officer
+    // registers the payments, but the day cannot be confirmed while the commune decides.
+    sign_in(&browser, &base, "julien@ores.demo").await;
+    browser.goto(&format!("{base}/backoffice")).await.unwrap();
+    wait_text(&browser, "File des demandes", false).await;
+    browser
+        .find(Locator::LinkText(&reference))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_text(&browser, "Permis de voirie conjoint", false).await;
+    assert!(page.contains("la commune n'a pas encore décidé"), "{page}");
+    let today = chrono::Utc::now().date_naive().to_string();
+    loop {
+        let left = browser
+            .find_all(Locator::Css("#payments form button"))
+            .await
+            .unwrap()
+            .len();
+        if left == 0 {
+            break;
+        }
+        browser
+            .execute(
+                "document.querySelector('#payments form input[name=paid_on]').value = arguments[0];",
+                vec![serde_json::json!(today)],
+            )
+            .await
+            .unwrap();
+        click(&browser, "#payments form button").await;
+        for _ in 0..100 {
+            let now = browser
+                .find_all(Locator::Css("#payments form button"))
+                .await
+                .map(|found| found.len())
+                .unwrap_or(left);
+            if now < left {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    click(&browser, "#confirm-day button[type=submit]").await;
+    let notice = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("p#notice.error"))
+        .await
+        .expect("the confirmation is refused with the reason")
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        notice.contains("pas encore décidé du permis de voirie"),
+        "{notice}"
+    );
+
+    // The commune of Namur finds the permit on its dashboard and grants it.
+    sign_in(&browser, &base, "travaux@namur.demo").await;
+    browser.goto(&format!("{base}/commune")).await.unwrap();
+    let dashboard = wait_text(&browser, "Permis de voirie à décider", false).await;
+    assert!(dashboard.contains("45 jours restants"), "{dashboard}");
+    browser
+        .find(Locator::LinkText(&reference))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&browser, "Décision de la commune", false).await;
+    click(&browser, "#decision button[value=approve]").await;
+    wait_text(&browser, "Décision enregistrée", false).await;
+
+    // Its works map lists the site and, with scripts, draws it with the vendored Leaflet
+    // (no tiles here: there is no network, and the page does not mind).
+    let day: String = sqlx::query_scalar("SELECT MIN(day) FROM reservations")
+        .fetch_one(&state.db.pool)
+        .await
+        .unwrap();
+    browser
+        .goto(&format!("{base}/commune/map?month={}", &day[..7]))
+        .await
+        .unwrap();
+    let map = wait_text(&browser, "Rue des Tanneries 14", false).await;
+    assert!(map.contains(&reference));
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#works-map .leaflet-marker-icon"))
+        .await
+        .expect("the map draws a marker for the site");
+
+    // The officer now confirms the day.
+    sign_in(&browser, &base, "julien@ores.demo").await;
+    browser.goto(&format!("{base}/backoffice")).await.unwrap();
+    wait_text(&browser, "File des demandes", false).await;
+    browser
+        .find(Locator::LinkText(&reference))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_text(&browser, "Permis de voirie conjoint", false).await;
+    assert!(page.contains("accordé"), "{page}");
+    click(&browser, "#confirm-day button[type=submit]").await;
+    wait_text(&browser, "Jour des travaux confirmé", false).await;
+
     browser.close().await.unwrap();
 }
 

@@ -9,6 +9,7 @@ pub mod links;
 pub mod offers;
 pub mod organisations;
 pub mod outbox;
+pub mod permits;
 pub mod requests;
 pub mod sessions;
 pub mod sql;

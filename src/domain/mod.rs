@@ -1,11 +1,15 @@
 //! Pure types and rules: no I/O, no web or database imports.
 
+pub mod centres;
 pub mod company;
 pub mod contact;
 pub mod document;
 pub mod error;
 pub mod geo;
+pub mod lambert;
+pub mod nuisance;
 pub mod payment;
+pub mod permit;
 pub mod request;
 
 pub use company::CompanyNumber;

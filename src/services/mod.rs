@@ -7,6 +7,8 @@ pub mod books;
 pub mod documents;
 pub mod links;
 pub mod offers;
+pub mod permits;
 pub mod schedule;
 pub mod seed;
+pub mod seed_history;
 pub mod submit;

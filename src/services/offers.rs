@@ -1173,6 +1173,10 @@ pub async fn confirm_day(
             [("state", tr.state(&request.state).as_str())],
         ));
     }
+    // The commune's joint road-works permit (rule C-6): granted, conditions acknowledged.
+    if let Some(key) = super::permits::confirmation_blocker(&state.db, &request.id).await? {
+        blockers.push(tr.t(&key).to_owned());
+    }
     if !blockers.is_empty() {
         return Err(OfferError::NotReady(blockers));
     }

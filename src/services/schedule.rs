@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::permits;
 use crate::{
     app::AppState,
     db::{
@@ -199,6 +200,7 @@ pub async fn reserve(
         return Err(ScheduleError::NotACandidate(day));
     }
     let construction = ConstructionHolidays::embedded();
+    let mut reserved_works = Vec::new();
     for window in &plan.windows {
         let mut taken = false;
         for crew in crews.iter().filter(|c| c.service == window.service) {
@@ -214,6 +216,10 @@ pub async fn reserve(
             if crews::take_capacity(&mut tx, crew.id, day, crew.daily_capacity).await? {
                 crews::record_reservation(&mut tx, &request.id, window.service, crew.id, day, now)
                     .await?;
+                reserved_works.push(permits::ReservedWork {
+                    service: window.service,
+                    civil_works: crew.civil_works,
+                });
                 taken = true;
                 break;
             }
@@ -228,6 +234,9 @@ pub async fn reserve(
         }
     }
     let day_text = day.to_string();
+    // Works on the public domain: one joint permit request for the site (rule C-6).
+    permits::request_for_joint_day(&mut tx, &state.config, request, day, &reserved_works, now)
+        .await?;
     requests::insert_event(
         &mut tx,
         &NewEvent {
@@ -270,6 +279,7 @@ pub async fn cancel(
         tx.rollback().await.map_err(DbError::from)?;
         return Err(ScheduleError::NothingReserved);
     };
+    permits::cancel_for_request(&mut tx, &request.id, Some(user), reason, now).await?;
     let detail = format!("{day} — {reason}");
     requests::insert_event(
         &mut tx,

@@ -99,6 +99,8 @@ struct QueuePage {
     counts: Vec<(String, i64)>,
     communes: Vec<(String, String)>,
     states: Vec<&'static str>,
+    /// Requests whose road-works permit needs the case officer: (request id, permit status).
+    permit_flags: Vec<(String, String)>,
 }
 
 impl QueuePage {
@@ -112,6 +114,14 @@ impl QueuePage {
 
     fn is_late(&self, row: &RequestRow) -> bool {
         self.late.contains(&row.id)
+    }
+
+    /// Why the request's permit needs the case officer (a question, conditions, a refusal).
+    fn permit_flag(&self, row: &RequestRow) -> Option<String> {
+        self.permit_flags
+            .iter()
+            .find(|(id, _)| *id == row.id)
+            .map(|(_, status)| self.tr.keyed("permit.queue_flag", status))
     }
 
     fn lapses_soon(&self, row: &RequestRow) -> bool {
@@ -154,6 +164,12 @@ async fn queue(
     let counts = requests::state_counts(&state.db, &scope).await?;
     let communes = requests::queue_communes(&state.db, &scope).await?;
     let late = assessments::late_requests(&state.db, &scope, chrono::Utc::now()).await?;
+    // What the case officer must act on about a commune's road-works permit.
+    let permit_flags = if staff.user.organisation_kind == "coordinator" {
+        crate::db::permits::needing_officer(&state.db, &scope).await?
+    } else {
+        Vec::new()
+    };
     Ok(QueuePage {
         tr: staff.tr,
         page: staff.frame,
@@ -166,6 +182,7 @@ async fn queue(
         counts,
         communes,
         states: RequestState::ALL.iter().map(|s| s.code()).collect(),
+        permit_flags,
     })
 }
 
@@ -218,6 +235,8 @@ pub(super) struct DetailPage {
     joint_day: Option<JointDayView>,
     /// The outcome of the change just made, or why it was refused.
     notice: Option<Notice>,
+    /// The joint road-works permit (rule C-6): site details, status, what blocks the day.
+    permit: Option<super::municipality::PermitPanel>,
     /// For the case officer: the consolidated offer, its versions and payments.
     offer: Option<super::offers::OfferPanel>,
     /// For the case officer: who is in charge, and to whom it can be handed.
@@ -706,7 +725,21 @@ pub(super) async fn refused_on_detail(
     id: &str,
     text: String,
 ) -> Result<Response, PageError> {
-    let page = render_detail(state, staff, id, Some(Notice { error: true, text })).await?;
+    refused_on_detail_with(state, staff, id, text, Vec::new()).await
+}
+
+/// The same, with the permit form's refused fields: (field, why).
+pub(super) async fn refused_on_detail_with(
+    state: &AppState,
+    staff: Staff,
+    id: &str,
+    text: String,
+    permit_problems: Vec<(String, String)>,
+) -> Result<Response, PageError> {
+    let mut page = render_detail(state, staff, id, Some(Notice { error: true, text })).await?;
+    if let Some(panel) = page.permit.as_mut() {
+        panel.problems = permit_problems;
+    }
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
@@ -724,6 +757,7 @@ pub(super) async fn render_detail(
     let services = service_labels(&state, staff.tr, &names, &request).await?;
     let assessments = assessment_views(&state, staff.tr, &names, &scope, &request.id).await?;
     let joint_day = joint_day_view(&state, &staff, &request, &names).await?;
+    let permit = super::municipality::permit_panel(&state, staff.tr, &staff.user, &request).await?;
     let (offer, officers) = if staff.user.organisation_id.to_string() == request.coordinator_id {
         (
             Some(
@@ -755,6 +789,7 @@ pub(super) async fn render_detail(
         joint_day,
         notice,
         docs,
+        permit,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod documents;
 pub mod error;
 pub mod estimate;
 pub mod extract;
+pub mod municipality;
 pub mod offers;
 pub mod plan;
 pub mod public;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(offers::router())
         .merge(plan::router())
         .merge(documents::router())
+        .merge(municipality::router())
         .route("/static/app.css", get(stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(error::render_error_pages))

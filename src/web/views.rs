@@ -48,6 +48,18 @@ impl Frame {
             .is_some_and(|u| u.organisation_kind == "operator")
     }
 
+    pub fn is_municipality(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.organisation_kind == "municipality")
+    }
+
+    pub fn is_coordinator(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.organisation_kind == "coordinator")
+    }
+
     pub fn is_admin(&self) -> bool {
         self.user
             .as_ref()

@@ -11,6 +11,7 @@ mod filing;
 mod helpers;
 mod joint_day;
 mod mail;
+mod municipality;
 mod offers;
 mod partners;
 mod staff;

@@ -291,14 +291,45 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 303);
-    let page = text_of(&a.julien, &a.page_url).await;
-    let response = a
-        .julien
-        .post(app.url(&format!("/backoffice/requests/{}/day/confirm", a.id)))
-        .form(&[("csrf_token", hidden(&page, "csrf_token"))])
+    let confirm = || async {
+        let page = text_of(&a.julien, &a.page_url).await;
+        a.julien
+            .post(app.url(&format!("/backoffice/requests/{}/day/confirm", a.id)))
+            .form(&[("csrf_token", hidden(&page, "csrf_token"))])
+            .send()
+            .await
+            .unwrap()
+    };
+    // Not before the commune of Namur granted the joint road-works permit (rule C-6).
+    let refused = confirm().await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("pas encore décidé du permis de voirie")
+    );
+    assert_eq!(request_state(&app, &a.id).await, "ready_for_works");
+    let permit: String =
+        sqlx::query_scalar("SELECT id FROM permits WHERE request_id = $1 AND status = 'pending'")
+            .bind(&a.id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let permit_page = text_of(&namur, app.url(&format!("/commune/permits/{permit}"))).await;
+    let granted = namur
+        .post(app.url(&format!("/commune/permits/{permit}/decision")))
+        .form(&[
+            ("csrf_token", hidden(&permit_page, "csrf_token")),
+            ("action", "approve".to_owned()),
+        ])
         .send()
         .await
         .unwrap();
+    assert_eq!(granted.status().as_u16(), 303);
+    let response = confirm().await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(request_state(&app, &a.id).await, "scheduled");
     let invitation: String = sqlx::query_scalar(

@@ -1,0 +1,534 @@
+//! Joint road-works permits (rule C-6), the site details the case officer states, and the
+//! joint days a commune or a coordinator sees. A municipality reads its own permits only
+//! (`municipality_id`); works and figures go through the request parties, like every request.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PermitRow {
+    pub id: String,
+    pub request_id: String,
+    pub municipality_id: Option<String>,
+    pub commune_nis: String,
+    pub status: String,
+    pub day: String,
+    pub requested_at: String,
+    pub due_on: String,
+    pub decision_text: Option<String>,
+    pub decided_at: Option<String>,
+    pub decided_by: Option<String>,
+    pub conditions_acknowledged_at: Option<String>,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "pm.id, pm.request_id, pm.municipality_id, pm.commune_nis, pm.status, \
+    pm.day, pm.requested_at, pm.due_on, pm.decision_text, pm.decided_at, pm.decided_by, \
+    pm.conditions_acknowledged_at, pm.updated_at";
+
+/// What the case officer states about the site's road works.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SiteRow {
+    pub road_type: String,
+    pub sidewalk_openings: i64,
+    pub road_openings: i64,
+    pub traffic_measures: Option<String>,
+    pub site_point: Option<String>,
+}
+
+pub async fn site(db: &Db, request_id: &str) -> DbResult<Option<SiteRow>> {
+    Ok(sqlx::query_as(
+        "SELECT road_type, sidewalk_openings, road_openings, traffic_measures, site_point \
+         FROM permit_sites WHERE request_id = $1",
+    )
+    .bind(request_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+pub async fn save_site(
+    tx: &mut Tx,
+    request_id: &str,
+    site: &SiteRow,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO permit_sites (request_id, road_type, sidewalk_openings, road_openings, \
+            traffic_measures, site_point, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (request_id) DO UPDATE SET road_type = excluded.road_type, \
+            sidewalk_openings = excluded.sidewalk_openings, road_openings = excluded.road_openings, \
+            traffic_measures = excluded.traffic_measures, site_point = excluded.site_point, \
+            updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+    )
+    .bind(request_id)
+    .bind(&site.road_type)
+    .bind(site.sidewalk_openings)
+    .bind(site.road_openings)
+    .bind(&site.traffic_measures)
+    .bind(&site.site_point)
+    .bind(ts(now))
+    .bind(user_id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The commune's organisation among a request's parties, if the commune is on the portal.
+pub async fn municipality_of(tx: &mut Tx, request_id: &str) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT organisation_id FROM request_parties WHERE request_id = $1 AND role = 'municipality'",
+    )
+    .bind(request_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Each operator's latest answer of a request (service, organisation, JSON body), read in the
+/// reservation's transaction to size the trench of each operator.
+pub async fn latest_answers(
+    tx: &mut Tx,
+    request_id: &str,
+) -> DbResult<Vec<(String, String, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT a.service, a.organisation_id, v.body FROM assessments a \
+         LEFT JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
+         WHERE a.request_id = $1 ORDER BY a.service",
+    )
+    .bind(request_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// A permit request about to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewPermit<'a> {
+    pub id: Uuid,
+    pub request_id: &'a str,
+    pub municipality_id: Option<&'a str>,
+    pub commune_nis: &'a str,
+    pub status: &'a str,
+    pub day: NaiveDate,
+    pub requested_at: DateTime<Utc>,
+    pub due_on: NaiveDate,
+}
+
+pub async fn insert(tx: &mut Tx, permit: &NewPermit<'_>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO permits (id, request_id, municipality_id, commune_nis, status, day, \
+            requested_at, due_on, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7)",
+    )
+    .bind(permit.id.to_string())
+    .bind(permit.request_id)
+    .bind(permit.municipality_id)
+    .bind(permit.commune_nis)
+    .bind(permit.status)
+    .bind(permit.day.to_string())
+    .bind(ts(permit.requested_at))
+    .bind(permit.due_on.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_work(
+    tx: &mut Tx,
+    permit_id: Uuid,
+    service: &str,
+    operator_id: Option<&str>,
+    civil_works: bool,
+    trench_metres: &str,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO permit_works (permit_id, service, operator_id, civil_works, trench_metres) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(permit_id.to_string())
+    .bind(service)
+    .bind(operator_id)
+    .bind(i64::from(civil_works))
+    .bind(trench_metres)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// One recorded step of a permit: who, when, what, with which text.
+#[derive(Debug, Clone)]
+pub struct NewAction<'a> {
+    pub permit_id: &'a str,
+    pub at: DateTime<Utc>,
+    pub action: &'a str,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: Option<&'a str>,
+    pub organisation_id: Option<Uuid>,
+    pub text: Option<&'a str>,
+}
+
+pub async fn insert_action(tx: &mut Tx, action: &NewAction<'_>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO permit_actions (id, permit_id, at, action, actor_id, actor_name, \
+            organisation_id, text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new_id().to_string())
+    .bind(action.permit_id)
+    .bind(ts(action.at))
+    .bind(action.action)
+    .bind(action.actor_id.map(|id| id.to_string()))
+    .bind(action.actor_name)
+    .bind(action.organisation_id.map(|id| id.to_string()))
+    .bind(action.text)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The request's permit that is not cancelled, if any (the caller has authorised the request).
+pub async fn current_for_request(db: &Db, request_id: &str) -> DbResult<Option<PermitRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM permits pm WHERE pm.request_id = $1 AND pm.status <> 'cancelled'"
+    )))
+    .bind(request_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// The same, inside a transaction that is about to change it.
+pub async fn current_for_request_tx(tx: &mut Tx, request_id: &str) -> DbResult<Option<PermitRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM permits pm WHERE pm.request_id = $1 AND pm.status <> 'cancelled'"
+    )))
+    .bind(request_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Cancels the request's open permit (its joint day was cancelled); returns its id.
+pub async fn cancel_open(
+    tx: &mut Tx,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE permits SET status = 'cancelled', updated_at = $2 \
+         WHERE request_id = $1 AND status <> 'cancelled' RETURNING id",
+    )
+    .bind(request_id)
+    .bind(ts(now))
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// A permit of the signed-in municipality; `NotFound` for any other organisation.
+pub async fn get_for_municipality(db: &Db, scope: &Scope, id: &str) -> DbResult<PermitRow> {
+    if Uuid::parse_str(id).is_err() {
+        return Err(DbError::NotFound);
+    }
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM permits pm WHERE pm.id = $1 AND pm.municipality_id = $2"
+    )))
+    .bind(id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(DbError::NotFound)
+}
+
+/// The same, inside the transaction that decides it.
+pub async fn get_for_municipality_tx(tx: &mut Tx, scope: &Scope, id: &str) -> DbResult<PermitRow> {
+    if Uuid::parse_str(id).is_err() {
+        return Err(DbError::NotFound);
+    }
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM permits pm WHERE pm.id = $1 AND pm.municipality_id = $2"
+    )))
+    .bind(id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(DbError::NotFound)
+}
+
+/// Records the commune's decision if the permit is still in `from`; false when another
+/// change came first.
+pub async fn record_decision(
+    tx: &mut Tx,
+    id: &str,
+    from: &str,
+    to: &str,
+    text: Option<&str>,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE permits SET status = $3, decision_text = $4, decided_at = $5, decided_by = $6, \
+            updated_at = $5 WHERE id = $1 AND status = $2",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .bind(text)
+    .bind(ts(now))
+    .bind(user_id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Moves a permit from `from` to `to` without a decision (an answer resumes it).
+pub async fn set_status(
+    tx: &mut Tx,
+    id: &str,
+    from: &str,
+    to: &str,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE permits SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// A refused permit asked again after the site details changed: a new deadline runs.
+pub async fn resubmit(
+    tx: &mut Tx,
+    id: &str,
+    now: DateTime<Utc>,
+    due_on: NaiveDate,
+) -> DbResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE permits SET status = 'pending', requested_at = $2, due_on = $3, \
+            decision_text = NULL, decided_at = NULL, decided_by = NULL, updated_at = $2 \
+         WHERE id = $1 AND status = 'refused'",
+    )
+    .bind(id)
+    .bind(ts(now))
+    .bind(due_on.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+pub async fn acknowledge_conditions(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE permits SET conditions_acknowledged_at = $2, updated_at = $2 \
+         WHERE id = $1 AND status = 'approved_with_conditions' \
+           AND conditions_acknowledged_at IS NULL",
+    )
+    .bind(id)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PermitWorkRow {
+    pub service: String,
+    pub operator_name: Option<String>,
+    pub civil_works: i64,
+    pub trench_metres: String,
+}
+
+/// The operators' works under a permit already authorised by the caller.
+pub async fn works_of(db: &Db, permit_id: &str) -> DbResult<Vec<PermitWorkRow>> {
+    Ok(sqlx::query_as(
+        "SELECT w.service, o.name AS operator_name, w.civil_works, w.trench_metres \
+         FROM permit_works w LEFT JOIN organisations o ON o.id = w.operator_id \
+         WHERE w.permit_id = $1 ORDER BY w.service",
+    )
+    .bind(permit_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActionRow {
+    pub at: String,
+    pub action: String,
+    pub actor_name: Option<String>,
+    pub text: Option<String>,
+}
+
+/// The history of a permit already authorised by the caller, oldest first.
+pub async fn actions_of(db: &Db, permit_id: &str) -> DbResult<Vec<ActionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT at, action, actor_name, text FROM permit_actions WHERE permit_id = $1 \
+         ORDER BY at, id",
+    )
+    .bind(permit_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// A permit with its request, for the commune's lists.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PermitListRow {
+    pub id: String,
+    pub request_id: String,
+    pub reference: String,
+    pub street: Option<String>,
+    pub house_number: Option<String>,
+    pub postcode: String,
+    pub commune_name: String,
+    pub parcel_ref: Option<String>,
+    pub status: String,
+    pub day: String,
+    pub requested_at: String,
+    pub due_on: String,
+    pub decided_at: Option<String>,
+}
+
+const LIST_COLUMNS: &str = "pm.id, pm.request_id, r.reference, r.street, r.house_number, \
+    r.postcode, r.commune_name, r.parcel_ref, pm.status, pm.day, pm.requested_at, pm.due_on, \
+    pm.decided_at";
+
+/// The signed-in municipality's permits awaiting its decision, nearest deadline first.
+pub async fn to_decide(db: &Db, scope: &Scope) -> DbResult<Vec<PermitListRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {LIST_COLUMNS} FROM permits pm JOIN requests r ON r.id = pm.request_id \
+         WHERE pm.municipality_id = $1 AND pm.status IN ('pending', 'information_requested') \
+         ORDER BY pm.due_on, r.reference"
+    )))
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The signed-in municipality's decided permits, latest decision first.
+pub async fn decided(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<PermitListRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {LIST_COLUMNS} FROM permits pm JOIN requests r ON r.id = pm.request_id \
+         WHERE pm.municipality_id = $1 \
+           AND pm.status IN ('approved', 'approved_with_conditions', 'refused') \
+         ORDER BY pm.decided_at DESC, r.reference LIMIT $2"
+    )))
+    .bind(scope.organisation_id().to_string())
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The requests of a tenant whose permit needs the case officer: a question to answer,
+/// conditions to acknowledge, or a refusal. (request id, permit status)
+pub async fn needing_officer(db: &Db, scope: &Scope) -> DbResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT pm.request_id, pm.status FROM permits pm \
+         JOIN request_parties p ON p.request_id = pm.request_id AND p.organisation_id = $1 \
+         WHERE pm.status IN ('information_requested', 'refused') \
+            OR (pm.status = 'approved_with_conditions' AND pm.conditions_acknowledged_at IS NULL)",
+    )
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// One operator's part of a joint day, with its site and permit, as a tenant may see it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WorkRow {
+    pub request_id: String,
+    pub reference: String,
+    pub street: Option<String>,
+    pub house_number: Option<String>,
+    pub postcode: String,
+    pub commune_nis: String,
+    pub commune_name: String,
+    pub parcel_ref: Option<String>,
+    pub map_point: Option<String>,
+    pub site_point: Option<String>,
+    pub day: String,
+    pub service: String,
+    pub civil_works: i64,
+    pub done_at: Option<String>,
+    pub permit_id: Option<String>,
+    pub permit_status: Option<String>,
+    pub trench_metres: Option<String>,
+}
+
+/// Every operator's part of the joint days in `[from, to]` of the requests a tenant is party
+/// to, in one commune or all of them, by day.
+pub async fn works_between(
+    db: &Db,
+    scope: &Scope,
+    commune_nis: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> DbResult<Vec<WorkRow>> {
+    let mut query = Sql::new(
+        "SELECT r.id AS request_id, r.reference, r.street, r.house_number, r.postcode, \
+            r.commune_nis, r.commune_name, r.parcel_ref, r.map_point, ps.site_point, v.day, \
+            v.service, c.civil_works, v.done_at, pm.id AS permit_id, pm.status AS permit_status, \
+            w.trench_metres \
+         FROM reservations v \
+         JOIN crews c ON c.id = v.crew_id \
+         JOIN requests r ON r.id = v.request_id \
+         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = ",
+    );
+    query
+        .push_bind(scope.organisation_id().to_string())
+        .push(
+            " LEFT JOIN permit_sites ps ON ps.request_id = r.id \
+              LEFT JOIN permits pm ON pm.request_id = r.id AND pm.status <> 'cancelled' \
+              LEFT JOIN permit_works w ON w.permit_id = pm.id AND w.service = v.service \
+              WHERE v.day >= ",
+        )
+        .push_bind(from.to_string())
+        .push(" AND v.day <= ")
+        .push_bind(to.to_string());
+    if let Some(nis) = commune_nis {
+        query.push(" AND r.commune_nis = ").push_bind(nis);
+    }
+    query.push(" ORDER BY v.day, r.reference, v.service");
+    Ok(query.query_as()?.fetch_all(&db.pool).await?)
+}
+
+/// The request a municipality may open as works on its territory; `NotFound` otherwise.
+pub async fn works_request_for(db: &Db, scope: &Scope, request_id: &str) -> DbResult<String> {
+    if Uuid::parse_str(request_id).is_err() {
+        return Err(DbError::NotFound);
+    }
+    sqlx::query_scalar(
+        "SELECT r.id FROM requests r \
+         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $2 \
+         WHERE r.id = $1 AND EXISTS (SELECT 1 FROM reservations v WHERE v.request_id = r.id)",
+    )
+    .bind(request_id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(DbError::NotFound)
+}
+
+/// The demo history's crews: an organisation's crew by name (id, civil works).
+pub async fn crew_named(
+    tx: &mut Tx,
+    organisation_id: &str,
+    name: &str,
+) -> DbResult<Option<(String, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, civil_works, daily_capacity FROM crews WHERE organisation_id = $1 AND name = $2",
+    )
+    .bind(organisation_id)
+    .bind(name)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// The demo history's deciders: a user by email (id, display name).
+pub async fn user_named(tx: &mut Tx, email: &str) -> DbResult<Option<(String, String)>> {
+    Ok(
+        sqlx::query_as("SELECT id, display_name FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}

@@ -1,0 +1,286 @@
+//! Nuisance avoided by joint days (rule C-6: fewer road openings): pure figures from the
+//! joint days of a commune (or of every commune a coordinator serves), per month and for a
+//! period. Definitions, each shown to users as such:
+//!
+//! - *works days*: joint days whose works are all recorded done, on their day;
+//! - *openings made*: done joint days with at least one civil-works crew (the road is opened
+//!   once); *openings with separate appointments*: for each of those, one per involved
+//!   operator; *openings avoided* = the difference (involved operators − 1 per joint day on
+//!   which operators share the trench);
+//! - *crew visits avoided* (**interpretation**): each operator would otherwise come to the
+//!   site on its own day: involved operators − 1 per done joint day, road opened or not;
+//! - *shared trench metres*: on joint days with an opening, the metres several operators lay
+//!   in together (see [`crate::domain::permit::shared_trench_metres`]);
+//! - *streets opened more than once within 12 months*: streets with an opening in the month
+//!   (or period) that had another opening within the 12 months before it; a street counts
+//!   once per month and once in the period total.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, Months, NaiveDate};
+use rust_decimal::Decimal;
+
+use super::permit::shared_trench_metres;
+
+/// One operator's part of a joint day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorWork {
+    pub service: String,
+    pub civil_works: bool,
+    pub trench_metres: Decimal,
+}
+
+/// One joint day: one site, one day, every involved operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JointDayRecord {
+    pub commune_nis: String,
+    /// The street as typed; sites known only by a parcel have none.
+    pub street: Option<String>,
+    pub day: NaiveDate,
+    pub operators: Vec<OperatorWork>,
+    /// Every operator recorded its works done.
+    pub done: bool,
+}
+
+impl JointDayRecord {
+    fn opens_road(&self) -> bool {
+        self.done && self.operators.iter().any(|o| o.civil_works)
+    }
+
+    /// Commune and street, case and spacing ignored.
+    fn street_key(&self) -> Option<(String, String)> {
+        let street = self.street.as_deref()?;
+        let key = street
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        (!key.is_empty()).then(|| (self.commune_nis.clone(), key))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub works_days: u32,
+    pub openings_made: u32,
+    pub openings_separate: u32,
+    pub crew_visits_avoided: u32,
+    pub shared_trench_metres: Decimal,
+    pub streets_reopened: u32,
+}
+
+impl Figures {
+    pub fn openings_avoided(&self) -> u32 {
+        self.openings_separate - self.openings_made
+    }
+
+    fn add_day(&mut self, record: &JointDayRecord) {
+        let operators = u32::try_from(record.operators.len()).unwrap_or(u32::MAX);
+        self.works_days += 1;
+        self.crew_visits_avoided += operators.saturating_sub(1);
+        if record.opens_road() {
+            self.openings_made += 1;
+            self.openings_separate += operators;
+            let lengths: Vec<Decimal> = record.operators.iter().map(|o| o.trench_metres).collect();
+            self.shared_trench_metres += shared_trench_metres(&lengths);
+        }
+    }
+}
+
+/// The figures of one month (its first day).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthFigures {
+    pub month: NaiveDate,
+    pub figures: Figures,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Every month of the period, in order, empty ones included.
+    pub months: Vec<MonthFigures>,
+    pub total: Figures,
+}
+
+fn first_of_month(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+/// The figures of the done joint days in `[from, to]`. `records` may hold earlier days too:
+/// they count only for the re-openings within 12 months.
+pub fn report(records: &[JointDayRecord], from: NaiveDate, to: NaiveDate) -> Report {
+    let mut months: BTreeMap<NaiveDate, Figures> = BTreeMap::new();
+    let mut month = first_of_month(from);
+    while month <= to {
+        months.insert(month, Figures::default());
+        month = month + Months::new(1);
+    }
+    let mut total = Figures::default();
+    for record in records
+        .iter()
+        .filter(|r| r.done && r.day >= from && r.day <= to)
+    {
+        total.add_day(record);
+        if let Some(figures) = months.get_mut(&first_of_month(record.day)) {
+            figures.add_day(record);
+        }
+    }
+
+    // Openings in day order; each looks back 12 months for an earlier one in its street.
+    let mut openings: Vec<(NaiveDate, (String, String))> = records
+        .iter()
+        .filter(|r| r.opens_road())
+        .filter_map(|r| Some((r.day, r.street_key()?)))
+        .collect();
+    openings.sort();
+    let mut reopened_total = BTreeSet::new();
+    let mut reopened_month: BTreeSet<(NaiveDate, (String, String))> = BTreeSet::new();
+    for (index, (day, street)) in openings.iter().enumerate() {
+        if *day < from || *day > to {
+            continue;
+        }
+        let again = openings[..index]
+            .iter()
+            .any(|(earlier, other)| other == street && *earlier + Months::new(12) >= *day);
+        if again {
+            reopened_total.insert(street.clone());
+            reopened_month.insert((first_of_month(*day), street.clone()));
+        }
+    }
+    total.streets_reopened = u32::try_from(reopened_total.len()).unwrap_or(u32::MAX);
+    for (month, _) in reopened_month {
+        if let Some(figures) = months.get_mut(&month) {
+            figures.streets_reopened += 1;
+        }
+    }
+    Report {
+        from,
+        to,
+        months: months
+            .into_iter()
+            .map(|(month, figures)| MonthFigures { month, figures })
+            .collect(),
+        total,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn op(service: &str, civil_works: bool, metres: i64) -> OperatorWork {
+        OperatorWork {
+            service: service.into(),
+            civil_works,
+            trench_metres: Decimal::from(metres),
+        }
+    }
+
+    fn day(street: Option<&str>, on: &str, operators: Vec<OperatorWork>) -> JointDayRecord {
+        JointDayRecord {
+            commune_nis: "92094".into(),
+            street: street.map(str::to_owned),
+            day: date(on),
+            operators,
+            done: true,
+        }
+    }
+
+    /// Journey 1 and a few neighbours, by hand.
+    fn dataset() -> Vec<JointDayRecord> {
+        let five = || {
+            vec![
+                op("electricity", true, 15),
+                op("gas", true, 15),
+                op("water", true, 12),
+                op("proximus", false, 15),
+                op("voo", false, 15),
+            ]
+        };
+        vec![
+            // 2025: an opening of the Rue de Fer, before the period.
+            day(
+                Some("Rue de Fer"),
+                "2025-06-10",
+                vec![op("electricity", true, 10)],
+            ),
+            // January: Marie's five connections: 1 opening instead of 5, 15 m shared.
+            day(Some("Rue des Tanneries"), "2026-01-14", five()),
+            // January: the Rue de Fer again (within 12 months of June 2025), two operators.
+            day(
+                Some("rue  de fer"),
+                "2026-01-20",
+                vec![op("electricity", true, 20), op("voo", false, 8)],
+            ),
+            // February: telecom only, no road opened: one crew visit avoided, no opening.
+            day(
+                Some("Rue Haute"),
+                "2026-02-03",
+                vec![op("proximus", false, 15), op("voo", false, 15)],
+            ),
+            // March: a parcel without a street, water alone.
+            day(None, "2026-03-09", vec![op("water", true, 30)]),
+            // March: planned, not done yet: not counted.
+            JointDayRecord {
+                done: false,
+                ..day(Some("Rue Haute"), "2026-03-20", five())
+            },
+            // After the period.
+            day(Some("Rue de Fer"), "2026-05-04", five()),
+        ]
+    }
+
+    #[test]
+    fn c_6_figures_of_a_hand_made_quarter() {
+        let report = report(&dataset(), date("2026-01-01"), date("2026-03-31"));
+        let total = &report.total;
+        assert_eq!(total.works_days, 4);
+        assert_eq!(total.openings_made, 3);
+        assert_eq!(total.openings_separate, 5 + 2 + 1);
+        assert_eq!(total.openings_avoided(), 5);
+        assert_eq!(total.crew_visits_avoided, 4 + 1 + 1);
+        assert_eq!(total.shared_trench_metres, Decimal::from(15 + 8));
+        assert_eq!(total.streets_reopened, 1, "Rue de Fer");
+
+        assert_eq!(report.months.len(), 3);
+        let january = &report.months[0].figures;
+        assert_eq!(report.months[0].month, date("2026-01-01"));
+        assert_eq!(
+            (january.works_days, january.openings_avoided()),
+            (2, 5),
+            "4 avoided for Marie, 1 in the Rue de Fer"
+        );
+        assert_eq!(january.streets_reopened, 1);
+        let february = &report.months[1].figures;
+        assert_eq!(
+            (
+                february.openings_made,
+                february.openings_avoided(),
+                february.crew_visits_avoided
+            ),
+            (0, 0, 1)
+        );
+        let march = &report.months[2].figures;
+        assert_eq!((march.works_days, march.openings_made), (1, 1));
+        assert_eq!(march.openings_avoided(), 0);
+        assert_eq!(march.shared_trench_metres, Decimal::ZERO);
+    }
+
+    #[test]
+    fn a_street_opened_more_than_12_months_apart_is_not_a_reopening() {
+        let records = vec![
+            day(Some("Rue X"), "2025-01-10", vec![op("water", true, 10)]),
+            day(Some("Rue X"), "2026-01-11", vec![op("water", true, 10)]),
+            day(Some("Rue Y"), "2026-02-01", vec![op("water", true, 10)]),
+            day(Some("Rue Y"), "2026-02-01", vec![op("gas", true, 10)]),
+        ];
+        let report = report(&records, date("2026-01-01"), date("2026-12-31"));
+        assert_eq!(report.total.streets_reopened, 1, "only Rue Y");
+        assert_eq!(report.months.len(), 12);
+    }
+}

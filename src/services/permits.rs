@@ -1,0 +1,592 @@
+//! The joint road-works permit (rule C-6): requested in the reservation's transaction when a
+//! joint day touches the public domain, decided by the commune (approve, approve with
+//! conditions, ask for information, refuse), answered and acknowledged by the case officer.
+//! Every step is recorded with who and when, and appended to the request's timeline.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use crate::{
+    app::AppState,
+    config::Config,
+    db::{
+        self, Db, DbError, Scope, Tx,
+        permits::{self, NewAction, NewPermit, PermitRow, SiteRow, WorkRow},
+        requests::{self, NewEvent, RequestRow},
+        sessions::SessionUser,
+    },
+    domain::{
+        MapPoint, Service,
+        error::required_text,
+        nuisance::{JointDayRecord, OperatorWork},
+        permit::{
+            self as rules, Decision, DecisionError, PermitStatus, RoadType, SiteDetails, TEXT_MAX,
+            due_on, trench_metres,
+        },
+    },
+    operators::Assessment,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PermitError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Decision(#[from] DecisionError),
+    #[error("no permit has been requested for this site")]
+    NoPermit,
+    #[error("the commune asked no question")]
+    NoQuestion,
+    #[error("an answer is required")]
+    AnswerRequired,
+    #[error("no conditions to acknowledge")]
+    NoConditions,
+    #[error("the commune already approved the works as they are")]
+    AlreadyApproved,
+    #[error("another change came first")]
+    Stale,
+    #[error(transparent)]
+    Db(DbError),
+}
+
+impl From<DbError> for PermitError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::NotFound => Self::NotFound,
+            other => Self::Db(other),
+        }
+    }
+}
+
+fn status_of(permit: &PermitRow) -> Result<PermitStatus, DbError> {
+    PermitStatus::parse(&permit.status)
+        .ok_or_else(|| DbError::Corrupt(format!("permit status {:?}", permit.status)))
+}
+
+/// Whether the joint day of a request may be confirmed: `Some(translation key)` telling why
+/// not while its permit is pending, awaits an answer, was refused, or was approved with
+/// conditions the case officer has not acknowledged; `None` when it may (approved, or no
+/// permit is needed: no civil works, or a commune that is not on the portal).
+/// Translate the key with `tr.t(key)`.
+pub async fn confirmation_blocker(db: &Db, request_id: &str) -> Result<Option<String>, DbError> {
+    let Some(permit) = permits::current_for_request(db, request_id).await? else {
+        return Ok(None);
+    };
+    let acknowledged = permit.conditions_acknowledged_at.is_some();
+    Ok(rules::confirmation_blocker(status_of(&permit)?, acknowledged).map(str::to_owned))
+}
+
+/// The site details as stated, or the defaults until the case officer states them.
+pub async fn site_details(db: &Db, request_id: &str) -> Result<SiteDetails, DbError> {
+    Ok(match permits::site(db, request_id).await? {
+        Some(row) => details_of(&row),
+        None => SiteDetails::default(),
+    })
+}
+
+fn details_of(row: &SiteRow) -> SiteDetails {
+    SiteDetails {
+        road_type: RoadType::parse(&row.road_type).unwrap_or_default(),
+        sidewalk_openings: u32::try_from(row.sidewalk_openings).unwrap_or_default(),
+        road_openings: u32::try_from(row.road_openings).unwrap_or_default(),
+        traffic_measures: row.traffic_measures.clone(),
+        site_point: row
+            .site_point
+            .as_deref()
+            .and_then(|p| MapPoint::parse(p).ok()),
+    }
+}
+
+/// An operator's part of a joint day just reserved: its service and whether its crew does
+/// civil works (opens the public domain).
+#[derive(Debug, Clone, Copy)]
+pub struct ReservedWork {
+    pub service: Service,
+    pub civil_works: bool,
+}
+
+fn event<'a>(
+    request_id: uuid::Uuid,
+    at: DateTime<Utc>,
+    kind: &'a str,
+    actor: Option<&'a SessionUser>,
+    detail: Option<&'a str>,
+) -> NewEvent<'a> {
+    NewEvent {
+        request_id,
+        at,
+        kind,
+        actor_kind: if actor.is_some() { "staff" } else { "system" },
+        actor_id: actor.map(|u| u.user_id),
+        actor_name: actor.map(|u| u.display_name.as_str()),
+        organisation_id: None,
+        detail,
+        // The permit is between the commune, the case officer and the operators.
+        public: false,
+    }
+}
+
+/// In the reservation's transaction: when any crew of the joint day does civil works, one
+/// permit request for the site covers every operator's works, with each one's trench (its
+/// quote lines in metres, else the configured default). A commune that is not on the portal
+/// gets it the usual way: the permit is recorded as `offline` (no decision here, no block).
+pub async fn request_for_joint_day(
+    tx: &mut Tx,
+    config: &Config,
+    request: &RequestRow,
+    day: NaiveDate,
+    works: &[ReservedWork],
+    now: DateTime<Utc>,
+) -> Result<Option<uuid::Uuid>, DbError> {
+    if !works.iter().any(|w| w.civil_works) {
+        return Ok(None);
+    }
+    let municipality = permits::municipality_of(tx, &request.id).await?;
+    let answers = permits::latest_answers(tx, &request.id).await?;
+    let id = db::new_id();
+    let requested_on = now.date_naive();
+    let due = due_on(requested_on, config.permit_decision_days);
+    let status = if municipality.is_some() {
+        PermitStatus::Pending
+    } else {
+        PermitStatus::Offline
+    };
+    permits::insert(
+        tx,
+        &NewPermit {
+            id,
+            request_id: &request.id,
+            municipality_id: municipality.as_deref(),
+            commune_nis: &request.commune_nis,
+            status: status.code(),
+            day,
+            requested_at: now,
+            due_on: due,
+        },
+    )
+    .await?;
+    for work in works {
+        let code = work.service.code();
+        let answer = answers.iter().find(|(service, _, _)| service == code);
+        let lines = answer
+            .and_then(|(_, _, body)| body.as_deref())
+            .and_then(|body| serde_json::from_str::<Assessment>(body).ok())
+            .map(|a| a.lines)
+            .unwrap_or_default();
+        let metres = trench_metres(
+            lines.iter().map(|l| (l.unit.as_str(), l.quantity)),
+            config.permit_trench_defaults.for_service(code),
+        );
+        permits::insert_work(
+            tx,
+            id,
+            code,
+            answer.map(|(_, organisation, _)| organisation.as_str()),
+            work.civil_works,
+            &metres.normalize().to_string(),
+        )
+        .await?;
+    }
+    let id_text = id.to_string();
+    permits::insert_action(
+        tx,
+        &NewAction {
+            permit_id: &id_text,
+            at: now,
+            action: "requested",
+            actor_id: None,
+            actor_name: None,
+            organisation_id: None,
+            text: None,
+        },
+    )
+    .await?;
+    let detail = format!("{} — {}", request.commune_name, due);
+    let kind = if municipality.is_some() {
+        "permit.requested"
+    } else {
+        "permit.offline"
+    };
+    requests::insert_event(
+        tx,
+        &event(db::parse_uuid(&request.id)?, now, kind, None, Some(&detail)),
+    )
+    .await?;
+    Ok(Some(id))
+}
+
+/// In the cancellation's transaction: the day's permit request is void.
+pub async fn cancel_for_request(
+    tx: &mut Tx,
+    request_id: &str,
+    user: Option<&SessionUser>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let Some(permit_id) = permits::cancel_open(tx, request_id, now).await? else {
+        return Ok(());
+    };
+    permits::insert_action(
+        tx,
+        &NewAction {
+            permit_id: &permit_id,
+            at: now,
+            action: "cancelled",
+            actor_id: user.map(|u| u.user_id),
+            actor_name: user.map(|u| u.display_name.as_str()),
+            organisation_id: user.map(|u| u.organisation_id),
+            text: Some(reason),
+        },
+    )
+    .await?;
+    requests::insert_event(
+        tx,
+        &event(
+            db::parse_uuid(request_id)?,
+            now,
+            "permit.cancelled",
+            user,
+            Some(reason),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The commune decides on one of its permits: recorded with who and when, in the timeline
+/// the case officer reads.
+pub async fn decide(
+    state: &AppState,
+    user: &SessionUser,
+    permit_id: &str,
+    decision: &Decision,
+    now: DateTime<Utc>,
+) -> Result<PermitRow, PermitError> {
+    let mut tx = state.db.begin_write().await?;
+    let permit = permits::get_for_municipality_tx(&mut tx, &user.scope(), permit_id).await?;
+    let current = status_of(&permit)?;
+    let next = decision.next_status(current)?;
+    let text = decision.text();
+    if !permits::record_decision(
+        &mut tx,
+        &permit.id,
+        current.code(),
+        next.code(),
+        text,
+        user.user_id,
+        now,
+    )
+    .await?
+    {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Err(PermitError::Stale);
+    }
+    permits::insert_action(
+        &mut tx,
+        &NewAction {
+            permit_id: &permit.id,
+            at: now,
+            action: next.code(),
+            actor_id: Some(user.user_id),
+            actor_name: Some(&user.display_name),
+            organisation_id: Some(user.organisation_id),
+            text,
+        },
+    )
+    .await?;
+    let kind = format!("permit.{}", next.code());
+    let detail = match text {
+        Some(text) => format!("{} — {text}", user.organisation_name),
+        None => user.organisation_name.clone(),
+    };
+    requests::insert_event(
+        &mut tx,
+        &event(
+            db::parse_uuid(&permit.request_id)?,
+            now,
+            &kind,
+            Some(user),
+            Some(&detail),
+        ),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(permit)
+}
+
+/// The case officer answers the commune's question: the request goes back to the commune.
+pub async fn answer(
+    state: &AppState,
+    user: &SessionUser,
+    request: &RequestRow,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<(), PermitError> {
+    let text = required_text(text, TEXT_MAX).map_err(|_| PermitError::AnswerRequired)?;
+    let mut tx = state.db.begin_write().await?;
+    let Some(permit) = permits::current_for_request_tx(&mut tx, &request.id).await? else {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Err(PermitError::NoPermit);
+    };
+    if !permits::set_status(
+        &mut tx,
+        &permit.id,
+        PermitStatus::InformationRequested.code(),
+        PermitStatus::Pending.code(),
+        now,
+    )
+    .await?
+    {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Err(PermitError::NoQuestion);
+    }
+    officer_step(
+        &mut tx,
+        user,
+        &permit,
+        "information_given",
+        Some(&text),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// The case officer acknowledges the commune's conditions: the day may then be confirmed.
+pub async fn acknowledge(
+    state: &AppState,
+    user: &SessionUser,
+    request: &RequestRow,
+    now: DateTime<Utc>,
+) -> Result<(), PermitError> {
+    let mut tx = state.db.begin_write().await?;
+    let Some(permit) = permits::current_for_request_tx(&mut tx, &request.id).await? else {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Err(PermitError::NoPermit);
+    };
+    if !permits::acknowledge_conditions(&mut tx, &permit.id, now).await? {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Err(PermitError::NoConditions);
+    }
+    officer_step(&mut tx, user, &permit, "conditions_acknowledged", None, now).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+async fn officer_step(
+    tx: &mut Tx,
+    user: &SessionUser,
+    permit: &PermitRow,
+    action: &str,
+    text: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    permits::insert_action(
+        tx,
+        &NewAction {
+            permit_id: &permit.id,
+            at: now,
+            action,
+            actor_id: Some(user.user_id),
+            actor_name: Some(&user.display_name),
+            organisation_id: Some(user.organisation_id),
+            text,
+        },
+    )
+    .await?;
+    let kind = format!("permit.{action}");
+    requests::insert_event(
+        tx,
+        &event(
+            db::parse_uuid(&permit.request_id)?,
+            now,
+            &kind,
+            Some(user),
+            text,
+        ),
+    )
+    .await
+}
+
+/// The case officer states the site's road works (before or after the day is reserved). A
+/// permit the commune approved cannot change under it; a refused one is asked again with
+/// the new details and a new deadline.
+pub async fn save_site(
+    state: &AppState,
+    user: &SessionUser,
+    request: &RequestRow,
+    details: &SiteDetails,
+    now: DateTime<Utc>,
+) -> Result<(), PermitError> {
+    let mut tx = state.db.begin_write().await?;
+    let permit = permits::current_for_request_tx(&mut tx, &request.id).await?;
+    if let Some(permit) = &permit {
+        match status_of(permit)? {
+            PermitStatus::Approved | PermitStatus::ApprovedWithConditions => {
+                tx.rollback().await.map_err(DbError::from)?;
+                return Err(PermitError::AlreadyApproved);
+            }
+            PermitStatus::Refused => {
+                let due = due_on(now.date_naive(), state.config.permit_decision_days);
+                if !permits::resubmit(&mut tx, &permit.id, now, due).await? {
+                    tx.rollback().await.map_err(DbError::from)?;
+                    return Err(PermitError::Stale);
+                }
+                officer_step(&mut tx, user, permit, "resubmitted", None, now).await?;
+            }
+            PermitStatus::Pending | PermitStatus::InformationRequested => {
+                officer_step(&mut tx, user, permit, "details_changed", None, now).await?;
+            }
+            PermitStatus::Cancelled | PermitStatus::Offline => {}
+        }
+    }
+    permits::save_site(
+        &mut tx,
+        &request.id,
+        &SiteRow {
+            road_type: details.road_type.code().to_owned(),
+            sidewalk_openings: i64::from(details.sidewalk_openings),
+            road_openings: i64::from(details.road_openings),
+            traffic_measures: details.traffic_measures.clone(),
+            site_point: details.site_point.map(|p| p.to_string()),
+        },
+        user.user_id,
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// One joint day as the commune's calendar and map show it: a site, a day, its operators.
+#[derive(Debug, Clone)]
+pub struct JointDay {
+    pub request_id: String,
+    pub reference: String,
+    pub street: Option<String>,
+    pub house_number: Option<String>,
+    pub postcode: String,
+    pub commune_nis: String,
+    pub commune_name: String,
+    pub parcel_ref: Option<String>,
+    pub day: NaiveDate,
+    /// (service, civil works, done, trench metres)
+    pub operators: Vec<(String, bool, bool, Option<Decimal>)>,
+    pub permit_id: Option<String>,
+    pub permit_status: Option<String>,
+    /// Where to put the marker: the site's point, the request's, else the commune centre.
+    pub point: Option<MapPoint>,
+    /// The point is the commune centre, not the site.
+    pub approximate: bool,
+}
+
+impl JointDay {
+    pub fn done(&self) -> bool {
+        self.operators.iter().all(|(_, _, done, _)| *done)
+    }
+
+    pub fn site(&self) -> String {
+        let mut parts = Vec::new();
+        if let (Some(street), Some(number)) = (&self.street, &self.house_number) {
+            parts.push(format!("{street} {number}"));
+        } else if let Some(street) = &self.street {
+            parts.push(street.clone());
+        }
+        parts.push(format!("{} {}", self.postcode, self.commune_name));
+        if let Some(parcel) = &self.parcel_ref {
+            parts.push(parcel.clone());
+        }
+        parts.join(", ")
+    }
+
+    pub fn record(&self) -> JointDayRecord {
+        JointDayRecord {
+            commune_nis: self.commune_nis.clone(),
+            street: self.street.clone(),
+            day: self.day,
+            operators: self
+                .operators
+                .iter()
+                .map(|(service, civil, _, metres)| OperatorWork {
+                    service: service.clone(),
+                    civil_works: *civil,
+                    trench_metres: metres.unwrap_or_default(),
+                })
+                .collect(),
+            done: self.done(),
+        }
+    }
+}
+
+/// The joint days in `[from, to]` of the requests the tenant is party to (one commune or
+/// all), one per site and day, by day.
+pub async fn joint_days(
+    db: &Db,
+    scope: &Scope,
+    commune_nis: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<JointDay>, DbError> {
+    let rows = permits::works_between(db, scope, commune_nis, from, to).await?;
+    let mut days: BTreeMap<(String, String), JointDay> = BTreeMap::new();
+    for row in rows {
+        let key = (row.day.clone(), row.request_id.clone());
+        let WorkRow {
+            request_id,
+            reference,
+            street,
+            house_number,
+            postcode,
+            commune_nis,
+            commune_name,
+            parcel_ref,
+            map_point,
+            site_point,
+            day,
+            service,
+            civil_works,
+            done_at,
+            permit_id,
+            permit_status,
+            trench_metres,
+        } = row;
+        let entry = match days.entry(key) {
+            std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                let own = site_point
+                    .as_deref()
+                    .or(map_point.as_deref())
+                    .and_then(|p| MapPoint::parse(p).ok());
+                let centre = crate::domain::centres::commune_centre(&commune_nis);
+                entry.insert(JointDay {
+                    request_id,
+                    reference,
+                    street,
+                    house_number,
+                    postcode,
+                    approximate: own.is_none() && centre.is_some(),
+                    point: own.or(centre),
+                    commune_nis,
+                    commune_name,
+                    parcel_ref,
+                    day: db::parse_date(&day)?,
+                    operators: Vec::new(),
+                    permit_id,
+                    permit_status,
+                })
+            }
+        };
+        entry.operators.push((
+            service,
+            civil_works != 0,
+            done_at.is_some(),
+            trench_metres.and_then(|m| m.parse().ok()),
+        ));
+    }
+    let mut out: Vec<JointDay> = days.into_values().collect();
+    out.sort_by(|a, b| (a.day, &a.reference).cmp(&(b.day, &b.reference)));
+    Ok(out)
+}
