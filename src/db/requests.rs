@@ -39,13 +39,19 @@ pub struct RequestRow {
     pub assigned_to: Option<String>,
     /// 1 when the applicant is a commune acting as project owner: it pays after the works.
     pub pays_after_works: i64,
+    /// The servicing of the land (V-2.1), NULL when none is asked.
+    pub servicing_operation: Option<String>,
+    pub servicing_frontage_m: Option<String>,
+    pub servicing_parcels: Option<i64>,
+    pub servicing_candelabras: Option<i64>,
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.applicant_kind, \
     r.applicant_name, r.company_number, r.email, r.phone, r.language, r.street, r.house_number, \
     r.locality, r.postcode, r.commune_nis, r.commune_name, r.map_point, r.parcel_ref, r.building, \
     r.dwellings, r.electricity_band, r.wished_from, r.wished_to, r.remarks, r.submitted_at, r.updated_at, \
-    r.assigned_to, r.pays_after_works";
+    r.assigned_to, r.pays_after_works, r.servicing_operation, r.servicing_frontage_m, \
+    r.servicing_parcels, r.servicing_candelabras";
 
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]
@@ -77,6 +83,10 @@ pub struct NewRequestRecord {
     pub wished_to: Option<String>,
     pub remarks: Option<String>,
     pub submitted_at: DateTime<Utc>,
+    pub servicing_operation: Option<String>,
+    pub servicing_frontage_m: Option<String>,
+    pub servicing_parcels: Option<i64>,
+    pub servicing_candelabras: Option<i64>,
 }
 
 /// Takes the next number of `year`'s sequence inside the filing transaction, so a
@@ -102,9 +112,10 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
         "INSERT INTO requests (id, reference, idempotency_key, follow_token_hash, coordinator_id, state, \
             applicant_kind, applicant_name, company_number, email, phone, language, street, house_number, \
             locality, postcode, commune_nis, commune_name, map_point, parcel_ref, building, dwellings, \
-            electricity_band, wished_from, wished_to, remarks, submitted_at, updated_at) \
+            electricity_band, wished_from, wished_to, remarks, submitted_at, updated_at, \
+            servicing_operation, servicing_frontage_m, servicing_parcels, servicing_candelabras) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-            $20, $21, $22, $23, $24, $25, $26, $27, $28)",
+            $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
     )
     .bind(r.id.to_string())
     .bind(&r.reference)
@@ -134,6 +145,10 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
     .bind(&r.remarks)
     .bind(ts(r.submitted_at))
     .bind(ts(r.submitted_at))
+    .bind(&r.servicing_operation)
+    .bind(&r.servicing_frontage_m)
+    .bind(r.servicing_parcels)
+    .bind(r.servicing_candelabras)
     .execute(&mut **tx)
     .await?;
     Ok(())

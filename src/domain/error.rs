@@ -46,6 +46,20 @@ pub enum InputError {
     LocationRequired,
     #[error("a number is expected")]
     Number,
+    #[error("a length in metres above 0, at most 2 decimals, e.g. 42.5")]
+    Metres,
+    #[error("a division makes at least 2 parcels (rule V-2.1)")]
+    ServicingParcels,
+    #[error(
+        "industrial projects are out of scope of servicing (rule V-2.1): ask ORES for an offer"
+    )]
+    ServicingIndustrial,
+    #[error(
+        "a division by donation or inheritance needs each parcel's planned frontage (rule V-4.1c): ask ORES for an offer"
+    )]
+    ServicingDonation,
+    #[error("servicing is offered with the electricity connection: tick electricity")]
+    ServicingNeedsElectricity,
 }
 
 impl InputError {
@@ -73,6 +87,11 @@ impl InputError {
             Self::MapPoint => "map_point",
             Self::LocationRequired => "location_required",
             Self::Number => "number",
+            Self::Metres => "servicing.metres",
+            Self::ServicingParcels => "servicing.parcels",
+            Self::ServicingIndustrial => "servicing.industrial",
+            Self::ServicingDonation => "servicing.donation",
+            Self::ServicingNeedsElectricity => "servicing.needs_electricity",
         }
     }
 

@@ -11,6 +11,7 @@ pub mod nuisance;
 pub mod payment;
 pub mod permit;
 pub mod request;
+pub mod servicing;
 
 pub use company::CompanyNumber;
 pub use contact::{EmailAddress, Language, PersonName, PhoneNumber};

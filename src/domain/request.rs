@@ -9,6 +9,7 @@ use super::{
     CompanyNumber, EmailAddress, FieldErrors, InputError, Language, PersonName, PhoneNumber,
     error::optional_text,
     geo::{Commune, MapPoint, Postcode, PostcodeDirectory},
+    servicing::{ServicingFacts, ServicingInput},
 };
 
 /// Most dwellings a building may have to use the joint procedure (rule C-1).
@@ -220,6 +221,11 @@ pub struct RequestInput {
     pub wished_from: String,
     pub wished_to: String,
     pub remarks: String,
+    /// Servicing of the land (V-2.1): all empty when none is asked.
+    pub servicing_operation: String,
+    pub servicing_frontage_m: String,
+    pub servicing_parcels: String,
+    pub servicing_candelabras: String,
 }
 
 impl RequestInput {
@@ -259,6 +265,8 @@ pub struct NewRequest {
     pub wished_from: Option<NaiveDate>,
     pub wished_to: Option<NaiveDate>,
     pub remarks: Option<String>,
+    /// The servicing of the land ORES prices in its own offer (V-8), when asked.
+    pub servicing: Option<ServicingFacts>,
 }
 
 /// A repeated form field arrives as a list, a single one as a plain string.
@@ -414,6 +422,30 @@ impl NewRequest {
             errors.add("wished_to", InputError::DateInPast);
         }
         let remarks = errors.check("remarks", optional_text(&input.remarks, 4000));
+        let servicing_input = ServicingInput {
+            operation: &input.servicing_operation,
+            frontage_m: &input.servicing_frontage_m,
+            parcels: &input.servicing_parcels,
+            candelabras: &input.servicing_candelabras,
+        };
+        let servicing = if servicing_input.is_blank() {
+            None
+        } else {
+            match ServicingFacts::parse(&servicing_input) {
+                Ok(facts) => {
+                    if !services.contains(&Service::Electricity) {
+                        errors.add("servicing_operation", InputError::ServicingNeedsElectricity);
+                    }
+                    Some(facts)
+                }
+                Err(refused) => {
+                    for (field, error) in refused {
+                        errors.add(field, error);
+                    }
+                    None
+                }
+            }
+        };
 
         if !errors.is_empty() {
             return Err(errors);
@@ -441,6 +473,7 @@ impl NewRequest {
                 wished_from: wished_from?,
                 wished_to: wished_to?,
                 remarks: remarks?,
+                servicing,
             })
         })();
         request.ok_or(errors)

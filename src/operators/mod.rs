@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    domain::{ApplicantKind, Building, ElectricityBand, Service},
+    domain::{ApplicantKind, Building, ElectricityBand, Service, servicing::ServicingFacts},
     scheduling::{
         calendar::{self, WorkCalendar},
         holidays::{ConstructionHolidays, Province},
@@ -30,6 +30,8 @@ pub struct RequestFacts {
     pub has_address: bool,
     pub electricity_band: Option<ElectricityBand>,
     pub submitted_on: NaiveDate,
+    /// The servicing of the land the applicant described (V-2.1), priced by ORES electricity.
+    pub servicing: Option<ServicingFacts>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,6 +220,7 @@ pub(crate) mod tests {
                 amperes: 40,
             }),
             submitted_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            servicing: None,
         }
     }
 

@@ -38,7 +38,7 @@ impl OperatorModule for OresElectricity {
             payment_before_works("V-8.2.1"),
         ];
         let mut reasons = Vec::new();
-        if !facts.has_address {
+        if !facts.has_address || facts.servicing.is_some() {
             // New land: the parcel plan in Lambert 72 and the site coordinators start the
             // lead time (V-9.1.1, V-8.4).
             prerequisites.push(Prerequisite::new(
@@ -67,7 +67,13 @@ impl OperatorModule for OresElectricity {
                 Party::Applicant,
                 Deadline::DaysAfterWorks(15),
             ));
-            reasons.push("servicing_may_be_needed".to_owned());
+            reasons.push(match facts.servicing {
+                // The V- lines are priced with the answer (pricing::price) and go on a
+                // document of their own, never mixed with the connection (V-8).
+                Some(_) => "servicing.own_offer".to_owned(),
+                // The form told nothing of a division: flagged, not priced.
+                None => "servicing_may_be_needed".to_owned(),
+            });
         }
         if let Building::Apartments { .. } = facts.building {
             // Buildings with several flats are priced per dwelling (flat rate per dwelling).
@@ -100,7 +106,16 @@ impl OperatorModule for OresElectricity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operators::tests::{codes, facts};
+    use rust_decimal::Decimal;
+
+    use crate::{
+        domain::{Service, servicing::ServicingFacts},
+        operators::{
+            pricing::price,
+            tests::{codes, facts},
+        },
+        tariff::{Metres, Tariffs, round_cents, servicing::Operation},
+    };
 
     #[test]
     fn v_9_1_1_a_house_needs_its_plans_and_permit_copy_15_days_before_works() {
@@ -157,6 +172,65 @@ mod tests {
             .collect::<Vec<_>>();
         assert!(!house.contains(&"road_plan".to_owned()));
         assert!(!house.contains(&"as_built_plan_dwg".to_owned()));
+    }
+
+    fn serviced_land() -> RequestFacts {
+        let mut land = facts();
+        land.has_address = false;
+        land.servicing = Some(ServicingFacts {
+            operation: Operation::Division,
+            frontage: Metres::new(Decimal::new(425, 1)).unwrap(),
+            parcels: 4,
+            candelabras: 2,
+        });
+        land
+    }
+
+    #[test]
+    fn v_8_described_servicing_is_its_own_offer_not_a_flag() {
+        let answer = OresElectricity.assess(&serviced_land());
+        assert_eq!(answer.reasons, ["servicing.own_offer"]);
+        assert!(codes(&answer).contains(&"road_plan"));
+    }
+
+    #[test]
+    fn v_3_1_v_4_1b_v_4_3_servicing_lines_are_priced_beside_the_connection() {
+        let lines = price(
+            Tariffs::embedded(),
+            Service::Electricity,
+            &serviced_land(),
+            "5000",
+        )
+        .unwrap();
+        let of = |code: &str| {
+            lines
+                .iter()
+                .find(|l| l.code == code)
+                .unwrap_or_else(|| panic!("{code} priced"))
+        };
+        // The connection lines are still there (E-), the servicing ones beside them (V-).
+        assert!(lines.iter().any(|l| l.code.starts_with("E-")));
+        assert_eq!(of("V-DOSSIER").rule, "V-3.1");
+        assert!(!of("V-DOSSIER").amount_excl_vat.is_zero());
+        let frontage = of("V-FRONTAGE");
+        assert_eq!(frontage.rule, "V-4.1b");
+        assert_eq!(frontage.quantity, Decimal::new(425, 1));
+        assert_eq!(
+            frontage.amount_excl_vat,
+            round_cents(frontage.quantity * frontage.unit_price)
+        );
+        assert_eq!(frontage.args.get("parcels").map(String::as_str), Some("4"));
+        let lighting = of("V-EP");
+        assert_eq!(lighting.rule, "V-4.3");
+        assert_eq!(lighting.quantity, Decimal::from(2));
+        // Without servicing facts, no V- line at all.
+        let mut plain = serviced_land();
+        plain.servicing = None;
+        let lines = price(Tariffs::embedded(), Service::Electricity, &plain, "5000").unwrap();
+        assert!(lines.iter().all(|l| l.code.starts_with("E-")));
+        // Gas never takes the servicing lines.
+        let gas = price(Tariffs::embedded(), Service::Gas, &serviced_land(), "5000").unwrap();
+        assert!(gas.iter().all(|l| l.code.starts_with("G-")));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::RequestFacts;
 use crate::{
     domain::{Building, Service},
     tariff::{
-        self, BuildingKind, ElectricityCase, EstimateCase, GasCase, Operator, QuoteLine,
+        self, BuildingKind, ElectricityCase, EstimateCase, GasCase, Operator, QuoteLine, Scope,
         TariffError, Tariffs, WaterCase,
     },
 };
@@ -78,7 +78,9 @@ fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateC
             case.electricity = facts.electricity_band.map(|band| ElectricityCase {
                 band: band.code(),
                 current_band: None,
-            })
+            });
+            // ORES electricity prices the servicing of the land too, as its own document (V-8).
+            case.servicing = facts.servicing.map(|servicing| servicing.case());
         }
         Service::Gas => case.gas = Some(GasCase::default()),
         Service::Water => case.water = Some(WaterCase::default()),
@@ -89,7 +91,8 @@ fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateC
 }
 
 /// The lines of `service`'s part: its operator's document, and for ORES only the lines of
-/// that energy (E- electricity, G- gas). `tariffs` holds the uploaded books too; the one in
+/// that energy (E- electricity, G- gas) — plus, for electricity, the V- lines of the servicing
+/// document when the land is serviced (V-8). `tariffs` holds the uploaded books too; the one in
 /// force on the filing date applies (V-5).
 pub fn price(
     tariffs: &Tariffs,
@@ -109,8 +112,13 @@ pub fn price(
         .quotes
         .iter()
         .filter(|quote| quote.operator == operator)
-        .flat_map(|quote| quote.lines.iter())
-        .filter(|line| line.code.starts_with(prefix))
+        .flat_map(|quote| {
+            let servicing = quote.scope == Scope::Servicing;
+            quote
+                .lines
+                .iter()
+                .filter(move |line| servicing || line.code.starts_with(prefix))
+        })
         .map(PricedLine::from)
         .collect())
 }

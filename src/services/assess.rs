@@ -15,7 +15,10 @@ use crate::{
         organisations,
         requests::{self, NewEvent, RequestRow},
     },
-    domain::{ApplicantKind, Building, ElectricityBand, InputError, Service},
+    domain::{
+        ApplicantKind, Building, ElectricityBand, InputError, Service,
+        servicing::{FORM_OPERATIONS, ServicingFacts, operation_code, parse_metres},
+    },
     mail::worker::backoff,
     operators::{
         self, OperatorModule, RequestFacts, add_working_days,
@@ -88,7 +91,31 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
         has_address: request.street.is_some() && request.house_number.is_some(),
         electricity_band,
         submitted_on,
+        servicing: servicing_of(request)?,
     })
+}
+
+/// The servicing facts stored with the request, if the applicant described any (V-2.1).
+fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessError> {
+    let Some(operation) = request.servicing_operation.as_deref() else {
+        return Ok(None);
+    };
+    let corrupt = |what: &str| AssessError::Corrupt(format!("servicing {what}"));
+    let count = |value: Option<i64>, what: &str| {
+        u32::try_from(value.unwrap_or(0)).map_err(|_| corrupt(what))
+    };
+    let operation = FORM_OPERATIONS
+        .into_iter()
+        .find(|op| operation_code(*op) == operation)
+        .ok_or_else(|| corrupt("operation"))?;
+    let frontage = parse_metres(request.servicing_frontage_m.as_deref().unwrap_or_default())
+        .map_err(|_| corrupt("frontage"))?;
+    Ok(Some(ServicingFacts {
+        operation,
+        frontage,
+        parcels: count(request.servicing_parcels, "parcels")?,
+        candelabras: count(request.servicing_candelabras, "candelabras")?,
+    }))
 }
 
 /// Answers every task due at `now`, pricing with `tariffs` (the books in use, uploaded ones
@@ -556,6 +583,7 @@ mod tests {
             has_address: true,
             electricity_band: None,
             submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            servicing: None,
         };
         module_for(Service::Water).assess(&facts)
     }
@@ -621,6 +649,7 @@ mod tests {
             has_address: true,
             electricity_band: None,
             submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            servicing: None,
         };
         answer.lines =
             operators::pricing::price(Tariffs::embedded(), Service::Water, &facts, "5000").unwrap();

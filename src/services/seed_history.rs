@@ -520,6 +520,10 @@ async fn add_site(
             wished_to: None,
             remarks: None,
             submitted_at,
+            servicing_operation: None,
+            servicing_frontage_m: None,
+            servicing_parcels: None,
+            servicing_candelabras: None,
         },
     )
     .await?;

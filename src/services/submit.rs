@@ -14,7 +14,7 @@ use crate::{
     },
     domain::{
         ApplicantKind, FieldErrors, IdempotencyKey, InputError, NewRequest, Reference,
-        RequestInput, RequestState, Service,
+        RequestInput, RequestState, Service, servicing,
     },
     i18n::Tr,
     mail::compose::{self, RequestFiled},
@@ -315,6 +315,12 @@ fn record(
         wished_to: request.wished_to.map(|d| d.to_string()),
         remarks: request.remarks.clone(),
         submitted_at: now,
+        servicing_operation: request
+            .servicing
+            .map(|s| servicing::operation_code(s.operation).to_owned()),
+        servicing_frontage_m: request.servicing.map(|s| s.frontage.to_string()),
+        servicing_parcels: request.servicing.map(|s| i64::from(s.parcels)),
+        servicing_candelabras: request.servicing.map(|s| i64::from(s.candelabras)),
     }
 }
 

@@ -14,5 +14,6 @@ mod mail;
 mod municipality;
 mod offers;
 mod partners;
+mod servicing;
 mod staff;
 mod tenancy;
