@@ -20,6 +20,11 @@ impl SessionUser {
     pub fn scope(&self) -> Scope {
         Scope::of_organisation(self.organisation_id)
     }
+
+    /// Staff of the coordinator (ORES, the single point of contact, C-2).
+    pub fn is_coordinator(&self) -> bool {
+        self.organisation_kind == "coordinator"
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -149,26 +149,30 @@ async fn queue(
         QUEUE_LIMIT,
     )
     .await?;
-    let today = chrono::Utc::now().date_naive();
-    let near_lapse = requests::offers_near_lapse(
-        &state.db,
-        &scope,
-        today,
-        crate::services::offers::REMINDER_DAYS_BEFORE,
-    )
-    .await?;
-    let officers = requests::case_officers(&state.db, &scope)
-        .await?
-        .into_iter()
-        .collect();
     let counts = requests::state_counts(&state.db, &scope).await?;
     let communes = requests::queue_communes(&state.db, &scope).await?;
     let late = assessments::late_requests(&state.db, &scope, chrono::Utc::now()).await?;
-    // What the case officer must act on about a commune's road-works permit.
-    let permit_flags = if staff.user.organisation_kind == "coordinator" {
-        crate::db::permits::needing_officer(&state.db, &scope).await?
+    // What only the case officer acts on: offers about to lapse, commune permits, who is in
+    // charge.
+    let coordinator = staff.user.is_coordinator();
+    let (near_lapse, permit_flags, officers) = if coordinator {
+        let today = chrono::Utc::now().date_naive();
+        (
+            requests::offers_near_lapse(
+                &state.db,
+                &scope,
+                today,
+                crate::services::offers::REMINDER_DAYS_BEFORE,
+            )
+            .await?,
+            crate::db::permits::needing_officer(&state.db, &scope).await?,
+            requests::case_officers(&state.db, &scope)
+                .await?
+                .into_iter()
+                .collect(),
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new(), std::collections::HashMap::new())
     };
     Ok(QueuePage {
         tr: staff.tr,
@@ -178,7 +182,7 @@ async fn queue(
         late,
         near_lapse,
         officers,
-        coordinator: staff.user.organisation_kind == "coordinator",
+        coordinator,
         counts,
         communes,
         states: RequestState::ALL.iter().map(|s| s.code()).collect(),

@@ -104,6 +104,18 @@ impl Staff {
     }
 }
 
+impl Staff {
+    /// Pages of the coordinator's work (its backlog, figures across communes): nobody else's,
+    /// so another organisation's staff get 404.
+    pub fn require_coordinator(&self) -> Result<(), PageError> {
+        if self.user.is_coordinator() {
+            Ok(())
+        } else {
+            Err(PageError::NotFound)
+        }
+    }
+}
+
 pub enum StaffRejection {
     Page(PageError),
     SignIn(String),

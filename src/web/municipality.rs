@@ -1404,13 +1404,19 @@ async fn commune_figures_csv(
     csv_response(commune.tr, &commune.nis, &report)
 }
 
-/// The coordinator's staff: the figures across the communes of its requests.
-fn require_coordinator(staff: &Staff) -> Result<(), PageError> {
-    if staff.user.organisation_kind == "coordinator" {
-        Ok(())
-    } else {
-        Err(PageError::NotFound)
+/// The communes of the coordinator's requests; a commune asked for outside them is 404, and
+/// so is the page for anybody but the coordinator's staff.
+async fn coordinated_communes(
+    state: &AppState,
+    staff: &Staff,
+    query: &FiguresQuery,
+) -> Result<Vec<(String, String)>, PageError> {
+    staff.require_coordinator()?;
+    let communes = requests::queue_communes(&state.db, &staff.user.scope()).await?;
+    if !query.commune.is_empty() && !communes.iter().any(|(nis, _)| *nis == query.commune) {
+        return Err(PageError::NotFound);
     }
+    Ok(communes)
 }
 
 async fn backoffice_figures(
@@ -1418,12 +1424,8 @@ async fn backoffice_figures(
     staff: Staff,
     Query(query): Query<FiguresQuery>,
 ) -> Result<Response, PageError> {
-    require_coordinator(&staff)?;
     let tr = staff.tr;
-    let communes = requests::queue_communes(&state.db, &staff.user.scope()).await?;
-    if !query.commune.is_empty() && !communes.iter().any(|(nis, _)| *nis == query.commune) {
-        return Err(PageError::NotFound);
-    }
+    let communes = coordinated_communes(&state, &staff, &query).await?;
     let (range, problem) = match period(tr, &query) {
         Ok(range) => (range, None),
         Err(problem) => (
@@ -1459,11 +1461,7 @@ async fn backoffice_figures_csv(
     staff: Staff,
     Query(query): Query<FiguresQuery>,
 ) -> Result<Response, PageError> {
-    require_coordinator(&staff)?;
-    let communes = requests::queue_communes(&state.db, &staff.user.scope()).await?;
-    if !query.commune.is_empty() && !communes.iter().any(|(nis, _)| *nis == query.commune) {
-        return Err(PageError::NotFound);
-    }
+    coordinated_communes(&state, &staff, &query).await?;
     let (from, to) = period(staff.tr, &query).map_err(PageError::BadRequest)?;
     let commune = Some(query.commune.as_str()).filter(|c| !c.is_empty());
     let report = figures_report(&state, &staff.user, commune, from, to).await?;

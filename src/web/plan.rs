@@ -64,9 +64,7 @@ async fn render(
     reserved: Option<usize>,
     refused: Vec<(String, String)>,
 ) -> Result<PlanPage, PageError> {
-    if staff.user.organisation_kind != "coordinator" {
-        return Err(PageError::NotFound);
-    }
+    staff.require_coordinator()?;
     let tr = staff.tr;
     let proposal = match schedule::propose_for_all(
         state,
@@ -119,9 +117,7 @@ async fn reserve_all(
     staff: Staff,
     CsrfForm(form): CsrfForm<ReserveForm>,
 ) -> Result<PlanPage, PageError> {
-    if staff.user.organisation_kind != "coordinator" {
-        return Err(PageError::NotFound);
-    }
+    staff.require_coordinator()?;
     let mut reserved = 0;
     let mut refused = Vec::new();
     for pick in &form.pick {

@@ -55,9 +55,7 @@ impl Frame {
     }
 
     pub fn is_coordinator(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| u.organisation_kind == "coordinator")
+        self.user.as_ref().is_some_and(SessionUser::is_coordinator)
     }
 
     pub fn is_admin(&self) -> bool {
