@@ -270,11 +270,11 @@ pub async fn lapse(tx: &mut Tx, offer_id: &str, now: DateTime<Utc>) -> DbResult<
 }
 
 /// The payee details of an operator.
-pub async fn payee_of(tx: &mut Tx, organisation_id: &str) -> DbResult<PayeeDetails> {
+pub async fn payee_of(db: &Db, organisation_id: &str) -> DbResult<PayeeDetails> {
     let row: PayeeColumns =
         sqlx::query_as("SELECT name, payee_name, iban, bic FROM organisations WHERE id = $1")
             .bind(organisation_id)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&db.pool)
             .await?
             .ok_or(DbError::NotFound)?;
     Ok(PayeeDetails {

@@ -39,6 +39,8 @@ pub struct RequestRow {
     pub assigned_to: Option<String>,
     /// 1 when the applicant is a commune acting as project owner: it pays after the works.
     pub pays_after_works: i64,
+    /// When the applicant asked for a change the next offer version must answer (V-8.3).
+    pub change_requested_at: Option<String>,
     /// The servicing of the land (V-2.1), NULL when none is asked.
     pub servicing_operation: Option<String>,
     pub servicing_frontage_m: Option<String>,
@@ -50,7 +52,7 @@ const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.a
     r.applicant_name, r.company_number, r.email, r.phone, r.language, r.street, r.house_number, \
     r.locality, r.postcode, r.commune_nis, r.commune_name, r.map_point, r.parcel_ref, r.building, \
     r.dwellings, r.electricity_band, r.wished_from, r.wished_to, r.remarks, r.submitted_at, r.updated_at, \
-    r.assigned_to, r.pays_after_works, r.servicing_operation, r.servicing_frontage_m, \
+    r.assigned_to, r.pays_after_works, r.change_requested_at, r.servicing_operation, r.servicing_frontage_m, \
     r.servicing_parcels, r.servicing_candelabras";
 
 /// A request about to be filed, with its secrets already derived.
@@ -361,6 +363,20 @@ pub async fn assign(
     Ok(name)
 }
 
+/// Records (`Some`) or clears (`None`) the applicant's request for a change of the offer.
+pub async fn set_change_requested(
+    tx: &mut Tx,
+    id: &str,
+    at: Option<DateTime<Utc>>,
+) -> DbResult<()> {
+    sqlx::query("UPDATE requests SET change_requested_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at.map(ts))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Records whether the applicant pays after the works (a commune as project owner, V-8.2.1);
 /// only before an offer is accepted.
 pub async fn set_pays_after_works(
@@ -515,6 +531,11 @@ pub async fn get_for_worker_db(db: &Db, id: &str) -> DbResult<RequestRow> {
 }
 
 impl RequestRow {
+    /// The applicant's language (French when the stored code is unknown).
+    pub fn language(&self) -> crate::domain::Language {
+        self.language.parse().unwrap_or_default()
+    }
+
     /// The site in one line: street and number, postcode and commune, parcel, map point.
     pub fn site_line(&self) -> String {
         let mut parts = Vec::new();

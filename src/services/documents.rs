@@ -19,7 +19,7 @@ use crate::{
         requests::{self, NewEvent, RequestRow},
         sessions::SessionUser,
     },
-    domain::{DocumentKind, FileRefusal, InputError, Language, RequestState, document::check_file},
+    domain::{DocumentKind, FileRefusal, InputError, RequestState, document::check_file},
     i18n::Tr,
     mail::compose::{self, MissingDocuments},
     operators::{Assessment, Deadline, Party, Prerequisite},
@@ -455,7 +455,7 @@ pub async fn ask_for_missing(
         return Err(DocumentError::WrongState(fresh.state));
     }
     let checklist = checklist_in(&mut tx, &fresh.id).await?;
-    let tr = Tr(fresh.language.parse().unwrap_or(Language::Fr));
+    let tr = Tr(fresh.language());
     let items = ask_lines(tr, &checklist);
     if items.is_empty() && message.is_none() {
         tx.rollback().await.map_err(DbError::from)?;

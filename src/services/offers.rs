@@ -17,7 +17,7 @@ use crate::{
         requests::{self, NewEvent, RequestRow},
         sessions::SessionUser,
     },
-    domain::{InputError, Language, RequestState, Service, payment::StructuredCommunication},
+    domain::{InputError, RequestState, Service, payment::StructuredCommunication},
     i18n::Tr,
     mail::compose,
     operators::{self, Assessment, Feasibility, describe, pricing::PricedLine},
@@ -84,7 +84,7 @@ impl From<askama::Error> for OfferError {
 
 /// States from which the case officer may send: the first offer once every operator has
 /// answered, a revised one (V-8.3) while it is not paid, a re-issued one after it lapsed.
-fn may_send(state: RequestState, has_offer: bool) -> bool {
+pub fn may_send(state: RequestState, has_offer: bool) -> bool {
     match state {
         RequestState::Assessed => true,
         RequestState::Quoted | RequestState::Accepted | RequestState::Lapsed => has_offer,
@@ -204,11 +204,7 @@ pub async fn send(
         }
         Err(other) => return Err(other.into()),
     }
-    sqlx::query("UPDATE requests SET change_requested_at = NULL WHERE id = $1")
-        .bind(&request.id)
-        .execute(&mut *tx)
-        .await
-        .map_err(DbError::from)?;
+    requests::set_change_requested(&mut tx, &request.id, None).await?;
     // The email carries a fresh private link; the stored document does not keep it (only the
     // link's hash is stored, like every private link).
     let mut emailed = built.document.clone();
@@ -439,7 +435,7 @@ async fn build(
     request: &RequestRow,
     options: BuildOptions<'_>,
 ) -> Result<Built, OfferError> {
-    let language: Language = request.language.parse().unwrap_or_default();
+    let language = request.language();
     let tr = Tr(language);
     let mut parts = parts(state, scope, request).await?;
     if let Some(day) = options.reprice_on {
@@ -455,7 +451,6 @@ async fn build(
     let mut payees = Vec::new();
     let mut vat: BTreeMap<(String, Decimal), (Decimal, Decimal)> = BTreeMap::new();
     let mut regimes = Vec::new();
-    let mut mut_tx = state.db.begin_read().await?;
     for (index, part) in parts.iter().enumerate() {
         let mut section = OperatorSection {
             operator: part.operator.clone(),
@@ -526,7 +521,7 @@ async fn build(
         section.lead_time = lead_times.join(" ; ");
         section.subtotal_incl_vat = section.subtotal_excl_vat + section.subtotal_vat;
         if section.subtotal_incl_vat > Decimal::ZERO {
-            let details = offers::payee_of(&mut mut_tx, &part.organisation_id).await?;
+            let details = offers::payee_of(&state.db, &part.organisation_id).await?;
             let payment = Payment {
                 payee: details.name,
                 iban: details.iban.unwrap_or_default(),
@@ -544,7 +539,6 @@ async fn build(
         }
         sections.push(section);
     }
-    mut_tx.rollback().await.map_err(DbError::from)?;
     let total_excl_vat: Decimal = sections.iter().map(|s| s.subtotal_excl_vat).sum();
     let total_vat: Decimal = sections.iter().map(|s| s.subtotal_vat).sum();
     let vat_rows = vat
@@ -692,7 +686,7 @@ async fn notify_applicant(
     attachments: &[Attachment],
     now: DateTime<Utc>,
 ) -> Result<(), OfferError> {
-    let tr = Tr(request.language.parse().unwrap_or_default());
+    let tr = Tr(request.language());
     let link = crate::services::links::issue_follow_link(
         tx,
         base_url,
@@ -819,7 +813,7 @@ pub async fn accept(
         None => format!("v{}", offer.version),
     };
     event(&mut tx, request, now, "offer_accepted", who, Some(&detail)).await?;
-    let tr = Tr(request.language.parse().unwrap_or_default());
+    let tr = Tr(request.language());
     let mut paragraphs = vec![tr.f(
         "offer.mail.accepted",
         [("version", offer.version.to_string().as_str())],
@@ -914,7 +908,7 @@ pub async fn record_payment(
     {
         return Err(OfferError::AlreadyPaid);
     }
-    let tr = Tr(request.language.parse().unwrap_or_default());
+    let tr = Tr(request.language());
     let detail = format!("{} — {}", payee.payee_name, tr.money(amount));
     event(
         &mut tx,
@@ -967,7 +961,7 @@ pub async fn set_pays_after_works(
     {
         return Err(OfferError::WrongState(request.state.clone()));
     }
-    let tr = Tr(request.language.parse().unwrap_or_default());
+    let tr = Tr(request.language());
     let detail = tr
         .t(if after_works {
             "offer.payer.after_works"
@@ -1042,12 +1036,7 @@ pub async fn request_change(
     if !matches!(offer.status.as_str(), "sent" | "accepted" | "lapsed") {
         return Err(OfferError::NotOpen);
     }
-    sqlx::query("UPDATE requests SET change_requested_at = $2 WHERE id = $1")
-        .bind(&request.id)
-        .bind(db::ts(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(DbError::from)?;
+    requests::set_change_requested(&mut tx, &request.id, Some(now)).await?;
     event(
         &mut tx,
         request,
@@ -1081,7 +1070,7 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
             continue;
         }
         let request = requests::get_for_worker_db(&state.db, &offer.request_id).await?;
-        let tr = Tr(request.language.parse().unwrap_or_default());
+        let tr = Tr(request.language());
         let mut tx = state.db.begin_write().await?;
         if offers::mark_reminded(&mut tx, &offer.id, now).await? {
             notify_applicant(
@@ -1107,7 +1096,7 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
     }
     for offer in offers::due_lapses(&state.db, today).await? {
         let request = requests::get_for_worker_db(&state.db, &offer.request_id).await?;
-        let tr = Tr(request.language.parse().unwrap_or_default());
+        let tr = Tr(request.language());
         let mut tx = state.db.begin_write().await?;
         if offers::lapse(&mut tx, &offer.id, now).await? {
             requests::advance_state(&mut tx, &request.id, "quoted", "lapsed", now).await?;
@@ -1161,7 +1150,7 @@ pub async fn confirm_day(
     request: &RequestRow,
     now: DateTime<Utc>,
 ) -> Result<NaiveDate, OfferError> {
-    let tr = Tr(request.language.parse().unwrap_or_default());
+    let tr = Tr(request.language());
     let mut blockers = Vec::new();
     let day = db::crews::reserved_day(&state.db, &request.id).await?;
     if day.is_none() {

@@ -145,14 +145,12 @@ pub async fn offer_panel(
         current: latest.map(|o| version_view(tr, o)),
         open: latest.is_some_and(|o| o.status == "sent" && o.valid_until >= today),
         payees,
-        can_send: match state_code {
-            "assessed" => latest.is_none(),
-            "quoted" | "accepted" | "lapsed" => latest.is_some(),
-            _ => false,
-        },
+        can_send: state_code
+            .parse()
+            .is_ok_and(|state| offer_service::may_send(state, latest.is_some())),
         is_revision: latest.is_some(),
         send_key: uuid::Uuid::new_v4().to_string(),
-        change_requested: request_change_pending(state, request).await?,
+        change_requested: request.change_requested_at.is_some(),
         can_record_payment: latest.is_some_and(|o| o.status == "accepted"),
         can_confirm_day: state_code == "ready_for_works",
         pays_after_works: request.pays_after_works != 0,
@@ -160,18 +158,6 @@ pub async fn offer_panel(
         pdf_base,
         versions: rows.iter().map(|o| version_view(tr, o)).collect(),
     })
-}
-
-async fn request_change_pending(
-    state: &AppState,
-    request: &RequestRow,
-) -> Result<bool, db::DbError> {
-    let at: Option<Option<String>> =
-        sqlx::query_scalar("SELECT change_requested_at FROM requests WHERE id = $1")
-            .bind(&request.id)
-            .fetch_optional(&state.db.pool)
-            .await?;
-    Ok(at.flatten().is_some())
 }
 
 /// Why an offer action was refused, in the user's words.
