@@ -90,8 +90,9 @@ pub struct OfferPanel {
     pub pays_after_works: bool,
     /// Where the PDFs of this page's reader are: the officer's or the private link's.
     pub pdf_base: String,
-    /// The latest version as printed, for reading on the page.
-    pub document: Option<crate::quote::OfferDocument>,
+    /// The latest version as printed, in the offer's own language (a page in another
+    /// language still shows the document as it was sent).
+    pub document_html: Option<String>,
 }
 
 fn version_view(tr: Tr, offer: &OfferRow) -> VersionView {
@@ -154,7 +155,13 @@ pub async fn offer_panel(
         can_record_payment: latest.is_some_and(|o| o.status == "accepted"),
         can_confirm_day: state_code == "ready_for_works",
         pays_after_works: request.pays_after_works != 0,
-        document: latest.and_then(|o| offer_service::document_of(o).ok()),
+        document_html: latest
+            .and_then(|o| offer_service::document_of(o).ok())
+            .and_then(|doc| {
+                crate::quote::render::sections_html(&doc, Tr(doc.language))
+                    .map_err(|error| tracing::warn!(%error, "offer sections not rendered"))
+                    .ok()
+            }),
         pdf_base,
         versions: rows.iter().map(|o| version_view(tr, o)).collect(),
     })

@@ -139,6 +139,19 @@ async fn c_3_pressing_send_twice_sends_one_offer_with_its_pdf() {
     );
     let status = text_of(&app.client, offer_link).await;
     assert!(status.contains("Votre offre") && status.contains("id=\"accept-offer\""));
+    // Read in another language, the page keeps the offer as it was sent (in French).
+    let english = app
+        .client
+        .get(offer_link)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("Your offer"));
+    assert!(english.contains("Sous-total TVA comprise"));
     let attachments = connect_my_home::db::outbox::attachments(&app.state.db, &mails[0].0)
         .await
         .unwrap();
