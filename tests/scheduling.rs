@@ -171,7 +171,7 @@ mod joint_day {
     fn crew(n: u128, service: Service, civil_works: bool) -> Crew {
         Crew {
             id: Uuid::from_u128(n),
-            service,
+            service: service.into(),
             communes: vec![MONS.to_owned(), "53082".to_owned()],
             daily_capacity: 2,
             absences: vec![],
@@ -181,7 +181,7 @@ mod joint_day {
 
     fn window(service: Service, earliest: NaiveDate, latest: NaiveDate) -> OperatorWindow {
         OperatorWindow {
-            service,
+            service: service.into(),
             earliest,
             latest,
         }
@@ -226,11 +226,11 @@ mod joint_day {
         let civil = |reason| {
             vec![
                 Blocker {
-                    service: Service::Electricity,
+                    service: Service::Electricity.into(),
                     reason,
                 },
                 Blocker {
-                    service: Service::Water,
+                    service: Service::Water.into(),
                     reason,
                 },
             ]
@@ -245,7 +245,7 @@ mod joint_day {
             (
                 d(2025, 7, 29),
                 vec![Blocker {
-                    service: Service::Water,
+                    service: Service::Water.into(),
                     reason: Blocked::CrewAbsent
                 }]
             )
@@ -255,7 +255,7 @@ mod joint_day {
             (
                 d(2025, 7, 30),
                 vec![Blocker {
-                    service: Service::Electricity,
+                    service: Service::Electricity.into(),
                     reason: Blocked::CrewAbsent
                 }]
             )
@@ -265,7 +265,7 @@ mod joint_day {
             (
                 d(2025, 7, 31),
                 vec![Blocker {
-                    service: Service::Water,
+                    service: Service::Water.into(),
                     reason: Blocked::CrewFull
                 }]
             )
@@ -367,7 +367,7 @@ mod joint_day {
         assert_eq!(found.impossible.len(), 5);
         assert!(found.impossible.iter().all(|day| day.blockers
             == [Blocker {
-                service: Service::Gas,
+                service: Service::Gas.into(),
                 reason: Blocked::NoCrewInCommune
             }]));
     }

@@ -182,6 +182,25 @@ pub async fn latest_version(
     .await?)
 }
 
+/// The latest answer of every assessment of the requests waiting for their joint day
+/// (`requests::waiting_for_day`): (request id, service, body; `None` while unanswered). One
+/// query for the whole backlog.
+pub async fn latest_of_waiting(
+    db: &Db,
+    scope: &Scope,
+) -> DbResult<Vec<(String, String, Option<String>)>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT a.request_id, a.service, v.body FROM assessments a \
+         JOIN requests r ON r.id = a.request_id \
+         LEFT JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
+         WHERE {} ORDER BY a.request_id, a.service",
+        super::requests::WAITING_FOR_DAY
+    )))
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// An operator's queue: its assessments, oldest first.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OperatorQueueRow {

@@ -4,12 +4,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{Db, DbError, DbResult, Tx, new_id, parse_date, parse_uuid, ts};
-use crate::{domain::Service, scheduling::joint::Crew};
+use crate::{domain::ServiceCode, scheduling::joint::Crew};
 
 #[derive(Debug, Clone)]
 pub struct NewCrew<'a> {
     pub organisation_id: Uuid,
-    pub service: Service,
+    pub service: ServiceCode,
     pub name: &'a str,
     pub daily_capacity: u32,
     pub civil_works: bool,
@@ -27,7 +27,7 @@ pub async fn ensure(db: &Db, crew: &NewCrew<'_>) -> DbResult<()> {
     )
     .bind(&id)
     .bind(crew.organisation_id.to_string())
-    .bind(crew.service.code())
+    .bind(crew.service.as_str())
     .bind(crew.name)
     .bind(i64::from(crew.daily_capacity))
     .bind(i64::from(crew.civil_works))
@@ -55,11 +55,12 @@ struct CrewRow {
     civil_works: i64,
 }
 
-/// The crews of `services` serving a commune, with their absences in `[from, to]`.
+/// The crews of `services` serving a commune, with their absences in `[from, to]`. Two
+/// queries, whatever the number of crews.
 pub async fn serving(
     tx: &mut Tx,
     commune_nis: &str,
-    services: &[Service],
+    services: &[ServiceCode],
     from: NaiveDate,
     to: NaiveDate,
 ) -> DbResult<Vec<Crew>> {
@@ -71,36 +72,53 @@ pub async fn serving(
     .bind(commune_nis)
     .fetch_all(&mut **tx)
     .await?;
+    let absences: Vec<(String, String)> = sqlx::query_as(
+        "SELECT a.crew_id, a.day FROM crew_absences a \
+         JOIN crew_communes cc ON cc.crew_id = a.crew_id \
+         WHERE cc.commune_nis = $1 AND a.day >= $2 AND a.day <= $3",
+    )
+    .bind(commune_nis)
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
     let mut crews = Vec::new();
     for row in rows {
-        let Ok(service) = row.service.parse::<Service>() else {
+        let Ok(service) = ServiceCode::parse(&row.service) else {
             continue;
         };
         if !services.contains(&service) {
             continue;
         }
-        let absences: Vec<String> = sqlx::query_scalar(
-            "SELECT day FROM crew_absences WHERE crew_id = $1 AND day >= $2 AND day <= $3",
-        )
-        .bind(&row.id)
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(&mut **tx)
-        .await?;
-        crews.push(Crew {
-            id: parse_uuid(&row.id)?,
+        crews.push(crew_of(
+            &row,
             service,
-            communes: vec![commune_nis.to_owned()],
-            daily_capacity: u32::try_from(row.daily_capacity)
-                .map_err(|_| DbError::Corrupt("daily_capacity".into()))?,
-            absences: absences
-                .iter()
-                .map(|d| parse_date(d))
-                .collect::<DbResult<_>>()?,
-            civil_works: row.civil_works != 0,
-        });
+            vec![commune_nis.to_owned()],
+            &absences,
+        )?);
     }
     Ok(crews)
+}
+
+fn crew_of(
+    row: &CrewRow,
+    service: ServiceCode,
+    communes: Vec<String>,
+    absences: &[(String, String)],
+) -> DbResult<Crew> {
+    Ok(Crew {
+        id: parse_uuid(&row.id)?,
+        service,
+        communes,
+        daily_capacity: u32::try_from(row.daily_capacity)
+            .map_err(|_| DbError::Corrupt("daily_capacity".into()))?,
+        absences: absences
+            .iter()
+            .filter(|(crew, _)| *crew == row.id)
+            .map(|(_, day)| parse_date(day))
+            .collect::<DbResult<_>>()?,
+        civil_works: row.civil_works != 0,
+    })
 }
 
 /// Every crew with all the communes it serves and its absences in `[from, to]`, and every
@@ -134,28 +152,18 @@ pub async fn everything(
             .bind(to.to_string())
             .fetch_all(&mut **tx)
             .await?;
+    let mut communes_of: std::collections::HashMap<&str, Vec<String>> =
+        std::collections::HashMap::new();
+    for (crew, nis) in &communes {
+        communes_of.entry(crew).or_default().push(nis.clone());
+    }
     let mut crews = Vec::new();
     for row in rows {
-        let Ok(service) = row.service.parse::<Service>() else {
+        let Ok(service) = ServiceCode::parse(&row.service) else {
             continue;
         };
-        crews.push(Crew {
-            id: parse_uuid(&row.id)?,
-            service,
-            communes: communes
-                .iter()
-                .filter(|(crew, _)| *crew == row.id)
-                .map(|(_, nis)| nis.clone())
-                .collect(),
-            daily_capacity: u32::try_from(row.daily_capacity)
-                .map_err(|_| DbError::Corrupt("daily_capacity".into()))?,
-            absences: absences
-                .iter()
-                .filter(|(crew, _)| *crew == row.id)
-                .map(|(_, day)| parse_date(day))
-                .collect::<DbResult<_>>()?,
-            civil_works: row.civil_works != 0,
-        });
+        let communes = communes_of.remove(row.id.as_str()).unwrap_or_default();
+        crews.push(crew_of(&row, service, communes, &absences)?);
     }
     let bookings = booked
         .iter()
@@ -229,7 +237,7 @@ pub async fn take_capacity(
 pub async fn record_reservation(
     tx: &mut Tx,
     request_id: &str,
-    service: Service,
+    service: &ServiceCode,
     crew: Uuid,
     day: NaiveDate,
     now: DateTime<Utc>,
@@ -240,7 +248,7 @@ pub async fn record_reservation(
     )
     .bind(request_id)
     .bind(crew.to_string())
-    .bind(service.code())
+    .bind(service.as_str())
     .bind(day.to_string())
     .bind(ts(now))
     .execute(&mut **tx)

@@ -431,11 +431,14 @@ pub async fn offers_near_lapse(
 
 /// The coordinator's requests waiting for their joint day: every operator answered, no day
 /// reserved yet, not refused or closed.
+/// A request `r` of the coordinator `$1` assessed and without a joint day yet.
+pub(super) const WAITING_FOR_DAY: &str = "r.coordinator_id = $1 \
+     AND r.state IN ('assessed', 'quoted', 'accepted', 'ready_for_works') \
+     AND NOT EXISTS (SELECT 1 FROM reservations v WHERE v.request_id = r.id)";
+
 pub async fn waiting_for_day(db: &Db, scope: &Scope) -> DbResult<Vec<RequestRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.coordinator_id = $1 \
-         AND r.state IN ('assessed', 'quoted', 'accepted', 'ready_for_works') \
-         AND NOT EXISTS (SELECT 1 FROM reservations v WHERE v.request_id = r.id) \
+        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE {WAITING_FOR_DAY} \
          ORDER BY r.submitted_at, r.reference"
     )))
     .bind(scope.organisation_id().to_string())

@@ -21,5 +21,5 @@ pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};
 pub use request::{
     ApplicantKind, Building, ElectricityBand, IdempotencyKey, NewRequest, Reference, RequestInput,
-    RequestState, Service,
+    RequestState, Service, ServiceCode,
 };

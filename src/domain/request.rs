@@ -62,6 +62,72 @@ impl fmt::Display for Service {
     }
 }
 
+/// A service by the code organisations, assessments, crews and reservations store: one of the
+/// five operators' (`electricity`) or a partner's own (`heat`, rule C-8). The joint day
+/// (C-4) brings every one of them, so scheduling speaks in codes, not in [`Service`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ServiceCode(String);
+
+impl ServiceCode {
+    pub fn parse(code: &str) -> Result<Self, InputError> {
+        if is_service_code(code) {
+            Ok(Self(code.to_owned()))
+        } else {
+            Err(InputError::Choice)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The operator's service, `None` for a partner's.
+    pub fn service(&self) -> Option<Service> {
+        self.0.parse().ok()
+    }
+}
+
+impl From<Service> for ServiceCode {
+    fn from(service: Service) -> Self {
+        Self(service.code().to_owned())
+    }
+}
+
+impl TryFrom<String> for ServiceCode {
+    type Error = InputError;
+
+    fn try_from(code: String) -> Result<Self, Self::Error> {
+        Self::parse(&code)
+    }
+}
+
+impl From<ServiceCode> for String {
+    fn from(code: ServiceCode) -> Self {
+        code.0
+    }
+}
+
+impl FromStr for ServiceCode {
+    type Err = InputError;
+
+    fn from_str(code: &str) -> Result<Self, Self::Err> {
+        Self::parse(code)
+    }
+}
+
+impl fmt::Display for ServiceCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<Service> for ServiceCode {
+    fn eq(&self, other: &Service) -> bool {
+        self.0 == other.code()
+    }
+}
+
 /// A low-voltage connection band: phases and ampere rating (ORES flat-rate bands).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ElectricityBand {

@@ -13,14 +13,14 @@ use super::{
     calendar::{DayOff, WorkCalendar},
     holidays::{ConstructionHolidays, Province},
 };
-use crate::domain::request::Service;
+use crate::domain::ServiceCode;
 
 pub type CrewId = Uuid;
 
 /// One involved operator's dates: its earliest date (lead time, prerequisites) and latest date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperatorWindow {
-    pub service: Service,
+    pub service: ServiceCode,
     pub earliest: NaiveDate,
     pub latest: NaiveDate,
 }
@@ -29,7 +29,7 @@ pub struct OperatorWindow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crew {
     pub id: CrewId,
-    pub service: Service,
+    pub service: ServiceCode,
     /// NIS codes of the communes this crew serves.
     pub communes: Vec<String>,
     /// Jobs the crew can do in one day.
@@ -89,9 +89,9 @@ impl From<DayOff> for Blocked {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocker {
-    pub service: Service,
+    pub service: ServiceCode,
     pub reason: Blocked,
 }
 
@@ -106,7 +106,7 @@ pub struct ImpossibleDay {
 /// The crews of one operator free on a candidate day, the freest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FreeCrews {
-    pub service: Service,
+    pub service: ServiceCode,
     pub crews: Vec<CrewId>,
 }
 
@@ -134,7 +134,7 @@ pub enum JointDayError {
     #[error("no operator is involved")]
     NoOperator,
     #[error("{0} is listed twice")]
-    DuplicateOperator(Service),
+    DuplicateOperator(ServiceCode),
     #[error(
         "the operators' windows do not meet: the latest start is {from}, the earliest end {to}"
     )]
@@ -164,7 +164,7 @@ pub fn joint_days(
     let first = query.operators.first().ok_or(JointDayError::NoOperator)?;
     for (i, op) in query.operators.iter().enumerate() {
         if query.operators[..i].iter().any(|o| o.service == op.service) {
-            return Err(JointDayError::DuplicateOperator(op.service));
+            return Err(JointDayError::DuplicateOperator(op.service.clone()));
         }
     }
     let from = query
@@ -232,14 +232,14 @@ pub fn joint_days(
             }
             if open.is_empty() {
                 blockers.push(Blocker {
-                    service: op.service,
+                    service: op.service.clone(),
                     reason: best_reason.unwrap_or(Blocked::NoCrewInCommune),
                 });
             } else {
                 // Freest crew first, then by id for a stable order.
                 open.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
                 free.push(FreeCrews {
-                    service: op.service,
+                    service: op.service.clone(),
                     crews: open.into_iter().map(|(_, id)| id).collect(),
                 });
             }

@@ -79,13 +79,62 @@ pub async fn invite(
     else {
         return Err(AccountError::Invalid(errors));
     };
+    let inviter = Inviter {
+        organisation_id: admin.organisation_id,
+        organisation_name: &admin.organisation_name,
+        name: &admin.display_name,
+    };
+    send_invitation(
+        state,
+        &inviter,
+        &Invitee {
+            email: &email,
+            name: &name,
+            role,
+            language,
+        },
+        now,
+    )
+    .await
+}
+
+/// Who opens the access: an administrator, or the platform for a partner's first
+/// administrator named in its configuration (rule C-8).
+pub struct Inviter<'a> {
+    pub organisation_id: uuid::Uuid,
+    pub organisation_name: &'a str,
+    pub name: &'a str,
+}
+
+/// The account to open, checked.
+pub struct Invitee<'a> {
+    pub email: &'a EmailAddress,
+    pub name: &'a PersonName,
+    pub role: &'a str,
+    pub language: Language,
+}
+
+/// Adds the account and emails its invitation in one transaction. `EmailTaken` when the
+/// email already has an account (invited or not).
+pub async fn send_invitation(
+    state: &AppState,
+    inviter: &Inviter<'_>,
+    invitee: &Invitee<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let Invitee {
+        email,
+        name,
+        role,
+        language,
+    } = *invitee;
     let token = new_token();
     let mut tx = state.db.begin_write().await?;
     users::invite(
         &mut tx,
-        &admin.scope(),
+        &crate::db::Scope::of_organisation(inviter.organisation_id),
         &NewUser {
-            organisation_id: admin.organisation_id,
+            organisation_id: inviter.organisation_id,
             email: email.as_ref(),
             display_name: name.as_ref(),
             role,
@@ -102,8 +151,8 @@ pub async fn invite(
     let intro = tr.f(
         "accounts.mail_intro",
         [
-            ("inviter", admin.display_name.as_str()),
-            ("organisation", admin.organisation_name.as_str()),
+            ("inviter", inviter.name),
+            ("organisation", inviter.organisation_name),
         ],
     );
     let text = format!(

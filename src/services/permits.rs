@@ -18,7 +18,7 @@ use crate::{
         sessions::SessionUser,
     },
     domain::{
-        MapPoint, Service,
+        MapPoint, ServiceCode,
         error::required_text,
         nuisance::{JointDayRecord, OperatorWork},
         permit::{
@@ -101,9 +101,9 @@ fn details_of(row: &SiteRow) -> SiteDetails {
 
 /// An operator's part of a joint day just reserved: its service and whether its crew does
 /// civil works (opens the public domain).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ReservedWork {
-    pub service: Service,
+    pub service: ServiceCode,
     pub civil_works: bool,
 }
 
@@ -168,7 +168,7 @@ pub async fn request_for_joint_day(
     )
     .await?;
     for work in works {
-        let code = work.service.code();
+        let code = work.service.as_str();
         let answer = answers.iter().find(|(service, _, _)| service == code);
         let lines = answer
             .and_then(|(_, _, body)| body.as_deref())

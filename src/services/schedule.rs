@@ -9,12 +9,10 @@ use super::permits;
 use crate::{
     app::AppState,
     db::{
-        self, DbError, Scope, Tx,
-        assessments::{self, AssessmentRow},
-        crews,
+        self, DbError, Scope, Tx, assessments, crews,
         requests::{self, NewEvent, RequestRow},
     },
-    domain::Service,
+    domain::ServiceCode,
     operators::Assessment,
     scheduling::{
         calendar::WorkCalendar,
@@ -75,6 +73,24 @@ async fn plan(
     request: &RequestRow,
     today: NaiveDate,
 ) -> Result<Plan, ScheduleError> {
+    let mut answers = Vec::new();
+    for row in assessments::for_request(&state.db, scope, &request.id).await? {
+        let body = assessments::latest_version(&state.db, scope, &row.id)
+            .await?
+            .map(|v| v.body);
+        answers.push((row.service, body));
+    }
+    plan_from(state, request, &answers, today)
+}
+
+/// The plan of a request from its assessments' latest answers: (service, body, `None` while
+/// unanswered).
+fn plan_from(
+    state: &AppState,
+    request: &RequestRow,
+    answers: &[(String, Option<String>)],
+    today: NaiveDate,
+) -> Result<Plan, ScheduleError> {
     let province = province_of(state, request)?;
     let wished_from = request
         .wished_from
@@ -82,11 +98,14 @@ async fn plan(
         .map(db::parse_date)
         .transpose()?;
     let mut windows = Vec::new();
-    for row in assessments::for_request(&state.db, scope, &request.id).await? {
-        let Ok(service) = row.service.parse::<Service>() else {
+    for (service, body) in answers {
+        // Every operator's and partner's crew comes on the one day (C-4, C-8).
+        let Ok(service) = ServiceCode::parse(service) else {
             continue;
         };
-        let answer = answer_of(state, scope, &row).await?;
+        let body = body.as_deref().ok_or(ScheduleError::NotAssessed)?;
+        let answer: Assessment = serde_json::from_str(body)
+            .map_err(|e| ScheduleError::Db(DbError::Corrupt(format!("assessment body: {e}"))))?;
         // Lead times run from today at the earliest (conditions are not met before), or from
         // the start of the period the applicant wished for.
         let start = wished_from.map_or(today, |wished| wished.max(today));
@@ -107,18 +126,6 @@ async fn plan(
     })
 }
 
-async fn answer_of(
-    state: &AppState,
-    scope: &Scope,
-    row: &AssessmentRow,
-) -> Result<Assessment, ScheduleError> {
-    let version = assessments::latest_version(&state.db, scope, &row.id)
-        .await?
-        .ok_or(ScheduleError::NotAssessed)?;
-    serde_json::from_str(&version.body)
-        .map_err(|e| ScheduleError::Db(DbError::Corrupt(format!("assessment body: {e}"))))
-}
-
 async fn joint_days_in(
     tx: &mut Tx,
     plan: &Plan,
@@ -136,7 +143,7 @@ async fn joint_days_in(
         .map(|w| w.latest)
         .max()
         .unwrap_or_default();
-    let services: Vec<Service> = plan.windows.iter().map(|w| w.service).collect();
+    let services: Vec<ServiceCode> = plan.windows.iter().map(|w| w.service.clone()).collect();
     let crews = crews::serving(tx, &plan.commune, &services, from, to).await?;
     let ids: Vec<_> = crews.iter().map(|c| c.id).collect();
     let mut bookings = Bookings::new();
@@ -214,10 +221,10 @@ pub async fn reserve(
                 continue;
             }
             if crews::take_capacity(&mut tx, crew.id, day, crew.daily_capacity).await? {
-                crews::record_reservation(&mut tx, &request.id, window.service, crew.id, day, now)
+                crews::record_reservation(&mut tx, &request.id, &window.service, crew.id, day, now)
                     .await?;
                 reserved_works.push(permits::ReservedWork {
-                    service: window.service,
+                    service: window.service.clone(),
                     civil_works: crew.civil_works,
                 });
                 taken = true;
@@ -414,10 +421,17 @@ pub async fn propose_for_all(
 ) -> Result<BacklogProposal, ScheduleError> {
     use crate::scheduling::backlog::live::{self, NotPlanned, WaitingRequest};
     let waiting_rows = requests::waiting_for_day(&state.db, scope).await?;
+    // Every answer of the backlog in one query, grouped by request.
+    let mut answers: std::collections::HashMap<String, Vec<(String, Option<String>)>> =
+        std::collections::HashMap::new();
+    for (request_id, service, body) in assessments::latest_of_waiting(&state.db, scope).await? {
+        answers.entry(request_id).or_default().push((service, body));
+    }
     let mut waiting = Vec::new();
     let mut lines = Vec::new();
     for request in waiting_rows {
-        match plan(state, scope, &request, today).await {
+        let answers = answers.remove(&request.id).unwrap_or_default();
+        match plan_from(state, &request, &answers, today) {
             Ok(plan) => waiting.push(WaitingRequest {
                 key: request.id.clone(),
                 commune: plan.commune,

@@ -13,7 +13,10 @@ use crate::{
         organisations::{self, NewOrganisation},
         users::{self, NewUser},
     },
-    domain::{IdempotencyKey, PostcodeDirectory, RequestInput, Service, request::is_service_code},
+    domain::{
+        IdempotencyKey, PostcodeDirectory, RequestInput, Service, ServiceCode,
+        request::is_service_code,
+    },
     operators::generic::PartnerOffer,
     services::{
         auth::hash_password,
@@ -63,10 +66,43 @@ struct OrganisationEntry {
     except: Vec<String>,
     /// A partner joined by configuration (C-8): its offer, answered by the generic module.
     partner: Option<PartnerOffer>,
+    /// A partner's crews (C-8), created once by name: they come on the joint day like the
+    /// operators' (C-4). Their staff change them afterwards in the operator portal.
+    #[serde(default)]
+    crew: Vec<CrewEntry>,
+    /// The organisation's first administrator, invited by email at the first start: they
+    /// then invite their colleagues and manage crews in the operator portal.
+    admin: Option<AdminEntry>,
     /// How the operator is paid: each operator is its own payee on the offer.
     payee: Option<String>,
     iban: Option<String>,
     bic: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CrewEntry {
+    name: String,
+    /// Jobs per day.
+    capacity: u32,
+    /// NIS codes; all the communes the organisation serves when left out.
+    #[serde(default)]
+    communes: Vec<String>,
+    /// Whether the crew opens the public domain; the partner offer's `civil_works` otherwise.
+    civil_works: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdminEntry {
+    email: String,
+    name: String,
+    #[serde(default = "french")]
+    language: String,
+}
+
+fn french() -> String {
+    "fr".to_owned()
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,11 +201,105 @@ async fn add_organisations(state: &AppState, file: &OrganisationsFile) -> Result
         if !communes.is_empty() {
             coverage::add(&state.db, organisation.id, &communes).await?;
         }
+        add_crews(state, entry, &organisation, &covered).await?;
+        if let Some(admin) = &entry.admin {
+            invite_admin(state, entry, &organisation, admin).await?;
+        }
     }
     for referral in &file.referral {
         coverage::set_referral(&state.db, &referral.area, &referral.fr, &referral.en).await?;
     }
     Ok(())
+}
+
+async fn add_crews(
+    state: &AppState,
+    entry: &OrganisationEntry,
+    organisation: &organisations::Organisation,
+    covered: &BTreeSet<String>,
+) -> Result<(), SeedError> {
+    if entry.crew.is_empty() {
+        return Ok(());
+    }
+    let invalid = |e: String| SeedError::Partner(entry.slug.clone(), e);
+    let service = entry
+        .service
+        .as_deref()
+        .and_then(|code| ServiceCode::parse(code).ok())
+        .ok_or_else(|| invalid("crews belong to an operator with a service code".into()))?;
+    let offer_civil_works = entry.partner.as_ref().is_none_or(|offer| offer.civil_works);
+    for crew in &entry.crew {
+        if crew.name.trim().is_empty() || !(1..=50).contains(&crew.capacity) {
+            return Err(invalid(format!(
+                "crew {:?}: a name and between 1 and 50 jobs a day are needed",
+                crew.name
+            )));
+        }
+        let communes: Vec<String> = if crew.communes.is_empty() {
+            covered.iter().cloned().collect()
+        } else {
+            crew.communes.clone()
+        };
+        if let Some(outside) = communes.iter().find(|nis| !covered.contains(*nis)) {
+            return Err(invalid(format!(
+                "crew {:?}: commune {outside} is not served by the organisation",
+                crew.name
+            )));
+        }
+        crate::db::crews::ensure(
+            &state.db,
+            &crate::db::crews::NewCrew {
+                organisation_id: organisation.id,
+                service: service.clone(),
+                name: crew.name.trim(),
+                daily_capacity: crew.capacity,
+                civil_works: crew.civil_works.unwrap_or(offer_civil_works),
+                communes: &communes,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Invites the administrator named in the configuration, once: an email that already has an
+/// account (invited earlier, or signed up since) is left alone.
+async fn invite_admin(
+    state: &AppState,
+    entry: &OrganisationEntry,
+    organisation: &organisations::Organisation,
+    admin: &AdminEntry,
+) -> Result<(), SeedError> {
+    use crate::domain::{EmailAddress, Language, PersonName};
+    use crate::services::accounts::{self, AccountError, Invitee, Inviter};
+    let invalid = |what: &str| SeedError::Partner(entry.slug.clone(), format!("admin: {what}"));
+    let email = EmailAddress::parse(&admin.email).map_err(|_| invalid("email"))?;
+    let name = PersonName::parse(&admin.name).map_err(|_| invalid("name"))?;
+    let language = admin
+        .language
+        .parse::<Language>()
+        .map_err(|_| invalid("language (fr or en)"))?;
+    let sent = accounts::send_invitation(
+        state,
+        &Inviter {
+            organisation_id: organisation.id,
+            organisation_name: &organisation.name,
+            name: "Connect my home",
+        },
+        &Invitee {
+            email: &email,
+            name: &name,
+            role: "operator_admin",
+            language,
+        },
+        Utc::now(),
+    )
+    .await;
+    match sent {
+        Ok(()) | Err(AccountError::EmailTaken) => Ok(()),
+        Err(AccountError::Db(error)) => Err(error.into()),
+        Err(AccountError::Invalid(_)) => Err(invalid("account")),
+    }
 }
 
 /// One demo staff account: (organisation slug, email, name, role).
@@ -395,7 +525,7 @@ pub async fn demo_crews(state: &AppState) -> Result<(), SeedError> {
                 &state.db,
                 &crate::db::crews::NewCrew {
                     organisation_id: organisation.id,
-                    service,
+                    service: service.into(),
                     name,
                     daily_capacity: 2,
                     civil_works: !matches!(service, Service::Proximus | Service::Voo),

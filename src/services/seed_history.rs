@@ -546,7 +546,8 @@ async fn add_site(
             // Coming days take their place in the crews' capacity, as a reservation does.
             crews::take_capacity(tx, crew, day, u32::try_from(capacity).unwrap_or(2)).await?;
         }
-        crews::record_reservation(tx, &request_id, *service, crew, day, requested_at).await?;
+        crews::record_reservation(tx, &request_id, &(*service).into(), crew, day, requested_at)
+            .await?;
         if done {
             crews::mark_done(tx, &request_id, service.code(), at(day, 15)).await?;
             events.push(system_event(

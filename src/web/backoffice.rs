@@ -336,7 +336,7 @@ async fn joint_day_view(
                             .map(|b| {
                                 format!(
                                     "{} : {}",
-                                    names.name(b.service.code()),
+                                    names.name(b.service.as_str()),
                                     tr.keyed("joint.blocked", format!("{:?}", b.reason))
                                 )
                             })

@@ -184,7 +184,7 @@ async fn add_crew(
     let service = organisation
         .service
         .as_deref()
-        .and_then(|s| s.parse::<crate::domain::Service>().ok());
+        .and_then(|s| crate::domain::ServiceCode::parse(s).ok());
     let checked = checked_crew_fields(&state, tr, &form);
     match (service, checked) {
         (Some(service), Ok((name, capacity, communes))) => {

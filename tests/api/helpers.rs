@@ -253,8 +253,13 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Signs in with a fresh cookie jar and returns that client.
+    /// Signs in a demo account with a fresh cookie jar and returns that client.
     pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        self.signed_in_with(email, PASSWORD).await
+    }
+
+    /// Signs in with a fresh cookie jar and returns that client.
+    pub async fn signed_in_with(&self, email: &str, password: &str) -> reqwest::Client {
         let client = client();
         let html = client
             .get(self.url("/login"))
@@ -270,7 +275,7 @@ impl TestApp {
             .form(&[
                 ("csrf_token", csrf.as_str()),
                 ("email", email),
-                ("password", PASSWORD),
+                ("password", password),
                 ("next", "/"),
             ])
             .send()

@@ -1,9 +1,9 @@
 //! Rule C-8: a sixth partner joins with configuration only — organisation, service,
 //! coverage and offer — and a request can include it.
 
-use connect_my_home::{app::Application, config::Config};
+use connect_my_home::{app::Application, config::Config, services::seed};
 
-use crate::helpers::{marie, spawn_app_with, text_of, with};
+use crate::helpers::{client, hidden, marie, spawn_app_with, text_of, with};
 
 const HEAT_NETWORK: &str = r#"
 [[organisation]]
@@ -101,6 +101,162 @@ async fn a_partner_configuration_with_a_mistake_stops_the_start_with_the_reason(
     assert!(
         error.to_string().contains("chaleur-mons")
             && error.to_string().contains("between 1 and 24 hours"),
+        "{error}"
+    );
+}
+
+/// The example shipped for administrators: the heat network with its crew and first
+/// administrator.
+const EXAMPLE: &str = include_str!("../../reference/partners.example.toml");
+
+#[tokio::test]
+async fn c_4_c_8_a_partner_crew_comes_on_the_joint_day_and_its_administrator_records_the_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("partners.toml");
+    std::fs::write(&file, EXAMPLE).unwrap();
+    let app = spawn_app_with(|config| config.partners_file = Some(file)).await;
+    seed::demo_crews(&app.state).await.unwrap();
+
+    // The crew is configured once, however often the product starts.
+    seed::reference_data(&app.state).await.unwrap();
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM crews c JOIN organisations o ON o.id = c.organisation_id \
+             WHERE o.slug = 'chaleur-mons' AND c.service = 'heat' AND c.civil_works = 1"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'staff_invitation'")
+            .await,
+        1,
+        "one invitation, not one per start"
+    );
+
+    // A request with every operator and the heat network: six crews on one day.
+    let mut fields = with(&marie(), &[("postcode", "7000")]);
+    fields.push(("partner", "heat".into()));
+    let (reference, _) = app.file_ok(&fields).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = text_of(&julien, &url).await;
+    let day = hidden(&page, "day");
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/day")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("day", day.clone()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let services: Vec<(String, String)> = sqlx::query_as(
+        "SELECT service, day FROM reservations WHERE request_id = $1 ORDER BY service",
+    )
+    .bind(&id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    let codes: Vec<&str> = services.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["electricity", "gas", "heat", "proximus", "voo", "water"]
+    );
+    assert!(services.iter().all(|(_, d)| *d == day));
+
+    // The heat crew does one job a day: a second request in Mons cannot have that day, and
+    // the officer is told why.
+    let mut fields = with(
+        &marie(),
+        &[("postcode", "7000"), ("email", "paul@example.be")],
+    );
+    fields.push(("partner", "heat".into()));
+    let (second, _) = app.file_ok(&fields).await;
+    let second = app.request_id(&second).await;
+    app.wait_state(&second, "assessed").await;
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{second}"))).await;
+    assert_ne!(hidden(&page, "day"), day);
+    assert!(
+        page.contains("Chaleur (réseau urbain) : équipe complète"),
+        "the full partner crew is named"
+    );
+
+    // The administrator named in the configuration sets a password through the invitation,
+    // sees the crew in the operator portal and records the works once the day has come.
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE recipient = 'exploitation@chaleur-mons.be'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert!(body.contains("Réseau de chaleur de Mons"));
+    let start = body.find(&app.url("/welcome/")).expect("invitation link");
+    let link = body[start..].split_whitespace().next().unwrap().to_owned();
+    let visitor = client();
+    let welcome = text_of(&visitor, &link).await;
+    let response = visitor
+        .post(&link)
+        .form(&[
+            ("csrf_token", hidden(&welcome, "csrf_token")),
+            ("password", "sous-station-2026".to_owned()),
+            ("confirmation", "sous-station-2026".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let claire = app
+        .signed_in_with("exploitation@chaleur-mons.be", "sous-station-2026")
+        .await;
+    let crews = text_of(&claire, app.url("/operator/crews")).await;
+    assert!(crews.contains("Équipe chaleur"));
+
+    sqlx::query("UPDATE reservations SET day = $1 WHERE request_id = $2")
+        .bind(chrono::Utc::now().date_naive().to_string())
+        .bind(&id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let heat: String = sqlx::query_scalar(
+        "SELECT a.id FROM assessments a WHERE a.request_id = $1 AND a.service = 'heat'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let page = text_of(&claire, &url).await;
+    let response = claire
+        .post(app.url(&format!("/operator/assessments/{heat}/done")))
+        .form(&[("csrf_token", hidden(&page, "csrf_token"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM reservations WHERE service = 'heat' AND done_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_partner_crew_outside_the_partner_communes_stops_the_start_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("partners.toml");
+    let config_text = EXAMPLE.replace("capacity = 1", "capacity = 1\ncommunes = [\"92094\"]");
+    std::fs::write(&file, config_text).unwrap();
+    let mut config = Config::local(dir.path().to_path_buf());
+    config.partners_file = Some(file);
+    let error = Application::build(config).await.err().expect("refused");
+    assert!(
+        error.to_string().contains("chaleur-mons")
+            && error.to_string().contains("commune 92094 is not served"),
         "{error}"
     );
 }

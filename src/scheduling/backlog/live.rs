@@ -57,7 +57,6 @@ pub fn plan_waiting(
     communes.sort();
     communes.dedup();
     let commune_id = |nis: &str| communes.iter().position(|c| c == nis).unwrap_or(0) as u32;
-    // A crew works to the calendar of the province of the first waiting site it serves.
     let province_of: HashMap<&str, Province> = waiting
         .iter()
         .map(|w| (w.commune.as_str(), w.province))
@@ -66,24 +65,35 @@ pub fn plan_waiting(
     let mut bench_crews = Vec::new();
     let mut cover: BTreeMap<(String, u32), Vec<u32>> = BTreeMap::new();
     for crew in crews {
-        let Some(province) = crew
+        // Construction holidays are per province: a crew serving waiting sites in two
+        // provinces is planned only on days that are working days in both, so that every
+        // proposed day passes the reservation's own check for whichever site it goes to.
+        let mut provinces: Vec<Province> = crew
             .communes
             .iter()
-            .find_map(|c| province_of.get(c.as_str()).copied())
-        else {
+            .filter_map(|c| province_of.get(c.as_str()).copied())
+            .collect();
+        provinces.sort();
+        provinces.dedup();
+        if provinces.is_empty() {
             continue;
-        };
-        let calendar = if crew.civil_works {
-            WorkCalendar::civil_works(construction, province)
-        } else {
-            WorkCalendar::other_works(construction, province)
         }
-        .with_absences(&crew.absences);
+        let calendars: Vec<WorkCalendar<'_>> = provinces
+            .iter()
+            .map(|&province| {
+                if crew.civil_works {
+                    WorkCalendar::civil_works(construction, province)
+                } else {
+                    WorkCalendar::other_works(construction, province)
+                }
+                .with_absences(&crew.absences)
+            })
+            .collect();
         let id = bench_crews.len() as u32;
         let capacity: Vec<u32> = (0..horizon_days)
             .map(|d| {
                 let day = date(d);
-                if calendar.is_working_day(day) {
+                if calendars.iter().all(|c| c.is_working_day(day)) {
                     crew.daily_capacity
                         .saturating_sub(bookings.booked(crew.id, day))
                 } else {
@@ -93,14 +103,14 @@ pub fn plan_waiting(
             .collect();
         bench_crews.push(BenchCrew {
             id,
-            operator: crew.service.code().to_owned(),
+            operator: crew.service.as_str().to_owned(),
             available: capacity.iter().map(|&c| c > 0).collect(),
             capacity: Some(capacity),
         });
         for commune in &crew.communes {
             if province_of.contains_key(commune.as_str()) {
                 cover
-                    .entry((crew.service.code().to_owned(), commune_id(commune)))
+                    .entry((crew.service.as_str().to_owned(), commune_id(commune)))
                     .or_default()
                     .push(id);
             }
@@ -131,7 +141,7 @@ pub fn plan_waiting(
         let operators: Vec<String> = w
             .windows
             .iter()
-            .map(|o| o.service.code().to_owned())
+            .map(|o| o.service.as_str().to_owned())
             .collect();
         // No crew of an operator serves here: nothing the optimiser can do.
         if operators
@@ -194,4 +204,137 @@ pub fn plan_waiting(
         not_planned,
         openings: openings.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::domain::{Service, ServiceCode};
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn holidays() -> ConstructionHolidays {
+        ConstructionHolidays::parse(
+            r#"
+            [[period]]
+            name = "Hainaut"
+            from = 2026-07-06
+            to = 2026-07-10
+            provinces = ["Hainaut"]
+
+            [[period]]
+            name = "Namur"
+            from = 2026-07-13
+            to = 2026-07-17
+            provinces = ["Namur"]
+            "#,
+        )
+        .unwrap()
+    }
+
+    fn waiting(key: &str, commune: &str, province: Province) -> WaitingRequest {
+        WaitingRequest {
+            key: key.to_owned(),
+            commune: commune.to_owned(),
+            province,
+            windows: vec![OperatorWindow {
+                service: Service::Water.into(),
+                earliest: d(2026, 7, 6),
+                latest: d(2026, 7, 17),
+            }],
+        }
+    }
+
+    #[test]
+    fn c_4_a_crew_across_two_provinces_is_planned_only_when_both_work() {
+        // One civil-works crew serves Mons (Hainaut, off 6-10 July) and Namur (off 13-17
+        // July): in those two weeks it has no day both provinces work.
+        let crew = Crew {
+            id: Uuid::from_u128(1),
+            service: ServiceCode::from(Service::Water),
+            communes: vec!["53053".into(), "92094".into()],
+            daily_capacity: 4,
+            absences: vec![],
+            civil_works: true,
+        };
+        let backlog = [
+            waiting("mons", "53053", Province::Hainaut),
+            waiting("namur", "92094", Province::Namur),
+        ];
+        let plan = plan_waiting(
+            d(2026, 7, 6),
+            10,
+            &backlog,
+            std::slice::from_ref(&crew),
+            &Bookings::new(),
+            &holidays(),
+        )
+        .unwrap();
+        assert!(plan.days.is_empty(), "{plan:?}");
+        assert_eq!(plan.not_planned.len(), 2);
+
+        // A crew of the same operator for Namur alone works the Hainaut week there.
+        let namur_only = Crew {
+            id: Uuid::from_u128(2),
+            communes: vec!["92094".into()],
+            ..crew.clone()
+        };
+        let plan = plan_waiting(
+            d(2026, 7, 6),
+            10,
+            &backlog,
+            &[crew, namur_only],
+            &Bookings::new(),
+            &holidays(),
+        )
+        .unwrap();
+        assert_eq!(plan.days.get("namur"), Some(&d(2026, 7, 6)));
+        assert!(!plan.days.contains_key("mons"));
+    }
+
+    #[test]
+    fn c_8_a_partner_service_is_planned_with_its_own_crews() {
+        let heat = ServiceCode::parse("heat").unwrap();
+        let crews = [
+            Crew {
+                id: Uuid::from_u128(1),
+                service: Service::Water.into(),
+                communes: vec!["53053".into()],
+                daily_capacity: 2,
+                absences: vec![],
+                civil_works: true,
+            },
+            Crew {
+                id: Uuid::from_u128(2),
+                service: heat.clone(),
+                communes: vec!["53053".into()],
+                daily_capacity: 1,
+                absences: vec![d(2026, 9, 7)],
+                civil_works: true,
+            },
+        ];
+        let mut request = waiting("mons", "53053", Province::Hainaut);
+        request.windows[0].earliest = d(2026, 9, 7);
+        request.windows[0].latest = d(2026, 9, 30);
+        request.windows.push(OperatorWindow {
+            service: heat,
+            earliest: d(2026, 9, 7),
+            latest: d(2026, 9, 30),
+        });
+        let plan = plan_waiting(
+            d(2026, 9, 7),
+            20,
+            &[request],
+            &crews,
+            &Bookings::new(),
+            &holidays(),
+        )
+        .unwrap();
+        // Monday 7 September the heat crew is away: Tuesday is the first day both come.
+        assert_eq!(plan.days.get("mons"), Some(&d(2026, 9, 8)));
+    }
 }
