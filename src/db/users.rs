@@ -144,3 +144,21 @@ pub async fn accept_invitation(
     tx.commit().await?;
     Ok(true)
 }
+
+/// Who hears of news on a request from outside the back office: its case officer, or every
+/// active case officer of the coordinator while nobody has taken it. (email, name, language)
+pub async fn officers_of_request(
+    tx: &mut super::Tx,
+    request_id: &str,
+) -> DbResult<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT u.email, u.display_name, u.language FROM requests r JOIN users u \
+         ON (u.id = r.assigned_to) \
+         OR (r.assigned_to IS NULL AND u.organisation_id = r.coordinator_id \
+             AND u.role = 'case_officer') \
+         WHERE r.id = $1 AND u.active = 1 ORDER BY u.email",
+    )
+    .bind(request_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}

@@ -13,9 +13,11 @@ use crate::{
     config::Config,
     db::{
         self, Db, DbError, Scope, Tx,
+        outbox::{self, NewMessage},
         permits::{self, NewAction, NewPermit, PermitRow, SiteRow, WorkRow},
         requests::{self, NewEvent, RequestRow},
         sessions::SessionUser,
+        users,
     },
     domain::{
         MapPoint, ServiceCode,
@@ -26,6 +28,8 @@ use crate::{
             due_on, trench_metres,
         },
     },
+    i18n::Tr,
+    mail::compose,
     operators::Assessment,
 };
 
@@ -312,8 +316,82 @@ pub async fn decide(
         ),
     )
     .await?;
+    tell_officers(state, &mut tx, user, &permit, next, text, now).await?;
     tx.commit().await.map_err(DbError::from)?;
+    state.outbox_notify.notify_one();
     Ok(permit)
+}
+
+/// The commune's decision reaches the case officer by email too, in the same transaction
+/// as the decision: the request's officer, or the coordinator's officers while nobody has
+/// taken it.
+async fn tell_officers(
+    state: &AppState,
+    tx: &mut Tx,
+    commune: &SessionUser,
+    permit: &PermitRow,
+    decided: PermitStatus,
+    text: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), PermitError> {
+    let request = requests::get_for_worker(tx, &permit.request_id).await?;
+    let link = format!(
+        "{}/backoffice/requests/{}",
+        state.base_url.trim_end_matches('/'),
+        request.id
+    );
+    for (email, name, language) in users::officers_of_request(tx, &permit.request_id).await? {
+        let tr = Tr(language.parse().unwrap_or_default());
+        let decision = tr.keyed("permit.status", decided.code());
+        let mut paragraphs = vec![tr.f(
+            "permit.mail.decided",
+            [
+                ("commune", commune.organisation_name.as_str()),
+                ("decision", decision.as_str()),
+                ("reference", request.reference.as_str()),
+                ("day", permit.day.as_str()),
+            ],
+        )];
+        if let Some(text) = text {
+            paragraphs.push(format!(
+                "{} : {text}",
+                tr.keyed("permit.decision_text", decided.code())
+            ));
+        }
+        paragraphs.push(
+            tr.t(&format!("permit.mail.next.{}", decided.code()))
+                .to_owned(),
+        );
+        paragraphs.push(format!("{} {link}", tr.t("permit.mail.open")));
+        let mail = compose::notice(
+            tr,
+            &compose::Notice {
+                subject: tr.f(
+                    "permit.mail.subject",
+                    [("reference", request.reference.as_str())],
+                ),
+                name,
+                paragraphs,
+                link: None,
+            },
+        )
+        .map_err(|e| DbError::Corrupt(format!("permit mail: {e}")))?;
+        outbox::enqueue(
+            tx,
+            &NewMessage {
+                kind: "permit_decided",
+                request_id: Some(db::parse_uuid(&request.id)?),
+                recipient: &email,
+                subject: &mail.subject,
+                body_text: &mail.text,
+                body_html: Some(&mail.html),
+                attachments: &[],
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The case officer answers the commune's question: the request goes back to the commune.

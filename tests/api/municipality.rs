@@ -275,7 +275,23 @@ async fn c_6_the_commune_decides_and_every_step_is_recorded_with_who_and_when() 
         Some("permit.blocker.information_requested")
     );
 
-    // The question reaches the case officer: in the queue and on the request page.
+    // The question reaches the case officers by email (nobody has taken the request yet)...
+    let mails: Vec<(String, String)> = sqlx::query_as(
+        "SELECT recipient, body_text FROM outbox WHERE kind = 'permit_decided' ORDER BY recipient",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    let recipients: Vec<&str> = mails.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(recipients, ["julien@ores.demo", "sophie@ores.demo"]);
+    assert!(mails[0].1.contains(&format!(
+        "Ville de Namur a décidé du permis de voirie commun de la demande {reference}"
+    )));
+    assert!(mails[0].1.contains("complément demandé"));
+    assert!(mails[0].1.contains("Par quel trottoir passe la tranchée ?"));
+    assert!(mails[0].1.contains(&format!("/backoffice/requests/{id}")));
+
+    // ... in the queue and on the request page.
     let queue = text_of(&julien, app.url("/backoffice")).await;
     assert!(queue.contains("permis : question de la commune"));
     let page = text_of(&julien, &url).await;
