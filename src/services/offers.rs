@@ -935,12 +935,8 @@ pub async fn record_payment(
         )
         .await?;
     }
-    if payees
-        .iter()
-        .all(|p| p.paid_at.is_some() || parse_amount(&p.amount).is_zero())
-    {
-        requests::advance_state(&mut tx, &request.id, "done", "closed", now).await?;
-    }
+    // A commune paying after the works (V-8.2.1) closes its request with its last payment.
+    close_if_settled(&mut tx, &state.base_url, &request.id, now).await?;
     tx.commit().await.map_err(DbError::from)?;
     state.outbox_notify.notify_one();
     Ok(())
@@ -986,9 +982,10 @@ pub async fn set_pays_after_works(
 /// the works included). Returns whether it closed.
 pub async fn close_if_settled(
     tx: &mut Tx,
+    base_url: &str,
     request_id: &str,
     now: DateTime<Utc>,
-) -> Result<bool, DbError> {
+) -> Result<bool, OfferError> {
     let Some(offer) = offers::latest_in(tx, request_id).await? else {
         return Ok(false);
     };
@@ -1015,6 +1012,21 @@ pub async fn close_if_settled(
             detail: None,
             public: true,
         },
+    )
+    .await?;
+    let request = requests::get_for_worker(tx, request_id).await?;
+    let tr = Tr(request.language());
+    notify_applicant(
+        tx,
+        base_url,
+        &request,
+        "closed",
+        vec![tr.f(
+            "offer.mail.closed",
+            [("reference", request.reference.as_str())],
+        )],
+        &[],
+        now,
     )
     .await?;
     Ok(true)

@@ -390,7 +390,12 @@ pub async fn works_done(
             },
         )
         .await?;
-        crate::services::offers::close_if_settled(&mut tx, &row.request_id, now).await?;
+        crate::services::offers::close_if_settled(&mut tx, &state.base_url, &row.request_id, now)
+            .await
+            .map_err(|e| match e {
+                crate::services::offers::OfferError::Db(error) => ScheduleError::Db(error),
+                other => ScheduleError::Db(DbError::Corrupt(format!("closing: {other}"))),
+            })?;
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(())

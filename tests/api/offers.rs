@@ -705,4 +705,19 @@ async fn v_8_2_1_a_commune_as_project_owner_pays_after_the_works() {
         };
         assert_eq!(request_state(&app, &a.id).await, expected);
     }
+    // The applicant hears of it once, with the timeline's closing step.
+    let closing: Vec<String> = sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE kind = 'closed' AND request_id = $1",
+    )
+    .bind(&a.id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(closing.len(), 1);
+    assert!(closing[0].contains("sont réalisés et payés : la demande est clôturée"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM request_events WHERE kind = 'closed'")
+            .await,
+        1
+    );
 }
