@@ -19,10 +19,18 @@ use crate::{
     web::{backoffice::QueueQuery, extract::Staff},
 };
 
+mod works;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/requests", get(list))
         .route("/requests/{id}", get(show))
+        .route(
+            "/requests/{id}/offers/{version}",
+            get(works::offer_document),
+        )
+        .route("/permits", get(works::permit_list))
+        .route("/figures", get(works::figures))
         .route("/estimates", post(estimate))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound })
@@ -152,6 +160,12 @@ struct RequestDetail {
     timeline: Vec<EventJson>,
     /// The documents the caller may read (metadata; the file at `download`).
     documents: Vec<DocumentJson>,
+    /// The reserved joint day, if any, with the crews the caller may see.
+    joint_day: Option<works::JointDayJson>,
+    /// The joint road-works permit (coordinator only).
+    permit: Option<works::PermitJson>,
+    /// The offer versions, newest first (coordinator only).
+    offers: Vec<works::OfferJson>,
 }
 
 #[derive(Serialize)]
@@ -220,6 +234,9 @@ async fn show(
         })
         .collect();
     let events = requests::events(&state.db, &row.id, false).await?;
+    let joint_day = works::joint_day(&state, &staff.user, &row.id, &row.state).await?;
+    let permit = works::permit(&state, &staff.user, &row.id).await?;
+    let offers = works::offers(&state, &staff.user, &row.id).await?;
     Ok(Json(RequestDetail {
         id: row.id,
         reference: row.reference,
@@ -267,6 +284,9 @@ async fn show(
             })
             .collect(),
         documents,
+        joint_day,
+        permit,
+        offers,
     }))
 }
 

@@ -499,3 +499,25 @@ pub async fn retire(tx: &mut Tx, crew_id: &str, now: DateTime<Utc>) -> DbResult<
         .await?;
     Ok(())
 }
+
+/// One operator's part of a reserved joint day: its crew and whether its works are done.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReservationRow {
+    pub service: String,
+    pub organisation_id: String,
+    pub crew_name: String,
+    pub day: String,
+    pub done_at: Option<String>,
+}
+
+/// The reserved joint day of a request, crew by crew (empty when none is reserved).
+pub async fn reservations_of(db: &Db, request_id: &str) -> DbResult<Vec<ReservationRow>> {
+    Ok(sqlx::query_as(
+        "SELECT v.service, c.organisation_id, c.name AS crew_name, v.day, v.done_at \
+         FROM reservations v JOIN crews c ON c.id = v.crew_id \
+         WHERE v.request_id = $1 ORDER BY v.service",
+    )
+    .bind(request_id)
+    .fetch_all(&db.pool)
+    .await?)
+}

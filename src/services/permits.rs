@@ -22,7 +22,7 @@ use crate::{
     domain::{
         MapPoint, ServiceCode,
         error::required_text,
-        nuisance::{JointDayRecord, OperatorWork},
+        nuisance::{self, JointDayRecord, OperatorWork},
         permit::{
             self as rules, Decision, DecisionError, PermitStatus, RoadType, SiteDetails, TEXT_MAX,
             due_on, trench_metres,
@@ -597,6 +597,25 @@ impl JointDay {
             done: self.done(),
         }
     }
+}
+
+/// The nuisance figures (C-6) of the joint days in `[from, to]`, per month, for one commune
+/// or all those of the tenant.
+pub async fn figures(
+    db: &Db,
+    scope: &Scope,
+    commune_nis: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<nuisance::Report, DbError> {
+    // Twelve months before the period too: a street opened then and again in the period counts.
+    let since = from - chrono::Months::new(12);
+    let records: Vec<JointDayRecord> = joint_days(db, scope, commune_nis, since, to)
+        .await?
+        .iter()
+        .map(JointDay::record)
+        .collect();
+    Ok(nuisance::report(&records, from, to))
 }
 
 /// The joint days in `[from, to]` of the requests the tenant is party to (one commune or

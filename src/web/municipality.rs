@@ -567,7 +567,14 @@ async fn dashboard(
         .collect();
     let today = Utc::now().date_naive();
     let from = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
-    let report = figures_report(&state, &commune.user, Some(&commune.nis), from, today).await?;
+    let report = service::figures(
+        &state.db,
+        &commune.user.scope(),
+        Some(&commune.nis),
+        from,
+        today,
+    )
+    .await?;
     Ok(DashboardPage {
         tr,
         page: commune.frame,
@@ -1072,17 +1079,19 @@ async fn works_page(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct FiguresQuery {
-    from: String,
-    to: String,
-    commune: String,
+pub struct FiguresQuery {
+    pub from: String,
+    pub to: String,
+    pub commune: String,
 }
 
 /// The longest period the figures cover at once.
 const MAX_MONTHS: u32 = 60;
 
 /// The period asked for: this year by default; `Err` with why when it cannot be read.
-fn period(tr: Tr, query: &FiguresQuery) -> Result<(NaiveDate, NaiveDate), String> {
+/// The period asked for (this year by default), refused in the user's language when the
+/// dates are wrong, in the wrong order or too far apart.
+pub fn period(tr: Tr, query: &FiguresQuery) -> Result<(NaiveDate, NaiveDate), String> {
     let today = Utc::now().date_naive();
     let date = |text: &str, default: NaiveDate| {
         if text.trim().is_empty() {
@@ -1110,24 +1119,6 @@ fn period(tr: Tr, query: &FiguresQuery) -> Result<(NaiveDate, NaiveDate), String
         ));
     }
     Ok((from, to))
-}
-
-async fn figures_report(
-    state: &AppState,
-    user: &SessionUser,
-    commune: Option<&str>,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Report, DbError> {
-    // Twelve months before the period too: a street opened then and again in the period counts.
-    let since = from - Months::new(12);
-    let records: Vec<nuisance::JointDayRecord> =
-        service::joint_days(&state.db, &user.scope(), commune, since, to)
-            .await?
-            .iter()
-            .map(JointDay::record)
-            .collect();
-    Ok(nuisance::report(&records, from, to))
 }
 
 /// One row of figures, formatted.
@@ -1370,8 +1361,14 @@ async fn commune_figures(
             Some(problem),
         ),
     };
-    let report =
-        figures_report(&state, &commune.user, Some(&commune.nis), range.0, range.1).await?;
+    let report = service::figures(
+        &state.db,
+        &commune.user.scope(),
+        Some(&commune.nis),
+        range.0,
+        range.1,
+    )
+    .await?;
     let status = if problem.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -1400,7 +1397,14 @@ async fn commune_figures_csv(
 ) -> Result<Response, PageError> {
     own_commune(&commune, &query)?;
     let (from, to) = period(commune.tr, &query).map_err(PageError::BadRequest)?;
-    let report = figures_report(&state, &commune.user, Some(&commune.nis), from, to).await?;
+    let report = service::figures(
+        &state.db,
+        &commune.user.scope(),
+        Some(&commune.nis),
+        from,
+        to,
+    )
+    .await?;
     csv_response(commune.tr, &commune.nis, &report)
 }
 
@@ -1434,7 +1438,8 @@ async fn backoffice_figures(
         ),
     };
     let commune = Some(query.commune.as_str()).filter(|c| !c.is_empty());
-    let report = figures_report(&state, &staff.user, commune, range.0, range.1).await?;
+    let report =
+        service::figures(&state.db, &staff.user.scope(), commune, range.0, range.1).await?;
     let status = if problem.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -1464,7 +1469,7 @@ async fn backoffice_figures_csv(
     coordinated_communes(&state, &staff, &query).await?;
     let (from, to) = period(staff.tr, &query).map_err(PageError::BadRequest)?;
     let commune = Some(query.commune.as_str()).filter(|c| !c.is_empty());
-    let report = figures_report(&state, &staff.user, commune, from, to).await?;
+    let report = service::figures(&state.db, &staff.user.scope(), commune, from, to).await?;
     csv_response(staff.tr, commune.unwrap_or("all"), &report)
 }
 

@@ -148,12 +148,23 @@ async fn the_api_describes_itself_and_every_documented_path_answers() {
         .keys()
         .cloned()
         .collect();
-    assert_eq!(paths, ["/estimates", "/requests", "/requests/{id}"]);
+    assert_eq!(
+        paths,
+        [
+            "/estimates",
+            "/figures",
+            "/permits",
+            "/requests",
+            "/requests/{id}",
+            "/requests/{id}/offers/{version}"
+        ]
+    );
     // Each documented path is served (401 or 422 for an anonymous, empty call — never 404).
     for path in &paths {
         let url = app.url(&format!(
             "/api/v1{}",
             path.replace("{id}", "01a208e5-6e31-7569-8360-c786c4bf0be2")
+                .replace("{version}", "1")
         ));
         let status = if path == "/estimates" {
             app.client

@@ -710,6 +710,88 @@ Total,7,6,20,14,15,84,1
     assert!(queue.contains("permis refusé"));
     assert!(queue.contains("permis : question de la commune"));
 
+    // The same figures in JSON, for the commune's own tools; another commune's are 404.
+    let json: serde_json::Value = namur
+        .get(app.url("/api/v1/figures?from=2026-01-01&to=2026-07-31"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["commune"], "92094");
+    assert_eq!(json["months"].as_array().unwrap().len(), 7);
+    assert_eq!(json["months"][3]["month"], "2026-04");
+    assert_eq!(json["months"][3]["streets_reopened"], 1);
+    assert_eq!(json["total"]["openings_made"], 6);
+    assert_eq!(json["total"]["openings_separate"], 20);
+    assert_eq!(json["total"]["openings_avoided"], 14);
+    assert_eq!(json["total"]["crew_visits_avoided"], 15);
+    assert_eq!(json["total"]["shared_trench_metres"], "84");
+    let other = namur
+        .get(app.url("/api/v1/figures?commune=53053"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status().as_u16(), 404);
+    let json: serde_json::Value = julien
+        .get(app.url("/api/v1/figures?from=2026-01-01&to=2026-01-31"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["total"]["openings_separate"], 10, "Namur and Mons");
+    let refused = namur
+        .get(app.url("/api/v1/figures?from=2026-05-01&to=2026-01-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("antérieure à son début")
+    );
+
+    // The commune's permits in JSON: Mons' overdue one is to decide; nobody else reads them.
+    let json: serde_json::Value = mons
+        .get(app.url("/api/v1/permits"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let to_decide = json["to_decide"].as_array().unwrap();
+    assert!(!to_decide.is_empty());
+    assert!(to_decide.iter().all(|p| p["commune"] == "Mons"));
+    assert!(
+        to_decide.iter().any(|p| p["due_on"].as_str().unwrap()
+            < chrono::Utc::now().date_naive().to_string().as_str())
+    );
+    let namur_permits: serde_json::Value = namur
+        .get(app.url("/api/v1/permits"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        namur_permits["to_decide"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(namur_permits["decided"].as_array().unwrap())
+            .all(|p| p["commune"] == "Namur")
+    );
+    let officer = julien.get(app.url("/api/v1/permits")).send().await.unwrap();
+    assert_eq!(officer.status().as_u16(), 404);
+
     // A period that cannot be read is refused with the reason.
     let response = namur
         .get(app.url("/commune/figures?from=2026-05-01&to=2026-01-01"))

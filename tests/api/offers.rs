@@ -363,6 +363,67 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
             .await
             .unwrap();
     assert!(ics.contains(&format!("DTSTART;VALUE=DATE:{}", day.replace('-', ""))));
+
+    // The same way to the works in JSON: the offer with its paid payees, the permit, the
+    // confirmed day with every crew for the coordinator...
+    let api = app.url(&format!("/api/v1/requests/{}", a.id));
+    let json: serde_json::Value = a
+        .julien
+        .get(&api)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let offer = &json["offers"][0];
+    assert_eq!(offer["version"], 1);
+    assert_eq!(offer["status"], "accepted");
+    let payees = offer["payees"].as_array().unwrap();
+    assert_eq!(
+        payees.len(),
+        payees.iter().filter(|p| p["paid_at"].is_string()).count()
+    );
+    assert!(payees.iter().all(|p| {
+        p["structured_communication"]
+            .as_str()
+            .unwrap()
+            .starts_with("+++")
+    }));
+    assert_eq!(json["permit"]["status"], "approved");
+    assert_eq!(json["joint_day"]["day"], day.as_str());
+    assert_eq!(json["joint_day"]["confirmed"], true);
+    assert_eq!(json["joint_day"]["crews"].as_array().unwrap().len(), 5);
+    let document: serde_json::Value = a
+        .julien
+        .get(app.url(offer["document"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document["total_incl_vat"], offer["total_incl_vat"]);
+    assert_eq!(
+        document["sections"].as_array().unwrap().len(),
+        5,
+        "one per operator"
+    );
+
+    // ... an operator sees its own crew, and neither the consolidated offer nor the permit.
+    let swde = app.signed_in("eau@swde.demo").await;
+    let json: serde_json::Value = swde.get(&api).send().await.unwrap().json().await.unwrap();
+    assert_eq!(json["offers"].as_array().unwrap().len(), 0);
+    assert!(json["permit"].is_null());
+    let crews = json["joint_day"]["crews"].as_array().unwrap();
+    assert_eq!(crews.len(), 1);
+    assert_eq!(crews[0]["service"], "water");
+    let refused = swde
+        .get(app.url(&format!("/api/v1/requests/{}/offers/1", a.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 404);
 }
 
 #[tokio::test]

@@ -1,0 +1,363 @@
+//! The request's way to its works in JSON: the joint day, the road-works permit and the
+//! offers with their payments (for the request detail), an offer's whole document, a
+//! commune's permits and the nuisance figures. Scoped like the pages that show them.
+
+use axum::{
+    Json,
+    extract::{Path, Query, State},
+};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::ApiError;
+use crate::{
+    app::AppState,
+    db::{crews, offers, organisations, permits, requests, sessions::SessionUser},
+    domain::nuisance::{Figures, Report},
+    services::{self, permits as permit_service},
+    web::{
+        extract::Staff,
+        municipality::{FiguresQuery, period},
+    },
+};
+
+#[derive(Serialize)]
+pub struct JointDayJson {
+    day: String,
+    /// Confirmed to the applicant (payments and permit in order).
+    confirmed: bool,
+    crews: Vec<CrewJson>,
+}
+
+#[derive(Serialize)]
+struct CrewJson {
+    service: String,
+    crew: String,
+    works_done_at: Option<String>,
+}
+
+/// The reserved joint day; operators see their own crew only, like on their page.
+pub async fn joint_day(
+    state: &AppState,
+    user: &SessionUser,
+    request_id: &str,
+    request_state: &str,
+) -> Result<Option<JointDayJson>, ApiError> {
+    let rows = crews::reservations_of(&state.db, request_id).await?;
+    let Some(day) = rows.first().map(|r| r.day.clone()) else {
+        return Ok(None);
+    };
+    let own = user.organisation_id.to_string();
+    Ok(Some(JointDayJson {
+        day,
+        confirmed: matches!(request_state, "scheduled" | "done" | "closed"),
+        crews: rows
+            .into_iter()
+            .filter(|r| user.is_coordinator() || r.organisation_id == own)
+            .map(|r| CrewJson {
+                service: r.service,
+                crew: r.crew_name,
+                works_done_at: r.done_at,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Serialize)]
+pub struct PermitJson {
+    id: String,
+    status: String,
+    day: String,
+    requested_at: String,
+    due_on: String,
+    decision_text: Option<String>,
+    decided_at: Option<String>,
+}
+
+/// The joint road-works permit of the request (coordinator only).
+pub async fn permit(
+    state: &AppState,
+    user: &SessionUser,
+    request_id: &str,
+) -> Result<Option<PermitJson>, ApiError> {
+    if !user.is_coordinator() {
+        return Ok(None);
+    }
+    Ok(permits::current_for_request(&state.db, request_id)
+        .await?
+        .map(|p| PermitJson {
+            id: p.id,
+            status: p.status,
+            day: p.day,
+            requested_at: p.requested_at,
+            due_on: p.due_on,
+            decision_text: p.decision_text,
+            decided_at: p.decided_at,
+        }))
+}
+
+#[derive(Serialize)]
+pub struct OfferJson {
+    version: i64,
+    status: String,
+    language: String,
+    sent_at: String,
+    valid_until: String,
+    accepted_at: Option<String>,
+    accepted_by: Option<String>,
+    supersedes_reason: Option<String>,
+    total_excl_vat: Decimal,
+    total_vat: Decimal,
+    total_incl_vat: Decimal,
+    payees: Vec<PayeeJson>,
+    /// The whole document, as sent.
+    document: String,
+    pdf: String,
+}
+
+#[derive(Serialize)]
+struct PayeeJson {
+    payee: String,
+    amount: String,
+    iban: Option<String>,
+    bic: Option<String>,
+    structured_communication: String,
+    pays_after_works: bool,
+    paid_at: Option<String>,
+    paid_amount: Option<String>,
+}
+
+/// Every offer version of the request, newest first, with its payees and payments (the
+/// coordinator's: an operator sees its own part of the request, not the consolidated offer).
+pub async fn offers(
+    state: &AppState,
+    user: &SessionUser,
+    request_id: &str,
+) -> Result<Vec<OfferJson>, ApiError> {
+    if !user.is_coordinator() {
+        return Ok(Vec::new());
+    }
+    let mut list = Vec::new();
+    for row in offers::for_request(&state.db, request_id).await? {
+        let document = services::offers::document_of(&row).map_err(internal)?;
+        let payees = offers::payees(&state.db, &row.id).await?;
+        list.push(OfferJson {
+            version: row.version,
+            status: row.status,
+            language: row.language,
+            sent_at: row.sent_at,
+            valid_until: row.valid_until,
+            accepted_at: row.accepted_at,
+            accepted_by: row.accepted_by_kind,
+            supersedes_reason: row.supersedes_reason,
+            total_excl_vat: document.total_excl_vat,
+            total_vat: document.total_vat,
+            total_incl_vat: document.total_incl_vat,
+            payees: payees
+                .into_iter()
+                .map(|p| PayeeJson {
+                    payee: p.payee_name,
+                    amount: p.amount,
+                    iban: p.iban,
+                    bic: p.bic,
+                    structured_communication: p.structured_communication,
+                    pays_after_works: p.after_works != 0,
+                    paid_at: p.paid_at,
+                    paid_amount: p.paid_amount,
+                })
+                .collect(),
+            document: format!("/api/v1/requests/{request_id}/offers/{}", row.version),
+            pdf: format!(
+                "/backoffice/requests/{request_id}/offers/{}.pdf",
+                row.version
+            ),
+        });
+    }
+    list.sort_by_key(|o| std::cmp::Reverse(o.version));
+    Ok(list)
+}
+
+fn internal(error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %error, "offer document");
+    ApiError::Internal
+}
+
+/// One offer version's whole document as sent: sections per operator, lines with their rule
+/// and tariff book, VAT, totals, conditions, proposed days.
+pub async fn offer_document(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, version)): Path<(String, i64)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !staff.user.is_coordinator() {
+        return Err(ApiError::NotFound);
+    }
+    let request = requests::get_for(&state.db, &staff.user.scope(), &id).await?;
+    let row = offers::for_request(&state.db, &request.id)
+        .await?
+        .into_iter()
+        .find(|o| o.version == version)
+        .ok_or(ApiError::NotFound)?;
+    let document = services::offers::document_of(&row).map_err(internal)?;
+    Ok(Json(serde_json::to_value(document).map_err(internal)?))
+}
+
+#[derive(Serialize)]
+pub struct PermitListJson {
+    to_decide: Vec<PermitLineJson>,
+    decided: Vec<PermitLineJson>,
+}
+
+#[derive(Serialize)]
+struct PermitLineJson {
+    id: String,
+    reference: String,
+    site: String,
+    commune: String,
+    parcel_ref: Option<String>,
+    status: String,
+    day: String,
+    requested_at: String,
+    due_on: String,
+    decided_at: Option<String>,
+}
+
+impl From<permits::PermitListRow> for PermitLineJson {
+    fn from(row: permits::PermitListRow) -> Self {
+        let site = [row.street, row.house_number]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Self {
+            id: row.id,
+            reference: row.reference,
+            site: format!("{site}, {}", row.postcode),
+            commune: row.commune_name,
+            parcel_ref: row.parcel_ref,
+            status: row.status,
+            day: row.day,
+            requested_at: row.requested_at,
+            due_on: row.due_on,
+            decided_at: row.decided_at,
+        }
+    }
+}
+
+/// How many decided permits the list returns, newest first.
+const DECIDED_LIMIT: i64 = 200;
+
+/// A commune's joint road-works permits: those to decide (most urgent first) and the latest
+/// decided. Only for a municipality's staff.
+pub async fn permit_list(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Json<PermitListJson>, ApiError> {
+    if staff.user.organisation_kind != "municipality" {
+        return Err(ApiError::NotFound);
+    }
+    let scope = staff.user.scope();
+    Ok(Json(PermitListJson {
+        to_decide: permits::to_decide(&state.db, &scope)
+            .await?
+            .into_iter()
+            .map(PermitLineJson::from)
+            .collect(),
+        decided: permits::decided(&state.db, &scope, DECIDED_LIMIT)
+            .await?
+            .into_iter()
+            .map(PermitLineJson::from)
+            .collect(),
+    }))
+}
+
+#[derive(Serialize)]
+pub struct FiguresJson {
+    commune: Option<String>,
+    from: NaiveDate,
+    to: NaiveDate,
+    months: Vec<MonthJson>,
+    total: FiguresLineJson,
+}
+
+#[derive(Serialize)]
+struct MonthJson {
+    month: String,
+    #[serde(flatten)]
+    figures: FiguresLineJson,
+}
+
+#[derive(Serialize)]
+struct FiguresLineJson {
+    works_days: u32,
+    openings_made: u32,
+    openings_separate: u32,
+    openings_avoided: u32,
+    crew_visits_avoided: u32,
+    shared_trench_metres: Decimal,
+    streets_reopened: u32,
+}
+
+impl From<&Figures> for FiguresLineJson {
+    fn from(f: &Figures) -> Self {
+        Self {
+            works_days: f.works_days,
+            openings_made: f.openings_made,
+            openings_separate: f.openings_separate,
+            openings_avoided: f.openings_avoided(),
+            crew_visits_avoided: f.crew_visits_avoided,
+            shared_trench_metres: f.shared_trench_metres,
+            streets_reopened: f.streets_reopened,
+        }
+    }
+}
+
+/// The nuisance avoided (C-6) per month of a period (this year by default): a commune's own,
+/// or for the coordinator one of its communes (`commune=` NIS code) or all of them.
+pub async fn figures(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<FiguresQuery>,
+) -> Result<Json<FiguresJson>, ApiError> {
+    let scope = staff.user.scope();
+    let commune = if staff.user.organisation_kind == "municipality" {
+        let own = organisations::own(&state.db, &scope)
+            .await?
+            .commune_nis
+            .ok_or(ApiError::NotFound)?;
+        if !query.commune.is_empty() && query.commune != own {
+            return Err(ApiError::NotFound);
+        }
+        Some(own)
+    } else if staff.user.is_coordinator() {
+        if query.commune.is_empty() {
+            None
+        } else {
+            let communes = requests::queue_communes(&state.db, &scope).await?;
+            if !communes.iter().any(|(nis, _)| *nis == query.commune) {
+                return Err(ApiError::NotFound);
+            }
+            Some(query.commune.clone())
+        }
+    } else {
+        return Err(ApiError::NotFound);
+    };
+    let (from, to) = period(staff.tr, &query).map_err(ApiError::Invalid)?;
+    let report: Report =
+        permit_service::figures(&state.db, &scope, commune.as_deref(), from, to).await?;
+    Ok(Json(FiguresJson {
+        commune,
+        from: report.from,
+        to: report.to,
+        months: report
+            .months
+            .iter()
+            .map(|m| MonthJson {
+                month: m.month.format("%Y-%m").to_string(),
+                figures: FiguresLineJson::from(&m.figures),
+            })
+            .collect(),
+        total: FiguresLineJson::from(&report.total),
+    }))
+}
