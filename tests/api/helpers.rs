@@ -321,3 +321,61 @@ impl TestApp {
 pub async fn text_of(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
     client.get(url).send().await.unwrap().text().await.unwrap()
 }
+
+/// The JSON answered to `client` (its cookies, its session), after checking its status.
+pub async fn json_of(
+    client: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    status: u16,
+) -> serde_json::Value {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), status);
+    response.json().await.unwrap()
+}
+
+/// An app whose operators have the demo crews (Hainaut communes and Namur).
+pub async fn app_with_crews() -> TestApp {
+    let app = spawn_app().await;
+    connect_my_home::services::seed::demo_crews(&app.state)
+        .await
+        .unwrap();
+    app
+}
+
+/// A filed request every operator answered, whose first candidate day the case officer
+/// reserved.
+pub struct Reserved {
+    pub reference: String,
+    pub id: String,
+    pub julien: reqwest::Client,
+    /// The officer's request page.
+    pub url: String,
+    pub day: String,
+}
+
+pub async fn reserved(app: &TestApp, fields: &[(&'static str, String)]) -> Reserved {
+    let (reference, _) = app.file_ok(fields).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = text_of(&julien, &url).await;
+    let day = hidden(&page, "day");
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/day")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("day", day.clone()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    Reserved {
+        reference,
+        id,
+        julien,
+        url,
+        day,
+    }
+}

@@ -1,55 +1,10 @@
 //! Rule C-4: one day for every crew — candidates, an all-or-nothing reservation, and no
 //! double booking under concurrency.
 
-use connect_my_home::services::seed;
-
-use crate::helpers::{TestApp, hidden, marie, spawn_app, text_of, with};
-
-async fn app_with_crews() -> TestApp {
-    let app = spawn_app().await;
-    seed::demo_crews(&app.state).await.unwrap();
-    app
-}
+use crate::helpers::{Reserved, app_with_crews, hidden, marie, reserved, text_of, with};
 
 fn first_candidate(page: &str) -> String {
     hidden(page, "day")
-}
-
-/// A filed request every operator has answered, whose first candidate day the case officer
-/// reserved.
-struct Reserved {
-    reference: String,
-    id: String,
-    julien: reqwest::Client,
-    url: String,
-    day: String,
-}
-
-async fn reserved(app: &TestApp, fields: &[(&'static str, String)]) -> Reserved {
-    let (reference, _) = app.file_ok(fields).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
-    let julien = app.signed_in("julien@ores.demo").await;
-    let url = app.url(&format!("/backoffice/requests/{id}"));
-    let page = text_of(&julien, &url).await;
-    let day = first_candidate(&page);
-    let response = julien
-        .post(app.url(&format!("/backoffice/requests/{id}/day")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("day", day.clone()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
-    Reserved {
-        reference,
-        id,
-        julien,
-        url,
-        day,
-    }
 }
 
 #[tokio::test]

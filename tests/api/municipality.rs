@@ -2,48 +2,11 @@
 //! its deadline, blocking the confirmation of the day until resolved; the works calendar and
 //! map; the nuisance avoided with its CSV; and each commune sees its own territory only.
 
-use connect_my_home::services::{permits, seed, seed_history};
+use connect_my_home::services::{permits, seed_history};
 
-use crate::helpers::{TestApp, hidden, marie, spawn_app, text_of, with};
-
-async fn app_with_crews() -> TestApp {
-    let app = spawn_app().await;
-    seed::demo_crews(&app.state).await.unwrap();
-    app
-}
-
-/// A request every operator answered, whose first candidate day the case officer reserved.
-struct Reserved {
-    id: String,
-    reference: String,
-    julien: reqwest::Client,
-    url: String,
-}
-
-async fn reserved(app: &TestApp, fields: &[(&'static str, String)]) -> Reserved {
-    let (reference, _) = app.file_ok(fields).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
-    let julien = app.signed_in("julien@ores.demo").await;
-    let url = app.url(&format!("/backoffice/requests/{id}"));
-    let page = text_of(&julien, &url).await;
-    let response = julien
-        .post(app.url(&format!("/backoffice/requests/{id}/day")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("day", hidden(&page, "day")),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
-    Reserved {
-        id,
-        reference,
-        julien,
-        url,
-    }
-}
+use crate::helpers::{
+    Reserved, TestApp, app_with_crews, hidden, json_of, marie, reserved, text_of, with,
+};
 
 async fn permit_of(app: &TestApp, request_id: &str) -> (String, String) {
     sqlx::query_as("SELECT id, status FROM permits WHERE request_id = $1 AND status <> 'cancelled'")
@@ -209,6 +172,7 @@ async fn c_6_the_commune_decides_and_every_step_is_recorded_with_who_and_when() 
         reference,
         julien,
         url,
+        ..
     } = reserved(&app, &marie()).await;
     let (permit_id, _) = permit_of(&app, &id).await;
     let namur = app.signed_in("travaux@namur.demo").await;
@@ -711,14 +675,12 @@ Total,7,6,20,14,15,84,1
     assert!(queue.contains("permis : question de la commune"));
 
     // The same figures in JSON, for the commune's own tools; another commune's are 404.
-    let json: serde_json::Value = namur
-        .get(app.url("/api/v1/figures?from=2026-01-01&to=2026-07-31"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let json = json_of(
+        &namur,
+        app.url("/api/v1/figures?from=2026-01-01&to=2026-07-31"),
+        200,
+    )
+    .await;
     assert_eq!(json["commune"], "92094");
     assert_eq!(json["months"].as_array().unwrap().len(), 7);
     assert_eq!(json["months"][3]["month"], "2026-04");
@@ -728,20 +690,13 @@ Total,7,6,20,14,15,84,1
     assert_eq!(json["total"]["openings_avoided"], 14);
     assert_eq!(json["total"]["crew_visits_avoided"], 15);
     assert_eq!(json["total"]["shared_trench_metres"], "84");
-    let other = namur
-        .get(app.url("/api/v1/figures?commune=53053"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(other.status().as_u16(), 404);
-    let json: serde_json::Value = julien
-        .get(app.url("/api/v1/figures?from=2026-01-01&to=2026-01-31"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    json_of(&namur, app.url("/api/v1/figures?commune=53053"), 404).await;
+    let json = json_of(
+        &julien,
+        app.url("/api/v1/figures?from=2026-01-01&to=2026-01-31"),
+        200,
+    )
+    .await;
     assert_eq!(json["total"]["openings_separate"], 10, "Namur and Mons");
     let refused = namur
         .get(app.url("/api/v1/figures?from=2026-05-01&to=2026-01-01"))
@@ -758,14 +713,7 @@ Total,7,6,20,14,15,84,1
     );
 
     // The commune's permits in JSON: Mons' overdue one is to decide; nobody else reads them.
-    let json: serde_json::Value = mons
-        .get(app.url("/api/v1/permits"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let json = json_of(&mons, app.url("/api/v1/permits"), 200).await;
     let to_decide = json["to_decide"].as_array().unwrap();
     assert!(!to_decide.is_empty());
     assert!(to_decide.iter().all(|p| p["commune"] == "Mons"));
@@ -773,14 +721,7 @@ Total,7,6,20,14,15,84,1
         to_decide.iter().any(|p| p["due_on"].as_str().unwrap()
             < chrono::Utc::now().date_naive().to_string().as_str())
     );
-    let namur_permits: serde_json::Value = namur
-        .get(app.url("/api/v1/permits"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let namur_permits = json_of(&namur, app.url("/api/v1/permits"), 200).await;
     assert!(
         namur_permits["to_decide"]
             .as_array()
@@ -789,8 +730,7 @@ Total,7,6,20,14,15,84,1
             .chain(namur_permits["decided"].as_array().unwrap())
             .all(|p| p["commune"] == "Namur")
     );
-    let officer = julien.get(app.url("/api/v1/permits")).send().await.unwrap();
-    assert_eq!(officer.status().as_u16(), 404);
+    json_of(&julien, app.url("/api/v1/permits"), 404).await;
 
     // A period that cannot be read is refused with the reason.
     let response = namur

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use connect_my_home::services::{offers, seed};
 
-use crate::helpers::{TestApp, hidden, marie, spawn_app, text_of};
+use crate::helpers::{TestApp, hidden, json_of, marie, spawn_app, text_of};
 
 /// A request every operator has answered, with the officer signed in and the applicant's link.
 struct Assessed {
@@ -367,15 +367,7 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
     // The same way to the works in JSON: the offer with its paid payees, the permit, the
     // confirmed day with every crew for the coordinator...
     let api = app.url(&format!("/api/v1/requests/{}", a.id));
-    let json: serde_json::Value = a
-        .julien
-        .get(&api)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let json = json_of(&a.julien, &api, 200).await;
     let offer = &json["offers"][0];
     assert_eq!(offer["version"], 1);
     assert_eq!(offer["status"], "accepted");
@@ -394,15 +386,7 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
     assert_eq!(json["joint_day"]["day"], day.as_str());
     assert_eq!(json["joint_day"]["confirmed"], true);
     assert_eq!(json["joint_day"]["crews"].as_array().unwrap().len(), 5);
-    let document: serde_json::Value = a
-        .julien
-        .get(app.url(offer["document"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = json_of(&a.julien, app.url(offer["document"].as_str().unwrap()), 200).await;
     assert_eq!(document["total_incl_vat"], offer["total_incl_vat"]);
     assert_eq!(
         document["sections"].as_array().unwrap().len(),
@@ -412,7 +396,7 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
 
     // ... an operator sees its own crew, and neither the consolidated offer nor the permit.
     let swde = app.signed_in("eau@swde.demo").await;
-    let json: serde_json::Value = swde.get(&api).send().await.unwrap().json().await.unwrap();
+    let json = json_of(&swde, &api, 200).await;
     assert_eq!(json["offers"].as_array().unwrap().len(), 0);
     assert!(json["permit"].is_null());
     let crews = json["joint_day"]["crews"].as_array().unwrap();

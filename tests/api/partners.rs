@@ -3,7 +3,7 @@
 
 use connect_my_home::{app::Application, config::Config, services::seed};
 
-use crate::helpers::{client, hidden, marie, spawn_app_with, text_of, with};
+use crate::helpers::{Reserved, client, hidden, marie, reserved, spawn_app_with, text_of, with};
 
 const HEAT_NETWORK: &str = r#"
 [[organisation]]
@@ -137,23 +137,13 @@ async fn c_4_c_8_a_partner_crew_comes_on_the_joint_day_and_its_administrator_rec
     // A request with every operator and the heat network: six crews on one day.
     let mut fields = with(&marie(), &[("postcode", "7000")]);
     fields.push(("partner", "heat".into()));
-    let (reference, _) = app.file_ok(&fields).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
-    let julien = app.signed_in("julien@ores.demo").await;
-    let url = app.url(&format!("/backoffice/requests/{id}"));
-    let page = text_of(&julien, &url).await;
-    let day = hidden(&page, "day");
-    let response = julien
-        .post(app.url(&format!("/backoffice/requests/{id}/day")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("day", day.clone()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
+    let Reserved {
+        id,
+        julien,
+        url,
+        day,
+        ..
+    } = reserved(&app, &fields).await;
     let services: Vec<(String, String)> = sqlx::query_as(
         "SELECT service, day FROM reservations WHERE request_id = $1 ORDER BY service",
     )
