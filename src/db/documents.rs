@@ -98,6 +98,24 @@ pub async fn get_of_request(
     .await?)
 }
 
+/// One document of a request, inside a transaction; `None` when it belongs to another request.
+pub async fn get_of_request_in(
+    tx: &mut Tx,
+    request_id: &str,
+    document_id: &str,
+) -> DbResult<Option<DocumentRow>> {
+    if Uuid::parse_str(document_id).is_err() {
+        return Ok(None);
+    }
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM documents WHERE id = $1 AND request_id = $2"
+    )))
+    .bind(document_id)
+    .bind(request_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
 /// One operator's latest answer on a request, as the completeness checklist reads it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AnswerRow {
@@ -123,4 +141,37 @@ pub async fn answers_in(tx: &mut Tx, request_id: &str) -> DbResult<Vec<AnswerRow
     .bind(request_id)
     .fetch_all(&mut **tx)
     .await?)
+}
+
+/// Changes what a document is; false when it is not one of the request's.
+pub async fn set_kind(
+    tx: &mut Tx,
+    request_id: &str,
+    document_id: &str,
+    kind: &str,
+) -> DbResult<bool> {
+    let updated = sqlx::query("UPDATE documents SET kind = $3 WHERE id = $1 AND request_id = $2")
+        .bind(document_id)
+        .bind(request_id)
+        .bind(kind)
+        .execute(&mut **tx)
+        .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Removes a document's row (its stored bytes are the caller's to delete after the commit);
+/// the removed row, `None` when it is not one of the request's.
+pub async fn remove(
+    tx: &mut Tx,
+    request_id: &str,
+    document_id: &str,
+) -> DbResult<Option<DocumentRow>> {
+    let row = get_of_request_in(tx, request_id, document_id).await?;
+    if row.is_some() {
+        sqlx::query("DELETE FROM documents WHERE id = $1")
+            .bind(document_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(row)
 }

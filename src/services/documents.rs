@@ -19,7 +19,10 @@ use crate::{
         requests::{self, NewEvent, RequestRow},
         sessions::SessionUser,
     },
-    domain::{DocumentKind, FileRefusal, InputError, RequestState, document::check_file},
+    domain::{
+        DocumentKind, FileRefusal, InputError, RequestState, document::check_file,
+        error::required_text,
+    },
     i18n::Tr,
     mail::compose::{self, MissingDocuments},
     operators::{Assessment, Deadline, Party, Prerequisite},
@@ -616,6 +619,109 @@ pub async fn mark_complete(
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(to)
+}
+
+/// The case officer corrects what a document is (the applicant picked the wrong kind): the
+/// checklist follows at once; the timeline says who, what and why.
+pub async fn reclassify(
+    state: &AppState,
+    officer: &SessionUser,
+    request: &RequestRow,
+    document_id: &str,
+    kind: Option<DocumentKind>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DocumentError> {
+    let kind = kind.ok_or(DocumentError::KindRequired)?;
+    let reason = required_text(reason, 2000).map_err(DocumentError::Invalid)?;
+    if state_of(request).is_some_and(|s| CLOSED_STATES.contains(&s)) {
+        return Err(DocumentError::Closed);
+    }
+    let mut tx = state.db.begin_write().await?;
+    let document = documents::get_of_request_in(&mut tx, &request.id, document_id)
+        .await?
+        .ok_or(DocumentError::Db(DbError::NotFound))?;
+    documents::set_kind(&mut tx, &request.id, document_id, kind.code()).await?;
+    let detail = format!(
+        "{} : {} → {} — {reason}",
+        document.filename,
+        document.kind,
+        kind.code()
+    );
+    officer_event(
+        &mut tx,
+        officer,
+        request,
+        "document_reclassified",
+        &detail,
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// The case officer withdraws a document sent by mistake (wrong file, someone else's data):
+/// its row goes in one transaction with the timeline event keeping its name, fingerprint,
+/// who and why; then its stored bytes are deleted.
+pub async fn withdraw(
+    state: &AppState,
+    officer: &SessionUser,
+    request: &RequestRow,
+    document_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DocumentError> {
+    let reason = required_text(reason, 2000).map_err(DocumentError::Invalid)?;
+    let mut tx = state.db.begin_write().await?;
+    let document = documents::remove(&mut tx, &request.id, document_id)
+        .await?
+        .ok_or(DocumentError::Db(DbError::NotFound))?;
+    let detail = format!(
+        "{} ({}, SHA-256 {}) — {reason}",
+        document.filename, document.kind, document.sha256
+    );
+    officer_event(
+        &mut tx,
+        officer,
+        request,
+        "document_withdrawn",
+        &detail,
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    // After the commit: a failed deletion leaves an unreferenced file, never a row without one.
+    if let Err(error) = state.storage.delete(&document.storage_key).await {
+        tracing::error!(%error, key = %document.storage_key, "withdrawn document left in storage");
+    }
+    Ok(())
+}
+
+async fn officer_event(
+    tx: &mut Tx,
+    officer: &SessionUser,
+    request: &RequestRow,
+    kind: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DocumentError> {
+    requests::insert_event(
+        tx,
+        &NewEvent {
+            request_id: db::parse_uuid(&request.id)?,
+            at: now,
+            kind,
+            actor_kind: "staff",
+            actor_id: Some(officer.user_id),
+            actor_name: Some(&officer.display_name),
+            organisation_id: Some(officer.organisation_id),
+            detail: Some(detail),
+            public: true,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// A document with the address its reader downloads it from.

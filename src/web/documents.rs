@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     app::AppState,
-    db::{documents::DocumentRow, requests::RequestRow, sessions::SessionUser},
+    db::{DbError, documents::DocumentRow, requests::RequestRow, sessions::SessionUser},
     domain::{DocumentKind, FileRefusal, FileType, RequestState},
     i18n::Tr,
     services::documents::{
@@ -51,6 +51,14 @@ pub fn router() -> Router<AppState> {
             "/backoffice/requests/{id}/documents",
             post(staff_upload).layer(DefaultBodyLimit::disable()),
         )
+        .route(
+            "/backoffice/requests/{id}/documents/{document}/kind",
+            post(reclassify),
+        )
+        .route(
+            "/backoffice/requests/{id}/documents/{document}/withdraw",
+            post(withdraw),
+        )
         .route("/backoffice/requests/{id}/missing", post(ask_for_missing))
         .route("/backoffice/requests/{id}/complete", post(mark_complete))
         .route("/operator/assessments/{id}", get(operator_documents))
@@ -62,6 +70,9 @@ pub fn router() -> Router<AppState> {
 
 /// A document as a page lists it.
 pub struct DocumentView {
+    pub id: String,
+    /// The kind's code, to preselect it in the officer's correction form.
+    pub kind_code: String,
     pub kind: String,
     pub filename: String,
     pub size: String,
@@ -96,6 +107,8 @@ fn kind_of(tr: Tr, row: &DocumentRow) -> String {
 
 fn view(tr: Tr, row: &DocumentRow, download_url: String) -> DocumentView {
     DocumentView {
+        id: row.id.clone(),
+        kind_code: row.kind.clone(),
         kind: kind_of(tr, row),
         filename: row.filename.clone(),
         size: size_label(tr, row.size_bytes),
@@ -581,6 +594,89 @@ async fn ask_for_missing(
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DocumentActionForm {
+    kind: String,
+    reason: String,
+}
+
+/// The case officer corrects what a document is, with a reason.
+async fn reclassify(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, document)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<DocumentActionForm>,
+) -> Result<Response, PageError> {
+    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
+    let kind = form.kind.parse::<DocumentKind>().ok();
+    let done = service::reclassify(
+        &state,
+        &staff.user,
+        &request,
+        &document,
+        kind,
+        &form.reason,
+        Utc::now(),
+    )
+    .await;
+    after_document_action(&state, staff, &id, done, "reclassified").await
+}
+
+/// The case officer withdraws a document sent by mistake, with a reason.
+async fn withdraw(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, document)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<DocumentActionForm>,
+) -> Result<Response, PageError> {
+    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
+    let done = service::withdraw(
+        &state,
+        &staff.user,
+        &request,
+        &document,
+        &form.reason,
+        Utc::now(),
+    )
+    .await;
+    after_document_action(&state, staff, &id, done, "withdrawn").await
+}
+
+/// Back to the documents with the confirmation, or the request page with why it was refused.
+async fn after_document_action(
+    state: &AppState,
+    staff: Staff,
+    id: &str,
+    done: Result<(), DocumentError>,
+    confirmation: &str,
+) -> Result<Response, PageError> {
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/backoffice/requests/{id}?documents={confirmation}#documents"
+        ))
+        .into_response()),
+        Err(DocumentError::Db(DbError::NotFound)) => Err(PageError::NotFound),
+        Err(DocumentError::KindRequired) => {
+            let text = staff.tr.t("documents.refused.kind").to_owned();
+            refused_on_detail(state, staff, id, text).await
+        }
+        Err(DocumentError::Invalid(input)) => {
+            let text = format!(
+                "{} {}",
+                staff.tr.t("documents.correct.reason"),
+                staff.tr.error(&input)
+            );
+            refused_on_detail(state, staff, id, text).await
+        }
+        Err(DocumentError::Closed) => {
+            let text = staff.tr.t("documents.refused.closed").to_owned();
+            refused_on_detail(state, staff, id, text).await
+        }
+        Err(other) => Err(internal(other)),
+    }
+}
+
 /// The case officer marks the request complete (refused with the list while documents needed
 /// before the offer are missing, unless a reason is given).
 async fn mark_complete(
@@ -652,6 +748,8 @@ pub fn done_notice(tr: Tr, done: &str) -> Option<Notice> {
         "asked" => "documents.asked",
         "complete" => "documents.completed",
         "uploaded" => "documents.staff_uploaded",
+        "reclassified" => "documents.correct.reclassified",
+        "withdrawn" => "documents.correct.withdrawn",
         _ => return None,
     };
     Some(Notice {

@@ -789,3 +789,122 @@ async fn the_officer_adds_a_document_received_by_post() {
     assert_eq!(response.status().as_u16(), 404);
     assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 1);
 }
+
+#[tokio::test]
+async fn the_officer_reclassifies_or_withdraws_a_document_with_a_reason() {
+    let app = spawn_app().await;
+    let (id, link) = filed_and_assessed(&app).await;
+    // The applicant sends the title deed but calls it "other".
+    upload_ok(&app, &link, "other", "acte.pdf", pdf(2_000)).await;
+    let document = document_id(&app, "other").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
+    assert!(page.contains("Reclasser ou retirer"));
+    let before = app.count("SELECT COUNT(*) FROM request_events").await;
+
+    // Without a reason nothing changes, and the page says why.
+    let action = format!("documents/{document}/kind");
+    let refused = officer_post(
+        &app,
+        &julien,
+        &id,
+        &action,
+        &[("kind", "legal_title"), ("reason", " ")],
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(refused.text().await.unwrap().contains("Motif :"));
+    assert_eq!(document_id(&app, "other").await, document);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM request_events").await,
+        before
+    );
+
+    // Reclassified: the title deed SWDE asks for (B-4.1) is no longer missing.
+    let done = officer_post(
+        &app,
+        &julien,
+        &id,
+        &action,
+        &[("kind", "legal_title"), ("reason", "Acte de propriété")],
+    )
+    .await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(document_id(&app, "legal_title").await, document);
+    let page = text_of(
+        &julien,
+        app.url(done.headers()["location"].to_str().unwrap()),
+    )
+    .await;
+    assert!(page.contains("Document reclassé : la liste des pièces en tient compte."));
+    let checklist = &page[page.find("id=\"checklist\"").unwrap()..];
+    let title_row = &checklist[checklist.find("Titre de propriété").unwrap()..];
+    let title_row = &title_row[..title_row.find("</tr>").unwrap()];
+    assert!(title_row.contains("reçu"), "{title_row}");
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM request_events WHERE kind = 'document_reclassified'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(detail, "acte.pdf : other → legal_title — Acte de propriété");
+
+    // Withdrawn: the row and the stored file go, the timeline keeps the fingerprint.
+    assert_eq!(stored_files(&app).len(), 1);
+    let sha: String = sqlx::query_scalar("SELECT sha256 FROM documents WHERE id = $1")
+        .bind(&document)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let done = officer_post(
+        &app,
+        &julien,
+        &id,
+        &format!("documents/{document}/withdraw"),
+        &[("reason", "Acte d'une autre parcelle")],
+    )
+    .await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 0);
+    assert!(stored_files(&app).is_empty());
+    let detail: String =
+        sqlx::query_scalar("SELECT detail FROM request_events WHERE kind = 'document_withdrawn'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert!(detail.contains(&sha) && detail.ends_with("Acte d'une autre parcelle"));
+    let download = status(
+        &julien,
+        app.url(&format!("/backoffice/requests/{id}/documents/{document}")),
+    )
+    .await;
+    assert_eq!(download, 404);
+
+    // Only the coordinator's officers correct documents; an unknown one is 404.
+    upload_ok(&app, &link, "certibeau", "certibeau.pdf", pdf(1_000)).await;
+    let certibeau = document_id(&app, "certibeau").await;
+    let swde = app.signed_in("eau@swde.demo").await;
+    let page = text_of(&swde, app.url(&format!("/backoffice/requests/{id}"))).await;
+    let response = swde
+        .post(app.url(&format!(
+            "/backoffice/requests/{id}/documents/{certibeau}/withdraw"
+        )))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("reason", "test".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let unknown = officer_post(
+        &app,
+        &julien,
+        &id,
+        "documents/01a208e5-6e31-7569-8360-c786c4bf0be2/withdraw",
+        &[("reason", "test")],
+    )
+    .await;
+    assert_eq!(unknown.status().as_u16(), 404);
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 1);
+}
