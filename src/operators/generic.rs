@@ -22,6 +22,7 @@ impl Labels {
         match language {
             crate::domain::Language::Fr => &self.fr,
             crate::domain::Language::En => &self.en,
+            crate::domain::Language::De => &self.fr,
         }
     }
 }

@@ -190,6 +190,7 @@ async fn file_request(
             let advice = referral.map(|r| match page.tr.language() {
                 Language::Fr => r.text_fr,
                 Language::En => r.text_en,
+                Language::De => r.text_fr,
             });
             let intro = page
                 .tr
