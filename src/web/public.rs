@@ -187,11 +187,7 @@ async fn file_request(
                 RequestFormPage::new(ctx, form.input, FieldErrors::new(), key.as_ref().to_owned())
                     .with_partners(&state)
                     .await?;
-            let advice = referral.map(|r| match page.tr.language() {
-                Language::Fr => r.text_fr,
-                Language::En => r.text_en,
-                Language::De => r.text_fr,
-            });
+            let advice = referral.map(|r| r.text(page.tr.language()));
             let intro = page
                 .tr
                 .f("form.not_covered", [("commune", commune.as_str())]);
