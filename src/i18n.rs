@@ -3,7 +3,7 @@
 
 use std::{borrow::Borrow, collections::HashMap, sync::LazyLock};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
 use crate::domain::{InputError, Language};
@@ -196,6 +196,20 @@ impl Tr {
         )
     }
 
+    /// A day in figures: `23/11/2026`, `23.11.2026` in German.
+    pub fn numeric_date(&self, date: impl Borrow<NaiveDate>) -> String {
+        let pattern = match self.0 {
+            Language::Fr | Language::En => "%d/%m/%Y",
+            Language::De => "%d.%m.%Y",
+        };
+        date.borrow().format(pattern).to_string()
+    }
+
+    /// A day and time in figures: `23/11/2026 14:05`, `23.11.2026 14:05`.
+    pub fn numeric_datetime(&self, at: NaiveDateTime) -> String {
+        format!("{} {}", self.numeric_date(at.date()), at.format("%H:%M"))
+    }
+
     /// A day with its weekday: `mardi 9 mars 2027`, `Tuesday 9 March 2027`,
     /// `Dienstag, 9. März 2027`.
     pub fn weekday_date(&self, date: impl Borrow<NaiveDate>) -> String {
@@ -353,6 +367,13 @@ mod tests {
             "Dienstag, 9. März 2027"
         );
         assert_eq!(de.number(Decimal::new(1250, 2)), "12,5");
+        let day = NaiveDate::from_ymd_opt(2027, 3, 9).unwrap();
+        assert_eq!(de.numeric_date(day), "09.03.2027");
+        assert_eq!(Tr(Language::Fr).numeric_date(day), "09/03/2027");
+        assert_eq!(
+            de.numeric_datetime(day.and_hms_opt(14, 5, 0).unwrap()),
+            "09.03.2027 14:05"
+        );
         assert_eq!(de.field("offer.site", "Eupen"), "Baustelle: Eupen");
     }
 

@@ -440,7 +440,11 @@ fn c_3_the_offer_email_in_german_formats_amounts_and_dates_in_german() {
     );
     assert!(mail.text.contains("3.237,96 €"), "{}", mail.text);
     assert!(mail.text.contains("23. Mai 2027"), "{}", mail.text);
-    assert!(mail.text.contains("Dienstag, 9. März 2027"), "{}", mail.text);
+    assert!(
+        mail.text.contains("Dienstag, 9. März 2027"),
+        "{}",
+        mail.text
+    );
     assert!(mail.text.contains("Nichts an Proximus zu zahlen."));
     assert!(mail.html.contains("<html lang=\"de\">"));
     assert_eq!(mail.html.matches("data:image/png;base64,").count(), 2);

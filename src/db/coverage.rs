@@ -86,9 +86,7 @@ impl Referral {
 pub async fn referral(db: &Db, areas: &[String]) -> DbResult<Option<Referral>> {
     for area in areas {
         let found: Option<Referral> =
-            sqlx::query_as(
-                "SELECT area, text_fr, text_en, text_de FROM referrals WHERE area = $1",
-            )
+            sqlx::query_as("SELECT area, text_fr, text_en, text_de FROM referrals WHERE area = $1")
                 .bind(area)
                 .fetch_optional(&db.pool)
                 .await?;

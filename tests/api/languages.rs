@@ -104,6 +104,14 @@ async fn a_request_in_eupen_is_filed_confirmed_and_followed_in_german() {
         assert!(page.contains(expected), "{expected} missing from the page");
     }
     assert!(!page.contains("Étudiée par les opérateurs"));
+    // The timeline's dates are written the German way (Belgian time: today or tomorrow in UTC).
+    let now = chrono::Utc::now();
+    let written =
+        [now, now + chrono::Duration::hours(2)].map(|at| at.format("%d.%m.%Y").to_string());
+    assert!(
+        written.iter().any(|day| page.contains(day.as_str())),
+        "{written:?} missing from the page"
+    );
 }
 
 #[tokio::test]
@@ -116,7 +124,13 @@ async fn a_refused_form_explains_itself_in_german() {
             .get(url)
             .header("accept-language", "de-BE,de;q=0.9,en;q=0.5")
     };
-    let home = german(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let home = german(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("Alle Ihre Anschlüsse mit einem einzigen Antrag"));
     let form = german(app.url("/request/new"))
         .send()
@@ -155,9 +169,7 @@ async fn a_refused_form_explains_itself_in_german() {
     assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
 
     // Outside Wallonia, the referral is given in German too.
-    let response = post(with(&lukas(), &[("postcode", "9000")]))
-        .await
-        .unwrap();
+    let response = post(with(&lukas(), &[("postcode", "9000")])).await.unwrap();
     assert_eq!(response.status().as_u16(), 422);
     let page = response.text().await.unwrap();
     assert!(
