@@ -3,7 +3,7 @@
 
 use std::{borrow::Borrow, collections::HashMap, sync::LazyLock};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
 use crate::domain::{InputError, Language};
@@ -19,6 +19,10 @@ static CATALOGS: LazyLock<HashMap<Language, Catalog>> = LazyLock::new(|| {
         (
             Language::En,
             parse_catalog(include_str!("../locales/en.toml")),
+        ),
+        (
+            Language::De,
+            parse_catalog(include_str!("../locales/de.toml")),
         ),
     ])
 });
@@ -66,6 +70,23 @@ impl Tr {
 
     pub fn lang(&self) -> &'static str {
         self.0.code()
+    }
+
+    /// Every language of the product, each with its own name (`Deutsch`), for a choice.
+    pub fn languages(&self) -> Vec<(&'static str, String)> {
+        Language::ALL
+            .into_iter()
+            .map(|language| (language.code(), Tr(language).keyed("language", language)))
+            .collect()
+    }
+
+    /// The languages the reader can switch to: all but the page's own.
+    pub fn other_languages(&self) -> Vec<(&'static str, String)> {
+        let own = self.lang();
+        self.languages()
+            .into_iter()
+            .filter(|(code, _)| *code != own)
+            .collect()
     }
 
     /// The text of `key`, falling back to French, then to the key itself.
@@ -121,11 +142,19 @@ impl Tr {
         self.f("format.field", [("label", self.t(key)), ("value", value)])
     }
 
-    /// An amount in euros as written in the language: `1 234,56 €`, `€1,234.56`.
+    /// An amount in euros as written in the language: `1 234,56 €`, `€1,234.56`, `1.234,56 €`.
     pub fn money(&self, amount: impl Borrow<Decimal>) -> String {
         let amount = *amount.borrow();
         match self.0 {
             Language::Fr => euros(amount),
+            Language::De => {
+                let (negative, units, cents) = split_amount(amount);
+                format!(
+                    "{}{},{cents} €",
+                    if negative { "−" } else { "" },
+                    group_thousands(&units, '.')
+                )
+            }
             Language::En => {
                 let (negative, units, cents) = split_amount(amount);
                 format!(
@@ -141,12 +170,13 @@ impl Tr {
     pub fn number(&self, value: impl Borrow<Decimal>) -> String {
         let text = value.borrow().normalize().to_string();
         match self.0 {
-            Language::Fr => text.replace('.', ","),
+            Language::Fr | Language::De => text.replace('.', ","),
             Language::En => text,
         }
     }
 
-    /// A day written out: `23 novembre 2026`, `1er mars 2027`, `23 November 2026`.
+    /// A day written out: `23 novembre 2026`, `1er mars 2027`, `23 November 2026`,
+    /// `1. März 2027`.
     pub fn date(&self, date: impl Borrow<NaiveDate>) -> String {
         let date = *date.borrow();
         let day = if date.day() == 1 {
@@ -166,7 +196,22 @@ impl Tr {
         )
     }
 
-    /// A day with its weekday: `mardi 9 mars 2027`, `Tuesday 9 March 2027`.
+    /// A day in figures: `23/11/2026`, `23.11.2026` in German.
+    pub fn numeric_date(&self, date: impl Borrow<NaiveDate>) -> String {
+        let pattern = match self.0 {
+            Language::Fr | Language::En => "%d/%m/%Y",
+            Language::De => "%d.%m.%Y",
+        };
+        date.borrow().format(pattern).to_string()
+    }
+
+    /// A day and time in figures: `23/11/2026 14:05`, `23.11.2026 14:05`.
+    pub fn numeric_datetime(&self, at: NaiveDateTime) -> String {
+        format!("{} {}", self.numeric_date(at.date()), at.format("%H:%M"))
+    }
+
+    /// A day with its weekday: `mardi 9 mars 2027`, `Tuesday 9 March 2027`,
+    /// `Dienstag, 9. März 2027`.
     pub fn weekday_date(&self, date: impl Borrow<NaiveDate>) -> String {
         let date = *date.borrow();
         let weekday = self.keyed("format.weekday", date.weekday().number_from_monday());
@@ -300,6 +345,81 @@ mod tests {
         assert_eq!(fr.number(Decimal::new(1250, 2)), "12,5");
         assert_eq!(en.number(Decimal::new(1250, 2)), "12.5");
         assert_eq!(fr.number(Decimal::new(400, 2)), "4");
+    }
+
+    #[test]
+    fn german_money_dates_and_numbers() {
+        let de = Tr(Language::De);
+        assert_eq!(de.money(Decimal::new(123456, 2)), "1.234,56 €");
+        assert_eq!(de.money(Decimal::new(-5, 1)), "−0,50 €");
+        assert_eq!(de.money(Decimal::new(100_000_000, 2)), "1.000.000,00 €");
+        assert_eq!(de.money(Decimal::ZERO), "0,00 €");
+        assert_eq!(
+            de.date(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()),
+            "23. November 2026"
+        );
+        assert_eq!(
+            de.date(NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()),
+            "1. März 2027"
+        );
+        assert_eq!(
+            de.weekday_date(NaiveDate::from_ymd_opt(2027, 3, 9).unwrap()),
+            "Dienstag, 9. März 2027"
+        );
+        assert_eq!(de.number(Decimal::new(1250, 2)), "12,5");
+        let day = NaiveDate::from_ymd_opt(2027, 3, 9).unwrap();
+        assert_eq!(de.numeric_date(day), "09.03.2027");
+        assert_eq!(Tr(Language::Fr).numeric_date(day), "09/03/2027");
+        assert_eq!(
+            de.numeric_datetime(day.and_hms_opt(14, 5, 0).unwrap()),
+            "09.03.2027 14:05"
+        );
+        assert_eq!(de.field("offer.site", "Eupen"), "Baustelle: Eupen");
+    }
+
+    /// Each text has the same `{placeholders}` in every language, except the partner line,
+    /// which names the label in its own language.
+    #[test]
+    fn every_language_fills_the_same_placeholders() {
+        fn names(text: &str) -> std::collections::BTreeSet<&str> {
+            text.split('{')
+                .skip(1)
+                .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+                .collect()
+        }
+        let french = catalog(Language::Fr);
+        for language in Language::ALL {
+            for (key, text) in catalog(language) {
+                if key == "assessment.partner_line" {
+                    assert_eq!(text, &format!("{{label_{language}}}"));
+                    continue;
+                }
+                assert_eq!(
+                    names(text),
+                    names(&french[key]),
+                    "{language}: placeholders of {key}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn each_language_is_named_in_itself_and_offered_in_the_switch() {
+        let names = Tr(Language::En).languages();
+        assert_eq!(
+            names,
+            [
+                ("fr", "Français".to_owned()),
+                ("en", "English".to_owned()),
+                ("de", "Deutsch".to_owned())
+            ]
+        );
+        let switch: Vec<&str> = Tr(Language::De)
+            .other_languages()
+            .into_iter()
+            .map(|(code, _)| code)
+            .collect();
+        assert_eq!(switch, ["fr", "en"]);
     }
 
     #[test]

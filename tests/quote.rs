@@ -23,10 +23,11 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-fn pick(language: Language, fr: &str, en: &str) -> String {
+fn pick(language: Language, fr: &str, en: &str, de: &str) -> String {
     match language {
         Language::Fr => fr.to_owned(),
         Language::En => en.to_owned(),
+        Language::De => de.to_owned(),
     }
 }
 
@@ -144,7 +145,7 @@ fn journey_one(language: Language) -> OfferDocument {
             swde_book,
         ),
     ];
-    let telecom_service = pick(language, "Télécom", "Telecom");
+    let telecom_service = pick(language, "Télécom", "Telecom", "Telekommunikation");
     let telecom = |operator: &str, service: &str, book: &str| OperatorSection {
         operator: operator.to_owned(),
         services: vec![service.to_owned()],
@@ -165,11 +166,13 @@ fn journey_one(language: Language) -> OfferDocument {
             language,
             "Gaine télécom posée dans la tranchée commune — avant le 1er mars 2027",
             "Telecom sleeve laid in the shared trench — by 1 March 2027",
+            "Telekom-Schutzrohr im gemeinsamen Graben verlegt — bis zum 1. März 2027",
         )],
         lead_time: pick(
             language,
             "Le jour commun d'intervention",
             "On the joint intervention day",
+            "Am gemeinsamen Einsatztag",
         ),
         notes: vec![tr.t("tariff.mention.telecom_free").to_owned()],
         payment: None,
@@ -197,8 +200,8 @@ fn journey_one(language: Language) -> OfferDocument {
             OperatorSection {
                 operator: "ORES".into(),
                 services: vec![
-                    pick(language, "Électricité", "Electricity"),
-                    pick(language, "Gaz naturel", "Natural gas"),
+                    pick(language, "Électricité", "Electricity", "Strom"),
+                    pick(language, "Gaz naturel", "Natural gas", "Erdgas"),
                 ],
                 lines: vec![electricity, gas],
                 subtotal_excl_vat: d("1450.00"),
@@ -208,16 +211,19 @@ fn journey_one(language: Language) -> OfferDocument {
                     language,
                     "Copie du permis de bâtir — au plus tard 15 jours avant les travaux",
                     "Copy of the building permit — at the latest 15 days before the works",
+                    "Kopie der Baugenehmigung — spätestens 15 Tage vor den Arbeiten",
                 )],
                 lead_time: pick(
                     language,
                     "30 jours ouvrables après le paiement complet et les permis (règle V-8.2.2)",
                     "30 working days after full payment and permits (rule V-8.2.2)",
+                    "30 Werktage nach vollständiger Zahlung und Genehmigungen (Regel V-8.2.2)",
                 ),
                 notes: vec![pick(
                     language,
                     "Le raccordement gaz standard d'un logement neuf est gratuit.",
                     "The standard gas connection of a new dwelling is free.",
+                    "Der Standard-Gasanschluss einer neuen Wohnung ist kostenlos.",
                 )],
                 payment: Some(Payment {
                     payee: "ORES".into(),
@@ -230,7 +236,7 @@ fn journey_one(language: Language) -> OfferDocument {
             },
             OperatorSection {
                 operator: "SWDE".into(),
-                services: vec![pick(language, "Eau", "Water")],
+                services: vec![pick(language, "Eau", "Water", "Wasser")],
                 lines: water,
                 subtotal_excl_vat: d("1226.00"),
                 subtotal_vat: d("257.46"),
@@ -240,17 +246,20 @@ fn journey_one(language: Language) -> OfferDocument {
                         language,
                         "Certificat CertIBEau de l'installation intérieure — avant le 15 février 2027",
                         "CertIBEau certificate of the indoor installation — by 15 February 2027",
+                        "CertIBEau-Bescheinigung der Innenanlage — bis zum 15. Februar 2027",
                     ),
                     pick(
                         language,
                         "Tranchée sur le terrain privé (1 m de profondeur) avec gaine — avant le 1er mars 2027",
                         "Trench on private land (1 m deep) with sleeve — by 1 March 2027",
+                        "Graben auf Privatgrund (1 m tief) mit Schutzrohr — bis zum 1. März 2027",
                     ),
                 ],
                 lead_time: pick(
                     language,
                     "Dans le mois du paiement",
                     "Within one month of payment",
+                    "Innerhalb eines Monats nach der Zahlung",
                 ),
                 notes: vec![tr.t("tariff.mention.water_payment_before_works").to_owned()],
                 payment: Some(Payment {
@@ -419,6 +428,54 @@ fn c_3_the_offer_pdf_in_english() {
     assert!(flat.contains("€3,237.96"), "{text}");
     assert!(flat.contains("Valid until 23 May 2027"), "{text}");
     insta::assert_snapshot!("offer_pdf_en_text", text);
+}
+
+#[test]
+fn c_3_the_offer_email_in_german_formats_amounts_and_dates_in_german() {
+    let doc = journey_one(Language::De);
+    let mail = email(&doc, Tr(Language::De)).unwrap();
+    assert_eq!(
+        mail.subject,
+        "Ihr Angebot für Anschlüsse CMH-2026-000042 (Version 1)"
+    );
+    assert!(mail.text.contains("3.237,96 €"), "{}", mail.text);
+    assert!(mail.text.contains("23. Mai 2027"), "{}", mail.text);
+    assert!(
+        mail.text.contains("Dienstag, 9. März 2027"),
+        "{}",
+        mail.text
+    );
+    assert!(mail.text.contains("Nichts an Proximus zu zahlen."));
+    assert!(mail.html.contains("<html lang=\"de\">"));
+    assert_eq!(mail.html.matches("data:image/png;base64,").count(), 2);
+    insta::assert_snapshot!("offer_email_de_text", mail.text);
+    insta::assert_snapshot!("offer_email_de_html", mail.html);
+}
+
+#[test]
+fn c_3_the_offer_pdf_in_german() {
+    let doc = journey_one(Language::De);
+    let bytes = pdf(&doc, Tr(Language::De)).unwrap();
+    let text = pdf_text(&bytes);
+    let flat = one_line(&text);
+    for expected in [
+        "ORES — Strom, Erdgas",
+        "23. November 2026",
+        "Gültig bis zum 23. Mai 2027",
+        "3.237,96 €",
+        "Nichts an VOO zu zahlen.",
+    ] {
+        assert!(
+            flat.contains(&one_line(expected)),
+            "{expected} missing from:\n{text}"
+        );
+    }
+    for section in &doc.sections {
+        for line in &section.lines {
+            assert!(flat.contains(&one_line(&line.label)), "{}", line.label);
+        }
+    }
+    insta::assert_snapshot!("offer_pdf_de_text", text);
 }
 
 #[test]

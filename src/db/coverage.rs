@@ -37,14 +37,23 @@ pub async fn serving(tx: &mut Tx, commune_nis: &str) -> DbResult<Vec<Organisatio
     rows.into_iter().map(Organisation::try_from).collect()
 }
 
-pub async fn set_referral(db: &Db, area: &str, text_fr: &str, text_en: &str) -> DbResult<()> {
+/// A referral's texts in each language; German is optional and falls back to French.
+pub struct ReferralTexts<'a> {
+    pub fr: &'a str,
+    pub en: &'a str,
+    pub de: Option<&'a str>,
+}
+
+pub async fn set_referral(db: &Db, area: &str, texts: ReferralTexts<'_>) -> DbResult<()> {
     sqlx::query(
-        "INSERT INTO referrals (area, text_fr, text_en) VALUES ($1, $2, $3) \
-         ON CONFLICT (area) DO UPDATE SET text_fr = excluded.text_fr, text_en = excluded.text_en",
+        "INSERT INTO referrals (area, text_fr, text_en, text_de) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (area) DO UPDATE SET text_fr = excluded.text_fr, text_en = excluded.text_en, \
+         text_de = excluded.text_de",
     )
     .bind(area)
-    .bind(text_fr)
-    .bind(text_en)
+    .bind(texts.fr)
+    .bind(texts.en)
+    .bind(texts.de)
     .execute(&db.pool)
     .await?;
     Ok(())
@@ -55,13 +64,29 @@ pub struct Referral {
     pub area: String,
     pub text_fr: String,
     pub text_en: String,
+    pub text_de: Option<String>,
+}
+
+impl Referral {
+    /// The text in `language`; German without its own text reads the French one.
+    pub fn text(self, language: crate::domain::Language) -> String {
+        use crate::domain::Language;
+        match language {
+            Language::Fr => self.text_fr,
+            Language::En => self.text_en,
+            Language::De => self
+                .text_de
+                .filter(|text| !text.trim().is_empty())
+                .unwrap_or(self.text_fr),
+        }
+    }
 }
 
 /// The most specific referral among `areas` (given most specific first).
 pub async fn referral(db: &Db, areas: &[String]) -> DbResult<Option<Referral>> {
     for area in areas {
         let found: Option<Referral> =
-            sqlx::query_as("SELECT area, text_fr, text_en FROM referrals WHERE area = $1")
+            sqlx::query_as("SELECT area, text_fr, text_en, text_de FROM referrals WHERE area = $1")
                 .bind(area)
                 .fetch_optional(&db.pool)
                 .await?;

@@ -91,15 +91,17 @@ pub enum Language {
     #[default]
     Fr,
     En,
+    De,
 }
 
 impl Language {
-    pub const ALL: [Language; 2] = [Language::Fr, Language::En];
+    pub const ALL: [Language; 3] = [Language::Fr, Language::En, Language::De];
 
     pub fn code(self) -> &'static str {
         match self {
             Self::Fr => "fr",
             Self::En => "en",
+            Self::De => "de",
         }
     }
 
@@ -120,6 +122,7 @@ impl FromStr for Language {
         match s.trim() {
             "fr" => Ok(Self::Fr),
             "en" => Ok(Self::En),
+            "de" => Ok(Self::De),
             _ => Err(InputError::Choice),
         }
     }
@@ -163,9 +166,14 @@ mod tests {
     #[test]
     fn accept_language_picks_first_supported() {
         assert_eq!(
-            Language::from_accept_language("de-DE,en;q=0.8,fr;q=0.5"),
+            Language::from_accept_language("de-BE,en;q=0.8,fr;q=0.5"),
+            Some(Language::De)
+        );
+        assert_eq!(
+            Language::from_accept_language("nl-BE,en;q=0.8,fr;q=0.5"),
             Some(Language::En)
         );
+        assert_eq!(Language::from_accept_language("DE"), Some(Language::De));
         assert_eq!(Language::from_accept_language("nl-BE"), None);
     }
 

@@ -10,11 +10,14 @@ use super::{
 };
 use crate::tariff::{VatRegime, round_cents};
 
-/// A text in each language of the product.
+/// A text in each language of the product. German is optional: a configuration written
+/// before it (or without it) shows the French text to German readers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Labels {
     pub fr: String,
     pub en: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub de: Option<String>,
 }
 
 impl Labels {
@@ -22,7 +25,16 @@ impl Labels {
         match language {
             crate::domain::Language::Fr => &self.fr,
             crate::domain::Language::En => &self.en,
+            crate::domain::Language::De => self.german(),
         }
+    }
+
+    /// The German text, or the French one when the configuration gives none.
+    pub fn german(&self) -> &str {
+        self.de
+            .as_deref()
+            .filter(|text| !text.trim().is_empty())
+            .unwrap_or(&self.fr)
     }
 }
 
@@ -182,11 +194,12 @@ impl OperatorModule for GenericModule {
                     let amount = round_cents(line.unit_price);
                     PricedLine {
                         code: line.code.clone(),
-                        // Both languages travel with the line; each page shows its own.
+                        // Every language travels with the line; each page shows its own.
                         label_key: "assessment.partner_line".to_owned(),
                         args: [
                             ("label_fr".to_owned(), line.label.fr.clone()),
                             ("label_en".to_owned(), line.label.en.clone()),
+                            ("label_de".to_owned(), line.label.german().to_owned()),
                         ]
                         .into(),
                         quantity: Decimal::ONE,
@@ -215,6 +228,7 @@ mod tests {
             label: Labels {
                 fr: "Chaleur (réseau urbain)".into(),
                 en: "District heating".into(),
+                de: Some("Wärme (Fernwärmenetz)".into()),
             },
             skill: "heat".into(),
             hours: 6,
@@ -226,6 +240,7 @@ mod tests {
                 label: Labels {
                     fr: "Local technique".into(),
                     en: "Plant room".into(),
+                    de: None,
                 },
                 who: Party::Applicant,
                 deadline: Deadline::BeforeWorks,
@@ -236,6 +251,7 @@ mod tests {
                 label: Labels {
                     fr: "Raccordement au réseau de chaleur".into(),
                     en: "District heating connection".into(),
+                    de: Some("Anschluss an das Wärmenetz".into()),
                 },
                 unit_price: Decimal::new(249_950, 2),
                 vat: VatRegime::Reduced,
@@ -258,6 +274,38 @@ mod tests {
         assert_eq!(answer.lines[0].amount_excl_vat, Decimal::new(249_950, 2));
         assert_eq!(answer.lines[0].vat_amount, Decimal::new(14_997, 2));
         assert_eq!(answer.lines[0].rule, "C-8");
+    }
+
+    #[test]
+    fn german_labels_are_optional_and_fall_back_to_french() {
+        let offer: PartnerOffer = toml::from_str(
+            r#"
+            label = { fr = "Chaleur", en = "Heat" }
+            skill = "heat"
+            hours = 4
+            lead_time = { unit = "working_days", count = 10 }
+            lead_time_start = "payment"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(offer.label.de, None);
+        assert_eq!(offer.label.get(crate::domain::Language::De), "Chaleur");
+        let heat = heat();
+        assert_eq!(
+            heat.label.get(crate::domain::Language::De),
+            "Wärme (Fernwärmenetz)"
+        );
+        let answer = GenericModule { offer: heat }.assess(&facts());
+        assert_eq!(
+            answer.lines[0].args["label_de"],
+            "Anschluss an das Wärmenetz"
+        );
+        let german = crate::i18n::Tr(crate::domain::Language::De);
+        assert_eq!(answer.lines[0].label(german), "Anschluss an das Wärmenetz");
+        // A line stored before German labels travelled with it reads in French.
+        let mut stored = answer.lines[0].clone();
+        stored.args.remove("label_de");
+        assert_eq!(stored.label(german), "Raccordement au réseau de chaleur");
     }
 
     #[test]

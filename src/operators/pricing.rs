@@ -65,6 +65,24 @@ impl From<&QuoteLine> for PricedLine {
     }
 }
 
+impl PricedLine {
+    /// The line's label in the reader's language. A partner line stored before German
+    /// labels travelled with it shows its French label to German readers.
+    pub fn label(&self, tr: crate::i18n::Tr) -> String {
+        let mut args: Vec<(&str, &str)> = self
+            .args
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if !self.args.contains_key("label_de")
+            && let Some(french) = self.args.get("label_fr")
+        {
+            args.push(("label_de", french.as_str()));
+        }
+        tr.f(&self.label_key, args)
+    }
+}
+
 /// The case the request describes for one service, in its standard form.
 fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateCase {
     let mut case = EstimateCase::new(facts.submitted_on);

@@ -398,13 +398,8 @@ fn regime_of(code: &str) -> Option<VatRegime> {
 }
 
 fn offer_line(tr: Tr, line: &PricedLine) -> OfferLine {
-    let args: Vec<(&str, &str)> = line
-        .args
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     OfferLine {
-        label: tr.f(&line.label_key, args),
+        label: line.label(tr),
         quantity: line.quantity.normalize(),
         unit: tr.keyed("tariff.unit", &line.unit),
         unit_price: line.unit_price,

@@ -110,6 +110,9 @@ struct ReferralEntry {
     area: String,
     fr: String,
     en: String,
+    /// Optional: German readers see the French text without it.
+    #[serde(default)]
+    de: Option<String>,
 }
 
 impl OrganisationEntry {
@@ -207,7 +210,12 @@ async fn add_organisations(state: &AppState, file: &OrganisationsFile) -> Result
         }
     }
     for referral in &file.referral {
-        coverage::set_referral(&state.db, &referral.area, &referral.fr, &referral.en).await?;
+        let texts = coverage::ReferralTexts {
+            fr: &referral.fr,
+            en: &referral.en,
+            de: referral.de.as_deref(),
+        };
+        coverage::set_referral(&state.db, &referral.area, texts).await?;
     }
     Ok(())
 }

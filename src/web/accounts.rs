@@ -71,9 +71,10 @@ async fn render(
 
 async fn users_page(State(state): State<AppState>, staff: Staff) -> Result<UsersPage, PageError> {
     staff.require_operator_admin()?;
+    // The invitation's language starts as the administrator's own page language.
     let input = InviteInput {
         role: "operator_staff".into(),
-        language: "fr".into(),
+        language: staff.tr.lang().into(),
         ..InviteInput::default()
     };
     render(&state, staff, input, FieldErrors::new(), None).await

@@ -25,7 +25,7 @@ use super::{
 use crate::{
     app::AppState,
     db::{DbError, documents::DocumentRow, requests::RequestRow, sessions::SessionUser},
-    domain::{DocumentKind, FileRefusal, FileType, RequestState},
+    domain::{DocumentKind, FileRefusal, FileType, Language, RequestState},
     i18n::Tr,
     services::documents::{
         self as service, ChecklistItem, DocumentError, Download, ItemStatus, Upload, Uploader,
@@ -87,9 +87,9 @@ fn size_label(tr: Tr, bytes: i64) -> String {
     if bytes >= MB {
         let tenths = (bytes * 10 + MB / 2) / MB;
         let value = format!("{}.{}", tenths / 10, tenths % 10);
-        let value = match tr.lang() {
-            "fr" => value.replace('.', ","),
-            _ => value,
+        let value = match tr.language() {
+            Language::Fr | Language::De => value.replace('.', ","),
+            Language::En => value,
         };
         tr.f("documents.size_mb", [("size", value.as_str())])
     } else {
@@ -779,5 +779,6 @@ mod tests {
         assert_eq!(size_label(en, 1), "1 KB");
         assert_eq!(size_label(en, 1536 * 1024), "1.5 MB");
         assert_eq!(size_label(fr, 1536 * 1024), "1,5 Mo");
+        assert_eq!(size_label(Tr(Language::De), 1536 * 1024), "1,5 MB");
     }
 }

@@ -217,13 +217,8 @@ fn line_view(tr: Tr, line: &QuoteLine) -> LineView {
 
 /// A line stored with an operator's answer, as the pages show it.
 pub fn stored_line_view(tr: Tr, line: &PricedLine) -> LineView {
-    let args: Vec<(&str, &str)> = line
-        .args
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     LineView {
-        label: tr.f(&line.label_key, args),
+        label: line.label(tr),
         quantity: line.quantity.normalize().to_string().replace('.', ","),
         unit: tr.keyed("tariff.unit", &line.unit),
         unit_price: euros(line.unit_price),

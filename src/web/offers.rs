@@ -101,7 +101,7 @@ fn version_view(tr: Tr, offer: &OfferRow) -> VersionView {
         version: offer.version,
         status: tr.keyed("offer.status", &offer.status),
         status_code: offer.status.clone(),
-        sent_on: super::views::local_date(&offer.sent_at),
+        sent_on: super::views::local_date_in(tr, &offer.sent_at),
         valid_until: db::parse_date(&offer.valid_until)
             .map(|d| tr.date(d))
             .unwrap_or_default(),
@@ -134,7 +134,7 @@ pub async fn offer_panel(
                     amount_plain: amount.to_string(),
                     iban: p.iban.unwrap_or_default(),
                     communication: p.structured_communication,
-                    paid: p.paid_at.map(|d| super::views::local_date(&d)),
+                    paid: p.paid_at.map(|d| super::views::local_date_in(tr, &d)),
                     after_works: p.after_works == 1,
                 }
             })

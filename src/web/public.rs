@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::{
     error::PageError,
     extract::{CsrfForm, Ctx, LANG_COOKIE},
-    views::{Frame, ServiceNames, local_date, local_datetime, site_line},
+    views::{Frame, ServiceNames, local_date_in, local_datetime_in, site_line},
 };
 use crate::{
     app::AppState,
@@ -187,10 +187,7 @@ async fn file_request(
                 RequestFormPage::new(ctx, form.input, FieldErrors::new(), key.as_ref().to_owned())
                     .with_partners(&state)
                     .await?;
-            let advice = referral.map(|r| match page.tr.language() {
-                Language::Fr => r.text_fr,
-                Language::En => r.text_en,
-            });
+            let advice = referral.map(|r| r.text(page.tr.language()));
             let intro = page
                 .tr
                 .f("form.not_covered", [("commune", commune.as_str())]);
@@ -265,11 +262,11 @@ struct TrackPage {
 
 impl TrackPage {
     fn when(&self, stored: &str) -> String {
-        local_datetime(stored)
+        local_datetime_in(self.tr, stored)
     }
 
     fn day(&self, stored: &str) -> String {
-        local_date(stored)
+        local_date_in(self.tr, stored)
     }
 }
 
@@ -346,7 +343,7 @@ pub(super) async fn render_track_with(
             Ok(days) => days
                 .candidates
                 .iter()
-                .map(|c| (c.date.to_string(), super::backoffice::day_label(c.date)))
+                .map(|c| (c.date.to_string(), ctx.tr.numeric_date(c.date)))
                 .collect(),
             Err(schedule::ScheduleError::Db(error)) => return Err(error.into()),
             Err(_) => Vec::new(),

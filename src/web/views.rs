@@ -107,18 +107,28 @@ pub fn brussels(at: DateTime<Utc>) -> chrono::NaiveDateTime {
 
 /// "23/11/2026 14:05" in Belgian time, from a stored timestamp.
 pub fn local_datetime(stored: &str) -> String {
-    crate::db::parse_ts(stored)
-        .map(|at| brussels(at).format("%d/%m/%Y %H:%M").to_string())
-        .unwrap_or_else(|_| stored.to_owned())
+    local_datetime_in(Tr::default(), stored)
 }
 
 /// "23/11/2026" from a stored date or timestamp.
 pub fn local_date(stored: &str) -> String {
+    local_date_in(Tr::default(), stored)
+}
+
+/// A stored timestamp in Belgian time, in figures as the reader's language writes them.
+pub fn local_datetime_in(tr: Tr, stored: &str) -> String {
+    crate::db::parse_ts(stored)
+        .map(|at| tr.numeric_datetime(brussels(at)))
+        .unwrap_or_else(|_| stored.to_owned())
+}
+
+/// A stored date or timestamp (Belgian day), in figures as the reader's language writes them.
+pub fn local_date_in(tr: Tr, stored: &str) -> String {
     if let Ok(at) = crate::db::parse_ts(stored) {
-        return brussels(at).format("%d/%m/%Y").to_string();
+        return tr.numeric_date(brussels(at).date());
     }
     crate::db::parse_date(stored)
-        .map(|d| d.format("%d/%m/%Y").to_string())
+        .map(|d| tr.numeric_date(d))
         .unwrap_or_else(|_| stored.to_owned())
 }
 

@@ -10,6 +10,7 @@ mod estimates;
 mod filing;
 mod helpers;
 mod joint_day;
+mod languages;
 mod mail;
 mod municipality;
 mod offers;
