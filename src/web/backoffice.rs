@@ -661,10 +661,15 @@ pub async fn assessment_views(
                         .collect()
                 })
                 .unwrap_or_default(),
-            lines_total: super::estimate::euros(
+            lines_total: tr.money(
                 answer
                     .as_ref()
-                    .map(|a| a.lines.iter().map(|l| l.amount_excl_vat).sum())
+                    .map(|a| {
+                        a.lines
+                            .iter()
+                            .map(|l| l.amount_excl_vat)
+                            .sum::<rust_decimal::Decimal>()
+                    })
                     .unwrap_or_default(),
             ),
             crew: answer.as_ref().map(|a| {

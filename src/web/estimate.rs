@@ -200,8 +200,6 @@ pub struct EstimateView {
     pub mentions: Vec<String>,
 }
 
-pub use crate::i18n::euros;
-
 fn args<'a>(map: &'a std::collections::BTreeMap<&'static str, String>) -> Vec<(&'a str, &'a str)> {
     map.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
@@ -219,12 +217,12 @@ fn line_view(tr: Tr, line: &QuoteLine) -> LineView {
 pub fn stored_line_view(tr: Tr, line: &PricedLine) -> LineView {
     LineView {
         label: line.label(tr),
-        quantity: line.quantity.normalize().to_string().replace('.', ","),
+        quantity: tr.number(line.quantity.normalize()),
         unit: tr.keyed("tariff.unit", &line.unit),
-        unit_price: euros(line.unit_price),
-        amount: euros(line.amount_excl_vat),
+        unit_price: tr.money(line.unit_price),
+        amount: tr.money(line.amount_excl_vat),
         vat: tr.keyed("tariff.vat", &line.vat_regime),
-        vat_amount: euros(line.vat_amount),
+        vat_amount: tr.money(line.vat_amount),
         rule: line.rule.clone(),
     }
 }
@@ -242,9 +240,9 @@ pub fn estimate_view(tr: Tr, estimate: &Estimate) -> EstimateView {
                 ),
                 book: quote.book.version.clone(),
                 lines: quote.lines.iter().map(|l| line_view(tr, l)).collect(),
-                subtotal: euros(quote.subtotal_excl_vat.amount()),
-                vat_total: euros(quote.vat_total.amount()),
-                total: euros(quote.total_incl_vat.amount()),
+                subtotal: tr.money(quote.subtotal_excl_vat.amount()),
+                vat_total: tr.money(quote.vat_total.amount()),
+                total: tr.money(quote.total_incl_vat.amount()),
             })
             .collect(),
         vat_rows: estimate
@@ -253,14 +251,14 @@ pub fn estimate_view(tr: Tr, estimate: &Estimate) -> EstimateView {
             .map(|row| {
                 (
                     tr.keyed("tariff.vat", row.regime.code()),
-                    euros(row.base.amount()),
-                    euros(row.vat.amount()),
+                    tr.money(row.base.amount()),
+                    tr.money(row.vat.amount()),
                 )
             })
             .collect(),
-        total_excl_vat: euros(estimate.total_excl_vat.amount()),
-        total_vat: euros(estimate.total_vat.amount()),
-        total_incl_vat: euros(estimate.total_incl_vat.amount()),
+        total_excl_vat: tr.money(estimate.total_excl_vat.amount()),
+        total_vat: tr.money(estimate.total_vat.amount()),
+        total_incl_vat: tr.money(estimate.total_incl_vat.amount()),
         separately: estimate
             .separately_quoted
             .iter()

@@ -1,8 +1,8 @@
 //! The instant estimate: JSON API and public page, priced by the tariff engines, nothing saved.
 
 use connect_my_home::{
+    i18n::euros,
     tariff::{self, EstimateCase, Tariffs},
-    web::estimate::euros,
 };
 use rust_decimal::Decimal;
 
@@ -117,6 +117,21 @@ async fn the_public_page_gives_the_same_total_as_the_api() {
         euros(total)
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+
+    // An English reader gets English amounts: €1,234.56.
+    let english = app
+        .client
+        .get(app.url(&format!("/estimate?{query}")))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let total_en = connect_my_home::i18n::Tr(connect_my_home::domain::Language::En).money(total);
+    assert!(total_en.starts_with('€') && total_en.contains('.'));
+    assert!(english.contains(&total_en), "{total_en} missing");
 }
 
 #[tokio::test]
