@@ -11,7 +11,7 @@ use axum::{
 use super::{
     error::PageError,
     extract::Staff,
-    views::{Frame, local_datetime},
+    views::{Frame, local_datetime_in},
 };
 use crate::{
     app::AppState,
@@ -44,7 +44,7 @@ struct OutboxPage {
 
 impl OutboxPage {
     fn when(&self, stored: &str) -> String {
-        local_datetime(stored)
+        local_datetime_in(self.tr, stored)
     }
 }
 
@@ -68,7 +68,7 @@ struct MessagePage {
 
 impl MessagePage {
     fn when(&self, stored: &str) -> String {
-        local_datetime(stored)
+        local_datetime_in(self.tr, stored)
     }
 
     /// The links of the text body, so a local reader can follow them.

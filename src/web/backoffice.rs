@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, ServiceNames, local_date, local_datetime, site_line},
+    views::{Frame, ServiceNames, local_date_in, local_datetime_in, site_line},
 };
 use crate::{
     app::AppState,
@@ -105,7 +105,7 @@ struct QueuePage {
 
 impl QueuePage {
     fn day(&self, stored: &str) -> String {
-        local_date(stored)
+        local_date_in(self.tr, stored)
     }
 
     fn site(&self, row: &RequestRow) -> String {
@@ -621,7 +621,7 @@ pub async fn assessment_views(
             heading: format!("{} — {operator}", service_names.name(&row.service)),
             status: tr.keyed("assessment.status", &row.status),
             late: row.status != "answered" && row.due_at < now,
-            due: local_date(&row.due_at),
+            due: local_date_in(tr, &row.due_at),
             version: row.version,
             feasibility: answer
                 .as_ref()
@@ -693,11 +693,11 @@ use crate::operators::describe::deadline_label;
 
 impl DetailPage {
     fn when(&self, stored: &str) -> String {
-        local_datetime(stored)
+        local_datetime_in(self.tr, stored)
     }
 
     fn day(&self, stored: &str) -> String {
-        local_date(stored)
+        local_date_in(self.tr, stored)
     }
 }
 
@@ -905,7 +905,7 @@ struct OperatorQueuePage {
 
 impl OperatorQueuePage {
     fn day(&self, stored: &str) -> String {
-        local_date(stored)
+        local_date_in(self.tr, stored)
     }
 
     fn is_late(&self, row: &OperatorQueueRow) -> bool {

@@ -20,7 +20,7 @@ use super::{
     csrf,
     error::PageError,
     extract::{CsrfForm, Ctx, Staff},
-    views::{Frame, local_datetime},
+    views::{Frame, local_datetime_in},
 };
 use crate::{
     app::AppState,
@@ -115,7 +115,7 @@ fn view(tr: Tr, row: &DocumentRow, download_url: String) -> DocumentView {
         content_type: FileType::from_content_type(&row.content_type)
             .map(|t| t.label().to_owned())
             .unwrap_or_else(|| row.content_type.clone()),
-        received: local_datetime(&row.created_at),
+        received: local_datetime_in(tr, &row.created_at),
         by_staff: row.uploaded_by == "staff",
         download_url,
     }

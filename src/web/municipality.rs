@@ -21,7 +21,7 @@ use super::{
     backoffice::{Notice, day_label},
     error::PageError,
     extract::{CsrfForm, Staff, StaffRejection},
-    views::{Frame, ServiceNames, local_date, local_datetime, site_line},
+    views::{Frame, ServiceNames, local_date_in, local_datetime_in, site_line},
 };
 use crate::{
     app::AppState,
@@ -168,9 +168,9 @@ fn permit_line(tr: Tr, row: &permits::PermitListRow) -> PermitLine {
         request_id: row.request_id.clone(),
         reference: row.reference.clone(),
         site: site.join(", "),
-        day: local_date(&row.day),
-        requested: local_date(&row.requested_at),
-        due: local_date(&row.due_on),
+        day: local_date_in(tr, &row.day),
+        requested: local_date_in(tr, &row.requested_at),
+        due: local_date_in(tr, &row.due_on),
         countdown: deadline
             .as_ref()
             .filter(|_| {
@@ -183,7 +183,7 @@ fn permit_line(tr: Tr, row: &permits::PermitListRow) -> PermitLine {
         decided: row
             .decided_at
             .as_deref()
-            .map(local_date)
+            .map(|d| local_date_in(tr, d))
             .unwrap_or_default(),
     }
 }
@@ -260,7 +260,7 @@ async fn permit_view(
                  actor_name,
                  text,
              }| HistoryLine {
-                at: local_datetime(&at),
+                at: local_datetime_in(tr, &at),
                 action: tr.keyed("permit.action", &action),
                 who: actor_name.unwrap_or_else(|| tr.t("request.actor.system").to_owned()),
                 text,
@@ -272,9 +272,9 @@ async fn permit_view(
         id: permit.id.clone(),
         status_code: permit.status.clone(),
         status: tr.keyed("permit.status", &permit.status),
-        day: local_date(&permit.day),
-        requested: local_datetime(&permit.requested_at),
-        due: local_date(&permit.due_on),
+        day: local_date_in(tr, &permit.day),
+        requested: local_datetime_in(tr, &permit.requested_at),
+        due: local_date_in(tr, &permit.due_on),
         countdown: deadline
             .as_ref()
             .filter(|_| awaiting)
@@ -293,7 +293,10 @@ async fn permit_view(
                 )
             )
         }),
-        decided: permit.decided_at.as_deref().map(local_datetime),
+        decided: permit
+            .decided_at
+            .as_deref()
+            .map(|d| local_datetime_in(tr, d)),
         conditions_acknowledged: permit.conditions_acknowledged_at.is_some(),
         works,
         shared_trench: metres(shared_trench_metres(&lengths)),

@@ -18,7 +18,7 @@ use super::{
     backoffice::Notice,
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, brussels, local_date, local_datetime},
+    views::{Frame, brussels, local_date_in, local_datetime_in},
 };
 use crate::{
     app::AppState,
@@ -81,11 +81,11 @@ struct TariffsPage {
 
 impl TariffsPage {
     fn day(&self, stored: &str) -> String {
-        local_date(stored)
+        local_date_in(self.tr, stored)
     }
 
     fn when(&self, stored: &str) -> String {
-        local_datetime(stored)
+        local_datetime_in(self.tr, stored)
     }
 }
 

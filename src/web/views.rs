@@ -105,16 +105,6 @@ pub fn brussels(at: DateTime<Utc>) -> chrono::NaiveDateTime {
     naive + Duration::hours(offset)
 }
 
-/// "23/11/2026 14:05" in Belgian time, from a stored timestamp.
-pub fn local_datetime(stored: &str) -> String {
-    local_datetime_in(Tr::default(), stored)
-}
-
-/// "23/11/2026" from a stored date or timestamp.
-pub fn local_date(stored: &str) -> String {
-    local_date_in(Tr::default(), stored)
-}
-
 /// A stored timestamp in Belgian time, in figures as the reader's language writes them.
 pub fn local_datetime_in(tr: Tr, stored: &str) -> String {
     crate::db::parse_ts(stored)

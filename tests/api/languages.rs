@@ -112,6 +112,21 @@ async fn a_request_in_eupen_is_filed_confirmed_and_followed_in_german() {
         written.iter().any(|day| page.contains(day.as_str())),
         "{written:?} missing from the page"
     );
+
+    // A case officer reading in German gets the queue's dates the German way too.
+    let julien = app.signed_in("julien@ores.demo").await;
+    let switched = julien
+        .get(app.url("/lang/de?next=/backoffice"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status().as_u16(), 303);
+    let queue = crate::helpers::text_of(&julien, app.url("/backoffice")).await;
+    assert!(queue.contains("<html lang=\"de\">"));
+    assert!(
+        written.iter().any(|day| queue.contains(day.as_str())),
+        "{written:?} missing from the queue"
+    );
 }
 
 #[tokio::test]
