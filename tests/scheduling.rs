@@ -158,7 +158,7 @@ proptest! {
 mod joint_day {
     use super::*;
     use connect_my_home::{
-        domain::request::Service,
+        domain::{ServiceCode, request::Service},
         scheduling::{
             Blocked, Blocker, Bookings, Crew, JointDayError, JointDayQuery, OperatorWindow,
             joint_days,
@@ -215,6 +215,8 @@ mod joint_day {
         )
         .unwrap();
         assert_eq!((found.from, found.to), (d(2025, 7, 28), d(2025, 8, 31)));
+        // VOO's earliest date opens the window: the officer is told so.
+        assert_eq!(found.from_set_by, vec![ServiceCode::from(Service::Voo)]);
         let dates: Vec<NaiveDate> = found.candidates.iter().map(|c| c.date).collect();
         assert_eq!(dates, [d(2025, 8, 1), d(2025, 8, 4)]);
         assert_eq!(found.candidates[0].crews.len(), 3);

@@ -122,6 +122,9 @@ pub struct JointDays {
     /// Intersection of the operators' windows.
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// The operators whose earliest date is `from`: no day before it is possible because of
+    /// their lead time or prerequisites.
+    pub from_set_by: Vec<ServiceCode>,
     /// Up to K candidate days, earliest first.
     pub candidates: Vec<CandidateDay>,
     /// Every non-candidate day of the window before the last candidate (the whole window
@@ -199,9 +202,16 @@ pub fn joint_days(
         })
         .collect();
 
+    let from_set_by = query
+        .operators
+        .iter()
+        .filter(|o| o.earliest == from)
+        .map(|o| o.service.clone())
+        .collect();
     let mut result = JointDays {
         from,
         to,
+        from_set_by,
         candidates: Vec::new(),
         impossible: Vec::new(),
     };

@@ -260,6 +260,8 @@ pub struct JointDayView {
     pub crew_absent: bool,
     pub candidates: Vec<(String, String)>,
     pub impossible: Vec<(String, String)>,
+    /// Why no day before the window opens: whose lead time or prerequisites set its start.
+    pub not_before: Option<String>,
     pub unavailable: Option<String>,
 }
 
@@ -297,6 +299,7 @@ async fn joint_day_view(
             crew_absent: false,
             candidates: Vec::new(),
             impossible: Vec::new(),
+            not_before: None,
             unavailable: None,
         }));
     }
@@ -308,6 +311,7 @@ async fn joint_day_view(
             crew_absent: crate::db::crews::reserved_crew_absent(&state.db, &request.id).await?,
             candidates: Vec::new(),
             impossible: Vec::new(),
+            not_before: None,
             unavailable: None,
         }));
     }
@@ -344,6 +348,19 @@ async fn joint_day_view(
                         (day_label(d.date), reasons.join(" ; "))
                     })
                     .collect(),
+                not_before: (days.from > today).then(|| {
+                    let operators: Vec<String> = days
+                        .from_set_by
+                        .iter()
+                        .map(|s| names.name(s.as_str()))
+                        .collect();
+                    let day = day_label(days.from);
+                    let operators = operators.join(", ");
+                    tr.f(
+                        "joint.not_before",
+                        [("day", day.as_str()), ("operators", operators.as_str())],
+                    )
+                }),
                 unavailable: None,
             },
             Err(ScheduleError::Db(error)) => return Err(error),
@@ -354,6 +371,7 @@ async fn joint_day_view(
                 crew_absent: false,
                 candidates: Vec::new(),
                 impossible: Vec::new(),
+                not_before: None,
                 unavailable: Some(schedule_refusal(tr, &other)),
             },
         },

@@ -19,6 +19,8 @@ async fn c_4_the_officer_reserves_one_day_for_every_crew() {
     let page = text_of(&julien, &url).await;
     assert!(page.contains("Jour commun des travaux"));
     assert!(page.contains("Réserver ce jour"));
+    // Why no earlier day: the operators whose lead time opens the window are named.
+    assert!(page.contains("Aucun jour avant le"), "{page}");
     let day = first_candidate(&page);
     let response = julien
         .post(app.url(&format!("/backoffice/requests/{id}/day")))
