@@ -1,5 +1,6 @@
-//! Browser test: headless Chromium, driven through chromedriver, files a request through the
-//! real form and the case officer finds it in the queue (journey 1, first steps).
+//! Browser tests: headless Chromium, driven through chromedriver, walks journey 1 from the
+//! citizen's form to the confirmed joint day, and a platform administrator keeps the
+//! construction holidays.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the test says so and passes,
 //! unless CMH_BROWSER_TESTS=1 (as in CI), where their absence is a failure.
@@ -10,7 +11,11 @@ use std::{
     time::Duration,
 };
 
-use connect_my_home::{app::Application, config::Config, services::seed};
+use connect_my_home::{
+    app::{AppState, Application},
+    config::Config,
+    services::seed,
+};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
@@ -118,20 +123,29 @@ async fn wait_text(client: &Client, needle: &str, reload: bool) -> String {
     panic!("the page never showed {needle:?}: {last}");
 }
 
-#[tokio::test]
-async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
-    let Some((_driver, browser)) = start_browser().await else {
-        return;
-    };
+/// The app on a fresh SQLite file with the demo accounts (and crews), serving in the
+/// background: the data directory, the state and the base URL.
+async fn serve(with_crews: bool) -> (tempfile::TempDir, AppState, String) {
     let data_dir = tempfile::tempdir().unwrap();
     let mut config = Config::local(data_dir.path().to_path_buf());
     config.seed_demo = false;
     let app = Application::build(config).await.unwrap();
     seed::demo_users(app.state()).await.unwrap();
-    seed::demo_crews(app.state()).await.unwrap();
+    if with_crews {
+        seed::demo_crews(app.state()).await.unwrap();
+    }
     let state = app.state().clone();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
+    (data_dir, state, base)
+}
+
+#[tokio::test]
+async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
+    let Some((_driver, browser)) = start_browser().await else {
+        return;
+    };
+    let (_data_dir, state, base) = serve(true).await;
 
     // The citizen starts from the home page.
     browser.goto(&base).await.unwrap();
@@ -401,4 +415,80 @@ async fn sign_in(browser: &Client, base: &str, email: &str) {
     fill(browser, "password", seed::DEMO_PASSWORD).await;
     click(browser, "form.narrow button[type=submit]").await;
     wait_text(browser, "Se déconnecter", false).await;
+}
+
+/// Sets a date field as its picker would: typing into one depends on the browser's locale.
+async fn pick_date(client: &Client, id: &str, iso: &str) {
+    client
+        .execute(
+            "document.getElementById(arguments[0]).value = arguments[1];",
+            vec![id.into(), iso.into()],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_platform_administrator_enters_next_summers_construction_holidays() {
+    let Some((_driver, browser)) = start_browser().await else {
+        return;
+    };
+    let (_data_dir, _state, base) = serve(false).await;
+
+    sign_in(&browser, &base, "admin@connect-my-home.demo").await;
+    browser
+        .find(Locator::LinkText("Congés du bâtiment"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_text(&browser, "Ajouter une période", false).await;
+    assert!(page.contains("Jours de repos d'hiver 2026"));
+
+    // No province ticked: refused, with what was typed kept.
+    fill(&browser, "name", "Congés d'été 2027").await;
+    pick_date(&browser, "first_day", "2027-07-12").await;
+    pick_date(&browser, "last_day", "2027-07-30").await;
+    click(&browser, "#add button[type=submit]").await;
+    wait_text(&browser, "Cochez au moins une province.", false).await;
+    let name = browser.find(Locator::Id("name")).await.unwrap();
+    assert_eq!(
+        name.prop("value").await.unwrap().as_deref(),
+        Some("Congés d'été 2027")
+    );
+
+    click(&browser, "input[name=provinces][value=namur]").await;
+    click(&browser, "input[name=provinces][value=liege]").await;
+    click(&browser, "#add button[type=submit]").await;
+    let list = wait_text(
+        &browser,
+        "Période « Congés d'été 2027 » enregistrée.",
+        false,
+    )
+    .await;
+    assert!(list.contains("Liège, Namur"), "{list}");
+    assert!(list.contains("30/07/2027"));
+
+    // One more week: changed from its own page.
+    browser
+        .find(Locator::Css("#year-2027 a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(
+        &browser,
+        "Modifier une période de congés du bâtiment",
+        false,
+    )
+    .await;
+    pick_date(&browser, "last_day", "2027-08-06").await;
+    click(&browser, "form.adjust button[type=submit]").await;
+    let list = wait_text(&browser, "enregistrée", false).await;
+    assert!(list.contains("06/08/2027"), "{list}");
+    assert!(!list.contains("30/07/2027"), "{list}");
+
+    browser.close().await.unwrap();
 }

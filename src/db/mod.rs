@@ -5,6 +5,7 @@ pub mod assessments;
 pub mod coverage;
 pub mod crews;
 pub mod documents;
+pub mod holidays;
 pub mod links;
 pub mod offers;
 pub mod organisations;

@@ -206,6 +206,29 @@ pub struct NewEvent<'a> {
     pub public: bool,
 }
 
+impl<'a> NewEvent<'a> {
+    /// A staff member's note in the timeline, for staff only.
+    pub fn staff_note(
+        request_id: Uuid,
+        at: DateTime<Utc>,
+        kind: &'a str,
+        user: &'a super::sessions::SessionUser,
+        detail: Option<&'a str>,
+    ) -> Self {
+        NewEvent {
+            request_id,
+            at,
+            kind,
+            actor_kind: "staff",
+            actor_id: Some(user.user_id),
+            actor_name: Some(&user.display_name),
+            organisation_id: Some(user.organisation_id),
+            detail,
+            public: false,
+        }
+    }
+}
+
 pub async fn insert_event(tx: &mut Tx, event: &NewEvent<'_>) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO request_events (id, request_id, at, kind, actor_kind, actor_id, actor_name, \

@@ -141,8 +141,12 @@ pub struct LeadTime {
 impl LeadTime {
     /// The earliest and latest day for the works of a site in `province` when the lead time
     /// starts on `start`: suspended during that province's construction holidays (V-8.2.2).
-    pub fn window(&self, start: NaiveDate, province: Province) -> (NaiveDate, NaiveDate) {
-        let construction = ConstructionHolidays::embedded();
+    pub fn window(
+        &self,
+        start: NaiveDate,
+        province: Province,
+        construction: &ConstructionHolidays,
+    ) -> (NaiveDate, NaiveDate) {
         let earliest = WorkCalendar::civil_works(construction, province).next_working_day(start);
         let lead = match self.within {
             Span::CalendarDays(days) => calendar::LeadTime::CalendarDays(days),
@@ -253,7 +257,11 @@ pub(crate) mod tests {
             source: "test".into(),
         };
         let saturday = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
-        let (earliest, latest) = lead.window(saturday, Province::Namur);
+        let construction = ConstructionHolidays::parse(include_str!(
+            "../../tests/fixtures/construction-holidays.toml"
+        ))
+        .unwrap();
+        let (earliest, latest) = lead.window(saturday, Province::Namur, &construction);
         assert_eq!(earliest, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
         // 30 days not counting the winter construction rest days of 21-24 December (V-8.2.2).
         assert_eq!(latest, NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());

@@ -1,13 +1,11 @@
 //! Construction-industry holidays ("congés du bâtiment", CP 124): yearly data per province,
-//! edited by administrators, so parsed and validated with errors that name the faulty period.
+//! kept by administrators, so validated with errors that name the faulty period. The periods
+//! live in the database; the TOML form below serves data exchange and tests.
 
-use std::{fmt, str::FromStr, sync::OnceLock};
+use std::{fmt, str::FromStr};
 
 use chrono::NaiveDate;
 use serde::Deserialize;
-
-/// The data file shipped with the product; administrators extend it every year.
-const EMBEDDED: &str = include_str!("../../reference/construction-holidays.toml");
 
 /// Longest period accepted: the summer holidays last about four weeks, so anything longer is
 /// almost certainly a typing error in a year or a month.
@@ -41,6 +39,21 @@ impl Province {
             Self::Luxembourg => "Luxembourg",
             Self::Namur => "Namur",
         }
+    }
+
+    /// The stable code stored in the database and sent by forms.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::BrabantWallon => "brabant_wallon",
+            Self::Hainaut => "hainaut",
+            Self::Liege => "liege",
+            Self::Luxembourg => "luxembourg",
+            Self::Namur => "namur",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Province> {
+        Province::ALL.into_iter().find(|p| p.code() == code)
     }
 }
 
@@ -165,17 +178,27 @@ struct RawPeriod {
     provinces: Vec<String>,
 }
 
-impl ConstructionHolidays {
-    /// The periods shipped in `reference/construction-holidays.toml`.
-    pub fn embedded() -> &'static ConstructionHolidays {
-        static DATA: OnceLock<ConstructionHolidays> = OnceLock::new();
-        DATA.get_or_init(|| {
-            ConstructionHolidays::parse(EMBEDDED)
-                .expect("reference/construction-holidays.toml is valid (checked by a test)")
-        })
-    }
+/// Why one period cannot join the others (the administrator's form checks one at a time).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    #[error("the name is empty")]
+    EmptyName,
+    #[error("it ends on {to}, before it starts on {from}")]
+    EndsBeforeStart { from: NaiveDate, to: NaiveDate },
+    #[error("{days} days is longer than the {max} days a construction holiday can last")]
+    TooLong { days: i64, max: i64 },
+    #[error("it overlaps {} ({} to {}) in {province}", other.name, other.from, other.to)]
+    Overlap {
+        other: HolidayPeriod,
+        province: Province,
+    },
+    /// Only when the periods already held were invalid, which `new` prevents.
+    #[error(transparent)]
+    Data(HolidayDataError),
+}
 
-    /// Parses and validates a construction-holiday file (format: the embedded file's header).
+impl ConstructionHolidays {
+    /// Parses and validates periods written as TOML (format: `tests/fixtures/construction-holidays.toml`).
     pub fn parse(text: &str) -> Result<Self, HolidayDataError> {
         let raw: RawFile =
             toml::from_str(text).map_err(|e| HolidayDataError::Syntax(e.to_string()))?;
@@ -288,24 +311,41 @@ impl ConstructionHolidays {
         self.periods.iter().any(|p| p.contains(province, date))
     }
 
-    /// Writes the periods back in the file format, for saving an administrator's edits.
-    pub fn to_toml(&self) -> String {
-        let mut out = String::new();
-        for p in &self.periods {
-            out.push_str("[[period]]\n");
-            out.push_str(&format!("name = {}\n", toml::Value::String(p.name.clone())));
-            out.push_str(&format!("from = {}\nto = {}\n", p.from, p.to));
-            if !p.provinces.is_empty() {
-                let names: Vec<String> = p
-                    .provinces
-                    .iter()
-                    .map(|pr| format!("{:?}", pr.name()))
-                    .collect();
-                out.push_str(&format!("provinces = [{}]\n", names.join(", ")));
-            }
-            out.push('\n');
+    /// The set with `period` added, or put in place of the period at `replacing`; the one
+    /// period is checked against the others. Its provinces are put in order, once each.
+    pub fn with_period(
+        &self,
+        replacing: Option<usize>,
+        mut period: HolidayPeriod,
+    ) -> Result<Self, PeriodError> {
+        period.provinces.sort();
+        period.provinces.dedup();
+        if period.provinces.len() == Province::ALL.len() {
+            period.provinces.clear();
         }
-        out
+        let mut periods: Vec<HolidayPeriod> = self
+            .periods
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| Some(i) != replacing)
+            .map(|(_, p)| p.clone())
+            .collect();
+        periods.push(period);
+        // The others passed `new` already, so whatever fails is the last, the new one.
+        Self::new(periods.clone()).map_err(|error| match error {
+            HolidayDataError::EmptyName { .. } => PeriodError::EmptyName,
+            HolidayDataError::EndsBeforeStart { from, to, .. } => {
+                PeriodError::EndsBeforeStart { from, to }
+            }
+            HolidayDataError::TooLong { days, max, .. } => PeriodError::TooLong { days, max },
+            HolidayDataError::Overlap {
+                other, province, ..
+            } => PeriodError::Overlap {
+                other: periods[other - 1].clone(),
+                province,
+            },
+            other => PeriodError::Data(other),
+        })
     }
 }
 
@@ -317,9 +357,25 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
+    fn fixture() -> ConstructionHolidays {
+        ConstructionHolidays::parse(include_str!(
+            "../../tests/fixtures/construction-holidays.toml"
+        ))
+        .unwrap()
+    }
+
+    fn period(name: &str, from: NaiveDate, to: NaiveDate, provinces: &[Province]) -> HolidayPeriod {
+        HolidayPeriod {
+            name: name.into(),
+            from,
+            to,
+            provinces: provinces.to_vec(),
+        }
+    }
+
     #[test]
-    fn embedded_file_is_valid_and_has_the_2025_summer_by_province() {
-        let data = ConstructionHolidays::embedded();
+    fn the_2025_summer_holidays_differ_by_province() {
+        let data = fixture();
         assert!(data.contains(Province::Hainaut, d(2025, 7, 7)));
         assert!(!data.contains(Province::Namur, d(2025, 7, 7)));
         assert!(data.contains(Province::Luxembourg, d(2025, 8, 8)));
@@ -332,9 +388,76 @@ mod tests {
     }
 
     #[test]
-    fn round_trips_through_toml() {
-        let data = ConstructionHolidays::embedded();
-        assert_eq!(&ConstructionHolidays::parse(&data.to_toml()).unwrap(), data);
+    fn province_codes_round_trip() {
+        for province in Province::ALL {
+            assert_eq!(Province::from_code(province.code()), Some(province));
+        }
+        assert_eq!(Province::from_code("Namur"), None);
+    }
+
+    #[test]
+    fn one_period_is_checked_against_the_others() {
+        let data = fixture();
+        let summer = period(
+            "Summer holidays 2027",
+            d(2027, 7, 12),
+            d(2027, 7, 30),
+            &[Province::Namur, Province::Namur, Province::Liege],
+        );
+        let added = data.with_period(None, summer).unwrap();
+        assert_eq!(added.periods().len(), data.periods().len() + 1);
+        assert_eq!(
+            added.periods().last().unwrap().provinces,
+            vec![Province::Liege, Province::Namur]
+        );
+        assert!(added.contains(Province::Namur, d(2027, 7, 20)));
+        assert!(!added.contains(Province::Hainaut, d(2027, 7, 20)));
+
+        // Every province ticked is all of Wallonia.
+        let all = period("Rest", d(2027, 1, 4), d(2027, 1, 4), &Province::ALL);
+        let with_all = data.with_period(None, all).unwrap();
+        assert!(with_all.periods().last().unwrap().provinces.is_empty());
+
+        let overlapping = period(
+            "Rest 2026",
+            d(2026, 12, 24),
+            d(2026, 12, 28),
+            &[Province::Namur],
+        );
+        let Err(PeriodError::Overlap { other, province }) =
+            data.with_period(None, overlapping.clone())
+        else {
+            panic!("expected an overlap")
+        };
+        assert_eq!(other.name, "Jours de repos d'hiver 2026");
+        assert_eq!(province, Province::Namur);
+
+        // Changing the winter period in place does not overlap itself.
+        let winter = data
+            .periods()
+            .iter()
+            .position(|p| p.name == "Jours de repos d'hiver 2026")
+            .unwrap();
+        let changed = data.with_period(Some(winter), overlapping).unwrap();
+        assert_eq!(changed.periods().len(), data.periods().len());
+        assert!(changed.contains(Province::Namur, d(2026, 12, 28)));
+        assert!(!changed.contains(Province::Namur, d(2026, 12, 21)));
+
+        assert_eq!(
+            data.with_period(None, period(" ", d(2027, 1, 4), d(2027, 1, 4), &[])),
+            Err(PeriodError::EmptyName)
+        );
+        assert_eq!(
+            data.with_period(None, period("S", d(2027, 7, 30), d(2027, 7, 12), &[])),
+            Err(PeriodError::EndsBeforeStart {
+                from: d(2027, 7, 30),
+                to: d(2027, 7, 12)
+            })
+        );
+        assert_eq!(
+            data.with_period(None, period("S", d(2027, 7, 1), d(2027, 9, 1), &[])),
+            Err(PeriodError::TooLong { days: 63, max: 45 })
+        );
     }
 
     fn parse_err(text: &str) -> HolidayDataError {

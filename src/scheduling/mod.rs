@@ -11,7 +11,7 @@ pub use calendar::{
     DayOff, LeadTime, WorkCalendar, easter_sunday, is_public_holiday, lead_time_due_date,
     public_holidays,
 };
-pub use holidays::{ConstructionHolidays, HolidayDataError, HolidayPeriod, Province};
+pub use holidays::{ConstructionHolidays, HolidayDataError, HolidayPeriod, PeriodError, Province};
 pub use joint::{
     Blocked, Blocker, Bookings, CandidateDay, Crew, CrewId, FreeCrews, ImpossibleDay,
     JointDayError, JointDayQuery, JointDays, OperatorWindow, joint_days,

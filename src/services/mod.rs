@@ -5,6 +5,7 @@ pub mod assess;
 pub mod auth;
 pub mod books;
 pub mod documents;
+pub mod holidays;
 pub mod links;
 pub mod offers;
 pub mod permits;

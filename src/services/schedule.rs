@@ -1,11 +1,9 @@
 //! The joint day (rule C-4): candidate days for a request from its operators' lead times,
 //! crews and bookings, and the all-or-nothing reservation of one of them.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::permits;
+use super::{holidays, permits};
 use crate::{
     app::AppState,
     db::{
@@ -51,19 +49,17 @@ pub enum ScheduleError {
     Db(#[from] DbError),
 }
 
-/// What the planner needs of a request: its commune, province and operators' windows.
+/// What the planner needs of a request: its commune, province and operators' windows, and
+/// the construction holidays the windows were counted with.
 struct Plan {
     commune: String,
     province: Province,
     windows: Vec<OperatorWindow>,
+    construction: ConstructionHolidays,
 }
 
 fn province_of(state: &AppState, request: &RequestRow) -> Result<Province, ScheduleError> {
-    state
-        .directory
-        .commune_by_nis(&request.commune_nis)
-        .and_then(|c| c.province.as_deref())
-        .and_then(|name| Province::from_str(name).ok())
+    holidays::province_of_commune(&state.directory, &request.commune_nis)
         .ok_or(ScheduleError::NoProvince)
 }
 
@@ -80,7 +76,8 @@ async fn plan(
             .map(|v| v.body);
         answers.push((row.service, body));
     }
-    plan_from(state, request, &answers, today)
+    let construction = holidays::load(&state.db.pool).await?;
+    plan_from(state, request, &answers, today, construction)
 }
 
 /// The plan of a request from its assessments' latest answers: (service, body, `None` while
@@ -90,6 +87,7 @@ fn plan_from(
     request: &RequestRow,
     answers: &[(String, Option<String>)],
     today: NaiveDate,
+    construction: ConstructionHolidays,
 ) -> Result<Plan, ScheduleError> {
     let province = province_of(state, request)?;
     let wished_from = request
@@ -109,7 +107,7 @@ fn plan_from(
         // Lead times run from today at the earliest (conditions are not met before), or from
         // the start of the period the applicant wished for.
         let start = wished_from.map_or(today, |wished| wished.max(today));
-        let (earliest, latest) = answer.lead_time.window(start, province);
+        let (earliest, latest) = answer.lead_time.window(start, province, &construction);
         windows.push(OperatorWindow {
             service,
             earliest,
@@ -123,6 +121,7 @@ fn plan_from(
         commune: request.commune_nis.clone(),
         province,
         windows,
+        construction,
     })
 }
 
@@ -159,7 +158,7 @@ async fn joint_days_in(
         },
         &crews,
         &bookings,
-        ConstructionHolidays::embedded(),
+        &plan.construction,
     )?;
     Ok((days, crews))
 }
@@ -206,7 +205,7 @@ pub async fn reserve(
     if day < days.from || day > days.to {
         return Err(ScheduleError::NotACandidate(day));
     }
-    let construction = ConstructionHolidays::embedded();
+    let construction = &plan.construction;
     let mut reserved_works = Vec::new();
     for window in &plan.windows {
         let mut taken = false;
@@ -324,17 +323,13 @@ pub async fn declare_absence(
         let request = requests::get_for_worker(&mut tx, request_id).await?;
         requests::insert_event(
             &mut tx,
-            &NewEvent {
-                request_id: db::parse_uuid(request_id)?,
-                at: now,
-                kind: "crew_absent_on_day",
-                actor_kind: "staff",
-                actor_id: Some(user.user_id),
-                actor_name: Some(&user.display_name),
-                organisation_id: Some(user.organisation_id),
-                detail: Some(&detail),
-                public: false,
-            },
+            &NewEvent::staff_note(
+                db::parse_uuid(request_id)?,
+                now,
+                "crew_absent_on_day",
+                user,
+                Some(&detail),
+            ),
         )
         .await?;
         references.push(request.reference);
@@ -432,11 +427,12 @@ pub async fn propose_for_all(
     for (request_id, service, body) in assessments::latest_of_waiting(&state.db, scope).await? {
         answers.entry(request_id).or_default().push((service, body));
     }
+    let construction = holidays::load(&state.db.pool).await?;
     let mut waiting = Vec::new();
     let mut lines = Vec::new();
     for request in waiting_rows {
         let answers = answers.remove(&request.id).unwrap_or_default();
-        match plan_from(state, &request, &answers, today) {
+        match plan_from(state, &request, &answers, today, construction.clone()) {
             Ok(plan) => waiting.push(WaitingRequest {
                 key: request.id.clone(),
                 commune: plan.commune,
@@ -468,7 +464,7 @@ pub async fn propose_for_all(
             &waiting,
             &crews,
             &bookings,
-            ConstructionHolidays::embedded(),
+            &construction,
         )
     })
     .await

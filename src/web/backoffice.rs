@@ -31,6 +31,7 @@ use crate::{
     scheduling::joint::Blocked,
     services::{
         assess::{self, AdjustError, Adjustment, LineInput},
+        holidays,
         schedule::{self, ScheduleError},
     },
 };
@@ -258,6 +259,8 @@ pub struct JointDayView {
     pub works: Option<(String, bool)>,
     /// A booked crew declared itself away on the reserved day.
     pub crew_absent: bool,
+    /// A construction holiday now on the booked day, said in full (V-8.2.2).
+    pub construction_holiday: Option<String>,
     pub candidates: Vec<(String, String)>,
     pub impossible: Vec<(String, String)>,
     /// Why no day before the window opens: whose lead time or prerequisites set its start.
@@ -297,6 +300,7 @@ async fn joint_day_view(
             can_change: false,
             works,
             crew_absent: false,
+            construction_holiday: None,
             candidates: Vec::new(),
             impossible: Vec::new(),
             not_before: None,
@@ -309,6 +313,17 @@ async fn joint_day_view(
             can_change: true,
             works: None,
             crew_absent: crate::db::crews::reserved_crew_absent(&state.db, &request.id).await?,
+            construction_holiday: holidays::on_booked_day(state, &request.id, &request.commune_nis)
+                .await?
+                .map(|(day, name)| {
+                    staff.tr.f(
+                        "joint.construction_holiday",
+                        [
+                            ("name", name.as_str()),
+                            ("day", staff.tr.numeric_date(day).as_str()),
+                        ],
+                    )
+                }),
             candidates: Vec::new(),
             impossible: Vec::new(),
             not_before: None,
@@ -324,6 +339,7 @@ async fn joint_day_view(
                 can_change: true,
                 works: None,
                 crew_absent: false,
+                construction_holiday: None,
                 candidates: days
                     .candidates
                     .iter()
@@ -369,6 +385,7 @@ async fn joint_day_view(
                 can_change: true,
                 works: None,
                 crew_absent: false,
+                construction_holiday: None,
                 candidates: Vec::new(),
                 impossible: Vec::new(),
                 not_before: None,

@@ -11,6 +11,7 @@ pub mod documents;
 pub mod error;
 pub mod estimate;
 pub mod extract;
+pub mod holidays;
 pub mod municipality;
 pub mod offers;
 pub mod plan;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(coverage::router())
         .merge(accounts::router())
         .merge(admin::router())
+        .merge(holidays::router())
         .merge(tariffs::router())
         .merge(offers::router())
         .merge(plan::router())

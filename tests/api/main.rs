@@ -4,6 +4,7 @@
 mod accounts;
 mod assessments;
 mod books;
+mod construction_holidays;
 mod coverage;
 mod documents;
 mod estimates;

@@ -1,0 +1,171 @@
+//! Construction-holiday periods: platform-wide reference data, not a tenant's. The first
+//! release's periods come with the migration; platform administrators keep them up to date.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::Any;
+use uuid::Uuid;
+
+use super::{Db, DbResult, Engine, Tx, new_id, parse_date, ts};
+
+/// A validated period to store. `provinces` holds province codes separated by commas; empty
+/// means all of Wallonia.
+#[derive(Debug, Clone)]
+pub struct NewPeriod<'a> {
+    pub name: &'a str,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub provinces: &'a str,
+}
+
+/// One stored period, as the administration page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HolidayRow {
+    pub id: String,
+    pub name: String,
+    pub first_day: String,
+    pub last_day: String,
+    pub provinces: String,
+    /// `None` for the periods shipped with the product.
+    pub updated_by_name: Option<String>,
+    pub updated_at: String,
+}
+
+/// A write transaction in which no other edit runs: a period is checked against all the
+/// others, so two edits checked at the same time could both pass and overlap. SQLite's write
+/// transaction already excludes other writers; PostgreSQL needs the lock.
+pub async fn begin_edit(db: &Db) -> DbResult<Tx> {
+    let mut tx = db.begin_write().await?;
+    if db.engine == Engine::Postgres {
+        // EXCLUSIVE still lets plain reads through: scheduling keeps reading the periods.
+        sqlx::query("LOCK TABLE construction_holidays IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(tx)
+}
+
+/// Every period, earliest first.
+pub async fn all<'e, E>(executor: E) -> DbResult<Vec<HolidayRow>>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    Ok(sqlx::query_as(
+        "SELECT h.id, h.name, h.first_day, h.last_day, h.provinces, \
+                u.display_name AS updated_by_name, h.updated_at \
+         FROM construction_holidays h LEFT JOIN users u ON u.id = h.updated_by \
+         ORDER BY h.first_day, h.name, h.id",
+    )
+    .fetch_all(executor)
+    .await?)
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    period: &NewPeriod<'_>,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<String> {
+    let id = new_id().to_string();
+    sqlx::query(
+        "INSERT INTO construction_holidays \
+            (id, name, first_day, last_day, provinces, updated_by, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(period.name)
+    .bind(period.first_day.to_string())
+    .bind(period.last_day.to_string())
+    .bind(period.provinces)
+    .bind(by.to_string())
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Changes a period; false when there is no such period (any more).
+pub async fn update(
+    tx: &mut Tx,
+    id: &str,
+    period: &NewPeriod<'_>,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let done = sqlx::query(
+        "UPDATE construction_holidays \
+         SET name = $2, first_day = $3, last_day = $4, provinces = $5, updated_by = $6, \
+             updated_at = $7 \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(period.name)
+    .bind(period.first_day.to_string())
+    .bind(period.last_day.to_string())
+    .bind(period.provinces)
+    .bind(by.to_string())
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes a period; false when there is no such period (any more).
+pub async fn delete(tx: &mut Tx, id: &str) -> DbResult<bool> {
+    let done = sqlx::query("DELETE FROM construction_holidays WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A civil-works crew's booking on a joint day, with the site's commune.
+#[derive(Debug, Clone)]
+pub struct CivilWorksBooking {
+    pub request_id: String,
+    pub reference: String,
+    pub commune_nis: String,
+    pub day: NaiveDate,
+}
+
+/// The joint days from `from` to `to` on which a civil-works crew is booked and has not yet
+/// done its works: the ones a new construction holiday takes away.
+pub async fn civil_works_bookings(
+    tx: &mut Tx,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> DbResult<Vec<CivilWorksBooking>> {
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT DISTINCT r.request_id, q.reference, q.commune_nis, r.day \
+         FROM reservations r \
+         JOIN crews c ON c.id = r.crew_id \
+         JOIN requests q ON q.id = r.request_id \
+         WHERE c.civil_works = 1 AND r.done_at IS NULL AND r.day >= $1 AND r.day <= $2 \
+         ORDER BY r.day, q.reference",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.into_iter()
+        .map(|(request_id, reference, commune_nis, day)| {
+            Ok(CivilWorksBooking {
+                request_id,
+                reference,
+                commune_nis,
+                day: parse_date(&day)?,
+            })
+        })
+        .collect()
+}
+
+/// The days a civil-works crew is booked for a request and has not yet done its works.
+pub async fn civil_works_days_of(db: &Db, request_id: &str) -> DbResult<Vec<NaiveDate>> {
+    let days: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT r.day FROM reservations r JOIN crews c ON c.id = r.crew_id \
+         WHERE r.request_id = $1 AND c.civil_works = 1 AND r.done_at IS NULL",
+    )
+    .bind(request_id)
+    .fetch_all(&db.pool)
+    .await?;
+    days.iter().map(|d| parse_date(d)).collect()
+}
