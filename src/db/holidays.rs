@@ -44,6 +44,18 @@ pub async fn begin_edit(db: &Db) -> DbResult<Tx> {
     Ok(tx)
 }
 
+/// Held by a reservation while it reads the periods and books: on PostgreSQL an edit's
+/// EXCLUSIVE lock waits for it, and it waits for an edit (SHARE does not block other
+/// reservations). SQLite's write transactions already run one at a time.
+pub async fn lock_for_booking(db: &Db, tx: &mut Tx) -> DbResult<()> {
+    if db.engine == Engine::Postgres {
+        sqlx::query("LOCK TABLE construction_holidays IN SHARE MODE")
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Every period, earliest first.
 pub async fn all<'e, E>(executor: E) -> DbResult<Vec<HolidayRow>>
 where

@@ -63,12 +63,12 @@ fn province_of(state: &AppState, request: &RequestRow) -> Result<Province, Sched
         .ok_or(ScheduleError::NoProvince)
 }
 
-async fn plan(
+/// The latest answer of each operator of a request: (service, body, `None` while unanswered).
+async fn answers_of(
     state: &AppState,
     scope: &Scope,
     request: &RequestRow,
-    today: NaiveDate,
-) -> Result<Plan, ScheduleError> {
+) -> Result<Vec<(String, Option<String>)>, ScheduleError> {
     let mut answers = Vec::new();
     for row in assessments::for_request(&state.db, scope, &request.id).await? {
         let body = assessments::latest_version(&state.db, scope, &row.id)
@@ -76,6 +76,16 @@ async fn plan(
             .map(|v| v.body);
         answers.push((row.service, body));
     }
+    Ok(answers)
+}
+
+async fn plan(
+    state: &AppState,
+    scope: &Scope,
+    request: &RequestRow,
+    today: NaiveDate,
+) -> Result<Plan, ScheduleError> {
+    let answers = answers_of(state, scope, request).await?;
     let construction = holidays::load(&state.db.pool).await?;
     plan_from(state, request, &answers, today, construction)
 }
@@ -199,8 +209,13 @@ pub async fn reserve(
     if let Some(reserved) = crews::reserved_day(&state.db, &request.id).await? {
         return Err(ScheduleError::AlreadyReserved(reserved));
     }
-    let plan = plan(state, &scope, request, now.date_naive()).await?;
+    let answers = answers_of(state, &scope, request).await?;
     let mut tx = state.db.begin_write().await?;
+    // The construction holidays are read under a lock an edit of them waits for, so an edit
+    // either counts here or finds this booking to flag (services::holidays).
+    db::holidays::lock_for_booking(&state.db, &mut tx).await?;
+    let construction = holidays::load(&mut *tx).await?;
+    let plan = plan_from(state, request, &answers, now.date_naive(), construction)?;
     let (days, crews) = joint_days_in(&mut tx, &plan, 1).await?;
     if day < days.from || day > days.to {
         return Err(ScheduleError::NotACandidate(day));
