@@ -257,12 +257,12 @@ fn parse_day(text: &str) -> Option<NaiveDate> {
         .find_map(|pattern| NaiveDate::parse_from_str(text, pattern).ok())
 }
 
-/// A refusal of the period as a whole, on the field it concerns.
+/// A refusal of the period as a whole: said under both dates ("period"), or on the name.
 fn refusal(tr: Tr, error: &PeriodError) -> (&'static str, String) {
     match error {
         PeriodError::EmptyName => ("name", tr.t("holidays.error.name_empty").to_owned()),
         PeriodError::EndsBeforeStart { from, to } => (
-            "last_day",
+            "period",
             tr.f(
                 "holidays.error.ends_before_start",
                 [
@@ -272,7 +272,7 @@ fn refusal(tr: Tr, error: &PeriodError) -> (&'static str, String) {
             ),
         ),
         PeriodError::TooLong { days, max } => (
-            "last_day",
+            "period",
             tr.f(
                 "holidays.error.too_long",
                 [
@@ -282,7 +282,7 @@ fn refusal(tr: Tr, error: &PeriodError) -> (&'static str, String) {
             ),
         ),
         PeriodError::Overlap { other, province } => (
-            "first_day",
+            "period",
             tr.f(
                 "holidays.error.overlap",
                 [
