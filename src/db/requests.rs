@@ -46,6 +46,8 @@ pub struct RequestRow {
     pub servicing_frontage_m: Option<String>,
     pub servicing_parcels: Option<i64>,
     pub servicing_candelabras: Option<i64>,
+    /// V-4.1c: a donation-type division's planned frontages, `25;12`.
+    pub servicing_planned_frontages: Option<String>,
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.applicant_kind, \
@@ -53,7 +55,7 @@ const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.a
     r.locality, r.postcode, r.commune_nis, r.commune_name, r.map_point, r.parcel_ref, r.building, \
     r.dwellings, r.electricity_band, r.wished_from, r.wished_to, r.remarks, r.submitted_at, r.updated_at, \
     r.assigned_to, r.pays_after_works, r.change_requested_at, r.servicing_operation, r.servicing_frontage_m, \
-    r.servicing_parcels, r.servicing_candelabras";
+    r.servicing_parcels, r.servicing_candelabras, r.servicing_planned_frontages";
 
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]
@@ -89,6 +91,8 @@ pub struct NewRequestRecord {
     pub servicing_frontage_m: Option<String>,
     pub servicing_parcels: Option<i64>,
     pub servicing_candelabras: Option<i64>,
+    /// V-4.1c: a donation-type division's planned frontages, `25;12`.
+    pub servicing_planned_frontages: Option<String>,
 }
 
 /// Takes the next number of `year`'s sequence inside the filing transaction, so a
@@ -115,9 +119,10 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
             applicant_kind, applicant_name, company_number, email, phone, language, street, house_number, \
             locality, postcode, commune_nis, commune_name, map_point, parcel_ref, building, dwellings, \
             electricity_band, wished_from, wished_to, remarks, submitted_at, updated_at, \
-            servicing_operation, servicing_frontage_m, servicing_parcels, servicing_candelabras) \
+            servicing_operation, servicing_frontage_m, servicing_parcels, servicing_candelabras, \
+            servicing_planned_frontages) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-            $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
+            $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)",
     )
     .bind(r.id.to_string())
     .bind(&r.reference)
@@ -151,6 +156,7 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
     .bind(&r.servicing_frontage_m)
     .bind(r.servicing_parcels)
     .bind(r.servicing_candelabras)
+    .bind(&r.servicing_planned_frontages)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -54,10 +54,14 @@ pub enum InputError {
         "industrial projects are out of scope of servicing (rule V-2.1): ask ORES for an offer"
     )]
     ServicingIndustrial,
-    #[error(
-        "a division by donation or inheritance needs each parcel's planned frontage (rule V-4.1c): ask ORES for an offer"
-    )]
-    ServicingDonation,
+    #[error("give the frontage of each part where a new building is planned (rule V-4.1c)")]
+    PlannedFrontagesRequired,
+    #[error("planned frontages are lengths in metres separated by semicolons, e.g. 25; 12")]
+    PlannedFrontages,
+    #[error("more parts with a planned building than the {parcels} parcels of the division")]
+    PlannedFrontagesTooMany { parcels: u32 },
+    #[error("planned frontages are for a division by donation, inheritance or an involuntary act")]
+    PlannedFrontagesOnlyDonation,
     #[error("servicing is offered with the electricity connection: tick electricity")]
     ServicingNeedsElectricity,
 }
@@ -90,7 +94,10 @@ impl InputError {
             Self::Metres => "servicing.metres",
             Self::ServicingParcels => "servicing.parcels",
             Self::ServicingIndustrial => "servicing.industrial",
-            Self::ServicingDonation => "servicing.donation",
+            Self::PlannedFrontagesRequired => "servicing.planned_required",
+            Self::PlannedFrontages => "servicing.planned",
+            Self::PlannedFrontagesTooMany { .. } => "servicing.planned_too_many",
+            Self::PlannedFrontagesOnlyDonation => "servicing.planned_only_donation",
             Self::ServicingNeedsElectricity => "servicing.needs_electricity",
         }
     }
@@ -100,6 +107,7 @@ impl InputError {
         match self {
             Self::TooLong { max } => vec![("max", max.to_string())],
             Self::TooManyDwellings { count } => vec![("count", count.to_string())],
+            Self::PlannedFrontagesTooMany { parcels } => vec![("parcels", parcels.to_string())],
             Self::ServiceNotOffered { service, commune } => {
                 vec![("service", service.clone()), ("commune", commune.clone())]
             }

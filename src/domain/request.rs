@@ -292,6 +292,7 @@ pub struct RequestInput {
     pub servicing_frontage_m: String,
     pub servicing_parcels: String,
     pub servicing_candelabras: String,
+    pub servicing_planned_frontages: String,
 }
 
 impl RequestInput {
@@ -493,6 +494,7 @@ impl NewRequest {
             frontage_m: &input.servicing_frontage_m,
             parcels: &input.servicing_parcels,
             candelabras: &input.servicing_candelabras,
+            planned_frontages: &input.servicing_planned_frontages,
         };
         let servicing = if servicing_input.is_blank() {
             None

@@ -16,11 +16,11 @@ pub const MAX_FRONTAGE_M: u32 = 10_000;
 /// Most candelabras the form accepts.
 pub const MAX_CANDELABRAS: u32 = 1_000;
 
-/// The operations the request form offers (V-2.1). A donation-type division needs the planned
-/// frontage of each parcel (V-4.1c) and an industrial project is out of scope: both are asked
-/// of ORES directly.
-pub const FORM_OPERATIONS: [Operation; 3] = [
+/// The operations the request form offers (V-2.1). An industrial project is out of scope and
+/// asked of ORES directly.
+pub const FORM_OPERATIONS: [Operation; 4] = [
     Operation::Division,
+    Operation::Donation,
     Operation::GroupedHousing,
     Operation::HolidayPark,
 ];
@@ -39,7 +39,6 @@ fn parse_operation(raw: &str) -> Result<Operation, InputError> {
     match raw.trim() {
         "" => Err(InputError::Required),
         "industrial" => Err(InputError::ServicingIndustrial),
-        "donation" => Err(InputError::ServicingDonation),
         code => FORM_OPERATIONS
             .into_iter()
             .find(|op| operation_code(*op) == code)
@@ -54,6 +53,9 @@ pub struct ServicingInput<'a> {
     pub frontage_m: &'a str,
     pub parcels: &'a str,
     pub candelabras: &'a str,
+    /// V-4.1c: the frontage of each part where a new building is planned, for a donation-type
+    /// division (`25; 12`).
+    pub planned_frontages: &'a str,
 }
 
 impl ServicingInput<'_> {
@@ -64,6 +66,7 @@ impl ServicingInput<'_> {
             self.frontage_m,
             self.parcels,
             self.candelabras,
+            self.planned_frontages,
         ]
         .iter()
         .all(|v| v.trim().is_empty())
@@ -71,11 +74,15 @@ impl ServicingInput<'_> {
 }
 
 /// What the applicant told about the servicing of the land.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServicingFacts {
     pub operation: Operation,
-    /// V-4.1b: frontage of the land before division.
+    /// V-4.1b: frontage of the land before division. For a donation-type division left blank,
+    /// the planned parts' frontage: where the connections are planned (V-4.1b, second sentence).
     pub frontage: Metres,
+    /// V-4.1c: a donation-type division's planned frontage per part with a new building; empty
+    /// for the other operations.
+    pub planned_frontages: Vec<Metres>,
     /// Parcels after division, or dwellings of grouped housing.
     pub parcels: u32,
     /// V-4.3: candelabras placed (0 when none).
@@ -95,6 +102,37 @@ pub fn parse_metres(raw: &str) -> Result<Metres, InputError> {
     Metres::new(value).map_err(|_| InputError::Metres)
 }
 
+/// Separates the planned frontages: `;`, `+` or new lines (a comma is a decimal comma).
+const PLANNED_SEPARATORS: [char; 4] = [';', '+', '\n', '\r'];
+
+/// V-4.1c: the planned frontages as typed (`25; 12`, `25 m + 12,5 m`), at least one.
+pub fn parse_planned_frontages(raw: &str) -> Result<Vec<Metres>, InputError> {
+    let parts: Vec<&str> = raw
+        .split(PLANNED_SEPARATORS)
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect();
+    if parts.is_empty() {
+        return Err(InputError::PlannedFrontagesRequired);
+    }
+    parts
+        .into_iter()
+        .map(|part| {
+            let number = part.strip_suffix('m').unwrap_or(part);
+            parse_metres(number).map_err(|_| InputError::PlannedFrontages)
+        })
+        .collect()
+}
+
+/// The planned frontages as stored: `25;12.5`.
+pub fn planned_frontages_text(planned: &[Metres]) -> String {
+    planned
+        .iter()
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 fn parse_count(raw: &str, max: u32) -> Result<u32, InputError> {
     let count: u32 = raw.trim().parse().map_err(|_| InputError::Number)?;
     if count > max {
@@ -111,9 +149,25 @@ impl ServicingFacts {
         let operation = parse_operation(input.operation)
             .map_err(|e| keep("servicing_operation", e))
             .ok();
-        let frontage = parse_metres(input.frontage_m)
-            .map_err(|e| keep("servicing_frontage_m", e))
-            .ok();
+        let donation = operation == Some(Operation::Donation);
+        let planned = match (donation, input.planned_frontages.trim()) {
+            (false, "") => Ok(Vec::new()),
+            (false, _) => Err(InputError::PlannedFrontagesOnlyDonation),
+            (true, raw) => parse_planned_frontages(raw),
+        }
+        .map_err(|e| keep("servicing_planned_frontages", e))
+        .ok();
+        let frontage = if donation && input.frontage_m.trim().is_empty() {
+            // V-4.1c prices the planned parts only; heirs may not know the whole frontage.
+            // Without valid planned frontages the refusal is already said there.
+            planned
+                .as_ref()
+                .and_then(|p| Metres::new(p.iter().map(|m| m.value()).sum()).ok())
+        } else {
+            parse_metres(input.frontage_m)
+                .map_err(|e| keep("servicing_frontage_m", e))
+                .ok()
+        };
         let parcels = match input.parcels.trim() {
             "" => Err(InputError::Required),
             raw => parse_count(raw, MAX_PARCELS),
@@ -126,19 +180,30 @@ impl ServicingFacts {
         }
         .map_err(|e| keep("servicing_candelabras", e))
         .ok();
-        // V-2.1: a division makes at least two parcels.
-        if let (Some(Operation::Division), Some(n)) = (operation, parcels)
+        // V-2.1: a division, by sale or by donation, makes at least two parcels.
+        if let (Some(Operation::Division | Operation::Donation), Some(n)) = (operation, parcels)
             && n < 2
         {
             errors.push(("servicing_parcels", InputError::ServicingParcels));
         }
-        match (operation, frontage, parcels, candelabras) {
-            (Some(operation), Some(frontage), Some(parcels), Some(candelabras))
+        // V-4.1c: the planned parts are among the resulting parcels.
+        if let (Some(planned), Some(n)) = (&planned, parcels)
+            && n >= 2
+            && planned.len() > n as usize
+        {
+            errors.push((
+                "servicing_planned_frontages",
+                InputError::PlannedFrontagesTooMany { parcels: n },
+            ));
+        }
+        match (operation, frontage, planned, parcels, candelabras) {
+            (Some(operation), Some(frontage), Some(planned), Some(parcels), Some(candelabras))
                 if errors.is_empty() =>
             {
                 Ok(ServicingFacts {
                     operation,
                     frontage,
+                    planned_frontages: planned,
                     parcels,
                     candelabras,
                 })
@@ -152,6 +217,7 @@ impl ServicingFacts {
         ServicingCase {
             operation: self.operation,
             frontage_m: self.frontage,
+            planned_frontages_m: self.planned_frontages.clone(),
             parcels: self.parcels,
             candelabras: self.candelabras,
             ..ServicingCase::default()
@@ -169,6 +235,7 @@ mod tests {
             frontage_m: frontage,
             parcels,
             candelabras: "",
+            planned_frontages: "",
         }
     }
 
@@ -207,6 +274,81 @@ mod tests {
         );
         // Grouped housing on one parcel is fine.
         assert!(ServicingFacts::parse(&input("grouped_housing", "30", "1")).is_ok());
+    }
+
+    fn donation<'a>(frontage: &'a str, parcels: &'a str, planned: &'a str) -> ServicingInput<'a> {
+        ServicingInput {
+            planned_frontages: planned,
+            ..input("donation", frontage, parcels)
+        }
+    }
+
+    fn m(value: i64) -> Metres {
+        Metres::new(Decimal::from(value)).unwrap()
+    }
+
+    #[test]
+    fn v_4_1c_a_donation_takes_the_planned_frontages_and_the_whole_frontage_may_stay_blank() {
+        // Journey 5: three heirs, new houses planned on two parts of 25 m and 12 m.
+        let facts = ServicingFacts::parse(&donation("", "3", "25 ; 12")).unwrap();
+        assert_eq!(facts.operation, Operation::Donation);
+        assert_eq!(facts.planned_frontages, vec![m(25), m(12)]);
+        assert_eq!(facts.frontage, m(37));
+        assert_eq!(facts.case().planned_frontages_m, vec![m(25), m(12)]);
+        // Units, decimal commas, `+` and new lines are understood; the whole frontage kept.
+        let facts = ServicingFacts::parse(&donation("60", "3", "25 m + 12,5 m\n8")).unwrap();
+        assert_eq!(facts.frontage, m(60));
+        assert_eq!(
+            facts.planned_frontages,
+            vec![m(25), Metres::new(Decimal::new(125, 1)).unwrap(), m(8)]
+        );
+        assert_eq!(
+            planned_frontages_text(&facts.planned_frontages),
+            "25;12.5;8"
+        );
+        assert_eq!(
+            parse_planned_frontages("25;12.5;8").unwrap(),
+            facts.planned_frontages
+        );
+    }
+
+    #[test]
+    fn v_4_1c_bad_planned_frontages_are_refused_on_their_field() {
+        let refused = |i: ServicingInput<'_>| ServicingFacts::parse(&i).unwrap_err();
+        assert_eq!(
+            refused(donation("", "3", "")),
+            [(
+                "servicing_planned_frontages",
+                InputError::PlannedFrontagesRequired
+            )]
+        );
+        assert_eq!(
+            refused(donation("", "3", "25, 12")),
+            [("servicing_planned_frontages", InputError::PlannedFrontages)],
+            "a comma is a decimal comma: 25,12 m is one length, but `25, 12` is not"
+        );
+        assert_eq!(
+            refused(donation("", "2", "25; 12; 8")),
+            [(
+                "servicing_planned_frontages",
+                InputError::PlannedFrontagesTooMany { parcels: 2 }
+            )]
+        );
+        assert_eq!(
+            refused(donation("", "1", "25")),
+            [("servicing_parcels", InputError::ServicingParcels)]
+        );
+        let division = ServicingInput {
+            planned_frontages: "25",
+            ..input("division", "40", "3")
+        };
+        assert_eq!(
+            refused(division),
+            [(
+                "servicing_planned_frontages",
+                InputError::PlannedFrontagesOnlyDonation
+            )]
+        );
     }
 
     #[test]

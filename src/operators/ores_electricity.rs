@@ -180,6 +180,7 @@ mod tests {
         land.servicing = Some(ServicingFacts {
             operation: Operation::Division,
             frontage: Metres::new(Decimal::new(425, 1)).unwrap(),
+            planned_frontages: Vec::new(),
             parcels: 4,
             candelabras: 2,
         });

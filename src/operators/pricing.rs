@@ -98,7 +98,7 @@ fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateC
                 current_band: None,
             });
             // ORES electricity prices the servicing of the land too, as its own document (V-8).
-            case.servicing = facts.servicing.map(|servicing| servicing.case());
+            case.servicing = facts.servicing.as_ref().map(|servicing| servicing.case());
         }
         Service::Gas => case.gas = Some(GasCase::default()),
         Service::Water => case.water = Some(WaterCase::default()),

@@ -17,7 +17,9 @@ use crate::{
     },
     domain::{
         ApplicantKind, Building, ElectricityBand, InputError, Service,
-        servicing::{FORM_OPERATIONS, ServicingFacts, operation_code, parse_metres},
+        servicing::{
+            FORM_OPERATIONS, ServicingFacts, operation_code, parse_metres, parse_planned_frontages,
+        },
     },
     mail::worker::backoff,
     operators::{
@@ -110,9 +112,14 @@ fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessEr
         .ok_or_else(|| corrupt("operation"))?;
     let frontage = parse_metres(request.servicing_frontage_m.as_deref().unwrap_or_default())
         .map_err(|_| corrupt("frontage"))?;
+    let planned_frontages = match request.servicing_planned_frontages.as_deref() {
+        Some(text) => parse_planned_frontages(text).map_err(|_| corrupt("planned frontages"))?,
+        None => Vec::new(),
+    };
     Ok(Some(ServicingFacts {
         operation,
         frontage,
+        planned_frontages,
         parcels: count(request.servicing_parcels, "parcels")?,
         candelabras: count(request.servicing_candelabras, "candelabras")?,
     }))

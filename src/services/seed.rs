@@ -417,7 +417,7 @@ fn demo_request(key: &str, fields: &[(&str, &str)]) -> (IdempotencyKey, RequestI
     )
 }
 
-/// A few requests so the queues tell a story on first run (journeys 1, 2 and 6).
+/// A few requests so the queues tell a story on first run (journeys 1, 2, 5 and 6).
 pub async fn demo_requests(state: &AppState) -> Result<(), SeedError> {
     let start = (Utc::now() + Duration::days(45)).date_naive().to_string();
     let end = (Utc::now() + Duration::days(120)).date_naive().to_string();
@@ -500,6 +500,25 @@ pub async fn demo_requests(state: &AppState) -> Result<(), SeedError> {
                 ("gas", "on"),
                 ("water", "on"),
                 ("proximus", "on"),
+            ],
+        ),
+        // Journey 5: an inheritance split; houses planned on two of the three parts (V-4.1c).
+        demo_request(
+            "demo-request-bastogne-heirs",
+            &[
+                ("applicant_kind", "natural"),
+                ("name", "Famille Lambert (indivision)"),
+                ("email", "heritiers.lambert@example.be"),
+                ("phone", "061 21 43 65"),
+                ("language", "fr"),
+                ("parcel_ref", "Bastogne 1re div., section A, 512B"),
+                ("postcode", "6600"),
+                ("building", "house"),
+                ("electricity", "on"),
+                ("electricity_band", "1x40"),
+                ("servicing_operation", "donation"),
+                ("servicing_parcels", "3"),
+                ("servicing_planned_frontages", "25; 12"),
             ],
         ),
     ];

@@ -524,6 +524,7 @@ async fn add_site(
             servicing_frontage_m: None,
             servicing_parcels: None,
             servicing_candelabras: None,
+            servicing_planned_frontages: None,
         },
     )
     .await?;

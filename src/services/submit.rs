@@ -317,10 +317,16 @@ fn record(
         submitted_at: now,
         servicing_operation: request
             .servicing
+            .as_ref()
             .map(|s| servicing::operation_code(s.operation).to_owned()),
-        servicing_frontage_m: request.servicing.map(|s| s.frontage.to_string()),
-        servicing_parcels: request.servicing.map(|s| i64::from(s.parcels)),
-        servicing_candelabras: request.servicing.map(|s| i64::from(s.candelabras)),
+        servicing_frontage_m: request.servicing.as_ref().map(|s| s.frontage.to_string()),
+        servicing_parcels: request.servicing.as_ref().map(|s| i64::from(s.parcels)),
+        servicing_candelabras: request.servicing.as_ref().map(|s| i64::from(s.candelabras)),
+        servicing_planned_frontages: request
+            .servicing
+            .as_ref()
+            .filter(|s| !s.planned_frontages.is_empty())
+            .map(|s| servicing::planned_frontages_text(&s.planned_frontages)),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Servicing of land asked with a request (journey 2): the form collects what the servicing
+//! Servicing of land asked with a request (journeys 2 and 5): the form collects what the servicing
 //! engine needs, and ORES electricity's answer carries the V- lines (V-3.1, V-4.1b, V-4.3, V-8).
 
 use crate::helpers::{marie, spawn_app, text_of, with};
@@ -126,6 +126,106 @@ async fn a_bad_frontage_is_refused_the_values_stay_and_nothing_is_saved() {
             .await
             .unwrap()
             .contains("cochez l&#39;électricité")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+}
+
+/// Journey 5: three heirs split a parcel in Bastogne; new houses are planned on two parts.
+fn inheritance() -> Vec<(&'static str, String)> {
+    with(
+        &division(),
+        &[
+            ("postcode", "6600"),
+            ("parcel_ref", "Bastogne 1re div. section A 12b"),
+            ("servicing_operation", "donation"),
+            ("servicing_frontage_m", ""),
+            ("servicing_parcels", "3"),
+            ("servicing_candelabras", ""),
+            ("servicing_planned_frontages", "25 m ; 12 m"),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn v_4_1c_an_inheritance_split_counts_20_m_plus_12_m() {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&inheritance()).await;
+    let id = app.request_id(&reference).await;
+    let stored: (Option<String>, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT servicing_operation, servicing_frontage_m, servicing_planned_frontages \
+         FROM requests WHERE id = $1",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        (
+            Some("donation".into()),
+            Some("37".into()),
+            Some("25;12".into())
+        )
+    );
+    app.wait_state(&id, "assessed").await;
+
+    let body: String = sqlx::query_scalar(
+        "SELECT v.body FROM assessment_versions v JOIN assessments a ON a.id = v.assessment_id \
+         WHERE a.request_id = $1 AND a.service = 'electricity' AND v.version = 1",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let frontage = answer["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == "V-FRONTAGE")
+        .unwrap_or_else(|| panic!("V-FRONTAGE in {body}"));
+    // 25 m counts 20 m (the cap per parcel), 12 m counts 12 m.
+    assert_eq!(frontage["rule"], "V-4.1c");
+    assert_eq!(frontage["quantity"], "32");
+
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
+    assert!(
+        page.contains("façades prévues 25 + 12 m, plafonnées à 20 m par parcelle"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn v_4_1c_planned_frontages_refused_say_why_and_nothing_is_saved() {
+    let app = spawn_app().await;
+    let form = app.open_form().await;
+    // Three planned parts for two lots.
+    let fields = with(
+        &inheritance(),
+        &[
+            ("servicing_parcels", "2"),
+            ("servicing_planned_frontages", "25; 12; 8"),
+        ],
+    );
+    let response = app.file(&form, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("plus de parties avec un bâtiment prévu que les 2 lots"));
+    assert!(html.contains(r#"value="25; 12; 8""#));
+    assert!(html.contains(r#"<option value="donation" selected>"#));
+
+    // Planned frontages with a division by sale: not the operation they belong to.
+    let form = app.open_form().await;
+    let fields = with(&division(), &[("servicing_planned_frontages", "25; 12")]);
+    let response = app.file(&form, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("ne valent que pour une division par donation")
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
 }

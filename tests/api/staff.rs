@@ -182,7 +182,7 @@ async fn seeding_twice_changes_nothing() {
         app.count("SELECT COUNT(*) FROM coverage").await,
     );
     assert_eq!(before, after);
-    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 4);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 5);
     assert!(
         before.2 > 200,
         "coverage spans the covered Walloon communes"
