@@ -48,6 +48,13 @@ pub struct RequestRow {
     pub servicing_candelabras: Option<i64>,
     /// V-4.1c: a donation-type division's planned frontages, `25;12`.
     pub servicing_planned_frontages: Option<String>,
+    pub servicing_supply_points: Option<i64>,
+    /// `standard` or `indoor_local` (V-9.2).
+    pub servicing_cabin: Option<String>,
+    /// `swl` or `public_housing_company` (V-2.4).
+    pub servicing_social: Option<String>,
+    /// `vat_filer`, or NULL for an applicant without periodic VAT returns.
+    pub applicant_vat: Option<String>,
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.applicant_kind, \
@@ -55,7 +62,8 @@ const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.a
     r.locality, r.postcode, r.commune_nis, r.commune_name, r.map_point, r.parcel_ref, r.building, \
     r.dwellings, r.electricity_band, r.wished_from, r.wished_to, r.remarks, r.submitted_at, r.updated_at, \
     r.assigned_to, r.pays_after_works, r.change_requested_at, r.servicing_operation, r.servicing_frontage_m, \
-    r.servicing_parcels, r.servicing_candelabras, r.servicing_planned_frontages";
+    r.servicing_parcels, r.servicing_candelabras, r.servicing_planned_frontages, \
+    r.servicing_supply_points, r.servicing_cabin, r.servicing_social, r.applicant_vat";
 
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]
@@ -93,6 +101,13 @@ pub struct NewRequestRecord {
     pub servicing_candelabras: Option<i64>,
     /// V-4.1c: a donation-type division's planned frontages, `25;12`.
     pub servicing_planned_frontages: Option<String>,
+    pub servicing_supply_points: Option<i64>,
+    /// `standard` or `indoor_local` (V-9.2).
+    pub servicing_cabin: Option<String>,
+    /// `swl` or `public_housing_company` (V-2.4).
+    pub servicing_social: Option<String>,
+    /// `vat_filer`, or NULL for an applicant without periodic VAT returns.
+    pub applicant_vat: Option<String>,
 }
 
 /// Takes the next number of `year`'s sequence inside the filing transaction, so a
@@ -120,9 +135,11 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
             locality, postcode, commune_nis, commune_name, map_point, parcel_ref, building, dwellings, \
             electricity_band, wished_from, wished_to, remarks, submitted_at, updated_at, \
             servicing_operation, servicing_frontage_m, servicing_parcels, servicing_candelabras, \
-            servicing_planned_frontages) \
+            servicing_planned_frontages, servicing_supply_points, servicing_cabin, servicing_social, \
+            applicant_vat) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-            $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)",
+            $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, \
+            $34, $35, $36, $37)",
     )
     .bind(r.id.to_string())
     .bind(&r.reference)
@@ -157,6 +174,10 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
     .bind(r.servicing_parcels)
     .bind(r.servicing_candelabras)
     .bind(&r.servicing_planned_frontages)
+    .bind(r.servicing_supply_points)
+    .bind(&r.servicing_cabin)
+    .bind(&r.servicing_social)
+    .bind(&r.applicant_vat)
     .execute(&mut **tx)
     .await?;
     Ok(())

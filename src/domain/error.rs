@@ -64,6 +64,12 @@ pub enum InputError {
     PlannedFrontagesOnlyDonation,
     #[error("servicing is offered with the electricity connection: tick electricity")]
     ServicingNeedsElectricity,
+    #[error(
+        "a social project is carried by the SWL or a public-service housing company: file as a company"
+    )]
+    SocialNeedsCompany,
+    #[error("a VAT filer is identified by its enterprise number: file as a company")]
+    VatFilerNeedsCompany,
 }
 
 impl InputError {
@@ -99,6 +105,8 @@ impl InputError {
             Self::PlannedFrontagesTooMany { .. } => "servicing.planned_too_many",
             Self::PlannedFrontagesOnlyDonation => "servicing.planned_only_donation",
             Self::ServicingNeedsElectricity => "servicing.needs_electricity",
+            Self::SocialNeedsCompany => "servicing.social_needs_company",
+            Self::VatFilerNeedsCompany => "vat.filer_needs_company",
         }
     }
 

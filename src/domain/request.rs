@@ -11,6 +11,7 @@ use super::{
     geo::{Commune, MapPoint, Postcode, PostcodeDirectory},
     servicing::{ServicingFacts, ServicingInput},
 };
+use crate::tariff::VatStatus;
 
 /// Most dwellings a building may have to use the joint procedure (rule C-1).
 pub const MAX_DWELLINGS: u32 = 4;
@@ -293,6 +294,11 @@ pub struct RequestInput {
     pub servicing_parcels: String,
     pub servicing_candelabras: String,
     pub servicing_planned_frontages: String,
+    pub servicing_supply_points: String,
+    pub servicing_cabin: String,
+    pub servicing_social: String,
+    /// `vat_filer` for an applicant filing periodic VAT returns; blank otherwise.
+    pub vat: String,
 }
 
 impl RequestInput {
@@ -314,6 +320,8 @@ pub struct NewRequest {
     pub applicant_kind: ApplicantKind,
     pub name: PersonName,
     pub company_number: Option<CompanyNumber>,
+    /// VAT filer or not: works on immovable property are then reverse charged.
+    pub applicant_vat: VatStatus,
     pub email: EmailAddress,
     pub phone: PhoneNumber,
     pub language: Language,
@@ -389,6 +397,19 @@ impl NewRequest {
                 )
                 .map(Some),
             _ => Some(None),
+        };
+        // A VAT filer is identified by its enterprise number, which the company fields carry.
+        let applicant_vat = match (input.vat.trim(), applicant_kind) {
+            ("", _) => Some(VatStatus::Private),
+            ("vat_filer", Some(ApplicantKind::Legal)) => Some(VatStatus::VatFiler),
+            ("vat_filer", _) => {
+                errors.add("vat", InputError::VatFilerNeedsCompany);
+                None
+            }
+            _ => {
+                errors.add("vat", InputError::Choice);
+                None
+            }
         };
         let email = errors.check("email", EmailAddress::parse(&input.email));
         let phone = errors.check("phone", PhoneNumber::parse(&input.phone));
@@ -495,6 +516,9 @@ impl NewRequest {
             parcels: &input.servicing_parcels,
             candelabras: &input.servicing_candelabras,
             planned_frontages: &input.servicing_planned_frontages,
+            supply_points: &input.servicing_supply_points,
+            cabin: &input.servicing_cabin,
+            social: &input.servicing_social,
         };
         let servicing = if servicing_input.is_blank() {
             None
@@ -503,6 +527,12 @@ impl NewRequest {
                 Ok(facts) => {
                     if !services.contains(&Service::Electricity) {
                         errors.add("servicing_operation", InputError::ServicingNeedsElectricity);
+                    }
+                    // V-2.4: the SWL or a public-service housing company, never a person.
+                    if facts.social.is_some()
+                        && applicant_kind.is_some_and(|k| k != ApplicantKind::Legal)
+                    {
+                        errors.add("servicing_social", InputError::SocialNeedsCompany);
                     }
                     Some(facts)
                 }
@@ -524,6 +554,7 @@ impl NewRequest {
                 applicant_kind: applicant_kind?,
                 name: name?,
                 company_number: company_number?,
+                applicant_vat: applicant_vat?,
                 email: email?,
                 phone: phone?,
                 language: language?,

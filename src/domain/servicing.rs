@@ -6,7 +6,10 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 
 use super::InputError;
-use crate::tariff::{Metres, ServicingCase, servicing::Operation};
+use crate::tariff::{
+    Metres, ServicingCase,
+    servicing::{CabinCase, CabinKind, Operation, SocialPromoter},
+};
 
 /// Most parcels or dwellings a servicing request may describe (a larger project is studied by
 /// ORES on its own).
@@ -15,6 +18,8 @@ pub const MAX_PARCELS: u32 = 500;
 pub const MAX_FRONTAGE_M: u32 = 10_000;
 /// Most candelabras the form accepts.
 pub const MAX_CANDELABRAS: u32 = 1_000;
+/// Most supply points the form accepts (a larger project is studied by ORES on its own).
+pub const MAX_SUPPLY_POINTS: u32 = 5_000;
 
 /// The operations the request form offers (V-2.1). An industrial project is out of scope and
 /// asked of ORES directly.
@@ -56,6 +61,12 @@ pub struct ServicingInput<'a> {
     /// V-4.1c: the frontage of each part where a new building is planned, for a donation-type
     /// division (`25; 12`).
     pub planned_frontages: &'a str,
+    /// V-4.1a, V-9.2: supply points planned on the land; blank is one per lot.
+    pub supply_points: &'a str,
+    /// V-9.2: where a cabin would go: `standard` (a plot of the land), `indoor_local`, blank.
+    pub cabin: &'a str,
+    /// V-2.4: the social promoter carrying the project: `swl`, `public_housing_company`, blank.
+    pub social: &'a str,
 }
 
 impl ServicingInput<'_> {
@@ -67,6 +78,9 @@ impl ServicingInput<'_> {
             self.parcels,
             self.candelabras,
             self.planned_frontages,
+            self.supply_points,
+            self.cabin,
+            self.social,
         ]
         .iter()
         .all(|v| v.trim().is_empty())
@@ -87,6 +101,12 @@ pub struct ServicingFacts {
     pub parcels: u32,
     /// V-4.3: candelabras placed (0 when none).
     pub candelabras: u32,
+    /// V-4.1a, V-9.2: supply points on the land when not one per lot.
+    pub supply_points: Option<u32>,
+    /// V-9.2: the applicant provides room for the cabins ORES needs: a plot or an indoor local.
+    pub cabin: Option<CabinKind>,
+    /// V-2.4: a social urbanisation project (no dossier fee, servicing free: V-3.2, V-4.2).
+    pub social: Option<SocialPromoter>,
 }
 
 /// A metre length as typed: a decimal comma is accepted (`42,5`).
@@ -131,6 +151,38 @@ pub fn planned_frontages_text(planned: &[Metres]) -> String {
         .map(|m| m.to_string())
         .collect::<Vec<_>>()
         .join(";")
+}
+
+pub fn cabin_code(kind: CabinKind) -> &'static str {
+    match kind {
+        CabinKind::Standard => "standard",
+        CabinKind::IndoorLocal => "indoor_local",
+    }
+}
+
+pub fn parse_cabin(raw: &str) -> Result<Option<CabinKind>, InputError> {
+    match raw.trim() {
+        "" => Ok(None),
+        "standard" => Ok(Some(CabinKind::Standard)),
+        "indoor_local" => Ok(Some(CabinKind::IndoorLocal)),
+        _ => Err(InputError::Choice),
+    }
+}
+
+pub fn social_code(promoter: SocialPromoter) -> &'static str {
+    match promoter {
+        SocialPromoter::Swl => "swl",
+        SocialPromoter::PublicHousingCompany => "public_housing_company",
+    }
+}
+
+pub fn parse_social(raw: &str) -> Result<Option<SocialPromoter>, InputError> {
+    match raw.trim() {
+        "" => Ok(None),
+        "swl" => Ok(Some(SocialPromoter::Swl)),
+        "public_housing_company" => Ok(Some(SocialPromoter::PublicHousingCompany)),
+        _ => Err(InputError::Choice),
+    }
 }
 
 fn parse_count(raw: &str, max: u32) -> Result<u32, InputError> {
@@ -180,6 +232,21 @@ impl ServicingFacts {
         }
         .map_err(|e| keep("servicing_candelabras", e))
         .ok();
+        let supply_points = match input.supply_points.trim() {
+            "" => Ok(None),
+            raw => match parse_count(raw, MAX_SUPPLY_POINTS) {
+                Ok(0) => Err(InputError::Number),
+                other => other.map(Some),
+            },
+        }
+        .map_err(|e| keep("servicing_supply_points", e))
+        .ok();
+        let cabin = parse_cabin(input.cabin)
+            .map_err(|e| keep("servicing_cabin", e))
+            .ok();
+        let social = parse_social(input.social)
+            .map_err(|e| keep("servicing_social", e))
+            .ok();
         // V-2.1: a division, by sale or by donation, makes at least two parcels.
         if let (Some(Operation::Division | Operation::Donation), Some(n)) = (operation, parcels)
             && n < 2
@@ -196,18 +263,38 @@ impl ServicingFacts {
                 InputError::PlannedFrontagesTooMany { parcels: n },
             ));
         }
-        match (operation, frontage, planned, parcels, candelabras) {
-            (Some(operation), Some(frontage), Some(planned), Some(parcels), Some(candelabras))
-                if errors.is_empty() =>
-            {
-                Ok(ServicingFacts {
-                    operation,
-                    frontage,
-                    planned_frontages: planned,
-                    parcels,
-                    candelabras,
-                })
-            }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        match (
+            operation,
+            frontage,
+            planned,
+            parcels,
+            candelabras,
+            supply_points,
+            cabin,
+            social,
+        ) {
+            (
+                Some(operation),
+                Some(frontage),
+                Some(planned_frontages),
+                Some(parcels),
+                Some(candelabras),
+                Some(supply_points),
+                Some(cabin),
+                Some(social),
+            ) => Ok(ServicingFacts {
+                operation,
+                frontage,
+                planned_frontages,
+                parcels,
+                candelabras,
+                supply_points,
+                cabin,
+                social,
+            }),
             _ => Err(errors),
         }
     }
@@ -220,6 +307,12 @@ impl ServicingFacts {
             planned_frontages_m: self.planned_frontages.clone(),
             parcels: self.parcels,
             candelabras: self.candelabras,
+            supply_points: self.supply_points,
+            cabin: self.cabin.map(|kind| CabinCase {
+                kind,
+                ..CabinCase::default()
+            }),
+            social_promoter: self.social,
             ..ServicingCase::default()
         }
     }
@@ -236,6 +329,9 @@ mod tests {
             parcels,
             candelabras: "",
             planned_frontages: "",
+            supply_points: "",
+            cabin: "",
+            social: "",
         }
     }
 

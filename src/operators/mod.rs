@@ -19,12 +19,15 @@ use crate::{
         calendar::{self, WorkCalendar},
         holidays::{ConstructionHolidays, Province},
     },
+    tariff::VatStatus,
 };
 
 /// What a module learns of a request: the shared facts, never another operator's part.
 #[derive(Debug, Clone)]
 pub struct RequestFacts {
     pub applicant_kind: ApplicantKind,
+    /// A VAT filer's works on immovable property are reverse charged.
+    pub applicant_vat: VatStatus,
     pub building: Building,
     /// False for land identified only by a parcel reference or a map point (new land).
     pub has_address: bool,
@@ -217,6 +220,7 @@ pub(crate) mod tests {
     pub fn facts() -> RequestFacts {
         RequestFacts {
             applicant_kind: ApplicantKind::Natural,
+            applicant_vat: VatStatus::Private,
             building: Building::House,
             has_address: true,
             electricity_band: Some(ElectricityBand {

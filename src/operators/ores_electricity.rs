@@ -181,6 +181,9 @@ mod tests {
             operation: Operation::Division,
             frontage: Metres::new(Decimal::new(425, 1)).unwrap(),
             planned_frontages: Vec::new(),
+            supply_points: None,
+            cabin: None,
+            social: None,
             parcels: 4,
             candelabras: 2,
         });

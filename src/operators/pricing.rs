@@ -87,6 +87,7 @@ impl PricedLine {
 fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateCase {
     let mut case = EstimateCase::new(facts.submitted_on);
     case.postcode = Some(postcode.to_owned());
+    case.applicant_vat = facts.applicant_vat;
     if let Building::Apartments { dwellings } = facts.building {
         case.building = BuildingKind::Building;
         case.dwellings = dwellings;

@@ -18,7 +18,8 @@ use crate::{
     domain::{
         ApplicantKind, Building, ElectricityBand, InputError, Service,
         servicing::{
-            FORM_OPERATIONS, ServicingFacts, operation_code, parse_metres, parse_planned_frontages,
+            FORM_OPERATIONS, ServicingFacts, operation_code, parse_cabin, parse_metres,
+            parse_planned_frontages, parse_social,
         },
     },
     mail::worker::backoff,
@@ -27,7 +28,7 @@ use crate::{
         generic::{GenericModule, PartnerOffer},
         pricing::PricedLine,
     },
-    tariff::{Tariffs, VatRegime, round_cents},
+    tariff::{Tariffs, VatRegime, VatStatus, round_cents},
 };
 
 /// After this many failed attempts a task is left failed, in sight of the case officer.
@@ -87,8 +88,14 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
         .map(ElectricityBand::parse)
         .transpose()?;
     let submitted_on = db::parse_ts(&request.submitted_at)?.date_naive();
+    let applicant_vat = match request.applicant_vat.as_deref() {
+        None => VatStatus::Private,
+        Some("vat_filer") => VatStatus::VatFiler,
+        Some(other) => return Err(AssessError::Corrupt(format!("applicant VAT {other:?}"))),
+    };
     Ok(RequestFacts {
         applicant_kind,
+        applicant_vat,
         building,
         has_address: request.street.is_some() && request.house_number.is_some(),
         electricity_band,
@@ -116,10 +123,22 @@ fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessEr
         Some(text) => parse_planned_frontages(text).map_err(|_| corrupt("planned frontages"))?,
         None => Vec::new(),
     };
+    let supply_points = request
+        .servicing_supply_points
+        .map(u32::try_from)
+        .transpose()
+        .map_err(|_| corrupt("supply points"))?;
+    let cabin = parse_cabin(request.servicing_cabin.as_deref().unwrap_or_default())
+        .map_err(|_| corrupt("cabin"))?;
+    let social = parse_social(request.servicing_social.as_deref().unwrap_or_default())
+        .map_err(|_| corrupt("social promoter"))?;
     Ok(Some(ServicingFacts {
         operation,
         frontage,
         planned_frontages,
+        supply_points,
+        cabin,
+        social,
         parcels: count(request.servicing_parcels, "parcels")?,
         candelabras: count(request.servicing_candelabras, "candelabras")?,
     }))
@@ -586,6 +605,7 @@ mod tests {
     fn water_answer() -> operators::Assessment {
         let facts = RequestFacts {
             applicant_kind: ApplicantKind::Natural,
+            applicant_vat: VatStatus::Private,
             building: Building::House,
             has_address: true,
             electricity_band: None,
@@ -652,6 +672,7 @@ mod tests {
         let mut answer = water_answer();
         let facts = RequestFacts {
             applicant_kind: ApplicantKind::Natural,
+            applicant_vat: VatStatus::Private,
             building: Building::House,
             has_address: true,
             electricity_band: None,

@@ -454,6 +454,7 @@ pub async fn demo_requests(state: &AppState) -> Result<(), SeedError> {
                 ("email", "projets@habitat-picard.example.be"),
                 ("phone", "069 12 34 56"),
                 ("language", "fr"),
+                ("vat", "vat_filer"),
                 ("parcel_ref", "Tournai 5e div., section B, 412C"),
                 ("postcode", "7500"),
                 ("building", "building"),
@@ -462,6 +463,14 @@ pub async fn demo_requests(state: &AppState) -> Result<(), SeedError> {
                 ("electricity_band", "3x40"),
                 ("water", "on"),
                 ("proximus", "on"),
+                // Journey 2: six lots, 120 m of frontage, 4 candelabras, 60 supply points and
+                // plots for the two cabins.
+                ("servicing_operation", "division"),
+                ("servicing_frontage_m", "120"),
+                ("servicing_parcels", "6"),
+                ("servicing_candelabras", "4"),
+                ("servicing_supply_points", "60"),
+                ("servicing_cabin", "standard"),
             ],
         ),
         demo_request(

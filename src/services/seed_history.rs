@@ -525,6 +525,10 @@ async fn add_site(
             servicing_parcels: None,
             servicing_candelabras: None,
             servicing_planned_frontages: None,
+            servicing_supply_points: None,
+            servicing_cabin: None,
+            servicing_social: None,
+            applicant_vat: None,
         },
     )
     .await?;

@@ -23,6 +23,7 @@ use crate::{
         assess,
         auth::{new_token, token_hash},
     },
+    tariff::VatStatus,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -327,6 +328,23 @@ fn record(
             .as_ref()
             .filter(|s| !s.planned_frontages.is_empty())
             .map(|s| servicing::planned_frontages_text(&s.planned_frontages)),
+        servicing_supply_points: request
+            .servicing
+            .as_ref()
+            .and_then(|s| s.supply_points)
+            .map(i64::from),
+        servicing_cabin: request
+            .servicing
+            .as_ref()
+            .and_then(|s| s.cabin)
+            .map(|kind| servicing::cabin_code(kind).to_owned()),
+        servicing_social: request
+            .servicing
+            .as_ref()
+            .and_then(|s| s.social)
+            .map(|promoter| servicing::social_code(promoter).to_owned()),
+        applicant_vat: (request.applicant_vat == VatStatus::VatFiler)
+            .then(|| "vat_filer".to_owned()),
     }
 }
 

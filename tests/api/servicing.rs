@@ -229,3 +229,146 @@ async fn v_4_1c_planned_frontages_refused_say_why_and_nothing_is_saved() {
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
 }
+
+/// Journey 2: a VAT-registered developer divides land in Tournai into 6 lots, 120 m of
+/// frontage, 4 candelabras, 60 supply points, and provides plots for the cabins.
+fn tournai_lots() -> Vec<(&'static str, String)> {
+    with(
+        &division(),
+        &[
+            ("applicant_kind", "legal"),
+            ("name", "Habitat Picard SA"),
+            ("company_number", "0202.239.951"),
+            ("vat", "vat_filer"),
+            ("postcode", "7500"),
+            ("parcel_ref", "Tournai 5e div., section B, 412C"),
+            ("servicing_frontage_m", "120"),
+            ("servicing_parcels", "6"),
+            ("servicing_candelabras", "4"),
+            ("servicing_supply_points", "60"),
+            ("servicing_cabin", "standard"),
+        ],
+    )
+}
+
+/// The latest answer of `service` for a request, once assessed.
+async fn answer_of(app: &crate::helpers::TestApp, id: &str, service: &str) -> serde_json::Value {
+    app.wait_state(id, "assessed").await;
+    let body: String = sqlx::query_scalar(
+        "SELECT v.body FROM assessment_versions v JOIN assessments a ON a.id = v.assessment_id \
+         WHERE a.request_id = $1 AND a.service = $2 ORDER BY v.version DESC LIMIT 1",
+    )
+    .bind(id)
+    .bind(service)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    serde_json::from_str(&body).unwrap()
+}
+
+fn line<'a>(answer: &'a serde_json::Value, code: &str) -> &'a serde_json::Value {
+    answer["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == code)
+        .unwrap_or_else(|| panic!("{code} in {answer}"))
+}
+
+#[tokio::test]
+async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&tournai_lots()).await;
+    let id = app.request_id(&reference).await;
+    let stored: (Option<i64>, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT servicing_supply_points, servicing_cabin, applicant_vat FROM requests WHERE id = $1",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        (Some(60), Some("standard".into()), Some("vat_filer".into()))
+    );
+    let answer = answer_of(&app, &id, "electricity").await;
+    // The dossier fee keeps 21 % VAT; works on immovable property are reverse charged.
+    assert_eq!(line(&answer, "V-DOSSIER")["vat_regime"], "standard");
+    assert_eq!(line(&answer, "V-DOSSIER")["vat_rate"], "21");
+    assert_eq!(line(&answer, "V-FRONTAGE")["quantity"], "120");
+    assert_eq!(line(&answer, "V-FRONTAGE")["vat_regime"], "reverse_charge");
+    assert_eq!(line(&answer, "V-EP")["quantity"], "4");
+    assert_eq!(line(&answer, "V-EP")["vat_regime"], "reverse_charge");
+    // 60 supply points: two cabins of 50 (V-9.2).
+    assert_eq!(line(&answer, "V-CABIN")["quantity"], "2");
+    assert_eq!(line(&answer, "V-CABIN")["rule"], "V-9.2");
+}
+
+#[tokio::test]
+async fn v_2_4_journey_4_a_social_project_pays_no_dossier_fee_nor_servicing() {
+    let app = spawn_app().await;
+    let fields = with(
+        &tournai_lots(),
+        &[
+            ("name", "Le Foyer Tournaisien SCRL"),
+            ("vat", ""),
+            ("servicing_parcels", "12"),
+            ("servicing_supply_points", ""),
+            ("servicing_cabin", ""),
+            ("servicing_social", "public_housing_company"),
+        ],
+    );
+    let (reference, _) = app.file_ok(&fields).await;
+    let id = app.request_id(&reference).await;
+    let answer = answer_of(&app, &id, "electricity").await;
+    assert_eq!(line(&answer, "V-DOSSIER")["amount_excl_vat"], "0.00");
+    assert_eq!(line(&answer, "V-DOSSIER")["rule"], "V-3.2");
+    assert_eq!(line(&answer, "V-FRONTAGE")["amount_excl_vat"], "0.00");
+    assert_eq!(line(&answer, "V-FRONTAGE")["rule"], "V-4.2");
+    // Public lighting of a social project goes on a separate offer (V-4.3).
+    assert!(
+        !answer["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["code"] == "V-EP")
+    );
+}
+
+#[tokio::test]
+async fn social_projects_and_vat_filers_are_companies() {
+    let app = spawn_app().await;
+    let form = app.open_form().await;
+    let fields = with(
+        &division(),
+        &[
+            ("vat", "vat_filer"),
+            ("servicing_social", "swl"),
+            ("servicing_supply_points", "0"),
+        ],
+    );
+    let response = app.file(&form, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Un assujetti à la TVA est identifié par son numéro d&#39;entreprise"));
+    // No supply point at all is not a number of supply points.
+    assert!(
+        html.contains(
+            r#"<p class="field-error" id="servicing_supply_points-error">Indiquez un nombre."#
+        ),
+        "{html}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+    let form = app.open_form().await;
+    let fields = with(&division(), &[("servicing_social", "swl")]);
+    let response = app.file(&form, &fields).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Un projet social est porté par la SWL")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+}
