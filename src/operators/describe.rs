@@ -78,3 +78,22 @@ pub fn lead_time_text(tr: Tr, answer: &Assessment) -> String {
         tr.keyed("assessment.source", &answer.lead_time.source)
     )
 }
+
+/// What a part leaves to a separate offer and the texts its offer must carry, translated: the
+/// same notes on the officer's page and in the consolidated offer.
+pub fn part_notes(tr: Tr, answer: &Assessment) -> Vec<String> {
+    answer
+        .separately_quoted
+        .iter()
+        .map(|item| {
+            tr.f(
+                "part.separately_quoted",
+                [
+                    ("item", tr.t(&item.label_key)),
+                    ("rule", item.rule.as_str()),
+                ],
+            )
+        })
+        .chain(answer.mentions.iter().map(|key| tr.t(key).to_owned()))
+        .collect()
+}

@@ -214,6 +214,8 @@ impl OperatorModule for GenericModule {
                     }
                 })
                 .collect(),
+            separately_quoted: Vec::new(),
+            mentions: Vec::new(),
         }
     }
 }

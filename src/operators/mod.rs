@@ -189,6 +189,12 @@ pub struct Assessment {
     /// The operator's quote lines for its part, priced by the tariff engines.
     #[serde(default)]
     pub lines: Vec<pricing::PricedLine>,
+    /// What the part leaves to a separate offer (V-4.1d, V-4.3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub separately_quoted: Vec<pricing::SeparateQuote>,
+    /// Texts the offer must carry for this part (`tariff.mention.*` keys), e.g. the cabin lease.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
 }
 
 /// Every operator module answers the same questions for a request.

@@ -93,6 +93,8 @@ impl OperatorModule for OresElectricity {
                 civil_works: true,
             },
             lines: Vec::new(),
+            separately_quoted: Vec::new(),
+            mentions: Vec::new(),
             lead_time: LeadTime {
                 start: LeadTimeStart::ConditionsMet,
                 // ORES' residential low-voltage commitment: 30 calendar days.

@@ -58,6 +58,8 @@ impl OperatorModule for OresGas {
                 civil_works: true,
             },
             lines: Vec::new(),
+            separately_quoted: Vec::new(),
+            mentions: Vec::new(),
             lead_time: lead_time(with_extension),
         }
     }

@@ -109,6 +109,23 @@ fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateC
     case
 }
 
+/// What a part leaves to a separate offer (V-4.1d, V-4.3), as stored with an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeparateQuote {
+    pub code: String,
+    pub label_key: String,
+    pub rule: String,
+}
+
+/// A part priced: its lines, what is quoted separately, and the texts its offer must carry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PricedPart {
+    pub lines: Vec<PricedLine>,
+    pub separately_quoted: Vec<SeparateQuote>,
+    /// Translation keys (`tariff.mention.*`).
+    pub mentions: Vec<String>,
+}
+
 /// The lines of `service`'s part: its operator's document, and for ORES only the lines of
 /// that energy (E- electricity, G- gas) — plus, for electricity, the V- lines of the servicing
 /// document when the land is serviced (V-8). `tariffs` holds the uploaded books too; the one in
@@ -119,6 +136,17 @@ pub fn price(
     facts: &RequestFacts,
     postcode: &str,
 ) -> Result<Vec<PricedLine>, TariffError> {
+    Ok(price_part(tariffs, service, facts, postcode)?.lines)
+}
+
+/// [`price`], with the items quoted separately and the mentions of the servicing document
+/// (V- rules: only ORES electricity prices servicing).
+pub fn price_part(
+    tariffs: &Tariffs,
+    service: Service,
+    facts: &RequestFacts,
+    postcode: &str,
+) -> Result<PricedPart, TariffError> {
     let estimate = tariff::estimate(tariffs, &case_for(service, facts, postcode))?;
     let (operator, prefix) = match service {
         Service::Electricity => (Operator::Ores, "E-"),
@@ -127,7 +155,7 @@ pub fn price(
         Service::Proximus => (Operator::Proximus, ""),
         Service::Voo => (Operator::Voo, ""),
     };
-    Ok(estimate
+    let lines = estimate
         .quotes
         .iter()
         .filter(|quote| quote.operator == operator)
@@ -139,7 +167,37 @@ pub fn price(
                 .filter(move |line| servicing || line.code.starts_with(prefix))
         })
         .map(PricedLine::from)
-        .collect())
+        .collect();
+    let servicing = service == Service::Electricity;
+    let separately_quoted = estimate
+        .separately_quoted
+        .iter()
+        .filter(|item| item.operator == operator && (servicing || !item.rule.starts_with("V-")))
+        .map(|item| SeparateQuote {
+            code: item.code.to_owned(),
+            label_key: item.label_key.to_owned(),
+            rule: item.rule.to_owned(),
+        })
+        .collect();
+    let mentions = if servicing {
+        estimate
+            .mentions
+            .iter()
+            // VAT mentions belong to the whole offer, which adds them once.
+            .filter(|m| {
+                m.rule.is_some_and(|rule| rule.starts_with("V-"))
+                    && !m.key.starts_with("tariff.mention.vat_")
+            })
+            .map(|m| m.key.to_owned())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(PricedPart {
+        lines,
+        separately_quoted,
+        mentions,
+    })
 }
 
 #[cfg(test)]

@@ -83,6 +83,8 @@ impl OperatorModule for SwdeWater {
                 civil_works: true,
             },
             lines: Vec::new(),
+            separately_quoted: Vec::new(),
+            mentions: Vec::new(),
             lead_time: LeadTime {
                 start: LeadTimeStart::Payment,
                 // B-5.5: works within one month of payment.

@@ -44,6 +44,8 @@ impl OperatorModule for Telecom {
                 civil_works: false,
             },
             lines: Vec::new(),
+            separately_quoted: Vec::new(),
+            mentions: Vec::new(),
             lead_time: LeadTime {
                 start: LeadTimeStart::ConditionsMet,
                 within: Span::CalendarDays(60),

@@ -182,8 +182,12 @@ async fn answer(
     let assessment = match task.service.parse::<Service>() {
         Ok(service) => {
             let mut answer = operators::module_for(service).assess(&facts);
-            match operators::pricing::price(tariffs, service, &facts, &request.postcode) {
-                Ok(lines) => answer.lines = lines,
+            match operators::pricing::price_part(tariffs, service, &facts, &request.postcode) {
+                Ok(part) => {
+                    answer.lines = part.lines;
+                    answer.separately_quoted = part.separately_quoted;
+                    answer.mentions = part.mentions;
+                }
                 Err(error) => {
                     // No book in force, say: the answer stands, the officer sees why it has no price.
                     tracing::warn!(request = %request.reference, %error, "not priced");

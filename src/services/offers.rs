@@ -501,6 +501,7 @@ async fn build(
                     .iter()
                     .map(|r| tr.keyed("assessment.reason", r)),
             );
+            section.notes.extend(describe::part_notes(tr, answer));
             if let Some(note) = &answer.note {
                 section.notes.push(note.clone());
             }

@@ -667,6 +667,7 @@ pub async fn assessment_views(
                     a.reasons
                         .iter()
                         .map(|r| tr.keyed("assessment.reason", r))
+                        .chain(crate::operators::describe::part_notes(tr, a))
                         .collect()
                 })
                 .unwrap_or_default(),

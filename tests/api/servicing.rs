@@ -1,7 +1,7 @@
 //! Servicing of land asked with a request (journeys 2 and 5): the form collects what the servicing
 //! engine needs, and ORES electricity's answer carries the V- lines (V-3.1, V-4.1b, V-4.3, V-8).
 
-use crate::helpers::{marie, spawn_app, text_of, with};
+use crate::helpers::{hidden, marie, spawn_app, text_of, with};
 
 /// A developer dividing land without an address into 4 lots: electricity and servicing.
 fn division() -> Vec<(&'static str, String)> {
@@ -302,6 +302,61 @@ async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() 
     // 60 supply points: two cabins of 50 (V-9.2).
     assert_eq!(line(&answer, "V-CABIN")["quantity"], "2");
     assert_eq!(line(&answer, "V-CABIN")["rule"], "V-9.2");
+    // What is not in the flat rates is said, and the servicing offer's texts travel with it.
+    assert_eq!(
+        answer["separately_quoted"][0]["code"], "V-X-EP-MATERIALS",
+        "{answer}"
+    );
+    let mentions = answer["mentions"].as_array().unwrap();
+    assert!(mentions.contains(&"tariff.mention.cabin_lease".into()));
+    assert!(mentions.contains(&"tariff.mention.dossier_fee_kept".into()));
+
+    // The officer sends the one offer: the ORES section says it all, VAT reverse charged.
+    let julien = app.signed_in("julien@ores.demo").await;
+    let url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = text_of(&julien, &url).await;
+    assert!(page.contains("À chiffrer séparément : Matériel d&#39;éclairage public"));
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/offer")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("key", hidden(&page, "key")),
+            ("reason", String::new()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let document: String = sqlx::query_scalar("SELECT document FROM offers WHERE request_id = $1")
+        .bind(&id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_str(&document).unwrap();
+    let ores = &document["sections"][0];
+    let notes: Vec<&str> = ores["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    for expected in [
+        "À chiffrer séparément : Matériel d'éclairage public",
+        "bail emphytéotique de 99 ans",
+        "Les frais d'ouverture de dossier restent acquis à ORES",
+    ] {
+        assert!(
+            notes.iter().any(|n| n.contains(expected)),
+            "{expected} in {notes:?}"
+        );
+    }
+    assert!(
+        document["vat_mentions"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Autoliquidation"),
+        "{document}"
+    );
 }
 
 #[tokio::test]
