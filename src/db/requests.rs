@@ -55,6 +55,8 @@ pub struct RequestRow {
     pub servicing_social: Option<String>,
     /// `vat_filer`, or NULL for an applicant without periodic VAT returns.
     pub applicant_vat: Option<String>,
+    /// ORES' servicing study (JSON), once recorded.
+    pub servicing_study: Option<String>,
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.applicant_kind, \
@@ -63,7 +65,8 @@ const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.a
     r.dwellings, r.electricity_band, r.wished_from, r.wished_to, r.remarks, r.submitted_at, r.updated_at, \
     r.assigned_to, r.pays_after_works, r.change_requested_at, r.servicing_operation, r.servicing_frontage_m, \
     r.servicing_parcels, r.servicing_candelabras, r.servicing_planned_frontages, \
-    r.servicing_supply_points, r.servicing_cabin, r.servicing_social, r.applicant_vat";
+    r.servicing_supply_points, r.servicing_cabin, r.servicing_social, r.applicant_vat, \
+    r.servicing_study";
 
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]
@@ -126,6 +129,16 @@ pub async fn next_reference_number(tx: &mut Tx, year: i32) -> DbResult<i64> {
     .fetch_one(&mut **tx)
     .await?;
     Ok(number)
+}
+
+/// Records ORES' servicing study of a request (JSON), inside the answer's transaction.
+pub async fn set_servicing_study(tx: &mut Tx, request_id: &str, study: &str) -> DbResult<()> {
+    sqlx::query("UPDATE requests SET servicing_study = $2 WHERE id = $1")
+        .bind(request_id)
+        .bind(study)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {

@@ -6,9 +6,11 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 
 use super::InputError;
+use serde::{Deserialize, Serialize};
+
 use crate::tariff::{
-    Metres, ServicingCase,
-    servicing::{CabinCase, CabinKind, Operation, SocialPromoter},
+    Metres, Money, ServicingCase,
+    servicing::{CabinCase, CabinKind, Exclusion, Operation, SocialPromoter},
 };
 
 /// Most parcels or dwellings a servicing request may describe (a larger project is studied by
@@ -107,6 +109,115 @@ pub struct ServicingFacts {
     pub cabin: Option<CabinKind>,
     /// V-2.4: a social urbanisation project (no dossier fee, servicing free: V-3.2, V-4.2).
     pub social: Option<SocialPromoter>,
+    /// What ORES' own study adds (network, cabin plot, special demands, exclusions).
+    pub study: ServicingStudy,
+}
+
+/// ORES' study of the servicing: what only the network operator knows or decides.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServicingStudy {
+    /// V-9.2 PFext: existing supply points outside the land the new cabins also feed.
+    pub points_outside: u32,
+    /// V-9.2 S: the cabin plot or local as measured, m²; the standard size when `None`.
+    pub cabin_surface_m2: Option<Decimal>,
+    /// V-4.2: the surcharge of the applicant's special demands, € excl. VAT.
+    pub special_demands_surcharge: Decimal,
+    /// V-4.1d: work the flat rate does not cover, quoted separately.
+    pub excluded: Vec<Exclusion>,
+}
+
+/// The study form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct StudyInput<'a> {
+    pub points_outside: &'a str,
+    pub cabin_surface_m2: &'a str,
+    pub surcharge: &'a str,
+    pub exclusions: &'a [String],
+}
+
+/// Most existing supply points outside the land a cabin can feed.
+pub const MAX_POINTS_OUTSIDE: u32 = 1_000;
+/// Largest cabin plot or local, m² (the standard plot is 36 m²).
+pub const MAX_CABIN_SURFACE_M2: u32 = 500;
+/// Largest special-demands surcharge, € (anything larger is an offer of its own).
+pub const MAX_SURCHARGE_EUR: u32 = 1_000_000;
+
+pub fn exclusion_code(exclusion: Exclusion) -> &'static str {
+    match exclusion {
+        Exclusion::OutsideHabitatZone => "outside_habitat_zone",
+        Exclusion::NonStandardCabin => "non_standard_cabin",
+        Exclusion::NetworkMoveAfterWorks => "network_move",
+        Exclusion::ProvisionalOverhead => "provisional_overhead",
+    }
+}
+
+pub const EXCLUSIONS: [Exclusion; 4] = [
+    Exclusion::OutsideHabitatZone,
+    Exclusion::NonStandardCabin,
+    Exclusion::NetworkMoveAfterWorks,
+    Exclusion::ProvisionalOverhead,
+];
+
+/// A decimal as typed (decimal comma accepted), from 0 to `max`, at most 2 decimals.
+fn parse_amount(raw: &str, max: u32) -> Result<Decimal, InputError> {
+    let value = Decimal::from_str(&raw.trim().replace(',', ".")).map_err(|_| InputError::Number)?;
+    if value.is_sign_negative() || value > Decimal::from(max) || value.scale() > 2 {
+        return Err(InputError::Number);
+    }
+    Ok(value)
+}
+
+impl ServicingStudy {
+    /// Every field checked; problems are reported per field name (`study_*`).
+    pub fn parse(input: &StudyInput<'_>) -> Result<Self, Vec<(&'static str, InputError)>> {
+        let mut errors = Vec::new();
+        let points_outside = match input.points_outside.trim() {
+            "" => Ok(0),
+            raw => parse_count(raw, MAX_POINTS_OUTSIDE),
+        }
+        .map_err(|e| errors.push(("study_points_outside", e)))
+        .ok();
+        let cabin_surface_m2 = match input.cabin_surface_m2.trim() {
+            "" => Ok(None),
+            raw => parse_amount(raw, MAX_CABIN_SURFACE_M2).and_then(|m2| {
+                if m2.is_zero() {
+                    Err(InputError::Number)
+                } else {
+                    Ok(Some(m2))
+                }
+            }),
+        }
+        .map_err(|e| errors.push(("study_cabin_surface_m2", e)))
+        .ok();
+        let surcharge = match input.surcharge.trim() {
+            "" => Ok(Decimal::ZERO),
+            raw => parse_amount(raw, MAX_SURCHARGE_EUR),
+        }
+        .map_err(|e| errors.push(("study_surcharge", e)))
+        .ok();
+        let mut excluded = Vec::new();
+        for code in input.exclusions {
+            match EXCLUSIONS.into_iter().find(|e| exclusion_code(*e) == code) {
+                Some(exclusion) if !excluded.contains(&exclusion) => excluded.push(exclusion),
+                Some(_) => {}
+                None => errors.push(("study_exclusions", InputError::Choice)),
+            }
+        }
+        match (points_outside, cabin_surface_m2, surcharge) {
+            (Some(points_outside), Some(cabin_surface_m2), Some(special_demands_surcharge))
+                if errors.is_empty() =>
+            {
+                Ok(ServicingStudy {
+                    points_outside,
+                    cabin_surface_m2,
+                    special_demands_surcharge,
+                    excluded,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
 }
 
 /// A metre length as typed: a decimal comma is accepted (`42,5`).
@@ -294,6 +405,7 @@ impl ServicingFacts {
                 supply_points,
                 cabin,
                 social,
+                study: ServicingStudy::default(),
             }),
             _ => Err(errors),
         }
@@ -310,9 +422,12 @@ impl ServicingFacts {
             supply_points: self.supply_points,
             cabin: self.cabin.map(|kind| CabinCase {
                 kind,
-                ..CabinCase::default()
+                surface_m2: self.study.cabin_surface_m2,
+                existing_points_outside: self.study.points_outside,
             }),
             social_promoter: self.social,
+            special_demands_surcharge: Money::from_decimal(self.study.special_demands_surcharge),
+            excluded: self.study.excluded.clone(),
             ..ServicingCase::default()
         }
     }
@@ -444,6 +559,57 @@ mod tests {
                 "servicing_planned_frontages",
                 InputError::PlannedFrontagesOnlyDonation
             )]
+        );
+    }
+
+    #[test]
+    fn v_9_2_the_study_feeds_the_cabin_the_surcharge_and_the_exclusions() {
+        let exclusions = [
+            "non_standard_cabin".to_owned(),
+            "non_standard_cabin".to_owned(),
+        ];
+        let study = ServicingStudy::parse(&StudyInput {
+            points_outside: "20",
+            cabin_surface_m2: "30,5",
+            surcharge: "1250",
+            exclusions: &exclusions,
+        })
+        .unwrap();
+        assert_eq!(study.excluded, vec![Exclusion::NonStandardCabin]);
+        let mut facts = ServicingFacts::parse(&ServicingInput {
+            cabin: "standard",
+            ..input("division", "120", "6")
+        })
+        .unwrap();
+        facts.study = study;
+        let case = facts.case();
+        let cabin = case.cabin.unwrap();
+        assert_eq!(cabin.existing_points_outside, 20);
+        assert_eq!(cabin.surface_m2, Some(Decimal::new(305, 1)));
+        assert_eq!(case.special_demands_surcharge.amount(), Decimal::from(1250));
+        assert_eq!(case.excluded, vec![Exclusion::NonStandardCabin]);
+        // Blank is nothing found; each bad field is named.
+        assert_eq!(
+            ServicingStudy::parse(&StudyInput::default()).unwrap(),
+            ServicingStudy::default()
+        );
+        let bad = ["everywhere".to_owned()];
+        let errors = ServicingStudy::parse(&StudyInput {
+            points_outside: "-1",
+            cabin_surface_m2: "0",
+            surcharge: "12.345",
+            exclusions: &bad,
+        })
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| *f).collect();
+        assert_eq!(
+            fields,
+            [
+                "study_points_outside",
+                "study_cabin_surface_m2",
+                "study_surcharge",
+                "study_exclusions"
+            ]
         );
     }
 

@@ -186,6 +186,7 @@ mod tests {
             supply_points: None,
             cabin: None,
             social: None,
+            study: Default::default(),
             parcels: 4,
             candelabras: 2,
         });

@@ -18,8 +18,8 @@ use crate::{
     domain::{
         ApplicantKind, Building, ElectricityBand, InputError, Service,
         servicing::{
-            FORM_OPERATIONS, ServicingFacts, operation_code, parse_cabin, parse_metres,
-            parse_planned_frontages, parse_social,
+            FORM_OPERATIONS, ServicingFacts, ServicingStudy, operation_code, parse_cabin,
+            parse_metres, parse_planned_frontages, parse_social,
         },
     },
     mail::worker::backoff,
@@ -132,6 +132,10 @@ fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessEr
         .map_err(|_| corrupt("cabin"))?;
     let social = parse_social(request.servicing_social.as_deref().unwrap_or_default())
         .map_err(|_| corrupt("social promoter"))?;
+    let study = match request.servicing_study.as_deref() {
+        Some(json) => serde_json::from_str(json).map_err(|_| corrupt("study"))?,
+        None => ServicingStudy::default(),
+    };
     Ok(Some(ServicingFacts {
         operation,
         frontage,
@@ -139,6 +143,7 @@ fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessEr
         supply_points,
         cabin,
         social,
+        study,
         parcels: count(request.servicing_parcels, "parcels")?,
         candelabras: count(request.servicing_candelabras, "candelabras")?,
     }))
@@ -360,6 +365,8 @@ pub enum AdjustError {
     NotAnswered,
     #[error("the answer changed meanwhile")]
     Stale,
+    #[error("this part prices no servicing of land")]
+    NoServicing,
     #[error(transparent)]
     Db(DbError),
     #[error("stored answer is not readable: {0}")]
@@ -560,7 +567,6 @@ pub async fn adjust(
     let mut answer: operators::Assessment =
         serde_json::from_str(&body).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     change.apply(&mut answer)?;
-    let body = serde_json::to_string(&answer).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     let reason = match change {
         Adjustment::PrerequisiteMet(code) => code.as_str(),
         Adjustment::Refuse(text) | Adjustment::Note(text) => text.as_str(),
@@ -568,8 +574,33 @@ pub async fn adjust(
         | Adjustment::AddLine { reason, .. }
         | Adjustment::RemoveLine { reason, .. } => reason.as_str(),
     };
-    let version = assessments::record_version(
+    let version = record_staff_change(
         &mut tx,
+        &row,
+        user,
+        &answer,
+        change.event_kind(),
+        reason,
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(version)
+}
+
+/// A staff member's new version of an answer and its line in the timeline.
+async fn record_staff_change(
+    tx: &mut Tx,
+    row: &AssessmentRow,
+    user: &crate::db::sessions::SessionUser,
+    answer: &operators::Assessment,
+    kind: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, AdjustError> {
+    let body = serde_json::to_string(answer).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let version = assessments::record_version(
+        tx,
         &row.id,
         row.version,
         &NewVersion {
@@ -583,20 +614,73 @@ pub async fn adjust(
     )
     .await?;
     requests::insert_event(
-        &mut tx,
-        &NewEvent {
-            request_id: db::parse_uuid(&row.request_id)?,
-            at: now,
-            kind: change.event_kind(),
-            actor_kind: "staff",
-            actor_id: Some(user.user_id),
-            actor_name: Some(&user.display_name),
-            organisation_id: Some(user.organisation_id),
-            detail: Some(reason),
-            public: false,
-        },
+        tx,
+        &NewEvent::staff_note(
+            db::parse_uuid(&row.request_id)?,
+            now,
+            kind,
+            user,
+            Some(reason),
+        ),
     )
     .await?;
+    Ok(version)
+}
+
+/// ORES electricity records its study of a servicing (V-9.2 PFext and cabin surface, V-4.2
+/// surcharge, V-4.1d exclusions): the servicing lines are priced again with it, the other
+/// lines stay as they are, in a new version of its answer.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_study(
+    db: &Db,
+    tariffs: &Tariffs,
+    user: &crate::db::sessions::SessionUser,
+    assessment_id: &str,
+    expected_version: i64,
+    study: &ServicingStudy,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, AdjustError> {
+    let mut tx = db.begin_write().await?;
+    let (row, body) = assessments::own_for_change(&mut tx, &user.scope(), assessment_id).await?;
+    if row.service != Service::Electricity.code() {
+        return Err(AdjustError::NoServicing);
+    }
+    if row.status != "answered" {
+        return Err(AdjustError::NotAnswered);
+    }
+    if row.version != expected_version {
+        return Err(AdjustError::Stale);
+    }
+    let mut request = requests::get_for_worker(&mut tx, &row.request_id).await?;
+    if request.servicing_operation.is_none() {
+        return Err(AdjustError::NoServicing);
+    }
+    let json = serde_json::to_string(study).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    requests::set_servicing_study(&mut tx, &request.id, &json).await?;
+    request.servicing_study = Some(json);
+    let facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let part =
+        operators::pricing::price_part(tariffs, Service::Electricity, &facts, &request.postcode)
+            .map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let mut answer: operators::Assessment =
+        serde_json::from_str(&body).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    // The servicing document is priced anew; the connection's lines keep staff's changes.
+    let kept: Vec<PricedLine> = answer
+        .lines
+        .drain(..)
+        .filter(|line| !line.code.starts_with("V-"))
+        .collect();
+    answer.lines = part
+        .lines
+        .into_iter()
+        .filter(|line| line.code.starts_with("V-"))
+        .chain(kept)
+        .collect();
+    answer.separately_quoted = part.separately_quoted;
+    answer.mentions = part.mentions;
+    let version =
+        record_staff_change(&mut tx, &row, user, &answer, "servicing_study", reason, now).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(version)
 }

@@ -25,7 +25,10 @@ use crate::{
         organisations,
         requests::{self, Assigned, EventRow, QueueFilter, RequestRow},
     },
-    domain::{ElectricityBand, RequestState, Service},
+    domain::{
+        ElectricityBand, RequestState, Service,
+        servicing::{EXCLUSIONS, ServicingStudy, StudyInput, exclusion_code},
+    },
     i18n::Tr,
     operators::Assessment,
     scheduling::joint::Blocked,
@@ -605,6 +608,44 @@ pub struct AssessmentView {
     pub lead_time: Option<String>,
     pub lines: Vec<super::estimate::LineView>,
     pub lines_total: String,
+    /// ORES electricity's servicing study form, prefilled, on its own answer to a servicing.
+    pub study: Option<StudyView>,
+}
+
+/// The servicing study as the form shows it.
+pub struct StudyView {
+    pub points_outside: String,
+    pub cabin_surface_m2: String,
+    pub surcharge: String,
+    /// Code, translated label, ticked.
+    pub exclusions: Vec<(&'static str, String, bool)>,
+}
+
+fn study_view(tr: Tr, stored: Option<&str>) -> Result<StudyView, DbError> {
+    let study: ServicingStudy = stored
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| DbError::Corrupt(format!("servicing study: {e}")))?
+        .unwrap_or_default();
+    Ok(StudyView {
+        points_outside: study.points_outside.to_string(),
+        cabin_surface_m2: study
+            .cabin_surface_m2
+            .map(|m2| m2.normalize().to_string())
+            .unwrap_or_default(),
+        surcharge: study.special_demands_surcharge.normalize().to_string(),
+        exclusions: EXCLUSIONS
+            .into_iter()
+            .map(|e| {
+                let code = exclusion_code(e);
+                (
+                    code,
+                    tr.keyed("tariff.separate", code),
+                    study.excluded.contains(&e),
+                )
+            })
+            .collect(),
+    })
 }
 
 pub struct PrerequisiteView {
@@ -648,7 +689,18 @@ pub async fn assessment_views(
                 None => None,
             };
         let operator = names.get(&row.organisation_id).cloned().unwrap_or_default();
+        let own = row.organisation_id == scope.organisation_id().to_string();
+        let study = if own
+            && row.status == "answered"
+            && row.service == Service::Electricity.code()
+            && request.servicing_operation.is_some()
+        {
+            Some(study_view(tr, request.servicing_study.as_deref())?)
+        } else {
+            None
+        };
         views.push(AssessmentView {
+            study,
             id: row.id.clone(),
             editable: row.organisation_id == scope.organisation_id().to_string(),
             lines_editable: row.organisation_id == scope.organisation_id().to_string()
@@ -850,6 +902,11 @@ struct AdjustForm {
     quantity: String,
     unit_price: String,
     vat: String,
+    /// ORES' servicing study (action `servicing_study`).
+    points_outside: String,
+    cabin_surface_m2: String,
+    surcharge: String,
+    exclusions: Vec<String>,
 }
 
 /// Operator staff change their own answer; a refusal says why and changes nothing.
@@ -869,6 +926,9 @@ async fn adjust(
     let Some(request_id) = request_id else {
         return Err(PageError::NotFound);
     };
+    if form.action == "servicing_study" {
+        return servicing_study(state, staff, &request_id, &assessment_id, &form).await;
+    }
     let outcome = match (
         form.version.trim().parse::<i64>(),
         Adjustment::parse(
@@ -911,6 +971,67 @@ async fn adjust(
     }
 }
 
+/// ORES electricity records its servicing study; a refusal names each faulty field.
+async fn servicing_study(
+    state: AppState,
+    staff: Staff,
+    request_id: &str,
+    assessment_id: &str,
+    form: &AdjustForm,
+) -> Result<Response, PageError> {
+    let tr = staff.tr;
+    let study = ServicingStudy::parse(&StudyInput {
+        points_outside: &form.points_outside,
+        cabin_surface_m2: &form.cabin_surface_m2,
+        surcharge: &form.surcharge,
+        exclusions: &form.exclusions,
+    });
+    let reason = crate::domain::error::required_text(&form.text, assess::REASON_MAX);
+    let (study, reason) = match (study, reason) {
+        (Ok(study), Ok(reason)) => (study, reason),
+        (study, reason) => {
+            let mut problems: Vec<String> = study
+                .err()
+                .unwrap_or_default()
+                .iter()
+                .map(|(field, error)| {
+                    format!("{} {}", tr.keyed("study.field", field), tr.error(error))
+                })
+                .collect();
+            if let Err(error) = reason {
+                problems.push(format!("{} {}", tr.t("adjust.reason"), tr.error(&error)));
+            }
+            return refused_on_detail(&state, staff, request_id, problems.join(" ")).await;
+        }
+    };
+    let Ok(version) = form.version.trim().parse::<i64>() else {
+        return refused_on_detail(&state, staff, request_id, tr.t("adjust.stale").to_owned()).await;
+    };
+    match assess::record_study(
+        &state.db,
+        &state.tariffs(),
+        &staff.user,
+        assessment_id,
+        version,
+        &study,
+        &reason,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/backoffice/requests/{request_id}?saved=1#assessment-{assessment_id}"
+        ))
+        .into_response()),
+        Err(AdjustError::NotFound) => Err(PageError::NotFound),
+        Err(AdjustError::Db(error)) => Err(error.into()),
+        Err(refused) => {
+            let text = adjust_refusal(tr, &refused);
+            refused_on_detail(&state, staff, request_id, text).await
+        }
+    }
+}
+
 fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {
     match error {
         AdjustError::Invalid(input) => format!("{} {}", tr.t("adjust.reason"), tr.error(input)),
@@ -920,6 +1041,7 @@ fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {
         AdjustError::Negative => tr.t("adjust.negative").to_owned(),
         AdjustError::NotAnswered => tr.t("adjust.not_answered").to_owned(),
         AdjustError::Stale => tr.t("adjust.stale").to_owned(),
+        AdjustError::NoServicing => tr.t("study.no_servicing").to_owned(),
         AdjustError::Corrupt(_) | AdjustError::NotFound | AdjustError::Db(_) => {
             tr.t("page_error.internal.text").to_owned()
         }

@@ -311,6 +311,76 @@ async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() 
     assert!(mentions.contains(&"tariff.mention.cabin_lease".into()));
     assert!(mentions.contains(&"tariff.mention.dossier_fee_kept".into()));
 
+    // ORES' study: 20 existing supply points outside the land share the cabins, whose
+    // finishes are not standard. A bad figure is refused and changes nothing.
+    let (assessment_id, version): (String, i64) = sqlx::query_as(
+        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let elec = app.signed_in("elec@ores.demo").await;
+    let page_url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = text_of(&elec, &page_url).await;
+    assert!(page.contains("Étude de viabilisation (ORES)"));
+    let study = |points: &str, reason: &str| {
+        vec![
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", version.to_string()),
+            ("action", "servicing_study".to_owned()),
+            ("points_outside", points.to_owned()),
+            ("cabin_surface_m2", String::new()),
+            ("surcharge", String::new()),
+            ("exclusions", "non_standard_cabin".to_owned()),
+            ("text", reason.to_owned()),
+        ]
+    };
+    let study_url = app.url(&format!("/operator/assessments/{assessment_id}"));
+    let response = elec
+        .post(&study_url)
+        .form(&study("beaucoup", ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("Points de fourniture existants hors du terrain (PFext) Indiquez un nombre."),
+        "{body}"
+    );
+    assert!(body.contains("Motif"), "the missing reason is said too");
+    assert_eq!(answer_of(&app, &id, "electricity").await, answer);
+    let response = elec
+        .post(&study_url)
+        .form(&study("20", "Réseau existant rue de la Citadelle"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let answer = answer_of(&app, &id, "electricity").await;
+    // V-9.2: canon = S × Y × PFext / (PFext + PFint), per cabin, paid by ORES.
+    let lease = line(&answer, "V-LEASE");
+    assert_eq!(lease["quantity"], "2");
+    assert!(
+        lease["amount_excl_vat"].as_str().unwrap().starts_with('-'),
+        "{lease}"
+    );
+    assert_eq!(lease["args"]["pf_ext"], "20");
+    assert_eq!(lease["args"]["pf_int"], "60");
+    let separately: Vec<&str> = answer["separately_quoted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert!(separately.contains(&"V-X-CABIN"), "{separately:?}");
+    // The connection line is still there, after the servicing lines.
+    assert_eq!(
+        answer["lines"].as_array().unwrap().last().unwrap()["code"],
+        "E-BAND"
+    );
+
     // The officer sends the one offer: the ORES section says it all, VAT reverse charged.
     let julien = app.signed_in("julien@ores.demo").await;
     let url = app.url(&format!("/backoffice/requests/{id}"));
@@ -426,4 +496,52 @@ async fn social_projects_and_vat_filers_are_companies() {
             .contains("Un projet social est porté par la SWL")
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+}
+
+#[tokio::test]
+async fn only_ores_electricity_records_a_servicing_study_and_only_for_a_servicing() {
+    let app = spawn_app().await;
+    // Marie's house: no servicing.
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let (assessment_id, version): (String, i64) = sqlx::query_as(
+        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let study = |page: &str| {
+        vec![
+            ("csrf_token", hidden(page, "csrf_token")),
+            ("version", version.to_string()),
+            ("action", "servicing_study".to_owned()),
+            ("points_outside", "10".to_owned()),
+            ("text", "Étude".to_owned()),
+        ]
+    };
+    let url = app.url(&format!("/operator/assessments/{assessment_id}"));
+    let page_url = app.url(&format!("/backoffice/requests/{id}"));
+    let elec = app.signed_in("elec@ores.demo").await;
+    let page = text_of(&elec, &page_url).await;
+    assert!(!page.contains("Étude de viabilisation (ORES)"));
+    let response = elec.post(&url).form(&study(&page)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Cette réponse ne chiffre pas de viabilisation.")
+    );
+    // Another operator cannot reach ORES' answer at all.
+    let swde = app.signed_in("eau@swde.demo").await;
+    let page = text_of(&swde, &page_url).await;
+    let response = swde.post(&url).form(&study(&page)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let versions = app
+        .count("SELECT COUNT(*) FROM assessment_versions v JOIN assessments a ON a.id = v.assessment_id WHERE a.service = 'electricity'")
+        .await;
+    assert_eq!(versions, 1);
 }
