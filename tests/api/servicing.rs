@@ -116,17 +116,21 @@ async fn a_bad_frontage_is_refused_the_values_stay_and_nothing_is_saved() {
     assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
 
     // Servicing without the electricity connection is refused too, with its reason.
+    refused(
+        &app,
+        &with(&division(), &[("electricity", ""), ("water", "on")]),
+        "cochez l&#39;électricité",
+    )
+    .await;
+}
+
+/// Files `fields`, which the form must refuse saying `expected`, with nothing saved.
+async fn refused(app: &crate::helpers::TestApp, fields: &[(&'static str, String)], expected: &str) {
     let form = app.open_form().await;
-    let fields = with(&division(), &[("electricity", ""), ("water", "on")]);
-    let response = app.file(&form, &fields).await;
+    let response = app.file(&form, fields).await;
     assert_eq!(response.status().as_u16(), 422);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("cochez l&#39;électricité")
-    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains(expected), "{expected} in {html}");
     assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
 }
 
@@ -484,18 +488,12 @@ async fn social_projects_and_vat_filers_are_companies() {
         "{html}"
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
-    let form = app.open_form().await;
-    let fields = with(&division(), &[("servicing_social", "swl")]);
-    let response = app.file(&form, &fields).await;
-    assert_eq!(response.status().as_u16(), 422);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("Un projet social est porté par la SWL")
-    );
-    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+    refused(
+        &app,
+        &with(&division(), &[("servicing_social", "swl")]),
+        "Un projet social est porté par la SWL",
+    )
+    .await;
 }
 
 #[tokio::test]
