@@ -1,6 +1,6 @@
 //! Browser tests: headless Chromium, driven through chromedriver, walks journey 1 from the
-//! citizen's form to the confirmed joint day, and a platform administrator keeps the
-//! construction holidays.
+//! citizen's form to the confirmed joint day and journey 5's inheritance split, and a platform
+//! administrator keeps the construction holidays.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the test says so and passes,
 //! unless CMH_BROWSER_TESTS=1 (as in CI), where their absence is a failure.
@@ -489,6 +489,65 @@ async fn a_platform_administrator_enters_next_summers_construction_holidays() {
     let list = wait_text(&browser, "enregistrée", false).await;
     assert!(list.contains("06/08/2027"), "{list}");
     assert!(!list.contains("30/07/2027"), "{list}");
+
+    browser.close().await.unwrap();
+}
+
+/// Picks `value` in the select `id`.
+async fn choose(client: &Client, id: &str, value: &str) {
+    click(client, &format!("#{id} option[value='{value}']")).await;
+}
+
+#[tokio::test]
+async fn heirs_in_bastogne_file_their_split_and_ores_counts_20_m_plus_12_m() {
+    let Some((_driver, browser)) = start_browser().await else {
+        return;
+    };
+    let (_data_dir, _state, base) = serve(false).await;
+
+    // Journey 5: three heirs split a parcel; houses are planned on two parts (V-4.1c).
+    browser.goto(&format!("{base}/request/new")).await.unwrap();
+    wait_text(&browser, "Ma demande de raccordements", false).await;
+    fill(&browser, "name", "Famille Lambert (indivision)").await;
+    fill(&browser, "email", "heritiers.lambert@example.be").await;
+    fill(&browser, "phone", "061 21 43 65").await;
+    fill(&browser, "parcel_ref", "Bastogne 1re div., section A, 512B").await;
+    fill(&browser, "postcode", "6600").await;
+    click(&browser, "input[name=electricity]").await;
+    choose(&browser, "electricity_band", "1x40").await;
+    choose(&browser, "servicing_operation", "donation").await;
+    fill(&browser, "servicing_parcels", "3").await;
+    // A comma is a decimal comma: two lengths need a semicolon.
+    fill(&browser, "servicing_planned_frontages", "25, 12").await;
+    click(&browser, "#submit-request").await;
+    wait_text(&browser, "séparées par des points-virgules", false).await;
+    fill(&browser, "servicing_planned_frontages", "25 ; 12").await;
+    click(&browser, "#submit-request").await;
+    wait_text(&browser, "Votre demande est enregistrée", false).await;
+    let reference = browser
+        .find(Locator::Css("strong.reference"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    // ORES electricity's answer counts 20 m (the cap) + 12 m.
+    sign_in(&browser, &base, "julien@ores.demo").await;
+    browser
+        .goto(&format!("{base}/backoffice?q={reference}"))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::LinkText(&reference))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_text(&browser, "façades prévues 25 + 12 m", true).await;
+    assert!(page.contains("plafonnées à 20 m par parcelle"), "{page}");
+    assert!(page.contains("32 m"), "{page}");
 
     browser.close().await.unwrap();
 }
