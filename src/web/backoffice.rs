@@ -602,6 +602,8 @@ pub struct AssessmentView {
     pub version: i64,
     pub feasibility: Option<String>,
     pub reasons: Vec<String>,
+    /// What is quoted separately and the texts the offer carries for this part.
+    pub offer_notes: Vec<String>,
     pub note: Option<String>,
     pub prerequisites: Vec<PrerequisiteView>,
     pub crew: Option<String>,
@@ -719,9 +721,12 @@ pub async fn assessment_views(
                     a.reasons
                         .iter()
                         .map(|r| tr.keyed("assessment.reason", r))
-                        .chain(crate::operators::describe::part_notes(tr, a))
                         .collect()
                 })
+                .unwrap_or_default(),
+            offer_notes: answer
+                .as_ref()
+                .map(|a| crate::operators::describe::part_notes(tr, a))
                 .unwrap_or_default(),
             note: answer.as_ref().and_then(|a| a.note.clone()),
             prerequisites: answer
