@@ -3,6 +3,7 @@
 
 use std::str::FromStr;
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::InputError;
@@ -125,6 +126,11 @@ pub struct ServicingStudy {
     pub special_demands_surcharge: Decimal,
     /// V-4.1d: work the flat rate does not cover, quoted separately.
     pub excluded: Vec<Exclusion>,
+    /// V-8.3: the lots after the applicant changed the project (e.g. two lots added).
+    pub parcels: Option<u32>,
+    /// V-8.3: when that change was recorded: the project is priced at the tariffs in force
+    /// that day, and the dossier already opened is not charged again (V-3.1).
+    pub modified_on: Option<NaiveDate>,
 }
 
 /// The study form as typed.
@@ -134,6 +140,8 @@ pub struct StudyInput<'a> {
     pub cabin_surface_m2: &'a str,
     pub surcharge: &'a str,
     pub exclusions: &'a [String],
+    /// Lots after a change; blank keeps the lots of the request.
+    pub parcels: &'a str,
 }
 
 /// Most existing supply points outside the land a cabin can feed.
@@ -196,6 +204,12 @@ impl ServicingStudy {
         }
         .map_err(|e| errors.push(("study_surcharge", e)))
         .ok();
+        let parcels = match input.parcels.trim() {
+            "" => Ok(None),
+            raw => parse_count(raw, MAX_PARCELS).map(Some),
+        }
+        .map_err(|e| errors.push(("study_parcels", e)))
+        .ok();
         let mut excluded = Vec::new();
         for code in input.exclusions {
             match EXCLUSIONS.into_iter().find(|e| exclusion_code(*e) == code) {
@@ -204,17 +218,20 @@ impl ServicingStudy {
                 None => errors.push(("study_exclusions", InputError::Choice)),
             }
         }
-        match (points_outside, cabin_surface_m2, surcharge) {
-            (Some(points_outside), Some(cabin_surface_m2), Some(special_demands_surcharge))
-                if errors.is_empty() =>
-            {
-                Ok(ServicingStudy {
-                    points_outside,
-                    cabin_surface_m2,
-                    special_demands_surcharge,
-                    excluded,
-                })
-            }
+        match (points_outside, cabin_surface_m2, surcharge, parcels) {
+            (
+                Some(points_outside),
+                Some(cabin_surface_m2),
+                Some(special_demands_surcharge),
+                Some(parcels),
+            ) if errors.is_empty() => Ok(ServicingStudy {
+                points_outside,
+                cabin_surface_m2,
+                special_demands_surcharge,
+                excluded,
+                parcels,
+                modified_on: None,
+            }),
             _ => Err(errors),
         }
     }
@@ -411,15 +428,21 @@ impl ServicingFacts {
         }
     }
 
+    /// The lots priced: after the applicant's change, if any (V-8.3).
+    pub fn lots(&self) -> u32 {
+        self.study.parcels.unwrap_or(self.parcels)
+    }
+
     /// The case the servicing engine prices (everything the form does not ask at its default).
     pub fn case(&self) -> ServicingCase {
         ServicingCase {
             operation: self.operation,
             frontage_m: self.frontage,
             planned_frontages_m: self.planned_frontages.clone(),
-            parcels: self.parcels,
+            parcels: self.lots(),
             candelabras: self.candelabras,
             supply_points: self.supply_points,
+            earlier_dossiers_by_applicant: u32::from(self.study.modified_on.is_some()),
             cabin: self.cabin.map(|kind| CabinCase {
                 kind,
                 surface_m2: self.study.cabin_surface_m2,
@@ -573,6 +596,7 @@ mod tests {
             cabin_surface_m2: "30,5",
             surcharge: "1250",
             exclusions: &exclusions,
+            parcels: "",
         })
         .unwrap();
         assert_eq!(study.excluded, vec![Exclusion::NonStandardCabin]);
@@ -599,6 +623,7 @@ mod tests {
             cabin_surface_m2: "0",
             surcharge: "12.345",
             exclusions: &bad,
+            parcels: "",
         })
         .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|(f, _)| *f).collect();

@@ -100,6 +100,11 @@ fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateC
             });
             // ORES electricity prices the servicing of the land too, as its own document (V-8).
             case.servicing = facts.servicing.as_ref().map(|servicing| servicing.case());
+            // V-8.3: a changed project is priced at the tariffs in force on the change.
+            case.modification_date = facts
+                .servicing
+                .as_ref()
+                .and_then(|servicing| servicing.study.modified_on);
         }
         Service::Gas => case.gas = Some(GasCase::default()),
         Service::Water => case.water = Some(WaterCase::default()),

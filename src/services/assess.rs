@@ -28,7 +28,7 @@ use crate::{
         generic::{GenericModule, PartnerOffer},
         pricing::PricedLine,
     },
-    tariff::{Tariffs, VatRegime, VatStatus, round_cents},
+    tariff::{Tariffs, VatRegime, VatStatus, round_cents, servicing::Operation},
 };
 
 /// After this many failed attempts a task is left failed, in sight of the case officer.
@@ -588,6 +588,38 @@ pub async fn adjust(
     Ok(version)
 }
 
+/// The study with the applicant's change of lots checked (V-2.1, V-4.1c) and dated: a new lot
+/// count is a modification priced at the tariffs in force that day (V-8.3); the same count as
+/// filed is no change; an unchanged count keeps the date of the earlier change.
+fn dated_change(
+    filed: &ServicingFacts,
+    study: &ServicingStudy,
+    today: chrono::NaiveDate,
+) -> Result<ServicingStudy, AdjustError> {
+    let mut study = study.clone();
+    study.parcels = study.parcels.filter(|n| *n != filed.parcels);
+    study.modified_on = match study.parcels {
+        None => None,
+        Some(n) => {
+            let divided = matches!(filed.operation, Operation::Division | Operation::Donation);
+            if divided && n < 2 {
+                return Err(AdjustError::Invalid(InputError::ServicingParcels));
+            }
+            if filed.planned_frontages.len() > n as usize {
+                return Err(AdjustError::Invalid(InputError::PlannedFrontagesTooMany {
+                    parcels: n,
+                }));
+            }
+            if filed.study.parcels == Some(n) {
+                filed.study.modified_on.or(Some(today))
+            } else {
+                Some(today)
+            }
+        }
+    };
+    Ok(study)
+}
+
 /// A staff member's new version of an answer and its line in the timeline.
 async fn record_staff_change(
     tx: &mut Tx,
@@ -656,7 +688,12 @@ pub async fn record_study(
     if request.servicing_operation.is_none() {
         return Err(AdjustError::NoServicing);
     }
-    let json = serde_json::to_string(study).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let filed = facts_of(&request)
+        .map_err(|e| AdjustError::Corrupt(e.to_string()))?
+        .servicing
+        .ok_or(AdjustError::NoServicing)?;
+    let study = dated_change(&filed, study, now.date_naive())?;
+    let json = serde_json::to_string(&study).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     requests::set_servicing_study(&mut tx, &request.id, &json).await?;
     request.servicing_study = Some(json);
     let facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
@@ -689,6 +726,42 @@ pub async fn record_study(
 mod tests {
     use super::*;
     use crate::{domain::Service, operators::module_for};
+
+    #[test]
+    fn v_8_3_a_change_of_lots_is_dated_once_and_checked() {
+        use crate::domain::servicing::ServicingInput;
+        let mut filed = ServicingFacts::parse(&ServicingInput {
+            operation: "division",
+            frontage_m: "120",
+            parcels: "6",
+            ..ServicingInput::default()
+        })
+        .unwrap();
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2027, 3, d).unwrap();
+        let lots = |n: Option<u32>| ServicingStudy {
+            parcels: n,
+            ..ServicingStudy::default()
+        };
+        // The lots of the request are no change.
+        let same = dated_change(&filed, &lots(Some(6)), day(1)).unwrap();
+        assert_eq!((same.parcels, same.modified_on), (None, None));
+        let changed = dated_change(&filed, &lots(Some(8)), day(1)).unwrap();
+        assert_eq!(
+            (changed.parcels, changed.modified_on),
+            (Some(8), Some(day(1)))
+        );
+        // Saving the study again later keeps the day of the change; a new count is a new change.
+        filed.study = changed;
+        let again = dated_change(&filed, &lots(Some(8)), day(9)).unwrap();
+        assert_eq!(again.modified_on, Some(day(1)));
+        let more = dated_change(&filed, &lots(Some(10)), day(9)).unwrap();
+        assert_eq!(more.modified_on, Some(day(9)));
+        // V-2.1: a division keeps at least two lots.
+        assert!(matches!(
+            dated_change(&filed, &lots(Some(1)), day(9)),
+            Err(AdjustError::Invalid(InputError::ServicingParcels))
+        ));
+    }
 
     fn water_answer() -> operators::Assessment {
         let facts = RequestFacts {

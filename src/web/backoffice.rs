@@ -616,6 +616,8 @@ pub struct AssessmentView {
 
 /// The servicing study as the form shows it.
 pub struct StudyView {
+    /// Lots after the applicant's change (V-8.3); empty while unchanged.
+    pub lots: String,
     pub points_outside: String,
     pub cabin_surface_m2: String,
     pub surcharge: String,
@@ -630,6 +632,7 @@ fn study_view(tr: Tr, stored: Option<&str>) -> Result<StudyView, DbError> {
         .map_err(|e| DbError::Corrupt(format!("servicing study: {e}")))?
         .unwrap_or_default();
     Ok(StudyView {
+        lots: study.parcels.map(|n| n.to_string()).unwrap_or_default(),
         points_outside: study.points_outside.to_string(),
         cabin_surface_m2: study
             .cabin_surface_m2
@@ -912,6 +915,7 @@ struct AdjustForm {
     cabin_surface_m2: String,
     surcharge: String,
     exclusions: Vec<String>,
+    lots: String,
 }
 
 /// Operator staff change their own answer; a refusal says why and changes nothing.
@@ -990,6 +994,7 @@ async fn servicing_study(
         cabin_surface_m2: &form.cabin_surface_m2,
         surcharge: &form.surcharge,
         exclusions: &form.exclusions,
+        parcels: &form.lots,
     });
     let reason = crate::domain::error::required_text(&form.text, assess::REASON_MAX);
     let (study, reason) = match (study, reason) {

@@ -258,6 +258,15 @@ fn tournai_lots() -> Vec<(&'static str, String)> {
 /// The latest answer of `service` for a request, once assessed.
 async fn answer_of(app: &crate::helpers::TestApp, id: &str, service: &str) -> serde_json::Value {
     app.wait_state(id, "assessed").await;
+    latest_answer(app, id, service).await
+}
+
+/// The latest answer of `service`, whatever step the request is at.
+async fn latest_answer(
+    app: &crate::helpers::TestApp,
+    id: &str,
+    service: &str,
+) -> serde_json::Value {
     let body: String = sqlx::query_scalar(
         "SELECT v.body FROM assessment_versions v JOIN assessments a ON a.id = v.assessment_id \
          WHERE a.request_id = $1 AND a.service = $2 ORDER BY v.version DESC LIMIT 1",
@@ -430,6 +439,59 @@ async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() 
             .unwrap()
             .starts_with("Autoliquidation"),
         "{document}"
+    );
+
+    // The developer adds two lots: ORES records the change, priced at today's tariffs with no
+    // second dossier fee (V-8.3, V-3.1), and the officer sends the revised offer.
+    let version: i64 = sqlx::query_scalar("SELECT version FROM assessments WHERE id = $1")
+        .bind(&assessment_id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let page = text_of(&elec, &page_url).await;
+    let response = elec
+        .post(&study_url)
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", version.to_string()),
+            ("action", "servicing_study".to_owned()),
+            ("points_outside", "20".to_owned()),
+            ("lots", "8".to_owned()),
+            ("text", "Deux lots ajoutés par le promoteur".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let answer = latest_answer(&app, &id, "electricity").await;
+    assert_eq!(line(&answer, "V-DOSSIER")["amount_excl_vat"], "0.00");
+    assert_eq!(
+        line(&answer, "V-DOSSIER")["label_key"],
+        "tariff.line.dossier_fee_already_paid"
+    );
+    assert_eq!(line(&answer, "V-FRONTAGE")["args"]["parcels"], "8");
+    let page = text_of(&julien, &url).await;
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/offer")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("key", hidden(&page, "key")),
+            ("reason", "Deux lots ajoutés".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let revised: String = sqlx::query_scalar(
+        "SELECT document FROM offers WHERE request_id = $1 AND status = 'sent' AND version = 2",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert!(
+        revised.contains("déjà perçus pour ce demandeur et ce terrain"),
+        "{revised}"
     );
 }
 
