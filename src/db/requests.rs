@@ -57,6 +57,8 @@ pub struct RequestRow {
     pub applicant_vat: Option<String>,
     /// ORES' servicing study (JSON), once recorded.
     pub servicing_study: Option<String>,
+    /// SWDE's survey of the water connection (JSON), once recorded.
+    pub water_survey: Option<String>,
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.applicant_kind, \
@@ -66,7 +68,7 @@ const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.a
     r.assigned_to, r.pays_after_works, r.change_requested_at, r.servicing_operation, r.servicing_frontage_m, \
     r.servicing_parcels, r.servicing_candelabras, r.servicing_planned_frontages, \
     r.servicing_supply_points, r.servicing_cabin, r.servicing_social, r.applicant_vat, \
-    r.servicing_study";
+    r.servicing_study, r.water_survey";
 
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]
@@ -129,6 +131,16 @@ pub async fn next_reference_number(tx: &mut Tx, year: i32) -> DbResult<i64> {
     .fetch_one(&mut **tx)
     .await?;
     Ok(number)
+}
+
+/// Records SWDE's survey of a request (JSON), inside the answer's transaction.
+pub async fn set_water_survey(tx: &mut Tx, request_id: &str, survey: &str) -> DbResult<()> {
+    sqlx::query("UPDATE requests SET water_survey = $2 WHERE id = $1")
+        .bind(request_id)
+        .bind(survey)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Records ORES' servicing study of a request (JSON), inside the answer's transaction.

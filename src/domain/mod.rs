@@ -12,6 +12,7 @@ pub mod payment;
 pub mod permit;
 pub mod request;
 pub mod servicing;
+pub mod survey;
 
 pub use company::CompanyNumber;
 pub use contact::{EmailAddress, Language, PersonName, PhoneNumber};

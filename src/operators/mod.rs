@@ -14,7 +14,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    domain::{ApplicantKind, Building, ElectricityBand, Service, servicing::ServicingFacts},
+    domain::{
+        ApplicantKind, Building, ElectricityBand, Service, servicing::ServicingFacts,
+        survey::WaterSurvey,
+    },
     scheduling::{
         calendar::{self, WorkCalendar},
         holidays::{ConstructionHolidays, Province},
@@ -35,6 +38,8 @@ pub struct RequestFacts {
     pub submitted_on: NaiveDate,
     /// The servicing of the land the applicant described (V-2.1), priced by ORES electricity.
     pub servicing: Option<ServicingFacts>,
+    /// SWDE's survey (B-5.1), once recorded: the water part is priced from it.
+    pub water_survey: Option<WaterSurvey>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,6 +240,7 @@ pub(crate) mod tests {
             }),
             submitted_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
             servicing: None,
+            water_survey: None,
         }
     }
 

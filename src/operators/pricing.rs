@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::RequestFacts;
 use crate::{
-    domain::{Building, Service},
+    domain::{Building, Service, survey::WaterSurvey},
     tariff::{
         self, BuildingKind, ElectricityCase, EstimateCase, GasCase, Operator, QuoteLine, Scope,
         TariffError, Tariffs, WaterCase,
@@ -107,7 +107,15 @@ fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateC
                 .and_then(|servicing| servicing.study.modified_on);
         }
         Service::Gas => case.gas = Some(GasCase::default()),
-        Service::Water => case.water = Some(WaterCase::default()),
+        // Priced as the standard case until SWDE's survey measured the route (B-5.1).
+        Service::Water => {
+            case.water = Some(
+                facts
+                    .water_survey
+                    .as_ref()
+                    .map_or_else(WaterCase::default, WaterSurvey::case),
+            );
+        }
         Service::Proximus => case.proximus = true,
         Service::Voo => case.voo = true,
     }
@@ -184,20 +192,19 @@ pub fn price_part(
             rule: item.rule.to_owned(),
         })
         .collect();
-    let mentions = if servicing {
-        estimate
-            .mentions
-            .iter()
-            // VAT mentions belong to the whole offer, which adds them once.
-            .filter(|m| {
-                m.rule.is_some_and(|rule| rule.starts_with("V-"))
-                    && !m.key.starts_with("tariff.mention.vat_")
-            })
-            .map(|m| m.key.to_owned())
-            .collect()
-    } else {
-        Vec::new()
+    // The texts of this part's own rules: the servicing document's (V-), the water
+    // extension's and quote-parts' (B-4.2, B-10). VAT mentions belong to the whole offer.
+    let own_rule = |rule: &str| match service {
+        Service::Electricity => rule.starts_with("V-"),
+        Service::Water => matches!(rule, "B-4.2" | "B-10"),
+        _ => false,
     };
+    let mentions = estimate
+        .mentions
+        .iter()
+        .filter(|m| m.rule.is_some_and(own_rule) && !m.key.starts_with("tariff.mention.vat_"))
+        .map(|m| m.key.to_owned())
+        .collect();
     Ok(PricedPart {
         lines,
         separately_quoted,

@@ -21,6 +21,7 @@ use crate::{
             FORM_OPERATIONS, ServicingFacts, ServicingStudy, operation_code, parse_cabin,
             parse_metres, parse_planned_frontages, parse_social,
         },
+        survey::WaterSurvey,
     },
     mail::worker::backoff,
     operators::{
@@ -101,6 +102,12 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
         electricity_band,
         submitted_on,
         servicing: servicing_of(request)?,
+        water_survey: request
+            .water_survey
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| AssessError::Corrupt(format!("water survey: {e}")))?,
     })
 }
 
@@ -344,6 +351,9 @@ fn amount(raw: &str) -> Result<Decimal, AdjustError> {
     Ok(value)
 }
 
+/// The code of a line staff added by hand: kept when the engine prices a part again.
+pub const ADDED_LINE_CODE: &str = "ADJ";
+
 /// Longest reason or note operator staff may write.
 pub const REASON_MAX: usize = 2000;
 
@@ -367,6 +377,8 @@ pub enum AdjustError {
     Stale,
     #[error("this part prices no servicing of land")]
     NoServicing,
+    #[error("only the water part takes a survey")]
+    NoSurvey,
     #[error(transparent)]
     Db(DbError),
     #[error("stored answer is not readable: {0}")]
@@ -502,7 +514,7 @@ impl Adjustment {
                     .map(|l| l.book_version.clone())
                     .unwrap_or_default();
                 let mut line = PricedLine {
-                    code: "ADJ".to_owned(),
+                    code: ADDED_LINE_CODE.to_owned(),
                     label_key: "assessment.custom_line".to_owned(),
                     args: [("label".to_owned(), label.clone())].into(),
                     quantity: *quantity,
@@ -584,6 +596,69 @@ pub async fn adjust(
         now,
     )
     .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(version)
+}
+
+/// SWDE records its survey (B-5.1): the water part is priced from the measured route, with
+/// the extension beyond 50 m (B-4.2, B-11) and the quote-parts of earlier holders (B-10); the
+/// lines staff added by hand stay. The survey prerequisite is met with it.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_survey(
+    db: &Db,
+    tariffs: &Tariffs,
+    user: &crate::db::sessions::SessionUser,
+    assessment_id: &str,
+    expected_version: i64,
+    survey: &WaterSurvey,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, AdjustError> {
+    let mut tx = db.begin_write().await?;
+    let (row, body) = assessments::own_for_change(&mut tx, &user.scope(), assessment_id).await?;
+    if row.service != Service::Water.code() {
+        return Err(AdjustError::NoSurvey);
+    }
+    if row.status != "answered" {
+        return Err(AdjustError::NotAnswered);
+    }
+    if row.version != expected_version {
+        return Err(AdjustError::Stale);
+    }
+    let mut request = requests::get_for_worker(&mut tx, &row.request_id).await?;
+    let json = serde_json::to_string(survey).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    requests::set_water_survey(&mut tx, &request.id, &json).await?;
+    request.water_survey = Some(json);
+    let facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let part = operators::pricing::price_part(tariffs, Service::Water, &facts, &request.postcode)
+        .map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let mut answer: operators::Assessment =
+        serde_json::from_str(&body).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let by_hand: Vec<PricedLine> = answer
+        .lines
+        .drain(..)
+        .filter(|line| line.code == ADDED_LINE_CODE)
+        .collect();
+    answer.lines = part.lines.into_iter().chain(by_hand).collect();
+    answer.separately_quoted = part.separately_quoted;
+    answer.mentions = part.mentions;
+    // The survey settles the distance (B-4.2): an extension comes first, said in writing.
+    answer
+        .reasons
+        .retain(|r| r != "distance_to_main_to_survey" && r != "water_extension_needed");
+    if survey.needs_extension() {
+        answer.reasons.push("water_extension_needed".to_owned());
+        if answer.feasibility == operators::Feasibility::Feasible {
+            answer.feasibility = operators::Feasibility::FeasibleWithExtension;
+        }
+    } else if answer.feasibility == operators::Feasibility::FeasibleWithExtension {
+        answer.feasibility = operators::Feasibility::Feasible;
+    }
+    if let Some(done) = answer.prerequisites.iter_mut().find(|p| p.code == "survey") {
+        done.met = true;
+    }
+    let version =
+        record_staff_change(&mut tx, &row, user, &answer, "water_survey", reason, now).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(version)
 }
@@ -772,6 +847,7 @@ mod tests {
             electricity_band: None,
             submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
             servicing: None,
+            water_survey: None,
         };
         module_for(Service::Water).assess(&facts)
     }
@@ -839,6 +915,7 @@ mod tests {
             electricity_band: None,
             submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
             servicing: None,
+            water_survey: None,
         };
         answer.lines =
             operators::pricing::price(Tariffs::embedded(), Service::Water, &facts, "5000").unwrap();

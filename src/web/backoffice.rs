@@ -28,6 +28,7 @@ use crate::{
     domain::{
         ElectricityBand, RequestState, Service,
         servicing::{EXCLUSIONS, ServicingStudy, StudyInput, exclusion_code},
+        survey::{HOLDER_ROWS, HolderInput, SurveyInput, WaterSurvey},
     },
     i18n::Tr,
     operators::Assessment,
@@ -612,6 +613,55 @@ pub struct AssessmentView {
     pub lines_total: String,
     /// ORES electricity's servicing study form, prefilled, on its own answer to a servicing.
     pub study: Option<StudyView>,
+    /// SWDE's survey form, prefilled, on its own water answer.
+    pub survey: Option<SurveyView>,
+}
+
+/// SWDE's survey as the form shows it.
+pub struct SurveyView {
+    pub distance_to_main_m: String,
+    pub inside_parcel_m: String,
+    pub extension_m: String,
+    pub pressure_installation: bool,
+    /// Name, parcel, cost, months; one row per form row.
+    pub holders: Vec<[String; 4]>,
+}
+
+fn survey_view(stored: Option<&str>) -> Result<SurveyView, DbError> {
+    let Some(json) = stored else {
+        return Ok(SurveyView {
+            distance_to_main_m: String::new(),
+            inside_parcel_m: String::new(),
+            extension_m: String::new(),
+            pressure_installation: false,
+            holders: vec![Default::default(); HOLDER_ROWS],
+        });
+    };
+    let survey: WaterSurvey =
+        serde_json::from_str(json).map_err(|e| DbError::Corrupt(format!("water survey: {e}")))?;
+    let mut holders: Vec<[String; 4]> = survey
+        .holders
+        .iter()
+        .map(|h| {
+            [
+                h.holder.clone(),
+                h.parcel.clone(),
+                h.section_cost.amount().normalize().to_string(),
+                h.months_since_payment.to_string(),
+            ]
+        })
+        .collect();
+    holders.resize(HOLDER_ROWS.max(holders.len()), Default::default());
+    Ok(SurveyView {
+        distance_to_main_m: survey.distance_to_main_m.to_string(),
+        inside_parcel_m: survey.inside_parcel_m.to_string(),
+        extension_m: survey
+            .extension_m
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        pressure_installation: survey.pressure_installation,
+        holders,
+    })
 }
 
 /// The servicing study as the form shows it.
@@ -704,8 +754,14 @@ pub async fn assessment_views(
         } else {
             None
         };
+        let survey = if own && row.status == "answered" && row.service == Service::Water.code() {
+            Some(survey_view(request.water_survey.as_deref())?)
+        } else {
+            None
+        };
         views.push(AssessmentView {
             study,
+            survey,
             id: row.id.clone(),
             editable: row.organisation_id == scope.organisation_id().to_string(),
             lines_editable: row.organisation_id == scope.organisation_id().to_string()
@@ -916,6 +972,15 @@ struct AdjustForm {
     surcharge: String,
     exclusions: Vec<String>,
     lots: String,
+    /// SWDE's survey (action `water_survey`); holder fields repeat once per row.
+    distance_to_main_m: String,
+    inside_parcel_m: String,
+    extension_m: String,
+    pressure_installation: String,
+    holder_name: Vec<String>,
+    holder_parcel: Vec<String>,
+    holder_cost: Vec<String>,
+    holder_months: Vec<String>,
 }
 
 /// Operator staff change their own answer; a refusal says why and changes nothing.
@@ -935,8 +1000,14 @@ async fn adjust(
     let Some(request_id) = request_id else {
         return Err(PageError::NotFound);
     };
-    if form.action == "servicing_study" {
-        return servicing_study(state, staff, &request_id, &assessment_id, &form).await;
+    match form.action.as_str() {
+        "servicing_study" => {
+            return servicing_study(state, staff, &request_id, &assessment_id, &form).await;
+        }
+        "water_survey" => {
+            return water_survey(state, staff, &request_id, &assessment_id, &form).await;
+        }
+        _ => {}
     }
     let outcome = match (
         form.version.trim().parse::<i64>(),
@@ -980,6 +1051,66 @@ async fn adjust(
     }
 }
 
+/// A staff record's own fields, reason and version, or the refusal naming each faulty field
+/// (labels under `labels`, e.g. `study.field`).
+fn staff_record<T>(
+    tr: Tr,
+    form: &AdjustForm,
+    labels: &str,
+    parsed: Result<T, Vec<(&'static str, crate::domain::InputError)>>,
+) -> Result<(T, String, i64), String> {
+    let reason = crate::domain::error::required_text(&form.text, assess::REASON_MAX);
+    match (parsed, reason) {
+        (Ok(value), Ok(reason)) => form
+            .version
+            .trim()
+            .parse::<i64>()
+            .map(|version| (value, reason, version))
+            .map_err(|_| tr.t("adjust.stale").to_owned()),
+        (parsed, reason) => {
+            let mut problems: Vec<String> = parsed
+                .err()
+                .unwrap_or_default()
+                .iter()
+                .map(|(field, error)| format!("{} {}", tr.keyed(labels, field), tr.error(error)))
+                .collect();
+            if let Err(error) = reason {
+                problems.push(format!("{} {}", tr.t("adjust.reason"), tr.error(&error)));
+            }
+            Err(problems.join(" "))
+        }
+    }
+}
+
+/// Back to the answer once recorded, or the request page saying why not. `invalid_label`
+/// names the field a late check refuses.
+async fn after_staff_record(
+    state: AppState,
+    staff: Staff,
+    request_id: &str,
+    assessment_id: &str,
+    outcome: Result<i64, AdjustError>,
+    invalid_label: &str,
+) -> Result<Response, PageError> {
+    let tr = staff.tr;
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/backoffice/requests/{request_id}?saved=1#assessment-{assessment_id}"
+        ))
+        .into_response()),
+        Err(AdjustError::NotFound) => Err(PageError::NotFound),
+        Err(AdjustError::Db(error)) => Err(error.into()),
+        Err(AdjustError::Invalid(error)) => {
+            let text = format!("{} {}", tr.t(invalid_label), tr.error(&error));
+            refused_on_detail(&state, staff, request_id, text).await
+        }
+        Err(refused) => {
+            let text = adjust_refusal(tr, &refused);
+            refused_on_detail(&state, staff, request_id, text).await
+        }
+    }
+}
+
 /// ORES electricity records its servicing study; a refusal names each faulty field.
 async fn servicing_study(
     state: AppState,
@@ -988,36 +1119,18 @@ async fn servicing_study(
     assessment_id: &str,
     form: &AdjustForm,
 ) -> Result<Response, PageError> {
-    let tr = staff.tr;
-    let study = ServicingStudy::parse(&StudyInput {
+    let parsed = ServicingStudy::parse(&StudyInput {
         points_outside: &form.points_outside,
         cabin_surface_m2: &form.cabin_surface_m2,
         surcharge: &form.surcharge,
         exclusions: &form.exclusions,
         parcels: &form.lots,
     });
-    let reason = crate::domain::error::required_text(&form.text, assess::REASON_MAX);
-    let (study, reason) = match (study, reason) {
-        (Ok(study), Ok(reason)) => (study, reason),
-        (study, reason) => {
-            let mut problems: Vec<String> = study
-                .err()
-                .unwrap_or_default()
-                .iter()
-                .map(|(field, error)| {
-                    format!("{} {}", tr.keyed("study.field", field), tr.error(error))
-                })
-                .collect();
-            if let Err(error) = reason {
-                problems.push(format!("{} {}", tr.t("adjust.reason"), tr.error(&error)));
-            }
-            return refused_on_detail(&state, staff, request_id, problems.join(" ")).await;
-        }
+    let (study, reason, version) = match staff_record(staff.tr, form, "study.field", parsed) {
+        Ok(parsed) => parsed,
+        Err(text) => return refused_on_detail(&state, staff, request_id, text).await,
     };
-    let Ok(version) = form.version.trim().parse::<i64>() else {
-        return refused_on_detail(&state, staff, request_id, tr.t("adjust.stale").to_owned()).await;
-    };
-    match assess::record_study(
+    let outcome = assess::record_study(
         &state.db,
         &state.tariffs(),
         &staff.user,
@@ -1027,19 +1140,71 @@ async fn servicing_study(
         &reason,
         chrono::Utc::now(),
     )
+    .await;
+    after_staff_record(
+        state,
+        staff,
+        request_id,
+        assessment_id,
+        outcome,
+        "study.field.study_parcels",
+    )
     .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/backoffice/requests/{request_id}?saved=1#assessment-{assessment_id}"
-        ))
-        .into_response()),
-        Err(AdjustError::NotFound) => Err(PageError::NotFound),
-        Err(AdjustError::Db(error)) => Err(error.into()),
-        Err(refused) => {
-            let text = adjust_refusal(tr, &refused);
-            refused_on_detail(&state, staff, request_id, text).await
-        }
+}
+
+/// SWDE records its survey; a refusal names each faulty field.
+async fn water_survey(
+    state: AppState,
+    staff: Staff,
+    request_id: &str,
+    assessment_id: &str,
+    form: &AdjustForm,
+) -> Result<Response, PageError> {
+    fn at(values: &[String], i: usize) -> &str {
+        values.get(i).map_or("", String::as_str)
     }
+    let holders = (0..HOLDER_ROWS)
+        .map(|i| {
+            let at = |values| at(values, i);
+            HolderInput {
+                name: at(&form.holder_name),
+                parcel: at(&form.holder_parcel),
+                cost: at(&form.holder_cost),
+                months: at(&form.holder_months),
+            }
+        })
+        .collect();
+    let parsed = WaterSurvey::parse(&SurveyInput {
+        distance_to_main_m: &form.distance_to_main_m,
+        inside_parcel_m: &form.inside_parcel_m,
+        extension_m: &form.extension_m,
+        pressure_installation: !form.pressure_installation.is_empty(),
+        holders,
+    });
+    let (survey, reason, version) = match staff_record(staff.tr, form, "survey.field", parsed) {
+        Ok(parsed) => parsed,
+        Err(text) => return refused_on_detail(&state, staff, request_id, text).await,
+    };
+    let outcome = assess::record_survey(
+        &state.db,
+        &state.tariffs(),
+        &staff.user,
+        assessment_id,
+        version,
+        &survey,
+        &reason,
+        chrono::Utc::now(),
+    )
+    .await;
+    after_staff_record(
+        state,
+        staff,
+        request_id,
+        assessment_id,
+        outcome,
+        "adjust.reason",
+    )
+    .await
 }
 
 fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {
@@ -1052,6 +1217,7 @@ fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {
         AdjustError::NotAnswered => tr.t("adjust.not_answered").to_owned(),
         AdjustError::Stale => tr.t("adjust.stale").to_owned(),
         AdjustError::NoServicing => tr.t("study.no_servicing").to_owned(),
+        AdjustError::NoSurvey => tr.t("survey.no_survey").to_owned(),
         AdjustError::Corrupt(_) | AdjustError::NotFound | AdjustError::Db(_) => {
             tr.t("page_error.internal.text").to_owned()
         }

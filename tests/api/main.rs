@@ -19,3 +19,4 @@ mod partners;
 mod servicing;
 mod staff;
 mod tenancy;
+mod water;

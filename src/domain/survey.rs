@@ -1,0 +1,238 @@
+//! SWDE's survey ("métré", rule B-5.1) of a water connection: the route lengths only the
+//! survey measures, the extension when the main is over 50 m away (B-4.2, B-11), and the
+//! holders of upstream extension sections who receive a quote-part (B-10).
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::InputError;
+use crate::tariff::{
+    Metres, Money, WaterCase,
+    water::{EarlierHolder, WaterWork},
+};
+
+/// Rows of extension holders the survey form offers; a chain rarely has more sections.
+pub const HOLDER_ROWS: usize = 3;
+/// Longest length the survey form accepts, m.
+pub const MAX_SURVEY_M: u32 = 5_000;
+/// Largest section cost, € incl. VAT.
+pub const MAX_SECTION_COST_EUR: u32 = 1_000_000;
+/// B-10: quote-parts run for 60 months; older sections are still listed (their share is 0).
+pub const MAX_MONTHS: u32 = 600;
+
+/// What SWDE measured.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WaterSurvey {
+    /// From the nearest main to the parcel limit (B-4.2).
+    pub distance_to_main_m: Metres,
+    /// Route inside the parcel to the meter (B-5.1).
+    pub inside_parcel_m: Metres,
+    /// Length of the extension, when not the whole distance to the main.
+    pub extension_m: Option<Metres>,
+    pub pressure_installation: bool,
+    /// Holders of the upstream extension sections, oldest first (B-10).
+    pub holders: Vec<EarlierHolder>,
+}
+
+/// One row of extension holder as typed.
+#[derive(Debug, Clone, Default)]
+pub struct HolderInput<'a> {
+    pub name: &'a str,
+    pub parcel: &'a str,
+    pub cost: &'a str,
+    pub months: &'a str,
+}
+
+impl HolderInput<'_> {
+    fn is_blank(&self) -> bool {
+        [self.name, self.parcel, self.cost, self.months]
+            .iter()
+            .all(|v| v.trim().is_empty())
+    }
+}
+
+/// The survey form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct SurveyInput<'a> {
+    pub distance_to_main_m: &'a str,
+    pub inside_parcel_m: &'a str,
+    pub extension_m: &'a str,
+    pub pressure_installation: bool,
+    pub holders: Vec<HolderInput<'a>>,
+}
+
+/// A length as typed, 0 allowed (the main may run along the parcel), decimal comma accepted.
+fn parse_length(raw: &str) -> Result<Metres, InputError> {
+    let value = parse_decimal(raw, MAX_SURVEY_M).map_err(|_| InputError::Metres)?;
+    Metres::new(value).map_err(|_| InputError::Metres)
+}
+
+fn parse_decimal(raw: &str, max: u32) -> Result<Decimal, InputError> {
+    let value = Decimal::from_str(&raw.trim().replace(',', ".")).map_err(|_| InputError::Number)?;
+    if value.is_sign_negative() || value > Decimal::from(max) || value.scale() > 2 {
+        return Err(InputError::Number);
+    }
+    Ok(value)
+}
+
+fn parse_holder(row: &HolderInput<'_>) -> Result<EarlierHolder, InputError> {
+    let name = super::error::required_text(row.name, 200)?;
+    let parcel = super::error::required_text(row.parcel, 200)?;
+    let cost = parse_decimal(row.cost, MAX_SECTION_COST_EUR)?;
+    if cost.is_zero() {
+        return Err(InputError::Number);
+    }
+    let months: u32 = row.months.trim().parse().map_err(|_| InputError::Number)?;
+    if months > MAX_MONTHS {
+        return Err(InputError::Number);
+    }
+    Ok(EarlierHolder {
+        holder: name,
+        parcel,
+        section_cost: Money::from_decimal(cost),
+        months_since_payment: months,
+    })
+}
+
+/// The field names of holder rows, `survey_holder_1` …, for the refusals.
+const HOLDER_FIELDS: [&str; HOLDER_ROWS] =
+    ["survey_holder_1", "survey_holder_2", "survey_holder_3"];
+
+impl WaterSurvey {
+    /// Every field checked; problems are reported per field name (`survey_*`).
+    pub fn parse(input: &SurveyInput<'_>) -> Result<Self, Vec<(&'static str, InputError)>> {
+        let mut errors = Vec::new();
+        let distance = parse_length(input.distance_to_main_m)
+            .map_err(|e| errors.push(("survey_distance_to_main_m", e)))
+            .ok();
+        let inside = match input.inside_parcel_m.trim() {
+            "" => Ok(Metres::ZERO),
+            raw => parse_length(raw),
+        }
+        .map_err(|e| errors.push(("survey_inside_parcel_m", e)))
+        .ok();
+        let extension = match input.extension_m.trim() {
+            "" => Ok(None),
+            raw => parse_length(raw).map(Some),
+        }
+        .map_err(|e| errors.push(("survey_extension_m", e)))
+        .ok();
+        let mut holders = Vec::new();
+        for (row, field) in input.holders.iter().zip(HOLDER_FIELDS) {
+            if row.is_blank() {
+                continue;
+            }
+            match parse_holder(row) {
+                Ok(holder) => holders.push(holder),
+                Err(error) => errors.push((field, error)),
+            }
+        }
+        match (distance, inside, extension) {
+            (Some(distance_to_main_m), Some(inside_parcel_m), Some(extension_m))
+                if errors.is_empty() =>
+            {
+                Ok(WaterSurvey {
+                    distance_to_main_m,
+                    inside_parcel_m,
+                    extension_m,
+                    pressure_installation: input.pressure_installation,
+                    holders,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    /// B-4.2: beyond 50 m from the main, or with an extension measured, the main comes first.
+    pub fn needs_extension(&self) -> bool {
+        self.extension_m.is_some_and(|m| m > Metres::ZERO)
+            || self.distance_to_main_m > Metres::whole(50)
+    }
+
+    /// The case the water engine prices.
+    pub fn case(&self) -> WaterCase {
+        WaterCase {
+            work: WaterWork::New,
+            distance_to_main_m: self.distance_to_main_m,
+            inside_parcel_m: self.inside_parcel_m,
+            extension_m: self.extension_m,
+            pressure_installation: self.pressure_installation,
+            earlier_holders: self.holders.clone(),
+            ..WaterCase::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holder<'a>(name: &'a str, cost: &'a str, months: &'a str) -> HolderInput<'a> {
+        HolderInput {
+            name,
+            parcel: "Section A 12",
+            cost,
+            months,
+        }
+    }
+
+    #[test]
+    fn b_10_journey_3_two_holders_and_the_extension_metres() {
+        let survey = WaterSurvey::parse(&SurveyInput {
+            distance_to_main_m: "62",
+            inside_parcel_m: "1,5",
+            extension_m: "",
+            pressure_installation: false,
+            holders: vec![
+                holder("Famille Dubois", "8400", "14"),
+                HolderInput::default(),
+                holder("M. et Mme Leroy", "3600,50", "5"),
+            ],
+        })
+        .unwrap();
+        assert!(survey.needs_extension());
+        assert_eq!(survey.holders.len(), 2);
+        assert_eq!(survey.holders[1].holder, "M. et Mme Leroy");
+        assert_eq!(
+            survey.holders[1].section_cost.amount(),
+            Decimal::new(360050, 2)
+        );
+        assert_eq!(survey.case().earlier_holders, survey.holders);
+        assert_eq!(
+            survey.case().inside_parcel_m,
+            Metres::new(Decimal::new(15, 1)).unwrap()
+        );
+    }
+
+    #[test]
+    fn each_bad_field_is_named_and_a_main_close_by_needs_no_extension() {
+        let errors = WaterSurvey::parse(&SurveyInput {
+            distance_to_main_m: "",
+            inside_parcel_m: "-2",
+            extension_m: "beaucoup",
+            pressure_installation: false,
+            holders: vec![holder("", "8400", "14"), holder("X", "0", "3")],
+        })
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| *f).collect();
+        assert_eq!(
+            fields,
+            [
+                "survey_distance_to_main_m",
+                "survey_inside_parcel_m",
+                "survey_extension_m",
+                "survey_holder_1",
+                "survey_holder_2"
+            ]
+        );
+        let near = WaterSurvey::parse(&SurveyInput {
+            distance_to_main_m: "12",
+            ..SurveyInput::default()
+        })
+        .unwrap();
+        assert!(!near.needs_extension());
+    }
+}
