@@ -600,6 +600,29 @@ pub async fn adjust(
     Ok(version)
 }
 
+/// The caller's own answered answer of `service`, as the version they saw; `wrong` when it is
+/// another service's.
+async fn open_own_answer(
+    tx: &mut Tx,
+    user: &crate::db::sessions::SessionUser,
+    assessment_id: &str,
+    expected_version: i64,
+    service: Service,
+    wrong: AdjustError,
+) -> Result<(AssessmentRow, String), AdjustError> {
+    let (row, body) = assessments::own_for_change(tx, &user.scope(), assessment_id).await?;
+    if row.service != service.code() {
+        return Err(wrong);
+    }
+    if row.status != "answered" {
+        return Err(AdjustError::NotAnswered);
+    }
+    if row.version != expected_version {
+        return Err(AdjustError::Stale);
+    }
+    Ok((row, body))
+}
+
 /// SWDE records its survey (B-5.1): the water part is priced from the measured route, with
 /// the extension beyond 50 m (B-4.2, B-11) and the quote-parts of earlier holders (B-10); the
 /// lines staff added by hand stay. The survey prerequisite is met with it.
@@ -615,16 +638,15 @@ pub async fn record_survey(
     now: DateTime<Utc>,
 ) -> Result<i64, AdjustError> {
     let mut tx = db.begin_write().await?;
-    let (row, body) = assessments::own_for_change(&mut tx, &user.scope(), assessment_id).await?;
-    if row.service != Service::Water.code() {
-        return Err(AdjustError::NoSurvey);
-    }
-    if row.status != "answered" {
-        return Err(AdjustError::NotAnswered);
-    }
-    if row.version != expected_version {
-        return Err(AdjustError::Stale);
-    }
+    let (row, body) = open_own_answer(
+        &mut tx,
+        user,
+        assessment_id,
+        expected_version,
+        Service::Water,
+        AdjustError::NoSurvey,
+    )
+    .await?;
     let mut request = requests::get_for_worker(&mut tx, &row.request_id).await?;
     let json = serde_json::to_string(survey).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     requests::set_water_survey(&mut tx, &request.id, &json).await?;
@@ -749,16 +771,15 @@ pub async fn record_study(
     now: DateTime<Utc>,
 ) -> Result<i64, AdjustError> {
     let mut tx = db.begin_write().await?;
-    let (row, body) = assessments::own_for_change(&mut tx, &user.scope(), assessment_id).await?;
-    if row.service != Service::Electricity.code() {
-        return Err(AdjustError::NoServicing);
-    }
-    if row.status != "answered" {
-        return Err(AdjustError::NotAnswered);
-    }
-    if row.version != expected_version {
-        return Err(AdjustError::Stale);
-    }
+    let (row, body) = open_own_answer(
+        &mut tx,
+        user,
+        assessment_id,
+        expected_version,
+        Service::Electricity,
+        AdjustError::NoServicing,
+    )
+    .await?;
     let mut request = requests::get_for_worker(&mut tx, &row.request_id).await?;
     if request.servicing_operation.is_none() {
         return Err(AdjustError::NoServicing);
