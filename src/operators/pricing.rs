@@ -137,6 +137,8 @@ pub struct PricedPart {
     pub separately_quoted: Vec<SeparateQuote>,
     /// Translation keys (`tariff.mention.*`).
     pub mentions: Vec<String>,
+    /// Why the engine refuses the part as described (B-4.4): reason key and its arguments.
+    pub refusals: Vec<(String, BTreeMap<String, String>)>,
 }
 
 /// The lines of `service`'s part: its operator's document, and for ORES only the lines of
@@ -205,10 +207,24 @@ pub fn price_part(
         .filter(|m| m.rule.is_some_and(own_rule) && !m.key.starts_with("tariff.mention.vat_"))
         .map(|m| m.key.to_owned())
         .collect();
+    let refusals = estimate
+        .refusals
+        .iter()
+        .filter(|r| r.operator == operator)
+        .map(|r| {
+            let args = r
+                .args
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect();
+            (r.reason_key.to_owned(), args)
+        })
+        .collect();
     Ok(PricedPart {
         lines,
         separately_quoted,
         mentions,
+        refusals,
     })
 }
 

@@ -379,6 +379,8 @@ pub enum AdjustError {
     NoServicing,
     #[error("only the water part takes a survey")]
     NoSurvey,
+    #[error("the rules refuse the connection as measured")]
+    EngineRefused(Vec<(String, std::collections::BTreeMap<String, String>)>),
     #[error(transparent)]
     Db(DbError),
     #[error("stored answer is not readable: {0}")]
@@ -654,6 +656,10 @@ pub async fn record_survey(
     let facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     let part = operators::pricing::price_part(tariffs, Service::Water, &facts, &request.postcode)
         .map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    // What the rules refuse is SWDE's written refusal to make, not a silent empty price.
+    if !part.refusals.is_empty() {
+        return Err(AdjustError::EngineRefused(part.refusals));
+    }
     let mut answer: operators::Assessment =
         serde_json::from_str(&body).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     let by_hand: Vec<PricedLine> = answer

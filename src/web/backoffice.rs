@@ -1218,6 +1218,18 @@ fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {
         AdjustError::Stale => tr.t("adjust.stale").to_owned(),
         AdjustError::NoServicing => tr.t("study.no_servicing").to_owned(),
         AdjustError::NoSurvey => tr.t("survey.no_survey").to_owned(),
+        AdjustError::EngineRefused(reasons) => {
+            let mut text: Vec<String> = reasons
+                .iter()
+                .map(|(key, args)| {
+                    let args: Vec<(&str, &str)> =
+                        args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    tr.f(key, args)
+                })
+                .collect();
+            text.push(tr.t("survey.refused_hint").to_owned());
+            text.join(" ")
+        }
         AdjustError::Corrupt(_) | AdjustError::NotFound | AdjustError::Db(_) => {
             tr.t("page_error.internal.text").to_owned()
         }

@@ -180,6 +180,33 @@ async fn b_10_journey_3_the_third_house_pays_two_quote_parts_to_the_neighbours()
 async fn b_4_2_a_main_close_by_needs_no_extension_and_only_swde_surveys() {
     let app = spawn_app().await;
     let s = water_request(&app).await;
+    // B-5.1: 3 m inside the parcel is more than the rules allow: said, nothing saved.
+    let before = latest_water_answer(&app, &s.id).await;
+    let (status, body) = post_survey(
+        &app,
+        &s,
+        &[
+            ("distance_to_main_m", "12"),
+            ("inside_parcel_m", "3"),
+            ("text", "Métré"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        body.contains("Le tracé dans la parcelle mesure 3 m"),
+        "{body}"
+    );
+    assert!(body.contains("refusez la partie eau par écrit"));
+    assert_eq!(latest_water_answer(&app, &s.id).await, before);
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT water_survey FROM requests WHERE id = $1")
+            .bind(&s.id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, None);
+
     let (status, _) = post_survey(
         &app,
         &s,
