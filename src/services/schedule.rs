@@ -321,33 +321,42 @@ pub async fn cancel(
     Ok(day)
 }
 
-/// Operator staff declare a crew away on a day. Requests whose joint day it was are flagged
-/// in their timeline for the case officer, who picks a new day among the ones proposed.
+/// Longest absence declared at once (a sick leave, a holiday); longer ones are split.
+pub const MAX_ABSENCE_DAYS: i64 = 31;
+
+/// Operator staff declare a crew away from `first` to `last` (both included). Requests whose
+/// joint day falls then are flagged in their timeline for the case officer, who picks a new
+/// day among the ones proposed; all days or none are recorded.
 pub async fn declare_absence(
     state: &AppState,
     user: &crate::db::sessions::SessionUser,
     crew_id: &str,
-    day: NaiveDate,
+    first: NaiveDate,
+    last: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, ScheduleError> {
     let mut tx = state.db.begin_write().await?;
-    let affected = crews::add_absence(&mut tx, &user.scope(), crew_id, day).await?;
-    let detail = day.to_string();
     let mut references = Vec::new();
-    for request_id in &affected {
-        let request = requests::get_for_worker(&mut tx, request_id).await?;
-        requests::insert_event(
-            &mut tx,
-            &NewEvent::staff_note(
-                db::parse_uuid(request_id)?,
-                now,
-                "crew_absent_on_day",
-                user,
-                Some(&detail),
-            ),
-        )
-        .await?;
-        references.push(request.reference);
+    for day in first.iter_days().take_while(|d| *d <= last) {
+        let affected = crews::add_absence(&mut tx, &user.scope(), crew_id, day).await?;
+        let detail = day.to_string();
+        for request_id in &affected {
+            let request = requests::get_for_worker(&mut tx, request_id).await?;
+            requests::insert_event(
+                &mut tx,
+                &NewEvent::staff_note(
+                    db::parse_uuid(request_id)?,
+                    now,
+                    "crew_absent_on_day",
+                    user,
+                    Some(&detail),
+                ),
+            )
+            .await?;
+            if !references.contains(&request.reference) {
+                references.push(request.reference);
+            }
+        }
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(references)

@@ -10,6 +10,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::{
@@ -21,6 +22,7 @@ use super::{
 use crate::{
     app::AppState,
     db::crews,
+    domain::InputError,
     i18n::Tr,
     services::schedule::{self, ScheduleError},
 };
@@ -114,6 +116,26 @@ async fn crews_page(State(state): State<AppState>, staff: Staff) -> Result<Crews
 struct AbsenceForm {
     crew: String,
     day: String,
+    /// Last day of a longer absence; blank for one day.
+    until: String,
+}
+
+/// The days of an absence as typed, or why not.
+fn absence_days(tr: Tr, form: &AbsenceForm) -> Result<(NaiveDate, NaiveDate), String> {
+    let parse = |text: &str| NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d");
+    let first = parse(&form.day).map_err(|_| tr.error(&InputError::Date))?;
+    let last = match form.until.trim() {
+        "" => first,
+        text => parse(text).map_err(|_| tr.error(&InputError::Date))?,
+    };
+    if last < first {
+        return Err(tr.error(&InputError::PeriodOrder));
+    }
+    if (last - first).num_days() >= schedule::MAX_ABSENCE_DAYS {
+        let max = schedule::MAX_ABSENCE_DAYS.to_string();
+        return Err(tr.f("crews.absence_too_long", [("max", max.as_str())]));
+    }
+    Ok((first, last))
 }
 
 async fn add_absence(
@@ -122,32 +144,47 @@ async fn add_absence(
     CsrfForm(form): CsrfForm<AbsenceForm>,
 ) -> Result<Response, PageError> {
     let tr = staff.tr;
-    let day = match chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") {
-        Ok(day) => day,
-        Err(_) => {
-            let notice = Notice {
-                error: true,
-                text: tr.error(&crate::domain::InputError::Date),
-            };
+    let (first, last) = match absence_days(tr, &form) {
+        Ok(days) => days,
+        Err(text) => {
+            let notice = Notice { error: true, text };
             let page = render(&state, staff, Some(notice)).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    match schedule::declare_absence(&state, &staff.user, &form.crew, day, chrono::Utc::now()).await
-    {
+    let outcome = schedule::declare_absence(
+        &state,
+        &staff.user,
+        &form.crew,
+        first,
+        last,
+        chrono::Utc::now(),
+    )
+    .await;
+    match outcome {
         Ok(affected) if affected.is_empty() => Ok(Redirect::to("/operator/crews").into_response()),
         Ok(affected) => {
             // The operator learns at once which joint days its absence breaks.
-            let notice = Notice {
-                error: true,
-                text: tr.f(
+            let references = affected.join(", ");
+            let text = if first == last {
+                tr.f(
                     "crews.affected",
                     [
-                        ("day", day_label(day).as_str()),
-                        ("references", affected.join(", ").as_str()),
+                        ("day", day_label(first).as_str()),
+                        ("references", references.as_str()),
                     ],
-                ),
+                )
+            } else {
+                tr.f(
+                    "crews.affected_range",
+                    [
+                        ("first", day_label(first).as_str()),
+                        ("last", day_label(last).as_str()),
+                        ("references", references.as_str()),
+                    ],
+                )
             };
+            let notice = Notice { error: true, text };
             Ok(render(&state, staff, Some(notice)).await?.into_response())
         }
         Err(ScheduleError::Db(crate::db::DbError::NotFound)) => Err(PageError::NotFound),

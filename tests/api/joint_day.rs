@@ -612,3 +612,55 @@ async fn c_4_operators_change_or_retire_crews_without_breaking_booked_days() {
     let other = edit(voo_crew, "3", "5000").await.unwrap();
     assert_eq!(other.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn c_4_journey_7_a_crew_ill_for_a_week_flags_the_booked_day_in_one_go() {
+    let app = app_with_crews().await;
+    let Reserved {
+        reference,
+        julien,
+        url,
+        day,
+        ..
+    } = reserved(&app, &marie()).await;
+    let booked = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").unwrap();
+    let first = (booked - chrono::Days::new(2)).to_string();
+    let last = (booked + chrono::Days::new(2)).to_string();
+
+    let elec = app.signed_in("elec@ores.demo").await;
+    let crews_page = text_of(&elec, app.url("/operator/crews")).await;
+    let crew: String = sqlx::query_scalar(
+        "SELECT c.id FROM crews c JOIN organisations o ON o.id = c.organisation_id \
+         WHERE o.slug = 'ores-electricity' AND c.name = 'Équipe Namur'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let csrf = hidden(&crews_page, "csrf_token");
+    let post = |first: &str, last: &str| {
+        elec.post(app.url("/operator/crews/absence")).form(&[
+            ("csrf_token", csrf.clone()),
+            ("crew", crew.clone()),
+            ("day", first.to_owned()),
+            ("until", last.to_owned()),
+        ])
+    };
+    // The last day before the first, or more than a month at once: refused, nothing saved.
+    let response = post(&last, &first).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let far = (booked + chrono::Days::new(40)).to_string();
+    let response = post(&first, &far).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(response.text().await.unwrap().contains("31 jours au plus"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM crew_absences").await, 0);
+
+    let response = post(&first, &last).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let notice = response.text().await.unwrap();
+    assert!(notice.contains("Absence enregistrée du"), "{notice}");
+    assert!(notice.contains(&reference));
+    assert_eq!(app.count("SELECT COUNT(*) FROM crew_absences").await, 5);
+
+    let page = text_of(&julien, &url).await;
+    assert!(page.contains("Une équipe réservée est absente ce jour-là"));
+}
