@@ -219,7 +219,21 @@ pub async fn submit(
             services: request
                 .services
                 .iter()
-                .map(|s| service_line(tr, *s, &request))
+                .map(|s| {
+                    let line = service_line(tr, *s, &request);
+                    // No operator of this network here (no gas in most of Luxembourg): said
+                    // in writing at once; the other connections go on (B-4.4).
+                    let served = serving
+                        .iter()
+                        .any(|o| o.kind == "operator" && o.service.as_deref() == Some(s.code()));
+                    if served {
+                        line
+                    } else {
+                        let commune = request.commune.name.as_str();
+                        let why = tr.f("mail.filed.not_available", [("commune", commune)]);
+                        format!("{line} — {why}")
+                    }
+                })
                 .chain(partner_lines)
                 .collect(),
             follow_url: follow_url(&state.base_url, &token),

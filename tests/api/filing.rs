@@ -312,3 +312,46 @@ async fn unknown_pages_get_a_translated_404() {
     let (status, _) = app.get_text("/request/filed/not-a-key-that-exists").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn journey_6_gas_where_there_is_no_network_is_said_in_writing_and_the_rest_goes_on() {
+    let app = crate::helpers::spawn_app().await;
+    let fields = crate::helpers::with(
+        &crate::helpers::marie(),
+        &[
+            ("street", "Rue du Vivier"),
+            ("house_number", "3"),
+            ("postcode", "6600"),
+        ],
+    );
+    let (reference, _) = app.file_ok(&fields).await;
+    let id = app.request_id(&reference).await;
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE request_id = $1 AND kind = 'request_filed'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let gas = body
+        .lines()
+        .find(|l| l.contains("Gaz"))
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(
+        gas.contains("pas disponible ici : aucun réseau de cet opérateur à Bastogne"),
+        "{gas}"
+    );
+    let electricity = body.lines().find(|l| l.contains("Électricité")).unwrap();
+    assert!(!electricity.contains("pas disponible"), "{electricity}");
+    // The other connections are assessed; gas has no operator to ask.
+    app.wait_state(&id, "assessed").await;
+    let asked: Vec<String> = sqlx::query_scalar(
+        "SELECT service FROM assessments WHERE request_id = $1 ORDER BY service",
+    )
+    .bind(&id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert!(!asked.contains(&"gas".to_owned()), "{asked:?}");
+    assert!(asked.contains(&"electricity".to_owned()));
+}
