@@ -49,13 +49,11 @@ pub enum ScheduleError {
     Db(#[from] DbError),
 }
 
-/// What the planner needs of a request: its commune, province and operators' windows, and
-/// the construction holidays the windows were counted with.
+/// What the planner needs of a request: its commune, province and operators' windows.
 struct Plan {
     commune: String,
     province: Province,
     windows: Vec<OperatorWindow>,
-    construction: ConstructionHolidays,
 }
 
 fn province_of(state: &AppState, request: &RequestRow) -> Result<Province, ScheduleError> {
@@ -79,17 +77,6 @@ async fn answers_of(
     Ok(answers)
 }
 
-async fn plan(
-    state: &AppState,
-    scope: &Scope,
-    request: &RequestRow,
-    today: NaiveDate,
-) -> Result<Plan, ScheduleError> {
-    let answers = answers_of(state, scope, request).await?;
-    let construction = holidays::load(&state.db.pool).await?;
-    plan_from(state, request, &answers, today, construction)
-}
-
 /// The plan of a request from its assessments' latest answers: (service, body, `None` while
 /// unanswered).
 fn plan_from(
@@ -97,7 +84,7 @@ fn plan_from(
     request: &RequestRow,
     answers: &[(String, Option<String>)],
     today: NaiveDate,
-    construction: ConstructionHolidays,
+    construction: &ConstructionHolidays,
 ) -> Result<Plan, ScheduleError> {
     let province = province_of(state, request)?;
     let wished_from = request
@@ -117,7 +104,7 @@ fn plan_from(
         // Lead times run from today at the earliest (conditions are not met before), or from
         // the start of the period the applicant wished for.
         let start = wished_from.map_or(today, |wished| wished.max(today));
-        let (earliest, latest) = answer.lead_time.window(start, province, &construction);
+        let (earliest, latest) = answer.lead_time.window(start, province, construction);
         windows.push(OperatorWindow {
             service,
             earliest,
@@ -131,13 +118,13 @@ fn plan_from(
         commune: request.commune_nis.clone(),
         province,
         windows,
-        construction,
     })
 }
 
 async fn joint_days_in(
     tx: &mut Tx,
     plan: &Plan,
+    construction: &ConstructionHolidays,
     wanted: usize,
 ) -> Result<(JointDays, Vec<joint::Crew>), ScheduleError> {
     let from = plan
@@ -168,7 +155,7 @@ async fn joint_days_in(
         },
         &crews,
         &bookings,
-        &plan.construction,
+        construction,
     )?;
     Ok((days, crews))
 }
@@ -180,9 +167,11 @@ pub async fn candidates(
     request: &RequestRow,
     today: NaiveDate,
 ) -> Result<JointDays, ScheduleError> {
-    let plan = plan(state, scope, request, today).await?;
+    let answers = answers_of(state, scope, request).await?;
+    let construction = holidays::load(&state.db.pool).await?;
+    let plan = plan_from(state, request, &answers, today, &construction)?;
     let mut tx = state.db.begin_read().await?;
-    let (days, _) = joint_days_in(&mut tx, &plan, CANDIDATES).await?;
+    let (days, _) = joint_days_in(&mut tx, &plan, &construction, CANDIDATES).await?;
     tx.rollback().await.map_err(DbError::from)?;
     Ok(days)
 }
@@ -215,20 +204,19 @@ pub async fn reserve(
     // either counts here or finds this booking to flag (services::holidays).
     db::holidays::lock_for_booking(&state.db, &mut tx).await?;
     let construction = holidays::load(&mut *tx).await?;
-    let plan = plan_from(state, request, &answers, now.date_naive(), construction)?;
-    let (days, crews) = joint_days_in(&mut tx, &plan, 1).await?;
+    let plan = plan_from(state, request, &answers, now.date_naive(), &construction)?;
+    let (days, crews) = joint_days_in(&mut tx, &plan, &construction, 1).await?;
     if day < days.from || day > days.to {
         return Err(ScheduleError::NotACandidate(day));
     }
-    let construction = &plan.construction;
     let mut reserved_works = Vec::new();
     for window in &plan.windows {
         let mut taken = false;
         for crew in crews.iter().filter(|c| c.service == window.service) {
             let calendar = if crew.civil_works {
-                WorkCalendar::civil_works(construction, plan.province)
+                WorkCalendar::civil_works(&construction, plan.province)
             } else {
-                WorkCalendar::other_works(construction, plan.province)
+                WorkCalendar::other_works(&construction, plan.province)
             }
             .with_absences(&crew.absences);
             if !calendar.is_working_day(day) {
@@ -456,7 +444,7 @@ pub async fn propose_for_all(
     let mut lines = Vec::new();
     for request in waiting_rows {
         let answers = answers.remove(&request.id).unwrap_or_default();
-        match plan_from(state, &request, &answers, today, construction.clone()) {
+        match plan_from(state, &request, &answers, today, &construction) {
             Ok(plan) => waiting.push(WaitingRequest {
                 key: request.id.clone(),
                 commune: plan.commune,
