@@ -168,7 +168,7 @@ pub const EXCLUSIONS: [Exclusion; 4] = [
 ];
 
 /// A decimal as typed (decimal comma accepted), from 0 to `max`, at most 2 decimals.
-fn parse_amount(raw: &str, max: u32) -> Result<Decimal, InputError> {
+pub(crate) fn parse_amount(raw: &str, max: u32) -> Result<Decimal, InputError> {
     let value = Decimal::from_str(&raw.trim().replace(',', ".")).map_err(|_| InputError::Number)?;
     if value.is_sign_negative() || value > Decimal::from(max) || value.scale() > 2 {
         return Err(InputError::Number);

@@ -2,12 +2,9 @@
 //! survey measures, the extension when the main is over 50 m away (B-4.2, B-11), and the
 //! holders of upstream extension sections who receive a quote-part (B-10).
 
-use std::str::FromStr;
-
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::InputError;
+use super::{InputError, servicing::parse_amount};
 use crate::tariff::{
     Metres, Money, WaterCase,
     water::{EarlierHolder, WaterWork},
@@ -66,22 +63,14 @@ pub struct SurveyInput<'a> {
 
 /// A length as typed, 0 allowed (the main may run along the parcel), decimal comma accepted.
 fn parse_length(raw: &str) -> Result<Metres, InputError> {
-    let value = parse_decimal(raw, MAX_SURVEY_M).map_err(|_| InputError::Metres)?;
+    let value = parse_amount(raw, MAX_SURVEY_M).map_err(|_| InputError::Metres)?;
     Metres::new(value).map_err(|_| InputError::Metres)
-}
-
-fn parse_decimal(raw: &str, max: u32) -> Result<Decimal, InputError> {
-    let value = Decimal::from_str(&raw.trim().replace(',', ".")).map_err(|_| InputError::Number)?;
-    if value.is_sign_negative() || value > Decimal::from(max) || value.scale() > 2 {
-        return Err(InputError::Number);
-    }
-    Ok(value)
 }
 
 fn parse_holder(row: &HolderInput<'_>) -> Result<EarlierHolder, InputError> {
     let name = super::error::required_text(row.name, 200)?;
     let parcel = super::error::required_text(row.parcel, 200)?;
-    let cost = parse_decimal(row.cost, MAX_SECTION_COST_EUR)?;
+    let cost = parse_amount(row.cost, MAX_SECTION_COST_EUR)?;
     if cost.is_zero() {
         return Err(InputError::Number);
     }
@@ -168,6 +157,8 @@ impl WaterSurvey {
 
 #[cfg(test)]
 mod tests {
+    use rust_decimal::Decimal;
+
     use super::*;
 
     fn holder<'a>(name: &'a str, cost: &'a str, months: &'a str) -> HolderInput<'a> {
