@@ -786,19 +786,13 @@ pub async fn record_study(
         AdjustError::NoServicing,
     )
     .await?;
-    let mut request = requests::get_for_worker(&mut tx, &row.request_id).await?;
-    if request.servicing_operation.is_none() {
-        return Err(AdjustError::NoServicing);
-    }
-    let filed = facts_of(&request)
-        .map_err(|e| AdjustError::Corrupt(e.to_string()))?
-        .servicing
-        .ok_or(AdjustError::NoServicing)?;
-    let study = dated_change(&filed, study, now.date_naive())?;
-    let json = serde_json::to_string(&study).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
+    let mut facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let servicing = facts.servicing.as_mut().ok_or(AdjustError::NoServicing)?;
+    servicing.study = dated_change(servicing, study, now.date_naive())?;
+    let json =
+        serde_json::to_string(&servicing.study).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     requests::set_servicing_study(&mut tx, &request.id, &json).await?;
-    request.servicing_study = Some(json);
-    let facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     let part =
         operators::pricing::price_part(tariffs, Service::Electricity, &facts, &request.postcode)
             .map_err(|e| AdjustError::Corrupt(e.to_string()))?;
