@@ -150,10 +150,15 @@ pub async fn submit(
 
     requests::insert_party(&mut tx, id, coordinator.id, "coordinator").await?;
     let mut assessing = Vec::new();
+    // Asked where no operator of that network serves the commune: said in the email.
+    let mut unserved = Vec::new();
     for service in &request.services {
         let operator = serving
             .iter()
             .find(|o| o.kind == "operator" && o.service.as_deref() == Some(service.code()));
+        if operator.is_none() {
+            unserved.push(*service);
+        }
         requests::insert_service(&mut tx, id, service.code(), operator.map(|o| o.id)).await?;
         if let Some(operator) = operator {
             if !assessing.iter().any(|(org, _)| *org == operator.id) {
@@ -223,10 +228,7 @@ pub async fn submit(
                     let line = service_line(tr, *s, &request);
                     // No operator of this network here (no gas in most of Luxembourg): said
                     // in writing at once; the other connections go on (B-4.4).
-                    let served = serving
-                        .iter()
-                        .any(|o| o.kind == "operator" && o.service.as_deref() == Some(s.code()));
-                    if served {
+                    if !unserved.contains(s) {
                         line
                     } else {
                         let commune = request.commune.name.as_str();
