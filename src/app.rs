@@ -12,6 +12,7 @@ use tokio::{net::TcpListener, sync::Notify};
 use tower_http::trace::TraceLayer;
 
 use crate::{
+    clock::Clock,
     config::Config,
     db::Db,
     domain::PostcodeDirectory,
@@ -26,6 +27,8 @@ pub const FORM_BODY_LIMIT: usize = 64 * 1024;
 
 pub struct AppInner {
     pub db: Db,
+    /// The one source of "now" and "today" (the system clock in production).
+    pub clock: Clock,
     pub config: Config,
     pub directory: PostcodeDirectory,
     pub base_url: String,
@@ -86,7 +89,11 @@ pub fn postcode_directory() -> Result<PostcodeDirectory, crate::domain::geo::Dir
 }
 
 /// Connects and migrates the database, then builds the shared state.
-pub async fn build_state(config: Config, bound: SocketAddr) -> Result<AppState, StartError> {
+pub async fn build_state(
+    config: Config,
+    bound: SocketAddr,
+    clock: Clock,
+) -> Result<AppState, StartError> {
     let db = Db::connect(&config.database_url()).await?;
     db.migrate().await?;
     let mailer = Mailer::from_config(&config)?;
@@ -95,6 +102,7 @@ pub async fn build_state(config: Config, bound: SocketAddr) -> Result<AppState, 
     Ok(AppState(Arc::new(AppInner {
         base_url: config.base_url(bound),
         db,
+        clock,
         directory: postcode_directory()?,
         mailer,
         outbox_notify: Arc::new(Notify::new()),
@@ -123,8 +131,14 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds first (port 0 picks a free port), then prepares the database.
+    /// Binds first (port 0 picks a free port), then prepares the database; reads the time
+    /// from the system clock.
     pub async fn build(config: Config) -> Result<Self, StartError> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// The same, reading the time from `clock` (tests start the product at a chosen instant).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> Result<Self, StartError> {
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|e| StartError::Bind(config.bind, e))?;
@@ -132,7 +146,7 @@ impl Application {
             .local_addr()
             .map_err(|e| StartError::Bind(config.bind, e))?;
         let seed_demo = config.seed_demo;
-        let state = build_state(config, bound).await?;
+        let state = build_state(config, bound, clock).await?;
         seed::reference_data(&state).await?;
         if seed_demo {
             seed::demo_users(&state).await?;
@@ -160,6 +174,7 @@ impl Application {
                     self.state.db.clone(),
                     self.state.mailer.clone(),
                     self.state.outbox_notify.clone(),
+                    self.state.clock.clone(),
                     poll,
                 )),
                 tokio::spawn(crate::services::assess::run(self.state.clone(), poll)),

@@ -1,6 +1,7 @@
 use clap::{Parser, Subcommand};
 use connect_my_home::{
     app::{Application, build_state},
+    clock::Clock,
     config::Config,
     services::seed,
 };
@@ -70,11 +71,11 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
-            build_state(cli.config.clone(), cli.config.bind).await?;
+            build_state(cli.config.clone(), cli.config.bind, Clock::system()).await?;
             println!("migrations applied");
         }
         Command::SeedDemo => {
-            let state = build_state(cli.config.clone(), cli.config.bind).await?;
+            let state = build_state(cli.config.clone(), cli.config.bind, Clock::system()).await?;
             seed::reference_data(&state).await?;
             seed::demo_users(&state).await?;
             seed::demo_crews(&state).await?;

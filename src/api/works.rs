@@ -343,7 +343,7 @@ pub async fn figures(
     } else {
         return Err(ApiError::NotFound);
     };
-    let (from, to) = period(staff.tr, &query).map_err(ApiError::Invalid)?;
+    let (from, to) = period(staff.tr, &query, state.clock.today()).map_err(ApiError::Invalid)?;
     let report: Report =
         permit_service::figures(&state.db, &scope, commune.as_deref(), from, to).await?;
     Ok(Json(FiguresJson {

@@ -17,7 +17,7 @@ pub struct NewCrew<'a> {
 }
 
 /// Creates a crew unless the organisation already has one of that name (idempotent seeding).
-pub async fn ensure(db: &Db, crew: &NewCrew<'_>) -> DbResult<()> {
+pub async fn ensure(db: &Db, crew: &NewCrew<'_>, now: DateTime<Utc>) -> DbResult<()> {
     let mut tx = db.begin_write().await?;
     let id = new_id().to_string();
     let inserted = sqlx::query(
@@ -31,7 +31,7 @@ pub async fn ensure(db: &Db, crew: &NewCrew<'_>) -> DbResult<()> {
     .bind(crew.name)
     .bind(i64::from(crew.daily_capacity))
     .bind(i64::from(crew.civil_works))
-    .bind(ts(Utc::now()))
+    .bind(ts(now))
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 1 {
@@ -382,7 +382,7 @@ pub async fn mark_done(
     .bind(request_id)
     .bind(service)
     .bind(ts(now))
-    .bind(now.date_naive().to_string())
+    .bind(crate::clock::day_of(now).to_string())
     .execute(&mut **tx)
     .await?;
     if updated.rows_affected() != 1 {

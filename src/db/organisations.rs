@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Db, DbResult, new_id, parse_uuid, ts};
@@ -59,7 +59,11 @@ impl TryFrom<OrganisationRow> for Organisation {
 const COLUMNS: &str = "id, slug, name, kind, service, commune_nis, contact, partner";
 
 /// Creates the organisation unless one with that slug exists; returns the stored one.
-pub async fn ensure(db: &Db, new: &NewOrganisation<'_>) -> DbResult<Organisation> {
+pub async fn ensure(
+    db: &Db,
+    new: &NewOrganisation<'_>,
+    now: DateTime<Utc>,
+) -> DbResult<Organisation> {
     sqlx::query(
         "INSERT INTO organisations (id, slug, name, kind, service, commune_nis, contact, partner, \
             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8) \
@@ -72,7 +76,7 @@ pub async fn ensure(db: &Db, new: &NewOrganisation<'_>) -> DbResult<Organisation
     .bind(new.service)
     .bind(new.commune_nis)
     .bind(new.contact)
-    .bind(ts(Utc::now()))
+    .bind(ts(now))
     .bind(new.partner)
     .execute(&db.pool)
     .await?;

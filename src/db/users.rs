@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Db, DbResult, new_id, ts};
@@ -21,7 +21,7 @@ pub struct Credentials {
 }
 
 /// Creates the user unless that email exists. Returns whether a row was added.
-pub async fn ensure(db: &Db, user: &NewUser<'_>) -> DbResult<bool> {
+pub async fn ensure(db: &Db, user: &NewUser<'_>, now: DateTime<Utc>) -> DbResult<bool> {
     let result = sqlx::query(
         "INSERT INTO users (id, organisation_id, email, display_name, role, password_hash, language, active, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) ON CONFLICT (email) DO NOTHING",
@@ -33,7 +33,7 @@ pub async fn ensure(db: &Db, user: &NewUser<'_>) -> DbResult<bool> {
     .bind(user.role)
     .bind(user.password_hash)
     .bind(user.language)
-    .bind(ts(Utc::now()))
+    .bind(ts(now))
     .execute(&db.pool)
     .await?;
     Ok(result.rows_affected() == 1)
@@ -76,6 +76,7 @@ pub async fn invite(
     user: &NewUser<'_>,
     token_hash: &str,
     expires_at: chrono::DateTime<Utc>,
+    now: chrono::DateTime<Utc>,
 ) -> DbResult<()> {
     let id = new_id().to_string();
     sqlx::query(
@@ -88,7 +89,7 @@ pub async fn invite(
     .bind(user.display_name)
     .bind(user.role)
     .bind(user.language)
-    .bind(ts(Utc::now()))
+    .bind(ts(now))
     .execute(&mut **tx)
     .await?;
     sqlx::query("INSERT INTO invitations (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")

@@ -3,11 +3,14 @@
 
 use std::{sync::Arc, time::Duration as StdDuration};
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use tokio::sync::Notify;
 
 use super::{Mailer, OutgoingMail};
-use crate::db::{Db, DbResult, outbox};
+use crate::{
+    clock::Clock,
+    db::{Db, DbResult, outbox},
+};
 
 /// After this many failed attempts a message is marked failed and left for an administrator.
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -22,10 +25,10 @@ pub fn backoff(attempts: i64) -> Duration {
 }
 
 /// Sends every message due now. Returns how many were sent.
-pub async fn deliver_due(db: &Db, mailer: &Mailer) -> DbResult<usize> {
+pub async fn deliver_due(db: &Db, mailer: &Mailer, clock: &Clock) -> DbResult<usize> {
     let mut sent = 0;
     while let Some(row) =
-        outbox::claim_due(db, Utc::now(), Duration::seconds(LEASE_SECONDS)).await?
+        outbox::claim_due(db, clock.now(), Duration::seconds(LEASE_SECONDS)).await?
     {
         let mail = OutgoingMail {
             id: row.id.clone(),
@@ -37,13 +40,13 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer) -> DbResult<usize> {
         };
         match mailer.send(&mail).await {
             Ok(()) => {
-                if outbox::mark_sent(db, &row.id, Utc::now()).await? {
+                if outbox::mark_sent(db, &row.id, clock.now()).await? {
                     sent += 1;
                 }
             }
             Err(error) => {
                 let retry_at =
-                    (row.attempts < MAX_ATTEMPTS).then(|| Utc::now() + backoff(row.attempts));
+                    (row.attempts < MAX_ATTEMPTS).then(|| clock.now() + backoff(row.attempts));
                 tracing::warn!(id = %row.id, attempts = row.attempts, %error, "mail not sent");
                 outbox::mark_failed(db, &row.id, &error.to_string(), retry_at).await?;
             }
@@ -53,9 +56,9 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer) -> DbResult<usize> {
 }
 
 /// Runs until the process stops: wakes on `notify` (new mail) or every `poll`.
-pub async fn run(db: Db, mailer: Mailer, notify: Arc<Notify>, poll: StdDuration) {
+pub async fn run(db: Db, mailer: Mailer, notify: Arc<Notify>, clock: Clock, poll: StdDuration) {
     loop {
-        if let Err(error) = deliver_due(&db, &mailer).await {
+        if let Err(error) = deliver_due(&db, &mailer, &clock).await {
             tracing::error!(%error, "outbox worker");
         }
         tokio::select! {

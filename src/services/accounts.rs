@@ -143,6 +143,7 @@ pub async fn send_invitation(
         },
         &token_hash(&token),
         now + Duration::days(INVITATION_DAYS),
+        now,
     )
     .await?;
     let tr = Tr(language);

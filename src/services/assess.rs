@@ -62,8 +62,8 @@ pub async fn create_tasks(
     due_working_days: u32,
 ) -> Result<(), DbError> {
     // The same time of day, `due_working_days` working days later.
-    let due_day = add_working_days(now.date_naive(), due_working_days);
-    let due_at = now + (due_day - now.date_naive());
+    let due_day = add_working_days(crate::clock::day_of(now), due_working_days);
+    let due_at = now + (due_day - crate::clock::day_of(now));
     for (organisation_id, service) in operators {
         assessments::create(tx, request_id, *organisation_id, service, now, due_at).await?;
     }
@@ -88,7 +88,7 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
         .as_deref()
         .map(ElectricityBand::parse)
         .transpose()?;
-    let submitted_on = db::parse_ts(&request.submitted_at)?.date_naive();
+    let submitted_on = crate::clock::day_of(db::parse_ts(&request.submitted_at)?);
     let applicant_vat = match request.applicant_vat.as_deref() {
         None => VatStatus::Private,
         Some("vat_filer") => VatStatus::VatFiler,
@@ -288,7 +288,7 @@ async fn answer(
 /// round takes the book set in use then, so an upload applies from the next round.
 pub async fn run(state: AppState, poll: StdDuration) {
     loop {
-        if let Err(error) = assess_due(&state.db, &state.tariffs(), Utc::now()).await {
+        if let Err(error) = assess_due(&state.db, &state.tariffs(), state.clock.now()).await {
             tracing::error!(%error, "assessment worker");
         }
         tokio::select! {
@@ -789,7 +789,7 @@ pub async fn record_study(
     let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
     let mut facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     let servicing = facts.servicing.as_mut().ok_or(AdjustError::NoServicing)?;
-    servicing.study = dated_change(servicing, study, now.date_naive())?;
+    servicing.study = dated_change(servicing, study, crate::clock::day_of(now))?;
     let json =
         serde_json::to_string(&servicing.study).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     requests::set_servicing_study(&mut tx, &request.id, &json).await?;

@@ -178,7 +178,7 @@ async fn flag_booked_days(
     period: &HolidayPeriod,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, DbError> {
-    let from = period.from.max(now.date_naive());
+    let from = period.from.max(crate::clock::day_of(now));
     if from > period.to {
         return Ok(Vec::new());
     }

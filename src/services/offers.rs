@@ -136,7 +136,7 @@ pub async fn send(
     if latest.is_some() && reason.is_none() {
         return Err(OfferError::ReasonRequired);
     }
-    let today = now.date_naive();
+    let today = crate::clock::day_of(now);
     let version = latest.map_or(1, |o| o.version + 1);
     let built = build(
         state,
@@ -759,7 +759,7 @@ pub async fn accept(
             Some(crate::domain::error::required_text(note, 2000).map_err(OfferError::Invalid)?)
         }
     };
-    let today = now.date_naive();
+    let today = crate::clock::day_of(now);
     let mut tx = state.db.begin_write().await?;
     let offer = offers::latest_in(&mut tx, &request.id)
         .await?
@@ -877,7 +877,7 @@ pub async fn record_payment(
     }
     let paid_on = NaiveDate::parse_from_str(paid_on.trim(), "%Y-%m-%d")
         .map_err(|_| OfferError::Invalid(InputError::Date))?;
-    if paid_on > now.date_naive() {
+    if paid_on > crate::clock::day_of(now) {
         return Err(OfferError::Invalid(InputError::Date));
     }
     let mut tx = state.db.begin_write().await?;
@@ -1066,7 +1066,7 @@ pub struct DailyRun {
 /// The daily job: reminds applicants a month before their offer lapses and lapses the offers
 /// older than six months (V-8.1). Each step is done once, whichever instance runs it.
 pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun, OfferError> {
-    let today = now.date_naive();
+    let today = crate::clock::day_of(now);
     let mut run = DailyRun {
         reminded: 0,
         lapsed: 0,
@@ -1143,7 +1143,7 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
 /// Runs the daily job every `every` until the process stops.
 pub async fn run(state: AppState, every: std::time::Duration) {
     loop {
-        if let Err(error) = run_daily(&state, Utc::now()).await {
+        if let Err(error) = run_daily(&state, state.clock.now()).await {
             tracing::warn!(%error, "offer lapse job");
         }
         tokio::time::sleep(every).await;

@@ -150,7 +150,7 @@ pub async fn request_for_joint_day(
     let municipality = permits::municipality_of(tx, &request.id).await?;
     let answers = permits::latest_answers(tx, &request.id).await?;
     let id = db::new_id();
-    let requested_on = now.date_naive();
+    let requested_on = crate::clock::day_of(now);
     let due = due_on(requested_on, config.permit_decision_days);
     let status = if municipality.is_some() {
         PermitStatus::Pending
@@ -508,7 +508,7 @@ pub async fn save_site(
                 return Err(PermitError::AlreadyApproved);
             }
             PermitStatus::Refused => {
-                let due = due_on(now.date_naive(), state.config.permit_decision_days);
+                let due = due_on(crate::clock::day_of(now), state.config.permit_decision_days);
                 if !permits::resubmit(&mut tx, &permit.id, now, due).await? {
                     tx.rollback().await.map_err(DbError::from)?;
                     return Err(PermitError::Stale);

@@ -204,7 +204,13 @@ pub async fn reserve(
     // either counts here or finds this booking to flag (services::holidays).
     db::holidays::lock_for_booking(&state.db, &mut tx).await?;
     let construction = holidays::load(&mut *tx).await?;
-    let plan = plan_from(state, request, &answers, now.date_naive(), &construction)?;
+    let plan = plan_from(
+        state,
+        request,
+        &answers,
+        crate::clock::day_of(now),
+        &construction,
+    )?;
     let (days, crews) = joint_days_in(&mut tx, &plan, &construction, 1).await?;
     if day < days.from || day > days.to {
         return Err(ScheduleError::NotACandidate(day));
@@ -235,7 +241,7 @@ pub async fn reserve(
         }
         if !taken {
             tx.rollback().await.map_err(DbError::from)?;
-            let next = candidates(state, &scope, request, now.date_naive())
+            let next = candidates(state, &scope, request, crate::clock::day_of(now))
                 .await
                 .map(|d| d.candidates.iter().map(|c| c.date).collect())
                 .unwrap_or_default();
@@ -531,7 +537,7 @@ pub async fn change_crew(
     change: &crews::CrewChange<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), CrewError> {
-    let today = now.date_naive();
+    let today = crate::clock::day_of(now);
     let mut tx = state.db.begin_write().await?;
     crews::own_for_change(&mut tx, scope, crew_id).await?;
     if let Some((day, booked)) =
@@ -563,7 +569,7 @@ pub async fn retire_crew(
 ) -> Result<(), CrewError> {
     let mut tx = state.db.begin_write().await?;
     crews::own_for_change(&mut tx, scope, crew_id).await?;
-    let coming = crews::coming_jobs(&mut tx, crew_id, now.date_naive()).await?;
+    let coming = crews::coming_jobs(&mut tx, crew_id, crate::clock::day_of(now)).await?;
     if !coming.is_empty() {
         return Err(CrewError::ComingJobs(
             coming.into_iter().map(|j| (j.reference, j.day)).collect(),

@@ -3,7 +3,7 @@
 
 use std::{collections::BTreeSet, sync::OnceLock};
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use serde::Deserialize;
 
 use crate::{
@@ -185,6 +185,7 @@ async fn add_organisations(state: &AppState, file: &OrganisationsFile) -> Result
                 contact: entry.contact.as_deref(),
                 partner: partner.as_deref(),
             },
+            state.clock.now(),
         )
         .await?;
         if let (Some(payee), Some(iban)) = (&entry.payee, &entry.iban) {
@@ -264,6 +265,7 @@ async fn add_crews(
                 civil_works: crew.civil_works.unwrap_or(offer_civil_works),
                 communes: &communes,
             },
+            state.clock.now(),
         )
         .await?;
     }
@@ -300,7 +302,7 @@ async fn invite_admin(
             role: "operator_admin",
             language,
         },
-        Utc::now(),
+        state.clock.now(),
     )
     .await;
     match sent {
@@ -398,6 +400,7 @@ pub async fn demo_users(state: &AppState) -> Result<(), SeedError> {
                 password_hash: hash,
                 language: "fr",
             },
+            state.clock.now(),
         )
         .await?;
     }
@@ -419,8 +422,8 @@ fn demo_request(key: &str, fields: &[(&str, &str)]) -> (IdempotencyKey, RequestI
 
 /// A few requests so the queues tell a story on first run (journeys 1, 2, 5 and 6).
 pub async fn demo_requests(state: &AppState) -> Result<(), SeedError> {
-    let start = (Utc::now() + Duration::days(45)).date_naive().to_string();
-    let end = (Utc::now() + Duration::days(120)).date_naive().to_string();
+    let start = (state.clock.today() + Duration::days(45)).to_string();
+    let end = (state.clock.today() + Duration::days(120)).to_string();
     let demo = [
         demo_request(
             "demo-request-namur-marie",
@@ -532,7 +535,7 @@ pub async fn demo_requests(state: &AppState) -> Result<(), SeedError> {
         ),
     ];
     for (key, input) in demo {
-        match submit::submit(state, &input, &key, Utc::now()).await {
+        match submit::submit(state, &input, &key, state.clock.now()).await {
             Ok(_) => {}
             Err(SubmitError::Db(error)) => return Err(error.into()),
             Err(other) => return Err(SeedError::Demo(key.as_ref().to_owned(), other.to_string())),
@@ -567,6 +570,7 @@ pub async fn demo_crews(state: &AppState) -> Result<(), SeedError> {
                     civil_works: !matches!(service, Service::Proximus | Service::Voo),
                     communes,
                 },
+                state.clock.now(),
             )
             .await?;
         }

@@ -428,7 +428,7 @@ fn tuesday_from(day: NaiveDate) -> NaiveDate {
 }
 
 pub async fn demo_history(state: &AppState) -> Result<(), SeedError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     for site in SITES {
         let key = format!("demo-history-{}", site.key);
         if requests::by_idempotency_key(&state.db, &key)
@@ -467,7 +467,7 @@ async fn add_site(
             ahead,
             requested_ago,
         } => (
-            tuesday_from(now.date_naive() + Duration::days(ahead)),
+            tuesday_from(crate::clock::day_of(now) + Duration::days(ahead)),
             now - Duration::days(requested_ago),
             false,
         ),
@@ -477,9 +477,10 @@ async fn add_site(
     let municipality = organisations::by_slug(&state.db, site.commune).await?;
     let id = db::new_id();
     let request_id = id.to_string();
-    let number = requests::next_reference_number(tx, submitted_at.year()).await?;
+    let number =
+        requests::next_reference_number(tx, crate::clock::day_of(submitted_at).year()).await?;
     let reference = crate::domain::Reference {
-        year: submitted_at.year(),
+        year: crate::clock::day_of(submitted_at).year(),
         number,
     }
     .to_string();
@@ -648,7 +649,10 @@ async fn add_permit(
         |kind: &'static str, when: DateTime<Utc>, detail: Option<String>| (kind, when, detail);
     let permit_id = db::new_id();
     let permit_text = permit_id.to_string();
-    let due = due_on(requested_at.date_naive(), state.config.permit_decision_days);
+    let due = due_on(
+        crate::clock::day_of(requested_at),
+        state.config.permit_decision_days,
+    );
     let (decider_id, decider_name) = permits::user_named(tx, decider_email)
         .await?
         .ok_or_else(|| missing(decider_email))?;

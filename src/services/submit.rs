@@ -75,7 +75,7 @@ pub async fn submit(
     if let Some(existing) = requests::by_idempotency_key(&state.db, key.as_ref()).await? {
         return Ok(existing.into());
     }
-    let request = NewRequest::parse(input, &state.directory, now.date_naive())
+    let request = NewRequest::parse(input, &state.directory, crate::clock::day_of(now))
         .map_err(SubmitError::Invalid)?;
 
     let mut tx = state.db.begin_write().await?;
@@ -118,9 +118,9 @@ pub async fn submit(
         return Err(SubmitError::Invalid(partner_errors));
     }
 
-    let number = requests::next_reference_number(&mut tx, now.year()).await?;
+    let number = requests::next_reference_number(&mut tx, crate::clock::day_of(now).year()).await?;
     let reference = Reference {
-        year: now.year(),
+        year: crate::clock::day_of(now).year(),
         number,
     }
     .to_string();

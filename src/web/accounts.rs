@@ -10,7 +10,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::{
@@ -87,7 +86,7 @@ async fn invite(
 ) -> Result<Response, PageError> {
     staff.require_operator_admin()?;
     let tr = staff.tr;
-    match accounts::invite(&state, &staff.user, &input, Utc::now()).await {
+    match accounts::invite(&state, &staff.user, &input, state.clock.now()).await {
         Ok(()) => Ok(Redirect::to("/operator/users").into_response()),
         Err(AccountError::Db(error)) => Err(error.into()),
         Err(AccountError::Invalid(errors)) => {
@@ -120,7 +119,7 @@ async fn invited(state: &AppState, token: &str) -> Result<(String, String), Page
     if token.len() < 32 || token.len() > 64 {
         return Err(PageError::NotFound);
     }
-    users::invitation(&state.db, &token_hash(token), Utc::now())
+    users::invitation(&state.db, &token_hash(token), state.clock.now())
         .await?
         .ok_or(PageError::NotFound)
 }
@@ -173,7 +172,7 @@ async fn set_password(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    if accounts::accept(&state, &token, &form.password, Utc::now()).await? {
+    if accounts::accept(&state, &token, &form.password, state.clock.now()).await? {
         Ok(Redirect::to("/login").into_response())
     } else {
         Err(PageError::NotFound)

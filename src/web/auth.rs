@@ -9,7 +9,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::{
@@ -78,7 +77,7 @@ async fn login(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref()).to_owned();
-    match auth::login(&state.db, &form.email, &form.password, Utc::now()).await? {
+    match auth::login(&state.db, &form.email, &form.password, state.clock.now()).await? {
         Some(token) => {
             let target = if next == "/" {
                 "/backoffice".to_owned()

@@ -156,12 +156,12 @@ async fn queue(
     .await?;
     let counts = requests::state_counts(&state.db, &scope).await?;
     let communes = requests::queue_communes(&state.db, &scope).await?;
-    let late = assessments::late_requests(&state.db, &scope, chrono::Utc::now()).await?;
+    let late = assessments::late_requests(&state.db, &scope, state.clock.now()).await?;
     // What only the case officer acts on: offers about to lapse, commune permits, who is in
     // charge.
     let coordinator = staff.user.is_coordinator();
     let (near_lapse, permit_flags, officers) = if coordinator {
-        let today = chrono::Utc::now().date_naive();
+        let today = state.clock.today();
         (
             requests::offers_near_lapse(
                 &state.db,
@@ -335,7 +335,7 @@ async fn joint_day_view(
         }));
     }
     let tr = staff.tr;
-    let today = chrono::Utc::now().date_naive();
+    let today = state.clock.today();
     Ok(Some(
         match schedule::candidates(state, &staff.user.scope(), request, today).await {
             Ok(days) => JointDayView {
@@ -446,7 +446,7 @@ async fn works_done(
     else {
         return Err(PageError::NotFound);
     };
-    match schedule::works_done(&state, &staff.user, &assessment_id, chrono::Utc::now()).await {
+    match schedule::works_done(&state, &staff.user, &assessment_id, state.clock.now()).await {
         Ok(()) => Ok(
             Redirect::to(&format!("/backoffice/requests/{request_id}#joint-day")).into_response(),
         ),
@@ -493,7 +493,7 @@ async fn assign(
         "" => staff.user.user_id,
         other => uuid::Uuid::parse_str(other).map_err(|_| PageError::NotFound)?,
     };
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     let name = match requests::assign(&mut tx, &staff.user.scope(), &request.id, officer, now).await
     {
@@ -536,7 +536,7 @@ async fn cancel_day(
     let request = coordinator_request(&state, &staff, &id).await?;
     let outcome = match crate::domain::error::required_text(&form.reason, 500) {
         Ok(reason) => {
-            schedule::cancel(&state, &staff.user, &request, &reason, chrono::Utc::now()).await
+            schedule::cancel(&state, &staff.user, &request, &reason, state.clock.now()).await
         }
         Err(_) => Err(ScheduleError::ReasonRequired),
     };
@@ -565,7 +565,7 @@ async fn reserve_day(
                 schedule::Actor::Staff(&staff.user),
                 &request,
                 day,
-                chrono::Utc::now(),
+                state.clock.now(),
             )
             .await
         }
@@ -726,7 +726,7 @@ pub async fn assessment_views(
         .into_iter()
         .map(|o| (o.id.to_string(), o.name))
         .collect();
-    let now = crate::db::ts(chrono::Utc::now());
+    let now = crate::db::ts(state.clock.now());
     let request = requests::get_for(&state.db, scope, request_id).await?;
     let coordinator = request.coordinator_id == scope.organisation_id().to_string();
     let lines_open = matches!(
@@ -1030,7 +1030,7 @@ async fn adjust(
             &assessment_id,
             version,
             &change,
-            chrono::Utc::now(),
+            state.clock.now(),
         )
         .await
         .map(|_| ()),
@@ -1138,7 +1138,7 @@ async fn servicing_study(
         version,
         &study,
         &reason,
-        chrono::Utc::now(),
+        state.clock.now(),
     )
     .await;
     after_staff_record(
@@ -1193,7 +1193,7 @@ async fn water_survey(
         version,
         &survey,
         &reason,
-        chrono::Utc::now(),
+        state.clock.now(),
     )
     .await;
     after_staff_record(
@@ -1290,7 +1290,7 @@ async fn operator_queue(
         page: staff.frame,
         status,
         rows,
-        now: crate::db::ts(chrono::Utc::now()),
+        now: crate::db::ts(state.clock.now()),
         names: ServiceNames::load(&state, staff.tr).await?,
         tariffs_link,
     })

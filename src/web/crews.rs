@@ -63,7 +63,7 @@ async fn render(
     notice: Option<Notice>,
 ) -> Result<CrewsPage, PageError> {
     let names = ServiceNames::load(state, staff.tr).await?;
-    let today = chrono::Utc::now().date_naive();
+    let today = state.clock.today();
     let mut views = Vec::new();
     for crew in crews::own(&state.db, &staff.user.scope()).await? {
         let served = crews::communes_of(&state.db, &crew.id).await?;
@@ -158,7 +158,7 @@ async fn add_absence(
         &form.crew,
         first,
         last,
-        chrono::Utc::now(),
+        state.clock.now(),
     )
     .await;
     match outcome {
@@ -235,6 +235,7 @@ async fn add_crew(
                     civil_works: form.civil_works.as_deref().is_some_and(|v| !v.is_empty()),
                     communes: &communes,
                 },
+                state.clock.now(),
             )
             .await?;
             Ok(Redirect::to("/operator/crews").into_response())
@@ -358,7 +359,7 @@ async fn edit_crew(
             civil_works: form.civil_works.as_deref().is_some_and(|v| !v.is_empty()),
             communes: &communes,
         },
-        chrono::Utc::now(),
+        state.clock.now(),
     )
     .await;
     after_crew_change(&state, staff, outcome).await
@@ -371,6 +372,6 @@ async fn retire_crew(
     Path(id): Path<String>,
     CsrfForm(_form): CsrfForm<AbsenceForm>,
 ) -> Result<Response, PageError> {
-    let outcome = schedule::retire_crew(&state, &staff.user.scope(), &id, chrono::Utc::now()).await;
+    let outcome = schedule::retire_crew(&state, &staff.user.scope(), &id, state.clock.now()).await;
     after_crew_change(&state, staff, outcome).await
 }

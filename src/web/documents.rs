@@ -12,7 +12,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::{
@@ -277,7 +276,7 @@ async fn receive(
         bytes: &form.bytes,
     };
     Ok(
-        service::upload(state, request, uploader, upload, Utc::now())
+        service::upload(state, request, uploader, upload, state.clock.now())
             .await
             .map(|_| ()),
     )
@@ -582,7 +581,15 @@ async fn ask_for_missing(
     CsrfForm(form): CsrfForm<OfficerForm>,
 ) -> Result<Response, PageError> {
     let request = backoffice::coordinator_request(&state, &staff, &id).await?;
-    match service::ask_for_missing(&state, &staff.user, &request, &form.message, Utc::now()).await {
+    match service::ask_for_missing(
+        &state,
+        &staff.user,
+        &request,
+        &form.message,
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to(&format!(
             "/backoffice/requests/{id}?documents=asked#documents"
         ))
@@ -617,7 +624,7 @@ async fn reclassify(
         &document,
         kind,
         &form.reason,
-        Utc::now(),
+        state.clock.now(),
     )
     .await;
     after_document_action(&state, staff, &id, done, "reclassified").await
@@ -637,7 +644,7 @@ async fn withdraw(
         &request,
         &document,
         &form.reason,
-        Utc::now(),
+        state.clock.now(),
     )
     .await;
     after_document_action(&state, staff, &id, done, "withdrawn").await
@@ -686,7 +693,15 @@ async fn mark_complete(
     CsrfForm(form): CsrfForm<OfficerForm>,
 ) -> Result<Response, PageError> {
     let request = backoffice::coordinator_request(&state, &staff, &id).await?;
-    match service::mark_complete(&state, &staff.user, &request, &form.reason, Utc::now()).await {
+    match service::mark_complete(
+        &state,
+        &staff.user,
+        &request,
+        &form.reason,
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to(&format!(
             "/backoffice/requests/{id}?documents=complete#documents"
         ))

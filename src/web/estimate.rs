@@ -8,7 +8,6 @@ use axum::{
     extract::{Query, State},
     routing::get,
 };
-use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -335,7 +334,7 @@ async fn estimate_page(
         page.form.band = "1x40".into();
         return Ok(page);
     }
-    let today = Utc::now().date_naive();
+    let today = state.clock.today();
     match form.case(today) {
         Err(errors) => page.errors = errors,
         Ok(case) => match tariff::estimate(&state.tariffs(), &case) {

@@ -6,7 +6,6 @@ use axum::{
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
-use chrono::Utc;
 use serde::de::DeserializeOwned;
 
 use super::{
@@ -55,7 +54,7 @@ impl FromRequestParts<AppState> for MaybeUser {
         let Some(token) = csrf::cookie_value(&parts.headers, SESSION_COOKIE) else {
             return Ok(MaybeUser(None));
         };
-        let user = sessions::user(&state.db, &token_hash(&token), Utc::now()).await?;
+        let user = sessions::user(&state.db, &token_hash(&token), state.clock.now()).await?;
         if let Some(user) = &user {
             parts.extensions.insert(user.clone());
         }

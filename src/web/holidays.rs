@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use super::{
@@ -380,7 +380,7 @@ async fn submit(
         Ok(period) => period,
         Err(errors) => return Ok(Err(errors)),
     };
-    match holidays::save(state, &staff.user, id, period, Utc::now()).await {
+    match holidays::save(state, &staff.user, id, period, state.clock.now()).await {
         Ok(saved) => Ok(Ok(saved_redirect(&saved)?)),
         Err(EditError::Invalid(error)) => Ok(Err(vec![refusal(staff.tr, &error)])),
         Err(EditError::NotFound) => Err(PageError::NotFound),

@@ -13,7 +13,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use chrono::{Datelike, Duration, Months, NaiveDate, Utc, Weekday};
+use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -127,10 +127,10 @@ pub fn countdown(tr: Tr, deadline: &rules::Deadline) -> String {
     }
 }
 
-fn deadline_of(permit_status: &str, due_on: &str) -> Option<rules::Deadline> {
+fn deadline_of(permit_status: &str, due_on: &str, today: NaiveDate) -> Option<rules::Deadline> {
     let status = PermitStatus::parse(permit_status)?;
     let due = crate::db::parse_date(due_on).ok()?;
-    Some(rules::deadline(due, status, Utc::now().date_naive()))
+    Some(rules::deadline(due, status, today))
 }
 
 fn metres(value: Decimal) -> String {
@@ -153,8 +153,8 @@ pub struct PermitLine {
     pub decided: String,
 }
 
-fn permit_line(tr: Tr, row: &permits::PermitListRow) -> PermitLine {
-    let deadline = deadline_of(&row.status, &row.due_on);
+fn permit_line(tr: Tr, row: &permits::PermitListRow, today: NaiveDate) -> PermitLine {
+    let deadline = deadline_of(&row.status, &row.due_on, today);
     let mut site = Vec::new();
     if let (Some(street), Some(number)) = (&row.street, &row.house_number) {
         site.push(format!("{street} {number}"));
@@ -231,7 +231,7 @@ async fn permit_view(
     permit: &PermitRow,
 ) -> Result<PermitView, DbError> {
     let status = PermitStatus::parse(&permit.status);
-    let deadline = deadline_of(&permit.status, &permit.due_on);
+    let deadline = deadline_of(&permit.status, &permit.due_on, state.clock.today());
     let rows = permits::works_of(&state.db, &permit.id).await?;
     let lengths: Vec<Decimal> = rows
         .iter()
@@ -476,7 +476,7 @@ async fn save_site(
                 .await;
         }
     };
-    match service::save_site(&state, &staff.user, &request, &details, Utc::now()).await {
+    match service::save_site(&state, &staff.user, &request, &details, state.clock.now()).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/backoffice/requests/{id}?saved=1#permit")).into_response())
         }
@@ -503,7 +503,7 @@ async fn answer(
     CsrfForm(form): CsrfForm<TextForm>,
 ) -> Result<Response, PageError> {
     let request = coordinator_request(&state, &staff, &id).await?;
-    match service::answer(&state, &staff.user, &request, &form.text, Utc::now()).await {
+    match service::answer(&state, &staff.user, &request, &form.text, state.clock.now()).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/backoffice/requests/{id}?saved=1#permit")).into_response())
         }
@@ -523,7 +523,7 @@ async fn acknowledge(
     CsrfForm(_form): CsrfForm<TextForm>,
 ) -> Result<Response, PageError> {
     let request = coordinator_request(&state, &staff, &id).await?;
-    match service::acknowledge(&state, &staff.user, &request, Utc::now()).await {
+    match service::acknowledge(&state, &staff.user, &request, state.clock.now()).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/backoffice/requests/{id}?saved=1#permit")).into_response())
         }
@@ -558,17 +558,17 @@ async fn dashboard(
 ) -> Result<DashboardPage, PageError> {
     let tr = commune.tr;
     let scope = commune.user.scope();
+    let today = state.clock.today();
     let to_decide = permits::to_decide(&state.db, &scope)
         .await?
         .iter()
-        .map(|row| permit_line(tr, row))
+        .map(|row| permit_line(tr, row, today))
         .collect();
     let decided = permits::decided(&state.db, &scope, 20)
         .await?
         .iter()
-        .map(|row| permit_line(tr, row))
+        .map(|row| permit_line(tr, row, today))
         .collect();
-    let today = Utc::now().date_naive();
     let from = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
     let report = service::figures(
         &state.db,
@@ -660,7 +660,7 @@ async fn decide(
     // 404 before anything else for another commune's permit.
     permits::get_for_municipality(&state.db, &commune.user.scope(), &id).await?;
     let outcome = match Decision::parse(&form.action, &form.text) {
-        Ok(decision) => service::decide(&state, &commune.user, &id, &decision, Utc::now())
+        Ok(decision) => service::decide(&state, &commune.user, &id, &decision, state.clock.now())
             .await
             .map(|_| ()),
         Err(error) => Err(PermitError::Decision(error)),
@@ -790,7 +790,7 @@ async fn calendar(
     Query(query): Query<CalendarQuery>,
 ) -> Result<CalendarPage, PageError> {
     let tr = commune.tr;
-    let today = Utc::now().date_naive();
+    let today = state.clock.today();
     let week_view = query.view == "week" || !query.week.is_empty();
     let (from, to, title, previous, next, other_view) = if week_view {
         let monday = parse_week(&query.week).unwrap_or_else(|| {
@@ -952,7 +952,7 @@ async fn map(
     Query(query): Query<MonthQuery>,
 ) -> Result<Response, PageError> {
     let tr = commune.tr;
-    let first = parse_month(&query.month).unwrap_or_else(|| month_start(Utc::now().date_naive()));
+    let first = parse_month(&query.month).unwrap_or_else(|| month_start(state.clock.today()));
     let last = first + Months::new(1) - Duration::days(1);
     let names = ServiceNames::load(&state, tr).await?;
     let works = service::joint_days(
@@ -1094,8 +1094,11 @@ const MAX_MONTHS: u32 = 60;
 /// The period asked for: this year by default; `Err` with why when it cannot be read.
 /// The period asked for (this year by default), refused in the user's language when the
 /// dates are wrong, in the wrong order or too far apart.
-pub fn period(tr: Tr, query: &FiguresQuery) -> Result<(NaiveDate, NaiveDate), String> {
-    let today = Utc::now().date_naive();
+pub fn period(
+    tr: Tr,
+    query: &FiguresQuery,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), String> {
     let date = |text: &str, default: NaiveDate| {
         if text.trim().is_empty() {
             Ok(default)
@@ -1357,10 +1360,11 @@ async fn commune_figures(
 ) -> Result<Response, PageError> {
     own_commune(&commune, &query)?;
     let tr = commune.tr;
-    let (range, problem) = match period(tr, &query) {
+    let (range, problem) = match period(tr, &query, state.clock.today()) {
         Ok(range) => (range, None),
         Err(problem) => (
-            period(tr, &FiguresQuery::default()).map_err(|_| PageError::Internal)?,
+            period(tr, &FiguresQuery::default(), state.clock.today())
+                .map_err(|_| PageError::Internal)?,
             Some(problem),
         ),
     };
@@ -1399,7 +1403,8 @@ async fn commune_figures_csv(
     Query(query): Query<FiguresQuery>,
 ) -> Result<Response, PageError> {
     own_commune(&commune, &query)?;
-    let (from, to) = period(commune.tr, &query).map_err(PageError::BadRequest)?;
+    let (from, to) =
+        period(commune.tr, &query, state.clock.today()).map_err(PageError::BadRequest)?;
     let report = service::figures(
         &state.db,
         &commune.user.scope(),
@@ -1433,10 +1438,11 @@ async fn backoffice_figures(
 ) -> Result<Response, PageError> {
     let tr = staff.tr;
     let communes = coordinated_communes(&state, &staff, &query).await?;
-    let (range, problem) = match period(tr, &query) {
+    let (range, problem) = match period(tr, &query, state.clock.today()) {
         Ok(range) => (range, None),
         Err(problem) => (
-            period(tr, &FiguresQuery::default()).map_err(|_| PageError::Internal)?,
+            period(tr, &FiguresQuery::default(), state.clock.today())
+                .map_err(|_| PageError::Internal)?,
             Some(problem),
         ),
     };
@@ -1470,7 +1476,8 @@ async fn backoffice_figures_csv(
     Query(query): Query<FiguresQuery>,
 ) -> Result<Response, PageError> {
     coordinated_communes(&state, &staff, &query).await?;
-    let (from, to) = period(staff.tr, &query).map_err(PageError::BadRequest)?;
+    let (from, to) =
+        period(staff.tr, &query, state.clock.today()).map_err(PageError::BadRequest)?;
     let commune = Some(query.commune.as_str()).filter(|c| !c.is_empty());
     let report = service::figures(&state.db, &staff.user.scope(), commune, from, to).await?;
     csv_response(staff.tr, commune.unwrap_or("all"), &report)

@@ -9,7 +9,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -119,7 +118,7 @@ pub async fn offer_panel(
     pdf_base: String,
 ) -> Result<OfferPanel, db::DbError> {
     let rows = offers::for_request(&state.db, &request.id).await?;
-    let today = Utc::now().date_naive().to_string();
+    let today = state.clock.today().to_string();
     let latest = rows.first();
     let payees = match latest {
         Some(offer) => offers::payees(&state.db, &offer.id)
@@ -213,7 +212,7 @@ async fn send(
         &request,
         key,
         Some(form.reason.as_str()),
-        Utc::now(),
+        state.clock.now(),
     )
     .await;
     after(&state, staff, &id, outcome.map(|_| ()), "offer").await
@@ -259,9 +258,14 @@ async fn set_payer(
 ) -> Result<Response, PageError> {
     let request = coordinator_request(&state, &staff, &id).await?;
     let after_works = form.after_works == "on";
-    let outcome =
-        offer_service::set_pays_after_works(&state, &staff.user, &request, after_works, Utc::now())
-            .await;
+    let outcome = offer_service::set_pays_after_works(
+        &state,
+        &staff.user,
+        &request,
+        after_works,
+        state.clock.now(),
+    )
+    .await;
     after(&state, staff, &id, outcome, "offer").await
 }
 
@@ -288,7 +292,7 @@ async fn accept_written(
             user: &staff.user,
             note: &form.note,
         },
-        Utc::now(),
+        state.clock.now(),
     )
     .await;
     after(&state, staff, &id, outcome, "offer").await
@@ -318,7 +322,7 @@ async fn record_payment(
                 &organisation,
                 &form.amount,
                 &form.paid_on,
-                Utc::now(),
+                state.clock.now(),
             )
             .await
         }
@@ -334,7 +338,8 @@ async fn confirm_day(
     CsrfForm(_form): CsrfForm<SendForm>,
 ) -> Result<Response, PageError> {
     let request = coordinator_request(&state, &staff, &id).await?;
-    let outcome = offer_service::confirm_day(&state, &staff.user, &request, Utc::now()).await;
+    let outcome =
+        offer_service::confirm_day(&state, &staff.user, &request, state.clock.now()).await;
     after(&state, staff, &id, outcome.map(|_| ()), "joint-day").await
 }
 
@@ -455,7 +460,7 @@ async fn accept_online(
         AcceptedBy::Applicant {
             consent: form.consent == "yes",
         },
-        Utc::now(),
+        state.clock.now(),
     )
     .await;
     after_applicant(&state, ctx, request, token, outcome).await
@@ -474,6 +479,7 @@ async fn ask_change(
     CsrfForm(form): CsrfForm<ChangeForm>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
-    let outcome = offer_service::request_change(&state, &request, &form.change, Utc::now()).await;
+    let outcome =
+        offer_service::request_change(&state, &request, &form.change, state.clock.now()).await;
     after_applicant(&state, ctx, request, token, outcome).await
 }

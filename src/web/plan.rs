@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{Router, extract::State, routing::get};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::{
@@ -66,17 +66,12 @@ async fn render(
 ) -> Result<PlanPage, PageError> {
     staff.require_coordinator()?;
     let tr = staff.tr;
-    let proposal = match schedule::propose_for_all(
-        state,
-        &staff.user.scope(),
-        Utc::now().date_naive(),
-    )
-    .await
-    {
-        Ok(proposal) => proposal,
-        Err(ScheduleError::Db(error)) => return Err(error.into()),
-        Err(other) => return Err(PageError::BadRequest(other.to_string())),
-    };
+    let proposal =
+        match schedule::propose_for_all(state, &staff.user.scope(), state.clock.today()).await {
+            Ok(proposal) => proposal,
+            Err(ScheduleError::Db(error)) => return Err(error.into()),
+            Err(other) => return Err(PageError::BadRequest(other.to_string())),
+        };
     Ok(PlanPage {
         lines: proposal
             .lines
@@ -139,7 +134,7 @@ async fn reserve_all(
             schedule::Actor::Staff(&staff.user),
             &request,
             day,
-            Utc::now(),
+            state.clock.now(),
         )
         .await
         {

@@ -10,7 +10,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::{
@@ -174,7 +173,7 @@ async fn file_request(
     // A form without a usable key still files once; a fresh key keeps a retry safe from here on.
     let key =
         IdempotencyKey::parse(&form.idempotency_key).unwrap_or_else(|_| IdempotencyKey::generate());
-    match submit::submit(&state, &form.input, &key, Utc::now()).await {
+    match submit::submit(&state, &form.input, &key, state.clock.now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/request/filed/{}", key.as_ref())).into_response()),
         Err(SubmitError::Invalid(errors)) => {
             let page = RequestFormPage::new(ctx, form.input, errors, key.as_ref().to_owned())
@@ -339,7 +338,7 @@ pub(super) async fn render_track_with(
             "assessed" | "accepted" | "ready_for_works"
         ) {
         let scope = requests::applicant_scope(&request)?;
-        match schedule::candidates(state, &scope, &request, Utc::now().date_naive()).await {
+        match schedule::candidates(state, &scope, &request, state.clock.today()).await {
             Ok(days) => days
                 .candidates
                 .iter()
@@ -402,7 +401,7 @@ async fn pick_day(
                 schedule::Actor::Applicant,
                 &request,
                 day,
-                Utc::now(),
+                state.clock.now(),
             )
             .await
         }

@@ -11,14 +11,14 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::{
     backoffice::Notice,
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, brussels, local_date_in, local_datetime_in},
+    views::{Frame, local_date_in, local_datetime_in},
 };
 use crate::{
     app::AppState,
@@ -129,7 +129,7 @@ async fn render(
     refusal: Option<String>,
     text: String,
 ) -> Result<TariffsPage, PageError> {
-    let today = brussels(Utc::now()).date();
+    let today = state.clock.today();
     Ok(TariffsPage {
         books: book_views(staff.tr, &state.tariffs(), operator, today),
         uploads: tariff_books::for_organisation(&state.db, &staff.user.scope()).await?,
@@ -175,7 +175,7 @@ async fn upload(
     CsrfForm(form): CsrfForm<UploadForm>,
 ) -> Result<Response, PageError> {
     let operator = administered(&state, &staff).await?;
-    match books::upload(&state, &staff.user, operator, &form.book, Utc::now()).await {
+    match books::upload(&state, &staff.user, operator, &form.book, state.clock.now()).await {
         Ok(book) => {
             let query = serde_urlencoded::to_string([("saved", book.version())])
                 .map_err(|_| PageError::Internal)?;

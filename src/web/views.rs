@@ -1,7 +1,6 @@
 //! Shared pieces of page models: the frame around every page and display helpers.
 
 use axum::{extract::Request, http::request::Parts};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 
 use super::csrf::CsrfToken;
 use crate::{
@@ -71,39 +70,7 @@ impl Frame {
     }
 }
 
-/// Last Sunday of a month, for the EU summer-time rule.
-fn last_sunday(year: i32, month: u32) -> NaiveDate {
-    let first_next = if month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)
-    }
-    .expect("valid month");
-    let mut day = first_next.pred_opt().expect("valid day");
-    while day.weekday() != Weekday::Sun {
-        day = day.pred_opt().expect("valid day");
-    }
-    day
-}
-
-/// Belgian local time: UTC+1, UTC+2 from the last Sunday of March to the last Sunday of
-/// October at 01:00 UTC (EU rule).
-pub fn brussels(at: DateTime<Utc>) -> chrono::NaiveDateTime {
-    let year = at.year();
-    let summer_start = last_sunday(year, 3)
-        .and_hms_opt(1, 0, 0)
-        .expect("valid time");
-    let summer_end = last_sunday(year, 10)
-        .and_hms_opt(1, 0, 0)
-        .expect("valid time");
-    let naive = at.naive_utc();
-    let offset = if naive >= summer_start && naive < summer_end {
-        2
-    } else {
-        1
-    };
-    naive + Duration::hours(offset)
-}
+pub use crate::clock::brussels;
 
 /// A stored timestamp in Belgian time, in figures as the reader's language writes them.
 pub fn local_datetime_in(tr: Tr, stored: &str) -> String {
@@ -201,6 +168,7 @@ pub fn communes_of_postcodes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
 
     fn utc(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text)

@@ -1,6 +1,5 @@
 //! Fan-out: every involved operator assesses its part, exactly once, and sees only its part.
 
-use chrono::Utc;
 use connect_my_home::{
     db::assessments,
     services::assess::{self, LEASE},
@@ -64,7 +63,7 @@ async fn a_worker_dying_mid_way_leaves_every_assessment_answered_exactly_once() 
     );
 
     // A worker claims a task, then the process dies before answering.
-    let now = Utc::now();
+    let now = app.now();
     let lost = assessments::claim_due(db, now, LEASE)
         .await
         .unwrap()
@@ -133,7 +132,7 @@ async fn an_operator_sees_only_its_own_part_and_late_answers_are_flagged() {
     let queue = text_of(&julien, app.url("/backoffice")).await;
     assert!(queue.contains("opérateur en retard"));
 
-    assess::assess_due(&app.state.db, &app.state.tariffs(), Utc::now())
+    assess::assess_due(&app.state.db, &app.state.tariffs(), app.now())
         .await
         .unwrap();
 

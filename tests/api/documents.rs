@@ -2,7 +2,6 @@
 //! download them, the completeness checklist from the operators' prerequisites (V-9.1.1,
 //! B-4.1, CertIBEau), asking the applicant for what is missing, and marking complete.
 
-use chrono::Utc;
 use connect_my_home::{
     db::requests,
     services::{
@@ -344,7 +343,7 @@ async fn a_failed_database_write_removes_the_stored_file() {
             filename: "plan.pdf",
             bytes: &pdf(5000),
         },
-        Utc::now(),
+        app.now(),
     )
     .await;
     assert!(matches!(outcome, Err(DocumentError::Db(_))), "{outcome:?}");
@@ -700,7 +699,7 @@ async fn completeness_and_the_operators_answers_in_any_order() {
     assert_eq!(state_of(&app, &second).await, "complete");
 
     // Every operator answers: "complete" moves on, "incomplete" stays.
-    assess::assess_due(&app.state.db, &app.state.tariffs(), Utc::now())
+    assess::assess_due(&app.state.db, &app.state.tariffs(), app.now())
         .await
         .unwrap();
     assert_eq!(state_of(&app, &second).await, "assessed");

@@ -23,7 +23,7 @@ fn case_json(date: &str) -> serde_json::Value {
 #[tokio::test]
 async fn the_api_prices_a_case_with_the_engines_and_saves_nothing() {
     let app = spawn_app().await;
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = app.today().to_string();
     let response = app
         .client
         .post(app.url("/api/v1/estimates"))
@@ -58,7 +58,7 @@ async fn the_api_prices_a_case_with_the_engines_and_saves_nothing() {
 #[tokio::test]
 async fn bad_cases_are_refused_with_the_reason() {
     let app = spawn_app().await;
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = app.today().to_string();
     let mut negative = case_json(&today);
     negative["water"]["distance_to_main_m"] = serde_json::json!(-3);
     let before_books = case_json("1999-01-01");
@@ -105,7 +105,7 @@ async fn the_public_page_gives_the_same_total_as_the_api() {
             || page.contains("SWDE — raccordement d'eau")
     );
 
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = app.today().to_string();
     let case: EstimateCase = serde_json::from_value(case_json(&today)).unwrap();
     let expected = tariff::estimate(Tariffs::embedded(), &case).unwrap();
     let total: Decimal = expected.total_incl_vat.amount();

@@ -1,6 +1,6 @@
 //! A citizen files a request through the form (journeys 1 and 6, rule C-1).
 
-use crate::helpers::{hidden, marie, spawn_app, with};
+use crate::helpers::{hidden, marie, marie_from, spawn_app, spawn_app_at, text_of, with};
 
 #[tokio::test]
 async fn home_page_explains_the_service_in_french_then_english() {
@@ -45,8 +45,7 @@ async fn postcode_data_is_credited() {
 async fn a_request_is_filed_confirmed_by_email_and_followed_by_private_link() {
     let app = spawn_app().await;
     let (reference, _) = app.file_ok(&marie()).await;
-    let year = chrono::Utc::now().format("%Y").to_string();
-    assert_eq!(reference, format!("CMH-{year}-000001"));
+    assert_eq!(reference, "CMH-2026-000001");
 
     // One event, one confirmation queued in the same transaction, all operators involved.
     assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 1);
@@ -354,4 +353,25 @@ async fn journey_6_gas_where_there_is_no_network_is_said_in_writing_and_the_rest
     .unwrap();
     assert!(!asked.contains(&"gas".to_owned()), "{asked:?}");
     assert!(asked.contains(&"electricity".to_owned()));
+}
+
+/// Rule V-5 at the turn of the year: at 23:30 UTC on 31 December it is already 1 January in
+/// Brussels; the request is a 2027 request, priced with the books in force that day.
+#[tokio::test]
+async fn v_5_a_request_filed_after_midnight_in_brussels_is_priced_with_the_new_years_books() {
+    let app = spawn_app_at("2026-12-31T23:30:00Z").await;
+    assert_eq!(app.today().to_string(), "2027-01-01");
+    let (reference, _) = app.file_ok(&marie_from(app.today())).await;
+    assert_eq!(reference, "CMH-2027-000001");
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
+    // ORES-2027-demo.1: 3 × 25 A at 1,495.00 (2026: 1,450.00); SWDE-2027-demo.1: the
+    // registration fee at 51.50 (2026: 50.00).
+    assert!(page.contains("1\u{202f}495,00 €"), "the 2027 band price");
+    assert!(page.contains("51,50 €"), "the 2027 registration fee");
+    assert!(!page.contains("1\u{202f}450,00 €"), "no 2026 price");
+    assert!(!page.contains("Aucun tarif en vigueur"));
 }

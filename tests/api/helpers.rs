@@ -1,7 +1,9 @@
 use std::{sync::OnceLock, time::Duration};
 
+use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 use connect_my_home::{
     app::{AppState, Application},
+    clock::Clock,
     config::Config,
     services::seed,
 };
@@ -9,6 +11,20 @@ use sqlx::{Connection, Executor};
 use tempfile::TempDir;
 
 pub const PASSWORD: &str = seed::DEMO_PASSWORD;
+
+/// The instant every test app starts at unless a test picks another (`spawn_app_at`): a
+/// Wednesday morning in Brussels, under the 2026 books. Tests never read the machine's date.
+pub const START: &str = "2026-12-02T09:00:00Z";
+
+pub fn instant(text: &str) -> DateTime<Utc> {
+    text.parse()
+        .unwrap_or_else(|_| panic!("{text} is not an RFC 3339 instant"))
+}
+
+/// The Brussels day of `START`.
+pub fn start_day() -> NaiveDate {
+    Clock::starting_at(instant(START)).today()
+}
 
 pub struct TestApp {
     pub address: String,
@@ -59,8 +75,18 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Starts the app with its clock at `start` (RFC 3339).
+pub async fn spawn_app_at(start: &str) -> TestApp {
+    spawn_app_at_with(start, |_| {}).await
+}
+
 /// Starts the app with demo organisations and staff accounts, but no demo requests.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_at_with(START, configure).await
+}
+
+/// The same, with the app's clock at `start` (RFC 3339); it runs on from there.
+pub async fn spawn_app_at_with(start: &str, configure: impl FnOnce(&mut Config)) -> TestApp {
     init_tracing();
     let data_dir = tempfile::tempdir().unwrap();
     let mut config = Config::local(data_dir.path().to_path_buf());
@@ -74,7 +100,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         None => None,
     };
     configure(&mut config);
-    let app = Application::build(config).await.expect("app builds");
+    let clock = Clock::starting_at(instant(start));
+    let app = Application::build_with_clock(config, clock)
+        .await
+        .expect("app builds");
     let state = app.state().clone();
     seed::demo_users(&state).await.expect("demo users");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -124,10 +153,16 @@ pub fn hidden(html: &str, name: &str) -> String {
     html[start..end].to_owned()
 }
 
-/// Marie's complete request (journey 1), as form fields.
+/// Marie's complete request (journey 1), as form fields, with wished dates from 40 days after
+/// `START`.
 pub fn marie() -> Vec<(&'static str, String)> {
-    let start = (chrono::Utc::now() + chrono::Duration::days(40)).date_naive();
-    let end = start + chrono::Duration::days(60);
+    marie_from(start_day())
+}
+
+/// Marie's request filed on `today`: wished dates 40 to 100 days later.
+pub fn marie_from(today: NaiveDate) -> Vec<(&'static str, String)> {
+    let start = today + Days::days(40);
+    let end = start + Days::days(60);
     vec![
         ("applicant_kind", "natural".into()),
         ("name", "Marie Dupont".into()),
@@ -173,6 +208,31 @@ pub struct FormPage {
 }
 
 impl TestApp {
+    /// The app's "now" (its own clock, never the machine's).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.state.clock.now()
+    }
+
+    /// The app's "today" (Brussels).
+    pub fn today(&self) -> NaiveDate {
+        self.state.clock.today()
+    }
+
+    /// Moves the app's clock on: offers lapse, permits run late, the joint day arrives.
+    pub fn advance(&self, by: Days) {
+        self.state.clock.advance(by);
+    }
+
+    /// Moves the app's clock to 09:00 in Brussels on `day` (never back).
+    pub fn advance_to(&self, day: NaiveDate) {
+        let target = day.and_hms_opt(8, 0, 0).expect("valid time").and_utc();
+        assert!(
+            target >= self.now(),
+            "the clock only moves on: {day} is past"
+        );
+        self.state.clock.set(target);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -353,9 +353,7 @@ async fn each_operator_records_its_works_and_the_last_one_completes_the_request(
             ("proximus", ""),
         ],
     );
-    let Reserved {
-        id, julien, url, ..
-    } = reserved(&app, &water_and_voo).await;
+    let Reserved { id, url, day, .. } = reserved(&app, &water_and_voo).await;
 
     let assessment_of = |slug: &'static str| {
         let pool = app.state.db.pool.clone();
@@ -407,14 +405,10 @@ async fn each_operator_records_its_works_and_the_last_one_completes_the_request(
             .contains("partir du jour commun, et une seule fois")
     );
 
-    // The day has come.
-    let today = chrono::Utc::now().date_naive().to_string();
-    sqlx::query("UPDATE reservations SET day = $1 WHERE request_id = $2")
-        .bind(&today)
-        .bind(&id)
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
+    // The day has come (sessions last 12 hours: everyone signs in again that day).
+    app.advance_to(day.parse().unwrap());
+    let swde = app.signed_in("eau@swde.demo").await;
+    let csrf = hidden(&text_of(&swde, &url).await, "csrf_token");
     assert_eq!(
         done(swde.clone(), water.clone(), csrf.clone())
             .await
@@ -450,6 +444,7 @@ async fn each_operator_records_its_works_and_the_last_one_completes_the_request(
     let response = done(voo, voo_assessment, hidden(&page, "csrf_token")).await;
     assert_eq!(response.status().as_u16(), 303);
     app.wait_state(&id, "done").await;
+    let julien = app.signed_in("julien@ores.demo").await;
     let page = text_of(&julien, &url).await;
     assert!(page.contains("Tous les raccordements sont réalisés"));
 }

@@ -215,24 +215,19 @@ async fn a_refused_delivery_is_retried_later_and_sent_once() {
     assert_eq!(status, "pending");
     assert!(error.unwrap().contains("try again later"));
     let next = connect_my_home::db::parse_ts(&next_attempt_at).unwrap();
-    let wait = next - chrono::Utc::now();
+    let wait = next - app.now();
     assert!(
         wait > chrono::Duration::seconds(20) && wait <= chrono::Duration::seconds(30),
         "{wait}"
     );
     assert!(sink.messages().await.is_empty());
 
-    // Once due, two workers race for it: exactly one sends it.
-    sqlx::query("UPDATE outbox SET next_attempt_at = $1")
-        .bind(connect_my_home::db::ts(
-            chrono::Utc::now() - chrono::Duration::seconds(1),
-        ))
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
+    // Once due (the app's clock moves past the backoff), two workers race for it: exactly
+    // one sends it.
+    app.advance(wait + chrono::Duration::seconds(1));
     let (a, b) = tokio::join!(
-        deliver_due(&app.state.db, &app.state.mailer),
-        deliver_due(&app.state.db, &app.state.mailer)
+        deliver_due(&app.state.db, &app.state.mailer, &app.state.clock),
+        deliver_due(&app.state.db, &app.state.mailer, &app.state.clock)
     );
     // The background worker may also have taken it; in every case it was sent exactly once.
     assert!(a.unwrap() + b.unwrap() <= 1);

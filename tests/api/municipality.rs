@@ -5,7 +5,7 @@
 use connect_my_home::services::{permits, seed_history};
 
 use crate::helpers::{
-    Reserved, TestApp, app_with_crews, hidden, json_of, marie, reserved, text_of, with,
+    Reserved, TestApp, app_with_crews, hidden, json_of, marie, marie_from, reserved, text_of, with,
 };
 
 async fn permit_of(app: &TestApp, request_id: &str) -> (String, String) {
@@ -233,7 +233,7 @@ async fn c_6_the_commune_decides_and_every_step_is_recorded_with_who_and_when() 
         .unwrap();
     assert_eq!(actor, namur_user);
     assert_eq!(actor_name, "Service travaux de Namur");
-    assert!(at.starts_with(&chrono::Utc::now().date_naive().to_string()));
+    assert!(at.starts_with(&app.now().date_naive().to_string()));
     assert_eq!(
         blocker(&app, &id).await.as_deref(),
         Some("permit.blocker.information_requested")
@@ -460,38 +460,39 @@ async fn c_6_an_approval_clears_the_block_at_once() {
         .await
         .unwrap();
     assert_eq!(decided_by, namur_user);
-    assert!(decided_at.starts_with(&chrono::Utc::now().date_naive().to_string()));
+    assert!(decided_at.starts_with(&app.now().date_naive().to_string()));
 }
 
 #[tokio::test]
 async fn c_6_the_deadline_counts_down_and_flags_overdue_permits() {
     let app = app_with_crews().await;
     let Reserved { id, reference, .. } = reserved(&app, &marie()).await;
+    // The 45-day countdown runs on the app's clock: move it on, never the stored dates.
+    let due: String = sqlx::query_scalar("SELECT due_on FROM permits WHERE request_id = $1")
+        .bind(&id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let due: chrono::NaiveDate = due.parse().unwrap();
+    assert_eq!(
+        due,
+        app.today() + chrono::Duration::days(45),
+        "C-6: 45 days"
+    );
+    // Sessions last 12 hours: the clerk signs in again on each day.
+    app.advance_to(due - chrono::Duration::days(10));
     let namur = app.signed_in("travaux@namur.demo").await;
-    // "Today" is the server's clock: move the request back in time instead.
-    let today = chrono::Utc::now().date_naive();
-    let set_due = |due: chrono::NaiveDate| {
-        let pool = app.state.db.pool.clone();
-        let id = id.clone();
-        async move {
-            sqlx::query("UPDATE permits SET due_on = $1 WHERE request_id = $2")
-                .bind(due.to_string())
-                .bind(id)
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
-    };
-    set_due(today + chrono::Duration::days(10)).await;
     let page = text_of(&namur, app.url("/commune")).await;
     assert!(page.contains("10 jours restants"));
     assert!(!page.contains("délai dépassé"));
 
-    set_due(today).await;
+    app.advance_to(due);
+    let namur = app.signed_in("travaux@namur.demo").await;
     let page = text_of(&namur, app.url("/commune")).await;
     assert!(page.contains("dernier jour"));
 
-    set_due(today - chrono::Duration::days(5)).await;
+    app.advance_to(due + chrono::Duration::days(5));
+    let namur = app.signed_in("travaux@namur.demo").await;
     let page = text_of(&namur, app.url("/commune")).await;
     assert!(page.contains("délai dépassé de 5 jour(s)"));
     assert!(page.contains("class=\"overdue\""));
@@ -502,7 +503,7 @@ async fn c_6_the_deadline_counts_down_and_flags_overdue_permits() {
     // Nearest deadline first: a second request due later comes after.
     let Reserved {
         reference: later, ..
-    } = reserved(&app, &marie()).await;
+    } = reserved(&app, &marie_from(app.today())).await;
     let page = text_of(&namur, app.url("/commune")).await;
     let first = page.find(&reference).unwrap();
     let second = page.find(&later).unwrap();
@@ -718,8 +719,9 @@ Total,7,6,20,14,15,84,1
     assert!(!to_decide.is_empty());
     assert!(to_decide.iter().all(|p| p["commune"] == "Mons"));
     assert!(
-        to_decide.iter().any(|p| p["due_on"].as_str().unwrap()
-            < chrono::Utc::now().date_naive().to_string().as_str())
+        to_decide
+            .iter()
+            .any(|p| p["due_on"].as_str().unwrap() < app.today().to_string().as_str())
     );
     let namur_permits = json_of(&namur, app.url("/api/v1/permits"), 200).await;
     assert!(

@@ -1,7 +1,7 @@
 //! Rule C-3: one consolidated offer, sent once, accepted, paid per operator, lapsing after six
 //! months (V-8.1) and revised at the tariffs in force (V-8.3).
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use connect_my_home::services::{offers, seed};
 
 use crate::helpers::{TestApp, hidden, json_of, marie, spawn_app, text_of};
@@ -254,7 +254,7 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
     .await
     .unwrap();
     let payments_url = app.url(&format!("/backoffice/requests/{}/payments", a.id));
-    let today = Utc::now().date_naive().to_string();
+    let today = app.today().to_string();
     let csrf = hidden(&text_of(&a.julien, &a.page_url).await, "csrf_token");
     let refused = a
         .julien
@@ -413,23 +413,28 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
 #[tokio::test]
 async fn v_8_1_an_offer_lapses_after_six_months_with_a_reminder_a_month_before() {
     let app = spawn_app().await;
-    let a = assessed(&app).await;
+    let mut a = assessed(&app).await;
     assert_eq!(send_offer(&app, &a, "").await.0, 303);
-    let sent = Utc::now();
+    // Sent on the app's first day, 2 December 2026: valid until 2 June 2027 (V-8.1).
 
     // Four months on: nothing to do yet.
-    let run = offers::run_daily(&app.state, sent + Duration::days(120))
-        .await
-        .unwrap();
+    app.advance(Duration::days(120));
+    let run = offers::run_daily(&app.state, app.now()).await.unwrap();
     assert_eq!((run.reminded, run.lapsed), (0, 0));
     // Five and a half months on: one reminder, only once however often the job runs.
-    let later = sent + Duration::days(165);
+    app.advance(Duration::days(45));
     assert_eq!(
-        offers::run_daily(&app.state, later).await.unwrap().reminded,
+        offers::run_daily(&app.state, app.now())
+            .await
+            .unwrap()
+            .reminded,
         1
     );
     assert_eq!(
-        offers::run_daily(&app.state, later).await.unwrap().reminded,
+        offers::run_daily(&app.state, app.now())
+            .await
+            .unwrap()
+            .reminded,
         0
     );
     assert_eq!(
@@ -443,23 +448,18 @@ async fn v_8_1_an_offer_lapses_after_six_months_with_a_reminder_a_month_before()
         .await
         .unwrap();
     let valid_until = chrono::NaiveDate::parse_from_str(&valid_until, "%Y-%m-%d").unwrap();
+    assert_eq!(valid_until.to_string(), "2027-06-02");
+    app.advance_to(valid_until);
     assert_eq!(
-        valid_until,
-        sent.date_naive()
-            .checked_add_months(chrono::Months::new(6))
-            .unwrap()
-    );
-    let on_last_day = valid_until.and_hms_opt(12, 0, 0).unwrap().and_utc();
-    assert_eq!(
-        offers::run_daily(&app.state, on_last_day)
+        offers::run_daily(&app.state, app.now())
             .await
             .unwrap()
             .lapsed,
         0
     );
-    let day_after = on_last_day + Duration::days(1);
+    app.advance(Duration::days(1));
     assert_eq!(
-        offers::run_daily(&app.state, day_after)
+        offers::run_daily(&app.state, app.now())
             .await
             .unwrap()
             .lapsed,
@@ -483,10 +483,12 @@ async fn v_8_1_an_offer_lapses_after_six_months_with_a_reminder_a_month_before()
         &request,
         1,
         offers::AcceptedBy::Applicant { consent: true },
-        day_after,
+        app.now(),
     )
     .await;
     assert!(matches!(refused, Err(offers::OfferError::Lapsed)));
+    // Six months on, the officer's session of that day is long over.
+    a.julien = app.signed_in("julien@ores.demo").await;
 
     // Re-issued at the tariffs in force: a second version, the first kept.
     let (status, page) = send_offer(&app, &a, "").await;
@@ -560,7 +562,7 @@ async fn v_8_3_a_change_asked_after_sending_gives_a_revised_offer() {
         &request,
         1,
         offers::AcceptedBy::Applicant { consent: true },
-        Utc::now(),
+        app.now(),
     )
     .await;
     assert!(matches!(refused, Err(offers::OfferError::NotOpen)));
@@ -737,7 +739,7 @@ async fn v_8_2_1_a_commune_as_project_owner_pays_after_the_works() {
                 ("csrf_token", csrf.clone()),
                 ("organisation", organisation.clone()),
                 ("amount", amount.clone()),
-                ("paid_on", Utc::now().date_naive().to_string()),
+                ("paid_on", app.today().to_string()),
             ])
             .send()
             .await

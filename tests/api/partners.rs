@@ -205,12 +205,11 @@ async fn c_4_c_8_a_partner_crew_comes_on_the_joint_day_and_its_administrator_rec
     let crews = text_of(&claire, app.url("/operator/crews")).await;
     assert!(crews.contains("Équipe chaleur"));
 
-    sqlx::query("UPDATE reservations SET day = $1 WHERE request_id = $2")
-        .bind(chrono::Utc::now().date_naive().to_string())
-        .bind(&id)
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
+    // The joint day comes (the session of the day before has lapsed: sign in again).
+    app.advance_to(day.parse().unwrap());
+    let claire = app
+        .signed_in_with("exploitation@chaleur-mons.be", "sous-station-2026")
+        .await;
     let heat: String = sqlx::query_scalar(
         "SELECT a.id FROM assessments a WHERE a.request_id = $1 AND a.service = 'heat'",
     )

@@ -79,7 +79,7 @@ async fn the_case_officer_filters_the_queue_and_opens_a_request() {
     let by_state = text_of(&julien, app.url("/backoffice?state=quoted")).await;
     assert!(!by_state.contains(&mons) && by_state.contains("Aucune demande"));
 
-    let today = chrono::Utc::now().date_naive();
+    let today = app.today();
     let tomorrow = today.succ_opt().unwrap();
     let yesterday = today.pred_opt().unwrap();
     let by_date = |from: chrono::NaiveDate, to: chrono::NaiveDate| {

@@ -28,6 +28,7 @@ async fn other_coordinator(app: &TestApp) -> reqwest::Client {
             partner: None,
             contact: None,
         },
+        app.now(),
     )
     .await
     .unwrap();
@@ -44,6 +45,7 @@ async fn other_coordinator(app: &TestApp) -> reqwest::Client {
             password_hash: &hash_password(PASSWORD),
             language: "fr",
         },
+        app.now(),
     )
     .await
     .unwrap();
