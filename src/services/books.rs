@@ -157,21 +157,21 @@ mod tests {
 
     #[test]
     fn stored_books_join_the_embedded_ones_and_overlaps_are_refused() {
-        let next = include_str!("../../tariffs/ores-2026.toml")
-            .replace("ORES-2026-demo.1", "ORES-2027.1")
-            .replace("2026-01-01", "2027-01-01")
-            .replace("2026-12-31", "2027-12-31");
-        let tariffs = with_stored(&[("ORES-2027.1".into(), next.clone())]).unwrap();
-        let day = chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        let next = include_str!("../../tariffs/ores-2027.toml")
+            .replace("ORES-2027-demo.1", "ORES-2028.1")
+            .replace("2027-01-01", "2028-01-01")
+            .replace("2027-12-31", "2028-12-31");
+        let tariffs = with_stored(&[("ORES-2028.1".into(), next.clone())]).unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2028, 3, 1).unwrap();
         assert_eq!(
             tariffs
                 .books
                 .in_force(Operator::Ores, day)
                 .unwrap()
                 .version(),
-            "ORES-2027.1"
+            "ORES-2028.1"
         );
-        let overlapping = next.replace("2027-01-01", "2026-12-01");
+        let overlapping = next.replace("2028-01-01", "2027-12-01");
         assert!(matches!(
             with_stored(&[("x".into(), overlapping)]),
             Err(TariffError::OverlappingBooks { .. })
