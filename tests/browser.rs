@@ -6,6 +6,7 @@
 //! unless CMH_BROWSER_TESTS=1 (as in CI), where their absence is a failure.
 
 use std::{
+    fmt::Display,
     net::TcpListener,
     process::{Child, Command, Stdio},
     time::Duration,
@@ -16,11 +17,55 @@ use connect_my_home::{
     config::Config,
     services::seed,
 };
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element, wd::TimeoutConfiguration};
 use hyper_util::client::legacy::connect::HttpConnector;
+use tokio::time::Instant;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// How long chromedriver may take to start and open a Chromium session.
+const START: Duration = Duration::from_secs(30);
+/// How long a page may take to show what a step waits for (and chromedriver to load a page or
+/// run a script): generous, the pages here answer in well under a second.
+const PAGE: Duration = Duration::from_secs(20);
+/// The pause between two looks.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Tries `attempt` until it gives `Ok`, for at most `limit` in all (a try that hangs is cut off
+/// at the deadline), then panics saying what it waited for and what it saw last (the last `Err`).
+async fn eventually<T, E, F, Fut>(what: &str, limit: Duration, mut attempt: F) -> T
+where
+    E: Display,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let deadline = Instant::now() + limit;
+    let mut last = String::from("no answer");
+    loop {
+        match tokio::time::timeout_at(deadline, attempt()).await {
+            Ok(Ok(found)) => return found,
+            Ok(Err(seen)) => last = seen.to_string(),
+            // A try still running at the deadline leaves what the one before it saw.
+            Err(_cut_off) => {}
+        }
+        if Instant::now() + POLL >= deadline {
+            panic!("gave up after {limit:?} waiting for {what}; last seen: {last}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// The element `css` once the page has it, for at most [`PAGE`]; `what` says what it shows.
+async fn wait_for_element(client: &Client, css: &str, what: &str) -> Element {
+    // fantoccini's own bound is checked between looks; the outer one stops a look that hangs.
+    let wait = client.wait().at_most(PAGE).for_element(Locator::Css(css));
+    match tokio::time::timeout(PAGE + Duration::from_secs(5), wait).await {
+        Ok(Ok(element)) => element,
+        Ok(Err(error)) => panic!("gave up after {PAGE:?} waiting for {what} ({css}): {error}"),
+        Err(_) => panic!("gave up after {PAGE:?} waiting for {what} ({css}): no answer"),
+    }
+}
 
 struct Driver(Child);
 
@@ -71,18 +116,26 @@ async fn start_browser() -> Option<(Driver, Client)> {
         }),
     );
     let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..50 {
+    let what = format!("chromedriver on {url} to open a Chromium session");
+    let client = eventually(&what, START, || async {
         // chromedriver listens on plain HTTP on the loopback: no TLS stack needed.
-        match ClientBuilder::new(HttpConnector::new())
+        ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities.clone())
             .connect(&url)
             .await
-        {
-            Ok(client) => return Some((driver, client)),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    panic!("chromedriver did not start");
+    })
+    .await;
+    // A page load (chromedriver's default bound: five minutes) or a script (the PDF fetch)
+    // gives up as a page condition does.
+    client
+        .update_timeouts(TimeoutConfiguration::new(
+            Some(PAGE),
+            Some(PAGE),
+            Some(Duration::ZERO),
+        ))
+        .await
+        .expect("set chromedriver's page-load and script timeouts");
+    Some((driver, client))
 }
 
 async fn fill(client: &Client, id: &str, value: &str) {
@@ -105,22 +158,22 @@ async fn click(client: &Client, css: &str) {
 /// page is there, and background work (an operator's answer) may land a moment later, so
 /// `reload` asks for the page again while waiting.
 async fn wait_text(client: &Client, needle: &str, reload: bool) -> String {
-    let mut last = String::new();
-    for _ in 0..100 {
-        if let Ok(body) = client.find(Locator::Css("body")).await
-            && let Ok(text) = body.text().await
-        {
-            if text.contains(needle) {
-                return text;
-            }
-            last = text;
+    let what = format!("the page to show {needle:?}");
+    eventually(&what, PAGE, || async {
+        let text = match client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await,
+            Err(error) => Err(error),
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        .map_err(|error| format!("no page text ({error})"))?;
+        if text.contains(needle) {
+            return Ok(text);
+        }
         if reload {
             let _ = client.refresh().await;
         }
-    }
-    panic!("the page never showed {needle:?}: {last}");
+        Err(text)
+    })
+    .await
 }
 
 /// The app on a fresh SQLite file with the demo accounts (and crews), serving in the
@@ -277,7 +330,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
             vec![],
         )
         .await
-        .unwrap();
+        .unwrap_or_else(|error| panic!("the status page fetching the offer PDF: {error}"));
     assert_eq!(pdf, serde_json::json!(["application/pdf", "%PDF-"]));
 
     // She accepts with explicit consent, then picks the joint day.
@@ -303,15 +356,16 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     let page = wait_text(&browser, "Permis de voirie conjoint", false).await;
     assert!(page.contains("la commune n'a pas encore décidé"), "{page}");
     let today = chrono::Utc::now().date_naive().to_string();
-    loop {
-        let left = browser
+    let payment_buttons = || async {
+        browser
             .find_all(Locator::Css("#payments form button"))
             .await
-            .unwrap()
-            .len();
-        if left == 0 {
-            break;
-        }
+            .map(|found| found.len())
+    };
+    let mut left = payment_buttons().await.unwrap();
+    // Each turn registers one payment and waits for its button to go, or panics: at most one
+    // turn per payment due.
+    while left > 0 {
         browser
             .execute(
                 "document.querySelector('#payments form input[name=paid_on]').value = arguments[0];",
@@ -320,28 +374,27 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
             .await
             .unwrap();
         click(&browser, "#payments form button").await;
-        for _ in 0..100 {
-            let now = browser
-                .find_all(Locator::Css("#payments form button"))
-                .await
-                .map(|found| found.len())
-                .unwrap_or(left);
-            if now < left {
-                break;
+        let before = left;
+        let what = format!("the payment to be registered (fewer than {before} payment buttons)");
+        left = eventually(&what, PAGE, || async {
+            match payment_buttons().await {
+                Ok(now) if now < before => Ok(now),
+                Ok(now) => Err(format!("{now} payment buttons")),
+                Err(error) => Err(format!("no payment buttons to count ({error})")),
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await;
     }
     click(&browser, "#confirm-day button[type=submit]").await;
-    let notice = browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("p#notice.error"))
-        .await
-        .expect("the confirmation is refused with the reason")
-        .text()
-        .await
-        .unwrap();
+    let notice = wait_for_element(
+        &browser,
+        "p#notice.error",
+        "the refusal of the confirmation, with its reason",
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(
         notice.contains("pas encore décidé du permis de voirie"),
         "{notice}"
@@ -375,12 +428,12 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
         .unwrap();
     let map = wait_text(&browser, "Rue des Tanneries 14", false).await;
     assert!(map.contains(&reference));
-    browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#works-map .leaflet-marker-icon"))
-        .await
-        .expect("the map draws a marker for the site");
+    wait_for_element(
+        &browser,
+        "#works-map .leaflet-marker-icon",
+        "the works map's marker for the site",
+    )
+    .await;
 
     // The officer now confirms the day.
     sign_in(&browser, &base, "julien@ores.demo").await;
