@@ -410,7 +410,7 @@ fn v_5_the_book_in_force_on_the_request_date_applies() {
     assert_eq!(frontage.book_version, "ORES-2026-demo.1");
 
     // Before any book, and after the last one: a clear refusal, no panic.
-    for day in ["2019-06-01", "2027-01-04"] {
+    for day in ["2019-06-01", "2028-01-03"] {
         let error = estimate(
             tariffs(),
             &EstimateCase {
@@ -425,6 +425,224 @@ fn v_5_the_book_in_force_on_the_request_date_applies() {
         );
         assert!(error.to_string().contains(day), "{error}");
     }
+}
+
+/// A new house asking for every connection but gas on `day`: ORES 3x25, SWDE 8 m to the main
+/// and 1 m inside the parcel, Proximus and VOO.
+fn standard_house(day: &str) -> EstimateCase {
+    EstimateCase {
+        electricity: Some(ElectricityCase {
+            band: "3x25".into(),
+            current_band: None,
+        }),
+        water: Some(water("8", "1")),
+        proximus: true,
+        voo: true,
+        ..EstimateCase::new(date(day))
+    }
+}
+
+#[test]
+fn v_5_every_operator_has_a_2027_book_from_the_first_to_the_last_day_of_2027() {
+    // The 2027 books (tariffs/*-2027.toml), a new house, VAT 21%:
+    //   ORES 3x25: 1,495.00 + VAT 313.95 = 1,808.95;
+    //   SWDE 8 + 1 = 9 m, within the 10 m included: registration 51.50 + parts 494.00
+    //     + labour 454.00 + markup 25% × 948.00 = 237.00 → 1,236.50 + VAT 259.665 → 259.67
+    //     = 1,496.17;
+    //   Proximus, VOO: 0.00 (C-5) → total 3,305.12.
+    for day in ["2027-01-01", "2027-06-30", "2027-12-31"] {
+        let estimate = run(&standard_house(day));
+        let versions: Vec<&str> = estimate.books.iter().map(|b| b.version.as_str()).collect();
+        assert_eq!(
+            versions,
+            [
+                "ORES-2027-demo.1",
+                "SWDE-2027-demo.1",
+                "PROXIMUS-2027-demo.1",
+                "VOO-2027-demo.1"
+            ],
+            "{day}"
+        );
+        assert!(estimate.illustrative);
+        assert_eq!(estimate.mentions[0].key, "tariff.mention.illustrative");
+        for book in &estimate.books {
+            assert_eq!(book.valid_from, date("2027-01-01"));
+            assert_eq!(book.valid_until, date("2027-12-31"));
+        }
+
+        let ores = quote(&estimate, Operator::Ores, Scope::Connections);
+        let band = line(ores, "E-BAND");
+        assert_eq!(band.amount_excl_vat, money("1495.00"));
+        assert_eq!(band.book_version, "ORES-2027-demo.1");
+        assert_eq!(ores.vat_total, money("313.95"));
+        assert_eq!(ores.total_incl_vat, money("1808.95"));
+
+        let swde = water_quote(&estimate);
+        assert_eq!(line(swde, "B-REGISTRATION").amount_excl_vat, money("51.50"));
+        assert_eq!(line(swde, "B-PARTS").amount_excl_vat, money("494.00"));
+        assert_eq!(line(swde, "B-LABOUR").amount_excl_vat, money("454.00"));
+        assert!(!has_line(swde, "B-PARTS-M"));
+        let markup = line(swde, "B-MARKUP");
+        assert_eq!(markup.quantity, d("948.00"));
+        assert_eq!(markup.amount_excl_vat, money("237.00"));
+        assert_eq!(swde.subtotal_excl_vat, money("1236.50"));
+        assert_eq!(swde.vat_total, money("259.67"));
+        assert_eq!(swde.total_incl_vat, money("1496.17"));
+
+        for operator in [Operator::Proximus, Operator::Voo] {
+            let telecom = quote(&estimate, operator, Scope::Connections);
+            let standard = line(telecom, "T-STANDARD");
+            assert_eq!(standard.amount_excl_vat, Money::ZERO);
+            assert_eq!(standard.rule, "C-5");
+            assert_eq!(telecom.total_incl_vat, Money::ZERO);
+        }
+        assert_eq!(estimate.total_incl_vat, money("3305.12"), "{day}");
+    }
+    // The day before, 2026 still prices: 3x25 at 1,450.00.
+    let estimate = run(&standard_house("2026-12-31"));
+    let band = line(
+        quote(&estimate, Operator::Ores, Scope::Connections),
+        "E-BAND",
+    );
+    assert_eq!(band.amount_excl_vat, money("1450.00"));
+    assert_eq!(band.book_version, "ORES-2026-demo.1");
+}
+
+#[test]
+fn b_5_2_the_2027_water_split_gives_the_standard_prices_exactly() {
+    // (494 + 454) × 1.25 = 1,185.00 for the standard connection and (29 + 37) × 1.25 = 82.50
+    // per metre beyond 10 m. 14 m to the main + 1.5 m inside = 15.5 m → 5.5 m extra:
+    //   registration 51.50; parts 494.00; labour 454.00; parts 5.5 × 29 = 159.50;
+    //   labour 5.5 × 37 = 203.50; markup 25% × 1,311.00 = 327.75 → 1,690.25 excl. VAT
+    //   (= 51.50 + 1,185.00 + 5.5 × 82.50); VAT 21% 354.9525 → 354.95 → 2,045.20.
+    let estimate = run(&EstimateCase {
+        water: Some(water("14", "1.5")),
+        ..EstimateCase::new(date("2027-06-30"))
+    });
+    let quote = water_quote(&estimate);
+    assert_eq!(line(quote, "B-PARTS-M").amount_excl_vat, money("159.50"));
+    assert_eq!(line(quote, "B-LABOUR-M").amount_excl_vat, money("203.50"));
+    let markup = line(quote, "B-MARKUP");
+    assert_eq!(markup.quantity, d("1311.00"));
+    assert_eq!(markup.amount_excl_vat, money("327.75"));
+    assert_eq!(quote.subtotal_excl_vat, money("1690.25"));
+    assert_eq!(quote.vat_total, money("354.95"));
+    assert_eq!(quote.total_incl_vat, money("2045.20"));
+    assert!(
+        quote
+            .lines
+            .iter()
+            .all(|l| l.book_version == "SWDE-2027-demo.1")
+    );
+}
+
+#[test]
+fn v_5_the_day_after_the_last_book_is_refused_naming_that_book() {
+    // Each operator alone on 1 January 2028.
+    let alone = EstimateCase::new(date("2028-01-01"));
+    let cases = [
+        (
+            "ores",
+            "ORES-2027-demo.1",
+            EstimateCase {
+                electricity: Some(ElectricityCase {
+                    band: "3x25".into(),
+                    current_band: None,
+                }),
+                ..alone.clone()
+            },
+        ),
+        (
+            "swde",
+            "SWDE-2027-demo.1",
+            EstimateCase {
+                water: Some(water("8", "1")),
+                ..alone.clone()
+            },
+        ),
+        (
+            "proximus",
+            "PROXIMUS-2027-demo.1",
+            EstimateCase {
+                proximus: true,
+                ..alone.clone()
+            },
+        ),
+        (
+            "voo",
+            "VOO-2027-demo.1",
+            EstimateCase {
+                voo: true,
+                ..alone.clone()
+            },
+        ),
+    ];
+    for (operator, last, case) in cases {
+        let message = estimate(tariffs(), &case).unwrap_err().to_string();
+        assert!(
+            message.starts_with(&format!(
+                "no {operator} tariff book is in force on 2028-01-01: the last book, {last}, \
+                 ended on 2027-12-31 and no later book exists yet (books cover: "
+            )),
+            "{message}"
+        );
+        assert!(message.ends_with("(rule V-5)"), "{message}");
+    }
+    // The whole message, for ORES.
+    let error = estimate(tariffs(), &standard_house("2028-01-03")).unwrap_err();
+    assert!(
+        matches!(error, TariffError::NoBookInForce { .. }),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "no ores tariff book is in force on 2028-01-03: the last book, ORES-2027-demo.1, ended \
+         on 2027-12-31 and no later book exists yet (books cover: ORES-2025-demo.1 \
+         2025-01-01..2025-12-31, ORES-2026-demo.1 2026-01-01..2026-12-31, ORES-2027-demo.1 \
+         2027-01-01..2027-12-31) (rule V-5)"
+    );
+    // Before the first book, the first one is named instead.
+    let message = estimate(tariffs(), &standard_house("2024-12-31"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains(": the first book, ORES-2025-demo.1, starts on 2025-01-01 ("),
+        "{message}"
+    );
+}
+
+#[test]
+fn v_9_2_land_prices_y_exist_for_2027() {
+    // The notary barometer of the first half of 2023, carried forward to 2027.
+    let prices = &tariffs().land_prices;
+    assert_eq!(prices.price(2027, None).unwrap().per_m2, d("128"));
+    // Mons (Hainaut) in 2027, S = 36 m², PFext = 30, PFint = 4 lots, Y = 144:
+    //   canon = 36 × 144 × 30 / 34 = 4,574.1176… → 4,574.12, paid by ORES;
+    //   dossier fee 257.50 + 86 m × 98.00 = 8,428.00 → 8,685.50 at 21% → VAT 1,823.955
+    //   → 1,823.96; 8,685.50 + 1,823.96 − 4,574.12 = 5,935.34.
+    let servicing = ServicingCase {
+        cabin: Some(CabinCase {
+            kind: CabinKind::Standard,
+            surface_m2: None,
+            existing_points_outside: 30,
+        }),
+        ..division("86", 4)
+    };
+    let estimate = run(&EstimateCase {
+        postcode: Some("7000".into()),
+        servicing: Some(servicing),
+        ..EstimateCase::new(date("2027-03-01"))
+    });
+    let quote = servicing_quote(&estimate);
+    assert_eq!(quote.book.version, "ORES-2027-demo.1");
+    let lease = line(quote, "V-LEASE");
+    assert_eq!(lease.args["y"], "144");
+    assert_eq!(lease.args["y_basis"], "province Hainaut");
+    assert_eq!(lease.amount_excl_vat, money("-4574.12"));
+    assert_eq!(line(quote, "V-DOSSIER").amount_excl_vat, money("257.50"));
+    assert_eq!(line(quote, "V-FRONTAGE").amount_excl_vat, money("8428.00"));
+    assert_eq!(quote.vat_total, money("1823.96"));
+    assert_eq!(quote.total_incl_vat, money("5935.34"));
 }
 
 #[test]
@@ -1104,6 +1322,28 @@ fn shipped_example_case_prices_as_computed_by_hand() {
     let servicing: EstimateCase =
         serde_json::from_str(include_str!("../docs/examples/servicing-case.json")).unwrap();
     assert!(estimate_json(tariffs(), &serde_json::to_string(&servicing).unwrap()).is_ok());
+}
+
+#[test]
+fn shipped_2027_example_case_prices_as_computed_by_hand() {
+    // The same case on 31 December 2027, with the 2027 books:
+    //   ORES: 3x25 1,495.00 + gas 0 + 4 m × 62.00 = 248.00 → 1,743.00 + 366.03 = 2,109.03;
+    //   SWDE: 1,690.25 + 354.95 (see the 2027 B-5.2 example) + quote-parts 3,066.67
+    //     + 3,666.67 (B-10, not subject to VAT) = 8,778.54; telecom 0 → 10,887.57.
+    let text = include_str!("../docs/examples/estimate-case-2027.json");
+    let case: EstimateCase = serde_json::from_str(text).unwrap();
+    assert_eq!(case.request_date, date("2027-12-31"));
+    let estimate = run(&case);
+    let ores = quote(&estimate, Operator::Ores, Scope::Connections);
+    assert_eq!(ores.total_incl_vat, money("2109.03"));
+    assert_eq!(water_quote(&estimate).total_incl_vat, money("8778.54"));
+    assert_eq!(estimate.total_incl_vat, money("10887.57"));
+    assert!(
+        estimate
+            .books
+            .iter()
+            .all(|b| b.version.ends_with("-2027-demo.1"))
+    );
 }
 
 #[test]

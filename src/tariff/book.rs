@@ -14,7 +14,7 @@ use super::{Operator, TariffError};
 use crate::domain::ElectricityBand;
 
 /// The books shipped with the binary (illustrative demo values, see `tariffs/README.md`).
-pub const EMBEDDED_BOOKS: [(&str, &str); 5] = [
+pub const EMBEDDED_BOOKS: [(&str, &str); 9] = [
     (
         "tariffs/ores-2025.toml",
         include_str!("../../tariffs/ores-2025.toml"),
@@ -34,6 +34,22 @@ pub const EMBEDDED_BOOKS: [(&str, &str); 5] = [
     (
         "tariffs/voo-2026.toml",
         include_str!("../../tariffs/voo-2026.toml"),
+    ),
+    (
+        "tariffs/ores-2027.toml",
+        include_str!("../../tariffs/ores-2027.toml"),
+    ),
+    (
+        "tariffs/swde-2027.toml",
+        include_str!("../../tariffs/swde-2027.toml"),
+    ),
+    (
+        "tariffs/proximus-2027.toml",
+        include_str!("../../tariffs/proximus-2027.toml"),
+    ),
+    (
+        "tariffs/voo-2027.toml",
+        include_str!("../../tariffs/voo-2027.toml"),
     ),
 ];
 
@@ -418,24 +434,49 @@ impl BookSet {
     }
 
     /// The book of `operator` in force on `date` (V-5; V-8.3 passes the modification date).
+    /// Refused with the books around the date: the last one that ended, the first one to come.
     pub fn in_force(
         &self,
         operator: Operator,
         date: NaiveDate,
     ) -> Result<&TariffBook, TariffError> {
-        let mut covered = Vec::new();
-        for book in self.books.iter().filter(|b| b.operator() == operator) {
-            if book.in_force_on(date) {
-                return Ok(book);
-            }
-            covered.push(format!(
-                "{} {}..{}",
-                book.book.version, book.book.valid_from, book.book.valid_until
-            ));
+        // Sorted by start and without overlaps: also sorted by end.
+        let own = || self.books.iter().filter(move |b| b.operator() == operator);
+        if let Some(book) = own().find(|b| b.in_force_on(date)) {
+            return Ok(book);
         }
+        let ended = own().rev().find(|b| b.book.valid_until < date);
+        let coming = own().find(|b| b.book.valid_from > date);
+        let nearest = match (ended, coming) {
+            (None, None) => format!("there is no {operator} book at all"),
+            (Some(last), None) => format!(
+                "the last book, {}, ended on {} and no later book exists yet",
+                last.book.version, last.book.valid_until
+            ),
+            (None, Some(first)) => format!(
+                "the first book, {}, starts on {}",
+                first.book.version, first.book.valid_from
+            ),
+            (Some(previous), Some(next)) => format!(
+                "the day falls between {}, which ended on {}, and {}, which starts on {}",
+                previous.book.version,
+                previous.book.valid_until,
+                next.book.version,
+                next.book.valid_from
+            ),
+        };
+        let covered = own()
+            .map(|b| {
+                format!(
+                    "{} {}..{}",
+                    b.book.version, b.book.valid_from, b.book.valid_until
+                )
+            })
+            .collect::<Vec<_>>();
         Err(TariffError::NoBookInForce {
             operator,
             date,
+            nearest,
             covered: if covered.is_empty() {
                 "none".to_owned()
             } else {
@@ -471,10 +512,92 @@ standard = "0.00"
         for book in set.books() {
             assert!(book.book.illustrative, "{}", book.version());
         }
-        let date = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let versions: Vec<&str> = set.books().iter().map(TariffBook::version).collect();
+        assert_eq!(
+            versions,
+            [
+                "ORES-2025-demo.1",
+                "ORES-2026-demo.1",
+                "ORES-2027-demo.1",
+                "SWDE-2026-demo.1",
+                "SWDE-2027-demo.1",
+                "PROXIMUS-2026-demo.1",
+                "PROXIMUS-2027-demo.1",
+                "VOO-2026-demo.1",
+                "VOO-2027-demo.1",
+            ]
+        );
+        // Every operator has a book on every day of 2026 and 2027, the year turn included.
+        let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let last = NaiveDate::from_ymd_opt(2027, 12, 31).unwrap();
         for operator in Operator::ALL {
-            assert!(set.in_force(operator, date).is_ok(), "{operator}");
+            for day in first.iter_days().take_while(|day| *day <= last) {
+                assert!(set.in_force(operator, day).is_ok(), "{operator} {day}");
+            }
         }
+    }
+
+    #[test]
+    fn v_5_a_day_without_book_names_the_books_around_it() {
+        let mut set = BookSet::default();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let message = set
+            .in_force(Operator::Voo, day(2026, 3, 1))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "no voo tariff book is in force on 2026-03-01: there is no voo book at all \
+             (books cover: none) (rule V-5)"
+        );
+        set.insert(parse_book("a", TELECOM).unwrap()).unwrap();
+        // 2027 is left out: 2028 is the next book.
+        let later = TELECOM
+            .replace("VOO-T1", "VOO-T3")
+            .replace("2026-", "2028-");
+        set.insert(parse_book("c", &later).unwrap()).unwrap();
+        let error = set.in_force(Operator::Voo, day(2029, 1, 1)).unwrap_err();
+        assert_eq!(
+            error,
+            TariffError::NoBookInForce {
+                operator: Operator::Voo,
+                date: day(2029, 1, 1),
+                nearest: "the last book, VOO-T3, ended on 2028-12-31 and no later book exists yet"
+                    .into(),
+                covered: "VOO-T1 2026-01-01..2026-12-31, VOO-T3 2028-01-01..2028-12-31".into(),
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "no voo tariff book is in force on 2029-01-01: the last book, VOO-T3, ended on \
+             2028-12-31 and no later book exists yet (books cover: VOO-T1 \
+             2026-01-01..2026-12-31, VOO-T3 2028-01-01..2028-12-31) (rule V-5)"
+        );
+        let message = set
+            .in_force(Operator::Voo, day(2025, 12, 31))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(": the first book, VOO-T1, starts on 2026-01-01 (books cover:"),
+            "{message}"
+        );
+        let message = set
+            .in_force(Operator::Voo, day(2027, 6, 30))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(
+                ": the day falls between VOO-T1, which ended on 2026-12-31, and VOO-T3, \
+                 which starts on 2028-01-01 (books cover:"
+            ),
+            "{message}"
+        );
+        // Another operator's books are not named.
+        let message = set
+            .in_force(Operator::Proximus, day(2026, 3, 1))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("(books cover: none)"), "{message}");
     }
 
     #[test]

@@ -36,10 +36,17 @@ pub enum TariffError {
         second: String,
         day: NaiveDate,
     },
-    #[error("no {operator} tariff book is in force on {date} (books cover: {covered}) (rule V-5)")]
+    #[error(
+        "no {operator} tariff book is in force on {date}: {nearest} (books cover: {covered}) \
+         (rule V-5)"
+    )]
     NoBookInForce {
         operator: Operator,
         date: NaiveDate,
+        /// Where the date falls among the operator's books, in words: "the last book,
+        /// ORES-2027-demo.1, ended on 2027-12-31 and no later book exists yet".
+        nearest: String,
+        /// Every book of the operator with its validity, or "none".
         covered: String,
     },
     #[error("no land price (Y) for the year {year}; known years: {known} (rule V-9.2)")]

@@ -141,13 +141,18 @@ mod tests {
 
     #[test]
     fn v_9_2_commune_then_province_then_wallonia() {
+        // Appended to the last year's commune table (2027): that year only.
         let mut text = EMBEDDED_LAND_PRICES.to_owned();
         text.push_str("\"92094\" = \"160\"\n");
         let prices = LandPrices::parse(&text).unwrap();
         let namur = commune("92094", Some("Namur"));
         assert_eq!(
-            prices.price(2026, Some(&namur)).unwrap().per_m2,
+            prices.price(2027, Some(&namur)).unwrap().per_m2,
             Decimal::from(160)
+        );
+        assert_eq!(
+            prices.price(2026, Some(&namur)).unwrap().per_m2,
+            Decimal::from(81)
         );
         let other = commune("92003", Some("Namur"));
         assert_eq!(
@@ -163,12 +168,18 @@ mod tests {
             prices.price(2026, None).unwrap().basis,
             LandPriceBasis::Wallonia
         );
+        // 2027 carries the same barometer forward.
+        assert_eq!(
+            prices.price(2027, Some(&other)).unwrap().per_m2,
+            Decimal::from(81)
+        );
+        assert_eq!(prices.price(2027, None).unwrap().per_m2, Decimal::from(128));
         let error = prices.price(2024, None).unwrap_err();
         assert_eq!(
             error,
             TariffError::UnknownTariffYear {
                 year: 2024,
-                known: "2025, 2026".into()
+                known: "2025, 2026, 2027".into()
             }
         );
     }
