@@ -14,6 +14,7 @@ use std::{
 
 use connect_my_home::{
     app::{AppState, Application},
+    clock::Clock,
     config::Config,
     services::seed,
 };
@@ -176,13 +177,17 @@ async fn wait_text(client: &Client, needle: &str, reload: bool) -> String {
     .await
 }
 
+/// The instant the app's clock starts at: the browser tests never read the machine's date.
+const START: &str = "2026-12-02T09:00:00Z";
+
 /// The app on a fresh SQLite file with the demo accounts (and crews), serving in the
 /// background: the data directory, the state and the base URL.
 async fn serve(with_crews: bool) -> (tempfile::TempDir, AppState, String) {
     let data_dir = tempfile::tempdir().unwrap();
     let mut config = Config::local(data_dir.path().to_path_buf());
     config.seed_demo = false;
-    let app = Application::build(config).await.unwrap();
+    let clock = Clock::starting_at(START.parse().unwrap());
+    let app = Application::build_with_clock(config, clock).await.unwrap();
     seed::demo_users(app.state()).await.unwrap();
     if with_crews {
         seed::demo_crews(app.state()).await.unwrap();
@@ -355,7 +360,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
         .unwrap();
     let page = wait_text(&browser, "Permis de voirie conjoint", false).await;
     assert!(page.contains("la commune n'a pas encore décidé"), "{page}");
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = state.clock.today().to_string();
     let payment_buttons = || async {
         browser
             .find_all(Locator::Css("#payments form button"))
@@ -500,15 +505,15 @@ async fn a_platform_administrator_enters_next_summers_construction_holidays() {
     assert!(page.contains("Jours de repos d'hiver 2026"));
 
     // No province ticked: refused, with what was typed kept.
-    fill(&browser, "name", "Congés d'été 2027").await;
-    pick_date(&browser, "first_day", "2027-07-12").await;
-    pick_date(&browser, "last_day", "2027-07-30").await;
+    fill(&browser, "name", "Congés d'été 2028").await;
+    pick_date(&browser, "first_day", "2028-07-12").await;
+    pick_date(&browser, "last_day", "2028-07-30").await;
     click(&browser, "#add button[type=submit]").await;
     wait_text(&browser, "Cochez au moins une province.", false).await;
     let name = browser.find(Locator::Id("name")).await.unwrap();
     assert_eq!(
         name.prop("value").await.unwrap().as_deref(),
-        Some("Congés d'été 2027")
+        Some("Congés d'été 2028")
     );
 
     click(&browser, "input[name=provinces][value=namur]").await;
@@ -516,16 +521,16 @@ async fn a_platform_administrator_enters_next_summers_construction_holidays() {
     click(&browser, "#add button[type=submit]").await;
     let list = wait_text(
         &browser,
-        "Période « Congés d'été 2027 » enregistrée.",
+        "Période « Congés d'été 2028 » enregistrée.",
         false,
     )
     .await;
     assert!(list.contains("Liège, Namur"), "{list}");
-    assert!(list.contains("30/07/2027"));
+    assert!(list.contains("30/07/2028"));
 
     // One more week: changed from its own page.
     browser
-        .find(Locator::Css("#year-2027 a"))
+        .find(Locator::Css("#year-2028 a"))
         .await
         .unwrap()
         .click()
@@ -537,11 +542,11 @@ async fn a_platform_administrator_enters_next_summers_construction_holidays() {
         false,
     )
     .await;
-    pick_date(&browser, "last_day", "2027-08-06").await;
+    pick_date(&browser, "last_day", "2028-08-06").await;
     click(&browser, "form.adjust button[type=submit]").await;
     let list = wait_text(&browser, "enregistrée", false).await;
-    assert!(list.contains("06/08/2027"), "{list}");
-    assert!(!list.contains("30/07/2027"), "{list}");
+    assert!(list.contains("06/08/2028"), "{list}");
+    assert!(!list.contains("30/07/2028"), "{list}");
 
     browser.close().await.unwrap();
 }

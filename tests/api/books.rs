@@ -9,12 +9,12 @@ use crate::helpers::{TestApp, hidden, spawn_app, text_of};
 
 const ADMIN: &str = "tarifs@ores.demo";
 
-/// The shipped ORES 2026 book moved to 2027 under its own version.
-fn ores_2027() -> String {
-    include_str!("../../tariffs/ores-2026.toml")
-        .replace("ORES-2026-demo.1", "ORES-2027.1")
-        .replace("valid_from = 2026-01-01", "valid_from = 2027-01-01")
-        .replace("valid_until = 2026-12-31", "valid_until = 2027-12-31")
+/// The shipped ORES 2027 book moved to 2028 under its own version.
+fn ores_2028() -> String {
+    include_str!("../../tariffs/ores-2027.toml")
+        .replace("ORES-2027-demo.1", "ORES-2028.1")
+        .replace("valid_from = 2027-01-01", "valid_from = 2028-01-01")
+        .replace("valid_until = 2027-12-31", "valid_until = 2028-12-31")
 }
 
 fn electricity_case(date: &str) -> serde_json::Value {
@@ -65,11 +65,11 @@ async fn stored(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn v_5_an_uploaded_book_prices_requests_of_its_period_also_after_a_restart() {
     let app = spawn_app().await;
-    let (status, body) = estimate(&app, "2027-03-01").await;
+    let (status, body) = estimate(&app, "2028-03-01").await;
     assert_eq!(status, 422);
     let message = body["message"].as_str().unwrap();
     assert!(
-        message.contains("no ores tariff book is in force on 2027-03-01"),
+        message.contains("no ores tariff book is in force on 2028-03-01"),
         "{message}"
     );
 
@@ -79,36 +79,36 @@ async fn v_5_an_uploaded_book_prices_requests_of_its_period_also_after_a_restart
         queue.contains("href=\"/operator/tariffs\""),
         "linked from the queue"
     );
-    let (status, location, body) = upload(&app, &admin, &ores_2027()).await;
+    let (status, location, body) = upload(&app, &admin, &ores_2028()).await;
     assert_eq!(status, 303, "{body}");
-    assert_eq!(location, "/operator/tariffs?saved=ORES-2027.1");
+    assert_eq!(location, "/operator/tariffs?saved=ORES-2028.1");
     let page = text_of(&admin, app.url(&location)).await;
     assert!(
-        page.contains("Le barème ORES-2027.1 est enregistré"),
+        page.contains("Le barème ORES-2028.1 est enregistré"),
         "{page}"
     );
     let uploads = &page[page.find("id=\"uploads\"").unwrap()..];
-    assert!(uploads.contains("ORES-2027.1"));
-    assert!(uploads.contains("01/01/2027") && uploads.contains("31/12/2027"));
+    assert!(uploads.contains("ORES-2028.1"));
+    assert!(uploads.contains("01/01/2028") && uploads.contains("31/12/2028"));
     assert!(uploads.contains("Administration tarifaire ORES"));
 
-    let (status, body) = estimate(&app, "2027-03-01").await;
+    let (status, body) = estimate(&app, "2028-03-01").await;
     assert_eq!(status, 200, "{body}");
     let lines = body["quotes"][0]["lines"].as_array().unwrap();
     assert!(!lines.is_empty());
-    assert!(lines.iter().all(|l| l["book_version"] == "ORES-2027.1"));
-    // 2026 still uses its own book.
-    let (_, body) = estimate(&app, "2026-12-31").await;
+    assert!(lines.iter().all(|l| l["book_version"] == "ORES-2028.1"));
+    // 2027 still uses its own book.
+    let (_, body) = estimate(&app, "2027-12-31").await;
     assert_eq!(
         body["quotes"][0]["lines"][0]["book_version"],
-        "ORES-2026-demo.1"
+        "ORES-2027-demo.1"
     );
 
     // The same version twice is refused: every line names its book.
-    let (status, _, body) = upload(&app, &admin, &ores_2027()).await;
+    let (status, _, body) = upload(&app, &admin, &ores_2028()).await;
     assert_eq!(status, 422);
     assert!(
-        body.contains("a tariff book ORES-2027.1 already exists"),
+        body.contains("a tariff book ORES-2028.1 already exists"),
         "{body}"
     );
     assert_eq!(stored(&app).await, 1);
@@ -117,7 +117,7 @@ async fn v_5_an_uploaded_book_prices_requests_of_its_period_also_after_a_restart
     let restarted = Application::build(app.state.config.clone())
         .await
         .expect("app restarts");
-    let day = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+    let day = NaiveDate::from_ymd_opt(2028, 3, 1).unwrap();
     assert_eq!(
         restarted
             .state()
@@ -126,7 +126,7 @@ async fn v_5_an_uploaded_book_prices_requests_of_its_period_also_after_a_restart
             .in_force(Operator::Ores, day)
             .unwrap()
             .version(),
-        "ORES-2027.1"
+        "ORES-2028.1"
     );
 }
 
@@ -135,10 +135,10 @@ async fn a_refused_book_shows_the_exact_error_keeps_the_text_and_saves_nothing()
     let app = spawn_app().await;
     let admin = app.signed_in(ADMIN).await;
 
-    // Overlapping the shipped 2026 book from July (V-5: one book per day).
-    let overlapping = ores_2027()
-        .replace("ORES-2027.1", "ORES-2026.2")
-        .replace("valid_from = 2027-01-01", "valid_from = 2026-07-01");
+    // Overlapping the shipped 2027 book from July (V-5: one book per day).
+    let overlapping = ores_2028()
+        .replace("ORES-2028.1", "ORES-2027.2")
+        .replace("valid_from = 2028-01-01", "valid_from = 2027-07-01");
     let (status, _, body) = upload(&app, &admin, &overlapping).await;
     assert_eq!(status, 422);
     assert!(
@@ -147,27 +147,27 @@ async fn a_refused_book_shows_the_exact_error_keeps_the_text_and_saves_nothing()
     );
     assert!(
         body.contains(
-            "tariff books ORES-2026-demo.1 and ORES-2026.2 of ores overlap: both are in force \
-             on 2026-07-01"
+            "tariff books ORES-2027-demo.1 and ORES-2027.2 of ores overlap: both are in force \
+             on 2027-07-01"
         ),
         "{body}"
     );
     // The text stays in the form, to be corrected.
     let textarea = &body[body.find("<textarea").unwrap()..];
-    assert!(textarea.contains("valid_from = 2026-07-01"));
+    assert!(textarea.contains("valid_from = 2027-07-01"));
 
-    let negative = ores_2027().replace("per_metre = \"95.00\"", "per_metre = \"-95.00\"");
+    let negative = ores_2028().replace("per_metre = \"98.00\"", "per_metre = \"-98.00\"");
     let (status, _, body) = upload(&app, &admin, &negative).await;
     assert_eq!(status, 422);
     assert!(
-        body.contains("tariff book ORES-2027.1: `servicing.per_metre` is negative (-95.00)"),
+        body.contains("tariff book ORES-2028.1: `servicing.per_metre` is negative (-98.00)"),
         "{body}"
     );
 
-    let water = include_str!("../../tariffs/swde-2026.toml")
-        .replace("SWDE-2026-demo.1", "SWDE-2027.1")
-        .replace("valid_from = 2026-01-01", "valid_from = 2027-01-01")
-        .replace("valid_until = 2026-12-31", "valid_until = 2027-12-31");
+    let water = include_str!("../../tariffs/swde-2027.toml")
+        .replace("SWDE-2027-demo.1", "SWDE-2028.1")
+        .replace("valid_from = 2027-01-01", "valid_from = 2028-01-01")
+        .replace("valid_until = 2027-12-31", "valid_until = 2028-12-31");
     let (status, _, body) = upload(&app, &admin, &water).await;
     assert_eq!(status, 422);
     assert!(
@@ -180,7 +180,7 @@ async fn a_refused_book_shows_the_exact_error_keeps_the_text_and_saves_nothing()
     assert!(body.contains("tariff book upload:"), "{body}");
 
     assert_eq!(stored(&app).await, 0);
-    let (status, _) = estimate(&app, "2027-03-01").await;
+    let (status, _) = estimate(&app, "2028-03-01").await;
     assert_eq!(status, 422, "nothing was put in force");
 }
 
@@ -188,7 +188,7 @@ async fn a_refused_book_shows_the_exact_error_keeps_the_text_and_saves_nothing()
 async fn only_an_operator_administrator_reaches_the_tariff_page() {
     let app = spawn_app().await;
     let admin = app.signed_in(ADMIN).await;
-    let (status, _, _) = upload(&app, &admin, &ores_2027()).await;
+    let (status, _, _) = upload(&app, &admin, &ores_2028()).await;
     assert_eq!(status, 303);
 
     // Operator staff of the same organisation: neither the link nor the page nor the upload.
@@ -198,9 +198,9 @@ async fn only_an_operator_administrator_reaches_the_tariff_page() {
     let response = elec.get(app.url("/operator/tariffs")).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 403);
     let csrf = hidden(&text_of(&elec, app.url("/operator")).await, "csrf_token");
-    let next_year = ores_2027()
-        .replace("ORES-2027.1", "ORES-2028.1")
-        .replace("2027-", "2028-");
+    let next_year = ores_2028()
+        .replace("ORES-2028.1", "ORES-2029.1")
+        .replace("2028-", "2029-");
     let response = elec
         .post(app.url("/operator/tariffs"))
         .form(&[("csrf_token", csrf), ("book", next_year)])
@@ -221,7 +221,7 @@ async fn only_an_operator_administrator_reaches_the_tariff_page() {
             .await
             .unwrap();
         assert_eq!(response.status().as_u16(), 403, "{email}");
-        assert!(!response.text().await.unwrap().contains("ORES-2027.1"));
+        assert!(!response.text().await.unwrap().contains("ORES-2028.1"));
     }
     // Signed out: to the sign-in form.
     let response = app.get("/operator/tariffs").await;

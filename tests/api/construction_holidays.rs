@@ -88,6 +88,17 @@ async fn v_8_2_2_the_shipped_periods_are_in_the_database() {
     assert!(!data.contains(Province::Namur, d(2025, 7, 7)));
     assert!(data.contains(Province::Luxembourg, d(2025, 8, 8)));
     assert!(data.contains(Province::BrabantWallon, d(2025, 8, 1)));
+    // 2027 (illustrative until the joint committee publishes it): the bridge after Ascension,
+    // the week before Christmas, and the summer by province.
+    for province in Province::ALL {
+        assert!(data.contains(province, d(2027, 5, 7)));
+        assert!(data.contains(province, d(2027, 12, 20)));
+        assert!(!data.contains(province, d(2027, 12, 27)));
+    }
+    assert!(data.contains(Province::Namur, d(2027, 7, 12)));
+    assert!(!data.contains(Province::Namur, d(2027, 7, 5)));
+    assert!(data.contains(Province::Hainaut, d(2027, 7, 5)));
+    assert!(data.contains(Province::Luxembourg, d(2027, 8, 6)));
 }
 
 #[tokio::test]
@@ -107,14 +118,15 @@ async fn v_8_2_2_administrators_add_change_and_remove_periods_and_bad_ones_save_
     assert!(page.contains("Toute la Wallonie"));
     assert!(page.contains("Livrée avec le produit"));
     let shipped = period_count(&app).await;
-    assert_eq!(shipped, 7);
+    // 2025 summer and 2026 winter (FACTS), and the illustrative 2027 calendar.
+    assert_eq!(shipped, 13);
 
     // Each field says what is wrong; nothing is stored.
     let body = refused(
         &app,
         &admin,
         PAGE,
-        &period("  ", "demain", "2027-07-30", &[]),
+        &period("  ", "demain", "2028-07-30", &[]),
     )
     .await;
     assert!(body.contains("Donnez un nom à la période."));
@@ -140,15 +152,15 @@ async fn v_8_2_2_administrators_add_change_and_remove_periods_and_bad_ones_save_
         &app,
         &admin,
         PAGE,
-        &period("Été", "2027-07-30", "2027-07-12", &["namur"]),
+        &period("Été", "2028-07-30", "2028-07-12", &["namur"]),
     )
     .await;
-    assert!(body.contains("Le dernier jour (12/07/2027) précède le premier jour (30/07/2027)."));
+    assert!(body.contains("Le dernier jour (12/07/2028) précède le premier jour (30/07/2028)."));
     let body = refused(
         &app,
         &admin,
         PAGE,
-        &period("Été", "2027-07-01", "2027-09-01", &["namur"]),
+        &period("Été", "2028-07-01", "2028-09-01", &["namur"]),
     )
     .await;
     assert!(body.contains("63 jours, c&#39;est plus que les 45 jours"));
@@ -156,7 +168,7 @@ async fn v_8_2_2_administrators_add_change_and_remove_periods_and_bad_ones_save_
         &app,
         &admin,
         PAGE,
-        &period("Été", "2027-07-12", "2027-07-30", &["bruxelles"]),
+        &period("Été", "2028-07-12", "2028-07-30", &["bruxelles"]),
     )
     .await;
     assert!(body.contains("Seules les cinq provinces wallonnes"));
@@ -167,9 +179,9 @@ async fn v_8_2_2_administrators_add_change_and_remove_periods_and_bad_ones_save_
         &admin,
         PAGE,
         &period(
-            "Congés d'été 2027",
-            "2027-07-12",
-            "2027-07-30",
+            "Congés d'été 2028",
+            "2028-07-12",
+            "2028-07-30",
             &["namur", "liege"],
         ),
     )
@@ -178,18 +190,18 @@ async fn v_8_2_2_administrators_add_change_and_remove_periods_and_bad_ones_save_
     assert!(location.starts_with(PAGE), "{location}");
     assert_eq!(period_count(&app).await, shipped + 1);
     let data = holidays::load(&app.state.db.pool).await.unwrap();
-    assert!(data.contains(Province::Namur, d(2027, 7, 20)));
-    assert!(data.contains(Province::Liege, d(2027, 7, 20)));
-    assert!(!data.contains(Province::Hainaut, d(2027, 7, 20)));
+    assert!(data.contains(Province::Namur, d(2028, 7, 20)));
+    assert!(data.contains(Province::Liege, d(2028, 7, 20)));
+    assert!(!data.contains(Province::Hainaut, d(2028, 7, 20)));
     let page = text_of(&admin, app.url(&location)).await;
     assert!(
-        page.contains("Période « Congés d&#39;été 2027 » enregistrée."),
+        page.contains("Période « Congés d&#39;été 2028 » enregistrée."),
         "{page}"
     );
-    assert!(page.contains("id=\"year-2027\""));
+    assert!(page.contains("id=\"year-2028\""));
     assert!(page.contains("Liège, Namur"));
-    // 12 to 30 July 2027: 15 weekdays, less the national day (Wednesday 21 July).
-    assert!(page.contains("<td class=\"num\">14</td>"));
+    // 12 to 30 July 2028: 13 weekdays, less the national day (Friday 21 July).
+    assert!(page.contains("<td class=\"num\">12</td>"));
     assert!(
         page.contains("Administration"),
         "the change names who made it"
@@ -197,12 +209,12 @@ async fn v_8_2_2_administrators_add_change_and_remove_periods_and_bad_ones_save_
 
     // Changed: one more week, and Luxembourg.
     let id: String =
-        sqlx::query_scalar("SELECT id FROM construction_holidays WHERE first_day = '2027-07-12'")
+        sqlx::query_scalar("SELECT id FROM construction_holidays WHERE first_day = '2028-07-12'")
             .fetch_one(&app.state.db.pool)
             .await
             .unwrap();
     let edit = text_of(&admin, app.url(&format!("{PAGE}/{id}"))).await;
-    assert!(edit.contains("value=\"2027-07-30\""));
+    assert!(edit.contains("value=\"2028-07-30\""));
     assert!(edit.contains("value=\"namur\" checked"));
     assert!(!edit.contains("value=\"hainaut\" checked"));
     let (status, _, _) = post_period(
@@ -210,9 +222,9 @@ async fn v_8_2_2_administrators_add_change_and_remove_periods_and_bad_ones_save_
         &admin,
         &format!("{PAGE}/{id}"),
         &period(
-            "Congés d'été 2027",
-            "2027-07-12",
-            "2027-08-06",
+            "Congés d'été 2028",
+            "2028-07-12",
+            "2028-08-06",
             &["namur", "liege", "luxembourg"],
         ),
     )
@@ -220,20 +232,20 @@ async fn v_8_2_2_administrators_add_change_and_remove_periods_and_bad_ones_save_
     assert_eq!(status, 303);
     assert_eq!(period_count(&app).await, shipped + 1);
     let data = holidays::load(&app.state.db.pool).await.unwrap();
-    assert!(data.contains(Province::Luxembourg, d(2027, 8, 6)));
-    assert!(!data.contains(Province::Hainaut, d(2027, 8, 6)));
+    assert!(data.contains(Province::Luxembourg, d(2028, 8, 6)));
+    assert!(!data.contains(Province::Hainaut, d(2028, 8, 6)));
 
     // A refused change keeps the stored period as it was.
     let body = refused(
         &app,
         &admin,
         &format!("{PAGE}/{id}"),
-        &period("Congés d'été 2027", "2027-07-12", "2027-07-01", &["namur"]),
+        &period("Congés d'été 2028", "2028-07-12", "2028-07-01", &["namur"]),
     )
     .await;
     assert!(body.contains("Modifier une période de congés du bâtiment"));
     let data = holidays::load(&app.state.db.pool).await.unwrap();
-    assert!(data.contains(Province::Luxembourg, d(2027, 8, 6)));
+    assert!(data.contains(Province::Luxembourg, d(2028, 8, 6)));
 
     // Removed: its days are working days again.
     let (status, location, _) =
@@ -242,7 +254,7 @@ async fn v_8_2_2_administrators_add_change_and_remove_periods_and_bad_ones_save_
     assert!(location.contains("removed="));
     assert_eq!(period_count(&app).await, shipped);
     let data = holidays::load(&app.state.db.pool).await.unwrap();
-    assert!(!data.contains(Province::Namur, d(2027, 7, 20)));
+    assert!(!data.contains(Province::Namur, d(2028, 7, 20)));
     let gone = admin
         .get(app.url(&format!("{PAGE}/{id}")))
         .send()
