@@ -15,7 +15,7 @@ use crate::{
         DbError,
         requests::{self, RequestRow},
     },
-    tariff,
+    tariff::{self, TariffError},
     web::{backoffice::QueueQuery, extract::Staff},
 };
 
@@ -44,6 +44,13 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     Invalid(String),
+    /// No tariff book in force on the case's date (V-5): refused like any invalid case, with
+    /// each operator asked that has no book then and the books around the day.
+    #[error("{message}")]
+    NoTariff {
+        message: String,
+        gaps: Vec<tariff::TariffGap>,
+    },
     #[error("internal error")]
     Internal,
 }
@@ -52,6 +59,8 @@ pub enum ApiError {
 struct ErrorBody {
     error: &'static str,
     message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tariff_gaps: Option<Vec<tariff::TariffGap>>,
 }
 
 impl IntoResponse for ApiError {
@@ -59,14 +68,22 @@ impl IntoResponse for ApiError {
         let (status, code) = match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            ApiError::Invalid(_) | ApiError::NoTariff { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+            }
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let message = self.to_string();
+        let tariff_gaps = match self {
+            ApiError::NoTariff { gaps, .. } => Some(gaps),
+            _ => None,
         };
         (
             status,
             Json(ErrorBody {
                 error: code,
-                message: self.to_string(),
+                message,
+                tariff_gaps,
             }),
         )
             .into_response()
@@ -95,11 +112,14 @@ struct RequestSummary {
     commune_nis: String,
     commune: String,
     submitted_at: String,
+    /// A part the caller sees was left unpriced: no tariff in force on its date (V-5).
+    no_tariff: bool,
 }
 
 impl From<RequestRow> for RequestSummary {
     fn from(row: RequestRow) -> Self {
         RequestSummary {
+            no_tariff: false,
             id: row.id,
             reference: row.reference,
             state: row.state,
@@ -117,14 +137,26 @@ async fn list(
     staff: Staff,
     Query(query): Query<QueueQuery>,
 ) -> Result<Json<Vec<RequestSummary>>, ApiError> {
+    let scope = staff.user.scope();
     let rows = requests::queue(
         &state.db,
-        &staff.user.scope(),
+        &scope,
         &query.filter(staff.user.user_id),
         crate::web::backoffice::QUEUE_LIMIT,
     )
     .await?;
-    Ok(Json(rows.into_iter().map(RequestSummary::from).collect()))
+    let no_tariff = crate::db::assessments::no_tariff_requests(&state.db, &scope).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|row| {
+                let flagged = no_tariff.contains(&row.id);
+                RequestSummary {
+                    no_tariff: flagged,
+                    ..RequestSummary::from(row)
+                }
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Serialize)]
@@ -299,9 +331,16 @@ async fn estimate(
     let case: tariff::EstimateCase =
         serde_json::from_slice(&body).map_err(|e| ApiError::Invalid(format!("case: {e}")))?;
     // Uploaded books included: the one in force on the request date applies (V-5).
-    tariff::estimate(&state.tariffs(), &case)
+    let tariffs = state.tariffs();
+    tariff::estimate(&tariffs, &case)
         .map(Json)
-        .map_err(|e| ApiError::Invalid(e.to_string()))
+        .map_err(|error| match error {
+            TariffError::NoBookInForce { .. } => ApiError::NoTariff {
+                message: error.to_string(),
+                gaps: tariff::gap::gaps_of_case(&tariffs, &case),
+            },
+            other => ApiError::Invalid(other.to_string()),
+        })
 }
 
 /// The description of this API (OpenAPI 3.1), kept beside the handlers it documents.

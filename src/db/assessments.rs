@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{Db, DbError, DbResult, Scope, Tx, new_id, ts};
+use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AssessmentRow {
@@ -244,6 +244,40 @@ pub async fn late_requests(db: &Db, scope: &Scope, now: DateTime<Utc>) -> DbResu
     .bind(ts(now))
     .fetch_all(&db.pool)
     .await?)
+}
+
+/// `LIKE` patterns of an answer whose part has no price for lack of a tariff book in force on
+/// its date (V-5): said by the answer (`unpriced`), or by the reason code of older answers.
+const NO_TARIFF_PATTERNS: [&str; 2] = [
+    r#"%"unpriced":{"kind":"no_book_in_force"%"#,
+    r#"%"tariff_unavailable"%"#,
+];
+
+/// Appends the condition that an answer's latest version (`v`) left its part without a tariff.
+pub(crate) fn push_no_tariff(sql: &mut Sql) {
+    sql.push("(v.body LIKE ")
+        .push_bind(NO_TARIFF_PATTERNS[0])
+        .push(" OR v.body LIKE ")
+        .push_bind(NO_TARIFF_PATTERNS[1])
+        .push(")");
+}
+
+/// Requests the caller sees with a part left unpriced for lack of a tariff in force on its
+/// date (V-5), for the queue's flag: every part for the coordinator, its own for an operator.
+pub async fn no_tariff_requests(db: &Db, scope: &Scope) -> DbResult<Vec<String>> {
+    let organisation = scope.organisation_id().to_string();
+    let mut sql = Sql::new(
+        "SELECT DISTINCT a.request_id FROM assessments a \
+         JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
+         JOIN requests r ON r.id = a.request_id WHERE (r.coordinator_id = ",
+    );
+    sql.push_bind(organisation.clone())
+        .push(" OR a.organisation_id = ")
+        .push_bind(organisation)
+        .push(") AND a.status = 'answered' AND ");
+    push_no_tariff(&mut sql);
+    let rows: Vec<(String,)> = sql.query_as()?.fetch_all(&db.pool).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// One of the caller's own assessments, for changing it: `NotFound` for anybody else's.

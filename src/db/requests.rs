@@ -347,6 +347,8 @@ pub struct QueueFilter {
     pub submitted_from: Option<NaiveDate>,
     pub submitted_to: Option<NaiveDate>,
     pub assigned: Option<Assigned>,
+    /// Only requests with a part left unpriced for lack of a tariff in force (V-5).
+    pub no_tariff: bool,
 }
 
 /// Whose requests the queue shows.
@@ -398,6 +400,21 @@ pub async fn queue(
             query.push(" AND r.assigned_to IS NULL");
         }
         None => {}
+    }
+    if filter.no_tariff {
+        // Among the parts the caller sees: all for the coordinator, its own for an operator.
+        query
+            .push(
+                " AND EXISTS (SELECT 1 FROM assessments a JOIN assessment_versions v \
+                 ON v.assessment_id = a.id AND v.version = a.version \
+                 WHERE a.request_id = r.id AND a.status = 'answered' AND (r.coordinator_id = ",
+            )
+            .push_bind(scope.organisation_id().to_string())
+            .push(" OR a.organisation_id = ")
+            .push_bind(scope.organisation_id().to_string())
+            .push(") AND ");
+        super::assessments::push_no_tariff(&mut query);
+        query.push(")");
     }
     query
         .push(" ORDER BY r.submitted_at, r.reference LIMIT ")

@@ -1,8 +1,11 @@
 //! An operator's answer in words, in the reader's language: prerequisites with who and by
 //! when, lead times. Shared by the pages and the offer document.
 
-use super::{Assessment, Deadline, LeadTimeStart, Party, Prerequisite, Span};
-use crate::i18n::Tr;
+use super::{Assessment, Deadline, LeadTimeStart, Party, Prerequisite, Span, pricing::Unpriced};
+use crate::{
+    i18n::Tr,
+    tariff::{TariffGap, gap::operator_name},
+};
 
 pub fn prerequisite_label(tr: Tr, prerequisite: &Prerequisite) -> String {
     match &prerequisite.label {
@@ -96,4 +99,125 @@ pub fn part_notes(tr: Tr, answer: &Assessment) -> Vec<String> {
         })
         .chain(answer.mentions.iter().map(|key| tr.t(key).to_owned()))
         .collect()
+}
+
+/// "Aucun barème ORES n'est en vigueur le 04/01/2028 (le dernier, ORES-2027-demo.1, a pris fin
+/// le 31/12/2027)": the day and the books around it (V-5).
+pub fn gap_text(tr: Tr, gap: &TariffGap) -> String {
+    let operator = operator_name(gap.operator);
+    let day = |date| tr.numeric_date(date);
+    let around = match (&gap.previous_book, &gap.next_book) {
+        (Some(last), None) => tr.f(
+            "tariff_gap.after_last",
+            [
+                ("version", last.version.as_str()),
+                ("until", day(last.valid_until).as_str()),
+            ],
+        ),
+        (None, Some(first)) => tr.f(
+            "tariff_gap.before_first",
+            [
+                ("version", first.version.as_str()),
+                ("from", day(first.valid_from).as_str()),
+            ],
+        ),
+        (Some(previous), Some(next)) => tr.f(
+            "tariff_gap.between",
+            [
+                ("version", previous.version.as_str()),
+                ("until", day(previous.valid_until).as_str()),
+                ("next", next.version.as_str()),
+                ("from", day(next.valid_from).as_str()),
+            ],
+        ),
+        (None, None) => tr.f("tariff_gap.none", [("operator", operator)]),
+    };
+    tr.f(
+        "tariff_gap.no_book",
+        [
+            ("operator", operator),
+            ("date", day(gap.date).as_str()),
+            ("around", around.as_str()),
+        ],
+    )
+}
+
+/// Why a part has no price and what follows from it, for staff (the answer's pages).
+pub fn unpriced_text(tr: Tr, unpriced: &Unpriced) -> String {
+    match unpriced {
+        Unpriced::NoBookInForce(gap) => {
+            tr.f("tariff_gap.unpriced", [("gap", gap_text(tr, gap).as_str())])
+        }
+        Unpriced::PricingFailed { detail } => {
+            tr.f("tariff_gap.failed", [("detail", detail.as_str())])
+        }
+    }
+}
+
+/// Why a part has no price, in short (`None`: an answer stored before the reason was kept).
+pub fn unpriced_short(tr: Tr, unpriced: Option<&Unpriced>) -> String {
+    match unpriced {
+        Some(Unpriced::NoBookInForce(gap)) => gap_text(tr, gap),
+        Some(Unpriced::PricingFailed { detail }) => {
+            tr.f("tariff_gap.failed_short", [("detail", detail.as_str())])
+        }
+        None => tr.t("tariff_gap.legacy").to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::{
+        domain::Language,
+        tariff::{BookSet, Operator},
+    };
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn v_5_a_part_without_a_book_is_said_with_the_day_and_the_last_book_in_each_language() {
+        let books = BookSet::embedded().unwrap();
+        let gap =
+            Unpriced::NoBookInForce(TariffGap::around(&books, Operator::Ores, day(2028, 1, 4)));
+        assert_eq!(
+            unpriced_text(Tr(Language::Fr), &gap),
+            "Aucun barème ORES n'est en vigueur le 04/01/2028 (le dernier, ORES-2027-demo.1, a \
+             pris fin le 31/12/2027) : cette part reste sans prix et l'offre ne peut pas être \
+             envoyée tant qu'elle n'est pas chiffrée (règle V-5)."
+        );
+        assert_eq!(
+            unpriced_text(Tr(Language::En), &gap),
+            "No ORES tariff book is in force on 04/01/2028 (the last one, ORES-2027-demo.1, ended \
+             on 31/12/2027): this part stays unpriced and the offer cannot be sent until it is \
+             priced (rule V-5)."
+        );
+        assert_eq!(
+            unpriced_text(Tr(Language::De), &gap),
+            "Am 04.01.2028 ist keine Tarifliste von ORES gültig (die letzte, ORES-2027-demo.1, \
+             endete am 31.12.2027): Dieser Teil bleibt ohne Preis, und das Angebot kann erst \
+             versendet werden, wenn er beziffert ist (Regel V-5)."
+        );
+        // Before the first book, and a day no book of the operator covers at all.
+        let before = TariffGap::around(&books, Operator::Swde, day(2025, 6, 1));
+        assert_eq!(
+            gap_text(Tr(Language::Fr), &before),
+            "Aucun barème SWDE n'est en vigueur le 01/06/2025 (le premier, SWDE-2026-demo.1, ne \
+             commence que le 01/01/2026)"
+        );
+        let nothing = TariffGap::around(&BookSet::default(), Operator::Voo, day(2028, 1, 4));
+        assert_eq!(
+            gap_text(Tr(Language::En), &nothing),
+            "No VOO tariff book is in force on 04/01/2028 (no VOO tariff book is loaded)"
+        );
+        // An answer stored before the reason was kept with it.
+        assert_eq!(
+            unpriced_short(Tr(Language::Fr), None),
+            "Aucun tarif n'était en vigueur à la date de la demande"
+        );
+    }
 }

@@ -216,6 +216,7 @@ impl OperatorModule for GenericModule {
                 .collect(),
             separately_quoted: Vec::new(),
             mentions: Vec::new(),
+            unpriced: None,
         }
     }
 }

@@ -200,6 +200,20 @@ pub struct Assessment {
     /// Texts the offer must carry for this part (`tariff.mention.*` keys), e.g. the cabin lease.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<String>,
+    /// Why the books gave the part no price (no book in force on its tariff date, V-5); absent
+    /// when priced, and from answers stored before (those said `tariff_unavailable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unpriced: Option<pricing::Unpriced>,
+}
+
+/// The reason code answers stored before `Assessment::unpriced` gave a part without a book.
+pub const LEGACY_UNPRICED_REASON: &str = "tariff_unavailable";
+
+impl Assessment {
+    /// The books gave the part no price — said with the answer, or by an older answer's reason.
+    pub fn is_unpriced(&self) -> bool {
+        self.unpriced.is_some() || self.reasons.iter().any(|r| r == LEGACY_UNPRICED_REASON)
+    }
 }
 
 /// Every operator module answers the same questions for a request.

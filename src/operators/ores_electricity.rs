@@ -95,6 +95,7 @@ impl OperatorModule for OresElectricity {
             lines: Vec::new(),
             separately_quoted: Vec::new(),
             mentions: Vec::new(),
+            unpriced: None,
             lead_time: LeadTime {
                 start: LeadTimeStart::ConditionsMet,
                 // ORES' residential low-voltage commitment: 30 calendar days.

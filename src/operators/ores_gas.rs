@@ -60,6 +60,7 @@ impl OperatorModule for OresGas {
             lines: Vec::new(),
             separately_quoted: Vec::new(),
             mentions: Vec::new(),
+            unpriced: None,
             lead_time: lead_time(with_extension),
         }
     }

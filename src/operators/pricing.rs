@@ -12,7 +12,7 @@ use crate::{
     domain::{Building, Service, survey::WaterSurvey},
     tariff::{
         self, BuildingKind, ElectricityCase, EstimateCase, GasCase, Operator, QuoteLine, Scope,
-        TariffError, Tariffs, WaterCase,
+        TariffError, TariffGap, Tariffs, WaterCase,
     },
 };
 
@@ -122,6 +122,39 @@ fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateC
     case
 }
 
+/// Why an operator's part carries no price from the books, stored with its answer: said to
+/// staff, and no offer goes out without the part priced (V-5) — never a price at zero.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Unpriced {
+    /// No book of the operator is in force on the part's tariff date.
+    NoBookInForce(TariffGap),
+    /// The engines refused the part for another reason, in their words.
+    PricingFailed { detail: String },
+}
+
+impl Unpriced {
+    /// What a pricing error says of the part: a gap between books, or another refusal.
+    pub fn of(tariffs: &Tariffs, error: &TariffError) -> Self {
+        match TariffGap::of(&tariffs.books, error) {
+            Some(gap) => Unpriced::NoBookInForce(gap),
+            None => Unpriced::PricingFailed {
+                detail: error.to_string(),
+            },
+        }
+    }
+}
+
+/// The operator whose books price `service` (ORES prices electricity and gas).
+pub fn operator_of(service: Service) -> Operator {
+    match service {
+        Service::Electricity | Service::Gas => Operator::Ores,
+        Service::Water => Operator::Swde,
+        Service::Proximus => Operator::Proximus,
+        Service::Voo => Operator::Voo,
+    }
+}
+
 /// What a part leaves to a separate offer (V-4.1d, V-4.3), as stored with an answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeparateQuote {
@@ -163,12 +196,11 @@ pub fn price_part(
     postcode: &str,
 ) -> Result<PricedPart, TariffError> {
     let estimate = tariff::estimate(tariffs, &case_for(service, facts, postcode))?;
-    let (operator, prefix) = match service {
-        Service::Electricity => (Operator::Ores, "E-"),
-        Service::Gas => (Operator::Ores, "G-"),
-        Service::Water => (Operator::Swde, ""),
-        Service::Proximus => (Operator::Proximus, ""),
-        Service::Voo => (Operator::Voo, ""),
+    let operator = operator_of(service);
+    let prefix = match service {
+        Service::Electricity => "E-",
+        Service::Gas => "G-",
+        Service::Water | Service::Proximus | Service::Voo => "",
     };
     let lines = estimate
         .quotes
@@ -253,6 +285,35 @@ mod tests {
             telecom
                 .iter()
                 .all(|l| l.amount_excl_vat.is_zero() && l.rule == "C-5")
+        );
+    }
+
+    #[test]
+    fn v_5_a_part_after_the_last_book_is_unpriced_with_the_gap_not_priced_at_zero() {
+        let mut late = facts();
+        late.submitted_on = chrono::NaiveDate::from_ymd_opt(2028, 1, 4).unwrap();
+        let tariffs = Tariffs::embedded();
+        let error = price_part(tariffs, Service::Gas, &late, "5000").unwrap_err();
+        let Unpriced::NoBookInForce(gap) = Unpriced::of(tariffs, &error) else {
+            panic!("{error}");
+        };
+        assert_eq!(
+            (gap.operator, gap.date),
+            (Operator::Ores, late.submitted_on)
+        );
+        assert_eq!(gap.previous_book.unwrap().version, "ORES-2027-demo.1");
+        // Stored with the answer and read back; an answer stored before has none.
+        let stored = serde_json::to_string(&Unpriced::of(tariffs, &error)).unwrap();
+        assert!(stored.starts_with(r#"{"kind":"no_book_in_force","operator":"ores""#));
+        assert_eq!(
+            serde_json::from_str::<Unpriced>(&stored).unwrap(),
+            Unpriced::of(tariffs, &error)
+        );
+        assert_eq!(
+            Unpriced::of(tariffs, &TariffError::NothingRequested),
+            Unpriced::PricingFailed {
+                detail: TariffError::NothingRequested.to_string()
+            }
         );
     }
 

@@ -85,6 +85,7 @@ impl OperatorModule for SwdeWater {
             lines: Vec::new(),
             separately_quoted: Vec::new(),
             mentions: Vec::new(),
+            unpriced: None,
             lead_time: LeadTime {
                 start: LeadTimeStart::Payment,
                 // B-5.5: works within one month of payment.

@@ -46,6 +46,7 @@ impl OperatorModule for Telecom {
             lines: Vec::new(),
             separately_quoted: Vec::new(),
             mentions: Vec::new(),
+            unpriced: None,
             lead_time: LeadTime {
                 start: LeadTimeStart::ConditionsMet,
                 within: Span::CalendarDays(60),

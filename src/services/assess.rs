@@ -201,9 +201,10 @@ async fn answer(
                     answer.mentions = part.mentions;
                 }
                 Err(error) => {
-                    // No book in force, say: the answer stands, the officer sees why it has no price.
+                    // No book in force on the request's tariff date (V-5), or another refusal:
+                    // the answer stands without lines and says why; no offer goes out without it.
                     tracing::warn!(request = %request.reference, %error, "not priced");
-                    answer.reasons.push("tariff_unavailable".to_owned());
+                    answer.unpriced = Some(operators::pricing::Unpriced::of(tariffs, &error));
                 }
             }
             answer

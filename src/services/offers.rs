@@ -20,7 +20,10 @@ use crate::{
     domain::{InputError, RequestState, Service, payment::StructuredCommunication},
     i18n::Tr,
     mail::compose,
-    operators::{self, Assessment, Feasibility, describe, pricing::PricedLine},
+    operators::{
+        self, Assessment, Feasibility, describe,
+        pricing::{PricedLine, Unpriced},
+    },
     quote::{
         self, Addressee, Contact, OfferDocument, OfferLine, OperatorSection, Payment, Supersedes,
         VatSummaryRow,
@@ -60,8 +63,9 @@ pub enum OfferError {
     NotAccepted,
     #[error("invalid input: {0}")]
     Invalid(InputError),
-    #[error("no tariff book in force today: {0}")]
-    NoBook(String),
+    /// Parts without a price from the books (V-5): no offer goes out at 0 € for them.
+    #[error("{} part(s) of the offer have no price from a tariff book in force (rule V-5)", .0.len())]
+    NoBook(Vec<UnpricedPart>),
     #[error("the day cannot be confirmed yet")]
     NotReady(Vec<String>),
     #[error(transparent)]
@@ -90,6 +94,33 @@ pub fn may_send(state: RequestState, has_offer: bool) -> bool {
         RequestState::Quoted | RequestState::Accepted | RequestState::Lapsed => has_offer,
         _ => false,
     }
+}
+
+/// A part the offer cannot carry: its service and why the books gave it no price (`None`: an
+/// answer stored before the reason was kept with it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnpricedPart {
+    pub service: String,
+    pub unpriced: Option<Unpriced>,
+}
+
+/// The answered parts the books gave no price (no book in force on their tariff date, V-5):
+/// while one of them carries no amount, the offer is refused rather than sent at 0 € for it.
+/// Refused parts are not offered and do not count.
+fn unpriced_parts(parts: &[Part]) -> Vec<UnpricedPart> {
+    parts
+        .iter()
+        .flat_map(|part| &part.services)
+        .filter(|(_, _, answer)| {
+            answer.feasibility != Feasibility::Refused
+                && answer.is_unpriced()
+                && answer.lines.iter().all(|l| l.amount_excl_vat.is_zero())
+        })
+        .map(|(_, row, answer)| UnpricedPart {
+            service: row.service.clone(),
+            unpriced: answer.unpriced.clone(),
+        })
+        .collect()
 }
 
 pub struct Sent {
@@ -364,8 +395,14 @@ fn reprice(
 ) -> Result<(), OfferError> {
     let mut facts = assess::facts_of(request).map_err(|e| OfferError::Render(e.to_string()))?;
     facts.submitted_on = day;
-    let fresh = operators::pricing::price(&state.tariffs(), service, &facts, &request.postcode)
-        .map_err(|e| OfferError::NoBook(e.to_string()))?;
+    let tariffs = state.tariffs();
+    let fresh =
+        operators::pricing::price(&tariffs, service, &facts, &request.postcode).map_err(|e| {
+            OfferError::NoBook(vec![UnpricedPart {
+                service: service.code().to_owned(),
+                unpriced: Some(Unpriced::of(&tariffs, &e)),
+            }])
+        })?;
     for line in lines.iter_mut() {
         if let Some(current) = fresh.iter().find(|f| f.code == line.code) {
             line.unit_price = current.unit_price;
@@ -433,6 +470,10 @@ async fn build(
     let language = request.language();
     let tr = Tr(language);
     let mut parts = parts(state, scope, request).await?;
+    let unpriced = unpriced_parts(&parts);
+    if !unpriced.is_empty() {
+        return Err(OfferError::NoBook(unpriced));
+    }
     if let Some(day) = options.reprice_on {
         for part in &mut parts {
             for (service, row, answer) in &mut part.services {

@@ -5,12 +5,14 @@
 //! - `water`: SWDE water connection (B-rules), quote-parts included;
 //! - `connection`: ORES electricity bands and gas, Proximus and VOO standard connections;
 //! - `vat`: the VAT regimes and the per-rate computation;
-//! - `estimate`: the consolidated estimate of a described case (the entry point).
+//! - `estimate`: the consolidated estimate of a described case (the entry point);
+//! - `gap`: a day no book of an operator is in force on, with the books around it (V-5).
 
 pub mod book;
 pub mod connection;
 pub mod error;
 pub mod estimate;
+pub mod gap;
 pub mod land;
 pub mod line;
 pub mod money;
@@ -24,6 +26,7 @@ pub use error::TariffError;
 pub use estimate::{
     BuildingKind, Estimate, EstimateCase, OperatorQuote, Scope, Tariffs, estimate, estimate_json,
 };
+pub use gap::{BookSpan, TariffGap};
 pub use land::{LandPrice, LandPrices};
 pub use line::{LineKind, Mention, Operator, QuoteLine, Refusal, SeparateItem, Unit};
 pub use money::{Metres, Money, round_cents};

@@ -62,6 +62,8 @@ pub struct QueueQuery {
     pub to: String,
     /// `me`, `nobody`, or empty for everybody's.
     pub assigned: String,
+    /// Not empty: only requests with a part left unpriced for lack of a tariff in force (V-5).
+    pub no_tariff: String,
 }
 
 impl QueueQuery {
@@ -83,6 +85,7 @@ impl QueueQuery {
                 "nobody" => Some(Assigned::Nobody),
                 _ => None,
             },
+            no_tariff: !self.no_tariff.trim().is_empty(),
         }
     }
 }
@@ -106,6 +109,8 @@ struct QueuePage {
     states: Vec<&'static str>,
     /// Requests whose road-works permit needs the case officer: (request id, permit status).
     permit_flags: Vec<(String, String)>,
+    /// Requests with a part left unpriced for lack of a tariff in force on its date (V-5).
+    no_tariff: Vec<String>,
 }
 
 impl QueuePage {
@@ -127,6 +132,10 @@ impl QueuePage {
             .iter()
             .find(|(id, _)| *id == row.id)
             .map(|(_, status)| self.tr.keyed("permit.queue_flag", status))
+    }
+
+    fn lacks_tariff(&self, row: &RequestRow) -> bool {
+        self.no_tariff.contains(&row.id)
     }
 
     fn lapses_soon(&self, row: &RequestRow) -> bool {
@@ -157,6 +166,7 @@ async fn queue(
     let counts = requests::state_counts(&state.db, &scope).await?;
     let communes = requests::queue_communes(&state.db, &scope).await?;
     let late = assessments::late_requests(&state.db, &scope, state.clock.now()).await?;
+    let no_tariff = assessments::no_tariff_requests(&state.db, &scope).await?;
     // What only the case officer acts on: offers about to lapse, commune permits, who is in
     // charge.
     let coordinator = staff.user.is_coordinator();
@@ -192,6 +202,7 @@ async fn queue(
         communes,
         states: RequestState::ALL.iter().map(|s| s.code()).collect(),
         permit_flags,
+        no_tariff,
     })
 }
 
@@ -602,6 +613,8 @@ pub struct AssessmentView {
     pub due: String,
     pub version: i64,
     pub feasibility: Option<String>,
+    /// Why the books gave the part no price (no tariff in force on its date, V-5).
+    pub unpriced: Option<String>,
     pub reasons: Vec<String>,
     /// What is quoted separately and the texts the offer carries for this part.
     pub offer_notes: Vec<String>,
@@ -774,6 +787,11 @@ pub async fn assessment_views(
             feasibility: answer
                 .as_ref()
                 .map(|a| tr.keyed("assessment.feasibility", a.feasibility.code())),
+            unpriced: answer.as_ref().and_then(|a| {
+                a.unpriced
+                    .as_ref()
+                    .map(|u| crate::operators::describe::unpriced_text(tr, u))
+            }),
             reasons: answer
                 .as_ref()
                 .map(|a| {

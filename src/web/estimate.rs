@@ -19,7 +19,7 @@ use crate::{
     operators::pricing::{PricedLine, code_of},
     tariff::{
         self, BuildingKind, ElectricityCase, Estimate, EstimateCase, GasCase, Metres, QuoteLine,
-        TariffError, VatStatus, WaterCase,
+        TariffError, Tariffs, VatStatus, WaterCase,
     },
 };
 
@@ -302,11 +302,26 @@ impl EstimatePage {
     }
 }
 
-/// A refused estimate in the visitor's language.
-pub fn failure_text(tr: Tr, error: &TariffError) -> String {
+/// A refused estimate in the visitor's language. A day without a tariff in force is said with
+/// the day and every operator asked that has none then (V-5).
+pub fn failure_text(tr: Tr, tariffs: &Tariffs, case: &EstimateCase, error: &TariffError) -> String {
+    let date = case.modification_date.unwrap_or(case.request_date);
     match error {
-        TariffError::NoBookInForce { .. } | TariffError::UnknownTariffYear { .. } => {
-            tr.t("estimate.no_book").to_owned()
+        TariffError::NoBookInForce { .. } => {
+            let operators: Vec<&str> = tariff::gap::gaps_of_case(tariffs, case)
+                .iter()
+                .map(|gap| tariff::gap::operator_name(gap.operator))
+                .collect();
+            tr.f(
+                "estimate.no_book",
+                [
+                    ("date", tr.date(date).as_str()),
+                    ("operators", operators.join(", ").as_str()),
+                ],
+            )
+        }
+        TariffError::UnknownTariffYear { .. } => {
+            tr.f("estimate.no_book_date", [("date", tr.date(date).as_str())])
         }
         other => format!("{} ({other})", tr.t("estimate.failed")),
     }
@@ -337,10 +352,13 @@ async fn estimate_page(
     let today = state.clock.today();
     match form.case(today) {
         Err(errors) => page.errors = errors,
-        Ok(case) => match tariff::estimate(&state.tariffs(), &case) {
-            Ok(estimate) => page.result = Some(estimate_view(ctx.tr, &estimate)),
-            Err(error) => page.failure = Some(failure_text(ctx.tr, &error)),
-        },
+        Ok(case) => {
+            let tariffs = state.tariffs();
+            match tariff::estimate(&tariffs, &case) {
+                Ok(estimate) => page.result = Some(estimate_view(ctx.tr, &estimate)),
+                Err(error) => page.failure = Some(failure_text(ctx.tr, &tariffs, &case, &error)),
+            }
+        }
     }
     Ok(page)
 }

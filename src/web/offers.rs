@@ -182,7 +182,26 @@ pub fn offer_refusal(tr: Tr, error: &OfferError) -> String {
         OfferError::AlreadyPaid => tr.t("offer.refused.already_paid").to_owned(),
         OfferError::NotAccepted => tr.t("offer.refused.not_accepted").to_owned(),
         OfferError::Invalid(input) => tr.error(input),
-        OfferError::NoBook(detail) => tr.f("offer.refused.no_book", [("detail", detail.as_str())]),
+        OfferError::NoBook(parts) => {
+            let parts: Vec<String> = parts
+                .iter()
+                .map(|part| {
+                    let text =
+                        crate::operators::describe::unpriced_short(tr, part.unpriced.as_ref());
+                    tr.f(
+                        "tariff_gap.part",
+                        [
+                            ("service", tr.service(&part.service).as_str()),
+                            ("text", text.as_str()),
+                        ],
+                    )
+                })
+                .collect();
+            tr.f(
+                "offer.refused.no_book",
+                [("parts", parts.join(" ").as_str())],
+            )
+        }
         OfferError::NotReady(reasons) => reasons.join(" "),
         OfferError::Db(_) | OfferError::Render(_) => tr.t("page_error.internal.text").to_owned(),
     }

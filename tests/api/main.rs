@@ -18,5 +18,6 @@ mod offers;
 mod partners;
 mod servicing;
 mod staff;
+mod tariff_gap;
 mod tenancy;
 mod water;
