@@ -178,7 +178,7 @@ async fn wait_text(client: &Client, needle: &str, reload: bool) -> String {
 }
 
 /// The instant the app's clock starts at: the browser tests never read the machine's date.
-const START: &str = "2026-12-02T09:00:00Z";
+const CLOCK_START: &str = "2026-12-02T09:00:00Z";
 
 /// The app on a fresh SQLite file with the demo accounts (and crews), serving in the
 /// background: the data directory, the state and the base URL.
@@ -186,7 +186,7 @@ async fn serve(with_crews: bool) -> (tempfile::TempDir, AppState, String) {
     let data_dir = tempfile::tempdir().unwrap();
     let mut config = Config::local(data_dir.path().to_path_buf());
     config.seed_demo = false;
-    let clock = Clock::starting_at(START.parse().unwrap());
+    let clock = Clock::starting_at(CLOCK_START.parse().unwrap());
     let app = Application::build_with_clock(config, clock).await.unwrap();
     seed::demo_users(app.state()).await.unwrap();
     if with_crews {
