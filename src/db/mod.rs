@@ -7,6 +7,7 @@ pub mod crews;
 pub mod documents;
 pub mod holidays;
 pub mod links;
+pub mod notices;
 pub mod offers;
 pub mod organisations;
 pub mod outbox;

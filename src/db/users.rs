@@ -163,3 +163,26 @@ pub async fn officers_of_request(
     .fetch_all(&mut **tx)
     .await?)
 }
+
+/// A staff account addressed by a platform-wide notice, with what decides whether it is
+/// concerned: its organisation's kind and service.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Addressee {
+    pub email: String,
+    pub display_name: String,
+    pub language: String,
+    pub organisation_kind: String,
+    pub service: Option<String>,
+}
+
+/// Every active account with `role`, of every organisation, by email.
+pub async fn active_with_role(db: &Db, role: &str) -> DbResult<Vec<Addressee>> {
+    Ok(sqlx::query_as(
+        "SELECT u.email, u.display_name, u.language, o.kind AS organisation_kind, o.service \
+         FROM users u JOIN organisations o ON o.id = u.organisation_id \
+         WHERE u.role = $1 AND u.active = 1 ORDER BY u.email",
+    )
+    .bind(role)
+    .fetch_all(&db.pool)
+    .await?)
+}

@@ -32,6 +32,16 @@ pub fn operator_of_service(service: &str) -> Option<Operator> {
     }
 }
 
+/// An operator's proper name, the same in every language.
+pub fn operator_name(operator: Operator) -> &'static str {
+    match operator {
+        Operator::Ores => "ORES",
+        Operator::Swde => "SWDE",
+        Operator::Proximus => "Proximus",
+        Operator::Voo => "VOO",
+    }
+}
+
 /// The operator whose books `user` may upload, if any: an operator administrator, for the
 /// operator of their own organisation.
 pub async fn uploader_operator(db: &Db, user: &SessionUser) -> Result<Option<Operator>, DbError> {

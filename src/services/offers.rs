@@ -1181,11 +1181,15 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
     Ok(run)
 }
 
-/// Runs the daily job every `every` until the process stops.
+/// Runs the daily jobs (this one and `continuity`'s) every `every` until the process stops.
 pub async fn run(state: AppState, every: std::time::Duration) {
     loop {
         if let Err(error) = run_daily(&state, state.clock.now()).await {
             tracing::warn!(%error, "offer lapse job");
+        }
+        // Tariff books and construction holidays running out: warned once, by email.
+        if let Err(error) = super::continuity::run_daily(&state, state.clock.now()).await {
+            tracing::warn!(%error, "continuity notices job");
         }
         tokio::time::sleep(every).await;
     }

@@ -11,7 +11,7 @@ use axum::{
 use super::{
     error::PageError,
     extract::Staff,
-    views::{Frame, local_datetime_in},
+    views::{Frame, local_datetime_in, warned_frame},
 };
 use crate::{
     app::AppState,
@@ -52,7 +52,7 @@ async fn list(State(state): State<AppState>, staff: Staff) -> Result<OutboxPage,
     require_admin(&staff)?;
     Ok(OutboxPage {
         tr: staff.tr,
-        page: staff.frame,
+        page: warned_frame(&state, &staff).await?,
         messages: outbox::recent(&state.db, 200).await?,
         transport: state.mailer.describe(),
     })

@@ -191,7 +191,7 @@ async fn queue(
     };
     Ok(QueuePage {
         tr: staff.tr,
-        page: staff.frame,
+        page: super::views::warned_frame(&state, &staff).await?,
         query,
         rows,
         late,
@@ -1305,7 +1305,7 @@ async fn operator_queue(
         .is_some();
     Ok(OperatorQueuePage {
         tr: staff.tr,
-        page: staff.frame,
+        page: super::views::warned_frame(&state, &staff).await?,
         status,
         rows,
         now: crate::db::ts(state.clock.now()),

@@ -18,7 +18,7 @@ use super::{
     backoffice::Notice,
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, local_datetime_in},
+    views::{Frame, local_datetime_in, warned_frame},
 };
 use crate::{
     app::AppState,
@@ -334,7 +334,7 @@ async fn render_list(
     Ok(ListPage {
         years: year_views(staff.tr, &stored.rows)?,
         tr: staff.tr,
-        page: staff.frame,
+        page: warned_frame(state, &staff).await?,
         notice,
         form,
     })

@@ -18,13 +18,13 @@ use super::{
     backoffice::Notice,
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, local_date_in, local_datetime_in},
+    views::{Frame, local_date_in, local_datetime_in, warned_frame},
 };
 use crate::{
     app::AppState,
     db::tariff_books::{self, BookRow},
     i18n::Tr,
-    services::books::{self, UploadError},
+    services::books::{self, UploadError, operator_name},
     tariff::{Operator, Tariffs},
 };
 
@@ -40,16 +40,6 @@ async fn administered(state: &AppState, staff: &Staff) -> Result<Operator, PageE
     books::uploader_operator(&state.db, &staff.user)
         .await?
         .ok_or(PageError::Forbidden)
-}
-
-/// Proper names, the same in every language.
-fn operator_name(operator: Operator) -> &'static str {
-    match operator {
-        Operator::Ores => "ORES",
-        Operator::Swde => "SWDE",
-        Operator::Proximus => "Proximus",
-        Operator::Voo => "VOO",
-    }
 }
 
 pub struct BookView {
@@ -134,7 +124,7 @@ async fn render(
         books: book_views(staff.tr, &state.tariffs(), operator, today),
         uploads: tariff_books::for_organisation(&state.db, &staff.user.scope()).await?,
         tr: staff.tr,
-        page: staff.frame,
+        page: warned_frame(state, &staff).await?,
         operator: operator_name(operator),
         notice,
         refusal,

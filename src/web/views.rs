@@ -2,10 +2,12 @@
 
 use axum::{extract::Request, http::request::Parts};
 
-use super::csrf::CsrfToken;
+use super::{csrf::CsrfToken, extract::Staff};
 use crate::{
-    db::{requests::RequestRow, sessions::SessionUser},
+    app::AppState,
+    db::{DbError, requests::RequestRow, sessions::SessionUser},
     i18n::Tr,
+    services::continuity,
 };
 
 /// The parts of the page layout that depend on the visitor.
@@ -14,6 +16,32 @@ pub struct Frame {
     pub csrf: String,
     pub user: Option<SessionUser>,
     pub path: String,
+    /// What the reader must act on before it runs out, shown above the page (`warned_frame`).
+    pub warnings: Vec<Warning>,
+}
+
+/// A warning above the page: what runs out, and where the reader acts, if on a page: (path,
+/// label).
+#[derive(Debug, Clone)]
+pub struct Warning {
+    pub text: String,
+    pub link: Option<(String, String)>,
+}
+
+/// The staff member's page frame with the warnings they must act on: a tariff book or the
+/// construction holidays running out (`services::continuity`), as of the app's today.
+pub async fn warned_frame(state: &AppState, staff: &Staff) -> Result<Frame, DbError> {
+    let today = state.clock.today();
+    let mut frame = staff.frame.clone();
+    frame.warnings = continuity::concerns_for(state, &staff.user, today)
+        .await?
+        .iter()
+        .map(|concern| Warning {
+            text: concern.text(staff.tr, today),
+            link: concern.action(staff.tr),
+        })
+        .collect();
+    Ok(frame)
 }
 
 impl Frame {
@@ -26,6 +54,7 @@ impl Frame {
                 .path_and_query()
                 .map(|p| p.to_string())
                 .unwrap_or_else(|| "/".into()),
+            warnings: Vec::new(),
         }
     }
 
@@ -38,6 +67,7 @@ impl Frame {
                 .unwrap_or_default(),
             user: None,
             path: request.uri().path().to_owned(),
+            warnings: Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@ mod accounts;
 mod assessments;
 mod books;
 mod construction_holidays;
+mod continuity;
 mod coverage;
 mod documents;
 mod estimates;
