@@ -382,6 +382,10 @@ pub enum AdjustError {
     NoSurvey,
     #[error("the rules refuse the connection as measured")]
     EngineRefused(Vec<(String, std::collections::BTreeMap<String, String>)>),
+    /// The part cannot be priced again: no book in force on its tariff date (V-5), say. Nothing
+    /// is saved; the answer keeps its lines.
+    #[error("the part cannot be priced")]
+    Unpriced(operators::pricing::Unpriced),
     #[error(transparent)]
     Db(DbError),
     #[error("stored answer is not readable: {0}")]
@@ -656,7 +660,7 @@ pub async fn record_survey(
     request.water_survey = Some(json);
     let facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     let part = operators::pricing::price_part(tariffs, Service::Water, &facts, &request.postcode)
-        .map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+        .map_err(|e| AdjustError::Unpriced(operators::pricing::Unpriced::of(tariffs, &e)))?;
     // What the rules refuse is SWDE's written refusal to make, not a silent empty price.
     if !part.refusals.is_empty() {
         return Err(AdjustError::EngineRefused(part.refusals));
@@ -796,7 +800,7 @@ pub async fn record_study(
     requests::set_servicing_study(&mut tx, &request.id, &json).await?;
     let part =
         operators::pricing::price_part(tariffs, Service::Electricity, &facts, &request.postcode)
-            .map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+            .map_err(|e| AdjustError::Unpriced(operators::pricing::Unpriced::of(tariffs, &e)))?;
     let mut answer: operators::Assessment =
         serde_json::from_str(&body).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     // The servicing document is priced anew; the connection's lines keep staff's changes.

@@ -1248,6 +1248,16 @@ fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {
             text.push(tr.t("survey.refused_hint").to_owned());
             text.join(" ")
         }
+        AdjustError::Unpriced(crate::operators::pricing::Unpriced::NoBookInForce(gap)) => tr.f(
+            "tariff_gap.not_recorded",
+            [(
+                "gap",
+                crate::operators::describe::gap_text(tr, gap).as_str(),
+            )],
+        ),
+        AdjustError::Unpriced(crate::operators::pricing::Unpriced::PricingFailed { detail }) => {
+            tr.f("tariff_gap.failed_short", [("detail", detail.as_str())])
+        }
         AdjustError::Corrupt(_) | AdjustError::NotFound | AdjustError::Db(_) => {
             tr.t("page_error.internal.text").to_owned()
         }

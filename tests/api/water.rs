@@ -1,7 +1,7 @@
 //! SWDE's survey (B-5.1) prices the water part from the measured route: the extension beyond
 //! 50 m (B-4.2, B-11, journey 6) and the quote-parts due to earlier holders (B-10, journey 3).
 
-use crate::helpers::{TestApp, hidden, marie, spawn_app, text_of, with};
+use crate::helpers::{TestApp, hidden, marie_from, spawn_app, spawn_app_at, text_of, with};
 
 /// A water connection only, assessed, with SWDE signed in on its request page.
 struct Surveyed {
@@ -14,7 +14,7 @@ struct Surveyed {
 
 async fn water_request(app: &TestApp) -> Surveyed {
     let fields = with(
-        &marie(),
+        &marie_from(app.today()),
         &[
             ("electricity", ""),
             ("gas", ""),
@@ -243,4 +243,41 @@ async fn b_4_2_a_main_close_by_needs_no_extension_and_only_swde_surveys() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 404);
+}
+
+/// V-5: a request dated after SWDE's last book has no water price; a survey cannot price it
+/// either: refused with the date and the last book, nothing saved (never an error page).
+#[tokio::test]
+async fn v_5_a_survey_without_a_book_in_force_is_refused_and_saves_nothing() {
+    let app = spawn_app_at("2028-01-04T09:00:00Z").await;
+    let s = water_request(&app).await;
+    let before = latest_water_answer(&app, &s.id).await;
+    assert!(before["lines"].as_array().unwrap().is_empty());
+    let (status, body) = post_survey(
+        &app,
+        &s,
+        &[
+            ("distance_to_main_m", "12"),
+            ("inside_parcel_m", "1,5"),
+            ("text", "Métré"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        body.contains(
+            "Aucun barème SWDE n&#39;est en vigueur le 04/01/2028 (le dernier, SWDE-2027-demo.1, \
+             a pris fin le 31/12/2027) : rien n&#39;est enregistré, la part ne peut pas être \
+             chiffrée à nouveau sans barème en vigueur à sa date (règle V-5)."
+        ),
+        "{body}"
+    );
+    assert_eq!(latest_water_answer(&app, &s.id).await, before);
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT water_survey FROM requests WHERE id = $1")
+            .bind(&s.id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, None);
 }
