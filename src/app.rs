@@ -154,6 +154,7 @@ impl Application {
             seed::demo_requests(&state).await?;
             crate::services::seed_history::demo_history(&state).await?;
         }
+        books::price_unpriced_at_start(&state).await;
         Ok(Self { listener, state })
     }
 

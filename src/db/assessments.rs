@@ -280,6 +280,53 @@ pub async fn no_tariff_requests(db: &Db, scope: &Scope) -> DbResult<Vec<String>>
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
+/// The states in which a request's answers may still change before its offer (C-2).
+const OPEN_STATES: &str =
+    "('submitted', 'incomplete', 'complete', 'assessed', 'quoted', 'accepted', 'lapsed')";
+
+/// Answered assessments of `services` whose latest answer left the part without a price for
+/// lack of a tariff book in force on its date (V-5), in requests still open to an offer: their
+/// ids, oldest first. For pricing them again once a book covers them.
+pub async fn unpriced_of_services(db: &Db, services: &[&str]) -> DbResult<Vec<String>> {
+    if services.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(
+        "SELECT a.id FROM assessments a \
+         JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
+         JOIN requests r ON r.id = a.request_id \
+         WHERE a.status = 'answered' AND a.service IN (",
+    );
+    for (i, service) in services.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push_bind((*service).to_owned());
+    }
+    sql.push(") AND r.state IN ")
+        .push(OPEN_STATES)
+        .push(" AND ");
+    push_no_tariff(&mut sql);
+    sql.push(" ORDER BY a.created_at, a.id");
+    let rows: Vec<(String,)> = sql.query_as()?.fetch_all(&db.pool).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// An answered assessment of a request still open to an offer and its latest answer, read in
+/// the system's write transaction: `NotFound` otherwise.
+pub async fn open_for_system_change(tx: &mut Tx, id: &str) -> DbResult<(AssessmentRow, String)> {
+    let row: AssessmentRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM assessments a JOIN requests r ON r.id = a.request_id \
+         WHERE a.id = $1 AND a.status = 'answered' AND r.state IN {OPEN_STATES}"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(DbError::NotFound)?;
+    let body = version_body(tx, id, row.version).await?;
+    Ok((row, body))
+}
+
 /// One of the caller's own assessments, for changing it: `NotFound` for anybody else's.
 pub async fn own_for_change(
     tx: &mut Tx,
@@ -320,7 +367,7 @@ pub async fn coordinated_for_change(
     let row: AssessmentRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM assessments a JOIN requests r ON r.id = a.request_id \
          WHERE a.id = $1 AND r.coordinator_id = $2 \
-         AND r.state IN ('submitted', 'incomplete', 'complete', 'assessed', 'quoted', 'accepted', 'lapsed')"
+         AND r.state IN {OPEN_STATES}"
     )))
     .bind(id)
     .bind(scope.organisation_id().to_string())

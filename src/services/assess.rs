@@ -285,6 +285,142 @@ async fn answer(
     Ok(true)
 }
 
+/// The reason code of an answer version the system priced again once a book covered its date.
+pub const PRICED_WITH_BOOK: &str = "priced_with_book";
+
+/// Prices again every answer of `operator`'s services (ORES: electricity and gas) left
+/// without a price for lack of a book in force on its tariff date (V-5) that `tariffs` now
+/// covers: a new version by the system, with the engine's lines and the lines staff added
+/// by hand, and a timeline event naming the book. `cause` says why (`tariff_book_uploaded`);
+/// the version's reason is `cause:book`. Each answer is priced in its own write transaction;
+/// one changed meanwhile by staff is read again there, so no change is lost. Parts the books
+/// still do not cover stay as they are. Returns how many answers were priced.
+pub async fn price_unpriced(
+    db: &Db,
+    tariffs: &Tariffs,
+    operator: crate::tariff::Operator,
+    cause: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AssessError> {
+    let services: Vec<&str> = Service::ALL
+        .into_iter()
+        .filter(|s| operators::pricing::operator_of(*s) == operator)
+        .map(Service::code)
+        .collect();
+    let mut priced = 0;
+    for id in assessments::unpriced_of_services(db, &services).await? {
+        match price_one(db, tariffs, &id, cause, now).await {
+            Ok(true) => priced += 1,
+            Ok(false) => {}
+            // One answer that cannot be read does not keep the others unpriced.
+            Err(error) => tracing::warn!(assessment = %id, %error, "not priced again"),
+        }
+    }
+    Ok(priced)
+}
+
+/// [`price_unpriced`] for one answer: false when it no longer waits for a book, the books
+/// still do not cover it, or another writer changed it at the same moment.
+async fn price_one(
+    db: &Db,
+    tariffs: &Tariffs,
+    id: &str,
+    cause: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, AssessError> {
+    let mut tx = db.begin_write().await?;
+    let (row, body) = match assessments::open_for_system_change(&mut tx, id).await {
+        Ok(found) => found,
+        Err(DbError::NotFound) => return Ok(false),
+        Err(other) => return Err(other.into()),
+    };
+    let Ok(service) = row.service.parse::<Service>() else {
+        return Ok(false);
+    };
+    let mut answer: operators::Assessment = serde_json::from_str(&body)?;
+    // Only a part waiting for a book: another refusal of the engines is not the books' gap.
+    let gap = match &answer.unpriced {
+        Some(operators::pricing::Unpriced::NoBookInForce(gap)) => Some(gap.clone()),
+        Some(operators::pricing::Unpriced::PricingFailed { .. }) => return Ok(false),
+        None if answer.is_unpriced() => None,
+        None => return Ok(false),
+    };
+    let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
+    let facts = facts_of(&request)?;
+    let Ok(part) = operators::pricing::price_part(tariffs, service, &facts, &request.postcode)
+    else {
+        // Still no book in force on its date: the answer keeps saying so.
+        return Ok(false);
+    };
+    // The books that priced it: those its lines name, else the one in force on its date.
+    let mut books: Vec<String> = part.lines.iter().map(|l| l.book_version.clone()).collect();
+    books.sort();
+    books.dedup();
+    books.retain(|b| !b.is_empty());
+    if books.is_empty()
+        && let Some(book) = gap
+            .as_ref()
+            .and_then(|g| tariffs.books.in_force(g.operator, g.date).ok())
+    {
+        books.push(book.version().to_owned());
+    }
+    let books = books.join(", ");
+    let by_hand: Vec<PricedLine> = answer
+        .lines
+        .drain(..)
+        .filter(|line| line.code == ADDED_LINE_CODE)
+        .collect();
+    answer.lines = part.lines.into_iter().chain(by_hand).collect();
+    answer.separately_quoted = part.separately_quoted;
+    answer.mentions = part.mentions;
+    answer.unpriced = None;
+    answer
+        .reasons
+        .retain(|r| r != operators::LEGACY_UNPRICED_REASON);
+    let body = serde_json::to_string(&answer)?;
+    let reason = format!("{cause}:{books}");
+    let recorded = assessments::record_version(
+        &mut tx,
+        &row.id,
+        row.version,
+        &NewVersion {
+            feasibility: answer.feasibility.code(),
+            body: &body,
+            actor_kind: "system",
+            actor_id: None,
+            reason: Some(&reason),
+        },
+        now,
+    )
+    .await;
+    match recorded {
+        Ok(_) => {}
+        Err(DbError::Conflict(_)) => {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Ok(false);
+        }
+        Err(other) => return Err(other.into()),
+    }
+    let detail = format!("{} {books}", row.service);
+    requests::insert_event(
+        &mut tx,
+        &NewEvent {
+            request_id: db::parse_uuid(&row.request_id)?,
+            at: now,
+            kind: PRICED_WITH_BOOK,
+            actor_kind: "system",
+            actor_id: None,
+            actor_name: None,
+            organisation_id: Some(db::parse_uuid(&row.organisation_id)?),
+            detail: Some(&detail),
+            public: false,
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(true)
+}
+
 /// Runs until the process stops: wakes on `assess_notify` (new tasks) or every `poll`. Each
 /// round takes the book set in use then, so an upload applies from the next round.
 pub async fn run(state: AppState, poll: StdDuration) {

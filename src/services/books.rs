@@ -33,14 +33,7 @@ pub fn operator_of_service(service: &str) -> Option<Operator> {
 }
 
 /// An operator's proper name, the same in every language.
-pub fn operator_name(operator: Operator) -> &'static str {
-    match operator {
-        Operator::Ores => "ORES",
-        Operator::Swde => "SWDE",
-        Operator::Proximus => "Proximus",
-        Operator::Voo => "VOO",
-    }
-}
+pub use crate::tariff::gap::operator_name;
 
 /// The operator whose books `user` may upload, if any: an operator administrator, for the
 /// operator of their own organisation.
@@ -77,6 +70,33 @@ fn with_stored(stored: &[(String, String)]) -> Result<Tariffs, TariffError> {
 pub async fn load(db: &Db) -> Result<Tariffs, LoadError> {
     let stored = tariff_books::all_bodies(&db.pool).await?;
     Ok(with_stored(&stored)?)
+}
+
+/// The cause named in the reason of an answer priced again after an upload.
+pub const UPLOADED_CAUSE: &str = "tariff_book_uploaded";
+/// The cause named when a start finds books (uploaded or shipped) covering unpriced parts.
+pub const IN_FORCE_CAUSE: &str = "tariff_book_in_force";
+
+/// At start: prices every part left without a book that the books in use now cover (V-5) —
+/// those an upload did not reach (another instance, a stop in between, a new shipped book).
+/// A failure is logged, never a reason not to start.
+pub async fn price_unpriced_at_start(state: &AppState) {
+    let tariffs = state.tariffs();
+    for operator in Operator::ALL {
+        let done = crate::services::assess::price_unpriced(
+            &state.db,
+            &tariffs,
+            operator,
+            IN_FORCE_CAUSE,
+            state.clock.now(),
+        )
+        .await;
+        match done {
+            Ok(0) => {}
+            Ok(priced) => tracing::info!(%operator, priced, "unpriced parts priced at start"),
+            Err(error) => tracing::error!(%operator, %error, "pricing unpriced parts at start"),
+        }
+    }
 }
 
 /// Why an upload is refused. The messages are the validator's own (English, exact); pages
@@ -143,11 +163,20 @@ pub async fn upload(
         other => UploadError::Db(other),
     })?;
     tx.commit().await.map_err(DbError::from)?;
+    let tariffs = Arc::new(tariffs);
     // Swapping the Arc cannot leave a half-written set, so a poisoned lock is still sound.
     *state
         .tariffs
         .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(tariffs);
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&tariffs);
+    // The parts of this operator left unpriced for lack of a book are priced now that one
+    // covers their date (V-5). The book is stored: a failure here leaves them to the next start.
+    match crate::services::assess::price_unpriced(&state.db, &tariffs, own, UPLOADED_CAUSE, now)
+        .await
+    {
+        Ok(priced) => tracing::info!(book = %book.version(), priced, "unpriced parts priced"),
+        Err(error) => tracing::error!(book = %book.version(), %error, "pricing unpriced parts"),
+    }
     Ok(book)
 }
 

@@ -869,6 +869,14 @@ impl DetailPage {
     fn day(&self, stored: &str) -> String {
         local_date_in(self.tr, stored)
     }
+
+    /// A part priced once a book covered it: `service books` as "Électricité (ORES) — book".
+    fn priced_with(&self, detail: &str) -> String {
+        match detail.split_once(' ') {
+            Some((service, books)) => format!("{} — {books}", self.names.name(service)),
+            None => detail.to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

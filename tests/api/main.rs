@@ -20,5 +20,6 @@ mod partners;
 mod servicing;
 mod staff;
 mod tariff_gap;
+mod tariff_gap_upload;
 mod tenancy;
 mod water;
