@@ -145,14 +145,13 @@ async fn fill(client: &Client, id: &str, value: &str) {
     field.send_keys(value).await.unwrap();
 }
 
+/// Clicks `css` once the page shows it: after a form posts, the next page may still be loading.
 async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
+    wait_for_element(client, css, "the element to click")
         .await
-        .unwrap()
         .click()
         .await
-        .unwrap();
+        .unwrap_or_else(|error| panic!("clicking {css}: {error}"));
 }
 
 /// The page's text once it shows `needle`: a click that navigates returns before the new
@@ -361,7 +360,9 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     let page = wait_text(&browser, "Permis de voirie conjoint", false).await;
     assert!(page.contains("la commune n'a pas encore décidé"), "{page}");
     let today = state.clock.today().to_string();
+    // Counted on a loaded page only: while the next page loads there is no table, not zero buttons.
     let payment_buttons = || async {
+        browser.find(Locator::Css("#payments")).await?;
         browser
             .find_all(Locator::Css("#payments form button"))
             .await
