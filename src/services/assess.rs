@@ -220,27 +220,19 @@ async fn answer(
         }
     };
     let body = serde_json::to_string(&assessment)?;
-    let recorded = assessments::record_version(
+    let feasibility = assessment.feasibility.code();
+    if !record_system_version(
         &mut tx,
-        &task.id,
-        task.version,
-        &NewVersion {
-            feasibility: assessment.feasibility.code(),
-            body: &body,
-            actor_kind: "system",
-            actor_id: None,
-            reason: None,
-        },
+        (&task.id, task.version),
+        feasibility,
+        &body,
+        None,
         now,
     )
-    .await;
-    match recorded {
-        Ok(_) => {}
-        Err(DbError::Conflict(_)) => {
-            tx.rollback().await.map_err(DbError::from)?;
-            return Ok(false);
-        }
-        Err(other) => return Err(other.into()),
+    .await?
+    {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Ok(false);
     }
     let request_id = db::parse_uuid(&request.id)?;
     let organisation_id = db::parse_uuid(&task.organisation_id)?;
@@ -379,27 +371,20 @@ async fn price_one(
         .retain(|r| r != operators::LEGACY_UNPRICED_REASON);
     let body = serde_json::to_string(&answer)?;
     let reason = format!("{cause}:{books}");
-    let recorded = assessments::record_version(
+    let feasibility = answer.feasibility.code();
+    let reason = Some(reason.as_str());
+    if !record_system_version(
         &mut tx,
-        &row.id,
-        row.version,
-        &NewVersion {
-            feasibility: answer.feasibility.code(),
-            body: &body,
-            actor_kind: "system",
-            actor_id: None,
-            reason: Some(&reason),
-        },
+        (&row.id, row.version),
+        feasibility,
+        &body,
+        reason,
         now,
     )
-    .await;
-    match recorded {
-        Ok(_) => {}
-        Err(DbError::Conflict(_)) => {
-            tx.rollback().await.map_err(DbError::from)?;
-            return Ok(false);
-        }
-        Err(other) => return Err(other.into()),
+    .await?
+    {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Ok(false);
     }
     let detail = format!("{} {books}", row.service);
     requests::insert_event(
@@ -419,6 +404,30 @@ async fn price_one(
     .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(true)
+}
+
+/// Records `body` as the system's next version of an answer read at `version`. False when
+/// someone recorded another version meanwhile (the caller rolls back and leaves it to them).
+async fn record_system_version(
+    tx: &mut Tx,
+    (assessment_id, version): (&str, i64),
+    feasibility: &str,
+    body: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, AssessError> {
+    let new = NewVersion {
+        feasibility,
+        body,
+        actor_kind: "system",
+        actor_id: None,
+        reason,
+    };
+    match assessments::record_version(tx, assessment_id, version, &new, now).await {
+        Ok(_) => Ok(true),
+        Err(DbError::Conflict(_)) => Ok(false),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Runs until the process stops: wakes on `assess_notify` (new tasks) or every `poll`. Each
