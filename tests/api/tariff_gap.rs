@@ -6,11 +6,11 @@
 
 use crate::helpers::{TestApp, hidden, marie_from, spawn_app_at, text_of};
 
-const GAP_DAY: &str = "2028-01-04T09:00:00Z";
+pub(crate) const GAP_DAY: &str = "2028-01-04T09:00:00Z";
 const LAST_DAY: &str = "2027-12-31T09:00:00Z";
 
 /// The text as an askama page writes it (apostrophes escaped).
-fn html(text: &str) -> String {
+pub(crate) fn html(text: &str) -> String {
     text.replace('\'', "&#39;")
 }
 
@@ -40,7 +40,7 @@ fn case_json(date: &str) -> serde_json::Value {
 }
 
 /// Marie's request filed on the app's day, answered by every operator.
-async fn filed_and_assessed(app: &TestApp) -> (String, String) {
+pub(crate) async fn filed_and_assessed(app: &TestApp) -> (String, String) {
     let (reference, _) = app.file_ok(&marie_from(app.today())).await;
     let id = app.request_id(&reference).await;
     app.wait_state(&id, "assessed").await;
@@ -64,7 +64,7 @@ async fn answers(app: &TestApp, id: &str) -> Vec<(String, serde_json::Value)> {
 }
 
 /// The queue row of `reference` on a queue page.
-fn queue_row<'a>(page: &'a str, reference: &str) -> &'a str {
+pub(crate) fn queue_row<'a>(page: &'a str, reference: &str) -> &'a str {
     let at = page.find(reference).expect("the request is in the queue");
     let start = page[..at].rfind("<tr>").unwrap();
     let end = at + page[at..].find("</tr>").unwrap();
@@ -72,7 +72,11 @@ fn queue_row<'a>(page: &'a str, reference: &str) -> &'a str {
 }
 
 /// Posts the request page's send form, as the case officer.
-async fn send_offer(app: &TestApp, officer: &reqwest::Client, id: &str) -> (u16, String) {
+pub(crate) async fn send_offer(
+    app: &TestApp,
+    officer: &reqwest::Client,
+    id: &str,
+) -> (u16, String) {
     let page = text_of(officer, app.url(&format!("/backoffice/requests/{id}"))).await;
     let response = officer
         .post(app.url(&format!("/backoffice/requests/{id}/offer")))

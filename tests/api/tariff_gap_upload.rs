@@ -6,9 +6,11 @@
 
 use connect_my_home::app::Application;
 
-use crate::helpers::{TestApp, hidden, marie_from, spawn_app_at, text_of};
+use crate::{
+    helpers::{TestApp, hidden, spawn_app_at, text_of},
+    tariff_gap::{GAP_DAY, filed_and_assessed, html, queue_row, send_offer},
+};
 
-const GAP_DAY: &str = "2028-01-04T09:00:00Z";
 const ADMIN: &str = "tarifs@ores.demo";
 
 /// The shipped ORES 2027 book moved to 2028 as ORES-2028.1, the 3x25 band at 1 540.00.
@@ -24,11 +26,6 @@ fn ores_2028() -> String {
         "the 3x25 band of the shipped book"
     );
     book.replace(band, "band = \"3x25\"\nprice = \"1540.00\"")
-}
-
-/// The text as an askama page writes it (apostrophes escaped).
-fn html(text: &str) -> String {
-    text.replace('\'', "&#39;")
 }
 
 /// The latest version of each answer of the request, by service: (version, actor kind,
@@ -59,31 +56,6 @@ async fn latest(
         .collect()
 }
 
-/// The queue row of `reference` on a queue page.
-fn queue_row<'a>(page: &'a str, reference: &str) -> &'a str {
-    let at = page.find(reference).expect("the request is in the queue");
-    let start = page[..at].rfind("<tr>").unwrap();
-    let end = at + page[at..].find("</tr>").unwrap();
-    &page[start..end]
-}
-
-/// Posts the request page's send form, as the case officer.
-async fn send_offer(app: &TestApp, officer: &reqwest::Client, id: &str) -> (u16, String) {
-    let page = text_of(officer, app.url(&format!("/backoffice/requests/{id}"))).await;
-    let response = officer
-        .post(app.url(&format!("/backoffice/requests/{id}/offer")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("key", hidden(&page, "key")),
-            ("reason", String::new()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
-}
-
 /// Posts `book` on the tariff page as `client`: the status.
 async fn upload(app: &TestApp, client: &reqwest::Client, book: &str) -> u16 {
     let page = text_of(client, app.url("/operator/tariffs")).await;
@@ -101,9 +73,7 @@ async fn upload(app: &TestApp, client: &reqwest::Client, book: &str) -> u16 {
 
 /// Marie's request filed on the app's day and answered by every operator, all unpriced.
 async fn unpriced_request(app: &TestApp) -> (String, String) {
-    let (reference, _) = app.file_ok(&marie_from(app.today())).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (reference, id) = filed_and_assessed(app).await;
     for (service, version, actor, _, body) in latest(app, &id).await {
         assert_eq!((version, actor.as_str()), (1, "system"), "{service}");
         assert_eq!(body["unpriced"]["kind"], "no_book_in_force", "{service}");
