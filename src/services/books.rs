@@ -32,9 +32,6 @@ pub fn operator_of_service(service: &str) -> Option<Operator> {
     }
 }
 
-/// An operator's proper name, the same in every language.
-pub use crate::tariff::gap::operator_name;
-
 /// The operator whose books `user` may upload, if any: an operator administrator, for the
 /// operator of their own organisation.
 pub async fn uploader_operator(db: &Db, user: &SessionUser) -> Result<Option<Operator>, DbError> {

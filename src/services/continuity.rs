@@ -23,10 +23,10 @@ use crate::{
     mail::compose::{self, Composed},
     scheduling::ConstructionHolidays,
     services::{
-        books::{self, OPERATOR_ADMIN, operator_name, operator_of_service},
+        books::{self, OPERATOR_ADMIN, operator_of_service},
         holidays::{self, PLATFORM_ADMIN},
     },
-    tariff::{BookSet, Operator, TariffBook},
+    tariff::{BookSet, Operator, TariffBook, gap::operator_name},
 };
 
 /// How long before the end the warning starts: a book ending on 31 December is warned from

@@ -24,8 +24,8 @@ use crate::{
     app::AppState,
     db::tariff_books::{self, BookRow},
     i18n::Tr,
-    services::books::{self, UploadError, operator_name},
-    tariff::{Operator, Tariffs},
+    services::books::{self, UploadError},
+    tariff::{Operator, Tariffs, gap::operator_name},
 };
 
 pub fn router() -> Router<AppState> {
