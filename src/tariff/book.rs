@@ -440,29 +440,24 @@ impl BookSet {
         operator: Operator,
         date: NaiveDate,
     ) -> Result<&TariffBook, TariffError> {
-        // Sorted by start and without overlaps: also sorted by end.
         let own = || self.books.iter().filter(move |b| b.operator() == operator);
         if let Some(book) = own().find(|b| b.in_force_on(date)) {
             return Ok(book);
         }
-        let ended = own().rev().find(|b| b.book.valid_until < date);
-        let coming = own().find(|b| b.book.valid_from > date);
-        let nearest = match (ended, coming) {
+        let gap = super::gap::TariffGap::around(self, operator, date);
+        let nearest = match (&gap.previous_book, &gap.next_book) {
             (None, None) => format!("there is no {operator} book at all"),
             (Some(last), None) => format!(
                 "the last book, {}, ended on {} and no later book exists yet",
-                last.book.version, last.book.valid_until
+                last.version, last.valid_until
             ),
             (None, Some(first)) => format!(
                 "the first book, {}, starts on {}",
-                first.book.version, first.book.valid_from
+                first.version, first.valid_from
             ),
             (Some(previous), Some(next)) => format!(
                 "the day falls between {}, which ended on {}, and {}, which starts on {}",
-                previous.book.version,
-                previous.book.valid_until,
-                next.book.version,
-                next.book.valid_from
+                previous.version, previous.valid_until, next.version, next.valid_from
             ),
         };
         let covered = own()
