@@ -2,8 +2,7 @@
 
 use std::{
     net::SocketAddr,
-    ops::Deref,
-    sync::{Arc, PoisonError, RwLock},
+    sync::{Arc, RwLock},
     time::Duration,
 };
 
@@ -11,67 +10,26 @@ use axum::{Router, extract::DefaultBodyLimit};
 use tokio::{net::TcpListener, sync::Notify};
 use tower_http::trace::TraceLayer;
 
+use crate::state::{AppInner, AppState};
 use crate::{
     clock::Clock,
     config::Config,
     db::Db,
     domain::PostcodeDirectory,
-    mail::{Mailer, worker},
-    services::{books, seed},
-    storage::{DiskStorage, Storage},
-    tariff::Tariffs,
+    mail::Mailer,
+    services::{books, reference},
+    storage::DiskStorage,
 };
 
 /// Forms are small; anything larger is refused before it is read.
 pub const FORM_BODY_LIMIT: usize = 64 * 1024;
-
-pub struct AppInner {
-    pub db: Db,
-    /// The one source of "now" and "today" (the system clock in production).
-    pub clock: Clock,
-    pub config: Config,
-    pub directory: PostcodeDirectory,
-    pub base_url: String,
-    pub mailer: Mailer,
-    /// Wakes the outbox worker as soon as a transaction has queued mail.
-    pub outbox_notify: Arc<Notify>,
-    /// Wakes the assessment worker as soon as a filing has created tasks.
-    pub assess_notify: Arc<Notify>,
-    /// The books in use: embedded plus uploaded; an upload replaces the whole set.
-    pub tariffs: RwLock<Arc<Tariffs>>,
-    /// Uploaded documents (disk by default; object storage later).
-    pub storage: Arc<dyn Storage>,
-}
-
-#[derive(Clone)]
-pub struct AppState(pub Arc<AppInner>);
-
-impl Deref for AppState {
-    type Target = AppInner;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// The current book set. Callers keep the `Arc`: a case is priced with one set throughout,
-    /// even if an upload replaces it meanwhile.
-    pub fn tariffs(&self) -> Arc<Tariffs> {
-        // Only a whole Arc is ever written, so a poisoned lock still holds a sound set.
-        self.tariffs
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("database: {0}")]
     Db(#[from] crate::db::DbError),
     #[error("seeding: {0}")]
-    Seed(#[from] seed::SeedError),
+    Seed(#[from] reference::SeedError),
     #[error("mail: {0}")]
     Mail(#[from] crate::mail::MailError),
     #[error("postcode table: {0}")]
@@ -118,8 +76,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router())
         .nest("/api/v1", crate::api::router())
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
-        .layer(axum::middleware::from_fn(crate::web::csrf::ensure_cookie))
-        .layer(axum::middleware::from_fn(crate::web::security_headers))
+        .layer(axum::middleware::from_fn(crate::http::csrf::ensure_cookie))
+        .layer(axum::middleware::from_fn(
+            crate::http::headers::security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -147,12 +107,9 @@ impl Application {
             .map_err(|e| StartError::Bind(config.bind, e))?;
         let seed_demo = config.seed_demo;
         let state = build_state(config, bound, clock).await?;
-        seed::reference_data(&state).await?;
+        reference::reference_data(&state).await?;
         if seed_demo {
-            seed::demo_users(&state).await?;
-            seed::demo_crews(&state).await?;
-            seed::demo_requests(&state).await?;
-            crate::services::seed_history::demo_history(&state).await?;
+            crate::demo::seed_all(&state).await?;
         }
         books::price_unpriced_at_start(&state).await;
         Ok(Self { listener, state })
@@ -170,21 +127,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let poll = Duration::from_millis(self.state.config.outbox_poll_ms);
         let workers = if self.state.config.run_workers {
-            vec![
-                tokio::spawn(worker::run(
-                    self.state.db.clone(),
-                    self.state.mailer.clone(),
-                    self.state.outbox_notify.clone(),
-                    self.state.clock.clone(),
-                    poll,
-                )),
-                tokio::spawn(crate::services::assess::run(self.state.clone(), poll)),
-                // Lapses and reminders are dated by the day: an hourly pass is plenty.
-                tokio::spawn(crate::services::offers::run(
-                    self.state.clone(),
-                    Duration::from_secs(3600),
-                )),
-            ]
+            crate::jobs::spawn_all(&self.state, poll)
         } else {
             Vec::new()
         };

@@ -3,7 +3,8 @@ use connect_my_home::{
     app::{Application, build_state},
     clock::Clock,
     config::Config,
-    services::seed,
+    demo,
+    services::reference,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -61,9 +62,9 @@ async fn main() -> anyhow::Result<()> {
             if cli.config.seed_demo {
                 println!(
                     "  demo staff accounts (password \"{}\"):",
-                    seed::DEMO_PASSWORD
+                    demo::DEMO_PASSWORD
                 );
-                for (_, email, name, role) in seed::DEMO_USERS {
+                for (_, email, name, role) in demo::DEMO_USERS {
                     println!("    {email:<32} {name} ({role})");
                 }
             }
@@ -76,11 +77,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let state = build_state(cli.config.clone(), cli.config.bind, Clock::system()).await?;
-            seed::reference_data(&state).await?;
-            seed::demo_users(&state).await?;
-            seed::demo_crews(&state).await?;
-            seed::demo_requests(&state).await?;
-            connect_my_home::services::seed_history::demo_history(&state).await?;
+            reference::reference_data(&state).await?;
+            demo::seed_all(&state).await?;
             println!("demo data seeded");
         }
         Command::Quote { case } => {

@@ -13,10 +13,10 @@ use std::{
 };
 
 use connect_my_home::{
-    app::{AppState, Application},
     clock::Clock,
     config::Config,
-    services::seed,
+    demo as seed,
+    {app::Application, state::AppState},
 };
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element, wd::TimeoutConfiguration};
 use hyper_util::client::legacy::connect::HttpConnector;

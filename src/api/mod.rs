@@ -3,20 +3,20 @@
 use axum::{
     Json, Router,
     extract::{Path, Query, State},
-    http::StatusCode,
-    response::{IntoResponse, Response},
+    response::IntoResponse,
     routing::{get, post},
 };
 use serde::Serialize;
 
 use crate::{
-    app::AppState,
-    db::{
-        DbError,
-        requests::{self, RequestRow},
+    db::requests::{self, RequestRow},
+    http::{
+        error::ApiError,
+        extract::Staff,
+        query::{QUEUE_LIMIT, QueueQuery},
     },
+    state::AppState,
     tariff::{self, TariffError},
-    web::{backoffice::QueueQuery, extract::Staff},
 };
 
 mod works;
@@ -34,72 +34,6 @@ pub fn router() -> Router<AppState> {
         .route("/estimates", post(estimate))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound })
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("sign in first")]
-    Unauthorized,
-    #[error("not found")]
-    NotFound,
-    #[error("{0}")]
-    Invalid(String),
-    /// No tariff book in force on the case's date (V-5): refused like any invalid case, with
-    /// each operator asked that has no book then and the books around the day.
-    #[error("{message}")]
-    NoTariff {
-        message: String,
-        gaps: Vec<tariff::TariffGap>,
-    },
-    #[error("internal error")]
-    Internal,
-}
-
-#[derive(Serialize)]
-struct ErrorBody {
-    error: &'static str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tariff_gaps: Option<Vec<tariff::TariffGap>>,
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code) = match self {
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Invalid(_) | ApiError::NoTariff { .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
-            }
-            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-        };
-        let message = self.to_string();
-        let tariff_gaps = match self {
-            ApiError::NoTariff { gaps, .. } => Some(gaps),
-            _ => None,
-        };
-        (
-            status,
-            Json(ErrorBody {
-                error: code,
-                message,
-                tariff_gaps,
-            }),
-        )
-            .into_response()
-    }
-}
-
-impl From<DbError> for ApiError {
-    fn from(error: DbError) -> Self {
-        match error {
-            DbError::NotFound => ApiError::NotFound,
-            other => {
-                tracing::error!(error = %other, "database error");
-                ApiError::Internal
-            }
-        }
-    }
 }
 
 #[derive(Serialize)]
@@ -142,7 +76,7 @@ async fn list(
         &state.db,
         &scope,
         &query.filter(staff.user.user_id),
-        crate::web::backoffice::QUEUE_LIMIT,
+        QUEUE_LIMIT,
     )
     .await?;
     let no_tariff = crate::db::assessments::no_tariff_requests(&state.db, &scope).await?;

@@ -10,16 +10,16 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::ApiError;
 use crate::{
-    app::AppState,
     db::{crews, offers, organisations, permits, requests, sessions::SessionUser},
     domain::nuisance::{Figures, Report},
-    services::{self, permits as permit_service},
-    web::{
+    http::{
+        error::ApiError,
         extract::Staff,
-        municipality::{FiguresQuery, period},
+        query::{FiguresQuery, period},
     },
+    services::{self, permits as permit_service},
+    state::AppState,
 };
 
 #[derive(Serialize)]

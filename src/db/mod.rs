@@ -70,22 +70,7 @@ pub struct Db {
     pub engine: Engine,
 }
 
-/// The tenant a signed-in user acts for. Every tenant-scoped repository function takes one,
-/// and only an authenticated session can produce it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scope {
-    organisation_id: Uuid,
-}
-
-impl Scope {
-    pub(crate) fn of_organisation(organisation_id: Uuid) -> Self {
-        Self { organisation_id }
-    }
-
-    pub fn organisation_id(&self) -> Uuid {
-        self.organisation_id
-    }
-}
+pub use crate::domain::tenancy::Scope;
 
 impl Db {
     /// Connects to `sqlite://…` (creating the file and its directory) or `postgres://…`.

@@ -340,23 +340,7 @@ pub async fn get_for(db: &Db, scope: &Scope, id: &str) -> DbResult<RequestRow> {
     .ok_or(DbError::NotFound)
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct QueueFilter {
-    pub state: Option<String>,
-    pub commune_nis: Option<String>,
-    pub submitted_from: Option<NaiveDate>,
-    pub submitted_to: Option<NaiveDate>,
-    pub assigned: Option<Assigned>,
-    /// Only requests with a part left unpriced for lack of a tariff in force (V-5).
-    pub no_tariff: bool,
-}
-
-/// Whose requests the queue shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Assigned {
-    To(Uuid),
-    Nobody,
-}
+pub use crate::domain::tenancy::{Assigned, QueueFilter};
 
 /// A tenant's queue, oldest first, with the filters applied.
 pub async fn queue(

@@ -1,31 +1,8 @@
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
-use super::{Db, DbResult, Scope, parse_uuid, ts};
+use super::{Db, DbResult, parse_uuid, ts};
 
-/// The signed-in user behind a session, with the organisation they act for.
-#[derive(Debug, Clone)]
-pub struct SessionUser {
-    pub user_id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub role: String,
-    pub language: String,
-    pub organisation_id: Uuid,
-    pub organisation_name: String,
-    pub organisation_kind: String,
-}
-
-impl SessionUser {
-    pub fn scope(&self) -> Scope {
-        Scope::of_organisation(self.organisation_id)
-    }
-
-    /// Staff of the coordinator (ORES, the single point of contact, C-2).
-    pub fn is_coordinator(&self) -> bool {
-        self.organisation_kind == "coordinator"
-    }
-}
+pub use crate::domain::tenancy::SessionUser;
 
 #[derive(sqlx::FromRow)]
 struct SessionUserRow {

@@ -11,8 +11,10 @@ pub mod nuisance;
 pub mod payment;
 pub mod permit;
 pub mod request;
+pub mod retry;
 pub mod servicing;
 pub mod survey;
+pub mod tenancy;
 
 pub use company::CompanyNumber;
 pub use contact::{EmailAddress, Language, PersonName, PhoneNumber};

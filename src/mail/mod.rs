@@ -1,7 +1,6 @@
 //! Outgoing mail: lettre transports and the outbox worker that feeds them.
 
 pub mod compose;
-pub mod worker;
 
 use std::path::PathBuf;
 

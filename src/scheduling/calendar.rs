@@ -212,3 +212,8 @@ mod tests {
         assert!(!is_public_holiday(d(2027, 7, 22)));
     }
 }
+
+/// The first day of `day`'s month.
+pub fn month_start(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}

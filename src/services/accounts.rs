@@ -4,7 +4,6 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::{
-    app::AppState,
     db::{
         DbError,
         outbox::{self, NewMessage},
@@ -14,6 +13,7 @@ use crate::{
     domain::{EmailAddress, FieldErrors, InputError, Language, PersonName},
     i18n::Tr,
     services::auth::{hash_password, new_token, token_hash},
+    state::AppState,
 };
 
 /// How long an invitation link stays valid.

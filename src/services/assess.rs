@@ -1,20 +1,18 @@
 //! Fan-out: each operator involved in a request assesses its part, through a durable task
 //! per operator created with the request and answered exactly once by a worker.
 
-use std::time::Duration as StdDuration;
-
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
     db::{
         self, Db, DbError, Tx,
         assessments::{self, AssessmentRow, NewVersion},
         organisations,
         requests::{self, NewEvent, RequestRow},
     },
+    domain::retry::backoff,
     domain::{
         ApplicantKind, Building, ElectricityBand, InputError, Service,
         servicing::{
@@ -23,7 +21,6 @@ use crate::{
         },
         survey::WaterSurvey,
     },
-    mail::worker::backoff,
     operators::{
         self, OperatorModule, RequestFacts, add_working_days,
         generic::{GenericModule, PartnerOffer},
@@ -427,20 +424,6 @@ async fn record_system_version(
         Ok(_) => Ok(true),
         Err(DbError::Conflict(_)) => Ok(false),
         Err(other) => Err(other.into()),
-    }
-}
-
-/// Runs until the process stops: wakes on `assess_notify` (new tasks) or every `poll`. Each
-/// round takes the book set in use then, so an upload applies from the next round.
-pub async fn run(state: AppState, poll: StdDuration) {
-    loop {
-        if let Err(error) = assess_due(&state.db, &state.tariffs(), state.clock.now()).await {
-            tracing::error!(%error, "assessment worker");
-        }
-        tokio::select! {
-            () = state.assess_notify.notified() => {}
-            () = tokio::time::sleep(poll) => {}
-        }
     }
 }
 

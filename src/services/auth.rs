@@ -109,3 +109,11 @@ mod tests {
         assert_eq!(token_hash("abc").len(), 64);
     }
 }
+
+/// The staff member behind a session cookie's token, if the session is still live.
+pub async fn session_user(
+    state: &crate::state::AppState,
+    token: &str,
+) -> Result<Option<crate::domain::tenancy::SessionUser>, DbError> {
+    crate::db::sessions::user(&state.db, &token_hash(token), state.clock.now()).await
+}

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::{
-    app::AppState,
     db::{
         Db, DbError, organisations,
         sessions::SessionUser,
         tariff_books::{self, NewBook},
     },
     domain::Service,
+    state::AppState,
     tariff::{Operator, TariffBook, TariffError, Tariffs, parse_book},
 };
 

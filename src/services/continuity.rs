@@ -12,7 +12,6 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use crate::{
-    app::AppState,
     db::{
         DbError, notices,
         outbox::{self, NewMessage},
@@ -26,6 +25,7 @@ use crate::{
         books::{self, OPERATOR_ADMIN, operator_of_service},
         holidays::{self, PLATFORM_ADMIN},
     },
+    state::AppState,
     tariff::{BookSet, Operator, TariffBook, gap::operator_name},
 };
 

@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    app::AppState,
     db::{
         self, DbError, Scope, Tx, assessments,
         documents::{self, DocumentRow, NewDocument},
@@ -27,6 +26,7 @@ use crate::{
     mail::compose::{self, MissingDocuments},
     operators::{Assessment, Deadline, Party, Prerequisite},
     services::links::{self, purpose},
+    state::AppState,
     storage::StorageError,
 };
 

@@ -8,7 +8,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Any;
 
 use crate::{
-    app::AppState,
     db::{
         self, DbError, Tx,
         holidays::{self, HolidayRow, NewPeriod},
@@ -17,6 +16,7 @@ use crate::{
     },
     domain::PostcodeDirectory,
     scheduling::{ConstructionHolidays, HolidayPeriod, PeriodError, Province},
+    state::AppState,
 };
 
 /// The only role that keeps the construction holidays.

@@ -10,7 +10,10 @@ pub mod holidays;
 pub mod links;
 pub mod offers;
 pub mod permits;
+pub mod reference;
 pub mod schedule;
-pub mod seed;
-pub mod seed_history;
 pub mod submit;
+
+/// What a use case fails with when storage fails or a row is missing; the pages and the API
+/// turn it into 404 or a logged 500.
+pub use crate::db::DbError;

@@ -8,7 +8,6 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
     db::{
         self, DbError, Scope, Tx,
         assessments::{self, AssessmentRow},
@@ -29,6 +28,7 @@ use crate::{
         VatSummaryRow,
     },
     services::assess,
+    state::AppState,
     tariff::{VatRegime, round_cents},
 };
 
@@ -1179,20 +1179,6 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
         state.outbox_notify.notify_one();
     }
     Ok(run)
-}
-
-/// Runs the daily jobs (this one and `continuity`'s) every `every` until the process stops.
-pub async fn run(state: AppState, every: std::time::Duration) {
-    loop {
-        if let Err(error) = run_daily(&state, state.clock.now()).await {
-            tracing::warn!(%error, "offer lapse job");
-        }
-        // Tariff books and construction holidays running out: warned once, by email.
-        if let Err(error) = super::continuity::run_daily(&state, state.clock.now()).await {
-            tracing::warn!(%error, "continuity notices job");
-        }
-        tokio::time::sleep(every).await;
-    }
 }
 
 /// The case officer confirms the reserved day once the works may go ahead: offer accepted and

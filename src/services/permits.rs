@@ -9,7 +9,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::{
-    app::AppState,
     config::Config,
     db::{
         self, Db, DbError, Scope, Tx,
@@ -31,6 +30,7 @@ use crate::{
     i18n::Tr,
     mail::compose,
     operators::Assessment,
+    state::AppState,
 };
 
 #[derive(Debug, thiserror::Error)]

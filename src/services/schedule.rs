@@ -5,7 +5,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{holidays, permits};
 use crate::{
-    app::AppState,
     db::{
         self, DbError, Scope, Tx, assessments, crews,
         requests::{self, NewEvent, RequestRow},
@@ -17,6 +16,7 @@ use crate::{
         holidays::{ConstructionHolidays, Province},
         joint::{self, Bookings, JointDayQuery, JointDays, OperatorWindow},
     },
+    state::AppState,
 };
 
 /// How many candidate days the case officer is shown.

@@ -5,7 +5,6 @@
 use chrono::{DateTime, Datelike, Utc};
 
 use crate::{
-    app::AppState,
     db::{
         self, DbError,
         coverage::{self, Referral},
@@ -23,6 +22,7 @@ use crate::{
         assess,
         auth::{new_token, token_hash},
     },
+    state::AppState,
     tariff::VatStatus,
 };
 

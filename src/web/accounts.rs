@@ -19,12 +19,12 @@ use super::{
     views::Frame,
 };
 use crate::{
-    app::AppState,
     db::users::{self, UserRow},
     domain::FieldErrors,
     i18n::Tr,
     services::accounts::{self, AccountError, InviteInput, PasswordError},
     services::auth::token_hash,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

@@ -14,9 +14,9 @@ use super::{
     views::{Frame, local_datetime_in, warned_frame},
 };
 use crate::{
-    app::AppState,
     db::outbox::{self, OutboxRow},
     i18n::Tr,
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

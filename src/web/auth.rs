@@ -17,7 +17,7 @@ use super::{
     public::safe_next,
     views::Frame,
 };
-use crate::{app::AppState, i18n::Tr, services::auth};
+use crate::{i18n::Tr, services::auth, state::AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()

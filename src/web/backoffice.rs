@@ -18,18 +18,18 @@ use super::{
     views::{Frame, ServiceNames, local_date_in, local_datetime_in, site_line},
 };
 use crate::{
-    app::AppState,
     db::{
         DbError, Scope,
         assessments::{self, OperatorQueueRow},
         organisations,
-        requests::{self, Assigned, EventRow, QueueFilter, RequestRow},
+        requests::{self, EventRow, RequestRow},
     },
     domain::{
         ElectricityBand, RequestState, Service,
         servicing::{EXCLUSIONS, ServicingStudy, StudyInput, exclusion_code},
         survey::{HOLDER_ROWS, HolderInput, SurveyInput, WaterSurvey},
     },
+    http::query::{QUEUE_LIMIT, QueueQuery},
     i18n::Tr,
     operators::Assessment,
     scheduling::joint::Blocked,
@@ -38,6 +38,7 @@ use crate::{
         holidays,
         schedule::{self, ScheduleError},
     },
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {
@@ -51,46 +52,6 @@ pub fn router() -> Router<AppState> {
         .route("/backoffice/requests/{id}/assign", post(assign))
         .route("/backoffice/requests/{id}/day/cancel", post(cancel_day))
 }
-
-/// Queue filters as typed in the query string; empty means "any".
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct QueueQuery {
-    pub state: String,
-    pub commune: String,
-    pub from: String,
-    pub to: String,
-    /// `me`, `nobody`, or empty for everybody's.
-    pub assigned: String,
-    /// Not empty: only requests with a part left unpriced for lack of a tariff in force (V-5).
-    pub no_tariff: String,
-}
-
-impl QueueQuery {
-    /// Unknown states and malformed dates are ignored rather than refused: the queue shows
-    /// everything and the form shows what was applied.
-    pub fn filter(&self, me: uuid::Uuid) -> QueueFilter {
-        let date = |text: &str| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
-        QueueFilter {
-            state: self
-                .state
-                .parse::<RequestState>()
-                .ok()
-                .map(|s| s.code().to_owned()),
-            commune_nis: Some(self.commune.trim().to_owned()).filter(|c| !c.is_empty()),
-            submitted_from: date(&self.from),
-            submitted_to: date(&self.to),
-            assigned: match self.assigned.as_str() {
-                "me" => Some(Assigned::To(me)),
-                "nobody" => Some(Assigned::Nobody),
-                _ => None,
-            },
-            no_tariff: !self.no_tariff.trim().is_empty(),
-        }
-    }
-}
-
-pub const QUEUE_LIMIT: i64 = 500;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "backoffice/queue.html")]

@@ -18,7 +18,7 @@ use super::{
     extract::{CsrfForm, Staff},
     views::Frame,
 };
-use crate::{app::AppState, db::coverage, i18n::Tr};
+use crate::{db::coverage, i18n::Tr, state::AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/operator/coverage", get(page).post(change))

@@ -20,11 +20,11 @@ use super::{
     views::{Frame, ServiceNames},
 };
 use crate::{
-    app::AppState,
     db::crews,
     domain::InputError,
     i18n::Tr,
     services::schedule::{self, ScheduleError},
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

@@ -22,13 +22,13 @@ use super::{
     views::{Frame, local_datetime_in},
 };
 use crate::{
-    app::AppState,
     db::{DbError, documents::DocumentRow, requests::RequestRow, sessions::SessionUser},
     domain::{DocumentKind, FileRefusal, FileType, Language, RequestState},
     i18n::Tr,
     services::documents::{
         self as service, ChecklistItem, DocumentError, Download, ItemStatus, Upload, Uploader,
     },
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

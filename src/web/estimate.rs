@@ -13,10 +13,10 @@ use serde::Deserialize;
 
 use super::{error::PageError, extract::Ctx, views::Frame};
 use crate::{
-    app::AppState,
     domain::{ElectricityBand, FieldErrors, InputError},
     i18n::Tr,
     operators::pricing::{PricedLine, code_of},
+    state::AppState,
     tariff::{
         self, BuildingKind, ElectricityCase, Estimate, EstimateCase, GasCase, Metres, QuoteLine,
         TariffError, Tariffs, VatStatus, WaterCase,

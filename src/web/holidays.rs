@@ -21,7 +21,6 @@ use super::{
     views::{Frame, local_datetime_in, warned_frame},
 };
 use crate::{
-    app::AppState,
     db::holidays::HolidayRow,
     i18n::Tr,
     scheduling::{
@@ -29,6 +28,7 @@ use crate::{
         calendar::{is_public_holiday, is_weekend},
     },
     services::holidays::{self, EditError},
+    state::AppState,
 };
 
 const LIST: &str = "/admin/construction-holidays";

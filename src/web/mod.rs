@@ -6,11 +6,8 @@ pub mod auth;
 pub mod backoffice;
 pub mod coverage;
 pub mod crews;
-pub mod csrf;
 pub mod documents;
-pub mod error;
 pub mod estimate;
-pub mod extract;
 pub mod holidays;
 pub mod municipality;
 pub mod offers;
@@ -19,16 +16,12 @@ pub mod public;
 pub mod tariffs;
 pub mod views;
 
-use axum::{
-    Router,
-    extract::Request,
-    http::{HeaderValue, header},
-    middleware::Next,
-    response::{IntoResponse, Response},
-    routing::get,
-};
+// The shared edge pieces, under the names the pages use.
+pub use crate::http::{csrf, error, extract};
 
-use crate::app::AppState;
+use axum::{Router, http::header, response::IntoResponse, routing::get};
+
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -63,22 +56,4 @@ async fn stylesheet() -> impl IntoResponse {
 
 async fn not_found() -> error::PageError {
     error::PageError::NotFound
-}
-
-/// Headers every response carries: no framing, no sniffing, no referrer leaking private links.
-pub async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
-        ));
-    response
 }

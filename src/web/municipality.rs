@@ -24,7 +24,6 @@ use super::{
     views::{Frame, ServiceNames, local_date_in, local_datetime_in, site_line},
 };
 use crate::{
-    app::AppState,
     db::{
         DbError, organisations,
         permits::{self, ActionRow, PermitRow},
@@ -38,8 +37,10 @@ use crate::{
             shared_trench_metres,
         },
     },
+    http::query::{FiguresQuery, period},
     i18n::Tr,
     services::permits::{self as service, JointDay, PermitError},
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {
@@ -734,9 +735,7 @@ fn works_line(tr: Tr, names: &ServiceNames, day: &JointDay) -> WorksLine {
     }
 }
 
-fn month_start(day: NaiveDate) -> NaiveDate {
-    day.with_day(1).unwrap_or(day)
-}
+use crate::scheduling::calendar::month_start;
 
 fn parse_month(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d").ok()
@@ -1079,53 +1078,6 @@ async fn works_page(
 
 // ---------------------------------------------------------------------------------------
 // Nuisance avoided: figures, chart and CSV
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct FiguresQuery {
-    pub from: String,
-    pub to: String,
-    pub commune: String,
-}
-
-/// The longest period the figures cover at once.
-const MAX_MONTHS: u32 = 60;
-
-/// The period asked for: this year by default; `Err` with why when it cannot be read.
-/// The period asked for (this year by default), refused in the user's language when the
-/// dates are wrong, in the wrong order or too far apart.
-pub fn period(
-    tr: Tr,
-    query: &FiguresQuery,
-    today: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), String> {
-    let date = |text: &str, default: NaiveDate| {
-        if text.trim().is_empty() {
-            Ok(default)
-        } else {
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                .map_err(|_| tr.error(&crate::domain::InputError::Date))
-        }
-    };
-    let from = date(
-        &query.from,
-        NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
-    )?;
-    let to = date(
-        &query.to,
-        NaiveDate::from_ymd_opt(today.year(), 12, 31).unwrap_or(today),
-    )?;
-    if to < from {
-        return Err(tr.error(&crate::domain::InputError::PeriodOrder));
-    }
-    if month_start(from) + Months::new(MAX_MONTHS) <= to {
-        return Err(tr.f(
-            "nuisance.period_too_long",
-            [("months", MAX_MONTHS.to_string().as_str())],
-        ));
-    }
-    Ok((from, to))
-}
 
 /// One row of figures, formatted.
 pub struct FiguresLine {

@@ -19,7 +19,6 @@ use super::{
     public::{render_track, request_of_token},
 };
 use crate::{
-    app::AppState,
     db::{
         self,
         offers::{self, OfferRow},
@@ -27,6 +26,7 @@ use crate::{
     },
     i18n::Tr,
     services::offers::{self as offer_service, AcceptedBy, OfferError, Officer},
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

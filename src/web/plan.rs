@@ -14,11 +14,11 @@ use super::{
     views::Frame,
 };
 use crate::{
-    app::AppState,
     db::requests,
     i18n::Tr,
     scheduling::backlog::live::NotPlanned,
     services::schedule::{self, ScheduleError},
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

@@ -18,7 +18,6 @@ use super::{
     views::{Frame, ServiceNames, local_date_in, local_datetime_in, site_line},
 };
 use crate::{
-    app::AppState,
     db::requests::{self, EventRow, RequestRow},
     domain::{ElectricityBand, FieldErrors, IdempotencyKey, Language, RequestInput, Service},
     i18n::Tr,
@@ -27,6 +26,7 @@ use crate::{
         schedule,
         submit::{self, SubmitError},
     },
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

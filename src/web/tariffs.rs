@@ -21,10 +21,10 @@ use super::{
     views::{Frame, local_date_in, local_datetime_in, warned_frame},
 };
 use crate::{
-    app::AppState,
     db::tariff_books::{self, BookRow},
     i18n::Tr,
     services::books::{self, UploadError},
+    state::AppState,
     tariff::{Operator, Tariffs, gap::operator_name},
 };
 

@@ -1,32 +1,13 @@
 //! Shared pieces of page models: the frame around every page and display helpers.
 
-use axum::{extract::Request, http::request::Parts};
-
-use super::{csrf::CsrfToken, extract::Staff};
+use crate::http::extract::Staff;
+pub use crate::http::frame::{Frame, Warning};
 use crate::{
-    app::AppState,
-    db::{DbError, requests::RequestRow, sessions::SessionUser},
+    db::{DbError, requests::RequestRow},
     i18n::Tr,
     services::continuity,
+    state::AppState,
 };
-
-/// The parts of the page layout that depend on the visitor.
-#[derive(Debug, Clone, Default)]
-pub struct Frame {
-    pub csrf: String,
-    pub user: Option<SessionUser>,
-    pub path: String,
-    /// What the reader must act on before it runs out, shown above the page (`warned_frame`).
-    pub warnings: Vec<Warning>,
-}
-
-/// A warning above the page: what runs out, and where the reader acts, if on a page: (path,
-/// label).
-#[derive(Debug, Clone)]
-pub struct Warning {
-    pub text: String,
-    pub link: Option<(String, String)>,
-}
 
 /// The staff member's page frame with the warnings they must act on: a tariff book or the
 /// construction holidays running out (`services::continuity`), as of the app's today.
@@ -42,62 +23,6 @@ pub async fn warned_frame(state: &AppState, staff: &Staff) -> Result<Frame, DbEr
         })
         .collect();
     Ok(frame)
-}
-
-impl Frame {
-    pub fn new(parts: &Parts, user: Option<SessionUser>) -> Self {
-        Frame {
-            csrf: super::extract::csrf_token(parts),
-            user,
-            path: parts
-                .uri
-                .path_and_query()
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "/".into()),
-            warnings: Vec::new(),
-        }
-    }
-
-    pub fn anonymous(request: &Request) -> Self {
-        Frame {
-            csrf: request
-                .extensions()
-                .get::<CsrfToken>()
-                .map(|t| t.0.clone())
-                .unwrap_or_default(),
-            user: None,
-            path: request.uri().path().to_owned(),
-            warnings: Vec::new(),
-        }
-    }
-
-    pub fn is_operator(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| u.organisation_kind == "operator")
-    }
-
-    pub fn is_municipality(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| u.organisation_kind == "municipality")
-    }
-
-    pub fn is_coordinator(&self) -> bool {
-        self.user.as_ref().is_some_and(SessionUser::is_coordinator)
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| u.role == "platform_admin")
-    }
-
-    /// Link to the same page in another language.
-    pub fn lang_link(&self, code: &str) -> String {
-        let next = serde_urlencoded::to_string([("next", self.path.as_str())]).unwrap_or_default();
-        format!("/lang/{code}?{next}")
-    }
 }
 
 pub use crate::clock::brussels;
@@ -132,7 +57,7 @@ pub struct ServiceNames {
 }
 
 impl ServiceNames {
-    pub async fn load(state: &crate::app::AppState, tr: Tr) -> Result<Self, crate::db::DbError> {
+    pub async fn load(state: &crate::state::AppState, tr: Tr) -> Result<Self, crate::db::DbError> {
         let mut partners = std::collections::HashMap::new();
         for organisation in crate::db::organisations::partners(&state.db).await? {
             let (Some(code), Some(offer)) = (organisation.service, organisation.partner) else {

@@ -2,10 +2,10 @@ use std::{sync::OnceLock, time::Duration};
 
 use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 use connect_my_home::{
-    app::{AppState, Application},
     clock::Clock,
     config::Config,
-    services::seed,
+    demo as seed,
+    {app::Application, state::AppState},
 };
 use sqlx::{Connection, Executor};
 use tempfile::TempDir;
@@ -396,9 +396,7 @@ pub async fn json_of(
 /// An app whose operators have the demo crews (Hainaut communes and Namur).
 pub async fn app_with_crews() -> TestApp {
     let app = spawn_app().await;
-    connect_my_home::services::seed::demo_crews(&app.state)
-        .await
-        .unwrap();
+    connect_my_home::demo::demo_crews(&app.state).await.unwrap();
     app
 }
 

@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use connect_my_home::{config::MailTransportKind, mail::worker::deliver_due};
+use connect_my_home::{config::MailTransportKind, jobs::outbox::deliver_due};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::TcpListener,
@@ -285,9 +285,7 @@ async fn c_3_the_offer_reaches_a_real_smtp_server_with_its_pdf() {
         config.smtp_port = sink.port;
     })
     .await;
-    connect_my_home::services::seed::demo_crews(&app.state)
-        .await
-        .unwrap();
+    connect_my_home::demo::demo_crews(&app.state).await.unwrap();
     let (reference, _) = app.file_ok(&marie()).await;
     let id = app.request_id(&reference).await;
     app.wait_state(&id, "assessed").await;

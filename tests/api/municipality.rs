@@ -2,7 +2,7 @@
 //! its deadline, blocking the confirmation of the day until resolved; the works calendar and
 //! map; the nuisance avoided with its CSV; and each commune sees its own territory only.
 
-use connect_my_home::services::{permits, seed_history};
+use connect_my_home::{demo::history as seed_history, services::permits};
 
 use crate::helpers::{
     Reserved, TestApp, app_with_crews, hidden, json_of, marie, marie_from, reserved, text_of, with,

@@ -2,7 +2,7 @@
 //! months (V-8.1) and revised at the tariffs in force (V-8.3).
 
 use chrono::Duration;
-use connect_my_home::services::{offers, seed};
+use connect_my_home::{demo as seed, services::offers};
 
 use crate::helpers::{TestApp, hidden, json_of, marie, spawn_app, text_of};
 

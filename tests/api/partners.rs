@@ -1,7 +1,7 @@
 //! Rule C-8: a sixth partner joins with configuration only — organisation, service,
 //! coverage and offer — and a request can include it.
 
-use connect_my_home::{app::Application, config::Config, services::seed};
+use connect_my_home::{app::Application, config::Config, demo as seed, services::reference};
 
 use crate::helpers::{Reserved, client, hidden, marie, reserved, spawn_app_with, text_of, with};
 
@@ -118,7 +118,7 @@ async fn c_4_c_8_a_partner_crew_comes_on_the_joint_day_and_its_administrator_rec
     seed::demo_crews(&app.state).await.unwrap();
 
     // The crew is configured once, however often the product starts.
-    seed::reference_data(&app.state).await.unwrap();
+    reference::reference_data(&app.state).await.unwrap();
     assert_eq!(
         app.count(
             "SELECT COUNT(*) FROM crews c JOIN organisations o ON o.id = c.organisation_id \

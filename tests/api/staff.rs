@@ -164,16 +164,14 @@ async fn seeding_twice_changes_nothing() {
         app.count("SELECT COUNT(*) FROM users").await,
         app.count("SELECT COUNT(*) FROM coverage").await,
     );
-    connect_my_home::services::seed::reference_data(&app.state)
+    connect_my_home::services::reference::reference_data(&app.state)
         .await
         .unwrap();
-    connect_my_home::services::seed::demo_users(&app.state)
+    connect_my_home::demo::demo_users(&app.state).await.unwrap();
+    connect_my_home::demo::demo_requests(&app.state)
         .await
         .unwrap();
-    connect_my_home::services::seed::demo_requests(&app.state)
-        .await
-        .unwrap();
-    connect_my_home::services::seed::demo_requests(&app.state)
+    connect_my_home::demo::demo_requests(&app.state)
         .await
         .unwrap();
     let after = (

@@ -6,23 +6,17 @@ use std::{sync::Arc, time::Duration as StdDuration};
 use chrono::Duration;
 use tokio::sync::Notify;
 
-use super::{Mailer, OutgoingMail};
 use crate::{
     clock::Clock,
     db::{Db, DbResult, outbox},
+    domain::retry::backoff,
+    mail::{Mailer, OutgoingMail},
 };
 
 /// After this many failed attempts a message is marked failed and left for an administrator.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// How long a claim protects a message from other workers while it is being sent.
 const LEASE_SECONDS: i64 = 120;
-
-/// Delay before the next attempt after `attempts` failures: 30 s, 1 min, 2 min, … capped at 1 h.
-pub fn backoff(attempts: i64) -> Duration {
-    let exponent = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
-    let seconds = 30i64.saturating_mul(1i64 << exponent.min(16));
-    Duration::seconds(seconds.min(3600))
-}
 
 /// Sends every message due now. Returns how many were sent.
 pub async fn deliver_due(db: &Db, mailer: &Mailer, clock: &Clock) -> DbResult<usize> {
@@ -65,19 +59,5 @@ pub async fn run(db: Db, mailer: Mailer, notify: Arc<Notify>, clock: Clock, poll
             () = notify.notified() => {}
             () = tokio::time::sleep(poll) => {}
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff(1), Duration::seconds(30));
-        assert_eq!(backoff(2), Duration::seconds(60));
-        assert_eq!(backoff(3), Duration::seconds(120));
-        assert_eq!(backoff(8), Duration::seconds(3600));
-        assert_eq!(backoff(50), Duration::seconds(3600));
     }
 }

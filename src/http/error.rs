@@ -1,15 +1,18 @@
-//! Page errors: handlers return a kind, and one middleware renders it in the visitor's language.
+//! The errors at the edge: pages return a [`PageError`] kind that one middleware renders in the
+//! visitor's language; the API answers an [`ApiError`] as JSON.
 
 use askama::Template;
 use axum::{
+    Json,
     extract::Request,
     http::StatusCode,
     middleware::Next,
     response::{Html, IntoResponse, Response},
 };
+use serde::Serialize;
 
-use super::extract::language_of;
-use crate::{db::DbError, i18n::Tr};
+use super::{extract::language_of, frame::Frame};
+use crate::{i18n::Tr, services::DbError, tariff};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PageError {
@@ -82,7 +85,7 @@ impl IntoResponse for PageError {
 #[template(path = "error.html")]
 struct ErrorPage {
     tr: Tr,
-    page: super::views::Frame,
+    page: Frame,
     key: &'static str,
     status: u16,
 }
@@ -104,7 +107,7 @@ impl ErrorPage {
 /// Renders any [`PageError`] a handler or extractor returned as a full page.
 pub async fn render_error_pages(request: Request, next: Next) -> Response {
     let tr = Tr(language_of(request.headers()));
-    let frame = super::views::Frame::anonymous(&request);
+    let frame = Frame::anonymous(&request);
     let response = next.run(request).await;
     let Some(error) = response.extensions().get::<PageError>().cloned() else {
         return response;
@@ -119,5 +122,71 @@ pub async fn render_error_pages(request: Request, next: Next) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => status.into_response(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("sign in first")]
+    Unauthorized,
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+    /// No tariff book in force on the case's date (V-5): refused like any invalid case, with
+    /// each operator asked that has no book then and the books around the day.
+    #[error("{message}")]
+    NoTariff {
+        message: String,
+        gaps: Vec<tariff::TariffGap>,
+    },
+    #[error("internal error")]
+    Internal,
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    error: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tariff_gaps: Option<Vec<tariff::TariffGap>>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = match self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Invalid(_) | ApiError::NoTariff { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+            }
+            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let message = self.to_string();
+        let tariff_gaps = match self {
+            ApiError::NoTariff { gaps, .. } => Some(gaps),
+            _ => None,
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error: code,
+                message,
+                tariff_gaps,
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::NotFound => ApiError::NotFound,
+            other => {
+                tracing::error!(error = %other, "database error");
+                ApiError::Internal
+            }
+        }
     }
 }

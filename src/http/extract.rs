@@ -10,16 +10,14 @@ use serde::de::DeserializeOwned;
 
 use super::{
     csrf::{self, CsrfToken},
-    error::PageError,
-    views::Frame,
+    error::{ApiError, PageError},
+    frame::Frame,
 };
 use crate::{
-    api::ApiError,
-    app::AppState,
-    db::sessions::{self, SessionUser},
-    domain::Language,
+    domain::{Language, tenancy::SessionUser},
     i18n::Tr,
-    services::auth::token_hash,
+    services::auth,
+    state::AppState,
 };
 
 pub const LANG_COOKIE: &str = "cmh_lang";
@@ -54,7 +52,7 @@ impl FromRequestParts<AppState> for MaybeUser {
         let Some(token) = csrf::cookie_value(&parts.headers, SESSION_COOKIE) else {
             return Ok(MaybeUser(None));
         };
-        let user = sessions::user(&state.db, &token_hash(&token), state.clock.now()).await?;
+        let user = auth::session_user(state, &token).await?;
         if let Some(user) = &user {
             parts.extensions.insert(user.clone());
         }

@@ -6,18 +6,18 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use uuid::Uuid;
 
-use super::{
-    auth::{new_token, token_hash},
-    seed::SeedError,
-};
 use crate::{
-    app::AppState,
     db::{
         self, DbError, Tx, crews, organisations,
         permits::{self, NewAction, NewPermit},
         requests::{self, NewEvent, NewRequestRecord},
     },
     domain::{Service, permit::due_on},
+    services::{
+        auth::{new_token, token_hash},
+        reference::SeedError,
+    },
+    state::AppState,
 };
 
 /// How the commune decided (or has not yet).

@@ -1,0 +1,81 @@
+//! The parts of every page's layout that depend on the visitor: CSRF token, user, path and
+//! the warnings they must act on.
+
+use axum::{extract::Request, http::request::Parts};
+
+use super::csrf::CsrfToken;
+use crate::domain::tenancy::SessionUser;
+
+/// The parts of the page layout that depend on the visitor.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    pub csrf: String,
+    pub user: Option<SessionUser>,
+    pub path: String,
+    /// What the reader must act on before it runs out, shown above the page (`warned_frame`).
+    pub warnings: Vec<Warning>,
+}
+
+/// A warning above the page: what runs out, and where the reader acts, if on a page: (path,
+/// label).
+#[derive(Debug, Clone)]
+pub struct Warning {
+    pub text: String,
+    pub link: Option<(String, String)>,
+}
+
+impl Frame {
+    pub fn new(parts: &Parts, user: Option<SessionUser>) -> Self {
+        Frame {
+            csrf: super::extract::csrf_token(parts),
+            user,
+            path: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "/".into()),
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn anonymous(request: &Request) -> Self {
+        Frame {
+            csrf: request
+                .extensions()
+                .get::<CsrfToken>()
+                .map(|t| t.0.clone())
+                .unwrap_or_default(),
+            user: None,
+            path: request.uri().path().to_owned(),
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn is_operator(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.organisation_kind == "operator")
+    }
+
+    pub fn is_municipality(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.organisation_kind == "municipality")
+    }
+
+    pub fn is_coordinator(&self) -> bool {
+        self.user.as_ref().is_some_and(SessionUser::is_coordinator)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role == "platform_admin")
+    }
+
+    /// Link to the same page in another language.
+    pub fn lang_link(&self, code: &str) -> String {
+        let next = serde_urlencoded::to_string([("next", self.path.as_str())]).unwrap_or_default();
+        format!("/lang/{code}?{next}")
+    }
+}

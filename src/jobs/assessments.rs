@@ -1,0 +1,19 @@
+//! The assessment worker: each operator's module answers the tasks a filing created.
+
+use std::time::Duration;
+
+use crate::{services::assess::assess_due, state::AppState};
+
+/// Runs until the process stops: wakes on `assess_notify` (new tasks) or every `poll`. Each
+/// round takes the book set in use then, so an upload applies from the next round.
+pub async fn run(state: AppState, poll: Duration) {
+    loop {
+        if let Err(error) = assess_due(&state.db, &state.tariffs(), state.clock.now()).await {
+            tracing::error!(%error, "assessment worker");
+        }
+        tokio::select! {
+            () = state.assess_notify.notified() => {}
+            () = tokio::time::sleep(poll) => {}
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The shared state every handler, use case and job receives: the pool, the clock, the
+//! configuration and the caches — nothing else.
+
+use std::{
+    ops::Deref,
+    sync::{Arc, PoisonError, RwLock},
+};
+
+use tokio::sync::Notify;
+
+use crate::{
+    clock::Clock, config::Config, db::Db, domain::PostcodeDirectory, mail::Mailer,
+    storage::Storage, tariff::Tariffs,
+};
+
+pub struct AppInner {
+    pub db: Db,
+    /// The one source of "now" and "today" (the system clock in production).
+    pub clock: Clock,
+    pub config: Config,
+    pub directory: PostcodeDirectory,
+    pub base_url: String,
+    pub mailer: Mailer,
+    /// Wakes the outbox worker as soon as a transaction has queued mail.
+    pub outbox_notify: Arc<Notify>,
+    /// Wakes the assessment worker as soon as a filing has created tasks.
+    pub assess_notify: Arc<Notify>,
+    /// The books in use: embedded plus uploaded; an upload replaces the whole set.
+    pub tariffs: RwLock<Arc<Tariffs>>,
+    /// Uploaded documents (disk by default; object storage later).
+    pub storage: Arc<dyn Storage>,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<AppInner>);
+
+impl Deref for AppState {
+    type Target = AppInner;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// The current book set. Callers keep the `Arc`: a case is priced with one set throughout,
+    /// even if an upload replaces it meanwhile.
+    pub fn tariffs(&self) -> Arc<Tariffs> {
+        // Only a whole Arc is ever written, so a poisoned lock still holds a sound set.
+        self.tariffs
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
