@@ -37,6 +37,9 @@ pub enum DbError {
     Conflict(String),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// A state change the request's life does not allow (a bug, refused before any write).
+    #[error(transparent)]
+    IllegalMove(#[from] crate::domain::request::IllegalMove),
     #[error(transparent)]
     Sqlx(sqlx::Error),
     #[error(transparent)]

@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::domain::RequestState;
+
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
 
 /// Everything stored about a request, as stored.
@@ -632,23 +634,32 @@ impl RequestRow {
     }
 }
 
-/// Moves a request to `to` if it is still in `from`; false when another change came first.
-pub async fn advance_state(
+/// Moves a request from `from` to `to` if it is still in `from`; false when another change
+/// came first. A move the request's life does not allow (`RequestState::may_become`) is
+/// refused before any write.
+pub async fn move_state(
     tx: &mut Tx,
     id: &str,
-    from: &str,
-    to: &str,
+    from: RequestState,
+    to: RequestState,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
+    let to = from.move_to(to)?;
     let updated =
         sqlx::query("UPDATE requests SET state = $3, updated_at = $4 WHERE id = $1 AND state = $2")
             .bind(id)
-            .bind(from)
-            .bind(to)
+            .bind(from.code())
+            .bind(to.code())
             .bind(ts(now))
             .execute(&mut **tx)
             .await?;
     Ok(updated.rows_affected() == 1)
+}
+
+/// A stored state code, typed.
+pub fn state_of(code: &str) -> DbResult<RequestState> {
+    code.parse()
+        .map_err(|_| DbError::Corrupt(format!("request state {code}")))
 }
 
 /// The timeline as a tenant may read it: the coordinator and the commune see every event;
@@ -674,15 +685,4 @@ pub fn applicant_scope(request: &RequestRow) -> DbResult<Scope> {
     Ok(Scope::of_organisation(super::parse_uuid(
         &request.coordinator_id,
     )?))
-}
-
-/// Sets a request's state whatever it was (the last step of the works, for instance).
-pub async fn set_state(tx: &mut Tx, id: &str, to: &str, now: DateTime<Utc>) -> DbResult<()> {
-    sqlx::query("UPDATE requests SET state = $2, updated_at = $3 WHERE id = $1")
-        .bind(id)
-        .bind(to)
-        .bind(ts(now))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }

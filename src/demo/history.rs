@@ -12,6 +12,7 @@ use crate::{
         permits::{self, NewAction, NewPermit},
         requests::{self, NewEvent, NewRequestRecord},
     },
+    domain::RequestState,
     domain::{Service, permit::due_on},
     services::{
         auth::{new_token, token_hash},
@@ -594,7 +595,14 @@ async fn add_site(
     }
     if done {
         events.push(system_event("all_works_done", at(day, 16), None));
-        requests::set_state(tx, &request_id, "done", at(day, 16)).await?;
+        requests::move_state(
+            tx,
+            &request_id,
+            RequestState::Assessed,
+            RequestState::Done,
+            at(day, 16),
+        )
+        .await?;
     }
     for (kind, when, detail) in events {
         requests::insert_event(

@@ -634,6 +634,60 @@ impl RequestState {
     }
 }
 
+/// A move the request's life does not allow: `from` cannot become `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a request {} cannot become {}", from.code(), to.code())]
+pub struct IllegalMove {
+    pub from: RequestState,
+    pub to: RequestState,
+}
+
+impl RequestState {
+    /// Still open: neither finished nor given up.
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            Self::Done | Self::Closed | Self::Withdrawn | Self::Refused
+        )
+    }
+
+    /// The request's life (DESIGN "Data and state"): documents are asked for until the offer
+    /// is sent; the case officer marks a request complete, and it is assessed once every
+    /// operator has answered; an offer is sent once assessed, revised while not paid and
+    /// re-issued after it lapsed (V-8.3); an accepted offer fully paid makes the request ready
+    /// for works (V-8.2.1), the confirmed joint day schedules it, the last crew's works make it
+    /// done, and payments settled after the works close it. A request is withdrawn while
+    /// open, refused (with written reasons) before its offer.
+    pub fn may_become(self, to: RequestState) -> bool {
+        use RequestState::*;
+        match (self, to) {
+            (Submitted | Complete | Assessed, Incomplete) => true,
+            (Submitted | Incomplete, Complete) => true,
+            (Submitted | Incomplete | Complete, Assessed) => true,
+            (Assessed | Quoted | Accepted | Lapsed, Quoted) => true,
+            (Quoted, Accepted | ReadyForWorks | Lapsed) => true,
+            (Accepted, ReadyForWorks) => true,
+            (ReadyForWorks, Scheduled) => true,
+            // Works are recorded on the reserved day, which the applicant may have picked
+            // before the day was confirmed.
+            (Assessed | Quoted | Accepted | ReadyForWorks | Scheduled, Done) => true,
+            (Done, Closed) => true,
+            (from, Withdrawn) => from.is_open(),
+            (Submitted | Incomplete | Complete | Assessed, Refused) => true,
+            _ => false,
+        }
+    }
+
+    /// `Ok(to)` when the request may move there, else why not.
+    pub fn move_to(self, to: RequestState) -> Result<RequestState, IllegalMove> {
+        if self.may_become(to) {
+            Ok(to)
+        } else {
+            Err(IllegalMove { from: self, to })
+        }
+    }
+}
+
 impl FromStr for RequestState {
     type Err = InputError;
 
@@ -857,5 +911,74 @@ mod idempotency_tests {
         assert!(IdempotencyKey::parse("short").is_err());
         assert!(IdempotencyKey::parse("has spaces in it").is_err());
         assert!(IdempotencyKey::parse(&"x".repeat(65)).is_err());
+    }
+}
+
+#[cfg(test)]
+mod state_machine_tests {
+    use super::RequestState::{self, *};
+
+    #[test]
+    fn the_journey_of_a_request_is_allowed_step_by_step() {
+        let journey = [
+            Submitted,
+            Incomplete,
+            Complete,
+            Assessed,
+            Quoted,
+            Accepted,
+            ReadyForWorks,
+            Scheduled,
+            Done,
+            Closed,
+        ];
+        for step in journey.windows(2) {
+            assert_eq!(step[0].move_to(step[1]), Ok(step[1]), "{step:?}");
+        }
+        // A revision, a lapse and a re-issue (V-8.3).
+        assert!(Quoted.may_become(Quoted));
+        assert!(Quoted.may_become(Lapsed));
+        assert!(Lapsed.may_become(Quoted));
+        // Accepted and paid in one go (V-8.2.1).
+        assert!(Quoted.may_become(ReadyForWorks));
+    }
+
+    #[test]
+    fn illegal_moves_are_refused_with_both_states() {
+        for (from, to) in [
+            (Submitted, Quoted),
+            (Incomplete, Quoted),
+            (Lapsed, Accepted),
+            (Accepted, Scheduled),
+            (Closed, Quoted),
+            (Done, Quoted),
+            (Withdrawn, Submitted),
+            (Quoted, Refused),
+            (Scheduled, Incomplete),
+        ] {
+            let refused = from.move_to(to).unwrap_err();
+            assert_eq!((refused.from, refused.to), (from, to));
+            assert_eq!(
+                refused.to_string(),
+                format!("a request {} cannot become {}", from.code(), to.code())
+            );
+        }
+    }
+
+    #[test]
+    fn finished_requests_only_close_and_nothing_leaves_a_final_state() {
+        for to in RequestState::ALL {
+            assert_eq!(Done.may_become(to), to == Closed, "done → {to:?}");
+            for last in [Closed, Withdrawn, Refused] {
+                assert!(!last.may_become(to), "{last:?} → {to:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_open_request_may_be_withdrawn_and_no_closed_one() {
+        for from in RequestState::ALL {
+            assert_eq!(from.may_become(Withdrawn), from.is_open(), "{from:?}");
+        }
     }
 }

@@ -12,6 +12,7 @@ use crate::{
         organisations,
         requests::{self, NewEvent, RequestRow},
     },
+    domain::RequestState,
     domain::retry::backoff,
     domain::{
         ApplicantKind, Building, ElectricityBand, InputError, Service,
@@ -251,8 +252,22 @@ async fn answer(
     // With the last answer, a request moves on from "submitted" or "complete"; one the case
     // officer found incomplete stays so until they mark it complete.
     if assessments::unanswered(&mut tx, &request.id).await? == 0
-        && (requests::advance_state(&mut tx, &request.id, "submitted", "assessed", now).await?
-            || requests::advance_state(&mut tx, &request.id, "complete", "assessed", now).await?)
+        && (requests::move_state(
+            &mut tx,
+            &request.id,
+            RequestState::Submitted,
+            RequestState::Assessed,
+            now,
+        )
+        .await?
+            || requests::move_state(
+                &mut tx,
+                &request.id,
+                RequestState::Complete,
+                RequestState::Assessed,
+                now,
+            )
+            .await?)
     {
         requests::insert_event(
             &mut tx,

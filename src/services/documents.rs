@@ -498,11 +498,11 @@ pub async fn ask_for_missing(
     )
     .await?;
     if fresh.state != RequestState::Incomplete.code()
-        && !requests::advance_state(
+        && !requests::move_state(
             &mut tx,
             &fresh.id,
-            &fresh.state,
-            RequestState::Incomplete.code(),
+            requests::state_of(&fresh.state)?,
+            RequestState::Incomplete,
             now,
         )
         .await?
@@ -571,7 +571,15 @@ pub async fn mark_complete(
     } else {
         RequestState::Complete
     };
-    if !requests::advance_state(&mut tx, &fresh.id, &fresh.state, to.code(), now).await? {
+    if !requests::move_state(
+        &mut tx,
+        &fresh.id,
+        requests::state_of(&fresh.state)?,
+        to,
+        now,
+    )
+    .await?
+    {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(DocumentError::WrongState(fresh.state));
     }

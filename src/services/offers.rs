@@ -190,7 +190,7 @@ pub async fn send(
     let mut tx = state.db.begin_write().await?;
     // The state read above may be stale: the guarded update below decides.
     let moved =
-        requests::advance_state(&mut tx, &request.id, &request.state, "quoted", now).await?;
+        requests::move_state(&mut tx, &request.id, current, RequestState::Quoted, now).await?;
     if !moved {
         drop(tx);
         return repeated_or(state, request, idempotency_key).await;
@@ -840,11 +840,14 @@ pub async fn accept(
     let payees = offers::payees_in(&mut tx, &offer.id).await?;
     let all_paid = nothing_due_before_works(&payees);
     let to = if all_paid {
-        "ready_for_works"
+        RequestState::ReadyForWorks
     } else {
-        "accepted"
+        RequestState::Accepted
     };
-    requests::set_state(&mut tx, &request.id, to, now).await?;
+    // The offer was open, so the request was quoted; the guard keeps a concurrent change.
+    if !requests::move_state(&mut tx, &request.id, RequestState::Quoted, to, now).await? {
+        return Err(OfferError::NotOpen);
+    }
     let detail = match &note {
         Some(note) => format!("v{} — {note}", offer.version),
         None => format!("v{}", offer.version),
@@ -958,7 +961,14 @@ pub async fn record_payment(
     .await?;
     let payees = offers::payees_in(&mut tx, &offer.id).await?;
     if nothing_due_before_works(&payees)
-        && requests::advance_state(&mut tx, &request.id, "accepted", "ready_for_works", now).await?
+        && requests::move_state(
+            &mut tx,
+            &request.id,
+            RequestState::Accepted,
+            RequestState::ReadyForWorks,
+            now,
+        )
+        .await?
     {
         event(&mut tx, request, now, "ready_for_works", Who::System, None).await?;
         notify_applicant(
@@ -1033,7 +1043,15 @@ pub async fn close_if_settled(
     {
         return Ok(false);
     }
-    if !requests::advance_state(tx, request_id, "done", "closed", now).await? {
+    if !requests::move_state(
+        tx,
+        request_id,
+        RequestState::Done,
+        RequestState::Closed,
+        now,
+    )
+    .await?
+    {
         return Ok(false);
     }
     requests::insert_event(
@@ -1148,7 +1166,14 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
         let tr = Tr(request.language());
         let mut tx = state.db.begin_write().await?;
         if offers::lapse(&mut tx, &offer.id, now).await? {
-            requests::advance_state(&mut tx, &request.id, "quoted", "lapsed", now).await?;
+            requests::move_state(
+                &mut tx,
+                &request.id,
+                RequestState::Quoted,
+                RequestState::Lapsed,
+                now,
+            )
+            .await?;
             event(
                 &mut tx,
                 &request,
@@ -1226,7 +1251,15 @@ pub async fn confirm_day(
         sequence: 0,
     });
     let mut tx = state.db.begin_write().await?;
-    if !requests::advance_state(&mut tx, &request.id, "ready_for_works", "scheduled", now).await? {
+    if !requests::move_state(
+        &mut tx,
+        &request.id,
+        RequestState::ReadyForWorks,
+        RequestState::Scheduled,
+        now,
+    )
+    .await?
+    {
         return Err(OfferError::WrongState(request.state.clone()));
     }
     event(

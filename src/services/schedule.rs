@@ -9,6 +9,7 @@ use crate::{
         self, DbError, Scope, Tx, assessments, crews,
         requests::{self, NewEvent, RequestRow},
     },
+    domain::RequestState,
     domain::ServiceCode,
     operators::Assessment,
     scheduling::{
@@ -387,7 +388,15 @@ pub async fn works_done(
     )
     .await?;
     if left == 0 {
-        requests::set_state(&mut tx, &row.request_id, "done", now).await?;
+        let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
+        let from = requests::state_of(&request.state)?;
+        if !requests::move_state(&mut tx, &row.request_id, from, RequestState::Done, now).await? {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Err(ScheduleError::Db(DbError::Conflict(format!(
+                "request {} changed meanwhile",
+                request.reference
+            ))));
+        }
         requests::insert_event(
             &mut tx,
             &NewEvent {
