@@ -165,19 +165,6 @@ impl LeadTime {
     }
 }
 
-/// Office working days (weekdays minus Belgian public holidays), for answer deadlines.
-pub fn add_working_days(from: NaiveDate, days: u32) -> NaiveDate {
-    let mut day = from;
-    let mut left = days;
-    while left > 0 {
-        day = day.succ_opt().unwrap_or(day);
-        if !calendar::is_weekend(day) && !calendar::is_public_holiday(day) {
-            left -= 1;
-        }
-    }
-    day
-}
-
 /// One operator's answer for a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {
@@ -267,19 +254,6 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn working_days_skip_weekends() {
-        let friday = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-        assert_eq!(
-            add_working_days(friday, 1),
-            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
-        );
-        assert_eq!(
-            add_working_days(friday, 5),
-            NaiveDate::from_ymd_opt(2026, 12, 4).unwrap()
-        );
-    }
-
-    #[test]
     fn a_window_starts_the_next_working_day_and_never_ends_before() {
         let lead = LeadTime {
             start: LeadTimeStart::ConditionsMet,
@@ -295,16 +269,6 @@ pub(crate) mod tests {
         assert_eq!(earliest, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
         // 30 days not counting the winter construction rest days of 21-24 December (V-8.2.2).
         assert_eq!(latest, NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
-    }
-
-    #[test]
-    fn answer_deadlines_skip_public_holidays() {
-        // Tuesday 10 November 2026: 11 November (Armistice Day) is not a working day.
-        let tuesday = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
-        assert_eq!(
-            add_working_days(tuesday, 2),
-            NaiveDate::from_ymd_opt(2026, 11, 13).unwrap()
-        );
     }
 
     #[test]

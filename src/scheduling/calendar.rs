@@ -180,9 +180,45 @@ pub fn lead_time_due_date(
     }
 }
 
+/// Office working days (weekdays minus Belgian public holidays), for answer deadlines.
+pub fn add_office_days(from: NaiveDate, days: u32) -> NaiveDate {
+    let mut day = from;
+    let mut left = days;
+    while left > 0 {
+        day = day.succ_opt().unwrap_or(day);
+        if !is_weekend(day) && !is_public_holiday(day) {
+            left -= 1;
+        }
+    }
+    day
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn working_days_skip_weekends() {
+        let friday = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        assert_eq!(
+            add_office_days(friday, 1),
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+        );
+        assert_eq!(
+            add_office_days(friday, 5),
+            NaiveDate::from_ymd_opt(2026, 12, 4).unwrap()
+        );
+    }
+
+    #[test]
+    fn answer_deadlines_skip_public_holidays() {
+        // Tuesday 10 November 2026: 11 November (Armistice Day) is not a working day.
+        let tuesday = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+        assert_eq!(
+            add_office_days(tuesday, 2),
+            NaiveDate::from_ymd_opt(2026, 11, 13).unwrap()
+        );
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

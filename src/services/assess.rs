@@ -23,7 +23,7 @@ use crate::{
         survey::WaterSurvey,
     },
     operators::{
-        self, OperatorModule, RequestFacts, add_working_days,
+        self, OperatorModule, RequestFacts,
         generic::{GenericModule, PartnerOffer},
         pricing::PricedLine,
     },
@@ -60,7 +60,8 @@ pub async fn create_tasks(
     due_working_days: u32,
 ) -> Result<(), DbError> {
     // The same time of day, `due_working_days` working days later.
-    let due_day = add_working_days(crate::clock::day_of(now), due_working_days);
+    let due_day =
+        crate::scheduling::calendar::add_office_days(crate::clock::day_of(now), due_working_days);
     let due_at = now + (due_day - crate::clock::day_of(now));
     for (organisation_id, service) in operators {
         assessments::create(tx, request_id, *organisation_id, service, now, due_at).await?;
