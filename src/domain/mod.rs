@@ -7,6 +7,7 @@ pub mod document;
 pub mod error;
 pub mod geo;
 pub mod lambert;
+pub mod money;
 pub mod nuisance;
 pub mod payment;
 pub mod permit;
@@ -24,5 +25,5 @@ pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};
 pub use request::{
     ApplicantKind, Building, ElectricityBand, IdempotencyKey, NewRequest, Reference, RequestInput,
-    RequestState, Service, ServiceCode,
+    RequestState, Service, ServiceCode, VatStatus,
 };

@@ -11,7 +11,6 @@ use super::{
     geo::{Commune, MapPoint, Postcode, PostcodeDirectory},
     servicing::{ServicingFacts, ServicingInput},
 };
-use crate::tariff::VatStatus;
 
 /// Most dwellings a building may have to use the joint procedure (rule C-1).
 pub const MAX_DWELLINGS: u32 = 4;
@@ -577,6 +576,19 @@ impl NewRequest {
         })();
         request.ok_or(errors)
     }
+}
+
+/// The applicant's (or payer's) VAT position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VatStatus {
+    /// A private person or a body that files no periodic VAT returns.
+    #[default]
+    Private,
+    /// A VAT-registered filer of periodic returns: works on immovable property are reverse charged.
+    VatFiler,
+    /// An applicant exempt from VAT that proved it (rule B-4.1).
+    Exempt,
 }
 
 /// Where a request stands. The timeline keeps how it got there.

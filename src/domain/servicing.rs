@@ -9,10 +9,105 @@ use rust_decimal::Decimal;
 use super::InputError;
 use serde::{Deserialize, Serialize};
 
-use crate::tariff::{
-    Metres, Money, ServicingCase,
-    servicing::{CabinCase, CabinKind, Exclusion, Operation, SocialPromoter},
+use super::{
+    VatStatus,
+    money::{Metres, Money},
 };
+
+/// The operation that makes the land need servicing (V-2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// (a) Division into two or more parcels, with or without permit.
+    #[default]
+    Division,
+    /// (b) Division by donation, inheritance or an involuntary act (frontage per V-4.1c).
+    Donation,
+    /// (b) Grouped housing: a new building on a built parcel, grouped constructions, division of a
+    /// dwelling building.
+    GroupedHousing,
+    /// Holiday park in a leisure zone with individual connections.
+    HolidayPark,
+    /// Industrial project: out of scope (V-2.1), refused.
+    Industrial,
+}
+
+/// Promoters of social urbanisation projects (V-2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocialPromoter {
+    /// Société wallonne du Logement.
+    Swl,
+    /// A public-service housing company.
+    PublicHousingCompany,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CabinKind {
+    /// A standard cabin on a plot of the land, leased to ORES.
+    #[default]
+    Standard,
+    /// An indoor local in grouped housing (Y = the book's indoor price, S uncapped).
+    IndoorLocal,
+}
+
+/// A cabin the servicing needs (V-9.2).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CabinCase {
+    pub kind: CabinKind,
+    /// S in m² per cabin; default 36 m² (standard) or 9.9 m² (indoor local).
+    pub surface_m2: Option<Decimal>,
+    /// PFext: existing supply points outside the land fed by the cabin.
+    pub existing_points_outside: u32,
+}
+
+/// Work that the flat servicing rate does not cover (V-4.1d): quoted separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    OutsideHabitatZone,
+    NonStandardCabin,
+    NetworkMoveAfterWorks,
+    ProvisionalOverhead,
+}
+
+/// A servicing case, as a web form fills it (every part has a default).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServicingCase {
+    pub operation: Operation,
+    /// V-4.1b: frontage of the land before division along existing or new roads.
+    pub frontage_m: Metres,
+    /// V-4.1c: for a donation-type division, the planned frontage of each parcel with a planned
+    /// building.
+    pub planned_frontages_m: Vec<Metres>,
+    /// Parcels after division, or dwellings of grouped housing.
+    pub parcels: u32,
+    /// Set for a social project (V-2.4).
+    pub social_promoter: Option<SocialPromoter>,
+    /// V-4.2: the surcharge of the applicant's special demands (from ORES' study).
+    pub special_demands_surcharge: Money,
+    /// V-4.3: candelabras placed.
+    pub candelabras: u32,
+    /// PFint: supply points on the land; default one per parcel (V-4.1a).
+    pub supply_points: Option<u32>,
+    pub cabin: Option<CabinCase>,
+    /// V-6: the conditions of Decision T.5387 are met (network outside VAT scope).
+    pub t5387_conditions_met: bool,
+    /// V-3.1: dossiers this applicant already opened for this land (then no new fee).
+    pub earlier_dossiers_by_applicant: u32,
+    /// V-7: servicing already done without a request or offer.
+    pub without_request: bool,
+    /// V-8: the phase this offer covers, when the project is phased.
+    pub phase: Option<u32>,
+    /// V-8.6: the land is under overhead lines.
+    pub under_overhead_lines: bool,
+    /// V-2.3: the payer's VAT status when it differs from the applicant's.
+    pub payer_vat_status: Option<VatStatus>,
+    pub excluded: Vec<Exclusion>,
+}
 
 /// Most parcels or dwellings a servicing request may describe (a larger project is studied by
 /// ORES on its own).

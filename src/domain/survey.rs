@@ -4,11 +4,69 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::money::{Metres, Money};
 use super::{InputError, servicing::parse_amount};
-use crate::tariff::{
-    Metres, Money, WaterCase,
-    water::{EarlierHolder, WaterWork},
-};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaterWork {
+    /// A first connection.
+    #[default]
+    New,
+    /// A change to an existing connection: same procedure, the extra cost is paid (B-8).
+    Modification,
+    /// Renewal of a worn connection (about 30 years), at SWDE's cost (B-9).
+    Renewal,
+}
+
+/// The holder of an upstream extension section, in the order the sections were financed (B-10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlierHolder {
+    /// Current title holder of the parcel that financed the section: the payee.
+    pub holder: String,
+    pub parcel: String,
+    /// C_j: what the section cost its holder, VAT included.
+    pub section_cost: Money,
+    /// t_j: whole months since the holder paid the section.
+    pub months_since_payment: u32,
+}
+
+/// A water connection request, as a web form fills it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WaterCase {
+    pub work: WaterWork,
+    /// From the nearest main to the parcel limit (B-4.2).
+    pub distance_to_main_m: Metres,
+    /// Route inside the parcel to the meter (B-5.1).
+    pub inside_parcel_m: Metres,
+    /// Length of the network extension; by default the whole distance to the main when it is
+    /// over 50 m (the main is brought to the parcel).
+    pub extension_m: Option<Metres>,
+    /// Connections asked for this parcel (B-4.3).
+    pub connections: u32,
+    /// SWDE granted more than one connection for the occupancy (B-4.3).
+    pub extra_connections_granted: bool,
+    pub pressure_installation: bool,
+    /// Holders of the extension sections this connection uses, oldest first (B-10).
+    pub earlier_holders: Vec<EarlierHolder>,
+}
+
+impl Default for WaterCase {
+    fn default() -> Self {
+        Self {
+            work: WaterWork::New,
+            distance_to_main_m: Metres::ZERO,
+            inside_parcel_m: Metres::ZERO,
+            extension_m: None,
+            connections: 1,
+            extra_connections_granted: false,
+            pressure_installation: false,
+            earlier_holders: Vec::new(),
+        }
+    }
+}
 
 /// Rows of extension holders the survey form offers; a chain rarely has more sections.
 pub const HOLDER_ROWS: usize = 3;

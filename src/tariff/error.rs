@@ -101,3 +101,12 @@ impl TariffError {
         }
     }
 }
+
+impl From<crate::domain::money::Negative> for TariffError {
+    fn from(error: crate::domain::money::Negative) -> Self {
+        TariffError::Negative {
+            what: error.what,
+            value: error.value,
+        }
+    }
+}

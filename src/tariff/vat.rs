@@ -9,18 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{line::QuoteLine, money::Money};
 
-/// The applicant's (or payer's) VAT position.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VatStatus {
-    /// A private person or a body that files no periodic VAT returns.
-    #[default]
-    Private,
-    /// A VAT-registered filer of periodic returns: works on immovable property are reverse charged.
-    VatFiler,
-    /// An applicant exempt from VAT that proved it (rule B-4.1).
-    Exempt,
-}
+pub use crate::domain::VatStatus;
 
 /// How VAT applies to a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

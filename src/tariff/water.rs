@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{
     LineKind, Mention, Operator, QuoteLine, Refusal, TariffError, Unit,
     book::TariffBook,
     line::LineMaker,
-    money::{Metres, Money},
+    money::Money,
     vat::{VatClass, VatContext, VatStatus},
 };
 
@@ -20,66 +20,7 @@ pub const MAX_INSIDE_PARCEL_M: u32 = 2;
 /// B-10: quote-parts are due during this many months after the extension was paid.
 pub const QUOTE_PART_MONTHS: u32 = 60;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WaterWork {
-    /// A first connection.
-    #[default]
-    New,
-    /// A change to an existing connection: same procedure, the extra cost is paid (B-8).
-    Modification,
-    /// Renewal of a worn connection (about 30 years), at SWDE's cost (B-9).
-    Renewal,
-}
-
-/// The holder of an upstream extension section, in the order the sections were financed (B-10).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EarlierHolder {
-    /// Current title holder of the parcel that financed the section: the payee.
-    pub holder: String,
-    pub parcel: String,
-    /// C_j: what the section cost its holder, VAT included.
-    pub section_cost: Money,
-    /// t_j: whole months since the holder paid the section.
-    pub months_since_payment: u32,
-}
-
-/// A water connection request, as a web form fills it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct WaterCase {
-    pub work: WaterWork,
-    /// From the nearest main to the parcel limit (B-4.2).
-    pub distance_to_main_m: Metres,
-    /// Route inside the parcel to the meter (B-5.1).
-    pub inside_parcel_m: Metres,
-    /// Length of the network extension; by default the whole distance to the main when it is
-    /// over 50 m (the main is brought to the parcel).
-    pub extension_m: Option<Metres>,
-    /// Connections asked for this parcel (B-4.3).
-    pub connections: u32,
-    /// SWDE granted more than one connection for the occupancy (B-4.3).
-    pub extra_connections_granted: bool,
-    pub pressure_installation: bool,
-    /// Holders of the extension sections this connection uses, oldest first (B-10).
-    pub earlier_holders: Vec<EarlierHolder>,
-}
-
-impl Default for WaterCase {
-    fn default() -> Self {
-        Self {
-            work: WaterWork::New,
-            distance_to_main_m: Metres::ZERO,
-            inside_parcel_m: Metres::ZERO,
-            extension_m: None,
-            connections: 1,
-            extra_connections_granted: false,
-            pressure_installation: false,
-            earlier_holders: Vec::new(),
-        }
-    }
-}
+pub use crate::domain::survey::{EarlierHolder, WaterCase, WaterWork};
 
 /// One quote-part owed to an earlier holder (B-10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

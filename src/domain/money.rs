@@ -9,7 +9,13 @@ use std::{
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::TariffError;
+/// A quantity that cannot be negative was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{what} cannot be negative: {value}")]
+pub struct Negative {
+    pub what: &'static str,
+    pub value: Decimal,
+}
 
 /// Rounds to the cent, half away from zero: the rule for every line amount and every VAT total.
 pub fn round_cents(value: Decimal) -> Decimal {
@@ -116,9 +122,9 @@ pub struct Metres(Decimal);
 impl Metres {
     pub const ZERO: Metres = Metres(Decimal::ZERO);
 
-    pub fn new(value: Decimal) -> Result<Self, TariffError> {
+    pub fn new(value: Decimal) -> Result<Self, Negative> {
         if value.is_sign_negative() && !value.is_zero() {
-            return Err(TariffError::Negative {
+            return Err(Negative {
                 what: "a length in metres",
                 value,
             });
@@ -137,7 +143,7 @@ impl Metres {
 }
 
 impl TryFrom<Decimal> for Metres {
-    type Error = TariffError;
+    type Error = Negative;
     fn try_from(value: Decimal) -> Result<Self, Self::Error> {
         Self::new(value)
     }
