@@ -180,6 +180,11 @@ pub fn lead_time_due_date(
     }
 }
 
+/// The first day of `day`'s month.
+pub fn month_start(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,9 +216,4 @@ mod tests {
         assert!(is_public_holiday(d(2027, 7, 21)));
         assert!(!is_public_holiday(d(2027, 7, 22)));
     }
-}
-
-/// The first day of `day`'s month.
-pub fn month_start(day: NaiveDate) -> NaiveDate {
-    day.with_day(1).unwrap_or(day)
 }
