@@ -99,6 +99,18 @@ pub fn day_of(at: DateTime<Utc>) -> NaiveDate {
     brussels(at).date()
 }
 
+/// A timestamp as the product stores and exchanges it (RFC 3339, UTC).
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A calendar day as the product stores and exchanges it (`YYYY-MM-DD`).
+pub fn parse_day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
 /// Last Sunday of a month, for the EU summer-time rule.
 fn last_sunday(year: i32, month: u32) -> NaiveDate {
     let first_next = if month == 12 {

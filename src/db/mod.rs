@@ -153,14 +153,12 @@ pub fn ts(at: DateTime<Utc>) -> String {
 }
 
 pub fn parse_ts(text: &str) -> DbResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| DbError::Corrupt(format!("timestamp {text:?}")))
+    crate::clock::parse_timestamp(text)
+        .ok_or_else(|| DbError::Corrupt(format!("timestamp {text:?}")))
 }
 
 pub fn parse_date(text: &str) -> DbResult<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| DbError::Corrupt(format!("date {text:?}")))
+    crate::clock::parse_day(text).ok_or_else(|| DbError::Corrupt(format!("date {text:?}")))
 }
 
 pub fn parse_uuid(text: &str) -> DbResult<Uuid> {

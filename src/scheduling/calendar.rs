@@ -193,6 +193,11 @@ pub fn add_office_days(from: NaiveDate, days: u32) -> NaiveDate {
     day
 }
 
+/// The first day of `day`'s month.
+pub fn month_start(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,9 +252,4 @@ mod tests {
         assert!(is_public_holiday(d(2027, 7, 21)));
         assert!(!is_public_holiday(d(2027, 7, 22)));
     }
-}
-
-/// The first day of `day`'s month.
-pub fn month_start(day: NaiveDate) -> NaiveDate {
-    day.with_day(1).unwrap_or(day)
 }

@@ -7,9 +7,9 @@ use crate::{
     db::{
         DbError,
         outbox::{self, NewMessage},
-        sessions::SessionUser,
         users::{self, NewUser},
     },
+    domain::tenancy::{Scope, SessionUser},
     domain::{EmailAddress, FieldErrors, InputError, Language, PersonName},
     i18n::Tr,
     services::auth::{hash_password, new_token, token_hash},
@@ -215,6 +215,39 @@ pub async fn accept(
         .await
         .map_err(|e| DbError::Corrupt(e.to_string()))?;
     users::accept_invitation(&state.db, &token_hash(token), &hash, now).await
+}
+
+/// A member of the caller's organisation, as the users page lists them.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    /// Invited and not yet signed up: no password set.
+    pub invited: bool,
+}
+
+/// The users of the caller's organisation, by name.
+pub async fn members(state: &AppState, scope: &Scope) -> Result<Vec<Member>, DbError> {
+    Ok(users::own(&state.db, scope)
+        .await?
+        .into_iter()
+        .map(|row| Member {
+            invited: row.password_hash == "!",
+            email: row.email,
+            display_name: row.display_name,
+            role: row.role,
+        })
+        .collect())
+}
+
+/// The (email, name) of the account an unused, unexpired invitation link is for.
+pub async fn invitation(
+    state: &AppState,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, String)>, DbError> {
+    users::invitation(&state.db, &token_hash(token), now).await
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::db::{Db, DbError, sessions, users};
+use crate::db::{DbError, sessions, users};
 
 /// How long a staff session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -52,11 +52,12 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("no such us
 
 /// Checks the credentials and opens a session; `None` when they are wrong.
 pub async fn login(
-    db: &Db,
+    state: &crate::state::AppState,
     email: &str,
     password: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, DbError> {
+    let db = &state.db;
     let credentials = users::credentials(db, email).await?;
     let hash = credentials
         .as_ref()
@@ -83,8 +84,16 @@ pub async fn login(
     }
 }
 
-pub async fn logout(db: &Db, token: &str) -> Result<(), DbError> {
-    sessions::delete(db, &token_hash(token)).await
+pub async fn logout(state: &crate::state::AppState, token: &str) -> Result<(), DbError> {
+    sessions::delete(&state.db, &token_hash(token)).await
+}
+
+/// The staff member behind a session cookie's token, if the session is still live.
+pub async fn session_user(
+    state: &crate::state::AppState,
+    token: &str,
+) -> Result<Option<crate::domain::tenancy::SessionUser>, DbError> {
+    crate::db::sessions::user(&state.db, &token_hash(token), state.clock.now()).await
 }
 
 #[cfg(test)]
@@ -108,12 +117,4 @@ mod tests {
         assert_eq!(token_hash(&a), token_hash(&a));
         assert_eq!(token_hash("abc").len(), 64);
     }
-}
-
-/// The staff member behind a session cookie's token, if the session is still live.
-pub async fn session_user(
-    state: &crate::state::AppState,
-    token: &str,
-) -> Result<Option<crate::domain::tenancy::SessionUser>, DbError> {
-    crate::db::sessions::user(&state.db, &token_hash(token), state.clock.now()).await
 }

@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
     db::{
-        Db, DbError, organisations,
+        Db, DbError, Scope, organisations, parse_date, parse_ts,
         sessions::SessionUser,
         tariff_books::{self, NewBook},
     },
@@ -43,6 +43,41 @@ pub async fn uploader_operator(db: &Db, user: &SessionUser) -> Result<Option<Ope
         .service
         .as_deref()
         .and_then(operator_of_service))
+}
+
+/// The operator whose books the signed-in user administers, if any (see `uploader_operator`).
+pub async fn administered_operator(
+    state: &AppState,
+    user: &SessionUser,
+) -> Result<Option<Operator>, DbError> {
+    uploader_operator(&state.db, user).await
+}
+
+/// A version the caller's organisation uploaded, as its tariff page lists it.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub version: String,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub uploaded_by_name: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// The versions the caller's organisation uploaded, newest validity first.
+pub async fn uploads(state: &AppState, scope: &Scope) -> Result<Vec<Upload>, DbError> {
+    tariff_books::for_organisation(&state.db, scope)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(Upload {
+                valid_from: parse_date(&row.valid_from)?,
+                valid_until: parse_date(&row.valid_until)?,
+                uploaded_at: parse_ts(&row.uploaded_at)?,
+                version: row.version,
+                uploaded_by_name: row.uploaded_by_name,
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]

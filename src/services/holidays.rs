@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Any;
+use uuid::Uuid;
 
 use crate::{
     db::{
@@ -84,6 +85,33 @@ where
     E: sqlx::Executor<'e, Database = Any>,
 {
     Ok(stored(executor).await?.holidays)
+}
+
+/// A stored period as the administration page lists it: who changed it last, and when.
+#[derive(Debug, Clone)]
+pub struct ListedPeriod {
+    pub id: Uuid,
+    pub period: HolidayPeriod,
+    /// `None` for the periods shipped with the product.
+    pub updated_by_name: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every stored period, in the calendar's order (checked together, as scheduling reads them).
+pub async fn listed(state: &AppState) -> Result<Vec<ListedPeriod>, DbError> {
+    stored(&state.db.pool)
+        .await?
+        .rows
+        .iter()
+        .map(|row| {
+            Ok(ListedPeriod {
+                id: db::parse_uuid(&row.id)?,
+                period: period_of(row)?,
+                updated_by_name: row.updated_by_name.clone(),
+                updated_at: db::parse_ts(&row.updated_at)?,
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]

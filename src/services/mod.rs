@@ -2,13 +2,17 @@
 
 pub mod accounts;
 pub mod assess;
+pub mod assignment;
 pub mod auth;
 pub mod books;
 pub mod continuity;
+pub mod coverage;
+pub mod crews;
 pub mod documents;
 pub mod holidays;
 pub mod links;
 pub mod offers;
+pub mod outbox;
 pub mod permits;
 pub mod reference;
 pub mod schedule;
@@ -17,3 +21,6 @@ pub mod submit;
 /// What a use case fails with when storage fails or a row is missing; the pages and the API
 /// turn it into 404 or a logged 500.
 pub use crate::db::DbError;
+
+/// A request as the use cases take and give it: the pages hand back what a read model gave them.
+pub use crate::db::requests::RequestRow;

@@ -19,11 +19,9 @@ use super::{
     views::Frame,
 };
 use crate::{
-    db::users::{self, UserRow},
     domain::FieldErrors,
     i18n::Tr,
-    services::accounts::{self, AccountError, InviteInput, PasswordError},
-    services::auth::token_hash,
+    services::accounts::{self, AccountError, InviteInput, Member, PasswordError},
     state::AppState,
 };
 
@@ -38,7 +36,7 @@ pub fn router() -> Router<AppState> {
 struct UsersPage {
     tr: Tr,
     page: Frame,
-    users: Vec<UserRow>,
+    users: Vec<Member>,
     input: InviteInput,
     errors: FieldErrors,
     notice: Option<Notice>,
@@ -57,7 +55,7 @@ async fn render(
     errors: FieldErrors,
     notice: Option<Notice>,
 ) -> Result<UsersPage, PageError> {
-    let users = users::own(&state.db, &staff.user.scope()).await?;
+    let users = accounts::members(state, &staff.user.scope()).await?;
     Ok(UsersPage {
         tr: staff.tr,
         page: staff.frame,
@@ -119,7 +117,7 @@ async fn invited(state: &AppState, token: &str) -> Result<(String, String), Page
     if token.len() < 32 || token.len() > 64 {
         return Err(PageError::NotFound);
     }
-    users::invitation(&state.db, &token_hash(token), state.clock.now())
+    accounts::invitation(state, token, state.clock.now())
         .await?
         .ok_or(PageError::NotFound)
 }

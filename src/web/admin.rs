@@ -7,15 +7,16 @@ use axum::{
     extract::{Path, State},
     routing::get,
 };
+use chrono::{DateTime, Utc};
 
 use super::{
     error::PageError,
     extract::Staff,
-    views::{Frame, local_datetime_in, warned_frame},
+    views::{Frame, brussels, warned_frame},
 };
 use crate::{
-    db::outbox::{self, OutboxRow},
     i18n::Tr,
+    services::outbox::{self, OutboxMessage},
     state::AppState,
 };
 
@@ -38,13 +39,13 @@ fn require_admin(staff: &Staff) -> Result<(), PageError> {
 struct OutboxPage {
     tr: Tr,
     page: Frame,
-    messages: Vec<OutboxRow>,
+    messages: Vec<OutboxMessage>,
     transport: String,
 }
 
 impl OutboxPage {
-    fn when(&self, stored: &str) -> String {
-        local_datetime_in(self.tr, stored)
+    fn when(&self, at: &DateTime<Utc>) -> String {
+        self.tr.numeric_datetime(brussels(*at))
     }
 }
 
@@ -53,7 +54,7 @@ async fn list(State(state): State<AppState>, staff: Staff) -> Result<OutboxPage,
     Ok(OutboxPage {
         tr: staff.tr,
         page: warned_frame(&state, &staff).await?,
-        messages: outbox::recent(&state.db, 200).await?,
+        messages: outbox::recent(&state, 200).await?,
         transport: state.mailer.describe(),
     })
 }
@@ -63,12 +64,12 @@ async fn list(State(state): State<AppState>, staff: Staff) -> Result<OutboxPage,
 struct MessagePage {
     tr: Tr,
     page: Frame,
-    message: OutboxRow,
+    message: OutboxMessage,
 }
 
 impl MessagePage {
-    fn when(&self, stored: &str) -> String {
-        local_datetime_in(self.tr, stored)
+    fn when(&self, at: &DateTime<Utc>) -> String {
+        self.tr.numeric_datetime(brussels(*at))
     }
 
     /// The links of the text body, so a local reader can follow them.
@@ -87,12 +88,12 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<MessagePage, PageError> {
     require_admin(&staff)?;
-    if uuid::Uuid::parse_str(&id).is_err() {
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
         return Err(PageError::NotFound);
-    }
+    };
     Ok(MessagePage {
         tr: staff.tr,
         page: staff.frame,
-        message: outbox::get(&state.db, &id).await?,
+        message: outbox::message(&state, id).await?,
     })
 }

@@ -77,7 +77,7 @@ async fn login(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref()).to_owned();
-    match auth::login(&state.db, &form.email, &form.password, state.clock.now()).await? {
+    match auth::login(&state, &form.email, &form.password, state.clock.now()).await? {
         Some(token) => {
             let target = if next == "/" {
                 "/backoffice".to_owned()
@@ -113,7 +113,7 @@ async fn logout(
     CsrfForm(_): CsrfForm<LogoutForm>,
 ) -> Result<Response, PageError> {
     if let Some(token) = super::csrf::cookie_value(&request_headers, SESSION_COOKIE) {
-        auth::logout(&state.db, &token).await?;
+        auth::logout(&state, &token).await?;
     }
     let mut response = Redirect::to("/").into_response();
     if let Some(cookie) = session_cookie(&state, "", 0) {

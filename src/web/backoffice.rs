@@ -465,33 +465,16 @@ async fn assign(
         "" => staff.user.user_id,
         other => uuid::Uuid::parse_str(other).map_err(|_| PageError::NotFound)?,
     };
+    let request_id = uuid::Uuid::parse_str(&request.id).map_err(|_| PageError::Internal)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin_write().await?;
-    let name = match requests::assign(&mut tx, &staff.user.scope(), &request.id, officer, now).await
-    {
-        Ok(name) => name,
-        Err(DbError::NotFound) => {
+    match crate::services::assignment::assign(&state, &staff.user, request_id, officer, now).await {
+        Ok(_) => {}
+        Err(crate::services::assignment::AssignError::Refused) => {
             let text = staff.tr.t("queue.assign_refused").to_owned();
             return refused_on_detail(&state, staff, &id, text).await;
         }
-        Err(other) => return Err(other.into()),
-    };
-    requests::insert_event(
-        &mut tx,
-        &requests::NewEvent {
-            request_id: crate::db::parse_uuid(&request.id)?,
-            at: now,
-            kind: "assigned",
-            actor_kind: "staff",
-            actor_id: Some(staff.user.user_id),
-            actor_name: Some(&staff.user.display_name),
-            organisation_id: Some(staff.user.organisation_id),
-            detail: Some(&name),
-            public: false,
-        },
-    )
-    .await?;
-    tx.commit().await.map_err(DbError::from)?;
+        Err(crate::services::assignment::AssignError::Db(error)) => return Err(error.into()),
+    }
     if form.back == "queue" {
         return Ok(Redirect::to("/backoffice?assigned=me").into_response());
     }

@@ -18,7 +18,7 @@ use super::{
     extract::{CsrfForm, Staff},
     views::Frame,
 };
-use crate::{db::coverage, i18n::Tr, state::AppState};
+use crate::{i18n::Tr, services::coverage, state::AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/operator/coverage", get(page).post(change))
@@ -40,14 +40,15 @@ async fn render(
     notice: Option<Notice>,
     postcodes: String,
 ) -> Result<CoveragePage, PageError> {
-    let mut communes: Vec<(String, String, String)> = coverage::own(&state.db, &staff.user.scope())
-        .await?
-        .into_iter()
-        .map(|nis| match state.directory.commune_by_nis(&nis) {
-            Some(c) => (c.name.clone(), nis, c.province.clone().unwrap_or_default()),
-            None => (nis.clone(), nis, String::new()),
-        })
-        .collect();
+    let mut communes: Vec<(String, String, String)> =
+        coverage::communes(state, &staff.user.scope())
+            .await?
+            .into_iter()
+            .map(|nis| match state.directory.commune_by_nis(&nis) {
+                Some(c) => (c.name.clone(), nis, c.province.clone().unwrap_or_default()),
+                None => (nis.clone(), nis, String::new()),
+            })
+            .collect();
     communes.sort();
     Ok(CoveragePage {
         tr: staff.tr,
@@ -97,10 +98,9 @@ async fn change(
     }
     let scope = staff.user.scope();
     if form.action == "add" {
-        let codes: Vec<&str> = communes.iter().map(String::as_str).collect();
-        coverage::add(&state.db, scope.organisation_id(), &codes).await?;
+        coverage::add(&state, &scope, &communes).await?;
     } else {
-        coverage::remove_own(&state.db, &scope, &communes).await?;
+        coverage::remove(&state, &scope, &communes).await?;
     }
     Ok(Redirect::to("/operator/coverage").into_response())
 }

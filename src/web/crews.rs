@@ -20,10 +20,12 @@ use super::{
     views::{Frame, ServiceNames},
 };
 use crate::{
-    db::crews,
     domain::InputError,
     i18n::Tr,
-    services::schedule::{self, ScheduleError},
+    services::{
+        DbError, crews,
+        schedule::{self, ScheduleError},
+    },
     state::AppState,
 };
 
@@ -65,8 +67,8 @@ async fn render(
     let names = ServiceNames::load(state, staff.tr).await?;
     let today = state.clock.today();
     let mut views = Vec::new();
-    for crew in crews::own(&state.db, &staff.user.scope()).await? {
-        let served = crews::communes_of(&state.db, &crew.id).await?;
+    for crew in crews::overview(state, &staff.user.scope(), today).await? {
+        let served = &crew.communes;
         let postcodes = served
             .iter()
             .filter_map(|nis| state.directory.postcodes_of(nis).first().copied())
@@ -82,18 +84,13 @@ async fn render(
                     .map_or_else(|| nis.clone(), |c| c.name.clone())
             })
             .collect();
-        let absences = crews::absences_from(&state.db, &crew.id, today)
-            .await?
-            .iter()
-            .filter_map(|d| crate::db::parse_date(d).ok())
-            .map(day_label)
-            .collect();
+        let absences = crew.absences.iter().copied().map(day_label).collect();
         views.push(CrewView {
             service: names.name(&crew.service),
-            id: crew.id,
+            id: crew.id.to_string(),
             name: crew.name,
             capacity: crew.daily_capacity,
-            civil_works: crew.civil_works != 0,
+            civil_works: crew.civil_works,
             communes,
             postcodes,
             absences,
@@ -187,7 +184,7 @@ async fn add_absence(
             let notice = Notice { error: true, text };
             Ok(render(&state, staff, Some(notice)).await?.into_response())
         }
-        Err(ScheduleError::Db(crate::db::DbError::NotFound)) => Err(PageError::NotFound),
+        Err(ScheduleError::Db(DbError::NotFound)) => Err(PageError::NotFound),
         Err(ScheduleError::Db(error)) => Err(error.into()),
         Err(other) => {
             let notice = Notice {
@@ -217,19 +214,16 @@ async fn add_crew(
     CsrfForm(form): CsrfForm<CrewForm>,
 ) -> Result<Response, PageError> {
     let tr = staff.tr;
-    let organisation = crate::db::organisations::own(&state.db, &staff.user.scope()).await?;
-    let service = organisation
-        .service
-        .as_deref()
-        .and_then(|s| crate::domain::ServiceCode::parse(s).ok());
+    let scope = staff.user.scope();
+    let service = crews::crew_service(&state, &scope).await?;
     let checked = checked_crew_fields(&state, tr, &form);
     match (service, checked) {
         (Some(service), Ok((name, capacity, communes))) => {
-            crews::ensure(
-                &state.db,
-                &crews::NewCrew {
-                    organisation_id: organisation.id,
-                    service,
+            crews::add(
+                &state,
+                &scope,
+                service,
+                &crews::CrewChange {
                     name: &name,
                     daily_capacity: capacity,
                     civil_works: form.civil_works.as_deref().is_some_and(|v| !v.is_empty()),

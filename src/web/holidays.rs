@@ -18,10 +18,9 @@ use super::{
     backoffice::Notice,
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, local_datetime_in, warned_frame},
+    views::{Frame, brussels, warned_frame},
 };
 use crate::{
-    db::holidays::HolidayRow,
     i18n::Tr,
     scheduling::{
         HolidayPeriod, PeriodError, Province,
@@ -148,21 +147,21 @@ fn working_days(period: &HolidayPeriod) -> usize {
         .count()
 }
 
-fn year_views(tr: Tr, rows: &[HolidayRow]) -> Result<Vec<YearView>, PageError> {
+fn year_views(tr: Tr, rows: &[holidays::ListedPeriod]) -> Vec<YearView> {
     let mut years: Vec<YearView> = Vec::new();
     for row in rows {
-        let period = holidays::period_of(row)?;
+        let period = &row.period;
         let view = PeriodView {
-            id: row.id.clone(),
+            id: row.id.to_string(),
             name: period.name.clone(),
             first_day: tr.numeric_date(period.from),
             last_day: tr.numeric_date(period.to),
-            provinces: provinces_label(tr, &period),
-            working_days: working_days(&period),
+            provinces: provinces_label(tr, period),
+            working_days: working_days(period),
             changed: row
                 .updated_by_name
                 .as_ref()
-                .map(|who| format!("{who}, {}", local_datetime_in(tr, &row.updated_at))),
+                .map(|who| format!("{who}, {}", tr.numeric_datetime(brussels(row.updated_at)))),
         };
         match years.iter_mut().find(|y| y.year == period.from.year()) {
             Some(year) => year.periods.push(view),
@@ -174,7 +173,7 @@ fn year_views(tr: Tr, rows: &[HolidayRow]) -> Result<Vec<YearView>, PageError> {
     }
     // The coming year first: it is the one administrators enter.
     years.sort_by_key(|y| std::cmp::Reverse(y.year));
-    Ok(years)
+    years
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -330,9 +329,9 @@ async fn render_list(
     notice: Option<Notice>,
     form: FormView,
 ) -> Result<ListPage, PageError> {
-    let stored = holidays::stored(&state.db.pool).await?;
+    let stored = holidays::listed(state).await?;
     Ok(ListPage {
-        years: year_views(staff.tr, &stored.rows)?,
+        years: year_views(staff.tr, &stored),
         tr: staff.tr,
         page: warned_frame(state, &staff).await?,
         notice,
@@ -416,13 +415,12 @@ async fn edit(
     Path(id): Path<String>,
 ) -> Result<EditPage, PageError> {
     require_admin(&staff)?;
-    let stored = holidays::stored(&state.db.pool).await?;
+    let stored = holidays::listed(&state).await?;
     let row = stored
-        .rows
         .iter()
-        .find(|r| r.id == id)
+        .find(|r| r.id.to_string() == id)
         .ok_or(PageError::NotFound)?;
-    let form = PeriodForm::of(&holidays::period_of(row)?);
+    let form = PeriodForm::of(&row.period);
     Ok(EditPage {
         form: FormView::new(staff.tr, edit_action(&id), &form),
         id,

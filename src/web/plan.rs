@@ -14,7 +14,6 @@ use super::{
     views::Frame,
 };
 use crate::{
-    db::requests,
     i18n::Tr,
     scheduling::backlog::live::NotPlanned,
     services::schedule::{self, ScheduleError},
@@ -122,12 +121,8 @@ async fn reserve_all(
         let Ok(day) = NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
             continue;
         };
-        let request = match requests::get_for(&state.db, &staff.user.scope(), id).await {
-            Ok(request) if request.coordinator_id == staff.user.organisation_id.to_string() => {
-                request
-            }
-            Ok(_) | Err(crate::db::DbError::NotFound) => continue,
-            Err(other) => return Err(other.into()),
+        let Some(request) = schedule::coordinated_request(&state, &staff.user, id).await? else {
+            continue;
         };
         match schedule::reserve(
             &state,

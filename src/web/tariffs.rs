@@ -11,19 +11,18 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::{
     backoffice::Notice,
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, local_date_in, local_datetime_in, warned_frame},
+    views::{Frame, brussels, warned_frame},
 };
 use crate::{
-    db::tariff_books::{self, BookRow},
     i18n::Tr,
-    services::books::{self, UploadError},
+    services::books::{self, Upload, UploadError},
     state::AppState,
     tariff::{Operator, Tariffs, gap::operator_name},
 };
@@ -37,7 +36,7 @@ pub fn router() -> Router<AppState> {
 /// there is nothing to hide by pretending it does not exist (like /admin/outbox); a tenant's
 /// records, such as a request, answer 404 instead.
 async fn administered(state: &AppState, staff: &Staff) -> Result<Operator, PageError> {
-    books::uploader_operator(&state.db, &staff.user)
+    books::administered_operator(state, &staff.user)
         .await?
         .ok_or(PageError::Forbidden)
 }
@@ -61,7 +60,7 @@ struct TariffsPage {
     page: Frame,
     operator: &'static str,
     books: Vec<BookView>,
-    uploads: Vec<BookRow>,
+    uploads: Vec<Upload>,
     notice: Option<Notice>,
     /// The validator's exact message, shown as written.
     refusal: Option<String>,
@@ -70,12 +69,12 @@ struct TariffsPage {
 }
 
 impl TariffsPage {
-    fn day(&self, stored: &str) -> String {
-        local_date_in(self.tr, stored)
+    fn day(&self, day: &NaiveDate) -> String {
+        self.tr.numeric_date(*day)
     }
 
-    fn when(&self, stored: &str) -> String {
-        local_datetime_in(self.tr, stored)
+    fn when(&self, at: &DateTime<Utc>) -> String {
+        self.tr.numeric_datetime(brussels(*at))
     }
 }
 
@@ -122,7 +121,7 @@ async fn render(
     let today = state.clock.today();
     Ok(TariffsPage {
         books: book_views(staff.tr, &state.tariffs(), operator, today),
-        uploads: tariff_books::for_organisation(&state.db, &staff.user.scope()).await?,
+        uploads: books::uploads(state, &staff.user.scope()).await?,
         tr: staff.tr,
         page: warned_frame(state, &staff).await?,
         operator: operator_name(operator),

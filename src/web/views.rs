@@ -3,9 +3,9 @@
 use crate::http::extract::Staff;
 pub use crate::http::frame::{Frame, Warning};
 use crate::{
-    db::{DbError, requests::RequestRow},
+    clock::{parse_day, parse_timestamp},
     i18n::Tr,
-    services::continuity,
+    services::{DbError, RequestRow, continuity, reference},
     state::AppState,
 };
 
@@ -29,19 +29,19 @@ pub use crate::clock::brussels;
 
 /// A stored timestamp in Belgian time, in figures as the reader's language writes them.
 pub fn local_datetime_in(tr: Tr, stored: &str) -> String {
-    crate::db::parse_ts(stored)
+    parse_timestamp(stored)
         .map(|at| tr.numeric_datetime(brussels(at)))
-        .unwrap_or_else(|_| stored.to_owned())
+        .unwrap_or_else(|| stored.to_owned())
 }
 
 /// A stored date or timestamp (Belgian day), in figures as the reader's language writes them.
 pub fn local_date_in(tr: Tr, stored: &str) -> String {
-    if let Ok(at) = crate::db::parse_ts(stored) {
+    if let Some(at) = parse_timestamp(stored) {
         return tr.numeric_date(brussels(at).date());
     }
-    crate::db::parse_date(stored)
+    parse_day(stored)
         .map(|d| tr.numeric_date(d))
-        .unwrap_or_else(|_| stored.to_owned())
+        .unwrap_or_else(|| stored.to_owned())
 }
 
 /// The site on one line: street and number, postcode and commune, parcel or point.
@@ -57,16 +57,8 @@ pub struct ServiceNames {
 }
 
 impl ServiceNames {
-    pub async fn load(state: &crate::state::AppState, tr: Tr) -> Result<Self, crate::db::DbError> {
-        let mut partners = std::collections::HashMap::new();
-        for organisation in crate::db::organisations::partners(&state.db).await? {
-            let (Some(code), Some(offer)) = (organisation.service, organisation.partner) else {
-                continue;
-            };
-            if let Ok(offer) = crate::operators::generic::PartnerOffer::from_json(&offer) {
-                partners.insert(code, offer.label.get(tr.language()).to_owned());
-            }
-        }
+    pub async fn load(state: &AppState, tr: Tr) -> Result<Self, DbError> {
+        let partners = reference::partner_labels(state, tr.language()).await?;
         Ok(ServiceNames { tr, partners })
     }
 

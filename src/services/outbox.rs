@@ -1,0 +1,60 @@
+//! The mail outbox as the platform administrator reads it in the browser.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{
+    db::{
+        DbError,
+        outbox::{self, OutboxRow},
+        parse_ts, parse_uuid,
+    },
+    state::AppState,
+};
+
+/// One queued or sent message.
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub id: Uuid,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<OutboxRow> for OutboxMessage {
+    type Error = DbError;
+
+    fn try_from(row: OutboxRow) -> Result<Self, DbError> {
+        Ok(OutboxMessage {
+            id: parse_uuid(&row.id)?,
+            created_at: parse_ts(&row.created_at)?,
+            sent_at: row.sent_at.as_deref().map(parse_ts).transpose()?,
+            recipient: row.recipient,
+            subject: row.subject,
+            body_text: row.body_text,
+            status: row.status,
+            attempts: row.attempts,
+            last_error: row.last_error,
+        })
+    }
+}
+
+/// The latest `limit` messages, newest first.
+pub async fn recent(state: &AppState, limit: i64) -> Result<Vec<OutboxMessage>, DbError> {
+    outbox::recent(&state.db, limit)
+        .await?
+        .into_iter()
+        .map(OutboxMessage::try_from)
+        .collect()
+}
+
+/// One message (`NotFound` when there is none with that id).
+pub async fn message(state: &AppState, id: Uuid) -> Result<OutboxMessage, DbError> {
+    outbox::get(&state.db, &id.to_string()).await?.try_into()
+}
