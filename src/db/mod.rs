@@ -18,16 +18,55 @@ pub mod sql;
 pub mod tariff_books;
 pub mod users;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    ops::{Deref, DerefMut},
+    path::Path,
+    str::FromStr,
+    sync::Arc,
+    time::Duration,
+};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::{
-    Any, AnyPool, Transaction,
+    Any, AnyConnection, AnyPool, Transaction,
     any::{AnyConnectOptions, AnyPoolOptions},
 };
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
-pub type Tx = Transaction<'static, Any>;
+/// An open transaction; on SQLite a writing one also holds this process's writer turn until
+/// it commits, rolls back or is dropped.
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    _writer_turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+/// Longest wait for the writer turn; as long as SQLite's own busy timeout.
+const WRITER_TURN_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -71,6 +110,10 @@ pub enum Engine {
 pub struct Db {
     pub pool: AnyPool,
     pub engine: Engine,
+    /// SQLite has one writer at a time: this process's writers take turns here, in order,
+    /// before taking a connection, instead of polling the file lock in SQLite's busy handler
+    /// (which sleeps up to 100 ms between tries) while holding a pooled connection.
+    writer_turn: Arc<Mutex<()>>,
 }
 
 pub use crate::domain::tenancy::Scope;
@@ -109,7 +152,11 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, engine })
+        Ok(Self {
+            pool,
+            engine,
+            writer_turn: Arc::new(Mutex::new(())),
+        })
     }
 
     pub async fn migrate(&self) -> DbResult<()> {
@@ -118,18 +165,35 @@ impl Db {
     }
 
     /// A transaction that writes. SQLite takes the write lock up front so that two writers
-    /// queue on the busy timeout instead of failing on lock upgrade.
+    /// queue instead of failing on lock upgrade; other processes on the same file still queue
+    /// on the busy timeout.
     pub async fn begin_write(&self) -> DbResult<Tx> {
-        let tx = match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
-        };
-        Ok(tx)
+        match self.engine {
+            Engine::Sqlite => {
+                let turn = tokio::time::timeout(
+                    WRITER_TURN_TIMEOUT,
+                    self.writer_turn.clone().lock_owned(),
+                )
+                .await
+                .map_err(|_| DbError::Sqlx(sqlx::Error::PoolTimedOut))?;
+                Ok(Tx {
+                    inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _writer_turn: Some(turn),
+                })
+            }
+            Engine::Postgres => Ok(Tx {
+                inner: self.pool.begin().await?,
+                _writer_turn: None,
+            }),
+        }
     }
 
     /// A transaction that only reads: one consistent view for several queries.
     pub async fn begin_read(&self) -> DbResult<Tx> {
-        Ok(self.pool.begin().await?)
+        Ok(Tx {
+            inner: self.pool.begin().await?,
+            _writer_turn: None,
+        })
     }
 }
 
