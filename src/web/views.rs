@@ -3,9 +3,12 @@
 use crate::http::extract::Staff;
 pub use crate::http::frame::{Frame, Warning};
 use crate::{
-    db::{DbError, requests::RequestRow},
     i18n::Tr,
-    services::continuity,
+    services::{
+        DbError,
+        case_file::{self, RequestRow},
+        continuity,
+    },
     state::AppState,
 };
 
@@ -57,17 +60,17 @@ pub struct ServiceNames {
 }
 
 impl ServiceNames {
-    pub async fn load(state: &crate::state::AppState, tr: Tr) -> Result<Self, crate::db::DbError> {
-        let mut partners = std::collections::HashMap::new();
-        for organisation in crate::db::organisations::partners(&state.db).await? {
-            let (Some(code), Some(offer)) = (organisation.service, organisation.partner) else {
-                continue;
-            };
-            if let Ok(offer) = crate::operators::generic::PartnerOffer::from_json(&offer) {
-                partners.insert(code, offer.label.get(tr.language()).to_owned());
-            }
-        }
-        Ok(ServiceNames { tr, partners })
+    pub async fn load(state: &crate::state::AppState, tr: Tr) -> Result<Self, DbError> {
+        Ok(Self::of(tr, &case_file::partner_labels(state).await?))
+    }
+
+    /// The names with the partners' labels already read (a case file carries them).
+    pub fn of(tr: Tr, labels: &[(String, crate::operators::generic::Labels)]) -> Self {
+        let partners = labels
+            .iter()
+            .map(|(code, label)| (code.clone(), label.get(tr.language()).to_owned()))
+            .collect();
+        ServiceNames { tr, partners }
     }
 
     /// The services of the partners joined by configuration: (code, label), by code.
