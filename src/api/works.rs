@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::{
-    db::{offers, organisations, permits, requests},
+    db::{organisations, permits, requests},
     domain::nuisance::{Figures, Report},
     http::{
         error::ApiError,
@@ -19,7 +19,7 @@ use crate::{
         query::{FiguresQuery, period},
     },
     services::{
-        self,
+        self, DbError,
         case_file::{StaffCaseFile, StaffJointDay},
         permits as permit_service,
     },
@@ -189,13 +189,15 @@ pub async fn offer_document(
     if !staff.user.is_coordinator() {
         return Err(ApiError::NotFound);
     }
-    let request = requests::get_for(&state.db, &staff.user.scope(), &id).await?;
-    let row = offers::for_request(&state.db, &request.id)
-        .await?
-        .into_iter()
-        .find(|o| o.version == version)
-        .ok_or(ApiError::NotFound)?;
-    let document = services::offers::document_of(&row).map_err(internal)?;
+    let request = services::case_file::request_for(&state, &staff.user, &id).await?;
+    let document = match services::offers::document_of_version(&state, &request.id, version).await {
+        Ok(Some(document)) => document,
+        Ok(None) => return Err(ApiError::NotFound),
+        Err(services::offers::OfferError::Db(DbError::NotFound)) => {
+            return Err(ApiError::NotFound);
+        }
+        Err(error) => return Err(internal(error)),
+    };
     Ok(Json(serde_json::to_value(document).map_err(internal)?))
 }
 

@@ -292,6 +292,15 @@ pub async fn request_of_token(
     requests::by_follow_token(&state.db, &token_hash(token)).await
 }
 
+/// A request of the staff member's scope; for anybody else [`DbError::NotFound`].
+pub async fn request_for(
+    state: &AppState,
+    user: &SessionUser,
+    request_id: &str,
+) -> Result<RequestRow, DbError> {
+    requests::get_for(&state.db, &user.scope(), request_id).await
+}
+
 /// The partners joined by configuration: (service code, label in every language).
 pub async fn partner_labels(state: &AppState) -> Result<Vec<(String, Labels)>, DbError> {
     let mut labels = Vec::new();

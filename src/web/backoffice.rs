@@ -401,7 +401,7 @@ pub(super) async fn coordinator_request(
     staff: &Staff,
     id: &str,
 ) -> Result<RequestRow, PageError> {
-    let request = requests::get_for(&state.db, &staff.user.scope(), id).await?;
+    let request = case_file::request_for(state, &staff.user, id).await?;
     if staff.user.organisation_id.to_string() != request.coordinator_id {
         return Err(PageError::NotFound);
     }

@@ -32,17 +32,17 @@ pub use crate::clock::brussels;
 
 /// A stored timestamp in Belgian time, in figures as the reader's language writes them.
 pub fn local_datetime_in(tr: Tr, stored: &str) -> String {
-    crate::db::parse_ts(stored)
-        .map(|at| tr.numeric_datetime(brussels(at)))
+    chrono::DateTime::parse_from_rfc3339(stored)
+        .map(|at| tr.numeric_datetime(brussels(at.to_utc())))
         .unwrap_or_else(|_| stored.to_owned())
 }
 
 /// A stored date or timestamp (Belgian day), in figures as the reader's language writes them.
 pub fn local_date_in(tr: Tr, stored: &str) -> String {
-    if let Ok(at) = crate::db::parse_ts(stored) {
-        return tr.numeric_date(brussels(at).date());
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(stored) {
+        return tr.numeric_date(brussels(at.to_utc()).date());
     }
-    crate::db::parse_date(stored)
+    chrono::NaiveDate::parse_from_str(stored, "%Y-%m-%d")
         .map(|d| tr.numeric_date(d))
         .unwrap_or_else(|_| stored.to_owned())
 }
