@@ -14,10 +14,7 @@ const STILL_IMPORT_DB: &[&str] = &[
     "src/api/mod.rs",
     "src/api/works.rs",
     "src/web/backoffice.rs",
-    "src/web/documents.rs",
     "src/web/municipality.rs",
-    "src/web/offers.rs",
-    "src/web/public.rs",
 ];
 
 /// Pure types and rules: no I/O, no framework.

@@ -15,6 +15,7 @@ use crate::{
         extract::Staff,
         query::{QUEUE_LIMIT, QueueQuery},
     },
+    services::case_file::{self, CaseFileError},
     state::AppState,
     tariff::{self, TariffError},
 };
@@ -174,35 +175,20 @@ async fn show(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<RequestDetail>, ApiError> {
-    let scope = staff.user.scope();
-    let row = requests::get_for(&state.db, &scope, &id).await?;
-    let services = requests::services(&state.db, &row.id).await?;
-    let documents = crate::services::documents::visible_to(&state, &scope, &row)
+    let file = case_file::for_staff(&state, &staff.user, &id)
         .await
         .map_err(|error| match error {
-            crate::services::documents::DocumentError::Db(error) => ApiError::from(error),
-            other => {
-                tracing::error!(error = %other, "documents");
+            CaseFileError::NotFound => ApiError::NotFound,
+            CaseFileError::Db(error) => ApiError::from(error),
+            CaseFileError::Corrupt(what) => {
+                tracing::error!(%what, "case file");
                 ApiError::Internal
             }
-        })?
-        .into_iter()
-        .map(|d| DocumentJson {
-            id: d.row.id,
-            kind: d.row.kind,
-            filename: d.row.filename,
-            content_type: d.row.content_type,
-            size_bytes: d.row.size_bytes,
-            sha256: d.row.sha256,
-            uploaded_by: d.row.uploaded_by,
-            created_at: d.row.created_at,
-            download: d.download_url,
-        })
-        .collect();
-    let events = requests::events(&state.db, &row.id, false).await?;
-    let joint_day = works::joint_day(&state, &staff.user, &row.id, &row.state).await?;
-    let permit = works::permit(&state, &staff.user, &row.id).await?;
-    let offers = works::offers(&state, &staff.user, &row.id).await?;
+        })?;
+    let joint_day = works::joint_day(&file);
+    let permit = works::permit(&file);
+    let offers = works::offers(&file)?;
+    let row = file.request;
     Ok(Json(RequestDetail {
         id: row.id,
         reference: row.reference,
@@ -228,32 +214,53 @@ async fn show(
         building: row.building,
         dwellings: row.dwellings,
         electricity_band: row.electricity_band,
-        services: services
+        services: file
+            .services
             .into_iter()
             .map(|s| ServiceJson {
                 service: s.service,
-                operator: s.operator_name,
+                operator: s.operator,
             })
             .collect(),
         wished_from: row.wished_from,
         wished_to: row.wished_to,
         remarks: row.remarks,
         submitted_at: row.submitted_at,
-        timeline: events
+        timeline: file
+            .events
             .into_iter()
             .map(|e| EventJson {
-                at: e.at,
+                at: timestamp(e.at),
                 kind: e.kind,
                 actor: e.actor_name,
                 detail: e.detail,
-                public: e.public == 1,
+                public: e.public,
             })
             .collect(),
-        documents,
+        documents: file
+            .documents
+            .into_iter()
+            .map(|d| DocumentJson {
+                id: d.id,
+                kind: d.kind,
+                filename: d.filename,
+                content_type: d.content_type,
+                size_bytes: d.size_bytes,
+                sha256: d.sha256,
+                uploaded_by: d.uploaded_by,
+                created_at: timestamp(d.created_at),
+                download: d.download_url,
+            })
+            .collect(),
         joint_day,
         permit,
         offers,
     }))
+}
+
+/// A timestamp as the API writes them: RFC 3339 UTC with microseconds, as stored.
+fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// Prices a described case with the tariff books in force; nothing is saved. The body is an

@@ -11,14 +11,18 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::{
-    db::{crews, offers, organisations, permits, requests, sessions::SessionUser},
+    db::{organisations, permits, requests},
     domain::nuisance::{Figures, Report},
     http::{
         error::ApiError,
         extract::Staff,
         query::{FiguresQuery, period},
     },
-    services::{self, permits as permit_service},
+    services::{
+        self, DbError,
+        case_file::{StaffCaseFile, StaffJointDay},
+        permits as permit_service,
+    },
     state::AppState,
 };
 
@@ -38,30 +42,28 @@ struct CrewJson {
 }
 
 /// The reserved joint day; operators see their own crew only, like on their page.
-pub async fn joint_day(
-    state: &AppState,
-    user: &SessionUser,
-    request_id: &str,
-    request_state: &str,
-) -> Result<Option<JointDayJson>, ApiError> {
-    let rows = crews::reservations_of(&state.db, request_id).await?;
-    let Some(day) = rows.first().map(|r| r.day.clone()) else {
-        return Ok(None);
-    };
-    let own = user.organisation_id.to_string();
-    Ok(Some(JointDayJson {
+pub fn joint_day(file: &StaffCaseFile) -> Option<JointDayJson> {
+    let StaffJointDay::Reserved {
         day,
-        confirmed: matches!(request_state, "scheduled" | "done" | "closed"),
-        crews: rows
-            .into_iter()
-            .filter(|r| user.is_coordinator() || r.organisation_id == own)
+        crews,
+        confirmed,
+        ..
+    } = &file.joint_day
+    else {
+        return None;
+    };
+    Some(JointDayJson {
+        day: day.to_string(),
+        confirmed: *confirmed,
+        crews: crews
+            .iter()
             .map(|r| CrewJson {
-                service: r.service,
-                crew: r.crew_name,
-                works_done_at: r.done_at,
+                service: r.service.clone(),
+                crew: r.crew.clone(),
+                works_done_at: r.done_at.clone(),
             })
             .collect(),
-    }))
+    })
 }
 
 #[derive(Serialize)]
@@ -76,25 +78,16 @@ pub struct PermitJson {
 }
 
 /// The joint road-works permit of the request (coordinator only).
-pub async fn permit(
-    state: &AppState,
-    user: &SessionUser,
-    request_id: &str,
-) -> Result<Option<PermitJson>, ApiError> {
-    if !user.is_coordinator() {
-        return Ok(None);
-    }
-    Ok(permits::current_for_request(&state.db, request_id)
-        .await?
-        .map(|p| PermitJson {
-            id: p.id,
-            status: p.status,
-            day: p.day,
-            requested_at: p.requested_at,
-            due_on: p.due_on,
-            decision_text: p.decision_text,
-            decided_at: p.decided_at,
-        }))
+pub fn permit(file: &StaffCaseFile) -> Option<PermitJson> {
+    file.permit.as_ref().map(|p| PermitJson {
+        id: p.id.clone(),
+        status: p.status.clone(),
+        day: p.day.clone(),
+        requested_at: p.requested_at.clone(),
+        due_on: p.due_on.clone(),
+        decision_text: p.decision_text.clone(),
+        decided_at: p.decided_at.clone(),
+    })
 }
 
 #[derive(Serialize)]
@@ -130,52 +123,55 @@ struct PayeeJson {
 
 /// Every offer version of the request, newest first, with its payees and payments (the
 /// coordinator's: an operator sees its own part of the request, not the consolidated offer).
-pub async fn offers(
-    state: &AppState,
-    user: &SessionUser,
-    request_id: &str,
-) -> Result<Vec<OfferJson>, ApiError> {
-    if !user.is_coordinator() {
+pub fn offers(file: &StaffCaseFile) -> Result<Vec<OfferJson>, ApiError> {
+    let Some(offer) = &file.offer else {
         return Ok(Vec::new());
-    }
-    let mut list = Vec::new();
-    for row in offers::for_request(&state.db, request_id).await? {
-        let document = services::offers::document_of(&row).map_err(internal)?;
-        let payees = offers::payees(&state.db, &row.id).await?;
-        list.push(OfferJson {
-            version: row.version,
-            status: row.status,
-            language: row.language,
-            sent_at: row.sent_at,
-            valid_until: row.valid_until,
-            accepted_at: row.accepted_at,
-            accepted_by: row.accepted_by_kind,
-            supersedes_reason: row.supersedes_reason,
-            total_excl_vat: document.total_excl_vat,
-            total_vat: document.total_vat,
-            total_incl_vat: document.total_incl_vat,
-            payees: payees
-                .into_iter()
-                .map(|p| PayeeJson {
-                    payee: p.payee_name,
-                    amount: p.amount,
-                    iban: p.iban,
-                    bic: p.bic,
-                    structured_communication: p.structured_communication,
-                    pays_after_works: p.after_works != 0,
-                    paid_at: p.paid_at,
-                    paid_amount: p.paid_amount,
-                })
-                .collect(),
-            document: format!("/api/v1/requests/{request_id}/offers/{}", row.version),
-            pdf: format!(
-                "/backoffice/requests/{request_id}/offers/{}.pdf",
-                row.version
-            ),
-        });
-    }
-    list.sort_by_key(|o| std::cmp::Reverse(o.version));
-    Ok(list)
+    };
+    let request_id = &file.request.id;
+    offer
+        .versions
+        .iter()
+        .map(|row| {
+            let document = row
+                .document
+                .as_ref()
+                .ok_or_else(|| internal("offer document not readable"))?;
+            Ok(OfferJson {
+                version: row.version,
+                status: row.status.clone(),
+                language: row.language.clone(),
+                sent_at: row
+                    .sent_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                valid_until: row.valid_until.to_string(),
+                accepted_at: row.accepted_at.clone(),
+                accepted_by: row.accepted_by.clone(),
+                supersedes_reason: row.supersedes_reason.clone(),
+                total_excl_vat: document.total_excl_vat,
+                total_vat: document.total_vat,
+                total_incl_vat: document.total_incl_vat,
+                payees: row
+                    .payees
+                    .iter()
+                    .map(|p| PayeeJson {
+                        payee: p.name.clone(),
+                        amount: p.amount.to_string(),
+                        iban: p.iban.clone(),
+                        bic: p.bic.clone(),
+                        structured_communication: p.structured_communication.clone(),
+                        pays_after_works: p.after_works,
+                        paid_at: p.paid_at.clone(),
+                        paid_amount: p.paid_amount.clone(),
+                    })
+                    .collect(),
+                document: format!("/api/v1/requests/{request_id}/offers/{}", row.version),
+                pdf: format!(
+                    "/backoffice/requests/{request_id}/offers/{}.pdf",
+                    row.version
+                ),
+            })
+        })
+        .collect()
 }
 
 fn internal(error: impl std::fmt::Display) -> ApiError {
@@ -193,13 +189,15 @@ pub async fn offer_document(
     if !staff.user.is_coordinator() {
         return Err(ApiError::NotFound);
     }
-    let request = requests::get_for(&state.db, &staff.user.scope(), &id).await?;
-    let row = offers::for_request(&state.db, &request.id)
-        .await?
-        .into_iter()
-        .find(|o| o.version == version)
-        .ok_or(ApiError::NotFound)?;
-    let document = services::offers::document_of(&row).map_err(internal)?;
+    let request = services::case_file::request_for(&state, &staff.user, &id).await?;
+    let document = match services::offers::document_of_version(&state, &request.id, version).await {
+        Ok(Some(document)) => document,
+        Ok(None) => return Err(ApiError::NotFound),
+        Err(services::offers::OfferError::Db(DbError::NotFound)) => {
+            return Err(ApiError::NotFound);
+        }
+        Err(error) => return Err(internal(error)),
+    };
     Ok(Json(serde_json::to_value(document).map_err(internal)?))
 }
 

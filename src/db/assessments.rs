@@ -163,6 +163,40 @@ pub async fn for_request(db: &Db, scope: &Scope, request_id: &str) -> DbResult<V
     .await?)
 }
 
+/// One assessment of a request with its operator's name and latest answer, as a case file
+/// reads them all at once.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseAnswerRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub operator_name: String,
+    pub service: String,
+    pub status: String,
+    pub version: i64,
+    pub due_at: String,
+    /// The latest version's body (an `operators::Assessment` as JSON); none before the answer.
+    pub body: Option<String>,
+}
+
+/// Every assessment of a request the caller may see (all for the coordinator, its own for an
+/// operator), each with its operator's name and latest answer: one query whatever the number
+/// of operators.
+pub async fn answers_for(db: &Db, scope: &Scope, request_id: &str) -> DbResult<Vec<CaseAnswerRow>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.organisation_id, o.name AS operator_name, a.service, a.status, \
+            a.version, a.due_at, v.body \
+         FROM assessments a JOIN requests r ON r.id = a.request_id \
+         JOIN organisations o ON o.id = a.organisation_id \
+         LEFT JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
+         WHERE a.request_id = $1 AND (r.coordinator_id = $2 OR a.organisation_id = $2) \
+         ORDER BY a.service, a.id",
+    )
+    .bind(request_id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// The latest answer of an assessment the caller may see.
 pub async fn latest_version(
     db: &Db,

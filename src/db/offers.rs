@@ -191,6 +191,17 @@ pub async fn payees(db: &Db, offer_id: &str) -> DbResult<Vec<PayeeRow>> {
     .await?)
 }
 
+/// The payees of every offer version of a request, in one query (group them by `offer_id`).
+pub async fn payees_of_request(db: &Db, request_id: &str) -> DbResult<Vec<PayeeRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PAYEE_COLUMNS} FROM offer_payees \
+         WHERE offer_id IN (SELECT id FROM offers WHERE request_id = $1) ORDER BY payee_name"
+    )))
+    .bind(request_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 pub async fn payees_in(tx: &mut Tx, offer_id: &str) -> DbResult<Vec<PayeeRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {PAYEE_COLUMNS} FROM offer_payees WHERE offer_id = $1 ORDER BY payee_name"

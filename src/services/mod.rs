@@ -5,6 +5,7 @@ pub mod assess;
 pub mod assignment;
 pub mod auth;
 pub mod books;
+pub mod case_file;
 pub mod continuity;
 pub mod coverage;
 pub mod crews;

@@ -773,6 +773,38 @@ pub fn pdf_of(offer: &OfferRow) -> Result<Vec<u8>, OfferError> {
     Ok(quote::pdf::pdf(&document, Tr(document.language))?)
 }
 
+/// The PDF of version `version` of a request's offer (a request the caller may read), or
+/// `None` when there is no such version.
+pub async fn pdf_of_version(
+    state: &AppState,
+    request_id: &str,
+    version: i64,
+) -> Result<Option<Vec<u8>>, OfferError> {
+    match offers::for_request(&state.db, request_id)
+        .await?
+        .into_iter()
+        .find(|o| o.version == version)
+    {
+        Some(offer) => pdf_of(&offer).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The document of version `version` of a request's offer (a request the caller may read),
+/// or `None` when there is no such version.
+pub async fn document_of_version(
+    state: &AppState,
+    request_id: &str,
+    version: i64,
+) -> Result<Option<OfferDocument>, OfferError> {
+    offers::for_request(&state.db, request_id)
+        .await?
+        .into_iter()
+        .find(|o| o.version == version)
+        .map(|offer| document_of(&offer))
+        .transpose()
+}
+
 /// How an acceptance is given: on the status page with explicit consent, or written and
 /// recorded by the case officer (V-8.2.1).
 pub enum AcceptedBy<'a> {

@@ -300,19 +300,18 @@ async fn invite_admin(
     }
 }
 
-/// The label of every configured partner's service in `language`, by service code; a partner
-/// whose offer no longer reads is left out.
+/// The labels of every configured partner's service, by service code; a partner whose offer
+/// no longer reads is left out.
 pub async fn partner_labels(
     state: &AppState,
-    language: crate::domain::Language,
-) -> Result<std::collections::HashMap<String, String>, DbError> {
-    let mut labels = std::collections::HashMap::new();
+) -> Result<Vec<(String, crate::operators::generic::Labels)>, DbError> {
+    let mut labels = Vec::new();
     for organisation in organisations::partners(&state.db).await? {
         let (Some(code), Some(offer)) = (organisation.service, organisation.partner) else {
             continue;
         };
         if let Ok(offer) = PartnerOffer::from_json(&offer) {
-            labels.insert(code, offer.label.get(language).to_owned());
+            labels.push((code, offer.label));
         }
     }
     Ok(labels)

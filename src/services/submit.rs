@@ -65,6 +65,11 @@ pub fn follow_url(base_url: &str, token: &str) -> String {
     format!("{base_url}/track/{token}")
 }
 
+/// The request filed with `key` (the confirmation page), if any.
+pub async fn filed(state: &AppState, key: &IdempotencyKey) -> Result<Option<RequestRow>, DbError> {
+    requests::by_idempotency_key(&state.db, key.as_ref()).await
+}
+
 pub async fn submit(
     state: &AppState,
     input: &RequestInput,

@@ -15,14 +15,12 @@ use serde::Deserialize;
 use super::{
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, ServiceNames, local_date_in, local_datetime_in, site_line},
+    views::{Frame, ServiceNames, brussels, local_date_in, local_datetime_in, site_line},
 };
 use crate::{
     db::{
-        DbError, Scope,
         assessments::{self, OperatorQueueRow},
-        organisations,
-        requests::{self, EventRow, RequestRow},
+        requests,
     },
     domain::{
         ElectricityBand, RequestState, Service,
@@ -31,11 +29,11 @@ use crate::{
     },
     http::query::{QUEUE_LIMIT, QueueQuery},
     i18n::Tr,
-    operators::Assessment,
     scheduling::joint::Blocked,
     services::{
+        DbError,
         assess::{self, AdjustError, Adjustment, LineInput},
-        holidays,
+        case_file::{self, Event, RequestRow, ServiceLine, StaffCaseFile, StaffJointDay},
         schedule::{self, ScheduleError},
     },
     state::AppState,
@@ -168,21 +166,20 @@ async fn queue(
 }
 
 /// Each requested connection with its label, details and the operator serving it.
-pub async fn service_labels(
-    state: &AppState,
+pub fn service_labels(
     tr: Tr,
     names: &ServiceNames,
     request: &RequestRow,
-) -> Result<Vec<String>, DbError> {
-    let mut rows = requests::services(&state.db, &request.id).await?;
+    services: &[ServiceLine],
+) -> Vec<String> {
+    let mut rows: Vec<&ServiceLine> = services.iter().collect();
     rows.sort_by_key(|row| {
         Service::ALL
             .iter()
             .position(|s| s.code() == row.service)
             .unwrap_or(usize::MAX)
     });
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| {
             let mut label = names.name(&row.service);
             if row.service == "electricity"
@@ -193,12 +190,12 @@ pub async fn service_labels(
             {
                 label = format!("{label} — {}", band.label());
             }
-            match row.operator_name {
+            match &row.operator {
                 Some(operator) => format!("{label} ({operator})"),
                 None => format!("{label} ({})", tr.t("request.no_operator")),
             }
         })
-        .collect())
+        .collect()
 }
 
 #[derive(Template, WebTemplate)]
@@ -210,7 +207,7 @@ pub(super) struct DetailPage {
     site: String,
     services: Vec<String>,
     assessments: Vec<AssessmentView>,
-    events: Vec<EventRow>,
+    events: Vec<Event>,
     names: ServiceNames,
     /// For the case officer: the reserved day, or the candidates and why earlier days fail.
     joint_day: Option<JointDayView>,
@@ -248,127 +245,94 @@ pub fn day_label(day: chrono::NaiveDate) -> String {
     day.format("%d/%m/%Y").to_string()
 }
 
-async fn joint_day_view(
-    state: &AppState,
-    staff: &Staff,
-    request: &RequestRow,
+fn joint_day_view(
+    tr: Tr,
+    file: &StaffCaseFile,
+    today: chrono::NaiveDate,
     names: &ServiceNames,
-) -> Result<Option<JointDayView>, DbError> {
-    let coordinator = staff.user.organisation_id.to_string() == request.coordinator_id;
-    let reserved = crate::db::crews::reserved_day(&state.db, &request.id).await?;
-    if !coordinator {
-        // An operator sees the joint day and records its own works once done.
-        let Some(day) = reserved else {
-            return Ok(None);
-        };
-        let scope = staff.user.scope();
-        let own = assessments::for_request(&state.db, &scope, &request.id).await?;
-        let mut works = None;
-        for row in own
-            .iter()
-            .filter(|r| r.organisation_id == staff.user.organisation_id.to_string())
-        {
-            let done = crate::db::crews::is_done(&state.db, &request.id, &row.service).await?;
-            works = Some((row.id.clone(), done));
-        }
-        return Ok(Some(JointDayView {
-            reserved: Some(day_label(day)),
-            can_change: false,
-            works,
-            crew_absent: false,
-            construction_holiday: None,
-            candidates: Vec::new(),
-            impossible: Vec::new(),
-            not_before: None,
-            unavailable: None,
-        }));
-    }
-    if let Some(day) = reserved {
-        return Ok(Some(JointDayView {
-            reserved: Some(day_label(day)),
-            can_change: true,
-            works: None,
-            crew_absent: crate::db::crews::reserved_crew_absent(&state.db, &request.id).await?,
-            construction_holiday: holidays::on_booked_day(state, &request.id, &request.commune_nis)
-                .await?
-                .map(|(day, name)| {
-                    staff.tr.f(
-                        "joint.construction_holiday",
-                        [
-                            ("name", name.as_str()),
-                            ("day", staff.tr.numeric_date(day).as_str()),
-                        ],
-                    )
-                }),
-            candidates: Vec::new(),
-            impossible: Vec::new(),
-            not_before: None,
-            unavailable: None,
-        }));
-    }
-    let tr = staff.tr;
-    let today = state.clock.today();
-    Ok(Some(
-        match schedule::candidates(state, &staff.user.scope(), request, today).await {
-            Ok(days) => JointDayView {
-                reserved: None,
-                can_change: true,
-                works: None,
-                crew_absent: false,
-                construction_holiday: None,
-                candidates: days
-                    .candidates
-                    .iter()
-                    .map(|c| (c.date.to_string(), day_label(c.date)))
-                    .collect(),
-                impossible: days
-                    .impossible
-                    .iter()
-                    .filter(|d| !d.blockers.iter().all(|b| b.reason == Blocked::Weekend))
-                    .map(|d| {
-                        let reasons: Vec<String> = d
-                            .blockers
-                            .iter()
-                            .map(|b| {
-                                format!(
-                                    "{} : {}",
-                                    names.name(b.service.as_str()),
-                                    tr.keyed("joint.blocked", format!("{:?}", b.reason))
-                                )
-                            })
-                            .collect();
-                        (day_label(d.date), reasons.join(" ; "))
-                    })
-                    .collect(),
-                not_before: (days.from > today).then(|| {
-                    let operators: Vec<String> = days
-                        .from_set_by
+) -> Option<JointDayView> {
+    let empty = JointDayView {
+        reserved: None,
+        can_change: true,
+        works: None,
+        crew_absent: false,
+        construction_holiday: None,
+        candidates: Vec::new(),
+        impossible: Vec::new(),
+        not_before: None,
+        unavailable: None,
+    };
+    match &file.joint_day {
+        StaffJointDay::Hidden => None,
+        // An operator sees the joint day and records its own works once done; the case
+        // officer may cancel it.
+        StaffJointDay::Reserved {
+            day,
+            crew_absent,
+            construction_holiday,
+            own_works,
+            ..
+        } => Some(JointDayView {
+            reserved: Some(day_label(*day)),
+            can_change: file.coordinator,
+            works: own_works.clone(),
+            crew_absent: *crew_absent,
+            construction_holiday: construction_holiday.as_ref().map(|(day, name)| {
+                tr.f(
+                    "joint.construction_holiday",
+                    [
+                        ("name", name.as_str()),
+                        ("day", tr.numeric_date(*day).as_str()),
+                    ],
+                )
+            }),
+            ..empty
+        }),
+        StaffJointDay::Open(Ok(days)) => Some(JointDayView {
+            candidates: days
+                .candidates
+                .iter()
+                .map(|c| (c.date.to_string(), day_label(c.date)))
+                .collect(),
+            impossible: days
+                .impossible
+                .iter()
+                .filter(|d| !d.blockers.iter().all(|b| b.reason == Blocked::Weekend))
+                .map(|d| {
+                    let reasons: Vec<String> = d
+                        .blockers
                         .iter()
-                        .map(|s| names.name(s.as_str()))
+                        .map(|b| {
+                            format!(
+                                "{} : {}",
+                                names.name(b.service.as_str()),
+                                tr.keyed("joint.blocked", format!("{:?}", b.reason))
+                            )
+                        })
                         .collect();
-                    let day = day_label(days.from);
-                    let operators = operators.join(", ");
-                    tr.f(
-                        "joint.not_before",
-                        [("day", day.as_str()), ("operators", operators.as_str())],
-                    )
-                }),
-                unavailable: None,
-            },
-            Err(ScheduleError::Db(error)) => return Err(error),
-            Err(other) => JointDayView {
-                reserved: None,
-                can_change: true,
-                works: None,
-                crew_absent: false,
-                construction_holiday: None,
-                candidates: Vec::new(),
-                impossible: Vec::new(),
-                not_before: None,
-                unavailable: Some(schedule_refusal(tr, &other)),
-            },
-        },
-    ))
+                    (day_label(d.date), reasons.join(" ; "))
+                })
+                .collect(),
+            not_before: (days.from > today).then(|| {
+                let operators: Vec<String> = days
+                    .from_set_by
+                    .iter()
+                    .map(|s| names.name(s.as_str()))
+                    .collect();
+                let day = day_label(days.from);
+                let operators = operators.join(", ");
+                tr.f(
+                    "joint.not_before",
+                    [("day", day.as_str()), ("operators", operators.as_str())],
+                )
+            }),
+            ..empty
+        }),
+        StaffJointDay::Open(Err(refused)) => Some(JointDayView {
+            unavailable: Some(schedule_refusal(tr, refused)),
+            ..empty
+        }),
+    }
 }
 
 pub fn schedule_refusal(tr: Tr, error: &ScheduleError) -> String {
@@ -437,7 +401,7 @@ pub(super) async fn coordinator_request(
     staff: &Staff,
     id: &str,
 ) -> Result<RequestRow, PageError> {
-    let request = requests::get_for(&state.db, &staff.user.scope(), id).await?;
+    let request = case_file::request_for(state, &staff.user, id).await?;
     if staff.user.organisation_id.to_string() != request.coordinator_id {
         return Err(PageError::NotFound);
     }
@@ -669,40 +633,18 @@ pub struct PrerequisiteView {
     pub met: bool,
 }
 
-/// The assessments of a request the signed-in user may see: all of them for the
-/// coordinator, only its own for an operator (the repository applies the scope).
-pub async fn assessment_views(
-    state: &AppState,
+/// The assessments of the case file, every label translated: all of them for the
+/// coordinator, only its own for an operator.
+pub fn assessment_views(
     tr: Tr,
     service_names: &ServiceNames,
-    scope: &Scope,
-    request_id: &str,
+    file: &StaffCaseFile,
 ) -> Result<Vec<AssessmentView>, DbError> {
-    let names: std::collections::HashMap<String, String> = organisations::all(&state.db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id.to_string(), o.name))
-        .collect();
-    let now = crate::db::ts(state.clock.now());
-    let request = requests::get_for(&state.db, scope, request_id).await?;
-    let coordinator = request.coordinator_id == scope.organisation_id().to_string();
-    let lines_open = matches!(
-        request.state.as_str(),
-        "submitted" | "incomplete" | "complete" | "assessed" | "quoted" | "accepted" | "lapsed"
-    );
+    let request = &file.request;
     let mut views = Vec::new();
-    for row in assessments::for_request(&state.db, scope, request_id).await? {
-        let answer: Option<Assessment> =
-            match assessments::latest_version(&state.db, scope, &row.id).await? {
-                Some(version) => Some(
-                    serde_json::from_str(&version.body)
-                        .map_err(|e| DbError::Corrupt(format!("assessment body: {e}")))?,
-                ),
-                None => None,
-            };
-        let operator = names.get(&row.organisation_id).cloned().unwrap_or_default();
-        let own = row.organisation_id == scope.organisation_id().to_string();
-        let study = if own
+    for row in &file.assessments {
+        let answer = row.answer.as_ref();
+        let study = if row.own
             && row.status == "answered"
             && row.service == Service::Electricity.code()
             && request.servicing_operation.is_some()
@@ -711,7 +653,8 @@ pub async fn assessment_views(
         } else {
             None
         };
-        let survey = if own && row.status == "answered" && row.service == Service::Water.code() {
+        let survey = if row.own && row.status == "answered" && row.service == Service::Water.code()
+        {
             Some(survey_view(request.water_survey.as_deref())?)
         } else {
             None
@@ -720,24 +663,20 @@ pub async fn assessment_views(
             study,
             survey,
             id: row.id.clone(),
-            editable: row.organisation_id == scope.organisation_id().to_string(),
-            lines_editable: row.organisation_id == scope.organisation_id().to_string()
-                || (coordinator && row.status == "answered" && lines_open),
-            heading: format!("{} — {operator}", service_names.name(&row.service)),
+            editable: row.own,
+            lines_editable: row.lines_editable,
+            heading: format!("{} — {}", service_names.name(&row.service), row.operator),
             status: tr.keyed("assessment.status", &row.status),
-            late: row.status != "answered" && row.due_at < now,
-            due: local_date_in(tr, &row.due_at),
+            late: row.late,
+            due: tr.numeric_date(brussels(row.due_at).date()),
             version: row.version,
-            feasibility: answer
-                .as_ref()
-                .map(|a| tr.keyed("assessment.feasibility", a.feasibility.code())),
-            unpriced: answer.as_ref().and_then(|a| {
+            feasibility: answer.map(|a| tr.keyed("assessment.feasibility", a.feasibility.code())),
+            unpriced: answer.and_then(|a| {
                 a.unpriced
                     .as_ref()
                     .map(|u| crate::operators::describe::unpriced_text(tr, u))
             }),
             reasons: answer
-                .as_ref()
                 .map(|a| {
                     a.reasons
                         .iter()
@@ -746,12 +685,10 @@ pub async fn assessment_views(
                 })
                 .unwrap_or_default(),
             offer_notes: answer
-                .as_ref()
                 .map(|a| crate::operators::describe::part_notes(tr, a))
                 .unwrap_or_default(),
-            note: answer.as_ref().and_then(|a| a.note.clone()),
+            note: answer.and_then(|a| a.note.clone()),
             prerequisites: answer
-                .as_ref()
                 .map(|a| {
                     a.prerequisites
                         .iter()
@@ -767,7 +704,6 @@ pub async fn assessment_views(
                 })
                 .unwrap_or_default(),
             lines: answer
-                .as_ref()
                 .map(|a| {
                     a.lines
                         .iter()
@@ -777,7 +713,6 @@ pub async fn assessment_views(
                 .unwrap_or_default(),
             lines_total: tr.money(
                 answer
-                    .as_ref()
                     .map(|a| {
                         a.lines
                             .iter()
@@ -786,7 +721,7 @@ pub async fn assessment_views(
                     })
                     .unwrap_or_default(),
             ),
-            crew: answer.as_ref().map(|a| {
+            crew: answer.map(|a| {
                 tr.f(
                     "assessment.crew_line",
                     [
@@ -795,9 +730,7 @@ pub async fn assessment_views(
                     ],
                 )
             }),
-            lead_time: answer
-                .as_ref()
-                .map(|a| crate::operators::describe::lead_time_text(tr, a)),
+            lead_time: answer.map(|a| crate::operators::describe::lead_time_text(tr, a)),
         });
     }
     Ok(views)
@@ -808,6 +741,10 @@ use crate::operators::describe::deadline_label;
 impl DetailPage {
     fn when(&self, stored: &str) -> String {
         local_datetime_in(self.tr, stored)
+    }
+
+    fn at(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        self.tr.numeric_datetime(brussels(*at))
     }
 
     fn day(&self, stored: &str) -> String {
@@ -880,42 +817,38 @@ pub(super) async fn render_detail(
     id: &str,
     notice: Option<Notice>,
 ) -> Result<DetailPage, PageError> {
-    let state = state.clone();
-    let scope = staff.user.scope();
-    let request = requests::get_for(&state.db, &scope, id).await?;
-    let events = requests::events_for(&state.db, &scope, &request.id).await?;
-    let names = ServiceNames::load(&state, staff.tr).await?;
-    let services = service_labels(&state, staff.tr, &names, &request).await?;
-    let assessments = assessment_views(&state, staff.tr, &names, &scope, &request.id).await?;
-    let joint_day = joint_day_view(&state, &staff, &request, &names).await?;
-    let permit = super::municipality::permit_panel(&state, staff.tr, &staff.user, &request).await?;
-    let (offer, officers) = if staff.user.organisation_id.to_string() == request.coordinator_id {
-        (
-            Some(
-                super::offers::offer_panel(
-                    &state,
-                    staff.tr,
-                    &request,
-                    format!("/backoffice/requests/{}/offers", request.id),
-                )
-                .await?,
-            ),
-            requests::case_officers(&state.db, &scope).await?,
+    let file = case_file::for_staff(state, &staff.user, id)
+        .await
+        .map_err(super::public::case_file_error)?;
+    let names = ServiceNames::of(staff.tr, &file.partner_labels);
+    let services = service_labels(staff.tr, &names, &file.request, &file.services);
+    let assessments = assessment_views(staff.tr, &names, &file)?;
+    let joint_day = joint_day_view(staff.tr, &file, state.clock.today(), &names);
+    let permit =
+        super::municipality::permit_panel(state, staff.tr, &staff.user, &file.request).await?;
+    let offer = file.offer.as_ref().map(|offer| {
+        super::offers::offer_panel(
+            staff.tr,
+            offer,
+            format!("/backoffice/requests/{}/offers", file.request.id),
         )
-    } else {
-        (None, Vec::new())
-    };
-    let docs = super::documents::OfficePanel::load(&state, staff.tr, &staff.user, &request).await?;
+    });
+    let docs = super::documents::OfficePanel::of(
+        staff.tr,
+        &staff.user,
+        &file,
+        state.config.upload_max_bytes,
+    );
     Ok(DetailPage {
         offer,
-        officers,
+        officers: file.officers,
         tr: staff.tr,
         page: staff.frame,
-        site: site_line(&request),
+        site: site_line(&file.request),
         services,
         assessments,
-        request,
-        events,
+        request: file.request,
+        events: file.events,
         names,
         joint_day,
         notice,

@@ -19,14 +19,18 @@ use super::{
     csrf,
     error::PageError,
     extract::{CsrfForm, Ctx, Staff},
-    views::{Frame, local_datetime_in},
+    public::case_file_error,
+    views::{Frame, brussels},
 };
 use crate::{
-    db::{DbError, documents::DocumentRow, requests::RequestRow, sessions::SessionUser},
-    domain::{DocumentKind, FileRefusal, FileType, Language, RequestState},
+    domain::{DocumentKind, FileRefusal, FileType, Language, tenancy::SessionUser},
     i18n::Tr,
-    services::documents::{
-        self as service, ChecklistItem, DocumentError, Download, ItemStatus, Upload, Uploader,
+    services::{
+        DbError,
+        case_file::{self, ApplicantCaseFile, RequestRow, StaffCaseFile},
+        documents::{
+            self as service, ChecklistItem, DocumentError, Download, ItemStatus, Upload, Uploader,
+        },
     },
     state::AppState,
 };
@@ -97,26 +101,25 @@ fn size_label(tr: Tr, bytes: i64) -> String {
     }
 }
 
-fn kind_of(tr: Tr, row: &DocumentRow) -> String {
-    row.kind
-        .parse::<DocumentKind>()
+fn kind_of(tr: Tr, kind: &str) -> String {
+    kind.parse::<DocumentKind>()
         .map(|kind| service::kind_label(tr, kind))
-        .unwrap_or_else(|_| row.kind.clone())
+        .unwrap_or_else(|_| kind.to_owned())
 }
 
-fn view(tr: Tr, row: &DocumentRow, download_url: String) -> DocumentView {
+fn view(tr: Tr, document: &case_file::DocumentView) -> DocumentView {
     DocumentView {
-        id: row.id.clone(),
-        kind_code: row.kind.clone(),
-        kind: kind_of(tr, row),
-        filename: row.filename.clone(),
-        size: size_label(tr, row.size_bytes),
-        content_type: FileType::from_content_type(&row.content_type)
+        id: document.id.clone(),
+        kind_code: document.kind.clone(),
+        kind: kind_of(tr, &document.kind),
+        filename: document.filename.clone(),
+        size: size_label(tr, document.size_bytes),
+        content_type: FileType::from_content_type(&document.content_type)
             .map(|t| t.label().to_owned())
-            .unwrap_or_else(|| row.content_type.clone()),
-        received: local_datetime_in(tr, &row.created_at),
-        by_staff: row.uploaded_by == "staff",
-        download_url,
+            .unwrap_or_else(|| document.content_type.clone()),
+        received: tr.numeric_datetime(brussels(document.created_at)),
+        by_staff: document.uploaded_by == "staff",
+        download_url: document.download_url.clone(),
     }
 }
 
@@ -154,29 +157,16 @@ pub struct ApplicantSection {
 }
 
 impl ApplicantSection {
-    pub async fn load(
-        state: &AppState,
-        tr: Tr,
-        request: &RequestRow,
-        token: &str,
-        notice: Option<Notice>,
-    ) -> Result<Self, PageError> {
-        let rows = crate::db::documents::for_request(&state.db, &request.id).await?;
-        let checklist = service::checklist(state, request).await.map_err(internal)?;
-        Ok(ApplicantSection {
-            documents: rows
-                .iter()
-                .map(|row| view(tr, row, format!("/track/{token}/documents/{}", row.id)))
-                .collect(),
+    /// The section of the applicant's case file (`max_bytes`: the upload limit).
+    pub fn of(tr: Tr, file: &ApplicantCaseFile, max_bytes: u64, notice: Option<Notice>) -> Self {
+        ApplicantSection {
+            documents: file.documents.iter().map(|d| view(tr, d)).collect(),
             kinds: all_kinds(tr),
-            asked: service::ask_lines(tr, &checklist),
-            open: !request
-                .state
-                .parse::<RequestState>()
-                .is_ok_and(|s| service::CLOSED_STATES.contains(&s)),
-            max_mb: state.config.upload_max_bytes.div_ceil(1024 * 1024),
+            asked: service::ask_lines(tr, &file.checklist),
+            open: file.documents_open,
+            max_mb: max_bytes.div_ceil(1024 * 1024),
             notice,
-        })
+        }
     }
 }
 
@@ -423,55 +413,42 @@ fn status_code(status: ItemStatus) -> &'static str {
 }
 
 impl OfficePanel {
-    pub async fn load(
-        state: &AppState,
-        tr: Tr,
-        user: &SessionUser,
-        request: &RequestRow,
-    ) -> Result<Option<Self>, PageError> {
-        let coordinator = user.organisation_id.to_string() == request.coordinator_id;
-        if !coordinator && user.organisation_kind != "operator" {
-            return Ok(None);
+    /// The documents part of the staff case file; `None` for a reader who is neither the
+    /// coordinator nor an operator.
+    pub fn of(tr: Tr, user: &SessionUser, file: &StaffCaseFile, max_bytes: u64) -> Option<Self> {
+        if !file.coordinator && user.organisation_kind != "operator" {
+            return None;
         }
-        let scope = user.scope();
-        let documents = service::visible_to(state, &scope, request)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(|d| view(tr, &d.row, d.download_url))
-            .collect();
-        let checklist = if coordinator {
-            let checklist = service::checklist(state, request).await.map_err(internal)?;
-            let current = request.state.parse::<RequestState>().ok();
-            Some(ChecklistView {
-                rows: checklist
-                    .items
-                    .iter()
-                    .map(|item| ChecklistRow {
-                        label: service::prerequisite_label(tr, &item.prerequisite),
-                        operator: item.operator.clone(),
-                        rule: item.prerequisite.rule.clone(),
-                        deadline: service::deadline_label(tr, item.prerequisite.deadline),
-                        status: status_code(item.status),
-                        required: item.required_now(),
-                    })
-                    .collect(),
-                unanswered: checklist.unanswered,
-                missing: checklist.missing().count(),
-                missing_required: checklist.missing_required().len(),
-                can_ask: current.is_some_and(|s| service::ASKABLE_STATES.contains(&s)),
-                can_complete: current.is_some_and(|s| service::COMPLETABLE_STATES.contains(&s)),
-            })
-        } else {
-            None
-        };
-        Ok(Some(OfficePanel {
-            documents,
+        let checklist = file.checklist.as_ref().map(|checklist| ChecklistView {
+            rows: checklist
+                .items
+                .iter()
+                .map(|item| ChecklistRow {
+                    label: service::prerequisite_label(tr, &item.prerequisite),
+                    operator: item.operator.clone(),
+                    rule: item.prerequisite.rule.clone(),
+                    deadline: service::deadline_label(tr, item.prerequisite.deadline),
+                    status: status_code(item.status),
+                    required: item.required_now(),
+                })
+                .collect(),
+            unanswered: checklist.unanswered,
+            missing: checklist.missing().count(),
+            missing_required: checklist.missing_required().len(),
+            can_ask: file
+                .state
+                .is_some_and(|s| service::ASKABLE_STATES.contains(&s)),
+            can_complete: file
+                .state
+                .is_some_and(|s| service::COMPLETABLE_STATES.contains(&s)),
+        });
+        Some(OfficePanel {
+            documents: file.documents.iter().map(|d| view(tr, d)).collect(),
             kinds: all_kinds(tr),
-            max_mb: state.config.upload_max_bytes.div_ceil(1024 * 1024),
+            max_mb: max_bytes.div_ceil(1024 * 1024),
             checklist,
             notice: None,
-        }))
+        })
     }
 }
 
@@ -519,17 +496,16 @@ async fn operator_documents(
         .map_err(internal)?
         .ok_or(PageError::NotFound)?;
     let tr = staff.tr;
+    let documents = rows
+        .into_iter()
+        .map(|row| {
+            let url = format!("/operator/assessments/{assessment}/documents/{}", row.id);
+            case_file::DocumentView::of(row, url).map(|d| view(tr, &d))
+        })
+        .collect::<Result<_, _>>()
+        .map_err(case_file_error)?;
     Ok(OperatorDocumentsPage {
-        documents: rows
-            .iter()
-            .map(|row| {
-                view(
-                    tr,
-                    row,
-                    format!("/operator/assessments/{assessment}/documents/{}", row.id),
-                )
-            })
-            .collect(),
+        documents,
         tr,
         page: staff.frame,
         request,

@@ -9,7 +9,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::{
@@ -19,13 +18,11 @@ use super::{
     public::{render_track, request_of_token},
 };
 use crate::{
-    db::{
-        self,
-        offers::{self, OfferRow},
-        requests::RequestRow,
-    },
     i18n::Tr,
-    services::offers::{self as offer_service, AcceptedBy, OfferError, Officer},
+    services::{
+        case_file::{OfferFile, OfferVersion, RequestRow},
+        offers::{self as offer_service, AcceptedBy, OfferError, Officer},
+    },
     state::AppState,
 };
 
@@ -94,76 +91,65 @@ pub struct OfferPanel {
     pub document_html: Option<String>,
 }
 
-fn version_view(tr: Tr, offer: &OfferRow) -> VersionView {
-    let document = offer_service::document_of(offer).ok();
+fn version_view(tr: Tr, offer: &OfferVersion) -> VersionView {
     VersionView {
         version: offer.version,
         status: tr.keyed("offer.status", &offer.status),
         status_code: offer.status.clone(),
-        sent_on: super::views::local_date_in(tr, &offer.sent_at),
-        valid_until: db::parse_date(&offer.valid_until)
-            .map(|d| tr.date(d))
-            .unwrap_or_default(),
-        total: document
+        sent_on: tr.numeric_date(super::views::brussels(offer.sent_at).date()),
+        valid_until: tr.date(offer.valid_until),
+        total: offer
+            .document
+            .as_ref()
             .map(|d| tr.money(d.total_incl_vat))
             .unwrap_or_default(),
         reason: offer.supersedes_reason.clone(),
     }
 }
 
-pub async fn offer_panel(
-    state: &AppState,
-    tr: Tr,
-    request: &RequestRow,
-    pdf_base: String,
-) -> Result<OfferPanel, db::DbError> {
-    let rows = offers::for_request(&state.db, &request.id).await?;
-    let today = state.clock.today().to_string();
-    let latest = rows.first();
-    let payees = match latest {
-        Some(offer) => offers::payees(&state.db, &offer.id)
-            .await?
-            .into_iter()
-            .map(|p| {
-                let amount: Decimal = p.amount.parse().unwrap_or_default();
-                PayeeView {
-                    organisation_id: p.organisation_id,
-                    payee: p.payee_name,
-                    amount: tr.money(amount),
-                    amount_plain: amount.to_string(),
-                    iban: p.iban.unwrap_or_default(),
-                    communication: p.structured_communication,
-                    paid: p.paid_at.map(|d| super::views::local_date_in(tr, &d)),
-                    after_works: p.after_works == 1,
-                }
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    let state_code = request.state.as_str();
-    Ok(OfferPanel {
+/// The offer part of a request page, from the case file's offer.
+pub fn offer_panel(tr: Tr, file: &OfferFile, pdf_base: String) -> OfferPanel {
+    let latest = file.latest();
+    let payees = latest
+        .map(|offer| {
+            offer
+                .payees
+                .iter()
+                .map(|p| PayeeView {
+                    organisation_id: p.organisation_id.clone(),
+                    payee: p.name.clone(),
+                    amount: tr.money(p.amount),
+                    amount_plain: p.amount.to_string(),
+                    iban: p.iban.clone().unwrap_or_default(),
+                    communication: p.structured_communication.clone(),
+                    paid: p
+                        .paid_at
+                        .as_deref()
+                        .map(|d| super::views::local_date_in(tr, d)),
+                    after_works: p.after_works,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    OfferPanel {
         current: latest.map(|o| version_view(tr, o)),
-        open: latest.is_some_and(|o| o.status == "sent" && o.valid_until >= today),
+        open: file.open,
         payees,
-        can_send: state_code
-            .parse()
-            .is_ok_and(|state| offer_service::may_send(state, latest.is_some())),
+        can_send: file.can_send,
         is_revision: latest.is_some(),
         send_key: uuid::Uuid::new_v4().to_string(),
-        change_requested: request.change_requested_at.is_some(),
-        can_record_payment: latest.is_some_and(|o| o.status == "accepted"),
-        can_confirm_day: state_code == "ready_for_works",
-        pays_after_works: request.pays_after_works != 0,
-        document_html: latest
-            .and_then(|o| offer_service::document_of(o).ok())
-            .and_then(|doc| {
-                crate::quote::render::sections_html(&doc, Tr(doc.language))
-                    .map_err(|error| tracing::warn!(%error, "offer sections not rendered"))
-                    .ok()
-            }),
+        change_requested: file.change_requested,
+        can_record_payment: file.can_record_payment,
+        can_confirm_day: file.can_confirm_day,
+        pays_after_works: file.pays_after_works,
+        document_html: latest.and_then(|o| o.document.as_ref()).and_then(|doc| {
+            crate::quote::render::sections_html(doc, Tr(doc.language))
+                .map_err(|error| tracing::warn!(%error, "offer sections not rendered"))
+                .ok()
+        }),
         pdf_base,
-        versions: rows.iter().map(|o| version_view(tr, o)).collect(),
-    })
+        versions: file.versions.iter().map(|o| version_view(tr, o)).collect(),
+    }
 }
 
 /// Why an offer action was refused, in the user's words.
@@ -367,25 +353,21 @@ fn version_of(file: &str) -> Option<i64> {
     file.strip_suffix(".pdf")?.parse().ok()
 }
 
-fn pdf_response(request: &RequestRow, offer: &OfferRow) -> Result<Response, PageError> {
-    let bytes = offer_service::pdf_of(offer).map_err(|error| {
-        tracing::error!(%error, "offer PDF");
-        PageError::Internal
-    })?;
+fn pdf_response(request: &RequestRow, version: i64, bytes: Vec<u8>) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"",
-        offer_service::pdf_filename(&request.reference, offer.version)
+        offer_service::pdf_filename(&request.reference, version)
     );
-    Ok((
+    let Ok(disposition) = HeaderValue::from_str(&disposition) else {
+        return PageError::Internal.into_response();
+    };
+    (
         [
             (
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/pdf"),
             ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition).map_err(|_| PageError::Internal)?,
-            ),
+            (header::CONTENT_DISPOSITION, disposition),
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("private, no-store"),
@@ -393,20 +375,25 @@ fn pdf_response(request: &RequestRow, offer: &OfferRow) -> Result<Response, Page
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
-async fn offer_version(
+/// The PDF of version `file` (`3.pdf`) of the request's offer.
+async fn offer_pdf(
     state: &AppState,
     request: &RequestRow,
     file: &str,
-) -> Result<OfferRow, PageError> {
+) -> Result<Response, PageError> {
     let version = version_of(file).ok_or(PageError::NotFound)?;
-    offers::for_request(&state.db, &request.id)
-        .await?
-        .into_iter()
-        .find(|o| o.version == version)
-        .ok_or(PageError::NotFound)
+    match offer_service::pdf_of_version(state, &request.id, version).await {
+        Ok(Some(bytes)) => Ok(pdf_response(request, version, bytes)),
+        Ok(None) => Err(PageError::NotFound),
+        Err(OfferError::Db(error)) => Err(error.into()),
+        Err(error) => {
+            tracing::error!(%error, "offer PDF");
+            Err(PageError::Internal)
+        }
+    }
 }
 
 async fn officer_pdf(
@@ -415,8 +402,7 @@ async fn officer_pdf(
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let request = coordinator_request(&state, &staff, &id).await?;
-    let offer = offer_version(&state, &request, &file).await?;
-    pdf_response(&request, &offer)
+    offer_pdf(&state, &request, &file).await
 }
 
 async fn applicant_pdf(
@@ -424,8 +410,7 @@ async fn applicant_pdf(
     Path((token, file)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
-    let offer = offer_version(&state, &request, &file).await?;
-    pdf_response(&request, &offer)
+    offer_pdf(&state, &request, &file).await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -15,14 +15,13 @@ use serde::Deserialize;
 use super::{
     error::PageError,
     extract::{CsrfForm, Ctx, LANG_COOKIE},
-    views::{Frame, ServiceNames, local_date_in, local_datetime_in, site_line},
+    views::{Frame, ServiceNames, brussels, local_date_in, site_line},
 };
 use crate::{
-    db::requests::{self, EventRow, RequestRow},
     domain::{ElectricityBand, FieldErrors, IdempotencyKey, Language, RequestInput, Service},
     i18n::Tr,
     services::{
-        auth::token_hash,
+        case_file::{self, CaseFileError, Event, RequestRow},
         schedule,
         submit::{self, SubmitError},
     },
@@ -229,7 +228,7 @@ async fn filed(
     Path(key): Path<String>,
 ) -> Result<FiledPage, PageError> {
     let key = IdempotencyKey::parse(&key).map_err(|_| PageError::NotFound)?;
-    let row = requests::by_idempotency_key(&state.db, key.as_ref())
+    let row = submit::filed(&state, &key)
         .await?
         .ok_or(PageError::NotFound)?;
     Ok(FiledPage {
@@ -248,7 +247,7 @@ struct TrackPage {
     request: RequestRow,
     site: String,
     services: Vec<String>,
-    events: Vec<EventRow>,
+    events: Vec<Event>,
     token: String,
     /// The reserved joint day, or the days the applicant may pick (rule C-4).
     reserved: Option<String>,
@@ -260,8 +259,8 @@ struct TrackPage {
 }
 
 impl TrackPage {
-    fn when(&self, stored: &str) -> String {
-        local_datetime_in(self.tr, stored)
+    fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        self.tr.numeric_datetime(brussels(*at))
     }
 
     fn day(&self, stored: &str) -> String {
@@ -273,10 +272,7 @@ pub(super) async fn request_of_token(
     state: &AppState,
     token: &str,
 ) -> Result<RequestRow, PageError> {
-    if token.len() < 32 || token.len() > 64 {
-        return Err(PageError::NotFound);
-    }
-    requests::by_follow_token(&state.db, &token_hash(token))
+    case_file::request_of_token(state, token)
         .await?
         .ok_or(PageError::NotFound)
 }
@@ -324,45 +320,32 @@ pub(super) async fn render_track_with(
     upload_notice: Option<super::backoffice::Notice>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let events = requests::events(&state.db, &request.id, true).await?;
-    let names = ServiceNames::load(state, ctx.tr).await?;
-    let services = super::backoffice::service_labels(state, ctx.tr, &names, &request).await?;
-    let reserved = crate::db::crews::reserved_day(&state.db, &request.id).await?;
-    // Once every operator has answered, the applicant may pick the joint day themselves.
-    let offer =
-        super::offers::offer_panel(state, ctx.tr, &request, format!("/track/{token}/offers"))
-            .await?;
-    let candidates = if reserved.is_none()
-        && matches!(
-            request.state.as_str(),
-            "assessed" | "accepted" | "ready_for_works"
-        ) {
-        let scope = requests::applicant_scope(&request)?;
-        match schedule::candidates(state, &scope, &request, state.clock.today()).await {
-            Ok(days) => days
-                .candidates
-                .iter()
-                .map(|c| (c.date.to_string(), ctx.tr.numeric_date(c.date)))
-                .collect(),
-            Err(schedule::ScheduleError::Db(error)) => return Err(error.into()),
-            Err(_) => Vec::new(),
-        }
-    } else {
-        Vec::new()
-    };
-    let docs =
-        super::documents::ApplicantSection::load(state, ctx.tr, &request, &token, upload_notice)
-            .await?;
+    let file = case_file::applicant_file(state, request, &token)
+        .await
+        .map_err(case_file_error)?;
+    let names = ServiceNames::of(ctx.tr, &file.partner_labels);
+    let services = super::backoffice::service_labels(ctx.tr, &names, &file.request, &file.services);
+    let offer = super::offers::offer_panel(ctx.tr, &file.offer, format!("/track/{token}/offers"));
+    let docs = super::documents::ApplicantSection::of(
+        ctx.tr,
+        &file,
+        state.config.upload_max_bytes,
+        upload_notice,
+    );
     let page = TrackPage {
         tr: ctx.tr,
         page: ctx.frame,
-        site: site_line(&request),
+        site: site_line(&file.request),
         services,
-        request,
-        events,
+        candidates: file
+            .candidates
+            .iter()
+            .map(|day| (day.to_string(), ctx.tr.numeric_date(*day)))
+            .collect(),
+        reserved: file.reserved.map(super::backoffice::day_label),
+        request: file.request,
+        events: file.events,
         token,
-        reserved: reserved.map(super::backoffice::day_label),
-        candidates,
         notice,
         offer,
         docs,
@@ -378,6 +361,18 @@ pub(super) async fn render_track_with(
         .into_response();
     *response.status_mut() = status;
     Ok(response)
+}
+
+/// A case file that could not be read: missing, or a logged internal error.
+pub(super) fn case_file_error(error: CaseFileError) -> PageError {
+    match error {
+        CaseFileError::NotFound => PageError::NotFound,
+        CaseFileError::Db(error) => error.into(),
+        CaseFileError::Corrupt(what) => {
+            tracing::error!(%what, "case file");
+            PageError::Internal
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@ pub use crate::http::frame::{Frame, Warning};
 use crate::{
     clock::{parse_day, parse_timestamp},
     i18n::Tr,
-    services::{DbError, RequestRow, continuity, reference},
+    services::{DbError, RequestRow, case_file, continuity},
     state::AppState,
 };
 
@@ -57,9 +57,17 @@ pub struct ServiceNames {
 }
 
 impl ServiceNames {
-    pub async fn load(state: &AppState, tr: Tr) -> Result<Self, DbError> {
-        let partners = reference::partner_labels(state, tr.language()).await?;
-        Ok(ServiceNames { tr, partners })
+    pub async fn load(state: &crate::state::AppState, tr: Tr) -> Result<Self, DbError> {
+        Ok(Self::of(tr, &case_file::partner_labels(state).await?))
+    }
+
+    /// The names with the partners' labels already read (a case file carries them).
+    pub fn of(tr: Tr, labels: &[(String, crate::operators::generic::Labels)]) -> Self {
+        let partners = labels
+            .iter()
+            .map(|(code, label)| (code.clone(), label.get(tr.language()).to_owned()))
+            .collect();
+        ServiceNames { tr, partners }
     }
 
     /// The services of the partners joined by configuration: (code, label), by code.

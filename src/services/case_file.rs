@@ -1,0 +1,716 @@
+//! The case file: what one audience may read of one request, as one typed view ready to
+//! render. [`for_applicant`] serves the citizen's status page; [`for_staff`] the request page
+//! of case officers and operator staff and the API's request detail.
+//!
+//! Each view is read with a fixed number of queries, whatever the number of operators,
+//! documents, events or offer versions (every list is read in one batch):
+//!
+//! | # | read                                                          | applicant | staff                 |
+//! |---|---------------------------------------------------------------|-----------|-----------------------|
+//! | 1 | the request (private link / caller's scope)                   | yes       | yes                   |
+//! | 2 | its connections with their operators                          | yes       | yes                   |
+//! | 3 | the partners' service labels                                  | yes       | yes                   |
+//! | 4 | the timeline (public events / the caller's events)            | yes       | yes                   |
+//! | 5 | every assessment with its operator and latest answer          | yes       | yes                   |
+//! | 6 | the documents                                                 | yes       | yes                   |
+//! | 7 | the reserved joint day, crew by crew                          | yes       | yes                   |
+//! | 8 | the offer versions                                            | yes       | coordinator           |
+//! | 9 | the payees and payments of every version                      | yes       | coordinator           |
+//! |10 | the case officers who may take the request                    | —         | coordinator           |
+//! |11 | the current road-works permit                                 | —         | coordinator           |
+//! |12 | a booked crew away on the day                                 | —         | coordinator, day set  |
+//! |13 | construction holidays on the booked day (2 reads)             | —         | coordinator, day set  |
+//!
+//! While no day is reserved and one may be chosen, the joint-day computation
+//! (`services::schedule::candidates`) adds its own fixed reads (answers, construction
+//! holidays, crews and their bookings for the request's commune).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use crate::{
+    db::{
+        self, DbError, Scope, assessments, crews, documents as document_rows, offers, permits,
+        requests,
+    },
+    domain::{DocumentKind, RequestState, tenancy::SessionUser},
+    operators::{Assessment, generic::Labels},
+    quote::OfferDocument,
+    scheduling::joint::JointDays,
+    services::{
+        auth::token_hash,
+        documents::{self as document_service, Checklist, OperatorAnswer},
+        holidays, offers as offer_service,
+        schedule::{self, ScheduleError},
+    },
+    state::AppState,
+};
+
+pub use crate::db::requests::RequestRow;
+
+/// One entry of the timeline.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub actor_kind: String,
+    pub actor_name: Option<String>,
+    pub detail: Option<String>,
+    pub public: bool,
+}
+
+/// A requested connection and the operator serving it (none yet for a partner not covering
+/// the commune), in the stored order (by service code).
+#[derive(Debug, Clone)]
+pub struct ServiceLine {
+    pub service: String,
+    pub operator: Option<String>,
+}
+
+/// One operator's assessment and its latest answer.
+#[derive(Debug, Clone)]
+pub struct AnswerView {
+    pub id: String,
+    pub organisation_id: String,
+    pub operator: String,
+    pub service: String,
+    /// `pending`, `answered` or `failed`.
+    pub status: String,
+    pub version: i64,
+    pub due_at: DateTime<Utc>,
+    /// Not answered by its due time.
+    pub late: bool,
+    /// The reader's own organisation answered it: they may change it.
+    pub own: bool,
+    /// Its lines may be corrected: by the operator, or by the case officer before the works
+    /// are paid for.
+    pub lines_editable: bool,
+    pub answer: Option<Assessment>,
+}
+
+/// A document the reader may open.
+#[derive(Debug, Clone)]
+pub struct DocumentView {
+    pub id: String,
+    /// The kind's code (`DocumentKind`), kept as stored for an unknown one.
+    pub kind: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    /// `applicant` or `staff`.
+    pub uploaded_by: String,
+    pub created_at: DateTime<Utc>,
+    pub download_url: String,
+}
+
+/// Who is paid what for one offer version, and whether it was.
+#[derive(Debug, Clone)]
+pub struct Payee {
+    pub organisation_id: String,
+    pub name: String,
+    pub iban: Option<String>,
+    pub bic: Option<String>,
+    pub amount: Decimal,
+    pub structured_communication: String,
+    pub after_works: bool,
+    /// As recorded (a day or a timestamp).
+    pub paid_at: Option<String>,
+    pub paid_amount: Option<String>,
+}
+
+/// One version of the consolidated offer.
+#[derive(Debug, Clone)]
+pub struct OfferVersion {
+    pub version: i64,
+    /// `sent`, `accepted`, `superseded`, `lapsed`…
+    pub status: String,
+    pub language: String,
+    pub sent_at: DateTime<Utc>,
+    pub valid_until: NaiveDate,
+    pub accepted_at: Option<String>,
+    pub accepted_by: Option<String>,
+    pub supersedes_reason: Option<String>,
+    /// The document as sent; `None` if it could not be read back.
+    pub document: Option<OfferDocument>,
+    pub payees: Vec<Payee>,
+}
+
+/// The offer part of a case file.
+#[derive(Debug, Clone)]
+pub struct OfferFile {
+    /// Newest first.
+    pub versions: Vec<OfferVersion>,
+    /// The latest version is sent and still valid: it can be accepted.
+    pub open: bool,
+    /// The case officer may send a first offer, or revise / re-issue it.
+    pub can_send: bool,
+    pub change_requested: bool,
+    /// The latest version is accepted: payments can be recorded.
+    pub can_record_payment: bool,
+    pub can_confirm_day: bool,
+    /// The applicant is a commune acting as project owner: it pays after the works (V-8.2.1).
+    pub pays_after_works: bool,
+}
+
+impl OfferFile {
+    pub fn latest(&self) -> Option<&OfferVersion> {
+        self.versions.first()
+    }
+}
+
+/// One operator's crew on the reserved joint day.
+#[derive(Debug, Clone)]
+pub struct CrewBooking {
+    pub service: String,
+    pub organisation_id: String,
+    pub crew: String,
+    pub done_at: Option<String>,
+}
+
+/// The joint road-works permit as the case officer follows it.
+#[derive(Debug, Clone)]
+pub struct PermitView {
+    pub id: String,
+    pub status: String,
+    pub day: String,
+    pub requested_at: String,
+    pub due_on: String,
+    pub decision_text: Option<String>,
+    pub decided_at: Option<String>,
+}
+
+/// What the applicant reads through the private link.
+#[derive(Debug)]
+pub struct ApplicantCaseFile {
+    pub request: RequestRow,
+    pub state: Option<RequestState>,
+    pub services: Vec<ServiceLine>,
+    /// The partners' service labels, by service code.
+    pub partner_labels: Vec<(String, Labels)>,
+    /// The public timeline, oldest first.
+    pub events: Vec<Event>,
+    pub reserved: Option<NaiveDate>,
+    /// The days the applicant may pick (rule C-4), when no day is reserved yet.
+    pub candidates: Vec<NaiveDate>,
+    pub offer: OfferFile,
+    pub documents: Vec<DocumentView>,
+    pub checklist: Checklist,
+    /// The request still takes documents.
+    pub documents_open: bool,
+}
+
+/// The joint day as staff see it.
+#[derive(Debug)]
+pub enum StaffJointDay {
+    /// Not reserved, and the reader (an operator) has nothing to choose.
+    Hidden,
+    Reserved {
+        day: NaiveDate,
+        /// The crews the reader may see: all for the coordinator, its own for an operator.
+        crews: Vec<CrewBooking>,
+        /// The request's state says the day is confirmed to the applicant.
+        confirmed: bool,
+        /// For the coordinator: a booked crew declared itself away that day.
+        crew_absent: bool,
+        /// For the coordinator: a construction holiday now on the booked day.
+        construction_holiday: Option<(NaiveDate, String)>,
+        /// For an operator: its own assessment and whether its works are recorded done.
+        own_works: Option<(String, bool)>,
+    },
+    /// For the coordinator: the candidate days, or why none can be computed.
+    Open(Result<JointDays, ScheduleError>),
+}
+
+/// What a signed-in staff member reads of a request of theirs.
+#[derive(Debug)]
+pub struct StaffCaseFile {
+    pub request: RequestRow,
+    pub state: Option<RequestState>,
+    /// The reader's organisation coordinates the request.
+    pub coordinator: bool,
+    pub services: Vec<ServiceLine>,
+    pub partner_labels: Vec<(String, Labels)>,
+    /// The timeline as the reader's tenant may read it, oldest first.
+    pub events: Vec<Event>,
+    /// The assessments the reader may see, by service.
+    pub assessments: Vec<AnswerView>,
+    /// The documents the reader may open.
+    pub documents: Vec<DocumentView>,
+    /// For the coordinator: the completeness checklist.
+    pub checklist: Option<Checklist>,
+    pub joint_day: StaffJointDay,
+    /// For the coordinator: the offer (`None` for anybody else).
+    pub offer: Option<OfferFile>,
+    /// For the coordinator: the case officers (id, name).
+    pub officers: Vec<(String, String)>,
+    /// For the coordinator: the current road-works permit.
+    pub permit: Option<PermitView>,
+}
+
+/// Why a case file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseFileError {
+    /// No such request for this reader.
+    #[error("not found")]
+    NotFound,
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Db(DbError),
+}
+
+impl From<DbError> for CaseFileError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::NotFound => CaseFileError::NotFound,
+            other => CaseFileError::Db(other),
+        }
+    }
+}
+
+impl From<CaseFileError> for DbError {
+    fn from(error: CaseFileError) -> Self {
+        match error {
+            CaseFileError::NotFound => DbError::NotFound,
+            CaseFileError::Corrupt(what) => DbError::Corrupt(what),
+            CaseFileError::Db(error) => error,
+        }
+    }
+}
+
+/// The request behind a private link, or `None` for a link that is not one.
+pub async fn request_of_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<RequestRow>, DbError> {
+    if token.len() < 32 || token.len() > 64 {
+        return Ok(None);
+    }
+    requests::by_follow_token(&state.db, &token_hash(token)).await
+}
+
+/// A request of the staff member's scope; for anybody else [`DbError::NotFound`].
+pub async fn request_for(
+    state: &AppState,
+    user: &SessionUser,
+    request_id: &str,
+) -> Result<RequestRow, DbError> {
+    requests::get_for(&state.db, &user.scope(), request_id).await
+}
+
+pub use super::reference::partner_labels;
+
+/// The citizen's case file, through the private link `token`.
+pub async fn for_applicant(
+    state: &AppState,
+    token: &str,
+) -> Result<ApplicantCaseFile, CaseFileError> {
+    let request = request_of_token(state, token)
+        .await?
+        .ok_or(CaseFileError::NotFound)?;
+    applicant_file(state, request, token).await
+}
+
+/// The citizen's case file of a request already found through `token`.
+pub async fn applicant_file(
+    state: &AppState,
+    request: RequestRow,
+    token: &str,
+) -> Result<ApplicantCaseFile, CaseFileError> {
+    let scope = requests::applicant_scope(&request)?;
+    let current = request.state.parse::<RequestState>().ok();
+    let services = service_lines(state, &request.id).await?;
+    let partner_labels = partner_labels(state).await?;
+    let events = events_of(requests::events(&state.db, &request.id, true).await?)?;
+    let answers = assessments::answers_for(&state.db, &scope, &request.id).await?;
+    let rows = document_rows::for_request(&state.db, &request.id).await?;
+    let checklist = checklist_of(&answers, &rows)?;
+    let documents = rows
+        .into_iter()
+        .map(|row| {
+            let url = format!("/track/{token}/documents/{}", row.id);
+            document_view(row, url)
+        })
+        .collect::<Result<_, _>>()?;
+    let reserved = reservations(state, &request.id).await?.first().map(|r| r.0);
+    let offer = offer_file(state, &request).await?;
+    // Once every operator has answered, the applicant may pick the joint day themselves.
+    let candidates = if reserved.is_none()
+        && matches!(
+            current,
+            Some(RequestState::Assessed | RequestState::Accepted | RequestState::ReadyForWorks)
+        ) {
+        match schedule::candidates(state, &scope, &request, state.clock.today()).await {
+            Ok(days) => days.candidates.iter().map(|c| c.date).collect(),
+            Err(ScheduleError::Db(error)) => return Err(error.into()),
+            Err(_) => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
+    Ok(ApplicantCaseFile {
+        documents_open: !current.is_some_and(|s| document_service::CLOSED_STATES.contains(&s)),
+        state: current,
+        services,
+        partner_labels,
+        events,
+        reserved,
+        candidates,
+        offer,
+        documents,
+        checklist,
+        request,
+    })
+}
+
+/// A staff member's case file of request `request_id`: a request that does not involve their
+/// organisation is [`CaseFileError::NotFound`].
+pub async fn for_staff(
+    state: &AppState,
+    user: &SessionUser,
+    request_id: &str,
+) -> Result<StaffCaseFile, CaseFileError> {
+    let scope: Scope = user.scope();
+    let request = requests::get_for(&state.db, &scope, request_id).await?;
+    let own = user.organisation_id.to_string();
+    let coordinator = own == request.coordinator_id;
+    let current = request.state.parse::<RequestState>().ok();
+    let services = service_lines(state, &request.id).await?;
+    let partner_labels = partner_labels(state).await?;
+    let events = events_of(requests::events_for(&state.db, &scope, &request.id).await?)?;
+    let answers = assessments::answers_for(&state.db, &scope, &request.id).await?;
+    let rows = document_rows::for_request(&state.db, &request.id).await?;
+    let checklist = if coordinator {
+        Some(checklist_of(&answers, &rows)?)
+    } else {
+        None
+    };
+    let documents = visible_documents(&request, coordinator, &own, &answers, rows)?;
+    let now = state.clock.now();
+    let lines_open = matches!(
+        current,
+        Some(
+            RequestState::Submitted
+                | RequestState::Incomplete
+                | RequestState::Complete
+                | RequestState::Assessed
+                | RequestState::Quoted
+                | RequestState::Accepted
+                | RequestState::Lapsed
+        )
+    );
+    let assessments = answers
+        .into_iter()
+        .map(|row| {
+            let due_at = parse_ts(&row.due_at)?;
+            let own_part = row.organisation_id == own;
+            let answer = row.body.as_deref().map(parse_answer).transpose()?;
+            Ok(AnswerView {
+                late: row.status != "answered" && due_at < now,
+                lines_editable: own_part || (coordinator && row.status == "answered" && lines_open),
+                own: own_part,
+                id: row.id,
+                organisation_id: row.organisation_id,
+                operator: row.operator_name,
+                service: row.service,
+                status: row.status,
+                version: row.version,
+                due_at,
+                answer,
+            })
+        })
+        .collect::<Result<Vec<_>, CaseFileError>>()?;
+    let booked = reservations(state, &request.id).await?;
+    let joint_day = match booked.first().map(|r| r.0) {
+        Some(day) => {
+            let (crew_absent, construction_holiday) = if coordinator {
+                (
+                    crews::reserved_crew_absent(&state.db, &request.id).await?,
+                    holidays::on_booked_day(state, &request.id, &request.commune_nis).await?,
+                )
+            } else {
+                (false, None)
+            };
+            // An operator records its own works once done (the last of its parts counts).
+            let own_works = if coordinator {
+                None
+            } else {
+                assessments
+                    .iter()
+                    .filter(|a| a.own)
+                    .map(|a| {
+                        let done = booked
+                            .iter()
+                            .any(|(_, c)| c.service == a.service && c.done_at.is_some());
+                        (a.id.clone(), done)
+                    })
+                    .next_back()
+            };
+            StaffJointDay::Reserved {
+                day,
+                crews: booked
+                    .into_iter()
+                    .map(|(_, c)| c)
+                    .filter(|c| coordinator || c.organisation_id == own)
+                    .collect(),
+                confirmed: matches!(
+                    current,
+                    Some(RequestState::Scheduled | RequestState::Done | RequestState::Closed)
+                ),
+                crew_absent,
+                construction_holiday,
+                own_works,
+            }
+        }
+        None if coordinator => StaffJointDay::Open(
+            match schedule::candidates(state, &scope, &request, state.clock.today()).await {
+                Err(ScheduleError::Db(error)) => return Err(error.into()),
+                other => other,
+            },
+        ),
+        None => StaffJointDay::Hidden,
+    };
+    let (offer, officers, permit) = if coordinator {
+        (
+            Some(offer_file(state, &request).await?),
+            requests::case_officers(&state.db, &scope).await?,
+            permits::current_for_request(&state.db, &request.id)
+                .await?
+                .map(|p| PermitView {
+                    id: p.id,
+                    status: p.status,
+                    day: p.day,
+                    requested_at: p.requested_at,
+                    due_on: p.due_on,
+                    decision_text: p.decision_text,
+                    decided_at: p.decided_at,
+                }),
+        )
+    } else {
+        (None, Vec::new(), None)
+    };
+    Ok(StaffCaseFile {
+        state: current,
+        coordinator,
+        services,
+        partner_labels,
+        events,
+        assessments,
+        documents,
+        checklist,
+        joint_day,
+        offer,
+        officers,
+        permit,
+        request,
+    })
+}
+
+fn parse_ts(text: &str) -> Result<DateTime<Utc>, CaseFileError> {
+    db::parse_ts(text).map_err(CaseFileError::from)
+}
+
+fn parse_answer(body: &str) -> Result<Assessment, CaseFileError> {
+    serde_json::from_str(body).map_err(|e| CaseFileError::Corrupt(format!("assessment body: {e}")))
+}
+
+async fn service_lines(state: &AppState, request_id: &str) -> Result<Vec<ServiceLine>, DbError> {
+    Ok(requests::services(&state.db, request_id)
+        .await?
+        .into_iter()
+        .map(|row| ServiceLine {
+            service: row.service,
+            operator: row.operator_name,
+        })
+        .collect())
+}
+
+fn events_of(rows: Vec<requests::EventRow>) -> Result<Vec<Event>, CaseFileError> {
+    rows.into_iter()
+        .map(|row| {
+            Ok(Event {
+                at: parse_ts(&row.at)?,
+                kind: row.kind,
+                actor_kind: row.actor_kind,
+                actor_name: row.actor_name,
+                detail: row.detail,
+                public: row.public == 1,
+            })
+        })
+        .collect()
+}
+
+fn document_view(
+    row: document_rows::DocumentRow,
+    download_url: String,
+) -> Result<DocumentView, CaseFileError> {
+    DocumentView::of(row, download_url)
+}
+
+impl DocumentView {
+    /// A stored document, downloaded at `download_url`.
+    pub fn of(
+        row: document_rows::DocumentRow,
+        download_url: String,
+    ) -> Result<DocumentView, CaseFileError> {
+        Ok(DocumentView {
+            created_at: parse_ts(&row.created_at)?,
+            id: row.id,
+            kind: row.kind,
+            filename: row.filename,
+            content_type: row.content_type,
+            size_bytes: row.size_bytes,
+            sha256: row.sha256,
+            uploaded_by: row.uploaded_by,
+            download_url,
+        })
+    }
+}
+
+/// The completeness checklist from every operator's latest answer and the documents received.
+fn checklist_of(
+    answers: &[assessments::CaseAnswerRow],
+    documents: &[document_rows::DocumentRow],
+) -> Result<Checklist, CaseFileError> {
+    let mut given = Vec::new();
+    let mut unanswered = 0;
+    for row in answers {
+        match (row.status.as_str(), row.body.as_deref()) {
+            ("answered", Some(body)) => given.push(OperatorAnswer {
+                operator: row.operator_name.clone(),
+                service: row.service.clone(),
+                prerequisites: parse_answer(body)?.prerequisites,
+            }),
+            _ => unanswered += 1,
+        }
+    }
+    let received: Vec<DocumentKind> = documents
+        .iter()
+        .filter_map(|row| row.kind.parse().ok())
+        .collect();
+    Ok(Checklist::build(&given, &received, unanswered))
+}
+
+/// The documents the reader may open, each with its download address: all of them for the
+/// coordinator; for an operator, those answering its own prerequisites (through its
+/// assessment); none for anybody else.
+fn visible_documents(
+    request: &RequestRow,
+    coordinator: bool,
+    own: &str,
+    answers: &[assessments::CaseAnswerRow],
+    rows: Vec<document_rows::DocumentRow>,
+) -> Result<Vec<DocumentView>, CaseFileError> {
+    if coordinator {
+        return rows
+            .into_iter()
+            .map(|row| {
+                let url = format!("/backoffice/requests/{}/documents/{}", request.id, row.id);
+                document_view(row, url)
+            })
+            .collect();
+    }
+    let mut visible: Vec<DocumentView> = Vec::new();
+    for assessment in answers.iter().filter(|a| a.organisation_id == own) {
+        let codes: Vec<String> = match assessment.body.as_deref() {
+            Some(body) => parse_answer(body)?
+                .prerequisites
+                .into_iter()
+                .map(|p| p.code)
+                .collect(),
+            None => Vec::new(),
+        };
+        for row in rows.iter().filter(|row| {
+            row.kind
+                .parse::<DocumentKind>()
+                .is_ok_and(|kind| kind.concerns(codes.iter().map(String::as_str)))
+        }) {
+            if !visible.iter().any(|v| v.id == row.id) {
+                let url = format!(
+                    "/operator/assessments/{}/documents/{}",
+                    assessment.id, row.id
+                );
+                visible.push(document_view(row.clone(), url)?);
+            }
+        }
+    }
+    Ok(visible)
+}
+
+/// The reserved joint day crew by crew: (day, booking); empty when none is reserved.
+async fn reservations(
+    state: &AppState,
+    request_id: &str,
+) -> Result<Vec<(NaiveDate, CrewBooking)>, DbError> {
+    crews::reservations_of(&state.db, request_id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok((
+                db::parse_date(&r.day)?,
+                CrewBooking {
+                    service: r.service,
+                    organisation_id: r.organisation_id,
+                    crew: r.crew_name,
+                    done_at: r.done_at,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Every offer version with its payees: two queries whatever the number of versions.
+async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile, CaseFileError> {
+    let rows = offers::for_request(&state.db, &request.id).await?;
+    let mut payees: HashMap<String, Vec<Payee>> = HashMap::new();
+    if !rows.is_empty() {
+        for p in offers::payees_of_request(&state.db, &request.id).await? {
+            payees.entry(p.offer_id.clone()).or_default().push(Payee {
+                amount: p
+                    .amount
+                    .parse()
+                    .map_err(|_| CaseFileError::Corrupt(format!("amount {:?}", p.amount)))?,
+                organisation_id: p.organisation_id,
+                name: p.payee_name,
+                iban: p.iban,
+                bic: p.bic,
+                structured_communication: p.structured_communication,
+                after_works: p.after_works != 0,
+                paid_at: p.paid_at,
+                paid_amount: p.paid_amount,
+            });
+        }
+    }
+    let today = state.clock.today();
+    let versions = rows
+        .into_iter()
+        .map(|row| {
+            Ok(OfferVersion {
+                document: offer_service::document_of(&row).ok(),
+                payees: payees.remove(&row.id).unwrap_or_default(),
+                version: row.version,
+                status: row.status,
+                language: row.language,
+                sent_at: parse_ts(&row.sent_at)?,
+                valid_until: db::parse_date(&row.valid_until)?,
+                accepted_at: row.accepted_at,
+                accepted_by: row.accepted_by_kind,
+                supersedes_reason: row.supersedes_reason,
+            })
+        })
+        .collect::<Result<Vec<_>, CaseFileError>>()?;
+    let latest = versions.first();
+    let current = request.state.parse::<RequestState>().ok();
+    Ok(OfferFile {
+        open: latest.is_some_and(|o| o.status == "sent" && o.valid_until >= today),
+        can_send: current.is_some_and(|s| offer_service::may_send(s, latest.is_some())),
+        change_requested: request.change_requested_at.is_some(),
+        can_record_payment: latest.is_some_and(|o| o.status == "accepted"),
+        can_confirm_day: current == Some(RequestState::ReadyForWorks),
+        pays_after_works: request.pays_after_works != 0,
+        versions,
+    })
+}
