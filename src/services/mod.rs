@@ -10,6 +10,7 @@ pub mod holidays;
 pub mod links;
 pub mod offers;
 pub mod permits;
+pub mod queue;
 pub mod reference;
 pub mod schedule;
 pub mod submit;

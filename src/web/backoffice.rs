@@ -35,7 +35,7 @@ use crate::{
     scheduling::joint::Blocked,
     services::{
         assess::{self, AdjustError, Adjustment, LineInput},
-        holidays,
+        holidays, queue,
         schedule::{self, ScheduleError},
     },
     state::AppState,
@@ -59,55 +59,43 @@ struct QueuePage {
     tr: Tr,
     page: Frame,
     query: QueueQuery,
-    rows: Vec<RequestRow>,
-    late: Vec<String>,
-    near_lapse: Vec<String>,
-    officers: std::collections::HashMap<String, String>,
-    /// The signed-in user coordinates (case officer): rows can be taken.
-    coordinator: bool,
-    counts: Vec<(String, i64)>,
-    communes: Vec<(String, String)>,
+    queue: queue::QueuePage,
     states: Vec<&'static str>,
-    /// Requests whose road-works permit needs the case officer: (request id, permit status).
-    permit_flags: Vec<(String, String)>,
-    /// Requests with a part left unpriced for lack of a tariff in force on its date (V-5).
-    no_tariff: Vec<String>,
 }
 
 impl QueuePage {
-    fn day(&self, stored: &str) -> String {
-        local_date_in(self.tr, stored)
-    }
-
-    fn site(&self, row: &RequestRow) -> String {
-        site_line(row)
-    }
-
-    fn is_late(&self, row: &RequestRow) -> bool {
-        self.late.contains(&row.id)
+    fn day(&self, row: &queue::QueueRow) -> String {
+        self.tr
+            .numeric_date(super::views::brussels(row.submitted_at).date())
     }
 
     /// Why the request's permit needs the case officer (a question, conditions, a refusal).
-    fn permit_flag(&self, row: &RequestRow) -> Option<String> {
-        self.permit_flags
-            .iter()
-            .find(|(id, _)| *id == row.id)
-            .map(|(_, status)| self.tr.keyed("permit.queue_flag", status))
+    fn permit_flag(&self, row: &queue::QueueRow) -> Option<String> {
+        row.permit_flag
+            .as_deref()
+            .map(|status| self.tr.keyed("permit.queue_flag", status))
     }
 
-    fn lacks_tariff(&self, row: &RequestRow) -> bool {
-        self.no_tariff.contains(&row.id)
+    /// The same queue at another page, filters and order kept.
+    fn page_href(&self, page: u32) -> String {
+        format!("/backoffice?{}", self.query.page_link(page))
     }
 
-    fn lapses_soon(&self, row: &RequestRow) -> bool {
-        self.near_lapse.contains(&row.id)
+    /// The same filters in another order, from the first page.
+    fn order_href(&self, order: &str) -> String {
+        let query = QueueQuery {
+            order: order.to_owned(),
+            ..self.query.clone()
+        };
+        format!("/backoffice?{}", query.page_link(1))
     }
 
-    fn officer(&self, row: &RequestRow) -> String {
-        row.assigned_to
-            .as_ref()
-            .and_then(|id| self.officers.get(id).cloned())
-            .unwrap_or_default()
+    fn first_line(&self) -> i64 {
+        self.queue.paging.offset() + 1
+    }
+
+    fn last_line(&self) -> i64 {
+        self.queue.paging.offset() + self.queue.rows.len() as i64
     }
 }
 
@@ -116,54 +104,20 @@ async fn queue(
     staff: Staff,
     Query(query): Query<QueueQuery>,
 ) -> Result<QueuePage, PageError> {
-    let scope = staff.user.scope();
-    let rows = requests::queue(
-        &state.db,
-        &scope,
+    let queue = queue::page(
+        &state,
+        &staff.user,
         &query.filter(staff.user.user_id),
-        QUEUE_LIMIT,
+        query.order(),
+        query.paging(),
     )
     .await?;
-    let counts = requests::state_counts(&state.db, &scope).await?;
-    let communes = requests::queue_communes(&state.db, &scope).await?;
-    let late = assessments::late_requests(&state.db, &scope, state.clock.now()).await?;
-    let no_tariff = assessments::no_tariff_requests(&state.db, &scope).await?;
-    // What only the case officer acts on: offers about to lapse, commune permits, who is in
-    // charge.
-    let coordinator = staff.user.is_coordinator();
-    let (near_lapse, permit_flags, officers) = if coordinator {
-        let today = state.clock.today();
-        (
-            requests::offers_near_lapse(
-                &state.db,
-                &scope,
-                today,
-                crate::services::offers::REMINDER_DAYS_BEFORE,
-            )
-            .await?,
-            crate::db::permits::needing_officer(&state.db, &scope).await?,
-            requests::case_officers(&state.db, &scope)
-                .await?
-                .into_iter()
-                .collect(),
-        )
-    } else {
-        (Vec::new(), Vec::new(), std::collections::HashMap::new())
-    };
     Ok(QueuePage {
         tr: staff.tr,
         page: super::views::warned_frame(&state, &staff).await?,
         query,
-        rows,
-        late,
-        near_lapse,
-        officers,
-        coordinator,
-        counts,
-        communes,
+        queue,
         states: RequestState::ALL.iter().map(|s| s.code()).collect(),
-        permit_flags,
-        no_tariff,
     })
 }
 

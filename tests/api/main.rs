@@ -16,6 +16,7 @@ mod languages;
 mod mail;
 mod municipality;
 mod offers;
+mod queue;
 mod partners;
 mod servicing;
 mod staff;
