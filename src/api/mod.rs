@@ -11,11 +11,7 @@ use serde::Serialize;
 
 use crate::{
     db::requests,
-    http::{
-        error::ApiError,
-        extract::Staff,
-        query::QueueQuery,
-    },
+    http::{error::ApiError, extract::Staff, query::QueueQuery},
     services::queue::{self, QueueRow},
     state::AppState,
     tariff::{self, TariffError},

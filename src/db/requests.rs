@@ -369,13 +369,15 @@ pub struct QueueLineRow {
 
 /// `FROM … WHERE …` of a tenant's queue with the filters applied.
 fn push_queue_from(query: &mut Sql, scope: &Scope, filter: &QueueFilter) {
+    // A membership test rather than a join: the page then reads the order's index and stops
+    // after its lines, whichever tenant asks.
     query
         .push(
-            " FROM requests r \
-             JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = ",
+            " FROM requests r WHERE EXISTS (SELECT 1 FROM request_parties p \
+             WHERE p.request_id = r.id AND p.organisation_id = ",
         )
         .push_bind(scope.organisation_id().to_string())
-        .push(" WHERE 1 = 1");
+        .push(")");
     if let Some(state) = &filter.state {
         query.push(" AND r.state = ").push_bind(state.clone());
     }
@@ -435,15 +437,17 @@ pub async fn queue_page(
         "SELECT r.id, r.reference, r.state, r.applicant_name, r.street, r.house_number, \
             r.postcode, r.commune_nis, r.commune_name, r.parcel_ref, r.map_point, r.submitted_at, \
             r.assigned_to, (SELECT u.display_name FROM users u WHERE u.id = r.assigned_to \
-            AND u.organisation_id = p.organisation_id AND u.role = 'case_officer' \
-            AND u.active = 1) AS assigned_name",
+            AND u.role = 'case_officer' AND u.active = 1 AND u.organisation_id = ",
     );
+    query
+        .push_bind(scope.organisation_id().to_string())
+        .push(") AS assigned_name");
     push_queue_from(&mut query, scope, filter);
     match order {
         QueueOrder::Newest => query.push(" ORDER BY r.submitted_at DESC, r.reference DESC"),
-        QueueOrder::Urgent => query.push(&format!(
-            " ORDER BY {URGENCY}, r.submitted_at, r.reference"
-        )),
+        QueueOrder::Urgent => {
+            query.push(&format!(" ORDER BY {URGENCY}, r.submitted_at, r.reference"))
+        }
     };
     query
         .push(" LIMIT ")

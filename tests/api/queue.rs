@@ -11,10 +11,7 @@ async fn five_requests(app: &TestApp) -> Vec<String> {
     let mut references = Vec::new();
     for index in 0..5 {
         let fields = if index % 2 == 1 {
-            with(
-                &marie(),
-                &[("postcode", "7000"), ("gas", ""), ("voo", "")],
-            )
+            with(&marie(), &[("postcode", "7000"), ("gas", ""), ("voo", "")])
         } else {
             marie()
         };
@@ -47,10 +44,7 @@ fn references_in(html: &str, all: &[String]) -> Vec<String> {
     found.into_iter().map(|(_, r)| r).collect()
 }
 
-async fn api(
-    client: &reqwest::Client,
-    url: String,
-) -> (reqwest::header::HeaderMap, Vec<String>) {
+async fn api(client: &reqwest::Client, url: String) -> (reqwest::header::HeaderMap, Vec<String>) {
     let response = client.get(url).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let headers = response.headers().clone();
@@ -79,13 +73,19 @@ async fn the_queue_pages_newest_first_and_keeps_its_filters() {
 
     // Newest first by default, two per page: page 2 holds the third and second filed.
     let first = text_of(&julien, app.url("/backoffice?per_page=2")).await;
-    assert_eq!(references_in(&first, &refs), [refs[4].as_str(), refs[3].as_str()]);
+    assert_eq!(
+        references_in(&first, &refs),
+        [refs[4].as_str(), refs[3].as_str()]
+    );
     assert!(first.contains("5 demande(s) ; 1 à 2 affichées"), "{first}");
     assert!(first.contains("Page 1 sur 3"));
     assert!(first.contains("href=\"/backoffice?per_page=2&#38;page=2\" rel=\"next\""));
     assert!(!first.contains("rel=\"prev\""));
     let second = text_of(&julien, app.url("/backoffice?per_page=2&page=2")).await;
-    assert_eq!(references_in(&second, &refs), [refs[2].as_str(), refs[1].as_str()]);
+    assert_eq!(
+        references_in(&second, &refs),
+        [refs[2].as_str(), refs[1].as_str()]
+    );
     assert!(second.contains("5 demande(s) ; 3 à 4 affichées"));
     assert!(second.contains("href=\"/backoffice?per_page=2&#38;page=1\" rel=\"prev\""));
     assert!(second.contains("href=\"/backoffice?per_page=2&#38;page=3\" rel=\"next\""));
@@ -107,7 +107,11 @@ async fn the_queue_pages_newest_first_and_keeps_its_filters() {
     assert!(namur.contains("<option value=\"urgent\" selected>"));
     assert!(namur.contains("<input type=\"hidden\" name=\"per_page\" value=\"1\">"));
     // Another order starts again from the first page, with the same filters.
-    assert!(namur.contains("href=\"/backoffice?commune=92094&#38;order=newest&#38;per_page=1&#38;page=1\""));
+    assert!(
+        namur.contains(
+            "href=\"/backoffice?commune=92094&#38;order=newest&#38;per_page=1&#38;page=1\""
+        )
+    );
 
     // The counts per state are the whole queue's, whatever the filter.
     assert!(namur.contains("Reçue <strong>5</strong>"), "{namur}");
@@ -146,12 +150,24 @@ async fn the_most_urgent_come_first_and_finished_ones_last() {
     let newest = text_of(&julien, app.url("/backoffice")).await;
     assert_eq!(
         references_in(&newest, &refs),
-        [refs[4].as_str(), refs[3].as_str(), refs[2].as_str(), refs[1].as_str(), refs[0].as_str()]
+        [
+            refs[4].as_str(),
+            refs[3].as_str(),
+            refs[2].as_str(),
+            refs[1].as_str(),
+            refs[0].as_str()
+        ]
     );
     let urgent = text_of(&julien, app.url("/backoffice?order=urgent")).await;
     assert_eq!(
         references_in(&urgent, &refs),
-        [refs[1].as_str(), refs[3].as_str(), refs[4].as_str(), refs[0].as_str(), refs[2].as_str()],
+        [
+            refs[1].as_str(),
+            refs[3].as_str(),
+            refs[4].as_str(),
+            refs[0].as_str(),
+            refs[2].as_str()
+        ],
         "in progress, the longest waiting first; then the finished ones"
     );
     let (headers, page) = api(
