@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod assess;
 pub mod auth;
 pub mod books;
+pub mod commune;
 pub mod continuity;
 pub mod documents;
 pub mod holidays;
