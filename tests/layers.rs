@@ -8,15 +8,6 @@ use std::{
     path::{Path, PathBuf},
 };
 
-/// Pages that still read the database themselves. This list must only shrink, down to empty:
-/// a file whose reads moved into services is taken off it (the test says so).
-const STILL_IMPORT_DB: &[&str] = &[
-    "src/api/mod.rs",
-    "src/api/works.rs",
-    "src/web/backoffice.rs",
-    "src/web/municipality.rs",
-];
-
 /// Pure types and rules: no I/O, no framework.
 const PURE_CORE: &[&str] = &[
     "domain",
@@ -382,7 +373,6 @@ fn pages_api_and_edge_never_import_the_database() {
     for file in files
         .iter()
         .filter(|f| matches!(f.module.as_str(), "web" | "api" | "http"))
-        .filter(|f| !STILL_IMPORT_DB.contains(&f.name.as_str()))
     {
         for import in file.imports.iter().filter(|i| i.module == "db") {
             lines.push(format!(
@@ -398,22 +388,6 @@ fn pages_api_and_edge_never_import_the_database() {
         }
     }
     assert_none(lines, "web/, api/ and http/ must not import db:");
-}
-
-#[test]
-fn the_list_of_pages_still_importing_the_database_only_shrinks() {
-    let files = sources();
-    let mut lines = Vec::new();
-    for listed in STILL_IMPORT_DB {
-        match files.iter().find(|f| f.name == *listed) {
-            None => lines.push(format!("{listed}: no such file any more")),
-            Some(file) if !file.imports.iter().any(|i| i.module == "db") && !touches_pool(file) => {
-                lines.push(format!("{listed}: no longer imports db"));
-            }
-            Some(_) => {}
-        }
-    }
-    assert_none(lines, "take these off STILL_IMPORT_DB in tests/layers.rs:");
 }
 
 #[test]

@@ -3,19 +3,18 @@
 use axum::{
     Json, Router,
     extract::{Path, Query, State},
-    response::IntoResponse,
+    http::{HeaderMap, HeaderName, HeaderValue},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde::Serialize;
 
 use crate::{
-    db::requests::{self, RequestRow},
-    http::{
-        error::ApiError,
-        extract::Staff,
-        query::{QUEUE_LIMIT, QueueQuery},
+    http::{error::ApiError, extract::Staff, query::QueueQuery},
+    services::{
+        case_file::{self, CaseFileError},
+        queue::{self, QueueRow},
     },
-    services::case_file::{self, CaseFileError},
     state::AppState,
     tariff::{self, TariffError},
 };
@@ -51,47 +50,76 @@ struct RequestSummary {
     no_tariff: bool,
 }
 
-impl From<RequestRow> for RequestSummary {
-    fn from(row: RequestRow) -> Self {
+impl From<QueueRow> for RequestSummary {
+    fn from(row: QueueRow) -> Self {
         RequestSummary {
-            no_tariff: false,
+            no_tariff: row.no_tariff,
+            submitted_at: row.submitted_text(),
+            state: row.state.code().to_owned(),
             id: row.id,
             reference: row.reference,
-            state: row.state,
             applicant_name: row.applicant_name,
             postcode: row.postcode,
             commune_nis: row.commune_nis,
             commune: row.commune_name,
-            submitted_at: row.submitted_at,
         }
     }
 }
 
+/// One page of the caller's queue (newest first unless `order=urgent`; `page`, `per_page`).
+/// The body stays the array of requests; the totals travel in headers: `X-Total-Count` (all
+/// the filters keep), `X-Page`, `X-Per-Page`, `X-Page-Count`, `X-State-Counts` (per state,
+/// unfiltered: `submitted=3, quoted=1`) and a `Link` to the next and previous pages.
 async fn list(
     State(state): State<AppState>,
     staff: Staff,
     Query(query): Query<QueueQuery>,
-) -> Result<Json<Vec<RequestSummary>>, ApiError> {
-    let scope = staff.user.scope();
-    let rows = requests::queue(
-        &state.db,
-        &scope,
+) -> Result<Response, ApiError> {
+    let page = queue::page(
+        &state,
+        &staff.user,
         &query.filter(staff.user.user_id),
-        QUEUE_LIMIT,
+        query.order(),
+        query.paging(),
     )
     .await?;
-    let no_tariff = crate::db::assessments::no_tariff_requests(&state.db, &scope).await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|row| {
-                let flagged = no_tariff.contains(&row.id);
-                RequestSummary {
-                    no_tariff: flagged,
-                    ..RequestSummary::from(row)
-                }
-            })
-            .collect(),
-    ))
+    let mut links = Vec::new();
+    if page.has_next() {
+        links.push(format!(
+            "</api/v1/requests?{}>; rel=\"next\"",
+            query.page_link(page.paging.page + 1)
+        ));
+    }
+    if page.has_previous() {
+        links.push(format!(
+            "</api/v1/requests?{}>; rel=\"prev\"",
+            query.page_link(page.paging.page - 1)
+        ));
+    }
+    let counts = page
+        .counts
+        .iter()
+        .map(|(state, count)| format!("{}={count}", state.code()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        ("x-total-count", page.total.to_string()),
+        ("x-page", page.paging.page.to_string()),
+        ("x-per-page", page.paging.per_page.to_string()),
+        ("x-page-count", page.pages().to_string()),
+        ("x-state-counts", counts),
+        ("link", links.join(", ")),
+    ] {
+        if value.is_empty() {
+            continue;
+        }
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    let body: Vec<RequestSummary> = page.rows.into_iter().map(RequestSummary::from).collect();
+    Ok((headers, Json(body)).into_response())
 }
 
 #[derive(Serialize)]

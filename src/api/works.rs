@@ -11,7 +11,6 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::{
-    db::{organisations, permits, requests},
     domain::nuisance::{Figures, Report},
     http::{
         error::ApiError,
@@ -21,7 +20,7 @@ use crate::{
     services::{
         self, DbError,
         case_file::{StaffCaseFile, StaffJointDay},
-        permits as permit_service,
+        commune::{self, PermitListRow},
     },
     state::AppState,
 };
@@ -221,8 +220,8 @@ struct PermitLineJson {
     decided_at: Option<String>,
 }
 
-impl From<permits::PermitListRow> for PermitLineJson {
-    fn from(row: permits::PermitListRow) -> Self {
+impl From<PermitListRow> for PermitLineJson {
+    fn from(row: PermitListRow) -> Self {
         let site = [row.street, row.house_number]
             .into_iter()
             .flatten()
@@ -255,18 +254,14 @@ pub async fn permit_list(
     if staff.user.organisation_kind != "municipality" {
         return Err(ApiError::NotFound);
     }
-    let scope = staff.user.scope();
+    let list = commune::permit_list(&state, &staff.user, DECIDED_LIMIT).await?;
     Ok(Json(PermitListJson {
-        to_decide: permits::to_decide(&state.db, &scope)
-            .await?
+        to_decide: list
+            .to_decide
             .into_iter()
             .map(PermitLineJson::from)
             .collect(),
-        decided: permits::decided(&state.db, &scope, DECIDED_LIMIT)
-            .await?
-            .into_iter()
-            .map(PermitLineJson::from)
-            .collect(),
+        decided: list.decided.into_iter().map(PermitLineJson::from).collect(),
     }))
 }
 
@@ -318,12 +313,11 @@ pub async fn figures(
     staff: Staff,
     Query(query): Query<FiguresQuery>,
 ) -> Result<Json<FiguresJson>, ApiError> {
-    let scope = staff.user.scope();
     let commune = if staff.user.organisation_kind == "municipality" {
-        let own = organisations::own(&state.db, &scope)
+        let own = commune::own_commune(&state, &staff.user)
             .await?
-            .commune_nis
-            .ok_or(ApiError::NotFound)?;
+            .ok_or(ApiError::NotFound)?
+            .nis;
         if !query.commune.is_empty() && query.commune != own {
             return Err(ApiError::NotFound);
         }
@@ -332,7 +326,7 @@ pub async fn figures(
         if query.commune.is_empty() {
             None
         } else {
-            let communes = requests::queue_communes(&state.db, &scope).await?;
+            let communes = commune::coordinated_communes(&state, &staff.user).await?;
             if !communes.iter().any(|(nis, _)| *nis == query.commune) {
                 return Err(ApiError::NotFound);
             }
@@ -343,7 +337,7 @@ pub async fn figures(
     };
     let (from, to) = period(staff.tr, &query, state.clock.today()).map_err(ApiError::Invalid)?;
     let report: Report =
-        permit_service::figures(&state.db, &scope, commune.as_deref(), from, to).await?;
+        commune::figures(&state, &staff.user, commune.as_deref(), from, to).await?;
     Ok(Json(FiguresJson {
         commune,
         from: report.from,

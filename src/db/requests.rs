@@ -342,22 +342,44 @@ pub async fn get_for(db: &Db, scope: &Scope, id: &str) -> DbResult<RequestRow> {
     .ok_or(DbError::NotFound)
 }
 
-pub use crate::domain::tenancy::{Assigned, QueueFilter};
+pub use crate::domain::tenancy::{Assigned, QueueFilter, QueueOrder};
 
-/// A tenant's queue, oldest first, with the filters applied.
-pub async fn queue(
-    db: &Db,
-    scope: &Scope,
-    filter: &QueueFilter,
-    limit: i64,
-) -> DbResult<Vec<RequestRow>> {
-    let mut query = Sql::new(format!(
-        "SELECT {REQUEST_COLUMNS} FROM requests r \
-         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = "
-    ));
+/// The urgency rank of a request `r`: 0 while in progress, 1 once finished. The same
+/// expression is indexed (`requests_urgency`), so the urgent order reads the index in order.
+const URGENCY: &str = "(CASE WHEN r.state IN ('done', 'closed', 'withdrawn', 'refused', 'lapsed') \
+     THEN 1 ELSE 0 END)";
+
+/// One line of the queue, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueueLineRow {
+    pub id: String,
+    pub reference: String,
+    pub state: String,
+    pub applicant_name: String,
+    pub street: Option<String>,
+    pub house_number: Option<String>,
+    pub postcode: String,
+    pub commune_nis: String,
+    pub commune_name: String,
+    pub parcel_ref: Option<String>,
+    pub map_point: Option<String>,
+    pub submitted_at: String,
+    pub assigned_to: Option<String>,
+    /// The officer in charge, when an active case officer of the caller's organisation.
+    pub assigned_name: Option<String>,
+}
+
+/// `FROM … WHERE …` of a tenant's queue with the filters applied.
+fn push_queue_from(query: &mut Sql, scope: &Scope, filter: &QueueFilter) {
+    // A membership test rather than a join: the page then reads the order's index and stops
+    // after its lines, whichever tenant asks.
     query
+        .push(
+            " FROM requests r WHERE EXISTS (SELECT 1 FROM request_parties p \
+             WHERE p.request_id = r.id AND p.organisation_id = ",
+        )
         .push_bind(scope.organisation_id().to_string())
-        .push(" WHERE 1 = 1");
+        .push(")");
     if let Some(state) = &filter.state {
         query.push(" AND r.state = ").push_bind(state.clone());
     }
@@ -399,12 +421,124 @@ pub async fn queue(
             .push(" OR a.organisation_id = ")
             .push_bind(scope.organisation_id().to_string())
             .push(") AND ");
-        super::assessments::push_no_tariff(&mut query);
+        super::assessments::push_no_tariff(query);
         query.push(")");
     }
+}
+
+/// One page of a tenant's queue with the filters applied: `limit` lines after `offset`.
+pub async fn queue_page(
+    db: &Db,
+    scope: &Scope,
+    filter: &QueueFilter,
+    order: QueueOrder,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<QueueLineRow>> {
+    let mut query = Sql::new(
+        "SELECT r.id, r.reference, r.state, r.applicant_name, r.street, r.house_number, \
+            r.postcode, r.commune_nis, r.commune_name, r.parcel_ref, r.map_point, r.submitted_at, \
+            r.assigned_to, (SELECT u.display_name FROM users u WHERE u.id = r.assigned_to \
+            AND u.role = 'case_officer' AND u.active = 1 AND u.organisation_id = ",
+    );
     query
-        .push(" ORDER BY r.submitted_at, r.reference LIMIT ")
-        .push_bind(limit);
+        .push_bind(scope.organisation_id().to_string())
+        .push(") AS assigned_name");
+    push_queue_from(&mut query, scope, filter);
+    match order {
+        QueueOrder::Newest => query.push(" ORDER BY r.submitted_at DESC, r.reference DESC"),
+        QueueOrder::Urgent => {
+            query.push(&format!(" ORDER BY {URGENCY}, r.submitted_at, r.reference"))
+        }
+    };
+    query
+        .push(" LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    Ok(query.query_as()?.fetch_all(&db.pool).await?)
+}
+
+/// How many requests of a tenant's queue the filters keep.
+pub async fn queue_total(db: &Db, scope: &Scope, filter: &QueueFilter) -> DbResult<i64> {
+    let mut query = Sql::new("SELECT COUNT(*)");
+    push_queue_from(&mut query, scope, filter);
+    let (total,): (i64,) = query.query_as()?.fetch_one(&db.pool).await?;
+    Ok(total)
+}
+
+/// What the queue flags on some of a tenant's requests, in one query: `(request id, flag,
+/// detail)` with flag `late` (an operator's answer is overdue), `no_tariff` (a part the caller
+/// sees has no tariff in force), and for the coordinator `lapses` (the sent offer lapses by
+/// `lapse_horizon`) and `permit` (the commune's permit needs the officer; detail: its status).
+pub async fn queue_flags(
+    db: &Db,
+    scope: &Scope,
+    ids: &[String],
+    now: DateTime<Utc>,
+    lapse_horizon: NaiveDate,
+    coordinator: bool,
+) -> DbResult<Vec<(String, String, Option<String>)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let organisation = scope.organisation_id().to_string();
+    let mut query = Sql::new("");
+    let push_ids = |query: &mut Sql, column: &str| {
+        query.push(" AND ").push(column).push(" IN (");
+        for (index, id) in ids.iter().enumerate() {
+            if index > 0 {
+                query.push(", ");
+            }
+            query.push_bind(id.clone());
+        }
+        query.push(")");
+    };
+    query
+        .push(
+            "SELECT a.request_id, 'late' AS flag, NULL AS detail FROM assessments a \
+             JOIN requests r ON r.id = a.request_id WHERE r.coordinator_id = ",
+        )
+        .push_bind(organisation.clone())
+        .push(" AND a.status <> 'answered' AND a.due_at < ")
+        .push_bind(super::ts(now));
+    push_ids(&mut query, "a.request_id");
+    query
+        .push(
+            " UNION ALL SELECT a.request_id, 'no_tariff', NULL FROM assessments a \
+             JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
+             JOIN requests r ON r.id = a.request_id WHERE (r.coordinator_id = ",
+        )
+        .push_bind(organisation.clone())
+        .push(" OR a.organisation_id = ")
+        .push_bind(organisation.clone())
+        .push(") AND a.status = 'answered'");
+    push_ids(&mut query, "a.request_id");
+    query.push(" AND ");
+    super::assessments::push_no_tariff(&mut query);
+    if coordinator {
+        query
+            .push(
+                " UNION ALL SELECT o.request_id, 'lapses', NULL FROM offers o \
+                 JOIN requests r ON r.id = o.request_id WHERE r.coordinator_id = ",
+            )
+            .push_bind(organisation.clone())
+            .push(" AND o.status = 'sent' AND o.valid_until <= ")
+            .push_bind(lapse_horizon.to_string());
+        push_ids(&mut query, "o.request_id");
+        query
+            .push(
+                " UNION ALL SELECT pm.request_id, 'permit', pm.status FROM permits pm \
+                 JOIN request_parties p ON p.request_id = pm.request_id AND p.organisation_id = ",
+            )
+            .push_bind(organisation)
+            .push(
+                " WHERE (pm.status IN ('information_requested', 'refused') \
+                 OR (pm.status = 'approved_with_conditions' \
+                 AND pm.conditions_acknowledged_at IS NULL))",
+            );
+        push_ids(&mut query, "pm.request_id");
+    }
     Ok(query.query_as()?.fetch_all(&db.pool).await?)
 }
 

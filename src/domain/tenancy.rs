@@ -62,3 +62,82 @@ pub enum Assigned {
     To(Uuid),
     Nobody,
 }
+
+/// How a queue page is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueOrder {
+    /// The latest filed first.
+    #[default]
+    Newest,
+    /// Requests still in progress first, the longest waiting (earliest filed) first; the
+    /// finished ones (done, closed, withdrawn, refused, lapsed) after them, also the earliest
+    /// filed first.
+    Urgent,
+}
+
+impl QueueOrder {
+    /// `newest` (default) or `urgent`; anything else is the default.
+    pub fn parse(text: &str) -> Self {
+        match text.trim() {
+            "urgent" => Self::Urgent,
+            _ => Self::Newest,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::Urgent => "urgent",
+        }
+    }
+}
+
+/// Lines per queue page unless asked otherwise.
+pub const PER_PAGE: u32 = 50;
+/// The most lines one queue page may hold.
+pub const MAX_PER_PAGE: u32 = 200;
+
+/// Which page of a queue: 1-based number and size (clamped to `1..=MAX_PER_PAGE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Default for Paging {
+    fn default() -> Self {
+        Self {
+            page: 1,
+            per_page: PER_PAGE,
+        }
+    }
+}
+
+impl Paging {
+    pub fn new(page: Option<u32>, per_page: Option<u32>) -> Self {
+        Self {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(PER_PAGE).clamp(1, MAX_PER_PAGE),
+        }
+    }
+
+    /// How many lines come before the page.
+    pub fn offset(self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.per_page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_is_clamped_and_offset() {
+        assert_eq!(Paging::new(None, None), Paging::default());
+        assert_eq!(Paging::new(Some(0), Some(0)).offset(), 0);
+        assert_eq!(Paging::new(Some(3), Some(1000)).per_page, MAX_PER_PAGE);
+        assert_eq!(Paging::new(Some(3), Some(20)).offset(), 40);
+        assert_eq!(QueueOrder::parse("urgent"), QueueOrder::Urgent);
+        assert_eq!(QueueOrder::parse("oldest"), QueueOrder::Newest);
+    }
+}

@@ -6,14 +6,14 @@ use serde::Deserialize;
 use crate::{
     domain::{
         RequestState,
-        tenancy::{Assigned, QueueFilter},
+        tenancy::{Assigned, Paging, QueueFilter, QueueOrder},
     },
     i18n::Tr,
     scheduling::calendar::month_start,
 };
 
 /// Queue filters as typed in the query string; empty means "any".
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct QueueQuery {
     pub state: String,
@@ -24,6 +24,12 @@ pub struct QueueQuery {
     pub assigned: String,
     /// Not empty: only requests with a part left unpriced for lack of a tariff in force (V-5).
     pub no_tariff: String,
+    /// `newest` (default) or `urgent`.
+    pub order: String,
+    /// 1-based page number; anything unreadable is the first page.
+    pub page: String,
+    /// Lines per page (50 by default, 200 at most).
+    pub per_page: String,
 }
 
 impl QueueQuery {
@@ -48,9 +54,37 @@ impl QueueQuery {
             no_tariff: !self.no_tariff.trim().is_empty(),
         }
     }
-}
 
-pub const QUEUE_LIMIT: i64 = 500;
+    pub fn order(&self) -> QueueOrder {
+        QueueOrder::parse(&self.order)
+    }
+
+    pub fn paging(&self) -> Paging {
+        let number = |text: &str| text.trim().parse::<u32>().ok();
+        Paging::new(number(&self.page), number(&self.per_page))
+    }
+
+    /// The query string of another page of the same queue: the filters, the order and the
+    /// page size kept, empty values left out.
+    pub fn page_link(&self, page: u32) -> String {
+        let mut pairs: Vec<(&str, String)> = [
+            ("state", &self.state),
+            ("commune", &self.commune),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("assigned", &self.assigned),
+            ("no_tariff", &self.no_tariff),
+            ("order", &self.order),
+            ("per_page", &self.per_page),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.trim().is_empty())
+        .map(|(name, value)| (name, value.trim().to_owned()))
+        .collect();
+        pairs.push(("page", page.to_string()));
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

@@ -27,6 +27,7 @@ use crate::{
         generic::{GenericModule, PartnerOffer},
         pricing::PricedLine,
     },
+    state::AppState,
     tariff::{Tariffs, VatRegime, VatStatus, round_cents, servicing::Operation},
 };
 
@@ -703,13 +704,14 @@ fn reprice(line: &mut PricedLine) {
 /// `expected_version` is the version the staff member saw: a change made meanwhile by
 /// somebody else is refused rather than overwritten.
 pub async fn adjust(
-    db: &Db,
+    state: &AppState,
     user: &crate::db::sessions::SessionUser,
     assessment_id: &str,
     expected_version: i64,
     change: &Adjustment,
     now: DateTime<Utc>,
 ) -> Result<i64, AdjustError> {
+    let db = &state.db;
     let mut tx = db.begin_write().await?;
     let (row, body) = match assessments::own_for_change(&mut tx, &user.scope(), assessment_id).await
     {
@@ -779,8 +781,7 @@ async fn open_own_answer(
 /// lines staff added by hand stay. The survey prerequisite is met with it.
 #[allow(clippy::too_many_arguments)]
 pub async fn record_survey(
-    db: &Db,
-    tariffs: &Tariffs,
+    state: &AppState,
     user: &crate::db::sessions::SessionUser,
     assessment_id: &str,
     expected_version: i64,
@@ -788,6 +789,8 @@ pub async fn record_survey(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, AdjustError> {
+    let db = &state.db;
+    let tariffs = &*state.tariffs();
     let mut tx = db.begin_write().await?;
     let (row, body) = open_own_answer(
         &mut tx,
@@ -916,8 +919,7 @@ async fn record_staff_change(
 /// lines stay as they are, in a new version of its answer.
 #[allow(clippy::too_many_arguments)]
 pub async fn record_study(
-    db: &Db,
-    tariffs: &Tariffs,
+    state: &AppState,
     user: &crate::db::sessions::SessionUser,
     assessment_id: &str,
     expected_version: i64,
@@ -925,6 +927,8 @@ pub async fn record_study(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, AdjustError> {
+    let db = &state.db;
+    let tariffs = &*state.tariffs();
     let mut tx = db.begin_write().await?;
     let (row, body) = open_own_answer(
         &mut tx,

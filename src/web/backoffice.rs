@@ -18,22 +18,20 @@ use super::{
     views::{Frame, ServiceNames, brussels, local_date_in, local_datetime_in, site_line},
 };
 use crate::{
-    db::{
-        assessments::{self, OperatorQueueRow},
-        requests,
-    },
     domain::{
         ElectricityBand, RequestState, Service,
         servicing::{EXCLUSIONS, ServicingStudy, StudyInput, exclusion_code},
         survey::{HOLDER_ROWS, HolderInput, SurveyInput, WaterSurvey},
     },
-    http::query::{QUEUE_LIMIT, QueueQuery},
+    http::query::QueueQuery,
     i18n::Tr,
     scheduling::joint::Blocked,
+    services::operator_work::{self, OperatorQueue, OperatorQueueRow},
     services::{
         DbError,
         assess::{self, AdjustError, Adjustment, LineInput},
         case_file::{self, Event, RequestRow, ServiceLine, StaffCaseFile, StaffJointDay},
+        queue,
         schedule::{self, ScheduleError},
     },
     state::AppState,
@@ -57,55 +55,43 @@ struct QueuePage {
     tr: Tr,
     page: Frame,
     query: QueueQuery,
-    rows: Vec<RequestRow>,
-    late: Vec<String>,
-    near_lapse: Vec<String>,
-    officers: std::collections::HashMap<String, String>,
-    /// The signed-in user coordinates (case officer): rows can be taken.
-    coordinator: bool,
-    counts: Vec<(String, i64)>,
-    communes: Vec<(String, String)>,
+    queue: queue::QueuePage,
     states: Vec<&'static str>,
-    /// Requests whose road-works permit needs the case officer: (request id, permit status).
-    permit_flags: Vec<(String, String)>,
-    /// Requests with a part left unpriced for lack of a tariff in force on its date (V-5).
-    no_tariff: Vec<String>,
 }
 
 impl QueuePage {
-    fn day(&self, stored: &str) -> String {
-        local_date_in(self.tr, stored)
-    }
-
-    fn site(&self, row: &RequestRow) -> String {
-        site_line(row)
-    }
-
-    fn is_late(&self, row: &RequestRow) -> bool {
-        self.late.contains(&row.id)
+    fn day(&self, row: &queue::QueueRow) -> String {
+        self.tr
+            .numeric_date(super::views::brussels(row.submitted_at).date())
     }
 
     /// Why the request's permit needs the case officer (a question, conditions, a refusal).
-    fn permit_flag(&self, row: &RequestRow) -> Option<String> {
-        self.permit_flags
-            .iter()
-            .find(|(id, _)| *id == row.id)
-            .map(|(_, status)| self.tr.keyed("permit.queue_flag", status))
+    fn permit_flag(&self, row: &queue::QueueRow) -> Option<String> {
+        row.permit_flag
+            .as_deref()
+            .map(|status| self.tr.keyed("permit.queue_flag", status))
     }
 
-    fn lacks_tariff(&self, row: &RequestRow) -> bool {
-        self.no_tariff.contains(&row.id)
+    /// The same queue at another page, filters and order kept.
+    fn page_href(&self, page: u32) -> String {
+        format!("/backoffice?{}", self.query.page_link(page))
     }
 
-    fn lapses_soon(&self, row: &RequestRow) -> bool {
-        self.near_lapse.contains(&row.id)
+    /// The same filters in another order, from the first page.
+    fn order_href(&self, order: &str) -> String {
+        let query = QueueQuery {
+            order: order.to_owned(),
+            ..self.query.clone()
+        };
+        format!("/backoffice?{}", query.page_link(1))
     }
 
-    fn officer(&self, row: &RequestRow) -> String {
-        row.assigned_to
-            .as_ref()
-            .and_then(|id| self.officers.get(id).cloned())
-            .unwrap_or_default()
+    fn first_line(&self) -> i64 {
+        self.queue.paging.offset() + 1
+    }
+
+    fn last_line(&self) -> i64 {
+        self.queue.paging.offset() + self.queue.rows.len() as i64
     }
 }
 
@@ -114,54 +100,20 @@ async fn queue(
     staff: Staff,
     Query(query): Query<QueueQuery>,
 ) -> Result<QueuePage, PageError> {
-    let scope = staff.user.scope();
-    let rows = requests::queue(
-        &state.db,
-        &scope,
+    let queue = queue::page(
+        &state,
+        &staff.user,
         &query.filter(staff.user.user_id),
-        QUEUE_LIMIT,
+        query.order(),
+        query.paging(),
     )
     .await?;
-    let counts = requests::state_counts(&state.db, &scope).await?;
-    let communes = requests::queue_communes(&state.db, &scope).await?;
-    let late = assessments::late_requests(&state.db, &scope, state.clock.now()).await?;
-    let no_tariff = assessments::no_tariff_requests(&state.db, &scope).await?;
-    // What only the case officer acts on: offers about to lapse, commune permits, who is in
-    // charge.
-    let coordinator = staff.user.is_coordinator();
-    let (near_lapse, permit_flags, officers) = if coordinator {
-        let today = state.clock.today();
-        (
-            requests::offers_near_lapse(
-                &state.db,
-                &scope,
-                today,
-                crate::services::offers::REMINDER_DAYS_BEFORE,
-            )
-            .await?,
-            crate::db::permits::needing_officer(&state.db, &scope).await?,
-            requests::case_officers(&state.db, &scope)
-                .await?
-                .into_iter()
-                .collect(),
-        )
-    } else {
-        (Vec::new(), Vec::new(), std::collections::HashMap::new())
-    };
     Ok(QueuePage {
         tr: staff.tr,
         page: super::views::warned_frame(&state, &staff).await?,
         query,
-        rows,
-        late,
-        near_lapse,
-        officers,
-        coordinator,
-        counts,
-        communes,
+        queue,
         states: RequestState::ALL.iter().map(|s| s.code()).collect(),
-        permit_flags,
-        no_tariff,
     })
 }
 
@@ -378,7 +330,7 @@ async fn works_done(
     CsrfForm(_form): CsrfForm<DayForm>,
 ) -> Result<Response, PageError> {
     let Some(request_id) =
-        assessments::request_of_own(&state.db, &staff.user.scope(), &assessment_id).await?
+        operator_work::request_of_own(&state, &staff.user, &assessment_id).await?
     else {
         return Err(PageError::NotFound);
     };
@@ -893,14 +845,9 @@ async fn adjust(
     Path(assessment_id): Path<String>,
     CsrfForm(form): CsrfForm<AdjustForm>,
 ) -> Result<Response, PageError> {
-    let mut request_id: Option<String> =
-        assessments::request_of_own(&state.db, &staff.user.scope(), &assessment_id).await?;
-    if request_id.is_none() && staff.user.role == "case_officer" {
-        request_id =
-            assessments::request_of_coordinated(&state.db, &staff.user.scope(), &assessment_id)
-                .await?;
-    }
-    let Some(request_id) = request_id else {
+    let Some(request_id) =
+        operator_work::request_for_change(&state, &staff.user, &assessment_id).await?
+    else {
         return Err(PageError::NotFound);
     };
     match form.action.as_str() {
@@ -928,7 +875,7 @@ async fn adjust(
         ),
     ) {
         (Ok(version), Ok(change)) => assess::adjust(
-            &state.db,
+            &state,
             &staff.user,
             &assessment_id,
             version,
@@ -1034,8 +981,7 @@ async fn servicing_study(
         Err(text) => return refused_on_detail(&state, staff, request_id, text).await,
     };
     let outcome = assess::record_study(
-        &state.db,
-        &state.tariffs(),
+        &state,
         &staff.user,
         assessment_id,
         version,
@@ -1089,8 +1035,7 @@ async fn water_survey(
         Err(text) => return refused_on_detail(&state, staff, request_id, text).await,
     };
     let outcome = assess::record_survey(
-        &state.db,
-        &state.tariffs(),
+        &state,
         &staff.user,
         assessment_id,
         version,
@@ -1155,11 +1100,8 @@ struct OperatorQueuePage {
     tr: Tr,
     page: Frame,
     status: String,
-    rows: Vec<OperatorQueueRow>,
-    now: String,
     names: ServiceNames,
-    /// An operator administrator: link to the tariff books.
-    tariffs_link: bool,
+    queue: OperatorQueue,
 }
 
 impl OperatorQueuePage {
@@ -1168,7 +1110,7 @@ impl OperatorQueuePage {
     }
 
     fn is_late(&self, row: &OperatorQueueRow) -> bool {
-        row.status != "answered" && row.due_at < self.now
+        self.queue.is_late(row)
     }
 }
 
@@ -1188,23 +1130,12 @@ async fn operator_queue(
         "pending" | "answered" | "failed" => query.status.clone(),
         _ => String::new(),
     };
-    let rows = assessments::operator_queue(
-        &state.db,
-        &staff.user.scope(),
-        Some(status.as_str()).filter(|s| !s.is_empty()),
-        QUEUE_LIMIT,
-    )
-    .await?;
-    let tariffs_link = crate::services::books::uploader_operator(&state.db, &staff.user)
-        .await?
-        .is_some();
+    let queue = operator_work::queue(&state, &staff.user, &status, state.clock.now()).await?;
     Ok(OperatorQueuePage {
         tr: staff.tr,
         page: super::views::warned_frame(&state, &staff).await?,
         status,
-        rows,
-        now: crate::db::ts(state.clock.now()),
         names: ServiceNames::load(&state, staff.tr).await?,
-        tariffs_link,
+        queue,
     })
 }

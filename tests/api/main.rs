@@ -17,6 +17,7 @@ mod mail;
 mod municipality;
 mod offers;
 mod partners;
+mod queue;
 mod servicing;
 mod staff;
 mod tariff_gap;

@@ -1,0 +1,271 @@
+//! The commune's portal as read models (rule C-6): who the signed-in municipality is, its
+//! dashboard, one of its permits, one of its works sites; the permit block of the case
+//! officer's request page; the communes the coordinator's figures can be asked for. Each
+//! reads with a fixed number of queries; the pages and the JSON API call the same ones.
+
+use chrono::NaiveDate;
+
+use crate::{
+    db::{DbError, organisations, permits, requests},
+    domain::{nuisance::Report, permit::SiteDetails, tenancy::SessionUser},
+    services::permits::{self as permit_service, JointDay},
+    state::AppState,
+};
+
+/// The stored rows these read models hand over, under the names the pages use.
+pub use crate::db::{
+    permits::{ActionRow, PermitListRow, PermitRow, PermitWorkRow},
+    requests::RequestRow,
+};
+
+/// The signed-in municipality's commune: NIS code and name.
+#[derive(Debug, Clone)]
+pub struct Commune {
+    pub nis: String,
+    pub name: String,
+}
+
+/// The commune the user's municipality stands for; `None` for anybody else, or a
+/// municipality without a commune (these pages hold a commune's data: 404). One query.
+pub async fn own_commune(state: &AppState, user: &SessionUser) -> Result<Option<Commune>, DbError> {
+    if user.organisation_kind != "municipality" {
+        return Ok(None);
+    }
+    let own = organisations::own(&state.db, &user.scope()).await?;
+    Ok(own.commune_nis.map(|nis| {
+        let name = state
+            .directory
+            .commune_by_nis(&nis)
+            .map_or_else(|| own.name.clone(), |c| c.name.clone());
+        Commune { nis, name }
+    }))
+}
+
+/// How many decided permits the dashboard lists, latest first.
+pub const DASHBOARD_DECIDED: i64 = 20;
+
+/// The commune's dashboard: the permits to decide (nearest deadline first), the latest
+/// decided, and the nuisance avoided this year up to `today`. Three queries.
+#[derive(Debug, Clone)]
+pub struct CommuneDashboard {
+    pub to_decide: Vec<PermitListRow>,
+    pub decided: Vec<PermitListRow>,
+    pub figures: Report,
+}
+
+pub async fn dashboard(
+    state: &AppState,
+    user: &SessionUser,
+    commune: &Commune,
+    today: NaiveDate,
+) -> Result<CommuneDashboard, DbError> {
+    let PermitList { to_decide, decided } = permit_list(state, user, DASHBOARD_DECIDED).await?;
+    let from = NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 1, 1).unwrap_or(today);
+    let figures =
+        permit_service::figures(&state.db, &user.scope(), Some(&commune.nis), from, today).await?;
+    Ok(CommuneDashboard {
+        to_decide,
+        decided,
+        figures,
+    })
+}
+
+/// A municipality's permits: to decide, most urgent first, and the latest `decided_limit`
+/// decided. Two queries.
+#[derive(Debug, Clone)]
+pub struct PermitList {
+    pub to_decide: Vec<PermitListRow>,
+    pub decided: Vec<PermitListRow>,
+}
+
+pub async fn permit_list(
+    state: &AppState,
+    user: &SessionUser,
+    decided_limit: i64,
+) -> Result<PermitList, DbError> {
+    let scope = user.scope();
+    Ok(PermitList {
+        to_decide: permits::to_decide(&state.db, &scope).await?,
+        decided: permits::decided(&state.db, &scope, decided_limit).await?,
+    })
+}
+
+/// A permit with what its pages show: the operators' works and its history.
+#[derive(Debug, Clone)]
+pub struct PermitRecord {
+    pub permit: PermitRow,
+    pub works: Vec<PermitWorkRow>,
+    pub history: Vec<ActionRow>,
+}
+
+async fn record_of(state: &AppState, permit: PermitRow) -> Result<PermitRecord, DbError> {
+    let works = permits::works_of(&state.db, &permit.id).await?;
+    let history = permits::actions_of(&state.db, &permit.id).await?;
+    Ok(PermitRecord {
+        permit,
+        works,
+        history,
+    })
+}
+
+/// One permit as the commune's permit page shows it, with its request's reference and site
+/// and the site's road works. Five queries.
+#[derive(Debug, Clone)]
+pub struct CommunePermit {
+    pub record: PermitRecord,
+    pub request_id: String,
+    pub reference: String,
+    pub site: String,
+    pub details: SiteDetails,
+}
+
+/// `NotFound` unless the permit is the municipality's own.
+pub async fn permit(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+) -> Result<CommunePermit, DbError> {
+    let scope = user.scope();
+    let permit = permits::get_for_municipality(&state.db, &scope, id).await?;
+    let request = requests::get_for(&state.db, &scope, &permit.request_id).await?;
+    let record = record_of(state, permit).await?;
+    let details = permit_service::site_details(&state.db, &request.id).await?;
+    Ok(CommunePermit {
+        record,
+        site: request.site_line(),
+        request_id: request.id,
+        reference: request.reference,
+        details,
+    })
+}
+
+/// Whether the permit is the municipality's own: `NotFound` otherwise. One query.
+pub async fn check_own_permit(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+) -> Result<(), DbError> {
+    permits::get_for_municipality(&state.db, &user.scope(), id).await?;
+    Ok(())
+}
+
+/// One works site of the commune: its request and joint days, and the site's road works.
+/// Four queries.
+#[derive(Debug, Clone)]
+pub struct WorksSite {
+    pub reference: String,
+    pub site: String,
+    pub days: Vec<JointDay>,
+    pub details: SiteDetails,
+}
+
+/// `NotFound` unless the site (a request id or a permit id) is in the commune.
+pub async fn works_site(
+    state: &AppState,
+    user: &SessionUser,
+    commune: &Commune,
+    id: &str,
+) -> Result<WorksSite, DbError> {
+    let scope = user.scope();
+    let request_id = permits::works_request_for(&state.db, &scope, id).await?;
+    let request = requests::get_for(&state.db, &scope, &request_id).await?;
+    if request.commune_nis != commune.nis {
+        return Err(DbError::NotFound);
+    }
+    let days = permit_service::joint_days(
+        &state.db,
+        &scope,
+        Some(&commune.nis),
+        NaiveDate::MIN,
+        NaiveDate::MAX,
+    )
+    .await?
+    .into_iter()
+    .filter(|d| d.request_id == request.id)
+    .collect();
+    let details = permit_service::site_details(&state.db, &request.id).await?;
+    Ok(WorksSite {
+        site: request.site_line(),
+        reference: request.reference,
+        days,
+        details,
+    })
+}
+
+/// The joint days in `[from, to]` in the user's commune `nis` (or all of the tenant's).
+pub async fn joint_days(
+    state: &AppState,
+    user: &SessionUser,
+    nis: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<JointDay>, DbError> {
+    permit_service::joint_days(&state.db, &user.scope(), nis, from, to).await
+}
+
+/// The nuisance figures of `[from, to]` for one commune or all of the tenant's.
+pub async fn figures(
+    state: &AppState,
+    user: &SessionUser,
+    nis: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Report, DbError> {
+    permit_service::figures(&state.db, &user.scope(), nis, from, to).await
+}
+
+/// The communes of the coordinator's requests, for its figures: (NIS code, name). One query.
+pub async fn coordinated_communes(
+    state: &AppState,
+    user: &SessionUser,
+) -> Result<Vec<(String, String)>, DbError> {
+    requests::queue_communes(&state.db, &user.scope()).await
+}
+
+/// A request of the signed-in case officer's own coordinator; `NotFound` for anybody else.
+pub async fn coordinator_request(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+) -> Result<RequestRow, DbError> {
+    let request = requests::get_for(&state.db, &user.scope(), id).await?;
+    if user.organisation_id.to_string() != request.coordinator_id {
+        return Err(DbError::NotFound);
+    }
+    Ok(request)
+}
+
+/// The permit block of the request page, as stored: the current permit with its works and
+/// history, the site's road works, and what blocks the confirmation of the day (a
+/// translation key). `None` when the reader is not the coordinator and no permit exists.
+#[derive(Debug, Clone)]
+pub struct PermitPanelData {
+    pub coordinator: bool,
+    pub current: Option<PermitRecord>,
+    pub details: SiteDetails,
+    pub blocker: Option<String>,
+}
+
+pub async fn permit_panel(
+    state: &AppState,
+    user: &SessionUser,
+    request: &RequestRow,
+) -> Result<Option<PermitPanelData>, DbError> {
+    let coordinator = user.organisation_id.to_string() == request.coordinator_id;
+    let current = permits::current_for_request(&state.db, &request.id).await?;
+    if !coordinator && current.is_none() {
+        return Ok(None);
+    }
+    let details = permit_service::site_details(&state.db, &request.id).await?;
+    let current = match current {
+        Some(permit) => Some(record_of(state, permit).await?),
+        None => None,
+    };
+    let blocker = permit_service::confirmation_blocker(&state.db, &request.id).await?;
+    Ok(Some(PermitPanelData {
+        coordinator,
+        current,
+        details,
+        blocker,
+    }))
+}
