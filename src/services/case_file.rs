@@ -343,7 +343,14 @@ pub async fn applicant_file(
             current,
             Some(RequestState::Assessed | RequestState::Accepted | RequestState::ReadyForWorks)
         ) {
-        match schedule::candidates(state, &scope, &request, state.clock.today()).await {
+        match schedule::candidates_from_answers(
+            state,
+            &request,
+            &latest_answers(&answers),
+            state.clock.today(),
+        )
+        .await
+        {
             Ok(days) => days.candidates.iter().map(|c| c.date).collect(),
             Err(ScheduleError::Db(error)) => return Err(error.into()),
             Err(_) => Vec::new(),
@@ -402,6 +409,7 @@ pub async fn for_staff(
                 | RequestState::Lapsed
         )
     );
+    let latest = latest_answers(&answers);
     let assessments = answers
         .into_iter()
         .map(|row| {
@@ -466,7 +474,9 @@ pub async fn for_staff(
             }
         }
         None if coordinator => StaffJointDay::Open(
-            match schedule::candidates(state, &scope, &request, state.clock.today()).await {
+            match schedule::candidates_from_answers(state, &request, &latest, state.clock.today())
+                .await
+            {
                 Err(ScheduleError::Db(error)) => return Err(error.into()),
                 other => other,
             },
@@ -713,4 +723,12 @@ async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile,
         pays_after_works: request.pays_after_works != 0,
         versions,
     })
+}
+
+/// The latest answers as the joint-day computation reads them: (service, body).
+fn latest_answers(answers: &[assessments::CaseAnswerRow]) -> Vec<(String, Option<String>)> {
+    answers
+        .iter()
+        .map(|answer| (answer.service.clone(), answer.body.clone()))
+        .collect()
 }

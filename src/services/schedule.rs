@@ -84,14 +84,11 @@ async fn answers_of(
     scope: &Scope,
     request: &RequestRow,
 ) -> Result<Vec<(String, Option<String>)>, ScheduleError> {
-    let mut answers = Vec::new();
-    for row in assessments::for_request(&state.db, scope, &request.id).await? {
-        let body = assessments::latest_version(&state.db, scope, &row.id)
-            .await?
-            .map(|v| v.body);
-        answers.push((row.service, body));
-    }
-    Ok(answers)
+    Ok(assessments::answers_for(&state.db, scope, &request.id)
+        .await?
+        .into_iter()
+        .map(|row| (row.service, row.body))
+        .collect())
 }
 
 /// The plan of a request from its assessments' latest answers: (service, body, `None` while
@@ -185,8 +182,18 @@ pub async fn candidates(
     today: NaiveDate,
 ) -> Result<JointDays, ScheduleError> {
     let answers = answers_of(state, scope, request).await?;
+    candidates_from_answers(state, request, &answers, today).await
+}
+
+/// The same, from the latest answers already read: (service, body, `None` while unanswered).
+pub async fn candidates_from_answers(
+    state: &AppState,
+    request: &RequestRow,
+    answers: &[(String, Option<String>)],
+    today: NaiveDate,
+) -> Result<JointDays, ScheduleError> {
     let construction = holidays::load(&state.db.pool).await?;
-    let plan = plan_from(state, request, &answers, today, &construction)?;
+    let plan = plan_from(state, request, answers, today, &construction)?;
     let mut tx = state.db.begin_read().await?;
     let (days, _) = joint_days_in(&mut tx, &plan, &construction, CANDIDATES).await?;
     tx.rollback().await.map_err(DbError::from)?;
