@@ -41,28 +41,37 @@ pub struct VersionRow {
     pub created_at: String,
 }
 
-/// Creates the task of one operator for a request, inside the filing transaction.
-pub async fn create(
+/// The tasks of a new request, one per (operator, service), in one statement.
+pub async fn create_all(
     tx: &mut Tx,
     request_id: Uuid,
-    organisation_id: Uuid,
-    service: &str,
+    tasks: &[(Uuid, String)],
     now: DateTime<Utc>,
     due_at: DateTime<Utc>,
 ) -> DbResult<()> {
-    sqlx::query(
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new(
         "INSERT INTO assessments (id, request_id, organisation_id, service, status, version, \
-            attempts, next_attempt_at, due_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'pending', 0, 0, $5, $6, $5, $5)",
-    )
-    .bind(new_id().to_string())
-    .bind(request_id.to_string())
-    .bind(organisation_id.to_string())
-    .bind(service)
-    .bind(ts(now))
-    .bind(ts(due_at))
-    .execute(&mut **tx)
-    .await?;
+            attempts, next_attempt_at, due_at, created_at, updated_at) VALUES ",
+    );
+    sql.push_rows(tasks, |(organisation, service)| {
+        vec![
+            new_id().to_string().into(),
+            request_id.to_string().into(),
+            organisation.to_string().into(),
+            service.as_str().into(),
+            "pending".into(),
+            0i64.into(),
+            0i64.into(),
+            ts(now).into(),
+            ts(due_at).into(),
+            ts(now).into(),
+            ts(now).into(),
+        ]
+    });
+    sql.query()?.execute(&mut **tx).await?;
     Ok(())
 }
 

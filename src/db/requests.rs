@@ -120,14 +120,11 @@ pub struct NewRequestRecord {
 /// Takes the next number of `year`'s sequence inside the filing transaction, so a
 /// rolled-back filing never burns a number another filing could see.
 pub async fn next_reference_number(tx: &mut Tx, year: i32) -> DbResult<i64> {
-    sqlx::query(
-        "INSERT INTO reference_counters (year, last_number) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING",
-    )
-    .bind(i64::from(year))
-    .execute(&mut **tx)
-    .await?;
+    // One statement: the year's first request creates its counter at 1.
     let number: i64 = sqlx::query_scalar(
-        "UPDATE reference_counters SET last_number = last_number + 1 WHERE year = $1 RETURNING last_number",
+        "INSERT INTO reference_counters (year, last_number) VALUES ($1, 1) \
+         ON CONFLICT (year) DO UPDATE SET last_number = reference_counters.last_number + 1 \
+         RETURNING last_number",
     )
     .bind(i64::from(year))
     .fetch_one(&mut **tx)
@@ -224,6 +221,53 @@ pub async fn insert_service(
     .bind(operator_id.map(|id| id.to_string()))
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Every service of a new request, with the operator that serves it here (if any), in one
+/// statement.
+pub async fn insert_services(
+    tx: &mut Tx,
+    request_id: Uuid,
+    services: &[(&str, Option<Uuid>)],
+) -> DbResult<()> {
+    if services.is_empty() {
+        return Ok(());
+    }
+    let mut sql =
+        Sql::new("INSERT INTO request_services (request_id, service, operator_id) VALUES ");
+    sql.push_rows(services, |(service, operator)| {
+        vec![
+            request_id.to_string().into(),
+            (*service).into(),
+            operator.map(|id| id.to_string()).into(),
+        ]
+    });
+    sql.query()?.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Every organisation a new request involves, with its role, in one statement (the first
+/// role given for an organisation stays).
+pub async fn insert_parties(
+    tx: &mut Tx,
+    request_id: Uuid,
+    parties: &[(Uuid, &str)],
+) -> DbResult<()> {
+    if parties.is_empty() {
+        return Ok(());
+    }
+    let mut sql =
+        Sql::new("INSERT INTO request_parties (request_id, organisation_id, role) VALUES ");
+    sql.push_rows(parties, |(organisation, role)| {
+        vec![
+            request_id.to_string().into(),
+            organisation.to_string().into(),
+            (*role).into(),
+        ]
+    });
+    sql.push(" ON CONFLICT (request_id, organisation_id) DO NOTHING");
+    sql.query()?.execute(&mut **tx).await?;
     Ok(())
 }
 

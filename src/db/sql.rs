@@ -18,6 +18,14 @@ use super::DbResult;
 pub enum Bound {
     Text(String),
     Int(i64),
+    /// A NULL text column.
+    NoText,
+}
+
+impl From<Option<String>> for Bound {
+    fn from(value: Option<String>) -> Self {
+        value.map_or(Bound::NoText, Bound::Text)
+    }
 }
 
 impl From<String> for Bound {
@@ -89,6 +97,7 @@ impl Sql {
             match value {
                 Bound::Text(text) => arguments.add(text),
                 Bound::Int(int) => arguments.add(int),
+                Bound::NoText => arguments.add(None::<String>),
             }
             .map_err(sqlx::Error::Encode)?;
         }

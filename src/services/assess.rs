@@ -64,9 +64,7 @@ pub async fn create_tasks(
     let due_day =
         crate::scheduling::calendar::add_office_days(crate::clock::day_of(now), due_working_days);
     let due_at = now + (due_day - crate::clock::day_of(now));
-    for (organisation_id, service) in operators {
-        assessments::create(tx, request_id, *organisation_id, service, now, due_at).await?;
-    }
+    assessments::create_all(tx, request_id, operators, now, due_at).await?;
     Ok(())
 }
 

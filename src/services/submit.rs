@@ -153,37 +153,43 @@ pub async fn submit(
         Err(other) => return Err(other.into()),
     }
 
-    requests::insert_party(&mut tx, id, coordinator.id, "coordinator").await?;
+    // Every party, service and task in one statement each, whatever the number of operators.
+    let mut parties = vec![(coordinator.id, "coordinator")];
+    let mut services = Vec::new();
     let mut assessing = Vec::new();
     // Asked where no operator of that network serves the commune: said in the email.
     let mut unserved = Vec::new();
-    for service in &request.services {
-        let operator = serving
+    let serving_operator = |code: &str| {
+        serving
             .iter()
-            .find(|o| o.kind == "operator" && o.service.as_deref() == Some(service.code()));
+            .find(|o| o.kind == "operator" && o.service.as_deref() == Some(code))
+    };
+    for service in &request.services {
+        let operator = serving_operator(service.code());
         if operator.is_none() {
             unserved.push(*service);
         }
-        requests::insert_service(&mut tx, id, service.code(), operator.map(|o| o.id)).await?;
+        services.push((service.code(), operator.map(|o| o.id)));
         if let Some(operator) = operator {
-            if !assessing.iter().any(|(org, _)| *org == operator.id) {
-                requests::insert_party(&mut tx, id, operator.id, "operator").await?;
-            }
+            parties.push((operator.id, "operator"));
             assessing.push((operator.id, service.code().to_owned()));
         }
     }
     for code in &request.partner_services {
-        if let Some(partner) = serving
-            .iter()
-            .find(|o| o.kind == "operator" && o.service.as_deref() == Some(code.as_str()))
-        {
-            requests::insert_service(&mut tx, id, code, Some(partner.id)).await?;
-            if !assessing.iter().any(|(org, _)| *org == partner.id) {
-                requests::insert_party(&mut tx, id, partner.id, "operator").await?;
-            }
+        if let Some(partner) = serving_operator(code) {
+            services.push((code.as_str(), Some(partner.id)));
+            parties.push((partner.id, "operator"));
             assessing.push((partner.id, code.clone()));
         }
     }
+    if let Some(municipality) = serving.iter().find(|o| o.kind == "municipality") {
+        parties.push((municipality.id, "municipality"));
+    }
+    // An operator serving several networks is one party.
+    let mut seen = std::collections::HashSet::new();
+    parties.retain(|(organisation, _)| seen.insert(*organisation));
+    requests::insert_parties(&mut tx, id, &parties).await?;
+    requests::insert_services(&mut tx, id, &services).await?;
     assess::create_tasks(
         &mut tx,
         id,
@@ -192,9 +198,6 @@ pub async fn submit(
         state.config.assessment_due_working_days,
     )
     .await?;
-    if let Some(municipality) = serving.iter().find(|o| o.kind == "municipality") {
-        requests::insert_party(&mut tx, id, municipality.id, "municipality").await?;
-    }
     requests::insert_event(
         &mut tx,
         &NewEvent {
