@@ -344,7 +344,7 @@ async fn confirm_day(
 ) -> Result<Response, PageError> {
     let request = coordinator_request(&state, &staff, &id).await?;
     let outcome =
-        offer_service::confirm_day(&state, &staff.user, &request, state.clock.now()).await;
+        crate::services::works::confirm_day(&state, &staff.user, &request, state.clock.now()).await;
     after(&state, staff, &id, outcome.map(|_| ()), "joint-day").await
 }
 
