@@ -9,7 +9,6 @@ use crate::{
         self, DbError, Scope, Tx, assessments, crews,
         requests::{self, NewEvent, RequestRow},
     },
-    domain::RequestState,
     domain::ServiceCode,
     operators::Assessment,
     scheduling::{

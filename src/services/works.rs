@@ -21,6 +21,8 @@ use crate::{
     state::AppState,
 };
 
+/// The case officer confirms the reserved day once the works may go ahead: offer accepted and
+/// paid (V-8.2.1) and nothing else blocking. The applicant receives the invitation (.ics).
 pub async fn confirm_day(
     state: &AppState,
     user: &SessionUser,
@@ -103,7 +105,6 @@ pub async fn confirm_day(
     Ok(day)
 }
 
-/// Used by pages: the id of the organisation a payee form names, checked as a uuid.
 /// Operator staff record their works on the joint day as done (on or after the day). With
 /// the last operator's, the request is done.
 pub async fn works_done(
@@ -169,4 +170,3 @@ pub async fn works_done(
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
-

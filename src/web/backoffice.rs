@@ -334,7 +334,9 @@ async fn works_done(
     else {
         return Err(PageError::NotFound);
     };
-    match crate::services::works::works_done(&state, &staff.user, &assessment_id, state.clock.now()).await {
+    match crate::services::works::works_done(&state, &staff.user, &assessment_id, state.clock.now())
+        .await
+    {
         Ok(()) => Ok(
             Redirect::to(&format!("/backoffice/requests/{request_id}#joint-day")).into_response(),
         ),

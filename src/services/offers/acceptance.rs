@@ -1,6 +1,9 @@
 //! The applicant or the case officer accepts the offer, or asks for a change (V-8.3).
 
-use super::*;
+use super::{
+    payments::{nothing_due_before_works, parse_amount},
+    *,
+};
 
 /// How an acceptance is given: on the status page with explicit consent, or written and
 /// recorded by the case officer (V-8.2.1).
@@ -117,6 +120,8 @@ pub async fn accept(
     Ok(())
 }
 
+/// The applicant asks for a change after the offer was sent (V-8.3): the officer sees it and
+/// sends a revised offer at the tariffs in force.
 pub async fn request_change(
     state: &AppState,
     request: &RequestRow,
@@ -144,4 +149,3 @@ pub async fn request_change(
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
-

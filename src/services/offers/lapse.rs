@@ -90,6 +90,3 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
     }
     Ok(run)
 }
-
-/// The case officer confirms the reserved day once the works may go ahead: offer accepted and
-/// paid (V-8.2.1) and nothing else blocking. The applicant receives the invitation (.ics).

@@ -3,12 +3,12 @@
 
 use super::*;
 
-fn parse_amount(text: &str) -> Decimal {
+pub(super) fn parse_amount(text: &str) -> Decimal {
     text.parse().unwrap_or_default()
 }
 
 /// Every payee that must be paid before the works has been (or nothing is due).
-fn nothing_due_before_works(payees: &[PayeeRow]) -> bool {
+pub(super) fn nothing_due_before_works(payees: &[PayeeRow]) -> bool {
     payees
         .iter()
         .all(|p| p.after_works == 1 || p.paid_at.is_some() || parse_amount(&p.amount).is_zero())
@@ -202,8 +202,7 @@ pub async fn close_if_settled(
     Ok(true)
 }
 
-/// The applicant asks for a change after the offer was sent (V-8.3): the officer sees it and
-/// sends a revised offer at the tariffs in force.
+/// Used by pages: the id of the organisation a payee form names, checked as a uuid.
 pub fn payee_id(raw: &str) -> Option<String> {
     Uuid::parse_str(raw.trim()).ok().map(|u| u.to_string())
 }
