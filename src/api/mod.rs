@@ -220,7 +220,7 @@ async fn show(
     Ok(Json(RequestDetail {
         id: row.id,
         reference: row.reference,
-        state: row.state,
+        state: row.state.code().to_owned(),
         applicant: ApplicantJson {
             kind: row.applicant_kind,
             name: row.applicant_name,

@@ -14,7 +14,9 @@ pub struct RequestRow {
     pub id: String,
     pub reference: String,
     pub coordinator_id: String,
-    pub state: String,
+    /// Typed as it is read: a stored code the state machine does not know is a corrupt row.
+    #[sqlx(try_from = "String")]
+    pub state: RequestState,
     pub applicant_kind: String,
     pub applicant_name: String,
     pub company_number: Option<String>,
@@ -398,7 +400,8 @@ const URGENCY: &str = "(CASE WHEN r.state IN ('done', 'closed', 'withdrawn', 're
 pub struct QueueLineRow {
     pub id: String,
     pub reference: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: RequestState,
     pub applicant_name: String,
     pub street: Option<String>,
     pub house_number: Option<String>,
@@ -425,7 +428,7 @@ fn push_queue_from(query: &mut Sql, scope: &Scope, filter: &QueueFilter) {
         .push_bind(scope.organisation_id().to_string())
         .push(")");
     if let Some(state) = &filter.state {
-        query.push(" AND r.state = ").push_bind(state.clone());
+        query.push(" AND r.state = ").push_bind(state.code());
     }
     if let Some(nis) = &filter.commune_nis {
         query.push(" AND r.commune_nis = ").push_bind(nis.clone());
@@ -832,12 +835,6 @@ pub async fn move_state(
             .execute(&mut **tx)
             .await?;
     Ok(updated.rows_affected() == 1)
-}
-
-/// A stored state code, typed.
-pub fn state_of(code: &str) -> DbResult<RequestState> {
-    code.parse()
-        .map_err(|_| DbError::Corrupt(format!("request state {code}")))
 }
 
 /// The timeline as a tenant may read it: the coordinator and the commune see every event;

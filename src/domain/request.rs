@@ -700,6 +700,21 @@ impl RequestState {
     }
 }
 
+/// How a stored state reads back (the database keeps the code).
+impl TryFrom<String> for RequestState {
+    type Error = InputError;
+
+    fn try_from(code: String) -> Result<Self, Self::Error> {
+        code.parse()
+    }
+}
+
+impl fmt::Display for RequestState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
 impl FromStr for RequestState {
     type Err = InputError;
 

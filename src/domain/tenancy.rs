@@ -4,6 +4,8 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::RequestState;
+
 /// The tenant a signed-in user acts for. Every tenant-scoped repository function takes one,
 /// and only an authenticated session can produce it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +49,7 @@ impl SessionUser {
 
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
-    pub state: Option<String>,
+    pub state: Option<RequestState>,
     pub commune_nis: Option<String>,
     pub submitted_from: Option<NaiveDate>,
     pub submitted_to: Option<NaiveDate>,

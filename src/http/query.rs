@@ -38,11 +38,7 @@ impl QueueQuery {
     pub fn filter(&self, me: uuid::Uuid) -> QueueFilter {
         let date = |text: &str| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
         QueueFilter {
-            state: self
-                .state
-                .parse::<RequestState>()
-                .ok()
-                .map(|s| s.code().to_owned()),
+            state: self.state.parse::<RequestState>().ok(),
             commune_nis: Some(self.commune.trim().to_owned()).filter(|c| !c.is_empty()),
             submitted_from: date(&self.from),
             submitted_to: date(&self.to),

@@ -321,7 +321,7 @@ pub async fn applicant_file(
     token: &str,
 ) -> Result<ApplicantCaseFile, CaseFileError> {
     let scope = requests::applicant_scope(&request)?;
-    let current = request.state.parse::<RequestState>().ok();
+    let current = Some(request.state);
     let services = service_lines(state, &request.id).await?;
     let partner_labels = partner_labels(state).await?;
     let events = events_of(requests::events(&state.db, &request.id, true).await?)?;
@@ -384,7 +384,7 @@ pub async fn for_staff(
     let request = requests::get_for(&state.db, &scope, request_id).await?;
     let own = user.organisation_id.to_string();
     let coordinator = own == request.coordinator_id;
-    let current = request.state.parse::<RequestState>().ok();
+    let current = Some(request.state);
     let services = service_lines(state, &request.id).await?;
     let partner_labels = partner_labels(state).await?;
     let events = events_of(requests::events_for(&state.db, &scope, &request.id).await?)?;
@@ -713,7 +713,7 @@ async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile,
         })
         .collect::<Result<Vec<_>, CaseFileError>>()?;
     let latest = versions.first();
-    let current = request.state.parse::<RequestState>().ok();
+    let current = Some(request.state);
     Ok(OfferFile {
         open: latest.is_some_and(|o| o.status == "sent" && o.valid_until >= today),
         can_send: current.is_some_and(|s| offer_service::may_send(s, latest.is_some())),

@@ -274,10 +274,6 @@ pub async fn checklist(state: &AppState, request: &RequestRow) -> Result<Checkli
     Ok(checklist)
 }
 
-fn state_of(request: &RequestRow) -> Option<RequestState> {
-    request.state.parse().ok()
-}
-
 /// Who uploads a document.
 #[derive(Debug, Clone, Copy)]
 pub enum Uploader<'a> {
@@ -309,7 +305,7 @@ pub async fn upload(
     upload: Upload<'_>,
     now: DateTime<Utc>,
 ) -> Result<String, DocumentError> {
-    if state_of(request).is_some_and(|s| CLOSED_STATES.contains(&s)) {
+    if CLOSED_STATES.contains(&request.state) {
         return Err(DocumentError::Closed);
     }
     let kind = upload.kind.ok_or(DocumentError::KindRequired)?;
@@ -402,8 +398,7 @@ async fn record_upload(
         },
     )
     .await?;
-    if fresh.state == RequestState::Incomplete.code()
-        && !received_before.iter().any(|k| k == kind.code())
+    if fresh.state == RequestState::Incomplete && !received_before.iter().any(|k| k == kind.code())
     {
         let checklist = checklist_in(&mut tx, &request.id).await?;
         let was_missing = checklist
@@ -453,9 +448,9 @@ pub async fn ask_for_missing(
         .map_err(DocumentError::Invalid)?;
     let mut tx = state.db.begin_write().await?;
     let fresh = requests::get_for_worker(&mut tx, &request.id).await?;
-    if !state_of(&fresh).is_some_and(|s| ASKABLE_STATES.contains(&s)) {
+    if !ASKABLE_STATES.contains(&fresh.state) {
         tx.rollback().await.map_err(DbError::from)?;
-        return Err(DocumentError::WrongState(fresh.state));
+        return Err(DocumentError::WrongState(fresh.state.code().to_owned()));
     }
     let checklist = checklist_in(&mut tx, &fresh.id).await?;
     let tr = Tr(fresh.language());
@@ -497,11 +492,11 @@ pub async fn ask_for_missing(
         now,
     )
     .await?;
-    if fresh.state != RequestState::Incomplete.code()
+    if fresh.state != RequestState::Incomplete
         && !requests::move_state(
             &mut tx,
             &fresh.id,
-            requests::state_of(&fresh.state)?,
+            fresh.state,
             RequestState::Incomplete,
             now,
         )
@@ -509,7 +504,7 @@ pub async fn ask_for_missing(
     {
         // Another change came first (the write transaction makes this rare): ask again.
         tx.rollback().await.map_err(DbError::from)?;
-        return Err(DocumentError::WrongState(fresh.state));
+        return Err(DocumentError::WrongState(fresh.state.code().to_owned()));
     }
     let kinds: Vec<String> = checklist
         .to_ask()
@@ -556,9 +551,9 @@ pub async fn mark_complete(
         crate::domain::error::optional_text(reason, MESSAGE_MAX).map_err(DocumentError::Invalid)?;
     let mut tx = state.db.begin_write().await?;
     let fresh = requests::get_for_worker(&mut tx, &request.id).await?;
-    if !state_of(&fresh).is_some_and(|s| COMPLETABLE_STATES.contains(&s)) {
+    if !COMPLETABLE_STATES.contains(&fresh.state) {
         tx.rollback().await.map_err(DbError::from)?;
-        return Err(DocumentError::WrongState(fresh.state));
+        return Err(DocumentError::WrongState(fresh.state.code().to_owned()));
     }
     let checklist = checklist_in(&mut tx, &fresh.id).await?;
     let missing = checklist.missing_required();
@@ -571,17 +566,9 @@ pub async fn mark_complete(
     } else {
         RequestState::Complete
     };
-    if !requests::move_state(
-        &mut tx,
-        &fresh.id,
-        requests::state_of(&fresh.state)?,
-        to,
-        now,
-    )
-    .await?
-    {
+    if !requests::move_state(&mut tx, &fresh.id, fresh.state, to, now).await? {
         tx.rollback().await.map_err(DbError::from)?;
-        return Err(DocumentError::WrongState(fresh.state));
+        return Err(DocumentError::WrongState(fresh.state.code().to_owned()));
     }
     let request_id = db::parse_uuid(&fresh.id)?;
     requests::insert_event(
@@ -642,7 +629,7 @@ pub async fn reclassify(
 ) -> Result<(), DocumentError> {
     let kind = kind.ok_or(DocumentError::KindRequired)?;
     let reason = required_text(reason, 2000).map_err(DocumentError::Invalid)?;
-    if state_of(request).is_some_and(|s| CLOSED_STATES.contains(&s)) {
+    if CLOSED_STATES.contains(&request.state) {
         return Err(DocumentError::Closed);
     }
     let mut tx = state.db.begin_write().await?;

@@ -159,10 +159,7 @@ pub async fn page(
             let own = flags.remove(&line.id).unwrap_or_default();
             let has = |name: &str| own.iter().any(|(flag, _)| flag == name);
             Ok(QueueRow {
-                state: line
-                    .state
-                    .parse()
-                    .map_err(|_| corrupt("request state", &line.state))?,
+                state: line.state,
                 submitted_at: db::parse_ts(&line.submitted_at)?,
                 assigned_to: line
                     .assigned_to

@@ -35,10 +35,10 @@ pub async fn confirm_day(
     if day.is_none() {
         blockers.push(tr.t("offer.blocker.no_day").to_owned());
     }
-    if request.state != "ready_for_works" {
+    if request.state != RequestState::ReadyForWorks {
         blockers.push(tr.f(
             "offer.blocker.state",
-            [("state", tr.state(&request.state).as_str())],
+            [("state", tr.state(request.state.code()).as_str())],
         ));
     }
     // The commune's joint road-works permit (rule C-6): granted, conditions acknowledged.
@@ -75,7 +75,7 @@ pub async fn confirm_day(
     )
     .await?
     {
-        return Err(OfferError::WrongState(request.state.clone()));
+        return Err(OfferError::WrongState(request.state.code().to_owned()));
     }
     event(
         &mut tx,
@@ -137,7 +137,7 @@ pub async fn works_done(
     .await?;
     if left == 0 {
         let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
-        let from = requests::state_of(&request.state)?;
+        let from = request.state;
         if !requests::move_state(&mut tx, &row.request_id, from, RequestState::Done, now).await? {
             tx.rollback().await.map_err(DbError::from)?;
             return Err(ScheduleError::Db(DbError::Conflict(format!(

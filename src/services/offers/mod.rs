@@ -162,14 +162,11 @@ pub async fn send(
         return Err(OfferError::Invalid(InputError::Choice));
     }
     let scope = officer.user.scope();
-    let current: RequestState = request
-        .state
-        .parse()
-        .map_err(|_| DbError::Corrupt(format!("state {}", request.state)))?;
+    let current = request.state;
     let previous = offers::for_request(&state.db, &request.id).await?;
     let latest = previous.first();
     if !may_send(current, latest.is_some()) {
-        return Err(OfferError::WrongState(request.state.clone()));
+        return Err(OfferError::WrongState(request.state.code().to_owned()));
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if latest.is_some() && reason.is_none() {
@@ -307,7 +304,7 @@ async fn repeated_or(
             version: existing.version,
             repeated: true,
         }),
-        _ => Err(OfferError::WrongState(request.state.clone())),
+        _ => Err(OfferError::WrongState(request.state.code().to_owned())),
     }
 }
 

@@ -117,7 +117,7 @@ pub async fn set_pays_after_works(
     if !requests::set_pays_after_works(&mut tx, &user.scope(), &request.id, after_works, now)
         .await?
     {
-        return Err(OfferError::WrongState(request.state.clone()));
+        return Err(OfferError::WrongState(request.state.code().to_owned()));
     }
     let tr = Tr(request.language());
     let detail = tr
