@@ -15,7 +15,7 @@
 //!   (or period) that had another opening within the 12 months before it; a street counts
 //!   once per month and once in the period total.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
@@ -136,14 +136,15 @@ pub fn report(records: &[JointDayRecord], from: NaiveDate, to: NaiveDate) -> Rep
     openings.sort();
     let mut reopened_total = BTreeSet::new();
     let mut reopened_month: BTreeSet<(NaiveDate, (String, String))> = BTreeSet::new();
-    for (index, (day, street)) in openings.iter().enumerate() {
-        if *day < from || *day > to {
-            continue;
-        }
-        let again = openings[..index]
-            .iter()
-            .any(|(earlier, other)| other == street && *earlier + Months::new(12) >= *day);
-        if again {
+    // In day order, the latest earlier opening of a street is the one that decides: an
+    // earlier one within 12 months exists exactly when the latest does. One pass, not a scan
+    // of every earlier opening for each (the coordinator's figures cover every commune).
+    let mut last_opened: HashMap<&(String, String), NaiveDate> = HashMap::new();
+    for (day, street) in &openings {
+        let again = last_opened
+            .insert(street, *day)
+            .is_some_and(|earlier| earlier + Months::new(12) >= *day);
+        if again && *day >= from && *day <= to {
             reopened_total.insert(street.clone());
             reopened_month.insert((first_of_month(*day), street.clone()));
         }
@@ -282,5 +283,85 @@ mod tests {
         let report = report(&records, date("2026-01-01"), date("2026-12-31"));
         assert_eq!(report.total.streets_reopened, 1, "only Rue Y");
         assert_eq!(report.months.len(), 12);
+    }
+}
+
+#[cfg(test)]
+mod reopening_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The rule as written: an opening counts again when any earlier opening of its street
+    /// (same day included, in order) is within 12 months.
+    fn reopened_by_scanning(
+        records: &[JointDayRecord],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> (u32, Vec<u32>) {
+        let mut openings: Vec<(NaiveDate, (String, String))> = records
+            .iter()
+            .filter(|r| r.opens_road())
+            .filter_map(|r| Some((r.day, r.street_key()?)))
+            .collect();
+        openings.sort();
+        let mut streets = BTreeSet::new();
+        let mut by_month: BTreeMap<NaiveDate, BTreeSet<(String, String)>> = BTreeMap::new();
+        let mut month = first_of_month(from);
+        while month <= to {
+            by_month.insert(month, BTreeSet::new());
+            month = month + Months::new(1);
+        }
+        for (index, (day, street)) in openings.iter().enumerate() {
+            let again = openings[..index]
+                .iter()
+                .any(|(earlier, other)| other == street && *earlier + Months::new(12) >= *day);
+            if again && *day >= from && *day <= to {
+                streets.insert(street.clone());
+                if let Some(month) = by_month.get_mut(&first_of_month(*day)) {
+                    month.insert(street.clone());
+                }
+            }
+        }
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        (
+            count(streets.len()),
+            by_month.values().map(|m| count(m.len())).collect(),
+        )
+    }
+
+    fn record(street: u8, days: u32, civil_works: bool) -> JointDayRecord {
+        JointDayRecord {
+            commune_nis: "92094".into(),
+            street: Some(format!("Rue {street}")),
+            day: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(days.into()),
+            operators: vec![OperatorWork {
+                service: "water".into(),
+                civil_works,
+                trench_metres: Decimal::from(10),
+            }],
+            done: true,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn one_pass_counts_the_streets_reopened_like_the_rule(
+            sites in proptest::collection::vec((0u8..6, 0u32..1100, any::<bool>()), 0..60),
+            from_days in 0u32..800,
+            length in 0u32..500,
+        ) {
+            let records: Vec<_> = sites.iter().map(|(s, d, c)| record(*s, *d, *c)).collect();
+            let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+            let from = start + chrono::Days::new(from_days.into());
+            let to = from + chrono::Days::new(length.into());
+            let report = report(&records, from, to);
+            let months: Vec<u32> =
+                report.months.iter().map(|m| m.figures.streets_reopened).collect();
+            prop_assert_eq!(
+                (report.total.streets_reopened, months),
+                reopened_by_scanning(&records, from, to)
+            );
+        }
     }
 }
