@@ -301,6 +301,20 @@ pub async fn request_for(
     requests::get_for(&state.db, &user.scope(), request_id).await
 }
 
+/// A request the staff member's own organisation coordinates: its joint day, offer and permit
+/// are theirs to handle (C-2); for anybody else [`DbError::NotFound`].
+pub async fn coordinated_request(
+    state: &AppState,
+    user: &SessionUser,
+    request_id: &str,
+) -> Result<RequestRow, DbError> {
+    let request = request_for(state, user, request_id).await?;
+    if user.organisation_id.to_string() != request.coordinator_id {
+        return Err(DbError::NotFound);
+    }
+    Ok(request)
+}
+
 pub use super::reference::partner_labels;
 
 /// The citizen's case file, through the private link `token`.

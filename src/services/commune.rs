@@ -222,19 +222,6 @@ pub async fn coordinated_communes(
     requests::queue_communes(&state.db, &user.scope()).await
 }
 
-/// A request of the signed-in case officer's own coordinator; `NotFound` for anybody else.
-pub async fn coordinator_request(
-    state: &AppState,
-    user: &SessionUser,
-    id: &str,
-) -> Result<RequestRow, DbError> {
-    let request = requests::get_for(&state.db, &user.scope(), id).await?;
-    if user.organisation_id.to_string() != request.coordinator_id {
-        return Err(DbError::NotFound);
-    }
-    Ok(request)
-}
-
 /// The permit block of the request page, as stored: the current permit with its works and
 /// history, the site's road works, and what blocks the confirmation of the day (a
 /// translation key). `None` when the reader is not the coordinator and no permit exists.

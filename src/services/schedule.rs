@@ -22,22 +22,6 @@ use crate::{
 /// How many candidate days the case officer is shown.
 pub const CANDIDATES: usize = 5;
 
-/// A request the caller's own organisation coordinates, whose joint day is theirs to set
-/// (C-2); `None` when it does not exist for them or another organisation coordinates it.
-pub async fn coordinated_request(
-    state: &AppState,
-    user: &crate::domain::tenancy::SessionUser,
-    id: &str,
-) -> Result<Option<RequestRow>, DbError> {
-    match requests::get_for(&state.db, &user.scope(), id).await {
-        Ok(request) if request.coordinator_id == user.organisation_id.to_string() => {
-            Ok(Some(request))
-        }
-        Ok(_) | Err(DbError::NotFound) => Ok(None),
-        Err(other) => Err(other),
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {
     #[error("every operator must have answered first")]

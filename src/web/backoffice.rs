@@ -350,16 +350,12 @@ async fn works_done(
 
 /// A request of the signed-in case officer's own coordinator: the joint day is theirs to set
 /// (C-2); for anybody else the request does not exist here.
-pub(super) async fn coordinator_request(
+pub(in crate::web) async fn coordinator_request(
     state: &AppState,
     staff: &Staff,
     id: &str,
 ) -> Result<RequestRow, PageError> {
-    let request = case_file::request_for(state, &staff.user, id).await?;
-    if staff.user.organisation_id.to_string() != request.coordinator_id {
-        return Err(PageError::NotFound);
-    }
-    Ok(request)
+    Ok(case_file::coordinated_request(state, &staff.user, id).await?)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -16,7 +16,10 @@ use super::{
 use crate::{
     i18n::Tr,
     scheduling::backlog::live::NotPlanned,
-    services::schedule::{self, ScheduleError},
+    services::{
+        DbError, case_file,
+        schedule::{self, ScheduleError},
+    },
     state::AppState,
 };
 
@@ -121,8 +124,10 @@ async fn reserve_all(
         let Ok(day) = NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
             continue;
         };
-        let Some(request) = schedule::coordinated_request(&state, &staff.user, id).await? else {
-            continue;
+        let request = match case_file::coordinated_request(&state, &staff.user, id).await {
+            Ok(request) => request,
+            Err(DbError::NotFound) => continue,
+            Err(other) => return Err(other.into()),
         };
         match schedule::reserve(
             &state,

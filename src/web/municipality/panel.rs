@@ -11,6 +11,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{PermitView, SiteView, permit_view, site_view};
+use crate::web::backoffice::coordinator_request;
 use crate::{
     domain::{
         permit::{DecisionError, PermitStatus, SiteDetails, SiteInput},
@@ -97,15 +98,6 @@ pub async fn permit_panel(
         blocker: data.blocker.map(|key| tr.t(&key).to_owned()),
         problems: Vec::new(),
     }))
-}
-
-/// A request of the signed-in case officer's own coordinator; 404 for anybody else.
-async fn coordinator_request(
-    state: &AppState,
-    staff: &Staff,
-    id: &str,
-) -> Result<RequestRow, PageError> {
-    Ok(services::commune::coordinator_request(state, &staff.user, id).await?)
 }
 
 pub(super) fn permit_refusal(tr: Tr, error: &PermitError) -> String {
