@@ -186,7 +186,6 @@ pub struct PermitView {
 #[derive(Debug)]
 pub struct ApplicantCaseFile {
     pub request: RequestRow,
-    pub state: Option<RequestState>,
     pub services: Vec<ServiceLine>,
     /// The partners' service labels, by service code.
     pub partner_labels: Vec<(String, Labels)>,
@@ -228,7 +227,6 @@ pub enum StaffJointDay {
 #[derive(Debug)]
 pub struct StaffCaseFile {
     pub request: RequestRow,
-    pub state: Option<RequestState>,
     /// The reader's organisation coordinates the request.
     pub coordinator: bool,
     pub services: Vec<ServiceLine>,
@@ -335,7 +333,7 @@ pub async fn applicant_file(
     token: &str,
 ) -> Result<ApplicantCaseFile, CaseFileError> {
     let scope = requests::applicant_scope(&request)?;
-    let current = Some(request.state);
+    let current = request.state;
     let services = service_lines(state, &request.id).await?;
     let partner_labels = partner_labels(state).await?;
     let events = events_of(requests::events(&state.db, &request.id, true).await?)?;
@@ -355,7 +353,7 @@ pub async fn applicant_file(
     let candidates = if reserved.is_none()
         && matches!(
             current,
-            Some(RequestState::Assessed | RequestState::Accepted | RequestState::ReadyForWorks)
+            RequestState::Assessed | RequestState::Accepted | RequestState::ReadyForWorks
         ) {
         match schedule::candidates_from_answers(
             state,
@@ -373,8 +371,7 @@ pub async fn applicant_file(
         Vec::new()
     };
     Ok(ApplicantCaseFile {
-        documents_open: !current.is_some_and(|s| document_service::CLOSED_STATES.contains(&s)),
-        state: current,
+        documents_open: !document_service::CLOSED_STATES.contains(&current),
         services,
         partner_labels,
         events,
@@ -398,7 +395,7 @@ pub async fn for_staff(
     let request = requests::get_for(&state.db, &scope, request_id).await?;
     let own = user.organisation_id.to_string();
     let coordinator = own == request.coordinator_id;
-    let current = Some(request.state);
+    let current = request.state;
     let services = service_lines(state, &request.id).await?;
     let partner_labels = partner_labels(state).await?;
     let events = events_of(requests::events_for(&state.db, &scope, &request.id).await?)?;
@@ -413,15 +410,13 @@ pub async fn for_staff(
     let now = state.clock.now();
     let lines_open = matches!(
         current,
-        Some(
-            RequestState::Submitted
-                | RequestState::Incomplete
-                | RequestState::Complete
-                | RequestState::Assessed
-                | RequestState::Quoted
-                | RequestState::Accepted
-                | RequestState::Lapsed
-        )
+        RequestState::Submitted
+            | RequestState::Incomplete
+            | RequestState::Complete
+            | RequestState::Assessed
+            | RequestState::Quoted
+            | RequestState::Accepted
+            | RequestState::Lapsed
     );
     let latest = latest_answers(&answers);
     let assessments = answers
@@ -480,7 +475,7 @@ pub async fn for_staff(
                     .collect(),
                 confirmed: matches!(
                     current,
-                    Some(RequestState::Scheduled | RequestState::Done | RequestState::Closed)
+                    RequestState::Scheduled | RequestState::Done | RequestState::Closed
                 ),
                 crew_absent,
                 construction_holiday,
@@ -517,7 +512,6 @@ pub async fn for_staff(
         (None, Vec::new(), None)
     };
     Ok(StaffCaseFile {
-        state: current,
         coordinator,
         services,
         partner_labels,
@@ -727,13 +721,13 @@ async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile,
         })
         .collect::<Result<Vec<_>, CaseFileError>>()?;
     let latest = versions.first();
-    let current = Some(request.state);
+    let current = request.state;
     Ok(OfferFile {
         open: latest.is_some_and(|o| o.status == "sent" && o.valid_until >= today),
-        can_send: current.is_some_and(|s| offer_service::may_send(s, latest.is_some())),
+        can_send: offer_service::may_send(current, latest.is_some()),
         change_requested: request.change_requested_at.is_some(),
         can_record_payment: latest.is_some_and(|o| o.status == "accepted"),
-        can_confirm_day: current == Some(RequestState::ReadyForWorks),
+        can_confirm_day: current == RequestState::ReadyForWorks,
         pays_after_works: request.pays_after_works != 0,
         versions,
     })

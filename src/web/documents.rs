@@ -435,12 +435,8 @@ impl OfficePanel {
             unanswered: checklist.unanswered,
             missing: checklist.missing().count(),
             missing_required: checklist.missing_required().len(),
-            can_ask: file
-                .state
-                .is_some_and(|s| service::ASKABLE_STATES.contains(&s)),
-            can_complete: file
-                .state
-                .is_some_and(|s| service::COMPLETABLE_STATES.contains(&s)),
+            can_ask: service::ASKABLE_STATES.contains(&file.request.state),
+            can_complete: service::COMPLETABLE_STATES.contains(&file.request.state),
         });
         Some(OfficePanel {
             documents: file.documents.iter().map(|d| view(tr, d)).collect(),
