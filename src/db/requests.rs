@@ -739,18 +739,6 @@ pub struct EventRow {
     pub public: i64,
 }
 
-/// The timeline of a request already authorised by the caller, oldest first.
-pub async fn events(db: &Db, request_id: &str, public_only: bool) -> DbResult<Vec<EventRow>> {
-    Ok(sqlx::query_as(
-        "SELECT at, kind, actor_kind, actor_name, detail, public FROM request_events \
-         WHERE request_id = $1 AND (public = 1 OR $2 = 0) ORDER BY at, id",
-    )
-    .bind(request_id)
-    .bind(i64::from(public_only))
-    .fetch_all(&db.pool)
-    .await?)
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ServiceRow {
     pub service: String,
@@ -837,21 +825,44 @@ pub async fn move_state(
     Ok(updated.rows_affected() == 1)
 }
 
-/// The timeline as a tenant may read it: the coordinator and the commune see every event;
-/// an operator sees the shared events and its own, never another operator's notes.
-pub async fn events_for(db: &Db, scope: &Scope, request_id: &str) -> DbResult<Vec<EventRow>> {
-    Ok(sqlx::query_as(
-        "SELECT e.at, e.kind, e.actor_kind, e.actor_name, e.detail, e.public \
-         FROM request_events e JOIN requests r ON r.id = e.request_id \
-         WHERE e.request_id = $1 AND (e.organisation_id IS NULL OR e.organisation_id = $2 \
-            OR r.coordinator_id = $2 OR NOT EXISTS (SELECT 1 FROM organisations o \
-                WHERE o.id = $2 AND o.kind = 'operator')) \
-         ORDER BY e.at, e.id",
-    )
-    .bind(request_id)
-    .bind(scope.organisation_id().to_string())
-    .fetch_all(&db.pool)
-    .await?)
+/// Who reads a request's timeline, which decides the events they see. There is no unscoped
+/// reading: the applicant reads what is public, staff what their organisation may.
+#[derive(Debug, Clone, Copy)]
+pub enum TimelineReader<'a> {
+    /// The applicant, through their private link: the public events only.
+    Applicant,
+    /// Staff of a tenant: the coordinator reads every event of the requests it coordinates;
+    /// an operator the shared events and its own; a commune the shared events, its own and
+    /// the coordinator's. Never another operator's notes or answers.
+    Staff(&'a Scope),
+}
+
+/// The timeline of request `request_id` as `reader` may read it, oldest first.
+pub async fn events(
+    db: &Db,
+    request_id: &str,
+    reader: TimelineReader<'_>,
+) -> DbResult<Vec<EventRow>> {
+    let query = match reader {
+        TimelineReader::Applicant => sqlx::query_as(
+            "SELECT e.at, e.kind, e.actor_kind, e.actor_name, e.detail, e.public \
+             FROM request_events e WHERE e.request_id = $1 AND e.public = 1 \
+             ORDER BY e.at, e.id",
+        )
+        .bind(request_id),
+        TimelineReader::Staff(scope) => sqlx::query_as(
+            "SELECT e.at, e.kind, e.actor_kind, e.actor_name, e.detail, e.public \
+             FROM request_events e JOIN requests r ON r.id = e.request_id \
+             WHERE e.request_id = $1 AND (e.organisation_id IS NULL OR e.organisation_id = $2 \
+                OR r.coordinator_id = $2 \
+                OR (e.organisation_id = r.coordinator_id AND EXISTS (SELECT 1 \
+                    FROM organisations o WHERE o.id = $2 AND o.kind = 'municipality'))) \
+             ORDER BY e.at, e.id",
+        )
+        .bind(request_id)
+        .bind(scope.organisation_id().to_string()),
+    };
+    Ok(query.fetch_all(&db.pool).await?)
 }
 
 /// What the applicant, holding the private link, may have computed for them: the

@@ -33,7 +33,7 @@ use rust_decimal::Decimal;
 use crate::{
     db::{
         self, DbError, Scope, assessments, crews, documents as document_rows, offers, permits,
-        requests,
+        requests::{self, TimelineReader},
     },
     domain::{DocumentKind, RequestState, tenancy::SessionUser},
     operators::{Assessment, generic::Labels},
@@ -336,7 +336,8 @@ pub async fn applicant_file(
     let current = request.state;
     let services = service_lines(state, &request.id).await?;
     let partner_labels = partner_labels(state).await?;
-    let events = events_of(requests::events(&state.db, &request.id, true).await?)?;
+    let events =
+        events_of(requests::events(&state.db, &request.id, TimelineReader::Applicant).await?)?;
     let answers = assessments::answers_for(&state.db, &scope, &request.id).await?;
     let rows = document_rows::for_request(&state.db, &request.id).await?;
     let checklist = checklist_of(&answers, &rows)?;
@@ -398,7 +399,8 @@ pub async fn for_staff(
     let current = request.state;
     let services = service_lines(state, &request.id).await?;
     let partner_labels = partner_labels(state).await?;
-    let events = events_of(requests::events_for(&state.db, &scope, &request.id).await?)?;
+    let events =
+        events_of(requests::events(&state.db, &request.id, TimelineReader::Staff(&scope)).await?)?;
     let answers = assessments::answers_for(&state.db, &scope, &request.id).await?;
     let rows = document_rows::for_request(&state.db, &request.id).await?;
     let checklist = if coordinator {

@@ -9,7 +9,7 @@ use connect_my_home::{
     services::auth::hash_password,
 };
 
-use crate::helpers::{PASSWORD, TestApp, marie, spawn_app, text_of, with};
+use crate::helpers::{PASSWORD, TestApp, hidden, json_of, marie, spawn_app, text_of, with};
 
 async fn status_of(client: &reqwest::Client, url: String) -> u16 {
     client.get(url).send().await.unwrap().status().as_u16()
@@ -174,4 +174,91 @@ async fn operators_and_communes_see_only_requests_that_involve_them() {
         .await,
         404
     );
+}
+
+/// The notes in a request's JSON timeline as `client` reads them.
+async fn timeline_details(app: &TestApp, client: &reqwest::Client, id: &str) -> Vec<String> {
+    let body = json_of(client, app.url(&format!("/api/v1/requests/{id}")), 200).await;
+    body["timeline"]
+        .as_array()
+        .expect("a timeline")
+        .iter()
+        .map(|event| {
+            format!(
+                "{}|{}|{}",
+                event["kind"].as_str().unwrap_or_default(),
+                event["actor"].as_str().unwrap_or_default(),
+                event["detail"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_operators_private_note_reaches_neither_other_operators_nor_the_commune() {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let water: String = sqlx::query_scalar(
+        "SELECT a.id FROM assessments a JOIN organisations o ON o.id = a.organisation_id \
+         WHERE a.request_id = $1 AND o.slug = 'swde'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let swde = app.signed_in("eau@swde.demo").await;
+    let page = text_of(&swde, app.url(&format!("/backoffice/requests/{id}"))).await;
+    let response = swde
+        .post(app.url(&format!("/operator/assessments/{water}")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", "1".into()),
+            ("action", "note".into()),
+            ("text", "Compteur voisin fuyard, ne pas en parler".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let note = "operator_note|Equipe raccordements SWDE|Compteur voisin fuyard, ne pas en parler";
+
+    // The operator who wrote it and the coordinator running the case read it.
+    assert!(
+        timeline_details(&app, &swde, &id)
+            .await
+            .contains(&note.to_owned())
+    );
+    let julien = app.signed_in("julien@ores.demo").await;
+    assert!(
+        timeline_details(&app, &julien, &id)
+            .await
+            .contains(&note.to_owned())
+    );
+
+    // Another operator on the same request, and the commune, do not: not the note, nor
+    // any other operator's answer; each operator sees its own.
+    for (email, own) in [
+        ("elec@ores.demo", Some("operator_assessed||electricity")),
+        (
+            "raccordement@proximus.demo",
+            Some("operator_assessed||proximus"),
+        ),
+        ("travaux@namur.demo", None),
+    ] {
+        let client = app.signed_in(email).await;
+        let timeline = timeline_details(&app, &client, &id).await;
+        let answers: Vec<&String> = timeline
+            .iter()
+            .filter(|e| e.starts_with("operator_"))
+            .collect();
+        assert_eq!(
+            answers,
+            own.map(str::to_owned).iter().collect::<Vec<_>>(),
+            "{email} reads {timeline:?}"
+        );
+        let page = text_of(&client, app.url(&format!("/backoffice/requests/{id}"))).await;
+        assert!(!page.contains("fuyard"), "{email}'s page shows the note");
+    }
 }
