@@ -7,3 +7,4 @@ pub mod extract;
 pub mod frame;
 pub mod headers;
 pub mod query;
+pub mod redirect;

@@ -14,10 +14,9 @@ use serde::Deserialize;
 use super::{
     error::PageError,
     extract::{CsrfForm, Ctx, SESSION_COOKIE},
-    public::safe_next,
     views::Frame,
 };
-use crate::{i18n::Tr, services::auth, state::AppState};
+use crate::{http::redirect::LocalPath, i18n::Tr, services::auth, state::AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,7 +44,9 @@ async fn login_form(ctx: Ctx, Query(query): Query<NextQuery>) -> LoginPage {
         tr: ctx.tr,
         page: ctx.frame,
         email: String::new(),
-        next: safe_next(query.next.as_deref()).to_owned(),
+        next: LocalPath::parse_or_home(query.next.as_deref())
+            .as_str()
+            .to_owned(),
         failed: false,
     }
 }
@@ -76,15 +77,15 @@ async fn login(
     ctx: Ctx,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, PageError> {
-    let next = safe_next(form.next.as_deref()).to_owned();
+    let next = LocalPath::parse_or_home(form.next.as_deref());
     match auth::login(&state, &form.email, &form.password, state.clock.now()).await? {
         Some(token) => {
-            let target = if next == "/" {
-                "/backoffice".to_owned()
+            let target = if next.is_home() {
+                "/backoffice"
             } else {
-                next
+                next.as_str()
             };
-            let mut response = Redirect::to(&target).into_response();
+            let mut response = Redirect::to(target).into_response();
             if let Some(cookie) = session_cookie(&state, &token, auth::SESSION_HOURS * 3600) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
@@ -96,7 +97,7 @@ async fn login(
                 tr: ctx.tr,
                 page: ctx.frame,
                 email: form.email,
-                next,
+                next: next.as_str().to_owned(),
                 failed: true,
             },
         )

@@ -10,6 +10,7 @@ mod coverage;
 mod documents;
 mod estimates;
 mod filing;
+mod hardening;
 mod helpers;
 mod joint_day;
 mod languages;
