@@ -76,8 +76,12 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router())
         .nest("/api/v1", crate::api::router())
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
-        .layer(axum::middleware::from_fn(crate::http::csrf::ensure_cookie))
-        .layer(axum::middleware::from_fn(
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::csrf::ensure_cookie,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             crate::http::headers::security_headers,
         ))
         .layer(TraceLayer::new_for_http())

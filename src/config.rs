@@ -57,7 +57,8 @@ pub struct Config {
     pub smtp_user: Option<String>,
     #[arg(long, env = "CMH_SMTP_PASSWORD", hide_env_values = true)]
     pub smtp_password: Option<String>,
-    /// Send cookies only over HTTPS (set behind TLS in production).
+    /// Send cookies only over HTTPS and tell browsers to reach the site over HTTPS only
+    /// (HSTS, one year): set behind TLS in production.
     #[arg(long, env = "CMH_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
     /// Delay between two outbox polls, in milliseconds.

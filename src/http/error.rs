@@ -22,6 +22,8 @@ pub enum PageError {
     Forbidden,
     #[error("form expired (CSRF)")]
     Csrf,
+    #[error("form sent from another site")]
+    CrossSite,
     #[error("body too large")]
     TooLarge,
     #[error("bad request: {0}")]
@@ -35,7 +37,7 @@ impl PageError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Csrf | Self::CrossSite => StatusCode::FORBIDDEN,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -47,9 +49,19 @@ impl PageError {
             Self::NotFound => "not_found",
             Self::Forbidden => "forbidden",
             Self::Csrf => "csrf",
+            Self::CrossSite => "cross_site",
             Self::TooLarge => "too_large",
             Self::BadRequest(_) => "bad_request",
             Self::Internal => "internal",
+        }
+    }
+}
+
+impl From<super::csrf::Refusal> for PageError {
+    fn from(refusal: super::csrf::Refusal) -> Self {
+        match refusal {
+            super::csrf::Refusal::CrossSite => PageError::CrossSite,
+            super::csrf::Refusal::Token => PageError::Csrf,
         }
     }
 }

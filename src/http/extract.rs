@@ -194,9 +194,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
             })?;
         let field: CsrfField =
             serde_html_form::from_bytes(&body).map_err(|e| PageError::BadRequest(e.to_string()))?;
-        if !csrf::verify(&headers, &field.csrf_token) {
-            return Err(PageError::Csrf);
-        }
+        csrf::check(&headers, &field.csrf_token)?;
         let value =
             serde_html_form::from_bytes(&body).map_err(|e| PageError::BadRequest(e.to_string()))?;
         Ok(CsrfForm(value))

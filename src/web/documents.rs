@@ -252,9 +252,7 @@ async fn receive(
     let mut multipart =
         multipart.map_err(|_| PageError::BadRequest("multipart form expected".into()))?;
     let form = read_upload(&mut multipart, state.config.upload_max_bytes).await?;
-    if !csrf::verify(headers, &form.csrf_token) {
-        return Err(PageError::Csrf);
-    }
+    csrf::check(headers, &form.csrf_token)?;
     if form.too_large {
         return Ok(Err(DocumentError::Refused(FileRefusal::TooLarge {
             max_mb: state.config.upload_max_bytes.div_ceil(1024 * 1024),
