@@ -11,16 +11,44 @@ pub struct EmailAddress(String);
 impl EmailAddress {
     pub fn parse(raw: &str) -> Result<Self, InputError> {
         let value = required_text(raw, 254)?;
-        // A dotted domain is required: addresses like `a@localhost` are valid RFC 5322
-        // but never reach a citizen.
-        let domain_ok = value
-            .rsplit_once('@')
-            .is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
-        if !domain_ok || !email_address::EmailAddress::is_valid(&value) {
+        let Some((local, domain)) = value.rsplit_once('@') else {
+            return Err(InputError::Email);
+        };
+        if !is_dot_atom(local)
+            || !is_mail_domain(domain)
+            || !email_address::EmailAddress::is_valid(&value)
+        {
             return Err(InputError::Email);
         }
         Ok(Self(value))
     }
+}
+
+/// The local part as mail servers and our mailer take it: dot-separated atoms of letters,
+/// digits and the RFC 5322 symbols. Quoted local parts (`"<script>…"@example.be`) are valid
+/// RFC 5322 but refused by mailers, so an address is refused where it is typed.
+fn is_dot_atom(local: &str) -> bool {
+    local.len() <= 64
+        && local.split('.').all(|atom| {
+            !atom.is_empty()
+                && atom
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c))
+        })
+}
+
+/// A domain that can receive a citizen's mail: at least two labels (`a@localhost` never
+/// does) of letters, digits and inner hyphens; no address literal.
+fn is_mail_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
 }
 
 impl AsRef<str> for EmailAddress {
@@ -151,6 +179,34 @@ mod tests {
             Err(InputError::Email)
         );
         assert_eq!(EmailAddress::parse("  "), Err(InputError::Required));
+    }
+
+    #[test]
+    fn email_is_refused_where_the_mailer_would_refuse_it() {
+        for refused in [
+            "\"<script>alert(1)</script>\"@example.be",
+            "\"marie dupont\"@example.be",
+            "marie..dupont@example.be",
+            ".marie@example.be",
+            "marie@[192.0.2.1]",
+            "marie@-example.be",
+            "marie@example..be",
+            "marie@example.be.",
+        ] {
+            assert_eq!(
+                EmailAddress::parse(refused),
+                Err(InputError::Email),
+                "{refused}"
+            );
+        }
+        for accepted in [
+            "marie.dupont+travaux@example.be",
+            "o'brien@example.ie",
+            "jean@société.be",
+            "a@b-c.example.be",
+        ] {
+            assert!(EmailAddress::parse(accepted).is_ok(), "{accepted}");
+        }
     }
 
     #[test]

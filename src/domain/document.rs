@@ -263,12 +263,13 @@ pub fn check_file(
 }
 
 /// The name to show and to offer on download: the last path segment, without control
-/// characters or quotes, at most 200 characters.
+/// characters, quotes or the invisible characters that reorder or hide text (a right-to-left
+/// override makes `photo\u{202E}gnp.exe` read `photoexe.png`), at most 200 characters.
 pub fn clean_filename(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control() && *c != '"')
+        .filter(|c| !c.is_control() && *c != '"' && !is_invisible_format(*c))
         .take(200)
         .collect();
     let trimmed = cleaned.trim();
@@ -277,6 +278,19 @@ pub fn clean_filename(raw: &str) -> String {
     } else {
         trimmed.to_owned()
     }
+}
+
+/// Bidirectional controls, zero-width characters and the byte-order mark: they change how a
+/// name reads without showing themselves.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 #[cfg(test)]
@@ -379,6 +393,12 @@ mod tests {
         assert_eq!(clean_filename("../../etc/passwd.pdf"), "passwd.pdf");
         assert_eq!(clean_filename("a\"b\r\n.pdf"), "ab.pdf");
         assert_eq!(clean_filename(".."), "");
+        assert_eq!(clean_filename("facture\u{202E}fdp.exe"), "facturefdp.exe");
+        assert_eq!(
+            clean_filename("\u{2066}plan\u{200B}\u{200F}\u{FEFF}.pdf\u{2069}"),
+            "plan.pdf"
+        );
+        assert_eq!(clean_filename("\u{202E}"), "");
         assert_eq!(clean_filename("x".repeat(300).as_str()).len(), 200);
     }
 

@@ -155,3 +155,35 @@ impl Mailer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::domain::EmailAddress;
+
+    fn sendable(address: &str) -> bool {
+        address.parse::<lettre::Address>().is_ok()
+    }
+
+    #[test]
+    fn addresses_the_form_takes_are_addresses_the_mailer_takes() {
+        for address in ["marie.dupont+travaux@example.be", "jean@société.be"] {
+            assert!(EmailAddress::parse(address).is_ok(), "{address}");
+            assert!(sendable(address), "{address}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_address_the_form_accepts_can_be_sent_to(
+            local in "[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~\"<> -]{1,20}",
+            domain in "[a-zA-Z0-9.éè\\[\\]-]{1,20}",
+        ) {
+            let address = format!("{local}@{domain}");
+            if let Ok(parsed) = EmailAddress::parse(&address) {
+                prop_assert!(sendable(parsed.as_ref()), "{}", address);
+            }
+        }
+    }
+}

@@ -38,17 +38,30 @@ pub fn hash_password(password: &str) -> String {
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    let (checked, usable) = hash_to_check(hash);
+    let matches = Argon2::default()
+        .verify_password(password.as_bytes(), &checked)
+        .is_ok();
+    usable && matches
+}
+
+/// The hash a password is checked against: the stored one, or, for an account without a
+/// usable password (invited, not yet activated), the dummy one, so that the answer takes the
+/// time of a real check and its timing does not tell that the account exists. The flag says
+/// whether a match may let anyone in.
+fn hash_to_check(stored: &str) -> (PasswordHash<'_>, bool) {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => (parsed, true),
+        Err(_) => (
+            PasswordHash::new(&DUMMY_HASH).expect("the dummy hash is a PHC string"),
+            false,
+        ),
+    }
 }
 
 /// Checked against when the email is unknown, so both cases take the same time.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password("no such user"));
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password(DUMMY_PASSWORD));
+const DUMMY_PASSWORD: &str = "no such user";
 
 /// Checks the credentials and opens a session; `None` when they are wrong.
 pub async fn login(
@@ -99,6 +112,19 @@ pub async fn session_user(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_account_without_a_password_costs_a_real_check_and_never_opens() {
+        // An invited account's stored hash is "!": it is checked against an Argon2 hash all
+        // the same, like an unknown address, and nothing matches it.
+        let (checked, usable) = hash_to_check("!");
+        assert_eq!(checked.algorithm.as_str(), "argon2id");
+        assert!(!usable);
+        assert!(!verify_password(DUMMY_PASSWORD, "!"));
+        assert!(!verify_password("", "!"));
+        let (_, usable) = hash_to_check(&DUMMY_HASH);
+        assert!(usable);
+    }
 
     #[test]
     fn passwords_verify_only_against_their_hash() {

@@ -271,3 +271,28 @@ async fn behind_tls_cookies_are_secure_and_browsers_keep_to_https() {
     assert!(cookie.starts_with("cmh_csrf="), "{cookie}");
     assert!(cookie.ends_with("; Secure"), "{cookie}");
 }
+
+#[tokio::test]
+async fn the_form_refuses_an_address_no_mail_could_reach() {
+    let app = spawn_app().await;
+    let form = app.open_form().await;
+    let response = app
+        .file(
+            &form,
+            &crate::helpers::with(
+                &marie(),
+                &[("email", "\"<script>alert(1)</script>\"@example.be")],
+            ),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Cette adresse électronique n&#39;est pas valide")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
+}
