@@ -139,6 +139,15 @@ pub enum UploadError {
     Invalid(#[from] TariffError),
     #[error("you can only upload books of {own}; this book is of {book}")]
     WrongOperator { own: Operator, book: Operator },
+    #[error(
+        "your organisation runs {service}: the [{section}] prices of this book must stay those \
+         of {reference}; only the administrators of that service's operator may change them"
+    )]
+    ForeignSection {
+        service: &'static str,
+        section: &'static str,
+        reference: String,
+    },
     #[error("a tariff book {0} already exists; give the new book its own version")]
     DuplicateVersion(String),
     #[error(transparent)]
@@ -161,6 +170,10 @@ pub async fn upload(
             book: book.operator(),
         });
     }
+    let service = organisations::own(&state.db, &user.scope())
+        .await?
+        .service
+        .and_then(|code| code.parse::<Service>().ok());
     // Checked against the stored books, not this instance's copy: another instance may have
     // taken an upload since this one started.
     let mut tx = tariff_books::begin_upload(&state.db).await?;
@@ -173,6 +186,9 @@ pub async fn upload(
         .any(|b| b.version() == book.version())
     {
         return Err(UploadError::DuplicateVersion(book.version().to_owned()));
+    }
+    if let Some(service) = service {
+        keeps_other_services_prices(&book, service, tariffs.books.books())?;
     }
     tariffs.books.insert(book.clone())?;
     let header = &book.book;
@@ -210,6 +226,38 @@ pub async fn upload(
         Err(error) => tracing::error!(book = %book.version(), %error, "pricing unpriced parts"),
     }
     Ok(book)
+}
+
+/// ORES runs electricity and gas from two organisations with one book: each organisation's
+/// administrators set the sections of their own service (electricity with the servicing of
+/// land, or gas); the other sections of an uploaded book must equal those of the book it
+/// follows (the one in force on its first day, else the latest one before it).
+fn keeps_other_services_prices(
+    book: &TariffBook,
+    service: Service,
+    books: &[TariffBook],
+) -> Result<(), UploadError> {
+    let starts = book.book.valid_from;
+    let same_operator = || books.iter().filter(|b| b.operator() == book.operator());
+    let reference = same_operator().find(|b| b.in_force_on(starts)).or_else(|| {
+        same_operator()
+            .filter(|b| b.book.valid_from < starts)
+            .max_by_key(|b| b.book.valid_from)
+    });
+    let Some(reference) = reference else {
+        return Ok(());
+    };
+    let foreign = |section: &'static str| UploadError::ForeignSection {
+        service: service.code(),
+        section,
+        reference: reference.version().to_owned(),
+    };
+    match service {
+        Service::Electricity if book.gas != reference.gas => Err(foreign("gas")),
+        Service::Gas if book.electricity != reference.electricity => Err(foreign("electricity")),
+        Service::Gas if book.servicing != reference.servicing => Err(foreign("servicing")),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -227,3 +227,34 @@ async fn only_an_operator_administrator_reaches_the_tariff_page() {
     let response = app.get("/operator/tariffs").await;
     assert_eq!(response.status().as_u16(), 303);
 }
+
+#[tokio::test]
+async fn an_ores_electricity_administrator_cannot_change_ores_gas_prices() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN).await;
+    // The 2028 book with the gas prices of another service's hand.
+    let gas_changed = ores_2028().replace(
+        "standard_existing_dwelling = \"875.00\"",
+        "standard_existing_dwelling = \"1.00\"",
+    );
+    assert_ne!(gas_changed, ores_2028());
+    let (status, _, body) = upload(&app, &admin, &gas_changed).await;
+    assert_eq!(status, 422);
+    assert!(
+        body.contains(
+            "your organisation runs electricity: the [gas] prices of this book must stay those \
+             of ORES-2027-demo.1; only the administrators of that service&#39;s operator may \
+             change them"
+        ),
+        "{body}"
+    );
+    assert_eq!(stored(&app).await, 0);
+
+    // Its own electricity prices it sets.
+    let electricity_changed = ores_2028().replace("price = \"1495.00\"", "price = \"1500.00\"");
+    assert_ne!(electricity_changed, ores_2028());
+    let (status, location, _) = upload(&app, &admin, &electricity_changed).await;
+    assert_eq!(status, 303);
+    assert_eq!(location, "/operator/tariffs?saved=ORES-2028.1");
+    assert_eq!(stored(&app).await, 1);
+}
