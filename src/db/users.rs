@@ -60,12 +60,47 @@ pub struct UserRow {
 /// The users of the caller's organisation, by name.
 pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Vec<UserRow>> {
     Ok(sqlx::query_as(
-        "SELECT email, display_name, role, password_hash FROM users \
+        "SELECT email, display_name, role, password_hash FROM users WHERE organisation_id = $1 \
+         UNION ALL SELECT email, display_name, role, '!' AS password_hash FROM held_invitations \
          WHERE organisation_id = $1 ORDER BY display_name",
     )
     .bind(scope.organisation_id().to_string())
     .fetch_all(&db.pool)
     .await?)
+}
+
+/// The organisation of the account of `email`, if the address has one: whether an invitation
+/// may open an account, and nothing else, is decided with it.
+pub async fn organisation_of_email(tx: &mut super::Tx, email: &str) -> DbResult<Option<Uuid>> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT organisation_id FROM users WHERE email = $1")
+            .bind(email.to_lowercase())
+            .fetch_optional(&mut **tx)
+            .await?;
+    found.as_deref().map(super::parse_uuid).transpose()
+}
+
+/// Records, for the caller's organisation, an invitation that opens nothing (the address has
+/// an account elsewhere). `Conflict` when the organisation invited the address already.
+pub async fn hold_invitation(
+    tx: &mut super::Tx,
+    scope: &super::Scope,
+    user: &NewUser<'_>,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO held_invitations (id, organisation_id, email, display_name, role, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id().to_string())
+    .bind(scope.organisation_id().to_string())
+    .bind(user.email.to_lowercase())
+    .bind(user.display_name)
+    .bind(user.role)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Creates an account of the caller's organisation that cannot sign in until its password is

@@ -129,18 +129,61 @@ pub async fn send_invitation(
         language,
     } = *invitee;
     let token = new_token();
+    let scope = crate::db::Scope::of_organisation(inviter.organisation_id);
+    let account = NewUser {
+        organisation_id: inviter.organisation_id,
+        email: email.as_ref(),
+        display_name: name.as_ref(),
+        role,
+        password_hash: "!",
+        language: language.code(),
+    };
     let mut tx = state.db.begin_write().await?;
+    match users::organisation_of_email(&mut tx, email.as_ref()).await? {
+        Some(organisation) if organisation == inviter.organisation_id => {
+            return Err(AccountError::EmailTaken);
+        }
+        // One account per address: nothing is opened, but the administrator gets the answer
+        // of any invitation, so inviting does not tell who has an account on the platform.
+        Some(_) => {
+            users::hold_invitation(&mut tx, &scope, &account, now).await?;
+            let tr = Tr(language);
+            let text = format!(
+                "{}\n\n{}\n\n{}\n",
+                tr.f("mail.greeting", [("name", name.as_ref())]),
+                tr.f(
+                    "accounts.held_mail_text",
+                    [
+                        ("inviter", inviter.name),
+                        ("organisation", inviter.organisation_name),
+                    ],
+                ),
+                tr.t("mail.signature"),
+            );
+            outbox::enqueue(
+                &mut tx,
+                &NewMessage {
+                    kind: "staff_invitation_held",
+                    request_id: None,
+                    recipient: email.as_ref(),
+                    subject: tr.t("accounts.mail_subject"),
+                    body_text: &text,
+                    body_html: None,
+                    attachments: &[],
+                },
+                now,
+            )
+            .await?;
+            tx.commit().await.map_err(DbError::from)?;
+            state.outbox_notify.notify_one();
+            return Ok(());
+        }
+        None => {}
+    }
     users::invite(
         &mut tx,
-        &crate::db::Scope::of_organisation(inviter.organisation_id),
-        &NewUser {
-            organisation_id: inviter.organisation_id,
-            email: email.as_ref(),
-            display_name: name.as_ref(),
-            role,
-            password_hash: "!",
-            language: language.code(),
-        },
+        &scope,
+        &account,
         &token_hash(&token),
         now + Duration::days(INVITATION_DAYS),
         now,
