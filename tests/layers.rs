@@ -585,3 +585,62 @@ fn import_reading_understands_groups_inline_paths_comments_and_strings() {
         ]
     );
 }
+
+/// The parameters of each `pub async fn` of a file: (function name, parameter text).
+fn async_fn_signatures(code: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("pub async fn ") {
+        let after = &rest[at + "pub async fn ".len()..];
+        let name: String = after.chars().take_while(|c| is_ident(*c)).collect();
+        let Some(open) = after.find('(') else { break };
+        let mut depth = 0;
+        let mut close = open;
+        for (i, c) in after[open..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = open + i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        found.push((name, after[open + 1..close].to_owned()));
+        rest = &after[close..];
+    }
+    found
+}
+
+/// A read through the pool of what belongs to one request names who may read it: a tenant's
+/// `Scope`, or the `RequestAccess` an authorised read of the request handed out. A bare id is
+/// only for writes and reads inside a use case's transaction, which checked first.
+#[test]
+fn reads_of_a_requests_data_take_a_scope_or_an_access() {
+    let files = sources();
+    let mut lines = Vec::new();
+    for file in files.iter().filter(|f| f.module == "db") {
+        for (name, params) in async_fn_signatures(&file.code) {
+            let through_pool = params.contains(": &Db");
+            let by_bare_id = params.contains("request_id: &str");
+            let named_reader = params.contains("&Scope") || params.contains("RequestAccess");
+            if through_pool && by_bare_id && !named_reader {
+                lines.push(format!("{}: {name}({params})", file.name));
+            }
+        }
+    }
+    assert!(
+        files.iter().any(|f| f.name == "src/db/documents.rs"
+            && async_fn_signatures(&f.code)
+                .iter()
+                .any(|(name, params)| name == "for_request" && params.contains("RequestAccess"))),
+        "the check reads the repositories"
+    );
+    assert_none(
+        lines,
+        "a request's data is read with its reader's Scope or RequestAccess, not a bare id",
+    );
+}

@@ -189,14 +189,15 @@ pub async fn offer_document(
         return Err(ApiError::NotFound);
     }
     let request = services::case_file::request_for(&state, &staff.user, &id).await?;
-    let document = match services::offers::document_of_version(&state, &request.id, version).await {
-        Ok(Some(document)) => document,
-        Ok(None) => return Err(ApiError::NotFound),
-        Err(services::offers::OfferError::Db(DbError::NotFound)) => {
-            return Err(ApiError::NotFound);
-        }
-        Err(error) => return Err(internal(error)),
-    };
+    let document =
+        match services::offers::document_of_version(&state, &request.access, version).await {
+            Ok(Some(document)) => document,
+            Ok(None) => return Err(ApiError::NotFound),
+            Err(services::offers::OfferError::Db(DbError::NotFound)) => {
+                return Err(ApiError::NotFound);
+            }
+            Err(error) => return Err(internal(error)),
+        };
     Ok(Json(serde_json::to_value(document).map_err(internal)?))
 }
 

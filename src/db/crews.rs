@@ -257,10 +257,10 @@ pub async fn record_reservation(
 }
 
 /// The reserved joint day of a request, if any.
-pub async fn reserved_day(db: &Db, request_id: &str) -> DbResult<Option<NaiveDate>> {
+pub async fn reserved_day(db: &Db, request: &super::RequestAccess) -> DbResult<Option<NaiveDate>> {
     let day: Option<String> =
         sqlx::query_scalar("SELECT MIN(day) FROM reservations WHERE request_id = $1")
-            .bind(request_id)
+            .bind(request.id())
             .fetch_one(&db.pool)
             .await?;
     day.map(|d| parse_date(&d)).transpose()
@@ -356,12 +356,12 @@ pub async fn add_absence(
 }
 
 /// Whether a crew booked for the request's joint day has since been declared absent.
-pub async fn reserved_crew_absent(db: &Db, request_id: &str) -> DbResult<bool> {
+pub async fn reserved_crew_absent(db: &Db, request: &super::RequestAccess) -> DbResult<bool> {
     let count: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM reservations r JOIN crew_absences a \
          ON a.crew_id = r.crew_id AND a.day = r.day WHERE r.request_id = $1",
     )
-    .bind(request_id)
+    .bind(request.id())
     .fetch_one(&db.pool)
     .await?;
     Ok(count > 0)
@@ -398,11 +398,11 @@ pub async fn mark_done(
 }
 
 /// Whether `service`'s works of a request are recorded done.
-pub async fn is_done(db: &Db, request_id: &str, service: &str) -> DbResult<bool> {
+pub async fn is_done(db: &Db, request: &super::RequestAccess, service: &str) -> DbResult<bool> {
     let done: Option<Option<String>> = sqlx::query_scalar(
         "SELECT done_at FROM reservations WHERE request_id = $1 AND service = $2",
     )
-    .bind(request_id)
+    .bind(request.id())
     .bind(service)
     .fetch_optional(&db.pool)
     .await?;
@@ -511,13 +511,16 @@ pub struct ReservationRow {
 }
 
 /// The reserved joint day of a request, crew by crew (empty when none is reserved).
-pub async fn reservations_of(db: &Db, request_id: &str) -> DbResult<Vec<ReservationRow>> {
+pub async fn reservations_of(
+    db: &Db,
+    request: &super::RequestAccess,
+) -> DbResult<Vec<ReservationRow>> {
     Ok(sqlx::query_as(
         "SELECT v.service, c.organisation_id, c.name AS crew_name, v.day, v.done_at \
          FROM reservations v JOIN crews c ON c.id = v.crew_id \
          WHERE v.request_id = $1 ORDER BY v.service",
     )
-    .bind(request_id)
+    .bind(request.id())
     .fetch_all(&db.pool)
     .await?)
 }

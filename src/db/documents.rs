@@ -61,11 +61,11 @@ pub async fn insert(tx: &mut Tx, document: &NewDocument<'_>, now: DateTime<Utc>)
 }
 
 /// The documents of a request the caller may see, oldest first.
-pub async fn for_request(db: &Db, request_id: &str) -> DbResult<Vec<DocumentRow>> {
+pub async fn for_request(db: &Db, request: &super::RequestAccess) -> DbResult<Vec<DocumentRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM documents WHERE request_id = $1 ORDER BY created_at, id"
     )))
-    .bind(request_id)
+    .bind(request.id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -83,7 +83,7 @@ pub async fn kinds_in(tx: &mut Tx, request_id: &str) -> DbResult<Vec<String>> {
 /// One document of a request the caller may see; `None` when it belongs to another request.
 pub async fn get_of_request(
     db: &Db,
-    request_id: &str,
+    request: &super::RequestAccess,
     document_id: &str,
 ) -> DbResult<Option<DocumentRow>> {
     if Uuid::parse_str(document_id).is_err() {
@@ -93,7 +93,7 @@ pub async fn get_of_request(
         "SELECT {COLUMNS} FROM documents WHERE id = $1 AND request_id = $2"
     )))
     .bind(document_id)
-    .bind(request_id)
+    .bind(request.id())
     .fetch_optional(&db.pool)
     .await?)
 }

@@ -171,12 +171,15 @@ pub async fn civil_works_bookings(
 }
 
 /// The days a civil-works crew is booked for a request and has not yet done its works.
-pub async fn civil_works_days_of(db: &Db, request_id: &str) -> DbResult<Vec<NaiveDate>> {
+pub async fn civil_works_days_of(
+    db: &Db,
+    request: &super::RequestAccess,
+) -> DbResult<Vec<NaiveDate>> {
     let days: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT r.day FROM reservations r JOIN crews c ON c.id = r.crew_id \
          WHERE r.request_id = $1 AND c.civil_works = 1 AND r.done_at IS NULL",
     )
-    .bind(request_id)
+    .bind(request.id())
     .fetch_all(&db.pool)
     .await?;
     days.iter().map(|d| parse_date(d)).collect()

@@ -118,6 +118,39 @@ pub struct Db {
 
 pub use crate::domain::tenancy::Scope;
 
+/// A request its reader was allowed to read. Only this module hands one out, with the request
+/// row of an authorised read: a tenant's read through its [`Scope`], the applicant's through
+/// their private link, a background worker's for the platform. The reads of what hangs off a
+/// request (documents, offers, payees, crews' days, permit) take one instead of a bare id, so
+/// none of them can be written without the check before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestAccess(String);
+
+impl RequestAccess {
+    pub fn id(&self) -> &str {
+        &self.0
+    }
+}
+
+impl sqlx::Type<sqlx::Any> for RequestAccess {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <String as sqlx::Type<sqlx::Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+/// Decoded only as a column of a row read by an authorised query (see above).
+impl<'r> sqlx::Decode<'r, sqlx::Any> for RequestAccess {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(Self(<String as sqlx::Decode<'r, sqlx::Any>>::decode(
+            value,
+        )?))
+    }
+}
+
 impl Db {
     /// Connects to `sqlite://…` (creating the file and its directory) or `postgres://…`.
     pub async fn connect(url: &str) -> DbResult<Self> {

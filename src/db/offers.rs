@@ -76,11 +76,11 @@ pub async fn by_idempotency_key(db: &Db, key: &str) -> DbResult<Option<OfferRow>
 }
 
 /// Every version of a request's offer, the latest first.
-pub async fn for_request(db: &Db, request_id: &str) -> DbResult<Vec<OfferRow>> {
+pub async fn for_request(db: &Db, request: &super::RequestAccess) -> DbResult<Vec<OfferRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM offers WHERE request_id = $1 ORDER BY version DESC"
     )))
-    .bind(request_id)
+    .bind(request.id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -192,12 +192,12 @@ pub async fn payees(db: &Db, offer_id: &str) -> DbResult<Vec<PayeeRow>> {
 }
 
 /// The payees of every offer version of a request, in one query (group them by `offer_id`).
-pub async fn payees_of_request(db: &Db, request_id: &str) -> DbResult<Vec<PayeeRow>> {
+pub async fn payees_of_request(db: &Db, request: &super::RequestAccess) -> DbResult<Vec<PayeeRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {PAYEE_COLUMNS} FROM offer_payees \
          WHERE offer_id IN (SELECT id FROM offers WHERE request_id = $1) ORDER BY payee_name"
     )))
-    .bind(request_id)
+    .bind(request.id())
     .fetch_all(&db.pool)
     .await?)
 }

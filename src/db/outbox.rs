@@ -152,11 +152,11 @@ pub async fn get(db: &Db, id: &str) -> DbResult<OutboxRow> {
     .await?)
 }
 
-pub async fn for_request(db: &Db, request_id: &str) -> DbResult<Vec<OutboxRow>> {
+pub async fn for_request(db: &Db, request: &super::RequestAccess) -> DbResult<Vec<OutboxRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM outbox WHERE request_id = $1 ORDER BY created_at, id"
     )))
-    .bind(request_id)
+    .bind(request.id())
     .fetch_all(&db.pool)
     .await?)
 }

@@ -38,12 +38,12 @@ pub struct SiteRow {
     pub site_point: Option<String>,
 }
 
-pub async fn site(db: &Db, request_id: &str) -> DbResult<Option<SiteRow>> {
+pub async fn site(db: &Db, request: &super::RequestAccess) -> DbResult<Option<SiteRow>> {
     Ok(sqlx::query_as(
         "SELECT road_type, sidewalk_openings, road_openings, traffic_measures, site_point \
          FROM permit_sites WHERE request_id = $1",
     )
-    .bind(request_id)
+    .bind(request.id())
     .fetch_optional(&db.pool)
     .await?)
 }
@@ -187,11 +187,14 @@ pub async fn insert_action(tx: &mut Tx, action: &NewAction<'_>) -> DbResult<()> 
 }
 
 /// The request's permit that is not cancelled, if any (the caller has authorised the request).
-pub async fn current_for_request(db: &Db, request_id: &str) -> DbResult<Option<PermitRow>> {
+pub async fn current_for_request(
+    db: &Db,
+    request: &super::RequestAccess,
+) -> DbResult<Option<PermitRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM permits pm WHERE pm.request_id = $1 AND pm.status <> 'cancelled'"
     )))
-    .bind(request_id)
+    .bind(request.id())
     .fetch_optional(&db.pool)
     .await?)
 }

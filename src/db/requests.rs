@@ -12,6 +12,10 @@ use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestRow {
     pub id: String,
+    /// The proof this row was read with the reader's right to it, for the reads of what hangs
+    /// off the request.
+    #[sqlx(rename = "id")]
+    pub access: super::RequestAccess,
     pub reference: String,
     pub coordinator_id: String,
     /// Typed as it is read: a stored code the state machine does not know is a corrupt row.
@@ -746,13 +750,13 @@ pub struct ServiceRow {
 }
 
 /// The connections of a request already authorised by the caller, with who provides them.
-pub async fn services(db: &Db, request_id: &str) -> DbResult<Vec<ServiceRow>> {
+pub async fn services(db: &Db, request: &super::RequestAccess) -> DbResult<Vec<ServiceRow>> {
     Ok(sqlx::query_as(
         "SELECT s.service, o.name AS operator_name FROM request_services s \
          LEFT JOIN organisations o ON o.id = s.operator_id \
          WHERE s.request_id = $1 ORDER BY s.service",
     )
-    .bind(request_id)
+    .bind(request.id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -840,7 +844,7 @@ pub enum TimelineReader<'a> {
 /// The timeline of request `request_id` as `reader` may read it, oldest first.
 pub async fn events(
     db: &Db,
-    request_id: &str,
+    request: &super::RequestAccess,
     reader: TimelineReader<'_>,
 ) -> DbResult<Vec<EventRow>> {
     let query = match reader {
@@ -849,7 +853,7 @@ pub async fn events(
              FROM request_events e WHERE e.request_id = $1 AND e.public = 1 \
              ORDER BY e.at, e.id",
         )
-        .bind(request_id),
+        .bind(request.id()),
         TimelineReader::Staff(scope) => sqlx::query_as(
             "SELECT e.at, e.kind, e.actor_kind, e.actor_name, e.detail, e.public \
              FROM request_events e JOIN requests r ON r.id = e.request_id \
@@ -859,7 +863,7 @@ pub async fn events(
                     FROM organisations o WHERE o.id = $2 AND o.kind = 'municipality'))) \
              ORDER BY e.at, e.id",
         )
-        .bind(request_id)
+        .bind(request.id())
         .bind(scope.organisation_id().to_string()),
     };
     Ok(query.fetch_all(&db.pool).await?)

@@ -32,7 +32,8 @@ use rust_decimal::Decimal;
 
 use crate::{
     db::{
-        self, DbError, Scope, assessments, crews, documents as document_rows, offers, permits,
+        self, DbError, RequestAccess, Scope, assessments, crews, documents as document_rows,
+        offers, permits,
         requests::{self, TimelineReader},
     },
     domain::{DocumentKind, RequestState, tenancy::SessionUser},
@@ -334,12 +335,12 @@ pub async fn applicant_file(
 ) -> Result<ApplicantCaseFile, CaseFileError> {
     let scope = requests::applicant_scope(&request)?;
     let current = request.state;
-    let services = service_lines(state, &request.id).await?;
+    let services = service_lines(state, &request.access).await?;
     let partner_labels = partner_labels(state).await?;
     let events =
-        events_of(requests::events(&state.db, &request.id, TimelineReader::Applicant).await?)?;
+        events_of(requests::events(&state.db, &request.access, TimelineReader::Applicant).await?)?;
     let answers = assessments::answers_for(&state.db, &scope, &request.id).await?;
-    let rows = document_rows::for_request(&state.db, &request.id).await?;
+    let rows = document_rows::for_request(&state.db, &request.access).await?;
     let checklist = checklist_of(&answers, &rows)?;
     let documents = rows
         .into_iter()
@@ -348,7 +349,10 @@ pub async fn applicant_file(
             document_view(row, url)
         })
         .collect::<Result<_, _>>()?;
-    let reserved = reservations(state, &request.id).await?.first().map(|r| r.0);
+    let reserved = reservations(state, &request.access)
+        .await?
+        .first()
+        .map(|r| r.0);
     let offer = offer_file(state, &request).await?;
     // Once every operator has answered, the applicant may pick the joint day themselves.
     let candidates = if reserved.is_none()
@@ -397,12 +401,13 @@ pub async fn for_staff(
     let own = user.organisation_id.to_string();
     let coordinator = own == request.coordinator_id;
     let current = request.state;
-    let services = service_lines(state, &request.id).await?;
+    let services = service_lines(state, &request.access).await?;
     let partner_labels = partner_labels(state).await?;
-    let events =
-        events_of(requests::events(&state.db, &request.id, TimelineReader::Staff(&scope)).await?)?;
+    let events = events_of(
+        requests::events(&state.db, &request.access, TimelineReader::Staff(&scope)).await?,
+    )?;
     let answers = assessments::answers_for(&state.db, &scope, &request.id).await?;
-    let rows = document_rows::for_request(&state.db, &request.id).await?;
+    let rows = document_rows::for_request(&state.db, &request.access).await?;
     let checklist = if coordinator {
         Some(checklist_of(&answers, &rows)?)
     } else {
@@ -442,13 +447,13 @@ pub async fn for_staff(
             })
         })
         .collect::<Result<Vec<_>, CaseFileError>>()?;
-    let booked = reservations(state, &request.id).await?;
+    let booked = reservations(state, &request.access).await?;
     let joint_day = match booked.first().map(|r| r.0) {
         Some(day) => {
             let (crew_absent, construction_holiday) = if coordinator {
                 (
-                    crews::reserved_crew_absent(&state.db, &request.id).await?,
-                    holidays::on_booked_day(state, &request.id, &request.commune_nis).await?,
+                    crews::reserved_crew_absent(&state.db, &request.access).await?,
+                    holidays::on_booked_day(state, &request.access, &request.commune_nis).await?,
                 )
             } else {
                 (false, None)
@@ -498,7 +503,7 @@ pub async fn for_staff(
         (
             Some(offer_file(state, &request).await?),
             requests::case_officers(&state.db, &scope).await?,
-            permits::current_for_request(&state.db, &request.id)
+            permits::current_for_request(&state.db, &request.access)
                 .await?
                 .map(|p| PermitView {
                     id: p.id,
@@ -537,8 +542,11 @@ fn parse_answer(body: &str) -> Result<Assessment, CaseFileError> {
     serde_json::from_str(body).map_err(|e| CaseFileError::Corrupt(format!("assessment body: {e}")))
 }
 
-async fn service_lines(state: &AppState, request_id: &str) -> Result<Vec<ServiceLine>, DbError> {
-    Ok(requests::services(&state.db, request_id)
+async fn service_lines(
+    state: &AppState,
+    request: &RequestAccess,
+) -> Result<Vec<ServiceLine>, DbError> {
+    Ok(requests::services(&state.db, request)
         .await?
         .into_iter()
         .map(|row| ServiceLine {
@@ -663,9 +671,9 @@ fn visible_documents(
 /// The reserved joint day crew by crew: (day, booking); empty when none is reserved.
 async fn reservations(
     state: &AppState,
-    request_id: &str,
+    request: &RequestAccess,
 ) -> Result<Vec<(NaiveDate, CrewBooking)>, DbError> {
-    crews::reservations_of(&state.db, request_id)
+    crews::reservations_of(&state.db, request)
         .await?
         .into_iter()
         .map(|r| {
@@ -684,10 +692,10 @@ async fn reservations(
 
 /// Every offer version with its payees: two queries whatever the number of versions.
 async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile, CaseFileError> {
-    let rows = offers::for_request(&state.db, &request.id).await?;
+    let rows = offers::for_request(&state.db, &request.access).await?;
     let mut payees: HashMap<String, Vec<Payee>> = HashMap::new();
     if !rows.is_empty() {
-        for p in offers::payees_of_request(&state.db, &request.id).await? {
+        for p in offers::payees_of_request(&state.db, &request.access).await? {
             payees.entry(p.offer_id.clone()).or_default().push(Payee {
                 amount: p
                     .amount

@@ -129,7 +129,7 @@ pub async fn permit(
     let permit = permits::get_for_municipality(&state.db, &scope, id).await?;
     let request = requests::get_for(&state.db, &scope, &permit.request_id).await?;
     let record = record_of(state, permit).await?;
-    let details = permit_service::site_details(&state.db, &request.id).await?;
+    let details = permit_service::site_details(&state.db, &request.access).await?;
     Ok(CommunePermit {
         record,
         site: request.site_line(),
@@ -183,7 +183,7 @@ pub async fn works_site(
     .into_iter()
     .filter(|d| d.request_id == request.id)
     .collect();
-    let details = permit_service::site_details(&state.db, &request.id).await?;
+    let details = permit_service::site_details(&state.db, &request.access).await?;
     Ok(WorksSite {
         site: request.site_line(),
         reference: request.reference,
@@ -239,16 +239,16 @@ pub async fn permit_panel(
     request: &RequestRow,
 ) -> Result<Option<PermitPanelData>, DbError> {
     let coordinator = user.organisation_id.to_string() == request.coordinator_id;
-    let current = permits::current_for_request(&state.db, &request.id).await?;
+    let current = permits::current_for_request(&state.db, &request.access).await?;
     if !coordinator && current.is_none() {
         return Ok(None);
     }
-    let details = permit_service::site_details(&state.db, &request.id).await?;
+    let details = permit_service::site_details(&state.db, &request.access).await?;
     let current = match current {
         Some(permit) => Some(record_of(state, permit).await?),
         None => None,
     };
-    let blocker = permit_service::confirmation_blocker(&state.db, &request.id).await?;
+    let blocker = permit_service::confirmation_blocker(&state.db, &request.access).await?;
     Ok(Some(PermitPanelData {
         coordinator,
         current,

@@ -754,7 +754,7 @@ pub async fn visible_to(
     scope: &Scope,
     request: &RequestRow,
 ) -> Result<Vec<VisibleDocument>, DocumentError> {
-    let rows = documents::for_request(&state.db, &request.id).await?;
+    let rows = documents::for_request(&state.db, &request.access).await?;
     if scope.organisation_id().to_string() == request.coordinator_id {
         return Ok(rows
             .into_iter()
@@ -799,7 +799,7 @@ pub async fn of_own_assessment(
     };
     let request = requests::get_for(&state.db, scope, &request_id).await?;
     let codes = asked_codes(state, scope, assessment_id).await?;
-    let rows = documents::for_request(&state.db, &request_id)
+    let rows = documents::for_request(&state.db, &request.access)
         .await?
         .into_iter()
         .filter(|row| concerns(row, &codes))
@@ -833,7 +833,7 @@ pub async fn download_of_request(
     request: &RequestRow,
     document_id: &str,
 ) -> Result<Option<Download>, DocumentError> {
-    match documents::get_of_request(&state.db, &request.id, document_id).await? {
+    match documents::get_of_request(&state.db, &request.access, document_id).await? {
         Some(row) => fetch(state, row).await,
         None => Ok(None),
     }

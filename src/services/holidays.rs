@@ -238,10 +238,10 @@ async fn flag_booked_days(
 /// in the site's province, if any: the day cannot be kept.
 pub async fn on_booked_day(
     state: &AppState,
-    request_id: &str,
+    request: &crate::db::RequestAccess,
     commune_nis: &str,
 ) -> Result<Option<(NaiveDate, String)>, DbError> {
-    let days = holidays::civil_works_days_of(&state.db, request_id).await?;
+    let days = holidays::civil_works_days_of(&state.db, request).await?;
     if days.is_empty() {
         return Ok(None);
     }

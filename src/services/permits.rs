@@ -74,8 +74,11 @@ fn status_of(permit: &PermitRow) -> Result<PermitStatus, DbError> {
 /// conditions the case officer has not acknowledged; `None` when it may (approved, or no
 /// permit is needed: no civil works, or a commune that is not on the portal).
 /// Translate the key with `tr.t(key)`.
-pub async fn confirmation_blocker(db: &Db, request_id: &str) -> Result<Option<String>, DbError> {
-    let Some(permit) = permits::current_for_request(db, request_id).await? else {
+pub async fn confirmation_blocker(
+    db: &Db,
+    request: &crate::db::RequestAccess,
+) -> Result<Option<String>, DbError> {
+    let Some(permit) = permits::current_for_request(db, request).await? else {
         return Ok(None);
     };
     let acknowledged = permit.conditions_acknowledged_at.is_some();
@@ -83,8 +86,11 @@ pub async fn confirmation_blocker(db: &Db, request_id: &str) -> Result<Option<St
 }
 
 /// The site details as stated, or the defaults until the case officer states them.
-pub async fn site_details(db: &Db, request_id: &str) -> Result<SiteDetails, DbError> {
-    Ok(match permits::site(db, request_id).await? {
+pub async fn site_details(
+    db: &Db,
+    request: &crate::db::RequestAccess,
+) -> Result<SiteDetails, DbError> {
+    Ok(match permits::site(db, request).await? {
         Some(row) => details_of(&row),
         None => SiteDetails::default(),
     })

@@ -202,7 +202,7 @@ pub async fn reserve(
         Actor::Staff(user) => user.scope(),
         Actor::Applicant => requests::applicant_scope(request)?,
     };
-    if let Some(reserved) = crews::reserved_day(&state.db, &request.id).await? {
+    if let Some(reserved) = crews::reserved_day(&state.db, &request.access).await? {
         return Err(ScheduleError::AlreadyReserved(reserved));
     }
     let answers = answers_of(state, &scope, request).await?;

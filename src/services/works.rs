@@ -31,7 +31,7 @@ pub async fn confirm_day(
 ) -> Result<NaiveDate, OfferError> {
     let tr = Tr(request.language());
     let mut blockers = Vec::new();
-    let day = db::crews::reserved_day(&state.db, &request.id).await?;
+    let day = db::crews::reserved_day(&state.db, &request.access).await?;
     if day.is_none() {
         blockers.push(tr.t("offer.blocker.no_day").to_owned());
     }
@@ -42,7 +42,7 @@ pub async fn confirm_day(
         ));
     }
     // The commune's joint road-works permit (rule C-6): granted, conditions acknowledged.
-    if let Some(key) = super::permits::confirmation_blocker(&state.db, &request.id).await? {
+    if let Some(key) = super::permits::confirmation_blocker(&state.db, &request.access).await? {
         blockers.push(tr.t(&key).to_owned());
     }
     if !blockers.is_empty() {

@@ -385,7 +385,7 @@ async fn offer_pdf(
     file: &str,
 ) -> Result<Response, PageError> {
     let version = version_of(file).ok_or(PageError::NotFound)?;
-    match offer_service::pdf_of_version(state, &request.id, version).await {
+    match offer_service::pdf_of_version(state, &request.access, version).await {
         Ok(Some(bytes)) => Ok(pdf_response(request, version, bytes)),
         Ok(None) => Err(PageError::NotFound),
         Err(OfferError::Db(error)) => Err(error.into()),

@@ -163,7 +163,7 @@ pub async fn send(
     }
     let scope = officer.user.scope();
     let current = request.state;
-    let previous = offers::for_request(&state.db, &request.id).await?;
+    let previous = offers::for_request(&state.db, &request.access).await?;
     let latest = previous.first();
     if !may_send(current, latest.is_some()) {
         return Err(OfferError::WrongState(request.state.code().to_owned()));
@@ -782,10 +782,10 @@ pub fn pdf_of(offer: &OfferRow) -> Result<Vec<u8>, OfferError> {
 /// `None` when there is no such version.
 pub async fn pdf_of_version(
     state: &AppState,
-    request_id: &str,
+    request: &crate::db::RequestAccess,
     version: i64,
 ) -> Result<Option<Vec<u8>>, OfferError> {
-    match offers::for_request(&state.db, request_id)
+    match offers::for_request(&state.db, request)
         .await?
         .into_iter()
         .find(|o| o.version == version)
@@ -799,10 +799,10 @@ pub async fn pdf_of_version(
 /// or `None` when there is no such version.
 pub async fn document_of_version(
     state: &AppState,
-    request_id: &str,
+    request: &crate::db::RequestAccess,
     version: i64,
 ) -> Result<Option<OfferDocument>, OfferError> {
-    offers::for_request(&state.db, request_id)
+    offers::for_request(&state.db, request)
         .await?
         .into_iter()
         .find(|o| o.version == version)
