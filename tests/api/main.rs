@@ -18,6 +18,7 @@ mod municipality;
 mod offers;
 mod partners;
 mod queue;
+mod security_matrix;
 mod servicing;
 mod staff;
 mod tariff_gap;
