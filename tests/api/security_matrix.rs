@@ -23,7 +23,7 @@ use crate::helpers::{
 // The routes, read from the source
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Method {
+pub enum Method {
     Get,
     Post,
 }
@@ -237,7 +237,7 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 /// Every (method, path) the routers declare, with the prefix of the module's `nest`.
-fn declared_routes() -> BTreeSet<(Method, String)> {
+pub fn declared_routes() -> BTreeSet<(Method, String)> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
@@ -1336,7 +1336,7 @@ async fn send(
     method: Method,
     path: &str,
     body: Vec<(&'static str, String)>,
-) -> (u16, String) {
+) -> Answer {
     let url = app.url(path);
     let request = match method {
         Method::Get => actor.client.get(url),
@@ -1348,13 +1348,39 @@ async fn send(
     };
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, location)
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let missing = SECURITY_HEADERS
+        .iter()
+        .filter(|(name, value)| header(name) != *value)
+        .map(|(name, _)| *name)
+        .collect();
+    Answer {
+        status,
+        location: header("location"),
+        missing,
+    }
+}
+
+/// What every answer carries, whoever asks (src/http/headers.rs): no framing, no content
+/// sniffing, no referrer leaking a private link.
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+];
+
+struct Answer {
+    status: u16,
+    location: String,
+    /// The security headers missing or different.
+    missing: Vec<&'static str>,
 }
 
 /// Reads first, then the POSTs with others' ids or wrong tokens (which must change nothing),
@@ -1560,7 +1586,11 @@ async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenan
                             .collect(),
                         Rel::Own | Rel::Open => Vec::new(),
                     };
-                    let (status, location) = send(actor, &app, row.method, &path, body).await;
+                    let Answer {
+                        status,
+                        location,
+                        missing,
+                    } = send(actor, &app, row.method, &path, body).await;
                     let expected = (row.expect)(actor.who, attempt.rel);
                     let line = format!(
                         "{:?} {path} as {} ({:?}): {status}{} (expected {expected})",
@@ -1587,6 +1617,9 @@ async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenan
                     }
                     if status >= 500 {
                         tally.server_errors.push(line.clone());
+                    }
+                    if !missing.is_empty() {
+                        tally.failures.push(format!("{line}: without {missing:?}"));
                     }
                     if status != expected {
                         tally.failures.push(line);
