@@ -16,6 +16,7 @@ mod languages;
 mod mail;
 mod municipality;
 mod offers;
+mod openapi;
 mod partners;
 mod queue;
 mod security_matrix;
