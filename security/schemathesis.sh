@@ -3,8 +3,9 @@
 # starts the app on a free local port with a fresh SQLite database and the demo data, signs in
 # as staff for the session cookie, and lets schemathesis generate requests for every operation,
 # as the coordinator and as a commune. Fails on any 5xx and on any answer the document does not
-# describe (status, content type, headers, body schema). Bounded: examples per operation and a
-# time budget per run.
+# describe (status, content type, headers, body schema). The document's links (the queue → a
+# request → its offer) let the stateful phase follow real ids; an offer is sent first so there
+# is one to follow. Bounded: examples per operation and a time budget per run.
 #
 #   security/schemathesis.sh            # uses $CARGO_TARGET_DIR (default /var/tmp/cmh-target)
 #   SCHEMATHESIS_MAX_EXAMPLES=200 SCHEMATHESIS_MAX_TIME=300 security/schemathesis.sh
@@ -71,9 +72,40 @@ session_of() {
   awk '$6 == "cmh_session" { print $7 }' "$jar"
 }
 
+hidden_field() {
+  sed -n "s/.*name=\"$1\" value=\"\([^\"]*\)\".*/\1/p" | head -n1
+}
+
+# An offer on the newest request of the officer's queue, sent from the officer's page: the
+# document's links (the queue's first request → its file → its newest offer) then lead to
+# real data.
+julien_session="$(session_of julien@ores.demo)"
+jar="$WORK/julien@ores.demo.cookies"
+newest="$(curl -fsS -b "$jar" "$BASE/api/v1/requests" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')"
+for _ in $(seq 1 60); do
+  state="$(curl -fsS -b "$jar" "$BASE/api/v1/requests/$newest" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["state"])')"
+  [ "$state" = "assessed" ] && break
+  sleep 0.5
+done
+page="$(curl -fsS -b "$jar" -c "$jar" "$BASE/backoffice/requests/$newest")"
+sent="$(curl -sS -o /dev/null -w '%{http_code}' -b "$jar" -c "$jar" \
+  --data-urlencode "csrf_token=$(hidden_field csrf_token <<<"$page")" \
+  --data-urlencode "key=$(hidden_field key <<<"$page")" \
+  --data-urlencode "reason=" "$BASE/backoffice/requests/$newest/offer")"
+if [ "$sent" != 303 ]; then
+  echo "the demo offer was not sent ($sent, request $state)" >&2
+  exit 1
+fi
+
 status=0
 for email in julien@ores.demo travaux@namur.demo; do
-  session="$(session_of "$email")"
+  if [ "$email" = julien@ores.demo ]; then
+    session="$julien_session"
+  else
+    session="$(session_of "$email")"
+  fi
   if [ -z "$session" ]; then
     echo "no session for $email" >&2
     exit 1
@@ -84,7 +116,7 @@ for email in julien@ores.demo travaux@namur.demo; do
     --url "$BASE/api/v1" \
     --header "Cookie: cmh_session=$session" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-    --phases examples,coverage,fuzzing \
+    --phases examples,coverage,fuzzing,stateful \
     --max-examples "$MAX_EXAMPLES" \
     --max-time "$MAX_TIME" \
     --seed "$SEED" \
