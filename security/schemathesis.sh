@@ -44,14 +44,15 @@ trap stop_app EXIT
 
 PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 BASE="http://127.0.0.1:$PORT"
-# The API is served at the address it is reached by, over plain HTTP on loopback.
+# The API is served at the address it is reached by, over plain HTTP on loopback: cookies
+# without `Secure`, or curl would not send them back.
 CMH_BIND="127.0.0.1:$PORT" CMH_BASE_URL="$BASE" CMH_DATA_DIR="$WORK/data" CMH_SEED_DEMO=true \
-  CMH_MAIL_TRANSPORT=file RUST_LOG=warn \
+  CMH_MAIL_TRANSPORT=file CMH_SECURE_COOKIES=false RUST_LOG=warn \
   "$BINARY" serve >"$WORK/app.log" 2>&1 &
 APP_PID=$!
 
 for _ in $(seq 1 120); do
-  if curl -fsS -o /dev/null "$BASE/api/v1/openapi.json"; then break; fi
+  if curl -fsS -o /dev/null "$BASE/api/v1/openapi.json" 2>/dev/null; then break; fi
   if ! kill -0 "$APP_PID" 2>/dev/null; then
     echo "the app stopped:" >&2
     cat "$WORK/app.log" >&2
