@@ -2,12 +2,12 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
-    http::{HeaderMap, HeaderName, HeaderValue},
+    extract::{FromRequestParts, Path, Query, State},
+    http::{HeaderMap, HeaderName, HeaderValue, request::Parts},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use serde::Serialize;
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
     http::{error::ApiError, extract::Staff, query::QueueQuery},
@@ -34,6 +34,21 @@ pub fn router() -> Router<AppState> {
         .route("/estimates", post(estimate))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound })
+}
+
+/// The query string, read as `Query` does; one it cannot read (a field given twice) is
+/// refused as invalid input in the API's JSON, saying why, rather than axum's plain-text 400.
+pub(crate) struct JsonQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for JsonQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| JsonQuery(value))
+            .map_err(|rejection| ApiError::Invalid(format!("query: {}", rejection.body_text())))
+    }
 }
 
 #[derive(Serialize)]
@@ -73,7 +88,7 @@ impl From<QueueRow> for RequestSummary {
 async fn list(
     State(state): State<AppState>,
     staff: Staff,
-    Query(query): Query<QueueQuery>,
+    JsonQuery(query): JsonQuery<QueueQuery>,
 ) -> Result<Response, ApiError> {
     let page = queue::page(
         &state,

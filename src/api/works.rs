@@ -4,12 +4,13 @@
 
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::{Path, State},
 };
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::JsonQuery;
 use crate::{
     domain::nuisance::{Figures, Report},
     http::{
@@ -183,11 +184,13 @@ fn internal(error: impl std::fmt::Display) -> ApiError {
 pub async fn offer_document(
     State(state): State<AppState>,
     staff: Staff,
-    Path((id, version)): Path<(String, i64)>,
+    Path((id, version)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if !staff.user.is_coordinator() {
         return Err(ApiError::NotFound);
     }
+    // Versions are numbered from 1: anything else names no offer.
+    let version: i64 = version.parse().map_err(|_| ApiError::NotFound)?;
     let request = services::case_file::request_for(&state, &staff.user, &id).await?;
     let document =
         match services::offers::document_of_version(&state, &request.access, version).await {
@@ -312,7 +315,7 @@ impl From<&Figures> for FiguresLineJson {
 pub async fn figures(
     State(state): State<AppState>,
     staff: Staff,
-    Query(query): Query<FiguresQuery>,
+    JsonQuery(query): JsonQuery<FiguresQuery>,
 ) -> Result<Json<FiguresJson>, ApiError> {
     let commune = if staff.user.organisation_kind == "municipality" {
         let own = commune::own_commune(&state, &staff.user)

@@ -4,7 +4,9 @@ use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 use connect_my_home::{
     clock::Clock,
     config::Config,
+    db::{coverage, organisations, users},
     demo as seed,
+    services::auth::hash_password,
     {app::Application, state::AppState},
 };
 use sqlx::{Connection, Executor};
@@ -83,6 +85,12 @@ pub async fn spawn_app_at(start: &str) -> TestApp {
 /// Starts the app with demo organisations and staff accounts, but no demo requests.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     spawn_app_at_with(START, configure).await
+}
+
+/// Starts the app with all the demo data, as `connect-my-home` seeds it on a first run: staff,
+/// crews, requests at every stage and the communes' history.
+pub async fn spawn_app_with_demo() -> TestApp {
+    spawn_app_with(|config| config.seed_demo = true).await
 }
 
 /// The same, with the app's clock at `start` (RFC 3339); it runs on from there.
@@ -391,6 +399,43 @@ pub async fn json_of(
     let response = client.get(url).send().await.unwrap();
     assert_eq!(response.status().as_u16(), status);
     response.json().await.unwrap()
+}
+
+/// A second coordinating operator with its own commune and case officer (rule C-7).
+pub async fn other_coordinator(app: &TestApp) -> reqwest::Client {
+    let organisation = organisations::ensure(
+        &app.state.db,
+        &organisations::NewOrganisation {
+            slug: "resa",
+            name: "RESA",
+            kind: "coordinator",
+            service: None,
+            commune_nis: None,
+            partner: None,
+            contact: None,
+        },
+        app.now(),
+    )
+    .await
+    .unwrap();
+    coverage::add(&app.state.db, organisation.id, &["62063"])
+        .await
+        .unwrap();
+    users::ensure(
+        &app.state.db,
+        &users::NewUser {
+            organisation_id: organisation.id,
+            email: "agent@resa.test",
+            display_name: "Agent RESA",
+            role: "case_officer",
+            password_hash: &hash_password(PASSWORD),
+            language: "fr",
+        },
+        app.now(),
+    )
+    .await
+    .unwrap();
+    app.signed_in("agent@resa.test").await
 }
 
 /// An app whose operators have the demo crews (Hainaut communes and Namur).

@@ -1,55 +1,9 @@
 //! A tenant never reads another tenant's request, by page or by JSON.
 
-use connect_my_home::{
-    db::{
-        coverage,
-        organisations::{self, NewOrganisation},
-        users::{self, NewUser},
-    },
-    services::auth::hash_password,
-};
-
-use crate::helpers::{PASSWORD, TestApp, hidden, json_of, marie, spawn_app, text_of, with};
+use crate::helpers::{TestApp, hidden, json_of, marie, other_coordinator, spawn_app, text_of, with};
 
 async fn status_of(client: &reqwest::Client, url: String) -> u16 {
     client.get(url).send().await.unwrap().status().as_u16()
-}
-
-/// A second coordinating operator with its own commune and case officer (rule C-7).
-async fn other_coordinator(app: &TestApp) -> reqwest::Client {
-    let organisation = organisations::ensure(
-        &app.state.db,
-        &NewOrganisation {
-            slug: "resa",
-            name: "RESA",
-            kind: "coordinator",
-            service: None,
-            commune_nis: None,
-            partner: None,
-            contact: None,
-        },
-        app.now(),
-    )
-    .await
-    .unwrap();
-    coverage::add(&app.state.db, organisation.id, &["62063"])
-        .await
-        .unwrap();
-    users::ensure(
-        &app.state.db,
-        &NewUser {
-            organisation_id: organisation.id,
-            email: "agent@resa.test",
-            display_name: "Agent RESA",
-            role: "case_officer",
-            password_hash: &hash_password(PASSWORD),
-            language: "fr",
-        },
-        app.now(),
-    )
-    .await
-    .unwrap();
-    app.signed_in("agent@resa.test").await
 }
 
 #[tokio::test]
