@@ -377,6 +377,28 @@ impl TestApp {
     }
 }
 
+/// The private link in the latest email of `kind` to the request `request_id`.
+pub async fn link_in_mail(app: &TestApp, request_id: &str, kind: &str) -> String {
+    let body = latest_mail(app, request_id, kind).await;
+    let start = body
+        .find(&app.url("/track/"))
+        .unwrap_or_else(|| panic!("no private link in the {kind} email: {body}"));
+    body[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+/// The text body of the latest email of `kind` to the request `request_id`.
+pub async fn latest_mail(app: &TestApp, request_id: &str, kind: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE request_id = $1 AND kind = $2 \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(request_id)
+    .bind(kind)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap_or_else(|_| panic!("no {kind} email for request {request_id}"))
+}
+
 /// The body of a page fetched with `client` (its cookies, its session).
 pub async fn text_of(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
     client.get(url).send().await.unwrap().text().await.unwrap()
