@@ -21,3 +21,18 @@ CREATE TABLE link_requests (
     created_at TEXT NOT NULL
 );
 CREATE INDEX link_requests_created ON link_requests (created_at);
+
+-- One-time codes that confirm an online acceptance of the offer: emailed to the applicant's
+-- address, so the private link alone cannot accept. Stored only as an argon2 hash; a code is
+-- spent by its use, by a newer code, by too many wrong tries, or by its expiry.
+CREATE TABLE acceptance_codes (
+    id TEXT PRIMARY KEY,
+    request_id TEXT NOT NULL REFERENCES requests (id),
+    offer_version BIGINT NOT NULL,
+    code_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    spent_at TEXT
+);
+CREATE INDEX acceptance_codes_request ON acceptance_codes (request_id, created_at);

@@ -1,10 +1,13 @@
-//! How long the applicant's private links live.
+//! How long the applicant's private links and acceptance codes live.
 //!
 //! A private link (`/track/{token}`) is the applicant's key to their request: it works while
 //! the request is in progress and for six months after it is finished, long enough to read
-//! the last payments and documents, then stops.
+//! the last payments and documents, then stops. A one-time code emailed to the applicant's
+//! address confirms an online acceptance of the offer, which the link alone cannot do.
 
-use chrono::{DateTime, Months, Utc};
+use std::fmt;
+
+use chrono::{DateTime, Duration, Months, Utc};
 
 /// Months a private link keeps working after its request is finished.
 pub const LINK_MONTHS_AFTER_CLOSING: u32 = 6;
@@ -22,10 +25,61 @@ pub fn links_alive(closed_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool
     closed_at.is_none_or(|closed| now < links_end_at(closed))
 }
 
+/// How long an acceptance code may be used after it was sent.
+pub const CODE_LIFETIME: Duration = Duration::minutes(15);
+/// Wrong tries a code survives; the next one spends it.
+pub const CODE_ATTEMPTS: i64 = 5;
+/// Codes a request may be sent in a day: with [`CODE_ATTEMPTS`] tries each, guessing a code
+/// through a stolen link stays hopeless (at most 50 tries of a million codes a day).
+pub const CODES_PER_DAY: i64 = 10;
+
+/// The six digits of an acceptance code, as typed (spaces and dashes between digits are
+/// ignored: `123 456`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AcceptanceCode(String);
+
+/// What is not a code: anything but six digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an acceptance code has six digits")]
+pub struct NotACode;
+
+impl AcceptanceCode {
+    pub const DIGITS: usize = 6;
+
+    pub fn parse(raw: &str) -> Result<Self, NotACode> {
+        let digits: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        if digits.len() == Self::DIGITS && digits.chars().all(|c| c.is_ascii_digit()) {
+            Ok(Self(digits))
+        } else {
+            Err(NotACode)
+        }
+    }
+
+    /// The code of a number below one million, zero-padded (`42` → `000042`).
+    pub fn from_number(number: u32) -> Self {
+        Self(format!("{:06}", number % 1_000_000))
+    }
+}
+
+impl AsRef<str> for AcceptanceCode {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Never printed in logs by accident.
+impl fmt::Debug for AcceptanceCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AcceptanceCode(******)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Duration;
     use proptest::prelude::*;
 
     fn at(text: &str) -> DateTime<Utc> {
@@ -51,6 +105,25 @@ mod tests {
         assert!(links_alive(None, at("2099-01-01T00:00:00Z")));
     }
 
+    #[test]
+    fn codes_are_six_digits_as_typed() {
+        assert_eq!(
+            AcceptanceCode::parse(" 123 456 ").unwrap().as_ref(),
+            "123456"
+        );
+        assert_eq!(AcceptanceCode::parse("123-456").unwrap().as_ref(), "123456");
+        assert_eq!(AcceptanceCode::parse("12345"), Err(NotACode));
+        assert_eq!(AcceptanceCode::parse("1234567"), Err(NotACode));
+        assert_eq!(AcceptanceCode::parse("12345a"), Err(NotACode));
+        assert_eq!(AcceptanceCode::parse("١٢٣٤٥٦"), Err(NotACode));
+        assert_eq!(AcceptanceCode::parse(""), Err(NotACode));
+        assert_eq!(AcceptanceCode::from_number(42).as_ref(), "000042");
+        assert_eq!(
+            format!("{:?}", AcceptanceCode::from_number(42)),
+            "AcceptanceCode(******)"
+        );
+    }
+
     proptest! {
         /// Alive exactly before the end, never again after it, and always for at least the
         /// 181 days of the shortest six months.
@@ -68,6 +141,12 @@ mod tests {
             if !links_alive(Some(closed), now) {
                 prop_assert!(!links_alive(Some(closed), now + Duration::days(1)));
             }
+        }
+
+        #[test]
+        fn every_number_gives_a_code_that_parses_back(number in 0u32..1_000_000) {
+            let code = AcceptanceCode::from_number(number);
+            prop_assert_eq!(AcceptanceCode::parse(code.as_ref()), Ok(code.clone()));
         }
     }
 }

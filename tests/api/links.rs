@@ -1,15 +1,16 @@
-//! Private links to the status page: they end six months after the request is finished, and a
+//! Private links to the status page: they end six months after the request is finished, a
 //! new one replaces every earlier one (from the status page or the "Lost your link?" page,
-//! which answers the same for any address).
+//! which answers the same for any address), and the link alone cannot accept the offer: a
+//! one-time code emailed to the applicant confirms it.
 
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Months};
-use connect_my_home::services::links;
+use connect_my_home::{demo as seed, services::links};
 
 use crate::helpers::{
-    Reserved, TestApp, app_with_crews, hidden, latest_mail, link_in_mail, marie, reserved,
-    spawn_app, spawn_app_with, text_of, with,
+    Reserved, TestApp, acceptance_code, app_with_crews, ask_acceptance_code, confirm_acceptance,
+    hidden, latest_mail, link_in_mail, marie, reserved, spawn_app, spawn_app_with, text_of, with,
 };
 
 /// The status code and body of `url` read in `language`.
@@ -23,6 +24,22 @@ async fn read_in(app: &TestApp, url: &str, language: &str) -> (u16, String) {
         .unwrap();
     let status = response.status().as_u16();
     (status, response.text().await.unwrap())
+}
+
+async fn state_of(app: &TestApp, id: &str) -> String {
+    sqlx::query_scalar("SELECT state FROM requests WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn offer_status(app: &TestApp, id: &str) -> String {
+    sqlx::query_scalar("SELECT status FROM offers WHERE request_id = $1 ORDER BY version DESC")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
 }
 
 async fn mails_of_kind(app: &TestApp, kind: &str) -> i64 {
@@ -354,4 +371,148 @@ async fn the_lost_link_page_answers_the_same_for_any_address_and_mails_only_know
         assert_eq!(read_in(&app, &new_link, "fr").await.0, 200);
     }
     assert_eq!(read_in(&app, &old_links[2], "fr").await.0, 200);
+}
+
+/// A request with the offer sent, and the applicant's private link.
+async fn quoted(app: &TestApp) -> (String, String) {
+    seed::demo_crews(&app.state).await.unwrap();
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/offer")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("key", hidden(&page, "key")),
+            ("reason", String::new()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let link = link_in_mail(app, &id, "offer").await;
+    (id, link)
+}
+
+#[tokio::test]
+async fn the_link_alone_does_not_accept_the_offer_the_code_emailed_to_the_applicant_does() {
+    let app = spawn_app().await;
+    let (id, link) = quoted(&app).await;
+    let (_, page) = read_in(&app, &link, "fr").await;
+    assert!(
+        page.contains("Pour confirmer, nous vous enverrons un code à usage unique par e-mail.")
+    );
+
+    // Consent given through the link: a code is sent, nothing is accepted.
+    let (status, confirm) = ask_acceptance_code(&app, &link, true).await;
+    assert_eq!(status, 303);
+    let token = link.rsplit('/').next().unwrap();
+    assert_eq!(confirm, format!("/track/{token}/offer/confirm?version=1"));
+    assert_eq!(state_of(&app, &id).await, "quoted");
+    assert_eq!(offer_status(&app, &id).await, "sent");
+    let (status, page) = read_in(&app, &app.url(&confirm), "fr").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(
+        "Nous avons envoyé un code à 6 chiffres à m…t@example.be. Il est valable 15 minutes."
+    ));
+
+    // The code goes to the applicant's address, in their language, and is kept only hashed.
+    let (recipient, subject): (String, String) = sqlx::query_as(
+        "SELECT recipient, subject FROM outbox WHERE request_id = $1 AND kind = 'acceptance_code'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(recipient, "marie.dupont@example.be");
+    assert!(subject.starts_with("Votre code pour accepter l'offre CMH-"));
+    let code = acceptance_code(&app, &id).await;
+    let body = latest_mail(&app, &id, "acceptance_code").await;
+    assert!(body.contains(&format!(
+        "saisissez ce code sur la page de confirmation : {code}. Il est valable 15 minutes"
+    )));
+    let stored: String = sqlx::query_scalar("SELECT code_hash FROM acceptance_codes")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(stored.starts_with("$argon2id$") && !stored.contains(&code));
+
+    // No code, or a wrong one: refused with why, and nothing changes.
+    let (status, page) = confirm_acceptance(&app, &confirm, "").await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Saisissez le code à 6 chiffres reçu par e-mail."));
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let (status, page) = confirm_acceptance(&app, &confirm, &wrong).await;
+    assert_eq!(status, 422);
+    assert!(page.contains(
+        "Code incorrect : l&#39;offre n&#39;est pas acceptée. Il vous reste 4 essai(s) avec ce code."
+    ));
+    assert_eq!(state_of(&app, &id).await, "quoted");
+    assert_eq!(offer_status(&app, &id).await, "sent");
+
+    // The right code accepts it, once.
+    let (status, _) = confirm_acceptance(&app, &confirm, &code).await;
+    assert_eq!(status, 303);
+    assert_eq!(offer_status(&app, &id).await, "accepted");
+    assert_eq!(state_of(&app, &id).await, "accepted");
+    let (status, page) = confirm_acceptance(&app, &confirm, &code).await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("Cette version de l&#39;offre n&#39;est plus ouverte à l&#39;acceptation")
+    );
+}
+
+#[tokio::test]
+async fn an_expired_replaced_or_overtried_code_accepts_nothing() {
+    let app = spawn_app().await;
+    let (id, link) = quoted(&app).await;
+
+    // Expired after 15 minutes.
+    let (_, confirm) = ask_acceptance_code(&app, &link, true).await;
+    let first = acceptance_code(&app, &id).await;
+    app.advance(Duration::minutes(16));
+    let (status, page) = confirm_acceptance(&app, &confirm, &first).await;
+    assert_eq!(status, 422);
+    assert!(page.contains(
+        "Ce code a expiré : demandez-en un nouveau. L&#39;offre n&#39;est pas encore acceptée."
+    ));
+    assert_eq!(offer_status(&app, &id).await, "sent");
+
+    // A new code (from the confirmation page) replaces the earlier one.
+    let page = text_of(&app.client, app.url(&confirm)).await;
+    assert!(page.contains("id=\"resend-code\""));
+    let (status, _) = ask_acceptance_code(&app, &link, true).await;
+    assert_eq!(status, 303);
+    let second = acceptance_code(&app, &id).await;
+    let (_, confirm) = ask_acceptance_code(&app, &link, true).await;
+    let third = acceptance_code(&app, &id).await;
+    if second != third {
+        let (status, page) = confirm_acceptance(&app, &confirm, &second).await;
+        assert_eq!(status, 422);
+        assert!(page.contains("Code incorrect"), "{page}");
+    }
+
+    // Five wrong tries spend the code: even the right one is refused after them.
+    let wrong = format!("{:06}", (third.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let tries_so_far = if second != third { 1 } else { 0 };
+    for _ in tries_so_far..4 {
+        let (status, _) = confirm_acceptance(&app, &confirm, &wrong).await;
+        assert_eq!(status, 422);
+    }
+    let (status, page) = confirm_acceptance(&app, &confirm, &wrong).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("ce code ne peut plus servir. Demandez-en un nouveau."));
+    let (status, page) = confirm_acceptance(&app, &confirm, &third).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Ce code n&#39;est plus valable"));
+    assert_eq!(offer_status(&app, &id).await, "sent");
+    assert_eq!(state_of(&app, &id).await, "quoted");
+
+    // A fresh code still works afterwards.
+    let (_, confirm) = ask_acceptance_code(&app, &link, true).await;
+    let fourth = acceptance_code(&app, &id).await;
+    assert_eq!(confirm_acceptance(&app, &confirm, &fourth).await.0, 303);
+    assert_eq!(offer_status(&app, &id).await, "accepted");
 }
