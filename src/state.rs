@@ -25,6 +25,8 @@ pub struct AppInner {
     pub outbox_notify: Arc<Notify>,
     /// Wakes the assessment worker as soon as a filing has created tasks.
     pub assess_notify: Arc<Notify>,
+    /// Wakes the lost-link worker as soon as an address was typed on the "Lost your link?" page.
+    pub lost_link_notify: Arc<Notify>,
     /// The books in use: embedded plus uploaded; an upload replaces the whole set.
     pub tariffs: RwLock<Arc<Tariffs>>,
     /// Uploaded documents (disk by default; object storage later).

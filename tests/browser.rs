@@ -337,9 +337,25 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
         .unwrap_or_else(|error| panic!("the status page fetching the offer PDF: {error}"));
     assert_eq!(pdf, serde_json::json!(["application/pdf", "%PDF-"]));
 
-    // She accepts with explicit consent, then picks the joint day.
+    // She accepts with explicit consent, confirms with the code emailed to her, then picks
+    // the joint day.
     click(&browser, "#consent").await;
     click(&browser, "#accept-offer button[type=submit]").await;
+    wait_text(&browser, "Nous avons envoyé un code à 6 chiffres", false).await;
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE kind = 'acceptance_code' \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&state.db.pool)
+    .await
+    .unwrap();
+    let code = body
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|word| word.len() == 6)
+        .expect("a six-digit code in the email")
+        .to_owned();
+    fill(&browser, "code", &code).await;
+    click(&browser, "#confirm-offer button[type=submit]").await;
     let accepted = wait_text(&browser, "acceptée", false).await;
     assert!(accepted.contains("Choisissez le jour"), "{accepted}");
     click(&browser, "ul.candidates button[type=submit]").await;

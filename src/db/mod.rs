@@ -1,6 +1,7 @@
 //! The only place with SQL. One portable dialect over SQLite and PostgreSQL through
 //! sqlx's `any` driver; where the engines differ, the difference stays in this module.
 
+pub mod acceptance_codes;
 pub mod assessments;
 pub mod coverage;
 pub mod crews;

@@ -67,6 +67,9 @@ pub struct RequestRow {
     pub servicing_study: Option<String>,
     /// SWDE's survey of the water connection (JSON), once recorded.
     pub water_survey: Option<String>,
+    /// When the request was finished (its latest move to a finished state): its private
+    /// links work until six months later.
+    pub closed_at: Option<String>,
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.applicant_kind, \
@@ -76,7 +79,7 @@ const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.a
     r.assigned_to, r.pays_after_works, r.change_requested_at, r.servicing_operation, r.servicing_frontage_m, \
     r.servicing_parcels, r.servicing_candelabras, r.servicing_planned_frontages, \
     r.servicing_supply_points, r.servicing_cabin, r.servicing_social, r.applicant_vat, \
-    r.servicing_study, r.water_survey";
+    r.servicing_study, r.water_survey, r.closed_at";
 
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]
@@ -363,15 +366,38 @@ pub async fn by_idempotency_key(db: &Db, key: &str) -> DbResult<Option<RequestRo
     .await?)
 }
 
+/// A request found through one of its private links, with that link's revocation.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FollowedRow {
+    #[sqlx(flatten)]
+    pub request: RequestRow,
+    /// When a newer link replaced the one used, if it was.
+    pub link_revoked_at: Option<String>,
+}
+
 /// The applicant's view: found by the hash of a private link's token — the one sent on
 /// filing or any later one (`follow_links`, see `services::links`).
-pub async fn by_follow_token(db: &Db, token_hash: &str) -> DbResult<Option<RequestRow>> {
+pub async fn by_follow_token(db: &Db, token_hash: &str) -> DbResult<Option<FollowedRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.follow_token_hash = $1 \
-            OR r.id IN (SELECT l.request_id FROM follow_links l WHERE l.token_hash = $1)"
+        "SELECT {REQUEST_COLUMNS}, r.follow_token_revoked_at AS link_revoked_at \
+            FROM requests r WHERE r.follow_token_hash = $1 \
+         UNION ALL \
+         SELECT {REQUEST_COLUMNS}, l.revoked_at AS link_revoked_at \
+            FROM follow_links l JOIN requests r ON r.id = l.request_id WHERE l.token_hash = $1"
     )))
     .bind(token_hash)
     .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// The requests filed with `email`, whatever its case (`email` lowercase), oldest first.
+pub async fn by_email_in(tx: &mut Tx, email: &str) -> DbResult<Vec<RequestRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE lower(r.email) = $1 \
+         ORDER BY r.submitted_at, r.reference"
+    )))
+    .bind(email)
+    .fetch_all(&mut **tx)
     .await?)
 }
 
@@ -818,14 +844,18 @@ pub async fn move_state(
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     let to = from.move_to(to)?;
-    let updated =
-        sqlx::query("UPDATE requests SET state = $3, updated_at = $4 WHERE id = $1 AND state = $2")
-            .bind(id)
-            .bind(from.code())
-            .bind(to.code())
-            .bind(ts(now))
-            .execute(&mut **tx)
-            .await?;
+    // A move to a finished state starts the six months its private links have left.
+    let closed_at = (!to.is_open()).then(|| ts(now));
+    let updated = sqlx::query(
+        "UPDATE requests SET state = $3, updated_at = $4, closed_at = $5 WHERE id = $1 AND state = $2",
+    )
+    .bind(id)
+    .bind(from.code())
+    .bind(to.code())
+    .bind(ts(now))
+    .bind(closed_at)
+    .execute(&mut **tx)
+    .await?;
     Ok(updated.rows_affected() == 1)
 }
 

@@ -7,6 +7,7 @@ pub mod document;
 pub mod error;
 pub mod geo;
 pub mod lambert;
+pub mod links;
 pub mod money;
 pub mod nuisance;
 pub mod payment;

@@ -28,6 +28,12 @@ pub enum PageError {
     TooLarge,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A private link a newer one replaced.
+    #[error("private link replaced")]
+    LinkReplaced,
+    /// A private link of a request finished more than six months ago.
+    #[error("private link expired")]
+    LinkExpired,
     #[error("internal error")]
     Internal,
 }
@@ -40,6 +46,7 @@ impl PageError {
             Self::Csrf | Self::CrossSite => StatusCode::FORBIDDEN,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::LinkReplaced | Self::LinkExpired => StatusCode::GONE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -52,6 +59,8 @@ impl PageError {
             Self::CrossSite => "cross_site",
             Self::TooLarge => "too_large",
             Self::BadRequest(_) => "bad_request",
+            Self::LinkReplaced => "link_replaced",
+            Self::LinkExpired => "link_expired",
             Self::Internal => "internal",
         }
     }
@@ -113,6 +122,12 @@ impl ErrorPage {
         self.tr
             .t(&format!("page_error.{}.text", self.key))
             .to_owned()
+    }
+
+    /// Pages a lost, replaced or expired private link may lead to point to where a new one is
+    /// asked for.
+    fn offers_new_link(&self) -> bool {
+        matches!(self.key, "not_found" | "link_replaced" | "link_expired")
     }
 }
 

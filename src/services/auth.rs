@@ -59,6 +59,27 @@ fn hash_to_check(stored: &str) -> (PasswordHash<'_>, bool) {
     }
 }
 
+/// Hashes a short secret (a one-time code) like a password: a stolen hash is slow to guess.
+/// Runs off the async workers.
+pub async fn hash_secret(secret: &str) -> String {
+    let secret = secret.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&secret))
+        .await
+        .unwrap_or_else(|error| {
+            // Only a panic of the hasher gets here; an empty hash never verifies.
+            tracing::error!(%error, "hashing a secret");
+            String::new()
+        })
+}
+
+/// Whether `secret` is the one `hash` was made from ([`hash_secret`]).
+pub async fn verify_secret(secret: &str, hash: &str) -> bool {
+    let (secret, hash) = (secret.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || verify_password(&secret, &hash))
+        .await
+        .unwrap_or(false)
+}
+
 /// Checked against when the email is unknown, so both cases take the same time.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password(DUMMY_PASSWORD));
 const DUMMY_PASSWORD: &str = "no such user";

@@ -41,9 +41,10 @@ use crate::{
     quote::OfferDocument,
     scheduling::joint::JointDays,
     services::{
-        auth::token_hash,
         documents::{self as document_service, Checklist, OperatorAnswer},
-        holidays, offers as offer_service,
+        holidays,
+        links::LinkError,
+        offers as offer_service,
         schedule::{self, ScheduleError},
     },
     state::AppState,
@@ -280,15 +281,9 @@ impl From<CaseFileError> for DbError {
     }
 }
 
-/// The request behind a private link, or `None` for a link that is not one.
-pub async fn request_of_token(
-    state: &AppState,
-    token: &str,
-) -> Result<Option<RequestRow>, DbError> {
-    if token.len() < 32 || token.len() > 64 {
-        return Ok(None);
-    }
-    requests::by_follow_token(&state.db, &token_hash(token)).await
+/// The request behind a private link that still works; otherwise why it opens nothing.
+pub async fn request_of_token(state: &AppState, token: &str) -> Result<RequestRow, LinkError> {
+    super::links::request_of_link(state, token).await
 }
 
 /// A request of the staff member's scope; for anybody else [`DbError::NotFound`].
@@ -321,9 +316,11 @@ pub async fn for_applicant(
     state: &AppState,
     token: &str,
 ) -> Result<ApplicantCaseFile, CaseFileError> {
-    let request = request_of_token(state, token)
-        .await?
-        .ok_or(CaseFileError::NotFound)?;
+    let request = match request_of_token(state, token).await {
+        Ok(request) => request,
+        Err(LinkError::Db(error)) => return Err(error.into()),
+        Err(_) => return Err(CaseFileError::NotFound),
+    };
     applicant_file(state, request, token).await
 }
 

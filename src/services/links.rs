@@ -1,20 +1,32 @@
-//! Private links to a request's status page, for emails sent after filing.
+//! Private links to a request's status page: issued, checked, renewed.
 //!
 //! The link sent on filing is stored only as a hash (`requests.follow_token_hash`), so a later
 //! email cannot repeat it. Each email that needs a link gets a fresh one from
 //! [`issue_follow_link`], in the same transaction as the message it goes into; the status page
-//! (`/track/{token}`) accepts it exactly like the first one. Links do not expire: like the
-//! first one, they are the applicant's key to their request.
+//! (`/track/{token}`) accepts it exactly like the first one.
+//!
+//! A link works while its request is in progress and for six months after it is finished
+//! (`domain::links`). The applicant may ask for a new link, from the status page or by typing
+//! their address on the "Lost your link?" page: it goes to the request's address, and every
+//! earlier link of that request — the filing one included — stops working.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
-    db::{DbResult, Tx, links},
+    db::{
+        self, DbError, DbResult, Tx, links,
+        outbox::{self, NewMessage},
+        requests::{self, NewEvent, RequestRow},
+    },
+    domain::{EmailAddress, links::links_alive},
+    i18n::Tr,
+    mail::compose,
     services::{
         auth::{new_token, token_hash},
         submit::follow_url,
     },
+    state::AppState,
 };
 
 /// Why a link was issued, kept beside it for the audit trail.
@@ -23,6 +35,25 @@ pub mod purpose {
     pub const MISSING_DOCUMENTS: &str = "missing_documents";
     /// The email carrying the consolidated offer.
     pub const OFFER: &str = "offer";
+    /// The applicant asked for a new link, which replaced every earlier one.
+    pub const RENEWED: &str = "renewed";
+}
+
+/// Why a private link opens nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("no such link")]
+    Unknown,
+    /// A newer link of the same request replaced it.
+    #[error("the link was replaced by a newer one")]
+    Replaced,
+    /// The request was finished more than six months ago.
+    #[error("the link has expired")]
+    Expired,
+    #[error("rendering the email: {0}")]
+    Render(#[from] askama::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
 }
 
 /// Creates a new private link to the status page of `request_id` and returns its absolute
@@ -40,4 +71,144 @@ pub async fn issue_follow_link(
     let token = new_token();
     links::insert(tx, &token_hash(&token), request_id, purpose, now).await?;
     Ok(follow_url(base_url, &token))
+}
+
+/// Whether the links of `request` still work at `now` (six months after its closing).
+fn alive(request: &RequestRow, now: DateTime<Utc>) -> DbResult<bool> {
+    let closed_at = request.closed_at.as_deref().map(db::parse_ts).transpose()?;
+    Ok(links_alive(closed_at, now))
+}
+
+/// The request behind the private link `token`, if the link still works.
+pub async fn request_of_link(state: &AppState, token: &str) -> Result<RequestRow, LinkError> {
+    // Every token this product issues has 43 characters; anything far from it is no link.
+    if token.len() < 32 || token.len() > 64 {
+        return Err(LinkError::Unknown);
+    }
+    let found = requests::by_follow_token(&state.db, &token_hash(token))
+        .await?
+        .ok_or(LinkError::Unknown)?;
+    if !alive(&found.request, state.clock.now())? {
+        return Err(LinkError::Expired);
+    }
+    if found.link_revoked_at.is_some() {
+        return Err(LinkError::Replaced);
+    }
+    Ok(found.request)
+}
+
+/// Replaces every link of `request` by a new one sent to its address, inside `tx`.
+async fn renew_in(
+    tx: &mut Tx,
+    base_url: &str,
+    request: &RequestRow,
+    now: DateTime<Utc>,
+) -> Result<(), LinkError> {
+    let request_id = db::parse_uuid(&request.id)?;
+    links::revoke_all(tx, &request.id, now).await?;
+    let link = issue_follow_link(tx, base_url, request_id, purpose::RENEWED, now).await?;
+    // Shown on the status page: an applicant who did not ask for it sees that somebody did.
+    requests::insert_event(
+        tx,
+        &NewEvent {
+            request_id,
+            at: now,
+            kind: "link_renewed",
+            actor_kind: "system",
+            actor_id: None,
+            actor_name: None,
+            organisation_id: None,
+            detail: None,
+            public: true,
+        },
+    )
+    .await?;
+    let tr = Tr(request.language());
+    let mail = compose::notice(
+        tr,
+        &compose::Notice {
+            subject: tr.f(
+                "link.mail.subject",
+                [("reference", request.reference.as_str())],
+            ),
+            name: request.applicant_name.clone(),
+            paragraphs: vec![
+                tr.f(
+                    "link.mail.text",
+                    [("reference", request.reference.as_str())],
+                ),
+                tr.t("link.mail.not_you").to_owned(),
+            ],
+            link: Some(link),
+        },
+    )?;
+    outbox::enqueue(
+        tx,
+        &NewMessage {
+            kind: "link_renewed",
+            request_id: Some(request_id),
+            recipient: &request.email,
+            subject: &mail.subject,
+            body_text: &mail.text,
+            body_html: Some(&mail.html),
+            attachments: &[],
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The applicant asks for a new link on the status page: it goes to the request's address by
+/// email, and every earlier link of the request — the one in use included — stops working.
+pub async fn renew(
+    state: &AppState,
+    request: &RequestRow,
+    now: DateTime<Utc>,
+) -> Result<(), LinkError> {
+    let mut tx = state.db.begin_write().await?;
+    renew_in(&mut tx, &state.base_url, request, now).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(())
+}
+
+/// Somebody typed `email` on the "Lost your link?" page. The address is only queued: the
+/// answer is the same, as fast, for an address with requests and for any other; the worker
+/// ([`send_lost_links`]) sends links where there are requests.
+pub async fn ask_lost_links(
+    state: &AppState,
+    email: &EmailAddress,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    links::queue_lost_link(&state.db, &email.as_ref().to_lowercase(), now).await?;
+    state.lost_link_notify.notify_one();
+    Ok(())
+}
+
+/// Handles every queued address: each request filed with it whose links still work gets a new
+/// link by email (every earlier one stops working); other addresses get nothing. Returns how
+/// many links were sent.
+pub async fn send_lost_links(state: &AppState) -> Result<usize, LinkError> {
+    let mut sent = 0;
+    loop {
+        let mut tx = state.db.begin_write().await?;
+        let Some(email) = links::take_lost_link(&mut tx).await? else {
+            break;
+        };
+        let now = state.clock.now();
+        let mut renewed = 0;
+        for request in requests::by_email_in(&mut tx, &email).await? {
+            if alive(&request, now)? {
+                renew_in(&mut tx, &state.base_url, &request, now).await?;
+                renewed += 1;
+            }
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        if renewed > 0 {
+            state.outbox_notify.notify_one();
+        }
+        sent += renewed;
+    }
+    Ok(sent)
 }

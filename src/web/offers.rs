@@ -2,9 +2,11 @@
 //! acceptance and the payments, confirms the day; the applicant reads it, downloads the PDF,
 //! accepts it or asks for a change, through the private link.
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -15,9 +17,11 @@ use super::{
     backoffice::{coordinator_request, refused_on_detail},
     error::PageError,
     extract::{CsrfForm, Ctx, Staff},
-    public::{render_track, request_of_token},
+    public::{mask_email, private, render_track, request_of_token},
+    views::Frame,
 };
 use crate::{
+    domain::links::CODE_LIFETIME,
     i18n::Tr,
     services::{
         case_file::{OfferFile, OfferVersion, RequestRow},
@@ -41,7 +45,11 @@ pub fn router() -> Router<AppState> {
             get(officer_pdf),
         )
         .route("/track/{token}/offers/{version}", get(applicant_pdf))
-        .route("/track/{token}/offer/accept", post(accept_online))
+        .route("/track/{token}/offer/accept", post(ask_code))
+        .route(
+            "/track/{token}/offer/confirm",
+            get(confirm_page).post(accept_online),
+        )
         .route("/track/{token}/offer/change", post(ask_change))
 }
 
@@ -164,6 +172,16 @@ pub fn offer_refusal(tr: Tr, error: &OfferError) -> String {
         OfferError::NotOpen => tr.t("offer.refused.not_open").to_owned(),
         OfferError::Lapsed => tr.t("offer.refused.lapsed").to_owned(),
         OfferError::ConsentRequired => tr.t("offer.refused.consent").to_owned(),
+        OfferError::CodeFormat => tr.t("offer.refused.code_format").to_owned(),
+        OfferError::NoCode => tr.t("offer.refused.no_code").to_owned(),
+        OfferError::CodeExpired => tr.t("offer.refused.code_expired").to_owned(),
+        OfferError::CodeSpent => tr.t("offer.refused.code_spent").to_owned(),
+        OfferError::WrongCode { tries_left: 0 } => tr.t("offer.refused.code_last").to_owned(),
+        OfferError::WrongCode { tries_left } => tr.f(
+            "offer.refused.code_wrong",
+            [("tries", tries_left.to_string().as_str())],
+        ),
+        OfferError::TooManyCodes => tr.t("offer.refused.too_many_codes").to_owned(),
         OfferError::UnknownPayee => tr.t("offer.refused.payee").to_owned(),
         OfferError::AlreadyPaid => tr.t("offer.refused.already_paid").to_owned(),
         OfferError::NotAccepted => tr.t("offer.refused.not_accepted").to_owned(),
@@ -415,7 +433,7 @@ async fn applicant_pdf(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct OnlineAcceptance {
+struct CodeRequest {
     version: String,
     consent: String,
 }
@@ -430,12 +448,25 @@ async fn after_applicant(
 ) -> Result<Response, PageError> {
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/track/{token}#offer")).into_response()),
-        Err(OfferError::Db(error)) => Err(error.into()),
-        Err(OfferError::Render(error)) => {
+        Err(error) => refused_on_track(state, ctx, request, token, error).await,
+    }
+}
+
+/// The status page again, with why the applicant's offer action was refused.
+async fn refused_on_track(
+    state: &AppState,
+    ctx: Ctx,
+    request: RequestRow,
+    token: String,
+    error: OfferError,
+) -> Result<Response, PageError> {
+    match error {
+        OfferError::Db(error) => Err(error.into()),
+        OfferError::Render(error) => {
             tracing::error!(%error, "offer not rendered");
             Err(PageError::Internal)
         }
-        Err(refused) => {
+        refused => {
             let text = offer_refusal(ctx.tr, &refused);
             render_track(
                 state,
@@ -450,6 +481,96 @@ async fn after_applicant(
     }
 }
 
+/// The applicant ticks their consent and asks to accept: a one-time code goes to the
+/// request's email address, to type on the confirmation page. The link alone accepts nothing.
+async fn ask_code(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<CodeRequest>,
+) -> Result<Response, PageError> {
+    let request = request_of_token(&state, &token).await?;
+    let version: i64 = form.version.trim().parse().unwrap_or(0);
+    let outcome = offer_service::send_acceptance_code(
+        &state,
+        &request,
+        version,
+        form.consent == "yes",
+        state.clock.now(),
+    )
+    .await;
+    match outcome {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/track/{token}/offer/confirm?version={version}"))
+                .into_response(),
+        ),
+        Err(error) => refused_on_track(&state, ctx, request, token, error).await,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/offer_confirm.html")]
+struct ConfirmPage {
+    tr: Tr,
+    page: Frame,
+    reference: String,
+    token: String,
+    version: i64,
+    /// The applicant's address, mostly hidden.
+    email: String,
+    minutes: String,
+    notice: Option<String>,
+}
+
+impl ConfirmPage {
+    fn new(ctx: Ctx, request: &RequestRow, token: String, version: i64) -> Self {
+        ConfirmPage {
+            tr: ctx.tr,
+            page: ctx.frame,
+            reference: request.reference.clone(),
+            token,
+            version,
+            email: mask_email(&request.email),
+            minutes: CODE_LIFETIME.num_minutes().to_string(),
+            notice: None,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ConfirmQuery {
+    version: String,
+}
+
+/// Where the applicant types the code they were sent.
+async fn confirm_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    Query(query): Query<ConfirmQuery>,
+) -> Result<Response, PageError> {
+    let request = request_of_token(&state, &token).await?;
+    let version = query
+        .version
+        .trim()
+        .parse()
+        .map_err(|_| PageError::NotFound)?;
+    Ok(private(
+        ConfirmPage::new(ctx, &request, token, version),
+        StatusCode::OK,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct OnlineAcceptance {
+    version: String,
+    code: String,
+}
+
+/// The applicant types the code: the offer is accepted only if it is the one last sent for
+/// this version; a wrong or spent code says why on the same page, and nothing changes.
 async fn accept_online(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -457,17 +578,29 @@ async fn accept_online(
     CsrfForm(form): CsrfForm<OnlineAcceptance>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
+    let version = form.version.trim().parse().unwrap_or(0);
     let outcome = offer_service::accept(
         &state,
         &request,
-        form.version.trim().parse().unwrap_or(0),
-        AcceptedBy::Applicant {
-            consent: form.consent == "yes",
-        },
+        version,
+        AcceptedBy::Applicant { code: &form.code },
         state.clock.now(),
     )
     .await;
-    after_applicant(&state, ctx, request, token, outcome).await
+    match outcome {
+        Err(
+            refused @ (OfferError::CodeFormat
+            | OfferError::NoCode
+            | OfferError::CodeExpired
+            | OfferError::CodeSpent
+            | OfferError::WrongCode { .. }),
+        ) => {
+            let mut page = ConfirmPage::new(ctx, &request, token, version);
+            page.notice = Some(offer_refusal(page.tr, &refused));
+            Ok(private(page, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        outcome => after_applicant(&state, ctx, request, token, outcome).await,
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -18,11 +18,14 @@ use super::{
     views::{Frame, ServiceNames, brussels, local_date_in, site_line},
 };
 use crate::{
-    domain::{ElectricityBand, FieldErrors, IdempotencyKey, Language, RequestInput, Service},
+    domain::{
+        ElectricityBand, EmailAddress, FieldErrors, IdempotencyKey, Language, RequestInput, Service,
+    },
     http::redirect::LocalPath,
     i18n::Tr,
     services::{
         case_file::{self, CaseFileError, Event, RequestRow},
+        links::{self, LinkError},
         schedule,
         submit::{self, SubmitError},
     },
@@ -37,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/request/filed/{key}", get(filed))
         .route("/track/{token}", get(track))
         .route("/track/{token}/day", axum::routing::post(pick_day))
+        .route("/track/{token}/link", axum::routing::post(renew_link))
+        .route("/link/lost", get(lost_link).post(ask_lost_link))
         .route("/lang/{code}", get(switch_language))
         .route("/about/data", get(data_sources))
 }
@@ -211,7 +216,7 @@ struct FiledPage {
 }
 
 /// Hides most of an address: `marie.dupont@example.be` → `m…t@example.be`.
-fn mask_email(email: &str) -> String {
+pub(super) fn mask_email(email: &str) -> String {
     match email.split_once('@') {
         Some((local, domain)) if local.chars().count() > 2 => {
             let first = local.chars().next().unwrap_or('?');
@@ -269,13 +274,124 @@ impl TrackPage {
     }
 }
 
+/// The request behind a private link that still works; a replaced or expired link says so
+/// (and where to ask for a new one), without showing anything of the request.
 pub(super) async fn request_of_token(
     state: &AppState,
     token: &str,
 ) -> Result<RequestRow, PageError> {
     case_file::request_of_token(state, token)
-        .await?
-        .ok_or(PageError::NotFound)
+        .await
+        .map_err(link_error)
+}
+
+fn link_error(error: LinkError) -> PageError {
+    match error {
+        LinkError::Unknown => PageError::NotFound,
+        LinkError::Replaced => PageError::LinkReplaced,
+        LinkError::Expired => PageError::LinkExpired,
+        LinkError::Db(error) => error.into(),
+        LinkError::Render(error) => error.into(),
+    }
+}
+
+/// The private page's answers: never kept by shared caches, never leaked through referrers.
+pub(super) fn private(page: impl IntoResponse, status: StatusCode) -> Response {
+    let mut response = (
+        [(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        )],
+        page,
+    )
+        .into_response();
+    *response.status_mut() = status;
+    response
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/link_sent.html")]
+struct LinkSentPage {
+    tr: Tr,
+    page: Frame,
+    email: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NoFields {}
+
+/// "Send me a new link" on the status page: the new link goes to the request's address and
+/// every earlier one, this one included, stops working.
+async fn renew_link(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    let request = request_of_token(&state, &token).await?;
+    links::renew(&state, &request, state.clock.now())
+        .await
+        .map_err(link_error)?;
+    let page = LinkSentPage {
+        tr: ctx.tr,
+        page: ctx.frame,
+        email: mask_email(&request.email),
+    };
+    Ok(private(page, StatusCode::OK))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/lost_link.html")]
+struct LostLinkPage {
+    tr: Tr,
+    page: Frame,
+    email: String,
+    error: Option<String>,
+    /// The address typed, once the form was sent.
+    sent_to: Option<String>,
+}
+
+async fn lost_link(ctx: Ctx) -> LostLinkPage {
+    LostLinkPage {
+        tr: ctx.tr,
+        page: ctx.frame,
+        email: String::new(),
+        error: None,
+        sent_to: None,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LostLinkForm {
+    email: String,
+}
+
+/// "Lost your link?": the same answer, as fast, whether requests were filed with the address
+/// or not — the address is only queued, and links go out by email where there are requests.
+async fn ask_lost_link(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<LostLinkForm>,
+) -> Result<Response, PageError> {
+    let mut page = LostLinkPage {
+        tr: ctx.tr,
+        page: ctx.frame,
+        email: form.email.clone(),
+        error: None,
+        sent_to: None,
+    };
+    match EmailAddress::parse(&form.email) {
+        Ok(email) => {
+            links::ask_lost_links(&state, &email, state.clock.now()).await?;
+            page.sent_to = Some(email.as_ref().to_owned());
+            Ok(private(page, StatusCode::OK))
+        }
+        Err(error) => {
+            page.error = Some(ctx.tr.error(&error));
+            Ok(private(page, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -351,17 +467,7 @@ pub(super) async fn render_track_with(
         offer,
         docs,
     };
-    // The private link must not be cached by shared caches or leak through referrers.
-    let mut response = (
-        [(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-store"),
-        )],
-        page,
-    )
-        .into_response();
-    *response.status_mut() = status;
-    Ok(response)
+    Ok(private(page, status))
 }
 
 /// A case file that could not be read: missing, or a logged internal error.

@@ -385,6 +385,94 @@ impl TestApp {
     }
 }
 
+/// The private link in the latest email of `kind` to the request `request_id`.
+pub async fn link_in_mail(app: &TestApp, request_id: &str, kind: &str) -> String {
+    let body = latest_mail(app, request_id, kind).await;
+    let start = body
+        .find(&app.url("/track/"))
+        .unwrap_or_else(|| panic!("no private link in the {kind} email: {body}"));
+    body[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+/// The text body of the latest email of `kind` to the request `request_id`.
+pub async fn latest_mail(app: &TestApp, request_id: &str, kind: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE request_id = $1 AND kind = $2 \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(request_id)
+    .bind(kind)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap_or_else(|_| panic!("no {kind} email for request {request_id}"))
+}
+
+/// The one-time code of the latest acceptance code emailed for the request.
+pub async fn acceptance_code(app: &TestApp, request_id: &str) -> String {
+    let body = latest_mail(app, request_id, "acceptance_code").await;
+    body.split(|c: char| !c.is_ascii_digit())
+        .find(|word| word.len() == 6)
+        .unwrap_or_else(|| panic!("no code in {body}"))
+        .to_owned()
+}
+
+/// Asks to accept the offer shown on the status page `link` (consent ticked or not), as the
+/// page's form does: the answer (a redirect to the code's page when a code was sent).
+pub async fn ask_acceptance_code(app: &TestApp, link: &str, consent: bool) -> (u16, String) {
+    let page = text_of(&app.client, link).await;
+    let mut form = vec![
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("version", hidden(&page, "version")),
+    ];
+    if consent {
+        form.push(("consent", "yes".to_owned()));
+    }
+    let response = app
+        .client
+        .post(format!("{link}/offer/accept"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned());
+    match location {
+        Some(location) => (status, location),
+        None => (status, response.text().await.unwrap()),
+    }
+}
+
+/// Types `code` on the confirmation page the code request led to (`confirm`, a path).
+pub async fn confirm_acceptance(app: &TestApp, confirm: &str, code: &str) -> (u16, String) {
+    let page = text_of(&app.client, app.url(confirm)).await;
+    let action = confirm.split('?').next().unwrap();
+    let response = app
+        .client
+        .post(app.url(action))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", hidden(&page, "version")),
+            ("code", code.to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+/// Accepts the offer through the status page `link` of request `request_id` as the applicant
+/// does: consent, then the code emailed to them. The last answer.
+pub async fn accept_offer_online(app: &TestApp, link: &str, request_id: &str) -> (u16, String) {
+    let (status, confirm) = ask_acceptance_code(app, link, true).await;
+    assert_eq!(status, 303, "a code is sent: {confirm}");
+    let code = acceptance_code(app, request_id).await;
+    confirm_acceptance(app, &confirm, &code).await
+}
+
 /// The body of a page fetched with `client` (its cookies, its session).
 pub async fn text_of(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
     client.get(url).send().await.unwrap().text().await.unwrap()

@@ -4,7 +4,9 @@
 use chrono::Duration;
 use connect_my_home::{demo as seed, services::offers};
 
-use crate::helpers::{TestApp, hidden, json_of, marie, spawn_app, text_of};
+use crate::helpers::{
+    TestApp, accept_offer_online, ask_acceptance_code, hidden, json_of, marie, spawn_app, text_of,
+};
 
 /// A request every operator has answered, with the officer signed in and the applicant's link.
 struct Assessed {
@@ -69,26 +71,6 @@ async fn request_state(app: &TestApp, id: &str) -> String {
         .fetch_one(&app.state.db.pool)
         .await
         .unwrap()
-}
-
-async fn accept_online(app: &TestApp, link: &str, consent: bool) -> (u16, String) {
-    let page = text_of(&app.client, link).await;
-    let mut form = vec![
-        ("csrf_token", hidden(&page, "csrf_token")),
-        ("version", hidden(&page, "version")),
-    ];
-    if consent {
-        form.push(("consent", "yes".to_owned()));
-    }
-    let response = app
-        .client
-        .post(format!("{link}/offer/accept"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
 }
 
 #[tokio::test]
@@ -225,12 +207,12 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
     assert_eq!(send_offer(&app, &a, "").await.0, 303);
 
     // Without explicit consent nothing is accepted, and the page says why.
-    let (status, page) = accept_online(&app, &a.link, false).await;
+    let (status, page) = ask_acceptance_code(&app, &a.link, false).await;
     assert_eq!(status, 422);
     assert!(page.contains("Cochez la case pour confirmer"));
     assert_eq!(request_state(&app, &a.id).await, "quoted");
 
-    assert_eq!(accept_online(&app, &a.link, true).await.0, 303);
+    assert_eq!(accept_offer_online(&app, &a.link, &a.id).await.0, 303);
     assert_eq!(
         offer_states(&app, &a.id).await,
         vec![(1, "accepted".to_owned())]
@@ -482,7 +464,7 @@ async fn v_8_1_an_offer_lapses_after_six_months_with_a_reminder_a_month_before()
         &app.state,
         &request,
         1,
-        offers::AcceptedBy::Applicant { consent: true },
+        offers::AcceptedBy::Applicant { code: "000000" },
         app.now(),
     )
     .await;
@@ -561,7 +543,7 @@ async fn v_8_3_a_change_asked_after_sending_gives_a_revised_offer() {
         &app.state,
         &request,
         1,
-        offers::AcceptedBy::Applicant { consent: true },
+        offers::AcceptedBy::Applicant { code: "000000" },
         app.now(),
     )
     .await;
@@ -703,7 +685,7 @@ async fn v_8_2_1_a_commune_as_project_owner_pays_after_the_works() {
     assert!(!after_works.is_empty() && after_works.iter().all(|&f| f == 1));
 
     // Accepted, nothing is due before the works: the works can be planned at once.
-    assert_eq!(accept_online(&app, &a.link, true).await.0, 303);
+    assert_eq!(accept_offer_online(&app, &a.link, &a.id).await.0, 303);
     assert_eq!(request_state(&app, &a.id).await, "ready_for_works");
     // Once accepted the payment terms are settled.
     let page = text_of(&a.julien, &a.page_url).await;

@@ -1,15 +1,29 @@
 //! The applicant or the case officer accepts the offer, or asks for a change (V-8.3).
+//!
+//! Online, the private link alone cannot accept: the applicant ticks their consent and gets a
+//! one-time code at the request's email address ([`send_acceptance_code`]), and the offer is
+//! accepted only when that code is typed back ([`accept`]).
+
+use chrono::Duration;
+use rand::Rng;
 
 use super::{
     payments::{nothing_due_before_works, parse_amount},
     *,
 };
+use crate::{
+    db::acceptance_codes,
+    domain::links::{AcceptanceCode, CODE_ATTEMPTS, CODE_LIFETIME, CODES_PER_DAY},
+    services::auth,
+};
 
-/// How an acceptance is given: on the status page with explicit consent, or written and
-/// recorded by the case officer (V-8.2.1).
+/// How an acceptance is given: on the status page with the one-time code emailed to the
+/// applicant after their explicit consent, or written and recorded by the case officer
+/// (V-8.2.1).
 pub enum AcceptedBy<'a> {
     Applicant {
-        consent: bool,
+        /// The code as typed.
+        code: &'a str,
     },
     Officer {
         user: &'a SessionUser,
@@ -17,7 +31,150 @@ pub enum AcceptedBy<'a> {
     },
 }
 
-/// Accepts the current version. A lapsed or superseded version cannot be accepted.
+/// Whether `version` of the request's offer (`latest`) may be accepted on `today`: only the
+/// current version, sent and still valid.
+fn open_for_acceptance(
+    latest: Option<OfferRow>,
+    version: i64,
+    today: NaiveDate,
+) -> Result<OfferRow, OfferError> {
+    let offer = latest.ok_or(OfferError::NoOffer)?;
+    if offer.version != version {
+        return Err(OfferError::NotOpen);
+    }
+    match offer.status.as_str() {
+        "sent" if offer.valid_until.as_str() < today.to_string().as_str() => {
+            Err(OfferError::Lapsed)
+        }
+        "sent" => Ok(offer),
+        "lapsed" => Err(OfferError::Lapsed),
+        _ => Err(OfferError::NotOpen),
+    }
+}
+
+/// The applicant, with explicit consent, asks to accept `version` online: a one-time code goes
+/// to the request's email address (in its language, through the outbox), replacing any
+/// earlier code. Nothing is accepted yet.
+pub async fn send_acceptance_code(
+    state: &AppState,
+    request: &RequestRow,
+    version: i64,
+    consent: bool,
+    now: DateTime<Utc>,
+) -> Result<(), OfferError> {
+    if !consent {
+        return Err(OfferError::ConsentRequired);
+    }
+    let today = crate::clock::day_of(now);
+    let code = AcceptanceCode::from_number(rand::thread_rng().gen_range(0..1_000_000));
+    // Hashed before the transaction: the slow hash never holds the writer's turn.
+    let code_hash = auth::hash_secret(code.as_ref()).await;
+    let mut tx = state.db.begin_write().await?;
+    let offer = open_for_acceptance(
+        offers::latest_in(&mut tx, &request.id).await?,
+        version,
+        today,
+    )?;
+    let sent_today =
+        acceptance_codes::sent_since(&mut tx, &request.id, now - Duration::days(1)).await?;
+    if sent_today >= CODES_PER_DAY {
+        return Err(OfferError::TooManyCodes);
+    }
+    acceptance_codes::replace(
+        &mut tx,
+        &request.id,
+        offer.version,
+        &code_hash,
+        now,
+        now + CODE_LIFETIME,
+    )
+    .await?;
+    let tr = Tr(request.language());
+    let version_text = offer.version.to_string();
+    let minutes = CODE_LIFETIME.num_minutes().to_string();
+    let mail = compose::notice(
+        tr,
+        &compose::Notice {
+            subject: tr.f(
+                "offer.code.mail.subject",
+                [("reference", request.reference.as_str())],
+            ),
+            name: request.applicant_name.clone(),
+            paragraphs: vec![
+                tr.f(
+                    "offer.code.mail.code",
+                    [
+                        ("version", version_text.as_str()),
+                        ("code", code.as_ref()),
+                        ("minutes", minutes.as_str()),
+                    ],
+                ),
+                tr.t("offer.code.mail.not_you").to_owned(),
+            ],
+            link: None,
+        },
+    )?;
+    outbox::enqueue(
+        &mut tx,
+        &NewMessage {
+            kind: "acceptance_code",
+            request_id: Some(db::parse_uuid(&request.id)?),
+            recipient: &request.email,
+            subject: &mail.subject,
+            body_text: &mail.text,
+            body_html: Some(&mail.html),
+            attachments: &[],
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(())
+}
+
+/// Checks the applicant's code for `version` and returns the id of the code to spend with the
+/// acceptance. Every try counts, committed before the code is compared, so even concurrent
+/// tries get [`CODE_ATTEMPTS`] in all. The offer's own rules come first: a lapsed or replaced
+/// version says so, whatever the code.
+async fn checked_code(
+    state: &AppState,
+    request: &RequestRow,
+    version: i64,
+    typed: &str,
+    now: DateTime<Utc>,
+) -> Result<String, OfferError> {
+    let today = crate::clock::day_of(now);
+    let mut tx = state.db.begin_write().await?;
+    open_for_acceptance(
+        offers::latest_in(&mut tx, &request.id).await?,
+        version,
+        today,
+    )?;
+    let typed = AcceptanceCode::parse(typed).map_err(|_| OfferError::CodeFormat)?;
+    let stored = acceptance_codes::latest_in(&mut tx, &request.id)
+        .await?
+        .ok_or(OfferError::NoCode)?;
+    if stored.spent_at.is_some() || stored.offer_version != version {
+        return Err(OfferError::CodeSpent);
+    }
+    if db::parse_ts(&stored.expires_at)? <= now {
+        return Err(OfferError::CodeExpired);
+    }
+    if !acceptance_codes::take_attempt(&mut tx, &stored.id, CODE_ATTEMPTS, now).await? {
+        return Err(OfferError::CodeSpent);
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    if !auth::verify_secret(typed.as_ref(), &stored.code_hash).await {
+        return Err(OfferError::WrongCode {
+            tries_left: (CODE_ATTEMPTS - stored.attempts - 1).max(0),
+        });
+    }
+    Ok(stored.id)
+}
+
+/// Accepts the current version. A lapsed or superseded version cannot be accepted; online, only
+/// with the code last sent to the applicant for that version (used once).
 pub async fn accept(
     state: &AppState,
     request: &RequestRow,
@@ -25,28 +182,28 @@ pub async fn accept(
     by: AcceptedBy<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), OfferError> {
-    let note = match &by {
-        AcceptedBy::Applicant { consent: false } => return Err(OfferError::ConsentRequired),
-        AcceptedBy::Applicant { consent: true } => None,
-        AcceptedBy::Officer { note, .. } => {
-            Some(crate::domain::error::required_text(note, 2000).map_err(OfferError::Invalid)?)
-        }
+    let (note, code_id) = match &by {
+        AcceptedBy::Applicant { code } => (
+            None,
+            Some(checked_code(state, request, version, code, now).await?),
+        ),
+        AcceptedBy::Officer { note, .. } => (
+            Some(crate::domain::error::required_text(note, 2000).map_err(OfferError::Invalid)?),
+            None,
+        ),
     };
     let today = crate::clock::day_of(now);
     let mut tx = state.db.begin_write().await?;
-    let offer = offers::latest_in(&mut tx, &request.id)
-        .await?
-        .ok_or(OfferError::NoOffer)?;
-    if offer.version != version {
-        return Err(OfferError::NotOpen);
-    }
-    match offer.status.as_str() {
-        "sent" if offer.valid_until.as_str() < today.to_string().as_str() => {
-            return Err(OfferError::Lapsed);
-        }
-        "sent" => {}
-        "lapsed" => return Err(OfferError::Lapsed),
-        _ => return Err(OfferError::NotOpen),
+    let offer = open_for_acceptance(
+        offers::latest_in(&mut tx, &request.id).await?,
+        version,
+        today,
+    )?;
+    // Spent with the acceptance: if anything below refuses, the code stays usable.
+    if let Some(code_id) = &code_id
+        && !acceptance_codes::spend(&mut tx, code_id, now).await?
+    {
+        return Err(OfferError::CodeSpent);
     }
     let (by_kind, by_id, who) = match &by {
         AcceptedBy::Applicant { .. } => ("applicant", None, Who::Applicant),

@@ -36,7 +36,7 @@ mod acceptance;
 mod lapse;
 mod payments;
 
-pub use acceptance::{AcceptedBy, accept, request_change};
+pub use acceptance::{AcceptedBy, accept, request_change, send_acceptance_code};
 pub use lapse::{DailyRun, run_daily};
 pub use payments::{close_if_settled, payee_id, record_payment, set_pays_after_works};
 
@@ -63,6 +63,18 @@ pub enum OfferError {
     Lapsed,
     #[error("acceptance needs the applicant's explicit consent")]
     ConsentRequired,
+    #[error("an acceptance code has six digits")]
+    CodeFormat,
+    #[error("no acceptance code was sent")]
+    NoCode,
+    #[error("the acceptance code has expired")]
+    CodeExpired,
+    #[error("the acceptance code was used, replaced or tried too often")]
+    CodeSpent,
+    #[error("wrong acceptance code ({tries_left} tries left)")]
+    WrongCode { tries_left: i64 },
+    #[error("too many acceptance codes sent today")]
+    TooManyCodes,
     #[error("this payee is not part of the offer")]
     UnknownPayee,
     #[error("this payment is already registered")]
