@@ -12,12 +12,17 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
+    client::ClientAddr,
     error::PageError,
     extract::{CsrfForm, Ctx, SESSION_COOKIE},
     public::safe_next,
     views::Frame,
 };
-use crate::{i18n::Tr, services::auth, state::AppState};
+use crate::{
+    i18n::Tr,
+    services::auth::{self, SignIn},
+    state::AppState,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -74,11 +79,15 @@ fn session_cookie(state: &AppState, value: &str, max_age: i64) -> Option<HeaderV
 async fn login(
     State(state): State<AppState>,
     ctx: Ctx,
+    ClientAddr(client): ClientAddr,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref()).to_owned();
-    match auth::login(&state, &form.email, &form.password, state.clock.now()).await? {
-        Some(token) => {
+    // Every attempt from this client counts, before any account is looked at.
+    state.throttles.sign_in.check(client)?;
+    let outcome = auth::login(&state, &form.email, &form.password, state.clock.now()).await?;
+    match outcome {
+        SignIn::Opened(token) => {
             let target = if next == "/" {
                 "/backoffice".to_owned()
             } else {
@@ -90,7 +99,8 @@ async fn login(
             }
             Ok(response)
         }
-        None => Ok((
+        SignIn::Limited(limited) => Err(limited.into()),
+        SignIn::Refused => Ok((
             StatusCode::UNAUTHORIZED,
             LoginPage {
                 tr: ctx.tr,

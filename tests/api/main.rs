@@ -13,6 +13,7 @@ mod filing;
 mod helpers;
 mod joint_day;
 mod languages;
+mod limits;
 mod mail;
 mod municipality;
 mod offers;
