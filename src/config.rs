@@ -108,8 +108,8 @@ pub struct Config {
     pub limits: Limits,
 }
 
-/// Throttles and quotas against guessing passwords and flooding the public forms. Counts per
-/// client address are kept in each instance's memory; the others are counted
+/// Throttles and quotas against guessing passwords, flooding the public forms and filling the
+/// disk. Counts per client address are kept in each instance's memory; the others are counted
 /// in the database and so hold across instances.
 #[derive(Debug, Clone, Args)]
 pub struct Limits {
@@ -131,6 +131,12 @@ pub struct Limits {
     /// public form cannot be used to flood an address.
     #[arg(long, env = "CMH_FILING_MAILS_PER_RECIPIENT_PER_DAY", default_value_t = Limits::DEFAULT.filing_mails_per_recipient_per_day)]
     pub filing_mails_per_recipient_per_day: NonZeroU32,
+    /// Documents one request may hold, counted in the database.
+    #[arg(long, env = "CMH_UPLOAD_MAX_FILES_PER_REQUEST", default_value_t = Limits::DEFAULT.upload_max_files_per_request)]
+    pub upload_max_files_per_request: NonZeroU32,
+    /// Bytes all the documents of one request may hold together, counted in the database.
+    #[arg(long, env = "CMH_UPLOAD_MAX_BYTES_PER_REQUEST", default_value_t = Limits::DEFAULT.upload_max_bytes_per_request)]
+    pub upload_max_bytes_per_request: u64,
     /// Estimates (the page and the API) from one client address per minute, in each
     /// instance's memory.
     #[arg(long, env = "CMH_ESTIMATES_PER_ADDRESS_PER_MINUTE", default_value_t = Limits::DEFAULT.estimates_per_address_per_minute)]
@@ -157,6 +163,8 @@ impl Limits {
         sign_in_window_minutes: nonzero(15),
         filings_per_address_per_hour: nonzero(10),
         filing_mails_per_recipient_per_day: nonzero(5),
+        upload_max_files_per_request: nonzero(20),
+        upload_max_bytes_per_request: 50 * 1024 * 1024,
         estimates_per_address_per_minute: nonzero(60),
         trusted_proxies: Vec::new(),
     };

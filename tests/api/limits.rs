@@ -1,10 +1,11 @@
-//! Throttles and quotas: guessed passwords, filings and their confirmations, and estimates
-//! are limited, and every refusal says which limit and when to try again
+//! Throttles and quotas: guessed passwords, filings and their confirmations, uploads and
+//! estimates are limited, and every refusal says which limit and when to try again
 //! (429 with `Retry-After`), in the visitor's language on pages and as JSON in the API.
 
 use std::num::NonZeroU32;
 
 use chrono::Duration;
+use reqwest::multipart::{Form, Part};
 
 use crate::helpers::{PASSWORD, TestApp, client, hidden, marie, spawn_app_with, text_of, with};
 
@@ -280,6 +281,143 @@ async fn the_form_sends_one_mailbox_so_many_confirmations_a_day() {
     let response = file(&app, &filing_for("marie.dupont@example.be")).await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(sent_mails(&app).await, 4);
+}
+
+/// A PDF of `size` bytes.
+fn pdf(size: usize) -> Vec<u8> {
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    bytes.resize(size.max(bytes.len()), b'x');
+    bytes
+}
+
+/// Every file under the uploads directory.
+fn stored_files(app: &TestApp) -> usize {
+    fn walk(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| {
+                let path = entry.path();
+                if path.is_dir() { walk(&path) } else { 1 }
+            })
+            .sum()
+    }
+    walk(&app.data_dir.path().join("uploads"))
+}
+
+/// Files Marie's request; its id and private link.
+async fn filed(app: &TestApp) -> (String, String) {
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE request_id = $1 AND kind = 'request_filed'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let start = body.find(&app.url("/track/")).expect("private link");
+    let link = body[start..].split_whitespace().next().unwrap().to_owned();
+    (id, link)
+}
+
+/// Posts the upload form of the page at `page_url` to `action` with `client`.
+async fn upload(
+    client: &reqwest::Client,
+    page_url: &str,
+    action: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    let page = text_of(client, page_url).await;
+    let form = Form::new()
+        .text("csrf_token", hidden(&page, "csrf_token"))
+        .text("kind", "other")
+        .part("file", Part::bytes(bytes).file_name(name.to_owned()));
+    client.post(action).multipart(form).send().await.unwrap()
+}
+
+/// The refusal shown in the documents section of a page.
+fn upload_notice(html: &str) -> String {
+    let marker = "Rien n&#39;a été enregistré.";
+    let end = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no refusal in {html}"))
+        + marker.len();
+    let start = html[..end].rfind('>').unwrap() + 1;
+    html[start..end].replace("&#39;", "'")
+}
+
+#[tokio::test]
+async fn a_request_holds_so_many_documents_through_the_private_link_and_for_staff() {
+    let app = spawn_app_with(|config| config.limits.upload_max_files_per_request = n(2)).await;
+    let (id, link) = filed(&app).await;
+    let action = format!("{link}/documents");
+    for name in ["un.pdf", "deux.pdf"] {
+        let response = upload(&app.client, &link, &action, name, pdf(2000)).await;
+        assert_eq!(response.status().as_u16(), 303);
+    }
+    let response = upload(&app.client, &link, &action, "trois.pdf", pdf(2000)).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert_eq!(
+        upload_notice(&response.text().await.unwrap()),
+        "Cette demande compte déjà 2 documents, le maximum pour une demande. Rien n'a été \
+         enregistré."
+    );
+    // The case officer adding one received by post meets the same limit.
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = app.url(&format!("/backoffice/requests/{id}"));
+    let response = upload(
+        &julien,
+        &page,
+        &format!("{page}/documents"),
+        "poste.pdf",
+        pdf(2000),
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert_eq!(
+        upload_notice(&response.text().await.unwrap()),
+        "Cette demande compte déjà 2 documents, le maximum pour une demande. Rien n'a été \
+         enregistré."
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 2);
+    assert_eq!(stored_files(&app), 2);
+}
+
+#[tokio::test]
+async fn a_request_holds_so_many_bytes_of_documents_together() {
+    let app = spawn_app_with(|config| {
+        config.limits.upload_max_bytes_per_request = 1024 * 1024;
+    })
+    .await;
+    let (id, link) = filed(&app).await;
+    let action = format!("{link}/documents");
+    let response = upload(&app.client, &link, &action, "plan.pdf", pdf(600 * 1024)).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let response = upload(&app.client, &link, &action, "plan2.pdf", pdf(600 * 1024)).await;
+    assert_eq!(response.status().as_u16(), 422);
+    let refusal = "Ensemble, les documents d'une demande ne peuvent dépasser 1 Mo, et ce fichier \
+                   irait au-delà. Rien n'a été enregistré.";
+    assert_eq!(upload_notice(&response.text().await.unwrap()), refusal);
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = app.url(&format!("/backoffice/requests/{id}"));
+    let response = upload(
+        &julien,
+        &page,
+        &format!("{page}/documents"),
+        "poste.pdf",
+        pdf(600 * 1024),
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert_eq!(upload_notice(&response.text().await.unwrap()), refusal);
+    // What still fits is taken.
+    let response = upload(&app.client, &link, &action, "petit.pdf", pdf(400 * 1024)).await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(app.count("SELECT COUNT(*) FROM documents").await, 2);
+    assert_eq!(stored_files(&app), 2);
 }
 
 #[tokio::test]
