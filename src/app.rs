@@ -19,6 +19,7 @@ use crate::{
     mail::Mailer,
     services::{books, reference},
     storage::DiskStorage,
+    throttle::Throttles,
 };
 
 /// Forms are small; anything larger is refused before it is read.
@@ -60,6 +61,7 @@ pub async fn build_state(
     Ok(AppState(Arc::new(AppInner {
         base_url: config.base_url(bound),
         db,
+        throttles: Throttles::new(&config.limits, &clock),
         clock,
         directory: postcode_directory()?,
         mailer,
@@ -136,14 +138,29 @@ impl Application {
         } else {
             Vec::new()
         };
+        let housekeeping = tokio::spawn(forget_idle_clients(self.state.clone()));
         let app = router(self.state.clone());
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        // The peer address is the client the throttles count (or the proxy that names it).
+        let served = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+        housekeeping.abort();
         for worker in workers {
             worker.abort();
         }
         served
+    }
+}
+
+/// Every minute, drops the throttle state of clients whose quota is whole again.
+async fn forget_idle_clients(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        state.throttles.retain_recent();
     }
 }
 

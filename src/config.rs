@@ -1,7 +1,11 @@
 //! One typed configuration, from command-line flags or `CMH_*` environment variables,
 //! with defaults that run the product locally.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    net::{IpAddr, SocketAddr},
+    num::NonZeroU32,
+    path::PathBuf,
+};
 
 use clap::{Args, ValueEnum};
 
@@ -101,6 +105,76 @@ pub struct Config {
     /// Attribution shown on the map for its tiles.
     #[arg(long, env = "CMH_MAP_TILE_ATTRIBUTION", default_value = DEFAULT_TILE_ATTRIBUTION)]
     pub map_tile_attribution: String,
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// Throttles and quotas against guessing passwords, flooding the public forms and filling the
+/// disk. Counts per client address are kept in each instance's memory; the others are counted
+/// in the database and so hold across instances.
+#[derive(Debug, Clone, Args)]
+pub struct Limits {
+    /// Failed sign-ins on one account (known or not) before it is locked for the window,
+    /// counted in the database. The right password is refused too while it is locked.
+    #[arg(long, env = "CMH_SIGN_IN_FAILURES_PER_ACCOUNT", default_value_t = Limits::DEFAULT.sign_in_failures_per_account)]
+    pub sign_in_failures_per_account: NonZeroU32,
+    /// Sign-in attempts (right or wrong) from one client address per window, in each
+    /// instance's memory.
+    #[arg(long, env = "CMH_SIGN_IN_ATTEMPTS_PER_ADDRESS", default_value_t = Limits::DEFAULT.sign_in_attempts_per_address)]
+    pub sign_in_attempts_per_address: NonZeroU32,
+    /// The sign-in window, in minutes, for both counts above.
+    #[arg(long, env = "CMH_SIGN_IN_WINDOW_MINUTES", default_value_t = Limits::DEFAULT.sign_in_window_minutes)]
+    pub sign_in_window_minutes: NonZeroU32,
+    /// Requests filed from one client address per hour, in each instance's memory.
+    #[arg(long, env = "CMH_FILINGS_PER_ADDRESS_PER_HOUR", default_value_t = Limits::DEFAULT.filings_per_address_per_hour)]
+    pub filings_per_address_per_hour: NonZeroU32,
+    /// Filing confirmations sent to one mailbox per 24 hours, counted in the outbox: the
+    /// public form cannot be used to flood an address.
+    #[arg(long, env = "CMH_FILING_MAILS_PER_RECIPIENT_PER_DAY", default_value_t = Limits::DEFAULT.filing_mails_per_recipient_per_day)]
+    pub filing_mails_per_recipient_per_day: NonZeroU32,
+    /// Documents one request may hold, counted in the database.
+    #[arg(long, env = "CMH_UPLOAD_MAX_FILES_PER_REQUEST", default_value_t = Limits::DEFAULT.upload_max_files_per_request)]
+    pub upload_max_files_per_request: NonZeroU32,
+    /// Bytes all the documents of one request may hold together, counted in the database.
+    #[arg(long, env = "CMH_UPLOAD_MAX_BYTES_PER_REQUEST", default_value_t = Limits::DEFAULT.upload_max_bytes_per_request)]
+    pub upload_max_bytes_per_request: u64,
+    /// Estimates (the page and the API) from one client address per minute, in each
+    /// instance's memory.
+    #[arg(long, env = "CMH_ESTIMATES_PER_ADDRESS_PER_MINUTE", default_value_t = Limits::DEFAULT.estimates_per_address_per_minute)]
+    pub estimates_per_address_per_minute: NonZeroU32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated addresses). Empty
+    /// by default: the client is the connection's peer.
+    #[arg(long, env = "CMH_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+const fn nonzero(n: u32) -> NonZeroU32 {
+    match NonZeroU32::new(n) {
+        Some(n) => n,
+        None => panic!("a limit is at least 1"),
+    }
+}
+
+impl Limits {
+    /// What a public portal needs: a person who mistypes a password, files for a few lots or
+    /// tries a dozen estimates never meets them; a script does at once.
+    pub const DEFAULT: Limits = Limits {
+        sign_in_failures_per_account: nonzero(5),
+        sign_in_attempts_per_address: nonzero(20),
+        sign_in_window_minutes: nonzero(15),
+        filings_per_address_per_hour: nonzero(10),
+        filing_mails_per_recipient_per_day: nonzero(5),
+        upload_max_files_per_request: nonzero(20),
+        upload_max_bytes_per_request: 50 * 1024 * 1024,
+        estimates_per_address_per_minute: nonzero(60),
+        trusted_proxies: Vec::new(),
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
 }
 
 /// 20 MB: a scanned title deed or a plan in PDF or DWG.
@@ -166,6 +240,7 @@ impl Config {
                 .expect("static defaults"),
             map_tile_url: DEFAULT_TILE_URL.into(),
             map_tile_attribution: DEFAULT_TILE_ATTRIBUTION.into(),
+            limits: Limits::default(),
         }
     }
 }
@@ -186,6 +261,7 @@ impl std::fmt::Debug for Config {
             .field("smtp_port", &self.smtp_port)
             .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
             .field("uploads_dir", &self.uploads_dir())
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }

@@ -210,6 +210,23 @@ impl Tr {
         format!("{} {}", self.numeric_date(at.date()), at.format("%H:%M"))
     }
 
+    /// A wait, rounded up to what a reader plans with: `30 secondes`, `1 minute`, `15 Minuten`,
+    /// `23 hours` (minutes up to two hours, then hours).
+    pub fn wait(&self, wait: std::time::Duration) -> String {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let (count, unit) = match secs.max(1) {
+            s @ 0..60 => (s, "second"),
+            s @ 60..7200 => (s.div_ceil(60), "minute"),
+            s => (s.div_ceil(3600), "hour"),
+        };
+        let key = if count == 1 {
+            format!("format.wait.{unit}")
+        } else {
+            format!("format.wait.{unit}s")
+        };
+        self.f(&key, [("n", count.to_string().as_str())])
+    }
+
     /// A day with its weekday: `mardi 9 mars 2027`, `Tuesday 9 March 2027`,
     /// `Dienstag, 9. März 2027`.
     pub fn weekday_date(&self, date: impl Borrow<NaiveDate>) -> String {
@@ -257,6 +274,33 @@ pub fn euros(amount: Decimal) -> String {
 mod tests {
     use super::*;
     use crate::domain::{RequestState, Service};
+
+    #[test]
+    fn waits_are_rounded_up_to_what_a_reader_plans_with() {
+        use std::time::Duration;
+        let fr = Tr(Language::Fr);
+        assert_eq!(fr.wait(Duration::from_millis(300)), "1 seconde");
+        assert_eq!(fr.wait(Duration::from_millis(19_200)), "20 secondes");
+        assert_eq!(fr.wait(Duration::from_secs(60)), "1 minute");
+        assert_eq!(fr.wait(Duration::from_secs(61)), "2 minutes");
+        assert_eq!(
+            Tr(Language::De).wait(Duration::from_secs(899)),
+            "15 Minuten"
+        );
+        assert_eq!(
+            Tr(Language::En).wait(Duration::from_secs(7199)),
+            "120 minutes"
+        );
+        assert_eq!(Tr(Language::En).wait(Duration::from_secs(7200)), "2 hours");
+        assert_eq!(
+            Tr(Language::En).wait(Duration::from_secs(86_399)),
+            "24 hours"
+        );
+        assert_eq!(
+            Tr(Language::De).wait(Duration::from_secs(3600 * 24 + 1)),
+            "25 Stunden"
+        );
+    }
 
     #[test]
     fn every_language_has_every_french_key() {

@@ -19,4 +19,5 @@ pub mod services;
 pub mod state;
 pub mod storage;
 pub mod tariff;
+pub mod throttle;
 pub mod web;

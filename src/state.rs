@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 
 use crate::{
     clock::Clock, config::Config, db::Db, domain::PostcodeDirectory, mail::Mailer,
-    storage::Storage, tariff::Tariffs,
+    storage::Storage, tariff::Tariffs, throttle::Throttles,
 };
 
 pub struct AppInner {
@@ -31,6 +31,8 @@ pub struct AppInner {
     pub tariffs: RwLock<Arc<Tariffs>>,
     /// Uploaded documents (disk by default; object storage later).
     pub storage: Arc<dyn Storage>,
+    /// This instance's per-address throttles (sign-in, filing, estimates).
+    pub throttles: Throttles,
 }
 
 #[derive(Clone)]

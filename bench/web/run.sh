@@ -38,6 +38,7 @@ WAITING=${WAITING:-2000}
 PRODUCT_PORT=${PRODUCT_PORT:-18080}
 ANCHOR_PORT=${ANCHOR_PORT:-18081}
 OUT=${OUT:-/var/tmp/cmh-bench-web}
+RAISED=1000000000  # the throttles per client address and per mailbox, out of the way
 START_TIMEOUT=120  # seconds for a server to answer
 DRAIN_TIMEOUT=300  # seconds for the workers to send the mail and answer the assessments
 
@@ -233,9 +234,13 @@ bench_engine() {
         measure anchor "anchor insert" "$CONNS" "$THREADS" "$A/rows"
     stop "$anchor_pid"
 
-    # The product, on a fresh database seeded with the demo data, workers on.
-    log "$ENGINE: product (fresh database, demo data, workers on)"
-    "$BIN" --bind "127.0.0.1:$PRODUCT_PORT" --data-dir "$WORK/$ENGINE/data" \
+    # The product, on a fresh database seeded with the demo data, workers on. Every load comes
+    # from 127.0.0.1 and the template filings all write to Marie: the limits per client
+    # address and per mailbox, which would refuse that after a few requests, are raised.
+    log "$ENGINE: product (fresh database, demo data, workers on, limits per address raised)"
+    CMH_FILINGS_PER_ADDRESS_PER_HOUR=$RAISED CMH_FILING_MAILS_PER_RECIPIENT_PER_DAY=$RAISED \
+        CMH_SIGN_IN_ATTEMPTS_PER_ADDRESS=$RAISED CMH_ESTIMATES_PER_ADDRESS_PER_MINUTE=$RAISED \
+        "$BIN" --bind "127.0.0.1:$PRODUCT_PORT" --data-dir "$WORK/$ENGINE/data" \
         --database-url "$product_url" --seed-demo true --run-workers true \
         serve >"$WORK/$ENGINE/product.log" 2>&1 &
     local product_pid=$!

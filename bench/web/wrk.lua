@@ -2,8 +2,10 @@
 --   BENCH_MODE=get  (default): the request given on the command line (-H headers apply);
 --   BENCH_MODE=post: the same urlencoded form BENCH_BODY posted every time;
 --   BENCH_MODE=file: POST /request, the public filing form, each request with its own
---                    idempotency key; BENCH_BODY holds the other fields (csrf_token included,
---                    matching the cmh_csrf cookie passed with -H), BENCH_TAG keeps keys of
+--                    idempotency key and its own mailbox (as real filings come from many
+--                    people: the per-mailbox count stays as small as in use); BENCH_BODY holds
+--                    the other fields (csrf_token included, matching the cmh_csrf cookie
+--                    passed with -H; its email is replaced), BENCH_TAG keeps keys of
 --                    successive runs apart.
 -- The done hook prints one machine-readable line; status_errors counts answers that are
 -- neither 2xx nor 3xx (run.sh refuses to report a measurement with any).
@@ -37,7 +39,10 @@ elseif mode == "file" then
       end
       n = n + 1
       local key = string.format("load-%s-%d-%d", tag, id, n)
-      local body = "idempotency_key=" .. key .. "&" .. body_rest
+      local mailbox = string.format("email=%s%%40example.be", key)
+      -- A function, so that the "%" of the replacement is not read as a capture.
+      local rest = body_rest:gsub("email=[^&]*", function() return mailbox end)
+      local body = "idempotency_key=" .. key .. "&" .. rest
       return wrk.format("POST", "/request", headers, body)
    end
 end

@@ -10,7 +10,7 @@ use axum::{
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
-    http::{error::ApiError, extract::Staff, query::QueueQuery},
+    http::{client::ClientAddr, error::ApiError, extract::Staff, query::QueueQuery},
     services::{
         case_file::{self, CaseFileError},
         queue::{self, QueueRow},
@@ -310,8 +310,11 @@ fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
 /// `EstimateCase` (see docs/examples/estimate-case.json); refusals say what is wrong.
 async fn estimate(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     body: axum::body::Bytes,
 ) -> Result<Json<tariff::Estimate>, ApiError> {
+    // Anyone may ask, without an account: each client only so many a minute.
+    state.throttles.estimate.check(client)?;
     let case: tariff::EstimateCase =
         serde_json::from_slice(&body).map_err(|e| ApiError::Invalid(format!("case: {e}")))?;
     // Uploaded books included: the one in force on the request date applies (V-5).

@@ -60,6 +60,37 @@ pub async fn insert(tx: &mut Tx, document: &NewDocument<'_>, now: DateTime<Utc>)
     Ok(())
 }
 
+/// How many documents a request holds and their bytes together.
+pub async fn totals(db: &Db, request_id: &str) -> DbResult<(i64, i64)> {
+    Ok(sqlx::query_as(TOTALS)
+        .bind(request_id)
+        .fetch_one(&db.pool)
+        .await?)
+}
+
+/// The same inside a transaction that [`hold_request`] made the only uploader.
+pub async fn totals_in(tx: &mut Tx, request_id: &str) -> DbResult<(i64, i64)> {
+    Ok(sqlx::query_as(TOTALS)
+        .bind(request_id)
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+// PostgreSQL sums BIGINT as NUMERIC: cast back.
+const TOTALS: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) \
+    FROM documents WHERE request_id = $1";
+
+/// Makes the transaction the only one adding documents to the request until it ends, so that
+/// two uploads cannot both fit the quota's last place: a no-op write takes the request's row
+/// lock on PostgreSQL (SQLite writers already take turns).
+pub async fn hold_request(tx: &mut Tx, request_id: &str) -> DbResult<()> {
+    sqlx::query("UPDATE requests SET updated_at = updated_at WHERE id = $1")
+        .bind(request_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The documents of a request the caller may see, oldest first.
 pub async fn for_request(db: &Db, request: &super::RequestAccess) -> DbResult<Vec<DocumentRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(

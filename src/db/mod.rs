@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod permits;
 pub mod requests;
 pub mod sessions;
+pub mod sign_ins;
 pub mod sql;
 pub mod tariff_books;
 pub mod users;

@@ -4,7 +4,8 @@ use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{Db, DbError, DbResult, Tx, new_id, ts};
+use super::{Db, DbError, DbResult, Tx, new_id, parse_ts, ts};
+pub use crate::domain::contact::mailbox_key;
 
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
@@ -48,13 +49,15 @@ const COLUMNS: &str = "id, kind, request_id, recipient, subject, body_text, body
 pub async fn enqueue(tx: &mut Tx, message: &NewMessage<'_>, now: DateTime<Utc>) -> DbResult<Uuid> {
     let id = new_id();
     sqlx::query(
-        "INSERT INTO outbox (id, kind, request_id, recipient, subject, body_text, body_html, status, \
-            attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8)",
+        "INSERT INTO outbox (id, kind, request_id, recipient, recipient_key, subject, body_text, \
+            body_html, status, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)",
     )
     .bind(id.to_string())
     .bind(message.kind)
     .bind(message.request_id.map(|id| id.to_string()))
     .bind(message.recipient)
+    .bind(mailbox_key(message.recipient))
     .bind(message.subject)
     .bind(message.body_text)
     .bind(message.body_html)
@@ -75,6 +78,28 @@ pub async fn enqueue(tx: &mut Tx, message: &NewMessage<'_>, now: DateTime<Utc>) 
         .await?;
     }
     Ok(id)
+}
+
+/// When the latest `at_most` messages of `kind` queued for `mailbox` (a [`mailbox_key`])
+/// after `since` were queued, newest first.
+pub async fn queued_to_mailbox_since(
+    tx: &mut Tx,
+    mailbox: &str,
+    kind: &str,
+    since: DateTime<Utc>,
+    at_most: u32,
+) -> DbResult<Vec<DateTime<Utc>>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT created_at FROM outbox WHERE recipient_key = $1 AND kind = $2 AND created_at > $3 \
+         ORDER BY created_at DESC LIMIT $4",
+    )
+    .bind(mailbox)
+    .bind(kind)
+    .bind(ts(since))
+    .bind(i64::from(at_most))
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter().map(|at| parse_ts(at)).collect()
 }
 
 /// The files sent with a message, in order.

@@ -51,6 +51,19 @@ fn is_mail_domain(domain: &str) -> bool {
         })
 }
 
+/// The mailbox an address delivers to, as far as a quota can tell: lower-cased and without a
+/// `+tag` (`Marie+1@Example.be` and `marie@example.be` reach the same person).
+pub fn mailbox_key(address: &str) -> String {
+    let address = address.trim().to_lowercase();
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let local = local.split_once('+').map_or(local, |(base, _)| base);
+            format!("{local}@{domain}")
+        }
+        None => address,
+    }
+}
+
 impl AsRef<str> for EmailAddress {
     fn as_ref(&self) -> &str {
         &self.0
@@ -166,6 +179,27 @@ impl fmt::Display for Language {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn addresses_of_one_mailbox_share_its_key() {
+        assert_eq!(
+            mailbox_key(" Marie.Dupont@Example.BE "),
+            "marie.dupont@example.be"
+        );
+        assert_eq!(
+            mailbox_key("marie.dupont+1@example.be"),
+            "marie.dupont@example.be"
+        );
+        assert_eq!(
+            mailbox_key("marie.dupont+a+b@example.be"),
+            "marie.dupont@example.be"
+        );
+        assert_ne!(
+            mailbox_key("marie@example.be"),
+            mailbox_key("marie@example.com")
+        );
+        assert_eq!(mailbox_key("not an address"), "not an address");
+    }
 
     #[test]
     fn email_needs_a_dotted_domain() {

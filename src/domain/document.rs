@@ -194,6 +194,12 @@ pub enum FileRefusal {
     UnsupportedName,
     #[error("the file's content is not the {claimed} its name says")]
     Disguised { claimed: &'static str },
+    /// The request holds as many documents as one may.
+    #[error("the request already holds {max} documents")]
+    TooManyFiles { max: u32 },
+    /// The request's documents together would go past the limit.
+    #[error("the request's documents would exceed {max_mb} MB together")]
+    RequestFull { max_mb: u64 },
 }
 
 impl FileRefusal {
@@ -204,6 +210,8 @@ impl FileRefusal {
             Self::TooLarge { .. } => "too_large",
             Self::UnsupportedName => "unsupported",
             Self::Disguised { .. } => "disguised",
+            Self::TooManyFiles { .. } => "too_many",
+            Self::RequestFull { .. } => "request_full",
         }
     }
 
@@ -211,6 +219,8 @@ impl FileRefusal {
         match self {
             Self::TooLarge { max_mb } => vec![("max", max_mb.to_string())],
             Self::Disguised { claimed } => vec![("claimed", (*claimed).to_owned())],
+            Self::TooManyFiles { max } => vec![("max", max.to_string())],
+            Self::RequestFull { max_mb } => vec![("max", max_mb.to_string())],
             _ => Vec::new(),
         }
     }
@@ -222,6 +232,31 @@ impl FileRefusal {
 pub struct CheckedFile {
     pub filename: String,
     pub file_type: FileType,
+}
+
+/// What one request's documents may hold together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestQuota {
+    pub max_files: u32,
+    pub max_bytes: u64,
+}
+
+impl RequestQuota {
+    /// Whether a file of `size` bytes fits beside the `files` documents of `bytes` bytes the
+    /// request already holds.
+    pub fn admits(&self, files: u64, bytes: u64, size: u64) -> Result<(), FileRefusal> {
+        if files >= u64::from(self.max_files) {
+            return Err(FileRefusal::TooManyFiles {
+                max: self.max_files,
+            });
+        }
+        if bytes.saturating_add(size) > self.max_bytes {
+            return Err(FileRefusal::RequestFull {
+                max_mb: megabytes(self.max_bytes),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The largest size in whole megabytes shown in a refusal.
@@ -303,6 +338,40 @@ mod tests {
     const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\0\x10JFIF";
     const DWG: &[u8] = b"AC1032\0\0\0\0\0";
     const MB: u64 = 1024 * 1024;
+
+    #[test]
+    fn a_request_holds_so_many_documents_and_so_many_bytes() {
+        let quota = RequestQuota {
+            max_files: 20,
+            max_bytes: 50 * MB,
+        };
+        assert_eq!(quota.admits(0, 0, 20 * MB), Ok(()));
+        assert_eq!(quota.admits(19, 30 * MB, 20 * MB), Ok(()));
+        assert_eq!(
+            quota.admits(20, MB, 1),
+            Err(FileRefusal::TooManyFiles { max: 20 })
+        );
+        assert_eq!(
+            quota.admits(3, 30 * MB, 20 * MB + 1),
+            Err(FileRefusal::RequestFull { max_mb: 50 })
+        );
+        assert_eq!(
+            quota.admits(3, u64::MAX, 1),
+            Err(FileRefusal::RequestFull { max_mb: 50 })
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn the_quota_admits_exactly_what_fits(
+            files in 0u64..40, bytes in 0u64..200, size in 0u64..200, max_files in 1u32..30,
+            max_bytes in 0u64..300,
+        ) {
+            let quota = RequestQuota { max_files, max_bytes };
+            let fits = files < u64::from(max_files) && bytes + size <= max_bytes;
+            prop_assert_eq!(quota.admits(files, bytes, size).is_ok(), fits);
+        }
+    }
 
     #[test]
     fn v_9_1_1_and_b_4_1_each_document_answers_the_prerequisite_of_its_code() {

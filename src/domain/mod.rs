@@ -20,7 +20,7 @@ pub mod tenancy;
 
 pub use company::CompanyNumber;
 pub use contact::{EmailAddress, Language, PersonName, PhoneNumber};
-pub use document::{DocumentKind, FileRefusal, FileType};
+pub use document::{DocumentKind, FileRefusal, FileType, RequestQuota};
 pub use error::{FieldErrors, InputError};
 pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};

@@ -5,14 +5,14 @@ use askama::Template;
 use axum::{
     Json,
     extract::Request,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::{Html, IntoResponse, Response},
 };
 use serde::Serialize;
 
 use super::{extract::language_of, frame::Frame};
-use crate::{i18n::Tr, services::DbError, tariff};
+use crate::{i18n::Tr, services::DbError, tariff, throttle::Limited};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PageError {
@@ -34,8 +34,25 @@ pub enum PageError {
     /// A private link of a request finished more than six months ago.
     #[error("private link expired")]
     LinkExpired,
+    /// A throttle or quota said no: the page says which and when to try again.
+    #[error("too many requests ({0:?})")]
+    TooManyRequests(Limited),
     #[error("internal error")]
     Internal,
+}
+
+impl From<Limited> for PageError {
+    fn from(limited: Limited) -> Self {
+        PageError::TooManyRequests(limited)
+    }
+}
+
+/// `Retry-After` in whole seconds.
+fn retry_after(limited: &Limited) -> (header::HeaderName, HeaderValue) {
+    (
+        header::RETRY_AFTER,
+        HeaderValue::from(limited.retry_after_secs()),
+    )
 }
 
 impl PageError {
@@ -47,6 +64,7 @@ impl PageError {
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::LinkReplaced | Self::LinkExpired => StatusCode::GONE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -61,6 +79,7 @@ impl PageError {
             Self::BadRequest(_) => "bad_request",
             Self::LinkReplaced => "link_replaced",
             Self::LinkExpired => "link_expired",
+            Self::TooManyRequests(_) => "too_many",
             Self::Internal => "internal",
         }
     }
@@ -108,20 +127,38 @@ struct ErrorPage {
     tr: Tr,
     page: Frame,
     key: &'static str,
+    title: String,
+    text: String,
     status: u16,
 }
 
 impl ErrorPage {
-    fn title(&self) -> String {
-        self.tr
-            .t(&format!("page_error.{}.title", self.key))
-            .to_owned()
+    fn new(tr: Tr, page: Frame, error: &PageError) -> Self {
+        let key = error.key();
+        let text = match error {
+            // What was limited and when to try again.
+            PageError::TooManyRequests(limited) => tr.f(
+                &format!("page_error.{key}.{}", limited.limit.key()),
+                [("wait", tr.wait(limited.retry_after).as_str())],
+            ),
+            _ => tr.t(&format!("page_error.{key}.text")).to_owned(),
+        };
+        ErrorPage {
+            tr,
+            page,
+            key,
+            title: tr.t(&format!("page_error.{key}.title")).to_owned(),
+            text,
+            status: error.status().as_u16(),
+        }
     }
 
-    fn text(&self) -> String {
-        self.tr
-            .t(&format!("page_error.{}.text", self.key))
-            .to_owned()
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn text(&self) -> &str {
+        &self.text
     }
 
     /// Pages a lost, replaced or expired private link may lead to point to where a new one is
@@ -140,16 +177,16 @@ pub async fn render_error_pages(request: Request, next: Next) -> Response {
         return response;
     };
     let status = error.status();
-    let page = ErrorPage {
-        tr,
-        page: frame,
-        key: error.key(),
-        status: status.as_u16(),
-    };
-    match page.render() {
+    let page = ErrorPage::new(tr, frame, &error);
+    let mut response = match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => status.into_response(),
+    };
+    if let PageError::TooManyRequests(limited) = &error {
+        let (name, value) = retry_after(limited);
+        response.headers_mut().insert(name, value);
     }
+    response
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -167,8 +204,34 @@ pub enum ApiError {
         message: String,
         gaps: Vec<tariff::TariffGap>,
     },
+    /// A throttle said no: 429 with `Retry-After`.
+    #[error("{}", too_many_message(.0))]
+    TooManyRequests(Limited),
     #[error("internal error")]
     Internal,
+}
+
+impl From<Limited> for ApiError {
+    fn from(limited: Limited) -> Self {
+        ApiError::TooManyRequests(limited)
+    }
+}
+
+/// The API's refusal text (the API speaks English, like its other messages).
+fn too_many_message(limited: &Limited) -> String {
+    let what = match limited.limit {
+        crate::throttle::Limit::Estimate => "Too many estimates from your address.",
+        crate::throttle::Limit::Filing => "Too many requests filed from your address.",
+        crate::throttle::Limit::FilingMail => {
+            "Too many confirmations sent to this email address today."
+        }
+        crate::throttle::Limit::SignInAddress | crate::throttle::Limit::SignInAccount => {
+            "Too many sign-in attempts."
+        }
+    };
+    let secs = limited.retry_after_secs();
+    let unit = if secs == 1 { "second" } else { "seconds" };
+    format!("{what} Try again in {secs} {unit}.")
 }
 
 #[derive(Serialize)]
@@ -177,6 +240,8 @@ struct ErrorBody {
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     tariff_gaps: Option<Vec<tariff::TariffGap>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_seconds: Option<u64>,
 }
 
 impl IntoResponse for ApiError {
@@ -187,22 +252,33 @@ impl IntoResponse for ApiError {
             ApiError::Invalid(_) | ApiError::NoTariff { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
             }
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         let message = self.to_string();
+        let limited = match &self {
+            ApiError::TooManyRequests(limited) => Some(*limited),
+            _ => None,
+        };
         let tariff_gaps = match self {
             ApiError::NoTariff { gaps, .. } => Some(gaps),
             _ => None,
         };
-        (
+        let mut response = (
             status,
             Json(ErrorBody {
                 error: code,
                 message,
                 tariff_gaps,
+                retry_after_seconds: limited.as_ref().map(Limited::retry_after_secs),
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(limited) = &limited {
+            let (name, value) = retry_after(limited);
+            response.headers_mut().insert(name, value);
+        }
+        response
     }
 }
 

@@ -1,6 +1,7 @@
 //! What pages and the API share: extractors (language, session, staff, CSRF-checked forms),
 //! the page frame, the errors at the edge, shared query types and response headers.
 
+pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod extract;

@@ -11,7 +11,11 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::db::{DbError, sessions, users};
+use crate::{
+    db::{DbError, sessions, sign_ins, users},
+    state::AppState,
+    throttle::{Limit, Limited},
+};
 
 /// How long a staff session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -84,14 +88,55 @@ pub async fn verify_secret(secret: &str, hash: &str) -> bool {
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password(DUMMY_PASSWORD));
 const DUMMY_PASSWORD: &str = "no such user";
 
-/// Checks the credentials and opens a session; `None` when they are wrong.
+/// How a sign-in ended.
+#[derive(Debug)]
+pub enum SignIn {
+    /// A session was opened: its token, for the cookie.
+    Opened(String),
+    /// Unknown address or wrong password (the two are not told apart).
+    Refused,
+    /// Too many failures on this account lately: nothing was checked, so the answer is the
+    /// same whether the password was right or not.
+    Limited(Limited),
+}
+
+/// The account an attempt counts against: the address as typed, whether or not it is one.
+fn account_key(email: &str) -> String {
+    email.trim().to_lowercase().chars().take(320).collect()
+}
+
+/// Checks the credentials and opens a session. Refused unchecked while the account has seen
+/// too many failures within the window (counted in the database, so across instances); an
+/// attempt is recorded before the password is checked, so that concurrent guesses count too.
 pub async fn login(
-    state: &crate::state::AppState,
+    state: &AppState,
     email: &str,
     password: &str,
     now: DateTime<Utc>,
-) -> Result<Option<String>, DbError> {
+) -> Result<SignIn, DbError> {
+    let limits = &state.config.limits;
+    let window = Duration::minutes(i64::from(limits.sign_in_window_minutes.get()));
+    let max = usize::try_from(limits.sign_in_failures_per_account.get()).unwrap_or(usize::MAX);
     let db = &state.db;
+    // No account has a blank address: nothing to lock, and a blank form must not lock the
+    // next visitor out of the form's answer.
+    if email.trim().is_empty() {
+        return Ok(SignIn::Refused);
+    }
+    let account = account_key(email);
+    let attempt = sign_ins::record(db, &account, now).await?;
+    let attempts = sign_ins::since(db, &account, now - window).await?;
+    // This attempt is one of them: the others must leave room for it.
+    if attempts.len() > max {
+        sign_ins::forget(db, attempt).await?;
+        // Open again once enough of the earlier attempts have left the window.
+        let earlier = attempts.len() - 1;
+        let opens_at = attempts[earlier - max] + window;
+        return Ok(SignIn::Limited(Limited {
+            limit: Limit::SignInAccount,
+            retry_after: (opens_at - now).to_std().unwrap_or_default(),
+        }));
+    }
     let credentials = users::credentials(db, email).await?;
     let hash = credentials
         .as_ref()
@@ -103,6 +148,7 @@ pub async fn login(
         .unwrap_or(false);
     match credentials {
         Some(credentials) if valid => {
+            sign_ins::clear(db, &account).await?;
             let token = new_token();
             sessions::create(
                 db,
@@ -112,19 +158,23 @@ pub async fn login(
                 now + Duration::hours(SESSION_HOURS),
             )
             .await?;
-            Ok(Some(token))
+            Ok(SignIn::Opened(token))
         }
-        _ => Ok(None),
+        // The attempt stays as a failure; the ones past every window go.
+        _ => {
+            sign_ins::prune(db, now - window).await?;
+            Ok(SignIn::Refused)
+        }
     }
 }
 
-pub async fn logout(state: &crate::state::AppState, token: &str) -> Result<(), DbError> {
+pub async fn logout(state: &AppState, token: &str) -> Result<(), DbError> {
     sessions::delete(&state.db, &token_hash(token)).await
 }
 
 /// The staff member behind a session cookie's token, if the session is still live.
 pub async fn session_user(
-    state: &crate::state::AppState,
+    state: &AppState,
     token: &str,
 ) -> Result<Option<crate::domain::tenancy::SessionUser>, DbError> {
     crate::db::sessions::user(&state.db, &token_hash(token), state.clock.now()).await

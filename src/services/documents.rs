@@ -19,7 +19,7 @@ use crate::{
         sessions::SessionUser,
     },
     domain::{
-        DocumentKind, FileRefusal, InputError, RequestState, document::check_file,
+        DocumentKind, FileRefusal, InputError, RequestQuota, RequestState, document::check_file,
         error::required_text,
     },
     i18n::Tr,
@@ -315,6 +315,11 @@ pub async fn upload(
         upload.bytes,
         state.config.upload_max_bytes,
     )?;
+    // Refused before anything is written; checked again under the request's lock below.
+    let quota = request_quota(state);
+    let size = upload.bytes.len() as u64;
+    let (files, bytes) = documents::totals(&state.db, &request.id).await?;
+    quota.admits(count(files), count(bytes), size)?;
     let request_id = db::parse_uuid(&request.id)?;
     let id = db::new_id();
     let key = format!("requests/{request_id}/{id}");
@@ -346,6 +351,7 @@ pub async fn upload(
             },
         },
         kind,
+        quota,
         now,
     )
     .await;
@@ -360,15 +366,36 @@ pub async fn upload(
     Ok(id.to_string())
 }
 
+/// What one request may hold (the configured number of files and bytes).
+fn request_quota(state: &AppState) -> RequestQuota {
+    RequestQuota {
+        max_files: state.config.limits.upload_max_files_per_request.get(),
+        max_bytes: state.config.limits.upload_max_bytes_per_request,
+    }
+}
+
+/// A stored count, never negative.
+fn count(stored: i64) -> u64 {
+    u64::try_from(stored).unwrap_or(0)
+}
+
 async fn record_upload(
     state: &AppState,
     request: &RequestRow,
     uploader: Uploader<'_>,
     document: &NewDocument<'_>,
     kind: DocumentKind,
+    quota: RequestQuota,
     now: DateTime<Utc>,
 ) -> Result<(), DocumentError> {
     let mut tx = state.db.begin_write().await?;
+    // Concurrent uploads to one request take turns, so the quota holds across instances.
+    documents::hold_request(&mut tx, &request.id).await?;
+    let (files, bytes) = documents::totals_in(&mut tx, &request.id).await?;
+    if let Err(refused) = quota.admits(count(files), count(bytes), count(document.size_bytes)) {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Err(refused.into());
+    }
     let fresh = requests::get_for_worker(&mut tx, &request.id).await?;
     let received_before = documents::kinds_in(&mut tx, &request.id).await?;
     documents::insert(&mut tx, document, now).await?;

@@ -2,11 +2,11 @@
 //! coordinator and operators serving the commune, record it with its first timeline event and
 //! queue the confirmation email, all in one transaction.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 
 use crate::{
     db::{
-        self, DbError,
+        self, DbError, Tx,
         coverage::{self, Referral},
         outbox::{self, NewMessage},
         requests::{self, NewEvent, NewRequestRecord, RequestRow},
@@ -24,6 +24,7 @@ use crate::{
     },
     state::AppState,
     tariff::VatStatus,
+    throttle::{Limit, Limited},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,9 @@ pub enum SubmitError {
         commune: String,
         referral: Option<Referral>,
     },
+    /// The confirmation would go to a mailbox that had its share today (nothing saved).
+    #[error("too many confirmations to this address")]
+    Limited(Limited),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("rendering the confirmation: {0}")]
@@ -61,6 +65,39 @@ impl From<RequestRow> for Filed {
     }
 }
 
+/// The kind of the confirmation email in the outbox.
+const CONFIRMATION: &str = "request_filed";
+
+/// Whether one more confirmation may go to `email`'s mailbox: the public form sends one to
+/// any address typed, so each mailbox gets at most the configured number per 24 hours. Counted
+/// in the outbox, inside the filing's transaction, so it holds across instances.
+async fn confirmations_allowed(
+    tx: &mut Tx,
+    state: &AppState,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Limited>, DbError> {
+    let window = Duration::hours(24);
+    let max = state.config.limits.filing_mails_per_recipient_per_day.get();
+    let latest = outbox::queued_to_mailbox_since(
+        tx,
+        &outbox::mailbox_key(email),
+        CONFIRMATION,
+        now - window,
+        max,
+    )
+    .await?;
+    // Open again once the oldest of the latest `max` leaves the window.
+    let Some(oldest) = latest.get(usize::try_from(max - 1).unwrap_or(usize::MAX)) else {
+        return Ok(Ok(()));
+    };
+    let opens_at = *oldest + window;
+    Ok(Err(Limited {
+        limit: Limit::FilingMail,
+        retry_after: (opens_at - now).to_std().unwrap_or_default(),
+    }))
+}
+
 pub fn follow_url(base_url: &str, token: &str) -> String {
     format!("{base_url}/track/{token}")
 }
@@ -84,6 +121,11 @@ pub async fn submit(
         .map_err(SubmitError::Invalid)?;
 
     let mut tx = state.db.begin_write().await?;
+    if let Err(limited) = confirmations_allowed(&mut tx, state, request.email.as_ref(), now).await?
+    {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Err(SubmitError::Limited(limited));
+    }
     let serving = coverage::serving(&mut tx, &request.commune.nis_code).await?;
     let Some(coordinator) = serving.iter().find(|o| o.kind == "coordinator") else {
         tx.rollback().await.map_err(DbError::from)?;
@@ -252,7 +294,7 @@ pub async fn submit(
     outbox::enqueue(
         &mut tx,
         &NewMessage {
-            kind: "request_filed",
+            kind: CONFIRMATION,
             request_id: Some(id),
             recipient: request.email.as_ref(),
             subject: &mail.subject,

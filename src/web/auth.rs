@@ -12,11 +12,17 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
+    client::ClientAddr,
     error::PageError,
     extract::{CsrfForm, Ctx, SESSION_COOKIE},
     views::Frame,
 };
-use crate::{http::redirect::LocalPath, i18n::Tr, services::auth, state::AppState};
+use crate::{
+    http::redirect::LocalPath,
+    i18n::Tr,
+    services::auth::{self, SignIn},
+    state::AppState,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -75,11 +81,15 @@ fn session_cookie(state: &AppState, value: &str, max_age: i64) -> Option<HeaderV
 async fn login(
     State(state): State<AppState>,
     ctx: Ctx,
+    ClientAddr(client): ClientAddr,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = LocalPath::parse_or_home(form.next.as_deref());
-    match auth::login(&state, &form.email, &form.password, state.clock.now()).await? {
-        Some(token) => {
+    // Every attempt from this client counts, before any account is looked at.
+    state.throttles.sign_in.check(client)?;
+    let outcome = auth::login(&state, &form.email, &form.password, state.clock.now()).await?;
+    match outcome {
+        SignIn::Opened(token) => {
             let target = if next.is_home() {
                 "/backoffice"
             } else {
@@ -91,7 +101,8 @@ async fn login(
             }
             Ok(response)
         }
-        None => Ok((
+        SignIn::Limited(limited) => Err(limited.into()),
+        SignIn::Refused => Ok((
             StatusCode::UNAUTHORIZED,
             LoginPage {
                 tr: ctx.tr,

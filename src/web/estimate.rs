@@ -11,7 +11,7 @@ use axum::{
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::{error::PageError, extract::Ctx, views::Frame};
+use super::{client::ClientAddr, error::PageError, extract::Ctx, views::Frame};
 use crate::{
     domain::{ElectricityBand, FieldErrors, InputError},
     i18n::Tr,
@@ -330,6 +330,7 @@ pub fn failure_text(tr: Tr, tariffs: &Tariffs, case: &EstimateCase, error: &Tari
 async fn estimate_page(
     State(state): State<AppState>,
     ctx: Ctx,
+    ClientAddr(client): ClientAddr,
     Query(form): Query<EstimateForm>,
 ) -> Result<EstimatePage, PageError> {
     let mut page = EstimatePage {
@@ -349,6 +350,8 @@ async fn estimate_page(
         page.form.band = "1x40".into();
         return Ok(page);
     }
+    // Pricing is counted like the API's estimates; the empty form is not.
+    state.throttles.estimate.check(client)?;
     let today = state.clock.today();
     match form.case(today) {
         Err(errors) => page.errors = errors,

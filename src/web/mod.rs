@@ -17,7 +17,7 @@ pub mod tariffs;
 pub mod views;
 
 // The shared edge pieces, under the names the pages use.
-pub use crate::http::{csrf, error, extract};
+pub use crate::http::{client, csrf, error, extract};
 
 use axum::{Router, http::header, response::IntoResponse, routing::get};
 

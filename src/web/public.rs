@@ -13,6 +13,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
+    client::ClientAddr,
     error::PageError,
     extract::{CsrfForm, Ctx, LANG_COOKIE},
     views::{Frame, ServiceNames, brussels, local_date_in, site_line},
@@ -173,8 +174,11 @@ struct FilingForm {
 async fn file_request(
     State(state): State<AppState>,
     ctx: Ctx,
+    ClientAddr(client): ClientAddr,
     CsrfForm(form): CsrfForm<FilingForm>,
 ) -> Result<Response, PageError> {
+    // Each filing sends an email to the address typed: a client only files so many an hour.
+    state.throttles.filing.check(client)?;
     // A form without a usable key still files once; a fresh key keeps a retry safe from here on.
     let key =
         IdempotencyKey::parse(&form.idempotency_key).unwrap_or_else(|_| IdempotencyKey::generate());
@@ -201,6 +205,7 @@ async fn file_request(
             });
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
+        Err(SubmitError::Limited(limited)) => Err(limited.into()),
         Err(SubmitError::Db(error)) => Err(error.into()),
         Err(SubmitError::Render(error)) => Err(error.into()),
     }

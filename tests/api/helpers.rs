@@ -3,7 +3,7 @@ use std::{sync::OnceLock, time::Duration};
 use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 use connect_my_home::{
     clock::Clock,
-    config::Config,
+    config::{Config, Limits},
     db::{coverage, organisations, users},
     demo as seed,
     services::auth::hash_password,
@@ -65,6 +65,20 @@ async fn fresh_postgres(server: &str) -> (String, String) {
     (format!("{}/{name}", server.trim_end_matches('/')), name)
 }
 
+/// The limits of the test apps: the production ones, but for the counts per client address
+/// and per mailbox — every test comes from 127.0.0.1 and files for Marie again and again. The
+/// tests of the limits set theirs low explicitly.
+pub fn roomy_limits() -> Limits {
+    let many = std::num::NonZeroU32::new(100_000).unwrap();
+    Limits {
+        sign_in_attempts_per_address: many,
+        filings_per_address_per_hour: many,
+        filing_mails_per_recipient_per_day: many,
+        estimates_per_address_per_minute: many,
+        ..Limits::default()
+    }
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
@@ -99,6 +113,7 @@ pub async fn spawn_app_at_with(start: &str, configure: impl FnOnce(&mut Config))
     let data_dir = tempfile::tempdir().unwrap();
     let mut config = Config::local(data_dir.path().to_path_buf());
     config.seed_demo = false;
+    config.limits = roomy_limits();
     let postgres = match postgres_server() {
         Some(server) => {
             let (url, name) = fresh_postgres(&server).await;

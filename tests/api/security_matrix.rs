@@ -532,6 +532,16 @@ const TABLE: &[Row] = &[
     post("/track/{token}/offer/change", Target::Track, |_, rel| {
         link_holder(rel, 422)
     }),
+    // Without the offer version it confirms, the confirmation page has nothing to show.
+    get("/track/{token}/offer/confirm", Target::Track, |_, rel| {
+        link_holder(rel, 404)
+    }),
+    post("/track/{token}/offer/confirm", Target::Track, |_, rel| {
+        link_holder(rel, 422)
+    }),
+    // Asking for a lost link: the same answer for any address; an empty form names the field.
+    get("/link/lost", Target::None, open_page),
+    post("/link/lost", Target::None, |_, _| 422),
     // The back office: every staff member's queue holds the requests their organisation is a
     // party to.
     get("/backoffice", Target::None, |who, _| {
@@ -802,6 +812,10 @@ const TABLE: &[Row] = &[
     }),
     post("/api/v1/estimates", Target::None, |_, _| 422),
     get("/api/v1/openapi.json", Target::None, open_page),
+    // A new link replaces the holder's: last, so that every other row tried the link first.
+    post("/track/{token}/link", Target::Track, |_, rel| {
+        link_holder(rel, 200)
+    }),
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 //! A tenant never reads another tenant's request, by page or by JSON.
 
-use crate::helpers::{TestApp, hidden, json_of, marie, other_coordinator, spawn_app, text_of, with};
+use crate::helpers::{
+    TestApp, hidden, json_of, marie, other_coordinator, spawn_app, text_of, with,
+};
 
 async fn status_of(client: &reqwest::Client, url: String) -> u16 {
     client.get(url).send().await.unwrap().status().as_u16()
