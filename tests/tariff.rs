@@ -29,6 +29,15 @@ fn money(text: &str) -> Money {
     Money::from_decimal(d(text))
 }
 
+/// The sum as plain decimals: an independent check of the engines' checked sums.
+fn sum(amounts: impl Iterator<Item = Money>) -> Money {
+    Money::from_decimal(amounts.map(Money::amount).sum())
+}
+
+fn plus(a: Money, b: Money) -> Money {
+    Money::from_decimal(a.amount() + b.amount())
+}
+
 fn m(text: &str) -> Metres {
     Metres::new(d(text)).unwrap()
 }
@@ -1563,25 +1572,25 @@ proptest! {
         let mut lines_total = Money::ZERO;
         let mut vat_total = Money::ZERO;
         for quote in &estimate.quotes {
-            let lines: Money = quote.lines.iter().map(|l| l.amount_excl_vat).sum();
-            let vat: Money = quote.vat_breakdown.iter().map(|r| r.vat).sum();
-            let line_vat: Money = quote.lines.iter().map(|l| l.vat_amount).sum();
+            let lines = sum(quote.lines.iter().map(|l| l.amount_excl_vat));
+            let vat = sum(quote.vat_breakdown.iter().map(|r| r.vat));
+            let line_vat = sum(quote.lines.iter().map(|l| l.vat_amount));
             prop_assert_eq!(quote.subtotal_excl_vat, lines);
             prop_assert_eq!(quote.vat_total, vat);
             prop_assert_eq!(line_vat, vat);
-            prop_assert_eq!(quote.total_incl_vat, lines + vat);
+            prop_assert_eq!(quote.total_incl_vat, plus(lines, vat));
             for row in &quote.vat_breakdown {
-                let base: Money = quote.lines.iter().filter(|l| l.vat_regime == row.regime).map(|l| l.amount_excl_vat).sum();
+                let base = sum(quote.lines.iter().filter(|l| l.vat_regime == row.regime).map(|l| l.amount_excl_vat));
                 prop_assert_eq!(row.base, base);
                 prop_assert_eq!(row.vat, Money::from_decimal(base.amount() * row.rate / Decimal::ONE_HUNDRED));
             }
-            lines_total += lines;
-            vat_total += vat;
+            lines_total = plus(lines_total, lines);
+            vat_total = plus(vat_total, vat);
         }
         prop_assert_eq!(estimate.total_excl_vat, lines_total);
         prop_assert_eq!(estimate.total_vat, vat_total);
-        prop_assert_eq!(estimate.total_incl_vat, lines_total + vat_total);
-        let breakdown: Money = estimate.vat_breakdown.iter().map(|r| r.vat).sum();
+        prop_assert_eq!(estimate.total_incl_vat, plus(lines_total, vat_total));
+        let breakdown = sum(estimate.vat_breakdown.iter().map(|r| r.vat));
         prop_assert_eq!(breakdown, vat_total);
     }
 
@@ -1668,12 +1677,11 @@ proptest! {
             })
         });
         let quote = servicing_quote(&estimate);
-        let charges: Money = quote
+        let charges = sum(quote
             .lines
             .iter()
             .filter(|l| l.kind == LineKind::Charge)
-            .map(|l| l.amount_excl_vat)
-            .sum();
+            .map(|l| l.amount_excl_vat));
         prop_assert_eq!(charges, surcharge);
         prop_assert_eq!(quote.subtotal_excl_vat, surcharge);
     }

@@ -196,7 +196,7 @@ impl WaterSurvey {
     /// B-4.2: beyond 50 m from the main, or with an extension measured, the main comes first.
     pub fn needs_extension(&self) -> bool {
         self.extension_m.is_some_and(|m| m > Metres::ZERO)
-            || self.distance_to_main_m > Metres::whole(50)
+            || self.distance_to_main_m.value() > rust_decimal::Decimal::from(50)
     }
 
     /// The case the water engine prices.
