@@ -121,7 +121,12 @@ pub struct SurveyInput<'a> {
 
 /// A length as typed, 0 allowed (the main may run along the parcel), decimal comma accepted.
 fn parse_length(raw: &str) -> Result<Metres, InputError> {
-    let value = parse_amount(raw, MAX_SURVEY_M).map_err(|_| InputError::Metres)?;
+    let value = parse_amount(raw, MAX_SURVEY_M).map_err(|error| match error {
+        InputError::TooLarge { .. } => InputError::TooLarge {
+            max: format!("{MAX_SURVEY_M} m"),
+        },
+        _ => InputError::Metres,
+    })?;
     Metres::new(value).map_err(|_| InputError::Metres)
 }
 
