@@ -347,6 +347,8 @@ mod tests {
             InputError::MapPoint,
             InputError::LocationRequired,
             InputError::Number,
+            InputError::TooLarge { max: "1".into() },
+            InputError::PlannedFrontagesTotal { max: 1 },
         ];
         for error in errors {
             assert!(

@@ -6,10 +6,11 @@ use connect_my_home::{
     domain::Language,
     i18n,
     tariff::{
-        BuildingKind, CabinCase, CabinKind, DocumentKind, EarlierHolder, ElectricityCase, Estimate,
-        EstimateCase, Exclusion, GasCase, LineKind, Metres, Money, Operation, Operator,
-        OperatorQuote, QuoteLine, Scope, ServicingCase, SocialPromoter, TariffError, Tariffs, Unit,
-        VatRegime, VatStatus, WaterCase, WaterWork, estimate, estimate_json,
+        self, BookSet, BuildingKind, CabinCase, CabinKind, DocumentKind, EarlierHolder,
+        ElectricityCase, Estimate, EstimateCase, Exclusion, GasCase, LineKind, Metres, Money,
+        Operation, Operator, OperatorQuote, QuoteLine, Scope, ServicingCase, SocialPromoter,
+        TariffError, Tariffs, Unit, VatRegime, VatStatus, WaterCase, WaterWork, estimate,
+        estimate_json,
         servicing::{cabin_lease_fee, cabins_for, dossier_fee_due},
         water::quote_parts,
     },
@@ -27,6 +28,15 @@ fn d(text: &str) -> Decimal {
 
 fn money(text: &str) -> Money {
     Money::from_decimal(d(text))
+}
+
+/// The sum as plain decimals: an independent check of the engines' checked sums.
+fn sum(amounts: impl Iterator<Item = Money>) -> Money {
+    Money::from_decimal(amounts.map(Money::amount).sum())
+}
+
+fn plus(a: Money, b: Money) -> Money {
+    Money::from_decimal(a.amount() + b.amount())
 }
 
 fn m(text: &str) -> Metres {
@@ -1563,25 +1573,25 @@ proptest! {
         let mut lines_total = Money::ZERO;
         let mut vat_total = Money::ZERO;
         for quote in &estimate.quotes {
-            let lines: Money = quote.lines.iter().map(|l| l.amount_excl_vat).sum();
-            let vat: Money = quote.vat_breakdown.iter().map(|r| r.vat).sum();
-            let line_vat: Money = quote.lines.iter().map(|l| l.vat_amount).sum();
+            let lines = sum(quote.lines.iter().map(|l| l.amount_excl_vat));
+            let vat = sum(quote.vat_breakdown.iter().map(|r| r.vat));
+            let line_vat = sum(quote.lines.iter().map(|l| l.vat_amount));
             prop_assert_eq!(quote.subtotal_excl_vat, lines);
             prop_assert_eq!(quote.vat_total, vat);
             prop_assert_eq!(line_vat, vat);
-            prop_assert_eq!(quote.total_incl_vat, lines + vat);
+            prop_assert_eq!(quote.total_incl_vat, plus(lines, vat));
             for row in &quote.vat_breakdown {
-                let base: Money = quote.lines.iter().filter(|l| l.vat_regime == row.regime).map(|l| l.amount_excl_vat).sum();
+                let base = sum(quote.lines.iter().filter(|l| l.vat_regime == row.regime).map(|l| l.amount_excl_vat));
                 prop_assert_eq!(row.base, base);
                 prop_assert_eq!(row.vat, Money::from_decimal(base.amount() * row.rate / Decimal::ONE_HUNDRED));
             }
-            lines_total += lines;
-            vat_total += vat;
+            lines_total = plus(lines_total, lines);
+            vat_total = plus(vat_total, vat);
         }
         prop_assert_eq!(estimate.total_excl_vat, lines_total);
         prop_assert_eq!(estimate.total_vat, vat_total);
-        prop_assert_eq!(estimate.total_incl_vat, lines_total + vat_total);
-        let breakdown: Money = estimate.vat_breakdown.iter().map(|r| r.vat).sum();
+        prop_assert_eq!(estimate.total_incl_vat, plus(lines_total, vat_total));
+        let breakdown = sum(estimate.vat_breakdown.iter().map(|r| r.vat));
         prop_assert_eq!(breakdown, vat_total);
     }
 
@@ -1668,12 +1678,11 @@ proptest! {
             })
         });
         let quote = servicing_quote(&estimate);
-        let charges: Money = quote
+        let charges = sum(quote
             .lines
             .iter()
             .filter(|l| l.kind == LineKind::Charge)
-            .map(|l| l.amount_excl_vat)
-            .sum();
+            .map(|l| l.amount_excl_vat));
         prop_assert_eq!(charges, surcharge);
         prop_assert_eq!(quote.subtotal_excl_vat, surcharge);
     }
@@ -1704,5 +1713,237 @@ proptest! {
                 prop_assert_eq!(part.amount, Money::ZERO);
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------- bounds: no value can crash pricing
+
+const BANDS: [&str; 12] = [
+    "1x25", "1x32", "1x40", "1x50", "1x63", "3x16", "3x20", "3x25", "3x32", "3x40", "3x50", "3x63",
+];
+
+/// A price anywhere in the range a book accepts, its edges included, in cents.
+fn price_strategy() -> impl Strategy<Value = Decimal> {
+    let max = i64::from(tariff::book::MAX_PRICE_EUR) * 100;
+    prop_oneof![Just(0), Just(max), 0..=max].prop_map(|cents| Decimal::new(cents, 2))
+}
+
+/// A length anywhere from 0 to `Metres::MAX`, its edges included.
+fn bounded_metres() -> impl Strategy<Value = Metres> {
+    let max = i64::from(Metres::MAX_WHOLE) * 100;
+    prop_oneof![Just(0), Just(max), 0..=max]
+        .prop_map(|cents| Metres::new(Decimal::new(cents, 2)).unwrap())
+}
+
+prop_compose! {
+    /// Books of 2026 for every operator with every price drawn within the bounds.
+    fn bounded_tariffs()(
+        ores in prop::collection::vec(price_strategy(), 20),
+        swde in prop::collection::vec(price_strategy(), 10),
+        included in bounded_metres(),
+        markup in 0u32..=tariff::book::MAX_MARKUP_PERCENT,
+        telecom in price_strategy(),
+    ) -> Tariffs {
+        let bands: String = BANDS
+            .iter()
+            .zip(&ores[8..])
+            .map(|(band, price)| format!("[[electricity.bands]]\nband = \"{band}\"\nprice = \"{price}\"\n"))
+            .collect();
+        let ores_book = format!(
+            "[book]\noperator = \"ores\"\nversion = \"O\"\nvalid_from = 2026-01-01\nvalid_until = 2026-12-31\n\
+             [servicing]\ndossier_fee = \"{}\"\nper_metre = \"{}\"\npublic_lighting_per_candelabra = \"{}\"\n\
+             indoor_local_price_per_m2 = \"{}\"\n[electricity]\nper_dwelling_flat = \"{}\"\n{bands}\
+             [gas]\nstandard_new_dwelling = \"{}\"\nstandard_existing_dwelling = \"{}\"\nextra_metre = \"{}\"\n",
+            ores[0], ores[1], ores[2], ores[3], ores[4], ores[5], ores[6], ores[7],
+        );
+        // The subsidy per extension metre cannot exceed the work (a rule of the format).
+        let subsidy = swde[8].min(swde[7]);
+        let swde_book = format!(
+            "[book]\noperator = \"swde\"\nversion = \"S\"\nvalid_from = 2026-01-01\nvalid_until = 2026-12-31\n\
+             [water]\nregistration_fee = \"{}\"\nstandard_parts = \"{}\"\nstandard_labour = \"{}\"\n\
+             included_metres = \"{included}\"\nextra_metre_parts = \"{}\"\nextra_metre_labour = \"{}\"\n\
+             overhead_markup_percent = \"{markup}\"\nextension_per_metre = \"{}\"\n\
+             extension_subsidy_per_metre = \"{subsidy}\"\npressure_installation = \"{}\"\n\
+             pressure_installation_subsidy = \"{}\"\n",
+            swde[0], swde[1], swde[2], swde[3], swde[4], swde[7], swde[5], swde[6],
+        );
+        let telecom_book = |operator: &str| format!(
+            "[book]\noperator = \"{operator}\"\nversion = \"{operator}\"\nvalid_from = 2026-01-01\n\
+             valid_until = 2026-12-31\n[telecom]\nstandard = \"{telecom}\"\n"
+        );
+        let (proximus, voo) = (telecom_book("proximus"), telecom_book("voo"));
+        Tariffs {
+            books: BookSet::from_texts([
+                ("ores", ores_book.as_str()),
+                ("swde", swde_book.as_str()),
+                ("proximus", proximus.as_str()),
+                ("voo", voo.as_str()),
+            ])
+            .expect("prices within the bounds are accepted"),
+            ..tariffs().clone()
+        }
+    }
+}
+
+prop_compose! {
+    /// A case with every quantity drawn within the bounds a case accepts, edges included.
+    fn bounded_case()(
+        status in status_strategy(),
+        age in prop::option::of(0u32..100),
+        building in prop::option::of(2u32..=4),
+        band in prop::sample::select(BANDS.to_vec()),
+        current in prop::option::of(prop::sample::select(BANDS.to_vec())),
+        gas in prop::option::of(bounded_metres()),
+        water in any::<bool>(),
+        distance in bounded_metres(),
+        inside in bounded_metres(),
+        extension in prop::option::of(bounded_metres()),
+        connections in 1u32..=20,
+        pressure in any::<bool>(),
+        holders in prop::collection::vec((0i64..=100_000_000, 0u32..=600), 0..=20),
+        telecom in any::<bool>(),
+        servicing in any::<bool>(),
+        donation in any::<bool>(),
+        frontage in bounded_metres(),
+        planned in prop::collection::vec(bounded_metres(), 1..=20),
+        parcels in prop_oneof![Just(500u32), 20u32..=500],
+        candelabras in prop_oneof![Just(1_000u32), 0u32..=1_000],
+        supply_points in prop::option::of(1u32..=5_000),
+        social in any::<bool>(),
+        surcharge in prop_oneof![Just(100_000_000i64), 0i64..=100_000_000],
+        cabin in prop::option::of((any::<bool>(), prop::option::of(0i64..=50_000), 0u32..=1_000)),
+    ) -> EstimateCase {
+        let mut holders = holders;
+        holders.sort_by_key(|h| std::cmp::Reverse(h.1));
+        EstimateCase {
+            applicant_vat: status,
+            dwelling_age_years: age,
+            building: if building.is_some() { BuildingKind::Building } else { BuildingKind::House },
+            dwellings: building.unwrap_or(1),
+            electricity: Some(ElectricityCase { band: band.into(), current_band: current.map(Into::into) }),
+            gas: gas.map(|extra_metres| GasCase { extra_metres }),
+            water: water.then(|| WaterCase {
+                distance_to_main_m: distance,
+                inside_parcel_m: inside,
+                extension_m: extension,
+                connections,
+                extra_connections_granted: true,
+                pressure_installation: pressure,
+                earlier_holders: holders
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (cents, months))| EarlierHolder {
+                        holder: format!("h{i}"),
+                        parcel: format!("p{i}"),
+                        section_cost: Money::from_decimal(Decimal::new(*cents, 2)),
+                        months_since_payment: *months,
+                    })
+                    .collect(),
+                ..WaterCase::default()
+            }),
+            proximus: telecom,
+            voo: telecom,
+            servicing: servicing.then(|| ServicingCase {
+                operation: if donation { Operation::Donation } else { Operation::Division },
+                frontage_m: frontage,
+                planned_frontages_m: if donation { planned } else { Vec::new() },
+                parcels,
+                candelabras,
+                supply_points,
+                social_promoter: social.then_some(SocialPromoter::Swl),
+                special_demands_surcharge: Money::from_decimal(Decimal::new(surcharge, 2)),
+                cabin: cabin.map(|(indoor, surface, outside)| CabinCase {
+                    kind: if indoor { CabinKind::IndoorLocal } else { CabinKind::Standard },
+                    surface_m2: surface.map(|cents| Decimal::new(cents, 2)),
+                    existing_points_outside: outside,
+                }),
+                ..ServicingCase::default()
+            }),
+            ..case()
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Any case within its bounds, priced by any books within theirs: an estimate whose totals
+    /// are the sums of its lines, or a refusal by a rule — never a panic, never an overflow.
+    #[test]
+    fn pricing_within_the_bounds_never_overflows_and_totals_are_the_sums(
+        tariffs in bounded_tariffs(),
+        case in bounded_case(),
+    ) {
+        let estimate = match estimate(&tariffs, &case) {
+            Ok(estimate) => estimate,
+            // A power "increase" to a band priced no higher is a rule's refusal, not a failure.
+            Err(TariffError::NotAPowerIncrease { .. }) => return Ok(()),
+            Err(other) => {
+                prop_assert!(false, "refused: {other}");
+                unreachable!()
+            }
+        };
+        let mut lines_total = Money::ZERO;
+        let mut vat_total = Money::ZERO;
+        for quote in &estimate.quotes {
+            let lines = sum(quote.lines.iter().map(|l| l.amount_excl_vat));
+            let vat = sum(quote.vat_breakdown.iter().map(|r| r.vat));
+            prop_assert_eq!(quote.subtotal_excl_vat, lines);
+            prop_assert_eq!(quote.vat_total, vat);
+            prop_assert_eq!(sum(quote.lines.iter().map(|l| l.vat_amount)), vat);
+            prop_assert_eq!(quote.total_incl_vat, plus(lines, vat));
+            for line in &quote.lines {
+                prop_assert_eq!(
+                    line.amount_excl_vat,
+                    Money::from_decimal(line.quantity * line.unit_price)
+                );
+            }
+            lines_total = plus(lines_total, lines);
+            vat_total = plus(vat_total, vat);
+        }
+        prop_assert_eq!(estimate.total_excl_vat, lines_total);
+        prop_assert_eq!(estimate.total_vat, vat_total);
+        prop_assert_eq!(estimate.total_incl_vat, plus(lines_total, vat_total));
+    }
+
+    /// Just past a bound, a case is refused with the field named, whatever else it holds.
+    #[test]
+    fn a_quantity_past_its_bound_is_refused_with_its_field(
+        case in bounded_case(),
+        which in 0usize..4,
+        excess in 1u32..1_000_000,
+    ) {
+        let mut case = case;
+        // Only the bound is wrong: no power "increase" to a band priced no higher.
+        if let Some(electricity) = case.electricity.as_mut() {
+            electricity.current_band = None;
+        }
+        let field = match which {
+            0 => {
+                let servicing = case.servicing.get_or_insert_with(|| division("10", 2));
+                servicing.candelabras = 1_000 + excess;
+                "servicing.candelabras"
+            }
+            1 => {
+                let servicing = case.servicing.get_or_insert_with(|| division("10", 2));
+                servicing.special_demands_surcharge =
+                    Money::from_decimal(Decimal::from(1_000_000) + Decimal::new(i64::from(excess), 2));
+                servicing.social_promoter = None;
+                "servicing.special_demands_surcharge"
+            }
+            2 => {
+                let water = case.water.get_or_insert_with(WaterCase::default);
+                water.connections = 20 + excess;
+                "water.connections"
+            }
+            _ => {
+                let servicing = case.servicing.get_or_insert_with(|| division("10", 2));
+                servicing.operation = Operation::Division;
+                servicing.parcels = 500 + excess;
+                "servicing.parcels"
+            }
+        };
+        let message = estimate(tariffs(), &case).unwrap_err().to_string();
+        prop_assert!(message.starts_with(&format!("{field}: cannot be more than")), "{}", message);
     }
 }

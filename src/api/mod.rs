@@ -315,8 +315,11 @@ async fn estimate(
 ) -> Result<Json<tariff::Estimate>, ApiError> {
     // Anyone may ask, without an account: each client only so many a minute.
     state.throttles.estimate.check(client)?;
-    let case: tariff::EstimateCase =
-        serde_json::from_slice(&body).map_err(|e| ApiError::Invalid(format!("case: {e}")))?;
+    // A refused value is named by its path (`case: servicing.frontage_m: …`).
+    let case = tariff::parse_case(&body).map_err(|error| match error {
+        TariffError::CaseJson(message) => ApiError::Invalid(format!("case: {message}")),
+        other => ApiError::Invalid(other.to_string()),
+    })?;
     // Uploaded books included: the one in force on the request date applies (V-5).
     let tariffs = state.tariffs();
     tariff::estimate(&tariffs, &case)

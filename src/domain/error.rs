@@ -46,7 +46,10 @@ pub enum InputError {
     LocationRequired,
     #[error("a number is expected")]
     Number,
-    #[error("a length in metres above 0, at most 2 decimals, e.g. 42.5")]
+    /// A number beyond what the field accepts (`max` with its unit, e.g. `10000 m`).
+    #[error("at most {max}")]
+    TooLarge { max: String },
+    #[error("a length in metres above 0 and at most 10,000 m, at most 2 decimals, e.g. 42.5")]
     Metres,
     #[error("a division makes at least 2 parcels (rule V-2.1)")]
     ServicingParcels,
@@ -60,6 +63,8 @@ pub enum InputError {
     PlannedFrontages,
     #[error("more parts with a planned building than the {parcels} parcels of the division")]
     PlannedFrontagesTooMany { parcels: u32 },
+    #[error("the planned frontages add up to more than {max} m")]
+    PlannedFrontagesTotal { max: u32 },
     #[error("planned frontages are for a division by donation, inheritance or an involuntary act")]
     PlannedFrontagesOnlyDonation,
     #[error("servicing is offered with the electricity connection: tick electricity")]
@@ -97,12 +102,14 @@ impl InputError {
             Self::MapPoint => "map_point",
             Self::LocationRequired => "location_required",
             Self::Number => "number",
+            Self::TooLarge { .. } => "too_large",
             Self::Metres => "servicing.metres",
             Self::ServicingParcels => "servicing.parcels",
             Self::ServicingIndustrial => "servicing.industrial",
             Self::PlannedFrontagesRequired => "servicing.planned_required",
             Self::PlannedFrontages => "servicing.planned",
             Self::PlannedFrontagesTooMany { .. } => "servicing.planned_too_many",
+            Self::PlannedFrontagesTotal { .. } => "servicing.planned_total",
             Self::PlannedFrontagesOnlyDonation => "servicing.planned_only_donation",
             Self::ServicingNeedsElectricity => "servicing.needs_electricity",
             Self::SocialNeedsCompany => "servicing.social_needs_company",
@@ -116,6 +123,8 @@ impl InputError {
             Self::TooLong { max } => vec![("max", max.to_string())],
             Self::TooManyDwellings { count } => vec![("count", count.to_string())],
             Self::PlannedFrontagesTooMany { parcels } => vec![("parcels", parcels.to_string())],
+            Self::PlannedFrontagesTotal { max } => vec![("max", max.to_string())],
+            Self::TooLarge { max } => vec![("max", max.clone())],
             Self::ServiceNotOffered { service, commune } => {
                 vec![("service", service.clone()), ("commune", commune.clone())]
             }

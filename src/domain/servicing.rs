@@ -265,8 +265,13 @@ pub const EXCLUSIONS: [Exclusion; 4] = [
 /// A decimal as typed (decimal comma accepted), from 0 to `max`, at most 2 decimals.
 pub(crate) fn parse_amount(raw: &str, max: u32) -> Result<Decimal, InputError> {
     let value = Decimal::from_str(&raw.trim().replace(',', ".")).map_err(|_| InputError::Number)?;
-    if value.is_sign_negative() || value > Decimal::from(max) || value.scale() > 2 {
+    if value.is_sign_negative() || value.scale() > 2 {
         return Err(InputError::Number);
+    }
+    if value > Decimal::from(max) {
+        return Err(InputError::TooLarge {
+            max: max.to_string(),
+        });
     }
     Ok(value)
 }
@@ -411,7 +416,9 @@ pub fn parse_social(raw: &str) -> Result<Option<SocialPromoter>, InputError> {
 fn parse_count(raw: &str, max: u32) -> Result<u32, InputError> {
     let count: u32 = raw.trim().parse().map_err(|_| InputError::Number)?;
     if count > max {
-        return Err(InputError::Number);
+        return Err(InputError::TooLarge {
+            max: max.to_string(),
+        });
     }
     Ok(count)
 }
@@ -435,9 +442,23 @@ impl ServicingFacts {
         let frontage = if donation && input.frontage_m.trim().is_empty() {
             // V-4.1c prices the planned parts only; heirs may not know the whole frontage.
             // Without valid planned frontages the refusal is already said there.
-            planned
-                .as_ref()
-                .and_then(|p| Metres::new(p.iter().map(|m| m.value()).sum()).ok())
+            match &planned {
+                Some(parts) => {
+                    let total = super::money::sum(parts.iter().map(|m| m.value()))
+                        .ok()
+                        .and_then(|total| Metres::new(total).ok());
+                    if total.is_none() {
+                        keep(
+                            "servicing_planned_frontages",
+                            InputError::PlannedFrontagesTotal {
+                                max: Metres::MAX_WHOLE,
+                            },
+                        );
+                    }
+                    total
+                }
+                None => None,
+            }
         } else {
             parse_metres(input.frontage_m)
                 .map_err(|e| keep("servicing_frontage_m", e))
@@ -575,6 +596,43 @@ mod tests {
         assert_eq!(facts.frontage.value(), Decimal::new(425, 1));
         assert_eq!(facts.parcels, 3);
         assert_eq!(facts.candelabras, 0);
+    }
+
+    #[test]
+    fn planned_frontages_beyond_the_longest_frontage_in_all_are_refused_not_dropped() {
+        let mut donation = input("donation", "", "3");
+        donation.planned_frontages = "6000; 4000,01";
+        let errors = ServicingFacts::parse(&donation).unwrap_err();
+        assert_eq!(
+            errors,
+            [(
+                "servicing_planned_frontages",
+                InputError::PlannedFrontagesTotal { max: 10_000 }
+            )]
+        );
+        donation.planned_frontages = "6000; 4000";
+        let facts = ServicingFacts::parse(&donation).unwrap();
+        assert_eq!(facts.frontage, Metres::MAX);
+    }
+
+    #[test]
+    fn counts_beyond_the_form_bounds_say_the_bound() {
+        let mut many = input("division", "40", "501");
+        many.candelabras = "1001";
+        let errors = ServicingFacts::parse(&many).unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                (
+                    "servicing_parcels",
+                    InputError::TooLarge { max: "500".into() }
+                ),
+                (
+                    "servicing_candelabras",
+                    InputError::TooLarge { max: "1000".into() }
+                ),
+            ]
+        );
     }
 
     #[test]

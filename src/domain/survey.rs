@@ -121,7 +121,12 @@ pub struct SurveyInput<'a> {
 
 /// A length as typed, 0 allowed (the main may run along the parcel), decimal comma accepted.
 fn parse_length(raw: &str) -> Result<Metres, InputError> {
-    let value = parse_amount(raw, MAX_SURVEY_M).map_err(|_| InputError::Metres)?;
+    let value = parse_amount(raw, MAX_SURVEY_M).map_err(|error| match error {
+        InputError::TooLarge { .. } => InputError::TooLarge {
+            max: format!("{MAX_SURVEY_M} m"),
+        },
+        _ => InputError::Metres,
+    })?;
     Metres::new(value).map_err(|_| InputError::Metres)
 }
 
@@ -196,7 +201,7 @@ impl WaterSurvey {
     /// B-4.2: beyond 50 m from the main, or with an extension measured, the main comes first.
     pub fn needs_extension(&self) -> bool {
         self.extension_m.is_some_and(|m| m > Metres::ZERO)
-            || self.distance_to_main_m > Metres::whole(50)
+            || self.distance_to_main_m.value() > rust_decimal::Decimal::from(50)
     }
 
     /// The case the water engine prices.

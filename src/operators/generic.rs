@@ -8,7 +8,12 @@ use super::{
     Assessment, CrewNeed, Deadline, Feasibility, LeadTime, LeadTimeStart, OperatorModule, Party,
     Prerequisite, RequestFacts, Span, pricing::PricedLine,
 };
-use crate::tariff::{VatRegime, round_cents};
+use crate::tariff::{
+    TariffError, VatRegime,
+    book::MAX_PRICE_EUR,
+    money::{Overflow, percent_of},
+    round_cents,
+};
 
 /// A text in each language of the product. German is optional: a configuration written
 /// before it (or without it) shows the French text to German readers.
@@ -109,6 +114,8 @@ pub enum PartnerConfigError {
     Hours,
     #[error("partner offer: a tariff line has a negative price")]
     NegativePrice,
+    #[error("partner offer: a tariff line's price cannot be more than {max} €")]
+    PriceTooHigh { max: u32 },
     #[error("partner offer: a tariff line's VAT must be `standard` or `reduced`")]
     VatRegime,
 }
@@ -130,6 +137,14 @@ impl PartnerOffer {
         }
         if self.lines.iter().any(|l| l.unit_price.is_sign_negative()) {
             return Err(PartnerConfigError::NegativePrice);
+        }
+        // The bound of tariff books: no flat rate of a connection comes near it.
+        if self
+            .lines
+            .iter()
+            .any(|l| l.unit_price > Decimal::from(MAX_PRICE_EUR))
+        {
+            return Err(PartnerConfigError::PriceTooHigh { max: MAX_PRICE_EUR });
         }
         if !self
             .lines
@@ -153,12 +168,58 @@ pub struct GenericModule {
     pub offer: PartnerOffer,
 }
 
+impl GenericModule {
+    /// The partner's flat-rate lines, VAT computed on each.
+    fn priced_lines(&self) -> Result<Vec<PricedLine>, Overflow> {
+        self.offer
+            .lines
+            .iter()
+            .map(|line| {
+                let amount = round_cents(line.unit_price);
+                Ok(PricedLine {
+                    code: line.code.clone(),
+                    // Every language travels with the line; each page shows its own.
+                    label_key: "assessment.partner_line".to_owned(),
+                    args: [
+                        ("label_fr".to_owned(), line.label.fr.clone()),
+                        ("label_en".to_owned(), line.label.en.clone()),
+                        ("label_de".to_owned(), line.label.german().to_owned()),
+                    ]
+                    .into(),
+                    quantity: Decimal::ONE,
+                    unit: "flat".to_owned(),
+                    unit_price: line.unit_price,
+                    amount_excl_vat: amount,
+                    vat_regime: line.vat.code().to_owned(),
+                    vat_rate: line.vat.rate(),
+                    vat_amount: round_cents(percent_of(amount, line.vat.rate())?),
+                    rule: "C-8".to_owned(),
+                    book_version: "partner".to_owned(),
+                })
+            })
+            .collect()
+    }
+}
+
 impl OperatorModule for GenericModule {
     fn code(&self) -> &'static str {
         "generic"
     }
 
     fn assess(&self, _facts: &RequestFacts) -> Assessment {
+        // An offer that passed `validate` always prices; one that did not is said, not priced.
+        let (lines, unpriced) = match self.priced_lines() {
+            Ok(lines) => (lines, None),
+            Err(Overflow) => (
+                Vec::new(),
+                Some(super::pricing::Unpriced::PricingFailed {
+                    detail: TariffError::Overflow {
+                        what: "a partner tariff line",
+                    }
+                    .to_string(),
+                }),
+            ),
+        };
         Assessment {
             feasibility: Feasibility::Feasible,
             reasons: Vec::new(),
@@ -186,37 +247,10 @@ impl OperatorModule for GenericModule {
                 within: self.offer.lead_time,
                 source: "partner".to_owned(),
             },
-            lines: self
-                .offer
-                .lines
-                .iter()
-                .map(|line| {
-                    let amount = round_cents(line.unit_price);
-                    PricedLine {
-                        code: line.code.clone(),
-                        // Every language travels with the line; each page shows its own.
-                        label_key: "assessment.partner_line".to_owned(),
-                        args: [
-                            ("label_fr".to_owned(), line.label.fr.clone()),
-                            ("label_en".to_owned(), line.label.en.clone()),
-                            ("label_de".to_owned(), line.label.german().to_owned()),
-                        ]
-                        .into(),
-                        quantity: Decimal::ONE,
-                        unit: "flat".to_owned(),
-                        unit_price: line.unit_price,
-                        amount_excl_vat: amount,
-                        vat_regime: line.vat.code().to_owned(),
-                        vat_rate: line.vat.rate(),
-                        vat_amount: round_cents(amount * line.vat.rate() / Decimal::from(100)),
-                        rule: "C-8".to_owned(),
-                        book_version: "partner".to_owned(),
-                    }
-                })
-                .collect(),
+            lines,
             separately_quoted: Vec::new(),
             mentions: Vec::new(),
-            unpriced: None,
+            unpriced,
         }
     }
 }
@@ -330,6 +364,16 @@ mod tests {
             negative.validate(),
             Err(PartnerConfigError::NegativePrice)
         ));
+        // A price at the top of the decimal range would overflow the VAT of the line.
+        let mut huge = heat();
+        huge.lines[0].unit_price = Decimal::MAX;
+        assert_eq!(
+            huge.validate().unwrap_err().to_string(),
+            "partner offer: a tariff line's price cannot be more than 10000000 €"
+        );
+        let answer = GenericModule { offer: huge }.assess(&facts());
+        assert!(answer.lines.is_empty());
+        assert!(answer.is_unpriced());
         assert!(matches!(
             PartnerOffer::from_json(r#"{"label":{"fr":"a","en":"b"},"colour":"red"}"#),
             Err(PartnerConfigError::Format(_))

@@ -2,6 +2,9 @@
 //! prerequisites, crew need and lead time — and the registry that gives each participating
 //! organisation its module (rule C-8: a partner joins with configuration plus one module).
 
+// Money and quantities here are checked: an overflow is a refusal, never a panic.
+#![deny(clippy::arithmetic_side_effects)]
+
 pub mod describe;
 pub mod generic;
 pub mod ores_electricity;

@@ -88,7 +88,10 @@ impl OperatorModule for OresElectricity {
                 skill: "electricity_lv".to_owned(),
                 hours: match facts.building {
                     Building::House => 4,
-                    Building::Apartments { dwellings } => 4 + 2 * dwellings,
+                    // At most 4 dwellings (C-1): no saturation in practice.
+                    Building::Apartments { dwellings } => {
+                        dwellings.saturating_mul(2).saturating_add(4)
+                    }
                 },
                 civil_works: true,
             },

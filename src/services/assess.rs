@@ -28,7 +28,7 @@ use crate::{
         pricing::PricedLine,
     },
     state::AppState,
-    tariff::{Tariffs, VatRegime, VatStatus, round_cents, servicing::Operation},
+    tariff::{Tariffs, VatRegime, VatStatus, money, round_cents, servicing::Operation},
 };
 
 /// After this many failed attempts a task is left failed, in sight of the case officer.
@@ -495,6 +495,27 @@ fn amount(raw: &str) -> Result<Decimal, AdjustError> {
     Ok(value)
 }
 
+/// Largest quantity on a line staff edit or add: metres, pieces, or the euros a markup applies
+/// to (B-5.2). With prices bounded like a book's, no amount leaves the decimal range.
+pub const MAX_LINE_QUANTITY: u32 = 1_000_000;
+
+/// A quantity or unit price typed on a line, at most `max`.
+fn bounded(raw: &str, max: u32, field: &'static str) -> Result<Decimal, AdjustError> {
+    let value = amount(raw)?;
+    if value > Decimal::from(max) {
+        return Err(AdjustError::TooLarge { field, max });
+    }
+    Ok(value)
+}
+
+fn quantity(raw: &str) -> Result<Decimal, AdjustError> {
+    bounded(raw, MAX_LINE_QUANTITY, "quantity")
+}
+
+fn unit_price(raw: &str) -> Result<Decimal, AdjustError> {
+    bounded(raw, crate::tariff::book::MAX_PRICE_EUR, "unit_price")
+}
+
 /// The code of a line staff added by hand: kept when the engine prices a part again.
 pub const ADDED_LINE_CODE: &str = "ADJ";
 
@@ -515,6 +536,9 @@ pub enum AdjustError {
     UnknownLine,
     #[error("quantities and prices cannot be negative")]
     Negative,
+    /// `field` is `quantity` or `unit_price`.
+    #[error("the {field} of a line cannot be more than {max}")]
+    TooLarge { field: &'static str, max: u32 },
     #[error("the answer has not been produced yet")]
     NotAnswered,
     #[error("the answer changed meanwhile")]
@@ -564,15 +588,15 @@ impl Adjustment {
         match action {
             "edit_line" => Ok(Adjustment::EditLine {
                 index: index()?,
-                quantity: amount(line.quantity)?,
-                unit_price: amount(line.unit_price)?,
+                quantity: quantity(line.quantity)?,
+                unit_price: unit_price(line.unit_price)?,
                 reason: reason()?,
             }),
             "add_line" => Ok(Adjustment::AddLine {
                 label: crate::domain::error::required_text(line.label, 200)
                     .map_err(AdjustError::Invalid)?,
-                quantity: amount(line.quantity)?,
-                unit_price: amount(line.unit_price)?,
+                quantity: quantity(line.quantity)?,
+                unit_price: unit_price(line.unit_price)?,
                 regime: match line.vat {
                     "reduced" => VatRegime::Reduced,
                     "" | "standard" => VatRegime::Standard,
@@ -649,7 +673,7 @@ impl Adjustment {
                     .ok_or(AdjustError::UnknownLine)?;
                 line.quantity = *quantity;
                 line.unit_price = *unit_price;
-                reprice(line);
+                reprice(line)?;
             }
             Adjustment::AddLine {
                 label,
@@ -678,7 +702,7 @@ impl Adjustment {
                     rule: "V-8.3".to_owned(),
                     book_version,
                 };
-                reprice(&mut line);
+                reprice(&mut line)?;
                 answer.lines.push(line);
             }
             Adjustment::RemoveLine { index, .. } => {
@@ -692,10 +716,22 @@ impl Adjustment {
     }
 }
 
-/// Amount and VAT of a changed line, each rounded to the cent half away from zero.
-fn reprice(line: &mut PricedLine) {
-    line.amount_excl_vat = round_cents(line.quantity * line.unit_price);
-    line.vat_amount = round_cents(line.amount_excl_vat * line.vat_rate / Decimal::from(100));
+/// Amount and VAT of a changed line, each rounded to the cent half away from zero. Checked:
+/// a stored line outside the bounds of the form is refused rather than overflowing.
+fn reprice(line: &mut PricedLine) -> Result<(), AdjustError> {
+    let amount = money::mul(line.quantity, line.unit_price).map(round_cents);
+    let vat = amount.and_then(|amount| money::percent_of(amount, line.vat_rate).map(round_cents));
+    match (amount, vat) {
+        (Ok(amount), Ok(vat)) => {
+            line.amount_excl_vat = amount;
+            line.vat_amount = vat;
+            Ok(())
+        }
+        _ => Err(AdjustError::TooLarge {
+            field: "quantity",
+            max: MAX_LINE_QUANTITY,
+        }),
+    }
 }
 
 /// Records a staff change as a new version of their own answer, with the timeline event.
@@ -1119,6 +1155,44 @@ mod tests {
         // 3 × 16.665 = 49.995 → 50.00; VAT 21 % of 50.00 = 10.50.
         assert_eq!(line.amount_excl_vat, Decimal::new(5000, 2));
         assert_eq!(line.vat_amount, Decimal::new(1050, 2));
+    }
+
+    #[test]
+    fn lines_refuse_quantities_and_prices_beyond_their_bounds() {
+        assert!(matches!(
+            Adjustment::parse(
+                "edit_line",
+                "",
+                "Motif",
+                &line_input("0", "1", "79228162514264337593543950335")
+            ),
+            Err(AdjustError::TooLarge {
+                field: "unit_price",
+                max: 10_000_000
+            })
+        ));
+        assert!(matches!(
+            Adjustment::parse("add_line", "", "Motif", &line_input("", "1000000.01", "10")),
+            Err(AdjustError::TooLarge {
+                field: "quantity",
+                max: 1_000_000
+            })
+        ));
+        // At the bounds a line is priced: 1,000,000 × 10,000,000 € and its VAT.
+        let mut answer = priced_water();
+        Adjustment::parse(
+            "edit_line",
+            "",
+            "Motif",
+            &line_input("0", "1000000", "10000000"),
+        )
+        .unwrap()
+        .apply(&mut answer)
+        .unwrap();
+        assert_eq!(
+            answer.lines[0].amount_excl_vat,
+            Decimal::from(10_000_000_000_000u64)
+        );
     }
 
     #[test]

@@ -10,7 +10,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{Operator, TariffError};
+use super::{
+    Operator, TariffError,
+    money::{Metres, OutOfRange},
+};
 use crate::domain::ElectricityBand;
 
 /// The books shipped with the binary (illustrative demo values, see `tariffs/README.md`).
@@ -53,6 +56,12 @@ pub const EMBEDDED_BOOKS: [(&str, &str); 9] = [
     ),
 ];
 
+/// The highest price a book may set, € per unit. No connection tariff comes near it; it keeps
+/// every product with a quantity (at most `Metres::MAX`) far inside the decimal range.
+pub const MAX_PRICE_EUR: u32 = 10_000_000;
+/// The highest overhead markup a water book may set, percent (B-5.2).
+pub const MAX_MARKUP_PERCENT: u32 = 100;
+
 /// Identity and validity of a book.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,12 +91,16 @@ pub struct BookHeader {
 #[serde(deny_unknown_fields)]
 pub struct ServicingTariff {
     /// Per applicant and land (V-3.1).
+    #[serde(deserialize_with = "price")]
     pub dossier_fee: Decimal,
     /// Per metre of road frontage (V-4.1a).
+    #[serde(deserialize_with = "price")]
     pub per_metre: Decimal,
     /// Per candelabra placed (V-4.3).
+    #[serde(deserialize_with = "price")]
     pub public_lighting_per_candelabra: Decimal,
     /// Y of the indoor-local variant, €/m² (V-9.2).
+    #[serde(deserialize_with = "price")]
     pub indoor_local_price_per_m2: Decimal,
 }
 
@@ -97,6 +110,7 @@ pub struct ServicingTariff {
 pub struct ElectricityTariff {
     pub bands: Vec<BandPrice>,
     /// Per dwelling of a building with several dwellings.
+    #[serde(deserialize_with = "price")]
     pub per_dwelling_flat: Decimal,
 }
 
@@ -105,6 +119,7 @@ pub struct ElectricityTariff {
 pub struct BandPrice {
     /// Form code, e.g. "3x25".
     pub band: String,
+    #[serde(deserialize_with = "price")]
     pub price: Decimal,
 }
 
@@ -112,9 +127,12 @@ pub struct BandPrice {
 #[serde(deny_unknown_fields)]
 pub struct GasTariff {
     /// Standard connection in a new dwelling (free at ORES).
+    #[serde(deserialize_with = "price")]
     pub standard_new_dwelling: Decimal,
+    #[serde(deserialize_with = "price")]
     pub standard_existing_dwelling: Decimal,
     /// Per metre beyond the standard length.
+    #[serde(deserialize_with = "price")]
     pub extra_metre: Decimal,
 }
 
@@ -123,21 +141,32 @@ pub struct GasTariff {
 #[serde(deny_unknown_fields)]
 pub struct WaterTariff {
     /// B-4.1.
+    #[serde(deserialize_with = "price")]
     pub registration_fee: Decimal,
     /// B-5.2: the standard connection as parts + labour, before the overhead markup.
+    #[serde(deserialize_with = "price")]
     pub standard_parts: Decimal,
+    #[serde(deserialize_with = "price")]
     pub standard_labour: Decimal,
     /// Length the standard connection includes.
+    #[serde(deserialize_with = "length")]
     pub included_metres: Decimal,
+    #[serde(deserialize_with = "price")]
     pub extra_metre_parts: Decimal,
+    #[serde(deserialize_with = "price")]
     pub extra_metre_labour: Decimal,
     /// Overhead markup on parts and labour, percent.
+    #[serde(deserialize_with = "percent")]
     pub overhead_markup_percent: Decimal,
     /// Network extension per metre (B-11).
+    #[serde(deserialize_with = "price")]
     pub extension_per_metre: Decimal,
     /// SWDE subsidy per extension metre for a new individual dwelling.
+    #[serde(deserialize_with = "price")]
     pub extension_subsidy_per_metre: Decimal,
+    #[serde(deserialize_with = "price")]
     pub pressure_installation: Decimal,
+    #[serde(deserialize_with = "price")]
     pub pressure_installation_subsidy: Decimal,
 }
 
@@ -145,6 +174,7 @@ pub struct WaterTariff {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TelecomTariff {
+    #[serde(deserialize_with = "price")]
     pub standard: Decimal,
 }
 
@@ -192,12 +222,68 @@ fn toml_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D:
         .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a date like 2026-01-01")))
 }
 
+/// A value refused while reading: refused at parse so the refusal names the key and its line.
+fn bounded<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    what: &'static str,
+    max: u32,
+) -> Result<Decimal, D::Error> {
+    let value = <Decimal as Deserialize>::deserialize(deserializer)?;
+    if value > Decimal::from(max) {
+        return Err(serde::de::Error::custom(OutOfRange::TooLarge {
+            what,
+            value,
+            max: Decimal::from(max),
+        }));
+    }
+    Ok(value)
+}
+
+/// A price, € per unit, at most `MAX_PRICE_EUR` (a negative one is refused by `validate`).
+fn price<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    bounded(deserializer, "a price", MAX_PRICE_EUR)
+}
+
+/// A length in metres, at most `Metres::MAX`.
+fn length<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    bounded(deserializer, "a length in metres", Metres::MAX_WHOLE)
+}
+
+/// A percentage, at most `MAX_MARKUP_PERCENT`.
+fn percent<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    bounded(deserializer, "a percentage", MAX_MARKUP_PERCENT)
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()
+        .iter()
+        .take(offset)
+        .filter(|byte| **byte == b'\n')
+        .count()
+        .saturating_add(1)
+}
+
 /// Parses and validates one book. `source_name` only labels the error messages.
 pub fn parse_book(source_name: &str, text: &str) -> Result<TariffBook, TariffError> {
-    let book: TariffBook = toml::from_str(text).map_err(|error| TariffError::BookSyntax {
-        source_name: source_name.to_owned(),
-        message: error.to_string().trim_end().replace('\n', " | "),
-    })?;
+    let book: TariffBook = serde_path_to_error::deserialize(toml::Deserializer::new(text))
+        .map_err(|error| {
+            let path = error.path().to_string();
+            let error = error.into_inner();
+            match error.span() {
+                // A value the schema refuses: its key and line, then why.
+                Some(span) if path != "." => TariffError::BookValue {
+                    source_name: source_name.to_owned(),
+                    path,
+                    line: line_of(text, span.start),
+                    message: error.message().to_owned(),
+                },
+                _ => TariffError::BookSyntax {
+                    source_name: source_name.to_owned(),
+                    message: error.to_string().trim_end().replace('\n', " | "),
+                },
+            }
+        })?;
     book.validate()?;
     Ok(book)
 }
@@ -233,7 +319,7 @@ impl TariffBook {
         }
     }
 
-    /// Every price with its path, for the no-negative check.
+    /// Every price with its path, for the bounds check.
     fn prices(&self) -> Vec<(String, Decimal)> {
         let mut prices: Vec<(String, Decimal)> = Vec::new();
         let mut add = |path: &str, value: Decimal| prices.push((path.to_owned(), value));
@@ -338,6 +424,15 @@ impl TariffBook {
                     path,
                     value,
                 });
+            }
+            // Also checked here for a book built in code rather than parsed.
+            let max = match path.as_str() {
+                "water.included_metres" => Metres::MAX_WHOLE,
+                "water.overhead_markup_percent" => MAX_MARKUP_PERCENT,
+                _ => MAX_PRICE_EUR,
+            };
+            if value > Decimal::from(max) {
+                return Err(self.invalid(&path, format!("cannot be more than {max}: {value}")));
             }
         }
         if let Some(w) = &self.water
@@ -638,6 +733,62 @@ standard = "0.00"
             .replace("price = \"1450.00\"", "price = \"-1450.00\"");
         let message = parse_book("ores", &ores).unwrap_err().to_string();
         assert!(message.contains("electricity.bands["), "{message}");
+    }
+
+    #[test]
+    fn prices_lengths_and_percentages_beyond_their_bounds_are_refused_with_key_and_line() {
+        // The attack: a price at the top of the decimal range made pricing overflow.
+        let huge = TELECOM.replace("\"0.00\"", "\"79228162514264337593543950335\"");
+        assert_eq!(
+            parse_book("upload", &huge).unwrap_err(),
+            TariffError::BookValue {
+                source_name: "upload".into(),
+                path: "telecom.standard".into(),
+                line: 9,
+                message: "a price cannot be more than 10000000: 79228162514264337593543950335"
+                    .into(),
+            }
+        );
+        // The bound itself is accepted.
+        let top = TELECOM.replace("\"0.00\"", "\"10000000\"");
+        assert_eq!(
+            parse_book("t", &top).unwrap().telecom.unwrap().standard,
+            Decimal::from(MAX_PRICE_EUR)
+        );
+        let ores = EMBEDDED_BOOKS[1]
+            .1
+            .replace("price = \"2550.00\"", "price = \"10000000.01\"");
+        assert_eq!(
+            parse_book("ores", &ores).unwrap_err().to_string(),
+            "tariff book ores: `electricity.bands[11].price` (line 64): a price cannot be more \
+             than 10000000: 10000000.01"
+        );
+        let swde = EMBEDDED_BOOKS[2].1;
+        let message = parse_book("swde", &swde.replace("\"25\"  ", "\"100.5\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(
+                "`water.overhead_markup_percent` (line 30): a percentage cannot be more than \
+                 100: 100.5"
+            ),
+            "{message}"
+        );
+        let message = parse_book("swde", &swde.replace("\"10\"  ", "\"10001\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("`water.included_metres` (line 27): a length in metres cannot"),
+            "{message}"
+        );
+        // A book built in code meets the same bounds.
+        let mut built = parse_book("t", TELECOM).unwrap();
+        built.telecom.as_mut().unwrap().standard = Decimal::MAX;
+        assert_eq!(
+            built.validate().unwrap_err().to_string(),
+            "tariff book VOO-T1: `telecom.standard` cannot be more than 10000000: \
+             79228162514264337593543950335"
+        );
     }
 
     #[test]

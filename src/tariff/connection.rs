@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::{
     LineKind, Operator, QuoteLine, TariffError, Unit,
     book::TariffBook,
+    error::Computing,
     line::LineMaker,
-    money::Metres,
+    money::{Metres, sub},
     vat::{VatClass, VatContext},
 };
 use crate::domain::ElectricityBand;
@@ -77,7 +78,7 @@ pub fn price_electricity(
         .filter(|c| !c.trim().is_empty())
     {
         let current = parse_band(current)?;
-        let difference = price - band_price(book, current)?;
+        let difference = sub(price, band_price(book, current)?).computing("E-INCREASE")?;
         if difference <= Decimal::ZERO {
             return Err(TariffError::NotAPowerIncrease {
                 from: current.code(),
@@ -96,7 +97,7 @@ pub fn price_electricity(
                     difference,
                     WORKS,
                     LineKind::Charge,
-                )
+                )?
                 .arg("from", current.label())
                 .arg("to", band.label()),
         ]);
@@ -113,7 +114,7 @@ pub fn price_electricity(
                     tariff.per_dwelling_flat,
                     WORKS,
                     LineKind::Charge,
-                )
+                )?
                 .arg("band", band.label()),
         ]);
     }
@@ -128,7 +129,7 @@ pub fn price_electricity(
                 price,
                 WORKS,
                 LineKind::Charge,
-            )
+            )?
             .arg("band", band.label()),
     ])
 }
@@ -160,7 +161,7 @@ pub fn price_gas(
             tariff.standard_new_dwelling,
             WORKS,
             LineKind::Charge,
-        )
+        )?
     } else {
         maker.line(
             "G-STANDARD",
@@ -171,7 +172,7 @@ pub fn price_gas(
             tariff.standard_existing_dwelling,
             WORKS,
             LineKind::Charge,
-        )
+        )?
     }];
     if case.extra_metres > Metres::ZERO {
         lines.push(maker.line(
@@ -183,7 +184,7 @@ pub fn price_gas(
             tariff.extra_metre,
             WORKS,
             LineKind::Charge,
-        ));
+        )?);
     }
     Ok(lines)
 }
@@ -212,5 +213,5 @@ pub fn price_telecom(book: &TariffBook, vat: VatContext) -> Result<Vec<QuoteLine
         tariff.standard,
         WORKS,
         LineKind::Charge,
-    )])
+    )?])
 }

@@ -13,6 +13,14 @@ pub enum TariffError {
         source_name: String,
         message: String,
     },
+    /// A value of the book the schema refuses (a price beyond the bounds, say), at its line.
+    #[error("tariff book {source_name}: `{path}` (line {line}): {message}")]
+    BookValue {
+        source_name: String,
+        path: String,
+        line: usize,
+        message: String,
+    },
     /// The book parses but a value breaks a rule of the format.
     #[error("tariff book {version}: `{path}` {reason}")]
     BookInvalid {
@@ -91,9 +99,32 @@ pub enum TariffError {
     CaseJson(String),
     #[error("nothing to quote: choose at least one connection or a servicing case")]
     NothingRequested,
+    /// An amount beyond the decimal range: only reachable past the bounds of cases and books,
+    /// refused rather than wrapped or panicking.
+    #[error("the amount of {what} is too large to compute: check the quantities and the prices")]
+    Overflow { what: &'static str },
+    /// A quantity or amount of a case beyond what the product accepts.
+    #[error("{field}: cannot be more than {max} (got {value})")]
+    TooLarge {
+        field: String,
+        max: String,
+        value: String,
+    },
 }
 
 impl TariffError {
+    pub(crate) fn too_large(
+        field: impl Into<String>,
+        max: impl std::fmt::Display,
+        value: impl std::fmt::Display,
+    ) -> Self {
+        Self::TooLarge {
+            field: field.into(),
+            max: max.to_string(),
+            value: value.to_string(),
+        }
+    }
+
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::InvalidCase {
             field: field.into(),
@@ -102,11 +133,23 @@ impl TariffError {
     }
 }
 
-impl From<crate::domain::money::Negative> for TariffError {
-    fn from(error: crate::domain::money::Negative) -> Self {
-        TariffError::Negative {
-            what: error.what,
-            value: error.value,
+impl From<crate::domain::money::OutOfRange> for TariffError {
+    fn from(error: crate::domain::money::OutOfRange) -> Self {
+        use crate::domain::money::OutOfRange;
+        match error {
+            OutOfRange::Negative { what, value } => TariffError::Negative { what, value },
+            OutOfRange::TooLarge { what, value, max } => TariffError::too_large(what, max, value),
         }
+    }
+}
+
+/// Names what was being computed when an amount overflowed.
+pub(crate) trait Computing<T> {
+    fn computing(self, what: &'static str) -> Result<T, TariffError>;
+}
+
+impl<T> Computing<T> for Result<T, crate::domain::money::Overflow> {
+    fn computing(self, what: &'static str) -> Result<T, TariffError> {
+        self.map_err(|_| TariffError::Overflow { what })
     }
 }

@@ -10,6 +10,7 @@ use super::{
     BookRef, BookSet, LandPrices, Mention, Operator, QuoteLine, Refusal, SeparateItem, TariffError,
     VatRow, VatStatus,
     connection::{ElectricityCase, GasCase, price_electricity, price_gas, price_telecom},
+    error::Computing,
     money::Money,
     servicing::{DocumentKind, ServicingCase, price_servicing},
     vat::{VatContext, apply_vat, merge_rows},
@@ -154,11 +155,13 @@ impl OperatorQuote {
         document: DocumentKind,
         book: BookRef,
         mut lines: Vec<QuoteLine>,
-    ) -> Self {
-        let vat_breakdown = apply_vat(&mut lines);
-        let subtotal_excl_vat = lines.iter().map(|l| l.amount_excl_vat).sum();
-        let vat_total = vat_breakdown.iter().map(|r| r.vat).sum();
-        Self {
+    ) -> Result<Self, TariffError> {
+        let vat_breakdown = apply_vat(&mut lines)?;
+        let subtotal_excl_vat =
+            Money::total(lines.iter().map(|l| l.amount_excl_vat)).computing("a subtotal")?;
+        let vat_total =
+            Money::total(vat_breakdown.iter().map(|r| r.vat)).computing("a VAT total")?;
+        Ok(Self {
             operator,
             scope,
             document,
@@ -167,8 +170,10 @@ impl OperatorQuote {
             vat_breakdown,
             subtotal_excl_vat,
             vat_total,
-            total_incl_vat: subtotal_excl_vat + vat_total,
-        }
+            total_incl_vat: subtotal_excl_vat
+                .checked_add(vat_total)
+                .computing("a total")?,
+        })
     }
 }
 
@@ -289,7 +294,7 @@ pub fn estimate(tariffs: &Tariffs, case: &EstimateCase) -> Result<Estimate, Tari
             outcome.document,
             book.reference(),
             outcome.lines,
-        ));
+        )?);
     }
 
     if case.electricity.is_some() || case.gas.is_some() {
@@ -307,7 +312,7 @@ pub fn estimate(tariffs: &Tariffs, case: &EstimateCase) -> Result<Estimate, Tari
             DocumentKind::Offer,
             book.reference(),
             lines,
-        ));
+        )?);
         offer_valid = true;
     }
 
@@ -326,7 +331,7 @@ pub fn estimate(tariffs: &Tariffs, case: &EstimateCase) -> Result<Estimate, Tari
                 DocumentKind::Offer,
                 book.reference(),
                 outcome.lines,
-            ));
+            )?);
             offer_valid = true;
         }
     }
@@ -345,7 +350,7 @@ pub fn estimate(tariffs: &Tariffs, case: &EstimateCase) -> Result<Estimate, Tari
             DocumentKind::Offer,
             book.reference(),
             price_telecom(book, vat)?,
-        ));
+        )?);
         push_mention(
             &mut mentions,
             Mention {
@@ -404,9 +409,13 @@ pub fn estimate(tariffs: &Tariffs, case: &EstimateCase) -> Result<Estimate, Tari
         );
     }
 
-    let vat_breakdown = merge_rows(quotes.iter().flat_map(|q| q.vat_breakdown.iter()));
-    let total_excl_vat = quotes.iter().map(|q| q.subtotal_excl_vat).sum();
-    let total_vat = quotes.iter().map(|q| q.vat_total).sum();
+    let vat_breakdown = merge_rows(quotes.iter().flat_map(|q| q.vat_breakdown.iter()))?;
+    let total_excl_vat =
+        Money::total(quotes.iter().map(|q| q.subtotal_excl_vat)).computing("the total")?;
+    let total_vat = Money::total(quotes.iter().map(|q| q.vat_total)).computing("the VAT total")?;
+    let total_incl_vat = total_excl_vat
+        .checked_add(total_vat)
+        .computing("the total")?;
     Ok(Estimate {
         request_date: case.request_date,
         tariff_date,
@@ -422,7 +431,7 @@ pub fn estimate(tariffs: &Tariffs, case: &EstimateCase) -> Result<Estimate, Tari
         vat_breakdown,
         total_excl_vat,
         total_vat,
-        total_incl_vat: total_excl_vat + total_vat,
+        total_incl_vat,
         separately_quoted,
         refusals,
         mentions,
@@ -430,10 +439,25 @@ pub fn estimate(tariffs: &Tariffs, case: &EstimateCase) -> Result<Estimate, Tari
     })
 }
 
+/// Reads a case as JSON. A value its type refuses (a length beyond `Metres::MAX`, say) is
+/// named by its path: `servicing.frontage_m: a length in metres cannot be more than 10000: …`.
+pub fn parse_case(case_json: &[u8]) -> Result<EstimateCase, TariffError> {
+    // Read as a JSON value first: a refusal then carries the key's path, not a column number.
+    let value: serde_json::Value =
+        serde_json::from_slice(case_json).map_err(|e| TariffError::CaseJson(e.to_string()))?;
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        TariffError::CaseJson(if path == "." {
+            error.into_inner().to_string()
+        } else {
+            format!("{path}: {}", error.into_inner())
+        })
+    })
+}
+
 /// Reads a case as JSON and returns the estimate as pretty JSON (the `quote` command).
 pub fn estimate_json(tariffs: &Tariffs, case_json: &str) -> Result<String, TariffError> {
-    let case: EstimateCase =
-        serde_json::from_str(case_json).map_err(|e| TariffError::CaseJson(e.to_string()))?;
+    let case = parse_case(case_json.as_bytes())?;
     let estimate = estimate(tariffs, &case)?;
     serde_json::to_string_pretty(&estimate).map_err(|e| TariffError::CaseJson(e.to_string()))
 }

@@ -78,6 +78,26 @@ impl LandPrices {
                     year.year
                 )));
             }
+            // The bound of book prices keeps the lease fee (S × Y × …) inside the decimal range.
+            let max = Decimal::from(super::book::MAX_PRICE_EUR);
+            let beyond = std::iter::once(("wallonia".to_owned(), year.wallonia))
+                .chain(
+                    year.province
+                        .iter()
+                        .map(|(k, v)| (format!("province.{k}"), *v)),
+                )
+                .chain(
+                    year.commune
+                        .iter()
+                        .map(|(k, v)| (format!("commune.{k}"), *v)),
+                )
+                .find(|(_, v)| *v > max);
+            if let Some((key, value)) = beyond {
+                return Err(TariffError::LandPrices(format!(
+                    "year {}: `{key}` cannot be more than {max}: {value}",
+                    year.year
+                )));
+            }
             let number = year.year;
             if years.insert(number, year).is_some() {
                 return Err(TariffError::LandPrices(format!(
@@ -190,6 +210,16 @@ mod tests {
             EMBEDDED_LAND_PRICES.replacen("\"Namur\" = \"81\"", "\"Namur\" = \"-81\"", 1);
         let message = LandPrices::parse(&negative).unwrap_err().to_string();
         assert!(message.contains("province.Namur"), "{message}");
+        let huge = EMBEDDED_LAND_PRICES.replacen(
+            "\"Namur\" = \"81\"",
+            "\"Namur\" = \"79228162514264337593543950335\"",
+            1,
+        );
+        assert_eq!(
+            LandPrices::parse(&huge).unwrap_err().to_string(),
+            "land price table: year 2025: `province.Namur` cannot be more than 10000000: \
+             79228162514264337593543950335"
+        );
         let twice = format!(
             "{EMBEDDED_LAND_PRICES}\n[[year]]\nyear = 2026\nsource = \"x\"\nwallonia = 1\n"
         );

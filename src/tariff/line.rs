@@ -6,6 +6,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{
+    TariffError,
+    error::Computing,
     money::Money,
     vat::{VatClass, VatContext, VatRegime, regime_for},
 };
@@ -104,7 +106,8 @@ pub(crate) struct LineMaker<'a> {
 }
 
 impl LineMaker<'_> {
-    /// A line: the amount is quantity × unit price rounded to the cent, half away from zero.
+    /// A line: the amount is quantity × unit price rounded to the cent, half away from zero; an
+    /// amount beyond the decimal range is refused with the line's code.
     #[expect(
         clippy::too_many_arguments,
         reason = "a line is all of these, named at the call"
@@ -119,8 +122,8 @@ impl LineMaker<'_> {
         unit_price: Decimal,
         class: VatClass,
         kind: LineKind,
-    ) -> QuoteLine {
-        QuoteLine {
+    ) -> Result<QuoteLine, TariffError> {
+        Ok(QuoteLine {
             operator: self.operator,
             code,
             label_key,
@@ -128,7 +131,7 @@ impl LineMaker<'_> {
             quantity,
             unit,
             unit_price,
-            amount_excl_vat: Money::from_decimal(quantity * unit_price),
+            amount_excl_vat: Money::product(quantity, unit_price).computing(code)?,
             vat_regime: regime_for(class, self.vat),
             vat_rate: Decimal::ZERO,
             vat_amount: Money::ZERO,
@@ -136,7 +139,7 @@ impl LineMaker<'_> {
             payee: None,
             rule,
             book_version: self.book_version.to_owned(),
-        }
+        })
     }
 }
 

@@ -8,6 +8,9 @@
 //! - `estimate`: the consolidated estimate of a described case (the entry point);
 //! - `gap`: a day no book of an operator is in force on, with the books around it (V-5).
 
+// Money and quantities here are checked: an overflow is a refusal, never a panic.
+#![deny(clippy::arithmetic_side_effects)]
+
 pub mod book;
 pub mod connection;
 pub mod error;
@@ -26,6 +29,7 @@ pub use connection::{ElectricityCase, GasCase};
 pub use error::TariffError;
 pub use estimate::{
     BuildingKind, Estimate, EstimateCase, OperatorQuote, Scope, Tariffs, estimate, estimate_json,
+    parse_case,
 };
 pub use gap::{BookSpan, TariffGap};
 pub use land::{LandPrice, LandPrices};

@@ -6,12 +6,19 @@ use serde::Serialize;
 use super::{
     LineKind, Mention, Operator, QuoteLine, SeparateItem, TariffError, Unit,
     book::TariffBook,
+    error::Computing,
     land::{LandPriceBasis, LandPrices},
     line::LineMaker,
-    money::{Metres, Money},
+    money::{Metres, Money, div, mul, sum},
     vat::{VatClass, VatContext, VatStatus},
 };
-use crate::domain::Commune;
+use crate::domain::{
+    Commune,
+    servicing::{
+        MAX_CABIN_SURFACE_M2, MAX_CANDELABRAS, MAX_PARCELS, MAX_POINTS_OUTSIDE, MAX_SUPPLY_POINTS,
+        MAX_SURCHARGE_EUR,
+    },
+};
 
 /// V-4.1c: at most this frontage per resulting parcel of a donation-type division.
 pub const DONATION_CAP_METRES: u32 = 20;
@@ -71,9 +78,9 @@ pub fn dossier_fee_due(applicant: &str, land: &str, opened: &[(&str, &str)]) -> 
 }
 
 /// V-4.1c: frontage counted for a donation-type division.
-pub fn donation_frontage(planned: &[Metres]) -> Decimal {
+pub fn donation_frontage(planned: &[Metres]) -> Result<Decimal, TariffError> {
     let cap = Decimal::from(DONATION_CAP_METRES);
-    planned.iter().map(|m| m.value().min(cap)).sum()
+    sum(planned.iter().map(|m| m.value().min(cap))).computing("the donation frontage")
 }
 
 /// V-9.2: cabins needed for `points` supply points.
@@ -88,13 +95,17 @@ pub fn cabin_lease_fee(
     points_outside: u32,
     points_inside: u32,
 ) -> Result<Money, TariffError> {
-    let total = u64::from(points_outside) + u64::from(points_inside);
+    // Two u32 always add up within a u64.
+    let total = u64::from(points_outside).saturating_add(u64::from(points_inside));
     if total == 0 {
         return Err(TariffError::NoSupplyPoints);
     }
-    Ok(Money::from_decimal(
-        surface_m2 * land_price_per_m2 * Decimal::from(points_outside) / Decimal::from(total),
-    ))
+    let numerator = mul(surface_m2, land_price_per_m2)
+        .and_then(|area_price| mul(area_price, Decimal::from(points_outside)))
+        .computing("the cabin lease fee")?;
+    div(numerator, Decimal::from(total))
+        .map(Money::from_decimal)
+        .computing("the cabin lease fee")
 }
 
 /// Prices a servicing case with the ORES book in force (V-5), the land prices of the offer year
@@ -156,12 +167,12 @@ pub fn price_servicing(
         fee,
         VatClass::DossierFee,
         LineKind::Charge,
-    ));
+    )?);
 
     // V-4.1a/b/c and V-4.2: the flat rate per metre of frontage; free for social projects.
     let (metres, frontage_key, frontage_rule) = match case.operation {
         Operation::Donation => (
-            donation_frontage(&case.planned_frontages_m),
+            donation_frontage(&case.planned_frontages_m)?,
             "tariff.line.servicing_frontage_donation",
             "V-4.1c",
         ),
@@ -190,7 +201,7 @@ pub fn price_servicing(
             per_metre,
             VatClass::ServicingNetwork,
             LineKind::Charge,
-        )
+        )?
         .arg("operation", operation_code(case.operation))
         .arg("parcels", case.parcels);
     if case.operation == Operation::Donation {
@@ -219,7 +230,7 @@ pub fn price_servicing(
             case.special_demands_surcharge.amount(),
             VatClass::ServicingNetwork,
             LineKind::Charge,
-        ));
+        )?);
     }
 
     // V-4.3: public lighting. Materials always on a separate offer; social: everything separate.
@@ -241,7 +252,7 @@ pub fn price_servicing(
                 tariff.public_lighting_per_candelabra,
                 VatClass::PublicLighting,
                 LineKind::Charge,
-            ));
+            )?);
             separately_quoted.push(SeparateItem {
                 operator: Operator::Ores,
                 code: "V-X-EP-MATERIALS",
@@ -289,7 +300,7 @@ pub fn price_servicing(
                     Decimal::ZERO,
                     VatClass::ServicingNetwork,
                     LineKind::Charge,
-                )
+                )?
                 .arg("points", inside)
                 .arg("per_cabin", POINTS_PER_CABIN),
         );
@@ -305,10 +316,10 @@ pub fn price_servicing(
                         "V-9.2",
                         Decimal::from(cabins),
                         Unit::Cabin,
-                        -fee.amount(),
+                        fee.negated().amount(),
                         VatClass::NotSubject,
                         LineKind::Credit,
-                    )
+                    )?
                     .arg("s", surface.normalize())
                     .arg("y", per_m2.normalize())
                     .arg("y_basis", basis)
@@ -465,6 +476,56 @@ fn check(case: &ServicingCase) -> Result<(), TariffError> {
             what: "servicing.cabin.surface_m2",
             value: surface,
         });
+    }
+    check_bounds(case)
+}
+
+/// The same bounds as the request and study forms, so a case posted to the API cannot describe
+/// more than a form can (and no amount leaves the decimal range).
+fn check_bounds(case: &ServicingCase) -> Result<(), TariffError> {
+    let counts = [
+        ("servicing.parcels", case.parcels, MAX_PARCELS),
+        ("servicing.candelabras", case.candelabras, MAX_CANDELABRAS),
+        (
+            "servicing.supply_points",
+            case.supply_points.unwrap_or_default(),
+            MAX_SUPPLY_POINTS,
+        ),
+        (
+            "servicing.cabin.existing_points_outside",
+            case.cabin
+                .as_ref()
+                .map_or(0, |cabin| cabin.existing_points_outside),
+            MAX_POINTS_OUTSIDE,
+        ),
+    ];
+    for (field, count, max) in counts {
+        if count > max {
+            return Err(TariffError::too_large(field, max, count));
+        }
+    }
+    if case.planned_frontages_m.len() > MAX_PARCELS as usize {
+        return Err(TariffError::too_large(
+            "servicing.planned_frontages_m",
+            format!("{MAX_PARCELS} frontages"),
+            format!("{} frontages", case.planned_frontages_m.len()),
+        ));
+    }
+    if let Some(surface) = case.cabin.as_ref().and_then(|c| c.surface_m2)
+        && surface > Decimal::from(MAX_CABIN_SURFACE_M2)
+    {
+        return Err(TariffError::too_large(
+            "servicing.cabin.surface_m2",
+            format!("{MAX_CABIN_SURFACE_M2} m²"),
+            surface,
+        ));
+    }
+    if case.special_demands_surcharge.amount() > Decimal::from(MAX_SURCHARGE_EUR) {
+        return Err(TariffError::too_large(
+            "servicing.special_demands_surcharge",
+            format!("{MAX_SURCHARGE_EUR} €"),
+            case.special_demands_surcharge,
+        ));
     }
     Ok(())
 }

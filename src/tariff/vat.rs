@@ -7,7 +7,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{line::QuoteLine, money::Money};
+use super::{TariffError, error::Computing, line::QuoteLine, money::Money};
 
 pub use crate::domain::VatStatus;
 
@@ -130,7 +130,7 @@ pub struct VatRow {
 }
 
 /// Computes the VAT per regime on the sum of its lines and writes each line's share.
-pub fn apply_vat(lines: &mut [QuoteLine]) -> Vec<VatRow> {
+pub fn apply_vat(lines: &mut [QuoteLine]) -> Result<Vec<VatRow>, TariffError> {
     let mut rows = Vec::new();
     for regime in VatRegime::ALL {
         let members: Vec<usize> = (0..lines.len())
@@ -140,22 +140,27 @@ pub fn apply_vat(lines: &mut [QuoteLine]) -> Vec<VatRow> {
             continue;
         };
         let rate = regime.rate();
-        let base: Money = members.iter().map(|&i| lines[i].amount_excl_vat).sum();
-        let vat = Money::from_decimal(base.amount() * rate / Decimal::ONE_HUNDRED);
+        let base = Money::total(members.iter().map(|&i| lines[i].amount_excl_vat))
+            .computing("a VAT base")?;
+        let vat = base.percent(rate).computing("the VAT")?;
         // Each line gets its own rounded VAT; the rounding difference goes to the largest line.
         let mut shared = Money::ZERO;
         let mut largest = first;
         for &i in &members {
-            let amount = lines[i].amount_excl_vat.amount();
-            let share = Money::from_decimal(amount * rate / Decimal::ONE_HUNDRED);
+            let amount = lines[i].amount_excl_vat;
+            let share = amount.percent(rate).computing("the VAT of a line")?;
             lines[i].vat_rate = rate;
             lines[i].vat_amount = share;
-            shared += share;
-            if amount.abs() > lines[largest].amount_excl_vat.amount().abs() {
+            shared = shared.checked_add(share).computing("the VAT")?;
+            if amount.amount().abs() > lines[largest].amount_excl_vat.amount().abs() {
                 largest = i;
             }
         }
-        lines[largest].vat_amount += vat - shared;
+        let difference = vat.checked_sub(shared).computing("the VAT")?;
+        lines[largest].vat_amount = lines[largest]
+            .vat_amount
+            .checked_add(difference)
+            .computing("the VAT of a line")?;
         rows.push(VatRow {
             regime,
             rate,
@@ -163,23 +168,26 @@ pub fn apply_vat(lines: &mut [QuoteLine]) -> Vec<VatRow> {
             vat,
         });
     }
-    rows
+    Ok(rows)
 }
 
 /// Adds the rows of several documents into one breakdown per regime.
-pub fn merge_rows<'a>(rows: impl Iterator<Item = &'a VatRow>) -> Vec<VatRow> {
+pub fn merge_rows<'a>(rows: impl Iterator<Item = &'a VatRow>) -> Result<Vec<VatRow>, TariffError> {
     let mut merged: Vec<VatRow> = Vec::new();
     for row in rows {
         match merged.iter_mut().find(|r| r.regime == row.regime) {
             Some(existing) => {
-                existing.base += row.base;
-                existing.vat += row.vat;
+                existing.base = existing
+                    .base
+                    .checked_add(row.base)
+                    .computing("a VAT base")?;
+                existing.vat = existing.vat.checked_add(row.vat).computing("the VAT")?;
             }
             None => merged.push(row.clone()),
         }
     }
     merged.sort_by_key(|r| r.regime);
-    merged
+    Ok(merged)
 }
 
 #[cfg(test)]
@@ -196,16 +204,18 @@ mod tests {
         amounts
             .iter()
             .map(|a| {
-                maker.line(
-                    "X",
-                    "tariff.line.dossier_fee",
-                    "V-6",
-                    Decimal::ONE,
-                    Unit::Flat,
-                    a.parse().unwrap(),
-                    class,
-                    LineKind::Charge,
-                )
+                maker
+                    .line(
+                        "X",
+                        "tariff.line.dossier_fee",
+                        "V-6",
+                        Decimal::ONE,
+                        Unit::Flat,
+                        a.parse().unwrap(),
+                        class,
+                        LineKind::Charge,
+                    )
+                    .unwrap()
             })
             .collect()
     }
@@ -221,10 +231,10 @@ mod tests {
         // Three lines of 0.03 €: per line 0.0063 → 0.01 each (0.03 in all), but the rule is
         // 0.09 × 21% = 0.0189 → 0.02. The lines carry 0.01 + 0.01 + 0.00 = 0.02.
         let mut priced = lines(&["0.03", "0.03", "0.03"], VatClass::DossierFee, PRIVATE);
-        let rows = apply_vat(&mut priced);
+        let rows = apply_vat(&mut priced).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].vat.to_string(), "0.02");
-        let shared: Money = priced.iter().map(|l| l.vat_amount).sum();
+        let shared = Money::total(priced.iter().map(|l| l.vat_amount)).unwrap();
         assert_eq!(shared, rows[0].vat);
     }
 
@@ -283,7 +293,7 @@ mod tests {
     fn half_cents_of_vat_round_away_from_zero() {
         // 0.50 × 21% = 0.105 → 0.11 (banker's rounding would give 0.10).
         let mut priced = lines(&["0.50"], VatClass::DossierFee, PRIVATE);
-        let rows = apply_vat(&mut priced);
+        let rows = apply_vat(&mut priced).unwrap();
         assert_eq!(rows[0].vat.to_string(), "0.11");
         // 6%: 0.25 × 6% = 0.015 → 0.02.
         let old = VatContext {
@@ -297,6 +307,6 @@ mod tests {
             },
             old,
         );
-        assert_eq!(apply_vat(&mut priced)[0].vat.to_string(), "0.02");
+        assert_eq!(apply_vat(&mut priced).unwrap()[0].vat.to_string(), "0.02");
     }
 }

@@ -8,8 +8,9 @@ use serde::Serialize;
 use super::{
     LineKind, Mention, Operator, QuoteLine, Refusal, TariffError, Unit,
     book::TariffBook,
+    error::Computing,
     line::LineMaker,
-    money::Money,
+    money::{Money, add, div, mul, negate, sub},
     vat::{VatClass, VatContext, VatStatus},
 };
 
@@ -19,8 +20,13 @@ pub const MAX_DISTANCE_TO_MAIN_M: u32 = 50;
 pub const MAX_INSIDE_PARCEL_M: u32 = 2;
 /// B-10: quote-parts are due during this many months after the extension was paid.
 pub const QUOTE_PART_MONTHS: u32 = 60;
+/// Most connections one parcel may ask (B-4.3 grants more than one by occupancy; a building of
+/// Connect my home has at most 4 dwellings, C-1).
+pub const MAX_CONNECTIONS: u32 = 20;
+/// Most holders of upstream sections a chain may list (B-10).
+pub const MAX_EARLIER_HOLDERS: usize = 20;
 
-pub use crate::domain::survey::{EarlierHolder, WaterCase, WaterWork};
+pub use crate::domain::survey::{EarlierHolder, MAX_SECTION_COST_EUR, WaterCase, WaterWork};
 
 /// One quote-part owed to an earlier holder (B-10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,35 +51,53 @@ pub struct WaterOutcome {
 /// rounded to the cent half away from zero. `holders` are the k − 1 earlier holders, oldest
 /// first; t must not increase along the chain (a later section cannot be older).
 pub fn quote_parts(holders: &[EarlierHolder]) -> Result<Vec<QuotePart>, TariffError> {
-    let k = holders.len() as u64 + 1;
+    if holders.len() > MAX_EARLIER_HOLDERS {
+        return Err(TariffError::too_large(
+            "water.earlier_holders",
+            format!("{MAX_EARLIER_HOLDERS} holders"),
+            format!("{} holders", holders.len()),
+        ));
+    }
+    // k: this connection is the next one on the chain.
+    let k = Decimal::from(holders.len()).saturating_add(Decimal::ONE);
     let mut parts = Vec::with_capacity(holders.len());
-    for (index, holder) in holders.iter().enumerate() {
+    for ((index, holder), j) in holders.iter().enumerate().zip(1u32..) {
         if holder.section_cost.is_negative() {
             return Err(TariffError::Negative {
                 what: "water.earlier_holders.section_cost",
                 value: holder.section_cost.amount(),
             });
         }
-        if index > 0 && holder.months_since_payment > holders[index - 1].months_since_payment {
+        if holder.section_cost.amount() > Decimal::from(MAX_SECTION_COST_EUR) {
+            return Err(TariffError::too_large(
+                format!("water.earlier_holders[{index}].section_cost"),
+                format!("{MAX_SECTION_COST_EUR} €"),
+                holder.section_cost,
+            ));
+        }
+        if let Some(before) = index.checked_sub(1).and_then(|i| holders.get(i))
+            && holder.months_since_payment > before.months_since_payment
+        {
             return Err(TariffError::invalid(
                 format!("water.earlier_holders[{index}].months_since_payment"),
                 format!(
                     "{} months is older than the section before it ({} months): list the \
                      holders in the order their sections were financed (rule B-10)",
-                    holder.months_since_payment,
-                    holders[index - 1].months_since_payment
+                    holder.months_since_payment, before.months_since_payment
                 ),
             ));
         }
-        let j = index as u64 + 1;
         let remaining = QUOTE_PART_MONTHS.saturating_sub(holder.months_since_payment);
         // One division at the end so the share is exact before its single rounding.
-        let amount = Money::from_decimal(
-            holder.section_cost.amount() * Decimal::from(remaining)
-                / (Decimal::from(k - j + 1) * Decimal::from(QUOTE_PART_MONTHS)),
-        );
+        let sharing = sub(k, Decimal::from(j))
+            .and_then(|rest| add(rest, Decimal::ONE))
+            .and_then(|sharers| mul(sharers, Decimal::from(QUOTE_PART_MONTHS)));
+        let amount = mul(holder.section_cost.amount(), Decimal::from(remaining))
+            .and_then(|due| div(due, sharing?))
+            .map(Money::from_decimal)
+            .computing("a quote-part")?;
         parts.push(QuotePart {
-            section: j as u32,
+            section: j,
             holder: holder.holder.clone(),
             parcel: holder.parcel.clone(),
             amount,
@@ -117,6 +141,13 @@ pub fn price_water(
             "at least one connection",
         ));
     }
+    if case.connections > MAX_CONNECTIONS {
+        return Err(TariffError::too_large(
+            "water.connections",
+            MAX_CONNECTIONS,
+            case.connections,
+        ));
+    }
     let maker = LineMaker {
         operator: Operator::Swde,
         book_version: book.version(),
@@ -156,7 +187,7 @@ pub fn price_water(
             Decimal::ZERO,
             works,
             LineKind::Charge,
-        );
+        )?;
         return Ok(WaterOutcome {
             lines: vec![line],
             refusals: Vec::new(),
@@ -172,7 +203,9 @@ pub fn price_water(
         None if distance > max_distance => Some(distance),
         None => None,
     };
-    let remaining = (distance - extension.unwrap_or_default()).max(Decimal::ZERO);
+    let remaining = sub(distance, extension.unwrap_or_default())
+        .computing("the distance left to the main")?
+        .max(Decimal::ZERO);
 
     let mut refusals = Vec::new();
     if case.inside_parcel_m.value() > Decimal::from(MAX_INSIDE_PARCEL_M) {
@@ -224,12 +257,14 @@ pub fn price_water(
         tariff.registration_fee,
         works,
         LineKind::Charge,
-    )];
+    )?];
 
     // B-5.2: parts + labour, then the overhead markup on both.
     let count = Decimal::from(case.connections);
-    let length = remaining + case.inside_parcel_m.value();
-    let extra = (length - tariff.included_metres).max(Decimal::ZERO);
+    let length = add(remaining, case.inside_parcel_m.value()).computing("the route length")?;
+    let extra = sub(length, tariff.included_metres)
+        .computing("the route length")?
+        .max(Decimal::ZERO);
     let mut priced = vec![
         maker
             .line(
@@ -241,7 +276,7 @@ pub fn price_water(
                 tariff.standard_parts,
                 works,
                 LineKind::Charge,
-            )
+            )?
             .arg("included", tariff.included_metres.normalize()),
         maker.line(
             "B-LABOUR",
@@ -252,10 +287,10 @@ pub fn price_water(
             tariff.standard_labour,
             works,
             LineKind::Charge,
-        ),
+        )?,
     ];
     if extra > Decimal::ZERO {
-        let metres = extra * count;
+        let metres = mul(extra, count).computing("the extra metres")?;
         priced.push(
             maker
                 .line(
@@ -267,7 +302,7 @@ pub fn price_water(
                     tariff.extra_metre_parts,
                     works,
                     LineKind::Charge,
-                )
+                )?
                 .arg("length", length.normalize())
                 .arg("included", tariff.included_metres.normalize()),
         );
@@ -280,9 +315,11 @@ pub fn price_water(
             tariff.extra_metre_labour,
             works,
             LineKind::Charge,
-        ));
+        )?);
     }
-    let base: Money = priced.iter().map(|l| l.amount_excl_vat).sum();
+    let base = Money::total(priced.iter().map(|l| l.amount_excl_vat)).computing("B-MARKUP")?;
+    let markup_rate =
+        div(tariff.overhead_markup_percent, Decimal::ONE_HUNDRED).computing("B-MARKUP")?;
     lines.extend(priced);
     lines.push(
         maker
@@ -292,10 +329,10 @@ pub fn price_water(
                 "B-5.2",
                 base.amount(),
                 Unit::Euro,
-                tariff.overhead_markup_percent / Decimal::ONE_HUNDRED,
+                markup_rate,
                 works,
                 LineKind::Charge,
-            )
+            )?
             .arg("percent", tariff.overhead_markup_percent.normalize()),
     );
 
@@ -309,17 +346,17 @@ pub fn price_water(
             tariff.pressure_installation,
             works,
             LineKind::Charge,
-        ));
+        )?);
         lines.push(maker.line(
             "B-PRESSURE-SUBSIDY",
             "tariff.line.water_pressure_subsidy",
             "B-5.2",
             Decimal::ONE,
             Unit::Flat,
-            -tariff.pressure_installation_subsidy,
+            negate(tariff.pressure_installation_subsidy),
             VatClass::NotSubject,
             LineKind::Subsidy,
-        ));
+        )?);
     }
 
     // B-11: the extension is quoted with the connection; B-4.2 says why it is needed.
@@ -335,7 +372,7 @@ pub fn price_water(
                     tariff.extension_per_metre,
                     works,
                     LineKind::Charge,
-                )
+                )?
                 .arg("distance", distance.normalize())
                 .arg("max", MAX_DISTANCE_TO_MAIN_M),
         );
@@ -346,10 +383,10 @@ pub fn price_water(
                 "B-5.2",
                 metres,
                 Unit::Metre,
-                -tariff.extension_subsidy_per_metre,
+                negate(tariff.extension_subsidy_per_metre),
                 VatClass::NotSubject,
                 LineKind::Subsidy,
-            ));
+            )?);
         }
         mentions.push(Mention {
             key: "tariff.mention.water_extension",
@@ -359,7 +396,7 @@ pub fn price_water(
 
     // B-10: one share per earlier holder, paid to them.
     let parts = quote_parts(&case.earlier_holders)?;
-    let k = case.earlier_holders.len() + 1;
+    let k = case.earlier_holders.len().saturating_add(1);
     for (part, holder) in parts.iter().zip(&case.earlier_holders) {
         let mut line = maker
             .line(
@@ -371,7 +408,7 @@ pub fn price_water(
                 part.amount.amount(),
                 VatClass::NotSubject,
                 LineKind::ThirdParty,
-            )
+            )?
             .arg("holder", &holder.holder)
             .arg("parcel", &holder.parcel)
             .arg("j", part.section)

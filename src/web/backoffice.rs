@@ -1060,6 +1060,18 @@ fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {
         AdjustError::UnknownPrerequisite => tr.t("adjust.unknown_prerequisite").to_owned(),
         AdjustError::UnknownLine => tr.t("adjust.unknown_line").to_owned(),
         AdjustError::Negative => tr.t("adjust.negative").to_owned(),
+        AdjustError::TooLarge { field, max } => {
+            let max = rust_decimal::Decimal::from(*max);
+            let max = if *field == "unit_price" {
+                tr.money(max)
+            } else {
+                tr.number(max)
+            };
+            tr.f(
+                &format!("adjust.too_large_{field}"),
+                [("max", max.as_str())],
+            )
+        }
         AdjustError::NotAnswered => tr.t("adjust.not_answered").to_owned(),
         AdjustError::Stale => tr.t("adjust.stale").to_owned(),
         AdjustError::NoServicing => tr.t("study.no_servicing").to_owned(),

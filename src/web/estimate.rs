@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{client::ClientAddr, error::PageError, extract::Ctx, views::Frame};
 use crate::{
-    domain::{ElectricityBand, FieldErrors, InputError},
+    domain::{ElectricityBand, FieldErrors, InputError, money::OutOfRange},
     i18n::Tr,
     operators::pricing::{PricedLine, code_of},
     state::AppState,
@@ -59,10 +59,12 @@ fn metres(raw: &str) -> Result<Metres, InputError> {
         return Ok(Metres::ZERO);
     }
     let value: Decimal = raw.parse().map_err(|_| InputError::Number)?;
-    if value.is_sign_negative() || value > Decimal::from(10_000) {
-        return Err(InputError::Number);
-    }
-    Metres::new(value).map_err(|_| InputError::Number)
+    Metres::new(value).map_err(|error| match error {
+        OutOfRange::TooLarge { .. } => InputError::TooLarge {
+            max: format!("{} m", Metres::MAX_WHOLE),
+        },
+        OutOfRange::Negative { .. } => InputError::Number,
+    })
 }
 
 impl EstimateForm {
@@ -391,6 +393,21 @@ mod tests {
         assert_eq!(errors.get("water_distance_m"), Some(&InputError::Number));
         assert_eq!(errors.get("water_inside_m"), Some(&InputError::Number));
         assert!(errors.get("services").is_none());
+        let far = EstimateForm {
+            compute: "1".into(),
+            gas: Some("on".into()),
+            gas_extra_m: "792281625142643375935".into(),
+            ..EstimateForm::default()
+        };
+        let errors = far
+            .case(chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap())
+            .unwrap_err();
+        assert_eq!(
+            errors.get("gas_extra_m"),
+            Some(&InputError::TooLarge {
+                max: "10000 m".into()
+            })
+        );
     }
 
     #[test]

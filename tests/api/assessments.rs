@@ -361,3 +361,58 @@ async fn an_operator_corrects_its_lines_with_a_reason_and_the_officer_sees_the_n
     assert!(page.contains("Métré du 20/11 : traversée de la N4"));
     assert!(page.contains("Lignes modifiées par un opérateur"));
 }
+
+#[tokio::test]
+async fn a_line_beyond_the_bounds_is_refused_in_the_reader_language_and_nothing_changes() {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let water: String = sqlx::query_scalar(
+        "SELECT id FROM assessments WHERE request_id = $1 AND service = 'water'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let swde = app.signed_in("eau@swde.demo").await;
+    let page = text_of(&swde, app.url(&format!("/backoffice/requests/{id}"))).await;
+    let csrf = hidden(&page, "csrf_token");
+    // The price made the amount overflow: the handler panicked and the connection was dropped.
+    for (quantity, unit_price, message) in [
+        (
+            "2",
+            "79228162514264337593543950335",
+            "Un prix unitaire est au plus 10\u{202f}000\u{202f}000,00 €. Rien n&#39;a été modifié.",
+        ),
+        (
+            "1000000,01",
+            "75",
+            "Une quantité est au plus 1000000. Rien n&#39;a été modifié.",
+        ),
+    ] {
+        let response = swde
+            .post(app.url(&format!("/operator/assessments/{water}")))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("version", "1"),
+                ("action", "add_line"),
+                ("label", "Traversée de voirie"),
+                ("quantity", quantity),
+                ("unit_price", unit_price),
+                ("text", "Métré"),
+            ])
+            .send()
+            .await
+            .expect("the server answers instead of dropping the connection");
+        assert_eq!(response.status().as_u16(), 422);
+        let body = response.text().await.unwrap();
+        assert!(body.contains(message), "{message} not in {body}");
+    }
+    let version: i64 = sqlx::query_scalar("SELECT version FROM assessments WHERE id = $1")
+        .bind(&water)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(version, 1, "nothing was changed");
+}

@@ -258,3 +258,45 @@ async fn an_ores_electricity_administrator_cannot_change_ores_gas_prices() {
     assert_eq!(location, "/operator/tariffs?saved=ORES-2028.1");
     assert_eq!(stored(&app).await, 1);
 }
+
+#[tokio::test]
+async fn a_price_beyond_any_tariff_is_refused_at_upload_naming_the_key_and_its_line() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(ADMIN).await;
+    let huge = "79228162514264337593543950335";
+    for (book, message) in [
+        (
+            ores_2028().replace("per_metre = \"98.00\"", &format!("per_metre = \"{huge}\"")),
+            format!(
+                "tariff book upload: `servicing.per_metre` (line 27): a price cannot be more \
+                 than 10000000: {huge}"
+            ),
+        ),
+        (
+            // The 3x25 band, the 8th of the list.
+            ores_2028().replace("price = \"1495.00\"       ", "price = \"10000000.01\""),
+            "tariff book upload: `electricity.bands[7].price` (line 57): a price cannot be \
+             more than 10000000: 10000000.01"
+                .to_owned(),
+        ),
+    ] {
+        let (status, _, body) = upload(&app, &admin, &book).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body.contains("Ce barème est refusé et rien n&#39;a été enregistré"),
+            "{body}"
+        );
+        assert!(body.contains(&message), "{message} not in {body}");
+    }
+    assert_eq!(stored(&app).await, 0);
+    // Nothing was put in force: the estimate of 2028 is still refused, not priced.
+    let (status, body) = estimate(&app, "2028-03-01").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no ores tariff book is in force on 2028-03-01"),
+        "{body}"
+    );
+}

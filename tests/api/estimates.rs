@@ -198,3 +198,128 @@ async fn the_api_describes_itself_and_every_documented_path_answers() {
         );
     }
 }
+
+/// A servicing case as anyone may post it, with `frontage_m` as given.
+fn division_with_frontage(date: &str, frontage_m: &str) -> serde_json::Value {
+    serde_json::json!({
+        "request_date": date,
+        "servicing": { "operation": "division", "parcels": 2, "frontage_m": frontage_m }
+    })
+}
+
+#[tokio::test]
+async fn a_frontage_beyond_any_land_is_refused_naming_the_field_and_never_priced() {
+    let app = spawn_app().await;
+    let today = app.today().to_string();
+    // The first made the pricing overflow (the connection was dropped); the second was priced.
+    for frontage in [
+        "79228162514264337593543950",
+        "792281625142643375935",
+        "10000.01",
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/estimates"))
+            .json(&division_with_frontage(&today, frontage))
+            .send()
+            .await
+            .expect("the server answers instead of dropping the connection");
+        assert_eq!(response.status().as_u16(), 422, "{frontage}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "error": "invalid",
+                "message": format!(
+                    "case: servicing.frontage_m: a length in metres cannot be more than \
+                     10000: {frontage}"
+                ),
+            })
+        );
+    }
+    // The longest frontage accepted is priced like any other: 10,000 m × 95 € (V-4.1a).
+    let response = app
+        .client
+        .post(app.url("/api/v1/estimates"))
+        .json(&division_with_frontage(&today, "10000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let frontage = &body["quotes"][0]["lines"][1];
+    assert_eq!(frontage["code"], "V-FRONTAGE");
+    assert_eq!(frontage["amount_excl_vat"], "950000.00");
+}
+
+#[tokio::test]
+async fn quantities_and_amounts_out_of_range_are_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let today = app.today().to_string();
+    let servicing = |extra: serde_json::Value| {
+        let mut case = division_with_frontage(&today, "40");
+        for (key, value) in extra.as_object().unwrap() {
+            case["servicing"][key] = value.clone();
+        }
+        case
+    };
+    let mut holder = case_json(&today);
+    holder["water"]["earlier_holders"] = serde_json::json!([{
+        "holder": "A. Dupont",
+        "parcel": "B 112c",
+        "section_cost": "79228162514264337593543950335",
+        "months_since_payment": 14
+    }]);
+    let mut connections = case_json(&today);
+    connections["water"]["connections"] = serde_json::json!(4_000_000_000u32);
+    connections["water"]["extra_connections_granted"] = serde_json::json!(true);
+    let mut gas = case_json(&today);
+    gas["gas"]["extra_metres"] = serde_json::json!("-0.5");
+    for (case, message) in [
+        (
+            servicing(
+                serde_json::json!({ "special_demands_surcharge": "79228162514264337593543950" }),
+            ),
+            "servicing.special_demands_surcharge: cannot be more than 1000000 € (got \
+             79228162514264337593543950.00)",
+        ),
+        (
+            servicing(serde_json::json!({ "candelabras": 4_000_000_000u32 })),
+            "servicing.candelabras: cannot be more than 1000 (got 4000000000)",
+        ),
+        (
+            servicing(serde_json::json!({
+                "cabin": { "surface_m2": "79228162514264337593543950", "existing_points_outside": 3 }
+            })),
+            "servicing.cabin.surface_m2: cannot be more than 500 m² (got \
+             79228162514264337593543950)",
+        ),
+        (
+            holder,
+            "water.earlier_holders[0].section_cost: cannot be more than 1000000 € (got \
+             79228162514264337593543950335.00)",
+        ),
+        (
+            connections,
+            "water.connections: cannot be more than 20 (got 4000000000)",
+        ),
+        (
+            gas,
+            "case: gas.extra_metres: a length in metres cannot be negative: -0.5",
+        ),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/estimates"))
+            .json(&case)
+            .send()
+            .await
+            .expect("the server answers instead of dropping the connection");
+        assert_eq!(response.status().as_u16(), 422, "{message}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({ "error": "invalid", "message": message })
+        );
+    }
+}

@@ -29,7 +29,7 @@ use crate::{
     },
     services::assess,
     state::AppState,
-    tariff::{VatRegime, round_cents},
+    tariff::{VatRegime, money, round_cents},
 };
 
 mod acceptance;
@@ -92,6 +92,16 @@ pub enum OfferError {
     Db(#[from] DbError),
     #[error("rendering the offer: {0}")]
     Render(String),
+}
+
+/// Stored lines are priced within the bounds of books and forms, so their sums stay far inside
+/// the decimal range; a sum that would not is refused rather than panicking.
+fn too_large(_: money::Overflow) -> OfferError {
+    OfferError::Render("an amount of the offer is too large to compute".to_owned())
+}
+
+fn total(a: Decimal, b: Decimal) -> Result<Decimal, OfferError> {
+    money::add(a, b).map_err(too_large)
 }
 
 impl From<quote::QuoteError> for OfferError {
@@ -425,9 +435,11 @@ fn reprice(
             line.unit_price = current.unit_price;
             line.vat_rate = current.vat_rate;
             line.book_version = current.book_version.clone();
-            line.amount_excl_vat = round_cents(line.quantity * line.unit_price);
-            line.vat_amount =
-                round_cents(line.amount_excl_vat * line.vat_rate / Decimal::from(100));
+            line.amount_excl_vat =
+                round_cents(money::mul(line.quantity, line.unit_price).map_err(too_large)?);
+            line.vat_amount = round_cents(
+                money::percent_of(line.amount_excl_vat, line.vat_rate).map_err(too_large)?,
+            );
         }
     }
     Ok(())
@@ -532,13 +544,13 @@ async fn build(
             }
             for line in &answer.lines {
                 section.lines.push(offer_line(tr, line));
-                section.subtotal_excl_vat += line.amount_excl_vat;
-                section.subtotal_vat += line.vat_amount;
+                section.subtotal_excl_vat = total(section.subtotal_excl_vat, line.amount_excl_vat)?;
+                section.subtotal_vat = total(section.subtotal_vat, line.vat_amount)?;
                 let entry = vat
                     .entry((line.vat_regime.clone(), line.vat_rate))
                     .or_default();
-                entry.0 += line.amount_excl_vat;
-                entry.1 += line.vat_amount;
+                entry.0 = total(entry.0, line.amount_excl_vat)?;
+                entry.1 = total(entry.1, line.vat_amount)?;
                 if let Some(regime) = regime_of(&line.vat_regime)
                     && !regimes.contains(&regime)
                 {
@@ -573,7 +585,7 @@ async fn build(
         }
         lead_times.dedup();
         section.lead_time = lead_times.join(" ; ");
-        section.subtotal_incl_vat = section.subtotal_excl_vat + section.subtotal_vat;
+        section.subtotal_incl_vat = total(section.subtotal_excl_vat, section.subtotal_vat)?;
         if section.subtotal_incl_vat > Decimal::ZERO {
             let details = offers::payee_of(&state.db, &part.organisation_id).await?;
             let payment = Payment {
@@ -593,8 +605,9 @@ async fn build(
         }
         sections.push(section);
     }
-    let total_excl_vat: Decimal = sections.iter().map(|s| s.subtotal_excl_vat).sum();
-    let total_vat: Decimal = sections.iter().map(|s| s.subtotal_vat).sum();
+    let total_excl_vat =
+        money::sum(sections.iter().map(|s| s.subtotal_excl_vat)).map_err(too_large)?;
+    let total_vat = money::sum(sections.iter().map(|s| s.subtotal_vat)).map_err(too_large)?;
     let vat_rows = vat
         .into_iter()
         .map(|((regime, _rate), (base, vat))| VatSummaryRow {
