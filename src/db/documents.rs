@@ -61,9 +61,9 @@ pub async fn insert(tx: &mut Tx, document: &NewDocument<'_>, now: DateTime<Utc>)
 }
 
 /// How many documents a request holds and their bytes together.
-pub async fn totals(db: &Db, request_id: &str) -> DbResult<(i64, i64)> {
+pub async fn totals(db: &Db, request: &super::RequestAccess) -> DbResult<(i64, i64)> {
     Ok(sqlx::query_as(TOTALS)
-        .bind(request_id)
+        .bind(request.id())
         .fetch_one(&db.pool)
         .await?)
 }

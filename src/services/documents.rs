@@ -318,7 +318,7 @@ pub async fn upload(
     // Refused before anything is written; checked again under the request's lock below.
     let quota = request_quota(state);
     let size = upload.bytes.len() as u64;
-    let (files, bytes) = documents::totals(&state.db, &request.id).await?;
+    let (files, bytes) = documents::totals(&state.db, &request.access).await?;
     quota.admits(count(files), count(bytes), size)?;
     let request_id = db::parse_uuid(&request.id)?;
     let id = db::new_id();
