@@ -142,6 +142,10 @@ pub struct Limits {
     /// instance's memory.
     #[arg(long, env = "CMH_ESTIMATES_PER_ADDRESS_PER_MINUTE", default_value_t = Limits::DEFAULT.estimates_per_address_per_minute)]
     pub estimates_per_address_per_minute: NonZeroU32,
+    /// New private links asked from one client address per hour ("lost your link?" and the
+    /// status page's button; each sends mail), in each instance's memory.
+    #[arg(long, env = "CMH_LINK_MAILS_PER_ADDRESS_PER_HOUR", default_value_t = Limits::DEFAULT.link_mails_per_address_per_hour)]
+    pub link_mails_per_address_per_hour: NonZeroU32,
     /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated addresses). Empty
     /// by default: the client is the connection's peer.
     #[arg(long, env = "CMH_TRUSTED_PROXIES", value_delimiter = ',')]
@@ -167,6 +171,7 @@ impl Limits {
         upload_max_files_per_request: nonzero(20),
         upload_max_bytes_per_request: 50 * 1024 * 1024,
         estimates_per_address_per_minute: nonzero(60),
+        link_mails_per_address_per_hour: nonzero(10),
         trusted_proxies: Vec::new(),
     };
 }

@@ -34,6 +34,8 @@ pub enum Limit {
     FilingMail,
     /// Estimates from one client address.
     Estimate,
+    /// New private links asked from one client address (each sends mail).
+    LinkMail,
 }
 
 impl Limit {
@@ -45,6 +47,7 @@ impl Limit {
             Limit::Filing => "filing",
             Limit::FilingMail => "filing_mail",
             Limit::Estimate => "estimate",
+            Limit::LinkMail => "link_mail",
         }
     }
 }
@@ -143,6 +146,7 @@ pub struct Throttles {
     pub sign_in: Throttle,
     pub filing: Throttle,
     pub estimate: Throttle,
+    pub link_mail: Throttle,
 }
 
 impl Throttles {
@@ -167,6 +171,12 @@ impl Throttles {
                 MINUTE,
                 clock,
             ),
+            link_mail: Throttle::new(
+                Limit::LinkMail,
+                limits.link_mails_per_address_per_hour,
+                MINUTE * 60,
+                clock,
+            ),
         }
     }
 
@@ -175,6 +185,7 @@ impl Throttles {
         self.sign_in.retain_recent();
         self.filing.retain_recent();
         self.estimate.retain_recent();
+        self.link_mail.retain_recent();
     }
 }
 

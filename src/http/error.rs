@@ -228,6 +228,7 @@ fn too_many_message(limited: &Limited) -> String {
         crate::throttle::Limit::SignInAddress | crate::throttle::Limit::SignInAccount => {
             "Too many sign-in attempts."
         }
+        crate::throttle::Limit::LinkMail => "Too many new private links asked from your address.",
     };
     let secs = limited.retry_after_secs();
     let unit = if secs == 1 { "second" } else { "seconds" };

@@ -331,9 +331,12 @@ async fn renew_link(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(token): Path<String>,
+    ClientAddr(client): ClientAddr,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
+    // Each new link is a mail: a client asks for only so many an hour.
+    state.throttles.link_mail.check(client)?;
     links::renew(&state, &request, state.clock.now())
         .await
         .map_err(link_error)?;
@@ -377,8 +380,11 @@ struct LostLinkForm {
 async fn ask_lost_link(
     State(state): State<AppState>,
     ctx: Ctx,
+    ClientAddr(client): ClientAddr,
     CsrfForm(form): CsrfForm<LostLinkForm>,
 ) -> Result<Response, PageError> {
+    // Each known address asked gets mail: a client asks for only so many an hour.
+    state.throttles.link_mail.check(client)?;
     let mut page = LostLinkPage {
         tr: ctx.tr,
         page: ctx.frame,

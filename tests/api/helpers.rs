@@ -75,6 +75,7 @@ pub fn roomy_limits() -> Limits {
         filings_per_address_per_hour: many,
         filing_mails_per_recipient_per_day: many,
         estimates_per_address_per_minute: many,
+        link_mails_per_address_per_hour: many,
         ..Limits::default()
     }
 }

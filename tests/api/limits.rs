@@ -485,3 +485,38 @@ async fn estimates_past_the_limit_of_an_address_answer_429_json_and_the_page_too
     app.advance(Duration::seconds(20));
     assert_eq!(estimate().await.unwrap().status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn new_private_links_are_asked_only_so_often_from_one_address() {
+    let app = spawn_app_with(|config| config.limits.link_mails_per_address_per_hour = n(2)).await;
+    // The workers would take the queued asks at once: count what the page let through.
+    let asked = || async {
+        let (_, page) = app.get_text("/link/lost").await;
+        app.client
+            .post(app.url("/link/lost"))
+            .form(&[
+                ("csrf_token", hidden(&page, "csrf_token")),
+                ("email", "marie.dupont@example.be".to_owned()),
+            ])
+            .send()
+            .await
+            .unwrap()
+    };
+    for _ in 0..2 {
+        assert_eq!(asked().await.status().as_u16(), 200);
+    }
+    let response = asked().await;
+    assert_eq!(response.status().as_u16(), 429);
+    about(retry_after(&response), 1800);
+    assert_eq!(
+        error_page(&response.text().await.unwrap()),
+        (
+            "Trop de tentatives".to_owned(),
+            "Trop de nouveaux liens privés ont été demandés depuis votre connexion internet \
+             durant la dernière heure. Rien n'a été envoyé : réessayez dans 30 minutes."
+                .to_owned()
+        )
+    );
+    app.advance(Duration::minutes(30));
+    assert_eq!(asked().await.status().as_u16(), 200);
+}
