@@ -139,7 +139,13 @@ pub async fn send_invitation(
         language: language.code(),
     };
     let mut tx = state.db.begin_write().await?;
-    match users::organisation_of_email(&mut tx, email.as_ref()).await? {
+    let tr = Tr(language);
+    let greeting = tr.f("mail.greeting", [("name", name.as_ref())]);
+    let inviter_args = [
+        ("inviter", inviter.name),
+        ("organisation", inviter.organisation_name),
+    ];
+    let (kind, text) = match users::organisation_of_email(&mut tx, email.as_ref()).await? {
         Some(organisation) if organisation == inviter.organisation_id => {
             return Err(AccountError::EmailTaken);
         }
@@ -147,71 +153,41 @@ pub async fn send_invitation(
         // of any invitation, so inviting does not tell who has an account on the platform.
         Some(_) => {
             users::hold_invitation(&mut tx, &scope, &account, now).await?;
-            let tr = Tr(language);
             let text = format!(
-                "{}\n\n{}\n\n{}\n",
-                tr.f("mail.greeting", [("name", name.as_ref())]),
-                tr.f(
-                    "accounts.held_mail_text",
-                    [
-                        ("inviter", inviter.name),
-                        ("organisation", inviter.organisation_name),
-                    ],
-                ),
+                "{greeting}\n\n{}\n\n{}\n",
+                tr.f("accounts.held_mail_text", inviter_args),
                 tr.t("mail.signature"),
             );
-            outbox::enqueue(
+            ("staff_invitation_held", text)
+        }
+        None => {
+            users::invite(
                 &mut tx,
-                &NewMessage {
-                    kind: "staff_invitation_held",
-                    request_id: None,
-                    recipient: email.as_ref(),
-                    subject: tr.t("accounts.mail_subject"),
-                    body_text: &text,
-                    body_html: None,
-                    attachments: &[],
-                },
+                &scope,
+                &account,
+                &token_hash(&token),
+                now + Duration::days(INVITATION_DAYS),
                 now,
             )
             .await?;
-            tx.commit().await.map_err(DbError::from)?;
-            state.outbox_notify.notify_one();
-            return Ok(());
+            let link = format!("{}/welcome/{token}", state.base_url.trim_end_matches('/'));
+            let text = format!(
+                "{greeting}\n\n{}\n\n{}\n{link}\n\n{}\n\n{}\n",
+                tr.f("accounts.mail_intro", inviter_args),
+                tr.t("accounts.mail_link"),
+                tr.f(
+                    "accounts.mail_expiry",
+                    [("days", INVITATION_DAYS.to_string().as_str())]
+                ),
+                tr.t("mail.signature"),
+            );
+            ("staff_invitation", text)
         }
-        None => {}
-    }
-    users::invite(
-        &mut tx,
-        &scope,
-        &account,
-        &token_hash(&token),
-        now + Duration::days(INVITATION_DAYS),
-        now,
-    )
-    .await?;
-    let tr = Tr(language);
-    let link = format!("{}/welcome/{token}", state.base_url.trim_end_matches('/'));
-    let greeting = tr.f("mail.greeting", [("name", name.as_ref())]);
-    let intro = tr.f(
-        "accounts.mail_intro",
-        [
-            ("inviter", inviter.name),
-            ("organisation", inviter.organisation_name),
-        ],
-    );
-    let text = format!(
-        "{greeting}\n\n{intro}\n\n{}\n{link}\n\n{}\n\n{}\n",
-        tr.t("accounts.mail_link"),
-        tr.f(
-            "accounts.mail_expiry",
-            [("days", INVITATION_DAYS.to_string().as_str())]
-        ),
-        tr.t("mail.signature"),
-    );
+    };
     outbox::enqueue(
         &mut tx,
         &NewMessage {
-            kind: "staff_invitation",
+            kind,
             request_id: None,
             recipient: email.as_ref(),
             subject: tr.t("accounts.mail_subject"),
