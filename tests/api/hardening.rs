@@ -108,6 +108,30 @@ async fn assessed_water(app: &TestApp) -> (String, String) {
     (id, water)
 }
 
+/// SWDE's note on its assessment `water`, posted by `client` with `token` and `headers`.
+async fn post_note(
+    app: &TestApp,
+    client: &reqwest::Client,
+    water: &str,
+    token: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = client.post(app.url(&format!("/operator/assessments/{water}")));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request
+        .form(&[
+            ("csrf_token", token),
+            ("version", "1"),
+            ("action", "note"),
+            ("text", "Vu sur place"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn notes_on(app: &TestApp, request_id: &str) -> i64 {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM request_events WHERE request_id = $1 AND kind = 'operator_note'",
@@ -153,17 +177,7 @@ async fn a_tossed_cookie_cannot_forge_a_signed_in_operators_form() {
     let page = text_of(&swde, app.url(&format!("/backoffice/requests/{id}"))).await;
     let token = hidden(&page, "csrf_token");
     assert!(!token.is_empty());
-    let response = swde
-        .post(app.url(&format!("/operator/assessments/{water}")))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("version", "1"),
-            ("action", "note"),
-            ("text", "Vu sur place"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = post_note(&app, &swde, &water, &token, &[]).await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(notes_on(&app, &id).await, 1);
 }
@@ -182,19 +196,14 @@ async fn a_form_sent_from_another_site_is_refused_with_its_reason() {
         ("origin", "http://127.0.0.1:1"),
         ("origin", "null"),
     ] {
-        let response = swde
-            .post(app.url(&format!("/operator/assessments/{water}")))
-            .header(header, value)
-            .header("accept-language", "en")
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("version", "1"),
-                ("action", "note"),
-                ("text", "Vu"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response = post_note(
+            &app,
+            &swde,
+            &water,
+            &token,
+            &[(header, value), ("accept-language", "en")],
+        )
+        .await;
         assert_eq!(response.status().as_u16(), 403, "{header}: {value}");
         assert!(
             response
@@ -207,19 +216,14 @@ async fn a_form_sent_from_another_site_is_refused_with_its_reason() {
     }
     assert_eq!(notes_on(&app, &id).await, 0);
     // From the portal itself, as a browser says it.
-    let response = swde
-        .post(app.url(&format!("/operator/assessments/{water}")))
-        .header("sec-fetch-site", "same-origin")
-        .header("origin", own_origin)
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("version", "1"),
-            ("action", "note"),
-            ("text", "Vu"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = post_note(
+        &app,
+        &swde,
+        &water,
+        &token,
+        &[("sec-fetch-site", "same-origin"), ("origin", &own_origin)],
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(notes_on(&app, &id).await, 1);
 }
