@@ -321,7 +321,7 @@ async fn estimate(
         other => ApiError::Invalid(other.to_string()),
     })?;
     // Uploaded books included: the one in force on the request date applies (V-5).
-    let tariffs = state.tariffs();
+    let tariffs = crate::services::books::current(&state).await?;
     tariff::estimate(&tariffs, &case)
         .map(Json)
         .map_err(|error| match error {

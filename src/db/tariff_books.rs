@@ -57,6 +57,13 @@ where
     .await?)
 }
 
+/// How many books were uploaded, by any instance (books are only ever added).
+pub async fn count(db: &Db) -> DbResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tariff_books")
+        .fetch_one(&db.pool)
+        .await?)
+}
+
 /// Stores a book for the caller's organisation (the scope), inside the upload transaction.
 pub async fn insert(
     tx: &mut Tx,

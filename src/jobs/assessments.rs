@@ -8,8 +8,13 @@ use crate::{services::assess::assess_due, state::AppState};
 /// round takes the book set in use then, so an upload applies from the next round.
 pub async fn run(state: AppState, poll: Duration) {
     loop {
-        if let Err(error) = assess_due(&state.db, &state.tariffs(), state.clock.now()).await {
-            tracing::error!(%error, "assessment worker");
+        match crate::services::books::current(&state).await {
+            Ok(tariffs) => {
+                if let Err(error) = assess_due(&state.db, &tariffs, state.clock.now()).await {
+                    tracing::error!(%error, "assessment worker");
+                }
+            }
+            Err(error) => tracing::error!(%error, "assessment worker: tariff books"),
         }
         tokio::select! {
             () = state.assess_notify.notified() => {}

@@ -824,7 +824,7 @@ pub async fn record_survey(
     now: DateTime<Utc>,
 ) -> Result<i64, AdjustError> {
     let db = &state.db;
-    let tariffs = &*state.tariffs();
+    let tariffs = &*crate::services::books::current(state).await?;
     let mut tx = db.begin_write().await?;
     let (row, body) = open_own_answer(
         &mut tx,
@@ -962,7 +962,7 @@ pub async fn record_study(
     now: DateTime<Utc>,
 ) -> Result<i64, AdjustError> {
     let db = &state.db;
-    let tariffs = &*state.tariffs();
+    let tariffs = &*crate::services::books::current(state).await?;
     let mut tx = db.begin_write().await?;
     let (row, body) = open_own_answer(
         &mut tx,

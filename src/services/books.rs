@@ -104,6 +104,35 @@ pub async fn load(db: &Db) -> Result<Tariffs, LoadError> {
     Ok(with_stored(&stored)?)
 }
 
+/// The books in force now, whichever instance took the last upload: one count of the stored
+/// books per call tells whether this instance's copy is behind (books are only ever added),
+/// and a copy behind is reloaded before pricing. Every instance on one database prices with
+/// the same books from the moment an upload commits.
+pub async fn current(state: &AppState) -> Result<Arc<Tariffs>, DbError> {
+    let stored = tariff_books::count(&state.db).await?;
+    let loaded = state.tariffs();
+    if uploaded_in(&loaded) == stored {
+        return Ok(loaded);
+    }
+    let fresh = Arc::new(load(&state.db).await.map_err(|error| match error {
+        LoadError::Db(error) => error,
+        LoadError::Book(error) => DbError::Corrupt(format!("stored {error}")),
+    })?);
+    // Swapping the Arc cannot leave a half-written set, so a poisoned lock is still sound.
+    *state
+        .tariffs
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh.clone();
+    Ok(fresh)
+}
+
+/// How many of a book set's books were uploaded (the others are shipped in the binary).
+fn uploaded_in(tariffs: &Tariffs) -> i64 {
+    let all = tariffs.books.books().len();
+    let shipped = Tariffs::embedded().books.books().len();
+    i64::try_from(all.saturating_sub(shipped)).unwrap_or(i64::MAX)
+}
+
 /// The cause named in the reason of an answer priced again after an upload.
 pub const UPLOADED_CAUSE: &str = "tariff_book_uploaded";
 /// The cause named when a start finds books (uploaded or shipped) covering unpriced parts.

@@ -358,7 +358,7 @@ async fn estimate_page(
     match form.case(today) {
         Err(errors) => page.errors = errors,
         Ok(case) => {
-            let tariffs = state.tariffs();
+            let tariffs = crate::services::books::current(&state).await?;
             match tariff::estimate(&tariffs, &case) {
                 Ok(estimate) => page.result = Some(estimate_view(ctx.tr, &estimate)),
                 Err(error) => page.failure = Some(failure_text(ctx.tr, &tariffs, &case, &error)),

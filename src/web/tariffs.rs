@@ -120,7 +120,7 @@ async fn render(
 ) -> Result<TariffsPage, PageError> {
     let today = state.clock.today();
     Ok(TariffsPage {
-        books: book_views(staff.tr, &state.tariffs(), operator, today),
+        books: book_views(staff.tr, &*books::current(state).await?, operator, today),
         uploads: books::uploads(state, &staff.user.scope()).await?,
         tr: staff.tr,
         page: warned_frame(state, &staff).await?,

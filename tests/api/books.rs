@@ -300,3 +300,34 @@ async fn a_price_beyond_any_tariff_is_refused_at_upload_naming_the_key_and_its_l
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn every_instance_on_the_database_prices_with_an_upload_at_once() {
+    let app = spawn_app().await;
+    // A second instance on the same database, started before the upload.
+    let other = Application::build(app.state.config.clone())
+        .await
+        .expect("a second instance starts");
+    let other_url = format!("http://127.0.0.1:{}", other.port());
+    tokio::spawn(other.run_until_stopped());
+    let estimate_on_other = || async {
+        let response = reqwest::Client::new()
+            .post(format!("{other_url}/api/v1/estimates"))
+            .json(&electricity_case("2028-03-01"))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<serde_json::Value>().await.unwrap())
+    };
+    assert_eq!(estimate_on_other().await.0, 422, "no 2028 book yet");
+
+    let admin = app.signed_in(ADMIN).await;
+    let (status, _, body) = upload(&app, &admin, &ores_2028()).await;
+    assert_eq!(status, 303, "{body}");
+
+    // The instance that did not take the upload prices with it on its next call.
+    let (status, body) = estimate_on_other().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["quotes"][0]["lines"][0]["book_version"], "ORES-2028.1");
+}

@@ -414,7 +414,7 @@ async fn parts(
 /// V-8.3: lines priced from a tariff book take the price of the book in force on `day`;
 /// lines staff added by hand stay as written.
 fn reprice(
-    state: &AppState,
+    tariffs: &crate::tariff::Tariffs,
     request: &RequestRow,
     service: Service,
     lines: &mut [PricedLine],
@@ -422,12 +422,11 @@ fn reprice(
 ) -> Result<(), OfferError> {
     let mut facts = assess::facts_of(request).map_err(|e| OfferError::Render(e.to_string()))?;
     facts.submitted_on = day;
-    let tariffs = state.tariffs();
     let fresh =
-        operators::pricing::price(&tariffs, service, &facts, &request.postcode).map_err(|e| {
+        operators::pricing::price(tariffs, service, &facts, &request.postcode).map_err(|e| {
             OfferError::NoBook(vec![UnpricedPart {
                 service: service.code().to_owned(),
-                unpriced: Some(Unpriced::of(&tariffs, &e)),
+                unpriced: Some(Unpriced::of(tariffs, &e)),
             }])
         })?;
     for line in lines.iter_mut() {
@@ -504,10 +503,11 @@ async fn build(
         return Err(OfferError::NoBook(unpriced));
     }
     if let Some(day) = options.reprice_on {
+        let tariffs = crate::services::books::current(state).await?;
         for part in &mut parts {
             for (service, row, answer) in &mut part.services {
                 if row.service.parse::<Service>().is_ok() {
-                    reprice(state, request, *service, &mut answer.lines, day)?;
+                    reprice(&tariffs, request, *service, &mut answer.lines, day)?;
                 }
             }
         }
