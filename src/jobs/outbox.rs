@@ -15,15 +15,20 @@ use crate::{
 
 /// After this many failed attempts a message is marked failed and left for an administrator.
 pub const MAX_ATTEMPTS: i64 = 8;
-/// How long a claim protects a message from other workers while it is being sent.
+/// How long a claim protects a message from other workers while it is being sent: at least
+/// this, and always well beyond the send timeout, so that a slow delivery ends (sent or
+/// failed) before anyone else may take the message again.
 const LEASE_SECONDS: i64 = 120;
+
+fn lease(mailer: &Mailer) -> Duration {
+    let send = i64::try_from(mailer.send_timeout().as_secs()).unwrap_or(i64::MAX / 4);
+    Duration::seconds(LEASE_SECONDS.max(send.saturating_mul(2).saturating_add(30)))
+}
 
 /// Sends every message due now. Returns how many were sent.
 pub async fn deliver_due(db: &Db, mailer: &Mailer, clock: &Clock) -> DbResult<usize> {
     let mut sent = 0;
-    while let Some(row) =
-        outbox::claim_due(db, clock.now(), Duration::seconds(LEASE_SECONDS)).await?
-    {
+    while let Some(row) = outbox::claim_due(db, clock.now(), lease(mailer)).await? {
         let mail = OutgoingMail {
             id: row.id.clone(),
             to: row.recipient.clone(),

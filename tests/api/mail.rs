@@ -15,7 +15,7 @@ use tokio::{
     sync::Mutex,
 };
 
-use crate::helpers::{marie, spawn_app_with};
+use crate::helpers::{marie, spawn_app_with, with};
 
 #[derive(Debug, Clone)]
 struct Received {
@@ -34,10 +34,17 @@ struct SmtpSink {
 
 impl SmtpSink {
     async fn start(fail_first: usize) -> Self {
+        Self::start_with(fail_first, 0).await
+    }
+
+    /// The same, except that the first `hang_first` connections are accepted and then never
+    /// answered: a relay that hangs.
+    async fn start_with(fail_first: usize, hang_first: usize) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let failures = Arc::new(AtomicUsize::new(fail_first));
+        let hangs = Arc::new(AtomicUsize::new(hang_first));
         let sink = SmtpSink {
             port,
             received: received.clone(),
@@ -47,6 +54,17 @@ impl SmtpSink {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
+                if hangs
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    // Holds the connection open without a word, longer than any test runs.
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_secs(600)).await;
+                        drop(stream);
+                    });
+                    continue;
+                }
                 let received = received.clone();
                 let failures = failures.clone();
                 tokio::spawn(async move {
@@ -239,6 +257,63 @@ async fn a_refused_delivery_is_retried_later_and_sent_once() {
         .await
         .unwrap();
     assert_eq!((status.as_str(), attempts), ("sent", 2));
+}
+
+/// Waits (bounded) until `sql` counts `expected`.
+async fn wait_count(app: &crate::helpers::TestApp, sql: &'static str, expected: i64) {
+    for _ in 0..200 {
+        if app.count(sql).await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never counted {expected}: {sql}");
+}
+
+#[tokio::test]
+async fn a_hung_relay_fails_that_attempt_and_the_next_mail_still_goes_out() {
+    // The relay accepts the first connection and never answers it.
+    let sink = SmtpSink::start_with(0, 1).await;
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = sink.port;
+        config.mail_send_timeout_secs = 1;
+    })
+    .await;
+    app.file_ok(&marie()).await;
+    app.file_ok(&with(&marie(), &[("email", "paul.martin@example.be")]))
+        .await;
+
+    // The hung attempt fails within the send timeout; the second mail is not held behind it.
+    let messages = sink.wait_for(1).await;
+    assert_eq!(messages[0].to, vec!["<paul.martin@example.be>".to_owned()]);
+    wait_count(
+        &app,
+        "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND attempts = 1 \
+         AND last_error = 'no answer from the mail relay within 1 s'",
+        1,
+    )
+    .await;
+
+    // Retried like any failure once its backoff has passed, and delivered once.
+    app.advance(chrono::Duration::seconds(31));
+    let messages = sink.wait_for(2).await;
+    assert_eq!(messages[1].to, vec!["<marie.dupont@example.be>".to_owned()]);
+    app.wait_outbox_idle().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().await.len(), 2, "no message sent twice");
+    let rows: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT recipient, status, attempts FROM outbox ORDER BY recipient")
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            ("marie.dupont@example.be".to_owned(), "sent".to_owned(), 2),
+            ("paul.martin@example.be".to_owned(), "sent".to_owned(), 1),
+        ]
+    );
 }
 
 #[tokio::test]
