@@ -183,6 +183,35 @@ mod tests {
 
     use crate::domain::EmailAddress;
 
+    #[test]
+    fn every_attempt_of_a_message_carries_the_same_message_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let mailer =
+            super::Mailer::from_config(&crate::config::Config::local(dir.path().to_path_buf()))
+                .unwrap();
+        let mail = super::OutgoingMail {
+            id: "0190d1e2-0000-7000-8000-000000000001".into(),
+            to: "marie.dupont@example.be".into(),
+            subject: "Votre demande".into(),
+            text: "Bonjour".into(),
+            html: None,
+            attachments: Vec::new(),
+        };
+        let id_of = |message: lettre::Message| {
+            let text = String::from_utf8(message.formatted()).unwrap();
+            text.lines()
+                .find(|line| line.starts_with("Message-ID: "))
+                .map(str::to_owned)
+        };
+        let first = id_of(mailer.build_message(&mail).unwrap());
+        let second = id_of(mailer.build_message(&mail).unwrap());
+        assert_eq!(
+            first.as_deref(),
+            Some("Message-ID: <0190d1e2-0000-7000-8000-000000000001@connect-my-home.be>")
+        );
+        assert_eq!(first, second);
+    }
+
     fn sendable(address: &str) -> bool {
         address.parse::<lettre::Address>().is_ok()
     }

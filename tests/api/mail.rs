@@ -305,6 +305,19 @@ async fn a_hung_relay_fails_that_attempt_and_the_next_mail_still_goes_out() {
     app.wait_outbox_idle().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(sink.messages().await.len(), 2, "no message sent twice");
+    // The retried attempt carries the Message-ID of its outbox row, as every attempt does.
+    let marie_id: String =
+        sqlx::query_scalar("SELECT id FROM outbox WHERE recipient = 'marie.dupont@example.be'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert!(
+        messages[1]
+            .data
+            .contains(&format!("Message-ID: <{marie_id}@connect-my-home.be>\r\n")),
+        "{}",
+        messages[1].data
+    );
     let rows: Vec<(String, String, i64)> =
         sqlx::query_as("SELECT recipient, status, attempts FROM outbox ORDER BY recipient")
             .fetch_all(&app.state.db.pool)
