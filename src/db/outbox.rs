@@ -185,6 +185,19 @@ pub async fn mark_failed_until(
 /// Puts failed messages of `kind` whose next attempt is due back in the queue for one more
 /// attempt. Returns how many.
 pub async fn revive_due(db: &Db, kind: &str, now: DateTime<Utc>) -> DbResult<u64> {
+    // Read first: the worker asks on every poll, and an UPDATE would take SQLite's write lock
+    // even when it changes nothing.
+    let due: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox \
+         WHERE status = 'failed' AND kind = $1 AND next_attempt_at <= $2",
+    )
+    .bind(kind)
+    .bind(ts(now))
+    .fetch_one(&db.pool)
+    .await?;
+    if due == 0 {
+        return Ok(0);
+    }
     let result = sqlx::query(
         "UPDATE outbox SET status = 'pending' \
          WHERE status = 'failed' AND kind = $1 AND next_attempt_at <= $2",
