@@ -68,6 +68,11 @@ pub struct Config {
     /// Delay between two outbox polls, in milliseconds.
     #[arg(long, env = "CMH_OUTBOX_POLL_MS", default_value_t = 1000)]
     pub outbox_poll_ms: u64,
+    /// The longest one SMTP delivery may take, connection to final reply, in seconds. A relay
+    /// that accepts and then hangs fails the attempt, which is retried later; kept well under
+    /// the outbox claim (120 s) so no other worker takes a message still being sent.
+    #[arg(long, env = "CMH_MAIL_SEND_TIMEOUT_SECS", default_value_t = 30)]
+    pub mail_send_timeout_secs: u64,
     /// Working days an operator has to assess a request before the case officer sees it late.
     #[arg(long, env = "CMH_ASSESSMENT_DUE_DAYS", default_value_t = 5)]
     pub assessment_due_working_days: u32,
@@ -235,6 +240,7 @@ impl Config {
             smtp_password: None,
             secure_cookies: false,
             outbox_poll_ms: 200,
+            mail_send_timeout_secs: 30,
             assessment_due_working_days: 5,
             run_workers: true,
             partners_file: None,

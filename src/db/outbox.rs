@@ -7,6 +7,10 @@ use uuid::Uuid;
 use super::{Db, DbError, DbResult, Tx, new_id, parse_ts, ts};
 pub use crate::domain::contact::mailbox_key;
 
+/// The kind of the filing confirmation: the applicant's only copy of their private link, so
+/// it is never left failed for good (the worker keeps trying it, slowly).
+pub const FILING_CONFIRMATION: &str = "request_filed";
+
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
     pub kind: &'a str,
@@ -156,6 +160,80 @@ pub async fn mark_failed(
     retry_at: Option<DateTime<Utc>>,
 ) -> DbResult<()> {
     super::mark_task_failed(db, "outbox", id, error, retry_at).await
+}
+
+/// Records the last automatic attempt as failed (the administrator sees it and may retry),
+/// yet still tried again by itself at `again_at` (see [`revive_due`]).
+pub async fn mark_failed_until(
+    db: &Db,
+    id: &str,
+    error: &str,
+    again_at: DateTime<Utc>,
+) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'failed', next_attempt_at = $2, locked_until = NULL, \
+            last_error = $3 WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(ts(again_at))
+    .bind(error)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Puts failed messages of `kind` whose next attempt is due back in the queue for one more
+/// attempt. Returns how many.
+pub async fn revive_due(db: &Db, kind: &str, now: DateTime<Utc>) -> DbResult<u64> {
+    // Read first: the worker asks on every poll, and an UPDATE would take SQLite's write lock
+    // even when it changes nothing.
+    let due: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox \
+         WHERE status = 'failed' AND kind = $1 AND next_attempt_at <= $2",
+    )
+    .bind(kind)
+    .bind(ts(now))
+    .fetch_one(&db.pool)
+    .await?;
+    if due == 0 {
+        return Ok(0);
+    }
+    let result = sqlx::query(
+        "UPDATE outbox SET status = 'pending' \
+         WHERE status = 'failed' AND kind = $1 AND next_attempt_at <= $2",
+    )
+    .bind(kind)
+    .bind(ts(now))
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Queues failed messages again, due now, with a fresh round of automatic attempts: the one
+/// `id`, or every failed message when `None`. Returns how many.
+pub async fn retry_failed(db: &Db, id: Option<&str>, now: DateTime<Utc>) -> DbResult<u64> {
+    const RETRY: &str = "UPDATE outbox SET status = 'pending', attempts = 0, \
+        next_attempt_at = $1, locked_until = NULL WHERE status = 'failed'";
+    let result = match id {
+        Some(id) => {
+            sqlx::query(sqlx::AssertSqlSafe(format!("{RETRY} AND id = $2")))
+                .bind(ts(now))
+                .bind(id)
+                .execute(&db.pool)
+                .await?
+        }
+        None => sqlx::query(RETRY).bind(ts(now)).execute(&db.pool).await?,
+    };
+    Ok(result.rows_affected())
+}
+
+/// How many messages are failed, waiting for an administrator.
+pub async fn failed_count(db: &Db) -> DbResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'failed'")
+            .fetch_one(&db.pool)
+            .await?,
+    )
 }
 
 /// The most recent messages first.

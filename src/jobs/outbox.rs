@@ -13,17 +13,27 @@ use crate::{
     mail::{Mailer, OutgoingMail},
 };
 
-/// After this many failed attempts a message is marked failed and left for an administrator.
+/// After this many failed attempts a message is marked failed and shown to the administrator,
+/// who can retry it.
 pub const MAX_ATTEMPTS: i64 = 8;
-/// How long a claim protects a message from other workers while it is being sent.
+/// After the normal attempts the filing confirmation is still tried again by itself, at this
+/// slow cadence, until it leaves.
+const SLOW_RETRY_SECONDS: i64 = 3600;
+/// How long a claim protects a message from other workers while it is being sent: at least
+/// this, and always well beyond the send timeout, so that a slow delivery ends (sent or
+/// failed) before anyone else may take the message again.
 const LEASE_SECONDS: i64 = 120;
+
+fn lease(mailer: &Mailer) -> Duration {
+    let send = i64::try_from(mailer.send_timeout().as_secs()).unwrap_or(i64::MAX / 4);
+    Duration::seconds(LEASE_SECONDS.max(send.saturating_mul(2).saturating_add(30)))
+}
 
 /// Sends every message due now. Returns how many were sent.
 pub async fn deliver_due(db: &Db, mailer: &Mailer, clock: &Clock) -> DbResult<usize> {
     let mut sent = 0;
-    while let Some(row) =
-        outbox::claim_due(db, clock.now(), Duration::seconds(LEASE_SECONDS)).await?
-    {
+    outbox::revive_due(db, outbox::FILING_CONFIRMATION, clock.now()).await?;
+    while let Some(row) = outbox::claim_due(db, clock.now(), lease(mailer)).await? {
         let mail = OutgoingMail {
             id: row.id.clone(),
             to: row.recipient.clone(),
@@ -38,11 +48,22 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer, clock: &Clock) -> DbResult<us
                     sent += 1;
                 }
             }
-            Err(error) => {
-                let retry_at =
-                    (row.attempts < MAX_ATTEMPTS).then(|| clock.now() + backoff(row.attempts));
+            Err(error) if row.attempts < MAX_ATTEMPTS => {
+                let retry_at = clock.now() + backoff(row.attempts);
                 tracing::warn!(id = %row.id, attempts = row.attempts, %error, "mail not sent");
-                outbox::mark_failed(db, &row.id, &error.to_string(), retry_at).await?;
+                outbox::mark_failed(db, &row.id, &error.to_string(), Some(retry_at)).await?;
+            }
+            Err(error) => {
+                tracing::error!(
+                    id = %row.id, kind = %row.kind, attempts = row.attempts, %error,
+                    "mail failed: an administrator can retry it from /admin/outbox"
+                );
+                if row.kind == outbox::FILING_CONFIRMATION {
+                    let again_at = clock.now() + Duration::seconds(SLOW_RETRY_SECONDS);
+                    outbox::mark_failed_until(db, &row.id, &error.to_string(), again_at).await?;
+                } else {
+                    outbox::mark_failed(db, &row.id, &error.to_string(), None).await?;
+                }
             }
         }
     }

@@ -2,7 +2,7 @@
 
 pub mod compose;
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
@@ -28,6 +28,8 @@ pub enum MailError {
     File(#[from] lettre::transport::file::Error),
     #[error("file outbox directory: {0}")]
     Io(#[from] std::io::Error),
+    #[error("no answer from the mail relay within {0} s")]
+    TimedOut(u64),
 }
 
 /// One message ready to send: the outbox row it comes from gives its stable Message-ID,
@@ -43,15 +45,21 @@ pub struct OutgoingMail {
 }
 
 #[derive(Clone)]
-pub enum Mailer {
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+    /// Bounds a whole delivery: lettre's own timeout covers only some steps of the exchange.
+    send_timeout: Duration,
+}
+
+#[derive(Clone)]
+enum Transport {
     File {
         transport: AsyncFileTransport<Tokio1Executor>,
         dir: PathBuf,
-        from: Mailbox,
     },
     Smtp {
         transport: AsyncSmtpTransport<Tokio1Executor>,
-        from: Mailbox,
     },
 }
 
@@ -61,14 +69,13 @@ impl Mailer {
             .mail_from
             .parse()
             .map_err(|_| MailError::Address(config.mail_from.clone()))?;
-        Ok(match config.mail_transport {
+        let transport = match config.mail_transport {
             MailTransportKind::File => {
                 let dir = config.outbox_dir();
                 std::fs::create_dir_all(&dir)?;
-                Mailer::File {
+                Transport::File {
                     transport: AsyncFileTransport::new(&dir),
                     dir,
-                    from,
                 }
             }
             MailTransportKind::Smtp => {
@@ -83,29 +90,36 @@ impl Mailer {
                     SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
                 }
                 .port(config.smtp_port)
-                .timeout(Some(std::time::Duration::from_secs(20)));
+                .timeout(Some(Duration::from_secs(20)));
                 if let (Some(user), Some(password)) = (&config.smtp_user, &config.smtp_password) {
                     builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
                 }
-                Mailer::Smtp {
+                Transport::Smtp {
                     transport: builder.build(),
-                    from,
                 }
             }
+        };
+        Ok(Mailer {
+            transport,
+            from,
+            send_timeout: Duration::from_secs(config.mail_send_timeout_secs.max(1)),
         })
     }
 
     fn sender_mailbox(&self) -> &Mailbox {
-        match self {
-            Mailer::File { from, .. } | Mailer::Smtp { from, .. } => from,
-        }
+        &self.from
     }
 
     pub fn describe(&self) -> String {
-        match self {
-            Mailer::File { dir, .. } => format!("files in {}", dir.display()),
-            Mailer::Smtp { .. } => "SMTP".to_owned(),
+        match &self.transport {
+            Transport::File { dir, .. } => format!("files in {}", dir.display()),
+            Transport::Smtp { .. } => "SMTP".to_owned(),
         }
+    }
+
+    /// The longest one delivery may take before it counts as failed.
+    pub fn send_timeout(&self) -> Duration {
+        self.send_timeout
     }
 
     pub fn build_message(&self, mail: &OutgoingMail) -> Result<Message, MailError> {
@@ -142,17 +156,24 @@ impl Mailer {
         Ok(builder.multipart(mixed)?)
     }
 
+    /// Delivers one message, or fails within the send timeout: a relay that accepts the
+    /// connection and then stops answering must not hold the worker (lettre issue #1027).
     pub async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
         let message = self.build_message(mail)?;
-        match self {
-            Mailer::File { transport, .. } => {
-                transport.send(message).await?;
+        let delivery = async {
+            match &self.transport {
+                Transport::File { transport, .. } => {
+                    transport.send(message).await?;
+                }
+                Transport::Smtp { transport } => {
+                    transport.send(message).await?;
+                }
             }
-            Mailer::Smtp { transport, .. } => {
-                transport.send(message).await?;
-            }
-        }
-        Ok(())
+            Ok(())
+        };
+        tokio::time::timeout(self.send_timeout, delivery)
+            .await
+            .unwrap_or(Err(MailError::TimedOut(self.send_timeout.as_secs())))
     }
 }
 
@@ -161,6 +182,35 @@ mod tests {
     use proptest::prelude::*;
 
     use crate::domain::EmailAddress;
+
+    #[test]
+    fn every_attempt_of_a_message_carries_the_same_message_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let mailer =
+            super::Mailer::from_config(&crate::config::Config::local(dir.path().to_path_buf()))
+                .unwrap();
+        let mail = super::OutgoingMail {
+            id: "0190d1e2-0000-7000-8000-000000000001".into(),
+            to: "marie.dupont@example.be".into(),
+            subject: "Votre demande".into(),
+            text: "Bonjour".into(),
+            html: None,
+            attachments: Vec::new(),
+        };
+        let id_of = |message: lettre::Message| {
+            let text = String::from_utf8(message.formatted()).unwrap();
+            text.lines()
+                .find(|line| line.starts_with("Message-ID: "))
+                .map(str::to_owned)
+        };
+        let first = id_of(mailer.build_message(&mail).unwrap());
+        let second = id_of(mailer.build_message(&mail).unwrap());
+        assert_eq!(
+            first.as_deref(),
+            Some("Message-ID: <0190d1e2-0000-7000-8000-000000000001@connect-my-home.be>")
+        );
+        assert_eq!(first, second);
+    }
 
     fn sendable(address: &str) -> bool {
         address.parse::<lettre::Address>().is_ok()

@@ -23,6 +23,8 @@ pub struct OutboxMessage {
     pub status: String,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// When it is tried again by itself; `None` when only an administrator's retry will.
+    pub next_attempt_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
 }
@@ -35,6 +37,11 @@ impl TryFrom<OutboxRow> for OutboxMessage {
             id: parse_uuid(&row.id)?,
             created_at: parse_ts(&row.created_at)?,
             sent_at: row.sent_at.as_deref().map(parse_ts).transpose()?,
+            next_attempt_at: match row.status.as_str() {
+                "sent" => None,
+                "failed" if row.kind != outbox::FILING_CONFIRMATION => None,
+                _ => Some(parse_ts(&row.next_attempt_at)?),
+            },
             recipient: row.recipient,
             subject: row.subject,
             body_text: row.body_text,
@@ -43,6 +50,23 @@ impl TryFrom<OutboxRow> for OutboxMessage {
             last_error: row.last_error,
         })
     }
+}
+
+/// Queues a failed message again now, or every failed one when `id` is `None`, and wakes the
+/// sender. Returns how many.
+pub async fn retry(state: &AppState, id: Option<Uuid>, now: DateTime<Utc>) -> Result<u64, DbError> {
+    let id = id.map(|id| id.to_string());
+    let count = outbox::retry_failed(&state.db, id.as_deref(), now).await?;
+    if count > 0 {
+        tracing::info!(count, "failed mail queued again by an administrator");
+        state.outbox_notify.notify_one();
+    }
+    Ok(count)
+}
+
+/// How many messages failed and wait for an administrator.
+pub async fn failed_count(state: &AppState) -> Result<i64, DbError> {
+    outbox::failed_count(&state.db).await
 }
 
 /// The latest `limit` messages, newest first.

@@ -5,13 +5,15 @@ use askama_web::WebTemplate;
 use axum::{
     Router,
     extract::{Path, State},
-    routing::get,
+    response::Redirect,
+    routing::{get, post},
 };
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use super::{
     error::PageError,
-    extract::Staff,
+    extract::{CsrfForm, Staff},
     views::{Frame, brussels, warned_frame},
 };
 use crate::{
@@ -23,7 +25,38 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/outbox", get(list))
+        .route("/admin/outbox/retry", post(retry_all))
         .route("/admin/outbox/{id}", get(show))
+        .route("/admin/outbox/{id}/retry", post(retry_one))
+}
+
+#[derive(Deserialize)]
+struct RetryForm {}
+
+/// Queues every failed message again (the relay is back).
+async fn retry_all(
+    State(state): State<AppState>,
+    staff: Staff,
+    CsrfForm(_): CsrfForm<RetryForm>,
+) -> Result<Redirect, PageError> {
+    require_admin(&staff)?;
+    outbox::retry(&state, None, state.clock.now()).await?;
+    Ok(Redirect::to("/admin/outbox"))
+}
+
+/// Queues one failed message again.
+async fn retry_one(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<RetryForm>,
+) -> Result<Redirect, PageError> {
+    require_admin(&staff)?;
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return Err(PageError::NotFound);
+    };
+    outbox::retry(&state, Some(id), state.clock.now()).await?;
+    Ok(Redirect::to("/admin/outbox"))
 }
 
 fn require_admin(staff: &Staff) -> Result<(), PageError> {
@@ -41,6 +74,7 @@ struct OutboxPage {
     page: Frame,
     messages: Vec<OutboxMessage>,
     transport: String,
+    failed: i64,
 }
 
 impl OutboxPage {
@@ -56,6 +90,7 @@ async fn list(State(state): State<AppState>, staff: Staff) -> Result<OutboxPage,
         page: warned_frame(&state, &staff).await?,
         messages: outbox::recent(&state, 200).await?,
         transport: state.mailer.describe(),
+        failed: outbox::failed_count(&state).await?,
     })
 }
 
@@ -93,7 +128,7 @@ async fn show(
     };
     Ok(MessagePage {
         tr: staff.tr,
-        page: staff.frame,
+        page: warned_frame(&state, &staff).await?,
         message: outbox::message(&state, id).await?,
     })
 }

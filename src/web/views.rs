@@ -22,6 +22,21 @@ pub async fn warned_frame(state: &AppState, staff: &Staff) -> Result<Frame, DbEr
             link: concern.action(staff.tr),
         })
         .collect();
+    if staff.user.role == "platform_admin" {
+        let failed = crate::services::outbox::failed_count(state).await?;
+        if failed > 0 {
+            frame.warnings.push(Warning {
+                text: staff.tr.f(
+                    "outbox.failed_alert",
+                    [("count", failed.to_string().as_str())],
+                ),
+                link: Some((
+                    "/admin/outbox".to_owned(),
+                    staff.tr.t("outbox.see").to_owned(),
+                )),
+            });
+        }
+    }
     Ok(frame)
 }
 

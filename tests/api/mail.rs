@@ -8,14 +8,17 @@ use std::{
     time::Duration,
 };
 
-use connect_my_home::{config::MailTransportKind, jobs::outbox::deliver_due};
+use connect_my_home::{
+    config::MailTransportKind,
+    jobs::outbox::{MAX_ATTEMPTS, deliver_due},
+};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::TcpListener,
     sync::Mutex,
 };
 
-use crate::helpers::{marie, spawn_app_with};
+use crate::helpers::{hidden, marie, spawn_app_with, text_of, with};
 
 #[derive(Debug, Clone)]
 struct Received {
@@ -34,10 +37,17 @@ struct SmtpSink {
 
 impl SmtpSink {
     async fn start(fail_first: usize) -> Self {
+        Self::start_with(fail_first, 0).await
+    }
+
+    /// The same, except that the first `hang_first` connections are accepted and then never
+    /// answered: a relay that hangs.
+    async fn start_with(fail_first: usize, hang_first: usize) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let failures = Arc::new(AtomicUsize::new(fail_first));
+        let hangs = Arc::new(AtomicUsize::new(hang_first));
         let sink = SmtpSink {
             port,
             received: received.clone(),
@@ -47,6 +57,17 @@ impl SmtpSink {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
+                if hangs
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    // Holds the connection open without a word, longer than any test runs.
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_secs(600)).await;
+                        drop(stream);
+                    });
+                    continue;
+                }
                 let received = received.clone();
                 let failures = failures.clone();
                 tokio::spawn(async move {
@@ -241,6 +262,76 @@ async fn a_refused_delivery_is_retried_later_and_sent_once() {
     assert_eq!((status.as_str(), attempts), ("sent", 2));
 }
 
+/// Waits (bounded) until `sql` counts `expected`.
+async fn wait_count(app: &crate::helpers::TestApp, sql: &'static str, expected: i64) {
+    for _ in 0..200 {
+        if app.count(sql).await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never counted {expected}: {sql}");
+}
+
+#[tokio::test]
+async fn a_hung_relay_fails_that_attempt_and_the_next_mail_still_goes_out() {
+    // The relay accepts the first connection and never answers it.
+    let sink = SmtpSink::start_with(0, 1).await;
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = sink.port;
+        config.mail_send_timeout_secs = 1;
+    })
+    .await;
+    app.file_ok(&marie()).await;
+    app.file_ok(&with(&marie(), &[("email", "paul.martin@example.be")]))
+        .await;
+
+    // The hung attempt fails within the send timeout; the second mail is not held behind it.
+    let messages = sink.wait_for(1).await;
+    assert_eq!(messages[0].to, vec!["<paul.martin@example.be>".to_owned()]);
+    wait_count(
+        &app,
+        "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND attempts = 1 \
+         AND last_error = 'no answer from the mail relay within 1 s'",
+        1,
+    )
+    .await;
+
+    // Retried like any failure once its backoff has passed, and delivered once.
+    app.advance(chrono::Duration::seconds(31));
+    let messages = sink.wait_for(2).await;
+    assert_eq!(messages[1].to, vec!["<marie.dupont@example.be>".to_owned()]);
+    app.wait_outbox_idle().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().await.len(), 2, "no message sent twice");
+    // The retried attempt carries the Message-ID of its outbox row, as every attempt does.
+    let marie_id: String =
+        sqlx::query_scalar("SELECT id FROM outbox WHERE recipient = 'marie.dupont@example.be'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert!(
+        messages[1]
+            .data
+            .contains(&format!("Message-ID: <{marie_id}@connect-my-home.be>\r\n")),
+        "{}",
+        messages[1].data
+    );
+    let rows: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT recipient, status, attempts FROM outbox ORDER BY recipient")
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            ("marie.dupont@example.be".to_owned(), "sent".to_owned(), 2),
+            ("paul.martin@example.be".to_owned(), "sent".to_owned(), 1),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn an_unreachable_server_leaves_mail_pending_not_lost() {
     // A port nobody listens on.
@@ -313,4 +404,121 @@ async fn c_3_the_offer_reaches_a_real_smtp_server_with_its_pdf() {
     assert!(offer.data.contains(&format!("{reference}-offre-v1.pdf")));
     // The attachment is the PDF itself, base64-encoded ("%PDF" → "JVBER").
     assert!(offer.data.contains("JVBER"));
+}
+
+/// Files Marie's request with a relay that refuses every automatic attempt, moving the clock
+/// past each backoff, until her confirmation is failed. Returns the message id.
+async fn confirmation_failed_for_good(app: &crate::helpers::TestApp) -> String {
+    app.file_ok(&marie()).await;
+    for attempt in 1..=MAX_ATTEMPTS {
+        let mut settled = false;
+        for _ in 0..200 {
+            let (attempts, locked): (i64, Option<String>) =
+                sqlx::query_as("SELECT attempts, locked_until FROM outbox")
+                    .fetch_one(&app.state.db.pool)
+                    .await
+                    .unwrap();
+            if attempts == attempt && locked.is_none() {
+                settled = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(settled, "attempt {attempt} never ended");
+        if attempt < MAX_ATTEMPTS {
+            app.advance(chrono::Duration::seconds(3600));
+        }
+    }
+    let (id, status, error, next): (String, String, String, String) =
+        sqlx::query_as("SELECT id, status, last_error, next_attempt_at FROM outbox")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "failed");
+    assert!(error.contains("try again later"), "{error}");
+    // The applicant's only copy of their link is still tried again by itself, hourly.
+    let wait = connect_my_home::db::parse_ts(&next).unwrap() - app.now();
+    assert!(
+        wait > chrono::Duration::minutes(59) && wait <= chrono::Duration::minutes(60),
+        "{wait}"
+    );
+    id
+}
+
+#[tokio::test]
+async fn a_failed_mail_is_shown_to_the_administrator_who_retries_it_and_it_goes_once() {
+    let sink = SmtpSink::start(MAX_ATTEMPTS as usize).await;
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = sink.port;
+    })
+    .await;
+    let id = confirmation_failed_for_good(&app).await;
+    let error: String = sqlx::query_scalar("SELECT last_error FROM outbox")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+
+    let admin = app.signed_in("admin@connect-my-home.demo").await;
+    let page = text_of(&admin, app.url("/admin/outbox")).await;
+    // Its state, attempts, error and next automatic attempt (an hour after the eighth, made
+    // at 17:00 Brussels time), with a retry button; and the alert above.
+    assert!(
+        page.contains(&format!(
+            "<td>Échec</td>\n      <td>8</td>\n      <td>{error}</td>\n      \
+             <td>02/12/2026 18:00</td>\n      \
+             <td><form method=\"post\" action=\"/admin/outbox/{id}/retry\">"
+        )),
+        "{page}"
+    );
+    assert!(page.contains(
+        "1 e-mail(s) n&#39;ont pas pu être envoyés après toutes les tentatives automatiques."
+    ));
+    assert!(page.contains("action=\"/admin/outbox/retry\""));
+    assert!(sink.messages().await.is_empty());
+
+    // The relay is back (it refused only the automatic attempts): the administrator retries.
+    let response = admin
+        .post(app.url(&format!("/admin/outbox/{id}/retry")))
+        .form(&[("csrf_token", hidden(&page, "csrf_token"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.headers()["location"], "/admin/outbox");
+    let messages = sink.wait_for(1).await;
+    assert_eq!(messages[0].to, vec!["<marie.dupont@example.be>".to_owned()]);
+    app.wait_outbox_idle().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().await.len(), 1, "delivered once");
+    let (status, attempts): (String, i64) = sqlx::query_as("SELECT status, attempts FROM outbox")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!((status.as_str(), attempts), ("sent", 1));
+    let page = text_of(&admin, app.url("/admin/outbox")).await;
+    assert!(!page.contains("pas pu être envoyés"), "the alert is gone");
+    assert!(!page.contains("action=\"/admin/outbox/retry\""));
+}
+
+#[tokio::test]
+async fn a_failed_confirmation_is_still_tried_again_hourly_by_itself() {
+    let sink = SmtpSink::start(MAX_ATTEMPTS as usize).await;
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = sink.port;
+    })
+    .await;
+    confirmation_failed_for_good(&app).await;
+    app.advance(chrono::Duration::seconds(3601));
+    let messages = sink.wait_for(1).await;
+    assert_eq!(messages[0].to, vec!["<marie.dupont@example.be>".to_owned()]);
+    app.wait_outbox_idle().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().await.len(), 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
+            .await,
+        1
+    );
 }

@@ -767,6 +767,12 @@ const TABLE: &[Row] = &[
     get("/admin/outbox/{id}", Target::Outbox, |who, _| {
         platform_admin(who, 200)
     }),
+    post("/admin/outbox/retry", Target::None, |who, _| {
+        platform_admin(who, 303)
+    }),
+    post("/admin/outbox/{id}/retry", Target::Outbox, |who, _| {
+        platform_admin(who, 303)
+    }),
     get("/admin/construction-holidays", Target::None, |who, _| {
         platform_admin(who, 200)
     }),
