@@ -130,28 +130,64 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process is stopped, with the background workers beside the server.
+    /// Serves until SIGTERM or SIGINT (see [`Self::run_until`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(stop_signal()).await
+    }
+
+    /// Serves until `stop` resolves, with the background workers beside the server. Then
+    /// stops accepting, lets in-flight requests and each worker's unit of work finish, and
+    /// returns; what is still running after the grace period is cut.
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let poll = Duration::from_millis(self.state.config.outbox_poll_ms);
+        let grace = Duration::from_secs(self.state.config.shutdown_grace_secs);
+        let (raise, shutdown) = crate::jobs::Shutdown::new();
         let workers = if self.state.config.run_workers {
-            crate::jobs::spawn_all(&self.state, poll)
+            crate::jobs::spawn_all(&self.state, poll, &shutdown)
         } else {
             Vec::new()
         };
         let housekeeping = tokio::spawn(forget_idle_clients(self.state.clone()));
         let app = router(self.state.clone());
+        let mut stopping = shutdown.clone();
         // The peer address is the client the throttles count (or the proxy that names it).
-        let served = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+        let server = tokio::spawn(
+            axum::serve(
+                self.listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { stopping.raised().await })
+            .into_future(),
+        );
+        stop.await;
+        tracing::info!(grace_secs = grace.as_secs(), "stopping");
+        let _ = raise.send(true);
         housekeeping.abort();
-        for worker in workers {
-            worker.abort();
+        let server_abort = server.abort_handle();
+        let worker_aborts: Vec<_> = workers.iter().map(|w| w.abort_handle()).collect();
+        let drained = tokio::time::timeout(grace, async move {
+            let served = server.await;
+            for worker in workers {
+                let _ = worker.await;
+            }
+            served
+        })
+        .await;
+        match drained {
+            Ok(Ok(served)) => served,
+            Ok(Err(join)) => Err(std::io::Error::other(join)),
+            Err(_) => {
+                tracing::warn!("grace period over: cutting what is still running");
+                server_abort.abort();
+                for worker in worker_aborts {
+                    worker.abort();
+                }
+                Ok(())
+            }
         }
-        served
     }
 }
 
@@ -164,6 +200,26 @@ async fn forget_idle_clients(state: AppState) {
     }
 }
 
-async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+/// SIGTERM (docker stop, systemd, Kubernetes) or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "SIGTERM cannot be caught");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

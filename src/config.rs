@@ -75,6 +75,10 @@ pub struct Config {
     /// serve pages behind a load balancer may leave them to others.
     #[arg(long, env = "CMH_RUN_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
     pub run_workers: bool,
+    /// Seconds a stopping process (SIGTERM, SIGINT) gives in-flight requests and the mail or
+    /// job in progress to finish before it exits anyway.
+    #[arg(long, env = "CMH_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
     /// More partners joined by configuration: a TOML file of `[[organisation]]` entries
     /// like reference/organisations.toml, each with its `[organisation.partner]` offer.
     #[arg(long, env = "CMH_PARTNERS_FILE")]
@@ -237,6 +241,7 @@ impl Config {
             outbox_poll_ms: 200,
             assessment_due_working_days: 5,
             run_workers: true,
+            shutdown_grace_secs: 20,
             partners_file: None,
             uploads_dir: None,
             upload_max_bytes: DEFAULT_UPLOAD_MAX_BYTES,

@@ -6,14 +6,13 @@ use crate::{services::assess::assess_due, state::AppState};
 
 /// Runs until the process stops: wakes on `assess_notify` (new tasks) or every `poll`. Each
 /// round takes the book set in use then, so an upload applies from the next round.
-pub async fn run(state: AppState, poll: Duration) {
+pub async fn run(state: AppState, poll: Duration, mut shutdown: crate::jobs::Shutdown) {
     loop {
         if let Err(error) = assess_due(&state.db, &state.tariffs(), state.clock.now()).await {
             tracing::error!(%error, "assessment worker");
         }
-        tokio::select! {
-            () = state.assess_notify.notified() => {}
-            () = tokio::time::sleep(poll) => {}
+        if shutdown.sleep_or_stop(poll, &state.assess_notify).await {
+            return;
         }
     }
 }

@@ -1,0 +1,101 @@
+//! The process's life: it stops on SIGTERM without cutting a request in flight.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+/// Starts the binary on a free port with a fresh SQLite database; returns it and its address.
+fn start_binary(data_dir: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_connect-my-home"))
+        .arg("serve")
+        .env("CMH_BIND", "127.0.0.1:0")
+        .env("CMH_DATA_DIR", data_dir)
+        .env("CMH_SEED_DEMO", "false")
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("CMH_BASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("Connect my home is running at http://") {
+                let _ = tx.send(url.trim_end_matches('/').to_owned());
+            }
+        }
+    });
+    let address = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the binary says where it listens");
+    (child, address)
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the process did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigterm_finishes_the_request_in_flight_then_exits_0() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut child, address) = start_binary(data.path());
+
+    // A request whose body is still on its way when the signal comes.
+    let body = "email=marie%40example.be&language=fr";
+    let (first, rest) = body.split_at(10);
+    let mut stream = TcpStream::connect(&address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /link/lost HTTP/1.1\r\nHost: {address}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    // It stops accepting at once...
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(&address).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "still accepting connections after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // ...but the request in flight gets its whole answer.
+    stream.write_all(rest.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status_line = response.lines().next().unwrap_or_default().to_owned();
+    assert_eq!(status_line, "HTTP/1.1 403 Forbidden", "{response}");
+
+    let status = wait_exit(&mut child, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(0));
+}
