@@ -1,5 +1,7 @@
 //! The process's life: it stops on SIGTERM without cutting a request in flight.
 
+use crate::helpers::spawn_app;
+
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
@@ -99,3 +101,44 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     let status = wait_exit(&mut child, Duration::from_secs(30));
     assert_eq!(status.code(), Some(0));
 }
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_anyone_and_are_never_cached() {
+    let app = spawn_app().await;
+    for (path, body) in [("/healthz", "ok"), ("/readyz", "ready")] {
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/plain; charset=utf-8",
+            "{path}"
+        );
+        assert_eq!(response.text().await.unwrap(), body, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn readyz_is_503_with_the_reason_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    // The pool closed: what a lost database looks like from inside.
+    app.state.db.pool.close().await;
+    let health = reqwest::get(format!("{}/healthz", app.address))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let response = reqwest::get(format!("{}/readyz", app.address))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(
+        response.text().await.unwrap(),
+        "not ready: database unreachable: attempted to acquire a connection on a closed pool"
+    );
+}
+
