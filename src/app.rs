@@ -7,7 +7,10 @@ use std::{
 };
 
 use axum::{Router, extract::DefaultBodyLimit};
-use tokio::{net::TcpListener, sync::Notify};
+use tokio::{
+    net::{TcpListener, TcpSocket},
+    sync::Notify,
+};
 use tower_http::trace::TraceLayer;
 
 use crate::state::{AppInner, AppState};
@@ -98,20 +101,19 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds first (port 0 picks a free port), then prepares the database; reads the time
-    /// from the system clock.
+    /// Prepares the database, then listens (port 0 picks a free port); reads the time from
+    /// the system clock.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         Self::build_with_clock(config, Clock::system()).await
     }
 
     /// The same, reading the time from `clock` (tests start the product at a chosen instant).
+    /// The port is reserved first (links in mails need it) but accepts connections only once
+    /// migrations and seeding are done: until then a client is refused rather than left hanging.
     pub async fn build_with_clock(config: Config, clock: Clock) -> Result<Self, StartError> {
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .map_err(|e| StartError::Bind(config.bind, e))?;
-        let bound = listener
-            .local_addr()
-            .map_err(|e| StartError::Bind(config.bind, e))?;
+        let bind = config.bind;
+        let socket = reserve(bind).map_err(|e| StartError::Bind(bind, e))?;
+        let bound = socket.local_addr().map_err(|e| StartError::Bind(bind, e))?;
         let seed_demo = config.seed_demo;
         let state = build_state(config, bound, clock).await?;
         reference::reference_data(&state).await?;
@@ -119,6 +121,9 @@ impl Application {
             crate::demo::seed_all(&state).await?;
         }
         books::price_unpriced_at_start(&state).await;
+        let listener = socket
+            .listen(LISTEN_BACKLOG)
+            .map_err(|e| StartError::Bind(bound, e))?;
         Ok(Self { listener, state })
     }
 
@@ -189,6 +194,22 @@ impl Application {
             }
         }
     }
+}
+
+/// As many pending connections as the system's usual default allows.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds the address without listening yet, as `TcpListener::bind` would (address reuse on).
+fn reserve(address: SocketAddr) -> std::io::Result<TcpSocket> {
+    let socket = if address.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    Ok(socket)
 }
 
 /// Every minute, drops the throttle state of clients whose quota is whole again.

@@ -1,6 +1,8 @@
 //! The process's life: it stops on SIGTERM without cutting a request in flight.
 
 use crate::helpers::spawn_app;
+use connect_my_home::{app::Application, config::Config};
+use sqlx::{Connection, Executor};
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -142,3 +144,45 @@ async fn readyz_is_503_with_the_reason_when_the_database_is_gone() {
     );
 }
 
+#[tokio::test]
+async fn the_port_accepts_connections_only_once_the_database_is_prepared() {
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut config = Config::local(data.path().to_path_buf());
+    config.bind = format!("127.0.0.1:{port}").parse().unwrap();
+    config.seed_demo = false;
+    // Another process holds the database: preparing it waits (SQLite's busy timeout).
+    let url = config.database_url();
+    let mut holder = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    holder.execute("BEGIN EXCLUSIVE").await.unwrap();
+    let building = tokio::spawn(Application::build(config));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !building.is_finished(),
+        "preparing did not wait for the database"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err(),
+        "the port accepted a connection before the database was prepared"
+    );
+    holder.execute("ROLLBACK").await.unwrap();
+    drop(holder);
+    let app = tokio::time::timeout(Duration::from_secs(60), building)
+        .await
+        .expect("prepared within a minute")
+        .unwrap()
+        .expect("app builds");
+    assert_eq!(app.port(), port);
+    tokio::spawn(app.run_until_stopped());
+    let response = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "ready");
+}
