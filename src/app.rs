@@ -56,7 +56,11 @@ pub async fn build_state(
     bound: SocketAddr,
     clock: Clock,
 ) -> Result<AppState, StartError> {
-    let db = Db::connect(&config.database_url()).await?;
+    let db = Db::connect(
+        &config.database_url(),
+        Duration::from_secs(config.db_connect_timeout_secs),
+    )
+    .await?;
     db.migrate().await?;
     let mailer = Mailer::from_config(&config)?;
     let tariffs = books::load(&db).await?;
