@@ -120,10 +120,13 @@ impl Application {
         let bound = socket.local_addr().map_err(|e| StartError::Bind(bind, e))?;
         let seed_demo = config.seed_demo;
         let state = build_state(config, bound, clock).await?;
+        // Instances starting together on one new database take turns to seed it.
+        let seeding = state.db.lock_seeding().await?;
         reference::reference_data(&state).await?;
         if seed_demo {
             crate::demo::seed_all(&state).await?;
         }
+        seeding.release().await?;
         books::price_unpriced_at_start(&state).await;
         let listener = socket
             .listen(LISTEN_BACKLOG)

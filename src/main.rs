@@ -80,8 +80,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let state = build_state(cli.config.clone(), cli.config.bind, Clock::system()).await?;
+            let seeding = state.db.lock_seeding().await?;
             reference::reference_data(&state).await?;
             demo::seed_all(&state).await?;
+            seeding.release().await?;
             println!("demo data seeded");
         }
         Command::Quote { case } => {

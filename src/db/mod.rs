@@ -260,6 +260,43 @@ impl Db {
     }
 }
 
+/// Any number shared by every instance; only seeding takes it.
+const SEEDING_LOCK_KEY: i64 = 0x636d_6820_7365_6564;
+
+/// Held while one instance seeds the reference and demo data; see [`Db::lock_seeding`].
+pub struct SeedingLock(Option<Tx>);
+
+impl SeedingLock {
+    /// Lets the next instance seed (it then finds everything in place).
+    pub async fn release(self) -> DbResult<()> {
+        if let Some(tx) = self.0 {
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+impl Db {
+    /// Waits until no other instance is seeding this database. Seeding reads what exists
+    /// and inserts the rest, so two instances starting together on a new PostgreSQL database
+    /// would both insert; the lock makes them take turns. It is a transaction-level advisory
+    /// lock, so a crashed seeder frees it. SQLite's file lock already serialises the writers of
+    /// one file, and several processes on one SQLite file are not a supported deployment.
+    pub async fn lock_seeding(&self) -> DbResult<SeedingLock> {
+        match self.engine {
+            Engine::Sqlite => Ok(SeedingLock(None)),
+            Engine::Postgres => {
+                let mut tx = self.begin_read().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(SEEDING_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(SeedingLock(Some(tx)))
+            }
+        }
+    }
+}
+
 /// A database URL with its password hidden, fit for logs and error messages.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

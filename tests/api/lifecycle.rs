@@ -1,6 +1,6 @@
 //! The process's life: it stops on SIGTERM without cutting a request in flight.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{fresh_postgres, postgres_server, spawn_app};
 use connect_my_home::{app::Application, config::Config};
 use sqlx::{Connection, Executor};
 
@@ -185,4 +185,56 @@ async fn the_port_accepts_connections_only_once_the_database_is_prepared() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "ready");
+}
+
+#[tokio::test]
+async fn two_instances_starting_together_on_a_new_postgres_database_both_start() {
+    // Only PostgreSQL lets two processes seed one new database at the same moment.
+    let Some(server) = postgres_server() else {
+        return;
+    };
+    let (url, name) = fresh_postgres(&server).await;
+    let config = |dir: &std::path::Path| {
+        let mut config = Config::local(dir.to_path_buf());
+        config.database_url = Some(url.clone());
+        config.seed_demo = true;
+        config
+    };
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (first, second) = tokio::time::timeout(
+        Duration::from_secs(300),
+        futures::future::join(
+            Application::build(config(one.path())),
+            Application::build(config(two.path())),
+        ),
+    )
+    .await
+    .expect("both prepared within five minutes");
+    let first = first.expect("the first instance starts");
+    let second = second.expect("the second instance starts");
+    let users = |app: &Application| {
+        let db = app.state().db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        }
+    };
+    let (seen_by_first, seen_by_second) = (users(&first).await, users(&second).await);
+    assert_eq!(seen_by_first, seen_by_second);
+    assert_eq!(
+        seen_by_first,
+        connect_my_home::demo::DEMO_USERS.len() as i64,
+        "each demo account seeded once"
+    );
+    first.state().db.pool.close().await;
+    second.state().db.pool.close().await;
+    let admin = format!("{}/postgres", server.trim_end_matches('/'));
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .await
+    .unwrap();
 }
