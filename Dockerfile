@@ -9,4 +9,7 @@ COPY --from=build /src/target/release/connect-my-home /usr/local/bin/connect-my-
 WORKDIR /app
 ENV CMH_BIND=0.0.0.0:8080 CMH_DATA_DIR=/app/data
 EXPOSE 8080
+# The process drains requests and workers on SIGTERM (CMH_SHUTDOWN_GRACE_SECS, 20 s by default):
+# give it longer than that before the KILL (docker stop -t 30).
+STOPSIGNAL SIGTERM
 CMD ["connect-my-home", "serve"]

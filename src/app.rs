@@ -7,7 +7,10 @@ use std::{
 };
 
 use axum::{Router, extract::DefaultBodyLimit};
-use tokio::{net::TcpListener, sync::Notify};
+use tokio::{
+    net::{TcpListener, TcpSocket},
+    sync::Notify,
+};
 use tower_http::trace::TraceLayer;
 
 use crate::state::{AppInner, AppState};
@@ -53,7 +56,11 @@ pub async fn build_state(
     bound: SocketAddr,
     clock: Clock,
 ) -> Result<AppState, StartError> {
-    let db = Db::connect(&config.database_url()).await?;
+    let db = Db::connect(
+        &config.database_url(),
+        Duration::from_secs(config.db_connect_timeout_secs),
+    )
+    .await?;
     db.migrate().await?;
     let mailer = Mailer::from_config(&config)?;
     let tariffs = books::load(&db).await?;
@@ -98,27 +105,32 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds first (port 0 picks a free port), then prepares the database; reads the time
-    /// from the system clock.
+    /// Prepares the database, then listens (port 0 picks a free port); reads the time from
+    /// the system clock.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         Self::build_with_clock(config, Clock::system()).await
     }
 
     /// The same, reading the time from `clock` (tests start the product at a chosen instant).
+    /// The port is reserved first (links in mails need it) but accepts connections only once
+    /// migrations and seeding are done: until then a client is refused rather than left hanging.
     pub async fn build_with_clock(config: Config, clock: Clock) -> Result<Self, StartError> {
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .map_err(|e| StartError::Bind(config.bind, e))?;
-        let bound = listener
-            .local_addr()
-            .map_err(|e| StartError::Bind(config.bind, e))?;
+        let bind = config.bind;
+        let socket = reserve(bind).map_err(|e| StartError::Bind(bind, e))?;
+        let bound = socket.local_addr().map_err(|e| StartError::Bind(bind, e))?;
         let seed_demo = config.seed_demo;
         let state = build_state(config, bound, clock).await?;
+        // Instances starting together on one new database take turns to seed it.
+        let seeding = state.db.lock_seeding().await?;
         reference::reference_data(&state).await?;
         if seed_demo {
             crate::demo::seed_all(&state).await?;
         }
+        seeding.release().await?;
         books::price_unpriced_at_start(&state).await;
+        let listener = socket
+            .listen(LISTEN_BACKLOG)
+            .map_err(|e| StartError::Bind(bound, e))?;
         Ok(Self { listener, state })
     }
 
@@ -130,29 +142,81 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process is stopped, with the background workers beside the server.
+    /// Serves until SIGTERM or SIGINT (see [`Self::run_until`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(stop_signal()).await
+    }
+
+    /// Serves until `stop` resolves, with the background workers beside the server. Then
+    /// stops accepting, lets in-flight requests and each worker's unit of work finish, and
+    /// returns; what is still running after the grace period is cut.
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let poll = Duration::from_millis(self.state.config.outbox_poll_ms);
+        let grace = Duration::from_secs(self.state.config.shutdown_grace_secs);
+        let (raise, shutdown) = crate::jobs::Shutdown::new();
         let workers = if self.state.config.run_workers {
-            crate::jobs::spawn_all(&self.state, poll)
+            crate::jobs::spawn_all(&self.state, poll, &shutdown)
         } else {
             Vec::new()
         };
         let housekeeping = tokio::spawn(forget_idle_clients(self.state.clone()));
         let app = router(self.state.clone());
+        let mut stopping = shutdown.clone();
         // The peer address is the client the throttles count (or the proxy that names it).
-        let served = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+        let server = tokio::spawn(
+            axum::serve(
+                self.listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { stopping.raised().await })
+            .into_future(),
+        );
+        stop.await;
+        tracing::info!(grace_secs = grace.as_secs(), "stopping");
+        let _ = raise.send(true);
         housekeeping.abort();
-        for worker in workers {
-            worker.abort();
+        let server_abort = server.abort_handle();
+        let worker_aborts: Vec<_> = workers.iter().map(|w| w.abort_handle()).collect();
+        let drained = tokio::time::timeout(grace, async move {
+            let served = server.await;
+            for worker in workers {
+                let _ = worker.await;
+            }
+            served
+        })
+        .await;
+        match drained {
+            Ok(Ok(served)) => served,
+            Ok(Err(join)) => Err(std::io::Error::other(join)),
+            Err(_) => {
+                tracing::warn!("grace period over: cutting what is still running");
+                server_abort.abort();
+                for worker in worker_aborts {
+                    worker.abort();
+                }
+                Ok(())
+            }
         }
-        served
     }
+}
+
+/// As many pending connections as the system's usual default allows.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds the address without listening yet, as `TcpListener::bind` would (address reuse on).
+fn reserve(address: SocketAddr) -> std::io::Result<TcpSocket> {
+    let socket = if address.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    Ok(socket)
 }
 
 /// Every minute, drops the throttle state of clients whose quota is whole again.
@@ -164,6 +228,26 @@ async fn forget_idle_clients(state: AppState) {
     }
 }
 
-async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+/// SIGTERM (docker stop, systemd, Kubernetes) or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "SIGTERM cannot be caught");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

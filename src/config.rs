@@ -80,6 +80,14 @@ pub struct Config {
     /// serve pages behind a load balancer may leave them to others.
     #[arg(long, env = "CMH_RUN_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
     pub run_workers: bool,
+    /// Seconds to wait for the database server to answer at start before giving up with its
+    /// address and the cause.
+    #[arg(long, env = "CMH_DB_CONNECT_TIMEOUT_SECS", default_value_t = 5)]
+    pub db_connect_timeout_secs: u64,
+    /// Seconds a stopping process (SIGTERM, SIGINT) gives in-flight requests and the mail or
+    /// job in progress to finish before it exits anyway.
+    #[arg(long, env = "CMH_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
     /// More partners joined by configuration: a TOML file of `[[organisation]]` entries
     /// like reference/organisations.toml, each with its `[organisation.partner]` offer.
     #[arg(long, env = "CMH_PARTNERS_FILE")]
@@ -243,6 +251,8 @@ impl Config {
             mail_send_timeout_secs: 30,
             assessment_due_working_days: 5,
             run_workers: true,
+            shutdown_grace_secs: 20,
+            db_connect_timeout_secs: 5,
             partners_file: None,
             uploads_dir: None,
             upload_max_bytes: DEFAULT_UPLOAD_MAX_BYTES,

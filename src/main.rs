@@ -54,7 +54,10 @@ async fn main() -> anyhow::Result<()> {
             let app = Application::build(cli.config.clone()).await?;
             let url = app.state().base_url.clone();
             println!("\nConnect my home is running at {url}/");
-            println!("  database: {}", redact(&cli.config.database_url()));
+            println!(
+                "  database: {}",
+                connect_my_home::db::redact_url(&cli.config.database_url())
+            );
             println!(
                 "  mail:     {} (read it at {url}/admin/outbox)",
                 app.state().mailer.describe()
@@ -77,8 +80,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let state = build_state(cli.config.clone(), cli.config.bind, Clock::system()).await?;
+            let seeding = state.db.lock_seeding().await?;
             reference::reference_data(&state).await?;
             demo::seed_all(&state).await?;
+            seeding.release().await?;
             println!("demo data seeded");
         }
         Command::Quote { case } => {
@@ -112,18 +117,4 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Hides a password in a database URL.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
 }

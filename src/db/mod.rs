@@ -6,6 +6,7 @@ pub mod assessments;
 pub mod coverage;
 pub mod crews;
 pub mod documents;
+pub mod health;
 pub mod holidays;
 pub mod links;
 pub mod notices;
@@ -85,6 +86,9 @@ pub enum DbError {
     Sqlx(sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The server could not be reached at start: where (without the password) and why.
+    #[error("cannot reach the database at {address}: {cause}")]
+    Unreachable { address: String, cause: String },
 }
 
 impl From<sqlx::Error> for DbError {
@@ -154,8 +158,9 @@ impl<'r> sqlx::Decode<'r, sqlx::Any> for RequestAccess {
 }
 
 impl Db {
-    /// Connects to `sqlite://…` (creating the file and its directory) or `postgres://…`.
-    pub async fn connect(url: &str) -> DbResult<Self> {
+    /// Connects to `sqlite://…` (creating the file and its directory) or `postgres://…`;
+    /// a server that does not answer within `connect_timeout` is an error at once.
+    pub async fn connect(url: &str, connect_timeout: Duration) -> DbResult<Self> {
         sqlx::any::install_default_drivers();
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
@@ -168,6 +173,29 @@ impl Db {
             std::fs::create_dir_all(dir).map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
         }
         let options = AnyConnectOptions::from_str(url)?;
+        // One connection first: the pool would retry until its acquire timeout and then say
+        // only "pool timed out", naming neither the server nor what went wrong.
+        let unreachable = |cause: String| DbError::Unreachable {
+            address: redact_url(url),
+            cause,
+        };
+        match tokio::time::timeout(
+            connect_timeout,
+            <AnyConnection as sqlx::Connection>::connect_with(&options),
+        )
+        .await
+        {
+            Err(_) => {
+                return Err(unreachable(format!(
+                    "no answer within {} s",
+                    connect_timeout.as_secs_f32()
+                )));
+            }
+            Ok(Err(error)) => return Err(unreachable(error.to_string())),
+            Ok(Ok(probe)) => {
+                let _ = sqlx::Connection::close(probe).await;
+            }
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(if engine == Engine::Sqlite { 8 } else { 10 })
             .acquire_timeout(Duration::from_secs(30))
@@ -229,6 +257,57 @@ impl Db {
             inner: self.pool.begin().await?,
             _writer_turn: None,
         })
+    }
+}
+
+/// Any number shared by every instance; only seeding takes it.
+const SEEDING_LOCK_KEY: i64 = 0x636d_6820_7365_6564;
+
+/// Held while one instance seeds the reference and demo data; see [`Db::lock_seeding`].
+pub struct SeedingLock(Option<Tx>);
+
+impl SeedingLock {
+    /// Lets the next instance seed (it then finds everything in place).
+    pub async fn release(self) -> DbResult<()> {
+        if let Some(tx) = self.0 {
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+impl Db {
+    /// Waits until no other instance is seeding this database. Seeding reads what exists
+    /// and inserts the rest, so two instances starting together on a new PostgreSQL database
+    /// would both insert; the lock makes them take turns. It is a transaction-level advisory
+    /// lock, so a crashed seeder frees it. SQLite's file lock already serialises the writers of
+    /// one file, and several processes on one SQLite file are not a supported deployment.
+    pub async fn lock_seeding(&self) -> DbResult<SeedingLock> {
+        match self.engine {
+            Engine::Sqlite => Ok(SeedingLock(None)),
+            Engine::Postgres => {
+                let mut tx = self.begin_read().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(SEEDING_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(SeedingLock(Some(tx)))
+            }
+        }
+    }
+}
+
+/// A database URL with its password hidden, fit for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -329,6 +408,63 @@ pub(crate) async fn mark_task_failed(
     .execute(&db.pool)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod connect_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_named_with_its_cause_without_the_password() {
+        // Port 1 on the loopback: nothing listens there, the refusal is immediate.
+        let started = std::time::Instant::now();
+        let error = Db::connect(
+            "postgres://cmh:secret@127.0.0.1:1/cmh",
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(started.elapsed() < Duration::from_secs(5), "{error}");
+        assert!(
+            error.starts_with("cannot reach the database at postgres://cmh:***@127.0.0.1:1/cmh: "),
+            "{error}"
+        );
+        assert!(error.contains("Connection refused"), "{error}");
+        assert!(!error.contains("secret"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_does_not_answer_fails_after_the_connect_timeout() {
+        // A listener that accepts but never speaks: the PostgreSQL handshake waits forever.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let started = std::time::Instant::now();
+        let error = Db::connect(
+            &format!("postgres://cmh@127.0.0.1:{port}/cmh"),
+            Duration::from_millis(300),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(started.elapsed() < Duration::from_secs(5), "{error}");
+        assert_eq!(
+            error,
+            format!(
+                "cannot reach the database at postgres://cmh@127.0.0.1:{port}/cmh: no answer within 0.3 s"
+            )
+        );
+    }
+
+    #[test]
+    fn redacting_hides_only_the_password() {
+        assert_eq!(
+            redact_url("postgres://u:p@h:5432/d"),
+            "postgres://u:***@h:5432/d"
+        );
+        assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::{services::assess::assess_due, state::AppState};
 
 /// Runs until the process stops: wakes on `assess_notify` (new tasks) or every `poll`. Each
 /// round takes the book set in use then, so an upload applies from the next round.
-pub async fn run(state: AppState, poll: Duration) {
+pub async fn run(state: AppState, poll: Duration, mut shutdown: crate::jobs::Shutdown) {
     loop {
         match crate::services::books::current(&state).await {
             Ok(tariffs) => {
@@ -16,9 +16,8 @@ pub async fn run(state: AppState, poll: Duration) {
             }
             Err(error) => tracing::error!(%error, "assessment worker: tariff books"),
         }
-        tokio::select! {
-            () = state.assess_notify.notified() => {}
-            () = tokio::time::sleep(poll) => {}
+        if shutdown.sleep_or_stop(poll, &state.assess_notify).await {
+            return;
         }
     }
 }

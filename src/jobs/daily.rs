@@ -7,7 +7,7 @@ use crate::{
 };
 
 /// Runs both passes every `every` until the process stops.
-pub async fn run(state: AppState, every: std::time::Duration) {
+pub async fn run(state: AppState, every: std::time::Duration, mut shutdown: crate::jobs::Shutdown) {
     loop {
         if let Err(error) = offers::run_daily(&state, state.clock.now()).await {
             tracing::warn!(%error, "offer lapse job");
@@ -15,6 +15,9 @@ pub async fn run(state: AppState, every: std::time::Duration) {
         if let Err(error) = continuity::run_daily(&state, state.clock.now()).await {
             tracing::warn!(%error, "continuity notices job");
         }
-        tokio::time::sleep(every).await;
+        tokio::select! {
+            () = shutdown.raised() => return,
+            () = tokio::time::sleep(every) => {}
+        }
     }
 }

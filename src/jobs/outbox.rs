@@ -70,15 +70,21 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer, clock: &Clock) -> DbResult<us
     Ok(sent)
 }
 
-/// Runs until the process stops: wakes on `notify` (new mail) or every `poll`.
-pub async fn run(db: Db, mailer: Mailer, notify: Arc<Notify>, clock: Clock, poll: StdDuration) {
+/// Runs until `shutdown` is raised: wakes on `notify` (new mail) or every `poll`.
+pub async fn run(
+    db: Db,
+    mailer: Mailer,
+    notify: Arc<Notify>,
+    clock: Clock,
+    poll: StdDuration,
+    mut shutdown: crate::jobs::Shutdown,
+) {
     loop {
         if let Err(error) = deliver_due(&db, &mailer, &clock).await {
             tracing::error!(%error, "outbox worker");
         }
-        tokio::select! {
-            () = notify.notified() => {}
-            () = tokio::time::sleep(poll) => {}
+        if shutdown.sleep_or_stop(poll, &notify).await {
+            return;
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod continuity;
 pub mod coverage;
 pub mod crews;
 pub mod documents;
+pub mod health;
 pub mod holidays;
 pub mod links;
 pub mod offers;

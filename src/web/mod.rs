@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod crews;
 pub mod documents;
 pub mod estimate;
+pub mod health;
 pub mod holidays;
 pub mod municipality;
 pub mod offers;
@@ -26,6 +27,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(public::router())
+        .merge(health::router())
         .merge(auth::router())
         .merge(backoffice::router())
         .merge(estimate::router())

@@ -46,14 +46,14 @@ fn init_tracing() {
 }
 
 /// The server URL of the PostgreSQL to test against, if any (`postgres://user@host:port`).
-fn postgres_server() -> Option<String> {
+pub fn postgres_server() -> Option<String> {
     std::env::var("CMH_TEST_DATABASE_URL")
         .ok()
         .filter(|url| url.starts_with("postgres"))
 }
 
 /// Creates an empty database for one test and returns its URL.
-async fn fresh_postgres(server: &str) -> (String, String) {
+pub async fn fresh_postgres(server: &str) -> (String, String) {
     let name = format!("cmh_test_{}", uuid::Uuid::new_v4().simple());
     let admin_url = format!("{}/postgres", server.trim_end_matches('/'));
     let mut conn = sqlx::PgConnection::connect(&admin_url)

@@ -14,6 +14,7 @@ mod hardening;
 mod helpers;
 mod joint_day;
 mod languages;
+mod lifecycle;
 mod limits;
 mod links;
 mod mail;

@@ -495,6 +495,9 @@ const TABLE: &[Row] = &[
     post("/logout", Target::None, |_, _| 303),
     get("/welcome/{token}", Target::Welcome, |_, _| 404),
     post("/welcome/{token}", Target::Welcome, |_, _| 404),
+    // The orchestrator's probes.
+    get("/healthz", Target::None, open_page),
+    get("/readyz", Target::None, open_page),
     get("/static/app.css", Target::None, open_page),
     get("/static/commune-map.js", Target::None, open_page),
     get("/static/vendor/leaflet/leaflet.js", Target::None, open_page),
