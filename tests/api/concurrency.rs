@@ -1,0 +1,128 @@
+//! Concurrent clicks on one action: every answer is the redirect of work done (by this click or
+//! a simultaneous one) or a refusal page saying why, never a server error, and the work is done
+//! once. PostgreSQL is where simultaneous writers really meet: run these there too.
+
+use futures::future::join_all;
+
+use crate::helpers::{
+    TestApp, accept_offer_online, app_with_crews, hidden, marie, spawn_app, text_of,
+};
+
+const CLICKS: usize = 20;
+
+/// Posts `form` to `url` `CLICKS` times at once with `client`; the statuses and bodies.
+async fn clicks(
+    client: &reqwest::Client,
+    url: &str,
+    form: &[(&str, String)],
+) -> Vec<(u16, String)> {
+    let answers = join_all((0..CLICKS).map(|_| async {
+        let response = client.post(url).form(form).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }))
+    .await;
+    for (status, body) in &answers {
+        assert!(
+            matches!(status, 303 | 409 | 422),
+            "a click answered {status}: {body}"
+        );
+    }
+    assert!(
+        answers.iter().any(|(status, _)| *status == 303),
+        "no click did the work"
+    );
+    answers
+}
+
+/// Every refusal among the answers says why, in the visitor's language.
+fn refusals_say_why(answers: &[(u16, String)], reasons: &[&str]) {
+    for (status, body) in answers.iter().filter(|(s, _)| *s != 303) {
+        assert!(
+            reasons.iter().any(|r| body.contains(r)),
+            "a {status} refusal without its reason: {body}"
+        );
+    }
+}
+
+/// The concurrent-write page: somebody else's change stood, nothing of this one was saved.
+const CONCURRENT: &str = "a modifié ceci au même moment";
+
+async fn scalar(app: &TestApp, sql: &'static str, id: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn filed_and_assessed(app: &TestApp) -> (String, String) {
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE request_id = $1 AND kind = 'request_filed'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let start = body.find(&app.url("/track/")).expect("private link");
+    let link = body[start..].split_whitespace().next().unwrap().to_owned();
+    (id, link)
+}
+
+#[tokio::test]
+async fn c_4_twenty_clicks_on_reserve_this_day_reserve_it_once() {
+    let app = app_with_crews().await;
+    let (id, _) = filed_and_assessed(&app).await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
+    let day = hidden(&page, "day");
+    let answers = clicks(
+        &julien,
+        &app.url(&format!("/backoffice/requests/{id}/day")),
+        &[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("day", day.clone()),
+        ],
+    )
+    .await;
+    refusals_say_why(&answers, &["Un jour commun est déjà réservé", CONCURRENT]);
+    let days: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT day FROM reservations WHERE request_id = $1")
+            .bind(&id)
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(days, vec![day]);
+    // One job of each of the five operators' crews for that day, one timeline entry.
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM reservations WHERE request_id = $1",
+            &id
+        )
+        .await,
+        5
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM request_events WHERE request_id = $1 AND kind = 'day_reserved'",
+            &id
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT CAST(COALESCE(SUM(booked), 0) AS BIGINT) FROM crew_days")
+            .await,
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM reservations WHERE request_id = $1",
+            &id
+        )
+        .await,
+    );
+}
