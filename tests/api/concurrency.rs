@@ -4,9 +4,7 @@
 
 use futures::future::join_all;
 
-use crate::helpers::{
-    TestApp, accept_offer_online, app_with_crews, hidden, marie, spawn_app, text_of,
-};
+use crate::helpers::{TestApp, app_with_crews, hidden, marie, spawn_app, text_of, with};
 
 const CLICKS: usize = 20;
 
@@ -125,4 +123,67 @@ async fn c_4_twenty_clicks_on_reserve_this_day_reserve_it_once() {
         )
         .await,
     );
+}
+
+#[tokio::test]
+async fn an_edited_form_sent_again_under_its_used_key_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let form = app.open_form().await;
+    let first = app.file(&form, &marie()).await;
+    assert_eq!(first.status().as_u16(), 303);
+    let confirmation = first.headers()["location"].to_str().unwrap().to_owned();
+    let (_, page) = app.get_text(&confirmation).await;
+    let start = page.find("CMH-").unwrap();
+    let reference = page[start..start + 15].to_owned();
+
+    // The applicant goes back, changes the remarks and sends the same form again.
+    let edited = with(&marie(), &[("remarks", "Plutôt en janvier")]);
+    let refused = app.file(&form, &edited).await;
+    assert_eq!(refused.status().as_u16(), 409);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            "La demande {reference} a déjà été introduite avec ce formulaire : vos modifications \
+             n’ont pas été enregistrées. Pour une demande différente, il faut un nouveau formulaire."
+        )),
+        "{html}"
+    );
+    assert!(html.contains("href=\"/request/new\""));
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 1);
+    let remarks: String = sqlx::query_scalar("SELECT remarks FROM requests")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(remarks, "Chantier démarré");
+
+    // Said in the visitor's language.
+    let english = app
+        .client
+        .post(app.url("/request"))
+        .header("accept-language", "en")
+        .form(
+            &[
+                vec![
+                    ("csrf_token", form.csrf.clone()),
+                    ("idempotency_key", form.key.clone()),
+                ],
+                edited.clone(),
+            ]
+            .concat(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(english.status().as_u16(), 409);
+    assert!(english.text().await.unwrap().contains(&format!(
+        "Request {reference} was already filed with this form: your changes were not saved. \
+         For a different request, a new form is needed."
+    )));
+
+    // The same fields again are the same click again: the first request's confirmation.
+    let again = app.file(&form, &marie()).await;
+    assert_eq!(again.status().as_u16(), 303);
+    assert_eq!(again.headers()["location"], confirmation.as_str());
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 1);
 }
