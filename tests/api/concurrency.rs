@@ -187,3 +187,204 @@ async fn an_edited_form_sent_again_under_its_used_key_is_refused_and_changes_not
     assert_eq!(again.headers()["location"], confirmation.as_str());
     assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 1);
 }
+
+async fn request_state(app: &TestApp, id: &str) -> String {
+    sqlx::query_scalar("SELECT state FROM requests WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn c_3_every_step_from_the_offer_to_the_confirmed_day_clicked_twenty_times_is_done_once() {
+    let app = app_with_crews().await;
+    let (id, link) = filed_and_assessed(&app).await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page_url = app.url(&format!("/backoffice/requests/{id}"));
+
+    // Send the offer.
+    let page = text_of(&julien, &page_url).await;
+    let answers = clicks(
+        &julien,
+        &app.url(&format!("/backoffice/requests/{id}/offer")),
+        &[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("key", hidden(&page, "key")),
+            ("reason", String::new()),
+        ],
+    )
+    .await;
+    refusals_say_why(&answers, &[CONCURRENT]);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM offers WHERE request_id = $1",
+            &id
+        )
+        .await,
+        1
+    );
+    assert_eq!(request_state(&app, &id).await, "quoted");
+
+    // The officer records the applicant's signed paper acceptance.
+    let page = text_of(&julien, &page_url).await;
+    let answers = clicks(
+        &julien,
+        &app.url(&format!("/backoffice/requests/{id}/offer/accept")),
+        &[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", "1".to_owned()),
+            ("note", "Offre signée reçue par courrier".to_owned()),
+        ],
+    )
+    .await;
+    refusals_say_why(&answers, &["plus ouverte à l&#39;acceptation", CONCURRENT]);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM offers WHERE request_id = $1 AND status = 'accepted'",
+            &id
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM request_events WHERE request_id = $1 AND kind = 'offer_accepted'",
+            &id
+        )
+        .await,
+        1
+    );
+    assert_eq!(request_state(&app, &id).await, "accepted");
+
+    // Each operator's payment.
+    let payees: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.organisation_id, p.amount FROM offer_payees p JOIN offers o ON o.id = p.offer_id \
+         WHERE o.request_id = $1",
+    )
+    .bind(&id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    let csrf = hidden(&text_of(&julien, &page_url).await, "csrf_token");
+    for (organisation, amount) in &payees {
+        let answers = clicks(
+            &julien,
+            &app.url(&format!("/backoffice/requests/{id}/payments")),
+            &[
+                ("csrf_token", csrf.clone()),
+                ("organisation", organisation.clone()),
+                ("amount", amount.clone()),
+                ("paid_on", app.today().to_string()),
+            ],
+        )
+        .await;
+        refusals_say_why(&answers, &["déjà", CONCURRENT]);
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM offer_payees WHERE paid_at IS NOT NULL")
+            .await,
+        i64::try_from(payees.len()).unwrap()
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM request_events WHERE request_id = $1 AND kind = 'payment_registered'",
+            &id
+        )
+        .await,
+        i64::try_from(payees.len()).unwrap()
+    );
+    assert_eq!(request_state(&app, &id).await, "ready_for_works");
+
+    // The applicant picks the day through the private link.
+    let page = text_of(&app.client, &link).await;
+    let day = hidden(&page, "day");
+    let answers = clicks(
+        &app.client,
+        &format!("{link}/day"),
+        &[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("day", day.clone()),
+        ],
+    )
+    .await;
+    refusals_say_why(&answers, &["Un jour commun est déjà réservé", CONCURRENT]);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM reservations WHERE request_id = $1",
+            &id
+        )
+        .await,
+        5
+    );
+
+    // The commune grants the joint road-works permit (rule C-6).
+    let permit: String =
+        sqlx::query_scalar("SELECT id FROM permits WHERE request_id = $1 AND status = 'pending'")
+            .bind(&id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let permit_page = text_of(&namur, app.url(&format!("/commune/permits/{permit}"))).await;
+    let answers = clicks(
+        &namur,
+        &app.url(&format!("/commune/permits/{permit}/decision")),
+        &[
+            ("csrf_token", hidden(&permit_page, "csrf_token")),
+            ("action", "approve".to_owned()),
+        ],
+    )
+    .await;
+    refusals_say_why(
+        &answers,
+        &[
+            "aucune décision n&#39;est plus possible",
+            "La demande de permis vient de changer",
+            CONCURRENT,
+        ],
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM permits WHERE request_id = $1 AND status = 'approved'",
+            &id
+        )
+        .await,
+        1
+    );
+
+    // The officer confirms the day: one invitation.
+    let page = text_of(&julien, &page_url).await;
+    let answers = clicks(
+        &julien,
+        &app.url(&format!("/backoffice/requests/{id}/day/confirm")),
+        &[("csrf_token", hidden(&page, "csrf_token"))],
+    )
+    .await;
+    // A click that read the request before the first one's confirmation committed is refused
+    // by the guarded change of state, naming the step it found.
+    refusals_say_why(
+        &answers,
+        &[
+            "Impossible à l&#39;étape",
+            "étape actuelle : Date fixée",
+            CONCURRENT,
+        ],
+    );
+    assert_eq!(request_state(&app, &id).await, "scheduled");
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM outbox WHERE request_id = $1 AND kind = 'day_confirmed'",
+            &id
+        )
+        .await,
+        1
+    );
+}
