@@ -370,12 +370,12 @@ pub async fn set_input_fingerprint(
     Ok(())
 }
 
-/// The fingerprint of the fields a request was filed with (none for requests filed before it
-/// was kept).
-pub async fn input_fingerprint(db: &Db, request_id: &str) -> DbResult<Option<String>> {
+/// The fingerprint of the fields the request filed with idempotency key `key` was filed with
+/// (none for requests filed before it was kept). The key is what the filer holds.
+pub async fn input_fingerprint_by_key(db: &Db, key: &str) -> DbResult<Option<String>> {
     Ok(
-        sqlx::query_scalar("SELECT input_fingerprint FROM requests WHERE id = $1")
-            .bind(request_id)
+        sqlx::query_scalar("SELECT input_fingerprint FROM requests WHERE idempotency_key = $1")
+            .bind(key)
             .fetch_one(&db.pool)
             .await?,
     )

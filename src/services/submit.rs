@@ -122,10 +122,11 @@ pub fn fingerprint(input: &RequestInput) -> String {
 /// refusal naming it when they were edited (a request older than fingerprints is the same).
 async fn same_form_again(
     state: &AppState,
+    key: &IdempotencyKey,
     existing: RequestRow,
     fingerprint: &str,
 ) -> Result<Filed, SubmitError> {
-    match requests::input_fingerprint(&state.db, &existing.id).await? {
+    match requests::input_fingerprint_by_key(&state.db, key.as_ref()).await? {
         Some(stored) if stored != fingerprint => Err(SubmitError::AlreadyFiled {
             reference: existing.reference,
         }),
@@ -142,7 +143,7 @@ pub async fn submit(
     let fingerprint = fingerprint(input);
     // A second submit of the same form finds the first filing.
     if let Some(existing) = requests::by_idempotency_key(&state.db, key.as_ref()).await? {
-        return same_form_again(state, existing, &fingerprint).await;
+        return same_form_again(state, key, existing, &fingerprint).await;
     }
     let request = NewRequest::parse(input, &state.directory, crate::clock::day_of(now))
         .map_err(SubmitError::Invalid)?;
@@ -217,7 +218,7 @@ pub async fn submit(
             let existing = requests::by_idempotency_key(&state.db, key.as_ref())
                 .await?
                 .ok_or(SubmitError::Db(DbError::NotFound))?;
-            return same_form_again(state, existing, &fingerprint).await;
+            return same_form_again(state, key, existing, &fingerprint).await;
         }
         Err(other) => return Err(other.into()),
     }
