@@ -256,6 +256,16 @@ pub async fn record_reservation(
     Ok(())
 }
 
+/// The same, inside a writing transaction.
+pub async fn reserved_day_in(tx: &mut Tx, request_id: &str) -> DbResult<Option<NaiveDate>> {
+    let day: Option<String> =
+        sqlx::query_scalar("SELECT MIN(day) FROM reservations WHERE request_id = $1")
+            .bind(request_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    day.as_deref().map(parse_date).transpose()
+}
+
 /// The reserved joint day of a request, if any.
 pub async fn reserved_day(db: &Db, request: &super::RequestAccess) -> DbResult<Option<NaiveDate>> {
     let day: Option<String> =

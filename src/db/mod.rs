@@ -98,6 +98,13 @@ impl From<sqlx::Error> for DbError {
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 DbError::Conflict(db.message().to_owned())
             }
+            // PostgreSQL's serialization failure and deadlock: two writers met; one rolled
+            // back whole and may simply be told so.
+            sqlx::Error::Database(ref db)
+                if matches!(db.code().as_deref(), Some("40001" | "40P01")) =>
+            {
+                DbError::Conflict(db.message().to_owned())
+            }
             other => DbError::Sqlx(other),
         }
     }

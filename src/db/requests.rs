@@ -356,6 +356,31 @@ pub async fn insert_event(tx: &mut Tx, event: &NewEvent<'_>) -> DbResult<()> {
     Ok(())
 }
 
+/// Records the fingerprint of the fields a request was filed with, in the filing transaction.
+pub async fn set_input_fingerprint(
+    tx: &mut Tx,
+    request_id: &str,
+    fingerprint: &str,
+) -> DbResult<()> {
+    sqlx::query("UPDATE requests SET input_fingerprint = $2 WHERE id = $1")
+        .bind(request_id)
+        .bind(fingerprint)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The fingerprint of the fields the request filed with idempotency key `key` was filed with
+/// (none for requests filed before it was kept). The key is what the filer holds.
+pub async fn input_fingerprint_by_key(db: &Db, key: &str) -> DbResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT input_fingerprint FROM requests WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_one(&db.pool)
+            .await?,
+    )
+}
+
 /// The request an idempotency key already filed, if any.
 pub async fn by_idempotency_key(db: &Db, key: &str) -> DbResult<Option<RequestRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(

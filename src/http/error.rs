@@ -37,6 +37,10 @@ pub enum PageError {
     /// A throttle or quota said no: the page says which and when to try again.
     #[error("too many requests ({0:?})")]
     TooManyRequests(Limited),
+    /// Another click or person changed the same thing at the same moment and won: nothing of
+    /// this one was saved.
+    #[error("changed concurrently")]
+    Concurrent,
     #[error("internal error")]
     Internal,
 }
@@ -65,6 +69,7 @@ impl PageError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::LinkReplaced | Self::LinkExpired => StatusCode::GONE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Concurrent => StatusCode::CONFLICT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,6 +85,7 @@ impl PageError {
             Self::LinkReplaced => "link_replaced",
             Self::LinkExpired => "link_expired",
             Self::TooManyRequests(_) => "too_many",
+            Self::Concurrent => "concurrent",
             Self::Internal => "internal",
         }
     }
@@ -98,6 +104,12 @@ impl From<DbError> for PageError {
     fn from(error: DbError) -> Self {
         match error {
             DbError::NotFound => PageError::NotFound,
+            // A unique key or a lock lost to a simultaneous write (a double click): the other
+            // write stands, this one rolled back whole.
+            DbError::Conflict(why) => {
+                tracing::info!(%why, "lost to a concurrent write");
+                PageError::Concurrent
+            }
             other => {
                 tracing::error!(error = %other, "database error");
                 PageError::Internal
@@ -207,6 +219,12 @@ pub enum ApiError {
     /// A throttle said no: 429 with `Retry-After`.
     #[error("{}", too_many_message(.0))]
     TooManyRequests(Limited),
+    /// Another click or person changed the same thing at the same moment and won: nothing of
+    /// this one was saved.
+    #[error(
+        "Changed at the same moment by another request, which was saved; nothing of this one was. Read it again."
+    )]
+    Concurrent,
     #[error("internal error")]
     Internal,
 }
@@ -254,6 +272,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
             }
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::Concurrent => (StatusCode::CONFLICT, "conflict"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
         let message = self.to_string();
@@ -287,6 +306,10 @@ impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         match error {
             DbError::NotFound => ApiError::NotFound,
+            DbError::Conflict(why) => {
+                tracing::info!(%why, "lost to a concurrent write");
+                ApiError::Concurrent
+            }
             other => {
                 tracing::error!(error = %other, "database error");
                 ApiError::Internal

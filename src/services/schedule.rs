@@ -207,6 +207,11 @@ pub async fn reserve(
     }
     let answers = answers_of(state, &scope, request).await?;
     let mut tx = state.db.begin_write().await?;
+    // Read again under the write: a double click queued behind the first one finds its day.
+    if let Some(reserved) = crews::reserved_day_in(&mut tx, &request.id).await? {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Err(ScheduleError::AlreadyReserved(reserved));
+    }
     // The construction holidays are read under a lock an edit of them waits for, so an edit
     // either counts here or finds this booking to flag (services::holidays).
     db::holidays::lock_for_booking(&state.db, &mut tx).await?;
@@ -236,8 +241,28 @@ pub async fn reserve(
                 continue;
             }
             if crews::take_capacity(&mut tx, crew.id, day, crew.daily_capacity).await? {
-                crews::record_reservation(&mut tx, &request.id, &window.service, crew.id, day, now)
-                    .await?;
+                match crews::record_reservation(
+                    &mut tx,
+                    &request.id,
+                    &window.service,
+                    crew.id,
+                    day,
+                    now,
+                )
+                .await
+                {
+                    Ok(()) => {}
+                    // PostgreSQL: a simultaneous click reserved first and committed while
+                    // this one waited on the reservation's key; its day stands.
+                    Err(DbError::Conflict(_)) => {
+                        tx.rollback().await.map_err(DbError::from)?;
+                        return match crews::reserved_day(&state.db, &request.access).await? {
+                            Some(reserved) => Err(ScheduleError::AlreadyReserved(reserved)),
+                            None => Err(DbError::Conflict("reservations".into()).into()),
+                        };
+                    }
+                    Err(other) => return Err(other.into()),
+                }
                 reserved_works.push(permits::ReservedWork {
                     service: window.service.clone(),
                     civil_works: crew.civil_works,
@@ -248,6 +273,10 @@ pub async fn reserve(
         }
         if !taken {
             tx.rollback().await.map_err(DbError::from)?;
+            // The last place may have gone to a simultaneous click for this same request.
+            if let Some(reserved) = crews::reserved_day(&state.db, &request.access).await? {
+                return Err(ScheduleError::AlreadyReserved(reserved));
+            }
             let next = candidates(state, &scope, request, crate::clock::day_of(now))
                 .await
                 .map(|d| d.candidates.iter().map(|c| c.date).collect())

@@ -39,6 +39,10 @@ pub enum SubmitError {
     /// The confirmation would go to a mailbox that had its share today (nothing saved).
     #[error("too many confirmations to this address")]
     Limited(Limited),
+    /// The key was used by a request filed with other fields: an edit after filing is not
+    /// filed over the first request, nor silently dropped.
+    #[error("request {reference} was filed with this form's key and other fields")]
+    AlreadyFiled { reference: String },
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("rendering the confirmation: {0}")]
@@ -107,15 +111,39 @@ pub async fn filed(state: &AppState, key: &IdempotencyKey) -> Result<Option<Requ
     requests::by_idempotency_key(&state.db, key.as_ref()).await
 }
 
+/// A hash of the fields as typed: two submits of a form are the same filing only when equal.
+pub fn fingerprint(input: &RequestInput) -> String {
+    // Field order is the struct's, so the JSON of equal inputs is equal.
+    let json = serde_json::to_string(input).unwrap_or_default();
+    token_hash(&json)
+}
+
+/// A form sent again under a used key: the first filing when the fields are the same, a
+/// refusal naming it when they were edited (a request older than fingerprints is the same).
+async fn same_form_again(
+    state: &AppState,
+    key: &IdempotencyKey,
+    existing: RequestRow,
+    fingerprint: &str,
+) -> Result<Filed, SubmitError> {
+    match requests::input_fingerprint_by_key(&state.db, key.as_ref()).await? {
+        Some(stored) if stored != fingerprint => Err(SubmitError::AlreadyFiled {
+            reference: existing.reference,
+        }),
+        _ => Ok(existing.into()),
+    }
+}
+
 pub async fn submit(
     state: &AppState,
     input: &RequestInput,
     key: &IdempotencyKey,
     now: DateTime<Utc>,
 ) -> Result<Filed, SubmitError> {
+    let fingerprint = fingerprint(input);
     // A second submit of the same form finds the first filing.
     if let Some(existing) = requests::by_idempotency_key(&state.db, key.as_ref()).await? {
-        return Ok(existing.into());
+        return same_form_again(state, key, existing, &fingerprint).await;
     }
     let request = NewRequest::parse(input, &state.directory, crate::clock::day_of(now))
         .map_err(SubmitError::Invalid)?;
@@ -187,13 +215,14 @@ pub async fn submit(
         // The same form filed concurrently: the other filing won; show it.
         Err(DbError::Conflict(_)) => {
             tx.rollback().await.map_err(DbError::from)?;
-            return requests::by_idempotency_key(&state.db, key.as_ref())
+            let existing = requests::by_idempotency_key(&state.db, key.as_ref())
                 .await?
-                .map(Filed::from)
-                .ok_or(SubmitError::Db(DbError::NotFound));
+                .ok_or(SubmitError::Db(DbError::NotFound))?;
+            return same_form_again(state, key, existing, &fingerprint).await;
         }
         Err(other) => return Err(other.into()),
     }
+    requests::set_input_fingerprint(&mut tx, &record.id.to_string(), &fingerprint).await?;
 
     // Every party, service and task in one statement each, whatever the number of operators.
     let mut parties = vec![(coordinator.id, "coordinator")];

@@ -84,6 +84,8 @@ struct RequestFormPage {
     errors: FieldErrors,
     key: String,
     referral: Option<String>,
+    /// An edited form sent again after it was filed: which request it filed.
+    already_filed: Option<String>,
     bands: Vec<(String, String)>,
     languages: Vec<&'static str>,
     /// Services of partners joined by configuration: (code, label).
@@ -99,6 +101,7 @@ impl RequestFormPage {
             errors,
             key,
             referral: None,
+            already_filed: None,
             bands: ElectricityBand::all()
                 .into_iter()
                 .map(|b| (b.code(), b.label()))
@@ -204,6 +207,17 @@ async fn file_request(
                 None => intro,
             });
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(SubmitError::AlreadyFiled { reference }) => {
+            let mut page =
+                RequestFormPage::new(ctx, form.input, FieldErrors::new(), key.as_ref().to_owned())
+                    .with_partners(&state)
+                    .await?;
+            page.already_filed = Some(
+                page.tr
+                    .f("form.already_filed", [("reference", reference.as_str())]),
+            );
+            Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(SubmitError::Limited(limited)) => Err(limited.into()),
         Err(SubmitError::Db(error)) => Err(error.into()),

@@ -4,6 +4,7 @@
 mod accounts;
 mod assessments;
 mod books;
+mod concurrency;
 mod construction_holidays;
 mod continuity;
 mod coverage;
