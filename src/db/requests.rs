@@ -858,6 +858,17 @@ impl RequestRow {
     }
 }
 
+/// The state of a request as the caller's transaction sees it now (after a guarded move found
+/// it elsewhere: which move came first).
+pub async fn state_in(tx: &mut Tx, id: &str) -> DbResult<RequestState> {
+    let code: String = sqlx::query_scalar("SELECT state FROM requests WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(DbError::NotFound)?;
+    RequestState::try_from(code).map_err(|e| DbError::Corrupt(e.to_string()))
+}
+
 /// Moves a request from `from` to `to` if it is still in `from`; false when another change
 /// came first. A move the request's life does not allow (`RequestState::may_become`) is
 /// refused before any write.

@@ -32,6 +32,10 @@ pub async fn confirm_day(
     let tr = Tr(request.language());
     let mut blockers = Vec::new();
     let day = db::crews::reserved_day(&state.db, &request.access).await?;
+    // Confirmed already (a second click): the same outcome as the first.
+    if let (RequestState::Scheduled, Some(day)) = (request.state, day) {
+        return Ok(day);
+    }
     if day.is_none() {
         blockers.push(tr.t("offer.blocker.no_day").to_owned());
     }
@@ -75,6 +79,10 @@ pub async fn confirm_day(
     )
     .await?
     {
+        // A simultaneous click confirmed it a moment ago: the same outcome, nothing sent twice.
+        if requests::state_in(&mut tx, &request.id).await? == RequestState::Scheduled {
+            return Ok(day);
+        }
         return Err(OfferError::WrongState(request.state.code().to_owned()));
     }
     event(
