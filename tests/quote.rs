@@ -9,8 +9,8 @@ use connect_my_home::{
     domain::{Iban, Language, PaymentRefError, StructuredCommunication},
     i18n::Tr,
     quote::{
-        Addressee, Contact, JointDayInvite, OfferDocument, OfferLine, OperatorSection, Payment,
-        QuoteError, Supersedes, VatSummaryRow, email, invitation, pdf,
+        Addressee, Contact, DocumentKind, DocumentScope, JointDayInvite, OfferDocument, OfferLine,
+        OperatorSection, Payment, QuoteError, Supersedes, VatSummaryRow, email, invitation, pdf,
     },
 };
 use rust_decimal::Decimal;
@@ -52,6 +52,7 @@ fn line(
         unit_price,
         amount_excl_vat: amount,
         vat_label: tr.t("tariff.vat.standard").to_owned(),
+        vat_regime: "standard".to_owned(),
         vat_amount: d(vat),
         rule: rule.to_owned(),
         book_version: book.to_owned(),
@@ -176,6 +177,11 @@ fn journey_one(language: Language) -> OfferDocument {
         ),
         notes: vec![tr.t("tariff.mention.telecom_free").to_owned()],
         payment: None,
+        document: DocumentKind::Offer,
+        scope: DocumentScope::Connections,
+        vat: Vec::new(),
+        holders: Vec::new(),
+        credits: Vec::new(),
     };
     OfferDocument {
         language,
@@ -233,6 +239,11 @@ fn journey_one(language: Language) -> OfferDocument {
                     structured_communication: ORES_COMMUNICATION.into(),
                     after_works: false,
                 }),
+                document: DocumentKind::Offer,
+                scope: DocumentScope::Connections,
+                vat: Vec::new(),
+                holders: Vec::new(),
+                credits: Vec::new(),
             },
             OperatorSection {
                 operator: "SWDE".into(),
@@ -270,6 +281,11 @@ fn journey_one(language: Language) -> OfferDocument {
                     structured_communication: SWDE_COMMUNICATION.into(),
                     after_works: false,
                 }),
+                document: DocumentKind::Offer,
+                scope: DocumentScope::Connections,
+                vat: Vec::new(),
+                holders: Vec::new(),
+                credits: Vec::new(),
             },
             telecom("Proximus", &telecom_service, "PROXIMUS-2026-demo.1"),
             telecom("VOO", &telecom_service, "VOO-2026-demo.1"),

@@ -103,6 +103,9 @@ pub struct OfferJson {
     total_excl_vat: Decimal,
     total_vat: Decimal,
     total_incl_vat: Decimal,
+    /// Each document of the version: an offer or an invoice, its scope and payee (V-8).
+    documents: Vec<DocumentJson>,
+    /// Who pays whom under this version, what was paid and what is still due.
     payees: Vec<PayeeJson>,
     /// The whole document, as sent.
     document: String,
@@ -110,15 +113,97 @@ pub struct OfferJson {
 }
 
 #[derive(Serialize)]
+struct DocumentJson {
+    /// `offer` or `invoice` (V-2.3, V-7: servicing invoiced without prior offer).
+    kind: &'static str,
+    /// `connections` or `servicing`.
+    scope: &'static str,
+    operator: String,
+    services: Vec<String>,
+    total_excl_vat: Decimal,
+    total_vat: Decimal,
+    total_incl_vat: Decimal,
+    /// Who the applicant pays for it; absent when nothing is due (0 €).
+    payee: Option<String>,
+}
+
+#[derive(Serialize)]
 struct PayeeJson {
+    /// `applicant_to_operator`, `applicant_to_holder` (B-10) or `operator_to_applicant` (V-9.2).
+    direction: &'static str,
+    /// Who pays.
+    payer: String,
+    /// Who receives.
     payee: String,
+    /// `offer` or `invoice`.
+    document: &'static str,
+    /// `connections` or `servicing`.
+    scope: &'static str,
     amount: String,
     iban: Option<String>,
     bic: Option<String>,
-    structured_communication: String,
+    structured_communication: Option<String>,
+    /// `before_works`, `after_works` (V-8.2.1) or `at_deed` (V-9.2).
+    due: &'static str,
     pays_after_works: bool,
+    rule: String,
+    /// A share's formula with its figures (B-10), a credit's label.
+    detail: Option<String>,
+    payments: Vec<PaymentJson>,
+    paid: String,
+    outstanding: String,
+    /// Paid beyond the amount, to refund.
+    refund: String,
+    /// The day of the payment that completed it.
     paid_at: Option<String>,
-    paid_amount: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PaymentJson {
+    amount: String,
+    paid_on: String,
+}
+
+/// An amount in euros with its two decimals, as every amount of the API is written.
+fn cents(amount: Decimal) -> String {
+    let mut amount = amount;
+    amount.rescale(2);
+    amount.to_string()
+}
+
+fn payee_json(applicant: &str, due: &services::offers::Due) -> PayeeJson {
+    use crate::domain::dues::{Direction, DueWhen};
+    let (payer, payee) = match due.direction {
+        Direction::OperatorToApplicant => (due.party.clone(), applicant.to_owned()),
+        _ => (applicant.to_owned(), due.party.clone()),
+    };
+    PayeeJson {
+        direction: due.direction.code(),
+        payer,
+        payee,
+        document: due.document.code(),
+        scope: due.scope.code(),
+        amount: cents(due.amount),
+        iban: due.iban.clone(),
+        bic: due.bic.clone(),
+        structured_communication: due.structured_communication.clone(),
+        due: due.when.code(),
+        pays_after_works: due.when == DueWhen::AfterWorks,
+        rule: due.rule.clone(),
+        detail: due.detail.clone(),
+        payments: due
+            .payments
+            .iter()
+            .map(|p| PaymentJson {
+                amount: cents(p.amount),
+                paid_on: p.on.to_string(),
+            })
+            .collect(),
+        paid: cents(due.standing.paid),
+        outstanding: cents(due.standing.outstanding),
+        refund: cents(due.standing.refund),
+        paid_at: due.standing.settled_on.map(|d| d.to_string()),
+    }
 }
 
 /// Every offer version of the request, newest first, with its payees and payments (the
@@ -150,19 +235,24 @@ pub fn offers(file: &StaffCaseFile) -> Result<Vec<OfferJson>, ApiError> {
                 total_excl_vat: document.total_excl_vat,
                 total_vat: document.total_vat,
                 total_incl_vat: document.total_incl_vat,
-                payees: row
-                    .payees
+                documents: document
+                    .sections
                     .iter()
-                    .map(|p| PayeeJson {
-                        payee: p.name.clone(),
-                        amount: p.amount.to_string(),
-                        iban: p.iban.clone(),
-                        bic: p.bic.clone(),
-                        structured_communication: p.structured_communication.clone(),
-                        pays_after_works: p.after_works,
-                        paid_at: p.paid_at.clone(),
-                        paid_amount: p.paid_amount.clone(),
+                    .map(|section| DocumentJson {
+                        kind: section.document.code(),
+                        scope: section.scope.code(),
+                        operator: section.operator.clone(),
+                        services: section.services.clone(),
+                        total_excl_vat: section.subtotal_excl_vat,
+                        total_vat: section.subtotal_vat,
+                        total_incl_vat: section.subtotal_incl_vat,
+                        payee: section.payment.as_ref().map(|p| p.payee.clone()),
                     })
+                    .collect(),
+                payees: row
+                    .dues
+                    .iter()
+                    .map(|due| payee_json(&file.request.applicant_name, due))
                     .collect(),
                 document: format!("/api/v1/requests/{request_id}/offers/{}", row.version),
                 pdf: format!(

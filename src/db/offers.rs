@@ -27,22 +27,44 @@ pub struct OfferRow {
 const COLUMNS: &str = "id, request_id, version, status, language, document, sent_at, valid_until, \
     supersedes_reason, reminder_sent_at, accepted_at, accepted_by_kind, acceptance_note, closed_at";
 
+/// Who pays whom, for one offer version (see the `offer_dues` migration).
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PayeeRow {
+pub struct DueRow {
+    pub id: String,
     pub offer_id: String,
-    pub organisation_id: String,
-    pub payee_name: String,
+    pub position: i64,
+    /// `applicant_to_operator`, `applicant_to_holder` or `operator_to_applicant`.
+    pub direction: String,
+    pub organisation_id: Option<String>,
+    pub party_name: String,
+    /// `offer` or `invoice`.
+    pub document: String,
+    /// `connections` or `servicing`.
+    pub scope: String,
     pub iban: Option<String>,
     pub bic: Option<String>,
     pub amount: String,
-    pub structured_communication: String,
-    pub after_works: i64,
-    pub paid_at: Option<String>,
-    pub paid_amount: Option<String>,
+    pub structured_communication: Option<String>,
+    /// `before_works`, `after_works` or `at_deed`.
+    pub due: String,
+    pub rule: String,
+    pub detail: Option<String>,
 }
 
-const PAYEE_COLUMNS: &str = "offer_id, organisation_id, payee_name, iban, bic, amount, \
-    structured_communication, after_works, paid_at, paid_amount";
+const DUE_COLUMNS: &str = "id, offer_id, position, direction, organisation_id, party_name, \
+    document, scope, iban, bic, amount, structured_communication, due, rule, detail";
+
+/// One payment recorded against a due.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DuePaymentRow {
+    pub id: String,
+    pub due_id: String,
+    pub amount: String,
+    pub paid_on: String,
+    pub recorded_at: String,
+}
+
+const PAYMENT_COLUMNS: &str = "id, due_id, amount, paid_on, recorded_at";
 
 pub struct NewOffer<'a> {
     pub request_id: &'a str,
@@ -55,14 +77,19 @@ pub struct NewOffer<'a> {
     pub supersedes_reason: Option<&'a str>,
 }
 
-pub struct NewPayee<'a> {
-    pub organisation_id: &'a str,
-    pub payee_name: &'a str,
+pub struct NewDue<'a> {
+    pub direction: &'a str,
+    pub organisation_id: Option<&'a str>,
+    pub party_name: &'a str,
+    pub document: &'a str,
+    pub scope: &'a str,
     pub iban: Option<&'a str>,
     pub bic: Option<&'a str>,
     pub amount: String,
-    pub structured_communication: String,
-    pub after_works: bool,
+    pub structured_communication: Option<String>,
+    pub due: &'a str,
+    pub rule: &'a str,
+    pub detail: Option<String>,
 }
 
 /// The offer a send form's key already produced (pressing "send" twice).
@@ -99,7 +126,7 @@ pub async fn latest_in(tx: &mut Tx, request_id: &str) -> DbResult<Option<OfferRo
 pub async fn insert(
     tx: &mut Tx,
     offer: &NewOffer<'_>,
-    payees: &[NewPayee<'_>],
+    dues: &[NewDue<'_>],
     now: DateTime<Utc>,
 ) -> DbResult<Uuid> {
     let id = new_id();
@@ -120,19 +147,28 @@ pub async fn insert(
     .bind(offer.supersedes_reason)
     .execute(&mut **tx)
     .await?;
-    for payee in payees {
+    for (position, due) in (1i64..).zip(dues) {
         sqlx::query(
-            "INSERT INTO offer_payees (offer_id, organisation_id, payee_name, iban, bic, amount, \
-                structured_communication, after_works) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO offer_dues (id, offer_id, position, direction, organisation_id, \
+                party_name, document, scope, iban, bic, amount, structured_communication, due, \
+                rule, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
+        .bind(new_id().to_string())
         .bind(id.to_string())
-        .bind(payee.organisation_id)
-        .bind(payee.payee_name)
-        .bind(payee.iban)
-        .bind(payee.bic)
-        .bind(&payee.amount)
-        .bind(&payee.structured_communication)
-        .bind(i64::from(payee.after_works))
+        .bind(position)
+        .bind(due.direction)
+        .bind(due.organisation_id)
+        .bind(due.party_name)
+        .bind(due.document)
+        .bind(due.scope)
+        .bind(due.iban)
+        .bind(due.bic)
+        .bind(&due.amount)
+        .bind(&due.structured_communication)
+        .bind(due.due)
+        .bind(due.rule)
+        .bind(&due.detail)
         .execute(&mut **tx)
         .await?;
     }
@@ -182,56 +218,94 @@ pub async fn accept(
     Ok(updated.rows_affected() == 1)
 }
 
-pub async fn payees(db: &Db, offer_id: &str) -> DbResult<Vec<PayeeRow>> {
+/// The dues of every offer version of a request, in one query (group them by `offer_id`).
+pub async fn dues_of_request(db: &Db, request: &super::RequestAccess) -> DbResult<Vec<DueRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {PAYEE_COLUMNS} FROM offer_payees WHERE offer_id = $1 ORDER BY payee_name"
-    )))
-    .bind(offer_id)
-    .fetch_all(&db.pool)
-    .await?)
-}
-
-/// The payees of every offer version of a request, in one query (group them by `offer_id`).
-pub async fn payees_of_request(db: &Db, request: &super::RequestAccess) -> DbResult<Vec<PayeeRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {PAYEE_COLUMNS} FROM offer_payees \
-         WHERE offer_id IN (SELECT id FROM offers WHERE request_id = $1) ORDER BY payee_name"
+        "SELECT {DUE_COLUMNS} FROM offer_dues \
+         WHERE offer_id IN (SELECT id FROM offers WHERE request_id = $1) ORDER BY offer_id, position"
     )))
     .bind(request.id())
     .fetch_all(&db.pool)
     .await?)
 }
 
-pub async fn payees_in(tx: &mut Tx, offer_id: &str) -> DbResult<Vec<PayeeRow>> {
+/// The payments of every due of a request, oldest first.
+pub async fn payments_of_request(
+    db: &Db,
+    request: &super::RequestAccess,
+) -> DbResult<Vec<DuePaymentRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {PAYEE_COLUMNS} FROM offer_payees WHERE offer_id = $1 ORDER BY payee_name"
+        "SELECT {PAYMENT_COLUMNS} FROM due_payments WHERE due_id IN (SELECT d.id FROM offer_dues d \
+            JOIN offers o ON o.id = d.offer_id WHERE o.request_id = $1) \
+         ORDER BY paid_on, recorded_at, id"
+    )))
+    .bind(request.id())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The dues of one version, inside a change.
+pub async fn dues_in(tx: &mut Tx, offer_id: &str) -> DbResult<Vec<DueRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DUE_COLUMNS} FROM offer_dues WHERE offer_id = $1 ORDER BY position"
     )))
     .bind(offer_id)
     .fetch_all(&mut **tx)
     .await?)
 }
 
-/// Registers one payee's payment once; false when it was already registered.
-pub async fn record_payment(
-    tx: &mut Tx,
-    offer_id: &str,
-    organisation_id: &str,
-    amount: &str,
-    paid_on: NaiveDate,
-    by: Uuid,
-) -> DbResult<bool> {
-    let updated = sqlx::query(
-        "UPDATE offer_payees SET paid_at = $3, paid_amount = $4, paid_recorded_by = $5 \
-         WHERE offer_id = $1 AND organisation_id = $2 AND paid_at IS NULL",
-    )
+/// The payments recorded against the dues of one version, inside a change.
+pub async fn payments_in(tx: &mut Tx, offer_id: &str) -> DbResult<Vec<DuePaymentRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PAYMENT_COLUMNS} FROM due_payments \
+         WHERE due_id IN (SELECT id FROM offer_dues WHERE offer_id = $1) \
+         ORDER BY paid_on, recorded_at, id"
+    )))
     .bind(offer_id)
-    .bind(organisation_id)
-    .bind(paid_on.to_string())
-    .bind(amount)
-    .bind(by.to_string())
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Whether a payment was recorded under `key` (the same form posted again).
+pub async fn payment_key_used(tx: &mut Tx, key: &str) -> DbResult<bool> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM due_payments WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(found.is_some())
+}
+
+pub struct NewPayment<'a> {
+    pub due_id: &'a str,
+    pub amount: String,
+    pub paid_on: NaiveDate,
+    pub by: Uuid,
+    pub idempotency_key: &'a str,
+}
+
+/// Records one payment against a due; false when its key was already used (the same form
+/// posted again).
+pub async fn insert_payment(
+    tx: &mut Tx,
+    payment: &NewPayment<'_>,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO due_payments (id, due_id, amount, paid_on, recorded_at, recorded_by, \
+            idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(new_id().to_string())
+    .bind(payment.due_id)
+    .bind(&payment.amount)
+    .bind(payment.paid_on.to_string())
+    .bind(ts(now))
+    .bind(payment.by.to_string())
+    .bind(payment.idempotency_key)
     .execute(&mut **tx)
     .await?;
-    Ok(updated.rows_affected() == 1)
+    Ok(inserted.rows_affected() == 1)
 }
 
 /// Sent, unaccepted versions whose validity ends on or before `until` and not yet reminded.

@@ -4,6 +4,7 @@ pub mod centres;
 pub mod company;
 pub mod contact;
 pub mod document;
+pub mod dues;
 pub mod error;
 pub mod geo;
 pub mod lambert;

@@ -176,26 +176,27 @@ impl GenericModule {
             .iter()
             .map(|line| {
                 let amount = round_cents(line.unit_price);
-                Ok(PricedLine {
-                    code: line.code.clone(),
+                let mut priced = PricedLine::charge(
+                    line.code.clone(),
                     // Every language travels with the line; each page shows its own.
-                    label_key: "assessment.partner_line".to_owned(),
-                    args: [
+                    "assessment.partner_line".to_owned(),
+                    [
                         ("label_fr".to_owned(), line.label.fr.clone()),
                         ("label_en".to_owned(), line.label.en.clone()),
                         ("label_de".to_owned(), line.label.german().to_owned()),
                     ]
                     .into(),
-                    quantity: Decimal::ONE,
-                    unit: "flat".to_owned(),
-                    unit_price: line.unit_price,
-                    amount_excl_vat: amount,
-                    vat_regime: line.vat.code().to_owned(),
-                    vat_rate: line.vat.rate(),
-                    vat_amount: round_cents(percent_of(amount, line.vat.rate())?),
-                    rule: "C-8".to_owned(),
-                    book_version: "partner".to_owned(),
-                })
+                    Decimal::ONE,
+                    "flat".to_owned(),
+                    line.unit_price,
+                    line.vat.code().to_owned(),
+                    line.vat.rate(),
+                    "C-8".to_owned(),
+                    "partner".to_owned(),
+                );
+                priced.amount_excl_vat = amount;
+                priced.vat_amount = round_cents(percent_of(amount, line.vat.rate())?);
+                Ok(priced)
             })
             .collect()
     }

@@ -11,8 +11,8 @@ use super::RequestFacts;
 use crate::{
     domain::{Building, Service, survey::WaterSurvey},
     tariff::{
-        self, BuildingKind, ElectricityCase, EstimateCase, GasCase, Operator, QuoteLine, Scope,
-        TariffError, TariffGap, Tariffs, WaterCase,
+        self, BuildingKind, DocumentKind, ElectricityCase, EstimateCase, GasCase, LineKind,
+        Operator, QuoteLine, Scope, TariffError, TariffGap, Tariffs, WaterCase,
     },
 };
 
@@ -32,6 +32,17 @@ pub struct PricedLine {
     pub vat_amount: Decimal,
     pub rule: String,
     pub book_version: String,
+    /// Who pays whom (V-9.2 credit, B-10 share to an earlier holder); read through
+    /// [`PricedLine::kind`], which also knows the lines stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<LineKind>,
+    /// Who receives the amount when it is not the operator (B-10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payee: Option<String>,
+    /// For a line of the servicing of land (V-8): the document it goes on, an offer or an
+    /// invoice (V-2.3, V-7); read through [`PricedLine::servicing`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub servicing: Option<DocumentKind>,
 }
 
 /// The serde name of a unit variant (`standard`, `metre`…): the translation key suffix.
@@ -61,11 +72,81 @@ impl From<&QuoteLine> for PricedLine {
             vat_amount: line.vat_amount.amount(),
             rule: line.rule.to_owned(),
             book_version: line.book_version.clone(),
+            kind: Some(line.kind),
+            payee: line.payee.clone(),
+            servicing: None,
         }
     }
 }
 
 impl PricedLine {
+    /// A line the applicant pays the operator, as staff or a partner's module adds it.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a line is all of these, named at the call"
+    )]
+    pub fn charge(
+        code: String,
+        label_key: String,
+        args: BTreeMap<String, String>,
+        quantity: Decimal,
+        unit: String,
+        unit_price: Decimal,
+        vat_regime: String,
+        vat_rate: Decimal,
+        rule: String,
+        book_version: String,
+    ) -> Self {
+        PricedLine {
+            code,
+            label_key,
+            args,
+            quantity,
+            unit,
+            unit_price,
+            amount_excl_vat: Decimal::ZERO,
+            vat_regime,
+            vat_rate,
+            vat_amount: Decimal::ZERO,
+            rule,
+            book_version,
+            kind: Some(LineKind::Charge),
+            payee: None,
+            servicing: None,
+        }
+    }
+
+    /// Who pays whom for this line. Lines stored before the kind was kept are known by their
+    /// code: the cabin lease (V-9.2) is a credit, a quote-part (B-10) goes to a third party.
+    pub fn kind(&self) -> LineKind {
+        match (self.kind, self.code.as_str()) {
+            (Some(kind), _) => kind,
+            (None, "V-LEASE") => LineKind::Credit,
+            (None, "B-QUOTE-PART") => LineKind::ThirdParty,
+            (None, _) if self.amount_excl_vat.is_sign_negative() => LineKind::Subsidy,
+            (None, _) => LineKind::Charge,
+        }
+    }
+
+    /// The servicing document this line goes on, if it is one of the servicing of land (V-8):
+    /// lines stored before it was kept are known by their `V-` code, on an offer.
+    pub fn servicing(&self) -> Option<DocumentKind> {
+        self.servicing
+            .or_else(|| self.code.starts_with("V-").then_some(DocumentKind::Offer))
+    }
+
+    /// What identifies the line among its fresh prices: its code, and for a share the holder
+    /// and parcel it goes to (two quote-parts share a code, B-10).
+    pub fn identity(&self) -> (&str, Option<&str>, Option<&str>) {
+        (
+            self.code.as_str(),
+            self.payee
+                .as_deref()
+                .or_else(|| self.args.get("holder").map(String::as_str)),
+            self.args.get("parcel").map(String::as_str),
+        )
+    }
+
     /// The line's label in the reader's language. A partner line stored before German
     /// labels travelled with it shows its French label to German readers.
     pub fn label(&self, tr: crate::i18n::Tr) -> String {
@@ -207,13 +288,16 @@ pub fn price_part(
         .iter()
         .filter(|quote| quote.operator == operator)
         .flat_map(|quote| {
-            let servicing = quote.scope == Scope::Servicing;
+            let servicing = (quote.scope == Scope::Servicing).then_some(quote.document);
             quote
                 .lines
                 .iter()
-                .filter(move |line| servicing || line.code.starts_with(prefix))
+                .filter(move |line| servicing.is_some() || line.code.starts_with(prefix))
+                .map(move |line| PricedLine {
+                    servicing,
+                    ..PricedLine::from(line)
+                })
         })
-        .map(PricedLine::from)
         .collect();
     let servicing = service == Service::Electricity;
     let separately_quoted = estimate

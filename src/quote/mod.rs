@@ -115,6 +115,83 @@ pub struct OperatorSection {
     pub notes: Vec<String>,
     /// How to pay this operator; `None` when nothing is due to it (0 €).
     pub payment: Option<Payment>,
+    /// An offer to accept, or an invoice sent without prior offer (V-2.3, V-7).
+    #[serde(default)]
+    pub document: DocumentKind,
+    /// Connections, or the servicing of the land: its own document (V-8, V-4).
+    #[serde(default)]
+    pub scope: DocumentScope,
+    /// VAT per rate on this document's sums (V-6, B-5.2); empty in versions stored before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vat: Vec<VatSummaryRow>,
+    /// Shares the applicant pays earlier holders directly, never through the operator (B-10).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holders: Vec<HolderShare>,
+    /// What the operator owes the applicant, never deducted from what the applicant pays
+    /// (the cabin lease fee, paid at the deed, V-9.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credits: Vec<Credit>,
+}
+
+/// Whether a document is an offer (accepted, then paid) or an invoice (due without offer).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    #[default]
+    Offer,
+    Invoice,
+}
+
+impl DocumentKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            DocumentKind::Offer => "offer",
+            DocumentKind::Invoice => "invoice",
+        }
+    }
+}
+
+/// What a document covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentScope {
+    #[default]
+    Connections,
+    /// The servicing of land (V-8): its own document, validity and payment.
+    Servicing,
+}
+
+impl DocumentScope {
+    pub fn code(self) -> &'static str {
+        match self {
+            DocumentScope::Connections => "connections",
+            DocumentScope::Servicing => "servicing",
+        }
+    }
+}
+
+/// A quote-part the applicant pays an earlier holder of the extension (B-10).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HolderShare {
+    pub holder: String,
+    pub parcel: String,
+    pub amount: Decimal,
+    /// The formula with its figures, translated: `C / (k − j + 1) × (60 − t) / 60 = …`.
+    pub formula: String,
+    pub rule: String,
+}
+
+/// An amount the operator pays the applicant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credit {
+    /// Who pays: the operator's name.
+    pub payer: String,
+    /// Translated label of the line it comes from.
+    pub label: String,
+    pub amount: Decimal,
+    /// Translated: when it is paid ("at the signing of the notarial deed").
+    pub when: String,
+    pub rule: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,6 +205,9 @@ pub struct OfferLine {
     pub amount_excl_vat: Decimal,
     /// e.g. "21 %" or the translated regime ("autoliquidation").
     pub vat_label: String,
+    /// The regime's code (`standard`, `reverse_charge`…); empty in versions stored before.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub vat_regime: String,
     pub vat_amount: Decimal,
     /// The rule the line comes from, e.g. "V-4.1", "B-5.2".
     pub rule: String,
@@ -228,6 +308,20 @@ impl OfferDocument {
             }
         }
         versions
+    }
+
+    /// Every share paid to an earlier holder, with the section it belongs to.
+    pub fn holder_shares(&self) -> impl Iterator<Item = (&OperatorSection, &HolderShare)> {
+        self.sections
+            .iter()
+            .flat_map(|section| section.holders.iter().map(move |h| (section, h)))
+    }
+
+    /// Every amount an operator owes the applicant, with the section it belongs to.
+    pub fn credits(&self) -> impl Iterator<Item = (&OperatorSection, &Credit)> {
+        self.sections
+            .iter()
+            .flat_map(|section| section.credits.iter().map(move |c| (section, c)))
     }
 
     /// The sections with something to pay.

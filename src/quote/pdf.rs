@@ -775,6 +775,10 @@ fn layout<'a>(doc: &OfferDocument, tr: Tr, fonts: &'a Fonts) -> Result<Layout<'a
             &format!("{} — {}", section.operator, section.services_line()),
             12.0,
         );
+        page.paragraph(&section.title(&tr), Style::Bold, BODY, 0.0);
+        if let Some(note) = section.invoice_note(&tr) {
+            page.paragraph(&note, Style::Regular, BODY, 0.0);
+        }
         let rows: Vec<Vec<String>> = section
             .lines
             .iter()
@@ -927,12 +931,46 @@ fn layout<'a>(doc: &OfferDocument, tr: Tr, fonts: &'a Fonts) -> Result<Layout<'a
             .map(|c| c.to_string())
             .unwrap_or_else(|_| payment.structured_communication.clone());
         rows.push((tr.t("offer.communication").to_owned(), communication));
-        page.subheading(&section.operator);
+        page.subheading(&format!("{} — {}", section.operator, section.title(&tr)));
         if payment.after_works {
             page.paragraph(tr.t("offer.after_works"), Style::Regular, BODY, 0.0);
         }
         page.payment_block(&rows, matrix, tr.t("offer.qr_caption"));
         page.space(6.0);
+    }
+    // Shares paid to earlier holders directly (B-10) and what an operator pays the applicant
+    // (V-9.2): said apart from the operators' payments, never netted with them.
+    let shares: Vec<String> = doc
+        .holder_shares()
+        .map(|(_, share)| {
+            format!(
+                "{} ({}) : {} — {}",
+                share.holder,
+                share.parcel,
+                tr.money(share.amount),
+                share.formula
+            )
+        })
+        .collect();
+    if !shares.is_empty() {
+        page.subheading(tr.t("offer.holders"));
+        page.bullets(&shares, BODY);
+    }
+    let credits: Vec<String> = doc
+        .credits()
+        .map(|(_, credit)| {
+            format!(
+                "{} : {} — {}, {}",
+                credit.payer,
+                credit.label,
+                tr.money(credit.amount),
+                credit.when
+            )
+        })
+        .collect();
+    if !credits.is_empty() {
+        page.subheading(tr.t("offer.credits"));
+        page.bullets(&credits, BODY);
     }
     let nothing_due = doc.nothing_due(&tr);
     if !nothing_due.is_empty() {

@@ -176,6 +176,26 @@ impl OperatorSection {
         )
     }
 
+    /// "Offre — Viabilisation du terrain", "Facture — Raccordements".
+    pub fn title(&self, tr: &Tr) -> String {
+        tr.f(
+            "offer.document_title",
+            [
+                (
+                    "kind",
+                    tr.keyed("offer.document", self.document.code()).as_str(),
+                ),
+                ("scope", tr.keyed("offer.scope", self.scope.code()).as_str()),
+            ],
+        )
+    }
+
+    /// An invoice says it is due without prior offer, with the rule that makes it so.
+    pub fn invoice_note(&self, tr: &Tr) -> Option<String> {
+        (self.document == super::DocumentKind::Invoice)
+            .then(|| tr.f("offer.invoice.due", [("rule", "V-2.3, V-7")]))
+    }
+
     /// "Rien à payer à Proximus."
     pub fn nothing_due(&self, tr: &Tr) -> String {
         tr.f("offer.nothing_due", [("operator", self.operator.as_str())])

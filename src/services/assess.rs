@@ -687,21 +687,19 @@ impl Adjustment {
                     .first()
                     .map(|l| l.book_version.clone())
                     .unwrap_or_default();
-                let mut line = PricedLine {
-                    code: ADDED_LINE_CODE.to_owned(),
-                    label_key: "assessment.custom_line".to_owned(),
-                    args: [("label".to_owned(), label.clone())].into(),
-                    quantity: *quantity,
-                    unit: "piece".to_owned(),
-                    unit_price: *unit_price,
-                    amount_excl_vat: Decimal::ZERO,
-                    vat_regime: regime.code().to_owned(),
-                    vat_rate: regime.rate(),
-                    vat_amount: Decimal::ZERO,
+                let mut line = PricedLine::charge(
+                    ADDED_LINE_CODE.to_owned(),
+                    "assessment.custom_line".to_owned(),
+                    [("label".to_owned(), label.clone())].into(),
+                    *quantity,
+                    "piece".to_owned(),
+                    *unit_price,
+                    regime.code().to_owned(),
+                    regime.rate(),
                     // A change of the offer is priced when it is made (V-8.3).
-                    rule: "V-8.3".to_owned(),
+                    "V-8.3".to_owned(),
                     book_version,
-                };
+                );
                 reprice(&mut line)?;
                 answer.lines.push(line);
             }

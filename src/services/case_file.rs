@@ -28,7 +28,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
 
 use crate::{
     db::{
@@ -108,20 +107,8 @@ pub struct DocumentView {
     pub download_url: String,
 }
 
-/// Who is paid what for one offer version, and whether it was.
-#[derive(Debug, Clone)]
-pub struct Payee {
-    pub organisation_id: String,
-    pub name: String,
-    pub iban: Option<String>,
-    pub bic: Option<String>,
-    pub amount: Decimal,
-    pub structured_communication: String,
-    pub after_works: bool,
-    /// As recorded (a day or a timestamp).
-    pub paid_at: Option<String>,
-    pub paid_amount: Option<String>,
-}
+/// Who pays whom for one offer version, with what was paid (see `domain::dues`).
+pub use crate::services::offers::Due;
 
 /// One version of the consolidated offer.
 #[derive(Debug, Clone)]
@@ -137,7 +124,8 @@ pub struct OfferVersion {
     pub supersedes_reason: Option<String>,
     /// The document as sent; `None` if it could not be read back.
     pub document: Option<OfferDocument>,
-    pub payees: Vec<Payee>,
+    /// Who pays whom: each operator document, each holder's share, each credit.
+    pub dues: Vec<Due>,
 }
 
 /// The offer part of a case file.
@@ -687,26 +675,18 @@ async fn reservations(
         .collect()
 }
 
-/// Every offer version with its payees: two queries whatever the number of versions.
+/// Every offer version with its dues: three queries whatever the number of versions.
 async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile, CaseFileError> {
     let rows = offers::for_request(&state.db, &request.access).await?;
-    let mut payees: HashMap<String, Vec<Payee>> = HashMap::new();
+    let mut dues: HashMap<String, Vec<Due>> = HashMap::new();
     if !rows.is_empty() {
-        for p in offers::payees_of_request(&state.db, &request.access).await? {
-            payees.entry(p.offer_id.clone()).or_default().push(Payee {
-                amount: p
-                    .amount
-                    .parse()
-                    .map_err(|_| CaseFileError::Corrupt(format!("amount {:?}", p.amount)))?,
-                organisation_id: p.organisation_id,
-                name: p.payee_name,
-                iban: p.iban,
-                bic: p.bic,
-                structured_communication: p.structured_communication,
-                after_works: p.after_works != 0,
-                paid_at: p.paid_at,
-                paid_amount: p.paid_amount,
-            });
+        let payments = offers::payments_of_request(&state.db, &request.access).await?;
+        let all = offer_service::dues_of(
+            offers::dues_of_request(&state.db, &request.access).await?,
+            &payments,
+        )?;
+        for due in all {
+            dues.entry(due.offer_id.clone()).or_default().push(due);
         }
     }
     let today = state.clock.today();
@@ -715,7 +695,7 @@ async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile,
         .map(|row| {
             Ok(OfferVersion {
                 document: offer_service::document_of(&row).ok(),
-                payees: payees.remove(&row.id).unwrap_or_default(),
+                dues: dues.remove(&row.id).unwrap_or_default(),
                 version: row.version,
                 status: row.status,
                 language: row.language,
@@ -733,7 +713,14 @@ async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile,
         open: latest.is_some_and(|o| o.status == "sent" && o.valid_until >= today),
         can_send: offer_service::may_send(current, latest.is_some()),
         change_requested: request.change_requested_at.is_some(),
-        can_record_payment: latest.is_some_and(|o| o.status == "accepted"),
+        // An offer once accepted; an invoice (V-2.3, V-7) as soon as it is sent.
+        can_record_payment: latest.is_some_and(|o| {
+            o.status == "accepted"
+                || (o.status == "sent"
+                    && o.dues
+                        .iter()
+                        .any(|d| d.document == crate::quote::DocumentKind::Invoice))
+        }),
         can_confirm_day: current == RequestState::ReadyForWorks,
         pays_after_works: request.pays_after_works != 0,
         versions,

@@ -61,7 +61,7 @@ pub enum Unit {
 }
 
 /// Whether a line may be negative.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LineKind {
     /// Something the applicant pays the operator; never negative.

@@ -53,7 +53,7 @@ impl Exclusion {
 }
 
 /// The document the servicing gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     /// An offer, valid 6 months (V-8.1).

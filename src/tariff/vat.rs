@@ -131,34 +131,47 @@ pub struct VatRow {
 
 /// Computes the VAT per regime on the sum of its lines and writes each line's share.
 pub fn apply_vat(lines: &mut [QuoteLine]) -> Result<Vec<VatRow>, TariffError> {
+    let amounts: Vec<(VatRegime, Money)> = lines
+        .iter()
+        .map(|line| (line.vat_regime, line.amount_excl_vat))
+        .collect();
+    let (rows, shares) = share_vat(&amounts)?;
+    for (line, share) in lines.iter_mut().zip(shares) {
+        line.vat_rate = line.vat_regime.rate();
+        line.vat_amount = share;
+    }
+    Ok(rows)
+}
+
+/// The VAT of one document whose lines are `(regime, amount excluding VAT)`: per regime on the
+/// sum of its lines, rounded once (V-6, B-5.2), and each line's share of it — rounded per
+/// line, the rounding difference on the largest line, so the shares add up to the total.
+/// Any document (an offer re-priced, a part staff edited) is computed this way, never by
+/// adding VAT rounded line by line.
+pub fn share_vat(lines: &[(VatRegime, Money)]) -> Result<(Vec<VatRow>, Vec<Money>), TariffError> {
+    let mut shares = vec![Money::ZERO; lines.len()];
     let mut rows = Vec::new();
     for regime in VatRegime::ALL {
-        let members: Vec<usize> = (0..lines.len())
-            .filter(|&i| lines[i].vat_regime == regime)
-            .collect();
+        let members: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].0 == regime).collect();
         let Some(&first) = members.first() else {
             continue;
         };
         let rate = regime.rate();
-        let base = Money::total(members.iter().map(|&i| lines[i].amount_excl_vat))
-            .computing("a VAT base")?;
+        let base = Money::total(members.iter().map(|&i| lines[i].1)).computing("a VAT base")?;
         let vat = base.percent(rate).computing("the VAT")?;
-        // Each line gets its own rounded VAT; the rounding difference goes to the largest line.
         let mut shared = Money::ZERO;
         let mut largest = first;
         for &i in &members {
-            let amount = lines[i].amount_excl_vat;
+            let amount = lines[i].1;
             let share = amount.percent(rate).computing("the VAT of a line")?;
-            lines[i].vat_rate = rate;
-            lines[i].vat_amount = share;
+            shares[i] = share;
             shared = shared.checked_add(share).computing("the VAT")?;
-            if amount.amount().abs() > lines[largest].amount_excl_vat.amount().abs() {
+            if amount.amount().abs() > lines[largest].1.amount().abs() {
                 largest = i;
             }
         }
         let difference = vat.checked_sub(shared).computing("the VAT")?;
-        lines[largest].vat_amount = lines[largest]
-            .vat_amount
+        shares[largest] = shares[largest]
             .checked_add(difference)
             .computing("the VAT of a line")?;
         rows.push(VatRow {
@@ -168,7 +181,7 @@ pub fn apply_vat(lines: &mut [QuoteLine]) -> Result<Vec<VatRow>, TariffError> {
             vat,
         });
     }
-    Ok(rows)
+    Ok((rows, shares))
 }
 
 /// Adds the rows of several documents into one breakdown per regime.

@@ -64,15 +64,31 @@ pub struct VersionView {
     pub reason: Option<String>,
 }
 
+/// One due of the current version: who pays whom, what was paid, what is still due.
 pub struct PayeeView {
-    pub organisation_id: String,
+    pub due_id: String,
+    /// "You → ORES", "You → Famille Dubois", "ORES → you".
+    pub direction: String,
     pub payee: String,
+    /// "Offer — connections", "Invoice — servicing of the land".
+    pub document: String,
     pub amount: String,
+    /// What is still due, as a form prefills it.
     pub amount_plain: String,
     pub iban: String,
     pub communication: String,
+    /// The day it was paid in full.
     pub paid: Option<String>,
-    pub after_works: bool,
+    pub paid_so_far: String,
+    pub outstanding: String,
+    pub refund: Option<String>,
+    /// When it is paid, when not before the works ("after the works", "at the deed").
+    pub when: Option<String>,
+    /// A share's formula, a credit's label.
+    pub detail: Option<String>,
+    /// Each payment recorded: "1 000,00 € — 03/03/2027".
+    pub payments: Vec<String>,
+    pub rule: String,
 }
 
 /// The offer part of a request page.
@@ -115,29 +131,70 @@ fn version_view(tr: Tr, offer: &OfferVersion) -> VersionView {
     }
 }
 
+fn payee_view(tr: Tr, due: &offer_service::Due) -> PayeeView {
+    use crate::domain::dues::{Direction, DueWhen};
+    let direction = match due.direction {
+        Direction::ApplicantToOperator | Direction::ApplicantToHolder => {
+            tr.f("offer.due.from_applicant", [("party", due.party.as_str())])
+        }
+        Direction::OperatorToApplicant => {
+            tr.f("offer.due.to_applicant", [("party", due.party.as_str())])
+        }
+    };
+    PayeeView {
+        due_id: due.id.clone(),
+        direction,
+        payee: due.party.clone(),
+        document: format!(
+            "{} — {}",
+            tr.keyed("offer.document", due.document.code()),
+            tr.keyed("offer.scope", due.scope.code())
+        ),
+        amount: tr.money(due.amount),
+        amount_plain: due.standing.outstanding.to_string(),
+        iban: due.iban.clone().unwrap_or_default(),
+        communication: due.structured_communication.clone().unwrap_or_default(),
+        paid: due.standing.settled_on.map(|d| tr.numeric_date(d)),
+        paid_so_far: tr.money(due.standing.paid),
+        outstanding: tr.money(due.standing.outstanding),
+        refund: (!due.standing.refund.is_zero()).then(|| {
+            tr.f(
+                "offer.standing.refund",
+                [("amount", tr.money(due.standing.refund).as_str())],
+            )
+        }),
+        when: match due.when {
+            DueWhen::BeforeWorks => None,
+            other => Some(tr.keyed("offer.due.when", other.code())),
+        },
+        detail: due.detail.clone(),
+        payments: due
+            .payments
+            .iter()
+            .map(|p| format!("{} — {}", tr.money(p.amount), tr.numeric_date(p.on)))
+            .collect(),
+        rule: due.rule.clone(),
+    }
+}
+
+/// Why a payment was not recorded, with its rule where one decides.
+fn payment_refusal(tr: Tr, refusal: &crate::domain::dues::PaymentRefusal) -> String {
+    use crate::domain::dues::PaymentRefusal;
+    tr.t(match refusal {
+        PaymentRefusal::NotPositive => "offer.refused.payment_not_positive",
+        PaymentRefusal::Future => "offer.refused.payment_future",
+        PaymentRefusal::BeforeOffer => "offer.refused.payment_before_offer",
+        PaymentRefusal::NotAccepted => "offer.refused.not_accepted",
+        PaymentRefusal::AlreadyPaid => "offer.refused.already_paid",
+    })
+    .to_owned()
+}
+
 /// The offer part of a request page, from the case file's offer.
 pub fn offer_panel(tr: Tr, file: &OfferFile, pdf_base: String) -> OfferPanel {
     let latest = file.latest();
     let payees = latest
-        .map(|offer| {
-            offer
-                .payees
-                .iter()
-                .map(|p| PayeeView {
-                    organisation_id: p.organisation_id.clone(),
-                    payee: p.name.clone(),
-                    amount: tr.money(p.amount),
-                    amount_plain: p.amount.to_string(),
-                    iban: p.iban.clone().unwrap_or_default(),
-                    communication: p.structured_communication.clone(),
-                    paid: p
-                        .paid_at
-                        .as_deref()
-                        .map(|d| super::views::local_date_in(tr, d)),
-                    after_works: p.after_works,
-                })
-                .collect()
-        })
+        .map(|offer| offer.dues.iter().map(|d| payee_view(tr, d)).collect())
         .unwrap_or_default();
     OfferPanel {
         current: latest.map(|o| version_view(tr, o)),
@@ -183,7 +240,7 @@ pub fn offer_refusal(tr: Tr, error: &OfferError) -> String {
         ),
         OfferError::TooManyCodes => tr.t("offer.refused.too_many_codes").to_owned(),
         OfferError::UnknownPayee => tr.t("offer.refused.payee").to_owned(),
-        OfferError::AlreadyPaid => tr.t("offer.refused.already_paid").to_owned(),
+        OfferError::Payment(refusal) => payment_refusal(tr, refusal),
         OfferError::NotAccepted => tr.t("offer.refused.not_accepted").to_owned(),
         OfferError::Invalid(input) => tr.error(input),
         OfferError::NoBook(parts) => {
@@ -324,9 +381,14 @@ async fn accept_written(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct PaymentForm {
+    /// The due paid (the page's forms).
+    payee: String,
+    /// The operator paid, for clients that name it (its only due from the applicant).
     organisation: String,
     amount: String,
     paid_on: String,
+    /// A fresh key per form: the same form posted twice records one payment.
+    key: String,
 }
 
 async fn record_payment(
@@ -336,15 +398,26 @@ async fn record_payment(
     CsrfForm(form): CsrfForm<PaymentForm>,
 ) -> Result<Response, PageError> {
     let request = coordinator_request(&state, &staff, &id).await?;
-    let outcome = match offer_service::payee_id(&form.organisation) {
-        Some(organisation) => {
+    let payee = match (
+        offer_service::payee_id(&form.payee),
+        offer_service::payee_id(&form.organisation),
+    ) {
+        (Some(due), _) => Some(offer_service::PayeeChoice::Due(due)),
+        (None, Some(organisation)) => Some(offer_service::PayeeChoice::Organisation(organisation)),
+        (None, None) => None,
+    };
+    let outcome = match payee {
+        Some(payee) => {
             offer_service::record_payment(
                 &state,
                 &staff.user,
                 &request,
-                &organisation,
-                &form.amount,
-                &form.paid_on,
+                offer_service::PaymentInput {
+                    payee,
+                    amount: &form.amount,
+                    paid_on: &form.paid_on,
+                    key: Some(form.key.as_str()),
+                },
                 state.clock.now(),
             )
             .await

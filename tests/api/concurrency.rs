@@ -262,8 +262,9 @@ async fn c_3_every_step_from_the_offer_to_the_confirmed_day_clicked_twenty_times
 
     // Each operator's payment.
     let payees: Vec<(String, String)> = sqlx::query_as(
-        "SELECT p.organisation_id, p.amount FROM offer_payees p JOIN offers o ON o.id = p.offer_id \
-         WHERE o.request_id = $1",
+        "SELECT COALESCE(p.organisation_id, ''), p.amount FROM offer_dues p \
+         JOIN offers o ON o.id = p.offer_id \
+         WHERE o.request_id = $1 AND p.direction = 'applicant_to_operator'",
     )
     .bind(&id)
     .fetch_all(&app.state.db.pool)
@@ -285,8 +286,7 @@ async fn c_3_every_step_from_the_offer_to_the_confirmed_day_clicked_twenty_times
         refusals_say_why(&answers, &["déjà", CONCURRENT]);
     }
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM offer_payees WHERE paid_at IS NOT NULL")
-            .await,
+        app.count("SELECT COUNT(*) FROM due_payments").await,
         i64::try_from(payees.len()).unwrap()
     );
     assert_eq!(

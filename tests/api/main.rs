@@ -20,6 +20,7 @@ mod limits;
 mod links;
 mod mail;
 mod municipality;
+mod offer_documents;
 mod offers;
 mod openapi;
 mod partners;

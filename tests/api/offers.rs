@@ -143,8 +143,9 @@ async fn c_3_pressing_send_twice_sends_one_offer_with_its_pdf() {
 
     // One payee per operator that charges something, each with its own valid communication.
     let payees: Vec<(String, String)> = sqlx::query_as(
-        "SELECT p.payee_name, p.structured_communication FROM offer_payees p \
-         JOIN offers o ON o.id = p.offer_id WHERE o.request_id = $1",
+        "SELECT p.party_name, COALESCE(p.structured_communication, '') FROM offer_dues p \
+         JOIN offers o ON o.id = p.offer_id \
+         WHERE o.request_id = $1 AND p.direction = 'applicant_to_operator'",
     )
     .bind(&a.id)
     .fetch_all(&app.state.db.pool)
@@ -228,8 +229,9 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
 
     // The officer registers each operator's payment; a bad amount is refused and changes nothing.
     let payees: Vec<(String, String)> = sqlx::query_as(
-        "SELECT p.organisation_id, p.amount FROM offer_payees p JOIN offers o ON o.id = p.offer_id \
-         WHERE o.request_id = $1",
+        "SELECT COALESCE(p.organisation_id, ''), p.amount FROM offer_dues p \
+         JOIN offers o ON o.id = p.offer_id \
+         WHERE o.request_id = $1 AND p.direction = 'applicant_to_operator'",
     )
     .bind(&a.id)
     .fetch_all(&app.state.db.pool)
@@ -251,11 +253,7 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 422);
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM offer_payees WHERE paid_at IS NOT NULL")
-            .await,
-        0
-    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM due_payments").await, 0);
     for (organisation, amount) in &payees {
         let response = a
             .julien
@@ -370,11 +368,15 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
     assert_eq!(json["joint_day"]["crews"].as_array().unwrap().len(), 5);
     let document = json_of(&a.julien, app.url(offer["document"].as_str().unwrap()), 200).await;
     assert_eq!(document["total_incl_vat"], offer["total_incl_vat"]);
-    assert_eq!(
-        document["sections"].as_array().unwrap().len(),
-        5,
-        "one per operator"
-    );
+    // One document per payee: ORES' electricity and gas are one document, its VAT on their
+    // sum (V-6); then SWDE, Proximus and VOO.
+    let operators: Vec<&str> = document["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["operator"].as_str().unwrap())
+        .collect();
+    assert_eq!(operators, ["ORES Assets", "SWDE", "Proximus", "VOO"]);
 
     // ... an operator sees its own crew, and neither the consolidated offer nor the permit.
     let swde = app.signed_in("eau@swde.demo").await;
@@ -658,9 +660,26 @@ async fn c_2_the_officer_corrects_a_line_with_a_reason_before_sending() {
 }
 
 #[tokio::test]
-async fn v_8_2_1_a_commune_as_project_owner_pays_after_the_works() {
+async fn v_8_2_1_a_commune_as_project_owner_pays_the_servicing_after_the_works_only() {
     let app = spawn_app().await;
-    let a = assessed(&app).await;
+    seed::demo_crews(&app.state).await.unwrap();
+    let (reference, _) = app.file_ok(&crate::servicing::division()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE request_id = $1 AND kind = 'request_filed'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let start = body.find(&app.url("/track/")).expect("private link");
+    let a = Assessed {
+        link: body[start..].split_whitespace().next().unwrap().to_owned(),
+        page_url: app.url(&format!("/backoffice/requests/{id}")),
+        julien: app.signed_in("julien@ores.demo").await,
+        id,
+    };
     let page = text_of(&a.julien, &a.page_url).await;
     let response = a
         .julien
@@ -674,19 +693,30 @@ async fn v_8_2_1_a_commune_as_project_owner_pays_after_the_works() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(send_offer(&app, &a, "").await.0, 303);
-    let after_works: Vec<i64> = sqlx::query_scalar(
-        "SELECT p.after_works FROM offer_payees p JOIN offers o ON o.id = p.offer_id \
-         WHERE o.request_id = $1",
+    // Only ORES' servicing is paid after the works; the connection is paid before (V-8.2.1).
+    let dues: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT p.id, p.scope, p.due FROM offer_dues p JOIN offers o ON o.id = p.offer_id \
+         WHERE o.request_id = $1 AND p.direction = 'applicant_to_operator' ORDER BY p.position",
     )
     .bind(&a.id)
     .fetch_all(&app.state.db.pool)
     .await
     .unwrap();
-    assert!(!after_works.is_empty() && after_works.iter().all(|&f| f == 1));
+    let terms: Vec<(&str, &str)> = dues
+        .iter()
+        .map(|(_, scope, due)| (scope.as_str(), due.as_str()))
+        .collect();
+    assert_eq!(
+        terms,
+        [
+            ("connections", "before_works"),
+            ("servicing", "after_works")
+        ]
+    );
 
-    // Accepted, nothing is due before the works: the works can be planned at once.
+    // Accepted, the connection is still to pay before the works.
     assert_eq!(accept_offer_online(&app, &a.link, &a.id).await.0, 303);
-    assert_eq!(request_state(&app, &a.id).await, "ready_for_works");
+    assert_eq!(request_state(&app, &a.id).await, "accepted");
     // Once accepted the payment terms are settled.
     let page = text_of(&a.julien, &a.page_url).await;
     let refused = a
@@ -697,43 +727,40 @@ async fn v_8_2_1_a_commune_as_project_owner_pays_after_the_works() {
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 422);
+    let pay = |due: String| {
+        let julien = a.julien.clone();
+        let url = format!("{}/payments", a.page_url);
+        let page_url = a.page_url.clone();
+        let today = app.today().to_string();
+        async move {
+            let page = text_of(&julien, &page_url).await;
+            let amount = hidden(&page, "amount");
+            julien
+                .post(url)
+                .form(&[
+                    ("csrf_token", hidden(&page, "csrf_token")),
+                    ("payee", due),
+                    ("amount", amount),
+                    ("paid_on", today),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(pay(dues[0].0.clone()).await, 303);
+    assert_eq!(request_state(&app, &a.id).await, "ready_for_works");
 
-    // After the works (done by every operator), the last payment closes the request.
+    // After the works (done by every operator), the servicing's payment closes the request.
     sqlx::query("UPDATE requests SET state = 'done' WHERE id = $1")
         .bind(&a.id)
         .execute(&app.state.db.pool)
         .await
         .unwrap();
-    let payees: Vec<(String, String)> = sqlx::query_as(
-        "SELECT p.organisation_id, p.amount FROM offer_payees p JOIN offers o ON o.id = p.offer_id \
-         WHERE o.request_id = $1",
-    )
-    .bind(&a.id)
-    .fetch_all(&app.state.db.pool)
-    .await
-    .unwrap();
-    let csrf = hidden(&text_of(&a.julien, &a.page_url).await, "csrf_token");
-    for (n, (organisation, amount)) in payees.iter().enumerate() {
-        let response = a
-            .julien
-            .post(format!("{}/payments", a.page_url))
-            .form(&[
-                ("csrf_token", csrf.clone()),
-                ("organisation", organisation.clone()),
-                ("amount", amount.clone()),
-                ("paid_on", app.today().to_string()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 303);
-        let expected = if n + 1 == payees.len() {
-            "closed"
-        } else {
-            "done"
-        };
-        assert_eq!(request_state(&app, &a.id).await, expected);
-    }
+    assert_eq!(pay(dues[1].0.clone()).await, 303);
+    assert_eq!(request_state(&app, &a.id).await, "closed");
     // The applicant hears of it once, with the timeline's closing step.
     let closing: Vec<String> = sqlx::query_scalar(
         "SELECT body_text FROM outbox WHERE kind = 'closed' AND request_id = $1",

@@ -4,7 +4,7 @@
 use crate::helpers::{hidden, marie, spawn_app, text_of, with};
 
 /// A developer dividing land without an address into 4 lots: electricity and servicing.
-fn division() -> Vec<(&'static str, String)> {
+pub(crate) fn division() -> Vec<(&'static str, String)> {
     with(
         &marie(),
         &[
@@ -236,7 +236,7 @@ async fn v_4_1c_planned_frontages_refused_say_why_and_nothing_is_saved() {
 
 /// Journey 2: a VAT-registered developer divides land in Tournai into 6 lots, 120 m of
 /// frontage, 4 candelabras, 60 supply points, and provides plots for the cabins.
-fn tournai_lots() -> Vec<(&'static str, String)> {
+pub(crate) fn tournai_lots() -> Vec<(&'static str, String)> {
     with(
         &division(),
         &[
@@ -416,7 +416,9 @@ async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() 
         .await
         .unwrap();
     let document: serde_json::Value = serde_json::from_str(&document).unwrap();
-    let ores = &document["sections"][0];
+    // The servicing is ORES' second document, after the connection, and carries its texts.
+    let ores = &document["sections"][1];
+    assert_eq!(ores["scope"], "servicing", "{document}");
     let notes: Vec<&str> = ores["notes"]
         .as_array()
         .unwrap()

@@ -4,15 +4,15 @@
 use crate::helpers::{TestApp, hidden, marie_from, spawn_app, spawn_app_at, text_of, with};
 
 /// A water connection only, assessed, with SWDE signed in on its request page.
-struct Surveyed {
-    id: String,
+pub(crate) struct Surveyed {
+    pub id: String,
     assessment_id: String,
     version: i64,
     swde: reqwest::Client,
     page_url: String,
 }
 
-async fn water_request(app: &TestApp) -> Surveyed {
+pub(crate) async fn water_request(app: &TestApp) -> Surveyed {
     let fields = with(
         &marie_from(app.today()),
         &[
@@ -40,7 +40,11 @@ async fn water_request(app: &TestApp) -> Surveyed {
     }
 }
 
-async fn post_survey(app: &TestApp, s: &Surveyed, fields: &[(&str, &str)]) -> (u16, String) {
+pub(crate) async fn post_survey(
+    app: &TestApp,
+    s: &Surveyed,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
     let page = text_of(&s.swde, &s.page_url).await;
     let mut form = vec![
         ("csrf_token", hidden(&page, "csrf_token")),

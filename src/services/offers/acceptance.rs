@@ -8,7 +8,7 @@ use chrono::Duration;
 use rand::Rng;
 
 use super::{
-    payments::{nothing_due_before_works, parse_amount},
+    payments::{self, nothing_due_before_works},
     *,
 };
 use crate::{
@@ -226,8 +226,8 @@ pub async fn accept(
     if !accepted {
         return Err(OfferError::NotOpen);
     }
-    let payees = offers::payees_in(&mut tx, &offer.id).await?;
-    let all_paid = nothing_due_before_works(&payees);
+    let dues = payments::dues_in(&mut tx, &offer.id).await?;
+    let all_paid = nothing_due_before_works(&dues);
     let to = if all_paid {
         RequestState::ReadyForWorks
     } else {
@@ -250,17 +250,32 @@ pub async fn accept(
     if all_paid {
         paragraphs.push(tr.t("offer.mail.nothing_to_pay").to_owned());
     } else {
-        paragraphs.extend(payees.iter().filter(|p| p.paid_at.is_none()).map(|p| {
-            tr.f(
-                "offer.mail.pay_line",
-                [
-                    ("payee", p.payee_name.as_str()),
-                    ("amount", tr.money(parse_amount(&p.amount)).as_str()),
-                    ("iban", p.iban.as_deref().unwrap_or("")),
-                    ("communication", p.structured_communication.as_str()),
-                ],
-            )
-        }));
+        paragraphs.extend(
+            dues.iter()
+                .filter(|d| d.paid_by_applicant() && !d.standing.is_settled())
+                .map(|d| match d.direction {
+                    Direction::ApplicantToHolder => tr.f(
+                        "offer.mail.pay_holder_line",
+                        [
+                            ("holder", d.party.as_str()),
+                            ("amount", tr.money(d.standing.outstanding).as_str()),
+                            ("rule", d.rule.as_str()),
+                        ],
+                    ),
+                    _ => tr.f(
+                        "offer.mail.pay_line",
+                        [
+                            ("payee", d.party.as_str()),
+                            ("amount", tr.money(d.standing.outstanding).as_str()),
+                            ("iban", d.iban.as_deref().unwrap_or("")),
+                            (
+                                "communication",
+                                d.structured_communication.as_deref().unwrap_or(""),
+                            ),
+                        ],
+                    ),
+                }),
+        );
     }
     notify_applicant(
         &mut tx,

@@ -11,12 +11,16 @@ use crate::{
     db::{
         self, DbError, Scope, Tx,
         assessments::{self, AssessmentRow},
-        offers::{self, Acceptance, NewOffer, NewPayee, OfferRow, PayeeRow},
+        offers::{self, Acceptance, DueRow, NewDue, NewOffer, OfferRow},
         outbox::{self, Attachment, NewMessage},
         requests::{self, NewEvent, RequestRow},
         sessions::SessionUser,
     },
-    domain::{InputError, RequestState, Service, payment::StructuredCommunication},
+    domain::{
+        InputError, RequestState, Service,
+        dues::{Direction, DueWhen},
+        payment::StructuredCommunication,
+    },
     i18n::Tr,
     mail::compose,
     operators::{
@@ -29,7 +33,7 @@ use crate::{
     },
     services::assess,
     state::AppState,
-    tariff::{VatRegime, money, round_cents},
+    tariff::{LineKind, VatRegime, money, round_cents},
 };
 
 mod acceptance;
@@ -38,7 +42,10 @@ mod payments;
 
 pub use acceptance::{AcceptedBy, accept, request_change, send_acceptance_code};
 pub use lapse::{DailyRun, run_daily};
-pub use payments::{close_if_settled, payee_id, record_payment, set_pays_after_works};
+pub use payments::{
+    Due, PayeeChoice, PaymentInput, close_if_settled, dues_of, payee_id, record_payment,
+    set_pays_after_works,
+};
 
 /// V-8.1: an offer is valid six months from sending.
 pub const VALIDITY_MONTHS: u32 = 6;
@@ -77,8 +84,8 @@ pub enum OfferError {
     TooManyCodes,
     #[error("this payee is not part of the offer")]
     UnknownPayee,
-    #[error("this payment is already registered")]
-    AlreadyPaid,
+    #[error("this payment cannot be recorded: {0}")]
+    Payment(crate::domain::dues::PaymentRefusal),
     #[error("the offer is not accepted yet")]
     NotAccepted,
     #[error("invalid input: {0}")]
@@ -223,17 +230,22 @@ pub async fn send(
         return repeated_or(state, request, idempotency_key).await;
     }
     offers::supersede_open(&mut tx, &request.id, now).await?;
-    let payees: Vec<NewPayee<'_>> = built
-        .payees
+    let dues: Vec<NewDue<'_>> = built
+        .dues
         .iter()
-        .map(|p| NewPayee {
-            organisation_id: &p.organisation_id,
-            payee_name: &p.payment.payee,
-            iban: Some(p.payment.iban.as_str()).filter(|i| !i.is_empty()),
-            bic: p.payment.bic.as_deref(),
-            amount: p.payment.amount.to_string(),
-            structured_communication: p.payment.structured_communication.clone(),
-            after_works: p.payment.after_works,
+        .map(|d| NewDue {
+            direction: d.direction.code(),
+            organisation_id: Some(d.organisation_id.as_str()),
+            party_name: &d.party_name,
+            document: d.document.code(),
+            scope: d.scope.code(),
+            iban: d.iban.as_deref(),
+            bic: d.bic.as_deref(),
+            amount: d.amount.to_string(),
+            structured_communication: d.structured_communication.clone(),
+            due: d.when.code(),
+            rule: &d.rule,
+            detail: d.detail.clone(),
         })
         .collect();
     let document =
@@ -250,7 +262,7 @@ pub async fn send(
             valid_until: built.document.valid_until,
             supersedes_reason: reason,
         },
-        &payees,
+        &dues,
         now,
     )
     .await;
@@ -342,14 +354,25 @@ struct BuildOptions<'a> {
     officer: &'a SessionUser,
 }
 
-struct PayeeOf {
+/// One due of the version: who pays whom, how much, when (see `domain::dues`).
+struct DueOf {
     organisation_id: String,
-    payment: Payment,
+    direction: Direction,
+    party_name: String,
+    document: quote::DocumentKind,
+    scope: quote::DocumentScope,
+    iban: Option<String>,
+    bic: Option<String>,
+    amount: Decimal,
+    structured_communication: Option<String>,
+    when: DueWhen,
+    rule: String,
+    detail: Option<String>,
 }
 
 struct Built {
     document: OfferDocument,
-    payees: Vec<PayeeOf>,
+    dues: Vec<DueOf>,
 }
 
 /// One operator's answers for the request (an operator may serve several of its services).
@@ -430,7 +453,8 @@ fn reprice(
             }])
         })?;
     for line in lines.iter_mut() {
-        if let Some(current) = fresh.iter().find(|f| f.code == line.code) {
+        // Matched by identity, not code alone: two quote-parts share a code (B-10).
+        if let Some(current) = fresh.iter().find(|f| f.identity() == line.identity()) {
             line.unit_price = current.unit_price;
             line.vat_rate = current.vat_rate;
             line.book_version = current.book_version.clone();
@@ -470,6 +494,7 @@ fn offer_line(tr: Tr, line: &PricedLine) -> OfferLine {
         unit_price: line.unit_price,
         amount_excl_vat: line.amount_excl_vat,
         vat_label: tr.keyed("tariff.vat", &line.vat_regime),
+        vat_regime: line.vat_regime.clone(),
         vat_amount: line.vat_amount,
         rule: line.rule.clone(),
         book_version: line.book_version.clone(),
@@ -487,6 +512,214 @@ pub fn communication_for(reference: &str, payee_index: usize) -> Result<String, 
     Ok(StructuredCommunication::from_base(base)
         .map_err(|e| OfferError::Render(e.to_string()))?
         .to_string())
+}
+
+/// An empty document of `operator` for `scope`.
+fn empty_section(operator: &str, scope: quote::DocumentScope) -> OperatorSection {
+    OperatorSection {
+        operator: operator.to_owned(),
+        services: Vec::new(),
+        lines: Vec::new(),
+        subtotal_excl_vat: Decimal::ZERO,
+        subtotal_vat: Decimal::ZERO,
+        subtotal_incl_vat: Decimal::ZERO,
+        prerequisites: Vec::new(),
+        lead_time: String::new(),
+        notes: Vec::new(),
+        payment: None,
+        document: quote::DocumentKind::Offer,
+        scope,
+        vat: Vec::new(),
+        holders: Vec::new(),
+        credits: Vec::new(),
+    }
+}
+
+/// The documents of one operator's part: its connections, and — for ORES electricity on land
+/// to service — the servicing as a document of its own, an offer or an invoice (V-8, V-2.3,
+/// V-7). Amounts that do not go from the applicant to the operator leave the document's lines
+/// and sums: the cabin lease fee ORES pays the applicant at the deed (V-9.2) and the
+/// quote-parts the applicant pays earlier holders directly (B-10).
+fn part_sections(tr: Tr, part: &Part) -> Result<Vec<OperatorSection>, OfferError> {
+    let mut connections = empty_section(&part.operator, quote::DocumentScope::Connections);
+    let mut servicing: Option<OperatorSection> = None;
+    let mut lead_times = Vec::new();
+    for (_, row, answer) in &part.services {
+        connections
+            .services
+            .push(service_name(tr, &row.service, &part.operator));
+        if answer.feasibility == Feasibility::Refused {
+            connections.notes.push(format!(
+                "{} — {}",
+                tr.keyed("assessment.feasibility", answer.feasibility.code()),
+                answer.note.clone().unwrap_or_default()
+            ));
+            continue;
+        }
+        for line in &answer.lines {
+            let section = match line.servicing() {
+                Some(kind) => servicing.get_or_insert_with(|| {
+                    let mut section =
+                        empty_section(&part.operator, quote::DocumentScope::Servicing);
+                    section.document = match kind {
+                        crate::tariff::DocumentKind::Offer => quote::DocumentKind::Offer,
+                        crate::tariff::DocumentKind::Invoice => quote::DocumentKind::Invoice,
+                    };
+                    section
+                        .services
+                        .push(tr.t("offer.scope.servicing").to_owned());
+                    section
+                }),
+                None => &mut connections,
+            };
+            match line.kind() {
+                LineKind::Credit => section.credits.push(quote::Credit {
+                    payer: part.operator.clone(),
+                    label: line.label(tr),
+                    amount: line.amount_excl_vat.abs(),
+                    when: tr.t("offer.credit.at_deed").to_owned(),
+                    rule: line.rule.clone(),
+                }),
+                // A share down to 0 € after 60 months is not printed (B-10).
+                LineKind::ThirdParty if line.amount_excl_vat.is_zero() => {}
+                LineKind::ThirdParty => {
+                    let holder = line
+                        .payee
+                        .clone()
+                        .or_else(|| line.args.get("holder").cloned())
+                        .unwrap_or_default();
+                    let arg = |key: &str| line.args.get(key).cloned().unwrap_or_default();
+                    let amount = tr.money(line.amount_excl_vat);
+                    section.holders.push(quote::HolderShare {
+                        formula: tr.f(
+                            "offer.holder_formula",
+                            [
+                                ("cost", arg("cost").as_str()),
+                                ("k", arg("k").as_str()),
+                                ("j", arg("j").as_str()),
+                                ("months", arg("months").as_str()),
+                                ("amount", amount.as_str()),
+                            ],
+                        ),
+                        holder,
+                        parcel: arg("parcel"),
+                        amount: line.amount_excl_vat,
+                        rule: line.rule.clone(),
+                    });
+                }
+                LineKind::Charge | LineKind::Subsidy => {
+                    section.lines.push(offer_line(tr, line));
+                }
+            }
+        }
+        // The servicing document carries the texts of its rules (V-), the connections the
+        // rest of the part's.
+        let target = servicing.as_mut().unwrap_or(&mut connections);
+        target.notes.extend(describe::part_notes(tr, answer));
+        connections.prerequisites.extend(
+            answer
+                .prerequisites
+                .iter()
+                .filter(|p| !p.met)
+                .map(|p| describe::prerequisite_line(tr, p)),
+        );
+        lead_times.push(describe::lead_time_text(tr, answer));
+        connections.notes.extend(
+            answer
+                .reasons
+                .iter()
+                .map(|r| tr.keyed("assessment.reason", r)),
+        );
+        if let Some(note) = &answer.note {
+            connections.notes.push(note.clone());
+        }
+        let own: Vec<&PricedLine> = answer
+            .lines
+            .iter()
+            .filter(|l| l.servicing().is_none())
+            .collect();
+        if !own.is_empty() && own.iter().all(|l| l.amount_excl_vat.is_zero()) {
+            connections.notes.push(tr.f(
+                "offer.free_service",
+                [("service", tr.service(&row.service).as_str())],
+            ));
+        }
+    }
+    lead_times.dedup();
+    connections.lead_time = lead_times.join(" ; ");
+    // Each share's signed receipt is a prerequisite the operator checks (B-10).
+    let receipts: Vec<String> = connections
+        .holders
+        .iter()
+        .map(|h| {
+            tr.f(
+                "offer.holder_receipt",
+                [("holder", h.holder.as_str()), ("rule", h.rule.as_str())],
+            )
+        })
+        .collect();
+    connections.prerequisites.extend(receipts);
+    let mut sections = Vec::new();
+    let servicing_only = servicing.is_some()
+        && connections.lines.is_empty()
+        && connections.holders.is_empty()
+        && connections.credits.is_empty();
+    if let Some(mut servicing) = servicing {
+        servicing.lead_time = connections.lead_time.clone();
+        if servicing_only {
+            // Land serviced without a connection: the part's texts are the servicing's.
+            servicing
+                .prerequisites
+                .append(&mut connections.prerequisites);
+            servicing.notes.append(&mut connections.notes);
+            sections.push(servicing);
+            return Ok(sections);
+        }
+        sections.push(connections);
+        sections.push(servicing);
+    } else {
+        sections.push(connections);
+    }
+    Ok(sections)
+}
+
+/// The document's sums and VAT: per rate on the document's sum, rounded once, each line
+/// showing its share (V-6, B-5.2) — whatever staff edited or a re-issue re-priced.
+fn document_vat(
+    tr: Tr,
+    section: &mut OperatorSection,
+    regimes: &mut Vec<VatRegime>,
+) -> Result<(), OfferError> {
+    let mut amounts = Vec::with_capacity(section.lines.len());
+    for line in &section.lines {
+        let regime = regime_of(&line.vat_regime).ok_or_else(|| {
+            OfferError::Render(format!("unknown VAT regime {:?}", line.vat_regime))
+        })?;
+        amounts.push((
+            regime,
+            crate::domain::money::Money::from_decimal(line.amount_excl_vat),
+        ));
+        if !regimes.contains(&regime) {
+            regimes.push(regime);
+        }
+    }
+    let (rows, shares) =
+        crate::tariff::share_vat(&amounts).map_err(|e| OfferError::Render(e.to_string()))?;
+    for (line, share) in section.lines.iter_mut().zip(shares) {
+        line.vat_amount = share.amount();
+    }
+    section.subtotal_excl_vat =
+        money::sum(section.lines.iter().map(|l| l.amount_excl_vat)).map_err(too_large)?;
+    section.subtotal_vat = money::sum(rows.iter().map(|r| r.vat.amount())).map_err(too_large)?;
+    section.vat = rows
+        .into_iter()
+        .map(|row| VatSummaryRow {
+            label: tr.keyed("tariff.vat", row.regime.code()),
+            base: row.base.amount(),
+            vat: row.vat.amount(),
+        })
+        .collect();
+    Ok(())
 }
 
 async fn build(
@@ -512,110 +745,116 @@ async fn build(
             }
         }
     }
-    let mut sections = Vec::new();
-    let mut payees = Vec::new();
-    let mut vat: BTreeMap<(String, Decimal), (Decimal, Decimal)> = BTreeMap::new();
+    // Parts paid to the same payee (ORES' electricity and gas) are one document: its VAT is
+    // computed on the document's sum (V-6), as the engine prices them.
+    let mut payable: Vec<(offers::PayeeDetails, Part)> = Vec::new();
+    for part in parts {
+        let details = offers::payee_of(&state.db, &part.organisation_id).await?;
+        let same = payable.iter_mut().find(|(known, _)| {
+            known.iban.is_some() && known.iban == details.iban && known.name == details.name
+        });
+        match same {
+            Some((known, merged)) => {
+                merged.operator = known.name.clone();
+                merged.services.extend(part.services);
+            }
+            None => payable.push((details, part)),
+        }
+    }
+    let mut sections: Vec<OperatorSection> = Vec::new();
+    let mut dues = Vec::new();
     let mut regimes = Vec::new();
-    for (index, part) in parts.iter().enumerate() {
-        let mut section = OperatorSection {
-            operator: part.operator.clone(),
-            services: Vec::new(),
-            lines: Vec::new(),
-            subtotal_excl_vat: Decimal::ZERO,
-            subtotal_vat: Decimal::ZERO,
-            subtotal_incl_vat: Decimal::ZERO,
-            prerequisites: Vec::new(),
-            lead_time: String::new(),
-            notes: Vec::new(),
-            payment: None,
-        };
-        let mut lead_times = Vec::new();
-        for (_, row, answer) in &part.services {
-            section
-                .services
-                .push(service_name(tr, &row.service, &part.operator));
-            if answer.feasibility == Feasibility::Refused {
-                section.notes.push(format!(
-                    "{} — {}",
-                    tr.keyed("assessment.feasibility", answer.feasibility.code()),
-                    answer.note.clone().unwrap_or_default()
-                ));
-                continue;
+    for (details, part) in &payable {
+        for mut section in part_sections(tr, part)? {
+            document_vat(tr, &mut section, &mut regimes)?;
+            section.subtotal_incl_vat = total(section.subtotal_excl_vat, section.subtotal_vat)?;
+            if section.subtotal_incl_vat > Decimal::ZERO {
+                let index = sections.iter().filter(|s| s.payment.is_some()).count();
+                let payment = Payment {
+                    payee: details.name.clone(),
+                    iban: details.iban.clone().unwrap_or_default(),
+                    bic: details.bic.clone(),
+                    amount: section.subtotal_incl_vat,
+                    structured_communication: communication_for(&request.reference, index)?,
+                    // A commune acting as project owner pays ORES' servicing after the works
+                    // (V-8.2.1); every other document is paid before (B-5.4: in instalments
+                    // if agreed, never after).
+                    after_works: request.pays_after_works != 0
+                        && section.scope == quote::DocumentScope::Servicing,
+                };
+                dues.push(DueOf {
+                    organisation_id: part.organisation_id.clone(),
+                    direction: Direction::ApplicantToOperator,
+                    party_name: payment.payee.clone(),
+                    document: section.document,
+                    scope: section.scope,
+                    iban: Some(payment.iban.clone()).filter(|i| !i.is_empty()),
+                    bic: payment.bic.clone(),
+                    amount: payment.amount,
+                    structured_communication: Some(payment.structured_communication.clone()),
+                    when: if payment.after_works {
+                        DueWhen::AfterWorks
+                    } else {
+                        DueWhen::BeforeWorks
+                    },
+                    rule: match section.scope {
+                        quote::DocumentScope::Servicing => "V-8.2.1",
+                        quote::DocumentScope::Connections => "C-3",
+                    }
+                    .to_owned(),
+                    detail: None,
+                });
+                section.payment = Some(payment);
             }
-            for line in &answer.lines {
-                section.lines.push(offer_line(tr, line));
-                section.subtotal_excl_vat = total(section.subtotal_excl_vat, line.amount_excl_vat)?;
-                section.subtotal_vat = total(section.subtotal_vat, line.vat_amount)?;
-                let entry = vat
-                    .entry((line.vat_regime.clone(), line.vat_rate))
-                    .or_default();
-                entry.0 = total(entry.0, line.amount_excl_vat)?;
-                entry.1 = total(entry.1, line.vat_amount)?;
-                if let Some(regime) = regime_of(&line.vat_regime)
-                    && !regimes.contains(&regime)
-                {
-                    regimes.push(regime);
-                }
+            for share in section.holders.iter().filter(|h| !h.amount.is_zero()) {
+                dues.push(DueOf {
+                    organisation_id: part.organisation_id.clone(),
+                    direction: Direction::ApplicantToHolder,
+                    party_name: share.holder.clone(),
+                    document: section.document,
+                    scope: section.scope,
+                    iban: None,
+                    bic: None,
+                    amount: share.amount,
+                    structured_communication: None,
+                    when: DueWhen::BeforeWorks,
+                    rule: share.rule.clone(),
+                    detail: Some(share.formula.clone()),
+                });
             }
-            section.prerequisites.extend(
-                answer
-                    .prerequisites
-                    .iter()
-                    .filter(|p| !p.met)
-                    .map(|p| describe::prerequisite_line(tr, p)),
-            );
-            lead_times.push(describe::lead_time_text(tr, answer));
-            section.notes.extend(
-                answer
-                    .reasons
-                    .iter()
-                    .map(|r| tr.keyed("assessment.reason", r)),
-            );
-            section.notes.extend(describe::part_notes(tr, answer));
-            if let Some(note) = &answer.note {
-                section.notes.push(note.clone());
+            for credit in &section.credits {
+                dues.push(DueOf {
+                    organisation_id: part.organisation_id.clone(),
+                    direction: Direction::OperatorToApplicant,
+                    party_name: credit.payer.clone(),
+                    document: section.document,
+                    scope: section.scope,
+                    iban: None,
+                    bic: None,
+                    amount: credit.amount,
+                    structured_communication: None,
+                    when: DueWhen::AtDeed,
+                    rule: credit.rule.clone(),
+                    detail: Some(credit.label.clone()),
+                });
             }
-            if answer.lines.iter().all(|l| l.amount_excl_vat.is_zero()) && !answer.lines.is_empty()
-            {
-                section.notes.push(tr.f(
-                    "offer.free_service",
-                    [("service", tr.service(&row.service).as_str())],
-                ));
-            }
+            sections.push(section);
         }
-        lead_times.dedup();
-        section.lead_time = lead_times.join(" ; ");
-        section.subtotal_incl_vat = total(section.subtotal_excl_vat, section.subtotal_vat)?;
-        if section.subtotal_incl_vat > Decimal::ZERO {
-            let details = offers::payee_of(&state.db, &part.organisation_id).await?;
-            let payment = Payment {
-                payee: details.name,
-                iban: details.iban.unwrap_or_default(),
-                bic: details.bic,
-                amount: section.subtotal_incl_vat,
-                structured_communication: communication_for(&request.reference, index)?,
-                // A commune acting as project owner pays after the works (V-8.2.1).
-                after_works: request.pays_after_works != 0,
-            };
-            section.payment = Some(payment.clone());
-            payees.push(PayeeOf {
-                organisation_id: part.organisation_id.clone(),
-                payment,
-            });
-        }
-        sections.push(section);
     }
     let total_excl_vat =
         money::sum(sections.iter().map(|s| s.subtotal_excl_vat)).map_err(too_large)?;
     let total_vat = money::sum(sections.iter().map(|s| s.subtotal_vat)).map_err(too_large)?;
-    let vat_rows = vat
-        .into_iter()
-        .map(|((regime, _rate), (base, vat))| VatSummaryRow {
-            label: tr.keyed("tariff.vat", &regime),
-            base,
-            vat,
-        })
-        .collect();
+    // The offer's VAT summary adds up the documents' rows, each rounded on its document.
+    let mut vat_rows: Vec<VatSummaryRow> = Vec::new();
+    for row in sections.iter().flat_map(|s| &s.vat) {
+        match vat_rows.iter_mut().find(|r| r.label == row.label) {
+            Some(merged) => {
+                merged.base = total(merged.base, row.base)?;
+                merged.vat = total(merged.vat, row.vat)?;
+            }
+            None => vat_rows.push(row.clone()),
+        }
+    }
     let vat_mentions = regimes
         .iter()
         .filter_map(|r| r.mention_key())
@@ -670,7 +909,7 @@ async fn build(
             proposed_days,
             status_url: String::new(),
         },
-        payees,
+        dues,
     })
 }
 

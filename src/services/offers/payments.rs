@@ -2,80 +2,258 @@
 //! request closed once everything is settled.
 
 use super::*;
+use crate::{
+    db::offers::{DuePaymentRow, NewPayment},
+    domain::dues::{self, Paid, PaymentCheck, PaymentRefusal, Standing},
+};
 
-pub(super) fn parse_amount(text: &str) -> Decimal {
-    text.parse().unwrap_or_default()
+/// One due of an offer version, typed, with where it stands.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub id: String,
+    pub offer_id: String,
+    pub direction: Direction,
+    pub organisation_id: Option<String>,
+    /// Who receives it (the operator or the holder), or, from an operator, who pays.
+    pub party: String,
+    pub document: quote::DocumentKind,
+    pub scope: quote::DocumentScope,
+    pub iban: Option<String>,
+    pub bic: Option<String>,
+    pub amount: Decimal,
+    pub structured_communication: Option<String>,
+    pub when: DueWhen,
+    pub rule: String,
+    /// A share's formula, or a credit's label.
+    pub detail: Option<String>,
+    pub payments: Vec<Paid>,
+    pub standing: Standing,
 }
 
-/// Every payee that must be paid before the works has been (or nothing is due).
-pub(super) fn nothing_due_before_works(payees: &[PayeeRow]) -> bool {
-    payees
-        .iter()
-        .all(|p| p.after_works == 1 || p.paid_at.is_some() || parse_amount(&p.amount).is_zero())
+impl Due {
+    /// The applicant pays it (an operator or an earlier holder).
+    pub fn paid_by_applicant(&self) -> bool {
+        self.direction != Direction::OperatorToApplicant
+    }
 }
 
-/// The case officer registers one operator's payment. When every payee due before the works
-/// is paid the request is ready for works (V-8.2.1, B-5.4).
+fn corrupt(what: &str, value: &str) -> DbError {
+    DbError::Corrupt(format!("{what} {value:?}"))
+}
+
+/// The typed dues of `rows` with their payments.
+pub fn dues_of(rows: Vec<DueRow>, payments: &[DuePaymentRow]) -> Result<Vec<Due>, DbError> {
+    rows.into_iter()
+        .map(|row| {
+            let amount: Decimal = row
+                .amount
+                .parse()
+                .map_err(|_| corrupt("due", &row.amount))?;
+            let paid = payments
+                .iter()
+                .filter(|p| p.due_id == row.id)
+                .map(|p| {
+                    Ok(Paid {
+                        amount: p
+                            .amount
+                            .parse()
+                            .map_err(|_| corrupt("payment", &p.amount))?,
+                        on: db::parse_date(&p.paid_on)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, DbError>>()?;
+            let standing =
+                dues::standing(amount, &paid).map_err(|_| corrupt("payments of", &row.id))?;
+            Ok(Due {
+                direction: Direction::parse(&row.direction)
+                    .ok_or_else(|| corrupt("direction", &row.direction))?,
+                when: DueWhen::parse(&row.due).ok_or_else(|| corrupt("due", &row.due))?,
+                document: if row.document == "invoice" {
+                    quote::DocumentKind::Invoice
+                } else {
+                    quote::DocumentKind::Offer
+                },
+                scope: if row.scope == "servicing" {
+                    quote::DocumentScope::Servicing
+                } else {
+                    quote::DocumentScope::Connections
+                },
+                id: row.id,
+                offer_id: row.offer_id,
+                organisation_id: row.organisation_id,
+                party: row.party_name,
+                iban: row.iban,
+                bic: row.bic,
+                amount,
+                structured_communication: row.structured_communication,
+                rule: row.rule,
+                detail: row.detail,
+                payments: paid,
+                standing,
+            })
+        })
+        .collect()
+}
+
+/// The dues of one version, inside a change.
+pub(super) async fn dues_in(tx: &mut Tx, offer_id: &str) -> Result<Vec<Due>, DbError> {
+    let rows = offers::dues_in(tx, offer_id).await?;
+    let payments = offers::payments_in(tx, offer_id).await?;
+    dues_of(rows, &payments)
+}
+
+/// Everything the applicant owes before the works is paid in full (V-8.2.1, B-5.4, B-10).
+pub(super) fn nothing_due_before_works(dues: &[Due]) -> bool {
+    dues.iter()
+        .filter(|d| d.paid_by_applicant() && d.when == DueWhen::BeforeWorks)
+        .all(|d| d.standing.is_settled())
+}
+
+/// Which due a payment form names: the due itself, or — from forms and clients that name the
+/// operator — that operator's only due from the applicant.
+pub enum PayeeChoice {
+    Due(String),
+    Organisation(String),
+}
+
+/// A payment as the case officer records it.
+pub struct PaymentInput<'a> {
+    pub payee: PayeeChoice,
+    pub amount: &'a str,
+    pub paid_on: &'a str,
+    /// The form's key: the same form posted twice records one payment.
+    pub key: Option<&'a str>,
+}
+
+/// The case officer records a payment against one due: partial payments and instalments
+/// (B-5.4) add up; the due is paid when they reach its amount; more is shown as a refund due.
+/// When everything the applicant owes before the works is paid, the request is ready for
+/// works (V-8.2.1, B-5.4).
 pub async fn record_payment(
     state: &AppState,
     user: &SessionUser,
     request: &RequestRow,
-    organisation_id: &str,
-    amount: &str,
-    paid_on: &str,
+    input: PaymentInput<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), OfferError> {
-    let amount: Decimal = amount
+    let amount: Decimal = input
+        .amount
         .trim()
         .replace(',', ".")
         .replace(['€', ' ', '\u{202f}'], "")
         .parse()
         .map_err(|_| OfferError::Invalid(InputError::Number))?;
-    if amount <= Decimal::ZERO {
+    // Money is paid in cents: a fraction of a cent was mistyped.
+    let mut amount = amount.normalize();
+    if amount.scale() > 2 {
         return Err(OfferError::Invalid(InputError::Number));
     }
-    let paid_on = NaiveDate::parse_from_str(paid_on.trim(), "%Y-%m-%d")
+    amount.rescale(2);
+    let paid_on = NaiveDate::parse_from_str(input.paid_on.trim(), "%Y-%m-%d")
         .map_err(|_| OfferError::Invalid(InputError::Date))?;
-    if paid_on > crate::clock::day_of(now) {
-        return Err(OfferError::Invalid(InputError::Date));
-    }
     let mut tx = state.db.begin_write().await?;
     let offer = offers::latest_in(&mut tx, &request.id)
         .await?
         .ok_or(OfferError::NoOffer)?;
-    if offer.status != "accepted" {
-        return Err(OfferError::NotAccepted);
+    let dues = dues_in(&mut tx, &offer.id).await?;
+    let due = match &input.payee {
+        PayeeChoice::Due(id) => dues.iter().find(|d| &d.id == id),
+        PayeeChoice::Organisation(organisation) => {
+            // Organisations sharing a payee (ORES' electricity and gas) share its document.
+            let payee = offers::payee_of(&state.db, organisation).await.ok();
+            let mut of = dues.iter().filter(|d| {
+                d.direction == Direction::ApplicantToOperator
+                    && (d.organisation_id.as_deref() == Some(organisation.as_str())
+                        || payee.as_ref().is_some_and(|p| p.name == d.party))
+            });
+            match (of.next(), of.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            }
+        }
     }
-    let payees = offers::payees_in(&mut tx, &offer.id).await?;
-    let payee = payees
-        .iter()
-        .find(|p| p.organisation_id == organisation_id)
-        .ok_or(OfferError::UnknownPayee)?;
-    if !offers::record_payment(
-        &mut tx,
-        &offer.id,
-        organisation_id,
-        &amount.to_string(),
+    .ok_or(OfferError::UnknownPayee)?;
+    let key = match input.key.map(str::trim).filter(|k| !k.is_empty()) {
+        Some(key) => format!("{}:{key}", due.id),
+        // A client without a form key: the same payment posted twice is one payment.
+        None => format!("{}:{amount}:{paid_on}", due.id),
+    };
+    let open = matches!(offer.status.as_str(), "accepted" | "sent");
+    let checked = dues::check_payment(&PaymentCheck {
+        amount,
         paid_on,
-        user.user_id,
-    )
-    .await?
-    {
-        return Err(OfferError::AlreadyPaid);
+        today: crate::clock::day_of(now),
+        offer_sent_on: crate::clock::day_of(db::parse_ts(&offer.sent_at)?),
+        // An invoice is due as sent (V-2.3, V-7); an offer once accepted.
+        awaiting_acceptance: !(offer.status == "accepted"
+            || (open && due.document == quote::DocumentKind::Invoice)),
+        standing: due.standing,
+    });
+    match checked {
+        Ok(()) => {}
+        // The same form posted again after it completed the due: the first click's outcome.
+        Err(PaymentRefusal::AlreadyPaid) if offers::payment_key_used(&mut tx, &key).await? => {
+            return Ok(());
+        }
+        Err(refusal) => return Err(OfferError::Payment(refusal)),
     }
-    let tr = Tr(request.language());
-    let detail = format!("{} — {}", payee.payee_name, tr.money(amount));
-    event(
+    let recorded = offers::insert_payment(
         &mut tx,
-        request,
+        &NewPayment {
+            due_id: &due.id,
+            amount: amount.to_string(),
+            paid_on,
+            by: user.user_id,
+            idempotency_key: &key,
+        },
         now,
-        "payment_registered",
-        Who::Staff(user),
-        Some(&detail),
     )
     .await?;
-    let payees = offers::payees_in(&mut tx, &offer.id).await?;
-    if nothing_due_before_works(&payees)
+    if !recorded {
+        // The same form, posted twice: recorded once.
+        return Ok(());
+    }
+    let tr = Tr(request.language());
+    let standing = dues::standing(
+        due.amount,
+        &due.payments
+            .iter()
+            .copied()
+            .chain([Paid {
+                amount,
+                on: paid_on,
+            }])
+            .collect::<Vec<_>>(),
+    )
+    .map_err(too_large)?;
+    let mut detail = format!("{} — {}", due.party, tr.money(amount));
+    if !standing.outstanding.is_zero() {
+        detail.push_str(&format!(
+            " — {}",
+            tr.f(
+                "offer.standing.outstanding",
+                [("amount", tr.money(standing.outstanding).as_str())]
+            )
+        ));
+    }
+    if !standing.refund.is_zero() {
+        detail.push_str(&format!(
+            " — {}",
+            tr.f(
+                "offer.standing.refund",
+                [("amount", tr.money(standing.refund).as_str())]
+            )
+        ));
+    }
+    let kind = if due.direction == Direction::OperatorToApplicant {
+        "credit_paid"
+    } else {
+        "payment_registered"
+    };
+    event(&mut tx, request, now, kind, Who::Staff(user), Some(&detail)).await?;
+    let dues = dues_in(&mut tx, &offer.id).await?;
+    if offer.status == "accepted"
+        && nothing_due_before_works(&dues)
         && requests::move_state(
             &mut tx,
             &request.id,
@@ -151,10 +329,13 @@ pub async fn close_if_settled(
     let Some(offer) = offers::latest_in(tx, request_id).await? else {
         return Ok(false);
     };
-    let payees = offers::payees_in(tx, &offer.id).await?;
-    if !payees
+    let dues = dues_in(tx, &offer.id).await?;
+    // Everything the applicant owes, paid after the works included; what an operator owes
+    // the applicant at the deed (V-9.2) is followed on its own and does not hold the closing.
+    if !dues
         .iter()
-        .all(|p| p.paid_at.is_some() || parse_amount(&p.amount).is_zero())
+        .filter(|d| d.paid_by_applicant())
+        .all(|d| d.standing.is_settled())
     {
         return Ok(false);
     }
@@ -202,7 +383,7 @@ pub async fn close_if_settled(
     Ok(true)
 }
 
-/// Used by pages: the id of the organisation a payee form names, checked as a uuid.
+/// Used by pages: the id a payee form names (a due or an organisation), checked as a uuid.
 pub fn payee_id(raw: &str) -> Option<String> {
     Uuid::parse_str(raw.trim()).ok().map(|u| u.to_string())
 }
