@@ -1053,6 +1053,7 @@ fn holder(name: &str, cost: &str, months: u32) -> EarlierHolder {
         parcel: format!("parcel of {name}"),
         section_cost: money(cost),
         months_since_payment: months,
+        paid_on: None,
     }
 }
 
@@ -1538,6 +1539,7 @@ prop_compose! {
                         parcel: format!("parcel {i}"),
                         section_cost: Money::from_decimal(Decimal::new(cents, 2)),
                         months_since_payment: months,
+                        paid_on: None,
                     })
                     .collect(),
                 ..water("0", "0")
@@ -1701,6 +1703,7 @@ proptest! {
                 parcel: format!("p{i}"),
                 section_cost: Money::from_decimal(Decimal::new(*cents, 2)),
                 months_since_payment: *months,
+                paid_on: None,
             })
             .collect();
         let parts = quote_parts(&holders).unwrap();
@@ -1837,6 +1840,7 @@ prop_compose! {
                         parcel: format!("p{i}"),
                         section_cost: Money::from_decimal(Decimal::new(*cents, 2)),
                         months_since_payment: *months,
+                        paid_on: None,
                     })
                     .collect(),
                 ..WaterCase::default()

@@ -2,6 +2,7 @@
 //! survey measures, the extension when the main is over 50 m away (B-4.2, B-11), and the
 //! holders of upstream extension sections who receive a quote-part (B-10).
 
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::money::{Metres, Money};
@@ -28,8 +29,33 @@ pub struct EarlierHolder {
     pub parcel: String,
     /// C_j: what the section cost its holder, VAT included.
     pub section_cost: Money,
-    /// t_j: whole months since the holder paid the section.
+    /// t_j: whole months since the holder paid the section, at the date the shares are
+    /// computed for (the offer's, each re-issue's: [`WaterSurvey::shares_on`]).
     pub months_since_payment: u32,
+    /// The day the holder paid the section, when SWDE recorded it: `t_j` then follows the
+    /// calendar, and a share reaches 0 after 60 months (B-10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_on: Option<NaiveDate>,
+}
+
+/// Whole calendar months from `from` to `to` (0 when `to` is not later), a month ending on
+/// the same day of the month or, in a shorter month, on its last day: 31 January to 27
+/// February is 0, to 28 February is 1.
+pub fn whole_months(from: NaiveDate, to: NaiveDate) -> u32 {
+    if to <= from {
+        return 0;
+    }
+    let span = (i64::from(to.year()) - i64::from(from.year())) * 12 + i64::from(to.month())
+        - i64::from(from.month());
+    let mut months = u32::try_from(span.max(0)).unwrap_or(u32::MAX);
+    while months > 0
+        && from
+            .checked_add_months(chrono::Months::new(months))
+            .is_none_or(|day| day > to)
+    {
+        months -= 1;
+    }
+    months
 }
 
 /// A water connection request, as a web form fills it.
@@ -99,11 +125,13 @@ pub struct HolderInput<'a> {
     pub parcel: &'a str,
     pub cost: &'a str,
     pub months: &'a str,
+    /// The day the holder paid the section (`YYYY-MM-DD`); when given, the months follow it.
+    pub paid_on: &'a str,
 }
 
 impl HolderInput<'_> {
     fn is_blank(&self) -> bool {
-        [self.name, self.parcel, self.cost, self.months]
+        [self.name, self.parcel, self.cost, self.months, self.paid_on]
             .iter()
             .all(|v| v.trim().is_empty())
     }
@@ -137,7 +165,15 @@ fn parse_holder(row: &HolderInput<'_>) -> Result<EarlierHolder, InputError> {
     if cost.is_zero() {
         return Err(InputError::Number);
     }
-    let months: u32 = row.months.trim().parse().map_err(|_| InputError::Number)?;
+    let paid_on = match row.paid_on.trim() {
+        "" => None,
+        raw => Some(NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| InputError::Date)?),
+    };
+    let months: u32 = match (row.months.trim(), paid_on) {
+        // Computed from the day of payment whenever the shares are priced.
+        ("", Some(_)) => 0,
+        (raw, _) => raw.parse().map_err(|_| InputError::Number)?,
+    };
     if months > MAX_MONTHS {
         return Err(InputError::Number);
     }
@@ -146,6 +182,7 @@ fn parse_holder(row: &HolderInput<'_>) -> Result<EarlierHolder, InputError> {
         parcel,
         section_cost: Money::from_decimal(cost),
         months_since_payment: months,
+        paid_on,
     })
 }
 
@@ -204,6 +241,16 @@ impl WaterSurvey {
             || self.distance_to_main_m.value() > rust_decimal::Decimal::from(50)
     }
 
+    /// Sets each holder's `t_j` from its recorded day of payment, as of `day` (the offer's
+    /// date, B-10); holders recorded with months only keep them.
+    pub fn shares_on(&mut self, day: NaiveDate) {
+        for holder in &mut self.holders {
+            if let Some(paid_on) = holder.paid_on {
+                holder.months_since_payment = whole_months(paid_on, day);
+            }
+        }
+    }
+
     /// The case the water engine prices.
     pub fn case(&self) -> WaterCase {
         WaterCase {
@@ -230,6 +277,53 @@ mod tests {
             parcel: "Section A 12",
             cost,
             months,
+            paid_on: "",
+        }
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn b_10_t_is_the_whole_months_since_the_payment() {
+        assert_eq!(whole_months(day(2026, 1, 31), day(2026, 2, 27)), 0);
+        assert_eq!(whole_months(day(2026, 1, 31), day(2026, 2, 28)), 1);
+        assert_eq!(whole_months(day(2025, 10, 2), day(2026, 12, 2)), 14);
+        assert_eq!(whole_months(day(2025, 10, 3), day(2026, 12, 2)), 13);
+        assert_eq!(whole_months(day(2026, 12, 2), day(2026, 12, 1)), 0);
+        // 60 months after the payment the share is gone.
+        assert_eq!(whole_months(day(2021, 12, 2), day(2026, 12, 2)), 60);
+        let mut survey = WaterSurvey::parse(&SurveyInput {
+            distance_to_main_m: "62",
+            holders: vec![HolderInput {
+                paid_on: "2025-10-02",
+                ..holder("Famille Dubois", "8400", "")
+            }],
+            ..SurveyInput::default()
+        })
+        .unwrap();
+        survey.shares_on(day(2026, 12, 2));
+        assert_eq!(survey.holders[0].months_since_payment, 14);
+        survey.shares_on(day(2030, 10, 2));
+        assert_eq!(survey.holders[0].months_since_payment, 60);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn whole_months_never_overshoot(a in 0i64..20_000, b in 0i64..20_000) {
+            let base = day(2000, 1, 1);
+            let from = base + chrono::Duration::days(a);
+            let to = base + chrono::Duration::days(b);
+            let months = whole_months(from, to);
+            if months > 0 {
+                let reached = from.checked_add_months(chrono::Months::new(months)).unwrap();
+                proptest::prop_assert!(reached <= to);
+            }
+            if to > from {
+                let next = from.checked_add_months(chrono::Months::new(months + 1));
+                proptest::prop_assert!(next.is_none_or(|n| n > to));
+            }
         }
     }
 

@@ -837,7 +837,11 @@ pub async fn record_survey(
     let json = serde_json::to_string(survey).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     requests::set_water_survey(&mut tx, &request.id, &json).await?;
     request.water_survey = Some(json);
-    let facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let mut facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    // The shares as of today; the offer computes them again on its own date (B-10).
+    if let Some(survey) = facts.water_survey.as_mut() {
+        survey.shares_on(crate::clock::day_of(now));
+    }
     let part = operators::pricing::price_part(tariffs, Service::Water, &facts, &request.postcode)
         .map_err(|e| AdjustError::Unpriced(operators::pricing::Unpriced::of(tariffs, &e)))?;
     // What the rules refuse is SWDE's written refusal to make, not a silent empty price.

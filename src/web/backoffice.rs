@@ -494,8 +494,8 @@ pub struct SurveyView {
     pub inside_parcel_m: String,
     pub extension_m: String,
     pub pressure_installation: bool,
-    /// Name, parcel, cost, months; one row per form row.
-    pub holders: Vec<[String; 4]>,
+    /// Name, parcel, cost, months, day of payment; one row per form row.
+    pub holders: Vec<[String; 5]>,
 }
 
 fn survey_view(stored: Option<&str>) -> Result<SurveyView, DbError> {
@@ -510,7 +510,7 @@ fn survey_view(stored: Option<&str>) -> Result<SurveyView, DbError> {
     };
     let survey: WaterSurvey =
         serde_json::from_str(json).map_err(|e| DbError::Corrupt(format!("water survey: {e}")))?;
-    let mut holders: Vec<[String; 4]> = survey
+    let mut holders: Vec<[String; 5]> = survey
         .holders
         .iter()
         .map(|h| {
@@ -518,7 +518,12 @@ fn survey_view(stored: Option<&str>) -> Result<SurveyView, DbError> {
                 h.holder.clone(),
                 h.parcel.clone(),
                 h.section_cost.amount().normalize().to_string(),
-                h.months_since_payment.to_string(),
+                if h.paid_on.is_some() {
+                    String::new()
+                } else {
+                    h.months_since_payment.to_string()
+                },
+                h.paid_on.map(|d| d.to_string()).unwrap_or_default(),
             ]
         })
         .collect();
@@ -834,6 +839,7 @@ struct AdjustForm {
     holder_parcel: Vec<String>,
     holder_cost: Vec<String>,
     holder_months: Vec<String>,
+    holder_paid_on: Vec<String>,
 }
 
 /// Operator staff change their own answer; a refusal says why and changes nothing.
@@ -1018,6 +1024,7 @@ async fn water_survey(
                 parcel: at(&form.holder_parcel),
                 cost: at(&form.holder_cost),
                 months: at(&form.holder_months),
+                paid_on: at(&form.holder_paid_on),
             }
         })
         .collect();

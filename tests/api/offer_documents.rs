@@ -461,3 +461,66 @@ async fn v_8_2_1_b_5_4_payments_add_up_to_the_amount_due_and_what_cannot_be_real
         "ready_for_works"
     );
 }
+
+#[tokio::test]
+async fn b_10_each_share_follows_the_recorded_day_of_payment_at_the_offers_date_and_ends_after_60_months()
+ {
+    let app = spawn_app().await;
+    let s = water_request(&app).await;
+    // The Dubois section was paid 2021-12-01: 60 whole months before the offer of 2026-12-02,
+    // its share is gone. The Leroy section was paid 2026-07-02: 5 months.
+    let (status, _) = post_survey(
+        &app,
+        &s,
+        &[
+            ("distance_to_main_m", "62"),
+            ("inside_parcel_m", "2"),
+            ("holder_name", "Famille Dubois"),
+            ("holder_parcel", "Section A 12"),
+            ("holder_cost", "8400"),
+            ("holder_paid_on", "2021-12-01"),
+            ("holder_months", ""),
+            ("holder_name", "M. et Mme Leroy"),
+            ("holder_parcel", "Section A 13"),
+            ("holder_cost", "3600"),
+            ("holder_paid_on", "2026-07-02"),
+            ("holder_months", ""),
+            ("text", "Métré du 2 décembre"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    app.wait_state(&s.id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    send_offer(&app, &julien, &s.id, "").await;
+    let api = app.url(&format!("/api/v1/requests/{}", s.id));
+    let shares = |json: serde_json::Value| -> Vec<(String, String)> {
+        find(&json["offers"][0]["payees"], |p| {
+            p["direction"] == "applicant_to_holder"
+        })
+        .iter()
+        .map(|p| {
+            (
+                p["payee"].as_str().unwrap().to_owned(),
+                p["amount"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+    };
+    // 3rd connection: C'/2 × (60 − 5)/60 = 3,600 / 2 × 55/60; no zero share printed.
+    assert_eq!(
+        shares(json_of(&julien, &api, 200).await),
+        [("M. et Mme Leroy".to_owned(), "1650.00".to_owned())]
+    );
+    let pdf = pdf_text(&app, &s.id, 1).await;
+    assert!(!pdf.contains("FamilleDubois"), "{pdf}");
+
+    // Re-issued three months later (V-8.3): t = 8, 3,600 / 2 × 52/60.
+    app.advance(chrono::Duration::days(90));
+    let julien = app.signed_in("julien@ores.demo").await;
+    send_offer(&app, &julien, &s.id, "Nouvelle version").await;
+    assert_eq!(
+        shares(json_of(&julien, &api, 200).await),
+        [("M. et Mme Leroy".to_owned(), "1560.00".to_owned())]
+    );
+}

@@ -468,6 +468,41 @@ fn reprice(
     Ok(())
 }
 
+/// B-10: each quote-part as of the offer's date, from the day its holder paid the section
+/// recorded in SWDE's survey, so a share shrinks each month and reaches 0 after 60; the
+/// tariff date of the rest of the part does not move.
+fn shares_on(
+    tariffs: &crate::tariff::Tariffs,
+    request: &RequestRow,
+    lines: &mut [PricedLine],
+    day: NaiveDate,
+) -> Result<(), OfferError> {
+    let mut facts = assess::facts_of(request).map_err(|e| OfferError::Render(e.to_string()))?;
+    let Some(survey) = facts.water_survey.as_mut() else {
+        return Ok(());
+    };
+    if survey.holders.iter().all(|h| h.paid_on.is_none()) {
+        return Ok(());
+    }
+    survey.shares_on(day);
+    let fresh = operators::pricing::price(tariffs, Service::Water, &facts, &request.postcode)
+        .map_err(|e| {
+            OfferError::NoBook(vec![UnpricedPart {
+                service: Service::Water.code().to_owned(),
+                unpriced: Some(Unpriced::of(tariffs, &e)),
+            }])
+        })?;
+    for line in lines
+        .iter_mut()
+        .filter(|l| l.kind() == LineKind::ThirdParty)
+    {
+        if let Some(current) = fresh.iter().find(|f| f.identity() == line.identity()) {
+            *line = current.clone();
+        }
+    }
+    Ok(())
+}
+
 /// The bare name of a service for the offer ("Électricité", the operator being the section):
 /// a partner's service, without a catalogue entry, is named by its organisation.
 fn service_name(tr: Tr, code: &str, operator: &str) -> String {
@@ -735,13 +770,16 @@ async fn build(
     if !unpriced.is_empty() {
         return Err(OfferError::NoBook(unpriced));
     }
-    if let Some(day) = options.reprice_on {
-        let tariffs = crate::services::books::current(state).await?;
-        for part in &mut parts {
-            for (service, row, answer) in &mut part.services {
-                if row.service.parse::<Service>().is_ok() {
-                    reprice(&tariffs, request, *service, &mut answer.lines, day)?;
-                }
+    let tariffs = crate::services::books::current(state).await?;
+    for part in &mut parts {
+        for (service, row, answer) in &mut part.services {
+            if let Some(day) = options.reprice_on
+                && row.service.parse::<Service>().is_ok()
+            {
+                reprice(&tariffs, request, *service, &mut answer.lines, day)?;
+            }
+            if *service == Service::Water && row.service == Service::Water.code() {
+                shares_on(&tariffs, request, &mut answer.lines, options.today)?;
             }
         }
     }
