@@ -24,6 +24,7 @@ mod offers;
 mod openapi;
 mod partners;
 mod queue;
+mod refusals;
 mod security_matrix;
 mod servicing;
 mod staff;

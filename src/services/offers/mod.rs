@@ -527,6 +527,7 @@ async fn build(
             prerequisites: Vec::new(),
             lead_time: String::new(),
             notes: Vec::new(),
+            refusals: Vec::new(),
             payment: None,
         };
         let mut lead_times = Vec::new();
@@ -534,12 +535,15 @@ async fn build(
             section
                 .services
                 .push(service_name(tr, &row.service, &part.operator));
+            // A refused part says why, with its rule, in the applicant's language (B-4.4).
             if answer.feasibility == Feasibility::Refused {
-                section.notes.push(format!(
-                    "{} — {}",
-                    tr.keyed("assessment.feasibility", answer.feasibility.code()),
-                    answer.note.clone().unwrap_or_default()
-                ));
+                let service = service_name(tr, &row.service, &part.operator);
+                section.refusals.extend(
+                    answer
+                        .refusals()
+                        .iter()
+                        .map(|r| format!("{service} — {}", r.text(tr))),
+                );
                 continue;
             }
             for line in &answer.lines {
