@@ -262,3 +262,40 @@ async fn b_4_4_a_staff_refusal_without_its_written_reason_is_refused_saying_so()
     let parts = api_parts(&app, &a.swde, &a.id).await;
     assert_eq!(parts, [json!(["water", "feasible", []])]);
 }
+
+#[tokio::test]
+async fn b_5_1_a_survey_not_feasible_for_a_reason_the_rules_do_not_word_keeps_swdes_words() {
+    let app = spawn_app().await;
+    let a = answered(&app, &marie()).await;
+    let link = link_in_mail(&app, &a.id, "request_filed").await;
+    let reason = "Nappe phréatique affleurante : aucune tranchée possible";
+    let (status, _) = swde_posts(
+        &app,
+        &a,
+        1,
+        &[
+            ("action", "water_survey"),
+            ("distance_to_main_m", "12"),
+            ("inside_parcel_m", "1"),
+            ("not_feasible", "on"),
+            ("text", reason),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let status_page = text_of(&app.client, &link).await;
+    assert!(
+        status_page.contains(&format!(
+            "Eau (SWDE) — Non réalisable — {reason} (règle B-5.1)"
+        )),
+        "{status_page}"
+    );
+    assert_eq!(
+        api_parts(&app, &a.swde, &a.id).await,
+        [json!([
+            "water",
+            "refused",
+            [{ "rule": "B-5.1", "reason": { "kind": "written", "text": reason }, "text": reason }]
+        ])]
+    );
+}
