@@ -176,6 +176,7 @@ fn journey_one(language: Language) -> OfferDocument {
             "Am gemeinsamen Einsatztag",
         ),
         notes: vec![tr.t("tariff.mention.telecom_free").to_owned()],
+        refusals: Vec::new(),
         payment: None,
         document: DocumentKind::Offer,
         scope: DocumentScope::Connections,
@@ -231,6 +232,7 @@ fn journey_one(language: Language) -> OfferDocument {
                     "The standard gas connection of a new dwelling is free.",
                     "Der Standard-Gasanschluss einer neuen Wohnung ist kostenlos.",
                 )],
+                refusals: Vec::new(),
                 payment: Some(Payment {
                     payee: "ORES".into(),
                     iban: "BE68 5390 0754 7034".into(),
@@ -273,6 +275,7 @@ fn journey_one(language: Language) -> OfferDocument {
                     "Innerhalb eines Monats nach der Zahlung",
                 ),
                 notes: vec![tr.t("tariff.mention.water_payment_before_works").to_owned()],
+                refusals: Vec::new(),
                 payment: Some(Payment {
                     payee: "SWDE".into(),
                     iban: "BE71096123456769".into(),

@@ -11,6 +11,7 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
     http::{client::ClientAddr, error::ApiError, extract::Staff, query::QueueQuery},
+    operators::refusal::RefusalReason,
     services::{
         case_file::{self, CaseFileError},
         queue::{self, QueueRow},
@@ -144,6 +145,57 @@ struct ServiceJson {
 }
 
 #[derive(Serialize)]
+struct PartJson {
+    service: String,
+    operator: String,
+    /// `pending`, `answered` or `failed`.
+    status: String,
+    /// `feasible`, `feasible_with_extension`, `not_available` or `refused`; none before the
+    /// answer.
+    feasibility: Option<String>,
+    /// Why the part is refused, each reason with its rule; empty unless refused.
+    refusals: Vec<RefusalJson>,
+}
+
+#[derive(Serialize)]
+struct RefusalJson {
+    /// The rule that refuses, e.g. `B-4.2`.
+    rule: String,
+    /// A reason worded by the rules (`keyed`: translation key and arguments) or written by
+    /// operator staff (`written`).
+    reason: RefusalReason,
+    /// The reason in words (in English for a keyed one; as staff wrote it otherwise).
+    text: String,
+}
+
+impl PartJson {
+    fn of(view: &case_file::AnswerView) -> Self {
+        let english = crate::i18n::Tr(crate::domain::Language::En);
+        PartJson {
+            service: view.service.clone(),
+            operator: view.operator.clone(),
+            status: view.status.clone(),
+            feasibility: view
+                .answer
+                .as_ref()
+                .map(|a| a.feasibility.code().to_owned()),
+            refusals: view
+                .answer
+                .as_ref()
+                .map(|a| a.refusals())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| RefusalJson {
+                    text: r.reason_text(english),
+                    rule: r.rule,
+                    reason: r.reason,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
 struct EventJson {
     at: String,
     kind: String,
@@ -163,6 +215,9 @@ struct RequestDetail {
     dwellings: i64,
     electricity_band: Option<String>,
     services: Vec<ServiceJson>,
+    /// Each operator's part the caller may see (all for the coordinator, its own for an
+    /// operator), with why it is refused (B-4.4).
+    parts: Vec<PartJson>,
     wished_from: Option<String>,
     wished_to: Option<String>,
     remarks: Option<String>,
@@ -231,6 +286,7 @@ async fn show(
     let joint_day = works::joint_day(&file);
     let permit = works::permit(&file);
     let offers = works::offers(&file)?;
+    let parts = file.assessments.iter().map(PartJson::of).collect();
     let row = file.request;
     Ok(Json(RequestDetail {
         id: row.id,
@@ -265,6 +321,7 @@ async fn show(
                 operator: s.operator,
             })
             .collect(),
+        parts,
         wished_from: row.wished_from,
         wished_to: row.wished_to,
         remarks: row.remarks,

@@ -225,6 +225,7 @@ impl OperatorModule for GenericModule {
             feasibility: Feasibility::Feasible,
             reasons: Vec::new(),
             note: None,
+            refusals: Vec::new(),
             prerequisites: self
                 .offer
                 .prerequisites

@@ -10,6 +10,7 @@ pub mod generic;
 pub mod ores_electricity;
 pub mod ores_gas;
 pub mod pricing;
+pub mod refusal;
 pub mod swde_water;
 pub mod telecom;
 
@@ -178,6 +179,10 @@ pub struct Assessment {
     /// Free text written by operator staff (a refusal's reason, a note to the case officer).
     #[serde(default)]
     pub note: Option<String>,
+    /// Why the part is refused, each reason with its rule (B-4.4); empty unless refused, and
+    /// in answers refused before reasons kept their rule (see [`Assessment::refusals`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<refusal::Refusal>,
     pub prerequisites: Vec<Prerequisite>,
     pub crew: CrewNeed,
     pub lead_time: LeadTime,
@@ -203,6 +208,22 @@ impl Assessment {
     /// The books gave the part no price — said with the answer, or by an older answer's reason.
     pub fn is_unpriced(&self) -> bool {
         self.unpriced.is_some() || self.reasons.iter().any(|r| r == LEGACY_UNPRICED_REASON)
+    }
+
+    /// Why the part is refused, with the rules (B-4.4): none unless refused. An answer refused
+    /// before its reasons kept their rule has staff's written note, under B-4.4.
+    pub fn refusals(&self) -> Vec<refusal::Refusal> {
+        if self.feasibility != Feasibility::Refused {
+            return Vec::new();
+        }
+        if !self.refusals.is_empty() {
+            return self.refusals.clone();
+        }
+        let text = self.note.as_deref().map(str::trim).unwrap_or_default();
+        vec![refusal::Refusal::written(
+            refusal::WRITTEN_REFUSAL_RULE,
+            text,
+        )]
     }
 }
 

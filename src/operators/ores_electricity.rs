@@ -83,6 +83,7 @@ impl OperatorModule for OresElectricity {
             feasibility: Feasibility::Feasible,
             reasons,
             note: None,
+            refusals: Vec::new(),
             prerequisites,
             crew: CrewNeed {
                 skill: "electricity_lv".to_owned(),

@@ -38,6 +38,7 @@ impl OperatorModule for OresGas {
             // The standard connection of a new dwelling is free; only extra metres are priced.
             reasons: vec!["standard_gas_free".to_owned()],
             note: None,
+            refusals: Vec::new(),
             prerequisites: vec![
                 Prerequisite::new(
                     "meter_location",

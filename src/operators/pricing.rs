@@ -251,8 +251,8 @@ pub struct PricedPart {
     pub separately_quoted: Vec<SeparateQuote>,
     /// Translation keys (`tariff.mention.*`).
     pub mentions: Vec<String>,
-    /// Why the engine refuses the part as described (B-4.4): reason key and its arguments.
-    pub refusals: Vec<(String, BTreeMap<String, String>)>,
+    /// Why the engine refuses the part as described, each reason with its rule (B-4.4).
+    pub refusals: Vec<super::refusal::Refusal>,
 }
 
 /// The lines of `service`'s part: its operator's document, and for ORES only the lines of
@@ -333,7 +333,7 @@ pub fn price_part(
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))
                 .collect();
-            (r.reason_key.to_owned(), args)
+            super::refusal::Refusal::keyed(r.rule, r.reason_key, args)
         })
         .collect();
     Ok(PricedPart {

@@ -76,6 +76,7 @@ impl OperatorModule for SwdeWater {
             feasibility: Feasibility::Feasible,
             reasons,
             note: None,
+            refusals: Vec::new(),
             prerequisites,
             crew: CrewNeed {
                 skill: "water".to_owned(),

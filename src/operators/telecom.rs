@@ -31,6 +31,7 @@ impl OperatorModule for Telecom {
             feasibility: Feasibility::Feasible,
             reasons: vec!["standard_telecom_free".to_owned()],
             note: None,
+            refusals: Vec::new(),
             prerequisites: vec![Prerequisite::new(
                 "trench_and_sleeve",
                 "C-4",

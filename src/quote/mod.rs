@@ -113,6 +113,10 @@ pub struct OperatorSection {
     pub lead_time: String,
     /// Translated notes: what is free, what is quoted separately, a written note from staff.
     pub notes: Vec<String>,
+    /// Translated: each part of this operator that is not made, with its reason and rule
+    /// (B-4.4). Absent from offers sent before refusals kept their rule (they said it in notes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<String>,
     /// How to pay this operator; `None` when nothing is due to it (0 €).
     pub payment: Option<Payment>,
     /// An offer to accept, or an invoice sent without prior offer (V-2.3, V-7).
@@ -322,6 +326,24 @@ impl OfferDocument {
         self.sections
             .iter()
             .flat_map(|section| section.credits.iter().map(move |c| (section, c)))
+    }
+
+    /// Every refused part of the offer on one line each: `SWDE : Eau — Non réalisable — …`.
+    pub fn refusal_lines(&self, tr: &crate::i18n::Tr) -> Vec<String> {
+        self.sections
+            .iter()
+            .flat_map(|section| {
+                section.refusals.iter().map(|refusal| {
+                    tr.f(
+                        "refusal.part",
+                        [
+                            ("operator", section.operator.as_str()),
+                            ("refusal", refusal.as_str()),
+                        ],
+                    )
+                })
+            })
+            .collect()
     }
 
     /// The sections with something to pay.

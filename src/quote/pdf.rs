@@ -828,6 +828,11 @@ fn layout<'a>(doc: &OfferDocument, tr: Tr, fonts: &'a Fonts) -> Result<Layout<'a
                 CONTENT,
             );
         }
+        // A refused part in writing, with its reason and rule (B-4.4).
+        if !section.refusals.is_empty() {
+            page.subheading(tr.t("refusal.title"));
+            page.bullets(&section.refusals, BODY);
+        }
         if !section.notes.is_empty() {
             page.subheading(tr.t("offer.notes"));
             page.bullets(&section.notes, BODY);

@@ -26,6 +26,7 @@ use crate::{
         self, OperatorModule, RequestFacts,
         generic::{GenericModule, PartnerOffer},
         pricing::PricedLine,
+        refusal::{self, Refusal},
     },
     state::AppState,
     tariff::{Tariffs, VatRegime, VatStatus, money, round_cents, servicing::Operation},
@@ -197,6 +198,11 @@ async fn answer(
                     answer.lines = part.lines;
                     answer.separately_quoted = part.separately_quoted;
                     answer.mentions = part.mentions;
+                    // What the rules refuse is refused in writing, with its rules (B-4.4).
+                    if !part.refusals.is_empty() {
+                        answer.feasibility = operators::Feasibility::Refused;
+                        answer.refusals = part.refusals;
+                    }
                 }
                 Err(error) => {
                     // No book in force on the request's tariff date (V-5), or another refusal:
@@ -447,8 +453,11 @@ async fn record_system_version(
 pub enum Adjustment {
     /// A prerequisite is fulfilled (by its code).
     PrerequisiteMet(String),
-    /// Not feasible: refused with a written reason (B-4.4).
-    Refuse(String),
+    /// Not feasible: refused with a written reason under a rule (B-4.4).
+    Refuse {
+        rule: String,
+        reason: String,
+    },
     /// A note to the case officer, kept in the answer and the timeline.
     Note(String),
     /// A priced line corrected after the survey, with the reason.
@@ -548,7 +557,10 @@ pub enum AdjustError {
     #[error("only the water part takes a survey")]
     NoSurvey,
     #[error("the rules refuse the connection as measured")]
-    EngineRefused(Vec<(String, std::collections::BTreeMap<String, String>)>),
+    EngineRefused(Vec<Refusal>),
+    /// B-4.4: every refusal is in writing with its reasons.
+    #[error("a refusal needs its written reason (rule B-4.4)")]
+    RefusalWithoutReason,
     /// The part cannot be priced again: no book in force on its tariff date (V-5), say. Nothing
     /// is saved; the answer keeps its lines.
     #[error("the part cannot be priced")]
@@ -570,7 +582,8 @@ impl From<DbError> for AdjustError {
 }
 
 impl Adjustment {
-    /// Parses the form: `action` with its `code` or `text`.
+    /// Parses the form: `action` with its `code` (a prerequisite's, or the rule a refusal
+    /// names: B-4.4 when none) or `text`.
     pub fn parse(
         action: &str,
         code: &str,
@@ -612,10 +625,23 @@ impl Adjustment {
                 Ok(Adjustment::PrerequisiteMet(code.trim().to_owned()))
             }
             "prerequisite_met" => Err(AdjustError::UnknownPrerequisite),
-            "refuse" => Ok(Adjustment::Refuse(
-                crate::domain::error::required_text(text, REASON_MAX)
-                    .map_err(AdjustError::Invalid)?,
-            )),
+            "refuse" => {
+                let rule = match code.trim() {
+                    "" => refusal::WRITTEN_REFUSAL_RULE,
+                    rule => refusal::STAFF_RULES
+                        .into_iter()
+                        .find(|known| *known == rule)
+                        .ok_or(AdjustError::Invalid(InputError::Choice))?,
+                };
+                let reason = match crate::domain::error::required_text(text, REASON_MAX) {
+                    Err(InputError::Required) => return Err(AdjustError::RefusalWithoutReason),
+                    other => other.map_err(AdjustError::Invalid)?,
+                };
+                Ok(Adjustment::Refuse {
+                    rule: rule.to_owned(),
+                    reason,
+                })
+            }
             "note" => Ok(Adjustment::Note(
                 crate::domain::error::required_text(text, REASON_MAX)
                     .map_err(AdjustError::Invalid)?,
@@ -637,7 +663,7 @@ impl Adjustment {
     fn event_kind(&self) -> &'static str {
         match self {
             Adjustment::PrerequisiteMet(_) => "prerequisite_met",
-            Adjustment::Refuse(_) => "operator_refused",
+            Adjustment::Refuse { .. } => "operator_refused",
             Adjustment::Note(_) => "operator_note",
             Adjustment::EditLine { .. }
             | Adjustment::AddLine { .. }
@@ -656,9 +682,10 @@ impl Adjustment {
                     .ok_or(AdjustError::UnknownPrerequisite)?;
                 prerequisite.met = true;
             }
-            Adjustment::Refuse(reason) => {
+            Adjustment::Refuse { rule, reason } => {
                 answer.feasibility = operators::Feasibility::Refused;
                 answer.note = Some(reason.clone());
+                answer.refusals = vec![Refusal::written(rule, reason)];
             }
             Adjustment::Note(note) => answer.note = Some(note.clone()),
             Adjustment::EditLine {
@@ -766,7 +793,7 @@ pub async fn adjust(
     change.apply(&mut answer)?;
     let reason = match change {
         Adjustment::PrerequisiteMet(code) => code.as_str(),
-        Adjustment::Refuse(text) | Adjustment::Note(text) => text.as_str(),
+        Adjustment::Refuse { reason: text, .. } | Adjustment::Note(text) => text.as_str(),
         Adjustment::EditLine { reason, .. }
         | Adjustment::AddLine { reason, .. }
         | Adjustment::RemoveLine { reason, .. } => reason.as_str(),
@@ -811,6 +838,11 @@ async fn open_own_answer(
 /// SWDE records its survey (B-5.1): the water part is priced from the measured route, with
 /// the extension beyond 50 m (B-4.2, B-11) and the quote-parts of earlier holders (B-10); the
 /// lines staff added by hand stay. The survey prerequisite is met with it.
+///
+/// A survey may conclude "not feasible" (B-5.1, `conclusion`): the part is then refused in
+/// writing (B-4.4) with the rules' reasons for the route measured, or else with SWDE's
+/// written `reason` under B-5.1. Without that conclusion, a route the rules refuse is not
+/// recorded: the refusal says why, so a mistyped length is not taken for a refusal.
 #[allow(clippy::too_many_arguments)]
 pub async fn record_survey(
     state: &AppState,
@@ -818,6 +850,7 @@ pub async fn record_survey(
     assessment_id: &str,
     expected_version: i64,
     survey: &WaterSurvey,
+    conclusion: SurveyConclusion,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, AdjustError> {
@@ -845,7 +878,7 @@ pub async fn record_survey(
     let part = operators::pricing::price_part(tariffs, Service::Water, &facts, &request.postcode)
         .map_err(|e| AdjustError::Unpriced(operators::pricing::Unpriced::of(tariffs, &e)))?;
     // What the rules refuse is SWDE's written refusal to make, not a silent empty price.
-    if !part.refusals.is_empty() {
+    if !part.refusals.is_empty() && conclusion == SurveyConclusion::Feasible {
         return Err(AdjustError::EngineRefused(part.refusals));
     }
     let mut answer: operators::Assessment =
@@ -873,10 +906,30 @@ pub async fn record_survey(
     if let Some(done) = answer.prerequisites.iter_mut().find(|p| p.code == "survey") {
         done.met = true;
     }
-    let version =
-        record_staff_change(&mut tx, &row, user, &answer, "water_survey", reason, now).await?;
+    let kind = match conclusion {
+        SurveyConclusion::Feasible => "water_survey",
+        SurveyConclusion::NotFeasible => {
+            answer.feasibility = operators::Feasibility::Refused;
+            answer.note = Some(reason.to_owned());
+            answer.refusals = if part.refusals.is_empty() {
+                vec![Refusal::written("B-5.1", reason)]
+            } else {
+                part.refusals
+            };
+            "operator_refused"
+        }
+    };
+    let version = record_staff_change(&mut tx, &row, user, &answer, kind, reason, now).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(version)
+}
+
+/// What SWDE's survey concludes (B-5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SurveyConclusion {
+    Feasible,
+    /// Not feasible, in writing: the water part is refused.
+    NotFeasible,
 }
 
 /// The study with the applicant's change of lots checked (V-2.1, V-4.1c) and dated: a new lot
@@ -1063,10 +1116,15 @@ mod tests {
     }
 
     #[test]
-    fn b_4_4_a_refusal_needs_a_written_reason() {
+    fn b_4_4_a_refusal_needs_a_written_reason_and_keeps_its_rule() {
         assert!(matches!(
             Adjustment::parse("refuse", "", "   ", &LineInput::default()),
-            Err(AdjustError::Invalid(InputError::Required))
+            Err(AdjustError::RefusalWithoutReason)
+        ));
+        // Only a rule that may refuse a part is named; none is the refusal in writing (B-4.4).
+        assert!(matches!(
+            Adjustment::parse("refuse", "Z-9", "Motif", &LineInput::default()),
+            Err(AdjustError::Invalid(InputError::Choice))
         ));
         let refusal =
             Adjustment::parse("refuse", "", "Conduite à 80 m", &LineInput::default()).unwrap();
@@ -1074,6 +1132,31 @@ mod tests {
         refusal.apply(&mut answer).unwrap();
         assert_eq!(answer.feasibility, operators::Feasibility::Refused);
         assert_eq!(answer.note.as_deref(), Some("Conduite à 80 m"));
+        assert_eq!(
+            answer.refusals(),
+            [Refusal::written("B-4.4", "Conduite à 80 m")]
+        );
+        Adjustment::parse("refuse", "B-4.1", "Titre illisible", &LineInput::default())
+            .unwrap()
+            .apply(&mut answer)
+            .unwrap();
+        assert_eq!(
+            answer.refusals(),
+            [Refusal::written("B-4.1", "Titre illisible")]
+        );
+    }
+
+    #[test]
+    fn b_4_4_an_answer_refused_before_rules_were_kept_reads_as_a_written_refusal() {
+        let mut stored = serde_json::to_value(water_answer()).unwrap();
+        stored["feasibility"] = "refused".into();
+        stored["note"] = "Conduite à 80 m".into();
+        let answer: operators::Assessment = serde_json::from_value(stored).unwrap();
+        assert_eq!(
+            answer.refusals(),
+            [Refusal::written("B-4.4", "Conduite à 80 m")]
+        );
+        assert!(water_answer().refusals().is_empty());
     }
 
     #[test]

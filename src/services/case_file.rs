@@ -36,7 +36,7 @@ use crate::{
         requests::{self, TimelineReader},
     },
     domain::{DocumentKind, RequestState, tenancy::SessionUser},
-    operators::{Assessment, generic::Labels},
+    operators::{Assessment, generic::Labels, refusal::Refusal},
     quote::OfferDocument,
     scheduling::joint::JointDays,
     services::{
@@ -172,6 +172,35 @@ pub struct PermitView {
     pub decided_at: Option<String>,
 }
 
+/// A part of the request an operator refused, with the reasons and rules (B-4.4).
+#[derive(Debug, Clone)]
+pub struct PartRefusal {
+    pub service: String,
+    pub operator: String,
+    pub refusals: Vec<Refusal>,
+}
+
+/// The refused parts among `answers`, in their order.
+fn part_refusals(
+    answers: &[assessments::CaseAnswerRow],
+) -> Result<Vec<PartRefusal>, CaseFileError> {
+    let mut parts = Vec::new();
+    for row in answers {
+        let Some(body) = row.body.as_deref() else {
+            continue;
+        };
+        let refusals = parse_answer(body)?.refusals();
+        if !refusals.is_empty() {
+            parts.push(PartRefusal {
+                service: row.service.clone(),
+                operator: row.operator_name.clone(),
+                refusals,
+            });
+        }
+    }
+    Ok(parts)
+}
+
 /// What the applicant reads through the private link.
 #[derive(Debug)]
 pub struct ApplicantCaseFile {
@@ -185,6 +214,8 @@ pub struct ApplicantCaseFile {
     /// The days the applicant may pick (rule C-4), when no day is reserved yet.
     pub candidates: Vec<NaiveDate>,
     pub offer: OfferFile,
+    /// The parts refused in writing, each with its reasons and rules (B-4.4).
+    pub refusals: Vec<PartRefusal>,
     pub documents: Vec<DocumentView>,
     pub checklist: Checklist,
     /// The request still takes documents.
@@ -327,6 +358,7 @@ pub async fn applicant_file(
     let answers = assessments::answers_for(&state.db, &scope, &request.id).await?;
     let rows = document_rows::for_request(&state.db, &request.access).await?;
     let checklist = checklist_of(&answers, &rows)?;
+    let refusals = part_refusals(&answers)?;
     let documents = rows
         .into_iter()
         .map(|row| {
@@ -368,6 +400,7 @@ pub async fn applicant_file(
         reserved,
         candidates,
         offer,
+        refusals,
         documents,
         checklist,
         request,

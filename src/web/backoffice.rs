@@ -477,6 +477,8 @@ pub struct AssessmentView {
     /// What is quoted separately and the texts the offer carries for this part.
     pub offer_notes: Vec<String>,
     pub note: Option<String>,
+    /// Why the part is refused, each reason with its rule (B-4.4), translated.
+    pub refusals: Vec<String>,
     pub prerequisites: Vec<PrerequisiteView>,
     pub crew: Option<String>,
     pub lead_time: Option<String>,
@@ -643,6 +645,9 @@ pub fn assessment_views(
                 .map(|a| crate::operators::describe::part_notes(tr, a))
                 .unwrap_or_default(),
             note: answer.and_then(|a| a.note.clone()),
+            refusals: answer
+                .map(|a| a.refusals().iter().map(|r| r.text(tr)).collect())
+                .unwrap_or_default(),
             prerequisites: answer
                 .map(|a| {
                     a.prerequisites
@@ -694,6 +699,11 @@ pub fn assessment_views(
 use crate::operators::describe::deadline_label;
 
 impl DetailPage {
+    /// The rules staff may name when refusing a part (B-4.4 first, the default).
+    fn refusal_rules(&self) -> [&'static str; 8] {
+        crate::operators::refusal::STAFF_RULES
+    }
+
     fn when(&self, stored: &str) -> String {
         local_datetime_in(self.tr, stored)
     }
@@ -817,6 +827,7 @@ pub(super) async fn render_detail(
 struct AdjustForm {
     version: String,
     action: String,
+    /// A prerequisite's code, or the rule a refusal names (B-4.4 when none).
     code: String,
     text: String,
     line: String,
@@ -835,6 +846,8 @@ struct AdjustForm {
     inside_parcel_m: String,
     extension_m: String,
     pressure_installation: String,
+    /// The survey concludes "not feasible" (B-5.1).
+    not_feasible: String,
     holder_name: Vec<String>,
     holder_parcel: Vec<String>,
     holder_cost: Vec<String>,
@@ -1039,12 +1052,18 @@ async fn water_survey(
         Ok(parsed) => parsed,
         Err(text) => return refused_on_detail(&state, staff, request_id, text).await,
     };
+    let conclusion = if form.not_feasible.is_empty() {
+        assess::SurveyConclusion::Feasible
+    } else {
+        assess::SurveyConclusion::NotFeasible
+    };
     let outcome = assess::record_survey(
         &state,
         &staff.user,
         assessment_id,
         version,
         &survey,
+        conclusion,
         &reason,
         state.clock.now(),
     )
@@ -1083,18 +1102,12 @@ fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {
         AdjustError::Stale => tr.t("adjust.stale").to_owned(),
         AdjustError::NoServicing => tr.t("study.no_servicing").to_owned(),
         AdjustError::NoSurvey => tr.t("survey.no_survey").to_owned(),
-        AdjustError::EngineRefused(reasons) => {
-            let mut text: Vec<String> = reasons
-                .iter()
-                .map(|(key, args)| {
-                    let args: Vec<(&str, &str)> =
-                        args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                    tr.f(key, args)
-                })
-                .collect();
+        AdjustError::EngineRefused(refusals) => {
+            let mut text: Vec<String> = refusals.iter().map(|r| r.text(tr)).collect();
             text.push(tr.t("survey.refused_hint").to_owned());
             text.join(" ")
         }
+        AdjustError::RefusalWithoutReason => tr.t("adjust.refusal_without_reason").to_owned(),
         AdjustError::Unpriced(crate::operators::pricing::Unpriced::NoBookInForce(gap)) => tr.f(
             "tariff_gap.not_recorded",
             [(

@@ -278,6 +278,8 @@ struct TrackPage {
     reserved: Option<String>,
     candidates: Vec<(String, String)>,
     notice: Option<String>,
+    /// Each refused part: the connection and why, with its rule (B-4.4).
+    refusals: Vec<String>,
     offer: super::offers::OfferPanel,
     /// The applicant's documents, what is still asked and the upload form.
     docs: super::documents::ApplicantSection,
@@ -474,9 +476,21 @@ pub(super) async fn render_track_with(
         state.config.upload_max_bytes,
         upload_notice,
     );
+    let refusals = file
+        .refusals
+        .iter()
+        .flat_map(|part| {
+            // "Eau (SWDE)": the connection's label names its operator.
+            let connection = names.name(&part.service);
+            part.refusals
+                .iter()
+                .map(move |r| format!("{connection} — {}", r.text(ctx.tr)))
+        })
+        .collect();
     let page = TrackPage {
         tr: ctx.tr,
         page: ctx.frame,
+        refusals,
         site: site_line(&file.request),
         services,
         candidates: file

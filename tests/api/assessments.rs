@@ -230,7 +230,7 @@ async fn operator_staff_change_only_their_own_answer_and_bad_changes_are_refused
             .text()
             .await
             .unwrap()
-            .contains("Ce champ est obligatoire.")
+            .contains("Un refus doit être motivé par écrit (règle B-4.4)")
     );
     // A change based on an old version, or on another operator's prerequisite, neither.
     for (fields, message) in [

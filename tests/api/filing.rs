@@ -244,6 +244,8 @@ async fn outside_coverage_the_portal_names_who_to_contact() {
             "{postcode}"
         );
         assert!(html.contains(expected), "{postcode} should name {expected}");
+        // The refusal names its rule: coverage is by area (C-7).
+        assert!(html.contains("(règle C-7)"), "{postcode}");
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
 }
@@ -337,7 +339,7 @@ async fn journey_6_gas_where_there_is_no_network_is_said_in_writing_and_the_rest
         .find(|l| l.contains("Gaz"))
         .unwrap_or_else(|| panic!("{body}"));
     assert!(
-        gas.contains("pas disponible ici : aucun réseau de cet opérateur à Bastogne"),
+        gas.contains("pas disponible ici : aucun réseau de cet opérateur à Bastogne (règle C-7)"),
         "{gas}"
     );
     let electricity = body.lines().find(|l| l.contains("Électricité")).unwrap();

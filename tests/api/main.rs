@@ -25,6 +25,7 @@ mod offers;
 mod openapi;
 mod partners;
 mod queue;
+mod refusals;
 mod security_matrix;
 mod servicing;
 mod staff;

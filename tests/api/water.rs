@@ -201,7 +201,7 @@ async fn b_4_2_a_main_close_by_needs_no_extension_and_only_swde_surveys() {
         body.contains("Le tracé dans la parcelle mesure 3 m"),
         "{body}"
     );
-    assert!(body.contains("refusez la partie eau par écrit"));
+    assert!(body.contains("cochez « non réalisable »"), "{body}");
     assert_eq!(latest_water_answer(&app, &s.id).await, before);
     let stored: Option<String> =
         sqlx::query_scalar("SELECT water_survey FROM requests WHERE id = $1")

@@ -561,6 +561,7 @@ fn empty_section(operator: &str, scope: quote::DocumentScope) -> OperatorSection
         prerequisites: Vec::new(),
         lead_time: String::new(),
         notes: Vec::new(),
+        refusals: Vec::new(),
         payment: None,
         document: quote::DocumentKind::Offer,
         scope,
@@ -583,12 +584,15 @@ fn part_sections(tr: Tr, part: &Part) -> Result<Vec<OperatorSection>, OfferError
         connections
             .services
             .push(service_name(tr, &row.service, &part.operator));
+        // A refused part says why, with its rule, in the applicant's language (B-4.4).
         if answer.feasibility == Feasibility::Refused {
-            connections.notes.push(format!(
-                "{} — {}",
-                tr.keyed("assessment.feasibility", answer.feasibility.code()),
-                answer.note.clone().unwrap_or_default()
-            ));
+            let service = service_name(tr, &row.service, &part.operator);
+            connections.refusals.extend(
+                answer
+                    .refusals()
+                    .iter()
+                    .map(|r| format!("{service} — {}", r.text(tr))),
+            );
             continue;
         }
         for line in &answer.lines {
