@@ -51,10 +51,10 @@ fn squeezed(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-fn find<'a>(
-    items: &'a serde_json::Value,
+fn find(
+    items: &serde_json::Value,
     what: impl Fn(&serde_json::Value) -> bool,
-) -> Vec<&'a serde_json::Value> {
+) -> Vec<&serde_json::Value> {
     items
         .as_array()
         .unwrap()
