@@ -415,12 +415,13 @@ async fn parts(
 /// lines staff added by hand stay as written.
 fn reprice(
     tariffs: &crate::tariff::Tariffs,
+    facts: &operators::RequestFacts,
     request: &RequestRow,
     service: Service,
     lines: &mut [PricedLine],
     day: NaiveDate,
 ) -> Result<(), OfferError> {
-    let mut facts = assess::facts_of(request).map_err(|e| OfferError::Render(e.to_string()))?;
+    let mut facts = facts.clone();
     facts.submitted_on = day;
     let fresh =
         operators::pricing::price(tariffs, service, &facts, &request.postcode).map_err(|e| {
@@ -504,10 +505,14 @@ async fn build(
     }
     if let Some(day) = options.reprice_on {
         let tariffs = crate::services::books::current(state).await?;
+        // V-3.1: priced again with the dossier an earlier request opened, as when assessed.
+        let facts = assess::facts_with_dossiers(&state.db.pool, request)
+            .await
+            .map_err(|e| OfferError::Render(e.to_string()))?;
         for part in &mut parts {
             for (service, row, answer) in &mut part.services {
                 if row.service.parse::<Service>().is_ok() {
-                    reprice(&tariffs, request, *service, &mut answer.lines, day)?;
+                    reprice(&tariffs, &facts, request, *service, &mut answer.lines, day)?;
                 }
             }
         }
