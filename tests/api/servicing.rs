@@ -770,3 +770,105 @@ async fn only_ores_electricity_records_a_servicing_study_and_only_for_a_servicin
         .await;
     assert_eq!(versions, 1);
 }
+
+#[tokio::test]
+async fn v_8_2_2_v_8_4_the_servicing_lead_time_runs_from_the_latest_of_payment_permit_trenches_and_coordinators()
+ {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&tournai_lots()).await;
+    let id = app.request_id(&reference).await;
+    answer_of(&app, &id, "electricity").await;
+    send_offer(&app, &id).await;
+    let link = crate::helpers::link_in_mail(&app, &id, "request_filed").await;
+    assert_eq!(
+        crate::helpers::accept_offer_online(&app, &link, &id)
+            .await
+            .0,
+        303
+    );
+    let page_url = app.url(&format!("/backoffice/requests/{id}"));
+    let assessment_id: String = sqlx::query_scalar(
+        "SELECT id FROM assessments WHERE request_id = $1 AND service = 'electricity'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    // ORES marks a prerequisite met, on the app's day.
+    let mark_met = |code: &'static str| {
+        let app = &app;
+        let (page_url, assessment_id) = (&page_url, &assessment_id);
+        async move {
+            let elec = app.signed_in("elec@ores.demo").await;
+            let page = text_of(&elec, page_url).await;
+            let version: i64 = sqlx::query_scalar("SELECT version FROM assessments WHERE id = $1")
+                .bind(assessment_id)
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
+            let response = elec
+                .post(app.url(&format!("/operator/assessments/{assessment_id}")))
+                .form(&[
+                    ("csrf_token", hidden(&page, "csrf_token")),
+                    ("version", version.to_string()),
+                    ("action", "prerequisite_met".to_owned()),
+                    ("code", code.to_owned()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 303, "{code}");
+        }
+    };
+    let ores_deadline = || async {
+        let julien = app.signed_in("julien@ores.demo").await;
+        let page = text_of(&julien, &page_url).await;
+        let start = page
+            .find(r#"<ul id="deadlines">"#)
+            .expect("deadlines listed");
+        page[start..]
+            .split("<li>")
+            .find(|item| item.contains("V-8.2.2"))
+            .unwrap_or_else(|| panic!("V-8.2.2 in {page}"))
+            .to_owned()
+    };
+
+    // The permit copy on Wednesday 2 December, the trenches on the 4th; ORES is paid on the 3rd.
+    mark_met("permit_copy").await;
+    app.advance(chrono::Duration::days(2));
+    mark_met("trench_and_sleeve").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, &page_url).await;
+    let (ores, amount): (String, String) = sqlx::query_as(
+        "SELECT p.organisation_id, p.amount FROM offer_payees p JOIN offers o ON o.id = p.offer_id \
+         JOIN assessments a ON a.request_id = o.request_id AND a.organisation_id = p.organisation_id \
+         WHERE o.request_id = $1 AND a.service = 'electricity'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/payments")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("organisation", ores),
+            ("amount", amount),
+            ("paid_on", "2026-12-03".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    // Without the coordinators' details (V-8.4) the lead time has not started.
+    let waiting = ores_deadline().await;
+    assert!(waiting.contains("pas encore atteint"), "{waiting}");
+
+    // They reach ORES on Wednesday 9 December: the latest event starts the lead time, which
+    // stops during the winter rest days of 21-24 December (V-8.2.2): 30 days, 12 January.
+    app.advance(chrono::Duration::days(5));
+    mark_met("site_coordinators").await;
+    let started = ores_deadline().await;
+    assert!(started.contains("compté depuis le 09/12/2026"), "{started}");
+    assert!(started.contains("au plus tard le 12/01/2027"), "{started}");
+}
