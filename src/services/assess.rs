@@ -154,9 +154,7 @@ where
         return Ok(None);
     };
     let scope = requests::applicant_scope(request)?;
-    let earlier =
-        requests::sent_servicing_dossiers(executor, &scope, &request.commune_nis, &request.id)
-            .await?;
+    let earlier = requests::sent_servicing_dossiers(executor, &scope, request).await?;
     Ok(earlier
         .into_iter()
         .find(|row| {
