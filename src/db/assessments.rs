@@ -443,3 +443,36 @@ pub async fn request_of_own(db: &Db, scope: &Scope, id: &str) -> DbResult<Option
     .fetch_optional(&db.pool)
     .await?)
 }
+
+/// Which organisation answers for each service of a request the caller is authorised for:
+/// (service, organisation id).
+pub async fn organisations_of(
+    db: &Db,
+    request: &super::RequestAccess,
+) -> DbResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT service, organisation_id FROM assessments WHERE request_id = $1 \
+         ORDER BY service, id",
+    )
+    .bind(request.id())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Every version of the answer for `service` of a request the caller is authorised for,
+/// oldest first: (recorded at, body). When a prerequisite was met is read from it (V-8.2.2).
+pub async fn history_of_service(
+    db: &Db,
+    request: &super::RequestAccess,
+    service: &str,
+) -> DbResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT v.created_at, v.body FROM assessment_versions v \
+         JOIN assessments a ON a.id = v.assessment_id \
+         WHERE a.request_id = $1 AND a.service = $2 ORDER BY v.version",
+    )
+    .bind(request.id())
+    .bind(service)
+    .fetch_all(&db.pool)
+    .await?)
+}

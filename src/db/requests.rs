@@ -942,3 +942,46 @@ pub fn applicant_scope(request: &RequestRow) -> DbResult<Scope> {
         &request.coordinator_id,
     )?))
 }
+
+/// What tells an earlier servicing dossier's applicant and land apart (V-3.1).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DossierRow {
+    pub reference: String,
+    pub company_number: Option<String>,
+    pub email: String,
+    pub parcel_ref: Option<String>,
+    pub street: Option<String>,
+    pub house_number: Option<String>,
+    pub postcode: String,
+}
+
+/// V-3.1: the servicing requests the coordinator holds in `commune_nis`, filed before
+/// `request` (so that a later request never waives the fee of the one that opened the dossier),
+/// whose offer was sent (the dossier fee was charged then, accepted or not), oldest first.
+/// Social projects are left out: their dossier is free (V-3.2).
+pub async fn sent_servicing_dossiers<'e, E>(
+    executor: E,
+    scope: &Scope,
+    request: &RequestRow,
+) -> DbResult<Vec<DossierRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_as(
+        "SELECT r.reference, r.company_number, r.email, r.parcel_ref, r.street, r.house_number, \
+            r.postcode \
+         FROM requests r \
+         WHERE r.coordinator_id = $1 AND r.commune_nis = $2 AND r.id <> $3 \
+           AND (r.submitted_at < $4 OR (r.submitted_at = $4 AND r.reference < $5)) \
+           AND r.servicing_operation IS NOT NULL AND r.servicing_social IS NULL \
+           AND EXISTS (SELECT 1 FROM offers o WHERE o.request_id = r.id) \
+         ORDER BY r.submitted_at, r.reference",
+    )
+    .bind(scope.organisation_id().to_string())
+    .bind(&request.commune_nis)
+    .bind(&request.id)
+    .bind(&request.submitted_at)
+    .bind(&request.reference)
+    .fetch_all(executor)
+    .await?)
+}

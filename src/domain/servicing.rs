@@ -98,6 +98,10 @@ pub struct ServicingCase {
     pub t5387_conditions_met: bool,
     /// V-3.1: dossiers this applicant already opened for this land (then no new fee).
     pub earlier_dossiers_by_applicant: u32,
+    /// V-3.1: the reference of the earlier request whose servicing offer already charged this
+    /// applicant the dossier fee for this land (then no new fee; the line names it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier_dossier: Option<String>,
     /// V-7: servicing already done without a request or offer.
     pub without_request: bool,
     /// V-8: the phase this offer covers, when the project is phased.
@@ -207,6 +211,9 @@ pub struct ServicingFacts {
     pub social: Option<SocialPromoter>,
     /// What ORES' own study adds (network, cabin plot, special demands, exclusions).
     pub study: ServicingStudy,
+    /// V-3.1: the earlier request of the same applicant for the same land whose servicing
+    /// offer was sent, found by `services::assess`; `None` when this request opens the dossier.
+    pub earlier_dossier: Option<String>,
 }
 
 /// ORES' study of the servicing: what only the network operator knows or decides.
@@ -224,8 +231,62 @@ pub struct ServicingStudy {
     /// V-8.3: the lots after the applicant changed the project (e.g. two lots added).
     pub parcels: Option<u32>,
     /// V-8.3: when that change was recorded: the project is priced at the tariffs in force
-    /// that day, and the dossier already opened is not charged again (V-3.1).
+    /// that day. The revised offer is the same dossier's offer and still carries its fee
+    /// (art. 8.3 "sans préjudice de l'article 3.1").
     pub modified_on: Option<NaiveDate>,
+    /// V-8.6: the land is under overhead lines: six more months of lead time for ORES' checks.
+    pub under_overhead_lines: bool,
+}
+
+/// V-3.1: the applicant and the land a dossier fee is charged for: "si plusieurs demandes sont
+/// introduites par le même demandeur pour un même terrain [...] ce montant ne sera facturé
+/// qu'une seule fois", while several applicants for one land each pay it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DossierKey {
+    applicant: String,
+    land: String,
+}
+
+impl DossierKey {
+    /// The applicant is its company number when it gave one (the same company filing from
+    /// another mailbox), else its mailbox; the land is its cadastral reference when given,
+    /// else its address, within its postcode. `None` when the land cannot be told apart
+    /// (a map point only): the fee is then charged, as for a first dossier.
+    pub fn of(
+        company_number: Option<&str>,
+        email: &str,
+        parcel_ref: Option<&str>,
+        street: Option<&str>,
+        house_number: Option<&str>,
+        postcode: &str,
+    ) -> Option<Self> {
+        let applicant = match company_number.map(super::company::CompanyNumber::parse) {
+            Some(Ok(number)) => format!("bce:{}", number.digits()),
+            _ => format!("mail:{}", super::contact::mailbox_key(email)),
+        };
+        let parcel = parcel_ref.map(squeeze).filter(|p| !p.is_empty());
+        let address = match (street.map(squeeze), house_number.map(squeeze)) {
+            (Some(street), Some(number)) if !street.is_empty() && !number.is_empty() => {
+                Some(format!("{street}/{number}"))
+            }
+            _ => None,
+        };
+        let land = match (parcel, address) {
+            (Some(parcel), _) => format!("{}:parcel:{parcel}", postcode.trim()),
+            (None, Some(address)) => format!("{}:address:{address}", postcode.trim()),
+            (None, None) => return None,
+        };
+        Some(Self { applicant, land })
+    }
+}
+
+/// Letters and digits only, lower-cased: `Tournai 5e div., section B, 412C` and
+/// `tournai 5e div section b 412 c` name the same parcel.
+fn squeeze(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// The study form as typed.
@@ -237,6 +298,8 @@ pub struct StudyInput<'a> {
     pub exclusions: &'a [String],
     /// Lots after a change; blank keeps the lots of the request.
     pub parcels: &'a str,
+    /// V-8.6: the overhead-lines box was ticked.
+    pub under_overhead_lines: bool,
 }
 
 /// Most existing supply points outside the land a cabin can feed.
@@ -331,6 +394,7 @@ impl ServicingStudy {
                 excluded,
                 parcels,
                 modified_on: None,
+                under_overhead_lines: input.under_overhead_lines,
             }),
             _ => Err(errors),
         }
@@ -539,6 +603,7 @@ impl ServicingFacts {
                 cabin,
                 social,
                 study: ServicingStudy::default(),
+                earlier_dossier: None,
             }),
             _ => Err(errors),
         }
@@ -558,7 +623,10 @@ impl ServicingFacts {
             parcels: self.lots(),
             candelabras: self.candelabras,
             supply_points: self.supply_points,
-            earlier_dossiers_by_applicant: u32::from(self.study.modified_on.is_some()),
+            // V-3.1: a change of lots on this request (V-8.3) is a revised offer of the same
+            // dossier, never a waiver of its fee: only an earlier request's dossier waives it.
+            earlier_dossier: self.earlier_dossier.clone(),
+            under_overhead_lines: self.study.under_overhead_lines,
             cabin: self.cabin.map(|kind| CabinCase {
                 kind,
                 surface_m2: self.study.cabin_surface_m2,
@@ -750,6 +818,7 @@ mod tests {
             surcharge: "1250",
             exclusions: &exclusions,
             parcels: "",
+            under_overhead_lines: false,
         })
         .unwrap();
         assert_eq!(study.excluded, vec![Exclusion::NonStandardCabin]);
@@ -777,6 +846,7 @@ mod tests {
             surcharge: "12.345",
             exclusions: &bad,
             parcels: "",
+            under_overhead_lines: false,
         })
         .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|(f, _)| *f).collect();
@@ -788,6 +858,62 @@ mod tests {
                 "study_surcharge",
                 "study_exclusions"
             ]
+        );
+    }
+
+    #[test]
+    fn v_3_1_one_dossier_per_applicant_and_land_whatever_the_spelling() {
+        let developer = |email: &str, parcel: &str| {
+            DossierKey::of(
+                Some("0202.239.951"),
+                email,
+                Some(parcel),
+                None,
+                None,
+                "7500",
+            )
+        };
+        let first = developer("promoteur@habitat.be", "Tournai 5e div., section B, 412C");
+        assert!(first.is_some());
+        // The same company from another mailbox, the parcel spelt differently: same dossier.
+        assert_eq!(
+            developer("compta@habitat.be", "tournai 5e div section b 412 c"),
+            first
+        );
+        // Another parcel, or another applicant for the same land: another dossier.
+        assert_ne!(
+            developer("promoteur@habitat.be", "Tournai 5e div., section B, 413"),
+            first
+        );
+        let person = |email: &str| {
+            DossierKey::of(
+                None,
+                email,
+                Some("Tournai 5e div., section B, 412C"),
+                None,
+                None,
+                "7500",
+            )
+        };
+        assert_ne!(person("marie@example.be"), first);
+        // A person is their mailbox (case and +tags aside).
+        assert_eq!(person("Marie+lots@Example.be"), person("marie@example.be"));
+        // Without a parcel, the address; without either, no dossier to find.
+        let by_address = |n: &str| {
+            DossierKey::of(
+                None,
+                "marie@example.be",
+                None,
+                Some("Rue Haute"),
+                Some(n),
+                "5000",
+            )
+        };
+        assert_eq!(by_address("12"), by_address(" 12 "));
+        assert_ne!(by_address("12"), by_address("14"));
+        assert_eq!(
+            DossierKey::of(None, "marie@example.be", None, None, None, "5000"),
+            None
         );
     }
 

@@ -64,8 +64,9 @@ pub fn lead_time_text(tr: Tr, answer: &Assessment) -> String {
     let (key, count) = match answer.lead_time.within {
         Span::CalendarDays(n) => ("assessment.within_calendar_days", n),
         Span::WorkingDays(n) => ("assessment.within_working_days", n),
+        Span::CalendarMonths(n) => ("assessment.within_calendar_months", n),
     };
-    format!(
+    let mut text = format!(
         "{} ({})",
         tr.f(
             key,
@@ -79,7 +80,19 @@ pub fn lead_time_text(tr: Tr, answer: &Assessment) -> String {
             ],
         ),
         tr.keyed("assessment.source", &answer.lead_time.source)
-    )
+    );
+    // V-8.6: the months a rule adds are said with their rule.
+    if let Some(extra) = &answer.lead_time.extra {
+        text.push_str(", ");
+        text.push_str(&tr.f(
+            "assessment.extra_months",
+            [
+                ("count", extra.months.to_string().as_str()),
+                ("rule", extra.source.as_str()),
+            ],
+        ));
+    }
+    text
 }
 
 /// What a part leaves to a separate offer and the texts its offer must carry, translated: the

@@ -244,11 +244,11 @@ impl OperatorModule for GenericModule {
                 hours: self.offer.hours,
                 civil_works: self.offer.civil_works,
             },
-            lead_time: LeadTime {
-                start: self.offer.lead_time_start,
-                within: self.offer.lead_time,
-                source: "partner".to_owned(),
-            },
+            lead_time: LeadTime::suspended(
+                self.offer.lead_time_start,
+                self.offer.lead_time,
+                "partner",
+            ),
             lines,
             separately_quoted: Vec::new(),
             mentions: Vec::new(),

@@ -139,6 +139,26 @@ pub enum LeadTimeStart {
 pub enum Span {
     CalendarDays(u32),
     WorkingDays(u32),
+    /// Calendar months, the end of a shorter month standing for a missing day (B-5.5).
+    CalendarMonths(u32),
+}
+
+impl Span {
+    fn calendar(self) -> calendar::LeadTime {
+        match self {
+            Span::CalendarDays(n) => calendar::LeadTime::CalendarDays(n),
+            Span::WorkingDays(n) => calendar::LeadTime::WorkingDays(n),
+            Span::CalendarMonths(n) => calendar::LeadTime::CalendarMonths(n),
+        }
+    }
+}
+
+/// Time a rule adds to the lead time, e.g. six months under overhead lines (V-8.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtraTime {
+    pub months: u32,
+    /// The rule that adds it.
+    pub source: String,
 }
 
 /// By when the works must be done once the lead time starts.
@@ -148,23 +168,65 @@ pub struct LeadTime {
     pub within: Span,
     /// Where the lead time comes from (a rule id or the operator's published commitment).
     pub source: String,
+    /// The count stops during the construction holidays: ORES' rule says so (V-8.2.2), SWDE's
+    /// does not (B-5.5). Answers stored before this was said were all counted so.
+    #[serde(default = "suspended_by_default")]
+    pub suspended_in_construction_holidays: bool,
+    /// Time a rule adds (V-8.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<ExtraTime>,
+}
+
+fn suspended_by_default() -> bool {
+    true
 }
 
 impl LeadTime {
-    /// The earliest and latest day for the works of a site in `province` when the lead time
-    /// starts on `start`: suspended during that province's construction holidays (V-8.2.2).
+    /// A lead time suspended during construction holidays (V-8.2.2), with nothing added.
+    pub fn suspended(start: LeadTimeStart, within: Span, source: &str) -> Self {
+        LeadTime {
+            start,
+            within,
+            source: source.to_owned(),
+            suspended_in_construction_holidays: true,
+            extra: None,
+        }
+    }
+
+    /// The day the works are due when the lead time started on `started` (V-8.2.2, B-5.5),
+    /// with the time a rule adds (V-8.6).
+    pub fn due_date(
+        &self,
+        started: NaiveDate,
+        province: Province,
+        construction: &ConstructionHolidays,
+    ) -> NaiveDate {
+        let lead = self.within.calendar();
+        let due = if self.suspended_in_construction_holidays {
+            calendar::lead_time_due_date(construction, province, started, lead)
+        } else {
+            calendar::lead_time_due_date_unsuspended(started, lead)
+        };
+        match &self.extra {
+            Some(extra) => calendar::add_calendar_months(due, extra.months),
+            None => due,
+        }
+    }
+
+    /// The earliest and latest day for the works of a site in `province`: the lead time is
+    /// counted from `started`, the day its start event happened (payment, permits, trenches),
+    /// or from `from` while it has not (conditions are not met before); no day before `from`.
     pub fn window(
         &self,
-        start: NaiveDate,
+        started: Option<NaiveDate>,
+        from: NaiveDate,
         province: Province,
         construction: &ConstructionHolidays,
     ) -> (NaiveDate, NaiveDate) {
-        let earliest = WorkCalendar::civil_works(construction, province).next_working_day(start);
-        let lead = match self.within {
-            Span::CalendarDays(days) => calendar::LeadTime::CalendarDays(days),
-            Span::WorkingDays(days) => calendar::LeadTime::WorkingDays(days),
-        };
-        let latest = calendar::lead_time_due_date(construction, province, start, lead);
+        let started = started.unwrap_or(from);
+        let earliest =
+            WorkCalendar::civil_works(construction, province).next_working_day(from.max(started));
+        let latest = self.due_date(started, province, construction);
         (earliest, latest.max(earliest))
     }
 }
@@ -279,20 +341,69 @@ pub(crate) mod tests {
 
     #[test]
     fn a_window_starts_the_next_working_day_and_never_ends_before() {
-        let lead = LeadTime {
-            start: LeadTimeStart::ConditionsMet,
-            within: Span::CalendarDays(30),
-            source: "test".into(),
-        };
+        let lead =
+            LeadTime::suspended(LeadTimeStart::ConditionsMet, Span::CalendarDays(30), "test");
         let saturday = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
         let construction = ConstructionHolidays::parse(include_str!(
             "../../tests/fixtures/construction-holidays.toml"
         ))
         .unwrap();
-        let (earliest, latest) = lead.window(saturday, Province::Namur, &construction);
+        let (earliest, latest) = lead.window(None, saturday, Province::Namur, &construction);
         assert_eq!(earliest, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
         // 30 days not counting the winter construction rest days of 21-24 December (V-8.2.2).
         assert_eq!(latest, NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
+    }
+
+    #[test]
+    fn b_5_5_a_month_from_the_payment_is_not_suspended_v_8_2_2_is() {
+        let construction = ConstructionHolidays::parse(include_str!(
+            "../../tests/fixtures/construction-holidays.toml"
+        ))
+        .unwrap();
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let month = LeadTime {
+            suspended_in_construction_holidays: false,
+            ..LeadTime::suspended(LeadTimeStart::Payment, Span::CalendarMonths(1), "B-5.5")
+        };
+        // Paid on Monday 7 July 2025, before Namur's summer construction holidays (14 July -
+        // 1 August): due on 7 August, not pushed back by them.
+        let paid = d(2025, 7, 7);
+        let today = d(2025, 7, 10);
+        assert_eq!(
+            month.window(Some(paid), today, Province::Namur, &construction),
+            (today, d(2025, 8, 7))
+        );
+        // ORES' servicing lead time stops during them (V-8.2.2): their 19 days are not counted.
+        let suspended = LeadTime::suspended(
+            LeadTimeStart::LatestOfPermitsPaymentTrenches,
+            Span::CalendarMonths(1),
+            "V-8.2.2",
+        );
+        assert_eq!(
+            suspended.due_date(paid, Province::Namur, &construction),
+            d(2025, 8, 26)
+        );
+        // V-8.6: six months more under overhead lines.
+        let overhead = LeadTime {
+            extra: Some(ExtraTime {
+                months: 6,
+                source: "V-8.6".into(),
+            }),
+            ..month.clone()
+        };
+        assert_eq!(
+            overhead.due_date(paid, Province::Namur, &construction),
+            d(2026, 2, 7)
+        );
+        // A stored answer without the flag keeps the suspension it was counted with.
+        let stored: LeadTime = serde_json::from_str(
+            r#"{"start":"payment","within":{"unit":"calendar_days","count":30},"source":"B-5.5"}"#,
+        )
+        .unwrap();
+        assert!(stored.suspended_in_construction_holidays);
+        assert_eq!(stored.extra, None);
+        let months: Span = serde_json::from_str(r#"{"unit":"calendar_months","count":1}"#).unwrap();
+        assert_eq!(months, Span::CalendarMonths(1));
     }
 
     #[test]

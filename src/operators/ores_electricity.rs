@@ -1,12 +1,39 @@
 //! ORES electricity: low-voltage connection of a house or a small building.
 
 use super::{
-    Assessment, CrewNeed, Deadline, Feasibility, LeadTime, LeadTimeStart, OperatorModule, Party,
-    Prerequisite, RequestFacts, Span, payment_before_works,
+    Assessment, CrewNeed, Deadline, ExtraTime, Feasibility, LeadTime, LeadTimeStart,
+    OperatorModule, Party, Prerequisite, RequestFacts, Span, payment_before_works,
 };
 use crate::domain::Building;
 
 pub struct OresElectricity;
+
+/// The works lead time. A connection: ORES' residential low-voltage commitment, 30 calendar
+/// days once the conditions are met. A servicing: counted from the latest of permits obtained,
+/// full payment and trenches available, coordinators' details received (V-8.2.2, V-8.4), and
+/// suspended in the construction holidays; six months more under overhead lines (V-8.6).
+fn lead_time(facts: &RequestFacts) -> LeadTime {
+    let Some(servicing) = &facts.servicing else {
+        return LeadTime::suspended(
+            LeadTimeStart::ConditionsMet,
+            Span::CalendarDays(30),
+            "ores_lv_30_days",
+        );
+    };
+    // The span is ORES' commitment for the connection; the regulation leaves it to the offer.
+    let mut lead = LeadTime::suspended(
+        LeadTimeStart::LatestOfPermitsPaymentTrenches,
+        Span::CalendarDays(30),
+        "V-8.2.2",
+    );
+    if servicing.study.under_overhead_lines {
+        lead.extra = Some(ExtraTime {
+            months: 6,
+            source: "V-8.6".to_owned(),
+        });
+    }
+    lead
+}
 
 impl OperatorModule for OresElectricity {
     fn code(&self) -> &'static str {
@@ -100,12 +127,7 @@ impl OperatorModule for OresElectricity {
             separately_quoted: Vec::new(),
             mentions: Vec::new(),
             unpriced: None,
-            lead_time: LeadTime {
-                start: LeadTimeStart::ConditionsMet,
-                // ORES' residential low-voltage commitment: 30 calendar days.
-                within: Span::CalendarDays(30),
-                source: "ores_lv_30_days".to_owned(),
-            },
+            lead_time: lead_time(facts),
         }
     }
 }
@@ -192,10 +214,39 @@ mod tests {
             cabin: None,
             social: None,
             study: Default::default(),
+            earlier_dossier: None,
             parcels: 4,
             candelabras: 2,
         });
         land
+    }
+
+    #[test]
+    fn v_8_2_2_v_8_6_a_servicing_runs_from_permits_payment_trenches_plus_6_months_under_lines() {
+        let answer = OresElectricity.assess(&serviced_land());
+        assert_eq!(
+            answer.lead_time.start,
+            LeadTimeStart::LatestOfPermitsPaymentTrenches
+        );
+        assert!(answer.lead_time.suspended_in_construction_holidays);
+        assert_eq!(answer.lead_time.extra, None);
+        let mut under_lines = serviced_land();
+        if let Some(servicing) = under_lines.servicing.as_mut() {
+            servicing.study.under_overhead_lines = true;
+        }
+        let answer = OresElectricity.assess(&under_lines);
+        assert_eq!(
+            answer.lead_time.extra,
+            Some(ExtraTime {
+                months: 6,
+                source: "V-8.6".into()
+            })
+        );
+        // A house's connection keeps ORES' 30 days from the conditions met.
+        assert_eq!(
+            OresElectricity.assess(&facts()).lead_time.start,
+            LeadTimeStart::ConditionsMet
+        );
     }
 
     #[test]

@@ -9,16 +9,15 @@ pub struct OresGas;
 
 /// ORES gas lead time: 30 working days, 60 with road works or a network extension.
 pub fn lead_time(with_extension: bool) -> LeadTime {
-    LeadTime {
-        start: LeadTimeStart::ConditionsMet,
-        within: Span::WorkingDays(if with_extension { 60 } else { 30 }),
-        source: if with_extension {
+    LeadTime::suspended(
+        LeadTimeStart::ConditionsMet,
+        Span::WorkingDays(if with_extension { 60 } else { 30 }),
+        if with_extension {
             "ores_gas_60_working_days"
         } else {
             "ores_gas_30_working_days"
-        }
-        .to_owned(),
-    }
+        },
+    )
 }
 
 impl OperatorModule for OresGas {

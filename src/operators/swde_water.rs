@@ -87,11 +87,12 @@ impl OperatorModule for SwdeWater {
             separately_quoted: Vec::new(),
             mentions: Vec::new(),
             unpriced: None,
+            // B-5.5: "dans un délai maximal d'un mois à partir de la date de paiement": a
+            // calendar month from the payment, which knows no construction-holiday suspension
+            // (that is ORES' rule, V-8.2.2).
             lead_time: LeadTime {
-                start: LeadTimeStart::Payment,
-                // B-5.5: works within one month of payment.
-                within: Span::CalendarDays(30),
-                source: "B-5.5".to_owned(),
+                suspended_in_construction_holidays: false,
+                ..LeadTime::suspended(LeadTimeStart::Payment, Span::CalendarMonths(1), "B-5.5")
             },
         }
     }
@@ -139,7 +140,8 @@ mod tests {
     fn b_5_5_works_within_one_month_of_payment() {
         let answer = SwdeWater.assess(&facts());
         assert_eq!(answer.lead_time.start, LeadTimeStart::Payment);
-        assert_eq!(answer.lead_time.within, Span::CalendarDays(30));
+        assert_eq!(answer.lead_time.within, Span::CalendarMonths(1));
+        assert!(!answer.lead_time.suspended_in_construction_holidays);
         assert_eq!(answer.lead_time.source, "B-5.5");
     }
 

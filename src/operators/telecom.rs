@@ -48,11 +48,11 @@ impl OperatorModule for Telecom {
             separately_quoted: Vec::new(),
             mentions: Vec::new(),
             unpriced: None,
-            lead_time: LeadTime {
-                start: LeadTimeStart::ConditionsMet,
-                within: Span::CalendarDays(60),
-                source: "telecom_standard".to_owned(),
-            },
+            lead_time: LeadTime::suspended(
+                LeadTimeStart::ConditionsMet,
+                Span::CalendarDays(60),
+                "telecom_standard",
+            ),
         }
     }
 }

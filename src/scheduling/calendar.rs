@@ -146,37 +146,75 @@ impl<'a> WorkCalendar<'a> {
 pub enum LeadTime {
     /// Working days (ORES works, rule V-8.2.2; gas: 30 or 60).
     WorkingDays(u32),
-    /// Calendar days (ORES low-voltage connection: 30; water: about a month, B-5.5).
+    /// Calendar days (ORES low-voltage connection: 30).
     CalendarDays(u32),
+    /// Calendar months (water: "dans un délai maximal d'un mois à partir de la date de
+    /// paiement", B-5.5).
+    CalendarMonths(u32),
+}
+
+/// `from` plus `months` calendar months, on the same day of the month or, when that month is
+/// shorter, on its last day: paid 31 January, due 28 (29) February; paid 15 March, due 15 April.
+pub fn add_calendar_months(from: NaiveDate, months: u32) -> NaiveDate {
+    from.checked_add_months(chrono::Months::new(months))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 /// The date by which works are due: `lead` counted from `conditions_met` (the latest of permits
 /// obtained, full payment and trenches available), suspended during the construction holidays
 /// of the site's province (rule V-8.2.2). Crew absences never extend a lead time.
 ///
-/// **Interpretation:** the suspension also applies to calendar-day lead times: the days of a
-/// construction holiday are not counted.
+/// **Interpretation:** the suspension also applies to calendar-day and calendar-month lead
+/// times: the days of a construction holiday are not counted.
 pub fn lead_time_due_date(
     construction: &ConstructionHolidays,
     province: Province,
     conditions_met: NaiveDate,
     lead: LeadTime,
 ) -> NaiveDate {
+    let skipping_construction = |from: NaiveDate, days: u64| {
+        let mut date = from;
+        let mut left = days;
+        while left > 0 {
+            date = date.succ_opt().expect("date within chrono's range");
+            if !construction.contains(province, date) {
+                left -= 1;
+            }
+        }
+        date
+    };
     match lead {
         LeadTime::WorkingDays(n) => {
             WorkCalendar::civil_works(construction, province).add_working_days(conditions_met, n)
         }
-        LeadTime::CalendarDays(n) => {
-            let mut date = conditions_met;
+        LeadTime::CalendarDays(n) => skipping_construction(conditions_met, u64::from(n)),
+        LeadTime::CalendarMonths(n) => {
+            let plain = add_calendar_months(conditions_met, n);
+            let days = u64::try_from((plain - conditions_met).num_days()).unwrap_or(0);
+            skipping_construction(conditions_met, days)
+        }
+    }
+}
+
+/// The date by which works are due when the rule knows no construction-holiday suspension
+/// (B-5.5 for water): weekends and public holidays only for working days.
+pub fn lead_time_due_date_unsuspended(start: NaiveDate, lead: LeadTime) -> NaiveDate {
+    match lead {
+        LeadTime::WorkingDays(n) => {
+            let mut date = start;
             let mut left = n;
             while left > 0 {
                 date = date.succ_opt().expect("date within chrono's range");
-                if !construction.contains(province, date) {
+                if !is_weekend(date) && !is_public_holiday(date) {
                     left -= 1;
                 }
             }
             date
         }
+        LeadTime::CalendarDays(n) => start
+            .checked_add_days(Days::new(u64::from(n)))
+            .unwrap_or(NaiveDate::MAX),
+        LeadTime::CalendarMonths(n) => add_calendar_months(start, n),
     }
 }
 
@@ -227,6 +265,38 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn b_5_5_one_month_after_a_payment_ends_on_the_same_day_or_the_month_end() {
+        assert_eq!(add_calendar_months(d(2027, 1, 31), 1), d(2027, 2, 28));
+        assert_eq!(add_calendar_months(d(2028, 1, 31), 1), d(2028, 2, 29));
+        assert_eq!(add_calendar_months(d(2027, 3, 15), 1), d(2027, 4, 15));
+        assert_eq!(add_calendar_months(d(2027, 12, 31), 2), d(2028, 2, 29));
+        assert_eq!(add_calendar_months(d(2027, 8, 31), 6), d(2028, 2, 29));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn b_5_5_calendar_months_land_on_the_month_n_later_clamped_to_its_end(
+            days in 0i64..40_000,
+            n in 0u32..36,
+        ) {
+            let from = d(2000, 1, 1) + chrono::Duration::days(days);
+            let due = add_calendar_months(from, n);
+            let months = |date: NaiveDate| date.year() * 12 + date.month0() as i32;
+            proptest::prop_assert_eq!(months(due) - months(from), n as i32);
+            let last_day = month_start(add_calendar_months(month_start(due), 1)).pred_opt().unwrap();
+            proptest::prop_assert_eq!(due.day(), from.day().min(last_day.day()));
+            // Never earlier than n times the shortest month, never later than n longest ones.
+            proptest::prop_assert!(due >= from + Days::new(28 * u64::from(n)));
+            proptest::prop_assert!(due <= from + Days::new(31 * u64::from(n)));
+            // Without a construction-holiday suspension a month is a month (B-5.5).
+            proptest::prop_assert_eq!(
+                lead_time_due_date_unsuspended(from, LeadTime::CalendarMonths(n)),
+                due
+            );
+        }
     }
 
     #[test]

@@ -17,8 +17,8 @@ use crate::{
     domain::{
         ApplicantKind, Building, ElectricityBand, InputError, Service,
         servicing::{
-            FORM_OPERATIONS, ServicingFacts, ServicingStudy, operation_code, parse_cabin,
-            parse_metres, parse_planned_frontages, parse_social,
+            DossierKey, FORM_OPERATIONS, ServicingFacts, ServicingStudy, operation_code,
+            parse_cabin, parse_metres, parse_planned_frontages, parse_social,
         },
         survey::WaterSurvey,
     },
@@ -110,6 +110,69 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
     })
 }
 
+/// [`facts_of`] with what only earlier requests tell: the dossier this applicant already
+/// opened for the same land (V-3.1), whose fee is not charged again.
+pub async fn facts_with_dossiers<'e, E>(
+    executor: E,
+    request: &RequestRow,
+) -> Result<RequestFacts, AssessError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut facts = facts_of(request)?;
+    if let Some(servicing) = facts.servicing.as_mut() {
+        servicing.earlier_dossier = earlier_dossier(executor, request).await?;
+    }
+    Ok(facts)
+}
+
+/// V-3.1: the earliest other request by the same applicant for the same land whose servicing
+/// offer was sent: its fee was charged then and stays ORES' even if that offer was never
+/// accepted ("reste définitivement acquis à ORES même en cas de non viabilisation").
+pub async fn earlier_dossier<'e, E>(
+    executor: E,
+    request: &RequestRow,
+) -> Result<Option<String>, DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let key_of = |company: Option<&str>,
+                  email: &str,
+                  parcel: Option<&str>,
+                  street: Option<&str>,
+                  number: Option<&str>,
+                  postcode: &str| {
+        DossierKey::of(company, email, parcel, street, number, postcode)
+    };
+    let Some(own) = key_of(
+        request.company_number.as_deref(),
+        &request.email,
+        request.parcel_ref.as_deref(),
+        request.street.as_deref(),
+        request.house_number.as_deref(),
+        &request.postcode,
+    ) else {
+        return Ok(None);
+    };
+    let scope = requests::applicant_scope(request)?;
+    let earlier = requests::sent_servicing_dossiers(executor, &scope, request).await?;
+    Ok(earlier
+        .into_iter()
+        .find(|row| {
+            key_of(
+                row.company_number.as_deref(),
+                &row.email,
+                row.parcel_ref.as_deref(),
+                row.street.as_deref(),
+                row.house_number.as_deref(),
+                &row.postcode,
+            )
+            .as_ref()
+                == Some(&own)
+        })
+        .map(|row| row.reference))
+}
+
 /// The servicing facts stored with the request, if the applicant described any (V-2.1).
 fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessError> {
     let Some(operation) = request.servicing_operation.as_deref() else {
@@ -150,6 +213,7 @@ fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessEr
         cabin,
         social,
         study,
+        earlier_dossier: None,
         parcels: count(request.servicing_parcels, "parcels")?,
         candelabras: count(request.servicing_candelabras, "candelabras")?,
     }))
@@ -189,7 +253,7 @@ async fn answer(
 ) -> Result<bool, AssessError> {
     let mut tx = db.begin_write().await?;
     let request = requests::get_for_worker(&mut tx, &task.request_id).await?;
-    let facts = facts_of(&request)?;
+    let facts = facts_with_dossiers(&mut *tx, &request).await?;
     let assessment = match task.service.parse::<Service>() {
         Ok(service) => {
             let mut answer = operators::module_for(service).assess(&facts);
@@ -356,7 +420,7 @@ async fn price_one(
         None => return Ok(false),
     };
     let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
-    let facts = facts_of(&request)?;
+    let facts = facts_with_dossiers(&mut *tx, &request).await?;
     let Ok(part) = operators::pricing::price_part(tariffs, service, &facts, &request.postcode)
     else {
         // Still no book in force on its date: the answer keeps saying so.
@@ -1029,7 +1093,9 @@ pub async fn record_study(
     )
     .await?;
     let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
-    let mut facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let mut facts = facts_with_dossiers(&mut *tx, &request)
+        .await
+        .map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     let servicing = facts.servicing.as_mut().ok_or(AdjustError::NoServicing)?;
     servicing.study = dated_change(servicing, study, crate::clock::day_of(now))?;
     let json =
@@ -1054,6 +1120,10 @@ pub async fn record_study(
         .collect();
     answer.separately_quoted = part.separately_quoted;
     answer.mentions = part.mentions;
+    // V-8.6: land under overhead lines takes six months more; the study says so.
+    answer.lead_time = operators::module_for(Service::Electricity)
+        .assess(&facts)
+        .lead_time;
     let version =
         record_staff_change(&mut tx, &row, user, &answer, "servicing_study", reason, now).await?;
     tx.commit().await.map_err(DbError::from)?;

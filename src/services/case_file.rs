@@ -267,6 +267,9 @@ pub struct StaffCaseFile {
     pub officers: Vec<(String, String)>,
     /// For the coordinator: the current road-works permit.
     pub permit: Option<PermitView>,
+    /// For the coordinator, while no day is reserved: by when each operator must do its works
+    /// and from what its lead time runs (V-8.2.2, V-8.6, B-5.5).
+    pub deadlines: Vec<schedule::WorksDeadline>,
 }
 
 /// Why a case file could not be read.
@@ -517,6 +520,19 @@ pub async fn for_staff(
         ),
         None => StaffJointDay::Hidden,
     };
+    let deadlines = match &joint_day {
+        StaffJointDay::Open(_) => {
+            match schedule::deadlines_from_answers(state, &request, &latest, state.clock.today())
+                .await
+            {
+                Ok(deadlines) => deadlines,
+                Err(ScheduleError::Db(error)) => return Err(error.into()),
+                // Not every operator answered yet, or no province: the joint day says why.
+                Err(_) => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    };
     let (offer, officers, permit) = if coordinator {
         (
             Some(offer_file(state, &request).await?),
@@ -548,6 +564,7 @@ pub async fn for_staff(
         offer,
         officers,
         permit,
+        deadlines,
         request,
     })
 }

@@ -6,11 +6,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{holidays, permits};
 use crate::{
     db::{
-        self, DbError, Scope, Tx, assessments, crews,
+        self, DbError, Scope, Tx, assessments, crews, offers,
         requests::{self, NewEvent, RequestRow},
     },
     domain::ServiceCode,
-    operators::Assessment,
+    domain::dues::{Direction, DueWhen},
+    operators::{Assessment, LeadTimeStart},
+    quote::DocumentScope,
     scheduling::{
         calendar::WorkCalendar,
         holidays::{ConstructionHolidays, Province},
@@ -74,16 +76,167 @@ async fn answers_of(
         .collect())
 }
 
-/// The plan of a request from its assessments' latest answers: (service, body, `None` while
-/// unanswered).
-fn plan_from(
+/// Whether a condition that starts a lead time is met, and since when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Condition {
+    Met(NaiveDate),
+    /// Not asked of this request (nothing to pay, or paid after the works: V-8.2.1).
+    NotAsked,
+    Pending,
+}
+
+/// The day each operator's lead time started, by service code, once its start event happened:
+/// full payment (B-5.5), or the latest of permits, payment, trenches and coordinators' details
+/// (V-8.2.2, V-8.4). Lead times started by nothing recorded run from today.
+#[derive(Debug, Clone, Default)]
+pub struct LeadTimeStarts(std::collections::HashMap<String, NaiveDate>);
+
+impl LeadTimeStarts {
+    pub fn of(&self, service: &str) -> Option<NaiveDate> {
+        self.0.get(service).copied()
+    }
+}
+
+/// The day a due was paid in full (V-8.2.1, B-5.4): the day of the payment that completed
+/// it, instalments added up.
+pub fn paid_in_full_on(due: &crate::services::offers::Due) -> Option<NaiveDate> {
+    due.standing.settled_on
+}
+
+/// The prerequisites of ORES' answer whose meeting starts a servicing's lead time: permits
+/// obtained, trenches available (V-8.2.2) and the coordinators' details received (V-8.4).
+const SERVICING_START_PREREQUISITES: [&str; 3] =
+    ["permit_copy", "trench_and_sleeve", "site_coordinators"];
+
+/// Reads when each lead time of a request started (see [`LeadTimeStarts`]).
+pub async fn lead_time_starts(
     state: &AppState,
     request: &RequestRow,
     answers: &[(String, Option<String>)],
+) -> Result<LeadTimeStarts, ScheduleError> {
+    let parsed: Vec<(&str, Assessment)> = answers
+        .iter()
+        .filter_map(|(service, body)| {
+            let answer = serde_json::from_str(body.as_deref()?).ok()?;
+            Some((service.as_str(), answer))
+        })
+        .collect();
+    let mut starts = LeadTimeStarts::default();
+    if parsed
+        .iter()
+        .all(|(_, a)| a.lead_time.start == LeadTimeStart::ConditionsMet)
+    {
+        return Ok(starts);
+    }
+    let organisations = assessments::organisations_of(&state.db, &request.access).await?;
+    let payees: Vec<crate::services::offers::Due> =
+        match offers::for_request(&state.db, &request.access)
+            .await?
+            .first()
+        {
+            Some(latest) => crate::services::offers::dues_of(
+                offers::dues_of_request(&state.db, &request.access).await?,
+                &offers::payments_of_request(&state.db, &request.access).await?,
+            )?
+            .into_iter()
+            .filter(|d| d.offer_id == latest.id && d.direction == Direction::ApplicantToOperator)
+            .collect(),
+            None => Vec::new(),
+        };
+    let offered = !payees.is_empty();
+    for (service, answer) in &parsed {
+        let organisation = organisations
+            .iter()
+            .find(|(s, _)| s == service)
+            .map(|(_, o)| o.as_str());
+        // ORES' servicing runs from the payment of its own document (V-8.2.2); every other
+        // lead time from the payment of the operator's connections.
+        let scope = match answer.lead_time.start {
+            LeadTimeStart::LatestOfPermitsPaymentTrenches => DocumentScope::Servicing,
+            _ => DocumentScope::Connections,
+        };
+        let of_operator: Vec<&crate::services::offers::Due> = payees
+            .iter()
+            .filter(|p| p.organisation_id.as_deref() == organisation)
+            .collect();
+        let payee = of_operator
+            .iter()
+            .find(|p| p.scope == scope)
+            .or(of_operator.first())
+            .copied();
+        let payment = match payee {
+            Some(p) if p.when == DueWhen::AfterWorks => Condition::NotAsked,
+            Some(p) => paid_in_full_on(p).map_or(Condition::Pending, Condition::Met),
+            // An offer without this operator as payee asks it nothing.
+            None if offered => Condition::NotAsked,
+            None => Condition::Pending,
+        };
+        let mut conditions = vec![payment];
+        match answer.lead_time.start {
+            LeadTimeStart::ConditionsMet => continue,
+            LeadTimeStart::Payment => {}
+            LeadTimeStart::LatestOfPermitsPaymentTrenches => {
+                let history =
+                    assessments::history_of_service(&state.db, &request.access, service).await?;
+                for code in SERVICING_START_PREREQUISITES {
+                    let Some(now) = answer.prerequisites.iter().find(|p| p.code == code) else {
+                        continue;
+                    };
+                    if !now.met {
+                        conditions.push(Condition::Pending);
+                        continue;
+                    }
+                    // Met since the first version of the answer saying so.
+                    let since = history.iter().find_map(|(at, body)| {
+                        let version: Assessment = serde_json::from_str(body).ok()?;
+                        version
+                            .prerequisites
+                            .iter()
+                            .any(|p| p.code == code && p.met)
+                            .then(|| db::parse_ts(at).ok().map(crate::clock::day_of))
+                            .flatten()
+                    });
+                    conditions.push(since.map_or(Condition::Pending, Condition::Met));
+                }
+            }
+        }
+        if conditions.contains(&Condition::Pending) {
+            continue;
+        }
+        if let Some(latest) = conditions
+            .iter()
+            .filter_map(|c| match c {
+                Condition::Met(day) => Some(*day),
+                _ => None,
+            })
+            .max()
+        {
+            starts.0.insert((*service).to_owned(), latest);
+        }
+    }
+    Ok(starts)
+}
+
+/// One operator's window with what it is counted from.
+struct Window {
+    service: ServiceCode,
+    answer: Assessment,
+    started_on: Option<NaiveDate>,
+    /// The day the lead time ends, even before `earliest` (a later wish of the applicant).
+    due: NaiveDate,
+    earliest: NaiveDate,
+    latest: NaiveDate,
+}
+
+/// Each operator's window from its latest answer: (service, body, `None` while unanswered).
+fn windows_of(
+    request: &RequestRow,
+    answers: &[(String, Option<String>)],
+    starts: &LeadTimeStarts,
     today: NaiveDate,
+    province: Province,
     construction: &ConstructionHolidays,
-) -> Result<Plan, ScheduleError> {
-    let province = province_of(state, request)?;
+) -> Result<Vec<Window>, ScheduleError> {
     let wished_from = request
         .wished_from
         .as_deref()
@@ -92,22 +245,55 @@ fn plan_from(
     let mut windows = Vec::new();
     for (service, body) in answers {
         // Every operator's and partner's crew comes on the one day (C-4, C-8).
-        let Ok(service) = ServiceCode::parse(service) else {
+        let Ok(code) = ServiceCode::parse(service) else {
             continue;
         };
         let body = body.as_deref().ok_or(ScheduleError::NotAssessed)?;
         let answer: Assessment = serde_json::from_str(body)
             .map_err(|e| ScheduleError::Db(DbError::Corrupt(format!("assessment body: {e}"))))?;
-        // Lead times run from today at the earliest (conditions are not met before), or from
-        // the start of the period the applicant wished for.
-        let start = wished_from.map_or(today, |wished| wished.max(today));
-        let (earliest, latest) = answer.lead_time.window(start, province, construction);
-        windows.push(OperatorWindow {
-            service,
+        // No day before today, nor before the period the applicant wished for; the lead time
+        // runs from its start event (payment, permits, trenches) once it happened, else from
+        // then (its conditions are not met before).
+        let from = wished_from.map_or(today, |wished| wished.max(today));
+        let started_on = starts.of(service);
+        let (earliest, latest) = answer
+            .lead_time
+            .window(started_on, from, province, construction);
+        let due = answer
+            .lead_time
+            .due_date(started_on.unwrap_or(from), province, construction);
+        windows.push(Window {
+            service: code,
+            answer,
+            started_on,
+            due,
             earliest,
             latest,
         });
     }
+    Ok(windows)
+}
+
+/// The plan of a request from its assessments' latest answers: (service, body, `None` while
+/// unanswered).
+fn plan_from(
+    state: &AppState,
+    request: &RequestRow,
+    answers: &[(String, Option<String>)],
+    starts: &LeadTimeStarts,
+    today: NaiveDate,
+    construction: &ConstructionHolidays,
+) -> Result<Plan, ScheduleError> {
+    let province = province_of(state, request)?;
+    let windows: Vec<OperatorWindow> =
+        windows_of(request, answers, starts, today, province, construction)?
+            .into_iter()
+            .map(|w| OperatorWindow {
+                service: w.service,
+                earliest: w.earliest,
+                latest: w.latest,
+            })
+            .collect();
     if windows.is_empty() {
         return Err(ScheduleError::NotAssessed);
     }
@@ -116,6 +302,39 @@ fn plan_from(
         province,
         windows,
     })
+}
+
+/// By when each operator must do its works, and from what the lead time runs: for staff.
+#[derive(Debug, Clone)]
+pub struct WorksDeadline {
+    pub service: String,
+    pub latest: NaiveDate,
+    /// The day the start event happened; `None` while it has not (then counted from today).
+    pub started_on: Option<NaiveDate>,
+    pub answer: Assessment,
+}
+
+/// The latest day of each operator's works (V-8.2.2, V-8.6, B-5.5), from the latest answers.
+pub async fn deadlines_from_answers(
+    state: &AppState,
+    request: &RequestRow,
+    answers: &[(String, Option<String>)],
+    today: NaiveDate,
+) -> Result<Vec<WorksDeadline>, ScheduleError> {
+    let province = province_of(state, request)?;
+    let construction = holidays::load(&state.db.pool).await?;
+    let starts = lead_time_starts(state, request, answers).await?;
+    Ok(
+        windows_of(request, answers, &starts, today, province, &construction)?
+            .into_iter()
+            .map(|w| WorksDeadline {
+                service: w.service.as_str().to_owned(),
+                latest: w.due,
+                started_on: w.started_on,
+                answer: w.answer,
+            })
+            .collect(),
+    )
 }
 
 async fn joint_days_in(
@@ -176,7 +395,8 @@ pub async fn candidates_from_answers(
     today: NaiveDate,
 ) -> Result<JointDays, ScheduleError> {
     let construction = holidays::load(&state.db.pool).await?;
-    let plan = plan_from(state, request, answers, today, &construction)?;
+    let starts = lead_time_starts(state, request, answers).await?;
+    let plan = plan_from(state, request, answers, &starts, today, &construction)?;
     let mut tx = state.db.begin_read().await?;
     let (days, _) = joint_days_in(&mut tx, &plan, &construction, CANDIDATES).await?;
     tx.rollback().await.map_err(DbError::from)?;
@@ -206,6 +426,7 @@ pub async fn reserve(
         return Err(ScheduleError::AlreadyReserved(reserved));
     }
     let answers = answers_of(state, &scope, request).await?;
+    let starts = lead_time_starts(state, request, &answers).await?;
     let mut tx = state.db.begin_write().await?;
     // Read again under the write: a double click queued behind the first one finds its day.
     if let Some(reserved) = crews::reserved_day_in(&mut tx, &request.id).await? {
@@ -220,6 +441,7 @@ pub async fn reserve(
         state,
         request,
         &answers,
+        &starts,
         crate::clock::day_of(now),
         &construction,
     )?;
@@ -428,7 +650,8 @@ pub async fn propose_for_all(
     let mut lines = Vec::new();
     for request in waiting_rows {
         let answers = answers.remove(&request.id).unwrap_or_default();
-        match plan_from(state, &request, &answers, today, &construction) {
+        let starts = lead_time_starts(state, &request, &answers).await?;
+        match plan_from(state, &request, &answers, &starts, today, &construction) {
             Ok(plan) => waiting.push(WaitingRequest {
                 key: request.id.clone(),
                 commune: plan.commune,

@@ -142,9 +142,16 @@ pub fn price_servicing(
     let mut separately_quoted = Vec::new();
     let mut mentions = Vec::new();
 
-    // V-3.1 / V-3.2: dossier-opening fee.
+    // V-3.1 / V-3.2: dossier-opening fee, once per applicant and land: an earlier request's
+    // sent offer already charged it ("ce montant ne sera facturé qu'une seule fois").
     let (fee, fee_key, fee_rule) = if social {
         (Decimal::ZERO, "tariff.line.dossier_fee_social", "V-3.2")
+    } else if case.earlier_dossier.is_some() {
+        (
+            Decimal::ZERO,
+            "tariff.line.dossier_fee_already_charged",
+            "V-3.1",
+        )
     } else if case.earlier_dossiers_by_applicant > 0 {
         (
             Decimal::ZERO,
@@ -158,7 +165,7 @@ pub fn price_servicing(
         });
         (tariff.dossier_fee, "tariff.line.dossier_fee", "V-3.1")
     };
-    lines.push(maker.line(
+    let mut fee_line = maker.line(
         "V-DOSSIER",
         fee_key,
         fee_rule,
@@ -167,7 +174,11 @@ pub fn price_servicing(
         fee,
         VatClass::DossierFee,
         LineKind::Charge,
-    )?);
+    )?;
+    if let Some(reference) = &case.earlier_dossier {
+        fee_line = fee_line.arg("reference", reference);
+    }
+    lines.push(fee_line);
 
     // V-4.1a/b/c and V-4.2: the flat rate per metre of frontage; free for social projects.
     let (metres, frontage_key, frontage_rule) = match case.operation {

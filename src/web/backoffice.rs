@@ -191,6 +191,8 @@ pub struct JointDayView {
     /// Why no day before the window opens: whose lead time or prerequisites set its start.
     pub not_before: Option<String>,
     pub unavailable: Option<String>,
+    /// Each operator's latest day and what its lead time runs from (V-8.2.2, V-8.6, B-5.5).
+    pub deadlines: Vec<String>,
 }
 
 pub fn day_label(day: chrono::NaiveDate) -> String {
@@ -203,6 +205,31 @@ fn joint_day_view(
     today: chrono::NaiveDate,
     names: &ServiceNames,
 ) -> Option<JointDayView> {
+    let deadlines = file
+        .deadlines
+        .iter()
+        .map(|deadline| {
+            let since = match deadline.started_on {
+                Some(day) => tr.f(
+                    "joint.deadline_since",
+                    [("day", tr.numeric_date(day).as_str())],
+                ),
+                None => tr.t("joint.deadline_not_started").to_owned(),
+            };
+            tr.f(
+                "joint.deadline",
+                [
+                    ("operator", names.name(&deadline.service).as_str()),
+                    ("day", day_label(deadline.latest).as_str()),
+                    (
+                        "lead",
+                        crate::operators::describe::lead_time_text(tr, &deadline.answer).as_str(),
+                    ),
+                    ("since", since.as_str()),
+                ],
+            )
+        })
+        .collect();
     let empty = JointDayView {
         reserved: None,
         can_change: true,
@@ -213,6 +240,7 @@ fn joint_day_view(
         impossible: Vec::new(),
         not_before: None,
         unavailable: None,
+        deadlines,
     };
     match &file.joint_day {
         StaffJointDay::Hidden => None,
@@ -551,6 +579,8 @@ pub struct StudyView {
     pub surcharge: String,
     /// Code, translated label, ticked.
     pub exclusions: Vec<(&'static str, String, bool)>,
+    /// V-8.6: the land is under overhead lines.
+    pub under_overhead_lines: bool,
 }
 
 fn study_view(tr: Tr, stored: Option<&str>) -> Result<StudyView, DbError> {
@@ -578,6 +608,7 @@ fn study_view(tr: Tr, stored: Option<&str>) -> Result<StudyView, DbError> {
                 )
             })
             .collect(),
+        under_overhead_lines: study.under_overhead_lines,
     })
 }
 
@@ -841,6 +872,8 @@ struct AdjustForm {
     surcharge: String,
     exclusions: Vec<String>,
     lots: String,
+    /// V-8.6: a ticked box sends `on`.
+    under_overhead_lines: String,
     /// SWDE's survey (action `water_survey`); holder fields repeat once per row.
     distance_to_main_m: String,
     inside_parcel_m: String,
@@ -992,6 +1025,7 @@ async fn servicing_study(
         surcharge: &form.surcharge,
         exclusions: &form.exclusions,
         parcels: &form.lots,
+        under_overhead_lines: !form.under_overhead_lines.is_empty(),
     });
     let (study, reason, version) = match staff_record(staff.tr, form, "study.field", parsed) {
         Ok(parsed) => parsed,

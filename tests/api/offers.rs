@@ -777,3 +777,76 @@ async fn v_8_2_1_a_commune_as_project_owner_pays_the_servicing_after_the_works_o
         1
     );
 }
+
+/// The staff page's line of works lead time naming `rule`.
+fn deadline_naming(page: &str, rule: &str) -> String {
+    let start = page
+        .find(r#"<ul id="deadlines">"#)
+        .expect("deadlines listed");
+    let list = &page[start..page[start..].find("</ul>").unwrap() + start];
+    list.split("<li>")
+        .find(|item| item.contains(rule))
+        .unwrap_or_else(|| panic!("{rule} in {list}"))
+        .trim_end_matches("</li>")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn b_5_5_swde_works_within_a_calendar_month_of_the_payment_not_pushed_by_construction_holidays()
+ {
+    // Friday 2 July 2027, before Namur's summer construction holidays (12-30 July 2027).
+    let app = crate::helpers::spawn_app_at("2027-07-02T07:00:00Z").await;
+    seed::demo_crews(&app.state).await.unwrap();
+    let (reference, _) = app.file_ok(&crate::helpers::marie_from(app.today())).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let link = crate::helpers::link_in_mail(&app, &id, "request_filed").await;
+    let a = Assessed {
+        page_url: app.url(&format!("/backoffice/requests/{id}")),
+        julien: app.signed_in("julien@ores.demo").await,
+        id,
+        link,
+    };
+    assert_eq!(send_offer(&app, &a, "").await.0, 303);
+    assert_eq!(accept_offer_online(&app, &a.link, &a.id).await.0, 303);
+    // SWDE is paid the same day; the officer records it on Monday 5 July.
+    let (swde, amount): (String, String) = sqlx::query_as(
+        "SELECT COALESCE(p.organisation_id, ''), p.amount FROM offer_dues p \
+         JOIN offers o ON o.id = p.offer_id \
+         JOIN assessments a ON a.request_id = o.request_id AND a.organisation_id = p.organisation_id \
+         WHERE o.request_id = $1 AND a.service = 'water' AND p.direction = 'applicant_to_operator'",
+    )
+    .bind(&a.id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    app.advance(Duration::days(3));
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, &a.page_url).await;
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{}/payments", a.id)))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("organisation", swde),
+            ("amount", amount),
+            ("paid_on", "2027-07-02".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+
+    let page = text_of(&julien, &a.page_url).await;
+    let water = deadline_naming(&page, "B-5.5");
+    // One calendar month from the payment: 2 August, not three weeks later for the holidays.
+    assert!(water.contains("au plus tard le 02/08/2027"), "{water}");
+    assert!(water.contains("1 mois calendrier"), "{water}");
+    assert!(water.contains("compté depuis le 02/07/2027"), "{water}");
+    // ORES, whose conditions are not all met, counts from the start of the period Marie
+    // wished for (11 August): 10 September.
+    let electricity = deadline_naming(&page, "engagement ORES basse tension");
+    assert!(
+        electricity.contains("au plus tard le 10/09/2027"),
+        "{electricity}"
+    );
+}

@@ -443,8 +443,11 @@ async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() 
         "{document}"
     );
 
-    // The developer adds two lots: ORES records the change, priced at today's tariffs with no
-    // second dossier fee (V-8.3, V-3.1), and the officer sends the revised offer.
+    // The developer adds two lots to this request: ORES records the change, priced at today's
+    // tariffs (V-8.3). The revised offer is the same dossier's offer: its fee stays charged,
+    // once (V-3.1; art. 8.3 "sans préjudice de l'article 3.1").
+    let fee = line(&answer, "V-DOSSIER")["amount_excl_vat"].clone();
+    assert_ne!(fee, "0.00");
     let version: i64 = sqlx::query_scalar("SELECT version FROM assessments WHERE id = $1")
         .bind(&assessment_id)
         .fetch_one(&app.state.db.pool)
@@ -466,10 +469,10 @@ async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() 
         .unwrap();
     assert_eq!(response.status().as_u16(), 303);
     let answer = latest_answer(&app, &id, "electricity").await;
-    assert_eq!(line(&answer, "V-DOSSIER")["amount_excl_vat"], "0.00");
+    assert_eq!(line(&answer, "V-DOSSIER")["amount_excl_vat"], fee);
     assert_eq!(
         line(&answer, "V-DOSSIER")["label_key"],
-        "tariff.line.dossier_fee_already_paid"
+        "tariff.line.dossier_fee"
     );
     assert_eq!(line(&answer, "V-FRONTAGE")["args"]["parcels"], "8");
     let page = text_of(&julien, &url).await;
@@ -492,8 +495,199 @@ async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() 
     .await
     .unwrap();
     assert!(
-        revised.contains("déjà perçus pour ce demandeur et ce terrain"),
+        !revised.contains("déjà perçus") && !revised.contains("déjà portés en compte"),
         "{revised}"
+    );
+    assert!(
+        revised.contains("Frais d'ouverture de dossier (une fois par demandeur et par terrain)"),
+        "{revised}"
+    );
+}
+
+/// Sends the consolidated offer of request `id` as the case officer.
+async fn send_offer(app: &crate::helpers::TestApp, id: &str) {
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/offer")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("key", hidden(&page, "key")),
+            ("reason", String::new()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+}
+
+#[tokio::test]
+async fn v_3_1_journey_2_the_developer_filing_again_for_the_same_land_pays_no_second_dossier_fee() {
+    let app = spawn_app().await;
+    let (first, _) = app.file_ok(&tournai_lots()).await;
+    let first_id = app.request_id(&first).await;
+    let fee = line(
+        &answer_of(&app, &first_id, "electricity").await,
+        "V-DOSSIER",
+    )["amount_excl_vat"]
+        .clone();
+    assert_ne!(fee, "0.00");
+    // The offer is sent and never accepted: the fee stays ORES' (V-3.1).
+    send_offer(&app, &first_id).await;
+
+    // The same company files again from another mailbox for the same parcel, spelt its own
+    // way, with two lots more.
+    let again = with(
+        &tournai_lots(),
+        &[
+            ("email", "lotissement@habitat-picard.be"),
+            ("company_number", "BE 0202 239 951"),
+            ("parcel_ref", "tournai 5e div section B 412 C"),
+            ("servicing_parcels", "8"),
+        ],
+    );
+    let (second, _) = app.file_ok(&again).await;
+    let second_id = app.request_id(&second).await;
+    let answer = answer_of(&app, &second_id, "electricity").await;
+    let dossier = line(&answer, "V-DOSSIER");
+    assert_eq!(dossier["amount_excl_vat"], "0.00");
+    assert_eq!(dossier["rule"], "V-3.1");
+    assert_eq!(
+        dossier["label_key"],
+        "tariff.line.dossier_fee_already_charged"
+    );
+    assert_eq!(dossier["args"]["reference"], first.as_str());
+    assert_eq!(line(&answer, "V-FRONTAGE")["args"]["parcels"], "8");
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(
+        &julien,
+        app.url(&format!("/backoffice/requests/{second_id}")),
+    )
+    .await;
+    assert!(
+        page.contains(&format!(
+            "avec la demande {first} (une seule fois par demandeur"
+        )),
+        "{page}"
+    );
+
+    // Once the second offer is sent too, a lot change on the first request still charges the
+    // first request's fee: a later request never waives the dossier it follows from.
+    send_offer(&app, &second_id).await;
+    let (assessment_id, version): (String, i64) = sqlx::query_as(
+        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
+    )
+    .bind(&first_id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let elec = app.signed_in("elec@ores.demo").await;
+    let page = text_of(&elec, app.url(&format!("/backoffice/requests/{first_id}"))).await;
+    let response = elec
+        .post(app.url(&format!("/operator/assessments/{assessment_id}")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", version.to_string()),
+            ("action", "servicing_study".to_owned()),
+            ("lots", "7".to_owned()),
+            ("text", "Un lot ajouté".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let answer = latest_answer(&app, &first_id, "electricity").await;
+    assert_eq!(line(&answer, "V-FRONTAGE")["args"]["parcels"], "7");
+    assert_eq!(line(&answer, "V-DOSSIER")["amount_excl_vat"], fee);
+
+    // Another applicant for the same land opens a dossier of its own: charged (V-3.1).
+    let neighbour = with(
+        &tournai_lots(),
+        &[
+            ("name", "Terrains du Hainaut SRL"),
+            ("email", "contact@terrains-hainaut.be"),
+            ("company_number", "0403.170.701"),
+        ],
+    );
+    let (third, _) = app.file_ok(&neighbour).await;
+    let third_id = app.request_id(&third).await;
+    let answer = answer_of(&app, &third_id, "electricity").await;
+    assert_eq!(line(&answer, "V-DOSSIER")["amount_excl_vat"], fee);
+    assert_eq!(
+        line(&answer, "V-DOSSIER")["label_key"],
+        "tariff.line.dossier_fee"
+    );
+}
+
+#[tokio::test]
+async fn v_8_6_land_under_overhead_lines_takes_six_months_more_on_the_offer_and_for_staff() {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&tournai_lots()).await;
+    let id = app.request_id(&reference).await;
+    answer_of(&app, &id, "electricity").await;
+    let (assessment_id, version): (String, i64) = sqlx::query_as(
+        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let elec = app.signed_in("elec@ores.demo").await;
+    let page_url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = text_of(&elec, &page_url).await;
+    let response = elec
+        .post(app.url(&format!("/operator/assessments/{assessment_id}")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", version.to_string()),
+            ("action", "servicing_study".to_owned()),
+            ("under_overhead_lines", "on".to_owned()),
+            ("text", "Ligne BT au-dessus des lots 2 et 3".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let answer = latest_answer(&app, &id, "electricity").await;
+    assert_eq!(
+        answer["lead_time"]["start"],
+        "latest_of_permits_payment_trenches"
+    );
+    assert_eq!(answer["lead_time"]["extra"]["months"], 6);
+    assert_eq!(answer["lead_time"]["extra"]["source"], "V-8.6");
+    // The study form shows the box ticked.
+    let page = text_of(&elec, &page_url).await;
+    assert!(page.contains(r#"name="under_overhead_lines" value="on" checked"#));
+
+    // Staff see ORES' latest day: nothing paid yet, so counted from the start of the period
+    // the applicant wished for (11 January 2027): 30 days, 10 February; plus six months
+    // (V-8.6): 10 August 2027.
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, &page_url).await;
+    let start = page
+        .find(r#"<ul id="deadlines">"#)
+        .expect("deadlines listed");
+    let list = &page[start..];
+    let ores = list
+        .split("<li>")
+        .find(|item| item.contains("V-8.6"))
+        .unwrap_or_else(|| panic!("V-8.6 in {list}"));
+    assert!(ores.contains("au plus tard le 10/08/2027"), "{ores}");
+    assert!(ores.contains("plus 6 mois (V-8.6)"), "{ores}");
+
+    // The offer's lead time says it with the rule.
+    send_offer(&app, &id).await;
+    let document: String = sqlx::query_scalar("SELECT document FROM offers WHERE request_id = $1")
+        .bind(&id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_str(&document).unwrap();
+    let lead_time = document["sections"][0]["lead_time"].as_str().unwrap();
+    assert!(lead_time.contains("plus 6 mois (V-8.6)"), "{lead_time}");
+    assert!(
+        lead_time.contains("le dernier des permis obtenus"),
+        "{lead_time}"
     );
 }
 
@@ -606,4 +800,106 @@ async fn only_ores_electricity_records_a_servicing_study_and_only_for_a_servicin
         .count("SELECT COUNT(*) FROM assessment_versions v JOIN assessments a ON a.id = v.assessment_id WHERE a.service = 'electricity'")
         .await;
     assert_eq!(versions, 1);
+}
+
+#[tokio::test]
+async fn v_8_2_2_v_8_4_the_servicing_lead_time_runs_from_the_latest_of_payment_permit_trenches_and_coordinators()
+ {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&tournai_lots()).await;
+    let id = app.request_id(&reference).await;
+    answer_of(&app, &id, "electricity").await;
+    send_offer(&app, &id).await;
+    let link = crate::helpers::link_in_mail(&app, &id, "request_filed").await;
+    assert_eq!(
+        crate::helpers::accept_offer_online(&app, &link, &id)
+            .await
+            .0,
+        303
+    );
+    let page_url = app.url(&format!("/backoffice/requests/{id}"));
+    let assessment_id: String = sqlx::query_scalar(
+        "SELECT id FROM assessments WHERE request_id = $1 AND service = 'electricity'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    // ORES marks a prerequisite met, on the app's day.
+    let mark_met = |code: &'static str| {
+        let app = &app;
+        let (page_url, assessment_id) = (&page_url, &assessment_id);
+        async move {
+            let elec = app.signed_in("elec@ores.demo").await;
+            let page = text_of(&elec, page_url).await;
+            let version: i64 = sqlx::query_scalar("SELECT version FROM assessments WHERE id = $1")
+                .bind(assessment_id)
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
+            let response = elec
+                .post(app.url(&format!("/operator/assessments/{assessment_id}")))
+                .form(&[
+                    ("csrf_token", hidden(&page, "csrf_token")),
+                    ("version", version.to_string()),
+                    ("action", "prerequisite_met".to_owned()),
+                    ("code", code.to_owned()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 303, "{code}");
+        }
+    };
+    let ores_deadline = || async {
+        let julien = app.signed_in("julien@ores.demo").await;
+        let page = text_of(&julien, &page_url).await;
+        let start = page
+            .find(r#"<ul id="deadlines">"#)
+            .expect("deadlines listed");
+        page[start..]
+            .split("<li>")
+            .find(|item| item.contains("V-8.2.2"))
+            .unwrap_or_else(|| panic!("V-8.2.2 in {page}"))
+            .to_owned()
+    };
+
+    // The permit copy on Wednesday 2 December, the trenches on the 4th; ORES is paid on the 3rd.
+    mark_met("permit_copy").await;
+    app.advance(chrono::Duration::days(2));
+    mark_met("trench_and_sleeve").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, &page_url).await;
+    let (ores, amount): (String, String) = sqlx::query_as(
+        "SELECT p.id, p.amount FROM offer_dues p JOIN offers o ON o.id = p.offer_id \
+         WHERE o.request_id = $1 AND p.scope = 'servicing' \
+         AND p.direction = 'applicant_to_operator'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/payments")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("payee", ores),
+            ("amount", amount),
+            ("paid_on", "2026-12-03".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    // Without the coordinators' details (V-8.4) the lead time has not started.
+    let waiting = ores_deadline().await;
+    assert!(waiting.contains("pas encore atteint"), "{waiting}");
+
+    // They reach ORES on Wednesday 9 December: the latest event starts the lead time, which
+    // stops during the winter rest days of 21-24 December (V-8.2.2): 30 days, 12 January.
+    app.advance(chrono::Duration::days(5));
+    mark_met("site_coordinators").await;
+    let started = ores_deadline().await;
+    assert!(started.contains("compté depuis le 09/12/2026"), "{started}");
+    assert!(started.contains("au plus tard le 12/01/2027"), "{started}");
 }

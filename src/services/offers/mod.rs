@@ -438,12 +438,13 @@ async fn parts(
 /// lines staff added by hand stay as written.
 fn reprice(
     tariffs: &crate::tariff::Tariffs,
+    facts: &operators::RequestFacts,
     request: &RequestRow,
     service: Service,
     lines: &mut [PricedLine],
     day: NaiveDate,
 ) -> Result<(), OfferError> {
-    let mut facts = assess::facts_of(request).map_err(|e| OfferError::Render(e.to_string()))?;
+    let mut facts = facts.clone();
     facts.submitted_on = day;
     let fresh =
         operators::pricing::price(tariffs, service, &facts, &request.postcode).map_err(|e| {
@@ -775,12 +776,21 @@ async fn build(
         return Err(OfferError::NoBook(unpriced));
     }
     let tariffs = crate::services::books::current(state).await?;
+    // V-3.1: priced again with the dossier an earlier request opened, as when assessed.
+    let facts = match options.reprice_on {
+        Some(_) => Some(
+            assess::facts_with_dossiers(&state.db.pool, request)
+                .await
+                .map_err(|e| OfferError::Render(e.to_string()))?,
+        ),
+        None => None,
+    };
     for part in &mut parts {
         for (service, row, answer) in &mut part.services {
-            if let Some(day) = options.reprice_on
+            if let (Some(day), Some(facts)) = (options.reprice_on, &facts)
                 && row.service.parse::<Service>().is_ok()
             {
-                reprice(&tariffs, request, *service, &mut answer.lines, day)?;
+                reprice(&tariffs, facts, request, *service, &mut answer.lines, day)?;
             }
             if *service == Service::Water && row.service == Service::Water.code() {
                 shares_on(&tariffs, request, &mut answer.lines, options.today)?;
