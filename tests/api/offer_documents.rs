@@ -524,3 +524,76 @@ async fn b_10_each_share_follows_the_recorded_day_of_payment_at_the_offers_date_
         [("M. et Mme Leroy".to_owned(), "1560.00".to_owned())]
     );
 }
+
+#[tokio::test]
+async fn v_2_3_journey_5_an_inheritance_split_is_invoiced_without_prior_offer_and_its_payment_needs_no_acceptance()
+ {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&crate::servicing::inheritance()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    send_offer(&app, &julien, &id, "").await;
+    let api = app.url(&format!("/api/v1/requests/{id}"));
+    let json = json_of(&julien, &api, 200).await;
+    let offer = &json["offers"][0];
+    let servicing = find(&offer["documents"], |d| d["scope"] == "servicing");
+    assert_eq!(servicing.len(), 1, "{offer}");
+    // An invoice (V-2.3): dossier fee 250.00 and 20 m + 12 m × 95.00 (V-4.1c), 21 % for a
+    // private author (V-6): 3,290.00 + 690.90.
+    assert_eq!(servicing[0]["kind"], "invoice");
+    assert_eq!(servicing[0]["total_excl_vat"], "3290.00");
+    assert_eq!(servicing[0]["total_vat"], "690.90");
+    assert_eq!(servicing[0]["total_incl_vat"], "3980.90");
+    let connection = find(&offer["documents"], |d| d["scope"] == "connections");
+    assert_eq!(connection[0]["kind"], "offer");
+    let pdf = pdf_text(&app, &id, 1).await;
+    assert!(
+        pdf.contains(&squeezed("Facture — Viabilisation du terrain")),
+        "{pdf}"
+    );
+    // V-7/V-2.3: the offer's article 8 does not apply to the invoice.
+    assert!(
+        !pdf.contains(&squeezed(
+            "Chaque phase du projet fait l'objet de sa propre offre"
+        )),
+        "{pdf}"
+    );
+
+    // The invoice is due as sent: its payment is recorded before any acceptance.
+    let due = find(&offer["payees"], |p| {
+        p["scope"] == "servicing" && p["direction"] == "applicant_to_operator"
+    })[0]
+        .clone();
+    assert_eq!(due["document"], "invoice");
+    let page_url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = text_of(&julien, &page_url).await;
+    let due_id: String = sqlx::query_scalar(
+        "SELECT p.id FROM offer_dues p JOIN offers o ON o.id = p.offer_id \
+         WHERE o.request_id = $1 AND p.scope = 'servicing' AND p.direction = 'applicant_to_operator'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let response = julien
+        .post(format!("{page_url}/payments"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("payee", due_id),
+            ("amount", "3980.90".to_owned()),
+            ("paid_on", app.today().to_string()),
+            ("key", "invoice-1".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let json = json_of(&julien, &api, 200).await;
+    let due = find(&json["offers"][0]["payees"], |p| {
+        p["scope"] == "servicing" && p["direction"] == "applicant_to_operator"
+    })[0]
+        .clone();
+    assert_eq!(due["paid_at"], app.today().to_string());
+    assert_eq!(json["offers"][0]["status"], "sent");
+}

@@ -135,7 +135,7 @@ async fn refused(app: &crate::helpers::TestApp, fields: &[(&'static str, String)
 }
 
 /// Journey 5: three heirs split a parcel in Bastogne; new houses are planned on two parts.
-fn inheritance() -> Vec<(&'static str, String)> {
+pub(crate) fn inheritance() -> Vec<(&'static str, String)> {
     with(
         &division(),
         &[

@@ -151,6 +151,15 @@ pub async fn record_payment(
     amount.rescale(2);
     let paid_on = NaiveDate::parse_from_str(input.paid_on.trim(), "%Y-%m-%d")
         .map_err(|_| OfferError::Invalid(InputError::Date))?;
+    // Organisations sharing a payee (ORES' electricity and gas) share its document; read
+    // before the write, which holds its own connection.
+    let payee_name = match &input.payee {
+        PayeeChoice::Organisation(organisation) => offers::payee_of(&state.db, organisation)
+            .await
+            .ok()
+            .map(|p| p.name),
+        PayeeChoice::Due(_) => None,
+    };
     let mut tx = state.db.begin_write().await?;
     let offer = offers::latest_in(&mut tx, &request.id)
         .await?
@@ -159,12 +168,10 @@ pub async fn record_payment(
     let due = match &input.payee {
         PayeeChoice::Due(id) => dues.iter().find(|d| &d.id == id),
         PayeeChoice::Organisation(organisation) => {
-            // Organisations sharing a payee (ORES' electricity and gas) share its document.
-            let payee = offers::payee_of(&state.db, organisation).await.ok();
             let mut of = dues.iter().filter(|d| {
                 d.direction == Direction::ApplicantToOperator
                     && (d.organisation_id.as_deref() == Some(organisation.as_str())
-                        || payee.as_ref().is_some_and(|p| p.name == d.party))
+                        || payee_name.as_deref() == Some(d.party.as_str()))
             });
             match (of.next(), of.next()) {
                 (Some(only), None) => Some(only),
