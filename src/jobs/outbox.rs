@@ -2,7 +2,7 @@
 //! alive while its delivery runs, retries failures with exponential backoff and marks each
 //! message sent once.
 
-use std::{future::Future, time::Duration as StdDuration};
+use std::{collections::HashSet, future::Future, time::Duration as StdDuration};
 
 use chrono::Duration;
 use tokio::{sync::Notify, task::JoinSet};
@@ -65,6 +65,9 @@ impl Worker {
     pub async fn deliver_due(&self, shutdown: &Shutdown) -> DbResult<usize> {
         outbox::revive_due(&self.db, outbox::FILING_CONFIRMATION, self.clock.now()).await?;
         let mut in_flight = JoinSet::new();
+        // What this round is sending: a claim that ran out under it (the clock moved on faster
+        // than the renewal) comes back here and must not be sent a second time.
+        let mut sending = HashSet::new();
         let mut sent = 0;
         let mut failure = None;
         loop {
@@ -76,7 +79,11 @@ impl Worker {
             {
                 match outbox::claim_due(&self.db, self.clock.now(), self.lease()).await {
                     Ok(Some(row)) => {
-                        in_flight.spawn(self.clone().deliver(row));
+                        if sending.insert(row.id.clone()) {
+                            let id = row.id.clone();
+                            let delivery = self.clone().deliver(row);
+                            in_flight.spawn(async move { (id, delivery.await) });
+                        }
                     }
                     Ok(None) => {
                         idle = true;
@@ -99,10 +106,17 @@ impl Worker {
                 in_flight.join_next().await
             };
             match finished {
-                Some(Ok(Ok(true))) => sent += 1,
-                Some(Ok(Ok(false))) | None => {}
-                Some(Ok(Err(error))) => tracing::error!(%error, "outbox worker"),
+                Some(Ok((id, outcome))) => {
+                    sending.remove(&id);
+                    match outcome {
+                        Ok(true) => sent += 1,
+                        Ok(false) => {}
+                        Err(error) => tracing::error!(%id, %error, "outbox worker"),
+                    }
+                }
+                // A send task that panicked: its message is taken again once its claim ends.
                 Some(Err(error)) => tracing::error!(%error, "outbox send task"),
+                None => {}
             }
         }
         match failure {

@@ -417,6 +417,24 @@ async fn a_claim_is_renewed_while_its_delivery_runs_and_no_second_sender_takes_i
 }
 
 #[tokio::test]
+async fn a_claim_run_out_under_its_own_worker_is_not_sent_a_second_time() {
+    // The clock jumps past the claim while the delivery hangs: the worker finds the message
+    // due again, but it is its own send in flight.
+    let sink = SmtpSink::start_with(0, 1).await;
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = sink.port;
+        config.mail_send_timeout_secs = 30;
+    })
+    .await;
+    app.file_ok(&marie()).await;
+    wait_count(&app, "SELECT COUNT(*) FROM outbox WHERE attempts = 1", 1).await;
+    app.advance(chrono::Duration::minutes(5));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(sink.messages().await.is_empty(), "no second copy");
+}
+
+#[tokio::test]
 async fn once_stopping_the_worker_finishes_the_send_in_flight_and_claims_no_more() {
     // No background worker: this test runs the rounds. One send at a time; the relay hangs
     // on the first connection.
