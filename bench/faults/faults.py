@@ -310,28 +310,37 @@ def prepared_filing(app, n):
     return client, form
 
 
-def file_burst(apps, count, threads=8, prepared=None):
-    """Posts `count` filings across `apps` at once; returns (acknowledged keys, errors)."""
+def file_burst(apps, count, threads=8, prepared=None, fault=None, fault_after=0):
+    """Posts `count` filings across `apps` at once; returns (acknowledged keys, errors).
+    `fault` is called (in its own thread) once `fault_after` filings are acknowledged."""
     prepared = prepared or [prepared_filing(apps[i % len(apps)], i) for i in range(count)]
     acknowledged, errors = [], []
     lock = threading.Lock()
+    injected = []
 
     def post(item):
         client, form = item
         try:
             status, _, location = client.request("/request", form)
         except OSError as e:  # refused, reset or cut: not acknowledged
+            reason = getattr(e, "reason", e)
             with lock:
-                errors.append(str(e))
+                errors.append("refused" if isinstance(reason, ConnectionRefusedError)
+                          else f"cut ({type(reason).__name__})")
             return
         with lock:
             if status == 303 and location and location.startswith("/request/filed/"):
                 acknowledged.append(form["idempotency_key"])
+                if fault and len(acknowledged) == fault_after:
+                    injected.append(threading.Thread(target=fault))
+                    injected[0].start()
             else:
                 errors.append(str(status))
 
     with concurrent.futures.ThreadPoolExecutor(threads) as pool:
         list(pool.map(post, prepared))
+    for thread in injected:
+        thread.join()
     return acknowledged, errors
 
 
@@ -425,16 +434,15 @@ def relay_hung(bin_path, engine="sqlite"):
 
 
 def kill9_filings(bin_path, engine="sqlite"):
-    """`kill -9` in the middle of a burst of 120 filings; restart on the same database."""
+    """`kill -9` in the middle of a burst of 300 filings (once 100 are acknowledged); restart
+    on the same database."""
     started = time.time()
     relay, db = Relay(), Database(engine)
     relay.set("up")
     app = App(bin_path, db, relay).start()
-    prepared = [prepared_filing(app, i) for i in range(120)]
-    killer = threading.Timer(1.0, app.kill9)
-    killer.start()
-    keys, errors = file_burst([app], 120, threads=8, prepared=prepared)
-    killer.join()
+    prepared = [prepared_filing(app, i) for i in range(300)]
+    keys, errors = file_burst([app], len(prepared), threads=8, prepared=prepared,
+                              fault=app.kill9, fault_after=100)
     app.start()
     lost_ack = lost_filings(db, keys)
     mails, lost_mail, dup = drain_mail(db, relay)
@@ -506,17 +514,16 @@ def wait_assessed(db, keys, timeout=60):
 
 
 def sigterm_burst(bin_path, engine="sqlite"):
-    """SIGTERM in the middle of a burst of 120 filings: in-flight ones are answered, exit 0."""
+    """SIGTERM in the middle of a burst of 300 filings (once 100 are acknowledged): in-flight
+    ones are answered, the process exits 0; restart on the same database."""
     started = time.time()
     relay, db = Relay(), Database(engine)
     relay.set("up")
     app = App(bin_path, db, relay).start()
-    prepared = [prepared_filing(app, i) for i in range(120)]
+    prepared = [prepared_filing(app, i) for i in range(300)]
     codes = []
-    killer = threading.Timer(1.0, lambda: codes.append(app.terminate()))
-    killer.start()
-    keys, errors = file_burst([app], 120, threads=8, prepared=prepared)
-    killer.join()
+    keys, errors = file_burst([app], len(prepared), threads=8, prepared=prepared,
+                              fault=lambda: codes.append(app.terminate()), fault_after=100)
     app.start()
     lost_ack = lost_filings(db, keys)
     mails, lost_mail, dup = drain_mail(db, relay)
@@ -524,7 +531,8 @@ def sigterm_burst(bin_path, engine="sqlite"):
     db.drop()
     return report("sigterm_burst", f"{len(prepared)} filings ({len(keys)} acknowledged), {mails} mails",
                   lost_ack + lost_mail, dup, started,
-                  f"exit status {codes[0] if codes else '?'}, {len(errors)} refused once stopping")
+                  f"exit status {codes[0] if codes else '?'}, not acknowledged: "
+                  + ", ".join(f"{e}×{errors.count(e)}" for e in sorted(set(errors))))
 
 
 def two_instances_pg(bin_path, engine="postgres"):
