@@ -69,10 +69,17 @@ pub struct Config {
     #[arg(long, env = "CMH_OUTBOX_POLL_MS", default_value_t = 1000)]
     pub outbox_poll_ms: u64,
     /// The longest one SMTP delivery may take, connection to final reply, in seconds. A relay
-    /// that accepts and then hangs fails the attempt, which is retried later; kept well under
-    /// the outbox claim (120 s) so no other worker takes a message still being sent.
+    /// that accepts and then hangs fails the attempt, which is retried later.
     #[arg(long, env = "CMH_MAIL_SEND_TIMEOUT_SECS", default_value_t = 30)]
     pub mail_send_timeout_secs: u64,
+    /// How many mails the outbox worker sends at once: a hung delivery holds up only its own
+    /// message.
+    #[arg(long, env = "CMH_MAIL_CONCURRENCY", default_value_t = 4)]
+    pub mail_concurrency: usize,
+    /// How long a worker's claim on a message lasts, in seconds. It is renewed every quarter
+    /// of this while the delivery runs, so it only has to outlast a crashed worker's silence.
+    #[arg(long, env = "CMH_MAIL_CLAIM_SECS", default_value_t = 60)]
+    pub mail_claim_secs: u64,
     /// Working days an operator has to assess a request before the case officer sees it late.
     #[arg(long, env = "CMH_ASSESSMENT_DUE_DAYS", default_value_t = 5)]
     pub assessment_due_working_days: u32,
@@ -249,6 +256,8 @@ impl Config {
             secure_cookies: false,
             outbox_poll_ms: 200,
             mail_send_timeout_secs: 30,
+            mail_concurrency: 4,
+            mail_claim_secs: 60,
             assessment_due_working_days: 5,
             run_workers: true,
             shutdown_grace_secs: 20,

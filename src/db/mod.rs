@@ -110,6 +110,34 @@ impl From<sqlx::Error> for DbError {
     }
 }
 
+impl DbError {
+    /// A failure that may well not happen again a moment later: the connection or the pool
+    /// (a restart, a network blip), SQLite's lock held too long, PostgreSQL's serialization
+    /// failure, deadlock, connection loss or an administrator's restart.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            DbError::Conflict(_) => true,
+            DbError::Sqlx(error) => match error {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => {
+                    let code = db.code().unwrap_or_default();
+                    // SQLite's SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended codes included;
+                    // PostgreSQL's class 08 (connection) and 57P0x (server shutting down).
+                    matches!(code.as_ref(), "5" | "6" | "261" | "262" | "517")
+                        || code.starts_with("08")
+                        || code.starts_with("57P0")
+                        || db.message().contains("database is locked")
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 pub type DbResult<T> = Result<T, DbError>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

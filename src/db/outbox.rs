@@ -139,6 +139,20 @@ pub async fn claim_due(
     super::claim_due_row(db, "outbox", COLUMNS, now, lease).await
 }
 
+/// Pushes a claim forward to `until` while its delivery runs, so no other worker takes the
+/// message meanwhile. False when the message is no longer pending (already recorded).
+pub async fn extend_claim(db: &Db, id: &str, until: DateTime<Utc>) -> DbResult<bool> {
+    let result = sqlx::query(
+        "UPDATE outbox SET locked_until = $2 WHERE id = $1 AND status = 'pending' \
+           AND locked_until IS NOT NULL",
+    )
+    .bind(id)
+    .bind(ts(until))
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// Marks a claimed message sent; only the first call changes anything.
 pub async fn mark_sent(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<bool> {
     let result = sqlx::query(

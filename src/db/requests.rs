@@ -858,6 +858,19 @@ impl RequestRow {
     }
 }
 
+/// Holds the request's row until the transaction ends (PostgreSQL): writers that decide from
+/// the request's other rows, like the last operator's answer moving it on, take turns and each
+/// sees what the one before committed. SQLite's write transactions already run one at a time.
+pub async fn lock_row(db: &Db, tx: &mut Tx, id: &str) -> DbResult<()> {
+    if db.engine == super::Engine::Postgres {
+        sqlx::query("SELECT id FROM requests WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The state of a request as the caller's transaction sees it now (after a guarded move found
 /// it elsewhere: which move came first).
 pub async fn state_in(tx: &mut Tx, id: &str) -> DbResult<RequestState> {

@@ -115,6 +115,12 @@ impl Decision {
         }
     }
 
+    /// Whether this very decision is the one already recorded: a permit in `status` with
+    /// `text` (a repeated click finds its own decision made).
+    pub fn made_as(&self, status: PermitStatus, text: Option<&str>) -> bool {
+        self.code() == status.code() && self.text() == text
+    }
+
     /// The status after this decision, from `current`. The commune decides while the request
     /// awaits it; a question can only be asked once the previous one is answered.
     pub fn next_status(&self, current: PermitStatus) -> Result<PermitStatus, DecisionError> {
@@ -391,6 +397,17 @@ mod tests {
 
     fn date(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn c_6_a_decision_is_made_only_as_the_same_status_with_the_same_text() {
+        let conditions = Decision::ApproveWithConditions("Trottoir remis en état".into());
+        let recorded = Some("Trottoir remis en état");
+        assert!(conditions.made_as(PermitStatus::ApprovedWithConditions, recorded));
+        assert!(!conditions.made_as(PermitStatus::ApprovedWithConditions, Some("Autre")));
+        assert!(!conditions.made_as(PermitStatus::Pending, None));
+        assert!(Decision::Approve.made_as(PermitStatus::Approved, None));
+        assert!(!Decision::Refuse("Non".into()).made_as(PermitStatus::Approved, None));
     }
 
     #[test]

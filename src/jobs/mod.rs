@@ -14,7 +14,8 @@ use tokio::{sync::watch, task::JoinHandle};
 use crate::state::AppState;
 
 /// Tells the workers the process is stopping. They look at it only between two units of
-/// work (one mail, one round of assessments), so what is in progress is finished, not cut.
+/// work (before claiming each mail, between rounds of assessments), so what is in progress
+/// is finished, not cut.
 #[derive(Debug, Clone)]
 pub struct Shutdown(watch::Receiver<bool>);
 
@@ -48,11 +49,8 @@ impl Shutdown {
 pub fn spawn_all(state: &AppState, poll: Duration, shutdown: &Shutdown) -> Vec<JoinHandle<()>> {
     vec![
         tokio::spawn(outbox::run(
-            state.db.clone(),
-            state.mailer.clone(),
+            outbox::Worker::new(state, poll),
             state.outbox_notify.clone(),
-            state.clock.clone(),
-            poll,
             shutdown.clone(),
         )),
         tokio::spawn(assessments::run(state.clone(), poll, shutdown.clone())),

@@ -252,6 +252,9 @@ async fn answer(
     now: DateTime<Utc>,
 ) -> Result<bool, AssessError> {
     let mut tx = db.begin_write().await?;
+    // Two instances answering the last two tasks of one request at once would each see the
+    // other's still open and neither move the request on: they take turns on its row.
+    requests::lock_row(db, &mut tx, &task.request_id).await?;
     let request = requests::get_for_worker(&mut tx, &task.request_id).await?;
     let facts = facts_with_dossiers(&mut *tx, &request).await?;
     let assessment = match task.service.parse::<Service>() {

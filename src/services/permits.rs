@@ -277,6 +277,12 @@ pub async fn decide(
     let mut tx = state.db.begin_write().await?;
     let permit = permits::get_for_municipality_tx(&mut tx, &user.scope(), permit_id).await?;
     let current = status_of(&permit)?;
+    // A second click of the same decision, after the first one's write: its outcome, not a
+    // refusal (like confirming the day). A different decision is refused below (C-6).
+    if decision.made_as(current, permit.decision_text.as_deref()) {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Ok(permit);
+    }
     let next = decision.next_status(current)?;
     let text = decision.text();
     if !permits::record_decision(
@@ -290,7 +296,14 @@ pub async fn decide(
     )
     .await?
     {
+        // A simultaneous click wrote first (PostgreSQL): the same decision is that click's
+        // outcome; anything else is a change this one did not see.
+        let now_permit =
+            permits::get_for_municipality_tx(&mut tx, &user.scope(), permit_id).await?;
         tx.rollback().await.map_err(DbError::from)?;
+        if decision.made_as(status_of(&now_permit)?, now_permit.decision_text.as_deref()) {
+            return Ok(now_permit);
+        }
         return Err(PermitError::Stale);
     }
     permits::insert_action(

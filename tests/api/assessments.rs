@@ -416,3 +416,32 @@ async fn a_line_beyond_the_bounds_is_refused_in_the_reader_language_and_nothing_
         .unwrap();
     assert_eq!(version, 1, "nothing was changed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn workers_answering_the_last_tasks_of_a_request_at_once_move_it_on() {
+    // Several instances' workers at once (PostgreSQL is where they really meet): the two that
+    // record the last two answers of a request must not each see the other's task still open.
+    let app = spawn_app_with(|config| config.run_workers = false).await;
+    for n in 0..12 {
+        let email = format!("client{n}@example.be");
+        app.file_ok(&with(&marie(), &[("email", email.as_str())]))
+            .await;
+    }
+    let now = app.now();
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (db, tariffs) = (app.state.db.clone(), app.state.tariffs());
+            tokio::spawn(async move { assess::assess_due(&db, &tariffs, now).await })
+        })
+        .collect();
+    let mut answered = 0;
+    for worker in workers {
+        answered += worker.await.unwrap().unwrap();
+    }
+    assert_eq!(answered, 60);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM requests WHERE state = 'assessed'")
+            .await,
+        12
+    );
+}

@@ -4,7 +4,9 @@
 
 use futures::future::join_all;
 
-use crate::helpers::{TestApp, app_with_crews, hidden, marie, spawn_app, text_of, with};
+use crate::helpers::{
+    Reserved, TestApp, app_with_crews, hidden, marie, reserved, spawn_app, text_of, with,
+};
 
 const CLICKS: usize = 20;
 
@@ -376,6 +378,95 @@ async fn c_3_every_step_from_the_offer_to_the_confirmed_day_clicked_twenty_times
             &app,
             "SELECT COUNT(*) FROM outbox WHERE request_id = $1 AND kind = 'day_confirmed'",
             &id
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn c_6_twenty_clicks_on_one_permit_decision_all_see_it_made_and_another_is_refused() {
+    let app = app_with_crews().await;
+    let Reserved { id, .. } = reserved(&app, &marie()).await;
+    let permit: String =
+        sqlx::query_scalar("SELECT id FROM permits WHERE request_id = $1 AND status = 'pending'")
+            .bind(&id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let permit_url = app.url(&format!("/commune/permits/{permit}"));
+    let decision_url = app.url(&format!("/commune/permits/{permit}/decision"));
+    let page = text_of(&namur, &permit_url).await;
+    let form = [
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("action", "approve_with_conditions".to_owned()),
+        ("text", "Trottoir remis en état sous huit jours".to_owned()),
+    ];
+    let answers = clicks(&namur, &decision_url, &form).await;
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    assert!(statuses.iter().all(|s| *s == 303), "{statuses:?}");
+
+    // One more, after all of them: back to the permit page, which shows the decision.
+    let response = namur.post(&decision_url).form(&form).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("/commune/permits/{permit}?saved=1"));
+    let shown = text_of(&namur, app.url(&location)).await;
+    assert!(
+        shown.contains("Trottoir remis en état sous huit jours"),
+        "{shown}"
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM permit_actions WHERE permit_id = $1 \
+             AND action = 'approved_with_conditions'",
+            &permit
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM outbox WHERE request_id = $1 AND kind = 'permit_decided'",
+            &id
+        )
+        .await,
+        scalar(
+            &app,
+            "SELECT COUNT(DISTINCT recipient) FROM outbox WHERE request_id = $1 \
+             AND kind = 'permit_decided'",
+            &id
+        )
+        .await,
+        "each officer is told once"
+    );
+
+    // A different decision once one is made is still refused, saying why (C-6).
+    let page = text_of(&namur, &permit_url).await;
+    let response = namur
+        .post(&decision_url)
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("action", "refuse".to_owned()),
+            ("text", "Chantier trop proche".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("aucune décision n&#39;est plus possible"),
+        "{body}"
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM permits WHERE id = $1 AND status = 'approved_with_conditions'",
+            &permit
         )
         .await,
         1

@@ -10,7 +10,10 @@ use std::{
 
 use connect_my_home::{
     config::MailTransportKind,
-    jobs::outbox::{MAX_ATTEMPTS, deliver_due},
+    jobs::{
+        Shutdown,
+        outbox::{MAX_ATTEMPTS, Worker},
+    },
 };
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
@@ -246,10 +249,9 @@ async fn a_refused_delivery_is_retried_later_and_sent_once() {
     // Once due (the app's clock moves past the backoff), two workers race for it: exactly
     // one sends it.
     app.advance(wait + chrono::Duration::seconds(1));
-    let (a, b) = tokio::join!(
-        deliver_due(&app.state.db, &app.state.mailer, &app.state.clock),
-        deliver_due(&app.state.db, &app.state.mailer, &app.state.clock)
-    );
+    let worker = Worker::new(&app.state, Duration::from_millis(200));
+    let (_running, running) = Shutdown::new();
+    let (a, b) = tokio::join!(worker.deliver_due(&running), worker.deliver_due(&running));
     // The background worker may also have taken it; in every case it was sent exactly once.
     assert!(a.unwrap() + b.unwrap() <= 1);
     app.wait_outbox_idle().await;
@@ -330,6 +332,154 @@ async fn a_hung_relay_fails_that_attempt_and_the_next_mail_still_goes_out() {
             ("paul.martin@example.be".to_owned(), "sent".to_owned(), 1),
         ]
     );
+}
+
+/// The one outbox row sent to `recipient`: (status, attempts, last error, claimed until).
+async fn row_to(
+    app: &crate::helpers::TestApp,
+    recipient: &str,
+) -> (String, i64, Option<String>, Option<String>) {
+    sqlx::query_as(
+        "SELECT status, attempts, last_error, locked_until FROM outbox WHERE recipient = $1",
+    )
+    .bind(recipient)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_hung_delivery_does_not_hold_up_the_mail_behind_it() {
+    // The relay hangs on the first connection; the send timeout is far longer than the wait
+    // for the second mail: it must not queue behind the hung one.
+    let sink = SmtpSink::start_with(0, 1).await;
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = sink.port;
+        config.mail_send_timeout_secs = 30;
+    })
+    .await;
+    app.file_ok(&marie()).await;
+    wait_count(
+        &app,
+        "SELECT COUNT(*) FROM outbox WHERE attempts = 1 AND locked_until IS NOT NULL",
+        1,
+    )
+    .await;
+    app.file_ok(&with(&marie(), &[("email", "paul.martin@example.be")]))
+        .await;
+
+    let messages = sink.wait_for(1).await;
+    assert_eq!(messages[0].to, vec!["<paul.martin@example.be>".to_owned()]);
+    // Marie's delivery is still in flight, neither failed nor sent.
+    let (status, attempts, error, claimed) = row_to(&app, "marie.dupont@example.be").await;
+    assert_eq!((status.as_str(), attempts, error), ("pending", 1, None));
+    assert!(claimed.is_some());
+}
+
+#[tokio::test]
+async fn a_claim_is_renewed_while_its_delivery_runs_and_no_second_sender_takes_it() {
+    // A one-second claim, a delivery that hangs for five: without renewal the worker itself
+    // would take the message again after a second and send a copy over a new connection.
+    let sink = SmtpSink::start_with(0, 1).await;
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = sink.port;
+        config.mail_send_timeout_secs = 5;
+        config.mail_claim_secs = 1;
+    })
+    .await;
+    app.file_ok(&marie()).await;
+    wait_count(&app, "SELECT COUNT(*) FROM outbox WHERE attempts = 1", 1).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (status, attempts, error, claimed) = row_to(&app, "marie.dupont@example.be").await;
+    assert_eq!((status.as_str(), attempts, error), ("pending", 1, None));
+    let claimed = connect_my_home::db::parse_ts(&claimed.expect("still claimed")).unwrap();
+    assert!(claimed > app.now(), "the claim was pushed forward");
+    assert!(sink.messages().await.is_empty(), "no second sender");
+    // Nor another instance's worker.
+    let (_running, running) = Shutdown::new();
+    let other = Worker::new(&app.state, Duration::from_millis(50));
+    assert_eq!(other.deliver_due(&running).await.unwrap(), 0);
+    assert!(sink.messages().await.is_empty(), "no second sender");
+
+    // The attempt times out; the renewal stops with it (the claim stays released).
+    wait_count(
+        &app,
+        "SELECT COUNT(*) FROM outbox WHERE locked_until IS NULL \
+         AND last_error = 'no answer from the mail relay within 5 s'",
+        1,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (_, attempts, _, claimed) = row_to(&app, "marie.dupont@example.be").await;
+    assert_eq!((attempts, claimed), (1, None));
+}
+
+#[tokio::test]
+async fn a_claim_run_out_under_its_own_worker_is_not_sent_a_second_time() {
+    // The clock jumps past the claim while the delivery hangs: the worker finds the message
+    // due again, but it is its own send in flight.
+    let sink = SmtpSink::start_with(0, 1).await;
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = sink.port;
+        config.mail_send_timeout_secs = 30;
+    })
+    .await;
+    app.file_ok(&marie()).await;
+    wait_count(&app, "SELECT COUNT(*) FROM outbox WHERE attempts = 1", 1).await;
+    app.advance(chrono::Duration::minutes(5));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(sink.messages().await.is_empty(), "no second copy");
+}
+
+#[tokio::test]
+async fn once_stopping_the_worker_finishes_the_send_in_flight_and_claims_no_more() {
+    // No background worker: this test runs the rounds. One send at a time; the relay hangs
+    // on the first connection.
+    let sink = SmtpSink::start_with(0, 1).await;
+    let app = spawn_app_with(|config| {
+        config.mail_transport = MailTransportKind::Smtp;
+        config.smtp_port = sink.port;
+        config.mail_send_timeout_secs = 2;
+        config.mail_concurrency = 1;
+        config.run_workers = false;
+    })
+    .await;
+    for email in [
+        "marie.dupont@example.be",
+        "paul.martin@example.be",
+        "anne.leroy@example.be",
+    ] {
+        app.file_ok(&with(&marie(), &[("email", email)])).await;
+    }
+    let worker = Worker::new(&app.state, Duration::from_millis(50));
+    let (stop, shutdown) = Shutdown::new();
+    let round = tokio::spawn(async move { worker.deliver_due(&shutdown).await });
+    wait_count(&app, "SELECT COUNT(*) FROM outbox WHERE attempts = 1", 1).await;
+    stop.send(true).unwrap();
+    let sent = tokio::time::timeout(Duration::from_secs(10), round)
+        .await
+        .expect("the round ends once its send has")
+        .unwrap()
+        .unwrap();
+    assert_eq!(sent, 0);
+    // The send in flight ran to its end (timed out, recorded); the other two wait untouched.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM outbox WHERE attempts = 1 AND locked_until IS NULL \
+             AND last_error = 'no answer from the mail relay within 2 s'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE attempts = 0 AND status = 'pending'")
+            .await,
+        2
+    );
+    assert!(sink.messages().await.is_empty());
 }
 
 #[tokio::test]
