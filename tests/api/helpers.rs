@@ -242,6 +242,19 @@ impl TestApp {
         self.state.clock.today()
     }
 
+    /// The private link of a request's confirmation email.
+    pub async fn private_link(&self, request_id: &str) -> String {
+        let body: String = sqlx::query_scalar(
+            "SELECT body_text FROM outbox WHERE request_id = $1 AND kind = 'request_filed'",
+        )
+        .bind(request_id)
+        .fetch_one(&self.state.db.pool)
+        .await
+        .unwrap();
+        let start = body.find(&self.url("/track/")).expect("private link");
+        body[start..].split_whitespace().next().unwrap().to_owned()
+    }
+
     /// Moves the app's clock on: offers lapse, permits run late, the joint day arrives.
     pub fn advance(&self, by: Days) {
         self.state.clock.advance(by);

@@ -318,15 +318,7 @@ async fn assessed(app: &TestApp) -> (String, reqwest::Client, String) {
     let (reference, _) = app.file_ok(&marie()).await;
     let id = app.request_id(&reference).await;
     app.wait_state(&id, "assessed").await;
-    let body: String = sqlx::query_scalar(
-        "SELECT body_text FROM outbox WHERE request_id = $1 AND kind = 'request_filed'",
-    )
-    .bind(&id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    let start = body.find(&app.url("/track/")).expect("private link");
-    let link = body[start..].split_whitespace().next().unwrap().to_owned();
+    let link = app.private_link(&id).await;
     (id, app.signed_in("julien@ores.demo").await, link)
 }
 

@@ -21,15 +21,7 @@ async fn assessed(app: &TestApp) -> Assessed {
     let (reference, _) = app.file_ok(&marie()).await;
     let id = app.request_id(&reference).await;
     app.wait_state(&id, "assessed").await;
-    let body: String = sqlx::query_scalar(
-        "SELECT body_text FROM outbox WHERE request_id = $1 AND kind = 'request_filed'",
-    )
-    .bind(&id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    let start = body.find(&app.url("/track/")).expect("private link");
-    let link = body[start..].split_whitespace().next().unwrap().to_owned();
+    let link = app.private_link(&id).await;
     Assessed {
         page_url: app.url(&format!("/backoffice/requests/{id}")),
         julien: app.signed_in("julien@ores.demo").await,
@@ -666,16 +658,8 @@ async fn v_8_2_1_a_commune_as_project_owner_pays_the_servicing_after_the_works_o
     let (reference, _) = app.file_ok(&crate::servicing::division()).await;
     let id = app.request_id(&reference).await;
     app.wait_state(&id, "assessed").await;
-    let body: String = sqlx::query_scalar(
-        "SELECT body_text FROM outbox WHERE request_id = $1 AND kind = 'request_filed'",
-    )
-    .bind(&id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    let start = body.find(&app.url("/track/")).expect("private link");
     let a = Assessed {
-        link: body[start..].split_whitespace().next().unwrap().to_owned(),
+        link: app.private_link(&id).await,
         page_url: app.url(&format!("/backoffice/requests/{id}")),
         julien: app.signed_in("julien@ores.demo").await,
         id,

@@ -1302,19 +1302,6 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
 
-/// The private link of a request's confirmation email.
-async fn private_link(app: &TestApp, request: &str) -> String {
-    let body: String = sqlx::query_scalar(
-        "SELECT body_text FROM outbox WHERE request_id = $1 AND kind = 'request_filed'",
-    )
-    .bind(request)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    let start = body.find(&app.url("/track/")).expect("private link");
-    body[start..].split_whitespace().next().unwrap().to_owned()
-}
-
 /// Uploads a plan on the status page at `link`, as the applicant's browser does.
 async fn upload_plan(link: &str) {
     let client = crate::helpers::client();
@@ -1491,7 +1478,7 @@ async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenan
             .fetch_one(&app.state.db.pool)
             .await
             .unwrap();
-    let link = private_link(&app, &marie_id).await;
+    let link = app.private_link(&marie_id).await;
     upload_plan(&link).await;
     let julien = app.signed_in("julien@ores.demo").await;
     send_offer(&app, &julien, &marie_id).await;
@@ -1502,14 +1489,14 @@ async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenan
         .await;
     let mons_id = app.request_id(&mons).await;
     app.wait_state(&mons_id, "assessed").await;
-    upload_plan(&private_link(&app, &mons_id).await).await;
+    upload_plan(&app.private_link(&mons_id).await).await;
     // A request another coordinator (RESA, C-7) coordinates, with a plan and an offer: nothing
     // of it is ORES's.
     let resa = other_coordinator(&app).await;
     let (liege, _) = app.file_ok(&with(&marie(), &[("postcode", "4000")])).await;
     let liege_id = app.request_id(&liege).await;
     app.wait_state(&liege_id, "assessed").await;
-    upload_plan(&private_link(&app, &liege_id).await).await;
+    upload_plan(&app.private_link(&liege_id).await).await;
     send_offer(&app, &resa, &liege_id).await;
     app.wait_outbox_idle().await;
     let filed_key = filed_url.rsplit('/').next().unwrap().to_owned();
