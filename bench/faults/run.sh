@@ -6,7 +6,8 @@
 # usage: bench/faults/run.sh [scenario…]   (default: all)
 #   relay_down_up relay_hung kill9_filings kill9_send_offer sigterm_burst two_instances_pg
 # environment:
-#   CARGO_TARGET_DIR  release build to use (default /var/tmp/cmh-release)
+#   CARGO_TARGET_DIR  build to use (default /var/tmp/cmh-release)
+#   PROFILE           release (default) or debug: CI runs the debug build its tests made
 #   SKIP_BUILD=1      do not run cargo build first
 #   ENGINE            sqlite (default) or postgres, for every scenario but two_instances_pg
 #                     (always PostgreSQL)
@@ -23,7 +24,13 @@ for tool in python3 psql; do
         exit 2
     }
 done
+PROFILE=${PROFILE:-release}
+case "$PROFILE" in
+    release) build=(--release) ;;
+    debug) build=() ;;
+    *) echo "PROFILE is release or debug, not $PROFILE" >&2; exit 2 ;;
+esac
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    (cd "$ROOT" && cargo build --release --quiet --bin connect-my-home)
+    (cd "$ROOT" && cargo build "${build[@]}" --quiet --bin connect-my-home)
 fi
-exec python3 "$ROOT/bench/faults/faults.py" "$CARGO_TARGET_DIR/release/connect-my-home" "$@"
+exec python3 "$ROOT/bench/faults/faults.py" "$CARGO_TARGET_DIR/$PROFILE/connect-my-home" "$@"
