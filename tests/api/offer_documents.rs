@@ -589,3 +589,78 @@ async fn v_2_3_journey_5_an_inheritance_split_is_invoiced_without_prior_offer_an
     assert_eq!(due["paid_at"], app.today().to_string());
     assert_eq!(json["offers"][0]["status"], "sent");
 }
+
+#[tokio::test]
+async fn v_4_2_journey_4_a_social_project_pays_only_its_special_demand_and_lighting_is_quoted_apart()
+ {
+    let app = spawn_app().await;
+    let fields = crate::helpers::with(
+        &tournai_lots(),
+        &[
+            ("name", "Le Foyer Tournaisien SCRL"),
+            ("vat", ""),
+            ("servicing_parcels", "12"),
+            ("servicing_supply_points", ""),
+            ("servicing_cabin", ""),
+            ("servicing_social", "public_housing_company"),
+        ],
+    );
+    let (reference, _) = app.file_ok(&fields).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    // ORES' study records the one special demand the company made (V-4.2).
+    let (assessment_id, version): (String, i64) = sqlx::query_as(
+        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let elec = app.signed_in("elec@ores.demo").await;
+    let page = text_of(&elec, app.url(&format!("/backoffice/requests/{id}"))).await;
+    let response = elec
+        .post(app.url(&format!("/operator/assessments/{assessment_id}")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", version.to_string()),
+            ("action", "servicing_study".to_owned()),
+            ("points_outside", "0".to_owned()),
+            ("surcharge", "2500".to_owned()),
+            (
+                "text",
+                "Câbles enfouis sous la place, à la demande du Foyer".to_owned(),
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    app.wait_state(&id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    send_offer(&app, &julien, &id, "").await;
+
+    let json = json_of(&julien, app.url(&format!("/api/v1/requests/{id}")), 200).await;
+    let offer = &json["offers"][0];
+    let servicing = find(&offer["documents"], |d| d["scope"] == "servicing");
+    // No dossier fee (V-3.2), servicing free (V-4.2), the special demand at 21 %.
+    assert_eq!(servicing[0]["kind"], "offer");
+    assert_eq!(servicing[0]["total_excl_vat"], "2500.00");
+    assert_eq!(servicing[0]["total_vat"], "525.00");
+    assert_eq!(servicing[0]["total_incl_vat"], "3025.00");
+    let due = find(&offer["payees"], |p| {
+        p["scope"] == "servicing" && p["direction"] == "applicant_to_operator"
+    });
+    assert_eq!(
+        (&due[0]["payer"], &due[0]["payee"], &due[0]["amount"]),
+        (
+            &"Le Foyer Tournaisien SCRL".into(),
+            &"ORES Assets".into(),
+            &"3025.00".into()
+        )
+    );
+    let pdf = pdf_text(&app, &id, 1).await;
+    assert!(pdf.contains("3025,00"), "{pdf}");
+    // Public lighting, works and materials, is quoted on a separate offer (V-4.3).
+    assert!(pdf.contains(&squeezed("À chiffrer séparément")), "{pdf}");
+    assert!(pdf.contains(&squeezed("éclairage public")), "{pdf}");
+}
