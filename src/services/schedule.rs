@@ -11,7 +11,7 @@ use crate::{
     },
     domain::ServiceCode,
     domain::dues::{Direction, DueWhen},
-    operators::{Assessment, LeadTimeStart},
+    operators::{Assessment, Feasibility, LeadTimeStart},
     quote::DocumentScope,
     scheduling::{
         calendar::WorkCalendar,
@@ -251,6 +251,14 @@ fn windows_of(
         let body = body.as_deref().ok_or(ScheduleError::NotAssessed)?;
         let answer: Assessment = serde_json::from_str(body)
             .map_err(|e| ScheduleError::Db(DbError::Corrupt(format!("assessment body: {e}"))))?;
+        // A part refused in writing (B-4.4) or not available here is not made: its operator
+        // sends no crew and does not hold the day back.
+        if matches!(
+            answer.feasibility,
+            Feasibility::Refused | Feasibility::NotAvailable
+        ) {
+            continue;
+        }
         // No day before today, nor before the period the applicant wished for; the lead time
         // runs from its start event (payment, permits, trenches) once it happened, else from
         // then (its conditions are not met before).

@@ -299,3 +299,89 @@ async fn b_5_1_a_survey_not_feasible_for_a_reason_the_rules_do_not_word_keeps_sw
         ])]
     );
 }
+
+#[tokio::test]
+async fn c_4_a_part_refused_by_the_survey_sends_no_crew_on_the_joint_day() {
+    let app = spawn_app().await;
+    let a = answered(&app, &marie()).await;
+    let link = link_in_mail(&app, &a.id, "request_filed").await;
+    let (status, _) = swde_posts(
+        &app,
+        &a,
+        1,
+        &[
+            ("action", "water_survey"),
+            ("distance_to_main_m", "12"),
+            ("inside_parcel_m", "3"),
+            ("not_feasible", "on"),
+            ("text", "Métré du 03/12 : compteur à 3 m de la limite"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    // The offer without water is sent, accepted and paid in full.
+    let page = text_of(&a.julien, &a.page_url).await;
+    let response = a
+        .julien
+        .post(format!("{}/offer", a.page_url))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("key", hidden(&page, "key")),
+            ("reason", String::new()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        crate::helpers::accept_offer_online(&app, &link, &a.id)
+            .await
+            .0,
+        303
+    );
+    let dues: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.id, p.amount FROM offer_dues p JOIN offers o ON o.id = p.offer_id \
+         WHERE o.request_id = $1 AND p.direction = 'applicant_to_operator'",
+    )
+    .bind(&a.id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    for (due, amount) in dues {
+        let page = text_of(&a.julien, &a.page_url).await;
+        let response = a
+            .julien
+            .post(format!("{}/payments", a.page_url))
+            .form(&[
+                ("csrf_token", hidden(&page, "csrf_token")),
+                ("payee", due),
+                ("amount", amount),
+                ("paid_on", app.today().to_string()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 303);
+    }
+    // The applicant picks the first day offered: every crew but SWDE's is booked (C-4).
+    let page = text_of(&app.client, &link).await;
+    let response = app
+        .client
+        .post(format!("{link}/day"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("day", hidden(&page, "day")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let mut services: Vec<String> =
+        sqlx::query_scalar("SELECT service FROM reservations WHERE request_id = $1")
+            .bind(&a.id)
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap();
+    services.sort();
+    assert_eq!(services, ["electricity", "gas", "proximus", "voo"]);
+}
