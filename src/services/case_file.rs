@@ -469,6 +469,7 @@ pub async fn for_staff(
         })
         .collect::<Result<Vec<_>, CaseFileError>>()?;
     let booked = reservations(state, &request.access).await?;
+    let mut deadlines = Vec::new();
     let joint_day = match booked.first().map(|r| r.0) {
         Some(day) => {
             let (crew_absent, construction_holiday) = if coordinator {
@@ -510,28 +511,34 @@ pub async fn for_staff(
                 own_works,
             }
         }
-        None if coordinator => StaffJointDay::Open(
-            match schedule::candidates_from_answers(state, &request, &latest, state.clock.today())
-                .await
-            {
-                Err(ScheduleError::Db(error)) => return Err(error.into()),
-                other => other,
-            },
-        ),
-        None => StaffJointDay::Hidden,
-    };
-    let deadlines = match &joint_day {
-        StaffJointDay::Open(_) => {
-            match schedule::deadlines_from_answers(state, &request, &latest, state.clock.today())
-                .await
-            {
-                Ok(deadlines) => deadlines,
-                Err(ScheduleError::Db(error)) => return Err(error.into()),
-                // Not every operator answered yet, or no province: the joint day says why.
-                Err(_) => Vec::new(),
-            }
+        // The open joint day and the works deadlines come from one read of their inputs.
+        None if coordinator => {
+            let today = state.clock.today();
+            StaffJointDay::Open(
+                match schedule::lead_time_inputs(state, &request, &latest).await {
+                    Ok(inputs) => {
+                        deadlines = match schedule::deadlines_with(
+                            state, &request, &latest, today, &inputs,
+                        ) {
+                            Ok(deadlines) => deadlines,
+                            Err(ScheduleError::Db(error)) => return Err(error.into()),
+                            // Not every operator answered yet, or no province: the joint
+                            // day says why.
+                            Err(_) => Vec::new(),
+                        };
+                        match schedule::candidates_with(state, &request, &latest, today, &inputs)
+                            .await
+                        {
+                            Err(ScheduleError::Db(error)) => return Err(error.into()),
+                            other => other,
+                        }
+                    }
+                    Err(ScheduleError::Db(error)) => return Err(error.into()),
+                    Err(other) => Err(other),
+                },
+            )
         }
-        _ => Vec::new(),
+        None => StaffJointDay::Hidden,
     };
     let (offer, officers, permit) = if coordinator {
         (

@@ -322,27 +322,49 @@ pub struct WorksDeadline {
     pub answer: Assessment,
 }
 
+/// What a request's joint days and works deadlines are computed from, read once for both.
+pub struct LeadTimeInputs {
+    construction: ConstructionHolidays,
+    starts: LeadTimeStarts,
+}
+
+/// Reads the construction holidays and when each lead time of the request started.
+pub async fn lead_time_inputs(
+    state: &AppState,
+    request: &RequestRow,
+    answers: &[(String, Option<String>)],
+) -> Result<LeadTimeInputs, ScheduleError> {
+    Ok(LeadTimeInputs {
+        construction: holidays::load(&state.db.pool).await?,
+        starts: lead_time_starts(state, request, answers).await?,
+    })
+}
+
 /// The latest day of each operator's works (V-8.2.2, V-8.6, B-5.5), from the latest answers.
-pub async fn deadlines_from_answers(
+pub fn deadlines_with(
     state: &AppState,
     request: &RequestRow,
     answers: &[(String, Option<String>)],
     today: NaiveDate,
+    inputs: &LeadTimeInputs,
 ) -> Result<Vec<WorksDeadline>, ScheduleError> {
     let province = province_of(state, request)?;
-    let construction = holidays::load(&state.db.pool).await?;
-    let starts = lead_time_starts(state, request, answers).await?;
-    Ok(
-        windows_of(request, answers, &starts, today, province, &construction)?
-            .into_iter()
-            .map(|w| WorksDeadline {
-                service: w.service.as_str().to_owned(),
-                latest: w.due,
-                started_on: w.started_on,
-                answer: w.answer,
-            })
-            .collect(),
-    )
+    Ok(windows_of(
+        request,
+        answers,
+        &inputs.starts,
+        today,
+        province,
+        &inputs.construction,
+    )?
+    .into_iter()
+    .map(|w| WorksDeadline {
+        service: w.service.as_str().to_owned(),
+        latest: w.due,
+        started_on: w.started_on,
+        answer: w.answer,
+    })
+    .collect())
 }
 
 async fn joint_days_in(
@@ -402,11 +424,28 @@ pub async fn candidates_from_answers(
     answers: &[(String, Option<String>)],
     today: NaiveDate,
 ) -> Result<JointDays, ScheduleError> {
-    let construction = holidays::load(&state.db.pool).await?;
-    let starts = lead_time_starts(state, request, answers).await?;
-    let plan = plan_from(state, request, answers, &starts, today, &construction)?;
+    let inputs = lead_time_inputs(state, request, answers).await?;
+    candidates_with(state, request, answers, today, &inputs).await
+}
+
+/// The same, with the inputs already read.
+pub async fn candidates_with(
+    state: &AppState,
+    request: &RequestRow,
+    answers: &[(String, Option<String>)],
+    today: NaiveDate,
+    inputs: &LeadTimeInputs,
+) -> Result<JointDays, ScheduleError> {
+    let plan = plan_from(
+        state,
+        request,
+        answers,
+        &inputs.starts,
+        today,
+        &inputs.construction,
+    )?;
     let mut tx = state.db.begin_read().await?;
-    let (days, _) = joint_days_in(&mut tx, &plan, &construction, CANDIDATES).await?;
+    let (days, _) = joint_days_in(&mut tx, &plan, &inputs.construction, CANDIDATES).await?;
     tx.rollback().await.map_err(DbError::from)?;
     Ok(days)
 }
