@@ -146,6 +146,16 @@ pub enum DocumentKind {
     Invoice,
 }
 
+/// The document the servicing engine gives the land (V-8 offer, V-2.3/V-7 invoice).
+impl From<crate::tariff::DocumentKind> for DocumentKind {
+    fn from(kind: crate::tariff::DocumentKind) -> Self {
+        match kind {
+            crate::tariff::DocumentKind::Offer => DocumentKind::Offer,
+            crate::tariff::DocumentKind::Invoice => DocumentKind::Invoice,
+        }
+    }
+}
+
 impl DocumentKind {
     pub fn code(self) -> &'static str {
         match self {

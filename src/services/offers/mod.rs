@@ -434,6 +434,18 @@ async fn parts(
     Ok(parts)
 }
 
+/// A part the books no longer price on the day it is priced again (V-5).
+fn no_book(
+    tariffs: &crate::tariff::Tariffs,
+    service: Service,
+    error: &crate::tariff::TariffError,
+) -> OfferError {
+    OfferError::NoBook(vec![UnpricedPart {
+        service: service.code().to_owned(),
+        unpriced: Some(Unpriced::of(tariffs, error)),
+    }])
+}
+
 /// V-8.3: lines priced from a tariff book take the price of the book in force on `day`;
 /// lines staff added by hand stay as written.
 fn reprice(
@@ -446,13 +458,8 @@ fn reprice(
 ) -> Result<(), OfferError> {
     let mut facts = facts.clone();
     facts.submitted_on = day;
-    let fresh =
-        operators::pricing::price(tariffs, service, &facts, &request.postcode).map_err(|e| {
-            OfferError::NoBook(vec![UnpricedPart {
-                service: service.code().to_owned(),
-                unpriced: Some(Unpriced::of(tariffs, &e)),
-            }])
-        })?;
+    let fresh = operators::pricing::price(tariffs, service, &facts, &request.postcode)
+        .map_err(|e| no_book(tariffs, service, &e))?;
     for line in lines.iter_mut() {
         // Matched by identity, not code alone: two quote-parts share a code (B-10).
         if let Some(current) = fresh.iter().find(|f| f.identity() == line.identity()) {
@@ -487,12 +494,7 @@ fn shares_on(
     }
     survey.shares_on(day);
     let fresh = operators::pricing::price(tariffs, Service::Water, &facts, &request.postcode)
-        .map_err(|e| {
-            OfferError::NoBook(vec![UnpricedPart {
-                service: Service::Water.code().to_owned(),
-                unpriced: Some(Unpriced::of(tariffs, &e)),
-            }])
-        })?;
+        .map_err(|e| no_book(tariffs, Service::Water, &e))?;
     for line in lines
         .iter_mut()
         .filter(|l| l.kind() == LineKind::ThirdParty)
@@ -601,10 +603,7 @@ fn part_sections(tr: Tr, part: &Part) -> Result<Vec<OperatorSection>, OfferError
                 Some(kind) => servicing.get_or_insert_with(|| {
                     let mut section =
                         empty_section(&part.operator, quote::DocumentScope::Servicing);
-                    section.document = match kind {
-                        crate::tariff::DocumentKind::Offer => quote::DocumentKind::Offer,
-                        crate::tariff::DocumentKind::Invoice => quote::DocumentKind::Invoice,
-                    };
+                    section.document = kind.into();
                     section
                         .services
                         .push(tr.t("offer.scope.servicing").to_owned());
