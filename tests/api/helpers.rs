@@ -599,3 +599,47 @@ pub async fn reserved(app: &TestApp, fields: &[(&'static str, String)]) -> Reser
         day,
     }
 }
+
+/// Sends request `id`'s consolidated offer as `officer`, through the request page's form and
+/// its idempotency key; `reason` for a revised version (V-8.3).
+pub async fn send_offer_as(app: &TestApp, officer: &reqwest::Client, id: &str, reason: &str) {
+    let page = text_of(officer, app.url(&format!("/backoffice/requests/{id}"))).await;
+    let response = officer
+        .post(app.url(&format!("/backoffice/requests/{id}/offer")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("key", hidden(&page, "key")),
+            ("reason", reason.to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303, "the offer is sent");
+}
+
+/// ORES electricity records its servicing study (V-8, V-9.2) on request `id` with `fields`,
+/// at the answer's current version; the status of the answer.
+pub async fn record_study(app: &TestApp, id: &str, fields: &[(&str, &str)]) -> u16 {
+    let (assessment_id, version): (String, i64) = sqlx::query_as(
+        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
+    )
+    .bind(id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let elec = app.signed_in("elec@ores.demo").await;
+    let page = text_of(&elec, app.url(&format!("/backoffice/requests/{id}"))).await;
+    let mut form = vec![
+        ("csrf_token", hidden(&page, "csrf_token")),
+        ("version", version.to_string()),
+        ("action", "servicing_study".to_owned()),
+    ];
+    form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    elec.post(app.url(&format!("/operator/assessments/{assessment_id}")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}

@@ -8,26 +8,13 @@ use connect_my_home::demo as seed;
 use rust_decimal::Decimal;
 
 use crate::{
-    helpers::{TestApp, accept_offer_online, hidden, json_of, marie, spawn_app, text_of},
+    helpers::{
+        TestApp, accept_offer_online, hidden, json_of, marie, record_study, send_offer_as,
+        spawn_app, text_of,
+    },
     servicing::tournai_lots,
     water::{post_survey, water_request},
 };
-
-/// Posts the request page's send form; `reason` for a revised version (V-8.3).
-async fn send_offer(app: &TestApp, officer: &reqwest::Client, id: &str, reason: &str) {
-    let page = text_of(officer, app.url(&format!("/backoffice/requests/{id}"))).await;
-    let response = officer
-        .post(app.url(&format!("/backoffice/requests/{id}/offer")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("key", hidden(&page, "key")),
-            ("reason", reason.to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303, "the offer is sent");
-}
 
 /// The text of version `version`'s PDF as the applicant received it, without spaces (amounts
 /// are printed with narrow spaces between thousands).
@@ -70,31 +57,21 @@ async fn v_8_v_9_2_journey_2_servicing_is_its_own_document_and_ores_pays_the_lea
     let id = app.request_id(&reference).await;
     app.wait_state(&id, "assessed").await;
     // ORES' study: 20 existing supply points outside the land share the two cabins.
-    let (assessment_id, version): (String, i64) = sqlx::query_as(
-        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
-    )
-    .bind(&id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    let elec = app.signed_in("elec@ores.demo").await;
-    let page = text_of(&elec, app.url(&format!("/backoffice/requests/{id}"))).await;
-    let response = elec
-        .post(app.url(&format!("/operator/assessments/{assessment_id}")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("version", version.to_string()),
-            ("action", "servicing_study".to_owned()),
-            ("points_outside", "20".to_owned()),
-            ("text", "Réseau existant rue de la Citadelle".to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        record_study(
+            &app,
+            &id,
+            &[
+                ("points_outside", "20"),
+                ("text", "Réseau existant rue de la Citadelle"),
+            ],
+        )
+        .await,
+        303
+    );
     app.wait_state(&id, "assessed").await;
     let julien = app.signed_in("julien@ores.demo").await;
-    send_offer(&app, &julien, &id, "").await;
+    send_offer_as(&app, &julien, &id, "").await;
 
     let json = json_of(&julien, app.url(&format!("/api/v1/requests/{id}")), 200).await;
     let offer = &json["offers"][0];
@@ -209,9 +186,9 @@ async fn b_10_journey_3_each_holder_is_a_payee_of_its_own_and_keeps_its_share_on
     assert_eq!(status, 303);
     app.wait_state(&s.id, "assessed").await;
     let julien = app.signed_in("julien@ores.demo").await;
-    send_offer(&app, &julien, &s.id, "").await;
+    send_offer_as(&app, &julien, &s.id, "").await;
     // A re-issue (V-8.3) prices every line again: each share keeps its holder's amount.
-    send_offer(&app, &julien, &s.id, "Nouvelle version demandée").await;
+    send_offer_as(&app, &julien, &s.id, "Nouvelle version demandée").await;
 
     let json = json_of(&julien, app.url(&format!("/api/v1/requests/{}", s.id)), 200).await;
     let offer = &json["offers"][0];
@@ -326,7 +303,7 @@ async fn assessed(app: &TestApp) -> (String, reqwest::Client, String) {
 async fn v_8_2_1_b_5_4_payments_add_up_to_the_amount_due_and_what_cannot_be_real_is_refused() {
     let app = spawn_app().await;
     let (id, julien, link) = assessed(&app).await;
-    send_offer(&app, &julien, &id, "").await;
+    send_offer_as(&app, &julien, &id, "").await;
     let api = app.url(&format!("/api/v1/requests/{id}"));
     let page_url = app.url(&format!("/backoffice/requests/{id}"));
     let dues = json_of(&julien, &api, 200).await["offers"][0]["payees"].clone();
@@ -484,7 +461,7 @@ async fn b_10_each_share_follows_the_recorded_day_of_payment_at_the_offers_date_
     assert_eq!(status, 303);
     app.wait_state(&s.id, "assessed").await;
     let julien = app.signed_in("julien@ores.demo").await;
-    send_offer(&app, &julien, &s.id, "").await;
+    send_offer_as(&app, &julien, &s.id, "").await;
     let api = app.url(&format!("/api/v1/requests/{}", s.id));
     let shares = |json: serde_json::Value| -> Vec<(String, String)> {
         find(&json["offers"][0]["payees"], |p| {
@@ -510,7 +487,7 @@ async fn b_10_each_share_follows_the_recorded_day_of_payment_at_the_offers_date_
     // Re-issued three months later (V-8.3): t = 8, 3,600 / 2 × 52/60.
     app.advance(chrono::Duration::days(90));
     let julien = app.signed_in("julien@ores.demo").await;
-    send_offer(&app, &julien, &s.id, "Nouvelle version").await;
+    send_offer_as(&app, &julien, &s.id, "Nouvelle version").await;
     assert_eq!(
         shares(json_of(&julien, &api, 200).await),
         [("M. et Mme Leroy".to_owned(), "1560.00".to_owned())]
@@ -525,7 +502,7 @@ async fn v_2_3_journey_5_an_inheritance_split_is_invoiced_without_prior_offer_an
     let id = app.request_id(&reference).await;
     app.wait_state(&id, "assessed").await;
     let julien = app.signed_in("julien@ores.demo").await;
-    send_offer(&app, &julien, &id, "").await;
+    send_offer_as(&app, &julien, &id, "").await;
     let api = app.url(&format!("/api/v1/requests/{id}"));
     let json = json_of(&julien, &api, 200).await;
     let offer = &json["offers"][0];
@@ -609,35 +586,25 @@ async fn v_4_2_journey_4_a_social_project_pays_only_its_special_demand_and_light
     let id = app.request_id(&reference).await;
     app.wait_state(&id, "assessed").await;
     // ORES' study records the one special demand the company made (V-4.2).
-    let (assessment_id, version): (String, i64) = sqlx::query_as(
-        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
-    )
-    .bind(&id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    let elec = app.signed_in("elec@ores.demo").await;
-    let page = text_of(&elec, app.url(&format!("/backoffice/requests/{id}"))).await;
-    let response = elec
-        .post(app.url(&format!("/operator/assessments/{assessment_id}")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("version", version.to_string()),
-            ("action", "servicing_study".to_owned()),
-            ("points_outside", "0".to_owned()),
-            ("surcharge", "2500".to_owned()),
-            (
-                "text",
-                "Câbles enfouis sous la place, à la demande du Foyer".to_owned(),
-            ),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        record_study(
+            &app,
+            &id,
+            &[
+                ("points_outside", "0"),
+                ("surcharge", "2500"),
+                (
+                    "text",
+                    "Câbles enfouis sous la place, à la demande du Foyer",
+                ),
+            ],
+        )
+        .await,
+        303
+    );
     app.wait_state(&id, "assessed").await;
     let julien = app.signed_in("julien@ores.demo").await;
-    send_offer(&app, &julien, &id, "").await;
+    send_offer_as(&app, &julien, &id, "").await;
 
     let json = json_of(&julien, app.url(&format!("/api/v1/requests/{id}")), 200).await;
     let offer = &json["offers"][0];

@@ -507,18 +507,7 @@ async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() 
 /// Sends the consolidated offer of request `id` as the case officer.
 async fn send_offer(app: &crate::helpers::TestApp, id: &str) {
     let julien = app.signed_in("julien@ores.demo").await;
-    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
-    let response = julien
-        .post(app.url(&format!("/backoffice/requests/{id}/offer")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("key", hidden(&page, "key")),
-            ("reason", String::new()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
+    crate::helpers::send_offer_as(app, &julien, id, "").await;
 }
 
 #[tokio::test]
@@ -574,28 +563,11 @@ async fn v_3_1_journey_2_the_developer_filing_again_for_the_same_land_pays_no_se
     // Once the second offer is sent too, a lot change on the first request still charges the
     // first request's fee: a later request never waives the dossier it follows from.
     send_offer(&app, &second_id).await;
-    let (assessment_id, version): (String, i64) = sqlx::query_as(
-        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
-    )
-    .bind(&first_id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    let elec = app.signed_in("elec@ores.demo").await;
-    let page = text_of(&elec, app.url(&format!("/backoffice/requests/{first_id}"))).await;
-    let response = elec
-        .post(app.url(&format!("/operator/assessments/{assessment_id}")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("version", version.to_string()),
-            ("action", "servicing_study".to_owned()),
-            ("lots", "7".to_owned()),
-            ("text", "Un lot ajouté".to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        crate::helpers::record_study(&app, &first_id, &[("lots", "7"), ("text", "Un lot ajouté")])
+            .await,
+        303
+    );
     let answer = latest_answer(&app, &first_id, "electricity").await;
     assert_eq!(line(&answer, "V-FRONTAGE")["args"]["parcels"], "7");
     assert_eq!(line(&answer, "V-DOSSIER")["amount_excl_vat"], fee);
