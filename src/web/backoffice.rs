@@ -827,6 +827,7 @@ pub(super) async fn render_detail(
             staff.tr,
             offer,
             format!("/backoffice/requests/{}/offers", file.request.id),
+            Some(&file.request.applicant_name),
         )
     });
     let docs = super::documents::OfficePanel::of(

@@ -131,15 +131,20 @@ fn version_view(tr: Tr, offer: &OfferVersion) -> VersionView {
     }
 }
 
-fn payee_view(tr: Tr, due: &offer_service::Due) -> PayeeView {
+/// `applicant`: the applicant's name on a staff page; `None` on the applicant's own page,
+/// which says "You".
+fn payee_view(tr: Tr, due: &offer_service::Due, applicant: Option<&str>) -> PayeeView {
     use crate::domain::dues::{Direction, DueWhen};
-    let direction = match due.direction {
-        Direction::ApplicantToOperator | Direction::ApplicantToHolder => {
-            tr.f("offer.due.from_applicant", [("party", due.party.as_str())])
+    let party = due.party.as_str();
+    let direction = match (due.direction, applicant) {
+        (Direction::OperatorToApplicant, None) => {
+            tr.f("offer.due.to_applicant", [("party", party)])
         }
-        Direction::OperatorToApplicant => {
-            tr.f("offer.due.to_applicant", [("party", due.party.as_str())])
+        (_, None) => tr.f("offer.due.from_applicant", [("party", party)]),
+        (Direction::OperatorToApplicant, Some(name)) => {
+            tr.f("offer.due.between", [("payer", party), ("payee", name)])
         }
+        (_, Some(name)) => tr.f("offer.due.between", [("payer", name), ("payee", party)]),
     };
     PayeeView {
         due_id: due.id.clone(),
@@ -191,10 +196,22 @@ fn payment_refusal(tr: Tr, refusal: &crate::domain::dues::PaymentRefusal) -> Str
 }
 
 /// The offer part of a request page, from the case file's offer.
-pub fn offer_panel(tr: Tr, file: &OfferFile, pdf_base: String) -> OfferPanel {
+/// `applicant`: the applicant's name on a staff page, `None` on the applicant's own page.
+pub fn offer_panel(
+    tr: Tr,
+    file: &OfferFile,
+    pdf_base: String,
+    applicant: Option<&str>,
+) -> OfferPanel {
     let latest = file.latest();
     let payees = latest
-        .map(|offer| offer.dues.iter().map(|d| payee_view(tr, d)).collect())
+        .map(|offer| {
+            offer
+                .dues
+                .iter()
+                .map(|d| payee_view(tr, d, applicant))
+                .collect()
+        })
         .unwrap_or_default();
     OfferPanel {
         current: latest.map(|o| version_view(tr, o)),

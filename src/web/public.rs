@@ -469,7 +469,8 @@ pub(super) async fn render_track_with(
         .map_err(case_file_error)?;
     let names = ServiceNames::of(ctx.tr, &file.partner_labels);
     let services = super::backoffice::service_labels(ctx.tr, &names, &file.request, &file.services);
-    let offer = super::offers::offer_panel(ctx.tr, &file.offer, format!("/track/{token}/offers"));
+    let offer =
+        super::offers::offer_panel(ctx.tr, &file.offer, format!("/track/{token}/offers"), None);
     let docs = super::documents::ApplicantSection::of(
         ctx.tr,
         &file,

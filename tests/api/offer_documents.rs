@@ -148,6 +148,11 @@ async fn v_8_v_9_2_journey_2_servicing_is_its_own_document_and_ores_pays_the_lea
         "the lease is never deducted from what the developer pays: {payees}"
     );
 
+    // The officer's page names both sides of each payment.
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
+    assert!(page.contains("Habitat Picard SA → ORES Assets"), "{page}");
+    assert!(page.contains("ORES électricité → Habitat Picard SA"), "{page}");
+
     // The PDF the developer receives says the same.
     let pdf = pdf_text(&app, &id, 1).await;
     assert!(pdf.contains("Offre—Viabilisationduterrain"), "{pdf}");
