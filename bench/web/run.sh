@@ -286,9 +286,14 @@ bench_engine() {
     local julien travaux
     julien=$(sign_in julien@ores.demo)
     travaux=$(sign_in travaux@namur.demo)
-    local CITIZEN="Cookie: cmh_csrf=$csrf"
-    local OFFICER="Cookie: cmh_csrf=$csrf; cmh_session=$julien"
-    local COMMUNE="Cookie: cmh_csrf=$csrf; cmh_session=$travaux"
+    # The form's token is keyed by the visitor's cookie (an HMAC of it), not the cookie itself:
+    # the citizen sends the cookie of the form it took the token from.
+    local visitor
+    visitor=$(awk '$6 == "cmh_csrf" { print $7 }' "$jar" | tail -1)
+    [ -n "$visitor" ] || die "no cmh_csrf cookie from /request/new"
+    local CITIZEN="Cookie: cmh_csrf=$visitor"
+    local OFFICER="Cookie: cmh_csrf=$visitor; cmh_session=$julien"
+    local COMMUNE="Cookie: cmh_csrf=$visitor; cmh_session=$travaux"
 
     log "$ENGINE: pages on the demo data"
     settle "$product_pid"
