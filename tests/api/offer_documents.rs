@@ -151,7 +151,10 @@ async fn v_8_v_9_2_journey_2_servicing_is_its_own_document_and_ores_pays_the_lea
     // The officer's page names both sides of each payment.
     let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
     assert!(page.contains("Habitat Picard SA → ORES Assets"), "{page}");
-    assert!(page.contains("ORES électricité → Habitat Picard SA"), "{page}");
+    assert!(
+        page.contains("ORES électricité → Habitat Picard SA"),
+        "{page}"
+    );
 
     // The PDF the developer receives says the same.
     let pdf = pdf_text(&app, &id, 1).await;
@@ -635,4 +638,102 @@ async fn v_4_2_journey_4_a_social_project_pays_only_its_special_demand_and_light
     // Public lighting, works and materials, is quoted on a separate offer (V-4.3).
     assert!(pdf.contains(&squeezed("À chiffrer séparément")), "{pdf}");
     assert!(pdf.contains(&squeezed("éclairage public")), "{pdf}");
+}
+
+#[tokio::test]
+async fn v_6_b_5_2_vat_is_rounded_once_on_the_documents_sum_whatever_staff_added() {
+    let app = spawn_app().await;
+    let s = water_request(&app).await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page_url = app.url(&format!("/backoffice/requests/{}", s.id));
+    let (assessment, _): (String, i64) = sqlx::query_as(
+        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'water'",
+    )
+    .bind(&s.id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    // Three small lines at 21 %: 0.0063 € of VAT each, 0.01 € rounded line by line, 0.03 € for
+    // the three; on their sum, 0.0189 €.
+    for n in 1..=3 {
+        let version: i64 = sqlx::query_scalar("SELECT version FROM assessments WHERE id = $1")
+            .bind(&assessment)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+        let page = text_of(&julien, &page_url).await;
+        let response = julien
+            .post(app.url(&format!("/operator/assessments/{assessment}")))
+            .form(&[
+                ("csrf_token", hidden(&page, "csrf_token")),
+                ("version", version.to_string()),
+                ("action", "add_line".to_owned()),
+                ("line", String::new()),
+                ("label", format!("Bouchon de test {n}")),
+                ("quantity", "1".to_owned()),
+                ("unit_price", "0.03".to_owned()),
+                ("vat", "standard".to_owned()),
+                ("text", "Pièces posées à la demande".to_owned()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 303);
+    }
+    send_offer_as(&app, &julien, &s.id, "").await;
+    let text: String = sqlx::query_scalar("SELECT document FROM offers WHERE request_id = $1")
+        .bind(&s.id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let section = &document["sections"][0];
+    // The VAT of the document, worked out here: per regime on the sum of its lines, rounded
+    // once to the cent, half away from zero.
+    let mut bases: std::collections::BTreeMap<String, Decimal> = Default::default();
+    for line in section["lines"].as_array().unwrap() {
+        *bases
+            .entry(line["vat_regime"].as_str().unwrap().to_owned())
+            .or_default() += line["amount_excl_vat"]
+            .as_str()
+            .unwrap()
+            .parse::<Decimal>()
+            .unwrap();
+    }
+    let expected: Decimal = bases
+        .iter()
+        .map(|(regime, base)| {
+            let rate = match regime.as_str() {
+                "standard" => Decimal::from(21),
+                "reduced" => Decimal::from(6),
+                _ => Decimal::ZERO,
+            };
+            (base * rate / Decimal::from(100))
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        })
+        .sum();
+    assert!(bases.contains_key("standard"), "{section}");
+    assert_eq!(
+        section["subtotal_vat"]
+            .as_str()
+            .unwrap()
+            .parse::<Decimal>()
+            .unwrap(),
+        expected,
+        "{section}"
+    );
+    // Each line shows its share, and the shares add up to the document's VAT.
+    let shares: Decimal = section["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["vat_amount"]
+                .as_str()
+                .unwrap()
+                .parse::<Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(shares, expected);
 }
