@@ -194,12 +194,15 @@ pub async fn send(
     let current = request.state;
     let previous = offers::for_request(&state.db, &request.access).await?;
     let latest = previous.first();
+    // A click with the same key may have landed since the check above: its offer is then
+    // the latest one, and this click gets its answer rather than a refusal.
     if !may_send(current, latest.is_some()) {
-        return Err(OfferError::WrongState(request.state.code().to_owned()));
+        let refusal = OfferError::WrongState(request.state.code().to_owned());
+        return repeated_or(state, request, idempotency_key, refusal).await;
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if latest.is_some() && reason.is_none() {
-        return Err(OfferError::ReasonRequired);
+        return repeated_or(state, request, idempotency_key, OfferError::ReasonRequired).await;
     }
     let today = crate::clock::day_of(now);
     let version = latest.map_or(1, |o| o.version + 1);
@@ -227,7 +230,8 @@ pub async fn send(
         requests::move_state(&mut tx, &request.id, current, RequestState::Quoted, now).await?;
     if !moved {
         drop(tx);
-        return repeated_or(state, request, idempotency_key).await;
+        let refusal = OfferError::WrongState(request.state.code().to_owned());
+        return repeated_or(state, request, idempotency_key, refusal).await;
     }
     offers::supersede_open(&mut tx, &request.id, now).await?;
     let dues: Vec<NewDue<'_>> = built
@@ -270,7 +274,8 @@ pub async fn send(
         Ok(_) => {}
         Err(DbError::Conflict(_)) => {
             tx.rollback().await.map_err(DbError::from)?;
-            return repeated_or(state, request, idempotency_key).await;
+            let refusal = OfferError::WrongState(request.state.code().to_owned());
+            return repeated_or(state, request, idempotency_key, refusal).await;
         }
         Err(other) => return Err(other.into()),
     }
@@ -332,13 +337,14 @@ async fn repeated_or(
     state: &AppState,
     request: &RequestRow,
     idempotency_key: &str,
+    refusal: OfferError,
 ) -> Result<Sent, OfferError> {
     match offers::by_idempotency_key(&state.db, idempotency_key).await? {
         Some(existing) if existing.request_id == request.id => Ok(Sent {
             version: existing.version,
             repeated: true,
         }),
-        _ => Err(OfferError::WrongState(request.state.code().to_owned())),
+        _ => Err(refusal),
     }
 }
 
