@@ -626,3 +626,66 @@ async fn heirs_in_bastogne_file_their_split_and_ores_counts_20_m_plus_12_m() {
 
     browser.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_family_renovating_a_15_year_old_house_asks_more_power_and_pays_6_percent() {
+    let Some((_driver, browser)) = start_browser().await else {
+        return;
+    };
+    let (_data_dir, _state, base) = serve(false).await;
+
+    // An existing house first occupied in 2011: a power increase 1 × 40 A → 3 × 25 A.
+    browser.goto(&format!("{base}/request/new")).await.unwrap();
+    wait_text(&browser, "Ma demande de raccordements", false).await;
+    fill(&browser, "name", "Sophie Renard").await;
+    fill(&browser, "email", "sophie.renard@example.be").await;
+    fill(&browser, "phone", "081 22 33 44").await;
+    fill(&browser, "street", "Rue de Fer").await;
+    fill(&browser, "house_number", "12").await;
+    fill(&browser, "postcode", "5000").await;
+    click(&browser, "input[name=dwelling][value=existing]").await;
+    click(&browser, "input[name=electricity]").await;
+    choose(&browser, "electricity_band", "3x25").await;
+    choose(&browser, "electricity_current_band", "1x40").await;
+    // The year is forgotten first: refused, the field named, nothing lost.
+    click(&browser, "#submit-request").await;
+    let page = wait_text(&browser, "Année de première occupation", false).await;
+    assert!(page.contains("4 chiffres, par exemple 2011"), "{page}");
+    fill(&browser, "dwelling_first_occupied_year", "2011").await;
+    click(&browser, "#submit-request").await;
+    wait_text(&browser, "Votre demande est enregistrée", false).await;
+    let reference = browser
+        .find(Locator::Css("strong.reference"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    // ORES prices the difference of the two bands at 6%, and asks the declaration.
+    sign_in(&browser, &base, "julien@ores.demo").await;
+    browser
+        .goto(&format!("{base}/backoffice?q={reference}"))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::LinkText(&reference))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = wait_text(&browser, "Augmentation de puissance de 1 × 40 A", true).await;
+    assert!(
+        page.contains("Logement existant, occupé depuis 2011"),
+        "{page}"
+    );
+    assert!(page.contains("400,00"), "{page}");
+    assert!(
+        page.contains("TVA 6 % (logement de 10 ans ou plus)"),
+        "{page}"
+    );
+    assert!(page.contains("Attestation TVA 6 %"), "{page}");
+
+    browser.close().await.unwrap();
+}

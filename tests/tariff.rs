@@ -1022,17 +1022,44 @@ fn b_5_4_b_5_5_payment_before_works_and_works_within_a_month() {
 }
 
 #[test]
-fn b_8_a_modification_follows_the_first_connection_procedure() {
-    let first = run(&with_water(water("14", "1.5")));
+fn b_8_a_modification_pays_the_extra_cost_over_a_first_connection() {
+    // A route of 14 + 1.5 m: 5.5 m beyond the 10 m a first connection includes.
     let modification = run(&with_water(WaterCase {
         work: WaterWork::Modification,
         ..water("14", "1.5")
     }));
-    assert_eq!(
-        water_quote(&modification).total_incl_vat,
-        water_quote(&first).total_incl_vat
+    let quote = water_quote(&modification);
+    // 50.00 registration + 5.5 m × (28.00 + 36.00) = 352.00 + 25% overhead 88.00 = 490.00;
+    // 21%: 102.90. The standard parts and labour a first connection pays are not billed again.
+    assert_eq!(quote.total_incl_vat, money("592.90"));
+    assert!(
+        !quote
+            .lines
+            .iter()
+            .any(|l| l.code == "B-PARTS" || l.code == "B-LABOUR")
     );
     assert!(has_mention(&modification, "B-8"));
+    let first = run(&with_water(water("14", "1.5")));
+    // 50.00 + 480.00 + 440.00 + 352.00 + 25% of 1,272.00 = 1,640.00; 21%: 1,984.40.
+    assert_eq!(water_quote(&first).total_incl_vat, money("1984.40"));
+}
+
+#[test]
+fn b_9_without_water_billed_for_24_months_the_renewal_is_priced_as_a_first_connection() {
+    let estimate = run(&with_water(WaterCase {
+        work: WaterWork::Renewal,
+        unbilled_24_months: true,
+        ..water("14", "1.5")
+    }));
+    let quote = water_quote(&estimate);
+    assert_eq!(quote.total_incl_vat, money("1984.40"));
+    assert!(!quote.lines.iter().any(|l| l.code == "B-RENEWAL"));
+    assert!(
+        estimate
+            .mentions
+            .iter()
+            .any(|m| m.key == "tariff.mention.water_renewal_unbilled")
+    );
 }
 
 #[test]

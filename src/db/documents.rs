@@ -101,6 +101,21 @@ pub async fn for_request(db: &Db, request: &super::RequestAccess) -> DbResult<Ve
     .await?)
 }
 
+/// Whether a document of `kind` was received for a request.
+pub async fn has_kind(
+    connection: &mut sqlx::AnyConnection,
+    request_id: &str,
+    kind: &str,
+) -> DbResult<bool> {
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE request_id = $1 AND kind = $2")
+            .bind(request_id)
+            .bind(kind)
+            .fetch_one(connection)
+            .await?;
+    Ok(count > 0)
+}
+
 /// The kinds already received for a request, inside a transaction.
 pub async fn kinds_in(tx: &mut Tx, request_id: &str) -> DbResult<Vec<String>> {
     Ok(

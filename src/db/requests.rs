@@ -70,6 +70,14 @@ pub struct RequestRow {
     /// When the request was finished (its latest move to a finished state): its private
     /// links work until six months later.
     pub closed_at: Option<String>,
+    /// NULL for a new build.
+    pub dwelling_first_occupied_year: Option<i64>,
+    /// A power increase: the band of the existing connection.
+    pub electricity_current_band: Option<String>,
+    /// `modification` or `renewal`; NULL for a first water connection.
+    pub water_work: Option<String>,
+    /// B-9: 1 when no water was billed for 24 months on the connection to renew.
+    pub water_unbilled: i64,
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.applicant_kind, \
@@ -79,7 +87,8 @@ const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.a
     r.assigned_to, r.pays_after_works, r.change_requested_at, r.servicing_operation, r.servicing_frontage_m, \
     r.servicing_parcels, r.servicing_candelabras, r.servicing_planned_frontages, \
     r.servicing_supply_points, r.servicing_cabin, r.servicing_social, r.applicant_vat, \
-    r.servicing_study, r.water_survey, r.closed_at";
+    r.servicing_study, r.water_survey, r.closed_at, r.dwelling_first_occupied_year, \
+    r.electricity_current_band, r.water_work, r.water_unbilled";
 
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]
@@ -122,8 +131,12 @@ pub struct NewRequestRecord {
     pub servicing_cabin: Option<String>,
     /// `swl` or `public_housing_company` (V-2.4).
     pub servicing_social: Option<String>,
-    /// `vat_filer`, or NULL for an applicant without periodic VAT returns.
+    /// `vat_filer`, `exempt`, or NULL for an applicant without periodic VAT returns.
     pub applicant_vat: Option<String>,
+    pub dwelling_first_occupied_year: Option<i64>,
+    pub electricity_current_band: Option<String>,
+    pub water_work: Option<String>,
+    pub water_unbilled: bool,
 }
 
 /// Takes the next number of `year`'s sequence inside the filing transaction, so a
@@ -169,10 +182,11 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
             electricity_band, wished_from, wished_to, remarks, submitted_at, updated_at, \
             servicing_operation, servicing_frontage_m, servicing_parcels, servicing_candelabras, \
             servicing_planned_frontages, servicing_supply_points, servicing_cabin, servicing_social, \
-            applicant_vat) \
+            applicant_vat, dwelling_first_occupied_year, electricity_current_band, water_work, \
+            water_unbilled) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, \
-            $34, $35, $36, $37)",
+            $34, $35, $36, $37, $38, $39, $40, $41)",
     )
     .bind(r.id.to_string())
     .bind(&r.reference)
@@ -211,6 +225,10 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
     .bind(&r.servicing_cabin)
     .bind(&r.servicing_social)
     .bind(&r.applicant_vat)
+    .bind(r.dwelling_first_occupied_year)
+    .bind(&r.electricity_current_band)
+    .bind(&r.water_work)
+    .bind(i64::from(r.water_unbilled))
     .execute(&mut **tx)
     .await?;
     Ok(())

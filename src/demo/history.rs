@@ -531,6 +531,10 @@ async fn add_site(
             servicing_cabin: None,
             servicing_social: None,
             applicant_vat: None,
+            dwelling_first_occupied_year: None,
+            electricity_current_band: None,
+            water_work: None,
+            water_unbilled: false,
         },
     )
     .await?;

@@ -27,12 +27,15 @@ pub enum DocumentKind {
     VatExemptionProof,
     /// SWDE's CertIBEau certificate of the indoor installation.
     Certibeau,
+    /// The client's declaration the 6% VAT rate requires: a dwelling first occupied 10 years
+    /// ago or more, mainly used as a private home (Royal Decree n° 20, table A, XXXI).
+    VatReducedRateDeclaration,
     /// Anything else the applicant wants the case officer to have.
     Other,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 10] = [
+    pub const ALL: [DocumentKind; 11] = [
         Self::SituationPlan,
         Self::ParcelPlan,
         Self::RoadPlan,
@@ -42,6 +45,7 @@ impl DocumentKind {
         Self::TradeRegisterExtract,
         Self::VatExemptionProof,
         Self::Certibeau,
+        Self::VatReducedRateDeclaration,
         Self::Other,
     ];
 
@@ -58,6 +62,7 @@ impl DocumentKind {
             Self::TradeRegisterExtract => "trade_register_extract",
             Self::VatExemptionProof => "vat_exemption_proof",
             Self::Certibeau => "certibeau",
+            Self::VatReducedRateDeclaration => "vat_reduced_rate_declaration",
             Self::Other => "other",
         }
     }
@@ -82,6 +87,7 @@ impl DocumentKind {
             Self::TradeRegisterExtract => &["trade_register_extract"],
             Self::VatExemptionProof => &["vat_exemption_proof"],
             Self::Certibeau => &["certibeau"],
+            Self::VatReducedRateDeclaration => &["vat_reduced_rate_declaration"],
             Self::Other => &[],
         }
     }

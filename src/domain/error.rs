@@ -73,8 +73,18 @@ pub enum InputError {
         "a social project is carried by the SWL or a public-service housing company: file as a company"
     )]
     SocialNeedsCompany,
-    #[error("a VAT filer is identified by its enterprise number: file as a company")]
-    VatFilerNeedsCompany,
+    #[error("a VAT filer gives its VAT number (its enterprise number), e.g. 0403.170.701")]
+    VatNumberRequired,
+    #[error("the year the dwelling was first occupied, 4 digits, e.g. 2011")]
+    FirstOccupiedYear,
+    #[error("the year of first occupation cannot be later than this year ({year})")]
+    FirstOccupiedFuture { year: i32 },
+    #[error(
+        "a power increase or a change concerns an existing connection: choose an existing dwelling"
+    )]
+    WorkNeedsExistingDwelling,
+    #[error("the current power must be lower than the power asked")]
+    NotAPowerIncrease,
 }
 
 impl InputError {
@@ -113,7 +123,11 @@ impl InputError {
             Self::PlannedFrontagesOnlyDonation => "servicing.planned_only_donation",
             Self::ServicingNeedsElectricity => "servicing.needs_electricity",
             Self::SocialNeedsCompany => "servicing.social_needs_company",
-            Self::VatFilerNeedsCompany => "vat.filer_needs_company",
+            Self::VatNumberRequired => "vat.number_required",
+            Self::FirstOccupiedYear => "dwelling.first_occupied_year",
+            Self::FirstOccupiedFuture { .. } => "dwelling.first_occupied_future",
+            Self::WorkNeedsExistingDwelling => "dwelling.work_needs_existing",
+            Self::NotAPowerIncrease => "dwelling.not_a_power_increase",
         }
     }
 
@@ -125,6 +139,7 @@ impl InputError {
             Self::PlannedFrontagesTooMany { parcels } => vec![("parcels", parcels.to_string())],
             Self::PlannedFrontagesTotal { max } => vec![("max", max.to_string())],
             Self::TooLarge { max } => vec![("max", max.clone())],
+            Self::FirstOccupiedFuture { year } => vec![("year", year.to_string())],
             Self::ServiceNotOffered { service, commune } => {
                 vec![("service", service.clone()), ("commune", commune.clone())]
             }
@@ -151,6 +166,17 @@ impl FieldErrors {
         match result {
             Ok(value) => Some(value),
             Err(error) => {
+                self.add(field, error);
+                None
+            }
+        }
+    }
+
+    /// [`FieldErrors::check`] for a parse that names the refused field itself.
+    pub fn check_field<T>(&mut self, result: Result<T, (&'static str, InputError)>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err((field, error)) => {
                 self.add(field, error);
                 None
             }

@@ -26,6 +26,6 @@ pub use error::{FieldErrors, InputError};
 pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};
 pub use request::{
-    ApplicantKind, Building, ElectricityBand, IdempotencyKey, NewRequest, Reference, RequestInput,
-    RequestState, Service, ServiceCode, VatStatus,
+    ApplicantKind, Building, Dwelling, ElectricityBand, IdempotencyKey, NewRequest, Reference,
+    RequestInput, RequestState, Service, ServiceCode, VatStatus,
 };

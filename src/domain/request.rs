@@ -2,7 +2,7 @@
 
 use std::{fmt, str::FromStr};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -10,6 +10,7 @@ use super::{
     error::optional_text,
     geo::{Commune, MapPoint, Postcode, PostcodeDirectory},
     servicing::{ServicingFacts, ServicingInput},
+    survey::WaterWork,
 };
 
 /// Most dwellings a building may have to use the joint procedure (rule C-1).
@@ -257,6 +258,77 @@ impl Building {
     }
 }
 
+/// The home the connections are for: a new build, or an existing dwelling and the year it
+/// was first occupied ("qu'elle soit nouvelle ou existante").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Dwelling {
+    #[default]
+    New,
+    Existing {
+        first_occupied: i32,
+    },
+}
+
+/// The oldest year of first occupation the form accepts.
+pub const OLDEST_FIRST_OCCUPATION: i32 = 1800;
+
+impl Dwelling {
+    /// `new` or `existing` with its 4-digit year, not later than this year; the refused field
+    /// is named.
+    pub fn parse(
+        kind: &str,
+        year: &str,
+        today: NaiveDate,
+    ) -> Result<Self, (&'static str, InputError)> {
+        match kind.trim() {
+            "" | "new" => Ok(Self::New),
+            "existing" => {
+                let field = "dwelling_first_occupied_year";
+                let year = year.trim();
+                let first_occupied: i32 = (year.len() == 4)
+                    .then(|| year.parse().ok())
+                    .flatten()
+                    .filter(|y| *y >= OLDEST_FIRST_OCCUPATION)
+                    .ok_or((field, InputError::FirstOccupiedYear))?;
+                if first_occupied > today.year() {
+                    return Err((
+                        field,
+                        InputError::FirstOccupiedFuture { year: today.year() },
+                    ));
+                }
+                Ok(Self::Existing { first_occupied })
+            }
+            _ => Err(("dwelling", InputError::Choice)),
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Existing { .. } => "existing",
+        }
+    }
+
+    pub fn first_occupied(self) -> Option<i32> {
+        match self {
+            Self::New => None,
+            Self::Existing { first_occupied } => Some(first_occupied),
+        }
+    }
+
+    /// Whole years of occupation on `day`, `None` for a new build. Only the year is asked, so
+    /// the years are counted from its last day: the 6% rate for dwellings of 10 years or more
+    /// is never applied to one that might be younger (the applicant's declaration confirms it).
+    pub fn age_on(self, day: NaiveDate) -> Option<u32> {
+        let first_occupied = self.first_occupied()?;
+        let Some(end_of_year) = NaiveDate::from_ymd_opt(first_occupied, 12, 31) else {
+            return Some(0);
+        };
+        Some(day.years_since(end_of_year).unwrap_or(0))
+    }
+}
+
 /// The form as typed, every field text, so a refused form can be shown again unchanged.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -296,8 +368,20 @@ pub struct RequestInput {
     pub servicing_supply_points: String,
     pub servicing_cabin: String,
     pub servicing_social: String,
-    /// `vat_filer` for an applicant filing periodic VAT returns; blank otherwise.
+    /// The payer's VAT position, for natural and legal persons alike: blank (a private person
+    /// or a body filing no VAT returns), `vat_filer` (periodic returns: reverse charge) or
+    /// `exempt` (B-4.1: applied once the proof is received).
     pub vat: String,
+    /// `new` (default) or `existing` ("qu'elle soit nouvelle ou existante").
+    pub dwelling: String,
+    /// For an existing dwelling: the year it was first occupied (6% VAT from 10 years).
+    pub dwelling_first_occupied_year: String,
+    /// For a power increase of an existing electricity connection: its band today.
+    pub electricity_current_band: String,
+    /// `new` (default), `modification` (B-8) or `renewal` (B-9) of the water connection.
+    pub water_work: String,
+    /// B-9: no water billed on the connection for 24 months (its renewal is then paid).
+    pub water_unbilled: Option<String>,
 }
 
 impl RequestInput {
@@ -336,6 +420,13 @@ pub struct NewRequest {
     /// Partner service codes; whether the commune has that partner is checked on filing.
     pub partner_services: Vec<String>,
     pub electricity_band: Option<ElectricityBand>,
+    /// A power increase of the existing connection: the band it has (priced as the difference).
+    pub electricity_current_band: Option<ElectricityBand>,
+    /// New build or existing dwelling, with its year of first occupation.
+    pub dwelling: Dwelling,
+    pub water_work: WaterWork,
+    /// B-9: no water billed for 24 months on the connection to renew.
+    pub water_unbilled: bool,
     pub wished_from: Option<NaiveDate>,
     pub wished_to: Option<NaiveDate>,
     pub remarks: Option<String>,
@@ -384,27 +475,30 @@ impl NewRequest {
         let mut errors = FieldErrors::new();
         let applicant_kind = errors.check("applicant_kind", input.applicant_kind.parse());
         let name = errors.check("name", PersonName::parse(&input.name));
+        let vat_code = input.vat.trim();
+        // A VAT filer's number goes on the invoice it self-assesses (reverse charge): the
+        // enterprise number, which a self-employed person has too.
         let company_number = match applicant_kind {
-            Some(ApplicantKind::Legal) if input.company_number.trim().is_empty() => {
-                errors.add("company_number", InputError::CompanyNumberRequired);
-                None
-            }
-            Some(ApplicantKind::Legal) => errors
+            _ if !input.company_number.trim().is_empty() => errors
                 .check(
                     "company_number",
                     CompanyNumber::parse(&input.company_number),
                 )
                 .map(Some),
-            _ => Some(None),
-        };
-        // A VAT filer is identified by its enterprise number, which the company fields carry.
-        let applicant_vat = match (input.vat.trim(), applicant_kind) {
-            ("", _) => Some(VatStatus::Private),
-            ("vat_filer", Some(ApplicantKind::Legal)) => Some(VatStatus::VatFiler),
-            ("vat_filer", _) => {
-                errors.add("vat", InputError::VatFilerNeedsCompany);
+            Some(ApplicantKind::Legal) => {
+                errors.add("company_number", InputError::CompanyNumberRequired);
                 None
             }
+            _ if vat_code == "vat_filer" => {
+                errors.add("company_number", InputError::VatNumberRequired);
+                None
+            }
+            _ => Some(None),
+        };
+        let applicant_vat = match vat_code {
+            "" | "private" => Some(VatStatus::Private),
+            "vat_filer" => Some(VatStatus::VatFiler),
+            "exempt" => Some(VatStatus::Exempt),
             _ => {
                 errors.add("vat", InputError::Choice);
                 None
@@ -492,6 +586,53 @@ impl NewRequest {
             Some(None)
         };
 
+        let dwelling = errors.check_field(Dwelling::parse(
+            &input.dwelling,
+            &input.dwelling_first_occupied_year,
+            today,
+        ));
+        let existing = matches!(dwelling, Some(Dwelling::Existing { .. }));
+        let electricity_current_band = match input.electricity_current_band.trim() {
+            "" => Some(None),
+            _ if !services.contains(&Service::Electricity) => Some(None),
+            code => match ElectricityBand::parse(code) {
+                Err(error) => {
+                    errors.add("electricity_current_band", error);
+                    None
+                }
+                Ok(_) if dwelling.is_some() && !existing => {
+                    errors.add(
+                        "electricity_current_band",
+                        InputError::WorkNeedsExistingDwelling,
+                    );
+                    None
+                }
+                Ok(current) => match electricity_band {
+                    Some(Some(asked)) if current.kva() >= asked.kva() => {
+                        errors.add("electricity_current_band", InputError::NotAPowerIncrease);
+                        None
+                    }
+                    _ => Some(Some(current)),
+                },
+            },
+        };
+        let water_work = match input.water_work.trim() {
+            _ if !services.contains(&Service::Water) => Some(WaterWork::New),
+            "" | "new" => Some(WaterWork::New),
+            "modification" | "renewal" if dwelling.is_some() && !existing => {
+                errors.add("water_work", InputError::WorkNeedsExistingDwelling);
+                None
+            }
+            "modification" => Some(WaterWork::Modification),
+            "renewal" => Some(WaterWork::Renewal),
+            _ => {
+                errors.add("water_work", InputError::Choice);
+                None
+            }
+        };
+        let water_unbilled =
+            water_work == Some(WaterWork::Renewal) && input.water_unbilled.is_some();
+
         let wished_from = errors.check("wished_from", parse_date(&input.wished_from));
         let wished_to = errors.check("wished_to", parse_date(&input.wished_to));
         if let Some(Some(from)) = wished_from
@@ -568,6 +709,10 @@ impl NewRequest {
                 services,
                 partner_services,
                 electricity_band: electricity_band?,
+                electricity_current_band: electricity_current_band?,
+                dwelling: dwelling?,
+                water_work: water_work?,
+                water_unbilled,
                 wished_from: wished_from?,
                 wished_to: wished_to?,
                 remarks: remarks?,
@@ -801,6 +946,67 @@ mod tests {
         assert_eq!(request.services.len(), 5);
         assert_eq!(request.electricity_band.unwrap().code(), "3x25");
         assert_eq!(request.building, Building::House);
+    }
+
+    #[test]
+    fn an_existing_dwelling_counts_full_years_from_the_end_of_its_first_year() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let existing = |year| Dwelling::parse("existing", year, today()).unwrap();
+        // Occupied at the latest on 31 December 2016: 9 full years on 23 November 2026, 10 on
+        // 31 December 2026 — the 6% rate is never given to a home that might be younger.
+        assert_eq!(existing("2016").age_on(today()), Some(9));
+        assert_eq!(existing("2016").age_on(day(2026, 12, 31)), Some(10));
+        assert_eq!(existing("2011").age_on(today()), Some(14));
+        assert_eq!(existing("2026").age_on(today()), Some(0));
+        assert_eq!(Dwelling::New.age_on(today()), None);
+        assert_eq!(Dwelling::parse("", "", today()), Ok(Dwelling::New));
+        for (year, error) in [
+            ("", InputError::FirstOccupiedYear),
+            ("11", InputError::FirstOccupiedYear),
+            ("deux mille", InputError::FirstOccupiedYear),
+            ("1799", InputError::FirstOccupiedYear),
+            ("2027", InputError::FirstOccupiedFuture { year: 2026 }),
+        ] {
+            assert_eq!(
+                Dwelling::parse("existing", year, today()),
+                Err(("dwelling_first_occupied_year", error))
+            );
+        }
+        assert_eq!(
+            Dwelling::parse("castle", "", today()),
+            Err(("dwelling", InputError::Choice))
+        );
+    }
+
+    #[test]
+    fn a_power_increase_is_of_an_existing_connection_to_a_higher_band() {
+        let mut input = marie();
+        input.electricity_current_band = "1x40".into();
+        let errors = NewRequest::parse(&input, &directory(), today()).unwrap_err();
+        assert_eq!(
+            errors.get("electricity_current_band"),
+            Some(&InputError::WorkNeedsExistingDwelling)
+        );
+        input.dwelling = "existing".into();
+        input.dwelling_first_occupied_year = "2011".into();
+        input.electricity_band = "1x25".into();
+        let errors = NewRequest::parse(&input, &directory(), today()).unwrap_err();
+        assert_eq!(
+            errors.get("electricity_current_band"),
+            Some(&InputError::NotAPowerIncrease)
+        );
+        input.electricity_band = "3x25".into();
+        let request = NewRequest::parse(&input, &directory(), today()).unwrap();
+        assert_eq!(
+            request.electricity_current_band.map(|b| b.code()),
+            Some("1x40".into())
+        );
+        assert_eq!(
+            request.dwelling,
+            Dwelling::Existing {
+                first_occupied: 2011
+            }
+        );
     }
 
     #[test]

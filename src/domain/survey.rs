@@ -20,6 +20,23 @@ pub enum WaterWork {
     Renewal,
 }
 
+impl WaterWork {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Modification => "modification",
+            Self::Renewal => "renewal",
+        }
+    }
+
+    /// A stored code; `None` for one this version does not know.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::New, Self::Modification, Self::Renewal]
+            .into_iter()
+            .find(|work| work.code() == code)
+    }
+}
+
 /// The holder of an upstream extension section, in the order the sections were financed (B-10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,6 +94,9 @@ pub struct WaterCase {
     pub pressure_installation: bool,
     /// Holders of the extension sections this connection uses, oldest first (B-10).
     pub earlier_holders: Vec<EarlierHolder>,
+    /// B-9: no water billed on the connection to renew for 24 months: SWDE no longer has to
+    /// renew it at its cost, and the renewal is priced as a first connection.
+    pub unbilled_24_months: bool,
 }
 
 impl Default for WaterCase {
@@ -90,6 +110,7 @@ impl Default for WaterCase {
             extra_connections_granted: false,
             pressure_installation: false,
             earlier_holders: Vec::new(),
+            unbilled_24_months: false,
         }
     }
 }

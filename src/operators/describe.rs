@@ -178,6 +178,60 @@ pub fn unpriced_short(tr: Tr, unpriced: Option<&Unpriced>) -> String {
     }
 }
 
+/// What the request says of the home and of the payer's VAT position, as staff read it: new
+/// build or existing (with its age, which decides the 6% rate), what is asked of existing
+/// connections (B-8, B-9), and a declared exemption with whether its proof is in (B-4.1).
+pub fn home_facts(tr: Tr, facts: &super::RequestFacts) -> Vec<(String, String)> {
+    use crate::domain::{Dwelling, survey::WaterWork};
+    use crate::tariff::VatStatus;
+    let mut rows = Vec::new();
+    let home = match facts.dwelling {
+        Dwelling::New => tr.t("form.dwelling.new").to_owned(),
+        Dwelling::Existing { first_occupied } => tr.f(
+            "request.home.existing",
+            [
+                ("year", first_occupied.to_string().as_str()),
+                (
+                    "age",
+                    facts
+                        .dwelling
+                        .age_on(facts.submitted_on)
+                        .unwrap_or_default()
+                        .to_string()
+                        .as_str(),
+                ),
+            ],
+        ),
+    };
+    rows.push((tr.t("form.field.dwelling").to_owned(), home));
+    if let (Some(current), Some(asked)) = (facts.electricity_current_band, facts.electricity_band) {
+        rows.push((
+            tr.t("request.home.power_increase").to_owned(),
+            format!("{} → {}", current.label(), asked.label()),
+        ));
+    }
+    if facts.water_work != WaterWork::New {
+        let mut work = tr.keyed(
+            "form.dwelling",
+            format!("water_{}", facts.water_work.code()),
+        );
+        if facts.water_unbilled {
+            work = format!("{work} — {}", tr.t("request.home.unbilled"));
+        }
+        rows.push((tr.t("form.field.water_work").to_owned(), work));
+    }
+    let vat = match facts.applicant_vat {
+        VatStatus::Private => tr.t("form.vat.none").to_owned(),
+        VatStatus::VatFiler => tr.t("form.vat.vat_filer").to_owned(),
+        VatStatus::Exempt if facts.exemption_proved => {
+            tr.t("request.home.exempt_proved").to_owned()
+        }
+        VatStatus::Exempt => tr.t("request.home.exempt_pending").to_owned(),
+    };
+    rows.push((tr.t("form.field.vat").to_owned(), vat));
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;

@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{
-        ApplicantKind, Building, ElectricityBand, Service, servicing::ServicingFacts,
-        survey::WaterSurvey,
+        ApplicantKind, Building, Dwelling, ElectricityBand, Service,
+        servicing::ServicingFacts,
+        survey::{WaterSurvey, WaterWork},
     },
     scheduling::{
         calendar::{self, WorkCalendar},
@@ -33,8 +34,19 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct RequestFacts {
     pub applicant_kind: ApplicantKind,
-    /// A VAT filer's works on immovable property are reverse charged.
+    /// The VAT position the applicant declared: a VAT filer's works on immovable property are
+    /// reverse charged; an exemption counts once proved ([`RequestFacts::vat_status`]).
     pub applicant_vat: VatStatus,
+    /// B-4.1: the proof of a declared VAT exemption was received.
+    pub exemption_proved: bool,
+    /// A new build, or an existing dwelling and the year it was first occupied.
+    pub dwelling: Dwelling,
+    /// A power increase of the existing electricity connection: its band today.
+    pub electricity_current_band: Option<ElectricityBand>,
+    /// What is asked of the water connection (B-8 modification, B-9 renewal).
+    pub water_work: WaterWork,
+    /// B-9: no water billed for 24 months on the connection to renew.
+    pub water_unbilled: bool,
     pub building: Building,
     /// False for land identified only by a parcel reference or a map point (new land).
     pub has_address: bool,
@@ -44,6 +56,27 @@ pub struct RequestFacts {
     pub servicing: Option<ServicingFacts>,
     /// SWDE's survey (B-5.1), once recorded: the water part is priced from it.
     pub water_survey: Option<WaterSurvey>,
+}
+
+impl RequestFacts {
+    /// The VAT position the engines price with: a declared exemption applies only once its
+    /// proof is received (B-4.1); until then the normal rate, with a note saying so.
+    pub fn vat_status(&self) -> VatStatus {
+        match self.applicant_vat {
+            VatStatus::Exempt if !self.exemption_proved => VatStatus::Private,
+            status => status,
+        }
+    }
+
+    /// A declared exemption still waiting for its proof (B-4.1).
+    pub fn exemption_pending(&self) -> bool {
+        self.applicant_vat == VatStatus::Exempt && !self.exemption_proved
+    }
+
+    /// A new individual dwelling: a new house (SWDE's extension subsidy, B-5.2).
+    pub fn new_individual_dwelling(&self) -> bool {
+        self.dwelling == Dwelling::New && self.building == Building::House
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,6 +328,47 @@ pub trait OperatorModule: Send + Sync {
     fn assess(&self, facts: &RequestFacts) -> Assessment;
 }
 
+/// The legal basis of the 6% rate on works on a dwelling of 10 years or more: Royal Decree
+/// n° 20, table A, heading XXXI — the client's signed declaration goes with the invoice.
+pub const REDUCED_RATE_RULE: &str = "AR 20 XXXI";
+
+/// The applicant's declaration the 6% rate requires, when the works on an existing dwelling
+/// get it (not for a VAT filer, who self-assesses).
+pub fn reduced_rate_declaration(facts: &RequestFacts) -> Option<Prerequisite> {
+    let old_enough = facts
+        .dwelling
+        .age_on(facts.submitted_on)
+        .is_some_and(|age| age >= crate::tariff::REDUCED_RATE_DWELLING_AGE);
+    (old_enough && facts.vat_status() != VatStatus::VatFiler).then(|| {
+        Prerequisite::new(
+            "vat_reduced_rate_declaration",
+            REDUCED_RATE_RULE,
+            Party::Applicant,
+            Deadline::BeforeWorks,
+        )
+    })
+}
+
+/// The VAT regimes a line added by staff may take for this applicant: the standard rate
+/// always; 6% on an existing dwelling of 10 years or more; reverse charge for a VAT filer;
+/// exempt once the exemption is proved, on SWDE's water part only (B-4.1: ORES' works are
+/// taxed for an exempt body too).
+pub fn staff_line_regimes(facts: &RequestFacts, service: &str) -> Vec<crate::tariff::VatRegime> {
+    use crate::tariff::VatRegime;
+    let status = facts.vat_status();
+    let mut regimes = vec![VatRegime::Standard];
+    if reduced_rate_declaration(facts).is_some() {
+        regimes.push(VatRegime::Reduced);
+    }
+    if status == VatStatus::VatFiler {
+        regimes.push(VatRegime::ReverseCharge);
+    }
+    if status == VatStatus::Exempt && service == Service::Water.code() {
+        regimes.push(VatRegime::Exempt);
+    }
+    regimes
+}
+
 /// Paid works start only once paid.
 fn payment_before_works(rule: &str) -> Prerequisite {
     Prerequisite::new("payment", rule, Party::Applicant, Deadline::BeforeWorks)
@@ -319,6 +393,11 @@ pub(crate) mod tests {
         RequestFacts {
             applicant_kind: ApplicantKind::Natural,
             applicant_vat: VatStatus::Private,
+            exemption_proved: false,
+            dwelling: Dwelling::New,
+            electricity_current_band: None,
+            water_work: WaterWork::New,
+            water_unbilled: false,
             building: Building::House,
             has_address: true,
             electricity_band: Some(ElectricityBand {

@@ -1,10 +1,11 @@
 //! ORES electricity: low-voltage connection of a house or a small building.
 
+use super::reduced_rate_declaration;
 use super::{
     Assessment, CrewNeed, Deadline, ExtraTime, Feasibility, LeadTime, LeadTimeStart,
     OperatorModule, Party, Prerequisite, RequestFacts, Span, payment_before_works,
 };
-use crate::domain::Building;
+use crate::domain::{Building, Dwelling};
 
 pub struct OresElectricity;
 
@@ -41,29 +42,34 @@ impl OperatorModule for OresElectricity {
     }
 
     fn assess(&self, facts: &RequestFacts) -> Assessment {
-        let mut prerequisites = vec![
-            // V-9.1.1: situation plan before works; the permit copy 15 days before at the latest.
-            Prerequisite::new(
-                "situation_plan",
-                "V-9.1.1",
-                Party::Applicant,
-                Deadline::BeforeOffer,
-            ),
-            Prerequisite::new(
+        // V-9.1.1: situation plan before works; the permit copy 15 days before at the latest.
+        let mut prerequisites = vec![Prerequisite::new(
+            "situation_plan",
+            "V-9.1.1",
+            Party::Applicant,
+            Deadline::BeforeOffer,
+        )];
+        // An existing dwelling is built: no building permit to copy.
+        if facts.dwelling == Dwelling::New {
+            prerequisites.push(Prerequisite::new(
                 "permit_copy",
                 "V-9.1.1",
                 Party::Applicant,
                 Deadline::DaysBeforeWorks(15),
-            ),
-            // V-8.5: sleeves laid by the applicant at 1.00 m depth.
-            Prerequisite::new(
+            ));
+        }
+        // V-8.5: sleeves laid by the applicant at 1.00 m depth; a power increase keeps the
+        // existing cable.
+        if facts.electricity_current_band.is_none() {
+            prerequisites.push(Prerequisite::new(
                 "trench_and_sleeve",
                 "V-8.5",
                 Party::Applicant,
                 Deadline::BeforeWorks,
-            ),
-            payment_before_works("V-8.2.1"),
-        ];
+            ));
+        }
+        prerequisites.extend(reduced_rate_declaration(facts));
+        prerequisites.push(payment_before_works("V-8.2.1"));
         let mut reasons = Vec::new();
         if !facts.has_address || facts.servicing.is_some() {
             // New land: the parcel plan in Lambert 72 and the site coordinators start the

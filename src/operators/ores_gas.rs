@@ -2,8 +2,9 @@
 
 use super::{
     Assessment, CrewNeed, Deadline, Feasibility, LeadTime, LeadTimeStart, OperatorModule, Party,
-    Prerequisite, RequestFacts, Span,
+    Prerequisite, RequestFacts, Span, reduced_rate_declaration,
 };
+use crate::domain::Dwelling;
 
 pub struct OresGas;
 
@@ -34,11 +35,19 @@ impl OperatorModule for OresGas {
             } else {
                 Feasibility::Feasible
             },
-            // The standard connection of a new dwelling is free; only extra metres are priced.
-            reasons: vec!["standard_gas_free".to_owned()],
+            // The standard connection of a new dwelling is free; an existing dwelling pays the
+            // book's price for it.
+            reasons: vec![
+                if facts.dwelling == Dwelling::New {
+                    "standard_gas_free"
+                } else {
+                    "standard_gas_existing"
+                }
+                .to_owned(),
+            ],
             note: None,
             refusals: Vec::new(),
-            prerequisites: vec![
+            prerequisites: [
                 Prerequisite::new(
                     "meter_location",
                     "V-8.5",
@@ -51,7 +60,10 @@ impl OperatorModule for OresGas {
                     Party::Applicant,
                     Deadline::BeforeWorks,
                 ),
-            ],
+            ]
+            .into_iter()
+            .chain(reduced_rate_declaration(facts))
+            .collect(),
             crew: CrewNeed {
                 skill: "gas".to_owned(),
                 hours: 4,

@@ -164,11 +164,16 @@ impl PricedLine {
     }
 }
 
+/// The note of a water part priced at the normal rate while the proof of the applicant's
+/// declared VAT exemption is awaited (B-4.1).
+pub const EXEMPTION_PENDING: &str = "tariff.mention.water_exemption_pending";
+
 /// The case the request describes for one service, in its standard form.
 fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateCase {
     let mut case = EstimateCase::new(facts.submitted_on);
     case.postcode = Some(postcode.to_owned());
-    case.applicant_vat = facts.applicant_vat;
+    case.applicant_vat = facts.vat_status();
+    case.dwelling_age_years = facts.dwelling.age_on(facts.submitted_on);
     if let Building::Apartments { dwellings } = facts.building {
         case.building = BuildingKind::Building;
         case.dwellings = dwellings;
@@ -177,7 +182,7 @@ fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateC
         Service::Electricity => {
             case.electricity = facts.electricity_band.map(|band| ElectricityCase {
                 band: band.code(),
-                current_band: None,
+                current_band: facts.electricity_current_band.map(|current| current.code()),
             });
             // ORES electricity prices the servicing of the land too, as its own document (V-8).
             case.servicing = facts.servicing.as_ref().map(|servicing| servicing.case());
@@ -190,12 +195,13 @@ fn case_for(service: Service, facts: &RequestFacts, postcode: &str) -> EstimateC
         Service::Gas => case.gas = Some(GasCase::default()),
         // Priced as the standard case until SWDE's survey measured the route (B-5.1).
         Service::Water => {
-            case.water = Some(
-                facts
-                    .water_survey
-                    .as_ref()
-                    .map_or_else(WaterCase::default, WaterSurvey::case),
-            );
+            let mut water = facts
+                .water_survey
+                .as_ref()
+                .map_or_else(WaterCase::default, WaterSurvey::case);
+            water.work = facts.water_work;
+            water.unbilled_24_months = facts.water_unbilled;
+            case.water = Some(water);
         }
         Service::Proximus => case.proximus = true,
         Service::Voo => case.voo = true,
@@ -314,15 +320,19 @@ pub fn price_part(
     // extension's and quote-parts' (B-4.2, B-10). VAT mentions belong to the whole offer.
     let own_rule = |rule: &str| match service {
         Service::Electricity => rule.starts_with("V-"),
-        Service::Water => matches!(rule, "B-4.2" | "B-10"),
+        Service::Water => matches!(rule, "B-4.2" | "B-8" | "B-9" | "B-10"),
         _ => false,
     };
-    let mentions = estimate
+    let mut mentions: Vec<String> = estimate
         .mentions
         .iter()
         .filter(|m| m.rule.is_some_and(own_rule) && !m.key.starts_with("tariff.mention.vat_"))
         .map(|m| m.key.to_owned())
         .collect();
+    // B-4.1: a declared exemption waits for its proof; the part says why it is taxed.
+    if service == Service::Water && facts.exemption_pending() {
+        mentions.push(EXEMPTION_PENDING.to_owned());
+    }
     let refusals = estimate
         .refusals
         .iter()

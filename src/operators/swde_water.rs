@@ -1,10 +1,14 @@
 //! SWDE water connection (B-rules).
 
+use super::reduced_rate_declaration;
 use super::{
     Assessment, CrewNeed, Deadline, Feasibility, LeadTime, LeadTimeStart, OperatorModule, Party,
     Prerequisite, RequestFacts, Span, payment_before_works,
 };
-use crate::domain::{ApplicantKind, Building};
+use crate::{
+    domain::{ApplicantKind, Building, survey::WaterWork},
+    tariff::VatStatus,
+};
 
 pub struct SwdeWater;
 
@@ -51,10 +55,16 @@ impl OperatorModule for SwdeWater {
                     Deadline::BeforeOffer,
                 ),
             );
-            // B-4.1: a VAT-exempt applicant proves it (associations, public bodies). Only
-            // organisations can be; one that is not has it marked met by SWDE.
+        }
+        // B-4.1: an applicant declaring a VAT exemption proves it; the exemption applies once
+        // the proof is received (the normal rate before, with a note).
+        if facts.applicant_vat == VatStatus::Exempt {
+            let after_the_applicant_s_papers = prerequisites
+                .iter()
+                .position(|p| p.code == "survey")
+                .unwrap_or(prerequisites.len());
             prerequisites.insert(
-                2,
+                after_the_applicant_s_papers,
                 Prerequisite::new(
                     "vat_exemption_proof",
                     "B-4.1",
@@ -63,6 +73,23 @@ impl OperatorModule for SwdeWater {
                 ),
             );
         }
+        // B-5.2: the extension subsidy is for a new individual dwelling, proved by its
+        // building permit; asked once SWDE's survey finds an extension is needed.
+        if facts.new_individual_dwelling()
+            && facts.water_work == WaterWork::New
+            && facts
+                .water_survey
+                .as_ref()
+                .is_some_and(|survey| survey.needs_extension())
+        {
+            prerequisites.push(Prerequisite::new(
+                "permit_copy",
+                "B-5.2",
+                Party::Applicant,
+                Deadline::BeforeOffer,
+            ));
+        }
+        prerequisites.extend(reduced_rate_declaration(facts));
         let mut reasons = Vec::new();
         if let Building::Apartments { .. } = facts.building {
             // B-4.3: one connection per parcel unless more are granted for the occupancy.
@@ -121,16 +148,28 @@ mod tests {
     }
 
     #[test]
-    fn b_4_1_a_legal_person_adds_its_trade_register_extract() {
+    fn b_4_1_a_legal_person_adds_its_trade_register_extract_and_an_exempt_applicant_its_proof() {
         let mut company = facts();
         company.applicant_kind = ApplicantKind::Legal;
         let answer = SwdeWater.assess(&company);
         assert!(codes(&answer).contains(&"trade_register_extract"));
-        let vat = &answer.prerequisites[2];
-        assert_eq!(vat.code, "vat_exemption_proof");
-        assert_eq!(vat.rule, "B-4.1");
-        assert_eq!(vat.deadline, Deadline::BeforeOffer);
-        // A natural person is never asked for either.
+        // A company that declares no exemption is not asked to prove one.
+        assert!(!codes(&answer).contains(&"vat_exemption_proof"));
+        // Whoever declares an exemption, person or company, proves it before the offer.
+        for kind in [ApplicantKind::Natural, ApplicantKind::Legal] {
+            let mut exempt = facts();
+            exempt.applicant_kind = kind;
+            exempt.applicant_vat = VatStatus::Exempt;
+            let answer = SwdeWater.assess(&exempt);
+            let vat = answer
+                .prerequisites
+                .iter()
+                .find(|p| p.code == "vat_exemption_proof")
+                .unwrap();
+            assert_eq!(vat.rule, "B-4.1");
+            assert_eq!(vat.deadline, Deadline::BeforeOffer);
+        }
+        // A natural person is never asked for a trade-register extract.
         let person = SwdeWater.assess(&facts());
         assert!(!codes(&person).contains(&"vat_exemption_proof"));
         assert!(!codes(&person).contains(&"trade_register_extract"));

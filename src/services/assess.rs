@@ -15,12 +15,12 @@ use crate::{
     domain::RequestState,
     domain::retry::backoff,
     domain::{
-        ApplicantKind, Building, ElectricityBand, InputError, Service,
+        ApplicantKind, Building, DocumentKind, Dwelling, ElectricityBand, InputError, Service,
         servicing::{
             DossierKey, FORM_OPERATIONS, ServicingFacts, ServicingStudy, operation_code,
             parse_cabin, parse_metres, parse_planned_frontages, parse_social,
         },
-        survey::WaterSurvey,
+        survey::{WaterSurvey, WaterWork},
     },
     operators::{
         self, OperatorModule, RequestFacts,
@@ -91,11 +91,35 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
     let applicant_vat = match request.applicant_vat.as_deref() {
         None => VatStatus::Private,
         Some("vat_filer") => VatStatus::VatFiler,
+        Some("exempt") => VatStatus::Exempt,
         Some(other) => return Err(AssessError::Corrupt(format!("applicant VAT {other:?}"))),
+    };
+    let dwelling = match request.dwelling_first_occupied_year {
+        None => Dwelling::New,
+        Some(year) => Dwelling::Existing {
+            first_occupied: i32::try_from(year)
+                .map_err(|_| AssessError::Corrupt(format!("first occupied {year}")))?,
+        },
+    };
+    let electricity_current_band = request
+        .electricity_current_band
+        .as_deref()
+        .map(ElectricityBand::parse)
+        .transpose()?;
+    let water_work = match request.water_work.as_deref() {
+        None => WaterWork::New,
+        Some(code) => WaterWork::from_code(code)
+            .ok_or_else(|| AssessError::Corrupt(format!("water work {code:?}")))?,
     };
     Ok(RequestFacts {
         applicant_kind,
         applicant_vat,
+        // Known from the request's documents: see [`facts_with_dossiers`].
+        exemption_proved: false,
+        dwelling,
+        electricity_current_band,
+        water_work,
+        water_unbilled: request.water_unbilled != 0,
         building,
         has_address: request.street.is_some() && request.house_number.is_some(),
         electricity_band,
@@ -110,18 +134,24 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
     })
 }
 
-/// [`facts_of`] with what only earlier requests tell: the dossier this applicant already
-/// opened for the same land (V-3.1), whose fee is not charged again.
-pub async fn facts_with_dossiers<'e, E>(
-    executor: E,
+/// [`facts_of`] with what only other records tell: the dossier this applicant already
+/// opened for the same land (V-3.1), whose fee is not charged again, and whether the proof of
+/// a declared VAT exemption was received (B-4.1).
+pub async fn facts_with_dossiers(
+    connection: &mut sqlx::AnyConnection,
     request: &RequestRow,
-) -> Result<RequestFacts, AssessError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+) -> Result<RequestFacts, AssessError> {
     let mut facts = facts_of(request)?;
     if let Some(servicing) = facts.servicing.as_mut() {
-        servicing.earlier_dossier = earlier_dossier(executor, request).await?;
+        servicing.earlier_dossier = earlier_dossier(&mut *connection, request).await?;
+    }
+    if facts.applicant_vat == VatStatus::Exempt {
+        facts.exemption_proved = crate::db::documents::has_kind(
+            &mut *connection,
+            &request.id,
+            DocumentKind::VatExemptionProof.code(),
+        )
+        .await?;
     }
     Ok(facts)
 }
@@ -256,7 +286,7 @@ async fn answer(
     // other's still open and neither move the request on: they take turns on its row.
     requests::lock_row(db, &mut tx, &task.request_id).await?;
     let request = requests::get_for_worker(&mut tx, &task.request_id).await?;
-    let facts = facts_with_dossiers(&mut *tx, &request).await?;
+    let facts = facts_with_dossiers(&mut tx, &request).await?;
     let assessment = match task.service.parse::<Service>() {
         Ok(service) => {
             let mut answer = operators::module_for(service).assess(&facts);
@@ -423,7 +453,7 @@ async fn price_one(
         None => return Ok(false),
     };
     let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
-    let facts = facts_with_dossiers(&mut *tx, &request).await?;
+    let facts = facts_with_dossiers(&mut tx, &request).await?;
     let Ok(part) = operators::pricing::price_part(tariffs, service, &facts, &request.postcode)
     else {
         // Still no book in force on its date: the answer keeps saying so.
@@ -632,6 +662,10 @@ pub enum AdjustError {
     /// is saved; the answer keeps its lines.
     #[error("the part cannot be priced")]
     Unpriced(operators::pricing::Unpriced),
+    /// The applicant's VAT position does not allow this regime (reverse charge for a VAT
+    /// filer only, 6% for a dwelling of 10 years or more, exempt once proved: B-4.1).
+    #[error("the applicant's VAT position does not allow the {0:?} regime")]
+    RegimeNotAllowed(VatRegime),
     #[error(transparent)]
     Db(DbError),
     #[error("stored answer is not readable: {0}")]
@@ -677,10 +711,12 @@ impl Adjustment {
                     .map_err(AdjustError::Invalid)?,
                 quantity: quantity(line.quantity)?,
                 unit_price: unit_price(line.unit_price)?,
-                regime: match line.vat {
-                    "reduced" => VatRegime::Reduced,
-                    "" | "standard" => VatRegime::Standard,
-                    _ => return Err(AdjustError::Invalid(InputError::Choice)),
+                regime: match line.vat.trim() {
+                    "" => VatRegime::Standard,
+                    code => VatRegime::ALL
+                        .into_iter()
+                        .find(|regime| regime.code() == code && *regime != VatRegime::NotSubject)
+                        .ok_or(AdjustError::Invalid(InputError::Choice))?,
                 },
                 reason: reason()?,
             }),
@@ -855,6 +891,15 @@ pub async fn adjust(
     if row.version != expected_version {
         return Err(AdjustError::Stale);
     }
+    if let Adjustment::AddLine { regime, .. } = change {
+        let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
+        let facts = facts_with_dossiers(&mut tx, &request)
+            .await
+            .map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+        if !operators::staff_line_regimes(&facts, &row.service).contains(regime) {
+            return Err(AdjustError::RegimeNotAllowed(*regime));
+        }
+    }
     let mut answer: operators::Assessment =
         serde_json::from_str(&body).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     change.apply(&mut answer)?;
@@ -970,6 +1015,18 @@ pub async fn record_survey(
     } else if answer.feasibility == operators::Feasibility::FeasibleWithExtension {
         answer.feasibility = operators::Feasibility::Feasible;
     }
+    // What the survey found may change what SWDE asks (B-5.2: the new-dwelling subsidy of an
+    // extension is proved by the building permit): asked afresh, what was met stays met.
+    let mut asked = operators::module_for(Service::Water)
+        .assess(&facts)
+        .prerequisites;
+    for prerequisite in &mut asked {
+        prerequisite.met = answer
+            .prerequisites
+            .iter()
+            .any(|p| p.code == prerequisite.code && p.met);
+    }
+    answer.prerequisites = asked;
     if let Some(done) = answer.prerequisites.iter_mut().find(|p| p.code == "survey") {
         done.met = true;
     }
@@ -1096,7 +1153,7 @@ pub async fn record_study(
     )
     .await?;
     let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
-    let mut facts = facts_with_dossiers(&mut *tx, &request)
+    let mut facts = facts_with_dossiers(&mut tx, &request)
         .await
         .map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     let servicing = facts.servicing.as_mut().ok_or(AdjustError::NoServicing)?;
@@ -1176,14 +1233,8 @@ mod tests {
 
     fn water_answer() -> operators::Assessment {
         let facts = RequestFacts {
-            applicant_kind: ApplicantKind::Natural,
-            applicant_vat: VatStatus::Private,
-            building: Building::House,
-            has_address: true,
             electricity_band: None,
-            submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
-            servicing: None,
-            water_survey: None,
+            ..crate::operators::tests::facts()
         };
         module_for(Service::Water).assess(&facts)
     }
@@ -1274,14 +1325,8 @@ mod tests {
     fn priced_water() -> operators::Assessment {
         let mut answer = water_answer();
         let facts = RequestFacts {
-            applicant_kind: ApplicantKind::Natural,
-            applicant_vat: VatStatus::Private,
-            building: Building::House,
-            has_address: true,
             electricity_band: None,
-            submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
-            servicing: None,
-            water_survey: None,
+            ..crate::operators::tests::facts()
         };
         answer.lines =
             operators::pricing::price(Tariffs::embedded(), Service::Water, &facts, "5000").unwrap();

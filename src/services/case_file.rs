@@ -270,6 +270,9 @@ pub struct StaffCaseFile {
     /// For the coordinator, while no day is reserved: by when each operator must do its works
     /// and from what its lead time runs (V-8.2.2, V-8.6, B-5.5).
     pub deadlines: Vec<schedule::WorksDeadline>,
+    /// What the operator modules know of the request, the VAT position with its proof: the
+    /// regimes a line added by staff may take follow from it.
+    pub facts: crate::operators::RequestFacts,
 }
 
 /// Why a case file could not be read.
@@ -559,7 +562,14 @@ pub async fn for_staff(
     } else {
         (None, Vec::new(), None)
     };
+    let facts = {
+        let mut connection = state.db.pool.acquire().await.map_err(DbError::from)?;
+        crate::services::assess::facts_with_dossiers(&mut connection, &request)
+            .await
+            .map_err(|e| CaseFileError::Corrupt(e.to_string()))?
+    };
     Ok(StaffCaseFile {
+        facts,
         coordinator,
         services,
         partner_labels,

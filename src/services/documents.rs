@@ -979,6 +979,7 @@ mod tests {
     fn b_4_1_a_company_on_new_land_is_asked_each_document_once_most_urgent_first() {
         let mut case = facts();
         case.applicant_kind = ApplicantKind::Legal;
+        case.applicant_vat = crate::tariff::VatStatus::Exempt;
         case.has_address = false;
         let mut answers = every_answer(&case);
         // A partner asking the permit copy too, earlier than ORES.
@@ -1018,12 +1019,22 @@ mod tests {
 
     #[test]
     fn every_document_prerequisite_of_the_modules_has_a_document_kind() {
-        let mut case = facts();
-        case.applicant_kind = ApplicantKind::Legal;
-        case.has_address = false;
-        let asked: Vec<String> = Service::ALL
+        // An exempt company on new land, and a private person's old house.
+        let mut company = facts();
+        company.applicant_kind = ApplicantKind::Legal;
+        company.applicant_vat = crate::tariff::VatStatus::Exempt;
+        company.has_address = false;
+        let mut old_house = facts();
+        old_house.dwelling = crate::domain::Dwelling::Existing {
+            first_occupied: 1990,
+        };
+        let asked: Vec<String> = [company, old_house]
             .iter()
-            .flat_map(|s| module_for(*s).assess(&case).prerequisites)
+            .flat_map(|case| {
+                Service::ALL
+                    .iter()
+                    .flat_map(|s| module_for(*s).assess(case).prerequisites)
+            })
             .map(|p| p.code)
             .collect();
         for kind in DocumentKind::ALL

@@ -13,7 +13,7 @@ use crate::{
     },
     domain::{
         ApplicantKind, FieldErrors, IdempotencyKey, InputError, NewRequest, Reference,
-        RequestInput, RequestState, Service, servicing,
+        RequestInput, RequestState, Service, servicing, survey::WaterWork,
     },
     i18n::Tr,
     mail::compose::{self, RequestFiled},
@@ -438,8 +438,16 @@ fn record(
             .as_ref()
             .and_then(|s| s.social)
             .map(|promoter| servicing::social_code(promoter).to_owned()),
-        applicant_vat: (request.applicant_vat == VatStatus::VatFiler)
-            .then(|| "vat_filer".to_owned()),
+        applicant_vat: match request.applicant_vat {
+            VatStatus::Private => None,
+            VatStatus::VatFiler => Some("vat_filer".to_owned()),
+            VatStatus::Exempt => Some("exempt".to_owned()),
+        },
+        dwelling_first_occupied_year: request.dwelling.first_occupied().map(i64::from),
+        electricity_current_band: request.electricity_current_band.map(|band| band.code()),
+        water_work: (request.water_work != WaterWork::New)
+            .then(|| request.water_work.code().to_owned()),
+        water_unbilled: request.water_unbilled,
     }
 }
 

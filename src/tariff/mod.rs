@@ -38,5 +38,5 @@ pub use money::{Metres, Money, round_cents};
 pub use servicing::{
     CabinCase, CabinKind, DocumentKind, Exclusion, Operation, ServicingCase, SocialPromoter,
 };
-pub use vat::{VatRegime, VatRow, VatStatus, share_vat};
+pub use vat::{REDUCED_RATE_DWELLING_AGE, VatRegime, VatRow, VatStatus, share_vat};
 pub use water::{EarlierHolder, QuotePart, WaterCase, WaterWork};

@@ -173,7 +173,14 @@ pub fn price_water(
         });
     }
 
-    if case.work == WaterWork::Renewal {
+    if case.work == WaterWork::Renewal && case.unbilled_24_months {
+        // B-9, art. 9: "L'ONEA ne sera plus sous l'obligation [...] de renouveler un branchement
+        // qui n'aura pas donné lieu à une consommation d'eau facturée depuis 24 mois".
+        mentions.push(Mention {
+            key: "tariff.mention.water_renewal_unbilled",
+            rule: Some("B-9"),
+        });
+    } else if case.work == WaterWork::Renewal {
         mentions.push(Mention {
             key: "tariff.mention.water_renewal",
             rule: Some("B-9"),
@@ -265,30 +272,36 @@ pub fn price_water(
     let extra = sub(length, tariff.included_metres)
         .computing("the route length")?
         .max(Decimal::ZERO);
-    let mut priced = vec![
-        maker
-            .line(
-                "B-PARTS",
-                "tariff.line.water_parts",
+    // B-8, art. 8: a modification of the route, of the delivery points or of the diameter
+    // pays "le surcoût par rapport au montant qu'il aurait facturé dans le cas d'un premier
+    // établissement": the standard connection is not billed again, what goes beyond it is.
+    let mut priced = Vec::new();
+    if case.work != WaterWork::Modification {
+        priced.extend([
+            maker
+                .line(
+                    "B-PARTS",
+                    "tariff.line.water_parts",
+                    "B-5.2",
+                    count,
+                    Unit::Piece,
+                    tariff.standard_parts,
+                    works,
+                    LineKind::Charge,
+                )?
+                .arg("included", tariff.included_metres.normalize()),
+            maker.line(
+                "B-LABOUR",
+                "tariff.line.water_labour",
                 "B-5.2",
                 count,
                 Unit::Piece,
-                tariff.standard_parts,
+                tariff.standard_labour,
                 works,
                 LineKind::Charge,
-            )?
-            .arg("included", tariff.included_metres.normalize()),
-        maker.line(
-            "B-LABOUR",
-            "tariff.line.water_labour",
-            "B-5.2",
-            count,
-            Unit::Piece,
-            tariff.standard_labour,
-            works,
-            LineKind::Charge,
-        )?,
-    ];
+            )?,
+        ]);
+    }
     if extra > Decimal::ZERO {
         let metres = mul(extra, count).computing("the extra metres")?;
         priced.push(
@@ -320,21 +333,24 @@ pub fn price_water(
     let base = Money::total(priced.iter().map(|l| l.amount_excl_vat)).computing("B-MARKUP")?;
     let markup_rate =
         div(tariff.overhead_markup_percent, Decimal::ONE_HUNDRED).computing("B-MARKUP")?;
+    let marked_up = !priced.is_empty();
     lines.extend(priced);
-    lines.push(
-        maker
-            .line(
-                "B-MARKUP",
-                "tariff.line.water_overhead_markup",
-                "B-5.2",
-                base.amount(),
-                Unit::Euro,
-                markup_rate,
-                works,
-                LineKind::Charge,
-            )?
-            .arg("percent", tariff.overhead_markup_percent.normalize()),
-    );
+    if marked_up {
+        lines.push(
+            maker
+                .line(
+                    "B-MARKUP",
+                    "tariff.line.water_overhead_markup",
+                    "B-5.2",
+                    base.amount(),
+                    Unit::Euro,
+                    markup_rate,
+                    works,
+                    LineKind::Charge,
+                )?
+                .arg("percent", tariff.overhead_markup_percent.normalize()),
+        );
+    }
 
     if case.pressure_installation {
         lines.push(maker.line(

@@ -157,6 +157,8 @@ pub(super) struct DetailPage {
     page: Frame,
     request: RequestRow,
     site: String,
+    /// New build or existing home, what is asked of existing connections, the VAT position.
+    home: Vec<(String, String)>,
     services: Vec<String>,
     assessments: Vec<AssessmentView>,
     events: Vec<Event>,
@@ -516,6 +518,9 @@ pub struct AssessmentView {
     pub study: Option<StudyView>,
     /// SWDE's survey form, prefilled, on its own water answer.
     pub survey: Option<SurveyView>,
+    /// The VAT regimes a line added here may take (code, label), as the applicant's VAT
+    /// position allows.
+    pub regimes: Vec<(&'static str, String)>,
 }
 
 /// SWDE's survey as the form shows it.
@@ -648,6 +653,10 @@ pub fn assessment_views(
             None
         };
         views.push(AssessmentView {
+            regimes: crate::operators::staff_line_regimes(&file.facts, &row.service)
+                .into_iter()
+                .map(|regime| (regime.code(), tr.keyed("tariff.vat", regime.code())))
+                .collect(),
             study,
             survey,
             id: row.id.clone(),
@@ -842,6 +851,7 @@ pub(super) async fn render_detail(
         tr: staff.tr,
         page: staff.frame,
         site: site_line(&file.request),
+        home: crate::operators::describe::home_facts(staff.tr, &file.facts),
         services,
         assessments,
         request: file.request,
@@ -1143,6 +1153,10 @@ fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {
             text.join(" ")
         }
         AdjustError::RefusalWithoutReason => tr.t("adjust.refusal_without_reason").to_owned(),
+        AdjustError::RegimeNotAllowed(regime) => tr.f(
+            "adjust.regime_not_allowed",
+            [("regime", tr.keyed("tariff.vat", regime.code()).as_str())],
+        ),
         AdjustError::Unpriced(crate::operators::pricing::Unpriced::NoBookInForce(gap)) => tr.f(
             "tariff_gap.not_recorded",
             [(

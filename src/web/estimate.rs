@@ -13,7 +13,9 @@ use serde::Deserialize;
 
 use super::{client::ClientAddr, error::PageError, extract::Ctx, views::Frame};
 use crate::{
-    domain::{ElectricityBand, FieldErrors, InputError, money::OutOfRange},
+    domain::{
+        Dwelling, ElectricityBand, FieldErrors, InputError, money::OutOfRange, survey::WaterWork,
+    },
     i18n::Tr,
     operators::pricing::{PricedLine, code_of},
     state::AppState,
@@ -34,6 +36,10 @@ pub struct EstimateForm {
     pub compute: String,
     pub building: String,
     pub dwellings: String,
+    /// `new` or `existing`, as on the request form.
+    pub dwelling: String,
+    pub dwelling_first_occupied_year: String,
+    /// Older links: `new`, `under10` or `10plus`, read when `dwelling` is not given.
     pub dwelling_age: String,
     pub vat: String,
     pub postcode: String,
@@ -45,6 +51,9 @@ pub struct EstimateForm {
     pub water: Option<String>,
     pub water_distance_m: String,
     pub water_inside_m: String,
+    /// `new`, `modification` (B-8) or `renewal` (B-9).
+    pub water_work: String,
+    pub water_unbilled: Option<String>,
     pub proximus: Option<String>,
     pub voo: Option<String>,
 }
@@ -95,13 +104,28 @@ impl EstimateForm {
             }
             _ => errors.add("building", InputError::Choice),
         }
-        case.dwelling_age_years = match self.dwelling_age.as_str() {
-            "" | "new" => None,
-            "under10" => Some(5),
-            "10plus" => Some(10),
-            _ => {
-                errors.add("dwelling_age", InputError::Choice);
-                None
+        let existing = if self.dwelling.trim().is_empty() {
+            // A link made before the form asked the year.
+            case.dwelling_age_years = match self.dwelling_age.as_str() {
+                "" | "new" => None,
+                "under10" => Some(5),
+                "10plus" => Some(10),
+                _ => {
+                    errors.add("dwelling_age", InputError::Choice);
+                    None
+                }
+            };
+            case.dwelling_age_years.is_some()
+        } else {
+            match Dwelling::parse(&self.dwelling, &self.dwelling_first_occupied_year, today) {
+                Ok(dwelling) => {
+                    case.dwelling_age_years = dwelling.age_on(today);
+                    dwelling != Dwelling::New
+                }
+                Err((field, error)) => {
+                    errors.add(field, error);
+                    true
+                }
             }
         };
         let postcode = self.postcode.trim();
@@ -113,7 +137,15 @@ impl EstimateForm {
                 Ok(band) => {
                     let current = match self.current_band.trim() {
                         "" => None,
+                        _ if !existing => {
+                            errors.add("current_band", InputError::WorkNeedsExistingDwelling);
+                            None
+                        }
                         code => match ElectricityBand::parse(code) {
+                            Ok(current) if current.kva() >= band.kva() => {
+                                errors.add("current_band", InputError::NotAPowerIncrease);
+                                None
+                            }
                             Ok(current) => Some(current.code()),
                             Err(error) => {
                                 errors.add("current_band", error);
@@ -140,9 +172,22 @@ impl EstimateForm {
             let distance = errors.check("water_distance_m", metres(&self.water_distance_m));
             let inside = errors.check("water_inside_m", metres(&self.water_inside_m));
             if let (Some(distance), Some(inside)) = (distance, inside) {
-                case.water = Some(WaterCase {
+                let work = match self.water_work.trim() {
+                    "" | "new" => Some(WaterWork::New),
+                    "modification" | "renewal" if !existing => {
+                        errors.add("water_work", InputError::WorkNeedsExistingDwelling);
+                        None
+                    }
+                    code => WaterWork::from_code(code).or_else(|| {
+                        errors.add("water_work", InputError::Choice);
+                        None
+                    }),
+                };
+                case.water = work.map(|work| WaterCase {
+                    work,
                     distance_to_main_m: distance,
                     inside_parcel_m: inside,
+                    unbilled_24_months: work == WaterWork::Renewal && ticked(&self.water_unbilled),
                     ..WaterCase::default()
                 });
             }
@@ -301,6 +346,13 @@ impl EstimatePage {
 
     fn ticked(&self, flag: &Option<String>) -> bool {
         ticked(flag)
+    }
+
+    /// The existing-dwelling choice, from the form or an older link's age.
+    fn existing(&self) -> bool {
+        self.form.dwelling == "existing"
+            || (self.form.dwelling.is_empty()
+                && matches!(self.form.dwelling_age.as_str(), "under10" | "10plus"))
     }
 }
 

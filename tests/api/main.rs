@@ -10,6 +10,7 @@ mod continuity;
 mod coverage;
 mod documents;
 mod estimates;
+mod existing_homes;
 mod filing;
 mod hardening;
 mod helpers;

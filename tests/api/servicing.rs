@@ -695,7 +695,7 @@ async fn v_2_4_journey_4_a_social_project_pays_no_dossier_fee_nor_servicing() {
 }
 
 #[tokio::test]
-async fn social_projects_and_vat_filers_are_companies() {
+async fn social_projects_are_companies_and_vat_filers_give_their_vat_number() {
     let app = spawn_app().await;
     let form = app.open_form().await;
     let fields = with(
@@ -709,7 +709,11 @@ async fn social_projects_and_vat_filers_are_companies() {
     let response = app.file(&form, &fields).await;
     assert_eq!(response.status().as_u16(), 422);
     let html = response.text().await.unwrap();
-    assert!(html.contains("Un assujetti à la TVA est identifié par son numéro d&#39;entreprise"));
+    // A person may file VAT returns (self-employed): the number goes on the invoice (V-6).
+    assert!(
+        html.contains("Un assujetti à la TVA indique son numéro de TVA (numéro d&#39;entreprise)"),
+        "{html}"
+    );
     // No supply point at all is not a number of supply points.
     assert!(
         html.contains(

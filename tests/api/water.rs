@@ -13,15 +13,22 @@ pub(crate) struct Surveyed {
 }
 
 pub(crate) async fn water_request(app: &TestApp) -> Surveyed {
-    let fields = with(
-        &marie_from(app.today()),
-        &[
-            ("electricity", ""),
-            ("gas", ""),
-            ("proximus", ""),
-            ("voo", ""),
-        ],
-    );
+    water_request_with(app, &[]).await
+}
+
+/// [`water_request`] with fields of the form changed (an existing home, say).
+pub(crate) async fn water_request_with(
+    app: &TestApp,
+    changes: &[(&'static str, &str)],
+) -> Surveyed {
+    let mut changes_and_water_only = vec![
+        ("electricity", ""),
+        ("gas", ""),
+        ("proximus", ""),
+        ("voo", ""),
+    ];
+    changes_and_water_only.extend_from_slice(changes);
+    let fields = with(&marie_from(app.today()), &changes_and_water_only);
     let (reference, _) = app.file_ok(&fields).await;
     let id = app.request_id(&reference).await;
     app.wait_state(&id, "assessed").await;

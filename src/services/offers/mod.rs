@@ -470,10 +470,37 @@ fn reprice(
         // Matched by identity, not code alone: two quote-parts share a code (B-10).
         if let Some(current) = fresh.iter().find(|f| f.identity() == line.identity()) {
             line.unit_price = current.unit_price;
+            line.vat_regime = current.vat_regime.clone();
             line.vat_rate = current.vat_rate;
             line.book_version = current.book_version.clone();
             line.amount_excl_vat =
                 round_cents(money::mul(line.quantity, line.unit_price).map_err(too_large)?);
+            line.vat_amount = round_cents(
+                money::percent_of(line.amount_excl_vat, line.vat_rate).map_err(too_large)?,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// B-4.1: a declared VAT exemption applies from the day its proof is received: the engine's
+/// lines priced before then take the regime the engine gives them now, at their own tariffs.
+fn rerate(
+    tariffs: &crate::tariff::Tariffs,
+    facts: &operators::RequestFacts,
+    request: &RequestRow,
+    service: Service,
+    lines: &mut [PricedLine],
+) -> Result<(), OfferError> {
+    let fresh = operators::pricing::price(tariffs, service, facts, &request.postcode)
+        .map_err(|e| no_book(tariffs, service, &e))?;
+    for line in lines.iter_mut() {
+        if let Some(current) = fresh
+            .iter()
+            .find(|f| f.identity() == line.identity() && f.vat_regime != line.vat_regime)
+        {
+            line.vat_regime = current.vat_regime.clone();
+            line.vat_rate = current.vat_rate;
             line.vat_amount = round_cents(
                 money::percent_of(line.amount_excl_vat, line.vat_rate).map_err(too_large)?,
             );
@@ -781,21 +808,28 @@ async fn build(
         return Err(OfferError::NoBook(unpriced));
     }
     let tariffs = crate::services::books::current(state).await?;
-    // V-3.1: priced again with the dossier an earlier request opened, as when assessed.
-    let facts = match options.reprice_on {
-        Some(_) => Some(
-            assess::facts_with_dossiers(&state.db.pool, request)
-                .await
-                .map_err(|e| OfferError::Render(e.to_string()))?,
-        ),
-        None => None,
+    // V-3.1: priced again with the dossier an earlier request opened, as when assessed; B-4.1:
+    // with the VAT exemption its proof now establishes.
+    let facts = {
+        let mut connection = state.db.pool.acquire().await.map_err(DbError::from)?;
+        assess::facts_with_dossiers(&mut connection, request)
+            .await
+            .map_err(|e| OfferError::Render(e.to_string()))?
     };
     for part in &mut parts {
         for (service, row, answer) in &mut part.services {
-            if let (Some(day), Some(facts)) = (options.reprice_on, &facts)
-                && row.service.parse::<Service>().is_ok()
+            let engine_priced = row.service.parse::<Service>().is_ok();
+            if let Some(day) = options.reprice_on
+                && engine_priced
             {
-                reprice(&tariffs, facts, request, *service, &mut answer.lines, day)?;
+                reprice(&tariffs, &facts, request, *service, &mut answer.lines, day)?;
+            } else if facts.exemption_proved && engine_priced {
+                rerate(&tariffs, &facts, request, *service, &mut answer.lines)?;
+            }
+            if facts.exemption_proved {
+                answer
+                    .mentions
+                    .retain(|m| m != operators::pricing::EXEMPTION_PENDING);
             }
             if *service == Service::Water && row.service == Service::Water.code() {
                 shares_on(&tariffs, request, &mut answer.lines, options.today)?;
