@@ -73,6 +73,10 @@ pub enum InputError {
         "a social project is carried by the SWL or a public-service housing company: file as a company"
     )]
     SocialNeedsCompany,
+    #[error(
+        "a network for grouped housing with later connections is never outside VAT under Decision T.5387 (rule V-6)"
+    )]
+    T5387GroupedHousing,
     #[error("a VAT filer is identified by its enterprise number: file as a company")]
     VatFilerNeedsCompany,
 }
@@ -113,6 +117,7 @@ impl InputError {
             Self::PlannedFrontagesOnlyDonation => "servicing.planned_only_donation",
             Self::ServicingNeedsElectricity => "servicing.needs_electricity",
             Self::SocialNeedsCompany => "servicing.social_needs_company",
+            Self::T5387GroupedHousing => "servicing.t5387_grouped_housing",
             Self::VatFilerNeedsCompany => "vat.filer_needs_company",
         }
     }

@@ -296,6 +296,10 @@ pub struct RequestInput {
     pub servicing_supply_points: String,
     pub servicing_cabin: String,
     pub servicing_social: String,
+    /// V-6 (art. 6.3): `on` when the conditions of Decision T.5387 are met.
+    pub servicing_t5387: String,
+    /// V-4.3: light points added on existing poles or cable; blank is none.
+    pub servicing_existing_pole_lights: String,
     /// `vat_filer` for an applicant filing periodic VAT returns; blank otherwise.
     pub vat: String,
 }
@@ -518,6 +522,8 @@ impl NewRequest {
             supply_points: &input.servicing_supply_points,
             cabin: &input.servicing_cabin,
             social: &input.servicing_social,
+            t5387: &input.servicing_t5387,
+            existing_pole_lights: &input.servicing_existing_pole_lights,
         };
         let servicing = if servicing_input.is_blank() {
             None
