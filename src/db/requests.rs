@@ -61,6 +61,11 @@ pub struct RequestRow {
     pub servicing_cabin: Option<String>,
     /// `swl` or `public_housing_company` (V-2.4).
     pub servicing_social: Option<String>,
+    /// V-6 (art. 6.3): 1 when the applicant says the conditions of Decision T.5387 are met;
+    /// NULL for requests filed before the question was asked.
+    pub servicing_t5387: Option<i64>,
+    /// V-4.3: light points added on existing poles or cable (quoted separately).
+    pub servicing_existing_pole_lights: Option<i64>,
     /// `vat_filer`, or NULL for an applicant without periodic VAT returns.
     pub applicant_vat: Option<String>,
     /// ORES' servicing study (JSON), once recorded.
@@ -86,9 +91,9 @@ const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.a
     r.dwellings, r.electricity_band, r.wished_from, r.wished_to, r.remarks, r.submitted_at, r.updated_at, \
     r.assigned_to, r.pays_after_works, r.change_requested_at, r.servicing_operation, r.servicing_frontage_m, \
     r.servicing_parcels, r.servicing_candelabras, r.servicing_planned_frontages, \
-    r.servicing_supply_points, r.servicing_cabin, r.servicing_social, r.applicant_vat, \
-    r.servicing_study, r.water_survey, r.closed_at, r.dwelling_first_occupied_year, \
-    r.electricity_current_band, r.water_work, r.water_unbilled";
+    r.servicing_supply_points, r.servicing_cabin, r.servicing_social, r.servicing_t5387, \
+    r.servicing_existing_pole_lights, r.applicant_vat, r.servicing_study, r.water_survey, r.closed_at, \
+    r.dwelling_first_occupied_year, r.electricity_current_band, r.water_work, r.water_unbilled";
 
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]
@@ -131,6 +136,10 @@ pub struct NewRequestRecord {
     pub servicing_cabin: Option<String>,
     /// `swl` or `public_housing_company` (V-2.4).
     pub servicing_social: Option<String>,
+    /// V-6 (art. 6.3): 1 when the conditions of Decision T.5387 are met, else 0.
+    pub servicing_t5387: Option<i64>,
+    /// V-4.3: light points added on existing poles or cable.
+    pub servicing_existing_pole_lights: Option<i64>,
     /// `vat_filer`, `exempt`, or NULL for an applicant without periodic VAT returns.
     pub applicant_vat: Option<String>,
     pub dwelling_first_occupied_year: Option<i64>,
@@ -182,11 +191,11 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
             electricity_band, wished_from, wished_to, remarks, submitted_at, updated_at, \
             servicing_operation, servicing_frontage_m, servicing_parcels, servicing_candelabras, \
             servicing_planned_frontages, servicing_supply_points, servicing_cabin, servicing_social, \
-            applicant_vat, dwelling_first_occupied_year, electricity_current_band, water_work, \
-            water_unbilled) \
+            applicant_vat, servicing_t5387, servicing_existing_pole_lights, \
+            dwelling_first_occupied_year, electricity_current_band, water_work, water_unbilled) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, \
-            $34, $35, $36, $37, $38, $39, $40, $41)",
+            $34, $35, $36, $37, $38, $39, $40, $41, $42, $43)",
     )
     .bind(r.id.to_string())
     .bind(&r.reference)
@@ -225,6 +234,8 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
     .bind(&r.servicing_cabin)
     .bind(&r.servicing_social)
     .bind(&r.applicant_vat)
+    .bind(r.servicing_t5387)
+    .bind(r.servicing_existing_pole_lights)
     .bind(r.dwelling_first_occupied_year)
     .bind(&r.electricity_current_band)
     .bind(&r.water_work)

@@ -530,6 +530,8 @@ async fn add_site(
             servicing_supply_points: None,
             servicing_cabin: None,
             servicing_social: None,
+            servicing_t5387: None,
+            servicing_existing_pole_lights: None,
             applicant_vat: None,
             dwelling_first_occupied_year: None,
             electricity_current_band: None,

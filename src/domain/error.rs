@@ -85,6 +85,10 @@ pub enum InputError {
     WorkNeedsExistingDwelling,
     #[error("the current power must be lower than the power asked")]
     NotAPowerIncrease,
+    #[error(
+        "a network for grouped housing with later connections is never outside VAT under Decision T.5387 (rule V-6)"
+    )]
+    T5387GroupedHousing,
 }
 
 impl InputError {
@@ -128,6 +132,7 @@ impl InputError {
             Self::FirstOccupiedFuture { .. } => "dwelling.first_occupied_future",
             Self::WorkNeedsExistingDwelling => "dwelling.work_needs_existing",
             Self::NotAPowerIncrease => "dwelling.not_a_power_increase",
+            Self::T5387GroupedHousing => "servicing.t5387_grouped_housing",
         }
     }
 

@@ -368,6 +368,10 @@ pub struct RequestInput {
     pub servicing_supply_points: String,
     pub servicing_cabin: String,
     pub servicing_social: String,
+    /// V-6 (art. 6.3): `on` when the conditions of Decision T.5387 are met.
+    pub servicing_t5387: String,
+    /// V-4.3: light points added on existing poles or cable; blank is none.
+    pub servicing_existing_pole_lights: String,
     /// The payer's VAT position, for natural and legal persons alike: blank (a private person
     /// or a body filing no VAT returns), `vat_filer` (periodic returns: reverse charge) or
     /// `exempt` (B-4.1: applied once the proof is received).
@@ -659,6 +663,8 @@ impl NewRequest {
             supply_points: &input.servicing_supply_points,
             cabin: &input.servicing_cabin,
             social: &input.servicing_social,
+            t5387: &input.servicing_t5387,
+            existing_pole_lights: &input.servicing_existing_pole_lights,
         };
         let servicing = if servicing_input.is_blank() {
             None

@@ -91,10 +91,14 @@ pub struct ServicingCase {
     pub special_demands_surcharge: Money,
     /// V-4.3: candelabras placed.
     pub candelabras: u32,
+    /// V-4.3 (art. 4.3.1): light points added on existing poles or on the existing EP cable:
+    /// quoted separately, never in the flat rate per candelabra.
+    pub existing_pole_lights: u32,
     /// PFint: supply points on the land; default one per parcel (V-4.1a).
     pub supply_points: Option<u32>,
     pub cabin: Option<CabinCase>,
-    /// V-6: the conditions of Decision T.5387 are met (network outside VAT scope).
+    /// V-6 (art. 6.3): the conditions of Decision T.5387 are met (network outside VAT scope).
+    /// Never for grouped housing with later connections (art. 6.4): the engine ignores it there.
     pub t5387_conditions_met: bool,
     /// V-3.1: dossiers this applicant already opened for this land (then no new fee).
     pub earlier_dossiers_by_applicant: u32,
@@ -120,6 +124,8 @@ pub const MAX_PARCELS: u32 = 500;
 pub const MAX_FRONTAGE_M: u32 = 10_000;
 /// Most candelabras the form accepts.
 pub const MAX_CANDELABRAS: u32 = 1_000;
+/// Most light points on existing poles or cable the form accepts (V-4.3).
+pub const MAX_EXISTING_POLE_LIGHTS: u32 = 1_000;
 /// Most supply points the form accepts (a larger project is studied by ORES on its own).
 pub const MAX_SUPPLY_POINTS: u32 = 5_000;
 
@@ -169,6 +175,10 @@ pub struct ServicingInput<'a> {
     pub cabin: &'a str,
     /// V-2.4: the social promoter carrying the project: `swl`, `public_housing_company`, blank.
     pub social: &'a str,
+    /// V-6 (art. 6.3): `on` when the conditions of Decision T.5387 are met; blank otherwise.
+    pub t5387: &'a str,
+    /// V-4.3: light points added on existing poles or cable; blank is none.
+    pub existing_pole_lights: &'a str,
 }
 
 impl ServicingInput<'_> {
@@ -183,6 +193,8 @@ impl ServicingInput<'_> {
             self.supply_points,
             self.cabin,
             self.social,
+            self.t5387,
+            self.existing_pole_lights,
         ]
         .iter()
         .all(|v| v.trim().is_empty())
@@ -209,6 +221,11 @@ pub struct ServicingFacts {
     pub cabin: Option<CabinKind>,
     /// V-2.4: a social urbanisation project (no dossier fee, servicing free: V-3.2, V-4.2).
     pub social: Option<SocialPromoter>,
+    /// V-6 (art. 6.3): the applicant says the conditions of Decision T.5387 are met (ORES
+    /// checks it). Never with grouped housing (art. 6.4): the form refuses the combination.
+    pub t5387: bool,
+    /// V-4.3: light points added on existing poles or cable (quoted separately).
+    pub existing_pole_lights: u32,
     /// What ORES' own study adds (network, cabin plot, special demands, exclusions).
     pub study: ServicingStudy,
     /// V-3.1: the earlier request of the same applicant for the same land whose servicing
@@ -477,6 +494,15 @@ pub fn parse_social(raw: &str) -> Result<Option<SocialPromoter>, InputError> {
     }
 }
 
+/// A checkbox as posted: `on` when ticked, nothing otherwise.
+fn parse_tick(raw: &str) -> Result<bool, InputError> {
+    match raw.trim() {
+        "" => Ok(false),
+        "on" => Ok(true),
+        _ => Err(InputError::Choice),
+    }
+}
+
 fn parse_count(raw: &str, max: u32) -> Result<u32, InputError> {
     let count: u32 = raw.trim().parse().map_err(|_| InputError::Number)?;
     if count > max {
@@ -555,6 +581,20 @@ impl ServicingFacts {
         let social = parse_social(input.social)
             .map_err(|e| keep("servicing_social", e))
             .ok();
+        let t5387 = parse_tick(input.t5387)
+            .map_err(|e| keep("servicing_t5387", e))
+            .ok();
+        let existing_pole_lights = match input.existing_pole_lights.trim() {
+            "" => Ok(0),
+            raw => parse_count(raw, MAX_EXISTING_POLE_LIGHTS),
+        }
+        .map_err(|e| keep("servicing_existing_pole_lights", e))
+        .ok();
+        // V-6 (art. 6.4): a network for grouped housing with later connections is never
+        // outside the scope of VAT, whatever Decision T.5387 says.
+        if operation == Some(Operation::GroupedHousing) && t5387 == Some(true) {
+            errors.push(("servicing_t5387", InputError::T5387GroupedHousing));
+        }
         // V-2.1: a division, by sale or by donation, makes at least two parcels.
         if let (Some(Operation::Division | Operation::Donation), Some(n)) = (operation, parcels)
             && n < 2
@@ -583,6 +623,8 @@ impl ServicingFacts {
             supply_points,
             cabin,
             social,
+            t5387,
+            existing_pole_lights,
         ) {
             (
                 Some(operation),
@@ -593,6 +635,8 @@ impl ServicingFacts {
                 Some(supply_points),
                 Some(cabin),
                 Some(social),
+                Some(t5387),
+                Some(existing_pole_lights),
             ) => Ok(ServicingFacts {
                 operation,
                 frontage,
@@ -602,6 +646,8 @@ impl ServicingFacts {
                 supply_points,
                 cabin,
                 social,
+                t5387,
+                existing_pole_lights,
                 study: ServicingStudy::default(),
                 earlier_dossier: None,
             }),
@@ -622,7 +668,9 @@ impl ServicingFacts {
             planned_frontages_m: self.planned_frontages.clone(),
             parcels: self.lots(),
             candelabras: self.candelabras,
+            existing_pole_lights: self.existing_pole_lights,
             supply_points: self.supply_points,
+            t5387_conditions_met: self.t5387,
             // V-3.1: a change of lots on this request (V-8.3) is a revised offer of the same
             // dossier, never a waiver of its fee: only an earlier request's dossier waives it.
             earlier_dossier: self.earlier_dossier.clone(),
@@ -654,6 +702,8 @@ mod tests {
             supply_points: "",
             cabin: "",
             social: "",
+            t5387: "",
+            existing_pole_lights: "",
         }
     }
 
@@ -914,6 +964,68 @@ mod tests {
         assert_eq!(
             DossierKey::of(None, "marie@example.be", None, None, None, "5000"),
             None
+        );
+    }
+
+    #[test]
+    fn v_6_t5387_is_asked_and_refused_with_grouped_housing() {
+        let ticked = |operation: &'static str| ServicingInput {
+            t5387: "on",
+            ..input(operation, "40", "3")
+        };
+        let facts = ServicingFacts::parse(&ticked("division")).unwrap();
+        assert!(facts.t5387);
+        assert!(facts.case().t5387_conditions_met);
+        assert!(
+            !ServicingFacts::parse(&input("division", "40", "3"))
+                .unwrap()
+                .t5387
+        );
+        // Art. 6.4: grouped housing with later connections is never outside VAT.
+        assert_eq!(
+            ServicingFacts::parse(&ticked("grouped_housing")).unwrap_err(),
+            [("servicing_t5387", InputError::T5387GroupedHousing)]
+        );
+        let odd = ServicingInput {
+            t5387: "yes please",
+            ..input("division", "40", "3")
+        };
+        assert_eq!(
+            ServicingFacts::parse(&odd).unwrap_err(),
+            [("servicing_t5387", InputError::Choice)]
+        );
+    }
+
+    #[test]
+    fn v_4_3_lights_on_existing_poles_are_a_whole_count_apart_from_candelabras() {
+        let lights = |count: &'static str| ServicingInput {
+            candelabras: "2",
+            existing_pole_lights: count,
+            ..input("division", "40", "3")
+        };
+        let facts = ServicingFacts::parse(&lights("3")).unwrap();
+        assert_eq!((facts.candelabras, facts.existing_pole_lights), (2, 3));
+        assert_eq!(facts.case().existing_pole_lights, 3);
+        assert_eq!(facts.case().candelabras, 2);
+        assert_eq!(
+            ServicingFacts::parse(&lights(""))
+                .unwrap()
+                .existing_pole_lights,
+            0
+        );
+        for bad in ["2,5", "-1", "trois"] {
+            assert_eq!(
+                ServicingFacts::parse(&lights(bad)).unwrap_err(),
+                [("servicing_existing_pole_lights", InputError::Number)],
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            ServicingFacts::parse(&lights("1001")).unwrap_err(),
+            [(
+                "servicing_existing_pole_lights",
+                InputError::TooLarge { max: "1000".into() }
+            )]
         );
     }
 

@@ -223,6 +223,8 @@ mod tests {
             earlier_dossier: None,
             parcels: 4,
             candelabras: 2,
+            t5387: false,
+            existing_pole_lights: 0,
         });
         land
     }

@@ -246,6 +246,12 @@ fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessEr
         earlier_dossier: None,
         parcels: count(request.servicing_parcels, "parcels")?,
         candelabras: count(request.servicing_candelabras, "candelabras")?,
+        // Requests filed before these questions were asked read as "no" and "none".
+        t5387: request.servicing_t5387.unwrap_or(0) != 0,
+        existing_pole_lights: count(
+            request.servicing_existing_pole_lights,
+            "lights on existing poles",
+        )?,
     }))
 }
 

@@ -438,6 +438,11 @@ fn record(
             .as_ref()
             .and_then(|s| s.social)
             .map(|promoter| servicing::social_code(promoter).to_owned()),
+        servicing_t5387: request.servicing.as_ref().map(|s| i64::from(s.t5387)),
+        servicing_existing_pole_lights: request
+            .servicing
+            .as_ref()
+            .map(|s| i64::from(s.existing_pole_lights)),
         applicant_vat: match request.applicant_vat {
             VatStatus::Private => None,
             VatStatus::VatFiler => Some("vat_filer".to_owned()),

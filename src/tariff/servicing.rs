@@ -15,8 +15,8 @@ use super::{
 use crate::domain::{
     Commune,
     servicing::{
-        MAX_CABIN_SURFACE_M2, MAX_CANDELABRAS, MAX_PARCELS, MAX_POINTS_OUTSIDE, MAX_SUPPLY_POINTS,
-        MAX_SURCHARGE_EUR,
+        MAX_CABIN_SURFACE_M2, MAX_CANDELABRAS, MAX_EXISTING_POLE_LIGHTS, MAX_PARCELS,
+        MAX_POINTS_OUTSIDE, MAX_SUPPLY_POINTS, MAX_SURCHARGE_EUR,
     },
 };
 
@@ -135,7 +135,10 @@ pub fn price_servicing(
             status: case.payer_vat_status.unwrap_or(applicant_vat),
             // Servicing is work on land, never on an old dwelling: no 6%.
             dwelling_age_years: None,
-            t5387_met: case.t5387_conditions_met,
+            // V-6 (art. 6.3 / 6.4): a network laid without connection is outside VAT when
+            // Decision T.5387's conditions are met; a network for grouped housing with later
+            // connections never is (reverse charge for a VAT filer, the legal rate otherwise).
+            t5387_met: case.t5387_conditions_met && case.operation != Operation::GroupedHousing,
         },
     };
     let mut lines = Vec::new();
@@ -245,15 +248,19 @@ pub fn price_servicing(
     }
 
     // V-4.3: public lighting. Materials always on a separate offer; social: everything separate.
-    if case.candelabras > 0 {
-        if social {
+    // Art. 4.3.1: the flat rate per candelabra covers the EP cable and placing the candelabras,
+    // not fitting the luminaire on them nor light points added on existing poles or cable.
+    if social {
+        if case.candelabras > 0 || case.existing_pole_lights > 0 {
             separately_quoted.push(SeparateItem {
                 operator: Operator::Ores,
                 code: "V-X-EP-SOCIAL",
                 label_key: "tariff.separate.public_lighting_social",
                 rule: "V-4.3",
             });
-        } else {
+        }
+    } else {
+        if case.candelabras > 0 {
             lines.push(maker.line(
                 "V-EP",
                 "tariff.line.public_lighting",
@@ -268,6 +275,21 @@ pub fn price_servicing(
                 operator: Operator::Ores,
                 code: "V-X-EP-MATERIALS",
                 label_key: "tariff.separate.public_lighting_materials",
+                rule: "V-4.3",
+            });
+            separately_quoted.push(SeparateItem {
+                operator: Operator::Ores,
+                code: "V-X-EP-FITTING",
+                label_key: "tariff.separate.public_lighting_fitting",
+                rule: "V-4.3",
+            });
+        }
+        // Never in the flat-rate quantity: those lights are not candelabras placed.
+        if case.existing_pole_lights > 0 {
+            separately_quoted.push(SeparateItem {
+                operator: Operator::Ores,
+                code: "V-X-EP-EXISTING",
+                label_key: "tariff.separate.public_lighting_existing",
                 rule: "V-4.3",
             });
         }
@@ -498,6 +520,11 @@ fn check_bounds(case: &ServicingCase) -> Result<(), TariffError> {
         ("servicing.parcels", case.parcels, MAX_PARCELS),
         ("servicing.candelabras", case.candelabras, MAX_CANDELABRAS),
         (
+            "servicing.existing_pole_lights",
+            case.existing_pole_lights,
+            MAX_EXISTING_POLE_LIGHTS,
+        ),
+        (
             "servicing.supply_points",
             case.supply_points.unwrap_or_default(),
             MAX_SUPPLY_POINTS,
@@ -556,5 +583,102 @@ fn basis_text(basis: &LandPriceBasis) -> String {
         LandPriceBasis::Commune(name) => format!("commune {name}"),
         LandPriceBasis::Province(name) => format!("province {name}"),
         LandPriceBasis::Wallonia => "Wallonia".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::tariff::{Tariffs, VatRegime};
+
+    fn priced(case: &ServicingCase, vat: VatStatus) -> ServicingOutcome {
+        let tariffs = Tariffs::embedded();
+        let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let book = tariffs.books.in_force(Operator::Ores, day).unwrap();
+        price_servicing(case, book, &tariffs.land_prices, None, 2026, vat).unwrap()
+    }
+
+    fn regime(outcome: &ServicingOutcome, code: &str) -> VatRegime {
+        outcome
+            .lines
+            .iter()
+            .find(|l| l.code == code)
+            .unwrap_or_else(|| panic!("{code}"))
+            .vat_regime
+    }
+
+    fn case(operation: Operation) -> ServicingCase {
+        ServicingCase {
+            operation,
+            frontage_m: Metres::new(Decimal::from(40)).unwrap(),
+            parcels: 4,
+            candelabras: 2,
+            t5387_conditions_met: true,
+            ..ServicingCase::default()
+        }
+    }
+
+    #[test]
+    fn v_6_art_6_3_a_division_meeting_t5387_puts_the_network_outside_vat_only() {
+        let outcome = priced(&case(Operation::Division), VatStatus::Private);
+        assert_eq!(regime(&outcome, "V-FRONTAGE"), VatRegime::OutsideScope);
+        // Art. 6.1 and 6.2: the dossier fee and the public lighting keep their regime.
+        assert_eq!(regime(&outcome, "V-DOSSIER"), VatRegime::Standard);
+        assert_eq!(regime(&outcome, "V-EP"), VatRegime::Standard);
+        let filer = priced(&case(Operation::Division), VatStatus::VatFiler);
+        assert_eq!(regime(&filer, "V-FRONTAGE"), VatRegime::OutsideScope);
+        assert_eq!(regime(&filer, "V-EP"), VatRegime::ReverseCharge);
+    }
+
+    #[test]
+    fn v_6_art_6_4_grouped_housing_is_never_outside_vat_even_flagged_t5387() {
+        // Reverse charge for a VAT filer, the legal rate otherwise: the flag is ignored.
+        let filer = priced(&case(Operation::GroupedHousing), VatStatus::VatFiler);
+        assert_eq!(regime(&filer, "V-FRONTAGE"), VatRegime::ReverseCharge);
+        let private = priced(&case(Operation::GroupedHousing), VatStatus::Private);
+        assert_eq!(regime(&private, "V-FRONTAGE"), VatRegime::Standard);
+        assert!(
+            filer
+                .lines
+                .iter()
+                .chain(&private.lines)
+                .all(|l| l.vat_regime != VatRegime::OutsideScope)
+        );
+    }
+
+    fn separate(outcome: &ServicingOutcome) -> Vec<&'static str> {
+        outcome.separately_quoted.iter().map(|i| i.code).collect()
+    }
+
+    #[test]
+    fn v_4_3_fitting_and_lights_on_existing_poles_are_quoted_apart_from_the_flat_rate() {
+        let mut lit = case(Operation::Division);
+        lit.existing_pole_lights = 3;
+        let outcome = priced(&lit, VatStatus::Private);
+        assert_eq!(
+            separate(&outcome),
+            ["V-X-EP-MATERIALS", "V-X-EP-FITTING", "V-X-EP-EXISTING"]
+        );
+        // The flat rate counts the candelabras placed, never the lights on existing poles.
+        let ep = outcome.lines.iter().find(|l| l.code == "V-EP").unwrap();
+        assert_eq!(ep.quantity, Decimal::from(2));
+        assert!(outcome.separately_quoted.iter().all(|i| i.rule == "V-4.3"));
+        // Without candelabras, only the lights on existing poles; without either, nothing.
+        lit.candelabras = 0;
+        let outcome = priced(&lit, VatStatus::Private);
+        assert_eq!(separate(&outcome), ["V-X-EP-EXISTING"]);
+        assert!(outcome.lines.iter().all(|l| l.code != "V-EP"));
+        lit.existing_pole_lights = 0;
+        assert!(separate(&priced(&lit, VatStatus::Private)).is_empty());
+        // Art. 4.3.2: a social project has all its public lighting on a separate offer.
+        let mut social = case(Operation::Division);
+        social.social_promoter = Some(SocialPromoter::Swl);
+        social.existing_pole_lights = 3;
+        assert_eq!(
+            separate(&priced(&social, VatStatus::Private)),
+            ["V-X-EP-SOCIAL"]
+        );
     }
 }

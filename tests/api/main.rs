@@ -29,6 +29,7 @@ mod queue;
 mod refusals;
 mod security_matrix;
 mod servicing;
+mod servicing_vat;
 mod staff;
 mod tariff_gap;
 mod tariff_gap_upload;
