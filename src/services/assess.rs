@@ -110,24 +110,24 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
     })
 }
 
-/// [`facts_of`] with what only earlier requests tell: the dossier this applicant already
-/// opened for the same land (V-3.1), whose fee is not charged again.
-pub async fn facts_with_dossiers<'e, E>(
-    executor: E,
+/// [`facts_of`] with what only the dossiers tell: the dossier this applicant already opened
+/// for the same land (V-3.1), and the invoice that charged this request's dossier fee at
+/// filing (V-3.1): neither fee is charged again.
+pub async fn facts_with_dossiers(
+    conn: &mut sqlx::AnyConnection,
     request: &RequestRow,
-) -> Result<RequestFacts, AssessError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+) -> Result<RequestFacts, AssessError> {
     let mut facts = facts_of(request)?;
     if let Some(servicing) = facts.servicing.as_mut() {
-        servicing.earlier_dossier = earlier_dossier(executor, request).await?;
+        servicing.dossier_invoice =
+            crate::services::dossier_fee::reference_of(&mut *conn, &request.id).await?;
+        servicing.earlier_dossier = earlier_dossier(&mut *conn, request).await?;
     }
     Ok(facts)
 }
 
-/// V-3.1: the earliest other request by the same applicant for the same land whose servicing
-/// offer was sent: its fee was charged then and stays ORES' even if that offer was never
+/// V-3.1: the earliest other request by the same applicant for the same land whose dossier
+/// fee was invoiced at filing or whose servicing offer was sent: its fee was charged then and stays ORES' even if that offer was never
 /// accepted ("reste définitivement acquis à ORES même en cas de non viabilisation").
 pub async fn earlier_dossier<'e, E>(
     executor: E,
@@ -214,6 +214,7 @@ fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessEr
         social,
         study,
         earlier_dossier: None,
+        dossier_invoice: None,
         parcels: count(request.servicing_parcels, "parcels")?,
         candelabras: count(request.servicing_candelabras, "candelabras")?,
     }))

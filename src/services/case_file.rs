@@ -16,6 +16,7 @@
 //! | 7 | the reserved joint day, crew by crew                          | yes       | yes                   |
 //! | 8 | the offer versions                                            | yes       | coordinator           |
 //! | 9 | the payees and payments of every version                      | yes       | coordinator           |
+//! | 9b| the dossier-fee invoice issued at filing (V-3.1)              | yes       | coordinator           |
 //! |10 | the case officers who may take the request                    | —         | coordinator           |
 //! |11 | the current road-works permit                                 | —         | coordinator           |
 //! |12 | a booked crew away on the day                                 | —         | coordinator, day set  |
@@ -109,6 +110,9 @@ pub struct DocumentView {
 
 /// Who pays whom for one offer version, with what was paid (see `domain::dues`).
 pub use crate::services::offers::Due;
+
+/// The dossier-opening fee invoiced at filing (V-3.1).
+pub use crate::services::dossier_fee::DossierInvoice;
 
 /// One version of the consolidated offer.
 #[derive(Debug, Clone)]
@@ -220,6 +224,8 @@ pub struct ApplicantCaseFile {
     pub checklist: Checklist,
     /// The request still takes documents.
     pub documents_open: bool,
+    /// V-3.1: the dossier-opening fee invoiced when the request was filed.
+    pub dossier_invoice: Option<DossierInvoice>,
 }
 
 /// The joint day as staff see it.
@@ -270,6 +276,8 @@ pub struct StaffCaseFile {
     /// For the coordinator, while no day is reserved: by when each operator must do its works
     /// and from what its lead time runs (V-8.2.2, V-8.6, B-5.5).
     pub deadlines: Vec<schedule::WorksDeadline>,
+    /// For the coordinator: the dossier-opening fee invoiced at filing (V-3.1).
+    pub dossier_invoice: Option<DossierInvoice>,
 }
 
 /// Why a case file could not be read.
@@ -374,6 +382,8 @@ pub async fn applicant_file(
         .first()
         .map(|r| r.0);
     let offer = offer_file(state, &request).await?;
+    let dossier_invoice =
+        crate::services::dossier_fee::of_request(state, &request.access).await?;
     // Once every operator has answered, the applicant may pick the joint day themselves.
     let candidates = if reserved.is_none()
         && matches!(
@@ -406,6 +416,7 @@ pub async fn applicant_file(
         refusals,
         documents,
         checklist,
+        dossier_invoice,
         request,
     })
 }
@@ -559,7 +570,13 @@ pub async fn for_staff(
     } else {
         (None, Vec::new(), None)
     };
+    let dossier_invoice = if coordinator {
+        crate::services::dossier_fee::of_request(state, &request.access).await?
+    } else {
+        None
+    };
     Ok(StaffCaseFile {
+        dossier_invoice,
         coordinator,
         services,
         partner_labels,

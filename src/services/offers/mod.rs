@@ -784,8 +784,11 @@ async fn build(
     // V-3.1: priced again with the dossier an earlier request opened, as when assessed.
     let facts = match options.reprice_on {
         Some(_) => Some(
-            assess::facts_with_dossiers(&state.db.pool, request)
-                .await
+            assess::facts_with_dossiers(
+                &mut *state.db.pool.acquire().await.map_err(DbError::from)?,
+                request,
+            )
+            .await
                 .map_err(|e| OfferError::Render(e.to_string()))?,
         ),
         None => None,
