@@ -49,6 +49,7 @@ pub struct DossierInvoice {
     pub issued_on: NaiveDate,
     pub due_on: NaiveDate,
     pub amount_excl_vat: Decimal,
+    /// Percent (21, V-6).
     pub vat_rate: Decimal,
     pub vat_amount: Decimal,
     /// VAT included.

@@ -68,7 +68,7 @@ impl DossierFeePanel {
                 [("date", tr.numeric_date(invoice.due_on).as_str())],
             ),
         };
-        let vat_rate = (invoice.vat_rate * rust_decimal::Decimal::ONE_HUNDRED).normalize();
+        let vat_rate = invoice.vat_rate.normalize();
         DossierFeePanel {
             number: invoice.number.clone(),
             issued_on: tr.numeric_date(invoice.issued_on),

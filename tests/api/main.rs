@@ -9,6 +9,7 @@ mod construction_holidays;
 mod continuity;
 mod coverage;
 mod documents;
+mod dossier_fee;
 mod estimates;
 mod filing;
 mod hardening;
