@@ -149,6 +149,10 @@ pub fn price_servicing(
     let (fee, fee_key, fee_rule) = if social {
         (Decimal::ZERO, "tariff.line.dossier_fee_social", "V-3.2")
     } else if case.dossier_invoice.is_some() {
+        mentions.push(Mention {
+            key: "tariff.mention.dossier_fee_kept",
+            rule: Some("V-3.1"),
+        });
         (
             Decimal::ZERO,
             "tariff.line.dossier_fee_invoiced",
