@@ -471,22 +471,24 @@ pub struct DossierInvoiceJson {
 }
 
 pub fn dossier_invoice(file: &StaffCaseFile, today: NaiveDate) -> Option<DossierInvoiceJson> {
-    file.dossier_invoice.as_ref().map(|invoice| DossierInvoiceJson {
-        number: invoice.number.clone(),
-        rule: "V-3.1",
-        issued_on: invoice.issued_on.to_string(),
-        due_on: invoice.due_on.to_string(),
-        payee: invoice.payee.clone(),
-        iban: invoice.iban.clone(),
-        bic: invoice.bic.clone(),
-        structured_communication: invoice.structured_communication.clone(),
-        amount_excl_vat: cents(invoice.amount_excl_vat),
-        vat_rate: invoice.vat_rate.normalize().to_string(),
-        vat_amount: cents(invoice.vat_amount),
-        amount: cents(invoice.amount),
-        book_version: invoice.book_version.clone(),
-        status: invoice.status(today),
-        paid_on: invoice.paid.map(|p| p.on.to_string()),
-        paid_amount: invoice.paid.map(|p| cents(p.amount)),
-    })
+    file.dossier_invoice
+        .as_ref()
+        .map(|invoice| DossierInvoiceJson {
+            number: invoice.number.clone(),
+            rule: "V-3.1",
+            issued_on: invoice.issued_on.to_string(),
+            due_on: invoice.due_on.to_string(),
+            payee: invoice.payee.clone(),
+            iban: invoice.iban.clone(),
+            bic: invoice.bic.clone(),
+            structured_communication: invoice.structured_communication.clone(),
+            amount_excl_vat: cents(invoice.amount_excl_vat),
+            vat_rate: invoice.vat_rate.normalize().to_string(),
+            vat_amount: cents(invoice.vat_amount),
+            amount: cents(invoice.amount),
+            book_version: invoice.book_version.clone(),
+            status: invoice.status(today),
+            paid_on: invoice.paid.map(|p| p.on.to_string()),
+            paid_amount: invoice.paid.map(|p| cents(p.amount)),
+        })
 }

@@ -63,7 +63,11 @@ pub async fn payee_in(tx: &mut Tx, organisation_id: Uuid) -> DbResult<super::off
     })
 }
 
-pub async fn insert(tx: &mut Tx, invoice: &NewDossierInvoice<'_>, now: DateTime<Utc>) -> DbResult<()> {
+pub async fn insert(
+    tx: &mut Tx,
+    invoice: &NewDossierInvoice<'_>,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO dossier_invoices (id, request_id, number, organisation_id, payee_name, iban, \
             bic, structured_communication, issued_on, due_on, amount_excl_vat, vat_rate, \
@@ -102,7 +106,10 @@ pub async fn of_request(db: &Db, request: &RequestAccess) -> DbResult<Option<Dos
 }
 
 /// The dossier-fee invoice of `request_id`, read by a worker or a pricing step.
-pub async fn of_request_id<'e, E>(executor: E, request_id: &str) -> DbResult<Option<DossierInvoiceRow>>
+pub async fn of_request_id<'e, E>(
+    executor: E,
+    request_id: &str,
+) -> DbResult<Option<DossierInvoiceRow>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {

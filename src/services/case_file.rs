@@ -382,8 +382,7 @@ pub async fn applicant_file(
         .first()
         .map(|r| r.0);
     let offer = offer_file(state, &request).await?;
-    let dossier_invoice =
-        crate::services::dossier_fee::of_request(state, &request.access).await?;
+    let dossier_invoice = crate::services::dossier_fee::of_request(state, &request.access).await?;
     // Once every operator has answered, the applicant may pick the joint day themselves.
     let candidates = if reserved.is_none()
         && matches!(

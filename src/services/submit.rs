@@ -19,8 +19,9 @@ use crate::{
     mail::compose::{self, DossierFeeMail, RequestFiled},
     operators::generic::PartnerOffer,
     services::{
-        assess, dossier_fee,
+        assess,
         auth::{new_token, token_hash},
+        dossier_fee,
     },
     state::AppState,
     tariff::VatStatus,

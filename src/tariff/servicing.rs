@@ -153,11 +153,7 @@ pub fn price_servicing(
             key: "tariff.mention.dossier_fee_kept",
             rule: Some("V-3.1"),
         });
-        (
-            Decimal::ZERO,
-            "tariff.line.dossier_fee_invoiced",
-            "V-3.1",
-        )
+        (Decimal::ZERO, "tariff.line.dossier_fee_invoiced", "V-3.1")
     } else if case.earlier_dossier.is_some() {
         (
             Decimal::ZERO,

@@ -840,10 +840,9 @@ pub(super) async fn render_detail(
         &file,
         state.config.upload_max_bytes,
     );
-    let dossier_fee = file
-        .dossier_invoice
-        .as_ref()
-        .map(|invoice| super::dossier_fee::DossierFeePanel::of(staff.tr, invoice, state.clock.today()));
+    let dossier_fee = file.dossier_invoice.as_ref().map(|invoice| {
+        super::dossier_fee::DossierFeePanel::of(staff.tr, invoice, state.clock.today())
+    });
     Ok(DetailPage {
         can_record_dossier_fee: file.coordinator,
         dossier_fee,

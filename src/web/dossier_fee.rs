@@ -142,8 +142,7 @@ async fn record_payment(
     .await
     {
         Ok(()) => Ok(
-            Redirect::to(&format!("/backoffice/requests/{id}?saved=1#dossier-fee"))
-                .into_response(),
+            Redirect::to(&format!("/backoffice/requests/{id}?saved=1#dossier-fee")).into_response(),
         ),
         Err(DossierFeeError::Db(error)) => Err(error.into()),
         Err(refused) => {

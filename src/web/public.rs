@@ -492,10 +492,9 @@ pub(super) async fn render_track_with(
                 .map(move |r| format!("{connection} — {}", r.text(ctx.tr)))
         })
         .collect();
-    let dossier_fee = file
-        .dossier_invoice
-        .as_ref()
-        .map(|invoice| super::dossier_fee::DossierFeePanel::of(ctx.tr, invoice, state.clock.today()));
+    let dossier_fee = file.dossier_invoice.as_ref().map(|invoice| {
+        super::dossier_fee::DossierFeePanel::of(ctx.tr, invoice, state.clock.today())
+    });
     let page = TrackPage {
         dossier_fee,
         can_record_dossier_fee: false,

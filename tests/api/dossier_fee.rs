@@ -135,7 +135,9 @@ async fn v_3_1_v_6_journey_2_the_dossier_fee_is_invoiced_at_filing_and_the_offer
     // The status page shows it, unpaid, with no payment form for the applicant.
     let link = app.private_link(&id).await;
     let page = text_of(&client(), &link).await;
-    let section = &page[page.find("id=\"dossier-fee\"").expect("the fee on the status page")..];
+    let section = &page[page
+        .find("id=\"dossier-fee\"")
+        .expect("the fee on the status page")..];
     for expected in [
         number.as_str(),
         "302,50",
@@ -279,9 +281,15 @@ async fn v_3_1_the_offer_lapses_the_dossier_fee_stays_due_and_the_officer_record
     assert_eq!(invoice["paid_on"], "2027-01-10");
     assert_eq!(invoice["paid_amount"], "302.50");
     let page = text_of(&client(), &link).await;
-    assert!(page.contains("Payée le 10/01/2027"), "the applicant sees it paid");
+    assert!(
+        page.contains("Payée le 10/01/2027"),
+        "the applicant sees it paid"
+    );
     let page = text_of(&julien, &url).await;
-    assert!(!page.contains("id=\"dossier-fee-payment\""), "paid: no form");
+    assert!(
+        !page.contains("id=\"dossier-fee-payment\""),
+        "paid: no form"
+    );
     let events: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM request_events WHERE request_id = $1 AND kind = 'payment_registered'",
     )
@@ -316,7 +324,10 @@ async fn v_3_1_ores_refusing_the_servicing_in_writing_leaves_the_dossier_fee_due
             ("version", version.to_string()),
             ("action", "refuse".to_owned()),
             ("code", "B-4.4".to_owned()),
-            ("text", "Réseau saturé, renforcement non planifié".to_owned()),
+            (
+                "text",
+                "Réseau saturé, renforcement non planifié".to_owned(),
+            ),
         ])
         .send()
         .await

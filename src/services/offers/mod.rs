@@ -789,7 +789,7 @@ async fn build(
                 request,
             )
             .await
-                .map_err(|e| OfferError::Render(e.to_string()))?,
+            .map_err(|e| OfferError::Render(e.to_string()))?,
         ),
         None => None,
     };
