@@ -257,7 +257,7 @@ async fn answer(
     // other's still open and neither move the request on: they take turns on its row.
     requests::lock_row(db, &mut tx, &task.request_id).await?;
     let request = requests::get_for_worker(&mut tx, &task.request_id).await?;
-    let facts = facts_with_dossiers(&mut *tx, &request).await?;
+    let facts = facts_with_dossiers(&mut tx, &request).await?;
     let assessment = match task.service.parse::<Service>() {
         Ok(service) => {
             let mut answer = operators::module_for(service).assess(&facts);
@@ -424,7 +424,7 @@ async fn price_one(
         None => return Ok(false),
     };
     let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
-    let facts = facts_with_dossiers(&mut *tx, &request).await?;
+    let facts = facts_with_dossiers(&mut tx, &request).await?;
     let Ok(part) = operators::pricing::price_part(tariffs, service, &facts, &request.postcode)
     else {
         // Still no book in force on its date: the answer keeps saying so.
@@ -1097,7 +1097,7 @@ pub async fn record_study(
     )
     .await?;
     let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
-    let mut facts = facts_with_dossiers(&mut *tx, &request)
+    let mut facts = facts_with_dossiers(&mut tx, &request)
         .await
         .map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     let servicing = facts.servicing.as_mut().ok_or(AdjustError::NoServicing)?;

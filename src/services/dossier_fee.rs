@@ -157,7 +157,7 @@ pub async fn issue_at_filing(
     now: DateTime<Utc>,
 ) -> Result<Option<DossierInvoice>, DbError> {
     let request = requests::get_for_worker(tx, &request_id.to_string()).await?;
-    let facts = assess::facts_with_dossiers(&mut **tx, &request)
+    let facts = assess::facts_with_dossiers(tx, &request)
         .await
         .map_err(|e| match e {
             assess::AssessError::Db(error) => error,
