@@ -339,6 +339,41 @@ fn v_3_1_dossier_fee_once_per_applicant_per_land() {
 }
 
 #[test]
+fn v_3_1_v_6_a_dossier_fee_invoiced_at_filing_is_a_0_line_naming_its_invoice() {
+    let invoice = connect_my_home::domain::servicing::DossierInvoiceRef {
+        number: "DOS-2026-000007".into(),
+        issued_on: date("2026-12-02"),
+    };
+    let estimate = run(&with_servicing(ServicingCase {
+        dossier_invoice: Some(invoice),
+        ..division("42.5", 4)
+    }));
+    let quote = servicing_quote(&estimate);
+    let fee = line(quote, "V-DOSSIER");
+    assert_eq!(fee.amount_excl_vat, Money::ZERO);
+    assert_eq!(fee.rule, "V-3.1");
+    assert_eq!(fee.label_key, "tariff.line.dossier_fee_invoiced");
+    assert_eq!(fee.args["number"], "DOS-2026-000007");
+    assert_eq!(fee.args["date"], "02/12/2026");
+    // 42.5 m × 95.00 = 4,037.50 alone, + 21 % = 847.875 → 847.88 (V-6): the fee's 302.50 is
+    // on the invoice, not here.
+    assert_eq!(quote.subtotal_excl_vat, money("4037.50"));
+    assert_eq!(quote.total_incl_vat, money("4885.38"));
+    // ORES keeps it whatever happens to the offer: still said.
+    assert!(has_mention(&estimate, "V-3.1"));
+    // A social project stays free (V-3.2), invoice or not.
+    let social = run(&with_servicing(ServicingCase {
+        dossier_invoice: Some(connect_my_home::domain::servicing::DossierInvoiceRef {
+            number: "DOS-2026-000008".into(),
+            issued_on: date("2026-12-02"),
+        }),
+        social_promoter: Some(connect_my_home::tariff::servicing::SocialPromoter::Swl),
+        ..division("42.5", 4)
+    }));
+    assert_eq!(line(servicing_quote(&social), "V-DOSSIER").rule, "V-3.2");
+}
+
+#[test]
 fn v_4_individual_connections_are_separate_lines_and_documents() {
     let estimate = run(&EstimateCase {
         electricity: Some(ElectricityCase {

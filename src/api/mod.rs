@@ -231,6 +231,8 @@ struct RequestDetail {
     permit: Option<works::PermitJson>,
     /// The offer versions, newest first (coordinator only).
     offers: Vec<works::OfferJson>,
+    /// V-3.1: the dossier-opening fee invoiced at filing (coordinator only).
+    dossier_invoice: Option<works::DossierInvoiceJson>,
 }
 
 #[derive(Serialize)]
@@ -286,6 +288,7 @@ async fn show(
     let joint_day = works::joint_day(&file);
     let permit = works::permit(&file);
     let offers = works::offers(&file)?;
+    let dossier_invoice = works::dossier_invoice(&file, state.clock.today());
     let parts = file.assessments.iter().map(PartJson::of).collect();
     let row = file.request;
     Ok(Json(RequestDetail {
@@ -355,6 +358,7 @@ async fn show(
         joint_day,
         permit,
         offers,
+        dossier_invoice,
     }))
 }
 

@@ -447,3 +447,48 @@ pub async fn figures(
         total: FiguresLineJson::from(&report.total),
     }))
 }
+
+/// V-3.1: the dossier-opening fee invoiced at filing, with its payment (coordinator only).
+#[derive(Serialize)]
+pub struct DossierInvoiceJson {
+    number: String,
+    rule: &'static str,
+    issued_on: String,
+    due_on: String,
+    payee: String,
+    iban: Option<String>,
+    bic: Option<String>,
+    structured_communication: String,
+    amount_excl_vat: String,
+    vat_rate: String,
+    vat_amount: String,
+    amount: String,
+    book_version: String,
+    /// `due`, `overdue` or `paid`.
+    status: &'static str,
+    paid_on: Option<String>,
+    paid_amount: Option<String>,
+}
+
+pub fn dossier_invoice(file: &StaffCaseFile, today: NaiveDate) -> Option<DossierInvoiceJson> {
+    file.dossier_invoice
+        .as_ref()
+        .map(|invoice| DossierInvoiceJson {
+            number: invoice.number.clone(),
+            rule: "V-3.1",
+            issued_on: invoice.issued_on.to_string(),
+            due_on: invoice.due_on.to_string(),
+            payee: invoice.payee.clone(),
+            iban: invoice.iban.clone(),
+            bic: invoice.bic.clone(),
+            structured_communication: invoice.structured_communication.clone(),
+            amount_excl_vat: cents(invoice.amount_excl_vat),
+            vat_rate: invoice.vat_rate.normalize().to_string(),
+            vat_amount: cents(invoice.vat_amount),
+            amount: cents(invoice.amount),
+            book_version: invoice.book_version.clone(),
+            status: invoice.status(today),
+            paid_on: invoice.paid.map(|p| p.on.to_string()),
+            paid_amount: invoice.paid.map(|p| cents(p.amount)),
+        })
+}

@@ -6,6 +6,7 @@ pub mod assessments;
 pub mod coverage;
 pub mod crews;
 pub mod documents;
+pub mod dossier_invoices;
 pub mod health;
 pub mod holidays;
 pub mod links;

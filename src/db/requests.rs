@@ -999,7 +999,8 @@ pub struct DossierRow {
 
 /// V-3.1: the servicing requests the coordinator holds in `commune_nis`, filed before
 /// `request` (so that a later request never waives the fee of the one that opened the dossier),
-/// whose offer was sent (the dossier fee was charged then, accepted or not), oldest first.
+/// whose dossier fee was invoiced at filing or whose offer was sent (the fee was charged then,
+/// accepted or not), oldest first.
 /// Social projects are left out: their dossier is free (V-3.2).
 pub async fn sent_servicing_dossiers<'e, E>(
     executor: E,
@@ -1016,7 +1017,8 @@ where
          WHERE r.coordinator_id = $1 AND r.commune_nis = $2 AND r.id <> $3 \
            AND (r.submitted_at < $4 OR (r.submitted_at = $4 AND r.reference < $5)) \
            AND r.servicing_operation IS NOT NULL AND r.servicing_social IS NULL \
-           AND EXISTS (SELECT 1 FROM offers o WHERE o.request_id = r.id) \
+           AND (EXISTS (SELECT 1 FROM dossier_invoices d WHERE d.request_id = r.id) \
+                OR EXISTS (SELECT 1 FROM offers o WHERE o.request_id = r.id)) \
          ORDER BY r.submitted_at, r.reference",
     )
     .bind(scope.organisation_id().to_string())

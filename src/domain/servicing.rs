@@ -106,6 +106,10 @@ pub struct ServicingCase {
     /// applicant the dossier fee for this land (then no new fee; the line names it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub earlier_dossier: Option<String>,
+    /// V-3.1: the invoice that charged this request's dossier fee when it was filed (then the
+    /// offer's fee line is 0 and names it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dossier_invoice: Option<DossierInvoiceRef>,
     /// V-7: servicing already done without a request or offer.
     pub without_request: bool,
     /// V-8: the phase this offer covers, when the project is phased.
@@ -231,6 +235,16 @@ pub struct ServicingFacts {
     /// V-3.1: the earlier request of the same applicant for the same land whose servicing
     /// offer was sent, found by `services::assess`; `None` when this request opens the dossier.
     pub earlier_dossier: Option<String>,
+    /// V-3.1: this request's own dossier-fee invoice, issued at filing, found by
+    /// `services::assess`; `None` when none was issued.
+    pub dossier_invoice: Option<DossierInvoiceRef>,
+}
+
+/// V-3.1: the dossier-fee invoice issued when the request was filed: its number and date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DossierInvoiceRef {
+    pub number: String,
+    pub issued_on: NaiveDate,
 }
 
 /// ORES' study of the servicing: what only the network operator knows or decides.
@@ -650,6 +664,7 @@ impl ServicingFacts {
                 existing_pole_lights,
                 study: ServicingStudy::default(),
                 earlier_dossier: None,
+                dossier_invoice: None,
             }),
             _ => Err(errors),
         }
@@ -674,6 +689,8 @@ impl ServicingFacts {
             // V-3.1: a change of lots on this request (V-8.3) is a revised offer of the same
             // dossier, never a waiver of its fee: only an earlier request's dossier waives it.
             earlier_dossier: self.earlier_dossier.clone(),
+            // V-3.1: the fee invoiced at filing is not charged again, revised offer or not.
+            dossier_invoice: self.dossier_invoice.clone(),
             under_overhead_lines: self.study.under_overhead_lines,
             cabin: self.cabin.map(|kind| CabinCase {
                 kind,

@@ -34,6 +34,22 @@ pub struct RequestFiled {
     pub site: String,
     pub services: Vec<String>,
     pub follow_url: String,
+    /// V-3.1: the dossier-opening fee invoiced with the filing, if any.
+    pub dossier_fee: Option<DossierFeeMail>,
+}
+
+/// V-3.1: the dossier-fee invoice as the confirmation tells it (amounts already formatted).
+#[derive(Debug, Clone)]
+pub struct DossierFeeMail {
+    pub number: String,
+    pub amount: String,
+    pub amount_excl_vat: String,
+    pub vat_amount: String,
+    pub payee: String,
+    pub iban: String,
+    pub bic: String,
+    pub communication: String,
+    pub due_on: String,
 }
 
 pub fn request_filed(tr: Tr, m: &RequestFiled) -> Result<Composed, askama::Error> {

@@ -221,6 +221,7 @@ mod tests {
             social: None,
             study: Default::default(),
             earlier_dossier: None,
+            dossier_invoice: None,
             parcels: 4,
             candelabras: 2,
             t5387: false,

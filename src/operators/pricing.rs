@@ -261,6 +261,44 @@ pub struct PricedPart {
     pub refusals: Vec<super::refusal::Refusal>,
 }
 
+/// V-3.1: the dossier-opening fee owed when the request is filed ("préalablement à
+/// l'intervention d'ORES"): the engine's `V-DOSSIER` line of the servicing priced with the book
+/// in force on the request date (V-5), VAT at 21% (V-6). `None` when it charges nothing: a social
+/// project (V-3.2), a dossier this applicant already opened for this land (V-3.1), or a
+/// servicing invoiced without an offer, where the fee stays on that invoice (V-7, art. 7).
+pub fn dossier_fee(
+    tariffs: &Tariffs,
+    facts: &RequestFacts,
+    postcode: &str,
+) -> Result<Option<PricedLine>, TariffError> {
+    let Some(servicing) = &facts.servicing else {
+        return Ok(None);
+    };
+    let mut case = EstimateCase::new(facts.submitted_on);
+    case.postcode = Some(postcode.to_owned());
+    case.applicant_vat = facts.applicant_vat;
+    let mut servicing = servicing.case();
+    // The fee does not depend on the cabins: their lease fee needs the land prices of the
+    // offer's year, which the filing does not need to know.
+    servicing.cabin = None;
+    case.servicing = Some(servicing);
+    let estimate = tariff::estimate(tariffs, &case)?;
+    Ok(estimate
+        .quotes
+        .iter()
+        .filter(|quote| {
+            quote.operator == Operator::Ores
+                && quote.scope == Scope::Servicing
+                && quote.document == DocumentKind::Offer
+        })
+        .flat_map(|quote| quote.lines.iter())
+        .find(|line| line.code == "V-DOSSIER" && line.amount_excl_vat.amount() > Decimal::ZERO)
+        .map(|line| PricedLine {
+            servicing: Some(DocumentKind::Offer),
+            ..PricedLine::from(line)
+        }))
+}
+
 /// The lines of `service`'s part: its operator's document, and for ORES only the lines of
 /// that energy (E- electricity, G- gas) — plus, for electricity, the V- lines of the servicing
 /// document when the land is serviced (V-8). `tariffs` holds the uploaded books too; the one in

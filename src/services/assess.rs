@@ -135,14 +135,17 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
 }
 
 /// [`facts_of`] with what only other records tell: the dossier this applicant already
-/// opened for the same land (V-3.1), whose fee is not charged again, and whether the proof of
-/// a declared VAT exemption was received (B-4.1).
+/// opened for the same land (V-3.1) and the invoice that charged this request's dossier fee at
+/// filing (V-3.1) — neither fee is charged again — and whether the proof of a declared VAT
+/// exemption was received (B-4.1).
 pub async fn facts_with_dossiers(
     connection: &mut sqlx::AnyConnection,
     request: &RequestRow,
 ) -> Result<RequestFacts, AssessError> {
     let mut facts = facts_of(request)?;
     if let Some(servicing) = facts.servicing.as_mut() {
+        servicing.dossier_invoice =
+            crate::services::dossier_fee::reference_of(&mut *connection, &request.id).await?;
         servicing.earlier_dossier = earlier_dossier(&mut *connection, request).await?;
     }
     if facts.applicant_vat == VatStatus::Exempt {
@@ -156,8 +159,8 @@ pub async fn facts_with_dossiers(
     Ok(facts)
 }
 
-/// V-3.1: the earliest other request by the same applicant for the same land whose servicing
-/// offer was sent: its fee was charged then and stays ORES' even if that offer was never
+/// V-3.1: the earliest other request by the same applicant for the same land whose dossier
+/// fee was invoiced at filing or whose servicing offer was sent: its fee was charged then and stays ORES' even if that offer was never
 /// accepted ("reste définitivement acquis à ORES même en cas de non viabilisation").
 pub async fn earlier_dossier<'e, E>(
     executor: E,
@@ -244,6 +247,7 @@ fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessEr
         social,
         study,
         earlier_dossier: None,
+        dossier_invoice: None,
         parcels: count(request.servicing_parcels, "parcels")?,
         candelabras: count(request.servicing_candelabras, "candelabras")?,
         // Requests filed before these questions were asked read as "no" and "none".

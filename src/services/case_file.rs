@@ -16,6 +16,7 @@
 //! | 7 | the reserved joint day, crew by crew                          | yes       | yes                   |
 //! | 8 | the offer versions                                            | yes       | coordinator           |
 //! | 9 | the payees and payments of every version                      | yes       | coordinator           |
+//! | 9b| the dossier-fee invoice issued at filing (V-3.1)              | yes       | coordinator           |
 //! |10 | the case officers who may take the request                    | —         | coordinator           |
 //! |11 | the current road-works permit                                 | —         | coordinator           |
 //! |12 | a booked crew away on the day                                 | —         | coordinator, day set  |
@@ -109,6 +110,9 @@ pub struct DocumentView {
 
 /// Who pays whom for one offer version, with what was paid (see `domain::dues`).
 pub use crate::services::offers::Due;
+
+/// The dossier-opening fee invoiced at filing (V-3.1).
+pub use crate::services::dossier_fee::DossierInvoice;
 
 /// One version of the consolidated offer.
 #[derive(Debug, Clone)]
@@ -220,6 +224,8 @@ pub struct ApplicantCaseFile {
     pub checklist: Checklist,
     /// The request still takes documents.
     pub documents_open: bool,
+    /// V-3.1: the dossier-opening fee invoiced when the request was filed.
+    pub dossier_invoice: Option<DossierInvoice>,
 }
 
 /// The joint day as staff see it.
@@ -273,6 +279,8 @@ pub struct StaffCaseFile {
     /// What the operator modules know of the request, the VAT position with its proof: the
     /// regimes a line added by staff may take follow from it.
     pub facts: crate::operators::RequestFacts,
+    /// For the coordinator: the dossier-opening fee invoiced at filing (V-3.1).
+    pub dossier_invoice: Option<DossierInvoice>,
 }
 
 /// Why a case file could not be read.
@@ -377,6 +385,7 @@ pub async fn applicant_file(
         .first()
         .map(|r| r.0);
     let offer = offer_file(state, &request).await?;
+    let dossier_invoice = crate::services::dossier_fee::of_request(state, &request.access).await?;
     // Once every operator has answered, the applicant may pick the joint day themselves.
     let candidates = if reserved.is_none()
         && matches!(
@@ -409,6 +418,7 @@ pub async fn applicant_file(
         refusals,
         documents,
         checklist,
+        dossier_invoice,
         request,
     })
 }
@@ -562,6 +572,11 @@ pub async fn for_staff(
     } else {
         (None, Vec::new(), None)
     };
+    let dossier_invoice = if coordinator {
+        crate::services::dossier_fee::of_request(state, &request.access).await?
+    } else {
+        None
+    };
     let facts = {
         let mut connection = state.db.pool.acquire().await.map_err(DbError::from)?;
         crate::services::assess::facts_with_dossiers(&mut connection, &request)
@@ -569,6 +584,7 @@ pub async fn for_staff(
             .map_err(|e| CaseFileError::Corrupt(e.to_string()))?
     };
     Ok(StaffCaseFile {
+        dossier_invoice,
         facts,
         coordinator,
         services,

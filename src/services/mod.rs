@@ -11,6 +11,7 @@ pub mod continuity;
 pub mod coverage;
 pub mod crews;
 pub mod documents;
+pub mod dossier_fee;
 pub mod health;
 pub mod holidays;
 pub mod links;

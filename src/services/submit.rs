@@ -16,11 +16,12 @@ use crate::{
         RequestInput, RequestState, Service, servicing, survey::WaterWork,
     },
     i18n::Tr,
-    mail::compose::{self, RequestFiled},
+    mail::compose::{self, DossierFeeMail, RequestFiled},
     operators::generic::PartnerOffer,
     services::{
         assess,
         auth::{new_token, token_hash},
+        dossier_fee,
     },
     state::AppState,
     tariff::VatStatus,
@@ -148,6 +149,11 @@ pub async fn submit(
     let request = NewRequest::parse(input, &state.directory, crate::clock::day_of(now))
         .map_err(SubmitError::Invalid)?;
 
+    // V-3.1: the books price the dossier fee invoiced with the filing; read before the write.
+    let tariffs = match request.servicing {
+        Some(_) => Some(crate::services::books::current(state).await?),
+        None => None,
+    };
     let mut tx = state.db.begin_write().await?;
     if let Err(limited) = confirmations_allowed(&mut tx, state, request.email.as_ref(), now).await?
     {
@@ -285,6 +291,15 @@ pub async fn submit(
     )
     .await?;
 
+    // V-3.1: the dossier-opening fee is charged before ORES intervenes: invoiced now, to ORES,
+    // the operator serving electricity (its servicing), kept whatever happens to the offer.
+    let dossier_invoice = match (&tariffs, serving_operator(Service::Electricity.code())) {
+        (Some(tariffs), Some(ores)) => {
+            dossier_fee::issue_at_filing(&mut tx, tariffs, id, ores.id, now).await?
+        }
+        _ => None,
+    };
+
     let mut partner_lines = Vec::new();
     for code in &request.partner_services {
         partner_lines.push(
@@ -318,6 +333,17 @@ pub async fn submit(
                 .chain(partner_lines)
                 .collect(),
             follow_url: follow_url(&state.base_url, &token),
+            dossier_fee: dossier_invoice.as_ref().map(|invoice| DossierFeeMail {
+                number: invoice.number.clone(),
+                amount: tr.money(invoice.amount),
+                amount_excl_vat: tr.money(invoice.amount_excl_vat),
+                vat_amount: tr.money(invoice.vat_amount),
+                payee: invoice.payee.clone(),
+                iban: invoice.iban.clone().unwrap_or_default(),
+                bic: invoice.bic.clone().unwrap_or_default(),
+                communication: invoice.structured_communication.clone(),
+                due_on: tr.numeric_date(invoice.due_on),
+            }),
         },
     )?;
     outbox::enqueue(

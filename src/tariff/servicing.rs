@@ -147,8 +147,16 @@ pub fn price_servicing(
 
     // V-3.1 / V-3.2: dossier-opening fee, once per applicant and land: an earlier request's
     // sent offer already charged it ("ce montant ne sera facturé qu'une seule fois").
+    // Since art. 3.1 charges it "préalablement à l'intervention d'ORES", the fee is invoiced
+    // when the request is filed: the offer names that invoice instead of charging it again.
     let (fee, fee_key, fee_rule) = if social {
         (Decimal::ZERO, "tariff.line.dossier_fee_social", "V-3.2")
+    } else if case.dossier_invoice.is_some() {
+        mentions.push(Mention {
+            key: "tariff.mention.dossier_fee_kept",
+            rule: Some("V-3.1"),
+        });
+        (Decimal::ZERO, "tariff.line.dossier_fee_invoiced", "V-3.1")
     } else if case.earlier_dossier.is_some() {
         (
             Decimal::ZERO,
@@ -178,7 +186,11 @@ pub fn price_servicing(
         VatClass::DossierFee,
         LineKind::Charge,
     )?;
-    if let Some(reference) = &case.earlier_dossier {
+    if let Some(invoice) = case.dossier_invoice.as_ref().filter(|_| !social) {
+        fee_line = fee_line
+            .arg("number", &invoice.number)
+            .arg("date", invoice.issued_on.format("%d/%m/%Y").to_string());
+    } else if let Some(reference) = &case.earlier_dossier {
         fee_line = fee_line.arg("reference", reference);
     }
     lines.push(fee_line);

@@ -171,6 +171,10 @@ pub(super) struct DetailPage {
     permit: Option<super::municipality::PermitPanel>,
     /// For the case officer: the consolidated offer, its versions and payments.
     offer: Option<super::offers::OfferPanel>,
+    /// For the case officer: the dossier-opening fee invoiced at filing (V-3.1).
+    dossier_fee: Option<super::dossier_fee::DossierFeePanel>,
+    /// The officer may record the dossier fee's payment (this page is the case officer's).
+    can_record_dossier_fee: bool,
     /// For the case officer: who is in charge, and to whom it can be handed.
     officers: Vec<(String, String)>,
     /// The documents the reader may open; for the case officer, the completeness checklist.
@@ -845,7 +849,12 @@ pub(super) async fn render_detail(
         &file,
         state.config.upload_max_bytes,
     );
+    let dossier_fee = file.dossier_invoice.as_ref().map(|invoice| {
+        super::dossier_fee::DossierFeePanel::of(staff.tr, invoice, state.clock.today())
+    });
     Ok(DetailPage {
+        can_record_dossier_fee: file.coordinator,
+        dossier_fee,
         offer,
         officers: file.officers,
         tr: staff.tr,

@@ -7,6 +7,7 @@ pub mod backoffice;
 pub mod coverage;
 pub mod crews;
 pub mod documents;
+pub mod dossier_fee;
 pub mod estimate;
 pub mod health;
 pub mod holidays;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(holidays::router())
         .merge(tariffs::router())
         .merge(offers::router())
+        .merge(dossier_fee::router())
         .merge(plan::router())
         .merge(documents::router())
         .merge(municipality::router())

@@ -183,7 +183,7 @@ fn payee_view(tr: Tr, due: &offer_service::Due, applicant: Option<&str>) -> Paye
 }
 
 /// Why a payment was not recorded, with its rule where one decides.
-fn payment_refusal(tr: Tr, refusal: &crate::domain::dues::PaymentRefusal) -> String {
+pub(super) fn payment_refusal(tr: Tr, refusal: &crate::domain::dues::PaymentRefusal) -> String {
     use crate::domain::dues::PaymentRefusal;
     tr.t(match refusal {
         PaymentRefusal::NotPositive => "offer.refused.payment_not_positive",

@@ -281,6 +281,10 @@ struct TrackPage {
     /// Each refused part: the connection and why, with its rule (B-4.4).
     refusals: Vec<String>,
     offer: super::offers::OfferPanel,
+    /// V-3.1: the dossier-opening fee invoiced at filing, with its payment status.
+    dossier_fee: Option<super::dossier_fee::DossierFeePanel>,
+    /// The applicant only reads it: the case officer records its payment.
+    can_record_dossier_fee: bool,
     /// The applicant's documents, what is still asked and the upload form.
     docs: super::documents::ApplicantSection,
 }
@@ -488,7 +492,12 @@ pub(super) async fn render_track_with(
                 .map(move |r| format!("{connection} — {}", r.text(ctx.tr)))
         })
         .collect();
+    let dossier_fee = file.dossier_invoice.as_ref().map(|invoice| {
+        super::dossier_fee::DossierFeePanel::of(ctx.tr, invoice, state.clock.today())
+    });
     let page = TrackPage {
+        dossier_fee,
+        can_record_dossier_fee: false,
         tr: ctx.tr,
         page: ctx.frame,
         refusals,

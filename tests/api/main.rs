@@ -9,6 +9,7 @@ mod construction_holidays;
 mod continuity;
 mod coverage;
 mod documents;
+mod dossier_fee;
 mod estimates;
 mod existing_homes;
 mod filing;

@@ -91,11 +91,12 @@ async fn v_8_v_9_2_journey_2_servicing_is_its_own_document_and_ores_pays_the_lea
             &"ORES Assets".into()
         )
     );
-    // Dossier fee 250.00 at 21 % (V-3.1, V-6) + 120 m × 95.00 + 4 candelabras × 1,650.00, both
-    // reverse charged for a VAT-registered developer (V-6): 18,250.00 + 52.50 VAT.
-    assert_eq!(servicing["total_excl_vat"], "18250.00");
-    assert_eq!(servicing["total_vat"], "52.50");
-    assert_eq!(servicing["total_incl_vat"], "18302.50");
+    // 120 m × 95.00 + 4 candelabras × 1,650.00, both reverse charged for a VAT-registered
+    // developer (V-6): 18,000.00, no VAT. The dossier fee (250.00 + 52.50 VAT, V-3.1, V-6) was
+    // invoiced at filing: the offer's fee line is 0 € (it was 18,250.00 + 52.50 VAT).
+    assert_eq!(servicing["total_excl_vat"], "18000.00");
+    assert_eq!(servicing["total_vat"], "0.00");
+    assert_eq!(servicing["total_incl_vat"], "18000.00");
     let connections = find(&offer["documents"], |d| {
         d["scope"] == "connections" && d["operator"] == "ORES électricité"
     });
@@ -119,7 +120,7 @@ async fn v_8_v_9_2_journey_2_servicing_is_its_own_document_and_ores_pays_the_lea
         (
             &"Habitat Picard SA".into(),
             &"ORES Assets".into(),
-            &"18302.50".into(),
+            &"18000.00".into(),
             &"before_works".into()
         )
     );
@@ -144,7 +145,7 @@ async fn v_8_v_9_2_journey_2_servicing_is_its_own_document_and_ores_pays_the_lea
         )
     );
     assert!(
-        find(payees, |p| p["amount"] == "15710.50").is_empty(),
+        find(payees, |p| p["amount"] == "15408.00").is_empty(),
         "the lease is never deducted from what the developer pays: {payees}"
     );
 
@@ -159,7 +160,7 @@ async fn v_8_v_9_2_journey_2_servicing_is_its_own_document_and_ores_pays_the_lea
     // The PDF the developer receives says the same.
     let pdf = pdf_text(&app, &id, 1).await;
     assert!(pdf.contains("Offre—Viabilisationduterrain"), "{pdf}");
-    assert!(pdf.contains("18302,50"), "{pdf}");
+    assert!(pdf.contains("18000,00"), "{pdf}");
     assert!(pdf.contains("2592,00"), "{pdf}");
     assert!(
         pdf.contains(&squeezed(

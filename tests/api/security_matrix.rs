@@ -587,6 +587,12 @@ const TABLE: &[Row] = &[
         Target::Request,
         |who, rel| officer(who, rel, 422),
     ),
+    // V-3.1: an empty form records no dossier-fee payment.
+    post(
+        "/backoffice/requests/{id}/dossier-fee/payment",
+        Target::Request,
+        |who, rel| officer(who, rel, 422),
+    ),
     // An empty form: the applicant pays (the default payer).
     post(
         "/backoffice/requests/{id}/payer",

@@ -323,6 +323,12 @@ async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() 
     let mentions = answer["mentions"].as_array().unwrap();
     assert!(mentions.contains(&"tariff.mention.cabin_lease".into()));
     assert!(mentions.contains(&"tariff.mention.dossier_fee_kept".into()));
+    // V-3.1: the fee was invoiced at filing: the offer names that invoice, at 0 €.
+    assert_eq!(line(&answer, "V-DOSSIER")["amount_excl_vat"], "0.00");
+    assert_eq!(
+        line(&answer, "V-DOSSIER")["label_key"],
+        "tariff.line.dossier_fee_invoiced"
+    );
 
     // ORES' study: 20 existing supply points outside the land share the cabins, whose
     // finishes are not standard. A bad figure is refused and changes nothing.
@@ -444,10 +450,11 @@ async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() 
     );
 
     // The developer adds two lots to this request: ORES records the change, priced at today's
-    // tariffs (V-8.3). The revised offer is the same dossier's offer: its fee stays charged,
-    // once (V-3.1; art. 8.3 "sans préjudice de l'article 3.1").
+    // tariffs (V-8.3). The revised offer is the same dossier's offer: its fee, invoiced at
+    // filing, stays charged once (V-3.1; art. 8.3 "sans préjudice de l'article 3.1"): the
+    // line names that invoice at 0 €, neither waived nor charged again.
     let fee = line(&answer, "V-DOSSIER")["amount_excl_vat"].clone();
-    assert_ne!(fee, "0.00");
+    assert_eq!(fee, "0.00");
     let version: i64 = sqlx::query_scalar("SELECT version FROM assessments WHERE id = $1")
         .bind(&assessment_id)
         .fetch_one(&app.state.db.pool)
@@ -472,7 +479,7 @@ async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() 
     assert_eq!(line(&answer, "V-DOSSIER")["amount_excl_vat"], fee);
     assert_eq!(
         line(&answer, "V-DOSSIER")["label_key"],
-        "tariff.line.dossier_fee"
+        "tariff.line.dossier_fee_invoiced"
     );
     assert_eq!(line(&answer, "V-FRONTAGE")["args"]["parcels"], "8");
     let page = text_of(&julien, &url).await;
@@ -499,8 +506,13 @@ async fn v_9_2_journey_2_two_cabins_and_works_reverse_charged_for_a_vat_filer() 
         "{revised}"
     );
     assert!(
-        revised.contains("Frais d'ouverture de dossier (une fois par demandeur et par terrain)"),
+        revised.contains("Frais d'ouverture de dossier : facturés au dépôt de la demande"),
         "{revised}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM dossier_invoices").await,
+        1,
+        "one invoice"
     );
 }
 
@@ -515,12 +527,14 @@ async fn v_3_1_journey_2_the_developer_filing_again_for_the_same_land_pays_no_se
     let app = spawn_app().await;
     let (first, _) = app.file_ok(&tournai_lots()).await;
     let first_id = app.request_id(&first).await;
-    let fee = line(
+    // The first request's fee was invoiced at filing: its offer names that invoice at 0 €.
+    let first_fee = line(
         &answer_of(&app, &first_id, "electricity").await,
         "V-DOSSIER",
-    )["amount_excl_vat"]
-        .clone();
-    assert_ne!(fee, "0.00");
+    )
+    .clone();
+    assert_eq!(first_fee["amount_excl_vat"], "0.00");
+    assert_eq!(first_fee["label_key"], "tariff.line.dossier_fee_invoiced");
     // The offer is sent and never accepted: the fee stays ORES' (V-3.1).
     send_offer(&app, &first_id).await;
 
@@ -560,8 +574,8 @@ async fn v_3_1_journey_2_the_developer_filing_again_for_the_same_land_pays_no_se
         "{page}"
     );
 
-    // Once the second offer is sent too, a lot change on the first request still charges the
-    // first request's fee: a later request never waives the dossier it follows from.
+    // Once the second offer is sent too, a lot change on the first request still names the
+    // first request's invoice: a later request never waives the dossier it follows from.
     send_offer(&app, &second_id).await;
     assert_eq!(
         crate::helpers::record_study(&app, &first_id, &[("lots", "7"), ("text", "Un lot ajouté")])
@@ -570,9 +584,10 @@ async fn v_3_1_journey_2_the_developer_filing_again_for_the_same_land_pays_no_se
     );
     let answer = latest_answer(&app, &first_id, "electricity").await;
     assert_eq!(line(&answer, "V-FRONTAGE")["args"]["parcels"], "7");
-    assert_eq!(line(&answer, "V-DOSSIER")["amount_excl_vat"], fee);
+    assert_eq!(line(&answer, "V-DOSSIER"), &first_fee);
 
-    // Another applicant for the same land opens a dossier of its own: charged (V-3.1).
+    // Another applicant for the same land opens a dossier of its own: invoiced at its filing
+    // (V-3.1), its offer naming that invoice.
     let neighbour = with(
         &tournai_lots(),
         &[
@@ -584,10 +599,15 @@ async fn v_3_1_journey_2_the_developer_filing_again_for_the_same_land_pays_no_se
     let (third, _) = app.file_ok(&neighbour).await;
     let third_id = app.request_id(&third).await;
     let answer = answer_of(&app, &third_id, "electricity").await;
-    assert_eq!(line(&answer, "V-DOSSIER")["amount_excl_vat"], fee);
+    assert_eq!(line(&answer, "V-DOSSIER")["amount_excl_vat"], "0.00");
     assert_eq!(
         line(&answer, "V-DOSSIER")["label_key"],
-        "tariff.line.dossier_fee"
+        "tariff.line.dossier_fee_invoiced"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM dossier_invoices").await,
+        2,
+        "the first applicant's and the neighbour's"
     );
 }
 

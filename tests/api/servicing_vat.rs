@@ -113,10 +113,11 @@ async fn v_6_art_6_3_a_division_meeting_t5387_sends_its_network_outside_vat_with
     // Marie (no VAT returns) divides 42.5 m of frontage into 4 lots, 2 candelabras.
     let (id, document) = sent_offer(&app, &with(&division(), &[("servicing_t5387", "on")])).await;
     let section = servicing(&document);
-    // Art. 6.1: the dossier fee at 21 %: 250.00 × 21 % = 52.50.
+    // Art. 6.1: the dossier fee is at 21 % on the invoice issued at filing (250.00 + 52.50,
+    // art. 3); the offer names it without charging it again.
     assert_eq!(
         priced(line(section, "V-3.1")),
-        (cents("250.00"), "standard".into(), cents("52.50"))
+        (cents("0.00"), "standard".into(), cents("0.00"))
     );
     // Art. 6.3: the network 42.5 m × 95.00 = 4,037.50, outside the scope of VAT.
     assert_eq!(
@@ -128,10 +129,10 @@ async fn v_6_art_6_3_a_division_meeting_t5387_sends_its_network_outside_vat_with
         priced(line(section, "V-4.3")),
         (cents("3300.00"), "standard".into(), cents("693.00"))
     );
-    // 250.00 + 4,037.50 + 3,300.00 = 7,587.50; VAT (250.00 + 3,300.00) × 21 % = 745.50.
+    // 4,037.50 + 3,300.00 = 7,337.50; VAT 3,300.00 × 21 % = 693.00.
     assert_eq!(
         totals(section),
-        (cents("7587.50"), cents("745.50"), cents("8333.00"))
+        (cents("7337.50"), cents("693.00"), cents("8030.50"))
     );
     assert!(
         mentions(&document).contains(&OUTSIDE_SCOPE_MENTION.to_owned()),
@@ -151,7 +152,7 @@ async fn v_6_art_6_3_a_division_meeting_t5387_sends_its_network_outside_vat_with
             amount(&api["total_vat"]),
             amount(&api["total_incl_vat"])
         ),
-        (cents("7587.50"), cents("745.50"), cents("8333.00"))
+        (cents("7337.50"), cents("693.00"), cents("8030.50"))
     );
     // The officer reads the applicant's answer with the servicing facts.
     let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
@@ -167,10 +168,10 @@ async fn v_6_art_6_3_a_division_meeting_t5387_sends_its_network_outside_vat_with
     // 4,037.50 × 21 % = 847.875, shared on the document's 21 % VAT.
     assert_eq!(line(section, "V-4.1b")["vat_regime"], "standard");
     assert_eq!(line(section, "V-3.1")["vat_regime"], "standard");
-    // VAT on 7,587.50 × 21 % = 1,593.375 → 1,593.38, rounded once on the document.
+    // VAT on 7,337.50 × 21 % = 1,540.875 → 1,540.88, rounded once on the document.
     assert_eq!(
         totals(section),
-        (cents("7587.50"), cents("1593.38"), cents("9180.88"))
+        (cents("7337.50"), cents("1540.88"), cents("8878.38"))
     );
     assert!(!mentions(&document).contains(&OUTSIDE_SCOPE_MENTION.to_owned()));
     let julien = app.signed_in("julien@ores.demo").await;

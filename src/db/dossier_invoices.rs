@@ -1,0 +1,145 @@
+//! The servicing dossier-opening fee invoices (V-3.1): issued with the filing, paid once.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::{Db, DbResult, RequestAccess, Tx, new_id, ts};
+
+/// One dossier-fee invoice as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DossierInvoiceRow {
+    pub id: String,
+    pub request_id: String,
+    pub number: String,
+    pub organisation_id: String,
+    pub payee_name: String,
+    pub iban: Option<String>,
+    pub bic: Option<String>,
+    pub structured_communication: String,
+    pub issued_on: String,
+    pub due_on: String,
+    pub amount_excl_vat: String,
+    pub vat_rate: String,
+    pub vat_amount: String,
+    pub amount: String,
+    pub book_version: String,
+    pub paid_amount: Option<String>,
+    pub paid_on: Option<String>,
+}
+
+const COLUMNS: &str = "id, request_id, number, organisation_id, payee_name, iban, bic, \
+    structured_communication, issued_on, due_on, amount_excl_vat, vat_rate, vat_amount, amount, \
+    book_version, paid_amount, paid_on";
+
+/// A dossier-fee invoice to issue.
+pub struct NewDossierInvoice<'a> {
+    pub request_id: Uuid,
+    pub number: &'a str,
+    pub organisation_id: Uuid,
+    pub payee_name: &'a str,
+    pub iban: Option<&'a str>,
+    pub bic: Option<&'a str>,
+    pub structured_communication: &'a str,
+    pub issued_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub amount_excl_vat: String,
+    pub vat_rate: String,
+    pub vat_amount: String,
+    pub amount: String,
+    pub book_version: &'a str,
+}
+
+/// The payee details of `organisation_id`, inside the filing's transaction.
+pub async fn payee_in(tx: &mut Tx, organisation_id: Uuid) -> DbResult<super::offers::PayeeDetails> {
+    let (name, payee_name, iban, bic): (String, Option<String>, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT name, payee_name, iban, bic FROM organisations WHERE id = $1")
+            .bind(organisation_id.to_string())
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(super::offers::PayeeDetails {
+        name: payee_name.unwrap_or(name),
+        iban,
+        bic,
+    })
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    invoice: &NewDossierInvoice<'_>,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO dossier_invoices (id, request_id, number, organisation_id, payee_name, iban, \
+            bic, structured_communication, issued_on, due_on, amount_excl_vat, vat_rate, \
+            vat_amount, amount, book_version, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(new_id().to_string())
+    .bind(invoice.request_id.to_string())
+    .bind(invoice.number)
+    .bind(invoice.organisation_id.to_string())
+    .bind(invoice.payee_name)
+    .bind(invoice.iban)
+    .bind(invoice.bic)
+    .bind(invoice.structured_communication)
+    .bind(invoice.issued_on.to_string())
+    .bind(invoice.due_on.to_string())
+    .bind(&invoice.amount_excl_vat)
+    .bind(&invoice.vat_rate)
+    .bind(&invoice.vat_amount)
+    .bind(&invoice.amount)
+    .bind(invoice.book_version)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The dossier-fee invoice of a request the reader may read, if one was issued.
+pub async fn of_request(db: &Db, request: &RequestAccess) -> DbResult<Option<DossierInvoiceRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM dossier_invoices WHERE request_id = $1"
+    )))
+    .bind(request.id())
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// The dossier-fee invoice of `request_id`, read by a worker or a pricing step.
+pub async fn of_request_id<'e, E>(
+    executor: E,
+    request_id: &str,
+) -> DbResult<Option<DossierInvoiceRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM dossier_invoices WHERE request_id = $1"
+    )))
+    .bind(request_id)
+    .fetch_optional(executor)
+    .await?)
+}
+
+/// Records the full payment of a request's invoice; false when it was already recorded.
+pub async fn record_payment(
+    tx: &mut Tx,
+    request: &RequestAccess,
+    amount: &str,
+    paid_on: NaiveDate,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let updated = sqlx::query(
+        "UPDATE dossier_invoices SET paid_amount = $2, paid_on = $3, paid_recorded_at = $4, \
+            paid_recorded_by = $5 WHERE request_id = $1 AND paid_on IS NULL",
+    )
+    .bind(request.id())
+    .bind(amount)
+    .bind(paid_on.to_string())
+    .bind(ts(now))
+    .bind(by.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
