@@ -296,15 +296,13 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
 
     // Journey 1 goes on: the case officer sends the one offer once every operator answered.
     sign_in(&browser, &base, "julien@ores.demo").await;
-    browser.goto(&format!("{base}/backoffice")).await.unwrap();
-    wait_text(&browser, "File des demandes", false).await;
-    browser
-        .find(Locator::LinkText(&reference))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    open_from(
+        &browser,
+        &format!("{base}/backoffice"),
+        "File des demandes",
+        &reference,
+    )
+    .await;
     wait_text(&browser, "Envoyer l'offre", true).await;
     click(&browser, "#send-offer button[type=submit]").await;
     let sent = wait_text(&browser, "Version 1", false).await;
@@ -364,15 +362,13 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     // The sidewalk is opened: one joint road-works permit went to Namur (rule C-6). The officer
     // registers the payments, but the day cannot be confirmed while the commune decides.
     sign_in(&browser, &base, "julien@ores.demo").await;
-    browser.goto(&format!("{base}/backoffice")).await.unwrap();
-    wait_text(&browser, "File des demandes", false).await;
-    browser
-        .find(Locator::LinkText(&reference))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    open_from(
+        &browser,
+        &format!("{base}/backoffice"),
+        "File des demandes",
+        &reference,
+    )
+    .await;
     let page = wait_text(&browser, "Permis de voirie conjoint", false).await;
     assert!(page.contains("la commune n'a pas encore décidé"), "{page}");
     let today = state.clock.today().to_string();
@@ -459,15 +455,13 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
 
     // The officer now confirms the day.
     sign_in(&browser, &base, "julien@ores.demo").await;
-    browser.goto(&format!("{base}/backoffice")).await.unwrap();
-    wait_text(&browser, "File des demandes", false).await;
-    browser
-        .find(Locator::LinkText(&reference))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    open_from(
+        &browser,
+        &format!("{base}/backoffice"),
+        "File des demandes",
+        &reference,
+    )
+    .await;
     let page = wait_text(&browser, "Permis de voirie conjoint", false).await;
     assert!(page.contains("accordé"), "{page}");
     click(&browser, "#confirm-day button[type=submit]").await;
@@ -568,6 +562,19 @@ async fn a_platform_administrator_enters_next_summers_construction_holidays() {
     browser.close().await.unwrap();
 }
 
+/// Goes to the list at `url`, waits for `shown`, and opens the request `reference` from it.
+async fn open_from(browser: &Client, url: &str, shown: &str, reference: &str) {
+    browser.goto(url).await.unwrap();
+    wait_text(browser, shown, false).await;
+    browser
+        .find(Locator::LinkText(reference))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 /// Picks `value` in the select `id`.
 async fn choose(client: &Client, id: &str, value: &str) {
     click(client, &format!("#{id} option[value='{value}']")).await;
@@ -609,17 +616,8 @@ async fn heirs_in_bastogne_file_their_split_and_ores_counts_20_m_plus_12_m() {
 
     // ORES electricity's answer counts 20 m (the cap) + 12 m.
     sign_in(&browser, &base, "julien@ores.demo").await;
-    browser
-        .goto(&format!("{base}/backoffice?q={reference}"))
-        .await
-        .unwrap();
-    browser
-        .find(Locator::LinkText(&reference))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let search = format!("{base}/backoffice?q={reference}");
+    open_from(&browser, &search, &reference, &reference).await;
     let page = wait_text(&browser, "façades prévues 25 + 12 m", true).await;
     assert!(page.contains("plafonnées à 20 m par parcelle"), "{page}");
     assert!(page.contains("32 m"), "{page}");
@@ -664,17 +662,8 @@ async fn a_family_renovating_a_15_year_old_house_asks_more_power_and_pays_6_perc
 
     // ORES prices the difference of the two bands at 6%, and asks the declaration.
     sign_in(&browser, &base, "julien@ores.demo").await;
-    browser
-        .goto(&format!("{base}/backoffice?q={reference}"))
-        .await
-        .unwrap();
-    browser
-        .find(Locator::LinkText(&reference))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let search = format!("{base}/backoffice?q={reference}");
+    open_from(&browser, &search, &reference, &reference).await;
     let page = wait_text(&browser, "Augmentation de puissance de 1 × 40 A", true).await;
     assert!(
         page.contains("Logement existant, occupé depuis 2011"),

@@ -9,7 +9,7 @@ use reqwest::multipart::{Form, Part};
 use rust_decimal::Decimal;
 
 use crate::{
-    helpers::{TestApp, hidden, marie, send_offer_as, spawn_app, text_of, with},
+    helpers::{self, HandLine, TestApp, hidden, marie, send_offer_as, spawn_app, text_of, with},
     water::{post_survey, water_request_with},
 };
 
@@ -435,36 +435,20 @@ async fn the_form_refuses_what_does_not_fit_an_existing_home_naming_the_field_an
     assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
 }
 
-/// Adds a line through the operator's form; the status and the page answered.
-async fn add_line(app: &TestApp, officer: &reqwest::Client, id: &str, vat: &str) -> (u16, String) {
-    let (assessment, version): (String, i64) = sqlx::query_as(
-        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
-    )
-    .bind(id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    let page = text_of(officer, app.url(&format!("/backoffice/requests/{id}"))).await;
-    let response = officer
-        .post(app.url(&format!("/operator/assessments/{assessment}")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("version", version.to_string()),
-            ("action", "add_line".to_owned()),
-            ("line", String::new()),
-            ("label", "Coffret déplacé".to_owned()),
-            ("quantity", "1".to_owned()),
-            ("unit_price", "200".to_owned()),
-            ("vat", vat.to_owned()),
-            ("text", "Demandé au métré".to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap();
+/// Adds a 200.00 € line to the electricity part; the status and the page answered.
+async fn add_line(app: &TestApp, staff: &reqwest::Client, id: &str, vat: &str) -> (u16, String) {
+    let line = HandLine {
+        service: "electricity",
+        label: "Coffret déplacé",
+        unit_price: "200",
+        vat,
+        reason: "Demandé au métré",
+    };
+    let response = helpers::add_line(app, staff, id, line).await;
     let status = response.status().as_u16();
     let body = if status == 303 {
         let location = response.headers()["location"].to_str().unwrap().to_owned();
-        text_of(officer, app.url(&location)).await
+        text_of(staff, app.url(&location)).await
     } else {
         response.text().await.unwrap()
     };

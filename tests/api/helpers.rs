@@ -617,6 +617,50 @@ pub async fn send_offer_as(app: &TestApp, officer: &reqwest::Client, id: &str, r
     assert_eq!(response.status().as_u16(), 303, "the offer is sent");
 }
 
+/// A line staff add by hand to `service`'s part of request `id`, through the request page's
+/// form, at the answer's current version.
+pub struct HandLine<'a> {
+    pub service: &'a str,
+    pub label: &'a str,
+    pub unit_price: &'a str,
+    pub vat: &'a str,
+    pub reason: &'a str,
+}
+
+/// Posts `line` as `staff`; the response, not followed.
+pub async fn add_line(
+    app: &TestApp,
+    staff: &reqwest::Client,
+    id: &str,
+    line: HandLine<'_>,
+) -> reqwest::Response {
+    let (assessment, version): (String, i64) = sqlx::query_as(
+        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = $2",
+    )
+    .bind(id)
+    .bind(line.service)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let page = text_of(staff, app.url(&format!("/backoffice/requests/{id}"))).await;
+    staff
+        .post(app.url(&format!("/operator/assessments/{assessment}")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("version", version.to_string()),
+            ("action", "add_line".to_owned()),
+            ("line", String::new()),
+            ("label", line.label.to_owned()),
+            ("quantity", "1".to_owned()),
+            ("unit_price", line.unit_price.to_owned()),
+            ("vat", line.vat.to_owned()),
+            ("text", line.reason.to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// ORES electricity records its servicing study (V-8, V-9.2) on request `id` with `fields`,
 /// at the answer's current version; the status of the answer.
 pub async fn record_study(app: &TestApp, id: &str, fields: &[(&str, &str)]) -> u16 {

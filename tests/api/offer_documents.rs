@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 
 use crate::{
     helpers::{
-        TestApp, accept_offer_online, hidden, json_of, marie, record_study, send_offer_as,
-        spawn_app, text_of,
+        HandLine, TestApp, accept_offer_online, add_line, hidden, json_of, marie, record_study,
+        send_offer_as, spawn_app, text_of,
     },
     servicing::tournai_lots,
     water::{post_survey, water_request},
@@ -646,39 +646,18 @@ async fn v_6_b_5_2_vat_is_rounded_once_on_the_documents_sum_whatever_staff_added
     let app = spawn_app().await;
     let s = water_request(&app).await;
     let julien = app.signed_in("julien@ores.demo").await;
-    let page_url = app.url(&format!("/backoffice/requests/{}", s.id));
-    let (assessment, _): (String, i64) = sqlx::query_as(
-        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'water'",
-    )
-    .bind(&s.id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
     // Three small lines at 21 %: 0.0063 € of VAT each, 0.01 € rounded line by line, 0.03 € for
     // the three; on their sum, 0.0189 €.
     for n in 1..=3 {
-        let version: i64 = sqlx::query_scalar("SELECT version FROM assessments WHERE id = $1")
-            .bind(&assessment)
-            .fetch_one(&app.state.db.pool)
-            .await
-            .unwrap();
-        let page = text_of(&julien, &page_url).await;
-        let response = julien
-            .post(app.url(&format!("/operator/assessments/{assessment}")))
-            .form(&[
-                ("csrf_token", hidden(&page, "csrf_token")),
-                ("version", version.to_string()),
-                ("action", "add_line".to_owned()),
-                ("line", String::new()),
-                ("label", format!("Bouchon de test {n}")),
-                ("quantity", "1".to_owned()),
-                ("unit_price", "0.03".to_owned()),
-                ("vat", "standard".to_owned()),
-                ("text", "Pièces posées à la demande".to_owned()),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let label = format!("Bouchon de test {n}");
+        let line = HandLine {
+            service: "water",
+            label: &label,
+            unit_price: "0.03",
+            vat: "standard",
+            reason: "Pièces posées à la demande",
+        };
+        let response = add_line(&app, &julien, &s.id, line).await;
         assert_eq!(response.status().as_u16(), 303);
     }
     send_offer_as(&app, &julien, &s.id, "").await;

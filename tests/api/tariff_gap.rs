@@ -4,7 +4,7 @@
 //! API) names the day. The shipped books end on 2027-12-31: the app starts on 4 January 2028,
 //! and on 31 December 2027 for the control.
 
-use crate::helpers::{TestApp, hidden, marie_from, spawn_app_at, text_of};
+use crate::helpers::{HandLine, TestApp, add_line, hidden, marie_from, spawn_app_at, text_of};
 
 pub(crate) const GAP_DAY: &str = "2028-01-04T09:00:00Z";
 const LAST_DAY: &str = "2027-12-31T09:00:00Z";
@@ -220,30 +220,14 @@ async fn v_5_a_request_after_the_last_book_is_said_unpriced_flagged_and_never_of
     );
 
     // A line at 0 € added by hand does not make the part priced: still refused for it.
-    let (assessment, version): (String, i64) = sqlx::query_as(
-        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
-    )
-    .bind(&id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    let page = text_of(&julien, &page_url).await;
-    let response = julien
-        .post(app.url(&format!("/operator/assessments/{assessment}")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("version", version.to_string()),
-            ("action", "add_line".to_owned()),
-            ("line", String::new()),
-            ("label", "Raccordement".to_owned()),
-            ("quantity", "1".to_owned()),
-            ("unit_price", "0".to_owned()),
-            ("vat", "standard".to_owned()),
-            ("text", "Offert".to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let line = HandLine {
+        service: "electricity",
+        label: "Raccordement",
+        unit_price: "0",
+        vat: "standard",
+        reason: "Offert",
+    };
+    let response = add_line(&app, &julien, &id, line).await;
     assert_eq!(response.status().as_u16(), 303);
     let (status, body) = send_offer(&app, &julien, &id).await;
     assert_eq!(status, 422);

@@ -7,7 +7,7 @@
 use connect_my_home::app::Application;
 
 use crate::{
-    helpers::{TestApp, hidden, spawn_app_at, text_of},
+    helpers::{HandLine, TestApp, add_line, hidden, spawn_app_at, text_of},
     tariff_gap::{GAP_DAY, filed_and_assessed, html, queue_row, send_offer},
 };
 
@@ -83,30 +83,14 @@ async fn unpriced_request(app: &TestApp) -> (String, String) {
 
 /// The case officer adds a line at 0 € by hand to the gas part (it stays unpriced).
 async fn gas_line_by_hand(app: &TestApp, officer: &reqwest::Client, id: &str) {
-    let (assessment, version): (String, i64) = sqlx::query_as(
-        "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'gas'",
-    )
-    .bind(id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
-    let page = text_of(officer, app.url(&format!("/backoffice/requests/{id}"))).await;
-    let response = officer
-        .post(app.url(&format!("/operator/assessments/{assessment}")))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token")),
-            ("version", version.to_string()),
-            ("action", "add_line".to_owned()),
-            ("line", String::new()),
-            ("label", "Gaine offerte".to_owned()),
-            ("quantity", "1".to_owned()),
-            ("unit_price", "0".to_owned()),
-            ("vat", "standard".to_owned()),
-            ("text", "Geste commercial".to_owned()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let line = HandLine {
+        service: "gas",
+        label: "Gaine offerte",
+        unit_price: "0",
+        vat: "standard",
+        reason: "Geste commercial",
+    };
+    let response = add_line(app, officer, id, line).await;
     assert_eq!(response.status().as_u16(), 303);
 }
 
