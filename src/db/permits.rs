@@ -354,6 +354,18 @@ pub async fn works_of(db: &Db, permit_id: &str) -> DbResult<Vec<PermitWorkRow>> 
     .await?)
 }
 
+/// The operators' works under a permit, read in a transaction that changes it.
+pub async fn works_in(tx: &mut Tx, permit_id: &str) -> DbResult<Vec<PermitWorkRow>> {
+    Ok(sqlx::query_as(
+        "SELECT w.service, o.name AS operator_name, w.civil_works, w.trench_metres \
+         FROM permit_works w LEFT JOIN organisations o ON o.id = w.operator_id \
+         WHERE w.permit_id = $1 ORDER BY w.service",
+    )
+    .bind(permit_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ActionRow {
     pub at: String,

@@ -252,7 +252,8 @@ struct AskedPermit<'a> {
 /// The commune hears of a permit request by email, in the transaction that records it (C-6),
 /// so that its decision period does not run unseen: each active staff account of the
 /// commune's organisation, in its language, once per request (the mail is written with the
-/// permit row; a repeated reservation finds the day taken and writes neither).
+/// permit row; a repeated reservation finds the day taken and writes neither). A refused
+/// permit asked again runs a new deadline: the commune is told again.
 async fn tell_commune(
     tx: &mut Tx,
     base_url: &str,
@@ -641,6 +642,7 @@ pub async fn save_site(
 ) -> Result<(), PermitError> {
     let mut tx = state.db.begin_write().await?;
     let permit = permits::current_for_request_tx(&mut tx, &request.id).await?;
+    let mut told = false;
     if let Some(permit) = &permit {
         match status_of(permit)? {
             PermitStatus::Approved | PermitStatus::ApprovedWithConditions => {
@@ -654,6 +656,27 @@ pub async fn save_site(
                     return Err(PermitError::Stale);
                 }
                 officer_step(&mut tx, user, permit, "resubmitted", None, now).await?;
+                // Asked again, with a new deadline: the commune is told as of a new request.
+                if let Some(municipality) = &permit.municipality_id {
+                    let works: Vec<(String, bool, Decimal)> =
+                        permits::works_in(&mut tx, &permit.id)
+                            .await?
+                            .into_iter()
+                            .map(|w| {
+                                let metres = w.trench_metres.parse().unwrap_or_default();
+                                (w.service, w.civil_works != 0, metres)
+                            })
+                            .collect();
+                    let asked = AskedPermit {
+                        id: &permit.id,
+                        day: db::parse_date(&permit.day)?,
+                        due,
+                        works: &works,
+                    };
+                    tell_commune(&mut tx, &state.base_url, municipality, request, &asked, now)
+                        .await?;
+                    told = true;
+                }
             }
             PermitStatus::Pending | PermitStatus::InformationRequested => {
                 officer_step(&mut tx, user, permit, "details_changed", None, now).await?;
@@ -676,6 +699,9 @@ pub async fn save_site(
     )
     .await?;
     tx.commit().await.map_err(DbError::from)?;
+    if told {
+        state.outbox_notify.notify_one();
+    }
     Ok(())
 }
 

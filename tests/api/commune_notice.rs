@@ -239,6 +239,103 @@ async fn c_6_the_commune_is_mailed_each_permit_request_once_per_clerk_in_their_l
     );
 }
 
+/// Posts a form of `page_url` (its CSRF token) to `action` with `client`; the status.
+async fn post(
+    app: &TestApp,
+    client: &reqwest::Client,
+    page_url: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> u16 {
+    let page = text_of(client, page_url).await;
+    let csrf = hidden(&page, "csrf_token");
+    let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    client
+        .post(app.url(action))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn c_6_a_refused_permit_asked_again_is_mailed_again_with_its_new_deadline() {
+    let app = app_with_crews().await;
+    let Reserved { id, url, .. } = reserved(&app, &marie()).await;
+    let permit = open_permit(&app, &id).await;
+    let permit_url = app.url(&format!("/commune/permits/{permit}"));
+
+    // On 10/12/2026 the commune refuses; the officer states the site again the same day.
+    app.advance_to(NaiveDate::from_ymd_opt(2026, 12, 10).unwrap());
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let status = post(
+        &app,
+        &namur,
+        &permit_url,
+        &format!("/commune/permits/{permit}/decision"),
+        &[("action", "refuse"), ("text", "Chaussée refaite en 2026")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        permit_mails(&app, &id).await.len(),
+        1,
+        "a decision mails no clerk"
+    );
+    let julien = app.signed_in("julien@ores.demo").await;
+    let status = post(
+        &app,
+        &julien,
+        &url,
+        &format!("/backoffice/requests/{id}/permit/site"),
+        &[
+            ("road_type", "communal"),
+            ("sidewalk_openings", "1"),
+            ("road_openings", "0"),
+            ("traffic_measures", "Trottoir seulement"),
+            ("site_point", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+
+    // Asked again: 45 days from 10/12/2026 is 24/01/2027, on the same permit's page.
+    let mails = permit_mails(&app, &id).await;
+    assert_eq!(mails.len(), 2);
+    let (recipient, subject, text) = &mails[1];
+    assert_eq!(recipient, "travaux@namur.demo");
+    assert!(
+        subject.ends_with("décision attendue le 24 janvier 2027"),
+        "{subject}"
+    );
+    assert!(text.contains(&permit_url), "{text}");
+    assert!(
+        text.contains("Électricité (ORES) : tranchée de 15 m"),
+        "{text}"
+    );
+
+    // Changing the details of a permit still pending is no new request.
+    let status = post(
+        &app,
+        &julien,
+        &url,
+        &format!("/backoffice/requests/{id}/permit/site"),
+        &[
+            ("road_type", "communal"),
+            ("sidewalk_openings", "2"),
+            ("road_openings", "0"),
+            ("traffic_measures", "Trottoir seulement"),
+            ("site_point", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(permit_mails(&app, &id).await.len(), 2);
+}
+
 #[tokio::test]
 async fn c_6_a_clerk_lands_on_the_commune_dashboard_after_signing_in() {
     let app = app_with_crews().await;
