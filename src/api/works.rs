@@ -339,8 +339,8 @@ impl From<PermitListRow> for PermitLineJson {
 /// How many decided permits the list returns, newest first.
 const DECIDED_LIMIT: i64 = 200;
 
-/// A commune's joint road-works permits: those to decide (most urgent first) and the latest
-/// decided. Only for a municipality's staff.
+/// A commune's joint road-works permits: those to decide (most urgent first: the earlier of
+/// the works day and the due date, then the due date) and the latest decided. Only for a municipality's staff.
 pub async fn permit_list(
     State(state): State<AppState>,
     staff: Staff,

@@ -354,6 +354,18 @@ pub async fn works_of(db: &Db, permit_id: &str) -> DbResult<Vec<PermitWorkRow>> 
     .await?)
 }
 
+/// The operators' works under a permit, read in a transaction that changes it.
+pub async fn works_in(tx: &mut Tx, permit_id: &str) -> DbResult<Vec<PermitWorkRow>> {
+    Ok(sqlx::query_as(
+        "SELECT w.service, o.name AS operator_name, w.civil_works, w.trench_metres \
+         FROM permit_works w LEFT JOIN organisations o ON o.id = w.operator_id \
+         WHERE w.permit_id = $1 ORDER BY w.service",
+    )
+    .bind(permit_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ActionRow {
     pub at: String,
@@ -395,12 +407,16 @@ const LIST_COLUMNS: &str = "pm.id, pm.request_id, r.reference, r.street, r.house
     r.postcode, r.commune_name, r.parcel_ref, pm.status, pm.day, pm.requested_at, pm.due_on, \
     pm.decided_at";
 
-/// The signed-in municipality's permits awaiting its decision, nearest deadline first.
+/// The signed-in municipality's permits awaiting its decision, most urgent first: by the
+/// earlier of the works day and the decision's due date (works that come before the deadline
+/// need the decision before them, C-6), then the due date. Both are ISO dates, which sort as
+/// text on both engines.
 pub async fn to_decide(db: &Db, scope: &Scope) -> DbResult<Vec<PermitListRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {LIST_COLUMNS} FROM permits pm JOIN requests r ON r.id = pm.request_id \
          WHERE pm.municipality_id = $1 AND pm.status IN ('pending', 'information_requested') \
-         ORDER BY pm.due_on, r.reference"
+         ORDER BY CASE WHEN pm.day < pm.due_on THEN pm.day ELSE pm.due_on END, pm.due_on, \
+            r.reference"
     )))
     .bind(scope.organisation_id().to_string())
     .fetch_all(&db.pool)

@@ -18,6 +18,7 @@ pub struct NewUser<'a> {
 pub struct Credentials {
     pub id: String,
     pub password_hash: String,
+    pub role: String,
 }
 
 /// Creates the user unless that email exists. Returns whether a row was added.
@@ -41,7 +42,7 @@ pub async fn ensure(db: &Db, user: &NewUser<'_>, now: DateTime<Utc>) -> DbResult
 
 pub async fn credentials(db: &Db, email: &str) -> DbResult<Option<Credentials>> {
     Ok(
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1 AND active = 1")
+        sqlx::query_as("SELECT id, password_hash, role FROM users WHERE email = $1 AND active = 1")
             .bind(email.trim().to_lowercase())
             .fetch_optional(&db.pool)
             .await?,
@@ -219,5 +220,22 @@ pub async fn active_with_role(db: &Db, role: &str) -> DbResult<Vec<Addressee>> {
     )
     .bind(role)
     .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The active accounts of an organisation with `role`, by email: a commune's staff told of
+/// a permit request (C-6). (email, name, language)
+pub async fn active_of_organisation(
+    tx: &mut super::Tx,
+    organisation_id: &str,
+    role: &str,
+) -> DbResult<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT email, display_name, language FROM users \
+         WHERE organisation_id = $1 AND role = $2 AND active = 1 ORDER BY email",
+    )
+    .bind(organisation_id)
+    .bind(role)
+    .fetch_all(&mut **tx)
     .await?)
 }

@@ -91,13 +91,22 @@ const DUMMY_PASSWORD: &str = "no such user";
 /// How a sign-in ended.
 #[derive(Debug)]
 pub enum SignIn {
-    /// A session was opened: its token, for the cookie.
-    Opened(String),
+    /// A session was opened: its token, for the cookie, and the page the account lands on.
+    Opened { token: String, home: &'static str },
     /// Unknown address or wrong password (the two are not told apart).
     Refused,
     /// Too many failures on this account lately: nothing was checked, so the answer is the
     /// same whether the password was right or not.
     Limited(Limited),
+}
+
+/// Where an account lands after signing in with no page to go back to: a commune's staff on
+/// the commune's dashboard (its permits to decide, C-6), everyone else on the back office.
+pub fn landing_page(role: &str) -> &'static str {
+    match role {
+        "municipality" => "/commune",
+        _ => "/backoffice",
+    }
 }
 
 /// The account an attempt counts against: the address as typed, whether or not it is one.
@@ -158,7 +167,10 @@ pub async fn login(
                 now + Duration::hours(SESSION_HOURS),
             )
             .await?;
-            Ok(SignIn::Opened(token))
+            Ok(SignIn::Opened {
+                token,
+                home: landing_page(&credentials.role),
+            })
         }
         // The attempt stays as a failure; the ones past every window go.
         _ => {

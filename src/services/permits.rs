@@ -142,9 +142,11 @@ fn event<'a>(
 /// permit request for the site covers every operator's works, with each one's trench (its
 /// quote lines in metres, else the configured default). A commune that is not on the portal
 /// gets it the usual way: the permit is recorded as `offline` (no decision here, no block).
+/// A commune on the portal is told at once by email (C-6): its 45 days run from today.
 pub async fn request_for_joint_day(
     tx: &mut Tx,
     config: &Config,
+    base_url: &str,
     request: &RequestRow,
     day: NaiveDate,
     works: &[ReservedWork],
@@ -177,6 +179,7 @@ pub async fn request_for_joint_day(
         },
     )
     .await?;
+    let mut asked = Vec::new();
     for work in works {
         let code = work.service.as_str();
         let answer = answers.iter().find(|(service, _, _)| service == code);
@@ -189,6 +192,7 @@ pub async fn request_for_joint_day(
             lines.iter().map(|l| (l.unit.as_str(), l.quantity)),
             config.permit_trench_defaults.for_service(code),
         );
+        asked.push((code.to_owned(), work.civil_works, metres));
         permits::insert_work(
             tx,
             id,
@@ -224,7 +228,125 @@ pub async fn request_for_joint_day(
         &event(db::parse_uuid(&request.id)?, now, kind, None, Some(&detail)),
     )
     .await?;
+    if let Some(municipality) = &municipality {
+        let asked = AskedPermit {
+            id: &id_text,
+            day,
+            due,
+            works: &asked,
+        };
+        tell_commune(tx, base_url, municipality, request, &asked, now).await?;
+    }
     Ok(Some(id))
+}
+
+/// A permit request as the commune is told of it: the works of each operator (service,
+/// civil works, trench metres).
+struct AskedPermit<'a> {
+    id: &'a str,
+    day: NaiveDate,
+    due: NaiveDate,
+    works: &'a [(String, bool, Decimal)],
+}
+
+/// The commune hears of a permit request by email, in the transaction that records it (C-6),
+/// so that its decision period does not run unseen: each active staff account of the
+/// commune's organisation, in its language, once per request (the mail is written with the
+/// permit row; a repeated reservation finds the day taken and writes neither). A refused
+/// permit asked again runs a new deadline: the commune is told again.
+async fn tell_commune(
+    tx: &mut Tx,
+    base_url: &str,
+    municipality: &str,
+    request: &RequestRow,
+    permit: &AskedPermit<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let link = format!(
+        "{}/commune/permits/{}",
+        base_url.trim_end_matches('/'),
+        permit.id
+    );
+    let site = request.site_line();
+    for (email, name, language) in
+        users::active_of_organisation(tx, municipality, "municipality").await?
+    {
+        let tr = Tr(language.parse().unwrap_or_default());
+        let day = tr.date(permit.day);
+        let due = tr.date(permit.due);
+        let works: Vec<String> = permit
+            .works
+            .iter()
+            .map(|(service, civil_works, metres)| {
+                let label = service_label(tr, service);
+                if *civil_works {
+                    let metres = tr.number(metres.round_dp(1));
+                    tr.f(
+                        "permit.mail.requested.trench",
+                        [("service", label.as_str()), ("metres", metres.as_str())],
+                    )
+                } else {
+                    tr.f("permit.mail.requested.laid", [("service", label.as_str())])
+                }
+            })
+            .collect();
+        let paragraphs = vec![
+            tr.f(
+                "permit.mail.requested.intro",
+                [("reference", request.reference.as_str())],
+            ),
+            field(tr, "permit.mail.requested.address", &site),
+            field(tr, "permit.mail.requested.day", &day),
+            field(tr, "permit.mail.requested.works", &works.join(" ; ")),
+            tr.f("permit.mail.requested.due", [("due", due.as_str())]),
+            format!("{} {link}", tr.t("permit.mail.requested.open")),
+        ];
+        let mail = compose::notice(
+            tr,
+            &compose::Notice {
+                subject: tr.f(
+                    "permit.mail.requested.subject",
+                    [
+                        ("reference", request.reference.as_str()),
+                        ("due", due.as_str()),
+                    ],
+                ),
+                name,
+                paragraphs,
+                link: None,
+            },
+        )
+        .map_err(|e| DbError::Corrupt(format!("permit request mail: {e}")))?;
+        outbox::enqueue(
+            tx,
+            &NewMessage {
+                kind: "permit_requested",
+                request_id: Some(db::parse_uuid(&request.id)?),
+                recipient: &email,
+                subject: &mail.subject,
+                body_text: &mail.text,
+                body_html: Some(&mail.html),
+                attachments: &[],
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `label : value` as the reader's language writes it.
+fn field(tr: Tr, label: &str, value: &str) -> String {
+    tr.f("format.field", [("label", tr.t(label)), ("value", value)])
+}
+
+/// The label of one of the five services of the joint procedure; a partner's code as it is.
+fn service_label(tr: Tr, code: &str) -> String {
+    if crate::domain::Service::ALL.iter().any(|s| s.code() == code) {
+        tr.keyed("service", code)
+    } else {
+        code.to_owned()
+    }
 }
 
 /// In the cancellation's transaction: the day's permit request is void.
@@ -520,6 +642,7 @@ pub async fn save_site(
 ) -> Result<(), PermitError> {
     let mut tx = state.db.begin_write().await?;
     let permit = permits::current_for_request_tx(&mut tx, &request.id).await?;
+    let mut told = false;
     if let Some(permit) = &permit {
         match status_of(permit)? {
             PermitStatus::Approved | PermitStatus::ApprovedWithConditions => {
@@ -533,6 +656,27 @@ pub async fn save_site(
                     return Err(PermitError::Stale);
                 }
                 officer_step(&mut tx, user, permit, "resubmitted", None, now).await?;
+                // Asked again, with a new deadline: the commune is told as of a new request.
+                if let Some(municipality) = &permit.municipality_id {
+                    let works: Vec<(String, bool, Decimal)> =
+                        permits::works_in(&mut tx, &permit.id)
+                            .await?
+                            .into_iter()
+                            .map(|w| {
+                                let metres = w.trench_metres.parse().unwrap_or_default();
+                                (w.service, w.civil_works != 0, metres)
+                            })
+                            .collect();
+                    let asked = AskedPermit {
+                        id: &permit.id,
+                        day: db::parse_date(&permit.day)?,
+                        due,
+                        works: &works,
+                    };
+                    tell_commune(&mut tx, &state.base_url, municipality, request, &asked, now)
+                        .await?;
+                    told = true;
+                }
             }
             PermitStatus::Pending | PermitStatus::InformationRequested => {
                 officer_step(&mut tx, user, permit, "details_changed", None, now).await?;
@@ -555,6 +699,9 @@ pub async fn save_site(
     )
     .await?;
     tx.commit().await.map_err(DbError::from)?;
+    if told {
+        state.outbox_notify.notify_one();
+    }
     Ok(())
 }
 

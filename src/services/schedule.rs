@@ -555,8 +555,16 @@ pub async fn reserve(
     }
     let day_text = day.to_string();
     // Works on the public domain: one joint permit request for the site (rule C-6).
-    permits::request_for_joint_day(&mut tx, &state.config, request, day, &reserved_works, now)
-        .await?;
+    let permit = permits::request_for_joint_day(
+        &mut tx,
+        &state.config,
+        &state.base_url,
+        request,
+        day,
+        &reserved_works,
+        now,
+    )
+    .await?;
     requests::insert_event(
         &mut tx,
         &NewEvent {
@@ -582,6 +590,10 @@ pub async fn reserve(
     )
     .await?;
     tx.commit().await.map_err(DbError::from)?;
+    if permit.is_some() {
+        // The commune's mail was written with the permit (C-6).
+        state.outbox_notify.notify_one();
+    }
     Ok(day)
 }
 

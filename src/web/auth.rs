@@ -89,12 +89,8 @@ async fn login(
     state.throttles.sign_in.check(client)?;
     let outcome = auth::login(&state, &form.email, &form.password, state.clock.now()).await?;
     match outcome {
-        SignIn::Opened(token) => {
-            let target = if next.is_home() {
-                "/backoffice"
-            } else {
-                next.as_str()
-            };
+        SignIn::Opened { token, home } => {
+            let target = if next.is_home() { home } else { next.as_str() };
             let mut response = Redirect::to(target).into_response();
             if let Some(cookie) = session_cookie(&state, &token, auth::SESSION_HOURS * 3600) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);

@@ -4,6 +4,7 @@
 mod accounts;
 mod assessments;
 mod books;
+mod commune_notice;
 mod concurrency;
 mod construction_holidays;
 mod continuity;

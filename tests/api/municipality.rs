@@ -626,16 +626,17 @@ async fn c_6_the_figures_and_their_csv_tell_the_demo_history() {
     // By hand from the demo sites of Namur (services, trenches, streets), month by month:
     // works days, openings made, with separate appointments, avoided, crew visits avoided,
     // shared trench metres, streets opened again within 12 months.
-    let expected = "\
-Mois,jours de chantier,ouvertures de voirie faites,ouvertures avec des rendez-vous séparés,ouvertures de voirie évitées,passages d'équipes évités,Tranchée commune (m),rues ouvertes plus d'une fois en 12 mois
-2026-01,1,1,5,4,4,15,0
-2026-02,1,1,3,2,2,15,0
-2026-03,1,1,3,2,2,15,0
-2026-04,1,1,2,1,1,12,1
-2026-05,1,1,5,4,4,15,0
-2026-06,1,1,2,1,1,12,0
-2026-07,1,0,0,0,1,0,0
-Total,7,6,20,14,15,84,1
+    // For a Belgian Excel: a byte order mark, `;` between fields (issue 22 point 10).
+    let expected = "\u{feff}\
+Mois;jours de chantier;ouvertures de voirie faites;ouvertures avec des rendez-vous séparés;ouvertures de voirie évitées;passages d'équipes évités;Tranchée commune (m);rues ouvertes plus d'une fois en 12 mois
+2026-01;1;1;5;4;4;15;0
+2026-02;1;1;3;2;2;15;0
+2026-03;1;1;3;2;2;15;0
+2026-04;1;1;2;1;1;12;1
+2026-05;1;1;5;4;4;15;0
+2026-06;1;1;2;1;1;12;0
+2026-07;1;0;0;0;1;0;0
+Total;7;6;20;14;15;84;1
 ";
     assert_eq!(csv, expected);
     let page = text_of(
@@ -658,7 +659,7 @@ Total,7,6,20,14,15,84,1
     )
     .await;
     assert!(
-        csv.contains("\n2026-01,2,2,10,8,8,30,0\n"),
+        csv.contains("\n2026-01;2;2;10;8;8;30;0\n"),
         "Namur and Mons in January: {csv}"
     );
     let csv = text_of(
@@ -666,7 +667,7 @@ Total,7,6,20,14,15,84,1
         app.url("/backoffice/nuisance.csv?from=2026-01-01&to=2026-01-31&commune=53053"),
     )
     .await;
-    assert!(csv.contains("\n2026-01,1,1,5,4,4,15,0\n"), "{csv}");
+    assert!(csv.contains("\n2026-01;1;1;5;4;4;15;0\n"), "{csv}");
     let page = text_of(&julien, app.url("/backoffice/nuisance")).await;
     assert!(page.contains("toutes les communes"));
 

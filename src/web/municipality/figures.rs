@@ -378,19 +378,23 @@ async fn backoffice_figures_csv(
     csv_response(staff.tr, commune.unwrap_or("all"), &report)
 }
 
-/// The same figures as the page, one row per month and a total row.
+/// The same figures as the page, one row per month and a total row, for a Belgian Excel
+/// (see [`excel_csv`]): lengths with a decimal comma.
 pub fn figures_csv(tr: Tr, report: &Report) -> Result<String, csv::Error> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record([
-        tr.t("nuisance.csv.month"),
-        tr.t("nuisance.works_days"),
-        tr.t("nuisance.openings_made"),
-        tr.t("nuisance.openings_separate"),
-        tr.t("nuisance.openings_avoided"),
-        tr.t("nuisance.crew_visits_avoided"),
-        tr.t("nuisance.csv.shared_trench_metres"),
-        tr.t("nuisance.streets_reopened"),
-    ])?;
+    let mut records = vec![
+        [
+            tr.t("nuisance.csv.month"),
+            tr.t("nuisance.works_days"),
+            tr.t("nuisance.openings_made"),
+            tr.t("nuisance.openings_separate"),
+            tr.t("nuisance.openings_avoided"),
+            tr.t("nuisance.crew_visits_avoided"),
+            tr.t("nuisance.csv.shared_trench_metres"),
+            tr.t("nuisance.streets_reopened"),
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
     let row = |label: String, f: &nuisance::Figures| {
         vec![
             label,
@@ -399,16 +403,38 @@ pub fn figures_csv(tr: Tr, report: &Report) -> Result<String, csv::Error> {
             f.openings_separate.to_string(),
             f.openings_avoided().to_string(),
             f.crew_visits_avoided.to_string(),
-            f.shared_trench_metres.round_dp(1).normalize().to_string(),
+            decimal_comma(f.shared_trench_metres.round_dp(1)),
             f.streets_reopened.to_string(),
         ]
     };
     for month in &report.months {
-        writer.write_record(row(month.month.format("%Y-%m").to_string(), &month.figures))?;
+        records.push(row(month.month.format("%Y-%m").to_string(), &month.figures));
     }
-    writer.write_record(row(tr.t("nuisance.total").to_owned(), &report.total))?;
+    records.push(row(tr.t("nuisance.total").to_owned(), &report.total));
+    excel_csv(records)
+}
+
+/// A number as a Belgian spreadsheet reads it: `12,5`.
+fn decimal_comma(value: rust_decimal::Decimal) -> String {
+    value.normalize().to_string().replace('.', ",")
+}
+
+/// CSV as Excel opens it in Belgium: a UTF-8 byte order mark (else accents break), `;`
+/// between fields (the comma is the decimal sign there), and a field quoted when it holds a
+/// `;`, a quote or a line break (its quotes doubled).
+pub fn excel_csv<R, F>(records: R) -> Result<String, csv::Error>
+where
+    R: IntoIterator<Item = Vec<F>>,
+    F: AsRef<[u8]>,
+{
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    for record in records {
+        writer.write_record(&record)?;
+    }
     let bytes = writer.into_inner().map_err(|e| e.into_error())?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
 }
 
 fn csv_response(tr: Tr, scope_label: &str, report: &Report) -> Result<Response, PageError> {
@@ -479,12 +505,30 @@ mod tests {
     }
 
     #[test]
-    fn the_csv_carries_the_figures_and_a_total() {
+    fn the_csv_carries_the_figures_and_a_total_for_a_belgian_excel() {
         let csv = figures_csv(Tr(Language::En), &report()).unwrap();
+        let csv = csv
+            .strip_prefix('\u{feff}')
+            .expect("a UTF-8 byte order mark");
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 1 + 3 + 1);
-        assert_eq!(lines[1], "2026-01,1,1,5,4,4,10,0");
-        assert_eq!(lines[2], "2026-02,1,1,2,1,1,10,1");
-        assert!(lines[4].ends_with(",2,2,7,5,5,20,1"), "{}", lines[4]);
+        assert_eq!(lines[1], "2026-01;1;1;5;4;4;10;0");
+        assert_eq!(lines[2], "2026-02;1;1;2;1;1;10;1");
+        assert!(lines[4].ends_with(";2;2;7;5;5;20;1"), "{}", lines[4]);
+    }
+
+    #[test]
+    fn excel_csv_quotes_a_field_holding_a_semicolon_or_a_quote() {
+        let csv = excel_csv([
+            vec!["Rue", "Longueur (m)"],
+            vec!["Rue de Fer; Namur", "12,5"],
+            vec!["Dit \"le Pont\"", "3"],
+        ])
+        .unwrap();
+        assert_eq!(
+            csv,
+            "\u{feff}Rue;Longueur (m)\n\"Rue de Fer; Namur\";12,5\n\"Dit \"\"le Pont\"\"\";3\n"
+        );
+        assert_eq!(decimal_comma(rust_decimal::Decimal::new(125, 1)), "12,5");
     }
 }

@@ -33,7 +33,7 @@ use crate::{
     state::AppState,
 };
 
-pub use figures::{chart, figures_csv};
+pub use figures::{chart, excel_csv, figures_csv};
 pub use panel::{PermitPanel, permit_panel};
 pub use works::tile_origin;
 
