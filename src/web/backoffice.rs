@@ -769,6 +769,11 @@ impl DetailPage {
 #[serde(default)]
 struct DetailQuery {
     saved: String,
+    /// An action of the offer section just done (`offer_sent`, `accepted`, `payment`,
+    /// `day_confirmed`): the confirmation reads its facts back from the request.
+    done: String,
+    /// With `payment`: the due the payment was recorded against.
+    due: String,
     /// An action of the documents section just done (`asked`, `complete`).
     documents: String,
 }
@@ -784,7 +789,8 @@ async fn detail(
         text: staff.tr.t("assessment.saved").to_owned(),
     });
     let done = super::documents::done_notice(staff.tr, &query.documents);
-    let mut page = render_detail(&state, staff, &id, notice).await?;
+    let offer_done = (!query.done.is_empty()).then_some((query.done.as_str(), query.due.as_str()));
+    let mut page = render_detail_done(&state, staff, &id, notice, offer_done).await?;
     if let Some(panel) = page.docs.as_mut() {
         panel.notice = done;
     }
@@ -822,9 +828,28 @@ pub(super) async fn render_detail(
     id: &str,
     notice: Option<Notice>,
 ) -> Result<DetailPage, PageError> {
+    render_detail_done(state, staff, id, notice, None).await
+}
+
+/// The request page; `done`: the offer action just done and the due it concerns, said with
+/// its facts when no other notice is given.
+async fn render_detail_done(
+    state: &AppState,
+    staff: Staff,
+    id: &str,
+    notice: Option<Notice>,
+    done: Option<(&str, &str)>,
+) -> Result<DetailPage, PageError> {
     let file = case_file::for_staff(state, &staff.user, id)
         .await
         .map_err(super::public::case_file_error)?;
+    let notice = match (notice, done) {
+        (Some(notice), _) => Some(notice),
+        (None, Some((done, due))) => super::offers::done_notice(state, staff.tr, &file, done, due)
+            .await?
+            .map(|text| Notice { error: false, text }),
+        (None, None) => None,
+    };
     let names = ServiceNames::of(staff.tr, &file.partner_labels);
     let services = service_labels(staff.tr, &names, &file.request, &file.services);
     let assessments = assessment_views(staff.tr, &names, &file)?;

@@ -11,6 +11,7 @@ mod coverage;
 mod documents;
 mod estimates;
 mod existing_homes;
+mod feedback;
 mod filing;
 mod hardening;
 mod helpers;
