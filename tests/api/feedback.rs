@@ -245,7 +245,7 @@ async fn b_5_1_swde_survey_refused_keeps_what_was_typed_and_marks_the_field() {
     let page = text_of(&s.swde, &s.page_url).await;
     // The hint says the route inside the parcel is at most 2 m (B-5.1).
     assert!(
-        page.contains("au plus 2 m dans la parcelle (règle B-5.1)"),
+        page.contains("Au plus 2 m dans la parcelle (règle B-5.1)"),
         "{page}"
     );
 
@@ -265,7 +265,7 @@ async fn b_5_1_swde_survey_refused_keeps_what_was_typed_and_marks_the_field() {
             ("holder_paid_on", ""),
             ("holder_name", "M. et Mme Leroy"),
             ("holder_parcel", "Section A 13"),
-            ("holder_cost", "3600"),
+            ("holder_cost", "environ 3600"),
             ("holder_months", "5"),
             ("holder_paid_on", ""),
             ("text", "Métré du 2 décembre"),
@@ -299,6 +299,17 @@ async fn b_5_1_swde_survey_refused_keeps_what_was_typed_and_marks_the_field() {
         "{body}"
     );
     assert!(body.contains(&format!("aria-describedby=\"distance-{a}-error\"")));
+    // The second holder's cost is no amount: its row is marked and kept as typed.
+    assert!(
+        body.contains(&format!(
+            "name=\"holder_cost\" inputmode=\"decimal\" value=\"environ 3600\" aria-label=\"Coût du tronçon TVAC (€) 2\" aria-invalid=\"true\" aria-describedby=\"holder-{a}-2-error\""
+        )),
+        "{body}"
+    );
+    assert!(body.contains(&format!(
+        "<p class=\"field-error\" id=\"holder-{a}-2-error\">Tronçon 2 : "
+    )));
+    assert!(!body.contains(&format!("holder-{a}-1-error")));
 
     // 3 m inside the parcel: refused by the rules (B-5.1), the typed values kept, the field
     // marked.
@@ -322,7 +333,7 @@ async fn b_5_1_swde_survey_refused_keeps_what_was_typed_and_marks_the_field() {
             "id=\"distance-{a}\" name=\"distance_to_main_m\" inputmode=\"decimal\" value=\"62\""
         ),
         format!(
-            "id=\"inside-{a}\" name=\"inside_parcel_m\" inputmode=\"decimal\" value=\"3\" aria-invalid=\"true\""
+            "id=\"inside-{a}\" name=\"inside_parcel_m\" inputmode=\"decimal\" value=\"3\" aria-describedby=\"inside-hint-{a} inside-{a}-error\" aria-invalid=\"true\""
         ),
         "name=\"holder_name\" maxlength=\"200\" value=\"Famille Dubois\"".to_owned(),
     ] {
