@@ -123,8 +123,8 @@ pub fn standing(due: Decimal, payments: &[Paid]) -> Result<Standing, Overflow> {
 pub enum PaymentRefusal {
     #[error("a payment is a positive amount")]
     NotPositive,
-    #[error("a payment cannot be dated in the future")]
-    Future,
+    #[error("a payment cannot be dated in the future: today is {today}")]
+    Future { today: NaiveDate },
     #[error("a payment cannot be dated before the offer was sent")]
     BeforeOffer,
     #[error("the offer is not accepted yet (V-8.2.1)")]
@@ -144,6 +144,16 @@ pub struct PaymentCheck {
     pub standing: Standing,
 }
 
+/// The day a payment was made, as a date field sends it (`2026-12-02`) or as people write it
+/// (`02/12/2026`, `02.12.2026`); `None` when it is no date at all. A real day in the future
+/// is a date: [`check_payment`] refuses it as such, saying what today is.
+pub fn parse_paid_on(raw: &str) -> Option<NaiveDate> {
+    let raw = raw.trim();
+    ["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"]
+        .iter()
+        .find_map(|pattern| NaiveDate::parse_from_str(raw, pattern).ok())
+}
+
 /// Refuses what cannot be a real payment of this due; an overpayment is recorded and shown
 /// as a refund due (the money arrived: refusing it would lose it).
 pub fn check_payment(check: &PaymentCheck) -> Result<(), PaymentRefusal> {
@@ -151,7 +161,7 @@ pub fn check_payment(check: &PaymentCheck) -> Result<(), PaymentRefusal> {
         return Err(PaymentRefusal::NotPositive);
     }
     if check.paid_on > check.today {
-        return Err(PaymentRefusal::Future);
+        return Err(PaymentRefusal::Future { today: check.today });
     }
     if check.paid_on < check.offer_sent_on {
         return Err(PaymentRefusal::BeforeOffer);
@@ -222,6 +232,16 @@ mod tests {
     }
 
     #[test]
+    fn v_8_2_1_a_payment_day_is_read_as_the_form_sends_it_or_as_people_write_it() {
+        for raw in ["2027-03-11", " 11/03/2027 ", "11.03.2027"] {
+            assert_eq!(parse_paid_on(raw), Some(day(11)), "{raw}");
+        }
+        for raw in ["", "demain", "31/02/2027", "2027-13-01"] {
+            assert_eq!(parse_paid_on(raw), None, "{raw}");
+        }
+    }
+
+    #[test]
     fn payments_that_cannot_be_real_are_refused_with_the_reason() {
         let open = standing(eur("100.00"), &[]).unwrap();
         let check = |amount: &str, paid_on, awaiting, standing| {
@@ -241,7 +261,7 @@ mod tests {
         );
         assert_eq!(
             check("50", day(11), false, open),
-            Err(PaymentRefusal::Future)
+            Err(PaymentRefusal::Future { today: day(10) })
         );
         assert_eq!(
             check("50", day(1), false, open),

@@ -535,6 +535,55 @@ pub struct SurveyView {
     pub pressure_installation: bool,
     /// Name, parcel, cost, months, day of payment; one row per form row.
     pub holders: Vec<[String; 5]>,
+    /// After a refusal: the reason and conclusion as typed.
+    pub reason: String,
+    pub not_feasible: bool,
+    /// After a refusal: each refused field (`survey_distance_to_main_m`, `survey_holder_2`,
+    /// `text`…) with why, shown next to it.
+    pub problems: Vec<(String, String)>,
+}
+
+impl SurveyView {
+    /// Why `field` was refused, if it was.
+    pub fn err(&self, field: &str) -> Option<&str> {
+        self.problems
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, why)| why.as_str())
+    }
+
+    /// Why holder row `index` (from 1) was refused, if it was.
+    pub fn row_err(&self, index: impl std::borrow::Borrow<usize>) -> Option<&str> {
+        self.err(&format!("survey_holder_{}", index.borrow()))
+    }
+
+    /// The survey form again as typed, after a refusal (nothing was recorded).
+    fn typed(form: &AdjustForm, problems: Vec<(String, String)>) -> Self {
+        fn at(values: &[String], i: usize) -> String {
+            values.get(i).cloned().unwrap_or_default()
+        }
+        let rows = HOLDER_ROWS.max(form.holder_name.len());
+        SurveyView {
+            distance_to_main_m: form.distance_to_main_m.clone(),
+            inside_parcel_m: form.inside_parcel_m.clone(),
+            extension_m: form.extension_m.clone(),
+            pressure_installation: !form.pressure_installation.is_empty(),
+            holders: (0..rows)
+                .map(|i| {
+                    [
+                        at(&form.holder_name, i),
+                        at(&form.holder_parcel, i),
+                        at(&form.holder_cost, i),
+                        at(&form.holder_months, i),
+                        at(&form.holder_paid_on, i),
+                    ]
+                })
+                .collect(),
+            reason: form.text.clone(),
+            not_feasible: !form.not_feasible.is_empty(),
+            problems,
+        }
+    }
 }
 
 fn survey_view(stored: Option<&str>) -> Result<SurveyView, DbError> {
@@ -545,6 +594,9 @@ fn survey_view(stored: Option<&str>) -> Result<SurveyView, DbError> {
             extension_m: String::new(),
             pressure_installation: false,
             holders: vec![Default::default(); HOLDER_ROWS],
+            reason: String::new(),
+            not_feasible: false,
+            problems: Vec::new(),
         });
     };
     let survey: WaterSurvey =
@@ -576,6 +628,9 @@ fn survey_view(stored: Option<&str>) -> Result<SurveyView, DbError> {
             .unwrap_or_default(),
         pressure_installation: survey.pressure_installation,
         holders,
+        reason: String::new(),
+        not_feasible: false,
+        problems: Vec::new(),
     })
 }
 
@@ -773,6 +828,11 @@ impl DetailPage {
 #[serde(default)]
 struct DetailQuery {
     saved: String,
+    /// An action of the offer section just done (`offer_sent`, `accepted`, `payment`,
+    /// `day_confirmed`): the confirmation reads its facts back from the request.
+    done: String,
+    /// With `payment`: the due the payment was recorded against.
+    due: String,
     /// An action of the documents section just done (`asked`, `complete`).
     documents: String,
 }
@@ -788,7 +848,8 @@ async fn detail(
         text: staff.tr.t("assessment.saved").to_owned(),
     });
     let done = super::documents::done_notice(staff.tr, &query.documents);
-    let mut page = render_detail(&state, staff, &id, notice).await?;
+    let offer_done = (!query.done.is_empty()).then_some((query.done.as_str(), query.due.as_str()));
+    let mut page = render_detail_done(&state, staff, &id, notice, offer_done).await?;
     if let Some(panel) = page.docs.as_mut() {
         panel.notice = done;
     }
@@ -826,9 +887,28 @@ pub(super) async fn render_detail(
     id: &str,
     notice: Option<Notice>,
 ) -> Result<DetailPage, PageError> {
+    render_detail_done(state, staff, id, notice, None).await
+}
+
+/// The request page; `done`: the offer action just done and the due it concerns, said with
+/// its facts when no other notice is given.
+async fn render_detail_done(
+    state: &AppState,
+    staff: Staff,
+    id: &str,
+    notice: Option<Notice>,
+    done: Option<(&str, &str)>,
+) -> Result<DetailPage, PageError> {
     let file = case_file::for_staff(state, &staff.user, id)
         .await
         .map_err(super::public::case_file_error)?;
+    let notice = match (notice, done) {
+        (Some(notice), _) => Some(notice),
+        (None, Some((done, due))) => super::offers::done_notice(state, staff.tr, &file, done, due)
+            .await?
+            .map(|text| Notice { error: false, text }),
+        (None, None) => None,
+    };
     let names = ServiceNames::of(staff.tr, &file.partner_labels);
     let services = service_labels(staff.tr, &names, &file.request, &file.services);
     let assessments = assessment_views(staff.tr, &names, &file)?;
@@ -1102,9 +1182,24 @@ async fn water_survey(
         pressure_installation: !form.pressure_installation.is_empty(),
         holders,
     });
-    let (survey, reason, version) = match staff_record(staff.tr, form, "survey.field", parsed) {
+    let tr = staff.tr;
+    // Each refused field, to mark it next to the value typed (the form keeps them all).
+    let mut problems: Vec<(String, String)> = match &parsed {
+        Err(errors) => errors
+            .iter()
+            .map(|(field, error)| ((*field).to_owned(), tr.error(error)))
+            .collect(),
+        Ok(_) => Vec::new(),
+    };
+    if let Err(error) = crate::domain::error::required_text(&form.text, assess::REASON_MAX) {
+        problems.push(("text".to_owned(), tr.error(&error)));
+    }
+    let (survey, reason, version) = match staff_record(tr, form, "survey.field", parsed) {
         Ok(parsed) => parsed,
-        Err(text) => return refused_on_detail(&state, staff, request_id, text).await,
+        Err(text) => {
+            let typed = SurveyView::typed(form, problems);
+            return refused_survey(&state, staff, request_id, assessment_id, text, typed).await;
+        }
     };
     let conclusion = if form.not_feasible.is_empty() {
         assess::SurveyConclusion::Feasible
@@ -1122,15 +1217,60 @@ async fn water_survey(
         state.clock.now(),
     )
     .await;
-    after_staff_record(
-        state,
-        staff,
-        request_id,
-        assessment_id,
-        outcome,
-        "adjust.reason",
-    )
-    .await
+    match outcome {
+        Err(AdjustError::EngineRefused(refusals)) => {
+            // B-5.1: the route inside the parcel is the field the rules refuse.
+            let problems = refusals
+                .iter()
+                .filter(|r| {
+                    matches!(&r.reason, crate::operators::refusal::RefusalReason::Keyed { key, .. }
+                        if key == "tariff.refusal.water_inside_parcel")
+                })
+                .map(|r| ("survey_inside_parcel_m".to_owned(), r.reason_text(tr)))
+                .collect();
+            let text = adjust_refusal(tr, &AdjustError::EngineRefused(refusals));
+            let typed = SurveyView::typed(form, problems);
+            refused_survey(&state, staff, request_id, assessment_id, text, typed).await
+        }
+        Err(AdjustError::Invalid(error)) => {
+            let text = format!("{} {}", tr.t("adjust.reason"), tr.error(&error));
+            let typed = SurveyView::typed(form, vec![("text".to_owned(), tr.error(&error))]);
+            refused_survey(&state, staff, request_id, assessment_id, text, typed).await
+        }
+        outcome => {
+            after_staff_record(
+                state,
+                staff,
+                request_id,
+                assessment_id,
+                outcome,
+                "adjust.reason",
+            )
+            .await
+        }
+    }
+}
+
+/// The request page again after SWDE's survey was refused: the form as typed, each refused
+/// field marked, and why at the top (nothing was recorded, B-4.4).
+async fn refused_survey(
+    state: &AppState,
+    staff: Staff,
+    request_id: &str,
+    assessment_id: &str,
+    text: String,
+    typed: SurveyView,
+) -> Result<Response, PageError> {
+    let mut page =
+        render_detail(state, staff, request_id, Some(Notice { error: true, text })).await?;
+    if let Some(answer) = page
+        .assessments
+        .iter_mut()
+        .find(|a| a.id == assessment_id && a.survey.is_some())
+    {
+        answer.survey = Some(typed);
+    }
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {

@@ -24,7 +24,7 @@ use crate::{
     domain::links::CODE_LIFETIME,
     i18n::Tr,
     services::{
-        case_file::{OfferFile, OfferVersion, RequestRow},
+        case_file::{OfferFile, OfferVersion, RequestRow, StaffCaseFile, StaffJointDay},
         offers::{self as offer_service, AcceptedBy, OfferError, Officer},
     },
     state::AppState,
@@ -185,9 +185,15 @@ fn payee_view(tr: Tr, due: &offer_service::Due, applicant: Option<&str>) -> Paye
 /// Why a payment was not recorded, with its rule where one decides.
 pub(super) fn payment_refusal(tr: Tr, refusal: &crate::domain::dues::PaymentRefusal) -> String {
     use crate::domain::dues::PaymentRefusal;
+    if let PaymentRefusal::Future { today } = refusal {
+        return tr.f(
+            "offer.refused.payment_future",
+            [("today", tr.numeric_date(today).as_str())],
+        );
+    }
     tr.t(match refusal {
         PaymentRefusal::NotPositive => "offer.refused.payment_not_positive",
-        PaymentRefusal::Future => "offer.refused.payment_future",
+        PaymentRefusal::Future { .. } => "offer.refused.payment_future",
         PaymentRefusal::BeforeOffer => "offer.refused.payment_before_offer",
         PaymentRefusal::NotAccepted => "offer.refused.not_accepted",
         PaymentRefusal::AlreadyPaid => "offer.refused.already_paid",
@@ -312,21 +318,156 @@ async fn send(
         state.clock.now(),
     )
     .await;
-    after(&state, staff, &id, outcome.map(|_| ()), "offer").await
+    after(
+        &state,
+        staff,
+        &id,
+        outcome.map(|_| Done::OfferSent),
+        "offer",
+    )
+    .await
 }
 
-/// Back to the request page on success, or the page again with why nothing changed.
+/// What the case officer just did, said on the request page after the redirect. Only this
+/// code (and the due's id) travels in the URL: the facts the confirmation states are read
+/// back from the request, in the officer's scope, so a crafted link cannot make the page
+/// claim anything that did not happen.
+enum Done {
+    Saved,
+    OfferSent,
+    Accepted,
+    /// The due a payment was recorded against.
+    Payment(String),
+    DayConfirmed,
+}
+
+impl Done {
+    fn query(&self) -> String {
+        match self {
+            Done::Saved => "saved=1".to_owned(),
+            Done::OfferSent => "done=offer_sent".to_owned(),
+            Done::Accepted => "done=accepted".to_owned(),
+            // Dues are named by uuids; anything else is not put in a URL.
+            Done::Payment(due) if uuid::Uuid::parse_str(due).is_ok() => {
+                format!("done=payment&due={due}")
+            }
+            Done::Payment(_) => "done=payment".to_owned(),
+            Done::DayConfirmed => "done=day_confirmed".to_owned(),
+        }
+    }
+}
+
+/// The confirmation of the offer action just done (`done`, from [`Done::query`]), its facts
+/// read back from the request the officer may see: which version went to whom and for how
+/// much, what was paid to whom and what remains, which day was confirmed. `None` for a code
+/// it does not know, or facts that no longer hold (the page then says nothing).
+pub(super) async fn done_notice(
+    state: &AppState,
+    tr: Tr,
+    file: &StaffCaseFile,
+    done: &str,
+    due: &str,
+) -> Result<Option<String>, PageError> {
+    use crate::domain::dues::{Direction, DueWhen};
+    let latest = file.offer.as_ref().and_then(OfferFile::latest);
+    let email = file.request.email.as_str();
+    Ok(match (done, latest) {
+        ("offer_sent", Some(offer)) => {
+            let version = offer.version.to_string();
+            let total = offer
+                .document
+                .as_ref()
+                .map(|d| tr.money(d.total_incl_vat))
+                .unwrap_or_default();
+            Some(tr.f(
+                "offer.done.sent",
+                [
+                    ("version", version.as_str()),
+                    ("email", email),
+                    ("total", total.as_str()),
+                ],
+            ))
+        }
+        ("accepted", Some(offer)) if offer.status == "accepted" => {
+            // What the applicant still pays before the works (V-8.2.1, B-5.4).
+            let before_works: rust_decimal::Decimal = offer
+                .dues
+                .iter()
+                .filter(|d| d.paid_by_applicant() && d.when == DueWhen::BeforeWorks)
+                .map(|d| d.standing.outstanding)
+                .sum();
+            let version = offer.version.to_string();
+            Some(tr.f(
+                "offer.done.accepted",
+                [
+                    ("version", version.as_str()),
+                    ("amount", tr.money(before_works).as_str()),
+                ],
+            ))
+        }
+        ("payment", Some(offer)) => {
+            let Some(due) = offer.dues.iter().find(|d| d.id == due) else {
+                return Ok(None);
+            };
+            let Some(paid) = offer_service::last_recorded_payment(state, &file.request, &due.id)
+                .await
+                .map_err(PageError::from)?
+            else {
+                return Ok(None);
+            };
+            let key = if due.direction == Direction::OperatorToApplicant {
+                "offer.done.credit_paid"
+            } else {
+                "offer.done.payment"
+            };
+            let mut text = tr.f(
+                key,
+                [
+                    ("amount", tr.money(paid.amount).as_str()),
+                    ("party", due.party.as_str()),
+                    ("date", tr.numeric_date(paid.on).as_str()),
+                    ("outstanding", tr.money(due.standing.outstanding).as_str()),
+                ],
+            );
+            if !due.standing.refund.is_zero() {
+                text.push_str(" — ");
+                text.push_str(&tr.f(
+                    "offer.standing.refund",
+                    [("amount", tr.money(due.standing.refund).as_str())],
+                ));
+            }
+            Some(text)
+        }
+        ("day_confirmed", _) => match &file.joint_day {
+            StaffJointDay::Reserved {
+                day,
+                confirmed: true,
+                ..
+            } => Some(tr.f(
+                "offer.done.day_confirmed",
+                [("day", tr.numeric_date(day).as_str()), ("email", email)],
+            )),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// Back to the request page on success, saying what happened, or the page again with why
+/// nothing changed.
 async fn after(
     state: &AppState,
     staff: Staff,
     id: &str,
-    outcome: Result<(), OfferError>,
+    outcome: Result<Done, OfferError>,
     anchor: &str,
 ) -> Result<Response, PageError> {
     match outcome {
-        Ok(()) => Ok(
-            Redirect::to(&format!("/backoffice/requests/{id}?saved=1#{anchor}")).into_response(),
-        ),
+        Ok(done) => Ok(Redirect::to(&format!(
+            "/backoffice/requests/{id}?{}#{anchor}",
+            done.query()
+        ))
+        .into_response()),
         Err(OfferError::Db(error)) => Err(error.into()),
         Err(OfferError::Render(error)) => {
             tracing::error!(%error, "offer not rendered");
@@ -363,7 +504,7 @@ async fn set_payer(
         state.clock.now(),
     )
     .await;
-    after(&state, staff, &id, outcome, "offer").await
+    after(&state, staff, &id, outcome.map(|()| Done::Saved), "offer").await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -392,7 +533,14 @@ async fn accept_written(
         state.clock.now(),
     )
     .await;
-    after(&state, staff, &id, outcome, "offer").await
+    after(
+        &state,
+        staff,
+        &id,
+        outcome.map(|()| Done::Accepted),
+        "offer",
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -441,7 +589,7 @@ async fn record_payment(
         }
         None => Err(OfferError::UnknownPayee),
     };
-    after(&state, staff, &id, outcome, "payments").await
+    after(&state, staff, &id, outcome.map(Done::Payment), "payments").await
 }
 
 async fn confirm_day(
@@ -453,7 +601,14 @@ async fn confirm_day(
     let request = coordinator_request(&state, &staff, &id).await?;
     let outcome =
         crate::services::works::confirm_day(&state, &staff.user, &request, state.clock.now()).await;
-    after(&state, staff, &id, outcome.map(|_| ()), "joint-day").await
+    after(
+        &state,
+        staff,
+        &id,
+        outcome.map(|_| Done::DayConfirmed),
+        "joint-day",
+    )
+    .await
 }
 
 /// `3.pdf` → 3.

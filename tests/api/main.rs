@@ -13,6 +13,7 @@ mod documents;
 mod dossier_fee;
 mod estimates;
 mod existing_homes;
+mod feedback;
 mod filing;
 mod hardening;
 mod helpers;

@@ -6,10 +6,10 @@ use crate::helpers::{TestApp, hidden, marie_from, spawn_app, spawn_app_at, text_
 /// A water connection only, assessed, with SWDE signed in on its request page.
 pub(crate) struct Surveyed {
     pub id: String,
-    assessment_id: String,
-    version: i64,
-    swde: reqwest::Client,
-    page_url: String,
+    pub assessment_id: String,
+    pub version: i64,
+    pub swde: reqwest::Client,
+    pub page_url: String,
 }
 
 pub(crate) async fn water_request(app: &TestApp) -> Surveyed {

@@ -43,8 +43,8 @@ mod payments;
 pub use acceptance::{AcceptedBy, accept, request_change, send_acceptance_code};
 pub use lapse::{DailyRun, run_daily};
 pub use payments::{
-    Due, PayeeChoice, PaymentInput, close_if_settled, dues_of, payee_id, record_payment,
-    set_pays_after_works,
+    Due, PayeeChoice, PaymentInput, close_if_settled, dues_of, last_recorded_payment, payee_id,
+    record_payment, set_pays_after_works,
 };
 
 /// V-8.1: an offer is valid six months from sending.

@@ -128,14 +128,14 @@ pub struct PaymentInput<'a> {
 /// The case officer records a payment against one due: partial payments and instalments
 /// (B-5.4) add up; the due is paid when they reach its amount; more is shown as a refund due.
 /// When everything the applicant owes before the works is paid, the request is ready for
-/// works (V-8.2.1, B-5.4).
+/// works (V-8.2.1, B-5.4). Answers the due the payment was recorded against.
 pub async fn record_payment(
     state: &AppState,
     user: &SessionUser,
     request: &RequestRow,
     input: PaymentInput<'_>,
     now: DateTime<Utc>,
-) -> Result<(), OfferError> {
+) -> Result<String, OfferError> {
     let amount: Decimal = input
         .amount
         .trim()
@@ -149,8 +149,8 @@ pub async fn record_payment(
         return Err(OfferError::Invalid(InputError::Number));
     }
     amount.rescale(2);
-    let paid_on = NaiveDate::parse_from_str(input.paid_on.trim(), "%Y-%m-%d")
-        .map_err(|_| OfferError::Invalid(InputError::Date))?;
+    let paid_on =
+        dues::parse_paid_on(input.paid_on).ok_or(OfferError::Invalid(InputError::Date))?;
     // Organisations sharing a payee (ORES' electricity and gas) share its document; read
     // before the write, which holds its own connection.
     let payee_name = match &input.payee {
@@ -200,7 +200,7 @@ pub async fn record_payment(
         Ok(()) => {}
         // The same form posted again after it completed the due: the first click's outcome.
         Err(PaymentRefusal::AlreadyPaid) if offers::payment_key_used(&mut tx, &key).await? => {
-            return Ok(());
+            return Ok(due.id.clone());
         }
         Err(refusal) => return Err(OfferError::Payment(refusal)),
     }
@@ -218,7 +218,7 @@ pub async fn record_payment(
     .await?;
     if !recorded {
         // The same form, posted twice: recorded once.
-        return Ok(());
+        return Ok(due.id.clone());
     }
     let tr = Tr(request.language());
     let standing = dues::standing(
@@ -286,7 +286,33 @@ pub async fn record_payment(
     close_if_settled(&mut tx, &state.base_url, &request.id, now).await?;
     tx.commit().await.map_err(DbError::from)?;
     state.outbox_notify.notify_one();
-    Ok(())
+    Ok(due.id.clone())
+}
+
+/// The payment last recorded against `due_id` of the request — the one the case officer just
+/// typed, whatever day it is dated — for the confirmation that says what was recorded.
+pub async fn last_recorded_payment(
+    state: &AppState,
+    request: &RequestRow,
+    due_id: &str,
+) -> Result<Option<Paid>, DbError> {
+    let rows = offers::payments_of_request(&state.db, &request.access).await?;
+    let mut last: Option<(DateTime<Utc>, Paid)> = None;
+    for row in rows.iter().filter(|p| p.due_id == due_id) {
+        let at = db::parse_ts(&row.recorded_at)?;
+        let paid = Paid {
+            amount: row
+                .amount
+                .parse()
+                .map_err(|_| corrupt("payment", &row.amount))?,
+            on: db::parse_date(&row.paid_on)?,
+        };
+        // Rows come oldest day first; among equal instants the later row wins.
+        if last.as_ref().is_none_or(|(seen, _)| at >= *seen) {
+            last = Some((at, paid));
+        }
+    }
+    Ok(last.map(|(_, paid)| paid))
 }
 
 /// Records whether the applicant pays after the works (a commune as project owner, V-8.2.1).
