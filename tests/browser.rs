@@ -218,7 +218,6 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     fill(&browser, "postcode", "5000").await;
     click(&browser, "input[name=building][value=building]").await;
     fill(&browser, "dwellings", "6").await;
-    click(&browser, "input[name=electricity]").await;
     browser
         .find(Locator::Css("#electricity_band option[value='3x25']"))
         .await
@@ -595,8 +594,9 @@ async fn heirs_in_bastogne_file_their_split_and_ores_counts_20_m_plus_12_m() {
     fill(&browser, "phone", "061 21 43 65").await;
     fill(&browser, "parcel_ref", "Bastogne 1re div., section A, 512B").await;
     fill(&browser, "postcode", "6600").await;
-    click(&browser, "input[name=electricity]").await;
     choose(&browser, "electricity_band", "1x40").await;
+    // Electricity is asked by default; the land division is opened on purpose.
+    click(&browser, "#servicing-choice summary").await;
     choose(&browser, "servicing_operation", "donation").await;
     fill(&browser, "servicing_parcels", "3").await;
     // A comma is a decimal comma: two lengths need a semicolon.
@@ -642,7 +642,6 @@ async fn a_family_renovating_a_15_year_old_house_asks_more_power_and_pays_6_perc
     fill(&browser, "house_number", "12").await;
     fill(&browser, "postcode", "5000").await;
     click(&browser, "input[name=dwelling][value=existing]").await;
-    click(&browser, "input[name=electricity]").await;
     choose(&browser, "electricity_band", "3x25").await;
     choose(&browser, "electricity_current_band", "1x40").await;
     // The year is forgotten first: refused, the field named, nothing lost.

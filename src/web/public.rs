@@ -140,6 +140,30 @@ impl RequestFormPage {
             .unwrap_or(false)
     }
 
+    /// The land-division block opens when the household said it divides land, or one of its
+    /// fields was refused: most households never see its eight fields.
+    fn servicing_open(&self) -> bool {
+        let input = &self.input;
+        [
+            &input.servicing_operation,
+            &input.servicing_frontage_m,
+            &input.servicing_parcels,
+            &input.servicing_candelabras,
+            &input.servicing_planned_frontages,
+            &input.servicing_supply_points,
+            &input.servicing_cabin,
+            &input.servicing_social,
+            &input.servicing_t5387,
+            &input.servicing_existing_pole_lights,
+        ]
+        .iter()
+        .any(|value| !value.trim().is_empty())
+            || self
+                .errors
+                .iter()
+                .any(|(field, _)| field.starts_with("servicing_"))
+    }
+
     fn language_selected(&self, code: &str) -> bool {
         match self.input.language.as_str() {
             "" => code == self.tr.lang(),
@@ -157,6 +181,8 @@ async fn new_request(
         RequestInput {
             applicant_kind: "natural".into(),
             building: "house".into(),
+            // Nearly every household asks electricity, as the estimate page assumes.
+            electricity: Some("on".into()),
             ..RequestInput::default()
         },
         FieldErrors::new(),

@@ -377,3 +377,38 @@ async fn v_5_a_request_filed_after_midnight_in_brussels_is_priced_with_the_new_y
     assert!(!page.contains("1\u{202f}450,00 €"), "no 2026 price");
     assert!(!page.contains("Aucun tarif en vigueur"));
 }
+
+#[tokio::test]
+async fn the_form_asks_electricity_by_default_and_opens_the_land_division_only_when_asked() {
+    let app = spawn_app().await;
+    let (status, form) = app.get_text("/request/new").await;
+    assert_eq!(status, 200);
+    assert!(
+        form.contains(r#"<input type="checkbox" name="electricity" value="on" checked>"#),
+        "{form}"
+    );
+    // The eight land-division fields wait behind one question (V-8).
+    assert!(
+        form.contains(r#"<details id="servicing-choice" class="choice">"#),
+        "{form}"
+    );
+    assert!(form.contains("Vous divisez un terrain en lots ou groupez des logements ?"));
+    // A division whose field was refused comes back open, as typed.
+    let refused = with(
+        &marie(),
+        &[
+            ("servicing_operation", "division"),
+            ("servicing_frontage_m", "quarante"),
+            ("servicing_parcels", "4"),
+        ],
+    );
+    let page = app.open_form().await;
+    let response = app.file(&page, &refused).await;
+    assert_eq!(response.status().as_u16(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(r#"<details id="servicing-choice" class="choice" open>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="quarante""#), "{html}");
+}
