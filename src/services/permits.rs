@@ -301,37 +301,49 @@ async fn tell_commune(
             tr.f("permit.mail.requested.due", [("due", due.as_str())]),
             format!("{} {link}", tr.t("permit.mail.requested.open")),
         ];
-        let mail = compose::notice(
-            tr,
-            &compose::Notice {
-                subject: tr.f(
-                    "permit.mail.requested.subject",
-                    [
-                        ("reference", request.reference.as_str()),
-                        ("due", due.as_str()),
-                    ],
-                ),
-                name,
-                paragraphs,
-                link: None,
-            },
-        )
-        .map_err(|e| DbError::Corrupt(format!("permit request mail: {e}")))?;
-        outbox::enqueue(
-            tx,
-            &NewMessage {
-                kind: "permit_requested",
-                request_id: Some(db::parse_uuid(&request.id)?),
-                recipient: &email,
-                subject: &mail.subject,
-                body_text: &mail.text,
-                body_html: Some(&mail.html),
-                attachments: &[],
-            },
-            now,
-        )
-        .await?;
+        let notice = compose::Notice {
+            subject: tr.f(
+                "permit.mail.requested.subject",
+                [
+                    ("reference", request.reference.as_str()),
+                    ("due", due.as_str()),
+                ],
+            ),
+            name,
+            paragraphs,
+            link: None,
+        };
+        enqueue_notice(tx, "permit_requested", request, &email, tr, &notice, now).await?;
     }
+    Ok(())
+}
+
+/// Writes `notice` to `email` in the outbox, as mail `kind` of the request.
+async fn enqueue_notice(
+    tx: &mut Tx,
+    kind: &str,
+    request: &RequestRow,
+    email: &str,
+    tr: Tr,
+    notice: &compose::Notice,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let mail =
+        compose::notice(tr, notice).map_err(|e| DbError::Corrupt(format!("{kind} mail: {e}")))?;
+    outbox::enqueue(
+        tx,
+        &NewMessage {
+            kind,
+            request_id: Some(db::parse_uuid(&request.id)?),
+            recipient: email,
+            subject: &mail.subject,
+            body_text: &mail.text,
+            body_html: Some(&mail.html),
+            attachments: &[],
+        },
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -504,33 +516,16 @@ async fn tell_officers(
                 .to_owned(),
         );
         paragraphs.push(format!("{} {link}", tr.t("permit.mail.open")));
-        let mail = compose::notice(
-            tr,
-            &compose::Notice {
-                subject: tr.f(
-                    "permit.mail.subject",
-                    [("reference", request.reference.as_str())],
-                ),
-                name,
-                paragraphs,
-                link: None,
-            },
-        )
-        .map_err(|e| DbError::Corrupt(format!("permit mail: {e}")))?;
-        outbox::enqueue(
-            tx,
-            &NewMessage {
-                kind: "permit_decided",
-                request_id: Some(db::parse_uuid(&request.id)?),
-                recipient: &email,
-                subject: &mail.subject,
-                body_text: &mail.text,
-                body_html: Some(&mail.html),
-                attachments: &[],
-            },
-            now,
-        )
-        .await?;
+        let notice = compose::Notice {
+            subject: tr.f(
+                "permit.mail.subject",
+                [("reference", request.reference.as_str())],
+            ),
+            name,
+            paragraphs,
+            link: None,
+        };
+        enqueue_notice(tx, "permit_decided", &request, &email, tr, &notice, now).await?;
     }
     Ok(())
 }
