@@ -183,6 +183,7 @@ fn journey_one(language: Language) -> OfferDocument {
         vat: Vec::new(),
         holders: Vec::new(),
         credits: Vec::new(),
+        payer: None,
     };
     OfferDocument {
         language,
@@ -246,6 +247,7 @@ fn journey_one(language: Language) -> OfferDocument {
                 vat: Vec::new(),
                 holders: Vec::new(),
                 credits: Vec::new(),
+                payer: None,
             },
             OperatorSection {
                 operator: "SWDE".into(),
@@ -289,6 +291,7 @@ fn journey_one(language: Language) -> OfferDocument {
                 vat: Vec::new(),
                 holders: Vec::new(),
                 credits: Vec::new(),
+                payer: None,
             },
             telecom("Proximus", &telecom_service, "PROXIMUS-2026-demo.1"),
             telecom("VOO", &telecom_service, "VOO-2026-demo.1"),

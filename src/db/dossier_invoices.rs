@@ -25,11 +25,13 @@ pub struct DossierInvoiceRow {
     pub book_version: String,
     pub paid_amount: Option<String>,
     pub paid_on: Option<String>,
+    /// V-2.3: whom the invoice is addressed to when not the applicant.
+    pub payer_name: Option<String>,
 }
 
 const COLUMNS: &str = "id, request_id, number, organisation_id, payee_name, iban, bic, \
     structured_communication, issued_on, due_on, amount_excl_vat, vat_rate, vat_amount, amount, \
-    book_version, paid_amount, paid_on";
+    book_version, paid_amount, paid_on, payer_name";
 
 /// A dossier-fee invoice to issue.
 pub struct NewDossierInvoice<'a> {
@@ -47,6 +49,8 @@ pub struct NewDossierInvoice<'a> {
     pub vat_amount: String,
     pub amount: String,
     pub book_version: &'a str,
+    /// V-2.3: the servicing's payer when not the applicant.
+    pub payer_name: Option<&'a str>,
 }
 
 /// The payee details of `organisation_id`, inside the filing's transaction.
@@ -71,8 +75,8 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO dossier_invoices (id, request_id, number, organisation_id, payee_name, iban, \
             bic, structured_communication, issued_on, due_on, amount_excl_vat, vat_rate, \
-            vat_amount, amount, book_version, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            vat_amount, amount, book_version, created_at, payer_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(new_id().to_string())
     .bind(invoice.request_id.to_string())
@@ -90,6 +94,7 @@ pub async fn insert(
     .bind(&invoice.amount)
     .bind(invoice.book_version)
     .bind(ts(now))
+    .bind(invoice.payer_name)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -49,10 +49,12 @@ pub struct DueRow {
     pub due: String,
     pub rule: String,
     pub detail: Option<String>,
+    /// V-2.3: who pays when not the applicant (the servicing's payer).
+    pub payer_name: Option<String>,
 }
 
 const DUE_COLUMNS: &str = "id, offer_id, position, direction, organisation_id, party_name, \
-    document, scope, iban, bic, amount, structured_communication, due, rule, detail";
+    document, scope, iban, bic, amount, structured_communication, due, rule, detail, payer_name";
 
 /// One payment recorded against a due.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -90,6 +92,8 @@ pub struct NewDue<'a> {
     pub due: &'a str,
     pub rule: &'a str,
     pub detail: Option<String>,
+    /// V-2.3: who pays when not the applicant.
+    pub payer_name: Option<&'a str>,
 }
 
 /// The offer a send form's key already produced (pressing "send" twice).
@@ -151,8 +155,8 @@ pub async fn insert(
         sqlx::query(
             "INSERT INTO offer_dues (id, offer_id, position, direction, organisation_id, \
                 party_name, document, scope, iban, bic, amount, structured_communication, due, \
-                rule, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                rule, detail, payer_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(new_id().to_string())
         .bind(id.to_string())
@@ -169,6 +173,7 @@ pub async fn insert(
         .bind(due.due)
         .bind(due.rule)
         .bind(&due.detail)
+        .bind(due.payer_name)
         .execute(&mut **tx)
         .await?;
     }

@@ -83,6 +83,12 @@ pub struct RequestRow {
     pub water_work: Option<String>,
     /// B-9: 1 when no water was billed for 24 months on the connection to renew.
     pub water_unbilled: i64,
+    /// V-2.3: who pays the servicing when not the applicant; NULL when the applicant does.
+    pub servicing_payer_name: Option<String>,
+    pub servicing_payer_address: Option<String>,
+    /// `vat_filer`, or NULL.
+    pub servicing_payer_vat: Option<String>,
+    pub servicing_payer_company_number: Option<String>,
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.applicant_kind, \
@@ -93,7 +99,9 @@ const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.a
     r.servicing_parcels, r.servicing_candelabras, r.servicing_planned_frontages, \
     r.servicing_supply_points, r.servicing_cabin, r.servicing_social, r.servicing_t5387, \
     r.servicing_existing_pole_lights, r.applicant_vat, r.servicing_study, r.water_survey, r.closed_at, \
-    r.dwelling_first_occupied_year, r.electricity_current_band, r.water_work, r.water_unbilled";
+    r.dwelling_first_occupied_year, r.electricity_current_band, r.water_work, r.water_unbilled, \
+    r.servicing_payer_name, r.servicing_payer_address, r.servicing_payer_vat, \
+    r.servicing_payer_company_number";
 
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]
@@ -146,6 +154,11 @@ pub struct NewRequestRecord {
     pub electricity_current_band: Option<String>,
     pub water_work: Option<String>,
     pub water_unbilled: bool,
+    /// V-2.3: the servicing's payer when not the applicant.
+    pub servicing_payer_name: Option<String>,
+    pub servicing_payer_address: Option<String>,
+    pub servicing_payer_vat: Option<String>,
+    pub servicing_payer_company_number: Option<String>,
 }
 
 /// Takes the next number of `year`'s sequence inside the filing transaction, so a
@@ -192,10 +205,12 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
             servicing_operation, servicing_frontage_m, servicing_parcels, servicing_candelabras, \
             servicing_planned_frontages, servicing_supply_points, servicing_cabin, servicing_social, \
             applicant_vat, servicing_t5387, servicing_existing_pole_lights, \
-            dwelling_first_occupied_year, electricity_current_band, water_work, water_unbilled) \
+            dwelling_first_occupied_year, electricity_current_band, water_work, water_unbilled, \
+            servicing_payer_name, servicing_payer_address, servicing_payer_vat, \
+            servicing_payer_company_number) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, \
-            $34, $35, $36, $37, $38, $39, $40, $41, $42, $43)",
+            $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47)",
     )
     .bind(r.id.to_string())
     .bind(&r.reference)
@@ -240,6 +255,10 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
     .bind(&r.electricity_current_band)
     .bind(&r.water_work)
     .bind(i64::from(r.water_unbilled))
+    .bind(&r.servicing_payer_name)
+    .bind(&r.servicing_payer_address)
+    .bind(&r.servicing_payer_vat)
+    .bind(&r.servicing_payer_company_number)
     .execute(&mut **tx)
     .await?;
     Ok(())

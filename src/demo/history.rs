@@ -537,6 +537,10 @@ async fn add_site(
             electricity_current_band: None,
             water_work: None,
             water_unbilled: false,
+            servicing_payer_name: None,
+            servicing_payer_address: None,
+            servicing_payer_vat: None,
+            servicing_payer_company_number: None,
         },
     )
     .await?;

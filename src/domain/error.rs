@@ -89,6 +89,10 @@ pub enum InputError {
         "a network for grouped housing with later connections is never outside VAT under Decision T.5387 (rule V-6)"
     )]
     T5387GroupedHousing,
+    #[error(
+        "a payer other than the applicant pays the servicing of land (rule V-2.3): describe the servicing or leave the payer blank"
+    )]
+    PayerNeedsServicing,
 }
 
 impl InputError {
@@ -133,6 +137,7 @@ impl InputError {
             Self::WorkNeedsExistingDwelling => "dwelling.work_needs_existing",
             Self::NotAPowerIncrease => "dwelling.not_a_power_increase",
             Self::T5387GroupedHousing => "servicing.t5387_grouped_housing",
+            Self::PayerNeedsServicing => "servicing.payer_needs_servicing",
         }
     }
 

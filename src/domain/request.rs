@@ -9,7 +9,7 @@ use super::{
     CompanyNumber, EmailAddress, FieldErrors, InputError, Language, PersonName, PhoneNumber,
     error::optional_text,
     geo::{Commune, MapPoint, Postcode, PostcodeDirectory},
-    servicing::{ServicingFacts, ServicingInput},
+    servicing::{ServicingFacts, ServicingInput, ServicingPayer, ServicingPayerInput},
     survey::WaterWork,
 };
 
@@ -372,6 +372,12 @@ pub struct RequestInput {
     pub servicing_t5387: String,
     /// V-4.3: light points added on existing poles or cable; blank is none.
     pub servicing_existing_pole_lights: String,
+    /// V-2.3: who pays the servicing, when not the applicant (all blank: the applicant).
+    pub servicing_payer_name: String,
+    pub servicing_payer_address: String,
+    /// Blank (no periodic VAT returns) or `vat_filer`.
+    pub servicing_payer_vat: String,
+    pub servicing_payer_company_number: String,
     /// The payer's VAT position, for natural and legal persons alike: blank (a private person
     /// or a body filing no VAT returns), `vat_filer` (periodic returns: reverse charge) or
     /// `exempt` (B-4.1: applied once the proof is received).
@@ -666,11 +672,32 @@ impl NewRequest {
             t5387: &input.servicing_t5387,
             existing_pole_lights: &input.servicing_existing_pole_lights,
         };
+        let payer_input = ServicingPayerInput {
+            name: &input.servicing_payer_name,
+            address: &input.servicing_payer_address,
+            vat: &input.servicing_payer_vat,
+            company_number: &input.servicing_payer_company_number,
+        };
+        let payer = match ServicingPayer::parse(&payer_input) {
+            Ok(payer) => payer,
+            Err(refused) => {
+                for (field, error) in refused {
+                    errors.add(field, error);
+                }
+                None
+            }
+        };
         let servicing = if servicing_input.is_blank() {
+            // V-2.3: a payer other than the applicant is the servicing's, never the
+            // connections' (those are paid by the applicant who receives the offer).
+            if !payer_input.is_blank() {
+                errors.add("servicing_payer_name", InputError::PayerNeedsServicing);
+            }
             None
         } else {
             match ServicingFacts::parse(&servicing_input) {
-                Ok(facts) => {
+                Ok(mut facts) => {
+                    facts.payer = payer;
                     if !services.contains(&Service::Electricity) {
                         errors.add("servicing_operation", InputError::ServicingNeedsElectricity);
                     }

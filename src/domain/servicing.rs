@@ -10,7 +10,8 @@ use super::InputError;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    VatStatus,
+    CompanyNumber, PersonName, VatStatus,
+    error::required_text,
     money::{Metres, Money},
 };
 
@@ -238,6 +239,97 @@ pub struct ServicingFacts {
     /// V-3.1: this request's own dossier-fee invoice, issued at filing, found by
     /// `services::assess`; `None` when none was issued.
     pub dossier_invoice: Option<DossierInvoiceRef>,
+    /// V-2.3: who holds the obligation to pay the servicing when it is not the applicant.
+    pub payer: Option<ServicingPayer>,
+}
+
+/// V-2.3 (art. 2.2): the holder of the obligation to pay the servicing ("titulaire de
+/// l'obligation de paiement de la viabilisation"), when it is not the applicant who receives
+/// the offer — whoever divided the land, a developer. The servicing document and the dossier
+/// fee are addressed to it (art. 3, 6.1, 6.2, 6.4) and priced with its VAT position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServicingPayer {
+    pub name: PersonName,
+    /// Postal address, one line, as the invoice is addressed.
+    pub address: String,
+    /// Private (no periodic VAT returns) or a VAT filer (network and lighting reverse
+    /// charged, V-6). A VAT exemption (B-4.1) concerns water works, not ORES' servicing.
+    pub vat: VatStatus,
+    /// Required of a VAT filer: the number it self-assesses under.
+    pub company_number: Option<CompanyNumber>,
+}
+
+/// The payer's fields as typed (`servicing_payer_*`); all blank when the applicant pays.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServicingPayerInput<'a> {
+    pub name: &'a str,
+    pub address: &'a str,
+    /// Blank (private) or `vat_filer`.
+    pub vat: &'a str,
+    pub company_number: &'a str,
+}
+
+impl ServicingPayerInput<'_> {
+    pub fn is_blank(&self) -> bool {
+        [self.name, self.address, self.vat, self.company_number]
+            .iter()
+            .all(|field| field.trim().is_empty())
+    }
+}
+
+/// Longest payer address the form accepts.
+pub const MAX_PAYER_ADDRESS: usize = 300;
+
+impl ServicingPayer {
+    /// `None` when every field is blank (the applicant pays); otherwise every field checked,
+    /// problems reported per field name (`servicing_payer_*`).
+    pub fn parse(
+        input: &ServicingPayerInput<'_>,
+    ) -> Result<Option<Self>, Vec<(&'static str, InputError)>> {
+        if input.is_blank() {
+            return Ok(None);
+        }
+        let mut errors = Vec::new();
+        let name = PersonName::parse(input.name)
+            .map_err(|e| errors.push(("servicing_payer_name", e)))
+            .ok();
+        let address = required_text(input.address, MAX_PAYER_ADDRESS)
+            .map_err(|e| errors.push(("servicing_payer_address", e)))
+            .ok();
+        let vat = match input.vat.trim() {
+            "" | "private" => Some(VatStatus::Private),
+            "vat_filer" => Some(VatStatus::VatFiler),
+            _ => {
+                errors.push(("servicing_payer_vat", InputError::Choice));
+                None
+            }
+        };
+        let company_number = match input.company_number.trim() {
+            "" if vat == Some(VatStatus::VatFiler) => {
+                errors.push((
+                    "servicing_payer_company_number",
+                    InputError::VatNumberRequired,
+                ));
+                None
+            }
+            "" => Some(None),
+            raw => CompanyNumber::parse(raw)
+                .map_err(|e| errors.push(("servicing_payer_company_number", e)))
+                .ok()
+                .map(Some),
+        };
+        match (name, address, vat, company_number) {
+            (Some(name), Some(address), Some(vat), Some(company_number)) if errors.is_empty() => {
+                Ok(Some(Self {
+                    name,
+                    address,
+                    vat,
+                    company_number,
+                }))
+            }
+            _ => Err(errors),
+        }
+    }
 }
 
 /// V-3.1: the dossier-fee invoice issued when the request was filed: its number and date.
@@ -665,6 +757,7 @@ impl ServicingFacts {
                 study: ServicingStudy::default(),
                 earlier_dossier: None,
                 dossier_invoice: None,
+                payer: None,
             }),
             _ => Err(errors),
         }
@@ -700,6 +793,8 @@ impl ServicingFacts {
             social_promoter: self.social,
             special_demands_surcharge: Money::from_decimal(self.study.special_demands_surcharge),
             excluded: self.study.excluded.clone(),
+            // V-2.3: the servicing is priced for whoever pays it.
+            payer_vat_status: self.payer.as_ref().map(|payer| payer.vat),
             ..ServicingCase::default()
         }
     }

@@ -50,6 +50,8 @@ pub struct DossierFeeMail {
     pub bic: String,
     pub communication: String,
     pub due_on: String,
+    /// V-2.3: "Addressed to and payable by …" when the servicing's payer is not the applicant.
+    pub addressed_to: Option<String>,
 }
 
 pub fn request_filed(tr: Tr, m: &RequestFiled) -> Result<Composed, askama::Error> {

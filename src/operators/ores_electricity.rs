@@ -222,6 +222,7 @@ mod tests {
             study: Default::default(),
             earlier_dossier: None,
             dossier_invoice: None,
+            payer: None,
             parcels: 4,
             candelabras: 2,
             t5387: false,

@@ -135,6 +135,21 @@ pub struct OperatorSection {
     /// (the cabin lease fee, paid at the deed, V-9.2).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub credits: Vec<Credit>,
+    /// V-2.3: who this document is addressed to and paid by when it is not the applicant
+    /// (the servicing's payer); `None` when the applicant pays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer: Option<Payer>,
+}
+
+/// V-2.3 (art. 2.2): the holder of the obligation to pay a servicing document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payer {
+    pub name: String,
+    /// Postal address, one line.
+    pub address: String,
+    /// The enterprise (VAT) number of a VAT filer, `0403.170.701`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_number: Option<String>,
 }
 
 /// Whether a document is an offer (accepted, then paid) or an invoice (due without offer).

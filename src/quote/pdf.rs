@@ -776,6 +776,9 @@ fn layout<'a>(doc: &OfferDocument, tr: Tr, fonts: &'a Fonts) -> Result<Layout<'a
             12.0,
         );
         page.paragraph(&section.title(&tr), Style::Bold, BODY, 0.0);
+        if let Some(payer) = section.payer_line(&tr) {
+            page.paragraph(&payer, Style::Bold, BODY, 0.0);
+        }
         if let Some(note) = section.invoice_note(&tr) {
             page.paragraph(&note, Style::Regular, BODY, 0.0);
         }
@@ -937,6 +940,9 @@ fn layout<'a>(doc: &OfferDocument, tr: Tr, fonts: &'a Fonts) -> Result<Layout<'a
             .unwrap_or_else(|_| payment.structured_communication.clone());
         rows.push((tr.t("offer.communication").to_owned(), communication));
         page.subheading(&format!("{} — {}", section.operator, section.title(&tr)));
+        if let Some(payer) = section.payer_line(&tr) {
+            page.paragraph(&payer, Style::Regular, BODY, 0.0);
+        }
         if payment.after_works {
             page.paragraph(tr.t("offer.after_works"), Style::Regular, BODY, 0.0);
         }

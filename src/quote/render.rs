@@ -196,6 +196,28 @@ impl OperatorSection {
             .then(|| tr.f("offer.invoice.due", [("rule", "V-2.3, V-7")]))
     }
 
+    /// V-2.3: "Adressée à et payable par : Lotissements Meuse SA, rue …, n° d'entreprise …",
+    /// when someone other than the applicant pays this document.
+    pub fn payer_line(&self, tr: &Tr) -> Option<String> {
+        self.payer.as_ref().map(|payer| match &payer.vat_number {
+            Some(number) => tr.f(
+                "offer.payer.addressed_to_vat",
+                [
+                    ("name", payer.name.as_str()),
+                    ("address", payer.address.as_str()),
+                    ("number", number.as_str()),
+                ],
+            ),
+            None => tr.f(
+                "offer.payer.addressed_to",
+                [
+                    ("name", payer.name.as_str()),
+                    ("address", payer.address.as_str()),
+                ],
+            ),
+        })
+    }
+
     /// "Rien à payer à Proximus."
     pub fn nothing_due(&self, tr: &Tr) -> String {
         tr.f("offer.nothing_due", [("operator", self.operator.as_str())])

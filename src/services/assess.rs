@@ -17,8 +17,9 @@ use crate::{
     domain::{
         ApplicantKind, Building, DocumentKind, Dwelling, ElectricityBand, InputError, Service,
         servicing::{
-            DossierKey, FORM_OPERATIONS, ServicingFacts, ServicingStudy, operation_code,
-            parse_cabin, parse_metres, parse_planned_frontages, parse_social,
+            DossierKey, FORM_OPERATIONS, ServicingFacts, ServicingPayer, ServicingPayerInput,
+            ServicingStudy, operation_code, parse_cabin, parse_metres, parse_planned_frontages,
+            parse_social,
         },
         survey::{WaterSurvey, WaterWork},
     },
@@ -238,6 +239,19 @@ fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessEr
         Some(json) => serde_json::from_str(json).map_err(|_| corrupt("study"))?,
         None => ServicingStudy::default(),
     };
+    let payer = ServicingPayer::parse(&ServicingPayerInput {
+        name: request.servicing_payer_name.as_deref().unwrap_or_default(),
+        address: request
+            .servicing_payer_address
+            .as_deref()
+            .unwrap_or_default(),
+        vat: request.servicing_payer_vat.as_deref().unwrap_or_default(),
+        company_number: request
+            .servicing_payer_company_number
+            .as_deref()
+            .unwrap_or_default(),
+    })
+    .map_err(|_| corrupt("payer"))?;
     Ok(Some(ServicingFacts {
         operation,
         frontage,
@@ -248,6 +262,7 @@ fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessEr
         study,
         earlier_dossier: None,
         dossier_invoice: None,
+        payer,
         parcels: count(request.servicing_parcels, "parcels")?,
         candelabras: count(request.servicing_candelabras, "candelabras")?,
         // Requests filed before these questions were asked read as "no" and "none".

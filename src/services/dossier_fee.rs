@@ -57,6 +57,9 @@ pub struct DossierInvoice {
     pub book_version: String,
     /// The full payment recorded: amount and day.
     pub paid: Option<Paid>,
+    /// V-2.3 (art. 3, 6.1): whom it is addressed to when the servicing's payer is not the
+    /// applicant.
+    pub payer: Option<String>,
 }
 
 impl DossierInvoice {
@@ -114,6 +117,7 @@ impl TryFrom<DossierInvoiceRow> for DossierInvoice {
             structured_communication: row.structured_communication,
             book_version: row.book_version,
             paid,
+            payer: row.payer_name,
         })
     }
 }
@@ -192,6 +196,11 @@ pub async fn issue_at_filing(
         amount,
         book_version: line.book_version,
         paid: None,
+        payer: facts
+            .servicing
+            .as_ref()
+            .and_then(|servicing| servicing.payer.as_ref())
+            .map(|payer| payer.name.as_ref().to_owned()),
     };
     dossier_invoices::insert(
         tx,
@@ -210,6 +219,7 @@ pub async fn issue_at_filing(
             vat_amount: invoice.vat_amount.to_string(),
             amount: invoice.amount.to_string(),
             book_version: &invoice.book_version,
+            payer_name: invoice.payer.as_deref(),
         },
         now,
     )

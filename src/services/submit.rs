@@ -343,6 +343,10 @@ pub async fn submit(
                 bic: invoice.bic.clone().unwrap_or_default(),
                 communication: invoice.structured_communication.clone(),
                 due_on: tr.numeric_date(invoice.due_on),
+                addressed_to: invoice
+                    .payer
+                    .as_ref()
+                    .map(|payer| tr.f("dossier_fee.addressed_to", [("name", payer.as_str())])),
             }),
         },
     )?;
@@ -406,6 +410,7 @@ fn record(
     coordinator_id: uuid::Uuid,
     now: DateTime<Utc>,
 ) -> NewRequestRecord {
+    let payer = request.servicing.as_ref().and_then(|s| s.payer.as_ref());
     NewRequestRecord {
         id,
         reference: reference.to_owned(),
@@ -479,6 +484,14 @@ fn record(
         water_work: (request.water_work != WaterWork::New)
             .then(|| request.water_work.code().to_owned()),
         water_unbilled: request.water_unbilled,
+        servicing_payer_name: payer.map(|p| p.name.as_ref().to_owned()),
+        servicing_payer_address: payer.map(|p| p.address.clone()),
+        servicing_payer_vat: payer
+            .filter(|p| p.vat == VatStatus::VatFiler)
+            .map(|_| "vat_filer".to_owned()),
+        servicing_payer_company_number: payer
+            .and_then(|p| p.company_number.as_ref())
+            .map(|number| number.to_string()),
     }
 }
 

@@ -46,6 +46,8 @@ pub struct DossierFeePanel {
     /// "Paid on …", "To pay by …" or "Overdue since …".
     pub status_text: String,
     pub paid: bool,
+    /// V-2.3: "Addressed to and payable by …" when the payer is not the applicant.
+    pub addressed_to: Option<String>,
 }
 
 impl DossierFeePanel {
@@ -90,6 +92,10 @@ impl DossierFeePanel {
             status,
             status_text,
             paid: invoice.is_paid(),
+            addressed_to: invoice
+                .payer
+                .as_ref()
+                .map(|payer| tr.f("dossier_fee.addressed_to", [("name", payer.as_str())])),
         }
     }
 }

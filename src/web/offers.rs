@@ -136,15 +136,17 @@ fn version_view(tr: Tr, offer: &OfferVersion) -> VersionView {
 fn payee_view(tr: Tr, due: &offer_service::Due, applicant: Option<&str>) -> PayeeView {
     use crate::domain::dues::{Direction, DueWhen};
     let party = due.party.as_str();
-    let direction = match (due.direction, applicant) {
-        (Direction::OperatorToApplicant, None) => {
+    let direction = match (due.direction, due.payer.as_deref(), applicant) {
+        (Direction::OperatorToApplicant, _, None) => {
             tr.f("offer.due.to_applicant", [("party", party)])
         }
-        (_, None) => tr.f("offer.due.from_applicant", [("party", party)]),
-        (Direction::OperatorToApplicant, Some(name)) => {
+        (Direction::OperatorToApplicant, _, Some(name)) => {
             tr.f("offer.due.between", [("payer", party), ("payee", name)])
         }
-        (_, Some(name)) => tr.f("offer.due.between", [("payer", name), ("payee", party)]),
+        // V-2.3: the servicing's payer, when not the applicant, pays its document.
+        (_, Some(payer), _) => tr.f("offer.due.between", [("payer", payer), ("payee", party)]),
+        (_, None, None) => tr.f("offer.due.from_applicant", [("party", party)]),
+        (_, None, Some(name)) => tr.f("offer.due.between", [("payer", name), ("payee", party)]),
     };
     PayeeView {
         due_id: due.id.clone(),

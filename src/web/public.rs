@@ -155,6 +155,10 @@ impl RequestFormPage {
             &input.servicing_social,
             &input.servicing_t5387,
             &input.servicing_existing_pole_lights,
+            &input.servicing_payer_name,
+            &input.servicing_payer_address,
+            &input.servicing_payer_vat,
+            &input.servicing_payer_company_number,
         ]
         .iter()
         .any(|value| !value.trim().is_empty())

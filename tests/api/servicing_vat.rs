@@ -387,3 +387,163 @@ async fn v_4_3_the_offer_quotes_apart_the_luminaire_fitting_and_lights_on_existi
         "{said:?}"
     );
 }
+
+const PAYER_LINE: &str = "Adressée à et payable par : Lotissements Meuse SA, Rue de Fer 12, \
+     5000 Namur, n° d'entreprise BE 0403.170.701 (titulaire de l'obligation de paiement de la \
+     viabilisation)";
+
+/// Marie files the division; Lotissements Meuse SA, which divided the land and files periodic
+/// VAT returns, holds the obligation to pay its servicing.
+fn division_paid_by_a_developer() -> Vec<(&'static str, String)> {
+    with(
+        &division(),
+        &[
+            ("servicing_payer_name", "Lotissements Meuse SA"),
+            ("servicing_payer_address", "Rue de Fer 12, 5000 Namur"),
+            ("servicing_payer_vat", "vat_filer"),
+            ("servicing_payer_company_number", "BE 0403 170 701"),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn v_2_3_the_servicing_is_addressed_to_and_priced_for_its_payer_not_the_applicant() {
+    let app = spawn_app().await;
+    let (id, document) = sent_offer(&app, &division_paid_by_a_developer()).await;
+    // The offer goes to Marie, who filed (art. 4: "offre soumise au demandeur") ...
+    assert_eq!(document["applicant"]["name"], "Marie Dupont");
+    let section = servicing(&document);
+    // ... its servicing document names its payer (art. 2.2, 6.2, 6.4).
+    assert_eq!(
+        section["payer"],
+        serde_json::json!({
+            "name": "Lotissements Meuse SA",
+            "address": "Rue de Fer 12, 5000 Namur",
+            "vat_number": "0403.170.701"
+        })
+    );
+    // V-6 for a VAT filer: network 42.5 m × 95.00 = 4,037.50 and lighting 2 × 1,650.00 =
+    // 3,300.00 reverse charged (Marie alone would pay 21 % on both: 8,878.38, test above).
+    assert_eq!(
+        priced(line(section, "V-4.1b")),
+        (cents("4037.50"), "reverse_charge".into(), cents("0.00"))
+    );
+    assert_eq!(
+        priced(line(section, "V-4.3")),
+        (cents("3300.00"), "reverse_charge".into(), cents("0.00"))
+    );
+    assert_eq!(
+        totals(section),
+        (cents("7337.50"), cents("0.00"), cents("7337.50"))
+    );
+    // Marie's own connection stays hers, at 21 %: no payer, no reverse charge.
+    let connections: Vec<&serde_json::Value> = document["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["scope"] == "connections")
+        .collect();
+    assert_eq!(connections.len(), 1, "{document}");
+    assert!(connections[0].get("payer").is_none(), "{document}");
+    for line in connections[0]["lines"].as_array().unwrap() {
+        assert_ne!(line["vat_regime"], "reverse_charge", "{line}");
+    }
+
+    // The officer reads who pays, and who owes which document.
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
+    assert!(
+        page.contains(
+            "<dd id=\"servicing-payer\">Lotissements Meuse SA, Rue de Fer 12, 5000 Namur — \
+             Numéro d&#39;entreprise 0403.170.701 — Assujetti déposant des déclarations TVA \
+             périodiques (autoliquidation)</dd>"
+        ),
+        "{page}"
+    );
+    assert!(page.contains("Lotissements Meuse SA → ORES"), "{page}");
+    assert!(page.contains("Marie Dupont → ORES"), "{page}");
+    // The offer as the applicant reads it, and its email, say it too.
+    let link = app.private_link(&id).await;
+    let status = text_of(&client(), &link).await;
+    assert!(
+        status.contains(&PAYER_LINE.replace('\'', "&#39;")),
+        "{status}"
+    );
+    assert!(status.contains("Lotissements Meuse SA → ORES"), "{status}");
+    app.wait_outbox_idle().await;
+    let mail = crate::helpers::latest_mail(&app, &id, "offer").await;
+    assert!(mail.contains(PAYER_LINE), "{mail}");
+
+    // Art. 3 and 6.1: the dossier fee invoiced at filing is addressed to the payer too, at
+    // 21 % whoever pays: 250.00 + 52.50 = 302.50.
+    let addressed = "Adressée à et payable par Lotissements Meuse SA, titulaire de \
+                     l'obligation de paiement de la viabilisation.";
+    let filed = crate::helpers::latest_mail(&app, &id, "request_filed").await;
+    assert!(filed.contains(addressed), "{filed}");
+    assert!(filed.contains("302,50"), "{filed}");
+    assert!(
+        status.contains(&addressed.replace('\'', "&#39;")),
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn v_2_3_a_payer_is_refused_without_servicing_or_a_vat_filer_without_its_number() {
+    let app = spawn_app().await;
+    let form = app.open_form().await;
+    // A VAT filer gives the number it self-assesses under.
+    let response = app
+        .file(
+            &form,
+            &with(
+                &division_paid_by_a_developer(),
+                &[("servicing_payer_company_number", "")],
+            ),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Numéro d&#39;entreprise de celui qui paie la viabilisation : Un assujetti"),
+        "{html}"
+    );
+    // What was typed stays, and the payer's block is open.
+    assert!(html.contains(r#"value="Lotissements Meuse SA""#), "{html}");
+    assert!(html.contains(r#"<details id="servicing-choice" class="choice" open>"#));
+    // A payer with a name but no address cannot be invoiced.
+    let response = app
+        .file(
+            &form,
+            &with(
+                &division_paid_by_a_developer(),
+                &[("servicing_payer_address", " ")],
+            ),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Adresse de celui qui paie la viabilisation : "),
+        "{html}"
+    );
+    // Another payer is the servicing's: a household asking connections only pays them itself.
+    let response = app
+        .file(
+            &form,
+            &with(
+                &crate::helpers::marie(),
+                &[("servicing_payer_name", "Lotissements Meuse SA")],
+            ),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 422);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(
+            "Qui paie la viabilisation : nom ou dénomination : Un autre payeur ne vaut que pour \
+             la viabilisation d&#39;un terrain (règle V-2.3)"
+        ),
+        "{html}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+}

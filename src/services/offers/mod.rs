@@ -250,6 +250,7 @@ pub async fn send(
             due: d.when.code(),
             rule: &d.rule,
             detail: d.detail.clone(),
+            payer_name: d.payer_name.as_deref(),
         })
         .collect();
     let document =
@@ -374,6 +375,8 @@ struct DueOf {
     when: DueWhen,
     rule: String,
     detail: Option<String>,
+    /// V-2.3: who pays when not the applicant.
+    payer_name: Option<String>,
 }
 
 struct Built {
@@ -604,6 +607,7 @@ fn empty_section(operator: &str, scope: quote::DocumentScope) -> OperatorSection
         vat: Vec::new(),
         holders: Vec::new(),
         credits: Vec::new(),
+        payer: None,
     }
 }
 
@@ -852,11 +856,25 @@ async fn build(
             None => payable.push((details, part)),
         }
     }
+    // V-2.3: the servicing document is addressed to, and paid by, its payer.
+    let servicing_payer = facts
+        .servicing
+        .as_ref()
+        .and_then(|servicing| servicing.payer.as_ref())
+        .map(|payer| quote::Payer {
+            name: payer.name.as_ref().to_owned(),
+            address: payer.address.clone(),
+            vat_number: payer.company_number.as_ref().map(|n| n.to_string()),
+        });
     let mut sections: Vec<OperatorSection> = Vec::new();
     let mut dues = Vec::new();
     let mut regimes = Vec::new();
     for (details, part) in &payable {
         for mut section in part_sections(tr, part)? {
+            if section.scope == quote::DocumentScope::Servicing {
+                section.payer = servicing_payer.clone();
+            }
+            let payer_name = section.payer.as_ref().map(|payer| payer.name.clone());
             document_vat(tr, &mut section, &mut regimes)?;
             section.subtotal_incl_vat = total(section.subtotal_excl_vat, section.subtotal_vat)?;
             if section.subtotal_incl_vat > Decimal::ZERO {
@@ -894,6 +912,7 @@ async fn build(
                     }
                     .to_owned(),
                     detail: None,
+                    payer_name: payer_name.clone(),
                 });
                 section.payment = Some(payment);
             }
@@ -911,6 +930,7 @@ async fn build(
                     when: DueWhen::BeforeWorks,
                     rule: share.rule.clone(),
                     detail: Some(share.formula.clone()),
+                    payer_name: payer_name.clone(),
                 });
             }
             for credit in &section.credits {
@@ -927,6 +947,8 @@ async fn build(
                     when: DueWhen::AtDeed,
                     rule: credit.rule.clone(),
                     detail: Some(credit.label.clone()),
+                    // The cabin lease is paid to the land's owner, who files (V-9.2).
+                    payer_name: None,
                 });
             }
             sections.push(section);

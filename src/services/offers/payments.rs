@@ -26,6 +26,8 @@ pub struct Due {
     pub rule: String,
     /// A share's formula, or a credit's label.
     pub detail: Option<String>,
+    /// V-2.3: who pays it when not the applicant (the servicing's payer).
+    pub payer: Option<String>,
     pub payments: Vec<Paid>,
     pub standing: Standing,
 }
@@ -88,6 +90,7 @@ pub fn dues_of(rows: Vec<DueRow>, payments: &[DuePaymentRow]) -> Result<Vec<Due>
                 structured_communication: row.structured_communication,
                 rule: row.rule,
                 detail: row.detail,
+                payer: row.payer_name,
                 payments: paid,
                 standing,
             })
