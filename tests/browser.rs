@@ -319,6 +319,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     browser.goto(&link).await.unwrap();
     let status = wait_text(&browser, "Votre offre", false).await;
     assert!(status.contains("Comment payer"), "{status}");
+    on_a_phone_nothing_is_cut_off(&browser, "#dues .code").await;
 
     // She downloads the PDF (fetched by the page itself, with the link it shows).
     let pdf = browser
@@ -467,6 +468,40 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     wait_text(&browser, "Jour des travaux confirmé", false).await;
 
     browser.close().await.unwrap();
+}
+
+/// At 360 px wide (a small phone), the page is no wider than the screen and every element
+/// matching `copied` (what a citizen copies into a banking app: IBAN, structured
+/// communication) lies wholly within it; then the window is made wide again.
+async fn on_a_phone_nothing_is_cut_off(browser: &Client, copied: &str) {
+    browser.set_window_size(360, 740).await.unwrap();
+    let measured = browser
+        .execute(
+            "const width = document.documentElement.clientWidth;
+             const cut = [...document.querySelectorAll(arguments[0])]
+               .filter(e => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > width; })
+               .map(e => e.textContent);
+             return [document.documentElement.scrollWidth, width,
+                     document.querySelectorAll(arguments[0]).length, cut];",
+            vec![serde_json::json!(copied)],
+        )
+        .await
+        .unwrap();
+    browser.set_window_size(1280, 2000).await.unwrap();
+    let [scroll, width, found, cut] = measured.as_array().unwrap().as_slice() else {
+        panic!("{measured}");
+    };
+    let (scroll, width) = (scroll.as_u64().unwrap(), width.as_u64().unwrap());
+    assert!(
+        width <= 360,
+        "the window did not become phone-sized: {width} px"
+    );
+    assert!(
+        scroll <= width,
+        "the page is {scroll} px wide on a {width} px screen"
+    );
+    assert!(found.as_u64().unwrap() >= 2, "nothing matches {copied}");
+    assert_eq!(cut, &serde_json::json!([]), "cut off at {width} px");
 }
 
 async fn sign_in(browser: &Client, base: &str, email: &str) {
