@@ -94,7 +94,7 @@ async fn list(
     let page = queue::page(
         &state,
         &staff.user,
-        &query.filter(staff.user.user_id),
+        &query.filter(staff.user.user_id, crate::domain::tenancy::StateFilter::Any),
         query.order(),
         query.paging(),
     )

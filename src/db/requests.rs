@@ -491,7 +491,7 @@ pub async fn get_for(db: &Db, scope: &Scope, id: &str) -> DbResult<RequestRow> {
     .ok_or(DbError::NotFound)
 }
 
-pub use crate::domain::tenancy::{Assigned, QueueFilter, QueueOrder};
+pub use crate::domain::tenancy::{Assigned, QueueFilter, QueueOrder, StateFilter};
 
 /// The urgency rank of a request `r`: 0 while in progress, 1 once finished. The same
 /// expression is indexed (`requests_urgency`), so the urgent order reads the index in order.
@@ -530,8 +530,16 @@ fn push_queue_from(query: &mut Sql, scope: &Scope, filter: &QueueFilter) {
         )
         .push_bind(scope.organisation_id().to_string())
         .push(")");
-    if let Some(state) = &filter.state {
-        query.push(" AND r.state = ").push_bind(state.code());
+    match filter.state {
+        StateFilter::Any => {}
+        StateFilter::Open => {
+            for state in StateFilter::FINISHED {
+                query.push(" AND r.state <> ").push_bind(state.code());
+            }
+        }
+        StateFilter::Only(state) => {
+            query.push(" AND r.state = ").push_bind(state.code());
+        }
     }
     if let Some(nis) = &filter.commune_nis {
         query.push(" AND r.commune_nis = ").push_bind(nis.clone());

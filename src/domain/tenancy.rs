@@ -49,13 +49,34 @@ impl SessionUser {
 
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
-    pub state: Option<RequestState>,
+    pub state: StateFilter,
     pub commune_nis: Option<String>,
     pub submitted_from: Option<NaiveDate>,
     pub submitted_to: Option<NaiveDate>,
     pub assigned: Option<Assigned>,
     /// Only requests with a part left unpriced for lack of a tariff in force (V-5).
     pub no_tariff: bool,
+}
+
+/// Which states the queue shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StateFilter {
+    /// Every request, finished or not.
+    #[default]
+    Any,
+    /// The work to do: every request not closed, withdrawn or refused (a request whose works
+    /// are done may still await a payment after the works, V-8.2.1).
+    Open,
+    Only(RequestState),
+}
+
+impl StateFilter {
+    /// States no longer any staff's work.
+    pub const FINISHED: [RequestState; 3] = [
+        RequestState::Closed,
+        RequestState::Withdrawn,
+        RequestState::Refused,
+    ];
 }
 
 /// Whose requests the queue shows.

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::{
     domain::{
         RequestState,
-        tenancy::{Assigned, Paging, QueueFilter, QueueOrder},
+        tenancy::{Assigned, Paging, QueueFilter, QueueOrder, StateFilter},
     },
     i18n::Tr,
     scheduling::calendar::month_start,
@@ -35,10 +35,19 @@ pub struct QueueQuery {
 impl QueueQuery {
     /// Unknown states and malformed dates are ignored rather than refused: the queue shows
     /// everything and the form shows what was applied.
-    pub fn filter(&self, me: uuid::Uuid) -> QueueFilter {
+    /// `unset`: the states shown when the query names none (`all`, `open` or a state code).
+    pub fn filter(&self, me: uuid::Uuid, unset: StateFilter) -> QueueFilter {
         let date = |text: &str| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
         QueueFilter {
-            state: self.state.parse::<RequestState>().ok(),
+            state: match self.state.trim() {
+                "" => unset,
+                "all" => StateFilter::Any,
+                "open" => StateFilter::Open,
+                code => code
+                    .parse::<RequestState>()
+                    .map(StateFilter::Only)
+                    .unwrap_or(unset),
+            },
             commune_nis: Some(self.commune.trim().to_owned()).filter(|c| !c.is_empty()),
             submitted_from: date(&self.from),
             submitted_to: date(&self.to),

@@ -103,7 +103,10 @@ async fn queue(
     let queue = queue::page(
         &state,
         &staff.user,
-        &query.filter(staff.user.user_id),
+        &query.filter(
+            staff.user.user_id,
+            crate::domain::tenancy::StateFilter::Open,
+        ),
         query.order(),
         query.paging(),
     )
@@ -179,6 +182,8 @@ pub(super) struct DetailPage {
     officers: Vec<(String, String)>,
     /// The documents the reader may open; for the case officer, the completeness checklist.
     pub(super) docs: Option<super::documents::OfficePanel>,
+    /// Today in Brussels (`2026-12-02`): no payment is dated later (the date fields' `max`).
+    today: String,
 }
 
 /// The joint day as the case officer sees it (rule C-4).
@@ -950,6 +955,7 @@ async fn render_detail_done(
         notice,
         docs,
         permit,
+        today: state.clock.today().to_string(),
     })
 }
 

@@ -46,6 +46,8 @@ pub struct DossierFeePanel {
     /// "Paid on …", "To pay by …" or "Overdue since …".
     pub status_text: String,
     pub paid: bool,
+    /// Today (`2026-12-02`): the payment date field's `max` (no payment dated later).
+    pub today: String,
     /// V-2.3: "Addressed to and payable by …" when the payer is not the applicant.
     pub addressed_to: Option<String>,
 }
@@ -92,6 +94,7 @@ impl DossierFeePanel {
             status,
             status_text,
             paid: invoice.is_paid(),
+            today: today.to_string(),
             addressed_to: invoice
                 .payer
                 .as_ref()

@@ -335,18 +335,18 @@ async fn send(
 /// back from the request, in the officer's scope, so a crafted link cannot make the page
 /// claim anything that did not happen.
 enum Done {
-    Saved,
     OfferSent,
     Accepted,
     /// The due a payment was recorded against.
     Payment(String),
     DayConfirmed,
+    /// Who pays the servicing and when was recorded (V-8.2.1).
+    PayerRecorded,
 }
 
 impl Done {
     fn query(&self) -> String {
         match self {
-            Done::Saved => "saved=1".to_owned(),
             Done::OfferSent => "done=offer_sent".to_owned(),
             Done::Accepted => "done=accepted".to_owned(),
             // Dues are named by uuids; anything else is not put in a URL.
@@ -355,6 +355,7 @@ impl Done {
             }
             Done::Payment(_) => "done=payment".to_owned(),
             Done::DayConfirmed => "done=day_confirmed".to_owned(),
+            Done::PayerRecorded => "done=payer".to_owned(),
         }
     }
 }
@@ -440,6 +441,15 @@ pub(super) async fn done_notice(
             }
             Some(text)
         }
+        // V-8.2.1: what was recorded, and what it changes.
+        ("payer", _) => Some(
+            tr.t(if file.request.pays_after_works != 0 {
+                "offer.done.pays_after_works"
+            } else {
+                "offer.done.pays_before_works"
+            })
+            .to_owned(),
+        ),
         ("day_confirmed", _) => match &file.joint_day {
             StaffJointDay::Reserved {
                 day,
@@ -506,7 +516,14 @@ async fn set_payer(
         state.clock.now(),
     )
     .await;
-    after(&state, staff, &id, outcome.map(|()| Done::Saved), "offer").await
+    after(
+        &state,
+        staff,
+        &id,
+        outcome.map(|()| Done::PayerRecorded),
+        "offer",
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -101,6 +101,11 @@ async fn c_2_v_8_2_1_sending_accepting_paying_and_confirming_each_say_what_happe
         )
     );
 
+    // The date field offers no day after today (its `max`, the app's own today).
+    assert!(
+        page.contains(r#"<input type="date" name="paid_on" max="2026-12-02">"#),
+        "{page}"
+    );
     // A payment dated tomorrow, as the date field sends it or as people write it: refused as
     // a day in the future, saying what today is — not as a badly written date.
     let due = hidden(&page, "payee");
@@ -234,6 +239,14 @@ async fn b_5_1_swde_survey_refused_keeps_what_was_typed_and_marks_the_field() {
     let app = spawn_app().await;
     let s = water_request(&app).await;
     let page = text_of(&s.swde, &s.page_url).await;
+    // The page reads first: each edit form waits folded under its title (issue 22, point 6).
+    for folded in [
+        "<details class=\"panel\"><summary>Modifier les lignes</summary>",
+        "<details class=\"panel\"><summary>Métré (SWDE)</summary>",
+        "<details class=\"panel\"><summary>Modifier votre réponse</summary>",
+    ] {
+        assert!(page.contains(folded), "{folded}\n{page}");
+    }
     // The hint says the route inside the parcel is at most 2 m (B-5.1).
     assert!(
         page.contains("Au plus 2 m dans la parcelle (règle B-5.1)"),
@@ -264,6 +277,11 @@ async fn b_5_1_swde_survey_refused_keeps_what_was_typed_and_marks_the_field() {
     )
     .await;
     assert_eq!(status, 422);
+    // The refused form is shown open, where the refusal is.
+    assert!(
+        body.contains("<details class=\"panel\" open><summary>Métré (SWDE)</summary>"),
+        "{body}"
+    );
     let a = &s.assessment_id;
     for kept in [
         format!(
@@ -330,4 +348,33 @@ async fn b_5_1_swde_survey_refused_keeps_what_was_typed_and_marks_the_field() {
     ] {
         assert!(body.contains(&kept), "{kept}\n{body}");
     }
+}
+
+#[tokio::test]
+async fn v_8_2_1_recording_a_commune_paying_after_the_works_says_so_and_what_it_changes() {
+    let app = spawn_app().await;
+    let s = water_request(&app).await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let base = format!("/backoffice/requests/{}", s.id);
+    let response = post(
+        &julien,
+        &app,
+        &format!("{base}/payer"),
+        &[("after_works", "on")],
+    )
+    .await;
+    let page = landed(&julien, &app, response).await;
+    assert_eq!(
+        notice(&page),
+        "Enregistré : le demandeur est une commune maître d&#39;ouvrage, elle paie la \
+         viabilisation après les travaux (V-8.2.1) ; la prochaine version de l&#39;offre \
+         l&#39;indique et les travaux n&#39;attendent pas ce paiement."
+    );
+    let response = post(&julien, &app, &format!("{base}/payer"), &[]).await;
+    let page = landed(&julien, &app, response).await;
+    assert_eq!(
+        notice(&page),
+        "Enregistré : le demandeur paie avant les travaux ; la prochaine version de l&#39;offre \
+         l&#39;indique."
+    );
 }
