@@ -612,7 +612,7 @@ fn a_wrong_payment_stops_the_email_and_the_pdf() {
 fn the_page_partial_has_accessible_tables_and_qr_codes() {
     let doc = journey_one(Language::Fr);
     let html = connect_my_home::quote::render::sections_html(&doc, Tr(Language::Fr)).unwrap();
-    assert_eq!(html.matches("<table class=\"quote\">").count(), 5);
+    assert_eq!(html.matches("<table class=\"quote stack\">").count(), 5);
     assert_eq!(html.matches("<caption>").count(), 5);
     assert!(html.contains("<th scope=\"col\">Poste</th>"));
     assert!(
