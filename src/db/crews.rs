@@ -534,3 +534,45 @@ pub async fn reservations_of(
     .fetch_all(&db.pool)
     .await?)
 }
+
+/// One job of an operator's crews on a joint day: where, whom to meet, and whether it is done.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DaySheetRow {
+    pub day: String,
+    pub crew_name: String,
+    pub service: String,
+    pub request_id: String,
+    pub reference: String,
+    pub state: String,
+    pub applicant_name: String,
+    pub phone: String,
+    pub street: Option<String>,
+    pub house_number: Option<String>,
+    pub postcode: String,
+    pub commune_name: String,
+    pub parcel_ref: Option<String>,
+    pub done_at: Option<String>,
+}
+
+/// The jobs of the organisation's crews from `from` to `to` (inclusive), and every earlier
+/// job whose works are not recorded done, day by day, crew by crew. One query.
+pub async fn day_sheet(
+    db: &Db,
+    scope: &super::Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> DbResult<Vec<DaySheetRow>> {
+    Ok(sqlx::query_as(
+        "SELECT v.day, c.name AS crew_name, v.service, r.id AS request_id, r.reference, r.state, \
+            r.applicant_name, r.phone, r.street, r.house_number, r.postcode, r.commune_name, \
+            r.parcel_ref, v.done_at \
+         FROM reservations v JOIN crews c ON c.id = v.crew_id JOIN requests r ON r.id = v.request_id \
+         WHERE c.organisation_id = $1 AND v.day <= $3 AND (v.day >= $2 OR v.done_at IS NULL) \
+         ORDER BY v.day, c.name, r.reference",
+    )
+    .bind(scope.organisation_id().to_string())
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}

@@ -1,11 +1,11 @@
 //! An operator's own work: the requests that involve it (its part only) and which request an
 //! assessment belongs to, for its staff and for the coordinating case officer.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
-    db::{self, DbError, assessments},
-    domain::tenancy::SessionUser,
+    db::{self, DbError, assessments, crews},
+    domain::{RequestState, tenancy::SessionUser},
     state::AppState,
 };
 
@@ -72,4 +72,106 @@ pub async fn request_for_change(
         return assessments::request_of_coordinated(&state.db, &user.scope(), assessment_id).await;
     }
     Ok(None)
+}
+
+/// How many days ahead the day sheet shows.
+pub const SHEET_DAYS: i64 = 14;
+
+/// One job on the day sheet, typed.
+#[derive(Debug, Clone)]
+pub struct SheetJob {
+    pub day: NaiveDate,
+    pub crew: String,
+    pub service: String,
+    pub request_id: String,
+    pub reference: String,
+    /// The case officer confirmed the day (the request is scheduled or later); otherwise the
+    /// day is reserved and still to be confirmed.
+    pub confirmed: bool,
+    pub applicant: String,
+    pub phone: String,
+    /// "Rue des Tanneries 14, 5000 Namur" or the parcel for land without an address.
+    pub address: String,
+    pub done: bool,
+}
+
+/// What an operator has to do, and by when (issue of daily work): its answers still due,
+/// earliest first; its works of past days not recorded done; its coming joint days.
+pub struct OperatorWork {
+    pub answers_due: Vec<OperatorQueueRow>,
+    /// Works on a day already come, not recorded done.
+    pub to_record: Vec<SheetJob>,
+    /// From today to `SHEET_DAYS` ahead.
+    pub coming: Vec<SheetJob>,
+    now: String,
+}
+
+impl OperatorWork {
+    /// Not answered and past the due time.
+    pub fn is_late(&self, row: &OperatorQueueRow) -> bool {
+        row.due_at < self.now
+    }
+}
+
+/// The operator's to-do list and day sheet, read in two queries.
+pub async fn work(
+    state: &AppState,
+    user: &SessionUser,
+    now: DateTime<Utc>,
+) -> Result<OperatorWork, DbError> {
+    let today = crate::clock::day_of(now);
+    let mut answers_due =
+        assessments::operator_queue(&state.db, &user.scope(), None, QUEUE_LIMIT).await?;
+    answers_due.retain(|row| row.status != "answered");
+    answers_due.sort_by(|a, b| a.due_at.cmp(&b.due_at));
+    let until = today + chrono::Duration::days(SHEET_DAYS - 1);
+    let rows = crews::day_sheet(&state.db, &user.scope(), today, until).await?;
+    let mut to_record = Vec::new();
+    let mut coming = Vec::new();
+    for row in rows {
+        let job = sheet_job(row)?;
+        if job.day <= today && !job.done {
+            to_record.push(job);
+        } else if job.day >= today {
+            coming.push(job);
+        }
+    }
+    Ok(OperatorWork {
+        answers_due,
+        to_record,
+        coming,
+        now: db::ts(now),
+    })
+}
+
+fn sheet_job(row: crews::DaySheetRow) -> Result<SheetJob, DbError> {
+    let state: RequestState = row
+        .state
+        .parse()
+        .map_err(|_| DbError::Corrupt(format!("request state {:?}", row.state)))?;
+    let address = match (&row.street, &row.house_number) {
+        (Some(street), Some(number)) => {
+            format!("{street} {number}, {} {}", row.postcode, row.commune_name)
+        }
+        (Some(street), None) => format!("{street}, {} {}", row.postcode, row.commune_name),
+        _ => match &row.parcel_ref {
+            Some(parcel) => format!("{parcel}, {} {}", row.postcode, row.commune_name),
+            None => format!("{} {}", row.postcode, row.commune_name),
+        },
+    };
+    Ok(SheetJob {
+        day: db::parse_date(&row.day)?,
+        crew: row.crew_name,
+        service: row.service,
+        request_id: row.request_id,
+        reference: row.reference,
+        confirmed: matches!(
+            state,
+            RequestState::Scheduled | RequestState::Done | RequestState::Closed
+        ),
+        applicant: row.applicant_name,
+        phone: row.phone,
+        address,
+        done: row.done_at.is_some(),
+    })
 }

@@ -13,6 +13,7 @@ pub mod health;
 pub mod holidays;
 pub mod municipality;
 pub mod offers;
+pub mod operator_work;
 pub mod plan;
 pub mod public;
 pub mod tariffs;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(backoffice::router())
         .merge(estimate::router())
         .merge(crews::router())
+        .merge(operator_work::router())
         .merge(coverage::router())
         .merge(accounts::router())
         .merge(admin::router())

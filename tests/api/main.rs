@@ -27,6 +27,7 @@ mod municipality;
 mod offer_documents;
 mod offers;
 mod openapi;
+mod operator_work;
 mod partners;
 mod queue;
 mod refusals;

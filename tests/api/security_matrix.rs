@@ -668,6 +668,9 @@ const TABLE: &[Row] = &[
     // The operators' side. Their queue and crews pages list the caller's own organisation's
     // work, empty for a staff member of any other kind.
     get("/operator", Target::None, |who, _| staff_page(who, |_| 200)),
+    get("/operator/work", Target::None, |who, _| {
+        staff_page(who, |_| 200)
+    }),
     get(
         "/operator/assessments/{id}",
         Target::Assessment,
