@@ -201,8 +201,13 @@ async fn c_4_the_applicant_picks_the_day_on_the_status_page() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 303);
+    // Picked, the day is proposed until the case officer confirms it.
     let page = text_of(&app.client, &link).await;
-    assert!(page.contains("Toutes les équipes viendront le"));
+    assert!(
+        page.contains("Jour proposé : le 18/01/2027, à confirmer."),
+        "{page}"
+    );
+    assert!(!page.contains("Toutes les équipes viendront le"));
     assert!(page.contains("Jour commun des travaux réservé"));
     assert_eq!(
         app.count("SELECT COUNT(*) FROM reservations").await,

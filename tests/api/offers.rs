@@ -334,7 +334,19 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
             .fetch_one(&app.state.db.pool)
             .await
             .unwrap();
-    assert!(ics.contains(&format!("DTSTART;VALUE=DATE:{}", day.replace('-', ""))));
+    // The crews' arrival window, in Brussels time (not an all-day event).
+    let compact = day.replace('-', "");
+    assert!(
+        ics.contains(&format!(
+            "DTSTART;TZID=Europe/Brussels:{compact}T080000\r\n"
+        )),
+        "{ics}"
+    );
+    assert!(
+        ics.contains(&format!("DTEND;TZID=Europe/Brussels:{compact}T120000\r\n")),
+        "{ics}"
+    );
+    assert!(!ics.contains("VALUE=DATE"), "{ics}");
 
     // The same way to the works in JSON: the offer with its paid payees, the permit, the
     // confirmed day with every crew for the coordinator...
