@@ -274,3 +274,48 @@ async fn the_status_page_says_what_to_do_next_at_each_stage() {
             .all(|s| !s.contains("Soyez présent"))
     );
 }
+
+#[tokio::test]
+async fn the_next_steps_speak_english_and_german_without_rule_codes() {
+    let app = app_with_crews().await;
+    for (language, choose, trench) in [
+        (
+            "en",
+            "Choose the works day below: every crew comes together that day.",
+            "Before the works day, dig the trench on your land and lay the sleeve 1 m deep, as \
+             the offer describes.",
+        ),
+        (
+            "de",
+            "Wählen Sie unten den Tag der Arbeiten: Alle Teams kommen an diesem Tag gemeinsam.",
+            "Heben Sie vor dem Tag der Arbeiten den Graben auf Ihrem Grundstück aus und verlegen \
+             Sie das Schutzrohr in 1 m Tiefe, wie im Angebot beschrieben.",
+        ),
+    ] {
+        let fields = crate::helpers::with(&marie(), &[("language", language)]);
+        let (reference, _) = app.file_ok(&fields).await;
+        let id = app.request_id(&reference).await;
+        app.wait_state(&id, "assessed").await;
+        let link = app.private_link(&id).await;
+        let page = app
+            .client
+            .get(&link)
+            .header("accept-language", language)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let steps = next_steps(&page);
+        assert_eq!(steps.len(), 6, "{steps:?}");
+        assert_eq!(steps[4], choose);
+        assert_eq!(steps[5], trench);
+        assert!(
+            steps
+                .iter()
+                .all(|s| !s.contains("V-") && !s.contains("B-") && !s.contains("C-")),
+            "{steps:?}"
+        );
+    }
+}
