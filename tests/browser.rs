@@ -357,7 +357,36 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     let accepted = wait_text(&browser, "acceptée", false).await;
     assert!(accepted.contains("Choisissez le jour"), "{accepted}");
     click(&browser, "ul.candidates button[type=submit]").await;
-    wait_text(&browser, "Toutes les équipes viendront le", false).await;
+    // The day she picked is proposed, not promised: "what happens next" tells her what is
+    // left to do before it is confirmed.
+    let proposed = wait_text(&browser, "Jour proposé : le", false).await;
+    assert!(
+        !proposed.contains("Toutes les équipes viendront le"),
+        "{proposed}"
+    );
+    let next = browser
+        .find(Locator::Css("#next-steps"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        next.contains("Ce qui vient ensuite, et ce que vous devez faire"),
+        "{next}"
+    );
+    assert!(
+        next.contains("à ORES Assets avant le jour des travaux"),
+        "{next}"
+    );
+    assert!(
+        next.contains("est proposé pour les travaux, à confirmer"),
+        "{next}"
+    );
+    assert!(
+        next.contains("posez la gaine à 1 m de profondeur"),
+        "{next}"
+    );
 
     // The sidewalk is opened: one joint road-works permit went to Namur (rule C-6). The officer
     // registers the payments, but the day cannot be confirmed while the commune decides.

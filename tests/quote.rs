@@ -627,11 +627,12 @@ fn the_page_partial_has_accessible_tables_and_qr_codes() {
 }
 
 #[test]
-fn c_4_the_joint_day_invitation_is_an_all_day_request() {
+fn c_4_the_joint_day_invitation_is_a_request_over_the_crews_arrival_window() {
     let ics = invitation(JointDayInvite {
         uid: "CMH-2026-000042-joint-day@connect-my-home".into(),
         reference: "CMH-2026-000042".into(),
         date: day(2027, 3, 9),
+        arrival: connect_my_home::quote::ics::ArrivalWindow::MORNING,
         site: "Rue des Champs 12, 5000 Namur".into(),
         summary: "Connect my home : vos raccordements CMH-2026-000042".into(),
         description: "ORES, SWDE, Proximus et VOO viennent le même jour.".into(),
@@ -644,8 +645,10 @@ fn c_4_the_joint_day_invitation_is_an_all_day_request() {
     });
     assert!(ics.contains("METHOD:REQUEST\r\n"));
     assert!(ics.contains("BEGIN:VEVENT\r\n"));
-    assert!(ics.contains("DTSTART;VALUE=DATE:20270309\r\n"));
-    assert!(ics.contains("DTEND;VALUE=DATE:20270310\r\n"));
+    // Brussels time, not an all-day event.
+    assert!(ics.contains("DTSTART;TZID=Europe/Brussels:20270309T080000\r\n"));
+    assert!(ics.contains("DTEND;TZID=Europe/Brussels:20270309T120000\r\n"));
+    assert!(ics.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Brussels\r\n"));
     assert!(ics.contains("DTSTAMP:20261201T093000Z\r\n"));
     assert!(
         ics.contains("LOCATION:Rue des Champs 12\\, 5000 Namur\r\n"),

@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use connect_my_home::scheduling::{
     ConstructionHolidays, DayOff, LeadTime, Province, WorkCalendar, lead_time_due_date,
 };
@@ -166,13 +166,191 @@ mod joint_day {
     use connect_my_home::{
         domain::{ServiceCode, request::Service},
         scheduling::{
-            Blocked, Blocker, Bookings, Crew, JointDayError, JointDayQuery, OperatorWindow,
-            joint_days,
+            Blocked, Blocker, Bookings, Crew, JointDayError, JointDayQuery, OperatorWindow, Wait,
+            first_day_after_payment, first_day_after_permit, is_public_holiday, joint_days,
         },
     };
     use uuid::Uuid;
 
     const MONS: &str = "53053";
+
+    fn working(date: NaiveDate) -> bool {
+        !matches!(date.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun)
+            && !is_public_holiday(date)
+    }
+
+    #[test]
+    fn c_6_the_works_come_after_the_day_the_commune_decision_is_due() {
+        // Asked on Wednesday 2 December 2026, decided within 45 days: by Saturday 16 January.
+        assert_eq!(
+            first_day_after_permit(d(2026, 12, 2), 45),
+            (d(2027, 1, 16), d(2027, 1, 17))
+        );
+    }
+
+    #[test]
+    fn v_8_2_1_a_payment_still_to_make_leaves_the_second_working_day() {
+        // Wednesday: paid Thursday at the earliest, works on Friday.
+        assert_eq!(first_day_after_payment(d(2026, 12, 2)), d(2026, 12, 4));
+        // Thursday 24 December: Friday 25 is Christmas, paid Monday 28, works Tuesday 29.
+        assert_eq!(first_day_after_payment(d(2026, 12, 24)), d(2026, 12, 29));
+    }
+
+    #[test]
+    fn c_6_v_8_2_1_no_candidate_before_what_must_come_first_and_each_earlier_day_says_why() {
+        let crews = [
+            crew(1, Service::Electricity, true),
+            crew(2, Service::Water, true),
+        ];
+        let operators = [
+            window(Service::Electricity, d(2026, 12, 2), d(2027, 3, 31)),
+            window(Service::Water, d(2026, 12, 2), d(2027, 3, 31)),
+        ];
+        let (until, first_day) = first_day_after_permit(d(2026, 12, 2), 45);
+        let waits = [
+            Wait {
+                service: Some(Service::Water.into()),
+                reason: Blocked::NotPaid,
+                first_day: first_day_after_payment(d(2026, 12, 2)),
+            },
+            Wait {
+                service: None,
+                reason: Blocked::AwaitingPermit { until },
+                first_day,
+            },
+        ];
+        let found = joint_days(
+            JointDayQuery {
+                commune: MONS,
+                province: Province::Hainaut,
+                operators: &operators,
+                wanted: 1,
+                waits: &waits,
+                since: d(2026, 12, 2),
+            },
+            &crews,
+            &Bookings::new(),
+            holidays(),
+        )
+        .unwrap();
+        assert_eq!(found.from, d(2027, 1, 17));
+        assert_eq!(found.candidates[0].date, d(2027, 1, 18));
+        let permit = Blocked::AwaitingPermit {
+            until: d(2027, 1, 16),
+        };
+        // Wednesday and Thursday: the water invoice and the permit; then the permit alone.
+        let first = &found.impossible[0];
+        assert_eq!(first.date, d(2026, 12, 2));
+        assert_eq!(first.waiting, [permit]);
+        assert_eq!(
+            first.blockers,
+            [Blocker {
+                service: Service::Water.into(),
+                reason: Blocked::NotPaid
+            }]
+        );
+        assert_eq!(found.impossible[1].date, d(2026, 12, 3));
+        let third = &found.impossible[2];
+        assert_eq!(
+            (third.date, third.blockers.is_empty()),
+            (d(2026, 12, 4), true)
+        );
+        assert_eq!(third.waiting, [permit]);
+        // Every working day up to the decision is listed, none other.
+        let listed: Vec<NaiveDate> = found
+            .impossible
+            .iter()
+            .map(|i| i.date)
+            .take_while(|day| *day < found.from)
+            .collect();
+        let expected: Vec<NaiveDate> = d(2026, 12, 2)
+            .iter_days()
+            .take_while(|day| *day < d(2027, 1, 17))
+            .filter(|day| working(*day))
+            .collect();
+        assert_eq!(listed, expected);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// V-8.2.1, B-5.4: a payment still to make leaves a later working day than the one it
+        /// is credited, itself after today.
+        #[test]
+        fn v_8_2_1_after_payment_is_the_second_working_day(today in any_date()) {
+            let first = first_day_after_payment(today);
+            prop_assert!(first > today);
+            prop_assert!(working(first));
+            let between = today
+                .iter_days()
+                .skip(1)
+                .take_while(|day| *day < first)
+                .filter(|day| working(*day))
+                .count();
+            prop_assert_eq!(between, 1);
+        }
+
+        /// C-6, V-8.2.1: no candidate before the first day any wait leaves, and every working
+        /// day from today to the window's start is impossible with at least one reason.
+        #[test]
+        fn c_6_no_candidate_before_a_wait_and_every_earlier_day_has_its_reason(
+            today in any_date(),
+            permit_days in 0u32..60,
+            unpaid in proptest::bool::ANY,
+            earliest in 0u64..40,
+        ) {
+            let services = [Service::Electricity, Service::Water, Service::Voo];
+            let crews: Vec<Crew> = services
+                .iter()
+                .enumerate()
+                .map(|(i, s)| crew(i as u128 + 1, *s, *s != Service::Voo))
+                .collect();
+            let operators: Vec<OperatorWindow> = services
+                .iter()
+                .map(|s| window(*s, today + Days::new(earliest), today + Days::new(400)))
+                .collect();
+            let (until, first_day) = first_day_after_permit(today, permit_days);
+            let mut waits = vec![Wait {
+                service: None,
+                reason: Blocked::AwaitingPermit { until },
+                first_day,
+            }];
+            if unpaid {
+                waits.push(Wait {
+                    service: Some(Service::Water.into()),
+                    reason: Blocked::NotPaid,
+                    first_day: first_day_after_payment(today),
+                });
+            }
+            let found = joint_days(
+                JointDayQuery {
+                    commune: MONS,
+                    province: Province::Hainaut,
+                    operators: &operators,
+                    wanted: 3,
+                    waits: &waits,
+                    since: today,
+                },
+                &crews,
+                &Bookings::new(),
+                holidays(),
+            )
+            .unwrap();
+            for candidate in &found.candidates {
+                prop_assert!(candidate.date > until);
+                prop_assert!(candidate.date >= today + Days::new(earliest));
+                if unpaid {
+                    prop_assert!(candidate.date >= first_day_after_payment(today));
+                }
+            }
+            for day in today.iter_days().take_while(|day| *day < found.from) {
+                let listed = found.impossible.iter().find(|i| i.date == day);
+                if working(day) {
+                    let listed = listed.expect("every earlier working day is explained");
+                    prop_assert!(!listed.waiting.is_empty() || !listed.blockers.is_empty());
+                }
+            }
+        }
+    }
 
     fn crew(n: u128, service: Service, civil_works: bool) -> Crew {
         Crew {
@@ -214,6 +392,8 @@ mod joint_day {
                 province: Province::Hainaut,
                 operators: &operators,
                 wanted: 2,
+                waits: &[],
+                since: d(2025, 7, 28),
             },
             &crews,
             &bookings,
@@ -325,6 +505,8 @@ mod joint_day {
                     province: Province::Hainaut,
                     operators: &operators,
                     wanted: 5,
+                    waits: &[],
+                    since: first,
                 },
                 &crews,
                 &bookings,
@@ -365,6 +547,8 @@ mod joint_day {
                 province: Province::Hainaut,
                 operators: &operators,
                 wanted: 3,
+                waits: &[],
+                since: d(2026, 3, 2),
             },
             &crews,
             &Bookings::new(),
@@ -391,6 +575,8 @@ mod joint_day {
             province: Province::Hainaut,
             operators: &operators,
             wanted: 1,
+            waits: &[],
+            since: d(2026, 3, 2),
         };
         assert_eq!(
             joint_days(query, &[], &Bookings::new(), holidays()),

@@ -467,11 +467,27 @@ async fn add_site(
         When::Coming {
             ahead,
             requested_ago,
-        } => (
-            tuesday_from(crate::clock::day_of(now) + Duration::days(ahead)),
-            now - Duration::days(requested_ago),
-            false,
-        ),
+        } => {
+            let requested_at = now - Duration::days(requested_ago);
+            // A day that can really happen: after the day the commune's decision is due
+            // (C-6), and a working day of the site's civil-works crews (no construction
+            // holiday, V-8.2.2).
+            let due = due_on(
+                crate::clock::day_of(requested_at),
+                state.config.permit_decision_days,
+            );
+            let construction = crate::services::holidays::load(&mut **tx).await?;
+            let province = crate::services::holidays::province_of_commune(&state.directory, nis)
+                .ok_or_else(|| missing("province"))?;
+            let calendar = crate::scheduling::WorkCalendar::civil_works(&construction, province);
+            let mut day = tuesday_from(
+                (crate::clock::day_of(now) + Duration::days(ahead)).max(due + Duration::days(1)),
+            );
+            while !calendar.is_working_day(day) {
+                day = tuesday_from(day + Duration::days(1));
+            }
+            (day, requested_at, false)
+        }
     };
     let submitted_at = requested_at - Duration::days(45);
     let coordinator = organisations::by_slug(&state.db, "ores").await?;

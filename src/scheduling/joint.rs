@@ -69,6 +69,22 @@ impl Bookings {
 /// Why an operator cannot come on a day, from the least to the most promising.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Blocked {
+    /// The offer is not sent yet: it must be sent, accepted and paid before the works
+    /// (V-8.2.1, B-5.4).
+    OfferNotSent,
+    /// The offer is sent but not accepted yet (V-8.2.1).
+    OfferNotAccepted,
+    /// The operator's invoice is not paid in full yet: it is paid before its works (B-5.4,
+    /// V-8.2.1).
+    NotPaid,
+    /// The commune decides on the joint road-works permit until `until` (C-6): the works come
+    /// after its decision is due.
+    AwaitingPermit {
+        until: NaiveDate,
+    },
+    /// Before the operator's earliest date: the start of its lead time or the period the
+    /// applicant wished for.
+    BeforeEarliest,
     Weekend,
     PublicHoliday,
     /// No crew of the operator serves the commune at all.
@@ -89,6 +105,35 @@ impl From<DayOff> for Blocked {
     }
 }
 
+impl Blocked {
+    /// The key suffix of the reason's text (`joint.blocked.<key>`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::OfferNotSent => "OfferNotSent",
+            Self::OfferNotAccepted => "OfferNotAccepted",
+            Self::NotPaid => "NotPaid",
+            Self::AwaitingPermit { .. } => "AwaitingPermit",
+            Self::BeforeEarliest => "BeforeEarliest",
+            Self::Weekend => "Weekend",
+            Self::PublicHoliday => "PublicHoliday",
+            Self::NoCrewInCommune => "NoCrewInCommune",
+            Self::ConstructionHoliday => "ConstructionHoliday",
+            Self::CrewAbsent => "CrewAbsent",
+            Self::CrewFull => "CrewFull",
+        }
+    }
+}
+
+/// Something that must happen before the works, and the first day it leaves possible: the
+/// offer accepted and paid (V-8.2.1, B-5.4), the commune's decision on the permit (C-6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wait {
+    /// The operator it holds back; `None` for the whole request (the offer, the permit).
+    pub service: Option<ServiceCode>,
+    pub reason: Blocked,
+    pub first_day: NaiveDate,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocker {
     pub service: ServiceCode,
@@ -101,6 +146,8 @@ pub struct ImpossibleDay {
     pub date: NaiveDate,
     /// One entry per blocked operator, in the order of the query.
     pub blockers: Vec<Blocker>,
+    /// What the whole request still waits for that day (the offer, the commune's decision).
+    pub waiting: Vec<Blocked>,
 }
 
 /// The crews of one operator free on a candidate day, the freest first.
@@ -144,6 +191,30 @@ pub enum JointDayError {
     NoCommonWindow { from: NaiveDate, to: NaiveDate },
 }
 
+/// **Interpretation** of V-8.2.1 and B-5.4 (the offer accepted, each operator paid before
+/// its works): what is not done yet is done today at the earliest (the offer sent, accepted
+/// with its emailed code, the transfer ordered); a transfer is credited the next bank working
+/// day (D+1), and the crews come on a later working day than the payment they wait for: the
+/// first day is the second working day after today.
+pub fn first_day_after_payment(today: NaiveDate) -> NaiveDate {
+    let working =
+        |d: &NaiveDate| !super::calendar::is_weekend(*d) && !super::calendar::is_public_holiday(*d);
+    today
+        .iter_days()
+        .skip(1)
+        .filter(working)
+        .nth(1)
+        .unwrap_or(today)
+}
+
+/// The joint permit asked today (C-6, in the reservation) is decided by the commune within
+/// its decision period (45 days, FACTS): the works come after the day the decision is due.
+/// Returns (the decision's due day, the first day after it).
+pub fn first_day_after_permit(today: NaiveDate, decision_days: u32) -> (NaiveDate, NaiveDate) {
+    let due = crate::domain::permit::due_on(today, decision_days);
+    (due, due.succ_opt().unwrap_or(due))
+}
+
 /// What to look for.
 #[derive(Debug, Clone, Copy)]
 pub struct JointDayQuery<'a> {
@@ -154,6 +225,11 @@ pub struct JointDayQuery<'a> {
     pub operators: &'a [OperatorWindow],
     /// K: how many candidate days to return.
     pub wanted: usize,
+    /// What must happen first, with the first day each leaves possible: no candidate before.
+    pub waits: &'a [Wait],
+    /// The first day to explain (today): each working day from it to the window's start is
+    /// impossible with its reasons.
+    pub since: NaiveDate,
 }
 
 /// The first K days on which every involved operator has a crew serving the commune, working
@@ -170,10 +246,18 @@ pub fn joint_days(
             return Err(JointDayError::DuplicateOperator(op.service.clone()));
         }
     }
+    let earliest_of = |op: &OperatorWindow| {
+        query
+            .waits
+            .iter()
+            .filter(|w| w.service.as_ref().is_none_or(|s| *s == op.service))
+            .map(|w| w.first_day)
+            .fold(op.earliest, Ord::max)
+    };
     let from = query
         .operators
         .iter()
-        .map(|o| o.earliest)
+        .map(earliest_of)
         .fold(first.earliest, Ord::max);
     let to = query
         .operators
@@ -218,6 +302,43 @@ pub fn joint_days(
     if query.wanted == 0 {
         return Ok(result);
     }
+    // The working days before the window: each keeps what it waits for.
+    let plain = WorkCalendar::other_works(construction, query.province);
+    for date in query
+        .since
+        .iter_days()
+        .take_while(|d| *d < from)
+        .filter(|d| plain.is_working_day(*d))
+    {
+        let binding = |service: Option<&ServiceCode>| {
+            query
+                .waits
+                .iter()
+                .filter(|w| w.service.as_ref() == service && w.first_day > date)
+                .map(|w| w.reason)
+                .collect::<Vec<_>>()
+        };
+        let waiting = binding(None);
+        let mut blockers = Vec::new();
+        for op in query.operators {
+            let own = binding(Some(&op.service));
+            if own.is_empty() && op.earliest > date && waiting.is_empty() {
+                blockers.push(Blocker {
+                    service: op.service.clone(),
+                    reason: Blocked::BeforeEarliest,
+                });
+            }
+            blockers.extend(own.into_iter().map(|reason| Blocker {
+                service: op.service.clone(),
+                reason,
+            }));
+        }
+        result.impossible.push(ImpossibleDay {
+            date,
+            blockers,
+            waiting,
+        });
+    }
     for date in from.iter_days().take_while(|d| *d <= to) {
         let mut free = Vec::with_capacity(query.operators.len());
         let mut blockers = Vec::new();
@@ -260,7 +381,11 @@ pub fn joint_days(
                 break;
             }
         } else {
-            result.impossible.push(ImpossibleDay { date, blockers });
+            result.impossible.push(ImpossibleDay {
+                date,
+                blockers,
+                waiting: Vec::new(),
+            });
         }
     }
     Ok(result)

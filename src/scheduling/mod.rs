@@ -14,5 +14,6 @@ pub use calendar::{
 pub use holidays::{ConstructionHolidays, HolidayDataError, HolidayPeriod, PeriodError, Province};
 pub use joint::{
     Blocked, Blocker, Bookings, CandidateDay, Crew, CrewId, FreeCrews, ImpossibleDay,
-    JointDayError, JointDayQuery, JointDays, OperatorWindow, joint_days,
+    JointDayError, JointDayQuery, JointDays, OperatorWindow, Wait, first_day_after_payment,
+    first_day_after_permit, joint_days,
 };

@@ -215,8 +215,14 @@ pub struct ApplicantCaseFile {
     /// The public timeline, oldest first.
     pub events: Vec<Event>,
     pub reserved: Option<NaiveDate>,
+    /// The case officer confirmed the reserved day (the works may go ahead); until then the
+    /// day is only proposed.
+    pub confirmed: bool,
     /// The days the applicant may pick (rule C-4), when no day is reserved yet.
     pub candidates: Vec<NaiveDate>,
+    /// An operator asks the applicant to dig the trench on their land and lay the sleeve at
+    /// 1 m before the works (V-8.5), and it is not done yet.
+    pub digs_trench: bool,
     pub offer: OfferFile,
     /// The parts refused in writing, each with its reasons and rules (B-4.4).
     pub refusals: Vec<PartRefusal>,
@@ -407,12 +413,35 @@ pub async fn applicant_file(
     } else {
         Vec::new()
     };
+    let digs_trench = answers
+        .iter()
+        .filter_map(|answer| answer.body.as_deref())
+        .filter_map(|body| parse_answer(body).ok())
+        .filter(|answer| {
+            !matches!(
+                answer.feasibility,
+                crate::operators::Feasibility::Refused
+                    | crate::operators::Feasibility::NotAvailable
+            )
+        })
+        .any(|answer| {
+            answer.prerequisites.iter().any(|p| {
+                p.code == "trench_and_sleeve"
+                    && p.who == crate::operators::Party::Applicant
+                    && !p.met
+            })
+        });
     Ok(ApplicantCaseFile {
         documents_open: !document_service::CLOSED_STATES.contains(&current),
         services,
         partner_labels,
         events,
         reserved,
+        confirmed: matches!(
+            current,
+            RequestState::Scheduled | RequestState::Done | RequestState::Closed
+        ),
+        digs_trench,
         candidates,
         offer,
         refusals,

@@ -16,7 +16,7 @@ use crate::{
     scheduling::{
         calendar::WorkCalendar,
         holidays::{ConstructionHolidays, Province},
-        joint::{self, Bookings, JointDayQuery, JointDays, OperatorWindow},
+        joint::{self, Blocked, Bookings, JointDayQuery, JointDays, OperatorWindow, Wait},
     },
     state::AppState,
 };
@@ -34,6 +34,9 @@ pub enum ScheduleError {
     AlreadyReserved(NaiveDate),
     #[error("{0} is not a possible day for this request")]
     NotACandidate(NaiveDate),
+    /// A day before what must come first, or on which an operator cannot come: with why.
+    #[error("{} is not possible for this request", .0.date)]
+    Impossible(joint::ImpossibleDay),
     #[error("{day} was just taken")]
     Taken {
         day: NaiveDate,
@@ -56,6 +59,9 @@ struct Plan {
     commune: String,
     province: Province,
     windows: Vec<OperatorWindow>,
+    /// What must happen first, with the first day each leaves possible.
+    waits: Vec<Wait>,
+    today: NaiveDate,
 }
 
 fn province_of(state: &AppState, request: &RequestRow) -> Result<Province, ScheduleError> {
@@ -85,15 +91,77 @@ enum Condition {
     Pending,
 }
 
+/// How far the request's offer went (V-8.2.1: the contract is formed on acceptance or on
+/// full payment).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OfferStage {
+    #[default]
+    NotSent,
+    Sent,
+    Accepted,
+}
+
 /// The day each operator's lead time started, by service code, once its start event happened:
 /// full payment (B-5.5), or the latest of permits, payment, trenches and coordinators' details
-/// (V-8.2.2, V-8.4). Lead times started by nothing recorded run from today.
+/// (V-8.2.2, V-8.4); and what still comes before the works: the offer accepted, each
+/// operator paid (V-8.2.1, B-5.4), the commune's decision on the joint permit (C-6).
 #[derive(Debug, Clone, Default)]
-pub struct LeadTimeStarts(std::collections::HashMap<String, NaiveDate>);
+pub struct LeadTimeStarts {
+    started: std::collections::HashMap<String, NaiveDate>,
+    offer: OfferStage,
+    /// Operators whose invoice, due before the works, is not paid in full.
+    unpaid: Vec<String>,
+    /// The joint day needs the commune's permit (a civil-works crew, a commune on the
+    /// portal) and it is not granted.
+    permit_awaited: bool,
+    permit_decision_days: u32,
+}
 
 impl LeadTimeStarts {
     pub fn of(&self, service: &str) -> Option<NaiveDate> {
-        self.0.get(service).copied()
+        self.started.get(service).copied()
+    }
+
+    /// What must happen before the works, seen on `today`, with the first day each leaves
+    /// possible (see [`joint::first_day_after_payment`], [`joint::first_day_after_permit`]).
+    pub fn waits(&self, today: NaiveDate) -> Vec<Wait> {
+        let mut waits = Vec::new();
+        let after_payment = joint::first_day_after_payment(today);
+        match self.offer {
+            OfferStage::NotSent => waits.push(Wait {
+                service: None,
+                reason: Blocked::OfferNotSent,
+                first_day: after_payment,
+            }),
+            // Paid in full, the contract is formed without the written acceptance (V-8.2.1).
+            OfferStage::Sent if !self.unpaid.is_empty() => waits.push(Wait {
+                service: None,
+                reason: Blocked::OfferNotAccepted,
+                first_day: after_payment,
+            }),
+            OfferStage::Sent => {}
+            OfferStage::Accepted => {
+                for service in &self.unpaid {
+                    if let Ok(code) = ServiceCode::parse(service) {
+                        waits.push(Wait {
+                            service: Some(code),
+                            reason: Blocked::NotPaid,
+                            first_day: after_payment,
+                        });
+                    }
+                }
+            }
+        }
+        if self.permit_awaited {
+            let (until, first_day) =
+                joint::first_day_after_permit(today, self.permit_decision_days);
+            waits.push(Wait {
+                service: None,
+                reason: Blocked::AwaitingPermit { until },
+                first_day,
+            });
+        }
+        waits
     }
 }
 
@@ -108,7 +176,8 @@ pub fn paid_in_full_on(due: &crate::services::offers::Due) -> Option<NaiveDate> 
 const SERVICING_START_PREREQUISITES: [&str; 3] =
     ["permit_copy", "trench_and_sleeve", "site_coordinators"];
 
-/// Reads when each lead time of a request started (see [`LeadTimeStarts`]).
+/// Reads when each lead time of a request started and what still comes before the works
+/// (see [`LeadTimeStarts`]).
 pub async fn lead_time_starts(
     state: &AppState,
     request: &RequestRow,
@@ -120,29 +189,50 @@ pub async fn lead_time_starts(
             let answer = serde_json::from_str(body.as_deref()?).ok()?;
             Some((service.as_str(), answer))
         })
+        .filter(|(_, answer): &(&str, Assessment)| {
+            !matches!(
+                answer.feasibility,
+                Feasibility::Refused | Feasibility::NotAvailable
+            )
+        })
         .collect();
-    let mut starts = LeadTimeStarts::default();
-    if parsed
-        .iter()
-        .all(|(_, a)| a.lead_time.start == LeadTimeStart::ConditionsMet)
-    {
-        return Ok(starts);
+    let mut starts = LeadTimeStarts {
+        permit_decision_days: state.config.permit_decision_days,
+        ..LeadTimeStarts::default()
+    };
+    // The joint day opens the public domain when a civil-works crew comes: a commune on the
+    // portal decides on the permit first (C-6), unless it already granted it.
+    if parsed.iter().any(|(_, a)| a.crew.civil_works) {
+        let mut tx = state.db.begin_read().await?;
+        let municipality = db::permits::municipality_of(&mut tx, &request.id).await?;
+        tx.rollback().await.map_err(DbError::from)?;
+        if municipality.is_some() {
+            let granted = matches!(
+                db::permits::current_for_request(&state.db, &request.access)
+                    .await?
+                    .map(|p| p.status),
+                Some(status) if status == "approved" || status == "approved_with_conditions"
+            );
+            starts.permit_awaited = !granted;
+        }
     }
     let organisations = assessments::organisations_of(&state.db, &request.access).await?;
-    let payees: Vec<crate::services::offers::Due> =
-        match offers::for_request(&state.db, &request.access)
-            .await?
-            .first()
-        {
-            Some(latest) => crate::services::offers::dues_of(
-                offers::dues_of_request(&state.db, &request.access).await?,
-                &offers::payments_of_request(&state.db, &request.access).await?,
-            )?
-            .into_iter()
-            .filter(|d| d.offer_id == latest.id && d.direction == Direction::ApplicantToOperator)
-            .collect(),
-            None => Vec::new(),
-        };
+    let latest_offer = offers::for_request(&state.db, &request.access).await?;
+    starts.offer = match latest_offer.first().map(|o| o.status.as_str()) {
+        Some("accepted") => OfferStage::Accepted,
+        Some("sent") => OfferStage::Sent,
+        _ => OfferStage::NotSent,
+    };
+    let payees: Vec<crate::services::offers::Due> = match latest_offer.first() {
+        Some(latest) => crate::services::offers::dues_of(
+            offers::dues_of_request(&state.db, &request.access).await?,
+            &offers::payments_of_request(&state.db, &request.access).await?,
+        )?
+        .into_iter()
+        .filter(|d| d.offer_id == latest.id && d.direction == Direction::ApplicantToOperator)
+        .collect(),
+        None => Vec::new(),
+    };
     let offered = !payees.is_empty();
     for (service, answer) in &parsed {
         let organisation = organisations
@@ -159,6 +249,13 @@ pub async fn lead_time_starts(
             .iter()
             .filter(|p| p.organisation_id.as_deref() == organisation)
             .collect();
+        // Every document of the operator due before the works is paid first (B-5.4).
+        if of_operator
+            .iter()
+            .any(|p| p.when == DueWhen::BeforeWorks && paid_in_full_on(p).is_none())
+        {
+            starts.unpaid.push((*service).to_owned());
+        }
         let payee = of_operator
             .iter()
             .find(|p| p.scope == scope)
@@ -211,7 +308,7 @@ pub async fn lead_time_starts(
             })
             .max()
         {
-            starts.0.insert((*service).to_owned(), latest);
+            starts.started.insert((*service).to_owned(), latest);
         }
     }
     Ok(starts)
@@ -222,6 +319,8 @@ struct Window {
     service: ServiceCode,
     answer: Assessment,
     started_on: Option<NaiveDate>,
+    /// The day the lead time is counted from: its start, else the earliest it can happen.
+    counted_from: NaiveDate,
     /// The day the lead time ends, even before `earliest` (a later wish of the applicant).
     due: NaiveDate,
     earliest: NaiveDate,
@@ -242,6 +341,7 @@ fn windows_of(
         .as_deref()
         .map(db::parse_date)
         .transpose()?;
+    let waits = starts.waits(today);
     let mut windows = Vec::new();
     for (service, body) in answers {
         // Every operator's and partner's crew comes on the one day (C-4, C-8).
@@ -259,10 +359,18 @@ fn windows_of(
         ) {
             continue;
         }
-        // No day before today, nor before the period the applicant wished for; the lead time
-        // runs from its start event (payment, permits, trenches) once it happened, else from
-        // then (its conditions are not met before).
-        let from = wished_from.map_or(today, |wished| wished.max(today));
+        // No day before today, nor before the period the applicant wished for, nor before
+        // what must come first (the offer accepted and paid, the commune's decision: V-8.2.1,
+        // B-5.4, C-6); the lead time runs from its start event (payment, permits, trenches)
+        // once it happened, else from then (its conditions are not met before).
+        let from = waits
+            .iter()
+            .filter(|w| w.service.as_ref().is_none_or(|s| s.as_str() == service))
+            .map(|w| w.first_day)
+            .fold(
+                wished_from.map_or(today, |wished| wished.max(today)),
+                Ord::max,
+            );
         let started_on = starts.of(service);
         let (earliest, latest) = answer
             .lead_time
@@ -274,6 +382,7 @@ fn windows_of(
             service: code,
             answer,
             started_on,
+            counted_from: started_on.unwrap_or(from),
             due,
             earliest,
             latest,
@@ -309,6 +418,8 @@ fn plan_from(
         commune: request.commune_nis.clone(),
         province,
         windows,
+        waits: starts.waits(today),
+        today,
     })
 }
 
@@ -317,8 +428,10 @@ fn plan_from(
 pub struct WorksDeadline {
     pub service: String,
     pub latest: NaiveDate,
-    /// The day the start event happened; `None` while it has not (then counted from today).
+    /// The day the start event happened; `None` while it has not (then counted from
+    /// `counted_from`, the earliest day it can happen).
     pub started_on: Option<NaiveDate>,
+    pub counted_from: NaiveDate,
     pub answer: Assessment,
 }
 
@@ -362,6 +475,7 @@ pub fn deadlines_with(
         service: w.service.as_str().to_owned(),
         latest: w.due,
         started_on: w.started_on,
+        counted_from: w.counted_from,
         answer: w.answer,
     })
     .collect())
@@ -398,6 +512,8 @@ async fn joint_days_in(
             province: plan.province,
             operators: &plan.windows,
             wanted,
+            waits: &plan.waits,
+            since: plan.today,
         },
         &crews,
         &bookings,
@@ -493,7 +609,18 @@ pub async fn reserve(
         &construction,
     )?;
     let (days, crews) = joint_days_in(&mut tx, &plan, &construction, 1).await?;
+    // Refused with its reason: the offer, a payment or the commune's decision still to come
+    // (V-8.2.1, B-5.4, C-6), a day off, no crew.
+    // A day just filled is answered below with the days still possible.
+    if let Some(impossible) = days.impossible.iter().find(|d| {
+        d.date == day
+            && !(d.waiting.is_empty() && d.blockers.iter().all(|b| b.reason == Blocked::CrewFull))
+    }) {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Err(ScheduleError::Impossible(impossible.clone()));
+    }
     if day < days.from || day > days.to {
+        tx.rollback().await.map_err(DbError::from)?;
         return Err(ScheduleError::NotACandidate(day));
     }
     let mut reserved_works = Vec::new();

@@ -53,16 +53,24 @@ pub async fn confirm_day(
         return Err(OfferError::NotReady(blockers));
     }
     let day = day.unwrap_or_default();
+    let arrival = quote::ics::ArrivalWindow::MORNING;
+    let hours = [
+        ("day", tr.date(day)),
+        ("from", arrival.from.format("%H:%M").to_string()),
+        ("to", arrival.to.format("%H:%M").to_string()),
+    ];
+    let hours = hours.each_ref().map(|(k, v)| (*k, v.as_str()));
     let invite = quote::ics::invitation(quote::ics::JointDayInvite {
         uid: format!("{}@connect-my-home.be", request.id),
         reference: request.reference.clone(),
         date: day,
+        arrival,
         site: request.site_line(),
         summary: tr.f(
             "offer.ics.summary",
             [("reference", request.reference.as_str())],
         ),
-        description: tr.t("offer.ics.description").to_owned(),
+        description: tr.f("offer.ics.description", hours),
         organizer_email: user.email.clone(),
         attendee_email: request.email.clone(),
         stamp: now,
@@ -99,7 +107,7 @@ pub async fn confirm_day(
         &state.base_url,
         request,
         "day_confirmed",
-        vec![tr.f("offer.mail.day", [("day", tr.date(day).as_str())])],
+        vec![tr.f("offer.mail.day", hours)],
         &[Attachment {
             filename: format!("{}.ics", request.reference),
             content_type: "text/calendar; method=REQUEST; charset=utf-8".to_owned(),

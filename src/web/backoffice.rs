@@ -225,7 +225,10 @@ fn joint_day_view(
                     "joint.deadline_since",
                     [("day", tr.numeric_date(day).as_str())],
                 ),
-                None => tr.t("joint.deadline_not_started").to_owned(),
+                None => tr.f(
+                    "joint.deadline_not_started",
+                    [("day", tr.numeric_date(deadline.counted_from).as_str())],
+                ),
             };
             tr.f(
                 "joint.deadline",
@@ -285,26 +288,13 @@ fn joint_day_view(
                 .iter()
                 .map(|c| (c.date.to_string(), day_label(c.date)))
                 .collect(),
-            impossible: days
-                .impossible
-                .iter()
-                .filter(|d| !d.blockers.iter().all(|b| b.reason == Blocked::Weekend))
-                .map(|d| {
-                    let reasons: Vec<String> = d
-                        .blockers
-                        .iter()
-                        .map(|b| {
-                            format!(
-                                "{} : {}",
-                                names.name(b.service.as_str()),
-                                tr.keyed("joint.blocked", format!("{:?}", b.reason))
-                            )
-                        })
-                        .collect();
-                    (day_label(d.date), reasons.join(" ; "))
-                })
-                .collect(),
-            not_before: (days.from > today).then(|| {
+            impossible: impossible_lines(tr, |code| names.name(code), &days.impossible),
+            // What the request waits for explains the days before the window itself.
+            not_before: (days.from > today
+                && days.impossible.iter().all(|d| {
+                    d.waiting.is_empty() && d.blockers.iter().all(|b| b.reason != Blocked::NotPaid)
+                }))
+            .then(|| {
                 let operators: Vec<String> = days
                     .from_set_by
                     .iter()
@@ -326,8 +316,77 @@ fn joint_day_view(
     }
 }
 
+/// A reason a day is not possible, in the reader's language, without rule codes (the
+/// applicant reads them too).
+pub fn blocked_text(tr: Tr, reason: Blocked) -> String {
+    match reason {
+        Blocked::AwaitingPermit { until } => tr.f(
+            "joint.blocked.AwaitingPermit",
+            [("day", day_label(until).as_str())],
+        ),
+        other => tr.keyed("joint.blocked", other.key()),
+    }
+}
+
+/// Why one day is not possible: what the whole request waits for, then each blocked operator.
+pub fn impossible_reasons(
+    tr: Tr,
+    name: impl Fn(&str) -> String,
+    day: &crate::scheduling::ImpossibleDay,
+) -> String {
+    let mut reasons: Vec<String> = day.waiting.iter().map(|r| blocked_text(tr, *r)).collect();
+    reasons.extend(day.blockers.iter().map(|b| {
+        format!(
+            "{} : {}",
+            name(b.service.as_str()),
+            blocked_text(tr, b.reason)
+        )
+    }));
+    reasons.join(" ; ")
+}
+
+/// The impossible days as (days, reasons) lines: weekends alone are left out, and following
+/// days with the same reasons are one line "from – to" (45 days awaiting a permit are one).
+pub fn impossible_lines(
+    tr: Tr,
+    name: impl Fn(&str) -> String,
+    days: &[crate::scheduling::ImpossibleDay],
+) -> Vec<(String, String)> {
+    let mut lines: Vec<(chrono::NaiveDate, chrono::NaiveDate, String)> = Vec::new();
+    for day in days.iter().filter(|d| {
+        !d.blockers.iter().all(|b| b.reason == Blocked::Weekend) || !d.waiting.is_empty()
+    }) {
+        let reasons = impossible_reasons(tr, &name, day);
+        match lines.last_mut() {
+            Some((_, to, last)) if *last == reasons => *to = day.date,
+            _ => lines.push((day.date, day.date, reasons)),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(from, to, reasons)| {
+            let days = if from == to {
+                day_label(from)
+            } else {
+                format!("{} – {}", day_label(from), day_label(to))
+            };
+            (days, reasons)
+        })
+        .collect()
+}
+
 pub fn schedule_refusal(tr: Tr, error: &ScheduleError) -> String {
     match error {
+        ScheduleError::Impossible(day) => tr.f(
+            "joint.impossible",
+            [
+                ("day", day_label(day.date).as_str()),
+                (
+                    "reasons",
+                    impossible_reasons(tr, |code| tr.service(code), day).as_str(),
+                ),
+            ],
+        ),
         ScheduleError::NotAssessed => tr.t("joint.not_assessed").to_owned(),
         ScheduleError::NoProvince => tr.t("joint.no_province").to_owned(),
         ScheduleError::AlreadyReserved(day) => {

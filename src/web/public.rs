@@ -20,7 +20,8 @@ use super::{
 };
 use crate::{
     domain::{
-        ElectricityBand, EmailAddress, FieldErrors, IdempotencyKey, Language, RequestInput, Service,
+        ElectricityBand, EmailAddress, FieldErrors, IdempotencyKey, Language, RequestInput,
+        RequestState, Service,
     },
     http::redirect::LocalPath,
     i18n::Tr,
@@ -306,7 +307,11 @@ struct TrackPage {
     token: String,
     /// The reserved joint day, or the days the applicant may pick (rule C-4).
     reserved: Option<String>,
+    /// The case officer confirmed the reserved day; until then it is only proposed.
+    confirmed: bool,
     candidates: Vec<(String, String)>,
+    /// What the applicant must do next, and by when, in plain words.
+    next_steps: Vec<String>,
     notice: Option<String>,
     /// Each refused part: the connection and why, with its rule (B-4.4).
     refusals: Vec<String>,
@@ -525,7 +530,10 @@ pub(super) async fn render_track_with(
     let dossier_fee = file.dossier_invoice.as_ref().map(|invoice| {
         super::dossier_fee::DossierFeePanel::of(ctx.tr, invoice, state.clock.today())
     });
+    let next_steps = next_steps(ctx.tr, &file, &docs.asked);
     let page = TrackPage {
+        next_steps,
+        confirmed: file.confirmed,
         dossier_fee,
         can_record_dossier_fee: false,
         tr: ctx.tr,
@@ -547,6 +555,67 @@ pub(super) async fn render_track_with(
         docs,
     };
     Ok(private(page, status))
+}
+
+/// What the applicant must do next, and by when, from their case file: the documents still
+/// asked, the offer to accept, each payment before the works, the day to choose or the day
+/// proposed until it is confirmed, the trench and sleeve at 1 m (V-8.5), being there on the
+/// day. Plain words: the rules stay on the offer and in the staff's pages.
+fn next_steps(tr: Tr, file: &case_file::ApplicantCaseFile, asked: &[String]) -> Vec<String> {
+    use crate::domain::dues::{Direction, DueWhen};
+    let mut steps: Vec<String> = asked
+        .iter()
+        .map(|line| tr.f("track.next.document", [("document", line.as_str())]))
+        .collect();
+    let day = file.reserved.map(|day| tr.date(day));
+    if let Some(latest) = file.offer.latest() {
+        if file.offer.open && latest.status == "sent" {
+            steps.push(tr.f(
+                "track.next.accept",
+                [("until", tr.date(latest.valid_until).as_str())],
+            ));
+        }
+        if matches!(latest.status.as_str(), "sent" | "accepted") {
+            for due in latest.dues.iter().filter(|d| {
+                d.direction != Direction::OperatorToApplicant
+                    && d.when != DueWhen::AtDeed
+                    && !d.standing.is_settled()
+            }) {
+                let amount = tr.money(due.standing.outstanding);
+                let fields = [
+                    ("amount", amount.as_str()),
+                    ("payee", due.party.as_str()),
+                    ("day", day.as_deref().unwrap_or_default()),
+                ];
+                steps.push(match (due.when, &day) {
+                    (DueWhen::AfterWorks, _) => tr.f("track.next.pay_after", fields),
+                    (_, Some(_)) => tr.f("track.next.pay_before_day", fields),
+                    (_, None) => tr.f("track.next.pay_before", fields),
+                });
+            }
+        }
+    }
+    if !file.candidates.is_empty() {
+        steps.push(tr.t("track.next.choose_day").to_owned());
+    }
+    if file.digs_trench {
+        steps.push(tr.t("track.next.trench").to_owned());
+    }
+    match (&day, file.confirmed) {
+        (Some(day), false) => {
+            steps.push(tr.f("track.next.day_proposed", [("day", day.as_str())]));
+        }
+        (Some(day), true)
+            if !matches!(
+                file.request.state,
+                RequestState::Done | RequestState::Closed
+            ) =>
+        {
+            steps.push(tr.f("track.next.be_present", [("day", day.as_str())]));
+        }
+        _ => {}
+    }
+    steps
 }
 
 /// A case file that could not be read: missing, or a logged internal error.

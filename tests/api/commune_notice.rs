@@ -375,11 +375,27 @@ async fn c_6_a_clerk_lands_on_the_commune_dashboard_after_signing_in() {
 
 #[tokio::test]
 async fn c_6_the_permit_whose_works_come_first_is_listed_first() {
+    // Works come after the day their permit's decision is due (C-6), until a refused permit
+    // is asked again with a new deadline while its day stays: then the works may come first.
     let app = app_with_crews().await;
     let julien = app.signed_in("julien@ores.demo").await;
 
-    // B: asked on 02/12/2026 (due 16/01/2027) for works wished from the spring, on the
+    // A: asked on 02/12/2026 (due 16/01/2027), works on the first day proposed.
+    let (reference_a, _) = app.file_ok(&marie()).await;
+    let id_a = app.request_id(&reference_a).await;
+    app.wait_state(&id_a, "assessed").await;
+    let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id_a}"))).await;
+    let day_a = hidden(&page, "day");
+    assert_eq!(
+        day_a, "2027-01-18",
+        "the first working day after 16/01/2027"
+    );
+    assert_eq!(reserve(&app, &julien, &id_a, &day_a).await, 303);
+
+    // B: asked on 07/12/2026 (due 21/01/2027) for works wished from the spring, on the
     // latest day proposed.
+    app.advance_to(NaiveDate::from_ymd_opt(2026, 12, 7).unwrap());
+    let julien = app.signed_in("julien@ores.demo").await;
     let later = marie_from(app.today() + chrono::Duration::days(60));
     let later = with(
         &later,
@@ -396,15 +412,46 @@ async fn c_6_the_permit_whose_works_come_first_is_listed_first() {
     let day_b = candidate_days(&page).last().unwrap().clone();
     assert_eq!(reserve(&app, &julien, &id_b, &day_b).await, 303);
 
-    // A: asked two days later (due 18/01/2027), works on the first day proposed.
-    app.advance_to(NaiveDate::from_ymd_opt(2026, 12, 4).unwrap());
+    // On 10/12 Namur refuses A's permit; the officer changes the site and it is asked again:
+    // due 24/01/2027, its works still on 18/01.
+    app.advance_to(NaiveDate::from_ymd_opt(2026, 12, 10).unwrap());
     let julien = app.signed_in("julien@ores.demo").await;
-    let (reference_a, _) = app.file_ok(&marie()).await;
-    let id_a = app.request_id(&reference_a).await;
-    app.wait_state(&id_a, "assessed").await;
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let permit_a: String = sqlx::query_scalar("SELECT id FROM permits WHERE request_id = $1")
+        .bind(&id_a)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let page = text_of(&namur, app.url(&format!("/commune/permits/{permit_a}"))).await;
+    let response = namur
+        .post(app.url(&format!("/commune/permits/{permit_a}/decision")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("action", "refuse".to_owned()),
+            (
+                "text",
+                "Trottoir rénové en 2026 : passez par la chaussée.".to_owned(),
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
     let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id_a}"))).await;
-    let day_a = hidden(&page, "day");
-    assert_eq!(reserve(&app, &julien, &id_a, &day_a).await, 303);
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id_a}/permit/site")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("road_type", "communal".to_owned()),
+            ("sidewalk_openings", "0".to_owned()),
+            ("road_openings", "1".to_owned()),
+            ("traffic_measures", String::new()),
+            ("site_point", String::new()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
 
     let due = |id: String| {
         let app = &app;
@@ -418,11 +465,11 @@ async fn c_6_the_permit_whose_works_come_first_is_listed_first() {
             .unwrap()
         }
     };
-    assert_eq!(due(id_b.clone()).await, "2027-01-16");
-    assert_eq!(due(id_a.clone()).await, "2027-01-18");
+    assert_eq!(due(id_b.clone()).await, "2027-01-21");
+    assert_eq!(due(id_a.clone()).await, "2027-01-24");
     // What makes A the more urgent: its works come before B's deadline, B's after it.
-    assert!(day_a.as_str() < "2027-01-16", "A's works on {day_a}");
-    assert!(day_b.as_str() > "2027-01-16", "B's works on {day_b}");
+    assert!(day_a.as_str() < "2027-01-21", "A's works on {day_a}");
+    assert!(day_b.as_str() > "2027-01-21", "B's works on {day_b}");
 
     let namur = app.signed_in("travaux@namur.demo").await;
     let page = text_of(&namur, app.url("/commune")).await;

@@ -19,8 +19,11 @@ async fn c_4_the_officer_reserves_one_day_for_every_crew() {
     let page = text_of(&julien, &url).await;
     assert!(page.contains("Jour commun des travaux"));
     assert!(page.contains("Réserver ce jour"));
-    // Why no earlier day: the operators whose lead time opens the window are named.
-    assert!(page.contains("Aucun jour avant le"), "{page}");
+    // Why no earlier day: the commune decides on the joint permit first (C-6).
+    assert!(
+        plain(&page).contains("attendue au plus tard le 16/01/2027"),
+        "{page}"
+    );
     let day = first_candidate(&page);
     let response = julien
         .post(app.url(&format!("/backoffice/requests/{id}/day")))
@@ -198,8 +201,13 @@ async fn c_4_the_applicant_picks_the_day_on_the_status_page() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 303);
+    // Picked, the day is proposed until the case officer confirms it.
     let page = text_of(&app.client, &link).await;
-    assert!(page.contains("Toutes les équipes viendront le"));
+    assert!(
+        page.contains("Jour proposé : le 18/01/2027, à confirmer."),
+        "{page}"
+    );
+    assert!(!page.contains("Toutes les équipes viendront le"));
     assert!(page.contains("Jour commun des travaux réservé"));
     assert_eq!(
         app.count("SELECT COUNT(*) FROM reservations").await,
@@ -658,4 +666,184 @@ async fn c_4_journey_7_a_crew_ill_for_a_week_flags_the_booked_day_in_one_go() {
 
     let page = text_of(&julien, &url).await;
     assert!(page.contains("Une équipe réservée est absente ce jour-là"));
+}
+
+/// The page's text with the entities askama writes for quotes and ampersands read back.
+fn plain(page: &str) -> String {
+    page.replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&amp;", "&")
+}
+
+/// One row of the "why not earlier?" table: the days and their reasons.
+fn why_row(days: &str, why: &str) -> String {
+    format!("<tr><td>{days}</td><td>{why}</td></tr>")
+}
+
+#[tokio::test]
+async fn c_6_no_day_is_proposed_before_the_commune_decides_on_the_permit() {
+    // Namur is on the portal: the joint permit asked with the reservation (C-6) is decided
+    // within 45 days, by 16/01/2027 for a reservation on Wednesday 2 December 2026.
+    let app = app_with_crews().await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = plain(&text_of(&julien, &url).await);
+    // Saturday 16 January is the decision's last day: Monday 18 January is the first day.
+    assert_eq!(first_candidate(&page), "2027-01-18");
+    let permit = "en attente de la décision de la commune sur l'autorisation de voirie, \
+                  attendue au plus tard le 16/01/2027";
+    assert!(
+        page.contains(&why_row(
+            "02/12/2026 – 03/12/2026",
+            &format!(
+                "l'offre n'est pas encore envoyée (elle est acceptée et payée avant les \
+                 travaux) ; {permit}"
+            )
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(&why_row("04/12/2026 – 15/01/2027", permit)),
+        "{page}"
+    );
+
+    // The applicant's picker proposes the same first day.
+    let link = app.private_link(&id).await;
+    let track = plain(&text_of(&app.client, &link).await);
+    assert_eq!(hidden(&track, "day"), "2027-01-18");
+
+    // A day before the decision is refused, server side, with its reason: nothing is booked
+    // and no permit is asked.
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/day")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("day", "2027-01-15".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let body = plain(&response.text().await.unwrap());
+    assert!(
+        body.contains(&format!(
+            "Le 15/01/2027 n'est pas possible pour cette demande : {permit}. Choisissez un des \
+             jours proposés."
+        )),
+        "{body}"
+    );
+    let response = app
+        .client
+        .post(format!("{link}/day"))
+        .form(&[
+            ("csrf_token", hidden(&track, "csrf_token")),
+            ("day", "2026-12-03".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(plain(&response.text().await.unwrap()).contains(&format!(
+        "Le 03/12/2026 n'est pas possible pour cette demande : l'offre n'est pas encore \
+         envoyée (elle est acceptée et payée avant les travaux) ; {permit}. Choisissez un des \
+         jours proposés."
+    )));
+    assert_eq!(app.count("SELECT COUNT(*) FROM reservations").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM permits").await, 0);
+
+    // The backlog plan proposes no earlier day either.
+    let plan = plain(&text_of(&julien, app.url("/backoffice/plan")).await);
+    assert!(plan.contains(&reference), "{plan}");
+    assert!(plan.contains("18/01/2027"), "{plan}");
+    assert!(!plan.contains("/12/2026"), "{plan}");
+}
+
+#[tokio::test]
+async fn v_8_2_1_no_day_is_proposed_before_the_offer_can_be_accepted_and_paid() {
+    // A telecom crew opens no road (no permit to wait for, C-6): a connection whose offer is
+    // not sent yet is accepted and paid at the earliest tomorrow (a transfer ordered today),
+    // and the crew comes the working day after.
+    let app = app_with_crews().await;
+    let fields = with(
+        &marie(),
+        &[
+            ("electricity", ""),
+            ("electricity_band", ""),
+            ("gas", ""),
+            ("water", ""),
+            ("voo", ""),
+            ("wished_from", ""),
+            ("wished_to", ""),
+        ],
+    );
+    let (reference, _) = app.file_ok(&fields).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let url = app.url(&format!("/backoffice/requests/{id}"));
+    let page = plain(&text_of(&julien, &url).await);
+    // Filed on Wednesday 2 December: Friday 4 December is the first day.
+    assert_eq!(first_candidate(&page), "2026-12-04");
+    assert!(
+        page.contains(&why_row(
+            "02/12/2026 – 03/12/2026",
+            "l'offre n'est pas encore envoyée (elle est acceptée et payée avant les travaux)"
+        )),
+        "{page}"
+    );
+    let response = julien
+        .post(app.url(&format!("/backoffice/requests/{id}/day")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("day", "2026-12-02".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(plain(&response.text().await.unwrap()).contains(
+        "Le 02/12/2026 n'est pas possible pour cette demande : l'offre n'est pas encore \
+         envoyée (elle est acceptée et payée avant les travaux). Choisissez un des jours \
+         proposés."
+    ));
+    assert_eq!(app.count("SELECT COUNT(*) FROM reservations").await, 0);
+}
+
+#[tokio::test]
+async fn c_6_no_demo_day_falls_in_a_construction_holiday_or_before_its_permit_is_due() {
+    // Seeded on Wednesday 2 December 2026: a site planned 16 days ahead lands on Tuesday 22
+    // December, in the winter rest days (21-24 December), unless the demo looks.
+    let app = crate::helpers::spawn_app_with_demo().await;
+    let coming: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT DISTINCT r.day, p.due_on, p.status, q.commune_nis FROM reservations r \
+         JOIN permits p ON p.request_id = r.request_id AND p.status <> 'cancelled' \
+         JOIN requests q ON q.id = r.request_id WHERE r.day >= $1",
+    )
+    .bind(app.today().to_string())
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert!(coming.len() >= 5, "{coming:?}");
+    let construction = connect_my_home::services::holidays::load(&app.state.db.pool)
+        .await
+        .unwrap();
+    for (day, due, status, nis) in &coming {
+        let province =
+            connect_my_home::services::holidays::province_of_commune(&app.state.directory, nis)
+                .unwrap();
+        let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+        assert!(
+            connect_my_home::scheduling::WorkCalendar::civil_works(&construction, province)
+                .is_working_day(date),
+            "{day} ({status}) is not a civil-works working day"
+        );
+        assert!(
+            day > due,
+            "works on {day} before the permit is due on {due} ({status})"
+        );
+    }
 }

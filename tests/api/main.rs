@@ -24,6 +24,7 @@ mod limits;
 mod links;
 mod mail;
 mod municipality;
+mod next_steps;
 mod offer_documents;
 mod offers;
 mod openapi;

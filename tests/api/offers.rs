@@ -334,7 +334,19 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
             .fetch_one(&app.state.db.pool)
             .await
             .unwrap();
-    assert!(ics.contains(&format!("DTSTART;VALUE=DATE:{}", day.replace('-', ""))));
+    // The crews' arrival window, in Brussels time (not an all-day event).
+    let compact = day.replace('-', "");
+    assert!(
+        ics.contains(&format!(
+            "DTSTART;TZID=Europe/Brussels:{compact}T080000\r\n"
+        )),
+        "{ics}"
+    );
+    assert!(
+        ics.contains(&format!("DTEND;TZID=Europe/Brussels:{compact}T120000\r\n")),
+        "{ics}"
+    );
+    assert!(!ics.contains("VALUE=DATE"), "{ics}");
 
     // The same way to the works in JSON: the offer with its paid payees, the permit, the
     // confirmed day with every crew for the coordinator...
@@ -826,11 +838,16 @@ async fn b_5_5_swde_works_within_a_calendar_month_of_the_payment_not_pushed_by_c
     assert!(water.contains("au plus tard le 02/08/2027"), "{water}");
     assert!(water.contains("1 mois calendrier"), "{water}");
     assert!(water.contains("compté depuis le 02/07/2027"), "{water}");
-    // ORES, whose conditions are not all met, counts from the start of the period Marie
-    // wished for (11 August): 10 September.
+    // ORES, whose conditions are not all met, counts from the earliest they can be: the day
+    // after the commune's decision on the joint permit is due (C-6: asked on 5 July, due 19
+    // August), 20 August, later than the start of the period Marie wished for (11 August).
     let electricity = deadline_naming(&page, "engagement ORES basse tension");
     assert!(
-        electricity.contains("au plus tard le 10/09/2027"),
+        electricity.contains("au plus tard le 19/09/2027"),
+        "{electricity}"
+    );
+    assert!(
+        electricity.contains("compté à partir du 20/08/2027, au plus tôt"),
         "{electricity}"
     );
 }

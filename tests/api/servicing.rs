@@ -651,9 +651,10 @@ async fn v_8_6_land_under_overhead_lines_takes_six_months_more_on_the_offer_and_
     let page = text_of(&elec, &page_url).await;
     assert!(page.contains(r#"name="under_overhead_lines" value="on" checked"#));
 
-    // Staff see ORES' latest day: nothing paid yet, so counted from the start of the period
-    // the applicant wished for (11 January 2027): 30 days, 10 February; plus six months
-    // (V-8.6): 10 August 2027.
+    // Staff see ORES' latest day: nothing paid and the permit not asked yet, so counted from
+    // the earliest day the works can be: after the commune's decision is due (C-6: asked
+    // today, due 16 January 2027), 17 January: 30 days, 16 February; plus six months
+    // (V-8.6): 16 August 2027.
     let julien = app.signed_in("julien@ores.demo").await;
     let page = text_of(&julien, &page_url).await;
     let start = page
@@ -664,7 +665,7 @@ async fn v_8_6_land_under_overhead_lines_takes_six_months_more_on_the_offer_and_
         .split("<li>")
         .find(|item| item.contains("V-8.6"))
         .unwrap_or_else(|| panic!("V-8.6 in {list}"));
-    assert!(ores.contains("au plus tard le 10/08/2027"), "{ores}");
+    assert!(ores.contains("au plus tard le 16/08/2027"), "{ores}");
     assert!(ores.contains("plus 6 mois (V-8.6)"), "{ores}");
 
     // The offer's lead time says it with the rule.

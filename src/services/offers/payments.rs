@@ -403,20 +403,54 @@ pub async fn close_if_settled(
     .await?;
     let request = requests::get_for_worker(tx, request_id).await?;
     let tr = Tr(request.language());
-    notify_applicant(
-        tx,
-        base_url,
-        &request,
-        "closed",
-        vec![tr.f(
-            "offer.mail.closed",
-            [("reference", request.reference.as_str())],
-        )],
-        &[],
-        now,
-    )
-    .await?;
+    let lines = closing_lines(tx, &request, tr).await?;
+    notify_applicant(tx, base_url, &request, "closed", lines, &[], now).await?;
     Ok(true)
+}
+
+/// The closing mail: the request is done and paid, and what comes next for the household —
+/// the EAN code of each new electricity or gas supply point and the choice of an energy
+/// supplier, the water supply with the water operator.
+async fn closing_lines(
+    tx: &mut Tx,
+    request: &crate::db::requests::RequestRow,
+    tr: Tr,
+) -> Result<Vec<String>, DbError> {
+    let made: Vec<String> = crate::db::permits::latest_answers(tx, &request.id)
+        .await?
+        .into_iter()
+        .filter(|(_, _, body)| {
+            body.as_deref()
+                .and_then(|b| serde_json::from_str::<crate::operators::Assessment>(b).ok())
+                .is_some_and(|a| {
+                    !matches!(
+                        a.feasibility,
+                        crate::operators::Feasibility::Refused
+                            | crate::operators::Feasibility::NotAvailable
+                    )
+                })
+        })
+        .map(|(service, _, _)| service)
+        .collect();
+    let mut lines = vec![tr.f(
+        "offer.mail.closed",
+        [("reference", request.reference.as_str())],
+    )];
+    let energy: Vec<&str> = ["electricity", "gas"]
+        .into_iter()
+        .filter(|s| made.iter().any(|m| m == s))
+        .collect();
+    if !energy.is_empty() {
+        lines.push(tr.t("offer.mail.closed_next").to_owned());
+        for service in energy {
+            lines.push(tr.t(&format!("offer.mail.closed_ean_{service}")).to_owned());
+        }
+        lines.push(tr.t("offer.mail.closed_supplier").to_owned());
+    }
+    if made.iter().any(|m| m == "water") {
+        lines.push(tr.t("offer.mail.closed_water").to_owned());
+    }
+    Ok(lines)
 }
 
 /// Used by pages: the id a payee form names (a due or an organisation), checked as a uuid.
