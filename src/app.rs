@@ -84,7 +84,7 @@ pub async fn build_state(
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::web::router())
-        .nest("/api/v1", crate::api::router())
+        .nest("/api/v1", crate::api::router(state.clone()))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -20,10 +20,17 @@ use crate::{
     tariff::{self, TariffError},
 };
 
+mod assessments;
+pub mod edge;
 mod works;
 
-pub fn router() -> Router<AppState> {
+/// The API's routes, behind [`edge::api_edge`] (bearer keys, `Idempotency-Key`, problem
+/// details in the caller's language).
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
+        .route("/assessments", get(assessments::list))
+        .route("/assessments/{id}", get(assessments::show))
+        .route("/assessments/{id}/answer", post(assessments::change))
         .route("/requests", get(list))
         .route("/requests/{id}", get(show))
         .route(
@@ -35,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/estimates", post(estimate))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(state, edge::api_edge))
 }
 
 /// The query string, read as `Query` does; one it cannot read (a field given twice) is
