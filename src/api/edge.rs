@@ -21,6 +21,9 @@ use crate::{
     state::AppState,
 };
 
+/// The largest body kept for a repeat: the forms' limit, which the router applies anyway.
+const BODY_LIMIT: usize = 64 * 1024;
+
 /// The header a repeated POST carries.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// The header of an answer given again for a repeated `Idempotency-Key`.
@@ -30,6 +33,9 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// created it), answers a repeated `Idempotency-Key` with the first answer, and words any error
 /// in the caller's language.
 pub async fn api_edge(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
     let now = state.clock.now();
     let mut tr = Tr(language_of(request.headers()));
     let mut owner = None;
@@ -53,7 +59,7 @@ pub async fn api_edge(State(state): State<AppState>, mut request: Request, next:
     let idempotency_key = (request.method() == Method::POST)
         .then(|| request.headers().get(IDEMPOTENCY_KEY).cloned())
         .flatten();
-    let response = match (idempotency_key, owner) {
+    match (idempotency_key, owner) {
         (Some(key), Some(owner)) => {
             let Some(key) = key
                 .to_str()
@@ -67,8 +73,7 @@ pub async fn api_edge(State(state): State<AppState>, mut request: Request, next:
             idempotent(&state, owner, &key, tr, request, next).await
         }
         _ => localised(next.run(request).await, tr),
-    };
-    response
+    }
 }
 
 /// An error response answered again in the caller's language.
@@ -90,7 +95,7 @@ async fn idempotent(
     next: Next,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, crate::app::FORM_BODY_LIMIT).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return ApiError::Invalid("body: too large or unreadable".into()).render(tr);
     };
     let mut digest = Sha256::new();

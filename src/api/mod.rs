@@ -25,8 +25,8 @@ pub mod edge;
 mod works;
 
 /// The API's routes, behind [`edge::api_edge`] (bearer keys, `Idempotency-Key`, problem
-/// details in the caller's language).
-pub fn router(state: AppState) -> Router<AppState> {
+/// details in the caller's language), which the application layers around them.
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assessments", get(assessments::list))
         .route("/assessments/{id}", get(assessments::show))
@@ -42,7 +42,6 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/estimates", post(estimate))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound })
-        .layer(axum::middleware::from_fn_with_state(state, edge::api_edge))
 }
 
 /// The query string, read as `Query` does; one it cannot read (a field given twice) is

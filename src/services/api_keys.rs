@@ -238,13 +238,12 @@ pub async fn authenticate(
     if bearer.expires_at.is_some_and(|at| at <= now) {
         return Ok(Err((KeyRefusal::Expired, language)));
     }
-    if bearer
-        .last_used_at
-        .is_none_or(|at| at <= now - LAST_USED_EVERY)
+    if let Some(key) = &bearer.user.api_key
+        && bearer
+            .last_used_at
+            .is_none_or(|at| at <= now - LAST_USED_EVERY)
     {
-        if let Some(key) = &bearer.user.api_key {
-            api_keys::touch(&state.db, key.id, now, LAST_USED_EVERY).await?;
-        }
+        api_keys::touch(&state.db, key.id, now, LAST_USED_EVERY).await?;
     }
     Ok(Ok(bearer.user))
 }
