@@ -14,13 +14,12 @@ use serde::{Deserialize, Serialize};
 
 use super::JsonQuery;
 use crate::{
-    domain::{Language, tenancy::SessionUser},
+    domain::tenancy::SessionUser,
     http::{
         error::ApiError,
         extract::Staff,
         refusal::{adjust_refusal, adjust_rule},
     },
-    i18n::Tr,
     operators,
     services::{
         assess::{self, AdjustError, Adjustment, LineInput},
@@ -28,16 +27,6 @@ use crate::{
     },
     state::AppState,
 };
-
-/// The caller's language: a key speaks its owner's (the administrator who created it); a
-/// browser session the page's.
-fn caller_tr(staff: &Staff) -> Tr {
-    if staff.user.api_key.is_some() {
-        Tr(staff.user.language.parse().unwrap_or(Language::Fr))
-    } else {
-        staff.tr
-    }
-}
 
 /// Only an operator's staff and keys have parts to answer; for anybody else they do not exist.
 fn require_operator(user: &SessionUser) -> Result<(), ApiError> {
@@ -356,7 +345,8 @@ pub async fn change(
         .await?
         .ok_or(ApiError::NotFound)?;
     require_write(&staff.user)?;
-    let tr = caller_tr(&staff);
+    // A key speaks its owner's language (the administrator who created it).
+    let tr = staff.tr;
     let change: ChangeBody = serde_json::from_slice(&body)
         .map_err(|error| ApiError::Invalid(format!("body: {error}")))?;
     let version = match (change.version, if_match(&headers)?) {

@@ -202,6 +202,9 @@ pub struct KeptAnswer {
     pub body: String,
 }
 
+/// How long the first answer under an `Idempotency-Key` is kept.
+pub const IDEMPOTENCY_HOURS: i64 = 24;
+
 /// Claims the key for a first request; `Some` with what it holds when it was used before.
 pub async fn claim_idempotency(
     db: &Db,
@@ -211,6 +214,12 @@ pub async fn claim_idempotency(
     now: DateTime<Utc>,
 ) -> DbResult<Option<KeptAnswer>> {
     let mut tx = db.begin_write().await?;
+    // Answers are kept a day: a client retries within minutes, not days.
+    sqlx::query("DELETE FROM idempotency_keys WHERE organisation_id = $1 AND created_at < $2")
+        .bind(organisation_id.to_string())
+        .bind(ts(now - chrono::Duration::hours(IDEMPOTENCY_HOURS)))
+        .execute(&mut *tx)
+        .await?;
     let kept: Option<KeptAnswer> = sqlx::query_as(
         "SELECT fingerprint, status, content_type, body FROM idempotency_keys \
          WHERE organisation_id = $1 AND idempotency_key = $2",
