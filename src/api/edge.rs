@@ -11,13 +11,13 @@ use axum::{
 use sha2::{Digest, Sha256};
 
 use crate::{
-    domain::Language,
+    domain::{Language, idempotency::IdempotencyKey},
     http::{
         error::{ApiError, RenderedApiError},
         extract::language_of,
     },
     i18n::Tr,
-    services::api_keys::{self, IDEMPOTENCY_KEY_MAX, Idempotency},
+    services::api_keys::{self, Idempotency},
     state::AppState,
 };
 
@@ -61,13 +61,7 @@ pub async fn api_edge(State(state): State<AppState>, mut request: Request, next:
         .flatten();
     match (idempotency_key, owner) {
         (Some(key), Some(owner)) => {
-            let Some(key) = key
-                .to_str()
-                .ok()
-                .map(str::trim)
-                .filter(|k| !k.is_empty() && k.len() <= IDEMPOTENCY_KEY_MAX)
-                .map(str::to_owned)
-            else {
+            let Some(key) = IdempotencyKey::parse(key.as_bytes()) else {
                 return ApiError::Idempotency("idempotency_key_invalid").render(tr);
             };
             idempotent(&state, owner, &key, tr, request, next).await
@@ -89,7 +83,7 @@ fn localised(response: Response, tr: Tr) -> Response {
 async fn idempotent(
     state: &AppState,
     owner: uuid::Uuid,
-    key: &str,
+    key: &IdempotencyKey,
     tr: Tr,
     request: Request,
     next: Next,

@@ -12,6 +12,7 @@ use crate::{
     },
     domain::{
         FieldErrors, InputError,
+        idempotency::IdempotencyKey,
         tenancy::{Scope, SessionUser},
     },
     state::AppState,
@@ -260,18 +261,22 @@ pub enum Idempotency {
     InProgress,
 }
 
-/// Longest `Idempotency-Key` accepted.
-pub const IDEMPOTENCY_KEY_MAX: usize = 200;
-
 pub async fn claim(
     state: &AppState,
     organisation_id: Uuid,
-    key: &str,
+    key: &IdempotencyKey,
     fingerprint: &str,
     now: DateTime<Utc>,
 ) -> Result<Idempotency, DbError> {
     Ok(
-        match api_keys::claim_idempotency(&state.db, organisation_id, key, fingerprint, now).await?
+        match api_keys::claim_idempotency(
+            &state.db,
+            organisation_id,
+            key.as_ref(),
+            fingerprint,
+            now,
+        )
+        .await?
         {
             None => Idempotency::First,
             Some(kept) if kept.fingerprint != fingerprint => Idempotency::Mismatch,
@@ -285,14 +290,22 @@ pub async fn claim(
 pub async fn keep(
     state: &AppState,
     organisation_id: Uuid,
-    key: &str,
+    key: &IdempotencyKey,
     status: u16,
     content_type: &str,
     body: &str,
 ) -> Result<(), DbError> {
     if status >= 500 {
-        api_keys::release_idempotency(&state.db, organisation_id, key).await
+        api_keys::release_idempotency(&state.db, organisation_id, key.as_ref()).await
     } else {
-        api_keys::keep_answer(&state.db, organisation_id, key, status, content_type, body).await
+        api_keys::keep_answer(
+            &state.db,
+            organisation_id,
+            key.as_ref(),
+            status,
+            content_type,
+            body,
+        )
+        .await
     }
 }

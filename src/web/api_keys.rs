@@ -48,6 +48,12 @@ struct KeysPage {
 }
 
 impl KeysPage {
+    /// The last day a key works (it stops at the end of it, Brussels time).
+    fn last_day(&self, at: &DateTime<Utc>) -> String {
+        self.tr
+            .numeric_date(brussels(*at - chrono::Duration::seconds(1)).date())
+    }
+
     fn err(&self, field: &str) -> Option<String> {
         self.errors.get(field).map(|e| self.tr.error(e))
     }
@@ -175,6 +181,12 @@ struct AllKeysPage {
 }
 
 impl AllKeysPage {
+    /// The last day a key works (it stops at the end of it, Brussels time).
+    fn last_day(&self, at: &DateTime<Utc>) -> String {
+        self.tr
+            .numeric_date(brussels(*at - chrono::Duration::seconds(1)).date())
+    }
+
     fn when(&self, at: &DateTime<Utc>) -> String {
         self.tr.numeric_datetime(brussels(*at))
     }

@@ -208,6 +208,19 @@ async fn an_operators_system_answers_with_its_key_once_and_the_officer_sees_it_a
             .contains("a déjà servi pour une autre demande")
     );
 
+    // A key that is no key is refused before anything is done.
+    let (status, refused) =
+        problem(answer(&app, &secret, &electricity, Some("deux mots"), &other).await).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (422, Some("idempotency_key_invalid"))
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM request_events WHERE kind = 'operator_note'")
+            .await,
+        0
+    );
+
     // The same refusal typed in the portal by ORES electricity's staff on a second request.
     let (typed_reference, _) = app
         .file_ok(&with(&marie(), &[("email", "typed@example.be")]))
