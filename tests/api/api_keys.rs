@@ -283,6 +283,20 @@ async fn an_operators_system_answers_with_its_key_once_and_the_officer_sees_it_a
             .unwrap()
     };
     assert_eq!(event(&by_api), event(&by_page));
+    let actor = |detail: &Value| {
+        detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "operator_refused")
+            .map(|e| (e["actor_kind"].clone(), e["actor"].clone()))
+            .unwrap()
+    };
+    assert_eq!(actor(&by_api), (json!("api_key"), json!("ERP travaux")));
+    assert_eq!(
+        actor(&by_page),
+        (json!("staff"), json!("Equipe électricité ORES"))
+    );
     let officer_page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
     assert!(officer_page.contains(REASON));
     assert!(
