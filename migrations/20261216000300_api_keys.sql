@@ -28,6 +28,7 @@ CREATE TABLE idempotency_keys (
     fingerprint TEXT NOT NULL,
     status INTEGER NOT NULL,
     content_type TEXT NOT NULL,
+    etag TEXT,
     body TEXT NOT NULL,
     created_at TEXT NOT NULL,
     PRIMARY KEY (organisation_id, idempotency_key)

@@ -17,7 +17,7 @@ use crate::{
         extract::language_of,
     },
     i18n::Tr,
-    services::api_keys::{self, Idempotency},
+    services::api_keys::{self, Answer, Idempotency},
     state::AppState,
 };
 
@@ -123,6 +123,13 @@ async fn idempotent(
             if let Ok(value) = HeaderValue::from_str(&kept.content_type) {
                 response.headers_mut().insert(header::CONTENT_TYPE, value);
             }
+            if let Some(value) = kept
+                .etag
+                .as_deref()
+                .and_then(|etag| HeaderValue::from_str(etag).ok())
+            {
+                response.headers_mut().insert(header::ETAG, value);
+            }
             response
                 .headers_mut()
                 .insert(REPLAYED, HeaderValue::from_static("true"));
@@ -142,16 +149,17 @@ async fn idempotent(
                 .unwrap_or_default()
                 .to_owned();
             let text = String::from_utf8_lossy(&bytes);
-            if let Err(error) = api_keys::keep(
-                state,
-                owner,
-                key,
-                parts.status.as_u16(),
-                &content_type,
-                &text,
-            )
-            .await
-            {
+            let etag = parts
+                .headers
+                .get(header::ETAG)
+                .and_then(|v| v.to_str().ok());
+            let answer = Answer {
+                status: parts.status.as_u16(),
+                content_type: &content_type,
+                etag,
+                body: &text,
+            };
+            if let Err(error) = api_keys::keep(state, owner, key, &answer).await {
                 tracing::error!(%error, "keeping an idempotent answer");
             }
             Response::from_parts(parts, Body::from(bytes))

@@ -199,6 +199,7 @@ pub struct KeptAnswer {
     /// 0 while the first request is still being answered.
     pub status: i64,
     pub content_type: String,
+    pub etag: Option<String>,
     pub body: String,
 }
 
@@ -221,7 +222,7 @@ pub async fn claim_idempotency(
         .execute(&mut *tx)
         .await?;
     let kept: Option<KeptAnswer> = sqlx::query_as(
-        "SELECT fingerprint, status, content_type, body FROM idempotency_keys \
+        "SELECT fingerprint, status, content_type, etag, body FROM idempotency_keys \
          WHERE organisation_id = $1 AND idempotency_key = $2",
     )
     .bind(organisation_id.to_string())
@@ -252,6 +253,7 @@ pub async fn claim_idempotency(
                 fingerprint: fingerprint.to_owned(),
                 status: 0,
                 content_type: String::new(),
+                etag: None,
                 body: String::new(),
             })),
             other => Err(other),
@@ -259,23 +261,30 @@ pub async fn claim_idempotency(
     }
 }
 
+/// The first answer given under a key.
+pub struct Answer<'a> {
+    pub status: u16,
+    pub content_type: &'a str,
+    pub etag: Option<&'a str>,
+    pub body: &'a str,
+}
+
 /// Keeps the first answer given under the key.
 pub async fn keep_answer(
     db: &Db,
     organisation_id: Uuid,
     key: &str,
-    status: u16,
-    content_type: &str,
-    body: &str,
+    answer: &Answer<'_>,
 ) -> DbResult<()> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
-        "UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3 \
-         WHERE organisation_id = $4 AND idempotency_key = $5",
+        "UPDATE idempotency_keys SET status = $1, content_type = $2, etag = $3, body = $4 \
+         WHERE organisation_id = $5 AND idempotency_key = $6",
     )
-    .bind(i64::from(status))
-    .bind(content_type)
-    .bind(body)
+    .bind(i64::from(answer.status))
+    .bind(answer.content_type)
+    .bind(answer.etag)
+    .bind(answer.body)
     .bind(organisation_id.to_string())
     .bind(key)
     .execute(&mut *tx)

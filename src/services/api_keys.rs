@@ -18,6 +18,8 @@ use crate::{
     state::AppState,
 };
 
+pub use crate::db::api_keys::Answer;
+
 /// What every secret starts with, so a leaked one is recognised (secret scanners, logs).
 pub const SECRET_PREFIX: &str = "cmh_";
 /// Longest name of a key.
@@ -291,21 +293,11 @@ pub async fn keep(
     state: &AppState,
     organisation_id: Uuid,
     key: &IdempotencyKey,
-    status: u16,
-    content_type: &str,
-    body: &str,
+    answer: &Answer<'_>,
 ) -> Result<(), DbError> {
-    if status >= 500 {
+    if answer.status >= 500 {
         api_keys::release_idempotency(&state.db, organisation_id, key.as_ref()).await
     } else {
-        api_keys::keep_answer(
-            &state.db,
-            organisation_id,
-            key.as_ref(),
-            status,
-            content_type,
-            body,
-        )
-        .await
+        api_keys::keep_answer(&state.db, organisation_id, key.as_ref(), answer).await
     }
 }

@@ -175,6 +175,7 @@ async fn an_operators_system_answers_with_its_key_once_and_the_officer_sees_it_a
     let again = answer(&app, &secret, &electricity, Some("refusal-0001"), &body).await;
     assert_eq!(again.status().as_u16(), 200);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.headers()["etag"], "\"2\"");
     assert_eq!(again.text().await.unwrap(), first_body);
     let answered: Value = serde_json::from_str(&first_body).unwrap();
     assert_eq!(answered["version"], 2);
