@@ -2,8 +2,9 @@
 # Fuzzes the JSON API against its OpenAPI document (src/api/openapi.json) with schemathesis:
 # starts the app on a free local port with a fresh SQLite database and the demo data, signs in
 # as staff for the session cookie, and lets schemathesis generate requests for every operation,
-# as the coordinator and as a commune. Fails on any 5xx and on any answer the document does not
-# describe (status, content type, headers, body schema). The document's links (the queue → a
+# as the coordinator, as a commune and as an operator's system with its API key. Fails on any
+# 5xx and on any answer the document does not describe (status, content type, headers, body
+# schema). The document's links (the queue → a
 # request → its offer) let the stateful phase follow real ids; an offer is sent first so there
 # is one to follow. Bounded: examples per operation and a time budget per run.
 #
@@ -114,14 +115,31 @@ if [ "$sent" != 303 ]; then
   exit 1
 fi
 
+# ORES electricity's system: a read-write API key its administrator creates on its page (the
+# secret is shown once), to answer its assessments (docs/API.md).
+session_of tarifs@ores.demo >/dev/null
+jar="$WORK/tarifs@ores.demo.cookies"
+page="$(curl -fsS -b "$jar" -c "$jar" "$BASE/operator/api-keys")"
+ores_key="$(curl -fsS -b "$jar" -c "$jar" \
+  --data-urlencode "csrf_token=$(hidden_field csrf_token <<<"$page")" \
+  --data-urlencode "name=schemathesis" --data-urlencode "scope=read_write" \
+  --data-urlencode "expires_on=" "$BASE/operator/api-keys" \
+  | sed -n 's/.*<code id="api-key-secret">\([^<]*\)<\/code>.*/\1/p' | head -n1)"
+if [ -z "$ores_key" ]; then
+  echo "no API key for ORES electricity" >&2
+  exit 1
+fi
+
 status=0
-for email in julien@ores.demo travaux@namur.demo; do
+for email in julien@ores.demo travaux@namur.demo api-key@ores-electricity; do
   if [ "$email" = julien@ores.demo ]; then
-    session="$julien_session"
+    auth="Cookie: cmh_session=$julien_session"
+  elif [ "$email" = api-key@ores-electricity ]; then
+    auth="Authorization: Bearer $ores_key"
   else
-    session="$(session_of "$email")"
+    auth="Cookie: cmh_session=$(session_of "$email")"
   fi
-  if [ -z "$session" ]; then
+  if [ "$auth" = "Cookie: cmh_session=" ]; then
     echo "no session for $email" >&2
     exit 1
   fi
@@ -129,7 +147,7 @@ for email in julien@ores.demo travaux@namur.demo; do
   # Run from the scratch directory: schemathesis keeps a cache in its working directory.
   (cd "$WORK" && "$VENV/bin/schemathesis" --no-color run "$BASE/api/v1/openapi.json" \
     --url "$BASE/api/v1" \
-    --header "Cookie: cmh_session=$session" \
+    --header "$auth" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing,stateful \
     --max-examples "$MAX_EXAMPLES" \

@@ -85,6 +85,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::web::router())
         .nest("/api/v1", crate::api::router())
+        // Bearer keys, `Idempotency-Key` and problem details, for `/api/` only.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::api::edge::api_edge,
+        ))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -20,10 +20,17 @@ use crate::{
     tariff::{self, TariffError},
 };
 
+mod assessments;
+pub mod edge;
 mod works;
 
+/// The API's routes, behind [`edge::api_edge`] (bearer keys, `Idempotency-Key`, problem
+/// details in the caller's language), which the application layers around them.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/assessments", get(assessments::list))
+        .route("/assessments/{id}", get(assessments::show))
+        .route("/assessments/{id}/answer", post(assessments::change))
         .route("/requests", get(list))
         .route("/requests/{id}", get(show))
         .route(
@@ -199,7 +206,12 @@ impl PartJson {
 struct EventJson {
     at: String,
     kind: String,
+    /// `applicant`, `staff`, `system`, or `api_key` for an organisation's system (issue 21).
+    actor_kind: String,
+    /// Who: the staff member, or the key's name.
     actor: Option<String>,
+    /// The organisation the actor acted for, if any.
+    organisation: Option<String>,
     detail: Option<String>,
     public: bool,
 }
@@ -335,7 +347,9 @@ async fn show(
             .map(|e| EventJson {
                 at: timestamp(e.at),
                 kind: e.kind,
+                actor_kind: e.actor_kind,
                 actor: e.actor_name,
+                organisation: e.organisation_name,
                 detail: e.detail,
                 public: e.public,
             })

@@ -476,3 +476,95 @@ pub async fn history_of_service(
     .fetch_all(&db.pool)
     .await?)
 }
+
+/// One of an operator's parts as its systems read it through the API (issue 21).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OwnPartRow {
+    pub id: String,
+    pub request_id: String,
+    pub reference: String,
+    pub request_state: String,
+    pub commune_nis: String,
+    pub commune_name: String,
+    pub postcode: String,
+    pub submitted_at: String,
+    pub service: String,
+    pub status: String,
+    pub version: i64,
+    pub feasibility: Option<String>,
+    pub due_at: String,
+}
+
+const OWN_PART: &str = "SELECT a.id, a.request_id, r.reference, r.state AS request_state, \
+        r.commune_nis, r.commune_name, r.postcode, r.submitted_at, a.service, a.status, \
+        a.version, a.feasibility, a.due_at \
+     FROM assessments a JOIN requests r ON r.id = a.request_id";
+
+/// Filters of an operator's open parts.
+#[derive(Debug, Clone, Default)]
+pub struct OwnPartFilter {
+    /// `pending`, `answered` or `failed`.
+    pub status: Option<String>,
+    pub commune_nis: Option<String>,
+    /// Filed on or after this instant (stored text).
+    pub submitted_from: Option<String>,
+    /// Filed before this instant (stored text).
+    pub submitted_before: Option<String>,
+    /// After this (submitted_at, id): the cursor of the page before.
+    pub after: Option<(String, String)>,
+}
+
+/// The scope's parts of requests still open (before the works are paid for), oldest filed
+/// first, at most `limit`.
+pub async fn own_open_parts(
+    db: &Db,
+    scope: &Scope,
+    filter: &OwnPartFilter,
+    limit: i64,
+) -> DbResult<Vec<OwnPartRow>> {
+    let mut sql = Sql::new(OWN_PART);
+    sql.push(" WHERE a.organisation_id = ")
+        .push_bind(scope.organisation_id().to_string())
+        .push(" AND r.state IN ")
+        .push(OPEN_STATES);
+    if let Some(status) = &filter.status {
+        sql.push(" AND a.status = ").push_bind(status.clone());
+    }
+    if let Some(nis) = &filter.commune_nis {
+        sql.push(" AND r.commune_nis = ").push_bind(nis.clone());
+    }
+    if let Some(from) = &filter.submitted_from {
+        sql.push(" AND r.submitted_at >= ").push_bind(from.clone());
+    }
+    if let Some(before) = &filter.submitted_before {
+        sql.push(" AND r.submitted_at < ").push_bind(before.clone());
+    }
+    if let Some((at, id)) = &filter.after {
+        sql.push(" AND (r.submitted_at > ")
+            .push_bind(at.clone())
+            .push(" OR (r.submitted_at = ")
+            .push_bind(at.clone())
+            .push(" AND a.id > ")
+            .push_bind(id.clone())
+            .push("))");
+    }
+    sql.push(" ORDER BY r.submitted_at, a.id LIMIT ")
+        .push_bind(limit);
+    Ok(sql.query_as()?.fetch_all(&db.pool).await?)
+}
+
+/// One of the scope's parts with its latest answer (empty before the first), or `NotFound`.
+pub async fn own_part(db: &Db, scope: &Scope, id: &str) -> DbResult<(OwnPartRow, String)> {
+    let mut tx = db.begin_read().await?;
+    let row: OwnPartRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{OWN_PART} WHERE a.id = $1 AND a.organisation_id = $2"
+    )))
+    .bind(id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DbError::NotFound)?;
+    let body = version_body(&mut tx, id, row.version).await?;
+    tx.rollback().await?;
+    Ok((row, body))
+}

@@ -2,6 +2,7 @@
 //! sqlx's `any` driver; where the engines differ, the difference stays in this module.
 
 pub mod acceptance_codes;
+pub mod api_keys;
 pub mod assessments;
 pub mod coverage;
 pub mod crews;

@@ -374,7 +374,12 @@ impl<'a> NewEvent<'a> {
             request_id,
             at,
             kind,
-            actor_kind: "staff",
+            // An organisation's system acting through its API key is named as the key (issue 21).
+            actor_kind: if user.api_key.is_some() {
+                "api_key"
+            } else {
+                "staff"
+            },
             actor_id: Some(user.user_id),
             actor_name: Some(&user.display_name),
             organisation_id: Some(user.organisation_id),
@@ -846,6 +851,8 @@ pub struct EventRow {
     pub kind: String,
     pub actor_kind: String,
     pub actor_name: Option<String>,
+    /// The organisation the actor acted for, if any.
+    pub organisation_name: Option<String>,
     pub detail: Option<String>,
     pub public: i64,
 }
@@ -984,14 +991,18 @@ pub async fn events(
 ) -> DbResult<Vec<EventRow>> {
     let query = match reader {
         TimelineReader::Applicant => sqlx::query_as(
-            "SELECT e.at, e.kind, e.actor_kind, e.actor_name, e.detail, e.public \
-             FROM request_events e WHERE e.request_id = $1 AND e.public = 1 \
+            "SELECT e.at, e.kind, e.actor_kind, e.actor_name, o.name AS organisation_name, \
+                e.detail, e.public \
+             FROM request_events e LEFT JOIN organisations o ON o.id = e.organisation_id \
+             WHERE e.request_id = $1 AND e.public = 1 \
              ORDER BY e.at, e.id",
         )
         .bind(request.id()),
         TimelineReader::Staff(scope) => sqlx::query_as(
-            "SELECT e.at, e.kind, e.actor_kind, e.actor_name, e.detail, e.public \
+            "SELECT e.at, e.kind, e.actor_kind, e.actor_name, eo.name AS organisation_name, \
+                e.detail, e.public \
              FROM request_events e JOIN requests r ON r.id = e.request_id \
+                LEFT JOIN organisations eo ON eo.id = e.organisation_id \
              WHERE e.request_id = $1 AND (e.organisation_id IS NULL OR e.organisation_id = $2 \
                 OR r.coordinator_id = $2 \
                 OR (e.organisation_id = r.coordinator_id AND EXISTS (SELECT 1 \

@@ -56,6 +56,7 @@ pub async fn user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> DbResult<Opt
             organisation_id: parse_uuid(&row.organisation_id)?,
             organisation_name: row.organisation_name,
             organisation_kind: row.organisation_kind,
+            api_key: None,
         })
     })
     .transpose()

@@ -7,6 +7,7 @@ pub mod document;
 pub mod dues;
 pub mod error;
 pub mod geo;
+pub mod idempotency;
 pub mod lambert;
 pub mod links;
 pub mod money;

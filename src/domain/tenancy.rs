@@ -34,6 +34,22 @@ pub struct SessionUser {
     pub organisation_id: Uuid,
     pub organisation_name: String,
     pub organisation_kind: String,
+    /// Set when an organisation's API key acts rather than a person: the key is named in every
+    /// event it writes, and only a read-write key writes (issue 21).
+    pub api_key: Option<ApiKeyActor>,
+}
+
+/// The role of an API key acting for its organisation: no administrator's or case officer's
+/// powers, only what the organisation's staff do.
+pub const API_KEY_ROLE: &str = "api_key";
+
+/// An API key acting for its organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyActor {
+    pub id: Uuid,
+    pub name: String,
+    /// A read-write key; a read key only reads.
+    pub writes: bool,
 }
 
 impl SessionUser {

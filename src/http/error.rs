@@ -12,7 +12,12 @@ use axum::{
 use serde::Serialize;
 
 use super::{extract::language_of, frame::Frame};
-use crate::{i18n::Tr, services::DbError, tariff, throttle::Limited};
+use crate::{
+    i18n::Tr,
+    services::{DbError, api_keys::KeyRefusal},
+    tariff,
+    throttle::Limited,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PageError {
@@ -205,10 +210,26 @@ pub async fn render_error_pages(request: Request, next: Next) -> Response {
 pub enum ApiError {
     #[error("sign in first")]
     Unauthorized,
+    /// A bearer key that does not act: unknown, revoked or expired (issue 21).
+    #[error("the API key does not act ({})", .0.code())]
+    Key(KeyRefusal),
+    /// Allowed to read, not to do this (`code`: `read_only` for a read key's write,
+    /// `needs_key` for a write sent with a browser session).
+    #[error("forbidden ({code})")]
+    Forbidden { code: &'static str },
     #[error("not found")]
     NotFound,
     #[error("{0}")]
     Invalid(String),
+    /// A rule or the input refuses, said in the caller's language by the handler: `code` names
+    /// the problem, `rule` the rule that refuses, if one does.
+    #[error("{detail}")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+        rule: Option<String>,
+    },
     /// No tariff book in force on the case's date (V-5): refused like any invalid case, with
     /// each operator asked that has no book then and the books around the day.
     #[error("{message}")]
@@ -225,6 +246,11 @@ pub enum ApiError {
         "Changed at the same moment by another request, which was saved; nothing of this one was. Read it again."
     )]
     Concurrent,
+    /// The `Idempotency-Key` was used before for another request (`idempotency_mismatch`),
+    /// its first request is still being answered (`idempotency_in_progress`) or it is no key
+    /// (`idempotency_key_invalid`).
+    #[error("idempotency key refused ({0})")]
+    Idempotency(&'static str),
     #[error("internal error")]
     Internal,
 }
@@ -253,8 +279,21 @@ fn too_many_message(limited: &Limited) -> String {
     format!("{what} Try again in {secs} {unit}.")
 }
 
+/// The media type of every API error (RFC 9457).
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An API error as RFC 9457 problem details: `type`, `title`, `status`, `detail` and, where a
+/// rule refuses, its id; `error` and `message` repeat the code and the detail for clients of
+/// the earlier error format.
 #[derive(Serialize)]
-struct ErrorBody {
+struct Problem {
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<String>,
     error: &'static str,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -263,41 +302,100 @@ struct ErrorBody {
     retry_after_seconds: Option<u64>,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code) = match self {
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Invalid(_) | ApiError::NoTariff { .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
-            }
-            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
-            ApiError::Concurrent => (StatusCode::CONFLICT, "conflict"),
-            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized | ApiError::Key(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Invalid(_) | ApiError::NoTariff { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Refused { status, .. } => *status,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Concurrent => StatusCode::CONFLICT,
+            ApiError::Idempotency("idempotency_in_progress") => StatusCode::CONFLICT,
+            ApiError::Idempotency(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem's code: the last part of its `type`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Key(refusal) => refusal.code(),
+            ApiError::Forbidden { code } => code,
+            ApiError::NotFound => "not_found",
+            ApiError::Invalid(_) | ApiError::NoTariff { .. } => "invalid",
+            ApiError::Refused { code, .. } => code,
+            ApiError::TooManyRequests(_) => "too_many_requests",
+            ApiError::Concurrent => "conflict",
+            ApiError::Idempotency(code) => code,
+            ApiError::Internal => "internal",
+        }
+    }
+
+    /// The answer in the caller's language (titles and the product's own details; a reader's
+    /// error, such as a query string serde could not read, is given as it was found).
+    pub fn render(&self, tr: Tr) -> Response {
+        let code = self.code();
+        let status = self.status();
+        let detail = match self {
+            ApiError::Invalid(message) | ApiError::NoTariff { message, .. } => message.clone(),
+            ApiError::Refused { detail, .. } => detail.clone(),
+            ApiError::TooManyRequests(_) => self.to_string(),
+            _ => tr.t(&format!("api_problem.{code}_detail")).to_owned(),
         };
-        let message = self.to_string();
-        let limited = match &self {
+        let limited = match self {
             ApiError::TooManyRequests(limited) => Some(*limited),
             _ => None,
         };
-        let tariff_gaps = match self {
-            ApiError::NoTariff { gaps, .. } => Some(gaps),
-            _ => None,
+        let body = Problem {
+            kind: format!("urn:connect-my-home:problem:{code}"),
+            title: tr.t(&format!("api_problem.{code}")).to_owned(),
+            status: status.as_u16(),
+            message: detail.clone(),
+            detail,
+            rule: match self {
+                ApiError::Refused { rule, .. } => rule.clone(),
+                ApiError::NoTariff { .. } => Some("V-5".to_owned()),
+                _ => None,
+            },
+            error: code,
+            tariff_gaps: match self {
+                ApiError::NoTariff { gaps, .. } => Some(gaps.clone()),
+                _ => None,
+            },
+            retry_after_seconds: limited.as_ref().map(Limited::retry_after_secs),
         };
-        let mut response = (
-            status,
-            Json(ErrorBody {
-                error: code,
-                message,
-                tariff_gaps,
-                retry_after_seconds: limited.as_ref().map(Limited::retry_after_secs),
-            }),
-        )
-            .into_response();
+        let mut response = (status, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Some(limited) = &limited {
             let (name, value) = retry_after(limited);
             response.headers_mut().insert(name, value);
         }
+        if matches!(self, ApiError::Unauthorized | ApiError::Key(_)) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"api\""),
+            );
+        }
+        response
+    }
+}
+
+/// An API error a response carries, for the API's layer to answer in the caller's language.
+#[derive(Clone)]
+pub struct RenderedApiError(pub std::sync::Arc<ApiError>);
+
+impl IntoResponse for ApiError {
+    /// In English here; the API's layer answers again in the caller's language.
+    fn into_response(self) -> Response {
+        let mut response = self.render(Tr(crate::domain::Language::En));
+        response
+            .extensions_mut()
+            .insert(RenderedApiError(std::sync::Arc::new(self)));
         response
     }
 }

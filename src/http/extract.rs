@@ -74,8 +74,14 @@ impl FromRequestParts<AppState> for Ctx {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        // An API key speaks the language of the administrator who created it (issue 21).
+        let language = user
+            .as_ref()
+            .filter(|user| user.api_key.is_some())
+            .and_then(|user| user.language.parse().ok())
+            .unwrap_or_else(|| language_of(&parts.headers));
         Ok(Ctx {
-            tr: Tr(language_of(&parts.headers)),
+            tr: Tr(language),
             frame: Frame::new(parts, user),
         })
     }

@@ -9,3 +9,4 @@ pub mod frame;
 pub mod headers;
 pub mod query;
 pub mod redirect;
+pub mod refusal;

@@ -1131,7 +1131,11 @@ async fn record_staff_change(
         &NewVersion {
             feasibility: answer.feasibility.code(),
             body: &body,
-            actor_kind: "staff",
+            actor_kind: if user.api_key.is_some() {
+                "api_key"
+            } else {
+                "staff"
+            },
             actor_id: Some(user.user_id),
             reason: Some(reason),
         },

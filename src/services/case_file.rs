@@ -59,6 +59,8 @@ pub struct Event {
     pub kind: String,
     pub actor_kind: String,
     pub actor_name: Option<String>,
+    /// The organisation the actor acted for (an API key's, named with it).
+    pub organisation_name: Option<String>,
     pub detail: Option<String>,
     pub public: bool,
 }
@@ -661,6 +663,7 @@ fn events_of(rows: Vec<requests::EventRow>) -> Result<Vec<Event>, CaseFileError>
                 kind: row.kind,
                 actor_kind: row.actor_kind,
                 actor_name: row.actor_name,
+                organisation_name: row.organisation_name,
                 detail: row.detail,
                 public: row.public == 1,
             })

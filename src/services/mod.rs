@@ -1,6 +1,7 @@
 //! Use cases shared by the pages and the JSON API.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod assess;
 pub mod assignment;
 pub mod auth;

@@ -175,3 +175,47 @@ fn sheet_job(row: crews::DaySheetRow) -> Result<SheetJob, DbError> {
         done: row.done_at.is_some(),
     })
 }
+
+pub use crate::db::assessments::{OwnPartFilter, OwnPartRow};
+
+/// The most parts one page of the API's list holds.
+pub const PARTS_PAGE_MAX: i64 = 200;
+
+/// A page of the operator's parts of open requests (issue 21), `limit` at most, and whether
+/// more follow.
+pub async fn open_parts(
+    state: &AppState,
+    user: &SessionUser,
+    filter: &OwnPartFilter,
+    limit: i64,
+) -> Result<(Vec<OwnPartRow>, bool), DbError> {
+    let limit = limit.clamp(1, PARTS_PAGE_MAX);
+    let mut rows = assessments::own_open_parts(&state.db, &user.scope(), filter, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok((rows, more))
+}
+
+/// One of the operator's own parts with its latest answer (none before the first): `None` for
+/// anybody else's.
+pub async fn own_part(
+    state: &AppState,
+    user: &SessionUser,
+    assessment_id: &str,
+) -> Result<Option<(OwnPartRow, Option<crate::operators::Assessment>)>, DbError> {
+    match assessments::own_part(&state.db, &user.scope(), assessment_id).await {
+        Ok((row, body)) => {
+            let answer = if body.is_empty() {
+                None
+            } else {
+                Some(
+                    serde_json::from_str(&body)
+                        .map_err(|e| DbError::Corrupt(format!("answer: {e}")))?,
+                )
+            };
+            Ok(Some((row, answer)))
+        }
+        Err(DbError::NotFound) => Ok(None),
+        Err(other) => Err(other),
+    }
+}

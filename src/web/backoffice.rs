@@ -23,7 +23,7 @@ use crate::{
         servicing::{EXCLUSIONS, ServicingStudy, StudyInput, exclusion_code},
         survey::{HOLDER_ROWS, HolderInput, SurveyInput, WaterSurvey},
     },
-    http::query::QueueQuery,
+    http::{query::QueueQuery, refusal::adjust_refusal},
     i18n::Tr,
     scheduling::joint::Blocked,
     services::operator_work::{self, OperatorQueue, OperatorQueueRow},
@@ -1336,55 +1336,6 @@ async fn refused_survey(
         answer.survey = Some(typed);
     }
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-}
-
-fn adjust_refusal(tr: Tr, error: &AdjustError) -> String {
-    match error {
-        AdjustError::Invalid(input) => format!("{} {}", tr.t("adjust.reason"), tr.error(input)),
-        AdjustError::UnknownAction => tr.t("adjust.unknown_action").to_owned(),
-        AdjustError::UnknownPrerequisite => tr.t("adjust.unknown_prerequisite").to_owned(),
-        AdjustError::UnknownLine => tr.t("adjust.unknown_line").to_owned(),
-        AdjustError::Negative => tr.t("adjust.negative").to_owned(),
-        AdjustError::TooLarge { field, max } => {
-            let max = rust_decimal::Decimal::from(*max);
-            let max = if *field == "unit_price" {
-                tr.money(max)
-            } else {
-                tr.number(max)
-            };
-            tr.f(
-                &format!("adjust.too_large_{field}"),
-                [("max", max.as_str())],
-            )
-        }
-        AdjustError::NotAnswered => tr.t("adjust.not_answered").to_owned(),
-        AdjustError::Stale => tr.t("adjust.stale").to_owned(),
-        AdjustError::NoServicing => tr.t("study.no_servicing").to_owned(),
-        AdjustError::NoSurvey => tr.t("survey.no_survey").to_owned(),
-        AdjustError::EngineRefused(refusals) => {
-            let mut text: Vec<String> = refusals.iter().map(|r| r.text(tr)).collect();
-            text.push(tr.t("survey.refused_hint").to_owned());
-            text.join(" ")
-        }
-        AdjustError::RefusalWithoutReason => tr.t("adjust.refusal_without_reason").to_owned(),
-        AdjustError::RegimeNotAllowed(regime) => tr.f(
-            "adjust.regime_not_allowed",
-            [("regime", tr.keyed("tariff.vat", regime.code()).as_str())],
-        ),
-        AdjustError::Unpriced(crate::operators::pricing::Unpriced::NoBookInForce(gap)) => tr.f(
-            "tariff_gap.not_recorded",
-            [(
-                "gap",
-                crate::operators::describe::gap_text(tr, gap).as_str(),
-            )],
-        ),
-        AdjustError::Unpriced(crate::operators::pricing::Unpriced::PricingFailed { detail }) => {
-            tr.f("tariff_gap.failed_short", [("detail", detail.as_str())])
-        }
-        AdjustError::Corrupt(_) | AdjustError::NotFound | AdjustError::Db(_) => {
-            tr.t("page_error.internal.text").to_owned()
-        }
-    }
 }
 
 #[derive(Template, WebTemplate)]

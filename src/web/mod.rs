@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod api_keys;
 pub mod auth;
 pub mod backoffice;
 pub mod coverage;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(coverage::router())
         .merge(accounts::router())
         .merge(admin::router())
+        .merge(api_keys::router())
         .merge(holidays::router())
         .merge(tariffs::router())
         .merge(offers::router())

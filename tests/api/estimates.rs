@@ -166,6 +166,9 @@ async fn the_api_describes_itself_and_every_documented_path_answers() {
     assert_eq!(
         paths,
         [
+            "/assessments",
+            "/assessments/{id}",
+            "/assessments/{id}/answer",
             "/estimates",
             "/figures",
             "/permits",
@@ -181,7 +184,7 @@ async fn the_api_describes_itself_and_every_documented_path_answers() {
             path.replace("{id}", "01a208e5-6e31-7569-8360-c786c4bf0be2")
                 .replace("{version}", "1")
         ));
-        let status = if path == "/estimates" {
+        let status = if path == "/estimates" || path.ends_with("/answer") {
             app.client
                 .post(&url)
                 .body("{}")
@@ -226,14 +229,19 @@ async fn a_frontage_beyond_any_land_is_refused_naming_the_field_and_never_priced
             .expect("the server answers instead of dropping the connection");
         assert_eq!(response.status().as_u16(), 422, "{frontage}");
         let body: serde_json::Value = response.json().await.unwrap();
+        let message = format!(
+            "case: servicing.frontage_m: a length in metres cannot be more than 10000: {frontage}"
+        );
+        // A problem (RFC 9457), with the earlier `error` and `message` kept.
         assert_eq!(
             body,
             serde_json::json!({
+                "type": "urn:connect-my-home:problem:invalid",
+                "title": "Données refusées",
+                "status": 422,
+                "detail": message,
                 "error": "invalid",
-                "message": format!(
-                    "case: servicing.frontage_m: a length in metres cannot be more than \
-                     10000: {frontage}"
-                ),
+                "message": message,
             })
         );
     }
@@ -319,7 +327,14 @@ async fn quantities_and_amounts_out_of_range_are_refused_naming_the_field() {
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(
             body,
-            serde_json::json!({ "error": "invalid", "message": message })
+            serde_json::json!({
+                "type": "urn:connect-my-home:problem:invalid",
+                "title": "Données refusées",
+                "status": 422,
+                "detail": message,
+                "error": "invalid",
+                "message": message,
+            })
         );
     }
 }

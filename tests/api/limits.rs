@@ -446,6 +446,10 @@ async fn estimates_past_the_limit_of_an_address_answer_429_json_and_the_page_too
     assert_eq!(
         body,
         serde_json::json!({
+            "type": "urn:connect-my-home:problem:too_many_requests",
+            "title": "Trop de demandes",
+            "status": 429,
+            "detail": format!("Too many estimates from your address. Try again in {wait} seconds."),
             "error": "too_many_requests",
             "message": format!("Too many estimates from your address. Try again in {wait} seconds."),
             "retry_after_seconds": wait,

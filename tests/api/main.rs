@@ -2,6 +2,7 @@
 //! (SQLite by default, PostgreSQL when CMH_TEST_DATABASE_URL points to a server).
 
 mod accounts;
+mod api_keys;
 mod assessments;
 mod books;
 mod commune_notice;

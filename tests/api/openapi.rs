@@ -1,5 +1,5 @@
 //! The JSON API keeps to its OpenAPI document (src/api/openapi.json): every route is
-//! described, and input it cannot read is refused in its JSON error format, saying why, with a
+//! described, and input it cannot read is refused in its error format (RFC 9457 problem details), saying why, with a
 //! status the document lists (found by fuzzing it with schemathesis, security/schemathesis.sh).
 
 use std::collections::BTreeSet;
@@ -13,8 +13,11 @@ async fn error_of(response: reqwest::Response) -> (u16, serde_json::Value) {
         .to_str()
         .unwrap()
         .to_owned();
-    assert_eq!(content_type, "application/json", "status {status}");
-    (status, response.json().await.unwrap())
+    // RFC 9457 problem details.
+    assert_eq!(content_type, "application/problem+json", "status {status}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    (status, body)
 }
 
 #[tokio::test]
@@ -43,7 +46,7 @@ async fn the_document_describes_every_route_of_the_api() {
         .map(|(method, path)| format!("{} {path}", format!("{method:?}").to_uppercase()))
         .collect();
     assert_eq!(described, served);
-    // The staff operations say how they authenticate: the session cookie of the pages.
+    // The staff operations say how they authenticate: the session cookie of the pages…
     let session = &document["components"]["securitySchemes"]["session"];
     assert_eq!(
         (&session["type"], &session["in"], &session["name"]),
@@ -53,9 +56,27 @@ async fn the_document_describes_every_route_of_the_api() {
             &serde_json::json!("cmh_session")
         )
     );
+    // Or an organisation's API key (issue 21).
+    let bearer = &document["components"]["securitySchemes"]["bearer"];
     assert_eq!(
-        document["paths"]["/requests"]["get"]["security"],
-        serde_json::json!([{"session": []}])
+        (&bearer["type"], &bearer["scheme"]),
+        (&serde_json::json!("http"), &serde_json::json!("bearer"))
+    );
+    for (path, method) in [
+        ("/requests", "get"),
+        ("/assessments", "get"),
+        ("/assessments/{id}/answer", "post"),
+    ] {
+        assert_eq!(
+            document["paths"][path][method]["security"],
+            serde_json::json!([{"session": []}, {"bearer": []}]),
+            "{method} {path}"
+        );
+    }
+    // Errors are problem details (RFC 9457).
+    assert!(
+        document["components"]["responses"]["Error"]["content"]["application/problem+json"]
+            .is_object()
     );
 }
 

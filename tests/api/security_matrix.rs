@@ -735,6 +735,22 @@ const TABLE: &[Row] = &[
     post("/operator/coverage", Target::None, |who, _| {
         operator_admin(who, 422)
     }),
+    // Issue 21: the operator's API keys; the empty form creates and revokes nothing.
+    get("/operator/api-keys", Target::None, |who, _| {
+        operator_admin(who, 200)
+    }),
+    post("/operator/api-keys", Target::None, |who, _| {
+        operator_admin(who, 422)
+    }),
+    post("/operator/api-keys/revoke", Target::None, |who, _| {
+        operator_admin(who, 422)
+    }),
+    get("/admin/api-keys", Target::None, |who, _| {
+        platform_admin(who, 200)
+    }),
+    post("/admin/api-keys/revoke", Target::None, |who, _| {
+        platform_admin(who, 422)
+    }),
     get("/operator/users", Target::None, |who, _| {
         operator_admin(who, 200)
     }),
@@ -829,6 +845,36 @@ const TABLE: &[Row] = &[
         })
     }),
     post("/api/v1/estimates", Target::None, |_, _| 422),
+    // Issue 21: an operator's parts; writes need a read-write API key (a session: 403).
+    get("/api/v1/assessments", Target::None, |who, _| {
+        api(who, |who| if who.is_operator() { 200 } else { 404 })
+    }),
+    get(
+        "/api/v1/assessments/{id}",
+        Target::Assessment,
+        |who, rel| {
+            api(who, |who| {
+                if who.is_operator() && rel == Rel::Own {
+                    200
+                } else {
+                    404
+                }
+            })
+        },
+    ),
+    post(
+        "/api/v1/assessments/{id}/answer",
+        Target::Assessment,
+        |who, rel| {
+            api(who, |who| {
+                if who.is_operator() && rel == Rel::Own {
+                    403
+                } else {
+                    404
+                }
+            })
+        },
+    ),
     get("/api/v1/openapi.json", Target::None, open_page),
     // A new link replaces the holder's: last, so that every other row tried the link first.
     post("/track/{token}/link", Target::Track, |_, rel| {

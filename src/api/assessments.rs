@@ -1,0 +1,417 @@
+//! An operator's systems answer their assessments (issue 21): list the open parts, read one,
+//! and change the answer through the same service as the operator's page (same validation,
+//! refusals with their rule ids, events), under the answer's version.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use super::JsonQuery;
+use crate::{
+    domain::tenancy::SessionUser,
+    http::{
+        error::ApiError,
+        extract::Staff,
+        refusal::{adjust_refusal, adjust_rule},
+    },
+    operators,
+    services::{
+        assess::{self, AdjustError, Adjustment, LineInput},
+        operator_work::{self, OwnPartFilter, OwnPartRow},
+    },
+    state::AppState,
+};
+
+/// Only an operator's staff and keys have parts to answer; for anybody else they do not exist.
+fn require_operator(user: &SessionUser) -> Result<(), ApiError> {
+    if user.organisation_kind == "operator" {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// A write needs a read-write key: a read key is refused, and so is a browser session (a
+/// system writes with its own key, named in the events it writes).
+fn require_write(user: &SessionUser) -> Result<(), ApiError> {
+    match &user.api_key {
+        Some(key) if key.writes => Ok(()),
+        Some(_) => Err(ApiError::Forbidden { code: "read_only" }),
+        None => Err(ApiError::Forbidden { code: "needs_key" }),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PartsQuery {
+    /// `pending`, `answered` or `failed`; empty for all.
+    state: String,
+    /// The commune's NIS code.
+    commune: String,
+    /// Filed on or after this day (`YYYY-MM-DD`).
+    from: String,
+    /// Filed on or before this day.
+    to: String,
+    /// The `next_cursor` of the page before.
+    cursor: String,
+    /// Parts per page: 50 by default, 200 at most.
+    limit: String,
+}
+
+#[derive(Serialize)]
+pub struct PartSummary {
+    id: String,
+    request_id: String,
+    reference: String,
+    /// The request's state.
+    request_state: String,
+    service: String,
+    /// `pending`, `answered` or `failed`.
+    status: String,
+    /// The answer's version, for `If-Match` or the `version` field of a change.
+    version: i64,
+    feasibility: Option<String>,
+    due_at: String,
+    commune: String,
+    commune_nis: String,
+    postcode: String,
+    submitted_at: String,
+    /// This part, with its answer.
+    href: String,
+}
+
+impl From<OwnPartRow> for PartSummary {
+    fn from(row: OwnPartRow) -> Self {
+        PartSummary {
+            href: format!("/api/v1/assessments/{}", row.id),
+            id: row.id,
+            request_id: row.request_id,
+            reference: row.reference,
+            request_state: row.request_state,
+            service: row.service,
+            status: row.status,
+            version: row.version,
+            feasibility: row.feasibility,
+            due_at: row.due_at,
+            commune: row.commune_name,
+            commune_nis: row.commune_nis,
+            postcode: row.postcode,
+            submitted_at: row.submitted_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct PartsPage {
+    items: Vec<PartSummary>,
+    /// Give it as `cursor` for the next page; none on the last page.
+    next_cursor: Option<String>,
+}
+
+fn cursor_of(row: &OwnPartRow) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{}\n{}", row.submitted_at, row.id))
+}
+
+fn read_cursor(text: &str) -> Option<(String, String)> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (at, id) = text.split_once('\n')?;
+    crate::clock::parse_timestamp(at)?;
+    uuid::Uuid::parse_str(id).ok()?;
+    Some((at.to_owned(), id.to_owned()))
+}
+
+/// The instant a Brussels day starts, as stored.
+fn day_start(text: &str, next: bool) -> Result<Option<String>, ApiError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let day = crate::clock::parse_day(text.trim())
+        .ok_or_else(|| ApiError::Invalid(format!("query: {text:?} is no date (YYYY-MM-DD)")))?;
+    let day = if next {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let offset = crate::clock::brussels(midnight) - midnight.naive_utc();
+    Ok(Some(
+        (midnight - offset).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    ))
+}
+
+/// The operator's parts of open requests, oldest filed first, a page at a time.
+pub async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    JsonQuery(query): JsonQuery<PartsQuery>,
+) -> Result<Response, ApiError> {
+    require_operator(&staff.user)?;
+    let status = match query.state.trim() {
+        "" => None,
+        code @ ("pending" | "answered" | "failed") => Some(code.to_owned()),
+        other => {
+            return Err(ApiError::Invalid(format!(
+                "query: state {other:?} is none of pending, answered, failed"
+            )));
+        }
+    };
+    let after = match query.cursor.trim() {
+        "" => None,
+        text => Some(
+            read_cursor(text)
+                .ok_or_else(|| ApiError::Invalid("query: the cursor is not readable".into()))?,
+        ),
+    };
+    let limit = match query.limit.trim() {
+        "" => 50,
+        text => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=operator_work::PARTS_PAGE_MAX).contains(n))
+            .ok_or_else(|| {
+                ApiError::Invalid(format!(
+                    "query: limit is a number from 1 to {}",
+                    operator_work::PARTS_PAGE_MAX
+                ))
+            })?,
+    };
+    let filter = OwnPartFilter {
+        status,
+        commune_nis: Some(query.commune.trim().to_owned()).filter(|c| !c.is_empty()),
+        submitted_from: day_start(&query.from, false)?,
+        submitted_before: day_start(&query.to, true)?,
+        after,
+    };
+    let (rows, more) = operator_work::open_parts(&state, &staff.user, &filter, limit).await?;
+    let next_cursor = more.then(|| rows.last().map(cursor_of)).flatten();
+    let mut headers = HeaderMap::new();
+    if let Some(cursor) = &next_cursor {
+        let mut pairs: Vec<(&str, String)> = [
+            ("state", &query.state),
+            ("commune", &query.commune),
+            ("from", &query.from),
+            ("to", &query.to),
+            ("limit", &query.limit),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.trim().is_empty())
+        .map(|(name, value)| (name, value.trim().to_owned()))
+        .collect();
+        pairs.push(("cursor", cursor.clone()));
+        let link = format!(
+            "</api/v1/assessments?{}>; rel=\"next\"",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        );
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            headers.insert(HeaderName::from_static("link"), value);
+        }
+    }
+    Ok((
+        headers,
+        Json(PartsPage {
+            items: rows.into_iter().map(PartSummary::from).collect(),
+            next_cursor,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Serialize)]
+pub struct PartDetail {
+    #[serde(flatten)]
+    summary: PartSummary,
+    /// The answer as stored: feasibility, written reasons, refusals with their rules,
+    /// prerequisites (met or not), crew need, lead time and the priced lines (numbered from 0
+    /// for `edit_line` and `remove_line`); none before the first answer.
+    answer: Option<operators::Assessment>,
+    /// The whole request as the operator may see it.
+    request: String,
+}
+
+fn with_etag(version: i64, body: PartDetail) -> Response {
+    let mut response = Json(body).into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+async fn part(
+    state: &AppState,
+    user: &SessionUser,
+    assessment_id: &str,
+) -> Result<Response, ApiError> {
+    let (row, answer) = operator_work::own_part(state, user, assessment_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let version = row.version;
+    let request = format!("/api/v1/requests/{}", row.request_id);
+    Ok(with_etag(
+        version,
+        PartDetail {
+            summary: PartSummary::from(row),
+            answer,
+            request,
+        },
+    ))
+}
+
+/// One of the operator's parts with its answer; another organisation's does not exist.
+pub async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    require_operator(&staff.user)?;
+    part(&state, &staff.user, &id).await
+}
+
+/// A number or a text in the JSON body, read as the page's form field would be.
+#[derive(Debug, Default, Deserialize)]
+#[serde(untagged)]
+enum Field {
+    Text(String),
+    Number(serde_json::Number),
+    #[default]
+    None,
+}
+
+impl Field {
+    fn text(&self) -> String {
+        match self {
+            Field::Text(text) => text.clone(),
+            Field::Number(number) => number.to_string(),
+            Field::None => String::new(),
+        }
+    }
+}
+
+/// A change of the answer, with the fields of the operator's page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ChangeBody {
+    /// The answer's version the change is made on (or `If-Match`).
+    version: Option<i64>,
+    /// `prerequisite_met`, `refuse`, `note`, `edit_line`, `add_line` or `remove_line`.
+    action: String,
+    /// The prerequisite's code, or the rule a refusal names (B-4.4 when none).
+    code: String,
+    /// The reason of a refusal or of a line change, or the note.
+    text: String,
+    line: Field,
+    label: String,
+    quantity: Field,
+    unit_price: Field,
+    vat: String,
+}
+
+/// The version from `If-Match` (`"3"`, `W/"3"` or `3`).
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .map(|text| text.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|text| text.parse::<i64>().ok())
+        .map(Some)
+        .ok_or_else(|| ApiError::Invalid("If-Match: the answer's version, e.g. \"3\"".into()))
+}
+
+/// Changes the operator's answer (a prerequisite met, a refusal with its reason, a note, a line
+/// edited, added or removed with its reason) through the page's service: a new version, a
+/// timeline event naming the key. A stale version is refused (409) and changes nothing.
+pub async fn change(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    require_operator(&staff.user)?;
+    // Another organisation's part does not exist, before any other refusal.
+    operator_work::own_part(&state, &staff.user, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    require_write(&staff.user)?;
+    // A key speaks its owner's language (the administrator who created it).
+    let tr = staff.tr;
+    let change: ChangeBody = serde_json::from_slice(&body)
+        .map_err(|error| ApiError::Invalid(format!("body: {error}")))?;
+    let version = match (change.version, if_match(&headers)?) {
+        (Some(field), Some(header)) if field != header => {
+            return Err(ApiError::Invalid(
+                "the version field and If-Match differ".into(),
+            ));
+        }
+        (Some(version), _) | (None, Some(version)) => version,
+        (None, None) => {
+            return Err(ApiError::Refused {
+                status: StatusCode::PRECONDITION_REQUIRED,
+                code: "version_required",
+                detail: tr.t("api_problem.version_required_detail").to_owned(),
+                rule: None,
+            });
+        }
+    };
+    let line = change.line.text();
+    let quantity = change.quantity.text();
+    let unit_price = change.unit_price.text();
+    let outcome = match Adjustment::parse(
+        &change.action,
+        &change.code,
+        &change.text,
+        &LineInput {
+            line: &line,
+            label: &change.label,
+            quantity: &quantity,
+            unit_price: &unit_price,
+            vat: &change.vat,
+        },
+    ) {
+        Ok(adjustment) => {
+            assess::adjust(
+                &state,
+                &staff.user,
+                &id,
+                version,
+                &adjustment,
+                state.clock.now(),
+            )
+            .await
+        }
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(_) => part(&state, &staff.user, &id).await,
+        Err(AdjustError::NotFound) => Err(ApiError::NotFound),
+        Err(AdjustError::Db(error)) => Err(error.into()),
+        Err(AdjustError::Corrupt(what)) => {
+            tracing::error!(%what, "answer not readable");
+            Err(ApiError::Internal)
+        }
+        Err(error @ AdjustError::Stale) => Err(ApiError::Refused {
+            status: StatusCode::CONFLICT,
+            code: "stale",
+            detail: adjust_refusal(tr, &error),
+            rule: None,
+        }),
+        Err(error) => Err(ApiError::Refused {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "refused",
+            detail: adjust_refusal(tr, &error),
+            rule: adjust_rule(&error),
+        }),
+    }
+}
