@@ -11,6 +11,14 @@
     var points = [];
     element.hidden = false;
     var map = window.L.map(element, { scrollWheelZoom: false });
+    var note = document.getElementById("no-tiles");
+    if (note) {
+      // Without a tile server the markers stand on grey: say so over the box itself.
+      var overlay = document.createElement("div");
+      overlay.className = "map-note";
+      overlay.textContent = note.textContent;
+      element.appendChild(overlay);
+    }
     var tiles = element.getAttribute("data-tiles");
     if (tiles) {
       window.L.tileLayer(tiles, {
@@ -28,7 +36,13 @@
       if (row.getAttribute("data-approximate")) {
         label += " (" + (element.getAttribute("data-approximate") || "") + ")";
       }
-      var marker = window.L.marker([lat, lon], { title: label, alt: label }).addTo(map);
+      // A site placed at the commune's centre is drawn faded: its place is not known.
+      var approximate = !!row.getAttribute("data-approximate");
+      var marker = window.L.marker([lat, lon], {
+        title: label,
+        alt: label,
+        opacity: approximate ? 0.5 : 1
+      }).addTo(map);
       var text = document.createElement("span");
       text.textContent = label;
       marker.bindPopup(text);

@@ -813,3 +813,30 @@ async fn the_map_page_works_without_scripts_and_serves_vendored_leaflet() {
     assert!(page.contains("Travaux de janvier 2026"));
     assert!(page.contains("réalisé"));
 }
+
+#[tokio::test]
+async fn without_a_tile_server_the_map_says_so_and_sites_at_the_commune_centre_are_approximate() {
+    let app = crate::helpers::spawn_app_with(|config| config.map_tile_url = String::new()).await;
+    connect_my_home::demo::demo_crews(&app.state).await.unwrap();
+    seed_history::demo_history(&app.state).await.unwrap();
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let page = text_of(&namur, app.url("/commune/map?month=2026-01")).await;
+    assert!(
+        page.contains(
+            "<p class=\"hint\" id=\"no-tiles\">Aucun fond de carte n&#39;est configuré : les \
+             chantiers sont placés sur un fond gris, leurs positions sont listées ci-dessous.</p>"
+        ),
+        "{page}"
+    );
+    // A site with no point of its own stands at the commune's centre, listed as approximate.
+    assert!(
+        page.contains("50.466900, 4.867460 (centre de la commune)"),
+        "{page}"
+    );
+    // With the default tile server the notice is not there.
+    let app = app_with_crews().await;
+    seed_history::demo_history(&app.state).await.unwrap();
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let page = text_of(&namur, app.url("/commune/map?month=2026-01")).await;
+    assert!(!page.contains("id=\"no-tiles\""), "{page}");
+}
