@@ -880,6 +880,11 @@ impl DetailPage {
     }
 
     /// A part priced once a book covered it: `service books` as "Électricité (ORES) — book".
+    /// A timeline event's detail in the reader's words.
+    fn detail(&self, kind: &str, detail: &str) -> String {
+        super::views::event_detail(self.tr, &self.names, kind, detail)
+    }
+
     fn priced_with(&self, detail: &str) -> String {
         match detail.split_once(' ') {
             Some((service, books)) => format!("{} — {books}", self.names.name(service)),

@@ -322,9 +322,18 @@ struct TrackPage {
     can_record_dossier_fee: bool,
     /// The applicant's documents, what is still asked and the upload form.
     docs: super::documents::ApplicantSection,
+    names: ServiceNames,
 }
 
 impl TrackPage {
+    /// A timeline event's detail in the reader's words.
+    fn detail(&self, event: &Event) -> Option<String> {
+        event
+            .detail
+            .as_deref()
+            .map(|detail| super::views::event_detail(self.tr, &self.names, &event.kind, detail))
+    }
+
     fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
         self.tr.numeric_datetime(brussels(*at))
     }
@@ -553,6 +562,7 @@ pub(super) async fn render_track_with(
         notice,
         offer,
         docs,
+        names,
     };
     Ok(private(page, status))
 }

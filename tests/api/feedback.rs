@@ -378,3 +378,31 @@ async fn v_8_2_1_recording_a_commune_paying_after_the_works_says_so_and_what_it_
          l&#39;indique."
     );
 }
+
+#[tokio::test]
+async fn timelines_write_days_the_readers_way_never_as_stored() {
+    let app = app_with_crews().await;
+    let job = crate::helpers::reserved(&app, &crate::helpers::marie()).await;
+    let day: chrono::NaiveDate = job.day.parse().unwrap();
+    let written = day.format("%d/%m/%Y").to_string();
+    let base = format!("/backoffice/requests/{}", job.id);
+    let response = post(
+        &job.julien,
+        &app,
+        &format!("{base}/day/cancel"),
+        &[("reason", "Permis de voirie reporté")],
+    )
+    .await;
+    let page = landed(&job.julien, &app, response).await;
+    assert!(
+        page.contains(&format!("<td>{written} — Permis de voirie reporté</td>")),
+        "{page}"
+    );
+    assert!(!page.contains(&format!("{} — Permis", job.day)), "{page}");
+    let link = app.private_link(&job.id).await;
+    let status = text_of(&crate::helpers::client(), &link).await;
+    assert!(
+        status.contains(&format!(": {written} — Permis de voirie reporté</li>")),
+        "{status}"
+    );
+}
