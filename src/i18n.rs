@@ -106,10 +106,13 @@ impl Tr {
         self.t(&format!("{prefix}.{code}")).to_owned()
     }
 
-    /// The text of `key` with `{name}` placeholders replaced.
+    /// The text of `key` with `{name}` placeholders replaced, and each plural choice
+    /// `{name, plural, one {# demande} other {# demandes}}` resolved by the language's rule
+    /// (`#` is the number).
     pub fn f<'a>(&self, key: &str, args: impl AsRef<[(&'a str, &'a str)]>) -> String {
         let mut text = self.t(key).to_owned();
         for (name, value) in args.as_ref() {
+            text = plural_choices(&text, name, value, self.0);
             text = text.replace(&format!("{{{name}}}"), value);
         }
         text
@@ -276,6 +279,44 @@ mod tests {
     use crate::domain::{RequestState, Service};
 
     #[test]
+    fn plural_choices_follow_each_languages_rule() {
+        let message = "{count, plural, one {# demande} other {# demandes}} ; {count} au total";
+        let fr = |n: &str| plural_choices(message, "count", n, Language::Fr);
+        // French: 0 and 1 are singular.
+        assert_eq!(fr("0"), "0 demande ; {count} au total");
+        assert_eq!(fr("1"), "1 demande ; {count} au total");
+        assert_eq!(fr("2"), "2 demandes ; {count} au total");
+        let en = "{count, plural, =0 {no request} one {# request} other {# requests}}";
+        let en = |n: &str| plural_choices(en, "count", n, Language::En);
+        assert_eq!(en("0"), "no request");
+        assert_eq!(en("1"), "1 request");
+        assert_eq!(en("12"), "12 requests");
+        let de = "{days, plural, one {# Tag} other {# Tage}}";
+        assert_eq!(plural_choices(de, "days", "0", Language::De), "0 Tage");
+        assert_eq!(plural_choices(de, "days", "1", Language::De), "1 Tag");
+        // Through `f`, with other arguments around.
+        assert_eq!(
+            Tr(Language::Fr).f(
+                "queue.caption",
+                [("count", "1"), ("first", "1"), ("last", "1")]
+            ),
+            "1 demande ; 1 à 1 affichée"
+        );
+    }
+
+    #[test]
+    fn no_message_writes_a_plural_in_parentheses() {
+        for language in Language::ALL {
+            for (key, text) in catalog(language) {
+                assert!(
+                    !text.contains("(s)") && !text.contains("(n)") && !text.contains("(e)"),
+                    "{language}: {key} = {text}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn waits_are_rounded_up_to_what_a_reader_plans_with() {
         use std::time::Duration;
         let fr = Tr(Language::Fr);
@@ -427,10 +468,14 @@ mod tests {
     /// which names the label in its own language.
     #[test]
     fn every_language_fills_the_same_placeholders() {
+        // `{name}` and `{name, plural, …}`; the choices' texts are not names.
         fn names(text: &str) -> std::collections::BTreeSet<&str> {
             text.split('{')
                 .skip(1)
-                .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+                .map(|rest| rest.split(['}', ',']).next().unwrap_or_default())
+                .filter(|name| {
+                    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
                 .collect()
         }
         let french = catalog(Language::Fr);
@@ -473,5 +518,63 @@ mod tests {
         let message = Tr(Language::Fr).error(&InputError::TooManyDwellings { count: 6 });
         assert!(message.contains('6'), "{message}");
         assert!(message.contains("C-1"), "{message}");
+    }
+}
+
+/// CLDR's cardinal rule: "one" for French 0 and 1 (i = 0, 1), for English and German 1 only;
+/// "other" for anything else, or a value that is not a whole number.
+fn plural_category(value: &str, language: Language) -> &'static str {
+    match (value.trim().parse::<u64>(), language) {
+        (Ok(0 | 1), Language::Fr) | (Ok(1), _) => "one",
+        _ => "other",
+    }
+}
+
+/// Resolves every `{name, plural, one {…} other {…}}` of `text` for `value`; a malformed
+/// choice is left as written (the catalogue test catches it).
+fn plural_choices(text: &str, name: &str, value: &str, language: Language) -> String {
+    let opening = format!("{{{name}, plural,");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(&opening) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + opening.len()..];
+        let Some((options, consumed)) = plural_options(after) else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let category = plural_category(value, language);
+        let chosen = options
+            .iter()
+            .find(|(selector, _)| *selector == format!("={}", value.trim()))
+            .or_else(|| options.iter().find(|(selector, _)| *selector == category))
+            .or_else(|| options.iter().find(|(selector, _)| *selector == "other"))
+            .map(|(_, body)| body.replace('#', value))
+            .unwrap_or_default();
+        out.push_str(&chosen);
+        rest = &after[consumed..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `one {…} other {…}}` → the options and how many bytes up to the closing brace.
+fn plural_options(text: &str) -> Option<(Vec<(String, String)>, usize)> {
+    let mut options = Vec::new();
+    let mut position = 0;
+    loop {
+        let rest = &text[position..];
+        let trimmed = rest.trim_start();
+        position += rest.len() - trimmed.len();
+        if let Some(stripped) = trimmed.strip_prefix('}') {
+            let _ = stripped;
+            return Some((options, position + 1));
+        }
+        let open = trimmed.find('{')?;
+        let selector = trimmed[..open].trim().to_owned();
+        let body_start = position + open + 1;
+        let close = text[body_start..].find('}')? + body_start;
+        options.push((selector, text[body_start..close].to_owned()));
+        position = close + 1;
     }
 }

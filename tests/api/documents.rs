@@ -510,7 +510,7 @@ async fn the_officer_asks_for_what_is_missing_then_marks_the_request_complete() 
     let checklist = &page[page.find("id=\"checklist\"").expect("checklist")..];
     let checklist = &checklist[..checklist.find("</table>").unwrap()];
     for expected in [
-        "4 manquant(s), dont 2 requis avant l&#39;offre",
+        "4 manquants, dont 2 requis avant l&#39;offre",
         "Plan de situation (1/10 000 ou 1/5 000)",
         "ORES électricité",
         "V-9.1.1",
@@ -626,7 +626,7 @@ async fn the_officer_asks_for_what_is_missing_then_marks_the_request_complete() 
     );
     let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
     assert!(page.contains("Tous les documents requis pour l&#39;offre sont reçus"));
-    assert!(page.contains("2 manquant(s), dont 0 requis avant l&#39;offre"));
+    assert!(page.contains("2 manquants, dont 0 requis avant l&#39;offre"));
 
     // Now it is complete; every operator has answered, so it is assessed.
     let response = officer_post(&app, &julien, &id, "complete", &[]).await;
@@ -780,7 +780,7 @@ async fn the_officer_adds_a_document_received_by_post() {
     assert!(uploader.is_some());
     assert_eq!(actor.as_deref(), Some("Julien Lambert"));
     // It counts for the checklist like the applicant's own.
-    assert!(page.contains("3 manquant(s), dont 1 requis avant l&#39;offre"));
+    assert!(page.contains("3 manquants, dont 1 requis avant l&#39;offre"));
 
     // Operators do not add documents to the coordinator's file.
     let swde = app.signed_in("eau@swde.demo").await;

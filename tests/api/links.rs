@@ -447,7 +447,7 @@ async fn the_link_alone_does_not_accept_the_offer_the_code_emailed_to_the_applic
     let (status, page) = confirm_acceptance(&app, &confirm, &wrong).await;
     assert_eq!(status, 422);
     assert!(page.contains(
-        "Code incorrect : l&#39;offre n&#39;est pas acceptée. Il vous reste 4 essai(s) avec ce code."
+        "Code incorrect : l&#39;offre n&#39;est pas acceptée. Il vous reste 4 essais avec ce code."
     ));
     assert_eq!(state_of(&app, &id).await, "quoted");
     assert_eq!(offer_status(&app, &id).await, "sent");

@@ -621,9 +621,11 @@ async fn a_failed_mail_is_shown_to_the_administrator_who_retries_it_and_it_goes_
         )),
         "{page}"
     );
-    assert!(page.contains(
-        "1 e-mail(s) n&#39;ont pas pu être envoyés après toutes les tentatives automatiques."
-    ));
+    assert!(
+        page.contains(
+            "1 e-mail n&#39;a pas pu être envoyé après toutes les tentatives automatiques."
+        )
+    );
     assert!(page.contains("action=\"/admin/outbox/retry\""));
     assert!(sink.messages().await.is_empty());
 

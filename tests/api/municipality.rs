@@ -497,11 +497,11 @@ async fn c_6_the_deadline_counts_down_and_flags_overdue_permits() {
     app.advance_to(due + chrono::Duration::days(5));
     let namur = app.signed_in("travaux@namur.demo").await;
     let page = text_of(&namur, app.url("/commune")).await;
-    assert!(page.contains("délai dépassé de 5 jour(s)"));
+    assert!(page.contains("délai dépassé de 5 jours"));
     assert!(page.contains("class=\"overdue\""));
     let (permit_id, _) = permit_of(&app, &id).await;
     let detail = text_of(&namur, app.url(&format!("/commune/permits/{permit_id}"))).await;
-    assert!(detail.contains("délai dépassé de 5 jour(s)"));
+    assert!(detail.contains("délai dépassé de 5 jours"));
 
     // Nearest deadline first: a second request due later comes after.
     let Reserved {

@@ -77,7 +77,7 @@ async fn the_queue_pages_newest_first_and_keeps_its_filters() {
         references_in(&first, &refs),
         [refs[4].as_str(), refs[3].as_str()]
     );
-    assert!(first.contains("5 demande(s) ; 1 à 2 affichées"), "{first}");
+    assert!(first.contains("5 demandes ; 1 à 2 affichées"), "{first}");
     assert!(first.contains("Page 1 sur 3"));
     assert!(first.contains("href=\"/backoffice?per_page=2&#38;page=2\" rel=\"next\""));
     assert!(!first.contains("rel=\"prev\""));
@@ -86,7 +86,7 @@ async fn the_queue_pages_newest_first_and_keeps_its_filters() {
         references_in(&second, &refs),
         [refs[2].as_str(), refs[1].as_str()]
     );
-    assert!(second.contains("5 demande(s) ; 3 à 4 affichées"));
+    assert!(second.contains("5 demandes ; 3 à 4 affichées"));
     assert!(second.contains("href=\"/backoffice?per_page=2&#38;page=1\" rel=\"prev\""));
     assert!(second.contains("href=\"/backoffice?per_page=2&#38;page=3\" rel=\"next\""));
     let last = text_of(&julien, app.url("/backoffice?per_page=2&page=3")).await;
@@ -100,7 +100,7 @@ async fn the_queue_pages_newest_first_and_keeps_its_filters() {
     )
     .await;
     assert_eq!(references_in(&namur, &refs), [refs[0].as_str()]);
-    assert!(namur.contains("3 demande(s) ; 1 à 1 affichées"));
+    assert!(namur.contains("3 demandes ; 1 à 1 affichées"));
     assert!(namur.contains(
         "href=\"/backoffice?commune=92094&#38;order=urgent&#38;per_page=1&#38;page=2\" rel=\"next\""
     ));
@@ -159,7 +159,7 @@ async fn the_most_urgent_come_first_and_finished_ones_last() {
             refs[1].as_str()
         ]
     );
-    assert!(open.contains("4 demande(s) ; 1 à 4 affichées"), "{open}");
+    assert!(open.contains("4 demandes ; 1 à 4 affichées"), "{open}");
     assert!(
         open.contains("<option value=\"\">À traiter (sauf clôturées, retirées, refusées)</option>")
     );
@@ -234,7 +234,7 @@ async fn an_operator_pages_through_its_own_requests_only() {
     assert_eq!(second, [refs[0].clone()]);
     let html = text_of(&voo, app.url("/backoffice?per_page=2&page=2")).await;
     assert_eq!(references_in(&html, &refs), [refs[0].as_str()]);
-    assert!(html.contains("3 demande(s) ; 3 à 3 affichées"));
+    assert!(html.contains("3 demandes ; 3 à 3 affichées"));
     assert!(!html.contains(refs[1].as_str()) && !html.contains(refs[3].as_str()));
     // Asking for Mons' commune does not reveal them.
     let (headers, none) = api(&voo, app.url("/api/v1/requests?commune=53053")).await;
