@@ -273,6 +273,64 @@ pub fn euros(amount: Decimal) -> String {
     )
 }
 
+/// CLDR's cardinal rule: "one" for French 0 and 1 (i = 0, 1), for English and German 1 only;
+/// "other" for anything else, or a value that is not a whole number.
+fn plural_category(value: &str, language: Language) -> &'static str {
+    match (value.trim().parse::<u64>(), language) {
+        (Ok(0 | 1), Language::Fr) | (Ok(1), _) => "one",
+        _ => "other",
+    }
+}
+
+/// Resolves every `{name, plural, one {…} other {…}}` of `text` for `value`; a malformed
+/// choice is left as written (the catalogue test catches it).
+fn plural_choices(text: &str, name: &str, value: &str, language: Language) -> String {
+    let opening = format!("{{{name}, plural,");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(&opening) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + opening.len()..];
+        let Some((options, consumed)) = plural_options(after) else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let category = plural_category(value, language);
+        let chosen = options
+            .iter()
+            .find(|(selector, _)| *selector == format!("={}", value.trim()))
+            .or_else(|| options.iter().find(|(selector, _)| *selector == category))
+            .or_else(|| options.iter().find(|(selector, _)| *selector == "other"))
+            .map(|(_, body)| body.replace('#', value))
+            .unwrap_or_default();
+        out.push_str(&chosen);
+        rest = &after[consumed..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `one {…} other {…}}` → the options and how many bytes up to the closing brace.
+fn plural_options(text: &str) -> Option<(Vec<(String, String)>, usize)> {
+    let mut options = Vec::new();
+    let mut position = 0;
+    loop {
+        let rest = &text[position..];
+        let trimmed = rest.trim_start();
+        position += rest.len() - trimmed.len();
+        if let Some(stripped) = trimmed.strip_prefix('}') {
+            let _ = stripped;
+            return Some((options, position + 1));
+        }
+        let open = trimmed.find('{')?;
+        let selector = trimmed[..open].trim().to_owned();
+        let body_start = position + open + 1;
+        let close = text[body_start..].find('}')? + body_start;
+        options.push((selector, text[body_start..close].to_owned()));
+        position = close + 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,63 +576,5 @@ mod tests {
         let message = Tr(Language::Fr).error(&InputError::TooManyDwellings { count: 6 });
         assert!(message.contains('6'), "{message}");
         assert!(message.contains("C-1"), "{message}");
-    }
-}
-
-/// CLDR's cardinal rule: "one" for French 0 and 1 (i = 0, 1), for English and German 1 only;
-/// "other" for anything else, or a value that is not a whole number.
-fn plural_category(value: &str, language: Language) -> &'static str {
-    match (value.trim().parse::<u64>(), language) {
-        (Ok(0 | 1), Language::Fr) | (Ok(1), _) => "one",
-        _ => "other",
-    }
-}
-
-/// Resolves every `{name, plural, one {…} other {…}}` of `text` for `value`; a malformed
-/// choice is left as written (the catalogue test catches it).
-fn plural_choices(text: &str, name: &str, value: &str, language: Language) -> String {
-    let opening = format!("{{{name}, plural,");
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(&opening) {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + opening.len()..];
-        let Some((options, consumed)) = plural_options(after) else {
-            out.push_str(&rest[start..]);
-            return out;
-        };
-        let category = plural_category(value, language);
-        let chosen = options
-            .iter()
-            .find(|(selector, _)| *selector == format!("={}", value.trim()))
-            .or_else(|| options.iter().find(|(selector, _)| *selector == category))
-            .or_else(|| options.iter().find(|(selector, _)| *selector == "other"))
-            .map(|(_, body)| body.replace('#', value))
-            .unwrap_or_default();
-        out.push_str(&chosen);
-        rest = &after[consumed..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// `one {…} other {…}}` → the options and how many bytes up to the closing brace.
-fn plural_options(text: &str) -> Option<(Vec<(String, String)>, usize)> {
-    let mut options = Vec::new();
-    let mut position = 0;
-    loop {
-        let rest = &text[position..];
-        let trimmed = rest.trim_start();
-        position += rest.len() - trimmed.len();
-        if let Some(stripped) = trimmed.strip_prefix('}') {
-            let _ = stripped;
-            return Some((options, position + 1));
-        }
-        let open = trimmed.find('{')?;
-        let selector = trimmed[..open].trim().to_owned();
-        let body_start = position + open + 1;
-        let close = text[body_start..].find('}')? + body_start;
-        options.push((selector, text[body_start..close].to_owned()));
-        position = close + 1;
     }
 }

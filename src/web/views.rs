@@ -140,6 +140,45 @@ pub fn communes_of_postcodes(
     (communes, problems)
 }
 
+/// A timeline event's detail as people read it: days written the reader's way, and the codes
+/// the detail stores (a service for the operators' events, document kinds for the documents')
+/// named in the reader's language. Free text typed by people is kept as typed.
+pub fn event_detail(tr: Tr, names: &ServiceNames, kind: &str, detail: &str) -> String {
+    let services = matches!(kind, "operator_assessed" | "works_done");
+    let documents = kind.starts_with("document") || kind == "documents_requested";
+    let mut out = String::with_capacity(detail.len());
+    let mut token = String::new();
+    let word = |token: &str| -> String {
+        if token.len() == 10
+            && let Ok(day) = chrono::NaiveDate::parse_from_str(token, "%Y-%m-%d")
+        {
+            return tr.numeric_date(day);
+        }
+        if services && names.knows(token) {
+            return names.name(token);
+        }
+        if documents
+            && let Some(kind) = crate::domain::DocumentKind::ALL
+                .into_iter()
+                .find(|kind| kind.code() == token)
+        {
+            return crate::services::documents::kind_label(tr, kind);
+        }
+        token.to_owned()
+    };
+    for c in detail.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            token.push(c);
+        } else {
+            out.push_str(&word(&token));
+            token.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(&word(&token));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,43 +224,4 @@ mod tests {
             "02:00"
         );
     }
-}
-
-/// A timeline event's detail as people read it: days written the reader's way, and the codes
-/// the detail stores (a service for the operators' events, document kinds for the documents')
-/// named in the reader's language. Free text typed by people is kept as typed.
-pub fn event_detail(tr: Tr, names: &ServiceNames, kind: &str, detail: &str) -> String {
-    let services = matches!(kind, "operator_assessed" | "works_done");
-    let documents = kind.starts_with("document") || kind == "documents_requested";
-    let mut out = String::with_capacity(detail.len());
-    let mut token = String::new();
-    let word = |token: &str| -> String {
-        if token.len() == 10
-            && let Ok(day) = chrono::NaiveDate::parse_from_str(token, "%Y-%m-%d")
-        {
-            return tr.numeric_date(day);
-        }
-        if services && names.knows(token) {
-            return names.name(token);
-        }
-        if documents
-            && let Some(kind) = crate::domain::DocumentKind::ALL
-                .into_iter()
-                .find(|kind| kind.code() == token)
-        {
-            return crate::services::documents::kind_label(tr, kind);
-        }
-        token.to_owned()
-    };
-    for c in detail.chars() {
-        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-            token.push(c);
-        } else {
-            out.push_str(&word(&token));
-            token.clear();
-            out.push(c);
-        }
-    }
-    out.push_str(&word(&token));
-    out
 }
