@@ -178,6 +178,15 @@ impl Tr {
         }
     }
 
+    /// An electricity band as people read it: `3 × 25 A (17,3 kVA)` (`17.3` in English).
+    pub fn band(&self, band: crate::domain::ElectricityBand) -> String {
+        let label = band.label();
+        match self.0 {
+            Language::Fr | Language::De => label.replace('.', ","),
+            Language::En => label,
+        }
+    }
+
     /// A day written out: `23 novembre 2026`, `1er mars 2027`, `23 November 2026`,
     /// `1. März 2027`.
     pub fn date(&self, date: impl Borrow<NaiveDate>) -> String {
@@ -360,6 +369,14 @@ mod tests {
             ),
             "1 demande ; 1 à 1 affichée"
         );
+    }
+
+    #[test]
+    fn bands_are_written_with_the_languages_decimal_mark() {
+        let band = crate::domain::ElectricityBand::parse("3x25").unwrap();
+        assert_eq!(Tr(Language::Fr).band(band), "3 × 25 A (17,3 kVA)");
+        assert_eq!(Tr(Language::De).band(band), "3 × 25 A (17,3 kVA)");
+        assert_eq!(Tr(Language::En).band(band), "3 × 25 A (17.3 kVA)");
     }
 
     #[test]

@@ -655,3 +655,18 @@ fn c_4_the_joint_day_invitation_is_a_request_over_the_crews_arrival_window() {
         "{ics}"
     );
 }
+
+#[test]
+fn a_service_named_after_its_operator_is_not_named_twice() {
+    let mut doc = journey_one(Language::Fr);
+    let voo = doc
+        .sections
+        .iter_mut()
+        .find(|s| s.operator == "VOO")
+        .unwrap();
+    voo.services = vec!["VOO".to_owned()];
+    let html = connect_my_home::quote::render::sections_html(&doc, Tr(Language::Fr)).unwrap();
+    assert!(html.contains("<h3>VOO</h3>"), "{html}");
+    assert!(!html.contains("VOO — VOO"));
+    assert!(html.contains("<h3>SWDE — "), "{html}");
+}

@@ -207,7 +207,7 @@ pub fn home_facts(tr: Tr, facts: &super::RequestFacts) -> Vec<(String, String)> 
     if let (Some(current), Some(asked)) = (facts.electricity_current_band, facts.electricity_band) {
         rows.push((
             tr.t("request.home.power_increase").to_owned(),
-            format!("{} → {}", current.label(), asked.label()),
+            format!("{} → {}", tr.band(current), tr.band(asked)),
         ));
     }
     if facts.water_work != WaterWork::New {

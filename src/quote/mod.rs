@@ -325,6 +325,17 @@ impl OperatorSection {
     pub fn services_line(&self) -> String {
         self.services.join(", ")
     }
+
+    /// "ORES — Électricité, Gaz"; just "VOO" when the service is named after its operator
+    /// (never "VOO — VOO").
+    pub fn heading(&self) -> String {
+        let services = self.services_line();
+        if services.is_empty() || services == self.operator {
+            self.operator.clone()
+        } else {
+            format!("{} — {services}", self.operator)
+        }
+    }
 }
 
 impl OfferDocument {

@@ -771,10 +771,7 @@ fn layout<'a>(doc: &OfferDocument, tr: Tr, fonts: &'a Fonts) -> Result<Layout<'a
     .map(|key| tr.t(key).to_owned())
     .collect();
     for section in &doc.sections {
-        page.heading(
-            &format!("{} — {}", section.operator, section.services_line()),
-            12.0,
-        );
+        page.heading(&section.heading(), 12.0);
         page.paragraph(&section.title(&tr), Style::Bold, BODY, 0.0);
         if let Some(payer) = section.payer_line(&tr) {
             page.paragraph(&payer, Style::Bold, BODY, 0.0);

@@ -395,7 +395,7 @@ fn site_line(request: &NewRequest) -> String {
 fn service_line(tr: Tr, service: Service, request: &NewRequest) -> String {
     match (service, request.electricity_band) {
         (Service::Electricity, Some(band)) => {
-            format!("{} — {}", tr.service("electricity"), band.label())
+            format!("{} — {}", tr.service("electricity"), tr.band(band))
         }
         _ => tr.service(service.code()),
     }

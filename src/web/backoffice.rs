@@ -143,9 +143,11 @@ pub fn service_labels(
                     .as_deref()
                     .and_then(|b| ElectricityBand::parse(b).ok())
             {
-                label = format!("{label} — {}", band.label());
+                label = format!("{label} — {}", tr.band(band));
             }
             match &row.operator {
+                // "Eau (SWDE)" already names its operator: never "Eau (SWDE) (SWDE)".
+                Some(operator) if label.contains(operator.as_str()) => label,
                 Some(operator) => format!("{label} ({operator})"),
                 None => format!("{label} ({})", tr.t("request.no_operator")),
             }

@@ -396,7 +396,7 @@ async fn estimate_page(
         result: None,
         bands: ElectricityBand::all()
             .into_iter()
-            .map(|b| (b.code(), b.label()))
+            .map(|b| (b.code(), ctx.tr.band(b)))
             .collect(),
     };
     if form.compute.is_empty() {

@@ -105,7 +105,7 @@ impl RequestFormPage {
             already_filed: None,
             bands: ElectricityBand::all()
                 .into_iter()
-                .map(|b| (b.code(), b.label()))
+                .map(|b| (b.code(), ctx.tr.band(b)))
                 .collect(),
             languages: Language::ALL.iter().map(|l| l.code()).collect(),
             partners: Vec::new(),

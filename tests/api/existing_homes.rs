@@ -96,7 +96,7 @@ async fn v_4_b_5_2_a_15_year_old_house_pays_the_band_difference_at_6_percent_wit
         "{page}"
     );
     assert!(
-        page.contains("1 × 40 A (9.2 kVA) → 3 × 25 A (17.3 kVA)"),
+        page.contains("1 × 40 A (9,2 kVA) → 3 × 25 A (17,3 kVA)"),
         "{page}"
     );
     assert!(

@@ -102,7 +102,11 @@ async fn a_request_is_filed_confirmed_by_email_and_followed_by_private_link() {
     assert!(status_page.contains("Étudiée par les opérateurs"));
     assert!(status_page.contains("Demande introduite"));
     assert!(status_page.contains("Tous les opérateurs ont étudié votre demande"));
-    assert!(status_page.contains("Électricité (ORES) — 3 × 25 A (17.3 kVA) (ORES électricité)"));
+    assert!(status_page.contains("Électricité (ORES) — 3 × 25 A (17,3 kVA) (ORES électricité)"));
+    // A service named after its operator is not named twice (issue 22, point 5).
+    assert!(status_page.contains("<li>Eau (SWDE)</li>"), "{status_page}");
+    assert!(status_page.contains("<li>VOO</li>"), "{status_page}");
+    assert!(!status_page.contains("(SWDE) (SWDE)"));
 
     // A wrong or truncated token finds nothing.
     let (status, _) = app
