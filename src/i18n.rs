@@ -113,7 +113,18 @@ impl Tr {
         let mut text = self.t(key).to_owned();
         for (name, value) in args.as_ref() {
             text = plural_choices(&text, name, value, self.0);
-            text = text.replace(&format!("{{{name}}}"), value);
+            let placeholder = format!("{{{name}}}");
+            if self.0 == Language::Fr && starts_with_vowel(value) {
+                // French elides before a vowel: "Carte des travaux d'octobre", never "de octobre".
+                for word in ["de", "De", "le", "Le", "que"] {
+                    let elided = format!("{}'{placeholder}", &word[..word.len() - 1]);
+                    text = text.replace(&format!(" {word} {placeholder}"), &format!(" {elided}"));
+                    if text.starts_with(&format!("{word} {placeholder}")) {
+                        text = text.replacen(&format!("{word} {placeholder}"), &elided, 1);
+                    }
+                }
+            }
+            text = text.replace(&placeholder, value);
         }
         text
     }
@@ -282,6 +293,14 @@ pub fn euros(amount: Decimal) -> String {
     )
 }
 
+/// Whether a French word before `value` elides ("d'octobre", "l'eau").
+fn starts_with_vowel(value: &str) -> bool {
+    value
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouyàâäéèêëîïôöùûüAEIOUYÀÂÉÈÊËÎÏÔÖÙÛÜ".contains(c))
+}
+
 /// CLDR's cardinal rule: "one" for French 0 and 1 (i = 0, 1), for English and German 1 only;
 /// "other" for anything else, or a value that is not a whole number.
 fn plural_category(value: &str, language: Language) -> &'static str {
@@ -368,6 +387,23 @@ mod tests {
                 [("count", "1"), ("first", "1"), ("last", "1")]
             ),
             "1 demande ; 1 à 1 affichée"
+        );
+    }
+
+    #[test]
+    fn french_elides_de_before_a_vowel_and_only_there() {
+        let fr = Tr(Language::Fr);
+        assert_eq!(
+            fr.f("works.map_title", [("month", "octobre 2026")]),
+            "Carte des travaux d'octobre 2026"
+        );
+        assert_eq!(
+            fr.f("works.map_title", [("month", "novembre 2026")]),
+            "Carte des travaux de novembre 2026"
+        );
+        assert_eq!(
+            Tr(Language::En).f("works.map_title", [("month", "October 2026")]),
+            "Map of the works in October 2026"
         );
     }
 
