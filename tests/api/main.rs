@@ -41,3 +41,4 @@ mod tariff_gap;
 mod tariff_gap_upload;
 mod tenancy;
 mod water;
+mod wording;
