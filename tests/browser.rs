@@ -206,6 +206,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
 
     // The citizen starts from the home page.
     browser.goto(&base).await.unwrap();
+    accessible_in_every_language(&browser, "the home page").await;
     click(&browser, "a.button").await;
     wait_text(&browser, "Ma demande de raccordements", false).await;
 
@@ -267,6 +268,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
         .await
         .unwrap();
     let detail = wait_text(&browser, "marie.dupont@example.be", false).await;
+    accessible_in_every_language(&browser, "the officer's request page").await;
     assert!(detail.contains("Eau (SWDE)"));
     assert!(detail.contains("Demande introduite"));
 
@@ -319,6 +321,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     browser.goto(&link).await.unwrap();
     let status = wait_text(&browser, "Votre offre", false).await;
     assert!(status.contains("Comment payer"), "{status}");
+    accessible_in_every_language(&browser, "the status page with its offer").await;
     on_a_phone_nothing_is_cut_off(&browser, "#dues .code").await;
 
     // She downloads the PDF (fetched by the page itself, with the link it shows).
@@ -481,6 +484,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
         "the works map's marker for the site",
     )
     .await;
+    accessible_in_every_language(&browser, "the commune's works map").await;
 
     // The officer now confirms the day.
     sign_in(&browser, &base, "julien@ores.demo").await;
@@ -497,6 +501,52 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     wait_text(&browser, "Jour des travaux confirmé", false).await;
 
     browser.close().await.unwrap();
+}
+
+/// axe-core 4.14 (vendored under tests/fixtures/axe, MPL-2.0), run in the page itself.
+const AXE: &str = include_str!("fixtures/axe/axe.min.js");
+
+/// axe-core finds no violation of WCAG 2.1 A and AA, nor of its best practices, on the page
+/// shown, in each language of the product (switched with the page's own language links); the
+/// page is left in French.
+async fn accessible_in_every_language(browser: &Client, what: &str) {
+    for language in ["fr", "en", "de"] {
+        if language != "fr" {
+            click(browser, &format!("li.lang a[hreflang={language}]")).await;
+        }
+        in_language(browser, language).await;
+        browser.execute(AXE, vec![]).await.unwrap();
+        let violations = browser
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] })
+                   .then(r => done(r.violations.map(v => v.id + ': ' +
+                       v.nodes.map(n => n.target.join(' ')).join(', '))))
+                   .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(violations, serde_json::json!([]), "{what} in {language}");
+    }
+    click(browser, "li.lang a[hreflang=fr]").await;
+    in_language(browser, "fr").await;
+}
+
+/// Waits for the page in `language` (its `<html lang>`), for at most [`PAGE`].
+async fn in_language(browser: &Client, language: &str) {
+    eventually(&format!("the page in {language}"), PAGE, || async {
+        let shown: serde_json::Value = browser
+            .execute("return document.documentElement.lang;", vec![])
+            .await
+            .map_err(|e| e.to_string())?;
+        if shown == language {
+            Ok(())
+        } else {
+            Err(format!("lang={shown}"))
+        }
+    })
+    .await;
 }
 
 /// At 360 px wide (a small phone), the page is no wider than the screen and every element
