@@ -404,15 +404,24 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     let page = wait_text(&browser, "Permis de voirie conjoint", false).await;
     assert!(page.contains("la commune n'a pas encore décidé"), "{page}");
     let today = state.clock.today().to_string();
-    // Counted on a loaded page only: while the next page loads there is no table, not zero buttons.
+    // Counted on a loaded page only: while the next page loads there is no table, not zero
+    // buttons, and a table parsed halfway shows fewer buttons than it has.
     let payment_buttons = || async {
+        let ready = browser
+            .execute("return document.readyState;", vec![])
+            .await?;
+        if ready != "complete" {
+            return Err(fantoccini::error::CmdError::NotJson(format!(
+                "the page is {ready}"
+            )));
+        }
         browser.find(Locator::Css("#payments")).await?;
         browser
             .find_all(Locator::Css("#payments form button"))
             .await
             .map(|found| found.len())
     };
-    let mut left = payment_buttons().await.unwrap();
+    let mut left = eventually("the payments table", PAGE, payment_buttons).await;
     // Each turn registers one payment and waits for its button to go, or panics: at most one
     // turn per payment due.
     while left > 0 {
