@@ -551,6 +551,7 @@ pub struct DaySheetRow {
     pub postcode: String,
     pub commune_name: String,
     pub parcel_ref: Option<String>,
+    pub map_point: Option<String>,
     pub done_at: Option<String>,
 }
 
@@ -565,7 +566,7 @@ pub async fn day_sheet(
     Ok(sqlx::query_as(
         "SELECT v.day, c.name AS crew_name, v.service, r.id AS request_id, r.reference, r.state, \
             r.applicant_name, r.phone, r.street, r.house_number, r.postcode, r.commune_name, \
-            r.parcel_ref, v.done_at \
+            r.parcel_ref, r.map_point, v.done_at \
          FROM reservations v JOIN crews c ON c.id = v.crew_id JOIN requests r ON r.id = v.request_id \
          WHERE c.organisation_id = $1 AND v.day <= $3 AND (v.day >= $2 OR v.done_at IS NULL) \
          ORDER BY v.day, c.name, r.reference",

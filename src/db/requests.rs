@@ -906,18 +906,14 @@ impl RequestRow {
 
     /// The site in one line: street and number, postcode and commune, parcel, map point.
     pub fn site_line(&self) -> String {
-        let mut parts = Vec::new();
-        if let (Some(street), Some(number)) = (&self.street, &self.house_number) {
-            parts.push(format!("{street} {number}"));
-        }
-        parts.push(format!("{} {}", self.postcode, self.commune_name));
-        if let Some(parcel) = &self.parcel_ref {
-            parts.push(parcel.clone());
-        }
-        if let Some(point) = &self.map_point {
-            parts.push(point.clone());
-        }
-        parts.join(", ")
+        crate::domain::geo::site_line(
+            self.street.as_deref(),
+            self.house_number.as_deref(),
+            &self.postcode,
+            &self.commune_name,
+            self.parcel_ref.as_deref(),
+            self.map_point.as_deref(),
+        )
     }
 }
 

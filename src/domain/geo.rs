@@ -182,6 +182,26 @@ impl fmt::Display for MapPoint {
     }
 }
 
+/// A site in one line, as every page writes it: street and number, postcode and commune,
+/// parcel, map point (whichever the request gave).
+pub fn site_line(
+    street: Option<&str>,
+    house_number: Option<&str>,
+    postcode: &str,
+    commune_name: &str,
+    parcel_ref: Option<&str>,
+    map_point: Option<&str>,
+) -> String {
+    let mut parts = Vec::new();
+    if let (Some(street), Some(number)) = (street, house_number) {
+        parts.push(format!("{street} {number}"));
+    }
+    parts.push(format!("{postcode} {commune_name}"));
+    parts.extend(parcel_ref.map(str::to_owned));
+    parts.extend(map_point.map(str::to_owned));
+    parts.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

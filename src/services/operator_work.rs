@@ -24,10 +24,14 @@ pub struct OperatorQueue {
 }
 
 impl OperatorQueue {
-    /// Not answered and past the due time.
     pub fn is_late(&self, row: &OperatorQueueRow) -> bool {
-        row.status != "answered" && row.due_at < self.now
+        late(row, &self.now)
     }
+}
+
+/// Not answered and past the due time (`now` stored as `due_at` is).
+fn late(row: &OperatorQueueRow, now: &str) -> bool {
+    row.status != "answered" && row.due_at.as_str() < now
 }
 
 /// `status`: `pending`, `answered`, `failed`, or anything else for all.
@@ -90,7 +94,7 @@ pub struct SheetJob {
     pub confirmed: bool,
     pub applicant: String,
     pub phone: String,
-    /// "Rue des Tanneries 14, 5000 Namur" or the parcel for land without an address.
+    /// The site in one line, as every page writes it (`domain::geo::site_line`).
     pub address: String,
     pub done: bool,
 }
@@ -107,9 +111,8 @@ pub struct OperatorWork {
 }
 
 impl OperatorWork {
-    /// Not answered and past the due time.
     pub fn is_late(&self, row: &OperatorQueueRow) -> bool {
-        row.due_at < self.now
+        late(row, &self.now)
     }
 }
 
@@ -149,16 +152,14 @@ fn sheet_job(row: crews::DaySheetRow) -> Result<SheetJob, DbError> {
         .state
         .parse()
         .map_err(|_| DbError::Corrupt(format!("request state {:?}", row.state)))?;
-    let address = match (&row.street, &row.house_number) {
-        (Some(street), Some(number)) => {
-            format!("{street} {number}, {} {}", row.postcode, row.commune_name)
-        }
-        (Some(street), None) => format!("{street}, {} {}", row.postcode, row.commune_name),
-        _ => match &row.parcel_ref {
-            Some(parcel) => format!("{parcel}, {} {}", row.postcode, row.commune_name),
-            None => format!("{} {}", row.postcode, row.commune_name),
-        },
-    };
+    let address = crate::domain::geo::site_line(
+        row.street.as_deref(),
+        row.house_number.as_deref(),
+        &row.postcode,
+        &row.commune_name,
+        row.parcel_ref.as_deref(),
+        row.map_point.as_deref(),
+    );
     Ok(SheetJob {
         day: db::parse_date(&row.day)?,
         crew: row.crew_name,
