@@ -67,6 +67,13 @@ impl DossierInvoice {
         self.paid.is_some()
     }
 
+    /// V-2.3: "Addressed to and payable by …" when the servicing's payer is not the applicant.
+    pub fn addressed_to(&self, tr: Tr) -> Option<String> {
+        self.payer
+            .as_ref()
+            .map(|payer| tr.f("dossier_fee.addressed_to", [("name", payer.as_str())]))
+    }
+
     /// Unpaid after its due date.
     pub fn overdue(&self, today: NaiveDate) -> bool {
         !self.is_paid() && today > self.due_on

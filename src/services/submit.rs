@@ -343,10 +343,7 @@ pub async fn submit(
                 bic: invoice.bic.clone().unwrap_or_default(),
                 communication: invoice.structured_communication.clone(),
                 due_on: tr.numeric_date(invoice.due_on),
-                addressed_to: invoice
-                    .payer
-                    .as_ref()
-                    .map(|payer| tr.f("dossier_fee.addressed_to", [("name", payer.as_str())])),
+                addressed_to: invoice.addressed_to(tr),
             }),
         },
     )?;

@@ -95,10 +95,7 @@ impl DossierFeePanel {
             status_text,
             paid: invoice.is_paid(),
             today: today.to_string(),
-            addressed_to: invoice
-                .payer
-                .as_ref()
-                .map(|payer| tr.f("dossier_fee.addressed_to", [("name", payer.as_str())])),
+            addressed_to: invoice.addressed_to(tr),
         }
     }
 }
