@@ -346,8 +346,7 @@ fn plural_options(text: &str) -> Option<(Vec<(String, String)>, usize)> {
         let rest = &text[position..];
         let trimmed = rest.trim_start();
         position += rest.len() - trimmed.len();
-        if let Some(stripped) = trimmed.strip_prefix('}') {
-            let _ = stripped;
+        if trimmed.starts_with('}') {
             return Some((options, position + 1));
         }
         let open = trimmed.find('{')?;
