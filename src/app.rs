@@ -74,6 +74,7 @@ pub async fn build_state(
         mailer,
         outbox_notify: Arc::new(Notify::new()),
         assess_notify: Arc::new(Notify::new()),
+        webhook_notify: Arc::new(Notify::new()),
         lost_link_notify: Arc::new(Notify::new()),
         tariffs: RwLock::new(Arc::new(tariffs)),
         storage: Arc::new(storage),

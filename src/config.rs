@@ -87,6 +87,10 @@ pub struct Config {
     /// serve pages behind a load balancer may leave them to others.
     #[arg(long, env = "CMH_RUN_WORKERS", default_value_t = true, action = clap::ArgAction::Set)]
     pub run_workers: bool,
+    /// Let webhook endpoints receive over plain `http` on this machine (`localhost`,
+    /// `127.0.0.1`): for development and tests only; everywhere else they must be `https`.
+    #[arg(long, env = "CMH_WEBHOOKS_ALLOW_LOCAL_HTTP", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhooks_allow_local_http: bool,
     /// Seconds to wait for the database server to answer at start before giving up with its
     /// address and the cause.
     #[arg(long, env = "CMH_DB_CONNECT_TIMEOUT_SECS", default_value_t = 5)]
@@ -260,6 +264,7 @@ impl Config {
             mail_claim_secs: 60,
             assessment_due_working_days: 5,
             run_workers: true,
+            webhooks_allow_local_http: false,
             shutdown_grace_secs: 20,
             db_connect_timeout_secs: 5,
             partners_file: None,

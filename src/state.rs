@@ -23,6 +23,8 @@ pub struct AppInner {
     pub mailer: Mailer,
     /// Wakes the outbox worker as soon as a transaction has queued mail.
     pub outbox_notify: Arc<Notify>,
+    /// Wakes the webhook worker when a delivery is replayed or a test event queued.
+    pub webhook_notify: Arc<Notify>,
     /// Wakes the assessment worker as soon as a filing has created tasks.
     pub assess_notify: Arc<Notify>,
     /// Wakes the lost-link worker as soon as an address was typed on the "Lost your link?" page.

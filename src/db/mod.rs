@@ -22,6 +22,7 @@ pub mod sign_ins;
 pub mod sql;
 pub mod tariff_books;
 pub mod users;
+pub mod webhooks;
 
 use std::{
     ops::{Deref, DerefMut},

@@ -93,6 +93,11 @@ pub enum InputError {
         "a payer other than the applicant pays the servicing of land (rule V-2.3): describe the servicing or leave the payer blank"
     )]
     PayerNeedsServicing,
+    /// A webhook endpoint's address refused, and why (issue 21).
+    #[error("webhook address refused: {0:?}")]
+    WebhookUrl(crate::domain::webhook::UrlRefusal),
+    #[error("choose at least one event")]
+    WebhookNoEvent,
 }
 
 impl InputError {
@@ -138,6 +143,13 @@ impl InputError {
             Self::NotAPowerIncrease => "dwelling.not_a_power_increase",
             Self::T5387GroupedHousing => "servicing.t5387_grouped_housing",
             Self::PayerNeedsServicing => "servicing.payer_needs_servicing",
+            Self::WebhookUrl(refusal) => match refusal {
+                crate::domain::webhook::UrlRefusal::Invalid => "webhook.url_invalid",
+                crate::domain::webhook::UrlRefusal::NotHttps => "webhook.url_not_https",
+                crate::domain::webhook::UrlRefusal::LocalHttpOff => "webhook.url_local_http_off",
+                crate::domain::webhook::UrlRefusal::Credentials => "webhook.url_credentials",
+            },
+            Self::WebhookNoEvent => "webhook.no_event",
         }
     }
 

@@ -19,6 +19,7 @@ pub mod retry;
 pub mod servicing;
 pub mod survey;
 pub mod tenancy;
+pub mod webhook;
 
 pub use company::CompanyNumber;
 pub use contact::{EmailAddress, Language, PersonName, PhoneNumber};

@@ -1,11 +1,12 @@
 //! Background workers beside the server: the mail outbox, the operators' assessments, the
-//! "Lost your link?" addresses and the daily pass (offer lapses and reminders, tariff-book and
+//! "Lost your link?" addresses, the webhook deliveries and the daily pass (offer lapses and reminders, tariff-book and
 //! holiday warnings).
 
 pub mod assessments;
 pub mod daily;
 pub mod links;
 pub mod outbox;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -55,6 +56,11 @@ pub fn spawn_all(state: &AppState, poll: Duration, shutdown: &Shutdown) -> Vec<J
         )),
         tokio::spawn(assessments::run(state.clone(), poll, shutdown.clone())),
         tokio::spawn(links::run(state.clone(), poll, shutdown.clone())),
+        tokio::spawn(webhooks::run(
+            webhooks::Worker::new(state, poll),
+            state.webhook_notify.clone(),
+            shutdown.clone(),
+        )),
         // Lapses and reminders are dated by the day: an hourly pass is plenty.
         tokio::spawn(daily::run(
             state.clone(),

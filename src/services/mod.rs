@@ -24,6 +24,7 @@ pub mod queue;
 pub mod reference;
 pub mod schedule;
 pub mod submit;
+pub mod webhooks;
 pub mod works;
 
 /// What a use case fails with when storage fails or a row is missing; the pages and the API

@@ -19,6 +19,7 @@ pub mod plan;
 pub mod public;
 pub mod tariffs;
 pub mod views;
+pub mod webhooks;
 
 // The shared edge pieces, under the names the pages use.
 pub use crate::http::{client, csrf, error, extract};
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(admin::router())
         .merge(api_keys::router())
+        .merge(webhooks::router())
         .merge(holidays::router())
         .merge(tariffs::router())
         .merge(offers::router())

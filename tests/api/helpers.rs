@@ -115,6 +115,8 @@ pub async fn spawn_app_at_with(start: &str, configure: impl FnOnce(&mut Config))
     let mut config = Config::local(data_dir.path().to_path_buf());
     config.seed_demo = false;
     config.limits = roomy_limits();
+    // The webhook tests' receivers listen on this machine over plain http.
+    config.webhooks_allow_local_http = true;
     let postgres = match postgres_server() {
         Some(server) => {
             let (url, name) = fresh_postgres(&server).await;

@@ -1,0 +1,447 @@
+//! Webhook endpoints and their deliveries (issue 21): deliveries are written in the
+//! transaction of the change they report and claimed by the webhook worker like the outbox.
+
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use super::{Db, DbResult, Scope, Tx, new_id, ts};
+use crate::domain::webhook::{self, Audience};
+
+/// An endpoint as its pages list it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EndpointRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub organisation_name: String,
+    pub url: String,
+    pub active: i64,
+    pub created_by_name: String,
+    pub created_at: String,
+    pub failing_since: Option<String>,
+    pub disabled_at: Option<String>,
+}
+
+const ENDPOINT_COLUMNS: &str = "e.id, e.organisation_id, o.name AS organisation_name, e.url, \
+    e.active, u.display_name AS created_by_name, e.created_at, e.failing_since, e.disabled_at";
+const ENDPOINT_FROM: &str = "webhook_endpoints e JOIN organisations o ON o.id = e.organisation_id \
+    JOIN users u ON u.id = e.created_by";
+
+pub struct NewEndpoint<'a> {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub url: &'a str,
+    pub secret: &'a str,
+    pub events: &'a [&'a str],
+    pub active: bool,
+    pub created_by: Uuid,
+}
+
+pub async fn insert(db: &Db, endpoint: &NewEndpoint<'_>, now: DateTime<Utc>) -> DbResult<()> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO webhook_endpoints (id, organisation_id, url, secret, active, created_by, \
+            created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(endpoint.id.to_string())
+    .bind(endpoint.organisation_id.to_string())
+    .bind(endpoint.url)
+    .bind(endpoint.secret)
+    .bind(i64::from(endpoint.active))
+    .bind(endpoint.created_by.to_string())
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await?;
+    for event in endpoint.events {
+        sqlx::query("INSERT INTO webhook_endpoint_events (endpoint_id, event_type) VALUES ($1, $2)")
+            .bind(endpoint.id.to_string())
+            .bind(*event)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The endpoints of the caller's organisation (`Some`), or of every organisation (`None`, the
+/// platform administrator), oldest first.
+pub async fn list(db: &Db, scope: Option<&Scope>) -> DbResult<Vec<EndpointRow>> {
+    let organisation = scope.map(|s| s.organisation_id().to_string());
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM {ENDPOINT_FROM} \
+         WHERE (CAST($1 AS TEXT) IS NULL OR e.organisation_id = $1) ORDER BY o.name, e.created_at, e.id"
+    )))
+    .bind(organisation)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// One endpoint of the caller's organisation; `None` when it has no such endpoint.
+pub async fn get(db: &Db, scope: &Scope, id: &str) -> DbResult<Option<EndpointRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM {ENDPOINT_FROM} WHERE e.id = $1 AND e.organisation_id = $2"
+    )))
+    .bind(id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// (endpoint id, event type) of the endpoints listed (`Some` organisation, or all).
+pub async fn subscriptions(db: &Db, scope: Option<&Scope>) -> DbResult<Vec<(String, String)>> {
+    let organisation = scope.map(|s| s.organisation_id().to_string());
+    Ok(sqlx::query_as(
+        "SELECT s.endpoint_id, s.event_type FROM webhook_endpoint_events s \
+         JOIN webhook_endpoints e ON e.id = s.endpoint_id \
+         WHERE (CAST($1 AS TEXT) IS NULL OR e.organisation_id = $1) ORDER BY s.endpoint_id, s.event_type",
+    )
+    .bind(organisation)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Switches one of the organisation's endpoints on or off. Switched on, it starts afresh:
+/// no failure counted, deliveries waiting are due now. False when there is no such endpoint.
+pub async fn set_active(
+    db: &Db,
+    scope: &Scope,
+    id: &str,
+    active: bool,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let mut tx = db.begin_write().await?;
+    let updated = sqlx::query(
+        "UPDATE webhook_endpoints SET active = $3, failing_since = NULL, disabled_at = NULL \
+         WHERE id = $1 AND organisation_id = $2",
+    )
+    .bind(id)
+    .bind(scope.organisation_id().to_string())
+    .bind(i64::from(active))
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    if active {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = $2 \
+             WHERE endpoint_id = $1 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Queues, in the transaction of the change, the webhook event a timeline event makes (see
+/// [`webhook::for_timeline`]) for every active endpoint of the request's parties concerned
+/// that subscribed to it. One event id for all of them.
+pub async fn enqueue_for_timeline(
+    tx: &mut Tx,
+    request_id: Uuid,
+    kind: &str,
+    at: DateTime<Utc>,
+) -> DbResult<usize> {
+    let Some((event_type, audience)) = webhook::for_timeline(kind) else {
+        return Ok(0);
+    };
+    let (first, second) = match audience {
+        Audience::Parties => ("coordinator", "operator"),
+        Audience::Commune => ("coordinator", "municipality"),
+    };
+    let endpoints: Vec<String> = sqlx::query_scalar(
+        "SELECT e.id FROM webhook_endpoints e \
+         JOIN webhook_endpoint_events s ON s.endpoint_id = e.id AND s.event_type = $2 \
+         JOIN request_parties p ON p.organisation_id = e.organisation_id AND p.request_id = $1 \
+         WHERE e.active = 1 AND p.role IN ($3, $4) ORDER BY e.id",
+    )
+    .bind(request_id.to_string())
+    .bind(event_type)
+    .bind(first)
+    .bind(second)
+    .fetch_all(&mut **tx)
+    .await?;
+    if endpoints.is_empty() {
+        return Ok(0);
+    }
+    let reference: String = sqlx::query_scalar("SELECT reference FROM requests WHERE id = $1")
+        .bind(request_id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    let event_id = new_id();
+    let body = webhook::payload(event_id, event_type, at, Some((request_id, &reference)));
+    for endpoint in &endpoints {
+        insert_delivery(tx, endpoint, event_id, event_type, Some(request_id), &body, at).await?;
+    }
+    Ok(endpoints.len())
+}
+
+async fn insert_delivery(
+    tx: &mut Tx,
+    endpoint_id: &str,
+    event_id: Uuid,
+    event_type: &str,
+    request_id: Option<Uuid>,
+    body: &str,
+    at: DateTime<Utc>,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, request_id, body, \
+            status, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
+    )
+    .bind(new_id().to_string())
+    .bind(endpoint_id)
+    .bind(event_id.to_string())
+    .bind(event_type)
+    .bind(request_id.map(|id| id.to_string()))
+    .bind(body)
+    .bind(ts(at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Queues a test event (`ping`) to one of the organisation's endpoints. False when it has no
+/// such endpoint.
+pub async fn enqueue_ping(
+    db: &Db,
+    scope: &Scope,
+    endpoint_id: &str,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let mut tx = db.begin_write().await?;
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM webhook_endpoints WHERE id = $1 AND organisation_id = $2",
+    )
+    .bind(endpoint_id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if found.is_none() {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let event_id = new_id();
+    let body = webhook::payload(event_id, webhook::PING, now, None);
+    insert_delivery(&mut tx, endpoint_id, event_id, webhook::PING, None, &body, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// A delivery as the log lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub reference: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_attempt_at: Option<String>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_duration_ms: Option<i64>,
+    pub created_at: String,
+    pub delivered_at: Option<String>,
+}
+
+/// The latest `limit` deliveries of an endpoint (already checked to be the caller's), newest
+/// first.
+pub async fn deliveries(db: &Db, endpoint_id: &str, limit: i64) -> DbResult<Vec<DeliveryRow>> {
+    Ok(sqlx::query_as(
+        "SELECT d.id, d.event_id, d.event_type, r.reference, d.status, d.attempts, \
+            d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, \
+            d.last_duration_ms, d.created_at, d.delivered_at \
+         FROM webhook_deliveries d LEFT JOIN requests r ON r.id = d.request_id \
+         WHERE d.endpoint_id = $1 ORDER BY d.id DESC LIMIT $2",
+    )
+    .bind(endpoint_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Sends a delivery of the organisation's endpoint again, now, with the same event id and
+/// body. False when the organisation has no such delivery.
+pub async fn replay(
+    db: &Db,
+    scope: &Scope,
+    endpoint_id: &str,
+    delivery_id: &str,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let result = sqlx::query(
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $4, \
+            locked_until = NULL \
+         WHERE id = $1 AND endpoint_id = $2 AND endpoint_id IN \
+            (SELECT id FROM webhook_endpoints WHERE organisation_id = $3)",
+    )
+    .bind(delivery_id)
+    .bind(endpoint_id)
+    .bind(scope.organisation_id().to_string())
+    .bind(ts(now))
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// A claimed delivery with what sending it needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueDelivery {
+    pub id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub body: String,
+    pub attempts: i64,
+    pub url: String,
+    pub secret: String,
+}
+
+/// Claims one due delivery for `lease`, never one of an endpoint switched off, nor one with
+/// an earlier delivery of the same request to the same endpoint still pending (order per
+/// request). The guarded update lets exactly one worker win it, on either engine and across
+/// app instances.
+pub async fn claim_due(
+    db: &Db,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> DbResult<Option<DueDelivery>> {
+    let candidate: Option<String> = sqlx::query_scalar(
+        "SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+         WHERE d.status = 'pending' AND e.active = 1 AND d.next_attempt_at <= $1 \
+           AND (d.locked_until IS NULL OR d.locked_until <= $1) \
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+                WHERE p.endpoint_id = d.endpoint_id AND p.request_id = d.request_id \
+                  AND p.status = 'pending' AND p.id < d.id) \
+         ORDER BY d.next_attempt_at, d.id LIMIT 1",
+    )
+    .bind(ts(now))
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(id) = candidate else {
+        return Ok(None);
+    };
+    let claimed: Option<String> = sqlx::query_scalar(
+        "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1 \
+         WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $3) \
+         RETURNING id",
+    )
+    .bind(&id)
+    .bind(ts(now + lease))
+    .bind(ts(now))
+    .fetch_optional(&db.pool)
+    .await?;
+    if claimed.is_none() {
+        return Ok(None);
+    }
+    Ok(sqlx::query_as(
+        "SELECT d.id, d.endpoint_id, d.event_id, d.event_type, d.body, d.attempts, e.url, \
+            e.secret FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+         WHERE d.id = $1",
+    )
+    .bind(&id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// What one attempt gave.
+pub struct Attempt<'a> {
+    pub at: DateTime<Utc>,
+    /// The receiver's HTTP status, if it answered.
+    pub status: Option<u16>,
+    /// Why the attempt failed; `None` when it was delivered.
+    pub error: Option<&'a str>,
+    pub duration_ms: i64,
+}
+
+/// Records a delivered attempt; the endpoint answers again, so no failure is counted.
+pub async fn mark_delivered(db: &Db, delivery: &DueDelivery, attempt: &Attempt<'_>) -> DbResult<()> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, \
+            last_attempt_at = $2, last_status = $3, last_error = NULL, last_duration_ms = $4, \
+            locked_until = NULL WHERE id = $1",
+    )
+    .bind(&delivery.id)
+    .bind(ts(attempt.at))
+    .bind(attempt.status.map(i64::from))
+    .bind(attempt.duration_ms)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1")
+        .bind(&delivery.endpoint_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a failed attempt, to be tried again at `retry_at`, and returns (in the open
+/// transaction, for the caller to disable the endpoint in it if need be) since when the
+/// endpoint fails.
+pub async fn mark_failed(
+    db: &Db,
+    delivery: &DueDelivery,
+    attempt: &Attempt<'_>,
+    retry_at: DateTime<Utc>,
+) -> DbResult<(Tx, DateTime<Utc>)> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "UPDATE webhook_deliveries SET next_attempt_at = $2, last_attempt_at = $3, \
+            last_status = $4, last_error = $5, last_duration_ms = $6, locked_until = NULL \
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(&delivery.id)
+    .bind(ts(retry_at))
+    .bind(ts(attempt.at))
+    .bind(attempt.status.map(i64::from))
+    .bind(attempt.error)
+    .bind(attempt.duration_ms)
+    .execute(&mut *tx)
+    .await?;
+    let since: String = sqlx::query_scalar(
+        "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) \
+         WHERE id = $1 RETURNING failing_since",
+    )
+    .bind(&delivery.endpoint_id)
+    .bind(ts(attempt.at))
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok((tx, super::parse_ts(&since)?))
+}
+
+/// Disables an endpoint that failed too long; false when it was no longer active. Returns its
+/// organisation and address.
+pub async fn disable(
+    tx: &mut Tx,
+    endpoint_id: &str,
+    now: DateTime<Utc>,
+) -> DbResult<Option<(String, String)>> {
+    Ok(sqlx::query_as(
+        "UPDATE webhook_endpoints SET active = 0, disabled_at = $2 \
+         WHERE id = $1 AND active = 1 RETURNING organisation_id, url",
+    )
+    .bind(endpoint_id)
+    .bind(ts(now))
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Pushes a claim forward while its attempt runs (see the outbox's).
+pub async fn extend_claim(db: &Db, id: &str, until: DateTime<Utc>) -> DbResult<bool> {
+    let result = sqlx::query(
+        "UPDATE webhook_deliveries SET locked_until = $2 WHERE id = $1 AND status = 'pending' \
+           AND locked_until IS NOT NULL",
+    )
+    .bind(id)
+    .bind(ts(until))
+    .execute(&db.pool)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
