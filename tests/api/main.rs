@@ -41,4 +41,5 @@ mod tariff_gap;
 mod tariff_gap_upload;
 mod tenancy;
 mod water;
+mod webhooks;
 mod wording;
