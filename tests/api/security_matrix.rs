@@ -346,6 +346,8 @@ enum Target {
     Crew,
     Holiday,
     Outbox,
+    /// A webhook endpoint (issue 21): ORES electricity's and SWDE's.
+    Webhook,
     Track,
     TrackDocument,
     TrackOffer,
@@ -745,6 +747,31 @@ const TABLE: &[Row] = &[
     post("/operator/api-keys/revoke", Target::None, |who, _| {
         operator_admin(who, 422)
     }),
+    // Issue 21: the operator's webhook endpoints and their delivery logs; the empty forms
+    // register and replay nothing; another organisation's endpoint does not exist.
+    get("/operator/webhooks", Target::None, |who, _| {
+        operator_admin(who, 200)
+    }),
+    post("/operator/webhooks", Target::None, |who, _| {
+        operator_admin(who, 422)
+    }),
+    get("/operator/webhooks/{id}", Target::Webhook, |who, rel| {
+        operator_admin(who, if rel == Rel::Own { 200 } else { 404 })
+    }),
+    // The test event is queued for the caller's own endpoint.
+    post("/operator/webhooks/{id}/test", Target::Webhook, |who, rel| {
+        operator_admin(who, if rel == Rel::Own { 303 } else { 404 })
+    }),
+    post("/operator/webhooks/{id}/replay", Target::Webhook, |who, rel| {
+        operator_admin(who, if rel == Rel::Own { 422 } else { 404 })
+    }),
+    post("/operator/webhooks/{id}/active", Target::Webhook, |who, rel| {
+        operator_admin(who, if rel == Rel::Own { 422 } else { 404 })
+    })
+    .with(&[("active", "0")]),
+    get("/admin/webhooks", Target::None, |who, _| {
+        platform_admin(who, 200)
+    }),
     get("/admin/api-keys", Target::None, |who, _| {
         platform_admin(who, 200)
     }),
@@ -906,6 +933,8 @@ struct Facts {
     offered: BTreeSet<String>,
     holiday: String,
     outbox: String,
+    /// (webhook endpoint id, organisation id).
+    webhooks: Vec<(String, String)>,
 }
 
 async fn strings(app: &TestApp, sql: &'static str) -> Vec<String> {
@@ -979,6 +1008,11 @@ impl Facts {
             .into_iter()
             .next()
             .expect("an outbox message");
+        facts.webhooks = pairs(
+            app,
+            "SELECT id, organisation_id FROM webhook_endpoints ORDER BY created_at, id",
+        )
+        .await;
         facts
     }
 
@@ -1217,6 +1251,14 @@ fn tries(
         }
         Target::Holiday => out.push(one(Rel::Open, vec![("id", facts.holiday.clone())])),
         Target::Outbox => out.push(one(Rel::Open, vec![("id", facts.outbox.clone())])),
+        Target::Webhook => {
+            if let Some((id, _)) = facts.webhooks.iter().find(|(_, o)| *o == organisation) {
+                out.push(one(Rel::Own, vec![("id", id.clone())]));
+            }
+            if let Some((id, _)) = facts.webhooks.iter().find(|(_, o)| *o != organisation) {
+                out.push(one(Rel::Other, vec![("id", id.clone())]));
+            }
+        }
         Target::Track | Target::TrackDocument | Target::TrackOffer => {
             let extra = |token: String| -> Vec<(&'static str, String)> {
                 let mut values = vec![("token", token)];
@@ -1315,6 +1357,8 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
         "permit_works",
         "permit_actions",
         "construction_holidays",
+        "webhook_endpoints",
+        "webhook_deliveries",
     ] {
         let count: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
@@ -1338,6 +1382,8 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
             "id, status, decision_text, conditions_acknowledged_at",
         ),
         ("construction_holidays", "id, name, first_day, last_day"),
+        ("webhook_endpoints", "id, active"),
+        ("webhook_deliveries", "id, status, next_attempt_at"),
     ] {
         let expression = columns
             .split(", ")
@@ -1559,6 +1605,44 @@ async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenan
         token: link.rsplit('/').next().unwrap().to_owned(),
         request: marie_id.clone(),
     };
+
+    // Webhook endpoints of ORES electricity and of SWDE (issue 21).
+    for (slug, email) in [
+        ("ores-electricity", "tarifs@ores.demo"),
+        ("swde", "eau@swde.demo"),
+    ] {
+        let organisation = connect_my_home::db::organisations::by_slug(&app.state.db, slug)
+            .await
+            .unwrap();
+        let user_id: String = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+        let admin = connect_my_home::domain::tenancy::SessionUser {
+            user_id: user_id.parse().unwrap(),
+            email: email.into(),
+            display_name: email.into(),
+            role: "operator_admin".into(),
+            language: "fr".into(),
+            organisation_id: organisation.id,
+            organisation_name: organisation.name.clone(),
+            organisation_kind: "operator".into(),
+            api_key: None,
+        };
+        connect_my_home::services::webhooks::create(
+            &app.state,
+            &admin,
+            &connect_my_home::services::webhooks::EndpointInput {
+                url: format!("https://{slug}.example/hooks"),
+                events: vec!["request.filed".into()],
+                active: "on".into(),
+            },
+            app.now(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("the endpoint of {slug}"));
+    }
 
     let facts = Facts::read(&app).await;
     let organisations: BTreeMap<String, String> = pairs(&app, "SELECT slug, id FROM organisations")

@@ -410,25 +410,33 @@ async fn a_later_event_of_a_request_waits_for_the_earlier_one() {
     let (reference, _) = app.file_ok(&electricity_only()).await;
     let id = app.request_id(&reference).await;
     system.wait_for(1).await;
-    // A later event of the same request, queued while the first waits for its retry.
-    let mut tx = app.state.db.begin_write().await.unwrap();
-    connect_my_home::db::requests::insert_event(
-        &mut tx,
-        &connect_my_home::db::requests::NewEvent {
-            request_id: uuid::Uuid::parse_str(&id).unwrap(),
-            at: app.now(),
-            kind: "document_received",
-            actor_kind: "applicant",
-            actor_id: None,
-            actor_name: None,
-            organisation_id: None,
-            detail: None,
-            public: true,
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    // The applicant sends a plan meanwhile: a later event of the same request, queued while
+    // the first waits for its retry.
+    let link = app.private_link(&id).await;
+    let page = text_of(&app.client, &link).await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", hidden(&page, "csrf_token"))
+        .text("kind", "situation_plan")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF-1.7\nplan".to_vec())
+                .file_name("plan.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
+    let response = app
+        .client
+        .post(format!("{link}/documents"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM webhook_deliveries WHERE event_type = 'documents.received'")
+            .await,
+        1
+    );
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(system.got().len(), 1, "the later event waits for the earlier one");
 
