@@ -52,11 +52,13 @@ pub async fn insert(db: &Db, endpoint: &NewEndpoint<'_>, now: DateTime<Utc>) -> 
     .execute(&mut *tx)
     .await?;
     for event in endpoint.events {
-        sqlx::query("INSERT INTO webhook_endpoint_events (endpoint_id, event_type) VALUES ($1, $2)")
-            .bind(endpoint.id.to_string())
-            .bind(*event)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO webhook_endpoint_events (endpoint_id, event_type) VALUES ($1, $2)",
+        )
+        .bind(endpoint.id.to_string())
+        .bind(*event)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -174,7 +176,16 @@ pub async fn enqueue_for_timeline(
     let event_id = new_id();
     let body = webhook::payload(event_id, event_type, at, Some((request_id, &reference)));
     for endpoint in &endpoints {
-        insert_delivery(tx, endpoint, event_id, event_type, Some(request_id), &body, at).await?;
+        insert_delivery(
+            tx,
+            endpoint,
+            event_id,
+            event_type,
+            Some(request_id),
+            &body,
+            at,
+        )
+        .await?;
     }
     Ok(endpoints.len())
 }
@@ -227,7 +238,16 @@ pub async fn enqueue_ping(
     }
     let event_id = new_id();
     let body = webhook::payload(event_id, webhook::PING, now, None);
-    insert_delivery(&mut tx, endpoint_id, event_id, webhook::PING, None, &body, now).await?;
+    insert_delivery(
+        &mut tx,
+        endpoint_id,
+        event_id,
+        webhook::PING,
+        None,
+        &body,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -361,7 +381,11 @@ pub struct Attempt<'a> {
 }
 
 /// Records a delivered attempt; the endpoint answers again, so no failure is counted.
-pub async fn mark_delivered(db: &Db, delivery: &DueDelivery, attempt: &Attempt<'_>) -> DbResult<()> {
+pub async fn mark_delivered(
+    db: &Db,
+    delivery: &DueDelivery,
+    attempt: &Attempt<'_>,
+) -> DbResult<()> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, \

@@ -217,9 +217,9 @@ mod tests {
             Some(("permit.decided", Audience::Commune))
         );
         assert_eq!(for_timeline("operator_note"), None);
-        assert_eq!(chosen_events(["offer.sent", "nope", "request.filed"]), vec![
-            "request.filed",
-            "offer.sent"
-        ]);
+        assert_eq!(
+            chosen_events(["offer.sent", "nope", "request.filed"]),
+            vec!["request.filed", "offer.sent"]
+        );
     }
 }

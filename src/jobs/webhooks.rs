@@ -117,7 +117,10 @@ impl Worker {
                 if status.is_success() {
                     (Some(status.as_u16()), None)
                 } else {
-                    (Some(status.as_u16()), Some(format!("HTTP {}", status.as_u16())))
+                    (
+                        Some(status.as_u16()),
+                        Some(format!("HTTP {}", status.as_u16())),
+                    )
                 }
             }
             Err(error) if error.is_timeout() => (

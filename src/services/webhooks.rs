@@ -108,7 +108,10 @@ pub struct EndpointView {
     pub disabled_at: Option<DateTime<Utc>>,
 }
 
-fn views(rows: Vec<EndpointRow>, subscriptions: &[(String, String)]) -> Result<Vec<EndpointView>, DbError> {
+fn views(
+    rows: Vec<EndpointRow>,
+    subscriptions: &[(String, String)],
+) -> Result<Vec<EndpointView>, DbError> {
     let parse = |text: Option<String>| text.as_deref().map(db::parse_ts).transpose();
     rows.into_iter()
         .map(|row| {
@@ -136,7 +139,10 @@ fn views(rows: Vec<EndpointRow>, subscriptions: &[(String, String)]) -> Result<V
 }
 
 /// The endpoints of the administrator's organisation.
-pub async fn of_organisation(state: &AppState, scope: &Scope) -> Result<Vec<EndpointView>, DbError> {
+pub async fn of_organisation(
+    state: &AppState,
+    scope: &Scope,
+) -> Result<Vec<EndpointView>, DbError> {
     let rows = webhooks::list(&state.db, Some(scope)).await?;
     let subscriptions = webhooks::subscriptions(&state.db, Some(scope)).await?;
     views(rows, &subscriptions)

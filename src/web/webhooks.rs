@@ -173,8 +173,7 @@ async fn render_log(
     id: &str,
     notice: Option<Notice>,
 ) -> Result<LogPage, PageError> {
-    let Some((endpoint, deliveries)) = webhooks::log(state, &staff.user.scope(), id).await?
-    else {
+    let Some((endpoint, deliveries)) = webhooks::log(state, &staff.user.scope(), id).await? else {
         return Err(PageError::NotFound);
     };
     Ok(LogPage {

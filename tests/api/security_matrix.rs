@@ -759,15 +759,21 @@ const TABLE: &[Row] = &[
         operator_admin(who, if rel == Rel::Own { 200 } else { 404 })
     }),
     // The test event is queued for the caller's own endpoint.
-    post("/operator/webhooks/{id}/test", Target::Webhook, |who, rel| {
-        operator_admin(who, if rel == Rel::Own { 303 } else { 404 })
-    }),
-    post("/operator/webhooks/{id}/replay", Target::Webhook, |who, rel| {
-        operator_admin(who, if rel == Rel::Own { 422 } else { 404 })
-    }),
-    post("/operator/webhooks/{id}/active", Target::Webhook, |who, rel| {
-        operator_admin(who, if rel == Rel::Own { 422 } else { 404 })
-    })
+    post(
+        "/operator/webhooks/{id}/test",
+        Target::Webhook,
+        |who, rel| operator_admin(who, if rel == Rel::Own { 303 } else { 404 }),
+    ),
+    post(
+        "/operator/webhooks/{id}/replay",
+        Target::Webhook,
+        |who, rel| operator_admin(who, if rel == Rel::Own { 422 } else { 404 }),
+    ),
+    post(
+        "/operator/webhooks/{id}/active",
+        Target::Webhook,
+        |who, rel| operator_admin(who, if rel == Rel::Own { 422 } else { 404 }),
+    )
     .with(&[("active", "0")]),
     get("/admin/webhooks", Target::None, |who, _| {
         platform_admin(who, 200)

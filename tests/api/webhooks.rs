@@ -24,7 +24,9 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::helpers::{PASSWORD, TestApp, client, hidden, marie, spawn_app, spawn_app_with, text_of};
+use crate::helpers::{
+    PASSWORD, TestApp, client, hidden, marie, spawn_app, spawn_app_with, text_of,
+};
 
 /// One POST the receiver got.
 #[derive(Debug, Clone)]
@@ -71,14 +73,22 @@ impl Receiver {
             body: String,
         ) -> StatusCode {
             shared.got.lock().unwrap().push(Received { headers, body });
-            let status = shared.first.lock().unwrap().pop_front().unwrap_or(shared.then);
+            let status = shared
+                .first
+                .lock()
+                .unwrap()
+                .pop_front()
+                .unwrap_or(shared.then);
             StatusCode::from_u16(status).unwrap()
         }
         let app = Router::new()
             .route("/hooks", post(hook))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://127.0.0.1:{}/hooks", listener.local_addr().unwrap().port());
+        let url = format!(
+            "http://127.0.0.1:{}/hooks",
+            listener.local_addr().unwrap().port()
+        );
         tokio::spawn(async move { axum::serve(listener, app).await });
         Receiver { url, shared }
     }
@@ -404,7 +414,12 @@ async fn a_later_event_of_a_request_waits_for_the_earlier_one() {
         &app,
         &admin,
         &system.url,
-        &["request.filed", "offer.sent", "day.reserved", "documents.received"],
+        &[
+            "request.filed",
+            "offer.sent",
+            "day.reserved",
+            "documents.received",
+        ],
     )
     .await;
     let (reference, _) = app.file_ok(&electricity_only()).await;
@@ -433,12 +448,18 @@ async fn a_later_event_of_a_request_waits_for_the_earlier_one() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM webhook_deliveries WHERE event_type = 'documents.received'")
-            .await,
+        app.count(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE event_type = 'documents.received'"
+        )
+        .await,
         1
     );
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(system.got().len(), 1, "the later event waits for the earlier one");
+    assert_eq!(
+        system.got().len(),
+        1,
+        "the later event waits for the earlier one"
+    );
 
     app.advance(Days::seconds(31));
     system.wait_for(2).await;
@@ -447,7 +468,12 @@ async fn a_later_event_of_a_request_waits_for_the_earlier_one() {
     let types: Vec<String> = got.iter().map(|r| r.header("cmh-event-type")).collect();
     assert_eq!(
         types,
-        ["request.filed", "request.filed", "request.filed", "documents.received"]
+        [
+            "request.filed",
+            "request.filed",
+            "request.filed",
+            "documents.received"
+        ]
     );
 }
 
@@ -469,14 +495,24 @@ async fn the_test_event_and_the_replay_buttons_send_signed_events_again() {
     let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
     assert!(log.contains("Événement de test"), "{log}");
     let delivery = hidden(&log, "delivery");
-    let response = post_on_log(&app, &admin, &endpoint, "replay", &[("delivery", &delivery)]).await;
+    let response = post_on_log(
+        &app,
+        &admin,
+        &endpoint,
+        "replay",
+        &[("delivery", &delivery)],
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 303);
     let got = system.wait_for(2).await;
     verify_signature(&secret, &got[1]);
     assert_eq!(got[1].header("cmh-event-id"), ping.header("cmh-event-id"));
     assert_eq!(got[1].body, ping.body);
     let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
-    assert!(log.contains("<td>2</td>"), "two attempts of one delivery: {log}");
+    assert!(
+        log.contains("<td>2</td>"),
+        "two attempts of one delivery: {log}"
+    );
 
     // A delivery that is not this endpoint's: said, nothing sent.
     let response = post_on_log(
@@ -562,7 +598,10 @@ async fn an_endpoint_failing_for_three_days_is_disabled_and_its_administrators_e
     .unwrap();
     assert_eq!(to, "tarifs@ores.demo");
     assert_eq!(subject, format!("Webhook désactivé : {}", system.url));
-    assert!(text.contains("échouent sans interruption depuis le 02/12/2026"), "{text}");
+    assert!(
+        text.contains("échouent sans interruption depuis le 02/12/2026"),
+        "{text}"
+    );
     assert!(text.contains(&format!("/operator/webhooks/{endpoint}")));
     let admin = app.signed_in("tarifs@ores.demo").await;
     let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
@@ -586,7 +625,10 @@ async fn an_address_that_is_not_https_is_refused_saying_why() {
         let app_url = app.url("/operator/webhooks");
         async move {
             let page = text_of(&admin, &app_url).await;
-            let mut form = vec![("csrf_token", hidden(&page, "csrf_token")), ("url", url.into())];
+            let mut form = vec![
+                ("csrf_token", hidden(&page, "csrf_token")),
+                ("url", url.into()),
+            ];
             form.extend(events.iter().map(|e| ("events", (*e).to_owned())));
             let response = admin.post(&app_url).form(&form).send().await.unwrap();
             assert_eq!(response.status().as_u16(), 422);
