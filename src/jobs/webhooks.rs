@@ -110,38 +110,34 @@ impl Worker {
             .send()
             .await;
         // The answer's body is read (within the same timeout) so the attempt ends cleanly.
-        let (status, error) = match sent {
+        // A failure is recorded by its kind (`status`, `timeout`, `connect`, `other`), which
+        // the delivery log says in the reader's language; the detail goes to the log.
+        let (status, error, detail) = match sent {
             Ok(response) => {
                 let status = response.status();
                 let _ = response.bytes().await;
                 if status.is_success() {
-                    (Some(status.as_u16()), None)
+                    (Some(status.as_u16()), None, String::new())
                 } else {
-                    (
-                        Some(status.as_u16()),
-                        Some(format!("HTTP {}", status.as_u16())),
-                    )
+                    (Some(status.as_u16()), Some("status"), status.to_string())
                 }
             }
-            Err(error) if error.is_timeout() => (
-                None,
-                Some(format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs())),
-            ),
-            Err(error) if error.is_connect() => (None, Some(format!("cannot connect: {error}"))),
-            Err(error) => (None, Some(error.to_string())),
+            Err(error) if error.is_timeout() => (None, Some("timeout"), error.to_string()),
+            Err(error) if error.is_connect() => (None, Some("connect"), error.to_string()),
+            Err(error) => (None, Some("other"), error.to_string()),
         };
         let now = state.clock.now();
         let attempt = webhooks::Attempt {
             at: now,
             status,
-            error: error.as_deref(),
+            error,
             duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         };
         if error.is_none() {
             webhooks::mark_delivered(&state.db, &row, &attempt).await?;
             return Ok(true);
         }
-        tracing::warn!(id = %row.id, url = %row.url, attempts = row.attempts, error = ?error, "webhook not delivered");
+        tracing::warn!(id = %row.id, url = %row.url, attempts = row.attempts, %detail, "webhook not delivered");
         let retry_at = now + backoff(row.attempts);
         let (mut tx, failing_since) =
             webhooks::mark_failed(&state.db, &row, &attempt, retry_at).await?;

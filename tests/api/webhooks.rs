@@ -544,6 +544,30 @@ async fn the_test_event_and_the_replay_buttons_send_signed_events_again() {
     assert_eq!(response.status().as_u16(), 404);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(system.got().len(), 2);
+    // A receiver that cannot be reached: the log says so in the reader's language.
+    let closed = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        format!(
+            "http://127.0.0.1:{}/hooks",
+            listener.local_addr().unwrap().port()
+        )
+    };
+    let (unreachable, _) = create_endpoint(&app, &admin, &closed, &["offer.sent"]).await;
+    post_on_log(&app, &admin, &unreachable, "test", &[]).await;
+    let mut said = false;
+    for _ in 0..100 {
+        let log = text_of(
+            &admin,
+            app.url(&format!("/operator/webhooks/{unreachable}")),
+        )
+        .await;
+        if log.contains("connexion impossible") {
+            said = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(said, "the failed connection is said on the log");
     // The platform administrator sees every organisation's endpoints.
     let platform = app.signed_in("admin@connect-my-home.demo").await;
     let all = text_of(&platform, app.url("/admin/webhooks")).await;
