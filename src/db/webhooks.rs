@@ -150,20 +150,21 @@ pub async fn enqueue_for_timeline(
     let Some((event_type, audience)) = webhook::for_timeline(kind) else {
         return Ok(0);
     };
-    let (first, second) = match audience {
-        Audience::Parties => ("coordinator", "operator"),
-        Audience::Commune => ("coordinator", "municipality"),
+    let roles: &[&str] = match audience {
+        Audience::Parties => &["coordinator", "operator"],
+        Audience::AllParties => &["coordinator", "operator", "municipality"],
     };
     let endpoints: Vec<String> = sqlx::query_scalar(
         "SELECT e.id FROM webhook_endpoints e \
          JOIN webhook_endpoint_events s ON s.endpoint_id = e.id AND s.event_type = $2 \
          JOIN request_parties p ON p.organisation_id = e.organisation_id AND p.request_id = $1 \
-         WHERE e.active = 1 AND p.role IN ($3, $4) ORDER BY e.id",
+         WHERE e.active = 1 AND p.role IN ($3, $4, $5) ORDER BY e.id",
     )
     .bind(request_id.to_string())
     .bind(event_type)
-    .bind(first)
-    .bind(second)
+    .bind(roles[0])
+    .bind(roles[1])
+    .bind(roles.get(2).copied().unwrap_or(roles[1]))
     .fetch_all(&mut **tx)
     .await?;
     if endpoints.is_empty() {

@@ -31,8 +31,9 @@ pub const SECRET_PREFIX: &str = "whsec_";
 pub enum Audience {
     /// The coordinator and the operators whose services the request asks.
     Parties,
-    /// The commune deciding the joint road-works permit (C-6) and the coordinator.
-    Commune,
+    /// Every party: also the commune deciding the joint road-works permit (C-6), whose
+    /// decision the operators wait for before their works.
+    AllParties,
 }
 
 /// The webhook event a timeline event (its `kind`) makes, if any, and who is told.
@@ -48,11 +49,13 @@ pub fn for_timeline(kind: &str) -> Option<(&'static str, Audience)> {
         "day_confirmed" => parties("day.confirmed"),
         "day_cancelled" => parties("day.cancelled"),
         "works_done" => parties("works.done"),
-        "permit.requested" | "permit.resubmitted" => Some(("permit.requested", Audience::Commune)),
+        "permit.requested" | "permit.resubmitted" => {
+            Some(("permit.requested", Audience::AllParties))
+        }
         "permit.approved"
         | "permit.approved_with_conditions"
         | "permit.information_requested"
-        | "permit.refused" => Some(("permit.decided", Audience::Commune)),
+        | "permit.refused" => Some(("permit.decided", Audience::AllParties)),
         _ => None,
     }
 }
@@ -214,7 +217,7 @@ mod tests {
         );
         assert_eq!(
             for_timeline("permit.refused"),
-            Some(("permit.decided", Audience::Commune))
+            Some(("permit.decided", Audience::AllParties))
         );
         assert_eq!(for_timeline("operator_note"), None);
         assert_eq!(

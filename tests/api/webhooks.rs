@@ -691,3 +691,60 @@ async fn an_address_that_is_not_https_is_refused_saying_why() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn the_days_permit_and_offer_of_a_request_reach_its_operator_in_order_and_only_what_it_chose()
+{
+    let app = crate::helpers::app_with_crews().await;
+    let system = Receiver::start(&[], 200).await;
+    let admin = app.signed_in("tarifs@ores.demo").await;
+    let (_, secret) = create_endpoint(
+        &app,
+        &admin,
+        &system.url,
+        &["day.reserved", "permit.requested", "offer.sent"],
+    )
+    .await;
+    let reserved = crate::helpers::reserved(&app, &marie()).await;
+    crate::helpers::send_offer_as(&app, &reserved.julien, &reserved.id, "").await;
+    let got = system.wait_for(3).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got: Vec<Received> = got
+        .into_iter()
+        .chain(system.got().into_iter().skip(3))
+        .collect();
+    let types: Vec<String> = got.iter().map(|r| r.header("cmh-event-type")).collect();
+    // Not the filing: it was not chosen. The permit is requested with the day (for the
+    // commune, the coordinator and the operators alike); the events arrive in the order of the
+    // request's history.
+    let history: Vec<String> = sqlx::query_scalar(
+        "SELECT kind FROM request_events WHERE request_id = $1 \
+           AND kind IN ('day_reserved', 'permit.requested', 'offer_sent') ORDER BY id",
+    )
+    .bind(&reserved.id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    let expected: Vec<&str> = history
+        .iter()
+        .map(|kind| match kind.as_str() {
+            "day_reserved" => "day.reserved",
+            "permit.requested" => "permit.requested",
+            _ => "offer.sent",
+        })
+        .collect();
+    assert_eq!(types, expected);
+    assert_eq!(types.len(), 3);
+    assert_eq!(types[2], "offer.sent");
+    for received in &got {
+        verify_signature(&secret, received);
+        assert_eq!(received.json()["data"]["request_id"], reserved.id.as_str());
+        assert_eq!(
+            received.json()["data"]["reference"],
+            reserved.reference.as_str()
+        );
+    }
+    let ids: std::collections::BTreeSet<String> =
+        got.iter().map(|r| r.header("cmh-event-id")).collect();
+    assert_eq!(ids.len(), 3, "one id per event");
+}
