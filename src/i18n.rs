@@ -500,6 +500,11 @@ mod tests {
             InputError::Number,
             InputError::TooLarge { max: "1".into() },
             InputError::PlannedFrontagesTotal { max: 1 },
+            InputError::WebhookUrl(crate::domain::webhook::UrlRefusal::Invalid),
+            InputError::WebhookUrl(crate::domain::webhook::UrlRefusal::NotHttps),
+            InputError::WebhookUrl(crate::domain::webhook::UrlRefusal::LocalHttpOff),
+            InputError::WebhookUrl(crate::domain::webhook::UrlRefusal::Credentials),
+            InputError::WebhookNoEvent,
         ];
         for error in errors {
             assert!(

@@ -178,8 +178,13 @@ mod tests {
 
     #[test]
     fn the_signature_is_the_hmac_of_time_dot_body() {
-        // RFC 4231-style check against a value computed with `openssl dgst -sha256 -hmac`.
+        // The value `openssl dgst -sha256 -hmac whsec_test` gives for `1700000000.{}`, as the
+        // docs' shell example computes it.
         let sig = signature("whsec_test", 1_700_000_000, "{}");
+        assert_eq!(
+            sig,
+            "35495024f4ef3f94e5a93e22221544c4b75e9a42300cd965ab81cb85cd994e91"
+        );
         assert_eq!(sig.len(), 64);
         assert_eq!(
             signature_header("whsec_test", 1_700_000_000, "{}"),
