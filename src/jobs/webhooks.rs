@@ -109,13 +109,13 @@ impl Worker {
             .body(row.body.clone())
             .send()
             .await;
-        // The answer's body is read (within the same timeout) so the attempt ends cleanly.
-        // A failure is recorded by its kind (`status`, `timeout`, `connect`, `other`), which
+        // Only the status counts: the answer's body is not read (a receiver cannot make the
+        // worker hold a large one). A failure is recorded by its kind (`status`, `timeout`, `connect`, `other`), which
         // the delivery log says in the reader's language; the detail goes to the log.
         let (status, error, detail) = match sent {
             Ok(response) => {
                 let status = response.status();
-                let _ = response.bytes().await;
+                drop(response);
                 if status.is_success() {
                     (Some(status.as_u16()), None, String::new())
                 } else {
