@@ -110,6 +110,23 @@ impl Receiver {
     }
 }
 
+/// Waits until `system` got `count` POSTs and the worker recorded every attempt it made
+/// (no delivery still claimed), and returns the POSTs.
+async fn received(app: &TestApp, system: &Receiver, count: usize) -> Vec<Received> {
+    let got = system.wait_for(count).await;
+    for _ in 0..100 {
+        if app
+            .count("SELECT COUNT(*) FROM webhook_deliveries WHERE locked_until IS NOT NULL")
+            .await
+            == 0
+        {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("an attempt was never recorded");
+}
+
 /// The test's own check of `Cmh-Signature: t=<unix>,v1=<hex>` with the secret shown once.
 fn verify_signature(secret: &str, received: &Received) {
     let header = received.header("cmh-signature");
@@ -265,7 +282,7 @@ async fn an_operators_system_gets_the_filing_signed_answers_once_and_the_officer
     // A citizen asks for electricity: ORES electricity's system is told, signed.
     let (reference, _) = app.file_ok(&electricity_only()).await;
     let id = app.request_id(&reference).await;
-    let got = ores_system.wait_for(1).await;
+    let got = received(&app, &ores_system, 1).await;
     assert_eq!(got.len(), 1);
     let filed = &got[0];
     verify_signature(&secret, filed);
@@ -378,7 +395,7 @@ async fn a_failed_delivery_comes_again_after_the_backoff_with_the_same_event_id(
     let (endpoint, secret) = create_endpoint(&app, &admin, &system.url, &["request.filed"]).await;
 
     let (reference, _) = app.file_ok(&electricity_only()).await;
-    let first = system.wait_for(1).await[0].clone();
+    let first = received(&app, &system, 1).await[0].clone();
     let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
     assert!(log.contains("en attente"), "{log}");
     assert!(log.contains("réponse 500"));
@@ -388,7 +405,7 @@ async fn a_failed_delivery_comes_again_after_the_backoff_with_the_same_event_id(
     assert_eq!(system.got().len(), 1);
 
     app.advance(Days::seconds(31));
-    let got = system.wait_for(2).await;
+    let got = received(&app, &system, 2).await;
     assert_eq!(got.len(), 2);
     let again = &got[1];
     verify_signature(&secret, again);
@@ -424,7 +441,7 @@ async fn a_later_event_of_a_request_waits_for_the_earlier_one() {
     .await;
     let (reference, _) = app.file_ok(&electricity_only()).await;
     let id = app.request_id(&reference).await;
-    system.wait_for(1).await;
+    received(&app, &system, 1).await;
     // The applicant sends a plan meanwhile: a later event of the same request, queued while
     // the first waits for its retry.
     let link = app.private_link(&id).await;
@@ -462,9 +479,9 @@ async fn a_later_event_of_a_request_waits_for_the_earlier_one() {
     );
 
     app.advance(Days::seconds(31));
-    system.wait_for(2).await;
+    received(&app, &system, 2).await;
     app.advance(Days::seconds(61));
-    let got = system.wait_for(4).await;
+    let got = received(&app, &system, 4).await;
     let types: Vec<String> = got.iter().map(|r| r.header("cmh-event-type")).collect();
     assert_eq!(
         types,
@@ -486,7 +503,7 @@ async fn the_test_event_and_the_replay_buttons_send_signed_events_again() {
 
     let response = post_on_log(&app, &admin, &endpoint, "test", &[]).await;
     assert_eq!(response.status().as_u16(), 303);
-    let ping = system.wait_for(1).await[0].clone();
+    let ping = received(&app, &system, 1).await[0].clone();
     verify_signature(&secret, &ping);
     assert_eq!(ping.header("cmh-event-type"), "ping");
     assert_eq!(ping.json()["type"], "ping");
@@ -504,7 +521,7 @@ async fn the_test_event_and_the_replay_buttons_send_signed_events_again() {
     )
     .await;
     assert_eq!(response.status().as_u16(), 303);
-    let got = system.wait_for(2).await;
+    let got = received(&app, &system, 2).await;
     verify_signature(&secret, &got[1]);
     assert_eq!(got[1].header("cmh-event-id"), ping.header("cmh-event-id"));
     assert_eq!(got[1].body, ping.body);
@@ -582,13 +599,13 @@ async fn an_endpoint_failing_for_three_days_is_disabled_and_its_administrators_e
     let admin = app.signed_in("tarifs@ores.demo").await;
     let (endpoint, _) = create_endpoint(&app, &admin, &system.url, &["request.filed"]).await;
     post_on_log(&app, &admin, &endpoint, "test", &[]).await;
-    system.wait_for(1).await;
+    received(&app, &system, 1).await;
     let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
     assert!(log.contains("en échec depuis le"), "{log}");
 
     // Two days later it still fails: still active.
     app.advance(Days::days(2));
-    system.wait_for(2).await;
+    received(&app, &system, 2).await;
     // Sessions do not last days: signed in again.
     let admin = app.signed_in("tarifs@ores.demo").await;
     let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
@@ -600,7 +617,7 @@ async fn an_endpoint_failing_for_three_days_is_disabled_and_its_administrators_e
     );
     // Three days after the first failure: disabled, its administrator told.
     app.advance(Days::days(1) + Days::minutes(1));
-    system.wait_for(3).await;
+    received(&app, &system, 3).await;
     let mut disabled = false;
     for _ in 0..100 {
         if app
@@ -637,7 +654,7 @@ async fn an_endpoint_failing_for_three_days_is_disabled_and_its_administrators_e
     // Switched on again, the waiting delivery leaves at once.
     let response = post_on_log(&app, &admin, &endpoint, "active", &[("active", "1")]).await;
     assert_eq!(response.status().as_u16(), 303);
-    system.wait_for(4).await;
+    received(&app, &system, 4).await;
 }
 
 #[tokio::test]
@@ -707,7 +724,7 @@ async fn the_days_permit_and_offer_of_a_request_reach_its_operator_in_order_and_
     .await;
     let reserved = crate::helpers::reserved(&app, &marie()).await;
     crate::helpers::send_offer_as(&app, &reserved.julien, &reserved.id, "").await;
-    let got = system.wait_for(3).await;
+    let got = received(&app, &system, 3).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let got: Vec<Received> = got
         .into_iter()
