@@ -353,6 +353,8 @@ enum Target {
     Filed,
     Language,
     Image,
+    /// A record the demo data does not have (a bank statement or its line): an unknown id.
+    Unknown,
 }
 
 struct Row {
@@ -659,6 +661,30 @@ const TABLE: &[Row] = &[
     post("/backoffice/plan", Target::None, |who, rel| {
         officer(who, rel, 200)
     }),
+    // Issue 21: the coordinator's bank statements. A urlencoded post is not the upload form
+    // (400); the demo has no statement, so a statement or line id is unknown to everybody
+    // (the page test plays the tenants: tests/api/statements.rs).
+    get("/backoffice/statements", Target::None, |who, rel| {
+        officer(who, rel, 200)
+    }),
+    post("/backoffice/statements", Target::None, |who, rel| {
+        officer(who, rel, 400)
+    }),
+    get(
+        "/backoffice/statements/{id}",
+        Target::Unknown,
+        |who, rel| officer(who, rel, 404),
+    ),
+    post(
+        "/backoffice/statements/lines/{id}/assign",
+        Target::Unknown,
+        |who, rel| officer(who, rel, 404),
+    ),
+    post(
+        "/backoffice/statements/lines/{id}/set-aside",
+        Target::Unknown,
+        |who, rel| officer(who, rel, 404),
+    ),
     get("/backoffice/nuisance", Target::None, |who, rel| {
         officer(who, rel, 200)
     }),
@@ -1063,6 +1089,10 @@ fn tries(
     let mut out = Vec::new();
     match target {
         Target::None => out.push(one(Rel::Open, vec![])),
+        Target::Unknown => out.push(one(
+            Rel::Open,
+            vec![("id", "0193a0c4-0000-7000-8000-000000000000".to_owned())],
+        )),
         Target::Request => {
             let split = facts.requests_of(&organisation, |_| true);
             if let Some(own) = split.own {
