@@ -1,5 +1,5 @@
-//! Payments from bank statements (issue 21): the coordinator uploads the CODA statements of
-//! the accounts it follows; every credit whose structured communication names a due of a
+//! Payments from bank statements (issue 21): the coordinator, and each operator for its own
+//! account, uploads CODA statements; every credit whose structured communication names a due of a
 //! request is registered as a payment of that due, with the statement line as its source,
 //! under the same rules as a payment the case officer types (V-8.2.1 full payment, B-5.4
 //! instalments, an overpayment shown as a refund due). Lines that cannot be matched are listed
@@ -62,6 +62,41 @@ impl From<OfferError> for StatementError {
             OfferError::Db(db) => StatementError::Db(db),
             other => StatementError::Offer(other),
         }
+    }
+}
+
+/// Whose dues a user's statements pay: the coordinator's reach every due of its requests'
+/// offers; an operator's only the dues it is paid itself (another payee's communication is
+/// unknown to it, so nothing of another organisation's request shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reconciler {
+    Coordinator,
+    Operator(uuid::Uuid),
+}
+
+impl Reconciler {
+    /// The user's role in reconciling statements, if any.
+    pub fn of(user: &SessionUser) -> Option<Self> {
+        if user.api_key.is_some() {
+            None
+        } else if user.is_coordinator() {
+            Some(Reconciler::Coordinator)
+        } else if user.organisation_kind == "operator" {
+            Some(Reconciler::Operator(user.organisation_id))
+        } else {
+            None
+        }
+    }
+
+    /// Whether `due` is one this user's statements may pay: money the applicant pays.
+    fn reaches(self, due: &Due) -> bool {
+        due.direction != Direction::OperatorToApplicant
+            && match self {
+                Reconciler::Coordinator => true,
+                Reconciler::Operator(organisation) => {
+                    due.organisation_id.as_deref() == Some(organisation.to_string().as_str())
+                }
+            }
     }
 }
 
@@ -175,10 +210,12 @@ fn matched_outcome(standing: &crate::domain::dues::Standing) -> &'static str {
 
 /// Registers one new credit line of `statement`: matched to the due its communication names,
 /// or left to assign with its reason.
+#[allow(clippy::too_many_arguments)]
 async fn match_line(
     tx: &mut Tx,
     state: &AppState,
     user: &SessionUser,
+    reconciler: Reconciler,
     statement: &Statement,
     line_id: &str,
     movement: &Movement,
@@ -195,7 +232,7 @@ async fn match_line(
             break 'matching unmatched(Unmatched::UnknownCommunication);
         };
         let Some((request, offer, due)) = due_of(tx, &request_id, |due| {
-            due.direction != Direction::OperatorToApplicant
+            reconciler.reaches(due)
                 && due.structured_communication.as_deref() == Some(printed.as_str())
         })
         .await?
@@ -277,6 +314,7 @@ async fn match_line(
 pub async fn upload(
     state: &AppState,
     user: &SessionUser,
+    reconciler: Reconciler,
     filename: &str,
     bytes: &[u8],
     now: DateTime<Utc>,
@@ -338,7 +376,11 @@ pub async fn upload(
                 continue;
             };
             summary.credits += 1;
-            match match_line(&mut tx, state, user, statement, &line_id, movement, now).await? {
+            match match_line(
+                &mut tx, state, user, reconciler, statement, &line_id, movement, now,
+            )
+            .await?
+            {
                 "partial" => summary.partial += 1,
                 "over" => summary.over += 1,
                 "to_assign" => summary.to_assign += 1,
@@ -479,6 +521,7 @@ pub enum Assigned {
 pub async fn assign(
     state: &AppState,
     user: &SessionUser,
+    reconciler: Reconciler,
     line_id: &str,
     reference: &str,
     due_id: Option<&str>,
@@ -503,10 +546,11 @@ pub async fn assign(
         .await?
         .ok_or(StatementError::Offer(OfferError::NoOffer))?;
     let dues = offer_service::dues_in(&mut tx, &offer.id).await?;
-    let payable: Vec<&Due> = dues
-        .iter()
-        .filter(|d| d.direction != Direction::OperatorToApplicant)
-        .collect();
+    let payable: Vec<&Due> = dues.iter().filter(|d| reconciler.reaches(d)).collect();
+    if payable.is_empty() {
+        // A request that pays this organisation nothing: as if it did not exist.
+        return Err(StatementError::UnknownReference);
+    }
     let due = match due_id {
         Some(id) => payable
             .iter()

@@ -1,11 +1,14 @@
-//! Bank statements (issue 21): the coordinator's staff upload CODA files, see what each credit
-//! paid, and assign by hand or set aside the credits that could not be matched.
+//! Bank statements (issue 21): the coordinator's staff (under /backoffice) and each operator's
+//! staff for their own account (under /operator) upload CODA files, see what each credit paid,
+//! and assign by hand or set aside the credits that could not be matched.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, Multipart, Path, Query, State, multipart::MultipartRejection},
+    extract::{
+        DefaultBodyLimit, Multipart, OriginalUri, Path, Query, State, multipart::MultipartRejection,
+    },
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -26,19 +29,20 @@ use super::{
 use crate::{
     i18n::Tr,
     services::statements::{
-        self, Assigned, FILE_MAX_BYTES, LineView, PayeeChoice, StatementError, StatementView,
-        UploadSummary,
+        self, Assigned, FILE_MAX_BYTES, LineView, PayeeChoice, Reconciler, StatementError,
+        StatementView, UploadSummary,
     },
     state::AppState,
 };
 
 pub fn router() -> Router<AppState> {
+    let upload_limit = DefaultBodyLimit::max(
+        usize::try_from(FILE_MAX_BYTES * 2 + 64 * 1024).unwrap_or(usize::MAX),
+    );
     Router::new()
         .route(
             "/backoffice/statements",
-            get(overview).post(upload).layer(DefaultBodyLimit::max(
-                usize::try_from(FILE_MAX_BYTES * 2 + 64 * 1024).unwrap_or(usize::MAX),
-            )),
+            get(overview).post(upload).layer(upload_limit.clone()),
         )
         .route("/backoffice/statements/{id}", get(statement))
         .route("/backoffice/statements/lines/{id}/assign", post(assign))
@@ -46,6 +50,33 @@ pub fn router() -> Router<AppState> {
             "/backoffice/statements/lines/{id}/set-aside",
             post(set_aside),
         )
+        .route(
+            "/operator/statements",
+            get(overview).post(upload).layer(upload_limit),
+        )
+        .route("/operator/statements/{id}", get(statement))
+        .route("/operator/statements/lines/{id}/assign", post(assign))
+        .route("/operator/statements/lines/{id}/set-aside", post(set_aside))
+}
+
+/// The coordinator's statements, for every due of its requests.
+const COORDINATOR: &str = "/backoffice/statements";
+/// An operator's statements, for its own dues.
+const OPERATOR: &str = "/operator/statements";
+
+/// Whose statements the address is about, and the user's role there: each audience has its
+/// own address, anybody else gets 404 (the pages hold a tenant's data).
+fn audience(staff: &Staff, uri: &OriginalUri) -> Result<(Reconciler, &'static str), PageError> {
+    let base = if uri.0.path().starts_with(OPERATOR) {
+        OPERATOR
+    } else {
+        COORDINATOR
+    };
+    match (Reconciler::of(&staff.user), base) {
+        (Some(reconciler @ Reconciler::Coordinator), COORDINATOR) => Ok((reconciler, base)),
+        (Some(reconciler @ Reconciler::Operator(_)), OPERATOR) => Ok((reconciler, base)),
+        _ => Err(PageError::NotFound),
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -53,6 +84,8 @@ pub fn router() -> Router<AppState> {
 struct StatementsPage {
     tr: Tr,
     page: Frame,
+    /// `/backoffice/statements` or `/operator/statements`.
+    base: &'static str,
     notice: Option<Notice>,
     summary: Option<UploadSummary>,
     to_assign: Vec<LineView>,
@@ -103,6 +136,7 @@ impl StatementsPage {
 struct StatementPage {
     tr: Tr,
     page: Frame,
+    base: &'static str,
     label: String,
     lines: Vec<LineView>,
 }
@@ -116,6 +150,7 @@ impl LineFormat for StatementPage {
 async fn render(
     state: &AppState,
     staff: Staff,
+    base: &'static str,
     notice: Option<Notice>,
     summary: Option<UploadSummary>,
     choosing: Option<(String, String, Vec<PayeeChoice>)>,
@@ -124,6 +159,7 @@ async fn render(
     Ok(StatementsPage {
         tr: staff.tr,
         page: staff.frame,
+        base,
         notice,
         summary,
         to_assign: overview.to_assign,
@@ -142,9 +178,10 @@ struct OverviewQuery {
 async fn overview(
     State(state): State<AppState>,
     staff: Staff,
+    uri: OriginalUri,
     Query(query): Query<OverviewQuery>,
 ) -> Result<StatementsPage, PageError> {
-    staff.require_coordinator()?;
+    let (_, base) = audience(&staff, &uri)?;
     let notice = match query.done.as_str() {
         "paid" | "partial" | "over" | "ignored" => Some(Notice {
             error: false,
@@ -152,7 +189,7 @@ async fn overview(
         }),
         _ => None,
     };
-    render(&state, staff, notice, None, None).await
+    render(&state, staff, base, notice, None, None).await
 }
 
 /// Why a statement action was refused, in the user's words, with its rule where one decides.
@@ -185,6 +222,7 @@ fn refusal(tr: Tr, error: StatementError) -> Result<String, PageError> {
 async fn refused(
     state: &AppState,
     staff: Staff,
+    base: &'static str,
     error: StatementError,
     choosing: Option<(String, String, Vec<PayeeChoice>)>,
 ) -> Result<Response, PageError> {
@@ -192,6 +230,7 @@ async fn refused(
     let page = render(
         state,
         staff,
+        base,
         Some(Notice { error: true, text }),
         None,
         choosing,
@@ -204,10 +243,11 @@ async fn refused(
 async fn upload(
     State(state): State<AppState>,
     staff: Staff,
+    uri: OriginalUri,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    staff.require_coordinator()?;
+    let (reconciler, base) = audience(&staff, &uri)?;
     let mut multipart =
         multipart.map_err(|_| PageError::BadRequest("multipart form expected".into()))?;
     let form = read_upload(&mut multipart, FILE_MAX_BYTES).await?;
@@ -216,11 +256,12 @@ async fn upload(
         let error = StatementError::TooLarge {
             max_mb: FILE_MAX_BYTES.div_ceil(1024 * 1024),
         };
-        return refused(&state, staff, error, None).await;
+        return refused(&state, staff, base, error, None).await;
     }
     match statements::upload(
         &state,
         &staff.user,
+        reconciler,
         &form.filename,
         &form.bytes,
         state.clock.now(),
@@ -228,19 +269,20 @@ async fn upload(
     .await
     {
         Ok(summary) => {
-            let page = render(&state, staff, None, Some(summary), None).await?;
+            let page = render(&state, staff, base, None, Some(summary), None).await?;
             Ok(page.into_response())
         }
-        Err(error) => refused(&state, staff, error, None).await,
+        Err(error) => refused(&state, staff, base, error, None).await,
     }
 }
 
 async fn statement(
     State(state): State<AppState>,
     staff: Staff,
+    uri: OriginalUri,
     Path(id): Path<String>,
 ) -> Result<StatementPage, PageError> {
-    staff.require_coordinator()?;
+    let (_, base) = audience(&staff, &uri)?;
     let lines = statements::lines(&state, &staff.user, staff.tr, &id).await?;
     Ok(StatementPage {
         label: lines
@@ -249,6 +291,7 @@ async fn statement(
             .unwrap_or_default(),
         tr: staff.tr,
         page: staff.frame,
+        base,
         lines,
     })
 }
@@ -264,14 +307,16 @@ struct AssignForm {
 async fn assign(
     State(state): State<AppState>,
     staff: Staff,
+    uri: OriginalUri,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<AssignForm>,
 ) -> Result<Response, PageError> {
-    staff.require_coordinator()?;
+    let (reconciler, base) = audience(&staff, &uri)?;
     let due = Some(form.due.trim()).filter(|due| !due.is_empty());
     match statements::assign(
         &state,
         &staff.user,
+        reconciler,
         &id,
         &form.reference,
         due,
@@ -280,12 +325,13 @@ async fn assign(
     .await
     {
         Ok(Assigned::Registered(outcome)) => {
-            Ok(Redirect::to(&format!("/backoffice/statements?done={outcome}")).into_response())
+            Ok(Redirect::to(&format!("{base}?done={outcome}")).into_response())
         }
         Ok(Assigned::Choose(payees)) => {
             let page = render(
                 &state,
                 staff,
+                base,
                 None,
                 None,
                 Some((id, form.reference.trim().to_uppercase(), payees)),
@@ -293,19 +339,20 @@ async fn assign(
             .await?;
             Ok(page.into_response())
         }
-        Err(error) => refused(&state, staff, error, None).await,
+        Err(error) => refused(&state, staff, base, error, None).await,
     }
 }
 
 async fn set_aside(
     State(state): State<AppState>,
     staff: Staff,
+    uri: OriginalUri,
     Path(id): Path<String>,
     CsrfForm(_form): CsrfForm<AssignForm>,
 ) -> Result<Response, PageError> {
-    staff.require_coordinator()?;
+    let (_, base) = audience(&staff, &uri)?;
     match statements::set_aside(&state, &staff.user, &id, state.clock.now()).await {
-        Ok(()) => Ok(Redirect::to("/backoffice/statements?done=ignored").into_response()),
-        Err(error) => refused(&state, staff, error, None).await,
+        Ok(()) => Ok(Redirect::to(&format!("{base}?done=ignored")).into_response()),
+        Err(error) => refused(&state, staff, base, error, None).await,
     }
 }

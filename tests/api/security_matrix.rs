@@ -431,6 +431,11 @@ fn officer(who: Who, rel: Rel, own: u16) -> u16 {
     })
 }
 
+/// An operator's own page (its statements): `own` for any of its staff; 404 for anybody else.
+fn operator_staff(who: Who, own: u16) -> u16 {
+    staff_page(who, |who| if who.is_operator() { own } else { 404 })
+}
+
 /// What only the operator owning the assessment or crew does: `own` on its own.
 fn operator(who: Who, rel: Rel, own: u16) -> u16 {
     staff_page(who, |who| {
@@ -684,6 +689,26 @@ const TABLE: &[Row] = &[
         "/backoffice/statements/lines/{id}/set-aside",
         Target::Unknown,
         |who, rel| officer(who, rel, 404),
+    ),
+    // Each operator's statements of its own account: the same pages for its staff.
+    get("/operator/statements", Target::None, |who, _| {
+        operator_staff(who, 200)
+    }),
+    post("/operator/statements", Target::None, |who, _| {
+        operator_staff(who, 400)
+    }),
+    get("/operator/statements/{id}", Target::Unknown, |who, _| {
+        operator_staff(who, 404)
+    }),
+    post(
+        "/operator/statements/lines/{id}/assign",
+        Target::Unknown,
+        |who, _| operator_staff(who, 404),
+    ),
+    post(
+        "/operator/statements/lines/{id}/set-aside",
+        Target::Unknown,
+        |who, _| operator_staff(who, 404),
     ),
     get("/backoffice/nuisance", Target::None, |who, rel| {
         officer(who, rel, 200)

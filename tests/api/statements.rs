@@ -394,3 +394,115 @@ async fn v_8_2_1_a_statement_pays_one_due_in_full_one_in_part_and_leaves_one_cre
     assert_eq!(response.status().as_u16(), 422);
     assert_eq!(app.count("SELECT COUNT(*) FROM due_payments").await, 3);
 }
+
+/// `party`'s due of request `id`: (due id, amount, communication, IBAN).
+async fn due_of(app: &TestApp, id: &str, party: &str) -> (String, String, String, String) {
+    sqlx::query_as(
+        "SELECT d.id, d.amount, d.structured_communication, d.iban FROM offer_dues d \
+         JOIN offers o ON o.id = d.offer_id \
+         WHERE o.request_id = $1 AND d.party_name = $2",
+    )
+    .bind(id)
+    .bind(party)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap()
+}
+
+async fn upload_to(
+    app: &TestApp,
+    staff: &reqwest::Client,
+    base: &str,
+    bytes: Vec<u8>,
+) -> (u16, String) {
+    let page = text_of(staff, app.url(base)).await;
+    let form = Form::new()
+        .text("csrf_token", hidden(&page, "csrf_token"))
+        .part("file", Part::bytes(bytes).file_name("swde.cod"));
+    let response = staff
+        .post(app.url(base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_operator_reads_its_own_account_and_only_its_own_dues() {
+    let app = spawn_app().await;
+    seed::demo_crews(&app.state).await.unwrap();
+    let id = accepted(&app, &marie()).await;
+    let (swde_due, swde_amount, swde_communication, swde_iban) =
+        due_of(&app, &id, "Société wallonne des eaux (SWDE)").await;
+    let (ores_due, ores_amount, ores_communication, _) = ores_due(&app, &id).await;
+    let account: String = swde_iban.split_whitespace().collect();
+    let today = app.today();
+    // SWDE's statement: its own due paid, and a credit with ORES' communication (paid to the
+    // wrong operator): unknown to SWDE, which learns nothing of ORES' due.
+    let statement = coda(
+        &account,
+        today,
+        &[
+            Credit {
+                cents: cents(&swde_amount),
+                structured: Some(&digits(&swde_communication)),
+                free: "",
+                payer: "DUPONT MARIE",
+            },
+            Credit {
+                cents: cents(&ores_amount),
+                structured: Some(&digits(&ores_communication)),
+                free: "",
+                payer: "DUPONT MARIE",
+            },
+        ],
+    );
+    let swde = app.signed_in("eau@swde.demo").await;
+    let (status, page) = upload_to(&app, &swde, "/operator/statements", statement).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("1 paiement complet enregistré"), "{page}");
+    assert!(page.contains("1 crédit à attribuer"), "{page}");
+    assert!(page.contains("communication structurée inconnue"), "{page}");
+    let reference: String = sqlx::query_scalar("SELECT reference FROM requests WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(!page.contains(&reference), "no request named: {page}");
+    assert_eq!(
+        payments_of(&app, &swde_due).await,
+        vec![(swde_amount, today.to_string(), true)]
+    );
+    assert!(payments_of(&app, &ores_due).await.is_empty());
+    // Nor can SWDE assign it to ORES' due by hand: the request pays SWDE only its own.
+    let line: String =
+        sqlx::query_scalar("SELECT id FROM bank_statement_lines WHERE outcome = 'to_assign'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    let page = text_of(&swde, app.url("/operator/statements")).await;
+    let response = swde
+        .post(app.url(&format!("/operator/statements/lines/{line}/assign")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("reference", reference),
+            ("due", ores_due.clone()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(payments_of(&app, &ores_due).await.is_empty());
+    // The coordinator's statements are another page: SWDE's lines are not in it.
+    let julien = app.signed_in("julien@ores.demo").await;
+    let page = text_of(&julien, app.url("/backoffice/statements")).await;
+    assert!(page.contains("Aucun relevé chargé."), "{page}");
+    let response = julien
+        .get(app.url("/operator/statements"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+}
