@@ -42,7 +42,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/backoffice/statements",
-            get(overview).post(upload).layer(upload_limit.clone()),
+            get(overview).post(upload).layer(upload_limit),
         )
         .route("/backoffice/statements/{id}", get(statement))
         .route("/backoffice/statements/lines/{id}/assign", post(assign))
