@@ -4,6 +4,7 @@
 pub mod acceptance_codes;
 pub mod api_keys;
 pub mod assessments;
+pub mod bank_statements;
 pub mod coverage;
 pub mod crews;
 pub mod documents;

@@ -287,6 +287,8 @@ pub struct NewPayment<'a> {
     pub paid_on: NaiveDate,
     pub by: Uuid,
     pub idempotency_key: &'a str,
+    /// The bank statement line the payment was read from, if any.
+    pub statement_line_id: Option<&'a str>,
 }
 
 /// Records one payment against a due; false when its key was already used (the same form
@@ -298,7 +300,7 @@ pub async fn insert_payment(
 ) -> DbResult<bool> {
     let inserted = sqlx::query(
         "INSERT INTO due_payments (id, due_id, amount, paid_on, recorded_at, recorded_by, \
-            idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            idempotency_key, statement_line_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(new_id().to_string())
@@ -308,6 +310,7 @@ pub async fn insert_payment(
     .bind(ts(now))
     .bind(payment.by.to_string())
     .bind(payment.idempotency_key)
+    .bind(payment.statement_line_id)
     .execute(&mut **tx)
     .await?;
     Ok(inserted.rows_affected() == 1)

@@ -1,6 +1,7 @@
 //! Pure types and rules: no I/O, no web or database imports.
 
 pub mod centres;
+pub mod coda;
 pub mod company;
 pub mod contact;
 pub mod document;

@@ -10,3 +10,4 @@ pub mod headers;
 pub mod query;
 pub mod redirect;
 pub mod refusal;
+pub mod upload;

@@ -23,6 +23,7 @@ pub mod permits;
 pub mod queue;
 pub mod reference;
 pub mod schedule;
+pub mod statements;
 pub mod submit;
 pub mod webhooks;
 pub mod works;

@@ -17,12 +17,13 @@ pub mod offers;
 pub mod operator_work;
 pub mod plan;
 pub mod public;
+pub mod statements;
 pub mod tariffs;
 pub mod views;
 pub mod webhooks;
 
 // The shared edge pieces, under the names the pages use.
-pub use crate::http::{client, csrf, error, extract};
+pub use crate::http::{client, csrf, error, extract, upload};
 
 use axum::{Router, http::header, response::IntoResponse, routing::get};
 
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(tariffs::router())
         .merge(offers::router())
         .merge(dossier_fee::router())
+        .merge(statements::router())
         .merge(plan::router())
         .merge(documents::router())
         .merge(municipality::router())

@@ -37,6 +37,7 @@ mod security_matrix;
 mod servicing;
 mod servicing_vat;
 mod staff;
+mod statements;
 mod tariff_gap;
 mod tariff_gap_upload;
 mod tenancy;

@@ -355,6 +355,8 @@ enum Target {
     Filed,
     Language,
     Image,
+    /// A record the demo data does not have (a bank statement or its line): an unknown id.
+    Unknown,
 }
 
 struct Row {
@@ -429,6 +431,11 @@ fn officer(who: Who, rel: Rel, own: u16) -> u16 {
             404
         }
     })
+}
+
+/// An operator's own page (its statements): `own` for any of its staff; 404 for anybody else.
+fn operator_staff(who: Who, own: u16) -> u16 {
+    staff_page(who, |who| if who.is_operator() { own } else { 404 })
 }
 
 /// What only the operator owning the assessment or crew does: `own` on its own.
@@ -661,6 +668,50 @@ const TABLE: &[Row] = &[
     post("/backoffice/plan", Target::None, |who, rel| {
         officer(who, rel, 200)
     }),
+    // Issue 21: the coordinator's bank statements. A urlencoded post is not the upload form
+    // (400); the demo has no statement, so a statement or line id is unknown to everybody
+    // (the page test plays the tenants: tests/api/statements.rs).
+    get("/backoffice/statements", Target::None, |who, rel| {
+        officer(who, rel, 200)
+    }),
+    post("/backoffice/statements", Target::None, |who, rel| {
+        officer(who, rel, 400)
+    }),
+    get(
+        "/backoffice/statements/{id}",
+        Target::Unknown,
+        |who, rel| officer(who, rel, 404),
+    ),
+    post(
+        "/backoffice/statements/lines/{id}/assign",
+        Target::Unknown,
+        |who, rel| officer(who, rel, 404),
+    ),
+    post(
+        "/backoffice/statements/lines/{id}/set-aside",
+        Target::Unknown,
+        |who, rel| officer(who, rel, 404),
+    ),
+    // Each operator's statements of its own account: the same pages for its staff.
+    get("/operator/statements", Target::None, |who, _| {
+        operator_staff(who, 200)
+    }),
+    post("/operator/statements", Target::None, |who, _| {
+        operator_staff(who, 400)
+    }),
+    get("/operator/statements/{id}", Target::Unknown, |who, _| {
+        operator_staff(who, 404)
+    }),
+    post(
+        "/operator/statements/lines/{id}/assign",
+        Target::Unknown,
+        |who, _| operator_staff(who, 404),
+    ),
+    post(
+        "/operator/statements/lines/{id}/set-aside",
+        Target::Unknown,
+        |who, _| operator_staff(who, 404),
+    ),
     get("/backoffice/nuisance", Target::None, |who, rel| {
         officer(who, rel, 200)
     }),
@@ -1103,6 +1154,10 @@ fn tries(
     let mut out = Vec::new();
     match target {
         Target::None => out.push(one(Rel::Open, vec![])),
+        Target::Unknown => out.push(one(
+            Rel::Open,
+            vec![("id", "0193a0c4-0000-7000-8000-000000000000".to_owned())],
+        )),
         Target::Request => {
             let split = facts.requests_of(&organisation, |_| true);
             if let Some(own) = split.own {

@@ -46,6 +46,7 @@ pub use payments::{
     Due, PayeeChoice, PaymentInput, close_if_settled, dues_of, last_recorded_payment, payee_id,
     record_payment, set_pays_after_works,
 };
+pub(crate) use payments::{Received, dues_in, register_in};
 
 /// V-8.1: an offer is valid six months from sending.
 pub const VALIDITY_MONTHS: u32 = 6;

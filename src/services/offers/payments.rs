@@ -99,7 +99,7 @@ pub fn dues_of(rows: Vec<DueRow>, payments: &[DuePaymentRow]) -> Result<Vec<Due>
 }
 
 /// The dues of one version, inside a change.
-pub(super) async fn dues_in(tx: &mut Tx, offer_id: &str) -> Result<Vec<Due>, DbError> {
+pub(crate) async fn dues_in(tx: &mut Tx, offer_id: &str) -> Result<Vec<Due>, DbError> {
     let rows = offers::dues_in(tx, offer_id).await?;
     let payments = offers::payments_in(tx, offer_id).await?;
     dues_of(rows, &payments)
@@ -188,8 +188,75 @@ pub async fn record_payment(
         // A client without a form key: the same payment posted twice is one payment.
         None => format!("{}:{amount}:{paid_on}", due.id),
     };
+    let due = due.clone();
+    let outcome = register_in(
+        &mut tx,
+        &state.base_url,
+        request,
+        &offer,
+        &due,
+        Received {
+            amount,
+            paid_on,
+            key: &key,
+            by: user,
+            statement_line: None,
+        },
+        now,
+    )
+    .await;
+    match outcome {
+        Ok(_) => {}
+        // The same form posted again after it completed the due: the first click's outcome.
+        Err(OfferError::Payment(PaymentRefusal::AlreadyPaid))
+            if offers::payment_key_used(&mut tx, &key).await? =>
+        {
+            return Ok(due.id);
+        }
+        Err(error) => return Err(error),
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    state.outbox_notify.notify_one();
+    Ok(due.id)
+}
+
+/// One payment of a due, as recorded: by whom, from the form or from a bank statement's line.
+pub(crate) struct Received<'a> {
+    pub amount: Decimal,
+    pub paid_on: NaiveDate,
+    /// The form's key, or the statement line's: the same payment given twice is one.
+    pub key: &'a str,
+    pub by: &'a SessionUser,
+    /// The bank statement line it comes from, with the statement's label for the timeline.
+    pub statement_line: Option<(&'a str, &'a str)>,
+}
+
+/// Where a due stands once a payment was recorded against it; `None` when the payment's key
+/// was already used (the same payment given again: nothing recorded).
+pub(crate) type Registered = Option<Standing>;
+
+/// Records `payment` against `due` of `offer` inside `tx`, with the rules of
+/// [`dues::check_payment`]: the timeline event, the request ready for works once everything
+/// the applicant owes before the works is paid (V-8.2.1, B-5.4) and the request closed when a
+/// commune's last payment after the works arrives. The caller commits.
+pub(crate) async fn register_in(
+    tx: &mut Tx,
+    base_url: &str,
+    request: &RequestRow,
+    offer: &OfferRow,
+    due: &Due,
+    payment: Received<'_>,
+    now: DateTime<Utc>,
+) -> Result<Registered, OfferError> {
+    let Received {
+        amount,
+        paid_on,
+        key,
+        by: user,
+        statement_line,
+    } = payment;
     let open = matches!(offer.status.as_str(), "accepted" | "sent");
-    let checked = dues::check_payment(&PaymentCheck {
+    dues::check_payment(&PaymentCheck {
         amount,
         paid_on,
         today: crate::clock::day_of(now),
@@ -198,30 +265,23 @@ pub async fn record_payment(
         awaiting_acceptance: !(offer.status == "accepted"
             || (open && due.document == quote::DocumentKind::Invoice)),
         standing: due.standing,
-    });
-    match checked {
-        Ok(()) => {}
-        // The same form posted again after it completed the due: the first click's outcome.
-        Err(PaymentRefusal::AlreadyPaid) if offers::payment_key_used(&mut tx, &key).await? => {
-            return Ok(due.id.clone());
-        }
-        Err(refusal) => return Err(OfferError::Payment(refusal)),
-    }
+    })
+    .map_err(OfferError::Payment)?;
     let recorded = offers::insert_payment(
-        &mut tx,
+        tx,
         &NewPayment {
             due_id: &due.id,
             amount: amount.to_string(),
             paid_on,
             by: user.user_id,
-            idempotency_key: &key,
+            idempotency_key: key,
+            statement_line_id: statement_line.map(|(id, _)| id),
         },
         now,
     )
     .await?;
     if !recorded {
-        // The same form, posted twice: recorded once.
-        return Ok(due.id.clone());
+        return Ok(None);
     }
     let tr = Tr(request.language());
     let standing = dues::standing(
@@ -255,17 +315,20 @@ pub async fn record_payment(
             )
         ));
     }
+    if let Some((_, statement)) = statement_line {
+        detail.push_str(&format!(" — {statement}"));
+    }
     let kind = if due.direction == Direction::OperatorToApplicant {
         "credit_paid"
     } else {
         "payment_registered"
     };
-    event(&mut tx, request, now, kind, Who::Staff(user), Some(&detail)).await?;
-    let dues = dues_in(&mut tx, &offer.id).await?;
+    event(tx, request, now, kind, Who::Staff(user), Some(&detail)).await?;
+    let dues = dues_in(tx, &offer.id).await?;
     if offer.status == "accepted"
         && nothing_due_before_works(&dues)
         && requests::move_state(
-            &mut tx,
+            tx,
             &request.id,
             RequestState::Accepted,
             RequestState::ReadyForWorks,
@@ -273,10 +336,10 @@ pub async fn record_payment(
         )
         .await?
     {
-        event(&mut tx, request, now, "ready_for_works", Who::System, None).await?;
+        event(tx, request, now, "ready_for_works", Who::System, None).await?;
         notify_applicant(
-            &mut tx,
-            &state.base_url,
+            tx,
+            base_url,
             request,
             "ready_for_works",
             vec![tr.t("offer.mail.paid").to_owned()],
@@ -286,10 +349,8 @@ pub async fn record_payment(
         .await?;
     }
     // A commune paying after the works (V-8.2.1) closes its request with its last payment.
-    close_if_settled(&mut tx, &state.base_url, &request.id, now).await?;
-    tx.commit().await.map_err(DbError::from)?;
-    state.outbox_notify.notify_one();
-    Ok(due.id.clone())
+    close_if_settled(tx, base_url, &request.id, now).await?;
+    Ok(Some(standing))
 }
 
 /// The payment last recorded against `due_id` of the request — the one the case officer just
