@@ -628,6 +628,21 @@ mod tests {
             nl.f("works.map_title", [("month", "oktober 2026")]),
             "Kaart van de werken in oktober 2026"
         );
+        // Lead times count in Dutch, 1 in the singular.
+        assert_eq!(
+            nl.f(
+                "assessment.within_calendar_months",
+                [("count", "1"), ("start", "de betaling")]
+            ),
+            "werken binnen 1 kalendermaand vanaf: de betaling"
+        );
+        assert_eq!(
+            nl.f(
+                "assessment.within_working_days",
+                [("count", "30"), ("start", "de betaling")]
+            ),
+            "werken binnen 30 werkdagen vanaf: de betaling"
+        );
         assert_eq!(nl.wait(std::time::Duration::from_secs(899)), "15 minuten");
         assert_eq!(nl.wait(std::time::Duration::from_secs(7200)), "2 uur");
     }
