@@ -24,6 +24,10 @@ static CATALOGS: LazyLock<HashMap<Language, Catalog>> = LazyLock::new(|| {
             Language::De,
             parse_catalog(include_str!("../locales/de.toml")),
         ),
+        (
+            Language::Nl,
+            parse_catalog(include_str!("../locales/nl.toml")),
+        ),
     ])
 });
 
@@ -156,7 +160,8 @@ impl Tr {
         self.f("format.field", [("label", self.t(key)), ("value", value)])
     }
 
-    /// An amount in euros as written in the language: `1 234,56 €`, `€1,234.56`, `1.234,56 €`.
+    /// An amount in euros as written in the language: `1 234,56 €`, `€1,234.56`, `1.234,56 €`,
+    /// and in Belgian Dutch (CLDR nl-BE) `€ 1.234,56`, the sign after the euro: `€ −0,50`.
     pub fn money(&self, amount: impl Borrow<Decimal>) -> String {
         let amount = *amount.borrow();
         match self.0 {
@@ -177,6 +182,15 @@ impl Tr {
                     group_thousands(&units, ',')
                 )
             }
+            Language::Nl => {
+                let (negative, units, cents) = split_amount(amount);
+                // A no-break space keeps the euro sign with its amount at a line end.
+                format!(
+                    "€\u{a0}{}{},{cents}",
+                    if negative { "−" } else { "" },
+                    group_thousands(&units, '.')
+                )
+            }
         }
     }
 
@@ -184,7 +198,7 @@ impl Tr {
     pub fn number(&self, value: impl Borrow<Decimal>) -> String {
         let text = value.borrow().normalize().to_string();
         match self.0 {
-            Language::Fr | Language::De => text.replace('.', ","),
+            Language::Fr | Language::De | Language::Nl => text.replace('.', ","),
             Language::En => text,
         }
     }
@@ -193,7 +207,7 @@ impl Tr {
     pub fn band(&self, band: crate::domain::ElectricityBand) -> String {
         let label = band.label();
         match self.0 {
-            Language::Fr | Language::De => label.replace('.', ","),
+            Language::Fr | Language::De | Language::Nl => label.replace('.', ","),
             Language::En => label,
         }
     }
@@ -219,10 +233,10 @@ impl Tr {
         )
     }
 
-    /// A day in figures: `23/11/2026`, `23.11.2026` in German.
+    /// A day in figures: `23/11/2026` (French, English and Belgian Dutch), `23.11.2026` in German.
     pub fn numeric_date(&self, date: impl Borrow<NaiveDate>) -> String {
         let pattern = match self.0 {
-            Language::Fr | Language::En => "%d/%m/%Y",
+            Language::Fr | Language::En | Language::Nl => "%d/%m/%Y",
             Language::De => "%d.%m.%Y",
         };
         date.borrow().format(pattern).to_string()
@@ -301,7 +315,7 @@ fn starts_with_vowel(value: &str) -> bool {
         .is_some_and(|c| "aeiouyàâäéèêëîïôöùûüAEIOUYÀÂÉÈÊËÎÏÔÖÙÛÜ".contains(c))
 }
 
-/// CLDR's cardinal rule: "one" for French 0 and 1 (i = 0, 1), for English and German 1 only;
+/// CLDR's cardinal rule: "one" for French 0 and 1 (i = 0, 1), for English, German and Dutch 1 only;
 /// "other" for anything else, or a value that is not a whole number.
 fn plural_category(value: &str, language: Language) -> &'static str {
     match (value.trim().parse::<u64>(), language) {
@@ -579,6 +593,106 @@ mod tests {
         assert_eq!(de.field("offer.site", "Eupen"), "Baustelle: Eupen");
     }
 
+    #[test]
+    fn belgian_dutch_money_dates_numbers_and_plurals() {
+        let nl = Tr(Language::Nl);
+        // CLDR nl-BE: the euro sign first, a no-break space, dots between thousands.
+        assert_eq!(nl.money(Decimal::new(145_200, 2)), "€\u{a0}1.452,00");
+        assert_eq!(nl.money(Decimal::new(-5, 1)), "€\u{a0}−0,50");
+        assert_eq!(
+            nl.money(Decimal::new(100_000_000, 2)),
+            "€\u{a0}1.000.000,00"
+        );
+        assert_eq!(nl.money(Decimal::ZERO), "€\u{a0}0,00");
+        assert_eq!(
+            nl.date(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()),
+            "23 november 2026"
+        );
+        assert_eq!(
+            nl.date(NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()),
+            "1 maart 2027"
+        );
+        let tuesday = NaiveDate::from_ymd_opt(2027, 3, 9).unwrap();
+        assert_eq!(nl.weekday_date(tuesday), "dinsdag 9 maart 2027");
+        assert_eq!(nl.numeric_date(tuesday), "09/03/2027");
+        assert_eq!(
+            nl.numeric_datetime(tuesday.and_hms_opt(14, 5, 0).unwrap()),
+            "09/03/2027 14:05"
+        );
+        assert_eq!(nl.number(Decimal::new(1250, 2)), "12,5");
+        let band = crate::domain::ElectricityBand::parse("3x25").unwrap();
+        assert_eq!(nl.band(band), "3 × 25 A (17,3 kVA)");
+        assert_eq!(nl.field("offer.site", "Bergen"), "Werf: Bergen");
+        // Dutch plurals: "one" for 1 only, 0 is plural.
+        let caption = |n: &str| nl.f("queue.caption", [("count", n), ("first", "1"), ("last", n)]);
+        assert_eq!(caption("0"), "0 aanvragen; 1 tot 0 getoond");
+        assert_eq!(caption("1"), "1 aanvraag; 1 tot 1 getoond");
+        assert_eq!(caption("2"), "2 aanvragen; 1 tot 2 getoond");
+        // No French elision in Dutch: "oktober" keeps its words.
+        assert_eq!(
+            nl.f("works.map_title", [("month", "oktober 2026")]),
+            "Kaart van de werken in oktober 2026"
+        );
+        // Lead times count in Dutch, 1 in the singular.
+        assert_eq!(
+            nl.f(
+                "assessment.within_calendar_months",
+                [("count", "1"), ("start", "de betaling")]
+            ),
+            "werken binnen 1 kalendermaand vanaf: de betaling"
+        );
+        assert_eq!(
+            nl.f(
+                "assessment.within_working_days",
+                [("count", "30"), ("start", "de betaling")]
+            ),
+            "werken binnen 30 werkdagen vanaf: de betaling"
+        );
+        assert_eq!(nl.wait(std::time::Duration::from_secs(899)), "15 minuten");
+        assert_eq!(nl.wait(std::time::Duration::from_secs(7200)), "2 uur");
+    }
+
+    /// Dutch is complete: no text of the Dutch catalogue is the French one, apart from
+    /// proper names, codes and formulas that every language writes alike.
+    #[test]
+    fn dutch_never_reads_french() {
+        // Words Dutch shares with French, names, and texts made of placeholders only.
+        const SHARED: [&str; 10] = [
+            "Proximus",
+            "VOO",
+            "Français",
+            "English",
+            "Deutsch",
+            "Nederlands",
+            "cabine",
+            "forfait",
+            "1 seconde",
+            "Document",
+        ];
+        let words = |text: &str| {
+            let mut depth = 0_u32;
+            text.chars()
+                .filter(|c| {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth = depth.saturating_sub(1),
+                        _ => return depth == 0 && c.is_alphabetic(),
+                    }
+                    false
+                })
+                .count()
+        };
+        let french = catalog(Language::Fr);
+        let same: Vec<&String> = catalog(Language::Nl)
+            .iter()
+            .filter(|(key, text)| {
+                french[*key] == **text && words(text) > 4 && !SHARED.contains(&text.as_str())
+            })
+            .map(|(key, _)| key)
+            .collect();
+        assert!(same.is_empty(), "Dutch texts still in French: {same:?}");
+    }
+
     /// Each text has the same `{placeholders}` in every language, except the partner line,
     /// which names the label in its own language.
     #[test]
@@ -617,7 +731,8 @@ mod tests {
             [
                 ("fr", "Français".to_owned()),
                 ("en", "English".to_owned()),
-                ("de", "Deutsch".to_owned())
+                ("de", "Deutsch".to_owned()),
+                ("nl", "Nederlands".to_owned())
             ]
         );
         let switch: Vec<&str> = Tr(Language::De)
@@ -625,7 +740,13 @@ mod tests {
             .into_iter()
             .map(|(code, _)| code)
             .collect();
-        assert_eq!(switch, ["fr", "en"]);
+        assert_eq!(switch, ["fr", "en", "nl"]);
+        let switch: Vec<&str> = Tr(Language::Nl)
+            .other_languages()
+            .into_iter()
+            .map(|(code, _)| code)
+            .collect();
+        assert_eq!(switch, ["fr", "en", "de"]);
     }
 
     #[test]

@@ -519,7 +519,7 @@ const AXE: &str = include_str!("fixtures/axe/axe.min.js");
 /// shown, in each language of the product (switched with the page's own language links); the
 /// page is left in French.
 async fn accessible_in_every_language(browser: &Client, what: &str) {
-    for language in ["fr", "en", "de"] {
+    for language in ["fr", "en", "de", "nl"] {
         if language != "fr" {
             click(browser, &format!("li.lang a[hreflang={language}]")).await;
         }

@@ -23,11 +23,12 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-fn pick(language: Language, fr: &str, en: &str, de: &str) -> String {
+fn pick(language: Language, fr: &str, en: &str, de: &str, nl: &str) -> String {
     match language {
         Language::Fr => fr.to_owned(),
         Language::En => en.to_owned(),
         Language::De => de.to_owned(),
+        Language::Nl => nl.to_owned(),
     }
 }
 
@@ -146,7 +147,13 @@ fn journey_one(language: Language) -> OfferDocument {
             swde_book,
         ),
     ];
-    let telecom_service = pick(language, "Télécom", "Telecom", "Telekommunikation");
+    let telecom_service = pick(
+        language,
+        "Télécom",
+        "Telecom",
+        "Telekommunikation",
+        "Telecom",
+    );
     let telecom = |operator: &str, service: &str, book: &str| OperatorSection {
         operator: operator.to_owned(),
         services: vec![service.to_owned()],
@@ -168,12 +175,14 @@ fn journey_one(language: Language) -> OfferDocument {
             "Gaine télécom posée dans la tranchée commune — avant le 1er mars 2027",
             "Telecom sleeve laid in the shared trench — by 1 March 2027",
             "Telekom-Schutzrohr im gemeinsamen Graben verlegt — bis zum 1. März 2027",
+            "Telecommantelbuis gelegd in de gemeenschappelijke sleuf — uiterlijk op 1 maart 2027",
         )],
         lead_time: pick(
             language,
             "Le jour commun d'intervention",
             "On the joint intervention day",
             "Am gemeinsamen Einsatztag",
+            "Op de gezamenlijke dag van de werken",
         ),
         notes: vec![tr.t("tariff.mention.telecom_free").to_owned()],
         refusals: Vec::new(),
@@ -208,8 +217,14 @@ fn journey_one(language: Language) -> OfferDocument {
             OperatorSection {
                 operator: "ORES".into(),
                 services: vec![
-                    pick(language, "Électricité", "Electricity", "Strom"),
-                    pick(language, "Gaz naturel", "Natural gas", "Erdgas"),
+                    pick(
+                        language,
+                        "Électricité",
+                        "Electricity",
+                        "Strom",
+                        "Elektriciteit",
+                    ),
+                    pick(language, "Gaz naturel", "Natural gas", "Erdgas", "Aardgas"),
                 ],
                 lines: vec![electricity, gas],
                 subtotal_excl_vat: d("1450.00"),
@@ -220,18 +235,21 @@ fn journey_one(language: Language) -> OfferDocument {
                     "Copie du permis de bâtir — au plus tard 15 jours avant les travaux",
                     "Copy of the building permit — at the latest 15 days before the works",
                     "Kopie der Baugenehmigung — spätestens 15 Tage vor den Arbeiten",
+                    "Kopie van de bouwvergunning — uiterlijk 15 dagen vóór de werken",
                 )],
                 lead_time: pick(
                     language,
                     "30 jours ouvrables après le paiement complet et les permis (règle V-8.2.2)",
                     "30 working days after full payment and permits (rule V-8.2.2)",
                     "30 Werktage nach vollständiger Zahlung und Genehmigungen (Regel V-8.2.2)",
+                    "30 werkdagen na volledige betaling en vergunningen (regel V-8.2.2)",
                 ),
                 notes: vec![pick(
                     language,
                     "Le raccordement gaz standard d'un logement neuf est gratuit.",
                     "The standard gas connection of a new dwelling is free.",
                     "Der Standard-Gasanschluss einer neuen Wohnung ist kostenlos.",
+                    "De standaardaansluiting op aardgas van een nieuwe woning is gratis.",
                 )],
                 refusals: Vec::new(),
                 payment: Some(Payment {
@@ -251,7 +269,7 @@ fn journey_one(language: Language) -> OfferDocument {
             },
             OperatorSection {
                 operator: "SWDE".into(),
-                services: vec![pick(language, "Eau", "Water", "Wasser")],
+                services: vec![pick(language, "Eau", "Water", "Wasser", "Water")],
                 lines: water,
                 subtotal_excl_vat: d("1226.00"),
                 subtotal_vat: d("257.46"),
@@ -262,12 +280,14 @@ fn journey_one(language: Language) -> OfferDocument {
                         "Certificat CertIBEau de l'installation intérieure — avant le 15 février 2027",
                         "CertIBEau certificate of the indoor installation — by 15 February 2027",
                         "CertIBEau-Bescheinigung der Innenanlage — bis zum 15. Februar 2027",
+                        "CertIBEau-attest van de binneninstallatie — uiterlijk op 15 februari 2027",
                     ),
                     pick(
                         language,
                         "Tranchée sur le terrain privé (1 m de profondeur) avec gaine — avant le 1er mars 2027",
                         "Trench on private land (1 m deep) with sleeve — by 1 March 2027",
                         "Graben auf Privatgrund (1 m tief) mit Schutzrohr — bis zum 1. März 2027",
+                        "Sleuf op privéterrein (1 m diep) met mantelbuis — uiterlijk op 1 maart 2027",
                     ),
                 ],
                 lead_time: pick(
@@ -275,6 +295,7 @@ fn journey_one(language: Language) -> OfferDocument {
                     "Dans le mois du paiement",
                     "Within one month of payment",
                     "Innerhalb eines Monats nach der Zahlung",
+                    "Binnen de maand na de betaling",
                 ),
                 notes: vec![tr.t("tariff.mention.water_payment_before_works").to_owned()],
                 refusals: Vec::new(),
@@ -498,6 +519,77 @@ fn c_3_the_offer_pdf_in_german() {
         }
     }
     insta::assert_snapshot!("offer_pdf_de_text", text);
+}
+
+#[test]
+fn c_3_the_offer_email_in_dutch_formats_amounts_and_dates_the_belgian_way() {
+    let doc = journey_one(Language::Nl);
+    let mail = email(&doc, Tr(Language::Nl)).unwrap();
+    assert_eq!(
+        mail.subject,
+        "Uw offerte voor aansluitingen CMH-2026-000042 (versie 1)"
+    );
+    for expected in [
+        "Beste Marie Dupont,",
+        "Hier is de offerte voor al uw aansluitingen, samengebracht in één bericht.",
+        "€\u{a0}3.237,96",
+        "De offerte is geldig tot 23 mei 2027 (6 maanden vanaf de verzending, regel V-8.1).",
+        "dinsdag 9 maart 2027",
+        "Niets te betalen aan Proximus.",
+    ] {
+        assert!(
+            mail.text.contains(expected),
+            "{expected} missing from:\n{}",
+            mail.text
+        );
+    }
+    assert!(mail.html.contains("<html lang=\"nl\">"));
+    // No French, English or German words slipped into the Dutch email.
+    for foreign in [
+        "Bonjour",
+        "Votre",
+        "Hello",
+        "Your offer",
+        "Guten",
+        "€3,237.96",
+        "3.237,96 €",
+    ] {
+        assert!(!mail.text.contains(foreign), "{foreign} in:\n{}", mail.text);
+    }
+}
+
+#[test]
+fn c_3_the_offer_pdf_in_dutch() {
+    let doc = journey_one(Language::Nl);
+    let bytes = pdf(&doc, Tr(Language::Nl)).unwrap();
+    let text = pdf_text(&bytes);
+    let flat = one_line(&text);
+    for expected in [
+        "Offerte voor uw aansluitingen",
+        "ORES — Elektriciteit, Aardgas",
+        "23 november 2026",
+        "Geldig tot 23 mei 2027",
+        "Gestructureerde mededeling",
+        "Niets te betalen aan VOO.",
+    ] {
+        assert!(
+            flat.contains(&one_line(expected)),
+            "{expected} missing from:\n{text}"
+        );
+    }
+    // The amounts: the euro sign first (the PDF text may render the no-break space plainly).
+    assert!(
+        flat.contains("€ 3.237,96") || flat.contains("€\u{a0}3.237,96"),
+        "{text}"
+    );
+    for section in &doc.sections {
+        for line in &section.lines {
+            assert!(flat.contains(&one_line(&line.label)), "{}", line.label);
+        }
+    }
+    for foreign in ["Offre", "Valable", "Offer for", "Gültig"] {
+        assert!(!flat.contains(foreign), "{foreign} in:\n{text}");
+    }
 }
 
 #[test]

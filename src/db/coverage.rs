@@ -37,23 +37,26 @@ pub async fn serving(tx: &mut Tx, commune_nis: &str) -> DbResult<Vec<Organisatio
     rows.into_iter().map(Organisation::try_from).collect()
 }
 
-/// A referral's texts in each language; German is optional and falls back to French.
+/// A referral's texts in each language; German and Dutch are optional and fall back to French.
 pub struct ReferralTexts<'a> {
     pub fr: &'a str,
     pub en: &'a str,
     pub de: Option<&'a str>,
+    pub nl: Option<&'a str>,
 }
 
 pub async fn set_referral(db: &Db, area: &str, texts: ReferralTexts<'_>) -> DbResult<()> {
     sqlx::query(
-        "INSERT INTO referrals (area, text_fr, text_en, text_de) VALUES ($1, $2, $3, $4) \
+        "INSERT INTO referrals (area, text_fr, text_en, text_de, text_nl) \
+         VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (area) DO UPDATE SET text_fr = excluded.text_fr, text_en = excluded.text_en, \
-         text_de = excluded.text_de",
+         text_de = excluded.text_de, text_nl = excluded.text_nl",
     )
     .bind(area)
     .bind(texts.fr)
     .bind(texts.en)
     .bind(texts.de)
+    .bind(texts.nl)
     .execute(&db.pool)
     .await?;
     Ok(())
@@ -65,10 +68,11 @@ pub struct Referral {
     pub text_fr: String,
     pub text_en: String,
     pub text_de: Option<String>,
+    pub text_nl: Option<String>,
 }
 
 impl Referral {
-    /// The text in `language`; German without its own text reads the French one.
+    /// The text in `language`; German or Dutch without its own text reads the French one.
     pub fn text(self, language: crate::domain::Language) -> String {
         use crate::domain::Language;
         match language {
@@ -78,6 +82,10 @@ impl Referral {
                 .text_de
                 .filter(|text| !text.trim().is_empty())
                 .unwrap_or(self.text_fr),
+            Language::Nl => self
+                .text_nl
+                .filter(|text| !text.trim().is_empty())
+                .unwrap_or(self.text_fr),
         }
     }
 }
@@ -85,11 +93,12 @@ impl Referral {
 /// The most specific referral among `areas` (given most specific first).
 pub async fn referral(db: &Db, areas: &[String]) -> DbResult<Option<Referral>> {
     for area in areas {
-        let found: Option<Referral> =
-            sqlx::query_as("SELECT area, text_fr, text_en, text_de FROM referrals WHERE area = $1")
-                .bind(area)
-                .fetch_optional(&db.pool)
-                .await?;
+        let found: Option<Referral> = sqlx::query_as(
+            "SELECT area, text_fr, text_en, text_de, text_nl FROM referrals WHERE area = $1",
+        )
+        .bind(area)
+        .fetch_optional(&db.pool)
+        .await?;
         if found.is_some() {
             return Ok(found);
         }

@@ -133,16 +133,19 @@ pub enum Language {
     Fr,
     En,
     De,
+    /// Dutch as written in Belgium (nl-BE): Flemish contractors and Dutch-speaking applicants.
+    Nl,
 }
 
 impl Language {
-    pub const ALL: [Language; 3] = [Language::Fr, Language::En, Language::De];
+    pub const ALL: [Language; 4] = [Language::Fr, Language::En, Language::De, Language::Nl];
 
     pub fn code(self) -> &'static str {
         match self {
             Self::Fr => "fr",
             Self::En => "en",
             Self::De => "de",
+            Self::Nl => "nl",
         }
     }
 
@@ -164,6 +167,7 @@ impl FromStr for Language {
             "fr" => Ok(Self::Fr),
             "en" => Ok(Self::En),
             "de" => Ok(Self::De),
+            "nl" => Ok(Self::Nl),
             _ => Err(InputError::Choice),
         }
     }
@@ -261,10 +265,12 @@ mod tests {
         );
         assert_eq!(
             Language::from_accept_language("nl-BE,en;q=0.8,fr;q=0.5"),
-            Some(Language::En)
+            Some(Language::Nl)
         );
         assert_eq!(Language::from_accept_language("DE"), Some(Language::De));
-        assert_eq!(Language::from_accept_language("nl-BE"), None);
+        assert_eq!(Language::from_accept_language("nl-BE"), Some(Language::Nl));
+        assert_eq!(Language::from_accept_language("nl"), Some(Language::Nl));
+        assert_eq!(Language::from_accept_language("es-ES,it;q=0.8"), None);
     }
 
     proptest! {

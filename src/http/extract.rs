@@ -25,6 +25,12 @@ pub const SESSION_COOKIE: &str = "cmh_session";
 
 /// The language chosen with the switcher, else the browser's, else French.
 pub fn language_of(headers: &HeaderMap) -> Language {
+    chosen_language(headers).unwrap_or_default()
+}
+
+/// The language the reader asked for: with the switcher, else through the browser's
+/// `Accept-Language`; none when neither names a language of the product.
+pub fn chosen_language(headers: &HeaderMap) -> Option<Language> {
     csrf::cookie_value(headers, LANG_COOKIE)
         .and_then(|code| code.parse().ok())
         .or_else(|| {
@@ -33,7 +39,6 @@ pub fn language_of(headers: &HeaderMap) -> Language {
                 .and_then(|v| v.to_str().ok())
                 .and_then(Language::from_accept_language)
         })
-        .unwrap_or_default()
 }
 
 /// The signed-in staff member, if the session cookie names a live session.
@@ -64,6 +69,24 @@ impl FromRequestParts<AppState> for MaybeUser {
 pub struct Ctx {
     pub tr: Tr,
     pub frame: Frame,
+    /// Whether the reader chose the language (switcher, browser, API key), rather than
+    /// getting French for want of a choice.
+    pub chosen: bool,
+}
+
+impl Ctx {
+    /// The page in `language` when the reader made no choice of their own: an applicant's
+    /// status page reads in the language of their request.
+    pub fn unless_chosen(self, language: Language) -> Ctx {
+        if self.chosen {
+            self
+        } else {
+            Ctx {
+                tr: Tr(language),
+                ..self
+            }
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -79,10 +102,11 @@ impl FromRequestParts<AppState> for Ctx {
             .as_ref()
             .filter(|user| user.api_key.is_some())
             .and_then(|user| user.language.parse().ok())
-            .unwrap_or_else(|| language_of(&parts.headers));
+            .or_else(|| chosen_language(&parts.headers));
         Ok(Ctx {
-            tr: Tr(language),
+            tr: Tr(language.unwrap_or_default()),
             frame: Frame::new(parts, user),
+            chosen: language.is_some(),
         })
     }
 }
@@ -153,7 +177,7 @@ impl FromRequestParts<AppState> for Staff {
             .map(|original| original.0.clone())
             .unwrap_or_else(|| parts.uri.clone());
         let is_api = uri.path().starts_with("/api/");
-        let Ctx { tr, frame } = Ctx::from_request_parts(parts, state)
+        let Ctx { tr, frame, .. } = Ctx::from_request_parts(parts, state)
             .await
             .map_err(StaffRejection::Page)?;
         match frame.user.clone() {

@@ -269,6 +269,12 @@ mod tests {
              endete am 31.12.2027): Dieser Teil bleibt ohne Preis, und das Angebot kann erst \
              versendet werden, wenn er beziffert ist (Regel V-5)."
         );
+        assert_eq!(
+            unpriced_text(Tr(Language::Nl), &gap),
+            "Op 04/01/2028 geldt geen tarieflijst van ORES (de laatste, ORES-2027-demo.1, liep \
+             af op 31/12/2027): dit deel blijft zonder prijs en de offerte kan niet worden \
+             verstuurd zolang het niet berekend is (regel V-5)."
+        );
         // Before the first book, and a day no book of the operator covers at all.
         let before = TariffGap::around(&books, Operator::Swde, day(2025, 6, 1));
         assert_eq!(

@@ -15,14 +15,16 @@ use crate::tariff::{
     round_cents,
 };
 
-/// A text in each language of the product. German is optional: a configuration written
-/// before it (or without it) shows the French text to German readers.
+/// A text in each language of the product. German and Dutch are optional: a configuration
+/// written before them (or without them) shows the French text to German or Dutch readers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Labels {
     pub fr: String,
     pub en: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub de: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nl: Option<String>,
 }
 
 impl Labels {
@@ -31,7 +33,16 @@ impl Labels {
             crate::domain::Language::Fr => &self.fr,
             crate::domain::Language::En => &self.en,
             crate::domain::Language::De => self.german(),
+            crate::domain::Language::Nl => self.dutch(),
         }
+    }
+
+    /// The Dutch text, or the French one when the configuration gives none.
+    pub fn dutch(&self) -> &str {
+        self.nl
+            .as_deref()
+            .filter(|text| !text.trim().is_empty())
+            .unwrap_or(&self.fr)
     }
 
     /// The German text, or the French one when the configuration gives none.
@@ -184,6 +195,7 @@ impl GenericModule {
                         ("label_fr".to_owned(), line.label.fr.clone()),
                         ("label_en".to_owned(), line.label.en.clone()),
                         ("label_de".to_owned(), line.label.german().to_owned()),
+                        ("label_nl".to_owned(), line.label.dutch().to_owned()),
                     ]
                     .into(),
                     Decimal::ONE,
@@ -268,6 +280,7 @@ mod tests {
                 fr: "Chaleur (réseau urbain)".into(),
                 en: "District heating".into(),
                 de: Some("Wärme (Fernwärmenetz)".into()),
+                nl: Some("Warmte (warmtenet)".into()),
             },
             skill: "heat".into(),
             hours: 6,
@@ -280,6 +293,7 @@ mod tests {
                     fr: "Local technique".into(),
                     en: "Plant room".into(),
                     de: None,
+                    nl: None,
                 },
                 who: Party::Applicant,
                 deadline: Deadline::BeforeWorks,
@@ -291,6 +305,7 @@ mod tests {
                     fr: "Raccordement au réseau de chaleur".into(),
                     en: "District heating connection".into(),
                     de: Some("Anschluss an das Wärmenetz".into()),
+                    nl: Some("Aansluiting op het warmtenet".into()),
                 },
                 unit_price: Decimal::new(249_950, 2),
                 vat: VatRegime::Reduced,
@@ -345,6 +360,39 @@ mod tests {
         let mut stored = answer.lines[0].clone();
         stored.args.remove("label_de");
         assert_eq!(stored.label(german), "Raccordement au réseau de chaleur");
+    }
+
+    #[test]
+    fn dutch_labels_travel_with_the_line_and_are_optional() {
+        let offer: PartnerOffer = toml::from_str(
+            r#"
+            label = { fr = "Chaleur", en = "Heat" }
+            skill = "heat"
+            hours = 4
+            lead_time = { unit = "working_days", count = 10 }
+            lead_time_start = "payment"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(offer.label.nl, None);
+        // A partner configured without Dutch labels: its own French text, as for German.
+        assert_eq!(offer.label.get(crate::domain::Language::Nl), "Chaleur");
+        let heat = heat();
+        assert_eq!(
+            heat.label.get(crate::domain::Language::Nl),
+            "Warmte (warmtenet)"
+        );
+        let answer = GenericModule { offer: heat }.assess(&facts());
+        assert_eq!(
+            answer.lines[0].args["label_nl"],
+            "Aansluiting op het warmtenet"
+        );
+        let dutch = crate::i18n::Tr(crate::domain::Language::Nl);
+        assert_eq!(answer.lines[0].label(dutch), "Aansluiting op het warmtenet");
+        // A line stored before Dutch labels travelled with it reads in French, never a key.
+        let mut stored = answer.lines[0].clone();
+        stored.args.remove("label_nl");
+        assert_eq!(stored.label(dutch), "Raccordement au réseau de chaleur");
     }
 
     #[test]

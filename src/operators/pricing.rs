@@ -147,18 +147,20 @@ impl PricedLine {
         )
     }
 
-    /// The line's label in the reader's language. A partner line stored before German
-    /// labels travelled with it shows its French label to German readers.
+    /// The line's label in the reader's language. A partner line stored before German (or
+    /// Dutch) labels travelled with it shows its French label to German (or Dutch) readers.
     pub fn label(&self, tr: crate::i18n::Tr) -> String {
         let mut args: Vec<(&str, &str)> = self
             .args
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        if !self.args.contains_key("label_de")
-            && let Some(french) = self.args.get("label_fr")
-        {
-            args.push(("label_de", french.as_str()));
+        if let Some(french) = self.args.get("label_fr") {
+            for own in ["label_de", "label_nl"] {
+                if !self.args.contains_key(own) {
+                    args.push((own, french.as_str()));
+                }
+            }
         }
         tr.f(&self.label_key, args)
     }

@@ -123,6 +123,10 @@ mod tests {
             written.text(Tr(Language::De)),
             "Nicht realisierbar — Sol rocheux (Regel B-4.4)"
         );
+        assert_eq!(
+            written.text(Tr(Language::Nl)),
+            "Niet uitvoerbaar — Sol rocheux (regel B-4.4)"
+        );
     }
 
     #[test]

@@ -555,6 +555,14 @@ mod tests {
         );
         let de = Tr(crate::domain::Language::De);
         assert!(operator.text(de, before).contains("31.12.2027"));
+        let nl = Tr(crate::domain::Language::Nl);
+        assert_eq!(
+            operator.text(nl, before),
+            "ORES: tarieflijst ORES-2027-demo.1 loopt af op 31/12/2027 en geen enkele \
+             tarieflijst neemt het over op 01/01/2028. Laad nu al de volgende tarieflijst op; \
+             zonder die lijst kunnen aanvragen gedateerd na 31/12/2027 niet worden berekend \
+             (regel V-5)."
+        );
         assert_eq!(
             Concern::HolidaysMissing(2028).action(fr),
             Some((

@@ -101,6 +101,9 @@ struct ReferralEntry {
     /// Optional: German readers see the French text without it.
     #[serde(default)]
     de: Option<String>,
+    /// Optional: Dutch readers see the French text without it.
+    #[serde(default)]
+    nl: Option<String>,
 }
 
 impl OrganisationEntry {
@@ -203,6 +206,7 @@ async fn add_organisations(state: &AppState, file: &OrganisationsFile) -> Result
             fr: &referral.fr,
             en: &referral.en,
             de: referral.de.as_deref(),
+            nl: referral.nl.as_deref(),
         };
         coverage::set_referral(&state.db, &referral.area, texts).await?;
     }

@@ -92,7 +92,7 @@ fn size_label(tr: Tr, bytes: i64) -> String {
         let tenths = (bytes * 10 + MB / 2) / MB;
         let value = format!("{}.{}", tenths / 10, tenths % 10);
         let value = match tr.language() {
-            Language::Fr | Language::De => value.replace('.', ","),
+            Language::Fr | Language::De | Language::Nl => value.replace('.', ","),
             Language::En => value,
         };
         tr.f("documents.size_mb", [("size", value.as_str())])
@@ -696,5 +696,7 @@ mod tests {
         assert_eq!(size_label(en, 1536 * 1024), "1.5 MB");
         assert_eq!(size_label(fr, 1536 * 1024), "1,5 Mo");
         assert_eq!(size_label(Tr(Language::De), 1536 * 1024), "1,5 MB");
+        assert_eq!(size_label(Tr(Language::Nl), 1536 * 1024), "1,5 MB");
+        assert_eq!(size_label(Tr(Language::Nl), 2000), "2 kB");
     }
 }

@@ -754,6 +754,7 @@ async fn ask_code(
     CsrfForm(form): CsrfForm<CodeRequest>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
+    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
     let version: i64 = form.version.trim().parse().unwrap_or(0);
     let outcome = offer_service::send_acceptance_code(
         &state,
@@ -815,6 +816,7 @@ async fn confirm_page(
     Query(query): Query<ConfirmQuery>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
+    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
     let version = query
         .version
         .trim()
@@ -842,6 +844,7 @@ async fn accept_online(
     CsrfForm(form): CsrfForm<OnlineAcceptance>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
+    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
     let version = form.version.trim().parse().unwrap_or(0);
     let outcome = offer_service::accept(
         &state,
@@ -880,6 +883,7 @@ async fn ask_change(
     CsrfForm(form): CsrfForm<ChangeForm>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
+    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
     let outcome =
         offer_service::request_change(&state, &request, &form.change, state.clock.now()).await;
     after_applicant(&state, ctx, request, token, outcome).await

@@ -399,6 +399,7 @@ async fn renew_link(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
+    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
     // Each new link is a mail: a client asks for only so many an hour.
     state.throttles.link_mail.check(client)?;
     links::renew(&state, &request, state.clock.now())
@@ -512,6 +513,8 @@ pub(super) async fn render_track_with(
     upload_notice: Option<super::backoffice::Notice>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
+    // Opened from an email with no language of the reader's own: the request's language.
+    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
     let file = case_file::applicant_file(state, request, &token)
         .await
         .map_err(case_file_error)?;
@@ -654,6 +657,7 @@ async fn pick_day(
     CsrfForm(form): CsrfForm<DayPick>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
+    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
     let outcome = match chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") {
         Ok(day) => {
             schedule::reserve(

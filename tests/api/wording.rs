@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::helpers::{app_with_crews, client, marie, reserved, send_offer_as, text_of};
+use crate::helpers::{app_with_crews, client, marie, reserved, send_offer_as, text_of, with};
 
 /// The text a reader sees: tags (and their attributes), scripts and styles removed.
 fn visible_text(html: &str) -> String {
@@ -45,8 +45,9 @@ fn visible_text(html: &str) -> String {
 }
 
 /// Every word of `text` that is a stored code or a day as stored. In English "gas", "water"
-/// and "electricity" are words people write: only the other codes count there.
-fn insides(text: &str, keys: &BTreeSet<String>, english: bool) -> Vec<String> {
+/// and "electricity" are words people write, and in Dutch "gas" and "water": only the other
+/// codes count there.
+fn insides(text: &str, keys: &BTreeSet<String>, language: &str) -> Vec<String> {
     let mut found = Vec::new();
     for word in text.split(|c: char| c.is_whitespace() || "()[]«»,;:!?\"'/→—".contains(c)) {
         let word = word.trim_end_matches('.');
@@ -66,7 +67,11 @@ fn insides(text: &str, keys: &BTreeSet<String>, english: bool) -> Vec<String> {
                 | "permit_copy"
                 | "road_plan"
                 | "parcel_plan_lambert72"
-        ) || (!english && matches!(word, "electricity" | "gas" | "water"));
+        ) || match language {
+            "en" => false,
+            "nl" => word == "electricity",
+            _ => matches!(word, "electricity" | "gas" | "water"),
+        };
         if iso_day || key || code {
             found.push(word.to_owned());
         }
@@ -98,8 +103,38 @@ fn catalogue_keys() -> BTreeSet<String> {
 
 #[tokio::test]
 async fn no_page_or_email_shows_a_key_a_code_or_a_stored_day() {
+    walk_and_read(&marie(), "fr", &["fr", "en", "de", "nl"]).await;
+}
+
+/// A Dutch-speaking applicant (issue 22, point 9): every page in Dutch, and the emails sent
+/// to her in Dutch, show no key, no code and no stored day either.
+#[tokio::test]
+async fn no_dutch_page_or_email_shows_a_key_a_code_or_a_stored_day() {
+    let mails = walk_and_read(&with(&marie(), &[("language", "nl")]), "nl", &["nl"]).await;
+    // The applicant's emails were written in Dutch, never in French.
+    let to_her: Vec<&(String, String)> = mails
+        .iter()
+        .filter(|(kind, _)| ["request_filed", "offer"].contains(&kind.as_str()))
+        .collect();
+    assert_eq!(to_her.len(), 2, "{mails:?}");
+    for (kind, body) in to_her {
+        assert!(body.starts_with("Beste Marie Dupont,"), "{kind}: {body}");
+        assert!(
+            !body.contains("Bonjour") && !body.contains("Votre"),
+            "{kind}: {body}"
+        );
+    }
+}
+
+/// Files `fields`, sends the offer, reserves then cancels the day, and reads every page of
+/// every audience in each of `languages`, then every email (written in `mail_language`).
+async fn walk_and_read(
+    fields: &[(&'static str, String)],
+    mail_language: &str,
+    languages: &[&str],
+) -> Vec<(String, String)> {
     let app = app_with_crews().await;
-    let job = reserved(&app, &marie()).await;
+    let job = reserved(&app, fields).await;
     send_offer_as(&app, &job.julien, &job.id, "").await;
     // A day cancelled with its reason: the timeline tells which day.
     let page = text_of(&job.julien, &job.url).await;
@@ -122,7 +157,7 @@ async fn no_page_or_email_shows_a_key_a_code_or_a_stored_day() {
     let namur = app.signed_in("travaux@namur.demo").await;
     let request_page = format!("/backoffice/requests/{}", job.id);
     // Each reader switches language with the page frame's link, as people do.
-    for language in ["fr", "en", "de"] {
+    for language in languages {
         for reader in [&applicant, &job.julien, &elec, &namur] {
             let response = reader
                 .get(app.url(&format!("/lang/{language}?next=/")))
@@ -173,14 +208,16 @@ async fn no_page_or_email_shows_a_key_a_code_or_a_stored_day() {
     assert!(!status.contains("<li"), "{status}");
     let mut shown = Vec::new();
     for (what, html) in &read {
-        for word in insides(&visible_text(html), &keys, what.starts_with("en ")) {
+        let language = what.split(' ').next().unwrap_or_default();
+        for word in insides(&visible_text(html), &keys, language) {
             shown.push(format!("{what}: {word}"));
         }
     }
     for (kind, body) in &mails {
-        for word in insides(body, &keys, false) {
+        for word in insides(body, &keys, mail_language) {
             shown.push(format!("mail {kind}: {word}"));
         }
     }
     assert!(shown.is_empty(), "{shown:#?}");
+    mails
 }
