@@ -209,6 +209,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     accessible_in_every_language(&browser, "the home page").await;
     click(&browser, "a.button").await;
     wait_text(&browser, "Ma demande de raccordements", false).await;
+    accessible_in_every_language(&browser, "the request form").await;
 
     // A first try with a 6-flat building is refused with the reason; typed values stay.
     fill(&browser, "name", "Marie Dupont").await;
@@ -230,6 +231,8 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     click(&browser, "input[name=proximus]").await;
     click(&browser, "#submit-request").await;
     wait_text(&browser, "règle C-1", false).await;
+    // The answer to a post: its address cannot be opened again in another language.
+    accessible(&browser, "the refused request form", "fr").await;
     let kept = browser
         .find(Locator::Id("name"))
         .await
@@ -244,6 +247,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     fill(&browser, "dwellings", "").await;
     click(&browser, "#submit-request").await;
     wait_text(&browser, "Votre demande est enregistrée", false).await;
+    accessible_in_every_language(&browser, "the filing confirmation").await;
     let reference = browser
         .find(Locator::Css("strong.reference"))
         .await
@@ -255,11 +259,23 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
 
     // The case officer signs in and finds it in the queue, then opens it.
     browser.goto(&format!("{base}/login")).await.unwrap();
+    wait_text(&browser, "Espace professionnel", false).await;
+    accessible_in_every_language(&browser, "the sign-in page").await;
     fill(&browser, "email", "julien@ores.demo").await;
     fill(&browser, "password", seed::DEMO_PASSWORD).await;
     click(&browser, "form.narrow button[type=submit]").await;
     let queue = wait_text(&browser, "File des demandes", false).await;
     assert!(queue.contains(&reference));
+    accessible_in_every_language(&browser, "the officer's queue").await;
+    // The bank statements the officer reconciles (issue 21).
+    browser
+        .goto(&format!("{base}/backoffice/statements"))
+        .await
+        .unwrap();
+    wait_text(&browser, "Relevés bancaires", false).await;
+    accessible_in_every_language(&browser, "the bank statements page").await;
+    browser.goto(&format!("{base}/backoffice")).await.unwrap();
+    wait_text(&browser, "File des demandes", false).await;
     browser
         .find(Locator::LinkText(&reference))
         .await
@@ -283,6 +299,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     browser.goto(&format!("{base}/operator")).await.unwrap();
     let own_queue = wait_text(&browser, "Mes dossiers opérateur", false).await;
     assert!(own_queue.contains(&reference), "{own_queue}");
+    accessible_in_every_language(&browser, "the operator's queue").await;
     browser
         .find(Locator::LinkText(&reference))
         .await
@@ -291,6 +308,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
         .await
         .unwrap();
     let water_part = wait_text(&browser, "Certificat CertIBEau", true).await;
+    accessible_in_every_language(&browser, "the operator's part of the request").await;
     assert!(water_part.contains("B-5.5"), "{water_part}");
     assert!(!water_part.contains("Plan de situation"), "{water_part}");
     assert!(!water_part.contains("Raccordement standard gratuit"));
@@ -343,6 +361,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     click(&browser, "#consent").await;
     click(&browser, "#accept-offer button[type=submit]").await;
     wait_text(&browser, "Nous avons envoyé un code à 6 chiffres", false).await;
+    accessible(&browser, "the acceptance code form", "fr").await;
     let body: String = sqlx::query_scalar(
         "SELECT body_text FROM outbox WHERE kind = 'acceptance_code' \
          ORDER BY created_at DESC LIMIT 1",
@@ -464,6 +483,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     browser.goto(&format!("{base}/commune")).await.unwrap();
     let dashboard = wait_text(&browser, "Permis de voirie à décider", false).await;
     assert!(dashboard.contains("45 jours restants"), "{dashboard}");
+    accessible_in_every_language(&browser, "the commune's dashboard").await;
     browser
         .find(Locator::LinkText(&reference))
         .await
@@ -472,6 +492,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
         .await
         .unwrap();
     wait_text(&browser, "Décision de la commune", false).await;
+    accessible_in_every_language(&browser, "the commune's permit page").await;
     click(&browser, "#decision button[value=approve]").await;
     wait_text(&browser, "Décision enregistrée", false).await;
 
@@ -523,23 +544,28 @@ async fn accessible_in_every_language(browser: &Client, what: &str) {
         if language != "fr" {
             click(browser, &format!("li.lang a[hreflang={language}]")).await;
         }
-        in_language(browser, language).await;
-        browser.execute(AXE, vec![]).await.unwrap();
-        let violations = browser
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] })
-                   .then(r => done(r.violations.map(v => v.id + ': ' +
-                       v.nodes.map(n => n.target.join(' ')).join(', '))))
-                   .catch(e => done(['axe failed: ' + e]));",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(violations, serde_json::json!([]), "{what} in {language}");
+        accessible(browser, what, language).await;
     }
     click(browser, "li.lang a[hreflang=fr]").await;
     in_language(browser, "fr").await;
+}
+
+/// axe-core finds no violation on the page shown, once it is in `language`.
+async fn accessible(browser: &Client, what: &str, language: &str) {
+    in_language(browser, language).await;
+    browser.execute(AXE, vec![]).await.unwrap();
+    let violations = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] })
+               .then(r => done(r.violations.map(v => v.id + ': ' +
+                   v.nodes.map(n => n.target.join(' ')).join(', '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(violations, serde_json::json!([]), "{what} in {language}");
 }
 
 /// Waits for the page in `language` (its `<html lang>`), for at most [`PAGE`].
@@ -636,6 +662,7 @@ async fn a_platform_administrator_enters_next_summers_construction_holidays() {
         .unwrap();
     let page = wait_text(&browser, "Ajouter une période", false).await;
     assert!(page.contains("Jours de repos d'hiver 2026"));
+    accessible_in_every_language(&browser, "the construction holidays page").await;
 
     // No province ticked: refused, with what was typed kept.
     fill(&browser, "name", "Congés d'été 2028").await;
@@ -675,6 +702,7 @@ async fn a_platform_administrator_enters_next_summers_construction_holidays() {
         false,
     )
     .await;
+    accessible_in_every_language(&browser, "a construction holiday's page").await;
     pick_date(&browser, "last_day", "2028-08-06").await;
     click(&browser, "form.adjust button[type=submit]").await;
     let list = wait_text(&browser, "enregistrée", false).await;
@@ -726,6 +754,7 @@ async fn heirs_in_bastogne_file_their_split_and_ores_counts_20_m_plus_12_m() {
     fill(&browser, "servicing_planned_frontages", "25, 12").await;
     click(&browser, "#submit-request").await;
     wait_text(&browser, "séparées par des points-virgules", false).await;
+    accessible(&browser, "the request form refusing a division", "fr").await;
     fill(&browser, "servicing_planned_frontages", "25 ; 12").await;
     click(&browser, "#submit-request").await;
     wait_text(&browser, "Votre demande est enregistrée", false).await;
