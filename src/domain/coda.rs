@@ -108,6 +108,7 @@ impl Movement {
         match &self.communication {
             Communication::Structured(communication) => Some(*communication),
             Communication::Free(text) => communication_in_text(text),
+            Communication::Mistyped(_) => None,
         }
     }
 }
@@ -115,6 +116,9 @@ impl Movement {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Communication {
     Structured(StructuredCommunication),
+    /// Given as structured, with check digits that do not match: a typing error of the payer
+    /// that the bank passed on. The line is kept (the money arrived), its 12 digits as given.
+    Mistyped(String),
     Free(String),
 }
 
@@ -255,10 +259,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Statement>, CodaError> {
                 let value = amount(line, record[31], &at(&record, 33, 47))?;
                 let communication = if record[61] == '1' {
                     let digits = at(&record, 66, 77);
-                    Communication::Structured(
-                        StructuredCommunication::parse(&digits)
-                            .map_err(|_| field(line, "structured communication", &digits))?,
-                    )
+                    match StructuredCommunication::parse(&digits) {
+                        Ok(communication) => Communication::Structured(communication),
+                        Err(_) => Communication::Mistyped(digits.trim().to_owned()),
+                    }
                 } else {
                     Communication::Free(at(&record, 63, 115).trim().to_owned())
                 };
@@ -532,6 +536,20 @@ mod tests {
                 currency: "USD".into()
             })
         );
+    }
+
+    #[test]
+    fn a_mistyped_structured_communication_keeps_its_line() {
+        let coda = file(
+            &[movement("0001", "0000", 121_000, "S:260000420199", '0')],
+            121_000,
+        );
+        let movement = &parse(coda.as_bytes()).unwrap()[0].movements[0];
+        assert_eq!(
+            movement.communication,
+            Communication::Mistyped("260000420199".into())
+        );
+        assert_eq!(movement.structured_communication(), None);
     }
 
     #[test]

@@ -104,6 +104,8 @@ impl Reconciler {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unmatched {
     NoCommunication,
+    /// Given as structured with wrong check digits: the payer mistyped it.
+    MistypedCommunication,
     UnknownCommunication,
     /// Paid into an account that is not the payee's (another operator's communication).
     OtherAccount,
@@ -117,6 +119,7 @@ impl Unmatched {
     pub fn key(self) -> &'static str {
         match self {
             Unmatched::NoCommunication => "no_communication",
+            Unmatched::MistypedCommunication => "mistyped_communication",
             Unmatched::UnknownCommunication => "unknown_communication",
             Unmatched::OtherAccount => "other_account",
             Unmatched::NotAccepted => "not_accepted",
@@ -224,7 +227,10 @@ async fn match_line(
     let unmatched = |reason: Unmatched| (reason, None::<String>, None::<String>);
     let (reason, request_id, due_id) = 'matching: {
         let Some(communication) = movement.structured_communication() else {
-            break 'matching unmatched(Unmatched::NoCommunication);
+            break 'matching unmatched(match movement.communication {
+                coda::Communication::Mistyped(_) => Unmatched::MistypedCommunication,
+                _ => Unmatched::NoCommunication,
+            });
         };
         let printed = communication.to_string();
         let Some(request_id) = bank_statements::request_of_communication(tx, &printed).await?
@@ -352,7 +358,9 @@ pub async fn upload(
             }
             let communication = match &movement.communication {
                 coda::Communication::Structured(c) => c.to_string(),
-                coda::Communication::Free(text) => text.clone(),
+                coda::Communication::Mistyped(digits) | coda::Communication::Free(digits) => {
+                    digits.clone()
+                }
             };
             let Some(line_id) = bank_statements::insert_line(
                 &mut tx,

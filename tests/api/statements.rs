@@ -206,8 +206,10 @@ async fn v_8_2_1_a_statement_pays_one_due_in_full_one_in_part_and_leaves_one_cre
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM bank_statements").await, 0);
 
-    // Marie pays ORES exactly; Paul pays 100.00 € of his; a third credit names no request.
+    // Marie pays ORES exactly; Paul pays 100.00 € of his, then 42.50 € with a mistyped
+    // communication.
     let paul_part = 10_000;
+    let mistyped = format!("{}00", &digits(&paul_communication)[..10]);
     let statement = coda(
         &account,
         today,
@@ -224,11 +226,12 @@ async fn v_8_2_1_a_statement_pays_one_due_in_full_one_in_part_and_leaves_one_cre
                 free: &format!("acompte {paul_communication}"),
                 payer: "MARTIN PAUL",
             },
+            // Paul again, his communication mistyped: check digits 00 are never valid.
             Credit {
                 cents: 4_250,
-                structured: None,
-                free: "raccordement rue des Lilas",
-                payer: "LEROY ANNE",
+                structured: Some(&mistyped),
+                free: "",
+                payer: "MARTIN PAUL",
             },
         ],
     );
@@ -270,12 +273,15 @@ async fn v_8_2_1_a_statement_pays_one_due_in_full_one_in_part_and_leaves_one_cre
         "{detail}"
     );
 
-    // The credit without a request waits on the page with its reason.
+    // The mistyped credit waits on the page with its reason.
     let page = text_of(&julien, app.url("/backoffice/statements")).await;
     assert!(page.contains("id=\"lines-to-assign\""), "{page}");
-    assert!(page.contains("raccordement rue des Lilas"), "{page}");
-    assert!(page.contains("pas de communication structurée"), "{page}");
-    assert!(page.contains("LEROY ANNE"), "{page}");
+    assert!(page.contains(&mistyped), "{page}");
+    assert!(
+        page.contains("communication structurée erronée (chiffres de contrôle faux)"),
+        "{page}"
+    );
+    assert!(page.contains("MARTIN PAUL"), "{page}");
 
     // Uploading the same file again registers nothing twice.
     let (status, page) = upload(&app, &julien, statement).await;
@@ -299,7 +305,7 @@ async fn v_8_2_1_a_statement_pays_one_due_in_full_one_in_part_and_leaves_one_cre
             .unwrap();
     let resa = other_coordinator(&app).await;
     let page = text_of(&resa, app.url("/backoffice/statements")).await;
-    assert!(!page.contains("LEROY ANNE"));
+    assert!(!page.contains(&mistyped));
     let response = resa
         .post(app.url(&format!("/backoffice/statements/lines/{line}/assign")))
         .form(&[
