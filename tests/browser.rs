@@ -829,3 +829,62 @@ async fn a_family_renovating_a_15_year_old_house_asks_more_power_and_pays_6_perc
 
     browser.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_dutch_speaking_household_files_reads_and_follows_its_request_in_dutch() {
+    let Some((_driver, browser)) = start_browser().await else {
+        return;
+    };
+    let (_data_dir, state, base) = serve(false).await;
+
+    // The household switches the form to Nederlands: the page, the language it chooses for
+    // its mail, a refusal and the confirmation are Dutch.
+    browser.goto(&format!("{base}/request/new")).await.unwrap();
+    wait_text(&browser, "Ma demande de raccordements", false).await;
+    click(&browser, "li.lang a[hreflang=nl]").await;
+    wait_text(&browser, "Mijn aanvraag voor aansluitingen", false).await;
+    let chosen = browser
+        .find(Locator::Id("language"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(chosen.as_deref(), Some("nl"));
+    fill(&browser, "name", "Lotte Peeters").await;
+    fill(&browser, "email", "lotte.peeters@example.be").await;
+    fill(&browser, "phone", "081 44 55 66").await;
+    fill(&browser, "street", "Rue de Fer").await;
+    fill(&browser, "house_number", "3").await;
+    fill(&browser, "postcode", "9000").await;
+    choose(&browser, "electricity_band", "3x25").await;
+    click(&browser, "#submit-request").await;
+    // Gent is served by Fluvius: said in Dutch, nothing filed.
+    let refused = wait_text(&browser, "Fluvius", false).await;
+    assert!(!refused.contains("Votre demande"), "{refused}");
+    accessible(&browser, "the refused form in Dutch", "nl").await;
+    fill(&browser, "postcode", "5000").await;
+    click(&browser, "#submit-request").await;
+    wait_text(&browser, "Uw aanvraag is geregistreerd", false).await;
+
+    // Her status page opens in Dutch from the link in her Dutch email.
+    let (subject, body): (String, String) = sqlx::query_as(
+        "SELECT subject, body_text FROM outbox WHERE kind = 'request_filed' LIMIT 1",
+    )
+    .fetch_one(&state.db.pool)
+    .await
+    .unwrap();
+    assert!(
+        body.starts_with("Beste Lotte Peeters,"),
+        "{subject}\n{body}"
+    );
+    let start = body.find(&format!("{base}/track/")).expect("private link");
+    let link = body[start..].split_whitespace().next().unwrap().to_owned();
+    browser.goto(&link).await.unwrap();
+    let status = wait_text(&browser, "Wat er nu volgt, en wat u moet doen", false).await;
+    assert!(status.contains("Uw aanvraag"), "{status}");
+    assert!(!status.contains("Votre demande"), "{status}");
+    accessible(&browser, "the status page in Dutch", "nl").await;
+
+    browser.close().await.unwrap();
+}
