@@ -205,10 +205,15 @@ impl Tr {
 
     /// An electricity band as people read it: `3 × 25 A (17,3 kVA)` (`17.3` in English).
     pub fn band(&self, band: crate::domain::ElectricityBand) -> String {
-        let label = band.label();
+        self.decimal_text(&band.label())
+    }
+
+    /// A text whose numbers are written with a decimal point (`17.3 kVA`), with the
+    /// language's decimal sign instead.
+    pub fn decimal_text(&self, text: &str) -> String {
         match self.0 {
-            Language::Fr | Language::De | Language::Nl => label.replace('.', ","),
-            Language::En => label,
+            Language::Fr | Language::De | Language::Nl => text.replace('.', ","),
+            Language::En => text.to_owned(),
         }
     }
 

@@ -73,7 +73,11 @@ fn journey_one(language: Language) -> OfferDocument {
         tr,
         tr.f(
             "tariff.line.electricity_band",
-            [("band", "3 × 25 A (17.3 kVA)")],
+            [(
+                "band",
+                tr.band(connect_my_home::domain::ElectricityBand::parse("3x25").unwrap())
+                    .as_str(),
+            )],
         ),
         "1",
         "flat",

@@ -150,10 +150,30 @@ impl PricedLine {
     /// The line's label in the reader's language. A partner line stored before German (or
     /// Dutch) labels travelled with it shows its French label to German (or Dutch) readers.
     pub fn label(&self, tr: crate::i18n::Tr) -> String {
+        // Electricity bands travel as their codes (`3x25`) and are written in the reader's
+        // language (`3 × 25 A (17,3 kVA)`); a line stored before that carries the English
+        // label, whose decimal point is then written the reader's way.
+        let bands: Vec<(&str, String)> = ["band", "from", "to"]
+            .into_iter()
+            .filter_map(|key| {
+                let value = self.args.get(key)?;
+                Some(match crate::domain::ElectricityBand::parse(value) {
+                    Ok(band) => (key, tr.band(band)),
+                    Err(_) if value.ends_with(" kVA)") => (key, tr.decimal_text(value)),
+                    Err(_) => (key, value.clone()),
+                })
+            })
+            .collect();
         let mut args: Vec<(&str, &str)> = self
             .args
             .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .map(|(k, v)| {
+                let shown = bands
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map_or(v.as_str(), |(_, text)| text.as_str());
+                (k.as_str(), shown)
+            })
             .collect();
         if let Some(french) = self.args.get("label_fr") {
             for own in ["label_de", "label_nl"] {

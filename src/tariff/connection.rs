@@ -98,8 +98,8 @@ pub fn price_electricity(
                     WORKS,
                     LineKind::Charge,
                 )?
-                .arg("from", current.label())
-                .arg("to", band.label()),
+                .arg("from", current.code())
+                .arg("to", band.code()),
         ]);
     }
     if dwellings > 1 {
@@ -115,7 +115,7 @@ pub fn price_electricity(
                     WORKS,
                     LineKind::Charge,
                 )?
-                .arg("band", band.label()),
+                .arg("band", band.code()),
         ]);
     }
     Ok(vec![
@@ -130,7 +130,7 @@ pub fn price_electricity(
                 WORKS,
                 LineKind::Charge,
             )?
-            .arg("band", band.label()),
+            .arg("band", band.code()),
     ])
 }
 

@@ -39,8 +39,9 @@ async fn a_filing_fans_out_to_each_operator_and_the_request_becomes_assessed() {
         "B-5.4",
         "V-9.1.1",
         "travaux dans les 30 jours calendrier",
-        // Each part is priced by the tariff engines, with its rule.
-        "Raccordement électrique basse tension 3 × 25 A",
+        // Each part is priced by the tariff engines, with its rule; the band is written the
+        // French way (issue 22: "17.3 kVA" in French).
+        "Raccordement électrique basse tension 3 × 25 A (17,3 kVA)",
         "Droit d&#39;inscription de la demande de raccordement",
         "1\u{202f}450,00 €",
         "Tous les opérateurs ont étudié votre demande",

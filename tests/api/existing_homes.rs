@@ -526,7 +526,7 @@ async fn the_estimate_offers_the_same_choices_as_the_form() {
     assert_eq!(status, 200);
     // 400.00 at 6% for the increase; the renewal at SWDE's cost: 424.00 in all.
     assert!(
-        page.contains("Augmentation de puissance de 1 × 40 A (9.2 kVA) à 3 × 25 A (17.3 kVA)"),
+        page.contains("Augmentation de puissance de 1 × 40 A (9,2 kVA) à 3 × 25 A (17,3 kVA)"),
         "{page}"
     );
     assert!(page.contains("424,00"), "{page}");
