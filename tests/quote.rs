@@ -765,4 +765,13 @@ fn a_service_named_after_its_operator_is_not_named_twice() {
     assert!(html.contains("<h3>VOO</h3>"), "{html}");
     assert!(!html.contains("VOO — VOO"));
     assert!(html.contains("<h3>SWDE — "), "{html}");
+    // Nor in the email's summary (issue 22: "Proximus (Proximus)").
+    let mail = connect_my_home::quote::render::email(&doc, Tr(Language::Fr)).unwrap();
+    assert!(
+        mail.text.contains("\n- VOO : 0,00 € TVA comprise"),
+        "{}",
+        mail.text
+    );
+    assert!(!mail.text.contains("VOO (VOO)"), "{}", mail.text);
+    assert!(mail.text.contains("- SWDE (Eau) : "), "{}", mail.text);
 }

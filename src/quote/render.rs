@@ -162,12 +162,18 @@ impl OfferDocument {
 }
 
 impl OperatorSection {
-    /// "ORES (Électricité, Gaz) : 1 754,50 € TVA comprise".
+    /// "ORES (Électricité, Gaz) : 1 754,50 € TVA comprise"; "Proximus : 0,00 € TVA comprise"
+    /// when the service is named after its operator (never "Proximus (Proximus)").
     fn summary_line(&self, tr: &Tr) -> String {
         let services = self.services_line();
         let amount = tr.money(self.subtotal_incl_vat);
+        let key = if services.is_empty() || services == self.operator {
+            "mail.offer.operator_alone"
+        } else {
+            "mail.offer.operator_line"
+        };
         tr.f(
-            "mail.offer.operator_line",
+            key,
             [
                 ("operator", self.operator.as_str()),
                 ("services", services.as_str()),

@@ -557,6 +557,16 @@ pub struct Notice {
     pub text: String,
 }
 
+/// "Eau (SWDE)", "Proximus", "Électricité (ORES) — ORES électricité": the operator only when
+/// the service's name does not already say it (never "VOO — VOO").
+fn assessment_heading(service: &str, operator: &str) -> String {
+    if service.contains(operator) {
+        service.to_owned()
+    } else {
+        format!("{service} — {operator}")
+    }
+}
+
 /// One operator's answer as the page shows it, every label already translated.
 pub struct AssessmentView {
     pub id: String,
@@ -787,7 +797,7 @@ pub fn assessment_views(
             id: row.id.clone(),
             editable: row.own,
             lines_editable: row.lines_editable,
-            heading: format!("{} — {}", service_names.name(&row.service), row.operator),
+            heading: assessment_heading(&service_names.name(&row.service), &row.operator),
             status: tr.keyed("assessment.status", &row.status),
             late: row.late,
             due: tr.numeric_date(brussels(row.due_at).date()),

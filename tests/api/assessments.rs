@@ -48,6 +48,10 @@ async fn a_filing_fans_out_to_each_operator_and_the_request_becomes_assessed() {
     ] {
         assert!(page.contains(expected), "missing {expected}");
     }
+    // Each answer is headed by its service, its operator named once (issue 22).
+    for twice in ["Proximus — Proximus", "VOO — VOO", "Eau (SWDE) — SWDE"] {
+        assert!(!page.contains(twice), "{twice}");
+    }
 }
 
 #[tokio::test]
