@@ -20,6 +20,7 @@ pub mod retry;
 pub mod servicing;
 pub mod survey;
 pub mod tenancy;
+pub mod timeline;
 pub mod webhook;
 
 pub use company::CompanyNumber;

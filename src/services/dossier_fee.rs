@@ -24,6 +24,7 @@ use crate::{
         money,
         servicing::DossierInvoiceRef,
         tenancy::SessionUser,
+        timeline::Token,
     },
     i18n::Tr,
     operators::pricing,
@@ -231,8 +232,7 @@ pub async fn issue_at_filing(
         now,
     )
     .await?;
-    let tr = Tr(request.language());
-    let detail = format!("{} — {}", invoice.number, tr.money(invoice.amount));
+    let detail = format!("{} — {}", invoice.number, Token::Money(invoice.amount));
     requests::insert_event(
         tx,
         &NewEvent {
@@ -333,12 +333,11 @@ pub async fn record_payment(
         // Recorded meanwhile (the same form posted twice): the first click's outcome.
         return Ok(());
     }
-    let tr = Tr(request.language());
     let detail = format!(
         "{} {} — {}",
-        tr.t("dossier_fee.title"),
+        Token::DossierFee,
         invoice.number,
-        tr.money(amount)
+        Token::Money(amount)
     );
     offers::event(
         &mut tx,

@@ -25,6 +25,7 @@ use crate::{
         coda::{self, CodaError, Movement, Statement},
         dues::{Direction, PaymentRefusal},
         tenancy::SessionUser,
+        timeline::Token,
     },
     i18n::Tr,
     services::offers::{self as offer_service, Due, OfferError, Received},
@@ -168,8 +169,8 @@ fn same_account(due_iban: Option<&str>, statement_account: &str) -> bool {
     }
 }
 
-/// The label of a statement in the timeline: "relevé 1 du 02/01/2027 (BE68 5390 0754 7034)".
-fn statement_label(tr: Tr, account: &str, number: i64, opened_on: NaiveDate) -> String {
+/// A statement as people read it: "relevé n° 1 du 02/01/2027 (BE68 5390 0754 7034)".
+pub fn statement_label(tr: Tr, account: &str, number: i64, opened_on: NaiveDate) -> String {
     let account = Iban::parse(account)
         .map(|iban| iban.to_string())
         .unwrap_or_else(|_| account.to_owned());
@@ -248,12 +249,11 @@ async fn match_line(
         if !same_account(due.iban.as_deref(), &statement.account) {
             break 'matching (Unmatched::OtherAccount, Some(request_id), Some(due.id));
         }
-        let label = statement_label(
-            Tr(request.language()),
-            &statement.account,
-            i64::from(statement.number),
-            statement.opened_on,
-        );
+        let source = Token::Statement {
+            number: i64::from(statement.number),
+            opened_on: statement.opened_on,
+            account: statement.account.clone(),
+        };
         let key = format!("statement:{line_id}");
         let registered = offer_service::register_in(
             tx,
@@ -266,7 +266,7 @@ async fn match_line(
                 paid_on: movement.value_date,
                 key: &key,
                 by: user,
-                statement_line: Some((line_id, &label)),
+                statement_line: Some((line_id, &source)),
             },
             now,
         )
@@ -592,12 +592,11 @@ pub async fn assign(
         .amount
         .parse()
         .map_err(|_| DbError::Corrupt(format!("statement line amount {:?}", line.amount)))?;
-    let label = statement_label(
-        Tr(request.language()),
-        &line.account,
-        line.number,
-        db::parse_date(&line.opened_on)?,
-    );
+    let source = Token::Statement {
+        number: line.number,
+        opened_on: db::parse_date(&line.opened_on)?,
+        account: line.account.clone(),
+    };
     let key = format!("statement:{}", line.id);
     let standing = offer_service::register_in(
         &mut tx,
@@ -610,7 +609,7 @@ pub async fn assign(
             paid_on: db::parse_date(&line.value_date)?,
             key: &key,
             by: user,
-            statement_line: Some((&line.id, &label)),
+            statement_line: Some((&line.id, &source)),
         },
         now,
     )

@@ -144,6 +144,32 @@ pub fn communes_of_postcodes(
 /// the detail stores (a service for the operators' events, document kinds for the documents')
 /// named in the reader's language. Free text typed by people is kept as typed.
 pub fn event_detail(tr: Tr, names: &ServiceNames, kind: &str, detail: &str) -> String {
+    use crate::domain::timeline::{Piece, Token, pieces};
+    pieces(detail)
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => event_words(tr, names, kind, text),
+            Piece::Token(Token::Money(amount)) => tr.money(amount),
+            Piece::Token(Token::Outstanding(amount)) => tr.f(
+                "offer.standing.outstanding",
+                [("amount", tr.money(amount).as_str())],
+            ),
+            Piece::Token(Token::Refund(amount)) => tr.f(
+                "offer.standing.refund",
+                [("amount", tr.money(amount).as_str())],
+            ),
+            Piece::Token(Token::Statement {
+                number,
+                opened_on,
+                account,
+            }) => crate::services::statements::statement_label(tr, &account, number, opened_on),
+            Piece::Token(Token::DossierFee) => tr.t("dossier_fee.title").to_owned(),
+        })
+        .collect()
+}
+
+/// The words of a detail's text: days and stored codes written for the reader.
+fn event_words(tr: Tr, names: &ServiceNames, kind: &str, detail: &str) -> String {
     let services = matches!(kind, "operator_assessed" | "works_done");
     let documents = kind.starts_with("document") || kind == "documents_requested";
     let mut out = String::with_capacity(detail.len());

@@ -170,6 +170,20 @@ fn cents(amount: &str) -> i64 {
     euros.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
 }
 
+/// An amount in cents as a language writes it: thousands grouped by `group`, `decimal` before
+/// the cents.
+fn euros(cents: i64, group: char, decimal: char) -> String {
+    let units = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
+            grouped.push(group);
+        }
+        grouped.push(c);
+    }
+    format!("{grouped}{decimal}{:02}", cents % 100)
+}
+
 fn digits(communication: &str) -> String {
     communication.chars().filter(char::is_ascii_digit).collect()
 }
@@ -251,27 +265,37 @@ async fn v_8_2_1_a_statement_pays_one_due_in_full_one_in_part_and_leaves_one_cre
         payments_of(&app, &paul_due).await,
         vec![("100.00".to_owned(), today.to_string(), true)]
     );
-    // The timeline names the statement.
-    let detail: String = sqlx::query_scalar(
-        "SELECT detail FROM request_events WHERE request_id = $1 AND kind = 'payment_registered'",
-    )
-    .bind(&paul_id)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
+    // The timeline names the statement, in each reader's language (issue 22: amounts and
+    // statements are not stored in the words of whoever recorded them).
     let paul_left = cents(&paul_amount) - paul_part;
-    assert!(detail.contains("100,00"), "{detail}");
-    assert!(
-        detail.contains("reste dû : ") && detail.contains(&format!(",{:02}", paul_left % 100)),
-        "{detail}"
+    let left = euros(paul_left, '\u{202f}', ',');
+    let opened = today.pred_opt().unwrap().format("%d/%m/%Y").to_string();
+    let printed_account = {
+        let a: Vec<char> = account.chars().collect();
+        a.chunks(4)
+            .map(|c| c.iter().collect::<String>())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let paul_page = app.url(&format!("/backoffice/requests/{paul_id}"));
+    let page = text_of(&julien, &paul_page).await;
+    let expected =
+        format!("100,00 € — reste dû : {left} € — relevé n° 187 du {opened} ({printed_account})");
+    assert!(page.contains(&expected), "{expected}\n{page}");
+    let english = julien
+        .get(&paul_page)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let left_en = euros(paul_left, ',', '.');
+    let expected = format!(
+        "€100.00 — still due: €{left_en} — statement no. 187 of {opened} ({printed_account})"
     );
-    assert!(
-        detail.contains(&format!(
-            "relevé n° 187 du {}",
-            today.pred_opt().unwrap().format("%d/%m/%Y")
-        )),
-        "{detail}"
-    );
+    assert!(english.contains(&expected), "{expected}\n{english}");
 
     // The mistyped credit waits on the page with its reason.
     let page = text_of(&julien, app.url("/backoffice/statements")).await;

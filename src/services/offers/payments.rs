@@ -4,7 +4,10 @@
 use super::*;
 use crate::{
     db::offers::{DuePaymentRow, NewPayment},
-    domain::dues::{self, Paid, PaymentCheck, PaymentRefusal, Standing},
+    domain::{
+        dues::{self, Paid, PaymentCheck, PaymentRefusal, Standing},
+        timeline::Token,
+    },
 };
 
 /// One due of an offer version, typed, with where it stands.
@@ -227,8 +230,8 @@ pub(crate) struct Received<'a> {
     /// The form's key, or the statement line's: the same payment given twice is one.
     pub key: &'a str,
     pub by: &'a SessionUser,
-    /// The bank statement line it comes from, with the statement's label for the timeline.
-    pub statement_line: Option<(&'a str, &'a str)>,
+    /// The bank statement line it comes from, with the statement for the timeline.
+    pub statement_line: Option<(&'a str, &'a Token)>,
 }
 
 /// Where a due stands once a payment was recorded against it; `None` when the payment's key
@@ -296,24 +299,13 @@ pub(crate) async fn register_in(
             .collect::<Vec<_>>(),
     )
     .map_err(too_large)?;
-    let mut detail = format!("{} — {}", due.party, tr.money(amount));
+    // Amounts are stored as tokens each reader's page writes in its own language.
+    let mut detail = format!("{} — {}", due.party, Token::Money(amount));
     if !standing.outstanding.is_zero() {
-        detail.push_str(&format!(
-            " — {}",
-            tr.f(
-                "offer.standing.outstanding",
-                [("amount", tr.money(standing.outstanding).as_str())]
-            )
-        ));
+        detail.push_str(&format!(" — {}", Token::Outstanding(standing.outstanding)));
     }
     if !standing.refund.is_zero() {
-        detail.push_str(&format!(
-            " — {}",
-            tr.f(
-                "offer.standing.refund",
-                [("amount", tr.money(standing.refund).as_str())]
-            )
-        ));
+        detail.push_str(&format!(" — {}", Token::Refund(standing.refund)));
     }
     if let Some((_, statement)) = statement_line {
         detail.push_str(&format!(" — {statement}"));
