@@ -331,7 +331,8 @@ mod tests {
     }
 
     #[test]
-    fn german_labels_are_optional_and_fall_back_to_french() {
+    fn german_and_dutch_labels_travel_with_the_line_and_are_optional() {
+        use crate::domain::Language;
         let offer: PartnerOffer = toml::from_str(
             r#"
             label = { fr = "Chaleur", en = "Heat" }
@@ -342,57 +343,34 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert_eq!(offer.label.de, None);
-        assert_eq!(offer.label.get(crate::domain::Language::De), "Chaleur");
-        let heat = heat();
-        assert_eq!(
-            heat.label.get(crate::domain::Language::De),
-            "Wärme (Fernwärmenetz)"
-        );
-        let answer = GenericModule { offer: heat }.assess(&facts());
-        assert_eq!(
-            answer.lines[0].args["label_de"],
-            "Anschluss an das Wärmenetz"
-        );
-        let german = crate::i18n::Tr(crate::domain::Language::De);
-        assert_eq!(answer.lines[0].label(german), "Anschluss an das Wärmenetz");
-        // A line stored before German labels travelled with it reads in French.
-        let mut stored = answer.lines[0].clone();
-        stored.args.remove("label_de");
-        assert_eq!(stored.label(german), "Raccordement au réseau de chaleur");
-    }
-
-    #[test]
-    fn dutch_labels_travel_with_the_line_and_are_optional() {
-        let offer: PartnerOffer = toml::from_str(
-            r#"
-            label = { fr = "Chaleur", en = "Heat" }
-            skill = "heat"
-            hours = 4
-            lead_time = { unit = "working_days", count = 10 }
-            lead_time_start = "payment"
-            "#,
-        )
-        .unwrap();
-        assert_eq!(offer.label.nl, None);
-        // A partner configured without Dutch labels: its own French text, as for German.
-        assert_eq!(offer.label.get(crate::domain::Language::Nl), "Chaleur");
-        let heat = heat();
-        assert_eq!(
-            heat.label.get(crate::domain::Language::Nl),
-            "Warmte (warmtenet)"
-        );
-        let answer = GenericModule { offer: heat }.assess(&facts());
-        assert_eq!(
-            answer.lines[0].args["label_nl"],
-            "Aansluiting op het warmtenet"
-        );
-        let dutch = crate::i18n::Tr(crate::domain::Language::Nl);
-        assert_eq!(answer.lines[0].label(dutch), "Aansluiting op het warmtenet");
-        // A line stored before Dutch labels travelled with it reads in French, never a key.
-        let mut stored = answer.lines[0].clone();
-        stored.args.remove("label_nl");
-        assert_eq!(stored.label(dutch), "Raccordement au réseau de chaleur");
+        assert_eq!((&offer.label.de, &offer.label.nl), (&None, &None));
+        let answer = GenericModule { offer: heat() }.assess(&facts());
+        for (language, arg, service, line) in [
+            (
+                Language::De,
+                "label_de",
+                "Wärme (Fernwärmenetz)",
+                "Anschluss an das Wärmenetz",
+            ),
+            (
+                Language::Nl,
+                "label_nl",
+                "Warmte (warmtenet)",
+                "Aansluiting op het warmtenet",
+            ),
+        ] {
+            // A partner configured without the language's labels: its own French text.
+            assert_eq!(offer.label.get(language), "Chaleur");
+            assert_eq!(heat().label.get(language), service);
+            assert_eq!(answer.lines[0].args[arg], line);
+            let tr = crate::i18n::Tr(language);
+            assert_eq!(answer.lines[0].label(tr), line);
+            // A line stored before the language's labels travelled with it reads in French,
+            // never a key.
+            let mut stored = answer.lines[0].clone();
+            stored.args.remove(arg);
+            assert_eq!(stored.label(tr), "Raccordement au réseau de chaleur");
+        }
     }
 
     #[test]
