@@ -1,6 +1,9 @@
 //! Browser tests: headless Chromium, driven through chromedriver, walks journey 1 from the
-//! citizen's form to the confirmed joint day and journey 5's inheritance split, and a platform
-//! administrator keeps the construction holidays.
+//! citizen's form to the confirmed joint day (with the commune's permit and works map of
+//! journey 8), journey 5's inheritance split, journey 7's plan for every waiting request and
+//! a crew falling ill, journey 9's renovation, a Dutch-speaking household's filing, and a
+//! platform administrator keeping the construction holidays; axe-core checks every page they
+//! visit in the four languages.
 //!
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the test says so and passes,
 //! unless CMH_BROWSER_TESTS=1 (as in CI), where their absence is a failure.
@@ -885,6 +888,144 @@ async fn a_dutch_speaking_household_files_reads_and_follows_its_request_in_dutch
     assert!(status.contains("Uw aanvraag"), "{status}");
     assert!(!status.contains("Votre demande"), "{status}");
     accessible(&browser, "the status page in Dutch", "nl").await;
+
+    browser.close().await.unwrap();
+}
+
+/// The value of the hidden input `name` of a page.
+fn hidden_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in the page"))
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+/// Files a household's request in Namur through the public form, as a browser without
+/// scripts would post it.
+async fn file_through_the_form(base: &str, email: &str) {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = http
+        .get(format!("{base}/request/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let fields = [
+        ("csrf_token", hidden_value(&form, "csrf_token")),
+        ("idempotency_key", hidden_value(&form, "idempotency_key")),
+        ("applicant_kind", "natural".into()),
+        ("name", "Voisin de Marie".into()),
+        ("email", email.into()),
+        ("phone", "+32 81 23 45 67".into()),
+        ("language", "fr".into()),
+        ("street", "Rue des Tanneries".into()),
+        ("house_number", "14".into()),
+        ("postcode", "5000".into()),
+        ("building", "house".into()),
+        ("electricity", "on".into()),
+        ("electricity_band", "3x25".into()),
+        ("gas", "on".into()),
+        ("water", "on".into()),
+        ("proximus", "on".into()),
+        ("voo", "on".into()),
+    ];
+    let response = http
+        .post(format!("{base}/request"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303, "{email} filed");
+}
+
+#[tokio::test]
+async fn journey_7_the_officer_plans_every_waiting_request_and_a_crew_falls_ill() {
+    let Some((_driver, browser)) = start_browser().await else {
+        return;
+    };
+    let (_data_dir, state, base) = serve(true).await;
+
+    // Six households of Namur wait for their day, every operator having answered.
+    for n in 0..6 {
+        file_through_the_form(&base, &format!("voisin{n}@example.be")).await;
+    }
+    eventually("six requests answered by every operator", PAGE, || async {
+        let assessed: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM requests WHERE state = 'assessed'")
+                .fetch_one(&state.db.pool)
+                .await
+                .map_err(|e| e.to_string())?;
+        if assessed == 6 {
+            Ok(())
+        } else {
+            Err(format!("{assessed} assessed"))
+        }
+    })
+    .await;
+
+    // The officer asks for days for all at once, keeps every proposal and reserves them.
+    sign_in(&browser, &base, "julien@ores.demo").await;
+    browser
+        .goto(&format!("{base}/backoffice/plan"))
+        .await
+        .unwrap();
+    wait_text(&browser, "6 demandes sur 6 reçoivent un jour", false).await;
+    accessible_in_every_language(&browser, "the plan for every waiting request").await;
+    click(&browser, "#reserve-all").await;
+    wait_text(&browser, "6 jours réservés", false).await;
+    let (first, reference): (String, String) = sqlx::query_as(
+        "SELECT v.day, r.reference FROM reservations v JOIN requests r ON r.id = v.request_id \
+         ORDER BY v.day, r.reference LIMIT 1",
+    )
+    .fetch_one(&state.db.pool)
+    .await
+    .unwrap();
+
+    // ORES' electricity crew of Namur falls ill for five days from the first booked day.
+    sign_in(&browser, &base, "elec@ores.demo").await;
+    browser
+        .goto(&format!("{base}/operator/crews"))
+        .await
+        .unwrap();
+    wait_text(&browser, "Équipe Namur", false).await;
+    accessible_in_every_language(&browser, "the operator's crews").await;
+    let crew: String = sqlx::query_scalar(
+        "SELECT c.id FROM crews c JOIN organisations o ON o.id = c.organisation_id \
+         WHERE o.slug = 'ores-electricity' AND c.name = 'Équipe Namur'",
+    )
+    .fetch_one(&state.db.pool)
+    .await
+    .unwrap();
+    let last = (first.parse::<chrono::NaiveDate>().unwrap() + chrono::Days::new(4)).to_string();
+    choose(&browser, "crew", &crew).await;
+    pick_date(&browser, "day", &first).await;
+    pick_date(&browser, "until", &last).await;
+    click(
+        &browser,
+        "form[action='/operator/crews/absence'] button[type=submit]",
+    )
+    .await;
+    let notice = wait_text(&browser, "Absence enregistrée du", false).await;
+    assert!(notice.contains(&reference), "{notice}");
+
+    // The officer finds the affected request flagged on its page.
+    sign_in(&browser, &base, "julien@ores.demo").await;
+    let search = format!("{base}/backoffice?q={reference}");
+    open_from(&browser, &search, &reference, &reference).await;
+    wait_text(
+        &browser,
+        "Une équipe réservée est absente ce jour-là",
+        false,
+    )
+    .await;
 
     browser.close().await.unwrap();
 }
