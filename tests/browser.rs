@@ -518,6 +518,38 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     )
     .await;
     accessible_in_every_language(&browser, "the commune's works map").await;
+    // Journey 8: the month's calendar, the nuisance figures with their chart, and the CSV for
+    // the council (semicolons and a byte-order mark, for a Belgian Excel).
+    browser
+        .goto(&format!("{base}/commune/calendar?month={}", &day[..7]))
+        .await
+        .unwrap();
+    let calendar = wait_text(&browser, "Calendrier des travaux", false).await;
+    assert!(calendar.contains(&reference), "{calendar}");
+    accessible_in_every_language(&browser, "the commune's works calendar").await;
+    browser
+        .goto(&format!("{base}/commune/figures"))
+        .await
+        .unwrap();
+    wait_text(&browser, "Nuisances évitées", false).await;
+    wait_for_element(&browser, "svg[role=img]", "the figures' chart").await;
+    accessible_in_every_language(&browser, "the commune's nuisance figures").await;
+    let csv = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(document.getElementById('csv-link').href)
+               .then(r => r.arrayBuffer().then(b => done([r.headers.get('content-type'),
+                   Array.from(new Uint8Array(b).slice(0, 3))])))
+               .catch(e => done(['error', String(e)]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        csv,
+        serde_json::json!(["text/csv; charset=utf-8", [0xEF, 0xBB, 0xBF]]),
+        "the CSV for the council"
+    );
 
     // The officer now confirms the day.
     sign_in(&browser, &base, "julien@ores.demo").await;
