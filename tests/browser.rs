@@ -1061,3 +1061,97 @@ async fn journey_7_the_officer_plans_every_waiting_request_and_a_crew_falls_ill(
 
     browser.close().await.unwrap();
 }
+
+/// Types `value` into the field `css` (for fields whose id carries a record's id).
+async fn type_into(client: &Client, css: &str, value: &str) {
+    let field = wait_for_element(client, css, "the field to type into").await;
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+#[tokio::test]
+async fn journey_6_what_cannot_be_done_as_asked_is_said_in_writing_and_the_rest_goes_on() {
+    let Some((_driver, browser)) = start_browser().await else {
+        return;
+    };
+    let (_data_dir, state, base) = serve(true).await;
+
+    // A house in Bastogne asks electricity, gas and water; there is no gas network there.
+    browser.goto(&format!("{base}/request/new")).await.unwrap();
+    wait_text(&browser, "Ma demande de raccordements", false).await;
+    fill(&browser, "name", "Julie Lambert").await;
+    fill(&browser, "email", "julie.lambert@example.be").await;
+    fill(&browser, "phone", "061 21 43 65").await;
+    fill(&browser, "street", "Rue du Vivier").await;
+    fill(&browser, "house_number", "3").await;
+    fill(&browser, "postcode", "6600").await;
+    choose(&browser, "electricity_band", "3x25").await;
+    click(&browser, "input[name=gas]").await;
+    click(&browser, "input[name=water]").await;
+    click(&browser, "#submit-request").await;
+    let filed = wait_text(&browser, "Votre demande est enregistrée", false).await;
+    let reference = filed
+        .split_whitespace()
+        .find(|word| word.starts_with("CMH-"))
+        .expect("the reference")
+        .to_owned();
+
+    // Her status page says so in writing, with its rule; electricity and water go on.
+    let body: String =
+        sqlx::query_scalar("SELECT body_text FROM outbox WHERE kind = 'request_filed' LIMIT 1")
+            .fetch_one(&state.db.pool)
+            .await
+            .unwrap();
+    let start = body.find(&format!("{base}/track/")).expect("private link");
+    let link = body[start..].split_whitespace().next().unwrap().to_owned();
+    browser.goto(&link).await.unwrap();
+    let status = wait_text(
+        &browser,
+        "Gaz naturel (ORES) — pas disponible ici : aucun réseau de cet opérateur à Bastogne (règle C-7)",
+        false,
+    )
+    .await;
+    assert!(status.contains("Eau (SWDE)"), "{status}");
+    accessible_in_every_language(&browser, "the status page with a part not available").await;
+
+    // SWDE measures 80 m to the main: the extension is quoted with its reason.
+    sign_in(&browser, &base, "eau@swde.demo").await;
+    open_from(
+        &browser,
+        &format!("{base}/operator"),
+        "Mes dossiers opérateur",
+        &reference,
+    )
+    .await;
+    wait_text(&browser, "Certificat CertIBEau", true).await;
+    click(&browser, "details.panel:has(form[id^=survey-]) > summary").await;
+    type_into(
+        &browser,
+        "form[id^=survey-] input[name=distance_to_main_m]",
+        "80",
+    )
+    .await;
+    type_into(
+        &browser,
+        "form[id^=survey-] input[name=inside_parcel_m]",
+        "2",
+    )
+    .await;
+    type_into(
+        &browser,
+        "form[id^=survey-] [name=text]",
+        "Métré du 2 décembre",
+    )
+    .await;
+    click(&browser, "form[id^=survey-] button[value=water_survey]").await;
+    let answered = wait_text(
+        &browser,
+        "Extension du réseau de distribution (conduite à plus de 50 m : 80 m)",
+        false,
+    )
+    .await;
+    assert!(answered.contains("B-4.2"), "{answered}");
+    accessible_in_every_language(&browser, "the operator's part with its survey").await;
+
+    browser.close().await.unwrap();
+}

@@ -149,7 +149,14 @@ pub fn service_labels(
                 // "Eau (SWDE)" already names its operator: never "Eau (SWDE) (SWDE)".
                 Some(operator) if label.contains(operator.as_str()) => label,
                 Some(operator) => format!("{label} ({operator})"),
-                None => format!("{label} ({})", tr.t("request.no_operator")),
+                // Said in writing with its rule, as in the confirmation mail (journey 6).
+                None => format!(
+                    "{label} — {}",
+                    tr.f(
+                        "request.no_operator",
+                        [("commune", request.commune_name.as_str())]
+                    )
+                ),
             }
         })
         .collect()
