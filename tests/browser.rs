@@ -498,6 +498,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     accessible_in_every_language(&browser, "the commune's permit page").await;
     click(&browser, "#decision button[value=approve]").await;
     wait_text(&browser, "Décision enregistrée", false).await;
+    accessible(&browser, "the commune's decision recorded", "fr").await;
 
     // Its works map lists the site and, with scripts, draws it with the vendored Leaflet
     // (no tiles here: there is no network, and the page does not mind).
@@ -564,6 +565,7 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     assert!(page.contains("accordé"), "{page}");
     click(&browser, "#confirm-day button[type=submit]").await;
     wait_text(&browser, "Jour des travaux confirmé", false).await;
+    accessible(&browser, "the officer's page with the day confirmed", "fr").await;
 
     browser.close().await.unwrap();
 }
@@ -705,6 +707,7 @@ async fn a_platform_administrator_enters_next_summers_construction_holidays() {
     pick_date(&browser, "last_day", "2028-07-30").await;
     click(&browser, "#add button[type=submit]").await;
     wait_text(&browser, "Cochez au moins une province.", false).await;
+    accessible(&browser, "the refused construction holiday", "fr").await;
     let name = browser.find(Locator::Id("name")).await.unwrap();
     assert_eq!(
         name.prop("value").await.unwrap().as_deref(),
@@ -835,6 +838,7 @@ async fn a_family_renovating_a_15_year_old_house_asks_more_power_and_pays_6_perc
     click(&browser, "#submit-request").await;
     let page = wait_text(&browser, "Année de première occupation", false).await;
     assert!(page.contains("4 chiffres, par exemple 2011"), "{page}");
+    accessible(&browser, "the form refusing a missing year", "fr").await;
     fill(&browser, "dwelling_first_occupied_year", "2011").await;
     click(&browser, "#submit-request").await;
     wait_text(&browser, "Votre demande est enregistrée", false).await;
@@ -851,6 +855,7 @@ async fn a_family_renovating_a_15_year_old_house_asks_more_power_and_pays_6_perc
     let search = format!("{base}/backoffice?q={reference}");
     open_from(&browser, &search, &reference, &reference).await;
     let page = wait_text(&browser, "Augmentation de puissance de 1 × 40 A", true).await;
+    accessible_in_every_language(&browser, "the officer's page of a renovation").await;
     assert!(
         page.contains("Logement existant, occupé depuis 2011"),
         "{page}"
