@@ -181,15 +181,14 @@ fn amount(line: usize, sign: char, raw: &str) -> Result<Decimal, CodaError> {
 /// Reads every statement of a CODA file. Debits are kept (negative amounts); a globalised
 /// movement whose details follow is replaced by its details, which are what payers sent.
 pub fn parse(bytes: &[u8]) -> Result<Vec<Statement>, CodaError> {
-    // Banks write Latin-1 as often as UTF-8; names with accents must not refuse the file.
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) if !bytes.contains(&0) => bytes.iter().map(|&b| b as char).collect(),
-        Err(_) => return Err(CodaError::NotText),
-    };
     if bytes.contains(&0) {
         return Err(CodaError::NotText);
     }
+    // Banks write Latin-1 as often as UTF-8; names with accents must not refuse the file.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => bytes.iter().map(|&b| b as char).collect(),
+    };
     let mut statements = Vec::new();
     let mut current: Option<Statement> = None;
     // Movements of the current statement, details included.
@@ -205,13 +204,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Statement>, CodaError> {
         any = true;
         let mut record: Vec<char> = raw.chars().collect();
         // Some tools strip trailing spaces; a longer record is not CODA.
-        if record.len() > 128 {
-            return Err(CodaError::Length {
-                line,
-                length: record.len(),
-            });
-        }
-        if record.len() < 2 {
+        if !(2..=128).contains(&record.len()) {
             return Err(CodaError::Length {
                 line,
                 length: record.len(),
