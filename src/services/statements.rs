@@ -272,8 +272,9 @@ async fn match_line(
         )
         .await;
         match registered {
-            Ok(Some(standing)) => {
-                let outcome = matched_outcome(&standing);
+            // A new line's key is new too: `None` (already recorded) cannot come from it.
+            Ok(standing) => {
+                let outcome = standing.as_ref().map_or("paid", matched_outcome);
                 bank_statements::set_outcome(
                     tx,
                     line_id,
@@ -289,8 +290,6 @@ async fn match_line(
                 .await?;
                 return Ok(outcome);
             }
-            // The line is new, so its key is too: nothing else records under it.
-            Ok(None) => return Ok("paid"),
             Err(OfferError::Payment(refusal)) => (
                 Unmatched::of_refusal(&refusal),
                 Some(request_id),
@@ -614,7 +613,7 @@ pub async fn assign(
         now,
     )
     .await?;
-    let outcome = standing.as_ref().map(matched_outcome).unwrap_or("paid");
+    let outcome = standing.as_ref().map_or("paid", matched_outcome);
     bank_statements::set_outcome(
         &mut tx,
         &line.id,
