@@ -196,11 +196,7 @@ impl Tr {
 
     /// A quantity or rate without useless zeros, with the language's decimal sign: `12,5`, `12.5`.
     pub fn number(&self, value: impl Borrow<Decimal>) -> String {
-        let text = value.borrow().normalize().to_string();
-        match self.0 {
-            Language::Fr | Language::De | Language::Nl => text.replace('.', ","),
-            Language::En => text,
-        }
+        self.decimal_text(&value.borrow().normalize().to_string())
     }
 
     /// An electricity band as people read it: `3 × 25 A (17,3 kVA)` (`17.3` in English).

@@ -153,27 +153,24 @@ impl PricedLine {
         // Electricity bands travel as their codes (`3x25`) and are written in the reader's
         // language (`3 × 25 A (17,3 kVA)`); a line stored before that carries the English
         // label, whose decimal point is then written the reader's way.
-        let bands: Vec<(&str, String)> = ["band", "from", "to"]
-            .into_iter()
-            .filter_map(|key| {
-                let value = self.args.get(key)?;
-                Some(match crate::domain::ElectricityBand::parse(value) {
-                    Ok(band) => (key, tr.band(band)),
-                    Err(_) if value.ends_with(" kVA)") => (key, tr.decimal_text(value)),
-                    Err(_) => (key, value.clone()),
-                })
-            })
-            .collect();
-        let mut args: Vec<(&str, &str)> = self
+        let shown: Vec<(&str, String)> = self
             .args
             .iter()
-            .map(|(k, v)| {
-                let shown = bands
-                    .iter()
-                    .find(|(key, _)| key == k)
-                    .map_or(v.as_str(), |(_, text)| text.as_str());
-                (k.as_str(), shown)
+            .map(|(key, value)| {
+                let text = match key.as_str() {
+                    "band" | "from" | "to" => match crate::domain::ElectricityBand::parse(value) {
+                        Ok(band) => tr.band(band),
+                        Err(_) if value.ends_with(" kVA)") => tr.decimal_text(value),
+                        Err(_) => value.clone(),
+                    },
+                    _ => value.clone(),
+                };
+                (key.as_str(), text)
             })
+            .collect();
+        let mut args: Vec<(&str, &str)> = shown
+            .iter()
+            .map(|(key, text)| (*key, text.as_str()))
             .collect();
         if let Some(french) = self.args.get("label_fr") {
             for own in ["label_de", "label_nl"] {
