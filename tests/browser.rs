@@ -143,9 +143,31 @@ async fn start_browser() -> Option<(Driver, Client)> {
 }
 
 async fn fill(client: &Client, id: &str, value: &str) {
-    let field = client.find(Locator::Id(id)).await.unwrap();
+    type_into(client, &format!("#{id}"), value).await;
+}
+
+/// Types `value` into the field `css` (for fields whose id carries a record's id).
+async fn type_into(client: &Client, css: &str, value: &str) {
+    let field = wait_for_element(client, css, "the field to type into").await;
     field.clear().await.unwrap();
     field.send_keys(value).await.unwrap();
+}
+
+/// The subject and text of the first filing confirmation written to the outbox.
+async fn first_confirmation(state: &AppState) -> (String, String) {
+    sqlx::query_as(
+        "SELECT subject, body_text FROM outbox WHERE kind = 'request_filed' \
+         ORDER BY created_at LIMIT 1",
+    )
+    .fetch_one(&state.db.pool)
+    .await
+    .unwrap()
+}
+
+/// The private link to the status page that a mail's text gives.
+fn private_link(body: &str, base: &str) -> String {
+    let start = body.find(&format!("{base}/track/")).expect("private link");
+    body[start..].split_whitespace().next().unwrap().to_owned()
 }
 
 /// Clicks `css` once the page shows it: after a form posts, the next page may still be loading.
@@ -331,15 +353,8 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
     assert!(sent.contains("envoyée"), "{sent}");
 
     // Marie opens her status page from the email's private link.
-    let body: String = sqlx::query_scalar(
-        "SELECT body_text FROM outbox WHERE kind = 'request_filed' ORDER BY created_at LIMIT 1",
-    )
-    .fetch_one(&state.db.pool)
-    .await
-    .unwrap();
-    let start = body.find(&format!("{base}/track/")).expect("private link");
-    let link = body[start..].split_whitespace().next().unwrap().to_owned();
-    browser.goto(&link).await.unwrap();
+    let (_, body) = first_confirmation(&state).await;
+    browser.goto(&private_link(&body, &base)).await.unwrap();
     let status = wait_text(&browser, "Votre offre", false).await;
     assert!(status.contains("Comment payer"), "{status}");
     accessible_in_every_language(&browser, "the status page with its offer").await;
@@ -908,19 +923,12 @@ async fn a_dutch_speaking_household_files_reads_and_follows_its_request_in_dutch
     wait_text(&browser, "Uw aanvraag is geregistreerd", false).await;
 
     // Her status page opens in Dutch from the link in her Dutch email.
-    let (subject, body): (String, String) = sqlx::query_as(
-        "SELECT subject, body_text FROM outbox WHERE kind = 'request_filed' LIMIT 1",
-    )
-    .fetch_one(&state.db.pool)
-    .await
-    .unwrap();
+    let (subject, body) = first_confirmation(&state).await;
     assert!(
         body.starts_with("Beste Lotte Peeters,"),
         "{subject}\n{body}"
     );
-    let start = body.find(&format!("{base}/track/")).expect("private link");
-    let link = body[start..].split_whitespace().next().unwrap().to_owned();
-    browser.goto(&link).await.unwrap();
+    browser.goto(&private_link(&body, &base)).await.unwrap();
     let status = wait_text(&browser, "Wat er nu volgt, en wat u moet doen", false).await;
     assert!(status.contains("Uw aanvraag"), "{status}");
     assert!(!status.contains("Votre demande"), "{status}");
@@ -1067,13 +1075,6 @@ async fn journey_7_the_officer_plans_every_waiting_request_and_a_crew_falls_ill(
     browser.close().await.unwrap();
 }
 
-/// Types `value` into the field `css` (for fields whose id carries a record's id).
-async fn type_into(client: &Client, css: &str, value: &str) {
-    let field = wait_for_element(client, css, "the field to type into").await;
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
-}
-
 #[tokio::test]
 async fn journey_6_what_cannot_be_done_as_asked_is_said_in_writing_and_the_rest_goes_on() {
     let Some((_driver, browser)) = start_browser().await else {
@@ -1102,14 +1103,8 @@ async fn journey_6_what_cannot_be_done_as_asked_is_said_in_writing_and_the_rest_
         .to_owned();
 
     // Her status page says so in writing, with its rule; electricity and water go on.
-    let body: String =
-        sqlx::query_scalar("SELECT body_text FROM outbox WHERE kind = 'request_filed' LIMIT 1")
-            .fetch_one(&state.db.pool)
-            .await
-            .unwrap();
-    let start = body.find(&format!("{base}/track/")).expect("private link");
-    let link = body[start..].split_whitespace().next().unwrap().to_owned();
-    browser.goto(&link).await.unwrap();
+    let (_, body) = first_confirmation(&state).await;
+    browser.goto(&private_link(&body, &base)).await.unwrap();
     let status = wait_text(
         &browser,
         "Gaz naturel (ORES) — pas disponible ici : aucun réseau de cet opérateur à Bastogne (règle C-7)",
