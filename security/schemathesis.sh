@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the JSON API against its OpenAPI document (src/api/openapi.json) with schemathesis:
+# Fuzzes the JSON API against its OpenAPI document (generated from the handlers and their types: src/api/doc.rs) with schemathesis:
 # starts the app on a free local port with a fresh SQLite database and the demo data, signs in
 # as staff for the session cookie, and lets schemathesis generate requests for every operation,
 # as the coordinator, as a commune and as an operator's system with its API key. Fails on any

@@ -11,8 +11,9 @@ use axum::{
 };
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::JsonQuery;
+use super::{ErrorResponse, JsonQuery, doc};
 use crate::{
     domain::tenancy::SessionUser,
     http::{
@@ -64,23 +65,31 @@ pub struct PartsQuery {
     limit: String,
 }
 
-#[derive(Serialize)]
+/// One of the operator's parts of an open request.
+#[derive(Serialize, ToSchema)]
 pub struct PartSummary {
+    #[schema(format = Uuid)]
     id: String,
+    #[schema(format = Uuid)]
     request_id: String,
     reference: String,
     /// The request's state.
     request_state: String,
     service: String,
-    /// `pending`, `answered` or `failed`.
+    #[schema(schema_with = doc::part_status)]
     status: String,
-    /// The answer's version, for `If-Match` or the `version` field of a change.
+    /// The answer's version: give it as `version` (or `If-Match`) when changing the answer.
     version: i64,
+    #[schema(schema_with = doc::feasibility)]
     feasibility: Option<String>,
+    /// When the answer is due (rule C-3).
+    #[schema(format = DateTime)]
     due_at: String,
     commune: String,
+    /// The commune's NIS code.
     commune_nis: String,
     postcode: String,
+    #[schema(format = DateTime)]
     submitted_at: String,
     /// This part, with its answer.
     href: String,
@@ -107,7 +116,8 @@ impl From<OwnPartRow> for PartSummary {
     }
 }
 
-#[derive(Serialize)]
+/// A page of parts.
+#[derive(Serialize, ToSchema)]
 pub struct PartsPage {
     items: Vec<PartSummary>,
     /// Give it as `cursor` for the next page; none on the last page.
@@ -150,6 +160,32 @@ fn day_start(text: &str, next: bool) -> Result<Option<String>, ApiError> {
 }
 
 /// The operator's parts of open requests, oldest filed first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/assessments",
+    operation_id = "listAssessments",
+    tag = "assessments",
+    summary = "The operator's parts of open requests, oldest filed first, a page at a time (cursor)",
+    description = "Only for an operator's staff or keys; anybody else: 404. Follow next_cursor (or the Link header, rel=\"next\") until it is null.",
+    params(
+        ("state" = Option<String>, Query, description = "The part's status: pending, answered or failed"),
+        ("commune" = Option<String>, Query, description = "NIS code"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "Filed on or after this day"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Filed on or before this day"),
+        ("cursor" = Option<String>, Query, description = "The next_cursor of the page before"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Parts per page (50 by default)"),
+    ),
+    responses(
+        (status = 200, description = "A page of parts", body = PartsPage,
+            headers(("Link" = String, description = "The next page (rel=\"next\"), when there is one")),
+            links(("GetAssessment" = (operation_id = "getAssessment", parameters(("id" = "$response.body#/items/0/id")), description = "The first part of the page")))
+        ),
+        (status = 401, response = ErrorResponse),
+        (status = 404, response = ErrorResponse),
+        (status = 422, response = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     staff: Staff,
@@ -226,13 +262,15 @@ pub async fn list(
         .into_response())
 }
 
-#[derive(Serialize)]
+/// One of the operator's parts with its answer.
+#[derive(Serialize, ToSchema)]
 pub struct PartDetail {
     #[serde(flatten)]
     summary: PartSummary,
     /// The answer as stored: feasibility, written reasons, refusals with their rules,
     /// prerequisites (met or not), crew need, lead time and the priced lines (numbered from 0
-    /// for `edit_line` and `remove_line`); none before the first answer.
+    /// for `edit_line` and `remove_line`); null before the first answer.
+    #[schema(schema_with = doc::stored_answer)]
     answer: Option<operators::Assessment>,
     /// The whole request as the operator may see it.
     request: String,
@@ -267,6 +305,21 @@ async fn part(
 }
 
 /// One of the operator's parts with its answer; another organisation's does not exist.
+#[utoipa::path(
+    get,
+    path = "/assessments/{id}",
+    operation_id = "getAssessment",
+    tag = "assessments",
+    summary = "One of the operator's parts with its answer (ETag: its version)",
+    params(("id" = uuid::Uuid, Path, description = "The part")),
+    responses(
+        (status = 200, description = "The part", body = PartDetail,
+            headers(("ETag" = String, description = "The answer's version, quoted"))),
+        (status = 401, response = ErrorResponse),
+        (status = 404, response = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 pub async fn show(
     State(state): State<AppState>,
     staff: Staff,
@@ -296,22 +349,40 @@ impl Field {
     }
 }
 
-/// A change of the answer, with the fields of the operator's page.
-#[derive(Debug, Default, Deserialize)]
+/// A change of the answer, with the fields of the operator's page. Refusals are in writing
+/// with their reason (B-4.4); a line change needs its reason.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(
+    as = AnswerChange,
+    examples(
+        json!({"version": 1, "action": "refuse", "code": "B-4.4", "text": "Cabine saturée : renforcement du réseau nécessaire"}),
+        json!({"version": 2, "action": "prerequisite_met", "code": "situation_plan"}),
+        json!({"version": 3, "action": "add_line", "label": "Traversée de voirie", "quantity": "1", "unit_price": "850", "vat": "standard", "text": "Constaté sur place"})
+    )
+)]
 struct ChangeBody {
-    /// The answer's version the change is made on (or `If-Match`).
+    /// The answer's version the change is made on (or `If-Match`); stale: 409.
     version: Option<i64>,
-    /// `prerequisite_met`, `refuse`, `note`, `edit_line`, `add_line` or `remove_line`.
+    #[schema(schema_with = doc::answer_action)]
     action: String,
-    /// The prerequisite's code, or the rule a refusal names (B-4.4 when none).
+    /// `prerequisite_met`: the prerequisite's code; `refuse`: the rule that refuses (B-4.4
+    /// when empty).
     code: String,
-    /// The reason of a refusal or of a line change, or the note.
+    /// The refusal's reason, the note, or the reason of a line change (2000 characters at
+    /// most).
     text: String,
+    /// `edit_line`, `remove_line`: the line's number in `answer.lines`.
+    #[schema(schema_with = doc::number_or_text)]
     line: Field,
+    /// `add_line`: what the line is.
     label: String,
+    #[schema(schema_with = doc::number_or_text)]
     quantity: Field,
+    /// Euros, VAT excluded.
+    #[schema(schema_with = doc::number_or_text)]
     unit_price: Field,
+    /// `add_line`: the VAT regime (standard when empty).
     vat: String,
 }
 
@@ -332,6 +403,34 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
 /// Changes the operator's answer (a prerequisite met, a refusal with its reason, a note, a line
 /// edited, added or removed with its reason) through the page's service: a new version, a
 /// timeline event naming the key. A stale version is refused (409) and changes nothing.
+#[utoipa::path(
+    post,
+    path = "/assessments/{id}/answer",
+    operation_id = "changeAssessment",
+    tag = "assessments",
+    summary = "Changes the operator's answer through the operator page's service: a new version and a history event naming the key",
+    description = "Needs a read-write key. Same validation and refusals as the page, with their rule ids. A stale version: 409 stale, nothing changed.",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The part"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$", description = "1 to 200 visible ASCII characters. Sent again with the same request: the first answer again (kept 24 hours)"),
+        ("If-Match" = Option<String>, Header, description = "The answer's version (\"3\"), instead of the version field"),
+    ),
+    request_body(content = ChangeBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The part with its new answer", body = PartDetail,
+            headers(
+                ("ETag" = String, description = "The new version, quoted"),
+                ("Idempotent-Replayed" = String, description = "true when this is the first answer given again"),
+            )),
+        (status = 401, response = ErrorResponse),
+        (status = 403, response = ErrorResponse),
+        (status = 404, response = ErrorResponse),
+        (status = 409, response = ErrorResponse),
+        (status = 422, response = ErrorResponse),
+        (status = 428, response = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 pub async fn change(
     State(state): State<AppState>,
     staff: Staff,

@@ -8,6 +8,7 @@ use axum::{
     routing::{get, post},
 };
 use serde::{Serialize, de::DeserializeOwned};
+use utoipa::ToSchema;
 
 use crate::{
     http::{client::ClientAddr, error::ApiError, extract::Staff, query::QueueQuery},
@@ -21,6 +22,7 @@ use crate::{
 };
 
 mod assessments;
+mod doc;
 pub mod edge;
 mod works;
 
@@ -59,15 +61,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for JsonQuery<T> {
     }
 }
 
-#[derive(Serialize)]
+/// One request of the queue.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Request)]
 struct RequestSummary {
+    #[schema(format = Uuid)]
     id: String,
+    #[schema(example = "CMH-2026-000123")]
     reference: String,
+    /// `submitted`, `incomplete`, `complete`, `assessed`, `quoted`, `accepted`,
+    /// `ready_for_works`, `scheduled`, `done`, `closed`, `withdrawn`, `refused` or `lapsed`.
     state: String,
     applicant_name: String,
     postcode: String,
+    /// The commune's NIS code.
     commune_nis: String,
     commune: String,
+    #[schema(format = DateTime)]
     submitted_at: String,
     /// A part the caller sees was left unpriced: no tariff in force on its date (V-5).
     no_tariff: bool,
@@ -93,6 +103,42 @@ impl From<QueueRow> for RequestSummary {
 /// The body stays the array of requests; the totals travel in headers: `X-Total-Count` (all
 /// the filters keep), `X-Page`, `X-Per-Page`, `X-Page-Count`, `X-State-Counts` (per state,
 /// unfiltered: `submitted=3, quoted=1`) and a `Link` to the next and previous pages.
+#[utoipa::path(
+    get,
+    path = "/requests",
+    operation_id = "listRequests",
+    tag = "requests",
+    summary = "The signed-in organisation's queue, one page at a time, newest first unless order=urgent",
+    params(
+        ("state" = Option<String>, Query, description = "A state code (submitted, assessed, …), `open` or `all`"),
+        ("commune" = Option<String>, Query, description = "NIS code"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "Filed on or after this day"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Filed on or before this day"),
+        ("assigned" = Option<String>, Query, description = "`me`, `nobody`, or empty for everybody's"),
+        ("no_tariff" = Option<String>, Query, description = "Not empty (1): only requests with a part left unpriced because no tariff book is in force on its date (rule V-5)"),
+        ("order" = Option<String>, Query, description = "newest (default): the latest filed first. urgent: requests in progress first, the earliest filed first; finished ones (done, closed, withdrawn, refused, lapsed) after them"),
+        ("page" = Option<u32>, Query, minimum = 1, description = "Page number, from 1"),
+        ("per_page" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Lines per page (50 by default)"),
+    ),
+    responses(
+        (status = 200, description = "Requests", body = Vec<RequestSummary>,
+            headers(
+                ("X-Total-Count" = i64, description = "How many requests the filters keep, on every page"),
+                ("X-Page" = u32, description = "This page's number"),
+                ("X-Per-Page" = u32, description = "Lines per page"),
+                ("X-Page-Count" = u32, description = "How many pages"),
+                ("X-State-Counts" = String, description = "Per state, how many requests the organisation has, whatever the filters: submitted=3, quoted=1"),
+                ("Link" = String, description = "The next and previous pages (rel=\"next\", rel=\"prev\"), filters kept"),
+            ),
+            links(
+                ("GetRequest" = (operation_id = "getRequest", parameters(("id" = "$response.body#/0/id")), description = "The first request of the page"))
+            )
+        ),
+        (status = 401, response = ErrorResponse),
+        (status = 422, response = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn list(
     State(state): State<AppState>,
     staff: Staff,
@@ -145,28 +191,40 @@ async fn list(
     Ok((headers, Json(body)).into_response())
 }
 
-#[derive(Serialize)]
+/// A connection asked for and the operator serving it (none for a partner not covering the
+/// commune).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Service)]
 struct ServiceJson {
+    /// `electricity`, `gas`, `water`, `proximus`, `voo` or a partner's service code.
     service: String,
     operator: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One operator's part of the request.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Part)]
 struct PartJson {
+    /// `electricity`, `gas`, `water`, `proximus`, `voo` or a partner's service code.
     service: String,
     operator: String,
-    /// `pending`, `answered` or `failed`.
+    #[schema(schema_with = doc::part_status)]
     status: String,
-    /// `feasible`, `feasible_with_extension`, `not_available` or `refused`; none before the
-    /// answer.
+    /// The operator's answer; null before it.
+    #[schema(schema_with = doc::feasibility)]
     feasibility: Option<String>,
     /// Why the part is refused, each reason with its rule; empty unless refused.
     refusals: Vec<RefusalJson>,
 }
 
-#[derive(Serialize)]
+/// One reason a part is not made, with its rule (B-4.4: every refusal in writing).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Refusal)]
 struct RefusalJson {
-    /// The rule that refuses, e.g. `B-4.2`.
+    /// The rule that refuses, e.g. `B-4.2` (distance to the main), `B-5.1` (SWDE's survey
+    /// concludes not feasible); `B-4.4` for a refusal written by staff without a more precise
+    /// rule.
+    #[schema(example = "B-5.1")]
     rule: String,
     /// A reason worded by the rules (`keyed`: translation key and arguments) or written by
     /// operator staff (`written`).
@@ -202,11 +260,15 @@ impl PartJson {
     }
 }
 
-#[derive(Serialize)]
+/// One entry of the request's history.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Event)]
 struct EventJson {
+    #[schema(format = DateTime)]
     at: String,
     kind: String,
-    /// `applicant`, `staff`, `system`, or `api_key` for an organisation's system (issue 21).
+    /// `applicant`, `staff`, `system`, or `api_key` for an organisation's system.
+    #[schema(schema_with = doc::actor_kind)]
     actor_kind: String,
     /// Who: the staff member, or the key's name.
     actor: Option<String>,
@@ -216,10 +278,14 @@ struct EventJson {
     public: bool,
 }
 
-#[derive(Serialize)]
+/// The request with what the caller may read of it.
+#[derive(Serialize, ToSchema)]
 struct RequestDetail {
+    #[schema(format = Uuid)]
     id: String,
+    #[schema(example = "CMH-2026-000123")]
     reference: String,
+    /// The request's state (see `Request.state`).
     state: String,
     applicant: ApplicantJson,
     site: SiteJson,
@@ -227,50 +293,77 @@ struct RequestDetail {
     dwellings: i64,
     electricity_band: Option<String>,
     services: Vec<ServiceJson>,
-    /// Each operator's part the caller may see (all for the coordinator, its own for an
-    /// operator), with why it is refused (B-4.4).
+    /// Each operator's part the caller may read (every one for the coordinator, its own for an
+    /// operator), with why it is refused: every refusal is in writing with its reasons (rule
+    /// B-4.4), each under its rule.
     parts: Vec<PartJson>,
+    #[schema(format = Date)]
     wished_from: Option<String>,
+    #[schema(format = Date)]
     wished_to: Option<String>,
     remarks: Option<String>,
+    #[schema(format = DateTime)]
     submitted_at: String,
+    /// The history the caller may read. An organisation's system is named by its key
+    /// (`actor_kind` `api_key`, `actor` the key's name, `organisation` its organisation).
     timeline: Vec<EventJson>,
-    /// The documents the caller may read (metadata; the file at `download`).
+    /// The documents the caller may read: every one for the coordinator, those answering its
+    /// own prerequisites for an operator (metadata; the file at `download`).
     documents: Vec<DocumentJson>,
-    /// The reserved joint day, if any, with the crews the caller may see.
+    /// The reserved joint day (rule C-4), with the crews the caller may see: every one for the
+    /// coordinator, its own for an operator.
     joint_day: Option<works::JointDayJson>,
-    /// The joint road-works permit (coordinator only).
+    /// The joint road-works permit (rule C-6); coordinator only.
     permit: Option<works::PermitJson>,
-    /// The offer versions, newest first (coordinator only).
+    /// Offer versions, newest first, with payees and payments; empty for an operator (it sees
+    /// its own part, not the consolidated offer).
     offers: Vec<works::OfferJson>,
-    /// V-3.1: the dossier-opening fee invoiced at filing (coordinator only).
+    /// The servicing dossier-opening fee invoiced when the request was filed, before ORES'
+    /// study (rule V-3.1), with its payment; kept by ORES whatever happens to the offer, which
+    /// no longer charges it. Null when none was issued (no servicing, a social project: V-3.2,
+    /// a dossier the applicant already opened for this land: V-3.1, a servicing invoiced
+    /// without offer: V-7) and for an operator.
     dossier_invoice: Option<works::DossierInvoiceJson>,
 }
 
-#[derive(Serialize)]
+/// A document the caller may read.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Document)]
 struct DocumentJson {
+    #[schema(format = Uuid)]
     id: String,
+    #[schema(schema_with = doc::document_kind)]
     kind: String,
     filename: String,
+    #[schema(schema_with = doc::content_type)]
     content_type: String,
     size_bytes: i64,
     sha256: String,
+    #[schema(schema_with = doc::uploaded_by)]
     uploaded_by: String,
+    #[schema(format = DateTime)]
     created_at: String,
+    /// Where the signed-in caller downloads the file (same session).
     download: String,
 }
 
-#[derive(Serialize)]
+/// Who asks: a person or a company, and how to reach them.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Applicant)]
 struct ApplicantJson {
+    /// `natural` (a person) or `legal` (a company or body).
     kind: String,
     name: String,
     company_number: Option<String>,
     email: String,
     phone: String,
+    /// `fr`, `en`, `de` or `nl`.
     language: String,
 }
 
-#[derive(Serialize)]
+/// Where the works are.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Site)]
 struct SiteJson {
     street: Option<String>,
     house_number: Option<String>,
@@ -282,6 +375,24 @@ struct SiteJson {
     parcel_ref: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/requests/{id}",
+    operation_id = "getRequest",
+    tag = "requests",
+    summary = "One request the signed-in organisation is involved in",
+    params(("id" = uuid::Uuid, Path, description = "The request")),
+    responses(
+        (status = 200, description = "The request", body = RequestDetail,
+            links(
+                ("GetOfferDocument" = (operation_id = "getOfferDocument", parameters(("id" = "$request.path.id"), ("version" = "$response.body#/offers/0/version")), description = "The newest offer of the request"))
+            )
+        ),
+        (status = 401, response = ErrorResponse),
+        (status = 404, response = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 async fn show(
     State(state): State<AppState>,
     staff: Staff,
@@ -383,6 +494,22 @@ fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// Prices a described case with the tariff books in force; nothing is saved. The body is an
 /// `EstimateCase` (see docs/examples/estimate-case.json); refusals say what is wrong.
+#[utoipa::path(
+    post,
+    path = "/estimates",
+    operation_id = "estimate",
+    tag = "estimates",
+    summary = "Prices a described case with the tariff books in force; nothing is saved",
+    description = "Only request_date is required. Example: docs/examples/estimate-case.json; format: docs/tariff.md.",
+    request_body(content = tariff::EstimateCase, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Lines per operator with rule ids, VAT breakdown, totals, mentions, books used", body = Object),
+        (status = 422, response = ErrorResponse),
+        (status = 429, description = "Too many estimates from the caller's address (60 a minute by default): error too_many_requests, with a Retry-After header",
+            headers(("Retry-After" = u64, description = "Seconds to wait")),
+            body = crate::http::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn estimate(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -409,9 +536,8 @@ async fn estimate(
 }
 
 /// The description of this API (OpenAPI 3.1), kept beside the handlers it documents.
-async fn openapi() -> impl IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        include_str!("openapi.json"),
-    )
+async fn openapi() -> Json<serde_json::Value> {
+    Json(doc::document())
 }
+
+pub(crate) use doc::ErrorResponse;

@@ -9,8 +9,9 @@ use axum::{
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::JsonQuery;
+use super::{ErrorResponse, JsonQuery, doc};
 use crate::{
     domain::nuisance::{Figures, Report},
     http::{
@@ -26,18 +27,24 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Serialize)]
+/// The reserved joint day (rule C-4).
+#[derive(Serialize, ToSchema)]
+#[schema(as = JointDay)]
 pub struct JointDayJson {
+    #[schema(format = Date)]
     day: String,
     /// Confirmed to the applicant (payments and permit in order).
     confirmed: bool,
     crews: Vec<CrewJson>,
 }
 
-#[derive(Serialize)]
+/// A crew booked on the joint day.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Crew)]
 struct CrewJson {
     service: String,
     crew: String,
+    /// When the crew's works were recorded as done.
     works_done_at: Option<String>,
 }
 
@@ -66,12 +73,17 @@ pub fn joint_day(file: &StaffCaseFile) -> Option<JointDayJson> {
     })
 }
 
-#[derive(Serialize)]
+/// The joint road-works permit (rule C-6).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Permit)]
 pub struct PermitJson {
     id: String,
+    #[schema(schema_with = doc::permit_status)]
     status: String,
+    #[schema(format = Date)]
     day: String,
     requested_at: String,
+    #[schema(format = Date)]
     due_on: String,
     decision_text: Option<String>,
     decided_at: Option<String>,
@@ -90,12 +102,16 @@ pub fn permit(file: &StaffCaseFile) -> Option<PermitJson> {
     })
 }
 
-#[derive(Serialize)]
+/// One version of the consolidated offer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Offer)]
 pub struct OfferJson {
     version: i64,
+    #[schema(schema_with = doc::offer_status)]
     status: String,
     language: String,
     sent_at: String,
+    #[schema(format = Date)]
     valid_until: String,
     accepted_at: Option<String>,
     accepted_by: Option<String>,
@@ -103,64 +119,88 @@ pub struct OfferJson {
     total_excl_vat: Decimal,
     total_vat: Decimal,
     total_incl_vat: Decimal,
-    /// Each document of the version: an offer or an invoice, its scope and payee (V-8).
+    /// Each document of the version (V-8: the servicing of land is a document of its own): an
+    /// offer to accept, or an invoice due without prior offer (V-2.3, V-7).
     documents: Vec<DocumentJson>,
-    /// Who pays whom under this version, what was paid and what is still due.
+    /// Who pays whom under this version, what was paid and what is still due. The applicant
+    /// pays each operator document, and each earlier holder of a water extension its
+    /// quote-part directly (B-10); the operator pays the applicant the cabin lease fee at the
+    /// deed (V-9.2). Nothing is netted.
     payees: Vec<PayeeJson>,
-    /// The whole document, as sent.
+    /// Path of the whole document in this API.
     document: String,
+    /// Path of the PDF as sent.
     pdf: String,
 }
 
-#[derive(Serialize)]
+/// One document of an offer version.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OfferPart)]
 struct DocumentJson {
     /// `offer` or `invoice` (V-2.3, V-7: servicing invoiced without prior offer).
+    #[schema(schema_with = doc::document_class)]
     kind: &'static str,
-    /// `connections` or `servicing`.
+    #[schema(schema_with = doc::document_scope)]
     scope: &'static str,
     operator: String,
     services: Vec<String>,
+    /// Sum of the document's lines, euros.
     total_excl_vat: Decimal,
+    /// VAT per rate on the document's sum (V-6, B-5.2).
     total_vat: Decimal,
+    /// What the applicant pays the operator for this document.
     total_incl_vat: Decimal,
-    /// Who the applicant pays for it; absent when nothing is due (0 €).
+    /// Who the applicant pays for it; null when nothing is due (0 €).
     payee: Option<String>,
 }
 
-#[derive(Serialize)]
+/// Who pays whom, what was paid and what is still due.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Payee)]
 struct PayeeJson {
     /// `applicant_to_operator`, `applicant_to_holder` (B-10) or `operator_to_applicant` (V-9.2).
+    #[schema(schema_with = doc::direction)]
     direction: &'static str,
     /// Who pays.
     payer: String,
     /// Who receives.
     payee: String,
-    /// `offer` or `invoice`.
+    #[schema(schema_with = doc::document_class)]
     document: &'static str,
-    /// `connections` or `servicing`.
+    #[schema(schema_with = doc::document_scope)]
     scope: &'static str,
+    /// Amount due, euros, VAT included.
     amount: String,
     iban: Option<String>,
     bic: Option<String>,
+    /// `+++ddd/dddd/ddddd+++` for an operator; null for a holder or a credit.
     structured_communication: Option<String>,
-    /// `before_works`, `after_works` (V-8.2.1) or `at_deed` (V-9.2).
+    /// `before_works`, `after_works` (a commune's servicing, V-8.2.1) or `at_deed` (the lease
+    /// fee, V-9.2).
+    #[schema(schema_with = doc::due_when)]
     due: &'static str,
     pays_after_works: bool,
     rule: String,
-    /// A share's formula with its figures (B-10), a credit's label.
+    /// A quote-part's formula with its figures (B-10), a credit's label.
     detail: Option<String>,
     payments: Vec<PaymentJson>,
+    /// Sum of the payments recorded.
     paid: String,
+    /// Still due.
     outstanding: String,
-    /// Paid beyond the amount, to refund.
+    /// Paid beyond the amount due, to refund.
     refund: String,
     /// The day of the payment that completed it.
+    #[schema(format = Date)]
     paid_at: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A payment recorded.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Payment)]
 struct PaymentJson {
     amount: String,
+    #[schema(format = Date)]
     paid_on: String,
 }
 
@@ -271,6 +311,23 @@ fn internal(error: impl std::fmt::Display) -> ApiError {
 
 /// One offer version's whole document as sent: sections per operator, lines with their rule
 /// and tariff book, VAT, totals, conditions, proposed days.
+#[utoipa::path(
+    get,
+    path = "/requests/{id}/offers/{version}",
+    operation_id = "getOfferDocument",
+    tag = "requests",
+    summary = "One offer version's whole document, as sent (the coordinator's case officers only)",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The request"),
+        ("version" = u32, Path, minimum = 1, description = "The offer's version, from 1"),
+    ),
+    responses(
+        (status = 200, description = "Sections per operator with their lines (rule and tariff book), VAT per rate, totals, validity, conditions and proposed days", body = Object),
+        (status = 401, response = ErrorResponse),
+        (status = 404, response = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 pub async fn offer_document(
     State(state): State<AppState>,
     staff: Staff,
@@ -294,22 +351,29 @@ pub async fn offer_document(
     Ok(Json(serde_json::to_value(document).map_err(internal)?))
 }
 
-#[derive(Serialize)]
+/// A commune's permits.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PermitList)]
 pub struct PermitListJson {
     to_decide: Vec<PermitLineJson>,
     decided: Vec<PermitLineJson>,
 }
 
-#[derive(Serialize)]
+/// One permit of a commune's list.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PermitLine)]
 struct PermitLineJson {
     id: String,
     reference: String,
     site: String,
     commune: String,
     parcel_ref: Option<String>,
+    #[schema(schema_with = doc::permit_status)]
     status: String,
+    #[schema(format = Date)]
     day: String,
     requested_at: String,
+    #[schema(format = Date)]
     due_on: String,
     decided_at: Option<String>,
 }
@@ -341,6 +405,19 @@ const DECIDED_LIMIT: i64 = 200;
 
 /// A commune's joint road-works permits: those to decide (most urgent first: the earlier of
 /// the works day and the due date, then the due date) and the latest decided. Only for a municipality's staff.
+#[utoipa::path(
+    get,
+    path = "/permits",
+    operation_id = "listPermits",
+    tag = "permits",
+    summary = "The joint road-works permits of the signed-in municipality: to decide (most urgent first: by the earlier of the works day and the decision due date, then the due date) and the latest decided",
+    responses(
+        (status = 200, description = "The permits", body = PermitListJson),
+        (status = 401, response = ErrorResponse),
+        (status = 404, response = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 pub async fn permit_list(
     State(state): State<AppState>,
     staff: Staff,
@@ -359,7 +436,9 @@ pub async fn permit_list(
     }))
 }
 
-#[derive(Serialize)]
+/// The nuisance avoided (C-6) per month of a period.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Figures)]
 pub struct FiguresJson {
     commune: Option<String>,
     from: NaiveDate,
@@ -368,14 +447,19 @@ pub struct FiguresJson {
     total: FiguresLineJson,
 }
 
-#[derive(Serialize)]
+/// One month's figures.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FiguresMonth)]
 struct MonthJson {
+    /// `YYYY-MM`.
     month: String,
     #[serde(flatten)]
     figures: FiguresLineJson,
 }
 
-#[derive(Serialize)]
+/// The figures of a month or of the period.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FiguresLine)]
 struct FiguresLineJson {
     works_days: u32,
     openings_made: u32,
@@ -402,6 +486,25 @@ impl From<&Figures> for FiguresLineJson {
 
 /// The nuisance avoided (C-6) per month of a period (this year by default): a commune's own,
 /// or for the coordinator one of its communes (`commune=` NIS code) or all of them.
+#[utoipa::path(
+    get,
+    path = "/figures",
+    operation_id = "getFigures",
+    tag = "figures",
+    summary = "Nuisance avoided per month (rule C-6): a municipality's own commune, or for the coordinator one of its communes or all",
+    params(
+        ("from" = Option<NaiveDate>, Query, description = "First day (1 January of this year by default)"),
+        ("to" = Option<NaiveDate>, Query, description = "Last day (31 December of this year by default); at most 60 months after `from`"),
+        ("commune" = Option<String>, Query, description = "NIS code; a municipality may only ask for its own"),
+    ),
+    responses(
+        (status = 200, description = "The figures", body = FiguresJson),
+        (status = 401, response = ErrorResponse),
+        (status = 404, response = ErrorResponse),
+        (status = 422, response = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
 pub async fn figures(
     State(state): State<AppState>,
     staff: Staff,
@@ -449,23 +552,35 @@ pub async fn figures(
 }
 
 /// V-3.1: the dossier-opening fee invoiced at filing, with its payment (coordinator only).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = DossierInvoice)]
 pub struct DossierInvoiceJson {
     number: String,
+    #[schema(schema_with = doc::dossier_rule)]
     rule: &'static str,
+    #[schema(format = Date)]
     issued_on: String,
+    /// Payable within 15 days of issue.
+    #[schema(format = Date)]
     due_on: String,
+    /// ORES' legal entity.
     payee: String,
     iban: Option<String>,
     bic: Option<String>,
     structured_communication: String,
+    /// Euros with two decimals.
     amount_excl_vat: String,
+    /// Percent: 21 (rule V-6).
     vat_rate: String,
+    /// Euros with two decimals.
     vat_amount: String,
+    /// VAT included, euros with two decimals.
     amount: String,
+    /// The tariff book in force on the request date (rule V-5).
     book_version: String,
-    /// `due`, `overdue` or `paid`.
+    #[schema(schema_with = doc::invoice_status)]
     status: &'static str,
+    #[schema(format = Date)]
     paid_on: Option<String>,
     paid_amount: Option<String>,
 }

@@ -160,6 +160,20 @@ impl<'de> Deserialize<'de> for Money {
 #[serde(try_from = "Decimal", into = "Decimal")]
 pub struct Metres(Decimal);
 
+/// In the API's documents: a number of metres from 0 to `Metres::MAX`.
+impl utoipa::PartialSchema for Metres {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Number)
+            .minimum(Some(0))
+            .maximum(Some(Self::MAX_WHOLE))
+            .description(Some("Metres, from 0 to 10000"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Metres {}
+
 impl Metres {
     pub const ZERO: Metres = Metres(Decimal::ZERO);
     /// The longest length any case may give, in metres. No rule sets one; a connection runs a

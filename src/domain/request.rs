@@ -757,7 +757,7 @@ impl NewRequest {
 }
 
 /// The applicant's (or payer's) VAT position.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VatStatus {
     /// A private person or a body that files no periodic VAT returns.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::money::{Metres, Money};
 use super::{InputError, servicing::parse_amount};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WaterWork {
     /// A first connection.
@@ -76,7 +76,7 @@ pub fn whole_months(from: NaiveDate, to: NaiveDate) -> u32 {
 }
 
 /// A water connection request, as a web form fills it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct WaterCase {
     pub work: WaterWork,
@@ -93,6 +93,7 @@ pub struct WaterCase {
     pub extra_connections_granted: bool,
     pub pressure_installation: bool,
     /// Holders of the extension sections this connection uses, oldest first (B-10).
+    #[schema(value_type = Vec<Object>)]
     pub earlier_holders: Vec<EarlierHolder>,
     /// B-9: no water billed on the connection to renew for 24 months: SWDE no longer has to
     /// renew it at its cost, and the renewal is priced as a first connection.

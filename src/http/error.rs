@@ -285,19 +285,31 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// An API error as RFC 9457 problem details: `type`, `title`, `status`, `detail` and, where a
 /// rule refuses, its id; `error` and `message` repeat the code and the detail for clients of
 /// the earlier error format.
-#[derive(Serialize)]
-struct Problem {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:connect-my-home:problem:<code>`.
     #[serde(rename = "type")]
     kind: String,
     title: String,
     status: u16,
     detail: String,
+    /// The rule that refuses (e.g. B-4.4), where one does.
     #[serde(skip_serializing_if = "Option::is_none")]
     rule: Option<String>,
+    /// The code: not_found, invalid, refused, stale, version_required, read_only, needs_key,
+    /// unauthorized, key_malformed, key_unknown, key_revoked, key_expired,
+    /// idempotency_mismatch, idempotency_in_progress, idempotency_key_invalid, conflict,
+    /// too_many_requests, internal.
+    #[schema(value_type = String)]
     error: &'static str,
+    /// The detail again.
     message: String,
+    /// Only when no tariff book is in force on the case's date (rule V-5): each operator asked
+    /// without a book then, with the last book that ended before the date and the first one
+    /// starting after it.
     #[serde(skip_serializing_if = "Option::is_none")]
     tariff_gaps: Option<Vec<tariff::TariffGap>>,
+    /// Only with 429: seconds before the caller may try again, as in the Retry-After header.
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_seconds: Option<u64>,
 }

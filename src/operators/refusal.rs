@@ -29,7 +29,7 @@ pub const STAFF_RULES: [&str; 8] = [
 ];
 
 /// A reason in words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RefusalReason {
     /// Worded by the rules: a translation key (`tariff.refusal.*`) and its arguments.

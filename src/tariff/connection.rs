@@ -15,7 +15,7 @@ use super::{
 use crate::domain::ElectricityBand;
 
 /// An electricity connection: the band wanted, and the current band for a power increase.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ElectricityCase {
     /// Form code: `1x40`, `3x25`…
@@ -26,7 +26,7 @@ pub struct ElectricityCase {
 }
 
 /// A gas connection: metres beyond the standard length.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct GasCase {
     pub extra_metres: Metres,

@@ -50,7 +50,7 @@ impl Tariffs {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BuildingKind {
     #[default]
@@ -65,7 +65,7 @@ fn one() -> u32 {
 
 /// A described case, as the "Estimate my costs" form or `POST /api/v1/estimates` fills it.
 /// Only `request_date` is required.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EstimateCase {
     /// The request date, or the date ORES learned of the operation: picks the books (V-5).
@@ -89,6 +89,7 @@ pub struct EstimateCase {
     pub building: BuildingKind,
     /// Dwellings of a building (2 to 4, C-1); ignored for a house.
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 4)]
     pub dwellings: u32,
     #[serde(default)]
     pub electricity: Option<ElectricityCase>,
@@ -100,7 +101,15 @@ pub struct EstimateCase {
     pub proximus: bool,
     #[serde(default)]
     pub voo: bool,
+    /// The servicing of land (V-2 to V-9): lengths from 0 to 10000 m (`frontage_m`,
+    /// `planned_frontages_m`); at most 500 parcels, 1000 candelabras, 1000
+    /// `existing_pole_lights` (V-4.3, quoted separately), 5000 supply points; `cabin.surface_m2`
+    /// at most 500; `special_demands_surcharge` at most 1000000. A value out of range is refused
+    /// (422) with its path, e.g. `servicing.frontage_m`. `t5387_conditions_met` puts the
+    /// network lines outside the scope of VAT (V-6, art. 6.3), except for grouped housing
+    /// (art. 6.4).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub servicing: Option<ServicingCase>,
 }
 

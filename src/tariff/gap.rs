@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{BookSet, EstimateCase, Operator, TariffError, Tariffs};
 
 /// The validity of one book, as a gap names it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BookSpan {
     pub version: String,
     pub valid_from: NaiveDate,
@@ -16,7 +16,7 @@ pub struct BookSpan {
 
 /// No book of `operator` is in force on `date`: the last book that ended before it and the
 /// first one starting after it, when they exist.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TariffGap {
     pub operator: Operator,
     /// The tariff date looked up: the request date, or the modification date (V-5, V-8.3).

@@ -1,4 +1,4 @@
-//! The JSON API keeps to its OpenAPI document (src/api/openapi.json): every route is
+//! The JSON API keeps to its OpenAPI document (generated from the handlers and their types: src/api/doc.rs): every route is
 //! described, and input it cannot read is refused in its error format (RFC 9457 problem details), saying why, with a
 //! status the document lists (found by fuzzing it with schemathesis, security/schemathesis.sh).
 
@@ -108,4 +108,108 @@ async fn an_offer_version_that_is_no_number_is_not_found_in_json() {
         assert_eq!(status, 404, "{version}");
         assert_eq!(body["error"], "not_found", "{version}");
     }
+}
+
+/// Every `$ref` of the document, with the JSON pointer it points to.
+fn references(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                found.push(target.clone());
+            }
+            map.values().for_each(|v| references(v, found));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_document_generated_from_the_code_is_whole_and_its_links_lead_somewhere() {
+    let app = spawn_app().await;
+    let document: serde_json::Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let mut targets = Vec::new();
+    references(&document, &mut targets);
+    assert!(targets.len() > 30, "{} references", targets.len());
+    for target in &targets {
+        let pointer = target
+            .strip_prefix('#')
+            .expect("a reference inside the document");
+        assert!(
+            document.pointer(pointer).is_some(),
+            "{target} points nowhere"
+        );
+    }
+    let mut operations = BTreeSet::new();
+    let mut links = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap_or_default();
+            assert!(!id.is_empty(), "{method} {path} has no operationId");
+            assert!(operation["summary"].is_string(), "{method} {path}");
+            operations.insert(id.to_owned());
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                if status.starts_with('4') && status != "429" {
+                    assert_eq!(
+                        response["$ref"], "#/components/responses/Error",
+                        "{method} {path} {status}"
+                    );
+                }
+                if let Some(found) = response["links"].as_object() {
+                    links.extend(found.values().cloned());
+                }
+            }
+        }
+    }
+    // The links (the queue → a request → its offer; a page of parts → a part) name operations
+    // of the document, in OpenAPI's spelling.
+    assert_eq!(links.len(), 3);
+    for link in links {
+        let target = link["operationId"].as_str().unwrap_or_default();
+        assert!(operations.contains(target), "{link}");
+        assert!(link.get("operation_id").is_none(), "{link}");
+    }
+    // The request body of an answer change refuses fields it does not know, as the handler does.
+    let change = &document["components"]["schemas"]["AnswerChange"];
+    assert_eq!(change["additionalProperties"], false);
+    assert_eq!(
+        change["properties"]["action"]["enum"][0],
+        "prerequisite_met"
+    );
+}
+
+#[tokio::test]
+async fn a_request_as_the_api_serves_it_has_the_fields_its_schema_names() {
+    let app = spawn_app().await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let document: serde_json::Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let detail: serde_json::Value = julien
+        .get(app.url(&format!("/api/v1/requests/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schema = &document["components"]["schemas"]["RequestDetail"];
+    let named: BTreeSet<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let served: BTreeSet<&str> = detail
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(named, served);
+    for required in schema["required"].as_array().unwrap() {
+        assert!(!detail[required.as_str().unwrap()].is_null(), "{required}");
+    }
+    assert_eq!(detail["reference"], reference.as_str());
+    assert_eq!(detail["applicant"]["kind"], "natural");
 }
