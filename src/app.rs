@@ -69,6 +69,7 @@ pub async fn build_state(
         base_url: config.base_url(bound),
         db,
         throttles: Throttles::new(&config.limits, &clock),
+        reference: Default::default(),
         clock,
         directory: postcode_directory()?,
         mailer,

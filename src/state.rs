@@ -35,6 +35,54 @@ pub struct AppInner {
     pub storage: Arc<dyn Storage>,
     /// This instance's per-address throttles (sign-in, filing, estimates).
     pub throttles: Throttles,
+    /// Reference data every case file reads (construction holidays, partners' labels), kept
+    /// briefly in memory.
+    pub reference: ReferenceCache,
+}
+
+/// How long this instance keeps reference data read from the database. An edit on this
+/// instance clears it at once; another instance sees the edit within this time. Only pages
+/// read through it: a reservation reads the construction holidays under its lock.
+pub const REFERENCE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A value read from the database, kept for [`REFERENCE_TTL`].
+pub struct Kept<T> {
+    slot: RwLock<Option<(std::time::Instant, Arc<T>)>>,
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Self {
+            slot: RwLock::new(None),
+        }
+    }
+}
+
+impl<T> Kept<T> {
+    /// The value kept, unless it is older than [`REFERENCE_TTL`].
+    pub fn fresh(&self) -> Option<Arc<T>> {
+        let slot = self.slot.read().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref()
+            .filter(|(at, _)| at.elapsed() < REFERENCE_TTL)
+            .map(|(_, value)| value.clone())
+    }
+
+    pub fn keep(&self, value: T) -> Arc<T> {
+        let value = Arc::new(value);
+        *self.slot.write().unwrap_or_else(PoisonError::into_inner) =
+            Some((std::time::Instant::now(), value.clone()));
+        value
+    }
+
+    pub fn clear(&self) {
+        *self.slot.write().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
+#[derive(Default)]
+pub struct ReferenceCache {
+    pub construction_holidays: Kept<crate::scheduling::ConstructionHolidays>,
+    pub partner_labels: Kept<Vec<(String, crate::operators::generic::Labels)>>,
 }
 
 #[derive(Clone)]

@@ -178,32 +178,39 @@ pub async fn everything(
     Ok((crews, bookings))
 }
 
-/// Booked jobs per crew and day in `[from, to]` for the given crews.
+/// Booked jobs per crew and day in `[from, to]` for the given crews: one query whatever the
+/// number of crews.
 pub async fn bookings(
     tx: &mut Tx,
     crews: &[Uuid],
     from: NaiveDate,
     to: NaiveDate,
 ) -> DbResult<Vec<(Uuid, NaiveDate, u32)>> {
-    let mut out = Vec::new();
-    for crew in crews {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT day, booked FROM crew_days WHERE crew_id = $1 AND day >= $2 AND day <= $3",
-        )
-        .bind(crew.to_string())
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(&mut **tx)
-        .await?;
-        for (day, booked) in rows {
-            out.push((
-                *crew,
+    if crews.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = super::sql::Sql::new("SELECT crew_id, day, booked FROM crew_days WHERE day >= ");
+    sql.push_bind(from.to_string())
+        .push(" AND day <= ")
+        .push_bind(to.to_string())
+        .push(" AND crew_id IN (");
+    for (index, crew) in crews.iter().enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        sql.push_bind(crew.to_string());
+    }
+    sql.push(")");
+    let rows: Vec<(String, String, i64)> = sql.query_as()?.fetch_all(&mut **tx).await?;
+    rows.into_iter()
+        .map(|(crew, day, booked)| {
+            Ok((
+                parse_uuid(&crew)?,
                 parse_date(&day)?,
                 u32::try_from(booked).unwrap_or(u32::MAX),
-            ));
-        }
-    }
-    Ok(out)
+            ))
+        })
+        .collect()
 }
 
 /// Takes one job of `crew`'s capacity on `day`, or returns false when the day is full. The

@@ -405,6 +405,7 @@ pub async fn applicant_file(
             &request,
             &latest_answers(&answers),
             state.clock.today(),
+            Some(&known_parts(&answers, &offer, None)),
         )
         .await
         {
@@ -491,6 +492,7 @@ pub async fn for_staff(
             | RequestState::Lapsed
     );
     let latest = latest_answers(&answers);
+    let organisations = organisations_of(&answers);
     let assessments = answers
         .into_iter()
         .map(|row| {
@@ -513,6 +515,15 @@ pub async fn for_staff(
         })
         .collect::<Result<Vec<_>, CaseFileError>>()?;
     let booked = reservations(state, &request.access).await?;
+    // The coordinator's offer and permit, read once for the page and the joint day.
+    let (offer, permit_row) = if coordinator {
+        (
+            Some(offer_file(state, &request).await?),
+            permits::current_for_request(&state.db, &request.access).await?,
+        )
+    } else {
+        (None, None)
+    };
     let mut deadlines = Vec::new();
     let joint_day = match booked.first().map(|r| r.0) {
         Some(day) => {
@@ -558,8 +569,15 @@ pub async fn for_staff(
         // The open joint day and the works deadlines come from one read of their inputs.
         None if coordinator => {
             let today = state.clock.today();
+            let known = offer.as_ref().map(|offer| {
+                known_parts_with(
+                    organisations.clone(),
+                    offer,
+                    Some(permit_row.as_ref().map(|p| p.status.as_str())),
+                )
+            });
             StaffJointDay::Open(
-                match schedule::lead_time_inputs(state, &request, &latest).await {
+                match schedule::lead_time_inputs(state, &request, &latest, known.as_ref()).await {
                     Ok(inputs) => {
                         deadlines = match schedule::deadlines_with(
                             state, &request, &latest, today, &inputs,
@@ -584,24 +602,21 @@ pub async fn for_staff(
         }
         None => StaffJointDay::Hidden,
     };
-    let (offer, officers, permit) = if coordinator {
+    let (officers, permit) = if coordinator {
         (
-            Some(offer_file(state, &request).await?),
             requests::case_officers(&state.db, &scope).await?,
-            permits::current_for_request(&state.db, &request.access)
-                .await?
-                .map(|p| PermitView {
-                    id: p.id,
-                    status: p.status,
-                    day: p.day,
-                    requested_at: p.requested_at,
-                    due_on: p.due_on,
-                    decision_text: p.decision_text,
-                    decided_at: p.decided_at,
-                }),
+            permit_row.map(|p| PermitView {
+                id: p.id,
+                status: p.status,
+                day: p.day,
+                requested_at: p.requested_at,
+                due_on: p.due_on,
+                decision_text: p.decision_text,
+                decided_at: p.decided_at,
+            }),
         )
     } else {
-        (None, Vec::new(), None)
+        (Vec::new(), None)
     };
     let dossier_invoice = if coordinator {
         crate::services::dossier_fee::of_request(state, &request.access).await?
@@ -631,6 +646,38 @@ pub async fn for_staff(
         deadlines,
         request,
     })
+}
+
+/// (service, organisation id) of every assessment read.
+fn organisations_of(answers: &[assessments::CaseAnswerRow]) -> Vec<(String, String)> {
+    answers
+        .iter()
+        .map(|a| (a.service.clone(), a.organisation_id.clone()))
+        .collect()
+}
+
+/// What the joint day needs that an applicant's or coordinator's case file already read.
+fn known_parts<'a>(
+    answers: &[assessments::CaseAnswerRow],
+    offer: &'a OfferFile,
+    permit_status: Option<Option<&'a str>>,
+) -> schedule::KnownParts<'a> {
+    known_parts_with(organisations_of(answers), offer, permit_status)
+}
+
+fn known_parts_with<'a>(
+    organisations: Vec<(String, String)>,
+    offer: &'a OfferFile,
+    permit_status: Option<Option<&'a str>>,
+) -> schedule::KnownParts<'a> {
+    schedule::KnownParts {
+        organisations,
+        latest_offer: offer
+            .versions
+            .first()
+            .map(|v| (v.status.as_str(), v.dues.as_slice())),
+        permit_status,
+    }
 }
 
 fn parse_ts(text: &str) -> Result<DateTime<Utc>, CaseFileError> {

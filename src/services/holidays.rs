@@ -87,6 +87,18 @@ where
     Ok(stored(executor).await?.holidays)
 }
 
+/// The construction holidays for pages: kept briefly in memory (`state::REFERENCE_TTL`); a
+/// reservation reads them under its lock instead ([`load`]).
+pub async fn current(state: &AppState) -> Result<std::sync::Arc<ConstructionHolidays>, DbError> {
+    if let Some(kept) = state.reference.construction_holidays.fresh() {
+        return Ok(kept);
+    }
+    Ok(state
+        .reference
+        .construction_holidays
+        .keep(load(&state.db.pool).await?))
+}
+
 /// A stored period as the administration page lists it: who changed it last, and when.
 #[derive(Debug, Clone)]
 pub struct ListedPeriod {
@@ -177,6 +189,7 @@ pub async fn save(
     }
     let flagged = flag_booked_days(&mut tx, state, user, &period, now).await?;
     tx.commit().await.map_err(DbError::from)?;
+    state.reference.construction_holidays.clear();
     Ok(Saved { period, flagged })
 }
 
@@ -194,6 +207,7 @@ pub async fn remove(state: &AppState, id: &str) -> Result<HolidayPeriod, EditErr
         return Err(EditError::NotFound);
     }
     tx.commit().await.map_err(DbError::from)?;
+    state.reference.construction_holidays.clear();
     Ok(period)
 }
 

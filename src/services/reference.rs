@@ -309,6 +309,10 @@ async fn invite_admin(
 pub async fn partner_labels(
     state: &AppState,
 ) -> Result<Vec<(String, crate::operators::generic::Labels)>, DbError> {
+    // Partners join by configuration at start-up (C-8): kept briefly in memory.
+    if let Some(kept) = state.reference.partner_labels.fresh() {
+        return Ok(kept.as_ref().clone());
+    }
     let mut labels = Vec::new();
     for organisation in organisations::partners(&state.db).await? {
         let (Some(code), Some(offer)) = (organisation.service, organisation.partner) else {
@@ -318,5 +322,5 @@ pub async fn partner_labels(
             labels.push((code, offer.label));
         }
     }
-    Ok(labels)
+    Ok(state.reference.partner_labels.keep(labels).as_ref().clone())
 }

@@ -176,12 +176,69 @@ pub fn paid_in_full_on(due: &crate::services::offers::Due) -> Option<NaiveDate> 
 const SERVICING_START_PREREQUISITES: [&str; 3] =
     ["permit_copy", "trench_and_sleeve", "site_coordinators"];
 
+/// What a case file has already read that the lead-time starts need, so that a page does not
+/// read it twice: each service's operator, the latest offer version's status with its dues,
+/// and the current permit's status. Only from a reader who sees every part of the request (the
+/// applicant, the coordinator).
+pub struct KnownParts<'a> {
+    /// (service, organisation id) of every assessment.
+    pub organisations: Vec<(String, String)>,
+    /// The latest offer version: its status and every due of it; none before the first offer.
+    pub latest_offer: Option<(&'a str, &'a [crate::services::offers::Due])>,
+    /// The current permit's status (none without a permit), when already read.
+    pub permit_status: Option<Option<&'a str>>,
+}
+
+/// The latest offer version's status and dues, as read.
+type LatestOffer = (String, Vec<crate::services::offers::Due>);
+
+/// Reads what [`KnownParts`] holds but the permit (read only when a civil-works crew comes).
+async fn read_known_parts(
+    state: &AppState,
+    request: &RequestRow,
+) -> Result<(Vec<(String, String)>, Option<LatestOffer>), ScheduleError> {
+    let organisations = assessments::organisations_of(&state.db, &request.access).await?;
+    let latest_offer = offers::for_request(&state.db, &request.access).await?;
+    let latest = match latest_offer.into_iter().next() {
+        Some(latest) => {
+            let dues = crate::services::offers::dues_of(
+                offers::dues_of_request(&state.db, &request.access).await?,
+                &offers::payments_of_request(&state.db, &request.access).await?,
+            )?
+            .into_iter()
+            .filter(|d| d.offer_id == latest.id)
+            .collect();
+            Some((latest.status, dues))
+        }
+        None => None,
+    };
+    Ok((organisations, latest))
+}
+
 /// Reads when each lead time of a request started and what still comes before the works
 /// (see [`LeadTimeStarts`]).
 pub async fn lead_time_starts(
     state: &AppState,
     request: &RequestRow,
     answers: &[(String, Option<String>)],
+) -> Result<LeadTimeStarts, ScheduleError> {
+    let (organisations, latest) = read_known_parts(state, request).await?;
+    let known = KnownParts {
+        organisations,
+        latest_offer: latest
+            .as_ref()
+            .map(|(status, dues)| (status.as_str(), dues.as_slice())),
+        permit_status: None,
+    };
+    lead_time_starts_known(state, request, answers, &known).await
+}
+
+/// The same, with what the caller already read.
+pub async fn lead_time_starts_known(
+    state: &AppState,
+    request: &RequestRow,
+    answers: &[(String, Option<String>)],
+    known: &KnownParts<'_>,
 ) -> Result<LeadTimeStarts, ScheduleError> {
     let parsed: Vec<(&str, Assessment)> = answers
         .iter()
@@ -207,32 +264,33 @@ pub async fn lead_time_starts(
         let municipality = db::permits::municipality_of(&mut tx, &request.id).await?;
         tx.rollback().await.map_err(DbError::from)?;
         if municipality.is_some() {
-            let granted = matches!(
-                db::permits::current_for_request(&state.db, &request.access)
+            let status = match known.permit_status {
+                Some(status) => status.map(str::to_owned),
+                None => db::permits::current_for_request(&state.db, &request.access)
                     .await?
                     .map(|p| p.status),
-                Some(status) if status == "approved" || status == "approved_with_conditions"
+            };
+            let granted = matches!(
+                status.as_deref(),
+                Some("approved" | "approved_with_conditions")
             );
             starts.permit_awaited = !granted;
         }
     }
-    let organisations = assessments::organisations_of(&state.db, &request.access).await?;
-    let latest_offer = offers::for_request(&state.db, &request.access).await?;
-    starts.offer = match latest_offer.first().map(|o| o.status.as_str()) {
+    let organisations = &known.organisations;
+    starts.offer = match known.latest_offer.map(|(status, _)| status) {
         Some("accepted") => OfferStage::Accepted,
         Some("sent") => OfferStage::Sent,
         _ => OfferStage::NotSent,
     };
-    let payees: Vec<crate::services::offers::Due> = match latest_offer.first() {
-        Some(latest) => crate::services::offers::dues_of(
-            offers::dues_of_request(&state.db, &request.access).await?,
-            &offers::payments_of_request(&state.db, &request.access).await?,
-        )?
-        .into_iter()
-        .filter(|d| d.offer_id == latest.id && d.direction == Direction::ApplicantToOperator)
-        .collect(),
-        None => Vec::new(),
-    };
+    let payees: Vec<&crate::services::offers::Due> = known
+        .latest_offer
+        .map(|(_, dues)| {
+            dues.iter()
+                .filter(|d| d.direction == Direction::ApplicantToOperator)
+                .collect()
+        })
+        .unwrap_or_default();
     let offered = !payees.is_empty();
     for (service, answer) in &parsed {
         let organisation = organisations
@@ -247,6 +305,7 @@ pub async fn lead_time_starts(
         };
         let of_operator: Vec<&crate::services::offers::Due> = payees
             .iter()
+            .copied()
             .filter(|p| p.organisation_id.as_deref() == organisation)
             .collect();
         // Every document of the operator due before the works is paid first (B-5.4).
@@ -437,7 +496,7 @@ pub struct WorksDeadline {
 
 /// What a request's joint days and works deadlines are computed from, read once for both.
 pub struct LeadTimeInputs {
-    construction: ConstructionHolidays,
+    construction: std::sync::Arc<ConstructionHolidays>,
     starts: LeadTimeStarts,
 }
 
@@ -446,10 +505,14 @@ pub async fn lead_time_inputs(
     state: &AppState,
     request: &RequestRow,
     answers: &[(String, Option<String>)],
+    known: Option<&KnownParts<'_>>,
 ) -> Result<LeadTimeInputs, ScheduleError> {
     Ok(LeadTimeInputs {
-        construction: holidays::load(&state.db.pool).await?,
-        starts: lead_time_starts(state, request, answers).await?,
+        construction: holidays::current(state).await?,
+        starts: match known {
+            Some(known) => lead_time_starts_known(state, request, answers, known).await?,
+            None => lead_time_starts(state, request, answers).await?,
+        },
     })
 }
 
@@ -530,17 +593,19 @@ pub async fn candidates(
     today: NaiveDate,
 ) -> Result<JointDays, ScheduleError> {
     let answers = answers_of(state, scope, request).await?;
-    candidates_from_answers(state, request, &answers, today).await
+    candidates_from_answers(state, request, &answers, today, None).await
 }
 
-/// The same, from the latest answers already read: (service, body, `None` while unanswered).
+/// The same, from the latest answers already read: (service, body, `None` while unanswered),
+/// and what else the caller already read.
 pub async fn candidates_from_answers(
     state: &AppState,
     request: &RequestRow,
     answers: &[(String, Option<String>)],
     today: NaiveDate,
+    known: Option<&KnownParts<'_>>,
 ) -> Result<JointDays, ScheduleError> {
-    let inputs = lead_time_inputs(state, request, answers).await?;
+    let inputs = lead_time_inputs(state, request, answers, known).await?;
     candidates_with(state, request, answers, today, &inputs).await
 }
 
