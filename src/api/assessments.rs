@@ -12,7 +12,7 @@ use axum::{
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::JsonQuery;
+use super::{JsonQuery, require_write};
 use crate::{
     domain::tenancy::SessionUser,
     http::{
@@ -34,16 +34,6 @@ fn require_operator(user: &SessionUser) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::NotFound)
-    }
-}
-
-/// A write needs a read-write key: a read key is refused, and so is a browser session (a
-/// system writes with its own key, named in the events it writes).
-fn require_write(user: &SessionUser) -> Result<(), ApiError> {
-    match &user.api_key {
-        Some(key) if key.writes => Ok(()),
-        Some(_) => Err(ApiError::Forbidden { code: "read_only" }),
-        None => Err(ApiError::Forbidden { code: "needs_key" }),
     }
 }
 

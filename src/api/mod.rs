@@ -10,6 +10,7 @@ use axum::{
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
+    domain::tenancy::SessionUser,
     http::{client::ClientAddr, error::ApiError, extract::Staff, query::QueueQuery},
     operators::refusal::RefusalReason,
     services::{
@@ -22,6 +23,7 @@ use crate::{
 
 mod assessments;
 pub mod edge;
+mod permits;
 mod works;
 
 /// The API's routes, behind [`edge::api_edge`] (bearer keys, `Idempotency-Key`, problem
@@ -38,10 +40,22 @@ pub fn router() -> Router<AppState> {
             get(works::offer_document),
         )
         .route("/permits", get(works::permit_list))
+        .route("/permits/{id}", get(permits::show))
+        .route("/permits/{id}/decision", post(permits::decide))
         .route("/figures", get(works::figures))
         .route("/estimates", post(estimate))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound })
+}
+
+/// A write needs a read-write key: a read key is refused, and so is a browser session (a
+/// system writes with its own key, named in the events it writes).
+pub(crate) fn require_write(user: &SessionUser) -> Result<(), ApiError> {
+    match &user.api_key {
+        Some(key) if key.writes => Ok(()),
+        Some(_) => Err(ApiError::Forbidden { code: "read_only" }),
+        None => Err(ApiError::Forbidden { code: "needs_key" }),
+    }
 }
 
 /// The query string, read as `Query` does; one it cannot read (a field given twice) is

@@ -1,6 +1,10 @@
 //! Refusals the pages and the API word alike.
 
-use crate::{i18n::Tr, services::assess::AdjustError};
+use crate::{
+    domain::permit::DecisionError,
+    i18n::Tr,
+    services::{assess::AdjustError, permits::PermitError},
+};
 
 /// Why operator staff's change of their answer was refused, in the reader's language: the same
 /// words on the page and in the API.
@@ -64,6 +68,41 @@ pub fn adjust_rule(error: &AdjustError) -> Option<String> {
         AdjustError::RegimeNotAllowed(_) => Some("B-4.1".to_owned()),
         AdjustError::Unpriced(_) => Some("V-5".to_owned()),
         AdjustError::NoSurvey => Some("B-5.1".to_owned()),
+        _ => None,
+    }
+}
+
+/// Why a step of the joint road-works permit was refused (C-6), in the reader's language: the
+/// same words on the commune's and the case officer's pages and in the API.
+pub fn permit_refusal(tr: Tr, error: &PermitError) -> String {
+    match error {
+        PermitError::Decision(DecisionError::Text(input)) => {
+            format!("{} {}", tr.t("permit.text_required"), tr.error(input))
+        }
+        PermitError::Decision(DecisionError::Unknown) => tr.t("permit.unknown_decision").into(),
+        PermitError::Decision(DecisionError::NotOpen(status)) => tr.f(
+            "permit.not_open",
+            [("status", tr.keyed("permit.status", status.code()).as_str())],
+        ),
+        PermitError::Decision(DecisionError::AlreadyAsked) => tr.t("permit.already_asked").into(),
+        PermitError::NoPermit => tr.t("permit.no_permit").into(),
+        PermitError::NoQuestion => tr.t("permit.no_question").into(),
+        PermitError::AnswerRequired => tr.t("permit.answer_required").into(),
+        PermitError::NoConditions => tr.t("permit.no_conditions").into(),
+        PermitError::AlreadyApproved => tr.t("permit.already_approved").into(),
+        PermitError::Stale => tr.t("permit.stale").into(),
+        PermitError::NotFound | PermitError::Db(_) => tr.t("page_error.internal.text").into(),
+    }
+}
+
+/// The rule a refused permit step breaks, for the API's problem details: the joint permit's
+/// course (C-6) says which decision can be made when, and that conditions, a question and a
+/// refusal are written.
+pub fn permit_rule(error: &PermitError) -> Option<String> {
+    match error {
+        PermitError::Decision(
+            DecisionError::Text(_) | DecisionError::NotOpen(_) | DecisionError::AlreadyAsked,
+        ) => Some("C-6".to_owned()),
         _ => None,
     }
 }

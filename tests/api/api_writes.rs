@@ -1,0 +1,319 @@
+//! Issue 21, the API's writes for communes and the coordinator: an organisation's administrator
+//! (an operator's, the coordinator's, a commune's) creates its keys on its own keys page, and a
+//! commune's permit software decides its permits through the commune page's service.
+
+use serde_json::{Value, json};
+
+use crate::{
+    api_keys::{problem, secret_of},
+    helpers::{Reserved, TestApp, app_with_crews, client, hidden, marie, reserved, text_of},
+    webhooks::{Receiver, create_endpoint, received, verify_signature},
+};
+
+/// Creates a key through the organisation's keys page of `admin` and returns its secret.
+pub(crate) async fn create_key(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    name: &str,
+    scope: &str,
+) -> String {
+    let page = text_of(admin, app.url("/organisation/api-keys")).await;
+    let response = admin
+        .post(app.url("/organisation/api-keys"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("name", name),
+            ("scope", scope),
+            ("expires_on", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(&format!("Clé «{name}» créée")), "{html}");
+    secret_of(&html)
+}
+
+pub(crate) async fn get(app: &TestApp, secret: &str, path: &str) -> reqwest::Response {
+    client()
+        .get(app.url(path))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub(crate) async fn post_json(
+    app: &TestApp,
+    secret: &str,
+    path: &str,
+    idempotency_key: Option<&str>,
+    body: &Value,
+) -> reqwest::Response {
+    let mut request = client().post(app.url(path)).bearer_auth(secret).json(body);
+    if let Some(key) = idempotency_key {
+        request = request.header("idempotency-key", key);
+    }
+    request.send().await.unwrap()
+}
+
+async fn permit_of(app: &TestApp, request_id: &str) -> (String, String) {
+    sqlx::query_as("SELECT id, status FROM permits WHERE request_id = $1 AND status <> 'cancelled'")
+        .bind(request_id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_organisations_administrator_and_only_they_manage_its_keys_on_its_own_page() {
+    let app = app_with_crews().await;
+    // The coordinator's administrator (a case officer) and a commune's: their own keys.
+    let julien = app.signed_in("julien@ores.demo").await;
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let ores_key = create_key(&app, &julien, "Back-office ORES", "read").await;
+    let namur_key = create_key(&app, &namur, "Logiciel permis", "read_write").await;
+    assert!(ores_key.starts_with("cmh_") && namur_key.starts_with("cmh_"));
+    let ores_page = text_of(&julien, app.url("/organisation/api-keys")).await;
+    assert!(ores_page.contains("Back-office ORES"));
+    assert!(
+        !ores_page.contains("Logiciel permis"),
+        "Namur's keys are Namur's"
+    );
+    assert!(ores_page.contains("href=\"/backoffice\""));
+    let namur_page = text_of(&namur, app.url("/organisation/api-keys")).await;
+    assert!(namur_page.contains("Logiciel permis"));
+    assert!(!namur_page.contains("Back-office ORES"));
+    assert!(namur_page.contains("href=\"/commune\""));
+    // Their menus lead there; another case officer's does not, nor may she open the page.
+    let home = text_of(&julien, app.url("/backoffice")).await;
+    assert!(home.contains("href=\"/organisation/api-keys\""));
+    let sophie = app.signed_in("sophie@ores.demo").await;
+    let home = text_of(&sophie, app.url("/backoffice")).await;
+    assert!(!home.contains("href=\"/organisation/api-keys\""));
+    let response = sophie
+        .get(app.url("/organisation/api-keys"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+
+    // Revoked by the commune's administrator: the key stops at once.
+    let row = namur_page
+        .split("<tr>")
+        .find(|row| row.contains("Logiciel permis"))
+        .unwrap();
+    let response = namur
+        .post(app.url("/organisation/api-keys/revoke"))
+        .form(&[
+            ("csrf_token", hidden(&namur_page, "csrf_token")),
+            ("key", hidden(row, "key")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        response.headers()["location"].to_str().unwrap(),
+        "/organisation/api-keys"
+    );
+    let (status, body) = problem(get(&app, &namur_key, "/api/v1/permits").await).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("key_revoked")));
+    let (status, _) = problem(get(&app, &ores_key, "/api/v1/permits").await).await;
+    assert_eq!(status, 404, "a coordinator's key has no permits to decide");
+    // The platform administrator sees both organisations' keys.
+    let platform = app.signed_in("admin@connect-my-home.demo").await;
+    let all = text_of(&platform, app.url("/admin/api-keys")).await;
+    assert!(all.contains("Back-office ORES") && all.contains("Logiciel permis"));
+}
+
+#[tokio::test]
+async fn a_communes_system_decides_its_permit_with_its_key_once_as_if_typed_in_its_page() {
+    let app = app_with_crews().await;
+    // ORES electricity's system subscribes to permit decisions.
+    let ores_system = Receiver::start(&[], 200).await;
+    let ores_admin = app.signed_in("tarifs@ores.demo").await;
+    let (_, secret) =
+        create_endpoint(&app, &ores_admin, &ores_system.url, &["permit.decided"]).await;
+    let Reserved { id, reference, .. } = reserved(&app, &marie()).await;
+    let (permit_id, status) = permit_of(&app, &id).await;
+    assert_eq!(status, "pending");
+
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let writer = create_key(&app, &namur, "Logiciel permis", "read_write").await;
+    let reader = create_key(&app, &namur, "Tableau de bord", "read").await;
+    let mons = app.signed_in("travaux@mons.demo").await;
+    let mons_key = create_key(&app, &mons, "Logiciel Mons", "read_write").await;
+    let path = format!("/api/v1/permits/{permit_id}");
+    let decision = format!("{path}/decision");
+
+    // The permit as the commune's page shows it.
+    let response = get(&app, &reader, &path).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let permit: Value = response.json().await.unwrap();
+    assert_eq!(permit["id"], permit_id.as_str());
+    assert_eq!(permit["request_id"], id.as_str());
+    assert_eq!(permit["reference"], reference.as_str());
+    assert_eq!(permit["status"], "pending");
+    assert_eq!(permit["commune_nis"], "92094");
+    assert!(
+        permit["site"]
+            .as_str()
+            .unwrap()
+            .contains("Rue des Tanneries 14")
+    );
+    assert_eq!(permit["decision_text"], Value::Null);
+    let services: Vec<&str> = permit["works"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(services, ["electricity", "gas", "proximus", "voo", "water"]);
+    let water = &permit["works"][4];
+    assert_eq!(water["civil_works"], true);
+    assert_eq!(water["trench_metres"], "12");
+    assert_eq!(permit["history"].as_array().unwrap().len(), 1);
+    assert_eq!(permit["history"][0]["action"], "requested");
+
+    // Another commune's key: the permit does not exist, to read or to decide.
+    let (status, _) = problem(get(&app, &mons_key, &path).await).await;
+    assert_eq!(status, 404);
+    let (status, _) = problem(
+        post_json(
+            &app,
+            &mons_key,
+            &decision,
+            Some("mons-1"),
+            &json!({"action": "approve"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+    // A read key reads, and is refused a decision, saying why.
+    let (status, body) = problem(
+        post_json(
+            &app,
+            &reader,
+            &decision,
+            None,
+            &json!({"action": "approve"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("read_only")));
+    // The page's validation, with its words and rule: a question needs its text.
+    let (status, body) = problem(
+        post_json(
+            &app,
+            &writer,
+            &decision,
+            Some("namur-empty"),
+            &json!({"action": "request_information", "text": "  "}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"], "refused");
+    assert_eq!(body["rule"], "C-6");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Écrivez les conditions, la question ou le motif du refus"),
+        "{body}"
+    );
+    let (status, body) =
+        problem(post_json(&app, &writer, &decision, None, &json!({"action": "maybe"})).await).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["detail"], "Cette décision n'existe pas.");
+    assert_eq!(permit_of(&app, &id).await.1, "pending");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM permit_actions").await,
+        1,
+        "only the request itself"
+    );
+
+    // The question, twice under one Idempotency-Key: one decision, the first answer again.
+    let question = json!({
+        "action": "request_information",
+        "text": "Par quel trottoir passe la tranchée ?",
+    });
+    let first = post_json(&app, &writer, &decision, Some("namur-q1"), &question).await;
+    assert_eq!(first.status().as_u16(), 200);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["status"], "information_requested");
+    assert_eq!(
+        first["decision_text"],
+        "Par quel trottoir passe la tranchée ?"
+    );
+    let step = &first["history"][1];
+    assert_eq!(step["action"], "information_requested");
+    assert_eq!(step["actor"], "Logiciel permis");
+    assert_eq!(step["text"], "Par quel trottoir passe la tranchée ?");
+    let again = post_json(&app, &writer, &decision, Some("namur-q1"), &question).await;
+    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(app.count("SELECT COUNT(*) FROM permit_actions").await, 2);
+
+    // The timeline names the key; the officers are mailed as for the page's decision.
+    let events: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT actor_kind, actor_name, detail FROM request_events \
+         WHERE request_id = $1 AND kind = 'permit.information_requested'",
+    )
+    .bind(&id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        events,
+        [(
+            "api_key".to_owned(),
+            "Logiciel permis".to_owned(),
+            Some("Ville de Namur — Par quel trottoir passe la tranchée ?".to_owned())
+        )]
+    );
+    let mails: Vec<(String, String)> = sqlx::query_as(
+        "SELECT recipient, body_text FROM outbox WHERE kind = 'permit_decided' ORDER BY recipient",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    let recipients: Vec<&str> = mails.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(recipients, ["julien@ores.demo", "sophie@ores.demo"]);
+    assert!(mails[0].1.contains(&format!(
+        "Ville de Namur a décidé du permis de voirie commun de la demande {reference}"
+    )));
+    assert!(mails[0].1.contains("Par quel trottoir passe la tranchée ?"));
+
+    // The operator's system is told, signed, once.
+    let got = received(&app, &ores_system, 1).await;
+    assert_eq!(got.len(), 1);
+    verify_signature(&secret, &got[0]);
+    assert_eq!(got[0].header("cmh-event-type"), "permit.decided");
+    assert_eq!(got[0].json()["data"]["reference"], reference.as_str());
+
+    // While the question waits for the officer, another decision is refused with its rule.
+    let (status, body) = problem(
+        post_json(
+            &app,
+            &writer,
+            &decision,
+            Some("namur-q2"),
+            &json!({"action": "request_information", "text": "Et la profondeur ?"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["rule"], "C-6");
+    assert_eq!(
+        body["detail"],
+        "Un complément est déjà demandé et attend la réponse de l'agent ORES."
+    );
+}
