@@ -24,6 +24,7 @@ use crate::{
 mod assessments;
 pub mod edge;
 mod permits;
+mod statements;
 mod works;
 
 /// The API's routes, behind [`edge::api_edge`] (bearer keys, `Idempotency-Key`, problem
@@ -43,6 +44,13 @@ pub fn router() -> Router<AppState> {
         .route("/permits/{id}", get(permits::show))
         .route("/permits/{id}/decision", post(permits::decide))
         .route("/figures", get(works::figures))
+        .route(
+            "/statements",
+            post(statements::upload).layer(axum::extract::DefaultBodyLimit::max(
+                usize::try_from(crate::services::statements::FILE_MAX_BYTES + 1024)
+                    .unwrap_or(usize::MAX),
+            )),
+        )
         .route("/estimates", post(estimate))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound })

@@ -2,11 +2,16 @@
 //! (an operator's, the coordinator's, a commune's) creates its keys on its own keys page, and a
 //! commune's permit software decides its permits through the commune page's service.
 
+use connect_my_home::demo as seed;
 use serde_json::{Value, json};
 
 use crate::{
     api_keys::{problem, secret_of},
-    helpers::{Reserved, TestApp, app_with_crews, client, hidden, marie, reserved, text_of},
+    helpers::{
+        Reserved, TestApp, app_with_crews, client, hidden, marie, reserved, spawn_app, text_of,
+        with,
+    },
+    statements::{Credit, accepted, cents, coda, digits, ores_due, payments_of},
     webhooks::{Receiver, create_endpoint, received, verify_signature},
 };
 
@@ -316,4 +321,137 @@ async fn a_communes_system_decides_its_permit_with_its_key_once_as_if_typed_in_i
         body["detail"],
         "Un complément est déjà demandé et attend la réponse de l'agent ORES."
     );
+}
+
+async fn upload(
+    app: &TestApp,
+    secret: &str,
+    idempotency_key: Option<&str>,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    let mut request = client()
+        .post(app.url("/api/v1/statements?filename=releve-187.cod"))
+        .bearer_auth(secret)
+        .header("content-type", "application/octet-stream")
+        .body(bytes);
+    if let Some(key) = idempotency_key {
+        request = request.header("idempotency-key", key);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_coordinators_bank_software_uploads_a_statement_that_registers_each_payment_once() {
+    let app = spawn_app().await;
+    seed::demo_crews(&app.state).await.unwrap();
+    let marie_id = accepted(&app, &marie()).await;
+    let paul_id = accepted(
+        &app,
+        &with(&marie(), &[("email", "paul.martin@example.be")]),
+    )
+    .await;
+    let (marie_due, marie_amount, marie_communication, iban) = ores_due(&app, &marie_id).await;
+    let (paul_due, _, paul_communication, _) = ores_due(&app, &paul_id).await;
+    let account: String = iban.split_whitespace().collect();
+    let today = app.today();
+    let julien = app.signed_in("julien@ores.demo").await;
+    let writer = create_key(&app, &julien, "Banque ORES", "read_write").await;
+    let reader = create_key(&app, &julien, "Tableau de bord", "read").await;
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let namur_key = create_key(&app, &namur, "Logiciel permis", "read_write").await;
+
+    // Marie pays in full, Paul 100.00 € of his, and a credit names no known communication.
+    let statement = coda(
+        &account,
+        today,
+        &[
+            Credit {
+                cents: cents(&marie_amount),
+                structured: Some(&digits(&marie_communication)),
+                free: "",
+                payer: "DUPONT MARIE",
+            },
+            Credit {
+                cents: 10_000,
+                structured: Some(&digits(&paul_communication)),
+                free: "",
+                payer: "MARTIN PAUL",
+            },
+            Credit {
+                cents: 5_000,
+                structured: None,
+                free: "facture 2026-11",
+                payer: "INCONNU",
+            },
+        ],
+    );
+
+    // A commune has no statements; a read key uploads nothing; a file that is no CODA is
+    // refused with the statements page's words.
+    let (status, _) = problem(upload(&app, &namur_key, None, statement.clone()).await).await;
+    assert_eq!(status, 404);
+    let (status, body) = problem(upload(&app, &reader, None, statement.clone()).await).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("read_only")));
+    let (status, body) = problem(
+        upload(
+            &app,
+            &writer,
+            Some("csv"),
+            b"Date;Montant\n02/12/2026;1210,00\n".to_vec(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["detail"],
+        "Ligne 1 : type d'enregistrement inconnu ; ce fichier n'est pas un relevé CODA."
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM bank_statements").await, 0);
+
+    // The reading: one paid, one partial, one to assign; the same call again, the same answer.
+    let response = upload(&app, &writer, Some("coda-187"), statement.clone()).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let reading: Value = response.json().await.unwrap();
+    assert_eq!(
+        reading,
+        json!({"statements": 1, "credits": 3, "paid": 1, "partial": 1, "over": 0,
+               "to_assign": 1, "already_read": 0, "debits": 0})
+    );
+    let again = upload(&app, &writer, Some("coda-187"), statement.clone()).await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), reading);
+    // Uploaded again as a new call: every credit already read, nothing registered twice.
+    let response = upload(&app, &writer, Some("coda-187-bis"), statement).await;
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"statements": 1, "credits": 0, "paid": 0, "partial": 0, "over": 0,
+               "to_assign": 0, "already_read": 3, "debits": 0})
+    );
+    assert_eq!(
+        payments_of(&app, &marie_due).await,
+        vec![(marie_amount.clone(), today.to_string(), true)]
+    );
+    assert_eq!(
+        payments_of(&app, &paul_due).await,
+        vec![("100.00".to_owned(), today.to_string(), true)]
+    );
+    // Each payment's timeline event names the key; the unknown credit waits on the page.
+    for id in [&marie_id, &paul_id] {
+        let events: Vec<(String, String)> = sqlx::query_as(
+            "SELECT actor_kind, actor_name FROM request_events \
+             WHERE request_id = $1 AND kind = 'payment_registered'",
+        )
+        .bind(id)
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            events,
+            [("api_key".to_owned(), "Banque ORES".to_owned())],
+            "{id}"
+        );
+    }
+    let page = text_of(&julien, app.url("/backoffice/statements")).await;
+    assert!(page.contains("facture 2026-11"), "{page}");
 }

@@ -996,6 +996,17 @@ const TABLE: &[Row] = &[
         Target::Permit,
         |who, rel| api(who, |_| commune(who, rel, 403)),
     ),
+    // Issue 21: a bank statement's upload, by the coordinator's or an operator's read-write
+    // key only: their signed-in staff are refused (403); nobody else has statements.
+    post("/api/v1/statements", Target::None, |who, _| {
+        api(who, |who| {
+            if who.is_officer() || who.is_operator() {
+                403
+            } else {
+                404
+            }
+        })
+    }),
     post(
         "/api/v1/assessments/{id}/answer",
         Target::Assessment,
