@@ -22,6 +22,7 @@ use crate::{
 };
 
 mod assessments;
+mod coordinator;
 pub mod edge;
 mod permits;
 mod statements;
@@ -36,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/assessments/{id}/answer", post(assessments::change))
         .route("/requests", get(list))
         .route("/requests/{id}", get(show))
+        .route("/requests/{id}/offer", post(coordinator::send_offer))
+        .route("/requests/{id}/payments", post(coordinator::record_payment))
         .route(
             "/requests/{id}/offers/{version}",
             get(works::offer_document),

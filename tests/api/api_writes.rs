@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use crate::{
     api_keys::{problem, secret_of},
     helpers::{
-        Reserved, TestApp, app_with_crews, client, hidden, marie, reserved, spawn_app, text_of,
-        with,
+        Reserved, TestApp, accept_offer_online, app_with_crews, client, hidden, marie, reserved,
+        spawn_app, text_of, with,
     },
     statements::{Credit, accepted, cents, coda, digits, ores_due, payments_of},
     webhooks::{Receiver, create_endpoint, received, verify_signature},
@@ -454,4 +454,129 @@ async fn the_coordinators_bank_software_uploads_a_statement_that_registers_each_
     }
     let page = text_of(&julien, app.url("/backoffice/statements")).await;
     assert!(page.contains("facture 2026-11"), "{page}");
+}
+
+async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT actor_kind, actor_name FROM request_events WHERE request_id = $1 AND kind = $2",
+    )
+    .bind(id)
+    .bind(kind)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_coordinators_system_sends_the_offer_and_registers_a_payment_as_the_page_does() {
+    let app = spawn_app().await;
+    seed::demo_crews(&app.state).await.unwrap();
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    app.wait_state(&id, "assessed").await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let writer = create_key(&app, &julien, "Back-office ORES", "read_write").await;
+    let reader = create_key(&app, &julien, "Tableau de bord", "read").await;
+    let ores_admin = app.signed_in("tarifs@ores.demo").await;
+    let operator_key = create_key(&app, &ores_admin, "ERP", "read_write").await;
+    let offer = format!("/api/v1/requests/{id}/offer");
+    let payments = format!("/api/v1/requests/{id}/payments");
+
+    // An operator's key: the coordinator's request is not its to offer; a read key is refused.
+    let (status, _) =
+        problem(post_json(&app, &operator_key, &offer, Some("erp-1"), &json!({})).await).await;
+    assert_eq!(status, 404);
+    let (status, body) = problem(post_json(&app, &reader, &offer, None, &json!({})).await).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("read_only")));
+    assert_eq!(app.count("SELECT COUNT(*) FROM offers").await, 0);
+
+    // Sent once, under one Idempotency-Key sent twice: one version, one mail.
+    let first = post_json(&app, &writer, &offer, Some("offer-1"), &json!({})).await;
+    assert_eq!(first.status().as_u16(), 200);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["request_id"], id.as_str());
+    assert_eq!(first["version"], 1);
+    assert_eq!(first["repeated"], false);
+    assert_eq!(first["offers"].as_array().unwrap().len(), 1);
+    assert_eq!(first["offers"][0]["status"], "sent");
+    let again = post_json(&app, &writer, &offer, Some("offer-1"), &json!({})).await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(app.count("SELECT COUNT(*) FROM offers").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'offer'")
+            .await,
+        1
+    );
+    assert_eq!(
+        events_of(&app, &id, "offer_sent").await,
+        [("api_key".to_owned(), "Back-office ORES".to_owned())]
+    );
+    // A revised offer needs its reason, as on the page.
+    let (status, body) =
+        problem(post_json(&app, &writer, &offer, Some("offer-2"), &json!({})).await).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["detail"],
+        "Indiquez le motif de la révision : il figure sur l'offre révisée."
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM offers").await, 1);
+
+    // Accepted online by Marie; ORES' system registers 100.00 € of ORES' due.
+    let link = app.private_link(&id).await;
+    assert_eq!(accept_offer_online(&app, &link, &id).await.0, 303);
+    let (due, amount, _, _) = ores_due(&app, &id).await;
+    let today = app.today().to_string();
+    let tomorrow = (app.today() + chrono::Duration::days(1)).to_string();
+    let (status, body) = problem(
+        post_json(
+            &app,
+            &writer,
+            &payments,
+            Some("pay-future"),
+            &json!({"payee": due, "amount": "100.00", "paid_on": tomorrow}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Un paiement ne peut pas être daté dans le futur"),
+        "{body}"
+    );
+    let payment = json!({"payee": due, "amount": "100.00", "paid_on": today});
+    let first = post_json(&app, &writer, &payments, Some("pay-1"), &payment).await;
+    assert_eq!(first.status().as_u16(), 200);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["due_id"], due.as_str());
+    let payee = first["offers"][0]["payees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == due.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(payee["amount"], amount.as_str());
+    assert_eq!(payee["paid"], "100.00");
+    assert_eq!(
+        payee["payments"],
+        json!([{"amount": "100.00", "paid_on": today}])
+    );
+    let again = post_json(&app, &writer, &payments, Some("pay-1"), &payment).await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    // The same payment without the key: still one payment, as the page's double click.
+    let response = post_json(&app, &writer, &payments, None, &payment).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        payments_of(&app, &due).await,
+        vec![("100.00".to_owned(), today.clone(), false)]
+    );
+    assert_eq!(
+        events_of(&app, &id, "payment_registered").await,
+        [("api_key".to_owned(), "Back-office ORES".to_owned())]
+    );
 }

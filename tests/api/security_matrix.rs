@@ -951,6 +951,18 @@ const TABLE: &[Row] = &[
     get("/api/v1/requests/{id}", Target::Request, |who, rel| {
         api(who, |_| if rel == Rel::Own { 200 } else { 404 })
     }),
+    // Issue 21: the coordinator's offer and payments, by its read-write key only: its
+    // signed-in officers are refused (403) on its own requests; others' do not exist.
+    post(
+        "/api/v1/requests/{id}/offer",
+        Target::Request,
+        |who, rel| api(who, |_| officer(who, rel, 403)),
+    ),
+    post(
+        "/api/v1/requests/{id}/payments",
+        Target::Request,
+        |who, rel| api(who, |_| officer(who, rel, 403)),
+    ),
     get(
         "/api/v1/requests/{id}/offers/{version}",
         Target::RequestOfferJson,
