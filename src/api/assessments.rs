@@ -24,6 +24,8 @@ use crate::{
     services::{
         assess::{self, AdjustError, Adjustment, LineInput},
         operator_work::{self, OwnPartFilter, OwnPartRow},
+        schedule::ScheduleError,
+        works,
     },
     state::AppState,
 };
@@ -403,5 +405,36 @@ pub async fn change(
             detail: adjust_refusal(tr, &error),
             rule: adjust_rule(&error),
         }),
+    }
+}
+
+/// Records the operator's works on the joint day as done, through the service of the
+/// operator's button (on or after the day; with the last operator's, the request is done); the
+/// timeline names the key. Answers the part.
+pub async fn works_done(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    require_operator(&staff.user)?;
+    // Another organisation's part does not exist, before any other refusal.
+    operator_work::own_part(&state, &staff.user, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    require_write(&staff.user)?;
+    match works::works_done(&state, &staff.user, &id, state.clock.now()).await {
+        Ok(()) => part(&state, &staff.user, &id).await,
+        Err(ScheduleError::Db(error)) => Err(error.into()),
+        // C-4: works are done on the reserved day or after it.
+        Err(ScheduleError::NotDueYet) => Err(ApiError::Refused {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "refused",
+            detail: staff.tr.t("joint.not_due").to_owned(),
+            rule: Some("C-4".to_owned()),
+        }),
+        Err(other) => {
+            tracing::error!(error = %other, "works done");
+            Err(ApiError::Internal)
+        }
     }
 }

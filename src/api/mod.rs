@@ -35,6 +35,10 @@ pub fn router() -> Router<AppState> {
         .route("/assessments", get(assessments::list))
         .route("/assessments/{id}", get(assessments::show))
         .route("/assessments/{id}/answer", post(assessments::change))
+        .route(
+            "/assessments/{id}/works-done",
+            post(assessments::works_done),
+        )
         .route("/requests", get(list))
         .route("/requests/{id}", get(show))
         .route("/requests/{id}/offer", post(coordinator::send_offer))

@@ -580,3 +580,57 @@ async fn the_coordinators_system_sends_the_offer_and_registers_a_payment_as_the_
         [("api_key".to_owned(), "Back-office ORES".to_owned())]
     );
 }
+
+#[tokio::test]
+async fn an_operators_system_records_its_works_done_on_the_joint_day_once() {
+    let app = app_with_crews().await;
+    let Reserved { id, day, .. } = reserved(&app, &marie()).await;
+    let electricity: String = sqlx::query_scalar(
+        "SELECT id FROM assessments WHERE request_id = $1 AND service = 'electricity'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let ores_admin = app.signed_in("tarifs@ores.demo").await;
+    let writer = create_key(&app, &ores_admin, "ERP travaux", "read_write").await;
+    let reader = create_key(&app, &ores_admin, "Tableau de bord", "read").await;
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let namur_key = create_key(&app, &namur, "Logiciel permis", "read_write").await;
+    let done = format!("/api/v1/assessments/{electricity}/works-done");
+
+    // Another organisation's key: no such part; a read key is refused.
+    let (status, _) =
+        problem(post_json(&app, &namur_key, &done, Some("n-1"), &json!({})).await).await;
+    assert_eq!(status, 404);
+    let (status, body) = problem(post_json(&app, &reader, &done, None, &json!({})).await).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("read_only")));
+    // Not before the day, as on the page (C-4).
+    let (status, body) =
+        problem(post_json(&app, &writer, &done, Some("early"), &json!({})).await).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["rule"], "C-4");
+    assert_eq!(
+        body["detail"],
+        "Les travaux ne peuvent être déclarés faits qu'à partir du jour commun, et une seule fois."
+    );
+
+    // On the day: recorded once, named after the key.
+    app.advance_to(day.parse().unwrap());
+    let first = post_json(&app, &writer, &done, Some("done-1"), &json!({})).await;
+    assert_eq!(first.status().as_u16(), 200);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["id"], electricity.as_str());
+    assert_eq!(first["service"], "electricity");
+    let again = post_json(&app, &writer, &done, Some("done-1"), &json!({})).await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(
+        events_of(&app, &id, "works_done").await,
+        [("api_key".to_owned(), "ERP travaux".to_owned())]
+    );
+    // A second record is refused: the works are done once.
+    let (status, _) =
+        problem(post_json(&app, &writer, &done, Some("done-2"), &json!({})).await).await;
+    assert_eq!(status, 422);
+}

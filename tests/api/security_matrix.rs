@@ -1019,6 +1019,21 @@ const TABLE: &[Row] = &[
             }
         })
     }),
+    // Issue 21: works done, by the operator's read-write key only: its signed-in staff are
+    // refused (403) on its own part; another's does not exist.
+    post(
+        "/api/v1/assessments/{id}/works-done",
+        Target::Assessment,
+        |who, rel| {
+            api(who, |who| {
+                if who.is_operator() && rel == Rel::Own {
+                    403
+                } else {
+                    404
+                }
+            })
+        },
+    ),
     post(
         "/api/v1/assessments/{id}/answer",
         Target::Assessment,
