@@ -9,10 +9,10 @@ use crate::{
     api_keys::{problem, secret_of},
     helpers::{
         Reserved, TestApp, accept_offer_online, app_with_crews, client, hidden, marie, reserved,
-        spawn_app, text_of, with,
+        spawn_app, spawn_app_with, text_of, with,
     },
     statements::{Credit, accepted, cents, coda, digits, ores_due, payments_of},
-    webhooks::{Receiver, create_endpoint, received, verify_signature},
+    webhooks::{Receiver, create_endpoint, received, swde_admin, verify_signature},
 };
 
 /// Creates a key through the organisation's keys page of `admin` and returns its secret.
@@ -633,4 +633,81 @@ async fn an_operators_system_records_its_works_done_on_the_joint_day_once() {
     let (status, _) =
         problem(post_json(&app, &writer, &done, Some("done-2"), &json!({})).await).await;
     assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn an_overdue_answer_tells_its_operator_once_with_assessment_late() {
+    let app = spawn_app_with(|config| {
+        config.run_workers = false;
+        config.assessment_due_working_days = 0;
+    })
+    .await;
+    let ores_admin = app.signed_in("tarifs@ores.demo").await;
+    let (ores_endpoint, _) = create_endpoint(
+        &app,
+        &ores_admin,
+        "http://127.0.0.1:9/ores",
+        &["assessment.late"],
+    )
+    .await;
+    let swde = swde_admin(&app).await;
+    let (swde_endpoint, _) =
+        create_endpoint(&app, &swde, "http://127.0.0.1:9/swde", &["request.filed"]).await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+
+    // Nothing answered, and the due time has passed: each part is late, recorded once.
+    app.advance(chrono::Duration::minutes(1));
+    let recorded = connect_my_home::services::operator_work::record_late(&app.state, app.now())
+        .await
+        .unwrap();
+    assert_eq!(recorded, 5);
+    let again = connect_my_home::services::operator_work::record_late(&app.state, app.now())
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "once per assessment");
+    let mut services: Vec<String> = sqlx::query_scalar(
+        "SELECT detail FROM request_events WHERE request_id = $1 AND kind = 'assessment_late' \
+         AND actor_kind = 'system'",
+    )
+    .bind(&id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    services.sort();
+    assert_eq!(services, ["electricity", "gas", "proximus", "voo", "water"]);
+
+    // ORES electricity's endpoint is told of its own part only; SWDE did not subscribe.
+    let deliveries: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT endpoint_id, event_type, body FROM webhook_deliveries \
+         WHERE event_type = 'assessment.late'",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].0, ores_endpoint);
+    let body: Value = serde_json::from_str(&deliveries[0].2).unwrap();
+    assert_eq!(body["type"], "assessment.late");
+    assert_eq!(body["data"]["reference"], reference.as_str());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM webhook_deliveries WHERE event_type = 'assessment.late'")
+            .await,
+        1
+    );
+    let swde_late: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = $1 \
+         AND event_type = 'assessment.late'",
+    )
+    .bind(&swde_endpoint)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(swde_late, 0);
+    // The event is listed on the subscription form in the administrator's language.
+    let page = text_of(&ores_admin, app.url("/operator/webhooks")).await;
+    assert!(
+        page.contains("Réponse d&#39;un opérateur en retard")
+            || page.contains("Réponse d'un opérateur en retard")
+    );
 }

@@ -215,7 +215,7 @@ async fn create_key(app: &TestApp, admin: &reqwest::Client, name: &str) -> Strin
 }
 
 /// SWDE's administrator (the demo has none), signed in.
-async fn swde_admin(app: &TestApp) -> reqwest::Client {
+pub(crate) async fn swde_admin(app: &TestApp) -> reqwest::Client {
     let swde = organisations::by_slug(&app.state.db, "swde").await.unwrap();
     users::ensure(
         &app.state.db,
