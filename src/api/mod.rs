@@ -23,6 +23,7 @@ use crate::{
 
 mod assessments;
 mod coordinator;
+mod crews;
 pub mod edge;
 mod permits;
 mod statements;
@@ -47,6 +48,8 @@ pub fn router() -> Router<AppState> {
             "/requests/{id}/offers/{version}",
             get(works::offer_document),
         )
+        .route("/crews", get(crews::list))
+        .route("/crews/absences", post(crews::declare_absences))
         .route("/permits", get(works::permit_list))
         .route("/permits/{id}", get(permits::show))
         .route("/permits/{id}/decision", post(permits::decide))

@@ -711,3 +711,139 @@ async fn an_overdue_answer_tells_its_operator_once_with_assessment_late() {
             || page.contains("Réponse d'un opérateur en retard")
     );
 }
+
+#[tokio::test]
+async fn an_operators_planning_system_declares_its_crews_absences_in_bulk() {
+    let app = app_with_crews().await;
+    let Reserved {
+        id, reference, day, ..
+    } = reserved(&app, &marie()).await;
+    let booked: String = sqlx::query_scalar(
+        "SELECT crew_id FROM reservations WHERE request_id = $1 AND service = 'electricity'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let swde_crew: String = sqlx::query_scalar(
+        "SELECT c.id FROM crews c JOIN organisations o ON o.id = c.organisation_id \
+         WHERE o.slug = 'swde' ORDER BY c.name LIMIT 1",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let ores_admin = app.signed_in("tarifs@ores.demo").await;
+    let writer = create_key(&app, &ores_admin, "Planification", "read_write").await;
+    let reader = create_key(&app, &ores_admin, "Tableau de bord", "read").await;
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let namur_key = create_key(&app, &namur, "Logiciel permis", "read_write").await;
+
+    // The crews as the crews page lists them; a commune has none.
+    let crews: Value = get(&app, &reader, "/api/v1/crews")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let crews = crews.as_array().unwrap();
+    assert!(crews.iter().all(|c| c["service"] == "electricity"));
+    let crew = crews.iter().find(|c| c["id"] == booked.as_str()).unwrap();
+    assert_eq!(crew["absences"], json!([]));
+    let other = crews
+        .iter()
+        .find(|c| c["id"] != booked.as_str())
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let (status, _) = problem(get(&app, &namur_key, "/api/v1/crews").await).await;
+    assert_eq!(status, 404);
+
+    let first: chrono::NaiveDate = day.parse().unwrap();
+    let later = (first + chrono::Duration::days(7)).to_string();
+    let until = (first + chrono::Duration::days(9)).to_string();
+    let body = json!({"absences": [
+        {"crew": booked, "day": day},
+        {"crew": other, "day": later, "until": until},
+    ]});
+    // A read key, another operator's crew, a period backwards: refused, nothing declared.
+    let (status, body_of) =
+        problem(post_json(&app, &reader, "/api/v1/crews/absences", None, &body).await).await;
+    assert_eq!(
+        (status, body_of["error"].as_str()),
+        (403, Some("read_only"))
+    );
+    let (status, refused) = problem(
+        post_json(
+            &app,
+            &writer,
+            "/api/v1/crews/absences",
+            None,
+            &json!({"absences": [{"crew": booked, "day": day}, {"crew": swde_crew, "day": day}]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        refused["detail"],
+        "absences[1].crew: none of the operator's crews"
+    );
+    let (status, refused) = problem(
+        post_json(
+            &app,
+            &writer,
+            "/api/v1/crews/absences",
+            None,
+            &json!({"absences": [{"crew": other, "day": until, "until": later}]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("absences[0]: ")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM crew_absences").await, 0);
+
+    // Declared at once, twice under one key: the booked crew breaks Marie's day.
+    let response = post_json(
+        &app,
+        &writer,
+        "/api/v1/crews/absences",
+        Some("abs-1"),
+        &body,
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let declared: Value = response.json().await.unwrap();
+    assert_eq!(
+        declared["absences"],
+        json!([
+            {"crew": booked, "first": day, "last": day, "affected": [reference]},
+            {"crew": other, "first": later, "last": until, "affected": []},
+        ])
+    );
+    let crew = declared["crews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == booked.as_str())
+        .unwrap();
+    assert_eq!(crew["absences"], json!([day]));
+    let again = post_json(
+        &app,
+        &writer,
+        "/api/v1/crews/absences",
+        Some("abs-1"),
+        &body,
+    )
+    .await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), declared);
+    assert_eq!(app.count("SELECT COUNT(*) FROM crew_absences").await, 4);
+    assert_eq!(
+        events_of(&app, &id, "crew_absent_on_day").await,
+        [("api_key".to_owned(), "Planification".to_owned())]
+    );
+}

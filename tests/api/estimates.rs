@@ -170,6 +170,8 @@ async fn the_api_describes_itself_and_every_documented_path_answers() {
             "/assessments/{id}",
             "/assessments/{id}/answer",
             "/assessments/{id}/works-done",
+            "/crews",
+            "/crews/absences",
             "/estimates",
             "/figures",
             "/permits",

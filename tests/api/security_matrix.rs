@@ -1034,6 +1034,14 @@ const TABLE: &[Row] = &[
             })
         },
     ),
+    // Issue 21: an operator's crews, read by its staff; absences declared in bulk by its
+    // read-write key only (its signed-in staff are refused, 403); nobody else has crews.
+    get("/api/v1/crews", Target::None, |who, _| {
+        api(who, |who| if who.is_operator() { 200 } else { 404 })
+    }),
+    post("/api/v1/crews/absences", Target::None, |who, _| {
+        api(who, |who| if who.is_operator() { 403 } else { 404 })
+    }),
     post(
         "/api/v1/assessments/{id}/answer",
         Target::Assessment,
