@@ -13,7 +13,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ErrorResponse, JsonQuery, doc};
+use super::{ErrorResponse, JsonQuery, doc, require_write};
 use crate::{
     domain::tenancy::SessionUser,
     http::{
@@ -25,6 +25,8 @@ use crate::{
     services::{
         assess::{self, AdjustError, Adjustment, LineInput},
         operator_work::{self, OwnPartFilter, OwnPartRow},
+        schedule::ScheduleError,
+        works,
     },
     state::AppState,
 };
@@ -35,16 +37,6 @@ fn require_operator(user: &SessionUser) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::NotFound)
-    }
-}
-
-/// A write needs a read-write key: a read key is refused, and so is a browser session (a
-/// system writes with its own key, named in the events it writes).
-fn require_write(user: &SessionUser) -> Result<(), ApiError> {
-    match &user.api_key {
-        Some(key) if key.writes => Ok(()),
-        Some(_) => Err(ApiError::Forbidden { code: "read_only" }),
-        None => Err(ApiError::Forbidden { code: "needs_key" }),
     }
 }
 
@@ -412,7 +404,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     description = "Needs a read-write key. Same validation and refusals as the page, with their rule ids. A stale version: 409 stale, nothing changed.",
     params(
         ("id" = uuid::Uuid, Path, description = "The part"),
-        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,200}$", description = "1 to 200 visible ASCII characters. Sent again with the same request: the first answer again (kept 24 hours)"),
+        doc::IdempotencyHeader,
         ("If-Match" = Option<String>, Header, description = "The answer's version (\"3\"), instead of the version field"),
     ),
     request_body(content = ChangeBody, content_type = "application/json"),
@@ -512,5 +504,54 @@ pub async fn change(
             detail: adjust_refusal(tr, &error),
             rule: adjust_rule(&error),
         }),
+    }
+}
+
+/// Records the operator's works on the joint day as done, through the service of the
+/// operator's button (on or after the day; with the last operator's, the request is done); the
+/// timeline names the key. Answers the part.
+#[utoipa::path(
+    post,
+    path = "/assessments/{id}/works-done",
+    operation_id = "recordWorksDone",
+    tag = "assessments",
+    summary = "Records the operator's works on the joint day as done, through the service of the operator's button; with the last operator's, the request is done. The history names the key",
+    description = "Needs a read-write key of the operator. No body. Refused (422, rule C-4) before the reserved day, and once recorded.",
+    params(("id" = uuid::Uuid, Path, description = "The part"), doc::IdempotencyHeader),
+    responses(
+        (status = 200, description = "The part", body = PartDetail, headers(("Idempotent-Replayed" = String, description = "true when this is the first answer given again"))),
+        (status = 401, response = ErrorResponse),
+        (status = 403, response = ErrorResponse),
+        (status = 404, response = ErrorResponse),
+        (status = 409, response = ErrorResponse),
+        (status = 422, response = ErrorResponse),
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
+pub async fn works_done(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    require_operator(&staff.user)?;
+    // Another organisation's part does not exist, before any other refusal.
+    operator_work::own_part(&state, &staff.user, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    require_write(&staff.user)?;
+    match works::works_done(&state, &staff.user, &id, state.clock.now()).await {
+        Ok(()) => part(&state, &staff.user, &id).await,
+        Err(ScheduleError::Db(error)) => Err(error.into()),
+        // C-4: works are done on the reserved day or after it.
+        Err(ScheduleError::NotDueYet) => Err(ApiError::Refused {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "refused",
+            detail: staff.tr.t("joint.not_due").to_owned(),
+            rule: Some("C-4".to_owned()),
+        }),
+        Err(other) => {
+            tracing::error!(error = %other, "works done");
+            Err(ApiError::Internal)
+        }
     }
 }

@@ -11,7 +11,7 @@ use utoipa::{
     },
 };
 
-use super::{assessments, works};
+use super::{assessments, coordinator, crews, permits, statements, works};
 use crate::http::error::{PROBLEM_JSON, Problem};
 
 #[derive(OpenApi)]
@@ -42,6 +42,14 @@ docs/API.md."
         assessments::list,
         assessments::show,
         assessments::change,
+        assessments::works_done,
+        coordinator::send_offer,
+        coordinator::record_payment,
+        statements::upload,
+        crews::list,
+        crews::declare_absences,
+        permits::show,
+        permits::decide,
     ),
     components(schemas(Problem), responses(ErrorResponse)),
     tags(
@@ -142,6 +150,18 @@ fn respell_links(value: &mut serde_json::Value) {
         serde_json::Value::Array(items) => items.iter_mut().for_each(respell_links),
         _ => {}
     }
+}
+
+/// The header every write takes: sent again with the same request, the first answer again.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyHeader {
+    /// 1 to 200 visible ASCII characters. Sent again with the same request: the first answer
+    /// again (kept 24 hours).
+    #[serde(rename = "Idempotency-Key")]
+    #[param(pattern = "^[!-~]{1,200}$")]
+    #[allow(dead_code)]
+    idempotency_key: Option<String>,
 }
 
 /// A string that is one of `values`.
@@ -252,6 +272,20 @@ pub(super) fn invoice_status() -> Schema {
 
 pub(super) fn actor_kind() -> Schema {
     codes(&["applicant", "staff", "system", "api_key"]).into()
+}
+
+pub(super) fn permit_action() -> Schema {
+    codes(&[
+        "approve",
+        "approve_with_conditions",
+        "request_information",
+        "refuse",
+    ])
+    .into()
+}
+
+pub(super) fn road_type() -> Schema {
+    codes(&["communal", "regional"]).into()
 }
 
 pub(super) fn answer_action() -> Schema {

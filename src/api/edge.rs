@@ -23,6 +23,8 @@ use crate::{
 
 /// The largest body kept for a repeat: the forms' limit, which the router applies anyway.
 const BODY_LIMIT: usize = 64 * 1024;
+/// A bank statement's upload (`/api/v1/statements`) may be larger: the statements page's limit.
+const STATEMENT_LIMIT: u64 = crate::services::statements::FILE_MAX_BYTES + 1024;
 
 /// The header a repeated POST carries.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -89,7 +91,12 @@ async fn idempotent(
     next: Next,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+    let limit = if parts.uri.path() == "/api/v1/statements" {
+        usize::try_from(STATEMENT_LIMIT).unwrap_or(usize::MAX)
+    } else {
+        BODY_LIMIT
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
         return ApiError::Invalid("body: too large or unreadable".into()).render(tr);
     };
     let mut digest = Sha256::new();

@@ -11,6 +11,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use utoipa::ToSchema;
 
 use crate::{
+    domain::tenancy::SessionUser,
     http::{client::ClientAddr, error::ApiError, extract::Staff, query::QueueQuery},
     operators::refusal::RefusalReason,
     services::{
@@ -22,8 +23,12 @@ use crate::{
 };
 
 mod assessments;
+mod coordinator;
+mod crews;
 mod doc;
 pub mod edge;
+mod permits;
+mod statements;
 mod works;
 
 /// The API's routes, behind [`edge::api_edge`] (bearer keys, `Idempotency-Key`, problem
@@ -33,17 +38,44 @@ pub fn router() -> Router<AppState> {
         .route("/assessments", get(assessments::list))
         .route("/assessments/{id}", get(assessments::show))
         .route("/assessments/{id}/answer", post(assessments::change))
+        .route(
+            "/assessments/{id}/works-done",
+            post(assessments::works_done),
+        )
         .route("/requests", get(list))
         .route("/requests/{id}", get(show))
+        .route("/requests/{id}/offer", post(coordinator::send_offer))
+        .route("/requests/{id}/payments", post(coordinator::record_payment))
         .route(
             "/requests/{id}/offers/{version}",
             get(works::offer_document),
         )
+        .route("/crews", get(crews::list))
+        .route("/crews/absences", post(crews::declare_absences))
         .route("/permits", get(works::permit_list))
+        .route("/permits/{id}", get(permits::show))
+        .route("/permits/{id}/decision", post(permits::decide))
         .route("/figures", get(works::figures))
+        .route(
+            "/statements",
+            post(statements::upload).layer(axum::extract::DefaultBodyLimit::max(
+                usize::try_from(crate::services::statements::FILE_MAX_BYTES + 1024)
+                    .unwrap_or(usize::MAX),
+            )),
+        )
         .route("/estimates", post(estimate))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::NotFound })
+}
+
+/// A write needs a read-write key: a read key is refused, and so is a browser session (a
+/// system writes with its own key, named in the events it writes).
+pub(crate) fn require_write(user: &SessionUser) -> Result<(), ApiError> {
+    match &user.api_key {
+        Some(key) if key.writes => Ok(()),
+        Some(_) => Err(ApiError::Forbidden { code: "read_only" }),
+        None => Err(ApiError::Forbidden { code: "needs_key" }),
+    }
 }
 
 /// The query string, read as `Query` does; one it cannot read (a field given twice) is

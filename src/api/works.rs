@@ -158,6 +158,8 @@ struct DocumentJson {
 #[derive(Serialize, ToSchema)]
 #[schema(as = Payee)]
 struct PayeeJson {
+    /// The due's id: `payee` of a payment registered against it.
+    id: String,
     /// `applicant_to_operator`, `applicant_to_holder` (B-10) or `operator_to_applicant` (V-9.2).
     #[schema(schema_with = doc::direction)]
     direction: &'static str,
@@ -218,6 +220,7 @@ fn payee_json(applicant: &str, due: &services::offers::Due) -> PayeeJson {
         _ => (applicant.to_owned(), due.party.clone()),
     };
     PayeeJson {
+        id: due.id.clone(),
         direction: due.direction.code(),
         payer,
         payee,

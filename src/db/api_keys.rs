@@ -162,6 +162,7 @@ pub async fn by_secret_hash(db: &Db, secret_hash: &str) -> DbResult<Option<Beare
             organisation_id: parse_uuid(&row.organisation_id)?,
             organisation_name: row.organisation_name,
             organisation_kind: row.organisation_kind,
+            administrator: false,
             api_key: Some(ApiKeyActor {
                 id: parse_uuid(&row.id)?,
                 name: row.name,

@@ -568,3 +568,32 @@ pub async fn own_part(db: &Db, scope: &Scope, id: &str) -> DbResult<(OwnPartRow,
     tx.rollback().await?;
     Ok((row, body))
 }
+
+/// Assessments whose answer became overdue since the last look (issue 21: `assessment.late`),
+/// of requests still open: (id, request id, organisation id, service).
+pub async fn newly_late(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> DbResult<Vec<(String, String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.request_id, a.organisation_id, a.service FROM assessments a \
+         JOIN requests r ON r.id = a.request_id \
+         WHERE a.status <> 'answered' AND a.due_at < $1 AND a.late_at IS NULL \
+            AND r.state NOT IN ('closed', 'withdrawn', 'refused', 'lapsed') \
+         ORDER BY a.due_at, a.id LIMIT 200",
+    )
+    .bind(super::ts(now))
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Records that the assessment's answer is overdue, once: false when already recorded.
+pub async fn mark_late(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let result =
+        sqlx::query("UPDATE assessments SET late_at = $2 WHERE id = $1 AND late_at IS NULL")
+            .bind(id)
+            .bind(super::ts(now))
+            .execute(&mut **tx)
+            .await?;
+    Ok(result.rows_affected() == 1)
+}

@@ -408,7 +408,14 @@ pub async fn insert_event(tx: &mut Tx, event: &NewEvent<'_>) -> DbResult<()> {
     .await?;
     // Issue 21: the webhook deliveries this change makes are queued with it, in the same
     // transaction, so no state change is ever reported twice or lost.
-    super::webhooks::enqueue_for_timeline(tx, event.request_id, event.kind, event.at).await?;
+    super::webhooks::enqueue_for_timeline(
+        tx,
+        event.request_id,
+        event.kind,
+        event.organisation_id,
+        event.at,
+    )
+    .await?;
     Ok(())
 }
 

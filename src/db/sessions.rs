@@ -14,6 +14,7 @@ struct SessionUserRow {
     organisation_id: String,
     organisation_name: String,
     organisation_kind: String,
+    administrator: i64,
 }
 
 pub async fn create(
@@ -37,7 +38,7 @@ pub async fn create(
 
 pub async fn user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<SessionUser>> {
     let row: Option<SessionUserRow> = sqlx::query_as(
-        "SELECT u.id AS user_id, u.email, u.display_name, u.role, u.language, \
+        "SELECT u.id AS user_id, u.email, u.display_name, u.role, u.language, u.administrator, \
                 o.id AS organisation_id, o.name AS organisation_name, o.kind AS organisation_kind \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.organisation_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
@@ -56,6 +57,7 @@ pub async fn user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> DbResult<Opt
             organisation_id: parse_uuid(&row.organisation_id)?,
             organisation_name: row.organisation_name,
             organisation_kind: row.organisation_kind,
+            administrator: row.administrator != 0,
             api_key: None,
         })
     })

@@ -40,6 +40,15 @@ pub async fn ensure(db: &Db, user: &NewUser<'_>, now: DateTime<Utc>) -> DbResult
     Ok(result.rows_affected() == 1)
 }
 
+/// Makes a staff member an administrator of their organisation (issue 21: manages its API keys).
+pub async fn make_administrator(db: &Db, email: &str) -> DbResult<()> {
+    sqlx::query("UPDATE users SET administrator = 1 WHERE email = $1")
+        .bind(email.to_lowercase())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
 pub async fn credentials(db: &Db, email: &str) -> DbResult<Option<Credentials>> {
     Ok(
         sqlx::query_as("SELECT id, password_hash, role FROM users WHERE email = $1 AND active = 1")

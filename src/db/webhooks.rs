@@ -145,6 +145,7 @@ pub async fn enqueue_for_timeline(
     tx: &mut Tx,
     request_id: Uuid,
     kind: &str,
+    organisation_id: Option<Uuid>,
     at: DateTime<Utc>,
 ) -> DbResult<usize> {
     let Some((event_type, audience)) = webhook::for_timeline(kind) else {
@@ -152,19 +153,27 @@ pub async fn enqueue_for_timeline(
     };
     let roles: &[&str] = match audience {
         Audience::Parties => &["coordinator", "operator"],
+        Audience::Concerned => &["coordinator"],
         Audience::AllParties => &["coordinator", "operator", "municipality"],
+    };
+    // The one organisation the event is about is told too (an operator's own lateness).
+    let concerned = match audience {
+        Audience::Concerned => organisation_id.map(|id| id.to_string()),
+        _ => None,
     };
     let endpoints: Vec<String> = sqlx::query_scalar(
         "SELECT e.id FROM webhook_endpoints e \
          JOIN webhook_endpoint_events s ON s.endpoint_id = e.id AND s.event_type = $2 \
          JOIN request_parties p ON p.organisation_id = e.organisation_id AND p.request_id = $1 \
-         WHERE e.active = 1 AND p.role IN ($3, $4, $5) ORDER BY e.id",
+         WHERE e.active = 1 AND (p.role IN ($3, $4, $5) OR e.organisation_id = $6) \
+         ORDER BY e.id",
     )
     .bind(request_id.to_string())
     .bind(event_type)
     .bind(roles[0])
-    .bind(roles[1])
-    .bind(roles.get(2).copied().unwrap_or(roles[1]))
+    .bind(roles.get(1).copied().unwrap_or(roles[0]))
+    .bind(roles.get(2).copied().unwrap_or(roles[0]))
+    .bind(concerned)
     .fetch_all(&mut **tx)
     .await?;
     if endpoints.is_empty() {

@@ -91,6 +91,15 @@ pub const DEMO_USERS: [(&str, &str, &str, &str); 12] = [
     ),
 ];
 
+/// The administrators of the coordinator and of the communes (issue 21: they manage their
+/// organisation's API keys); an operator's is its `operator_admin`.
+pub const DEMO_ADMINISTRATORS: [&str; 4] = [
+    "julien@ores.demo",
+    "travaux@mons.demo",
+    "travaux@namur.demo",
+    "travaux@charleroi.demo",
+];
+
 /// Hashing is slow on purpose; one hash serves every demo account of a process.
 fn demo_password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
@@ -116,6 +125,9 @@ pub async fn demo_users(state: &AppState) -> Result<(), SeedError> {
             state.clock.now(),
         )
         .await?;
+    }
+    for email in DEMO_ADMINISTRATORS {
+        users::make_administrator(&state.db, email).await?;
     }
     Ok(())
 }

@@ -34,6 +34,9 @@ pub struct SessionUser {
     pub organisation_id: Uuid,
     pub organisation_name: String,
     pub organisation_kind: String,
+    /// The organisation's administrator: manages its API keys (issue 21). Always set for an
+    /// operator's `operator_admin`; never for a key.
+    pub administrator: bool,
     /// Set when an organisation's API key acts rather than a person: the key is named in every
     /// event it writes, and only a read-write key writes (issue 21).
     pub api_key: Option<ApiKeyActor>,
@@ -60,6 +63,11 @@ impl SessionUser {
     /// Staff of the coordinator (ORES, the single point of contact, C-2).
     pub fn is_coordinator(&self) -> bool {
         self.organisation_kind == "coordinator"
+    }
+
+    /// An administrator of its organisation, signed in as a person (a key administers nothing).
+    pub fn administers(&self) -> bool {
+        self.api_key.is_none() && (self.administrator || self.role == "operator_admin")
     }
 }
 

@@ -5,8 +5,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// The events an endpoint may subscribe to, in the order the pages list them.
-pub const EVENT_TYPES: [&str; 11] = [
+pub const EVENT_TYPES: [&str; 12] = [
     "request.filed",
+    "assessment.late",
     "documents.received",
     "offer.sent",
     "offer.accepted",
@@ -31,6 +32,8 @@ pub const SECRET_PREFIX: &str = "whsec_";
 pub enum Audience {
     /// The coordinator and the operators whose services the request asks.
     Parties,
+    /// The coordinator and the one operator the event is about (its answer is overdue).
+    Concerned,
     /// Every party: also the commune deciding the joint road-works permit (C-6), whose
     /// decision the operators wait for before their works.
     AllParties,
@@ -41,6 +44,7 @@ pub fn for_timeline(kind: &str) -> Option<(&'static str, Audience)> {
     let parties = |event| Some((event, Audience::Parties));
     match kind {
         "submitted" => parties("request.filed"),
+        "assessment_late" => Some(("assessment.late", Audience::Concerned)),
         "document_received" => parties("documents.received"),
         "offer_sent" => parties("offer.sent"),
         "offer_accepted" => parties("offer.accepted"),

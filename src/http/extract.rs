@@ -132,6 +132,16 @@ impl Staff {
 }
 
 impl Staff {
+    /// Only an organisation's administrators manage its API keys (issue 21): an operator's
+    /// `operator_admin`, the coordinator's and each commune's administrator. Others get 403.
+    pub fn require_organisation_admin(&self) -> Result<(), PageError> {
+        if self.user.administers() {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden)
+        }
+    }
+
     /// Pages of the coordinator's work (its backlog, figures across communes): nobody else's,
     /// so another organisation's staff get 404.
     pub fn require_coordinator(&self) -> Result<(), PageError> {

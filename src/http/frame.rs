@@ -67,6 +67,11 @@ impl Frame {
         self.user.as_ref().is_some_and(SessionUser::is_coordinator)
     }
 
+    /// An administrator of the coordinator or a commune, who manages its API keys (issue 21).
+    pub fn administers(&self) -> bool {
+        self.user.as_ref().is_some_and(SessionUser::administers)
+    }
+
     pub fn is_admin(&self) -> bool {
         self.user
             .as_ref()

@@ -16,6 +16,12 @@ pub async fn run(state: AppState, poll: Duration, mut shutdown: crate::jobs::Shu
             }
             Err(error) => tracing::error!(%error, "assessment worker: tariff books"),
         }
+        // Answers that became overdue: `assessment.late`, once each (issue 21).
+        if let Err(error) =
+            crate::services::operator_work::record_late(&state, state.clock.now()).await
+        {
+            tracing::error!(%error, "assessment worker: late answers");
+        }
         if shutdown.sleep_or_stop(poll, &state.assess_notify).await {
             return;
         }

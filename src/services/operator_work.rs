@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
-    db::{self, DbError, assessments, crews},
+    db::{self, DbError, assessments, crews, requests::NewEvent},
     domain::{RequestState, tenancy::SessionUser},
     state::AppState,
 };
@@ -219,4 +219,39 @@ pub async fn own_part(
         Err(DbError::NotFound) => Ok(None),
         Err(other) => Err(other),
     }
+}
+
+/// Records each operator's answer that became overdue since the last pass (not answered past
+/// its due time, as the queues flag it), once per assessment: a timeline event the staff read,
+/// which tells the coordinator's and that operator's endpoints `assessment.late` (issue 21).
+/// Answers how many were recorded.
+pub async fn record_late(state: &AppState, now: DateTime<Utc>) -> Result<usize, DbError> {
+    let mut recorded = 0;
+    for (id, request_id, organisation_id, service) in
+        assessments::newly_late(&state.db, now).await?
+    {
+        let mut tx = state.db.begin_write().await?;
+        if !assessments::mark_late(&mut tx, &id, now).await? {
+            tx.rollback().await.map_err(DbError::from)?;
+            continue;
+        }
+        db::requests::insert_event(
+            &mut tx,
+            &NewEvent {
+                request_id: db::parse_uuid(&request_id)?,
+                at: now,
+                kind: "assessment_late",
+                actor_kind: "system",
+                actor_id: None,
+                actor_name: None,
+                organisation_id: Some(db::parse_uuid(&organisation_id)?),
+                detail: Some(&service),
+                public: false,
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        recorded += 1;
+    }
+    Ok(recorded)
 }

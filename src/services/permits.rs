@@ -128,10 +128,17 @@ fn event<'a>(
         request_id,
         at,
         kind,
-        actor_kind: if actor.is_some() { "staff" } else { "system" },
+        // A commune's system deciding through its API key is named as the key (issue 21).
+        actor_kind: match actor {
+            Some(user) if user.api_key.is_some() => "api_key",
+            Some(_) => "staff",
+            None => "system",
+        },
         actor_id: actor.map(|u| u.user_id),
         actor_name: actor.map(|u| u.display_name.as_str()),
-        organisation_id: None,
+        organisation_id: actor
+            .filter(|user| user.api_key.is_some())
+            .map(|user| user.organisation_id),
         detail,
         // The permit is between the commune, the case officer and the operators.
         public: false,

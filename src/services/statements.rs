@@ -76,11 +76,10 @@ pub enum Reconciler {
 }
 
 impl Reconciler {
-    /// The user's role in reconciling statements, if any.
+    /// The user's role in reconciling statements, if any: the same for the organisation's
+    /// staff and its keys (issue 21; a key uploads through the API only).
     pub fn of(user: &SessionUser) -> Option<Self> {
-        if user.api_key.is_some() {
-            None
-        } else if user.is_coordinator() {
+        if user.is_coordinator() {
             Some(Reconciler::Coordinator)
         } else if user.organisation_kind == "operator" {
             Some(Reconciler::Operator(user.organisation_id))

@@ -142,7 +142,13 @@ pub async fn works_done(
             request_id,
             at: now,
             kind: "works_done",
-            actor_kind: "staff",
+            // An operator's system recording its works through its API key is named as the
+            // key (issue 21).
+            actor_kind: if user.api_key.is_some() {
+                "api_key"
+            } else {
+                "staff"
+            },
             actor_id: Some(user.user_id),
             actor_name: Some(&user.display_name),
             organisation_id: Some(user.organisation_id),

@@ -1,5 +1,7 @@
-//! API keys (issue 21): an operator's administrator creates and revokes its organisation's
-//! keys; the platform administrator sees and revokes every organisation's.
+//! API keys (issue 21): an organisation's administrator (an operator's, the coordinator's or a
+//! commune's) creates and revokes its organisation's keys on `/organisation/api-keys` (the
+//! operators' first address, `/operator/api-keys`, still serves the same page); the platform
+//! administrator sees and revokes every organisation's.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -28,6 +30,8 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/organisation/api-keys", get(keys_page).post(create))
+        .route("/organisation/api-keys/revoke", post(revoke))
         .route("/operator/api-keys", get(keys_page).post(create))
         .route("/operator/api-keys/revoke", post(revoke))
         .route("/admin/api-keys", get(all_keys))
@@ -61,6 +65,20 @@ impl KeysPage {
     fn when(&self, at: &DateTime<Utc>) -> String {
         self.tr.numeric_datetime(brussels(*at))
     }
+
+    /// The organisation's own home: the link back, with its label's key.
+    fn home(&self) -> (&'static str, &'static str) {
+        match self
+            .page
+            .user
+            .as_ref()
+            .map(|u| u.organisation_kind.as_str())
+        {
+            Some("operator") => ("/operator", "operator.title"),
+            Some("municipality") => ("/commune", "commune.nav"),
+            _ => ("/backoffice", "nav.queue"),
+        }
+    }
 }
 
 async fn render(
@@ -91,7 +109,7 @@ fn blank() -> KeyInput {
 }
 
 async fn keys_page(State(state): State<AppState>, staff: Staff) -> Result<KeysPage, PageError> {
-    staff.require_operator_admin()?;
+    staff.require_organisation_admin()?;
     render(&state, staff, blank(), FieldErrors::new(), None, None).await
 }
 
@@ -101,7 +119,7 @@ async fn create(
     staff: Staff,
     CsrfForm(input): CsrfForm<KeyInput>,
 ) -> Result<Response, PageError> {
-    staff.require_operator_admin()?;
+    staff.require_organisation_admin()?;
     match api_keys::create(&state, &staff.user, &input, state.clock.now()).await {
         Ok(created) => {
             let page = render(
@@ -134,7 +152,7 @@ async fn revoke(
     staff: Staff,
     CsrfForm(form): CsrfForm<RevokeForm>,
 ) -> Result<Response, PageError> {
-    staff.require_operator_admin()?;
+    staff.require_organisation_admin()?;
     let scope = staff.user.scope();
     if api_keys::revoke(
         &state,
@@ -145,7 +163,7 @@ async fn revoke(
     )
     .await?
     {
-        return Ok(Redirect::to("/operator/api-keys").into_response());
+        return Ok(Redirect::to("/organisation/api-keys").into_response());
     }
     let notice = Notice {
         error: true,

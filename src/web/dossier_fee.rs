@@ -109,7 +109,7 @@ pub fn refusal(tr: Tr, error: &DossierFeeError) -> String {
             crate::domain::dues::PaymentRefusal::BeforeOffer => {
                 tr.t("dossier_fee.refused.before_invoice").to_owned()
             }
-            other => super::offers::payment_refusal(tr, other),
+            other => crate::http::refusal::payment_refusal(tr, other),
         },
         DossierFeeError::NotFullAmount { expected } => tr.f(
             "dossier_fee.refused.not_full",

@@ -20,6 +20,7 @@ use super::{
     public::{mask_email, private, render_track, request_of_token},
     views::Frame,
 };
+use crate::http::refusal::offer_refusal;
 use crate::{
     domain::links::CODE_LIFETIME,
     i18n::Tr,
@@ -184,25 +185,6 @@ fn payee_view(tr: Tr, due: &offer_service::Due, applicant: Option<&str>) -> Paye
     }
 }
 
-/// Why a payment was not recorded, with its rule where one decides.
-pub(super) fn payment_refusal(tr: Tr, refusal: &crate::domain::dues::PaymentRefusal) -> String {
-    use crate::domain::dues::PaymentRefusal;
-    if let PaymentRefusal::Future { today } = refusal {
-        return tr.f(
-            "offer.refused.payment_future",
-            [("today", tr.numeric_date(today).as_str())],
-        );
-    }
-    tr.t(match refusal {
-        PaymentRefusal::NotPositive => "offer.refused.payment_not_positive",
-        PaymentRefusal::Future { .. } => "offer.refused.payment_future",
-        PaymentRefusal::BeforeOffer => "offer.refused.payment_before_offer",
-        PaymentRefusal::NotAccepted => "offer.refused.not_accepted",
-        PaymentRefusal::AlreadyPaid => "offer.refused.already_paid",
-    })
-    .to_owned()
-}
-
 /// The offer part of a request page, from the case file's offer.
 /// `applicant`: the applicant's name on a staff page, `None` on the applicant's own page.
 pub fn offer_panel(
@@ -239,57 +221,6 @@ pub fn offer_panel(
         }),
         pdf_base,
         versions: file.versions.iter().map(|o| version_view(tr, o)).collect(),
-    }
-}
-
-/// Why an offer action was refused, in the user's words.
-pub fn offer_refusal(tr: Tr, error: &OfferError) -> String {
-    match error {
-        OfferError::NotAssessed => tr.t("offer.refused.not_assessed").to_owned(),
-        OfferError::WrongState(state) => {
-            tr.f("offer.refused.state", [("state", tr.state(state).as_str())])
-        }
-        OfferError::ReasonRequired => tr.t("offer.refused.reason").to_owned(),
-        OfferError::NoOffer => tr.t("offer.refused.no_offer").to_owned(),
-        OfferError::NotOpen => tr.t("offer.refused.not_open").to_owned(),
-        OfferError::Lapsed => tr.t("offer.refused.lapsed").to_owned(),
-        OfferError::ConsentRequired => tr.t("offer.refused.consent").to_owned(),
-        OfferError::CodeFormat => tr.t("offer.refused.code_format").to_owned(),
-        OfferError::NoCode => tr.t("offer.refused.no_code").to_owned(),
-        OfferError::CodeExpired => tr.t("offer.refused.code_expired").to_owned(),
-        OfferError::CodeSpent => tr.t("offer.refused.code_spent").to_owned(),
-        OfferError::WrongCode { tries_left: 0 } => tr.t("offer.refused.code_last").to_owned(),
-        OfferError::WrongCode { tries_left } => tr.f(
-            "offer.refused.code_wrong",
-            [("tries", tries_left.to_string().as_str())],
-        ),
-        OfferError::TooManyCodes => tr.t("offer.refused.too_many_codes").to_owned(),
-        OfferError::UnknownPayee => tr.t("offer.refused.payee").to_owned(),
-        OfferError::Payment(refusal) => payment_refusal(tr, refusal),
-        OfferError::NotAccepted => tr.t("offer.refused.not_accepted").to_owned(),
-        OfferError::Invalid(input) => tr.error(input),
-        OfferError::NoBook(parts) => {
-            let parts: Vec<String> = parts
-                .iter()
-                .map(|part| {
-                    let text =
-                        crate::operators::describe::unpriced_short(tr, part.unpriced.as_ref());
-                    tr.f(
-                        "tariff_gap.part",
-                        [
-                            ("service", tr.service(&part.service).as_str()),
-                            ("text", text.as_str()),
-                        ],
-                    )
-                })
-                .collect();
-            tr.f(
-                "offer.refused.no_book",
-                [("parts", parts.join(" ").as_str())],
-            )
-        }
-        OfferError::NotReady(reasons) => reasons.join(" "),
-        OfferError::Db(_) | OfferError::Render(_) => tr.t("page_error.internal.text").to_owned(),
     }
 }
 

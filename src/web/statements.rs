@@ -22,11 +22,11 @@ use super::{
     csrf,
     error::PageError,
     extract::{CsrfForm, Staff},
-    offers::offer_refusal,
     upload::read_upload,
     views::{Frame, brussels},
 };
 use crate::{
+    http::refusal::statement_refusal,
     i18n::Tr,
     services::statements::{
         self, Assigned, FILE_MAX_BYTES, LineView, PayeeChoice, Reconciler, StatementError,
@@ -194,29 +194,10 @@ async fn overview(
 
 /// Why a statement action was refused, in the user's words, with its rule where one decides.
 fn refusal(tr: Tr, error: StatementError) -> Result<String, PageError> {
-    Ok(match error {
-        StatementError::Coda(coda) => {
-            let why = tr.t(&format!("statements.error.{}", coda.key())).to_owned();
-            match coda.line() {
-                Some(line) => tr.f(
-                    "statements.error.at_line",
-                    [("line", line.to_string().as_str()), ("why", why.as_str())],
-                ),
-                None => why,
-            }
-        }
-        StatementError::OtherOrganisation => tr.t("statements.error.other_organisation").to_owned(),
-        StatementError::TooLarge { max_mb } => tr.f(
-            "statements.error.too_large",
-            [("max", max_mb.to_string().as_str())],
-        ),
-        StatementError::UnknownReference => tr.t("statements.error.reference").to_owned(),
-        StatementError::ChoosePayee => tr.t("statements.error.payee").to_owned(),
-        StatementError::NotToAssign => tr.t("statements.error.not_to_assign").to_owned(),
-        StatementError::Invalid(input) => tr.error(&input),
-        StatementError::Offer(offer) => offer_refusal(tr, &offer),
-        StatementError::Db(db) => return Err(db.into()),
-    })
+    match error {
+        StatementError::Db(db) => Err(db.into()),
+        other => Ok(statement_refusal(tr, &other)),
+    }
 }
 
 async fn refused(

@@ -14,7 +14,7 @@ use crate::helpers::{
 };
 
 /// The secret shown once on the keys page after creating a key.
-fn secret_of(html: &str) -> String {
+pub(crate) fn secret_of(html: &str) -> String {
     let start = html
         .find("<code id=\"api-key-secret\">")
         .expect("the secret is shown")
@@ -80,7 +80,7 @@ async fn answer(
 }
 
 /// A problem (RFC 9457): its status, media type, and body.
-async fn problem(response: reqwest::Response) -> (u16, Value) {
+pub(crate) async fn problem(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     assert_eq!(
         response.headers()["content-type"],

@@ -293,19 +293,25 @@ enum Who {
     Anonymous,
     /// ORES case officers: the coordinator (C-2).
     CaseOfficer,
+    /// The case officer who is also the coordinator's administrator (its API keys, issue 21).
+    CaseOfficerAdmin,
     OperatorStaff,
     OperatorAdmin,
-    Commune,
+    /// A commune's works department, its administrator (issue 21).
+    CommuneAdmin,
     PlatformAdmin,
 }
 
 impl Who {
-    fn of_role(role: &str) -> Self {
+    fn of(role: &str, email: &str) -> Self {
+        let administrator = connect_my_home::demo::DEMO_ADMINISTRATORS.contains(&email);
         match role {
+            "case_officer" if administrator => Self::CaseOfficerAdmin,
             "case_officer" => Self::CaseOfficer,
             "operator_staff" => Self::OperatorStaff,
             "operator_admin" => Self::OperatorAdmin,
-            "municipality" => Self::Commune,
+            "municipality" if administrator => Self::CommuneAdmin,
+            "municipality" => panic!("every demo commune account is its administrator"),
             "platform_admin" => Self::PlatformAdmin,
             other => panic!("demo role {other} has no column in the matrix"),
         }
@@ -313,6 +319,24 @@ impl Who {
 
     fn is_operator(self) -> bool {
         matches!(self, Self::OperatorStaff | Self::OperatorAdmin)
+    }
+
+    /// The coordinator's case officers, its administrator among them.
+    fn is_officer(self) -> bool {
+        matches!(self, Self::CaseOfficer | Self::CaseOfficerAdmin)
+    }
+
+    /// A commune's staff.
+    fn is_commune(self) -> bool {
+        self == Self::CommuneAdmin
+    }
+
+    /// An organisation's administrator: manages its API keys (issue 21).
+    fn administers(self) -> bool {
+        matches!(
+            self,
+            Self::OperatorAdmin | Self::CaseOfficerAdmin | Self::CommuneAdmin
+        )
     }
 }
 
@@ -425,7 +449,7 @@ fn party_reads(who: Who, rel: Rel) -> u16 {
 /// coordinator's request, or any other caller, the request does not exist.
 fn officer(who: Who, rel: Rel, own: u16) -> u16 {
     staff_page(who, |who| {
-        if who == Who::CaseOfficer && matches!(rel, Rel::Own | Rel::Open) {
+        if who.is_officer() && matches!(rel, Rel::Own | Rel::Open) {
             own
         } else {
             404
@@ -452,7 +476,7 @@ fn operator(who: Who, rel: Rel, own: u16) -> u16 {
 /// The commune's portal (C-6): `own` for its own permits and works; 404 for anybody else.
 fn commune(who: Who, rel: Rel, own: u16) -> u16 {
     staff_page(who, |who| {
-        if who == Who::Commune && matches!(rel, Rel::Own | Rel::Open) {
+        if who.is_commune() && matches!(rel, Rel::Own | Rel::Open) {
             own
         } else {
             404
@@ -464,6 +488,12 @@ fn commune(who: Who, rel: Rel, own: u16) -> u16 {
 /// operator, so other staff are told 403 rather than 404.
 fn operator_admin(who: Who, own: u16) -> u16 {
     staff_page(who, |who| if who == Who::OperatorAdmin { own } else { 403 })
+}
+
+/// An organisation's own administration (its API keys, issue 21): one address for every
+/// organisation, so staff who are not its administrators are told 403 rather than 404.
+fn organisation_admin(who: Who, own: u16) -> u16 {
+    staff_page(who, |who| if who.administers() { own } else { 403 })
 }
 
 /// The platform's administration.
@@ -735,7 +765,7 @@ const TABLE: &[Row] = &[
         "/operator/assessments/{id}",
         Target::Assessment,
         |who, rel| match (who, rel) {
-            (Who::CaseOfficer, Rel::Own) => 422,
+            (who, Rel::Own) if who.is_officer() => 422,
             _ => operator(who, rel, 422),
         },
     )
@@ -788,15 +818,25 @@ const TABLE: &[Row] = &[
     post("/operator/coverage", Target::None, |who, _| {
         operator_admin(who, 422)
     }),
-    // Issue 21: the operator's API keys; the empty form creates and revokes nothing.
+    // Issue 21: the organisation's API keys (the operators' first address serves the same
+    // page); the empty form creates and revokes nothing.
+    get("/organisation/api-keys", Target::None, |who, _| {
+        organisation_admin(who, 200)
+    }),
+    post("/organisation/api-keys", Target::None, |who, _| {
+        organisation_admin(who, 422)
+    }),
+    post("/organisation/api-keys/revoke", Target::None, |who, _| {
+        organisation_admin(who, 422)
+    }),
     get("/operator/api-keys", Target::None, |who, _| {
-        operator_admin(who, 200)
+        organisation_admin(who, 200)
     }),
     post("/operator/api-keys", Target::None, |who, _| {
-        operator_admin(who, 422)
+        organisation_admin(who, 422)
     }),
     post("/operator/api-keys/revoke", Target::None, |who, _| {
-        operator_admin(who, 422)
+        organisation_admin(who, 422)
     }),
     // Issue 21: the operator's webhook endpoints and their delivery logs; the empty forms
     // register and replay nothing; another organisation's endpoint does not exist.
@@ -911,17 +951,29 @@ const TABLE: &[Row] = &[
     get("/api/v1/requests/{id}", Target::Request, |who, rel| {
         api(who, |_| if rel == Rel::Own { 200 } else { 404 })
     }),
+    // Issue 21: the coordinator's offer and payments, by its read-write key only: its
+    // signed-in officers are refused (403) on its own requests; others' do not exist.
+    post(
+        "/api/v1/requests/{id}/offer",
+        Target::Request,
+        |who, rel| api(who, |_| officer(who, rel, 403)),
+    ),
+    post(
+        "/api/v1/requests/{id}/payments",
+        Target::Request,
+        |who, rel| api(who, |_| officer(who, rel, 403)),
+    ),
     get(
         "/api/v1/requests/{id}/offers/{version}",
         Target::RequestOfferJson,
         |who, rel| api(who, |_| officer(who, rel, 200)),
     ),
     get("/api/v1/permits", Target::None, |who, _| {
-        api(who, |who| if who == Who::Commune { 200 } else { 404 })
+        api(who, |who| if who.is_commune() { 200 } else { 404 })
     }),
     get("/api/v1/figures", Target::None, |who, _| {
         api(who, |who| {
-            if matches!(who, Who::Commune | Who::CaseOfficer) {
+            if who.is_commune() || who.is_officer() {
                 200
             } else {
                 404
@@ -946,6 +998,50 @@ const TABLE: &[Row] = &[
             })
         },
     ),
+    // Issue 21: a commune's permit, read by its staff; decided only by a read-write key, so
+    // a signed-in session is refused (403) on its own permit; another's does not exist.
+    get("/api/v1/permits/{id}", Target::Permit, |who, rel| {
+        api(who, |_| commune(who, rel, 200))
+    }),
+    post(
+        "/api/v1/permits/{id}/decision",
+        Target::Permit,
+        |who, rel| api(who, |_| commune(who, rel, 403)),
+    ),
+    // Issue 21: a bank statement's upload, by the coordinator's or an operator's read-write
+    // key only: their signed-in staff are refused (403); nobody else has statements.
+    post("/api/v1/statements", Target::None, |who, _| {
+        api(who, |who| {
+            if who.is_officer() || who.is_operator() {
+                403
+            } else {
+                404
+            }
+        })
+    }),
+    // Issue 21: works done, by the operator's read-write key only: its signed-in staff are
+    // refused (403) on its own part; another's does not exist.
+    post(
+        "/api/v1/assessments/{id}/works-done",
+        Target::Assessment,
+        |who, rel| {
+            api(who, |who| {
+                if who.is_operator() && rel == Rel::Own {
+                    403
+                } else {
+                    404
+                }
+            })
+        },
+    ),
+    // Issue 21: an operator's crews, read by its staff; absences declared in bulk by its
+    // read-write key only (its signed-in staff are refused, 403); nobody else has crews.
+    get("/api/v1/crews", Target::None, |who, _| {
+        api(who, |who| if who.is_operator() { 200 } else { 404 })
+    }),
+    post("/api/v1/crews/absences", Target::None, |who, _| {
+        api(who, |who| if who.is_operator() { 403 } else { 404 })
+    }),
     post(
         "/api/v1/assessments/{id}/answer",
         Target::Assessment,
@@ -1215,7 +1311,7 @@ fn tries(
             // An operator's own assessments, and another operator's on the same request; the
             // coordinator's are those of the requests it coordinates.
             let mine = |(_, request, owner): &&(String, String, String)| {
-                if actor.who == Who::CaseOfficer {
+                if actor.who.is_officer() {
                     facts.is_party(request, &organisation)
                 } else {
                     *owner == organisation
@@ -1689,6 +1785,7 @@ async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenan
             organisation_id: organisation.id,
             organisation_name: organisation.name.clone(),
             organisation_kind: "operator".into(),
+            administrator: true,
             api_key: None,
         };
         connect_my_home::services::webhooks::create(
@@ -1729,7 +1826,7 @@ async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenan
         let page = text_of(&client, app.url("/")).await;
         actors.push(Actor {
             label: email.to_owned(),
-            who: Who::of_role(role),
+            who: Who::of(role, email),
             organisation: Some(organisations[slug].clone()),
             csrf: hidden(&page, "csrf_token"),
             client,

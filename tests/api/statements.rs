@@ -13,7 +13,7 @@ use crate::helpers::{
 };
 
 /// A request whose consolidated offer was sent and accepted online; its id.
-async fn accepted(app: &TestApp, fields: &[(&'static str, String)]) -> String {
+pub(crate) async fn accepted(app: &TestApp, fields: &[(&'static str, String)]) -> String {
     let (reference, _) = app.file_ok(fields).await;
     let id = app.request_id(&reference).await;
     app.wait_state(&id, "assessed").await;
@@ -25,7 +25,7 @@ async fn accepted(app: &TestApp, fields: &[(&'static str, String)]) -> String {
 }
 
 /// ORES' due of request `id`: (due id, amount, communication, IBAN).
-async fn ores_due(app: &TestApp, id: &str) -> (String, String, String, String) {
+pub(crate) async fn ores_due(app: &TestApp, id: &str) -> (String, String, String, String) {
     sqlx::query_as(
         "SELECT d.id, d.amount, d.structured_communication, d.iban FROM offer_dues d \
          JOIN offers o ON o.id = d.offer_id \
@@ -39,7 +39,7 @@ async fn ores_due(app: &TestApp, id: &str) -> (String, String, String, String) {
 }
 
 /// The payments recorded against `due`: (amount, paid on, from a statement line).
-async fn payments_of(app: &TestApp, due: &str) -> Vec<(String, String, bool)> {
+pub(crate) async fn payments_of(app: &TestApp, due: &str) -> Vec<(String, String, bool)> {
     let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT amount, paid_on, statement_line_id FROM due_payments WHERE due_id = $1 \
          ORDER BY recorded_at, amount",
@@ -65,11 +65,11 @@ fn record(pieces: &[(usize, &str)]) -> String {
 }
 
 /// A credit of `cents` with a structured communication (its 12 digits) or a free text.
-struct Credit<'a> {
-    cents: i64,
-    structured: Option<&'a str>,
-    free: &'a str,
-    payer: &'a str,
+pub(crate) struct Credit<'a> {
+    pub(crate) cents: i64,
+    pub(crate) structured: Option<&'a str>,
+    pub(crate) free: &'a str,
+    pub(crate) payer: &'a str,
 }
 
 fn ddmmyy(day: NaiveDate) -> String {
@@ -77,7 +77,7 @@ fn ddmmyy(day: NaiveDate) -> String {
 }
 
 /// One statement of `account` dated `day` (opening balance the day before) with `credits`.
-fn coda(account: &str, day: NaiveDate, credits: &[Credit]) -> Vec<u8> {
+pub(crate) fn coda(account: &str, day: NaiveDate, credits: &[Credit]) -> Vec<u8> {
     let mut lines = vec![
         record(&[(1, "00000"), (6, &ddmmyy(day)), (12, "00005"), (128, "2")]),
         record(&[
@@ -165,7 +165,7 @@ async fn upload(app: &TestApp, officer: &reqwest::Client, bytes: Vec<u8>) -> (u1
     (status, response.text().await.unwrap())
 }
 
-fn cents(amount: &str) -> i64 {
+pub(crate) fn cents(amount: &str) -> i64 {
     let (euros, cents) = amount.split_once('.').unwrap();
     euros.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
 }
@@ -184,7 +184,7 @@ fn euros(cents: i64, group: char, decimal: char) -> String {
     format!("{grouped}{decimal}{:02}", cents % 100)
 }
 
-fn digits(communication: &str) -> String {
+pub(crate) fn digits(communication: &str) -> String {
     communication.chars().filter(char::is_ascii_digit).collect()
 }
 

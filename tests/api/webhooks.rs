@@ -30,17 +30,17 @@ use crate::helpers::{
 
 /// One POST the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     headers: HeaderMap,
     body: String,
 }
 
 impl Received {
-    fn header(&self, name: &str) -> String {
+    pub(crate) fn header(&self, name: &str) -> String {
         self.headers[name].to_str().unwrap().to_owned()
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap()
     }
 }
@@ -55,13 +55,13 @@ struct Shared {
 
 /// An operator's system as the test plays it: an HTTP server on a random local port that
 /// keeps every POST and answers the statuses it is given.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     shared: Shared,
 }
 
 impl Receiver {
-    async fn start(first: &[u16], then: u16) -> Self {
+    pub(crate) async fn start(first: &[u16], then: u16) -> Self {
         let shared = Shared {
             got: Arc::default(),
             first: Arc::new(Mutex::new(first.iter().copied().collect())),
@@ -112,7 +112,7 @@ impl Receiver {
 
 /// Waits until `system` got `count` POSTs and the worker recorded every attempt it made
 /// (no delivery still claimed), and returns the POSTs.
-async fn received(app: &TestApp, system: &Receiver, count: usize) -> Vec<Received> {
+pub(crate) async fn received(app: &TestApp, system: &Receiver, count: usize) -> Vec<Received> {
     let got = system.wait_for(count).await;
     for _ in 0..100 {
         if app
@@ -128,7 +128,7 @@ async fn received(app: &TestApp, system: &Receiver, count: usize) -> Vec<Receive
 }
 
 /// The test's own check of `Cmh-Signature: t=<unix>,v1=<hex>` with the secret shown once.
-fn verify_signature(secret: &str, received: &Received) {
+pub(crate) fn verify_signature(secret: &str, received: &Received) {
     let header = received.header("cmh-signature");
     let (t, v1) = header
         .strip_prefix("t=")
@@ -156,7 +156,7 @@ fn between(html: &str, start: &str, end: &str) -> String {
 }
 
 /// Registers an endpoint through the administrator's page and returns (its id, its secret).
-async fn create_endpoint(
+pub(crate) async fn create_endpoint(
     app: &TestApp,
     admin: &reqwest::Client,
     url: &str,
@@ -215,7 +215,7 @@ async fn create_key(app: &TestApp, admin: &reqwest::Client, name: &str) -> Strin
 }
 
 /// SWDE's administrator (the demo has none), signed in.
-async fn swde_admin(app: &TestApp) -> reqwest::Client {
+pub(crate) async fn swde_admin(app: &TestApp) -> reqwest::Client {
     let swde = organisations::by_slug(&app.state.db, "swde").await.unwrap();
     users::ensure(
         &app.state.db,

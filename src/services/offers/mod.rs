@@ -1065,6 +1065,13 @@ pub(in crate::services) async fn event(
     detail: Option<&str>,
 ) -> Result<(), DbError> {
     let (actor_kind, actor_id, actor_name, organisation_id) = match who {
+        // An organisation's system acting through its API key is named as the key (issue 21).
+        Who::Staff(user) if user.api_key.is_some() => (
+            "api_key",
+            Some(user.user_id),
+            Some(user.display_name.as_str()),
+            Some(user.organisation_id),
+        ),
         Who::Staff(user) => (
             "staff",
             Some(user.user_id),

@@ -14,7 +14,7 @@ use super::{PermitView, SiteView, permit_view, site_view};
 use crate::web::backoffice::coordinator_request;
 use crate::{
     domain::{
-        permit::{DecisionError, PermitStatus, SiteDetails, SiteInput},
+        permit::{PermitStatus, SiteDetails, SiteInput},
         tenancy::SessionUser,
     },
     http::{
@@ -100,27 +100,6 @@ pub async fn permit_panel(
     }))
 }
 
-pub(super) fn permit_refusal(tr: Tr, error: &PermitError) -> String {
-    match error {
-        PermitError::Decision(DecisionError::Text(input)) => {
-            format!("{} {}", tr.t("permit.text_required"), tr.error(input))
-        }
-        PermitError::Decision(DecisionError::Unknown) => tr.t("permit.unknown_decision").into(),
-        PermitError::Decision(DecisionError::NotOpen(status)) => tr.f(
-            "permit.not_open",
-            [("status", tr.keyed("permit.status", status.code()).as_str())],
-        ),
-        PermitError::Decision(DecisionError::AlreadyAsked) => tr.t("permit.already_asked").into(),
-        PermitError::NoPermit => tr.t("permit.no_permit").into(),
-        PermitError::NoQuestion => tr.t("permit.no_question").into(),
-        PermitError::AnswerRequired => tr.t("permit.answer_required").into(),
-        PermitError::NoConditions => tr.t("permit.no_conditions").into(),
-        PermitError::AlreadyApproved => tr.t("permit.already_approved").into(),
-        PermitError::Stale => tr.t("permit.stale").into(),
-        PermitError::NotFound | PermitError::Db(_) => tr.t("page_error.internal.text").into(),
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct SiteForm {
@@ -172,7 +151,7 @@ async fn save_site(
         Err(PermitError::Db(error)) => Err(error.into()),
         Err(PermitError::NotFound) => Err(PageError::NotFound),
         Err(refused) => {
-            let text = permit_refusal(tr, &refused);
+            let text = crate::http::refusal::permit_refusal(tr, &refused);
             crate::web::backoffice::refused_on_detail_with(&state, staff, &id, text, Vec::new())
                 .await
         }
@@ -200,7 +179,7 @@ async fn answer(
         Err(PermitError::Db(error)) => Err(error.into()),
         Err(PermitError::NotFound) => Err(PageError::NotFound),
         Err(refused) => {
-            let text = permit_refusal(staff.tr, &refused);
+            let text = crate::http::refusal::permit_refusal(staff.tr, &refused);
             crate::web::backoffice::refused_on_detail_with(&state, staff, &id, text, Vec::new())
                 .await
         }
@@ -221,7 +200,7 @@ async fn acknowledge(
         Err(PermitError::Db(error)) => Err(error.into()),
         Err(PermitError::NotFound) => Err(PageError::NotFound),
         Err(refused) => {
-            let text = permit_refusal(staff.tr, &refused);
+            let text = crate::http::refusal::permit_refusal(staff.tr, &refused);
             crate::web::backoffice::refused_on_detail_with(&state, staff, &id, text, Vec::new())
                 .await
         }

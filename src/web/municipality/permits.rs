@@ -111,7 +111,7 @@ async fn decide(
         Err(PermitError::NotFound) => Err(PageError::NotFound),
         Err(PermitError::Db(error)) => Err(error.into()),
         Err(refused) => {
-            let text = super::panel::permit_refusal(commune.tr, &refused);
+            let text = crate::http::refusal::permit_refusal(commune.tr, &refused);
             let page =
                 render_permit(&state, commune, &id, Some(Notice { error: true, text })).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
