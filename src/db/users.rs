@@ -234,6 +234,22 @@ pub async fn active_with_role(db: &Db, role: &str) -> DbResult<Vec<Addressee>> {
 
 /// The active accounts of an organisation with `role`, by email: a commune's staff told of
 /// a permit request (C-6). (email, name, language)
+/// The active administrators of an organisation (an operator's `operator_admin`, the
+/// coordinator's and each commune's administrators): (email, name, language).
+pub async fn administrators_of(
+    tx: &mut super::Tx,
+    organisation_id: &str,
+) -> DbResult<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT email, display_name, language FROM users \
+         WHERE organisation_id = $1 AND (administrator = 1 OR role = 'operator_admin') \
+           AND active = 1 ORDER BY email",
+    )
+    .bind(organisation_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
 pub async fn active_of_organisation(
     tx: &mut super::Tx,
     organisation_id: &str,

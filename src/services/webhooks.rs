@@ -284,11 +284,11 @@ pub async fn disable_if_failing_too_long(
     let Some((organisation_id, url)) = webhooks::disable(tx, endpoint_id, now).await? else {
         return Ok(false);
     };
-    let admins = db::users::active_of_organisation(tx, &organisation_id, "operator_admin").await?;
+    let admins = db::users::administrators_of(tx, &organisation_id).await?;
     for (email, name, language) in admins {
         let tr = Tr(language.parse().unwrap_or_default());
         let since = tr.numeric_datetime(crate::clock::brussels(failing_since));
-        let link = format!("{}/operator/webhooks/{endpoint_id}", state.base_url);
+        let link = format!("{}/organisation/webhooks/{endpoint_id}", state.base_url);
         let mail = compose::notice(
             tr,
             &compose::Notice {

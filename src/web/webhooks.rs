@@ -1,4 +1,5 @@
-//! Signed webhooks (issue 21): an operator's administrator registers its organisation's
+//! Signed webhooks (issue 21): an organisation's administrator (an operator's, the
+//! coordinator's or a commune's) registers its organisation's
 //! endpoints, reads each one's delivery log, replays a delivery and sends a test event; the
 //! platform administrator sees every organisation's endpoints. Another organisation's endpoint
 //! does not exist here (404).
@@ -32,6 +33,11 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/organisation/webhooks", get(endpoints_page).post(create))
+        .route("/organisation/webhooks/{id}", get(log_page))
+        .route("/organisation/webhooks/{id}/test", post(send_test))
+        .route("/organisation/webhooks/{id}/replay", post(replay))
+        .route("/organisation/webhooks/{id}/active", post(set_active))
         .route("/operator/webhooks", get(endpoints_page).post(create))
         .route("/operator/webhooks/{id}", get(log_page))
         .route("/operator/webhooks/{id}/test", post(send_test))
@@ -109,7 +115,7 @@ async fn endpoints_page(
     State(state): State<AppState>,
     staff: Staff,
 ) -> Result<EndpointsPage, PageError> {
-    staff.require_operator_admin()?;
+    staff.require_organisation_admin()?;
     render(&state, staff, blank(), FieldErrors::new(), None).await
 }
 
@@ -120,7 +126,7 @@ async fn create(
     staff: Staff,
     CsrfForm(input): CsrfForm<EndpointInput>,
 ) -> Result<Response, PageError> {
-    staff.require_operator_admin()?;
+    staff.require_organisation_admin()?;
     match webhooks::create(&state, &staff.user, &input, state.clock.now()).await {
         Ok(created) => {
             let page = render(&state, staff, blank(), FieldErrors::new(), Some(created)).await?;
@@ -163,7 +169,7 @@ async fn log_page(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<LogPage, PageError> {
-    staff.require_operator_admin()?;
+    staff.require_organisation_admin()?;
     render_log(&state, staff, &id, None).await
 }
 
@@ -186,7 +192,7 @@ async fn render_log(
 }
 
 fn back_to_log(id: &str) -> Response {
-    Redirect::to(&format!("/operator/webhooks/{id}")).into_response()
+    Redirect::to(&format!("/organisation/webhooks/{id}")).into_response()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -199,7 +205,7 @@ async fn send_test(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
-    staff.require_operator_admin()?;
+    staff.require_organisation_admin()?;
     if !webhooks::send_test(&state, &staff.user.scope(), &id, state.clock.now()).await? {
         return Err(PageError::NotFound);
     }
@@ -219,7 +225,7 @@ async fn replay(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ReplayForm>,
 ) -> Result<Response, PageError> {
-    staff.require_operator_admin()?;
+    staff.require_organisation_admin()?;
     let scope = staff.user.scope();
     if webhooks::replay(&state, &scope, &id, &form.delivery, state.clock.now()).await? {
         state.webhook_notify.notify_one();
@@ -247,7 +253,7 @@ async fn set_active(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ActiveForm>,
 ) -> Result<Response, PageError> {
-    staff.require_operator_admin()?;
+    staff.require_organisation_admin()?;
     let active = match form.active.as_str() {
         "1" => true,
         "0" => false,

@@ -705,7 +705,7 @@ async fn an_overdue_answer_tells_its_operator_once_with_assessment_late() {
     .unwrap();
     assert_eq!(swde_late, 0);
     // The event is listed on the subscription form in the administrator's language.
-    let page = text_of(&ores_admin, app.url("/operator/webhooks")).await;
+    let page = text_of(&ores_admin, app.url("/organisation/webhooks")).await;
     assert!(
         page.contains("Réponse d&#39;un opérateur en retard")
             || page.contains("Réponse d'un opérateur en retard")

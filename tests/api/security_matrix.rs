@@ -838,32 +838,61 @@ const TABLE: &[Row] = &[
     post("/operator/api-keys/revoke", Target::None, |who, _| {
         organisation_admin(who, 422)
     }),
-    // Issue 21: the operator's webhook endpoints and their delivery logs; the empty forms
-    // register and replay nothing; another organisation's endpoint does not exist.
+    // Issue 21: the organisation's webhook endpoints and their delivery logs (the operators'
+    // first address serves the same pages); the empty forms register and replay nothing;
+    // another organisation's endpoint does not exist.
     get("/operator/webhooks", Target::None, |who, _| {
-        operator_admin(who, 200)
+        organisation_admin(who, 200)
     }),
     post("/operator/webhooks", Target::None, |who, _| {
-        operator_admin(who, 422)
+        organisation_admin(who, 422)
     }),
     get("/operator/webhooks/{id}", Target::Webhook, |who, rel| {
-        operator_admin(who, if rel == Rel::Own { 200 } else { 404 })
+        organisation_admin(who, if rel == Rel::Own { 200 } else { 404 })
     }),
     // The test event is queued for the caller's own endpoint.
     post(
         "/operator/webhooks/{id}/test",
         Target::Webhook,
-        |who, rel| operator_admin(who, if rel == Rel::Own { 303 } else { 404 }),
+        |who, rel| organisation_admin(who, if rel == Rel::Own { 303 } else { 404 }),
     ),
     post(
         "/operator/webhooks/{id}/replay",
         Target::Webhook,
-        |who, rel| operator_admin(who, if rel == Rel::Own { 422 } else { 404 }),
+        |who, rel| organisation_admin(who, if rel == Rel::Own { 422 } else { 404 }),
     ),
     post(
         "/operator/webhooks/{id}/active",
         Target::Webhook,
-        |who, rel| operator_admin(who, if rel == Rel::Own { 422 } else { 404 }),
+        |who, rel| organisation_admin(who, if rel == Rel::Own { 422 } else { 404 }),
+    )
+    .with(&[("active", "0")]),
+    get("/organisation/webhooks", Target::None, |who, _| {
+        organisation_admin(who, 200)
+    }),
+    post("/organisation/webhooks", Target::None, |who, _| {
+        organisation_admin(who, 422)
+    }),
+    get(
+        "/organisation/webhooks/{id}",
+        Target::Webhook,
+        |who, rel| organisation_admin(who, if rel == Rel::Own { 200 } else { 404 }),
+    ),
+    // The test event is queued for the caller's own endpoint.
+    post(
+        "/organisation/webhooks/{id}/test",
+        Target::Webhook,
+        |who, rel| organisation_admin(who, if rel == Rel::Own { 303 } else { 404 }),
+    ),
+    post(
+        "/organisation/webhooks/{id}/replay",
+        Target::Webhook,
+        |who, rel| organisation_admin(who, if rel == Rel::Own { 422 } else { 404 }),
+    ),
+    post(
+        "/organisation/webhooks/{id}/active",
+        Target::Webhook,
+        |who, rel| organisation_admin(who, if rel == Rel::Own { 422 } else { 404 }),
     )
     .with(&[("active", "0")]),
     get("/admin/webhooks", Target::None, |who, _| {

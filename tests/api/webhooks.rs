@@ -162,7 +162,7 @@ pub(crate) async fn create_endpoint(
     url: &str,
     events: &[&str],
 ) -> (String, String) {
-    let page = text_of(admin, app.url("/operator/webhooks")).await;
+    let page = text_of(admin, app.url("/organisation/webhooks")).await;
     let mut form = vec![
         ("csrf_token", hidden(&page, "csrf_token")),
         ("url", url.to_owned()),
@@ -170,7 +170,7 @@ pub(crate) async fn create_endpoint(
     ];
     form.extend(events.iter().map(|e| ("events", (*e).to_owned())));
     let response = admin
-        .post(app.url("/operator/webhooks"))
+        .post(app.url("/organisation/webhooks"))
         .form(&form)
         .send()
         .await
@@ -186,10 +186,10 @@ pub(crate) async fn create_endpoint(
     assert!(secret.starts_with("whsec_"), "{secret}");
     let row = html
         .split("<tr>")
-        .find(|row| row.contains(url) && row.contains("href=\"/operator/webhooks/"))
+        .find(|row| row.contains(url) && row.contains("href=\"/organisation/webhooks/"))
         .expect("the endpoint is listed");
-    let id = between(row, "href=\"/operator/webhooks/", "\"");
-    let listed = text_of(admin, app.url("/operator/webhooks")).await;
+    let id = between(row, "href=\"/organisation/webhooks/", "\"");
+    let listed = text_of(admin, app.url("/organisation/webhooks")).await;
     assert!(!listed.contains(&secret), "shown once, never again");
     (id, secret)
 }
@@ -250,11 +250,15 @@ async fn post_on_log(
     action: &str,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    let page = text_of(admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
+    let page = text_of(
+        admin,
+        app.url(&format!("/organisation/webhooks/{endpoint}")),
+    )
+    .await;
     let mut form = vec![("csrf_token", hidden(&page, "csrf_token"))];
     form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
     admin
-        .post(app.url(&format!("/operator/webhooks/{endpoint}/{action}")))
+        .post(app.url(&format!("/organisation/webhooks/{endpoint}/{action}")))
         .form(&form)
         .send()
         .await
@@ -302,7 +306,11 @@ async fn an_operators_system_gets_the_filing_signed_answers_once_and_the_officer
         "{body}"
     );
     // The delivery log shows it received.
-    let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
+    let log = text_of(
+        &admin,
+        app.url(&format!("/organisation/webhooks/{endpoint}")),
+    )
+    .await;
     assert!(log.contains("Demande introduite"), "{log}");
     assert!(log.contains(&reference));
     assert!(log.contains("reçu"));
@@ -378,7 +386,7 @@ async fn an_operators_system_gets_the_filing_signed_answers_once_and_the_officer
     }
     // Nor does it see ORES' endpoint's log.
     let response = swde
-        .get(app.url(&format!("/operator/webhooks/{endpoint}")))
+        .get(app.url(&format!("/organisation/webhooks/{endpoint}")))
         .send()
         .await
         .unwrap();
@@ -396,7 +404,11 @@ async fn a_failed_delivery_comes_again_after_the_backoff_with_the_same_event_id(
 
     let (reference, _) = app.file_ok(&electricity_only()).await;
     let first = received(&app, &system, 1).await[0].clone();
-    let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
+    let log = text_of(
+        &admin,
+        app.url(&format!("/organisation/webhooks/{endpoint}")),
+    )
+    .await;
     assert!(log.contains("en attente"), "{log}");
     assert!(log.contains("réponse 500"));
     assert!(log.contains("prochaine tentative"));
@@ -411,7 +423,11 @@ async fn a_failed_delivery_comes_again_after_the_backoff_with_the_same_event_id(
     verify_signature(&secret, again);
     assert_eq!(again.header("cmh-event-id"), first.header("cmh-event-id"));
     assert_eq!(again.body, first.body, "the same event");
-    let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
+    let log = text_of(
+        &admin,
+        app.url(&format!("/organisation/webhooks/{endpoint}")),
+    )
+    .await;
     let row = log
         .split("<tr>")
         .find(|row| row.contains(&reference))
@@ -509,7 +525,11 @@ async fn the_test_event_and_the_replay_buttons_send_signed_events_again() {
     assert_eq!(ping.json()["type"], "ping");
     assert_eq!(ping.json()["data"], json!({}));
 
-    let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
+    let log = text_of(
+        &admin,
+        app.url(&format!("/organisation/webhooks/{endpoint}")),
+    )
+    .await;
     assert!(log.contains("Événement de test"), "{log}");
     let delivery = hidden(&log, "delivery");
     let response = post_on_log(
@@ -525,7 +545,11 @@ async fn the_test_event_and_the_replay_buttons_send_signed_events_again() {
     verify_signature(&secret, &got[1]);
     assert_eq!(got[1].header("cmh-event-id"), ping.header("cmh-event-id"));
     assert_eq!(got[1].body, ping.body);
-    let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
+    let log = text_of(
+        &admin,
+        app.url(&format!("/organisation/webhooks/{endpoint}")),
+    )
+    .await;
     assert!(
         log.contains("<td>2</td>"),
         "two attempts of one delivery: {log}"
@@ -550,10 +574,10 @@ async fn the_test_event_and_the_replay_buttons_send_signed_events_again() {
     );
     // Another organisation's administrator finds no such endpoint.
     let swde = swde_admin(&app).await;
-    let page = text_of(&swde, app.url("/operator/webhooks")).await;
+    let page = text_of(&swde, app.url("/organisation/webhooks")).await;
     assert!(!page.contains(&system.url));
     let response = swde
-        .post(app.url(&format!("/operator/webhooks/{endpoint}/test")))
+        .post(app.url(&format!("/organisation/webhooks/{endpoint}/test")))
         .form(&[("csrf_token", hidden(&page, "csrf_token"))])
         .send()
         .await
@@ -575,7 +599,7 @@ async fn the_test_event_and_the_replay_buttons_send_signed_events_again() {
     for _ in 0..100 {
         let log = text_of(
             &admin,
-            app.url(&format!("/operator/webhooks/{unreachable}")),
+            app.url(&format!("/organisation/webhooks/{unreachable}")),
         )
         .await;
         if log.contains("connexion impossible") {
@@ -600,7 +624,11 @@ async fn an_endpoint_failing_for_three_days_is_disabled_and_its_administrators_e
     let (endpoint, _) = create_endpoint(&app, &admin, &system.url, &["request.filed"]).await;
     post_on_log(&app, &admin, &endpoint, "test", &[]).await;
     received(&app, &system, 1).await;
-    let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
+    let log = text_of(
+        &admin,
+        app.url(&format!("/organisation/webhooks/{endpoint}")),
+    )
+    .await;
     assert!(log.contains("en échec depuis le"), "{log}");
 
     // Two days later it still fails: still active.
@@ -608,7 +636,11 @@ async fn an_endpoint_failing_for_three_days_is_disabled_and_its_administrators_e
     received(&app, &system, 2).await;
     // Sessions do not last days: signed in again.
     let admin = app.signed_in("tarifs@ores.demo").await;
-    let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
+    let log = text_of(
+        &admin,
+        app.url(&format!("/organisation/webhooks/{endpoint}")),
+    )
+    .await;
     assert!(log.contains("en échec depuis le"), "{log}");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'webhook_disabled'")
@@ -643,9 +675,13 @@ async fn an_endpoint_failing_for_three_days_is_disabled_and_its_administrators_e
         text.contains("échouent sans interruption depuis le 02/12/2026"),
         "{text}"
     );
-    assert!(text.contains(&format!("/operator/webhooks/{endpoint}")));
+    assert!(text.contains(&format!("/organisation/webhooks/{endpoint}")));
     let admin = app.signed_in("tarifs@ores.demo").await;
-    let log = text_of(&admin, app.url(&format!("/operator/webhooks/{endpoint}"))).await;
+    let log = text_of(
+        &admin,
+        app.url(&format!("/organisation/webhooks/{endpoint}")),
+    )
+    .await;
     assert!(log.contains("désactivée le"), "{log}");
     // Disabled: nothing more is sent, even when due.
     app.advance(Days::hours(2));
@@ -663,7 +699,7 @@ async fn an_address_that_is_not_https_is_refused_saying_why() {
     let admin = app.signed_in("tarifs@ores.demo").await;
     let refused = |url: &'static str, events: &'static [&'static str]| {
         let admin = admin.clone();
-        let app_url = app.url("/operator/webhooks");
+        let app_url = app.url("/organisation/webhooks");
         async move {
             let page = text_of(&admin, &app_url).await;
             let mut form = vec![
@@ -690,9 +726,9 @@ async fn an_address_that_is_not_https_is_refused_saying_why() {
     // Plain http to this machine only where the installation allows it.
     let strict = spawn_app_with(|config| config.webhooks_allow_local_http = false).await;
     let admin = strict.signed_in("tarifs@ores.demo").await;
-    let page = text_of(&admin, strict.url("/operator/webhooks")).await;
+    let page = text_of(&admin, strict.url("/organisation/webhooks")).await;
     let response = admin
-        .post(strict.url("/operator/webhooks"))
+        .post(strict.url("/organisation/webhooks"))
         .form(&[
             ("csrf_token", hidden(&page, "csrf_token")),
             ("url", "http://127.0.0.1:9/hooks".into()),
@@ -764,4 +800,60 @@ async fn the_days_permit_and_offer_of_a_request_reach_its_operator_in_order_and_
     let ids: std::collections::BTreeSet<String> =
         got.iter().map(|r| r.header("cmh-event-id")).collect();
     assert_eq!(ids.len(), 3, "one id per event");
+}
+
+#[tokio::test]
+async fn a_communes_and_the_coordinators_systems_subscribe_on_their_own_page_and_get_the_permit() {
+    let app = crate::helpers::app_with_crews().await;
+    // Namur's works department and ORES' coordination each register their system; Mons too,
+    // which is no party to a request in Namur.
+    let namur_system = Receiver::start(&[], 200).await;
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let page = text_of(&namur, app.url("/commune")).await;
+    assert!(
+        page.contains("href=\"/organisation/webhooks\""),
+        "in the menu"
+    );
+    let (namur_endpoint, namur_secret) =
+        create_endpoint(&app, &namur, &namur_system.url, &["permit.requested"]).await;
+    let coordinator_system = Receiver::start(&[], 200).await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let (_, coordinator_secret) = create_endpoint(
+        &app,
+        &julien,
+        &coordinator_system.url,
+        &["permit.requested", "day.reserved"],
+    )
+    .await;
+    let mons_system = Receiver::start(&[], 200).await;
+    let mons = app.signed_in("travaux@mons.demo").await;
+    create_endpoint(&app, &mons, &mons_system.url, &["permit.requested"]).await;
+    // Namur's endpoint is not another organisation's to read.
+    let response = mons
+        .get(app.url(&format!("/organisation/webhooks/{namur_endpoint}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+
+    let reserved = crate::helpers::reserved(&app, &marie()).await;
+    let got = received(&app, &namur_system, 1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].header("cmh-event-type"), "permit.requested");
+    verify_signature(&namur_secret, &got[0]);
+    assert_eq!(got[0].json()["data"]["request_id"], reserved.id.as_str());
+    assert_eq!(
+        got[0].json()["data"]["reference"],
+        reserved.reference.as_str()
+    );
+    let got = received(&app, &coordinator_system, 2).await;
+    let types: Vec<String> = got.iter().map(|r| r.header("cmh-event-type")).collect();
+    // In the order of the request's history: the reservation requests the permit first.
+    assert_eq!(types, ["permit.requested", "day.reserved"]);
+    for received in &got {
+        verify_signature(&coordinator_secret, received);
+    }
+    // Mons is no party: nothing for it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(mons_system.got().is_empty());
 }
