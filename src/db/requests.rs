@@ -323,8 +323,12 @@ pub async fn insert_parties(
             (*role).into(),
         ]
     });
-    sql.push(" ON CONFLICT (request_id, organisation_id) DO NOTHING");
-    sql.query()?.execute(&mut **tx).await?;
+    sql.push(" ON CONFLICT (request_id, organisation_id) DO NOTHING RETURNING organisation_id");
+    let added: Vec<(String,)> = sql.query_as()?.fetch_all(&mut **tx).await?;
+    // The read models count the request for each new party (db::summaries).
+    for (organisation,) in added {
+        super::summaries::party_added(tx, &request_id.to_string(), &organisation).await?;
+    }
     Ok(())
 }
 
@@ -334,7 +338,7 @@ pub async fn insert_party(
     organisation_id: Uuid,
     role: &str,
 ) -> DbResult<()> {
-    sqlx::query(
+    let added = sqlx::query(
         "INSERT INTO request_parties (request_id, organisation_id, role) VALUES ($1, $2, $3) \
          ON CONFLICT (request_id, organisation_id) DO NOTHING",
     )
@@ -343,6 +347,10 @@ pub async fn insert_party(
     .bind(role)
     .execute(&mut **tx)
     .await?;
+    if added.rows_affected() == 1 {
+        super::summaries::party_added(tx, &request_id.to_string(), &organisation_id.to_string())
+            .await?;
+    }
     Ok(())
 }
 
@@ -824,30 +832,6 @@ pub async fn waiting_for_day(db: &Db, scope: &Scope) -> DbResult<Vec<RequestRow>
     .await?)
 }
 
-/// Per state, how many requests a tenant has.
-pub async fn state_counts(db: &Db, scope: &Scope) -> DbResult<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT r.state, COUNT(*) FROM requests r \
-         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $1 \
-         GROUP BY r.state ORDER BY r.state",
-    )
-    .bind(scope.organisation_id().to_string())
-    .fetch_all(&db.pool)
-    .await?)
-}
-
-/// The communes a tenant has requests in, for the queue filter.
-pub async fn queue_communes(db: &Db, scope: &Scope) -> DbResult<Vec<(String, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT DISTINCT r.commune_nis, r.commune_name FROM requests r \
-         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $1 \
-         ORDER BY r.commune_name",
-    )
-    .bind(scope.organisation_id().to_string())
-    .fetch_all(&db.pool)
-    .await?)
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
     pub at: String,
@@ -967,7 +951,12 @@ pub async fn move_state(
     .bind(closed_at)
     .execute(&mut **tx)
     .await?;
-    Ok(updated.rows_affected() == 1)
+    let moved = updated.rows_affected() == 1;
+    if moved {
+        // The queue's counts per state follow, in the same transaction.
+        super::summaries::state_moved(tx, id, from.code(), to.code()).await?;
+    }
+    Ok(moved)
 }
 
 /// Who reads a request's timeline, which decides the events they see. There is no unscoped
