@@ -294,11 +294,10 @@ pub async fn record_decision(
 /// A permit moving into or out of `cancelled` changes whose trench the figures count (C-6).
 async fn refresh_if_cancelled(tx: &mut Tx, id: &str, from: &str, to: &str) -> DbResult<()> {
     if from == "cancelled" || to == "cancelled" {
-        let request_id: String =
-            sqlx::query_scalar("SELECT request_id FROM permits WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut **tx)
-                .await?;
+        let request_id: String = sqlx::query_scalar("SELECT request_id FROM permits WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
         super::summaries::refresh_request(tx, &request_id).await?;
     }
     Ok(())

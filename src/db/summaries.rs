@@ -76,7 +76,11 @@ pub async fn snapshot(tx: &mut Tx) -> DbResult<Vec<String>> {
     )
     .fetch_all(&mut **tx)
     .await?;
-    rows.extend(communes.into_iter().map(|r| format!("queue_communes {r:?}")));
+    rows.extend(
+        communes
+            .into_iter()
+            .map(|r| format!("queue_communes {r:?}")),
+    );
     let ledger: Vec<LedgerRow> = sqlx::query_as(
         "SELECT day, commune_nis, street, operators, civil_works, trench_scale, trench_nano, \
             request_id FROM nuisance_ledger ORDER BY request_id, day",

@@ -52,7 +52,10 @@ async fn the_queue_counts_and_communes_follow_filing_answers_offer_and_lapse() {
     let namur = app.request_id(&namur).await;
     app.advance(Days::days(1));
     let (mons, _) = app
-        .file_ok(&with(&marie(), &[("postcode", "7000"), ("gas", ""), ("voo", "")]))
+        .file_ok(&with(
+            &marie(),
+            &[("postcode", "7000"), ("gas", ""), ("voo", "")],
+        ))
         .await;
     let mons = app.request_id(&mons).await;
     app.wait_state(&namur, "assessed").await;
@@ -71,11 +74,17 @@ async fn the_queue_counts_and_communes_follow_filing_answers_offer_and_lapse() {
         ("1".into(), "assessed=1".into())
     );
     let page = text_of(&julien, app.url("/backoffice")).await;
-    assert!(page.contains("<option value=\"92094\" >Namur</option>"), "{page}");
+    assert!(
+        page.contains("<option value=\"92094\" >Namur</option>"),
+        "{page}"
+    );
     assert!(page.contains("<option value=\"53053\" >Mons</option>"));
     let page = text_of(&voo, app.url("/backoffice")).await;
     assert!(page.contains("<option value=\"92094\" >Namur</option>"));
-    assert!(!page.contains("<option value=\"53053\""), "VOO has nothing in Mons");
+    assert!(
+        !page.contains("<option value=\"53053\""),
+        "VOO has nothing in Mons"
+    );
 
     // The offer moves Namur's request on: for the coordinator and for VOO.
     send_offer_as(&app, &julien, &namur, "").await;
@@ -221,7 +230,11 @@ async fn c_6_the_nuisance_figures_follow_the_joint_day_its_works_and_the_crews()
         assert_consistent(&app, slug).await;
         let namur = app.signed_in("travaux@namur.demo").await;
         if slug == "swde" {
-            assert_eq!(total(&app, &namur, "").await, nothing, "VOO has not finished");
+            assert_eq!(
+                total(&app, &namur, "").await,
+                nothing,
+                "VOO has not finished"
+            );
         }
     }
     app.wait_state(&id, "done").await;
