@@ -53,7 +53,9 @@ CREATE TABLE nuisance_days (
     trench_nano BIGINT NOT NULL,
     PRIMARY KEY (organisation_id, commune_nis, day, street, trench_scale)
 );
-CREATE INDEX nuisance_days_period ON nuisance_days (organisation_id, day);
+-- Every commune of a tenant over a period, read from the index alone.
+CREATE INDEX nuisance_days_period ON nuisance_days (organisation_id, day, commune_nis, street,
+    trench_scale, works_days, crew_visits_avoided, openings_made, openings_separate, trench_nano);
 
 -- Backfill (db::summaries::rebuild runs the statements below again).
 INSERT INTO queue_counts (organisation_id, state, requests)
