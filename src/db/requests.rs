@@ -324,7 +324,9 @@ pub async fn insert_parties(
         ]
     });
     sql.push(" ON CONFLICT (request_id, organisation_id) DO NOTHING RETURNING organisation_id");
-    let added: Vec<(String,)> = sql.query_as()?.fetch_all(&mut **tx).await?;
+    let mut added: Vec<(String,)> = sql.query_as()?.fetch_all(&mut **tx).await?;
+    // In a fixed order, as every writer of the counts takes their rows.
+    added.sort();
     // The read models count the request for each new party (db::summaries).
     for (organisation,) in added {
         super::summaries::party_added(tx, &request_id.to_string(), &organisation).await?;

@@ -151,7 +151,8 @@ pub(super) async fn party_added(
 }
 
 /// A request moved from state `from` to `to`: one less in `from`, one more in `to`, for each
-/// of its parties.
+/// of its parties. One statement taking the rows in a fixed order (organisation, state), so
+/// that concurrent moves on PostgreSQL wait for each other instead of deadlocking.
 pub(super) async fn state_moved(
     tx: &mut Tx,
     request_id: &str,
@@ -159,20 +160,15 @@ pub(super) async fn state_moved(
     to: &str,
 ) -> DbResult<()> {
     sqlx::query(
-        "UPDATE queue_counts SET requests = requests - 1 WHERE state = $2 \
-         AND organisation_id IN (SELECT organisation_id FROM request_parties WHERE request_id = $1)",
+        "INSERT INTO queue_counts (organisation_id, state, requests) \
+         SELECT p.organisation_id, m.state, m.change FROM request_parties p \
+         CROSS JOIN (SELECT $2 AS state, -1 AS change UNION ALL SELECT $3, 1) m \
+         WHERE p.request_id = $1 ORDER BY p.organisation_id, m.state \
+         ON CONFLICT (organisation_id, state) \
+         DO UPDATE SET requests = queue_counts.requests + excluded.requests",
     )
     .bind(request_id)
     .bind(from)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO queue_counts (organisation_id, state, requests) \
-         SELECT p.organisation_id, $2, 1 FROM request_parties p WHERE p.request_id = $1 \
-         ON CONFLICT (organisation_id, state) \
-         DO UPDATE SET requests = queue_counts.requests + 1",
-    )
-    .bind(request_id)
     .bind(to)
     .execute(&mut **tx)
     .await?;
