@@ -25,6 +25,9 @@ enum Command {
     Migrate,
     /// Seed the organisations and the demo data, then exit.
     SeedDemo,
+    /// Recompute the read models of the large pages (queue counts, nuisance figures) from the
+    /// stored data, then exit: after data was loaded by other means than the product.
+    RebuildSummaries,
     /// Print the consolidated estimate (JSON) of a case described in a JSON file.
     Quote { case: std::path::PathBuf },
     /// Plan a backlog of joint-day requests (format: bench/scheduling/FORMAT.md), print its score.
@@ -85,6 +88,11 @@ async fn main() -> anyhow::Result<()> {
             demo::seed_all(&state).await?;
             seeding.release().await?;
             println!("demo data seeded");
+        }
+        Command::RebuildSummaries => {
+            let state = build_state(cli.config.clone(), cli.config.bind, Clock::system()).await?;
+            connect_my_home::services::summaries::rebuild(&state.db).await?;
+            println!("summaries rebuilt");
         }
         Command::Quote { case } => {
             let text = std::fs::read_to_string(&case)

@@ -260,6 +260,7 @@ pub async fn record_reservation(
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;
+    super::summaries::refresh_request(tx, request_id).await?;
     Ok(())
 }
 
@@ -304,6 +305,7 @@ pub async fn release(tx: &mut Tx, request_id: &str) -> DbResult<Option<NaiveDate
         .bind(request_id)
         .execute(&mut **tx)
         .await?;
+    super::summaries::refresh_request(tx, request_id).await?;
     rows.first().map(|(_, day)| parse_date(day)).transpose()
 }
 
@@ -405,6 +407,7 @@ pub async fn mark_done(
     if updated.rows_affected() != 1 {
         return Ok(None);
     }
+    super::summaries::refresh_request(tx, request_id).await?;
     let left: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM reservations WHERE request_id = $1 AND done_at IS NULL",
     )
@@ -486,6 +489,11 @@ pub struct CrewChange<'a> {
 
 /// Replaces a crew's name, capacity, kind of works and communes.
 pub async fn update(tx: &mut Tx, crew_id: &str, change: &CrewChange<'_>) -> DbResult<()> {
+    let civil_before: Option<i64> =
+        sqlx::query_scalar("SELECT civil_works FROM crews WHERE id = $1")
+            .bind(crew_id)
+            .fetch_optional(&mut **tx)
+            .await?;
     sqlx::query("UPDATE crews SET name = $2, daily_capacity = $3, civil_works = $4 WHERE id = $1")
         .bind(crew_id)
         .bind(change.name)
@@ -503,6 +511,10 @@ pub async fn update(tx: &mut Tx, crew_id: &str, change: &CrewChange<'_>) -> DbRe
             .bind(nis)
             .execute(&mut **tx)
             .await?;
+    }
+    if civil_before.is_some_and(|civil| civil != i64::from(change.civil_works)) {
+        // Its road openings in the figures (C-6) change with it.
+        super::summaries::crew_changed(tx, crew_id).await?;
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ pub mod requests;
 pub mod sessions;
 pub mod sign_ins;
 pub mod sql;
+pub mod summaries;
 pub mod tariff_books;
 pub mod users;
 pub mod webhooks;

@@ -131,6 +131,7 @@ pub async fn insert(tx: &mut Tx, permit: &NewPermit<'_>) -> DbResult<()> {
     .bind(permit.due_on.to_string())
     .execute(&mut **tx)
     .await?;
+    super::summaries::refresh_request(tx, permit.request_id).await?;
     Ok(())
 }
 
@@ -153,6 +154,12 @@ pub async fn insert_work(
     .bind(trench_metres)
     .execute(&mut **tx)
     .await?;
+    // The shared trench of the figures (C-6) comes from the permit's works.
+    let request_id: String = sqlx::query_scalar("SELECT request_id FROM permits WHERE id = $1")
+        .bind(permit_id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    super::summaries::refresh_request(tx, &request_id).await?;
     Ok(())
 }
 
@@ -215,14 +222,16 @@ pub async fn cancel_open(
     request_id: &str,
     now: DateTime<Utc>,
 ) -> DbResult<Option<String>> {
-    Ok(sqlx::query_scalar(
+    let cancelled = sqlx::query_scalar(
         "UPDATE permits SET status = 'cancelled', updated_at = $2 \
          WHERE request_id = $1 AND status <> 'cancelled' RETURNING id",
     )
     .bind(request_id)
     .bind(ts(now))
     .fetch_optional(&mut **tx)
-    .await?)
+    .await?;
+    super::summaries::refresh_request(tx, request_id).await?;
+    Ok(cancelled)
 }
 
 /// A permit of the signed-in municipality; `NotFound` for any other organisation.
@@ -278,7 +287,20 @@ pub async fn record_decision(
     .bind(user_id.to_string())
     .execute(&mut **tx)
     .await?;
+    refresh_if_cancelled(tx, id, from, to).await?;
     Ok(updated.rows_affected() == 1)
+}
+
+/// A permit moving into or out of `cancelled` changes whose trench the figures count (C-6).
+async fn refresh_if_cancelled(tx: &mut Tx, id: &str, from: &str, to: &str) -> DbResult<()> {
+    if from == "cancelled" || to == "cancelled" {
+        let request_id: String = sqlx::query_scalar("SELECT request_id FROM permits WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+        super::summaries::refresh_request(tx, &request_id).await?;
+    }
+    Ok(())
 }
 
 /// Moves a permit from `from` to `to` without a decision (an answer resumes it).
@@ -298,6 +320,7 @@ pub async fn set_status(
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;
+    refresh_if_cancelled(tx, id, from, to).await?;
     Ok(updated.rows_affected() == 1)
 }
 

@@ -323,8 +323,14 @@ pub async fn insert_parties(
             (*role).into(),
         ]
     });
-    sql.push(" ON CONFLICT (request_id, organisation_id) DO NOTHING");
-    sql.query()?.execute(&mut **tx).await?;
+    sql.push(" ON CONFLICT (request_id, organisation_id) DO NOTHING RETURNING organisation_id");
+    let mut added: Vec<(String,)> = sql.query_as()?.fetch_all(&mut **tx).await?;
+    // In a fixed order, as every writer of the counts takes their rows.
+    added.sort();
+    // The read models count the request for each new party (db::summaries).
+    for (organisation,) in added {
+        super::summaries::party_added(tx, &request_id.to_string(), &organisation).await?;
+    }
     Ok(())
 }
 
@@ -334,7 +340,7 @@ pub async fn insert_party(
     organisation_id: Uuid,
     role: &str,
 ) -> DbResult<()> {
-    sqlx::query(
+    let added = sqlx::query(
         "INSERT INTO request_parties (request_id, organisation_id, role) VALUES ($1, $2, $3) \
          ON CONFLICT (request_id, organisation_id) DO NOTHING",
     )
@@ -343,6 +349,10 @@ pub async fn insert_party(
     .bind(role)
     .execute(&mut **tx)
     .await?;
+    if added.rows_affected() == 1 {
+        super::summaries::party_added(tx, &request_id.to_string(), &organisation_id.to_string())
+            .await?;
+    }
     Ok(())
 }
 
@@ -644,6 +654,9 @@ pub async fn queue_total(db: &Db, scope: &Scope, filter: &QueueFilter) -> DbResu
 /// detail)` with flag `late` (an operator's answer is overdue), `no_tariff` (a part the caller
 /// sees has no tariff in force), and for the coordinator `lapses` (the sent offer lapses by
 /// `lapse_horizon`) and `permit` (the commune's permit needs the officer; detail: its status).
+/// Each part starts from the page's ids: the tenant, state and status tests are written as
+/// expressions (`COALESCE(…)`, the columns are NOT NULL) so that SQLite, without statistics,
+/// does not read every request of the coordinator or every answer through their indexes.
 pub async fn queue_flags(
     db: &Db,
     scope: &Scope,
@@ -670,7 +683,7 @@ pub async fn queue_flags(
     query
         .push(
             "SELECT a.request_id, 'late' AS flag, NULL AS detail FROM assessments a \
-             JOIN requests r ON r.id = a.request_id WHERE r.coordinator_id = ",
+             JOIN requests r ON r.id = a.request_id WHERE COALESCE(r.coordinator_id, '') = ",
         )
         .push_bind(organisation.clone())
         .push(" AND a.status <> 'answered' AND a.due_at < ")
@@ -685,7 +698,7 @@ pub async fn queue_flags(
         .push_bind(organisation.clone())
         .push(" OR a.organisation_id = ")
         .push_bind(organisation.clone())
-        .push(") AND a.status = 'answered'");
+        .push(") AND COALESCE(a.status, '') = 'answered'");
     push_ids(&mut query, "a.request_id");
     query.push(" AND ");
     super::assessments::push_no_tariff(&mut query);
@@ -693,10 +706,10 @@ pub async fn queue_flags(
         query
             .push(
                 " UNION ALL SELECT o.request_id, 'lapses', NULL FROM offers o \
-                 JOIN requests r ON r.id = o.request_id WHERE r.coordinator_id = ",
+                 JOIN requests r ON r.id = o.request_id WHERE COALESCE(r.coordinator_id, '') = ",
             )
             .push_bind(organisation.clone())
-            .push(" AND o.status = 'sent' AND o.valid_until <= ")
+            .push(" AND COALESCE(o.status, '') = 'sent' AND o.valid_until <= ")
             .push_bind(lapse_horizon.to_string());
         push_ids(&mut query, "o.request_id");
         query
@@ -831,30 +844,6 @@ pub async fn waiting_for_day(db: &Db, scope: &Scope) -> DbResult<Vec<RequestRow>
     .await?)
 }
 
-/// Per state, how many requests a tenant has.
-pub async fn state_counts(db: &Db, scope: &Scope) -> DbResult<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT r.state, COUNT(*) FROM requests r \
-         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $1 \
-         GROUP BY r.state ORDER BY r.state",
-    )
-    .bind(scope.organisation_id().to_string())
-    .fetch_all(&db.pool)
-    .await?)
-}
-
-/// The communes a tenant has requests in, for the queue filter.
-pub async fn queue_communes(db: &Db, scope: &Scope) -> DbResult<Vec<(String, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT DISTINCT r.commune_nis, r.commune_name FROM requests r \
-         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $1 \
-         ORDER BY r.commune_name",
-    )
-    .bind(scope.organisation_id().to_string())
-    .fetch_all(&db.pool)
-    .await?)
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
     pub at: String,
@@ -974,7 +963,12 @@ pub async fn move_state(
     .bind(closed_at)
     .execute(&mut **tx)
     .await?;
-    Ok(updated.rows_affected() == 1)
+    let moved = updated.rows_affected() == 1;
+    if moved {
+        // The queue's counts per state follow, in the same transaction.
+        super::summaries::state_moved(tx, id, from.code(), to.code()).await?;
+    }
+    Ok(moved)
 }
 
 /// Who reads a request's timeline, which decides the events they see. There is no unscoped

@@ -49,13 +49,7 @@ impl JointDayRecord {
 
     /// Commune and street, case and spacing ignored.
     fn street_key(&self) -> Option<(String, String)> {
-        let street = self.street.as_deref()?;
-        let key = street
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase();
-        (!key.is_empty()).then(|| (self.commune_nis.clone(), key))
+        street_key(&self.commune_nis, self.street.as_deref())
     }
 }
 
@@ -164,6 +158,120 @@ pub fn report(records: &[JointDayRecord], from: NaiveDate, to: NaiveDate) -> Rep
             .collect(),
         total,
     }
+}
+
+/// The done joint days of one commune, street and day summed (a read model kept by the
+/// writes): what [`report_of_days`] computes the figures from instead of every joint day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaySummary {
+    pub commune_nis: String,
+    pub street: Option<String>,
+    pub day: NaiveDate,
+    /// Done joint days.
+    pub works_days: u32,
+    pub crew_visits_avoided: u32,
+    /// Done joint days with civil works: each opens the road once.
+    pub openings_made: u32,
+    pub openings_separate: u32,
+    pub shared_trench_metres: Decimal,
+}
+
+impl DaySummary {
+    /// The summary of some done joint days of one commune, street and day.
+    pub fn of(records: &[&JointDayRecord]) -> Option<Self> {
+        let first = records.first()?;
+        let mut figures = Figures::default();
+        for record in records {
+            figures.add_day(record);
+        }
+        Some(Self {
+            commune_nis: first.commune_nis.clone(),
+            street: first.street.clone(),
+            day: first.day,
+            works_days: figures.works_days,
+            crew_visits_avoided: figures.crew_visits_avoided,
+            openings_made: figures.openings_made,
+            openings_separate: figures.openings_separate,
+            shared_trench_metres: figures.shared_trench_metres,
+        })
+    }
+
+    fn street_key(&self) -> Option<(String, String)> {
+        street_key(&self.commune_nis, self.street.as_deref())
+    }
+}
+
+impl Figures {
+    fn add_summary(&mut self, day: &DaySummary) {
+        self.works_days += day.works_days;
+        self.crew_visits_avoided += day.crew_visits_avoided;
+        self.openings_made += day.openings_made;
+        self.openings_separate += day.openings_separate;
+        self.shared_trench_metres += day.shared_trench_metres;
+    }
+}
+
+/// The same report as [`report`], from the done joint days summed per commune, street and day
+/// (`days` may hold earlier days too, for the re-openings within 12 months).
+pub fn report_of_days(days: &[DaySummary], from: NaiveDate, to: NaiveDate) -> Report {
+    let mut months: BTreeMap<NaiveDate, Figures> = BTreeMap::new();
+    let mut month = first_of_month(from);
+    while month <= to {
+        months.insert(month, Figures::default());
+        month = month + Months::new(1);
+    }
+    let mut total = Figures::default();
+    for day in days.iter().filter(|d| d.day >= from && d.day <= to) {
+        total.add_summary(day);
+        if let Some(figures) = months.get_mut(&first_of_month(day.day)) {
+            figures.add_summary(day);
+        }
+    }
+    // Openings per street and day, in day order: a day with two openings of a street reopens
+    // it; else the latest earlier opening decides, as in [`report`].
+    let mut openings: BTreeMap<(NaiveDate, (String, String)), u32> = BTreeMap::new();
+    for day in days.iter().filter(|d| d.openings_made > 0) {
+        if let Some(key) = day.street_key() {
+            *openings.entry((day.day, key)).or_default() += day.openings_made;
+        }
+    }
+    let mut reopened_total = BTreeSet::new();
+    let mut reopened_month: BTreeSet<(NaiveDate, (String, String))> = BTreeSet::new();
+    let mut last_opened: HashMap<&(String, String), NaiveDate> = HashMap::new();
+    for ((day, street), count) in &openings {
+        let earlier = last_opened.insert(street, *day);
+        let again = *count > 1 || earlier.is_some_and(|earlier| earlier + Months::new(12) >= *day);
+        if again && *day >= from && *day <= to {
+            reopened_total.insert(street.clone());
+            reopened_month.insert((first_of_month(*day), street.clone()));
+        }
+    }
+    total.streets_reopened = u32::try_from(reopened_total.len()).unwrap_or(u32::MAX);
+    for (month, _) in reopened_month {
+        if let Some(figures) = months.get_mut(&month) {
+            figures.streets_reopened += 1;
+        }
+    }
+    Report {
+        from,
+        to,
+        months: months
+            .into_iter()
+            .map(|(month, figures)| MonthFigures { month, figures })
+            .collect(),
+        total,
+    }
+}
+
+/// Commune and street, case and spacing ignored.
+fn street_key(commune_nis: &str, street: Option<&str>) -> Option<(String, String)> {
+    let street = street?;
+    let key = street
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    (!key.is_empty()).then(|| (commune_nis.to_owned(), key))
 }
 
 #[cfg(test)]
@@ -344,7 +452,88 @@ mod reopening_tests {
         }
     }
 
+    /// A joint day of one of three spellings of two streets (or none), with one to three
+    /// operators, civil works or not, done or not, trench metres with 0 to 2 decimals.
+    fn joint_day(
+        street: u8,
+        days: u32,
+        operators: &[(bool, u16, u8)],
+        done: bool,
+    ) -> JointDayRecord {
+        let street = match street {
+            0 => None,
+            1 => Some("Rue Haute".to_owned()),
+            2 => Some("rue  haute".to_owned()),
+            3 => Some("Rue Basse".to_owned()),
+            _ => Some(" ".to_owned()),
+        };
+        JointDayRecord {
+            commune_nis: "92094".into(),
+            street,
+            day: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(days.into()),
+            operators: operators
+                .iter()
+                .enumerate()
+                .map(|(index, (civil_works, metres, scale))| OperatorWork {
+                    service: format!("s{index}"),
+                    civil_works: *civil_works,
+                    trench_metres: Decimal::new(i64::from(*metres), u32::from(*scale)),
+                })
+                .collect(),
+            done,
+        }
+    }
+
     proptest! {
+        #[test]
+        fn the_figures_of_the_summed_days_are_those_of_the_joint_days(
+            sites in proptest::collection::vec(
+                (
+                    0u8..5,
+                    0u32..900,
+                    proptest::collection::vec((any::<bool>(), 0u16..3000, 0u8..3), 1..4),
+                    proptest::bool::weighted(0.8),
+                ),
+                0..50,
+            ),
+            from_days in 0u32..700,
+            length in 0u32..400,
+        ) {
+            let records: Vec<_> = sites
+                .iter()
+                .map(|(street, days, operators, done)| joint_day(*street, *days, operators, *done))
+                .collect();
+            // Summed per commune, street as filed and day, done days only, as stored.
+            let mut groups: BTreeMap<(String, Option<String>, NaiveDate), Vec<&JointDayRecord>> =
+                BTreeMap::new();
+            for record in records.iter().filter(|r| r.done) {
+                groups
+                    .entry((record.commune_nis.clone(), record.street.clone(), record.day))
+                    .or_default()
+                    .push(record);
+            }
+            let days: Vec<DaySummary> =
+                groups.values().filter_map(|group| DaySummary::of(group)).collect();
+            let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+            let from = start + chrono::Days::new(from_days.into());
+            let to = from + chrono::Days::new(length.into());
+            let since = from - Months::new(12);
+            let window: Vec<DaySummary> =
+                days.into_iter().filter(|d| d.day >= since && d.day <= to).collect();
+            let expected: Vec<JointDayRecord> = records
+                .iter()
+                .filter(|r| r.day >= since && r.day <= to)
+                .cloned()
+                .collect();
+            let summed = report_of_days(&window, from, to);
+            let direct = report(&expected, from, to);
+            prop_assert_eq!(&summed, &direct);
+            prop_assert_eq!(
+                summed.total.shared_trench_metres.to_string(),
+                direct.total.shared_trench_metres.to_string()
+            );
+        }
+
         #[test]
         fn one_pass_counts_the_streets_reopened_like_the_rule(
             sites in proptest::collection::vec((0u8..6, 0u32..1100, any::<bool>()), 0..60),

@@ -219,7 +219,7 @@ pub async fn coordinated_communes(
     state: &AppState,
     user: &SessionUser,
 ) -> Result<Vec<(String, String)>, DbError> {
-    requests::queue_communes(&state.db, &user.scope()).await
+    crate::db::summaries::communes(&state.db, &user.scope()).await
 }
 
 /// The permit block of the request page, as stored: the current permit with its works and

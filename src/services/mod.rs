@@ -25,6 +25,7 @@ pub mod reference;
 pub mod schedule;
 pub mod statements;
 pub mod submit;
+pub mod summaries;
 pub mod webhooks;
 pub mod works;
 

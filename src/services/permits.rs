@@ -778,12 +778,10 @@ pub async fn figures(
 ) -> Result<nuisance::Report, DbError> {
     // Twelve months before the period too: a street opened then and again in the period counts.
     let since = from - chrono::Months::new(12);
-    let records: Vec<JointDayRecord> = joint_days(db, scope, commune_nis, since, to)
-        .await?
-        .iter()
-        .map(JointDay::record)
-        .collect();
-    Ok(nuisance::report(&records, from, to))
+    // From the done joint days summed per commune, street and day by the writes
+    // (db::summaries), not from every joint day.
+    let days = db::summaries::nuisance_days(db, scope, commune_nis, since, to).await?;
+    Ok(nuisance::report_of_days(&days, from, to))
 }
 
 /// The joint days in `[from, to]` of the requests the tenant is party to (one commune or

@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
-    db::{self, DbError, requests},
+    db::{self, DbError, Scope, requests, summaries},
     domain::{
         RequestState,
-        tenancy::{QueueFilter, SessionUser},
+        tenancy::{QueueFilter, SessionUser, StateFilter},
     },
     state::AppState,
 };
@@ -103,6 +103,33 @@ fn corrupt(what: &str, text: &str) -> DbError {
     DbError::Corrupt(format!("{what} {text:?}"))
 }
 
+/// How many requests of the tenant's queue `filter` keeps: from the counts per state kept
+/// by the writes when it filters on state only, else counted.
+async fn total(state: &AppState, scope: &Scope, filter: &QueueFilter) -> Result<i64, DbError> {
+    let by_state_only = filter.commune_nis.is_none()
+        && filter.submitted_from.is_none()
+        && filter.submitted_to.is_none()
+        && filter.assigned.is_none()
+        && !filter.no_tariff;
+    if !by_state_only {
+        return requests::queue_total(&state.db, scope, filter).await;
+    }
+    match filter.state {
+        StateFilter::Any => summaries::count_in(&state.db, scope, None).await,
+        StateFilter::Open => {
+            let open: Vec<&str> = RequestState::ALL
+                .iter()
+                .filter(|s| !StateFilter::FINISHED.contains(s))
+                .map(|s| s.code())
+                .collect();
+            summaries::count_in(&state.db, scope, Some(&open)).await
+        }
+        StateFilter::Only(only) => {
+            summaries::count_in(&state.db, scope, Some(&[only.code()])).await
+        }
+    }
+}
+
 /// The page `paging` of the user's queue with `filter`, in `order`.
 pub async fn page(
     state: &AppState,
@@ -122,8 +149,8 @@ pub async fn page(
         paging.offset(),
     )
     .await?;
-    let total = requests::queue_total(&state.db, &scope, filter).await?;
-    let counts = requests::state_counts(&state.db, &scope)
+    let total = total(state, &scope, filter).await?;
+    let counts = summaries::state_counts(&state.db, &scope)
         .await?
         .into_iter()
         .map(|(code, count)| {
@@ -132,7 +159,7 @@ pub async fn page(
                 .map_err(|_| corrupt("request state", &code))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let communes = requests::queue_communes(&state.db, &scope).await?;
+    let communes = summaries::communes(&state.db, &scope).await?;
     let ids: Vec<String> = lines.iter().map(|line| line.id.clone()).collect();
     let horizon =
         state.clock.today() + chrono::Days::new(crate::services::offers::REMINDER_DAYS_BEFORE);

@@ -39,6 +39,7 @@ mod servicing;
 mod servicing_vat;
 mod staff;
 mod statements;
+mod summaries;
 mod tariff_gap;
 mod tariff_gap_upload;
 mod tenancy;

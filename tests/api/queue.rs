@@ -29,6 +29,10 @@ async fn set_state(app: &TestApp, reference: &str, state: &str) {
         .execute(&app.state.db.pool)
         .await
         .unwrap();
+    // Written behind the product's back: its read models are recomputed, as after a bulk load.
+    connect_my_home::services::summaries::rebuild(&app.state.db)
+        .await
+        .unwrap();
 }
 
 /// The references of a page's lines, in order.

@@ -1,0 +1,480 @@
+//! The read models of the large pages (migration `20261218000500_summaries`), kept in the
+//! transaction of every write that changes them:
+//!
+//! - `queue_counts` and `queue_communes`: per organisation, its requests per state and their
+//!   communes — a request counts for every organisation party of it, and only for those (the
+//!   queue's tenant rule). Written when a party is added ([`party_added`]) and when a request
+//!   changes state ([`state_moved`]).
+//! - `nuisance_ledger`: what each done joint day of a request adds to the nuisance figures
+//!   (C-6), and `nuisance_days`: the ledger summed per organisation party, commune, street and
+//!   day. [`refresh_request`] recomputes one request's ledger from its reservations, crews and
+//!   permit and moves the sums by the difference; it runs after every write to them.
+//!
+//! The sums move by atomic increments, so concurrent writers of different requests never
+//! lose each other's changes; writers of one request take turns on its row.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::{Decimal, prelude::ToPrimitive};
+
+use super::{Db, DbError, DbResult, Scope, Tx};
+use crate::domain::{nuisance::DaySummary, permit::shared_trench_metres};
+
+/// The backfill of the migration that created the read models, run again by [`rebuild`].
+const MIGRATION: &str = include_str!("../../migrations/20261218000500_summaries.sql");
+
+/// The statements of the migration's backfill, in order.
+fn backfill_statements() -> Vec<&'static str> {
+    let (_, backfill) = MIGRATION
+        .split_once("-- Backfill")
+        .unwrap_or((MIGRATION, ""));
+    // After the marker's own line: statements end with `;` (none inside a literal).
+    let backfill = backfill.split_once('\n').map_or("", |(_, rest)| rest);
+    backfill
+        .split(';')
+        .map(str::trim)
+        .filter(|statement| !statement.is_empty())
+        .collect()
+}
+
+/// Recomputes every read model from the stored requests, parties, reservations, crews and
+/// permits: the migration's backfill, after emptying them. For data written by other means
+/// than the product (a bulk load) and for the consistency check.
+pub async fn rebuild(tx: &mut Tx) -> DbResult<()> {
+    for table in [
+        "queue_counts",
+        "queue_communes",
+        "nuisance_days",
+        "nuisance_ledger",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+            .execute(&mut **tx)
+            .await?;
+    }
+    for statement in backfill_statements() {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Every row of the read models, as text, in a fixed order (rows whose counts are all zero
+/// left out: they say nothing). For comparing what the writes kept with a rebuild.
+pub async fn snapshot(tx: &mut Tx) -> DbResult<Vec<String>> {
+    let mut rows = Vec::new();
+    let counts: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT organisation_id, state, requests FROM queue_counts WHERE requests <> 0 \
+         ORDER BY organisation_id, state",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.extend(counts.into_iter().map(|r| format!("queue_counts {r:?}")));
+    let communes: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT organisation_id, commune_nis, commune_name, requests FROM queue_communes \
+         WHERE requests <> 0 ORDER BY organisation_id, commune_nis, commune_name",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.extend(
+        communes
+            .into_iter()
+            .map(|r| format!("queue_communes {r:?}")),
+    );
+    let ledger: Vec<LedgerRow> = sqlx::query_as(
+        "SELECT day, commune_nis, street, operators, civil_works, trench_scale, trench_nano, \
+            request_id FROM nuisance_ledger ORDER BY request_id, day",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.extend(ledger.into_iter().map(|r| format!("nuisance_ledger {r:?}")));
+    let days: Vec<(String, DaySummaryRow)> = sqlx::query_as::<_, OrganisationDay>(
+        "SELECT organisation_id, commune_nis, street, day, trench_scale, works_days, \
+            crew_visits_avoided, openings_made, openings_separate, trench_nano \
+         FROM nuisance_days WHERE works_days <> 0 \
+         ORDER BY organisation_id, commune_nis, day, street, trench_scale",
+    )
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .map(|r| (r.organisation_id, r.row))
+    .collect();
+    rows.extend(days.into_iter().map(|r| format!("nuisance_days {r:?}")));
+    Ok(rows)
+}
+
+/// A party was added to a request (`organisation_id` newly one of its parties): the request
+/// now counts for it, in its state and commune, with its done joint days.
+pub(super) async fn party_added(
+    tx: &mut Tx,
+    request_id: &str,
+    organisation_id: &str,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO queue_counts (organisation_id, state, requests) \
+         SELECT $2, r.state, 1 FROM requests r WHERE r.id = $1 \
+         ON CONFLICT (organisation_id, state) \
+         DO UPDATE SET requests = queue_counts.requests + 1",
+    )
+    .bind(request_id)
+    .bind(organisation_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO queue_communes (organisation_id, commune_nis, commune_name, requests) \
+         SELECT $2, r.commune_nis, r.commune_name, 1 FROM requests r WHERE r.id = $1 \
+         ON CONFLICT (organisation_id, commune_nis, commune_name) \
+         DO UPDATE SET requests = queue_communes.requests + 1",
+    )
+    .bind(request_id)
+    .bind(organisation_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO nuisance_days (organisation_id, commune_nis, day, street, trench_scale, \
+            works_days, crew_visits_avoided, openings_made, openings_separate, trench_nano) \
+         SELECT $2, l.commune_nis, l.day, l.street, l.trench_scale, 1, l.operators - 1, \
+            l.civil_works, l.civil_works * l.operators, l.trench_nano \
+         FROM nuisance_ledger l WHERE l.request_id = $1 \
+         ON CONFLICT (organisation_id, commune_nis, day, street, trench_scale) DO UPDATE SET \
+            works_days = nuisance_days.works_days + excluded.works_days, \
+            crew_visits_avoided = nuisance_days.crew_visits_avoided + excluded.crew_visits_avoided, \
+            openings_made = nuisance_days.openings_made + excluded.openings_made, \
+            openings_separate = nuisance_days.openings_separate + excluded.openings_separate, \
+            trench_nano = nuisance_days.trench_nano + excluded.trench_nano",
+    )
+    .bind(request_id)
+    .bind(organisation_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A request moved from state `from` to `to`: one less in `from`, one more in `to`, for each
+/// of its parties. One statement taking the rows in a fixed order (organisation, state), so
+/// that concurrent moves on PostgreSQL wait for each other instead of deadlocking.
+pub(super) async fn state_moved(
+    tx: &mut Tx,
+    request_id: &str,
+    from: &str,
+    to: &str,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO queue_counts (organisation_id, state, requests) \
+         SELECT p.organisation_id, m.state, m.change FROM request_parties p \
+         CROSS JOIN (SELECT $2 AS state, -1 AS change UNION ALL SELECT $3, 1) m \
+         WHERE p.request_id = $1 ORDER BY p.organisation_id, m.state \
+         ON CONFLICT (organisation_id, state) \
+         DO UPDATE SET requests = queue_counts.requests + excluded.requests",
+    )
+    .bind(request_id)
+    .bind(from)
+    .bind(to)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// What one done joint day of a request adds to the figures (a ledger row).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+struct LedgerRow {
+    day: String,
+    commune_nis: String,
+    street: String,
+    operators: i64,
+    civil_works: i64,
+    trench_scale: i64,
+    trench_nano: i64,
+    request_id: String,
+}
+
+/// One operator's part of a request's joint day, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct PartRow {
+    day: String,
+    commune_nis: String,
+    street: Option<String>,
+    civil_works: i64,
+    done_at: Option<String>,
+    trench_metres: Option<String>,
+}
+
+/// Billionths of a metre: the unit the trench sums are kept in.
+const NANO: i64 = 1_000_000_000;
+
+/// The ledger rows of a request as its reservations, crews and permit say now: its done
+/// joint days, by day.
+async fn ledger_now(tx: &mut Tx, request_id: &str) -> DbResult<BTreeMap<String, LedgerRow>> {
+    // The same rows and order as the figures' joint days (permits::works_between).
+    let parts: Vec<PartRow> = sqlx::query_as(
+        "SELECT v.day, r.commune_nis, r.street, c.civil_works, v.done_at, w.trench_metres \
+         FROM reservations v \
+         JOIN crews c ON c.id = v.crew_id \
+         JOIN requests r ON r.id = v.request_id \
+         LEFT JOIN permits pm ON pm.request_id = r.id AND pm.status <> 'cancelled' \
+         LEFT JOIN permit_works w ON w.permit_id = pm.id AND w.service = v.service \
+         WHERE v.request_id = $1 ORDER BY v.day, v.service",
+    )
+    .bind(request_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut days: BTreeMap<String, Vec<PartRow>> = BTreeMap::new();
+    for part in parts {
+        days.entry(part.day.clone()).or_default().push(part);
+    }
+    let mut ledger = BTreeMap::new();
+    for (day, parts) in days {
+        if parts.iter().any(|p| p.done_at.is_none()) {
+            continue;
+        }
+        let civil = parts.iter().any(|p| p.civil_works != 0);
+        let lengths: Vec<Decimal> = parts
+            .iter()
+            .map(|p| {
+                p.trench_metres
+                    .as_deref()
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let shared = if civil {
+            shared_trench_metres(&lengths)
+        } else {
+            Decimal::ZERO
+        };
+        let nano = (shared * Decimal::from(NANO))
+            .round()
+            .to_i64()
+            .ok_or_else(|| DbError::Corrupt(format!("trench metres {shared}")))?;
+        let first = &parts[0];
+        ledger.insert(
+            day.clone(),
+            LedgerRow {
+                commune_nis: first.commune_nis.clone(),
+                street: first.street.clone().unwrap_or_default(),
+                operators: i64::try_from(parts.len()).unwrap_or(i64::MAX),
+                civil_works: i64::from(civil),
+                trench_scale: i64::from(shared.scale()),
+                trench_nano: nano,
+                request_id: request_id.to_owned(),
+                day,
+            },
+        );
+    }
+    Ok(ledger)
+}
+
+/// Adds (`sign` 1) or takes away (`sign` -1) a ledger row from the sums of every party of its
+/// request.
+async fn apply(tx: &mut Tx, row: &LedgerRow, sign: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO nuisance_days (organisation_id, commune_nis, day, street, trench_scale, \
+            works_days, crew_visits_avoided, openings_made, openings_separate, trench_nano) \
+         SELECT p.organisation_id, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+         FROM request_parties p WHERE p.request_id = $1 \
+         ON CONFLICT (organisation_id, commune_nis, day, street, trench_scale) DO UPDATE SET \
+            works_days = nuisance_days.works_days + excluded.works_days, \
+            crew_visits_avoided = nuisance_days.crew_visits_avoided + excluded.crew_visits_avoided, \
+            openings_made = nuisance_days.openings_made + excluded.openings_made, \
+            openings_separate = nuisance_days.openings_separate + excluded.openings_separate, \
+            trench_nano = nuisance_days.trench_nano + excluded.trench_nano",
+    )
+    .bind(&row.request_id)
+    .bind(&row.commune_nis)
+    .bind(&row.day)
+    .bind(&row.street)
+    .bind(row.trench_scale)
+    .bind(sign)
+    .bind(sign * (row.operators - 1))
+    .bind(sign * row.civil_works)
+    .bind(sign * row.civil_works * row.operators)
+    .bind(sign * row.trench_nano)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Brings request `request_id`'s done joint days in the figures up to date with its
+/// reservations, crews and permit, inside the transaction that changed them.
+pub async fn refresh_request(tx: &mut Tx, request_id: &str) -> DbResult<()> {
+    // Writers of one request take turns (a row lock on PostgreSQL; SQLite's writers already
+    // do), so each reads the ledger the one before left.
+    sqlx::query("UPDATE requests SET updated_at = updated_at WHERE id = $1")
+        .bind(request_id)
+        .execute(&mut **tx)
+        .await?;
+    let now = ledger_now(tx, request_id).await?;
+    let stored: Vec<LedgerRow> = sqlx::query_as(
+        "SELECT day, commune_nis, street, operators, civil_works, trench_scale, trench_nano, \
+            request_id FROM nuisance_ledger WHERE request_id = $1",
+    )
+    .bind(request_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut before: BTreeMap<String, LedgerRow> =
+        stored.into_iter().map(|r| (r.day.clone(), r)).collect();
+    for (day, row) in &now {
+        match before.remove(day) {
+            Some(old) if old == *row => continue,
+            Some(old) => {
+                apply(tx, &old, -1).await?;
+                sqlx::query("DELETE FROM nuisance_ledger WHERE request_id = $1 AND day = $2")
+                    .bind(request_id)
+                    .bind(day)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            None => {}
+        }
+        apply(tx, row, 1).await?;
+        sqlx::query(
+            "INSERT INTO nuisance_ledger (request_id, day, commune_nis, street, operators, \
+                civil_works, trench_scale, trench_nano) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(request_id)
+        .bind(day)
+        .bind(&row.commune_nis)
+        .bind(&row.street)
+        .bind(row.operators)
+        .bind(row.civil_works)
+        .bind(row.trench_scale)
+        .bind(row.trench_nano)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (day, old) in before {
+        apply(tx, &old, -1).await?;
+        sqlx::query("DELETE FROM nuisance_ledger WHERE request_id = $1 AND day = $2")
+            .bind(request_id)
+            .bind(&day)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A crew's kind of works changed: every request it worked for counts again.
+pub(super) async fn crew_changed(tx: &mut Tx, crew_id: &str) -> DbResult<()> {
+    let requests: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT request_id FROM reservations WHERE crew_id = $1")
+            .bind(crew_id)
+            .fetch_all(&mut **tx)
+            .await?;
+    for request_id in requests {
+        refresh_request(tx, &request_id).await?;
+    }
+    Ok(())
+}
+
+/// Per state, how many requests a tenant is a party of (states with none left out).
+pub async fn state_counts(db: &Db, scope: &Scope) -> DbResult<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT state, requests FROM queue_counts WHERE organisation_id = $1 AND requests > 0 \
+         ORDER BY state",
+    )
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// How many requests a tenant is a party of in any of `states` (every state when `None`).
+pub async fn count_in(db: &Db, scope: &Scope, states: Option<&[&str]>) -> DbResult<i64> {
+    let mut query = super::sql::Sql::new(
+        "SELECT CAST(COALESCE(SUM(requests), 0) AS BIGINT) FROM queue_counts \
+         WHERE organisation_id = ",
+    );
+    query.push_bind(scope.organisation_id().to_string());
+    if let Some(states) = states {
+        query.push(" AND state IN (");
+        for (index, state) in states.iter().enumerate() {
+            if index > 0 {
+                query.push(", ");
+            }
+            query.push_bind((*state).to_owned());
+        }
+        query.push(")");
+    }
+    let (total,): (i64,) = query.query_as()?.fetch_one(&db.pool).await?;
+    Ok(total)
+}
+
+/// The communes a tenant has requests in, by name: (NIS code, name).
+pub async fn communes(db: &Db, scope: &Scope) -> DbResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT commune_nis, commune_name FROM queue_communes \
+         WHERE organisation_id = $1 AND requests > 0 ORDER BY commune_name, commune_nis",
+    )
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The nuisance sums of a day, street and commune, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct DaySummaryRow {
+    commune_nis: String,
+    street: String,
+    day: String,
+    trench_scale: i64,
+    works_days: i64,
+    crew_visits_avoided: i64,
+    openings_made: i64,
+    openings_separate: i64,
+    trench_nano: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct OrganisationDay {
+    organisation_id: String,
+    #[sqlx(flatten)]
+    row: DaySummaryRow,
+}
+
+/// The nuisance sums of the done joint days in `[from, to]` of the requests a tenant is party
+/// to, in one commune or all, per commune, street and day.
+pub async fn nuisance_days(
+    db: &Db,
+    scope: &Scope,
+    commune_nis: Option<&str>,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> DbResult<Vec<DaySummary>> {
+    let mut query = super::sql::Sql::new(
+        "SELECT commune_nis, street, day, trench_scale, works_days, crew_visits_avoided, \
+            openings_made, openings_separate, trench_nano FROM nuisance_days \
+         WHERE organisation_id = ",
+    );
+    query.push_bind(scope.organisation_id().to_string());
+    if let Some(nis) = commune_nis {
+        query.push(" AND commune_nis = ").push_bind(nis.to_owned());
+    }
+    query
+        .push(" AND day >= ")
+        .push_bind(from.to_string())
+        .push(" AND day <= ")
+        .push_bind(to.to_string())
+        .push(" AND works_days > 0");
+    let rows: Vec<DaySummaryRow> = query.query_as()?.fetch_all(&db.pool).await?;
+    rows.into_iter()
+        .map(|row| {
+            let count = |n: i64| u32::try_from(n).map_err(|_| DbError::Corrupt(format!("{row:?}")));
+            let scale = u32::try_from(row.trench_scale)
+                .ok()
+                .filter(|s| *s <= 28)
+                .ok_or_else(|| DbError::Corrupt(format!("{row:?}")))?;
+            let mut trench = Decimal::from_i128_with_scale(i128::from(row.trench_nano), 9);
+            // Written with `scale` decimals: exact at that scale.
+            trench.rescale(scale);
+            Ok(DaySummary {
+                street: (!row.street.is_empty()).then(|| row.street.clone()),
+                day: super::parse_date(&row.day)?,
+                works_days: count(row.works_days)?,
+                crew_visits_avoided: count(row.crew_visits_avoided)?,
+                openings_made: count(row.openings_made)?,
+                openings_separate: count(row.openings_separate)?,
+                shared_trench_metres: trench,
+                commune_nis: row.commune_nis,
+            })
+        })
+        .collect()
+}
