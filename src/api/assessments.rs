@@ -414,11 +414,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
                 ("ETag" = String, description = "The new version, quoted"),
                 ("Idempotent-Replayed" = String, description = "true when this is the first answer given again"),
             )),
-        (status = 401, response = ErrorResponse),
-        (status = 403, response = ErrorResponse),
-        (status = 404, response = ErrorResponse),
-        (status = 409, response = ErrorResponse),
-        (status = 422, response = ErrorResponse),
+        doc::WriteRefusals,
         (status = 428, response = ErrorResponse),
     ),
     security(("session" = []), ("bearer" = []))
@@ -520,11 +516,7 @@ pub async fn change(
     params(("id" = uuid::Uuid, Path, description = "The part"), doc::IdempotencyHeader),
     responses(
         (status = 200, description = "The part", body = PartDetail, headers(("Idempotent-Replayed" = String, description = "true when this is the first answer given again"))),
-        (status = 401, response = ErrorResponse),
-        (status = 403, response = ErrorResponse),
-        (status = 404, response = ErrorResponse),
-        (status = 409, response = ErrorResponse),
-        (status = 422, response = ErrorResponse),
+        doc::WriteRefusals,
     ),
     security(("session" = []), ("bearer" = []))
 )]

@@ -10,7 +10,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{ErrorResponse, require_write, works};
+use super::{require_write, works};
 use crate::{
     domain::tenancy::SessionUser,
     http::{error::ApiError, extract::Staff, refusal::offer_refusal},
@@ -110,11 +110,7 @@ pub struct OfferSent {
     request_body(content = Option<OfferBody>, content_type = "application/json"),
     responses(
         (status = 200, description = "The version sent and the request's offers", body = OfferSent, headers(("Idempotent-Replayed" = String, description = "true when this is the first answer given again"))),
-        (status = 401, response = ErrorResponse),
-        (status = 403, response = ErrorResponse),
-        (status = 404, response = ErrorResponse),
-        (status = 409, response = ErrorResponse),
-        (status = 422, response = ErrorResponse),
+        super::doc::WriteRefusals,
     ),
     security(("session" = []), ("bearer" = []))
 )]
@@ -193,11 +189,7 @@ pub struct PaymentRegistered {
     request_body(content = PaymentBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The due paid and the request's offers with every payee's payments", body = PaymentRegistered, headers(("Idempotent-Replayed" = String, description = "true when this is the first answer given again"))),
-        (status = 401, response = ErrorResponse),
-        (status = 403, response = ErrorResponse),
-        (status = 404, response = ErrorResponse),
-        (status = 409, response = ErrorResponse),
-        (status = 422, response = ErrorResponse),
+        super::doc::WriteRefusals,
     ),
     security(("session" = []), ("bearer" = []))
 )]

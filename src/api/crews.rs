@@ -175,11 +175,7 @@ fn days_of(tr: Tr, input: &AbsenceInput) -> Result<(NaiveDate, NaiveDate), Strin
     request_body(content = AbsencesBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The absences declared with the joint days they break, and the crews as they are now", body = AbsencesDeclared, headers(("Idempotent-Replayed" = String, description = "true when this is the first answer given again"))),
-        (status = 401, response = ErrorResponse),
-        (status = 403, response = ErrorResponse),
-        (status = 404, response = ErrorResponse),
-        (status = 409, response = ErrorResponse),
-        (status = 422, response = ErrorResponse),
+        super::doc::WriteRefusals,
     ),
     security(("session" = []), ("bearer" = []))
 )]

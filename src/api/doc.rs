@@ -164,6 +164,26 @@ pub struct IdempotencyHeader {
     idempotency_key: Option<String>,
 }
 
+/// What every write may be refused with, each as `#/components/responses/Error`: no valid key
+/// or session (401), a read key or a browser session (403), another organisation's resource
+/// (404), a stale version or a write in progress under the same idempotency key (409), a
+/// refusal of the page's rules (422).
+pub struct WriteRefusals;
+
+impl utoipa::IntoResponses for WriteRefusals {
+    fn responses() -> std::collections::BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        [401, 403, 404, 409, 422]
+            .into_iter()
+            .map(|status| {
+                (
+                    status.to_string(),
+                    RefOr::Ref(utoipa::openapi::Ref::from_response_name("Error")),
+                )
+            })
+            .collect()
+    }
+}
+
 /// A string that is one of `values`.
 fn codes(values: &[&str]) -> ObjectBuilder {
     ObjectBuilder::new()

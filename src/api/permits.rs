@@ -203,11 +203,7 @@ pub struct DecisionBody {
     request_body(content = DecisionBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The permit with its decision", body = PermitDetail, headers(("Idempotent-Replayed" = String, description = "true when this is the first answer given again"))),
-        (status = 401, response = ErrorResponse),
-        (status = 403, response = ErrorResponse),
-        (status = 404, response = ErrorResponse),
-        (status = 409, response = ErrorResponse),
-        (status = 422, response = ErrorResponse),
+        super::doc::WriteRefusals,
     ),
     security(("session" = []), ("bearer" = []))
 )]

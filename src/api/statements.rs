@@ -5,7 +5,7 @@
 use axum::{Json, body::Bytes, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::{ErrorResponse, JsonQuery, require_write};
+use super::{JsonQuery, require_write};
 use crate::{
     http::{error::ApiError, extract::Staff, refusal::statement_refusal},
     services::statements::{self, FILE_MAX_BYTES, Reconciler, StatementError, UploadSummary},
@@ -73,11 +73,7 @@ impl From<UploadSummary> for StatementReading {
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The CODA file as the bank gives it"),
     responses(
         (status = 200, description = "What the upload read", body = StatementReading, headers(("Idempotent-Replayed" = String, description = "true when this is the first answer given again"))),
-        (status = 401, response = ErrorResponse),
-        (status = 403, response = ErrorResponse),
-        (status = 404, response = ErrorResponse),
-        (status = 409, response = ErrorResponse),
-        (status = 422, response = ErrorResponse),
+        super::doc::WriteRefusals,
     ),
     security(("session" = []), ("bearer" = []))
 )]
