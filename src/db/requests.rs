@@ -964,8 +964,9 @@ pub async fn move_state(
     .execute(&mut **tx)
     .await?;
     let moved = updated.rows_affected() == 1;
-    if moved {
-        // The queue's counts per state follow, in the same transaction.
+    // The queue's counts per state follow, in the same transaction; a request staying in its
+    // state (a revised offer re-sent while quoted) counts the same.
+    if moved && from != to {
         super::summaries::state_moved(tx, id, from.code(), to.code()).await?;
     }
     Ok(moved)
