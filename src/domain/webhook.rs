@@ -167,6 +167,15 @@ pub fn check_url(text: &str, allow_local_http: bool) -> Result<String, UrlRefusa
     }
 }
 
+/// The events an organisation of `kind` can be told of: a commune, of the permits of the
+/// requests on its territory (C-6); the coordinator and the operators, of every event.
+pub fn events_for(kind: &str) -> Vec<&'static str> {
+    EVENT_TYPES
+        .into_iter()
+        .filter(|event| kind != "municipality" || event.starts_with("permit."))
+        .collect()
+}
+
 /// The events chosen in a form, in the list's order; unknown names are dropped.
 pub fn chosen_events<'a>(chosen: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
     let chosen: Vec<&str> = chosen.into_iter().map(str::trim).collect();
@@ -179,6 +188,16 @@ pub fn chosen_events<'a>(chosen: impl IntoIterator<Item = &'a str>) -> Vec<&'sta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_commune_is_told_of_its_permits_and_the_others_of_every_event() {
+        assert_eq!(
+            events_for("municipality"),
+            ["permit.requested", "permit.decided"]
+        );
+        assert_eq!(events_for("operator"), EVENT_TYPES);
+        assert_eq!(events_for("coordinator"), EVENT_TYPES);
+    }
 
     #[test]
     fn the_signature_is_the_hmac_of_time_dot_body() {

@@ -68,7 +68,12 @@ pub async fn create(
         webhook::check_url(&input.url, state.config.webhooks_allow_local_http)
             .map_err(InputError::WebhookUrl),
     );
-    let events = webhook::chosen_events(input.events.iter().map(String::as_str));
+    // An event the organisation is never told of is not kept (a commune: permits only).
+    let receivable = webhook::events_for(&admin.organisation_kind);
+    let events: Vec<&'static str> = webhook::chosen_events(input.events.iter().map(String::as_str))
+        .into_iter()
+        .filter(|event| receivable.contains(event))
+        .collect();
     if events.is_empty() {
         errors.add("events", InputError::WebhookNoEvent);
     }

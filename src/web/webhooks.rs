@@ -46,9 +46,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/webhooks", get(all_endpoints))
 }
 
-/// The events of the form, with their labels, in the list's order.
-fn event_choices(tr: &Tr) -> Vec<(&'static str, String)> {
-    webhook::EVENT_TYPES
+/// The events of the form the organisation can be told of, with their labels, in the list's
+/// order.
+fn event_choices(tr: &Tr, organisation_kind: &str) -> Vec<(&'static str, String)> {
+    webhook::events_for(organisation_kind)
         .into_iter()
         .map(|event| (event, tr.keyed("webhooks.events", event.replace('.', "_"))))
         .collect()
@@ -94,7 +95,7 @@ async fn render(
 ) -> Result<EndpointsPage, PageError> {
     let endpoints = webhooks::of_organisation(state, &staff.user.scope()).await?;
     Ok(EndpointsPage {
-        choices: event_choices(&staff.tr),
+        choices: event_choices(&staff.tr, &staff.user.organisation_kind),
         tr: staff.tr,
         page: staff.frame,
         endpoints,

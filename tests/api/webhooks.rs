@@ -814,6 +814,13 @@ async fn a_communes_and_the_coordinators_systems_subscribe_on_their_own_page_and
         page.contains("href=\"/organisation/webhooks\""),
         "in the menu"
     );
+    // A commune is told of its permits only: the form offers nothing else, and the operators'
+    // work is not its page.
+    let form = text_of(&namur, app.url("/organisation/webhooks")).await;
+    assert!(form.contains("value=\"permit.requested\""));
+    assert!(form.contains("value=\"permit.decided\""));
+    assert!(!form.contains("value=\"request.filed\""));
+    assert!(!form.contains("href=\"/operator\""));
     let (namur_endpoint, namur_secret) =
         create_endpoint(&app, &namur, &namur_system.url, &["permit.requested"]).await;
     let coordinator_system = Receiver::start(&[], 200).await;
