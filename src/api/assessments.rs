@@ -488,18 +488,11 @@ pub async fn change(
             tracing::error!(%what, "answer not readable");
             Err(ApiError::Internal)
         }
-        Err(error @ AdjustError::Stale) => Err(ApiError::Refused {
-            status: StatusCode::CONFLICT,
-            code: "stale",
-            detail: adjust_refusal(tr, &error),
-            rule: None,
-        }),
-        Err(error) => Err(ApiError::Refused {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "refused",
-            detail: adjust_refusal(tr, &error),
-            rule: adjust_rule(&error),
-        }),
+        Err(error @ AdjustError::Stale) => Err(ApiError::stale(adjust_refusal(tr, &error))),
+        Err(error) => Err(ApiError::refused(
+            adjust_refusal(tr, &error),
+            adjust_rule(&error),
+        )),
     }
 }
 
@@ -535,12 +528,10 @@ pub async fn works_done(
         Ok(()) => part(&state, &staff.user, &id).await,
         Err(ScheduleError::Db(error)) => Err(error.into()),
         // C-4: works are done on the reserved day or after it.
-        Err(ScheduleError::NotDueYet) => Err(ApiError::Refused {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "refused",
-            detail: staff.tr.t("joint.not_due").to_owned(),
-            rule: Some("C-4".to_owned()),
-        }),
+        Err(ScheduleError::NotDueYet) => Err(ApiError::refused(
+            staff.tr.t("joint.not_due").to_owned(),
+            Some("C-4".to_owned()),
+        )),
         Err(other) => {
             tracing::error!(error = %other, "works done");
             Err(ApiError::Internal)

@@ -6,7 +6,6 @@ use axum::{
     Json,
     body::Bytes,
     extract::{Path, State},
-    http::StatusCode,
 };
 use serde::{Deserialize, Serialize};
 
@@ -35,15 +34,13 @@ async fn coordinated(
 fn refused(tr: Tr, error: OfferError) -> ApiError {
     match error {
         OfferError::Db(error) => ApiError::from(error),
-        other => ApiError::Refused {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "refused",
-            detail: offer_refusal(tr, &other),
-            rule: match other {
+        other => ApiError::refused(
+            offer_refusal(tr, &other),
+            match other {
                 OfferError::NoBook(_) => Some("V-5".to_owned()),
                 _ => None,
             },
-        },
+        ),
     }
 }
 

@@ -135,12 +135,7 @@ pub struct AbsencesDeclared {
 }
 
 fn refused(detail: String) -> ApiError {
-    ApiError::Refused {
-        status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        code: "refused",
-        detail,
-        rule: None,
-    }
+    ApiError::refused(detail, None)
 }
 
 /// The days of one absence as typed, or why not (the crews page's checks).

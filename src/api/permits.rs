@@ -6,7 +6,6 @@ use axum::{
     Json,
     body::Bytes,
     extract::{Path, State},
-    http::StatusCode,
 };
 use serde::{Deserialize, Serialize};
 
@@ -230,17 +229,10 @@ pub async fn decide(
         Ok(()) => Ok(Json(detail(&state, &staff.user, &id).await?)),
         Err(PermitError::NotFound) => Err(ApiError::NotFound),
         Err(PermitError::Db(error)) => Err(error.into()),
-        Err(refused @ PermitError::Stale) => Err(ApiError::Refused {
-            status: StatusCode::CONFLICT,
-            code: "stale",
-            detail: permit_refusal(tr, &refused),
-            rule: None,
-        }),
-        Err(refused) => Err(ApiError::Refused {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "refused",
-            detail: permit_refusal(tr, &refused),
-            rule: permit_rule(&refused),
-        }),
+        Err(refused @ PermitError::Stale) => Err(ApiError::stale(permit_refusal(tr, &refused))),
+        Err(refused) => Err(ApiError::refused(
+            permit_refusal(tr, &refused),
+            permit_rule(&refused),
+        )),
     }
 }

@@ -2,7 +2,7 @@
 //! read and matched by the same service as the statements page, each matched credit a payment
 //! recorded with the statement as its source and a timeline event naming the key.
 
-use axum::{Json, body::Bytes, extract::State, http::StatusCode};
+use axum::{Json, body::Bytes, extract::State};
 use serde::{Deserialize, Serialize};
 
 use super::{JsonQuery, require_write};
@@ -88,12 +88,7 @@ pub async fn upload(
     let tr = staff.tr;
     let refused = |error: StatementError| match error {
         StatementError::Db(error) => ApiError::from(error),
-        other => ApiError::Refused {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "refused",
-            detail: statement_refusal(tr, &other),
-            rule: None,
-        },
+        other => ApiError::refused(statement_refusal(tr, &other), None),
     };
     if u64::try_from(body.len()).unwrap_or(u64::MAX) > FILE_MAX_BYTES {
         return Err(refused(StatementError::TooLarge {

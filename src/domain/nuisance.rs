@@ -104,12 +104,7 @@ fn first_of_month(day: NaiveDate) -> NaiveDate {
 /// The figures of the done joint days in `[from, to]`. `records` may hold earlier days too:
 /// they count only for the re-openings within 12 months.
 pub fn report(records: &[JointDayRecord], from: NaiveDate, to: NaiveDate) -> Report {
-    let mut months: BTreeMap<NaiveDate, Figures> = BTreeMap::new();
-    let mut month = first_of_month(from);
-    while month <= to {
-        months.insert(month, Figures::default());
-        month = month + Months::new(1);
-    }
+    let mut months = months_of(from, to);
     let mut total = Figures::default();
     for record in records
         .iter()
@@ -121,23 +116,48 @@ pub fn report(records: &[JointDayRecord], from: NaiveDate, to: NaiveDate) -> Rep
         }
     }
 
-    // Openings in day order; each looks back 12 months for an earlier one in its street.
-    let mut openings: Vec<(NaiveDate, (String, String))> = records
-        .iter()
-        .filter(|r| r.opens_road())
-        .filter_map(|r| Some((r.day, r.street_key()?)))
-        .collect();
-    openings.sort();
+    // Openings per street and day, in day order; each looks back 12 months for an earlier one
+    // in its street.
+    let mut openings: Openings = BTreeMap::new();
+    for record in records.iter().filter(|r| r.opens_road()) {
+        if let Some(key) = record.street_key() {
+            *openings.entry((record.day, key)).or_default() += 1;
+        }
+    }
+    with_reopened(from, to, months, total, &openings)
+}
+
+/// How many openings of the road each street had each day.
+type Openings = BTreeMap<(NaiveDate, (String, String)), u32>;
+
+/// An empty line for each month of `[from, to]`.
+fn months_of(from: NaiveDate, to: NaiveDate) -> BTreeMap<NaiveDate, Figures> {
+    let mut months = BTreeMap::new();
+    let mut month = first_of_month(from);
+    while month <= to {
+        months.insert(month, Figures::default());
+        month = month + Months::new(1);
+    }
+    months
+}
+
+/// The report with the streets reopened within 12 months counted, per month and in all. A day
+/// with two openings of a street reopens it; else the latest earlier opening decides: in day
+/// order, an earlier one within 12 months exists exactly when the latest does. One pass, not a
+/// scan of every earlier opening for each (the coordinator's figures cover every commune).
+fn with_reopened(
+    from: NaiveDate,
+    to: NaiveDate,
+    mut months: BTreeMap<NaiveDate, Figures>,
+    mut total: Figures,
+    openings: &Openings,
+) -> Report {
     let mut reopened_total = BTreeSet::new();
     let mut reopened_month: BTreeSet<(NaiveDate, (String, String))> = BTreeSet::new();
-    // In day order, the latest earlier opening of a street is the one that decides: an
-    // earlier one within 12 months exists exactly when the latest does. One pass, not a scan
-    // of every earlier opening for each (the coordinator's figures cover every commune).
     let mut last_opened: HashMap<&(String, String), NaiveDate> = HashMap::new();
-    for (day, street) in &openings {
-        let again = last_opened
-            .insert(street, *day)
-            .is_some_and(|earlier| earlier + Months::new(12) >= *day);
+    for ((day, street), count) in openings {
+        let earlier = last_opened.insert(street, *day);
+        let again = *count > 1 || earlier.is_some_and(|earlier| earlier + Months::new(12) >= *day);
         if again && *day >= from && *day <= to {
             reopened_total.insert(street.clone());
             reopened_month.insert((first_of_month(*day), street.clone()));
@@ -214,12 +234,7 @@ impl Figures {
 /// The same report as [`report`], from the done joint days summed per commune, street and day
 /// (`days` may hold earlier days too, for the re-openings within 12 months).
 pub fn report_of_days(days: &[DaySummary], from: NaiveDate, to: NaiveDate) -> Report {
-    let mut months: BTreeMap<NaiveDate, Figures> = BTreeMap::new();
-    let mut month = first_of_month(from);
-    while month <= to {
-        months.insert(month, Figures::default());
-        month = month + Months::new(1);
-    }
+    let mut months = months_of(from, to);
     let mut total = Figures::default();
     for day in days.iter().filter(|d| d.day >= from && d.day <= to) {
         total.add_summary(day);
@@ -227,40 +242,13 @@ pub fn report_of_days(days: &[DaySummary], from: NaiveDate, to: NaiveDate) -> Re
             figures.add_summary(day);
         }
     }
-    // Openings per street and day, in day order: a day with two openings of a street reopens
-    // it; else the latest earlier opening decides, as in [`report`].
-    let mut openings: BTreeMap<(NaiveDate, (String, String)), u32> = BTreeMap::new();
+    let mut openings: Openings = BTreeMap::new();
     for day in days.iter().filter(|d| d.openings_made > 0) {
         if let Some(key) = day.street_key() {
             *openings.entry((day.day, key)).or_default() += day.openings_made;
         }
     }
-    let mut reopened_total = BTreeSet::new();
-    let mut reopened_month: BTreeSet<(NaiveDate, (String, String))> = BTreeSet::new();
-    let mut last_opened: HashMap<&(String, String), NaiveDate> = HashMap::new();
-    for ((day, street), count) in &openings {
-        let earlier = last_opened.insert(street, *day);
-        let again = *count > 1 || earlier.is_some_and(|earlier| earlier + Months::new(12) >= *day);
-        if again && *day >= from && *day <= to {
-            reopened_total.insert(street.clone());
-            reopened_month.insert((first_of_month(*day), street.clone()));
-        }
-    }
-    total.streets_reopened = u32::try_from(reopened_total.len()).unwrap_or(u32::MAX);
-    for (month, _) in reopened_month {
-        if let Some(figures) = months.get_mut(&month) {
-            figures.streets_reopened += 1;
-        }
-    }
-    Report {
-        from,
-        to,
-        months: months
-            .into_iter()
-            .map(|(month, figures)| MonthFigures { month, figures })
-            .collect(),
-        total,
-    }
+    with_reopened(from, to, months, total, &openings)
 }
 
 /// Commune and street, case and spacing ignored.

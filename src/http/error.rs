@@ -315,6 +315,27 @@ pub struct Problem {
 }
 
 impl ApiError {
+    /// A write the page's rules refuse (422), saying why in the caller's words, with the rule
+    /// that refuses where one does.
+    pub fn refused(detail: String, rule: Option<String>) -> Self {
+        ApiError::Refused {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "refused",
+            detail,
+            rule,
+        }
+    }
+
+    /// A write made on a version that changed meanwhile (409): nothing changed.
+    pub fn stale(detail: String) -> Self {
+        ApiError::Refused {
+            status: StatusCode::CONFLICT,
+            code: "stale",
+            detail,
+            rule: None,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized | ApiError::Key(_) => StatusCode::UNAUTHORIZED,
