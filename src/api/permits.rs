@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{ErrorResponse, require_write};
+use super::{ErrorResponse, require_write, works::PermitJson};
 use crate::{
     domain::{permit::Decision, tenancy::SessionUser},
     http::{
@@ -36,9 +36,9 @@ fn require_municipality(user: &SessionUser) -> Result<(), ApiError> {
 /// One of the commune's joint road-works permits.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PermitDetail {
-    /// The permit's id.
-    #[schema(format = Uuid)]
-    id: String,
+    /// The permit itself, as a request's detail shows it.
+    #[serde(flatten)]
+    permit: PermitJson,
     /// The request the joint day is for.
     #[schema(format = Uuid)]
     request_id: String,
@@ -48,22 +48,6 @@ pub struct PermitDetail {
     site: String,
     /// The commune's NIS code.
     commune_nis: String,
-    /// `pending`, `information_requested`, `approved`, `approved_with_conditions`, `refused`,
-    /// `cancelled` or `offline`.
-    #[schema(schema_with = super::doc::permit_status)]
-    status: String,
-    /// The joint works day.
-    #[schema(format = Date)]
-    day: String,
-    /// When the permit was requested (RFC 3339).
-    requested_at: String,
-    /// The last day of the commune's 45 days to decide (C-6).
-    #[schema(format = Date)]
-    due_on: String,
-    /// The conditions, the question or the reason of the refusal, as written.
-    decision_text: Option<String>,
-    /// When the last decision was made.
-    decided_at: Option<String>,
     /// The road the works open: `communal` or `regional`.
     #[schema(schema_with = super::doc::road_type)]
     road_type: String,
@@ -111,17 +95,19 @@ async fn detail(state: &AppState, user: &SessionUser, id: &str) -> Result<Permit
     let record = file.record;
     let permit = record.permit;
     Ok(PermitDetail {
-        id: permit.id,
+        permit: PermitJson {
+            id: permit.id,
+            status: permit.status,
+            day: permit.day,
+            requested_at: permit.requested_at,
+            due_on: permit.due_on,
+            decision_text: permit.decision_text,
+            decided_at: permit.decided_at,
+        },
         request_id: file.request_id,
         reference: file.reference,
         site: file.site,
         commune_nis: permit.commune_nis,
-        status: permit.status,
-        day: permit.day,
-        requested_at: permit.requested_at,
-        due_on: permit.due_on,
-        decision_text: permit.decision_text,
-        decided_at: permit.decided_at,
         road_type: file.details.road_type.code().to_owned(),
         sidewalk_openings: file.details.sidewalk_openings,
         road_openings: file.details.road_openings,

@@ -74,19 +74,28 @@ pub fn joint_day(file: &StaffCaseFile) -> Option<JointDayJson> {
 }
 
 /// The joint road-works permit (rule C-6).
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Permit)]
 pub struct PermitJson {
-    id: String,
+    /// The permit's id.
+    #[schema(format = Uuid)]
+    pub(super) id: String,
+    /// `pending`, `information_requested`, `approved`, `approved_with_conditions`, `refused`,
+    /// `cancelled` or `offline`.
     #[schema(schema_with = doc::permit_status)]
-    status: String,
+    pub(super) status: String,
+    /// The joint works day.
     #[schema(format = Date)]
-    day: String,
-    requested_at: String,
+    pub(super) day: String,
+    /// When the permit was requested (RFC 3339).
+    pub(super) requested_at: String,
+    /// The last day of the commune's 45 days to decide (C-6).
     #[schema(format = Date)]
-    due_on: String,
-    decision_text: Option<String>,
-    decided_at: Option<String>,
+    pub(super) due_on: String,
+    /// The conditions, the question or the reason of the refusal, as written.
+    pub(super) decision_text: Option<String>,
+    /// When the last decision was made.
+    pub(super) decided_at: Option<String>,
 }
 
 /// The joint road-works permit of the request (coordinator only).
