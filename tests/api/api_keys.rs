@@ -23,19 +23,21 @@ pub(crate) fn secret_of(html: &str) -> String {
     html[start..end].to_owned()
 }
 
-/// Creates a key through the portal page of `admin` and returns its secret.
-async fn create_key(
+/// Creates a key through the keys page at `page` (an operator's old address or the
+/// organisation's) of `admin`, checks it is said to be shown once, and returns its secret.
+pub(crate) async fn create_key_on(
     app: &TestApp,
     admin: &reqwest::Client,
+    page: &str,
     name: &str,
     scope: &str,
     expires_on: &str,
 ) -> String {
-    let page = text_of(admin, app.url("/operator/api-keys")).await;
+    let form = text_of(admin, app.url(page)).await;
     let response = admin
-        .post(app.url("/operator/api-keys"))
+        .post(app.url(page))
         .form(&[
-            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("csrf_token", hidden(&form, "csrf_token").as_str()),
             ("name", name),
             ("scope", scope),
             ("expires_on", expires_on),
@@ -51,6 +53,17 @@ async fn create_key(
             || html.contains("n'est affiché qu'une fois")
     );
     secret_of(&html)
+}
+
+/// Creates a key through an operator's keys page.
+async fn create_key(
+    app: &TestApp,
+    admin: &reqwest::Client,
+    name: &str,
+    scope: &str,
+    expires_on: &str,
+) -> String {
+    create_key_on(app, admin, "/operator/api-keys", name, scope, expires_on).await
 }
 
 async fn get(app: &TestApp, secret: &str, path: &str) -> reqwest::Response {

@@ -6,7 +6,7 @@ use connect_my_home::demo as seed;
 use serde_json::{Value, json};
 
 use crate::{
-    api_keys::{problem, secret_of},
+    api_keys::{create_key_on, problem},
     helpers::{
         Reserved, TestApp, accept_offer_online, app_with_crews, client, hidden, marie, reserved,
         spawn_app, spawn_app_with, text_of, with,
@@ -22,22 +22,7 @@ pub(crate) async fn create_key(
     name: &str,
     scope: &str,
 ) -> String {
-    let page = text_of(admin, app.url("/organisation/api-keys")).await;
-    let response = admin
-        .post(app.url("/organisation/api-keys"))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token").as_str()),
-            ("name", name),
-            ("scope", scope),
-            ("expires_on", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let html = response.text().await.unwrap();
-    assert!(html.contains(&format!("Clé «{name}» créée")), "{html}");
-    secret_of(&html)
+    create_key_on(app, admin, "/organisation/api-keys", name, scope, "").await
 }
 
 pub(crate) async fn get(app: &TestApp, secret: &str, path: &str) -> reqwest::Response {

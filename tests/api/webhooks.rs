@@ -194,24 +194,9 @@ pub(crate) async fn create_endpoint(
     (id, secret)
 }
 
-/// Creates an API key through the administrator's page and returns its secret.
+/// Creates a read-write API key through the administrator's page and returns its secret.
 async fn create_key(app: &TestApp, admin: &reqwest::Client, name: &str) -> String {
-    let page = text_of(admin, app.url("/operator/api-keys")).await;
-    let html = admin
-        .post(app.url("/operator/api-keys"))
-        .form(&[
-            ("csrf_token", hidden(&page, "csrf_token").as_str()),
-            ("name", name),
-            ("scope", "read_write"),
-            ("expires_on", ""),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    between(&html, "<code id=\"api-key-secret\">", "</code>")
+    crate::api_keys::create_key_on(app, admin, "/operator/api-keys", name, "read_write", "").await
 }
 
 /// SWDE's administrator (the demo has none), signed in.
