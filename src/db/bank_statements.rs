@@ -13,6 +13,8 @@ pub struct NewStatement<'a> {
     pub opened_on: NaiveDate,
     pub filename: &'a str,
     pub uploaded_by: Uuid,
+    /// The name of the API key that uploaded it, when a key did.
+    pub uploaded_by_key: Option<&'a str>,
 }
 
 /// The statement's row after an upload.
@@ -34,7 +36,8 @@ pub async fn upsert(
 ) -> DbResult<Upserted> {
     let inserted = sqlx::query(
         "INSERT INTO bank_statements (id, organisation_id, account, holder, number, opened_on, \
-            filename, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+            filename, uploaded_by, uploaded_by_key, uploaded_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (account, number, opened_on) DO NOTHING",
     )
     .bind(new_id().to_string())
@@ -45,6 +48,7 @@ pub async fn upsert(
     .bind(statement.opened_on.to_string())
     .bind(statement.filename)
     .bind(statement.uploaded_by.to_string())
+    .bind(statement.uploaded_by_key)
     .bind(ts(now))
     .execute(&mut **tx)
     .await?
@@ -175,6 +179,8 @@ pub struct StatementRow {
     pub opened_on: String,
     pub filename: String,
     pub uploaded_by_name: String,
+    /// The API key that uploaded it, when a key did.
+    pub uploaded_by_key: Option<String>,
     pub uploaded_at: String,
     pub lines: i64,
     pub matched: i64,
@@ -185,7 +191,7 @@ pub struct StatementRow {
 pub async fn statements(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<StatementRow>> {
     Ok(sqlx::query_as(
         "SELECT s.id, s.account, s.holder, s.number, s.opened_on, s.filename, \
-            u.display_name AS uploaded_by_name, s.uploaded_at, \
+            u.display_name AS uploaded_by_name, s.uploaded_by_key, s.uploaded_at, \
             (SELECT COUNT(*) FROM bank_statement_lines l WHERE l.statement_id = s.id) AS lines, \
             (SELECT COUNT(*) FROM bank_statement_lines l WHERE l.statement_id = s.id \
                 AND l.outcome IN ('paid', 'partial', 'over', 'assigned')) AS matched, \

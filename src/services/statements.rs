@@ -341,6 +341,7 @@ pub async fn upload(
                 opened_on: statement.opened_on,
                 filename,
                 uploaded_by: user.user_id,
+                uploaded_by_key: user.api_key.as_ref().map(|key| key.name.as_str()),
             },
             now,
         )
@@ -477,7 +478,17 @@ pub async fn overview(state: &AppState, user: &SessionUser, tr: Tr) -> Result<Ov
                 ),
                 holder: row.holder,
                 filename: row.filename,
-                uploaded_by: row.uploaded_by_name,
+                // A system's upload names its key (as the timeline does), not the key's creator.
+                uploaded_by: match &row.uploaded_by_key {
+                    Some(key) => tr.f(
+                        "request.by_api_key",
+                        [
+                            ("key", key.as_str()),
+                            ("organisation", user.organisation_name.as_str()),
+                        ],
+                    ),
+                    None => row.uploaded_by_name,
+                },
                 uploaded_at: db::parse_ts(&row.uploaded_at)?,
                 lines: row.lines,
                 matched: row.matched,

@@ -439,6 +439,11 @@ async fn the_coordinators_bank_software_uploads_a_statement_that_registers_each_
     }
     let page = text_of(&julien, app.url("/backoffice/statements")).await;
     assert!(page.contains("facture 2026-11"), "{page}");
+    // The statement was uploaded by the key, not by the officer who created the key.
+    assert!(
+        page.contains("Chargé par\">Clé d&#39;API «Banque ORES» d&#39;ORES — Connect my home,"),
+        "{page}"
+    );
 }
 
 async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<(String, String)> {
