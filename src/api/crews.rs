@@ -206,25 +206,26 @@ pub async fn declare_absences(
             days_of(tr, absence).map_err(|why| refused(format!("absences[{index}]: {why}")))?;
         checked.push((crew, first, last));
     }
-    let mut declared = Vec::new();
-    for (crew, first, last) in checked {
-        let affected =
-            schedule::declare_absence(&state, &staff.user, &crew, first, last, state.clock.now())
-                .await
-                .map_err(|error| match error {
-                    ScheduleError::Db(error) => ApiError::from(error),
-                    other => {
-                        tracing::error!(error = %other, "crew absence");
-                        ApiError::Internal
-                    }
-                })?;
-        declared.push(AbsenceDeclared {
+    // All the absences in one transaction: a failure midway records none of them.
+    let affected = schedule::declare_absences(&state, &staff.user, &checked, state.clock.now())
+        .await
+        .map_err(|error| match error {
+            ScheduleError::Db(error) => ApiError::from(error),
+            other => {
+                tracing::error!(error = %other, "crew absences");
+                ApiError::Internal
+            }
+        })?;
+    let declared = checked
+        .into_iter()
+        .zip(affected)
+        .map(|((crew, first, last), affected)| AbsenceDeclared {
             crew,
             first,
             last,
             affected,
-        });
-    }
+        })
+        .collect();
     Ok(Json(AbsencesDeclared {
         absences: declared,
         crews: own_crews(&state, &staff.user).await?,

@@ -838,31 +838,49 @@ pub async fn declare_absence(
     last: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, ScheduleError> {
+    let mut affected =
+        declare_absences(state, user, &[(crew_id.to_owned(), first, last)], now).await?;
+    Ok(affected.pop().unwrap_or_default())
+}
+
+/// Several absences, each as [`declare_absence`], in one transaction: all of them or none are
+/// recorded (an operator's system declaring a week of absences never leaves half of them).
+/// For each absence, the references of the requests whose joint day it breaks.
+pub async fn declare_absences(
+    state: &AppState,
+    user: &crate::db::sessions::SessionUser,
+    absences: &[(String, NaiveDate, NaiveDate)],
+    now: DateTime<Utc>,
+) -> Result<Vec<Vec<String>>, ScheduleError> {
     let mut tx = state.db.begin_write().await?;
-    let mut references = Vec::new();
-    for day in first.iter_days().take_while(|d| *d <= last) {
-        let affected = crews::add_absence(&mut tx, &user.scope(), crew_id, day).await?;
-        let detail = day.to_string();
-        for request_id in &affected {
-            let request = requests::get_for_worker(&mut tx, request_id).await?;
-            requests::insert_event(
-                &mut tx,
-                &NewEvent::staff_note(
-                    db::parse_uuid(request_id)?,
-                    now,
-                    "crew_absent_on_day",
-                    user,
-                    Some(&detail),
-                ),
-            )
-            .await?;
-            if !references.contains(&request.reference) {
-                references.push(request.reference);
+    let mut all = Vec::new();
+    for (crew_id, first, last) in absences {
+        let mut references = Vec::new();
+        for day in first.iter_days().take_while(|d| d <= last) {
+            let affected = crews::add_absence(&mut tx, &user.scope(), crew_id, day).await?;
+            let detail = day.to_string();
+            for request_id in &affected {
+                let request = requests::get_for_worker(&mut tx, request_id).await?;
+                requests::insert_event(
+                    &mut tx,
+                    &NewEvent::staff_note(
+                        db::parse_uuid(request_id)?,
+                        now,
+                        "crew_absent_on_day",
+                        user,
+                        Some(&detail),
+                    ),
+                )
+                .await?;
+                if !references.contains(&request.reference) {
+                    references.push(request.reference);
+                }
             }
         }
+        all.push(references);
     }
     tx.commit().await.map_err(DbError::from)?;
-    Ok(references)
+    Ok(all)
 }
 
 /// How far ahead "propose days for all" plans.
