@@ -107,6 +107,40 @@ async fn swdes_system_records_its_survey_once_on_the_version_it_read_as_the_page
         "{detail}"
     );
     assert!(detail.contains("text: Motif"), "{detail}");
+    // A holder's row is named by its place in `holders`; the page's three rows at most.
+    let holder =
+        json!({"name": "Famille Dubois", "parcel": "Section A 12", "cost": 0, "months": 14});
+    let (status, body) = problem(
+        post_json(
+            &app,
+            &key,
+            &url,
+            None,
+            &json!({"version": s.version, "distance_to_main_m": 62, "holders": [holder], "text": "Métré"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        body["detail"].as_str().unwrap().starts_with("holders[0]: "),
+        "{body}"
+    );
+    let (status, body) = problem(
+        post_json(
+            &app,
+            &key,
+            &url,
+            None,
+            &json!({"version": s.version, "distance_to_main_m": 62, "holders": [holder, holder, holder, holder], "text": "Métré"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["detail"].as_str()),
+        (422, Some("holders: 3 sections at most"))
+    );
     // B-5.1: 3 m inside the parcel is refused with the rule, nothing saved.
     let (status, body) = problem(
         post_json(
