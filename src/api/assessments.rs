@@ -21,6 +21,7 @@ use crate::{
         extract::Staff,
         refusal::{adjust_refusal, adjust_rule},
     },
+    i18n::Tr,
     operators,
     services::{
         assess::{self, AdjustError, Adjustment, LineInput},
@@ -32,7 +33,7 @@ use crate::{
 };
 
 /// Only an operator's staff and keys have parts to answer; for anybody else they do not exist.
-fn require_operator(user: &SessionUser) -> Result<(), ApiError> {
+pub(super) fn require_operator(user: &SessionUser) -> Result<(), ApiError> {
     if user.organisation_kind == "operator" {
         Ok(())
     } else {
@@ -276,7 +277,7 @@ fn with_etag(version: i64, body: PartDetail) -> Response {
     response
 }
 
-async fn part(
+pub(super) async fn part(
     state: &AppState,
     user: &SessionUser,
     assessment_id: &str,
@@ -322,9 +323,9 @@ pub async fn show(
 }
 
 /// A number or a text in the JSON body, read as the page's form field would be.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(untagged)]
-enum Field {
+pub(super) enum Field {
     Text(String),
     Number(serde_json::Number),
     #[default]
@@ -332,7 +333,7 @@ enum Field {
 }
 
 impl Field {
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         match self {
             Field::Text(text) => text.clone(),
             Field::Number(number) => number.to_string(),
@@ -392,6 +393,23 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         .ok_or_else(|| ApiError::Invalid("If-Match: the answer's version, e.g. \"3\"".into()))
 }
 
+/// The version a change is made on: the body's `version` or `If-Match`, which must agree;
+/// neither is 428.
+pub(super) fn version_of(tr: Tr, field: Option<i64>, headers: &HeaderMap) -> Result<i64, ApiError> {
+    match (field, if_match(headers)?) {
+        (Some(field), Some(header)) if field != header => Err(ApiError::Invalid(
+            "the version field and If-Match differ".into(),
+        )),
+        (Some(version), _) | (None, Some(version)) => Ok(version),
+        (None, None) => Err(ApiError::Refused {
+            status: StatusCode::PRECONDITION_REQUIRED,
+            code: "version_required",
+            detail: tr.t("api_problem.version_required_detail").to_owned(),
+            rule: None,
+        }),
+    }
+}
+
 /// Changes the operator's answer (a prerequisite met, a refusal with its reason, a note, a line
 /// edited, added or removed with its reason) through the page's service: a new version, a
 /// timeline event naming the key. A stale version is refused (409) and changes nothing.
@@ -436,22 +454,7 @@ pub async fn change(
     let tr = staff.tr;
     let change: ChangeBody = serde_json::from_slice(&body)
         .map_err(|error| ApiError::Invalid(format!("body: {error}")))?;
-    let version = match (change.version, if_match(&headers)?) {
-        (Some(field), Some(header)) if field != header => {
-            return Err(ApiError::Invalid(
-                "the version field and If-Match differ".into(),
-            ));
-        }
-        (Some(version), _) | (None, Some(version)) => version,
-        (None, None) => {
-            return Err(ApiError::Refused {
-                status: StatusCode::PRECONDITION_REQUIRED,
-                code: "version_required",
-                detail: tr.t("api_problem.version_required_detail").to_owned(),
-                rule: None,
-            });
-        }
-    };
+    let version = version_of(tr, change.version, &headers)?;
     let line = change.line.text();
     let quantity = change.quantity.text();
     let unit_price = change.unit_price.text();
@@ -482,17 +485,22 @@ pub async fn change(
     };
     match outcome {
         Ok(_) => part(&state, &staff.user, &id).await,
-        Err(AdjustError::NotFound) => Err(ApiError::NotFound),
-        Err(AdjustError::Db(error)) => Err(error.into()),
-        Err(AdjustError::Corrupt(what)) => {
+        Err(error) => Err(adjust_error(tr, error)),
+    }
+}
+
+/// A change of the answer refused, as the page words it, with the rule that refuses; a
+/// stale version is 409 and changed nothing.
+pub(super) fn adjust_error(tr: Tr, error: AdjustError) -> ApiError {
+    match error {
+        AdjustError::NotFound => ApiError::NotFound,
+        AdjustError::Db(error) => error.into(),
+        AdjustError::Corrupt(what) => {
             tracing::error!(%what, "answer not readable");
-            Err(ApiError::Internal)
+            ApiError::Internal
         }
-        Err(error @ AdjustError::Stale) => Err(ApiError::stale(adjust_refusal(tr, &error))),
-        Err(error) => Err(ApiError::refused(
-            adjust_refusal(tr, &error),
-            adjust_rule(&error),
-        )),
+        error @ AdjustError::Stale => ApiError::stale(adjust_refusal(tr, &error)),
+        error => ApiError::refused(adjust_refusal(tr, &error), adjust_rule(&error)),
     }
 }
 

@@ -11,7 +11,7 @@ use utoipa::{
     },
 };
 
-use super::{assessments, coordinator, crews, permits, statements, works};
+use super::{assessments, coordinator, crews, permits, reservations, statements, studies, works};
 use crate::http::error::{PROBLEM_JSON, Problem};
 
 #[derive(OpenApi)]
@@ -43,6 +43,9 @@ docs/API.md."
         assessments::show,
         assessments::change,
         assessments::works_done,
+        studies::study,
+        studies::survey,
+        reservations::list,
         coordinator::send_offer,
         coordinator::record_payment,
         statements::upload,
@@ -318,6 +321,20 @@ pub(super) fn answer_action() -> Schema {
         "remove_line",
     ])
     .into()
+}
+
+/// V-4.1d: the works a servicing's flat rate does not cover, quoted separately.
+pub(super) fn study_exclusions() -> Schema {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(codes(
+            &crate::domain::servicing::EXCLUSIONS.map(crate::domain::servicing::exclusion_code),
+        ))
+        .into()
+}
+
+/// Where a reserved joint day stands.
+pub(super) fn booking_state() -> Schema {
+    codes(&["reserved", "confirmed", "cancelled"]).into()
 }
 
 /// A number given as a JSON number (at least 0) or as the page's text field.

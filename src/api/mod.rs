@@ -28,7 +28,9 @@ mod crews;
 mod doc;
 pub mod edge;
 mod permits;
+mod reservations;
 mod statements;
+mod studies;
 mod works;
 
 /// The API's routes, behind [`edge::api_edge`] (bearer keys, `Idempotency-Key`, problem
@@ -42,6 +44,9 @@ pub fn router() -> Router<AppState> {
             "/assessments/{id}/works-done",
             post(assessments::works_done),
         )
+        .route("/assessments/{id}/study", post(studies::study))
+        .route("/assessments/{id}/survey", post(studies::survey))
+        .route("/reservations", get(reservations::list))
         .route("/requests", get(list))
         .route("/requests/{id}", get(show))
         .route("/requests/{id}/offer", post(coordinator::send_offer))

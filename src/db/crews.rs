@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{Db, DbError, DbResult, Tx, new_id, parse_date, parse_uuid, ts};
+use super::{Db, DbError, DbResult, Tx, new_id, parse_date, parse_uuid, sql::Sql, ts};
 use crate::{domain::ServiceCode, scheduling::joint::Crew};
 
 #[derive(Debug, Clone)]
@@ -595,4 +595,87 @@ pub async fn day_sheet(
     .bind(to.to_string())
     .fetch_all(&db.pool)
     .await?)
+}
+
+/// One crew of the caller booked on a request's joint day, with where and how far the
+/// request is (issue 21: an operator's systems read its reservations).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BookedRow {
+    pub day: String,
+    pub request_id: String,
+    pub reference: String,
+    pub state: String,
+    pub commune_nis: String,
+    pub commune_name: String,
+    pub street: Option<String>,
+    pub house_number: Option<String>,
+    pub postcode: String,
+    pub parcel_ref: Option<String>,
+    pub map_point: Option<String>,
+    pub service: String,
+    pub crew_name: String,
+    pub done_at: Option<String>,
+}
+
+/// Which joint days a reader lists: days from `from` to `to` (inclusive), after the
+/// `(day, request id)` of the page before.
+#[derive(Debug, Clone, Default)]
+pub struct BookedFilter {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub after: Option<(NaiveDate, String)>,
+}
+
+/// The joint days of at most `days` requests, earliest first, each with the crews the
+/// scope may see: its own crews for an operator; every crew of the requests it coordinates
+/// for the coordinator. Never another operator's crews for an operator. One query: the page
+/// of requests is chosen first, then their bookings are read with it.
+pub async fn booked_days(
+    db: &Db,
+    scope: &super::Scope,
+    coordinator: bool,
+    filter: &BookedFilter,
+    days: i64,
+) -> DbResult<Vec<BookedRow>> {
+    let owner = scope.organisation_id().to_string();
+    // Who may see a booking: the crew's organisation, or the request's coordinator.
+    let visible = if coordinator {
+        "r.coordinator_id = "
+    } else {
+        "c.organisation_id = "
+    };
+    let mut sql = Sql::new(
+        "WITH page AS (SELECT DISTINCT v.day, v.request_id \
+         FROM reservations v JOIN crews c ON c.id = v.crew_id \
+         JOIN requests r ON r.id = v.request_id WHERE ",
+    );
+    sql.push(visible).push_bind(owner.clone());
+    if let Some(from) = filter.from {
+        sql.push(" AND v.day >= ").push_bind(from.to_string());
+    }
+    if let Some(to) = filter.to {
+        sql.push(" AND v.day <= ").push_bind(to.to_string());
+    }
+    if let Some((day, id)) = &filter.after {
+        sql.push(" AND (v.day > ")
+            .push_bind(day.to_string())
+            .push(" OR (v.day = ")
+            .push_bind(day.to_string())
+            .push(" AND v.request_id > ")
+            .push_bind(id.clone())
+            .push("))");
+    }
+    sql.push(" ORDER BY v.day, v.request_id LIMIT ")
+        .push_bind(days)
+        .push(
+            ") SELECT p.day, r.id AS request_id, r.reference, r.state, r.commune_nis, \
+                r.commune_name, r.street, r.house_number, r.postcode, r.parcel_ref, r.map_point, \
+                v.service, c.name AS crew_name, v.done_at \
+             FROM page p JOIN reservations v ON v.request_id = p.request_id AND v.day = p.day \
+             JOIN crews c ON c.id = v.crew_id JOIN requests r ON r.id = v.request_id WHERE ",
+        )
+        .push(visible)
+        .push_bind(owner)
+        .push(" ORDER BY p.day, r.id, v.service, c.name");
+    Ok(sql.query_as()?.fetch_all(&db.pool).await?)
 }

@@ -70,6 +70,8 @@ pub fn adjust_rule(error: &AdjustError) -> Option<String> {
         AdjustError::RegimeNotAllowed(_) => Some("B-4.1".to_owned()),
         AdjustError::Unpriced(_) => Some("V-5".to_owned()),
         AdjustError::NoSurvey => Some("B-5.1".to_owned()),
+        // The study prices the servicing of land (V-2.1): a part without one takes none.
+        AdjustError::NoServicing => Some("V-2.1".to_owned()),
         _ => None,
     }
 }

@@ -87,3 +87,122 @@ pub async fn add(
     )
     .await
 }
+
+pub use crate::db::crews::BookedFilter;
+
+/// Where a reserved joint day stands, as the data knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingState {
+    /// Reserved, not yet confirmed to the applicant (payments or the permit to come, C-4, C-6).
+    Reserved,
+    /// Confirmed to the applicant: the request is scheduled (or its works done).
+    Confirmed,
+    /// The request ended without works (withdrawn, refused, lapsed) while the day was kept. A
+    /// day the case officer cancelled frees its crews and is no longer listed.
+    Cancelled,
+}
+
+impl BookingState {
+    pub fn of(state: crate::domain::RequestState) -> Self {
+        use crate::domain::RequestState as S;
+        match state {
+            S::Scheduled | S::Done | S::Closed => Self::Confirmed,
+            S::Withdrawn | S::Refused | S::Lapsed => Self::Cancelled,
+            _ => Self::Reserved,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Reserved => "reserved",
+            Self::Confirmed => "confirmed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A crew booked on the joint day.
+#[derive(Debug, Clone)]
+pub struct BookedCrew {
+    pub service: String,
+    pub crew: String,
+    /// When its works were recorded done.
+    pub done_at: Option<String>,
+}
+
+/// A request's reserved joint day as its reader may see it (issue 21).
+#[derive(Debug, Clone)]
+pub struct BookedDay {
+    pub day: NaiveDate,
+    pub request_id: String,
+    pub reference: String,
+    pub state: BookingState,
+    /// The request's own state code.
+    pub request_state: String,
+    pub commune_nis: String,
+    pub commune: String,
+    /// The site as the operator's day sheet writes it.
+    pub address: String,
+    /// The reader's crews: an operator's own, every one for the coordinator.
+    pub crews: Vec<BookedCrew>,
+}
+
+/// The most joint days one page of the API's list holds.
+pub const BOOKED_PAGE_MAX: i64 = 200;
+
+/// A page of the joint days involving the reader's crews (an operator) or its requests (the
+/// coordinator), earliest first, `limit` at most, and whether more follow. Anybody else has
+/// none.
+pub async fn booked_days(
+    state: &AppState,
+    user: &crate::domain::tenancy::SessionUser,
+    filter: &BookedFilter,
+    limit: i64,
+) -> Result<(Vec<BookedDay>, bool), DbError> {
+    let limit = limit.clamp(1, BOOKED_PAGE_MAX);
+    let rows = crews::booked_days(
+        &state.db,
+        &user.scope(),
+        user.is_coordinator(),
+        filter,
+        limit + 1,
+    )
+    .await?;
+    let mut days: Vec<BookedDay> = Vec::new();
+    for row in rows {
+        let crew = BookedCrew {
+            service: row.service,
+            crew: row.crew_name,
+            done_at: row.done_at,
+        };
+        if let Some(last) = days.last_mut().filter(|d| d.request_id == row.request_id) {
+            last.crews.push(crew);
+            continue;
+        }
+        let request_state: crate::domain::RequestState = row
+            .state
+            .parse()
+            .map_err(|_| DbError::Corrupt(format!("request state {:?}", row.state)))?;
+        days.push(BookedDay {
+            day: parse_date(&row.day)?,
+            address: crate::domain::geo::site_line(
+                row.street.as_deref(),
+                row.house_number.as_deref(),
+                &row.postcode,
+                &row.commune_name,
+                row.parcel_ref.as_deref(),
+                row.map_point.as_deref(),
+            ),
+            request_id: row.request_id,
+            reference: row.reference,
+            state: BookingState::of(request_state),
+            request_state: row.state,
+            commune_nis: row.commune_nis,
+            commune: row.commune_name,
+            crews: vec![crew],
+        });
+    }
+    let more = days.len() as i64 > limit;
+    days.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok((days, more))
+}

@@ -446,7 +446,7 @@ async fn the_coordinators_bank_software_uploads_a_statement_that_registers_each_
     );
 }
 
-async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<(String, String)> {
+pub(crate) async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<(String, String)> {
     sqlx::query_as(
         "SELECT actor_kind, actor_name FROM request_events WHERE request_id = $1 AND kind = $2",
     )

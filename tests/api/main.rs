@@ -3,6 +3,7 @@
 
 mod accounts;
 mod api_keys;
+mod api_operator;
 mod api_writes;
 mod assessments;
 mod books;

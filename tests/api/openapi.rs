@@ -161,9 +161,9 @@ async fn the_document_generated_from_the_code_is_whole_and_its_links_lead_somewh
             }
         }
     }
-    // The links (the queue → a request → its offer; a page of parts → a part) name operations
-    // of the document, in OpenAPI's spelling.
-    assert_eq!(links.len(), 3);
+    // The links (the queue → a request → its offer; a page of parts → a part; a page of joint
+    // days → a request) name operations of the document, in OpenAPI's spelling.
+    assert_eq!(links.len(), 4);
     for link in links {
         let target = link["operationId"].as_str().unwrap_or_default();
         assert!(operations.contains(target), "{link}");

@@ -1084,6 +1084,45 @@ const TABLE: &[Row] = &[
             })
         },
     ),
+    // Issue 21: ORES' servicing study and SWDE's survey, by the operator's read-write key
+    // only: its signed-in staff are refused (403) on its own part; another's does not exist.
+    post(
+        "/api/v1/assessments/{id}/study",
+        Target::Assessment,
+        |who, rel| {
+            api(who, |who| {
+                if who.is_operator() && rel == Rel::Own {
+                    403
+                } else {
+                    404
+                }
+            })
+        },
+    ),
+    post(
+        "/api/v1/assessments/{id}/survey",
+        Target::Assessment,
+        |who, rel| {
+            api(who, |who| {
+                if who.is_operator() && rel == Rel::Own {
+                    403
+                } else {
+                    404
+                }
+            })
+        },
+    ),
+    // Issue 21: the joint days an operator's crews are booked on (the coordinator: every crew
+    // of its requests); a commune or the platform has none.
+    get("/api/v1/reservations", Target::None, |who, _| {
+        api(who, |who| {
+            if who.is_operator() || who.is_officer() {
+                200
+            } else {
+                404
+            }
+        })
+    }),
     get("/api/v1/openapi.json", Target::None, open_page),
     // A new link replaces the holder's: last, so that every other row tried the link first.
     post("/track/{token}/link", Target::Track, |_, rel| {
