@@ -6,7 +6,7 @@ use axum::{
     Json,
     body::Bytes,
     extract::{Path, State},
-    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use base64::Engine;
@@ -223,28 +223,17 @@ pub async fn list(
     };
     let (rows, more) = operator_work::open_parts(&state, &staff.user, &filter, limit).await?;
     let next_cursor = more.then(|| rows.last().map(cursor_of)).flatten();
-    let mut headers = HeaderMap::new();
-    if let Some(cursor) = &next_cursor {
-        let mut pairs: Vec<(&str, String)> = [
+    let headers = super::next_page_link(
+        "/api/v1/assessments",
+        &[
             ("state", &query.state),
             ("commune", &query.commune),
             ("from", &query.from),
             ("to", &query.to),
             ("limit", &query.limit),
-        ]
-        .into_iter()
-        .filter(|(_, value)| !value.trim().is_empty())
-        .map(|(name, value)| (name, value.trim().to_owned()))
-        .collect();
-        pairs.push(("cursor", cursor.clone()));
-        let link = format!(
-            "</api/v1/assessments?{}>; rel=\"next\"",
-            serde_urlencoded::to_string(&pairs).unwrap_or_default()
-        );
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            headers.insert(HeaderName::from_static("link"), value);
-        }
-    }
+        ],
+        next_cursor.as_deref(),
+    );
     Ok((
         headers,
         Json(PartsPage {

@@ -33,6 +33,29 @@ mod statements;
 mod studies;
 mod works;
 
+/// The `Link` header to the next page of a cursor list (`rel="next"`), keeping the filters
+/// the caller sent; none on the last page.
+fn next_page_link(path: &str, filters: &[(&str, &String)], cursor: Option<&str>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let Some(cursor) = cursor else {
+        return headers;
+    };
+    let mut pairs: Vec<(&str, String)> = filters
+        .iter()
+        .filter(|(_, value)| !value.trim().is_empty())
+        .map(|(name, value)| (*name, value.trim().to_owned()))
+        .collect();
+    pairs.push(("cursor", cursor.to_owned()));
+    let link = format!(
+        "<{path}?{}>; rel=\"next\"",
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    );
+    if let Ok(value) = HeaderValue::from_str(&link) {
+        headers.insert(axum::http::header::LINK, value);
+    }
+    headers
+}
+
 /// The API's routes, behind [`edge::api_edge`] (bearer keys, `Idempotency-Key`, problem
 /// details in the caller's language), which the application layers around them.
 pub fn router() -> Router<AppState> {

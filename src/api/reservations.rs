@@ -5,7 +5,6 @@
 use axum::{
     Json,
     extract::State,
-    http::{HeaderMap, HeaderName, HeaderValue},
     response::{IntoResponse, Response},
 };
 use base64::Engine;
@@ -195,26 +194,15 @@ pub async fn list(
     };
     let (days, more) = crews::booked_days(&state, &staff.user, &filter, limit).await?;
     let next_cursor = more.then(|| days.last().map(cursor_of)).flatten();
-    let mut headers = HeaderMap::new();
-    if let Some(cursor) = &next_cursor {
-        let mut pairs: Vec<(&str, String)> = [
+    let headers = super::next_page_link(
+        "/api/v1/reservations",
+        &[
             ("from", &query.from),
             ("to", &query.to),
             ("limit", &query.limit),
-        ]
-        .into_iter()
-        .filter(|(_, value)| !value.trim().is_empty())
-        .map(|(name, value)| (name, value.trim().to_owned()))
-        .collect();
-        pairs.push(("cursor", cursor.clone()));
-        let link = format!(
-            "</api/v1/reservations?{}>; rel=\"next\"",
-            serde_urlencoded::to_string(&pairs).unwrap_or_default()
-        );
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            headers.insert(HeaderName::from_static("link"), value);
-        }
-    }
+        ],
+        next_cursor.as_deref(),
+    );
     Ok((
         headers,
         Json(ReservationsPage {
