@@ -1071,6 +1071,29 @@ const TABLE: &[Row] = &[
     post("/api/v1/crews/absences", Target::None, |who, _| {
         api(who, |who| if who.is_operator() { 403 } else { 404 })
     }),
+    // Crews added, changed and retired by the operator's read-write key only: its signed-in
+    // staff are refused (403) on its own crews; another organisation's crew does not exist.
+    post("/api/v1/crews", Target::None, |who, _| {
+        api(who, |who| if who.is_operator() { 403 } else { 404 })
+    }),
+    post("/api/v1/crews/{id}", Target::Crew, |who, rel| {
+        api(who, |who| {
+            if who.is_operator() && rel == Rel::Own {
+                403
+            } else {
+                404
+            }
+        })
+    }),
+    post("/api/v1/crews/{id}/retire", Target::Crew, |who, rel| {
+        api(who, |who| {
+            if who.is_operator() && rel == Rel::Own {
+                403
+            } else {
+                404
+            }
+        })
+    }),
     post(
         "/api/v1/assessments/{id}/answer",
         Target::Assessment,
