@@ -904,11 +904,25 @@ const TABLE: &[Row] = &[
     post("/admin/api-keys/revoke", Target::None, |who, _| {
         platform_admin(who, 422)
     }),
+    // Issue 21: the organisation's users page, for its administrators (the operators' first
+    // address serves the same page); the empty form invites nobody and changes no
+    // administrator (the choice is missing: 422).
+    get("/organisation/users", Target::None, |who, _| {
+        organisation_admin(who, 200)
+    }),
+    post("/organisation/users", Target::None, |who, _| {
+        organisation_admin(who, 422)
+    }),
+    post(
+        "/organisation/users/administrator",
+        Target::None,
+        |who, _| organisation_admin(who, 422),
+    ),
     get("/operator/users", Target::None, |who, _| {
-        operator_admin(who, 200)
+        organisation_admin(who, 200)
     }),
     post("/operator/users", Target::None, |who, _| {
-        operator_admin(who, 422)
+        organisation_admin(who, 422)
     }),
     get("/operator/tariffs", Target::None, |who, _| {
         operator_admin(who, 200)
