@@ -484,7 +484,16 @@ pub async fn change(
         state.clock.now(),
     )
     .await
-    .map_err(|error| crew_refusal(tr, error))?;
+    .map_err(|error| match error {
+        // A new name a retired crew still holds (names stay unique among them all).
+        CrewError::Db(crate::services::DbError::Conflict(_)) if checked.name != current.name => {
+            refused(format!(
+                "name: {}",
+                tr.f("crews.name_taken", [("name", checked.name.as_str())])
+            ))
+        }
+        other => crew_refusal(tr, other),
+    })?;
     Ok(Json(own_crew(&state, &staff.user, &current.id).await?))
 }
 

@@ -274,7 +274,13 @@ async fn set_administrator(
 }
 
 async fn status_of(app: &crate::helpers::TestApp, client: &reqwest::Client, path: &str) -> u16 {
-    client.get(app.url(path)).send().await.unwrap().status().as_u16()
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 #[tokio::test]
@@ -284,18 +290,27 @@ async fn the_coordinators_administrator_makes_a_colleague_administrator_and_the_
     let sophie = app.signed_in("sophie@ores.demo").await;
 
     // Sophie administers nothing yet: the keys and users pages are refused, no menu link.
-    assert_eq!(status_of(&app, &sophie, "/organisation/api-keys").await, 403);
+    assert_eq!(
+        status_of(&app, &sophie, "/organisation/api-keys").await,
+        403
+    );
     assert_eq!(status_of(&app, &sophie, "/organisation/users").await, 403);
     let home = text_of(&sophie, app.url("/backoffice")).await;
     assert!(!home.contains("href=\"/organisation/users\""));
 
     // Julien's page: the coordinator's users, who administers, last sign-in; nobody else's.
     let page = text_of(&julien, app.url("/organisation/users")).await;
-    assert!(page.contains("href=\"/organisation/users\""), "the menu links it");
+    assert!(
+        page.contains("href=\"/organisation/users\""),
+        "the menu links it"
+    );
     assert!(!page.contains("travaux@mons.demo") && !page.contains("elec@ores.demo"));
     let julien_row = row_of(&page, "julien@ores.demo");
     assert!(julien_row.contains("<td>oui</td>"), "{julien_row}");
-    assert!(julien_row.contains("10:00"), "signed in at 10:00 Brussels: {julien_row}");
+    assert!(
+        julien_row.contains("10:00"),
+        "signed in at 10:00 Brussels: {julien_row}"
+    );
     let sophie_row = row_of(&page, "sophie@ores.demo");
     assert!(sophie_row.contains("<td>non</td>"), "{sophie_row}");
     assert!(sophie_row.contains("Nommer administrateur"), "{sophie_row}");
@@ -305,12 +320,18 @@ async fn the_coordinators_administrator_makes_a_colleague_administrator_and_the_
     // A non-administrator changes nobody.
     let (status, _) = set_administrator(&app, &sophie, &sophie_id, "1").await;
     assert_eq!(status, 403);
-    assert_eq!(status_of(&app, &sophie, "/organisation/api-keys").await, 403);
+    assert_eq!(
+        status_of(&app, &sophie, "/organisation/api-keys").await,
+        403
+    );
 
     // Julien makes Sophie administrator: she now opens the keys page; the change is kept.
     let (status, location) = set_administrator(&app, &julien, &sophie_id, "1").await;
     assert_eq!((status, location.as_str()), (303, "/organisation/users"));
-    assert_eq!(status_of(&app, &sophie, "/organisation/api-keys").await, 200);
+    assert_eq!(
+        status_of(&app, &sophie, "/organisation/api-keys").await,
+        200
+    );
     let page = text_of(&sophie, app.url("/organisation/users")).await;
     assert!(row_of(&page, "sophie@ores.demo").contains("<td>oui</td>"));
     assert!(
@@ -329,13 +350,19 @@ async fn the_coordinators_administrator_makes_a_colleague_administrator_and_the_
         "{page}"
     );
     assert!(page.contains("Nommez d"), "says what to do: {page}");
-    assert_eq!(status_of(&app, &sophie, "/organisation/api-keys").await, 200);
+    assert_eq!(
+        status_of(&app, &sophie, "/organisation/api-keys").await,
+        200
+    );
     let page = text_of(&sophie, app.url("/organisation/users")).await;
     assert!(page.contains("Sophie Renard a retiré l&#39;administration à Julien Lambert"));
     // A choice that is neither: refused, nothing changed.
     let (status, _) = set_administrator(&app, &sophie, &julien_id, "peut-être").await;
     assert_eq!(status, 422);
-    assert_eq!(status_of(&app, &julien, "/organisation/api-keys").await, 403);
+    assert_eq!(
+        status_of(&app, &julien, "/organisation/api-keys").await,
+        403
+    );
 }
 
 #[tokio::test]

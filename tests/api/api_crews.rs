@@ -317,4 +317,34 @@ async fn an_operators_system_adds_changes_and_retires_its_crews_as_the_crews_pag
     )
     .await;
     assert_eq!(status, 404);
+    // Its name stays taken: another crew cannot take it.
+    let hainaut = listed
+        .iter()
+        .find(|c| c["name"] == "Équipe Hainaut")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let (status, refused) = problem(
+        post_json(
+            &app,
+            &writer,
+            &format!("/api/v1/crews/{hainaut}"),
+            None,
+            &json!({"name": "Équipe Condroz"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, refused["error"].as_str()), (422, Some("refused")));
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("name: Votre organisation a déjà une équipe nommée Équipe Condroz")
+    );
+    assert!(
+        crews_of(&app, &reader)
+            .await
+            .iter()
+            .any(|c| c["name"] == "Équipe Hainaut")
+    );
 }
