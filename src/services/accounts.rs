@@ -333,16 +333,14 @@ pub async fn set_administrator(
     let (role, flag) = users::own_for_change(&state.db, &mut tx, &scope, user_id)
         .await?
         .ok_or(AdministratorError::NotFound)?;
+    if !administrator && role == "operator_admin" {
+        return Err(AdministratorError::ByRole);
+    }
     if (flag != 0) == administrator {
         return Ok(false);
     }
-    if !administrator {
-        if role == "operator_admin" {
-            return Err(AdministratorError::ByRole);
-        }
-        if users::other_administrators(&mut tx, &scope, user_id).await? == 0 {
-            return Err(AdministratorError::LastAdministrator);
-        }
+    if !administrator && users::other_administrators(&mut tx, &scope, user_id).await? == 0 {
+        return Err(AdministratorError::LastAdministrator);
     }
     users::set_administrator(&mut tx, &scope, user_id, administrator, admin.user_id, now).await?;
     tx.commit().await.map_err(DbError::from)?;

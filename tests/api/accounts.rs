@@ -366,7 +366,7 @@ async fn the_coordinators_administrator_makes_a_colleague_administrator_and_the_
 }
 
 #[tokio::test]
-async fn a_communes_administrator_cannot_touch_another_communes_users() {
+async fn a_communes_administrator_cannot_touch_another_communes_users_nor_an_operator_its_role() {
     let app = spawn_app().await;
     let mons = app.signed_in("travaux@mons.demo").await;
     let namur = app.signed_in("travaux@namur.demo").await;
@@ -392,4 +392,22 @@ async fn a_communes_administrator_cannot_touch_another_communes_users() {
     let page = text_of(&tarifs, app.url("/organisation/users")).await;
     let row = row_of(&page, "tarifs@ores.demo");
     assert!(row.contains("oui (administrateur opérateur)") && !row.contains("<form"));
+    // ORES electricity's staff member is made administrator by the flag; its administrator by
+    // role cannot be removed, and the page says why.
+    let elec_id = user_id_on(&page, "elec@ores.demo");
+    let (status, _) = set_administrator(&app, &tarifs, &elec_id, "1").await;
+    assert_eq!(status, 303);
+    let (status, page) =
+        set_administrator(&app, &tarifs, &row_id(&page, "tarifs@ores.demo"), "0").await;
+    assert_eq!(status, 422);
+    assert!(page.contains("administrateur par son rôle"), "{page}");
+    let page = text_of(&tarifs, app.url("/operator/users")).await;
+    assert!(row_of(&page, "elec@ores.demo").contains("<td>oui</td>"));
+}
+
+/// The id of the account of `email` on a users page, from its row's id.
+fn row_id(page: &str, email: &str) -> String {
+    let at = page.find(&format!("<td>{email}</td>")).expect(email);
+    let start = page[..at].rfind("<tr id=\"user-").unwrap() + "<tr id=\"user-".len();
+    page[start..].split('"').next().unwrap().to_owned()
 }
