@@ -299,6 +299,13 @@ async fn a_citizen_files_a_request_and_the_case_officer_finds_it() {
         .unwrap();
     wait_text(&browser, "Relevés bancaires", false).await;
     accessible_in_every_language(&browser, "the bank statements page").await;
+    // The coordinator's users and administrators, for its administrator (issue 21).
+    browser
+        .goto(&format!("{base}/organisation/users"))
+        .await
+        .unwrap();
+    wait_text(&browser, "Utilisateurs de mon organisation", false).await;
+    accessible_in_every_language(&browser, "the organisation's users page").await;
     browser.goto(&format!("{base}/backoffice")).await.unwrap();
     wait_text(&browser, "File des demandes", false).await;
     browser

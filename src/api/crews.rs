@@ -1,8 +1,15 @@
 //! An operator's planning system reads its crews and declares their absences in bulk (issue
 //! 21), through the same service as the crews page: each absence on a reserved joint day is
 //! recorded in that request's timeline, naming the key, and flags the day to choose again.
+//! Its crews are added, changed and retired through the crews page's services too, with the
+//! page's checks and refusals: a change that would break a booked joint day is refused (C-4).
 
-use axum::{Json, body::Bytes, extract::State};
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, State},
+    http::StatusCode,
+};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +20,7 @@ use crate::{
     i18n::Tr,
     services::{
         crews::{self, CrewOverview},
-        schedule::{self, ScheduleError},
+        schedule::{self, CrewError, ScheduleError},
     },
     state::AppState,
 };
@@ -230,4 +237,295 @@ pub async fn declare_absences(
         absences: declared,
         crews: own_crews(&state, &staff.user).await?,
     }))
+}
+
+/// A new crew, with the fields of the crews page's form (its communes as NIS codes rather than
+/// postcodes).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+#[schema(as = NewCrew)]
+pub struct CrewBody {
+    /// 1 to 80 characters; unique among the operator's crews, retired ones included.
+    #[schema(min_length = 1, max_length = 80)]
+    pub name: String,
+    /// Joint days it takes on one day, 1 to 20.
+    #[schema(minimum = 1, maximum = 20)]
+    pub daily_capacity: i64,
+    /// Whether it opens the public domain (a road-works permit is needed, C-6; it stops during
+    /// the construction holidays).
+    pub civil_works: bool,
+    /// NIS codes of the communes it serves, at least one.
+    #[schema(min_items = 1)]
+    pub communes: Vec<String>,
+}
+
+/// A change of a crew: only the fields given change; the others stay as they are.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+#[schema(as = CrewChange)]
+pub struct CrewPatch {
+    #[schema(min_length = 1, max_length = 80)]
+    pub name: Option<String>,
+    #[schema(minimum = 1, maximum = 20)]
+    pub daily_capacity: Option<i64>,
+    pub civil_works: Option<bool>,
+    /// The communes it serves from now on (NIS codes), replacing the list.
+    #[schema(min_items = 1)]
+    pub communes: Option<Vec<String>>,
+}
+
+/// A crew's fields as checked: name, capacity, communes (NIS codes, once each).
+struct CheckedCrew {
+    name: String,
+    capacity: u32,
+    communes: Vec<String>,
+}
+
+/// The crews page's checks of a crew's fields, each refused field named by its JSON name in
+/// the key owner's language; nothing is saved when one is refused.
+fn checked_crew(
+    state: &AppState,
+    tr: Tr,
+    name: &str,
+    capacity: i64,
+    communes: &[String],
+) -> Result<CheckedCrew, ApiError> {
+    let mut problems = Vec::new();
+    let name = crate::domain::error::required_text(name, 80)
+        .map_err(|error| problems.push(format!("name: {}", tr.error(&error))))
+        .ok();
+    let capacity = u32::try_from(capacity)
+        .ok()
+        .filter(|n| (1..=20).contains(n))
+        .or_else(|| {
+            problems.push(format!("daily_capacity: {}", tr.t("crews.capacity_range")));
+            None
+        });
+    let mut served: Vec<String> = Vec::new();
+    for (index, nis) in communes.iter().enumerate() {
+        let nis = nis.trim();
+        if state.directory.commune_by_nis(nis).is_none() {
+            problems.push(format!(
+                "communes[{index}]: {}",
+                tr.f("crews.unknown_nis", [("nis", nis)])
+            ));
+        } else if !served.iter().any(|known| known == nis) {
+            served.push(nis.to_owned());
+        }
+    }
+    if communes.is_empty() {
+        problems.push(format!("communes: {}", tr.t("crews.communes_required_nis")));
+    }
+    match (name, capacity) {
+        (Some(name), Some(capacity)) if problems.is_empty() => Ok(CheckedCrew {
+            name,
+            capacity,
+            communes: served,
+        }),
+        _ => Err(ApiError::Invalid(problems.join(" "))),
+    }
+}
+
+fn read_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|error| ApiError::Invalid(format!("body: {error}")))
+}
+
+/// The crew as GET /crews lists it, if it is one of the operator's crews in service.
+async fn own_crew(state: &AppState, user: &SessionUser, id: &str) -> Result<CrewJson, ApiError> {
+    own_crews(state, user)
+        .await?
+        .into_iter()
+        .find(|crew| crew.id == id.trim())
+        .ok_or(ApiError::NotFound)
+}
+
+/// Why the crews page refuses a change touching booked days, in the key owner's language: the
+/// joint days reserved stay honoured (C-4).
+fn crew_refusal(tr: Tr, error: CrewError) -> ApiError {
+    let detail = match error {
+        CrewError::NotFound => return ApiError::NotFound,
+        CrewError::Db(error) => return ApiError::from(error),
+        CrewError::CapacityBelowBookings { day, booked } => tr.f(
+            "crews.refused.capacity",
+            [
+                ("day", day.as_str()),
+                ("booked", booked.to_string().as_str()),
+            ],
+        ),
+        CrewError::CommuneStillBooked { reference, day } => tr.f(
+            "crews.refused.commune",
+            [("reference", reference.as_str()), ("day", day.as_str())],
+        ),
+        CrewError::ComingJobs(jobs) => {
+            let list: Vec<String> = jobs.iter().map(|(r, d)| format!("{r} ({d})")).collect();
+            tr.f("crews.refused.coming", [("jobs", list.join(", ").as_str())])
+        }
+    };
+    ApiError::refused(detail, Some("C-4".to_owned()))
+}
+
+/// Adds a crew through the crews page's service.
+#[utoipa::path(
+    post,
+    path = "/crews",
+    operation_id = "createCrew",
+    tag = "crews",
+    summary = "Adds a crew to the operator, with the crews page's checks; answers the crew as GET /crews lists it",
+    description = "Needs a read-write key of the operator. A refused field is named (422 invalid, in the key owner's language) and nothing is saved; a name the operator already has (a retired crew's included) is refused (422 refused). An organisation that runs no connection works has no crews (422 refused).",
+    params(super::doc::IdempotencyHeader),
+    request_body(content = CrewBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The crew added", body = CrewJson, headers(("Idempotent-Replayed" = String, description = "true when this is the first answer given again"))),
+        super::doc::WriteRefusals,
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Bytes,
+) -> Result<(StatusCode, Json<CrewJson>), ApiError> {
+    require_operator(&staff.user)?;
+    require_write(&staff.user)?;
+    let tr = staff.tr;
+    let input: CrewBody = read_body(&body)?;
+    let checked = checked_crew(
+        &state,
+        tr,
+        &input.name,
+        input.daily_capacity,
+        &input.communes,
+    )?;
+    let scope = staff.user.scope();
+    let Some(service) = crews::crew_service(&state, &scope).await? else {
+        return Err(refused(tr.t("crews.no_service").to_owned()));
+    };
+    let added = crews::add(
+        &state,
+        &scope,
+        service,
+        &crews::CrewChange {
+            name: &checked.name,
+            daily_capacity: checked.capacity,
+            civil_works: input.civil_works,
+            communes: &checked.communes,
+        },
+        state.clock.now(),
+    )
+    .await?;
+    let Some(id) = added else {
+        return Err(refused(format!(
+            "name: {}",
+            tr.f("crews.name_taken", [("name", checked.name.as_str())])
+        )));
+    };
+    let crew = own_crew(&state, &staff.user, &id.to_string()).await?;
+    Ok((StatusCode::CREATED, Json(crew)))
+}
+
+/// Changes a crew through the crews page's service: only the fields given change.
+#[utoipa::path(
+    post,
+    path = "/crews/{id}",
+    operation_id = "changeCrew",
+    tag = "crews",
+    summary = "Changes one of the operator's crews, with the crews page's checks; booked joint days stay honoured (C-4)",
+    description = "Needs a read-write key of the operator. Only the fields given change (communes replaces the whole list). A refused field is named (422 invalid); a capacity below a coming day's bookings, or a commune dropped where a joint day is booked, is refused with rule C-4 (422 refused). Another organisation's crew, or a retired one, answers 404.",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The crew"),
+        super::doc::IdempotencyHeader,
+    ),
+    request_body(content = CrewPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The crew as it is now", body = CrewJson, headers(("Idempotent-Replayed" = String, description = "true when this is the first answer given again"))),
+        super::doc::WriteRefusals,
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
+pub async fn change(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<CrewJson>, ApiError> {
+    require_operator(&staff.user)?;
+    // Another organisation's crew does not exist, whatever the key may do.
+    let current = own_crew(&state, &staff.user, &id).await?;
+    require_write(&staff.user)?;
+    let tr = staff.tr;
+    let input: CrewPatch = read_body(&body)?;
+    let checked = checked_crew(
+        &state,
+        tr,
+        input.name.as_deref().unwrap_or(&current.name),
+        input.daily_capacity.unwrap_or(current.daily_capacity),
+        input.communes.as_deref().unwrap_or(&current.communes),
+    )?;
+    if checked.name != current.name
+        && own_crews(&state, &staff.user)
+            .await?
+            .iter()
+            .any(|crew| crew.name == checked.name)
+    {
+        return Err(refused(format!(
+            "name: {}",
+            tr.f("crews.name_taken", [("name", checked.name.as_str())])
+        )));
+    }
+    schedule::change_crew(
+        &state,
+        &staff.user.scope(),
+        &current.id,
+        &crews::CrewChange {
+            name: &checked.name,
+            daily_capacity: checked.capacity,
+            civil_works: input.civil_works.unwrap_or(current.civil_works),
+            communes: &checked.communes,
+        },
+        state.clock.now(),
+    )
+    .await
+    .map_err(|error| match error {
+        // A new name a retired crew still holds (names stay unique among them all).
+        CrewError::Db(crate::services::DbError::Conflict(_)) if checked.name != current.name => {
+            refused(format!(
+                "name: {}",
+                tr.f("crews.name_taken", [("name", checked.name.as_str())])
+            ))
+        }
+        other => crew_refusal(tr, other),
+    })?;
+    Ok(Json(own_crew(&state, &staff.user, &current.id).await?))
+}
+
+/// Retires a crew through the crews page's service, once it has no joint day to come.
+#[utoipa::path(
+    post,
+    path = "/crews/{id}/retire",
+    operation_id = "retireCrew",
+    tag = "crews",
+    summary = "Retires one of the operator's crews once it has no joint day to come (C-4); new days no longer count on it",
+    description = "Needs a read-write key of the operator. A crew with joint days to come is refused with rule C-4 (422 refused), naming them. Another organisation's crew, or one already retired, answers 404. The crew no longer appears in GET /crews nor on the crews page; its past reservations stay.",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The crew"),
+        super::doc::IdempotencyHeader,
+    ),
+    responses(
+        (status = 200, description = "The crew retired, as it was", body = CrewJson, headers(("Idempotent-Replayed" = String, description = "true when this is the first answer given again"))),
+        super::doc::WriteRefusals,
+    ),
+    security(("session" = []), ("bearer" = []))
+)]
+pub async fn retire(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<CrewJson>, ApiError> {
+    require_operator(&staff.user)?;
+    let crew = own_crew(&state, &staff.user, &id).await?;
+    require_write(&staff.user)?;
+    schedule::retire_crew(&state, &staff.user.scope(), &crew.id, state.clock.now())
+        .await
+        .map_err(|error| crew_refusal(staff.tr, error))?;
+    Ok(Json(crew))
 }

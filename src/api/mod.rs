@@ -78,7 +78,9 @@ pub fn router() -> Router<AppState> {
             "/requests/{id}/offers/{version}",
             get(works::offer_document),
         )
-        .route("/crews", get(crews::list))
+        .route("/crews", get(crews::list).post(crews::create))
+        .route("/crews/{id}", post(crews::change))
+        .route("/crews/{id}/retire", post(crews::retire))
         .route("/crews/absences", post(crews::declare_absences))
         .route("/permits", get(works::permit_list))
         .route("/permits/{id}", get(permits::show))

@@ -16,8 +16,9 @@ pub struct NewCrew<'a> {
     pub communes: &'a [String],
 }
 
-/// Creates a crew unless the organisation already has one of that name (idempotent seeding).
-pub async fn ensure(db: &Db, crew: &NewCrew<'_>, now: DateTime<Utc>) -> DbResult<()> {
+/// Creates a crew unless the organisation already has one of that name, in service or retired
+/// (idempotent seeding). The new crew's id, or `None` when one of that name was there.
+pub async fn ensure(db: &Db, crew: &NewCrew<'_>, now: DateTime<Utc>) -> DbResult<Option<Uuid>> {
     let mut tx = db.begin_write().await?;
     let id = new_id().to_string();
     let inserted = sqlx::query(
@@ -34,17 +35,18 @@ pub async fn ensure(db: &Db, crew: &NewCrew<'_>, now: DateTime<Utc>) -> DbResult
     .bind(ts(now))
     .execute(&mut *tx)
     .await?;
-    if inserted.rows_affected() == 1 {
-        for nis in crew.communes {
-            sqlx::query("INSERT INTO crew_communes (crew_id, commune_nis) VALUES ($1, $2)")
-                .bind(&id)
-                .bind(nis)
-                .execute(&mut *tx)
-                .await?;
-        }
+    if inserted.rows_affected() != 1 {
+        return Ok(None);
+    }
+    for nis in crew.communes {
+        sqlx::query("INSERT INTO crew_communes (crew_id, commune_nis) VALUES ($1, $2)")
+            .bind(&id)
+            .bind(nis)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
-    Ok(())
+    parse_uuid(&id).map(Some)
 }
 
 #[derive(sqlx::FromRow)]

@@ -58,23 +58,134 @@ pub async fn credentials(db: &Db, email: &str) -> DbResult<Option<Credentials>> 
     )
 }
 
-/// A staff account as its organisation's administrator sees it.
+/// A staff account as its organisation's administrator sees it, or an invitation held for an
+/// address that has an account elsewhere (`held`, no account: nothing to change on it).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
+    pub id: String,
     pub email: String,
     pub display_name: String,
     pub role: String,
     pub password_hash: String,
+    pub administrator: i64,
+    pub active: i64,
+    /// When its latest session still kept began.
+    pub last_sign_in: Option<String>,
+    pub held: i64,
 }
 
 /// The users of the caller's organisation, by name.
 pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Vec<UserRow>> {
     Ok(sqlx::query_as(
-        "SELECT email, display_name, role, password_hash FROM users WHERE organisation_id = $1 \
-         UNION ALL SELECT email, display_name, role, '!' AS password_hash FROM held_invitations \
-         WHERE organisation_id = $1 ORDER BY display_name",
+        "SELECT u.id, u.email, u.display_name, u.role, u.password_hash, u.administrator, \
+            u.active, (SELECT MAX(s.created_at) FROM sessions s WHERE s.user_id = u.id) \
+            AS last_sign_in, CAST(0 AS BIGINT) AS held \
+         FROM users u WHERE u.organisation_id = $1 \
+         UNION ALL SELECT h.id, h.email, h.display_name, h.role, '!' AS password_hash, \
+            CAST(0 AS BIGINT) AS administrator, CAST(1 AS BIGINT) AS active, \
+            CAST(NULL AS TEXT) AS last_sign_in, CAST(1 AS BIGINT) AS held \
+         FROM held_invitations h WHERE h.organisation_id = $1 ORDER BY display_name",
     )
     .bind(scope.organisation_id().to_string())
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// An account of the caller's organisation about to change: (role, administrator flag).
+/// Holds its organisation's row until the transaction ends (PostgreSQL), so that two
+/// administrators removing each other at once take turns and the second sees the first.
+pub async fn own_for_change(
+    db: &Db,
+    tx: &mut super::Tx,
+    scope: &super::Scope,
+    user_id: &str,
+) -> DbResult<Option<(String, i64)>> {
+    if db.engine == super::Engine::Postgres {
+        sqlx::query("SELECT id FROM organisations WHERE id = $1 FOR UPDATE")
+            .bind(scope.organisation_id().to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+    }
+    Ok(sqlx::query_as(
+        "SELECT role, administrator FROM users WHERE id = $1 AND organisation_id = $2",
+    )
+    .bind(user_id)
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// How many active administrators the caller's organisation has besides `user_id`.
+pub async fn other_administrators(
+    tx: &mut super::Tx,
+    scope: &super::Scope,
+    user_id: &str,
+) -> DbResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE organisation_id = $1 AND id <> $2 AND active = 1 \
+           AND (administrator = 1 OR role = 'operator_admin')",
+    )
+    .bind(scope.organisation_id().to_string())
+    .bind(user_id)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Sets or clears the administrator flag of an account of the caller's organisation, and keeps
+/// the change with who made it.
+pub async fn set_administrator(
+    tx: &mut super::Tx,
+    scope: &super::Scope,
+    user_id: &str,
+    administrator: bool,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    sqlx::query("UPDATE users SET administrator = $3 WHERE id = $1 AND organisation_id = $2")
+        .bind(user_id)
+        .bind(scope.organisation_id().to_string())
+        .bind(i64::from(administrator))
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO administrator_changes (id, organisation_id, user_id, administrator, \
+            changed_by, at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id().to_string())
+    .bind(scope.organisation_id().to_string())
+    .bind(user_id)
+    .bind(i64::from(administrator))
+    .bind(by.to_string())
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// One change of administrators, as the users page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AdministratorChangeRow {
+    pub at: String,
+    pub user_name: String,
+    pub administrator: i64,
+    pub changed_by_name: String,
+}
+
+/// The caller's organisation's latest changes of administrators, newest first.
+pub async fn administrator_changes(
+    db: &Db,
+    scope: &super::Scope,
+    limit: i64,
+) -> DbResult<Vec<AdministratorChangeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT c.at, u.display_name AS user_name, c.administrator, \
+            b.display_name AS changed_by_name \
+         FROM administrator_changes c JOIN users u ON u.id = c.user_id \
+         JOIN users b ON b.id = c.changed_by \
+         WHERE c.organisation_id = $1 ORDER BY c.at DESC, c.id DESC LIMIT $2",
+    )
+    .bind(scope.organisation_id().to_string())
+    .bind(limit)
     .fetch_all(&db.pool)
     .await?)
 }

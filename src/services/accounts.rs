@@ -50,6 +50,17 @@ pub struct InviteInput {
     pub language: String,
 }
 
+/// The roles an administrator of an organisation of `kind` may open an account with: its own
+/// organisation's roles, never another kind's.
+pub fn invitable_roles(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "operator" => &["operator_staff", "operator_admin"],
+        "coordinator" => &["case_officer"],
+        "municipality" => &["municipality"],
+        _ => &[],
+    }
+}
+
 /// Adds an account to the administrator's own organisation and emails its invitation, in one
 /// transaction: an account never exists without its invitation.
 pub async fn invite(
@@ -61,9 +72,12 @@ pub async fn invite(
     let mut errors = FieldErrors::new();
     let email = errors.check("email", EmailAddress::parse(&input.email));
     let name = errors.check("name", PersonName::parse(&input.name));
-    let role = match input.role.as_str() {
-        "operator_staff" | "operator_admin" => Some(input.role.as_str()),
-        _ => {
+    let role = match invitable_roles(&admin.organisation_kind)
+        .iter()
+        .find(|role| **role == input.role.as_str())
+    {
+        Some(role) => Some(*role),
+        None => {
             errors.add("role", InputError::Choice);
             None
         }
@@ -239,25 +253,139 @@ pub async fn accept(
 /// A member of the caller's organisation, as the users page lists them.
 #[derive(Debug, Clone)]
 pub struct Member {
+    /// The account's id; for an invitation held (`held`), the invitation's.
+    pub id: String,
     pub email: String,
     pub display_name: String,
     pub role: String,
     /// Invited and not yet signed up: no password set.
     pub invited: bool,
+    /// An invitation held for an address with an account elsewhere: no account here.
+    pub held: bool,
+    /// An administrator of the organisation (issue 21), by the flag or by the role.
+    pub administrator: bool,
+    /// An operator administrator is one by their role: the flag does not change that.
+    pub administrator_by_role: bool,
+    /// When their latest session still kept began, if one is.
+    pub last_sign_in: Option<DateTime<Utc>>,
 }
 
 /// The users of the caller's organisation, by name.
 pub async fn members(state: &AppState, scope: &Scope) -> Result<Vec<Member>, DbError> {
-    Ok(users::own(&state.db, scope)
+    users::own(&state.db, scope)
         .await?
         .into_iter()
-        .map(|row| Member {
-            invited: row.password_hash == "!",
-            email: row.email,
-            display_name: row.display_name,
-            role: row.role,
+        .map(|row| {
+            let by_role = row.role == "operator_admin";
+            Ok(Member {
+                last_sign_in: row
+                    .last_sign_in
+                    .as_deref()
+                    .map(crate::db::parse_ts)
+                    .transpose()?,
+                invited: row.password_hash == "!",
+                held: row.held != 0,
+                administrator: by_role || (row.administrator != 0 && row.active != 0),
+                administrator_by_role: by_role,
+                id: row.id,
+                email: row.email,
+                display_name: row.display_name,
+                role: row.role,
+            })
         })
-        .collect())
+        .collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdministratorError {
+    /// Not an account of the administrator's organisation: for them it does not exist.
+    #[error("no such account in this organisation")]
+    NotFound,
+    /// The organisation would be left without an administrator: nobody could manage its keys,
+    /// webhooks and administrators any more.
+    #[error("the organisation's last administrator")]
+    LastAdministrator,
+    /// An operator administrator is one by their role, whatever the flag.
+    #[error("an administrator by role")]
+    ByRole,
+    #[error(transparent)]
+    Db(DbError),
+}
+
+impl From<DbError> for AdministratorError {
+    fn from(error: DbError) -> Self {
+        AdministratorError::Db(error)
+    }
+}
+
+/// An administrator makes a colleague of their own organisation administrator, or removes
+/// them; the change is kept with who made it. True when something changed (asking for what
+/// already is changes and records nothing).
+pub async fn set_administrator(
+    state: &AppState,
+    admin: &SessionUser,
+    user_id: &str,
+    administrator: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, AdministratorError> {
+    let scope = admin.scope();
+    let mut tx = state.db.begin_write().await?;
+    let (role, flag) = users::own_for_change(&state.db, &mut tx, &scope, user_id)
+        .await?
+        .ok_or(AdministratorError::NotFound)?;
+    if !administrator && role == "operator_admin" {
+        return Err(AdministratorError::ByRole);
+    }
+    if (flag != 0) == administrator {
+        return Ok(false);
+    }
+    if !administrator && users::other_administrators(&mut tx, &scope, user_id).await? == 0 {
+        return Err(AdministratorError::LastAdministrator);
+    }
+    users::set_administrator(&mut tx, &scope, user_id, administrator, admin.user_id, now).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    tracing::info!(
+        organisation = %admin.organisation_id,
+        user = %user_id,
+        administrator,
+        by = %admin.user_id,
+        "administrator changed"
+    );
+    Ok(true)
+}
+
+/// One change of the organisation's administrators, as its users page lists it.
+#[derive(Debug, Clone)]
+pub struct AdministratorChange {
+    pub at: DateTime<Utc>,
+    /// Whom it changed.
+    pub user: String,
+    /// Made administrator (true) or removed (false).
+    pub administrator: bool,
+    /// Who changed it.
+    pub by: String,
+}
+
+/// How many changes of administrators the users page shows.
+pub const CHANGES_SHOWN: i64 = 20;
+
+/// The organisation's latest changes of administrators, newest first.
+pub async fn administrator_changes(
+    state: &AppState,
+    scope: &Scope,
+) -> Result<Vec<AdministratorChange>, DbError> {
+    users::administrator_changes(&state.db, scope, CHANGES_SHOWN)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(AdministratorChange {
+                at: crate::db::parse_ts(&row.at)?,
+                user: row.user_name,
+                administrator: row.administrator != 0,
+                by: row.changed_by_name,
+            })
+        })
+        .collect()
 }
 
 /// The (email, name) of the account an unused, unexpired invitation link is for.

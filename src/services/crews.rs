@@ -64,15 +64,15 @@ pub async fn crew_service(state: &AppState, scope: &Scope) -> Result<Option<Serv
         .and_then(|s| ServiceCode::parse(s).ok()))
 }
 
-/// A new crew of the caller's organisation for `service`; a crew of the same name already
-/// there is left as it is.
+/// A new crew of the caller's organisation for `service`, and its id; a crew of the same name
+/// already there (in service or retired) is left as it is, and the answer is `None`.
 pub async fn add(
     state: &AppState,
     scope: &Scope,
     service: ServiceCode,
     crew: &CrewChange<'_>,
     now: DateTime<Utc>,
-) -> Result<(), DbError> {
+) -> Result<Option<Uuid>, DbError> {
     crews::ensure(
         &state.db,
         &crews::NewCrew {

@@ -1,32 +1,43 @@
-//! Operator administrators' users page, and the page where an invited person sets their
-//! password.
+//! An organisation's users page, for its administrators (an operator's, the coordinator's or a
+//! commune's, issue 21): its users, who administers it, colleagues invited, administrators
+//! made and removed. The operators' first address, `/operator/users`, serves the same page.
+//! And the page where an invited person sets their password.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::{Path, State},
+    extract::{OriginalUri, Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
-    routing::get,
+    routing::{get, post},
 };
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{
     backoffice::Notice,
     error::PageError,
     extract::{CsrfForm, Ctx, Staff},
-    views::Frame,
+    views::{Frame, brussels},
 };
 use crate::{
     domain::FieldErrors,
     i18n::Tr,
-    services::accounts::{self, AccountError, InviteInput, Member, PasswordError},
+    services::accounts::{
+        self, AccountError, AdministratorChange, AdministratorError, InviteInput, Member,
+        PasswordError,
+    },
     state::AppState,
 };
 
+/// The page's address for every organisation.
+const USERS: &str = "/organisation/users";
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/organisation/users", get(users_page).post(invite))
+        .route("/organisation/users/administrator", post(administrator))
         .route("/operator/users", get(users_page).post(invite))
         .route("/welcome/{token}", get(welcome).post(set_password))
 }
@@ -36,7 +47,12 @@ pub fn router() -> Router<AppState> {
 struct UsersPage {
     tr: Tr,
     page: Frame,
+    /// Where the invitation form posts: the address the page was opened at.
+    action: String,
     users: Vec<Member>,
+    /// The roles the organisation's invitations may give.
+    roles: &'static [&'static str],
+    changes: Vec<AdministratorChange>,
     input: InviteInput,
     errors: FieldErrors,
     notice: Option<Notice>,
@@ -46,49 +62,105 @@ impl UsersPage {
     fn err(&self, field: &str) -> Option<String> {
         self.errors.get(field).map(|e| self.tr.error(e))
     }
+
+    fn when(&self, at: &DateTime<Utc>) -> String {
+        self.tr.numeric_datetime(brussels(*at))
+    }
+
+    /// The organisation's own home: the link back, with its label's key.
+    fn home(&self) -> (&'static str, &'static str) {
+        match self
+            .page
+            .user
+            .as_ref()
+            .map(|u| u.organisation_kind.as_str())
+        {
+            Some("operator") => ("/operator", "operator.title"),
+            Some("municipality") => ("/commune", "commune.nav"),
+            _ => ("/backoffice", "nav.queue"),
+        }
+    }
+}
+
+/// The invitation form's address: the one the page was opened or posted at.
+fn action_of(uri: &OriginalUri) -> String {
+    if uri.path() == "/operator/users" {
+        "/operator/users".to_owned()
+    } else {
+        USERS.to_owned()
+    }
 }
 
 async fn render(
     state: &AppState,
     staff: Staff,
+    action: String,
     input: InviteInput,
     errors: FieldErrors,
     notice: Option<Notice>,
 ) -> Result<UsersPage, PageError> {
-    let users = accounts::members(state, &staff.user.scope()).await?;
+    let scope = staff.user.scope();
+    let users = accounts::members(state, &scope).await?;
+    let changes = accounts::administrator_changes(state, &scope).await?;
     Ok(UsersPage {
+        roles: accounts::invitable_roles(&staff.user.organisation_kind),
         tr: staff.tr,
         page: staff.frame,
+        action,
         users,
+        changes,
         input,
         errors,
         notice,
     })
 }
 
-async fn users_page(State(state): State<AppState>, staff: Staff) -> Result<UsersPage, PageError> {
-    staff.require_operator_admin()?;
-    // The invitation's language starts as the administrator's own page language.
-    let input = InviteInput {
-        role: "operator_staff".into(),
+/// A blank invitation, in the administrator's own page language, with the organisation's
+/// first role.
+fn blank(staff: &Staff) -> InviteInput {
+    InviteInput {
+        role: accounts::invitable_roles(&staff.user.organisation_kind)
+            .first()
+            .copied()
+            .unwrap_or_default()
+            .into(),
         language: staff.tr.lang().into(),
         ..InviteInput::default()
-    };
-    render(&state, staff, input, FieldErrors::new(), None).await
+    }
+}
+
+async fn users_page(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    staff: Staff,
+) -> Result<UsersPage, PageError> {
+    staff.require_organisation_admin()?;
+    let input = blank(&staff);
+    render(
+        &state,
+        staff,
+        action_of(&uri),
+        input,
+        FieldErrors::new(),
+        None,
+    )
+    .await
 }
 
 async fn invite(
     State(state): State<AppState>,
+    uri: OriginalUri,
     staff: Staff,
     CsrfForm(input): CsrfForm<InviteInput>,
 ) -> Result<Response, PageError> {
-    staff.require_operator_admin()?;
+    staff.require_organisation_admin()?;
     let tr = staff.tr;
+    let action = action_of(&uri);
     match accounts::invite(&state, &staff.user, &input, state.clock.now()).await {
-        Ok(()) => Ok(Redirect::to("/operator/users").into_response()),
+        Ok(()) => Ok(Redirect::to(&action).into_response()),
         Err(AccountError::Db(error)) => Err(error.into()),
         Err(AccountError::Invalid(errors)) => {
-            let page = render(&state, staff, input, errors, None).await?;
+            let page = render(&state, staff, action, input, errors, None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(AccountError::EmailTaken) => {
@@ -96,10 +168,83 @@ async fn invite(
                 error: true,
                 text: tr.t("accounts.email_taken").to_owned(),
             };
-            let page = render(&state, staff, input, FieldErrors::new(), Some(notice)).await?;
+            let page = render(
+                &state,
+                staff,
+                action,
+                input,
+                FieldErrors::new(),
+                Some(notice),
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AdministratorForm {
+    /// The account's id.
+    user: String,
+    /// `1` to make them administrator, `0` to remove them.
+    administrator: String,
+}
+
+/// Makes a colleague administrator of the organisation, or removes them. Another
+/// organisation's account does not exist (404); the last administrator stays one.
+async fn administrator(
+    State(state): State<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<AdministratorForm>,
+) -> Result<Response, PageError> {
+    staff.require_organisation_admin()?;
+    let tr = staff.tr;
+    let refused = |text: String| Notice { error: true, text };
+    let make = match form.administrator.trim() {
+        "1" => true,
+        "0" => false,
+        _ => {
+            let notice = refused(tr.t("accounts.administrator_choice").to_owned());
+            let input = blank(&staff);
+            let page = render(
+                &state,
+                staff,
+                USERS.to_owned(),
+                input,
+                FieldErrors::new(),
+                Some(notice),
+            )
+            .await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let outcome = accounts::set_administrator(
+        &state,
+        &staff.user,
+        form.user.trim(),
+        make,
+        state.clock.now(),
+    )
+    .await;
+    let text = match outcome {
+        Ok(_) => return Ok(Redirect::to(USERS).into_response()),
+        Err(AdministratorError::NotFound) => return Err(PageError::NotFound),
+        Err(AdministratorError::Db(error)) => return Err(error.into()),
+        Err(AdministratorError::LastAdministrator) => tr.t("accounts.last_administrator"),
+        Err(AdministratorError::ByRole) => tr.t("accounts.administrator_by_role"),
+    };
+    let input = blank(&staff);
+    let page = render(
+        &state,
+        staff,
+        USERS.to_owned(),
+        input,
+        FieldErrors::new(),
+        Some(refused(text.to_owned())),
+    )
+    .await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 #[derive(Template, WebTemplate)]

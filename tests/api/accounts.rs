@@ -231,3 +231,183 @@ async fn inviting_does_not_tell_whether_an_address_has_an_account_elsewhere() {
         "no link that could open anything"
     );
 }
+
+/// The id of the account of `email` on a users page, from its administrator form.
+fn user_id_on(page: &str, email: &str) -> String {
+    let row = &page[page.find(&format!("<td>{email}</td>")).expect(email)..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    hidden(row, "user")
+}
+
+/// The row of `email` on a users page.
+fn row_of(page: &str, email: &str) -> String {
+    let row = &page[page.find(&format!("<td>{email}</td>")).expect(email)..];
+    row[..row.find("</tr>").unwrap()].to_owned()
+}
+
+/// Posts the administrator form of the users page as `admin`: the answer's status and body.
+async fn set_administrator(
+    app: &crate::helpers::TestApp,
+    admin: &reqwest::Client,
+    user: &str,
+    administrator: &str,
+) -> (u16, String) {
+    // The sign-in's own page carries the CSRF token, whether or not the users page opens.
+    let page = text_of(admin, app.url("/backoffice")).await;
+    let response = admin
+        .post(app.url("/organisation/users/administrator"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("user", user),
+            ("administrator", administrator),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned());
+    let body = response.text().await.unwrap();
+    (status, location.unwrap_or(body))
+}
+
+async fn status_of(app: &crate::helpers::TestApp, client: &reqwest::Client, path: &str) -> u16 {
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_coordinators_administrator_makes_a_colleague_administrator_and_the_last_one_stays() {
+    let app = spawn_app().await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let sophie = app.signed_in("sophie@ores.demo").await;
+
+    // Sophie administers nothing yet: the keys and users pages are refused, no menu link.
+    assert_eq!(
+        status_of(&app, &sophie, "/organisation/api-keys").await,
+        403
+    );
+    assert_eq!(status_of(&app, &sophie, "/organisation/users").await, 403);
+    let home = text_of(&sophie, app.url("/backoffice")).await;
+    assert!(!home.contains("href=\"/organisation/users\""));
+
+    // Julien's page: the coordinator's users, who administers, last sign-in; nobody else's.
+    let page = text_of(&julien, app.url("/organisation/users")).await;
+    assert!(
+        page.contains("href=\"/organisation/users\""),
+        "the menu links it"
+    );
+    assert!(!page.contains("travaux@mons.demo") && !page.contains("elec@ores.demo"));
+    let julien_row = row_of(&page, "julien@ores.demo");
+    assert!(julien_row.contains("<td>oui</td>"), "{julien_row}");
+    assert!(
+        julien_row.contains("10:00"),
+        "signed in at 10:00 Brussels: {julien_row}"
+    );
+    let sophie_row = row_of(&page, "sophie@ores.demo");
+    assert!(sophie_row.contains("<td>non</td>"), "{sophie_row}");
+    assert!(sophie_row.contains("Nommer administrateur"), "{sophie_row}");
+    let sophie_id = user_id_on(&page, "sophie@ores.demo");
+    let julien_id = user_id_on(&page, "julien@ores.demo");
+
+    // A non-administrator changes nobody.
+    let (status, _) = set_administrator(&app, &sophie, &sophie_id, "1").await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        status_of(&app, &sophie, "/organisation/api-keys").await,
+        403
+    );
+
+    // Julien makes Sophie administrator: she now opens the keys page; the change is kept.
+    let (status, location) = set_administrator(&app, &julien, &sophie_id, "1").await;
+    assert_eq!((status, location.as_str()), (303, "/organisation/users"));
+    assert_eq!(
+        status_of(&app, &sophie, "/organisation/api-keys").await,
+        200
+    );
+    let page = text_of(&sophie, app.url("/organisation/users")).await;
+    assert!(row_of(&page, "sophie@ores.demo").contains("<td>oui</td>"));
+    assert!(
+        page.contains("Julien Lambert a nommé Sophie Renard administrateur"),
+        "{page}"
+    );
+
+    // Sophie removes Julien; then she is the last one, and stays one, saying why.
+    let (status, _) = set_administrator(&app, &sophie, &julien_id, "0").await;
+    assert_eq!(status, 303);
+    assert_eq!(status_of(&app, &julien, "/organisation/users").await, 403);
+    let (status, page) = set_administrator(&app, &sophie, &sophie_id, "0").await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("dernier administrateur de votre organisation"),
+        "{page}"
+    );
+    assert!(page.contains("Nommez d"), "says what to do: {page}");
+    assert_eq!(
+        status_of(&app, &sophie, "/organisation/api-keys").await,
+        200
+    );
+    let page = text_of(&sophie, app.url("/organisation/users")).await;
+    assert!(page.contains("Sophie Renard a retiré l&#39;administration à Julien Lambert"));
+    // A choice that is neither: refused, nothing changed.
+    let (status, _) = set_administrator(&app, &sophie, &julien_id, "peut-être").await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        status_of(&app, &julien, "/organisation/api-keys").await,
+        403
+    );
+}
+
+#[tokio::test]
+async fn a_communes_administrator_cannot_touch_another_communes_users_nor_an_operator_its_role() {
+    let app = spawn_app().await;
+    let mons = app.signed_in("travaux@mons.demo").await;
+    let namur = app.signed_in("travaux@namur.demo").await;
+    let page = text_of(&mons, app.url("/organisation/users")).await;
+    let mons_id = user_id_on(&page, "travaux@mons.demo");
+    let page = text_of(&namur, app.url("/organisation/users")).await;
+    assert!(!page.contains("travaux@mons.demo"));
+    let namur_id = user_id_on(&page, "travaux@namur.demo");
+
+    // Mons' account does not exist for Namur, whichever the change.
+    for choice in ["0", "1"] {
+        let (status, _) = set_administrator(&app, &namur, &mons_id, choice).await;
+        assert_eq!(status, 404);
+    }
+    assert_eq!(status_of(&app, &mons, "/organisation/api-keys").await, 200);
+    // Namur's sole administrator stays one.
+    let (status, page) = set_administrator(&app, &namur, &namur_id, "0").await;
+    assert_eq!(status, 422);
+    assert!(page.contains("dernier administrateur"), "{page}");
+    assert_eq!(status_of(&app, &namur, "/organisation/api-keys").await, 200);
+    // An operator's administrator is one by role: no button, and removing is refused.
+    let tarifs = app.signed_in("tarifs@ores.demo").await;
+    let page = text_of(&tarifs, app.url("/organisation/users")).await;
+    let row = row_of(&page, "tarifs@ores.demo");
+    assert!(row.contains("oui (administrateur opérateur)") && !row.contains("<form"));
+    // ORES electricity's staff member is made administrator by the flag; its administrator by
+    // role cannot be removed, and the page says why.
+    let elec_id = user_id_on(&page, "elec@ores.demo");
+    let (status, _) = set_administrator(&app, &tarifs, &elec_id, "1").await;
+    assert_eq!(status, 303);
+    let (status, page) =
+        set_administrator(&app, &tarifs, &row_id(&page, "tarifs@ores.demo"), "0").await;
+    assert_eq!(status, 422);
+    assert!(page.contains("administrateur par son rôle"), "{page}");
+    let page = text_of(&tarifs, app.url("/operator/users")).await;
+    assert!(row_of(&page, "elec@ores.demo").contains("<td>oui</td>"));
+}
+
+/// The id of the account of `email` on a users page, from its row's id.
+fn row_id(page: &str, email: &str) -> String {
+    let at = page.find(&format!("<td>{email}</td>")).expect(email);
+    let start = page[..at].rfind("<tr id=\"user-").unwrap() + "<tr id=\"user-".len();
+    page[start..].split('"').next().unwrap().to_owned()
+}

@@ -2,6 +2,7 @@
 //! (SQLite by default, PostgreSQL when CMH_TEST_DATABASE_URL points to a server).
 
 mod accounts;
+mod api_crews;
 mod api_keys;
 mod api_operator;
 mod api_writes;

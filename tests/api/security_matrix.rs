@@ -904,11 +904,25 @@ const TABLE: &[Row] = &[
     post("/admin/api-keys/revoke", Target::None, |who, _| {
         platform_admin(who, 422)
     }),
+    // Issue 21: the organisation's users page, for its administrators (the operators' first
+    // address serves the same page); the empty form invites nobody and changes no
+    // administrator (the choice is missing: 422).
+    get("/organisation/users", Target::None, |who, _| {
+        organisation_admin(who, 200)
+    }),
+    post("/organisation/users", Target::None, |who, _| {
+        organisation_admin(who, 422)
+    }),
+    post(
+        "/organisation/users/administrator",
+        Target::None,
+        |who, _| organisation_admin(who, 422),
+    ),
     get("/operator/users", Target::None, |who, _| {
-        operator_admin(who, 200)
+        organisation_admin(who, 200)
     }),
     post("/operator/users", Target::None, |who, _| {
-        operator_admin(who, 422)
+        organisation_admin(who, 422)
     }),
     get("/operator/tariffs", Target::None, |who, _| {
         operator_admin(who, 200)
@@ -1070,6 +1084,29 @@ const TABLE: &[Row] = &[
     }),
     post("/api/v1/crews/absences", Target::None, |who, _| {
         api(who, |who| if who.is_operator() { 403 } else { 404 })
+    }),
+    // Crews added, changed and retired by the operator's read-write key only: its signed-in
+    // staff are refused (403) on its own crews; another organisation's crew does not exist.
+    post("/api/v1/crews", Target::None, |who, _| {
+        api(who, |who| if who.is_operator() { 403 } else { 404 })
+    }),
+    post("/api/v1/crews/{id}", Target::Crew, |who, rel| {
+        api(who, |who| {
+            if who.is_operator() && rel == Rel::Own {
+                403
+            } else {
+                404
+            }
+        })
+    }),
+    post("/api/v1/crews/{id}/retire", Target::Crew, |who, rel| {
+        api(who, |who| {
+            if who.is_operator() && rel == Rel::Own {
+                403
+            } else {
+                404
+            }
+        })
     }),
     post(
         "/api/v1/assessments/{id}/answer",
