@@ -569,31 +569,71 @@ pub async fn own_part(db: &Db, scope: &Scope, id: &str) -> DbResult<(OwnPartRow,
     Ok((row, body))
 }
 
-/// Assessments whose answer became overdue since the last look (issue 21: `assessment.late`),
-/// of requests still open: (id, request id, organisation id, service).
-pub async fn newly_late(
-    db: &Db,
-    now: DateTime<Utc>,
-) -> DbResult<Vec<(String, String, String, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT a.id, a.request_id, a.organisation_id, a.service FROM assessments a \
-         JOIN requests r ON r.id = a.request_id \
-         WHERE a.status <> 'answered' AND a.due_at < $1 AND a.late_at IS NULL \
-            AND r.state NOT IN ('closed', 'withdrawn', 'refused', 'lapsed') \
-         ORDER BY a.due_at, a.id LIMIT 200",
-    )
-    .bind(super::ts(now))
-    .fetch_all(&db.pool)
-    .await?)
+/// A moment in an answer's time the operator's systems are told of once (issue 21).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// The answer falls due within [`DUE_SOON_HOURS`] (`assessment.due`).
+    Soon,
+    /// The answer is overdue (`assessment.late`).
+    Passed,
 }
 
-/// Records that the assessment's answer is overdue, once: false when already recorded.
-pub async fn mark_late(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> DbResult<bool> {
-    let result =
-        sqlx::query("UPDATE assessments SET late_at = $2 WHERE id = $1 AND late_at IS NULL")
-            .bind(id)
-            .bind(super::ts(now))
-            .execute(&mut **tx)
-            .await?;
+/// How long before its due time an answer is said to fall due.
+pub const DUE_SOON_HOURS: i64 = 24;
+
+impl Deadline {
+    /// The column keeping when it was recorded.
+    fn column(self) -> &'static str {
+        match self {
+            Deadline::Soon => "due_soon_at",
+            Deadline::Passed => "late_at",
+        }
+    }
+}
+
+/// Assessments of requests still open, not answered, that reached `deadline` since the last
+/// look — an answer due soon but already overdue is only late: (id, request id, organisation
+/// id, service).
+pub async fn newly_at(
+    db: &Db,
+    deadline: Deadline,
+    now: DateTime<Utc>,
+) -> DbResult<Vec<(String, String, String, String)>> {
+    let window = match deadline {
+        Deadline::Soon => "a.due_at >= $1 AND a.due_at < $2",
+        Deadline::Passed => "a.due_at < $1",
+    };
+    let sql = format!(
+        "SELECT a.id, a.request_id, a.organisation_id, a.service FROM assessments a \
+         JOIN requests r ON r.id = a.request_id \
+         WHERE a.status <> 'answered' AND {window} AND a.{column} IS NULL \
+            AND r.state NOT IN ('closed', 'withdrawn', 'refused', 'lapsed') \
+         ORDER BY a.due_at, a.id LIMIT 200",
+        column = deadline.column()
+    );
+    // Built from the two fixed columns and windows above, never from input.
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(super::ts(now));
+    if deadline == Deadline::Soon {
+        query = query.bind(super::ts(now + chrono::Duration::hours(DUE_SOON_HOURS)));
+    }
+    Ok(query.fetch_all(&db.pool).await?)
+}
+
+/// Records that the assessment reached `deadline`, once: false when already recorded.
+pub async fn mark_at(
+    tx: &mut Tx,
+    deadline: Deadline,
+    id: &str,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let sql = format!(
+        "UPDATE assessments SET {column} = $2 WHERE id = $1 AND {column} IS NULL",
+        column = deadline.column()
+    );
+    let result = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(super::ts(now))
+        .execute(&mut **tx)
+        .await?;
     Ok(result.rows_affected() == 1)
 }

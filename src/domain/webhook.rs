@@ -5,8 +5,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// The events an endpoint may subscribe to, in the order the pages list them.
-pub const EVENT_TYPES: [&str; 12] = [
+pub const EVENT_TYPES: [&str; 13] = [
     "request.filed",
+    "assessment.due",
     "assessment.late",
     "documents.received",
     "offer.sent",
@@ -32,7 +33,8 @@ pub const SECRET_PREFIX: &str = "whsec_";
 pub enum Audience {
     /// The coordinator and the operators whose services the request asks.
     Parties,
-    /// The coordinator and the one operator the event is about (its answer is overdue).
+    /// The coordinator and the one operator the event is about (its answer falls due soon or
+    /// is overdue).
     Concerned,
     /// Every party: also the commune deciding the joint road-works permit (C-6), whose
     /// decision the operators wait for before their works.
@@ -44,6 +46,7 @@ pub fn for_timeline(kind: &str) -> Option<(&'static str, Audience)> {
     let parties = |event| Some((event, Audience::Parties));
     match kind {
         "submitted" => parties("request.filed"),
+        "assessment_due" => Some(("assessment.due", Audience::Concerned)),
         "assessment_late" => Some(("assessment.late", Audience::Concerned)),
         "document_received" => parties("documents.received"),
         "offer_sent" => parties("offer.sent"),

@@ -16,10 +16,13 @@ pub async fn run(state: AppState, poll: Duration, mut shutdown: crate::jobs::Shu
             }
             Err(error) => tracing::error!(%error, "assessment worker: tariff books"),
         }
-        // Answers that became overdue: `assessment.late`, once each (issue 21).
-        if let Err(error) =
-            crate::services::operator_work::record_late(&state, state.clock.now()).await
-        {
+        // Answers falling due within a day, then overdue: `assessment.due` and
+        // `assessment.late`, once each (issue 21).
+        let now = state.clock.now();
+        if let Err(error) = crate::services::operator_work::record_due_soon(&state, now).await {
+            tracing::error!(%error, "assessment worker: answers due soon");
+        }
+        if let Err(error) = crate::services::operator_work::record_late(&state, now).await {
             tracing::error!(%error, "assessment worker: late answers");
         }
         if shutdown.sleep_or_stop(poll, &state.assess_notify).await {

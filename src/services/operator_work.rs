@@ -4,7 +4,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
-    db::{self, DbError, assessments, crews, requests::NewEvent},
+    db::{
+        self, DbError,
+        assessments::{self, Deadline},
+        crews,
+        requests::NewEvent,
+    },
     domain::{RequestState, tenancy::SessionUser},
     state::AppState,
 };
@@ -226,12 +231,31 @@ pub async fn own_part(
 /// which tells the coordinator's and that operator's endpoints `assessment.late` (issue 21).
 /// Answers how many were recorded.
 pub async fn record_late(state: &AppState, now: DateTime<Utc>) -> Result<usize, DbError> {
+    record_deadline(state, Deadline::Passed, now).await
+}
+
+/// Records each operator's answer that now falls due within a day, not answered yet, once per
+/// assessment: `assessment.due` to the coordinator's and that operator's endpoints, so that its
+/// system answers in time (issue 21). Answers how many were recorded.
+pub async fn record_due_soon(state: &AppState, now: DateTime<Utc>) -> Result<usize, DbError> {
+    record_deadline(state, Deadline::Soon, now).await
+}
+
+async fn record_deadline(
+    state: &AppState,
+    deadline: Deadline,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    let kind = match deadline {
+        Deadline::Soon => "assessment_due",
+        Deadline::Passed => "assessment_late",
+    };
     let mut recorded = 0;
     for (id, request_id, organisation_id, service) in
-        assessments::newly_late(&state.db, now).await?
+        assessments::newly_at(&state.db, deadline, now).await?
     {
         let mut tx = state.db.begin_write().await?;
-        if !assessments::mark_late(&mut tx, &id, now).await? {
+        if !assessments::mark_at(&mut tx, deadline, &id, now).await? {
             tx.rollback().await.map_err(DbError::from)?;
             continue;
         }
@@ -240,7 +264,7 @@ pub async fn record_late(state: &AppState, now: DateTime<Utc>) -> Result<usize, 
             &NewEvent {
                 request_id: db::parse_uuid(&request_id)?,
                 at: now,
-                kind: "assessment_late",
+                kind,
                 actor_kind: "system",
                 actor_id: None,
                 actor_name: None,

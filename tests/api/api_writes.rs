@@ -837,3 +837,80 @@ async fn an_operators_planning_system_declares_its_crews_absences_in_bulk() {
         [("api_key".to_owned(), "Planification".to_owned())]
     );
 }
+
+#[tokio::test]
+async fn an_answer_falling_due_within_a_day_tells_its_operator_once_with_assessment_due() {
+    use connect_my_home::services::operator_work::{record_due_soon, record_late};
+    let app = spawn_app_with(|config| config.run_workers = false).await;
+    let ores_admin = app.signed_in("tarifs@ores.demo").await;
+    let (ores_endpoint, _) = create_endpoint(
+        &app,
+        &ores_admin,
+        "http://127.0.0.1:9/ores",
+        &["assessment.due"],
+    )
+    .await;
+    let (reference, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&reference).await;
+    let due: String = sqlx::query_scalar(
+        "SELECT due_at FROM assessments WHERE request_id = $1 AND service = 'electricity'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let due = chrono::DateTime::parse_from_rfc3339(&due)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+
+    // Just filed, the answers are days away: nothing to say. 25 hours before the due time,
+    // still nothing; 23 hours before, each part not answered, once.
+    assert_eq!(record_due_soon(&app.state, app.now()).await.unwrap(), 0);
+    app.advance(due - chrono::Duration::hours(25) - app.now());
+    assert_eq!(record_due_soon(&app.state, app.now()).await.unwrap(), 0);
+    app.advance(chrono::Duration::hours(2));
+    let recorded = record_due_soon(&app.state, app.now()).await.unwrap();
+    assert!(recorded >= 1, "electricity falls due");
+    assert_eq!(
+        record_due_soon(&app.state, app.now()).await.unwrap(),
+        0,
+        "once per assessment"
+    );
+    let electricity: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM request_events WHERE request_id = $1 \
+         AND kind = 'assessment_due' AND detail = 'electricity' AND actor_kind = 'system'",
+    )
+    .bind(&id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(electricity, 1);
+
+    // ORES' endpoint, subscribed to it, is told of its own part once.
+    let deliveries: Vec<(String, String)> = sqlx::query_as(
+        "SELECT endpoint_id, body FROM webhook_deliveries WHERE event_type = 'assessment.due'",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].0, ores_endpoint);
+    let body: Value = serde_json::from_str(&deliveries[0].1).unwrap();
+    assert_eq!(body["type"], "assessment.due");
+    assert_eq!(body["data"]["reference"], reference.as_str());
+
+    // Past the due time the part is late; it is not said to fall due again.
+    app.advance(chrono::Duration::hours(24));
+    assert!(record_late(&app.state, app.now()).await.unwrap() >= 1);
+    assert_eq!(record_due_soon(&app.state, app.now()).await.unwrap(), 0);
+
+    // The subscription form lists the event in the administrator's language (signed in
+    // again: days have passed).
+    let ores_admin = app.signed_in("tarifs@ores.demo").await;
+    let page = text_of(&ores_admin, app.url("/organisation/webhooks")).await;
+    assert!(
+        page.contains("Réponse d&#39;un opérateur attendue sous 24 heures")
+            || page.contains("Réponse d'un opérateur attendue sous 24 heures"),
+        "{page}"
+    );
+}
