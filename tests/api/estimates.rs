@@ -169,9 +169,13 @@ async fn the_api_describes_itself_and_every_documented_path_answers() {
             "/assessments",
             "/assessments/{id}",
             "/assessments/{id}/answer",
+            "/assessments/{id}/study",
+            "/assessments/{id}/survey",
             "/assessments/{id}/works-done",
             "/crews",
             "/crews/absences",
+            "/crews/{id}",
+            "/crews/{id}/retire",
             "/estimates",
             "/figures",
             "/permits",
@@ -182,6 +186,7 @@ async fn the_api_describes_itself_and_every_documented_path_answers() {
             "/requests/{id}/offer",
             "/requests/{id}/offers/{version}",
             "/requests/{id}/payments",
+            "/reservations",
             "/statements"
         ]
     );
