@@ -342,26 +342,16 @@ async fn own_crew(state: &AppState, user: &SessionUser, id: &str) -> Result<Crew
 /// Why the crews page refuses a change touching booked days, in the key owner's language: the
 /// joint days reserved stay honoured (C-4).
 fn crew_refusal(tr: Tr, error: CrewError) -> ApiError {
-    let detail = match error {
-        CrewError::NotFound => return ApiError::NotFound,
-        CrewError::Db(error) => return ApiError::from(error),
-        CrewError::CapacityBelowBookings { day, booked } => tr.f(
-            "crews.refused.capacity",
-            [
-                ("day", day.as_str()),
-                ("booked", booked.to_string().as_str()),
-            ],
-        ),
-        CrewError::CommuneStillBooked { reference, day } => tr.f(
-            "crews.refused.commune",
-            [("reference", reference.as_str()), ("day", day.as_str())],
-        ),
-        CrewError::ComingJobs(jobs) => {
-            let list: Vec<String> = jobs.iter().map(|(r, d)| format!("{r} ({d})")).collect();
-            tr.f("crews.refused.coming", [("jobs", list.join(", ").as_str())])
-        }
-    };
-    ApiError::refused(detail, Some("C-4".to_owned()))
+    match crate::http::refusal::crew_refusal(tr, &error) {
+        Some(detail) => match &error {
+            CrewError::NameTaken(_) => refused(format!("name: {detail}")),
+            _ => ApiError::refused(detail, crate::http::refusal::crew_rule(&error)),
+        },
+        None => match error {
+            CrewError::Db(error) => ApiError::from(error),
+            _ => ApiError::NotFound,
+        },
+    }
 }
 
 /// Adds a crew through the crews page's service.
@@ -461,17 +451,6 @@ pub async fn change(
         input.daily_capacity.unwrap_or(current.daily_capacity),
         input.communes.as_deref().unwrap_or(&current.communes),
     )?;
-    if checked.name != current.name
-        && own_crews(&state, &staff.user)
-            .await?
-            .iter()
-            .any(|crew| crew.name == checked.name)
-    {
-        return Err(refused(format!(
-            "name: {}",
-            tr.f("crews.name_taken", [("name", checked.name.as_str())])
-        )));
-    }
     schedule::change_crew(
         &state,
         &staff.user.scope(),
@@ -485,16 +464,7 @@ pub async fn change(
         state.clock.now(),
     )
     .await
-    .map_err(|error| match error {
-        // A new name a retired crew still holds (names stay unique among them all).
-        CrewError::Db(crate::services::DbError::Conflict(_)) if checked.name != current.name => {
-            refused(format!(
-                "name: {}",
-                tr.f("crews.name_taken", [("name", checked.name.as_str())])
-            ))
-        }
-        other => crew_refusal(tr, other),
-    })?;
+    .map_err(|error| crew_refusal(tr, error))?;
     Ok(Json(own_crew(&state, &staff.user, &current.id).await?))
 }
 

@@ -4,7 +4,8 @@ use crate::{
     domain::permit::DecisionError,
     i18n::Tr,
     services::{
-        assess::AdjustError, offers::OfferError, permits::PermitError, statements::StatementError,
+        assess::AdjustError, offers::OfferError, permits::PermitError, schedule::CrewError,
+        statements::StatementError,
     },
 };
 
@@ -206,5 +207,38 @@ pub fn statement_refusal(tr: Tr, error: &StatementError) -> String {
         StatementError::Invalid(input) => tr.error(input),
         StatementError::Offer(offer) => offer_refusal(tr, offer),
         StatementError::Db(_) => tr.t("page_error.internal.text").to_owned(),
+    }
+}
+
+/// Why a change of a crew is refused, in the reader's words: booked joint days stay honoured
+/// (C-4, [`crew_rule`]); a name stays its crew's. `None` for what is no refusal (not found, a
+/// database failure).
+pub fn crew_refusal(tr: Tr, error: &CrewError) -> Option<String> {
+    Some(match error {
+        CrewError::CapacityBelowBookings { day, booked } => tr.f(
+            "crews.refused.capacity",
+            [
+                ("day", day.as_str()),
+                ("booked", booked.to_string().as_str()),
+            ],
+        ),
+        CrewError::CommuneStillBooked { reference, day } => tr.f(
+            "crews.refused.commune",
+            [("reference", reference.as_str()), ("day", day.as_str())],
+        ),
+        CrewError::ComingJobs(jobs) => {
+            let list: Vec<String> = jobs.iter().map(|(r, d)| format!("{r} ({d})")).collect();
+            tr.f("crews.refused.coming", [("jobs", list.join(", ").as_str())])
+        }
+        CrewError::NameTaken(name) => tr.f("crews.name_taken", [("name", name.as_str())]),
+        CrewError::NotFound | CrewError::Db(_) => return None,
+    })
+}
+
+/// The rule a crew refusal applies: C-4 for the booked joint days.
+pub fn crew_rule(error: &CrewError) -> Option<String> {
+    match error {
+        CrewError::NameTaken(_) => None,
+        _ => Some("C-4".to_owned()),
     }
 }

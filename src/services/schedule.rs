@@ -985,6 +985,9 @@ pub enum CrewError {
     CommuneStillBooked { reference: String, day: String },
     #[error("jobs still to come: {0:?}")]
     ComingJobs(Vec<(String, String)>),
+    /// Another of the operator's crews, a retired one included, has that name.
+    #[error("a crew is already named {0}")]
+    NameTaken(String),
     #[error(transparent)]
     Db(DbError),
 }
@@ -1025,7 +1028,13 @@ pub async fn change_crew(
             day: job.day,
         });
     }
-    crews::update(&mut tx, crew_id, change).await?;
+    // Names stay unique among all the operator's crews, retired ones included.
+    crews::update(&mut tx, crew_id, change)
+        .await
+        .map_err(|error| match error {
+            DbError::Conflict(_) => CrewError::NameTaken(change.name.to_owned()),
+            other => other.into(),
+        })?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }

@@ -219,7 +219,7 @@ async fn add_crew(
     let checked = checked_crew_fields(&state, tr, &form);
     match (service, checked) {
         (Some(service), Ok((name, capacity, communes))) => {
-            crews::add(
+            let added = crews::add(
                 &state,
                 &scope,
                 service,
@@ -232,6 +232,12 @@ async fn add_crew(
                 state.clock.now(),
             )
             .await?;
+            if added.is_none() {
+                // Names stay unique among the operator's crews, retired ones included.
+                let text = tr.f("crews.name_taken", [("name", name.as_str())]);
+                let page = render(&state, staff, Some(Notice { error: true, text })).await?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            }
             Ok(Redirect::to("/operator/crews").into_response())
         }
         (service, checked) => {
@@ -286,29 +292,6 @@ fn checked_crew_fields(
     }
 }
 
-fn crew_refusal(tr: Tr, error: &schedule::CrewError) -> String {
-    match error {
-        schedule::CrewError::CapacityBelowBookings { day, booked } => tr.f(
-            "crews.refused.capacity",
-            [
-                ("day", day.as_str()),
-                ("booked", booked.to_string().as_str()),
-            ],
-        ),
-        schedule::CrewError::CommuneStillBooked { reference, day } => tr.f(
-            "crews.refused.commune",
-            [("reference", reference.as_str()), ("day", day.as_str())],
-        ),
-        schedule::CrewError::ComingJobs(jobs) => {
-            let list: Vec<String> = jobs.iter().map(|(r, d)| format!("{r} ({d})")).collect();
-            tr.f("crews.refused.coming", [("jobs", list.join(", ").as_str())])
-        }
-        schedule::CrewError::NotFound | schedule::CrewError::Db(_) => {
-            tr.t("page_error.internal.text").to_owned()
-        }
-    }
-}
-
 async fn after_crew_change(
     state: &AppState,
     staff: Staff,
@@ -321,7 +304,8 @@ async fn after_crew_change(
         Err(refused) => {
             let notice = Notice {
                 error: true,
-                text: crew_refusal(staff.tr, &refused),
+                text: crate::http::refusal::crew_refusal(staff.tr, &refused)
+                    .unwrap_or_else(|| staff.tr.t("page_error.internal.text").to_owned()),
             };
             let page = render(state, staff, Some(notice)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())

@@ -341,6 +341,47 @@ async fn an_operators_system_adds_changes_and_retires_its_crews_as_the_crews_pag
             .unwrap()
             .starts_with("name: Votre organisation a déjà une équipe nommée Équipe Condroz")
     );
+    // The crews page refuses the same rename with the same words (not as a change made by
+    // somebody else at the same moment).
+    let page = text_of(&elec, app.url("/operator/crews")).await;
+    let on_page = elec
+        .post(app.url(&format!("/operator/crews/{hainaut}/edit")))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("name", "Équipe Condroz"),
+            ("capacity", "2"),
+            ("postcodes", "7000 6000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_page.status().as_u16(), 422);
+    let html = on_page.text().await.unwrap();
+    assert!(
+        html.contains("Votre organisation a déjà une équipe nommée Équipe Condroz"),
+        "{html}"
+    );
+    // Nor can the page add a new crew by that name: refused, not silently ignored.
+    let page = text_of(&elec, app.url("/operator/crews")).await;
+    let on_page = elec
+        .post(app.url("/operator/crews/new"))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token").as_str()),
+            ("name", "Équipe Condroz"),
+            ("capacity", "2"),
+            ("postcodes", "5000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_page.status().as_u16(), 422);
+    assert!(
+        on_page
+            .text()
+            .await
+            .unwrap()
+            .contains("Votre organisation a déjà une équipe nommée Équipe Condroz")
+    );
     assert!(
         crews_of(&app, &reader)
             .await
