@@ -383,6 +383,7 @@ enum Target {
     Unknown,
 }
 
+#[derive(Clone, Copy)]
 struct Row {
     method: Method,
     path: &'static str,
@@ -818,83 +819,6 @@ const TABLE: &[Row] = &[
     post("/operator/coverage", Target::None, |who, _| {
         operator_admin(who, 422)
     }),
-    // Issue 21: the organisation's API keys (the operators' first address serves the same
-    // page); the empty form creates and revokes nothing.
-    get("/organisation/api-keys", Target::None, |who, _| {
-        organisation_admin(who, 200)
-    }),
-    post("/organisation/api-keys", Target::None, |who, _| {
-        organisation_admin(who, 422)
-    }),
-    post("/organisation/api-keys/revoke", Target::None, |who, _| {
-        organisation_admin(who, 422)
-    }),
-    get("/operator/api-keys", Target::None, |who, _| {
-        organisation_admin(who, 200)
-    }),
-    post("/operator/api-keys", Target::None, |who, _| {
-        organisation_admin(who, 422)
-    }),
-    post("/operator/api-keys/revoke", Target::None, |who, _| {
-        organisation_admin(who, 422)
-    }),
-    // Issue 21: the organisation's webhook endpoints and their delivery logs (the operators'
-    // first address serves the same pages); the empty forms register and replay nothing;
-    // another organisation's endpoint does not exist.
-    get("/operator/webhooks", Target::None, |who, _| {
-        organisation_admin(who, 200)
-    }),
-    post("/operator/webhooks", Target::None, |who, _| {
-        organisation_admin(who, 422)
-    }),
-    get("/operator/webhooks/{id}", Target::Webhook, |who, rel| {
-        organisation_admin(who, if rel == Rel::Own { 200 } else { 404 })
-    }),
-    // The test event is queued for the caller's own endpoint.
-    post(
-        "/operator/webhooks/{id}/test",
-        Target::Webhook,
-        |who, rel| organisation_admin(who, if rel == Rel::Own { 303 } else { 404 }),
-    ),
-    post(
-        "/operator/webhooks/{id}/replay",
-        Target::Webhook,
-        |who, rel| organisation_admin(who, if rel == Rel::Own { 422 } else { 404 }),
-    ),
-    post(
-        "/operator/webhooks/{id}/active",
-        Target::Webhook,
-        |who, rel| organisation_admin(who, if rel == Rel::Own { 422 } else { 404 }),
-    )
-    .with(&[("active", "0")]),
-    get("/organisation/webhooks", Target::None, |who, _| {
-        organisation_admin(who, 200)
-    }),
-    post("/organisation/webhooks", Target::None, |who, _| {
-        organisation_admin(who, 422)
-    }),
-    get(
-        "/organisation/webhooks/{id}",
-        Target::Webhook,
-        |who, rel| organisation_admin(who, if rel == Rel::Own { 200 } else { 404 }),
-    ),
-    // The test event is queued for the caller's own endpoint.
-    post(
-        "/organisation/webhooks/{id}/test",
-        Target::Webhook,
-        |who, rel| organisation_admin(who, if rel == Rel::Own { 303 } else { 404 }),
-    ),
-    post(
-        "/organisation/webhooks/{id}/replay",
-        Target::Webhook,
-        |who, rel| organisation_admin(who, if rel == Rel::Own { 422 } else { 404 }),
-    ),
-    post(
-        "/organisation/webhooks/{id}/active",
-        Target::Webhook,
-        |who, rel| organisation_admin(who, if rel == Rel::Own { 422 } else { 404 }),
-    )
-    .with(&[("active", "0")]),
     get("/admin/webhooks", Target::None, |who, _| {
         platform_admin(who, 200)
     }),
@@ -904,26 +828,13 @@ const TABLE: &[Row] = &[
     post("/admin/api-keys/revoke", Target::None, |who, _| {
         platform_admin(who, 422)
     }),
-    // Issue 21: the organisation's users page, for its administrators (the operators' first
-    // address serves the same page); the empty form invites nobody and changes no
-    // administrator (the choice is missing: 422).
-    get("/organisation/users", Target::None, |who, _| {
-        organisation_admin(who, 200)
-    }),
-    post("/organisation/users", Target::None, |who, _| {
-        organisation_admin(who, 422)
-    }),
+    // Issue 21: changing an administrator has only the organisation's address; the empty
+    // form changes nobody (the choice is missing: 422).
     post(
         "/organisation/users/administrator",
         Target::None,
         |who, _| organisation_admin(who, 422),
     ),
-    get("/operator/users", Target::None, |who, _| {
-        organisation_admin(who, 200)
-    }),
-    post("/operator/users", Target::None, |who, _| {
-        organisation_admin(who, 422)
-    }),
     get("/operator/tariffs", Target::None, |who, _| {
         operator_admin(who, 200)
     }),
@@ -1166,6 +1077,61 @@ const TABLE: &[Row] = &[
         link_holder(rel, 200)
     }),
 ];
+
+/// Issue 21: the organisation's pages for its administrators — API keys, webhook endpoints
+/// with their delivery logs, users — each served at `/organisation/…` and, for the operators
+/// who had them first, at the same path under `/operator/…`: one row per page, tried at both.
+/// The empty forms create, register, replay and invite nothing; another organisation's
+/// endpoint does not exist.
+const ORGANISATION_PAGES: &[Row] = &[
+    get("/api-keys", Target::None, |who, _| {
+        organisation_admin(who, 200)
+    }),
+    post("/api-keys", Target::None, |who, _| {
+        organisation_admin(who, 422)
+    }),
+    post("/api-keys/revoke", Target::None, |who, _| {
+        organisation_admin(who, 422)
+    }),
+    get("/webhooks", Target::None, |who, _| {
+        organisation_admin(who, 200)
+    }),
+    post("/webhooks", Target::None, |who, _| {
+        organisation_admin(who, 422)
+    }),
+    get("/webhooks/{id}", Target::Webhook, |who, rel| {
+        organisation_admin(who, if rel == Rel::Own { 200 } else { 404 })
+    }),
+    // The test event is queued for the caller's own endpoint.
+    post("/webhooks/{id}/test", Target::Webhook, |who, rel| {
+        organisation_admin(who, if rel == Rel::Own { 303 } else { 404 })
+    }),
+    post("/webhooks/{id}/replay", Target::Webhook, |who, rel| {
+        organisation_admin(who, if rel == Rel::Own { 422 } else { 404 })
+    }),
+    post("/webhooks/{id}/active", Target::Webhook, |who, rel| {
+        organisation_admin(who, if rel == Rel::Own { 422 } else { 404 })
+    })
+    .with(&[("active", "0")]),
+    get("/users", Target::None, |who, _| {
+        organisation_admin(who, 200)
+    }),
+    post("/users", Target::None, |who, _| {
+        organisation_admin(who, 422)
+    }),
+];
+
+/// Every row: the table's, and each organisation page at both its addresses.
+fn table() -> Vec<Row> {
+    let mut rows: Vec<Row> = TABLE.to_vec();
+    for prefix in ["/organisation", "/operator"] {
+        rows.extend(ORGANISATION_PAGES.iter().map(|row| Row {
+            path: Box::leak(format!("{prefix}{}", row.path).into_boxed_str()),
+            ..*row
+        }));
+    }
+    rows
+}
 
 // ---------------------------------------------------------------------------------------
 // The demo data's ids, and who owns what
@@ -1804,11 +1770,12 @@ struct Tally {
 async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenants() {
     // Every declared route has its row, and every row a declared route.
     let declared = declared_routes();
-    let rows: BTreeSet<(Method, String)> = TABLE
+    let table = table();
+    let rows: BTreeSet<(Method, String)> = table
         .iter()
         .map(|row| (row.method, row.path.to_owned()))
         .collect();
-    assert_eq!(rows.len(), TABLE.len(), "a route has two rows");
+    assert_eq!(rows.len(), table.len(), "a route has two rows");
     let missing: Vec<_> = declared.difference(&rows).collect();
     let stale: Vec<_> = rows.difference(&declared).collect();
     assert!(
@@ -1984,7 +1951,7 @@ async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenan
                 "POSTs with other tenants' ids or wrong tokens changed data: {changed:?}"
             );
         }
-        for (index, row) in TABLE.iter().enumerate() {
+        for (index, row) in table.iter().enumerate() {
             for actor in &actors {
                 for attempt in tries(&facts, &applicant, &filed_key, &readable, actor, row.target) {
                     if !phase.holds(row, attempt.rel) {
@@ -2050,7 +2017,7 @@ async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenan
     };
     println!(
         "security matrix ({engine}): {} routes × {} roles = {} cells tried, {} requests, {} cross-tenant, {} leaks, {} 5xx, {} unexpected",
-        TABLE.len(),
+        table.len(),
         actors.len(),
         tally.cells.len(),
         tally.tries,
