@@ -412,18 +412,10 @@ pub(super) fn version_of(tr: Tr, field: Option<i64>, headers: &HeaderMap) -> Res
     params(
         ("id" = uuid::Uuid, Path, description = "The part"),
         doc::IdempotencyHeader,
-        ("If-Match" = Option<String>, Header, description = "The answer's version (\"3\"), instead of the version field"),
+        doc::IfMatchHeader,
     ),
     request_body(content = ChangeBody, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The part with its new answer", body = PartDetail,
-            headers(
-                ("ETag" = String, description = "The new version, quoted"),
-                ("Idempotent-Replayed" = String, description = "true when this is the first answer given again"),
-            )),
-        doc::WriteRefusals,
-        (status = 428, response = ErrorResponse),
-    ),
+    responses(doc::NewAnswerVersion),
     security(("session" = []), ("bearer" = []))
 )]
 pub async fn change(

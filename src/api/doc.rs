@@ -190,6 +190,53 @@ impl utoipa::IntoResponses for WriteRefusals {
     }
 }
 
+/// The header a change of an operator's answer may name the version it read with, instead
+/// of the body's `version` field.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// The answer's version ("3"), instead of the version field.
+    #[serde(rename = "If-Match")]
+    #[allow(dead_code)]
+    if_match: Option<String>,
+}
+
+/// What a change of an operator's answer (`/answer`, `/study`, `/survey`) answers: the part
+/// with its new version (`ETag`), or a write refusal, or 428 when no version was named.
+pub struct NewAnswerVersion;
+
+impl utoipa::IntoResponses for NewAnswerVersion {
+    fn responses() -> std::collections::BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        let text = |description: &str| {
+            utoipa::openapi::header::HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some(description))
+                .build()
+        };
+        let changed = ResponseBuilder::new()
+            .description("The part with its new answer")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("PartDetail")))
+                    .build(),
+            )
+            .header("ETag", text("The new version, quoted"))
+            .header(
+                "Idempotent-Replayed",
+                text("true when this is the first answer given again"),
+            )
+            .build();
+        let mut responses = WriteRefusals::responses();
+        responses.insert("200".to_owned(), RefOr::T(changed));
+        responses.insert(
+            "428".to_owned(),
+            RefOr::Ref(utoipa::openapi::Ref::from_response_name("Error")),
+        );
+        responses
+    }
+}
+
 /// A string that is one of `values`.
 fn codes(values: &[&str]) -> ObjectBuilder {
     ObjectBuilder::new()

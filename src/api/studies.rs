@@ -188,18 +188,10 @@ async fn own_writable<T: serde::de::DeserializeOwned>(
     params(
         ("id" = uuid::Uuid, Path, description = "The part"),
         doc::IdempotencyHeader,
-        ("If-Match" = Option<String>, Header, description = "The answer's version (\"3\"), instead of the version field"),
+        doc::IfMatchHeader,
     ),
     request_body(content = StudyBody, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The part with its new answer", body = super::assessments::PartDetail,
-            headers(
-                ("ETag" = String, description = "The new version, quoted"),
-                ("Idempotent-Replayed" = String, description = "true when this is the first answer given again"),
-            )),
-        doc::WriteRefusals,
-        (status = 428, response = super::ErrorResponse),
-    ),
+    responses(doc::NewAnswerVersion),
     security(("session" = []), ("bearer" = []))
 )]
 pub async fn study(
@@ -272,18 +264,10 @@ pub async fn study(
     params(
         ("id" = uuid::Uuid, Path, description = "The part"),
         doc::IdempotencyHeader,
-        ("If-Match" = Option<String>, Header, description = "The answer's version (\"3\"), instead of the version field"),
+        doc::IfMatchHeader,
     ),
     request_body(content = SurveyBody, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The part with its new answer", body = super::assessments::PartDetail,
-            headers(
-                ("ETag" = String, description = "The new version, quoted"),
-                ("Idempotent-Replayed" = String, description = "true when this is the first answer given again"),
-            )),
-        doc::WriteRefusals,
-        (status = 428, response = super::ErrorResponse),
-    ),
+    responses(doc::NewAnswerVersion),
     security(("session" = []), ("bearer" = []))
 )]
 pub async fn survey(
