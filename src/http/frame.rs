@@ -25,6 +25,15 @@ pub struct Warning {
 }
 
 impl Frame {
+    /// The organisation's own home, for a page's link back: its address and its label's key.
+    pub fn home(&self) -> (&'static str, &'static str) {
+        match self.user.as_ref().map(|u| u.organisation_kind.as_str()) {
+            Some("operator") => ("/operator", "operator.title"),
+            Some("municipality") => ("/commune", "commune.nav"),
+            _ => ("/backoffice", "nav.queue"),
+        }
+    }
+
     pub fn new(parts: &Parts, user: Option<SessionUser>) -> Self {
         Frame {
             csrf: super::extract::csrf_token(parts),

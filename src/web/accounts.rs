@@ -66,20 +66,6 @@ impl UsersPage {
     fn when(&self, at: &DateTime<Utc>) -> String {
         self.tr.numeric_datetime(brussels(*at))
     }
-
-    /// The organisation's own home: the link back, with its label's key.
-    fn home(&self) -> (&'static str, &'static str) {
-        match self
-            .page
-            .user
-            .as_ref()
-            .map(|u| u.organisation_kind.as_str())
-        {
-            Some("operator") => ("/operator", "operator.title"),
-            Some("municipality") => ("/commune", "commune.nav"),
-            _ => ("/backoffice", "nav.queue"),
-        }
-    }
 }
 
 /// The invitation form's address: the one the page was opened or posted at.

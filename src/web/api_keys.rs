@@ -65,20 +65,6 @@ impl KeysPage {
     fn when(&self, at: &DateTime<Utc>) -> String {
         self.tr.numeric_datetime(brussels(*at))
     }
-
-    /// The organisation's own home: the link back, with its label's key.
-    fn home(&self) -> (&'static str, &'static str) {
-        match self
-            .page
-            .user
-            .as_ref()
-            .map(|u| u.organisation_kind.as_str())
-        {
-            Some("operator") => ("/operator", "operator.title"),
-            Some("municipality") => ("/commune", "commune.nav"),
-            _ => ("/backoffice", "nav.queue"),
-        }
-    }
 }
 
 async fn render(
