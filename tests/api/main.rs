@@ -3,6 +3,7 @@
 
 mod accounts;
 mod api_crews;
+mod api_docs;
 mod api_keys;
 mod api_operator;
 mod api_writes;
