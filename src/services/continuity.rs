@@ -14,7 +14,6 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use crate::{
     db::{
         DbError, notices,
-        outbox::{self, NewMessage},
         sessions::SessionUser,
         users::{self, Addressee},
     },
@@ -355,17 +354,13 @@ async fn send_once(
         return Ok(());
     }
     for mail in mails {
-        outbox::enqueue(
+        crate::services::outbox::enqueue_mail(
             &mut tx,
-            &NewMessage {
-                kind,
-                request_id: None,
-                recipient: &mail.to,
-                subject: &mail.message.subject,
-                body_text: &mail.message.text,
-                body_html: Some(&mail.message.html),
-                attachments: &[],
-            },
+            kind,
+            None,
+            &mail.to,
+            &mail.message,
+            &[],
             now,
         )
         .await?;

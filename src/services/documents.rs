@@ -14,7 +14,6 @@ use crate::{
     db::{
         self, DbError, Scope, Tx, assessments,
         documents::{self, DocumentRow, NewDocument},
-        outbox::{self, NewMessage},
         requests::{self, NewEvent, RequestRow},
         sessions::SessionUser,
     },
@@ -505,17 +504,13 @@ pub async fn ask_for_missing(
             upload_url,
         },
     )?;
-    outbox::enqueue(
+    crate::services::outbox::enqueue_mail(
         &mut tx,
-        &NewMessage {
-            kind: "missing_documents",
-            request_id: Some(request_id),
-            recipient: &fresh.email,
-            subject: &mail.subject,
-            body_text: &mail.text,
-            body_html: Some(&mail.html),
-            attachments: &[],
-        },
+        "missing_documents",
+        Some(request_id),
+        &fresh.email,
+        &mail,
+        &[],
         now,
     )
     .await?;

@@ -16,7 +16,6 @@ use uuid::Uuid;
 use crate::{
     db::{
         self, DbError, DbResult, Tx, links,
-        outbox::{self, NewMessage},
         requests::{self, NewEvent, RequestRow},
     },
     domain::{EmailAddress, links::links_alive},
@@ -142,17 +141,13 @@ async fn renew_in(
             link: Some(link),
         },
     )?;
-    outbox::enqueue(
+    crate::services::outbox::enqueue_mail(
         tx,
-        &NewMessage {
-            kind: "link_renewed",
-            request_id: Some(request_id),
-            recipient: &request.email,
-            subject: &mail.subject,
-            body_text: &mail.text,
-            body_html: Some(&mail.html),
-            attachments: &[],
-        },
+        "link_renewed",
+        Some(request_id),
+        &request.email,
+        &mail,
+        &[],
         now,
     )
     .await?;

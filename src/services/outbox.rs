@@ -82,3 +82,31 @@ pub async fn recent(state: &AppState, limit: i64) -> Result<Vec<OutboxMessage>, 
 pub async fn message(state: &AppState, id: Uuid) -> Result<OutboxMessage, DbError> {
     outbox::get(&state.db, &id.to_string()).await?.try_into()
 }
+
+/// Queues a composed mail (subject, text and HTML) in the writer's transaction: it is sent
+/// once that commits, and never if it rolls back.
+pub(crate) async fn enqueue_mail(
+    tx: &mut crate::db::Tx,
+    kind: &str,
+    request_id: Option<Uuid>,
+    recipient: &str,
+    mail: &crate::mail::compose::Composed,
+    attachments: &[outbox::Attachment],
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    outbox::enqueue(
+        tx,
+        &outbox::NewMessage {
+            kind,
+            request_id,
+            recipient,
+            subject: &mail.subject,
+            body_text: &mail.text,
+            body_html: Some(&mail.html),
+            attachments,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}

@@ -12,7 +12,6 @@ use crate::{
     config::Config,
     db::{
         self, Db, DbError, Scope, Tx,
-        outbox::{self, NewMessage},
         permits::{self, NewAction, NewPermit, PermitRow, SiteRow, WorkRow},
         requests::{self, NewEvent, RequestRow},
         sessions::SessionUser,
@@ -337,17 +336,13 @@ async fn enqueue_notice(
 ) -> Result<(), DbError> {
     let mail =
         compose::notice(tr, notice).map_err(|e| DbError::Corrupt(format!("{kind} mail: {e}")))?;
-    outbox::enqueue(
+    crate::services::outbox::enqueue_mail(
         tx,
-        &NewMessage {
-            kind,
-            request_id: Some(db::parse_uuid(&request.id)?),
-            recipient: email,
-            subject: &mail.subject,
-            body_text: &mail.text,
-            body_html: Some(&mail.html),
-            attachments: &[],
-        },
+        kind,
+        Some(db::parse_uuid(&request.id)?),
+        email,
+        &mail,
+        &[],
         now,
     )
     .await?;

@@ -8,7 +8,7 @@ use crate::{
     db::{
         self, DbError, Tx,
         coverage::{self, Referral},
-        outbox::{self, NewMessage},
+        outbox,
         requests::{self, NewEvent, NewRequestRecord, RequestRow},
     },
     domain::{
@@ -347,17 +347,13 @@ pub async fn submit(
             }),
         },
     )?;
-    outbox::enqueue(
+    crate::services::outbox::enqueue_mail(
         &mut tx,
-        &NewMessage {
-            kind: CONFIRMATION,
-            request_id: Some(id),
-            recipient: request.email.as_ref(),
-            subject: &mail.subject,
-            body_text: &mail.text,
-            body_html: Some(&mail.html),
-            attachments: &[],
-        },
+        CONFIRMATION,
+        Some(id),
+        request.email.as_ref(),
+        &mail,
+        &[],
         now,
     )
     .await?;

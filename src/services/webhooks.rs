@@ -9,7 +9,6 @@ use uuid::Uuid;
 use crate::{
     db::{
         self, DbError, Tx,
-        outbox::{self, NewMessage},
         webhooks::{self, DeliveryRow, EndpointRow, NewEndpoint},
     },
     domain::{
@@ -310,17 +309,13 @@ pub async fn disable_if_failing_too_long(
             },
         )
         .map_err(|e| DbError::Corrupt(format!("webhook disabled mail: {e}")))?;
-        outbox::enqueue(
+        crate::services::outbox::enqueue_mail(
             tx,
-            &NewMessage {
-                kind: "webhook_disabled",
-                request_id: None,
-                recipient: &email,
-                subject: &mail.subject,
-                body_text: &mail.text,
-                body_html: Some(&mail.html),
-                attachments: &[],
-            },
+            "webhook_disabled",
+            None,
+            &email,
+            &mail,
+            &[],
             now,
         )
         .await?;

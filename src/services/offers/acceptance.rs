@@ -114,17 +114,13 @@ pub async fn send_acceptance_code(
             link: None,
         },
     )?;
-    outbox::enqueue(
+    crate::services::outbox::enqueue_mail(
         &mut tx,
-        &NewMessage {
-            kind: "acceptance_code",
-            request_id: Some(db::parse_uuid(&request.id)?),
-            recipient: &request.email,
-            subject: &mail.subject,
-            body_text: &mail.text,
-            body_html: Some(&mail.html),
-            attachments: &[],
-        },
+        "acceptance_code",
+        Some(db::parse_uuid(&request.id)?),
+        &request.email,
+        &mail,
+        &[],
         now,
     )
     .await?;

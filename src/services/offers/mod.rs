@@ -431,17 +431,13 @@ pub(in crate::services) async fn notify_applicant(
             link: Some(link),
         },
     )?;
-    outbox::enqueue(
+    crate::services::outbox::enqueue_mail(
         tx,
-        &NewMessage {
-            kind,
-            request_id: Some(db::parse_uuid(&request.id)?),
-            recipient: &request.email,
-            subject: &mail.subject,
-            body_text: &mail.text,
-            body_html: Some(&mail.html),
-            attachments,
-        },
+        kind,
+        Some(db::parse_uuid(&request.id)?),
+        &request.email,
+        &mail,
+        attachments,
         now,
     )
     .await?;
