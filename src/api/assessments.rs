@@ -41,6 +41,20 @@ pub(super) fn require_operator(user: &SessionUser) -> Result<(), ApiError> {
     }
 }
 
+/// An operator's write on one of its parts: another organisation's part does not exist,
+/// before any other refusal; then a read key or a browser session does not write.
+pub(super) async fn require_own_writable_part(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+) -> Result<(), ApiError> {
+    require_operator(user)?;
+    operator_work::own_part(state, user, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    require_write(user)
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct PartsQuery {
@@ -425,12 +439,7 @@ pub async fn change(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    require_operator(&staff.user)?;
-    // Another organisation's part does not exist, before any other refusal.
-    operator_work::own_part(&state, &staff.user, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    require_write(&staff.user)?;
+    require_own_writable_part(&state, &staff.user, &id).await?;
     // A key speaks its owner's language (the administrator who created it).
     let tr = staff.tr;
     let change: ChangeBody = serde_json::from_slice(&body)
@@ -507,12 +516,7 @@ pub async fn works_done(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    require_operator(&staff.user)?;
-    // Another organisation's part does not exist, before any other refusal.
-    operator_work::own_part(&state, &staff.user, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    require_write(&staff.user)?;
+    require_own_writable_part(&state, &staff.user, &id).await?;
     match works::works_done(&state, &staff.user, &id, state.clock.now()).await {
         Ok(()) => part(&state, &staff.user, &id).await,
         Err(ScheduleError::Db(error)) => Err(error.into()),

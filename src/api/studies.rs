@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    assessments::{Field, adjust_error, part, require_operator, version_of},
-    doc, require_write,
+    assessments::{Field, adjust_error, part, require_own_writable_part, version_of},
+    doc,
 };
 use crate::{
     domain::{
@@ -24,10 +24,7 @@ use crate::{
     http::{error::ApiError, extract::Staff},
     i18n::Tr,
     operators::refusal::RefusalReason,
-    services::{
-        assess::{self, AdjustError, SurveyConclusion},
-        operator_work,
-    },
+    services::assess::{self, AdjustError, SurveyConclusion},
     state::AppState,
 };
 
@@ -167,11 +164,7 @@ async fn own_writable<T: serde::de::DeserializeOwned>(
     id: &str,
     body: &Bytes,
 ) -> Result<T, ApiError> {
-    require_operator(&staff.user)?;
-    operator_work::own_part(state, &staff.user, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    require_write(&staff.user)?;
+    require_own_writable_part(state, &staff.user, id).await?;
     serde_json::from_slice(body).map_err(|error| ApiError::Invalid(format!("body: {error}")))
 }
 
