@@ -70,6 +70,7 @@ pub async fn build_state(
         db,
         throttles: Throttles::new(&config.limits, &clock),
         reference: Default::default(),
+        views: Default::default(),
         clock,
         directory: postcode_directory()?,
         mailer,

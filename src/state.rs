@@ -2,6 +2,7 @@
 //! configuration and the caches — nothing else.
 
 use std::{
+    any::Any,
     ops::Deref,
     sync::{Arc, PoisonError, RwLock},
 };
@@ -38,6 +39,9 @@ pub struct AppInner {
     /// Reference data every case file reads (construction holidays, partners' labels), kept
     /// briefly in memory.
     pub reference: ReferenceCache,
+    /// Views built by the use cases (case files), kept while what they were built from is
+    /// unchanged.
+    pub views: KeptViews,
 }
 
 /// How long this instance keeps reference data read from the database. An edit on this
@@ -83,6 +87,37 @@ impl<T> Kept<T> {
 pub struct ReferenceCache {
     pub construction_holidays: Kept<crate::scheduling::ConstructionHolidays>,
     pub partner_labels: Kept<Vec<(String, crate::operators::generic::Labels)>>,
+}
+
+/// How many views one instance keeps; the least used go first.
+const KEPT_VIEWS: usize = 1_000;
+
+/// Views kept in memory by the use cases that build them, each under its kind and key. The
+/// use case decides when a kept view is still current (a case file: the revisions it was built
+/// at); this only keeps them, typed by the use case that reads them back.
+pub struct KeptViews {
+    views: quick_cache::sync::Cache<(&'static str, String), Arc<dyn Any + Send + Sync>>,
+}
+
+impl Default for KeptViews {
+    fn default() -> Self {
+        Self {
+            views: quick_cache::sync::Cache::new(KEPT_VIEWS),
+        }
+    }
+}
+
+impl KeptViews {
+    /// The view of `kind` kept under `key`, if any and of type `T`.
+    pub fn get<T: Any + Send + Sync>(&self, kind: &'static str, key: &str) -> Option<Arc<T>> {
+        self.views
+            .get(&(kind, key.to_owned()))
+            .and_then(|view| view.downcast::<T>().ok())
+    }
+
+    pub fn keep<T: Any + Send + Sync>(&self, kind: &'static str, key: String, view: Arc<T>) {
+        self.views.insert((kind, key), view);
+    }
 }
 
 #[derive(Clone)]

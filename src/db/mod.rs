@@ -18,6 +18,7 @@ pub mod organisations;
 pub mod outbox;
 pub mod permits;
 pub mod requests;
+pub mod revisions;
 pub mod sessions;
 pub mod sign_ins;
 pub mod sql;
@@ -264,7 +265,7 @@ impl Db {
 
     pub async fn migrate(&self) -> DbResult<()> {
         sqlx::migrate!("./migrations").run(&self.pool).await?;
-        Ok(())
+        revisions::install(self).await
     }
 
     /// A transaction that writes. SQLite takes the write lock up front so that two writers

@@ -89,6 +89,11 @@ pub struct RequestRow {
     /// `vat_filer`, or NULL.
     pub servicing_payer_vat: Option<String>,
     pub servicing_payer_company_number: Option<String>,
+    /// Moves with every write to the request or to what hangs off it (`db::revisions`).
+    pub revision: i64,
+    /// Moves with every write to what every case file also reads (`db::revisions`), read with
+    /// the request so that one statement tells whether a kept case file is still current.
+    pub shared_revision: i64,
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.applicant_kind, \
@@ -101,7 +106,8 @@ const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.a
     r.servicing_existing_pole_lights, r.applicant_vat, r.servicing_study, r.water_survey, r.closed_at, \
     r.dwelling_first_occupied_year, r.electricity_current_band, r.water_work, r.water_unbilled, \
     r.servicing_payer_name, r.servicing_payer_address, r.servicing_payer_vat, \
-    r.servicing_payer_company_number";
+    r.servicing_payer_company_number, r.revision, \
+    (SELECT s.revision FROM shared_revision s WHERE s.id = 1) AS shared_revision";
 
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]

@@ -208,7 +208,7 @@ fn part_refusals(
 }
 
 /// What the applicant reads through the private link.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApplicantCaseFile {
     pub request: RequestRow,
     pub services: Vec<ServiceLine>,
@@ -256,6 +256,32 @@ pub enum StaffJointDay {
     },
     /// For the coordinator: the candidate days, or why none can be computed.
     Open(Result<JointDays, ScheduleError>),
+}
+
+impl StaffJointDay {
+    /// A copy to keep with the case file; `None` while it holds a database error.
+    fn try_clone(&self) -> Option<Self> {
+        Some(match self {
+            Self::Hidden => Self::Hidden,
+            Self::Reserved {
+                day,
+                crews,
+                confirmed,
+                crew_absent,
+                construction_holiday,
+                own_works,
+            } => Self::Reserved {
+                day: *day,
+                crews: crews.clone(),
+                confirmed: *confirmed,
+                crew_absent: *crew_absent,
+                construction_holiday: construction_holiday.clone(),
+                own_works: own_works.clone(),
+            },
+            Self::Open(Ok(days)) => Self::Open(Ok(days.clone())),
+            Self::Open(Err(refused)) => Self::Open(Err(refused.try_clone()?)),
+        })
+    }
 }
 
 /// What a signed-in staff member reads of a request of theirs.
@@ -365,8 +391,111 @@ pub async fn for_applicant(
     applicant_file(state, request, token).await
 }
 
-/// The citizen's case file of a request already found through `token`.
+/// What a kept view was built at: the revisions of the request it shows, and when.
+#[derive(Clone, Copy)]
+struct Built {
+    revisions: Revisions,
+    at: DateTime<Utc>,
+    on: NaiveDate,
+}
+
+/// The request's own revision and the shared one, as read with the request (`db::revisions`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Revisions(i64, i64);
+
+impl Revisions {
+    pub fn of(request: &RequestRow) -> Self {
+        Self(request.revision, request.shared_revision)
+    }
+}
+
+/// The longest a kept view serves: what it shows of the clock (an answer now late, the days
+/// still open to choose) is at most this late. Any write to the request or to what every case
+/// file reads serves a new one at once (`db::revisions`).
+const KEPT_VIEW_TTL: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
+
+impl Built {
+    /// Taken before the view is read, so that a write during the reads only makes the view
+    /// newer than its revisions say (and read again next time), never older.
+    fn now(revisions: Revisions, state: &AppState) -> Self {
+        Self {
+            revisions,
+            at: state.clock.now(),
+            on: state.clock.today(),
+        }
+    }
+
+    /// The request, just read, still has these revisions, today and not long ago.
+    fn current_for(&self, revisions: Revisions, state: &AppState) -> bool {
+        let age = state.clock.now() - self.at;
+        self.revisions == revisions
+            && self.on == state.clock.today()
+            && age >= chrono::TimeDelta::zero()
+            && age < KEPT_VIEW_TTL
+    }
+}
+
+/// A view kept in memory.
+struct KeptView<V> {
+    built: Built,
+    view: V,
+}
+
+/// The view of `kind` under `key` of a request at `revisions`: the one kept while they hold,
+/// else `read` and kept. `key` names the request and whatever else the view depends on (the
+/// reader's organisation, the link).
+pub async fn kept_view<V, E, F, Fut>(
+    state: &AppState,
+    kind: &'static str,
+    key: String,
+    revisions: Revisions,
+    read: F,
+) -> Result<V, E>
+where
+    V: Clone + Send + Sync + 'static,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<V, E>>,
+{
+    if let Some(kept) = state.views.get::<KeptView<V>>(kind, &key)
+        && kept.built.current_for(revisions, state)
+    {
+        return Ok(kept.view.clone());
+    }
+    let built = Built::now(revisions, state);
+    let view = read().await?;
+    state.views.keep(
+        kind,
+        key,
+        std::sync::Arc::new(KeptView {
+            built,
+            view: view.clone(),
+        }),
+    );
+    Ok(view)
+}
+
+/// The citizen's case file of a request already found through `token`: the one kept in
+/// memory while nothing it shows has changed, else read and kept.
 pub async fn applicant_file(
+    state: &AppState,
+    request: RequestRow,
+    token: &str,
+) -> Result<ApplicantCaseFile, CaseFileError> {
+    // Per link: the file's document addresses carry it.
+    let key = format!(
+        "{}:{}",
+        request.id,
+        crate::services::auth::token_hash(token)
+    );
+    let revisions = Revisions::of(&request);
+    kept_view(state, "applicant case file", key, revisions, || {
+        read_applicant_file(state, request, token)
+    })
+    .await
+}
+
+/// The citizen's case file of a request already found through `token`, read from the database.
+async fn read_applicant_file(
     state: &AppState,
     request: RequestRow,
     token: &str,
@@ -455,15 +584,85 @@ pub async fn applicant_file(
     })
 }
 
+impl StaffCaseFile {
+    /// A copy to keep; `None` while its joint day holds a database error.
+    fn try_clone(&self) -> Option<Self> {
+        Some(Self {
+            request: self.request.clone(),
+            coordinator: self.coordinator,
+            services: self.services.clone(),
+            partner_labels: self.partner_labels.clone(),
+            events: self.events.clone(),
+            assessments: self.assessments.clone(),
+            documents: self.documents.clone(),
+            checklist: self.checklist.clone(),
+            joint_day: self.joint_day.try_clone()?,
+            offer: self.offer.clone(),
+            officers: self.officers.clone(),
+            permit: self.permit.clone(),
+            deadlines: self.deadlines.clone(),
+            facts: self.facts.clone(),
+            dossier_invoice: self.dossier_invoice.clone(),
+        })
+    }
+}
+
+const KEPT_STAFF_FILES: &str = "staff case file";
+
 /// A staff member's case file of request `request_id`: a request that does not involve their
-/// organisation is [`CaseFileError::NotFound`].
+/// organisation is [`CaseFileError::NotFound`]. The one kept in memory for their organisation
+/// while nothing it shows has changed, else read and kept.
 pub async fn for_staff(
     state: &AppState,
     user: &SessionUser,
     request_id: &str,
 ) -> Result<StaffCaseFile, CaseFileError> {
+    let request = requests::get_for(&state.db, &user.scope(), request_id).await?;
+    // What a staff member reads depends on their organisation only.
+    let key = format!("{}:{}", request.id, user.organisation_id);
+    let revisions = Revisions::of(&request);
+    if let Some(kept) = state
+        .views
+        .get::<KeptView<StaffCaseFile>>(KEPT_STAFF_FILES, &key)
+        && kept.built.current_for(revisions, state)
+        && let Some(mut file) = kept.view.try_clone()
+    {
+        // The VAT facts may read other requests of the same land (V-3.1): read them again.
+        file.facts = facts_of(state, &file.request).await?;
+        return Ok(file);
+    }
+    let built = Built::now(revisions, state);
+    let file = read_staff_file(state, user, request).await?;
+    if let Some(view) = file.try_clone() {
+        state.views.keep(
+            KEPT_STAFF_FILES,
+            key,
+            std::sync::Arc::new(KeptView { built, view }),
+        );
+    }
+    Ok(file)
+}
+
+/// What the operator modules know of `request`, the VAT position with its proof.
+async fn facts_of(
+    state: &AppState,
+    request: &RequestRow,
+) -> Result<crate::operators::RequestFacts, CaseFileError> {
+    crate::services::assess::facts_read(&state.db, request)
+        .await
+        .map_err(|e| match e {
+            crate::services::assess::AssessError::Db(error) => error.into(),
+            other => CaseFileError::Corrupt(other.to_string()),
+        })
+}
+
+/// A staff member's case file of `request`, found in their scope, read from the database.
+async fn read_staff_file(
+    state: &AppState,
+    user: &SessionUser,
+    request: RequestRow,
+) -> Result<StaffCaseFile, CaseFileError> {
     let scope: Scope = user.scope();
-    let request = requests::get_for(&state.db, &scope, request_id).await?;
     let own = user.organisation_id.to_string();
     let coordinator = own == request.coordinator_id;
     let current = request.state;
@@ -623,12 +822,7 @@ pub async fn for_staff(
     } else {
         None
     };
-    let facts = {
-        let mut connection = state.db.pool.acquire().await.map_err(DbError::from)?;
-        crate::services::assess::facts_with_dossiers(&mut connection, &request)
-            .await
-            .map_err(|e| CaseFileError::Corrupt(e.to_string()))?
-    };
+    let facts = facts_of(state, &request).await?;
     Ok(StaffCaseFile {
         dossier_invoice,
         facts,

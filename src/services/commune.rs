@@ -233,7 +233,24 @@ pub struct PermitPanelData {
     pub blocker: Option<String>,
 }
 
+/// The permit panel of `request` for `user`'s organisation: kept with the request's
+/// revisions, like its case file.
 pub async fn permit_panel(
+    state: &AppState,
+    user: &SessionUser,
+    request: &RequestRow,
+) -> Result<Option<PermitPanelData>, DbError> {
+    crate::services::case_file::kept_view(
+        state,
+        "permit panel",
+        format!("{}:{}", request.id, user.organisation_id),
+        crate::services::case_file::Revisions::of(request),
+        || read_permit_panel(state, user, request),
+    )
+    .await
+}
+
+async fn read_permit_panel(
     state: &AppState,
     user: &SessionUser,
     request: &RequestRow,
@@ -244,11 +261,15 @@ pub async fn permit_panel(
         return Ok(None);
     }
     let details = permit_service::site_details(&state.db, &request.access).await?;
+    let blocker = current
+        .as_ref()
+        .map(permit_service::blocker_of)
+        .transpose()?
+        .flatten();
     let current = match current {
         Some(permit) => Some(record_of(state, permit).await?),
         None => None,
     };
-    let blocker = permit_service::confirmation_blocker(&state.db, &request.access).await?;
     Ok(Some(PermitPanelData {
         coordinator,
         current,

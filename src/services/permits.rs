@@ -80,8 +80,13 @@ pub async fn confirmation_blocker(
     let Some(permit) = permits::current_for_request(db, request).await? else {
         return Ok(None);
     };
+    blocker_of(&permit)
+}
+
+/// What in `permit` blocks the confirmation of the day (a translation key), if anything.
+pub fn blocker_of(permit: &permits::PermitRow) -> Result<Option<String>, DbError> {
     let acknowledged = permit.conditions_acknowledged_at.is_some();
-    Ok(rules::confirmation_blocker(status_of(&permit)?, acknowledged).map(str::to_owned))
+    Ok(rules::confirmation_blocker(status_of(permit)?, acknowledged).map(str::to_owned))
 }
 
 /// The site details as stated, or the defaults until the case officer states them.

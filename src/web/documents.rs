@@ -216,6 +216,8 @@ async fn upload(
         Ok(()) => Ok(Redirect::to(&format!("/track/{token}?uploaded=1#documents")).into_response()),
         Err(refused) => {
             let text = upload_refusal(ctx.tr, refused)?;
+            // Read again: a refusal may follow another's write (the request just closed).
+            let request = super::public::request_of_token(&state, &token).await?;
             super::public::render_track_with(
                 &state,
                 ctx,

@@ -637,13 +637,12 @@ struct CodeRequest {
 async fn after_applicant(
     state: &AppState,
     ctx: Ctx,
-    request: RequestRow,
     token: String,
     outcome: Result<(), OfferError>,
 ) -> Result<Response, PageError> {
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/track/{token}#offer")).into_response()),
-        Err(error) => refused_on_track(state, ctx, request, token, error).await,
+        Err(error) => refused_on_track(state, ctx, token, error).await,
     }
 }
 
@@ -651,7 +650,6 @@ async fn after_applicant(
 async fn refused_on_track(
     state: &AppState,
     ctx: Ctx,
-    request: RequestRow,
     token: String,
     error: OfferError,
 ) -> Result<Response, PageError> {
@@ -666,7 +664,6 @@ async fn refused_on_track(
             render_track(
                 state,
                 ctx,
-                request,
                 token,
                 Some(text),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -700,7 +697,7 @@ async fn ask_code(
             Redirect::to(&format!("/track/{token}/offer/confirm?version={version}"))
                 .into_response(),
         ),
-        Err(error) => refused_on_track(&state, ctx, request, token, error).await,
+        Err(error) => refused_on_track(&state, ctx, token, error).await,
     }
 }
 
@@ -797,7 +794,7 @@ async fn accept_online(
             page.notice = Some(offer_refusal(page.tr, &refused));
             Ok(private(page, StatusCode::UNPROCESSABLE_ENTITY))
         }
-        outcome => after_applicant(&state, ctx, request, token, outcome).await,
+        outcome => after_applicant(&state, ctx, token, outcome).await,
     }
 }
 
@@ -817,5 +814,5 @@ async fn ask_change(
     let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
     let outcome =
         offer_service::request_change(&state, &request, &form.change, state.clock.now()).await;
-    after_applicant(&state, ctx, request, token, outcome).await
+    after_applicant(&state, ctx, token, outcome).await
 }

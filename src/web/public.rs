@@ -490,15 +490,16 @@ async fn track(
     render_track_with(&state, ctx, request, token, None, uploaded, StatusCode::OK).await
 }
 
-/// The status page, with why the change just asked for was refused.
+/// The status page, with why the change just asked for was refused. The request is read
+/// again: a refusal may follow a write of somebody else's (the day just taken).
 pub(super) async fn render_track(
     state: &AppState,
     ctx: Ctx,
-    request: RequestRow,
     token: String,
     notice: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
+    let request = request_of_token(state, &token).await?;
     render_track_with(state, ctx, request, token, notice, None, status).await
 }
 
@@ -681,7 +682,6 @@ async fn pick_day(
             render_track(
                 &state,
                 ctx,
-                request,
                 token,
                 Some(text),
                 StatusCode::UNPROCESSABLE_ENTITY,

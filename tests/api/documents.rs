@@ -17,7 +17,7 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
 const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0";
 
 /// A PDF of `size` bytes.
-fn pdf(size: usize) -> Vec<u8> {
+pub(crate) fn pdf(size: usize) -> Vec<u8> {
     let mut bytes = b"%PDF-1.7\n".to_vec();
     bytes.resize(size.max(bytes.len()), b'x');
     bytes
@@ -78,7 +78,13 @@ async fn upload(
         .unwrap()
 }
 
-async fn upload_ok(app: &TestApp, link: &str, kind: &str, filename: &str, bytes: Vec<u8>) {
+pub(crate) async fn upload_ok(
+    app: &TestApp,
+    link: &str,
+    kind: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+) {
     let response = upload(app, link, kind, filename, bytes).await;
     assert_eq!(
         response.status().as_u16(),

@@ -164,6 +164,24 @@ pub async fn facts_with_dossiers(
     Ok(facts)
 }
 
+/// [`facts_with_dossiers`] read on the pool, taking a connection only when a record must be
+/// read (a servicing, a declared VAT exemption).
+pub async fn facts_read(
+    db: &crate::db::Db,
+    request: &RequestRow,
+) -> Result<RequestFacts, AssessError> {
+    let facts = facts_of(request)?;
+    if facts.servicing.is_none() && facts.applicant_vat != VatStatus::Exempt {
+        return Ok(facts);
+    }
+    let mut connection = db
+        .pool
+        .acquire()
+        .await
+        .map_err(|e| AssessError::Db(e.into()))?;
+    facts_with_dossiers(&mut connection, request).await
+}
+
 /// V-3.1: the earliest other request by the same applicant for the same land whose dossier
 /// fee was invoiced at filing or whose servicing offer was sent: its fee was charged then and stays ORES' even if that offer was never
 /// accepted ("reste définitivement acquis à ORES même en cas de non viabilisation").
