@@ -4,11 +4,14 @@
 //! file also reads. Both move by triggers, so that no write path — the product's, an
 //! administrator's SQL, a bulk load — can change a case file without the reader seeing it.
 //!
+//! `organisation_revisions` moves with every write to what an organisation's large pages read
+//! (migration `20261220000200_organisation_revisions`).
+//!
 //! Trigger syntax differs between the engines, so the triggers are installed here after the
 //! migrations, from one list, and replaced at every start (a changed list takes effect on the
 //! next start).
 
-use super::{Db, DbResult, Engine};
+use super::{Db, DbResult, Engine, Scope};
 
 /// How a table's row names the request it belongs to, as an SQL expression over the row
 /// alias (`NEW` or `OLD`).
@@ -128,6 +131,13 @@ const SHARED_TABLES: &[&str] = &[
 /// The advisory lock of the installation (any fixed key no other lock uses).
 const REVISIONS_LOCK_KEY: i64 = 2_026_122_001;
 
+/// What an organisation's large pages read (the nuisance figures, a commune's permits), with
+/// the column naming the organisation: each write moves `organisation_revisions`.
+const ORGANISATION_TABLES: &[(&str, &str)] = &[
+    ("nuisance_days", "organisation_id"),
+    ("permits", "municipality_id"),
+];
+
 const OPERATIONS: [&str; 3] = ["INSERT", "UPDATE", "DELETE"];
 
 /// The statements that (re)create every trigger on `engine`, in order.
@@ -164,6 +174,29 @@ fn statements(engine: Engine) -> Vec<String> {
                     out.push(format!(
                         "CREATE TRIGGER {name} AFTER {op} ON {table} BEGIN \
                          UPDATE shared_revision SET revision = revision + 1 WHERE id = 1; END"
+                    ));
+                }
+            }
+            out.push("DROP TRIGGER IF EXISTS organisation_revision_row".to_owned());
+            out.push(
+                "CREATE TRIGGER organisation_revision_row AFTER INSERT ON organisations BEGIN \
+                 INSERT INTO organisation_revisions (organisation_id, revision) \
+                 VALUES (NEW.id, 0); END"
+                    .to_owned(),
+            );
+            for (table, column) in ORGANISATION_TABLES {
+                for op in OPERATIONS {
+                    let name = format!("organisation_revision_{table}_{}", op.to_lowercase());
+                    let organisations = match op {
+                        "INSERT" => format!("NEW.{column}"),
+                        "DELETE" => format!("OLD.{column}"),
+                        _ => format!("OLD.{column}, NEW.{column}"),
+                    };
+                    out.push(format!("DROP TRIGGER IF EXISTS {name}"));
+                    out.push(format!(
+                        "CREATE TRIGGER {name} AFTER {op} ON {table} BEGIN \
+                         UPDATE organisation_revisions SET revision = revision + 1 \
+                         WHERE organisation_id IN ({organisations}); END"
                     ));
                 }
             }
@@ -214,6 +247,35 @@ fn statements(engine: Engine) -> Vec<String> {
                      FOR EACH STATEMENT EXECUTE FUNCTION shared_revision()"
                 ));
             }
+            out.push(
+                "CREATE OR REPLACE FUNCTION organisation_revision_row() RETURNS trigger \
+                 LANGUAGE plpgsql AS $$ BEGIN \
+                 INSERT INTO organisation_revisions (organisation_id, revision) \
+                 VALUES (NEW.id, 0); RETURN NULL; END $$"
+                    .to_owned(),
+            );
+            out.push(
+                "CREATE OR REPLACE TRIGGER organisation_revision_row \
+                 AFTER INSERT ON organisations \
+                 FOR EACH ROW EXECUTE FUNCTION organisation_revision_row()"
+                    .to_owned(),
+            );
+            for (table, column) in ORGANISATION_TABLES {
+                out.push(format!(
+                    "CREATE OR REPLACE FUNCTION organisation_revision_{table}() RETURNS trigger \
+                     LANGUAGE plpgsql AS $$ BEGIN \
+                     IF TG_OP <> 'INSERT' THEN UPDATE organisation_revisions \
+                     SET revision = revision + 1 WHERE organisation_id = OLD.{column}; END IF; \
+                     IF TG_OP <> 'DELETE' THEN UPDATE organisation_revisions \
+                     SET revision = revision + 1 WHERE organisation_id = NEW.{column}; END IF; \
+                     RETURN NULL; END $$"
+                ));
+                out.push(format!(
+                    "CREATE OR REPLACE TRIGGER organisation_revision_{table} \
+                     AFTER INSERT OR UPDATE OR DELETE ON {table} \
+                     FOR EACH ROW EXECUTE FUNCTION organisation_revision_{table}()"
+                ));
+            }
         }
     }
     out
@@ -236,4 +298,15 @@ pub async fn install(db: &Db) -> DbResult<()> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// The revision of the large pages of `scope`'s organisation (0 before any write).
+pub async fn of_organisation(db: &Db, scope: &Scope) -> DbResult<i64> {
+    let revision: Option<i64> = sqlx::query_scalar(
+        "SELECT revision FROM organisation_revisions WHERE organisation_id = $1",
+    )
+    .bind(scope.organisation_id().to_string())
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(revision.unwrap_or(0))
 }

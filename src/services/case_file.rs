@@ -43,6 +43,7 @@ use crate::{
     services::{
         documents::{self as document_service, Checklist, OperatorAnswer},
         holidays,
+        kept::{self, Revisions},
         links::LinkError,
         offers as offer_service,
         schedule::{self, ScheduleError},
@@ -391,89 +392,6 @@ pub async fn for_applicant(
     applicant_file(state, request, token).await
 }
 
-/// What a kept view was built at: the revisions of the request it shows, and when.
-#[derive(Clone, Copy)]
-struct Built {
-    revisions: Revisions,
-    at: DateTime<Utc>,
-    on: NaiveDate,
-}
-
-/// The request's own revision and the shared one, as read with the request (`db::revisions`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Revisions(i64, i64);
-
-impl Revisions {
-    pub fn of(request: &RequestRow) -> Self {
-        Self(request.revision, request.shared_revision)
-    }
-}
-
-/// The longest a kept view serves: what it shows of the clock (an answer now late, the days
-/// still open to choose) is at most this late. Any write to the request or to what every case
-/// file reads serves a new one at once (`db::revisions`).
-const KEPT_VIEW_TTL: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
-
-impl Built {
-    /// Taken before the view is read, so that a write during the reads only makes the view
-    /// newer than its revisions say (and read again next time), never older.
-    fn now(revisions: Revisions, state: &AppState) -> Self {
-        Self {
-            revisions,
-            at: state.clock.now(),
-            on: state.clock.today(),
-        }
-    }
-
-    /// The request, just read, still has these revisions, today and not long ago.
-    fn current_for(&self, revisions: Revisions, state: &AppState) -> bool {
-        let age = state.clock.now() - self.at;
-        self.revisions == revisions
-            && self.on == state.clock.today()
-            && age >= chrono::TimeDelta::zero()
-            && age < KEPT_VIEW_TTL
-    }
-}
-
-/// A view kept in memory.
-struct KeptView<V> {
-    built: Built,
-    view: V,
-}
-
-/// The view of `kind` under `key` of a request at `revisions`: the one kept while they hold,
-/// else `read` and kept. `key` names the request and whatever else the view depends on (the
-/// reader's organisation, the link).
-pub async fn kept_view<V, E, F, Fut>(
-    state: &AppState,
-    kind: &'static str,
-    key: String,
-    revisions: Revisions,
-    read: F,
-) -> Result<V, E>
-where
-    V: Clone + Send + Sync + 'static,
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<V, E>>,
-{
-    if let Some(kept) = state.views.get::<KeptView<V>>(kind, &key)
-        && kept.built.current_for(revisions, state)
-    {
-        return Ok(kept.view.clone());
-    }
-    let built = Built::now(revisions, state);
-    let view = read().await?;
-    state.views.keep(
-        kind,
-        key,
-        std::sync::Arc::new(KeptView {
-            built,
-            view: view.clone(),
-        }),
-    );
-    Ok(view)
-}
-
 /// The citizen's case file of a request already found through `token`: the one kept in
 /// memory while nothing it shows has changed, else read and kept.
 pub async fn applicant_file(
@@ -487,8 +405,8 @@ pub async fn applicant_file(
         request.id,
         crate::services::auth::token_hash(token)
     );
-    let revisions = Revisions::of(&request);
-    kept_view(state, "applicant case file", key, revisions, || {
+    let revisions = Revisions::of_request(&request);
+    kept::view(state, "applicant case file", key, revisions, || {
         read_applicant_file(state, request, token)
     })
     .await
@@ -620,25 +538,18 @@ pub async fn for_staff(
     let request = requests::get_for(&state.db, &user.scope(), request_id).await?;
     // What a staff member reads depends on their organisation only.
     let key = format!("{}:{}", request.id, user.organisation_id);
-    let revisions = Revisions::of(&request);
-    if let Some(kept) = state
-        .views
-        .get::<KeptView<StaffCaseFile>>(KEPT_STAFF_FILES, &key)
-        && kept.built.current_for(revisions, state)
-        && let Some(mut file) = kept.view.try_clone()
+    let revisions = Revisions::of_request(&request);
+    if let Some(kept) = kept::kept::<StaffCaseFile>(state, KEPT_STAFF_FILES, &key, revisions)
+        && let Some(mut file) = kept.try_clone()
     {
         // The VAT facts may read other requests of the same land (V-3.1): read them again.
         file.facts = facts_of(state, &file.request).await?;
         return Ok(file);
     }
-    let built = Built::now(revisions, state);
+    let built = kept::Built::now(revisions, state);
     let file = read_staff_file(state, user, request).await?;
     if let Some(view) = file.try_clone() {
-        state.views.keep(
-            KEPT_STAFF_FILES,
-            key,
-            std::sync::Arc::new(KeptView { built, view }),
-        );
+        kept::keep(state, KEPT_STAFF_FILES, key, built, view);
     }
     Ok(file)
 }

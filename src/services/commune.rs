@@ -8,7 +8,10 @@ use chrono::NaiveDate;
 use crate::{
     db::{DbError, organisations, permits, requests},
     domain::{nuisance::Report, permit::SiteDetails, tenancy::SessionUser},
-    services::permits::{self as permit_service, JointDay},
+    services::{
+        kept::{self, Revisions},
+        permits::{self as permit_service, JointDay},
+    },
     state::AppState,
 };
 
@@ -53,7 +56,35 @@ pub struct CommuneDashboard {
     pub figures: Report,
 }
 
+/// The dashboard: kept while the municipality's revision holds (its permits, its figures).
 pub async fn dashboard(
+    state: &AppState,
+    user: &SessionUser,
+    commune: &Commune,
+    today: NaiveDate,
+) -> Result<CommuneDashboard, DbError> {
+    let revisions = organisation_revisions(state, user).await?;
+    kept::view(
+        state,
+        "commune dashboard",
+        format!("{}:{}:{today}", user.organisation_id, commune.nis),
+        revisions,
+        || read_dashboard(state, user, commune, today),
+    )
+    .await
+}
+
+/// The revision of what the organisation's large pages show (`db::revisions`).
+async fn organisation_revisions(
+    state: &AppState,
+    user: &SessionUser,
+) -> Result<Revisions, DbError> {
+    Ok(Revisions::of_organisation(
+        crate::db::revisions::of_organisation(&state.db, &user.scope()).await?,
+    ))
+}
+
+async fn read_dashboard(
     state: &AppState,
     user: &SessionUser,
     commune: &Commune,
@@ -203,7 +234,8 @@ pub async fn joint_days(
     permit_service::joint_days(&state.db, &user.scope(), nis, from, to).await
 }
 
-/// The nuisance figures of `[from, to]` for one commune or all of the tenant's.
+/// The nuisance figures of `[from, to]` for one commune or all of the tenant's: kept while
+/// the organisation's revision holds.
 pub async fn figures(
     state: &AppState,
     user: &SessionUser,
@@ -211,7 +243,20 @@ pub async fn figures(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Report, DbError> {
-    permit_service::figures(&state.db, &user.scope(), nis, from, to).await
+    let revisions = organisation_revisions(state, user).await?;
+    let scope = user.scope();
+    kept::view(
+        state,
+        "nuisance figures",
+        format!(
+            "{}:{}:{from}:{to}",
+            user.organisation_id,
+            nis.unwrap_or("all")
+        ),
+        revisions,
+        || permit_service::figures(&state.db, &scope, nis, from, to),
+    )
+    .await
 }
 
 /// The communes of the coordinator's requests, for its figures: (NIS code, name). One query.
@@ -240,11 +285,11 @@ pub async fn permit_panel(
     user: &SessionUser,
     request: &RequestRow,
 ) -> Result<Option<PermitPanelData>, DbError> {
-    crate::services::case_file::kept_view(
+    kept::view(
         state,
         "permit panel",
         format!("{}:{}", request.id, user.organisation_id),
-        crate::services::case_file::Revisions::of(request),
+        Revisions::of_request(request),
         || read_permit_panel(state, user, request),
     )
     .await

@@ -15,6 +15,7 @@ pub mod documents;
 pub mod dossier_fee;
 pub mod health;
 pub mod holidays;
+pub mod kept;
 pub mod links;
 pub mod offers;
 pub mod operator_work;

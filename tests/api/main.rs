@@ -23,7 +23,7 @@ mod filing;
 mod hardening;
 mod helpers;
 mod joint_day;
-mod kept_case_files;
+mod kept_views;
 mod languages;
 mod lifecycle;
 mod limits;

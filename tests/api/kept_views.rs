@@ -1,6 +1,7 @@
-//! Case files are kept in memory between two reads of an unchanged request
-//! (`services::case_file`): a write anywhere the page reads shows at once, whichever tenant
-//! made it and through whichever door.
+//! Case files are kept in memory between two reads of an unchanged request (`services::kept`):
+//! a write anywhere the page reads shows at once, whichever tenant made it and through
+//! whichever door or instance. (The commune's kept dashboard and figures are followed through
+//! every write in `municipality.rs` and `summaries.rs`.)
 
 use connect_my_home::app::Application;
 use serde_json::{Value, json};
