@@ -104,9 +104,7 @@ async fn the_guides_examples_run_as_written() {
     let marie = reserved(&app, &marie()).await;
     let paul = app.request_id(&paul).await;
     app.wait_state(&paul, "assessed").await;
-    let (lots, _) = app.file_ok(&tournai_lots()).await;
-    let lots = app.request_id(&lots).await;
-    app.wait_state(&lots, "assessed").await;
+    let (_, lots) = app.file_assessed(&tournai_lots()).await;
 
     let ores = app.signed_in("tarifs@ores.demo").await;
     let ores_key = create_key(&app, &ores, "ERP", "read_write").await;

@@ -127,9 +127,7 @@ const REASON: &str = "Cabine saturée : renforcement du réseau nécessaire";
 #[tokio::test]
 async fn an_operators_system_answers_with_its_key_once_and_the_officer_sees_it_as_if_typed() {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (reference, id) = app.file_assessed(&marie()).await;
     let electricity = assessment_of(&app, &id, "electricity").await;
 
     // ORES electricity's administrator creates a read-write key; the secret is shown once.
@@ -334,9 +332,7 @@ async fn an_operators_system_answers_with_its_key_once_and_the_officer_sees_it_a
 #[tokio::test]
 async fn a_key_acts_only_for_its_organisation_within_its_scope_and_its_life() {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let electricity = assessment_of(&app, &id, "electricity").await;
     let water = assessment_of(&app, &id, "water").await;
     let admin = app.signed_in("tarifs@ores.demo").await;
@@ -628,9 +624,9 @@ async fn the_open_assessments_come_a_page_at_a_time_and_filter_by_state_commune_
     let app = spawn_app().await;
     let mut ids = Vec::new();
     for email in ["one@example.be", "two@example.be", "three@example.be"] {
-        let (reference, _) = app.file_ok(&with(&marie(), &[("email", email)])).await;
-        let id = app.request_id(&reference).await;
-        app.wait_state(&id, "assessed").await;
+        let (_, id) = app
+            .file_assessed(&with(&marie(), &[("email", email)]))
+            .await;
         ids.push(id);
     }
     let admin = app.signed_in("tarifs@ores.demo").await;

@@ -273,9 +273,7 @@ async fn swdes_system_records_its_survey_once_on_the_version_it_read_as_the_page
 #[tokio::test]
 async fn ores_system_records_its_servicing_study_as_the_page_does() {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&tournai_lots()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&tournai_lots()).await;
     let (assessment_id, version): (String, i64) = sqlx::query_as(
         "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
     )

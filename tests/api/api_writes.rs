@@ -461,9 +461,7 @@ pub(crate) async fn events_of(app: &TestApp, id: &str, kind: &str) -> Vec<(Strin
 async fn the_coordinators_system_sends_the_offer_and_registers_a_payment_as_the_page_does() {
     let app = spawn_app().await;
     seed::demo_crews(&app.state).await.unwrap();
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let julien = app.signed_in("julien@ores.demo").await;
     let writer = create_key(&app, &julien, "Back-office ORES", "read_write").await;
     let reader = create_key(&app, &julien, "Tableau de bord", "read").await;

@@ -10,9 +10,7 @@ use crate::helpers::{hidden, marie, spawn_app, spawn_app_with, text_of, with};
 #[tokio::test]
 async fn a_filing_fans_out_to_each_operator_and_the_request_becomes_assessed() {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
 
     let services: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT service, status, version FROM assessments WHERE request_id = $1 ORDER BY service",
@@ -174,9 +172,7 @@ async fn an_operator_sees_only_its_own_part_and_late_answers_are_flagged() {
 #[tokio::test]
 async fn operator_staff_change_only_their_own_answer_and_bad_changes_are_refused() {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let water: String = sqlx::query_scalar(
         "SELECT id FROM assessments WHERE request_id = $1 AND service = 'water'",
     )
@@ -307,9 +303,7 @@ async fn operator_staff_change_only_their_own_answer_and_bad_changes_are_refused
 #[tokio::test]
 async fn an_operator_corrects_its_lines_with_a_reason_and_the_officer_sees_the_new_price() {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let water: String = sqlx::query_scalar(
         "SELECT id FROM assessments WHERE request_id = $1 AND service = 'water'",
     )
@@ -370,9 +364,7 @@ async fn an_operator_corrects_its_lines_with_a_reason_and_the_officer_sees_the_n
 #[tokio::test]
 async fn a_line_beyond_the_bounds_is_refused_in_the_reader_language_and_nothing_changes() {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let water: String = sqlx::query_scalar(
         "SELECT id FROM assessments WHERE request_id = $1 AND service = 'water'",
     )

@@ -381,9 +381,7 @@ async fn c_6_the_permit_whose_works_come_first_is_listed_first() {
     let julien = app.signed_in("julien@ores.demo").await;
 
     // A: asked on 02/12/2026 (due 16/01/2027), works on the first day proposed.
-    let (reference_a, _) = app.file_ok(&marie()).await;
-    let id_a = app.request_id(&reference_a).await;
-    app.wait_state(&id_a, "assessed").await;
+    let (reference_a, id_a) = app.file_assessed(&marie()).await;
     let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id_a}"))).await;
     let day_a = hidden(&page, "day");
     assert_eq!(
@@ -405,9 +403,7 @@ async fn c_6_the_permit_whose_works_come_first_is_listed_first() {
             ("house_number", "30"),
         ],
     );
-    let (reference_b, _) = app.file_ok(&later).await;
-    let id_b = app.request_id(&reference_b).await;
-    app.wait_state(&id_b, "assessed").await;
+    let (reference_b, id_b) = app.file_assessed(&later).await;
     let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id_b}"))).await;
     let day_b = candidate_days(&page).last().unwrap().clone();
     assert_eq!(reserve(&app, &julien, &id_b, &day_b).await, 303);

@@ -57,9 +57,7 @@ async fn scalar(app: &TestApp, sql: &'static str, id: &str) -> i64 {
 }
 
 async fn filed_and_assessed(app: &TestApp) -> (String, String) {
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let link = app.private_link(&id).await;
     (id, link)
 }

@@ -42,9 +42,7 @@ fn link_in(app: &TestApp, body: &str) -> String {
 
 /// Files Marie's request and waits for every operator's answer; returns (id, private link).
 async fn filed_and_assessed(app: &TestApp) -> (String, String) {
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let link = follow_link(app, &id).await;
     (id, link)
 }

@@ -207,9 +207,7 @@ async fn v_3_1_v_6_journey_2_the_dossier_fee_is_invoiced_at_filing_and_the_offer
 #[tokio::test]
 async fn v_3_1_the_offer_lapses_the_dossier_fee_stays_due_and_the_officer_records_its_payment() {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&division()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&division()).await;
     let julien = app.signed_in("julien@ores.demo").await;
     send_offer_as(&app, &julien, &id, "").await;
 
@@ -303,9 +301,7 @@ async fn v_3_1_the_offer_lapses_the_dossier_fee_stays_due_and_the_officer_record
 #[tokio::test]
 async fn v_3_1_ores_refusing_the_servicing_in_writing_leaves_the_dossier_fee_due() {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&division()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&division()).await;
     // ORES refuses its part in writing (B-4.4): no offer will come; the fee paid for the
     // preliminary study stays ORES' ("même en cas de non viabilisation").
     let (assessment_id, version): (String, i64) = sqlx::query_as(

@@ -61,9 +61,7 @@ fn euros(text: &str) -> Decimal {
 }
 
 async fn filed(app: &TestApp, fields: &[(&'static str, String)]) -> String {
-    let (reference, _) = app.file_ok(fields).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(fields).await;
     id
 }
 

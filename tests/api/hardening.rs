@@ -94,9 +94,7 @@ async fn session_of(app: &TestApp, email: &str) -> String {
 
 /// A filed request, once every operator answered, and SWDE's assessment of it.
 async fn assessed_water(app: &TestApp) -> (String, String) {
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let water: String = sqlx::query_scalar(
         "SELECT a.id FROM assessments a JOIN organisations o ON o.id = a.organisation_id \
          WHERE a.request_id = $1 AND o.slug = 'swde'",

@@ -384,6 +384,14 @@ impl TestApp {
         client
     }
 
+    /// Files `fields` and waits until every operator answered: (reference, request id).
+    pub async fn file_assessed(&self, fields: &[(&'static str, String)]) -> (String, String) {
+        let (reference, _) = self.file_ok(fields).await;
+        let id = self.request_id(&reference).await;
+        self.wait_state(&id, "assessed").await;
+        (reference, id)
+    }
+
     /// Waits until the request reaches `state` (background workers move it).
     pub async fn wait_state(&self, id: &str, state: &str) {
         for _ in 0..100 {
@@ -576,9 +584,7 @@ pub struct Reserved {
 }
 
 pub async fn reserved(app: &TestApp, fields: &[(&'static str, String)]) -> Reserved {
-    let (reference, _) = app.file_ok(fields).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (reference, id) = app.file_assessed(fields).await;
     let julien = app.signed_in("julien@ores.demo").await;
     let url = app.url(&format!("/backoffice/requests/{id}"));
     let page = text_of(&julien, &url).await;

@@ -3,16 +3,15 @@
 
 use crate::helpers::{Reserved, app_with_crews, hidden, marie, reserved, text_of, with};
 
-fn first_candidate(page: &str) -> String {
+/// The first day offered by a page's day picker.
+pub(crate) fn first_candidate(page: &str) -> String {
     hidden(page, "day")
 }
 
 #[tokio::test]
 async fn c_4_the_officer_reserves_one_day_for_every_crew() {
     let app = app_with_crews().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
 
     let julien = app.signed_in("julien@ores.demo").await;
     let url = app.url(&format!("/backoffice/requests/{id}"));
@@ -178,9 +177,7 @@ async fn c_4_fifty_concurrent_reservations_of_the_last_place_let_exactly_one_thr
 #[tokio::test]
 async fn c_4_the_applicant_picks_the_day_on_the_status_page() {
     let app = app_with_crews().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let body: String = sqlx::query_scalar("SELECT body_text FROM outbox WHERE request_id = $1")
         .bind(&id)
         .fetch_one(&app.state.db.pool)
@@ -683,9 +680,7 @@ async fn c_6_no_day_is_proposed_before_the_commune_decides_on_the_permit() {
     // Namur is on the portal: the joint permit asked with the reservation (C-6) is decided
     // within 45 days, by 16/01/2027 for a reservation on Wednesday 2 December 2026.
     let app = app_with_crews().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (reference, id) = app.file_assessed(&marie()).await;
     let julien = app.signed_in("julien@ores.demo").await;
     let url = app.url(&format!("/backoffice/requests/{id}"));
     let page = plain(&text_of(&julien, &url).await);
@@ -777,9 +772,7 @@ async fn v_8_2_1_no_day_is_proposed_before_the_offer_can_be_accepted_and_paid() 
             ("wished_to", ""),
         ],
     );
-    let (reference, _) = app.file_ok(&fields).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&fields).await;
     let julien = app.signed_in("julien@ores.demo").await;
     let url = app.url(&format!("/backoffice/requests/{id}"));
     let page = plain(&text_of(&julien, &url).await);

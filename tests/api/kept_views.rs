@@ -9,12 +9,20 @@ use serde_json::{Value, json};
 use crate::{
     api_writes::{create_key, get, post_json},
     documents::{pdf, upload_ok},
-    helpers::{app_with_crews, hidden, marie, text_of},
+    helpers::{app_with_crews, marie, text_of},
+    joint_day::first_candidate,
 };
 
-/// The first day offered by a page's day picker.
-fn first_candidate(page: &str) -> String {
-    hidden(page, "day")
+/// The citizen uploads their site plan through the status page at `link`.
+async fn upload_plan(app: &crate::helpers::TestApp, link: &str) {
+    upload_ok(
+        app,
+        link,
+        "situation_plan",
+        "plan-implantation.pdf",
+        pdf(3000),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -22,9 +30,7 @@ async fn c_4_an_absence_declared_by_the_operator_moves_the_days_offered_at_once(
     // C-4: only days on which every operator has a crew free are offered. Namur decides the
     // joint permit by Saturday 16 January 2027 (C-6), so Monday 18 January is the first day.
     let app = app_with_crews().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let link = app.private_link(&id).await;
     let julien = app.signed_in("julien@ores.demo").await;
     let officer_page = app.url(&format!("/backoffice/requests/{id}"));
@@ -74,9 +80,7 @@ async fn c_4_an_absence_declared_by_the_operator_moves_the_days_offered_at_once(
 #[tokio::test]
 async fn a_document_the_citizen_uploads_shows_at_once_on_the_officers_page() {
     let app = app_with_crews().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let julien = app.signed_in("julien@ores.demo").await;
     let officer_page = app.url(&format!("/backoffice/requests/{id}"));
     assert!(
@@ -86,14 +90,7 @@ async fn a_document_the_citizen_uploads_shows_at_once_on_the_officers_page() {
     );
 
     let link = app.private_link(&id).await;
-    upload_ok(
-        &app,
-        &link,
-        "situation_plan",
-        "plan-implantation.pdf",
-        pdf(3000),
-    )
-    .await;
+    upload_plan(&app, &link).await;
     let page = text_of(&julien, &officer_page).await;
     assert!(page.contains("plan-implantation.pdf"), "{page}");
 }
@@ -107,9 +104,7 @@ async fn another_instance_on_the_database_shows_a_write_made_through_this_one_at
         .expect("a second instance starts");
     let other_url = format!("http://127.0.0.1:{}", other.port());
     tokio::spawn(other.run_until_stopped());
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (reference, id) = app.file_assessed(&marie()).await;
     let link = app.private_link(&id).await;
     let link_on_other = link.replace(&app.address, &other_url);
     for _ in 0..2 {
@@ -118,14 +113,7 @@ async fn another_instance_on_the_database_shows_a_write_made_through_this_one_at
         assert!(!page.contains("plan-implantation.pdf"), "{page}");
     }
 
-    upload_ok(
-        &app,
-        &link,
-        "situation_plan",
-        "plan-implantation.pdf",
-        pdf(3000),
-    )
-    .await;
+    upload_plan(&app, &link).await;
     let page = text_of(&app.client, &link_on_other).await;
     assert!(page.contains("plan-implantation.pdf"), "{page}");
 }

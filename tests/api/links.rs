@@ -192,9 +192,7 @@ async fn a_link_works_until_six_months_after_the_request_is_finished_then_says_i
 #[tokio::test]
 async fn a_new_link_asked_on_the_status_page_replaces_every_earlier_one() {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (reference, id) = app.file_assessed(&marie()).await;
     let filing_link = link_in_mail(&app, &id, "request_filed").await;
     // A later email carries its own link: the officer asks for the missing documents.
     let julien = app.signed_in("julien@ores.demo").await;
@@ -376,9 +374,7 @@ async fn the_lost_link_page_answers_the_same_for_any_address_and_mails_only_know
 /// A request with the offer sent, and the applicant's private link.
 async fn quoted(app: &TestApp) -> (String, String) {
     seed::demo_crews(&app.state).await.unwrap();
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let julien = app.signed_in("julien@ores.demo").await;
     let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
     let response = julien

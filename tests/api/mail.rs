@@ -534,9 +534,7 @@ async fn c_3_the_offer_reaches_a_real_smtp_server_with_its_pdf() {
     })
     .await;
     connect_my_home::demo::demo_crews(&app.state).await.unwrap();
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (reference, id) = app.file_assessed(&marie()).await;
     let julien = app.signed_in("julien@ores.demo").await;
     let page_url = app.url(&format!("/backoffice/requests/{id}"));
     let page = crate::helpers::text_of(&julien, &page_url).await;

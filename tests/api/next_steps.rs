@@ -32,9 +32,7 @@ async fn steps_of(app: &TestApp, link: &str) -> Vec<String> {
 #[tokio::test]
 async fn the_status_page_says_what_to_do_next_at_each_stage() {
     let app = app_with_crews().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (reference, id) = app.file_assessed(&marie()).await;
     let link = app.private_link(&id).await;
     let julien = app.signed_in("julien@ores.demo").await;
     let page_url = app.url(&format!("/backoffice/requests/{id}"));
@@ -293,9 +291,7 @@ async fn the_next_steps_speak_english_and_german_without_rule_codes() {
         ),
     ] {
         let fields = crate::helpers::with(&marie(), &[("language", language)]);
-        let (reference, _) = app.file_ok(&fields).await;
-        let id = app.request_id(&reference).await;
-        app.wait_state(&id, "assessed").await;
+        let (_, id) = app.file_assessed(&fields).await;
         let link = app.private_link(&id).await;
         let page = app
             .client

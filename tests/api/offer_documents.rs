@@ -53,9 +53,7 @@ fn find(
 #[tokio::test]
 async fn v_8_v_9_2_journey_2_servicing_is_its_own_document_and_ores_pays_the_lease_at_the_deed() {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&tournai_lots()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&tournai_lots()).await;
     // ORES' study: 20 existing supply points outside the land share the two cabins.
     assert_eq!(
         record_study(
@@ -301,9 +299,7 @@ async fn b_10_journey_3_each_holder_is_a_payee_of_its_own_and_keeps_its_share_on
 /// Marie's five connections, assessed, with the officer signed in and her private link.
 async fn assessed(app: &TestApp) -> (String, reqwest::Client, String) {
     seed::demo_crews(&app.state).await.unwrap();
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let link = app.private_link(&id).await;
     (id, app.signed_in("julien@ores.demo").await, link)
 }
@@ -507,9 +503,7 @@ async fn b_10_each_share_follows_the_recorded_day_of_payment_at_the_offers_date_
 async fn v_2_3_journey_5_an_inheritance_split_is_invoiced_without_prior_offer_and_its_payment_needs_no_acceptance()
  {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&crate::servicing::inheritance()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&crate::servicing::inheritance()).await;
     let julien = app.signed_in("julien@ores.demo").await;
     send_offer_as(&app, &julien, &id, "").await;
     let api = app.url(&format!("/api/v1/requests/{id}"));
@@ -591,9 +585,7 @@ async fn v_4_2_journey_4_a_social_project_pays_only_its_special_demand_and_light
             ("servicing_social", "public_housing_company"),
         ],
     );
-    let (reference, _) = app.file_ok(&fields).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&fields).await;
     // ORES' study records the one special demand the company made (V-4.2).
     assert_eq!(
         record_study(

@@ -18,9 +18,7 @@ struct Assessed {
 
 async fn assessed(app: &TestApp) -> Assessed {
     seed::demo_crews(&app.state).await.unwrap();
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let link = app.private_link(&id).await;
     Assessed {
         page_url: app.url(&format!("/backoffice/requests/{id}")),
@@ -667,9 +665,7 @@ async fn c_2_the_officer_corrects_a_line_with_a_reason_before_sending() {
 async fn v_8_2_1_a_commune_as_project_owner_pays_the_servicing_after_the_works_only() {
     let app = spawn_app().await;
     seed::demo_crews(&app.state).await.unwrap();
-    let (reference, _) = app.file_ok(&crate::servicing::division()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&crate::servicing::division()).await;
     let a = Assessed {
         link: app.private_link(&id).await,
         page_url: app.url(&format!("/backoffice/requests/{id}")),
@@ -793,9 +789,9 @@ async fn b_5_5_swde_works_within_a_calendar_month_of_the_payment_not_pushed_by_c
     // Friday 2 July 2027, before Namur's summer construction holidays (12-30 July 2027).
     let app = crate::helpers::spawn_app_at("2027-07-02T07:00:00Z").await;
     seed::demo_crews(&app.state).await.unwrap();
-    let (reference, _) = app.file_ok(&crate::helpers::marie_from(app.today())).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app
+        .file_assessed(&crate::helpers::marie_from(app.today()))
+        .await;
     let link = crate::helpers::link_in_mail(&app, &id, "request_filed").await;
     let a = Assessed {
         page_url: app.url(&format!("/backoffice/requests/{id}")),

@@ -50,9 +50,7 @@ async fn c_8_a_partner_added_by_configuration_is_offered_filed_and_assessed() {
     // In Mons, which the partner serves, the request includes it.
     let mut fields = with(&marie(), &[("postcode", "7000")]);
     fields.push(("partner", "heat".into()));
-    let (reference, _) = app.file_ok(&fields).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&fields).await;
     let heat: (String, i64) = sqlx::query_as(
         "SELECT a.status, a.version FROM assessments a JOIN organisations o \
          ON o.id = a.organisation_id WHERE a.request_id = $1 AND o.slug = 'chaleur-mons'",
@@ -165,9 +163,7 @@ async fn c_4_c_8_a_partner_crew_comes_on_the_joint_day_and_its_administrator_rec
         &[("postcode", "7000"), ("email", "paul@example.be")],
     );
     fields.push(("partner", "heat".into()));
-    let (second, _) = app.file_ok(&fields).await;
-    let second = app.request_id(&second).await;
-    app.wait_state(&second, "assessed").await;
+    let (_, second) = app.file_assessed(&fields).await;
     let page = text_of(&julien, app.url(&format!("/backoffice/requests/{second}"))).await;
     assert_ne!(hidden(&page, "day"), day);
     assert!(

@@ -20,9 +20,7 @@ struct Answered {
 
 async fn answered(app: &TestApp, fields: &[(&'static str, String)]) -> Answered {
     seed::demo_crews(&app.state).await.unwrap();
-    let (reference, _) = app.file_ok(fields).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(fields).await;
     let water: String = sqlx::query_scalar(
         "SELECT id FROM assessments WHERE request_id = $1 AND service = 'water'",
     )

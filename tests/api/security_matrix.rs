@@ -1823,9 +1823,9 @@ async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenan
     // A request another coordinator (RESA, C-7) coordinates, with a plan and an offer: nothing
     // of it is ORES's.
     let resa = other_coordinator(&app).await;
-    let (liege, _) = app.file_ok(&with(&marie(), &[("postcode", "4000")])).await;
-    let liege_id = app.request_id(&liege).await;
-    app.wait_state(&liege_id, "assessed").await;
+    let (_, liege_id) = app
+        .file_assessed(&with(&marie(), &[("postcode", "4000")]))
+        .await;
     upload_plan(&app.private_link(&liege_id).await).await;
     send_offer(&app, &resa, &liege_id).await;
     app.wait_outbox_idle().await;

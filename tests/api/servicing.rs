@@ -755,9 +755,7 @@ async fn social_projects_are_companies_and_vat_filers_give_their_vat_number() {
 async fn only_ores_electricity_records_a_servicing_study_and_only_for_a_servicing() {
     let app = spawn_app().await;
     // Marie's house: no servicing.
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let (assessment_id, version): (String, i64) = sqlx::query_as(
         "SELECT id, version FROM assessments WHERE request_id = $1 AND service = 'electricity'",
     )

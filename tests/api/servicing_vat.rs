@@ -18,9 +18,7 @@ async fn sent_offer(
     app: &TestApp,
     fields: &[(&'static str, String)],
 ) -> (String, serde_json::Value) {
-    let (reference, _) = app.file_ok(fields).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(fields).await;
     let julien = app.signed_in("julien@ores.demo").await;
     send_offer_as(app, &julien, &id, "").await;
     let document = json_of(

@@ -14,9 +14,7 @@ use crate::helpers::{
 
 /// A request whose consolidated offer was sent and accepted online; its id.
 pub(crate) async fn accepted(app: &TestApp, fields: &[(&'static str, String)]) -> String {
-    let (reference, _) = app.file_ok(fields).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(fields).await;
     let julien = app.signed_in("julien@ores.demo").await;
     send_offer_as(app, &julien, &id, "").await;
     let link = app.private_link(&id).await;

@@ -41,9 +41,7 @@ fn case_json(date: &str) -> serde_json::Value {
 
 /// Marie's request filed on the app's day, answered by every operator.
 pub(crate) async fn filed_and_assessed(app: &TestApp) -> (String, String) {
-    let (reference, _) = app.file_ok(&marie_from(app.today())).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (reference, id) = app.file_assessed(&marie_from(app.today())).await;
     (reference, id)
 }
 

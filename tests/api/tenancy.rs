@@ -153,9 +153,7 @@ async fn timeline_details(app: &TestApp, client: &reqwest::Client, id: &str) -> 
 #[tokio::test]
 async fn an_operators_private_note_reaches_neither_other_operators_nor_the_commune() {
     let app = spawn_app().await;
-    let (reference, _) = app.file_ok(&marie()).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&marie()).await;
     let water: String = sqlx::query_scalar(
         "SELECT a.id FROM assessments a JOIN organisations o ON o.id = a.organisation_id \
          WHERE a.request_id = $1 AND o.slug = 'swde'",

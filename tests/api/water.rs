@@ -29,9 +29,7 @@ pub(crate) async fn water_request_with(
     ];
     changes_and_water_only.extend_from_slice(changes);
     let fields = with(&marie_from(app.today()), &changes_and_water_only);
-    let (reference, _) = app.file_ok(&fields).await;
-    let id = app.request_id(&reference).await;
-    app.wait_state(&id, "assessed").await;
+    let (_, id) = app.file_assessed(&fields).await;
     let (assessment_id, version): (String, i64) =
         sqlx::query_as("SELECT id, version FROM assessments WHERE request_id = $1")
             .bind(&id)
