@@ -2,7 +2,8 @@
 //! configuration and the caches — nothing else.
 
 use std::{
-    any::Any,
+    any::{Any, TypeId},
+    future::Future,
     ops::Deref,
     sync::{Arc, PoisonError, RwLock},
 };
@@ -92,11 +93,11 @@ pub struct ReferenceCache {
 /// How many views one instance keeps; the least used go first.
 const KEPT_VIEWS: usize = 1_000;
 
-/// Views kept in memory by the use cases that build them, each under its kind and key. The
-/// use case decides when a kept view is still current (a case file: the revisions it was built
-/// at); this only keeps them, typed by the use case that reads them back.
+/// Views kept in memory by the use cases that build them. The key names the view's type and
+/// everything it was built from (the use case puts the revisions it read in it: a view built
+/// from older data is simply never asked for again, and leaves with the least used).
 pub struct KeptViews {
-    views: quick_cache::sync::Cache<(&'static str, String), Arc<dyn Any + Send + Sync>>,
+    views: quick_cache::sync::Cache<(TypeId, String), Arc<dyn Any + Send + Sync>>,
 }
 
 impl Default for KeptViews {
@@ -108,15 +109,26 @@ impl Default for KeptViews {
 }
 
 impl KeptViews {
-    /// The view of `kind` kept under `key`, if any and of type `T`.
-    pub fn get<T: Any + Send + Sync>(&self, kind: &'static str, key: &str) -> Option<Arc<T>> {
-        self.views
-            .get(&(kind, key.to_owned()))
-            .and_then(|view| view.downcast::<T>().ok())
-    }
-
-    pub fn keep<T: Any + Send + Sync>(&self, kind: &'static str, key: String, view: Arc<T>) {
-        self.views.insert((kind, key), view);
+    /// The view of type `T` kept under `key`, else the one `build` makes, kept. Readers asking
+    /// at the same time for a view being built wait for it instead of building it again; a
+    /// failed build keeps nothing.
+    pub async fn get_or_build<T, E>(
+        &self,
+        key: String,
+        build: impl Future<Output = Result<T, E>>,
+    ) -> Result<Arc<T>, E>
+    where
+        T: Any + Send + Sync,
+    {
+        let view = self
+            .views
+            .get_or_insert_async(&(TypeId::of::<T>(), key), async {
+                Ok::<_, E>(Arc::new(build.await?) as Arc<dyn Any + Send + Sync>)
+            })
+            .await?;
+        Ok(view
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("the key names the view's type")))
     }
 }
 

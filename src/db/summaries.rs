@@ -377,27 +377,6 @@ pub async fn state_counts(db: &Db, scope: &Scope) -> DbResult<Vec<(String, i64)>
     .await?)
 }
 
-/// How many requests a tenant is a party of in any of `states` (every state when `None`).
-pub async fn count_in(db: &Db, scope: &Scope, states: Option<&[&str]>) -> DbResult<i64> {
-    let mut query = super::sql::Sql::new(
-        "SELECT CAST(COALESCE(SUM(requests), 0) AS BIGINT) FROM queue_counts \
-         WHERE organisation_id = ",
-    );
-    query.push_bind(scope.organisation_id().to_string());
-    if let Some(states) = states {
-        query.push(" AND state IN (");
-        for (index, state) in states.iter().enumerate() {
-            if index > 0 {
-                query.push(", ");
-            }
-            query.push_bind((*state).to_owned());
-        }
-        query.push(")");
-    }
-    let (total,): (i64,) = query.query_as()?.fetch_one(&db.pool).await?;
-    Ok(total)
-}
-
 /// The communes a tenant has requests in, by name: (NIS code, name).
 pub async fn communes(db: &Db, scope: &Scope) -> DbResult<Vec<(String, String)>> {
     Ok(sqlx::query_as(

@@ -43,7 +43,7 @@ use crate::{
     services::{
         documents::{self as document_service, Checklist, OperatorAnswer},
         holidays,
-        kept::{self, Revisions},
+        kept::{self, Lifetime, Revisions},
         links::LinkError,
         offers as offer_service,
         schedule::{self, ScheduleError},
@@ -406,10 +406,15 @@ pub async fn applicant_file(
         crate::services::auth::token_hash(token)
     );
     let revisions = Revisions::of_request(&request);
-    kept::view(state, "applicant case file", key, revisions, || {
-        read_applicant_file(state, request, token)
-    })
-    .await
+    let file = kept::view(
+        state,
+        &key,
+        revisions,
+        Lifetime::Clocked,
+        read_applicant_file(state, request, token),
+    )
+    .await?;
+    Ok(ApplicantCaseFile::clone(&file))
 }
 
 /// The citizen's case file of a request already found through `token`, read from the database.
@@ -525,8 +530,6 @@ impl StaffCaseFile {
     }
 }
 
-const KEPT_STAFF_FILES: &str = "staff case file";
-
 /// A staff member's case file of request `request_id`: a request that does not involve their
 /// organisation is [`CaseFileError::NotFound`]. The one kept in memory for their organisation
 /// while nothing it shows has changed, else read and kept.
@@ -539,18 +542,24 @@ pub async fn for_staff(
     // What a staff member reads depends on their organisation only.
     let key = format!("{}:{}", request.id, user.organisation_id);
     let revisions = Revisions::of_request(&request);
-    if let Some(kept) = kept::kept::<StaffCaseFile>(state, KEPT_STAFF_FILES, &key, revisions)
-        && let Some(mut file) = kept.try_clone()
-    {
-        // The VAT facts may read other requests of the same land (V-3.1): read them again.
-        file.facts = facts_of(state, &file.request).await?;
-        return Ok(file);
-    }
-    let built = kept::Built::now(revisions, state);
-    let file = read_staff_file(state, user, request).await?;
-    if let Some(view) = file.try_clone() {
-        kept::keep(state, KEPT_STAFF_FILES, key, built, view);
-    }
+    let kept = kept::view(
+        state,
+        &key,
+        revisions,
+        Lifetime::Clocked,
+        read_staff_file(state, user, request),
+    )
+    .await?;
+    let mut file = match kept.try_clone() {
+        Some(file) => file,
+        // A database error is never kept (the read fails with it instead): read it again.
+        None => {
+            let request = requests::get_for(&state.db, &user.scope(), request_id).await?;
+            read_staff_file(state, user, request).await?
+        }
+    };
+    // The VAT facts may read other requests of the same land (V-3.1): read each time.
+    file.facts = facts_of(state, &file.request).await?;
     Ok(file)
 }
 

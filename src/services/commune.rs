@@ -9,7 +9,7 @@ use crate::{
     db::{DbError, organisations, permits, requests},
     domain::{nuisance::Report, permit::SiteDetails, tenancy::SessionUser},
     services::{
-        kept::{self, Revisions},
+        kept::{self, Lifetime, Revisions},
         permits::{self as permit_service, JointDay},
     },
     state::AppState,
@@ -64,14 +64,15 @@ pub async fn dashboard(
     today: NaiveDate,
 ) -> Result<CommuneDashboard, DbError> {
     let revisions = organisation_revisions(state, user).await?;
-    kept::view(
+    let dashboard = kept::view(
         state,
-        "commune dashboard",
-        format!("{}:{}:{today}", user.organisation_id, commune.nis),
+        &format!("{}:{}:{today}", user.organisation_id, commune.nis),
         revisions,
-        || read_dashboard(state, user, commune, today),
+        Lifetime::Day,
+        read_dashboard(state, user, commune, today),
     )
-    .await
+    .await?;
+    Ok(CommuneDashboard::clone(&dashboard))
 }
 
 /// The revision of what the organisation's large pages show (`db::revisions`).
@@ -245,18 +246,19 @@ pub async fn figures(
 ) -> Result<Report, DbError> {
     let revisions = organisation_revisions(state, user).await?;
     let scope = user.scope();
-    kept::view(
+    let report = kept::view(
         state,
-        "nuisance figures",
-        format!(
+        &format!(
             "{}:{}:{from}:{to}",
             user.organisation_id,
             nis.unwrap_or("all")
         ),
         revisions,
-        || permit_service::figures(&state.db, &scope, nis, from, to),
+        Lifetime::Day,
+        permit_service::figures(&state.db, &scope, nis, from, to),
     )
-    .await
+    .await?;
+    Ok(Report::clone(&report))
 }
 
 /// The communes of the coordinator's requests, for its figures: (NIS code, name). One query.
@@ -285,14 +287,15 @@ pub async fn permit_panel(
     user: &SessionUser,
     request: &RequestRow,
 ) -> Result<Option<PermitPanelData>, DbError> {
-    kept::view(
+    let panel = kept::view(
         state,
-        "permit panel",
-        format!("{}:{}", request.id, user.organisation_id),
+        &format!("{}:{}", request.id, user.organisation_id),
         Revisions::of_request(request),
-        || read_permit_panel(state, user, request),
+        Lifetime::Day,
+        read_permit_panel(state, user, request),
     )
-    .await
+    .await?;
+    Ok(Option::clone(&panel))
 }
 
 async fn read_permit_panel(

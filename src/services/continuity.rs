@@ -217,7 +217,8 @@ pub async fn concerns_for(
         );
     }
     if holidays::may_edit(user) {
-        let stored = holidays::load(&state.db.pool).await?;
+        // Kept briefly in memory like every page's read of them (state::REFERENCE_TTL).
+        let stored = holidays::current(state).await?;
         concerns.extend(
             holiday_years_missing(&stored, today)
                 .into_iter()

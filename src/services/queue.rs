@@ -104,8 +104,13 @@ fn corrupt(what: &str, text: &str) -> DbError {
 }
 
 /// How many requests of the tenant's queue `filter` keeps: from the counts per state kept
-/// by the writes when it filters on state only, else counted.
-async fn total(state: &AppState, scope: &Scope, filter: &QueueFilter) -> Result<i64, DbError> {
+/// by the writes (`counts`) when it filters on state only, else counted.
+async fn total(
+    state: &AppState,
+    scope: &Scope,
+    filter: &QueueFilter,
+    counts: &[(RequestState, i64)],
+) -> Result<i64, DbError> {
     let by_state_only = filter.commune_nis.is_none()
         && filter.submitted_from.is_none()
         && filter.submitted_to.is_none()
@@ -114,20 +119,15 @@ async fn total(state: &AppState, scope: &Scope, filter: &QueueFilter) -> Result<
     if !by_state_only {
         return requests::queue_total(&state.db, scope, filter).await;
     }
-    match filter.state {
-        StateFilter::Any => summaries::count_in(&state.db, scope, None).await,
-        StateFilter::Open => {
-            let open: Vec<&str> = RequestState::ALL
-                .iter()
-                .filter(|s| !StateFilter::FINISHED.contains(s))
-                .map(|s| s.code())
-                .collect();
-            summaries::count_in(&state.db, scope, Some(&open)).await
-        }
-        StateFilter::Only(only) => {
-            summaries::count_in(&state.db, scope, Some(&[only.code()])).await
-        }
-    }
+    Ok(counts
+        .iter()
+        .filter(|(code, _)| match filter.state {
+            StateFilter::Any => true,
+            StateFilter::Open => !StateFilter::FINISHED.contains(code),
+            StateFilter::Only(only) => *code == only,
+        })
+        .map(|(_, count)| count)
+        .sum())
 }
 
 /// The page `paging` of the user's queue with `filter`, in `order`.
@@ -149,7 +149,6 @@ pub async fn page(
         paging.offset(),
     )
     .await?;
-    let total = total(state, &scope, filter).await?;
     let counts = summaries::state_counts(&state.db, &scope)
         .await?
         .into_iter()
@@ -159,6 +158,7 @@ pub async fn page(
                 .map_err(|_| corrupt("request state", &code))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let total = total(state, &scope, filter, &counts).await?;
     let communes = summaries::communes(&state.db, &scope).await?;
     let ids: Vec<String> = lines.iter().map(|line| line.id.clone()).collect();
     let horizon =
