@@ -564,8 +564,11 @@ fn push_queue_from(query: &mut Sql, scope: &Scope, filter: &QueueFilter) {
     match filter.state {
         StateFilter::Any => {}
         StateFilter::Open => {
+            // Literal terms, the partial index `requests_open_newest`'s own (migration
+            // 20261220000300): a bound value proves nothing to the planner. The codes are the
+            // state machine's constants.
             for state in StateFilter::FINISHED {
-                query.push(" AND r.state <> ").push_bind(state.code());
+                query.push(&format!(" AND r.state <> '{}'", state.code()));
             }
         }
         StateFilter::Only(state) => {
@@ -1073,4 +1076,26 @@ where
     .bind(&request.reference)
     .fetch_all(executor)
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_requests_index_covers_exactly_the_queues_open_filter() {
+        let migration = include_str!("../../migrations/20261220000300_open_requests_index.sql");
+        let (_, condition) = migration.rsplit_once("WHERE ").expect("a partial index");
+        let terms: Vec<String> = condition
+            .trim()
+            .trim_end_matches(';')
+            .split(" AND ")
+            .map(str::to_owned)
+            .collect();
+        let finished: Vec<String> = StateFilter::FINISHED
+            .iter()
+            .map(|state| format!("state <> '{}'", state.code()))
+            .collect();
+        assert_eq!(terms, finished);
+    }
 }

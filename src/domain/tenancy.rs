@@ -95,7 +95,8 @@ pub enum StateFilter {
 }
 
 impl StateFilter {
-    /// States no longer any staff's work.
+    /// States no longer any staff's work. The partial index `requests_open_newest` (migration
+    /// 20261220000300) is written with these: change both together.
     pub const FINISHED: [RequestState; 3] = [
         RequestState::Closed,
         RequestState::Withdrawn,
