@@ -114,7 +114,7 @@ pub async fn record_version(
     }
     sqlx::query(
         "INSERT INTO assessment_versions (assessment_id, version, feasibility, body, actor_kind, \
-            actor_id, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            actor_id, reason, created_at, no_tariff) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(assessment_id)
     .bind(version)
@@ -124,6 +124,7 @@ pub async fn record_version(
     .bind(new.actor_id.map(|id| id.to_string()))
     .bind(new.reason)
     .bind(ts(now))
+    .bind(i64::from(leaves_no_tariff(new.body)))
     .execute(&mut **tx)
     .await?;
     Ok(version)
@@ -289,20 +290,22 @@ pub async fn late_requests(db: &Db, scope: &Scope, now: DateTime<Utc>) -> DbResu
     .await?)
 }
 
-/// `LIKE` patterns of an answer whose part has no price for lack of a tariff book in force on
-/// its date (V-5): said by the answer (`unpriced`), or by the reason code of older answers.
-const NO_TARIFF_PATTERNS: [&str; 2] = [
-    r#"%"unpriced":{"kind":"no_book_in_force"%"#,
-    r#"%"tariff_unavailable"%"#,
+/// What an answer says when its part has no price for lack of a tariff book in force on its
+/// date (V-5): the `unpriced` kind of an answer, or the reason code of older answers. The
+/// migration `20261220000400_no_tariff_flag` marked the versions stored before with the same.
+const NO_TARIFF_MARKERS: [&str; 2] = [
+    r#""unpriced":{"kind":"no_book_in_force""#,
+    r#""tariff_unavailable""#,
 ];
+
+/// The answer `body` leaves its part without a tariff (recorded with each version).
+fn leaves_no_tariff(body: &str) -> bool {
+    NO_TARIFF_MARKERS.iter().any(|marker| body.contains(marker))
+}
 
 /// Appends the condition that an answer's latest version (`v`) left its part without a tariff.
 pub(crate) fn push_no_tariff(sql: &mut Sql) {
-    sql.push("(v.body LIKE ")
-        .push_bind(NO_TARIFF_PATTERNS[0])
-        .push(" OR v.body LIKE ")
-        .push_bind(NO_TARIFF_PATTERNS[1])
-        .push(")");
+    sql.push("v.no_tariff = 1");
 }
 
 /// Requests the caller sees with a part left unpriced for lack of a tariff in force on its
