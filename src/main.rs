@@ -8,6 +8,9 @@ use connect_my_home::{
 };
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "connect-my-home", version, about)]
 struct Cli {
