@@ -22,6 +22,10 @@
 //! |12 | a booked crew away on the day                                 | —         | coordinator, day set  |
 //! |13 | construction holidays on the booked day (2 reads)             | —         | coordinator, day set  |
 //!
+//! A file read is kept in memory (`services::kept`) while the request's revisions hold: the
+//! next reader of an unchanged request reads only the request itself (one statement; the
+//! staff's VAT facts are read each time).
+//!
 //! While no day is reserved and one may be chosen, the joint-day computation
 //! (`services::schedule::candidates`) adds its own fixed reads (answers, construction
 //! holidays, crews and their bookings for the request's commune).

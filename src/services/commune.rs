@@ -66,7 +66,7 @@ pub async fn dashboard(
     let revisions = organisation_revisions(state, user).await?;
     let dashboard = kept::view(
         state,
-        &format!("{}:{}:{today}", user.organisation_id, commune.nis),
+        &format!("{}:{}", user.organisation_id, commune.nis),
         revisions,
         Lifetime::Day,
         read_dashboard(state, user, commune, today),
