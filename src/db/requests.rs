@@ -548,6 +548,8 @@ pub struct QueueLineRow {
     pub assigned_to: Option<String>,
     /// The officer in charge, when an active case officer of the caller's organisation.
     pub assigned_name: Option<String>,
+    /// The organisation coordinating the request (C-2).
+    pub coordinator_id: String,
 }
 
 /// `FROM … WHERE …` of a tenant's queue with the filters applied.
@@ -630,7 +632,7 @@ pub async fn queue_page(
     let mut query = Sql::new(
         "SELECT r.id, r.reference, r.state, r.applicant_name, r.street, r.house_number, \
             r.postcode, r.commune_nis, r.commune_name, r.parcel_ref, r.map_point, r.submitted_at, \
-            r.assigned_to, (SELECT u.display_name FROM users u WHERE u.id = r.assigned_to \
+            r.assigned_to, r.coordinator_id, (SELECT u.display_name FROM users u WHERE u.id = r.assigned_to \
             AND u.role = 'case_officer' AND u.active = 1 AND u.organisation_id = ",
     );
     query
@@ -659,27 +661,28 @@ pub async fn queue_total(db: &Db, scope: &Scope, filter: &QueueFilter) -> DbResu
     Ok(total)
 }
 
-/// What the queue flags on some of a tenant's requests, in one query: `(request id, flag,
-/// detail)` with flag `late` (an operator's answer is overdue), `no_tariff` (a part the caller
-/// sees has no tariff in force), and for the coordinator `lapses` (the sent offer lapses by
-/// `lapse_horizon`) and `permit` (the commune's permit needs the officer; detail: its status).
-/// Each part starts from the page's ids: the tenant, state and status tests are written as
-/// expressions (`COALESCE(…)`, the columns are NOT NULL) so that SQLite, without statistics,
-/// does not read every request of the coordinator or every answer through their indexes.
+/// What the queue flags on some of a tenant's requests (`ids`, of which `coordinated` are the
+/// ones the tenant coordinates), in one query: `(request id, flag, detail)` with flag `late`
+/// (an operator's answer is overdue) and, for the coordinated ones, `lapses` (the sent offer
+/// lapses by `lapse_horizon`), for a coordinator `permit` (the commune's permit needs the
+/// officer; detail: its status); `no_tariff` (a part the caller sees has no tariff in force: every part of a
+/// coordinated request, its own part of another). Each part starts from the page's ids, so
+/// that SQLite, without statistics, reads only their rows.
 pub async fn queue_flags(
     db: &Db,
     scope: &Scope,
     ids: &[String],
+    coordinated: &[String],
+    coordinator: bool,
     now: DateTime<Utc>,
     lapse_horizon: NaiveDate,
-    coordinator: bool,
 ) -> DbResult<Vec<(String, String, Option<String>)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let organisation = scope.organisation_id().to_string();
     let mut query = Sql::new("");
-    let push_ids = |query: &mut Sql, column: &str| {
+    let push_ids = |query: &mut Sql, column: &str, ids: &[String]| {
         query.push(" AND ").push(column).push(" IN (");
         for (index, id) in ids.iter().enumerate() {
             if index > 0 {
@@ -689,50 +692,54 @@ pub async fn queue_flags(
         }
         query.push(")");
     };
-    query
-        .push(
-            "SELECT a.request_id, 'late' AS flag, NULL AS detail FROM assessments a \
-             JOIN requests r ON r.id = a.request_id WHERE COALESCE(r.coordinator_id, '') = ",
-        )
-        .push_bind(organisation.clone())
-        .push(" AND a.status <> 'answered' AND a.due_at < ")
-        .push_bind(super::ts(now));
-    push_ids(&mut query, "a.request_id");
-    query
-        .push(
-            " UNION ALL SELECT a.request_id, 'no_tariff', NULL FROM assessments a \
-             JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
-             JOIN requests r ON r.id = a.request_id WHERE (r.coordinator_id = ",
-        )
-        .push_bind(organisation.clone())
-        .push(" OR a.organisation_id = ")
-        .push_bind(organisation.clone())
-        .push(") AND COALESCE(a.status, '') = 'answered'");
-    push_ids(&mut query, "a.request_id");
-    query.push(" AND ");
+    query.push(
+        "SELECT a.request_id, 'no_tariff' AS flag, NULL AS detail FROM assessments a \
+         JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
+         WHERE COALESCE(a.status, '') = 'answered' AND ",
+    );
     super::assessments::push_no_tariff(&mut query);
-    if coordinator {
+    push_ids(&mut query, "a.request_id", ids);
+    if coordinated.len() < ids.len() {
+        // Of a request coordinated by another, the caller's own parts only.
+        query
+            .push(" AND (a.organisation_id = ")
+            .push_bind(organisation.clone());
+        if !coordinated.is_empty() {
+            query.push(" OR a.request_id IN (");
+            for (index, id) in coordinated.iter().enumerate() {
+                if index > 0 {
+                    query.push(", ");
+                }
+                query.push_bind(id.clone());
+            }
+            query.push(")");
+        }
+        query.push(")");
+    }
+    if !coordinated.is_empty() {
+        query
+            .push(
+                " UNION ALL SELECT a.request_id, 'late', NULL FROM assessments a \
+                 WHERE a.status <> 'answered' AND a.due_at < ",
+            )
+            .push_bind(super::ts(now));
+        push_ids(&mut query, "a.request_id", coordinated);
         query
             .push(
                 " UNION ALL SELECT o.request_id, 'lapses', NULL FROM offers o \
-                 JOIN requests r ON r.id = o.request_id WHERE COALESCE(r.coordinator_id, '') = ",
+                 WHERE COALESCE(o.status, '') = 'sent' AND o.valid_until <= ",
             )
-            .push_bind(organisation.clone())
-            .push(" AND COALESCE(o.status, '') = 'sent' AND o.valid_until <= ")
             .push_bind(lapse_horizon.to_string());
-        push_ids(&mut query, "o.request_id");
-        query
-            .push(
-                " UNION ALL SELECT pm.request_id, 'permit', pm.status FROM permits pm \
-                 JOIN request_parties p ON p.request_id = pm.request_id AND p.organisation_id = ",
-            )
-            .push_bind(organisation)
-            .push(
-                " WHERE (pm.status IN ('information_requested', 'refused') \
-                 OR (pm.status = 'approved_with_conditions' \
-                 AND pm.conditions_acknowledged_at IS NULL))",
-            );
-        push_ids(&mut query, "pm.request_id");
+        push_ids(&mut query, "o.request_id", coordinated);
+    }
+    if coordinator {
+        query.push(
+            " UNION ALL SELECT pm.request_id, 'permit', pm.status FROM permits pm \
+             WHERE (pm.status IN ('information_requested', 'refused') \
+             OR (pm.status = 'approved_with_conditions' \
+             AND pm.conditions_acknowledged_at IS NULL))",
+        );
+        push_ids(&mut query, "pm.request_id", ids);
     }
     Ok(query.query_as()?.fetch_all(&db.pool).await?)
 }

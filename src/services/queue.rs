@@ -161,6 +161,12 @@ pub async fn page(
     let total = total(state, &scope, filter, &counts).await?;
     let communes = summaries::communes(&state.db, &scope).await?;
     let ids: Vec<String> = lines.iter().map(|line| line.id.clone()).collect();
+    let own = scope.organisation_id().to_string();
+    let coordinated: Vec<String> = lines
+        .iter()
+        .filter(|line| line.coordinator_id == own)
+        .map(|line| line.id.clone())
+        .collect();
     let horizon =
         state.clock.today() + chrono::Days::new(crate::services::offers::REMINDER_DAYS_BEFORE);
     let mut flags: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
@@ -168,9 +174,10 @@ pub async fn page(
         &state.db,
         &scope,
         &ids,
+        &coordinated,
+        coordinator,
         state.clock.now(),
         horizon,
-        coordinator,
     )
     .await?
     {
