@@ -1,4 +1,4 @@
-//! The revisions that tell a case file kept in memory from a stale one (migration
+//! The revisions that tell a kept view (`services::kept`) from a stale one (migration
 //! `20261220000100_case_file_revisions`): `requests.revision` moves with every write to the
 //! request or to a row that hangs off it, `shared_revision` with every write to what every case
 //! file also reads. Both move by triggers, so that no write path — the product's, an
