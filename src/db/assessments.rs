@@ -341,17 +341,10 @@ pub async fn unpriced_of_services(db: &Db, services: &[&str]) -> DbResult<Vec<St
         "SELECT a.id FROM assessments a \
          JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
          JOIN requests r ON r.id = a.request_id \
-         WHERE a.status = 'answered' AND a.service IN (",
+         WHERE a.status = 'answered' AND a.service IN ",
     );
-    for (i, service) in services.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.push_bind((*service).to_owned());
-    }
-    sql.push(") AND r.state IN ")
-        .push(OPEN_STATES)
-        .push(" AND ");
+    sql.push_list(services.iter().map(|service| (*service).to_owned()));
+    sql.push(" AND r.state IN ").push(OPEN_STATES).push(" AND ");
     push_no_tariff(&mut sql);
     sql.push(" ORDER BY a.created_at, a.id");
     let rows: Vec<(String,)> = sql.query_as()?.fetch_all(&db.pool).await?;

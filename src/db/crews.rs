@@ -195,14 +195,8 @@ pub async fn bookings(
     sql.push_bind(from.to_string())
         .push(" AND day <= ")
         .push_bind(to.to_string())
-        .push(" AND crew_id IN (");
-    for (index, crew) in crews.iter().enumerate() {
-        if index > 0 {
-            sql.push(", ");
-        }
-        sql.push_bind(crew.to_string());
-    }
-    sql.push(")");
+        .push(" AND crew_id IN ")
+        .push_list(crews.iter().map(ToString::to_string));
     let rows: Vec<(String, String, i64)> = sql.query_as()?.fetch_all(&mut **tx).await?;
     rows.into_iter()
         .map(|(crew, day, booked)| {

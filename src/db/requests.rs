@@ -683,14 +683,11 @@ pub async fn queue_flags(
     let organisation = scope.organisation_id().to_string();
     let mut query = Sql::new("");
     let push_ids = |query: &mut Sql, column: &str, ids: &[String]| {
-        query.push(" AND ").push(column).push(" IN (");
-        for (index, id) in ids.iter().enumerate() {
-            if index > 0 {
-                query.push(", ");
-            }
-            query.push_bind(id.clone());
-        }
-        query.push(")");
+        query
+            .push(" AND ")
+            .push(column)
+            .push(" IN ")
+            .push_list(ids.iter().cloned());
     };
     query.push(
         "SELECT a.request_id, 'no_tariff' AS flag, NULL AS detail FROM assessments a \
@@ -705,14 +702,9 @@ pub async fn queue_flags(
             .push(" AND (a.organisation_id = ")
             .push_bind(organisation.clone());
         if !coordinated.is_empty() {
-            query.push(" OR a.request_id IN (");
-            for (index, id) in coordinated.iter().enumerate() {
-                if index > 0 {
-                    query.push(", ");
-                }
-                query.push_bind(id.clone());
-            }
-            query.push(")");
+            query
+                .push(" OR a.request_id IN ")
+                .push_list(coordinated.iter().cloned());
         }
         query.push(")");
     }

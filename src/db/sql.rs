@@ -72,6 +72,18 @@ impl Sql {
         self
     }
 
+    /// Appends `($1, $2, …)`, one placeholder per value, for an `IN` list (at least one).
+    pub fn push_list<V: Into<Bound>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+        self.push("(");
+        for (index, value) in values.into_iter().enumerate() {
+            if index > 0 {
+                self.push(", ");
+            }
+            self.push_bind(value);
+        }
+        self.push(")")
+    }
+
     /// Appends `(…), (…)` rows of placeholders for a multi-row `VALUES`.
     pub fn push_rows<T>(&mut self, rows: &[T], mut row: impl FnMut(&T) -> Vec<Bound>) -> &mut Self {
         for (index, item) in rows.iter().enumerate() {
