@@ -543,6 +543,8 @@ pub async fn for_staff(
     request_id: &str,
 ) -> Result<StaffCaseFile, CaseFileError> {
     let request = requests::get_for(&state.db, &user.scope(), request_id).await?;
+    // The VAT facts may read other requests of the same land (V-3.1): read each time, once.
+    let facts = facts_of(state, &request).await?;
     // What a staff member reads depends on their organisation only.
     let key = format!("{}:{}", request.id, user.organisation_id);
     let revisions = Revisions::of_request(&request);
@@ -551,7 +553,7 @@ pub async fn for_staff(
         &key,
         revisions,
         Lifetime::Clocked,
-        read_staff_file(state, user, request),
+        read_staff_file(state, user, request, facts.clone()),
     )
     .await?;
     let mut file = match kept.try_clone() {
@@ -559,11 +561,10 @@ pub async fn for_staff(
         // A database error is never kept (the read fails with it instead): read it again.
         None => {
             let request = requests::get_for(&state.db, &user.scope(), request_id).await?;
-            read_staff_file(state, user, request).await?
+            read_staff_file(state, user, request, facts.clone()).await?
         }
     };
-    // The VAT facts may read other requests of the same land (V-3.1): read each time.
-    file.facts = facts_of(state, &file.request).await?;
+    file.facts = facts;
     Ok(file)
 }
 
@@ -580,11 +581,13 @@ async fn facts_of(
         })
 }
 
-/// A staff member's case file of `request`, found in their scope, read from the database.
+/// A staff member's case file of `request`, found in their scope, read from the database,
+/// with the request's VAT `facts` as just read.
 async fn read_staff_file(
     state: &AppState,
     user: &SessionUser,
     request: RequestRow,
+    facts: crate::operators::RequestFacts,
 ) -> Result<StaffCaseFile, CaseFileError> {
     let scope: Scope = user.scope();
     let own = user.organisation_id.to_string();
@@ -746,7 +749,6 @@ async fn read_staff_file(
     } else {
         None
     };
-    let facts = facts_of(state, &request).await?;
     Ok(StaffCaseFile {
         dossier_invoice,
         facts,
