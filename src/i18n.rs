@@ -8,28 +8,47 @@ use rust_decimal::Decimal;
 
 use crate::domain::{InputError, Language};
 
-type Catalog = HashMap<String, String>;
+/// Dotted keys to texts. Every page looks up a hundred or more keys, all ours and compiled
+/// in: a fast hasher without keyed seeds suits them (no key comes from outside).
+pub type Catalog = HashMap<String, String, foldhash::fast::FixedState>;
 
-static CATALOGS: LazyLock<HashMap<Language, Catalog>> = LazyLock::new(|| {
-    HashMap::from([
-        (
-            Language::Fr,
-            parse_catalog(include_str!("../locales/fr.toml")),
-        ),
-        (
-            Language::En,
-            parse_catalog(include_str!("../locales/en.toml")),
-        ),
-        (
-            Language::De,
-            parse_catalog(include_str!("../locales/de.toml")),
-        ),
-        (
-            Language::Nl,
-            parse_catalog(include_str!("../locales/nl.toml")),
-        ),
-    ])
+/// One language's catalogue as written (`catalog`), and as looked up: with the French text of
+/// any key it lacks, so that a look-up is one hash.
+struct Catalogs {
+    written: Catalog,
+    with_fallback: Catalog,
+}
+
+static CATALOGS: LazyLock<[Catalogs; 4]> = LazyLock::new(|| {
+    let french = parse_catalog(include_str!("../locales/fr.toml"));
+    let with_french = |written: Catalog| {
+        let mut with_fallback = french.clone();
+        with_fallback.extend(written.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Catalogs {
+            written,
+            with_fallback,
+        }
+    };
+    [
+        Catalogs {
+            written: french.clone(),
+            with_fallback: french.clone(),
+        },
+        with_french(parse_catalog(include_str!("../locales/en.toml"))),
+        with_french(parse_catalog(include_str!("../locales/de.toml"))),
+        with_french(parse_catalog(include_str!("../locales/nl.toml"))),
+    ]
 });
+
+fn catalogs(language: Language) -> &'static Catalogs {
+    let index = match language {
+        Language::Fr => 0,
+        Language::En => 1,
+        Language::De => 2,
+        Language::Nl => 3,
+    };
+    &CATALOGS[index]
+}
 
 fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalog) {
     for (key, value) in table {
@@ -54,13 +73,14 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalog) {
 pub fn parse_catalog(text: &str) -> Catalog {
     // The catalogs are compiled in and checked by tests; a broken one is a build defect.
     let table: toml::Table = text.parse().expect("translation catalog is valid TOML");
-    let mut out = Catalog::new();
+    let mut out = Catalog::default();
     flatten("", &table, &mut out);
     out
 }
 
+/// A language's catalogue as written, without the French fallback.
 pub fn catalog(language: Language) -> &'static Catalog {
-    &CATALOGS[&language]
+    &catalogs(language).written
 }
 
 /// Translator for one language, handed to every template.
@@ -95,9 +115,9 @@ impl Tr {
 
     /// The text of `key`, falling back to French, then to the key itself.
     pub fn t<'k>(&self, key: &'k str) -> &'k str {
-        catalog(self.0)
+        catalogs(self.0)
+            .with_fallback
             .get(key)
-            .or_else(|| catalog(Language::Fr).get(key))
             .map(String::as_str)
             .unwrap_or_else(|| {
                 tracing::warn!(key, "missing translation");
@@ -116,17 +136,16 @@ impl Tr {
     pub fn f<'a>(&self, key: &str, args: impl AsRef<[(&'a str, &'a str)]>) -> String {
         let mut text = self.t(key).to_owned();
         for (name, value) in args.as_ref() {
-            text = plural_choices(&text, name, value, self.0);
+            // Most texts hold no plural choice: only those that do are parsed for one.
+            if text.contains(", plural,") {
+                text = plural_choices(&text, name, value, self.0);
+            }
             let placeholder = format!("{{{name}}}");
+            if !text.contains(&placeholder) {
+                continue;
+            }
             if self.0 == Language::Fr && starts_with_vowel(value) {
-                // French elides before a vowel: "Carte des travaux d'octobre", never "de octobre".
-                for word in ["de", "De", "le", "Le", "que"] {
-                    let elided = format!("{}'{placeholder}", &word[..word.len() - 1]);
-                    text = text.replace(&format!(" {word} {placeholder}"), &format!(" {elided}"));
-                    if text.starts_with(&format!("{word} {placeholder}")) {
-                        text = text.replacen(&format!("{word} {placeholder}"), &elided, 1);
-                    }
-                }
+                text = elide_before(&text, &placeholder);
             }
             text = text.replace(&placeholder, value);
         }
@@ -314,6 +333,20 @@ fn starts_with_vowel(value: &str) -> bool {
         .chars()
         .next()
         .is_some_and(|c| "aeiouyàâäéèêëîïôöùûüAEIOUYÀÂÉÈÊËÎÏÔÖÙÛÜ".contains(c))
+}
+
+/// French elides before a vowel: "Carte des travaux d'octobre", never "de octobre" — `de`,
+/// `le` and `que` before `placeholder` (whose value starts with a vowel) lose their vowel.
+fn elide_before(text: &str, placeholder: &str) -> String {
+    let mut text = text.to_owned();
+    for word in ["de", "De", "le", "Le", "que"] {
+        let elided = format!("{}'{placeholder}", &word[..word.len() - 1]);
+        text = text.replace(&format!(" {word} {placeholder}"), &format!(" {elided}"));
+        if text.starts_with(&format!("{word} {placeholder}")) {
+            text = text.replacen(&format!("{word} {placeholder}"), &elided, 1);
+        }
+    }
+    text
 }
 
 /// CLDR's cardinal rule: "one" for French 0 and 1 (i = 0, 1), for English, German and Dutch 1 only;
