@@ -30,7 +30,7 @@
 //! (`services::schedule::candidates`) adds its own fixed reads (answers, construction
 //! holidays, crews and their bookings for the request's commune).
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -383,26 +383,13 @@ pub async fn coordinated_request(
 
 pub use super::reference::partner_labels;
 
-/// The citizen's case file, through the private link `token`.
-pub async fn for_applicant(
-    state: &AppState,
-    token: &str,
-) -> Result<ApplicantCaseFile, CaseFileError> {
-    let request = match request_of_token(state, token).await {
-        Ok(request) => request,
-        Err(LinkError::Db(error)) => return Err(error.into()),
-        Err(_) => return Err(CaseFileError::NotFound),
-    };
-    applicant_file(state, request, token).await
-}
-
 /// The citizen's case file of a request already found through `token`: the one kept in
 /// memory while nothing it shows has changed, else read and kept.
 pub async fn applicant_file(
     state: &AppState,
     request: RequestRow,
     token: &str,
-) -> Result<ApplicantCaseFile, CaseFileError> {
+) -> Result<Arc<ApplicantCaseFile>, CaseFileError> {
     // Per link: the file's document addresses carry it.
     let key = format!(
         "{}:{}",
@@ -410,15 +397,14 @@ pub async fn applicant_file(
         crate::services::auth::token_hash(token)
     );
     let revisions = Revisions::of_request(&request);
-    let file = kept::view(
+    kept::view(
         state,
         &key,
         revisions,
         Lifetime::Clocked,
         read_applicant_file(state, request, token),
     )
-    .await?;
-    Ok(ApplicantCaseFile::clone(&file))
+    .await
 }
 
 /// The citizen's case file of a request already found through `token`, read from the database.

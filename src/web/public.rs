@@ -297,13 +297,14 @@ async fn filed(
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/track.html")]
-struct TrackPage {
+struct TrackPage<'a> {
     tr: Tr,
     page: Frame,
-    request: RequestRow,
+    /// Borrowed from the case file, which may be the one kept for every reader.
+    request: &'a RequestRow,
     site: String,
     services: Vec<String>,
-    events: Vec<Event>,
+    events: &'a [Event],
     token: String,
     /// The reserved joint day, or the days the applicant may pick (rule C-4).
     reserved: Option<String>,
@@ -325,7 +326,7 @@ struct TrackPage {
     names: ServiceNames,
 }
 
-impl TrackPage {
+impl TrackPage<'_> {
     /// A timeline event's detail in the reader's words.
     fn detail(&self, event: &Event) -> Option<String> {
         event
@@ -560,8 +561,8 @@ pub(super) async fn render_track_with(
             .map(|day| (day.to_string(), ctx.tr.numeric_date(*day)))
             .collect(),
         reserved: file.reserved.map(super::backoffice::day_label),
-        request: file.request,
-        events: file.events,
+        request: &file.request,
+        events: &file.events,
         token,
         notice,
         offer,
