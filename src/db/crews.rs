@@ -662,7 +662,7 @@ pub async fn booked_days(
             .push("))");
     }
     sql.push(" ORDER BY v.day, v.request_id LIMIT ")
-        .push_bind(days)
+        .push_count(u64::try_from(days).unwrap_or_default())
         .push(
             ") SELECT p.day, r.id AS request_id, r.reference, r.state, r.commune_nis, \
                 r.commune_name, r.street, r.house_number, r.postcode, r.parcel_ref, r.map_point, \

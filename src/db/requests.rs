@@ -522,7 +522,7 @@ pub async fn get_for(db: &Db, scope: &Scope, id: &str) -> DbResult<RequestRow> {
     .ok_or(DbError::NotFound)
 }
 
-pub use crate::domain::tenancy::{Assigned, QueueFilter, QueueOrder, StateFilter};
+pub use crate::domain::tenancy::{Assigned, Paging, QueueFilter, QueueOrder, StateFilter};
 
 /// The urgency rank of a request `r`: 0 while in progress, 1 once finished. The same
 /// expression is indexed (`requests_urgency`), so the urgent order reads the index in order.
@@ -620,14 +620,13 @@ fn push_queue_from(query: &mut Sql, scope: &Scope, filter: &QueueFilter) {
     }
 }
 
-/// One page of a tenant's queue with the filters applied: `limit` lines after `offset`.
+/// One page of a tenant's queue with the filters applied.
 pub async fn queue_page(
     db: &Db,
     scope: &Scope,
     filter: &QueueFilter,
     order: QueueOrder,
-    limit: i64,
-    offset: i64,
+    paging: Paging,
 ) -> DbResult<Vec<QueueLineRow>> {
     let mut query = Sql::new(
         "SELECT r.id, r.reference, r.state, r.applicant_name, r.street, r.house_number, \
@@ -647,9 +646,9 @@ pub async fn queue_page(
     };
     query
         .push(" LIMIT ")
-        .push_bind(limit)
+        .push_count(u64::from(paging.per_page))
         .push(" OFFSET ")
-        .push_bind(offset);
+        .push_count(u64::from(paging.page.saturating_sub(1)) * u64::from(paging.per_page));
     Ok(query.query_as()?.fetch_all(&db.pool).await?)
 }
 

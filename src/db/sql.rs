@@ -72,6 +72,15 @@ impl Sql {
         self
     }
 
+    /// Appends a row count (`LIMIT`, `OFFSET`) as a number in the text, not a placeholder:
+    /// PostgreSQL plans a prepared statement once for any value, and for an unknown `LIMIT` it
+    /// expects a tenth of the rows, so a 50-line page of 100,000 requests started parallel
+    /// workers (11 ms instead of 0.6). A number cannot carry anything else into the text.
+    pub fn push_count(&mut self, count: u64) -> &mut Self {
+        let _ = write!(self.text, "{count}");
+        self
+    }
+
     /// Appends `($1, $2, …)`, one placeholder per value, for an `IN` list (at least one).
     pub fn push_list<V: Into<Bound>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
         self.push("(");

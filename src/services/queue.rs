@@ -140,15 +140,7 @@ pub async fn page(
 ) -> Result<QueuePage, DbError> {
     let scope = user.scope();
     let coordinator = user.is_coordinator();
-    let lines = requests::queue_page(
-        &state.db,
-        &scope,
-        filter,
-        order,
-        i64::from(paging.per_page),
-        paging.offset(),
-    )
-    .await?;
+    let lines = requests::queue_page(&state.db, &scope, filter, order, paging).await?;
     let counts = summaries::state_counts(&state.db, &scope)
         .await?
         .into_iter()
