@@ -95,9 +95,10 @@ pub async fn record_version(
     now: DateTime<Utc>,
 ) -> DbResult<i64> {
     let version = expected_version + 1;
+    let no_tariff = i64::from(leaves_no_tariff(new.body));
     let updated = sqlx::query(
         "UPDATE assessments SET status = 'answered', version = $3, feasibility = $4, \
-            locked_until = NULL, last_error = NULL, updated_at = $5 \
+            locked_until = NULL, last_error = NULL, updated_at = $5, no_tariff = $6 \
          WHERE id = $1 AND version = $2 AND status <> 'failed'",
     )
     .bind(assessment_id)
@@ -105,6 +106,7 @@ pub async fn record_version(
     .bind(version)
     .bind(new.feasibility)
     .bind(ts(now))
+    .bind(no_tariff)
     .execute(&mut **tx)
     .await?;
     if updated.rows_affected() != 1 {
@@ -124,7 +126,7 @@ pub async fn record_version(
     .bind(new.actor_id.map(|id| id.to_string()))
     .bind(new.reason)
     .bind(ts(now))
-    .bind(i64::from(leaves_no_tariff(new.body)))
+    .bind(no_tariff)
     .execute(&mut **tx)
     .await?;
     Ok(version)
@@ -303,9 +305,9 @@ fn leaves_no_tariff(body: &str) -> bool {
     NO_TARIFF_MARKERS.iter().any(|marker| body.contains(marker))
 }
 
-/// Appends the condition that an answer's latest version (`v`) left its part without a tariff.
+/// Appends the condition that a part's (`a`) current answer left it without a tariff.
 pub(crate) fn push_no_tariff(sql: &mut Sql) {
-    sql.push("v.no_tariff = 1");
+    sql.push("a.no_tariff = 1");
 }
 
 /// Requests the caller sees with a part left unpriced for lack of a tariff in force on its
@@ -314,7 +316,6 @@ pub async fn no_tariff_requests(db: &Db, scope: &Scope) -> DbResult<Vec<String>>
     let organisation = scope.organisation_id().to_string();
     let mut sql = Sql::new(
         "SELECT DISTINCT a.request_id FROM assessments a \
-         JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
          JOIN requests r ON r.id = a.request_id WHERE (r.coordinator_id = ",
     );
     sql.push_bind(organisation.clone())
@@ -338,9 +339,7 @@ pub async fn unpriced_of_services(db: &Db, services: &[&str]) -> DbResult<Vec<St
         return Ok(Vec::new());
     }
     let mut sql = Sql::new(
-        "SELECT a.id FROM assessments a \
-         JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
-         JOIN requests r ON r.id = a.request_id \
+        "SELECT a.id FROM assessments a JOIN requests r ON r.id = a.request_id \
          WHERE a.status = 'answered' AND a.service IN ",
     );
     sql.push_list(services.iter().map(|service| (*service).to_owned()));
@@ -545,7 +544,7 @@ pub async fn own_open_parts(
             .push("))");
     }
     sql.push(" ORDER BY r.submitted_at, a.id LIMIT ")
-        .push_bind(limit);
+        .push_count(u64::try_from(limit).unwrap_or_default());
     Ok(sql.query_as()?.fetch_all(&db.pool).await?)
 }
 

@@ -607,8 +607,7 @@ fn push_queue_from(query: &mut Sql, scope: &Scope, filter: &QueueFilter) {
         // Among the parts the caller sees: all for the coordinator, its own for an operator.
         query
             .push(
-                " AND EXISTS (SELECT 1 FROM assessments a JOIN assessment_versions v \
-                 ON v.assessment_id = a.id AND v.version = a.version \
+                " AND EXISTS (SELECT 1 FROM assessments a \
                  WHERE a.request_id = r.id AND a.status = 'answered' AND (r.coordinator_id = ",
             )
             .push_bind(scope.organisation_id().to_string())
@@ -688,13 +687,12 @@ pub async fn queue_flags(
             .push(" IN ")
             .push_list(ids.iter().cloned());
     };
+    // One pass over the parts of the page's requests for both of their flags.
     query.push(
-        "SELECT a.request_id, 'no_tariff' AS flag, NULL AS detail FROM assessments a \
-         JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
-         WHERE COALESCE(a.status, '') = 'answered' AND ",
+        "SELECT a.request_id, CASE WHEN a.status = 'answered' THEN 'no_tariff' ELSE 'late' END \
+         AS flag, NULL AS detail FROM assessments a WHERE ((COALESCE(a.status, '') = 'answered' AND ",
     );
     super::assessments::push_no_tariff(&mut query);
-    push_ids(&mut query, "a.request_id", ids);
     if coordinated.len() < ids.len() {
         // Of a request coordinated by another, the caller's own parts only.
         query
@@ -707,14 +705,17 @@ pub async fn queue_flags(
         }
         query.push(")");
     }
+    query.push(")");
     if !coordinated.is_empty() {
         query
-            .push(
-                " UNION ALL SELECT a.request_id, 'late', NULL FROM assessments a \
-                 WHERE a.status <> 'answered' AND a.due_at < ",
-            )
+            .push(" OR (a.status <> 'answered' AND a.due_at < ")
             .push_bind(super::ts(now));
         push_ids(&mut query, "a.request_id", coordinated);
+        query.push(")");
+    }
+    query.push(")");
+    push_ids(&mut query, "a.request_id", ids);
+    if !coordinated.is_empty() {
         query
             .push(
                 " UNION ALL SELECT o.request_id, 'lapses', NULL FROM offers o \
