@@ -15,6 +15,7 @@
 #   TOTAL WAITING     requests in the database for the large-data pages (100000), of which
 #                     waiting for a joint day (2000)
 #   OUT               where results and logs are kept (default /var/tmp/cmh-bench-web)
+#   KEEP=1            keep the databases (SQLite files and PostgreSQL databases) for a look after
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -68,10 +69,14 @@ cleanup() {
     for pid in "${PIDS[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
-    for db in "${PG_DBS[@]}"; do
-        psql -X -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-    done
-    if [ "${KEEP:-0}" != 1 ]; then rm -rf "$WORK"/*/data "$WORK"/*/anchor.db* 2>/dev/null || true; fi
+    if [ "${KEEP:-0}" != 1 ]; then
+        for db in "${PG_DBS[@]}"; do
+            psql -X -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+        done
+        rm -rf "$WORK"/*/data "$WORK"/*/anchor.db* 2>/dev/null || true
+    else
+        echo "bench/web: kept $WORK and the databases ${PG_DBS[*]:-}" >&2
+    fi
     if [ $status -ne 0 ]; then echo "bench/web: FAILED (exit $status); logs in $WORK" >&2; fi
     exit $status
 }
