@@ -115,6 +115,9 @@ pub struct NewRequestRecord {
     pub id: Uuid,
     pub reference: String,
     pub idempotency_key: String,
+    /// A hash of the form's fields as typed (`services::submit::fingerprint`); none for a
+    /// request that did not come from the form.
+    pub input_fingerprint: Option<String>,
     pub follow_token_hash: String,
     pub coordinator_id: Uuid,
     pub state: String,
@@ -213,10 +216,10 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
             applicant_vat, servicing_t5387, servicing_existing_pole_lights, \
             dwelling_first_occupied_year, electricity_current_band, water_work, water_unbilled, \
             servicing_payer_name, servicing_payer_address, servicing_payer_vat, \
-            servicing_payer_company_number) \
+            servicing_payer_company_number, input_fingerprint) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, \
-            $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47)",
+            $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48)",
     )
     .bind(r.id.to_string())
     .bind(&r.reference)
@@ -265,6 +268,7 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
     .bind(&r.servicing_payer_address)
     .bind(&r.servicing_payer_vat)
     .bind(&r.servicing_payer_company_number)
+    .bind(&r.input_fingerprint)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -432,20 +436,6 @@ pub async fn insert_event(tx: &mut Tx, event: &NewEvent<'_>) -> DbResult<()> {
         event.at,
     )
     .await?;
-    Ok(())
-}
-
-/// Records the fingerprint of the fields a request was filed with, in the filing transaction.
-pub async fn set_input_fingerprint(
-    tx: &mut Tx,
-    request_id: &str,
-    fingerprint: &str,
-) -> DbResult<()> {
-    sqlx::query("UPDATE requests SET input_fingerprint = $2 WHERE id = $1")
-        .bind(request_id)
-        .bind(fingerprint)
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }
 

@@ -511,6 +511,7 @@ async fn add_site(
             id,
             reference,
             idempotency_key: key.to_owned(),
+            input_fingerprint: None,
             follow_token_hash: token_hash(&new_token()),
             coordinator_id: coordinator.id,
             state: "assessed".into(),

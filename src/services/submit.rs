@@ -17,7 +17,6 @@ use crate::{
     },
     i18n::Tr,
     mail::compose::{self, DossierFeeMail, RequestFiled},
-    operators::generic::PartnerOffer,
     services::{
         assess,
         auth::{new_token, token_hash},
@@ -154,6 +153,18 @@ pub async fn submit(
         Some(_) => Some(crate::services::books::current(state).await?),
         None => None,
     };
+    // The partners' labels (C-8), for a refusal or the confirmation: read before the write.
+    let partner_labels = if request.partner_services.is_empty() {
+        Vec::new()
+    } else {
+        crate::services::reference::partner_labels(state).await?
+    };
+    let partner_label = |code: &str| {
+        partner_labels
+            .iter()
+            .find(|(service, _)| service == code)
+            .map(|(_, labels)| labels.get(request.language).to_owned())
+    };
     let mut tx = state.db.begin_write().await?;
     if let Err(limited) = confirmations_allowed(&mut tx, state, request.email.as_ref(), now).await?
     {
@@ -181,7 +192,7 @@ pub async fn submit(
             .iter()
             .any(|o| o.kind == "operator" && o.service.as_deref() == Some(code.as_str()));
         if !serves {
-            let label = partner_label(state, code, request.language).await?;
+            let label = partner_label(code);
             partner_errors.add(
                 "services",
                 match label {
@@ -207,7 +218,7 @@ pub async fn submit(
     .to_string();
     let token = new_token();
     let id = db::new_id();
-    let record = record(
+    let mut record = record(
         &request,
         id,
         &reference,
@@ -216,6 +227,7 @@ pub async fn submit(
         coordinator.id,
         now,
     );
+    record.input_fingerprint = Some(fingerprint.clone());
     match requests::insert(&mut tx, &record).await {
         Ok(()) => {}
         // The same form filed concurrently: the other filing won; show it.
@@ -228,7 +240,6 @@ pub async fn submit(
         }
         Err(other) => return Err(other.into()),
     }
-    requests::set_input_fingerprint(&mut tx, &record.id.to_string(), &fingerprint).await?;
 
     // Every party, service and task in one statement each, whatever the number of operators.
     let mut parties = vec![(coordinator.id, "coordinator")];
@@ -300,14 +311,11 @@ pub async fn submit(
         _ => None,
     };
 
-    let mut partner_lines = Vec::new();
-    for code in &request.partner_services {
-        partner_lines.push(
-            partner_label(state, code, request.language)
-                .await?
-                .unwrap_or_else(|| code.clone()),
-        );
-    }
+    let partner_lines: Vec<String> = request
+        .partner_services
+        .iter()
+        .map(|code| partner_label(code).unwrap_or_else(|| code.clone()))
+        .collect();
     let tr = Tr(request.language);
     let mail = compose::request_filed(
         tr,
@@ -408,6 +416,7 @@ fn record(
         id,
         reference: reference.to_owned(),
         idempotency_key: key.as_ref().to_owned(),
+        input_fingerprint: None,
         follow_token_hash: follow_token_hash.to_owned(),
         coordinator_id,
         state: RequestState::Submitted.code().to_owned(),
@@ -486,18 +495,4 @@ fn record(
             .and_then(|p| p.company_number.as_ref())
             .map(|number| number.to_string()),
     }
-}
-
-/// The label of a configured partner's service, in `language`.
-pub async fn partner_label(
-    state: &AppState,
-    code: &str,
-    language: crate::domain::Language,
-) -> Result<Option<String>, DbError> {
-    Ok(crate::db::organisations::partners(&state.db)
-        .await?
-        .into_iter()
-        .filter(|o| o.service.as_deref() == Some(code))
-        .find_map(|o| PartnerOffer::from_json(o.partner.as_deref()?).ok())
-        .map(|offer| offer.label.get(language).to_owned()))
 }
