@@ -284,21 +284,31 @@ impl Db {
     pub async fn begin_write(&self) -> DbResult<Tx> {
         match self.engine {
             Engine::Sqlite => {
-                let turn = tokio::time::timeout(
-                    WRITER_TURN_TIMEOUT,
-                    self.writer_turn.clone().lock_owned(),
-                )
-                .await
-                .map_err(|_| DbError::Sqlx(sqlx::Error::PoolTimedOut))?;
+                let turn = self.writer_turn().await?;
                 Ok(Tx {
                     inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _writer_turn: Some(turn),
+                    _writer_turn: turn,
                 })
             }
             Engine::Postgres => Ok(Tx {
                 inner: self.pool.begin().await?,
                 _writer_turn: None,
             }),
+        }
+    }
+
+    /// This process's turn to write on SQLite (`None` on PostgreSQL), also held around a
+    /// single write outside a transaction (a worker claiming a task): otherwise that write
+    /// and a transaction would meet in SQLite's busy handler, which sleeps 1 to 100 ms
+    /// between tries, and a transaction sleeping there holds up every writer queued behind.
+    pub async fn writer_turn(&self) -> DbResult<Option<OwnedMutexGuard<()>>> {
+        match self.engine {
+            Engine::Sqlite => Ok(Some(
+                tokio::time::timeout(WRITER_TURN_TIMEOUT, self.writer_turn.clone().lock_owned())
+                    .await
+                    .map_err(|_| DbError::Sqlx(sqlx::Error::PoolTimedOut))?,
+            )),
+            Engine::Postgres => Ok(None),
         }
     }
 
@@ -423,6 +433,7 @@ where
     let Some(id) = candidate else {
         return Ok(None);
     };
+    let _turn = db.writer_turn().await?;
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE {table} SET locked_until = $2, attempts = attempts + 1 \
          WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $3) \
@@ -448,6 +459,7 @@ pub(crate) async fn mark_task_failed(
         Some(at) => ("pending", Some(ts(at))),
         None => ("failed", None),
     };
+    let _turn = db.writer_turn().await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE {table} SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
             locked_until = NULL, last_error = $4 WHERE id = $1 AND status = 'pending'"

@@ -142,6 +142,7 @@ pub async fn claim_due(
 /// Pushes a claim forward to `until` while its delivery runs, so no other worker takes the
 /// message meanwhile. False when the message is no longer pending (already recorded).
 pub async fn extend_claim(db: &Db, id: &str, until: DateTime<Utc>) -> DbResult<bool> {
+    let _turn = db.writer_turn().await?;
     let result = sqlx::query(
         "UPDATE outbox SET locked_until = $2 WHERE id = $1 AND status = 'pending' \
            AND locked_until IS NOT NULL",
@@ -155,6 +156,7 @@ pub async fn extend_claim(db: &Db, id: &str, until: DateTime<Utc>) -> DbResult<b
 
 /// Marks a claimed message sent; only the first call changes anything.
 pub async fn mark_sent(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let _turn = db.writer_turn().await?;
     let result = sqlx::query(
         "UPDATE outbox SET status = 'sent', sent_at = $2, locked_until = NULL, last_error = NULL \
          WHERE id = $1 AND status = 'pending'",
@@ -184,6 +186,7 @@ pub async fn mark_failed_until(
     error: &str,
     again_at: DateTime<Utc>,
 ) -> DbResult<()> {
+    let _turn = db.writer_turn().await?;
     sqlx::query(
         "UPDATE outbox SET status = 'failed', next_attempt_at = $2, locked_until = NULL, \
             last_error = $3 WHERE id = $1 AND status = 'pending'",
@@ -212,6 +215,7 @@ pub async fn revive_due(db: &Db, kind: &str, now: DateTime<Utc>) -> DbResult<u64
     if due == 0 {
         return Ok(0);
     }
+    let _turn = db.writer_turn().await?;
     let result = sqlx::query(
         "UPDATE outbox SET status = 'pending' \
          WHERE status = 'failed' AND kind = $1 AND next_attempt_at <= $2",

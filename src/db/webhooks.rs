@@ -357,6 +357,7 @@ pub async fn claim_due(
     let Some(id) = candidate else {
         return Ok(None);
     };
+    let turn = db.writer_turn().await?;
     let claimed: Option<String> = sqlx::query_scalar(
         "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1 \
          WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $3) \
@@ -367,6 +368,7 @@ pub async fn claim_due(
     .bind(ts(now))
     .fetch_optional(&db.pool)
     .await?;
+    drop(turn);
     if claimed.is_none() {
         return Ok(None);
     }
