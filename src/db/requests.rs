@@ -334,14 +334,13 @@ pub async fn insert_parties(
         ]
     });
     sql.push(" ON CONFLICT (request_id, organisation_id) DO NOTHING RETURNING organisation_id");
-    let mut added: Vec<(String,)> = sql.query_as()?.fetch_all(&mut **tx).await?;
-    // In a fixed order, as every writer of the counts takes their rows.
-    added.sort();
+    let added: Vec<(String,)> = sql.query_as()?.fetch_all(&mut **tx).await?;
+    let added: Vec<String> = added
+        .into_iter()
+        .map(|(organisation,)| organisation)
+        .collect();
     // The read models count the request for each new party (db::summaries).
-    for (organisation,) in added {
-        super::summaries::party_added(tx, &request_id.to_string(), &organisation).await?;
-    }
-    Ok(())
+    super::summaries::parties_added(tx, &request_id.to_string(), &added).await
 }
 
 pub async fn insert_party(
@@ -360,8 +359,12 @@ pub async fn insert_party(
     .execute(&mut **tx)
     .await?;
     if added.rows_affected() == 1 {
-        super::summaries::party_added(tx, &request_id.to_string(), &organisation_id.to_string())
-            .await?;
+        super::summaries::parties_added(
+            tx,
+            &request_id.to_string(),
+            &[organisation_id.to_string()],
+        )
+        .await?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //!
 //! - `queue_counts` and `queue_communes`: per organisation, its requests per state and their
 //!   communes — a request counts for every organisation party of it, and only for those (the
-//!   queue's tenant rule). Written when a party is added ([`party_added`]) and when a request
+//!   queue's tenant rule). Written when a party is added ([`parties_added`]) and when a request
 //!   changes state ([`state_moved`]).
 //! - `nuisance_ledger`: what each done joint day of a request adds to the nuisance figures
 //!   (C-6), and `nuisance_days`: the ledger summed per organisation party, commune, street and
@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::{Decimal, prelude::ToPrimitive};
 
-use super::{Db, DbError, DbResult, Scope, Tx};
+use super::{Db, DbError, DbResult, Scope, Tx, sql::Sql};
 use crate::domain::{nuisance::DaySummary, permit::shared_trench_metres};
 
 /// The backfill of the migration that created the read models, run again by [`rebuild`].
@@ -103,50 +103,64 @@ pub async fn snapshot(tx: &mut Tx) -> DbResult<Vec<String>> {
     Ok(rows)
 }
 
-/// A party was added to a request (`organisation_id` newly one of its parties): the request
-/// now counts for it, in its state and commune, with its done joint days.
-pub(super) async fn party_added(
+/// Parties were added to a request (`organisations`, newly its parties): the request now
+/// counts for each, in its state and commune, with its done joint days. Three statements
+/// whatever the number of parties, taking the rows in a fixed order (organisation), as every
+/// writer of the counts does.
+pub(super) async fn parties_added(
     tx: &mut Tx,
     request_id: &str,
-    organisation_id: &str,
+    organisations: &[String],
 ) -> DbResult<()> {
-    sqlx::query(
+    if organisations.is_empty() {
+        return Ok(());
+    }
+    let of_parties = |sql: &mut Sql| {
+        sql.push_bind(request_id)
+            .push(" AND p.organisation_id IN ")
+            .push_list(organisations.iter().cloned())
+            .push(" ORDER BY p.organisation_id");
+    };
+    let mut counts = Sql::new(
         "INSERT INTO queue_counts (organisation_id, state, requests) \
-         SELECT $2, r.state, 1 FROM requests r WHERE r.id = $1 \
-         ON CONFLICT (organisation_id, state) \
+         SELECT p.organisation_id, r.state, 1 FROM request_parties p \
+         JOIN requests r ON r.id = p.request_id WHERE p.request_id = ",
+    );
+    of_parties(&mut counts);
+    counts.push(
+        " ON CONFLICT (organisation_id, state) \
          DO UPDATE SET requests = queue_counts.requests + 1",
-    )
-    .bind(request_id)
-    .bind(organisation_id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
+    );
+    counts.query()?.execute(&mut **tx).await?;
+    let mut communes = Sql::new(
         "INSERT INTO queue_communes (organisation_id, commune_nis, commune_name, requests) \
-         SELECT $2, r.commune_nis, r.commune_name, 1 FROM requests r WHERE r.id = $1 \
-         ON CONFLICT (organisation_id, commune_nis, commune_name) \
+         SELECT p.organisation_id, r.commune_nis, r.commune_name, 1 FROM request_parties p \
+         JOIN requests r ON r.id = p.request_id WHERE p.request_id = ",
+    );
+    of_parties(&mut communes);
+    communes.push(
+        " ON CONFLICT (organisation_id, commune_nis, commune_name) \
          DO UPDATE SET requests = queue_communes.requests + 1",
-    )
-    .bind(request_id)
-    .bind(organisation_id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
+    );
+    communes.query()?.execute(&mut **tx).await?;
+    let mut days = Sql::new(
         "INSERT INTO nuisance_days (organisation_id, commune_nis, day, street, trench_scale, \
             works_days, crew_visits_avoided, openings_made, openings_separate, trench_nano) \
-         SELECT $2, l.commune_nis, l.day, l.street, l.trench_scale, 1, l.operators - 1, \
-            l.civil_works, l.civil_works * l.operators, l.trench_nano \
-         FROM nuisance_ledger l WHERE l.request_id = $1 \
-         ON CONFLICT (organisation_id, commune_nis, day, street, trench_scale) DO UPDATE SET \
+         SELECT p.organisation_id, l.commune_nis, l.day, l.street, l.trench_scale, 1, \
+            l.operators - 1, l.civil_works, l.civil_works * l.operators, l.trench_nano \
+         FROM request_parties p JOIN nuisance_ledger l ON l.request_id = p.request_id \
+         WHERE p.request_id = ",
+    );
+    of_parties(&mut days);
+    days.push(
+        " ON CONFLICT (organisation_id, commune_nis, day, street, trench_scale) DO UPDATE SET \
             works_days = nuisance_days.works_days + excluded.works_days, \
             crew_visits_avoided = nuisance_days.crew_visits_avoided + excluded.crew_visits_avoided, \
             openings_made = nuisance_days.openings_made + excluded.openings_made, \
             openings_separate = nuisance_days.openings_separate + excluded.openings_separate, \
             trench_nano = nuisance_days.trench_nano + excluded.trench_nano",
-    )
-    .bind(request_id)
-    .bind(organisation_id)
-    .execute(&mut **tx)
-    .await?;
+    );
+    days.query()?.execute(&mut **tx).await?;
     Ok(())
 }
 
