@@ -640,7 +640,7 @@ pub async fn queue_page(
         .push(" LIMIT ")
         .push_count(u64::from(paging.per_page))
         .push(" OFFSET ")
-        .push_count(u64::from(paging.page.saturating_sub(1)) * u64::from(paging.per_page));
+        .push_count(paging.offset());
     Ok(query.query_as()?.fetch_all(&db.pool).await?)
 }
 

@@ -170,8 +170,8 @@ impl Paging {
     }
 
     /// How many lines come before the page.
-    pub fn offset(self) -> i64 {
-        i64::from(self.page - 1) * i64::from(self.per_page)
+    pub fn offset(self) -> u64 {
+        u64::from(self.page.saturating_sub(1)) * u64::from(self.per_page)
     }
 }
 

@@ -85,12 +85,12 @@ impl QueuePage {
         format!("/backoffice?{}", query.page_link(1))
     }
 
-    fn first_line(&self) -> i64 {
+    fn first_line(&self) -> u64 {
         self.queue.paging.offset() + 1
     }
 
-    fn last_line(&self) -> i64 {
-        self.queue.paging.offset() + self.queue.rows.len() as i64
+    fn last_line(&self) -> u64 {
+        self.queue.paging.offset() + self.queue.rows.len() as u64
     }
 }
 
