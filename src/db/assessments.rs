@@ -228,23 +228,59 @@ pub async fn latest_version(
     .await?)
 }
 
-/// The latest answer of every assessment of the requests waiting for their joint day
-/// (`requests::waiting_for_day`): (request id, service, body; `None` while unanswered). One
-/// query for the whole backlog.
-pub async fn latest_of_waiting(
-    db: &Db,
-    scope: &Scope,
-) -> DbResult<Vec<(String, String, Option<String>)>> {
+/// The latest answer of each operator of the coordinator's waiting requests (see
+/// [`super::requests::waiting_for_day`]), by request and service; `body` is `None` while
+/// unanswered.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WaitingAnswerRow {
+    pub request_id: String,
+    pub service: String,
+    pub organisation_id: String,
+    pub body: Option<String>,
+}
+
+pub async fn latest_of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<WaitingAnswerRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT a.request_id, a.service, v.body FROM assessments a \
+        "SELECT a.request_id, a.service, a.organisation_id, v.body FROM assessments a \
          JOIN requests r ON r.id = a.request_id \
          LEFT JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
-         WHERE {} ORDER BY a.request_id, a.service",
+         WHERE {} ORDER BY a.request_id, a.service, a.id",
         super::requests::WAITING_FOR_DAY
     )))
     .bind(scope.organisation_id().to_string())
-    .fetch_all(&db.pool)
+    .fetch_all(&mut **tx)
     .await?)
+}
+
+/// One version of an answer of a waiting request, for the services given (those whose lead
+/// time starts when prerequisites are met, V-8.2.2): by request and service, oldest first.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WaitingVersionRow {
+    pub request_id: String,
+    pub service: String,
+    pub created_at: String,
+    pub body: String,
+}
+
+pub async fn histories_of_waiting(
+    tx: &mut Tx,
+    scope: &Scope,
+    services: &[&str],
+) -> DbResult<Vec<WaitingVersionRow>> {
+    if services.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(
+        "SELECT a.request_id, a.service, v.created_at, v.body FROM assessment_versions v \
+         JOIN assessments a ON a.id = v.assessment_id \
+         JOIN requests r ON r.id = a.request_id WHERE ",
+    );
+    sql.push(super::requests::WAITING_FOR_DAY)
+        .bind_written(scope.organisation_id().to_string())
+        .push(" AND a.service IN ")
+        .push_list(services.iter().copied());
+    sql.push(" ORDER BY a.request_id, a.service, v.version");
+    Ok(sql.query_as()?.fetch_all(&mut **tx).await?)
 }
 
 /// An operator's queue: its assessments, oldest first.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{Db, DbError, DbResult, Tx, new_id, ts};
+use super::{Db, DbError, DbResult, Scope, Tx, new_id, ts};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OfferRow {
@@ -113,6 +113,58 @@ pub async fn for_request(db: &Db, request: &super::RequestAccess) -> DbResult<Ve
     )))
     .bind(request.id())
     .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The latest offer version of each of the coordinator's requests waiting for their joint
+/// day (see [`super::requests::waiting_for_day`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WaitingOfferRow {
+    pub request_id: String,
+    pub id: String,
+    pub status: String,
+}
+
+/// The latest versions of the waiting requests' offers, as a subquery on `$1` (the scope).
+fn latest_of_waiting_ids() -> String {
+    format!(
+        "SELECT o.id FROM offers o JOIN requests r ON r.id = o.request_id WHERE {} \
+         AND o.version = (SELECT MAX(x.version) FROM offers x WHERE x.request_id = o.request_id)",
+        super::requests::WAITING_FOR_DAY
+    )
+}
+
+pub async fn latest_of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<WaitingOfferRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT request_id, id, status FROM offers WHERE id IN ({})",
+        latest_of_waiting_ids()
+    )))
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The dues of those latest versions, by version and position.
+pub async fn dues_of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<DueRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DUE_COLUMNS} FROM offer_dues WHERE offer_id IN ({}) ORDER BY offer_id, position",
+        latest_of_waiting_ids()
+    )))
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The payments recorded against those dues, oldest first.
+pub async fn payments_of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<DuePaymentRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PAYMENT_COLUMNS} FROM due_payments WHERE due_id IN \
+            (SELECT d.id FROM offer_dues d WHERE d.offer_id IN ({})) \
+         ORDER BY paid_on, recorded_at, id",
+        latest_of_waiting_ids()
+    )))
+    .bind(scope.organisation_id().to_string())
+    .fetch_all(&mut **tx)
     .await?)
 }
 

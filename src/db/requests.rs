@@ -835,13 +835,15 @@ pub(super) const WAITING_FOR_DAY: &str = "r.coordinator_id = $1 \
      AND r.state IN ('assessed', 'quoted', 'accepted', 'ready_for_works') \
      AND NOT EXISTS (SELECT 1 FROM reservations v WHERE v.request_id = r.id)";
 
-pub async fn waiting_for_day(db: &Db, scope: &Scope) -> DbResult<Vec<RequestRow>> {
+/// The coordinator's requests waiting for their joint day, oldest first. The backlog's other
+/// reads (`*_of_waiting`) take the same transaction, so that all see one state.
+pub async fn waiting_for_day(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<RequestRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {REQUEST_COLUMNS} FROM requests r WHERE {WAITING_FOR_DAY} \
          ORDER BY r.submitted_at, r.reference"
     )))
     .bind(scope.organisation_id().to_string())
-    .fetch_all(&db.pool)
+    .fetch_all(&mut **tx)
     .await?)
 }
 

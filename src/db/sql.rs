@@ -72,6 +72,13 @@ impl Sql {
         self
     }
 
+    /// Remembers the value of the next placeholder when the text already holds it (a shared
+    /// condition written with `$1`).
+    pub fn bind_written(&mut self, value: impl Into<Bound>) -> &mut Self {
+        self.binds.push(value.into());
+        self
+    }
+
     /// Appends a row count (`LIMIT`, `OFFSET`) as a number in the text, not a placeholder:
     /// PostgreSQL plans a prepared statement once for any value, and for an unknown `LIMIT` it
     /// expects a tenth of the rows, so a 50-line page of 100,000 requests started parallel

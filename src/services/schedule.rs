@@ -1,6 +1,8 @@
 //! The joint day (rule C-4): candidate days for a request from its operators' lead times,
 //! crews and bookings, and the all-or-nothing reservation of one of them.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{holidays, permits};
@@ -262,7 +264,47 @@ pub async fn lead_time_starts_known(
     answers: &[(String, Option<String>)],
     known: &KnownParts<'_>,
 ) -> Result<LeadTimeStarts, ScheduleError> {
-    let parsed: Vec<(&str, Assessment)> = answers
+    let parsed = starting_answers(answers);
+    // The joint day opens the public domain when a civil-works crew comes: a commune on the
+    // portal decides on the permit first (C-6), unless it already granted it.
+    let mut permit_awaited = false;
+    if opens_public_domain(&parsed) {
+        let mut tx = state.db.begin_read().await?;
+        let municipality = db::permits::municipality_of(&mut tx, &request.id).await?;
+        tx.rollback().await.map_err(DbError::from)?;
+        if municipality.is_some() {
+            permit_awaited = match known.permit_status {
+                Some(status) => !permit_granted(status),
+                None => !permit_granted(
+                    db::permits::current_for_request(&state.db, &request.access)
+                        .await?
+                        .as_ref()
+                        .map(|p| p.status.as_str()),
+                ),
+            };
+        }
+    }
+    let mut histories = std::collections::HashMap::new();
+    for (service, answer) in &parsed {
+        if starts_on_prerequisites(answer) {
+            let history =
+                assessments::history_of_service(&state.db, &request.access, service).await?;
+            histories.insert(*service, history);
+        }
+    }
+    Ok(starts_from(
+        state.config.permit_decision_days,
+        &parsed,
+        known,
+        permit_awaited,
+        |service| histories.get(service).map_or(&[], Vec::as_slice),
+    ))
+}
+
+/// The answers that can start a lead time, parsed: a refused or unavailable connection has
+/// none.
+fn starting_answers(answers: &[(String, Option<String>)]) -> Vec<(&str, Assessment)> {
+    answers
         .iter()
         .filter_map(|(service, body)| {
             let answer = serde_json::from_str(body.as_deref()?).ok()?;
@@ -274,31 +316,42 @@ pub async fn lead_time_starts_known(
                 Feasibility::Refused | Feasibility::NotAvailable
             )
         })
-        .collect();
+        .collect()
+}
+
+/// A civil-works crew opens the public domain (C-6).
+fn opens_public_domain(parsed: &[(&str, Assessment)]) -> bool {
+    parsed.iter().any(|(_, a)| a.crew.civil_works)
+}
+
+fn permit_granted(status: Option<&str>) -> bool {
+    matches!(status, Some("approved" | "approved_with_conditions"))
+}
+
+/// ORES' servicing runs from the latest of permits, payment and trenches (V-8.2.2): when each
+/// prerequisite was met is read from the answer's history.
+fn starts_on_prerequisites(answer: &Assessment) -> bool {
+    matches!(
+        answer.lead_time.start,
+        LeadTimeStart::LatestOfPermitsPaymentTrenches
+    )
+}
+
+/// When each lead time started, from what was read: the parsed answers, the offer and its
+/// dues, whether the commune's permit is awaited, and the history (recorded at, body) of each
+/// answer that [`starts_on_prerequisites`].
+fn starts_from<'h>(
+    permit_decision_days: u32,
+    parsed: &[(&str, Assessment)],
+    known: &KnownParts<'_>,
+    permit_awaited: bool,
+    history_of: impl Fn(&str) -> &'h [(String, String)],
+) -> LeadTimeStarts {
     let mut starts = LeadTimeStarts {
-        permit_decision_days: state.config.permit_decision_days,
+        permit_decision_days,
+        permit_awaited,
         ..LeadTimeStarts::default()
     };
-    // The joint day opens the public domain when a civil-works crew comes: a commune on the
-    // portal decides on the permit first (C-6), unless it already granted it.
-    if parsed.iter().any(|(_, a)| a.crew.civil_works) {
-        let mut tx = state.db.begin_read().await?;
-        let municipality = db::permits::municipality_of(&mut tx, &request.id).await?;
-        tx.rollback().await.map_err(DbError::from)?;
-        if municipality.is_some() {
-            let status = match known.permit_status {
-                Some(status) => status.map(str::to_owned),
-                None => db::permits::current_for_request(&state.db, &request.access)
-                    .await?
-                    .map(|p| p.status),
-            };
-            let granted = matches!(
-                status.as_deref(),
-                Some("approved" | "approved_with_conditions")
-            );
-            starts.permit_awaited = !granted;
-        }
-    }
     let organisations = &known.organisations;
     starts.offer = match known.latest_offer.map(|(status, _)| status) {
         Some("accepted") => OfferStage::Accepted,
@@ -314,7 +367,7 @@ pub async fn lead_time_starts_known(
         })
         .unwrap_or_default();
     let offered = !payees.is_empty();
-    for (service, answer) in &parsed {
+    for (service, answer) in parsed {
         let organisation = organisations
             .iter()
             .find(|(s, _)| s == service)
@@ -354,8 +407,7 @@ pub async fn lead_time_starts_known(
             LeadTimeStart::ConditionsMet => continue,
             LeadTimeStart::Payment => {}
             LeadTimeStart::LatestOfPermitsPaymentTrenches => {
-                let history =
-                    assessments::history_of_service(&state.db, &request.access, service).await?;
+                let history = history_of(service);
                 for code in SERVICING_START_PREREQUISITES {
                     let Some(now) = answer.prerequisites.iter().find(|p| p.code == code) else {
                         continue;
@@ -392,7 +444,7 @@ pub async fn lead_time_starts_known(
             starts.started.insert((*service).to_owned(), latest);
         }
     }
-    Ok(starts)
+    starts
 }
 
 /// One operator's window with what it is counted from.
@@ -921,6 +973,116 @@ pub struct BacklogProposal {
     pub openings: usize,
 }
 
+/// The coordinator's requests waiting for their joint day, with each one's latest answers
+/// (service, body) and when its lead times started, by request id.
+struct Backlog {
+    requests: Vec<RequestRow>,
+    answers: HashMap<String, Vec<(String, Option<String>)>>,
+    starts: HashMap<String, LeadTimeStarts>,
+}
+
+/// Reads the backlog in one transaction and a fixed number of statements, whatever its size
+/// (one per kind of fact instead of several per waiting request): the same facts as
+/// [`lead_time_starts`] reads for one request.
+async fn read_backlog(state: &AppState, scope: &Scope) -> Result<Backlog, ScheduleError> {
+    let mut tx = state.db.begin_read().await?;
+    let requests = requests::waiting_for_day(&mut tx, scope).await?;
+    let mut answers: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
+    let mut organisations: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for row in assessments::latest_of_waiting(&mut tx, scope).await? {
+        organisations
+            .entry(row.request_id.clone())
+            .or_default()
+            .push((row.service.clone(), row.organisation_id));
+        answers
+            .entry(row.request_id)
+            .or_default()
+            .push((row.service, row.body));
+    }
+    // The latest offer of each request with its dues, each due with its own payments.
+    let offers = offers::latest_of_waiting(&mut tx, scope).await?;
+    let mut dues: HashMap<String, Vec<offers::DueRow>> = HashMap::new();
+    for due in offers::dues_of_waiting(&mut tx, scope).await? {
+        dues.entry(due.offer_id.clone()).or_default().push(due);
+    }
+    let mut payments: HashMap<String, Vec<offers::DuePaymentRow>> = HashMap::new();
+    for payment in offers::payments_of_waiting(&mut tx, scope).await? {
+        payments
+            .entry(payment.due_id.clone())
+            .or_default()
+            .push(payment);
+    }
+    let mut latest_offers = HashMap::new();
+    for offer in offers {
+        let rows = dues.remove(&offer.id).unwrap_or_default();
+        let paid: Vec<offers::DuePaymentRow> = rows
+            .iter()
+            .flat_map(|due| payments.remove(&due.id).unwrap_or_default())
+            .collect();
+        let offer_dues = crate::services::offers::dues_of(rows, &paid)?;
+        latest_offers.insert(offer.request_id, (offer.status, offer_dues));
+    }
+    // Only requests whose commune is on the portal: the status of their current permit.
+    let permits: HashMap<String, Option<String>> = db::permits::of_waiting(&mut tx, scope)
+        .await?
+        .into_iter()
+        .collect();
+    let parsed: HashMap<&str, Vec<(&str, Assessment)>> = answers
+        .iter()
+        .map(|(request, answers)| (request.as_str(), starting_answers(answers)))
+        .collect();
+    let mut services: Vec<&str> = parsed
+        .values()
+        .flatten()
+        .filter(|(_, answer)| starts_on_prerequisites(answer))
+        .map(|(service, _)| *service)
+        .collect();
+    services.sort_unstable();
+    services.dedup();
+    let mut histories: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
+    for version in assessments::histories_of_waiting(&mut tx, scope, &services).await? {
+        histories
+            .entry((version.request_id, version.service))
+            .or_default()
+            .push((version.created_at, version.body));
+    }
+    tx.rollback().await.map_err(DbError::from)?;
+    let mut starts = HashMap::new();
+    for request in &requests {
+        let id = request.id.as_str();
+        let parsed = parsed.get(id).map_or(&[][..], Vec::as_slice);
+        let latest = latest_offers.get(id);
+        let known = KnownParts {
+            organisations: organisations.remove(id).unwrap_or_default(),
+            latest_offer: latest.map(|(status, dues)| (status.as_str(), dues.as_slice())),
+            permit_status: None,
+        };
+        // As for one request: a commune on the portal decides first unless it granted (C-6).
+        let permit_awaited = opens_public_domain(parsed)
+            && permits
+                .get(id)
+                .is_some_and(|status| !permit_granted(status.as_deref()));
+        let request_starts = starts_from(
+            state.config.permit_decision_days,
+            parsed,
+            &known,
+            permit_awaited,
+            |service| {
+                histories
+                    .get(&(id.to_owned(), service.to_owned()))
+                    .map_or(&[], Vec::as_slice)
+            },
+        );
+        starts.insert(id.to_owned(), request_starts);
+    }
+    drop(parsed);
+    Ok(Backlog {
+        requests,
+        answers,
+        starts,
+    })
+}
+
 /// "Propose days for all": every request of the coordinator waiting for its day, planned at
 /// once by the backlog optimiser on the crews' free capacity (C-4, C-6). Nothing is reserved.
 pub async fn propose_for_all(
@@ -929,19 +1091,17 @@ pub async fn propose_for_all(
     today: NaiveDate,
 ) -> Result<BacklogProposal, ScheduleError> {
     use crate::scheduling::backlog::live::{self, NotPlanned, WaitingRequest};
-    let waiting_rows = requests::waiting_for_day(&state.db, scope).await?;
-    // Every answer of the backlog in one query, grouped by request.
-    let mut answers: std::collections::HashMap<String, Vec<(String, Option<String>)>> =
-        std::collections::HashMap::new();
-    for (request_id, service, body) in assessments::latest_of_waiting(&state.db, scope).await? {
-        answers.entry(request_id).or_default().push((service, body));
-    }
+    let Backlog {
+        requests: waiting_rows,
+        mut answers,
+        mut starts,
+    } = read_backlog(state, scope).await?;
     let construction = holidays::load(&state.db.pool).await?;
     let mut waiting = Vec::new();
     let mut lines = Vec::new();
     for request in waiting_rows {
         let answers = answers.remove(&request.id).unwrap_or_default();
-        let starts = lead_time_starts(state, &request, &answers).await?;
+        let starts = starts.remove(&request.id).unwrap_or_default();
         match plan_from(state, &request, &answers, &starts, today, &construction) {
             Ok(plan) => waiting.push(WaitingRequest {
                 key: request.id.clone(),
