@@ -475,7 +475,8 @@ async fn show(
     let offers = works::offers(&file)?;
     let dossier_invoice = works::dossier_invoice(&file, state.clock.today());
     let parts = file.assessments.iter().map(PartJson::of).collect();
-    let row = file.request;
+    // The kept file is shared: the answer takes copies.
+    let row = file.request.clone();
     Ok(Json(RequestDetail {
         id: row.id,
         reference: row.reference,
@@ -503,6 +504,7 @@ async fn show(
         electricity_band: row.electricity_band,
         services: file
             .services
+            .clone()
             .into_iter()
             .map(|s| ServiceJson {
                 service: s.service,
@@ -516,6 +518,7 @@ async fn show(
         submitted_at: row.submitted_at,
         timeline: file
             .events
+            .clone()
             .into_iter()
             .map(|e| EventJson {
                 at: timestamp(e.at),
@@ -529,6 +532,7 @@ async fn show(
             .collect(),
         documents: file
             .documents
+            .clone()
             .into_iter()
             .map(|d| DocumentJson {
                 id: d.id,

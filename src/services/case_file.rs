@@ -263,32 +263,6 @@ pub enum StaffJointDay {
     Open(Result<JointDays, ScheduleError>),
 }
 
-impl StaffJointDay {
-    /// A copy to keep with the case file; `None` while it holds a database error.
-    fn try_clone(&self) -> Option<Self> {
-        Some(match self {
-            Self::Hidden => Self::Hidden,
-            Self::Reserved {
-                day,
-                crews,
-                confirmed,
-                crew_absent,
-                construction_holiday,
-                own_works,
-            } => Self::Reserved {
-                day: *day,
-                crews: crews.clone(),
-                confirmed: *confirmed,
-                crew_absent: *crew_absent,
-                construction_holiday: construction_holiday.clone(),
-                own_works: own_works.clone(),
-            },
-            Self::Open(Ok(days)) => Self::Open(Ok(days.clone())),
-            Self::Open(Err(refused)) => Self::Open(Err(refused.try_clone()?)),
-        })
-    }
-}
-
 /// What a signed-in staff member reads of a request of theirs.
 #[derive(Debug)]
 pub struct StaffCaseFile {
@@ -315,11 +289,26 @@ pub struct StaffCaseFile {
     /// For the coordinator, while no day is reserved: by when each operator must do its works
     /// and from what its lead time runs (V-8.2.2, V-8.6, B-5.5).
     pub deadlines: Vec<schedule::WorksDeadline>,
+    /// For the coordinator: the dossier-opening fee invoiced at filing (V-3.1).
+    pub dossier_invoice: Option<DossierInvoice>,
+}
+
+/// A staff member's case file as served: the kept file, shared by every reader of their
+/// organisation while the request is unchanged, with the request's VAT facts read for this
+/// reading (they may follow other requests of the same land, V-3.1).
+pub struct StaffFile {
+    kept: Arc<StaffCaseFile>,
     /// What the operator modules know of the request, the VAT position with its proof: the
     /// regimes a line added by staff may take follow from it.
     pub facts: crate::operators::RequestFacts,
-    /// For the coordinator: the dossier-opening fee invoiced at filing (V-3.1).
-    pub dossier_invoice: Option<DossierInvoice>,
+}
+
+impl std::ops::Deref for StaffFile {
+    type Target = StaffCaseFile;
+
+    fn deref(&self) -> &StaffCaseFile {
+        &self.kept
+    }
 }
 
 /// Why a case file could not be read.
@@ -497,29 +486,6 @@ async fn read_applicant_file(
     })
 }
 
-impl StaffCaseFile {
-    /// A copy to keep; `None` while its joint day holds a database error.
-    fn try_clone(&self) -> Option<Self> {
-        Some(Self {
-            request: self.request.clone(),
-            coordinator: self.coordinator,
-            services: self.services.clone(),
-            partner_labels: self.partner_labels.clone(),
-            events: self.events.clone(),
-            assessments: self.assessments.clone(),
-            documents: self.documents.clone(),
-            checklist: self.checklist.clone(),
-            joint_day: self.joint_day.try_clone()?,
-            offer: self.offer.clone(),
-            officers: self.officers.clone(),
-            permit: self.permit.clone(),
-            deadlines: self.deadlines.clone(),
-            facts: self.facts.clone(),
-            dossier_invoice: self.dossier_invoice.clone(),
-        })
-    }
-}
-
 /// A staff member's case file of request `request_id`: a request that does not involve their
 /// organisation is [`CaseFileError::NotFound`]. The one kept in memory for their organisation
 /// while nothing it shows has changed, else read and kept.
@@ -527,7 +493,7 @@ pub async fn for_staff(
     state: &AppState,
     user: &SessionUser,
     request_id: &str,
-) -> Result<StaffCaseFile, CaseFileError> {
+) -> Result<StaffFile, CaseFileError> {
     let request = requests::get_for(&state.db, &user.scope(), request_id).await?;
     // The VAT facts may read other requests of the same land (V-3.1): read each time, once.
     let facts = facts_of(state, &request).await?;
@@ -539,19 +505,10 @@ pub async fn for_staff(
         &key,
         revisions,
         Lifetime::Clocked,
-        read_staff_file(state, user, request, facts.clone()),
+        read_staff_file(state, user, request),
     )
     .await?;
-    let mut file = match kept.try_clone() {
-        Some(file) => file,
-        // A database error is never kept (the read fails with it instead): read it again.
-        None => {
-            let request = requests::get_for(&state.db, &user.scope(), request_id).await?;
-            read_staff_file(state, user, request, facts.clone()).await?
-        }
-    };
-    file.facts = facts;
-    Ok(file)
+    Ok(StaffFile { kept, facts })
 }
 
 /// What the operator modules know of `request`, the VAT position with its proof.
@@ -567,13 +524,11 @@ async fn facts_of(
         })
 }
 
-/// A staff member's case file of `request`, found in their scope, read from the database,
-/// with the request's VAT `facts` as just read.
+/// A staff member's case file of `request`, found in their scope, read from the database.
 async fn read_staff_file(
     state: &AppState,
     user: &SessionUser,
     request: RequestRow,
-    facts: crate::operators::RequestFacts,
 ) -> Result<StaffCaseFile, CaseFileError> {
     let scope: Scope = user.scope();
     let own = user.organisation_id.to_string();
@@ -737,7 +692,6 @@ async fn read_staff_file(
     };
     Ok(StaffCaseFile {
         dossier_invoice,
-        facts,
         coordinator,
         services,
         partner_labels,

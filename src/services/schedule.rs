@@ -56,28 +56,6 @@ pub enum ScheduleError {
     Db(#[from] DbError),
 }
 
-impl ScheduleError {
-    /// A copy of a refusal, to keep with a view; `None` for a database error (never kept).
-    pub fn try_clone(&self) -> Option<Self> {
-        Some(match self {
-            Self::NotAssessed => Self::NotAssessed,
-            Self::NoProvince => Self::NoProvince,
-            Self::AlreadyReserved(day) => Self::AlreadyReserved(*day),
-            Self::NotACandidate(day) => Self::NotACandidate(*day),
-            Self::Impossible(day) => Self::Impossible(day.clone()),
-            Self::Taken { day, next } => Self::Taken {
-                day: *day,
-                next: next.clone(),
-            },
-            Self::NothingReserved => Self::NothingReserved,
-            Self::NotDueYet => Self::NotDueYet,
-            Self::ReasonRequired => Self::ReasonRequired,
-            Self::Joint(error) => Self::Joint(error.clone()),
-            Self::Db(_) => return None,
-        })
-    }
-}
-
 /// What the planner needs of a request: its commune, province and operators' windows.
 struct Plan {
     commune: String,

@@ -653,11 +653,19 @@ async fn refused_on_detail(
     id: &str,
     text: String,
 ) -> Result<Response, PageError> {
-    let mut page = backoffice::render_detail(state, staff, id, None).await?;
-    if let Some(panel) = page.docs.as_mut() {
-        panel.notice = Some(Notice { error: true, text });
-    }
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    backoffice::render_detail(
+        state,
+        staff,
+        id,
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        |page| {
+            if let Some(panel) = page.docs.as_mut() {
+                panel.notice = Some(Notice { error: true, text });
+            }
+        },
+    )
+    .await
 }
 
 /// The confirmation of an action just done, from the `documents` query parameter.

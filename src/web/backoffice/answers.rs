@@ -24,7 +24,7 @@ use crate::{
     services::{
         DbError,
         assess::{self, AdjustError, Adjustment, LineInput},
-        case_file::StaffCaseFile,
+        case_file::StaffFile,
         operator_work,
     },
     state::AppState,
@@ -241,7 +241,7 @@ pub struct PrerequisiteView {
 pub fn assessment_views(
     tr: Tr,
     service_names: &ServiceNames,
-    file: &StaffCaseFile,
+    file: &StaffFile,
 ) -> Result<Vec<AssessmentView>, DbError> {
     let request = &file.request;
     let mut views = Vec::new();
@@ -656,14 +656,21 @@ pub(super) async fn refused_survey(
     text: String,
     typed: SurveyView,
 ) -> Result<Response, PageError> {
-    let mut page =
-        render_detail(state, staff, request_id, Some(Notice { error: true, text })).await?;
-    if let Some(answer) = page
-        .assessments
-        .iter_mut()
-        .find(|a| a.id == assessment_id && a.survey.is_some())
-    {
-        answer.survey = Some(typed);
-    }
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    render_detail(
+        state,
+        staff,
+        request_id,
+        Some(Notice { error: true, text }),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        |page| {
+            if let Some(answer) = page
+                .assessments
+                .iter_mut()
+                .find(|a| a.id == assessment_id && a.survey.is_some())
+            {
+                answer.survey = Some(typed);
+            }
+        },
+    )
+    .await
 }

@@ -163,16 +163,16 @@ pub fn service_labels(
 
 #[derive(Template, WebTemplate)]
 #[template(path = "backoffice/request.html")]
-pub(super) struct DetailPage {
+pub(super) struct DetailPage<'a> {
     tr: Tr,
     page: Frame,
-    request: RequestRow,
+    request: &'a RequestRow,
     site: String,
     /// New build or existing home, what is asked of existing connections, the VAT position.
     home: Vec<(String, String)>,
     services: Vec<String>,
     assessments: Vec<AssessmentView>,
-    events: Vec<Event>,
+    events: &'a [Event],
     names: ServiceNames,
     /// For the case officer: the reserved day, or the candidates and why earlier days fail.
     joint_day: Option<JointDayView>,
@@ -187,7 +187,7 @@ pub(super) struct DetailPage {
     /// The officer may record the dossier fee's payment (this page is the case officer's).
     can_record_dossier_fee: bool,
     /// For the case officer: who is in charge, and to whom it can be handed.
-    officers: Vec<(String, String)>,
+    officers: &'a [(String, String)],
     /// The documents the reader may open; for the case officer, the completeness checklist.
     pub(super) docs: Option<super::documents::OfficePanel>,
     /// Today in Brussels (`2026-12-02`): no payment is dated later (the date fields' `max`).
@@ -246,7 +246,7 @@ pub struct Notice {
     pub text: String,
 }
 
-impl DetailPage {
+impl DetailPage<'_> {
     /// The rules staff may name when refusing a part (B-4.4 first, the default).
     fn refusal_rules(&self) -> [&'static str; 8] {
         crate::operators::refusal::STAFF_RULES
@@ -296,18 +296,27 @@ async fn detail(
     staff: Staff,
     Path(id): Path<String>,
     Query(query): Query<DetailQuery>,
-) -> Result<DetailPage, PageError> {
+) -> Result<Response, PageError> {
     let notice = (!query.saved.is_empty()).then(|| Notice {
         error: false,
         text: staff.tr.t("assessment.saved").to_owned(),
     });
     let done = super::documents::done_notice(staff.tr, &query.documents);
     let offer_done = (!query.done.is_empty()).then_some((query.done.as_str(), query.due.as_str()));
-    let mut page = render_detail_done(&state, staff, &id, notice, offer_done).await?;
-    if let Some(panel) = page.docs.as_mut() {
-        panel.notice = done;
-    }
-    Ok(page)
+    render_detail_done(
+        &state,
+        staff,
+        &id,
+        notice,
+        offer_done,
+        StatusCode::OK,
+        |page| {
+            if let Some(panel) = page.docs.as_mut() {
+                panel.notice = done;
+            }
+        },
+    )
+    .await
 }
 
 /// The request page again, with why the change just asked for was refused (nothing changed).
@@ -328,20 +337,32 @@ pub(super) async fn refused_on_detail_with(
     text: String,
     permit_problems: Vec<(String, String)>,
 ) -> Result<Response, PageError> {
-    let mut page = render_detail(state, staff, id, Some(Notice { error: true, text })).await?;
-    if let Some(panel) = page.permit.as_mut() {
-        panel.problems = permit_problems;
-    }
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    render_detail(
+        state,
+        staff,
+        id,
+        Some(Notice { error: true, text }),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        |page| {
+            if let Some(panel) = page.permit.as_mut() {
+                panel.problems = permit_problems;
+            }
+        },
+    )
+    .await
 }
 
+/// The request page with `notice`, answered with `status`, after `adjust` (a refused form as
+/// typed, a section's own notice). The page borrows the case file it renders.
 pub(super) async fn render_detail(
     state: &AppState,
     staff: Staff,
     id: &str,
     notice: Option<Notice>,
-) -> Result<DetailPage, PageError> {
-    render_detail_done(state, staff, id, notice, None).await
+    status: StatusCode,
+    adjust: impl FnOnce(&mut DetailPage<'_>),
+) -> Result<Response, PageError> {
+    render_detail_done(state, staff, id, notice, None, status, adjust).await
 }
 
 /// The request page; `done`: the offer action just done and the due it concerns, said with
@@ -352,7 +373,9 @@ async fn render_detail_done(
     id: &str,
     notice: Option<Notice>,
     done: Option<(&str, &str)>,
-) -> Result<DetailPage, PageError> {
+    status: StatusCode,
+    adjust: impl FnOnce(&mut DetailPage<'_>),
+) -> Result<Response, PageError> {
     let file = case_file::for_staff(state, &staff.user, id)
         .await
         .map_err(super::public::case_file_error)?;
@@ -386,24 +409,26 @@ async fn render_detail_done(
     let dossier_fee = file.dossier_invoice.as_ref().map(|invoice| {
         super::dossier_fee::DossierFeePanel::of(staff.tr, invoice, state.clock.today())
     });
-    Ok(DetailPage {
+    let mut page = DetailPage {
         can_record_dossier_fee: file.coordinator,
         dossier_fee,
         offer,
-        officers: file.officers,
+        officers: &file.officers,
         tr: staff.tr,
         page: staff.frame,
         site: site_line(&file.request),
         home: crate::operators::describe::home_facts(staff.tr, &file.facts),
         services,
         assessments,
-        request: file.request,
-        events: file.events,
+        request: &file.request,
+        events: &file.events,
         names,
         joint_day,
         notice,
         docs,
         permit,
         today: state.clock.today().to_string(),
-    })
+    };
+    adjust(&mut page);
+    Ok((status, page).into_response())
 }
