@@ -396,6 +396,13 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
     assert_eq!(refused.status().as_u16(), 404);
 }
 
+/// Whether the case officer's queue flags the request's sent offer as lapsing soon.
+async fn lapses_soon_in_queue(app: &TestApp, id: &str) -> bool {
+    let julien = app.signed_in("julien@ores.demo").await;
+    let queue = text_of(&julien, app.url("/backoffice")).await;
+    crate::tariff_gap::queue_row(&queue, id).contains("offre bientôt périmée")
+}
+
 #[tokio::test]
 async fn v_8_1_an_offer_lapses_after_six_months_with_a_reminder_a_month_before() {
     let app = spawn_app().await;
@@ -407,6 +414,7 @@ async fn v_8_1_an_offer_lapses_after_six_months_with_a_reminder_a_month_before()
     app.advance(Duration::days(120));
     let run = offers::run_daily(&app.state, app.now()).await.unwrap();
     assert_eq!((run.reminded, run.lapsed), (0, 0));
+    assert!(!lapses_soon_in_queue(&app, &a.id).await);
     // Five and a half months on: one reminder, only once however often the job runs.
     app.advance(Duration::days(45));
     assert_eq!(
@@ -428,6 +436,8 @@ async fn v_8_1_an_offer_lapses_after_six_months_with_a_reminder_a_month_before()
             .await,
         1
     );
+    // Within its last month, the officer's queue flags it.
+    assert!(lapses_soon_in_queue(&app, &a.id).await);
     // The day after the validity date: lapsed, the applicant is told, acceptance is refused.
     let valid_until: String = sqlx::query_scalar("SELECT valid_until FROM offers")
         .fetch_one(&app.state.db.pool)
