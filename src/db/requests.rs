@@ -543,24 +543,6 @@ pub struct QueueLineRow {
     pub assigned_name: Option<String>,
     /// The organisation coordinating the request (C-2).
     pub coordinator_id: String,
-    /// A part the caller sees has no tariff in force (1): every part of a coordinated
-    /// request, its own part of another.
-    pub no_tariff: i64,
-    /// For a coordinated request: an operator's answer is overdue (1).
-    pub late: i64,
-    /// For a coordinated request: the sent offer lapses by the horizon asked (1).
-    pub lapses: i64,
-    /// For a coordinator: the commune's permit needs the officer, with its status.
-    pub permit_flag: Option<String>,
-}
-
-/// When the queue's flags are read: now (answers overdue), the day by which a sent offer
-/// lapsing is flagged, and whether the reader coordinates (permit flags).
-#[derive(Debug, Clone, Copy)]
-pub struct FlagsAt {
-    pub now: DateTime<Utc>,
-    pub lapse_horizon: NaiveDate,
-    pub coordinator: bool,
 }
 
 /// `FROM … WHERE …` of a tenant's queue with the filters applied.
@@ -630,83 +612,35 @@ fn push_queue_from(query: &mut Sql, scope: &Scope, filter: &QueueFilter) {
     }
 }
 
-/// One page of a tenant's queue with the filters applied, each line with its flags, in one
-/// statement: the flags are read for the page's lines only (the page is a subquery with its
-/// `LIMIT`), each by its request's key.
+/// One page of a tenant's queue with the filters applied.
 pub async fn queue_page(
     db: &Db,
     scope: &Scope,
     filter: &QueueFilter,
     order: QueueOrder,
     paging: Paging,
-    flags: FlagsAt,
 ) -> DbResult<Vec<QueueLineRow>> {
-    let organisation = scope.organisation_id().to_string();
     let mut query = Sql::new(
-        "SELECT q.*, CASE WHEN EXISTS (SELECT 1 FROM assessments a WHERE a.request_id = q.id \
-            AND a.status = 'answered' AND ",
-    );
-    super::assessments::push_no_tariff(&mut query);
-    query
-        .push(" AND (q.coordinator_id = ")
-        .push_bind(organisation.clone())
-        .push(" OR a.organisation_id = ")
-        .push_bind(organisation.clone())
-        .push(")) THEN 1 ELSE 0 END AS no_tariff, CASE WHEN q.coordinator_id = ")
-        .push_bind(organisation.clone())
-        .push(
-            " AND EXISTS (SELECT 1 FROM assessments a WHERE a.request_id = q.id \
-             AND a.status <> 'answered' AND a.due_at < ",
-        )
-        .push_bind(super::ts(flags.now))
-        .push(") THEN 1 ELSE 0 END AS late, CASE WHEN q.coordinator_id = ")
-        .push_bind(organisation.clone())
-        .push(
-            " AND EXISTS (SELECT 1 FROM offers o WHERE o.request_id = q.id \
-             AND o.status = 'sent' AND o.valid_until <= ",
-        )
-        .push_bind(flags.lapse_horizon.to_string())
-        .push(") THEN 1 ELSE 0 END AS lapses, ");
-    if flags.coordinator {
-        query.push(
-            "(SELECT pm.status FROM permits pm WHERE pm.request_id = q.id \
-             AND (pm.status IN ('information_requested', 'refused') \
-             OR (pm.status = 'approved_with_conditions' \
-             AND pm.conditions_acknowledged_at IS NULL)) ORDER BY pm.id LIMIT 1)",
-        );
-    } else {
-        query.push("CAST(NULL AS TEXT)");
-    }
-    query.push(
-        " AS permit_flag FROM (SELECT r.id, r.reference, r.state, r.applicant_name, r.street, \
-            r.house_number, r.postcode, r.commune_nis, r.commune_name, r.parcel_ref, \
-            r.map_point, r.submitted_at, r.assigned_to, r.coordinator_id, \
-            (SELECT u.display_name FROM users u WHERE u.id = r.assigned_to \
+        "SELECT r.id, r.reference, r.state, r.applicant_name, r.street, r.house_number, \
+            r.postcode, r.commune_nis, r.commune_name, r.parcel_ref, r.map_point, r.submitted_at, \
+            r.assigned_to, r.coordinator_id, (SELECT u.display_name FROM users u WHERE u.id = r.assigned_to \
             AND u.role = 'case_officer' AND u.active = 1 AND u.organisation_id = ",
     );
-    query.push_bind(organisation).push(") AS assigned_name");
+    query
+        .push_bind(scope.organisation_id().to_string())
+        .push(") AS assigned_name");
     push_queue_from(&mut query, scope, filter);
-    let outer_order = match order {
-        QueueOrder::Newest => {
-            query.push(" ORDER BY r.submitted_at DESC, r.reference DESC");
-            " ORDER BY q.submitted_at DESC, q.reference DESC".to_owned()
-        }
+    match order {
+        QueueOrder::Newest => query.push(" ORDER BY r.submitted_at DESC, r.reference DESC"),
         QueueOrder::Urgent => {
-            query.push(&format!(" ORDER BY {URGENCY}, r.submitted_at, r.reference"));
-            format!(
-                " ORDER BY {}, q.submitted_at, q.reference",
-                URGENCY.replace("r.", "q.")
-            )
+            query.push(&format!(" ORDER BY {URGENCY}, r.submitted_at, r.reference"))
         }
     };
     query
         .push(" LIMIT ")
         .push_count(u64::from(paging.per_page))
         .push(" OFFSET ")
-        .push_count(paging.offset())
-        // A subquery's order is not kept by the query around it: said again.
-        .push(") q")
-        .push(&outer_order);
+        .push_count(paging.offset());
     Ok(query.query_as()?.fetch_all(&db.pool).await?)
 }
 
@@ -716,6 +650,83 @@ pub async fn queue_total(db: &Db, scope: &Scope, filter: &QueueFilter) -> DbResu
     push_queue_from(&mut query, scope, filter);
     let (total,): (i64,) = query.query_as()?.fetch_one(&db.pool).await?;
     Ok(total)
+}
+
+/// What the queue flags on some of a tenant's requests (`ids`, of which `coordinated` are the
+/// ones the tenant coordinates), in one query: `(request id, flag, detail)` with flag `late`
+/// (an operator's answer is overdue) and, for the coordinated ones, `lapses` (the sent offer
+/// lapses by `lapse_horizon`), for a coordinator `permit` (the commune's permit needs the
+/// officer; detail: its status); `no_tariff` (a part the caller sees has no tariff in force: every part of a
+/// coordinated request, its own part of another). Each part starts from the page's ids, so
+/// that SQLite, without statistics, reads only their rows.
+pub async fn queue_flags(
+    db: &Db,
+    scope: &Scope,
+    ids: &[String],
+    coordinated: &[String],
+    coordinator: bool,
+    now: DateTime<Utc>,
+    lapse_horizon: NaiveDate,
+) -> DbResult<Vec<(String, String, Option<String>)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let organisation = scope.organisation_id().to_string();
+    let mut query = Sql::new("");
+    let push_ids = |query: &mut Sql, column: &str, ids: &[String]| {
+        query
+            .push(" AND ")
+            .push(column)
+            .push(" IN ")
+            .push_list(ids.iter().cloned());
+    };
+    // One pass over the parts of the page's requests for both of their flags.
+    query.push(
+        "SELECT a.request_id, CASE WHEN a.status = 'answered' THEN 'no_tariff' ELSE 'late' END \
+         AS flag, NULL AS detail FROM assessments a WHERE ((COALESCE(a.status, '') = 'answered' AND ",
+    );
+    super::assessments::push_no_tariff(&mut query);
+    if coordinated.len() < ids.len() {
+        // Of a request coordinated by another, the caller's own parts only.
+        query
+            .push(" AND (a.organisation_id = ")
+            .push_bind(organisation.clone());
+        if !coordinated.is_empty() {
+            query
+                .push(" OR a.request_id IN ")
+                .push_list(coordinated.iter().cloned());
+        }
+        query.push(")");
+    }
+    query.push(")");
+    if !coordinated.is_empty() {
+        query
+            .push(" OR (a.status <> 'answered' AND a.due_at < ")
+            .push_bind(super::ts(now));
+        push_ids(&mut query, "a.request_id", coordinated);
+        query.push(")");
+    }
+    query.push(")");
+    push_ids(&mut query, "a.request_id", ids);
+    if !coordinated.is_empty() {
+        query
+            .push(
+                " UNION ALL SELECT o.request_id, 'lapses', NULL FROM offers o \
+                 WHERE COALESCE(o.status, '') = 'sent' AND o.valid_until <= ",
+            )
+            .push_bind(lapse_horizon.to_string());
+        push_ids(&mut query, "o.request_id", coordinated);
+    }
+    if coordinator {
+        query.push(
+            " UNION ALL SELECT pm.request_id, 'permit', pm.status FROM permits pm \
+             WHERE (pm.status IN ('information_requested', 'refused') \
+             OR (pm.status = 'approved_with_conditions' \
+             AND pm.conditions_acknowledged_at IS NULL))",
+        );
+        push_ids(&mut query, "pm.request_id", ids);
+    }
+    Ok(query.query_as()?.fetch_all(&db.pool).await?)
 }
 
 /// Puts a case officer of the coordinator in charge of one of its requests. `NotFound` when

@@ -1,7 +1,9 @@
 //! The queue page: one page of a tenant's requests with the filters applied, how many there
 //! are in all, how many per state, and what each line flags — read with a fixed number of
 //! queries whatever the size of the queue (the page's lines, the total, the counts per state,
-//! the communes of the filter; the page's lines come with their flags).
+//! the communes of the filter, and the flags of the page's lines in one batch).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -138,13 +140,7 @@ pub async fn page(
 ) -> Result<QueuePage, DbError> {
     let scope = user.scope();
     let coordinator = user.is_coordinator();
-    let flags = requests::FlagsAt {
-        now: state.clock.now(),
-        lapse_horizon: state.clock.today()
-            + chrono::Days::new(crate::services::offers::REMINDER_DAYS_BEFORE),
-        coordinator,
-    };
-    let lines = requests::queue_page(&state.db, &scope, filter, order, paging, flags).await?;
+    let lines = requests::queue_page(&state.db, &scope, filter, order, paging).await?;
     let counts = summaries::state_counts(&state.db, &scope)
         .await?
         .into_iter()
@@ -156,9 +152,34 @@ pub async fn page(
         .collect::<Result<Vec<_>, _>>()?;
     let total = total(state, &scope, filter, &counts).await?;
     let communes = summaries::communes(&state.db, &scope).await?;
+    let ids: Vec<String> = lines.iter().map(|line| line.id.clone()).collect();
+    let own = scope.organisation_id().to_string();
+    let coordinated: Vec<String> = lines
+        .iter()
+        .filter(|line| line.coordinator_id == own)
+        .map(|line| line.id.clone())
+        .collect();
+    let horizon =
+        state.clock.today() + chrono::Days::new(crate::services::offers::REMINDER_DAYS_BEFORE);
+    let mut flags: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
+    for (id, flag, detail) in requests::queue_flags(
+        &state.db,
+        &scope,
+        &ids,
+        &coordinated,
+        coordinator,
+        state.clock.now(),
+        horizon,
+    )
+    .await?
+    {
+        flags.entry(id).or_default().push((flag, detail));
+    }
     let rows = lines
         .into_iter()
         .map(|line| {
+            let own = flags.remove(&line.id).unwrap_or_default();
+            let has = |name: &str| own.iter().any(|(flag, _)| flag == name);
             Ok(QueueRow {
                 state: line.state,
                 submitted_at: db::parse_ts(&line.submitted_at)?,
@@ -168,10 +189,13 @@ pub async fn page(
                     .map(db::parse_uuid)
                     .transpose()?,
                 officer: line.assigned_name.filter(|_| coordinator),
-                late: line.late != 0,
-                lapses_soon: line.lapses != 0,
-                no_tariff: line.no_tariff != 0,
-                permit_flag: line.permit_flag,
+                late: has("late"),
+                lapses_soon: has("lapses"),
+                no_tariff: has("no_tariff"),
+                permit_flag: own
+                    .iter()
+                    .find(|(flag, _)| flag == "permit")
+                    .and_then(|(_, status)| status.clone()),
                 id: line.id,
                 reference: line.reference,
                 applicant_name: line.applicant_name,
