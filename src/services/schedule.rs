@@ -109,7 +109,7 @@ pub enum OfferStage {
 /// operator paid (V-8.2.1, B-5.4), the commune's decision on the joint permit (C-6).
 #[derive(Debug, Clone, Default)]
 pub struct LeadTimeStarts {
-    started: std::collections::HashMap<String, NaiveDate>,
+    started: HashMap<String, NaiveDate>,
     offer: OfferStage,
     /// Operators whose invoice, due before the works, is not paid in full.
     unpaid: Vec<String>,
@@ -262,7 +262,7 @@ pub async fn lead_time_starts_known(
             };
         }
     }
-    let mut histories = std::collections::HashMap::new();
+    let mut histories = HashMap::new();
     for (service, answer) in &parsed {
         if starts_on_prerequisites(answer) {
             let history =
@@ -1053,7 +1053,6 @@ async fn read_backlog(state: &AppState, scope: &Scope) -> Result<Backlog, Schedu
         );
         starts.insert(id.to_owned(), request_starts);
     }
-    drop(parsed);
     Ok(Backlog {
         requests,
         answers,
