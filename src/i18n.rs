@@ -3,7 +3,7 @@
 
 use std::{borrow::Borrow, collections::HashMap, sync::LazyLock};
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use rust_decimal::Decimal;
 
 use crate::domain::{InputError, Language};
@@ -255,16 +255,29 @@ impl Tr {
 
     /// A day in figures: `23/11/2026` (French, English and Belgian Dutch), `23.11.2026` in German.
     pub fn numeric_date(&self, date: impl Borrow<NaiveDate>) -> String {
-        let pattern = match self.0 {
-            Language::Fr | Language::En | Language::Nl => "%d/%m/%Y",
-            Language::De => "%d.%m.%Y",
+        let date = date.borrow();
+        let separator = match self.0 {
+            Language::Fr | Language::En | Language::Nl => '/',
+            Language::De => '.',
         };
-        date.borrow().format(pattern).to_string()
+        // Written directly: chrono's `format` parses its pattern on every call, and pages
+        // write dozens of dates.
+        format!(
+            "{:02}{separator}{:02}{separator}{:04}",
+            date.day(),
+            date.month(),
+            date.year()
+        )
     }
 
     /// A day and time in figures: `23/11/2026 14:05`, `23.11.2026 14:05`.
     pub fn numeric_datetime(&self, at: NaiveDateTime) -> String {
-        format!("{} {}", self.numeric_date(at.date()), at.format("%H:%M"))
+        format!(
+            "{} {:02}:{:02}",
+            self.numeric_date(at.date()),
+            at.hour(),
+            at.minute()
+        )
     }
 
     /// A wait, rounded up to what a reader plans with: `30 secondes`, `1 minute`, `15 Minuten`,

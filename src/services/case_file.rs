@@ -379,12 +379,9 @@ pub async fn applicant_file(
     request: RequestRow,
     token: &str,
 ) -> Result<Arc<ApplicantCaseFile>, CaseFileError> {
-    // Per link: the file's document addresses carry it.
-    let key = format!(
-        "{}:{}",
-        request.id,
-        crate::services::auth::token_hash(token)
-    );
+    // Per link: the file's document addresses carry it, so the kept file holds the token
+    // already and the key may too (no second hash on every page).
+    let key = format!("{}:{token}", request.id);
     let revisions = Revisions::of_request(&request);
     kept::view(
         state,

@@ -45,8 +45,9 @@ pub struct JointDayView {
     pub deadlines: Vec<String>,
 }
 
+/// `23/11/2026`, as the French and Dutch figures write it.
 pub fn day_label(day: chrono::NaiveDate) -> String {
-    day.format("%d/%m/%Y").to_string()
+    crate::i18n::Tr(crate::domain::Language::Fr).numeric_date(day)
 }
 
 pub(super) fn joint_day_view(
