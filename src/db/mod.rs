@@ -240,6 +240,11 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(if engine == Engine::Sqlite { 8 } else { 10 })
             .acquire_timeout(Duration::from_secs(30))
+            // sqlx pings a connection when it returns to the pool, and by default again when it
+            // is taken: one more hand-off to SQLite's thread per statement. A file does not
+            // hang up while idle, so the second ping is skipped there; a PostgreSQL connection
+            // may have been closed by the server meanwhile, so it keeps it.
+            .test_before_acquire(engine != Engine::Sqlite)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
