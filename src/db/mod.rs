@@ -241,10 +241,19 @@ impl Db {
             .max_connections(if engine == Engine::Sqlite { 8 } else { 10 })
             .acquire_timeout(Duration::from_secs(30))
             // sqlx pings a connection when it returns to the pool, and by default again when it
-            // is taken: one more hand-off to SQLite's thread per statement. A file does not
-            // hang up while idle, so the second ping is skipped there; a PostgreSQL connection
-            // may have been closed by the server meanwhile, so it keeps it.
-            .test_before_acquire(engine != Engine::Sqlite)
+            // is taken: one more round trip (to SQLite's thread, to the PostgreSQL server) per
+            // statement. Only a connection idle for a while is pinged before use (the server
+            // may have closed it meanwhile; a failed one is closed and another taken): under
+            // load, connections come back within milliseconds, pinged on their return.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for < PING_WHEN_IDLE_FOR {
+                        return Ok(true);
+                    }
+                    Ok(sqlx::Connection::ping(conn).await.is_ok())
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
@@ -325,6 +334,9 @@ impl Db {
         })
     }
 }
+
+/// How long a connection may wait in the pool and still be used without a ping first.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// Any number shared by every instance; only seeding takes it.
 const SEEDING_LOCK_KEY: i64 = 0x636d_6820_7365_6564;
