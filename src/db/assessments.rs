@@ -240,16 +240,14 @@ pub struct WaitingAnswerRow {
 }
 
 pub async fn latest_of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<WaitingAnswerRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT a.request_id, a.service, a.organisation_id, v.body FROM assessments a \
          JOIN requests r ON r.id = a.request_id \
          LEFT JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
          WHERE {} ORDER BY a.request_id, a.service, a.id",
         super::requests::WAITING_FOR_DAY
-    )))
-    .bind(scope.organisation_id().to_string())
-    .fetch_all(&mut **tx)
-    .await?)
+    );
+    super::requests::fetch_of_waiting(tx, scope, sql).await
 }
 
 /// One version of an answer of a waiting request, for the services given (those whose lead

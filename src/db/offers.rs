@@ -135,37 +135,31 @@ fn latest_of_waiting_ids() -> String {
 }
 
 pub async fn latest_of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<WaitingOfferRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT request_id, id, status FROM offers WHERE id IN ({})",
         latest_of_waiting_ids()
-    )))
-    .bind(scope.organisation_id().to_string())
-    .fetch_all(&mut **tx)
-    .await?)
+    );
+    super::requests::fetch_of_waiting(tx, scope, sql).await
 }
 
 /// The dues of those latest versions, by version and position.
 pub async fn dues_of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<DueRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT {DUE_COLUMNS} FROM offer_dues WHERE offer_id IN ({}) ORDER BY offer_id, position",
         latest_of_waiting_ids()
-    )))
-    .bind(scope.organisation_id().to_string())
-    .fetch_all(&mut **tx)
-    .await?)
+    );
+    super::requests::fetch_of_waiting(tx, scope, sql).await
 }
 
 /// The payments recorded against those dues, oldest first.
 pub async fn payments_of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<DuePaymentRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT {PAYMENT_COLUMNS} FROM due_payments WHERE due_id IN \
             (SELECT d.id FROM offer_dues d WHERE d.offer_id IN ({})) \
          ORDER BY paid_on, recorded_at, id",
         latest_of_waiting_ids()
-    )))
-    .bind(scope.organisation_id().to_string())
-    .fetch_all(&mut **tx)
-    .await?)
+    );
+    super::requests::fetch_of_waiting(tx, scope, sql).await
 }
 
 /// The latest version of a request's offer, inside a change.

@@ -90,16 +90,14 @@ pub async fn municipality_of(tx: &mut Tx, request_id: &str) -> DbResult<Option<S
 /// The coordinator's waiting requests (see [`super::requests::waiting_for_day`]) whose commune
 /// is on the portal, with the status of their current permit (`None` without one).
 pub async fn of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<(String, Option<String>)>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT r.id, pm.status FROM requests r \
          JOIN request_parties p ON p.request_id = r.id AND p.role = 'municipality' \
          LEFT JOIN permits pm ON pm.request_id = r.id AND pm.status <> 'cancelled' \
          WHERE {}",
         super::requests::WAITING_FOR_DAY
-    )))
-    .bind(scope.organisation_id().to_string())
-    .fetch_all(&mut **tx)
-    .await?)
+    );
+    super::requests::fetch_of_waiting(tx, scope, sql).await
 }
 
 /// Each operator's latest answer of a request (service, organisation, JSON body), read in the

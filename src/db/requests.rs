@@ -838,13 +838,26 @@ pub(super) const WAITING_FOR_DAY: &str = "r.coordinator_id = $1 \
 /// The coordinator's requests waiting for their joint day, oldest first. The backlog's other
 /// reads (`*_of_waiting`) take the same transaction, so that all see one state.
 pub async fn waiting_for_day(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<RequestRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {REQUEST_COLUMNS} FROM requests r WHERE {WAITING_FOR_DAY} \
-         ORDER BY r.submitted_at, r.reference"
-    )))
-    .bind(scope.organisation_id().to_string())
-    .fetch_all(&mut **tx)
-    .await?)
+    fetch_of_waiting(
+        tx,
+        scope,
+        format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests r WHERE {WAITING_FOR_DAY} \
+             ORDER BY r.submitted_at, r.reference"
+        ),
+    )
+    .await
+}
+
+/// The rows of `sql`, a read of the backlog whose `$1` is [`WAITING_FOR_DAY`]'s coordinator.
+pub(super) async fn fetch_of_waiting<T>(tx: &mut Tx, scope: &Scope, sql: String) -> DbResult<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.organisation_id().to_string())
+        .fetch_all(&mut **tx)
+        .await?)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
