@@ -57,7 +57,7 @@ pub async fn set_referral(db: &Db, area: &str, texts: ReferralTexts<'_>) -> DbRe
     .bind(texts.en)
     .bind(texts.de)
     .bind(texts.nl)
-    .execute(&db.pool)
+    .execute(&mut *db.single_write().await?)
     .await?;
     Ok(())
 }

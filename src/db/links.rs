@@ -53,7 +53,7 @@ pub async fn queue_lost_link(db: &Db, email: &str, now: DateTime<Utc>) -> DbResu
         .bind(new_id().to_string())
         .bind(email)
         .bind(ts(now))
-        .execute(&db.pool)
+        .execute(&mut *db.single_write().await?)
         .await?;
     Ok(())
 }

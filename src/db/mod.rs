@@ -39,6 +39,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::{
     Any, AnyConnection, AnyPool, Transaction,
     any::{AnyConnectOptions, AnyPoolOptions},
+    pool::PoolConnection,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
@@ -71,6 +72,30 @@ impl Deref for Tx {
 impl DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         &mut self.inner
+    }
+}
+
+/// A pooled connection for one write outside a transaction (a worker claiming a task, a
+/// sign-in recording its session); on SQLite it holds this process's writer turn until it is
+/// dropped, like a [`Tx`] that writes.
+pub struct SingleWrite {
+    // Declared first, dropped first: the connection goes back to the pool before the turn
+    // passes to the next writer.
+    connection: PoolConnection<Any>,
+    _writer_turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl Deref for SingleWrite {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.connection
+    }
+}
+
+impl DerefMut for SingleWrite {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.connection
     }
 }
 
@@ -311,11 +336,20 @@ impl Db {
         }
     }
 
-    /// This process's turn to write on SQLite (`None` on PostgreSQL), also held around a
-    /// single write outside a transaction (a worker claiming a task): otherwise that write
-    /// and a transaction would meet in SQLite's busy handler, which sleeps 1 to 100 ms
+    /// A connection for one write outside a transaction, taken in this process's writer
+    /// turn: every write of `db/` goes through it or [`Db::begin_write`]. Otherwise that
+    /// write and a transaction would meet in SQLite's busy handler, which sleeps 1 to 100 ms
     /// between tries, and a transaction sleeping there holds up every writer queued behind.
-    pub async fn writer_turn(&self) -> DbResult<Option<OwnedMutexGuard<()>>> {
+    pub async fn single_write(&self) -> DbResult<SingleWrite> {
+        let turn = self.writer_turn().await?;
+        Ok(SingleWrite {
+            connection: self.pool.acquire().await?,
+            _writer_turn: turn,
+        })
+    }
+
+    /// This process's turn to write on SQLite (`None` on PostgreSQL).
+    async fn writer_turn(&self) -> DbResult<Option<OwnedMutexGuard<()>>> {
         match self.engine {
             Engine::Sqlite => Ok(Some(
                 tokio::time::timeout(WRITER_TURN_TIMEOUT, self.writer_turn.clone().lock_owned())
@@ -450,7 +484,6 @@ where
     let Some(id) = candidate else {
         return Ok(None);
     };
-    let _turn = db.writer_turn().await?;
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE {table} SET locked_until = $2, attempts = attempts + 1 \
          WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $3) \
@@ -459,7 +492,7 @@ where
     .bind(&id)
     .bind(ts(now + lease))
     .bind(ts(now))
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *db.single_write().await?)
     .await?)
 }
 
@@ -476,7 +509,6 @@ pub(crate) async fn mark_task_failed(
         Some(at) => ("pending", Some(ts(at))),
         None => ("failed", None),
     };
-    let _turn = db.writer_turn().await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE {table} SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
             locked_until = NULL, last_error = $4 WHERE id = $1 AND status = 'pending'"
@@ -485,7 +517,7 @@ pub(crate) async fn mark_task_failed(
     .bind(status)
     .bind(next)
     .bind(error)
-    .execute(&db.pool)
+    .execute(&mut *db.single_write().await?)
     .await?;
     Ok(())
 }

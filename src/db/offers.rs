@@ -453,7 +453,7 @@ pub async fn ensure_payee(
     .bind(payee_name)
     .bind(iban)
     .bind(bic)
-    .execute(&db.pool)
+    .execute(&mut *db.single_write().await?)
     .await?;
     Ok(())
 }

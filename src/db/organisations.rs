@@ -78,7 +78,7 @@ pub async fn ensure(
     .bind(new.contact)
     .bind(ts(now))
     .bind(new.partner)
-    .execute(&db.pool)
+    .execute(&mut *db.single_write().await?)
     .await?;
     by_slug(db, new.slug).await
 }

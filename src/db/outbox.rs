@@ -142,28 +142,26 @@ pub async fn claim_due(
 /// Pushes a claim forward to `until` while its delivery runs, so no other worker takes the
 /// message meanwhile. False when the message is no longer pending (already recorded).
 pub async fn extend_claim(db: &Db, id: &str, until: DateTime<Utc>) -> DbResult<bool> {
-    let _turn = db.writer_turn().await?;
     let result = sqlx::query(
         "UPDATE outbox SET locked_until = $2 WHERE id = $1 AND status = 'pending' \
            AND locked_until IS NOT NULL",
     )
     .bind(id)
     .bind(ts(until))
-    .execute(&db.pool)
+    .execute(&mut *db.single_write().await?)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
 /// Marks a claimed message sent; only the first call changes anything.
 pub async fn mark_sent(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<bool> {
-    let _turn = db.writer_turn().await?;
     let result = sqlx::query(
         "UPDATE outbox SET status = 'sent', sent_at = $2, locked_until = NULL, last_error = NULL \
          WHERE id = $1 AND status = 'pending'",
     )
     .bind(id)
     .bind(ts(now))
-    .execute(&db.pool)
+    .execute(&mut *db.single_write().await?)
     .await?;
     Ok(result.rows_affected() == 1)
 }
@@ -186,7 +184,6 @@ pub async fn mark_failed_until(
     error: &str,
     again_at: DateTime<Utc>,
 ) -> DbResult<()> {
-    let _turn = db.writer_turn().await?;
     sqlx::query(
         "UPDATE outbox SET status = 'failed', next_attempt_at = $2, locked_until = NULL, \
             last_error = $3 WHERE id = $1 AND status = 'pending'",
@@ -194,7 +191,7 @@ pub async fn mark_failed_until(
     .bind(id)
     .bind(ts(again_at))
     .bind(error)
-    .execute(&db.pool)
+    .execute(&mut *db.single_write().await?)
     .await?;
     Ok(())
 }
@@ -215,14 +212,13 @@ pub async fn revive_due(db: &Db, kind: &str, now: DateTime<Utc>) -> DbResult<u64
     if due == 0 {
         return Ok(0);
     }
-    let _turn = db.writer_turn().await?;
     let result = sqlx::query(
         "UPDATE outbox SET status = 'pending' \
          WHERE status = 'failed' AND kind = $1 AND next_attempt_at <= $2",
     )
     .bind(kind)
     .bind(ts(now))
-    .execute(&db.pool)
+    .execute(&mut *db.single_write().await?)
     .await?;
     Ok(result.rows_affected())
 }
@@ -237,10 +233,15 @@ pub async fn retry_failed(db: &Db, id: Option<&str>, now: DateTime<Utc>) -> DbRe
             sqlx::query(sqlx::AssertSqlSafe(format!("{RETRY} AND id = $2")))
                 .bind(ts(now))
                 .bind(id)
-                .execute(&db.pool)
+                .execute(&mut *db.single_write().await?)
                 .await?
         }
-        None => sqlx::query(RETRY).bind(ts(now)).execute(&db.pool).await?,
+        None => {
+            sqlx::query(RETRY)
+                .bind(ts(now))
+                .execute(&mut *db.single_write().await?)
+                .await?
+        }
     };
     Ok(result.rows_affected())
 }

@@ -31,7 +31,7 @@ pub async fn create(
     .bind(user_id)
     .bind(ts(now))
     .bind(ts(expires_at))
-    .execute(&db.pool)
+    .execute(&mut *db.single_write().await?)
     .await?;
     Ok(())
 }
@@ -67,7 +67,7 @@ pub async fn user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> DbResult<Opt
 pub async fn delete(db: &Db, token_hash: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(&db.pool)
+        .execute(&mut *db.single_write().await?)
         .await?;
     Ok(())
 }
@@ -75,7 +75,7 @@ pub async fn delete(db: &Db, token_hash: &str) -> DbResult<()> {
 pub async fn delete_expired(db: &Db, now: DateTime<Utc>) -> DbResult<u64> {
     let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(ts(now))
-        .execute(&db.pool)
+        .execute(&mut *db.single_write().await?)
         .await?;
     Ok(result.rows_affected())
 }

@@ -14,7 +14,7 @@ pub async fn record(db: &Db, account: &str, now: DateTime<Utc>) -> DbResult<Uuid
         .bind(id.to_string())
         .bind(account)
         .bind(ts(now))
-        .execute(&db.pool)
+        .execute(&mut *db.single_write().await?)
         .await?;
     Ok(id)
 }
@@ -35,7 +35,7 @@ pub async fn since(db: &Db, account: &str, since: DateTime<Utc>) -> DbResult<Vec
 pub async fn forget(db: &Db, id: Uuid) -> DbResult<()> {
     sqlx::query("DELETE FROM sign_in_attempts WHERE id = $1")
         .bind(id.to_string())
-        .execute(&db.pool)
+        .execute(&mut *db.single_write().await?)
         .await?;
     Ok(())
 }
@@ -44,7 +44,7 @@ pub async fn forget(db: &Db, id: Uuid) -> DbResult<()> {
 pub async fn clear(db: &Db, account: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM sign_in_attempts WHERE account = $1")
         .bind(account)
-        .execute(&db.pool)
+        .execute(&mut *db.single_write().await?)
         .await?;
     Ok(())
 }
@@ -53,7 +53,7 @@ pub async fn clear(db: &Db, account: &str) -> DbResult<()> {
 pub async fn prune(db: &Db, before: DateTime<Utc>) -> DbResult<()> {
     sqlx::query("DELETE FROM sign_in_attempts WHERE at <= $1")
         .bind(ts(before))
-        .execute(&db.pool)
+        .execute(&mut *db.single_write().await?)
         .await?;
     Ok(())
 }

@@ -35,7 +35,7 @@ pub async fn ensure(db: &Db, user: &NewUser<'_>, now: DateTime<Utc>) -> DbResult
     .bind(user.password_hash)
     .bind(user.language)
     .bind(ts(now))
-    .execute(&db.pool)
+    .execute(&mut *db.single_write().await?)
     .await?;
     Ok(result.rows_affected() == 1)
 }
@@ -44,7 +44,7 @@ pub async fn ensure(db: &Db, user: &NewUser<'_>, now: DateTime<Utc>) -> DbResult
 pub async fn make_administrator(db: &Db, email: &str) -> DbResult<()> {
     sqlx::query("UPDATE users SET administrator = 1 WHERE email = $1")
         .bind(email.to_lowercase())
-        .execute(&db.pool)
+        .execute(&mut *db.single_write().await?)
         .await?;
     Ok(())
 }

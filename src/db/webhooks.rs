@@ -315,7 +315,7 @@ pub async fn replay(
     .bind(endpoint_id)
     .bind(scope.organisation_id().to_string())
     .bind(ts(now))
-    .execute(&db.pool)
+    .execute(&mut *db.single_write().await?)
     .await?;
     Ok(result.rows_affected() == 1)
 }
@@ -357,7 +357,6 @@ pub async fn claim_due(
     let Some(id) = candidate else {
         return Ok(None);
     };
-    let turn = db.writer_turn().await?;
     let claimed: Option<String> = sqlx::query_scalar(
         "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1 \
          WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $3) \
@@ -366,9 +365,8 @@ pub async fn claim_due(
     .bind(&id)
     .bind(ts(now + lease))
     .bind(ts(now))
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *db.single_write().await?)
     .await?;
-    drop(turn);
     if claimed.is_none() {
         return Ok(None);
     }
@@ -477,7 +475,7 @@ pub async fn extend_claim(db: &Db, id: &str, until: DateTime<Utc>) -> DbResult<b
     )
     .bind(id)
     .bind(ts(until))
-    .execute(&db.pool)
+    .execute(&mut *db.single_write().await?)
     .await?;
     Ok(result.rows_affected() == 1)
 }
