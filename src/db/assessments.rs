@@ -357,8 +357,7 @@ pub async fn no_tariff_requests(db: &Db, scope: &Scope) -> DbResult<Vec<String>>
         .push_bind(organisation)
         .push(") AND a.status = 'answered' AND ");
     push_no_tariff(&mut sql);
-    let rows: Vec<(String,)> = sql.query_as()?.fetch_all(&db.pool).await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    Ok(sql.query_scalar()?.fetch_all(&db.pool).await?)
 }
 
 /// The states in which a request's answers may still change before its offer (C-2).
@@ -380,8 +379,7 @@ pub async fn unpriced_of_services(db: &Db, services: &[&str]) -> DbResult<Vec<St
     sql.push(" AND r.state IN ").push(OPEN_STATES).push(" AND ");
     push_no_tariff(&mut sql);
     sql.push(" ORDER BY a.created_at, a.id");
-    let rows: Vec<(String,)> = sql.query_as()?.fetch_all(&db.pool).await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    Ok(sql.query_scalar()?.fetch_all(&db.pool).await?)
 }
 
 /// An answered assessment of a request still open to an offer and its latest answer, read in

@@ -334,11 +334,7 @@ pub async fn insert_parties(
         ]
     });
     sql.push(" ON CONFLICT (request_id, organisation_id) DO NOTHING RETURNING organisation_id");
-    let added: Vec<(String,)> = sql.query_as()?.fetch_all(&mut **tx).await?;
-    let added: Vec<String> = added
-        .into_iter()
-        .map(|(organisation,)| organisation)
-        .collect();
+    let added: Vec<String> = sql.query_scalar()?.fetch_all(&mut **tx).await?;
     // The read models count the request for each new party (db::summaries).
     super::summaries::parties_added(tx, &request_id.to_string(), &added).await
 }

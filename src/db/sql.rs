@@ -8,7 +8,7 @@ use std::fmt::Write;
 use sqlx::{
     Any, Arguments, FromRow,
     any::{AnyArguments, AnyRow},
-    query::{Query, QueryAs},
+    query::{Query, QueryAs, QueryScalar},
 };
 
 use super::DbResult;
@@ -143,6 +143,18 @@ impl Sql {
     {
         let (text, arguments) = self.arguments()?;
         Ok(sqlx::query_as_with(sqlx::AssertSqlSafe(text), arguments))
+    }
+
+    /// The query of one column, each row read as a `T`.
+    pub fn query_scalar<T>(self) -> DbResult<QueryScalar<'static, Any, T, AnyArguments>>
+    where
+        (T,): for<'r> FromRow<'r, AnyRow>,
+    {
+        let (text, arguments) = self.arguments()?;
+        Ok(sqlx::query_scalar_with(
+            sqlx::AssertSqlSafe(text),
+            arguments,
+        ))
     }
 }
 
