@@ -952,18 +952,33 @@ pub struct BacklogProposal {
 }
 
 /// The coordinator's requests waiting for their joint day, with each one's latest answers
-/// (service, body) and when its lead times started, by request id.
+/// (service, body) and when its lead times started, by request id; the crews with their
+/// bookings from today to `to`, and the construction holidays.
 struct Backlog {
     requests: Vec<RequestRow>,
     answers: HashMap<String, Vec<(String, Option<String>)>>,
     starts: HashMap<String, LeadTimeStarts>,
+    crews: Vec<joint::Crew>,
+    bookings: Bookings,
+    construction: ConstructionHolidays,
 }
 
 /// Reads the backlog in one transaction and a fixed number of statements, whatever its size
 /// (one per kind of fact instead of several per waiting request): the same facts as
-/// [`lead_time_starts`] reads for one request.
-async fn read_backlog(state: &AppState, scope: &Scope) -> Result<Backlog, ScheduleError> {
+/// [`lead_time_starts`] reads for one request, and the crews' capacity, in one view.
+async fn read_backlog(
+    state: &AppState,
+    scope: &Scope,
+    today: NaiveDate,
+    to: NaiveDate,
+) -> Result<Backlog, ScheduleError> {
     let mut tx = state.db.begin_read().await?;
+    let construction = holidays::load(&mut *tx).await?;
+    let (crews, booked) = crews::everything(&mut tx, today, to).await?;
+    let mut bookings = Bookings::new();
+    for (crew, day, jobs) in booked {
+        bookings.add(crew, day, jobs);
+    }
     let requests = requests::waiting_for_day(&mut tx, scope).await?;
     let mut answers: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
     let mut organisations: HashMap<String, Vec<(String, String)>> = HashMap::new();
@@ -1057,6 +1072,9 @@ async fn read_backlog(state: &AppState, scope: &Scope) -> Result<Backlog, Schedu
         requests,
         answers,
         starts,
+        crews,
+        bookings,
+        construction,
     })
 }
 
@@ -1068,12 +1086,15 @@ pub async fn propose_for_all(
     today: NaiveDate,
 ) -> Result<BacklogProposal, ScheduleError> {
     use crate::scheduling::backlog::live::{self, NotPlanned, WaitingRequest};
+    let to = today + chrono::Days::new(BACKLOG_HORIZON_DAYS as u64);
     let Backlog {
         requests: waiting_rows,
         mut answers,
         mut starts,
-    } = read_backlog(state, scope).await?;
-    let construction = holidays::load(&state.db.pool).await?;
+        crews,
+        bookings,
+        construction,
+    } = read_backlog(state, scope, today, to).await?;
     let mut waiting = Vec::new();
     let mut lines = Vec::new();
     for request in waiting_rows {
@@ -1094,14 +1115,6 @@ pub async fn propose_for_all(
             day: None,
             not_planned: Some(NotPlanned::NoCommonWindow),
         });
-    }
-    let to = today + chrono::Days::new(BACKLOG_HORIZON_DAYS as u64);
-    let mut tx = state.db.begin_read().await?;
-    let (crews, booked) = crews::everything(&mut tx, today, to).await?;
-    tx.rollback().await.map_err(DbError::from)?;
-    let mut bookings = Bookings::new();
-    for (crew, day, jobs) in booked {
-        bookings.add(crew, day, jobs);
     }
     // The optimiser works for a second on two threads: off the request-handling threads.
     let plan = tokio::task::spawn_blocking(move || {
