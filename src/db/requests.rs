@@ -172,6 +172,16 @@ pub struct NewRequestRecord {
 
 /// Takes the next number of `year`'s sequence inside the filing transaction, so a
 /// rolled-back filing never burns a number another filing could see.
+/// The request's reference, given once its number is taken (see `services::submit`).
+pub async fn set_reference(tx: &mut Tx, request_id: Uuid, reference: &str) -> DbResult<()> {
+    sqlx::query("UPDATE requests SET reference = $2 WHERE id = $1")
+        .bind(request_id.to_string())
+        .bind(reference)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn next_reference_number(tx: &mut Tx, year: i32) -> DbResult<i64> {
     // One statement: the year's first request creates its counter at 1.
     let number: i64 = sqlx::query_scalar(
@@ -315,14 +325,21 @@ pub async fn insert_services(
 }
 
 /// Every organisation a new request involves, with its role, in one statement (the first
-/// role given for an organisation stays).
+/// role given for an organisation stays). The request counts for them in the queue's
+/// summaries once [`count_new_parties`] ran, in the same transaction: the filing does that
+/// last, because the summaries' rows are shared by every filing of the organisation and each
+/// writer holds them until it commits.
 pub async fn insert_parties(
     tx: &mut Tx,
     request_id: Uuid,
     parties: &[(Uuid, &str)],
-) -> DbResult<()> {
+) -> DbResult<UncountedParties> {
+    let mut uncounted = UncountedParties {
+        request_id: request_id.to_string(),
+        organisations: Vec::new(),
+    };
     if parties.is_empty() {
-        return Ok(());
+        return Ok(uncounted);
     }
     let mut sql =
         Sql::new("INSERT INTO request_parties (request_id, organisation_id, role) VALUES ");
@@ -334,9 +351,20 @@ pub async fn insert_parties(
         ]
     });
     sql.push(" ON CONFLICT (request_id, organisation_id) DO NOTHING RETURNING organisation_id");
-    let added: Vec<String> = sql.query_scalar()?.fetch_all(&mut **tx).await?;
-    // The read models count the request for each new party (db::summaries).
-    super::summaries::parties_added(tx, &request_id.to_string(), &added).await
+    uncounted.organisations = sql.query_scalar()?.fetch_all(&mut **tx).await?;
+    Ok(uncounted)
+}
+
+/// The new parties of a new request, not yet counted in the queue's summaries.
+#[must_use = "the queue's counts stay short until count_new_parties runs"]
+pub struct UncountedParties {
+    request_id: String,
+    organisations: Vec<String>,
+}
+
+/// The read models count the new request for each of its new parties (db::summaries).
+pub async fn count_new_parties(tx: &mut Tx, parties: UncountedParties) -> DbResult<()> {
+    super::summaries::parties_of_new_request(tx, &parties.request_id, &parties.organisations).await
 }
 
 pub async fn insert_party(

@@ -115,34 +115,7 @@ pub(super) async fn parties_added(
     if organisations.is_empty() {
         return Ok(());
     }
-    let of_parties = |sql: &mut Sql| {
-        sql.push_bind(request_id)
-            .push(" AND p.organisation_id IN ")
-            .push_list(organisations.iter().cloned())
-            .push(" ORDER BY p.organisation_id");
-    };
-    let mut counts = Sql::new(
-        "INSERT INTO queue_counts (organisation_id, state, requests) \
-         SELECT p.organisation_id, r.state, 1 FROM request_parties p \
-         JOIN requests r ON r.id = p.request_id WHERE p.request_id = ",
-    );
-    of_parties(&mut counts);
-    counts.push(
-        " ON CONFLICT (organisation_id, state) \
-         DO UPDATE SET requests = queue_counts.requests + 1",
-    );
-    counts.query()?.execute(&mut **tx).await?;
-    let mut communes = Sql::new(
-        "INSERT INTO queue_communes (organisation_id, commune_nis, commune_name, requests) \
-         SELECT p.organisation_id, r.commune_nis, r.commune_name, 1 FROM request_parties p \
-         JOIN requests r ON r.id = p.request_id WHERE p.request_id = ",
-    );
-    of_parties(&mut communes);
-    communes.push(
-        " ON CONFLICT (organisation_id, commune_nis, commune_name) \
-         DO UPDATE SET requests = queue_communes.requests + 1",
-    );
-    communes.query()?.execute(&mut **tx).await?;
+    parties_of_new_request(tx, request_id, organisations).await?;
     let mut days = Sql::new(
         "INSERT INTO nuisance_days (organisation_id, commune_nis, day, street, trench_scale, \
             works_days, crew_visits_avoided, openings_made, openings_separate, trench_nano) \
@@ -151,7 +124,7 @@ pub(super) async fn parties_added(
          FROM request_parties p JOIN nuisance_ledger l ON l.request_id = p.request_id \
          WHERE p.request_id = ",
     );
-    of_parties(&mut days);
+    of_parties(&mut days, request_id, organisations);
     days.push(
         " ON CONFLICT (organisation_id, commune_nis, day, street, trench_scale) DO UPDATE SET \
             works_days = nuisance_days.works_days + excluded.works_days, \
@@ -162,6 +135,49 @@ pub(super) async fn parties_added(
     );
     days.query()?.execute(&mut **tx).await?;
     Ok(())
+}
+
+/// The parties of a request just filed: it counts for each in its state and commune. A new
+/// request has no joint day yet, so nothing for the nuisance figures: two statements.
+pub(super) async fn parties_of_new_request(
+    tx: &mut Tx,
+    request_id: &str,
+    organisations: &[String],
+) -> DbResult<()> {
+    if organisations.is_empty() {
+        return Ok(());
+    }
+    let mut counts = Sql::new(
+        "INSERT INTO queue_counts (organisation_id, state, requests) \
+         SELECT p.organisation_id, r.state, 1 FROM request_parties p \
+         JOIN requests r ON r.id = p.request_id WHERE p.request_id = ",
+    );
+    of_parties(&mut counts, request_id, organisations);
+    counts.push(
+        " ON CONFLICT (organisation_id, state) \
+         DO UPDATE SET requests = queue_counts.requests + 1",
+    );
+    counts.query()?.execute(&mut **tx).await?;
+    let mut communes = Sql::new(
+        "INSERT INTO queue_communes (organisation_id, commune_nis, commune_name, requests) \
+         SELECT p.organisation_id, r.commune_nis, r.commune_name, 1 FROM request_parties p \
+         JOIN requests r ON r.id = p.request_id WHERE p.request_id = ",
+    );
+    of_parties(&mut communes, request_id, organisations);
+    communes.push(
+        " ON CONFLICT (organisation_id, commune_nis, commune_name) \
+         DO UPDATE SET requests = queue_communes.requests + 1",
+    );
+    communes.query()?.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// The parties `organisations` of `request_id`, in the fixed order of every writer.
+fn of_parties(sql: &mut Sql, request_id: &str, organisations: &[String]) {
+    sql.push_bind(request_id)
+        .push(" AND p.organisation_id IN ")
+        .push_list(organisations.iter().cloned())
+        .push(" ORDER BY p.organisation_id");
 }
 
 /// A request moved from state `from` to `to`: one less in `from`, one more in `to`, for each

@@ -210,18 +210,16 @@ pub async fn submit(
         return Err(SubmitError::Invalid(partner_errors));
     }
 
-    let number = requests::next_reference_number(&mut tx, crate::clock::day_of(now).year()).await?;
-    let reference = Reference {
-        year: crate::clock::day_of(now).year(),
-        number,
-    }
-    .to_string();
     let token = new_token();
     let id = db::new_id();
+    // The year's reference counter and the queue's summaries are rows every filing writes,
+    // and a writer holds them until it commits (PostgreSQL's row locks): they are written
+    // last, so that concurrent filings wait for each other for a few statements, not for
+    // the whole filing. Until then the request goes by its id, unique as a reference.
     let mut record = record(
         &request,
         id,
-        &reference,
+        &id.to_string(),
         key,
         &token_hash(&token),
         coordinator.id,
@@ -276,7 +274,7 @@ pub async fn submit(
     // An operator serving several networks is one party.
     let mut seen = std::collections::HashSet::new();
     parties.retain(|(organisation, _)| seen.insert(*organisation));
-    requests::insert_parties(&mut tx, id, &parties).await?;
+    let uncounted = requests::insert_parties(&mut tx, id, &parties).await?;
     requests::insert_services(&mut tx, id, &services).await?;
     assess::create_tasks(
         &mut tx,
@@ -286,6 +284,15 @@ pub async fn submit(
         state.config.assessment_due_working_days,
     )
     .await?;
+
+    let number = requests::next_reference_number(&mut tx, crate::clock::day_of(now).year()).await?;
+    let reference = Reference {
+        year: crate::clock::day_of(now).year(),
+        number,
+    }
+    .to_string();
+    requests::set_reference(&mut tx, id, &reference).await?;
+    // The timeline's first entry, and the webhooks it queues, name the request by it.
     requests::insert_event(
         &mut tx,
         &NewEvent {
@@ -365,6 +372,7 @@ pub async fn submit(
         now,
     )
     .await?;
+    requests::count_new_parties(&mut tx, uncounted).await?;
     tx.commit().await.map_err(DbError::from)?;
     state.outbox_notify.notify_one();
     state.assess_notify.notify_one();
