@@ -396,15 +396,36 @@ pub(super) async fn crew_changed(tx: &mut Tx, crew_id: &str) -> DbResult<()> {
     Ok(())
 }
 
-/// Per state, how many requests a tenant is a party of (states with none left out).
-pub async fn state_counts(db: &Db, scope: &Scope) -> DbResult<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT state, requests FROM queue_counts WHERE organisation_id = $1 AND requests > 0 \
-         ORDER BY state",
+/// What the queue shows beside its page: per state, how many requests a tenant is a party of
+/// (states with none left out, by state code), and the communes it has requests in (NIS code
+/// and name, by name). One statement for both.
+#[derive(Debug, Default)]
+pub struct QueueSummary {
+    pub counts: Vec<(String, i64)>,
+    pub communes: Vec<(String, String)>,
+}
+
+pub async fn queue_summary(db: &Db, scope: &Scope) -> DbResult<QueueSummary> {
+    let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+        "SELECT CAST(0 AS BIGINT) AS part, state AS code, '' AS name, requests \
+         FROM queue_counts WHERE organisation_id = $1 AND requests > 0 \
+         UNION ALL \
+         SELECT CAST(1 AS BIGINT), commune_nis, commune_name, requests \
+         FROM queue_communes WHERE organisation_id = $1 AND requests > 0 \
+         ORDER BY part, name, code",
     )
     .bind(scope.organisation_id().to_string())
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    let mut summary = QueueSummary::default();
+    for (part, code, name, requests) in rows {
+        if part == 0 {
+            summary.counts.push((code, requests));
+        } else {
+            summary.communes.push((code, name));
+        }
+    }
+    Ok(summary)
 }
 
 /// The communes a tenant has requests in, by name: (NIS code, name).

@@ -141,8 +141,9 @@ pub async fn page(
     let scope = user.scope();
     let coordinator = user.is_coordinator();
     let lines = requests::queue_page(&state.db, &scope, filter, order, paging).await?;
-    let counts = summaries::state_counts(&state.db, &scope)
-        .await?
+    let summaries::QueueSummary { counts, communes } =
+        summaries::queue_summary(&state.db, &scope).await?;
+    let counts = counts
         .into_iter()
         .map(|(code, count)| {
             code.parse::<RequestState>()
@@ -151,7 +152,6 @@ pub async fn page(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let total = total(state, &scope, filter, &counts).await?;
-    let communes = summaries::communes(&state.db, &scope).await?;
     let ids: Vec<String> = lines.iter().map(|line| line.id.clone()).collect();
     let own = scope.organisation_id().to_string();
     let coordinated: Vec<String> = lines

@@ -167,6 +167,13 @@ async fn the_most_urgent_come_first_and_finished_ones_last() {
     assert!(
         open.contains("<option value=\"\">À traiter (sauf clôturées, retirées, refusées)</option>")
     );
+    // The commune filter offers the communes of the queue's requests, by name.
+    let mons = open.find("<option value=\"53053\" >Mons</option>");
+    let namur = open.find("<option value=\"92094\" >Namur</option>");
+    assert!(
+        matches!((mons, namur), (Some(mons), Some(namur)) if mons < namur),
+        "{open}"
+    );
     let urgent = text_of(&julien, app.url("/backoffice?order=urgent")).await;
     assert_eq!(
         references_in(&urgent, &refs),
