@@ -296,9 +296,17 @@ impl Db {
                         // A page is a few small queries, and many pages are served at once:
                         // a worker process started for one of them costs more than the query
                         // (15 ms to start two for the queue's 1 ms flags, on 100,000 requests).
-                        sqlx::raw_sql("SET max_parallel_workers_per_gather = 0")
-                            .execute(&mut *conn)
-                            .await?;
+                        // Each prepared statement is planned once, for any value: planned
+                        // again for each call's values, the queue's statements spent about as
+                        // long planning as running (0.3 ms beside 0.4 for its flags, 0.33
+                        // beside 0.04 for the session). The queue went 25-40% faster; no
+                        // other page of bench/web got measurably slower (docs/PERFORMANCE.md).
+                        sqlx::raw_sql(
+                            "SET max_parallel_workers_per_gather = 0; \
+                             SET plan_cache_mode = force_generic_plan",
+                        )
+                        .execute(&mut *conn)
+                        .await?;
                     }
                     Ok(())
                 })
