@@ -375,6 +375,21 @@ impl Db {
             _writer_turn: None,
         })
     }
+
+    /// A read of thousands of rows at once (the plan's backlog). On PostgreSQL its statements
+    /// are planned for their values, unlike the pages' (see `connect`): the number of rows
+    /// they match decides the best plan, and planning is small beside reading them (the
+    /// backlog's answers of 2,000 requests: 90 ms planned for the coordinator, 110 ms with
+    /// the plan for any value).
+    pub async fn begin_large_read(&self) -> DbResult<Tx> {
+        let mut tx = self.begin_read().await?;
+        if self.engine == Engine::Postgres {
+            sqlx::raw_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
 }
 
 /// How long a connection may wait in the pool and still be used without a ping first.

@@ -972,7 +972,7 @@ async fn read_backlog(
     today: NaiveDate,
     to: NaiveDate,
 ) -> Result<Backlog, ScheduleError> {
-    let mut tx = state.db.begin_read().await?;
+    let mut tx = state.db.begin_large_read().await?;
     let construction = holidays::load(&mut *tx).await?;
     let (crews, booked) = crews::everything(&mut tx, today, to).await?;
     let mut bookings = Bookings::new();
