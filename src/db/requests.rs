@@ -170,8 +170,6 @@ pub struct NewRequestRecord {
     pub servicing_payer_company_number: Option<String>,
 }
 
-/// Takes the next number of `year`'s sequence inside the filing transaction, so a
-/// rolled-back filing never burns a number another filing could see.
 /// The request's reference, given once its number is taken (see `services::submit`).
 pub async fn set_reference(tx: &mut Tx, request_id: Uuid, reference: &str) -> DbResult<()> {
     sqlx::query("UPDATE requests SET reference = $2 WHERE id = $1")
@@ -182,6 +180,8 @@ pub async fn set_reference(tx: &mut Tx, request_id: Uuid, reference: &str) -> Db
     Ok(())
 }
 
+/// Takes the next number of `year`'s sequence inside the filing transaction, so a
+/// rolled-back filing never burns a number another filing could see.
 pub async fn next_reference_number(tx: &mut Tx, year: i32) -> DbResult<i64> {
     // One statement: the year's first request creates its counter at 1.
     let number: i64 = sqlx::query_scalar(
