@@ -953,7 +953,7 @@ pub struct BacklogProposal {
 
 /// The coordinator's requests waiting for their joint day, with each one's latest answers
 /// (service, body) and when its lead times started, by request id; the crews with their
-/// bookings from today to `to`, and the construction holidays.
+/// bookings over the planning horizon from today, and the construction holidays.
 struct Backlog {
     requests: Vec<RequestRow>,
     answers: HashMap<String, Vec<(String, Option<String>)>>,
@@ -970,10 +970,10 @@ async fn read_backlog(
     state: &AppState,
     scope: &Scope,
     today: NaiveDate,
-    to: NaiveDate,
 ) -> Result<Backlog, ScheduleError> {
     let mut tx = state.db.begin_large_read().await?;
     let construction = holidays::load(&mut *tx).await?;
+    let to = today + chrono::Days::new(BACKLOG_HORIZON_DAYS as u64);
     let (crews, booked) = crews::everything(&mut tx, today, to).await?;
     let mut bookings = Bookings::new();
     for (crew, day, jobs) in booked {
@@ -1086,7 +1086,6 @@ pub async fn propose_for_all(
     today: NaiveDate,
 ) -> Result<BacklogProposal, ScheduleError> {
     use crate::scheduling::backlog::live::{self, NotPlanned, WaitingRequest};
-    let to = today + chrono::Days::new(BACKLOG_HORIZON_DAYS as u64);
     let Backlog {
         requests: waiting_rows,
         mut answers,
@@ -1094,7 +1093,7 @@ pub async fn propose_for_all(
         crews,
         bookings,
         construction,
-    } = read_backlog(state, scope, today, to).await?;
+    } = read_backlog(state, scope, today).await?;
     let mut waiting = Vec::new();
     let mut lines = Vec::new();
     for request in waiting_rows {
