@@ -2,6 +2,7 @@
 //! and change the answer through the same service as the operator's page (same validation,
 //! refusals with their rule ids, events), under the answer's version.
 
+use crate::domain::tenancy::OrganisationKind;
 use axum::{
     Json,
     body::Bytes,
@@ -34,7 +35,7 @@ use crate::{
 
 /// Only an operator's staff and keys have parts to answer; for anybody else they do not exist.
 pub(super) fn require_operator(user: &SessionUser) -> Result<(), ApiError> {
-    if user.organisation_kind == "operator" {
+    if user.organisation_kind == OrganisationKind::Operator {
         Ok(())
     } else {
         Err(ApiError::NotFound)

@@ -4,6 +4,7 @@
 //! Its crews are added, changed and retired through the crews page's services too, with the
 //! page's checks and refusals: a change that would break a booked joint day is refused (C-4).
 
+use crate::domain::tenancy::OrganisationKind;
 use axum::{
     Json,
     body::Bytes,
@@ -30,7 +31,7 @@ pub const ABSENCES_MAX: usize = 200;
 
 /// Only an operator has crews; for anybody else they do not exist.
 fn require_operator(user: &SessionUser) -> Result<(), ApiError> {
-    if user.organisation_kind == "operator" {
+    if user.organisation_kind == OrganisationKind::Operator {
         Ok(())
     } else {
         Err(ApiError::NotFound)

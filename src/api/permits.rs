@@ -2,6 +2,7 @@
 //! permit with its site, works and history, and decide it through the same service as the
 //! commune's permit page (same validation, refusals with their rule, events, mails, webhooks).
 
+use crate::domain::tenancy::OrganisationKind;
 use axum::{
     Json,
     body::Bytes,
@@ -26,7 +27,7 @@ use crate::{
 
 /// Only a commune's staff and keys have permits to decide; for anybody else they do not exist.
 fn require_municipality(user: &SessionUser) -> Result<(), ApiError> {
-    if user.organisation_kind == "municipality" {
+    if user.organisation_kind == OrganisationKind::Municipality {
         Ok(())
     } else {
         Err(ApiError::NotFound)

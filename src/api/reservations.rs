@@ -2,6 +2,7 @@
 //! with the request's place and how far it is; the coordinator reads every crew of its
 //! requests. Never another operator's crews (tenant rule).
 
+use crate::domain::tenancy::OrganisationKind;
 use axum::{
     Json,
     extract::State,
@@ -164,7 +165,7 @@ pub async fn list(
     JsonQuery(query): JsonQuery<ReservationsQuery>,
 ) -> Result<Response, ApiError> {
     // Only operators have crews, and the coordinator reserves the days; a commune has none.
-    if staff.user.organisation_kind != "operator" && !staff.user.is_coordinator() {
+    if staff.user.organisation_kind != OrganisationKind::Operator && !staff.user.is_coordinator() {
         return Err(ApiError::NotFound);
     }
     let after = match query.cursor.trim() {

@@ -2,6 +2,7 @@
 //! offers with their payments (for the request detail), an offer's whole document, a
 //! commune's permits and the nuisance figures. Scoped like the pages that show them.
 
+use crate::domain::tenancy::OrganisationKind;
 use axum::{
     Json,
     extract::{Path, State},
@@ -434,7 +435,7 @@ pub async fn permit_list(
     State(state): State<AppState>,
     staff: Staff,
 ) -> Result<Json<PermitListJson>, ApiError> {
-    if staff.user.organisation_kind != "municipality" {
+    if staff.user.organisation_kind != OrganisationKind::Municipality {
         return Err(ApiError::NotFound);
     }
     let list = commune::permit_list(&state, &staff.user, DECIDED_LIMIT).await?;
@@ -522,7 +523,7 @@ pub async fn figures(
     staff: Staff,
     JsonQuery(query): JsonQuery<FiguresQuery>,
 ) -> Result<Json<FiguresJson>, ApiError> {
-    let commune = if staff.user.organisation_kind == "municipality" {
+    let commune = if staff.user.organisation_kind == OrganisationKind::Municipality {
         let own = commune::own_commune(&state, &staff.user)
             .await?
             .ok_or(ApiError::NotFound)?

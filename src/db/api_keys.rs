@@ -120,7 +120,8 @@ struct BearerRow {
     language: String,
     organisation_id: String,
     organisation_name: String,
-    organisation_kind: String,
+    #[sqlx(try_from = "String")]
+    organisation_kind: crate::domain::tenancy::OrganisationKind,
 }
 
 /// A key found by the hash of its secret.
@@ -157,7 +158,7 @@ pub async fn by_secret_hash(db: &Db, secret_hash: &str) -> DbResult<Option<Beare
             user_id: parse_uuid(&row.created_by)?,
             email: String::new(),
             display_name: row.name.clone(),
-            role: crate::domain::tenancy::API_KEY_ROLE.to_owned(),
+            role: crate::domain::tenancy::Role::ApiKey,
             language: row.language,
             organisation_id: parse_uuid(&row.organisation_id)?,
             organisation_name: row.organisation_name,

@@ -1,14 +1,15 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Db, DbResult, new_id, parse_uuid, ts};
+use super::{Db, DbResult, new_id, parse_code, parse_uuid, ts};
+use crate::domain::tenancy::OrganisationKind;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organisation {
     pub id: Uuid,
     pub slug: String,
     pub name: String,
-    pub kind: String,
+    pub kind: OrganisationKind,
     pub service: Option<String>,
     pub commune_nis: Option<String>,
     pub contact: Option<String>,
@@ -20,7 +21,7 @@ pub struct Organisation {
 pub struct NewOrganisation<'a> {
     pub slug: &'a str,
     pub name: &'a str,
-    pub kind: &'a str,
+    pub kind: OrganisationKind,
     pub service: Option<&'a str>,
     pub commune_nis: Option<&'a str>,
     pub contact: Option<&'a str>,
@@ -47,7 +48,7 @@ impl TryFrom<OrganisationRow> for Organisation {
             id: parse_uuid(&row.id)?,
             slug: row.slug,
             name: row.name,
-            kind: row.kind,
+            kind: parse_code(&row.kind)?,
             service: row.service,
             commune_nis: row.commune_nis,
             contact: row.contact,
@@ -72,7 +73,7 @@ pub async fn ensure(
     .bind(new_id().to_string())
     .bind(new.slug)
     .bind(new.name)
-    .bind(new.kind)
+    .bind(new.kind.code())
     .bind(new.service)
     .bind(new.commune_nis)
     .bind(new.contact)

@@ -3,17 +3,20 @@ use chrono::{DateTime, Utc};
 use super::{Db, DbResult, parse_uuid, ts};
 
 pub use crate::domain::tenancy::SessionUser;
+use crate::domain::tenancy::{OrganisationKind, Role};
 
 #[derive(sqlx::FromRow)]
 struct SessionUserRow {
     user_id: String,
     email: String,
     display_name: String,
-    role: String,
+    #[sqlx(try_from = "String")]
+    role: Role,
     language: String,
     organisation_id: String,
     organisation_name: String,
-    organisation_kind: String,
+    #[sqlx(try_from = "String")]
+    organisation_kind: OrganisationKind,
     administrator: i64,
 }
 

@@ -2,13 +2,14 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Db, DbResult, new_id, ts};
+use crate::domain::tenancy::{OrganisationKind, Role};
 
 #[derive(Debug, Clone)]
 pub struct NewUser<'a> {
     pub organisation_id: Uuid,
     pub email: &'a str,
     pub display_name: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub password_hash: &'a str,
     pub language: &'a str,
 }
@@ -18,7 +19,8 @@ pub struct NewUser<'a> {
 pub struct Credentials {
     pub id: String,
     pub password_hash: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
 }
 
 /// Creates the user unless that email exists. Returns whether a row was added.
@@ -31,7 +33,7 @@ pub async fn ensure(db: &Db, user: &NewUser<'_>, now: DateTime<Utc>) -> DbResult
     .bind(user.organisation_id.to_string())
     .bind(user.email.to_lowercase())
     .bind(user.display_name)
-    .bind(user.role)
+    .bind(user.role.code())
     .bind(user.password_hash)
     .bind(user.language)
     .bind(ts(now))
@@ -65,7 +67,8 @@ pub struct UserRow {
     pub id: String,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub password_hash: String,
     pub administrator: i64,
     pub active: i64,
@@ -99,20 +102,22 @@ pub async fn own_for_change(
     tx: &mut super::Tx,
     scope: &super::Scope,
     user_id: &str,
-) -> DbResult<Option<(String, i64)>> {
+) -> DbResult<Option<(Role, i64)>> {
     if db.engine == super::Engine::Postgres {
         sqlx::query("SELECT id FROM organisations WHERE id = $1 FOR UPDATE")
             .bind(scope.organisation_id().to_string())
             .fetch_optional(&mut **tx)
             .await?;
     }
-    Ok(sqlx::query_as(
+    let row: Option<(String, i64)> = sqlx::query_as(
         "SELECT role, administrator FROM users WHERE id = $1 AND organisation_id = $2",
     )
     .bind(user_id)
     .bind(scope.organisation_id().to_string())
     .fetch_optional(&mut **tx)
-    .await?)
+    .await?;
+    row.map(|(role, administrator)| Ok((super::parse_code(&role)?, administrator)))
+        .transpose()
 }
 
 /// How many active administrators the caller's organisation has besides `user_id`.
@@ -217,7 +222,7 @@ pub async fn hold_invitation(
     .bind(scope.organisation_id().to_string())
     .bind(user.email.to_lowercase())
     .bind(user.display_name)
-    .bind(user.role)
+    .bind(user.role.code())
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;
@@ -243,7 +248,7 @@ pub async fn invite(
     .bind(scope.organisation_id().to_string())
     .bind(user.email.to_lowercase())
     .bind(user.display_name)
-    .bind(user.role)
+    .bind(user.role.code())
     .bind(user.language)
     .bind(ts(now))
     .execute(&mut **tx)
@@ -327,24 +332,23 @@ pub struct Addressee {
     pub email: String,
     pub display_name: String,
     pub language: String,
-    pub organisation_kind: String,
+    #[sqlx(try_from = "String")]
+    pub organisation_kind: OrganisationKind,
     pub service: Option<String>,
 }
 
 /// Every active account with `role`, of every organisation, by email.
-pub async fn active_with_role(db: &Db, role: &str) -> DbResult<Vec<Addressee>> {
+pub async fn active_with_role(db: &Db, role: Role) -> DbResult<Vec<Addressee>> {
     Ok(sqlx::query_as(
         "SELECT u.email, u.display_name, u.language, o.kind AS organisation_kind, o.service \
          FROM users u JOIN organisations o ON o.id = u.organisation_id \
          WHERE u.role = $1 AND u.active = 1 ORDER BY u.email",
     )
-    .bind(role)
+    .bind(role.code())
     .fetch_all(&db.pool)
     .await?)
 }
 
-/// The active accounts of an organisation with `role`, by email: a commune's staff told of
-/// a permit request (C-6). (email, name, language)
 /// The active administrators of an organisation (an operator's `operator_admin`, the
 /// coordinator's and each commune's administrators): (email, name, language).
 pub async fn administrators_of(
@@ -361,17 +365,19 @@ pub async fn administrators_of(
     .await?)
 }
 
+/// The active accounts of an organisation with `role`, by email: a commune's staff told of
+/// a permit request (C-6). (email, name, language)
 pub async fn active_of_organisation(
     tx: &mut super::Tx,
     organisation_id: &str,
-    role: &str,
+    role: Role,
 ) -> DbResult<Vec<(String, String, String)>> {
     Ok(sqlx::query_as(
         "SELECT email, display_name, language FROM users \
          WHERE organisation_id = $1 AND role = $2 AND active = 1 ORDER BY email",
     )
     .bind(organisation_id)
-    .bind(role)
+    .bind(role.code())
     .fetch_all(&mut **tx)
     .await?)
 }

@@ -20,74 +20,85 @@ use crate::{
     state::AppState,
 };
 
+use crate::domain::tenancy::Role;
 use crate::services::reference::SeedError;
 
 /// The demo staff accounts all use this password; it is printed at start-up.
 pub const DEMO_PASSWORD: &str = "demo-connect-2026";
 
 /// One demo staff account: (organisation slug, email, name, role).
-pub const DEMO_USERS: [(&str, &str, &str, &str); 12] = [
-    ("ores", "julien@ores.demo", "Julien Lambert", "case_officer"),
-    ("ores", "sophie@ores.demo", "Sophie Renard", "case_officer"),
+pub const DEMO_USERS: [(&str, &str, &str, Role); 12] = [
+    (
+        "ores",
+        "julien@ores.demo",
+        "Julien Lambert",
+        Role::CaseOfficer,
+    ),
+    (
+        "ores",
+        "sophie@ores.demo",
+        "Sophie Renard",
+        Role::CaseOfficer,
+    ),
     (
         "ores-electricity",
         "elec@ores.demo",
         "Equipe électricité ORES",
-        "operator_staff",
+        Role::OperatorStaff,
     ),
     (
         "ores-electricity",
         "tarifs@ores.demo",
         "Administration tarifaire ORES",
-        "operator_admin",
+        Role::OperatorAdmin,
     ),
     (
         "ores-gas",
         "gaz@ores.demo",
         "Equipe gaz ORES",
-        "operator_staff",
+        Role::OperatorStaff,
     ),
     (
         "swde",
         "eau@swde.demo",
         "Equipe raccordements SWDE",
-        "operator_staff",
+        Role::OperatorStaff,
     ),
     (
         "proximus",
         "raccordement@proximus.demo",
         "Equipe Proximus",
-        "operator_staff",
+        Role::OperatorStaff,
     ),
     (
         "voo",
         "raccordement@voo.demo",
         "Equipe VOO",
-        "operator_staff",
+        Role::OperatorStaff,
     ),
     (
         "mons",
         "travaux@mons.demo",
         "Service travaux de Mons",
-        "municipality",
+        Role::Municipality,
     ),
     (
         "namur",
         "travaux@namur.demo",
         "Service travaux de Namur",
-        "municipality",
+        Role::Municipality,
     ),
     (
         "charleroi",
         "travaux@charleroi.demo",
         "Service travaux de Charleroi",
-        "municipality",
+        Role::Municipality,
     ),
     (
         "platform",
         "admin@connect-my-home.demo",
         "Administration",
-        "platform_admin",
+        Role::PlatformAdmin,
     ),
 ];
 

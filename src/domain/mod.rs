@@ -1,5 +1,38 @@
 //! Pure types and rules: no I/O, no web or database imports.
 
+/// A stored code read back; one the platform does not know is an error, never a guess. For an
+/// enum with `ALL` (every value) and `code()` (what the database holds): `FromStr`,
+/// `TryFrom<String>` (for `#[sqlx(try_from = "String")]`) and `Display`.
+macro_rules! stored_code {
+    ($type:ty) => {
+        impl std::str::FromStr for $type {
+            type Err = $crate::domain::InputError;
+
+            fn from_str(code: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .into_iter()
+                    .find(|value| value.code() == code)
+                    .ok_or($crate::domain::InputError::Choice)
+            }
+        }
+
+        impl TryFrom<String> for $type {
+            type Error = $crate::domain::InputError;
+
+            fn try_from(code: String) -> Result<Self, Self::Error> {
+                code.parse()
+            }
+        }
+
+        impl std::fmt::Display for $type {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+pub(crate) use stored_code;
+
 pub mod centres;
 pub mod coda;
 pub mod company;

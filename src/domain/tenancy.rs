@@ -29,11 +29,11 @@ pub struct SessionUser {
     pub user_id: Uuid,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub language: String,
     pub organisation_id: Uuid,
     pub organisation_name: String,
-    pub organisation_kind: String,
+    pub organisation_kind: OrganisationKind,
     /// The organisation's administrator: manages its API keys (issue 21). Always set for an
     /// operator's `operator_admin`; never for a key.
     pub administrator: bool,
@@ -42,9 +42,78 @@ pub struct SessionUser {
     pub api_key: Option<ApiKeyActor>,
 }
 
-/// The role of an API key acting for its organisation: no administrator's or case officer's
-/// powers, only what the organisation's staff do.
-pub const API_KEY_ROLE: &str = "api_key";
+/// What an organisation is to the platform; stored as its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationKind {
+    /// ORES, the single point of contact of every request (C-2).
+    Coordinator,
+    /// A network operator or a telecom partner: assesses, quotes and works.
+    Operator,
+    /// A commune on the portal: decides the joint road-works permits (C-6).
+    Municipality,
+    /// The platform's own administration.
+    Platform,
+}
+
+impl OrganisationKind {
+    pub const ALL: [Self; 4] = [
+        Self::Coordinator,
+        Self::Operator,
+        Self::Municipality,
+        Self::Platform,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Coordinator => "coordinator",
+            Self::Operator => "operator",
+            Self::Municipality => "municipality",
+            Self::Platform => "platform",
+        }
+    }
+}
+
+/// What a user may do within their organisation; stored as its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The coordinator's case officer.
+    CaseOfficer,
+    OperatorStaff,
+    /// An operator's administrator: its accounts, coverage and tariff books.
+    OperatorAdmin,
+    /// A commune's staff.
+    Municipality,
+    PlatformAdmin,
+    /// An API key acting for its organisation: no administrator's or case officer's powers,
+    /// only what the organisation's staff do. Never a stored user's role.
+    ApiKey,
+}
+
+impl Role {
+    pub const ALL: [Self; 6] = [
+        Self::CaseOfficer,
+        Self::OperatorStaff,
+        Self::OperatorAdmin,
+        Self::Municipality,
+        Self::PlatformAdmin,
+        Self::ApiKey,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::CaseOfficer => "case_officer",
+            Self::OperatorStaff => "operator_staff",
+            Self::OperatorAdmin => "operator_admin",
+            Self::Municipality => "municipality",
+            Self::PlatformAdmin => "platform_admin",
+            Self::ApiKey => "api_key",
+        }
+    }
+}
+
+super::stored_code!(OrganisationKind);
+super::stored_code!(Role);
 
 /// An API key acting for its organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,12 +131,12 @@ impl SessionUser {
 
     /// Staff of the coordinator (ORES, the single point of contact, C-2).
     pub fn is_coordinator(&self) -> bool {
-        self.organisation_kind == "coordinator"
+        self.organisation_kind == OrganisationKind::Coordinator
     }
 
     /// An administrator of its organisation, signed in as a person (a key administers nothing).
     pub fn administers(&self) -> bool {
-        self.api_key.is_none() && (self.administrator || self.role == "operator_admin")
+        self.api_key.is_none() && (self.administrator || self.role == Role::OperatorAdmin)
     }
 }
 
@@ -187,5 +256,35 @@ mod tests {
         assert_eq!(Paging::new(Some(3), Some(20)).offset(), 40);
         assert_eq!(QueueOrder::parse("urgent"), QueueOrder::Urgent);
         assert_eq!(QueueOrder::parse("oldest"), QueueOrder::Newest);
+    }
+
+    #[test]
+    fn stored_roles_and_kinds_read_back_and_unknown_codes_are_refused() {
+        // The codes the database and the reference data hold (migrations, organisations.toml).
+        for (code, role) in [
+            ("case_officer", Role::CaseOfficer),
+            ("operator_staff", Role::OperatorStaff),
+            ("operator_admin", Role::OperatorAdmin),
+            ("municipality", Role::Municipality),
+            ("platform_admin", Role::PlatformAdmin),
+            ("api_key", Role::ApiKey),
+        ] {
+            assert_eq!(code.parse::<Role>(), Ok(role));
+            assert_eq!(role.to_string(), code);
+        }
+        for (code, kind) in [
+            ("coordinator", OrganisationKind::Coordinator),
+            ("operator", OrganisationKind::Operator),
+            ("municipality", OrganisationKind::Municipality),
+            ("platform", OrganisationKind::Platform),
+        ] {
+            assert_eq!(code.parse::<OrganisationKind>(), Ok(kind));
+            assert_eq!(kind.to_string(), code);
+        }
+        // A look-alike is not a role: no authorisation decided on a guess.
+        assert!("Operator_Admin".parse::<Role>().is_err());
+        assert!("operator_admin ".parse::<Role>().is_err());
+        assert!("admin".parse::<Role>().is_err());
+        assert!("operators".parse::<OrganisationKind>().is_err());
     }
 }

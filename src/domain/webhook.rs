@@ -1,6 +1,7 @@
 //! Signed webhooks (issue 21): which timeline events an organisation's systems are told of,
 //! who is told, the signature of a delivery and which addresses may receive one. Pure: no I/O.
 
+use super::tenancy::OrganisationKind;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -172,10 +173,10 @@ pub fn check_url(text: &str, allow_local_http: bool) -> Result<String, UrlRefusa
 
 /// The events an organisation of `kind` can be told of: a commune, of the permits of the
 /// requests on its territory (C-6); the coordinator and the operators, of every event.
-pub fn events_for(kind: &str) -> Vec<&'static str> {
+pub fn events_for(kind: OrganisationKind) -> Vec<&'static str> {
     EVENT_TYPES
         .into_iter()
-        .filter(|event| kind != "municipality" || event.starts_with("permit."))
+        .filter(|event| kind != OrganisationKind::Municipality || event.starts_with("permit."))
         .collect()
 }
 
@@ -195,11 +196,11 @@ mod tests {
     #[test]
     fn a_commune_is_told_of_its_permits_and_the_others_of_every_event() {
         assert_eq!(
-            events_for("municipality"),
+            events_for(OrganisationKind::Municipality),
             ["permit.requested", "permit.decided"]
         );
-        assert_eq!(events_for("operator"), EVENT_TYPES);
-        assert_eq!(events_for("coordinator"), EVENT_TYPES);
+        assert_eq!(events_for(OrganisationKind::Operator), EVENT_TYPES);
+        assert_eq!(events_for(OrganisationKind::Coordinator), EVENT_TYPES);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Extractors: the visitor's language and session, staff-only access, CSRF-checked forms.
 
+use crate::domain::tenancy::{OrganisationKind, Role};
 use axum::{
     body::Bytes,
     extract::{FromRequest, FromRequestParts, Request},
@@ -123,7 +124,9 @@ impl Staff {
     /// staff get 403: those pages are the same address for every operator and hold no
     /// tenant's data by themselves.
     pub fn require_operator_admin(&self) -> Result<(), PageError> {
-        if self.user.role == "operator_admin" && self.user.organisation_kind == "operator" {
+        if self.user.role == Role::OperatorAdmin
+            && self.user.organisation_kind == OrganisationKind::Operator
+        {
             Ok(())
         } else {
             Err(PageError::Forbidden)

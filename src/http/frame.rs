@@ -1,6 +1,7 @@
 //! The parts of every page's layout that depend on the visitor: CSRF token, user, path and
 //! the warnings they must act on.
 
+use crate::domain::tenancy::{OrganisationKind, Role};
 use axum::{extract::Request, http::request::Parts};
 
 use super::csrf::CsrfToken;
@@ -27,9 +28,9 @@ pub struct Warning {
 impl Frame {
     /// The organisation's own home, for a page's link back: its address and its label's key.
     pub fn home(&self) -> (&'static str, &'static str) {
-        match self.user.as_ref().map(|u| u.organisation_kind.as_str()) {
-            Some("operator") => ("/operator", "operator.title"),
-            Some("municipality") => ("/commune", "commune.nav"),
+        match self.user.as_ref().map(|u| u.organisation_kind) {
+            Some(OrganisationKind::Operator) => ("/operator", "operator.title"),
+            Some(OrganisationKind::Municipality) => ("/commune", "commune.nav"),
             _ => ("/backoffice", "nav.queue"),
         }
     }
@@ -63,13 +64,13 @@ impl Frame {
     pub fn is_operator(&self) -> bool {
         self.user
             .as_ref()
-            .is_some_and(|u| u.organisation_kind == "operator")
+            .is_some_and(|u| u.organisation_kind == OrganisationKind::Operator)
     }
 
     pub fn is_municipality(&self) -> bool {
         self.user
             .as_ref()
-            .is_some_and(|u| u.organisation_kind == "municipality")
+            .is_some_and(|u| u.organisation_kind == OrganisationKind::Municipality)
     }
 
     pub fn is_coordinator(&self) -> bool {
@@ -84,7 +85,7 @@ impl Frame {
     pub fn is_admin(&self) -> bool {
         self.user
             .as_ref()
-            .is_some_and(|u| u.role == "platform_admin")
+            .is_some_and(|u| u.role == Role::PlatformAdmin)
     }
 
     /// Link to the same page in another language.

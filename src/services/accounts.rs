@@ -1,6 +1,7 @@
 //! Staff accounts an operator administrator adds: invited by email through the outbox, they
 //! set their own password through a single-use link (nobody else ever knows it).
 
+use crate::domain::tenancy::{OrganisationKind, Role};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::{
@@ -52,12 +53,12 @@ pub struct InviteInput {
 
 /// The roles an administrator of an organisation of `kind` may open an account with: its own
 /// organisation's roles, never another kind's.
-pub fn invitable_roles(kind: &str) -> &'static [&'static str] {
+pub fn invitable_roles(kind: OrganisationKind) -> &'static [Role] {
     match kind {
-        "operator" => &["operator_staff", "operator_admin"],
-        "coordinator" => &["case_officer"],
-        "municipality" => &["municipality"],
-        _ => &[],
+        OrganisationKind::Operator => &[Role::OperatorStaff, Role::OperatorAdmin],
+        OrganisationKind::Coordinator => &[Role::CaseOfficer],
+        OrganisationKind::Municipality => &[Role::Municipality],
+        OrganisationKind::Platform => &[],
     }
 }
 
@@ -72,9 +73,9 @@ pub async fn invite(
     let mut errors = FieldErrors::new();
     let email = errors.check("email", EmailAddress::parse(&input.email));
     let name = errors.check("name", PersonName::parse(&input.name));
-    let role = match invitable_roles(&admin.organisation_kind)
+    let role = match invitable_roles(admin.organisation_kind)
         .iter()
-        .find(|role| **role == input.role.as_str())
+        .find(|role| role.code() == input.role.as_str())
     {
         Some(role) => Some(*role),
         None => {
@@ -124,7 +125,7 @@ pub struct Inviter<'a> {
 pub struct Invitee<'a> {
     pub email: &'a EmailAddress,
     pub name: &'a PersonName,
-    pub role: &'a str,
+    pub role: Role,
     pub language: Language,
 }
 
@@ -257,7 +258,7 @@ pub struct Member {
     pub id: String,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     /// Invited and not yet signed up: no password set.
     pub invited: bool,
     /// An invitation held for an address with an account elsewhere: no account here.
@@ -276,7 +277,7 @@ pub async fn members(state: &AppState, scope: &Scope) -> Result<Vec<Member>, DbE
         .await?
         .into_iter()
         .map(|row| {
-            let by_role = row.role == "operator_admin";
+            let by_role = row.role == Role::OperatorAdmin;
             Ok(Member {
                 last_sign_in: row
                     .last_sign_in
@@ -333,7 +334,7 @@ pub async fn set_administrator(
     let (role, flag) = users::own_for_change(&state.db, &mut tx, &scope, user_id)
         .await?
         .ok_or(AdministratorError::NotFound)?;
-    if !administrator && role == "operator_admin" {
+    if !administrator && role == Role::OperatorAdmin {
         return Err(AdministratorError::ByRole);
     }
     if (flag != 0) == administrator {

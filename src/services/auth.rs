@@ -1,5 +1,6 @@
 //! Staff sign-in: argon2 password hashes, opaque session tokens stored hashed.
 
+use crate::domain::tenancy::Role;
 use std::{fmt::Write as _, sync::LazyLock};
 
 use argon2::{
@@ -108,9 +109,9 @@ pub enum SignIn {
 
 /// Where an account lands after signing in with no page to go back to: a commune's staff on
 /// the commune's dashboard (its permits to decide, C-6), everyone else on the back office.
-pub fn landing_page(role: &str) -> &'static str {
+pub fn landing_page(role: Role) -> &'static str {
     match role {
-        "municipality" => "/commune",
+        Role::Municipality => "/commune",
         _ => "/backoffice",
     }
 }
@@ -175,7 +176,7 @@ pub async fn login(
             .await?;
             Ok(SignIn::Opened {
                 token,
-                home: landing_page(&credentials.role),
+                home: landing_page(credentials.role),
             })
         }
         // The attempt stays as a failure; the ones past every window go.

@@ -3,6 +3,7 @@
 //! price, no overlapping validity: V-5 must find one book per date) and refused with the
 //! exact error, nothing saved.
 
+use crate::domain::tenancy::{OrganisationKind, Role};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -18,9 +19,6 @@ use crate::{
     tariff::{Operator, TariffBook, TariffError, Tariffs, parse_book},
 };
 
-/// The only role that may upload tariff books.
-pub const OPERATOR_ADMIN: &str = "operator_admin";
-
 /// The tariff operator behind an organisation's service: ORES runs electricity and gas.
 /// Partners joined by configuration have no tariff book (their offer is in their file).
 pub fn operator_of_service(service: &str) -> Option<Operator> {
@@ -35,7 +33,7 @@ pub fn operator_of_service(service: &str) -> Option<Operator> {
 /// The operator whose books `user` may upload, if any: an operator administrator, for the
 /// operator of their own organisation.
 pub async fn uploader_operator(db: &Db, user: &SessionUser) -> Result<Option<Operator>, DbError> {
-    if user.role != OPERATOR_ADMIN || user.organisation_kind != "operator" {
+    if user.role != Role::OperatorAdmin || user.organisation_kind != OrganisationKind::Operator {
         return Ok(None);
     }
     let organisation = organisations::own(db, &user.scope()).await?;

@@ -3,6 +3,7 @@
 //! officer's request page; the communes the coordinator's figures can be asked for. Each
 //! reads with a fixed number of queries; the pages and the JSON API call the same ones.
 
+use crate::domain::tenancy::OrganisationKind;
 use chrono::NaiveDate;
 
 use crate::{
@@ -31,7 +32,7 @@ pub struct Commune {
 /// The commune the user's municipality stands for; `None` for anybody else, or a
 /// municipality without a commune (these pages hold a commune's data: 404). One query.
 pub async fn own_commune(state: &AppState, user: &SessionUser) -> Result<Option<Commune>, DbError> {
-    if user.organisation_kind != "municipality" {
+    if user.organisation_kind != OrganisationKind::Municipality {
         return Ok(None);
     }
     let own = organisations::own(&state.db, &user.scope()).await?;

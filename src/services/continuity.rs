@@ -9,6 +9,7 @@
 //! next book or period is entered; the daily job (`run_daily`) emails each warning once for
 //! the whole platform, recorded in the `notices` table.
 
+use crate::domain::tenancy::{OrganisationKind, Role};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use crate::{
@@ -21,8 +22,8 @@ use crate::{
     mail::compose::{self, Composed},
     scheduling::ConstructionHolidays,
     services::{
-        books::{self, OPERATOR_ADMIN, operator_of_service},
-        holidays::{self, PLATFORM_ADMIN},
+        books::{self, operator_of_service},
+        holidays,
     },
     state::AppState,
     tariff::{BookSet, Operator, TariffBook, gap::operator_name},
@@ -36,11 +37,6 @@ pub const WARNING_DAYS: i64 = 60;
 pub const BOOK_NOTICE: &str = "tariff_book_ending";
 /// The notice of a year without construction holidays; its subject is the year.
 pub const HOLIDAYS_NOTICE: &str = "construction_holidays_missing";
-
-/// The role of the coordinator's staff. The coordinator's emails go to these accounts: the
-/// coordinator organisation has no administrator role of its own, and its contact is the
-/// phone line given to citizens, not a mailbox.
-const CASE_OFFICER: &str = "case_officer";
 
 /// An operator's last book, ending soon (or ended) with no book starting the day after.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,16 +252,19 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<Sent, Con
     let tariffs = books::load(&state.db).await?;
     let ending = books_running_out(&tariffs.books, today);
     if !ending.is_empty() {
-        let admins = users::active_with_role(&state.db, OPERATOR_ADMIN).await?;
-        let officers: Vec<Addressee> = users::active_with_role(&state.db, CASE_OFFICER)
+        let admins = users::active_with_role(&state.db, Role::OperatorAdmin).await?;
+        // The coordinator's emails go to its case officers: the coordinator has no
+        // administrator role of its own, and its contact is the phone line given to citizens,
+        // not a mailbox.
+        let officers: Vec<Addressee> = users::active_with_role(&state.db, Role::CaseOfficer)
             .await?
             .into_iter()
-            .filter(|officer| officer.organisation_kind == "coordinator")
+            .filter(|officer| officer.organisation_kind == OrganisationKind::Coordinator)
             .collect();
         for book in ending {
             let mut mails = Vec::new();
             for admin in admins.iter().filter(|admin| {
-                admin.organisation_kind == "operator"
+                admin.organisation_kind == OrganisationKind::Operator
                     && admin.service.as_deref().and_then(operator_of_service) == Some(book.operator)
             }) {
                 let concern = Concern::BookForOperator(book.clone());
@@ -280,7 +279,7 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<Sent, Con
     }
     let missing = holiday_years_missing(&holidays::load(&state.db.pool).await?, today);
     if !missing.is_empty() {
-        let admins = users::active_with_role(&state.db, PLATFORM_ADMIN).await?;
+        let admins = users::active_with_role(&state.db, Role::PlatformAdmin).await?;
         for year in missing {
             let concern = Concern::HolidaysMissing(year);
             let mails = admins

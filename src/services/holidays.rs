@@ -20,11 +20,9 @@ use crate::{
     state::AppState,
 };
 
-/// The only role that keeps the construction holidays.
-pub const PLATFORM_ADMIN: &str = "platform_admin";
-
+/// Only the platform's administrators keep the construction holidays.
 pub fn may_edit(user: &SessionUser) -> bool {
-    user.role == PLATFORM_ADMIN
+    user.role == crate::domain::tenancy::Role::PlatformAdmin
 }
 
 /// The Walloon province of a commune, from the postcode table.

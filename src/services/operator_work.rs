@@ -1,6 +1,7 @@
 //! An operator's own work: the requests that involve it (its part only) and which request an
 //! assessment belongs to, for its staff and for the coordinating case officer.
 
+use crate::domain::tenancy::Role;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
@@ -77,7 +78,7 @@ pub async fn request_for_change(
     if let Some(request_id) = request_of_own(state, user, assessment_id).await? {
         return Ok(Some(request_id));
     }
-    if user.role == "case_officer" {
+    if user.role == Role::CaseOfficer {
         return assessments::request_of_coordinated(&state.db, &user.scope(), assessment_id).await;
     }
     Ok(None)

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use crate::domain::tenancy::Role;
 use crate::{
     config::Config,
     db::{
@@ -280,7 +281,7 @@ async fn tell_commune(
     );
     let site = request.site_line();
     for (email, name, language) in
-        users::active_of_organisation(tx, municipality, "municipality").await?
+        users::active_of_organisation(tx, municipality, Role::Municipality).await?
     {
         let tr = Tr(language.parse().unwrap_or_default());
         let day = tr.date(permit.day);

@@ -1,6 +1,7 @@
 //! Reference data needed to run: the participating organisations, their coverage, crews and
 //! first administrators. Every step is idempotent.
 
+use crate::domain::tenancy::OrganisationKind;
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
@@ -40,7 +41,7 @@ struct OrganisationsFile {
 struct OrganisationEntry {
     slug: String,
     name: String,
-    kind: String,
+    kind: OrganisationKind,
     service: Option<String>,
     contact: Option<String>,
     commune: Option<String>,
@@ -152,7 +153,7 @@ async fn add_organisations(state: &AppState, file: &OrganisationsFile) -> Result
                 let invalid = |e: String| SeedError::Partner(entry.slug.clone(), e);
                 offer.validate().map_err(|e| invalid(e.to_string()))?;
                 let code = entry.service.as_deref().unwrap_or_default();
-                if entry.kind != "operator"
+                if entry.kind != OrganisationKind::Operator
                     || !is_service_code(code)
                     || code.parse::<Service>().is_ok()
                 {
@@ -170,7 +171,7 @@ async fn add_organisations(state: &AppState, file: &OrganisationsFile) -> Result
             &NewOrganisation {
                 slug: &entry.slug,
                 name: &entry.name,
-                kind: &entry.kind,
+                kind: entry.kind,
                 service: entry.service.as_deref(),
                 commune_nis: entry.commune.as_deref(),
                 contact: entry.contact.as_deref(),
@@ -291,7 +292,7 @@ async fn invite_admin(
         &Invitee {
             email: &email,
             name: &name,
-            role: "operator_admin",
+            role: crate::domain::tenancy::Role::OperatorAdmin,
             language,
         },
         state.clock.now(),

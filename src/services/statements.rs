@@ -8,6 +8,7 @@
 //! A statement is named by its account, number and opening day and each line by its sequence:
 //! uploading the same file again registers nothing twice.
 
+use crate::domain::tenancy::OrganisationKind;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
@@ -81,7 +82,7 @@ impl Reconciler {
     pub fn of(user: &SessionUser) -> Option<Self> {
         if user.is_coordinator() {
             Some(Reconciler::Coordinator)
-        } else if user.organisation_kind == "operator" {
+        } else if user.organisation_kind == OrganisationKind::Operator {
             Some(Reconciler::Operator(user.organisation_id))
         } else {
             None

@@ -2,6 +2,7 @@
 //! coordinator and operators serving the commune, record it with its first timeline event and
 //! queue the confirmation email, all in one transaction.
 
+use crate::domain::tenancy::OrganisationKind;
 use chrono::{DateTime, Datelike, Duration, Utc};
 
 use crate::{
@@ -172,7 +173,10 @@ pub async fn submit(
         return Err(SubmitError::Limited(limited));
     }
     let serving = coverage::serving(&mut tx, &request.commune.nis_code).await?;
-    let Some(coordinator) = serving.iter().find(|o| o.kind == "coordinator") else {
+    let Some(coordinator) = serving
+        .iter()
+        .find(|o| o.kind == OrganisationKind::Coordinator)
+    else {
         tx.rollback().await.map_err(DbError::from)?;
         let mut areas = vec![format!("commune:{}", request.commune.nis_code)];
         if let Some(province) = &request.commune.province {
@@ -188,9 +192,9 @@ pub async fn submit(
     // A partner's service is filed only where that partner serves the commune.
     let mut partner_errors = FieldErrors::new();
     for code in &request.partner_services {
-        let serves = serving
-            .iter()
-            .any(|o| o.kind == "operator" && o.service.as_deref() == Some(code.as_str()));
+        let serves = serving.iter().any(|o| {
+            o.kind == OrganisationKind::Operator && o.service.as_deref() == Some(code.as_str())
+        });
         if !serves {
             let label = partner_label(code);
             partner_errors.add(
@@ -248,7 +252,7 @@ pub async fn submit(
     let serving_operator = |code: &str| {
         serving
             .iter()
-            .find(|o| o.kind == "operator" && o.service.as_deref() == Some(code))
+            .find(|o| o.kind == OrganisationKind::Operator && o.service.as_deref() == Some(code))
     };
     for service in &request.services {
         let operator = serving_operator(service.code());
@@ -268,7 +272,10 @@ pub async fn submit(
             assessing.push((partner.id, code.clone()));
         }
     }
-    if let Some(municipality) = serving.iter().find(|o| o.kind == "municipality") {
+    if let Some(municipality) = serving
+        .iter()
+        .find(|o| o.kind == OrganisationKind::Municipality)
+    {
         parties.push((municipality.id, "municipality"));
     }
     // An operator serving several networks is one party.

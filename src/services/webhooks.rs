@@ -68,7 +68,7 @@ pub async fn create(
             .map_err(InputError::WebhookUrl),
     );
     // An event the organisation is never told of is not kept (a commune: permits only).
-    let receivable = webhook::events_for(&admin.organisation_kind);
+    let receivable = webhook::events_for(admin.organisation_kind);
     let events: Vec<&'static str> = webhook::chosen_events(input.events.iter().map(String::as_str))
         .into_iter()
         .filter(|event| receivable.contains(event))

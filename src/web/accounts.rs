@@ -21,6 +21,7 @@ use super::{
     extract::{CsrfForm, Ctx, Staff},
     views::{Frame, brussels},
 };
+use crate::domain::tenancy::Role;
 use crate::{
     domain::FieldErrors,
     i18n::Tr,
@@ -51,7 +52,7 @@ struct UsersPage {
     action: String,
     users: Vec<Member>,
     /// The roles the organisation's invitations may give.
-    roles: &'static [&'static str],
+    roles: &'static [Role],
     changes: Vec<AdministratorChange>,
     input: InviteInput,
     errors: FieldErrors,
@@ -89,7 +90,7 @@ async fn render(
     let users = accounts::members(state, &scope).await?;
     let changes = accounts::administrator_changes(state, &scope).await?;
     Ok(UsersPage {
-        roles: accounts::invitable_roles(&staff.user.organisation_kind),
+        roles: accounts::invitable_roles(staff.user.organisation_kind),
         tr: staff.tr,
         page: staff.frame,
         action,
@@ -105,11 +106,10 @@ async fn render(
 /// first role.
 fn blank(staff: &Staff) -> InviteInput {
     InviteInput {
-        role: accounts::invitable_roles(&staff.user.organisation_kind)
+        role: accounts::invitable_roles(staff.user.organisation_kind)
             .first()
-            .copied()
-            .unwrap_or_default()
-            .into(),
+            .map(|role| role.code().to_owned())
+            .unwrap_or_default(),
         language: staff.tr.lang().into(),
         ..InviteInput::default()
     }

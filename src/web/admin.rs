@@ -1,5 +1,6 @@
 //! Platform administration: the mail outbox, readable in the browser.
 
+use crate::domain::tenancy::Role;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -60,7 +61,7 @@ async fn retry_one(
 }
 
 fn require_admin(staff: &Staff) -> Result<(), PageError> {
-    if staff.user.role == "platform_admin" {
+    if staff.user.role == Role::PlatformAdmin {
         Ok(())
     } else {
         Err(PageError::Forbidden)

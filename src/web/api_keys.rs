@@ -3,6 +3,7 @@
 //! operators' first address, `/operator/api-keys`, still serves the same page); the platform
 //! administrator sees and revokes every organisation's.
 
+use crate::domain::tenancy::Role;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -168,7 +169,7 @@ async fn revoke(
 }
 
 fn require_admin(staff: &Staff) -> Result<(), PageError> {
-    if staff.user.role == "platform_admin" {
+    if staff.user.role == Role::PlatformAdmin {
         Ok(())
     } else {
         Err(PageError::Forbidden)

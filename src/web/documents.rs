@@ -3,6 +3,7 @@
 //! marks the request complete; operator staff read the documents that concern them. Every
 //! download goes through an authorisation check; a document one may not read does not exist.
 
+use crate::domain::tenancy::OrganisationKind;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -347,7 +348,7 @@ impl OfficePanel {
     /// The documents part of the staff case file; `None` for a reader who is neither the
     /// coordinator nor an operator.
     pub fn of(tr: Tr, user: &SessionUser, file: &StaffCaseFile, max_bytes: u64) -> Option<Self> {
-        if !file.coordinator && user.organisation_kind != "operator" {
+        if !file.coordinator && user.organisation_kind != OrganisationKind::Operator {
             return None;
         }
         let checklist = file.checklist.as_ref().map(|checklist| ChecklistView {

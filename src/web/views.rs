@@ -1,5 +1,6 @@
 //! Shared pieces of page models: the frame around every page and display helpers.
 
+use crate::domain::tenancy::Role;
 use crate::http::extract::Staff;
 pub use crate::http::frame::{Frame, Warning};
 use crate::{
@@ -22,7 +23,7 @@ pub async fn warned_frame(state: &AppState, staff: &Staff) -> Result<Frame, DbEr
             link: concern.action(staff.tr),
         })
         .collect();
-    if staff.user.role == "platform_admin" {
+    if staff.user.role == Role::PlatformAdmin {
         let failed = crate::services::outbox::failed_count(state).await?;
         if failed > 0 {
             frame.warnings.push(Warning {

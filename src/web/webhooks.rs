@@ -4,6 +4,7 @@
 //! platform administrator sees every organisation's endpoints. Another organisation's endpoint
 //! does not exist here (404).
 
+use crate::domain::tenancy::{OrganisationKind, Role};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -48,7 +49,7 @@ pub fn router() -> Router<AppState> {
 
 /// The events of the form the organisation can be told of, with their labels, in the list's
 /// order.
-fn event_choices(tr: &Tr, organisation_kind: &str) -> Vec<(&'static str, String)> {
+fn event_choices(tr: &Tr, organisation_kind: OrganisationKind) -> Vec<(&'static str, String)> {
     webhook::events_for(organisation_kind)
         .into_iter()
         .map(|event| (event, tr.keyed("webhooks.events", event.replace('.', "_"))))
@@ -95,7 +96,7 @@ async fn render(
 ) -> Result<EndpointsPage, PageError> {
     let endpoints = webhooks::of_organisation(state, &staff.user.scope()).await?;
     Ok(EndpointsPage {
-        choices: event_choices(&staff.tr, &staff.user.organisation_kind),
+        choices: event_choices(&staff.tr, staff.user.organisation_kind),
         tr: staff.tr,
         page: staff.frame,
         endpoints,
@@ -278,7 +279,7 @@ async fn set_active(
 }
 
 fn require_admin(staff: &Staff) -> Result<(), PageError> {
-    if staff.user.role == "platform_admin" {
+    if staff.user.role == Role::PlatformAdmin {
         Ok(())
     } else {
         Err(PageError::Forbidden)

@@ -23,7 +23,7 @@ async fn voo_admin(app: &TestApp) -> reqwest::Client {
             organisation_id: voo.id,
             email: "admin@voo.test",
             display_name: "Administration VOO",
-            role: "operator_admin",
+            role: connect_my_home::domain::tenancy::Role::OperatorAdmin,
             password_hash: &hash_password(PASSWORD),
             language: "fr",
         },

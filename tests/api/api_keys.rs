@@ -349,7 +349,7 @@ async fn a_key_acts_only_for_its_organisation_within_its_scope_and_its_life() {
             organisation_id: swde.id,
             email: "admin@swde.test",
             display_name: "Administration SWDE",
-            role: "operator_admin",
+            role: connect_my_home::domain::tenancy::Role::OperatorAdmin,
             password_hash: &hash_password(PASSWORD),
             language: "en",
         },

@@ -28,7 +28,7 @@ async fn admin_of(app: &TestApp, slug: &str, email: &str) -> reqwest::Client {
             organisation_id: organisation.id,
             email,
             display_name: "Administration",
-            role: "operator_admin",
+            role: connect_my_home::domain::tenancy::Role::OperatorAdmin,
             password_hash: &hash_password(PASSWORD),
             language: "fr",
         },

@@ -125,7 +125,7 @@ async fn c_6_the_commune_is_mailed_each_permit_request_once_per_clerk_in_their_l
             organisation_id: namur.id,
             email: "schmitt@namur.test",
             display_name: "Anna Schmitt",
-            role: "municipality",
+            role: connect_my_home::domain::tenancy::Role::Municipality,
             password_hash: &hash_password("ein-langes-passwort-2026"),
             language: "de",
         },

@@ -45,7 +45,7 @@ async fn add_swde_admin(app: &TestApp) {
             organisation_id: swde.id,
             email: SWDE_ADMIN,
             display_name: "SWDE tariff administration",
-            role: "operator_admin",
+            role: connect_my_home::domain::tenancy::Role::OperatorAdmin,
             password_hash: &hash_password(PASSWORD),
             language: "en",
         },

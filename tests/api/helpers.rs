@@ -535,7 +535,7 @@ pub async fn other_coordinator(app: &TestApp) -> reqwest::Client {
         &organisations::NewOrganisation {
             slug: "resa",
             name: "RESA",
-            kind: "coordinator",
+            kind: connect_my_home::domain::tenancy::OrganisationKind::Coordinator,
             service: None,
             commune_nis: None,
             partner: None,
@@ -554,7 +554,7 @@ pub async fn other_coordinator(app: &TestApp) -> reqwest::Client {
             organisation_id: organisation.id,
             email: "agent@resa.test",
             display_name: "Agent RESA",
-            role: "case_officer",
+            role: connect_my_home::domain::tenancy::Role::CaseOfficer,
             password_hash: &hash_password(PASSWORD),
             language: "fr",
         },

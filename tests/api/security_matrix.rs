@@ -1852,11 +1852,11 @@ async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenan
             user_id: user_id.parse().unwrap(),
             email: email.into(),
             display_name: email.into(),
-            role: "operator_admin".into(),
+            role: connect_my_home::domain::tenancy::Role::OperatorAdmin,
             language: "fr".into(),
             organisation_id: organisation.id,
             organisation_name: organisation.name.clone(),
-            organisation_kind: "operator".into(),
+            organisation_kind: connect_my_home::domain::tenancy::OrganisationKind::Operator,
             administrator: true,
             api_key: None,
         };
@@ -1898,7 +1898,7 @@ async fn every_route_answers_every_role_as_expected_and_never_leaks_across_tenan
         let page = text_of(&client, app.url("/")).await;
         actors.push(Actor {
             label: email.to_owned(),
-            who: Who::of(role, email),
+            who: Who::of(role.code(), email),
             organisation: Some(organisations[slug].clone()),
             csrf: hidden(&page, "csrf_token"),
             client,

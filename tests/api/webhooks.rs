@@ -208,7 +208,7 @@ pub(crate) async fn swde_admin(app: &TestApp) -> reqwest::Client {
             organisation_id: swde.id,
             email: "admin@swde.test",
             display_name: "Administration SWDE",
-            role: "operator_admin",
+            role: connect_my_home::domain::tenancy::Role::OperatorAdmin,
             password_hash: &hash_password(PASSWORD),
             language: "fr",
         },

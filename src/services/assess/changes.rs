@@ -3,6 +3,7 @@
 //! survey and ORES' servicing study — each a new version of the answer, checked against the
 //! version the staff read.
 
+use crate::domain::tenancy::Role;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -363,7 +364,7 @@ pub async fn adjust(
         Ok(found) => found,
         // The case officer corrects lines of any operator before the offer goes out; the
         // operator's own decisions (prerequisites, refusal) stay the operator's.
-        Err(DbError::NotFound) if change.is_line_change() && user.role == "case_officer" => {
+        Err(DbError::NotFound) if change.is_line_change() && user.role == Role::CaseOfficer => {
             assessments::coordinated_for_change(&mut tx, &user.scope(), assessment_id).await?
         }
         Err(other) => return Err(other.into()),

@@ -2,6 +2,7 @@
 //! permit's status and what blocks the day, the answer to the commune's question and the
 //! acknowledgement of its conditions.
 
+use crate::domain::tenancy::OrganisationKind;
 use axum::{
     Router,
     extract::{Path, State},
@@ -85,7 +86,7 @@ pub async fn permit_panel(
         .is_some_and(|record| record.permit.conditions_acknowledged_at.is_some());
     Ok(Some(PermitPanel {
         can_edit: coordinator,
-        is_municipality: user.organisation_kind == "municipality",
+        is_municipality: user.organisation_kind == OrganisationKind::Municipality,
         site: site_view(tr, &data.details),
         needs_answer: coordinator && status == Some(PermitStatus::InformationRequested),
         needs_acknowledgement: coordinator
