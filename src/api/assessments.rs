@@ -2,6 +2,7 @@
 //! and change the answer through the same service as the operator's page (same validation,
 //! refusals with their rule ids, events), under the answer's version.
 
+use crate::domain::assessment::AssessmentStatus;
 use crate::domain::tenancy::OrganisationKind;
 use axum::{
     Json,
@@ -112,7 +113,7 @@ impl From<OwnPartRow> for PartSummary {
             reference: row.reference,
             request_state: row.request_state,
             service: row.service,
-            status: row.status,
+            status: row.status.to_string(),
             version: row.version,
             feasibility: row.feasibility,
             due_at: row.due_at,
@@ -202,12 +203,12 @@ pub async fn list(
     require_operator(&staff.user)?;
     let status = match query.state.trim() {
         "" => None,
-        code @ ("pending" | "answered" | "failed") => Some(code.to_owned()),
-        other => {
-            return Err(ApiError::Invalid(format!(
-                "query: state {other:?} is none of pending, answered, failed"
-            )));
-        }
+        code => Some(code.parse::<AssessmentStatus>().map_err(|_| {
+            ApiError::Invalid(format!(
+                "query: state {code:?} is none of {}",
+                AssessmentStatus::codes().join(", ")
+            ))
+        })?),
     };
     let after = match query.cursor.trim() {
         "" => None,

@@ -255,7 +255,7 @@ fn codes_or_null(values: &[&str]) -> Schema {
 }
 
 pub(super) fn part_status() -> Schema {
-    codes(&["pending", "answered", "failed"]).into()
+    codes(&crate::domain::assessment::AssessmentStatus::codes()).into()
 }
 
 pub(super) fn feasibility() -> Schema {
@@ -298,7 +298,7 @@ pub(super) fn uploaded_by() -> Schema {
 }
 
 pub(super) fn offer_status() -> Schema {
-    codes(&["sent", "accepted", "superseded", "lapsed"]).into()
+    codes(&crate::domain::offer::OfferStatus::codes()).into()
 }
 
 pub(super) fn permit_status() -> Schema {

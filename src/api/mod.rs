@@ -301,7 +301,7 @@ impl PartJson {
         PartJson {
             service: view.service.clone(),
             operator: view.operator.clone(),
-            status: view.status.clone(),
+            status: view.status.to_string(),
             feasibility: view
                 .answer
                 .as_ref()

@@ -276,7 +276,7 @@ pub fn offers(file: &StaffCaseFile) -> Result<Vec<OfferJson>, ApiError> {
                 .ok_or_else(|| internal("offer document not readable"))?;
             Ok(OfferJson {
                 version: row.version,
-                status: row.status.clone(),
+                status: row.status.to_string(),
                 language: row.language.clone(),
                 sent_at: row
                     .sent_at

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
+use crate::domain::assessment::AssessmentStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AssessmentRow {
@@ -12,7 +13,8 @@ pub struct AssessmentRow {
     pub request_id: String,
     pub organisation_id: String,
     pub service: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AssessmentStatus,
     pub version: i64,
     pub feasibility: Option<String>,
     pub attempts: i64,
@@ -62,7 +64,7 @@ pub async fn create_all(
             request_id.to_string().into(),
             organisation.to_string().into(),
             service.as_str().into(),
-            "pending".into(),
+            AssessmentStatus::Pending.code().into(),
             0i64.into(),
             0i64.into(),
             ts(now).into(),
@@ -183,7 +185,8 @@ pub struct CaseAnswerRow {
     pub organisation_id: String,
     pub operator_name: String,
     pub service: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AssessmentStatus,
     pub version: i64,
     pub due_at: String,
     /// The latest version's body (an `operators::Assessment` as JSON); none before the answer.
@@ -289,7 +292,8 @@ pub struct OperatorQueueRow {
     pub commune_name: String,
     pub submitted_at: String,
     pub service: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AssessmentStatus,
     pub feasibility: Option<String>,
     pub due_at: String,
 }
@@ -297,7 +301,7 @@ pub struct OperatorQueueRow {
 pub async fn operator_queue(
     db: &Db,
     scope: &Scope,
-    status: Option<&str>,
+    status: Option<AssessmentStatus>,
     limit: i64,
 ) -> DbResult<Vec<OperatorQueueRow>> {
     Ok(sqlx::query_as(
@@ -308,7 +312,7 @@ pub async fn operator_queue(
          ORDER BY r.submitted_at, r.reference LIMIT $3",
     )
     .bind(scope.organisation_id().to_string())
-    .bind(status.unwrap_or(""))
+    .bind(status.map_or("", AssessmentStatus::code))
     .bind(limit)
     .fetch_all(&db.pool)
     .await?)
@@ -516,7 +520,8 @@ pub struct OwnPartRow {
     pub postcode: String,
     pub submitted_at: String,
     pub service: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AssessmentStatus,
     pub version: i64,
     pub feasibility: Option<String>,
     pub due_at: String,
@@ -530,8 +535,7 @@ const OWN_PART: &str = "SELECT a.id, a.request_id, r.reference, r.state AS reque
 /// Filters of an operator's open parts.
 #[derive(Debug, Clone, Default)]
 pub struct OwnPartFilter {
-    /// `pending`, `answered` or `failed`.
-    pub status: Option<String>,
+    pub status: Option<AssessmentStatus>,
     pub commune_nis: Option<String>,
     /// Filed on or after this instant (stored text).
     pub submitted_from: Option<String>,
@@ -555,7 +559,7 @@ pub async fn own_open_parts(
         .push(" AND r.state IN ")
         .push(OPEN_STATES);
     if let Some(status) = &filter.status {
-        sql.push(" AND a.status = ").push_bind(status.clone());
+        sql.push(" AND a.status = ").push_bind(status.code());
     }
     if let Some(nis) = &filter.commune_nis {
         sql.push(" AND r.commune_nis = ").push_bind(nis.clone());

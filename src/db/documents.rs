@@ -169,7 +169,8 @@ pub struct AnswerRow {
     pub organisation_id: String,
     pub operator_name: String,
     pub service: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: crate::domain::assessment::AssessmentStatus,
     /// The latest version's body (an `operators::Assessment` as JSON); none before the answer.
     pub body: Option<String>,
 }

@@ -1,6 +1,7 @@
 //! Offers: numbered, immutable versions of the consolidated quote (C-3), their payees and the
 //! payments the case officer registers.
 
+use crate::domain::offer::OfferStatus;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -11,7 +12,8 @@ pub struct OfferRow {
     pub id: String,
     pub request_id: String,
     pub version: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: OfferStatus,
     pub language: String,
     pub document: String,
     pub sent_at: String,
@@ -122,7 +124,8 @@ pub async fn for_request(db: &Db, request: &super::RequestAccess) -> DbResult<Ve
 pub struct WaitingOfferRow {
     pub request_id: String,
     pub id: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: OfferStatus,
 }
 
 /// The latest versions of the waiting requests' offers, as a subquery on `$1` (the scope).

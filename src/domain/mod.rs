@@ -33,6 +33,7 @@ macro_rules! stored_code {
 }
 pub(crate) use stored_code;
 
+pub mod assessment;
 pub mod centres;
 pub mod coda;
 pub mod company;
@@ -46,6 +47,7 @@ pub mod lambert;
 pub mod links;
 pub mod money;
 pub mod nuisance;
+pub mod offer;
 pub mod payment;
 pub mod permit;
 pub mod request;

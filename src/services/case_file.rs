@@ -30,6 +30,8 @@
 //! (`services::schedule::candidates`) adds its own fixed reads (answers, construction
 //! holidays, crews and their bookings for the request's commune).
 
+use crate::domain::assessment::AssessmentStatus;
+use crate::domain::offer::OfferStatus;
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -50,7 +52,7 @@ use crate::{
         kept::{self, Lifetime, Revisions},
         links::LinkError,
         offers as offer_service,
-        schedule::{self, ScheduleError},
+        schedule::{self, LatestAnswers, ScheduleError},
     },
     state::AppState,
 };
@@ -85,8 +87,7 @@ pub struct AnswerView {
     pub organisation_id: String,
     pub operator: String,
     pub service: String,
-    /// `pending`, `answered` or `failed`.
-    pub status: String,
+    pub status: AssessmentStatus,
     pub version: i64,
     pub due_at: DateTime<Utc>,
     /// Not answered by its due time.
@@ -125,8 +126,7 @@ pub use crate::services::dossier_fee::DossierInvoice;
 #[derive(Debug, Clone)]
 pub struct OfferVersion {
     pub version: i64,
-    /// `sent`, `accepted`, `superseded`, `lapsed`…
-    pub status: String,
+    pub status: OfferStatus,
     pub language: String,
     pub sent_at: DateTime<Utc>,
     pub valid_until: NaiveDate,
@@ -406,6 +406,11 @@ async fn read_applicant_file(
     let events =
         events_of(requests::events(&state.db, &request.access, TimelineReader::Applicant).await?)?;
     let answers = assessments::answers_for(&state.db, &scope, &request.id).await?;
+    let latest = LatestAnswers::decode(
+        answers
+            .iter()
+            .map(|answer| (answer.service.clone(), answer.body.clone())),
+    )?;
     let rows = document_rows::for_request(&state.db, &request.access).await?;
     let checklist = checklist_of(&answers, &rows)?;
     let refusals = part_refusals(&answers)?;
@@ -431,7 +436,7 @@ async fn read_applicant_file(
         match schedule::candidates_from_answers(
             state,
             &request,
-            &latest_answers(&answers),
+            &latest,
             state.clock.today(),
             Some(&known_parts(&answers, &offer, None)),
         )
@@ -444,10 +449,8 @@ async fn read_applicant_file(
     } else {
         Vec::new()
     };
-    let digs_trench = answers
-        .iter()
-        .filter_map(|answer| answer.body.as_deref())
-        .filter_map(|body| parse_answer(body).ok())
+    let digs_trench = latest
+        .answered()
         .filter(|answer| {
             !matches!(
                 answer.feasibility,
@@ -555,7 +558,6 @@ async fn read_staff_file(
             | RequestState::Accepted
             | RequestState::Lapsed
     );
-    let latest = latest_answers(&answers);
     let organisations = organisations_of(&answers);
     let assessments = answers
         .into_iter()
@@ -564,8 +566,9 @@ async fn read_staff_file(
             let own_part = row.organisation_id == own;
             let answer = row.body.as_deref().map(parse_answer).transpose()?;
             Ok(AnswerView {
-                late: row.status != "answered" && due_at < now,
-                lines_editable: own_part || (coordinator && row.status == "answered" && lines_open),
+                late: row.status != AssessmentStatus::Answered && due_at < now,
+                lines_editable: own_part
+                    || (coordinator && row.status == AssessmentStatus::Answered && lines_open),
                 own: own_part,
                 id: row.id,
                 organisation_id: row.organisation_id,
@@ -578,6 +581,12 @@ async fn read_staff_file(
             })
         })
         .collect::<Result<Vec<_>, CaseFileError>>()?;
+    let latest = LatestAnswers::of(
+        assessments
+            .iter()
+            .map(|a| (a.service.clone(), a.answer.clone()))
+            .collect(),
+    );
     let booked = reservations(state, &request.access).await?;
     // The coordinator's offer and permit, read once for the page and the joint day.
     let (offer, permit_row) = if coordinator {
@@ -732,7 +741,7 @@ fn known_parts_with<'a>(
         latest_offer: offer
             .versions
             .first()
-            .map(|v| (v.status.as_str(), v.dues.as_slice())),
+            .map(|v| (v.status, v.dues.as_slice())),
         permit_status,
     }
 }
@@ -810,8 +819,8 @@ fn checklist_of(
     let mut given = Vec::new();
     let mut unanswered = 0;
     for row in answers {
-        match (row.status.as_str(), row.body.as_deref()) {
-            ("answered", Some(body)) => given.push(OperatorAnswer {
+        match (row.status, row.body.as_deref()) {
+            (AssessmentStatus::Answered, Some(body)) => given.push(OperatorAnswer {
                 operator: row.operator_name.clone(),
                 service: row.service.clone(),
                 prerequisites: parse_answer(body)?.prerequisites,
@@ -929,13 +938,13 @@ async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile,
     let latest = versions.first();
     let current = request.state;
     Ok(OfferFile {
-        open: latest.is_some_and(|o| o.status == "sent" && o.valid_until >= today),
+        open: latest.is_some_and(|o| o.status == OfferStatus::Sent && o.valid_until >= today),
         can_send: offer_service::may_send(current, latest.is_some()),
         change_requested: request.change_requested_at.is_some(),
         // An offer once accepted; an invoice (V-2.3, V-7) as soon as it is sent.
         can_record_payment: latest.is_some_and(|o| {
-            o.status == "accepted"
-                || (o.status == "sent"
+            o.status == OfferStatus::Accepted
+                || (o.status == OfferStatus::Sent
                     && o.dues
                         .iter()
                         .any(|d| d.document == crate::quote::DocumentKind::Invoice))
@@ -944,12 +953,4 @@ async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile,
         pays_after_works: request.pays_after_works != 0,
         versions,
     })
-}
-
-/// The latest answers as the joint-day computation reads them: (service, body).
-fn latest_answers(answers: &[assessments::CaseAnswerRow]) -> Vec<(String, Option<String>)> {
-    answers
-        .iter()
-        .map(|answer| (answer.service.clone(), answer.body.clone()))
-        .collect()
 }

@@ -7,6 +7,7 @@
 //! staff read the documents whose kind answers one of their own prerequisites; the applicant
 //! reads their own through the private link; everybody else finds nothing (404).
 
+use crate::domain::assessment::AssessmentStatus;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -244,8 +245,8 @@ pub async fn checklist_in(tx: &mut Tx, request_id: &str) -> Result<Checklist, Do
     let mut answers = Vec::new();
     let mut unanswered = 0;
     for row in documents::answers_in(tx, request_id).await? {
-        match (row.status.as_str(), row.body) {
-            ("answered", Some(body)) => {
+        match (row.status, row.body) {
+            (AssessmentStatus::Answered, Some(body)) => {
                 let answer: Assessment = serde_json::from_str(&body)
                     .map_err(|e| DocumentError::Corrupt(format!("assessment body: {e}")))?;
                 answers.push(OperatorAnswer {

@@ -1,6 +1,7 @@
 //! An operator's own work: the requests that involve it (its part only) and which request an
 //! assessment belongs to, for its staff and for the coordinating case officer.
 
+use crate::domain::assessment::AssessmentStatus;
 use crate::domain::tenancy::Role;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -37,17 +38,16 @@ impl OperatorQueue {
 
 /// Not answered and past the due time (`now` stored as `due_at` is).
 fn late(row: &OperatorQueueRow, now: &str) -> bool {
-    row.status != "answered" && row.due_at.as_str() < now
+    row.status != AssessmentStatus::Answered && row.due_at.as_str() < now
 }
 
-/// `status`: `pending`, `answered`, `failed`, or anything else for all.
+/// `status`: those of that status only, else all.
 pub async fn queue(
     state: &AppState,
     user: &SessionUser,
-    status: &str,
+    status: Option<AssessmentStatus>,
     now: DateTime<Utc>,
 ) -> Result<OperatorQueue, DbError> {
-    let status = matches!(status, "pending" | "answered" | "failed").then_some(status);
     let rows = assessments::operator_queue(&state.db, &user.scope(), status, QUEUE_LIMIT).await?;
     let tariffs_link = super::books::uploader_operator(&state.db, user)
         .await?
@@ -131,7 +131,7 @@ pub async fn work(
     let today = crate::clock::day_of(now);
     let mut answers_due =
         assessments::operator_queue(&state.db, &user.scope(), None, QUEUE_LIMIT).await?;
-    answers_due.retain(|row| row.status != "answered");
+    answers_due.retain(|row| row.status != AssessmentStatus::Answered);
     answers_due.sort_by(|a, b| a.due_at.cmp(&b.due_at));
     let until = today + chrono::Duration::days(SHEET_DAYS - 1);
     let rows = crews::day_sheet(&state.db, &user.scope(), today, until).await?;

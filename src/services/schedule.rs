@@ -1,6 +1,7 @@
 //! The joint day (rule C-4): candidate days for a request from its operators' lead times,
 //! crews and bookings, and the all-or-nothing reservation of one of them.
 
+use crate::domain::offer::OfferStatus;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -71,17 +72,67 @@ fn province_of(state: &AppState, request: &RequestRow) -> Result<Province, Sched
         .ok_or(ScheduleError::NoProvince)
 }
 
-/// The latest answer of each operator of a request: (service, body, `None` while unanswered).
+/// Each operator's latest answer to a request, its stored body decoded once: (service, `None`
+/// while unanswered). The joint day, the lead times' starts and the works deadlines all read
+/// these.
+#[derive(Debug, Clone, Default)]
+pub struct LatestAnswers(Vec<(String, Option<Assessment>)>);
+
+impl LatestAnswers {
+    /// From (service, stored body): a body that does not read back is a corrupt row.
+    pub fn decode(
+        rows: impl IntoIterator<Item = (String, Option<String>)>,
+    ) -> Result<Self, DbError> {
+        rows.into_iter()
+            .map(|(service, body)| {
+                let answer = body
+                    .as_deref()
+                    .map(serde_json::from_str::<Assessment>)
+                    .transpose()
+                    .map_err(|e| DbError::Corrupt(format!("assessment body: {e}")))?;
+                Ok((service, answer))
+            })
+            .collect::<Result<_, DbError>>()
+            .map(Self)
+    }
+
+    /// From answers the caller already decoded.
+    pub fn of(answers: Vec<(String, Option<Assessment>)>) -> Self {
+        Self(answers)
+    }
+
+    /// The answers given.
+    pub fn answered(&self) -> impl Iterator<Item = &Assessment> {
+        self.0.iter().filter_map(|(_, answer)| answer.as_ref())
+    }
+
+    /// The answers that can start a lead time: a refused or unavailable connection has none.
+    fn starting(&self) -> Vec<(&str, &Assessment)> {
+        self.0
+            .iter()
+            .filter_map(|(service, answer)| Some((service.as_str(), answer.as_ref()?)))
+            .filter(|(_, answer)| {
+                !matches!(
+                    answer.feasibility,
+                    Feasibility::Refused | Feasibility::NotAvailable
+                )
+            })
+            .collect()
+    }
+}
+
+/// The latest answer of each operator of a request.
 async fn answers_of(
     state: &AppState,
     scope: &Scope,
     request: &RequestRow,
-) -> Result<Vec<(String, Option<String>)>, ScheduleError> {
-    Ok(assessments::answers_for(&state.db, scope, &request.id)
-        .await?
-        .into_iter()
-        .map(|row| (row.service, row.body))
-        .collect())
+) -> Result<LatestAnswers, ScheduleError> {
+    Ok(LatestAnswers::decode(
+        assessments::answers_for(&state.db, scope, &request.id)
+            .await?
+            .into_iter()
+            .map(|row| (row.service, row.body)),
+    )?)
 }
 
 /// Whether a condition that starts a lead time is met, and since when.
@@ -186,13 +237,13 @@ pub struct KnownParts<'a> {
     /// (service, organisation id) of every assessment.
     pub organisations: Vec<(String, String)>,
     /// The latest offer version: its status and every due of it; none before the first offer.
-    pub latest_offer: Option<(&'a str, &'a [crate::services::offers::Due])>,
+    pub latest_offer: Option<(OfferStatus, &'a [crate::services::offers::Due])>,
     /// The current permit's status (none without a permit), when already read.
     pub permit_status: Option<Option<&'a str>>,
 }
 
 /// The latest offer version's status and dues, as read.
-type LatestOffer = (String, Vec<crate::services::offers::Due>);
+type LatestOffer = (OfferStatus, Vec<crate::services::offers::Due>);
 
 /// Reads what [`KnownParts`] holds but the permit (read only when a civil-works crew comes).
 async fn read_known_parts(
@@ -222,14 +273,14 @@ async fn read_known_parts(
 pub async fn lead_time_starts(
     state: &AppState,
     request: &RequestRow,
-    answers: &[(String, Option<String>)],
+    answers: &LatestAnswers,
 ) -> Result<LeadTimeStarts, ScheduleError> {
     let (organisations, latest) = read_known_parts(state, request).await?;
     let known = KnownParts {
         organisations,
         latest_offer: latest
             .as_ref()
-            .map(|(status, dues)| (status.as_str(), dues.as_slice())),
+            .map(|(status, dues)| (*status, dues.as_slice())),
         permit_status: None,
     };
     lead_time_starts_known(state, request, answers, &known).await
@@ -239,10 +290,10 @@ pub async fn lead_time_starts(
 pub async fn lead_time_starts_known(
     state: &AppState,
     request: &RequestRow,
-    answers: &[(String, Option<String>)],
+    answers: &LatestAnswers,
     known: &KnownParts<'_>,
 ) -> Result<LeadTimeStarts, ScheduleError> {
-    let parsed = starting_answers(answers);
+    let parsed = answers.starting();
     // The joint day opens the public domain when a civil-works crew comes: a commune on the
     // portal decides on the permit first (C-6), unless it already granted it.
     let mut permit_awaited = false;
@@ -279,26 +330,8 @@ pub async fn lead_time_starts_known(
     ))
 }
 
-/// The answers that can start a lead time, parsed: a refused or unavailable connection has
-/// none.
-fn starting_answers(answers: &[(String, Option<String>)]) -> Vec<(&str, Assessment)> {
-    answers
-        .iter()
-        .filter_map(|(service, body)| {
-            let answer = serde_json::from_str(body.as_deref()?).ok()?;
-            Some((service.as_str(), answer))
-        })
-        .filter(|(_, answer): &(&str, Assessment)| {
-            !matches!(
-                answer.feasibility,
-                Feasibility::Refused | Feasibility::NotAvailable
-            )
-        })
-        .collect()
-}
-
 /// A civil-works crew opens the public domain (C-6).
-fn opens_public_domain(parsed: &[(&str, Assessment)]) -> bool {
+fn opens_public_domain(parsed: &[(&str, &Assessment)]) -> bool {
     parsed.iter().any(|(_, a)| a.crew.civil_works)
 }
 
@@ -320,7 +353,7 @@ fn starts_on_prerequisites(answer: &Assessment) -> bool {
 /// answer that [`starts_on_prerequisites`].
 fn starts_from<'h>(
     permit_decision_days: u32,
-    parsed: &[(&str, Assessment)],
+    parsed: &[(&str, &Assessment)],
     known: &KnownParts<'_>,
     permit_awaited: bool,
     history_of: impl Fn(&str) -> &'h [(String, String)],
@@ -332,8 +365,8 @@ fn starts_from<'h>(
     };
     let organisations = &known.organisations;
     starts.offer = match known.latest_offer.map(|(status, _)| status) {
-        Some("accepted") => OfferStage::Accepted,
-        Some("sent") => OfferStage::Sent,
+        Some(OfferStatus::Accepted) => OfferStage::Accepted,
+        Some(OfferStatus::Sent) => OfferStage::Sent,
         _ => OfferStage::NotSent,
     };
     let payees: Vec<&crate::services::offers::Due> = known
@@ -426,9 +459,9 @@ fn starts_from<'h>(
 }
 
 /// One operator's window with what it is counted from.
-struct Window {
+struct Window<'a> {
     service: ServiceCode,
-    answer: Assessment,
+    answer: &'a Assessment,
     started_on: Option<NaiveDate>,
     /// The day the lead time is counted from: its start, else the earliest it can happen.
     counted_from: NaiveDate,
@@ -439,14 +472,14 @@ struct Window {
 }
 
 /// Each operator's window from its latest answer: (service, body, `None` while unanswered).
-fn windows_of(
+fn windows_of<'a>(
     request: &RequestRow,
-    answers: &[(String, Option<String>)],
+    answers: &'a LatestAnswers,
     starts: &LeadTimeStarts,
     today: NaiveDate,
     province: Province,
     construction: &ConstructionHolidays,
-) -> Result<Vec<Window>, ScheduleError> {
+) -> Result<Vec<Window<'a>>, ScheduleError> {
     let wished_from = request
         .wished_from
         .as_deref()
@@ -454,14 +487,12 @@ fn windows_of(
         .transpose()?;
     let waits = starts.waits(today);
     let mut windows = Vec::new();
-    for (service, body) in answers {
+    for (service, answer) in &answers.0 {
         // Every operator's and partner's crew comes on the one day (C-4, C-8).
         let Ok(code) = ServiceCode::parse(service) else {
             continue;
         };
-        let body = body.as_deref().ok_or(ScheduleError::NotAssessed)?;
-        let answer: Assessment = serde_json::from_str(body)
-            .map_err(|e| ScheduleError::Db(DbError::Corrupt(format!("assessment body: {e}"))))?;
+        let answer = answer.as_ref().ok_or(ScheduleError::NotAssessed)?;
         // A part refused in writing (B-4.4) or not available here is not made: its operator
         // sends no crew and does not hold the day back.
         if matches!(
@@ -507,7 +538,7 @@ fn windows_of(
 fn plan_from(
     state: &AppState,
     request: &RequestRow,
-    answers: &[(String, Option<String>)],
+    answers: &LatestAnswers,
     starts: &LeadTimeStarts,
     today: NaiveDate,
     construction: &ConstructionHolidays,
@@ -556,7 +587,7 @@ pub struct LeadTimeInputs {
 pub async fn lead_time_inputs(
     state: &AppState,
     request: &RequestRow,
-    answers: &[(String, Option<String>)],
+    answers: &LatestAnswers,
     known: Option<&KnownParts<'_>>,
 ) -> Result<LeadTimeInputs, ScheduleError> {
     Ok(LeadTimeInputs {
@@ -572,7 +603,7 @@ pub async fn lead_time_inputs(
 pub fn deadlines_with(
     state: &AppState,
     request: &RequestRow,
-    answers: &[(String, Option<String>)],
+    answers: &LatestAnswers,
     today: NaiveDate,
     inputs: &LeadTimeInputs,
 ) -> Result<Vec<WorksDeadline>, ScheduleError> {
@@ -591,7 +622,7 @@ pub fn deadlines_with(
         latest: w.due,
         started_on: w.started_on,
         counted_from: w.counted_from,
-        answer: w.answer,
+        answer: w.answer.clone(),
     })
     .collect())
 }
@@ -653,7 +684,7 @@ pub async fn candidates(
 pub async fn candidates_from_answers(
     state: &AppState,
     request: &RequestRow,
-    answers: &[(String, Option<String>)],
+    answers: &LatestAnswers,
     today: NaiveDate,
     known: Option<&KnownParts<'_>>,
 ) -> Result<JointDays, ScheduleError> {
@@ -665,7 +696,7 @@ pub async fn candidates_from_answers(
 pub async fn candidates_with(
     state: &AppState,
     request: &RequestRow,
-    answers: &[(String, Option<String>)],
+    answers: &LatestAnswers,
     today: NaiveDate,
     inputs: &LeadTimeInputs,
 ) -> Result<JointDays, ScheduleError> {
@@ -956,7 +987,7 @@ pub struct BacklogProposal {
 /// bookings over the planning horizon from today, and the construction holidays.
 struct Backlog {
     requests: Vec<RequestRow>,
-    answers: HashMap<String, Vec<(String, Option<String>)>>,
+    answers: HashMap<String, LatestAnswers>,
     starts: HashMap<String, LeadTimeStarts>,
     crews: Vec<joint::Crew>,
     bookings: Bookings,
@@ -1020,9 +1051,13 @@ async fn read_backlog(
         .await?
         .into_iter()
         .collect();
-    let parsed: HashMap<&str, Vec<(&str, Assessment)>> = answers
+    let answers: HashMap<String, LatestAnswers> = answers
+        .into_iter()
+        .map(|(request, rows)| Ok((request, LatestAnswers::decode(rows)?)))
+        .collect::<Result<_, DbError>>()?;
+    let parsed: HashMap<&str, Vec<(&str, &Assessment)>> = answers
         .iter()
-        .map(|(request, answers)| (request.as_str(), starting_answers(answers)))
+        .map(|(request, answers)| (request.as_str(), answers.starting()))
         .collect();
     let mut services: Vec<&str> = parsed
         .values()
@@ -1047,7 +1082,7 @@ async fn read_backlog(
         let latest = latest_offers.get(id);
         let known = KnownParts {
             organisations: organisations.remove(id).unwrap_or_default(),
-            latest_offer: latest.map(|(status, dues)| (status.as_str(), dues.as_slice())),
+            latest_offer: latest.map(|(status, dues)| (*status, dues.as_slice())),
             permit_status: None,
         };
         // As for one request: a commune on the portal decides first unless it granted (C-6).

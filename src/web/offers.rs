@@ -2,6 +2,7 @@
 //! acceptance and the payments, confirms the day; the applicant reads it, downloads the PDF,
 //! accepts it or asks for a change, through the private link.
 
+use crate::domain::offer::OfferStatus;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -119,8 +120,8 @@ pub struct OfferPanel {
 fn version_view(tr: Tr, offer: &OfferVersion) -> VersionView {
     VersionView {
         version: offer.version,
-        status: tr.keyed("offer.status", &offer.status),
-        status_code: offer.status.clone(),
+        status: tr.keyed("offer.status", offer.status),
+        status_code: offer.status.to_string(),
         sent_on: tr.numeric_date(super::views::brussels(offer.sent_at).date()),
         valid_until: tr.date(offer.valid_until),
         total: offer
@@ -322,7 +323,7 @@ pub(super) async fn done_notice(
                 ],
             ))
         }
-        ("accepted", Some(offer)) if offer.status == "accepted" => {
+        ("accepted", Some(offer)) if offer.status == OfferStatus::Accepted => {
             // What the applicant still pays before the works (V-8.2.1, B-5.4).
             let before_works: rust_decimal::Decimal = offer
                 .dues

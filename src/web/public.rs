@@ -1,6 +1,7 @@
 //! The citizen's pages: what the service is, the request form, the confirmation and the
 //! private status page.
 
+use crate::domain::offer::OfferStatus;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -584,13 +585,13 @@ fn next_steps(tr: Tr, file: &case_file::ApplicantCaseFile, asked: &[String]) -> 
         .collect();
     let day = file.reserved.map(|day| tr.date(day));
     if let Some(latest) = file.offer.latest() {
-        if file.offer.open && latest.status == "sent" {
+        if file.offer.open && latest.status == OfferStatus::Sent {
             steps.push(tr.f(
                 "track.next.accept",
                 [("until", tr.date(latest.valid_until).as_str())],
             ));
         }
-        if matches!(latest.status.as_str(), "sent" | "accepted") {
+        if matches!(latest.status, OfferStatus::Sent | OfferStatus::Accepted) {
             for due in latest.dues.iter().filter(|d| {
                 d.direction != Direction::OperatorToApplicant
                     && d.when != DueWhen::AtDeed

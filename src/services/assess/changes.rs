@@ -3,6 +3,7 @@
 //! survey and ORES' servicing study — each a new version of the answer, checked against the
 //! version the staff read.
 
+use crate::domain::assessment::AssessmentStatus;
 use crate::domain::tenancy::Role;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -369,7 +370,7 @@ pub async fn adjust(
         }
         Err(other) => return Err(other.into()),
     };
-    if row.status != "answered" {
+    if row.status != AssessmentStatus::Answered {
         return Err(AdjustError::NotAnswered);
     }
     if row.version != expected_version {
@@ -422,7 +423,7 @@ async fn open_own_answer(
     if row.service != service.code() {
         return Err(wrong);
     }
-    if row.status != "answered" {
+    if row.status != AssessmentStatus::Answered {
         return Err(AdjustError::NotAnswered);
     }
     if row.version != expected_version {

@@ -4,6 +4,7 @@
 //! one-time code at the request's email address ([`send_acceptance_code`]), and the offer is
 //! accepted only when that code is typed back ([`accept`]).
 
+use crate::domain::offer::OfferStatus;
 use chrono::Duration;
 use rand::Rng;
 
@@ -42,12 +43,12 @@ fn open_for_acceptance(
     if offer.version != version {
         return Err(OfferError::NotOpen);
     }
-    match offer.status.as_str() {
-        "sent" if offer.valid_until.as_str() < today.to_string().as_str() => {
+    match offer.status {
+        OfferStatus::Sent if offer.valid_until.as_str() < today.to_string().as_str() => {
             Err(OfferError::Lapsed)
         }
-        "sent" => Ok(offer),
-        "lapsed" => Err(OfferError::Lapsed),
+        OfferStatus::Sent => Ok(offer),
+        OfferStatus::Lapsed => Err(OfferError::Lapsed),
         _ => Err(OfferError::NotOpen),
     }
 }
@@ -301,7 +302,10 @@ pub async fn request_change(
     let offer = offers::latest_in(&mut tx, &request.id)
         .await?
         .ok_or(OfferError::NoOffer)?;
-    if !matches!(offer.status.as_str(), "sent" | "accepted" | "lapsed") {
+    if !matches!(
+        offer.status,
+        OfferStatus::Sent | OfferStatus::Accepted | OfferStatus::Lapsed
+    ) {
         return Err(OfferError::NotOpen);
     }
     requests::set_change_requested(&mut tx, &request.id, Some(now)).await?;

@@ -2,6 +2,7 @@
 //! part priced at the books in force (repriced on revision, V-8.3), its sections per document
 //! and VAT regime, who pays whom (V-2.3, V-8.2), and the first common days to propose (C-4).
 
+use crate::domain::assessment::AssessmentStatus;
 use std::collections::BTreeMap;
 
 use chrono::{Months, NaiveDate};
@@ -94,7 +95,7 @@ pub(super) async fn parts(
             .unwrap_or(usize::MAX)
     });
     for row in rows {
-        if row.status != "answered" {
+        if row.status != AssessmentStatus::Answered {
             return Err(OfferError::NotAssessed);
         }
         let version = assessments::latest_version(&state.db, scope, &row.id)

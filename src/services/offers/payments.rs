@@ -2,6 +2,7 @@
 //! request closed once everything is settled.
 
 use super::*;
+use crate::domain::offer::OfferStatus;
 use crate::{
     db::offers::{DuePaymentRow, NewPayment},
     domain::{
@@ -258,14 +259,14 @@ pub(crate) async fn register_in(
         by: user,
         statement_line,
     } = payment;
-    let open = matches!(offer.status.as_str(), "accepted" | "sent");
+    let open = matches!(offer.status, OfferStatus::Accepted | OfferStatus::Sent);
     dues::check_payment(&PaymentCheck {
         amount,
         paid_on,
         today: crate::clock::day_of(now),
         offer_sent_on: crate::clock::day_of(db::parse_ts(&offer.sent_at)?),
         // An invoice is due as sent (V-2.3, V-7); an offer once accepted.
-        awaiting_acceptance: !(offer.status == "accepted"
+        awaiting_acceptance: !(offer.status == OfferStatus::Accepted
             || (open && due.document == quote::DocumentKind::Invoice)),
         standing: due.standing,
     })
@@ -317,7 +318,7 @@ pub(crate) async fn register_in(
     };
     event(tx, request, now, kind, Who::Staff(user), Some(&detail)).await?;
     let dues = dues_in(tx, &offer.id).await?;
-    if offer.status == "accepted"
+    if offer.status == OfferStatus::Accepted
         && nothing_due_before_works(&dues)
         && requests::move_state(
             tx,

@@ -1,6 +1,7 @@
 //! Each operator's answer on the request page: its view (feasibility, prerequisites, lines,
 //! the survey and the study) and the operator staff's changes to it.
 
+use crate::domain::assessment::AssessmentStatus;
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -248,7 +249,7 @@ pub fn assessment_views(
     for row in &file.assessments {
         let answer = row.answer.as_ref();
         let study = if row.own
-            && row.status == "answered"
+            && row.status == AssessmentStatus::Answered
             && row.service == Service::Electricity.code()
             && request.servicing_operation.is_some()
         {
@@ -256,7 +257,9 @@ pub fn assessment_views(
         } else {
             None
         };
-        let survey = if row.own && row.status == "answered" && row.service == Service::Water.code()
+        let survey = if row.own
+            && row.status == AssessmentStatus::Answered
+            && row.service == Service::Water.code()
         {
             Some(survey_view(request.water_survey.as_deref())?)
         } else {
@@ -273,7 +276,7 @@ pub fn assessment_views(
             editable: row.own,
             lines_editable: row.lines_editable,
             heading: assessment_heading(&service_names.name(&row.service), &row.operator),
-            status: tr.keyed("assessment.status", &row.status),
+            status: tr.keyed("assessment.status", row.status),
             late: row.late,
             due: tr.numeric_date(brussels(row.due_at).date()),
             version: row.version,

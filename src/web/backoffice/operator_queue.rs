@@ -1,5 +1,6 @@
 //! An operator's own work: the requests that involve it, with its part only.
 
+use crate::domain::assessment::AssessmentStatus;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -48,11 +49,10 @@ pub(super) async fn operator_queue(
     staff: Staff,
     Query(query): Query<OperatorQueueQuery>,
 ) -> Result<OperatorQueuePage, PageError> {
-    let status = match query.status.as_str() {
-        "pending" | "answered" | "failed" => query.status.clone(),
-        _ => String::new(),
-    };
-    let queue = operator_work::queue(&state, &staff.user, &status, state.clock.now()).await?;
+    // An unknown status shows them all, as the filter's "all" does.
+    let chosen = query.status.parse::<AssessmentStatus>().ok();
+    let status = chosen.map(|s| s.code().to_owned()).unwrap_or_default();
+    let queue = operator_work::queue(&state, &staff.user, chosen, state.clock.now()).await?;
     Ok(OperatorQueuePage {
         tr: staff.tr,
         page: crate::web::views::warned_frame(&state, &staff).await?,

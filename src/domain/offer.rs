@@ -1,0 +1,53 @@
+//! Where a version of the consolidated offer stands (C-3: one offer for every operator).
+
+/// An offer version's status; stored as its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OfferStatus {
+    /// Sent to the applicant, open to acceptance until it lapses (V-8.1).
+    Sent,
+    Accepted,
+    /// Replaced by a revised version (V-8.3).
+    Superseded,
+    /// Not accepted within its validity (V-8.1).
+    Lapsed,
+}
+
+impl OfferStatus {
+    pub const ALL: [Self; 4] = [Self::Sent, Self::Accepted, Self::Superseded, Self::Lapsed];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Accepted => "accepted",
+            Self::Superseded => "superseded",
+            Self::Lapsed => "lapsed",
+        }
+    }
+
+    /// The codes, in order, for the API's description.
+    pub fn codes() -> [&'static str; 4] {
+        Self::ALL.map(Self::code)
+    }
+}
+
+super::stored_code!(OfferStatus);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_back_from_their_stored_codes_and_nothing_else() {
+        for (code, status) in [
+            ("sent", OfferStatus::Sent),
+            ("accepted", OfferStatus::Accepted),
+            ("superseded", OfferStatus::Superseded),
+            ("lapsed", OfferStatus::Lapsed),
+        ] {
+            assert_eq!(code.parse::<OfferStatus>(), Ok(status));
+            assert_eq!(status.to_string(), code);
+        }
+        assert!("Sent".parse::<OfferStatus>().is_err());
+        assert!("paid".parse::<OfferStatus>().is_err());
+    }
+}
