@@ -98,7 +98,7 @@ async fn detail(state: &AppState, user: &SessionUser, id: &str) -> Result<Permit
     Ok(PermitDetail {
         permit: PermitJson {
             id: permit.id,
-            status: permit.status,
+            status: permit.status.to_string(),
             day: permit.day,
             requested_at: permit.requested_at,
             due_on: permit.due_on,

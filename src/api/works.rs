@@ -103,7 +103,7 @@ pub struct PermitJson {
 pub fn permit(file: &StaffCaseFile) -> Option<PermitJson> {
     file.permit.as_ref().map(|p| PermitJson {
         id: p.id.clone(),
-        status: p.status.clone(),
+        status: p.status.to_string(),
         day: p.day.clone(),
         requested_at: p.requested_at.clone(),
         due_on: p.due_on.clone(),
@@ -404,7 +404,7 @@ impl From<PermitListRow> for PermitLineJson {
             site: format!("{site}, {}", row.postcode),
             commune: row.commune_name,
             parcel_ref: row.parcel_ref,
-            status: row.status,
+            status: row.status.to_string(),
             day: row.day,
             requested_at: row.requested_at,
             due_on: row.due_on,

@@ -5,7 +5,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
+use super::{Db, DbError, DbResult, Scope, Tx, new_id, parse_code, sql::Sql, ts};
+use crate::domain::permit::PermitStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PermitRow {
@@ -13,7 +14,8 @@ pub struct PermitRow {
     pub request_id: String,
     pub municipality_id: Option<String>,
     pub commune_nis: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PermitStatus,
     pub day: String,
     pub requested_at: String,
     pub due_on: String,
@@ -89,7 +91,10 @@ pub async fn municipality_of(tx: &mut Tx, request_id: &str) -> DbResult<Option<S
 
 /// The coordinator's waiting requests (see [`super::requests::waiting_for_day`]) whose commune
 /// is on the portal, with the status of their current permit (`None` without one).
-pub async fn of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<(String, Option<String>)>> {
+pub async fn of_waiting(
+    tx: &mut Tx,
+    scope: &Scope,
+) -> DbResult<Vec<(String, Option<PermitStatus>)>> {
     let sql = format!(
         "SELECT r.id, pm.status FROM requests r \
          JOIN request_parties p ON p.request_id = r.id AND p.role = 'municipality' \
@@ -97,7 +102,11 @@ pub async fn of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<(String, Opt
          WHERE {}",
         super::requests::WAITING_FOR_DAY
     );
-    super::requests::fetch_of_waiting(tx, scope, sql).await
+    let rows: Vec<(String, Option<String>)> =
+        super::requests::fetch_of_waiting(tx, scope, sql).await?;
+    rows.into_iter()
+        .map(|(request, status)| Ok((request, status.as_deref().map(parse_code).transpose()?)))
+        .collect()
 }
 
 /// Each operator's latest answer of a request (service, organisation, JSON body), read in the
@@ -123,7 +132,7 @@ pub struct NewPermit<'a> {
     pub request_id: &'a str,
     pub municipality_id: Option<&'a str>,
     pub commune_nis: &'a str,
-    pub status: &'a str,
+    pub status: PermitStatus,
     pub day: NaiveDate,
     pub requested_at: DateTime<Utc>,
     pub due_on: NaiveDate,
@@ -138,7 +147,7 @@ pub async fn insert(tx: &mut Tx, permit: &NewPermit<'_>) -> DbResult<()> {
     .bind(permit.request_id)
     .bind(permit.municipality_id)
     .bind(permit.commune_nis)
-    .bind(permit.status)
+    .bind(permit.status.code())
     .bind(permit.day.to_string())
     .bind(ts(permit.requested_at))
     .bind(permit.due_on.to_string())
@@ -282,8 +291,8 @@ pub async fn get_for_municipality_tx(tx: &mut Tx, scope: &Scope, id: &str) -> Db
 pub async fn record_decision(
     tx: &mut Tx,
     id: &str,
-    from: &str,
-    to: &str,
+    from: PermitStatus,
+    to: PermitStatus,
     text: Option<&str>,
     user_id: Uuid,
     now: DateTime<Utc>,
@@ -293,8 +302,8 @@ pub async fn record_decision(
             updated_at = $5 WHERE id = $1 AND status = $2",
     )
     .bind(id)
-    .bind(from)
-    .bind(to)
+    .bind(from.code())
+    .bind(to.code())
     .bind(text)
     .bind(ts(now))
     .bind(user_id.to_string())
@@ -305,8 +314,13 @@ pub async fn record_decision(
 }
 
 /// A permit moving into or out of `cancelled` changes whose trench the figures count (C-6).
-async fn refresh_if_cancelled(tx: &mut Tx, id: &str, from: &str, to: &str) -> DbResult<()> {
-    if from == "cancelled" || to == "cancelled" {
+async fn refresh_if_cancelled(
+    tx: &mut Tx,
+    id: &str,
+    from: PermitStatus,
+    to: PermitStatus,
+) -> DbResult<()> {
+    if from == PermitStatus::Cancelled || to == PermitStatus::Cancelled {
         let request_id: String = sqlx::query_scalar("SELECT request_id FROM permits WHERE id = $1")
             .bind(id)
             .fetch_one(&mut **tx)
@@ -320,16 +334,16 @@ async fn refresh_if_cancelled(tx: &mut Tx, id: &str, from: &str, to: &str) -> Db
 pub async fn set_status(
     tx: &mut Tx,
     id: &str,
-    from: &str,
-    to: &str,
+    from: PermitStatus,
+    to: PermitStatus,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     let updated = sqlx::query(
         "UPDATE permits SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
     )
     .bind(id)
-    .bind(from)
-    .bind(to)
+    .bind(from.code())
+    .bind(to.code())
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;
@@ -432,7 +446,8 @@ pub struct PermitListRow {
     pub postcode: String,
     pub commune_name: String,
     pub parcel_ref: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PermitStatus,
     pub day: String,
     pub requested_at: String,
     pub due_on: String,
@@ -475,8 +490,8 @@ pub async fn decided(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<PermitL
 
 /// The requests of a tenant whose permit needs the case officer: a question to answer,
 /// conditions to acknowledge, or a refusal. (request id, permit status)
-pub async fn needing_officer(db: &Db, scope: &Scope) -> DbResult<Vec<(String, String)>> {
-    Ok(sqlx::query_as(
+pub async fn needing_officer(db: &Db, scope: &Scope) -> DbResult<Vec<(String, PermitStatus)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT pm.request_id, pm.status FROM permits pm \
          JOIN request_parties p ON p.request_id = pm.request_id AND p.organisation_id = $1 \
          WHERE pm.status IN ('information_requested', 'refused') \
@@ -484,7 +499,10 @@ pub async fn needing_officer(db: &Db, scope: &Scope) -> DbResult<Vec<(String, St
     )
     .bind(scope.organisation_id().to_string())
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    rows.into_iter()
+        .map(|(request, status)| Ok((request, parse_code(&status)?)))
+        .collect()
 }
 
 /// One operator's part of a joint day, with its site and permit, as a tenant may see it.

@@ -13,7 +13,10 @@ use crate::{
         requests::{self, NewEvent, NewRequestRecord},
     },
     domain::RequestState,
-    domain::{Service, permit::due_on},
+    domain::{
+        Service,
+        permit::{PermitStatus, due_on},
+    },
     services::{
         auth::{new_token, token_hash},
         reference::SeedError,
@@ -699,7 +702,7 @@ async fn add_permit(
             request_id,
             municipality_id: Some(&municipality.id.to_string()),
             commune_nis: nis,
-            status: "pending",
+            status: PermitStatus::Pending,
             day,
             requested_at,
             due_on: due,
@@ -725,10 +728,10 @@ async fn add_permit(
     ));
     let decided_at = requested_at + Duration::days(12);
     let decision = match site.outcome {
-        Outcome::Approved => Some(("approved", None)),
-        Outcome::Conditions(text) => Some(("approved_with_conditions", Some(text))),
-        Outcome::Question(text) => Some(("information_requested", Some(text))),
-        Outcome::Refused(text) => Some(("refused", Some(text))),
+        Outcome::Approved => Some((PermitStatus::Approved, None)),
+        Outcome::Conditions(text) => Some((PermitStatus::ApprovedWithConditions, Some(text))),
+        Outcome::Question(text) => Some((PermitStatus::InformationRequested, Some(text))),
+        Outcome::Refused(text) => Some((PermitStatus::Refused, Some(text))),
         Outcome::Pending => None,
     };
     if let Some((status, text)) = decision {
@@ -741,7 +744,7 @@ async fn add_permit(
         permits::record_decision(
             tx,
             &permit_text,
-            "pending",
+            PermitStatus::Pending,
             status,
             text,
             decider,
@@ -749,16 +752,16 @@ async fn add_permit(
         )
         .await?;
         actions.push((
-            status,
+            status.code(),
             decided_at,
             Some(decider),
             Some(decider_name.as_str()),
             text,
         ));
         let kind = match status {
-            "approved" => "permit.approved",
-            "approved_with_conditions" => "permit.approved_with_conditions",
-            "information_requested" => "permit.information_requested",
+            PermitStatus::Approved => "permit.approved",
+            PermitStatus::ApprovedWithConditions => "permit.approved_with_conditions",
+            PermitStatus::InformationRequested => "permit.information_requested",
             _ => "permit.refused",
         };
         events.push(system_event(
@@ -769,7 +772,7 @@ async fn add_permit(
                 None => municipality.name.clone(),
             }),
         ));
-        if done && status == "approved_with_conditions" {
+        if done && status == PermitStatus::ApprovedWithConditions {
             let acknowledged = decided_at + Duration::days(1);
             permits::acknowledge_conditions(tx, &permit_text, acknowledged).await?;
             actions.push((

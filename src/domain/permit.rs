@@ -53,15 +53,18 @@ impl PermitStatus {
         }
     }
 
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.code() == code)
-    }
-
     /// Still waiting for the commune: the deadline runs.
     pub fn awaiting_commune(self) -> bool {
         matches!(self, Self::Pending | Self::InformationRequested)
     }
+
+    /// The commune allowed the works (with or without conditions, C-6).
+    pub fn granted(self) -> bool {
+        matches!(self, Self::Approved | Self::ApprovedWithConditions)
+    }
 }
+
+super::stored_code!(PermitStatus);
 
 /// What the commune decides, with the text each decision needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

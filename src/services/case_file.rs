@@ -32,6 +32,7 @@
 
 use crate::domain::assessment::AssessmentStatus;
 use crate::domain::offer::OfferStatus;
+use crate::domain::permit::PermitStatus;
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -175,7 +176,7 @@ pub struct CrewBooking {
 #[derive(Debug, Clone)]
 pub struct PermitView {
     pub id: String,
-    pub status: String,
+    pub status: PermitStatus,
     pub day: String,
     pub requested_at: String,
     pub due_on: String,
@@ -646,7 +647,7 @@ async fn read_staff_file(
                 known_parts_with(
                     organisations.clone(),
                     offer,
-                    Some(permit_row.as_ref().map(|p| p.status.as_str())),
+                    Some(permit_row.as_ref().map(|p| p.status)),
                 )
             });
             StaffJointDay::Open(
@@ -726,7 +727,7 @@ fn organisations_of(answers: &[assessments::CaseAnswerRow]) -> Vec<(String, Stri
 fn known_parts<'a>(
     answers: &[assessments::CaseAnswerRow],
     offer: &'a OfferFile,
-    permit_status: Option<Option<&'a str>>,
+    permit_status: Option<Option<PermitStatus>>,
 ) -> schedule::KnownParts<'a> {
     known_parts_with(organisations_of(answers), offer, permit_status)
 }
@@ -734,7 +735,7 @@ fn known_parts<'a>(
 fn known_parts_with<'a>(
     organisations: Vec<(String, String)>,
     offer: &'a OfferFile,
-    permit_status: Option<Option<&'a str>>,
+    permit_status: Option<Option<PermitStatus>>,
 ) -> schedule::KnownParts<'a> {
     schedule::KnownParts {
         organisations,

@@ -64,11 +64,6 @@ impl From<DbError> for PermitError {
     }
 }
 
-fn status_of(permit: &PermitRow) -> Result<PermitStatus, DbError> {
-    PermitStatus::parse(&permit.status)
-        .ok_or_else(|| DbError::Corrupt(format!("permit status {:?}", permit.status)))
-}
-
 /// Whether the joint day of a request may be confirmed: `Some(translation key)` telling why
 /// not while its permit is pending, awaits an answer, was refused, or was approved with
 /// conditions the case officer has not acknowledged; `None` when it may (approved, or no
@@ -87,7 +82,7 @@ pub async fn confirmation_blocker(
 /// What in `permit` blocks the confirmation of the day (a translation key), if anything.
 pub fn blocker_of(permit: &permits::PermitRow) -> Result<Option<String>, DbError> {
     let acknowledged = permit.conditions_acknowledged_at.is_some();
-    Ok(rules::confirmation_blocker(status_of(permit)?, acknowledged).map(str::to_owned))
+    Ok(rules::confirmation_blocker(permit.status, acknowledged).map(str::to_owned))
 }
 
 /// The site details as stated, or the defaults until the case officer states them.
@@ -184,7 +179,7 @@ pub async fn request_for_joint_day(
             request_id: &request.id,
             municipality_id: municipality.as_deref(),
             commune_nis: &request.commune_nis,
-            status: status.code(),
+            status,
             day,
             requested_at: now,
             due_on: due,
@@ -418,7 +413,7 @@ pub async fn decide(
 ) -> Result<PermitRow, PermitError> {
     let mut tx = state.db.begin_write().await?;
     let permit = permits::get_for_municipality_tx(&mut tx, &user.scope(), permit_id).await?;
-    let current = status_of(&permit)?;
+    let current = permit.status;
     // A second click of the same decision, after the first one's write: its outcome, not a
     // refusal (like confirming the day). A different decision is refused below (C-6).
     if decision.made_as(current, permit.decision_text.as_deref()) {
@@ -427,23 +422,15 @@ pub async fn decide(
     }
     let next = decision.next_status(current)?;
     let text = decision.text();
-    if !permits::record_decision(
-        &mut tx,
-        &permit.id,
-        current.code(),
-        next.code(),
-        text,
-        user.user_id,
-        now,
-    )
-    .await?
+    if !permits::record_decision(&mut tx, &permit.id, current, next, text, user.user_id, now)
+        .await?
     {
         // A simultaneous click wrote first (PostgreSQL): the same decision is that click's
         // outcome; anything else is a change this one did not see.
         let now_permit =
             permits::get_for_municipality_tx(&mut tx, &user.scope(), permit_id).await?;
         tx.rollback().await.map_err(DbError::from)?;
-        if decision.made_as(status_of(&now_permit)?, now_permit.decision_text.as_deref()) {
+        if decision.made_as(now_permit.status, now_permit.decision_text.as_deref()) {
             return Ok(now_permit);
         }
         return Err(PermitError::Stale);
@@ -555,8 +542,8 @@ pub async fn answer(
     if !permits::set_status(
         &mut tx,
         &permit.id,
-        PermitStatus::InformationRequested.code(),
-        PermitStatus::Pending.code(),
+        PermitStatus::InformationRequested,
+        PermitStatus::Pending,
         now,
     )
     .await?
@@ -647,7 +634,7 @@ pub async fn save_site(
     let permit = permits::current_for_request_tx(&mut tx, &request.id).await?;
     let mut told = false;
     if let Some(permit) = &permit {
-        match status_of(permit)? {
+        match permit.status {
             PermitStatus::Approved | PermitStatus::ApprovedWithConditions => {
                 tx.rollback().await.map_err(DbError::from)?;
                 return Err(PermitError::AlreadyApproved);
@@ -723,7 +710,7 @@ pub struct JointDay {
     /// (service, civil works, done, trench metres)
     pub operators: Vec<(String, bool, bool, Option<Decimal>)>,
     pub permit_id: Option<String>,
-    pub permit_status: Option<String>,
+    pub permit_status: Option<PermitStatus>,
     /// Where to put the marker: the site's point, the request's, else the commune centre.
     pub point: Option<MapPoint>,
     /// The point is the commune centre, not the site.
@@ -839,7 +826,7 @@ pub async fn joint_days(
                     day: db::parse_date(&day)?,
                     operators: Vec::new(),
                     permit_id,
-                    permit_status,
+                    permit_status: permit_status.as_deref().map(db::parse_code).transpose()?,
                 })
             }
         };

@@ -2,6 +2,7 @@
 //! crews and bookings, and the all-or-nothing reservation of one of them.
 
 use crate::domain::offer::OfferStatus;
+use crate::domain::permit::PermitStatus;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -239,7 +240,7 @@ pub struct KnownParts<'a> {
     /// The latest offer version: its status and every due of it; none before the first offer.
     pub latest_offer: Option<(OfferStatus, &'a [crate::services::offers::Due])>,
     /// The current permit's status (none without a permit), when already read.
-    pub permit_status: Option<Option<&'a str>>,
+    pub permit_status: Option<Option<PermitStatus>>,
 }
 
 /// The latest offer version's status and dues, as read.
@@ -308,7 +309,7 @@ pub async fn lead_time_starts_known(
                     db::permits::current_for_request(&state.db, &request.access)
                         .await?
                         .as_ref()
-                        .map(|p| p.status.as_str()),
+                        .map(|p| p.status),
                 ),
             };
         }
@@ -335,8 +336,8 @@ fn opens_public_domain(parsed: &[(&str, &Assessment)]) -> bool {
     parsed.iter().any(|(_, a)| a.crew.civil_works)
 }
 
-fn permit_granted(status: Option<&str>) -> bool {
-    matches!(status, Some("approved" | "approved_with_conditions"))
+fn permit_granted(status: Option<PermitStatus>) -> bool {
+    status.is_some_and(PermitStatus::granted)
 }
 
 /// ORES' servicing runs from the latest of permits, payment and trenches (V-8.2.2): when each
@@ -1047,7 +1048,7 @@ async fn read_backlog(
         latest_offers.insert(offer.request_id, (offer.status, offer_dues));
     }
     // Only requests whose commune is on the portal: the status of their current permit.
-    let permits: HashMap<String, Option<String>> = db::permits::of_waiting(&mut tx, scope)
+    let permits: HashMap<String, Option<PermitStatus>> = db::permits::of_waiting(&mut tx, scope)
         .await?
         .into_iter()
         .collect();
@@ -1089,7 +1090,7 @@ async fn read_backlog(
         let permit_awaited = opens_public_domain(parsed)
             && permits
                 .get(id)
-                .is_some_and(|status| !permit_granted(status.as_deref()));
+                .is_some_and(|status| !permit_granted(*status));
         let request_starts = starts_from(
             state.config.permit_decision_days,
             parsed,

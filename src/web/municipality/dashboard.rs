@@ -8,7 +8,6 @@ use chrono::{Datelike, NaiveDate};
 
 use super::{Municipality, countdown, deadline_of, figures::FiguresLine};
 use crate::{
-    domain::permit::PermitStatus,
     http::error::PageError,
     i18n::Tr,
     services::{self, commune::PermitListRow},
@@ -36,7 +35,7 @@ pub struct PermitLine {
 }
 
 fn permit_line(tr: Tr, row: &PermitListRow, today: NaiveDate) -> PermitLine {
-    let deadline = deadline_of(&row.status, &row.due_on, today);
+    let deadline = deadline_of(row.status, &row.due_on, today);
     let mut site = Vec::new();
     if let (Some(street), Some(number)) = (&row.street, &row.house_number) {
         site.push(format!("{street} {number}"));
@@ -55,13 +54,11 @@ fn permit_line(tr: Tr, row: &PermitListRow, today: NaiveDate) -> PermitLine {
         due: local_date_in(tr, &row.due_on),
         countdown: deadline
             .as_ref()
-            .filter(|_| {
-                PermitStatus::parse(&row.status).is_some_and(PermitStatus::awaiting_commune)
-            })
+            .filter(|_| row.status.awaiting_commune())
             .map(|d| countdown(tr, d))
             .unwrap_or_default(),
         overdue: deadline.is_some_and(|d| d.overdue),
-        status: tr.keyed("permit.status", &row.status),
+        status: tr.keyed("permit.status", row.status),
         decided: row
             .decided_at
             .as_deref()

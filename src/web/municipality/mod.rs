@@ -110,11 +110,10 @@ pub fn countdown(tr: Tr, deadline: &rules::Deadline) -> String {
 }
 
 pub(super) fn deadline_of(
-    permit_status: &str,
+    status: PermitStatus,
     due_on: &str,
     today: NaiveDate,
 ) -> Option<rules::Deadline> {
-    let status = PermitStatus::parse(permit_status)?;
     let due = NaiveDate::parse_from_str(due_on, "%Y-%m-%d").ok()?;
     Some(rules::deadline(due, status, today))
 }
@@ -167,8 +166,8 @@ pub(super) fn permit_view(
     today: NaiveDate,
 ) -> PermitView {
     let permit = &record.permit;
-    let status = PermitStatus::parse(&permit.status);
-    let deadline = deadline_of(&permit.status, &permit.due_on, today);
+    let status = Some(permit.status);
+    let deadline = deadline_of(permit.status, &permit.due_on, today);
     let lengths: Vec<Decimal> = record
         .works
         .iter()
@@ -204,8 +203,8 @@ pub(super) fn permit_view(
     let awaiting = status.is_some_and(PermitStatus::awaiting_commune);
     PermitView {
         id: permit.id.clone(),
-        status_code: permit.status.clone(),
-        status: tr.keyed("permit.status", &permit.status),
+        status_code: permit.status.to_string(),
+        status: tr.keyed("permit.status", permit.status),
         day: local_date_in(tr, &permit.day),
         requested: local_datetime_in(tr, &permit.requested_at),
         due: local_date_in(tr, &permit.due_on),
@@ -216,7 +215,7 @@ pub(super) fn permit_view(
             .unwrap_or_default(),
         overdue: deadline.is_some_and(|d| d.overdue),
         awaiting_commune: awaiting,
-        decision_label: tr.keyed("permit.decision_text", &permit.status),
+        decision_label: tr.keyed("permit.decision_text", permit.status),
         decision_text: permit.decision_text.clone().filter(|_| {
             matches!(
                 status,

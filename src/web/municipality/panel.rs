@@ -76,10 +76,7 @@ pub async fn permit_panel(
     };
     let names = ServiceNames::load(state, tr).await?;
     let coordinator = data.coordinator;
-    let status = data
-        .current
-        .as_ref()
-        .and_then(|record| PermitStatus::parse(&record.permit.status));
+    let status = data.current.as_ref().map(|record| record.permit.status);
     let acknowledged = data
         .current
         .as_ref()

@@ -66,7 +66,7 @@ async fn render_permit(
         reference: file.reference,
         request_id: file.request_id,
         site: file.site,
-        can_ask: file.record.permit.status == PermitStatus::Pending.code(),
+        can_ask: file.record.permit.status == PermitStatus::Pending,
         permit: view,
         details: site_view(tr, &file.details),
         notice,

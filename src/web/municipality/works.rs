@@ -70,7 +70,6 @@ fn works_line(tr: Tr, names: &ServiceNames, day: &JointDay) -> WorksLine {
         permit_id: day.permit_id.clone(),
         permit: day
             .permit_status
-            .as_deref()
             .map(|s| tr.keyed("permit.status", s))
             .unwrap_or_else(|| tr.t("works.no_permit").to_owned()),
         latitude: day
