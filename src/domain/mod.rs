@@ -33,6 +33,23 @@ macro_rules! stored_code {
 }
 pub(crate) use stored_code;
 
+/// Checks a [`stored_code`] type against the codes the database holds, written out: each reads
+/// back as its value and prints as its code, and nothing else reads back (no guess).
+#[cfg(test)]
+pub(crate) fn assert_stored_codes<T>(codes: &[(&str, T)], look_alikes: &[&str])
+where
+    T: std::str::FromStr + std::fmt::Display + PartialEq + std::fmt::Debug + Copy,
+    T::Err: std::fmt::Debug,
+{
+    for (code, value) in codes {
+        assert_eq!(code.parse::<T>().ok(), Some(*value), "{code}");
+        assert_eq!(value.to_string(), *code);
+    }
+    for look_alike in look_alikes {
+        assert!(look_alike.parse::<T>().is_err(), "{look_alike:?} read back");
+    }
+}
+
 pub mod assessment;
 pub mod centres;
 pub mod coda;

@@ -403,6 +403,33 @@ mod tests {
     }
 
     #[test]
+    fn c_6_only_an_approval_grants_the_works_and_statuses_read_back_from_their_codes() {
+        crate::domain::assert_stored_codes(
+            &[
+                ("pending", PermitStatus::Pending),
+                ("information_requested", PermitStatus::InformationRequested),
+                ("approved", PermitStatus::Approved),
+                (
+                    "approved_with_conditions",
+                    PermitStatus::ApprovedWithConditions,
+                ),
+                ("refused", PermitStatus::Refused),
+                ("cancelled", PermitStatus::Cancelled),
+                ("offline", PermitStatus::Offline),
+            ],
+            &["Approved", "granted"],
+        );
+        let granted: Vec<PermitStatus> = PermitStatus::ALL
+            .into_iter()
+            .filter(|status| status.granted())
+            .collect();
+        assert_eq!(
+            granted,
+            [PermitStatus::Approved, PermitStatus::ApprovedWithConditions]
+        );
+    }
+
+    #[test]
     fn c_6_a_decision_is_made_only_as_the_same_status_with_the_same_text() {
         let conditions = Decision::ApproveWithConditions("Trottoir remis en état".into());
         let recorded = Some("Trottoir remis en état");
