@@ -7,6 +7,30 @@ use uuid::Uuid;
 use super::{Db, DbError, DbResult, Tx, new_id, parse_ts, ts};
 pub use crate::domain::contact::mailbox_key;
 
+/// Where a message stands; stored as its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Waiting for the worker (again, after a failed attempt with retries left).
+    Pending,
+    Sent,
+    /// Given up: only an administrator's retry sends it again.
+    Failed,
+}
+
+impl OutboxStatus {
+    pub const ALL: [Self; 3] = [Self::Pending, Self::Sent, Self::Failed];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+crate::domain::stored_code!(OutboxStatus);
+
 /// The kind of the filing confirmation: the applicant's only copy of their private link, so
 /// it is never left failed for good (the worker keeps trying it, slowly).
 pub const FILING_CONFIRMATION: &str = "request_filed";
@@ -39,7 +63,8 @@ pub struct OutboxRow {
     pub subject: String,
     pub body_text: String,
     pub body_html: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: OutboxStatus,
     pub attempts: i64,
     pub next_attempt_at: String,
     pub last_error: Option<String>,

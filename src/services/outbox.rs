@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use crate::db::outbox::OutboxStatus;
 use crate::{
     db::{
         DbError,
@@ -19,8 +20,7 @@ pub struct OutboxMessage {
     pub recipient: String,
     pub subject: String,
     pub body_text: String,
-    /// `pending`, `sent` or `failed`.
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     /// When it is tried again by itself; `None` when only an administrator's retry will.
@@ -37,9 +37,9 @@ impl TryFrom<OutboxRow> for OutboxMessage {
             id: parse_uuid(&row.id)?,
             created_at: parse_ts(&row.created_at)?,
             sent_at: row.sent_at.as_deref().map(parse_ts).transpose()?,
-            next_attempt_at: match row.status.as_str() {
-                "sent" => None,
-                "failed" if row.kind != outbox::FILING_CONFIRMATION => None,
+            next_attempt_at: match row.status {
+                OutboxStatus::Sent => None,
+                OutboxStatus::Failed if row.kind != outbox::FILING_CONFIRMATION => None,
                 _ => Some(parse_ts(&row.next_attempt_at)?),
             },
             recipient: row.recipient,

@@ -1,6 +1,5 @@
 //! Platform administration: the mail outbox, readable in the browser.
 
-use crate::domain::tenancy::Role;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -17,9 +16,10 @@ use super::{
     extract::{CsrfForm, Staff},
     views::{Frame, brussels, warned_frame},
 };
+use crate::domain::tenancy::Role;
 use crate::{
     i18n::Tr,
-    services::outbox::{self, OutboxMessage},
+    services::outbox::{self, OutboxMessage, OutboxStatus},
     state::AppState,
 };
 
