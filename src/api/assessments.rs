@@ -2,8 +2,6 @@
 //! and change the answer through the same service as the operator's page (same validation,
 //! refusals with their rule ids, events), under the answer's version.
 
-use crate::domain::assessment::AssessmentStatus;
-use crate::domain::tenancy::OrganisationKind;
 use axum::{
     Json,
     body::Bytes,
@@ -16,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ErrorResponse, JsonQuery, doc, require_write};
+use crate::domain::assessment::AssessmentStatus;
+use crate::domain::tenancy::OrganisationKind;
 use crate::{
     domain::tenancy::SessionUser,
     http::{

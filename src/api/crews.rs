@@ -4,7 +4,6 @@
 //! Its crews are added, changed and retired through the crews page's services too, with the
 //! page's checks and refusals: a change that would break a booked joint day is refused (C-4).
 
-use crate::domain::tenancy::OrganisationKind;
 use axum::{
     Json,
     body::Bytes,
@@ -15,6 +14,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{ErrorResponse, require_write};
+use crate::domain::tenancy::OrganisationKind;
 use crate::{
     domain::{InputError, tenancy::SessionUser},
     http::{error::ApiError, extract::Staff},

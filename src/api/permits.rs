@@ -2,7 +2,6 @@
 //! permit with its site, works and history, and decide it through the same service as the
 //! commune's permit page (same validation, refusals with their rule, events, mails, webhooks).
 
-use crate::domain::tenancy::OrganisationKind;
 use axum::{
     Json,
     body::Bytes,
@@ -11,6 +10,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use super::{ErrorResponse, require_write, works::PermitJson};
+use crate::domain::tenancy::OrganisationKind;
 use crate::{
     domain::{permit::Decision, tenancy::SessionUser},
     http::{

@@ -1,11 +1,11 @@
 //! Offers: numbered, immutable versions of the consolidated quote (C-3), their payees and the
 //! payments the case officer registers.
 
-use crate::domain::offer::OfferStatus;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, ts};
+use crate::domain::offer::OfferStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OfferRow {

@@ -1,7 +1,6 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, DbResult, parse_uuid, ts};
-
 pub use crate::domain::tenancy::SessionUser;
 use crate::domain::tenancy::{OrganisationKind, Role};
 

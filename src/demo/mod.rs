@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use chrono::Duration;
 
+use crate::domain::tenancy::Role;
 use crate::{
     db::{
         organisations::{self},
@@ -20,7 +21,6 @@ use crate::{
     state::AppState,
 };
 
-use crate::domain::tenancy::Role;
 use crate::services::reference::SeedError;
 
 /// The demo staff accounts all use this password; it is printed at start-up.

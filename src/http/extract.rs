@@ -1,6 +1,5 @@
 //! Extractors: the visitor's language and session, staff-only access, CSRF-checked forms.
 
-use crate::domain::tenancy::{OrganisationKind, Role};
 use axum::{
     body::Bytes,
     extract::{FromRequest, FromRequestParts, Request},
@@ -14,6 +13,7 @@ use super::{
     error::{ApiError, PageError},
     frame::Frame,
 };
+use crate::domain::tenancy::{OrganisationKind, Role};
 use crate::{
     domain::{Language, tenancy::SessionUser},
     i18n::Tr,

@@ -1,11 +1,11 @@
 //! The parts of every page's layout that depend on the visitor: CSRF token, user, path and
 //! the warnings they must act on.
 
-use crate::domain::tenancy::{OrganisationKind, Role};
 use axum::{extract::Request, http::request::Parts};
 
 use super::csrf::CsrfToken;
 use crate::domain::tenancy::SessionUser;
+use crate::domain::tenancy::{OrganisationKind, Role};
 
 /// The parts of the page layout that depend on the visitor.
 #[derive(Debug, Clone, Default)]

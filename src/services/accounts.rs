@@ -1,9 +1,9 @@
 //! Staff accounts an operator administrator adds: invited by email through the outbox, they
 //! set their own password through a single-use link (nobody else ever knows it).
 
-use crate::domain::tenancy::{OrganisationKind, Role};
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::tenancy::{OrganisationKind, Role};
 use crate::{
     db::{
         DbError,

@@ -1,6 +1,5 @@
 //! Staff sign-in: argon2 password hashes, opaque session tokens stored hashed.
 
-use crate::domain::tenancy::Role;
 use std::{fmt::Write as _, sync::LazyLock};
 
 use argon2::{
@@ -12,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::domain::tenancy::Role;
 use crate::{
     db::{DbError, sessions, sign_ins, users},
     state::AppState,

@@ -3,11 +3,11 @@
 //! price, no overlapping validity: V-5 must find one book per date) and refused with the
 //! exact error, nothing saved.
 
-use crate::domain::tenancy::{OrganisationKind, Role};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::domain::tenancy::{OrganisationKind, Role};
 use crate::{
     db::{
         Db, DbError, Scope, organisations, parse_date, parse_ts,

@@ -30,13 +30,13 @@
 //! (`services::schedule::candidates`) adds its own fixed reads (answers, construction
 //! holidays, crews and their bookings for the request's commune).
 
-use crate::domain::assessment::AssessmentStatus;
-use crate::domain::offer::OfferStatus;
-use crate::domain::permit::PermitStatus;
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::domain::assessment::AssessmentStatus;
+use crate::domain::offer::OfferStatus;
+use crate::domain::permit::PermitStatus;
 use crate::{
     db::{
         self, DbError, RequestAccess, Scope, assessments, crews, documents as document_rows,

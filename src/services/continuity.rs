@@ -9,9 +9,9 @@
 //! next book or period is entered; the daily job (`run_daily`) emails each warning once for
 //! the whole platform, recorded in the `notices` table.
 
-use crate::domain::tenancy::{OrganisationKind, Role};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
+use crate::domain::tenancy::{OrganisationKind, Role};
 use crate::{
     db::{
         DbError, notices,

@@ -1,11 +1,11 @@
 //! Reference data needed to run: the participating organisations, their coverage, crews and
 //! first administrators. Every step is idempotent.
 
-use crate::domain::tenancy::OrganisationKind;
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
+use crate::domain::tenancy::OrganisationKind;
 use crate::{
     db::{
         DbError, coverage,

@@ -1,13 +1,13 @@
 //! The joint day (rule C-4): candidate days for a request from its operators' lead times,
 //! crews and bookings, and the all-or-nothing reservation of one of them.
 
-use crate::domain::offer::OfferStatus;
-use crate::domain::permit::PermitStatus;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{holidays, permits};
+use crate::domain::offer::OfferStatus;
+use crate::domain::permit::PermitStatus;
 use crate::{
     db::{
         self, DbError, Scope, Tx, assessments, crews, offers,

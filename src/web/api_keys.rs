@@ -3,7 +3,6 @@
 //! operators' first address, `/operator/api-keys`, still serves the same page); the platform
 //! administrator sees and revokes every organisation's.
 
-use crate::domain::tenancy::Role;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -22,6 +21,7 @@ use super::{
     extract::{CsrfForm, Staff},
     views::{Frame, brussels},
 };
+use crate::domain::tenancy::Role;
 use crate::{
     domain::FieldErrors,
     i18n::Tr,

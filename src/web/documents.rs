@@ -3,7 +3,6 @@
 //! marks the request complete; operator staff read the documents that concern them. Every
 //! download goes through an authorisation check; a document one may not read does not exist.
 
-use crate::domain::tenancy::OrganisationKind;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -24,6 +23,7 @@ use super::{
     upload::read_upload,
     views::{Frame, brussels},
 };
+use crate::domain::tenancy::OrganisationKind;
 use crate::{
     domain::{DocumentKind, FileRefusal, FileType, Language, tenancy::SessionUser},
     i18n::Tr,

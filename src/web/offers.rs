@@ -2,7 +2,6 @@
 //! acceptance and the payments, confirms the day; the applicant reads it, downloads the PDF,
 //! accepts it or asks for a change, through the private link.
 
-use crate::domain::offer::OfferStatus;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -21,6 +20,7 @@ use super::{
     public::{mask_email, private, render_track, request_of_token},
     views::Frame,
 };
+use crate::domain::offer::OfferStatus;
 use crate::http::refusal::offer_refusal;
 use crate::{
     domain::links::CODE_LIFETIME,

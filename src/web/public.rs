@@ -1,7 +1,6 @@
 //! The citizen's pages: what the service is, the request form, the confirmation and the
 //! private status page.
 
-use crate::domain::offer::OfferStatus;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -19,6 +18,7 @@ use super::{
     extract::{CsrfForm, Ctx, LANG_COOKIE},
     views::{Frame, ServiceNames, brussels, local_date_in, site_line},
 };
+use crate::domain::offer::OfferStatus;
 use crate::{
     domain::{
         ElectricityBand, EmailAddress, FieldErrors, IdempotencyKey, Language, RequestInput,

@@ -4,7 +4,6 @@
 //! platform administrator sees every organisation's endpoints. Another organisation's endpoint
 //! does not exist here (404).
 
-use crate::domain::tenancy::{OrganisationKind, Role};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -23,6 +22,7 @@ use super::{
     extract::{CsrfForm, Staff},
     views::{Frame, brussels},
 };
+use crate::domain::tenancy::{OrganisationKind, Role};
 use crate::{
     domain::{FieldErrors, webhook},
     i18n::Tr,

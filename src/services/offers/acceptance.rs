@@ -4,7 +4,6 @@
 //! one-time code at the request's email address ([`send_acceptance_code`]), and the offer is
 //! accepted only when that code is typed back ([`accept`]).
 
-use crate::domain::offer::OfferStatus;
 use chrono::Duration;
 use rand::Rng;
 
@@ -12,6 +11,7 @@ use super::{
     payments::{self, nothing_due_before_works},
     *,
 };
+use crate::domain::offer::OfferStatus;
 use crate::{
     db::acceptance_codes,
     domain::links::{AcceptanceCode, CODE_ATTEMPTS, CODE_LIFETIME, CODES_PER_DAY},

@@ -2,7 +2,6 @@
 //! part priced at the books in force (repriced on revision, V-8.3), its sections per document
 //! and VAT regime, who pays whom (V-2.3, V-8.2), and the first common days to propose (C-4).
 
-use crate::domain::assessment::AssessmentStatus;
 use std::collections::BTreeMap;
 
 use chrono::{Months, NaiveDate};
@@ -11,6 +10,7 @@ use rust_decimal::Decimal;
 use super::{
     OfferError, PROPOSED_DAYS, UnpricedPart, VALIDITY_MONTHS, too_large, total, unpriced_parts,
 };
+use crate::domain::assessment::AssessmentStatus;
 use crate::{
     db::{
         self, DbError, Scope,

@@ -1,7 +1,6 @@
 //! Each operator's answer on the request page: its view (feasibility, prerequisites, lines,
 //! the survey and the study) and the operator staff's changes to it.
 
-use crate::domain::assessment::AssessmentStatus;
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -9,6 +8,7 @@ use axum::{
 };
 use serde::Deserialize;
 
+use crate::domain::assessment::AssessmentStatus;
 use crate::web::{
     error::PageError,
     extract::{CsrfForm, Staff},

@@ -1,11 +1,11 @@
 //! An operator's own work: the requests that involve it, with its part only.
 
-use crate::domain::assessment::AssessmentStatus;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
+use crate::domain::assessment::AssessmentStatus;
 use crate::web::{
     error::PageError,
     extract::Staff,

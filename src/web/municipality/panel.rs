@@ -2,7 +2,6 @@
 //! permit's status and what blocks the day, the answer to the commune's question and the
 //! acknowledgement of its conditions.
 
-use crate::domain::tenancy::OrganisationKind;
 use axum::{
     Router,
     extract::{Path, State},
@@ -12,6 +11,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{PermitView, SiteView, permit_view, site_view};
+use crate::domain::tenancy::OrganisationKind;
 use crate::web::backoffice::coordinator_request;
 use crate::{
     domain::{
