@@ -134,22 +134,15 @@ impl Tr {
     /// `{name, plural, one {# demande} other {# demandes}}` resolved by the language's rule
     /// (`#` is the number).
     pub fn f<'a>(&self, key: &str, args: impl AsRef<[(&'a str, &'a str)]>) -> String {
-        let mut text = self.t(key).to_owned();
-        for (name, value) in args.as_ref() {
-            // Most texts hold no plural choice: only those that do are parsed for one.
-            if text.contains(", plural,") {
-                text = plural_choices(&text, name, value, self.0);
+        let args = args.as_ref();
+        let mut text = std::borrow::Cow::Borrowed(self.t(key));
+        // Most texts hold no plural choice: only those that do are parsed for one.
+        if text.contains(", plural,") {
+            for (name, value) in args {
+                text = plural_choices(&text, name, value, self.0).into();
             }
-            let placeholder = format!("{{{name}}}");
-            if !text.contains(&placeholder) {
-                continue;
-            }
-            if self.0 == Language::Fr && starts_with_vowel(value) {
-                text = elide_before(&text, &placeholder);
-            }
-            text = text.replace(&placeholder, value);
         }
-        text
+        fill(&text, args, self.0 == Language::Fr)
     }
 
     /// The message of a refused input.
@@ -348,18 +341,55 @@ fn starts_with_vowel(value: &str) -> bool {
         .is_some_and(|c| "aeiouyàâäéèêëîïôöùûüAEIOUYÀÂÉÈÊËÎÏÔÖÙÛÜ".contains(c))
 }
 
-/// French elides before a vowel: "Carte des travaux d'octobre", never "de octobre" — `de`,
-/// `le` and `que` before `placeholder` (whose value starts with a vowel) lose their vowel.
-fn elide_before(text: &str, placeholder: &str) -> String {
-    let mut text = text.to_owned();
-    for word in ["de", "De", "le", "Le", "que"] {
-        let elided = format!("{}'{placeholder}", &word[..word.len() - 1]);
-        text = text.replace(&format!(" {word} {placeholder}"), &format!(" {elided}"));
-        if text.starts_with(&format!("{word} {placeholder}")) {
-            text = text.replacen(&format!("{word} {placeholder}"), &elided, 1);
+/// `text` with each `{name}` of `args` replaced by its value, in one pass: a value is never
+/// read for placeholders itself, and a `{…}` that names no argument stays as written. In
+/// French (`elide`), a value starting with a vowel elides the word before it.
+fn fill(text: &str, args: &[(&str, &str)], elide: bool) -> String {
+    let mut out =
+        String::with_capacity(text.len() + args.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let argument = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            args.iter()
+                .find(|(candidate, _)| *candidate == name)
+                .map(|(_, value)| (*value, close))
+        });
+        match argument {
+            Some((value, close)) => {
+                if elide && starts_with_vowel(value) {
+                    elide_last_word(&mut out);
+                }
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
         }
     }
-    text
+    out.push_str(rest);
+    out
+}
+
+/// French elides before a vowel: "Carte des travaux d'octobre", never "de octobre" — `de`,
+/// `le` and `que` just before the value (a word of their own) lose their vowel.
+fn elide_last_word(out: &mut String) {
+    let Some(before) = out.strip_suffix(' ') else {
+        return;
+    };
+    for word in ["de", "De", "le", "Le", "que"] {
+        if let Some(head) = before.strip_suffix(word)
+            && (head.is_empty() || head.ends_with(' '))
+        {
+            out.truncate(head.len() + word.len() - 1);
+            out.push('\'');
+            return;
+        }
+    }
 }
 
 /// CLDR's cardinal rule: "one" for French 0 and 1 (i = 0, 1), for English, German and Dutch 1 only;
@@ -802,5 +832,18 @@ mod tests {
         let message = Tr(Language::Fr).error(&InputError::TooManyDwellings { count: 6 });
         assert!(message.contains('6'), "{message}");
         assert!(message.contains("C-1"), "{message}");
+        // A value is filled in as written: what it holds is never read as a placeholder (an
+        // API key's name is typed by its administrator).
+        assert_eq!(
+            Tr(Language::Fr).f(
+                "request.by_api_key",
+                [("key", "{organisation}"), ("organisation", "ORES")]
+            ),
+            "Clé d'API «{organisation}» d'ORES"
+        );
+        assert_eq!(
+            Tr(Language::Fr).f("queue.page_of", [("page", "2"), ("pages", "7")]),
+            "Page 2 sur 7"
+        );
     }
 }
