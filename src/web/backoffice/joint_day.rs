@@ -192,14 +192,25 @@ pub fn impossible_lines(
     name: impl Fn(&str) -> String,
     days: &[crate::scheduling::ImpossibleDay],
 ) -> Vec<(String, String)> {
-    let mut lines: Vec<(chrono::NaiveDate, chrono::NaiveDate, String)> = Vec::new();
+    // Following days blocked alike are said once: their reasons are written per run of
+    // days, not per day (a wait of weeks for the offer or a permit is one run).
+    let mut runs: Vec<(&crate::scheduling::ImpossibleDay, chrono::NaiveDate)> = Vec::new();
     for day in days.iter().filter(|d| {
         !d.blockers.iter().all(|b| b.reason == Blocked::Weekend) || !d.waiting.is_empty()
     }) {
-        let reasons = impossible_reasons(tr, &name, day);
+        match runs.last_mut() {
+            Some((first, to)) if first.blockers == day.blockers && first.waiting == day.waiting => {
+                *to = day.date;
+            }
+            _ => runs.push((day, day.date)),
+        }
+    }
+    let mut lines: Vec<(chrono::NaiveDate, chrono::NaiveDate, String)> = Vec::new();
+    for (first, to) in runs {
+        let reasons = impossible_reasons(tr, &name, first);
         match lines.last_mut() {
-            Some((_, to, last)) if *last == reasons => *to = day.date,
-            _ => lines.push((day.date, day.date, reasons)),
+            Some((_, last_to, last)) if *last == reasons => *last_to = to,
+            _ => lines.push((first.date, to, reasons)),
         }
     }
     lines
