@@ -415,14 +415,20 @@ fn plural_choices(text: &str, name: &str, value: &str, language: Language) -> St
             return out;
         };
         let category = plural_category(value, language);
+        let exact = value.trim();
         let chosen = options
             .iter()
-            .find(|(selector, _)| *selector == format!("={}", value.trim()))
+            .find(|(selector, _)| selector.strip_prefix('=') == Some(exact))
             .or_else(|| options.iter().find(|(selector, _)| *selector == category))
             .or_else(|| options.iter().find(|(selector, _)| *selector == "other"))
-            .map(|(_, body)| body.replace('#', value))
+            .map(|(_, body)| *body)
             .unwrap_or_default();
-        out.push_str(&chosen);
+        for (index, part) in chosen.split('#').enumerate() {
+            if index > 0 {
+                out.push_str(value);
+            }
+            out.push_str(part);
+        }
         rest = &after[consumed..];
     }
     out.push_str(rest);
@@ -430,7 +436,7 @@ fn plural_choices(text: &str, name: &str, value: &str, language: Language) -> St
 }
 
 /// `one {…} other {…}}` → the options and how many bytes up to the closing brace.
-fn plural_options(text: &str) -> Option<(Vec<(String, String)>, usize)> {
+fn plural_options(text: &str) -> Option<(Vec<(&str, &str)>, usize)> {
     let mut options = Vec::new();
     let mut position = 0;
     loop {
@@ -441,10 +447,10 @@ fn plural_options(text: &str) -> Option<(Vec<(String, String)>, usize)> {
             return Some((options, position + 1));
         }
         let open = trimmed.find('{')?;
-        let selector = trimmed[..open].trim().to_owned();
+        let selector = trimmed[..open].trim();
         let body_start = position + open + 1;
         let close = text[body_start..].find('}')? + body_start;
-        options.push((selector, text[body_start..close].to_owned()));
+        options.push((selector, &text[body_start..close]));
         position = close + 1;
     }
 }
