@@ -127,7 +127,20 @@ impl Tr {
 
     /// The text of the key `{prefix}.{code}`, e.g. the label of a state code.
     pub fn keyed(&self, prefix: &str, code: impl std::fmt::Display) -> String {
-        self.t(&format!("{prefix}.{code}")).to_owned()
+        // Pages look up hundreds of these: the key is written into a buffer kept per thread.
+        thread_local! {
+            static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        KEY.with(|key| match key.try_borrow_mut() {
+            Ok(mut key) => {
+                use std::fmt::Write as _;
+                key.clear();
+                let _ = write!(key, "{prefix}.{code}");
+                self.t(&key).to_owned()
+            }
+            // A code whose text is itself looked up while being written.
+            Err(_) => self.t(&format!("{prefix}.{code}")).to_owned(),
+        })
     }
 
     /// The text of `key` with `{name}` placeholders replaced, and each plural choice
