@@ -478,7 +478,8 @@ pub fn parse_uuid(text: &str) -> DbResult<Uuid> {
     Uuid::parse_str(text).map_err(|_| DbError::Corrupt(format!("uuid {text:?}")))
 }
 
-/// A stored code (a role, a kind) read back; one the product does not know is a corrupt row.
+/// A stored code (a role, a kind, a status) read back; one the product does not know is a
+/// corrupt row.
 pub fn parse_code<T: std::str::FromStr>(code: &str) -> DbResult<T> {
     code.parse()
         .map_err(|_| DbError::Corrupt(format!("{} {code:?}", std::any::type_name::<T>())))
