@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::domain::RequestState;
+use crate::domain::tenancy::OrganisationKind;
 
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
 
@@ -324,15 +325,16 @@ pub async fn insert_services(
     Ok(())
 }
 
-/// Every organisation a new request involves, with its role, in one statement (the first
-/// role given for an organisation stays). The request counts for them in the queue's
+/// Every organisation a new request involves, with its role (a party's role is its kind:
+/// coordinator, operator or municipality), in one statement (the first role given for an
+/// organisation stays). The request counts for them in the queue's
 /// summaries once [`count_new_parties`] ran, in the same transaction: the filing does that
 /// last, because the summaries' rows are shared by every filing of the organisation and each
 /// writer holds them until it commits.
 pub async fn insert_parties(
     tx: &mut Tx,
     request_id: Uuid,
-    parties: &[(Uuid, &str)],
+    parties: &[(Uuid, OrganisationKind)],
 ) -> DbResult<UncountedParties> {
     let mut uncounted = UncountedParties {
         request_id: request_id.to_string(),
@@ -347,7 +349,7 @@ pub async fn insert_parties(
         vec![
             request_id.to_string().into(),
             organisation.to_string().into(),
-            (*role).into(),
+            role.code().into(),
         ]
     });
     sql.push(" ON CONFLICT (request_id, organisation_id) DO NOTHING RETURNING organisation_id");
@@ -371,7 +373,7 @@ pub async fn insert_party(
     tx: &mut Tx,
     request_id: Uuid,
     organisation_id: Uuid,
-    role: &str,
+    role: OrganisationKind,
 ) -> DbResult<()> {
     let added = sqlx::query(
         "INSERT INTO request_parties (request_id, organisation_id, role) VALUES ($1, $2, $3) \
@@ -379,7 +381,7 @@ pub async fn insert_party(
     )
     .bind(request_id.to_string())
     .bind(organisation_id.to_string())
-    .bind(role)
+    .bind(role.code())
     .execute(&mut **tx)
     .await?;
     if added.rows_affected() == 1 {

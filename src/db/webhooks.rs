@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::{Db, DbResult, Scope, Tx, new_id, ts};
+use crate::domain::tenancy::OrganisationKind;
 use crate::domain::webhook::{self, Audience};
 
 /// An endpoint as its pages list it.
@@ -151,10 +152,14 @@ pub async fn enqueue_for_timeline(
     let Some((event_type, audience)) = webhook::for_timeline(kind) else {
         return Ok(0);
     };
-    let roles: &[&str] = match audience {
-        Audience::Parties => &["coordinator", "operator"],
-        Audience::Concerned => &["coordinator"],
-        Audience::AllParties => &["coordinator", "operator", "municipality"],
+    let roles: &[OrganisationKind] = match audience {
+        Audience::Parties => &[OrganisationKind::Coordinator, OrganisationKind::Operator],
+        Audience::Concerned => &[OrganisationKind::Coordinator],
+        Audience::AllParties => &[
+            OrganisationKind::Coordinator,
+            OrganisationKind::Operator,
+            OrganisationKind::Municipality,
+        ],
     };
     // The one organisation the event is about is told too (an operator's own lateness).
     let concerned = match audience {
@@ -170,9 +175,9 @@ pub async fn enqueue_for_timeline(
     )
     .bind(request_id.to_string())
     .bind(event_type)
-    .bind(roles[0])
-    .bind(roles.get(1).copied().unwrap_or(roles[0]))
-    .bind(roles.get(2).copied().unwrap_or(roles[0]))
+    .bind(roles[0].code())
+    .bind(roles.get(1).unwrap_or(&roles[0]).code())
+    .bind(roles.get(2).unwrap_or(&roles[0]).code())
     .bind(concerned)
     .fetch_all(&mut **tx)
     .await?;
@@ -262,6 +267,27 @@ pub async fn enqueue_ping(
     Ok(true)
 }
 
+/// Where a delivery stands; stored as its code. A delivery stays pending until its receiver
+/// takes it: an endpoint that keeps failing is switched off, its deliveries are not given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [Self; 2] = [Self::Pending, Self::Delivered];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+        }
+    }
+}
+
+crate::domain::stored_code!(DeliveryStatus);
+
 /// A delivery as the log lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeliveryRow {
@@ -269,7 +295,8 @@ pub struct DeliveryRow {
     pub event_id: String,
     pub event_type: String,
     pub reference: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: String,
     pub last_attempt_at: Option<String>,

@@ -564,8 +564,8 @@ async fn add_site(
         },
     )
     .await?;
-    requests::insert_party(tx, id, coordinator.id, "coordinator").await?;
-    requests::insert_party(tx, id, municipality.id, "municipality").await?;
+    requests::insert_party(tx, id, coordinator.id, coordinator.kind).await?;
+    requests::insert_party(tx, id, municipality.id, municipality.kind).await?;
     let system_event =
         |kind: &'static str, when: DateTime<Utc>, detail: Option<String>| (kind, when, detail);
     let mut events = vec![system_event("submitted", submitted_at, None)];
@@ -573,7 +573,7 @@ async fn add_site(
     for service in site.services {
         let operator = organisations::by_slug(&state.db, operator_slug(*service)).await?;
         requests::insert_service(tx, id, service.code(), Some(operator.id)).await?;
-        requests::insert_party(tx, id, operator.id, "operator").await?;
+        requests::insert_party(tx, id, operator.id, operator.kind).await?;
         let (crew_id, civil_works, capacity) =
             permits::crew_named(tx, &operator.id.to_string(), crew_name)
                 .await?

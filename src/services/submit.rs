@@ -244,7 +244,7 @@ pub async fn submit(
     }
 
     // Every party, service and task in one statement each, whatever the number of operators.
-    let mut parties = vec![(coordinator.id, "coordinator")];
+    let mut parties = vec![(coordinator.id, coordinator.kind)];
     let mut services = Vec::new();
     let mut assessing = Vec::new();
     // Asked where no operator of that network serves the commune: said in the email.
@@ -261,14 +261,14 @@ pub async fn submit(
         }
         services.push((service.code(), operator.map(|o| o.id)));
         if let Some(operator) = operator {
-            parties.push((operator.id, "operator"));
+            parties.push((operator.id, operator.kind));
             assessing.push((operator.id, service.code().to_owned()));
         }
     }
     for code in &request.partner_services {
         if let Some(partner) = serving_operator(code) {
             services.push((code.as_str(), Some(partner.id)));
-            parties.push((partner.id, "operator"));
+            parties.push((partner.id, partner.kind));
             assessing.push((partner.id, code.clone()));
         }
     }
@@ -276,7 +276,7 @@ pub async fn submit(
         .iter()
         .find(|o| o.kind == OrganisationKind::Municipality)
     {
-        parties.push((municipality.id, "municipality"));
+        parties.push((municipality.id, municipality.kind));
     }
     // An operator serving several networks is one party.
     let mut seen = std::collections::HashSet::new();

@@ -181,7 +181,7 @@ impl TryFrom<DeliveryRow> for DeliveryView {
 
     fn try_from(row: DeliveryRow) -> Result<Self, DbError> {
         let parse = |text: Option<String>| text.as_deref().map(db::parse_ts).transpose();
-        let delivered = row.status == "delivered";
+        let delivered = row.status == webhooks::DeliveryStatus::Delivered;
         Ok(DeliveryView {
             next_attempt_at: if delivered {
                 None
