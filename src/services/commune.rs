@@ -310,11 +310,7 @@ async fn read_permit_panel(
         return Ok(None);
     }
     let details = permit_service::site_details(&state.db, &request.access).await?;
-    let blocker = current
-        .as_ref()
-        .map(permit_service::blocker_of)
-        .transpose()?
-        .flatten();
+    let blocker = current.as_ref().and_then(permit_service::blocker_of);
     let current = match current {
         Some(permit) => Some(record_of(state, permit).await?),
         None => None,

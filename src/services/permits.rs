@@ -76,13 +76,13 @@ pub async fn confirmation_blocker(
     let Some(permit) = permits::current_for_request(db, request).await? else {
         return Ok(None);
     };
-    blocker_of(&permit)
+    Ok(blocker_of(&permit))
 }
 
 /// What in `permit` blocks the confirmation of the day (a translation key), if anything.
-pub fn blocker_of(permit: &permits::PermitRow) -> Result<Option<String>, DbError> {
+pub fn blocker_of(permit: &permits::PermitRow) -> Option<String> {
     let acknowledged = permit.conditions_acknowledged_at.is_some();
-    Ok(rules::confirmation_blocker(permit.status, acknowledged).map(str::to_owned))
+    rules::confirmation_blocker(permit.status, acknowledged).map(str::to_owned)
 }
 
 /// The site details as stated, or the defaults until the case officer states them.

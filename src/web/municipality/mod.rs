@@ -166,7 +166,6 @@ pub(super) fn permit_view(
     today: NaiveDate,
 ) -> PermitView {
     let permit = &record.permit;
-    let status = Some(permit.status);
     let deadline = deadline_of(permit.status, &permit.due_on, today);
     let lengths: Vec<Decimal> = record
         .works
@@ -200,7 +199,7 @@ pub(super) fn permit_view(
             text: action.text.clone(),
         })
         .collect();
-    let awaiting = status.is_some_and(PermitStatus::awaiting_commune);
+    let awaiting = permit.status.awaiting_commune();
     PermitView {
         id: permit.id.clone(),
         status_code: permit.status.to_string(),
@@ -218,12 +217,10 @@ pub(super) fn permit_view(
         decision_label: tr.keyed("permit.decision_text", permit.status),
         decision_text: permit.decision_text.clone().filter(|_| {
             matches!(
-                status,
-                Some(
-                    PermitStatus::ApprovedWithConditions
-                        | PermitStatus::InformationRequested
-                        | PermitStatus::Refused
-                )
+                permit.status,
+                PermitStatus::ApprovedWithConditions
+                    | PermitStatus::InformationRequested
+                    | PermitStatus::Refused
             )
         }),
         decided: permit
