@@ -2,6 +2,7 @@
 //! and change the answer through the same service as the operator's page (same validation,
 //! refusals with their rule ids, events), under the answer's version.
 
+use crate::domain::RequestId;
 use axum::{
     Json,
     body::Bytes,
@@ -79,8 +80,8 @@ pub struct PartsQuery {
 pub struct PartSummary {
     #[schema(format = Uuid)]
     id: String,
-    #[schema(format = Uuid)]
-    request_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    request_id: RequestId,
     reference: String,
     /// The request's state.
     request_state: String,

@@ -2,17 +2,18 @@
 //! consolidated offer and register a payment through the same services as the request page's
 //! buttons (same checks, refusals, events, mails and webhooks), each write named after the key.
 
-use axum::{
-    Json,
-    body::Bytes,
-    extract::{Path, State},
-};
+use crate::domain::RequestId;
+use axum::{Json, body::Bytes, extract::State};
 use serde::{Deserialize, Serialize};
 
 use super::{require_write, works};
 use crate::{
     domain::tenancy::SessionUser,
-    http::{error::ApiError, extract::Staff, refusal::offer_refusal},
+    http::{
+        error::ApiError,
+        extract::{ApiIdPath, Staff},
+        refusal::offer_refusal,
+    },
     i18n::Tr,
     services::{
         case_file::{self, CaseFileError, RequestRow},
@@ -26,7 +27,7 @@ use crate::{
 async fn coordinated(
     state: &AppState,
     user: &SessionUser,
-    id: &str,
+    id: RequestId,
 ) -> Result<RequestRow, ApiError> {
     Ok(case_file::coordinated_request(state, user, id).await?)
 }
@@ -55,7 +56,7 @@ fn body_of<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<T, 
 async fn offers_of(
     state: &AppState,
     user: &SessionUser,
-    id: &str,
+    id: RequestId,
 ) -> Result<Vec<works::OfferJson>, ApiError> {
     let file = case_file::for_staff(state, user, id)
         .await
@@ -83,8 +84,8 @@ pub struct OfferBody {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct OfferSent {
     /// The request.
-    #[schema(format = Uuid)]
-    request_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    request_id: RequestId,
     /// The version sent (numbered from 1).
     version: i64,
     /// The same offer had been sent already under this request: nothing new was sent.
@@ -114,10 +115,10 @@ pub struct OfferSent {
 pub async fn send_offer(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiIdPath(id): ApiIdPath<RequestId>,
     body: Bytes,
 ) -> Result<Json<OfferSent>, ApiError> {
-    let request = coordinated(&state, &staff.user, &id).await?;
+    let request = coordinated(&state, &staff.user, id).await?;
     require_write(&staff.user)?;
     let input: OfferBody = body_of(&body)?;
     let reason = Some(input.reason.trim()).filter(|reason| !reason.is_empty());
@@ -135,10 +136,10 @@ pub async fn send_offer(
     .await
     .map_err(|error| refused(staff.tr, error))?;
     Ok(Json(OfferSent {
-        request_id: request.id.clone(),
+        request_id: request.id,
         version: sent.version,
         repeated: sent.repeated,
-        offers: offers_of(&state, &staff.user, &request.id).await?,
+        offers: offers_of(&state, &staff.user, request.id).await?,
     }))
 }
 
@@ -163,8 +164,8 @@ pub struct PaymentBody {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PaymentRegistered {
     /// The request.
-    #[schema(format = Uuid)]
-    request_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    request_id: RequestId,
     /// The due the payment was registered against.
     #[schema(format = Uuid)]
     due_id: String,
@@ -193,10 +194,10 @@ pub struct PaymentRegistered {
 pub async fn record_payment(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiIdPath(id): ApiIdPath<RequestId>,
     body: Bytes,
 ) -> Result<Json<PaymentRegistered>, ApiError> {
-    let request = coordinated(&state, &staff.user, &id).await?;
+    let request = coordinated(&state, &staff.user, id).await?;
     require_write(&staff.user)?;
     let input: PaymentBody = body_of(&body)?;
     let payee = match (
@@ -222,8 +223,8 @@ pub async fn record_payment(
     .await
     .map_err(|error| refused(staff.tr, error))?;
     Ok(Json(PaymentRegistered {
-        request_id: request.id.clone(),
+        request_id: request.id,
         due_id,
-        offers: offers_of(&state, &staff.user, &request.id).await?,
+        offers: offers_of(&state, &staff.user, request.id).await?,
     }))
 }

@@ -1,8 +1,9 @@
 //! JSON under `/api/v1`, mirroring what the pages show, scoped like them.
 
+use crate::domain::RequestId;
 use axum::{
     Json, Router,
-    extract::{FromRequestParts, Path, Query, State},
+    extract::{FromRequestParts, Query, State},
     http::{HeaderMap, HeaderName, HeaderValue, request::Parts},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -12,7 +13,12 @@ use utoipa::ToSchema;
 
 use crate::{
     domain::tenancy::SessionUser,
-    http::{client::ClientAddr, error::ApiError, extract::Staff, query::QueueQuery},
+    http::{
+        client::ClientAddr,
+        error::ApiError,
+        extract::{ApiIdPath, Staff},
+        query::QueueQuery,
+    },
     operators::refusal::RefusalReason,
     services::{
         case_file::{self, CaseFileError},
@@ -127,8 +133,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for JsonQuery<T> {
 #[derive(Serialize, ToSchema)]
 #[schema(as = Request)]
 struct RequestSummary {
-    #[schema(format = Uuid)]
-    id: String,
+    #[schema(value_type = String, format = Uuid)]
+    id: RequestId,
     #[schema(example = "CMH-2026-000123")]
     reference: String,
     /// `submitted`, `incomplete`, `complete`, `assessed`, `quoted`, `accepted`,
@@ -343,8 +349,8 @@ struct EventJson {
 /// The request with what the caller may read of it.
 #[derive(Serialize, ToSchema)]
 struct RequestDetail {
-    #[schema(format = Uuid)]
-    id: String,
+    #[schema(value_type = String, format = Uuid)]
+    id: RequestId,
     #[schema(example = "CMH-2026-000123")]
     reference: String,
     /// The request's state (see `Request.state`).
@@ -458,9 +464,9 @@ struct SiteJson {
 async fn show(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiIdPath(id): ApiIdPath<RequestId>,
 ) -> Result<Json<RequestDetail>, ApiError> {
-    let file = case_file::for_staff(&state, &staff.user, &id)
+    let file = case_file::for_staff(&state, &staff.user, id)
         .await
         .map_err(|error| match error {
             CaseFileError::NotFound => ApiError::NotFound,

@@ -2,6 +2,7 @@
 //! permit with its site, works and history, and decide it through the same service as the
 //! commune's permit page (same validation, refusals with their rule, events, mails, webhooks).
 
+use crate::domain::RequestId;
 use axum::{
     Json,
     body::Bytes,
@@ -41,8 +42,8 @@ pub struct PermitDetail {
     #[serde(flatten)]
     permit: PermitJson,
     /// The request the joint day is for.
-    #[schema(format = Uuid)]
-    request_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    request_id: RequestId,
     /// The request's reference (e.g. `CMH-2026-000001`).
     reference: String,
     /// The site's address.

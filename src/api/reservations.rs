@@ -2,6 +2,7 @@
 //! with the request's place and how far it is; the coordinator reads every crew of its
 //! requests. Never another operator's crews (tenant rule).
 
+use crate::domain::RequestId;
 use axum::{
     Json,
     extract::State,
@@ -50,8 +51,8 @@ struct BookedCrewJson {
 #[derive(Serialize, ToSchema)]
 #[schema(as = Reservation)]
 struct ReservationJson {
-    #[schema(format = Uuid)]
-    request_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    request_id: RequestId,
     #[schema(example = "CMH-2026-000123")]
     reference: String,
     #[schema(format = Date)]

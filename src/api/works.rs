@@ -2,6 +2,7 @@
 //! offers with their payments (for the request detail), an offer's whole document, a
 //! commune's permits and the nuisance figures. Scoped like the pages that show them.
 
+use crate::domain::RequestId;
 use axum::{
     Json,
     extract::{Path, State},
@@ -351,7 +352,8 @@ pub async fn offer_document(
     }
     // Versions are numbered from 1: anything else names no offer.
     let version: i64 = version.parse().map_err(|_| ApiError::NotFound)?;
-    let request = services::case_file::request_for(&state, &staff.user, &id).await?;
+    let id: RequestId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let request = services::case_file::request_for(&state, &staff.user, id).await?;
     let document =
         match services::offers::document_of_version(&state, &request.access, version).await {
             Ok(Some(document)) => document,

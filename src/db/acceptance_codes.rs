@@ -1,5 +1,6 @@
 //! One-time codes confirming an online acceptance of the offer, stored as hashes.
 
+use super::RequestId;
 use chrono::{DateTime, Utc};
 
 use super::{DbResult, Tx, new_id, ts};
@@ -16,7 +17,7 @@ pub struct CodeRow {
 }
 
 /// How many codes the request was sent since `since`.
-pub async fn sent_since(tx: &mut Tx, request_id: &str, since: DateTime<Utc>) -> DbResult<i64> {
+pub async fn sent_since(tx: &mut Tx, request_id: RequestId, since: DateTime<Utc>) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM acceptance_codes WHERE request_id = $1 AND created_at >= $2",
     )
@@ -29,7 +30,7 @@ pub async fn sent_since(tx: &mut Tx, request_id: &str, since: DateTime<Utc>) -> 
 /// Stores a new code for `offer_version`; every earlier code of the request is spent.
 pub async fn replace(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     offer_version: i64,
     code_hash: &str,
     now: DateTime<Utc>,
@@ -58,7 +59,7 @@ pub async fn replace(
 }
 
 /// The request's latest code, spent or not.
-pub async fn latest_in(tx: &mut Tx, request_id: &str) -> DbResult<Option<CodeRow>> {
+pub async fn latest_in(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<CodeRow>> {
     Ok(sqlx::query_as(
         "SELECT id, offer_version, code_hash, expires_at, attempts, spent_at \
          FROM acceptance_codes WHERE request_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",

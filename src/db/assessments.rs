@@ -1,6 +1,7 @@
 //! Operators' assessments of requests: durable tasks claimed by the fan-out worker, and
 //! every version of each answer.
 
+use super::RequestId;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -10,7 +11,7 @@ use crate::domain::assessment::AssessmentStatus;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AssessmentRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub organisation_id: String,
     pub service: String,
     #[sqlx(try_from = "String")]
@@ -46,7 +47,7 @@ pub struct VersionRow {
 /// The tasks of a new request, one per (operator, service), in one statement.
 pub async fn create_all(
     tx: &mut Tx,
-    request_id: Uuid,
+    request_id: RequestId,
     tasks: &[(Uuid, String)],
     now: DateTime<Utc>,
     due_at: DateTime<Utc>,
@@ -61,7 +62,7 @@ pub async fn create_all(
     sql.push_rows(tasks, |(organisation, service)| {
         vec![
             new_id().to_string().into(),
-            request_id.to_string().into(),
+            request_id.into(),
             organisation.to_string().into(),
             service.as_str().into(),
             AssessmentStatus::Pending.code().into(),
@@ -154,7 +155,7 @@ pub async fn mark_failed(
 }
 
 /// How many of a request's assessments still wait for an answer.
-pub async fn unanswered(tx: &mut Tx, request_id: &str) -> DbResult<i64> {
+pub async fn unanswered(tx: &mut Tx, request_id: RequestId) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM assessments WHERE request_id = $1 AND status <> 'answered'",
     )
@@ -165,7 +166,11 @@ pub async fn unanswered(tx: &mut Tx, request_id: &str) -> DbResult<i64> {
 
 /// The assessments of a request the caller may see: every one for the coordinator, only
 /// its own for an operator, none for anybody else.
-pub async fn for_request(db: &Db, scope: &Scope, request_id: &str) -> DbResult<Vec<AssessmentRow>> {
+pub async fn for_request(
+    db: &Db,
+    scope: &Scope,
+    request_id: RequestId,
+) -> DbResult<Vec<AssessmentRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM assessments a JOIN requests r ON r.id = a.request_id \
          WHERE a.request_id = $1 AND (r.coordinator_id = $2 OR a.organisation_id = $2) \
@@ -196,7 +201,11 @@ pub struct CaseAnswerRow {
 /// Every assessment of a request the caller may see (all for the coordinator, its own for an
 /// operator), each with its operator's name and latest answer: one query whatever the number
 /// of operators.
-pub async fn answers_for(db: &Db, scope: &Scope, request_id: &str) -> DbResult<Vec<CaseAnswerRow>> {
+pub async fn answers_for(
+    db: &Db,
+    scope: &Scope,
+    request_id: RequestId,
+) -> DbResult<Vec<CaseAnswerRow>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.organisation_id, o.name AS operator_name, a.service, a.status, \
             a.version, a.due_at, v.body \
@@ -236,7 +245,7 @@ pub async fn latest_version(
 /// unanswered.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WaitingAnswerRow {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub service: String,
     pub organisation_id: String,
     pub body: Option<String>,
@@ -257,7 +266,7 @@ pub async fn latest_of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<Waiti
 /// time starts when prerequisites are met, V-8.2.2): by request and service, oldest first.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WaitingVersionRow {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub service: String,
     pub created_at: String,
     pub body: String,
@@ -287,7 +296,7 @@ pub async fn histories_of_waiting(
 /// An operator's queue: its assessments, oldest first.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OperatorQueueRow {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub commune_name: String,
     pub submitted_at: String,
@@ -453,7 +462,11 @@ pub async fn coordinated_for_change(
 }
 
 /// The request of an assessment the caller coordinates; `None` otherwise.
-pub async fn request_of_coordinated(db: &Db, scope: &Scope, id: &str) -> DbResult<Option<String>> {
+pub async fn request_of_coordinated(
+    db: &Db,
+    scope: &Scope,
+    id: &str,
+) -> DbResult<Option<RequestId>> {
     Ok(sqlx::query_scalar(
         "SELECT a.request_id FROM assessments a JOIN requests r ON r.id = a.request_id \
          WHERE a.id = $1 AND r.coordinator_id = $2",
@@ -465,7 +478,7 @@ pub async fn request_of_coordinated(db: &Db, scope: &Scope, id: &str) -> DbResul
 }
 
 /// The request of one of the caller's own assessments; `None` for anybody else's.
-pub async fn request_of_own(db: &Db, scope: &Scope, id: &str) -> DbResult<Option<String>> {
+pub async fn request_of_own(db: &Db, scope: &Scope, id: &str) -> DbResult<Option<RequestId>> {
     Ok(sqlx::query_scalar(
         "SELECT request_id FROM assessments WHERE id = $1 AND organisation_id = $2",
     )
@@ -512,7 +525,7 @@ pub async fn history_of_service(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OwnPartRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub request_state: String,
     pub commune_nis: String,
@@ -629,7 +642,7 @@ pub async fn newly_at(
     db: &Db,
     deadline: Deadline,
     now: DateTime<Utc>,
-) -> DbResult<Vec<(String, String, String, String)>> {
+) -> DbResult<Vec<(String, RequestId, String, String)>> {
     let window = match deadline {
         Deadline::Soon => "a.due_at >= $1 AND a.due_at < $2",
         Deadline::Passed => "a.due_at < $1",

@@ -1,5 +1,6 @@
 //! Bank statements (CODA) and their credit lines, matched to dues or left to assign (issue 21).
 
+use super::RequestId;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -117,7 +118,7 @@ pub async fn insert_line(tx: &mut Tx, line: &NewLine<'_>) -> DbResult<Option<Str
 pub struct LineOutcome<'a> {
     pub outcome: &'a str,
     pub reason: Option<&'a str>,
-    pub request_id: Option<&'a str>,
+    pub request_id: Option<RequestId>,
     pub due_id: Option<&'a str>,
     /// Who assigned or ignored it by hand.
     pub by: Option<Uuid>,
@@ -149,7 +150,7 @@ pub async fn set_outcome(
 pub async fn request_of_communication(
     tx: &mut Tx,
     communication: &str,
-) -> DbResult<Option<String>> {
+) -> DbResult<Option<RequestId>> {
     Ok(sqlx::query_scalar(
         "SELECT o.request_id FROM offer_dues d JOIN offers o ON o.id = d.offer_id \
          WHERE d.structured_communication = $1 ORDER BY o.version DESC LIMIT 1",
@@ -160,7 +161,7 @@ pub async fn request_of_communication(
 }
 
 /// The request of a reference (`CMH-2026-000123`).
-pub async fn request_of_reference(tx: &mut Tx, reference: &str) -> DbResult<Option<String>> {
+pub async fn request_of_reference(tx: &mut Tx, reference: &str) -> DbResult<Option<RequestId>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM requests WHERE reference = $1")
             .bind(reference)
@@ -223,7 +224,7 @@ pub struct LineRow {
     pub counterparty_account: String,
     pub outcome: String,
     pub reason: Option<String>,
-    pub request_id: Option<String>,
+    pub request_id: Option<RequestId>,
     pub reference: Option<String>,
 }
 

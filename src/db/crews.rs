@@ -1,5 +1,6 @@
 //! Crews, their bookings and the all-or-nothing reservation of a joint day (rule C-4).
 
+use super::RequestId;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -239,7 +240,7 @@ pub async fn take_capacity(
 
 pub async fn record_reservation(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     service: &ServiceCode,
     crew: Uuid,
     day: NaiveDate,
@@ -261,7 +262,7 @@ pub async fn record_reservation(
 }
 
 /// The same, inside a writing transaction.
-pub async fn reserved_day_in(tx: &mut Tx, request_id: &str) -> DbResult<Option<NaiveDate>> {
+pub async fn reserved_day_in(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<NaiveDate>> {
     let day: Option<String> =
         sqlx::query_scalar("SELECT MIN(day) FROM reservations WHERE request_id = $1")
             .bind(request_id)
@@ -282,7 +283,7 @@ pub async fn reserved_day(db: &Db, request: &super::RequestAccess) -> DbResult<O
 
 /// Cancels the joint day of a request: every crew gets its job's capacity back. Returns the
 /// day that was reserved, if any.
-pub async fn release(tx: &mut Tx, request_id: &str) -> DbResult<Option<NaiveDate>> {
+pub async fn release(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<NaiveDate>> {
     let rows: Vec<(String, String)> =
         sqlx::query_as("SELECT crew_id, day FROM reservations WHERE request_id = $1")
             .bind(request_id)
@@ -352,7 +353,7 @@ pub async fn add_absence(
     scope: &super::Scope,
     crew_id: &str,
     day: NaiveDate,
-) -> DbResult<Vec<String>> {
+) -> DbResult<Vec<RequestId>> {
     own_for_change(tx, scope, crew_id).await?;
     sqlx::query(
         "INSERT INTO crew_absences (crew_id, day) VALUES ($1, $2) ON CONFLICT (crew_id, day) DO NOTHING",
@@ -386,7 +387,7 @@ pub async fn reserved_crew_absent(db: &Db, request: &super::RequestAccess) -> Db
 /// it, or it was already recorded. Returns with the number of services still to do.
 pub async fn mark_done(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     service: &str,
     now: DateTime<Utc>,
 ) -> DbResult<Option<i64>> {
@@ -556,7 +557,7 @@ pub struct DaySheetRow {
     pub day: String,
     pub crew_name: String,
     pub service: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub state: String,
     pub applicant_name: String,
@@ -598,7 +599,7 @@ pub async fn day_sheet(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BookedRow {
     pub day: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub state: String,
     pub commune_nis: String,

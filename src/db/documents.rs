@@ -1,6 +1,7 @@
 //! Documents uploaded for a request. Callers authorise first: these functions take a request
 //! already found through the caller's scope or the applicant's private link.
 
+use super::RequestId;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -9,7 +10,7 @@ use super::{Db, DbResult, Tx, ts};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DocumentRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub kind: String,
     pub filename: String,
     pub content_type: String,
@@ -27,7 +28,7 @@ const COLUMNS: &str = "id, request_id, kind, filename, content_type, size_bytes,
 #[derive(Debug, Clone)]
 pub struct NewDocument<'a> {
     pub id: Uuid,
-    pub request_id: Uuid,
+    pub request_id: RequestId,
     pub kind: &'a str,
     pub filename: &'a str,
     pub content_type: &'a str,
@@ -45,7 +46,7 @@ pub async fn insert(tx: &mut Tx, document: &NewDocument<'_>, now: DateTime<Utc>)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(document.id.to_string())
-    .bind(document.request_id.to_string())
+    .bind(document.request_id)
     .bind(document.kind)
     .bind(document.filename)
     .bind(document.content_type)
@@ -69,7 +70,7 @@ pub async fn totals(db: &Db, request: &super::RequestAccess) -> DbResult<(i64, i
 }
 
 /// The same inside a transaction that [`hold_request`] made the only uploader.
-pub async fn totals_in(tx: &mut Tx, request_id: &str) -> DbResult<(i64, i64)> {
+pub async fn totals_in(tx: &mut Tx, request_id: RequestId) -> DbResult<(i64, i64)> {
     Ok(sqlx::query_as(TOTALS)
         .bind(request_id)
         .fetch_one(&mut **tx)
@@ -83,7 +84,7 @@ const TOTALS: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(size_bytes), 0) AS BIGI
 /// Makes the transaction the only one adding documents to the request until it ends, so that
 /// two uploads cannot both fit the quota's last place: a no-op write takes the request's row
 /// lock on PostgreSQL (SQLite writers already take turns).
-pub async fn hold_request(tx: &mut Tx, request_id: &str) -> DbResult<()> {
+pub async fn hold_request(tx: &mut Tx, request_id: RequestId) -> DbResult<()> {
     sqlx::query("UPDATE requests SET updated_at = updated_at WHERE id = $1")
         .bind(request_id)
         .execute(&mut **tx)
@@ -104,7 +105,7 @@ pub async fn for_request(db: &Db, request: &super::RequestAccess) -> DbResult<Ve
 /// Whether a document of `kind` was received for a request.
 pub async fn has_kind(
     connection: &mut sqlx::AnyConnection,
-    request_id: &str,
+    request_id: RequestId,
     kind: &str,
 ) -> DbResult<bool> {
     let count: i64 =
@@ -117,7 +118,7 @@ pub async fn has_kind(
 }
 
 /// The kinds already received for a request, inside a transaction.
-pub async fn kinds_in(tx: &mut Tx, request_id: &str) -> DbResult<Vec<String>> {
+pub async fn kinds_in(tx: &mut Tx, request_id: RequestId) -> DbResult<Vec<String>> {
     Ok(
         sqlx::query_scalar("SELECT DISTINCT kind FROM documents WHERE request_id = $1")
             .bind(request_id)
@@ -147,7 +148,7 @@ pub async fn get_of_request(
 /// One document of a request, inside a transaction; `None` when it belongs to another request.
 pub async fn get_of_request_in(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     document_id: &str,
 ) -> DbResult<Option<DocumentRow>> {
     if Uuid::parse_str(document_id).is_err() {
@@ -177,7 +178,7 @@ pub struct AnswerRow {
 
 /// Every operator's latest answer on a request, for the coordinator's checklist and the
 /// completeness rules (callers have authorised the request).
-pub async fn answers_in(tx: &mut Tx, request_id: &str) -> DbResult<Vec<AnswerRow>> {
+pub async fn answers_in(tx: &mut Tx, request_id: RequestId) -> DbResult<Vec<AnswerRow>> {
     Ok(sqlx::query_as(
         "SELECT a.id AS assessment_id, a.organisation_id, o.name AS operator_name, a.service, \
             a.status, v.body \
@@ -193,7 +194,7 @@ pub async fn answers_in(tx: &mut Tx, request_id: &str) -> DbResult<Vec<AnswerRow
 /// Changes what a document is; false when it is not one of the request's.
 pub async fn set_kind(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     document_id: &str,
     kind: &str,
 ) -> DbResult<bool> {
@@ -210,7 +211,7 @@ pub async fn set_kind(
 /// the removed row, `None` when it is not one of the request's.
 pub async fn remove(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     document_id: &str,
 ) -> DbResult<Option<DocumentRow>> {
     let row = get_of_request_in(tx, request_id, document_id).await?;

@@ -1,5 +1,6 @@
 //! The servicing dossier-opening fee invoices (V-3.1): issued with the filing, paid once.
 
+use super::RequestId;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -9,7 +10,7 @@ use super::{Db, DbResult, RequestAccess, Tx, new_id, ts};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DossierInvoiceRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub number: String,
     pub organisation_id: String,
     pub payee_name: String,
@@ -35,7 +36,7 @@ const COLUMNS: &str = "id, request_id, number, organisation_id, payee_name, iban
 
 /// A dossier-fee invoice to issue.
 pub struct NewDossierInvoice<'a> {
-    pub request_id: Uuid,
+    pub request_id: RequestId,
     pub number: &'a str,
     pub organisation_id: Uuid,
     pub payee_name: &'a str,
@@ -79,7 +80,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(new_id().to_string())
-    .bind(invoice.request_id.to_string())
+    .bind(invoice.request_id)
     .bind(invoice.number)
     .bind(invoice.organisation_id.to_string())
     .bind(invoice.payee_name)
@@ -113,7 +114,7 @@ pub async fn of_request(db: &Db, request: &RequestAccess) -> DbResult<Option<Dos
 /// The dossier-fee invoice of `request_id`, read by a worker or a pricing step.
 pub async fn of_request_id<'e, E>(
     executor: E,
-    request_id: &str,
+    request_id: RequestId,
 ) -> DbResult<Option<DossierInvoiceRow>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,

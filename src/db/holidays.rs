@@ -1,6 +1,7 @@
 //! Construction-holiday periods: platform-wide reference data, not a tenant's. The first
 //! release's periods come with the migration; platform administrators keep them up to date.
 
+use super::RequestId;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Any;
 use uuid::Uuid;
@@ -133,7 +134,7 @@ pub async fn delete(tx: &mut Tx, id: &str) -> DbResult<bool> {
 /// A civil-works crew's booking on a joint day, with the site's commune.
 #[derive(Debug, Clone)]
 pub struct CivilWorksBooking {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub commune_nis: String,
     pub day: NaiveDate,
@@ -146,7 +147,7 @@ pub async fn civil_works_bookings(
     from: NaiveDate,
     to: NaiveDate,
 ) -> DbResult<Vec<CivilWorksBooking>> {
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+    let rows: Vec<(RequestId, String, String, String)> = sqlx::query_as(
         "SELECT DISTINCT r.request_id, q.reference, q.commune_nis, r.day \
          FROM reservations r \
          JOIN crews c ON c.id = r.crew_id \

@@ -1,8 +1,8 @@
 //! Extra private links to a request's status page, stored as token hashes; their revocation;
 //! the addresses typed on the "Lost your link?" page, waiting for the worker.
 
+use super::RequestId;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::{Db, DbResult, Tx, new_id, ts};
 
@@ -10,7 +10,7 @@ use super::{Db, DbResult, Tx, new_id, ts};
 pub async fn insert(
     tx: &mut Tx,
     token_hash: &str,
-    request_id: Uuid,
+    request_id: RequestId,
     purpose: &str,
     now: DateTime<Utc>,
 ) -> DbResult<()> {
@@ -19,7 +19,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4)",
     )
     .bind(token_hash)
-    .bind(request_id.to_string())
+    .bind(request_id)
     .bind(purpose)
     .bind(ts(now))
     .execute(&mut **tx)
@@ -28,7 +28,7 @@ pub async fn insert(
 }
 
 /// Every link of the request stops working: the one sent on filing and every later one.
-pub async fn revoke_all(tx: &mut Tx, request_id: &str, now: DateTime<Utc>) -> DbResult<()> {
+pub async fn revoke_all(tx: &mut Tx, request_id: RequestId, now: DateTime<Utc>) -> DbResult<()> {
     sqlx::query(
         "UPDATE follow_links SET revoked_at = $2 WHERE request_id = $1 AND revoked_at IS NULL",
     )

@@ -188,7 +188,7 @@ pub struct Db {
     writer_turn: Arc<Mutex<()>>,
 }
 
-pub use crate::domain::tenancy::Scope;
+pub use crate::domain::{RequestId, tenancy::Scope};
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
 /// row of an authorised read: a tenant's read through its [`Scope`], the applicant's through
@@ -196,11 +196,11 @@ pub use crate::domain::tenancy::Scope;
 /// request (documents, offers, payees, crews' days, permit) take one instead of a bare id, so
 /// none of them can be written without the check before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestAccess(String);
+pub struct RequestAccess(RequestId);
 
 impl RequestAccess {
-    pub fn id(&self) -> &str {
-        &self.0
+    pub fn id(&self) -> RequestId {
+        self.0
     }
 }
 
@@ -217,11 +217,45 @@ impl sqlx::Type<sqlx::Any> for RequestAccess {
 /// Decoded only as a column of a row read by an authorised query (see above).
 impl<'r> sqlx::Decode<'r, sqlx::Any> for RequestAccess {
     fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        Ok(Self(<String as sqlx::Decode<'r, sqlx::Any>>::decode(
+        Ok(Self(<RequestId as sqlx::Decode<'r, sqlx::Any>>::decode(
             value,
         )?))
     }
 }
+
+/// Ids are stored as their hyphenated text on both engines; one that does not read back as
+/// an id is a corrupt row.
+macro_rules! text_id {
+    ($($id:ty),*) => {$(
+        impl sqlx::Type<sqlx::Any> for $id {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::Any>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        impl sqlx::Encode<'_, sqlx::Any> for $id {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <String as sqlx::Encode<'_, sqlx::Any>>::encode(self.to_string(), buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $id {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&'r str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+                text.parse()
+                    .map_err(|_| format!("{} {text:?}", stringify!($id)).into())
+            }
+        }
+    )*};
+}
+text_id!(RequestId);
 
 impl Db {
     /// Connects to `sqlite://…` (creating the file and its directory) or `postgres://…`;

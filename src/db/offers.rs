@@ -1,6 +1,7 @@
 //! Offers: numbered, immutable versions of the consolidated quote (C-3), their payees and the
 //! payments the case officer registers.
 
+use super::RequestId;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -10,7 +11,7 @@ use crate::domain::offer::OfferStatus;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OfferRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub version: i64,
     #[sqlx(try_from = "String")]
     pub status: OfferStatus,
@@ -71,7 +72,7 @@ pub struct DuePaymentRow {
 const PAYMENT_COLUMNS: &str = "id, due_id, amount, paid_on, recorded_at";
 
 pub struct NewOffer<'a> {
-    pub request_id: &'a str,
+    pub request_id: RequestId,
     pub version: i64,
     pub idempotency_key: &'a str,
     pub language: &'a str,
@@ -122,7 +123,7 @@ pub async fn for_request(db: &Db, request: &super::RequestAccess) -> DbResult<Ve
 /// day (see [`super::requests::waiting_for_day`]).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WaitingOfferRow {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub id: String,
     #[sqlx(try_from = "String")]
     pub status: OfferStatus,
@@ -166,7 +167,7 @@ pub async fn payments_of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<Due
 }
 
 /// The latest version of a request's offer, inside a change.
-pub async fn latest_in(tx: &mut Tx, request_id: &str) -> DbResult<Option<OfferRow>> {
+pub async fn latest_in(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<OfferRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM offers WHERE request_id = $1 ORDER BY version DESC LIMIT 1"
     )))
@@ -230,7 +231,11 @@ pub async fn insert(
 }
 
 /// Closes the open versions of a request (a revision replaces them).
-pub async fn supersede_open(tx: &mut Tx, request_id: &str, now: DateTime<Utc>) -> DbResult<()> {
+pub async fn supersede_open(
+    tx: &mut Tx,
+    request_id: RequestId,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
     sqlx::query(
         "UPDATE offers SET status = 'superseded', closed_at = $2 \
          WHERE request_id = $1 AND status IN ('sent', 'accepted')",

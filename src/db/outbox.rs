@@ -1,5 +1,6 @@
 //! The durable outbox: mail written with the change it reports, claimed and sent by a worker.
 
+use super::RequestId;
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -38,7 +39,7 @@ pub const FILING_CONFIRMATION: &str = "request_filed";
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
     pub kind: &'a str,
-    pub request_id: Option<Uuid>,
+    pub request_id: Option<RequestId>,
     pub recipient: &'a str,
     pub subject: &'a str,
     pub body_text: &'a str,
@@ -58,7 +59,7 @@ pub struct Attachment {
 pub struct OutboxRow {
     pub id: String,
     pub kind: String,
-    pub request_id: Option<String>,
+    pub request_id: Option<RequestId>,
     pub recipient: String,
     pub subject: String,
     pub body_text: String,
@@ -84,7 +85,7 @@ pub async fn enqueue(tx: &mut Tx, message: &NewMessage<'_>, now: DateTime<Utc>) 
     )
     .bind(id.to_string())
     .bind(message.kind)
-    .bind(message.request_id.map(|id| id.to_string()))
+    .bind(message.request_id)
     .bind(message.recipient)
     .bind(mailbox_key(message.recipient))
     .bind(message.subject)

@@ -2,6 +2,7 @@
 //! joint days a commune or a coordinator sees. A municipality reads its own permits only
 //! (`municipality_id`); works and figures go through the request parties, like every request.
 
+use super::RequestId;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -11,7 +12,7 @@ use crate::domain::permit::PermitStatus;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PermitRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub municipality_id: Option<String>,
     pub commune_nis: String,
     #[sqlx(try_from = "String")]
@@ -52,7 +53,7 @@ pub async fn site(db: &Db, request: &super::RequestAccess) -> DbResult<Option<Si
 
 pub async fn save_site(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     site: &SiteRow,
     user_id: Uuid,
     now: DateTime<Utc>,
@@ -80,7 +81,7 @@ pub async fn save_site(
 }
 
 /// The commune's organisation among a request's parties, if the commune is on the portal.
-pub async fn municipality_of(tx: &mut Tx, request_id: &str) -> DbResult<Option<String>> {
+pub async fn municipality_of(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<String>> {
     Ok(sqlx::query_scalar(
         "SELECT organisation_id FROM request_parties WHERE request_id = $1 AND role = 'municipality'",
     )
@@ -94,7 +95,7 @@ pub async fn municipality_of(tx: &mut Tx, request_id: &str) -> DbResult<Option<S
 pub async fn of_waiting(
     tx: &mut Tx,
     scope: &Scope,
-) -> DbResult<Vec<(String, Option<PermitStatus>)>> {
+) -> DbResult<Vec<(RequestId, Option<PermitStatus>)>> {
     let sql = format!(
         "SELECT r.id, pm.status FROM requests r \
          JOIN request_parties p ON p.request_id = r.id AND p.role = 'municipality' \
@@ -102,7 +103,7 @@ pub async fn of_waiting(
          WHERE {}",
         super::requests::WAITING_FOR_DAY
     );
-    let rows: Vec<(String, Option<String>)> =
+    let rows: Vec<(RequestId, Option<String>)> =
         super::requests::fetch_of_waiting(tx, scope, sql).await?;
     rows.into_iter()
         .map(|(request, status)| Ok((request, status.as_deref().map(parse_code).transpose()?)))
@@ -113,7 +114,7 @@ pub async fn of_waiting(
 /// reservation's transaction to size the trench of each operator.
 pub async fn latest_answers(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
 ) -> DbResult<Vec<(String, String, Option<String>)>> {
     Ok(sqlx::query_as(
         "SELECT a.service, a.organisation_id, v.body FROM assessments a \
@@ -129,7 +130,7 @@ pub async fn latest_answers(
 #[derive(Debug, Clone)]
 pub struct NewPermit<'a> {
     pub id: Uuid,
-    pub request_id: &'a str,
+    pub request_id: RequestId,
     pub municipality_id: Option<&'a str>,
     pub commune_nis: &'a str,
     pub status: PermitStatus,
@@ -177,11 +178,11 @@ pub async fn insert_work(
     .execute(&mut **tx)
     .await?;
     // The shared trench of the figures (C-6) comes from the permit's works.
-    let request_id: String = sqlx::query_scalar("SELECT request_id FROM permits WHERE id = $1")
+    let request_id: RequestId = sqlx::query_scalar("SELECT request_id FROM permits WHERE id = $1")
         .bind(permit_id.to_string())
         .fetch_one(&mut **tx)
         .await?;
-    super::summaries::refresh_request(tx, &request_id).await?;
+    super::summaries::refresh_request(tx, request_id).await?;
     Ok(())
 }
 
@@ -229,7 +230,10 @@ pub async fn current_for_request(
 }
 
 /// The same, inside a transaction that is about to change it.
-pub async fn current_for_request_tx(tx: &mut Tx, request_id: &str) -> DbResult<Option<PermitRow>> {
+pub async fn current_for_request_tx(
+    tx: &mut Tx,
+    request_id: RequestId,
+) -> DbResult<Option<PermitRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM permits pm WHERE pm.request_id = $1 AND pm.status <> 'cancelled'"
     )))
@@ -241,7 +245,7 @@ pub async fn current_for_request_tx(tx: &mut Tx, request_id: &str) -> DbResult<O
 /// Cancels the request's open permit (its joint day was cancelled); returns its id.
 pub async fn cancel_open(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     now: DateTime<Utc>,
 ) -> DbResult<Option<String>> {
     let cancelled = sqlx::query_scalar(
@@ -321,11 +325,12 @@ async fn refresh_if_cancelled(
     to: PermitStatus,
 ) -> DbResult<()> {
     if from == PermitStatus::Cancelled || to == PermitStatus::Cancelled {
-        let request_id: String = sqlx::query_scalar("SELECT request_id FROM permits WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
-        super::summaries::refresh_request(tx, &request_id).await?;
+        let request_id: RequestId =
+            sqlx::query_scalar("SELECT request_id FROM permits WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await?;
+        super::summaries::refresh_request(tx, request_id).await?;
     }
     Ok(())
 }
@@ -439,7 +444,7 @@ pub async fn actions_of(db: &Db, permit_id: &str) -> DbResult<Vec<ActionRow>> {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PermitListRow {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub street: Option<String>,
     pub house_number: Option<String>,
@@ -490,8 +495,8 @@ pub async fn decided(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<PermitL
 
 /// The requests of a tenant whose permit needs the case officer: a question to answer,
 /// conditions to acknowledge, or a refusal. (request id, permit status)
-pub async fn needing_officer(db: &Db, scope: &Scope) -> DbResult<Vec<(String, PermitStatus)>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
+pub async fn needing_officer(db: &Db, scope: &Scope) -> DbResult<Vec<(RequestId, PermitStatus)>> {
+    let rows: Vec<(RequestId, String)> = sqlx::query_as(
         "SELECT pm.request_id, pm.status FROM permits pm \
          JOIN request_parties p ON p.request_id = pm.request_id AND p.organisation_id = $1 \
          WHERE pm.status IN ('information_requested', 'refused') \
@@ -508,7 +513,7 @@ pub async fn needing_officer(db: &Db, scope: &Scope) -> DbResult<Vec<(String, Pe
 /// One operator's part of a joint day, with its site and permit, as a tenant may see it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WorkRow {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub street: Option<String>,
     pub house_number: Option<String>,
@@ -565,10 +570,11 @@ pub async fn works_between(
 }
 
 /// The request a municipality may open as works on its territory; `NotFound` otherwise.
-pub async fn works_request_for(db: &Db, scope: &Scope, request_id: &str) -> DbResult<String> {
-    if Uuid::parse_str(request_id).is_err() {
-        return Err(DbError::NotFound);
-    }
+pub async fn works_request_for(
+    db: &Db,
+    scope: &Scope,
+    request_id: RequestId,
+) -> DbResult<RequestId> {
     sqlx::query_scalar(
         "SELECT r.id FROM requests r \
          JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $2 \

@@ -1,6 +1,7 @@
 //! Requests, their services, parties and timeline. Reads by staff always go through a
 //! [`Scope`]: a request is visible to an organisation only if it is one of its parties.
 
+use super::RequestId;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -12,7 +13,7 @@ use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
 /// Everything stored about a request, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestRow {
-    pub id: String,
+    pub id: RequestId,
     /// The proof this row was read with the reader's right to it, for the reads of what hangs
     /// off the request.
     #[sqlx(rename = "id")]
@@ -113,7 +114,7 @@ const REQUEST_COLUMNS: &str = "r.id, r.reference, r.coordinator_id, r.state, r.a
 /// A request about to be filed, with its secrets already derived.
 #[derive(Debug, Clone)]
 pub struct NewRequestRecord {
-    pub id: Uuid,
+    pub id: RequestId,
     pub reference: String,
     pub idempotency_key: String,
     /// A hash of the form's fields as typed (`services::submit::fingerprint`); none for a
@@ -172,9 +173,9 @@ pub struct NewRequestRecord {
 }
 
 /// The request's reference, given once its number is taken (see `services::submit`).
-pub async fn set_reference(tx: &mut Tx, request_id: Uuid, reference: &str) -> DbResult<()> {
+pub async fn set_reference(tx: &mut Tx, request_id: RequestId, reference: &str) -> DbResult<()> {
     sqlx::query("UPDATE requests SET reference = $2 WHERE id = $1")
-        .bind(request_id.to_string())
+        .bind(request_id)
         .bind(reference)
         .execute(&mut **tx)
         .await?;
@@ -197,7 +198,7 @@ pub async fn next_reference_number(tx: &mut Tx, year: i32) -> DbResult<i64> {
 }
 
 /// Records SWDE's survey of a request (JSON), inside the answer's transaction.
-pub async fn set_water_survey(tx: &mut Tx, request_id: &str, survey: &str) -> DbResult<()> {
+pub async fn set_water_survey(tx: &mut Tx, request_id: RequestId, survey: &str) -> DbResult<()> {
     sqlx::query("UPDATE requests SET water_survey = $2 WHERE id = $1")
         .bind(request_id)
         .bind(survey)
@@ -207,7 +208,7 @@ pub async fn set_water_survey(tx: &mut Tx, request_id: &str, survey: &str) -> Db
 }
 
 /// Records ORES' servicing study of a request (JSON), inside the answer's transaction.
-pub async fn set_servicing_study(tx: &mut Tx, request_id: &str, study: &str) -> DbResult<()> {
+pub async fn set_servicing_study(tx: &mut Tx, request_id: RequestId, study: &str) -> DbResult<()> {
     sqlx::query("UPDATE requests SET servicing_study = $2 WHERE id = $1")
         .bind(request_id)
         .bind(study)
@@ -232,7 +233,7 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, \
             $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48)",
     )
-    .bind(r.id.to_string())
+    .bind(r.id)
     .bind(&r.reference)
     .bind(&r.idempotency_key)
     .bind(&r.follow_token_hash)
@@ -287,14 +288,14 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
 
 pub async fn insert_service(
     tx: &mut Tx,
-    request_id: Uuid,
+    request_id: RequestId,
     service: &str,
     operator_id: Option<Uuid>,
 ) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO request_services (request_id, service, operator_id) VALUES ($1, $2, $3)",
     )
-    .bind(request_id.to_string())
+    .bind(request_id)
     .bind(service)
     .bind(operator_id.map(|id| id.to_string()))
     .execute(&mut **tx)
@@ -306,7 +307,7 @@ pub async fn insert_service(
 /// statement.
 pub async fn insert_services(
     tx: &mut Tx,
-    request_id: Uuid,
+    request_id: RequestId,
     services: &[(&str, Option<Uuid>)],
 ) -> DbResult<()> {
     if services.is_empty() {
@@ -316,7 +317,7 @@ pub async fn insert_services(
         Sql::new("INSERT INTO request_services (request_id, service, operator_id) VALUES ");
     sql.push_rows(services, |(service, operator)| {
         vec![
-            request_id.to_string().into(),
+            request_id.into(),
             (*service).into(),
             operator.map(|id| id.to_string()).into(),
         ]
@@ -333,11 +334,11 @@ pub async fn insert_services(
 /// writer holds them until it commits.
 pub async fn insert_parties(
     tx: &mut Tx,
-    request_id: Uuid,
+    request_id: RequestId,
     parties: &[(Uuid, OrganisationKind)],
 ) -> DbResult<UncountedParties> {
     let mut uncounted = UncountedParties {
-        request_id: request_id.to_string(),
+        request_id,
         organisations: Vec::new(),
     };
     if parties.is_empty() {
@@ -347,7 +348,7 @@ pub async fn insert_parties(
         Sql::new("INSERT INTO request_parties (request_id, organisation_id, role) VALUES ");
     sql.push_rows(parties, |(organisation, role)| {
         vec![
-            request_id.to_string().into(),
+            request_id.into(),
             organisation.to_string().into(),
             role.code().into(),
         ]
@@ -360,18 +361,18 @@ pub async fn insert_parties(
 /// The new parties of a new request, not yet counted in the queue's summaries.
 #[must_use = "the queue's counts stay short until count_new_parties runs"]
 pub struct UncountedParties {
-    request_id: String,
+    request_id: RequestId,
     organisations: Vec<String>,
 }
 
 /// The read models count the new request for each of its new parties (db::summaries).
 pub async fn count_new_parties(tx: &mut Tx, parties: UncountedParties) -> DbResult<()> {
-    super::summaries::parties_of_new_request(tx, &parties.request_id, &parties.organisations).await
+    super::summaries::parties_of_new_request(tx, parties.request_id, &parties.organisations).await
 }
 
 pub async fn insert_party(
     tx: &mut Tx,
-    request_id: Uuid,
+    request_id: RequestId,
     organisation_id: Uuid,
     role: OrganisationKind,
 ) -> DbResult<()> {
@@ -379,18 +380,13 @@ pub async fn insert_party(
         "INSERT INTO request_parties (request_id, organisation_id, role) VALUES ($1, $2, $3) \
          ON CONFLICT (request_id, organisation_id) DO NOTHING",
     )
-    .bind(request_id.to_string())
+    .bind(request_id)
     .bind(organisation_id.to_string())
     .bind(role.code())
     .execute(&mut **tx)
     .await?;
     if added.rows_affected() == 1 {
-        super::summaries::parties_added(
-            tx,
-            &request_id.to_string(),
-            &[organisation_id.to_string()],
-        )
-        .await?;
+        super::summaries::parties_added(tx, request_id, &[organisation_id.to_string()]).await?;
     }
     Ok(())
 }
@@ -398,7 +394,7 @@ pub async fn insert_party(
 /// One entry of a request's timeline.
 #[derive(Debug, Clone)]
 pub struct NewEvent<'a> {
-    pub request_id: Uuid,
+    pub request_id: RequestId,
     pub at: DateTime<Utc>,
     pub kind: &'a str,
     pub actor_kind: &'a str,
@@ -413,7 +409,7 @@ pub struct NewEvent<'a> {
 impl<'a> NewEvent<'a> {
     /// A staff member's note in the timeline, for staff only.
     pub fn staff_note(
-        request_id: Uuid,
+        request_id: RequestId,
         at: DateTime<Utc>,
         kind: &'a str,
         user: &'a super::sessions::SessionUser,
@@ -444,7 +440,7 @@ pub async fn insert_event(tx: &mut Tx, event: &NewEvent<'_>) -> DbResult<()> {
             organisation_id, detail, public) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(new_id().to_string())
-    .bind(event.request_id.to_string())
+    .bind(event.request_id)
     .bind(ts(event.at))
     .bind(event.kind)
     .bind(event.actor_kind)
@@ -525,10 +521,7 @@ pub async fn by_email_in(tx: &mut Tx, email: &str) -> DbResult<Vec<RequestRow>> 
 }
 
 /// A request as seen by a tenant: `NotFound` unless the tenant is one of its parties.
-pub async fn get_for(db: &Db, scope: &Scope, id: &str) -> DbResult<RequestRow> {
-    if uuid::Uuid::parse_str(id).is_err() {
-        return Err(DbError::NotFound);
-    }
+pub async fn get_for(db: &Db, scope: &Scope, id: RequestId) -> DbResult<RequestRow> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {REQUEST_COLUMNS} FROM requests r \
          JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $2 \
@@ -551,7 +544,7 @@ const URGENCY: &str = "(CASE WHEN r.state IN ('done', 'closed', 'withdrawn', 're
 /// One line of the queue, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QueueLineRow {
-    pub id: String,
+    pub id: RequestId,
     pub reference: String,
     #[sqlx(try_from = "String")]
     pub state: RequestState,
@@ -688,18 +681,18 @@ pub async fn queue_total(db: &Db, scope: &Scope, filter: &QueueFilter) -> DbResu
 pub async fn queue_flags(
     db: &Db,
     scope: &Scope,
-    ids: &[String],
-    coordinated: &[String],
+    ids: &[RequestId],
+    coordinated: &[RequestId],
     coordinator: bool,
     now: DateTime<Utc>,
     lapse_horizon: NaiveDate,
-) -> DbResult<Vec<(String, String, Option<String>)>> {
+) -> DbResult<Vec<(RequestId, String, Option<String>)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let organisation = scope.organisation_id().to_string();
     let mut query = Sql::new("");
-    let push_ids = |query: &mut Sql, column: &str, ids: &[String]| {
+    let push_ids = |query: &mut Sql, column: &str, ids: &[RequestId]| {
         query
             .push(" AND ")
             .push(column)
@@ -760,7 +753,7 @@ pub async fn queue_flags(
 pub async fn assign(
     tx: &mut Tx,
     scope: &Scope,
-    id: &str,
+    id: RequestId,
     officer: Uuid,
     now: DateTime<Utc>,
 ) -> DbResult<String> {
@@ -791,7 +784,7 @@ pub async fn assign(
 /// Records (`Some`) or clears (`None`) the applicant's request for a change of the offer.
 pub async fn set_change_requested(
     tx: &mut Tx,
-    id: &str,
+    id: RequestId,
     at: Option<DateTime<Utc>>,
 ) -> DbResult<()> {
     sqlx::query("UPDATE requests SET change_requested_at = $2 WHERE id = $1")
@@ -807,7 +800,7 @@ pub async fn set_change_requested(
 pub async fn set_pays_after_works(
     tx: &mut Tx,
     scope: &Scope,
-    id: &str,
+    id: RequestId,
     after_works: bool,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
@@ -842,7 +835,7 @@ pub async fn offers_near_lapse(
     scope: &Scope,
     today: NaiveDate,
     days: u64,
-) -> DbResult<Vec<String>> {
+) -> DbResult<Vec<RequestId>> {
     let horizon = today + chrono::Days::new(days);
     Ok(sqlx::query_scalar(
         "SELECT o.request_id FROM offers o JOIN requests r ON r.id = o.request_id \
@@ -918,7 +911,7 @@ pub async fn services(db: &Db, request: &super::RequestAccess) -> DbResult<Vec<S
 
 /// A request read by a background worker acting for the platform (never from a user's
 /// call: those go through [`get_for`] with their scope).
-pub async fn get_for_worker(tx: &mut Tx, id: &str) -> DbResult<RequestRow> {
+pub async fn get_for_worker(tx: &mut Tx, id: RequestId) -> DbResult<RequestRow> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.id = $1"
     )))
@@ -929,7 +922,7 @@ pub async fn get_for_worker(tx: &mut Tx, id: &str) -> DbResult<RequestRow> {
 }
 
 /// A request by id, for background jobs acting for the system (no tenant scope).
-pub async fn get_for_worker_db(db: &Db, id: &str) -> DbResult<RequestRow> {
+pub async fn get_for_worker_db(db: &Db, id: RequestId) -> DbResult<RequestRow> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.id = $1"
     )))
@@ -961,7 +954,7 @@ impl RequestRow {
 /// Holds the request's row until the transaction ends (PostgreSQL): writers that decide from
 /// the request's other rows, like the last operator's answer moving it on, take turns and each
 /// sees what the one before committed. SQLite's write transactions already run one at a time.
-pub async fn lock_row(db: &Db, tx: &mut Tx, id: &str) -> DbResult<()> {
+pub async fn lock_row(db: &Db, tx: &mut Tx, id: RequestId) -> DbResult<()> {
     if db.engine == super::Engine::Postgres {
         sqlx::query("SELECT id FROM requests WHERE id = $1 FOR UPDATE")
             .bind(id)
@@ -973,7 +966,7 @@ pub async fn lock_row(db: &Db, tx: &mut Tx, id: &str) -> DbResult<()> {
 
 /// The state of a request as the caller's transaction sees it now (after a guarded move found
 /// it elsewhere: which move came first).
-pub async fn state_in(tx: &mut Tx, id: &str) -> DbResult<RequestState> {
+pub async fn state_in(tx: &mut Tx, id: RequestId) -> DbResult<RequestState> {
     let code: String = sqlx::query_scalar("SELECT state FROM requests WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **tx)
@@ -987,7 +980,7 @@ pub async fn state_in(tx: &mut Tx, id: &str) -> DbResult<RequestState> {
 /// refused before any write.
 pub async fn move_state(
     tx: &mut Tx,
-    id: &str,
+    id: RequestId,
     from: RequestState,
     to: RequestState,
     now: DateTime<Utc>,
@@ -1104,7 +1097,7 @@ where
     )
     .bind(scope.organisation_id().to_string())
     .bind(&request.commune_nis)
-    .bind(&request.id)
+    .bind(request.id)
     .bind(&request.submitted_at)
     .bind(&request.reference)
     .fetch_all(executor)

@@ -40,6 +40,12 @@ impl From<&str> for Bound {
     }
 }
 
+impl From<crate::domain::RequestId> for Bound {
+    fn from(value: crate::domain::RequestId) -> Self {
+        Bound::Text(value.to_string())
+    }
+}
+
 impl From<i64> for Bound {
     fn from(value: i64) -> Self {
         Bound::Int(value)

@@ -13,6 +13,7 @@
 //! The sums move by atomic increments, so concurrent writers of different requests never
 //! lose each other's changes; writers of one request take turns on its row.
 
+use super::RequestId;
 use std::collections::BTreeMap;
 
 use rust_decimal::{Decimal, prelude::ToPrimitive};
@@ -109,7 +110,7 @@ pub async fn snapshot(tx: &mut Tx) -> DbResult<Vec<String>> {
 /// writer of the counts does.
 pub(super) async fn parties_added(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     organisations: &[String],
 ) -> DbResult<()> {
     if organisations.is_empty() {
@@ -141,7 +142,7 @@ pub(super) async fn parties_added(
 /// request has no joint day yet, so nothing for the nuisance figures: two statements.
 pub(super) async fn parties_of_new_request(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     organisations: &[String],
 ) -> DbResult<()> {
     if organisations.is_empty() {
@@ -173,7 +174,7 @@ pub(super) async fn parties_of_new_request(
 }
 
 /// The parties `organisations` of `request_id`, in the fixed order of every writer.
-fn of_parties(sql: &mut Sql, request_id: &str, organisations: &[String]) {
+fn of_parties(sql: &mut Sql, request_id: RequestId, organisations: &[String]) {
     sql.push_bind(request_id)
         .push(" AND p.organisation_id IN ")
         .push_list(organisations.iter().cloned())
@@ -185,7 +186,7 @@ fn of_parties(sql: &mut Sql, request_id: &str, organisations: &[String]) {
 /// that concurrent moves on PostgreSQL wait for each other instead of deadlocking.
 pub(super) async fn state_moved(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     from: &str,
     to: &str,
 ) -> DbResult<()> {
@@ -215,7 +216,7 @@ struct LedgerRow {
     civil_works: i64,
     trench_scale: i64,
     trench_nano: i64,
-    request_id: String,
+    request_id: RequestId,
 }
 
 /// One operator's part of a request's joint day, as stored.
@@ -234,7 +235,7 @@ const NANO: i64 = 1_000_000_000;
 
 /// The ledger rows of a request as its reservations, crews and permit say now: its done
 /// joint days, by day.
-async fn ledger_now(tx: &mut Tx, request_id: &str) -> DbResult<BTreeMap<String, LedgerRow>> {
+async fn ledger_now(tx: &mut Tx, request_id: RequestId) -> DbResult<BTreeMap<String, LedgerRow>> {
     // The same rows and order as the figures' joint days (permits::works_between).
     let parts: Vec<PartRow> = sqlx::query_as(
         "SELECT v.day, r.commune_nis, r.street, c.civil_works, v.done_at, w.trench_metres \
@@ -286,7 +287,7 @@ async fn ledger_now(tx: &mut Tx, request_id: &str) -> DbResult<BTreeMap<String, 
                 civil_works: i64::from(civil),
                 trench_scale: i64::from(shared.scale()),
                 trench_nano: nano,
-                request_id: request_id.to_owned(),
+                request_id,
                 day,
             },
         );
@@ -309,7 +310,7 @@ async fn apply(tx: &mut Tx, row: &LedgerRow, sign: i64) -> DbResult<()> {
             openings_separate = nuisance_days.openings_separate + excluded.openings_separate, \
             trench_nano = nuisance_days.trench_nano + excluded.trench_nano",
     )
-    .bind(&row.request_id)
+    .bind(row.request_id)
     .bind(&row.commune_nis)
     .bind(&row.day)
     .bind(&row.street)
@@ -326,7 +327,7 @@ async fn apply(tx: &mut Tx, row: &LedgerRow, sign: i64) -> DbResult<()> {
 
 /// Brings request `request_id`'s done joint days in the figures up to date with its
 /// reservations, crews and permit, inside the transaction that changed them.
-pub async fn refresh_request(tx: &mut Tx, request_id: &str) -> DbResult<()> {
+pub async fn refresh_request(tx: &mut Tx, request_id: RequestId) -> DbResult<()> {
     // Writers of one request take turns (a row lock on PostgreSQL; SQLite's writers already
     // do), so each reads the ledger the one before left.
     sqlx::query("UPDATE requests SET updated_at = updated_at WHERE id = $1")
@@ -385,13 +386,13 @@ pub async fn refresh_request(tx: &mut Tx, request_id: &str) -> DbResult<()> {
 
 /// A crew's kind of works changed: every request it worked for counts again.
 pub(super) async fn crew_changed(tx: &mut Tx, crew_id: &str) -> DbResult<()> {
-    let requests: Vec<String> =
+    let requests: Vec<RequestId> =
         sqlx::query_scalar("SELECT DISTINCT request_id FROM reservations WHERE crew_id = $1")
             .bind(crew_id)
             .fetch_all(&mut **tx)
             .await?;
     for request_id in requests {
-        refresh_request(tx, &request_id).await?;
+        refresh_request(tx, request_id).await?;
     }
     Ok(())
 }

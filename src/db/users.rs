@@ -1,3 +1,4 @@
+use super::RequestId;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -311,7 +312,7 @@ pub async fn accept_invitation(
 /// active case officer of the coordinator while nobody has taken it. (email, name, language)
 pub async fn officers_of_request(
     tx: &mut super::Tx,
-    request_id: &str,
+    request_id: RequestId,
 ) -> DbResult<Vec<(String, String, String)>> {
     Ok(sqlx::query_as(
         "SELECT u.email, u.display_name, u.language FROM requests r JOIN users u \

@@ -1,6 +1,7 @@
 //! Webhook endpoints and their deliveries (issue 21): deliveries are written in the
 //! transaction of the change they report and claimed by the webhook worker like the outbox.
 
+use super::RequestId;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -144,7 +145,7 @@ pub async fn set_active(
 /// that subscribed to it. One event id for all of them.
 pub async fn enqueue_for_timeline(
     tx: &mut Tx,
-    request_id: Uuid,
+    request_id: RequestId,
     kind: &str,
     organisation_id: Option<Uuid>,
     at: DateTime<Utc>,
@@ -173,7 +174,7 @@ pub async fn enqueue_for_timeline(
          WHERE e.active = 1 AND (p.role IN ($3, $4, $5) OR e.organisation_id = $6) \
          ORDER BY e.id",
     )
-    .bind(request_id.to_string())
+    .bind(request_id)
     .bind(event_type)
     .bind(roles[0].code())
     .bind(roles.get(1).unwrap_or(&roles[0]).code())
@@ -185,7 +186,7 @@ pub async fn enqueue_for_timeline(
         return Ok(0);
     }
     let reference: String = sqlx::query_scalar("SELECT reference FROM requests WHERE id = $1")
-        .bind(request_id.to_string())
+        .bind(request_id)
         .fetch_one(&mut **tx)
         .await?;
     let event_id = new_id();
@@ -210,7 +211,7 @@ async fn insert_delivery(
     endpoint_id: &str,
     event_id: Uuid,
     event_type: &str,
-    request_id: Option<Uuid>,
+    request_id: Option<RequestId>,
     body: &str,
     at: DateTime<Utc>,
 ) -> DbResult<()> {
@@ -223,7 +224,7 @@ async fn insert_delivery(
     .bind(endpoint_id)
     .bind(event_id.to_string())
     .bind(event_type)
-    .bind(request_id.map(|id| id.to_string()))
+    .bind(request_id)
     .bind(body)
     .bind(ts(at))
     .execute(&mut **tx)

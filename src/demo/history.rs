@@ -3,6 +3,7 @@
 //! the commune (one overdue, one with a question, one refused). Written straight to the
 //! tables, one transaction per site, skipped when already there: idempotent and quick.
 
+use crate::domain::RequestId;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use uuid::Uuid;
 
@@ -495,8 +496,7 @@ async fn add_site(
     let submitted_at = requested_at - Duration::days(45);
     let coordinator = organisations::by_slug(&state.db, "ores").await?;
     let municipality = organisations::by_slug(&state.db, site.commune).await?;
-    let id = db::new_id();
-    let request_id = id.to_string();
+    let id = RequestId::generate();
     let number =
         requests::next_reference_number(tx, crate::clock::day_of(submitted_at).year()).await?;
     let reference = crate::domain::Reference {
@@ -583,10 +583,9 @@ async fn add_site(
             // Coming days take their place in the crews' capacity, as a reservation does.
             crews::take_capacity(tx, crew, day, u32::try_from(capacity).unwrap_or(2)).await?;
         }
-        crews::record_reservation(tx, &request_id, &(*service).into(), crew, day, requested_at)
-            .await?;
+        crews::record_reservation(tx, id, &(*service).into(), crew, day, requested_at).await?;
         if done {
-            crews::mark_done(tx, &request_id, service.code(), at(day, 15)).await?;
+            crews::mark_done(tx, id, service.code(), at(day, 15)).await?;
             events.push(system_event(
                 "works_done",
                 at(day, 15),
@@ -613,7 +612,7 @@ async fn add_site(
             state,
             tx,
             site,
-            &request_id,
+            id,
             nis,
             &commune_name,
             &works,
@@ -627,7 +626,7 @@ async fn add_site(
         events.push(system_event("all_works_done", at(day, 16), None));
         requests::move_state(
             tx,
-            &request_id,
+            id,
             RequestState::Assessed,
             RequestState::Done,
             at(day, 16),
@@ -671,7 +670,7 @@ async fn add_permit(
     state: &AppState,
     tx: &mut Tx,
     site: &Site,
-    request_id: &str,
+    request_id: RequestId,
     nis: &str,
     commune_name: &str,
     works: &[(Service, Uuid, bool, rust_decimal::Decimal)],

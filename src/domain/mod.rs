@@ -60,6 +60,7 @@ pub mod dues;
 pub mod error;
 pub mod geo;
 pub mod idempotency;
+pub mod ids;
 pub mod lambert;
 pub mod links;
 pub mod money;
@@ -80,6 +81,7 @@ pub use contact::{EmailAddress, Language, PersonName, PhoneNumber};
 pub use document::{DocumentKind, FileRefusal, FileType, RequestQuota};
 pub use error::{FieldErrors, InputError};
 pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
+pub use ids::{MalformedId, RequestId};
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};
 pub use request::{
     ApplicantKind, Building, Dwelling, ElectricityBand, IdempotencyKey, NewRequest, Reference,

@@ -75,7 +75,7 @@ pub fn payload(
     event_id: uuid::Uuid,
     event_type: &str,
     occurred_at: chrono::DateTime<chrono::Utc>,
-    request: Option<(uuid::Uuid, &str)>,
+    request: Option<(super::RequestId, &str)>,
 ) -> String {
     let data = match request {
         Some((id, reference)) => serde_json::json!({

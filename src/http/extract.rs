@@ -112,6 +112,42 @@ impl FromRequestParts<AppState> for Ctx {
     }
 }
 
+/// A typed id from the route's one parameter (`/backoffice/requests/{id}`). Text that is no
+/// id names nothing: not found, as an unknown id is, in the reader's language.
+pub struct IdPath<T>(pub T);
+
+impl<S: Send + Sync, T: std::str::FromStr> FromRequestParts<S> for IdPath<T> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        path_id(parts, state)
+            .await
+            .ok_or(PageError::NotFound)
+            .map(Self)
+    }
+}
+
+/// [`IdPath`] for the API: an id that is no id is the API's `not_found`.
+pub struct ApiIdPath<T>(pub T);
+
+impl<S: Send + Sync, T: std::str::FromStr> FromRequestParts<S> for ApiIdPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        path_id(parts, state)
+            .await
+            .ok_or(ApiError::NotFound)
+            .map(Self)
+    }
+}
+
+async fn path_id<S: Send + Sync, T: std::str::FromStr>(parts: &mut Parts, state: &S) -> Option<T> {
+    let axum::extract::Path(text) = axum::extract::Path::<String>::from_request_parts(parts, state)
+        .await
+        .ok()?;
+    text.parse().ok()
+}
+
 /// A signed-in staff member. Pages send others to the sign-in form; the API answers 401.
 pub struct Staff {
     pub tr: Tr,

@@ -1,6 +1,7 @@
 //! Who is in charge of a request: a case officer takes it, or hands it to a colleague of the
 //! same coordinator; the timeline says who and when.
 
+use crate::domain::RequestId;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -27,20 +28,12 @@ pub enum AssignError {
 pub async fn assign(
     state: &AppState,
     user: &SessionUser,
-    request_id: Uuid,
+    request_id: RequestId,
     officer: Uuid,
     now: DateTime<Utc>,
 ) -> Result<String, AssignError> {
     let mut tx = state.db.begin_write().await?;
-    let name = match requests::assign(
-        &mut tx,
-        &user.scope(),
-        &request_id.to_string(),
-        officer,
-        now,
-    )
-    .await
-    {
+    let name = match requests::assign(&mut tx, &user.scope(), request_id, officer, now).await {
         Ok(name) => name,
         Err(DbError::NotFound) => return Err(AssignError::Refused),
         Err(other) => return Err(other.into()),

@@ -30,6 +30,7 @@
 //! (`services::schedule::candidates`) adds its own fixed reads (answers, construction
 //! holidays, crews and their bookings for the request's commune).
 
+use crate::domain::RequestId;
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -352,7 +353,7 @@ pub async fn request_of_token(state: &AppState, token: &str) -> Result<RequestRo
 pub async fn request_for(
     state: &AppState,
     user: &SessionUser,
-    request_id: &str,
+    request_id: RequestId,
 ) -> Result<RequestRow, DbError> {
     requests::get_for(&state.db, &user.scope(), request_id).await
 }
@@ -362,7 +363,7 @@ pub async fn request_for(
 pub async fn coordinated_request(
     state: &AppState,
     user: &SessionUser,
-    request_id: &str,
+    request_id: RequestId,
 ) -> Result<RequestRow, DbError> {
     let request = request_for(state, user, request_id).await?;
     if user.organisation_id.to_string() != request.coordinator_id {
@@ -406,7 +407,7 @@ async fn read_applicant_file(
     let partner_labels = partner_labels(state).await?;
     let events =
         events_of(requests::events(&state.db, &request.access, TimelineReader::Applicant).await?)?;
-    let answers = assessments::answers_for(&state.db, &scope, &request.id).await?;
+    let answers = assessments::answers_for(&state.db, &scope, request.id).await?;
     let latest = LatestAnswers::decode(
         answers
             .iter()
@@ -493,7 +494,7 @@ async fn read_applicant_file(
 pub async fn for_staff(
     state: &AppState,
     user: &SessionUser,
-    request_id: &str,
+    request_id: RequestId,
 ) -> Result<StaffFile, CaseFileError> {
     let request = requests::get_for(&state.db, &user.scope(), request_id).await?;
     // The VAT facts may read other requests of the same land (V-3.1): read each time, once.
@@ -540,7 +541,7 @@ async fn read_staff_file(
     let events = events_of(
         requests::events(&state.db, &request.access, TimelineReader::Staff(&scope)).await?,
     )?;
-    let answers = assessments::answers_for(&state.db, &scope, &request.id).await?;
+    let answers = assessments::answers_for(&state.db, &scope, request.id).await?;
     let rows = document_rows::for_request(&state.db, &request.access).await?;
     let checklist = if coordinator {
         Some(checklist_of(&answers, &rows)?)

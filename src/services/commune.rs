@@ -3,6 +3,7 @@
 //! officer's request page; the communes the coordinator's figures can be asked for. Each
 //! reads with a fixed number of queries; the pages and the JSON API call the same ones.
 
+use crate::domain::RequestId;
 use chrono::NaiveDate;
 
 use crate::domain::tenancy::OrganisationKind;
@@ -146,7 +147,7 @@ async fn record_of(state: &AppState, permit: PermitRow) -> Result<PermitRecord, 
 #[derive(Debug, Clone)]
 pub struct CommunePermit {
     pub record: PermitRecord,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub site: String,
     pub details: SiteDetails,
@@ -160,7 +161,7 @@ pub async fn permit(
 ) -> Result<CommunePermit, DbError> {
     let scope = user.scope();
     let permit = permits::get_for_municipality(&state.db, &scope, id).await?;
-    let request = requests::get_for(&state.db, &scope, &permit.request_id).await?;
+    let request = requests::get_for(&state.db, &scope, permit.request_id).await?;
     let record = record_of(state, permit).await?;
     let details = permit_service::site_details(&state.db, &request.access).await?;
     Ok(CommunePermit {
@@ -192,16 +193,16 @@ pub struct WorksSite {
     pub details: SiteDetails,
 }
 
-/// `NotFound` unless the site (a request id or a permit id) is in the commune.
+/// `NotFound` unless the request has works in the commune.
 pub async fn works_site(
     state: &AppState,
     user: &SessionUser,
     commune: &Commune,
-    id: &str,
+    id: RequestId,
 ) -> Result<WorksSite, DbError> {
     let scope = user.scope();
     let request_id = permits::works_request_for(&state.db, &scope, id).await?;
-    let request = requests::get_for(&state.db, &scope, &request_id).await?;
+    let request = requests::get_for(&state.db, &scope, request_id).await?;
     if request.commune_nis != commune.nis {
         return Err(DbError::NotFound);
     }

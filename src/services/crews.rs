@@ -1,6 +1,7 @@
 //! An operator's crews as its staff keep them: the list with where each works and when it is
 //! away, and a new crew. Changes that touch booked days go through `services::schedule`.
 
+use crate::domain::RequestId;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -134,7 +135,7 @@ pub struct BookedCrew {
 #[derive(Debug, Clone)]
 pub struct BookedDay {
     pub day: NaiveDate,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub state: BookingState,
     /// The request's own state code.

@@ -7,6 +7,7 @@
 //! staff read the documents whose kind answers one of their own prerequisites; the applicant
 //! reads their own through the private link; everybody else finds nothing (404).
 
+use crate::domain::RequestId;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -241,7 +242,7 @@ pub fn ask_lines(tr: Tr, checklist: &Checklist) -> Vec<String> {
 }
 
 /// The checklist of a request, read inside `tx` (the caller authorised the request).
-pub async fn checklist_in(tx: &mut Tx, request_id: &str) -> Result<Checklist, DocumentError> {
+pub async fn checklist_in(tx: &mut Tx, request_id: RequestId) -> Result<Checklist, DocumentError> {
     let mut answers = Vec::new();
     let mut unanswered = 0;
     for row in documents::answers_in(tx, request_id).await? {
@@ -269,7 +270,7 @@ pub async fn checklist_in(tx: &mut Tx, request_id: &str) -> Result<Checklist, Do
 /// The coordinator's checklist of a request already read through their scope.
 pub async fn checklist(state: &AppState, request: &RequestRow) -> Result<Checklist, DocumentError> {
     let mut tx = state.db.begin_read().await?;
-    let checklist = checklist_in(&mut tx, &request.id).await?;
+    let checklist = checklist_in(&mut tx, request.id).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(checklist)
 }
@@ -320,7 +321,7 @@ pub async fn upload(
     let size = upload.bytes.len() as u64;
     let (files, bytes) = documents::totals(&state.db, &request.access).await?;
     quota.admits(count(files), count(bytes), size)?;
-    let request_id = db::parse_uuid(&request.id)?;
+    let request_id = request.id;
     let id = db::new_id();
     let key = format!("requests/{request_id}/{id}");
     let sha256: String = Sha256::digest(upload.bytes)
@@ -390,14 +391,14 @@ async fn record_upload(
 ) -> Result<(), DocumentError> {
     let mut tx = state.db.begin_write().await?;
     // Concurrent uploads to one request take turns, so the quota holds across instances.
-    documents::hold_request(&mut tx, &request.id).await?;
-    let (files, bytes) = documents::totals_in(&mut tx, &request.id).await?;
+    documents::hold_request(&mut tx, request.id).await?;
+    let (files, bytes) = documents::totals_in(&mut tx, request.id).await?;
     if let Err(refused) = quota.admits(count(files), count(bytes), count(document.size_bytes)) {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(refused.into());
     }
-    let fresh = requests::get_for_worker(&mut tx, &request.id).await?;
-    let received_before = documents::kinds_in(&mut tx, &request.id).await?;
+    let fresh = requests::get_for_worker(&mut tx, request.id).await?;
+    let received_before = documents::kinds_in(&mut tx, request.id).await?;
     documents::insert(&mut tx, document, now).await?;
     // The detail is the kind's code, shown translated; not the file's name: every party reads
     // the timeline, the name is for those who may open the file.
@@ -427,7 +428,7 @@ async fn record_upload(
     .await?;
     if fresh.state == RequestState::Incomplete && !received_before.iter().any(|k| k == kind.code())
     {
-        let checklist = checklist_in(&mut tx, &request.id).await?;
+        let checklist = checklist_in(&mut tx, request.id).await?;
         let was_missing = checklist
             .items
             .iter()
@@ -474,19 +475,19 @@ pub async fn ask_for_missing(
     let message = crate::domain::error::optional_text(message, MESSAGE_MAX)
         .map_err(DocumentError::Invalid)?;
     let mut tx = state.db.begin_write().await?;
-    let fresh = requests::get_for_worker(&mut tx, &request.id).await?;
+    let fresh = requests::get_for_worker(&mut tx, request.id).await?;
     if !ASKABLE_STATES.contains(&fresh.state) {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(DocumentError::WrongState(fresh.state.code().to_owned()));
     }
-    let checklist = checklist_in(&mut tx, &fresh.id).await?;
+    let checklist = checklist_in(&mut tx, fresh.id).await?;
     let tr = Tr(fresh.language());
     let items = ask_lines(tr, &checklist);
     if items.is_empty() && message.is_none() {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(DocumentError::NothingMissing);
     }
-    let request_id = db::parse_uuid(&fresh.id)?;
+    let request_id = fresh.id;
     let upload_url = links::issue_follow_link(
         &mut tx,
         &state.base_url,
@@ -518,7 +519,7 @@ pub async fn ask_for_missing(
     if fresh.state != RequestState::Incomplete
         && !requests::move_state(
             &mut tx,
-            &fresh.id,
+            fresh.id,
             fresh.state,
             RequestState::Incomplete,
             now,
@@ -573,27 +574,27 @@ pub async fn mark_complete(
     let reason =
         crate::domain::error::optional_text(reason, MESSAGE_MAX).map_err(DocumentError::Invalid)?;
     let mut tx = state.db.begin_write().await?;
-    let fresh = requests::get_for_worker(&mut tx, &request.id).await?;
+    let fresh = requests::get_for_worker(&mut tx, request.id).await?;
     if !COMPLETABLE_STATES.contains(&fresh.state) {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(DocumentError::WrongState(fresh.state.code().to_owned()));
     }
-    let checklist = checklist_in(&mut tx, &fresh.id).await?;
+    let checklist = checklist_in(&mut tx, fresh.id).await?;
     let missing = checklist.missing_required();
     if !missing.is_empty() && reason.is_none() {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(DocumentError::StillMissing(missing));
     }
-    let to = if assessments::unanswered(&mut tx, &fresh.id).await? == 0 {
+    let to = if assessments::unanswered(&mut tx, fresh.id).await? == 0 {
         RequestState::Assessed
     } else {
         RequestState::Complete
     };
-    if !requests::move_state(&mut tx, &fresh.id, fresh.state, to, now).await? {
+    if !requests::move_state(&mut tx, fresh.id, fresh.state, to, now).await? {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(DocumentError::WrongState(fresh.state.code().to_owned()));
     }
-    let request_id = db::parse_uuid(&fresh.id)?;
+    let request_id = fresh.id;
     requests::insert_event(
         &mut tx,
         &NewEvent {
@@ -656,10 +657,10 @@ pub async fn reclassify(
         return Err(DocumentError::Closed);
     }
     let mut tx = state.db.begin_write().await?;
-    let document = documents::get_of_request_in(&mut tx, &request.id, document_id)
+    let document = documents::get_of_request_in(&mut tx, request.id, document_id)
         .await?
         .ok_or(DocumentError::Db(DbError::NotFound))?;
-    documents::set_kind(&mut tx, &request.id, document_id, kind.code()).await?;
+    documents::set_kind(&mut tx, request.id, document_id, kind.code()).await?;
     let detail = format!(
         "{} : {} → {} — {reason}",
         document.filename,
@@ -692,7 +693,7 @@ pub async fn withdraw(
 ) -> Result<(), DocumentError> {
     let reason = required_text(reason, 2000).map_err(DocumentError::Invalid)?;
     let mut tx = state.db.begin_write().await?;
-    let document = documents::remove(&mut tx, &request.id, document_id)
+    let document = documents::remove(&mut tx, request.id, document_id)
         .await?
         .ok_or(DocumentError::Db(DbError::NotFound))?;
     let detail = format!(
@@ -727,7 +728,7 @@ async fn officer_event(
     requests::insert_event(
         tx,
         &NewEvent {
-            request_id: db::parse_uuid(&request.id)?,
+            request_id: request.id,
             at: now,
             kind,
             actor_kind: "staff",
@@ -787,7 +788,7 @@ pub async fn visible_to(
             })
             .collect());
     }
-    let own = assessments::for_request(&state.db, scope, &request.id).await?;
+    let own = assessments::for_request(&state.db, scope, request.id).await?;
     let mut visible: Vec<VisibleDocument> = Vec::new();
     for assessment in own
         .iter()
@@ -820,7 +821,7 @@ pub async fn of_own_assessment(
     else {
         return Ok(None);
     };
-    let request = requests::get_for(&state.db, scope, &request_id).await?;
+    let request = requests::get_for(&state.db, scope, request_id).await?;
     let codes = asked_codes(state, scope, assessment_id).await?;
     let rows = documents::for_request(&state.db, &request.access)
         .await?
@@ -867,7 +868,7 @@ pub async fn download_of_request(
 pub async fn download_for_coordinator(
     state: &AppState,
     scope: &Scope,
-    request_id: &str,
+    request_id: RequestId,
     document_id: &str,
 ) -> Result<Option<Download>, DocumentError> {
     let request = match requests::get_for(&state.db, scope, request_id).await {

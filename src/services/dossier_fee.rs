@@ -8,6 +8,7 @@
 //! dossier this applicant already opened for this land (V-3.1), or a servicing invoiced without
 //! an offer (V-7: the fee stays on that invoice, art. 7) — the engine decides all three.
 
+use crate::domain::RequestId;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -144,7 +145,7 @@ pub async fn of_request(
 /// The number and date of `request_id`'s invoice, for the offer's fee line (V-3.1).
 pub async fn reference_of(
     conn: &mut sqlx::AnyConnection,
-    request_id: &str,
+    request_id: RequestId,
 ) -> Result<Option<DossierInvoiceRef>, DbError> {
     dossier_invoices::of_request_id(conn, request_id)
         .await?
@@ -164,11 +165,11 @@ pub async fn reference_of(
 pub async fn issue_at_filing(
     tx: &mut Tx,
     tariffs: &Tariffs,
-    request_id: Uuid,
+    request_id: RequestId,
     payee: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<DossierInvoice>, DbError> {
-    let request = requests::get_for_worker(tx, &request_id.to_string()).await?;
+    let request = requests::get_for_worker(tx, request_id).await?;
     let facts = assess::facts_with_dossiers(tx, &request)
         .await
         .map_err(|e| match e {

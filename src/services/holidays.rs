@@ -233,7 +233,7 @@ async fn flag_booked_days(
         requests::insert_event(
             tx,
             &NewEvent::staff_note(
-                db::parse_uuid(&booking.request_id)?,
+                booking.request_id,
                 now,
                 "construction_holiday_on_day",
                 user,

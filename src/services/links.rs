@@ -10,8 +10,8 @@
 //! their address on the "Lost your link?" page: it goes to the request's address, and every
 //! earlier link of that request — the filing one included — stops working.
 
+use crate::domain::RequestId;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::{
     db::{
@@ -63,7 +63,7 @@ pub enum LinkError {
 pub async fn issue_follow_link(
     tx: &mut Tx,
     base_url: &str,
-    request_id: Uuid,
+    request_id: RequestId,
     purpose: &str,
     now: DateTime<Utc>,
 ) -> DbResult<String> {
@@ -103,8 +103,8 @@ async fn renew_in(
     request: &RequestRow,
     now: DateTime<Utc>,
 ) -> Result<(), LinkError> {
-    let request_id = db::parse_uuid(&request.id)?;
-    links::revoke_all(tx, &request.id, now).await?;
+    let request_id = request.id;
+    links::revoke_all(tx, request.id, now).await?;
     let link = issue_follow_link(tx, base_url, request_id, purpose::RENEWED, now).await?;
     // Shown on the status page: an applicant who did not ask for it sees that somebody did.
     requests::insert_event(

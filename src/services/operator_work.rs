@@ -1,6 +1,7 @@
 //! An operator's own work: the requests that involve it (its part only) and which request an
 //! assessment belongs to, for its staff and for the coordinating case officer.
 
+use crate::domain::RequestId;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::assessment::AssessmentStatus;
@@ -64,7 +65,7 @@ pub async fn request_of_own(
     state: &AppState,
     user: &SessionUser,
     assessment_id: &str,
-) -> Result<Option<String>, DbError> {
+) -> Result<Option<RequestId>, DbError> {
     assessments::request_of_own(&state.db, &user.scope(), assessment_id).await
 }
 
@@ -74,7 +75,7 @@ pub async fn request_for_change(
     state: &AppState,
     user: &SessionUser,
     assessment_id: &str,
-) -> Result<Option<String>, DbError> {
+) -> Result<Option<RequestId>, DbError> {
     if let Some(request_id) = request_of_own(state, user, assessment_id).await? {
         return Ok(Some(request_id));
     }
@@ -93,7 +94,7 @@ pub struct SheetJob {
     pub day: NaiveDate,
     pub crew: String,
     pub service: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     /// The case officer confirmed the day (the request is scheduled or later); otherwise the
     /// day is reserved and still to be confirmed.
@@ -263,7 +264,7 @@ async fn record_deadline(
         db::requests::insert_event(
             &mut tx,
             &NewEvent {
-                request_id: db::parse_uuid(&request_id)?,
+                request_id,
                 at: now,
                 kind,
                 actor_kind: "system",

@@ -1,5 +1,6 @@
 //! The mail outbox as the platform administrator reads it in the browser.
 
+use crate::domain::RequestId;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -88,7 +89,7 @@ pub async fn message(state: &AppState, id: Uuid) -> Result<OutboxMessage, DbErro
 pub(crate) async fn enqueue_mail(
     tx: &mut crate::db::Tx,
     kind: &str,
-    request_id: Option<Uuid>,
+    request_id: Option<RequestId>,
     recipient: &str,
     mail: &crate::mail::compose::Composed,
     attachments: &[outbox::Attachment],

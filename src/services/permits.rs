@@ -3,6 +3,7 @@
 //! conditions, ask for information, refuse), answered and acknowledged by the case officer.
 //! Every step is recorded with who and when, and appended to the request's timeline.
 
+use crate::domain::RequestId;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -118,7 +119,7 @@ pub struct ReservedWork {
 }
 
 fn event<'a>(
-    request_id: uuid::Uuid,
+    request_id: RequestId,
     at: DateTime<Utc>,
     kind: &'a str,
     actor: Option<&'a SessionUser>,
@@ -162,8 +163,8 @@ pub async fn request_for_joint_day(
     if !works.iter().any(|w| w.civil_works) {
         return Ok(None);
     }
-    let municipality = permits::municipality_of(tx, &request.id).await?;
-    let answers = permits::latest_answers(tx, &request.id).await?;
+    let municipality = permits::municipality_of(tx, request.id).await?;
+    let answers = permits::latest_answers(tx, request.id).await?;
     let id = db::new_id();
     let requested_on = crate::clock::day_of(now);
     let due = due_on(requested_on, config.permit_decision_days);
@@ -176,7 +177,7 @@ pub async fn request_for_joint_day(
         tx,
         &NewPermit {
             id,
-            request_id: &request.id,
+            request_id: request.id,
             municipality_id: municipality.as_deref(),
             commune_nis: &request.commune_nis,
             status,
@@ -230,11 +231,7 @@ pub async fn request_for_joint_day(
     } else {
         "permit.offline"
     };
-    requests::insert_event(
-        tx,
-        &event(db::parse_uuid(&request.id)?, now, kind, None, Some(&detail)),
-    )
-    .await?;
+    requests::insert_event(tx, &event(request.id, now, kind, None, Some(&detail))).await?;
     if let Some(municipality) = &municipality {
         let asked = AskedPermit {
             id: &id_text,
@@ -337,16 +334,8 @@ async fn enqueue_notice(
 ) -> Result<(), DbError> {
     let mail =
         compose::notice(tr, notice).map_err(|e| DbError::Corrupt(format!("{kind} mail: {e}")))?;
-    crate::services::outbox::enqueue_mail(
-        tx,
-        kind,
-        Some(db::parse_uuid(&request.id)?),
-        email,
-        &mail,
-        &[],
-        now,
-    )
-    .await?;
+    crate::services::outbox::enqueue_mail(tx, kind, Some(request.id), email, &mail, &[], now)
+        .await?;
     Ok(())
 }
 
@@ -367,7 +356,7 @@ fn service_label(tr: Tr, code: &str) -> String {
 /// In the cancellation's transaction: the day's permit request is void.
 pub async fn cancel_for_request(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     user: Option<&SessionUser>,
     reason: &str,
     now: DateTime<Utc>,
@@ -390,13 +379,7 @@ pub async fn cancel_for_request(
     .await?;
     requests::insert_event(
         tx,
-        &event(
-            db::parse_uuid(request_id)?,
-            now,
-            "permit.cancelled",
-            user,
-            Some(reason),
-        ),
+        &event(request_id, now, "permit.cancelled", user, Some(reason)),
     )
     .await?;
     Ok(())
@@ -455,13 +438,7 @@ pub async fn decide(
     };
     requests::insert_event(
         &mut tx,
-        &event(
-            db::parse_uuid(&permit.request_id)?,
-            now,
-            &kind,
-            Some(user),
-            Some(&detail),
-        ),
+        &event(permit.request_id, now, &kind, Some(user), Some(&detail)),
     )
     .await?;
     tell_officers(state, &mut tx, user, &permit, next, text, now).await?;
@@ -482,13 +459,13 @@ async fn tell_officers(
     text: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), PermitError> {
-    let request = requests::get_for_worker(tx, &permit.request_id).await?;
+    let request = requests::get_for_worker(tx, permit.request_id).await?;
     let link = format!(
         "{}/backoffice/requests/{}",
         state.base_url.trim_end_matches('/'),
         request.id
     );
-    for (email, name, language) in users::officers_of_request(tx, &permit.request_id).await? {
+    for (email, name, language) in users::officers_of_request(tx, permit.request_id).await? {
         let tr = Tr(language.parse().unwrap_or_default());
         let decision = tr.keyed("permit.status", decided.code());
         let mut paragraphs = vec![tr.f(
@@ -535,7 +512,7 @@ pub async fn answer(
 ) -> Result<(), PermitError> {
     let text = required_text(text, TEXT_MAX).map_err(|_| PermitError::AnswerRequired)?;
     let mut tx = state.db.begin_write().await?;
-    let Some(permit) = permits::current_for_request_tx(&mut tx, &request.id).await? else {
+    let Some(permit) = permits::current_for_request_tx(&mut tx, request.id).await? else {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(PermitError::NoPermit);
     };
@@ -572,7 +549,7 @@ pub async fn acknowledge(
     now: DateTime<Utc>,
 ) -> Result<(), PermitError> {
     let mut tx = state.db.begin_write().await?;
-    let Some(permit) = permits::current_for_request_tx(&mut tx, &request.id).await? else {
+    let Some(permit) = permits::current_for_request_tx(&mut tx, request.id).await? else {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(PermitError::NoPermit);
     };
@@ -607,17 +584,7 @@ async fn officer_step(
     )
     .await?;
     let kind = format!("permit.{action}");
-    requests::insert_event(
-        tx,
-        &event(
-            db::parse_uuid(&permit.request_id)?,
-            now,
-            &kind,
-            Some(user),
-            text,
-        ),
-    )
-    .await
+    requests::insert_event(tx, &event(permit.request_id, now, &kind, Some(user), text)).await
 }
 
 /// The case officer states the site's road works (before or after the day is reserved). A
@@ -631,7 +598,7 @@ pub async fn save_site(
     now: DateTime<Utc>,
 ) -> Result<(), PermitError> {
     let mut tx = state.db.begin_write().await?;
-    let permit = permits::current_for_request_tx(&mut tx, &request.id).await?;
+    let permit = permits::current_for_request_tx(&mut tx, request.id).await?;
     let mut told = false;
     if let Some(permit) = &permit {
         match permit.status {
@@ -676,7 +643,7 @@ pub async fn save_site(
     }
     permits::save_site(
         &mut tx,
-        &request.id,
+        request.id,
         &SiteRow {
             road_type: details.road_type.code().to_owned(),
             sidewalk_openings: i64::from(details.sidewalk_openings),
@@ -698,7 +665,7 @@ pub async fn save_site(
 /// One joint day as the commune's calendar and map show it: a site, a day, its operators.
 #[derive(Debug, Clone)]
 pub struct JointDay {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub street: Option<String>,
     pub house_number: Option<String>,
@@ -782,9 +749,9 @@ pub async fn joint_days(
     to: NaiveDate,
 ) -> Result<Vec<JointDay>, DbError> {
     let rows = permits::works_between(db, scope, commune_nis, from, to).await?;
-    let mut days: BTreeMap<(String, String), JointDay> = BTreeMap::new();
+    let mut days: BTreeMap<(String, RequestId), JointDay> = BTreeMap::new();
     for row in rows {
-        let key = (row.day.clone(), row.request_id.clone());
+        let key = (row.day.clone(), row.request_id);
         let WorkRow {
             request_id,
             reference,

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use crate::domain::RequestId;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -22,7 +23,7 @@ pub use crate::domain::tenancy::{MAX_PER_PAGE, PER_PAGE, Paging, QueueOrder};
 /// One request of the queue, typed, with its flags.
 #[derive(Debug, Clone)]
 pub struct QueueRow {
-    pub id: String,
+    pub id: RequestId,
     pub reference: String,
     pub state: RequestState,
     pub applicant_name: String,
@@ -152,16 +153,16 @@ pub async fn page(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let total = total(state, &scope, filter, &counts).await?;
-    let ids: Vec<String> = lines.iter().map(|line| line.id.clone()).collect();
+    let ids: Vec<RequestId> = lines.iter().map(|line| line.id).collect();
     let own = scope.organisation_id().to_string();
-    let coordinated: Vec<String> = lines
+    let coordinated: Vec<RequestId> = lines
         .iter()
         .filter(|line| line.coordinator_id == own)
-        .map(|line| line.id.clone())
+        .map(|line| line.id)
         .collect();
     let horizon =
         state.clock.today() + chrono::Days::new(crate::services::offers::REMINDER_DAYS_BEFORE);
-    let mut flags: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
+    let mut flags: HashMap<RequestId, Vec<(String, Option<String>)>> = HashMap::new();
     for (id, flag, detail) in requests::queue_flags(
         &state.db,
         &scope,

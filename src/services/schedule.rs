@@ -1,6 +1,7 @@
 //! The joint day (rule C-4): candidate days for a request from its operators' lead times,
 //! crews and bookings, and the all-or-nothing reservation of one of them.
 
+use crate::domain::RequestId;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -129,7 +130,7 @@ async fn answers_of(
     request: &RequestRow,
 ) -> Result<LatestAnswers, ScheduleError> {
     Ok(LatestAnswers::decode(
-        assessments::answers_for(&state.db, scope, &request.id)
+        assessments::answers_for(&state.db, scope, request.id)
             .await?
             .into_iter()
             .map(|row| (row.service, row.body)),
@@ -300,7 +301,7 @@ pub async fn lead_time_starts_known(
     let mut permit_awaited = false;
     if opens_public_domain(&parsed) {
         let mut tx = state.db.begin_read().await?;
-        let municipality = db::permits::municipality_of(&mut tx, &request.id).await?;
+        let municipality = db::permits::municipality_of(&mut tx, request.id).await?;
         tx.rollback().await.map_err(DbError::from)?;
         if municipality.is_some() {
             permit_awaited = match known.permit_status {
@@ -741,7 +742,7 @@ pub async fn reserve(
     let starts = lead_time_starts(state, request, &answers).await?;
     let mut tx = state.db.begin_write().await?;
     // Read again under the write: a double click queued behind the first one finds its day.
-    if let Some(reserved) = crews::reserved_day_in(&mut tx, &request.id).await? {
+    if let Some(reserved) = crews::reserved_day_in(&mut tx, request.id).await? {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(ScheduleError::AlreadyReserved(reserved));
     }
@@ -788,7 +789,7 @@ pub async fn reserve(
             if crews::take_capacity(&mut tx, crew.id, day, crew.daily_capacity).await? {
                 match crews::record_reservation(
                     &mut tx,
-                    &request.id,
+                    request.id,
                     &window.service,
                     crew.id,
                     day,
@@ -844,7 +845,7 @@ pub async fn reserve(
     requests::insert_event(
         &mut tx,
         &NewEvent {
-            request_id: db::parse_uuid(&request.id)?,
+            request_id: request.id,
             at: now,
             kind: "day_reserved",
             actor_kind: match actor {
@@ -883,16 +884,16 @@ pub async fn cancel(
     now: DateTime<Utc>,
 ) -> Result<NaiveDate, ScheduleError> {
     let mut tx = state.db.begin_write().await?;
-    let Some(day) = crews::release(&mut tx, &request.id).await? else {
+    let Some(day) = crews::release(&mut tx, request.id).await? else {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(ScheduleError::NothingReserved);
     };
-    permits::cancel_for_request(&mut tx, &request.id, Some(user), reason, now).await?;
+    permits::cancel_for_request(&mut tx, request.id, Some(user), reason, now).await?;
     let detail = format!("{day} — {reason}");
     requests::insert_event(
         &mut tx,
         &NewEvent {
-            request_id: db::parse_uuid(&request.id)?,
+            request_id: request.id,
             at: now,
             kind: "day_cancelled",
             actor_kind: "staff",
@@ -943,12 +944,12 @@ pub async fn declare_absences(
         for day in first.iter_days().take_while(|d| d <= last) {
             let affected = crews::add_absence(&mut tx, &user.scope(), crew_id, day).await?;
             let detail = day.to_string();
-            for request_id in &affected {
+            for &request_id in &affected {
                 let request = requests::get_for_worker(&mut tx, request_id).await?;
                 requests::insert_event(
                     &mut tx,
                     &NewEvent::staff_note(
-                        db::parse_uuid(request_id)?,
+                        request_id,
                         now,
                         "crew_absent_on_day",
                         user,
@@ -988,8 +989,8 @@ pub struct BacklogProposal {
 /// bookings over the planning horizon from today, and the construction holidays.
 struct Backlog {
     requests: Vec<RequestRow>,
-    answers: HashMap<String, LatestAnswers>,
-    starts: HashMap<String, LeadTimeStarts>,
+    answers: HashMap<RequestId, LatestAnswers>,
+    starts: HashMap<RequestId, LeadTimeStarts>,
     crews: Vec<joint::Crew>,
     bookings: Bookings,
     construction: ConstructionHolidays,
@@ -1012,11 +1013,11 @@ async fn read_backlog(
         bookings.add(crew, day, jobs);
     }
     let requests = requests::waiting_for_day(&mut tx, scope).await?;
-    let mut answers: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
-    let mut organisations: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut answers: HashMap<RequestId, Vec<(String, Option<String>)>> = HashMap::new();
+    let mut organisations: HashMap<RequestId, Vec<(String, String)>> = HashMap::new();
     for row in assessments::latest_of_waiting(&mut tx, scope).await? {
         organisations
-            .entry(row.request_id.clone())
+            .entry(row.request_id)
             .or_default()
             .push((row.service.clone(), row.organisation_id));
         answers
@@ -1048,17 +1049,17 @@ async fn read_backlog(
         latest_offers.insert(offer.request_id, (offer.status, offer_dues));
     }
     // Only requests whose commune is on the portal: the status of their current permit.
-    let permits: HashMap<String, Option<PermitStatus>> = db::permits::of_waiting(&mut tx, scope)
+    let permits: HashMap<RequestId, Option<PermitStatus>> = db::permits::of_waiting(&mut tx, scope)
         .await?
         .into_iter()
         .collect();
-    let answers: HashMap<String, LatestAnswers> = answers
+    let answers: HashMap<RequestId, LatestAnswers> = answers
         .into_iter()
         .map(|(request, rows)| Ok((request, LatestAnswers::decode(rows)?)))
         .collect::<Result<_, DbError>>()?;
-    let parsed: HashMap<&str, Vec<(&str, &Assessment)>> = answers
+    let parsed: HashMap<RequestId, Vec<(&str, &Assessment)>> = answers
         .iter()
-        .map(|(request, answers)| (request.as_str(), answers.starting()))
+        .map(|(request, answers)| (*request, answers.starting()))
         .collect();
     let mut services: Vec<&str> = parsed
         .values()
@@ -1068,7 +1069,7 @@ async fn read_backlog(
         .collect();
     services.sort_unstable();
     services.dedup();
-    let mut histories: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
+    let mut histories: HashMap<(RequestId, String), Vec<(String, String)>> = HashMap::new();
     for version in assessments::histories_of_waiting(&mut tx, scope, &services).await? {
         histories
             .entry((version.request_id, version.service))
@@ -1078,18 +1079,18 @@ async fn read_backlog(
     tx.rollback().await.map_err(DbError::from)?;
     let mut starts = HashMap::new();
     for request in &requests {
-        let id = request.id.as_str();
-        let parsed = parsed.get(id).map_or(&[][..], Vec::as_slice);
-        let latest = latest_offers.get(id);
+        let id = request.id;
+        let parsed = parsed.get(&id).map_or(&[][..], Vec::as_slice);
+        let latest = latest_offers.get(&id);
         let known = KnownParts {
-            organisations: organisations.remove(id).unwrap_or_default(),
+            organisations: organisations.remove(&id).unwrap_or_default(),
             latest_offer: latest.map(|(status, dues)| (*status, dues.as_slice())),
             permit_status: None,
         };
         // As for one request: a commune on the portal decides first unless it granted (C-6).
         let permit_awaited = opens_public_domain(parsed)
             && permits
-                .get(id)
+                .get(&id)
                 .is_some_and(|status| !permit_granted(*status));
         let request_starts = starts_from(
             state.config.permit_decision_days,
@@ -1098,11 +1099,11 @@ async fn read_backlog(
             permit_awaited,
             |service| {
                 histories
-                    .get(&(id.to_owned(), service.to_owned()))
+                    .get(&(id, service.to_owned()))
                     .map_or(&[], Vec::as_slice)
             },
         );
-        starts.insert(id.to_owned(), request_starts);
+        starts.insert(id, request_starts);
     }
     Ok(Backlog {
         requests,
@@ -1137,7 +1138,7 @@ pub async fn propose_for_all(
         let starts = starts.remove(&request.id).unwrap_or_default();
         match plan_from(state, &request, &answers, &starts, today, &construction) {
             Ok(plan) => waiting.push(WaitingRequest {
-                key: request.id.clone(),
+                key: request.id.to_string(),
                 commune: plan.commune,
                 province: plan.province,
                 windows: plan.windows,
@@ -1166,10 +1167,10 @@ pub async fn propose_for_all(
     .map_err(|e| DbError::Corrupt(format!("planning task: {e}")))?
     .map_err(|e| DbError::Corrupt(format!("backlog instance: {e}")))?;
     for line in &mut lines {
-        if let Some(day) = plan.days.get(&line.request.id) {
+        if let Some(day) = plan.days.get(&line.request.id.to_string()) {
             line.day = Some(*day);
             line.not_planned = None;
-        } else if let Some(why) = plan.not_planned.get(&line.request.id) {
+        } else if let Some(why) = plan.not_planned.get(&line.request.id.to_string()) {
             line.not_planned = Some(*why);
         }
     }

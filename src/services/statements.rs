@@ -8,6 +8,7 @@
 //! A statement is named by its account, number and opening day and each line by its sequence:
 //! uploading the same file again registers nothing twice.
 
+use crate::domain::RequestId;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
@@ -187,7 +188,7 @@ pub fn statement_label(tr: Tr, account: &str, number: i64, opened_on: NaiveDate)
 /// A request's latest offer and the due of it a payment goes to, inside the change.
 async fn due_of(
     tx: &mut Tx,
-    request_id: &str,
+    request_id: RequestId,
     pick: impl Fn(&Due) -> bool,
 ) -> Result<Option<(RequestRow, offers::OfferRow, Due)>, StatementError> {
     let request = requests::get_for_worker(tx, request_id).await?;
@@ -225,7 +226,7 @@ async fn match_line(
     movement: &Movement,
     now: DateTime<Utc>,
 ) -> Result<&'static str, StatementError> {
-    let unmatched = |reason: Unmatched| (reason, None::<String>, None::<String>);
+    let unmatched = |reason: Unmatched| (reason, None::<RequestId>, None::<String>);
     let (reason, request_id, due_id) = 'matching: {
         let Some(communication) = movement.structured_communication() else {
             break 'matching unmatched(match movement.communication {
@@ -238,7 +239,7 @@ async fn match_line(
         else {
             break 'matching unmatched(Unmatched::UnknownCommunication);
         };
-        let Some((request, offer, due)) = due_of(tx, &request_id, |due| {
+        let Some((request, offer, due)) = due_of(tx, request_id, |due| {
             reconciler.reaches(due)
                 && due.structured_communication.as_deref() == Some(printed.as_str())
         })
@@ -281,7 +282,7 @@ async fn match_line(
                     &LineOutcome {
                         outcome,
                         reason: None,
-                        request_id: Some(&request_id),
+                        request_id: Some(request_id),
                         due_id: Some(&due.id),
                         by: None,
                     },
@@ -304,7 +305,7 @@ async fn match_line(
         &LineOutcome {
             outcome: "to_assign",
             reason: Some(reason.key()),
-            request_id: request_id.as_deref(),
+            request_id,
             due_id: due_id.as_deref(),
             by: None,
         },
@@ -414,7 +415,7 @@ pub struct LineView {
     pub outcome: String,
     pub reason: Option<String>,
     pub reference: Option<String>,
-    pub request_id: Option<String>,
+    pub request_id: Option<RequestId>,
 }
 
 fn line_view(tr: Tr, row: LineRow) -> Result<LineView, DbError> {
@@ -559,8 +560,8 @@ pub async fn assign(
     let request_id = bank_statements::request_of_reference(&mut tx, &reference.to_string())
         .await?
         .ok_or(StatementError::UnknownReference)?;
-    let request = requests::get_for_worker(&mut tx, &request_id).await?;
-    let offer = offers::latest_in(&mut tx, &request_id)
+    let request = requests::get_for_worker(&mut tx, request_id).await?;
+    let offer = offers::latest_in(&mut tx, request_id)
         .await?
         .ok_or(StatementError::Offer(OfferError::NoOffer))?;
     let dues = offer_service::dues_in(&mut tx, &offer.id).await?;
@@ -631,7 +632,7 @@ pub async fn assign(
         &LineOutcome {
             outcome: "assigned",
             reason: None,
-            request_id: Some(&request_id),
+            request_id: Some(request_id),
             due_id: Some(&due.id),
             by: Some(user.user_id),
         },

@@ -2,12 +2,13 @@
 //! coordinator and operators serving the commune, record it with its first timeline event and
 //! queue the confirmation email, all in one transaction.
 
+use crate::domain::RequestId;
 use chrono::{DateTime, Datelike, Duration, Utc};
 
 use crate::domain::tenancy::OrganisationKind;
 use crate::{
     db::{
-        self, DbError, Tx,
+        DbError, Tx,
         coverage::{self, Referral},
         outbox,
         requests::{self, NewEvent, NewRequestRecord, RequestRow},
@@ -53,7 +54,7 @@ pub enum SubmitError {
 /// A filed request. The private token is known only right after filing.
 #[derive(Debug, Clone)]
 pub struct Filed {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub email: String,
     pub follow_token: Option<String>,
@@ -215,7 +216,7 @@ pub async fn submit(
     }
 
     let token = new_token();
-    let id = db::new_id();
+    let id = RequestId::generate();
     // The year's reference counter and the queue's summaries are rows every filing writes,
     // and a writer holds them until it commits (PostgreSQL's row locks): they are written
     // last, so that concurrent filings wait for each other for a few statements, not for
@@ -386,7 +387,7 @@ pub async fn submit(
     tracing::info!(%reference, commune = %request.commune.name, "request filed");
 
     Ok(Filed {
-        request_id: id.to_string(),
+        request_id: id,
         reference,
         email: request.email.as_ref().to_owned(),
         follow_token: Some(token),
@@ -419,7 +420,7 @@ fn service_line(tr: Tr, service: Service, request: &NewRequest) -> String {
 
 fn record(
     request: &NewRequest,
-    id: uuid::Uuid,
+    id: RequestId,
     reference: &str,
     key: &IdempotencyKey,
     follow_token_hash: &str,

@@ -80,7 +80,7 @@ pub async fn confirm_day(
     let mut tx = state.db.begin_write().await?;
     if !requests::move_state(
         &mut tx,
-        &request.id,
+        request.id,
         RequestState::ReadyForWorks,
         RequestState::Scheduled,
         now,
@@ -88,7 +88,7 @@ pub async fn confirm_day(
     .await?
     {
         // A simultaneous click confirmed it a moment ago: the same outcome, nothing sent twice.
-        if requests::state_in(&mut tx, &request.id).await? == RequestState::Scheduled {
+        if requests::state_in(&mut tx, request.id).await? == RequestState::Scheduled {
             return Ok(day);
         }
         return Err(OfferError::WrongState(request.state.code().to_owned()));
@@ -131,11 +131,11 @@ pub async fn works_done(
 ) -> Result<(), ScheduleError> {
     let mut tx = state.db.begin_write().await?;
     let (row, _) = assessments::own_for_change(&mut tx, &user.scope(), assessment_id).await?;
-    let Some(left) = crews::mark_done(&mut tx, &row.request_id, &row.service, now).await? else {
+    let Some(left) = crews::mark_done(&mut tx, row.request_id, &row.service, now).await? else {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(ScheduleError::NotDueYet);
     };
-    let request_id = db::parse_uuid(&row.request_id)?;
+    let request_id = row.request_id;
     requests::insert_event(
         &mut tx,
         &NewEvent {
@@ -158,9 +158,9 @@ pub async fn works_done(
     )
     .await?;
     if left == 0 {
-        let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
+        let request = requests::get_for_worker(&mut tx, row.request_id).await?;
         let from = request.state;
-        if !requests::move_state(&mut tx, &row.request_id, from, RequestState::Done, now).await? {
+        if !requests::move_state(&mut tx, row.request_id, from, RequestState::Done, now).await? {
             tx.rollback().await.map_err(DbError::from)?;
             return Err(ScheduleError::Db(DbError::Conflict(format!(
                 "request {} changed meanwhile",
@@ -182,7 +182,7 @@ pub async fn works_done(
             },
         )
         .await?;
-        offers::close_if_settled(&mut tx, &state.base_url, &row.request_id, now)
+        offers::close_if_settled(&mut tx, &state.base_url, row.request_id, now)
             .await
             .map_err(|e| match e {
                 OfferError::Db(error) => ScheduleError::Db(error),

@@ -3,6 +3,8 @@
 //! marks the request complete; operator staff read the documents that concern them. Every
 //! download goes through an authorisation check; a document one may not read does not exist.
 
+use crate::domain::RequestId;
+use crate::http::extract::IdPath;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -385,7 +387,8 @@ async fn coordinator_download(
     staff: Staff,
     Path((id, document)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    service::download_for_coordinator(&state, &staff.user.scope(), &id, &document)
+    let id: RequestId = id.parse().map_err(|_| PageError::NotFound)?;
+    service::download_for_coordinator(&state, &staff.user.scope(), id, &document)
         .await
         .map_err(internal)?
         .map(file_response)
@@ -451,11 +454,11 @@ struct OfficerForm {
 async fn staff_upload(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
+    let request = backoffice::coordinator_request(&state, &staff, id).await?;
     let outcome = receive(
         &state,
         &request,
@@ -471,7 +474,7 @@ async fn staff_upload(
         .into_response()),
         Err(refused) => {
             let text = upload_refusal(staff.tr, refused)?;
-            refused_on_detail(&state, staff, &id, text).await
+            refused_on_detail(&state, staff, id, text).await
         }
     }
 }
@@ -481,10 +484,10 @@ async fn staff_upload(
 async fn ask_for_missing(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(form): CsrfForm<OfficerForm>,
 ) -> Result<Response, PageError> {
-    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
+    let request = backoffice::coordinator_request(&state, &staff, id).await?;
     match service::ask_for_missing(
         &state,
         &staff.user,
@@ -500,7 +503,7 @@ async fn ask_for_missing(
         .into_response()),
         Err(refused) => {
             let text = officer_refusal(staff.tr, refused)?;
-            refused_on_detail(&state, staff, &id, text).await
+            refused_on_detail(&state, staff, id, text).await
         }
     }
 }
@@ -519,7 +522,8 @@ async fn reclassify(
     Path((id, document)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<DocumentActionForm>,
 ) -> Result<Response, PageError> {
-    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
+    let id: RequestId = id.parse().map_err(|_| PageError::NotFound)?;
+    let request = backoffice::coordinator_request(&state, &staff, id).await?;
     let kind = form.kind.parse::<DocumentKind>().ok();
     let done = service::reclassify(
         &state,
@@ -531,7 +535,7 @@ async fn reclassify(
         state.clock.now(),
     )
     .await;
-    after_document_action(&state, staff, &id, done, "reclassified").await
+    after_document_action(&state, staff, id, done, "reclassified").await
 }
 
 /// The case officer withdraws a document sent by mistake, with a reason.
@@ -541,7 +545,8 @@ async fn withdraw(
     Path((id, document)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<DocumentActionForm>,
 ) -> Result<Response, PageError> {
-    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
+    let id: RequestId = id.parse().map_err(|_| PageError::NotFound)?;
+    let request = backoffice::coordinator_request(&state, &staff, id).await?;
     let done = service::withdraw(
         &state,
         &staff.user,
@@ -551,14 +556,14 @@ async fn withdraw(
         state.clock.now(),
     )
     .await;
-    after_document_action(&state, staff, &id, done, "withdrawn").await
+    after_document_action(&state, staff, id, done, "withdrawn").await
 }
 
 /// Back to the documents with the confirmation, or the request page with why it was refused.
 async fn after_document_action(
     state: &AppState,
     staff: Staff,
-    id: &str,
+    id: RequestId,
     done: Result<(), DocumentError>,
     confirmation: &str,
 ) -> Result<Response, PageError> {
@@ -593,10 +598,10 @@ async fn after_document_action(
 async fn mark_complete(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(form): CsrfForm<OfficerForm>,
 ) -> Result<Response, PageError> {
-    let request = backoffice::coordinator_request(&state, &staff, &id).await?;
+    let request = backoffice::coordinator_request(&state, &staff, id).await?;
     match service::mark_complete(
         &state,
         &staff.user,
@@ -612,7 +617,7 @@ async fn mark_complete(
         .into_response()),
         Err(refused) => {
             let text = officer_refusal(staff.tr, refused)?;
-            refused_on_detail(&state, staff, &id, text).await
+            refused_on_detail(&state, staff, id, text).await
         }
     }
 }
@@ -651,7 +656,7 @@ fn missing_line(tr: Tr, item: &ChecklistItem) -> String {
 async fn refused_on_detail(
     state: &AppState,
     staff: Staff,
-    id: &str,
+    id: RequestId,
     text: String,
 ) -> Result<Response, PageError> {
     backoffice::render_detail(

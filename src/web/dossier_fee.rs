@@ -1,9 +1,11 @@
 //! The servicing dossier-opening fee invoiced at filing (V-3.1) on the pages: the applicant
 //! reads it on the status page, the case officer reads it and records its payment.
 
+use crate::domain::RequestId;
+use crate::http::extract::IdPath;
 use axum::{
     Router,
-    extract::{Path, State},
+    extract::State,
     response::{IntoResponse, Redirect, Response},
     routing::post,
 };
@@ -133,10 +135,10 @@ struct PaymentForm {
 async fn record_payment(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(form): CsrfForm<PaymentForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = coordinator_request(&state, &staff, id).await?;
     match dossier_fee::record_payment(
         &state,
         &staff.user,
@@ -153,7 +155,7 @@ async fn record_payment(
         Err(DossierFeeError::Db(error)) => Err(error.into()),
         Err(refused) => {
             let text = refusal(staff.tr, &refused);
-            refused_on_detail(&state, staff, &id, text).await
+            refused_on_detail(&state, staff, id, text).await
         }
     }
 }

@@ -2,6 +2,8 @@
 //! acceptance and the payments, confirms the day; the applicant reads it, downloads the PDF,
 //! accepts it or asks for a change, through the private link.
 
+use crate::domain::RequestId;
+use crate::http::extract::IdPath;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -235,13 +237,13 @@ struct SendForm {
 async fn send(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(form): CsrfForm<SendForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = coordinator_request(&state, &staff, id).await?;
     let key = form.key.trim();
     if uuid::Uuid::parse_str(key).is_err() {
-        return refused_on_detail(&state, staff, &id, "invalid form".to_owned()).await;
+        return refused_on_detail(&state, staff, id, "invalid form".to_owned()).await;
     }
     let outcome = offer_service::send(
         &state,
@@ -252,14 +254,7 @@ async fn send(
         state.clock.now(),
     )
     .await;
-    after(
-        &state,
-        staff,
-        &id,
-        outcome.map(|_| Done::OfferSent),
-        "offer",
-    )
-    .await
+    after(&state, staff, id, outcome.map(|_| Done::OfferSent), "offer").await
 }
 
 /// What the case officer just did, said on the request page after the redirect. Only this
@@ -402,7 +397,7 @@ pub(super) async fn done_notice(
 async fn after(
     state: &AppState,
     staff: Staff,
-    id: &str,
+    id: RequestId,
     outcome: Result<Done, OfferError>,
     anchor: &str,
 ) -> Result<Response, PageError> {
@@ -435,10 +430,10 @@ struct PayerForm {
 async fn set_payer(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(form): CsrfForm<PayerForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = coordinator_request(&state, &staff, id).await?;
     let after_works = form.after_works == "on";
     let outcome = offer_service::set_pays_after_works(
         &state,
@@ -451,7 +446,7 @@ async fn set_payer(
     after(
         &state,
         staff,
-        &id,
+        id,
         outcome.map(|()| Done::PayerRecorded),
         "offer",
     )
@@ -468,10 +463,10 @@ struct WrittenAcceptance {
 async fn accept_written(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(form): CsrfForm<WrittenAcceptance>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = coordinator_request(&state, &staff, id).await?;
     let version = form.version.trim().parse().unwrap_or(0);
     let outcome = offer_service::accept(
         &state,
@@ -484,14 +479,7 @@ async fn accept_written(
         state.clock.now(),
     )
     .await;
-    after(
-        &state,
-        staff,
-        &id,
-        outcome.map(|()| Done::Accepted),
-        "offer",
-    )
-    .await
+    after(&state, staff, id, outcome.map(|()| Done::Accepted), "offer").await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -510,10 +498,10 @@ struct PaymentForm {
 async fn record_payment(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(form): CsrfForm<PaymentForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = coordinator_request(&state, &staff, id).await?;
     let payee = match (
         offer_service::payee_id(&form.payee),
         offer_service::payee_id(&form.organisation),
@@ -540,22 +528,22 @@ async fn record_payment(
         }
         None => Err(OfferError::UnknownPayee),
     };
-    after(&state, staff, &id, outcome.map(Done::Payment), "payments").await
+    after(&state, staff, id, outcome.map(Done::Payment), "payments").await
 }
 
 async fn confirm_day(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(_form): CsrfForm<SendForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = coordinator_request(&state, &staff, id).await?;
     let outcome =
         crate::services::works::confirm_day(&state, &staff.user, &request, state.clock.now()).await;
     after(
         &state,
         staff,
-        &id,
+        id,
         outcome.map(|_| Done::DayConfirmed),
         "joint-day",
     )
@@ -615,7 +603,8 @@ async fn officer_pdf(
     staff: Staff,
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let id: RequestId = id.parse().map_err(|_| PageError::NotFound)?;
+    let request = coordinator_request(&state, &staff, id).await?;
     offer_pdf(&state, &request, &file).await
 }
 

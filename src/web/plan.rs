@@ -1,6 +1,7 @@
 //! "Propose days for all": the case officer plans the whole waiting backlog at once, reviews
 //! the proposal and reserves the days kept (rule C-4; fewer road openings, C-6).
 
+use crate::domain::RequestId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{Router, extract::State, routing::get};
@@ -28,7 +29,7 @@ pub fn router() -> Router<AppState> {
 }
 
 pub struct LineView {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub commune: String,
     pub applicant: String,
@@ -121,7 +122,10 @@ async fn reserve_all(
         let Some((id, day)) = pick.split_once('|') else {
             continue;
         };
-        let Ok(day) = NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
+        let (Ok(id), Ok(day)) = (
+            id.parse::<RequestId>(),
+            NaiveDate::parse_from_str(day, "%Y-%m-%d"),
+        ) else {
             continue;
         };
         let request = match case_file::coordinated_request(&state, &staff.user, id).await {

@@ -334,10 +334,12 @@ async fn a_failed_database_write_removes_the_stored_file() {
     let app = spawn_app().await;
     let (id, _) = filed_and_assessed(&app).await;
     let mut tx = app.state.db.begin_read().await.unwrap();
-    let mut request = requests::get_for_worker(&mut tx, &id).await.unwrap();
+    let mut request = requests::get_for_worker(&mut tx, id.parse().unwrap())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     // A request that vanished meanwhile: the row cannot be written.
-    request.id = uuid::Uuid::now_v7().to_string();
+    request.id = connect_my_home::domain::RequestId::generate();
     let outcome = documents::upload(
         &app.state,
         &request,

@@ -17,9 +17,12 @@ async fn permit_of(app: &TestApp, request_id: &str) -> (String, String) {
 }
 
 async fn blocker(app: &TestApp, request_id: &str) -> Option<String> {
-    let request = connect_my_home::db::requests::get_for_worker_db(&app.state.db, request_id)
-        .await
-        .unwrap();
+    let request = connect_my_home::db::requests::get_for_worker_db(
+        &app.state.db,
+        request_id.parse().unwrap(),
+    )
+    .await
+    .unwrap();
     permits::confirmation_blocker(&app.state.db, &request.access)
         .await
         .unwrap()

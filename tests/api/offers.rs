@@ -471,9 +471,10 @@ async fn v_8_1_an_offer_lapses_after_six_months_with_a_reminder_a_month_before()
             .await,
         1
     );
-    let request = connect_my_home::db::requests::get_for_worker_db(&app.state.db, &a.id)
-        .await
-        .unwrap();
+    let request =
+        connect_my_home::db::requests::get_for_worker_db(&app.state.db, a.id.parse().unwrap())
+            .await
+            .unwrap();
     let refused = offers::accept(
         &app.state,
         &request,
@@ -550,9 +551,10 @@ async fn v_8_3_a_change_asked_after_sending_gives_a_revised_offer() {
     let page = text_of(&a.julien, &a.page_url).await;
     assert!(!page.contains("id=\"change-requested\""));
     // The superseded version can no longer be accepted.
-    let request = connect_my_home::db::requests::get_for_worker_db(&app.state.db, &a.id)
-        .await
-        .unwrap();
+    let request =
+        connect_my_home::db::requests::get_for_worker_db(&app.state.db, a.id.parse().unwrap())
+            .await
+            .unwrap();
     let refused = offers::accept(
         &app.state,
         &request,

@@ -216,3 +216,31 @@ async fn an_operators_private_note_reaches_neither_other_operators_nor_the_commu
         assert!(!page.contains("fuyard"), "{email}'s page shows the note");
     }
 }
+
+/// Text that is no id names no request: the page says "not found" in the reader's language
+/// and the API answers its `not_found`, as for an id of nobody's request; never a 400 or 500.
+#[tokio::test]
+async fn text_that_is_no_request_id_is_not_found() {
+    let app = spawn_app().await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    for path in [
+        "/backoffice/requests/CMH-2026-000001",
+        "/backoffice/requests/0193a5b2-7c1d",
+    ] {
+        let response = julien.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 404, "{path}");
+        assert!(
+            response.text().await.unwrap().contains("Page introuvable"),
+            "{path}"
+        );
+    }
+    let response = julien
+        .get(app.url("/api/v1/requests/CMH-2026-000001"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+    assert_eq!(body["title"], "Introuvable");
+}

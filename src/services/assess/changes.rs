@@ -10,7 +10,7 @@ use crate::domain::assessment::AssessmentStatus;
 use crate::domain::tenancy::Role;
 use crate::{
     db::{
-        self, DbError, Tx,
+        DbError, Tx,
         assessments::{self, AssessmentRow, NewVersion},
         requests::{self, NewEvent},
     },
@@ -377,7 +377,7 @@ pub async fn adjust(
         return Err(AdjustError::Stale);
     }
     if let Adjustment::AddLine { regime, .. } = change {
-        let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
+        let request = requests::get_for_worker(&mut tx, row.request_id).await?;
         let facts = facts_with_dossiers(&mut tx, &request)
             .await
             .map_err(|e| AdjustError::Corrupt(e.to_string()))?;
@@ -463,9 +463,9 @@ pub async fn record_survey(
         AdjustError::NoSurvey,
     )
     .await?;
-    let mut request = requests::get_for_worker(&mut tx, &row.request_id).await?;
+    let mut request = requests::get_for_worker(&mut tx, row.request_id).await?;
     let json = serde_json::to_string(survey).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
-    requests::set_water_survey(&mut tx, &request.id, &json).await?;
+    requests::set_water_survey(&mut tx, request.id, &json).await?;
     request.water_survey = Some(json);
     let mut facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     // The shares as of today; the offer computes them again on its own date (B-10).
@@ -604,13 +604,7 @@ async fn record_staff_change(
     .await?;
     requests::insert_event(
         tx,
-        &NewEvent::staff_note(
-            db::parse_uuid(&row.request_id)?,
-            now,
-            kind,
-            user,
-            Some(reason),
-        ),
+        &NewEvent::staff_note(row.request_id, now, kind, user, Some(reason)),
     )
     .await?;
     Ok(version)
@@ -641,7 +635,7 @@ pub async fn record_study(
         AdjustError::NoServicing,
     )
     .await?;
-    let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
+    let request = requests::get_for_worker(&mut tx, row.request_id).await?;
     let mut facts = facts_with_dossiers(&mut tx, &request)
         .await
         .map_err(|e| AdjustError::Corrupt(e.to_string()))?;
@@ -649,7 +643,7 @@ pub async fn record_study(
     servicing.study = dated_change(servicing, study, crate::clock::day_of(now))?;
     let json =
         serde_json::to_string(&servicing.study).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
-    requests::set_servicing_study(&mut tx, &request.id, &json).await?;
+    requests::set_servicing_study(&mut tx, request.id, &json).await?;
     let part =
         operators::pricing::price_part(tariffs, Service::Electricity, &facts, &request.postcode)
             .map_err(|e| AdjustError::Unpriced(operators::pricing::Unpriced::of(tariffs, &e)))?;

@@ -1,6 +1,7 @@
 //! Fan-out: each operator involved in a request assesses its part, through a durable task
 //! per operator created with the request and answered exactly once by a worker.
 
+use crate::domain::RequestId;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -61,7 +62,7 @@ impl From<InputError> for AssessError {
 /// Creates, inside the filing transaction, one task per operator serving the request.
 pub async fn create_tasks(
     tx: &mut Tx,
-    request_id: Uuid,
+    request_id: RequestId,
     operators: &[(Uuid, String)],
     now: DateTime<Utc>,
     due_working_days: u32,
@@ -150,13 +151,13 @@ pub async fn facts_with_dossiers(
     let mut facts = facts_of(request)?;
     if let Some(servicing) = facts.servicing.as_mut() {
         servicing.dossier_invoice =
-            crate::services::dossier_fee::reference_of(&mut *connection, &request.id).await?;
+            crate::services::dossier_fee::reference_of(&mut *connection, request.id).await?;
         servicing.earlier_dossier = earlier_dossier(&mut *connection, request).await?;
     }
     if facts.applicant_vat == VatStatus::Exempt {
         facts.exemption_proved = crate::db::documents::has_kind(
             &mut *connection,
-            &request.id,
+            request.id,
             DocumentKind::VatExemptionProof.code(),
         )
         .await?;
@@ -331,8 +332,8 @@ async fn answer(
     let mut tx = db.begin_write().await?;
     // Two instances answering the last two tasks of one request at once would each see the
     // other's still open and neither move the request on: they take turns on its row.
-    requests::lock_row(db, &mut tx, &task.request_id).await?;
-    let request = requests::get_for_worker(&mut tx, &task.request_id).await?;
+    requests::lock_row(db, &mut tx, task.request_id).await?;
+    let request = requests::get_for_worker(&mut tx, task.request_id).await?;
     let facts = facts_with_dossiers(&mut tx, &request).await?;
     let assessment = match task.service.parse::<Service>() {
         Ok(service) => {
@@ -382,7 +383,7 @@ async fn answer(
         tx.rollback().await.map_err(DbError::from)?;
         return Ok(false);
     }
-    let request_id = db::parse_uuid(&request.id)?;
+    let request_id = request.id;
     let organisation_id = db::parse_uuid(&task.organisation_id)?;
     requests::insert_event(
         &mut tx,
@@ -401,10 +402,10 @@ async fn answer(
     .await?;
     // With the last answer, a request moves on from "submitted" or "complete"; one the case
     // officer found incomplete stays so until they mark it complete.
-    if assessments::unanswered(&mut tx, &request.id).await? == 0
+    if assessments::unanswered(&mut tx, request.id).await? == 0
         && (requests::move_state(
             &mut tx,
-            &request.id,
+            request.id,
             RequestState::Submitted,
             RequestState::Assessed,
             now,
@@ -412,7 +413,7 @@ async fn answer(
         .await?
             || requests::move_state(
                 &mut tx,
-                &request.id,
+                request.id,
                 RequestState::Complete,
                 RequestState::Assessed,
                 now,
@@ -499,7 +500,7 @@ async fn price_one(
         None if answer.is_unpriced() => None,
         None => return Ok(false),
     };
-    let request = requests::get_for_worker(&mut tx, &row.request_id).await?;
+    let request = requests::get_for_worker(&mut tx, row.request_id).await?;
     let facts = facts_with_dossiers(&mut tx, &request).await?;
     let Ok(part) = operators::pricing::price_part(tariffs, service, &facts, &request.postcode)
     else {
@@ -552,7 +553,7 @@ async fn price_one(
     requests::insert_event(
         &mut tx,
         &NewEvent {
-            request_id: db::parse_uuid(&row.request_id)?,
+            request_id: row.request_id,
             at: now,
             kind: PRICED_WITH_BOOK,
             actor_kind: "system",

@@ -72,18 +72,18 @@ pub async fn send_acceptance_code(
     let code_hash = auth::hash_secret(code.as_ref()).await;
     let mut tx = state.db.begin_write().await?;
     let offer = open_for_acceptance(
-        offers::latest_in(&mut tx, &request.id).await?,
+        offers::latest_in(&mut tx, request.id).await?,
         version,
         today,
     )?;
     let sent_today =
-        acceptance_codes::sent_since(&mut tx, &request.id, now - Duration::days(1)).await?;
+        acceptance_codes::sent_since(&mut tx, request.id, now - Duration::days(1)).await?;
     if sent_today >= CODES_PER_DAY {
         return Err(OfferError::TooManyCodes);
     }
     acceptance_codes::replace(
         &mut tx,
-        &request.id,
+        request.id,
         offer.version,
         &code_hash,
         now,
@@ -118,7 +118,7 @@ pub async fn send_acceptance_code(
     crate::services::outbox::enqueue_mail(
         &mut tx,
         "acceptance_code",
-        Some(db::parse_uuid(&request.id)?),
+        Some(request.id),
         &request.email,
         &mail,
         &[],
@@ -144,12 +144,12 @@ async fn checked_code(
     let today = crate::clock::day_of(now);
     let mut tx = state.db.begin_write().await?;
     open_for_acceptance(
-        offers::latest_in(&mut tx, &request.id).await?,
+        offers::latest_in(&mut tx, request.id).await?,
         version,
         today,
     )?;
     let typed = AcceptanceCode::parse(typed).map_err(|_| OfferError::CodeFormat)?;
-    let stored = acceptance_codes::latest_in(&mut tx, &request.id)
+    let stored = acceptance_codes::latest_in(&mut tx, request.id)
         .await?
         .ok_or(OfferError::NoCode)?;
     if stored.spent_at.is_some() || stored.offer_version != version {
@@ -192,7 +192,7 @@ pub async fn accept(
     let today = crate::clock::day_of(now);
     let mut tx = state.db.begin_write().await?;
     let offer = open_for_acceptance(
-        offers::latest_in(&mut tx, &request.id).await?,
+        offers::latest_in(&mut tx, request.id).await?,
         version,
         today,
     )?;
@@ -231,7 +231,7 @@ pub async fn accept(
         RequestState::Accepted
     };
     // The offer was open, so the request was quoted; the guard keeps a concurrent change.
-    if !requests::move_state(&mut tx, &request.id, RequestState::Quoted, to, now).await? {
+    if !requests::move_state(&mut tx, request.id, RequestState::Quoted, to, now).await? {
         return Err(OfferError::NotOpen);
     }
     let detail = match &note {
@@ -299,7 +299,7 @@ pub async fn request_change(
 ) -> Result<(), OfferError> {
     let text = crate::domain::error::required_text(text, 2000).map_err(OfferError::Invalid)?;
     let mut tx = state.db.begin_write().await?;
-    let offer = offers::latest_in(&mut tx, &request.id)
+    let offer = offers::latest_in(&mut tx, request.id)
         .await?
         .ok_or(OfferError::NoOffer)?;
     if !matches!(
@@ -308,7 +308,7 @@ pub async fn request_change(
     ) {
         return Err(OfferError::NotOpen);
     }
-    requests::set_change_requested(&mut tx, &request.id, Some(now)).await?;
+    requests::set_change_requested(&mut tx, request.id, Some(now)).await?;
     event(
         &mut tx,
         request,

@@ -87,7 +87,7 @@ pub(super) async fn parts(
         .map(|o| (o.id.to_string(), o.name))
         .collect();
     let mut parts: Vec<Part> = Vec::new();
-    let mut rows = assessments::for_request(&state.db, scope, &request.id).await?;
+    let mut rows = assessments::for_request(&state.db, scope, request.id).await?;
     rows.sort_by_key(|row| {
         Service::ALL
             .iter()

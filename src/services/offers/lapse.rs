@@ -21,7 +21,7 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
         if valid_until < today {
             continue;
         }
-        let request = requests::get_for_worker_db(&state.db, &offer.request_id).await?;
+        let request = requests::get_for_worker_db(&state.db, offer.request_id).await?;
         let tr = Tr(request.language());
         let mut tx = state.db.begin_write().await?;
         if offers::mark_reminded(&mut tx, &offer.id, now).await? {
@@ -47,13 +47,13 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
         tx.commit().await.map_err(DbError::from)?;
     }
     for offer in offers::due_lapses(&state.db, today).await? {
-        let request = requests::get_for_worker_db(&state.db, &offer.request_id).await?;
+        let request = requests::get_for_worker_db(&state.db, offer.request_id).await?;
         let tr = Tr(request.language());
         let mut tx = state.db.begin_write().await?;
         if offers::lapse(&mut tx, &offer.id, now).await? {
             requests::move_state(
                 &mut tx,
-                &request.id,
+                request.id,
                 RequestState::Quoted,
                 RequestState::Lapsed,
                 now,

@@ -220,13 +220,13 @@ pub async fn send(
     let mut tx = state.db.begin_write().await?;
     // The state read above may be stale: the guarded update below decides.
     let moved =
-        requests::move_state(&mut tx, &request.id, current, RequestState::Quoted, now).await?;
+        requests::move_state(&mut tx, request.id, current, RequestState::Quoted, now).await?;
     if !moved {
         drop(tx);
         let refusal = OfferError::WrongState(request.state.code().to_owned());
         return repeated_or(state, request, idempotency_key, refusal).await;
     }
-    offers::supersede_open(&mut tx, &request.id, now).await?;
+    offers::supersede_open(&mut tx, request.id, now).await?;
     let dues: Vec<NewDue<'_>> = built
         .dues
         .iter()
@@ -251,7 +251,7 @@ pub async fn send(
     let inserted = offers::insert(
         &mut tx,
         &NewOffer {
-            request_id: &request.id,
+            request_id: request.id,
             version,
             idempotency_key,
             language: built.document.language.code(),
@@ -273,14 +273,14 @@ pub async fn send(
         }
         Err(other) => return Err(other.into()),
     }
-    requests::set_change_requested(&mut tx, &request.id, None).await?;
+    requests::set_change_requested(&mut tx, request.id, None).await?;
     // The email carries a fresh private link; the stored document does not keep it (only the
     // link's hash is stored, like every private link).
     let mut emailed = built.document.clone();
     emailed.status_url = crate::services::links::issue_follow_link(
         &mut tx,
         &state.base_url,
-        db::parse_uuid(&request.id)?,
+        request.id,
         crate::services::links::purpose::OFFER,
         now,
     )
@@ -291,7 +291,7 @@ pub async fn send(
         &mut tx,
         &NewMessage {
             kind: "offer",
-            request_id: Some(db::parse_uuid(&request.id)?),
+            request_id: Some(request.id),
             recipient: &request.email,
             subject: &mail.subject,
             body_text: &mail.text,
@@ -386,7 +386,7 @@ pub(in crate::services) async fn event(
     requests::insert_event(
         tx,
         &NewEvent {
-            request_id: db::parse_uuid(&request.id)?,
+            request_id: request.id,
             at: now,
             kind,
             actor_kind,
@@ -411,14 +411,8 @@ pub(in crate::services) async fn notify_applicant(
     now: DateTime<Utc>,
 ) -> Result<(), OfferError> {
     let tr = Tr(request.language());
-    let link = crate::services::links::issue_follow_link(
-        tx,
-        base_url,
-        db::parse_uuid(&request.id)?,
-        kind,
-        now,
-    )
-    .await?;
+    let link =
+        crate::services::links::issue_follow_link(tx, base_url, request.id, kind, now).await?;
     let mail = compose::notice(
         tr,
         &compose::Notice {
@@ -434,7 +428,7 @@ pub(in crate::services) async fn notify_applicant(
     crate::services::outbox::enqueue_mail(
         tx,
         kind,
-        Some(db::parse_uuid(&request.id)?),
+        Some(request.id),
         &request.email,
         &mail,
         attachments,

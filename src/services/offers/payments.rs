@@ -2,6 +2,7 @@
 //! request closed once everything is settled.
 
 use super::*;
+use crate::domain::RequestId;
 use crate::domain::offer::OfferStatus;
 use crate::{
     db::offers::{DuePaymentRow, NewPayment},
@@ -168,7 +169,7 @@ pub async fn record_payment(
         PayeeChoice::Due(_) => None,
     };
     let mut tx = state.db.begin_write().await?;
-    let offer = offers::latest_in(&mut tx, &request.id)
+    let offer = offers::latest_in(&mut tx, request.id)
         .await?
         .ok_or(OfferError::NoOffer)?;
     let dues = dues_in(&mut tx, &offer.id).await?;
@@ -322,7 +323,7 @@ pub(crate) async fn register_in(
         && nothing_due_before_works(&dues)
         && requests::move_state(
             tx,
-            &request.id,
+            request.id,
             RequestState::Accepted,
             RequestState::ReadyForWorks,
             now,
@@ -342,7 +343,7 @@ pub(crate) async fn register_in(
         .await?;
     }
     // A commune paying after the works (V-8.2.1) closes its request with its last payment.
-    close_if_settled(tx, base_url, &request.id, now).await?;
+    close_if_settled(tx, base_url, request.id, now).await?;
     Ok(Some(standing))
 }
 
@@ -382,8 +383,7 @@ pub async fn set_pays_after_works(
     now: DateTime<Utc>,
 ) -> Result<(), OfferError> {
     let mut tx = state.db.begin_write().await?;
-    if !requests::set_pays_after_works(&mut tx, &user.scope(), &request.id, after_works, now)
-        .await?
+    if !requests::set_pays_after_works(&mut tx, &user.scope(), request.id, after_works, now).await?
     {
         return Err(OfferError::WrongState(request.state.code().to_owned()));
     }
@@ -413,7 +413,7 @@ pub async fn set_pays_after_works(
 pub async fn close_if_settled(
     tx: &mut Tx,
     base_url: &str,
-    request_id: &str,
+    request_id: RequestId,
     now: DateTime<Utc>,
 ) -> Result<bool, OfferError> {
     let Some(offer) = offers::latest_in(tx, request_id).await? else {
@@ -443,7 +443,7 @@ pub async fn close_if_settled(
     requests::insert_event(
         tx,
         &NewEvent {
-            request_id: db::parse_uuid(request_id)?,
+            request_id,
             at: now,
             kind: "closed",
             actor_kind: "system",
@@ -470,7 +470,7 @@ async fn closing_lines(
     request: &crate::db::requests::RequestRow,
     tr: Tr,
 ) -> Result<Vec<String>, DbError> {
-    let made: Vec<String> = crate::db::permits::latest_answers(tx, &request.id)
+    let made: Vec<String> = crate::db::permits::latest_answers(tx, request.id)
         .await?
         .into_iter()
         .filter(|(_, _, body)| {

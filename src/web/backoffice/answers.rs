@@ -1,6 +1,7 @@
 //! Each operator's answer on the request page: its view (feasibility, prerequisites, lines,
 //! the survey and the study) and the operator staff's changes to it.
 
+use crate::domain::RequestId;
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -400,10 +401,10 @@ pub(super) async fn adjust(
     };
     match form.action.as_str() {
         "servicing_study" => {
-            return servicing_study(state, staff, &request_id, &assessment_id, &form).await;
+            return servicing_study(state, staff, request_id, &assessment_id, &form).await;
         }
         "water_survey" => {
-            return water_survey(state, staff, &request_id, &assessment_id, &form).await;
+            return water_survey(state, staff, request_id, &assessment_id, &form).await;
         }
         _ => {}
     }
@@ -444,7 +445,7 @@ pub(super) async fn adjust(
         Err(AdjustError::Db(error)) => Err(error.into()),
         Err(refused) => {
             let text = adjust_refusal(staff.tr, &refused);
-            refused_on_detail(&state, staff, &request_id, text).await
+            refused_on_detail(&state, staff, request_id, text).await
         }
     }
 }
@@ -485,7 +486,7 @@ pub(super) fn staff_record<T>(
 pub(super) async fn after_staff_record(
     state: AppState,
     staff: Staff,
-    request_id: &str,
+    request_id: RequestId,
     assessment_id: &str,
     outcome: Result<i64, AdjustError>,
     invalid_label: &str,
@@ -513,7 +514,7 @@ pub(super) async fn after_staff_record(
 pub(super) async fn servicing_study(
     state: AppState,
     staff: Staff,
-    request_id: &str,
+    request_id: RequestId,
     assessment_id: &str,
     form: &AdjustForm,
 ) -> Result<Response, PageError> {
@@ -554,7 +555,7 @@ pub(super) async fn servicing_study(
 pub(super) async fn water_survey(
     state: AppState,
     staff: Staff,
-    request_id: &str,
+    request_id: RequestId,
     assessment_id: &str,
     form: &AdjustForm,
 ) -> Result<Response, PageError> {
@@ -654,7 +655,7 @@ pub(super) async fn water_survey(
 pub(super) async fn refused_survey(
     state: &AppState,
     staff: Staff,
-    request_id: &str,
+    request_id: RequestId,
     assessment_id: &str,
     text: String,
     typed: SurveyView,

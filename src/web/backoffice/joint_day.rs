@@ -1,6 +1,8 @@
 //! The joint day on the case officer's request page (C-4): its view (reserved, candidates and
 //! why earlier days fail) and the actions — reserve, cancel, works done.
 
+use crate::domain::RequestId;
+use crate::http::extract::IdPath;
 use axum::{
     extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
@@ -292,7 +294,7 @@ pub(super) async fn works_done(
         Err(ScheduleError::Db(error)) => Err(error.into()),
         Err(refused) => {
             let text = schedule_refusal(staff.tr, &refused);
-            refused_on_detail(&state, staff, &request_id, text).await
+            refused_on_detail(&state, staff, request_id, text).await
         }
     }
 }
@@ -301,10 +303,10 @@ pub(super) async fn works_done(
 pub(super) async fn cancel_day(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(form): CsrfForm<DayForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = coordinator_request(&state, &staff, id).await?;
     let outcome = match crate::domain::error::required_text(&form.reason, 500) {
         Ok(reason) => {
             schedule::cancel(&state, &staff.user, &request, &reason, state.clock.now()).await
@@ -316,7 +318,7 @@ pub(super) async fn cancel_day(
         Err(ScheduleError::Db(error)) => Err(error.into()),
         Err(refused) => {
             let text = schedule_refusal(staff.tr, &refused);
-            refused_on_detail(&state, staff, &id, text).await
+            refused_on_detail(&state, staff, id, text).await
         }
     }
 }
@@ -325,10 +327,10 @@ pub(super) async fn cancel_day(
 pub(super) async fn reserve_day(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(form): CsrfForm<DayForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = coordinator_request(&state, &staff, id).await?;
     let outcome = match chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") {
         Ok(day) => {
             schedule::reserve(
@@ -349,7 +351,7 @@ pub(super) async fn reserve_day(
         Err(ScheduleError::Db(error)) => Err(error.into()),
         Err(refused) => {
             let text = schedule_refusal(staff.tr, &refused);
-            refused_on_detail(&state, staff, &id, text).await
+            refused_on_detail(&state, staff, id, text).await
         }
     }
 }

@@ -1,11 +1,13 @@
 //! The staff queue and request pages. Every read goes through the signed-in user's scope:
 //! a request that does not involve their organisation does not exist for them.
 
+use crate::domain::RequestId;
+use crate::http::extract::IdPath;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -199,7 +201,7 @@ pub(super) struct DetailPage<'a> {
 pub(in crate::web) async fn coordinator_request(
     state: &AppState,
     staff: &Staff,
-    id: &str,
+    id: RequestId,
 ) -> Result<RequestRow, PageError> {
     Ok(case_file::coordinated_request(state, &staff.user, id).await?)
 }
@@ -217,21 +219,21 @@ struct AssignForm {
 async fn assign(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(form): CsrfForm<AssignForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = coordinator_request(&state, &staff, id).await?;
     let officer = match form.officer.trim() {
         "" => staff.user.user_id,
         other => uuid::Uuid::parse_str(other).map_err(|_| PageError::NotFound)?,
     };
-    let request_id = uuid::Uuid::parse_str(&request.id).map_err(|_| PageError::Internal)?;
+    let request_id = request.id;
     let now = state.clock.now();
     match crate::services::assignment::assign(&state, &staff.user, request_id, officer, now).await {
         Ok(_) => {}
         Err(crate::services::assignment::AssignError::Refused) => {
             let text = staff.tr.t("queue.assign_refused").to_owned();
-            return refused_on_detail(&state, staff, &id, text).await;
+            return refused_on_detail(&state, staff, id, text).await;
         }
         Err(crate::services::assignment::AssignError::Db(error)) => return Err(error.into()),
     }
@@ -294,7 +296,7 @@ struct DetailQuery {
 async fn detail(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     Query(query): Query<DetailQuery>,
 ) -> Result<Response, PageError> {
     let notice = (!query.saved.is_empty()).then(|| Notice {
@@ -306,7 +308,7 @@ async fn detail(
     render_detail_done(
         &state,
         staff,
-        &id,
+        id,
         notice,
         offer_done,
         StatusCode::OK,
@@ -323,7 +325,7 @@ async fn detail(
 pub(super) async fn refused_on_detail(
     state: &AppState,
     staff: Staff,
-    id: &str,
+    id: RequestId,
     text: String,
 ) -> Result<Response, PageError> {
     refused_on_detail_with(state, staff, id, text, Vec::new()).await
@@ -333,7 +335,7 @@ pub(super) async fn refused_on_detail(
 pub(super) async fn refused_on_detail_with(
     state: &AppState,
     staff: Staff,
-    id: &str,
+    id: RequestId,
     text: String,
     permit_problems: Vec<(String, String)>,
 ) -> Result<Response, PageError> {
@@ -357,7 +359,7 @@ pub(super) async fn refused_on_detail_with(
 pub(super) async fn render_detail(
     state: &AppState,
     staff: Staff,
-    id: &str,
+    id: RequestId,
     notice: Option<Notice>,
     status: StatusCode,
     adjust: impl FnOnce(&mut DetailPage<'_>),
@@ -370,7 +372,7 @@ pub(super) async fn render_detail(
 async fn render_detail_done(
     state: &AppState,
     staff: Staff,
-    id: &str,
+    id: RequestId,
     notice: Option<Notice>,
     done: Option<(&str, &str)>,
     status: StatusCode,

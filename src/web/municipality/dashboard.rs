@@ -1,6 +1,7 @@
 //! The commune's dashboard: the permits to decide with their countdown, the latest decided,
 //! and this year's nuisance avoided.
 
+use crate::domain::RequestId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{Router, extract::State, routing::get};
@@ -22,7 +23,7 @@ pub(super) fn router() -> Router<AppState> {
 /// One permit of a list, every label already translated.
 pub struct PermitLine {
     pub id: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub site: String,
     pub day: String,
@@ -46,7 +47,7 @@ fn permit_line(tr: Tr, row: &PermitListRow, today: NaiveDate) -> PermitLine {
     }
     PermitLine {
         id: row.id.clone(),
-        request_id: row.request_id.clone(),
+        request_id: row.request_id,
         reference: row.reference.clone(),
         site: site.join(", "),
         day: local_date_in(tr, &row.day),

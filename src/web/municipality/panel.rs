@@ -2,9 +2,11 @@
 //! permit's status and what blocks the day, the answer to the commune's question and the
 //! acknowledgement of its conditions.
 
+use crate::domain::RequestId;
+use crate::http::extract::IdPath;
 use axum::{
     Router,
-    extract::{Path, State},
+    extract::State,
     response::{IntoResponse, Redirect, Response},
     routing::post,
 };
@@ -111,10 +113,10 @@ struct SiteForm {
 async fn save_site(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(form): CsrfForm<SiteForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = coordinator_request(&state, &staff, id).await?;
     let tr = staff.tr;
     let parsed = SiteDetails::parse(&SiteInput {
         road_type: &form.road_type,
@@ -137,7 +139,7 @@ async fn save_site(
                 .collect();
             let text = tr.t("permit.site_refused").to_owned();
             return crate::web::backoffice::refused_on_detail_with(
-                &state, staff, &id, text, problems,
+                &state, staff, id, text, problems,
             )
             .await;
         }
@@ -150,7 +152,7 @@ async fn save_site(
         Err(PermitError::NotFound) => Err(PageError::NotFound),
         Err(refused) => {
             let text = crate::http::refusal::permit_refusal(tr, &refused);
-            crate::web::backoffice::refused_on_detail_with(&state, staff, &id, text, Vec::new())
+            crate::web::backoffice::refused_on_detail_with(&state, staff, id, text, Vec::new())
                 .await
         }
     }
@@ -166,10 +168,10 @@ pub(super) struct TextForm {
 async fn answer(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(form): CsrfForm<TextForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = coordinator_request(&state, &staff, id).await?;
     match service::answer(&state, &staff.user, &request, &form.text, state.clock.now()).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/backoffice/requests/{id}?saved=1#permit")).into_response())
@@ -178,7 +180,7 @@ async fn answer(
         Err(PermitError::NotFound) => Err(PageError::NotFound),
         Err(refused) => {
             let text = crate::http::refusal::permit_refusal(staff.tr, &refused);
-            crate::web::backoffice::refused_on_detail_with(&state, staff, &id, text, Vec::new())
+            crate::web::backoffice::refused_on_detail_with(&state, staff, id, text, Vec::new())
                 .await
         }
     }
@@ -187,10 +189,10 @@ async fn answer(
 async fn acknowledge(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
     CsrfForm(_form): CsrfForm<TextForm>,
 ) -> Result<Response, PageError> {
-    let request = coordinator_request(&state, &staff, &id).await?;
+    let request = coordinator_request(&state, &staff, id).await?;
     match service::acknowledge(&state, &staff.user, &request, state.clock.now()).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/backoffice/requests/{id}?saved=1#permit")).into_response())
@@ -199,7 +201,7 @@ async fn acknowledge(
         Err(PermitError::NotFound) => Err(PageError::NotFound),
         Err(refused) => {
             let text = crate::http::refusal::permit_refusal(staff.tr, &refused);
-            crate::web::backoffice::refused_on_detail_with(&state, staff, &id, text, Vec::new())
+            crate::web::backoffice::refused_on_detail_with(&state, staff, id, text, Vec::new())
                 .await
         }
     }

@@ -1,5 +1,6 @@
 //! One of the commune's permits: its site, works, history and deadline, and the decision.
 
+use crate::domain::RequestId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -40,7 +41,7 @@ struct PermitPage {
     page: Frame,
     commune: String,
     reference: String,
-    request_id: String,
+    request_id: RequestId,
     site: String,
     permit: PermitView,
     details: SiteView,

@@ -1,10 +1,12 @@
 //! The commune's works: the calendar (month or week), the map of a month and one site.
 
+use crate::domain::RequestId;
+use crate::http::extract::IdPath;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Query, State},
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
     routing::get,
@@ -34,7 +36,7 @@ pub(super) fn router() -> Router<AppState> {
 
 /// One joint day as a line of the calendar, the map list and the works page.
 pub struct WorksLine {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub reference: String,
     pub site: String,
     pub day: String,
@@ -50,7 +52,7 @@ pub struct WorksLine {
 
 fn works_line(tr: Tr, names: &ServiceNames, day: &JointDay) -> WorksLine {
     WorksLine {
-        request_id: day.request_id.clone(),
+        request_id: day.request_id,
         reference: day.reference.clone(),
         site: day.site(),
         day: day_label(day.day),
@@ -378,11 +380,10 @@ struct WorksPage {
 async fn works_page(
     State(state): State<AppState>,
     commune: Municipality,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<RequestId>,
 ) -> Result<WorksPage, PageError> {
     let tr = commune.tr;
-    let site =
-        services::commune::works_site(&state, &commune.user, &commune.commune(), &id).await?;
+    let site = services::commune::works_site(&state, &commune.user, &commune.commune(), id).await?;
     let names = ServiceNames::load(&state, tr).await?;
     Ok(WorksPage {
         tr,

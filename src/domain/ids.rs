@@ -1,0 +1,100 @@
+//! Ids as types. Every id is a UUID (version 7, so rows sort by creation), stored as its
+//! hyphenated text; the type says which table's row it names, so a request's id cannot be
+//! passed where an assessment's is expected, and text that is no UUID is refused where it
+//! enters (a path, a form) instead of being looked up.
+
+use std::{fmt, str::FromStr};
+
+use uuid::Uuid;
+
+/// Text that is not an id: a page or an answer names nothing, so it is "not found".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not an id")]
+pub struct MalformedId;
+
+macro_rules! uuid_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A new id, for a row about to be written.
+            pub fn generate() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            pub fn uuid(self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = MalformedId;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(text).map(Self).map_err(|_| MalformedId)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0.hyphenated(), f)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A connection request's id (`requests.id`).
+    RequestId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_print_as_stored_and_read_back() {
+        let stored = "0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b";
+        let id: RequestId = stored.parse().unwrap();
+        assert_eq!(id.to_string(), stored);
+        assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{stored}\""));
+        assert_eq!(
+            serde_json::from_str::<RequestId>(&format!("\"{stored}\"")).unwrap(),
+            id
+        );
+    }
+
+    #[test]
+    fn text_that_is_no_id_is_refused() {
+        for text in [
+            "",
+            "CMH-2026-000001",
+            "0193a5b2",
+            "../etc/passwd",
+            "0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5bx",
+        ] {
+            assert_eq!(text.parse::<RequestId>(), Err(MalformedId), "{text:?}");
+        }
+    }
+}
