@@ -8,29 +8,17 @@ use uuid::Uuid;
 use super::{Db, DbError, DbResult, Tx, new_id, parse_ts, ts};
 pub use crate::domain::contact::mailbox_key;
 
-/// Where a message stands; stored as its code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutboxStatus {
-    /// Waiting for the worker (again, after a failed attempt with retries left).
-    Pending,
-    Sent,
-    /// Given up: only an administrator's retry sends it again.
-    Failed,
-}
-
-impl OutboxStatus {
-    pub const ALL: [Self; 3] = [Self::Pending, Self::Sent, Self::Failed];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Sent => "sent",
-            Self::Failed => "failed",
-        }
+crate::domain::stored_code! {
+    /// Where a message stands; stored as its code.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum OutboxStatus {
+        /// Waiting for the worker (again, after a failed attempt with retries left).
+        Pending = "pending",
+        Sent = "sent",
+        /// Given up: only an administrator's retry sends it again.
+        Failed = "failed",
     }
 }
-
-crate::domain::stored_code!(OutboxStatus);
 
 /// The kind of the filing confirmation: the applicant's only copy of their private link, so
 /// it is never left failed for good (the worker keeps trying it, slowly).
@@ -307,4 +295,21 @@ pub async fn for_request(db: &Db, request: &super::RequestAccess) -> DbResult<Ve
     .bind(request.id())
     .fetch_all(&db.pool)
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OutboxStatus;
+
+    #[test]
+    fn statuses_read_back_from_their_stored_codes_and_nothing_else() {
+        crate::domain::assert_stored_codes(
+            &[
+                ("pending", OutboxStatus::Pending),
+                ("sent", OutboxStatus::Sent),
+                ("failed", OutboxStatus::Failed),
+            ],
+            &["Sent", "queued"],
+        );
+    }
 }

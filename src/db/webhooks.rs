@@ -268,26 +268,15 @@ pub async fn enqueue_ping(
     Ok(true)
 }
 
-/// Where a delivery stands; stored as its code. A delivery stays pending until its receiver
-/// takes it: an endpoint that keeps failing is switched off, its deliveries are not given up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    Pending,
-    Delivered,
-}
-
-impl DeliveryStatus {
-    pub const ALL: [Self; 2] = [Self::Pending, Self::Delivered];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Delivered => "delivered",
-        }
+crate::domain::stored_code! {
+    /// Where a delivery stands; stored as its code. A delivery stays pending until its receiver
+    /// takes it: an endpoint that keeps failing is switched off, its deliveries are not given up.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum DeliveryStatus {
+        Pending = "pending",
+        Delivered = "delivered",
     }
 }
-
-crate::domain::stored_code!(DeliveryStatus);
 
 /// A delivery as the log lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -506,4 +495,20 @@ pub async fn extend_claim(db: &Db, id: &str, until: DateTime<Utc>) -> DbResult<b
     .execute(&mut *db.single_write().await?)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeliveryStatus;
+
+    #[test]
+    fn statuses_read_back_from_their_stored_codes_and_nothing_else() {
+        crate::domain::assert_stored_codes(
+            &[
+                ("pending", DeliveryStatus::Pending),
+                ("delivered", DeliveryStatus::Delivered),
+            ],
+            &["Delivered", "failed"],
+        );
+    }
 }

@@ -1,34 +1,24 @@
 //! Where an operator's assessment of a request stands: each operator studies its own part.
 
-/// An assessment's status; stored as its code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AssessmentStatus {
-    /// Waiting for the operator's module or staff to answer.
-    Pending,
-    /// The operator answered: its latest version holds the answer.
-    Answered,
-    /// Given up after its retries (`db::mark_task_failed`): no answer is recorded on it.
-    Failed,
+super::stored_code! {
+    /// An assessment's status; stored as its code.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum AssessmentStatus {
+        /// Waiting for the operator's module or staff to answer.
+        Pending = "pending",
+        /// The operator answered: its latest version holds the answer.
+        Answered = "answered",
+        /// Given up after its retries (`db::mark_task_failed`): no answer is recorded on it.
+        Failed = "failed",
+    }
 }
 
 impl AssessmentStatus {
-    pub const ALL: [Self; 3] = [Self::Pending, Self::Answered, Self::Failed];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Answered => "answered",
-            Self::Failed => "failed",
-        }
-    }
-
     /// The codes, in order, for a filter's choices and the API's description.
     pub fn codes() -> [&'static str; 3] {
         Self::ALL.map(Self::code)
     }
 }
-
-super::stored_code!(AssessmentStatus);
 
 #[cfg(test)]
 mod tests {

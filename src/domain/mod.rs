@@ -1,10 +1,41 @@
 //! Pure types and rules: no I/O, no web or database imports.
 
-/// A stored code read back; one the platform does not know is an error, never a guess. For an
-/// enum with `ALL` (every value) and `code()` (what the database holds): `FromStr`,
-/// `TryFrom<String>` (for `#[sqlx(try_from = "String")]`) and `Display`.
+/// A stored code read back; one the platform does not know is an error, never a guess. Takes
+/// an enum whose variants are each paired with the code the database holds (`Pending =
+/// "pending"`): those pairs are the one place each code is written. Generates the enum (its
+/// attributes and its variants' passed through), `ALL` (every value, in declaration order),
+/// `code()`, `FromStr`, `TryFrom<String>` (for `#[sqlx(try_from = "String")]`) and `Display`.
+/// Other methods go in a separate `impl`.
 macro_rules! stored_code {
-    ($type:ty) => {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $type:ident {
+            $(
+                $(#[$variant_meta:meta])*
+                $variant:ident = $code:literal
+            ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis enum $type {
+            $(
+                $(#[$variant_meta])*
+                $variant,
+            )+
+        }
+
+        impl $type {
+            /// Every value, in declaration order.
+            pub const ALL: [Self; [$(stringify!($variant)),+].len()] = [$(Self::$variant),+];
+
+            /// What the database holds.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)+
+                }
+            }
+        }
+
         impl std::str::FromStr for $type {
             type Err = $crate::domain::InputError;
 

@@ -1,36 +1,25 @@
 //! Where a version of the consolidated offer stands (C-3: one offer for every operator).
 
-/// An offer version's status; stored as its code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OfferStatus {
-    /// Sent to the applicant, open to acceptance until it lapses (V-8.1).
-    Sent,
-    Accepted,
-    /// Replaced by a revised version (V-8.3).
-    Superseded,
-    /// Not accepted within its validity (V-8.1).
-    Lapsed,
+super::stored_code! {
+    /// An offer version's status; stored as its code.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum OfferStatus {
+        /// Sent to the applicant, open to acceptance until it lapses (V-8.1).
+        Sent = "sent",
+        Accepted = "accepted",
+        /// Replaced by a revised version (V-8.3).
+        Superseded = "superseded",
+        /// Not accepted within its validity (V-8.1).
+        Lapsed = "lapsed",
+    }
 }
 
 impl OfferStatus {
-    pub const ALL: [Self; 4] = [Self::Sent, Self::Accepted, Self::Superseded, Self::Lapsed];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Sent => "sent",
-            Self::Accepted => "accepted",
-            Self::Superseded => "superseded",
-            Self::Lapsed => "lapsed",
-        }
-    }
-
     /// The codes, in order, for the API's description.
     pub fn codes() -> [&'static str; 4] {
         Self::ALL.map(Self::code)
     }
 }
-
-super::stored_code!(OfferStatus);
 
 #[cfg(test)]
 mod tests {

@@ -15,44 +15,24 @@ use super::{
 /// Longest text of a decision, a question or an answer.
 pub const TEXT_MAX: usize = 2000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PermitStatus {
-    /// Waiting for the commune's decision.
-    Pending,
-    /// The commune asked a question; the case officer's answer resumes the request.
-    InformationRequested,
-    Approved,
-    ApprovedWithConditions,
-    Refused,
-    /// The joint day was cancelled: this request is void.
-    Cancelled,
-    /// The commune does not use the portal: the request goes to it the usual way.
-    Offline,
+super::stored_code! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum PermitStatus {
+        /// Waiting for the commune's decision.
+        Pending = "pending",
+        /// The commune asked a question; the case officer's answer resumes the request.
+        InformationRequested = "information_requested",
+        Approved = "approved",
+        ApprovedWithConditions = "approved_with_conditions",
+        Refused = "refused",
+        /// The joint day was cancelled: this request is void.
+        Cancelled = "cancelled",
+        /// The commune does not use the portal: the request goes to it the usual way.
+        Offline = "offline",
+    }
 }
 
 impl PermitStatus {
-    pub const ALL: [PermitStatus; 7] = [
-        Self::Pending,
-        Self::InformationRequested,
-        Self::Approved,
-        Self::ApprovedWithConditions,
-        Self::Refused,
-        Self::Cancelled,
-        Self::Offline,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::InformationRequested => "information_requested",
-            Self::Approved => "approved",
-            Self::ApprovedWithConditions => "approved_with_conditions",
-            Self::Refused => "refused",
-            Self::Cancelled => "cancelled",
-            Self::Offline => "offline",
-        }
-    }
-
     /// Still waiting for the commune: the deadline runs.
     pub fn awaiting_commune(self) -> bool {
         matches!(self, Self::Pending | Self::InformationRequested)
@@ -63,8 +43,6 @@ impl PermitStatus {
         matches!(self, Self::Approved | Self::ApprovedWithConditions)
     }
 }
-
-super::stored_code!(PermitStatus);
 
 /// What the commune decides, with the text each decision needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -769,58 +769,24 @@ pub enum VatStatus {
     Exempt,
 }
 
-/// Where a request stands. The timeline keeps how it got there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestState {
-    Submitted,
-    Incomplete,
-    Complete,
-    Assessed,
-    Quoted,
-    Accepted,
-    ReadyForWorks,
-    Scheduled,
-    Done,
-    Closed,
-    Withdrawn,
-    Refused,
-    Lapsed,
-}
-
-impl RequestState {
-    pub const ALL: [RequestState; 13] = [
-        Self::Submitted,
-        Self::Incomplete,
-        Self::Complete,
-        Self::Assessed,
-        Self::Quoted,
-        Self::Accepted,
-        Self::ReadyForWorks,
-        Self::Scheduled,
-        Self::Done,
-        Self::Closed,
-        Self::Withdrawn,
-        Self::Refused,
-        Self::Lapsed,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Submitted => "submitted",
-            Self::Incomplete => "incomplete",
-            Self::Complete => "complete",
-            Self::Assessed => "assessed",
-            Self::Quoted => "quoted",
-            Self::Accepted => "accepted",
-            Self::ReadyForWorks => "ready_for_works",
-            Self::Scheduled => "scheduled",
-            Self::Done => "done",
-            Self::Closed => "closed",
-            Self::Withdrawn => "withdrawn",
-            Self::Refused => "refused",
-            Self::Lapsed => "lapsed",
-        }
+super::stored_code! {
+    /// Where a request stands. The timeline keeps how it got there.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RequestState {
+        Submitted = "submitted",
+        Incomplete = "incomplete",
+        Complete = "complete",
+        Assessed = "assessed",
+        Quoted = "quoted",
+        Accepted = "accepted",
+        ReadyForWorks = "ready_for_works",
+        Scheduled = "scheduled",
+        Done = "done",
+        Closed = "closed",
+        Withdrawn = "withdrawn",
+        Refused = "refused",
+        Lapsed = "lapsed",
     }
 }
 
@@ -875,32 +841,6 @@ impl RequestState {
         } else {
             Err(IllegalMove { from: self, to })
         }
-    }
-}
-
-/// How a stored state reads back (the database keeps the code).
-impl TryFrom<String> for RequestState {
-    type Error = InputError;
-
-    fn try_from(code: String) -> Result<Self, Self::Error> {
-        code.parse()
-    }
-}
-
-impl fmt::Display for RequestState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl FromStr for RequestState {
-    type Err = InputError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|state| state.code() == s)
-            .ok_or(InputError::Choice)
     }
 }
 
@@ -1183,6 +1123,28 @@ mod idempotency_tests {
 #[cfg(test)]
 mod state_machine_tests {
     use super::RequestState::{self, *};
+
+    #[test]
+    fn states_read_back_from_their_stored_codes_in_their_listed_order() {
+        // The back office lists the states in this order.
+        let codes = [
+            ("submitted", Submitted),
+            ("incomplete", Incomplete),
+            ("complete", Complete),
+            ("assessed", Assessed),
+            ("quoted", Quoted),
+            ("accepted", Accepted),
+            ("ready_for_works", ReadyForWorks),
+            ("scheduled", Scheduled),
+            ("done", Done),
+            ("closed", Closed),
+            ("withdrawn", Withdrawn),
+            ("refused", Refused),
+            ("lapsed", Lapsed),
+        ];
+        crate::domain::assert_stored_codes(&codes, &["Submitted", "ready-for-works", "open"]);
+        assert_eq!(RequestState::ALL, codes.map(|(_, state)| state));
+    }
 
     #[test]
     fn the_journey_of_a_request_is_allowed_step_by_step() {

@@ -42,78 +42,39 @@ pub struct SessionUser {
     pub api_key: Option<ApiKeyActor>,
 }
 
-/// What an organisation is to the platform; stored as its code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganisationKind {
-    /// ORES, the single point of contact of every request (C-2).
-    Coordinator,
-    /// A network operator or a telecom partner: assesses, quotes and works.
-    Operator,
-    /// A commune on the portal: decides the joint road-works permits (C-6).
-    Municipality,
-    /// The platform's own administration.
-    Platform,
-}
-
-impl OrganisationKind {
-    pub const ALL: [Self; 4] = [
-        Self::Coordinator,
-        Self::Operator,
-        Self::Municipality,
-        Self::Platform,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Coordinator => "coordinator",
-            Self::Operator => "operator",
-            Self::Municipality => "municipality",
-            Self::Platform => "platform",
-        }
+super::stored_code! {
+    /// What an organisation is to the platform; stored as its code.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum OrganisationKind {
+        /// ORES, the single point of contact of every request (C-2).
+        Coordinator = "coordinator",
+        /// A network operator or a telecom partner: assesses, quotes and works.
+        Operator = "operator",
+        /// A commune on the portal: decides the joint road-works permits (C-6).
+        Municipality = "municipality",
+        /// The platform's own administration.
+        Platform = "platform",
     }
 }
 
-/// What a user may do within their organisation; stored as its code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// The coordinator's case officer.
-    CaseOfficer,
-    OperatorStaff,
-    /// An operator's administrator: its accounts, coverage and tariff books.
-    OperatorAdmin,
-    /// A commune's staff.
-    Municipality,
-    PlatformAdmin,
-    /// An API key acting for its organisation: no administrator's or case officer's powers,
-    /// only what the organisation's staff do. Never a stored user's role.
-    ApiKey,
-}
-
-impl Role {
-    pub const ALL: [Self; 6] = [
-        Self::CaseOfficer,
-        Self::OperatorStaff,
-        Self::OperatorAdmin,
-        Self::Municipality,
-        Self::PlatformAdmin,
-        Self::ApiKey,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::CaseOfficer => "case_officer",
-            Self::OperatorStaff => "operator_staff",
-            Self::OperatorAdmin => "operator_admin",
-            Self::Municipality => "municipality",
-            Self::PlatformAdmin => "platform_admin",
-            Self::ApiKey => "api_key",
-        }
+super::stored_code! {
+    /// What a user may do within their organisation; stored as its code.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Role {
+        /// The coordinator's case officer.
+        CaseOfficer = "case_officer",
+        OperatorStaff = "operator_staff",
+        /// An operator's administrator: its accounts, coverage and tariff books.
+        OperatorAdmin = "operator_admin",
+        /// A commune's staff.
+        Municipality = "municipality",
+        PlatformAdmin = "platform_admin",
+        /// An API key acting for its organisation: no administrator's or case officer's powers,
+        /// only what the organisation's staff do. Never a stored user's role.
+        ApiKey = "api_key",
     }
 }
-
-super::stored_code!(OrganisationKind);
-super::stored_code!(Role);
 
 /// An API key acting for its organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
