@@ -190,13 +190,17 @@ pub async fn submit(
         });
     };
 
+    // The operator of a network that serves the commune, if any.
+    let serving_operator = |code: &str| {
+        serving
+            .iter()
+            .find(|o| o.kind == OrganisationKind::Operator && o.service.as_deref() == Some(code))
+    };
+
     // A partner's service is filed only where that partner serves the commune.
     let mut partner_errors = FieldErrors::new();
     for code in &request.partner_services {
-        let serves = serving.iter().any(|o| {
-            o.kind == OrganisationKind::Operator && o.service.as_deref() == Some(code.as_str())
-        });
-        if !serves {
+        if serving_operator(code).is_none() {
             let label = partner_label(code);
             partner_errors.add(
                 "services",
@@ -250,11 +254,6 @@ pub async fn submit(
     let mut assessing = Vec::new();
     // Asked where no operator of that network serves the commune: said in the email.
     let mut unserved = Vec::new();
-    let serving_operator = |code: &str| {
-        serving
-            .iter()
-            .find(|o| o.kind == OrganisationKind::Operator && o.service.as_deref() == Some(code))
-    };
     for service in &request.services {
         let operator = serving_operator(service.code());
         if operator.is_none() {
