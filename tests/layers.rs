@@ -625,7 +625,7 @@ fn reads_of_a_requests_data_take_a_scope_or_an_access() {
     for file in files.iter().filter(|f| f.module == "db") {
         for (name, params) in async_fn_signatures(&file.code) {
             let through_pool = params.contains(": &Db");
-            let by_bare_id = params.contains("request_id: &str");
+            let by_bare_id = params.contains("request_id: RequestId");
             let named_reader = params.contains("&Scope") || params.contains("RequestAccess");
             if through_pool && by_bare_id && !named_reader {
                 lines.push(format!("{}: {name}({params})", file.name));

@@ -2,11 +2,11 @@
 //! and change the answer through the same service as the operator's page (same validation,
 //! refusals with their rule ids, events), under the answer's version.
 
-use crate::domain::RequestId;
+use crate::domain::{AssessmentId, RequestId};
 use axum::{
     Json,
     body::Bytes,
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -21,7 +21,7 @@ use crate::{
     domain::tenancy::SessionUser,
     http::{
         error::ApiError,
-        extract::Staff,
+        extract::{ApiIdPath, Staff},
         refusal::{adjust_refusal, adjust_rule},
     },
     i18n::Tr,
@@ -49,7 +49,7 @@ pub(super) fn require_operator(user: &SessionUser) -> Result<(), ApiError> {
 pub(super) async fn require_own_writable_part(
     state: &AppState,
     user: &SessionUser,
-    id: &str,
+    id: AssessmentId,
 ) -> Result<(), ApiError> {
     require_operator(user)?;
     operator_work::own_part(state, user, id)
@@ -78,8 +78,8 @@ pub struct PartsQuery {
 /// One of the operator's parts of an open request.
 #[derive(Serialize, ToSchema)]
 pub struct PartSummary {
-    #[schema(format = Uuid)]
-    id: String,
+    #[schema(value_type = String, format = Uuid)]
+    id: AssessmentId,
     #[schema(value_type = String, format = Uuid)]
     request_id: RequestId,
     reference: String,
@@ -286,7 +286,7 @@ fn with_etag(version: i64, body: PartDetail) -> Response {
 pub(super) async fn part(
     state: &AppState,
     user: &SessionUser,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
 ) -> Result<Response, ApiError> {
     let (row, answer) = operator_work::own_part(state, user, assessment_id)
         .await?
@@ -322,10 +322,10 @@ pub(super) async fn part(
 pub async fn show(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiIdPath(id): ApiIdPath<AssessmentId>,
 ) -> Result<Response, ApiError> {
     require_operator(&staff.user)?;
-    part(&state, &staff.user, &id).await
+    part(&state, &staff.user, id).await
 }
 
 /// A number or a text in the JSON body, read as the page's form field would be.
@@ -438,11 +438,11 @@ pub(super) fn version_of(tr: Tr, field: Option<i64>, headers: &HeaderMap) -> Res
 pub async fn change(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiIdPath(id): ApiIdPath<AssessmentId>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    require_own_writable_part(&state, &staff.user, &id).await?;
+    require_own_writable_part(&state, &staff.user, id).await?;
     // A key speaks its owner's language (the administrator who created it).
     let tr = staff.tr;
     let change: ChangeBody = serde_json::from_slice(&body)
@@ -467,7 +467,7 @@ pub async fn change(
             assess::adjust(
                 &state,
                 &staff.user,
-                &id,
+                id,
                 version,
                 &adjustment,
                 state.clock.now(),
@@ -477,7 +477,7 @@ pub async fn change(
         Err(error) => Err(error),
     };
     match outcome {
-        Ok(_) => part(&state, &staff.user, &id).await,
+        Ok(_) => part(&state, &staff.user, id).await,
         Err(error) => Err(adjust_error(tr, error)),
     }
 }
@@ -517,11 +517,11 @@ pub(super) fn adjust_error(tr: Tr, error: AdjustError) -> ApiError {
 pub async fn works_done(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiIdPath(id): ApiIdPath<AssessmentId>,
 ) -> Result<Response, ApiError> {
-    require_own_writable_part(&state, &staff.user, &id).await?;
-    match works::works_done(&state, &staff.user, &id, state.clock.now()).await {
-        Ok(()) => part(&state, &staff.user, &id).await,
+    require_own_writable_part(&state, &staff.user, id).await?;
+    match works::works_done(&state, &staff.user, id, state.clock.now()).await {
+        Ok(()) => part(&state, &staff.user, id).await,
         Err(ScheduleError::Db(error)) => Err(error.into()),
         // C-4: works are done on the reserved day or after it.
         Err(ScheduleError::NotDueYet) => Err(ApiError::refused(

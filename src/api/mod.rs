@@ -1,6 +1,6 @@
 //! JSON under `/api/v1`, mirroring what the pages show, scoped like them.
 
-use crate::domain::RequestId;
+use crate::domain::{DocumentId, RequestId};
 use axum::{
     Json, Router,
     extract::{FromRequestParts, Query, State},
@@ -398,8 +398,8 @@ struct RequestDetail {
 #[derive(Serialize, ToSchema)]
 #[schema(as = Document)]
 struct DocumentJson {
-    #[schema(format = Uuid)]
-    id: String,
+    #[schema(value_type = String, format = Uuid)]
+    id: DocumentId,
     #[schema(schema_with = doc::document_kind)]
     kind: String,
     filename: String,

@@ -2,12 +2,8 @@
 //! permit with its site, works and history, and decide it through the same service as the
 //! commune's permit page (same validation, refusals with their rule, events, mails, webhooks).
 
-use crate::domain::RequestId;
-use axum::{
-    Json,
-    body::Bytes,
-    extract::{Path, State},
-};
+use crate::domain::{PermitId, RequestId};
+use axum::{Json, body::Bytes, extract::State};
 use serde::{Deserialize, Serialize};
 
 use super::{ErrorResponse, require_write, works::PermitJson};
@@ -16,7 +12,7 @@ use crate::{
     domain::{permit::Decision, tenancy::SessionUser},
     http::{
         error::ApiError,
-        extract::Staff,
+        extract::{ApiIdPath, Staff},
         refusal::{permit_refusal, permit_rule},
     },
     services::{
@@ -92,7 +88,11 @@ pub struct PermitStep {
     text: Option<String>,
 }
 
-async fn detail(state: &AppState, user: &SessionUser, id: &str) -> Result<PermitDetail, ApiError> {
+async fn detail(
+    state: &AppState,
+    user: &SessionUser,
+    id: PermitId,
+) -> Result<PermitDetail, ApiError> {
     let file = commune::permit(state, user, id).await?;
     let record = file.record;
     let permit = record.permit;
@@ -156,10 +156,10 @@ async fn detail(state: &AppState, user: &SessionUser, id: &str) -> Result<Permit
 pub async fn show(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiIdPath(id): ApiIdPath<PermitId>,
 ) -> Result<Json<PermitDetail>, ApiError> {
     require_municipality(&staff.user)?;
-    Ok(Json(detail(&state, &staff.user, &id).await?))
+    Ok(Json(detail(&state, &staff.user, id).await?))
 }
 
 /// The commune's decision, with the fields of its permit page.
@@ -197,24 +197,24 @@ pub struct DecisionBody {
 pub async fn decide(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiIdPath(id): ApiIdPath<PermitId>,
     body: Bytes,
 ) -> Result<Json<PermitDetail>, ApiError> {
     require_municipality(&staff.user)?;
     // Another commune's permit does not exist, before any other refusal.
-    commune::check_own_permit(&state, &staff.user, &id).await?;
+    commune::check_own_permit(&state, &staff.user, id).await?;
     require_write(&staff.user)?;
     let tr = staff.tr;
     let body: DecisionBody = serde_json::from_slice(&body)
         .map_err(|error| ApiError::Invalid(format!("body: {error}")))?;
     let outcome = match Decision::parse(body.action.trim(), &body.text) {
-        Ok(decision) => service::decide(&state, &staff.user, &id, &decision, state.clock.now())
+        Ok(decision) => service::decide(&state, &staff.user, id, &decision, state.clock.now())
             .await
             .map(|_| ()),
         Err(error) => Err(PermitError::Decision(error)),
     };
     match outcome {
-        Ok(()) => Ok(Json(detail(&state, &staff.user, &id).await?)),
+        Ok(()) => Ok(Json(detail(&state, &staff.user, id).await?)),
         Err(PermitError::NotFound) => Err(ApiError::NotFound),
         Err(PermitError::Db(error)) => Err(error.into()),
         Err(refused @ PermitError::Stale) => Err(ApiError::stale(permit_refusal(tr, &refused))),

@@ -2,12 +2,8 @@
 //! ORES electricity's servicing study and SWDE's survey, through the same services, under the
 //! answer's version, with the same refusals and history events naming the key.
 
-use axum::{
-    body::Bytes,
-    extract::{Path, State},
-    http::HeaderMap,
-    response::Response,
-};
+use crate::domain::AssessmentId;
+use axum::{body::Bytes, extract::State, http::HeaderMap, response::Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,7 +17,10 @@ use crate::{
         servicing::{ServicingStudy, StudyInput},
         survey::{HOLDER_ROWS, HolderInput, SurveyInput, WaterSurvey},
     },
-    http::{error::ApiError, extract::Staff},
+    http::{
+        error::ApiError,
+        extract::{ApiIdPath, Staff},
+    },
     i18n::Tr,
     operators::refusal::RefusalReason,
     services::assess::{self, AdjustError, SurveyConclusion},
@@ -161,7 +160,7 @@ fn invalid(
 async fn own_writable<T: serde::de::DeserializeOwned>(
     state: &AppState,
     staff: &Staff,
-    id: &str,
+    id: AssessmentId,
     body: &Bytes,
 ) -> Result<T, ApiError> {
     require_own_writable_part(state, &staff.user, id).await?;
@@ -190,11 +189,11 @@ async fn own_writable<T: serde::de::DeserializeOwned>(
 pub async fn study(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiIdPath(id): ApiIdPath<AssessmentId>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let input: StudyBody = own_writable(&state, &staff, &id, &body).await?;
+    let input: StudyBody = own_writable(&state, &staff, id, &body).await?;
     let tr = staff.tr;
     let version = version_of(tr, input.version, &headers)?;
     let points_outside = input.points_outside.text();
@@ -224,7 +223,7 @@ pub async fn study(
     let outcome = assess::record_study(
         &state,
         &staff.user,
-        &id,
+        id,
         version,
         &study,
         &reason,
@@ -232,7 +231,7 @@ pub async fn study(
     )
     .await;
     match outcome {
-        Ok(_) => part(&state, &staff.user, &id).await,
+        Ok(_) => part(&state, &staff.user, id).await,
         // A change of lots the project cannot take (V-2.1, V-4.1c), as the page names it.
         Err(AdjustError::Invalid(error)) => Err(invalid(
             tr,
@@ -266,11 +265,11 @@ pub async fn study(
 pub async fn survey(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiIdPath(id): ApiIdPath<AssessmentId>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let input: SurveyBody = own_writable(&state, &staff, &id, &body).await?;
+    let input: SurveyBody = own_writable(&state, &staff, id, &body).await?;
     let tr = staff.tr;
     let version = version_of(tr, input.version, &headers)?;
     if input.holders.len() > HOLDER_ROWS {
@@ -325,7 +324,7 @@ pub async fn survey(
     let outcome = assess::record_survey(
         &state,
         &staff.user,
-        &id,
+        id,
         version,
         &survey,
         conclusion,
@@ -334,7 +333,7 @@ pub async fn survey(
     )
     .await;
     match outcome {
-        Ok(_) => part(&state, &staff.user, &id).await,
+        Ok(_) => part(&state, &staff.user, id).await,
         // B-5.1: the route inside the parcel is the field the rules refuse; the refusal says
         // so, with the page's words and rules.
         Err(AdjustError::EngineRefused(refusals)) => {

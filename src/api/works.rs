@@ -2,7 +2,7 @@
 //! offers with their payments (for the request detail), an offer's whole document, a
 //! commune's permits and the nuisance figures. Scoped like the pages that show them.
 
-use crate::domain::RequestId;
+use crate::domain::{PermitId, RequestId};
 use axum::{
     Json,
     extract::{Path, State},
@@ -80,8 +80,8 @@ pub fn joint_day(file: &StaffCaseFile) -> Option<JointDayJson> {
 #[schema(as = Permit)]
 pub struct PermitJson {
     /// The permit's id.
-    #[schema(format = Uuid)]
-    pub(super) id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub(super) id: PermitId,
     /// `pending`, `information_requested`, `approved`, `approved_with_conditions`, `refused`,
     /// `cancelled` or `offline`.
     #[schema(schema_with = doc::permit_status)]
@@ -103,7 +103,7 @@ pub struct PermitJson {
 /// The joint road-works permit of the request (coordinator only).
 pub fn permit(file: &StaffCaseFile) -> Option<PermitJson> {
     file.permit.as_ref().map(|p| PermitJson {
-        id: p.id.clone(),
+        id: p.id,
         status: p.status.to_string(),
         day: p.day.clone(),
         requested_at: p.requested_at.clone(),
@@ -378,7 +378,8 @@ pub struct PermitListJson {
 #[derive(Serialize, ToSchema)]
 #[schema(as = PermitLine)]
 struct PermitLineJson {
-    id: String,
+    #[schema(value_type = String, format = Uuid)]
+    id: PermitId,
     reference: String,
     site: String,
     commune: String,

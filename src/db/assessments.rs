@@ -1,7 +1,7 @@
 //! Operators' assessments of requests: durable tasks claimed by the fan-out worker, and
 //! every version of each answer.
 
-use super::RequestId;
+use super::{AssessmentId, RequestId};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -10,7 +10,7 @@ use crate::domain::assessment::AssessmentStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AssessmentRow {
-    pub id: String,
+    pub id: AssessmentId,
     pub request_id: RequestId,
     pub organisation_id: String,
     pub service: String,
@@ -92,7 +92,7 @@ pub async fn claim_due(
 /// writer: the first one wins, the other gets `Conflict` and nothing is written.
 pub async fn record_version(
     tx: &mut Tx,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
     expected_version: i64,
     new: &NewVersion<'_>,
     now: DateTime<Utc>,
@@ -147,11 +147,11 @@ pub struct NewVersion<'a> {
 /// Records a failed attempt: retried at `retry_at`, or given up when `None`.
 pub async fn mark_failed(
     db: &Db,
-    id: &str,
+    id: AssessmentId,
     error: &str,
     retry_at: Option<DateTime<Utc>>,
 ) -> DbResult<()> {
-    super::mark_task_failed(db, "assessments", id, error, retry_at).await
+    super::mark_task_failed(db, "assessments", &id.to_string(), error, retry_at).await
 }
 
 /// How many of a request's assessments still wait for an answer.
@@ -186,7 +186,7 @@ pub async fn for_request(
 /// reads them all at once.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CaseAnswerRow {
-    pub id: String,
+    pub id: AssessmentId,
     pub organisation_id: String,
     pub operator_name: String,
     pub service: String,
@@ -225,7 +225,7 @@ pub async fn answers_for(
 pub async fn latest_version(
     db: &Db,
     scope: &Scope,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
 ) -> DbResult<Option<VersionRow>> {
     Ok(sqlx::query_as(
         "SELECT v.version, v.feasibility, v.body, v.actor_kind, v.actor_id, v.reason, v.created_at \
@@ -380,7 +380,7 @@ const OPEN_STATES: &str =
 /// Answered assessments of `services` whose latest answer left the part without a price for
 /// lack of a tariff book in force on its date (V-5), in requests still open to an offer: their
 /// ids, oldest first. For pricing them again once a book covers them.
-pub async fn unpriced_of_services(db: &Db, services: &[&str]) -> DbResult<Vec<String>> {
+pub async fn unpriced_of_services(db: &Db, services: &[&str]) -> DbResult<Vec<AssessmentId>> {
     if services.is_empty() {
         return Ok(Vec::new());
     }
@@ -397,7 +397,10 @@ pub async fn unpriced_of_services(db: &Db, services: &[&str]) -> DbResult<Vec<St
 
 /// An answered assessment of a request still open to an offer and its latest answer, read in
 /// the system's write transaction: `NotFound` otherwise.
-pub async fn open_for_system_change(tx: &mut Tx, id: &str) -> DbResult<(AssessmentRow, String)> {
+pub async fn open_for_system_change(
+    tx: &mut Tx,
+    id: AssessmentId,
+) -> DbResult<(AssessmentRow, String)> {
     let row: AssessmentRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM assessments a JOIN requests r ON r.id = a.request_id \
          WHERE a.id = $1 AND a.status = 'answered' AND r.state IN {OPEN_STATES}"
@@ -414,7 +417,7 @@ pub async fn open_for_system_change(tx: &mut Tx, id: &str) -> DbResult<(Assessme
 pub async fn own_for_change(
     tx: &mut Tx,
     scope: &Scope,
-    id: &str,
+    id: AssessmentId,
 ) -> DbResult<(AssessmentRow, String)> {
     let row: AssessmentRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM assessments a WHERE a.id = $1 AND a.organisation_id = $2"
@@ -429,7 +432,7 @@ pub async fn own_for_change(
 }
 
 /// The stored answer of one version (empty before the first answer).
-async fn version_body(tx: &mut Tx, id: &str, version: i64) -> DbResult<String> {
+async fn version_body(tx: &mut Tx, id: AssessmentId, version: i64) -> DbResult<String> {
     Ok(sqlx::query_scalar(
         "SELECT body FROM assessment_versions WHERE assessment_id = $1 AND version = $2",
     )
@@ -445,7 +448,7 @@ async fn version_body(tx: &mut Tx, id: &str, version: i64) -> DbResult<String> {
 pub async fn coordinated_for_change(
     tx: &mut Tx,
     scope: &Scope,
-    id: &str,
+    id: AssessmentId,
 ) -> DbResult<(AssessmentRow, String)> {
     let row: AssessmentRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM assessments a JOIN requests r ON r.id = a.request_id \
@@ -465,7 +468,7 @@ pub async fn coordinated_for_change(
 pub async fn request_of_coordinated(
     db: &Db,
     scope: &Scope,
-    id: &str,
+    id: AssessmentId,
 ) -> DbResult<Option<RequestId>> {
     Ok(sqlx::query_scalar(
         "SELECT a.request_id FROM assessments a JOIN requests r ON r.id = a.request_id \
@@ -478,7 +481,11 @@ pub async fn request_of_coordinated(
 }
 
 /// The request of one of the caller's own assessments; `None` for anybody else's.
-pub async fn request_of_own(db: &Db, scope: &Scope, id: &str) -> DbResult<Option<RequestId>> {
+pub async fn request_of_own(
+    db: &Db,
+    scope: &Scope,
+    id: AssessmentId,
+) -> DbResult<Option<RequestId>> {
     Ok(sqlx::query_scalar(
         "SELECT request_id FROM assessments WHERE id = $1 AND organisation_id = $2",
     )
@@ -524,7 +531,7 @@ pub async fn history_of_service(
 /// One of an operator's parts as its systems read it through the API (issue 21).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OwnPartRow {
-    pub id: String,
+    pub id: AssessmentId,
     pub request_id: RequestId,
     pub reference: String,
     pub request_state: String,
@@ -598,7 +605,7 @@ pub async fn own_open_parts(
 }
 
 /// One of the scope's parts with its latest answer (empty before the first), or `NotFound`.
-pub async fn own_part(db: &Db, scope: &Scope, id: &str) -> DbResult<(OwnPartRow, String)> {
+pub async fn own_part(db: &Db, scope: &Scope, id: AssessmentId) -> DbResult<(OwnPartRow, String)> {
     let mut tx = db.begin_read().await?;
     let row: OwnPartRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{OWN_PART} WHERE a.id = $1 AND a.organisation_id = $2"
@@ -642,7 +649,7 @@ pub async fn newly_at(
     db: &Db,
     deadline: Deadline,
     now: DateTime<Utc>,
-) -> DbResult<Vec<(String, RequestId, String, String)>> {
+) -> DbResult<Vec<(AssessmentId, RequestId, String, String)>> {
     let window = match deadline {
         Deadline::Soon => "a.due_at >= $1 AND a.due_at < $2",
         Deadline::Passed => "a.due_at < $1",
@@ -667,7 +674,7 @@ pub async fn newly_at(
 pub async fn mark_at(
     tx: &mut Tx,
     deadline: Deadline,
-    id: &str,
+    id: AssessmentId,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     let sql = format!(

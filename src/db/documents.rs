@@ -1,7 +1,7 @@
 //! Documents uploaded for a request. Callers authorise first: these functions take a request
 //! already found through the caller's scope or the applicant's private link.
 
-use super::RequestId;
+use super::{AssessmentId, DocumentId, RequestId};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -9,7 +9,7 @@ use super::{Db, DbResult, Tx, ts};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DocumentRow {
-    pub id: String,
+    pub id: DocumentId,
     pub request_id: RequestId,
     pub kind: String,
     pub filename: String,
@@ -27,7 +27,7 @@ const COLUMNS: &str = "id, request_id, kind, filename, content_type, size_bytes,
 
 #[derive(Debug, Clone)]
 pub struct NewDocument<'a> {
-    pub id: Uuid,
+    pub id: DocumentId,
     pub request_id: RequestId,
     pub kind: &'a str,
     pub filename: &'a str,
@@ -45,7 +45,7 @@ pub async fn insert(tx: &mut Tx, document: &NewDocument<'_>, now: DateTime<Utc>)
             storage_key, uploaded_by, uploader_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(document.id.to_string())
+    .bind(document.id)
     .bind(document.request_id)
     .bind(document.kind)
     .bind(document.filename)
@@ -131,11 +131,8 @@ pub async fn kinds_in(tx: &mut Tx, request_id: RequestId) -> DbResult<Vec<String
 pub async fn get_of_request(
     db: &Db,
     request: &super::RequestAccess,
-    document_id: &str,
+    document_id: DocumentId,
 ) -> DbResult<Option<DocumentRow>> {
-    if Uuid::parse_str(document_id).is_err() {
-        return Ok(None);
-    }
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM documents WHERE id = $1 AND request_id = $2"
     )))
@@ -149,11 +146,8 @@ pub async fn get_of_request(
 pub async fn get_of_request_in(
     tx: &mut Tx,
     request_id: RequestId,
-    document_id: &str,
+    document_id: DocumentId,
 ) -> DbResult<Option<DocumentRow>> {
-    if Uuid::parse_str(document_id).is_err() {
-        return Ok(None);
-    }
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM documents WHERE id = $1 AND request_id = $2"
     )))
@@ -166,7 +160,7 @@ pub async fn get_of_request_in(
 /// One operator's latest answer on a request, as the completeness checklist reads it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AnswerRow {
-    pub assessment_id: String,
+    pub assessment_id: AssessmentId,
     pub organisation_id: String,
     pub operator_name: String,
     pub service: String,
@@ -195,7 +189,7 @@ pub async fn answers_in(tx: &mut Tx, request_id: RequestId) -> DbResult<Vec<Answ
 pub async fn set_kind(
     tx: &mut Tx,
     request_id: RequestId,
-    document_id: &str,
+    document_id: DocumentId,
     kind: &str,
 ) -> DbResult<bool> {
     let updated = sqlx::query("UPDATE documents SET kind = $3 WHERE id = $1 AND request_id = $2")
@@ -212,7 +206,7 @@ pub async fn set_kind(
 pub async fn remove(
     tx: &mut Tx,
     request_id: RequestId,
-    document_id: &str,
+    document_id: DocumentId,
 ) -> DbResult<Option<DocumentRow>> {
     let row = get_of_request_in(tx, request_id, document_id).await?;
     if row.is_some() {

@@ -2,7 +2,7 @@
 //! joint days a commune or a coordinator sees. A municipality reads its own permits only
 //! (`municipality_id`); works and figures go through the request parties, like every request.
 
-use super::RequestId;
+use super::{PermitId, RequestId};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -11,7 +11,7 @@ use crate::domain::permit::PermitStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PermitRow {
-    pub id: String,
+    pub id: PermitId,
     pub request_id: RequestId,
     pub municipality_id: Option<String>,
     pub commune_nis: String,
@@ -129,7 +129,7 @@ pub async fn latest_answers(
 /// A permit request about to be recorded.
 #[derive(Debug, Clone)]
 pub struct NewPermit<'a> {
-    pub id: Uuid,
+    pub id: PermitId,
     pub request_id: RequestId,
     pub municipality_id: Option<&'a str>,
     pub commune_nis: &'a str,
@@ -160,7 +160,7 @@ pub async fn insert(tx: &mut Tx, permit: &NewPermit<'_>) -> DbResult<()> {
 
 pub async fn insert_work(
     tx: &mut Tx,
-    permit_id: Uuid,
+    permit_id: PermitId,
     service: &str,
     operator_id: Option<&str>,
     civil_works: bool,
@@ -189,7 +189,7 @@ pub async fn insert_work(
 /// One recorded step of a permit: who, when, what, with which text.
 #[derive(Debug, Clone)]
 pub struct NewAction<'a> {
-    pub permit_id: &'a str,
+    pub permit_id: PermitId,
     pub at: DateTime<Utc>,
     pub action: &'a str,
     pub actor_id: Option<Uuid>,
@@ -247,7 +247,7 @@ pub async fn cancel_open(
     tx: &mut Tx,
     request_id: RequestId,
     now: DateTime<Utc>,
-) -> DbResult<Option<String>> {
+) -> DbResult<Option<PermitId>> {
     let cancelled = sqlx::query_scalar(
         "UPDATE permits SET status = 'cancelled', updated_at = $2 \
          WHERE request_id = $1 AND status <> 'cancelled' RETURNING id",
@@ -261,10 +261,7 @@ pub async fn cancel_open(
 }
 
 /// A permit of the signed-in municipality; `NotFound` for any other organisation.
-pub async fn get_for_municipality(db: &Db, scope: &Scope, id: &str) -> DbResult<PermitRow> {
-    if Uuid::parse_str(id).is_err() {
-        return Err(DbError::NotFound);
-    }
+pub async fn get_for_municipality(db: &Db, scope: &Scope, id: PermitId) -> DbResult<PermitRow> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM permits pm WHERE pm.id = $1 AND pm.municipality_id = $2"
     )))
@@ -276,10 +273,11 @@ pub async fn get_for_municipality(db: &Db, scope: &Scope, id: &str) -> DbResult<
 }
 
 /// The same, inside the transaction that decides it.
-pub async fn get_for_municipality_tx(tx: &mut Tx, scope: &Scope, id: &str) -> DbResult<PermitRow> {
-    if Uuid::parse_str(id).is_err() {
-        return Err(DbError::NotFound);
-    }
+pub async fn get_for_municipality_tx(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: PermitId,
+) -> DbResult<PermitRow> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM permits pm WHERE pm.id = $1 AND pm.municipality_id = $2"
     )))
@@ -294,7 +292,7 @@ pub async fn get_for_municipality_tx(tx: &mut Tx, scope: &Scope, id: &str) -> Db
 /// change came first.
 pub async fn record_decision(
     tx: &mut Tx,
-    id: &str,
+    id: PermitId,
     from: PermitStatus,
     to: PermitStatus,
     text: Option<&str>,
@@ -320,7 +318,7 @@ pub async fn record_decision(
 /// A permit moving into or out of `cancelled` changes whose trench the figures count (C-6).
 async fn refresh_if_cancelled(
     tx: &mut Tx,
-    id: &str,
+    id: PermitId,
     from: PermitStatus,
     to: PermitStatus,
 ) -> DbResult<()> {
@@ -338,7 +336,7 @@ async fn refresh_if_cancelled(
 /// Moves a permit from `from` to `to` without a decision (an answer resumes it).
 pub async fn set_status(
     tx: &mut Tx,
-    id: &str,
+    id: PermitId,
     from: PermitStatus,
     to: PermitStatus,
     now: DateTime<Utc>,
@@ -359,7 +357,7 @@ pub async fn set_status(
 /// A refused permit asked again after the site details changed: a new deadline runs.
 pub async fn resubmit(
     tx: &mut Tx,
-    id: &str,
+    id: PermitId,
     now: DateTime<Utc>,
     due_on: NaiveDate,
 ) -> DbResult<bool> {
@@ -376,7 +374,11 @@ pub async fn resubmit(
     Ok(updated.rows_affected() == 1)
 }
 
-pub async fn acknowledge_conditions(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+pub async fn acknowledge_conditions(
+    tx: &mut Tx,
+    id: PermitId,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
     let updated = sqlx::query(
         "UPDATE permits SET conditions_acknowledged_at = $2, updated_at = $2 \
          WHERE id = $1 AND status = 'approved_with_conditions' \
@@ -398,7 +400,7 @@ pub struct PermitWorkRow {
 }
 
 /// The operators' works under a permit already authorised by the caller.
-pub async fn works_of(db: &Db, permit_id: &str) -> DbResult<Vec<PermitWorkRow>> {
+pub async fn works_of(db: &Db, permit_id: PermitId) -> DbResult<Vec<PermitWorkRow>> {
     Ok(sqlx::query_as(
         "SELECT w.service, o.name AS operator_name, w.civil_works, w.trench_metres \
          FROM permit_works w LEFT JOIN organisations o ON o.id = w.operator_id \
@@ -410,7 +412,7 @@ pub async fn works_of(db: &Db, permit_id: &str) -> DbResult<Vec<PermitWorkRow>> 
 }
 
 /// The operators' works under a permit, read in a transaction that changes it.
-pub async fn works_in(tx: &mut Tx, permit_id: &str) -> DbResult<Vec<PermitWorkRow>> {
+pub async fn works_in(tx: &mut Tx, permit_id: PermitId) -> DbResult<Vec<PermitWorkRow>> {
     Ok(sqlx::query_as(
         "SELECT w.service, o.name AS operator_name, w.civil_works, w.trench_metres \
          FROM permit_works w LEFT JOIN organisations o ON o.id = w.operator_id \
@@ -430,7 +432,7 @@ pub struct ActionRow {
 }
 
 /// The history of a permit already authorised by the caller, oldest first.
-pub async fn actions_of(db: &Db, permit_id: &str) -> DbResult<Vec<ActionRow>> {
+pub async fn actions_of(db: &Db, permit_id: PermitId) -> DbResult<Vec<ActionRow>> {
     Ok(sqlx::query_as(
         "SELECT at, action, actor_name, text FROM permit_actions WHERE permit_id = $1 \
          ORDER BY at, id",
@@ -443,7 +445,7 @@ pub async fn actions_of(db: &Db, permit_id: &str) -> DbResult<Vec<ActionRow>> {
 /// A permit with its request, for the commune's lists.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PermitListRow {
-    pub id: String,
+    pub id: PermitId,
     pub request_id: RequestId,
     pub reference: String,
     pub street: Option<String>,
@@ -527,7 +529,7 @@ pub struct WorkRow {
     pub service: String,
     pub civil_works: i64,
     pub done_at: Option<String>,
-    pub permit_id: Option<String>,
+    pub permit_id: Option<PermitId>,
     pub permit_status: Option<String>,
     pub trench_metres: Option<String>,
 }

@@ -3,7 +3,7 @@
 //! the commune (one overdue, one with a question, one refused). Written straight to the
 //! tables, one transaction per site, skipped when already there: idempotent and quick.
 
-use crate::domain::RequestId;
+use crate::domain::{PermitId, RequestId};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use uuid::Uuid;
 
@@ -684,8 +684,7 @@ async fn add_permit(
     let municipality = organisations::by_slug(&state.db, site.commune).await?;
     let system_event =
         |kind: &'static str, when: DateTime<Utc>, detail: Option<String>| (kind, when, detail);
-    let permit_id = db::new_id();
-    let permit_text = permit_id.to_string();
+    let permit_id = PermitId::generate();
     let due = due_on(
         crate::clock::day_of(requested_at),
         state.config.permit_decision_days,
@@ -742,7 +741,7 @@ async fn add_permit(
         };
         permits::record_decision(
             tx,
-            &permit_text,
+            permit_id,
             PermitStatus::Pending,
             status,
             text,
@@ -773,7 +772,7 @@ async fn add_permit(
         ));
         if done && status == PermitStatus::ApprovedWithConditions {
             let acknowledged = decided_at + Duration::days(1);
-            permits::acknowledge_conditions(tx, &permit_text, acknowledged).await?;
+            permits::acknowledge_conditions(tx, permit_id, acknowledged).await?;
             actions.push((
                 "conditions_acknowledged",
                 acknowledged,
@@ -792,7 +791,7 @@ async fn add_permit(
         permits::insert_action(
             tx,
             &NewAction {
-                permit_id: &permit_text,
+                permit_id,
                 at: when,
                 action,
                 actor_id: actor,

@@ -69,6 +69,21 @@ uuid_id!(
     RequestId
 );
 
+uuid_id!(
+    /// An operator's assessment of its part of a request (`assessments.id`).
+    AssessmentId
+);
+
+uuid_id!(
+    /// A document uploaded to a request: a plan, a photo, a study (`documents.id`).
+    DocumentId
+);
+
+uuid_id!(
+    /// A joint road-works permit asked of a commune for a request (`permits.id`).
+    PermitId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

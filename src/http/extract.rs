@@ -141,6 +141,12 @@ impl<S: Send + Sync, T: std::str::FromStr> FromRequestParts<S> for ApiIdPath<T> 
     }
 }
 
+/// An id among a route's several parameters (`/…/{id}/documents/{document}`), read as
+/// [`IdPath`] reads a route's one: text that is no id is not found.
+pub fn page_id<T: std::str::FromStr>(text: &str) -> Result<T, PageError> {
+    text.parse().map_err(|_| PageError::NotFound)
+}
+
 async fn path_id<S: Send + Sync, T: std::str::FromStr>(parts: &mut Parts, state: &S) -> Option<T> {
     let axum::extract::Path(text) = axum::extract::Path::<String>::from_request_parts(parts, state)
         .await

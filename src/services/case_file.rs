@@ -30,7 +30,7 @@
 //! (`services::schedule::candidates`) adds its own fixed reads (answers, construction
 //! holidays, crews and their bookings for the request's commune).
 
-use crate::domain::RequestId;
+use crate::domain::{AssessmentId, DocumentId, PermitId, RequestId};
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -85,7 +85,7 @@ pub struct ServiceLine {
 /// One operator's assessment and its latest answer.
 #[derive(Debug, Clone)]
 pub struct AnswerView {
-    pub id: String,
+    pub id: AssessmentId,
     pub organisation_id: String,
     pub operator: String,
     pub service: String,
@@ -105,7 +105,7 @@ pub struct AnswerView {
 /// A document the reader may open.
 #[derive(Debug, Clone)]
 pub struct DocumentView {
-    pub id: String,
+    pub id: DocumentId,
     /// The kind's code (`DocumentKind`), kept as stored for an unknown one.
     pub kind: String,
     pub filename: String,
@@ -176,7 +176,7 @@ pub struct CrewBooking {
 /// The joint road-works permit as the case officer follows it.
 #[derive(Debug, Clone)]
 pub struct PermitView {
-    pub id: String,
+    pub id: PermitId,
     pub status: PermitStatus,
     pub day: String,
     pub requested_at: String,
@@ -259,7 +259,7 @@ pub enum StaffJointDay {
         /// For the coordinator: a construction holiday now on the booked day.
         construction_holiday: Option<(NaiveDate, String)>,
         /// For an operator: its own assessment and whether its works are recorded done.
-        own_works: Option<(String, bool)>,
+        own_works: Option<(AssessmentId, bool)>,
     },
     /// For the coordinator: the candidate days, or why none can be computed.
     Open(Result<JointDays, ScheduleError>),
@@ -621,7 +621,7 @@ async fn read_staff_file(
                         let done = booked
                             .iter()
                             .any(|(_, c)| c.service == a.service && c.done_at.is_some());
-                        (a.id.clone(), done)
+                        (a.id, done)
                     })
                     .next_back()
             };

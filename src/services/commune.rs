@@ -3,7 +3,7 @@
 //! officer's request page; the communes the coordinator's figures can be asked for. Each
 //! reads with a fixed number of queries; the pages and the JSON API call the same ones.
 
-use crate::domain::RequestId;
+use crate::domain::{PermitId, RequestId};
 use chrono::NaiveDate;
 
 use crate::domain::tenancy::OrganisationKind;
@@ -133,8 +133,8 @@ pub struct PermitRecord {
 }
 
 async fn record_of(state: &AppState, permit: PermitRow) -> Result<PermitRecord, DbError> {
-    let works = permits::works_of(&state.db, &permit.id).await?;
-    let history = permits::actions_of(&state.db, &permit.id).await?;
+    let works = permits::works_of(&state.db, permit.id).await?;
+    let history = permits::actions_of(&state.db, permit.id).await?;
     Ok(PermitRecord {
         permit,
         works,
@@ -157,7 +157,7 @@ pub struct CommunePermit {
 pub async fn permit(
     state: &AppState,
     user: &SessionUser,
-    id: &str,
+    id: PermitId,
 ) -> Result<CommunePermit, DbError> {
     let scope = user.scope();
     let permit = permits::get_for_municipality(&state.db, &scope, id).await?;
@@ -177,7 +177,7 @@ pub async fn permit(
 pub async fn check_own_permit(
     state: &AppState,
     user: &SessionUser,
-    id: &str,
+    id: PermitId,
 ) -> Result<(), DbError> {
     permits::get_for_municipality(&state.db, &user.scope(), id).await?;
     Ok(())

@@ -7,14 +7,14 @@
 //! staff read the documents whose kind answers one of their own prerequisites; the applicant
 //! reads their own through the private link; everybody else finds nothing (404).
 
-use crate::domain::RequestId;
+use crate::domain::{AssessmentId, DocumentId, RequestId};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::domain::assessment::AssessmentStatus;
 use crate::{
     db::{
-        self, DbError, Scope, Tx, assessments,
+        DbError, Scope, Tx, assessments,
         documents::{self, DocumentRow, NewDocument},
         requests::{self, NewEvent, RequestRow},
         sessions::SessionUser,
@@ -322,7 +322,7 @@ pub async fn upload(
     let (files, bytes) = documents::totals(&state.db, &request.access).await?;
     quota.admits(count(files), count(bytes), size)?;
     let request_id = request.id;
-    let id = db::new_id();
+    let id = DocumentId::generate();
     let key = format!("requests/{request_id}/{id}");
     let sha256: String = Sha256::digest(upload.bytes)
         .iter()
@@ -646,7 +646,7 @@ pub async fn reclassify(
     state: &AppState,
     officer: &SessionUser,
     request: &RequestRow,
-    document_id: &str,
+    document_id: DocumentId,
     kind: Option<DocumentKind>,
     reason: &str,
     now: DateTime<Utc>,
@@ -687,7 +687,7 @@ pub async fn withdraw(
     state: &AppState,
     officer: &SessionUser,
     request: &RequestRow,
-    document_id: &str,
+    document_id: DocumentId,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DocumentError> {
@@ -754,7 +754,7 @@ pub struct VisibleDocument {
 async fn asked_codes(
     state: &AppState,
     scope: &Scope,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
 ) -> Result<Vec<String>, DocumentError> {
     let Some(version) = assessments::latest_version(&state.db, scope, assessment_id).await? else {
         return Ok(Vec::new());
@@ -794,7 +794,7 @@ pub async fn visible_to(
         .iter()
         .filter(|a| a.organisation_id == scope.organisation_id().to_string())
     {
-        let codes = asked_codes(state, scope, &assessment.id).await?;
+        let codes = asked_codes(state, scope, assessment.id).await?;
         for row in rows.iter().filter(|row| concerns(row, &codes)) {
             if !visible.iter().any(|v| v.row.id == row.id) {
                 visible.push(VisibleDocument {
@@ -815,7 +815,7 @@ pub async fn visible_to(
 pub async fn of_own_assessment(
     state: &AppState,
     scope: &Scope,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
 ) -> Result<Option<(RequestRow, Vec<DocumentRow>)>, DocumentError> {
     let Some(request_id) = assessments::request_of_own(&state.db, scope, assessment_id).await?
     else {
@@ -855,7 +855,7 @@ async fn fetch(state: &AppState, row: DocumentRow) -> Result<Option<Download>, D
 pub async fn download_of_request(
     state: &AppState,
     request: &RequestRow,
-    document_id: &str,
+    document_id: DocumentId,
 ) -> Result<Option<Download>, DocumentError> {
     match documents::get_of_request(&state.db, &request.access, document_id).await? {
         Some(row) => fetch(state, row).await,
@@ -869,7 +869,7 @@ pub async fn download_for_coordinator(
     state: &AppState,
     scope: &Scope,
     request_id: RequestId,
-    document_id: &str,
+    document_id: DocumentId,
 ) -> Result<Option<Download>, DocumentError> {
     let request = match requests::get_for(&state.db, scope, request_id).await {
         Ok(request) => request,
@@ -887,8 +887,8 @@ pub async fn download_for_coordinator(
 pub async fn download_for_operator(
     state: &AppState,
     scope: &Scope,
-    assessment_id: &str,
-    document_id: &str,
+    assessment_id: AssessmentId,
+    document_id: DocumentId,
 ) -> Result<Option<Download>, DocumentError> {
     let Some((_, rows)) = of_own_assessment(state, scope, assessment_id).await? else {
         return Ok(None);

@@ -1,7 +1,7 @@
 //! An operator's own work: the requests that involve it (its part only) and which request an
 //! assessment belongs to, for its staff and for the coordinating case officer.
 
-use crate::domain::RequestId;
+use crate::domain::{AssessmentId, RequestId};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::assessment::AssessmentStatus;
@@ -64,7 +64,7 @@ pub async fn queue(
 pub async fn request_of_own(
     state: &AppState,
     user: &SessionUser,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
 ) -> Result<Option<RequestId>, DbError> {
     assessments::request_of_own(&state.db, &user.scope(), assessment_id).await
 }
@@ -74,7 +74,7 @@ pub async fn request_of_own(
 pub async fn request_for_change(
     state: &AppState,
     user: &SessionUser,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
 ) -> Result<Option<RequestId>, DbError> {
     if let Some(request_id) = request_of_own(state, user, assessment_id).await? {
         return Ok(Some(request_id));
@@ -209,7 +209,7 @@ pub async fn open_parts(
 pub async fn own_part(
     state: &AppState,
     user: &SessionUser,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
 ) -> Result<Option<(OwnPartRow, Option<crate::operators::Assessment>)>, DbError> {
     match assessments::own_part(&state.db, &user.scope(), assessment_id).await {
         Ok((row, body)) => {
@@ -257,7 +257,7 @@ async fn record_deadline(
         assessments::newly_at(&state.db, deadline, now).await?
     {
         let mut tx = state.db.begin_write().await?;
-        if !assessments::mark_at(&mut tx, deadline, &id, now).await? {
+        if !assessments::mark_at(&mut tx, deadline, id, now).await? {
             tx.rollback().await.map_err(DbError::from)?;
             continue;
         }

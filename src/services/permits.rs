@@ -3,7 +3,7 @@
 //! conditions, ask for information, refuse), answered and acknowledged by the case officer.
 //! Every step is recorded with who and when, and appended to the request's timeline.
 
-use crate::domain::RequestId;
+use crate::domain::{PermitId, RequestId};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -159,13 +159,13 @@ pub async fn request_for_joint_day(
     day: NaiveDate,
     works: &[ReservedWork],
     now: DateTime<Utc>,
-) -> Result<Option<uuid::Uuid>, DbError> {
+) -> Result<Option<PermitId>, DbError> {
     if !works.iter().any(|w| w.civil_works) {
         return Ok(None);
     }
     let municipality = permits::municipality_of(tx, request.id).await?;
     let answers = permits::latest_answers(tx, request.id).await?;
-    let id = db::new_id();
+    let id = PermitId::generate();
     let requested_on = crate::clock::day_of(now);
     let due = due_on(requested_on, config.permit_decision_days);
     let status = if municipality.is_some() {
@@ -211,11 +211,10 @@ pub async fn request_for_joint_day(
         )
         .await?;
     }
-    let id_text = id.to_string();
     permits::insert_action(
         tx,
         &NewAction {
-            permit_id: &id_text,
+            permit_id: id,
             at: now,
             action: "requested",
             actor_id: None,
@@ -234,7 +233,7 @@ pub async fn request_for_joint_day(
     requests::insert_event(tx, &event(request.id, now, kind, None, Some(&detail))).await?;
     if let Some(municipality) = &municipality {
         let asked = AskedPermit {
-            id: &id_text,
+            id,
             day,
             due,
             works: &asked,
@@ -247,7 +246,7 @@ pub async fn request_for_joint_day(
 /// A permit request as the commune is told of it: the works of each operator (service,
 /// civil works, trench metres).
 struct AskedPermit<'a> {
-    id: &'a str,
+    id: PermitId,
     day: NaiveDate,
     due: NaiveDate,
     works: &'a [(String, bool, Decimal)],
@@ -367,7 +366,7 @@ pub async fn cancel_for_request(
     permits::insert_action(
         tx,
         &NewAction {
-            permit_id: &permit_id,
+            permit_id,
             at: now,
             action: "cancelled",
             actor_id: user.map(|u| u.user_id),
@@ -390,7 +389,7 @@ pub async fn cancel_for_request(
 pub async fn decide(
     state: &AppState,
     user: &SessionUser,
-    permit_id: &str,
+    permit_id: PermitId,
     decision: &Decision,
     now: DateTime<Utc>,
 ) -> Result<PermitRow, PermitError> {
@@ -405,8 +404,7 @@ pub async fn decide(
     }
     let next = decision.next_status(current)?;
     let text = decision.text();
-    if !permits::record_decision(&mut tx, &permit.id, current, next, text, user.user_id, now)
-        .await?
+    if !permits::record_decision(&mut tx, permit.id, current, next, text, user.user_id, now).await?
     {
         // A simultaneous click wrote first (PostgreSQL): the same decision is that click's
         // outcome; anything else is a change this one did not see.
@@ -421,7 +419,7 @@ pub async fn decide(
     permits::insert_action(
         &mut tx,
         &NewAction {
-            permit_id: &permit.id,
+            permit_id: permit.id,
             at: now,
             action: next.code(),
             actor_id: Some(user.user_id),
@@ -518,7 +516,7 @@ pub async fn answer(
     };
     if !permits::set_status(
         &mut tx,
-        &permit.id,
+        permit.id,
         PermitStatus::InformationRequested,
         PermitStatus::Pending,
         now,
@@ -553,7 +551,7 @@ pub async fn acknowledge(
         tx.rollback().await.map_err(DbError::from)?;
         return Err(PermitError::NoPermit);
     };
-    if !permits::acknowledge_conditions(&mut tx, &permit.id, now).await? {
+    if !permits::acknowledge_conditions(&mut tx, permit.id, now).await? {
         tx.rollback().await.map_err(DbError::from)?;
         return Err(PermitError::NoConditions);
     }
@@ -573,7 +571,7 @@ async fn officer_step(
     permits::insert_action(
         tx,
         &NewAction {
-            permit_id: &permit.id,
+            permit_id: permit.id,
             at: now,
             action,
             actor_id: Some(user.user_id),
@@ -608,24 +606,23 @@ pub async fn save_site(
             }
             PermitStatus::Refused => {
                 let due = due_on(crate::clock::day_of(now), state.config.permit_decision_days);
-                if !permits::resubmit(&mut tx, &permit.id, now, due).await? {
+                if !permits::resubmit(&mut tx, permit.id, now, due).await? {
                     tx.rollback().await.map_err(DbError::from)?;
                     return Err(PermitError::Stale);
                 }
                 officer_step(&mut tx, user, permit, "resubmitted", None, now).await?;
                 // Asked again, with a new deadline: the commune is told as of a new request.
                 if let Some(municipality) = &permit.municipality_id {
-                    let works: Vec<(String, bool, Decimal)> =
-                        permits::works_in(&mut tx, &permit.id)
-                            .await?
-                            .into_iter()
-                            .map(|w| {
-                                let metres = w.trench_metres.parse().unwrap_or_default();
-                                (w.service, w.civil_works != 0, metres)
-                            })
-                            .collect();
+                    let works: Vec<(String, bool, Decimal)> = permits::works_in(&mut tx, permit.id)
+                        .await?
+                        .into_iter()
+                        .map(|w| {
+                            let metres = w.trench_metres.parse().unwrap_or_default();
+                            (w.service, w.civil_works != 0, metres)
+                        })
+                        .collect();
                     let asked = AskedPermit {
-                        id: &permit.id,
+                        id: permit.id,
                         day: db::parse_date(&permit.day)?,
                         due,
                         works: &works,
@@ -676,7 +673,7 @@ pub struct JointDay {
     pub day: NaiveDate,
     /// (service, civil works, done, trench metres)
     pub operators: Vec<(String, bool, bool, Option<Decimal>)>,
-    pub permit_id: Option<String>,
+    pub permit_id: Option<PermitId>,
     pub permit_status: Option<PermitStatus>,
     /// Where to put the marker: the site's point, the request's, else the commune centre.
     pub point: Option<MapPoint>,

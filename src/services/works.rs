@@ -3,6 +3,7 @@
 //! closes it when everything is paid. Built on the scheduler and the offers, which do not use
 //! each other's steps here.
 
+use crate::domain::AssessmentId;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
@@ -126,7 +127,7 @@ pub async fn confirm_day(
 pub async fn works_done(
     state: &AppState,
     user: &SessionUser,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
     now: DateTime<Utc>,
 ) -> Result<(), ScheduleError> {
     let mut tx = state.db.begin_write().await?;

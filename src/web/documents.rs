@@ -3,8 +3,8 @@
 //! marks the request complete; operator staff read the documents that concern them. Every
 //! download goes through an authorisation check; a document one may not read does not exist.
 
-use crate::domain::RequestId;
-use crate::http::extract::IdPath;
+use crate::domain::{AssessmentId, DocumentId, RequestId};
+use crate::http::extract::{IdPath, page_id};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -77,7 +77,7 @@ pub fn router() -> Router<AppState> {
 
 /// A document as a page lists it.
 pub struct DocumentView {
-    pub id: String,
+    pub id: DocumentId,
     /// The kind's code, to preselect it in the officer's correction form.
     pub kind_code: String,
     pub kind: String,
@@ -113,7 +113,7 @@ fn kind_of(tr: Tr, kind: &str) -> String {
 
 fn view(tr: Tr, document: &case_file::DocumentView) -> DocumentView {
     DocumentView {
-        id: document.id.clone(),
+        id: document.id,
         kind_code: document.kind.clone(),
         kind: kind_of(tr, &document.kind),
         filename: document.filename.clone(),
@@ -298,7 +298,7 @@ async fn applicant_download(
     Path((token, document)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let request = super::public::request_of_token(&state, &token).await?;
-    service::download_of_request(&state, &request, &document)
+    service::download_of_request(&state, &request, page_id(&document)?)
         .await
         .map_err(internal)?
         .map(file_response)
@@ -387,8 +387,8 @@ async fn coordinator_download(
     staff: Staff,
     Path((id, document)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let id: RequestId = id.parse().map_err(|_| PageError::NotFound)?;
-    service::download_for_coordinator(&state, &staff.user.scope(), id, &document)
+    let id: RequestId = page_id(&id)?;
+    service::download_for_coordinator(&state, &staff.user.scope(), id, page_id(&document)?)
         .await
         .map_err(internal)?
         .map(file_response)
@@ -400,7 +400,8 @@ async fn operator_download(
     staff: Staff,
     Path((assessment, document)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    service::download_for_operator(&state, &staff.user.scope(), &assessment, &document)
+    let assessment: AssessmentId = page_id(&assessment)?;
+    service::download_for_operator(&state, &staff.user.scope(), assessment, page_id(&document)?)
         .await
         .map_err(internal)?
         .map(file_response)
@@ -420,9 +421,9 @@ struct OperatorDocumentsPage {
 async fn operator_documents(
     State(state): State<AppState>,
     staff: Staff,
-    Path(assessment): Path<String>,
+    IdPath(assessment): IdPath<AssessmentId>,
 ) -> Result<OperatorDocumentsPage, PageError> {
-    let (request, rows) = service::of_own_assessment(&state, &staff.user.scope(), &assessment)
+    let (request, rows) = service::of_own_assessment(&state, &staff.user.scope(), assessment)
         .await
         .map_err(internal)?
         .ok_or(PageError::NotFound)?;
@@ -522,14 +523,14 @@ async fn reclassify(
     Path((id, document)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<DocumentActionForm>,
 ) -> Result<Response, PageError> {
-    let id: RequestId = id.parse().map_err(|_| PageError::NotFound)?;
+    let id: RequestId = page_id(&id)?;
     let request = backoffice::coordinator_request(&state, &staff, id).await?;
     let kind = form.kind.parse::<DocumentKind>().ok();
     let done = service::reclassify(
         &state,
         &staff.user,
         &request,
-        &document,
+        page_id(&document)?,
         kind,
         &form.reason,
         state.clock.now(),
@@ -545,13 +546,13 @@ async fn withdraw(
     Path((id, document)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<DocumentActionForm>,
 ) -> Result<Response, PageError> {
-    let id: RequestId = id.parse().map_err(|_| PageError::NotFound)?;
+    let id: RequestId = page_id(&id)?;
     let request = backoffice::coordinator_request(&state, &staff, id).await?;
     let done = service::withdraw(
         &state,
         &staff.user,
         &request,
-        &document,
+        page_id(&document)?,
         &form.reason,
         state.clock.now(),
     )

@@ -3,7 +3,7 @@
 //! accepts it or asks for a change, through the private link.
 
 use crate::domain::RequestId;
-use crate::http::extract::IdPath;
+use crate::http::extract::{IdPath, page_id};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -603,7 +603,7 @@ async fn officer_pdf(
     staff: Staff,
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let id: RequestId = id.parse().map_err(|_| PageError::NotFound)?;
+    let id: RequestId = page_id(&id)?;
     let request = coordinator_request(&state, &staff, id).await?;
     offer_pdf(&state, &request, &file).await
 }

@@ -79,7 +79,7 @@ async fn a_worker_dying_mid_way_leaves_every_assessment_answered_exactly_once() 
     );
     assert_eq!(first.unwrap() + second.unwrap(), 4);
     let status: String = sqlx::query_scalar("SELECT status FROM assessments WHERE id = $1")
-        .bind(&lost.id)
+        .bind(lost.id)
         .fetch_one(&db.pool)
         .await
         .unwrap();

@@ -217,17 +217,21 @@ async fn an_operators_private_note_reaches_neither_other_operators_nor_the_commu
     }
 }
 
-/// Text that is no id names no request: the page says "not found" in the reader's language
-/// and the API answers its `not_found`, as for an id of nobody's request; never a 400 or 500.
+/// Text that is no id names nothing: the page says "not found" in the reader's language
+/// and the API answers its `not_found`, as for an id of nobody's; never a 400 or 500.
 #[tokio::test]
-async fn text_that_is_no_request_id_is_not_found() {
+async fn text_that_is_no_id_is_not_found() {
     let app = spawn_app().await;
+    let (namur, _) = app.file_ok(&marie()).await;
+    let id = app.request_id(&namur).await;
     let julien = app.signed_in("julien@ores.demo").await;
     for path in [
-        "/backoffice/requests/CMH-2026-000001",
-        "/backoffice/requests/0193a5b2-7c1d",
+        "/backoffice/requests/CMH-2026-000001".to_owned(),
+        "/backoffice/requests/0193a5b2-7c1d".to_owned(),
+        format!("/backoffice/requests/{id}/documents/plan.pdf"),
+        "/operator/assessments/CMH-2026-000001".to_owned(),
     ] {
-        let response = julien.get(app.url(path)).send().await.unwrap();
+        let response = julien.get(app.url(&path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 404, "{path}");
         assert!(
             response.text().await.unwrap().contains("Page introuvable"),

@@ -3,6 +3,7 @@
 //! survey and ORES' servicing study — each a new version of the answer, checked against the
 //! version the staff read.
 
+use crate::domain::AssessmentId;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -353,7 +354,7 @@ fn reprice(line: &mut PricedLine) -> Result<(), AdjustError> {
 pub async fn adjust(
     state: &AppState,
     user: &crate::db::sessions::SessionUser,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
     expected_version: i64,
     change: &Adjustment,
     now: DateTime<Utc>,
@@ -414,7 +415,7 @@ pub async fn adjust(
 async fn open_own_answer(
     tx: &mut Tx,
     user: &crate::db::sessions::SessionUser,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
     expected_version: i64,
     service: Service,
     wrong: AdjustError,
@@ -444,7 +445,7 @@ async fn open_own_answer(
 pub async fn record_survey(
     state: &AppState,
     user: &crate::db::sessions::SessionUser,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
     expected_version: i64,
     survey: &WaterSurvey,
     conclusion: SurveyConclusion,
@@ -586,7 +587,7 @@ async fn record_staff_change(
     let body = serde_json::to_string(answer).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     let version = assessments::record_version(
         tx,
-        &row.id,
+        row.id,
         row.version,
         &NewVersion {
             feasibility: answer.feasibility.code(),
@@ -617,7 +618,7 @@ async fn record_staff_change(
 pub async fn record_study(
     state: &AppState,
     user: &crate::db::sessions::SessionUser,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
     expected_version: i64,
     study: &ServicingStudy,
     reason: &str,

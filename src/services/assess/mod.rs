@@ -1,7 +1,7 @@
 //! Fan-out: each operator involved in a request assesses its part, through a durable task
 //! per operator created with the request and answered exactly once by a worker.
 
-use crate::domain::RequestId;
+use crate::domain::{AssessmentId, RequestId};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -312,7 +312,7 @@ pub async fn assess_due(
             Err(error) => {
                 let retry_at = (task.attempts < MAX_ATTEMPTS).then(|| now + backoff(task.attempts));
                 tracing::warn!(task = %task.id, attempts = task.attempts, %error, "assessment failed");
-                assessments::mark_failed(db, &task.id, &error.to_string(), retry_at).await?;
+                assessments::mark_failed(db, task.id, &error.to_string(), retry_at).await?;
             }
         }
     }
@@ -372,7 +372,7 @@ async fn answer(
     let feasibility = assessment.feasibility.code();
     if !record_system_version(
         &mut tx,
-        (&task.id, task.version),
+        (task.id, task.version),
         feasibility,
         &body,
         None,
@@ -464,7 +464,7 @@ pub async fn price_unpriced(
         .collect();
     let mut priced = 0;
     for id in assessments::unpriced_of_services(db, &services).await? {
-        match price_one(db, tariffs, &id, cause, now).await {
+        match price_one(db, tariffs, id, cause, now).await {
             Ok(true) => priced += 1,
             Ok(false) => {}
             // One answer that cannot be read does not keep the others unpriced.
@@ -479,7 +479,7 @@ pub async fn price_unpriced(
 async fn price_one(
     db: &Db,
     tariffs: &Tariffs,
-    id: &str,
+    id: AssessmentId,
     cause: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, AssessError> {
@@ -538,7 +538,7 @@ async fn price_one(
     let reason = Some(reason.as_str());
     if !record_system_version(
         &mut tx,
-        (&row.id, row.version),
+        (row.id, row.version),
         feasibility,
         &body,
         reason,
@@ -573,7 +573,7 @@ async fn price_one(
 /// someone recorded another version meanwhile (the caller rolls back and leaves it to them).
 async fn record_system_version(
     tx: &mut Tx,
-    (assessment_id, version): (&str, i64),
+    (assessment_id, version): (AssessmentId, i64),
     feasibility: &str,
     body: &str,
     reason: Option<&str>,

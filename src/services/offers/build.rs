@@ -98,7 +98,7 @@ pub(super) async fn parts(
         if row.status != AssessmentStatus::Answered {
             return Err(OfferError::NotAssessed);
         }
-        let version = assessments::latest_version(&state.db, scope, &row.id)
+        let version = assessments::latest_version(&state.db, scope, row.id)
             .await?
             .ok_or(OfferError::NotAssessed)?;
         let answer: Assessment = serde_json::from_str(&version.body)

@@ -1,9 +1,10 @@
 //! Each operator's answer on the request page: its view (feasibility, prerequisites, lines,
 //! the survey and the study) and the operator staff's changes to it.
 
-use crate::domain::RequestId;
+use crate::domain::{AssessmentId, RequestId};
+use crate::http::extract::IdPath;
 use axum::{
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
@@ -46,7 +47,7 @@ pub(super) fn assessment_heading(service: &str, operator: &str) -> String {
 
 /// One operator's answer as the page shows it, every label already translated.
 pub struct AssessmentView {
-    pub id: String,
+    pub id: AssessmentId,
     /// The signed-in user's own organisation answered it: they may change it.
     pub editable: bool,
     /// Its lines may be corrected: by the operator, or by the case officer before the works
@@ -273,7 +274,7 @@ pub fn assessment_views(
                 .collect(),
             study,
             survey,
-            id: row.id.clone(),
+            id: row.id,
             editable: row.own,
             lines_editable: row.lines_editable,
             heading: assessment_heading(&service_names.name(&row.service), &row.operator),
@@ -391,20 +392,20 @@ pub(super) struct AdjustForm {
 pub(super) async fn adjust(
     State(state): State<AppState>,
     staff: Staff,
-    Path(assessment_id): Path<String>,
+    IdPath(assessment_id): IdPath<AssessmentId>,
     CsrfForm(form): CsrfForm<AdjustForm>,
 ) -> Result<Response, PageError> {
     let Some(request_id) =
-        operator_work::request_for_change(&state, &staff.user, &assessment_id).await?
+        operator_work::request_for_change(&state, &staff.user, assessment_id).await?
     else {
         return Err(PageError::NotFound);
     };
     match form.action.as_str() {
         "servicing_study" => {
-            return servicing_study(state, staff, request_id, &assessment_id, &form).await;
+            return servicing_study(state, staff, request_id, assessment_id, &form).await;
         }
         "water_survey" => {
-            return water_survey(state, staff, request_id, &assessment_id, &form).await;
+            return water_survey(state, staff, request_id, assessment_id, &form).await;
         }
         _ => {}
     }
@@ -426,7 +427,7 @@ pub(super) async fn adjust(
         (Ok(version), Ok(change)) => assess::adjust(
             &state,
             &staff.user,
-            &assessment_id,
+            assessment_id,
             version,
             &change,
             state.clock.now(),
@@ -487,7 +488,7 @@ pub(super) async fn after_staff_record(
     state: AppState,
     staff: Staff,
     request_id: RequestId,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
     outcome: Result<i64, AdjustError>,
     invalid_label: &str,
 ) -> Result<Response, PageError> {
@@ -515,7 +516,7 @@ pub(super) async fn servicing_study(
     state: AppState,
     staff: Staff,
     request_id: RequestId,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
     form: &AdjustForm,
 ) -> Result<Response, PageError> {
     let parsed = ServicingStudy::parse(&StudyInput {
@@ -556,7 +557,7 @@ pub(super) async fn water_survey(
     state: AppState,
     staff: Staff,
     request_id: RequestId,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
     form: &AdjustForm,
 ) -> Result<Response, PageError> {
     pub(super) fn at(values: &[String], i: usize) -> &str {
@@ -656,7 +657,7 @@ pub(super) async fn refused_survey(
     state: &AppState,
     staff: Staff,
     request_id: RequestId,
-    assessment_id: &str,
+    assessment_id: AssessmentId,
     text: String,
     typed: SurveyView,
 ) -> Result<Response, PageError> {

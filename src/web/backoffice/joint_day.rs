@@ -1,10 +1,10 @@
 //! The joint day on the case officer's request page (C-4): its view (reserved, candidates and
 //! why earlier days fail) and the actions — reserve, cancel, works done.
 
-use crate::domain::RequestId;
+use crate::domain::{AssessmentId, RequestId};
 use crate::http::extract::IdPath;
 use axum::{
-    extract::{Path, State},
+    extract::State,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -33,7 +33,7 @@ pub struct JointDayView {
     /// The case officer may cancel it; operators only see it.
     pub can_change: bool,
     /// For an operator: its own works on that day, to record once done (None: not reserved).
-    pub works: Option<(String, bool)>,
+    pub works: Option<(AssessmentId, bool)>,
     /// A booked crew declared itself away on the reserved day.
     pub crew_absent: bool,
     /// A construction holiday now on the booked day, said in full (V-8.2.2).
@@ -111,7 +111,7 @@ pub(super) fn joint_day_view(
         } => Some(JointDayView {
             reserved: Some(day_label(*day)),
             can_change: file.coordinator,
-            works: own_works.clone(),
+            works: *own_works,
             crew_absent: *crew_absent,
             construction_holiday: construction_holiday.as_ref().map(|(day, name)| {
                 tr.f(
@@ -277,15 +277,15 @@ pub(super) struct DayForm {
 pub(super) async fn works_done(
     State(state): State<AppState>,
     staff: Staff,
-    Path(assessment_id): Path<String>,
+    IdPath(assessment_id): IdPath<AssessmentId>,
     CsrfForm(_form): CsrfForm<DayForm>,
 ) -> Result<Response, PageError> {
     let Some(request_id) =
-        operator_work::request_of_own(&state, &staff.user, &assessment_id).await?
+        operator_work::request_of_own(&state, &staff.user, assessment_id).await?
     else {
         return Err(PageError::NotFound);
     };
-    match crate::services::works::works_done(&state, &staff.user, &assessment_id, state.clock.now())
+    match crate::services::works::works_done(&state, &staff.user, assessment_id, state.clock.now())
         .await
     {
         Ok(()) => Ok(

@@ -1,7 +1,7 @@
 //! The commune's dashboard: the permits to decide with their countdown, the latest decided,
 //! and this year's nuisance avoided.
 
-use crate::domain::RequestId;
+use crate::domain::{PermitId, RequestId};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{Router, extract::State, routing::get};
@@ -22,7 +22,7 @@ pub(super) fn router() -> Router<AppState> {
 
 /// One permit of a list, every label already translated.
 pub struct PermitLine {
-    pub id: String,
+    pub id: PermitId,
     pub request_id: RequestId,
     pub reference: String,
     pub site: String,
@@ -46,7 +46,7 @@ fn permit_line(tr: Tr, row: &PermitListRow, today: NaiveDate) -> PermitLine {
         site.push(parcel.clone());
     }
     PermitLine {
-        id: row.id.clone(),
+        id: row.id,
         request_id: row.request_id,
         reference: row.reference.clone(),
         site: site.join(", "),

@@ -14,6 +14,7 @@ pub mod panel;
 pub mod permits;
 pub mod works;
 
+use crate::domain::PermitId;
 use axum::{Router, extract::FromRequestParts, http::request::Parts};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -133,7 +134,7 @@ pub struct WorkLine {
 
 /// A permit as its pages show it.
 pub struct PermitView {
-    pub id: String,
+    pub id: PermitId,
     pub status_code: String,
     pub status: String,
     pub day: String,
@@ -201,7 +202,7 @@ pub(super) fn permit_view(
         .collect();
     let awaiting = permit.status.awaiting_commune();
     PermitView {
-        id: permit.id.clone(),
+        id: permit.id,
         status_code: permit.status.to_string(),
         status: tr.keyed("permit.status", permit.status),
         day: local_date_in(tr, &permit.day),

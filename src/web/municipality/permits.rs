@@ -1,11 +1,12 @@
 //! One of the commune's permits: its site, works, history and deadline, and the decision.
 
-use crate::domain::RequestId;
+use crate::domain::{PermitId, RequestId};
+use crate::http::extract::IdPath;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -53,7 +54,7 @@ struct PermitPage {
 async fn render_permit(
     state: &AppState,
     commune: Municipality,
-    id: &str,
+    id: PermitId,
     notice: Option<Notice>,
 ) -> Result<PermitPage, PageError> {
     let tr = commune.tr;
@@ -83,26 +84,26 @@ struct PermitQuery {
 async fn permit_page(
     State(state): State<AppState>,
     commune: Municipality,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<PermitId>,
     Query(query): Query<PermitQuery>,
 ) -> Result<PermitPage, PageError> {
     let notice = (!query.saved.is_empty()).then(|| Notice {
         error: false,
         text: commune.tr.t("permit.decision_saved").to_owned(),
     });
-    render_permit(&state, commune, &id, notice).await
+    render_permit(&state, commune, id, notice).await
 }
 
 async fn decide(
     State(state): State<AppState>,
     commune: Municipality,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<PermitId>,
     CsrfForm(form): CsrfForm<super::panel::TextForm>,
 ) -> Result<Response, PageError> {
     // 404 before anything else for another commune's permit.
-    services::commune::check_own_permit(&state, &commune.user, &id).await?;
+    services::commune::check_own_permit(&state, &commune.user, id).await?;
     let outcome = match Decision::parse(&form.action, &form.text) {
-        Ok(decision) => service::decide(&state, &commune.user, &id, &decision, state.clock.now())
+        Ok(decision) => service::decide(&state, &commune.user, id, &decision, state.clock.now())
             .await
             .map(|_| ()),
         Err(error) => Err(PermitError::Decision(error)),
@@ -114,7 +115,7 @@ async fn decide(
         Err(refused) => {
             let text = crate::http::refusal::permit_refusal(commune.tr, &refused);
             let page =
-                render_permit(&state, commune, &id, Some(Notice { error: true, text })).await?;
+                render_permit(&state, commune, id, Some(Notice { error: true, text })).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }

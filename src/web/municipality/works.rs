@@ -1,6 +1,6 @@
 //! The commune's works: the calendar (month or week), the map of a month and one site.
 
-use crate::domain::RequestId;
+use crate::domain::{PermitId, RequestId};
 use crate::http::extract::IdPath;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -43,7 +43,7 @@ pub struct WorksLine {
     pub done: bool,
     pub operators: Vec<String>,
     pub opens_road: bool,
-    pub permit_id: Option<String>,
+    pub permit_id: Option<PermitId>,
     pub permit: String,
     pub latitude: String,
     pub longitude: String,
@@ -69,7 +69,7 @@ fn works_line(tr: Tr, names: &ServiceNames, day: &JointDay) -> WorksLine {
             })
             .collect(),
         opens_road: day.operators.iter().any(|(_, civil, _, _)| *civil),
-        permit_id: day.permit_id.clone(),
+        permit_id: day.permit_id,
         permit: day
             .permit_status
             .map(|s| tr.keyed("permit.status", s))
