@@ -1,7 +1,7 @@
 //! Offers: numbered, immutable versions of the consolidated quote (C-3), their payees and the
 //! payments the case officer registers.
 
-use super::RequestId;
+use super::{OfferId, RequestId};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -10,7 +10,7 @@ use crate::domain::offer::OfferStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OfferRow {
-    pub id: String,
+    pub id: OfferId,
     pub request_id: RequestId,
     pub version: i64,
     #[sqlx(try_from = "String")]
@@ -34,7 +34,7 @@ const COLUMNS: &str = "id, request_id, version, status, language, document, sent
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueRow {
     pub id: String,
-    pub offer_id: String,
+    pub offer_id: OfferId,
     pub position: i64,
     /// `applicant_to_operator`, `applicant_to_holder` or `operator_to_applicant`.
     pub direction: String,
@@ -124,7 +124,7 @@ pub async fn for_request(db: &Db, request: &super::RequestAccess) -> DbResult<Ve
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WaitingOfferRow {
     pub request_id: RequestId,
-    pub id: String,
+    pub id: OfferId,
     #[sqlx(try_from = "String")]
     pub status: OfferStatus,
 }
@@ -182,14 +182,14 @@ pub async fn insert(
     offer: &NewOffer<'_>,
     dues: &[NewDue<'_>],
     now: DateTime<Utc>,
-) -> DbResult<Uuid> {
-    let id = new_id();
+) -> DbResult<OfferId> {
+    let id = OfferId::generate();
     sqlx::query(
         "INSERT INTO offers (id, request_id, version, status, idempotency_key, language, document, \
             sent_at, sent_by, valid_until, supersedes_reason) \
          VALUES ($1, $2, $3, 'sent', $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(id.to_string())
+    .bind(id)
     .bind(offer.request_id)
     .bind(offer.version)
     .bind(offer.idempotency_key)
@@ -209,7 +209,7 @@ pub async fn insert(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(new_id().to_string())
-        .bind(id.to_string())
+        .bind(id)
         .bind(position)
         .bind(due.direction)
         .bind(due.organisation_id)
@@ -256,7 +256,7 @@ pub struct Acceptance<'a> {
 /// Accepts a sent, still valid version; false when it is not (any more) open for acceptance.
 pub async fn accept(
     tx: &mut Tx,
-    offer_id: &str,
+    offer_id: OfferId,
     acceptance: &Acceptance<'_>,
     today: NaiveDate,
     now: DateTime<Utc>,
@@ -304,7 +304,7 @@ pub async fn payments_of_request(
 }
 
 /// The dues of one version, inside a change.
-pub async fn dues_in(tx: &mut Tx, offer_id: &str) -> DbResult<Vec<DueRow>> {
+pub async fn dues_in(tx: &mut Tx, offer_id: OfferId) -> DbResult<Vec<DueRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {DUE_COLUMNS} FROM offer_dues WHERE offer_id = $1 ORDER BY position"
     )))
@@ -314,7 +314,7 @@ pub async fn dues_in(tx: &mut Tx, offer_id: &str) -> DbResult<Vec<DueRow>> {
 }
 
 /// The payments recorded against the dues of one version, inside a change.
-pub async fn payments_in(tx: &mut Tx, offer_id: &str) -> DbResult<Vec<DuePaymentRow>> {
+pub async fn payments_in(tx: &mut Tx, offer_id: OfferId) -> DbResult<Vec<DuePaymentRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {PAYMENT_COLUMNS} FROM due_payments \
          WHERE due_id IN (SELECT id FROM offer_dues WHERE offer_id = $1) \
@@ -382,7 +382,7 @@ pub async fn due_reminders(db: &Db, until: NaiveDate) -> DbResult<Vec<OfferRow>>
 }
 
 /// Marks the reminder sent; false when another run did it first.
-pub async fn mark_reminded(tx: &mut Tx, offer_id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+pub async fn mark_reminded(tx: &mut Tx, offer_id: OfferId, now: DateTime<Utc>) -> DbResult<bool> {
     let updated = sqlx::query(
         "UPDATE offers SET reminder_sent_at = $2 WHERE id = $1 AND reminder_sent_at IS NULL",
     )
@@ -405,7 +405,7 @@ pub async fn due_lapses(db: &Db, today: NaiveDate) -> DbResult<Vec<OfferRow>> {
 }
 
 /// Lapses a version once; false when it was accepted or lapsed meanwhile.
-pub async fn lapse(tx: &mut Tx, offer_id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+pub async fn lapse(tx: &mut Tx, offer_id: OfferId, now: DateTime<Utc>) -> DbResult<bool> {
     let updated = sqlx::query(
         "UPDATE offers SET status = 'lapsed', closed_at = $2 WHERE id = $1 AND status = 'sent'",
     )

@@ -84,6 +84,11 @@ uuid_id!(
     PermitId
 );
 
+uuid_id!(
+    /// One version of a request's consolidated offer (`offers.id`).
+    OfferId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

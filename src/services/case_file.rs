@@ -30,7 +30,7 @@
 //! (`services::schedule::candidates`) adds its own fixed reads (answers, construction
 //! holidays, crews and their bookings for the request's commune).
 
-use crate::domain::{AssessmentId, DocumentId, PermitId, RequestId};
+use crate::domain::{AssessmentId, DocumentId, OfferId, PermitId, RequestId};
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -908,7 +908,7 @@ async fn reservations(
 /// Every offer version with its dues: three queries whatever the number of versions.
 async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile, CaseFileError> {
     let rows = offers::for_request(&state.db, &request.access).await?;
-    let mut dues: HashMap<String, Vec<Due>> = HashMap::new();
+    let mut dues: HashMap<OfferId, Vec<Due>> = HashMap::new();
     if !rows.is_empty() {
         let payments = offers::payments_of_request(&state.db, &request.access).await?;
         let all = offer_service::dues_of(
@@ -916,7 +916,7 @@ async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile,
             &payments,
         )?;
         for due in all {
-            dues.entry(due.offer_id.clone()).or_default().push(due);
+            dues.entry(due.offer_id).or_default().push(due);
         }
     }
     let today = state.clock.today();

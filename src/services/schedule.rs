@@ -1,7 +1,7 @@
 //! The joint day (rule C-4): candidate days for a request from its operators' lead times,
 //! crews and bookings, and the all-or-nothing reservation of one of them.
 
-use crate::domain::RequestId;
+use crate::domain::{OfferId, RequestId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -1027,9 +1027,9 @@ async fn read_backlog(
     }
     // The latest offer of each request with its dues, each due with its own payments.
     let offers = offers::latest_of_waiting(&mut tx, scope).await?;
-    let mut dues: HashMap<String, Vec<offers::DueRow>> = HashMap::new();
+    let mut dues: HashMap<OfferId, Vec<offers::DueRow>> = HashMap::new();
     for due in offers::dues_of_waiting(&mut tx, scope).await? {
-        dues.entry(due.offer_id.clone()).or_default().push(due);
+        dues.entry(due.offer_id).or_default().push(due);
     }
     let mut payments: HashMap<String, Vec<offers::DuePaymentRow>> = HashMap::new();
     for payment in offers::payments_of_waiting(&mut tx, scope).await? {

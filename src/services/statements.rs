@@ -195,7 +195,7 @@ async fn due_of(
     let Some(offer) = offers::latest_in(tx, request_id).await? else {
         return Ok(None);
     };
-    let dues = offer_service::dues_in(tx, &offer.id).await?;
+    let dues = offer_service::dues_in(tx, offer.id).await?;
     Ok(dues
         .into_iter()
         .find(|due| pick(due))
@@ -564,7 +564,7 @@ pub async fn assign(
     let offer = offers::latest_in(&mut tx, request_id)
         .await?
         .ok_or(StatementError::Offer(OfferError::NoOffer))?;
-    let dues = offer_service::dues_in(&mut tx, &offer.id).await?;
+    let dues = offer_service::dues_in(&mut tx, offer.id).await?;
     let payable: Vec<&Due> = dues.iter().filter(|d| reconciler.reaches(d)).collect();
     if payable.is_empty() {
         // A request that pays this organisation nothing: as if it did not exist.

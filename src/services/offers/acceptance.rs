@@ -210,7 +210,7 @@ pub async fn accept(
     };
     let accepted = offers::accept(
         &mut tx,
-        &offer.id,
+        offer.id,
         &Acceptance {
             by_kind,
             by: by_id.as_deref(),
@@ -223,7 +223,7 @@ pub async fn accept(
     if !accepted {
         return Err(OfferError::NotOpen);
     }
-    let dues = payments::dues_in(&mut tx, &offer.id).await?;
+    let dues = payments::dues_in(&mut tx, offer.id).await?;
     let all_paid = nothing_due_before_works(&dues);
     let to = if all_paid {
         RequestState::ReadyForWorks

@@ -24,7 +24,7 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
         let request = requests::get_for_worker_db(&state.db, offer.request_id).await?;
         let tr = Tr(request.language());
         let mut tx = state.db.begin_write().await?;
-        if offers::mark_reminded(&mut tx, &offer.id, now).await? {
+        if offers::mark_reminded(&mut tx, offer.id, now).await? {
             notify_applicant(
                 &mut tx,
                 &state.base_url,
@@ -50,7 +50,7 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
         let request = requests::get_for_worker_db(&state.db, offer.request_id).await?;
         let tr = Tr(request.language());
         let mut tx = state.db.begin_write().await?;
-        if offers::lapse(&mut tx, &offer.id, now).await? {
+        if offers::lapse(&mut tx, offer.id, now).await? {
             requests::move_state(
                 &mut tx,
                 request.id,

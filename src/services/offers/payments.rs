@@ -2,8 +2,8 @@
 //! request closed once everything is settled.
 
 use super::*;
-use crate::domain::RequestId;
 use crate::domain::offer::OfferStatus;
+use crate::domain::{OfferId, RequestId};
 use crate::{
     db::offers::{DuePaymentRow, NewPayment},
     domain::{
@@ -16,7 +16,7 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Due {
     pub id: String,
-    pub offer_id: String,
+    pub offer_id: OfferId,
     pub direction: Direction,
     pub organisation_id: Option<String>,
     /// Who receives it (the operator or the holder), or, from an operator, who pays.
@@ -104,7 +104,7 @@ pub fn dues_of(rows: Vec<DueRow>, payments: &[DuePaymentRow]) -> Result<Vec<Due>
 }
 
 /// The dues of one version, inside a change.
-pub(crate) async fn dues_in(tx: &mut Tx, offer_id: &str) -> Result<Vec<Due>, DbError> {
+pub(crate) async fn dues_in(tx: &mut Tx, offer_id: OfferId) -> Result<Vec<Due>, DbError> {
     let rows = offers::dues_in(tx, offer_id).await?;
     let payments = offers::payments_in(tx, offer_id).await?;
     dues_of(rows, &payments)
@@ -172,7 +172,7 @@ pub async fn record_payment(
     let offer = offers::latest_in(&mut tx, request.id)
         .await?
         .ok_or(OfferError::NoOffer)?;
-    let dues = dues_in(&mut tx, &offer.id).await?;
+    let dues = dues_in(&mut tx, offer.id).await?;
     let due = match &input.payee {
         PayeeChoice::Due(id) => dues.iter().find(|d| &d.id == id),
         PayeeChoice::Organisation(organisation) => {
@@ -318,7 +318,7 @@ pub(crate) async fn register_in(
         "payment_registered"
     };
     event(tx, request, now, kind, Who::Staff(user), Some(&detail)).await?;
-    let dues = dues_in(tx, &offer.id).await?;
+    let dues = dues_in(tx, offer.id).await?;
     if offer.status == OfferStatus::Accepted
         && nothing_due_before_works(&dues)
         && requests::move_state(
@@ -419,7 +419,7 @@ pub async fn close_if_settled(
     let Some(offer) = offers::latest_in(tx, request_id).await? else {
         return Ok(false);
     };
-    let dues = dues_in(tx, &offer.id).await?;
+    let dues = dues_in(tx, offer.id).await?;
     // Everything the applicant owes, paid after the works included; what an operator owes
     // the applicant at the deed (V-9.2) is followed on its own and does not hold the closing.
     if !dues
