@@ -2,7 +2,6 @@
 //! and change the answer through the same service as the operator's page (same validation,
 //! refusals with their rule ids, events), under the answer's version.
 
-use crate::domain::{AssessmentId, RequestId};
 use axum::{
     Json,
     body::Bytes,
@@ -17,6 +16,7 @@ use utoipa::ToSchema;
 use super::{ErrorResponse, JsonQuery, doc, require_write};
 use crate::domain::assessment::AssessmentStatus;
 use crate::domain::tenancy::OrganisationKind;
+use crate::domain::{AssessmentId, RequestId};
 use crate::{
     domain::tenancy::SessionUser,
     http::{

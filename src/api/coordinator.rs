@@ -2,11 +2,11 @@
 //! consolidated offer and register a payment through the same services as the request page's
 //! buttons (same checks, refusals, events, mails and webhooks), each write named after the key.
 
-use crate::domain::RequestId;
 use axum::{Json, body::Bytes, extract::State};
 use serde::{Deserialize, Serialize};
 
 use super::{require_write, works};
+use crate::domain::RequestId;
 use crate::{
     domain::tenancy::SessionUser,
     http::{

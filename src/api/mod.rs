@@ -1,6 +1,5 @@
 //! JSON under `/api/v1`, mirroring what the pages show, scoped like them.
 
-use crate::domain::{DocumentId, RequestId};
 use axum::{
     Json, Router,
     extract::{FromRequestParts, Query, State},
@@ -11,6 +10,7 @@ use axum::{
 use serde::{Serialize, de::DeserializeOwned};
 use utoipa::ToSchema;
 
+use crate::domain::{DocumentId, RequestId};
 use crate::{
     domain::tenancy::SessionUser,
     http::{

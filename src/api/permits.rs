@@ -2,12 +2,12 @@
 //! permit with its site, works and history, and decide it through the same service as the
 //! commune's permit page (same validation, refusals with their rule, events, mails, webhooks).
 
-use crate::domain::{PermitId, RequestId};
 use axum::{Json, body::Bytes, extract::State};
 use serde::{Deserialize, Serialize};
 
 use super::{ErrorResponse, require_write, works::PermitJson};
 use crate::domain::tenancy::OrganisationKind;
+use crate::domain::{PermitId, RequestId};
 use crate::{
     domain::{permit::Decision, tenancy::SessionUser},
     http::{

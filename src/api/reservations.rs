@@ -2,7 +2,6 @@
 //! with the request's place and how far it is; the coordinator reads every crew of its
 //! requests. Never another operator's crews (tenant rule).
 
-use crate::domain::RequestId;
 use axum::{
     Json,
     extract::State,
@@ -14,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ErrorResponse, JsonQuery, doc};
+use crate::domain::RequestId;
 use crate::domain::tenancy::OrganisationKind;
 use crate::{
     http::{error::ApiError, extract::Staff},

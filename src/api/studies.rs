@@ -2,7 +2,6 @@
 //! ORES electricity's servicing study and SWDE's survey, through the same services, under the
 //! answer's version, with the same refusals and history events naming the key.
 
-use crate::domain::AssessmentId;
 use axum::{body::Bytes, extract::State, http::HeaderMap, response::Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,6 +10,7 @@ use super::{
     assessments::{Field, adjust_error, part, require_own_writable_part, version_of},
     doc,
 };
+use crate::domain::AssessmentId;
 use crate::{
     domain::{
         InputError,

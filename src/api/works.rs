@@ -2,7 +2,6 @@
 //! offers with their payments (for the request detail), an offer's whole document, a
 //! commune's permits and the nuisance figures. Scoped like the pages that show them.
 
-use crate::domain::{PermitId, RequestId};
 use axum::{
     Json,
     extract::{Path, State},
@@ -14,6 +13,7 @@ use utoipa::ToSchema;
 
 use super::{ErrorResponse, JsonQuery, doc};
 use crate::domain::tenancy::OrganisationKind;
+use crate::domain::{PermitId, RequestId};
 use crate::{
     domain::nuisance::{Figures, Report},
     http::{

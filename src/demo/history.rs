@@ -3,10 +3,10 @@
 //! the commune (one overdue, one with a question, one refused). Written straight to the
 //! tables, one transaction per site, skipped when already there: idempotent and quick.
 
-use crate::domain::{PermitId, RequestId};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use uuid::Uuid;
 
+use crate::domain::{PermitId, RequestId};
 use crate::{
     db::{
         self, DbError, Tx, crews, organisations,

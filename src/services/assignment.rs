@@ -1,10 +1,10 @@
 //! Who is in charge of a request: a case officer takes it, or hands it to a colleague of the
 //! same coordinator; the timeline says who and when.
 
-use crate::domain::RequestId;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::RequestId;
 use crate::{
     db::{
         DbError,

@@ -30,7 +30,6 @@
 //! (`services::schedule::candidates`) adds its own fixed reads (answers, construction
 //! holidays, crews and their bookings for the request's commune).
 
-use crate::domain::{AssessmentId, DocumentId, OfferId, PermitId, RequestId};
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -38,6 +37,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::assessment::AssessmentStatus;
 use crate::domain::offer::OfferStatus;
 use crate::domain::permit::PermitStatus;
+use crate::domain::{AssessmentId, DocumentId, OfferId, PermitId, RequestId};
 use crate::{
     db::{
         self, DbError, RequestAccess, Scope, assessments, crews, documents as document_rows,

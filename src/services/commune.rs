@@ -3,10 +3,10 @@
 //! officer's request page; the communes the coordinator's figures can be asked for. Each
 //! reads with a fixed number of queries; the pages and the JSON API call the same ones.
 
-use crate::domain::{PermitId, RequestId};
 use chrono::NaiveDate;
 
 use crate::domain::tenancy::OrganisationKind;
+use crate::domain::{PermitId, RequestId};
 use crate::{
     db::{DbError, organisations, permits, requests},
     domain::{nuisance::Report, permit::SiteDetails, tenancy::SessionUser},

@@ -1,10 +1,10 @@
 //! An operator's crews as its staff keep them: the list with where each works and when it is
 //! away, and a new crew. Changes that touch booked days go through `services::schedule`.
 
-use crate::domain::RequestId;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::domain::RequestId;
 use crate::{
     db::{DbError, crews, organisations, parse_date, parse_uuid},
     domain::{ServiceCode, tenancy::Scope},

@@ -7,11 +7,11 @@
 //! staff read the documents whose kind answers one of their own prerequisites; the applicant
 //! reads their own through the private link; everybody else finds nothing (404).
 
-use crate::domain::{AssessmentId, DocumentId, RequestId};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::domain::assessment::AssessmentStatus;
+use crate::domain::{AssessmentId, DocumentId, RequestId};
 use crate::{
     db::{
         DbError, Scope, Tx, assessments,

@@ -8,11 +8,11 @@
 //! dossier this applicant already opened for this land (V-3.1), or a servicing invoiced without
 //! an offer (V-7: the fee stays on that invoice, art. 7) — the engine decides all three.
 
-use crate::domain::RequestId;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::domain::RequestId;
 use crate::{
     db::{
         self, DbError, RequestAccess, Tx,

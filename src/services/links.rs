@@ -10,9 +10,9 @@
 //! their address on the "Lost your link?" page: it goes to the request's address, and every
 //! earlier link of that request — the filing one included — stops working.
 
-use crate::domain::RequestId;
 use chrono::{DateTime, Utc};
 
+use crate::domain::RequestId;
 use crate::{
     db::{
         self, DbError, DbResult, Tx, links,

@@ -1,11 +1,11 @@
 //! An operator's own work: the requests that involve it (its part only) and which request an
 //! assessment belongs to, for its staff and for the coordinating case officer.
 
-use crate::domain::{AssessmentId, RequestId};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::assessment::AssessmentStatus;
 use crate::domain::tenancy::Role;
+use crate::domain::{AssessmentId, RequestId};
 use crate::{
     db::{
         self, DbError,

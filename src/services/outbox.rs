@@ -1,10 +1,10 @@
 //! The mail outbox as the platform administrator reads it in the browser.
 
-use crate::domain::RequestId;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use crate::db::outbox::OutboxStatus;
+use crate::domain::RequestId;
 use crate::{
     db::{
         DbError,

@@ -3,13 +3,13 @@
 //! conditions, ask for information, refuse), answered and acknowledged by the case officer.
 //! Every step is recorded with who and when, and appended to the request's timeline.
 
-use crate::domain::{PermitId, RequestId};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::domain::tenancy::Role;
+use crate::domain::{PermitId, RequestId};
 use crate::{
     config::Config,
     db::{

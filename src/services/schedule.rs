@@ -1,7 +1,6 @@
 //! The joint day (rule C-4): candidate days for a request from its operators' lead times,
 //! crews and bookings, and the all-or-nothing reservation of one of them.
 
-use crate::domain::{OfferId, RequestId};
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{holidays, permits};
 use crate::domain::offer::OfferStatus;
 use crate::domain::permit::PermitStatus;
+use crate::domain::{OfferId, RequestId};
 use crate::{
     db::{
         self, DbError, Scope, Tx, assessments, crews, offers,

@@ -8,10 +8,10 @@
 //! A statement is named by its account, number and opening day and each line by its sequence:
 //! uploading the same file again registers nothing twice.
 
-use crate::domain::RequestId;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use crate::domain::RequestId;
 use crate::domain::tenancy::OrganisationKind;
 use crate::{
     db::{

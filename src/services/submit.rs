@@ -2,9 +2,9 @@
 //! coordinator and operators serving the commune, record it with its first timeline event and
 //! queue the confirmation email, all in one transaction.
 
-use crate::domain::RequestId;
 use chrono::{DateTime, Datelike, Duration, Utc};
 
+use crate::domain::RequestId;
 use crate::domain::tenancy::OrganisationKind;
 use crate::{
     db::{

@@ -3,13 +3,13 @@
 //! closes it when everything is paid. Built on the scheduler and the offers, which do not use
 //! each other's steps here.
 
-use crate::domain::AssessmentId;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
     offers::{self, OfferError, Who, event, notify_applicant},
     schedule::ScheduleError,
 };
+use crate::domain::AssessmentId;
 use crate::{
     db::{
         self, DbError, assessments, crews,

@@ -3,8 +3,6 @@
 //! marks the request complete; operator staff read the documents that concern them. Every
 //! download goes through an authorisation check; a document one may not read does not exist.
 
-use crate::domain::{AssessmentId, DocumentId, RequestId};
-use crate::http::extract::{IdPath, page_id};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -26,6 +24,8 @@ use super::{
     views::{Frame, brussels},
 };
 use crate::domain::tenancy::OrganisationKind;
+use crate::domain::{AssessmentId, DocumentId, RequestId};
+use crate::http::extract::{IdPath, page_id};
 use crate::{
     domain::{DocumentKind, FileRefusal, FileType, Language, tenancy::SessionUser},
     i18n::Tr,

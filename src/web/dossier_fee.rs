@@ -1,8 +1,6 @@
 //! The servicing dossier-opening fee invoiced at filing (V-3.1) on the pages: the applicant
 //! reads it on the status page, the case officer reads it and records its payment.
 
-use crate::domain::RequestId;
-use crate::http::extract::IdPath;
 use axum::{
     Router,
     extract::State,
@@ -16,6 +14,8 @@ use super::{
     error::PageError,
     extract::{CsrfForm, Staff},
 };
+use crate::domain::RequestId;
+use crate::http::extract::IdPath;
 use crate::{
     i18n::Tr,
     services::dossier_fee::{self, DossierFeeError, DossierInvoice},

@@ -2,8 +2,6 @@
 //! acceptance and the payments, confirms the day; the applicant reads it, downloads the PDF,
 //! accepts it or asks for a change, through the private link.
 
-use crate::domain::RequestId;
-use crate::http::extract::{IdPath, page_id};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -22,7 +20,9 @@ use super::{
     public::{mask_email, private, render_track, request_of_token},
     views::Frame,
 };
+use crate::domain::RequestId;
 use crate::domain::offer::OfferStatus;
+use crate::http::extract::{IdPath, page_id};
 use crate::http::refusal::offer_refusal;
 use crate::{
     domain::links::CODE_LIFETIME,

@@ -1,7 +1,6 @@
 //! "Propose days for all": the case officer plans the whole waiting backlog at once, reviews
 //! the proposal and reserves the days kept (rule C-4; fewer road openings, C-6).
 
-use crate::domain::RequestId;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{Router, extract::State, routing::get};
@@ -14,6 +13,7 @@ use super::{
     extract::{CsrfForm, Staff},
     views::Frame,
 };
+use crate::domain::RequestId;
 use crate::{
     i18n::Tr,
     scheduling::backlog::live::NotPlanned,

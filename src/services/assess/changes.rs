@@ -3,10 +3,10 @@
 //! survey and ORES' servicing study — each a new version of the answer, checked against the
 //! version the staff read.
 
-use crate::domain::AssessmentId;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use crate::domain::AssessmentId;
 use crate::domain::assessment::AssessmentStatus;
 use crate::domain::tenancy::Role;
 use crate::{

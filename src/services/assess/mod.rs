@@ -1,10 +1,10 @@
 //! Fan-out: each operator involved in a request assesses its part, through a durable task
 //! per operator created with the request and answered exactly once by a worker.
 
-use crate::domain::{AssessmentId, RequestId};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use crate::domain::{AssessmentId, RequestId};
 use crate::{
     db::{
         self, Db, DbError, Tx,

@@ -1,8 +1,6 @@
 //! Each operator's answer on the request page: its view (feasibility, prerequisites, lines,
 //! the survey and the study) and the operator staff's changes to it.
 
-use crate::domain::{AssessmentId, RequestId};
-use crate::http::extract::IdPath;
 use axum::{
     extract::State,
     http::StatusCode,
@@ -11,6 +9,8 @@ use axum::{
 use serde::Deserialize;
 
 use crate::domain::assessment::AssessmentStatus;
+use crate::domain::{AssessmentId, RequestId};
+use crate::http::extract::IdPath;
 use crate::web::{
     error::PageError,
     extract::{CsrfForm, Staff},

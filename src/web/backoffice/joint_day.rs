@@ -1,14 +1,14 @@
 //! The joint day on the case officer's request page (C-4): its view (reserved, candidates and
 //! why earlier days fail) and the actions — reserve, cancel, works done.
 
-use crate::domain::{AssessmentId, RequestId};
-use crate::http::extract::IdPath;
 use axum::{
     extract::State,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
+use crate::domain::{AssessmentId, RequestId};
+use crate::http::extract::IdPath;
 use crate::web::{
     error::PageError,
     extract::{CsrfForm, Staff},

@@ -1,8 +1,6 @@
 //! The staff queue and request pages. Every read goes through the signed-in user's scope:
 //! a request that does not involve their organisation does not exist for them.
 
-use crate::domain::RequestId;
-use crate::http::extract::IdPath;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -19,6 +17,8 @@ use super::{
     extract::{CsrfForm, Staff},
     views::{Frame, ServiceNames, brussels, local_date_in, local_datetime_in, site_line},
 };
+use crate::domain::RequestId;
+use crate::http::extract::IdPath;
 use crate::{
     domain::{ElectricityBand, RequestState, Service},
     http::query::QueueQuery,

@@ -1,13 +1,13 @@
 //! The commune's dashboard: the permits to decide with their countdown, the latest decided,
 //! and this year's nuisance avoided.
 
-use crate::domain::{PermitId, RequestId};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{Router, extract::State, routing::get};
 use chrono::{Datelike, NaiveDate};
 
 use super::{Municipality, countdown, deadline_of, figures::FiguresLine};
+use crate::domain::{PermitId, RequestId};
 use crate::{
     http::error::PageError,
     i18n::Tr,

@@ -14,7 +14,6 @@ pub mod panel;
 pub mod permits;
 pub mod works;
 
-use crate::domain::PermitId;
 use axum::{Router, extract::FromRequestParts, http::request::Parts};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -24,6 +23,7 @@ use super::{
     extract::{Staff, StaffRejection},
     views::{Frame, ServiceNames, local_date_in, local_datetime_in},
 };
+use crate::domain::PermitId;
 use crate::{
     domain::{
         permit::{self as rules, PermitStatus, SiteDetails, shared_trench_metres},

@@ -2,8 +2,6 @@
 //! permit's status and what blocks the day, the answer to the commune's question and the
 //! acknowledgement of its conditions.
 
-use crate::domain::RequestId;
-use crate::http::extract::IdPath;
 use axum::{
     Router,
     extract::State,
@@ -13,7 +11,9 @@ use axum::{
 use serde::Deserialize;
 
 use super::{PermitView, SiteView, permit_view, site_view};
+use crate::domain::RequestId;
 use crate::domain::tenancy::OrganisationKind;
+use crate::http::extract::IdPath;
 use crate::web::backoffice::coordinator_request;
 use crate::{
     domain::{

@@ -1,7 +1,5 @@
 //! One of the commune's permits: its site, works, history and deadline, and the decision.
 
-use crate::domain::{PermitId, RequestId};
-use crate::http::extract::IdPath;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -14,6 +12,8 @@ use axum::{
 use serde::Deserialize;
 
 use super::{Municipality, PermitView, SiteView, permit_view, site_view};
+use crate::domain::{PermitId, RequestId};
+use crate::http::extract::IdPath;
 use crate::{
     domain::permit::{Decision, PermitStatus},
     http::{error::PageError, extract::CsrfForm},

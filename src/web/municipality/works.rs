@@ -1,7 +1,5 @@
 //! The commune's works: the calendar (month or week), the map of a month and one site.
 
-use crate::domain::{PermitId, RequestId};
-use crate::http::extract::IdPath;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -15,6 +13,8 @@ use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
 use serde::Deserialize;
 
 use super::{Municipality, SiteView, site_view};
+use crate::domain::{PermitId, RequestId};
+use crate::http::extract::IdPath;
 use crate::{
     http::error::PageError,
     i18n::Tr,
