@@ -188,7 +188,9 @@ pub struct Db {
     writer_turn: Arc<Mutex<()>>,
 }
 
-pub use crate::domain::{AssessmentId, DocumentId, OfferId, PermitId, RequestId, tenancy::Scope};
+pub use crate::domain::{
+    AssessmentId, DocumentId, EndpointId, OfferId, PermitId, RequestId, tenancy::Scope,
+};
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
 /// row of an authorised read: a tenant's read through its [`Scope`], the applicant's through
@@ -255,7 +257,14 @@ macro_rules! text_id {
         }
     )*};
 }
-text_id!(RequestId, AssessmentId, DocumentId, PermitId, OfferId);
+text_id!(
+    RequestId,
+    AssessmentId,
+    DocumentId,
+    PermitId,
+    OfferId,
+    EndpointId
+);
 
 impl Db {
     /// Connects to `sqlite://…` (creating the file and its directory) or `postgres://…`;

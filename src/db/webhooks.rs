@@ -1,7 +1,7 @@
 //! Webhook endpoints and their deliveries (issue 21): deliveries are written in the
 //! transaction of the change they report and claimed by the webhook worker like the outbox.
 
-use super::RequestId;
+use super::{EndpointId, RequestId};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -12,7 +12,7 @@ use crate::domain::webhook::{self, Audience};
 /// An endpoint as its pages list it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EndpointRow {
-    pub id: String,
+    pub id: EndpointId,
     pub organisation_id: String,
     pub organisation_name: String,
     pub url: String,
@@ -29,7 +29,7 @@ const ENDPOINT_FROM: &str = "webhook_endpoints e JOIN organisations o ON o.id = 
     JOIN users u ON u.id = e.created_by";
 
 pub struct NewEndpoint<'a> {
-    pub id: Uuid,
+    pub id: EndpointId,
     pub organisation_id: Uuid,
     pub url: &'a str,
     pub secret: &'a str,
@@ -80,7 +80,7 @@ pub async fn list(db: &Db, scope: Option<&Scope>) -> DbResult<Vec<EndpointRow>> 
 }
 
 /// One endpoint of the caller's organisation; `None` when it has no such endpoint.
-pub async fn get(db: &Db, scope: &Scope, id: &str) -> DbResult<Option<EndpointRow>> {
+pub async fn get(db: &Db, scope: &Scope, id: EndpointId) -> DbResult<Option<EndpointRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {ENDPOINT_COLUMNS} FROM {ENDPOINT_FROM} WHERE e.id = $1 AND e.organisation_id = $2"
     )))
@@ -91,7 +91,7 @@ pub async fn get(db: &Db, scope: &Scope, id: &str) -> DbResult<Option<EndpointRo
 }
 
 /// (endpoint id, event type) of the endpoints listed (`Some` organisation, or all).
-pub async fn subscriptions(db: &Db, scope: Option<&Scope>) -> DbResult<Vec<(String, String)>> {
+pub async fn subscriptions(db: &Db, scope: Option<&Scope>) -> DbResult<Vec<(EndpointId, String)>> {
     let organisation = scope.map(|s| s.organisation_id().to_string());
     Ok(sqlx::query_as(
         "SELECT s.endpoint_id, s.event_type FROM webhook_endpoint_events s \
@@ -108,7 +108,7 @@ pub async fn subscriptions(db: &Db, scope: Option<&Scope>) -> DbResult<Vec<(Stri
 pub async fn set_active(
     db: &Db,
     scope: &Scope,
-    id: &str,
+    id: EndpointId,
     active: bool,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
@@ -167,7 +167,7 @@ pub async fn enqueue_for_timeline(
         Audience::Concerned => organisation_id.map(|id| id.to_string()),
         _ => None,
     };
-    let endpoints: Vec<String> = sqlx::query_scalar(
+    let endpoints: Vec<EndpointId> = sqlx::query_scalar(
         "SELECT e.id FROM webhook_endpoints e \
          JOIN webhook_endpoint_events s ON s.endpoint_id = e.id AND s.event_type = $2 \
          JOIN request_parties p ON p.organisation_id = e.organisation_id AND p.request_id = $1 \
@@ -191,7 +191,7 @@ pub async fn enqueue_for_timeline(
         .await?;
     let event_id = new_id();
     let body = webhook::payload(event_id, event_type, at, Some((request_id, &reference)));
-    for endpoint in &endpoints {
+    for &endpoint in &endpoints {
         insert_delivery(
             tx,
             endpoint,
@@ -208,7 +208,7 @@ pub async fn enqueue_for_timeline(
 
 async fn insert_delivery(
     tx: &mut Tx,
-    endpoint_id: &str,
+    endpoint_id: EndpointId,
     event_id: Uuid,
     event_type: &str,
     request_id: Option<RequestId>,
@@ -237,7 +237,7 @@ async fn insert_delivery(
 pub async fn enqueue_ping(
     db: &Db,
     scope: &Scope,
-    endpoint_id: &str,
+    endpoint_id: EndpointId,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     let mut tx = db.begin_write().await?;
@@ -299,7 +299,11 @@ pub struct DeliveryRow {
 
 /// The latest `limit` deliveries of an endpoint (already checked to be the caller's), newest
 /// first.
-pub async fn deliveries(db: &Db, endpoint_id: &str, limit: i64) -> DbResult<Vec<DeliveryRow>> {
+pub async fn deliveries(
+    db: &Db,
+    endpoint_id: EndpointId,
+    limit: i64,
+) -> DbResult<Vec<DeliveryRow>> {
     Ok(sqlx::query_as(
         "SELECT d.id, d.event_id, d.event_type, r.reference, d.status, d.attempts, \
             d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, \
@@ -318,7 +322,7 @@ pub async fn deliveries(db: &Db, endpoint_id: &str, limit: i64) -> DbResult<Vec<
 pub async fn replay(
     db: &Db,
     scope: &Scope,
-    endpoint_id: &str,
+    endpoint_id: EndpointId,
     delivery_id: &str,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
@@ -341,7 +345,7 @@ pub async fn replay(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueDelivery {
     pub id: String,
-    pub endpoint_id: String,
+    pub endpoint_id: EndpointId,
     pub event_id: String,
     pub event_type: String,
     pub body: String,
@@ -426,7 +430,7 @@ pub async fn mark_delivered(
     .execute(&mut *tx)
     .await?;
     sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1")
-        .bind(&delivery.endpoint_id)
+        .bind(delivery.endpoint_id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -460,7 +464,7 @@ pub async fn mark_failed(
         "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) \
          WHERE id = $1 RETURNING failing_since",
     )
-    .bind(&delivery.endpoint_id)
+    .bind(delivery.endpoint_id)
     .bind(ts(attempt.at))
     .fetch_one(&mut *tx)
     .await?;
@@ -471,7 +475,7 @@ pub async fn mark_failed(
 /// organisation and address.
 pub async fn disable(
     tx: &mut Tx,
-    endpoint_id: &str,
+    endpoint_id: EndpointId,
     now: DateTime<Utc>,
 ) -> DbResult<Option<(String, String)>> {
     Ok(sqlx::query_as(

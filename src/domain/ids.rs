@@ -89,6 +89,11 @@ uuid_id!(
     OfferId
 );
 
+uuid_id!(
+    /// An organisation's webhook endpoint (`webhook_endpoints.id`).
+    EndpointId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,7 +144,7 @@ impl Worker {
         let disabled = crate::services::webhooks::disable_if_failing_too_long(
             state,
             &mut tx,
-            &row.endpoint_id,
+            row.endpoint_id,
             failing_since,
             now,
         )

@@ -6,6 +6,8 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use crate::domain::EndpointId;
+
 use crate::{
     db::{
         self, DbError, Tx,
@@ -83,7 +85,7 @@ pub async fn create(
     webhooks::insert(
         &state.db,
         &NewEndpoint {
-            id: db::new_id(),
+            id: EndpointId::generate(),
             organisation_id: admin.organisation_id,
             url: &url,
             secret: &secret,
@@ -99,7 +101,7 @@ pub async fn create(
 
 /// An endpoint as its pages list it.
 pub struct EndpointView {
-    pub id: String,
+    pub id: EndpointId,
     pub organisation: String,
     pub url: String,
     pub events: Vec<String>,
@@ -114,7 +116,7 @@ pub struct EndpointView {
 
 fn views(
     rows: Vec<EndpointRow>,
-    subscriptions: &[(String, String)],
+    subscriptions: &[(EndpointId, String)],
 ) -> Result<Vec<EndpointView>, DbError> {
     let parse = |text: Option<String>| text.as_deref().map(db::parse_ts).transpose();
     rows.into_iter()
@@ -208,11 +210,8 @@ impl TryFrom<DeliveryRow> for DeliveryView {
 pub async fn log(
     state: &AppState,
     scope: &Scope,
-    endpoint_id: &str,
+    endpoint_id: EndpointId,
 ) -> Result<Option<(EndpointView, Vec<DeliveryView>)>, DbError> {
-    if Uuid::parse_str(endpoint_id).is_err() {
-        return Ok(None);
-    }
     let Some(row) = webhooks::get(&state.db, scope, endpoint_id).await? else {
         return Ok(None);
     };
@@ -233,12 +232,9 @@ pub async fn log(
 pub async fn send_test(
     state: &AppState,
     scope: &Scope,
-    endpoint_id: &str,
+    endpoint_id: EndpointId,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    if Uuid::parse_str(endpoint_id).is_err() {
-        return Ok(false);
-    }
     webhooks::enqueue_ping(&state.db, scope, endpoint_id, now).await
 }
 
@@ -247,11 +243,11 @@ pub async fn send_test(
 pub async fn replay(
     state: &AppState,
     scope: &Scope,
-    endpoint_id: &str,
+    endpoint_id: EndpointId,
     delivery_id: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    if Uuid::parse_str(endpoint_id).is_err() || Uuid::parse_str(delivery_id.trim()).is_err() {
+    if Uuid::parse_str(delivery_id.trim()).is_err() {
         return Ok(false);
     }
     webhooks::replay(&state.db, scope, endpoint_id, delivery_id.trim(), now).await
@@ -261,13 +257,10 @@ pub async fn replay(
 pub async fn set_active(
     state: &AppState,
     scope: &Scope,
-    endpoint_id: &str,
+    endpoint_id: EndpointId,
     active: bool,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    if Uuid::parse_str(endpoint_id).is_err() {
-        return Ok(false);
-    }
     webhooks::set_active(&state.db, scope, endpoint_id, active, now).await
 }
 
@@ -278,7 +271,7 @@ pub async fn set_active(
 pub async fn disable_if_failing_too_long(
     state: &AppState,
     tx: &mut Tx,
-    endpoint_id: &str,
+    endpoint_id: EndpointId,
     failing_since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {

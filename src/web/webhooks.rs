@@ -22,7 +22,9 @@ use super::{
     extract::{CsrfForm, Staff},
     views::{Frame, brussels},
 };
+use crate::domain::EndpointId;
 use crate::domain::tenancy::{OrganisationKind, Role};
+use crate::http::extract::page_id;
 use crate::{
     domain::{FieldErrors, webhook},
     i18n::Tr,
@@ -172,13 +174,14 @@ async fn log_page(
     Path(id): Path<String>,
 ) -> Result<LogPage, PageError> {
     staff.require_organisation_admin()?;
-    render_log(&state, staff, &id, None).await
+    let id: EndpointId = page_id(&id)?;
+    render_log(&state, staff, id, None).await
 }
 
 async fn render_log(
     state: &AppState,
     staff: Staff,
-    id: &str,
+    id: EndpointId,
     notice: Option<Notice>,
 ) -> Result<LogPage, PageError> {
     let Some((endpoint, deliveries)) = webhooks::log(state, &staff.user.scope(), id).await? else {
@@ -193,7 +196,7 @@ async fn render_log(
     })
 }
 
-fn back_to_log(id: &str) -> Response {
+fn back_to_log(id: EndpointId) -> Response {
     Redirect::to(&format!("/organisation/webhooks/{id}")).into_response()
 }
 
@@ -208,11 +211,12 @@ async fn send_test(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     staff.require_organisation_admin()?;
-    if !webhooks::send_test(&state, &staff.user.scope(), &id, state.clock.now()).await? {
+    let id: EndpointId = page_id(&id)?;
+    if !webhooks::send_test(&state, &staff.user.scope(), id, state.clock.now()).await? {
         return Err(PageError::NotFound);
     }
     state.webhook_notify.notify_one();
-    Ok(back_to_log(&id))
+    Ok(back_to_log(id))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,10 +232,11 @@ async fn replay(
     CsrfForm(form): CsrfForm<ReplayForm>,
 ) -> Result<Response, PageError> {
     staff.require_organisation_admin()?;
+    let id: EndpointId = page_id(&id)?;
     let scope = staff.user.scope();
-    if webhooks::replay(&state, &scope, &id, &form.delivery, state.clock.now()).await? {
+    if webhooks::replay(&state, &scope, id, &form.delivery, state.clock.now()).await? {
         state.webhook_notify.notify_one();
-        return Ok(back_to_log(&id));
+        return Ok(back_to_log(id));
     }
     // No such delivery of this endpoint: the endpoint's own page says so, another
     // organisation's endpoint is not found.
@@ -239,7 +244,7 @@ async fn replay(
         error: true,
         text: staff.tr.t("webhooks.no_such_delivery").to_owned(),
     };
-    let page = render_log(&state, staff, &id, Some(notice)).await?;
+    let page = render_log(&state, staff, id, Some(notice)).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
@@ -256,6 +261,7 @@ async fn set_active(
     CsrfForm(form): CsrfForm<ActiveForm>,
 ) -> Result<Response, PageError> {
     staff.require_organisation_admin()?;
+    let id: EndpointId = page_id(&id)?;
     let active = match form.active.as_str() {
         "1" => true,
         "0" => false,
@@ -265,17 +271,17 @@ async fn set_active(
                 error: true,
                 text: staff.tr.error(&crate::domain::InputError::Choice),
             };
-            let page = render_log(&state, staff, &id, Some(notice)).await?;
+            let page = render_log(&state, staff, id, Some(notice)).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    if !webhooks::set_active(&state, &staff.user.scope(), &id, active, state.clock.now()).await? {
+    if !webhooks::set_active(&state, &staff.user.scope(), id, active, state.clock.now()).await? {
         return Err(PageError::NotFound);
     }
     if active {
         state.webhook_notify.notify_one();
     }
-    Ok(back_to_log(&id))
+    Ok(back_to_log(id))
 }
 
 fn require_admin(staff: &Staff) -> Result<(), PageError> {
