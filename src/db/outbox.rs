@@ -10,7 +10,6 @@ pub use crate::domain::contact::mailbox_key;
 
 crate::domain::stored_code! {
     /// Where a message stands; stored as its code.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum OutboxStatus {
         /// Waiting for the worker (again, after a failed attempt with retries left).
         Pending = "pending",

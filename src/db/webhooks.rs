@@ -271,7 +271,6 @@ pub async fn enqueue_ping(
 crate::domain::stored_code! {
     /// Where a delivery stands; stored as its code. A delivery stays pending until its receiver
     /// takes it: an endpoint that keeps failing is switched off, its deliveries are not given up.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum DeliveryStatus {
         Pending = "pending",
         Delivered = "delivered",

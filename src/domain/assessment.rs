@@ -2,7 +2,6 @@
 
 super::stored_code! {
     /// An assessment's status; stored as its code.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum AssessmentStatus {
         /// Waiting for the operator's module or staff to answer.
         Pending = "pending",

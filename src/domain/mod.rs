@@ -3,7 +3,8 @@
 /// A stored code read back; one the platform does not know is an error, never a guess. Takes
 /// an enum whose variants are each paired with the code the database holds (`Pending =
 /// "pending"`): those pairs are the one place each code is written. Generates the enum (its
-/// attributes and its variants' passed through), `ALL` (every value, in declaration order),
+/// attributes and its variants' passed through, and the derives every code needs: `Copy`
+/// for `code(self)`, equality and hashing), `ALL` (every value, in declaration order),
 /// `code()`, `FromStr`, `TryFrom<String>` (for `#[sqlx(try_from = "String")]`) and `Display`.
 /// Other methods go in a separate `impl`.
 macro_rules! stored_code {
@@ -17,6 +18,7 @@ macro_rules! stored_code {
         }
     ) => {
         $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         $vis enum $type {
             $(
                 $(#[$variant_meta])*

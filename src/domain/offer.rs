@@ -2,7 +2,6 @@
 
 super::stored_code! {
     /// An offer version's status; stored as its code.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum OfferStatus {
         /// Sent to the applicant, open to acceptance until it lapses (V-8.1).
         Sent = "sent",

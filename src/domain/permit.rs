@@ -16,7 +16,6 @@ use super::{
 pub const TEXT_MAX: usize = 2000;
 
 super::stored_code! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum PermitStatus {
         /// Waiting for the commune's decision.
         Pending = "pending",

@@ -771,7 +771,7 @@ pub enum VatStatus {
 
 super::stored_code! {
     /// Where a request stands. The timeline keeps how it got there.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[derive(Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
     pub enum RequestState {
         Submitted = "submitted",

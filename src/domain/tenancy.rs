@@ -44,7 +44,7 @@ pub struct SessionUser {
 
 super::stored_code! {
     /// What an organisation is to the platform; stored as its code.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+    #[derive(serde::Deserialize)]
     #[serde(rename_all = "snake_case")]
     pub enum OrganisationKind {
         /// ORES, the single point of contact of every request (C-2).
@@ -60,7 +60,6 @@ super::stored_code! {
 
 super::stored_code! {
     /// What a user may do within their organisation; stored as its code.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum Role {
         /// The coordinator's case officer.
         CaseOfficer = "case_officer",
