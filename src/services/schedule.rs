@@ -1138,7 +1138,7 @@ pub async fn propose_for_all(
         let starts = starts.remove(&request.id).unwrap_or_default();
         match plan_from(state, &request, &answers, &starts, today, &construction) {
             Ok(plan) => waiting.push(WaitingRequest {
-                key: request.id.to_string(),
+                key: request.id,
                 commune: plan.commune,
                 province: plan.province,
                 windows: plan.windows,
@@ -1167,10 +1167,10 @@ pub async fn propose_for_all(
     .map_err(|e| DbError::Corrupt(format!("planning task: {e}")))?
     .map_err(|e| DbError::Corrupt(format!("backlog instance: {e}")))?;
     for line in &mut lines {
-        if let Some(day) = plan.days.get(&line.request.id.to_string()) {
+        if let Some(day) = plan.days.get(&line.request.id) {
             line.day = Some(*day);
             line.not_planned = None;
-        } else if let Some(why) = plan.not_planned.get(&line.request.id.to_string()) {
+        } else if let Some(why) = plan.not_planned.get(&line.request.id) {
             line.not_planned = Some(*why);
         }
     }

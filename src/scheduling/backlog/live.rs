@@ -12,10 +12,11 @@ use crate::scheduling::{
     joint::{Bookings, Crew, OperatorWindow},
 };
 
-/// A request waiting for its day: its commune and each operator's window.
+/// A request waiting for its day: its commune and each operator's window. `K` names the
+/// request to the caller (its id).
 #[derive(Debug, Clone)]
-pub struct WaitingRequest {
-    pub key: String,
+pub struct WaitingRequest<K = String> {
+    pub key: K,
     pub commune: String,
     pub province: Province,
     pub windows: Vec<OperatorWindow>,
@@ -33,24 +34,24 @@ pub enum NotPlanned {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LivePlan {
+pub struct LivePlan<K = String> {
     /// Request key → proposed day.
-    pub days: BTreeMap<String, NaiveDate>,
-    pub not_planned: BTreeMap<String, NotPlanned>,
+    pub days: BTreeMap<K, NaiveDate>,
+    pub not_planned: BTreeMap<K, NotPlanned>,
     /// Distinct (crew, day, commune) visits the plan needs.
     pub openings: usize,
 }
 
 /// Plans every waiting request between `start` and `start + horizon_days - 1`, on the crews'
 /// free capacity (their daily capacity less `bookings`), deterministic like the optimiser.
-pub fn plan_waiting(
+pub fn plan_waiting<K: Clone + Ord>(
     start: NaiveDate,
     horizon_days: usize,
-    waiting: &[WaitingRequest],
+    waiting: &[WaitingRequest<K>],
     crews: &[Crew],
     bookings: &Bookings,
     construction: &ConstructionHolidays,
-) -> Result<LivePlan, InstanceError> {
+) -> Result<LivePlan<K>, InstanceError> {
     let date = |d: usize| start + chrono::Days::new(d as u64);
     let index = |day: NaiveDate| (day - start).num_days();
     let mut communes: Vec<String> = waiting.iter().map(|w| w.commune.clone()).collect();
