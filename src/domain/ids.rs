@@ -23,16 +23,6 @@ macro_rules! uuid_id {
             pub fn generate() -> Self {
                 Self(Uuid::now_v7())
             }
-
-            pub fn uuid(self) -> Uuid {
-                self.0
-            }
-        }
-
-        impl From<Uuid> for $name {
-            fn from(uuid: Uuid) -> Self {
-                Self(uuid)
-            }
         }
 
         impl FromStr for $name {
