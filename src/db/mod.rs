@@ -49,11 +49,24 @@ use uuid::Uuid;
 pub struct Tx {
     inner: Transaction<'static, Any>,
     _writer_turn: Option<OwnedMutexGuard<()>>,
+    sessions: Arc<sessions::KeptSessions>,
+    /// Set by a write to an account: the kept sessions are forgotten once it commits.
+    forget_sessions: bool,
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.inner.commit().await
+        self.inner.commit().await?;
+        if self.forget_sessions {
+            self.sessions.forget_all();
+        }
+        Ok(())
+    }
+
+    /// This transaction changes what a session reads (an account): kept sessions go when it
+    /// commits, so that none read before it serves after.
+    fn forget_sessions_on_commit(&mut self) {
+        self.forget_sessions = true;
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
@@ -186,6 +199,21 @@ pub struct Db {
     /// before taking a connection, instead of polling the file lock in SQLite's busy handler
     /// (which sleeps up to 100 ms between tries) while holding a pooled connection.
     writer_turn: Arc<Mutex<()>>,
+    /// The live sessions this instance keeps (`sessions`).
+    sessions: Arc<sessions::KeptSessions>,
+    /// Hears of sessions ended and accounts changed on other instances (PostgreSQL); stops
+    /// with the last copy of this pool.
+    _listener: Option<Arc<AbortOnDrop>>,
+}
+
+/// A background task that stops when this is dropped.
+#[derive(Debug)]
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 pub use crate::domain::{
@@ -356,10 +384,20 @@ impl Db {
             })
             .connect_with(options)
             .await?;
+        // SQLite: this process makes every change, so it is told of each (module `sessions`).
+        let sessions = Arc::new(sessions::KeptSessions::new(engine == Engine::Sqlite));
+        let listener = (engine == Engine::Postgres).then(|| {
+            Arc::new(AbortOnDrop(tokio::spawn(sessions::listen_for_changes(
+                url.to_owned(),
+                Arc::downgrade(&sessions),
+            ))))
+        });
         Ok(Self {
             pool,
             engine,
             writer_turn: Arc::new(Mutex::new(())),
+            sessions,
+            _listener: listener,
         })
     }
 
@@ -378,11 +416,15 @@ impl Db {
                 Ok(Tx {
                     inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
                     _writer_turn: turn,
+                    sessions: self.sessions.clone(),
+                    forget_sessions: false,
                 })
             }
             Engine::Postgres => Ok(Tx {
                 inner: self.pool.begin().await?,
                 _writer_turn: None,
+                sessions: self.sessions.clone(),
+                forget_sessions: false,
             }),
         }
     }
@@ -416,6 +458,8 @@ impl Db {
         Ok(Tx {
             inner: self.pool.begin().await?,
             _writer_turn: None,
+            sessions: self.sessions.clone(),
+            forget_sessions: false,
         })
     }
 

@@ -7,6 +7,9 @@
 //! `organisation_revisions` moves with every write to what an organisation's large pages read
 //! (migration `20261220000200_organisation_revisions`).
 //!
+//! On PostgreSQL, a session ended or an account changed is also told to every instance
+//! (`NOTIFY`), which forgets the sessions it keeps (`db::sessions`).
+//!
 //! Trigger syntax differs between the engines, so the triggers are installed here after the
 //! migrations, from one list, and replaced at every start (a changed list takes effect on the
 //! next start).
@@ -274,6 +277,21 @@ fn statements(engine: Engine) -> Vec<String> {
                     "CREATE OR REPLACE TRIGGER organisation_revision_{table} \
                      AFTER INSERT OR UPDATE OR DELETE ON {table} \
                      FOR EACH ROW EXECUTE FUNCTION organisation_revision_{table}()"
+                ));
+            }
+            // Every instance hears of a session ended or an account changed, whoever wrote
+            // it, and forgets the sessions it keeps (`sessions`). Delivered at commit.
+            out.push(format!(
+                "CREATE OR REPLACE FUNCTION sessions_changed() RETURNS trigger \
+                 LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('{channel}', ''); \
+                 RETURN NULL; END $$",
+                channel = super::sessions::CHANGED_CHANNEL,
+            ));
+            for table in ["sessions", "users", "organisations"] {
+                out.push(format!(
+                    "CREATE OR REPLACE TRIGGER sessions_changed_{table} \
+                     AFTER UPDATE OR DELETE ON {table} \
+                     FOR EACH STATEMENT EXECUTE FUNCTION sessions_changed()"
                 ));
             }
         }

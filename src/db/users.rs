@@ -49,6 +49,7 @@ pub async fn make_administrator(db: &Db, email: &str) -> DbResult<()> {
         .bind(email.to_lowercase())
         .execute(&mut *db.single_write().await?)
         .await?;
+    db.sessions.forget_all();
     Ok(())
 }
 
@@ -147,6 +148,7 @@ pub async fn set_administrator(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> DbResult<()> {
+    tx.forget_sessions_on_commit();
     sqlx::query("UPDATE users SET administrator = $3 WHERE id = $1 AND organisation_id = $2")
         .bind(user_id)
         .bind(scope.organisation_id().to_string())
