@@ -71,6 +71,7 @@ pub async fn build_state(
         throttles: Throttles::new(&config.limits, &clock),
         reference: Default::default(),
         views: Default::default(),
+        pages: Default::default(),
         clock,
         directory: postcode_directory()?,
         mailer,

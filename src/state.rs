@@ -43,6 +43,8 @@ pub struct AppInner {
     /// Views built by the use cases (case files), kept while what they were built from is
     /// unchanged.
     pub views: KeptViews,
+    /// Pages rendered once for every reader of the same view (`http::kept_page`).
+    pub pages: KeptPages,
 }
 
 /// How long this instance keeps reference data read from the database. An edit on this
@@ -129,6 +131,65 @@ impl KeptViews {
         Ok(view
             .downcast::<T>()
             .unwrap_or_else(|_| unreachable!("the key names the view's type")))
+    }
+}
+
+/// How many bytes of rendered pages one instance keeps; the least used go first.
+const KEPT_PAGES_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A page rendered from a kept view, in the pieces between which each reader's own text goes.
+pub struct KeptPage {
+    /// The view it shows: the page serves while that view is the one kept.
+    source: Arc<dyn Any + Send + Sync>,
+    pub pieces: Vec<String>,
+}
+
+#[derive(Clone)]
+struct PageWeight;
+
+impl quick_cache::Weighter<String, Arc<KeptPage>> for PageWeight {
+    fn weight(&self, key: &String, page: &Arc<KeptPage>) -> u64 {
+        let bytes = key.len() + page.pieces.iter().map(String::len).sum::<usize>();
+        u64::try_from(bytes).unwrap_or(u64::MAX)
+    }
+}
+
+/// Rendered pages, one per reader and page, each for the kept view it was rendered from. A
+/// page holds its view, so no other view can take the view's place in memory while the page is
+/// kept: comparing the two by address says whether the page is still the view's.
+pub struct KeptPages {
+    pages: quick_cache::sync::Cache<String, Arc<KeptPage>, PageWeight>,
+}
+
+impl Default for KeptPages {
+    fn default() -> Self {
+        Self {
+            pages: quick_cache::sync::Cache::with_weighter(4_096, KEPT_PAGES_BYTES, PageWeight),
+        }
+    }
+}
+
+impl KeptPages {
+    /// The page kept under `key` if it was rendered from `source`.
+    pub fn get<V: Any + Send + Sync>(&self, key: &str, source: &Arc<V>) -> Option<Arc<KeptPage>> {
+        let page = self.pages.get(key)?;
+        let same = std::ptr::addr_eq(Arc::as_ptr(&page.source), Arc::as_ptr(source));
+        same.then_some(page)
+    }
+
+    /// Keeps `pieces` rendered from `source` under `key`, in place of an older rendering.
+    pub fn keep<V: Any + Send + Sync>(
+        &self,
+        key: String,
+        source: &Arc<V>,
+        pieces: Vec<String>,
+    ) -> Arc<KeptPage> {
+        let page = Arc::new(KeptPage {
+            source: source.clone(),
+            pieces,
+        });
+        self.pages.insert(key, page.clone());
+        page
     }
 }
 

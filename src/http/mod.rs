@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod frame;
 pub mod headers;
+pub mod kept_page;
 pub mod query;
 pub mod redirect;
 pub mod refusal;

@@ -305,6 +305,14 @@ pub struct StaffFile {
     pub facts: crate::operators::RequestFacts,
 }
 
+impl StaffFile {
+    /// The kept case file itself, shared by every reader of the organisation: a page rendered
+    /// from it serves while it is the one kept.
+    pub fn view(&self) -> &Arc<StaffCaseFile> {
+        &self.kept
+    }
+}
+
 impl std::ops::Deref for StaffFile {
     type Target = StaffCaseFile;
 

@@ -24,7 +24,7 @@ use crate::{
         ElectricityBand, EmailAddress, FieldErrors, IdempotencyKey, Language, RequestInput,
         RequestState, Service,
     },
-    http::redirect::LocalPath,
+    http::{kept_page, redirect::LocalPath},
     i18n::Tr,
     services::{
         case_file::{self, CaseFileError, Event, RequestRow},
@@ -485,6 +485,9 @@ async fn track(
     Query(query): Query<TrackQuery>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
+    if kept_page::plain(&ctx.frame) {
+        return kept_track(&state, ctx, request, token).await;
+    }
     let uploaded = (!query.uploaded.is_empty()).then(|| super::backoffice::Notice {
         error: false,
         text: ctx.tr.t("documents.uploaded").to_owned(),
@@ -521,13 +524,60 @@ pub(super) async fn render_track_with(
     let file = case_file::applicant_file(state, request, &token)
         .await
         .map_err(case_file_error)?;
-    let names = ServiceNames::of(ctx.tr, &file.partner_labels);
-    let services = super::backoffice::service_labels(ctx.tr, &names, &file.request, &file.services);
-    let offer =
-        super::offers::offer_panel(ctx.tr, &file.offer, format!("/track/{token}/offers"), None);
-    let docs = super::documents::ApplicantSection::of(
+    let page = track_page(
+        state,
         ctx.tr,
+        ctx.frame,
         &file,
+        token,
+        notice,
+        upload_notice,
+    );
+    Ok(private(page, status))
+}
+
+/// The status page as it first opens (no notice): rendered once per kept case file and
+/// reader's language, each answer with the reader's own form token.
+async fn kept_track(
+    state: &AppState,
+    ctx: Ctx,
+    request: RequestRow,
+    token: String,
+) -> Result<Response, PageError> {
+    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
+    let file = case_file::applicant_file(state, request, &token)
+        .await
+        .map_err(case_file_error)?;
+    // A staff member signed in sees their name in the frame.
+    let key = format!(
+        "status page {token} {:x}",
+        kept_page::digest((ctx.tr.0, &ctx.frame.user))
+    );
+    let (reader, frame) = kept_page::reader_of(ctx.frame);
+    let response = kept_page::serve(state, key, &file, &reader, async {
+        let page = track_page(state, ctx.tr, frame, &file, token.clone(), None, None);
+        Ok::<_, PageError>(page.render()?)
+    })
+    .await?;
+    Ok(private(response, StatusCode::OK))
+}
+
+/// The status page's view of `file`, before its rendering.
+fn track_page<'a>(
+    state: &AppState,
+    tr: Tr,
+    frame: Frame,
+    file: &'a case_file::ApplicantCaseFile,
+    token: String,
+    notice: Option<String>,
+    upload_notice: Option<super::backoffice::Notice>,
+) -> TrackPage<'a> {
+    let names = ServiceNames::of(tr, &file.partner_labels);
+    let services = super::backoffice::service_labels(tr, &names, &file.request, &file.services);
+    let offer = super::offers::offer_panel(tr, &file.offer, format!("/track/{token}/offers"), None);
+    let docs = super::documents::ApplicantSection::of(
+        tr,
+        file,
         state.config.upload_max_bytes,
         upload_notice,
     );
@@ -539,27 +589,28 @@ pub(super) async fn render_track_with(
             let connection = names.name(&part.service);
             part.refusals
                 .iter()
-                .map(move |r| format!("{connection} — {}", r.text(ctx.tr)))
+                .map(move |r| format!("{connection} — {}", r.text(tr)))
         })
         .collect();
-    let dossier_fee = file.dossier_invoice.as_ref().map(|invoice| {
-        super::dossier_fee::DossierFeePanel::of(ctx.tr, invoice, state.clock.today())
-    });
-    let next_steps = next_steps(ctx.tr, &file, &docs.asked);
-    let page = TrackPage {
+    let dossier_fee = file
+        .dossier_invoice
+        .as_ref()
+        .map(|invoice| super::dossier_fee::DossierFeePanel::of(tr, invoice, state.clock.today()));
+    let next_steps = next_steps(tr, file, &docs.asked);
+    TrackPage {
         next_steps,
         confirmed: file.confirmed,
         dossier_fee,
         can_record_dossier_fee: false,
-        tr: ctx.tr,
-        page: ctx.frame,
+        tr,
+        page: frame,
         refusals,
         site: site_line(&file.request),
         services,
         candidates: file
             .candidates
             .iter()
-            .map(|day| (day.to_string(), ctx.tr.numeric_date(*day)))
+            .map(|day| (day.to_string(), tr.numeric_date(*day)))
             .collect(),
         reserved: file.reserved.map(super::backoffice::day_label),
         request: &file.request,
@@ -569,8 +620,7 @@ pub(super) async fn render_track_with(
         offer,
         docs,
         names,
-    };
-    Ok(private(page, status))
+    }
 }
 
 /// What the applicant must do next, and by when, from their case file: the documents still

@@ -18,7 +18,7 @@ use super::{
     views::{Frame, ServiceNames, brussels, local_date_in, local_datetime_in, site_line},
 };
 use crate::domain::RequestId;
-use crate::http::extract::IdPath;
+use crate::http::{extract::IdPath, kept_page};
 use crate::{
     domain::{ElectricityBand, RequestState, Service},
     http::query::QueueQuery,
@@ -299,6 +299,9 @@ async fn detail(
     IdPath(id): IdPath<RequestId>,
     Query(query): Query<DetailQuery>,
 ) -> Result<Response, PageError> {
+    if kept_page::plain(&staff.frame) {
+        return kept_detail(&state, staff, id).await;
+    }
     let notice = (!query.saved.is_empty()).then(|| Notice {
         error: false,
         text: staff.tr.t("assessment.saved").to_owned(),
@@ -381,45 +384,85 @@ async fn render_detail_done(
     let file = case_file::for_staff(state, &staff.user, id)
         .await
         .map_err(super::public::case_file_error)?;
+    let mut page = detail_page(
+        state,
+        staff.tr,
+        staff.frame,
+        &staff.user,
+        &file,
+        notice,
+        done,
+    )
+    .await?;
+    adjust(&mut page);
+    Ok((status, page).into_response())
+}
+
+/// The request page as its reader sees it before acting (no notice, nothing just done):
+/// rendered once per reader and kept case file, each answer with the reader's own form token.
+async fn kept_detail(state: &AppState, staff: Staff, id: RequestId) -> Result<Response, PageError> {
+    let file = case_file::for_staff(state, &staff.user, id)
+        .await
+        .map_err(super::public::case_file_error)?;
+    // Everything the page shows besides the kept file: the reader (the frame names them, the
+    // actions follow their role), their language, and the VAT facts read beside the file.
+    let key = format!(
+        "officer request page {id} {:x}",
+        kept_page::digest((&staff.user, staff.tr.0, &file.facts))
+    );
+    let Staff { tr, frame, user } = staff;
+    let (reader, frame) = kept_page::reader_of(frame);
+    kept_page::serve(state, key, file.view(), &reader, async {
+        let page = detail_page(state, tr, frame, &user, &file, None, None).await?;
+        Ok::<_, PageError>(page.render()?)
+    })
+    .await
+}
+
+/// The request page's view of `file` for `user`, with `notice`, before its rendering.
+async fn detail_page<'a>(
+    state: &AppState,
+    tr: Tr,
+    frame: Frame,
+    user: &crate::domain::tenancy::SessionUser,
+    file: &'a case_file::StaffFile,
+    notice: Option<Notice>,
+    done: Option<(&str, &str)>,
+) -> Result<DetailPage<'a>, PageError> {
     let notice = match (notice, done) {
         (Some(notice), _) => Some(notice),
-        (None, Some((done, due))) => super::offers::done_notice(state, staff.tr, &file, done, due)
+        (None, Some((done, due))) => super::offers::done_notice(state, tr, file, done, due)
             .await?
             .map(|text| Notice { error: false, text }),
         (None, None) => None,
     };
-    let names = ServiceNames::of(staff.tr, &file.partner_labels);
-    let services = service_labels(staff.tr, &names, &file.request, &file.services);
-    let assessments = assessment_views(staff.tr, &names, &file)?;
-    let joint_day = joint_day_view(staff.tr, &file, state.clock.today(), &names);
-    let permit =
-        super::municipality::permit_panel(state, staff.tr, &staff.user, &file.request).await?;
+    let names = ServiceNames::of(tr, &file.partner_labels);
+    let services = service_labels(tr, &names, &file.request, &file.services);
+    let assessments = assessment_views(tr, &names, file)?;
+    let joint_day = joint_day_view(tr, file, state.clock.today(), &names);
+    let permit = super::municipality::permit_panel(state, tr, user, &file.request).await?;
     let offer = file.offer.as_ref().map(|offer| {
         super::offers::offer_panel(
-            staff.tr,
+            tr,
             offer,
             format!("/backoffice/requests/{}/offers", file.request.id),
             Some(&file.request.applicant_name),
         )
     });
-    let docs = super::documents::OfficePanel::of(
-        staff.tr,
-        &staff.user,
-        &file,
-        state.config.upload_max_bytes,
-    );
-    let dossier_fee = file.dossier_invoice.as_ref().map(|invoice| {
-        super::dossier_fee::DossierFeePanel::of(staff.tr, invoice, state.clock.today())
-    });
-    let mut page = DetailPage {
+    let docs = super::documents::OfficePanel::of(tr, user, file, state.config.upload_max_bytes);
+    let dossier_fee = file
+        .dossier_invoice
+        .as_ref()
+        .map(|invoice| super::dossier_fee::DossierFeePanel::of(tr, invoice, state.clock.today()));
+    let page = DetailPage {
         can_record_dossier_fee: file.coordinator,
         dossier_fee,
         offer,
         officers: &file.officers,
-        tr: staff.tr,
-        page: staff.frame,
+        tr,
+        page: frame,
         site: site_line(&file.request),
-        home: crate::operators::describe::home_facts(staff.tr, &file.facts),
+        home: crate::operators::describe::home_facts(tr, &file.facts),
         services,
         assessments,
         request: &file.request,
@@ -431,6 +474,5 @@ async fn render_detail_done(
         permit,
         today: state.clock.today().to_string(),
     };
-    adjust(&mut page);
-    Ok((status, page).into_response())
+    Ok(page)
 }
