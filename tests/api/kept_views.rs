@@ -163,8 +163,11 @@ async fn every_reader_of_a_kept_request_page_gets_the_form_token_of_their_own_se
     assert_ne!(hidden(&page, "csrf_token"), tokens[0]);
 }
 
-/// The session cookie of a staff member, as a sign-in sets it.
-async fn session_cookie(app: &crate::helpers::TestApp, email: &str) -> String {
+/// A staff member signed in, and their session cookie as the sign-in set it.
+async fn signed_in_with_cookie(
+    app: &crate::helpers::TestApp,
+    email: &str,
+) -> (reqwest::Client, String) {
     let client = crate::helpers::client();
     let login = text_of(&client, app.url("/login")).await;
     let response = client
@@ -179,7 +182,7 @@ async fn session_cookie(app: &crate::helpers::TestApp, email: &str) -> String {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 303);
-    response
+    let session = response
         .headers()
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
@@ -187,7 +190,8 @@ async fn session_cookie(app: &crate::helpers::TestApp, email: &str) -> String {
         .find_map(|value| value.strip_prefix("cmh_session="))
         .and_then(|rest| rest.split(';').next())
         .expect("the sign-in sets the session cookie")
-        .to_owned()
+        .to_owned();
+    (client, session)
 }
 
 /// Sessions are kept in memory by each instance (`db::sessions`): a sign-out through one
@@ -205,7 +209,7 @@ async fn a_sign_out_through_one_instance_ends_the_session_on_another() {
     let other_url = format!("http://127.0.0.1:{}", other.port());
     tokio::spawn(other.run_until_stopped());
 
-    let session = session_cookie(&app, "julien@ores.demo").await;
+    let (julien, session) = signed_in_with_cookie(&app, "julien@ores.demo").await;
     // A copy of the cookie (another tab, or a stolen one) on the second instance.
     let copy = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -222,19 +226,9 @@ async fn a_sign_out_through_one_instance_ends_the_session_on_another() {
     }
 
     // Julien signs out through the first instance.
-    let julien = crate::helpers::client();
-    let queue = julien
-        .get(app.url("/backoffice"))
-        .header(reqwest::header::COOKIE, format!("cmh_session={session}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let queue = text_of(&julien, app.url("/backoffice")).await;
     let signed_out = julien
         .post(app.url("/logout"))
-        .header(reqwest::header::COOKIE, format!("cmh_session={session}"))
         .form(&[("csrf_token", hidden(&queue, "csrf_token").as_str())])
         .send()
         .await
