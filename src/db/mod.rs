@@ -189,7 +189,7 @@ pub struct Db {
 }
 
 pub use crate::domain::{
-    AssessmentId, DocumentId, EndpointId, OfferId, PermitId, RequestId, tenancy::Scope,
+    AssessmentId, CrewId, DocumentId, EndpointId, OfferId, PermitId, RequestId, tenancy::Scope,
 };
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
@@ -263,7 +263,8 @@ text_id!(
     DocumentId,
     PermitId,
     OfferId,
-    EndpointId
+    EndpointId,
+    CrewId
 );
 
 impl Db {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::domain::RequestId;
+use crate::domain::{CrewId, RequestId};
 use crate::{
     db::{DbError, crews, organisations, parse_date, parse_uuid},
     domain::{ServiceCode, tenancy::Scope},
@@ -73,7 +73,7 @@ pub async fn add(
     service: ServiceCode,
     crew: &CrewChange<'_>,
     now: DateTime<Utc>,
-) -> Result<Option<Uuid>, DbError> {
+) -> Result<Option<CrewId>, DbError> {
     crews::ensure(
         &state.db,
         &crews::NewCrew {
