@@ -309,7 +309,7 @@ pub async fn release(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<Naiv
 /// A crew as its own organisation sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CrewListRow {
-    pub id: String,
+    pub id: CrewId,
     pub name: String,
     pub service: String,
     pub daily_capacity: i64,
@@ -327,7 +327,7 @@ pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Vec<CrewListRow>> {
     .await?)
 }
 
-pub async fn communes_of(db: &Db, crew_id: &str) -> DbResult<Vec<String>> {
+pub async fn communes_of(db: &Db, crew_id: CrewId) -> DbResult<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT commune_nis FROM crew_communes WHERE crew_id = $1 ORDER BY commune_nis",
     )
@@ -336,7 +336,7 @@ pub async fn communes_of(db: &Db, crew_id: &str) -> DbResult<Vec<String>> {
     .await?)
 }
 
-pub async fn absences_from(db: &Db, crew_id: &str, from: NaiveDate) -> DbResult<Vec<String>> {
+pub async fn absences_from(db: &Db, crew_id: CrewId, from: NaiveDate) -> DbResult<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT day FROM crew_absences WHERE crew_id = $1 AND day >= $2 ORDER BY day",
     )
@@ -351,7 +351,7 @@ pub async fn absences_from(db: &Db, crew_id: &str, from: NaiveDate) -> DbResult<
 pub async fn add_absence(
     tx: &mut Tx,
     scope: &super::Scope,
-    crew_id: &str,
+    crew_id: CrewId,
     day: NaiveDate,
 ) -> DbResult<Vec<RequestId>> {
     own_for_change(tx, scope, crew_id).await?;
@@ -435,7 +435,11 @@ pub struct ComingJob {
 }
 
 /// The crew's reservations from `from` on whose works are not done yet.
-pub async fn coming_jobs(tx: &mut Tx, crew_id: &str, from: NaiveDate) -> DbResult<Vec<ComingJob>> {
+pub async fn coming_jobs(
+    tx: &mut Tx,
+    crew_id: CrewId,
+    from: NaiveDate,
+) -> DbResult<Vec<ComingJob>> {
     Ok(sqlx::query_as(
         "SELECT r.reference, v.day, r.commune_nis FROM reservations v \
          JOIN requests r ON r.id = v.request_id \
@@ -450,7 +454,7 @@ pub async fn coming_jobs(tx: &mut Tx, crew_id: &str, from: NaiveDate) -> DbResul
 /// The first day from `from` on which the crew has more than `capacity` jobs booked.
 pub async fn first_day_booked_above(
     tx: &mut Tx,
-    crew_id: &str,
+    crew_id: CrewId,
     from: NaiveDate,
     capacity: u32,
 ) -> DbResult<Option<(String, i64)>> {
@@ -466,7 +470,7 @@ pub async fn first_day_booked_above(
 }
 
 /// One of the caller's crews, inside a change; `NotFound` for anybody else's.
-pub async fn own_for_change(tx: &mut Tx, scope: &super::Scope, crew_id: &str) -> DbResult<()> {
+pub async fn own_for_change(tx: &mut Tx, scope: &super::Scope, crew_id: CrewId) -> DbResult<()> {
     let found: Option<String> = sqlx::query_scalar(
         "SELECT id FROM crews WHERE id = $1 AND organisation_id = $2 AND retired_at IS NULL",
     )
@@ -485,7 +489,7 @@ pub struct CrewChange<'a> {
 }
 
 /// Replaces a crew's name, capacity, kind of works and communes.
-pub async fn update(tx: &mut Tx, crew_id: &str, change: &CrewChange<'_>) -> DbResult<()> {
+pub async fn update(tx: &mut Tx, crew_id: CrewId, change: &CrewChange<'_>) -> DbResult<()> {
     let civil_before: Option<i64> =
         sqlx::query_scalar("SELECT civil_works FROM crews WHERE id = $1")
             .bind(crew_id)
@@ -517,7 +521,7 @@ pub async fn update(tx: &mut Tx, crew_id: &str, change: &CrewChange<'_>) -> DbRe
 }
 
 /// Retires a crew: it is no longer offered for new days; its past reservations stay.
-pub async fn retire(tx: &mut Tx, crew_id: &str, now: DateTime<Utc>) -> DbResult<()> {
+pub async fn retire(tx: &mut Tx, crew_id: CrewId, now: DateTime<Utc>) -> DbResult<()> {
     sqlx::query("UPDATE crews SET retired_at = $2 WHERE id = $1")
         .bind(crew_id)
         .bind(ts(now))
