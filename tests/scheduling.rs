@@ -164,7 +164,7 @@ proptest! {
 mod joint_day {
     use super::*;
     use connect_my_home::{
-        domain::{ServiceCode, request::Service},
+        domain::{CrewId, ServiceCode, request::Service},
         scheduling::{
             Blocked, Blocker, Bookings, Crew, JointDayError, JointDayQuery, OperatorWindow, Wait,
             first_day_after_payment, first_day_after_permit, is_public_holiday, joint_days,
@@ -352,9 +352,14 @@ mod joint_day {
         }
     }
 
+    /// The `n`th crew: ids that sort as `n` does.
+    fn crew_id(n: u128) -> CrewId {
+        Uuid::from_u128(n).to_string().parse().unwrap()
+    }
+
     fn crew(n: u128, service: Service, civil_works: bool) -> Crew {
         Crew {
-            id: Uuid::from_u128(n),
+            id: crew_id(n),
             service: service.into(),
             communes: vec![MONS.to_owned(), "53082".to_owned()],
             daily_capacity: 2,
@@ -380,7 +385,7 @@ mod joint_day {
         let voo = crew(3, Service::Voo, false);
         let crews = [elec, water, voo];
         let mut bookings = Bookings::new();
-        bookings.add(Uuid::from_u128(2), d(2025, 7, 31), 2); // water full on Thursday 31 July
+        bookings.add(crew_id(2), d(2025, 7, 31), 2); // water full on Thursday 31 July
         let operators = [
             window(Service::Electricity, d(2025, 7, 25), d(2025, 9, 30)),
             window(Service::Water, d(2025, 7, 1), d(2025, 8, 31)),

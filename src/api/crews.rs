@@ -4,20 +4,19 @@
 //! Its crews are added, changed and retired through the crews page's services too, with the
 //! page's checks and refusals: a change that would break a booked joint day is refused (C-4).
 
-use axum::{
-    Json,
-    body::Bytes,
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{Json, body::Bytes, extract::State, http::StatusCode};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{ErrorResponse, require_write};
+use crate::domain::CrewId;
 use crate::domain::tenancy::OrganisationKind;
 use crate::{
     domain::{InputError, tenancy::SessionUser},
-    http::{error::ApiError, extract::Staff},
+    http::{
+        error::ApiError,
+        extract::{ApiIdPath, Staff},
+    },
     i18n::Tr,
     services::{
         crews::{self, CrewOverview},
@@ -43,8 +42,8 @@ fn require_operator(user: &SessionUser) -> Result<(), ApiError> {
 #[schema(as = OperatorCrew)]
 pub struct CrewJson {
     /// The crew's id, for its absences.
-    #[schema(format = Uuid)]
-    id: String,
+    #[schema(value_type = String, format = Uuid)]
+    id: CrewId,
     name: String,
     /// The service it works for.
     service: String,
@@ -61,7 +60,7 @@ pub struct CrewJson {
 impl From<CrewOverview> for CrewJson {
     fn from(crew: CrewOverview) -> Self {
         CrewJson {
-            id: crew.id.to_string(),
+            id: crew.id,
             name: crew.name,
             service: crew.service,
             daily_capacity: crew.daily_capacity,
@@ -126,8 +125,8 @@ pub struct AbsencesBody {
 /// One absence declared, with the joint days it breaks.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AbsenceDeclared {
-    #[schema(format = Uuid)]
-    crew: String,
+    #[schema(value_type = String, format = Uuid)]
+    crew: CrewId,
     first: NaiveDate,
     last: NaiveDate,
     /// References of the requests whose reserved joint day the crew now misses: their case
@@ -197,19 +196,25 @@ pub async fn declare_absences(
             "body: absences holds 1 to {ABSENCES_MAX} absences"
         )));
     }
-    let own: Vec<String> = own_crews(&state, &staff.user)
+    let own: Vec<CrewId> = own_crews(&state, &staff.user)
         .await?
         .into_iter()
         .map(|crew| crew.id)
         .collect();
     let mut checked = Vec::new();
     for (index, absence) in input.absences.iter().enumerate() {
-        let crew = absence.crew.trim().to_owned();
-        if !own.contains(&crew) {
+        // Text that is no id names no crew, as an id of nobody's crew does.
+        let Some(crew) = absence
+            .crew
+            .trim()
+            .parse::<CrewId>()
+            .ok()
+            .filter(|crew| own.contains(crew))
+        else {
             return Err(ApiError::Invalid(format!(
                 "absences[{index}].crew: none of the operator's crews"
             )));
-        }
+        };
         let (first, last) =
             days_of(tr, absence).map_err(|why| refused(format!("absences[{index}]: {why}")))?;
         checked.push((crew, first, last));
@@ -332,11 +337,11 @@ fn read_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError
 }
 
 /// The crew as GET /crews lists it, if it is one of the operator's crews in service.
-async fn own_crew(state: &AppState, user: &SessionUser, id: &str) -> Result<CrewJson, ApiError> {
+async fn own_crew(state: &AppState, user: &SessionUser, id: CrewId) -> Result<CrewJson, ApiError> {
     own_crews(state, user)
         .await?
         .into_iter()
-        .find(|crew| crew.id == id.trim())
+        .find(|crew| crew.id == id)
         .ok_or(ApiError::NotFound)
 }
 
@@ -410,7 +415,7 @@ pub async fn create(
             tr.f("crews.name_taken", [("name", checked.name.as_str())])
         )));
     };
-    let crew = own_crew(&state, &staff.user, &id.to_string()).await?;
+    let crew = own_crew(&state, &staff.user, id).await?;
     Ok((StatusCode::CREATED, Json(crew)))
 }
 
@@ -436,12 +441,12 @@ pub async fn create(
 pub async fn change(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiIdPath(id): ApiIdPath<CrewId>,
     body: Bytes,
 ) -> Result<Json<CrewJson>, ApiError> {
     require_operator(&staff.user)?;
     // Another organisation's crew does not exist, whatever the key may do.
-    let current = own_crew(&state, &staff.user, &id).await?;
+    let current = own_crew(&state, &staff.user, id).await?;
     require_write(&staff.user)?;
     let tr = staff.tr;
     let input: CrewPatch = read_body(&body)?;
@@ -455,7 +460,7 @@ pub async fn change(
     schedule::change_crew(
         &state,
         &staff.user.scope(),
-        &current.id,
+        current.id,
         &crews::CrewChange {
             name: &checked.name,
             daily_capacity: checked.capacity,
@@ -466,7 +471,7 @@ pub async fn change(
     )
     .await
     .map_err(|error| crew_refusal(tr, error))?;
-    Ok(Json(own_crew(&state, &staff.user, &current.id).await?))
+    Ok(Json(own_crew(&state, &staff.user, current.id).await?))
 }
 
 /// Retires a crew through the crews page's service, once it has no joint day to come.
@@ -490,12 +495,12 @@ pub async fn change(
 pub async fn retire(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    ApiIdPath(id): ApiIdPath<CrewId>,
 ) -> Result<Json<CrewJson>, ApiError> {
     require_operator(&staff.user)?;
-    let crew = own_crew(&state, &staff.user, &id).await?;
+    let crew = own_crew(&state, &staff.user, id).await?;
     require_write(&staff.user)?;
-    schedule::retire_crew(&state, &staff.user.scope(), &crew.id, state.clock.now())
+    schedule::retire_crew(&state, &staff.user.scope(), crew.id, state.clock.now())
         .await
         .map_err(|error| crew_refusal(staff.tr, error))?;
     Ok(Json(crew))

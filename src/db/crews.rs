@@ -1,10 +1,10 @@
 //! Crews, their bookings and the all-or-nothing reservation of a joint day (rule C-4).
 
-use super::RequestId;
+use super::{CrewId, RequestId};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{Db, DbError, DbResult, Tx, new_id, parse_date, parse_uuid, sql::Sql, ts};
+use super::{Db, DbError, DbResult, Tx, parse_date, sql::Sql, ts};
 use crate::{domain::ServiceCode, scheduling::joint::Crew};
 
 #[derive(Debug, Clone)]
@@ -19,15 +19,15 @@ pub struct NewCrew<'a> {
 
 /// Creates a crew unless the organisation already has one of that name, in service or retired
 /// (idempotent seeding). The new crew's id, or `None` when one of that name was there.
-pub async fn ensure(db: &Db, crew: &NewCrew<'_>, now: DateTime<Utc>) -> DbResult<Option<Uuid>> {
+pub async fn ensure(db: &Db, crew: &NewCrew<'_>, now: DateTime<Utc>) -> DbResult<Option<CrewId>> {
     let mut tx = db.begin_write().await?;
-    let id = new_id().to_string();
+    let id = CrewId::generate();
     let inserted = sqlx::query(
         "INSERT INTO crews (id, organisation_id, service, name, daily_capacity, civil_works, \
             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (organisation_id, name) DO NOTHING",
     )
-    .bind(&id)
+    .bind(id)
     .bind(crew.organisation_id.to_string())
     .bind(crew.service.as_str())
     .bind(crew.name)
@@ -41,18 +41,18 @@ pub async fn ensure(db: &Db, crew: &NewCrew<'_>, now: DateTime<Utc>) -> DbResult
     }
     for nis in crew.communes {
         sqlx::query("INSERT INTO crew_communes (crew_id, commune_nis) VALUES ($1, $2)")
-            .bind(&id)
+            .bind(id)
             .bind(nis)
             .execute(&mut *tx)
             .await?;
     }
     tx.commit().await?;
-    parse_uuid(&id).map(Some)
+    Ok(Some(id))
 }
 
 #[derive(sqlx::FromRow)]
 struct CrewRow {
-    id: String,
+    id: CrewId,
     service: String,
     daily_capacity: i64,
     civil_works: i64,
@@ -75,7 +75,7 @@ pub async fn serving(
     .bind(commune_nis)
     .fetch_all(&mut **tx)
     .await?;
-    let absences: Vec<(String, String)> = sqlx::query_as(
+    let absences: Vec<(CrewId, String)> = sqlx::query_as(
         "SELECT a.crew_id, a.day FROM crew_absences a \
          JOIN crew_communes cc ON cc.crew_id = a.crew_id \
          WHERE cc.commune_nis = $1 AND a.day >= $2 AND a.day <= $3",
@@ -107,10 +107,10 @@ fn crew_of(
     row: &CrewRow,
     service: ServiceCode,
     communes: Vec<String>,
-    absences: &[(String, String)],
+    absences: &[(CrewId, String)],
 ) -> DbResult<Crew> {
     Ok(Crew {
-        id: parse_uuid(&row.id)?,
+        id: row.id,
         service,
         communes,
         daily_capacity: u32::try_from(row.daily_capacity)
@@ -131,50 +131,50 @@ pub async fn everything(
     tx: &mut Tx,
     from: NaiveDate,
     to: NaiveDate,
-) -> DbResult<(Vec<Crew>, Vec<(Uuid, NaiveDate, u32)>)> {
+) -> DbResult<(Vec<Crew>, Vec<(CrewId, NaiveDate, u32)>)> {
     let rows: Vec<CrewRow> = sqlx::query_as(
         "SELECT c.id, c.service, c.daily_capacity, c.civil_works FROM crews c \
          WHERE c.retired_at IS NULL ORDER BY c.id",
     )
     .fetch_all(&mut **tx)
     .await?;
-    let communes: Vec<(String, String)> = sqlx::query_as(
+    let communes: Vec<(CrewId, String)> = sqlx::query_as(
         "SELECT crew_id, commune_nis FROM crew_communes ORDER BY crew_id, commune_nis",
     )
     .fetch_all(&mut **tx)
     .await?;
-    let absences: Vec<(String, String)> =
+    let absences: Vec<(CrewId, String)> =
         sqlx::query_as("SELECT crew_id, day FROM crew_absences WHERE day >= $1 AND day <= $2")
             .bind(from.to_string())
             .bind(to.to_string())
             .fetch_all(&mut **tx)
             .await?;
-    let booked: Vec<(String, String, i64)> =
+    let booked: Vec<(CrewId, String, i64)> =
         sqlx::query_as("SELECT crew_id, day, booked FROM crew_days WHERE day >= $1 AND day <= $2")
             .bind(from.to_string())
             .bind(to.to_string())
             .fetch_all(&mut **tx)
             .await?;
-    let mut communes_of: std::collections::HashMap<&str, Vec<String>> =
+    let mut communes_of: std::collections::HashMap<CrewId, Vec<String>> =
         std::collections::HashMap::new();
-    for (crew, nis) in &communes {
-        communes_of.entry(crew).or_default().push(nis.clone());
+    for (crew, nis) in communes {
+        communes_of.entry(crew).or_default().push(nis);
     }
     let mut crews = Vec::new();
     for row in rows {
         let Ok(service) = ServiceCode::parse(&row.service) else {
             continue;
         };
-        let communes = communes_of.remove(row.id.as_str()).unwrap_or_default();
+        let communes = communes_of.remove(&row.id).unwrap_or_default();
         crews.push(crew_of(&row, service, communes, &absences)?);
     }
     let bookings = booked
-        .iter()
+        .into_iter()
         .map(|(crew, day, jobs)| {
             Ok((
-                parse_uuid(crew)?,
-                parse_date(day)?,
-                u32::try_from(*jobs).unwrap_or(u32::MAX),
+                crew,
+                parse_date(&day)?,
+                u32::try_from(jobs).unwrap_or(u32::MAX),
             ))
         })
         .collect::<DbResult<_>>()?;
@@ -185,10 +185,10 @@ pub async fn everything(
 /// number of crews.
 pub async fn bookings(
     tx: &mut Tx,
-    crews: &[Uuid],
+    crews: &[CrewId],
     from: NaiveDate,
     to: NaiveDate,
-) -> DbResult<Vec<(Uuid, NaiveDate, u32)>> {
+) -> DbResult<Vec<(CrewId, NaiveDate, u32)>> {
     if crews.is_empty() {
         return Ok(Vec::new());
     }
@@ -198,11 +198,11 @@ pub async fn bookings(
         .push_bind(to.to_string())
         .push(" AND crew_id IN ")
         .push_list(crews.iter().map(ToString::to_string));
-    let rows: Vec<(String, String, i64)> = sql.query_as()?.fetch_all(&mut **tx).await?;
+    let rows: Vec<(CrewId, String, i64)> = sql.query_as()?.fetch_all(&mut **tx).await?;
     rows.into_iter()
         .map(|(crew, day, booked)| {
             Ok((
-                parse_uuid(&crew)?,
+                crew,
                 parse_date(&day)?,
                 u32::try_from(booked).unwrap_or(u32::MAX),
             ))
@@ -215,7 +215,7 @@ pub async fn bookings(
 /// cannot both succeed.
 pub async fn take_capacity(
     tx: &mut Tx,
-    crew: Uuid,
+    crew: CrewId,
     day: NaiveDate,
     capacity: u32,
 ) -> DbResult<bool> {
@@ -223,14 +223,14 @@ pub async fn take_capacity(
         "INSERT INTO crew_days (crew_id, day, booked) VALUES ($1, $2, 0) \
          ON CONFLICT (crew_id, day) DO NOTHING",
     )
-    .bind(crew.to_string())
+    .bind(crew)
     .bind(day.to_string())
     .execute(&mut **tx)
     .await?;
     let updated = sqlx::query(
         "UPDATE crew_days SET booked = booked + 1 WHERE crew_id = $1 AND day = $2 AND booked < $3",
     )
-    .bind(crew.to_string())
+    .bind(crew)
     .bind(day.to_string())
     .bind(i64::from(capacity))
     .execute(&mut **tx)
@@ -242,7 +242,7 @@ pub async fn record_reservation(
     tx: &mut Tx,
     request_id: RequestId,
     service: &ServiceCode,
-    crew: Uuid,
+    crew: CrewId,
     day: NaiveDate,
     now: DateTime<Utc>,
 ) -> DbResult<()> {
@@ -251,7 +251,7 @@ pub async fn record_reservation(
          VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(request_id)
-    .bind(crew.to_string())
+    .bind(crew)
     .bind(service.as_str())
     .bind(day.to_string())
     .bind(ts(now))
@@ -284,7 +284,7 @@ pub async fn reserved_day(db: &Db, request: &super::RequestAccess) -> DbResult<O
 /// Cancels the joint day of a request: every crew gets its job's capacity back. Returns the
 /// day that was reserved, if any.
 pub async fn release(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<NaiveDate>> {
-    let rows: Vec<(String, String)> =
+    let rows: Vec<(CrewId, String)> =
         sqlx::query_as("SELECT crew_id, day FROM reservations WHERE request_id = $1")
             .bind(request_id)
             .fetch_all(&mut **tx)
@@ -293,7 +293,7 @@ pub async fn release(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<Naiv
         sqlx::query(
             "UPDATE crew_days SET booked = booked - 1 WHERE crew_id = $1 AND day = $2 AND booked > 0",
         )
-        .bind(crew)
+        .bind(*crew)
         .bind(day)
         .execute(&mut **tx)
         .await?;
@@ -309,7 +309,7 @@ pub async fn release(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<Naiv
 /// A crew as its own organisation sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CrewListRow {
-    pub id: String,
+    pub id: CrewId,
     pub name: String,
     pub service: String,
     pub daily_capacity: i64,
@@ -327,7 +327,7 @@ pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Vec<CrewListRow>> {
     .await?)
 }
 
-pub async fn communes_of(db: &Db, crew_id: &str) -> DbResult<Vec<String>> {
+pub async fn communes_of(db: &Db, crew_id: CrewId) -> DbResult<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT commune_nis FROM crew_communes WHERE crew_id = $1 ORDER BY commune_nis",
     )
@@ -336,7 +336,7 @@ pub async fn communes_of(db: &Db, crew_id: &str) -> DbResult<Vec<String>> {
     .await?)
 }
 
-pub async fn absences_from(db: &Db, crew_id: &str, from: NaiveDate) -> DbResult<Vec<String>> {
+pub async fn absences_from(db: &Db, crew_id: CrewId, from: NaiveDate) -> DbResult<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT day FROM crew_absences WHERE crew_id = $1 AND day >= $2 ORDER BY day",
     )
@@ -351,7 +351,7 @@ pub async fn absences_from(db: &Db, crew_id: &str, from: NaiveDate) -> DbResult<
 pub async fn add_absence(
     tx: &mut Tx,
     scope: &super::Scope,
-    crew_id: &str,
+    crew_id: CrewId,
     day: NaiveDate,
 ) -> DbResult<Vec<RequestId>> {
     own_for_change(tx, scope, crew_id).await?;
@@ -435,7 +435,11 @@ pub struct ComingJob {
 }
 
 /// The crew's reservations from `from` on whose works are not done yet.
-pub async fn coming_jobs(tx: &mut Tx, crew_id: &str, from: NaiveDate) -> DbResult<Vec<ComingJob>> {
+pub async fn coming_jobs(
+    tx: &mut Tx,
+    crew_id: CrewId,
+    from: NaiveDate,
+) -> DbResult<Vec<ComingJob>> {
     Ok(sqlx::query_as(
         "SELECT r.reference, v.day, r.commune_nis FROM reservations v \
          JOIN requests r ON r.id = v.request_id \
@@ -450,7 +454,7 @@ pub async fn coming_jobs(tx: &mut Tx, crew_id: &str, from: NaiveDate) -> DbResul
 /// The first day from `from` on which the crew has more than `capacity` jobs booked.
 pub async fn first_day_booked_above(
     tx: &mut Tx,
-    crew_id: &str,
+    crew_id: CrewId,
     from: NaiveDate,
     capacity: u32,
 ) -> DbResult<Option<(String, i64)>> {
@@ -466,7 +470,7 @@ pub async fn first_day_booked_above(
 }
 
 /// One of the caller's crews, inside a change; `NotFound` for anybody else's.
-pub async fn own_for_change(tx: &mut Tx, scope: &super::Scope, crew_id: &str) -> DbResult<()> {
+pub async fn own_for_change(tx: &mut Tx, scope: &super::Scope, crew_id: CrewId) -> DbResult<()> {
     let found: Option<String> = sqlx::query_scalar(
         "SELECT id FROM crews WHERE id = $1 AND organisation_id = $2 AND retired_at IS NULL",
     )
@@ -485,7 +489,7 @@ pub struct CrewChange<'a> {
 }
 
 /// Replaces a crew's name, capacity, kind of works and communes.
-pub async fn update(tx: &mut Tx, crew_id: &str, change: &CrewChange<'_>) -> DbResult<()> {
+pub async fn update(tx: &mut Tx, crew_id: CrewId, change: &CrewChange<'_>) -> DbResult<()> {
     let civil_before: Option<i64> =
         sqlx::query_scalar("SELECT civil_works FROM crews WHERE id = $1")
             .bind(crew_id)
@@ -517,7 +521,7 @@ pub async fn update(tx: &mut Tx, crew_id: &str, change: &CrewChange<'_>) -> DbRe
 }
 
 /// Retires a crew: it is no longer offered for new days; its past reservations stay.
-pub async fn retire(tx: &mut Tx, crew_id: &str, now: DateTime<Utc>) -> DbResult<()> {
+pub async fn retire(tx: &mut Tx, crew_id: CrewId, now: DateTime<Utc>) -> DbResult<()> {
     sqlx::query("UPDATE crews SET retired_at = $2 WHERE id = $1")
         .bind(crew_id)
         .bind(ts(now))

@@ -217,7 +217,7 @@ impl Drop for AbortOnDrop {
 }
 
 pub use crate::domain::{
-    AssessmentId, DocumentId, EndpointId, OfferId, PermitId, RequestId, tenancy::Scope,
+    AssessmentId, CrewId, DocumentId, EndpointId, OfferId, PermitId, RequestId, tenancy::Scope,
 };
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
@@ -291,7 +291,8 @@ text_id!(
     DocumentId,
     PermitId,
     OfferId,
-    EndpointId
+    EndpointId,
+    CrewId
 );
 
 impl Db {

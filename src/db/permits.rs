@@ -2,7 +2,7 @@
 //! joint days a commune or a coordinator sees. A municipality reads its own permits only
 //! (`municipality_id`); works and figures go through the request parties, like every request.
 
-use super::{PermitId, RequestId};
+use super::{CrewId, PermitId, RequestId};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -594,7 +594,7 @@ pub async fn crew_named(
     tx: &mut Tx,
     organisation_id: &str,
     name: &str,
-) -> DbResult<Option<(String, i64, i64)>> {
+) -> DbResult<Option<(CrewId, i64, i64)>> {
     Ok(sqlx::query_as(
         "SELECT id, civil_works, daily_capacity FROM crews WHERE organisation_id = $1 AND name = $2",
     )

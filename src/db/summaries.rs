@@ -13,7 +13,7 @@
 //! The sums move by atomic increments, so concurrent writers of different requests never
 //! lose each other's changes; writers of one request take turns on its row.
 
-use super::RequestId;
+use super::{CrewId, RequestId};
 use std::collections::BTreeMap;
 
 use rust_decimal::{Decimal, prelude::ToPrimitive};
@@ -385,7 +385,7 @@ pub async fn refresh_request(tx: &mut Tx, request_id: RequestId) -> DbResult<()>
 }
 
 /// A crew's kind of works changed: every request it worked for counts again.
-pub(super) async fn crew_changed(tx: &mut Tx, crew_id: &str) -> DbResult<()> {
+pub(super) async fn crew_changed(tx: &mut Tx, crew_id: CrewId) -> DbResult<()> {
     let requests: Vec<RequestId> =
         sqlx::query_scalar("SELECT DISTINCT request_id FROM reservations WHERE crew_id = $1")
             .bind(crew_id)

@@ -574,11 +574,10 @@ async fn add_site(
         let operator = organisations::by_slug(&state.db, operator_slug(*service)).await?;
         requests::insert_service(tx, id, service.code(), Some(operator.id)).await?;
         requests::insert_party(tx, id, operator.id, operator.kind).await?;
-        let (crew_id, civil_works, capacity) =
+        let (crew, civil_works, capacity) =
             permits::crew_named(tx, &operator.id.to_string(), crew_name)
                 .await?
                 .ok_or_else(|| missing(crew_name))?;
-        let crew = db::parse_uuid(&crew_id)?;
         if !done {
             // Coming days take their place in the crews' capacity, as a reservation does.
             crews::take_capacity(tx, crew, day, u32::try_from(capacity).unwrap_or(2)).await?;

@@ -84,6 +84,11 @@ uuid_id!(
     EndpointId
 );
 
+uuid_id!(
+    /// An operator's crew (`crews.id`).
+    CrewId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,7 +114,9 @@ pub use contact::{EmailAddress, Language, PersonName, PhoneNumber};
 pub use document::{DocumentKind, FileRefusal, FileType, RequestQuota};
 pub use error::{FieldErrors, InputError};
 pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
-pub use ids::{AssessmentId, DocumentId, EndpointId, MalformedId, OfferId, PermitId, RequestId};
+pub use ids::{
+    AssessmentId, CrewId, DocumentId, EndpointId, MalformedId, OfferId, PermitId, RequestId,
+};
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};
 pub use request::{
     ApplicantKind, Building, Dwelling, ElectricityBand, IdempotencyKey, NewRequest, Reference,

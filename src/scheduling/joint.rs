@@ -7,15 +7,12 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use uuid::Uuid;
 
 use super::{
     calendar::{DayOff, WorkCalendar},
     holidays::{ConstructionHolidays, Province},
 };
-use crate::domain::ServiceCode;
-
-pub type CrewId = Uuid;
+use crate::domain::{CrewId, ServiceCode};
 
 /// One involved operator's dates: its earliest date (lead time, prerequisites) and latest date.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ pub use calendar::{
 };
 pub use holidays::{ConstructionHolidays, HolidayDataError, HolidayPeriod, PeriodError, Province};
 pub use joint::{
-    Blocked, Blocker, Bookings, CandidateDay, Crew, CrewId, FreeCrews, ImpossibleDay,
-    JointDayError, JointDayQuery, JointDays, OperatorWindow, Wait, first_day_after_payment,
+    Blocked, Blocker, Bookings, CandidateDay, Crew, FreeCrews, ImpossibleDay, JointDayError,
+    JointDayQuery, JointDays, OperatorWindow, Wait, first_day_after_payment,
     first_day_after_permit, joint_days,
 };

@@ -2,11 +2,10 @@
 //! away, and a new crew. Changes that touch booked days go through `services::schedule`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
 
-use crate::domain::RequestId;
+use crate::domain::{CrewId, RequestId};
 use crate::{
-    db::{DbError, crews, organisations, parse_date, parse_uuid},
+    db::{DbError, crews, organisations, parse_date},
     domain::{ServiceCode, tenancy::Scope},
     state::AppState,
 };
@@ -17,7 +16,7 @@ pub use crate::db::crews::CrewChange;
 /// One of the caller's crews, as the crews page lists it.
 #[derive(Debug, Clone)]
 pub struct CrewOverview {
-    pub id: Uuid,
+    pub id: CrewId,
     pub name: String,
     /// The service code the crew works for.
     pub service: String,
@@ -37,14 +36,14 @@ pub async fn overview(
 ) -> Result<Vec<CrewOverview>, DbError> {
     let mut overview = Vec::new();
     for crew in crews::own(&state.db, scope).await? {
-        let communes = crews::communes_of(&state.db, &crew.id).await?;
-        let absences = crews::absences_from(&state.db, &crew.id, today)
+        let communes = crews::communes_of(&state.db, crew.id).await?;
+        let absences = crews::absences_from(&state.db, crew.id, today)
             .await?
             .iter()
             .filter_map(|d| parse_date(d).ok())
             .collect();
         overview.push(CrewOverview {
-            id: parse_uuid(&crew.id)?,
+            id: crew.id,
             name: crew.name,
             service: crew.service,
             daily_capacity: crew.daily_capacity,
@@ -73,7 +72,7 @@ pub async fn add(
     service: ServiceCode,
     crew: &CrewChange<'_>,
     now: DateTime<Utc>,
-) -> Result<Option<Uuid>, DbError> {
+) -> Result<Option<CrewId>, DbError> {
     crews::ensure(
         &state.db,
         &crews::NewCrew {

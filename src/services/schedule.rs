@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{holidays, permits};
 use crate::domain::offer::OfferStatus;
 use crate::domain::permit::PermitStatus;
-use crate::domain::{OfferId, RequestId};
+use crate::domain::{CrewId, OfferId, RequestId};
 use crate::{
     db::{
         self, DbError, Scope, Tx, assessments, crews, offers,
@@ -918,13 +918,12 @@ pub const MAX_ABSENCE_DAYS: i64 = 31;
 pub async fn declare_absence(
     state: &AppState,
     user: &crate::db::sessions::SessionUser,
-    crew_id: &str,
+    crew_id: CrewId,
     first: NaiveDate,
     last: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, ScheduleError> {
-    let mut affected =
-        declare_absences(state, user, &[(crew_id.to_owned(), first, last)], now).await?;
+    let mut affected = declare_absences(state, user, &[(crew_id, first, last)], now).await?;
     Ok(affected.pop().unwrap_or_default())
 }
 
@@ -934,14 +933,14 @@ pub async fn declare_absence(
 pub async fn declare_absences(
     state: &AppState,
     user: &crate::db::sessions::SessionUser,
-    absences: &[(String, NaiveDate, NaiveDate)],
+    absences: &[(CrewId, NaiveDate, NaiveDate)],
     now: DateTime<Utc>,
 ) -> Result<Vec<Vec<String>>, ScheduleError> {
     let mut tx = state.db.begin_write().await?;
     let mut all = Vec::new();
-    for (crew_id, first, last) in absences {
+    for &(crew_id, first, last) in absences {
         let mut references = Vec::new();
-        for day in first.iter_days().take_while(|d| d <= last) {
+        for day in first.iter_days().take_while(|d| *d <= last) {
             let affected = crews::add_absence(&mut tx, &user.scope(), crew_id, day).await?;
             let detail = day.to_string();
             for &request_id in &affected {
@@ -1214,7 +1213,7 @@ impl From<DbError> for CrewError {
 pub async fn change_crew(
     state: &AppState,
     scope: &Scope,
-    crew_id: &str,
+    crew_id: CrewId,
     change: &crews::CrewChange<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), CrewError> {
@@ -1251,7 +1250,7 @@ pub async fn change_crew(
 pub async fn retire_crew(
     state: &AppState,
     scope: &Scope,
-    crew_id: &str,
+    crew_id: CrewId,
     now: DateTime<Utc>,
 ) -> Result<(), CrewError> {
     let mut tx = state.db.begin_write().await?;

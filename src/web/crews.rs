@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -19,6 +19,8 @@ use super::{
     extract::{CsrfForm, Staff},
     views::{Frame, ServiceNames},
 };
+use crate::domain::CrewId;
+use crate::http::extract::{IdPath, page_id};
 use crate::{
     domain::InputError,
     i18n::Tr,
@@ -39,7 +41,7 @@ pub fn router() -> Router<AppState> {
 }
 
 pub struct CrewView {
-    pub id: String,
+    pub id: CrewId,
     pub name: String,
     pub service: String,
     pub capacity: i64,
@@ -87,7 +89,7 @@ async fn render(
         let absences = crew.absences.iter().copied().map(day_label).collect();
         views.push(CrewView {
             service: names.name(&crew.service),
-            id: crew.id.to_string(),
+            id: crew.id,
             name: crew.name,
             capacity: crew.daily_capacity,
             civil_works: crew.civil_works,
@@ -149,15 +151,10 @@ async fn add_absence(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let outcome = schedule::declare_absence(
-        &state,
-        &staff.user,
-        &form.crew,
-        first,
-        last,
-        state.clock.now(),
-    )
-    .await;
+    // The crew is chosen from the page's list: text that is no crew's id names none.
+    let crew: CrewId = page_id(&form.crew)?;
+    let outcome =
+        schedule::declare_absence(&state, &staff.user, crew, first, last, state.clock.now()).await;
     match outcome {
         Ok(affected) if affected.is_empty() => Ok(Redirect::to("/operator/crews").into_response()),
         Ok(affected) => {
@@ -317,7 +314,7 @@ async fn after_crew_change(
 async fn edit_crew(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CrewId>,
     CsrfForm(form): CsrfForm<CrewForm>,
 ) -> Result<Response, PageError> {
     let (name, capacity, communes) = match checked_crew_fields(&state, staff.tr, &form) {
@@ -330,7 +327,7 @@ async fn edit_crew(
     let outcome = schedule::change_crew(
         &state,
         &staff.user.scope(),
-        &id,
+        id,
         &crews::CrewChange {
             name: &name,
             daily_capacity: capacity,
@@ -347,9 +344,9 @@ async fn edit_crew(
 async fn retire_crew(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CrewId>,
     CsrfForm(_form): CsrfForm<AbsenceForm>,
 ) -> Result<Response, PageError> {
-    let outcome = schedule::retire_crew(&state, &staff.user.scope(), &id, state.clock.now()).await;
+    let outcome = schedule::retire_crew(&state, &staff.user.scope(), id, state.clock.now()).await;
     after_crew_change(&state, staff, outcome).await
 }

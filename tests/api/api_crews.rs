@@ -389,3 +389,77 @@ async fn an_operators_system_adds_changes_and_retires_its_crews_as_the_crews_pag
             .any(|c| c["name"] == "Équipe Hainaut")
     );
 }
+
+/// Text that is no crew's id names no crew: the crews page says "not found" and the API
+/// answers its `not_found`, as for a crew of nobody's; never a 500. In an absences body it is
+/// refused like another operator's crew.
+#[tokio::test]
+async fn text_that_is_no_crew_id_is_not_found() {
+    let app = app_with_crews().await;
+    let ores_admin = app.signed_in("tarifs@ores.demo").await;
+    let writer = create_key(&app, &ores_admin, "Planification", "read_write").await;
+    let elec = app.signed_in("elec@ores.demo").await;
+    let before = crews_of(&app, &writer).await;
+
+    for path in [
+        "/api/v1/crews/CMH-2026-000001",
+        "/api/v1/crews/0193a5b2-7c1d",
+        "/api/v1/crews/Équipe%20Namur/retire",
+    ] {
+        let (status, refused) =
+            problem(post_json(&app, &writer, path, None, &json!({"daily_capacity": 1})).await)
+                .await;
+        assert_eq!(
+            (status, refused["error"].as_str()),
+            (404, Some("not_found")),
+            "{path}"
+        );
+    }
+    let (status, refused) = problem(
+        post_json(
+            &app,
+            &writer,
+            "/api/v1/crews/absences",
+            None,
+            &json!({"absences": [{"crew": "Équipe Namur", "day": "2027-03-01"}]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, refused["detail"].as_str()),
+        (422, Some("absences[0].crew: none of the operator's crews"))
+    );
+
+    let page = text_of(&elec, app.url("/operator/crews")).await;
+    let csrf = hidden(&page, "csrf_token");
+    for (path, form) in [
+        (
+            "/operator/crews/CMH-2026-000001/edit",
+            vec![
+                ("name", "Équipe Namur"),
+                ("capacity", "2"),
+                ("postcodes", "5000"),
+            ],
+        ),
+        ("/operator/crews/0193a5b2-7c1d/retire", vec![]),
+        (
+            "/operator/crews/absence",
+            vec![("crew", "Équipe Namur"), ("day", "2027-03-01")],
+        ),
+    ] {
+        let response = elec
+            .post(app.url(path))
+            .form(&[vec![("csrf_token", csrf.as_str())], form].concat())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 404, "{path}");
+        assert!(
+            response.text().await.unwrap().contains("Page introuvable"),
+            "{path}"
+        );
+    }
+    assert_eq!(crews_of(&app, &writer).await, before);
+    assert_eq!(app.count("SELECT COUNT(*) FROM crew_absences").await, 0);
+}

@@ -212,7 +212,12 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::domain::{Service, ServiceCode};
+    use crate::domain::{CrewId, Service, ServiceCode};
+
+    /// The `n`th crew: ids that sort as `n` does.
+    fn crew_id(n: u128) -> CrewId {
+        Uuid::from_u128(n).to_string().parse().unwrap()
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -255,7 +260,7 @@ mod tests {
         // One civil-works crew serves Mons (Hainaut, off 6-10 July) and Namur (off 13-17
         // July): in those two weeks it has no day both provinces work.
         let crew = Crew {
-            id: Uuid::from_u128(1),
+            id: crew_id(1),
             service: ServiceCode::from(Service::Water),
             communes: vec!["53053".into(), "92094".into()],
             daily_capacity: 4,
@@ -280,7 +285,7 @@ mod tests {
 
         // A crew of the same operator for Namur alone works the Hainaut week there.
         let namur_only = Crew {
-            id: Uuid::from_u128(2),
+            id: crew_id(2),
             communes: vec!["92094".into()],
             ..crew.clone()
         };
@@ -302,7 +307,7 @@ mod tests {
         let heat = ServiceCode::parse("heat").unwrap();
         let crews = [
             Crew {
-                id: Uuid::from_u128(1),
+                id: crew_id(1),
                 service: Service::Water.into(),
                 communes: vec!["53053".into()],
                 daily_capacity: 2,
@@ -310,7 +315,7 @@ mod tests {
                 civil_works: true,
             },
             Crew {
-                id: Uuid::from_u128(2),
+                id: crew_id(2),
                 service: heat.clone(),
                 communes: vec!["53053".into()],
                 daily_capacity: 1,
