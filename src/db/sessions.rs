@@ -2,8 +2,8 @@
 //! reading its session, and a session changes only when it ends or its account changes.
 //!
 //! A kept session serves until its expiry, for [`KEPT_FOR`] at most, while nothing that could
-//! change it was written. This instance's own writes forget the kept sessions at once (a
-//! sign-out its own one, a change of account all of them). On PostgreSQL every instance is
+//! change it was written. This instance's own writes (a sign-out, a change of account) forget
+//! the kept sessions at once. On PostgreSQL every instance is
 //! told of every such write by triggers (`NOTIFY`, installed by `db::revisions`) and forgets
 //! them too; an instance that is not listening (not yet, or its listening connection lost)
 //! keeps none and reads each time. On SQLite, one process serves the file: a change made
