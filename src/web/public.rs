@@ -519,11 +519,7 @@ pub(super) async fn render_track_with(
     upload_notice: Option<super::backoffice::Notice>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    // Opened from an email with no language of the reader's own: the request's language.
-    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
-    let file = case_file::applicant_file(state, request, &token)
-        .await
-        .map_err(case_file_error)?;
+    let (ctx, file) = reader_and_file(state, ctx, request, &token).await?;
     let page = track_page(
         state,
         ctx.tr,
@@ -536,6 +532,21 @@ pub(super) async fn render_track_with(
     Ok(private(page, status))
 }
 
+/// The status page's reader, in the request's language unless they chose theirs (opened from
+/// an email), and the case file their link opens.
+async fn reader_and_file(
+    state: &AppState,
+    ctx: Ctx,
+    request: RequestRow,
+    token: &str,
+) -> Result<(Ctx, std::sync::Arc<case_file::ApplicantCaseFile>), PageError> {
+    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
+    let file = case_file::applicant_file(state, request, token)
+        .await
+        .map_err(case_file_error)?;
+    Ok((ctx, file))
+}
+
 /// The status page as it first opens (no notice): rendered once per kept case file and
 /// reader's language, each answer with the reader's own form token.
 async fn kept_track(
@@ -544,10 +555,7 @@ async fn kept_track(
     request: RequestRow,
     token: String,
 ) -> Result<Response, PageError> {
-    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
-    let file = case_file::applicant_file(state, request, &token)
-        .await
-        .map_err(case_file_error)?;
+    let (ctx, file) = reader_and_file(state, ctx, request, &token).await?;
     // A staff member signed in sees their name in the frame.
     let key = format!(
         "status page {token} {:x}",
