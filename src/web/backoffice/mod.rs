@@ -17,8 +17,11 @@ use super::{
     extract::{CsrfForm, Staff},
     views::{Frame, ServiceNames, brussels, local_date_in, local_datetime_in, site_line},
 };
-use crate::domain::RequestId;
-use crate::http::{extract::IdPath, kept_page};
+use crate::domain::{RequestId, UserId};
+use crate::http::{
+    extract::{IdPath, page_id},
+    kept_page,
+};
 use crate::{
     domain::{ElectricityBand, RequestState, Service},
     http::query::QueueQuery,
@@ -189,7 +192,7 @@ pub(super) struct DetailPage<'a> {
     /// The officer may record the dossier fee's payment (this page is the case officer's).
     can_record_dossier_fee: bool,
     /// For the case officer: who is in charge, and to whom it can be handed.
-    officers: &'a [(String, String)],
+    officers: &'a [(UserId, String)],
     /// The documents the reader may open; for the case officer, the completeness checklist.
     pub(super) docs: Option<super::documents::OfficePanel>,
     /// Today in Brussels (`2026-12-02`): no payment is dated later (the date fields' `max`).
@@ -225,7 +228,7 @@ async fn assign(
     let request = coordinator_request(&state, &staff, id).await?;
     let officer = match form.officer.trim() {
         "" => staff.user.user_id,
-        other => uuid::Uuid::parse_str(other).map_err(|_| PageError::NotFound)?,
+        other => page_id(other)?,
     };
     let request_id = request.id;
     let now = state.clock.now();
