@@ -18,10 +18,7 @@ use super::{
     views::{Frame, ServiceNames, brussels, local_date_in, local_datetime_in, site_line},
 };
 use crate::domain::{RequestId, UserId};
-use crate::http::{
-    extract::{IdPath, page_id},
-    kept_page,
-};
+use crate::http::{extract::IdPath, kept_page};
 use crate::{
     domain::{ElectricityBand, RequestState, Service},
     http::query::QueueQuery,
@@ -226,13 +223,20 @@ async fn assign(
     CsrfForm(form): CsrfForm<AssignForm>,
 ) -> Result<Response, PageError> {
     let request = coordinator_request(&state, &staff, id).await?;
+    // Text that is no id names no officer of the coordinator, as an unknown id does.
     let officer = match form.officer.trim() {
-        "" => staff.user.user_id,
-        other => page_id(other)?,
+        "" => Some(staff.user.user_id),
+        other => other.parse::<UserId>().ok(),
     };
     let request_id = request.id;
     let now = state.clock.now();
-    match crate::services::assignment::assign(&state, &staff.user, request_id, officer, now).await {
+    let outcome = match officer {
+        Some(officer) => {
+            crate::services::assignment::assign(&state, &staff.user, request_id, officer, now).await
+        }
+        None => Err(crate::services::assignment::AssignError::Refused),
+    };
+    match outcome {
         Ok(_) => {}
         Err(crate::services::assignment::AssignError::Refused) => {
             let text = staff.tr.t("queue.assign_refused").to_owned();
