@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Db, DbError, DbResult, parse_uuid, ts};
+use super::{Db, DbError, DbResult, UserId, parse_uuid, ts};
 use crate::domain::tenancy::{ApiKeyActor, Scope, SessionUser};
 
 /// A new key, its secret already hashed.
@@ -15,7 +15,7 @@ pub struct NewKey<'a> {
     pub scope: &'a str,
     pub prefix: &'a str,
     pub secret_hash: &'a str,
-    pub created_by: Uuid,
+    pub created_by: UserId,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -31,7 +31,7 @@ pub async fn insert(db: &Db, key: &NewKey<'_>, now: DateTime<Utc>) -> DbResult<(
     .bind(key.scope)
     .bind(key.prefix)
     .bind(key.secret_hash)
-    .bind(key.created_by.to_string())
+    .bind(key.created_by)
     .bind(ts(now))
     .bind(key.expires_at.map(ts))
     .execute(&mut *tx)
@@ -86,7 +86,7 @@ pub async fn revoke(
     db: &Db,
     scope: Option<&Scope>,
     key_id: &str,
-    by: Uuid,
+    by: UserId,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     let mut tx = db.begin_write().await?;
@@ -95,7 +95,7 @@ pub async fn revoke(
          WHERE id = $3 AND revoked_at IS NULL AND ($4 = '' OR organisation_id = $4)",
     )
     .bind(ts(now))
-    .bind(by.to_string())
+    .bind(by)
     .bind(key_id)
     .bind(
         scope
@@ -116,7 +116,7 @@ struct BearerRow {
     expires_at: Option<String>,
     last_used_at: Option<String>,
     revoked_at: Option<String>,
-    created_by: String,
+    created_by: UserId,
     language: String,
     organisation_id: String,
     organisation_name: String,
@@ -155,7 +155,7 @@ pub async fn by_secret_hash(db: &Db, secret_hash: &str) -> DbResult<Option<Beare
         last_used_at: parse(&row.last_used_at)?,
         revoked: row.revoked_at.is_some(),
         user: SessionUser {
-            user_id: parse_uuid(&row.created_by)?,
+            user_id: row.created_by,
             email: String::new(),
             display_name: row.name.clone(),
             role: crate::domain::tenancy::Role::ApiKey,

@@ -1,7 +1,7 @@
 //! Operators' assessments of requests: durable tasks claimed by the fan-out worker, and
 //! every version of each answer.
 
-use super::{AssessmentId, RequestId};
+use super::{AssessmentId, RequestId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -39,7 +39,7 @@ pub struct VersionRow {
     pub feasibility: String,
     pub body: String,
     pub actor_kind: String,
-    pub actor_id: Option<String>,
+    pub actor_id: Option<UserId>,
     pub reason: Option<String>,
     pub created_at: String,
 }
@@ -126,7 +126,7 @@ pub async fn record_version(
     .bind(new.feasibility)
     .bind(new.body)
     .bind(new.actor_kind)
-    .bind(new.actor_id.map(|id| id.to_string()))
+    .bind(new.actor_id)
     .bind(new.reason)
     .bind(ts(now))
     .bind(no_tariff)
@@ -140,7 +140,7 @@ pub struct NewVersion<'a> {
     pub feasibility: &'a str,
     pub body: &'a str,
     pub actor_kind: &'a str,
-    pub actor_id: Option<Uuid>,
+    pub actor_id: Option<UserId>,
     pub reason: Option<&'a str>,
 }
 

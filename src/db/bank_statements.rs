@@ -1,8 +1,7 @@
 //! Bank statements (CODA) and their credit lines, matched to dues or left to assign (issue 21).
 
-use super::RequestId;
+use super::{RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
 
 use super::{Db, DbError, DbResult, Tx, new_id, ts};
 use crate::domain::tenancy::Scope;
@@ -13,7 +12,7 @@ pub struct NewStatement<'a> {
     pub number: u32,
     pub opened_on: NaiveDate,
     pub filename: &'a str,
-    pub uploaded_by: Uuid,
+    pub uploaded_by: UserId,
     /// The name of the API key that uploaded it, when a key did.
     pub uploaded_by_key: Option<&'a str>,
 }
@@ -48,7 +47,7 @@ pub async fn upsert(
     .bind(i64::from(statement.number))
     .bind(statement.opened_on.to_string())
     .bind(statement.filename)
-    .bind(statement.uploaded_by.to_string())
+    .bind(statement.uploaded_by)
     .bind(statement.uploaded_by_key)
     .bind(ts(now))
     .execute(&mut **tx)
@@ -121,7 +120,7 @@ pub struct LineOutcome<'a> {
     pub request_id: Option<RequestId>,
     pub due_id: Option<&'a str>,
     /// Who assigned or ignored it by hand.
-    pub by: Option<Uuid>,
+    pub by: Option<UserId>,
 }
 
 pub async fn set_outcome(
@@ -139,7 +138,7 @@ pub async fn set_outcome(
     .bind(outcome.reason)
     .bind(outcome.request_id)
     .bind(outcome.due_id)
-    .bind(outcome.by.map(|u| u.to_string()))
+    .bind(outcome.by)
     .bind(outcome.by.map(|_| ts(now)))
     .execute(&mut **tx)
     .await?;

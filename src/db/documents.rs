@@ -1,9 +1,8 @@
 //! Documents uploaded for a request. Callers authorise first: these functions take a request
 //! already found through the caller's scope or the applicant's private link.
 
-use super::{AssessmentId, DocumentId, RequestId};
+use super::{AssessmentId, DocumentId, RequestId, UserId};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::{Db, DbResult, Tx, ts};
 
@@ -18,7 +17,7 @@ pub struct DocumentRow {
     pub sha256: String,
     pub storage_key: String,
     pub uploaded_by: String,
-    pub uploader_id: Option<String>,
+    pub uploader_id: Option<UserId>,
     pub created_at: String,
 }
 
@@ -36,7 +35,7 @@ pub struct NewDocument<'a> {
     pub sha256: &'a str,
     pub storage_key: &'a str,
     pub uploaded_by: &'a str,
-    pub uploader_id: Option<Uuid>,
+    pub uploader_id: Option<UserId>,
 }
 
 pub async fn insert(tx: &mut Tx, document: &NewDocument<'_>, now: DateTime<Utc>) -> DbResult<()> {
@@ -54,7 +53,7 @@ pub async fn insert(tx: &mut Tx, document: &NewDocument<'_>, now: DateTime<Utc>)
     .bind(document.sha256)
     .bind(document.storage_key)
     .bind(document.uploaded_by)
-    .bind(document.uploader_id.map(|id| id.to_string()))
+    .bind(document.uploader_id)
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;

@@ -1,6 +1,6 @@
 //! The servicing dossier-opening fee invoices (V-3.1): issued with the filing, paid once.
 
-use super::RequestId;
+use super::{RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -133,7 +133,7 @@ pub async fn record_payment(
     request: &RequestAccess,
     amount: &str,
     paid_on: NaiveDate,
-    by: Uuid,
+    by: UserId,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     let updated = sqlx::query(
@@ -144,7 +144,7 @@ pub async fn record_payment(
     .bind(amount)
     .bind(paid_on.to_string())
     .bind(ts(now))
-    .bind(by.to_string())
+    .bind(by)
     .execute(&mut **tx)
     .await?;
     Ok(updated.rows_affected() == 1)

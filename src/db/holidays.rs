@@ -1,10 +1,9 @@
 //! Construction-holiday periods: platform-wide reference data, not a tenant's. The first
 //! release's periods come with the migration; platform administrators keep them up to date.
 
-use super::RequestId;
+use super::{RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Any;
-use uuid::Uuid;
 
 use super::{Db, DbResult, Engine, Tx, new_id, parse_date, ts};
 
@@ -75,7 +74,7 @@ where
 pub async fn insert(
     tx: &mut Tx,
     period: &NewPeriod<'_>,
-    by: Uuid,
+    by: UserId,
     now: DateTime<Utc>,
 ) -> DbResult<String> {
     let id = new_id().to_string();
@@ -89,7 +88,7 @@ pub async fn insert(
     .bind(period.first_day.to_string())
     .bind(period.last_day.to_string())
     .bind(period.provinces)
-    .bind(by.to_string())
+    .bind(by)
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;
@@ -101,7 +100,7 @@ pub async fn update(
     tx: &mut Tx,
     id: &str,
     period: &NewPeriod<'_>,
-    by: Uuid,
+    by: UserId,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     let done = sqlx::query(
@@ -115,7 +114,7 @@ pub async fn update(
     .bind(period.first_day.to_string())
     .bind(period.last_day.to_string())
     .bind(period.provinces)
-    .bind(by.to_string())
+    .bind(by)
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;

@@ -217,7 +217,8 @@ impl Drop for AbortOnDrop {
 }
 
 pub use crate::domain::{
-    AssessmentId, CrewId, DocumentId, EndpointId, OfferId, PermitId, RequestId, tenancy::Scope,
+    AssessmentId, CrewId, DocumentId, EndpointId, OfferId, PermitId, RequestId, UserId,
+    tenancy::Scope,
 };
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
@@ -292,7 +293,8 @@ text_id!(
     PermitId,
     OfferId,
     EndpointId,
-    CrewId
+    CrewId,
+    UserId
 );
 
 impl Db {

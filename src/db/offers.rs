@@ -1,7 +1,7 @@
 //! Offers: numbered, immutable versions of the consolidated quote (C-3), their payees and the
 //! payments the case officer registers.
 
-use super::{OfferId, RequestId};
+use super::{OfferId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -77,7 +77,7 @@ pub struct NewOffer<'a> {
     pub idempotency_key: &'a str,
     pub language: &'a str,
     pub document: &'a str,
-    pub sent_by: Option<Uuid>,
+    pub sent_by: Option<UserId>,
     pub valid_until: NaiveDate,
     pub supersedes_reason: Option<&'a str>,
 }
@@ -196,7 +196,7 @@ pub async fn insert(
     .bind(offer.language)
     .bind(offer.document)
     .bind(ts(now))
-    .bind(offer.sent_by.map(|u| u.to_string()))
+    .bind(offer.sent_by)
     .bind(offer.valid_until.to_string())
     .bind(offer.supersedes_reason)
     .execute(&mut **tx)
@@ -249,7 +249,7 @@ pub async fn supersede_open(
 
 pub struct Acceptance<'a> {
     pub by_kind: &'a str,
-    pub by: Option<&'a str>,
+    pub by: Option<UserId>,
     pub note: Option<&'a str>,
 }
 
@@ -339,7 +339,7 @@ pub struct NewPayment<'a> {
     pub due_id: &'a str,
     pub amount: String,
     pub paid_on: NaiveDate,
-    pub by: Uuid,
+    pub by: UserId,
     pub idempotency_key: &'a str,
     /// The bank statement line the payment was read from, if any.
     pub statement_line_id: Option<&'a str>,
@@ -362,7 +362,7 @@ pub async fn insert_payment(
     .bind(&payment.amount)
     .bind(payment.paid_on.to_string())
     .bind(ts(now))
-    .bind(payment.by.to_string())
+    .bind(payment.by)
     .bind(payment.idempotency_key)
     .bind(payment.statement_line_id)
     .execute(&mut **tx)

@@ -2,7 +2,7 @@
 //! joint days a commune or a coordinator sees. A municipality reads its own permits only
 //! (`municipality_id`); works and figures go through the request parties, like every request.
 
-use super::{CrewId, PermitId, RequestId};
+use super::{CrewId, PermitId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -22,7 +22,7 @@ pub struct PermitRow {
     pub due_on: String,
     pub decision_text: Option<String>,
     pub decided_at: Option<String>,
-    pub decided_by: Option<String>,
+    pub decided_by: Option<UserId>,
     pub conditions_acknowledged_at: Option<String>,
     pub updated_at: String,
 }
@@ -55,7 +55,7 @@ pub async fn save_site(
     tx: &mut Tx,
     request_id: RequestId,
     site: &SiteRow,
-    user_id: Uuid,
+    user_id: UserId,
     now: DateTime<Utc>,
 ) -> DbResult<()> {
     sqlx::query(
@@ -74,7 +74,7 @@ pub async fn save_site(
     .bind(&site.traffic_measures)
     .bind(&site.site_point)
     .bind(ts(now))
-    .bind(user_id.to_string())
+    .bind(user_id)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -192,7 +192,7 @@ pub struct NewAction<'a> {
     pub permit_id: PermitId,
     pub at: DateTime<Utc>,
     pub action: &'a str,
-    pub actor_id: Option<Uuid>,
+    pub actor_id: Option<UserId>,
     pub actor_name: Option<&'a str>,
     pub organisation_id: Option<Uuid>,
     pub text: Option<&'a str>,
@@ -207,7 +207,7 @@ pub async fn insert_action(tx: &mut Tx, action: &NewAction<'_>) -> DbResult<()> 
     .bind(action.permit_id)
     .bind(ts(action.at))
     .bind(action.action)
-    .bind(action.actor_id.map(|id| id.to_string()))
+    .bind(action.actor_id)
     .bind(action.actor_name)
     .bind(action.organisation_id.map(|id| id.to_string()))
     .bind(action.text)
@@ -296,7 +296,7 @@ pub async fn record_decision(
     from: PermitStatus,
     to: PermitStatus,
     text: Option<&str>,
-    user_id: Uuid,
+    user_id: UserId,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     let updated = sqlx::query(
@@ -308,7 +308,7 @@ pub async fn record_decision(
     .bind(to.code())
     .bind(text)
     .bind(ts(now))
-    .bind(user_id.to_string())
+    .bind(user_id)
     .execute(&mut **tx)
     .await?;
     refresh_if_cancelled(tx, id, from, to).await?;
@@ -605,7 +605,7 @@ pub async fn crew_named(
 }
 
 /// The demo history's deciders: a user by email (id, display name).
-pub async fn user_named(tx: &mut Tx, email: &str) -> DbResult<Option<(String, String)>> {
+pub async fn user_named(tx: &mut Tx, email: &str) -> DbResult<Option<(UserId, String)>> {
     Ok(
         sqlx::query_as("SELECT id, display_name FROM users WHERE email = $1")
             .bind(email)

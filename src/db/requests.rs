@@ -1,7 +1,7 @@
 //! Requests, their services, parties and timeline. Reads by staff always go through a
 //! [`Scope`]: a request is visible to an organisation only if it is one of its parties.
 
-use super::RequestId;
+use super::{RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -46,7 +46,7 @@ pub struct RequestRow {
     pub submitted_at: String,
     pub updated_at: String,
     /// The case officer in charge, if somebody took it.
-    pub assigned_to: Option<String>,
+    pub assigned_to: Option<UserId>,
     /// 1 when the applicant is a commune acting as project owner: it pays after the works.
     pub pays_after_works: i64,
     /// When the applicant asked for a change the next offer version must answer (V-8.3).
@@ -398,7 +398,7 @@ pub struct NewEvent<'a> {
     pub at: DateTime<Utc>,
     pub kind: &'a str,
     pub actor_kind: &'a str,
-    pub actor_id: Option<Uuid>,
+    pub actor_id: Option<UserId>,
     pub actor_name: Option<&'a str>,
     pub organisation_id: Option<Uuid>,
     pub detail: Option<&'a str>,
@@ -444,7 +444,7 @@ pub async fn insert_event(tx: &mut Tx, event: &NewEvent<'_>) -> DbResult<()> {
     .bind(ts(event.at))
     .bind(event.kind)
     .bind(event.actor_kind)
-    .bind(event.actor_id.map(|id| id.to_string()))
+    .bind(event.actor_id)
     .bind(event.actor_name)
     .bind(event.organisation_id.map(|id| id.to_string()))
     .bind(event.detail)
@@ -557,7 +557,7 @@ pub struct QueueLineRow {
     pub parcel_ref: Option<String>,
     pub map_point: Option<String>,
     pub submitted_at: String,
-    pub assigned_to: Option<String>,
+    pub assigned_to: Option<UserId>,
     /// The officer in charge, when an active case officer of the caller's organisation.
     pub assigned_name: Option<String>,
     /// The organisation coordinating the request (C-2).
@@ -754,14 +754,14 @@ pub async fn assign(
     tx: &mut Tx,
     scope: &Scope,
     id: RequestId,
-    officer: Uuid,
+    officer: UserId,
     now: DateTime<Utc>,
 ) -> DbResult<String> {
     let name: String = sqlx::query_scalar(
         "SELECT display_name FROM users WHERE id = $1 AND organisation_id = $2 \
          AND role = 'case_officer' AND active = 1",
     )
-    .bind(officer.to_string())
+    .bind(officer)
     .bind(scope.organisation_id().to_string())
     .fetch_optional(&mut **tx)
     .await?
@@ -771,7 +771,7 @@ pub async fn assign(
     )
     .bind(id)
     .bind(scope.organisation_id().to_string())
-    .bind(officer.to_string())
+    .bind(officer)
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;
@@ -819,7 +819,7 @@ pub async fn set_pays_after_works(
 }
 
 /// The active case officers of the caller's organisation: (id, name).
-pub async fn case_officers(db: &Db, scope: &Scope) -> DbResult<Vec<(String, String)>> {
+pub async fn case_officers(db: &Db, scope: &Scope) -> DbResult<Vec<(UserId, String)>> {
     Ok(sqlx::query_as(
         "SELECT id, display_name FROM users WHERE organisation_id = $1 AND role = 'case_officer' \
          AND active = 1 ORDER BY display_name",

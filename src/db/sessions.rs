@@ -19,7 +19,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, parse_uuid, ts};
+use super::{Db, DbResult, UserId, parse_uuid, ts};
 pub use crate::domain::tenancy::SessionUser;
 use crate::domain::tenancy::{OrganisationKind, Role};
 
@@ -140,7 +140,7 @@ pub(super) async fn listen_for_changes(url: String, kept: Weak<KeptSessions>) {
 
 #[derive(sqlx::FromRow)]
 struct SessionUserRow {
-    user_id: String,
+    user_id: UserId,
     email: String,
     display_name: String,
     #[sqlx(try_from = "String")]
@@ -157,7 +157,7 @@ struct SessionUserRow {
 pub async fn create(
     db: &Db,
     token_hash: &str,
-    user_id: &str,
+    user_id: UserId,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> DbResult<()> {
@@ -192,7 +192,7 @@ pub async fn user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> DbResult<Opt
     .await?;
     let Some(row) = row else { return Ok(None) };
     let user = SessionUser {
-        user_id: parse_uuid(&row.user_id)?,
+        user_id: row.user_id,
         email: row.email,
         display_name: row.display_name,
         role: row.role,

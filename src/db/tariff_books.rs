@@ -3,9 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Any;
-use uuid::Uuid;
 
-use super::{Db, DbResult, Engine, Scope, Tx, new_id, ts};
+use super::{Db, DbResult, Engine, Scope, Tx, UserId, new_id, ts};
 
 /// A validated book to store.
 #[derive(Debug, Clone)]
@@ -15,7 +14,7 @@ pub struct NewBook<'a> {
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
     pub body: &'a str,
-    pub uploaded_by: Uuid,
+    pub uploaded_by: UserId,
 }
 
 /// One uploaded version as the tariff page lists it.
@@ -83,7 +82,7 @@ pub async fn insert(
     .bind(book.valid_from.to_string())
     .bind(book.valid_until.to_string())
     .bind(book.body)
-    .bind(book.uploaded_by.to_string())
+    .bind(book.uploaded_by)
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;

@@ -1,4 +1,4 @@
-use super::RequestId;
+use super::{RequestId, UserId};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ pub struct NewUser<'a> {
 /// What login needs to check a password.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Credentials {
-    pub id: String,
+    pub id: UserId,
     pub password_hash: String,
     #[sqlx(try_from = "String")]
     pub role: Role,
@@ -30,7 +30,7 @@ pub async fn ensure(db: &Db, user: &NewUser<'_>, now: DateTime<Utc>) -> DbResult
         "INSERT INTO users (id, organisation_id, email, display_name, role, password_hash, language, active, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) ON CONFLICT (email) DO NOTHING",
     )
-    .bind(new_id().to_string())
+    .bind(UserId::generate())
     .bind(user.organisation_id.to_string())
     .bind(user.email.to_lowercase())
     .bind(user.display_name)
@@ -103,7 +103,7 @@ pub async fn own_for_change(
     db: &Db,
     tx: &mut super::Tx,
     scope: &super::Scope,
-    user_id: &str,
+    user_id: UserId,
 ) -> DbResult<Option<(Role, i64)>> {
     if db.engine == super::Engine::Postgres {
         sqlx::query("SELECT id FROM organisations WHERE id = $1 FOR UPDATE")
@@ -126,7 +126,7 @@ pub async fn own_for_change(
 pub async fn other_administrators(
     tx: &mut super::Tx,
     scope: &super::Scope,
-    user_id: &str,
+    user_id: UserId,
 ) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM users WHERE organisation_id = $1 AND id <> $2 AND active = 1 \
@@ -143,9 +143,9 @@ pub async fn other_administrators(
 pub async fn set_administrator(
     tx: &mut super::Tx,
     scope: &super::Scope,
-    user_id: &str,
+    user_id: UserId,
     administrator: bool,
-    by: Uuid,
+    by: UserId,
     now: DateTime<Utc>,
 ) -> DbResult<()> {
     tx.forget_sessions_on_commit();
@@ -163,7 +163,7 @@ pub async fn set_administrator(
     .bind(scope.organisation_id().to_string())
     .bind(user_id)
     .bind(i64::from(administrator))
-    .bind(by.to_string())
+    .bind(by)
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;
@@ -242,12 +242,12 @@ pub async fn invite(
     expires_at: chrono::DateTime<Utc>,
     now: chrono::DateTime<Utc>,
 ) -> DbResult<()> {
-    let id = new_id().to_string();
+    let id = UserId::generate();
     sqlx::query(
         "INSERT INTO users (id, organisation_id, email, display_name, role, password_hash, \
             language, active, created_at) VALUES ($1, $2, $3, $4, $5, '!', $6, 1, $7)",
     )
-    .bind(&id)
+    .bind(id)
     .bind(scope.organisation_id().to_string())
     .bind(user.email.to_lowercase())
     .bind(user.display_name)
@@ -258,7 +258,7 @@ pub async fn invite(
     .await?;
     sqlx::query("INSERT INTO invitations (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
         .bind(token_hash)
-        .bind(&id)
+        .bind(id)
         .bind(ts(expires_at))
         .execute(&mut **tx)
         .await?;
@@ -289,7 +289,7 @@ pub async fn accept_invitation(
     now: chrono::DateTime<Utc>,
 ) -> DbResult<bool> {
     let mut tx = db.begin_write().await?;
-    let user_id: Option<String> = sqlx::query_scalar(
+    let user_id: Option<UserId> = sqlx::query_scalar(
         "UPDATE invitations SET used_at = $2 \
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",
     )
@@ -302,7 +302,7 @@ pub async fn accept_invitation(
         return Ok(false);
     };
     sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
-        .bind(&user_id)
+        .bind(user_id)
         .bind(password_hash)
         .execute(&mut *tx)
         .await?;

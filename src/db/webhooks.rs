@@ -1,7 +1,7 @@
 //! Webhook endpoints and their deliveries (issue 21): deliveries are written in the
 //! transaction of the change they report and claimed by the webhook worker like the outbox.
 
-use super::{EndpointId, RequestId};
+use super::{EndpointId, RequestId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -35,7 +35,7 @@ pub struct NewEndpoint<'a> {
     pub secret: &'a str,
     pub events: &'a [&'a str],
     pub active: bool,
-    pub created_by: Uuid,
+    pub created_by: UserId,
 }
 
 pub async fn insert(db: &Db, endpoint: &NewEndpoint<'_>, now: DateTime<Utc>) -> DbResult<()> {
@@ -49,7 +49,7 @@ pub async fn insert(db: &Db, endpoint: &NewEndpoint<'_>, now: DateTime<Utc>) -> 
     .bind(endpoint.url)
     .bind(endpoint.secret)
     .bind(i64::from(endpoint.active))
-    .bind(endpoint.created_by.to_string())
+    .bind(endpoint.created_by)
     .bind(ts(now))
     .execute(&mut *tx)
     .await?;

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use uuid::Uuid;
 
-use crate::domain::{PermitId, RequestId};
+use crate::domain::{PermitId, RequestId, UserId};
 use crate::{
     db::{
         self, DbError, Tx, crews, organisations,
@@ -658,7 +658,7 @@ type Event = (&'static str, DateTime<Utc>, Option<String>);
 type Step<'a> = (
     &'a str,
     DateTime<Utc>,
-    Option<Uuid>,
+    Option<UserId>,
     Option<&'a str>,
     Option<&'a str>,
 );
@@ -688,10 +688,9 @@ async fn add_permit(
         crate::clock::day_of(requested_at),
         state.config.permit_decision_days,
     );
-    let (decider_id, decider_name) = permits::user_named(tx, decider_email)
+    let (decider, decider_name) = permits::user_named(tx, decider_email)
         .await?
         .ok_or_else(|| missing(decider_email))?;
-    let decider = db::parse_uuid(&decider_id)?;
     permits::insert(
         tx,
         &NewPermit {

@@ -89,6 +89,11 @@ uuid_id!(
     CrewId
 );
 
+uuid_id!(
+    /// A staff member's account (`users.id`).
+    UserId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

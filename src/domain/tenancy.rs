@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::RequestState;
+use super::{RequestState, UserId};
 
 /// The tenant a signed-in user acts for. Every tenant-scoped repository function takes one,
 /// and only an authenticated session can produce it.
@@ -26,7 +26,7 @@ impl Scope {
 /// The signed-in user behind a session, with the organisation they act for.
 #[derive(Debug, Clone)]
 pub struct SessionUser {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     pub display_name: String,
     pub role: Role,
@@ -136,7 +136,7 @@ impl StateFilter {
 /// Whose requests the queue shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Assigned {
-    To(Uuid),
+    To(UserId),
     Nobody,
 }
 

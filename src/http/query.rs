@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::{
     domain::{
-        RequestState,
+        RequestState, UserId,
         tenancy::{Assigned, Paging, QueueFilter, QueueOrder, StateFilter},
     },
     i18n::Tr,
@@ -36,7 +36,7 @@ impl QueueQuery {
     /// Unknown states and malformed dates are ignored rather than refused: the queue shows
     /// everything and the form shows what was applied.
     /// `unset`: the states shown when the query names none (`all`, `open` or a state code).
-    pub fn filter(&self, me: uuid::Uuid, unset: StateFilter) -> QueueFilter {
+    pub fn filter(&self, me: UserId, unset: StateFilter) -> QueueFilter {
         let date = |text: &str| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
         QueueFilter {
             state: match self.state.trim() {

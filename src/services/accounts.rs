@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::UserId;
 use crate::domain::tenancy::{OrganisationKind, Role};
 use crate::{
     db::{
@@ -325,7 +326,7 @@ impl From<DbError> for AdministratorError {
 pub async fn set_administrator(
     state: &AppState,
     admin: &SessionUser,
-    user_id: &str,
+    user_id: UserId,
     administrator: bool,
     now: DateTime<Utc>,
 ) -> Result<bool, AdministratorError> {

@@ -1,10 +1,7 @@
 //! Who is in charge of a request: a case officer takes it, or hands it to a colleague of the
 //! same coordinator; the timeline says who and when.
 
-use chrono::{DateTime, Utc};
-use uuid::Uuid;
-
-use crate::domain::RequestId;
+use crate::domain::{RequestId, UserId};
 use crate::{
     db::{
         DbError,
@@ -13,6 +10,7 @@ use crate::{
     domain::tenancy::SessionUser,
     state::AppState,
 };
+use chrono::{DateTime, Utc};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssignError {
@@ -29,7 +27,7 @@ pub async fn assign(
     state: &AppState,
     user: &SessionUser,
     request_id: RequestId,
-    officer: Uuid,
+    officer: UserId,
     now: DateTime<Utc>,
 ) -> Result<String, AssignError> {
     let mut tx = state.db.begin_write().await?;

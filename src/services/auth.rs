@@ -169,7 +169,7 @@ pub async fn login(
             sessions::create(
                 db,
                 &token_hash(&token),
-                &credentials.id,
+                credentials.id,
                 now,
                 now + Duration::hours(SESSION_HOURS),
             )

@@ -37,7 +37,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::assessment::AssessmentStatus;
 use crate::domain::offer::OfferStatus;
 use crate::domain::permit::PermitStatus;
-use crate::domain::{AssessmentId, DocumentId, OfferId, PermitId, RequestId};
+use crate::domain::{AssessmentId, DocumentId, OfferId, PermitId, RequestId, UserId};
 use crate::{
     db::{
         self, DbError, RequestAccess, Scope, assessments, crews, documents as document_rows,
@@ -285,7 +285,7 @@ pub struct StaffCaseFile {
     /// For the coordinator: the offer (`None` for anybody else).
     pub offer: Option<OfferFile>,
     /// For the coordinator: the case officers (id, name).
-    pub officers: Vec<(String, String)>,
+    pub officers: Vec<(UserId, String)>,
     /// For the coordinator: the current road-works permit.
     pub permit: Option<PermitView>,
     /// For the coordinator, while no day is reserved: by when each operator must do its works

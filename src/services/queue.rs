@@ -5,9 +5,8 @@
 
 use std::collections::HashMap;
 
-use crate::domain::RequestId;
+use crate::domain::{RequestId, UserId};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::{
     db::{self, DbError, Scope, requests, summaries},
@@ -35,7 +34,7 @@ pub struct QueueRow {
     pub parcel_ref: Option<String>,
     pub map_point: Option<String>,
     pub submitted_at: DateTime<Utc>,
-    pub assigned_to: Option<Uuid>,
+    pub assigned_to: Option<UserId>,
     /// The officer in charge (coordinator only; empty when not an active case officer).
     pub officer: Option<String>,
     /// An operator's answer is overdue (coordinator only).
@@ -184,11 +183,7 @@ pub async fn page(
             Ok(QueueRow {
                 state: line.state,
                 submitted_at: db::parse_ts(&line.submitted_at)?,
-                assigned_to: line
-                    .assigned_to
-                    .as_deref()
-                    .map(db::parse_uuid)
-                    .transpose()?,
+                assigned_to: line.assigned_to,
                 officer: line.assigned_name.filter(|_| coordinator),
                 late: has("late"),
                 lapses_soon: has("lapses"),

@@ -22,8 +22,9 @@ use super::{
     views::{Frame, brussels},
 };
 use crate::domain::tenancy::Role;
+use crate::http::extract::page_id;
 use crate::{
-    domain::FieldErrors,
+    domain::{FieldErrors, UserId},
     i18n::Tr,
     services::accounts::{
         self, AccountError, AdministratorChange, AdministratorError, InviteInput, Member,
@@ -205,14 +206,10 @@ async fn administrator(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let outcome = accounts::set_administrator(
-        &state,
-        &staff.user,
-        form.user.trim(),
-        make,
-        state.clock.now(),
-    )
-    .await;
+    // Text that is no id names no account, as another organisation's account (404).
+    let user: UserId = page_id(form.user.trim())?;
+    let outcome =
+        accounts::set_administrator(&state, &staff.user, user, make, state.clock.now()).await;
     let text = match outcome {
         Ok(_) => return Ok(Redirect::to(USERS).into_response()),
         Err(AdministratorError::NotFound) => return Err(PageError::NotFound),

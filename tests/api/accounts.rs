@@ -405,6 +405,38 @@ async fn a_communes_administrator_cannot_touch_another_communes_users_nor_an_ope
     assert!(row_of(&page, "elec@ores.demo").contains("<td>oui</td>"));
 }
 
+/// Text that is no account's id in the administrator form names no account of the
+/// organisation: not found (404) as another organisation's account is, never a 500; nobody
+/// changes.
+#[tokio::test]
+async fn an_administrator_form_naming_no_account_is_not_found() {
+    let app = spawn_app().await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    let sophie = app.signed_in("sophie@ores.demo").await;
+    let changes = "SELECT COUNT(*) FROM administrator_changes";
+    let before = app.count(changes).await;
+    for user in [
+        "0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b",
+        "sophie@ores.demo",
+        "0193a5b2-7c1d",
+        "",
+    ] {
+        for choice in ["0", "1"] {
+            let (status, _) = set_administrator(&app, &julien, user, choice).await;
+            assert_eq!(status, 404, "{user:?} {choice}");
+        }
+    }
+    assert_eq!(
+        status_of(&app, &sophie, "/organisation/api-keys").await,
+        403
+    );
+    assert_eq!(
+        status_of(&app, &julien, "/organisation/api-keys").await,
+        200
+    );
+    assert_eq!(app.count(changes).await, before);
+}
+
 /// The id of the account of `email` on a users page, from its row's id.
 fn row_id(page: &str, email: &str) -> String {
     let at = page.find(&format!("<td>{email}</td>")).expect(email);

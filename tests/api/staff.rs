@@ -273,3 +273,52 @@ async fn c_2_an_officer_takes_a_request_and_hands_it_to_a_colleague() {
     .unwrap();
     assert_eq!(still.as_deref(), Some("sophie@ores.demo"));
 }
+
+/// Text that is no officer's id in the assign form names nobody who may take the request: it
+/// is refused as an unknown officer's id is (422, the same words), never a 500, and the
+/// request stays with nobody.
+#[tokio::test]
+async fn c_2_an_assign_form_naming_no_officer_is_refused_as_an_unknown_officer() {
+    let app = crate::helpers::spawn_app_with(|config| config.run_workers = false).await;
+    let (reference, _) = app.file_ok(&crate::helpers::marie()).await;
+    let id = app.request_id(&reference).await;
+    let julien = app.signed_in("julien@ores.demo").await;
+    for officer in [
+        "0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b",
+        "Sophie Renard",
+        "0193a5b2-7c1d",
+        "' OR 1=1 --",
+    ] {
+        let page = text_of(&julien, app.url(&format!("/backoffice/requests/{id}"))).await;
+        let refused = julien
+            .post(app.url(&format!("/backoffice/requests/{id}/assign")))
+            .form(&[
+                ("csrf_token", hidden(&page, "csrf_token").as_str()),
+                ("officer", officer),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status().as_u16(), 422, "{officer}");
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("ne peut pas prendre ce dossier"),
+            "{officer}"
+        );
+    }
+    let assigned: Option<String> =
+        sqlx::query_scalar("SELECT assigned_to FROM requests WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(assigned, None);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM request_events WHERE kind = 'assigned'")
+            .await,
+        0
+    );
+}

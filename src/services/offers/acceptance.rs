@@ -204,16 +204,14 @@ pub async fn accept(
     }
     let (by_kind, by_id, who) = match &by {
         AcceptedBy::Applicant { .. } => ("applicant", None, Who::Applicant),
-        AcceptedBy::Officer { user, .. } => {
-            ("staff", Some(user.user_id.to_string()), Who::Staff(user))
-        }
+        AcceptedBy::Officer { user, .. } => ("staff", Some(user.user_id), Who::Staff(user)),
     };
     let accepted = offers::accept(
         &mut tx,
         offer.id,
         &Acceptance {
             by_kind,
-            by: by_id.as_deref(),
+            by: by_id,
             note: note.as_deref(),
         },
         today,

@@ -17,7 +17,7 @@ use super::{
     extract::{CsrfForm, Staff},
     views::{Frame, ServiceNames, brussels, local_date_in, local_datetime_in, site_line},
 };
-use crate::domain::RequestId;
+use crate::domain::{RequestId, UserId};
 use crate::http::{extract::IdPath, kept_page};
 use crate::{
     domain::{ElectricityBand, RequestState, Service},
@@ -189,7 +189,7 @@ pub(super) struct DetailPage<'a> {
     /// The officer may record the dossier fee's payment (this page is the case officer's).
     can_record_dossier_fee: bool,
     /// For the case officer: who is in charge, and to whom it can be handed.
-    officers: &'a [(String, String)],
+    officers: &'a [(UserId, String)],
     /// The documents the reader may open; for the case officer, the completeness checklist.
     pub(super) docs: Option<super::documents::OfficePanel>,
     /// Today in Brussels (`2026-12-02`): no payment is dated later (the date fields' `max`).
@@ -223,13 +223,20 @@ async fn assign(
     CsrfForm(form): CsrfForm<AssignForm>,
 ) -> Result<Response, PageError> {
     let request = coordinator_request(&state, &staff, id).await?;
+    // Text that is no id names no officer of the coordinator, as an unknown id does.
     let officer = match form.officer.trim() {
-        "" => staff.user.user_id,
-        other => uuid::Uuid::parse_str(other).map_err(|_| PageError::NotFound)?,
+        "" => Some(staff.user.user_id),
+        other => other.parse::<UserId>().ok(),
     };
     let request_id = request.id;
     let now = state.clock.now();
-    match crate::services::assignment::assign(&state, &staff.user, request_id, officer, now).await {
+    let outcome = match officer {
+        Some(officer) => {
+            crate::services::assignment::assign(&state, &staff.user, request_id, officer, now).await
+        }
+        None => Err(crate::services::assignment::AssignError::Refused),
+    };
+    match outcome {
         Ok(_) => {}
         Err(crate::services::assignment::AssignError::Refused) => {
             let text = staff.tr.t("queue.assign_refused").to_owned();
