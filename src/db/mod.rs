@@ -149,6 +149,11 @@ impl From<sqlx::Error> for DbError {
             {
                 DbError::Conflict(db.message().to_owned())
             }
+            // A stored value that does not read back as its type (an id, a code, a stored
+            // document) is a corrupt row, not a failure of the database.
+            sqlx::Error::ColumnDecode { index, source } => {
+                DbError::Corrupt(format!("column {index}: {source}"))
+            }
             other => DbError::Sqlx(other),
         }
     }
