@@ -290,6 +290,31 @@ macro_rules! text_id {
         }
     )*};
 }
+/// Documents stored as JSON text (an operator's answer, a survey) are read back typed, here
+/// once: one that does not decode is a corrupt row (see `From<sqlx::Error>`), never skipped.
+macro_rules! stored_json {
+    ($($document:ty),*) => {$(
+        impl sqlx::Type<sqlx::Any> for $document {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::Any>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $document {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&'r str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+                serde_json::from_str(text)
+                    .map_err(|e| format!("{}: {e}", stringify!($document)).into())
+            }
+        }
+    )*};
+}
+stored_json!(crate::operators::Assessment);
+
 text_id!(
     RequestId,
     AssessmentId,

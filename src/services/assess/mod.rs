@@ -484,7 +484,7 @@ async fn price_one(
     now: DateTime<Utc>,
 ) -> Result<bool, AssessError> {
     let mut tx = db.begin_write().await?;
-    let (row, body) = match assessments::open_for_system_change(&mut tx, id).await {
+    let (row, mut answer) = match assessments::open_for_system_change(&mut tx, id).await {
         Ok(found) => found,
         Err(DbError::NotFound) => return Ok(false),
         Err(other) => return Err(other.into()),
@@ -492,7 +492,6 @@ async fn price_one(
     let Ok(service) = row.service.parse::<Service>() else {
         return Ok(false);
     };
-    let mut answer: operators::Assessment = serde_json::from_str(&body)?;
     // Only a part waiting for a book: another refusal of the engines is not the books' gap.
     let gap = match &answer.unpriced {
         Some(operators::pricing::Unpriced::NoBookInForce(gap)) => Some(gap.clone()),
