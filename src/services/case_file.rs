@@ -194,9 +194,7 @@ pub struct PartRefusal {
 }
 
 /// The refused parts among `answers`, in their order.
-fn part_refusals(
-    answers: &[assessments::CaseAnswerRow],
-) -> Result<Vec<PartRefusal>, CaseFileError> {
+fn part_refusals(answers: &[assessments::CaseAnswerRow]) -> Vec<PartRefusal> {
     let mut parts = Vec::new();
     for row in answers {
         let Some(answer) = &row.answer else {
@@ -211,7 +209,7 @@ fn part_refusals(
             });
         }
     }
-    Ok(parts)
+    parts
 }
 
 /// What the applicant reads through the private link.
@@ -423,8 +421,8 @@ async fn read_applicant_file(
             .collect(),
     );
     let rows = document_rows::for_request(&state.db, &request.access).await?;
-    let checklist = checklist_of(&answers, &rows)?;
-    let refusals = part_refusals(&answers)?;
+    let checklist = checklist_of(&answers, &rows);
+    let refusals = part_refusals(&answers);
     let documents = rows
         .into_iter()
         .map(|row| {
@@ -553,7 +551,7 @@ async fn read_staff_file(
     let answers = assessments::answers_for(&state.db, &scope, request.id).await?;
     let rows = document_rows::for_request(&state.db, &request.access).await?;
     let checklist = if coordinator {
-        Some(checklist_of(&answers, &rows)?)
+        Some(checklist_of(&answers, &rows))
     } else {
         None
     };
@@ -821,7 +819,7 @@ impl DocumentView {
 fn checklist_of(
     answers: &[assessments::CaseAnswerRow],
     documents: &[document_rows::DocumentRow],
-) -> Result<Checklist, CaseFileError> {
+) -> Checklist {
     let mut given = Vec::new();
     let mut unanswered = 0;
     for row in answers {
@@ -838,7 +836,7 @@ fn checklist_of(
         .iter()
         .filter_map(|row| row.kind.parse().ok())
         .collect();
-    Ok(Checklist::build(&given, &received, unanswered))
+    Checklist::build(&given, &received, unanswered)
 }
 
 /// The documents the reader may open, each with its download address: all of them for the
