@@ -313,7 +313,11 @@ macro_rules! stored_json {
         }
     )*};
 }
-stored_json!(crate::operators::Assessment);
+stored_json!(
+    crate::operators::Assessment,
+    crate::domain::survey::WaterSurvey,
+    crate::domain::servicing::ServicingStudy
+);
 
 text_id!(
     RequestId,

@@ -471,7 +471,7 @@ pub async fn record_survey(
     let mut request = requests::get_for_worker(&mut tx, row.request_id).await?;
     let json = serde_json::to_string(survey).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     requests::set_water_survey(&mut tx, request.id, &json).await?;
-    request.water_survey = Some(json);
+    request.water_survey = Some(survey.clone());
     let mut facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     // The shares as of today; the offer computes them again on its own date (B-10).
     if let Some(survey) = facts.water_survey.as_mut() {

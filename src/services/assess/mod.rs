@@ -18,8 +18,7 @@ use crate::{
         ApplicantKind, Building, DocumentKind, Dwelling, ElectricityBand, InputError, Service,
         servicing::{
             DossierKey, FORM_OPERATIONS, ServicingFacts, ServicingPayer, ServicingPayerInput,
-            ServicingStudy, operation_code, parse_cabin, parse_metres, parse_planned_frontages,
-            parse_social,
+            operation_code, parse_cabin, parse_metres, parse_planned_frontages, parse_social,
         },
         survey::WaterWork,
     },
@@ -131,12 +130,7 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
         electricity_band,
         submitted_on,
         servicing: servicing_of(request)?,
-        water_survey: request
-            .water_survey
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| AssessError::Corrupt(format!("water survey: {e}")))?,
+        water_survey: request.water_survey.clone(),
     })
 }
 
@@ -258,10 +252,7 @@ fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessEr
         .map_err(|_| corrupt("cabin"))?;
     let social = parse_social(request.servicing_social.as_deref().unwrap_or_default())
         .map_err(|_| corrupt("social promoter"))?;
-    let study = match request.servicing_study.as_deref() {
-        Some(json) => serde_json::from_str(json).map_err(|_| corrupt("study"))?,
-        None => ServicingStudy::default(),
-    };
+    let study = request.servicing_study.clone().unwrap_or_default();
     let payer = ServicingPayer::parse(&ServicingPayerInput {
         name: request.servicing_payer_name.as_deref().unwrap_or_default(),
         address: request
