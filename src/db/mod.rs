@@ -754,4 +754,23 @@ mod tests {
         );
         assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
     }
+
+    #[tokio::test]
+    async fn a_stored_answer_is_read_typed_and_one_that_does_not_decode_is_a_corrupt_row() {
+        let db = Db::connect("sqlite::memory:", Duration::from_secs(5))
+            .await
+            .unwrap();
+        let none: Option<crate::operators::Assessment> = sqlx::query_scalar("SELECT NULL")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert!(none.is_none());
+        let error =
+            sqlx::query_scalar::<_, crate::operators::Assessment>("SELECT '{\"feasibility\":'")
+                .fetch_one(&db.pool)
+                .await
+                .map_err(DbError::from)
+                .unwrap_err();
+        assert!(matches!(error, DbError::Corrupt(_)), "{error}");
+    }
 }
