@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
 use crate::domain::assessment::AssessmentStatus;
+use crate::operators::Assessment;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AssessmentRow {
@@ -37,7 +38,8 @@ const COLUMNS: &str = "a.id, a.request_id, a.organisation_id, a.service, a.statu
 pub struct VersionRow {
     pub version: i64,
     pub feasibility: String,
-    pub body: String,
+    #[sqlx(rename = "body")]
+    pub answer: Assessment,
     pub actor_kind: String,
     pub actor_id: Option<UserId>,
     pub reason: Option<String>,
@@ -194,8 +196,9 @@ pub struct CaseAnswerRow {
     pub status: AssessmentStatus,
     pub version: i64,
     pub due_at: String,
-    /// The latest version's body (an `operators::Assessment` as JSON); none before the answer.
-    pub body: Option<String>,
+    /// The latest version's answer; none before the answer.
+    #[sqlx(rename = "body")]
+    pub answer: Option<Assessment>,
 }
 
 /// Every assessment of a request the caller may see (all for the coordinator, its own for an
@@ -241,14 +244,15 @@ pub async fn latest_version(
 }
 
 /// The latest answer of each operator of the coordinator's waiting requests (see
-/// [`super::requests::waiting_for_day`]), by request and service; `body` is `None` while
+/// [`super::requests::waiting_for_day`]), by request and service; `answer` is `None` while
 /// unanswered.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WaitingAnswerRow {
     pub request_id: RequestId,
     pub service: String,
     pub organisation_id: String,
-    pub body: Option<String>,
+    #[sqlx(rename = "body")]
+    pub answer: Option<Assessment>,
 }
 
 pub async fn latest_of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<WaitingAnswerRow>> {
@@ -269,7 +273,8 @@ pub struct WaitingVersionRow {
     pub request_id: RequestId,
     pub service: String,
     pub created_at: String,
-    pub body: String,
+    #[sqlx(rename = "body")]
+    pub answer: Assessment,
 }
 
 pub async fn histories_of_waiting(
@@ -400,7 +405,7 @@ pub async fn unpriced_of_services(db: &Db, services: &[&str]) -> DbResult<Vec<As
 pub async fn open_for_system_change(
     tx: &mut Tx,
     id: AssessmentId,
-) -> DbResult<(AssessmentRow, String)> {
+) -> DbResult<(AssessmentRow, Assessment)> {
     let row: AssessmentRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM assessments a JOIN requests r ON r.id = a.request_id \
          WHERE a.id = $1 AND a.status = 'answered' AND r.state IN {OPEN_STATES}"
@@ -409,8 +414,11 @@ pub async fn open_for_system_change(
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(DbError::NotFound)?;
-    let body = version_body(tx, id, row.version).await?;
-    Ok((row, body))
+    // Answered, so its current version is stored.
+    let answer = version_answer(tx, id, row.version).await?.ok_or_else(|| {
+        DbError::Corrupt(format!("assessment {id} has no version {}", row.version))
+    })?;
+    Ok((row, answer))
 }
 
 /// One of the caller's own assessments, for changing it: `NotFound` for anybody else's.
@@ -418,7 +426,7 @@ pub async fn own_for_change(
     tx: &mut Tx,
     scope: &Scope,
     id: AssessmentId,
-) -> DbResult<(AssessmentRow, String)> {
+) -> DbResult<(AssessmentRow, Option<Assessment>)> {
     let row: AssessmentRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM assessments a WHERE a.id = $1 AND a.organisation_id = $2"
     )))
@@ -427,20 +435,23 @@ pub async fn own_for_change(
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(DbError::NotFound)?;
-    let body = version_body(tx, id, row.version).await?;
-    Ok((row, body))
+    let answer = version_answer(tx, id, row.version).await?;
+    Ok((row, answer))
 }
 
-/// The stored answer of one version (empty before the first answer).
-async fn version_body(tx: &mut Tx, id: AssessmentId, version: i64) -> DbResult<String> {
+/// The stored answer of one version (none before the first answer).
+async fn version_answer(
+    tx: &mut Tx,
+    id: AssessmentId,
+    version: i64,
+) -> DbResult<Option<Assessment>> {
     Ok(sqlx::query_scalar(
         "SELECT body FROM assessment_versions WHERE assessment_id = $1 AND version = $2",
     )
     .bind(id)
     .bind(version)
     .fetch_optional(&mut **tx)
-    .await?
-    .unwrap_or_default())
+    .await?)
 }
 
 /// An assessment of a request the caller coordinates, for the case officer's line changes
@@ -449,7 +460,7 @@ pub async fn coordinated_for_change(
     tx: &mut Tx,
     scope: &Scope,
     id: AssessmentId,
-) -> DbResult<(AssessmentRow, String)> {
+) -> DbResult<(AssessmentRow, Option<Assessment>)> {
     let row: AssessmentRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM assessments a JOIN requests r ON r.id = a.request_id \
          WHERE a.id = $1 AND r.coordinator_id = $2 \
@@ -460,8 +471,8 @@ pub async fn coordinated_for_change(
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(DbError::NotFound)?;
-    let body = version_body(tx, id, row.version).await?;
-    Ok((row, body))
+    let answer = version_answer(tx, id, row.version).await?;
+    Ok((row, answer))
 }
 
 /// The request of an assessment the caller coordinates; `None` otherwise.
@@ -511,12 +522,12 @@ pub async fn organisations_of(
 }
 
 /// Every version of the answer for `service` of a request the caller is authorised for,
-/// oldest first: (recorded at, body). When a prerequisite was met is read from it (V-8.2.2).
+/// oldest first: (recorded at, answer). When a prerequisite was met is read from it (V-8.2.2).
 pub async fn history_of_service(
     db: &Db,
     request: &super::RequestAccess,
     service: &str,
-) -> DbResult<Vec<(String, String)>> {
+) -> DbResult<Vec<(String, Assessment)>> {
     Ok(sqlx::query_as(
         "SELECT v.created_at, v.body FROM assessment_versions v \
          JOIN assessments a ON a.id = v.assessment_id \
@@ -604,8 +615,12 @@ pub async fn own_open_parts(
     Ok(sql.query_as()?.fetch_all(&db.pool).await?)
 }
 
-/// One of the scope's parts with its latest answer (empty before the first), or `NotFound`.
-pub async fn own_part(db: &Db, scope: &Scope, id: AssessmentId) -> DbResult<(OwnPartRow, String)> {
+/// One of the scope's parts with its latest answer (none before the first), or `NotFound`.
+pub async fn own_part(
+    db: &Db,
+    scope: &Scope,
+    id: AssessmentId,
+) -> DbResult<(OwnPartRow, Option<Assessment>)> {
     let mut tx = db.begin_read().await?;
     let row: OwnPartRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{OWN_PART} WHERE a.id = $1 AND a.organisation_id = $2"
@@ -615,9 +630,9 @@ pub async fn own_part(db: &Db, scope: &Scope, id: AssessmentId) -> DbResult<(Own
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DbError::NotFound)?;
-    let body = version_body(&mut tx, id, row.version).await?;
+    let answer = version_answer(&mut tx, id, row.version).await?;
     tx.rollback().await?;
-    Ok((row, body))
+    Ok((row, answer))
 }
 
 /// A moment in an answer's time the operator's systems are told of once (issue 21).

@@ -165,8 +165,9 @@ pub struct AnswerRow {
     pub service: String,
     #[sqlx(try_from = "String")]
     pub status: crate::domain::assessment::AssessmentStatus,
-    /// The latest version's body (an `operators::Assessment` as JSON); none before the answer.
-    pub body: Option<String>,
+    /// The latest version's answer; none before the answer.
+    #[sqlx(rename = "body")]
+    pub answer: Option<crate::operators::Assessment>,
 }
 
 /// Every operator's latest answer on a request, for the coordinator's checklist and the

@@ -149,6 +149,11 @@ impl From<sqlx::Error> for DbError {
             {
                 DbError::Conflict(db.message().to_owned())
             }
+            // A stored value that does not read back as its type (an id, a code, a stored
+            // document) is a corrupt row, not a failure of the database.
+            sqlx::Error::ColumnDecode { index, source } => {
+                DbError::Corrupt(format!("column {index}: {source}"))
+            }
             other => DbError::Sqlx(other),
         }
     }
@@ -286,6 +291,35 @@ macro_rules! text_id {
         }
     )*};
 }
+/// Documents stored as JSON text (an operator's answer, a survey) are read back typed, here
+/// once: one that does not decode is a corrupt row (see `From<sqlx::Error>`), never skipped.
+macro_rules! stored_json {
+    ($($document:ty),*) => {$(
+        impl sqlx::Type<sqlx::Any> for $document {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::Any>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $document {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&'r str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+                serde_json::from_str(text)
+                    .map_err(|e| format!("{}: {e}", stringify!($document)).into())
+            }
+        }
+    )*};
+}
+stored_json!(
+    crate::operators::Assessment,
+    crate::domain::survey::WaterSurvey,
+    crate::domain::servicing::ServicingStudy
+);
+
 text_id!(
     RequestId,
     AssessmentId,
@@ -721,5 +755,24 @@ mod tests {
             Some(Path::new("data"))
         );
         assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+    }
+
+    #[tokio::test]
+    async fn a_stored_answer_is_read_typed_and_one_that_does_not_decode_is_a_corrupt_row() {
+        let db = Db::connect("sqlite::memory:", Duration::from_secs(5))
+            .await
+            .unwrap();
+        let none: Option<crate::operators::Assessment> = sqlx::query_scalar("SELECT NULL")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert!(none.is_none());
+        let error =
+            sqlx::query_scalar::<_, crate::operators::Assessment>("SELECT '{\"feasibility\":'")
+                .fetch_one(&db.pool)
+                .await
+                .map_err(DbError::from)
+                .unwrap_err();
+        assert!(matches!(error, DbError::Corrupt(_)), "{error}");
     }
 }

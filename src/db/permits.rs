@@ -110,12 +110,12 @@ pub async fn of_waiting(
         .collect()
 }
 
-/// Each operator's latest answer of a request (service, organisation, JSON body), read in the
-/// reservation's transaction to size the trench of each operator.
+/// Each operator's latest answer of a request (service, organisation, answer: none before it),
+/// read in the reservation's transaction to size the trench of each operator.
 pub async fn latest_answers(
     tx: &mut Tx,
     request_id: RequestId,
-) -> DbResult<Vec<(String, String, Option<String>)>> {
+) -> DbResult<Vec<(String, String, Option<crate::operators::Assessment>)>> {
     Ok(sqlx::query_as(
         "SELECT a.service, a.organisation_id, v.body FROM assessments a \
          LEFT JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \

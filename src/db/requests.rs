@@ -70,10 +70,10 @@ pub struct RequestRow {
     pub servicing_existing_pole_lights: Option<i64>,
     /// `vat_filer`, or NULL for an applicant without periodic VAT returns.
     pub applicant_vat: Option<String>,
-    /// ORES' servicing study (JSON), once recorded.
-    pub servicing_study: Option<String>,
-    /// SWDE's survey of the water connection (JSON), once recorded.
-    pub water_survey: Option<String>,
+    /// ORES' servicing study, once recorded (stored as JSON).
+    pub servicing_study: Option<crate::domain::servicing::ServicingStudy>,
+    /// SWDE's survey of the water connection, once recorded (stored as JSON).
+    pub water_survey: Option<crate::domain::survey::WaterSurvey>,
     /// When the request was finished (its latest move to a finished state): its private
     /// links work until six months later.
     pub closed_at: Option<String>,

@@ -194,15 +194,13 @@ pub struct PartRefusal {
 }
 
 /// The refused parts among `answers`, in their order.
-fn part_refusals(
-    answers: &[assessments::CaseAnswerRow],
-) -> Result<Vec<PartRefusal>, CaseFileError> {
+fn part_refusals(answers: &[assessments::CaseAnswerRow]) -> Vec<PartRefusal> {
     let mut parts = Vec::new();
     for row in answers {
-        let Some(body) = row.body.as_deref() else {
+        let Some(answer) = &row.answer else {
             continue;
         };
-        let refusals = parse_answer(body)?.refusals();
+        let refusals = answer.refusals();
         if !refusals.is_empty() {
             parts.push(PartRefusal {
                 service: row.service.clone(),
@@ -211,7 +209,7 @@ fn part_refusals(
             });
         }
     }
-    Ok(parts)
+    parts
 }
 
 /// What the applicant reads through the private link.
@@ -416,14 +414,15 @@ async fn read_applicant_file(
     let events =
         events_of(requests::events(&state.db, &request.access, TimelineReader::Applicant).await?)?;
     let answers = assessments::answers_for(&state.db, &scope, request.id).await?;
-    let latest = LatestAnswers::decode(
+    let latest = LatestAnswers::of(
         answers
             .iter()
-            .map(|answer| (answer.service.clone(), answer.body.clone())),
-    )?;
+            .map(|answer| (answer.service.clone(), answer.answer.clone()))
+            .collect(),
+    );
     let rows = document_rows::for_request(&state.db, &request.access).await?;
-    let checklist = checklist_of(&answers, &rows)?;
-    let refusals = part_refusals(&answers)?;
+    let checklist = checklist_of(&answers, &rows);
+    let refusals = part_refusals(&answers);
     let documents = rows
         .into_iter()
         .map(|row| {
@@ -552,7 +551,7 @@ async fn read_staff_file(
     let answers = assessments::answers_for(&state.db, &scope, request.id).await?;
     let rows = document_rows::for_request(&state.db, &request.access).await?;
     let checklist = if coordinator {
-        Some(checklist_of(&answers, &rows)?)
+        Some(checklist_of(&answers, &rows))
     } else {
         None
     };
@@ -574,7 +573,6 @@ async fn read_staff_file(
         .map(|row| {
             let due_at = parse_ts(&row.due_at)?;
             let own_part = row.organisation_id == own;
-            let answer = row.body.as_deref().map(parse_answer).transpose()?;
             Ok(AnswerView {
                 late: row.status != AssessmentStatus::Answered && due_at < now,
                 lines_editable: own_part
@@ -587,7 +585,7 @@ async fn read_staff_file(
                 status: row.status,
                 version: row.version,
                 due_at,
-                answer,
+                answer: row.answer,
             })
         })
         .collect::<Result<Vec<_>, CaseFileError>>()?;
@@ -760,10 +758,6 @@ fn parse_ts(text: &str) -> Result<DateTime<Utc>, CaseFileError> {
     db::parse_ts(text).map_err(CaseFileError::from)
 }
 
-fn parse_answer(body: &str) -> Result<Assessment, CaseFileError> {
-    serde_json::from_str(body).map_err(|e| CaseFileError::Corrupt(format!("assessment body: {e}")))
-}
-
 async fn service_lines(
     state: &AppState,
     request: &RequestAccess,
@@ -825,15 +819,15 @@ impl DocumentView {
 fn checklist_of(
     answers: &[assessments::CaseAnswerRow],
     documents: &[document_rows::DocumentRow],
-) -> Result<Checklist, CaseFileError> {
+) -> Checklist {
     let mut given = Vec::new();
     let mut unanswered = 0;
     for row in answers {
-        match (row.status, row.body.as_deref()) {
-            (AssessmentStatus::Answered, Some(body)) => given.push(OperatorAnswer {
+        match (row.status, &row.answer) {
+            (AssessmentStatus::Answered, Some(answer)) => given.push(OperatorAnswer {
                 operator: row.operator_name.clone(),
                 service: row.service.clone(),
-                prerequisites: parse_answer(body)?.prerequisites,
+                prerequisites: answer.prerequisites.clone(),
             }),
             _ => unanswered += 1,
         }
@@ -842,7 +836,7 @@ fn checklist_of(
         .iter()
         .filter_map(|row| row.kind.parse().ok())
         .collect();
-    Ok(Checklist::build(&given, &received, unanswered))
+    Checklist::build(&given, &received, unanswered)
 }
 
 /// The documents the reader may open, each with its download address: all of them for the
@@ -866,11 +860,11 @@ fn visible_documents(
     }
     let mut visible: Vec<DocumentView> = Vec::new();
     for assessment in answers.iter().filter(|a| a.organisation_id == own) {
-        let codes: Vec<String> = match assessment.body.as_deref() {
-            Some(body) => parse_answer(body)?
+        let codes: Vec<String> = match &assessment.answer {
+            Some(answer) => answer
                 .prerequisites
-                .into_iter()
-                .map(|p| p.code)
+                .iter()
+                .map(|p| p.code.clone())
                 .collect(),
             None => Vec::new(),
         };

@@ -25,7 +25,7 @@ use crate::{
     },
     i18n::Tr,
     mail::compose::{self, MissingDocuments},
-    operators::{Assessment, Deadline, Party, Prerequisite},
+    operators::{Deadline, Party, Prerequisite},
     services::links::{self, purpose},
     state::AppState,
     storage::StorageError,
@@ -75,8 +75,6 @@ pub enum DocumentError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Db(#[from] DbError),
-    #[error("stored answer is not readable: {0}")]
-    Corrupt(String),
     #[error("rendering the email: {0}")]
     Render(#[from] askama::Error),
 }
@@ -246,10 +244,8 @@ pub async fn checklist_in(tx: &mut Tx, request_id: RequestId) -> Result<Checklis
     let mut answers = Vec::new();
     let mut unanswered = 0;
     for row in documents::answers_in(tx, request_id).await? {
-        match (row.status, row.body) {
-            (AssessmentStatus::Answered, Some(body)) => {
-                let answer: Assessment = serde_json::from_str(&body)
-                    .map_err(|e| DocumentError::Corrupt(format!("assessment body: {e}")))?;
+        match (row.status, row.answer) {
+            (AssessmentStatus::Answered, Some(answer)) => {
                 answers.push(OperatorAnswer {
                     operator: row.operator_name,
                     service: row.service,
@@ -759,9 +755,12 @@ async fn asked_codes(
     let Some(version) = assessments::latest_version(&state.db, scope, assessment_id).await? else {
         return Ok(Vec::new());
     };
-    let answer: Assessment = serde_json::from_str(&version.body)
-        .map_err(|e| DocumentError::Corrupt(format!("assessment body: {e}")))?;
-    Ok(answer.prerequisites.into_iter().map(|p| p.code).collect())
+    Ok(version
+        .answer
+        .prerequisites
+        .into_iter()
+        .map(|p| p.code)
+        .collect())
 }
 
 fn concerns(row: &DocumentRow, codes: &[String]) -> bool {

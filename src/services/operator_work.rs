@@ -212,17 +212,7 @@ pub async fn own_part(
     assessment_id: AssessmentId,
 ) -> Result<Option<(OwnPartRow, Option<crate::operators::Assessment>)>, DbError> {
     match assessments::own_part(&state.db, &user.scope(), assessment_id).await {
-        Ok((row, body)) => {
-            let answer = if body.is_empty() {
-                None
-            } else {
-                Some(
-                    serde_json::from_str(&body)
-                        .map_err(|e| DbError::Corrupt(format!("answer: {e}")))?,
-                )
-            };
-            Ok(Some((row, answer)))
-        }
+        Ok(found) => Ok(Some(found)),
         Err(DbError::NotFound) => Ok(None),
         Err(other) => Err(other),
     }

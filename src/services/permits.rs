@@ -30,7 +30,6 @@ use crate::{
     },
     i18n::Tr,
     mail::compose,
-    operators::Assessment,
     state::AppState,
 };
 
@@ -192,9 +191,8 @@ pub async fn request_for_joint_day(
         let code = work.service.as_str();
         let answer = answers.iter().find(|(service, _, _)| service == code);
         let lines = answer
-            .and_then(|(_, _, body)| body.as_deref())
-            .and_then(|body| serde_json::from_str::<Assessment>(body).ok())
-            .map(|a| a.lines)
+            .and_then(|(_, _, answer)| answer.as_ref())
+            .map(|a| a.lines.clone())
             .unwrap_or_default();
         let metres = trench_metres(
             lines.iter().map(|l| (l.unit.as_str(), l.quantity)),

@@ -74,31 +74,14 @@ fn province_of(state: &AppState, request: &RequestRow) -> Result<Province, Sched
         .ok_or(ScheduleError::NoProvince)
 }
 
-/// Each operator's latest answer to a request, its stored body decoded once: (service, `None`
+/// Each operator's latest answer to a request, as the database read it: (service, `None`
 /// while unanswered). The joint day, the lead times' starts and the works deadlines all read
 /// these.
 #[derive(Debug, Clone, Default)]
 pub struct LatestAnswers(Vec<(String, Option<Assessment>)>);
 
 impl LatestAnswers {
-    /// From (service, stored body): a body that does not read back is a corrupt row.
-    pub fn decode(
-        rows: impl IntoIterator<Item = (String, Option<String>)>,
-    ) -> Result<Self, DbError> {
-        rows.into_iter()
-            .map(|(service, body)| {
-                let answer = body
-                    .as_deref()
-                    .map(serde_json::from_str::<Assessment>)
-                    .transpose()
-                    .map_err(|e| DbError::Corrupt(format!("assessment body: {e}")))?;
-                Ok((service, answer))
-            })
-            .collect::<Result<_, DbError>>()
-            .map(Self)
-    }
-
-    /// From answers the caller already decoded.
+    /// From (service, answer) as read.
     pub fn of(answers: Vec<(String, Option<Assessment>)>) -> Self {
         Self(answers)
     }
@@ -129,12 +112,13 @@ async fn answers_of(
     scope: &Scope,
     request: &RequestRow,
 ) -> Result<LatestAnswers, ScheduleError> {
-    Ok(LatestAnswers::decode(
+    Ok(LatestAnswers::of(
         assessments::answers_for(&state.db, scope, request.id)
             .await?
             .into_iter()
-            .map(|row| (row.service, row.body)),
-    )?)
+            .map(|row| (row.service, row.answer))
+            .collect(),
+    ))
 }
 
 /// Whether a condition that starts a lead time is met, and since when.
@@ -351,14 +335,14 @@ fn starts_on_prerequisites(answer: &Assessment) -> bool {
 }
 
 /// When each lead time started, from what was read: the parsed answers, the offer and its
-/// dues, whether the commune's permit is awaited, and the history (recorded at, body) of each
+/// dues, whether the commune's permit is awaited, and the history (recorded at, answer) of each
 /// answer that [`starts_on_prerequisites`].
 fn starts_from<'h>(
     permit_decision_days: u32,
     parsed: &[(&str, &Assessment)],
     known: &KnownParts<'_>,
     permit_awaited: bool,
-    history_of: impl Fn(&str) -> &'h [(String, String)],
+    history_of: impl Fn(&str) -> &'h [(String, Assessment)],
 ) -> LeadTimeStarts {
     let mut starts = LeadTimeStarts {
         permit_decision_days,
@@ -430,8 +414,7 @@ fn starts_from<'h>(
                         continue;
                     }
                     // Met since the first version of the answer saying so.
-                    let since = history.iter().find_map(|(at, body)| {
-                        let version: Assessment = serde_json::from_str(body).ok()?;
+                    let since = history.iter().find_map(|(at, version)| {
                         version
                             .prerequisites
                             .iter()
@@ -1012,7 +995,7 @@ async fn read_backlog(
         bookings.add(crew, day, jobs);
     }
     let requests = requests::waiting_for_day(&mut tx, scope).await?;
-    let mut answers: HashMap<RequestId, Vec<(String, Option<String>)>> = HashMap::new();
+    let mut answers: HashMap<RequestId, Vec<(String, Option<Assessment>)>> = HashMap::new();
     let mut organisations: HashMap<RequestId, Vec<(String, String)>> = HashMap::new();
     for row in assessments::latest_of_waiting(&mut tx, scope).await? {
         organisations
@@ -1022,7 +1005,7 @@ async fn read_backlog(
         answers
             .entry(row.request_id)
             .or_default()
-            .push((row.service, row.body));
+            .push((row.service, row.answer));
     }
     // The latest offer of each request with its dues, each due with its own payments.
     let offers = offers::latest_of_waiting(&mut tx, scope).await?;
@@ -1054,8 +1037,8 @@ async fn read_backlog(
         .collect();
     let answers: HashMap<RequestId, LatestAnswers> = answers
         .into_iter()
-        .map(|(request, rows)| Ok((request, LatestAnswers::decode(rows)?)))
-        .collect::<Result<_, DbError>>()?;
+        .map(|(request, rows)| (request, LatestAnswers::of(rows)))
+        .collect();
     let parsed: HashMap<RequestId, Vec<(&str, &Assessment)>> = answers
         .iter()
         .map(|(request, answers)| (*request, answers.starting()))
@@ -1068,12 +1051,12 @@ async fn read_backlog(
         .collect();
     services.sort_unstable();
     services.dedup();
-    let mut histories: HashMap<(RequestId, String), Vec<(String, String)>> = HashMap::new();
+    let mut histories: HashMap<(RequestId, String), Vec<(String, Assessment)>> = HashMap::new();
     for version in assessments::histories_of_waiting(&mut tx, scope, &services).await? {
         histories
             .entry((version.request_id, version.service))
             .or_default()
-            .push((version.created_at, version.body));
+            .push((version.created_at, version.answer));
     }
     tx.rollback().await.map_err(DbError::from)?;
     let mut starts = HashMap::new();

@@ -361,16 +361,16 @@ pub async fn adjust(
 ) -> Result<i64, AdjustError> {
     let db = &state.db;
     let mut tx = db.begin_write().await?;
-    let (row, body) = match assessments::own_for_change(&mut tx, &user.scope(), assessment_id).await
-    {
-        Ok(found) => found,
-        // The case officer corrects lines of any operator before the offer goes out; the
-        // operator's own decisions (prerequisites, refusal) stay the operator's.
-        Err(DbError::NotFound) if change.is_line_change() && user.role == Role::CaseOfficer => {
-            assessments::coordinated_for_change(&mut tx, &user.scope(), assessment_id).await?
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let (row, answer) =
+        match assessments::own_for_change(&mut tx, &user.scope(), assessment_id).await {
+            Ok(found) => found,
+            // The case officer corrects lines of any operator before the offer goes out; the
+            // operator's own decisions (prerequisites, refusal) stay the operator's.
+            Err(DbError::NotFound) if change.is_line_change() && user.role == Role::CaseOfficer => {
+                assessments::coordinated_for_change(&mut tx, &user.scope(), assessment_id).await?
+            }
+            Err(other) => return Err(other.into()),
+        };
     if row.status != AssessmentStatus::Answered {
         return Err(AdjustError::NotAnswered);
     }
@@ -386,8 +386,7 @@ pub async fn adjust(
             return Err(AdjustError::RegimeNotAllowed(*regime));
         }
     }
-    let mut answer: operators::Assessment =
-        serde_json::from_str(&body).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let mut answer = answered(answer)?;
     change.apply(&mut answer)?;
     let reason = match change {
         Adjustment::PrerequisiteMet(code) => code.as_str(),
@@ -419,8 +418,8 @@ async fn open_own_answer(
     expected_version: i64,
     service: Service,
     wrong: AdjustError,
-) -> Result<(AssessmentRow, String), AdjustError> {
-    let (row, body) = assessments::own_for_change(tx, &user.scope(), assessment_id).await?;
+) -> Result<(AssessmentRow, Option<operators::Assessment>), AdjustError> {
+    let (row, answer) = assessments::own_for_change(tx, &user.scope(), assessment_id).await?;
     if row.service != service.code() {
         return Err(wrong);
     }
@@ -430,7 +429,12 @@ async fn open_own_answer(
     if row.version != expected_version {
         return Err(AdjustError::Stale);
     }
-    Ok((row, body))
+    Ok((row, answer))
+}
+
+/// The stored answer of an assessment found answered: it has one, or the row is corrupt.
+fn answered(answer: Option<operators::Assessment>) -> Result<operators::Assessment, AdjustError> {
+    answer.ok_or_else(|| AdjustError::Corrupt("an answered assessment without its answer".into()))
 }
 
 /// SWDE records its survey (B-5.1): the water part is priced from the measured route, with
@@ -455,7 +459,7 @@ pub async fn record_survey(
     let db = &state.db;
     let tariffs = &*crate::services::books::current(state).await?;
     let mut tx = db.begin_write().await?;
-    let (row, body) = open_own_answer(
+    let (row, answer) = open_own_answer(
         &mut tx,
         user,
         assessment_id,
@@ -467,7 +471,7 @@ pub async fn record_survey(
     let mut request = requests::get_for_worker(&mut tx, row.request_id).await?;
     let json = serde_json::to_string(survey).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     requests::set_water_survey(&mut tx, request.id, &json).await?;
-    request.water_survey = Some(json);
+    request.water_survey = Some(survey.clone());
     let mut facts = facts_of(&request).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
     // The shares as of today; the offer computes them again on its own date (B-10).
     if let Some(survey) = facts.water_survey.as_mut() {
@@ -479,8 +483,7 @@ pub async fn record_survey(
     if !part.refusals.is_empty() && conclusion == SurveyConclusion::Feasible {
         return Err(AdjustError::EngineRefused(part.refusals));
     }
-    let mut answer: operators::Assessment =
-        serde_json::from_str(&body).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let mut answer = answered(answer)?;
     let by_hand: Vec<PricedLine> = answer
         .lines
         .drain(..)
@@ -627,7 +630,7 @@ pub async fn record_study(
     let db = &state.db;
     let tariffs = &*crate::services::books::current(state).await?;
     let mut tx = db.begin_write().await?;
-    let (row, body) = open_own_answer(
+    let (row, answer) = open_own_answer(
         &mut tx,
         user,
         assessment_id,
@@ -648,8 +651,7 @@ pub async fn record_study(
     let part =
         operators::pricing::price_part(tariffs, Service::Electricity, &facts, &request.postcode)
             .map_err(|e| AdjustError::Unpriced(operators::pricing::Unpriced::of(tariffs, &e)))?;
-    let mut answer: operators::Assessment =
-        serde_json::from_str(&body).map_err(|e| AdjustError::Corrupt(e.to_string()))?;
+    let mut answer = answered(answer)?;
     // The servicing document is priced anew; the connection's lines keep staff's changes.
     let kept: Vec<PricedLine> = answer
         .lines

@@ -18,8 +18,7 @@ use crate::{
         ApplicantKind, Building, DocumentKind, Dwelling, ElectricityBand, InputError, Service,
         servicing::{
             DossierKey, FORM_OPERATIONS, ServicingFacts, ServicingPayer, ServicingPayerInput,
-            ServicingStudy, operation_code, parse_cabin, parse_metres, parse_planned_frontages,
-            parse_social,
+            operation_code, parse_cabin, parse_metres, parse_planned_frontages, parse_social,
         },
         survey::WaterWork,
     },
@@ -131,12 +130,7 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
         electricity_band,
         submitted_on,
         servicing: servicing_of(request)?,
-        water_survey: request
-            .water_survey
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| AssessError::Corrupt(format!("water survey: {e}")))?,
+        water_survey: request.water_survey.clone(),
     })
 }
 
@@ -258,10 +252,7 @@ fn servicing_of(request: &RequestRow) -> Result<Option<ServicingFacts>, AssessEr
         .map_err(|_| corrupt("cabin"))?;
     let social = parse_social(request.servicing_social.as_deref().unwrap_or_default())
         .map_err(|_| corrupt("social promoter"))?;
-    let study = match request.servicing_study.as_deref() {
-        Some(json) => serde_json::from_str(json).map_err(|_| corrupt("study"))?,
-        None => ServicingStudy::default(),
-    };
+    let study = request.servicing_study.clone().unwrap_or_default();
     let payer = ServicingPayer::parse(&ServicingPayerInput {
         name: request.servicing_payer_name.as_deref().unwrap_or_default(),
         address: request
@@ -484,7 +475,7 @@ async fn price_one(
     now: DateTime<Utc>,
 ) -> Result<bool, AssessError> {
     let mut tx = db.begin_write().await?;
-    let (row, body) = match assessments::open_for_system_change(&mut tx, id).await {
+    let (row, mut answer) = match assessments::open_for_system_change(&mut tx, id).await {
         Ok(found) => found,
         Err(DbError::NotFound) => return Ok(false),
         Err(other) => return Err(other.into()),
@@ -492,7 +483,6 @@ async fn price_one(
     let Ok(service) = row.service.parse::<Service>() else {
         return Ok(false);
     };
-    let mut answer: operators::Assessment = serde_json::from_str(&body)?;
     // Only a part waiting for a book: another refusal of the engines is not the books' gap.
     let gap = match &answer.unpriced {
         Some(operators::pricing::Unpriced::NoBookInForce(gap)) => Some(gap.clone()),

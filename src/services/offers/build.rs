@@ -101,8 +101,7 @@ pub(super) async fn parts(
         let version = assessments::latest_version(&state.db, scope, row.id)
             .await?
             .ok_or(OfferError::NotAssessed)?;
-        let answer: Assessment = serde_json::from_str(&version.body)
-            .map_err(|e| DbError::Corrupt(format!("assessment body: {e}")))?;
+        let answer = version.answer;
         let service = row.service.parse::<Service>().ok();
         let index = match parts
             .iter()

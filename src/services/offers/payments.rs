@@ -473,16 +473,14 @@ async fn closing_lines(
     let made: Vec<String> = crate::db::permits::latest_answers(tx, request.id)
         .await?
         .into_iter()
-        .filter(|(_, _, body)| {
-            body.as_deref()
-                .and_then(|b| serde_json::from_str::<crate::operators::Assessment>(b).ok())
-                .is_some_and(|a| {
-                    !matches!(
-                        a.feasibility,
-                        crate::operators::Feasibility::Refused
-                            | crate::operators::Feasibility::NotAvailable
-                    )
-                })
+        .filter(|(_, _, answer)| {
+            answer.as_ref().is_some_and(|a| {
+                !matches!(
+                    a.feasibility,
+                    crate::operators::Feasibility::Refused
+                        | crate::operators::Feasibility::NotAvailable
+                )
+            })
         })
         .map(|(service, _, _)| service)
         .collect();

@@ -25,7 +25,6 @@ use crate::{
     http::refusal::adjust_refusal,
     i18n::Tr,
     services::{
-        DbError,
         assess::{self, AdjustError, Adjustment, LineInput},
         case_file::StaffFile,
         operator_work,
@@ -140,9 +139,9 @@ impl SurveyView {
     }
 }
 
-pub(super) fn survey_view(stored: Option<&str>) -> Result<SurveyView, DbError> {
-    let Some(json) = stored else {
-        return Ok(SurveyView {
+pub(super) fn survey_view(stored: Option<&WaterSurvey>) -> SurveyView {
+    let Some(survey) = stored else {
+        return SurveyView {
             distance_to_main_m: String::new(),
             inside_parcel_m: String::new(),
             extension_m: String::new(),
@@ -151,10 +150,8 @@ pub(super) fn survey_view(stored: Option<&str>) -> Result<SurveyView, DbError> {
             reason: String::new(),
             not_feasible: false,
             problems: Vec::new(),
-        });
+        };
     };
-    let survey: WaterSurvey =
-        serde_json::from_str(json).map_err(|e| DbError::Corrupt(format!("water survey: {e}")))?;
     let mut holders: Vec<[String; 5]> = survey
         .holders
         .iter()
@@ -173,7 +170,7 @@ pub(super) fn survey_view(stored: Option<&str>) -> Result<SurveyView, DbError> {
         })
         .collect();
     holders.resize(HOLDER_ROWS.max(holders.len()), Default::default());
-    Ok(SurveyView {
+    SurveyView {
         distance_to_main_m: survey.distance_to_main_m.to_string(),
         inside_parcel_m: survey.inside_parcel_m.to_string(),
         extension_m: survey
@@ -185,7 +182,7 @@ pub(super) fn survey_view(stored: Option<&str>) -> Result<SurveyView, DbError> {
         reason: String::new(),
         not_feasible: false,
         problems: Vec::new(),
-    })
+    }
 }
 
 /// The servicing study as the form shows it.
@@ -201,13 +198,10 @@ pub struct StudyView {
     pub under_overhead_lines: bool,
 }
 
-pub(super) fn study_view(tr: Tr, stored: Option<&str>) -> Result<StudyView, DbError> {
-    let study: ServicingStudy = stored
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(|e| DbError::Corrupt(format!("servicing study: {e}")))?
-        .unwrap_or_default();
-    Ok(StudyView {
+pub(super) fn study_view(tr: Tr, stored: Option<&ServicingStudy>) -> StudyView {
+    let default = ServicingStudy::default();
+    let study = stored.unwrap_or(&default);
+    StudyView {
         lots: study.parcels.map(|n| n.to_string()).unwrap_or_default(),
         points_outside: study.points_outside.to_string(),
         cabin_surface_m2: study
@@ -227,7 +221,7 @@ pub(super) fn study_view(tr: Tr, stored: Option<&str>) -> Result<StudyView, DbEr
             })
             .collect(),
         under_overhead_lines: study.under_overhead_lines,
-    })
+    }
 }
 
 pub struct PrerequisiteView {
@@ -245,7 +239,7 @@ pub fn assessment_views(
     tr: Tr,
     service_names: &ServiceNames,
     file: &StaffFile,
-) -> Result<Vec<AssessmentView>, DbError> {
+) -> Vec<AssessmentView> {
     let request = &file.request;
     let mut views = Vec::new();
     for row in &file.assessments {
@@ -255,7 +249,7 @@ pub fn assessment_views(
             && row.service == Service::Electricity.code()
             && request.servicing_operation.is_some()
         {
-            Some(study_view(tr, request.servicing_study.as_deref())?)
+            Some(study_view(tr, request.servicing_study.as_ref()))
         } else {
             None
         };
@@ -263,7 +257,7 @@ pub fn assessment_views(
             && row.status == AssessmentStatus::Answered
             && row.service == Service::Water.code()
         {
-            Some(survey_view(request.water_survey.as_deref())?)
+            Some(survey_view(request.water_survey.as_ref()))
         } else {
             None
         };
@@ -348,7 +342,7 @@ pub fn assessment_views(
             lead_time: answer.map(|a| crate::operators::describe::lead_time_text(tr, a)),
         });
     }
-    Ok(views)
+    views
 }
 
 use crate::operators::describe::deadline_label;

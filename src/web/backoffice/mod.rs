@@ -445,7 +445,7 @@ async fn detail_page<'a>(
     };
     let names = ServiceNames::of(tr, &file.partner_labels);
     let services = service_labels(tr, &names, &file.request, &file.services);
-    let assessments = assessment_views(tr, &names, file)?;
+    let assessments = assessment_views(tr, &names, file);
     let joint_day = joint_day_view(tr, file, state.clock.today(), &names);
     let permit = super::municipality::permit_panel(state, tr, user, &file.request).await?;
     let offer = file.offer.as_ref().map(|offer| {
