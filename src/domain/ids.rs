@@ -12,6 +12,9 @@ use uuid::Uuid;
 #[error("not an id")]
 pub struct MalformedId;
 
+/// `0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b`.
+const HYPHENATED_LEN: usize = 36;
+
 macro_rules! uuid_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
@@ -29,7 +32,12 @@ macro_rules! uuid_id {
             type Err = MalformedId;
 
             fn from_str(text: &str) -> Result<Self, Self::Err> {
-                Uuid::parse_str(text).map(Self).map_err(|_| MalformedId)
+                // Only the stored, hyphenated writing: `Uuid` alone also reads the simple,
+                // braced and URN ones, which would give one id several addresses.
+                if text.len() != HYPHENATED_LEN {
+                    return Err(MalformedId);
+                }
+                Uuid::try_parse(text).map(Self).map_err(|_| MalformedId)
             }
         }
 
@@ -118,6 +126,10 @@ mod tests {
             "0193a5b2",
             "../etc/passwd",
             "0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5bx",
+            // The same UUID in the other writings `uuid` reads: one id, one address.
+            "0193a5b27c1d7e4f8a9b0c1d2e3f4a5b",
+            "{0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b}",
+            "urn:uuid:0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b",
         ] {
             assert_eq!(text.parse::<RequestId>(), Err(MalformedId), "{text:?}");
         }
