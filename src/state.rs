@@ -140,7 +140,7 @@ const KEPT_PAGES_BYTES: u64 = 64 * 1024 * 1024;
 /// A page rendered from a kept view, in the pieces between which each reader's own text goes.
 pub struct KeptPage {
     /// The view it shows: the page serves while that view is the one kept.
-    source: Arc<dyn Any + Send + Sync>,
+    source: std::sync::Weak<dyn Any + Send + Sync>,
     pub pieces: Vec<String>,
 }
 
@@ -155,8 +155,9 @@ impl quick_cache::Weighter<String, Arc<KeptPage>> for PageWeight {
 }
 
 /// Rendered pages, one per reader and page, each for the kept view it was rendered from. A
-/// page holds its view, so no other view can take the view's place in memory while the page is
-/// kept: comparing the two by address says whether the page is still the view's.
+/// page holds a weak reference to its view: the view's memory is not given to another while
+/// the page is kept (a weak reference keeps the allocation, not the view's content), so
+/// comparing the two by address says whether the page is still the view's.
 pub struct KeptPages {
     pages: quick_cache::sync::Cache<String, Arc<KeptPage>, PageWeight>,
 }
@@ -173,7 +174,7 @@ impl KeptPages {
     /// The page kept under `key` if it was rendered from `source`.
     pub fn get<V: Any + Send + Sync>(&self, key: &str, source: &Arc<V>) -> Option<Arc<KeptPage>> {
         let page = self.pages.get(key)?;
-        let same = std::ptr::addr_eq(Arc::as_ptr(&page.source), Arc::as_ptr(source));
+        let same = std::ptr::addr_eq(page.source.as_ptr(), Arc::as_ptr(source));
         same.then_some(page)
     }
 
@@ -184,10 +185,9 @@ impl KeptPages {
         source: &Arc<V>,
         pieces: Vec<String>,
     ) -> Arc<KeptPage> {
-        let page = Arc::new(KeptPage {
-            source: source.clone(),
-            pieces,
-        });
+        let weak: std::sync::Weak<V> = Arc::downgrade(source);
+        let source: std::sync::Weak<dyn Any + Send + Sync> = weak;
+        let page = Arc::new(KeptPage { source, pieces });
         self.pages.insert(key, page.clone());
         page
     }
@@ -213,5 +213,28 @@ impl AppState {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_page_serves_only_the_view_it_was_rendered_from() {
+        let pages = KeptPages::default();
+        let view = Arc::new(String::from("case file, revision 1"));
+        pages.keep("page".to_owned(), &view, vec!["<p>1</p>".to_owned()]);
+        assert_eq!(pages.get("page", &view).unwrap().pieces, ["<p>1</p>"]);
+        assert!(pages.get("other page", &view).is_none());
+
+        // A newer view of the same thing, the older one still alive or gone.
+        let newer = Arc::new(String::from("case file, revision 2"));
+        assert!(pages.get("page", &newer).is_none());
+        drop(view);
+        for _ in 0..100 {
+            let another = Arc::new(String::from("case file, revision 3"));
+            assert!(pages.get("page", &another).is_none());
+        }
     }
 }
