@@ -6,7 +6,7 @@ use axum::{Json, body::Bytes, extract::State};
 use serde::{Deserialize, Serialize};
 
 use super::{require_write, works};
-use crate::domain::RequestId;
+use crate::domain::{OrganisationId, RequestId};
 use crate::{
     domain::tenancy::SessionUser,
     http::{
@@ -202,7 +202,8 @@ pub async fn record_payment(
     let input: PaymentBody = body_of(&body)?;
     let payee = match (
         offer_service::payee_id(&input.payee),
-        offer_service::payee_id(&input.organisation),
+        // Text that is no id names no organisation: an unknown payee, as before.
+        input.organisation.trim().parse::<OrganisationId>().ok(),
     ) {
         (Some(due), _) => offer_service::PayeeChoice::Due(due),
         (None, Some(organisation)) => offer_service::PayeeChoice::Organisation(organisation),

@@ -84,7 +84,7 @@ fn localised(response: Response, tr: Tr) -> Response {
 /// it again, another request under the same key is refused.
 async fn idempotent(
     state: &AppState,
-    owner: uuid::Uuid,
+    owner: crate::domain::OrganisationId,
     key: &IdempotencyKey,
     tr: Tr,
     request: Request,

@@ -3,13 +3,13 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Db, DbError, DbResult, UserId, parse_uuid, ts};
+use super::{Db, DbError, DbResult, OrganisationId, UserId, parse_uuid, ts};
 use crate::domain::tenancy::{ApiKeyActor, Scope, SessionUser};
 
 /// A new key, its secret already hashed.
 pub struct NewKey<'a> {
     pub id: Uuid,
-    pub organisation_id: Uuid,
+    pub organisation_id: OrganisationId,
     pub name: &'a str,
     /// `read` or `read_write`.
     pub scope: &'a str,
@@ -26,7 +26,7 @@ pub async fn insert(db: &Db, key: &NewKey<'_>, now: DateTime<Utc>) -> DbResult<(
             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(key.id.to_string())
-    .bind(key.organisation_id.to_string())
+    .bind(key.organisation_id)
     .bind(key.name)
     .bind(key.scope)
     .bind(key.prefix)
@@ -66,7 +66,7 @@ pub async fn of_organisation(db: &Db, scope: &Scope) -> DbResult<Vec<KeyRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{LIST} WHERE k.organisation_id = $1 ORDER BY k.created_at DESC, k.id"
     )))
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -92,16 +92,13 @@ pub async fn revoke(
     let mut tx = db.begin_write().await?;
     let result = sqlx::query(
         "UPDATE api_keys SET revoked_at = $1, revoked_by = $2 \
-         WHERE id = $3 AND revoked_at IS NULL AND ($4 = '' OR organisation_id = $4)",
+         WHERE id = $3 AND revoked_at IS NULL \
+           AND (CAST($4 AS TEXT) IS NULL OR organisation_id = $4)",
     )
     .bind(ts(now))
     .bind(by)
     .bind(key_id)
-    .bind(
-        scope
-            .map(|s| s.organisation_id().to_string())
-            .unwrap_or_default(),
-    )
+    .bind(scope.map(|s| s.organisation_id()))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -118,7 +115,7 @@ struct BearerRow {
     revoked_at: Option<String>,
     created_by: UserId,
     language: String,
-    organisation_id: String,
+    organisation_id: OrganisationId,
     organisation_name: String,
     #[sqlx(try_from = "String")]
     organisation_kind: crate::domain::tenancy::OrganisationKind,
@@ -160,7 +157,7 @@ pub async fn by_secret_hash(db: &Db, secret_hash: &str) -> DbResult<Option<Beare
             display_name: row.name.clone(),
             role: crate::domain::tenancy::Role::ApiKey,
             language: row.language,
-            organisation_id: parse_uuid(&row.organisation_id)?,
+            organisation_id: row.organisation_id,
             organisation_name: row.organisation_name,
             organisation_kind: row.organisation_kind,
             administrator: false,
@@ -211,7 +208,7 @@ pub const IDEMPOTENCY_HOURS: i64 = 24;
 /// Claims the key for a first request; `Some` with what it holds when it was used before.
 pub async fn claim_idempotency(
     db: &Db,
-    organisation_id: Uuid,
+    organisation_id: OrganisationId,
     key: &str,
     fingerprint: &str,
     now: DateTime<Utc>,
@@ -219,7 +216,7 @@ pub async fn claim_idempotency(
     let mut tx = db.begin_write().await?;
     // Answers are kept a day: a client retries within minutes, not days.
     sqlx::query("DELETE FROM idempotency_keys WHERE organisation_id = $1 AND created_at < $2")
-        .bind(organisation_id.to_string())
+        .bind(organisation_id)
         .bind(ts(now - chrono::Duration::hours(IDEMPOTENCY_HOURS)))
         .execute(&mut *tx)
         .await?;
@@ -227,7 +224,7 @@ pub async fn claim_idempotency(
         "SELECT fingerprint, status, content_type, etag, body FROM idempotency_keys \
          WHERE organisation_id = $1 AND idempotency_key = $2",
     )
-    .bind(organisation_id.to_string())
+    .bind(organisation_id)
     .bind(key)
     .fetch_optional(&mut *tx)
     .await?;
@@ -238,7 +235,7 @@ pub async fn claim_idempotency(
         "INSERT INTO idempotency_keys (organisation_id, idempotency_key, fingerprint, status, \
             content_type, body, created_at) VALUES ($1, $2, $3, 0, '', '', $4)",
     )
-    .bind(organisation_id.to_string())
+    .bind(organisation_id)
     .bind(key)
     .bind(fingerprint)
     .bind(ts(now))
@@ -274,7 +271,7 @@ pub struct Answer<'a> {
 /// Keeps the first answer given under the key.
 pub async fn keep_answer(
     db: &Db,
-    organisation_id: Uuid,
+    organisation_id: OrganisationId,
     key: &str,
     answer: &Answer<'_>,
 ) -> DbResult<()> {
@@ -287,7 +284,7 @@ pub async fn keep_answer(
     .bind(answer.content_type)
     .bind(answer.etag)
     .bind(answer.body)
-    .bind(organisation_id.to_string())
+    .bind(organisation_id)
     .bind(key)
     .execute(&mut *tx)
     .await?;
@@ -296,13 +293,17 @@ pub async fn keep_answer(
 }
 
 /// Frees the key of a request that failed on the server's side: it may be sent again.
-pub async fn release_idempotency(db: &Db, organisation_id: Uuid, key: &str) -> DbResult<()> {
+pub async fn release_idempotency(
+    db: &Db,
+    organisation_id: OrganisationId,
+    key: &str,
+) -> DbResult<()> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
         "DELETE FROM idempotency_keys WHERE organisation_id = $1 AND idempotency_key = $2 \
             AND status = 0",
     )
-    .bind(organisation_id.to_string())
+    .bind(organisation_id)
     .bind(key)
     .execute(&mut *tx)
     .await?;

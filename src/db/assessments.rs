@@ -1,9 +1,8 @@
 //! Operators' assessments of requests: durable tasks claimed by the fan-out worker, and
 //! every version of each answer.
 
-use super::{AssessmentId, RequestId, UserId};
+use super::{AssessmentId, OrganisationId, RequestId, UserId};
 use chrono::{DateTime, Duration, Utc};
-use uuid::Uuid;
 
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
 use crate::domain::assessment::AssessmentStatus;
@@ -13,7 +12,7 @@ use crate::operators::Assessment;
 pub struct AssessmentRow {
     pub id: AssessmentId,
     pub request_id: RequestId,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub service: String,
     #[sqlx(try_from = "String")]
     pub status: AssessmentStatus,
@@ -50,7 +49,7 @@ pub struct VersionRow {
 pub async fn create_all(
     tx: &mut Tx,
     request_id: RequestId,
-    tasks: &[(Uuid, String)],
+    tasks: &[(OrganisationId, String)],
     now: DateTime<Utc>,
     due_at: DateTime<Utc>,
 ) -> DbResult<()> {
@@ -65,7 +64,7 @@ pub async fn create_all(
         vec![
             new_id().to_string().into(),
             request_id.into(),
-            organisation.to_string().into(),
+            (*organisation).into(),
             service.as_str().into(),
             AssessmentStatus::Pending.code().into(),
             0i64.into(),
@@ -179,7 +178,7 @@ pub async fn for_request(
          ORDER BY a.service"
     )))
     .bind(request_id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -189,7 +188,7 @@ pub async fn for_request(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CaseAnswerRow {
     pub id: AssessmentId,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub operator_name: String,
     pub service: String,
     #[sqlx(try_from = "String")]
@@ -219,7 +218,7 @@ pub async fn answers_for(
          ORDER BY a.service, a.id",
     )
     .bind(request_id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -238,7 +237,7 @@ pub async fn latest_version(
            AND (r.coordinator_id = $2 OR a.organisation_id = $2)",
     )
     .bind(assessment_id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&db.pool)
     .await?)
 }
@@ -250,7 +249,7 @@ pub async fn latest_version(
 pub struct WaitingAnswerRow {
     pub request_id: RequestId,
     pub service: String,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     #[sqlx(rename = "body")]
     pub answer: Option<Assessment>,
 }
@@ -291,7 +290,7 @@ pub async fn histories_of_waiting(
          JOIN requests r ON r.id = a.request_id WHERE ",
     );
     sql.push(super::requests::WAITING_FOR_DAY)
-        .bind_written(scope.organisation_id().to_string())
+        .bind_written(scope.organisation_id())
         .push(" AND a.service IN ")
         .push_list(services.iter().copied());
     sql.push(" ORDER BY a.request_id, a.service, v.version");
@@ -325,7 +324,7 @@ pub async fn operator_queue(
          WHERE a.organisation_id = $1 AND ($2 = '' OR a.status = $2) \
          ORDER BY r.submitted_at, r.reference LIMIT $3",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(status.map_or("", AssessmentStatus::code))
     .bind(limit)
     .fetch_all(&db.pool)
@@ -338,7 +337,7 @@ pub async fn late_requests(db: &Db, scope: &Scope, now: DateTime<Utc>) -> DbResu
         "SELECT DISTINCT a.request_id FROM assessments a JOIN requests r ON r.id = a.request_id \
          WHERE r.coordinator_id = $1 AND a.status <> 'answered' AND a.due_at < $2",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(ts(now))
     .fetch_all(&db.pool)
     .await?)
@@ -365,12 +364,12 @@ pub(crate) fn push_no_tariff(sql: &mut Sql) {
 /// Requests the caller sees with a part left unpriced for lack of a tariff in force on its
 /// date (V-5), for the queue's flag: every part for the coordinator, its own for an operator.
 pub async fn no_tariff_requests(db: &Db, scope: &Scope) -> DbResult<Vec<String>> {
-    let organisation = scope.organisation_id().to_string();
+    let organisation = scope.organisation_id();
     let mut sql = Sql::new(
         "SELECT DISTINCT a.request_id FROM assessments a \
          JOIN requests r ON r.id = a.request_id WHERE (r.coordinator_id = ",
     );
-    sql.push_bind(organisation.clone())
+    sql.push_bind(organisation)
         .push(" OR a.organisation_id = ")
         .push_bind(organisation)
         .push(") AND a.status = 'answered' AND ");
@@ -431,7 +430,7 @@ pub async fn own_for_change(
         "SELECT {COLUMNS} FROM assessments a WHERE a.id = $1 AND a.organisation_id = $2"
     )))
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(DbError::NotFound)?;
@@ -467,7 +466,7 @@ pub async fn coordinated_for_change(
          AND r.state IN {OPEN_STATES}"
     )))
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(DbError::NotFound)?;
@@ -486,7 +485,7 @@ pub async fn request_of_coordinated(
          WHERE a.id = $1 AND r.coordinator_id = $2",
     )
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&db.pool)
     .await?)
 }
@@ -501,7 +500,7 @@ pub async fn request_of_own(
         "SELECT request_id FROM assessments WHERE id = $1 AND organisation_id = $2",
     )
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&db.pool)
     .await?)
 }
@@ -511,7 +510,7 @@ pub async fn request_of_own(
 pub async fn organisations_of(
     db: &Db,
     request: &super::RequestAccess,
-) -> DbResult<Vec<(String, String)>> {
+) -> DbResult<Vec<(String, OrganisationId)>> {
     Ok(sqlx::query_as(
         "SELECT service, organisation_id FROM assessments WHERE request_id = $1 \
          ORDER BY service, id",
@@ -586,7 +585,7 @@ pub async fn own_open_parts(
 ) -> DbResult<Vec<OwnPartRow>> {
     let mut sql = Sql::new(OWN_PART);
     sql.push(" WHERE a.organisation_id = ")
-        .push_bind(scope.organisation_id().to_string())
+        .push_bind(scope.organisation_id())
         .push(" AND r.state IN ")
         .push(OPEN_STATES);
     if let Some(status) = &filter.status {
@@ -626,7 +625,7 @@ pub async fn own_part(
         "{OWN_PART} WHERE a.id = $1 AND a.organisation_id = $2"
     )))
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DbError::NotFound)?;
@@ -664,7 +663,7 @@ pub async fn newly_at(
     db: &Db,
     deadline: Deadline,
     now: DateTime<Utc>,
-) -> DbResult<Vec<(AssessmentId, RequestId, String, String)>> {
+) -> DbResult<Vec<(AssessmentId, RequestId, OrganisationId, String)>> {
     let window = match deadline {
         Deadline::Soon => "a.due_at >= $1 AND a.due_at < $2",
         Deadline::Passed => "a.due_at < $1",

@@ -1,6 +1,6 @@
 //! Bank statements (CODA) and their credit lines, matched to dues or left to assign (issue 21).
 
-use super::{RequestId, UserId};
+use super::{OrganisationId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Db, DbError, DbResult, Tx, new_id, ts};
@@ -41,7 +41,7 @@ pub async fn upsert(
          ON CONFLICT (account, number, opened_on) DO NOTHING",
     )
     .bind(new_id().to_string())
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(statement.account)
     .bind(statement.holder)
     .bind(i64::from(statement.number))
@@ -54,7 +54,7 @@ pub async fn upsert(
     .await?
     .rows_affected()
         == 1;
-    let (id, organisation_id): (String, String) = sqlx::query_as(
+    let (id, organisation_id): (String, OrganisationId) = sqlx::query_as(
         "SELECT id, organisation_id FROM bank_statements \
          WHERE account = $1 AND number = $2 AND opened_on = $3",
     )
@@ -63,7 +63,7 @@ pub async fn upsert(
     .bind(statement.opened_on.to_string())
     .fetch_one(&mut **tx)
     .await?;
-    Ok(if organisation_id != scope.organisation_id().to_string() {
+    Ok(if organisation_id != scope.organisation_id() {
         Upserted::OtherOrganisation
     } else if inserted {
         Upserted::New(id)
@@ -200,7 +200,7 @@ pub async fn statements(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<Stat
          FROM bank_statements s JOIN users u ON u.id = s.uploaded_by \
          WHERE s.organisation_id = $1 ORDER BY s.uploaded_at DESC, s.opened_on DESC LIMIT $2",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(limit)
     .fetch_all(&db.pool)
     .await?)
@@ -240,7 +240,7 @@ pub async fn to_assign(db: &Db, scope: &Scope) -> DbResult<Vec<LineRow>> {
         "{LINES} WHERE s.organisation_id = $1 AND l.outcome = 'to_assign' \
          ORDER BY l.value_date, s.opened_on, l.sequence LIMIT 500"
     )))
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -250,7 +250,7 @@ pub async fn lines_of(db: &Db, scope: &Scope, statement_id: &str) -> DbResult<Ve
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{LINES} WHERE s.organisation_id = $1 AND s.id = $2 ORDER BY l.sequence"
     )))
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(statement_id)
     .fetch_all(&db.pool)
     .await?)
@@ -261,7 +261,7 @@ pub async fn line_in(tx: &mut Tx, scope: &Scope, line_id: &str) -> DbResult<Line
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{LINES} WHERE s.organisation_id = $1 AND l.id = $2"
     )))
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(line_id)
     .fetch_optional(&mut **tx)
     .await?

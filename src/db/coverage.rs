@@ -1,19 +1,17 @@
-use uuid::Uuid;
-
 use super::{
-    Db, DbResult, Tx,
+    Db, DbResult, OrganisationId, Tx,
     organisations::{Organisation, OrganisationRow},
     sql::{Bound, Sql},
 };
 
 /// Records that `organisation_id` serves each of `communes` (idempotent).
-pub async fn add(db: &Db, organisation_id: Uuid, communes: &[&str]) -> DbResult<()> {
+pub async fn add(db: &Db, organisation_id: OrganisationId, communes: &[&str]) -> DbResult<()> {
     let mut tx = db.begin_write().await?;
     // Multi-row inserts keep seeding fast on both engines.
     for chunk in communes.chunks(200) {
         let mut sql = Sql::new("INSERT INTO coverage (commune_nis, organisation_id) VALUES ");
         sql.push_rows(chunk, |nis| {
-            vec![Bound::from(*nis), Bound::from(organisation_id.to_string())]
+            vec![Bound::from(*nis), Bound::from(organisation_id)]
         });
         sql.push(" ON CONFLICT (commune_nis, organisation_id) DO NOTHING");
         sql.query()?.execute(&mut *tx).await?;
@@ -111,7 +109,7 @@ pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT commune_nis FROM coverage WHERE organisation_id = $1 ORDER BY commune_nis",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -123,7 +121,7 @@ pub async fn remove_own(db: &Db, scope: &super::Scope, communes: &[String]) -> D
     for nis in communes {
         removed +=
             sqlx::query("DELETE FROM coverage WHERE organisation_id = $1 AND commune_nis = $2")
-                .bind(scope.organisation_id().to_string())
+                .bind(scope.organisation_id())
                 .bind(nis)
                 .execute(&mut *tx)
                 .await?

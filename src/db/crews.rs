@@ -1,15 +1,14 @@
 //! Crews, their bookings and the all-or-nothing reservation of a joint day (rule C-4).
 
-use super::{CrewId, RequestId};
+use super::{CrewId, OrganisationId, RequestId};
 use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
 
 use super::{Db, DbError, DbResult, Tx, parse_date, sql::Sql, ts};
 use crate::{domain::ServiceCode, scheduling::joint::Crew};
 
 #[derive(Debug, Clone)]
 pub struct NewCrew<'a> {
-    pub organisation_id: Uuid,
+    pub organisation_id: OrganisationId,
     pub service: ServiceCode,
     pub name: &'a str,
     pub daily_capacity: u32,
@@ -28,7 +27,7 @@ pub async fn ensure(db: &Db, crew: &NewCrew<'_>, now: DateTime<Utc>) -> DbResult
          ON CONFLICT (organisation_id, name) DO NOTHING",
     )
     .bind(id)
-    .bind(crew.organisation_id.to_string())
+    .bind(crew.organisation_id)
     .bind(crew.service.as_str())
     .bind(crew.name)
     .bind(i64::from(crew.daily_capacity))
@@ -322,7 +321,7 @@ pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Vec<CrewListRow>> {
         "SELECT id, name, service, daily_capacity, civil_works FROM crews \
          WHERE organisation_id = $1 AND retired_at IS NULL ORDER BY name",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -475,7 +474,7 @@ pub async fn own_for_change(tx: &mut Tx, scope: &super::Scope, crew_id: CrewId) 
         "SELECT id FROM crews WHERE id = $1 AND organisation_id = $2 AND retired_at IS NULL",
     )
     .bind(crew_id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&mut **tx)
     .await?;
     found.map(|_| ()).ok_or(DbError::NotFound)
@@ -534,7 +533,7 @@ pub async fn retire(tx: &mut Tx, crew_id: CrewId, now: DateTime<Utc>) -> DbResul
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReservationRow {
     pub service: String,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub crew_name: String,
     pub day: String,
     pub done_at: Option<String>,
@@ -591,7 +590,7 @@ pub async fn day_sheet(
          WHERE c.organisation_id = $1 AND v.day <= $3 AND (v.day >= $2 OR v.done_at IS NULL) \
          ORDER BY v.day, c.name, r.reference",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(from.to_string())
     .bind(to.to_string())
     .fetch_all(&db.pool)
@@ -638,7 +637,7 @@ pub async fn booked_days(
     filter: &BookedFilter,
     days: i64,
 ) -> DbResult<Vec<BookedRow>> {
-    let owner = scope.organisation_id().to_string();
+    let owner = scope.organisation_id();
     // Who may see a booking: the crew's organisation, or the request's coordinator.
     let visible = if coordinator {
         "r.coordinator_id = "
@@ -650,7 +649,7 @@ pub async fn booked_days(
          FROM reservations v JOIN crews c ON c.id = v.crew_id \
          JOIN requests r ON r.id = v.request_id WHERE ",
     );
-    sql.push(visible).push_bind(owner.clone());
+    sql.push(visible).push_bind(owner);
     if let Some(from) = filter.from {
         sql.push(" AND v.day >= ").push_bind(from.to_string());
     }

@@ -1,7 +1,7 @@
 //! Documents uploaded for a request. Callers authorise first: these functions take a request
 //! already found through the caller's scope or the applicant's private link.
 
-use super::{AssessmentId, DocumentId, RequestId, UserId};
+use super::{AssessmentId, DocumentId, OrganisationId, RequestId, UserId};
 use chrono::{DateTime, Utc};
 
 use super::{Db, DbResult, Tx, ts};
@@ -160,7 +160,7 @@ pub async fn get_of_request_in(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AnswerRow {
     pub assessment_id: AssessmentId,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub operator_name: String,
     pub service: String,
     #[sqlx(try_from = "String")]

@@ -1,8 +1,7 @@
 //! The servicing dossier-opening fee invoices (V-3.1): issued with the filing, paid once.
 
-use super::{RequestId, UserId};
+use super::{OrganisationId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
 
 use super::{Db, DbResult, RequestAccess, Tx, new_id, ts};
 
@@ -12,7 +11,7 @@ pub struct DossierInvoiceRow {
     pub id: String,
     pub request_id: RequestId,
     pub number: String,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub payee_name: String,
     pub iban: Option<String>,
     pub bic: Option<String>,
@@ -38,7 +37,7 @@ const COLUMNS: &str = "id, request_id, number, organisation_id, payee_name, iban
 pub struct NewDossierInvoice<'a> {
     pub request_id: RequestId,
     pub number: &'a str,
-    pub organisation_id: Uuid,
+    pub organisation_id: OrganisationId,
     pub payee_name: &'a str,
     pub iban: Option<&'a str>,
     pub bic: Option<&'a str>,
@@ -55,10 +54,13 @@ pub struct NewDossierInvoice<'a> {
 }
 
 /// The payee details of `organisation_id`, inside the filing's transaction.
-pub async fn payee_in(tx: &mut Tx, organisation_id: Uuid) -> DbResult<super::offers::PayeeDetails> {
+pub async fn payee_in(
+    tx: &mut Tx,
+    organisation_id: OrganisationId,
+) -> DbResult<super::offers::PayeeDetails> {
     let (name, payee_name, iban, bic): (String, Option<String>, Option<String>, Option<String>) =
         sqlx::query_as("SELECT name, payee_name, iban, bic FROM organisations WHERE id = $1")
-            .bind(organisation_id.to_string())
+            .bind(organisation_id)
             .fetch_one(&mut **tx)
             .await?;
     Ok(super::offers::PayeeDetails {
@@ -82,7 +84,7 @@ pub async fn insert(
     .bind(new_id().to_string())
     .bind(invoice.request_id)
     .bind(invoice.number)
-    .bind(invoice.organisation_id.to_string())
+    .bind(invoice.organisation_id)
     .bind(invoice.payee_name)
     .bind(invoice.iban)
     .bind(invoice.bic)

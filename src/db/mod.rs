@@ -222,8 +222,8 @@ impl Drop for AbortOnDrop {
 }
 
 pub use crate::domain::{
-    AssessmentId, CrewId, DocumentId, EndpointId, OfferId, PermitId, RequestId, UserId,
-    tenancy::Scope,
+    AssessmentId, CrewId, DocumentId, EndpointId, OfferId, OrganisationId, PermitId, RequestId,
+    UserId, tenancy::Scope,
 };
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
@@ -328,7 +328,8 @@ text_id!(
     OfferId,
     EndpointId,
     CrewId,
-    UserId
+    UserId,
+    OrganisationId
 );
 
 impl Db {

@@ -1,9 +1,8 @@
 //! Offers: numbered, immutable versions of the consolidated quote (C-3), their payees and the
 //! payments the case officer registers.
 
-use super::{OfferId, RequestId, UserId};
+use super::{OfferId, OrganisationId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
 
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, ts};
 use crate::domain::offer::OfferStatus;
@@ -38,7 +37,7 @@ pub struct DueRow {
     pub position: i64,
     /// `applicant_to_operator`, `applicant_to_holder` or `operator_to_applicant`.
     pub direction: String,
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     pub party_name: String,
     /// `offer` or `invoice`.
     pub document: String,
@@ -84,7 +83,7 @@ pub struct NewOffer<'a> {
 
 pub struct NewDue<'a> {
     pub direction: &'a str,
-    pub organisation_id: Option<&'a str>,
+    pub organisation_id: Option<OrganisationId>,
     pub party_name: &'a str,
     pub document: &'a str,
     pub scope: &'a str,
@@ -417,7 +416,7 @@ pub async fn lapse(tx: &mut Tx, offer_id: OfferId, now: DateTime<Utc>) -> DbResu
 }
 
 /// The payee details of an operator.
-pub async fn payee_of(db: &Db, organisation_id: &str) -> DbResult<PayeeDetails> {
+pub async fn payee_of(db: &Db, organisation_id: OrganisationId) -> DbResult<PayeeDetails> {
     let row: PayeeColumns =
         sqlx::query_as("SELECT name, payee_name, iban, bic FROM organisations WHERE id = $1")
             .bind(organisation_id)
@@ -448,7 +447,7 @@ pub struct PayeeDetails {
 /// Sets an organisation's payee details where none are recorded yet (seeding keeps changes).
 pub async fn ensure_payee(
     db: &Db,
-    organisation_id: Uuid,
+    organisation_id: OrganisationId,
     payee_name: &str,
     iban: &str,
     bic: Option<&str>,
@@ -457,7 +456,7 @@ pub async fn ensure_payee(
         "UPDATE organisations SET payee_name = COALESCE(payee_name, $2), iban = COALESCE(iban, $3), \
             bic = COALESCE(bic, $4) WHERE id = $1",
     )
-    .bind(organisation_id.to_string())
+    .bind(organisation_id)
     .bind(payee_name)
     .bind(iban)
     .bind(bic)

@@ -1,12 +1,10 @@
-use chrono::{DateTime, Utc};
-use uuid::Uuid;
-
-use super::{Db, DbResult, new_id, parse_code, parse_uuid, ts};
+use super::{Db, DbResult, OrganisationId, parse_code, ts};
 use crate::domain::tenancy::OrganisationKind;
+use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organisation {
-    pub id: Uuid,
+    pub id: OrganisationId,
     pub slug: String,
     pub name: String,
     pub kind: OrganisationKind,
@@ -30,7 +28,7 @@ pub struct NewOrganisation<'a> {
 
 #[derive(sqlx::FromRow)]
 pub(super) struct OrganisationRow {
-    id: String,
+    id: OrganisationId,
     slug: String,
     name: String,
     kind: String,
@@ -45,7 +43,7 @@ impl TryFrom<OrganisationRow> for Organisation {
 
     fn try_from(row: OrganisationRow) -> DbResult<Self> {
         Ok(Organisation {
-            id: parse_uuid(&row.id)?,
+            id: row.id,
             slug: row.slug,
             name: row.name,
             kind: parse_code(&row.kind)?,
@@ -70,7 +68,7 @@ pub async fn ensure(
             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8) \
          ON CONFLICT (slug) DO UPDATE SET partner = excluded.partner",
     )
-    .bind(new_id().to_string())
+    .bind(OrganisationId::generate())
     .bind(new.slug)
     .bind(new.name)
     .bind(new.kind.code())
@@ -114,7 +112,10 @@ pub async fn partners(db: &Db) -> DbResult<Vec<Organisation>> {
 }
 
 /// A partner's offer read inside a worker's transaction.
-pub async fn partner_offer(tx: &mut super::Tx, organisation_id: &str) -> DbResult<Option<String>> {
+pub async fn partner_offer(
+    tx: &mut super::Tx,
+    organisation_id: OrganisationId,
+) -> DbResult<Option<String>> {
     Ok(
         sqlx::query_scalar::<_, Option<String>>("SELECT partner FROM organisations WHERE id = $1")
             .bind(organisation_id)
@@ -129,7 +130,7 @@ pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Organisation> {
     let row: OrganisationRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM organisations WHERE id = $1"
     )))
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_one(&db.pool)
     .await?;
     row.try_into()

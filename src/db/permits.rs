@@ -2,9 +2,8 @@
 //! joint days a commune or a coordinator sees. A municipality reads its own permits only
 //! (`municipality_id`); works and figures go through the request parties, like every request.
 
-use super::{CrewId, PermitId, RequestId, UserId};
+use super::{CrewId, OrganisationId, PermitId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
 
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, parse_code, sql::Sql, ts};
 use crate::domain::permit::PermitStatus;
@@ -13,7 +12,7 @@ use crate::domain::permit::PermitStatus;
 pub struct PermitRow {
     pub id: PermitId,
     pub request_id: RequestId,
-    pub municipality_id: Option<String>,
+    pub municipality_id: Option<OrganisationId>,
     pub commune_nis: String,
     #[sqlx(try_from = "String")]
     pub status: PermitStatus,
@@ -81,7 +80,10 @@ pub async fn save_site(
 }
 
 /// The commune's organisation among a request's parties, if the commune is on the portal.
-pub async fn municipality_of(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<String>> {
+pub async fn municipality_of(
+    tx: &mut Tx,
+    request_id: RequestId,
+) -> DbResult<Option<OrganisationId>> {
     Ok(sqlx::query_scalar(
         "SELECT organisation_id FROM request_parties WHERE request_id = $1 AND role = 'municipality'",
     )
@@ -115,7 +117,7 @@ pub async fn of_waiting(
 pub async fn latest_answers(
     tx: &mut Tx,
     request_id: RequestId,
-) -> DbResult<Vec<(String, String, Option<crate::operators::Assessment>)>> {
+) -> DbResult<Vec<(String, OrganisationId, Option<crate::operators::Assessment>)>> {
     Ok(sqlx::query_as(
         "SELECT a.service, a.organisation_id, v.body FROM assessments a \
          LEFT JOIN assessment_versions v ON v.assessment_id = a.id AND v.version = a.version \
@@ -131,7 +133,7 @@ pub async fn latest_answers(
 pub struct NewPermit<'a> {
     pub id: PermitId,
     pub request_id: RequestId,
-    pub municipality_id: Option<&'a str>,
+    pub municipality_id: Option<OrganisationId>,
     pub commune_nis: &'a str,
     pub status: PermitStatus,
     pub day: NaiveDate,
@@ -162,7 +164,7 @@ pub async fn insert_work(
     tx: &mut Tx,
     permit_id: PermitId,
     service: &str,
-    operator_id: Option<&str>,
+    operator_id: Option<OrganisationId>,
     civil_works: bool,
     trench_metres: &str,
 ) -> DbResult<()> {
@@ -194,7 +196,7 @@ pub struct NewAction<'a> {
     pub action: &'a str,
     pub actor_id: Option<UserId>,
     pub actor_name: Option<&'a str>,
-    pub organisation_id: Option<Uuid>,
+    pub organisation_id: Option<OrganisationId>,
     pub text: Option<&'a str>,
 }
 
@@ -266,7 +268,7 @@ pub async fn get_for_municipality(db: &Db, scope: &Scope, id: PermitId) -> DbRes
         "SELECT {COLUMNS} FROM permits pm WHERE pm.id = $1 AND pm.municipality_id = $2"
     )))
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&db.pool)
     .await?
     .ok_or(DbError::NotFound)
@@ -282,7 +284,7 @@ pub async fn get_for_municipality_tx(
         "SELECT {COLUMNS} FROM permits pm WHERE pm.id = $1 AND pm.municipality_id = $2"
     )))
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(DbError::NotFound)
@@ -476,7 +478,7 @@ pub async fn to_decide(db: &Db, scope: &Scope) -> DbResult<Vec<PermitListRow>> {
          ORDER BY CASE WHEN pm.day < pm.due_on THEN pm.day ELSE pm.due_on END, pm.due_on, \
             r.reference"
     )))
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -489,7 +491,7 @@ pub async fn decided(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<PermitL
            AND pm.status IN ('approved', 'approved_with_conditions', 'refused') \
          ORDER BY pm.decided_at DESC, r.reference LIMIT $2"
     )))
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(limit)
     .fetch_all(&db.pool)
     .await?)
@@ -504,7 +506,7 @@ pub async fn needing_officer(db: &Db, scope: &Scope) -> DbResult<Vec<(RequestId,
          WHERE pm.status IN ('information_requested', 'refused') \
             OR (pm.status = 'approved_with_conditions' AND pm.conditions_acknowledged_at IS NULL)",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?;
     rows.into_iter()
@@ -554,7 +556,7 @@ pub async fn works_between(
          JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = ",
     );
     query
-        .push_bind(scope.organisation_id().to_string())
+        .push_bind(scope.organisation_id())
         .push(
             " LEFT JOIN permit_sites ps ON ps.request_id = r.id \
               LEFT JOIN permits pm ON pm.request_id = r.id AND pm.status <> 'cancelled' \
@@ -583,7 +585,7 @@ pub async fn works_request_for(
          WHERE r.id = $1 AND EXISTS (SELECT 1 FROM reservations v WHERE v.request_id = r.id)",
     )
     .bind(request_id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&db.pool)
     .await?
     .ok_or(DbError::NotFound)
@@ -592,7 +594,7 @@ pub async fn works_request_for(
 /// The demo history's crews: an organisation's crew by name (id, civil works).
 pub async fn crew_named(
     tx: &mut Tx,
-    organisation_id: &str,
+    organisation_id: OrganisationId,
     name: &str,
 ) -> DbResult<Option<(CrewId, i64, i64)>> {
     Ok(sqlx::query_as(

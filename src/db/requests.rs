@@ -1,9 +1,8 @@
 //! Requests, their services, parties and timeline. Reads by staff always go through a
 //! [`Scope`]: a request is visible to an organisation only if it is one of its parties.
 
-use super::{RequestId, UserId};
+use super::{OrganisationId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
 
 use crate::domain::RequestState;
 use crate::domain::tenancy::OrganisationKind;
@@ -19,7 +18,7 @@ pub struct RequestRow {
     #[sqlx(rename = "id")]
     pub access: super::RequestAccess,
     pub reference: String,
-    pub coordinator_id: String,
+    pub coordinator_id: OrganisationId,
     /// Typed as it is read: a stored code the state machine does not know is a corrupt row.
     #[sqlx(try_from = "String")]
     pub state: RequestState,
@@ -121,7 +120,7 @@ pub struct NewRequestRecord {
     /// request that did not come from the form.
     pub input_fingerprint: Option<String>,
     pub follow_token_hash: String,
-    pub coordinator_id: Uuid,
+    pub coordinator_id: OrganisationId,
     pub state: String,
     pub applicant_kind: String,
     pub applicant_name: String,
@@ -237,7 +236,7 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
     .bind(&r.reference)
     .bind(&r.idempotency_key)
     .bind(&r.follow_token_hash)
-    .bind(r.coordinator_id.to_string())
+    .bind(r.coordinator_id)
     .bind(&r.state)
     .bind(&r.applicant_kind)
     .bind(&r.applicant_name)
@@ -290,14 +289,14 @@ pub async fn insert_service(
     tx: &mut Tx,
     request_id: RequestId,
     service: &str,
-    operator_id: Option<Uuid>,
+    operator_id: Option<OrganisationId>,
 ) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO request_services (request_id, service, operator_id) VALUES ($1, $2, $3)",
     )
     .bind(request_id)
     .bind(service)
-    .bind(operator_id.map(|id| id.to_string()))
+    .bind(operator_id)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -308,7 +307,7 @@ pub async fn insert_service(
 pub async fn insert_services(
     tx: &mut Tx,
     request_id: RequestId,
-    services: &[(&str, Option<Uuid>)],
+    services: &[(&str, Option<OrganisationId>)],
 ) -> DbResult<()> {
     if services.is_empty() {
         return Ok(());
@@ -316,11 +315,7 @@ pub async fn insert_services(
     let mut sql =
         Sql::new("INSERT INTO request_services (request_id, service, operator_id) VALUES ");
     sql.push_rows(services, |(service, operator)| {
-        vec![
-            request_id.into(),
-            (*service).into(),
-            operator.map(|id| id.to_string()).into(),
-        ]
+        vec![request_id.into(), (*service).into(), (*operator).into()]
     });
     sql.query()?.execute(&mut **tx).await?;
     Ok(())
@@ -335,7 +330,7 @@ pub async fn insert_services(
 pub async fn insert_parties(
     tx: &mut Tx,
     request_id: RequestId,
-    parties: &[(Uuid, OrganisationKind)],
+    parties: &[(OrganisationId, OrganisationKind)],
 ) -> DbResult<UncountedParties> {
     let mut uncounted = UncountedParties {
         request_id,
@@ -349,7 +344,7 @@ pub async fn insert_parties(
     sql.push_rows(parties, |(organisation, role)| {
         vec![
             request_id.into(),
-            organisation.to_string().into(),
+            (*organisation).into(),
             role.code().into(),
         ]
     });
@@ -362,7 +357,7 @@ pub async fn insert_parties(
 #[must_use = "the queue's counts stay short until count_new_parties runs"]
 pub struct UncountedParties {
     request_id: RequestId,
-    organisations: Vec<String>,
+    organisations: Vec<OrganisationId>,
 }
 
 /// The read models count the new request for each of its new parties (db::summaries).
@@ -373,7 +368,7 @@ pub async fn count_new_parties(tx: &mut Tx, parties: UncountedParties) -> DbResu
 pub async fn insert_party(
     tx: &mut Tx,
     request_id: RequestId,
-    organisation_id: Uuid,
+    organisation_id: OrganisationId,
     role: OrganisationKind,
 ) -> DbResult<()> {
     let added = sqlx::query(
@@ -381,12 +376,12 @@ pub async fn insert_party(
          ON CONFLICT (request_id, organisation_id) DO NOTHING",
     )
     .bind(request_id)
-    .bind(organisation_id.to_string())
+    .bind(organisation_id)
     .bind(role.code())
     .execute(&mut **tx)
     .await?;
     if added.rows_affected() == 1 {
-        super::summaries::parties_added(tx, request_id, &[organisation_id.to_string()]).await?;
+        super::summaries::parties_added(tx, request_id, &[organisation_id]).await?;
     }
     Ok(())
 }
@@ -400,7 +395,7 @@ pub struct NewEvent<'a> {
     pub actor_kind: &'a str,
     pub actor_id: Option<UserId>,
     pub actor_name: Option<&'a str>,
-    pub organisation_id: Option<Uuid>,
+    pub organisation_id: Option<OrganisationId>,
     pub detail: Option<&'a str>,
     /// Shown to the applicant on the status page.
     pub public: bool,
@@ -446,7 +441,7 @@ pub async fn insert_event(tx: &mut Tx, event: &NewEvent<'_>) -> DbResult<()> {
     .bind(event.actor_kind)
     .bind(event.actor_id)
     .bind(event.actor_name)
-    .bind(event.organisation_id.map(|id| id.to_string()))
+    .bind(event.organisation_id)
     .bind(event.detail)
     .bind(i64::from(event.public))
     .execute(&mut **tx)
@@ -528,7 +523,7 @@ pub async fn get_for(db: &Db, scope: &Scope, id: RequestId) -> DbResult<RequestR
          WHERE r.id = $1"
     )))
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&db.pool)
     .await?
     .ok_or(DbError::NotFound)
@@ -561,7 +556,7 @@ pub struct QueueLineRow {
     /// The officer in charge, when an active case officer of the caller's organisation.
     pub assigned_name: Option<String>,
     /// The organisation coordinating the request (C-2).
-    pub coordinator_id: String,
+    pub coordinator_id: OrganisationId,
 }
 
 /// `FROM … WHERE …` of a tenant's queue with the filters applied.
@@ -573,7 +568,7 @@ fn push_queue_from(query: &mut Sql, scope: &Scope, filter: &QueueFilter) {
             " FROM requests r WHERE EXISTS (SELECT 1 FROM request_parties p \
              WHERE p.request_id = r.id AND p.organisation_id = ",
         )
-        .push_bind(scope.organisation_id().to_string())
+        .push_bind(scope.organisation_id())
         .push(")");
     match filter.state {
         StateFilter::Any => {}
@@ -622,9 +617,9 @@ fn push_queue_from(query: &mut Sql, scope: &Scope, filter: &QueueFilter) {
                 " AND EXISTS (SELECT 1 FROM assessments a \
                  WHERE a.request_id = r.id AND a.status = 'answered' AND (r.coordinator_id = ",
             )
-            .push_bind(scope.organisation_id().to_string())
+            .push_bind(scope.organisation_id())
             .push(" OR a.organisation_id = ")
-            .push_bind(scope.organisation_id().to_string())
+            .push_bind(scope.organisation_id())
             .push(") AND ");
         super::assessments::push_no_tariff(query);
         query.push(")");
@@ -646,7 +641,7 @@ pub async fn queue_page(
             AND u.role = 'case_officer' AND u.active = 1 AND u.organisation_id = ",
     );
     query
-        .push_bind(scope.organisation_id().to_string())
+        .push_bind(scope.organisation_id())
         .push(") AS assigned_name");
     push_queue_from(&mut query, scope, filter);
     match order {
@@ -690,7 +685,7 @@ pub async fn queue_flags(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let organisation = scope.organisation_id().to_string();
+    let organisation = scope.organisation_id();
     let mut query = Sql::new("");
     let push_ids = |query: &mut Sql, column: &str, ids: &[RequestId]| {
         query
@@ -709,7 +704,7 @@ pub async fn queue_flags(
         // Of a request coordinated by another, the caller's own parts only.
         query
             .push(" AND (a.organisation_id = ")
-            .push_bind(organisation.clone());
+            .push_bind(organisation);
         if !coordinated.is_empty() {
             query
                 .push(" OR a.request_id IN ")
@@ -762,7 +757,7 @@ pub async fn assign(
          AND role = 'case_officer' AND active = 1",
     )
     .bind(officer)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(DbError::NotFound)?;
@@ -770,7 +765,7 @@ pub async fn assign(
         "UPDATE requests SET assigned_to = $3, updated_at = $4 WHERE id = $1 AND coordinator_id = $2",
     )
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(officer)
     .bind(ts(now))
     .execute(&mut **tx)
@@ -810,7 +805,7 @@ pub async fn set_pays_after_works(
          'assessed', 'quoted', 'lapsed')",
     )
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(i64::from(after_works))
     .bind(ts(now))
     .execute(&mut **tx)
@@ -824,7 +819,7 @@ pub async fn case_officers(db: &Db, scope: &Scope) -> DbResult<Vec<(UserId, Stri
         "SELECT id, display_name FROM users WHERE organisation_id = $1 AND role = 'case_officer' \
          AND active = 1 ORDER BY display_name",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -841,7 +836,7 @@ pub async fn offers_near_lapse(
         "SELECT o.request_id FROM offers o JOIN requests r ON r.id = o.request_id \
          WHERE r.coordinator_id = $1 AND o.status = 'sent' AND o.valid_until <= $2",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(horizon.to_string())
     .fetch_all(&db.pool)
     .await?)
@@ -874,7 +869,7 @@ where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.organisation_id().to_string())
+        .bind(scope.organisation_id())
         .fetch_all(&mut **tx)
         .await?)
 }
@@ -1046,17 +1041,15 @@ pub async fn events(
              ORDER BY e.at, e.id",
         )
         .bind(request.id())
-        .bind(scope.organisation_id().to_string()),
+        .bind(scope.organisation_id()),
     };
     Ok(query.fetch_all(&db.pool).await?)
 }
 
 /// What the applicant, holding the private link, may have computed for them: the
 /// coordinator's view of their own request (used server-side, e.g. for the joint day).
-pub fn applicant_scope(request: &RequestRow) -> DbResult<Scope> {
-    Ok(Scope::of_organisation(super::parse_uuid(
-        &request.coordinator_id,
-    )?))
+pub fn applicant_scope(request: &RequestRow) -> Scope {
+    Scope::of_organisation(request.coordinator_id)
 }
 
 /// What tells an earlier servicing dossier's applicant and land apart (V-3.1).
@@ -1095,7 +1088,7 @@ where
                 OR EXISTS (SELECT 1 FROM offers o WHERE o.request_id = r.id)) \
          ORDER BY r.submitted_at, r.reference",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(&request.commune_nis)
     .bind(request.id)
     .bind(&request.submitted_at)

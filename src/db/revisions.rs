@@ -323,7 +323,7 @@ pub async fn of_organisation(db: &Db, scope: &Scope) -> DbResult<i64> {
     let revision: Option<i64> = sqlx::query_scalar(
         "SELECT revision FROM organisation_revisions WHERE organisation_id = $1",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&db.pool)
     .await?;
     Ok(revision.unwrap_or(0))

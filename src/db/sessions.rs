@@ -19,7 +19,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, UserId, parse_uuid, ts};
+use super::{Db, DbResult, OrganisationId, UserId, ts};
 pub use crate::domain::tenancy::SessionUser;
 use crate::domain::tenancy::{OrganisationKind, Role};
 
@@ -146,7 +146,7 @@ struct SessionUserRow {
     #[sqlx(try_from = "String")]
     role: Role,
     language: String,
-    organisation_id: String,
+    organisation_id: OrganisationId,
     organisation_name: String,
     #[sqlx(try_from = "String")]
     organisation_kind: OrganisationKind,
@@ -197,7 +197,7 @@ pub async fn user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> DbResult<Opt
         display_name: row.display_name,
         role: row.role,
         language: row.language,
-        organisation_id: parse_uuid(&row.organisation_id)?,
+        organisation_id: row.organisation_id,
         organisation_name: row.organisation_name,
         organisation_kind: row.organisation_kind,
         administrator: row.administrator != 0,

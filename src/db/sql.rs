@@ -46,6 +46,18 @@ impl From<crate::domain::RequestId> for Bound {
     }
 }
 
+impl From<crate::domain::OrganisationId> for Bound {
+    fn from(value: crate::domain::OrganisationId) -> Self {
+        Bound::Text(value.to_string())
+    }
+}
+
+impl From<Option<crate::domain::OrganisationId>> for Bound {
+    fn from(value: Option<crate::domain::OrganisationId>) -> Self {
+        value.map_or(Bound::NoText, Bound::from)
+    }
+}
+
 impl From<i64> for Bound {
     fn from(value: i64) -> Self {
         Bound::Int(value)

@@ -13,7 +13,7 @@
 //! The sums move by atomic increments, so concurrent writers of different requests never
 //! lose each other's changes; writers of one request take turns on its row.
 
-use super::{CrewId, RequestId};
+use super::{CrewId, OrganisationId, RequestId};
 use std::collections::BTreeMap;
 
 use rust_decimal::{Decimal, prelude::ToPrimitive};
@@ -111,7 +111,7 @@ pub async fn snapshot(tx: &mut Tx) -> DbResult<Vec<String>> {
 pub(super) async fn parties_added(
     tx: &mut Tx,
     request_id: RequestId,
-    organisations: &[String],
+    organisations: &[OrganisationId],
 ) -> DbResult<()> {
     if organisations.is_empty() {
         return Ok(());
@@ -143,7 +143,7 @@ pub(super) async fn parties_added(
 pub(super) async fn parties_of_new_request(
     tx: &mut Tx,
     request_id: RequestId,
-    organisations: &[String],
+    organisations: &[OrganisationId],
 ) -> DbResult<()> {
     if organisations.is_empty() {
         return Ok(());
@@ -174,7 +174,7 @@ pub(super) async fn parties_of_new_request(
 }
 
 /// The parties `organisations` of `request_id`, in the fixed order of every writer.
-fn of_parties(sql: &mut Sql, request_id: RequestId, organisations: &[String]) {
+fn of_parties(sql: &mut Sql, request_id: RequestId, organisations: &[OrganisationId]) {
     sql.push_bind(request_id)
         .push(" AND p.organisation_id IN ")
         .push_list(organisations.iter().cloned())
@@ -415,7 +415,7 @@ pub async fn queue_summary(db: &Db, scope: &Scope) -> DbResult<QueueSummary> {
          FROM queue_communes WHERE organisation_id = $1 AND requests > 0 \
          ORDER BY part, name, code",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?;
     let mut summary = QueueSummary::default();
@@ -435,7 +435,7 @@ pub async fn communes(db: &Db, scope: &Scope) -> DbResult<Vec<(String, String)>>
         "SELECT commune_nis, commune_name FROM queue_communes \
          WHERE organisation_id = $1 AND requests > 0 ORDER BY commune_name, commune_nis",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -475,7 +475,7 @@ pub async fn nuisance_days(
             openings_made, openings_separate, trench_nano FROM nuisance_days \
          WHERE organisation_id = ",
     );
-    query.push_bind(scope.organisation_id().to_string());
+    query.push_bind(scope.organisation_id());
     if let Some(nis) = commune_nis {
         query.push(" AND commune_nis = ").push_bind(nis.to_owned());
     }

@@ -76,7 +76,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(new_id().to_string())
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(book.operator)
     .bind(book.version)
     .bind(book.valid_from.to_string())
@@ -98,7 +98,7 @@ pub async fn for_organisation(db: &Db, scope: &Scope) -> DbResult<Vec<BookRow>> 
          WHERE b.organisation_id = $1 \
          ORDER BY b.valid_from DESC, b.uploaded_at DESC",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?)
 }

@@ -1,13 +1,12 @@
-use super::{RequestId, UserId};
+use super::{OrganisationId, RequestId, UserId};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::{Db, DbResult, new_id, ts};
 use crate::domain::tenancy::{OrganisationKind, Role};
 
 #[derive(Debug, Clone)]
 pub struct NewUser<'a> {
-    pub organisation_id: Uuid,
+    pub organisation_id: OrganisationId,
     pub email: &'a str,
     pub display_name: &'a str,
     pub role: Role,
@@ -31,7 +30,7 @@ pub async fn ensure(db: &Db, user: &NewUser<'_>, now: DateTime<Utc>) -> DbResult
          VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) ON CONFLICT (email) DO NOTHING",
     )
     .bind(UserId::generate())
-    .bind(user.organisation_id.to_string())
+    .bind(user.organisation_id)
     .bind(user.email.to_lowercase())
     .bind(user.display_name)
     .bind(user.role.code())
@@ -91,7 +90,7 @@ pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Vec<UserRow>> {
             CAST(NULL AS TEXT) AS last_sign_in, CAST(1 AS BIGINT) AS held \
          FROM held_invitations h WHERE h.organisation_id = $1 ORDER BY display_name",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?)
 }
@@ -107,7 +106,7 @@ pub async fn own_for_change(
 ) -> DbResult<Option<(Role, i64)>> {
     if db.engine == super::Engine::Postgres {
         sqlx::query("SELECT id FROM organisations WHERE id = $1 FOR UPDATE")
-            .bind(scope.organisation_id().to_string())
+            .bind(scope.organisation_id())
             .fetch_optional(&mut **tx)
             .await?;
     }
@@ -115,7 +114,7 @@ pub async fn own_for_change(
         "SELECT role, administrator FROM users WHERE id = $1 AND organisation_id = $2",
     )
     .bind(user_id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&mut **tx)
     .await?;
     row.map(|(role, administrator)| Ok((super::parse_code(&role)?, administrator)))
@@ -132,7 +131,7 @@ pub async fn other_administrators(
         "SELECT COUNT(*) FROM users WHERE organisation_id = $1 AND id <> $2 AND active = 1 \
            AND (administrator = 1 OR role = 'operator_admin')",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(user_id)
     .fetch_one(&mut **tx)
     .await?)
@@ -151,7 +150,7 @@ pub async fn set_administrator(
     tx.forget_sessions_on_commit();
     sqlx::query("UPDATE users SET administrator = $3 WHERE id = $1 AND organisation_id = $2")
         .bind(user_id)
-        .bind(scope.organisation_id().to_string())
+        .bind(scope.organisation_id())
         .bind(i64::from(administrator))
         .execute(&mut **tx)
         .await?;
@@ -160,7 +159,7 @@ pub async fn set_administrator(
             changed_by, at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(new_id().to_string())
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(user_id)
     .bind(i64::from(administrator))
     .bind(by)
@@ -192,7 +191,7 @@ pub async fn administrator_changes(
          JOIN users b ON b.id = c.changed_by \
          WHERE c.organisation_id = $1 ORDER BY c.at DESC, c.id DESC LIMIT $2",
     )
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(limit)
     .fetch_all(&db.pool)
     .await?)
@@ -200,13 +199,16 @@ pub async fn administrator_changes(
 
 /// The organisation of the account of `email`, if the address has one: whether an invitation
 /// may open an account, and nothing else, is decided with it.
-pub async fn organisation_of_email(tx: &mut super::Tx, email: &str) -> DbResult<Option<Uuid>> {
-    let found: Option<String> =
+pub async fn organisation_of_email(
+    tx: &mut super::Tx,
+    email: &str,
+) -> DbResult<Option<OrganisationId>> {
+    Ok(
         sqlx::query_scalar("SELECT organisation_id FROM users WHERE email = $1")
             .bind(email.to_lowercase())
             .fetch_optional(&mut **tx)
-            .await?;
-    found.as_deref().map(super::parse_uuid).transpose()
+            .await?,
+    )
 }
 
 /// Records, for the caller's organisation, an invitation that opens nothing (the address has
@@ -222,7 +224,7 @@ pub async fn hold_invitation(
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(new_id().to_string())
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(user.email.to_lowercase())
     .bind(user.display_name)
     .bind(user.role.code())
@@ -248,7 +250,7 @@ pub async fn invite(
             language, active, created_at) VALUES ($1, $2, $3, $4, $5, '!', $6, 1, $7)",
     )
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(user.email.to_lowercase())
     .bind(user.display_name)
     .bind(user.role.code())
@@ -356,7 +358,7 @@ pub async fn active_with_role(db: &Db, role: Role) -> DbResult<Vec<Addressee>> {
 /// coordinator's and each commune's administrators): (email, name, language).
 pub async fn administrators_of(
     tx: &mut super::Tx,
-    organisation_id: &str,
+    organisation_id: OrganisationId,
 ) -> DbResult<Vec<(String, String, String)>> {
     Ok(sqlx::query_as(
         "SELECT email, display_name, language FROM users \
@@ -372,7 +374,7 @@ pub async fn administrators_of(
 /// a permit request (C-6). (email, name, language)
 pub async fn active_of_organisation(
     tx: &mut super::Tx,
-    organisation_id: &str,
+    organisation_id: OrganisationId,
     role: Role,
 ) -> DbResult<Vec<(String, String, String)>> {
     Ok(sqlx::query_as(

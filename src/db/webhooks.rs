@@ -1,7 +1,7 @@
 //! Webhook endpoints and their deliveries (issue 21): deliveries are written in the
 //! transaction of the change they report and claimed by the webhook worker like the outbox.
 
-use super::{EndpointId, RequestId, UserId};
+use super::{EndpointId, OrganisationId, RequestId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -13,7 +13,7 @@ use crate::domain::webhook::{self, Audience};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EndpointRow {
     pub id: EndpointId,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub organisation_name: String,
     pub url: String,
     pub active: i64,
@@ -30,7 +30,7 @@ const ENDPOINT_FROM: &str = "webhook_endpoints e JOIN organisations o ON o.id = 
 
 pub struct NewEndpoint<'a> {
     pub id: EndpointId,
-    pub organisation_id: Uuid,
+    pub organisation_id: OrganisationId,
     pub url: &'a str,
     pub secret: &'a str,
     pub events: &'a [&'a str],
@@ -45,7 +45,7 @@ pub async fn insert(db: &Db, endpoint: &NewEndpoint<'_>, now: DateTime<Utc>) -> 
             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(endpoint.id.to_string())
-    .bind(endpoint.organisation_id.to_string())
+    .bind(endpoint.organisation_id)
     .bind(endpoint.url)
     .bind(endpoint.secret)
     .bind(i64::from(endpoint.active))
@@ -69,7 +69,7 @@ pub async fn insert(db: &Db, endpoint: &NewEndpoint<'_>, now: DateTime<Utc>) -> 
 /// The endpoints of the caller's organisation (`Some`), or of every organisation (`None`, the
 /// platform administrator), oldest first.
 pub async fn list(db: &Db, scope: Option<&Scope>) -> DbResult<Vec<EndpointRow>> {
-    let organisation = scope.map(|s| s.organisation_id().to_string());
+    let organisation = scope.map(|s| s.organisation_id());
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {ENDPOINT_COLUMNS} FROM {ENDPOINT_FROM} \
          WHERE (CAST($1 AS TEXT) IS NULL OR e.organisation_id = $1) ORDER BY o.name, e.created_at, e.id"
@@ -85,14 +85,14 @@ pub async fn get(db: &Db, scope: &Scope, id: EndpointId) -> DbResult<Option<Endp
         "SELECT {ENDPOINT_COLUMNS} FROM {ENDPOINT_FROM} WHERE e.id = $1 AND e.organisation_id = $2"
     )))
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&db.pool)
     .await?)
 }
 
 /// (endpoint id, event type) of the endpoints listed (`Some` organisation, or all).
 pub async fn subscriptions(db: &Db, scope: Option<&Scope>) -> DbResult<Vec<(EndpointId, String)>> {
-    let organisation = scope.map(|s| s.organisation_id().to_string());
+    let organisation = scope.map(|s| s.organisation_id());
     Ok(sqlx::query_as(
         "SELECT s.endpoint_id, s.event_type FROM webhook_endpoint_events s \
          JOIN webhook_endpoints e ON e.id = s.endpoint_id \
@@ -118,7 +118,7 @@ pub async fn set_active(
          WHERE id = $1 AND organisation_id = $2",
     )
     .bind(id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(i64::from(active))
     .execute(&mut *tx)
     .await?;
@@ -147,7 +147,7 @@ pub async fn enqueue_for_timeline(
     tx: &mut Tx,
     request_id: RequestId,
     kind: &str,
-    organisation_id: Option<Uuid>,
+    organisation_id: Option<OrganisationId>,
     at: DateTime<Utc>,
 ) -> DbResult<usize> {
     let Some((event_type, audience)) = webhook::for_timeline(kind) else {
@@ -164,7 +164,7 @@ pub async fn enqueue_for_timeline(
     };
     // The one organisation the event is about is told too (an operator's own lateness).
     let concerned = match audience {
-        Audience::Concerned => organisation_id.map(|id| id.to_string()),
+        Audience::Concerned => organisation_id,
         _ => None,
     };
     let endpoints: Vec<EndpointId> = sqlx::query_scalar(
@@ -245,7 +245,7 @@ pub async fn enqueue_ping(
         "SELECT id FROM webhook_endpoints WHERE id = $1 AND organisation_id = $2",
     )
     .bind(endpoint_id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .fetch_optional(&mut *tx)
     .await?;
     if found.is_none() {
@@ -333,7 +333,7 @@ pub async fn replay(
     )
     .bind(delivery_id)
     .bind(endpoint_id)
-    .bind(scope.organisation_id().to_string())
+    .bind(scope.organisation_id())
     .bind(ts(now))
     .execute(&mut *db.single_write().await?)
     .await?;
@@ -476,7 +476,7 @@ pub async fn disable(
     tx: &mut Tx,
     endpoint_id: EndpointId,
     now: DateTime<Utc>,
-) -> DbResult<Option<(String, String)>> {
+) -> DbResult<Option<(OrganisationId, String)>> {
     Ok(sqlx::query_as(
         "UPDATE webhook_endpoints SET active = 0, disabled_at = $2 \
          WHERE id = $1 AND active = 1 RETURNING organisation_id, url",

@@ -4,9 +4,8 @@
 //! tables, one transaction per site, skipped when already there: idempotent and quick.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
-use uuid::Uuid;
 
-use crate::domain::{PermitId, RequestId, UserId};
+use crate::domain::{OrganisationId, PermitId, RequestId, UserId};
 use crate::{
     db::{
         self, DbError, Tx, crews, organisations,
@@ -574,10 +573,9 @@ async fn add_site(
         let operator = organisations::by_slug(&state.db, operator_slug(*service)).await?;
         requests::insert_service(tx, id, service.code(), Some(operator.id)).await?;
         requests::insert_party(tx, id, operator.id, operator.kind).await?;
-        let (crew, civil_works, capacity) =
-            permits::crew_named(tx, &operator.id.to_string(), crew_name)
-                .await?
-                .ok_or_else(|| missing(crew_name))?;
+        let (crew, civil_works, capacity) = permits::crew_named(tx, operator.id, crew_name)
+            .await?
+            .ok_or_else(|| missing(crew_name))?;
         if !done {
             // Coming days take their place in the crews' capacity, as a reservation does.
             crews::take_capacity(tx, crew, day, u32::try_from(capacity).unwrap_or(2)).await?;
@@ -672,7 +670,7 @@ async fn add_permit(
     request_id: RequestId,
     nis: &str,
     commune_name: &str,
-    works: &[(Service, Uuid, bool, rust_decimal::Decimal)],
+    works: &[(Service, OrganisationId, bool, rust_decimal::Decimal)],
     (day, requested_at, done): (NaiveDate, DateTime<Utc>, bool),
     now: DateTime<Utc>,
     events: &mut Vec<Event>,
@@ -696,7 +694,7 @@ async fn add_permit(
         &NewPermit {
             id: permit_id,
             request_id,
-            municipality_id: Some(&municipality.id.to_string()),
+            municipality_id: Some(municipality.id),
             commune_nis: nis,
             status: PermitStatus::Pending,
             day,
@@ -710,7 +708,7 @@ async fn add_permit(
             tx,
             permit_id,
             service.code(),
-            Some(&operator.to_string()),
+            Some(*operator),
             *civil,
             &metres.to_string(),
         )

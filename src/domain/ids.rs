@@ -102,6 +102,12 @@ uuid_id!(
     UserId
 );
 
+uuid_id!(
+    /// An organisation of the platform: the coordinator, an operator, a commune
+    /// (`organisations.id`).
+    OrganisationId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,21 +4,21 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{RequestState, UserId};
+use super::{OrganisationId, RequestState, UserId};
 
 /// The tenant a signed-in user acts for. Every tenant-scoped repository function takes one,
 /// and only an authenticated session can produce it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scope {
-    organisation_id: Uuid,
+    organisation_id: OrganisationId,
 }
 
 impl Scope {
-    pub(crate) fn of_organisation(organisation_id: Uuid) -> Self {
+    pub(crate) fn of_organisation(organisation_id: OrganisationId) -> Self {
         Self { organisation_id }
     }
 
-    pub fn organisation_id(&self) -> Uuid {
+    pub fn organisation_id(&self) -> OrganisationId {
         self.organisation_id
     }
 }
@@ -31,7 +31,7 @@ pub struct SessionUser {
     pub display_name: String,
     pub role: Role,
     pub language: String,
-    pub organisation_id: Uuid,
+    pub organisation_id: OrganisationId,
     pub organisation_name: String,
     pub organisation_kind: OrganisationKind,
     /// The organisation's administrator: manages its API keys (issue 21). Always set for an

@@ -117,7 +117,7 @@ pub async fn invite(
 /// Who opens the access: an administrator, or the platform for a partner's first
 /// administrator named in its configuration (rule C-8).
 pub struct Inviter<'a> {
-    pub organisation_id: uuid::Uuid,
+    pub organisation_id: crate::domain::OrganisationId,
     pub organisation_name: &'a str,
     pub name: &'a str,
 }

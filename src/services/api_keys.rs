@@ -11,7 +11,7 @@ use crate::{
         api_keys::{KeptAnswer, KeyRow, NewKey},
     },
     domain::{
-        FieldErrors, InputError,
+        FieldErrors, InputError, OrganisationId,
         idempotency::IdempotencyKey,
         tenancy::{Scope, SessionUser},
     },
@@ -265,7 +265,7 @@ pub enum Idempotency {
 
 pub async fn claim(
     state: &AppState,
-    organisation_id: Uuid,
+    organisation_id: OrganisationId,
     key: &IdempotencyKey,
     fingerprint: &str,
     now: DateTime<Utc>,
@@ -291,7 +291,7 @@ pub async fn claim(
 /// Keeps the first answer under the key; a failure on the server's side frees the key instead.
 pub async fn keep(
     state: &AppState,
-    organisation_id: Uuid,
+    organisation_id: OrganisationId,
     key: &IdempotencyKey,
     answer: &Answer<'_>,
 ) -> Result<(), DbError> {

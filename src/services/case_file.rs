@@ -37,7 +37,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::assessment::AssessmentStatus;
 use crate::domain::offer::OfferStatus;
 use crate::domain::permit::PermitStatus;
-use crate::domain::{AssessmentId, DocumentId, OfferId, PermitId, RequestId, UserId};
+use crate::domain::{
+    AssessmentId, DocumentId, OfferId, OrganisationId, PermitId, RequestId, UserId,
+};
 use crate::{
     db::{
         self, DbError, RequestAccess, Scope, assessments, crews, documents as document_rows,
@@ -86,7 +88,7 @@ pub struct ServiceLine {
 #[derive(Debug, Clone)]
 pub struct AnswerView {
     pub id: AssessmentId,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub operator: String,
     pub service: String,
     pub status: AssessmentStatus,
@@ -168,7 +170,7 @@ impl OfferFile {
 #[derive(Debug, Clone)]
 pub struct CrewBooking {
     pub service: String,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub crew: String,
     pub done_at: Option<String>,
 }
@@ -372,7 +374,7 @@ pub async fn coordinated_request(
     request_id: RequestId,
 ) -> Result<RequestRow, DbError> {
     let request = request_for(state, user, request_id).await?;
-    if user.organisation_id.to_string() != request.coordinator_id {
+    if user.organisation_id != request.coordinator_id {
         return Err(DbError::NotFound);
     }
     Ok(request)
@@ -407,7 +409,7 @@ async fn read_applicant_file(
     request: RequestRow,
     token: &str,
 ) -> Result<ApplicantCaseFile, CaseFileError> {
-    let scope = requests::applicant_scope(&request)?;
+    let scope = requests::applicant_scope(&request);
     let current = request.state;
     let services = service_lines(state, &request.access).await?;
     let partner_labels = partner_labels(state).await?;
@@ -540,7 +542,7 @@ async fn read_staff_file(
     request: RequestRow,
 ) -> Result<StaffCaseFile, CaseFileError> {
     let scope: Scope = user.scope();
-    let own = user.organisation_id.to_string();
+    let own = user.organisation_id;
     let coordinator = own == request.coordinator_id;
     let current = request.state;
     let services = service_lines(state, &request.access).await?;
@@ -555,7 +557,7 @@ async fn read_staff_file(
     } else {
         None
     };
-    let documents = visible_documents(&request, coordinator, &own, &answers, rows)?;
+    let documents = visible_documents(&request, coordinator, own, &answers, rows)?;
     let now = state.clock.now();
     let lines_open = matches!(
         current,
@@ -723,10 +725,10 @@ async fn read_staff_file(
 }
 
 /// (service, organisation id) of every assessment read.
-fn organisations_of(answers: &[assessments::CaseAnswerRow]) -> Vec<(String, String)> {
+fn organisations_of(answers: &[assessments::CaseAnswerRow]) -> Vec<(String, OrganisationId)> {
     answers
         .iter()
-        .map(|a| (a.service.clone(), a.organisation_id.clone()))
+        .map(|a| (a.service.clone(), a.organisation_id))
         .collect()
 }
 
@@ -740,7 +742,7 @@ fn known_parts<'a>(
 }
 
 fn known_parts_with<'a>(
-    organisations: Vec<(String, String)>,
+    organisations: Vec<(String, OrganisationId)>,
     offer: &'a OfferFile,
     permit_status: Option<Option<PermitStatus>>,
 ) -> schedule::KnownParts<'a> {
@@ -845,7 +847,7 @@ fn checklist_of(
 fn visible_documents(
     request: &RequestRow,
     coordinator: bool,
-    own: &str,
+    own: OrganisationId,
     answers: &[assessments::CaseAnswerRow],
     rows: Vec<document_rows::DocumentRow>,
 ) -> Result<Vec<DocumentView>, CaseFileError> {

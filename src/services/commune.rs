@@ -305,7 +305,7 @@ async fn read_permit_panel(
     user: &SessionUser,
     request: &RequestRow,
 ) -> Result<Option<PermitPanelData>, DbError> {
-    let coordinator = user.organisation_id.to_string() == request.coordinator_id;
+    let coordinator = user.organisation_id == request.coordinator_id;
     let current = permits::current_for_request(&state.db, &request.access).await?;
     if !coordinator && current.is_none() {
         return Ok(None);

@@ -778,7 +778,7 @@ pub async fn visible_to(
     request: &RequestRow,
 ) -> Result<Vec<VisibleDocument>, DocumentError> {
     let rows = documents::for_request(&state.db, &request.access).await?;
-    if scope.organisation_id().to_string() == request.coordinator_id {
+    if scope.organisation_id() == request.coordinator_id {
         return Ok(rows
             .into_iter()
             .map(|row| VisibleDocument {
@@ -791,7 +791,7 @@ pub async fn visible_to(
     let mut visible: Vec<VisibleDocument> = Vec::new();
     for assessment in own
         .iter()
-        .filter(|a| a.organisation_id == scope.organisation_id().to_string())
+        .filter(|a| a.organisation_id == scope.organisation_id())
     {
         let codes = asked_codes(state, scope, assessment.id).await?;
         for row in rows.iter().filter(|row| concerns(row, &codes)) {
@@ -875,7 +875,7 @@ pub async fn download_for_coordinator(
         Err(DbError::NotFound) => return Ok(None),
         Err(other) => return Err(other.into()),
     };
-    if scope.organisation_id().to_string() != request.coordinator_id {
+    if scope.organisation_id() != request.coordinator_id {
         return Ok(None);
     }
     download_of_request(state, &request, document_id).await

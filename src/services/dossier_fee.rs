@@ -10,9 +10,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use uuid::Uuid;
 
-use crate::domain::RequestId;
+use crate::domain::{OrganisationId, RequestId};
 use crate::{
     db::{
         self, DbError, RequestAccess, Tx,
@@ -166,7 +165,7 @@ pub async fn issue_at_filing(
     tx: &mut Tx,
     tariffs: &Tariffs,
     request_id: RequestId,
-    payee: Uuid,
+    payee: OrganisationId,
     now: DateTime<Utc>,
 ) -> Result<Option<DossierInvoice>, DbError> {
     let request = requests::get_for_worker(tx, request_id).await?;

@@ -260,7 +260,7 @@ async fn record_deadline(
                 actor_kind: "system",
                 actor_id: None,
                 actor_name: None,
-                organisation_id: Some(db::parse_uuid(&organisation_id)?),
+                organisation_id: Some(organisation_id),
                 detail: Some(&service),
                 public: false,
             },

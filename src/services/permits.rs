@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::domain::tenancy::Role;
-use crate::domain::{PermitId, RequestId};
+use crate::domain::{OrganisationId, PermitId, RequestId};
 use crate::{
     config::Config,
     db::{
@@ -177,7 +177,7 @@ pub async fn request_for_joint_day(
         &NewPermit {
             id,
             request_id: request.id,
-            municipality_id: municipality.as_deref(),
+            municipality_id: municipality,
             commune_nis: &request.commune_nis,
             status,
             day,
@@ -203,7 +203,7 @@ pub async fn request_for_joint_day(
             tx,
             id,
             code,
-            answer.map(|(_, organisation, _)| organisation.as_str()),
+            answer.map(|(_, organisation, _)| *organisation),
             work.civil_works,
             &metres.normalize().to_string(),
         )
@@ -229,7 +229,7 @@ pub async fn request_for_joint_day(
         "permit.offline"
     };
     requests::insert_event(tx, &event(request.id, now, kind, None, Some(&detail))).await?;
-    if let Some(municipality) = &municipality {
+    if let Some(municipality) = municipality {
         let asked = AskedPermit {
             id,
             day,
@@ -258,7 +258,7 @@ struct AskedPermit<'a> {
 async fn tell_commune(
     tx: &mut Tx,
     base_url: &str,
-    municipality: &str,
+    municipality: OrganisationId,
     request: &RequestRow,
     permit: &AskedPermit<'_>,
     now: DateTime<Utc>,
@@ -610,7 +610,7 @@ pub async fn save_site(
                 }
                 officer_step(&mut tx, user, permit, "resubmitted", None, now).await?;
                 // Asked again, with a new deadline: the commune is told as of a new request.
-                if let Some(municipality) = &permit.municipality_id {
+                if let Some(municipality) = permit.municipality_id {
                     let works: Vec<(String, bool, Decimal)> = permits::works_in(&mut tx, permit.id)
                         .await?
                         .into_iter()

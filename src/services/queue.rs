@@ -153,7 +153,7 @@ pub async fn page(
         .collect::<Result<Vec<_>, _>>()?;
     let total = total(state, &scope, filter, &counts).await?;
     let ids: Vec<RequestId> = lines.iter().map(|line| line.id).collect();
-    let own = scope.organisation_id().to_string();
+    let own = scope.organisation_id();
     let coordinated: Vec<RequestId> = lines
         .iter()
         .filter(|line| line.coordinator_id == own)

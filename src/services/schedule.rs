@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{holidays, permits};
 use crate::domain::offer::OfferStatus;
 use crate::domain::permit::PermitStatus;
-use crate::domain::{CrewId, OfferId, RequestId};
+use crate::domain::{CrewId, OfferId, OrganisationId, RequestId};
 use crate::{
     db::{
         self, DbError, Scope, Tx, assessments, crews, offers,
@@ -221,7 +221,7 @@ const SERVICING_START_PREREQUISITES: [&str; 3] =
 /// applicant, the coordinator).
 pub struct KnownParts<'a> {
     /// (service, organisation id) of every assessment.
-    pub organisations: Vec<(String, String)>,
+    pub organisations: Vec<(String, OrganisationId)>,
     /// The latest offer version: its status and every due of it; none before the first offer.
     pub latest_offer: Option<(OfferStatus, &'a [crate::services::offers::Due])>,
     /// The current permit's status (none without a permit), when already read.
@@ -235,7 +235,7 @@ type LatestOffer = (OfferStatus, Vec<crate::services::offers::Due>);
 async fn read_known_parts(
     state: &AppState,
     request: &RequestRow,
-) -> Result<(Vec<(String, String)>, Option<LatestOffer>), ScheduleError> {
+) -> Result<(Vec<(String, OrganisationId)>, Option<LatestOffer>), ScheduleError> {
     let organisations = assessments::organisations_of(&state.db, &request.access).await?;
     let latest_offer = offers::for_request(&state.db, &request.access).await?;
     let latest = match latest_offer.into_iter().next() {
@@ -368,7 +368,7 @@ fn starts_from<'h>(
         let organisation = organisations
             .iter()
             .find(|(s, _)| s == service)
-            .map(|(_, o)| o.as_str());
+            .map(|(_, o)| *o);
         // ORES' servicing runs from the payment of its own document (V-8.2.2); every other
         // lead time from the payment of the operator's connections.
         let scope = match answer.lead_time.start {
@@ -378,7 +378,7 @@ fn starts_from<'h>(
         let of_operator: Vec<&crate::services::offers::Due> = payees
             .iter()
             .copied()
-            .filter(|p| p.organisation_id.as_deref() == organisation)
+            .filter(|p| p.organisation_id == organisation)
             .collect();
         // Every document of the operator due before the works is paid first (B-5.4).
         if of_operator
@@ -716,7 +716,7 @@ pub async fn reserve(
 ) -> Result<NaiveDate, ScheduleError> {
     let scope = match actor {
         Actor::Staff(user) => user.scope(),
-        Actor::Applicant => requests::applicant_scope(request)?,
+        Actor::Applicant => requests::applicant_scope(request),
     };
     if let Some(reserved) = crews::reserved_day(&state.db, &request.access).await? {
         return Err(ScheduleError::AlreadyReserved(reserved));
@@ -996,7 +996,7 @@ async fn read_backlog(
     }
     let requests = requests::waiting_for_day(&mut tx, scope).await?;
     let mut answers: HashMap<RequestId, Vec<(String, Option<Assessment>)>> = HashMap::new();
-    let mut organisations: HashMap<RequestId, Vec<(String, String)>> = HashMap::new();
+    let mut organisations: HashMap<RequestId, Vec<(String, OrganisationId)>> = HashMap::new();
     for row in assessments::latest_of_waiting(&mut tx, scope).await? {
         organisations
             .entry(row.request_id)

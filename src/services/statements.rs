@@ -74,7 +74,7 @@ impl From<OfferError> for StatementError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reconciler {
     Coordinator,
-    Operator(uuid::Uuid),
+    Operator(crate::domain::OrganisationId),
 }
 
 impl Reconciler {
@@ -95,9 +95,7 @@ impl Reconciler {
         due.direction != Direction::OperatorToApplicant
             && match self {
                 Reconciler::Coordinator => true,
-                Reconciler::Operator(organisation) => {
-                    due.organisation_id.as_deref() == Some(organisation.to_string().as_str())
-                }
+                Reconciler::Operator(organisation) => due.organisation_id == Some(organisation),
             }
     }
 }

@@ -423,7 +423,7 @@ fn record(
     reference: &str,
     key: &IdempotencyKey,
     follow_token_hash: &str,
-    coordinator_id: uuid::Uuid,
+    coordinator_id: crate::domain::OrganisationId,
     now: DateTime<Utc>,
 ) -> NewRequestRecord {
     let payer = request.servicing.as_ref().and_then(|s| s.payer.as_ref());

@@ -281,7 +281,7 @@ pub async fn disable_if_failing_too_long(
     let Some((organisation_id, url)) = webhooks::disable(tx, endpoint_id, now).await? else {
         return Ok(false);
     };
-    let admins = db::users::administrators_of(tx, &organisation_id).await?;
+    let admins = db::users::administrators_of(tx, organisation_id).await?;
     for (email, name, language) in admins {
         let tr = Tr(language.parse().unwrap_or_default());
         let since = tr.numeric_datetime(crate::clock::brussels(failing_since));

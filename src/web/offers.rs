@@ -20,8 +20,8 @@ use super::{
     public::{mask_email, private, render_track, request_of_token},
     views::Frame,
 };
-use crate::domain::RequestId;
 use crate::domain::offer::OfferStatus;
+use crate::domain::{OrganisationId, RequestId};
 use crate::http::extract::{IdPath, page_id};
 use crate::http::refusal::offer_refusal;
 use crate::{
@@ -504,7 +504,8 @@ async fn record_payment(
     let request = coordinator_request(&state, &staff, id).await?;
     let payee = match (
         offer_service::payee_id(&form.payee),
-        offer_service::payee_id(&form.organisation),
+        // Text that is no id names no organisation: an unknown payee, as before.
+        form.organisation.trim().parse::<OrganisationId>().ok(),
     ) {
         (Some(due), _) => Some(offer_service::PayeeChoice::Due(due)),
         (None, Some(organisation)) => Some(offer_service::PayeeChoice::Organisation(organisation)),

@@ -535,6 +535,20 @@ async fn the_coordinators_system_sends_the_offer_and_registers_a_payment_as_the_
             .starts_with("Un paiement ne peut pas être daté dans le futur"),
         "{body}"
     );
+    // An organisation that is no id is refused as an unknown one is: the same answer, no payment.
+    let mut refusals = Vec::new();
+    for (key, organisation) in [
+        ("pay-unknown", "0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b"),
+        ("pay-not-an-id", "ORES"),
+    ] {
+        let body = json!({"organisation": organisation, "amount": "100.00", "paid_on": today});
+        refusals.push(problem(post_json(&app, &writer, &payments, Some(key), &body).await).await);
+    }
+    let said =
+        |(status, body): &(u16, Value)| (*status, body["error"].clone(), body["detail"].clone());
+    assert_eq!(refusals[0].0, 422, "{}", refusals[0].1);
+    assert_eq!(said(&refusals[0]), said(&refusals[1]));
+    assert_eq!(app.count("SELECT COUNT(*) FROM due_payments").await, 0);
     let payment = json!({"payee": due, "amount": "100.00", "paid_on": today});
     let first = post_json(&app, &writer, &payments, Some("pay-1"), &payment).await;
     assert_eq!(first.status().as_u16(), 200);

@@ -244,6 +244,25 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
         .unwrap();
     assert_eq!(refused.status().as_u16(), 422);
     assert_eq!(app.count("SELECT COUNT(*) FROM due_payments").await, 0);
+    // An organisation that is no id is refused as an unknown one is, never a 500.
+    let mut refusals = Vec::new();
+    for organisation in ["0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b", "ORES"] {
+        let response = a
+            .julien
+            .post(&payments_url)
+            .form(&[
+                ("csrf_token", csrf.clone()),
+                ("organisation", organisation.to_owned()),
+                ("amount", payees[0].1.clone()),
+                ("paid_on", today.clone()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        refusals.push(response.status().as_u16());
+    }
+    assert_eq!(refusals, [422, 422]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM due_payments").await, 0);
     for (organisation, amount) in &payees {
         let response = a
             .julien

@@ -2,7 +2,6 @@
 //! per operator created with the request and answered exactly once by a worker.
 
 use chrono::{DateTime, Duration, Utc};
-use uuid::Uuid;
 
 use crate::domain::{AssessmentId, RequestId};
 use crate::{
@@ -62,7 +61,7 @@ impl From<InputError> for AssessError {
 pub async fn create_tasks(
     tx: &mut Tx,
     request_id: RequestId,
-    operators: &[(Uuid, String)],
+    operators: &[(crate::domain::OrganisationId, String)],
     now: DateTime<Utc>,
     due_working_days: u32,
 ) -> Result<(), DbError> {
@@ -205,7 +204,7 @@ where
     ) else {
         return Ok(None);
     };
-    let scope = requests::applicant_scope(request)?;
+    let scope = requests::applicant_scope(request);
     let earlier = requests::sent_servicing_dossiers(executor, &scope, request).await?;
     Ok(earlier
         .into_iter()
@@ -351,7 +350,7 @@ async fn answer(
         }
         // A partner joined by configuration: its offer drives the generic module.
         Err(_) => {
-            let offer = organisations::partner_offer(&mut tx, &task.organisation_id)
+            let offer = organisations::partner_offer(&mut tx, task.organisation_id)
                 .await?
                 .ok_or_else(|| AssessError::Corrupt(format!("no offer for {}", task.service)))?;
             let offer =
@@ -375,7 +374,7 @@ async fn answer(
         return Ok(false);
     }
     let request_id = request.id;
-    let organisation_id = db::parse_uuid(&task.organisation_id)?;
+    let organisation_id = task.organisation_id;
     requests::insert_event(
         &mut tx,
         &NewEvent {
@@ -549,7 +548,7 @@ async fn price_one(
             actor_kind: "system",
             actor_id: None,
             actor_name: None,
-            organisation_id: Some(db::parse_uuid(&row.organisation_id)?),
+            organisation_id: Some(row.organisation_id),
             detail: Some(&detail),
             public: false,
         },

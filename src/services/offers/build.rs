@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use super::{
     OfferError, PROPOSED_DAYS, UnpricedPart, VALIDITY_MONTHS, too_large, total, unpriced_parts,
 };
+use crate::domain::OrganisationId;
 use crate::domain::assessment::AssessmentStatus;
 use crate::{
     db::{
@@ -48,7 +49,7 @@ pub(super) struct BuildOptions<'a> {
 
 /// One due of the version: who pays whom, how much, when (see `domain::dues`).
 pub(super) struct DueOf {
-    pub(super) organisation_id: String,
+    pub(super) organisation_id: OrganisationId,
     pub(super) direction: Direction,
     pub(super) party_name: String,
     pub(super) document: quote::DocumentKind,
@@ -71,7 +72,7 @@ pub(super) struct Built {
 
 /// One operator's answers for the request (an operator may serve several of its services).
 pub(super) struct Part {
-    pub(super) organisation_id: String,
+    pub(super) organisation_id: OrganisationId,
     pub(super) operator: String,
     pub(super) services: Vec<(Service, AssessmentRow, Assessment)>,
 }
@@ -81,10 +82,10 @@ pub(super) async fn parts(
     scope: &Scope,
     request: &RequestRow,
 ) -> Result<Vec<Part>, OfferError> {
-    let names: BTreeMap<String, String> = db::organisations::all(&state.db)
+    let names: BTreeMap<OrganisationId, String> = db::organisations::all(&state.db)
         .await?
         .into_iter()
-        .map(|o| (o.id.to_string(), o.name))
+        .map(|o| (o.id, o.name))
         .collect();
     let mut parts: Vec<Part> = Vec::new();
     let mut rows = assessments::for_request(&state.db, scope, request.id).await?;
@@ -110,7 +111,7 @@ pub(super) async fn parts(
             Some(index) => index,
             None => {
                 parts.push(Part {
-                    organisation_id: row.organisation_id.clone(),
+                    organisation_id: row.organisation_id,
                     operator: names.get(&row.organisation_id).cloned().unwrap_or_default(),
                     services: Vec::new(),
                 });
@@ -528,7 +529,7 @@ pub(super) async fn build(
     // computed on the document's sum (V-6), as the engine prices them.
     let mut payable: Vec<(offers::PayeeDetails, Part)> = Vec::new();
     for part in parts {
-        let details = offers::payee_of(&state.db, &part.organisation_id).await?;
+        let details = offers::payee_of(&state.db, part.organisation_id).await?;
         let same = payable.iter_mut().find(|(known, _)| {
             known.iban.is_some() && known.iban == details.iban && known.name == details.name
         });
@@ -576,7 +577,7 @@ pub(super) async fn build(
                         && section.scope == quote::DocumentScope::Servicing,
                 };
                 dues.push(DueOf {
-                    organisation_id: part.organisation_id.clone(),
+                    organisation_id: part.organisation_id,
                     direction: Direction::ApplicantToOperator,
                     party_name: payment.payee.clone(),
                     document: section.document,
@@ -602,7 +603,7 @@ pub(super) async fn build(
             }
             for share in section.holders.iter().filter(|h| !h.amount.is_zero()) {
                 dues.push(DueOf {
-                    organisation_id: part.organisation_id.clone(),
+                    organisation_id: part.organisation_id,
                     direction: Direction::ApplicantToHolder,
                     party_name: share.holder.clone(),
                     document: section.document,
@@ -619,7 +620,7 @@ pub(super) async fn build(
             }
             for credit in &section.credits {
                 dues.push(DueOf {
-                    organisation_id: part.organisation_id.clone(),
+                    organisation_id: part.organisation_id,
                     direction: Direction::OperatorToApplicant,
                     party_name: credit.payer.clone(),
                     document: section.document,

@@ -232,7 +232,7 @@ pub async fn send(
         .iter()
         .map(|d| NewDue {
             direction: d.direction.code(),
-            organisation_id: Some(d.organisation_id.as_str()),
+            organisation_id: Some(d.organisation_id),
             party_name: &d.party_name,
             document: d.document.code(),
             scope: d.scope.code(),

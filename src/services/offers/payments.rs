@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::domain::offer::OfferStatus;
-use crate::domain::{OfferId, RequestId};
+use crate::domain::{OfferId, OrganisationId, RequestId};
 use crate::{
     db::offers::{DuePaymentRow, NewPayment},
     domain::{
@@ -18,7 +18,7 @@ pub struct Due {
     pub id: String,
     pub offer_id: OfferId,
     pub direction: Direction,
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     /// Who receives it (the operator or the holder), or, from an operator, who pays.
     pub party: String,
     pub document: quote::DocumentKind,
@@ -121,7 +121,7 @@ pub(super) fn nothing_due_before_works(dues: &[Due]) -> bool {
 /// operator — that operator's only due from the applicant.
 pub enum PayeeChoice {
     Due(String),
-    Organisation(String),
+    Organisation(OrganisationId),
 }
 
 /// A payment as the case officer records it.
@@ -162,7 +162,7 @@ pub async fn record_payment(
     // Organisations sharing a payee (ORES' electricity and gas) share its document; read
     // before the write, which holds its own connection.
     let payee_name = match &input.payee {
-        PayeeChoice::Organisation(organisation) => offers::payee_of(&state.db, organisation)
+        PayeeChoice::Organisation(organisation) => offers::payee_of(&state.db, *organisation)
             .await
             .ok()
             .map(|p| p.name),
@@ -178,7 +178,7 @@ pub async fn record_payment(
         PayeeChoice::Organisation(organisation) => {
             let mut of = dues.iter().filter(|d| {
                 d.direction == Direction::ApplicantToOperator
-                    && (d.organisation_id.as_deref() == Some(organisation.as_str())
+                    && (d.organisation_id == Some(*organisation)
                         || payee_name.as_deref() == Some(d.party.as_str()))
             });
             match (of.next(), of.next()) {
@@ -505,7 +505,8 @@ async fn closing_lines(
     Ok(lines)
 }
 
-/// Used by pages: the id a payee form names (a due or an organisation), checked as a uuid.
+/// Used by pages: the due a payee form names, checked as a uuid (an organisation it names
+/// is parsed as an [`OrganisationId`]).
 pub fn payee_id(raw: &str) -> Option<String> {
     Uuid::parse_str(raw.trim()).ok().map(|u| u.to_string())
 }
