@@ -222,7 +222,7 @@ impl Drop for AbortOnDrop {
 }
 
 pub use crate::domain::{
-    AssessmentId, CrewId, DocumentId, EndpointId, OfferId, PermitId, RequestId, UserId,
+    AssessmentId, CrewId, DeliveryId, DocumentId, EndpointId, OfferId, PermitId, RequestId, UserId,
     tenancy::Scope,
 };
 
@@ -328,7 +328,8 @@ text_id!(
     OfferId,
     EndpointId,
     CrewId,
-    UserId
+    UserId,
+    DeliveryId
 );
 
 impl Db {

@@ -94,6 +94,11 @@ uuid_id!(
     UserId
 );
 
+uuid_id!(
+    /// One delivery of a webhook event to one endpoint (`webhook_deliveries.id`).
+    DeliveryId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
