@@ -222,8 +222,8 @@ impl Drop for AbortOnDrop {
 }
 
 pub use crate::domain::{
-    AssessmentId, CrewId, DeliveryId, DocumentId, EndpointId, OfferId, PermitId, RequestId, UserId,
-    tenancy::Scope,
+    ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, EndpointId, OfferId, PermitId,
+    RequestId, UserId, tenancy::Scope,
 };
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
@@ -329,7 +329,8 @@ text_id!(
     EndpointId,
     CrewId,
     UserId,
-    DeliveryId
+    DeliveryId,
+    ApiKeyId
 );
 
 impl Db {

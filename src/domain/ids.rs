@@ -99,6 +99,11 @@ uuid_id!(
     DeliveryId
 );
 
+uuid_id!(
+    /// An organisation's API key (`api_keys.id`); never its secret.
+    ApiKeyId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,8 +115,8 @@ pub use document::{DocumentKind, FileRefusal, FileType, RequestQuota};
 pub use error::{FieldErrors, InputError};
 pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
 pub use ids::{
-    AssessmentId, CrewId, DeliveryId, DocumentId, EndpointId, MalformedId, OfferId, PermitId,
-    RequestId, UserId,
+    ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, EndpointId, MalformedId, OfferId,
+    PermitId, RequestId, UserId,
 };
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};
 pub use request::{

@@ -78,7 +78,7 @@ super::stored_code! {
 /// An API key acting for its organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyActor {
-    pub id: Uuid,
+    pub id: super::ApiKeyId,
     pub name: String,
     /// A read-write key; a read key only reads.
     pub writes: bool,

@@ -11,7 +11,7 @@ use crate::{
         api_keys::{KeptAnswer, KeyRow, NewKey},
     },
     domain::{
-        FieldErrors, InputError,
+        ApiKeyId, FieldErrors, InputError,
         idempotency::IdempotencyKey,
         tenancy::{Scope, SessionUser},
     },
@@ -109,7 +109,7 @@ pub async fn create(
     api_keys::insert(
         &state.db,
         &NewKey {
-            id: crate::db::new_id(),
+            id: ApiKeyId::generate(),
             organisation_id: admin.organisation_id,
             name: &name,
             scope,
@@ -126,7 +126,7 @@ pub async fn create(
 
 /// A key as its pages list it.
 pub struct KeyView {
-    pub id: String,
+    pub id: ApiKeyId,
     pub organisation: String,
     pub name: String,
     pub scope: String,
@@ -183,13 +183,10 @@ pub async fn revoke(
     state: &AppState,
     scope: Option<&Scope>,
     by: &SessionUser,
-    key_id: &str,
+    key_id: ApiKeyId,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    if Uuid::parse_str(key_id.trim()).is_err() {
-        return Ok(false);
-    }
-    api_keys::revoke(&state.db, scope, key_id.trim(), by.user_id, now).await
+    api_keys::revoke(&state.db, scope, key_id, by.user_id, now).await
 }
 
 /// Why a bearer key does not act.
