@@ -222,8 +222,8 @@ impl Drop for AbortOnDrop {
 }
 
 pub use crate::domain::{
-    ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, EndpointId, OfferId, PermitId,
-    RequestId, UserId, tenancy::Scope,
+    ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, EndpointId, OfferId, OutboxId,
+    PermitId, RequestId, UserId, tenancy::Scope,
 };
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
@@ -330,7 +330,8 @@ text_id!(
     CrewId,
     UserId,
     DeliveryId,
-    ApiKeyId
+    ApiKeyId,
+    OutboxId
 );
 
 impl Db {

@@ -104,6 +104,11 @@ uuid_id!(
     ApiKeyId
 );
 
+uuid_id!(
+    /// A mail in the outbox, queued, sent or given up (`outbox.id`).
+    OutboxId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
