@@ -223,7 +223,7 @@ impl Drop for AbortOnDrop {
 
 pub use crate::domain::{
     ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, EndpointId, OfferId, OutboxId,
-    PermitId, RequestId, UserId, tenancy::Scope,
+    PermitId, RequestId, StatementId, StatementLineId, UserId, tenancy::Scope,
 };
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
@@ -331,7 +331,9 @@ text_id!(
     UserId,
     DeliveryId,
     ApiKeyId,
-    OutboxId
+    OutboxId,
+    StatementId,
+    StatementLineId
 );
 
 impl Db {

@@ -109,6 +109,16 @@ uuid_id!(
     OutboxId
 );
 
+uuid_id!(
+    /// A bank statement (CODA) as uploaded once by its organisation (`bank_statements.id`).
+    StatementId
+);
+
+uuid_id!(
+    /// One credit line of a bank statement (`bank_statement_lines.id`).
+    StatementLineId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

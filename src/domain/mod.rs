@@ -116,7 +116,7 @@ pub use error::{FieldErrors, InputError};
 pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
 pub use ids::{
     ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, EndpointId, MalformedId, OfferId,
-    OutboxId, PermitId, RequestId, UserId,
+    OutboxId, PermitId, RequestId, StatementId, StatementLineId, UserId,
 };
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};
 pub use request::{
