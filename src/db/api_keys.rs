@@ -1,14 +1,13 @@
 //! API keys of an organisation (issue 21) and the answers kept for `Idempotency-Key`.
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
-use super::{Db, DbError, DbResult, OrganisationId, UserId, parse_uuid, ts};
+use super::{ApiKeyId, Db, DbError, DbResult, OrganisationId, UserId, ts};
 use crate::domain::tenancy::{ApiKeyActor, Scope, SessionUser};
 
 /// A new key, its secret already hashed.
 pub struct NewKey<'a> {
-    pub id: Uuid,
+    pub id: ApiKeyId,
     pub organisation_id: OrganisationId,
     pub name: &'a str,
     /// `read` or `read_write`.
@@ -25,7 +24,7 @@ pub async fn insert(db: &Db, key: &NewKey<'_>, now: DateTime<Utc>) -> DbResult<(
         "INSERT INTO api_keys (id, organisation_id, name, scope, prefix, secret_hash, created_by, \
             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(key.id.to_string())
+    .bind(key.id)
     .bind(key.organisation_id)
     .bind(key.name)
     .bind(key.scope)
@@ -43,7 +42,7 @@ pub async fn insert(db: &Db, key: &NewKey<'_>, now: DateTime<Utc>) -> DbResult<(
 /// A key as its pages list it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyRow {
-    pub id: String,
+    pub id: ApiKeyId,
     pub organisation_name: String,
     pub name: String,
     pub scope: String,
@@ -85,7 +84,7 @@ pub async fn all(db: &Db) -> DbResult<Vec<KeyRow>> {
 pub async fn revoke(
     db: &Db,
     scope: Option<&Scope>,
-    key_id: &str,
+    key_id: ApiKeyId,
     by: UserId,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
@@ -107,7 +106,7 @@ pub async fn revoke(
 
 #[derive(sqlx::FromRow)]
 struct BearerRow {
-    id: String,
+    id: ApiKeyId,
     name: String,
     scope: String,
     expires_at: Option<String>,
@@ -162,7 +161,7 @@ pub async fn by_secret_hash(db: &Db, secret_hash: &str) -> DbResult<Option<Beare
             organisation_kind: row.organisation_kind,
             administrator: false,
             api_key: Some(ApiKeyActor {
-                id: parse_uuid(&row.id)?,
+                id: row.id,
                 name: row.name,
                 writes: row.scope == "read_write",
             }),
@@ -173,7 +172,7 @@ pub async fn by_secret_hash(db: &Db, secret_hash: &str) -> DbResult<Option<Beare
 /// Records the key's use, at most once per `every` (a read does not write on each call).
 pub async fn touch(
     db: &Db,
-    key_id: Uuid,
+    key_id: ApiKeyId,
     now: DateTime<Utc>,
     every: chrono::Duration,
 ) -> DbResult<()> {
@@ -183,7 +182,7 @@ pub async fn touch(
          WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
     )
     .bind(ts(now))
-    .bind(key_id.to_string())
+    .bind(key_id)
     .bind(ts(now - every))
     .execute(&mut *tx)
     .await?;

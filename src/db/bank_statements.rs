@@ -1,9 +1,9 @@
 //! Bank statements (CODA) and their credit lines, matched to dues or left to assign (issue 21).
 
-use super::{OrganisationId, RequestId, UserId};
+use super::{OrganisationId, RequestId, StatementId, StatementLineId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Db, DbError, DbResult, Tx, new_id, ts};
+use super::{Db, DbError, DbResult, Tx, ts};
 use crate::domain::tenancy::Scope;
 
 pub struct NewStatement<'a> {
@@ -20,9 +20,9 @@ pub struct NewStatement<'a> {
 /// The statement's row after an upload.
 pub enum Upserted {
     /// First uploaded now.
-    New(String),
+    New(StatementId),
     /// Uploaded before by the same organisation.
-    Known(String),
+    Known(StatementId),
     /// Uploaded before by another organisation: its lines are not this one's to read.
     OtherOrganisation,
 }
@@ -40,7 +40,7 @@ pub async fn upsert(
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (account, number, opened_on) DO NOTHING",
     )
-    .bind(new_id().to_string())
+    .bind(StatementId::generate())
     .bind(scope.organisation_id())
     .bind(statement.account)
     .bind(statement.holder)
@@ -54,7 +54,7 @@ pub async fn upsert(
     .await?
     .rows_affected()
         == 1;
-    let (id, organisation_id): (String, OrganisationId) = sqlx::query_as(
+    let (id, organisation_id): (StatementId, OrganisationId) = sqlx::query_as(
         "SELECT id, organisation_id FROM bank_statements \
          WHERE account = $1 AND number = $2 AND opened_on = $3",
     )
@@ -73,7 +73,7 @@ pub async fn upsert(
 }
 
 pub struct NewLine<'a> {
-    pub statement_id: &'a str,
+    pub statement_id: StatementId,
     pub sequence: &'a str,
     pub bank_reference: &'a str,
     pub amount: String,
@@ -86,8 +86,8 @@ pub struct NewLine<'a> {
 
 /// Stores a credit line as read, to assign until matched; `None` when the statement already
 /// had it (the same file uploaded again).
-pub async fn insert_line(tx: &mut Tx, line: &NewLine<'_>) -> DbResult<Option<String>> {
-    let id = new_id().to_string();
+pub async fn insert_line(tx: &mut Tx, line: &NewLine<'_>) -> DbResult<Option<StatementLineId>> {
+    let id = StatementLineId::generate();
     let inserted = sqlx::query(
         "INSERT INTO bank_statement_lines (id, statement_id, sequence, bank_reference, amount, \
             value_date, communication, structured_communication, counterparty_name, \
@@ -95,7 +95,7 @@ pub async fn insert_line(tx: &mut Tx, line: &NewLine<'_>) -> DbResult<Option<Str
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'to_assign') \
          ON CONFLICT (statement_id, sequence) DO NOTHING",
     )
-    .bind(&id)
+    .bind(id)
     .bind(line.statement_id)
     .bind(line.sequence)
     .bind(line.bank_reference)
@@ -125,7 +125,7 @@ pub struct LineOutcome<'a> {
 
 pub async fn set_outcome(
     tx: &mut Tx,
-    line_id: &str,
+    line_id: StatementLineId,
     outcome: &LineOutcome<'_>,
     now: DateTime<Utc>,
 ) -> DbResult<()> {
@@ -172,7 +172,7 @@ pub async fn request_of_reference(tx: &mut Tx, reference: &str) -> DbResult<Opti
 /// A statement as its page lists it, with its lines' tallies.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StatementRow {
-    pub id: String,
+    pub id: StatementId,
     pub account: String,
     pub holder: String,
     pub number: i64,
@@ -209,8 +209,8 @@ pub async fn statements(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<Stat
 /// A credit line with its statement, as the pages show it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LineRow {
-    pub id: String,
-    pub statement_id: String,
+    pub id: StatementLineId,
+    pub statement_id: StatementId,
     pub account: String,
     pub number: i64,
     pub opened_on: String,
@@ -246,7 +246,7 @@ pub async fn to_assign(db: &Db, scope: &Scope) -> DbResult<Vec<LineRow>> {
 }
 
 /// The lines of one of the scope's statements, in the statement's order.
-pub async fn lines_of(db: &Db, scope: &Scope, statement_id: &str) -> DbResult<Vec<LineRow>> {
+pub async fn lines_of(db: &Db, scope: &Scope, statement_id: StatementId) -> DbResult<Vec<LineRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{LINES} WHERE s.organisation_id = $1 AND s.id = $2 ORDER BY l.sequence"
     )))
@@ -257,7 +257,7 @@ pub async fn lines_of(db: &Db, scope: &Scope, statement_id: &str) -> DbResult<Ve
 }
 
 /// One of the scope's lines, inside a change; `NotFound` for another organisation's.
-pub async fn line_in(tx: &mut Tx, scope: &Scope, line_id: &str) -> DbResult<LineRow> {
+pub async fn line_in(tx: &mut Tx, scope: &Scope, line_id: StatementLineId) -> DbResult<LineRow> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{LINES} WHERE s.organisation_id = $1 AND l.id = $2"
     )))

@@ -222,8 +222,8 @@ impl Drop for AbortOnDrop {
 }
 
 pub use crate::domain::{
-    AssessmentId, CrewId, DocumentId, EndpointId, OfferId, OrganisationId, PermitId, RequestId,
-    UserId, tenancy::Scope,
+    ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, EndpointId, OfferId, OrganisationId,
+    OutboxId, PermitId, RequestId, StatementId, StatementLineId, UserId, tenancy::Scope,
 };
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
@@ -329,7 +329,12 @@ text_id!(
     EndpointId,
     CrewId,
     UserId,
-    OrganisationId
+    OrganisationId,
+    DeliveryId,
+    ApiKeyId,
+    OutboxId,
+    StatementId,
+    StatementLineId
 );
 
 impl Db {

@@ -1,7 +1,7 @@
 //! Offers: numbered, immutable versions of the consolidated quote (C-3), their payees and the
 //! payments the case officer registers.
 
-use super::{OfferId, OrganisationId, RequestId, UserId};
+use super::{OfferId, OrganisationId, RequestId, StatementLineId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, ts};
@@ -341,7 +341,7 @@ pub struct NewPayment<'a> {
     pub by: UserId,
     pub idempotency_key: &'a str,
     /// The bank statement line the payment was read from, if any.
-    pub statement_line_id: Option<&'a str>,
+    pub statement_line_id: Option<StatementLineId>,
 }
 
 /// Records one payment against a due; false when its key was already used (the same form

@@ -1,11 +1,10 @@
 //! The durable outbox: mail written with the change it reports, claimed and sent by a worker.
 
-use super::RequestId;
+use super::{OutboxId, RequestId};
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::{DateTime, Duration, Utc};
-use uuid::Uuid;
 
-use super::{Db, DbError, DbResult, Tx, new_id, parse_ts, ts};
+use super::{Db, DbError, DbResult, Tx, parse_ts, ts};
 pub use crate::domain::contact::mailbox_key;
 
 crate::domain::stored_code! {
@@ -44,7 +43,7 @@ pub struct Attachment {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxRow {
-    pub id: String,
+    pub id: OutboxId,
     pub kind: String,
     pub request_id: Option<RequestId>,
     pub recipient: String,
@@ -63,14 +62,18 @@ pub struct OutboxRow {
 const COLUMNS: &str = "id, kind, request_id, recipient, subject, body_text, body_html, status, \
     attempts, next_attempt_at, last_error, created_at, sent_at";
 
-pub async fn enqueue(tx: &mut Tx, message: &NewMessage<'_>, now: DateTime<Utc>) -> DbResult<Uuid> {
-    let id = new_id();
+pub async fn enqueue(
+    tx: &mut Tx,
+    message: &NewMessage<'_>,
+    now: DateTime<Utc>,
+) -> DbResult<OutboxId> {
+    let id = OutboxId::generate();
     sqlx::query(
         "INSERT INTO outbox (id, kind, request_id, recipient, recipient_key, subject, body_text, \
             body_html, status, attempts, next_attempt_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)",
     )
-    .bind(id.to_string())
+    .bind(id)
     .bind(message.kind)
     .bind(message.request_id)
     .bind(message.recipient)
@@ -86,7 +89,7 @@ pub async fn enqueue(tx: &mut Tx, message: &NewMessage<'_>, now: DateTime<Utc>) 
             "INSERT INTO outbox_attachments (outbox_id, position, filename, content_type, content_base64) \
              VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(id.to_string())
+        .bind(id)
         .bind(position as i64)
         .bind(&attachment.filename)
         .bind(&attachment.content_type)
@@ -120,7 +123,7 @@ pub async fn queued_to_mailbox_since(
 }
 
 /// The files sent with a message, in order.
-pub async fn attachments(db: &Db, outbox_id: &str) -> DbResult<Vec<Attachment>> {
+pub async fn attachments(db: &Db, outbox_id: OutboxId) -> DbResult<Vec<Attachment>> {
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT filename, content_type, content_base64 FROM outbox_attachments \
          WHERE outbox_id = $1 ORDER BY position",
@@ -154,7 +157,7 @@ pub async fn claim_due(
 
 /// Pushes a claim forward to `until` while its delivery runs, so no other worker takes the
 /// message meanwhile. False when the message is no longer pending (already recorded).
-pub async fn extend_claim(db: &Db, id: &str, until: DateTime<Utc>) -> DbResult<bool> {
+pub async fn extend_claim(db: &Db, id: OutboxId, until: DateTime<Utc>) -> DbResult<bool> {
     let result = sqlx::query(
         "UPDATE outbox SET locked_until = $2 WHERE id = $1 AND status = 'pending' \
            AND locked_until IS NOT NULL",
@@ -167,7 +170,7 @@ pub async fn extend_claim(db: &Db, id: &str, until: DateTime<Utc>) -> DbResult<b
 }
 
 /// Marks a claimed message sent; only the first call changes anything.
-pub async fn mark_sent(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+pub async fn mark_sent(db: &Db, id: OutboxId, now: DateTime<Utc>) -> DbResult<bool> {
     let result = sqlx::query(
         "UPDATE outbox SET status = 'sent', sent_at = $2, locked_until = NULL, last_error = NULL \
          WHERE id = $1 AND status = 'pending'",
@@ -182,18 +185,18 @@ pub async fn mark_sent(db: &Db, id: &str, now: DateTime<Utc>) -> DbResult<bool> 
 /// Records a failed attempt: retried at `retry_at`, or given up when `None`.
 pub async fn mark_failed(
     db: &Db,
-    id: &str,
+    id: OutboxId,
     error: &str,
     retry_at: Option<DateTime<Utc>>,
 ) -> DbResult<()> {
-    super::mark_task_failed(db, "outbox", id, error, retry_at).await
+    super::mark_task_failed(db, "outbox", &id.to_string(), error, retry_at).await
 }
 
 /// Records the last automatic attempt as failed (the administrator sees it and may retry),
 /// yet still tried again by itself at `again_at` (see [`revive_due`]).
 pub async fn mark_failed_until(
     db: &Db,
-    id: &str,
+    id: OutboxId,
     error: &str,
     again_at: DateTime<Utc>,
 ) -> DbResult<()> {
@@ -238,7 +241,7 @@ pub async fn revive_due(db: &Db, kind: &str, now: DateTime<Utc>) -> DbResult<u64
 
 /// Queues failed messages again, due now, with a fresh round of automatic attempts: the one
 /// `id`, or every failed message when `None`. Returns how many.
-pub async fn retry_failed(db: &Db, id: Option<&str>, now: DateTime<Utc>) -> DbResult<u64> {
+pub async fn retry_failed(db: &Db, id: Option<OutboxId>, now: DateTime<Utc>) -> DbResult<u64> {
     const RETRY: &str = "UPDATE outbox SET status = 'pending', attempts = 0, \
         next_attempt_at = $1, locked_until = NULL WHERE status = 'failed'";
     let result = match id {
@@ -278,7 +281,7 @@ pub async fn recent(db: &Db, limit: i64) -> DbResult<Vec<OutboxRow>> {
     .await?)
 }
 
-pub async fn get(db: &Db, id: &str) -> DbResult<OutboxRow> {
+pub async fn get(db: &Db, id: OutboxId) -> DbResult<OutboxRow> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM outbox WHERE id = $1"
     )))

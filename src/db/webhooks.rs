@@ -1,7 +1,7 @@
 //! Webhook endpoints and their deliveries (issue 21): deliveries are written in the
 //! transaction of the change they report and claimed by the webhook worker like the outbox.
 
-use super::{EndpointId, OrganisationId, RequestId, UserId};
+use super::{DeliveryId, EndpointId, OrganisationId, RequestId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -220,7 +220,7 @@ async fn insert_delivery(
             status, attempts, next_attempt_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
     )
-    .bind(new_id().to_string())
+    .bind(DeliveryId::generate())
     .bind(endpoint_id)
     .bind(event_id.to_string())
     .bind(event_type)
@@ -280,7 +280,7 @@ crate::domain::stored_code! {
 /// A delivery as the log lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeliveryRow {
-    pub id: String,
+    pub id: DeliveryId,
     pub event_id: String,
     pub event_type: String,
     pub reference: Option<String>,
@@ -322,7 +322,7 @@ pub async fn replay(
     db: &Db,
     scope: &Scope,
     endpoint_id: EndpointId,
-    delivery_id: &str,
+    delivery_id: DeliveryId,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     let result = sqlx::query(
@@ -343,7 +343,7 @@ pub async fn replay(
 /// A claimed delivery with what sending it needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueDelivery {
-    pub id: String,
+    pub id: DeliveryId,
     pub endpoint_id: EndpointId,
     pub event_id: String,
     pub event_type: String,
@@ -362,7 +362,7 @@ pub async fn claim_due(
     now: DateTime<Utc>,
     lease: Duration,
 ) -> DbResult<Option<DueDelivery>> {
-    let candidate: Option<String> = sqlx::query_scalar(
+    let candidate: Option<DeliveryId> = sqlx::query_scalar(
         "SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
          WHERE d.status = 'pending' AND e.active = 1 AND d.next_attempt_at <= $1 \
            AND (d.locked_until IS NULL OR d.locked_until <= $1) \
@@ -377,12 +377,12 @@ pub async fn claim_due(
     let Some(id) = candidate else {
         return Ok(None);
     };
-    let claimed: Option<String> = sqlx::query_scalar(
+    let claimed: Option<DeliveryId> = sqlx::query_scalar(
         "UPDATE webhook_deliveries SET locked_until = $2, attempts = attempts + 1 \
          WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $3) \
          RETURNING id",
     )
-    .bind(&id)
+    .bind(id)
     .bind(ts(now + lease))
     .bind(ts(now))
     .fetch_optional(&mut *db.single_write().await?)
@@ -395,7 +395,7 @@ pub async fn claim_due(
             e.secret FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
          WHERE d.id = $1",
     )
-    .bind(&id)
+    .bind(id)
     .fetch_optional(&db.pool)
     .await?)
 }
@@ -422,7 +422,7 @@ pub async fn mark_delivered(
             last_attempt_at = $2, last_status = $3, last_error = NULL, last_duration_ms = $4, \
             locked_until = NULL WHERE id = $1",
     )
-    .bind(&delivery.id)
+    .bind(delivery.id)
     .bind(ts(attempt.at))
     .bind(attempt.status.map(i64::from))
     .bind(attempt.duration_ms)
@@ -451,7 +451,7 @@ pub async fn mark_failed(
             last_status = $4, last_error = $5, last_duration_ms = $6, locked_until = NULL \
          WHERE id = $1 AND status = 'pending'",
     )
-    .bind(&delivery.id)
+    .bind(delivery.id)
     .bind(ts(retry_at))
     .bind(ts(attempt.at))
     .bind(attempt.status.map(i64::from))
@@ -488,7 +488,7 @@ pub async fn disable(
 }
 
 /// Pushes a claim forward while its attempt runs (see the outbox's).
-pub async fn extend_claim(db: &Db, id: &str, until: DateTime<Utc>) -> DbResult<bool> {
+pub async fn extend_claim(db: &Db, id: DeliveryId, until: DateTime<Utc>) -> DbResult<bool> {
     let result = sqlx::query(
         "UPDATE webhook_deliveries SET locked_until = $2 WHERE id = $1 AND status = 'pending' \
            AND locked_until IS NOT NULL",

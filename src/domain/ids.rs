@@ -108,6 +108,31 @@ uuid_id!(
     OrganisationId
 );
 
+uuid_id!(
+    /// One delivery of a webhook event to one endpoint (`webhook_deliveries.id`).
+    DeliveryId
+);
+
+uuid_id!(
+    /// An organisation's API key (`api_keys.id`); never its secret.
+    ApiKeyId
+);
+
+uuid_id!(
+    /// A mail in the outbox, queued, sent or given up (`outbox.id`).
+    OutboxId
+);
+
+uuid_id!(
+    /// A bank statement (CODA) as uploaded once by its organisation (`bank_statements.id`).
+    StatementId
+);
+
+uuid_id!(
+    /// One credit line of a bank statement (`bank_statement_lines.id`).
+    StatementLineId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,6 @@
 //! staff member, and the filters of a tenant's queue.
 
 use chrono::NaiveDate;
-use uuid::Uuid;
 
 use super::{OrganisationId, RequestState, UserId};
 
@@ -78,7 +77,7 @@ super::stored_code! {
 /// An API key acting for its organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyActor {
-    pub id: Uuid,
+    pub id: super::ApiKeyId,
     pub name: String,
     /// A read-write key; a read key only reads.
     pub writes: bool,

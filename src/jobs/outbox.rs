@@ -9,7 +9,7 @@ use tokio::{sync::Notify, task::JoinSet};
 
 use crate::{
     clock::Clock,
-    db::{Db, DbResult, outbox},
+    db::{Db, DbResult, OutboxId, outbox},
     domain::retry::backoff,
     jobs::Shutdown,
     mail::{Mailer, OutgoingMail},
@@ -79,8 +79,8 @@ impl Worker {
             {
                 match outbox::claim_due(&self.db, self.clock.now(), self.lease()).await {
                     Ok(Some(row)) => {
-                        if sending.insert(row.id.clone()) {
-                            let id = row.id.clone();
+                        if sending.insert(row.id) {
+                            let id = row.id;
                             let delivery = self.clone().deliver(row);
                             in_flight.spawn(async move { (id, delivery.await) });
                         }
@@ -129,24 +129,24 @@ impl Worker {
     /// True when this call marked it sent.
     async fn deliver(self, row: outbox::OutboxRow) -> DbResult<bool> {
         let mail = OutgoingMail {
-            id: row.id.clone(),
+            id: row.id.to_string(),
             to: row.recipient.clone(),
             subject: row.subject.clone(),
             text: row.body_text.clone(),
             html: row.body_html.clone(),
-            attachments: outbox::attachments(&self.db, &row.id).await?,
+            attachments: outbox::attachments(&self.db, row.id).await?,
         };
         let outcome = {
             // Stopped (dropped) as soon as the send ends, whichever way.
             let _heartbeat = AbortOnDrop(tokio::spawn(keep_claim(
                 self.db.clone(),
                 self.clock.clone(),
-                row.id.clone(),
+                row.id,
                 self.claim,
             )));
             self.mailer.send(&mail).await
         };
-        let (db, id) = (&self.db, row.id.as_str());
+        let (db, id) = (&self.db, row.id);
         match outcome {
             Ok(()) => {
                 let now = self.clock.now();
@@ -212,11 +212,11 @@ impl Drop for AbortOnDrop {
 
 /// Renews the claim on message `id` every quarter of `claim` until aborted or the message is
 /// no longer pending, so a slow delivery is never taken by a second sender.
-async fn keep_claim(db: Db, clock: Clock, id: String, claim: StdDuration) {
+async fn keep_claim(db: Db, clock: Clock, id: OutboxId, claim: StdDuration) {
     let lease = Duration::from_std(claim).unwrap_or(Duration::hours(1));
     loop {
         tokio::time::sleep(claim / 4).await;
-        match outbox::extend_claim(&db, &id, clock.now() + lease).await {
+        match outbox::extend_claim(&db, id, clock.now() + lease).await {
             Ok(true) => {}
             Ok(false) => return,
             Err(error) => tracing::warn!(%id, %error, "outbox claim not renewed"),

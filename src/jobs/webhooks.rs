@@ -60,8 +60,8 @@ impl Worker {
             while in_flight.len() < CONCURRENCY && failure.is_none() && !shutdown.is_raised() {
                 match webhooks::claim_due(&self.state.db, self.state.clock.now(), CLAIM).await {
                     Ok(Some(row)) => {
-                        if sending.insert(row.id.clone()) {
-                            let id = row.id.clone();
+                        if sending.insert(row.id) {
+                            let id = row.id;
                             let attempt = self.clone().attempt(row);
                             in_flight.spawn(async move { (id, attempt.await) });
                         }

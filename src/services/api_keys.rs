@@ -3,7 +3,6 @@
 //! only its SHA-256 is kept (a random 256-bit token, not a password: no slow hash needed).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use uuid::Uuid;
 
 use crate::{
     db::{
@@ -11,7 +10,7 @@ use crate::{
         api_keys::{KeptAnswer, KeyRow, NewKey},
     },
     domain::{
-        FieldErrors, InputError, OrganisationId,
+        ApiKeyId, FieldErrors, InputError, OrganisationId,
         idempotency::IdempotencyKey,
         tenancy::{Scope, SessionUser},
     },
@@ -109,7 +108,7 @@ pub async fn create(
     api_keys::insert(
         &state.db,
         &NewKey {
-            id: crate::db::new_id(),
+            id: ApiKeyId::generate(),
             organisation_id: admin.organisation_id,
             name: &name,
             scope,
@@ -126,7 +125,7 @@ pub async fn create(
 
 /// A key as its pages list it.
 pub struct KeyView {
-    pub id: String,
+    pub id: ApiKeyId,
     pub organisation: String,
     pub name: String,
     pub scope: String,
@@ -183,13 +182,10 @@ pub async fn revoke(
     state: &AppState,
     scope: Option<&Scope>,
     by: &SessionUser,
-    key_id: &str,
+    key_id: ApiKeyId,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    if Uuid::parse_str(key_id.trim()).is_err() {
-        return Ok(false);
-    }
-    api_keys::revoke(&state.db, scope, key_id.trim(), by.user_id, now).await
+    api_keys::revoke(&state.db, scope, key_id, by.user_id, now).await
 }
 
 /// Why a bearer key does not act.

@@ -1,15 +1,14 @@
 //! The mail outbox as the platform administrator reads it in the browser.
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 pub use crate::db::outbox::OutboxStatus;
-use crate::domain::RequestId;
+use crate::domain::{OutboxId, RequestId};
 use crate::{
     db::{
         DbError,
         outbox::{self, OutboxRow},
-        parse_ts, parse_uuid,
+        parse_ts,
     },
     state::AppState,
 };
@@ -17,7 +16,7 @@ use crate::{
 /// One queued or sent message.
 #[derive(Debug, Clone)]
 pub struct OutboxMessage {
-    pub id: Uuid,
+    pub id: OutboxId,
     pub recipient: String,
     pub subject: String,
     pub body_text: String,
@@ -35,7 +34,7 @@ impl TryFrom<OutboxRow> for OutboxMessage {
 
     fn try_from(row: OutboxRow) -> Result<Self, DbError> {
         Ok(OutboxMessage {
-            id: parse_uuid(&row.id)?,
+            id: row.id,
             created_at: parse_ts(&row.created_at)?,
             sent_at: row.sent_at.as_deref().map(parse_ts).transpose()?,
             next_attempt_at: match row.status {
@@ -55,9 +54,12 @@ impl TryFrom<OutboxRow> for OutboxMessage {
 
 /// Queues a failed message again now, or every failed one when `id` is `None`, and wakes the
 /// sender. Returns how many.
-pub async fn retry(state: &AppState, id: Option<Uuid>, now: DateTime<Utc>) -> Result<u64, DbError> {
-    let id = id.map(|id| id.to_string());
-    let count = outbox::retry_failed(&state.db, id.as_deref(), now).await?;
+pub async fn retry(
+    state: &AppState,
+    id: Option<OutboxId>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbError> {
+    let count = outbox::retry_failed(&state.db, id, now).await?;
     if count > 0 {
         tracing::info!(count, "failed mail queued again by an administrator");
         state.outbox_notify.notify_one();
@@ -80,8 +82,8 @@ pub async fn recent(state: &AppState, limit: i64) -> Result<Vec<OutboxMessage>, 
 }
 
 /// One message (`NotFound` when there is none with that id).
-pub async fn message(state: &AppState, id: Uuid) -> Result<OutboxMessage, DbError> {
-    outbox::get(&state.db, &id.to_string()).await?.try_into()
+pub async fn message(state: &AppState, id: OutboxId) -> Result<OutboxMessage, DbError> {
+    outbox::get(&state.db, id).await?.try_into()
 }
 
 /// Queues a composed mail (subject, text and HTML) in the writer's transaction: it is sent

@@ -11,8 +11,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-use crate::domain::RequestId;
 use crate::domain::tenancy::OrganisationKind;
+use crate::domain::{RequestId, StatementId, StatementLineId};
 use crate::{
     db::{
         self, DbError, Tx,
@@ -220,7 +220,7 @@ async fn match_line(
     user: &SessionUser,
     reconciler: Reconciler,
     statement: &Statement,
-    line_id: &str,
+    line_id: StatementLineId,
     movement: &Movement,
     now: DateTime<Utc>,
 ) -> Result<&'static str, StatementError> {
@@ -364,7 +364,7 @@ pub async fn upload(
             let Some(line_id) = bank_statements::insert_line(
                 &mut tx,
                 &NewLine {
-                    statement_id: &statement_id,
+                    statement_id,
                     sequence: &movement.sequence,
                     bank_reference: &movement.bank_reference,
                     amount: movement.amount.to_string(),
@@ -384,7 +384,7 @@ pub async fn upload(
             };
             summary.credits += 1;
             match match_line(
-                &mut tx, state, user, reconciler, statement, &line_id, movement, now,
+                &mut tx, state, user, reconciler, statement, line_id, movement, now,
             )
             .await?
             {
@@ -403,7 +403,7 @@ pub async fn upload(
 /// A credit line as the pages show it.
 #[derive(Debug, Clone)]
 pub struct LineView {
-    pub id: String,
+    pub id: StatementLineId,
     pub statement: String,
     pub amount: Decimal,
     pub value_date: NaiveDate,
@@ -441,7 +441,7 @@ fn line_view(tr: Tr, row: LineRow) -> Result<LineView, DbError> {
 
 /// A statement as its page lists it.
 pub struct StatementView {
-    pub id: String,
+    pub id: StatementId,
     pub label: String,
     pub holder: String,
     pub filename: String,
@@ -508,7 +508,7 @@ pub async fn lines(
     state: &AppState,
     user: &SessionUser,
     tr: Tr,
-    statement_id: &str,
+    statement_id: StatementId,
 ) -> Result<Vec<LineView>, DbError> {
     let rows = bank_statements::lines_of(&state.db, &user.scope(), statement_id).await?;
     if rows.is_empty() {
@@ -539,7 +539,7 @@ pub async fn assign(
     state: &AppState,
     user: &SessionUser,
     reconciler: Reconciler,
-    line_id: &str,
+    line_id: StatementLineId,
     reference: &str,
     due_id: Option<&str>,
     now: DateTime<Utc>,
@@ -618,7 +618,7 @@ pub async fn assign(
             paid_on: db::parse_date(&line.value_date)?,
             key: &key,
             by: user,
-            statement_line: Some((&line.id, &source)),
+            statement_line: Some((line.id, &source)),
         },
         now,
     )
@@ -626,7 +626,7 @@ pub async fn assign(
     let outcome = standing.as_ref().map_or("paid", matched_outcome);
     bank_statements::set_outcome(
         &mut tx,
-        &line.id,
+        line.id,
         &LineOutcome {
             outcome: "assigned",
             reason: None,
@@ -647,7 +647,7 @@ pub async fn assign(
 pub async fn set_aside(
     state: &AppState,
     user: &SessionUser,
-    line_id: &str,
+    line_id: StatementLineId,
     now: DateTime<Utc>,
 ) -> Result<(), StatementError> {
     let mut tx = state.db.begin_write().await?;
@@ -657,7 +657,7 @@ pub async fn set_aside(
     }
     bank_statements::set_outcome(
         &mut tx,
-        &line.id,
+        line.id,
         &LineOutcome {
             outcome: "ignored",
             reason: line.reason.as_deref(),

@@ -4,9 +4,8 @@
 //! once, and kept as is: the server signs every delivery with it.
 
 use chrono::{DateTime, Duration, Utc};
-use uuid::Uuid;
 
-use crate::domain::EndpointId;
+use crate::domain::{DeliveryId, EndpointId};
 
 use crate::{
     db::{
@@ -163,7 +162,7 @@ pub async fn all(state: &AppState) -> Result<Vec<EndpointView>, DbError> {
 
 /// One delivery as the log shows it.
 pub struct DeliveryView {
-    pub id: String,
+    pub id: DeliveryId,
     pub event_id: String,
     pub event_type: String,
     pub reference: Option<String>,
@@ -244,13 +243,10 @@ pub async fn replay(
     state: &AppState,
     scope: &Scope,
     endpoint_id: EndpointId,
-    delivery_id: &str,
+    delivery_id: DeliveryId,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    if Uuid::parse_str(delivery_id.trim()).is_err() {
-        return Ok(false);
-    }
-    webhooks::replay(&state.db, scope, endpoint_id, delivery_id.trim(), now).await
+    webhooks::replay(&state.db, scope, endpoint_id, delivery_id, now).await
 }
 
 /// Switches one of the organisation's endpoints on or off; false when it has none such.

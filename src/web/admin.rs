@@ -16,7 +16,9 @@ use super::{
     extract::{CsrfForm, Staff},
     views::{Frame, brussels, warned_frame},
 };
+use crate::domain::OutboxId;
 use crate::domain::tenancy::Role;
+use crate::http::extract::page_id;
 use crate::{
     i18n::Tr,
     services::outbox::{self, OutboxMessage, OutboxStatus},
@@ -52,10 +54,9 @@ async fn retry_one(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<RetryForm>,
 ) -> Result<Redirect, PageError> {
+    // The administrator first: to anybody else, text that is no id is forbidden as any id is.
     require_admin(&staff)?;
-    let Ok(id) = uuid::Uuid::parse_str(&id) else {
-        return Err(PageError::NotFound);
-    };
+    let id: OutboxId = page_id(&id)?;
     outbox::retry(&state, Some(id), state.clock.now()).await?;
     Ok(Redirect::to("/admin/outbox"))
 }
@@ -124,9 +125,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<MessagePage, PageError> {
     require_admin(&staff)?;
-    let Ok(id) = uuid::Uuid::parse_str(&id) else {
-        return Err(PageError::NotFound);
-    };
+    let id: OutboxId = page_id(&id)?;
     Ok(MessagePage {
         tr: staff.tr,
         page: warned_frame(&state, &staff).await?,

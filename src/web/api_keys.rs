@@ -21,6 +21,7 @@ use super::{
     extract::{CsrfForm, Staff},
     views::{Frame, brussels},
 };
+use crate::domain::ApiKeyId;
 use crate::domain::tenancy::Role;
 use crate::{
     domain::FieldErrors,
@@ -134,6 +135,13 @@ struct RevokeForm {
     key: String,
 }
 
+impl RevokeForm {
+    /// The key named; text that is no id names none, and is answered as an unknown key is.
+    fn key(&self) -> Option<ApiKeyId> {
+        self.key.trim().parse().ok()
+    }
+}
+
 async fn revoke(
     State(state): State<AppState>,
     staff: Staff,
@@ -141,15 +149,13 @@ async fn revoke(
 ) -> Result<Response, PageError> {
     staff.require_organisation_admin()?;
     let scope = staff.user.scope();
-    if api_keys::revoke(
-        &state,
-        Some(&scope),
-        &staff.user,
-        &form.key,
-        state.clock.now(),
-    )
-    .await?
-    {
+    let revoked = match form.key() {
+        Some(key) => {
+            api_keys::revoke(&state, Some(&scope), &staff.user, key, state.clock.now()).await?
+        }
+        None => false,
+    };
+    if revoked {
         return Ok(Redirect::to("/organisation/api-keys").into_response());
     }
     let notice = Notice {
@@ -213,7 +219,11 @@ async fn revoke_any(
     CsrfForm(form): CsrfForm<RevokeForm>,
 ) -> Result<Response, PageError> {
     require_admin(&staff)?;
-    if api_keys::revoke(&state, None, &staff.user, &form.key, state.clock.now()).await? {
+    let revoked = match form.key() {
+        Some(key) => api_keys::revoke(&state, None, &staff.user, key, state.clock.now()).await?,
+        None => false,
+    };
+    if revoked {
         return Ok(Redirect::to("/admin/api-keys").into_response());
     }
     let page = AllKeysPage {

@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use axum::{
     Router,
     extract::{
-        DefaultBodyLimit, Multipart, OriginalUri, Path, Query, State, multipart::MultipartRejection,
+        DefaultBodyLimit, Multipart, OriginalUri, Query, State, multipart::MultipartRejection,
     },
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
@@ -25,6 +25,8 @@ use super::{
     upload::read_upload,
     views::{Frame, brussels},
 };
+use crate::domain::{StatementId, StatementLineId};
+use crate::http::extract::IdPath;
 use crate::{
     http::refusal::statement_refusal,
     i18n::Tr,
@@ -91,7 +93,7 @@ struct StatementsPage {
     to_assign: Vec<LineView>,
     statements: Vec<StatementView>,
     /// The line whose assignment needs a payee chosen, with the reference typed.
-    choosing: Option<(String, String, Vec<PayeeChoice>)>,
+    choosing: Option<(StatementLineId, String, Vec<PayeeChoice>)>,
 }
 
 /// Shared by the overview and a statement's page.
@@ -153,7 +155,7 @@ async fn render(
     base: &'static str,
     notice: Option<Notice>,
     summary: Option<UploadSummary>,
-    choosing: Option<(String, String, Vec<PayeeChoice>)>,
+    choosing: Option<(StatementLineId, String, Vec<PayeeChoice>)>,
 ) -> Result<StatementsPage, PageError> {
     let overview = statements::overview(state, &staff.user, staff.tr).await?;
     Ok(StatementsPage {
@@ -205,7 +207,7 @@ async fn refused(
     staff: Staff,
     base: &'static str,
     error: StatementError,
-    choosing: Option<(String, String, Vec<PayeeChoice>)>,
+    choosing: Option<(StatementLineId, String, Vec<PayeeChoice>)>,
 ) -> Result<Response, PageError> {
     let text = refusal(staff.tr, error)?;
     let page = render(
@@ -261,10 +263,10 @@ async fn statement(
     State(state): State<AppState>,
     staff: Staff,
     uri: OriginalUri,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<StatementId>,
 ) -> Result<StatementPage, PageError> {
     let (_, base) = audience(&staff, &uri)?;
-    let lines = statements::lines(&state, &staff.user, staff.tr, &id).await?;
+    let lines = statements::lines(&state, &staff.user, staff.tr, id).await?;
     Ok(StatementPage {
         label: lines
             .first()
@@ -289,7 +291,7 @@ async fn assign(
     State(state): State<AppState>,
     staff: Staff,
     uri: OriginalUri,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<StatementLineId>,
     CsrfForm(form): CsrfForm<AssignForm>,
 ) -> Result<Response, PageError> {
     let (reconciler, base) = audience(&staff, &uri)?;
@@ -298,7 +300,7 @@ async fn assign(
         &state,
         &staff.user,
         reconciler,
-        &id,
+        id,
         &form.reference,
         due,
         state.clock.now(),
@@ -328,11 +330,11 @@ async fn set_aside(
     State(state): State<AppState>,
     staff: Staff,
     uri: OriginalUri,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<StatementLineId>,
     CsrfForm(_form): CsrfForm<AssignForm>,
 ) -> Result<Response, PageError> {
     let (_, base) = audience(&staff, &uri)?;
-    match statements::set_aside(&state, &staff.user, &id, state.clock.now()).await {
+    match statements::set_aside(&state, &staff.user, id, state.clock.now()).await {
         Ok(()) => Ok(Redirect::to(&format!("{base}?done=ignored")).into_response()),
         Err(error) => refused(&state, staff, base, error, None).await,
     }

@@ -22,8 +22,8 @@ use super::{
     extract::{CsrfForm, Staff},
     views::{Frame, brussels},
 };
-use crate::domain::EndpointId;
 use crate::domain::tenancy::{OrganisationKind, Role};
+use crate::domain::{DeliveryId, EndpointId};
 use crate::http::extract::page_id;
 use crate::{
     domain::{FieldErrors, webhook},
@@ -234,7 +234,12 @@ async fn replay(
     staff.require_organisation_admin()?;
     let id: EndpointId = page_id(&id)?;
     let scope = staff.user.scope();
-    if webhooks::replay(&state, &scope, id, &form.delivery, state.clock.now()).await? {
+    // Text that is no id names no delivery of the endpoint, as an unknown id does.
+    let replayed = match form.delivery.trim().parse::<DeliveryId>() {
+        Ok(delivery) => webhooks::replay(&state, &scope, id, delivery, state.clock.now()).await?,
+        Err(_) => false,
+    };
+    if replayed {
         state.webhook_notify.notify_one();
         return Ok(back_to_log(id));
     }

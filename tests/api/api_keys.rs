@@ -617,6 +617,37 @@ async fn a_key_acts_only_for_its_organisation_within_its_scope_and_its_life() {
             .as_u16(),
         200
     );
+    // Text that is no key's id is answered as an unknown key is, never a 500.
+    for (client, page, path) in [
+        (
+            &swde_admin,
+            "/operator/api-keys",
+            "/operator/api-keys/revoke",
+        ),
+        (&platform, "/admin/api-keys", "/admin/api-keys/revoke"),
+    ] {
+        let page = text_of(client, app.url(page)).await;
+        for key in ["ck_live_abcdef", "0193a5b2-7c1d", ""] {
+            let response = client
+                .post(app.url(path))
+                .form(&[
+                    ("csrf_token", hidden(&page, "csrf_token")),
+                    ("key", key.into()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 422, "{path} {key:?}");
+            assert!(
+                response
+                    .text()
+                    .await
+                    .unwrap()
+                    .contains("Cette clé n&#39;existe pas ou est déjà révoquée"),
+                "{path} {key:?}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

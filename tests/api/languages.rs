@@ -498,7 +498,7 @@ async fn a_request_in_namur_is_filed_offered_paid_and_scheduled_in_dutch() {
         mail_subject,
         format!("Dag van de werken bevestigd voor uw aanvraag {reference}")
     );
-    let files = connect_my_home::db::outbox::attachments(&app.state.db, &mail_id)
+    let files = connect_my_home::db::outbox::attachments(&app.state.db, mail_id.parse().unwrap())
         .await
         .unwrap();
     let ics = unfolded(&String::from_utf8(files[0].content.clone()).unwrap());

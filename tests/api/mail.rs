@@ -656,6 +656,24 @@ async fn a_failed_mail_is_shown_to_the_administrator_who_retries_it_and_it_goes_
     let page = text_of(&admin, app.url("/admin/outbox")).await;
     assert!(!page.contains("pas pu être envoyés"), "the alert is gone");
     assert!(!page.contains("action=\"/admin/outbox/retry\""));
+
+    // Text that is no message's id is not found, to open as to retry; never a 500.
+    for id in ["CMH-2026-000001", "0193a5b2-7c1d"] {
+        let response = admin
+            .get(app.url(&format!("/admin/outbox/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 404, "{id}");
+        let response = admin
+            .post(app.url(&format!("/admin/outbox/{id}/retry")))
+            .form(&[("csrf_token", hidden(&page, "csrf_token"))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 404, "{id}");
+        assert!(response.text().await.unwrap().contains("Page introuvable"));
+    }
 }
 
 #[tokio::test]

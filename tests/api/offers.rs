@@ -124,9 +124,10 @@ async fn c_3_pressing_send_twice_sends_one_offer_with_its_pdf() {
         .unwrap();
     assert!(english.contains("Your offer"));
     assert!(english.contains("Sous-total TVA comprise"));
-    let attachments = connect_my_home::db::outbox::attachments(&app.state.db, &mails[0].0)
-        .await
-        .unwrap();
+    let attachments =
+        connect_my_home::db::outbox::attachments(&app.state.db, mails[0].0.parse().unwrap())
+            .await
+            .unwrap();
     assert_eq!(attachments.len(), 1);
     assert_eq!(attachments[0].content_type, "application/pdf");
     assert!(attachments[0].content.starts_with(b"%PDF"));
@@ -341,9 +342,10 @@ async fn v_8_2_1_accepted_paid_then_the_day_is_confirmed_with_an_invitation() {
     .fetch_one(&app.state.db.pool)
     .await
     .unwrap();
-    let files = connect_my_home::db::outbox::attachments(&app.state.db, &invitation)
-        .await
-        .unwrap();
+    let files =
+        connect_my_home::db::outbox::attachments(&app.state.db, invitation.parse().unwrap())
+            .await
+            .unwrap();
     let ics = String::from_utf8(files[0].content.clone()).unwrap();
     let day: String =
         sqlx::query_scalar("SELECT day FROM reservations WHERE request_id = $1 LIMIT 1")

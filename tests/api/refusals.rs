@@ -91,9 +91,10 @@ async fn send_offer(app: &TestApp, a: &Answered) -> (String, String) {
             .fetch_one(&app.state.db.pool)
             .await
             .unwrap();
-    let attachments = connect_my_home::db::outbox::attachments(&app.state.db, &mail_id)
-        .await
-        .unwrap();
+    let attachments =
+        connect_my_home::db::outbox::attachments(&app.state.db, mail_id.parse().unwrap())
+            .await
+            .unwrap();
     let pdf = pdf_extract::extract_text_from_mem(&attachments[0].content).unwrap();
     (mail, one_line(&pdf))
 }

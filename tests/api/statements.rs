@@ -338,6 +338,37 @@ async fn v_8_2_1_a_statement_pays_one_due_in_full_one_in_part_and_leaves_one_cre
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 404);
+    // Text that is no line's or statement's id is not found, as an unknown id is; never a 500.
+    let page = text_of(&julien, app.url("/backoffice/statements")).await;
+    for id in ["CMH-2026-000001", "0193a5b2-7c1d", "line-1"] {
+        for action in ["assign", "set-aside"] {
+            let response = julien
+                .post(app.url(&format!("/backoffice/statements/lines/{id}/{action}")))
+                .form(&[
+                    ("csrf_token", hidden(&page, "csrf_token")),
+                    ("reference", "CMH-2026-000002".to_owned()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 404, "{id} {action}");
+            assert!(
+                response.text().await.unwrap().contains("Page introuvable"),
+                "{id} {action}"
+            );
+        }
+        let response = julien
+            .get(app.url(&format!("/backoffice/statements/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 404, "{id}");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM bank_statement_lines WHERE outcome = 'to_assign'")
+            .await,
+        1
+    );
     // An operator's staff do not have the coordinator's statements.
     let swde = app.signed_in("eau@swde.demo").await;
     let response = swde

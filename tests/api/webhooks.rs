@@ -540,23 +540,24 @@ async fn the_test_event_and_the_replay_buttons_send_signed_events_again() {
         "two attempts of one delivery: {log}"
     );
 
-    // A delivery that is not this endpoint's: said, nothing sent.
-    let response = post_on_log(
-        &app,
-        &admin,
-        &endpoint,
-        "replay",
-        &[("delivery", "0193a0c4-0000-7000-8000-000000000000")],
-    )
-    .await;
-    assert_eq!(response.status().as_u16(), 422);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("Cet envoi n&#39;existe pas pour cette adresse")
-    );
+    // A delivery that is not this endpoint's, or text that is no id: said, nothing sent.
+    for delivery in [
+        "0193a0c4-0000-7000-8000-000000000000",
+        "CMH-2026-000001",
+        "",
+    ] {
+        let response =
+            post_on_log(&app, &admin, &endpoint, "replay", &[("delivery", delivery)]).await;
+        assert_eq!(response.status().as_u16(), 422, "{delivery:?}");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("Cet envoi n&#39;existe pas pour cette adresse"),
+            "{delivery:?}"
+        );
+    }
     // Another organisation's administrator finds no such endpoint.
     let swde = swde_admin(&app).await;
     let page = text_of(&swde, app.url("/organisation/webhooks")).await;

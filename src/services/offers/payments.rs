@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::domain::offer::OfferStatus;
-use crate::domain::{OfferId, OrganisationId, RequestId};
+use crate::domain::{OfferId, OrganisationId, RequestId, StatementLineId};
 use crate::{
     db::offers::{DuePaymentRow, NewPayment},
     domain::{
@@ -233,7 +233,7 @@ pub(crate) struct Received<'a> {
     pub key: &'a str,
     pub by: &'a SessionUser,
     /// The bank statement line it comes from, with the statement for the timeline.
-    pub statement_line: Option<(&'a str, &'a Token)>,
+    pub statement_line: Option<(StatementLineId, &'a Token)>,
 }
 
 /// Where a due stands once a payment was recorded against it; `None` when the payment's key
