@@ -240,15 +240,22 @@ impl RequestAccess {
     }
 }
 
-impl sqlx::Type<sqlx::Any> for RequestAccess {
-    fn type_info() -> sqlx::any::AnyTypeInfo {
-        <String as sqlx::Type<sqlx::Any>>::type_info()
-    }
+/// Values stored as text on both engines: ids, stored documents, a request read with the right
+/// to it.
+macro_rules! stored_as_text {
+    ($($type:ty),*) => {$(
+        impl sqlx::Type<sqlx::Any> for $type {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::Any>>::type_info()
+            }
 
-    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
-        <String as sqlx::Type<sqlx::Any>>::compatible(ty)
-    }
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+    )*};
 }
+stored_as_text!(RequestAccess);
 
 /// Decoded only as a column of a row read by an authorised query (see above).
 impl<'r> sqlx::Decode<'r, sqlx::Any> for RequestAccess {
@@ -263,15 +270,7 @@ impl<'r> sqlx::Decode<'r, sqlx::Any> for RequestAccess {
 /// an id is a corrupt row.
 macro_rules! text_id {
     ($($id:ty),*) => {$(
-        impl sqlx::Type<sqlx::Any> for $id {
-            fn type_info() -> sqlx::any::AnyTypeInfo {
-                <String as sqlx::Type<sqlx::Any>>::type_info()
-            }
-
-            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
-                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
-            }
-        }
+        stored_as_text!($id);
 
         impl sqlx::Encode<'_, sqlx::Any> for $id {
             fn encode_by_ref(
@@ -291,19 +290,12 @@ macro_rules! text_id {
         }
     )*};
 }
+
 /// Documents stored as JSON text (an operator's answer, a survey) are read back typed, here
 /// once: one that does not decode is a corrupt row (see `From<sqlx::Error>`), never skipped.
 macro_rules! stored_json {
     ($($document:ty),*) => {$(
-        impl sqlx::Type<sqlx::Any> for $document {
-            fn type_info() -> sqlx::any::AnyTypeInfo {
-                <String as sqlx::Type<sqlx::Any>>::type_info()
-            }
-
-            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
-                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
-            }
-        }
+        stored_as_text!($document);
 
         impl<'r> sqlx::Decode<'r, sqlx::Any> for $document {
             fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
