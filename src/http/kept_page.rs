@@ -22,7 +22,8 @@ use super::frame::Frame;
 use crate::state::AppState;
 
 /// Stands for the reader's form token in a kept page: letters and digits only, so the
-/// template writes it unchanged, and found nowhere else in a page.
+/// template writes it unchanged. Text typed with it (a name, a note) would show as the
+/// reader's own token, and only to that reader: nothing leaks to anybody else.
 const TOKEN_PLACEHOLDER: &str = "cmhformtoken0placeholder0d41f7c2";
 
 /// Whether the page asked for is the one kept: its address carries no query (a notice, a

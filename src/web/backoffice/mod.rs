@@ -413,8 +413,10 @@ async fn kept_detail(state: &AppState, staff: Staff, id: RequestId) -> Result<Re
         .map_err(super::public::case_file_error)?;
     // Everything the page shows besides the kept file: the reader (the frame names them, the
     // actions follow their role), their language, and the VAT facts read beside the file.
+    // The reader's id in clear: two readers' pages never share a key, whatever the digest.
     let key = format!(
-        "officer request page {id} {:x}",
+        "officer request page {id} {} {:x}",
+        staff.user.user_id,
         kept_page::digest((&staff.user, staff.tr.0, &file.facts))
     );
     let Staff { tr, frame, user } = staff;
