@@ -436,6 +436,16 @@ impl Db {
         })
     }
 
+    /// A transaction of this pool, told where this instance keeps its sessions.
+    fn tx(&self, inner: Transaction<'static, Any>, turn: Option<OwnedMutexGuard<()>>) -> Tx {
+        Tx {
+            inner,
+            _writer_turn: turn,
+            sessions: self.sessions.clone(),
+            forget_sessions: false,
+        }
+    }
+
     pub async fn migrate(&self) -> DbResult<()> {
         sqlx::migrate!("./migrations").run(&self.pool).await?;
         revisions::install(self).await
@@ -448,19 +458,9 @@ impl Db {
         match self.engine {
             Engine::Sqlite => {
                 let turn = self.writer_turn().await?;
-                Ok(Tx {
-                    inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _writer_turn: turn,
-                    sessions: self.sessions.clone(),
-                    forget_sessions: false,
-                })
+                Ok(self.tx(self.pool.begin_with("BEGIN IMMEDIATE").await?, turn))
             }
-            Engine::Postgres => Ok(Tx {
-                inner: self.pool.begin().await?,
-                _writer_turn: None,
-                sessions: self.sessions.clone(),
-                forget_sessions: false,
-            }),
+            Engine::Postgres => Ok(self.tx(self.pool.begin().await?, None)),
         }
     }
 
@@ -490,12 +490,7 @@ impl Db {
 
     /// A transaction that only reads: one consistent view for several queries.
     pub async fn begin_read(&self) -> DbResult<Tx> {
-        Ok(Tx {
-            inner: self.pool.begin().await?,
-            _writer_turn: None,
-            sessions: self.sessions.clone(),
-            forget_sessions: false,
-        })
+        Ok(self.tx(self.pool.begin().await?, None))
     }
 
     /// A read of thousands of rows at once (the plan's backlog). On PostgreSQL its statements
