@@ -22,7 +22,7 @@ use super::{
     views::{Frame, brussels},
 };
 use crate::domain::ApiKeyId;
-use crate::domain::tenancy::Role;
+use crate::domain::tenancy::{Role, Scope};
 use crate::{
     domain::FieldErrors,
     i18n::Tr,
@@ -136,9 +136,18 @@ struct RevokeForm {
 }
 
 impl RevokeForm {
-    /// The key named; text that is no id names none, and is answered as an unknown key is.
-    fn key(&self) -> Option<ApiKeyId> {
-        self.key.trim().parse().ok()
+    /// Revokes the key named, within `scope` when given (the platform administrator gives
+    /// none); text that is no id names no key, and is answered as an unknown key is.
+    async fn revoke(
+        &self,
+        state: &AppState,
+        scope: Option<&Scope>,
+        staff: &Staff,
+    ) -> Result<bool, PageError> {
+        let Ok(key) = self.key.trim().parse::<ApiKeyId>() else {
+            return Ok(false);
+        };
+        Ok(api_keys::revoke(state, scope, &staff.user, key, state.clock.now()).await?)
     }
 }
 
@@ -149,13 +158,7 @@ async fn revoke(
 ) -> Result<Response, PageError> {
     staff.require_organisation_admin()?;
     let scope = staff.user.scope();
-    let revoked = match form.key() {
-        Some(key) => {
-            api_keys::revoke(&state, Some(&scope), &staff.user, key, state.clock.now()).await?
-        }
-        None => false,
-    };
-    if revoked {
+    if form.revoke(&state, Some(&scope), &staff).await? {
         return Ok(Redirect::to("/organisation/api-keys").into_response());
     }
     let notice = Notice {
@@ -219,11 +222,7 @@ async fn revoke_any(
     CsrfForm(form): CsrfForm<RevokeForm>,
 ) -> Result<Response, PageError> {
     require_admin(&staff)?;
-    let revoked = match form.key() {
-        Some(key) => api_keys::revoke(&state, None, &staff.user, key, state.clock.now()).await?,
-        None => false,
-    };
-    if revoked {
+    if form.revoke(&state, None, &staff).await? {
         return Ok(Redirect::to("/admin/api-keys").into_response());
     }
     let page = AllKeysPage {
