@@ -515,6 +515,67 @@ pub async fn by_email_in(tx: &mut Tx, email: &str) -> DbResult<Vec<RequestRow>> 
     .await?)
 }
 
+/// What tells whether a kept view of a request is still current: its revisions, read alone.
+/// Read with the same access check as the whole row it stands for.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct RequestStamp {
+    pub id: RequestId,
+    pub revision: i64,
+    pub shared_revision: i64,
+}
+
+impl RequestRow {
+    /// The revisions this row was read at.
+    pub fn stamp(&self) -> RequestStamp {
+        RequestStamp {
+            id: self.id,
+            revision: self.revision,
+            shared_revision: self.shared_revision,
+        }
+    }
+}
+
+const STAMP_COLUMNS: &str = "r.id, r.revision, \
+    (SELECT s.revision FROM shared_revision s WHERE s.id = 1) AS shared_revision";
+
+/// A request's stamp found through one of its private links, with what decides whether the
+/// link still works.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FollowedStamp {
+    #[sqlx(flatten)]
+    pub stamp: RequestStamp,
+    pub closed_at: Option<String>,
+    pub link_revoked_at: Option<String>,
+}
+
+/// [`by_follow_token`]'s stamp: the revisions alone, for a page that keeps what it shows.
+pub async fn stamp_by_follow_token(db: &Db, token_hash: &str) -> DbResult<Option<FollowedStamp>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {STAMP_COLUMNS}, r.closed_at, r.follow_token_revoked_at AS link_revoked_at \
+            FROM requests r WHERE r.follow_token_hash = $1 \
+         UNION ALL \
+         SELECT {STAMP_COLUMNS}, r.closed_at, l.revoked_at AS link_revoked_at \
+            FROM follow_links l JOIN requests r ON r.id = l.request_id WHERE l.token_hash = $1"
+    )))
+    .bind(token_hash)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// [`get_for`]'s stamp: `NotFound` unless the tenant is one of the request's parties.
+pub async fn stamp_for(db: &Db, scope: &Scope, id: RequestId) -> DbResult<RequestStamp> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {STAMP_COLUMNS} FROM requests r \
+         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $2 \
+         WHERE r.id = $1"
+    )))
+    .bind(id)
+    .bind(scope.organisation_id())
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(DbError::NotFound)
+}
+
 /// A request as seen by a tenant: `NotFound` unless the tenant is one of its parties.
 pub async fn get_for(db: &Db, scope: &Scope, id: RequestId) -> DbResult<RequestRow> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(

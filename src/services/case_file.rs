@@ -61,7 +61,7 @@ use crate::{
     state::AppState,
 };
 
-pub use crate::db::requests::RequestRow;
+pub use crate::db::requests::{RequestRow, RequestStamp};
 
 /// One entry of the timeline.
 #[derive(Debug, Clone)]
@@ -382,23 +382,38 @@ pub async fn coordinated_request(
 
 pub use super::reference::partner_labels;
 
-/// The citizen's case file of a request already found through `token`: the one kept in
-/// memory while nothing it shows has changed, else read and kept.
+/// The stamp of the request behind the private link `token`, if the link still works: what
+/// [`applicant_file`] needs to serve a kept file.
+pub async fn stamp_of_token(state: &AppState, token: &str) -> Result<RequestStamp, LinkError> {
+    super::links::stamp_of_link(state, token).await
+}
+
+/// The citizen's case file of the request behind `token`, whose link was found working with
+/// `stamp`: the one kept in memory while nothing it shows has changed, else read and kept.
+/// Only its revisions are read to serve a kept file; the request itself, to build one.
 pub async fn applicant_file(
     state: &AppState,
-    request: RequestRow,
+    stamp: RequestStamp,
     token: &str,
 ) -> Result<Arc<ApplicantCaseFile>, CaseFileError> {
     // Per link: the file's document addresses carry it, so the kept file holds the token
     // already and the key may too (no second hash on every page).
-    let key = format!("{}:{token}", request.id);
-    let revisions = Revisions::of_request(&request);
+    let key = format!("{}:{token}", stamp.id);
     kept::view(
         state,
         &key,
-        revisions,
+        Revisions::of_stamp(&stamp),
         Lifetime::Clocked,
-        read_applicant_file(state, request, token),
+        async {
+            // Found again through the link: a link replaced meanwhile opens nothing.
+            let request = super::links::request_of_link(state, token)
+                .await
+                .map_err(|error| match error {
+                    LinkError::Db(error) => CaseFileError::from(error),
+                    _ => CaseFileError::NotFound,
+                })?;
+            read_applicant_file(state, request, token).await
+        },
     )
     .await
 }
@@ -505,20 +520,23 @@ pub async fn for_staff(
     user: &SessionUser,
     request_id: RequestId,
 ) -> Result<StaffFile, CaseFileError> {
-    let request = requests::get_for(&state.db, &user.scope(), request_id).await?;
-    // The VAT facts may read other requests of the same land (V-3.1): read each time, once.
-    let facts = facts_of(state, &request).await?;
+    // Only the revisions (with the access check) to serve a kept file; the request to build one.
+    let stamp = requests::stamp_for(&state.db, &user.scope(), request_id).await?;
     // What a staff member reads depends on their organisation only.
-    let key = format!("{}:{}", request.id, user.organisation_id);
-    let revisions = Revisions::of_request(&request);
+    let key = format!("{}:{}", stamp.id, user.organisation_id);
     let kept = kept::view(
         state,
         &key,
-        revisions,
+        Revisions::of_stamp(&stamp),
         Lifetime::Clocked,
-        read_staff_file(state, user, request),
+        async {
+            let request = requests::get_for(&state.db, &user.scope(), request_id).await?;
+            read_staff_file(state, user, request).await
+        },
     )
     .await?;
+    // The VAT facts may read other requests of the same land (V-3.1): read each time, once.
+    let facts = facts_of(state, &kept.request).await?;
     Ok(StaffFile { kept, facts })
 }
 

@@ -10,7 +10,10 @@
 
 use std::sync::Arc;
 
-use crate::{db::requests::RequestRow, state::AppState};
+use crate::{
+    db::requests::{RequestRow, RequestStamp},
+    state::AppState,
+};
 
 /// The revisions a view is built at, as read before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +22,12 @@ pub struct Revisions(i64, i64);
 impl Revisions {
     /// A request's own revision and the shared one, read with the request.
     pub fn of_request(request: &RequestRow) -> Self {
-        Self(request.revision, request.shared_revision)
+        Self::of_stamp(&request.stamp())
+    }
+
+    /// A request's revisions read alone (`db::requests::RequestStamp`).
+    pub fn of_stamp(stamp: &RequestStamp) -> Self {
+        Self(stamp.revision, stamp.shared_revision)
     }
 
     /// An organisation's revision (`db::revisions::of_organisation`).

@@ -16,7 +16,7 @@ use crate::domain::RequestId;
 use crate::{
     db::{
         self, DbError, DbResult, Tx, links,
-        requests::{self, NewEvent, RequestRow},
+        requests::{self, NewEvent, RequestRow, RequestStamp},
     },
     domain::{EmailAddress, links::links_alive},
     i18n::Tr,
@@ -73,27 +73,61 @@ pub async fn issue_follow_link(
 }
 
 /// Whether the links of `request` still work at `now` (six months after its closing).
-fn alive(request: &RequestRow, now: DateTime<Utc>) -> DbResult<bool> {
-    let closed_at = request.closed_at.as_deref().map(db::parse_ts).transpose()?;
+/// Whether the links of a request finished at `closed_at` (if it is) still work at `now`.
+fn alive(closed_at: Option<&str>, now: DateTime<Utc>) -> DbResult<bool> {
+    let closed_at = closed_at.map(db::parse_ts).transpose()?;
     Ok(links_alive(closed_at, now))
 }
 
-/// The request behind the private link `token`, if the link still works.
-pub async fn request_of_link(state: &AppState, token: &str) -> Result<RequestRow, LinkError> {
+/// Whether a link found with `closed_at` and `revoked_at` still works at `now`.
+fn usable(
+    closed_at: Option<&str>,
+    revoked_at: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), LinkError> {
+    if !alive(closed_at, now)? {
+        return Err(LinkError::Expired);
+    }
+    if revoked_at.is_some() {
+        return Err(LinkError::Replaced);
+    }
+    Ok(())
+}
+
+/// The hash of `token` when it could be one this product issues.
+fn token_of_link(token: &str) -> Result<String, LinkError> {
     // Every token this product issues has 43 characters; anything far from it is no link.
     if token.len() < 32 || token.len() > 64 {
         return Err(LinkError::Unknown);
     }
-    let found = requests::by_follow_token(&state.db, &token_hash(token))
+    Ok(token_hash(token))
+}
+
+/// The request behind the private link `token`, if the link still works.
+pub async fn request_of_link(state: &AppState, token: &str) -> Result<RequestRow, LinkError> {
+    let found = requests::by_follow_token(&state.db, &token_of_link(token)?)
         .await?
         .ok_or(LinkError::Unknown)?;
-    if !alive(&found.request, state.clock.now())? {
-        return Err(LinkError::Expired);
-    }
-    if found.link_revoked_at.is_some() {
-        return Err(LinkError::Replaced);
-    }
+    usable(
+        found.request.closed_at.as_deref(),
+        found.link_revoked_at.as_deref(),
+        state.clock.now(),
+    )?;
     Ok(found.request)
+}
+
+/// [`request_of_link`]'s revisions alone, with the same checks: whether a view kept of the
+/// request is still current.
+pub async fn stamp_of_link(state: &AppState, token: &str) -> Result<RequestStamp, LinkError> {
+    let found = requests::stamp_by_follow_token(&state.db, &token_of_link(token)?)
+        .await?
+        .ok_or(LinkError::Unknown)?;
+    usable(
+        found.closed_at.as_deref(),
+        found.link_revoked_at.as_deref(),
+        state.clock.now(),
+    )?;
+    Ok(found.stamp)
 }
 
 /// Replaces every link of `request` by a new one sent to its address, inside `tx`.
@@ -194,7 +228,7 @@ pub async fn send_lost_links(state: &AppState) -> Result<usize, LinkError> {
         let now = state.clock.now();
         let mut renewed = 0;
         for request in requests::by_email_in(&mut tx, &email).await? {
-            if alive(&request, now)? {
+            if alive(request.closed_at.as_deref(), now)? {
                 renew_in(&mut tx, &state.base_url, &request, now).await?;
                 renewed += 1;
             }

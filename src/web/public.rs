@@ -27,7 +27,7 @@ use crate::{
     http::{kept_page, redirect::LocalPath},
     i18n::Tr,
     services::{
-        case_file::{self, CaseFileError, Event, RequestRow},
+        case_file::{self, CaseFileError, Event, RequestRow, RequestStamp},
         links::{self, LinkError},
         schedule,
         submit::{self, SubmitError},
@@ -484,10 +484,10 @@ async fn track(
     Path(token): Path<String>,
     Query(query): Query<TrackQuery>,
 ) -> Result<Response, PageError> {
-    let request = request_of_token(&state, &token).await?;
     if kept_page::plain(&ctx.frame) {
-        return kept_track(&state, ctx, request, token).await;
+        return kept_track(&state, ctx, token).await;
     }
+    let request = request_of_token(&state, &token).await?;
     let uploaded = (!query.uploaded.is_empty()).then(|| super::backoffice::Notice {
         error: false,
         text: ctx.tr.t("documents.uploaded").to_owned(),
@@ -519,7 +519,7 @@ pub(super) async fn render_track_with(
     upload_notice: Option<super::backoffice::Notice>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let (ctx, file) = reader_and_file(state, ctx, request, &token).await?;
+    let (ctx, file) = reader_and_file(state, ctx, request.stamp(), &token).await?;
     let page = track_page(
         state,
         ctx.tr,
@@ -533,29 +533,28 @@ pub(super) async fn render_track_with(
 }
 
 /// The status page's reader, in the request's language unless they chose theirs (opened from
-/// an email), and the case file their link opens.
+/// an email), and the case file their link opens (found working with `stamp`).
 async fn reader_and_file(
     state: &AppState,
     ctx: Ctx,
-    request: RequestRow,
+    stamp: RequestStamp,
     token: &str,
 ) -> Result<(Ctx, std::sync::Arc<case_file::ApplicantCaseFile>), PageError> {
-    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
-    let file = case_file::applicant_file(state, request, token)
+    let file = case_file::applicant_file(state, stamp, token)
         .await
         .map_err(case_file_error)?;
+    let ctx = ctx.unless_chosen(file.request.language.parse().unwrap_or_default());
     Ok((ctx, file))
 }
 
 /// The status page as it first opens (no notice): rendered once per kept case file and
-/// reader's language, each answer with the reader's own form token.
-async fn kept_track(
-    state: &AppState,
-    ctx: Ctx,
-    request: RequestRow,
-    token: String,
-) -> Result<Response, PageError> {
-    let (ctx, file) = reader_and_file(state, ctx, request, &token).await?;
+/// reader's language, each answer with the reader's own form token. Only the request's
+/// revisions are read while the page kept is current.
+async fn kept_track(state: &AppState, ctx: Ctx, token: String) -> Result<Response, PageError> {
+    let stamp = case_file::stamp_of_token(state, &token)
+        .await
+        .map_err(link_error)?;
+    let (ctx, file) = reader_and_file(state, ctx, stamp, &token).await?;
     // A staff member signed in sees their name in the frame.
     let key = format!(
         "status page {token} {:x}",
