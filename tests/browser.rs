@@ -64,11 +64,23 @@ where
 async fn wait_for_element(client: &Client, css: &str, what: &str) -> Element {
     // fantoccini's own bound is checked between looks; the outer one stops a look that hangs.
     let wait = client.wait().at_most(PAGE).for_element(Locator::Css(css));
-    match tokio::time::timeout(PAGE + Duration::from_secs(5), wait).await {
-        Ok(Ok(element)) => element,
-        Ok(Err(error)) => panic!("gave up after {PAGE:?} waiting for {what} ({css}): {error}"),
-        Err(_) => panic!("gave up after {PAGE:?} waiting for {what} ({css}): no answer"),
-    }
+    let failure = match tokio::time::timeout(PAGE + Duration::from_secs(5), wait).await {
+        Ok(Ok(element)) => return element,
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => "no answer".to_owned(),
+    };
+    // What the page showed instead, for the failure to say.
+    let shown = tokio::time::timeout(
+        Duration::from_secs(5),
+        client.execute(
+            "return location.href + '\\n' + document.body.innerText;",
+            vec![],
+        ),
+    )
+    .await
+    .map(|text| format!("{text:?}"))
+    .unwrap_or_else(|_| "(the page did not answer)".to_owned());
+    panic!("gave up after {PAGE:?} waiting for {what} ({css}): {failure}; the page: {shown}")
 }
 
 struct Driver(Child);
