@@ -6,7 +6,7 @@ use axum::{Json, body::Bytes, extract::State};
 use serde::{Deserialize, Serialize};
 
 use super::{require_write, works};
-use crate::domain::{OrganisationId, RequestId};
+use crate::domain::{DueId, OrganisationId, RequestId};
 use crate::{
     domain::tenancy::SessionUser,
     http::{
@@ -166,9 +166,9 @@ pub struct PaymentRegistered {
     /// The request.
     #[schema(value_type = String, format = Uuid)]
     request_id: RequestId,
-    /// The due the payment was registered against.
-    #[schema(format = Uuid)]
-    due_id: String,
+    /// The due the payment was registered against (a payee's `id`).
+    #[schema(value_type = String)]
+    due_id: DueId,
     /// The request's offers, newest first, with every payee's payments and what is still due.
     offers: Vec<works::OfferJson>,
 }

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::{ErrorResponse, JsonQuery, doc};
 use crate::domain::tenancy::OrganisationKind;
-use crate::domain::{PermitId, RequestId};
+use crate::domain::{DueId, PermitId, RequestId};
 use crate::{
     domain::nuisance::{Figures, Report},
     http::{
@@ -169,8 +169,10 @@ struct DocumentJson {
 #[derive(Serialize, ToSchema)]
 #[schema(as = Payee)]
 struct PayeeJson {
-    /// The due's id: `payee` of a payment registered against it.
-    id: String,
+    /// The due's id: `payee` of a payment registered against it. A UUID, or for a due of an
+    /// offer sent before dues were recorded one by one, `<offer id>-<organisation id>`.
+    #[schema(value_type = String)]
+    id: DueId,
     /// `applicant_to_operator`, `applicant_to_holder` (B-10) or `operator_to_applicant` (V-9.2).
     #[schema(schema_with = doc::direction)]
     direction: &'static str,
@@ -231,7 +233,7 @@ fn payee_json(applicant: &str, due: &services::offers::Due) -> PayeeJson {
         _ => (applicant.to_owned(), due.party.clone()),
     };
     PayeeJson {
-        id: due.id.clone(),
+        id: due.id,
         direction: due.direction.code(),
         payer,
         payee,

@@ -1,6 +1,6 @@
 //! Bank statements (CODA) and their credit lines, matched to dues or left to assign (issue 21).
 
-use super::{OrganisationId, RequestId, StatementId, StatementLineId, UserId};
+use super::{DueId, OrganisationId, RequestId, StatementId, StatementLineId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Db, DbError, DbResult, Tx, ts};
@@ -118,7 +118,7 @@ pub struct LineOutcome<'a> {
     pub outcome: &'a str,
     pub reason: Option<&'a str>,
     pub request_id: Option<RequestId>,
-    pub due_id: Option<&'a str>,
+    pub due_id: Option<DueId>,
     /// Who assigned or ignored it by hand.
     pub by: Option<UserId>,
 }

@@ -222,8 +222,9 @@ impl Drop for AbortOnDrop {
 }
 
 pub use crate::domain::{
-    ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, EndpointId, OfferId, OrganisationId,
-    OutboxId, PermitId, RequestId, StatementId, StatementLineId, UserId, tenancy::Scope,
+    ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DueId, EndpointId, OfferId,
+    OrganisationId, OutboxId, PermitId, RequestId, StatementId, StatementLineId, UserId,
+    tenancy::Scope,
 };
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
@@ -326,7 +327,8 @@ text_id!(
     ApiKeyId,
     OutboxId,
     StatementId,
-    StatementLineId
+    StatementLineId,
+    DueId
 );
 
 impl Db {

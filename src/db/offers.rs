@@ -1,7 +1,7 @@
 //! Offers: numbered, immutable versions of the consolidated quote (C-3), their payees and the
 //! payments the case officer registers.
 
-use super::{OfferId, OrganisationId, RequestId, StatementLineId, UserId};
+use super::{DueId, OfferId, OrganisationId, RequestId, StatementLineId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, ts};
@@ -32,7 +32,7 @@ const COLUMNS: &str = "id, request_id, version, status, language, document, sent
 /// Who pays whom, for one offer version (see the `offer_dues` migration).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueRow {
-    pub id: String,
+    pub id: DueId,
     pub offer_id: OfferId,
     pub position: i64,
     /// `applicant_to_operator`, `applicant_to_holder` or `operator_to_applicant`.
@@ -62,7 +62,7 @@ const DUE_COLUMNS: &str = "id, offer_id, position, direction, organisation_id, p
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DuePaymentRow {
     pub id: String,
-    pub due_id: String,
+    pub due_id: DueId,
     pub amount: String,
     pub paid_on: String,
     pub recorded_at: String,
@@ -207,7 +207,7 @@ pub async fn insert(
                 rule, detail, payer_name) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
-        .bind(new_id().to_string())
+        .bind(DueId::generate())
         .bind(id)
         .bind(position)
         .bind(due.direction)
@@ -335,7 +335,7 @@ pub async fn payment_key_used(tx: &mut Tx, key: &str) -> DbResult<bool> {
 }
 
 pub struct NewPayment<'a> {
-    pub due_id: &'a str,
+    pub due_id: DueId,
     pub amount: String,
     pub paid_on: NaiveDate,
     pub by: UserId,

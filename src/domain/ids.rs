@@ -133,6 +133,70 @@ uuid_id!(
     StatementLineId
 );
 
+/// One due of an offer version (`offer_dues.id`): who pays whom (see `services::offers`).
+/// A UUID like every id, except for the dues moved over from the first offers' payees
+/// (migration `20261214000500_offer_dues`), which are named after their offer and payee:
+/// `<offer id>-<organisation id>`. Both are paid the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DueId {
+    /// Written by the product since the dues exist.
+    Generated(Uuid),
+    /// Moved over by the migration: the offer and the payee it was written for.
+    MovedOver(OfferId, OrganisationId),
+}
+
+impl DueId {
+    /// A new id, for a due about to be written.
+    pub fn generate() -> Self {
+        Self::Generated(Uuid::now_v7())
+    }
+}
+
+impl FromStr for DueId {
+    type Err = MalformedId;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.len() == HYPHENATED_LEN {
+            return Uuid::try_parse(text)
+                .map(Self::Generated)
+                .map_err(|_| MalformedId);
+        }
+        // `<offer id>-<organisation id>`: two stored ids joined by one hyphen.
+        match (
+            text.get(..HYPHENATED_LEN),
+            text.get(HYPHENATED_LEN..=HYPHENATED_LEN),
+            text.get(HYPHENATED_LEN + 1..),
+        ) {
+            (Some(offer), Some("-"), Some(organisation)) => {
+                Ok(Self::MovedOver(offer.parse()?, organisation.parse()?))
+            }
+            _ => Err(MalformedId),
+        }
+    }
+}
+
+impl fmt::Display for DueId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Generated(id) => fmt::Display::fmt(&id.hyphenated(), f),
+            Self::MovedOver(offer, organisation) => write!(f, "{offer}-{organisation}"),
+        }
+    }
+}
+
+impl serde::Serialize for DueId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DueId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +211,34 @@ mod tests {
             serde_json::from_str::<RequestId>(&format!("\"{stored}\"")).unwrap(),
             id
         );
+    }
+
+    #[test]
+    fn a_due_reads_in_both_of_its_stored_writings() {
+        let offer = "0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b";
+        let organisation = "00000000-0000-4000-8000-000000000001";
+        let generated: DueId = offer.parse().unwrap();
+        assert_eq!(generated.to_string(), offer);
+        let moved = format!("{offer}-{organisation}");
+        let due: DueId = moved.parse().unwrap();
+        assert_eq!(
+            due,
+            DueId::MovedOver(offer.parse().unwrap(), organisation.parse().unwrap())
+        );
+        assert_eq!(due.to_string(), moved);
+        assert_eq!(serde_json::to_string(&due).unwrap(), format!("\"{moved}\""));
+        for text in [
+            "",
+            "ORES",
+            &format!("{offer}-"),
+            &format!("{offer}x{organisation}"),
+            &format!("{offer}-{organisation}-1"),
+            &format!("{offer}-{}", &organisation[..35]),
+            "0193a5b27c1d7e4f8a9b0c1d2e3f4a5b",
+            "{0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b}",
+        ] {
+            assert_eq!(text.parse::<DueId>(), Err(MalformedId), "{text:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{holidays, permits};
 use crate::domain::offer::OfferStatus;
 use crate::domain::permit::PermitStatus;
-use crate::domain::{CrewId, OfferId, OrganisationId, RequestId};
+use crate::domain::{CrewId, DueId, OfferId, OrganisationId, RequestId};
 use crate::{
     db::{
         self, DbError, Scope, Tx, assessments, crews, offers,
@@ -1013,12 +1013,9 @@ async fn read_backlog(
     for due in offers::dues_of_waiting(&mut tx, scope).await? {
         dues.entry(due.offer_id).or_default().push(due);
     }
-    let mut payments: HashMap<String, Vec<offers::DuePaymentRow>> = HashMap::new();
+    let mut payments: HashMap<DueId, Vec<offers::DuePaymentRow>> = HashMap::new();
     for payment in offers::payments_of_waiting(&mut tx, scope).await? {
-        payments
-            .entry(payment.due_id.clone())
-            .or_default()
-            .push(payment);
+        payments.entry(payment.due_id).or_default().push(payment);
     }
     let mut latest_offers = HashMap::new();
     for offer in offers {

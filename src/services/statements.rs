@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::domain::tenancy::OrganisationKind;
-use crate::domain::{RequestId, StatementId, StatementLineId};
+use crate::domain::{DueId, RequestId, StatementId, StatementLineId};
 use crate::{
     db::{
         self, DbError, Tx,
@@ -224,7 +224,7 @@ async fn match_line(
     movement: &Movement,
     now: DateTime<Utc>,
 ) -> Result<&'static str, StatementError> {
-    let unmatched = |reason: Unmatched| (reason, None::<RequestId>, None::<String>);
+    let unmatched = |reason: Unmatched| (reason, None::<RequestId>, None::<DueId>);
     let (reason, request_id, due_id) = 'matching: {
         let Some(communication) = movement.structured_communication() else {
             break 'matching unmatched(match movement.communication {
@@ -281,7 +281,7 @@ async fn match_line(
                         outcome,
                         reason: None,
                         request_id: Some(request_id),
-                        due_id: Some(&due.id),
+                        due_id: Some(due.id),
                         by: None,
                     },
                     now,
@@ -304,7 +304,7 @@ async fn match_line(
             outcome: "to_assign",
             reason: Some(reason.key()),
             request_id,
-            due_id: due_id.as_deref(),
+            due_id,
             by: None,
         },
         now,
@@ -519,7 +519,7 @@ pub async fn lines(
 
 /// A payee of a request the case officer may assign a line to.
 pub struct PayeeChoice {
-    pub due_id: String,
+    pub due_id: DueId,
     pub party: String,
     pub outstanding: Decimal,
 }
@@ -541,7 +541,7 @@ pub async fn assign(
     reconciler: Reconciler,
     line_id: StatementLineId,
     reference: &str,
-    due_id: Option<&str>,
+    due_id: Option<DueId>,
     now: DateTime<Utc>,
 ) -> Result<Assigned, StatementError> {
     let mut tx = state.db.begin_write().await?;
@@ -587,7 +587,7 @@ pub async fn assign(
                         payable
                             .iter()
                             .map(|d| PayeeChoice {
-                                due_id: d.id.clone(),
+                                due_id: d.id,
                                 party: d.party.clone(),
                                 outstanding: d.standing.outstanding,
                             })
@@ -631,7 +631,7 @@ pub async fn assign(
             outcome: "assigned",
             reason: None,
             request_id: Some(request_id),
-            due_id: Some(&due.id),
+            due_id: Some(due.id),
             by: Some(user.user_id),
         },
         now,

@@ -21,7 +21,7 @@ use super::{
     views::Frame,
 };
 use crate::domain::offer::OfferStatus;
-use crate::domain::{OrganisationId, RequestId};
+use crate::domain::{DueId, OrganisationId, RequestId};
 use crate::http::extract::{IdPath, page_id};
 use crate::http::refusal::offer_refusal;
 use crate::{
@@ -70,7 +70,7 @@ pub struct VersionView {
 
 /// One due of the current version: who pays whom, what was paid, what is still due.
 pub struct PayeeView {
-    pub due_id: String,
+    pub due_id: DueId,
     /// "You → ORES", "You → Famille Dubois", "ORES → you".
     pub direction: String,
     pub payee: String,
@@ -153,7 +153,7 @@ fn payee_view(tr: Tr, due: &offer_service::Due, applicant: Option<&str>) -> Paye
         (_, None, Some(name)) => tr.f("offer.due.between", [("payer", name), ("payee", party)]),
     };
     PayeeView {
-        due_id: due.id.clone(),
+        due_id: due.id,
         direction,
         payee: due.party.clone(),
         document: format!(
@@ -265,7 +265,7 @@ enum Done {
     OfferSent,
     Accepted,
     /// The due a payment was recorded against.
-    Payment(String),
+    Payment(DueId),
     DayConfirmed,
     /// Who pays the servicing and when was recorded (V-8.2.1).
     PayerRecorded,
@@ -276,11 +276,8 @@ impl Done {
         match self {
             Done::OfferSent => "done=offer_sent".to_owned(),
             Done::Accepted => "done=accepted".to_owned(),
-            // Dues are named by uuids; anything else is not put in a URL.
-            Done::Payment(due) if uuid::Uuid::parse_str(due).is_ok() => {
-                format!("done=payment&due={due}")
-            }
-            Done::Payment(_) => "done=payment".to_owned(),
+            // A due's id is hexadecimal digits and hyphens: nothing to escape in a URL.
+            Done::Payment(due) => format!("done=payment&due={due}"),
             Done::DayConfirmed => "done=day_confirmed".to_owned(),
             Done::PayerRecorded => "done=payer".to_owned(),
         }
@@ -336,10 +333,14 @@ pub(super) async fn done_notice(
             ))
         }
         ("payment", Some(offer)) => {
-            let Some(due) = offer.dues.iter().find(|d| d.id == due) else {
+            let Some(due) = due
+                .parse::<DueId>()
+                .ok()
+                .and_then(|due| offer.dues.iter().find(|d| d.id == due))
+            else {
                 return Ok(None);
             };
-            let Some(paid) = offer_service::last_recorded_payment(state, &file.request, &due.id)
+            let Some(paid) = offer_service::last_recorded_payment(state, &file.request, due.id)
                 .await
                 .map_err(PageError::from)?
             else {

@@ -25,7 +25,7 @@ use super::{
     upload::read_upload,
     views::{Frame, brussels},
 };
-use crate::domain::{StatementId, StatementLineId};
+use crate::domain::{DueId, StatementId, StatementLineId};
 use crate::http::extract::IdPath;
 use crate::{
     http::refusal::statement_refusal,
@@ -295,18 +295,30 @@ async fn assign(
     CsrfForm(form): CsrfForm<AssignForm>,
 ) -> Result<Response, PageError> {
     let (reconciler, base) = audience(&staff, &uri)?;
-    let due = Some(form.due.trim()).filter(|due| !due.is_empty());
-    match statements::assign(
-        &state,
-        &staff.user,
-        reconciler,
-        id,
-        &form.reference,
-        due,
-        state.clock.now(),
-    )
-    .await
-    {
+    // A payee that names no due of the request is no choice: the officer is asked again.
+    let due = match form.due.trim() {
+        "" => Ok(None),
+        text => text
+            .parse::<DueId>()
+            .map(Some)
+            .map_err(|_| StatementError::ChoosePayee),
+    };
+    let outcome = match due {
+        Ok(due) => {
+            statements::assign(
+                &state,
+                &staff.user,
+                reconciler,
+                id,
+                &form.reference,
+                due,
+                state.clock.now(),
+            )
+            .await
+        }
+        Err(refused) => Err(refused),
+    };
+    match outcome {
         Ok(Assigned::Registered(outcome)) => {
             Ok(Redirect::to(&format!("{base}?done={outcome}")).into_response())
         }

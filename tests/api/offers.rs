@@ -880,3 +880,104 @@ async fn b_5_5_swde_works_within_a_calendar_month_of_the_payment_not_pushed_by_c
         "{electricity}"
     );
 }
+
+/// Migration `20261214000500_offer_dues` moved the payees of the offers already sent into
+/// `offer_dues`, each named `<offer id>-<organisation id>` rather than by a UUID. Such a due
+/// is paid like any other (V-8.2.1): through the request page's form and through the API.
+#[tokio::test]
+async fn v_8_2_1_a_due_moved_over_from_the_first_offers_is_paid_on_the_page_and_through_the_api() {
+    let app = spawn_app().await;
+    let a = assessed(&app).await;
+    assert_eq!(send_offer(&app, &a, "").await.0, 303);
+    assert_eq!(accept_offer_online(&app, &a.link, &a.id).await.0, 303);
+    // The dues as that migration named them: no flow of the product writes this form any more.
+    sqlx::query(
+        "UPDATE offer_dues SET id = offer_id || '-' || organisation_id \
+         WHERE direction = 'applicant_to_operator' \
+         AND offer_id IN (SELECT id FROM offers WHERE request_id = $1)",
+    )
+    .bind(&a.id)
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+    let dues: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT d.id, d.amount, d.party_name FROM offer_dues d JOIN offers o ON o.id = d.offer_id \
+         WHERE o.request_id = $1 ORDER BY d.position",
+    )
+    .bind(&a.id)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert!(dues.len() >= 2, "{dues:?}");
+    for (id, _, _) in &dues {
+        assert_eq!(id.len(), 73, "{id}");
+    }
+    let today = app.today().to_string();
+
+    // The first on the request page, as its payee form names it.
+    let page = text_of(&a.julien, &a.page_url).await;
+    let (first, first_amount, first_party) = &dues[0];
+    assert!(
+        page.contains(&format!("name=\"payee\" value=\"{first}\"")),
+        "{page}"
+    );
+    let response = a
+        .julien
+        .post(app.url(&format!("/backoffice/requests/{}/payments", a.id)))
+        .form(&[
+            ("csrf_token", hidden(&page, "csrf_token")),
+            ("payee", first.clone()),
+            ("key", "moved-over-1".to_owned()),
+            ("amount", first_amount.clone()),
+            ("paid_on", today.clone()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains(&format!("due={first}")), "{location}");
+    let confirmed = text_of(&a.julien, app.url(&location)).await;
+    assert!(
+        confirmed.contains(&format!("à {first_party} enregistré")),
+        "{confirmed}"
+    );
+
+    // The others through the coordinator's API, named as its payees list names them.
+    let writer = crate::api_writes::create_key(&app, &a.julien, "Back-office", "read_write").await;
+    for (due, amount, _) in &dues[1..] {
+        let response = crate::api_writes::post_json(
+            &app,
+            &writer,
+            &format!("/api/v1/requests/{}/payments", a.id),
+            None,
+            &serde_json::json!({"payee": due, "amount": amount, "paid_on": today}),
+        )
+        .await;
+        assert_eq!(response.status().as_u16(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["due_id"], due.as_str());
+        let payee = body["offers"][0]["payees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == due.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(payee["paid"], amount.as_str(), "{payee}");
+    }
+
+    let paid: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.due_id, p.amount FROM due_payments p JOIN offer_dues d ON d.id = p.due_id \
+         ORDER BY d.position",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap();
+    let expected: Vec<(String, String)> = dues
+        .iter()
+        .map(|(id, amount, _)| (id.clone(), amount.clone()))
+        .collect();
+    assert_eq!(paid, expected);
+    assert_eq!(request_state(&app, &a.id).await, "ready_for_works");
+}

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use uuid::Uuid;
 
 use crate::{
     db::{

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::domain::offer::OfferStatus;
-use crate::domain::{OfferId, OrganisationId, RequestId, StatementLineId};
+use crate::domain::{DueId, OfferId, OrganisationId, RequestId, StatementLineId};
 use crate::{
     db::offers::{DuePaymentRow, NewPayment},
     domain::{
@@ -15,7 +15,7 @@ use crate::{
 /// One due of an offer version, typed, with where it stands.
 #[derive(Debug, Clone)]
 pub struct Due {
-    pub id: String,
+    pub id: DueId,
     pub offer_id: OfferId,
     pub direction: Direction,
     pub organisation_id: Option<OrganisationId>,
@@ -69,8 +69,8 @@ pub fn dues_of(rows: Vec<DueRow>, payments: &[DuePaymentRow]) -> Result<Vec<Due>
                     })
                 })
                 .collect::<Result<Vec<_>, DbError>>()?;
-            let standing =
-                dues::standing(amount, &paid).map_err(|_| corrupt("payments of", &row.id))?;
+            let standing = dues::standing(amount, &paid)
+                .map_err(|_| corrupt("payments of", &row.id.to_string()))?;
             Ok(Due {
                 direction: Direction::parse(&row.direction)
                     .ok_or_else(|| corrupt("direction", &row.direction))?,
@@ -120,7 +120,7 @@ pub(super) fn nothing_due_before_works(dues: &[Due]) -> bool {
 /// Which due a payment form names: the due itself, or — from forms and clients that name the
 /// operator — that operator's only due from the applicant.
 pub enum PayeeChoice {
-    Due(String),
+    Due(DueId),
     Organisation(OrganisationId),
 }
 
@@ -143,7 +143,7 @@ pub async fn record_payment(
     request: &RequestRow,
     input: PaymentInput<'_>,
     now: DateTime<Utc>,
-) -> Result<String, OfferError> {
+) -> Result<DueId, OfferError> {
     let amount: Decimal = input
         .amount
         .trim()
@@ -174,7 +174,7 @@ pub async fn record_payment(
         .ok_or(OfferError::NoOffer)?;
     let dues = dues_in(&mut tx, offer.id).await?;
     let due = match &input.payee {
-        PayeeChoice::Due(id) => dues.iter().find(|d| &d.id == id),
+        PayeeChoice::Due(id) => dues.iter().find(|d| d.id == *id),
         PayeeChoice::Organisation(organisation) => {
             let mut of = dues.iter().filter(|d| {
                 d.direction == Direction::ApplicantToOperator
@@ -275,7 +275,7 @@ pub(crate) async fn register_in(
     let recorded = offers::insert_payment(
         tx,
         &NewPayment {
-            due_id: &due.id,
+            due_id: due.id,
             amount: amount.to_string(),
             paid_on,
             by: user.user_id,
@@ -352,7 +352,7 @@ pub(crate) async fn register_in(
 pub async fn last_recorded_payment(
     state: &AppState,
     request: &RequestRow,
-    due_id: &str,
+    due_id: DueId,
 ) -> Result<Option<Paid>, DbError> {
     let rows = offers::payments_of_request(&state.db, &request.access).await?;
     let mut last: Option<(DateTime<Utc>, Paid)> = None;
@@ -505,8 +505,8 @@ async fn closing_lines(
     Ok(lines)
 }
 
-/// Used by pages: the due a payee form names, checked as a uuid (an organisation it names
-/// is parsed as an [`OrganisationId`]).
-pub fn payee_id(raw: &str) -> Option<String> {
-    Uuid::parse_str(raw.trim()).ok().map(|u| u.to_string())
+/// The due a payee form or body names, if it names one (an organisation it names is parsed
+/// as an [`OrganisationId`]).
+pub fn payee_id(raw: &str) -> Option<DueId> {
+    raw.trim().parse().ok()
 }
