@@ -16,6 +16,8 @@
 #                     waiting for a joint day (2000)
 #   OUT               where results and logs are kept (default /var/tmp/cmh-bench-web)
 #   KEEP=1            keep the databases (SQLite files and PostgreSQL databases) for a look after
+#   PAGES_ONLY=1      stop after the two kept pages (status, officer's request page): no filing,
+#                     no large data
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -307,6 +309,10 @@ bench_engine() {
     measure page "status page /track/{token}" "$CONNS" "$THREADS" "$P/track/$token" -H "$CITIZEN"
     probe "officer request page" 200 "$P/backoffice/requests/$request_id" -H "$OFFICER"
     measure page "officer request page" "$CONNS" "$THREADS" "$P/backoffice/requests/$request_id" -H "$OFFICER"
+    if [ "${PAGES_ONLY:-0}" = 1 ]; then
+        stop "$product_pid"
+        return
+    fi
 
     # Filing: every request its own idempotency key; the CSRF field matches the cookie.
     local body="csrf_token=$csrf&postcode=5000&$base_form"

@@ -333,7 +333,7 @@ impl ServicingPayer {
 }
 
 /// V-3.1: the dossier-fee invoice issued when the request was filed: its number and date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DossierInvoiceRef {
     pub number: String,
     pub issued_on: NaiveDate,

@@ -23,7 +23,7 @@ impl Scope {
 }
 
 /// The signed-in user behind a session, with the organisation they act for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct SessionUser {
     pub user_id: UserId,
     pub email: String,
@@ -75,7 +75,7 @@ super::stored_code! {
 }
 
 /// An API key acting for its organisation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ApiKeyActor {
     pub id: super::ApiKeyId,
     pub name: String,

@@ -7,9 +7,8 @@
 //! reader's token put back. The token is hexadecimal, which HTML writes as it is.
 
 use std::{
-    fmt::{self, Debug, Write as _},
     future::Future,
-    hash::{DefaultHasher, Hasher},
+    hash::{DefaultHasher, Hash, Hasher},
     sync::Arc,
 };
 
@@ -94,17 +93,10 @@ fn joined(pieces: &[String], token: &str) -> String {
 }
 
 /// A short digest of what a kept page depends on besides its view, for its key.
-pub fn digest(value: impl Debug) -> u64 {
-    struct Hashing(DefaultHasher);
-    impl fmt::Write for Hashing {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            self.0.write(s.as_bytes());
-            Ok(())
-        }
-    }
-    let mut hashing = Hashing(DefaultHasher::new());
-    let _ = write!(hashing, "{value:?}");
-    hashing.0.finish()
+pub fn digest(value: impl Hash) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
 }
 
 #[cfg(test)]

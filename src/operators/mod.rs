@@ -59,6 +59,24 @@ pub struct RequestFacts {
 }
 
 impl RequestFacts {
+    /// What the facts take from records other than the request's own row (V-3.1's dossiers,
+    /// B-4.1's proof): a page kept with the request's case file shows them as read beside it,
+    /// so they are part of its key.
+    pub fn read_beside_the_request(
+        &self,
+    ) -> (
+        Option<&str>,
+        Option<&crate::domain::servicing::DossierInvoiceRef>,
+        bool,
+    ) {
+        let servicing = self.servicing.as_ref();
+        (
+            servicing.and_then(|s| s.earlier_dossier.as_deref()),
+            servicing.and_then(|s| s.dossier_invoice.as_ref()),
+            self.exemption_proved,
+        )
+    }
+
     /// The VAT position the engines price with: a declared exemption applies only once its
     /// proof is received (B-4.1); until then the normal rate, with a note saying so.
     pub fn vat_status(&self) -> VatStatus {

@@ -412,12 +412,17 @@ async fn kept_detail(state: &AppState, staff: Staff, id: RequestId) -> Result<Re
         .await
         .map_err(super::public::case_file_error)?;
     // Everything the page shows besides the kept file: the reader (the frame names them, the
-    // actions follow their role), their language, and the VAT facts read beside the file.
+    // actions follow their role), their language, and what the VAT facts read beside the file
+    // (the rest of them follows from the file's request).
     // The reader's id in clear: two readers' pages never share a key, whatever the digest.
     let key = format!(
         "officer request page {id} {} {:x}",
         staff.user.user_id,
-        kept_page::digest((&staff.user, staff.tr.0, &file.facts))
+        kept_page::digest((
+            &staff.user,
+            staff.tr.0,
+            file.facts.read_beside_the_request()
+        ))
     );
     let Staff { tr, frame, user } = staff;
     let (reader, frame) = kept_page::reader_of(frame);
