@@ -487,19 +487,6 @@ pub async fn disable(
     .await?)
 }
 
-/// Pushes a claim forward while its attempt runs (see the outbox's).
-pub async fn extend_claim(db: &Db, id: DeliveryId, until: DateTime<Utc>) -> DbResult<bool> {
-    let result = sqlx::query(
-        "UPDATE webhook_deliveries SET locked_until = $2 WHERE id = $1 AND status = 'pending' \
-           AND locked_until IS NOT NULL",
-    )
-    .bind(id)
-    .bind(ts(until))
-    .execute(&mut *db.single_write().await?)
-    .await?;
-    Ok(result.rows_affected() == 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::DeliveryStatus;
