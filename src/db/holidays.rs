@@ -1,11 +1,11 @@
 //! Construction-holiday periods: platform-wide reference data, not a tenant's. The first
 //! release's periods come with the migration; platform administrators keep them up to date.
 
-use super::{RequestId, UserId};
+use super::{HolidayId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Any;
 
-use super::{Db, DbResult, Engine, Tx, new_id, parse_date, ts};
+use super::{Db, DbResult, Engine, Tx, parse_date, ts};
 
 /// A validated period to store. `provinces` holds province codes separated by commas; empty
 /// means all of Wallonia.
@@ -20,7 +20,7 @@ pub struct NewPeriod<'a> {
 /// One stored period, as the administration page lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HolidayRow {
-    pub id: String,
+    pub id: HolidayId,
     pub name: String,
     pub first_day: String,
     pub last_day: String,
@@ -76,14 +76,14 @@ pub async fn insert(
     period: &NewPeriod<'_>,
     by: UserId,
     now: DateTime<Utc>,
-) -> DbResult<String> {
-    let id = new_id().to_string();
+) -> DbResult<HolidayId> {
+    let id = HolidayId::generate();
     sqlx::query(
         "INSERT INTO construction_holidays \
             (id, name, first_day, last_day, provinces, updated_by, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(&id)
+    .bind(id)
     .bind(period.name)
     .bind(period.first_day.to_string())
     .bind(period.last_day.to_string())
@@ -98,7 +98,7 @@ pub async fn insert(
 /// Changes a period; false when there is no such period (any more).
 pub async fn update(
     tx: &mut Tx,
-    id: &str,
+    id: HolidayId,
     period: &NewPeriod<'_>,
     by: UserId,
     now: DateTime<Utc>,
@@ -122,7 +122,7 @@ pub async fn update(
 }
 
 /// Removes a period; false when there is no such period (any more).
-pub async fn delete(tx: &mut Tx, id: &str) -> DbResult<bool> {
+pub async fn delete(tx: &mut Tx, id: HolidayId) -> DbResult<bool> {
     let done = sqlx::query("DELETE FROM construction_holidays WHERE id = $1")
         .bind(id)
         .execute(&mut **tx)

@@ -222,7 +222,7 @@ impl Drop for AbortOnDrop {
 }
 
 pub use crate::domain::{
-    ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DueId, EndpointId, OfferId,
+    ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DueId, EndpointId, HolidayId, OfferId,
     OrganisationId, OutboxId, PermitId, RequestId, StatementId, StatementLineId, UserId,
     tenancy::Scope,
 };
@@ -328,7 +328,8 @@ text_id!(
     OutboxId,
     StatementId,
     StatementLineId,
-    DueId
+    DueId,
+    HolidayId
 );
 
 impl Db {
@@ -591,10 +592,6 @@ pub fn parse_ts(text: &str) -> DbResult<DateTime<Utc>> {
 
 pub fn parse_date(text: &str) -> DbResult<NaiveDate> {
     crate::clock::parse_day(text).ok_or_else(|| DbError::Corrupt(format!("date {text:?}")))
-}
-
-pub fn parse_uuid(text: &str) -> DbResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| DbError::Corrupt(format!("uuid {text:?}")))
 }
 
 /// A stored code (a role, a kind, a status) read back; one the product does not know is a

@@ -133,6 +133,11 @@ uuid_id!(
     StatementLineId
 );
 
+uuid_id!(
+    /// A period of construction holidays (`construction_holidays.id`).
+    HolidayId
+);
+
 /// One due of an offer version (`offer_dues.id`): who pays whom (see `services::offers`).
 /// A UUID like every id, except for the dues moved over from the first offers' payees
 /// (migration `20261214000500_offer_dues`), which are named after their offer and payee:

@@ -6,7 +6,6 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Any;
-use uuid::Uuid;
 
 use crate::{
     db::{
@@ -15,7 +14,7 @@ use crate::{
         requests::{self, NewEvent},
         sessions::SessionUser,
     },
-    domain::PostcodeDirectory,
+    domain::{HolidayId, PostcodeDirectory},
     scheduling::{ConstructionHolidays, HolidayPeriod, PeriodError, Province},
     state::AppState,
 };
@@ -100,7 +99,7 @@ pub async fn current(state: &AppState) -> Result<std::sync::Arc<ConstructionHoli
 /// A stored period as the administration page lists it: who changed it last, and when.
 #[derive(Debug, Clone)]
 pub struct ListedPeriod {
-    pub id: Uuid,
+    pub id: HolidayId,
     pub period: HolidayPeriod,
     /// `None` for the periods shipped with the product.
     pub updated_by_name: Option<String>,
@@ -115,7 +114,7 @@ pub async fn listed(state: &AppState) -> Result<Vec<ListedPeriod>, DbError> {
         .iter()
         .map(|row| {
             Ok(ListedPeriod {
-                id: db::parse_uuid(&row.id)?,
+                id: row.id,
                 period: period_of(row)?,
                 updated_by_name: row.updated_by_name.clone(),
                 updated_at: db::parse_ts(&row.updated_at)?,
@@ -146,7 +145,7 @@ pub struct Saved {
 pub async fn save(
     state: &AppState,
     user: &SessionUser,
-    id: Option<&str>,
+    id: Option<HolidayId>,
     period: HolidayPeriod,
     now: DateTime<Utc>,
 ) -> Result<Saved, EditError> {
@@ -192,7 +191,7 @@ pub async fn save(
 }
 
 /// Removes a period: its days become working days again. Returns the period removed.
-pub async fn remove(state: &AppState, id: &str) -> Result<HolidayPeriod, EditError> {
+pub async fn remove(state: &AppState, id: HolidayId) -> Result<HolidayPeriod, EditError> {
     let mut tx = holidays::begin_edit(&state.db).await?;
     let current = stored(&mut *tx).await?;
     let row = current

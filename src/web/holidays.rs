@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -21,6 +21,8 @@ use super::{
     views::{Frame, brussels, warned_frame},
 };
 use crate::{
+    domain::HolidayId,
+    http::extract::IdPath,
     i18n::Tr,
     scheduling::{
         HolidayPeriod, PeriodError, Province,
@@ -50,7 +52,7 @@ fn require_admin(staff: &Staff) -> Result<(), PageError> {
 }
 
 pub struct PeriodView {
-    pub id: String,
+    pub id: HolidayId,
     pub name: String,
     pub first_day: String,
     pub last_day: String,
@@ -121,7 +123,7 @@ struct ListPage {
 struct EditPage {
     tr: Tr,
     page: Frame,
-    id: String,
+    id: HolidayId,
     notice: Option<Notice>,
     form: FormView,
 }
@@ -152,7 +154,7 @@ fn year_views(tr: Tr, rows: &[holidays::ListedPeriod]) -> Vec<YearView> {
     for row in rows {
         let period = &row.period;
         let view = PeriodView {
-            id: row.id.to_string(),
+            id: row.id,
             name: period.name.clone(),
             first_day: tr.numeric_date(period.from),
             last_day: tr.numeric_date(period.to),
@@ -372,7 +374,7 @@ fn saved_redirect(saved: &holidays::Saved) -> Result<Response, PageError> {
 async fn submit(
     state: &AppState,
     staff: &Staff,
-    id: Option<&str>,
+    id: Option<HolidayId>,
     form: &PeriodForm,
 ) -> Result<Result<Response, Vec<(&'static str, String)>>, PageError> {
     let period = match form.parse(staff.tr) {
@@ -405,24 +407,24 @@ async fn add(
     }
 }
 
-fn edit_action(id: &str) -> String {
+fn edit_action(id: HolidayId) -> String {
     format!("{LIST}/{id}")
 }
 
 async fn edit(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<HolidayId>,
 ) -> Result<EditPage, PageError> {
     require_admin(&staff)?;
     let stored = holidays::listed(&state).await?;
     let row = stored
         .iter()
-        .find(|r| r.id.to_string() == id)
+        .find(|r| r.id == id)
         .ok_or(PageError::NotFound)?;
     let form = PeriodForm::of(&row.period);
     Ok(EditPage {
-        form: FormView::new(staff.tr, edit_action(&id), &form),
+        form: FormView::new(staff.tr, edit_action(id), &form),
         id,
         tr: staff.tr,
         page: staff.frame,
@@ -433,14 +435,14 @@ async fn edit(
 async fn change(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<HolidayId>,
     CsrfForm(form): CsrfForm<PeriodForm>,
 ) -> Result<Response, PageError> {
     require_admin(&staff)?;
-    match submit(&state, &staff, Some(&id), &form).await? {
+    match submit(&state, &staff, Some(id), &form).await? {
         Ok(done) => Ok(done),
         Err(errors) => {
-            let mut view = FormView::new(staff.tr, edit_action(&id), &form);
+            let mut view = FormView::new(staff.tr, edit_action(id), &form);
             view.errors = errors;
             let page = EditPage {
                 form: view,
@@ -461,11 +463,11 @@ struct RemoveForm {}
 async fn remove(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<HolidayId>,
     CsrfForm(RemoveForm {}): CsrfForm<RemoveForm>,
 ) -> Result<Response, PageError> {
     require_admin(&staff)?;
-    match holidays::remove(&state, &id).await {
+    match holidays::remove(&state, id).await {
         Ok(period) => {
             let query = serde_urlencoded::to_string([("removed", period.name.as_str())])
                 .map_err(|_| PageError::Internal)?;
