@@ -308,6 +308,7 @@ macro_rules! stored_json {
     )*};
 }
 stored_json!(
+    crate::quote::OfferDocument,
     crate::operators::Assessment,
     crate::domain::survey::WaterSurvey,
     crate::domain::servicing::ServicingStudy

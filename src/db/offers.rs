@@ -15,7 +15,8 @@ pub struct OfferRow {
     #[sqlx(try_from = "String")]
     pub status: OfferStatus,
     pub language: String,
-    pub document: String,
+    /// The document as sent, decoded once here: one that does not decode is a corrupt row.
+    pub document: crate::quote::OfferDocument,
     pub sent_at: String,
     pub valid_until: String,
     pub supersedes_reason: Option<String>,

@@ -137,8 +137,8 @@ pub struct OfferVersion {
     pub accepted_at: Option<String>,
     pub accepted_by: Option<String>,
     pub supersedes_reason: Option<String>,
-    /// The document as sent; `None` if it could not be read back.
-    pub document: Option<OfferDocument>,
+    /// The document as sent.
+    pub document: OfferDocument,
     /// Who pays whom: each operator document, each holder's share, each credit.
     pub dues: Vec<Due>,
 }
@@ -946,7 +946,7 @@ async fn offer_file(state: &AppState, request: &RequestRow) -> Result<OfferFile,
         .into_iter()
         .map(|row| {
             Ok(OfferVersion {
-                document: offer_service::document_of(&row).ok(),
+                document: row.document,
                 dues: dues.remove(&row.id).unwrap_or_default(),
                 version: row.version,
                 status: row.status,

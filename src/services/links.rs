@@ -72,8 +72,8 @@ pub async fn issue_follow_link(
     Ok(follow_url(base_url, &token))
 }
 
-/// Whether the links of `request` still work at `now` (six months after its closing).
-/// Whether the links of a request finished at `closed_at` (if it is) still work at `now`.
+/// Whether the links of a request finished at `closed_at` (if it is) still work at `now`
+/// (six months after its closing).
 fn alive(closed_at: Option<&str>, now: DateTime<Utc>) -> DbResult<bool> {
     let closed_at = closed_at.map(db::parse_ts).transpose()?;
     Ok(links_alive(closed_at, now))

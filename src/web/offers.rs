@@ -126,11 +126,7 @@ fn version_view(tr: Tr, offer: &OfferVersion) -> VersionView {
         status_code: offer.status.to_string(),
         sent_on: tr.numeric_date(super::views::brussels(offer.sent_at).date()),
         valid_until: tr.date(offer.valid_until),
-        total: offer
-            .document
-            .as_ref()
-            .map(|d| tr.money(d.total_incl_vat))
-            .unwrap_or_default(),
+        total: tr.money(offer.document.total_incl_vat),
         reason: offer.supersedes_reason.clone(),
     }
 }
@@ -217,7 +213,7 @@ pub fn offer_panel(
         can_record_payment: file.can_record_payment,
         can_confirm_day: file.can_confirm_day,
         pays_after_works: file.pays_after_works,
-        document_html: latest.and_then(|o| o.document.as_ref()).and_then(|doc| {
+        document_html: latest.map(|o| &o.document).and_then(|doc| {
             crate::quote::render::sections_html(doc, Tr(doc.language))
                 .map_err(|error| tracing::warn!(%error, "offer sections not rendered"))
                 .ok()
@@ -301,11 +297,7 @@ pub(super) async fn done_notice(
     Ok(match (done, latest) {
         ("offer_sent", Some(offer)) => {
             let version = offer.version.to_string();
-            let total = offer
-                .document
-                .as_ref()
-                .map(|d| tr.money(d.total_incl_vat))
-                .unwrap_or_default();
+            let total = tr.money(offer.document.total_incl_vat);
             Some(tr.f(
                 "offer.done.sent",
                 [

@@ -437,16 +437,10 @@ pub(in crate::services) async fn notify_applicant(
     Ok(())
 }
 
-/// The stored document of an offer version.
-pub fn document_of(offer: &OfferRow) -> Result<OfferDocument, OfferError> {
-    serde_json::from_str(&offer.document)
-        .map_err(|e| OfferError::Db(DbError::Corrupt(format!("offer document: {e}"))))
-}
-
 /// The PDF of a version, the same bytes as the one sent.
 pub fn pdf_of(offer: &OfferRow) -> Result<Vec<u8>, OfferError> {
-    let document = document_of(offer)?;
-    Ok(quote::pdf::pdf(&document, Tr(document.language))?)
+    let document = &offer.document;
+    Ok(quote::pdf::pdf(document, Tr(document.language))?)
 }
 
 /// The PDF of version `version` of a request's offer (a request the caller may read), or
@@ -473,10 +467,9 @@ pub async fn document_of_version(
     request: &crate::db::RequestAccess,
     version: i64,
 ) -> Result<Option<OfferDocument>, OfferError> {
-    offers::for_request(&state.db, request)
+    Ok(offers::for_request(&state.db, request)
         .await?
         .into_iter()
         .find(|o| o.version == version)
-        .map(|offer| document_of(&offer))
-        .transpose()
+        .map(|offer| offer.document))
 }
