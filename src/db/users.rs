@@ -61,11 +61,13 @@ pub async fn credentials(db: &Db, email: &str) -> DbResult<Option<Credentials>> 
     )
 }
 
-/// A staff account as its organisation's administrator sees it, or an invitation held for an
-/// address that has an account elsewhere (`held`, no account: nothing to change on it).
+/// A staff account as its organisation's administrator sees it (`account_id`), or an
+/// invitation held for an address that has an account elsewhere (`invitation_id`, no account:
+/// nothing to change on it).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
-    pub id: String,
+    pub account_id: Option<UserId>,
+    pub invitation_id: Option<String>,
     pub email: String,
     pub display_name: String,
     #[sqlx(try_from = "String")]
@@ -75,19 +77,19 @@ pub struct UserRow {
     pub active: i64,
     /// When its latest session still kept began.
     pub last_sign_in: Option<String>,
-    pub held: i64,
 }
 
 /// The users of the caller's organisation, by name.
 pub async fn own(db: &Db, scope: &super::Scope) -> DbResult<Vec<UserRow>> {
     Ok(sqlx::query_as(
-        "SELECT u.id, u.email, u.display_name, u.role, u.password_hash, u.administrator, \
-            u.active, (SELECT MAX(s.created_at) FROM sessions s WHERE s.user_id = u.id) \
-            AS last_sign_in, CAST(0 AS BIGINT) AS held \
+        "SELECT u.id AS account_id, CAST(NULL AS TEXT) AS invitation_id, u.email, \
+            u.display_name, u.role, u.password_hash, u.administrator, u.active, \
+            (SELECT MAX(s.created_at) FROM sessions s WHERE s.user_id = u.id) AS last_sign_in \
          FROM users u WHERE u.organisation_id = $1 \
-         UNION ALL SELECT h.id, h.email, h.display_name, h.role, '!' AS password_hash, \
+         UNION ALL SELECT CAST(NULL AS TEXT) AS account_id, h.id AS invitation_id, h.email, \
+            h.display_name, h.role, '!' AS password_hash, \
             CAST(0 AS BIGINT) AS administrator, CAST(1 AS BIGINT) AS active, \
-            CAST(NULL AS TEXT) AS last_sign_in, CAST(1 AS BIGINT) AS held \
+            CAST(NULL AS TEXT) AS last_sign_in \
          FROM held_invitations h WHERE h.organisation_id = $1 ORDER BY display_name",
     )
     .bind(scope.organisation_id())

@@ -255,21 +255,45 @@ pub async fn accept(
 /// A member of the caller's organisation, as the users page lists them.
 #[derive(Debug, Clone)]
 pub struct Member {
-    /// The account's id; for an invitation held (`held`), the invitation's.
-    pub id: String,
+    pub id: MemberId,
     pub email: String,
     pub display_name: String,
     pub role: Role,
     /// Invited and not yet signed up: no password set.
     pub invited: bool,
-    /// An invitation held for an address with an account elsewhere: no account here.
-    pub held: bool,
     /// An administrator of the organisation (issue 21), by the flag or by the role.
     pub administrator: bool,
     /// An operator administrator is one by their role: the flag does not change that.
     pub administrator_by_role: bool,
     /// When their latest session still kept began, if one is.
     pub last_sign_in: Option<DateTime<Utc>>,
+}
+
+/// What a line of the users page is: an account, or an invitation held for an address with
+/// an account elsewhere (no account here, nothing to change on it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberId {
+    Account(UserId),
+    HeldInvitation(String),
+}
+
+impl std::fmt::Display for MemberId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Account(id) => id.fmt(f),
+            Self::HeldInvitation(id) => f.write_str(id),
+        }
+    }
+}
+
+impl Member {
+    /// The member's account, unless the line is an invitation held.
+    pub fn account(&self) -> Option<UserId> {
+        match self.id {
+            MemberId::Account(id) => Some(id),
+            MemberId::HeldInvitation(_) => None,
+        }
+    }
 }
 
 /// The users of the caller's organisation, by name.
@@ -286,10 +310,15 @@ pub async fn members(state: &AppState, scope: &Scope) -> Result<Vec<Member>, DbE
                     .map(crate::db::parse_ts)
                     .transpose()?,
                 invited: row.password_hash == "!",
-                held: row.held != 0,
                 administrator: by_role || (row.administrator != 0 && row.active != 0),
                 administrator_by_role: by_role,
-                id: row.id,
+                id: match (row.account_id, row.invitation_id) {
+                    (Some(account), _) => MemberId::Account(account),
+                    (None, Some(invitation)) => MemberId::HeldInvitation(invitation),
+                    (None, None) => {
+                        return Err(DbError::Corrupt("a user line without an id".into()));
+                    }
+                },
                 email: row.email,
                 display_name: row.display_name,
                 role: row.role,

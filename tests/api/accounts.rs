@@ -192,6 +192,18 @@ async fn inviting_does_not_tell_whether_an_address_has_an_account_elsewhere() {
         let row = &row[..row.find("</tr>").unwrap()];
         assert!(row.contains("invitation envoyée"), "{row}");
     }
+    // The new address's account can be made administrator; the invitation held for SWDE's
+    // address is no account here: nothing to change on it.
+    let account: String =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'personne.nouvelle@example.be'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(user_id_on(&page, "personne.nouvelle@example.be"), account);
+    assert!(
+        !row_of(&page, "eau@swde.demo").contains("name=\"user\""),
+        "{page}"
+    );
     // Inviting either again: the same refusal.
     for email in ["personne.nouvelle@example.be", "eau@swde.demo"] {
         let page = text_of(&admin, app.url("/operator/users")).await;
