@@ -492,11 +492,20 @@ pub struct FollowedRow {
 /// The applicant's view: found by the hash of a private link's token — the one sent on
 /// filing or any later one (`follow_links`, see `services::links`).
 pub async fn by_follow_token(db: &Db, token_hash: &str) -> DbResult<Option<FollowedRow>> {
+    followed(db, token_hash, REQUEST_COLUMNS).await
+}
+
+/// The request behind the private link of `token_hash`, read with `columns` (over `r`) and the
+/// link's revocation, as `T`.
+async fn followed<T>(db: &Db, token_hash: &str, columns: &str) -> DbResult<Option<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {REQUEST_COLUMNS}, r.follow_token_revoked_at AS link_revoked_at \
+        "SELECT {columns}, r.follow_token_revoked_at AS link_revoked_at \
             FROM requests r WHERE r.follow_token_hash = $1 \
          UNION ALL \
-         SELECT {REQUEST_COLUMNS}, l.revoked_at AS link_revoked_at \
+         SELECT {columns}, l.revoked_at AS link_revoked_at \
             FROM follow_links l JOIN requests r ON r.id = l.request_id WHERE l.token_hash = $1"
     )))
     .bind(token_hash)
@@ -550,36 +559,27 @@ pub struct FollowedStamp {
 
 /// [`by_follow_token`]'s stamp: the revisions alone, for a page that keeps what it shows.
 pub async fn stamp_by_follow_token(db: &Db, token_hash: &str) -> DbResult<Option<FollowedStamp>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {STAMP_COLUMNS}, r.closed_at, r.follow_token_revoked_at AS link_revoked_at \
-            FROM requests r WHERE r.follow_token_hash = $1 \
-         UNION ALL \
-         SELECT {STAMP_COLUMNS}, r.closed_at, l.revoked_at AS link_revoked_at \
-            FROM follow_links l JOIN requests r ON r.id = l.request_id WHERE l.token_hash = $1"
-    )))
-    .bind(token_hash)
-    .fetch_optional(&db.pool)
-    .await?)
+    followed(db, token_hash, &format!("{STAMP_COLUMNS}, r.closed_at")).await
 }
 
 /// [`get_for`]'s stamp: `NotFound` unless the tenant is one of the request's parties.
 pub async fn stamp_for(db: &Db, scope: &Scope, id: RequestId) -> DbResult<RequestStamp> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {STAMP_COLUMNS} FROM requests r \
-         JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $2 \
-         WHERE r.id = $1"
-    )))
-    .bind(id)
-    .bind(scope.organisation_id())
-    .fetch_optional(&db.pool)
-    .await?
-    .ok_or(DbError::NotFound)
+    as_party(db, scope, id, STAMP_COLUMNS).await
 }
 
 /// A request as seen by a tenant: `NotFound` unless the tenant is one of its parties.
 pub async fn get_for(db: &Db, scope: &Scope, id: RequestId) -> DbResult<RequestRow> {
+    as_party(db, scope, id, REQUEST_COLUMNS).await
+}
+
+/// The request `id` read with `columns` (over `r`) as `T`, when `scope`'s organisation is one
+/// of its parties; else `NotFound`.
+async fn as_party<T>(db: &Db, scope: &Scope, id: RequestId, columns: &str) -> DbResult<T>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {REQUEST_COLUMNS} FROM requests r \
+        "SELECT {columns} FROM requests r \
          JOIN request_parties p ON p.request_id = r.id AND p.organisation_id = $2 \
          WHERE r.id = $1"
     )))

@@ -25,6 +25,17 @@ pub(crate) async fn create_key(
     create_key_on(app, admin, "/organisation/api-keys", name, scope, "").await
 }
 
+/// The payee `due` of the latest offer in a payment's answer.
+pub(crate) fn payee_in(answer: &Value, due: &str) -> Value {
+    answer["offers"][0]["payees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == due)
+        .unwrap_or_else(|| panic!("no payee {due} in {answer}"))
+        .clone()
+}
+
 pub(crate) async fn get(app: &TestApp, secret: &str, path: &str) -> reqwest::Response {
     client()
         .get(app.url(path))
@@ -554,13 +565,7 @@ async fn the_coordinators_system_sends_the_offer_and_registers_a_payment_as_the_
     assert_eq!(first.status().as_u16(), 200);
     let first: Value = first.json().await.unwrap();
     assert_eq!(first["due_id"], due.as_str());
-    let payee = first["offers"][0]["payees"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == due.as_str())
-        .unwrap()
-        .clone();
+    let payee = payee_in(&first, &due);
     assert_eq!(payee["amount"], amount.as_str());
     assert_eq!(payee["paid"], "100.00");
     assert_eq!(

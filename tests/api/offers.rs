@@ -957,13 +957,7 @@ async fn v_8_2_1_a_due_moved_over_from_the_first_offers_is_paid_on_the_page_and_
         assert_eq!(response.status().as_u16(), 200);
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["due_id"], due.as_str());
-        let payee = body["offers"][0]["payees"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == due.as_str())
-            .unwrap()
-            .clone();
+        let payee = crate::api_writes::payee_in(&body, due);
         assert_eq!(payee["paid"], amount.as_str(), "{payee}");
     }
 
