@@ -6,7 +6,7 @@ use axum::{Json, body::Bytes, extract::State};
 use serde::{Deserialize, Serialize};
 
 use super::{require_write, works};
-use crate::domain::{DueId, OrganisationId, RequestId};
+use crate::domain::{DueId, RequestId};
 use crate::{
     domain::tenancy::SessionUser,
     http::{
@@ -200,15 +200,8 @@ pub async fn record_payment(
     let request = coordinated(&state, &staff.user, id).await?;
     require_write(&staff.user)?;
     let input: PaymentBody = body_of(&body)?;
-    let payee = match (
-        offer_service::payee_id(&input.payee),
-        // Text that is no id names no organisation: an unknown payee, as before.
-        input.organisation.trim().parse::<OrganisationId>().ok(),
-    ) {
-        (Some(due), _) => offer_service::PayeeChoice::Due(due),
-        (None, Some(organisation)) => offer_service::PayeeChoice::Organisation(organisation),
-        (None, None) => return Err(refused(staff.tr, OfferError::UnknownPayee)),
-    };
+    let payee = offer_service::PayeeChoice::named(&input.payee, &input.organisation)
+        .map_err(|error| refused(staff.tr, error))?;
     let due_id = offer_service::record_payment(
         &state,
         &staff.user,

@@ -21,7 +21,7 @@ use super::{
     views::Frame,
 };
 use crate::domain::offer::OfferStatus;
-use crate::domain::{DueId, OrganisationId, RequestId};
+use crate::domain::{DueId, RequestId};
 use crate::http::extract::{IdPath, page_id};
 use crate::http::refusal::offer_refusal;
 use crate::{
@@ -495,17 +495,8 @@ async fn record_payment(
     CsrfForm(form): CsrfForm<PaymentForm>,
 ) -> Result<Response, PageError> {
     let request = coordinator_request(&state, &staff, id).await?;
-    let payee = match (
-        offer_service::payee_id(&form.payee),
-        // Text that is no id names no organisation: an unknown payee, as before.
-        form.organisation.trim().parse::<OrganisationId>().ok(),
-    ) {
-        (Some(due), _) => Some(offer_service::PayeeChoice::Due(due)),
-        (None, Some(organisation)) => Some(offer_service::PayeeChoice::Organisation(organisation)),
-        (None, None) => None,
-    };
-    let outcome = match payee {
-        Some(payee) => {
+    let outcome = match offer_service::PayeeChoice::named(&form.payee, &form.organisation) {
+        Ok(payee) => {
             offer_service::record_payment(
                 &state,
                 &staff.user,
@@ -520,7 +511,7 @@ async fn record_payment(
             )
             .await
         }
-        None => Err(OfferError::UnknownPayee),
+        Err(refused) => Err(refused),
     };
     after(&state, staff, id, outcome.map(Done::Payment), "payments").await
 }

@@ -34,7 +34,7 @@ pub use build::communication_for;
 use build::{BuildOptions, Part, build};
 pub use lapse::{DailyRun, run_daily};
 pub use payments::{
-    Due, PayeeChoice, PaymentInput, close_if_settled, dues_of, last_recorded_payment, payee_id,
+    Due, PayeeChoice, PaymentInput, close_if_settled, dues_of, last_recorded_payment,
     record_payment, set_pays_after_works,
 };
 pub(crate) use payments::{Received, dues_in, register_in};

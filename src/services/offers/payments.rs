@@ -124,6 +124,21 @@ pub enum PayeeChoice {
     Organisation(OrganisationId),
 }
 
+impl PayeeChoice {
+    /// The payee a form or a client's body names: `payee`, a due's id, else `organisation`.
+    /// Text that is no id names nothing: the payment is refused as to an unknown payee.
+    pub fn named(payee: &str, organisation: &str) -> Result<Self, OfferError> {
+        if let Ok(due) = payee.trim().parse() {
+            return Ok(Self::Due(due));
+        }
+        organisation
+            .trim()
+            .parse()
+            .map(Self::Organisation)
+            .map_err(|_| OfferError::UnknownPayee)
+    }
+}
+
 /// A payment as the case officer records it.
 pub struct PaymentInput<'a> {
     pub payee: PayeeChoice,
@@ -503,10 +518,4 @@ async fn closing_lines(
         lines.push(tr.t("offer.mail.closed_water").to_owned());
     }
     Ok(lines)
-}
-
-/// The due a payee form or body names, if it names one (an organisation it names is parsed
-/// as an [`OrganisationId`]).
-pub fn payee_id(raw: &str) -> Option<DueId> {
-    raw.trim().parse().ok()
 }
