@@ -352,11 +352,6 @@ impl From<CaseFileError> for DbError {
     }
 }
 
-/// The request behind a private link that still works; otherwise why it opens nothing.
-pub async fn request_of_token(state: &AppState, token: &str) -> Result<RequestRow, LinkError> {
-    super::links::request_of_link(state, token).await
-}
-
 /// A request of the staff member's scope; for anybody else [`DbError::NotFound`].
 pub async fn request_for(
     state: &AppState,
@@ -381,12 +376,6 @@ pub async fn coordinated_request(
 }
 
 pub use super::reference::partner_labels;
-
-/// The stamp of the request behind the private link `token`, if the link still works: what
-/// [`applicant_file`] needs to serve a kept file.
-pub async fn stamp_of_token(state: &AppState, token: &str) -> Result<RequestStamp, LinkError> {
-    super::links::stamp_of_link(state, token).await
-}
 
 /// The citizen's case file of the request behind `token`, whose link was found working with
 /// `stamp`: the one kept in memory while nothing it shows has changed, else read and kept.

@@ -351,7 +351,7 @@ pub(super) async fn request_of_token(
     state: &AppState,
     token: &str,
 ) -> Result<RequestRow, PageError> {
-    case_file::request_of_token(state, token)
+    links::request_of_link(state, token)
         .await
         .map_err(link_error)
 }
@@ -551,7 +551,7 @@ async fn reader_and_file(
 /// reader's language, each answer with the reader's own form token. Only the request's
 /// revisions are read while the page kept is current.
 async fn kept_track(state: &AppState, ctx: Ctx, token: String) -> Result<Response, PageError> {
-    let stamp = case_file::stamp_of_token(state, &token)
+    let stamp = links::stamp_of_link(state, &token)
         .await
         .map_err(link_error)?;
     let (ctx, file) = reader_and_file(state, ctx, stamp, &token).await?;
