@@ -15,6 +15,33 @@ pub struct MalformedId;
 /// `0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b`.
 const HYPHENATED_LEN: usize = 36;
 
+/// A UUID in its stored, hyphenated writing only: `Uuid` alone also reads the simple, braced
+/// and URN ones, which would give one id several addresses.
+fn hyphenated(text: &str) -> Result<Uuid, MalformedId> {
+    if text.len() != HYPHENATED_LEN {
+        return Err(MalformedId);
+    }
+    Uuid::try_parse(text).map_err(|_| MalformedId)
+}
+
+/// Ids travel in JSON as the text they print and parse.
+macro_rules! serde_as_text {
+    ($name:ty) => {
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 macro_rules! uuid_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
@@ -32,12 +59,7 @@ macro_rules! uuid_id {
             type Err = MalformedId;
 
             fn from_str(text: &str) -> Result<Self, Self::Err> {
-                // Only the stored, hyphenated writing: `Uuid` alone also reads the simple,
-                // braced and URN ones, which would give one id several addresses.
-                if text.len() != HYPHENATED_LEN {
-                    return Err(MalformedId);
-                }
-                Uuid::try_parse(text).map(Self).map_err(|_| MalformedId)
+                hyphenated(text).map(Self)
             }
         }
 
@@ -47,18 +69,7 @@ macro_rules! uuid_id {
             }
         }
 
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                text.parse().map_err(serde::de::Error::custom)
-            }
-        }
+        serde_as_text!($name);
     };
 }
 
@@ -162,9 +173,7 @@ impl FromStr for DueId {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         if text.len() == HYPHENATED_LEN {
-            return Uuid::try_parse(text)
-                .map(Self::Generated)
-                .map_err(|_| MalformedId);
+            return hyphenated(text).map(Self::Generated);
         }
         // `<offer id>-<organisation id>`: two stored ids joined by one hyphen.
         match (
@@ -189,18 +198,7 @@ impl fmt::Display for DueId {
     }
 }
 
-impl serde::Serialize for DueId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DueId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(DueId);
 
 #[cfg(test)]
 mod tests {
