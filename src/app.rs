@@ -72,6 +72,7 @@ pub async fn build_state(
         reference: Default::default(),
         views: Default::default(),
         pages: Default::default(),
+        filings: Default::default(),
         clock,
         directory: postcode_directory()?,
         mailer,

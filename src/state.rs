@@ -45,6 +45,51 @@ pub struct AppInner {
     pub views: KeptViews,
     /// Pages rendered once for every reader of the same view (`http::kept_page`).
     pub pages: KeptPages,
+    /// Filings checked and waiting for SQLite's writer, written together
+    /// (`services::submit`).
+    pub filings: WriteQueue,
+}
+
+/// Writes waiting to be made together in one transaction: each commit costs about as much as
+/// the writes it holds (SQLite's write-ahead log, PostgreSQL's flush), so those that arrive
+/// while one group is written go in the next. Whoever finds no group being written starts
+/// writing; the items are the use case's own (only filings wait here).
+#[derive(Default)]
+pub struct WriteQueue {
+    waiting: std::sync::Mutex<Waiting>,
+}
+
+#[derive(Default)]
+struct Waiting {
+    items: std::collections::VecDeque<Box<dyn Any + Send>>,
+    writing: bool,
+}
+
+impl WriteQueue {
+    /// Queues `item`; true when no group is being written and the caller is to write.
+    pub fn push(&self, item: Box<dyn Any + Send>) -> bool {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        waiting.items.push_back(item);
+        !std::mem::replace(&mut waiting.writing, true)
+    }
+
+    /// How many wait for a group, and whether one is being written.
+    pub fn waiting(&self) -> (usize, bool) {
+        let waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        (waiting.items.len(), waiting.writing)
+    }
+
+    /// The next group: up to `max` items, oldest first. Empty when none wait, and then the
+    /// next [`WriteQueue::push`] starts writing again.
+    pub fn next_group(&self, max: usize) -> Vec<Box<dyn Any + Send>> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = waiting.items.len().min(max);
+        let group: Vec<_> = waiting.items.drain(..count).collect();
+        if group.is_empty() {
+            waiting.writing = false;
+        }
+        group
+    }
 }
 
 /// How long this instance keeps reference data read from the database. An edit on this
@@ -219,6 +264,32 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_write_waiting_starts_a_group_and_the_others_join_the_next() {
+        let queue = WriteQueue::default();
+        assert!(
+            queue.push(Box::new(1)),
+            "nothing written: the caller writes"
+        );
+        assert!(!queue.push(Box::new(2)), "a group is being written");
+        assert!(!queue.push(Box::new(3)));
+        let numbers = |group: Vec<Box<dyn Any + Send>>| -> Vec<i32> {
+            group
+                .into_iter()
+                .map(|item| *item.downcast::<i32>().unwrap())
+                .collect()
+        };
+        assert_eq!(numbers(queue.next_group(2)), [1, 2]);
+        assert!(!queue.push(Box::new(4)), "still writing");
+        assert_eq!(numbers(queue.next_group(2)), [3, 4]);
+        assert!(queue.next_group(2).is_empty());
+        assert!(
+            queue.push(Box::new(5)),
+            "the writer stopped: the next caller writes"
+        );
+        assert_eq!(numbers(queue.next_group(8)), [5]);
+    }
 
     #[test]
     fn a_kept_page_serves_only_the_view_it_was_rendered_from() {

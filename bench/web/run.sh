@@ -18,6 +18,7 @@
 #   KEEP=1            keep the databases (SQLite files and PostgreSQL databases) for a look after
 #   PAGES_ONLY=1      stop after the two kept pages (status, officer's request page): no filing,
 #                     no large data
+#   FILING_ONLY=1     the anchor and filing only: no pages, no large data
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -302,13 +303,15 @@ bench_engine() {
     local OFFICER="Cookie: cmh_csrf=$visitor; cmh_session=$julien"
     local COMMUNE="Cookie: cmh_csrf=$visitor; cmh_session=$travaux"
 
-    log "$ENGINE: pages on the demo data"
-    settle "$product_pid"
-    probe "status page" 200 "$P/track/$token" -H "$CITIZEN"
-    grep -q "CMH-" "$WORK/$ENGINE/probe.html" || die "status page without the reference"
-    measure page "status page /track/{token}" "$CONNS" "$THREADS" "$P/track/$token" -H "$CITIZEN"
-    probe "officer request page" 200 "$P/backoffice/requests/$request_id" -H "$OFFICER"
-    measure page "officer request page" "$CONNS" "$THREADS" "$P/backoffice/requests/$request_id" -H "$OFFICER"
+    if [ "${FILING_ONLY:-0}" != 1 ]; then
+        log "$ENGINE: pages on the demo data"
+        settle "$product_pid"
+        probe "status page" 200 "$P/track/$token" -H "$CITIZEN"
+        grep -q "CMH-" "$WORK/$ENGINE/probe.html" || die "status page without the reference"
+        measure page "status page /track/{token}" "$CONNS" "$THREADS" "$P/track/$token" -H "$CITIZEN"
+        probe "officer request page" 200 "$P/backoffice/requests/$request_id" -H "$OFFICER"
+        measure page "officer request page" "$CONNS" "$THREADS" "$P/backoffice/requests/$request_id" -H "$OFFICER"
+    fi
     if [ "${PAGES_ONLY:-0}" = 1 ]; then
         stop "$product_pid"
         return
@@ -323,6 +326,10 @@ bench_engine() {
     filed=$(sql "SELECT COUNT(*) FROM requests WHERE idempotency_key LIKE 'load-%'")
     log "  $filed requests filed under load"
     drain "the filings"
+    if [ "${FILING_ONLY:-0}" = 1 ]; then
+        stop "$product_pid"
+        return
+    fi
 
     # 100,000 requests, of which WAITING wait for a joint day.
     log "$ENGINE: bulk insert up to $TOTAL requests"

@@ -1,8 +1,12 @@
 //! Filing a "Connect my home" request (rules C-1, C-2, C-7): validate, route to the
 //! coordinator and operators serving the commune, record it with its first timeline event and
-//! queue the confirmation email, all in one transaction.
+//! queue the confirmation email, all in one transaction. On SQLite, filings that arrive while
+//! others are written wait and go together in the next transaction: one commit for the group.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
+use tokio::sync::oneshot;
 
 use crate::domain::RequestId;
 use crate::domain::tenancy::OrganisationKind;
@@ -19,13 +23,14 @@ use crate::{
     },
     i18n::Tr,
     mail::compose::{self, DossierFeeMail, RequestFiled},
+    operators::generic::Labels,
     services::{
         assess,
         auth::{new_token, token_hash},
         dossier_fee,
     },
     state::AppState,
-    tariff::VatStatus,
+    tariff::{Tariffs, VatStatus},
     throttle::{Limit, Limited},
 };
 
@@ -161,33 +166,237 @@ pub async fn submit(
     } else {
         crate::services::reference::partner_labels(state).await?
     };
-    let partner_label = |code: &str| {
-        partner_labels
+    let filing = Checked {
+        request,
+        key: key.clone(),
+        fingerprint,
+        tariffs,
+        partner_labels,
+        now,
+    };
+    // SQLite writes one transaction at a time: filings that arrive meanwhile wait and go
+    // together. PostgreSQL writes each filing on its own connection at the same time, and
+    // that is faster than any group written statement after statement on one connection
+    // (docs/PERFORMANCE.md, "Filings written together").
+    if state.db.writes_one_at_a_time() {
+        file_with_others(state, filing).await
+    } else {
+        file_alone(state, &filing).await
+    }
+}
+
+/// A filing that passed every check made outside the writer's turn, with what it read.
+struct Checked {
+    request: NewRequest,
+    key: IdempotencyKey,
+    fingerprint: String,
+    tariffs: Option<Arc<Tariffs>>,
+    partner_labels: Vec<(String, Labels)>,
+    now: DateTime<Utc>,
+}
+
+impl Checked {
+    /// A partner's label in the applicant's language.
+    fn partner_label(&self, code: &str) -> Option<String> {
+        self.partner_labels
             .iter()
             .find(|(service, _)| service == code)
-            .map(|(_, labels)| labels.get(request.language).to_owned())
-    };
-    let mut tx = state.db.begin_write().await?;
-    if let Err(limited) = confirmations_allowed(&mut tx, state, request.email.as_ref(), now).await?
-    {
-        tx.rollback().await.map_err(DbError::from)?;
-        return Err(SubmitError::Limited(limited));
+            .map(|(_, labels)| labels.get(self.request.language).to_owned())
     }
-    let serving = coverage::serving(&mut tx, &request.commune.nis_code).await?;
+}
+
+/// A checked filing waiting in `AppState::filings`, and where its answer goes.
+struct Waiting {
+    filing: Checked,
+    answer: oneshot::Sender<Result<Filed, SubmitError>>,
+}
+
+/// At most this many filings in one transaction: enough to share one commit among every
+/// filing that arrives while one group is written, few enough that the group holds the
+/// writer's turn (SQLite) for a few tens of milliseconds at most.
+const GROUP_MAX: usize = 32;
+
+/// Writes `filing` with those that wait beside it, and answers once its group committed or
+/// refused it. The group is written by a task of its own, so a client that goes away does
+/// not cut the others' transaction; a filing answered was committed.
+async fn file_with_others(state: &AppState, filing: Checked) -> Result<Filed, SubmitError> {
+    let (answer, answered) = oneshot::channel();
+    if state.filings.push(Box::new(Waiting { filing, answer })) {
+        tokio::spawn(write_waiting(state.clone()));
+    }
+    answered
+        .await
+        // The group's task ended without an answer (it panicked): nothing was committed.
+        .unwrap_or(Err(SubmitError::Db(DbError::Sqlx(
+            sqlx::Error::WorkerCrashed,
+        ))))
+}
+
+/// Writes the waiting filings, group after group, until none wait.
+async fn write_waiting(state: AppState) {
+    loop {
+        let group: Vec<Waiting> = state
+            .filings
+            .next_group(GROUP_MAX)
+            .into_iter()
+            .map(|item| {
+                *item
+                    .downcast::<Waiting>()
+                    .unwrap_or_else(|_| unreachable!("only filings wait in AppState::filings"))
+            })
+            .collect();
+        if group.is_empty() {
+            return;
+        }
+        // A panic while writing one group fails its filings (their answers dropped), not the
+        // groups after it.
+        let writer = state.clone();
+        let _ = tokio::spawn(async move { write_group(&writer, group).await }).await;
+    }
+}
+
+/// Writes one group in one transaction. Refusals (limits, coverage, partners) are decided
+/// before any write of theirs and leave the others alone; a filing that fails (its key
+/// filed meanwhile, an error) rolls the group back, and each is then filed alone, as if
+/// none had waited beside it.
+async fn write_group(state: &AppState, group: Vec<Waiting>) {
+    let written = if group.len() > 1 {
+        write_together(state, &group).await
+    } else {
+        None
+    };
+    match written {
+        Some(outcomes) => {
+            for (waiting, outcome) in group.into_iter().zip(outcomes) {
+                let _ = waiting.answer.send(match outcome {
+                    Written::Filed(filed) => Ok(filed),
+                    Written::Refused(refusal) => Err(refusal),
+                    Written::KeyTaken => unreachable!("a taken key fails the group"),
+                });
+            }
+        }
+        None => {
+            for waiting in group {
+                let _ = waiting
+                    .answer
+                    .send(file_alone(state, &waiting.filing).await);
+            }
+        }
+    }
+}
+
+/// Every filing of `group` in one transaction, or `None` when one of them failed and
+/// nothing was committed.
+async fn write_together(state: &AppState, group: &[Waiting]) -> Option<Vec<Written>> {
+    let attempt = async {
+        let mut tx = state.db.begin_write().await?;
+        let mut outcomes = Vec::with_capacity(group.len());
+        for waiting in group {
+            match write_one(&mut tx, state, &waiting.filing).await? {
+                // Answered from the other filing once that one is committed: see file_alone.
+                Written::KeyTaken => return Ok(None),
+                outcome => outcomes.push(outcome),
+            }
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        filed_in(state);
+        Ok::<_, SubmitError>(Some(outcomes))
+    };
+    match attempt.await {
+        Ok(Some(outcomes)) => {
+            for (waiting, outcome) in group.iter().zip(&outcomes) {
+                if let Written::Filed(filed) = outcome {
+                    logged(&waiting.filing, filed);
+                }
+            }
+            Some(outcomes)
+        }
+        Ok(None) => None,
+        Err(error) => {
+            tracing::warn!(%error, filings = group.len(), "a group of filings failed; filing each alone");
+            None
+        }
+    }
+}
+
+/// One filing in its own transaction.
+async fn file_alone(state: &AppState, filing: &Checked) -> Result<Filed, SubmitError> {
+    let mut tx = state.db.begin_write().await?;
+    match write_one(&mut tx, state, filing).await? {
+        Written::Filed(filed) => {
+            tx.commit().await.map_err(DbError::from)?;
+            filed_in(state);
+            logged(filing, &filed);
+            Ok(filed)
+        }
+        Written::Refused(refusal) => {
+            tx.rollback().await.map_err(DbError::from)?;
+            Err(refusal)
+        }
+        // The same form filed concurrently: the other filing won; show it.
+        Written::KeyTaken => {
+            tx.rollback().await.map_err(DbError::from)?;
+            let existing = requests::by_idempotency_key(&state.db, filing.key.as_ref())
+                .await?
+                .ok_or(SubmitError::Db(DbError::NotFound))?;
+            same_form_again(state, &filing.key, existing, &filing.fingerprint).await
+        }
+    }
+}
+
+/// What a filing came to in the writer's turn (the transaction decides the rest).
+enum Written {
+    Filed(Filed),
+    /// Refused before any write of its own (a limit, coverage, a partner).
+    Refused(SubmitError),
+    /// Another filing took its key first: the insert failed.
+    KeyTaken,
+}
+
+/// Committed filings queued their confirmation and their assessment tasks: the workers go.
+fn filed_in(state: &AppState) {
+    state.outbox_notify.notify_one();
+    state.assess_notify.notify_one();
+}
+
+fn logged(filing: &Checked, filed: &Filed) {
+    let commune = &filing.request.commune.name;
+    tracing::info!(reference = %filed.reference, %commune, "request filed");
+}
+
+/// Writes one checked filing in `tx`: routes it to the coordinator and operators serving the
+/// commune, records it with its first timeline event and queues the confirmation email.
+async fn write_one(
+    tx: &mut Tx,
+    state: &AppState,
+    filing: &Checked,
+) -> Result<Written, SubmitError> {
+    let Checked {
+        request,
+        key,
+        fingerprint,
+        tariffs,
+        now,
+        ..
+    } = filing;
+    let now = *now;
+    if let Err(limited) = confirmations_allowed(tx, state, request.email.as_ref(), now).await? {
+        return Ok(Written::Refused(SubmitError::Limited(limited)));
+    }
+    let serving = coverage::serving(tx, &request.commune.nis_code).await?;
     let Some(coordinator) = serving
         .iter()
         .find(|o| o.kind == OrganisationKind::Coordinator)
     else {
-        tx.rollback().await.map_err(DbError::from)?;
         let mut areas = vec![format!("commune:{}", request.commune.nis_code)];
         if let Some(province) = &request.commune.province {
             areas.push(format!("province:{province}"));
         }
         areas.push(format!("region:{}", request.commune.region.code()));
-        return Err(SubmitError::NotCovered {
+        return Ok(Written::Refused(SubmitError::NotCovered {
             commune: request.commune.name.clone(),
             referral: coverage::referral(&state.db, &areas).await?,
-        });
+        }));
     };
 
     // The operator of a network that serves the commune, if any.
@@ -201,10 +410,9 @@ pub async fn submit(
     let mut partner_errors = FieldErrors::new();
     for code in &request.partner_services {
         if serving_operator(code).is_none() {
-            let label = partner_label(code);
             partner_errors.add(
                 "services",
-                match label {
+                match filing.partner_label(code) {
                     Some(service) => InputError::ServiceNotOffered {
                         service,
                         commune: request.commune.name.clone(),
@@ -215,8 +423,7 @@ pub async fn submit(
         }
     }
     if !partner_errors.is_empty() {
-        tx.rollback().await.map_err(DbError::from)?;
-        return Err(SubmitError::Invalid(partner_errors));
+        return Ok(Written::Refused(SubmitError::Invalid(partner_errors)));
     }
 
     let token = new_token();
@@ -226,7 +433,7 @@ pub async fn submit(
     // last, so that concurrent filings wait for each other for a few statements, not for
     // the whole filing. Until then the request goes by its id, unique as a reference.
     let mut record = record(
-        &request,
+        request,
         id,
         &id.to_string(),
         key,
@@ -235,19 +442,11 @@ pub async fn submit(
         now,
     );
     record.input_fingerprint = Some(fingerprint.clone());
-    match requests::insert(&mut tx, &record).await {
+    match requests::insert(tx, &record).await {
         Ok(()) => {}
-        // The same form filed concurrently: the other filing won; show it.
-        Err(DbError::Conflict(_)) => {
-            tx.rollback().await.map_err(DbError::from)?;
-            let existing = requests::by_idempotency_key(&state.db, key.as_ref())
-                .await?
-                .ok_or(SubmitError::Db(DbError::NotFound))?;
-            return same_form_again(state, key, existing, &fingerprint).await;
-        }
+        Err(DbError::Conflict(_)) => return Ok(Written::KeyTaken),
         Err(other) => return Err(other.into()),
     }
-
     // Every party, service and task in one statement each, whatever the number of operators.
     let mut parties = vec![(coordinator.id, coordinator.kind)];
     let mut services = Vec::new();
@@ -281,10 +480,10 @@ pub async fn submit(
     // An operator serving several networks is one party.
     let mut seen = std::collections::HashSet::new();
     parties.retain(|(organisation, _)| seen.insert(*organisation));
-    let uncounted = requests::insert_parties(&mut tx, id, &parties).await?;
-    requests::insert_services(&mut tx, id, &services).await?;
+    let uncounted = requests::insert_parties(tx, id, &parties).await?;
+    requests::insert_services(tx, id, &services).await?;
     assess::create_tasks(
-        &mut tx,
+        tx,
         id,
         &assessing,
         now,
@@ -292,16 +491,16 @@ pub async fn submit(
     )
     .await?;
 
-    let number = requests::next_reference_number(&mut tx, crate::clock::day_of(now).year()).await?;
+    let number = requests::next_reference_number(tx, crate::clock::day_of(now).year()).await?;
     let reference = Reference {
         year: crate::clock::day_of(now).year(),
         number,
     }
     .to_string();
-    requests::set_reference(&mut tx, id, &reference).await?;
+    requests::set_reference(tx, id, &reference).await?;
     // The timeline's first entry, and the webhooks it queues, name the request by it.
     requests::insert_event(
-        &mut tx,
+        tx,
         &NewEvent {
             request_id: id,
             at: now,
@@ -320,7 +519,7 @@ pub async fn submit(
     // the operator serving electricity (its servicing), kept whatever happens to the offer.
     let dossier_invoice = match (&tariffs, serving_operator(Service::Electricity.code())) {
         (Some(tariffs), Some(ores)) => {
-            dossier_fee::issue_at_filing(&mut tx, tariffs, id, ores.id, now).await?
+            dossier_fee::issue_at_filing(tx, tariffs, id, ores.id, now).await?
         }
         _ => None,
     };
@@ -328,7 +527,7 @@ pub async fn submit(
     let partner_lines: Vec<String> = request
         .partner_services
         .iter()
-        .map(|code| partner_label(code).unwrap_or_else(|| code.clone()))
+        .map(|code| filing.partner_label(code).unwrap_or_else(|| code.clone()))
         .collect();
     let tr = Tr(request.language);
     let mail = compose::request_filed(
@@ -336,12 +535,12 @@ pub async fn submit(
         &RequestFiled {
             reference: reference.clone(),
             applicant_name: request.name.as_ref().to_owned(),
-            site: site_line(&request),
+            site: site_line(request),
             services: request
                 .services
                 .iter()
                 .map(|s| {
-                    let line = service_line(tr, *s, &request);
+                    let line = service_line(tr, *s, request);
                     // No operator of this network here (no gas in most of Luxembourg): said
                     // in writing at once; the other connections go on (B-4.4).
                     if !unserved.contains(s) {
@@ -370,7 +569,7 @@ pub async fn submit(
         },
     )?;
     crate::services::outbox::enqueue_mail(
-        &mut tx,
+        tx,
         CONFIRMATION,
         Some(id),
         request.email.as_ref(),
@@ -379,18 +578,13 @@ pub async fn submit(
         now,
     )
     .await?;
-    requests::count_new_parties(&mut tx, uncounted).await?;
-    tx.commit().await.map_err(DbError::from)?;
-    state.outbox_notify.notify_one();
-    state.assess_notify.notify_one();
-    tracing::info!(%reference, commune = %request.commune.name, "request filed");
-
-    Ok(Filed {
+    requests::count_new_parties(tx, uncounted).await?;
+    Ok(Written::Filed(Filed {
         request_id: id,
         reference,
         email: request.email.as_ref().to_owned(),
         follow_token: Some(token),
-    })
+    }))
 }
 
 fn site_line(request: &NewRequest) -> String {

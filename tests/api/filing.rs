@@ -1,6 +1,13 @@
 //! A citizen files a request through the form (journeys 1 and 6, rule C-1).
 
-use crate::helpers::{hidden, marie, marie_from, spawn_app, spawn_app_at, text_of, with};
+use std::num::NonZeroU32;
+
+use connect_my_home::db::Engine;
+
+use crate::helpers::{
+    FormPage, TestApp, hidden, marie, marie_from, spawn_app, spawn_app_at, spawn_app_with, text_of,
+    with,
+};
 
 #[tokio::test]
 async fn home_page_explains_the_service_in_french_then_english() {
@@ -158,6 +165,249 @@ async fn concurrent_filings_get_distinct_consecutive_references() {
     let numbers: Vec<String> = references.iter().map(|r| r[9..].to_owned()).collect();
     let expected: Vec<String> = (1..=8).map(|n| format!("{n:06}")).collect();
     assert_eq!(numbers, expected);
+}
+
+/// Holds every filing of `app` at its first write until the returned transaction ends:
+/// SQLite's writer turn, PostgreSQL's inserts into `requests`.
+async fn hold_filings(app: &TestApp) -> connect_my_home::db::Tx {
+    let mut tx = app.state.db.begin_write().await.unwrap();
+    if app.state.db.engine == Engine::Postgres {
+        sqlx::query("LOCK TABLE requests IN SHARE MODE")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx
+}
+
+/// Waits until the filings sent are held behind the first: on SQLite, `grouped` of them wait
+/// for its writer (the first waits for the test's turn); on PostgreSQL, `blocked` filings wait
+/// for the table, each in its own transaction.
+async fn until_held(app: &TestApp, grouped: usize, blocked: i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let seen = match app.state.db.engine {
+            Engine::Sqlite => format!("{:?}", app.state.filings.waiting()),
+            Engine::Postgres => app
+                .count(
+                    "SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                     WHERE NOT l.granted AND a.datname = current_database() \
+                     AND a.query LIKE 'INSERT INTO requests %'",
+                )
+                .await
+                .to_string(),
+        };
+        let expected = match app.state.db.engine {
+            Engine::Sqlite => format!("{:?}", (grouped, true)),
+            Engine::Postgres => blocked.to_string(),
+        };
+        if seen == expected {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the filings were never held: {seen}, expected {expected}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Files `fields` with a form of its own, spawned; the answer's status, its confirmation
+/// address and its page.
+fn spawn_filing(
+    app: &std::sync::Arc<TestApp>,
+    form: FormPage,
+    fields: Vec<(&'static str, String)>,
+) -> tokio::task::JoinHandle<(u16, String, String)> {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let response = app.file(&form, &fields).await;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, location, response.text().await.unwrap())
+    })
+}
+
+/// The reference and the email of the request filed under the key of `location`
+/// (`/request/filed/{key}`), read from the confirmation page and the request's row.
+async fn filed_under(app: &TestApp, location: &str) -> (String, String) {
+    let (status, html) = app.get_text(location).await;
+    assert_eq!(status, 200, "{location}");
+    let start = html
+        .find("CMH-")
+        .expect("reference on the confirmation page");
+    let reference = html[start..start + 15].to_owned();
+    let email: String = sqlx::query_scalar("SELECT email FROM requests WHERE reference = $1")
+        .bind(&reference)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    (reference, email)
+}
+
+fn from(email: &str) -> Vec<(&'static str, String)> {
+    with(&marie(), &[("email", email)])
+}
+
+/// Every reference filed, by number.
+async fn reference_numbers(app: &TestApp) -> Vec<u32> {
+    let references: Vec<String> = sqlx::query_scalar("SELECT reference FROM requests")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    let mut numbers: Vec<u32> = references.iter().map(|r| r[9..].parse().unwrap()).collect();
+    numbers.sort();
+    numbers
+}
+
+/// On SQLite the filings that arrive while one is written go together in one transaction
+/// (`services::submit`); on PostgreSQL each goes in its own, at the same time. Either way each
+/// is answered as if filed alone.
+#[tokio::test]
+async fn c_2_filings_arriving_while_one_is_written_are_each_answered_as_if_filed_alone() {
+    let app = std::sync::Arc::new(
+        spawn_app_with(|config| {
+            config.limits.filing_mails_per_recipient_per_day = NonZeroU32::new(1).unwrap();
+        })
+        .await,
+    );
+    // Lucas's mailbox had its one confirmation of the day.
+    app.file_ok(&from("lucas.martin@example.be")).await;
+
+    let mut forms = Vec::new();
+    for _ in 0..7 {
+        forms.push(app.open_form().await);
+    }
+    let mut forms = forms.into_iter();
+    let held = hold_filings(&app).await;
+    let first = spawn_filing(&app, forms.next().unwrap(), from("first@example.be"));
+    until_held(&app, 0, 1).await;
+    // While the first is held, six more arrive: four to file, one over its mailbox's limit
+    // and one outside the coverage.
+    let mut filings = Vec::new();
+    for email in [
+        "a@example.be",
+        "b@example.be",
+        "c@example.be",
+        "d@example.be",
+    ] {
+        filings.push((
+            email,
+            spawn_filing(&app, forms.next().unwrap(), from(email)),
+        ));
+    }
+    let limited = spawn_filing(&app, forms.next().unwrap(), from("lucas.martin@example.be"));
+    let uncovered = spawn_filing(
+        &app,
+        forms.next().unwrap(),
+        with(&from("e@example.be"), &[("postcode", "1000")]),
+    );
+    // SQLite: the six wait together; PostgreSQL: the four to file wait for the table, the
+    // two refused are answered meanwhile.
+    until_held(&app, 6, 5).await;
+    held.rollback().await.unwrap();
+
+    let (status, location, _) = first.await.unwrap();
+    assert_eq!(status, 303);
+    assert_eq!(filed_under(&app, &location).await.1, "first@example.be");
+    // Each answer is its own filing's: its key, its reference, its applicant.
+    let mut references = Vec::new();
+    for (email, filing) in filings {
+        let (status, location, _) = filing.await.unwrap();
+        assert_eq!(status, 303, "{email}");
+        let (reference, filed_email) = filed_under(&app, &location).await;
+        assert_eq!(filed_email, email);
+        references.push(reference);
+    }
+    let (status, _, html) = limited.await.unwrap();
+    assert_eq!(status, 429);
+    assert!(
+        html.contains("Cette adresse électronique a déjà reçu plusieurs confirmations"),
+        "{html}"
+    );
+    let (status, _, html) = uncovered.await.unwrap();
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("Sibelga") && html.contains("(règle C-7)"),
+        "{html}"
+    );
+
+    // Lucas's, the first and the four: numbered without a gap, one confirmation each.
+    assert_eq!(reference_numbers(&app).await, [1, 2, 3, 4, 5, 6]);
+    references.sort();
+    references.dedup();
+    assert_eq!(references.len(), 4);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 6);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM requests WHERE email = 'lucas.martin@example.be'")
+            .await,
+        1
+    );
+    // Each was routed and its assessment asked, as a filing alone is.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM requests r WHERE NOT EXISTS \
+             (SELECT 1 FROM assessments a WHERE a.request_id = r.id)"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM request_events WHERE kind = 'submitted'")
+            .await,
+        6
+    );
+}
+
+#[tokio::test]
+async fn c_2_a_form_sent_twice_among_filings_written_together_is_filed_once_without_a_gap() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let (first_form, clicked, a_form, b_form) = (
+        app.open_form().await,
+        app.open_form().await,
+        app.open_form().await,
+        app.open_form().await,
+    );
+    let held = hold_filings(&app).await;
+    let first = spawn_filing(&app, first_form, from("first@example.be"));
+    until_held(&app, 0, 1).await;
+    // A double click (one form, the same fields, twice) between two other filings. On SQLite
+    // the second of the pair fails in their group, which is rolled back and filed one by one.
+    let mut filings = vec![spawn_filing(&app, a_form, from("a@example.be"))];
+    for _ in 0..2 {
+        let form = FormPage {
+            csrf: clicked.csrf.clone(),
+            key: clicked.key.clone(),
+        };
+        filings.push(spawn_filing(&app, form, from("clicked@example.be")));
+    }
+    filings.push(spawn_filing(&app, b_form, from("b@example.be")));
+    until_held(&app, 4, 5).await;
+    held.rollback().await.unwrap();
+
+    assert_eq!(first.await.unwrap().0, 303);
+    let mut emails = Vec::new();
+    let mut clicks = Vec::new();
+    for filing in filings {
+        let (status, location, _) = filing.await.unwrap();
+        assert_eq!(status, 303);
+        let (_, email) = filed_under(&app, &location).await;
+        if email == "clicked@example.be" {
+            clicks.push(location);
+        } else {
+            emails.push(email);
+        }
+    }
+    assert_eq!(emails, ["a@example.be", "b@example.be"]);
+    assert_eq!(clicks.len(), 2);
+    assert_eq!(clicks[0], clicks[1], "both clicks see the one filing");
+    assert_eq!(clicks[0], format!("/request/filed/{}", clicked.key));
+    assert_eq!(reference_numbers(&app).await, [1, 2, 3, 4]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 4);
 }
 
 #[tokio::test]
