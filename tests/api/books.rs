@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use connect_my_home::{app::Application, tariff::Operator};
 
-use crate::helpers::{TestApp, hidden, spawn_app, text_of};
+use crate::helpers::{TestApp, answer_of, hidden, spawn_app, text_of};
 
 const ADMIN: &str = "tarifs@ores.demo";
 
@@ -49,13 +49,7 @@ async fn upload(app: &TestApp, client: &reqwest::Client, book: &str) -> (u16, St
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, location, response.text().await.unwrap())
+    answer_of(response).await
 }
 
 async fn stored(app: &TestApp) -> i64 {

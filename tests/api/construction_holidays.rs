@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use connect_my_home::{scheduling::Province, services::holidays};
 
 use crate::helpers::{
-    Reserved, TestApp, app_with_crews, client, hidden, marie, reserved, spawn_app, text_of,
+    Reserved, TestApp, answer_of, app_with_crews, client, hidden, marie, reserved, spawn_app,
+    text_of,
 };
 
 const ADMIN: &str = "admin@connect-my-home.demo";
@@ -26,14 +27,7 @@ async fn post_period(
     let page = text_of(admin, app.url(PAGE)).await;
     let mut form = vec![("csrf_token", hidden(&page, "csrf_token"))];
     form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
-    let response = admin.post(app.url(path)).form(&form).send().await.unwrap();
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, location, response.text().await.unwrap())
+    answer_of(admin.post(app.url(path)).form(&form).send().await.unwrap()).await
 }
 
 async fn period_count(app: &TestApp) -> i64 {

@@ -5,8 +5,8 @@ use std::num::NonZeroU32;
 use connect_my_home::db::Engine;
 
 use crate::helpers::{
-    FormPage, TestApp, hidden, marie, marie_from, spawn_app, spawn_app_at, spawn_app_with, text_of,
-    with,
+    FormPage, TestApp, answer_of, hidden, marie, marie_from, spawn_app, spawn_app_at,
+    spawn_app_with, text_of, with,
 };
 
 #[tokio::test]
@@ -220,16 +220,7 @@ fn spawn_filing(
     fields: Vec<(&'static str, String)>,
 ) -> tokio::task::JoinHandle<(u16, String, String)> {
     let app = app.clone();
-    tokio::spawn(async move {
-        let response = app.file(&form, &fields).await;
-        let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        (status, location, response.text().await.unwrap())
-    })
+    tokio::spawn(async move { answer_of(app.file(&form, &fields).await).await })
 }
 
 /// The reference and the email of the request filed under the key of `location`

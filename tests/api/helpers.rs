@@ -513,6 +513,17 @@ pub async fn accept_offer_online(app: &TestApp, link: &str, request_id: &str) ->
 }
 
 /// The body of a page fetched with `client` (its cookies, its session).
+/// A form post's answer: its status, where it sends (empty when nowhere) and its page.
+pub async fn answer_of(response: reqwest::Response) -> (u16, String, String) {
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, location, response.text().await.unwrap())
+}
+
 pub async fn text_of(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
     client.get(url).send().await.unwrap().text().await.unwrap()
 }
