@@ -50,10 +50,10 @@ pub struct AppInner {
     pub filings: WriteQueue,
 }
 
-/// Writes waiting to be made together in one transaction: each commit costs about as much as
-/// the writes it holds (SQLite's write-ahead log, PostgreSQL's flush), so those that arrive
-/// while one group is written go in the next. Whoever finds no group being written starts
-/// writing; the items are the use case's own (only filings wait here).
+/// Writes waiting to be made together in one transaction, where the database writes one
+/// transaction at a time (SQLite): those that arrive while one group is written go in the
+/// next, one commit for all. Whoever finds no group being written starts writing; the items
+/// are the use case's own (only filings wait here).
 #[derive(Default)]
 pub struct WriteQueue {
     waiting: std::sync::Mutex<Waiting>,

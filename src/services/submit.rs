@@ -268,18 +268,24 @@ async fn write_group(state: &AppState, group: Vec<Waiting>) {
     match written {
         Some(outcomes) => {
             for (waiting, outcome) in group.into_iter().zip(outcomes) {
-                let _ = waiting.answer.send(match outcome {
-                    Written::Filed(filed) => Ok(filed),
-                    Written::Refused(refusal) => Err(refusal),
-                    Written::KeyTaken => unreachable!("a taken key fails the group"),
-                });
+                let _ = waiting.answer.send(outcome);
             }
         }
+        // Each alone, as filings that never waited: they take the writer's turn one after the
+        // other, and a database that does not answer holds them for its timeout all at once,
+        // not one after the other. The next group waits until they are done.
         None => {
-            for waiting in group {
-                let _ = waiting
-                    .answer
-                    .send(file_alone(state, &waiting.filing).await);
+            let alone: Vec<_> = group
+                .into_iter()
+                .map(|Waiting { filing, answer }| {
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        let _ = answer.send(file_alone(&state, &filing).await);
+                    })
+                })
+                .collect();
+            for filing in alone {
+                let _ = filing.await;
             }
         }
     }
@@ -287,15 +293,19 @@ async fn write_group(state: &AppState, group: Vec<Waiting>) {
 
 /// Every filing of `group` in one transaction, or `None` when one of them failed and
 /// nothing was committed.
-async fn write_together(state: &AppState, group: &[Waiting]) -> Option<Vec<Written>> {
+async fn write_together(
+    state: &AppState,
+    group: &[Waiting],
+) -> Option<Vec<Result<Filed, SubmitError>>> {
     let attempt = async {
         let mut tx = state.db.begin_write().await?;
         let mut outcomes = Vec::with_capacity(group.len());
         for waiting in group {
             match write_one(&mut tx, state, &waiting.filing).await? {
+                Written::Filed(filed) => outcomes.push(Ok(filed)),
+                Written::Refused(refusal) => outcomes.push(Err(refusal)),
                 // Answered from the other filing once that one is committed: see file_alone.
                 Written::KeyTaken => return Ok(None),
-                outcome => outcomes.push(outcome),
             }
         }
         tx.commit().await.map_err(DbError::from)?;
@@ -305,7 +315,7 @@ async fn write_together(state: &AppState, group: &[Waiting]) -> Option<Vec<Writt
     match attempt.await {
         Ok(Some(outcomes)) => {
             for (waiting, outcome) in group.iter().zip(&outcomes) {
-                if let Written::Filed(filed) = outcome {
+                if let Ok(filed) = outcome {
                     logged(&waiting.filing, filed);
                 }
             }
