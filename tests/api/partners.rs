@@ -88,6 +88,87 @@ async fn c_8_a_partner_added_by_configuration_is_offered_filed_and_assessed() {
     );
 }
 
+/// The worker answers a request's tasks together; one module that fails must not hold up or
+/// undo the others' answers.
+#[tokio::test]
+async fn a_partner_module_that_fails_leaves_the_other_answers_recorded_and_is_tried_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("partners.toml");
+    std::fs::write(&file, HEAT_NETWORK).unwrap();
+    let app = spawn_app_with(|config| config.partners_file = Some(file)).await;
+    let form = app.open_form().await;
+    // The partner's offer no longer reads (damaged in the database: no flow writes it so).
+    sqlx::query("UPDATE organisations SET partner = '{}' WHERE slug = 'chaleur-mons'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let mut fields = with(&marie(), &[("postcode", "7000")]);
+    fields.push(("partner", "heat".into()));
+    let response = app.file(&form, &fields).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let id: String = sqlx::query_scalar("SELECT id FROM requests")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+
+    let answers = || async {
+        sqlx::query_as::<_, (String, String, i64, i64, Option<String>)>(
+            "SELECT a.service, a.status, a.version, a.attempts, a.last_error FROM assessments a \
+             WHERE a.request_id = $1 ORDER BY a.service",
+        )
+        .bind(&id)
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let answers = loop {
+        let answers = answers().await;
+        let settled = answers
+            .iter()
+            .all(|(_, status, _, _, error)| status == "answered" || error.is_some());
+        if settled {
+            break answers;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker never settled: {answers:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let summary: Vec<(&str, &str, i64, i64)> = answers
+        .iter()
+        .map(|(service, status, version, attempts, _)| {
+            (service.as_str(), status.as_str(), *version, *attempts)
+        })
+        .collect();
+    // The five networks answered once; the partner's task waits for its retry.
+    assert_eq!(
+        summary,
+        [
+            ("electricity", "answered", 1, 1),
+            ("gas", "answered", 1, 1),
+            ("heat", "pending", 0, 1),
+            ("proximus", "answered", 1, 1),
+            ("voo", "answered", 1, 1),
+            ("water", "answered", 1, 1),
+        ]
+    );
+    let heat_error = answers[2].4.clone().unwrap();
+    assert!(heat_error.contains("partner offer"), "{heat_error}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM request_events WHERE kind = 'operator_assessed'")
+            .await,
+        5
+    );
+    // Not every answer is in: the request waits.
+    let state: String = sqlx::query_scalar("SELECT state FROM requests")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "submitted");
+}
+
 #[tokio::test]
 async fn a_partner_configuration_with_a_mistake_stops_the_start_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
