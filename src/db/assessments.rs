@@ -89,28 +89,6 @@ pub async fn claim_due(
     super::claim_due_row(db, "assessments", RETURNED, now, lease).await
 }
 
-/// With a task just claimed, claims the other due tasks of its request for `lease`, so that
-/// one transaction answers them all. Guarded as [`claim_due`]: a task another worker holds
-/// stays with it.
-pub async fn claim_due_of_request(
-    db: &Db,
-    request_id: RequestId,
-    now: DateTime<Utc>,
-    lease: Duration,
-) -> DbResult<Vec<AssessmentRow>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE assessments SET locked_until = $2, attempts = attempts + 1 \
-         WHERE request_id = $1 AND status = 'pending' AND next_attempt_at <= $3 \
-           AND (locked_until IS NULL OR locked_until <= $3) \
-         RETURNING {RETURNED}"
-    )))
-    .bind(request_id)
-    .bind(ts(now + lease))
-    .bind(ts(now))
-    .fetch_all(&mut *db.single_write().await?)
-    .await?)
-}
-
 /// Stores a new version of an answer. `expected_version` guards against a concurrent
 /// writer: the first one wins, the other gets `Conflict` and nothing is written.
 pub async fn record_version(

@@ -88,8 +88,8 @@ async fn c_8_a_partner_added_by_configuration_is_offered_filed_and_assessed() {
     );
 }
 
-/// The worker answers a request's tasks together; one module that fails must not hold up or
-/// undo the others' answers.
+/// One module that fails must not hold up or undo the other operators' answers; its task is
+/// tried again later.
 #[tokio::test]
 async fn a_partner_module_that_fails_leaves_the_other_answers_recorded_and_is_tried_again() {
     let dir = tempfile::tempdir().unwrap();

@@ -296,99 +296,100 @@ pub async fn assess_due(
 ) -> Result<usize, AssessError> {
     let mut answered = 0;
     while let Some(task) = assessments::claim_due(db, now, LEASE).await? {
-        // The request's other due tasks go with it: one transaction, one reading of the
-        // request and its facts, one look at whether it is fully answered.
-        let request_id = task.request_id;
-        let mut tasks = vec![task];
-        tasks.extend(assessments::claim_due_of_request(db, request_id, now, LEASE).await?);
-        match answer(db, tariffs, &tasks, now).await {
-            Ok(count) => answered += count,
-            Err(error) if tasks.len() == 1 => failed(db, &tasks[0], &error, now).await?,
-            // One task's error fails the transaction of all: each is answered alone, and only
-            // the one at fault waits for its retry.
-            Err(_) => {
-                for task in &tasks {
-                    match answer(db, tariffs, std::slice::from_ref(task), now).await {
-                        Ok(count) => answered += count,
-                        Err(error) => failed(db, task, &error, now).await?,
-                    }
-                }
+        match answer(db, tariffs, &task, now).await {
+            Ok(true) => answered += 1,
+            Ok(false) => {}
+            Err(error) => {
+                let retry_at = (task.attempts < MAX_ATTEMPTS).then(|| now + backoff(task.attempts));
+                tracing::warn!(task = %task.id, attempts = task.attempts, %error, "assessment failed");
+                assessments::mark_failed(db, task.id, &error.to_string(), retry_at).await?;
             }
         }
     }
     Ok(answered)
 }
 
-/// A task whose answer failed: tried again after a backoff, or given up.
-async fn failed(
-    db: &Db,
-    task: &AssessmentRow,
-    error: &AssessError,
-    now: DateTime<Utc>,
-) -> Result<(), AssessError> {
-    let retry_at = (task.attempts < MAX_ATTEMPTS).then(|| now + backoff(task.attempts));
-    tracing::warn!(task = %task.id, attempts = task.attempts, %error, "assessment failed");
-    assessments::mark_failed(db, task.id, &error.to_string(), retry_at).await?;
-    Ok(())
-}
-
-/// Records the modules' answers to `tasks` (all of one request), their timeline events and,
-/// with the last answer, the request's move to "assessed" (from "submitted" or "complete",
-/// never from "incomplete") — all in one transaction. Returns how many were recorded: a task
-/// another worker answered first is left as that worker wrote it.
+/// Records the module's answer, the timeline event and, with the last answer, the
+/// request's move to "assessed" (from "submitted" or "complete", never from "incomplete") —
+/// all in one transaction. False when another worker
+/// answered first.
 async fn answer(
     db: &Db,
     tariffs: &Tariffs,
-    tasks: &[AssessmentRow],
+    task: &AssessmentRow,
     now: DateTime<Utc>,
-) -> Result<usize, AssessError> {
-    let Some(request_id) = tasks.first().map(|task| task.request_id) else {
-        return Ok(0);
-    };
+) -> Result<bool, AssessError> {
     let mut tx = db.begin_write().await?;
     // Two instances answering the last two tasks of one request at once would each see the
     // other's still open and neither move the request on: they take turns on its row.
-    requests::lock_row(db, &mut tx, request_id).await?;
-    let request = requests::get_for_worker(&mut tx, request_id).await?;
+    requests::lock_row(db, &mut tx, task.request_id).await?;
+    let request = requests::get_for_worker(&mut tx, task.request_id).await?;
     let facts = facts_with_dossiers(&mut tx, &request).await?;
-    let mut answered = 0;
-    for task in tasks {
-        let assessment = assessment_of(&mut tx, tariffs, task, &request, &facts).await?;
-        let body = serde_json::to_string(&assessment)?;
-        let feasibility = assessment.feasibility.code();
-        if !record_system_version(
-            &mut tx,
-            (task.id, task.version),
-            feasibility,
-            &body,
-            None,
-            now,
-        )
-        .await?
-        {
-            continue;
+    let assessment = match task.service.parse::<Service>() {
+        Ok(service) => {
+            let mut answer = operators::module_for(service).assess(&facts);
+            match operators::pricing::price_part(tariffs, service, &facts, &request.postcode) {
+                Ok(part) => {
+                    answer.lines = part.lines;
+                    answer.separately_quoted = part.separately_quoted;
+                    answer.mentions = part.mentions;
+                    // What the rules refuse is refused in writing, with its rules (B-4.4).
+                    if !part.refusals.is_empty() {
+                        answer.feasibility = operators::Feasibility::Refused;
+                        answer.refusals = part.refusals;
+                    }
+                }
+                Err(error) => {
+                    // No book in force on the request's tariff date (V-5), or another refusal:
+                    // the answer stands without lines and says why; no offer goes out without it.
+                    tracing::warn!(request = %request.reference, %error, "not priced");
+                    answer.unpriced = Some(operators::pricing::Unpriced::of(tariffs, &error));
+                }
+            }
+            answer
         }
-        requests::insert_event(
-            &mut tx,
-            &NewEvent {
-                request_id,
-                at: now,
-                kind: "operator_assessed",
-                actor_kind: "system",
-                actor_id: None,
-                actor_name: None,
-                organisation_id: Some(task.organisation_id),
-                detail: Some(&task.service),
-                public: false,
-            },
-        )
-        .await?;
-        answered += 1;
-    }
-    if answered == 0 {
+        // A partner joined by configuration: its offer drives the generic module.
+        Err(_) => {
+            let offer = organisations::partner_offer(&mut tx, task.organisation_id)
+                .await?
+                .ok_or_else(|| AssessError::Corrupt(format!("no offer for {}", task.service)))?;
+            let offer =
+                PartnerOffer::from_json(&offer).map_err(|e| AssessError::Corrupt(e.to_string()))?;
+            GenericModule { offer }.assess(&facts)
+        }
+    };
+    let body = serde_json::to_string(&assessment)?;
+    let feasibility = assessment.feasibility.code();
+    if !record_system_version(
+        &mut tx,
+        (task.id, task.version),
+        feasibility,
+        &body,
+        None,
+        now,
+    )
+    .await?
+    {
         tx.rollback().await.map_err(DbError::from)?;
-        return Ok(0);
+        return Ok(false);
     }
+    let request_id = request.id;
+    let organisation_id = task.organisation_id;
+    requests::insert_event(
+        &mut tx,
+        &NewEvent {
+            request_id,
+            at: now,
+            kind: "operator_assessed",
+            actor_kind: "system",
+            actor_id: None,
+            actor_name: None,
+            organisation_id: Some(organisation_id),
+            detail: Some(&task.service),
+            public: false,
+        },
+    )
+    .await?;
     // With the last answer, a request moves on from "submitted" or "complete"; one the case
     // officer found incomplete stays so until they mark it complete.
     if assessments::unanswered(&mut tx, request.id).await? == 0
@@ -426,50 +427,7 @@ async fn answer(
         .await?;
     }
     tx.commit().await.map_err(DbError::from)?;
-    Ok(answered)
-}
-
-/// The module's answer to `task`, priced with `tariffs` where the service has a book.
-async fn assessment_of(
-    tx: &mut Tx,
-    tariffs: &Tariffs,
-    task: &AssessmentRow,
-    request: &RequestRow,
-    facts: &RequestFacts,
-) -> Result<operators::Assessment, AssessError> {
-    Ok(match task.service.parse::<Service>() {
-        Ok(service) => {
-            let mut answer = operators::module_for(service).assess(facts);
-            match operators::pricing::price_part(tariffs, service, facts, &request.postcode) {
-                Ok(part) => {
-                    answer.lines = part.lines;
-                    answer.separately_quoted = part.separately_quoted;
-                    answer.mentions = part.mentions;
-                    // What the rules refuse is refused in writing, with its rules (B-4.4).
-                    if !part.refusals.is_empty() {
-                        answer.feasibility = operators::Feasibility::Refused;
-                        answer.refusals = part.refusals;
-                    }
-                }
-                Err(error) => {
-                    // No book in force on the request's tariff date (V-5), or another refusal:
-                    // the answer stands without lines and says why; no offer goes out without it.
-                    tracing::warn!(request = %request.reference, %error, "not priced");
-                    answer.unpriced = Some(operators::pricing::Unpriced::of(tariffs, &error));
-                }
-            }
-            answer
-        }
-        // A partner joined by configuration: its offer drives the generic module.
-        Err(_) => {
-            let offer = organisations::partner_offer(tx, task.organisation_id)
-                .await?
-                .ok_or_else(|| AssessError::Corrupt(format!("no offer for {}", task.service)))?;
-            let offer =
-                PartnerOffer::from_json(&offer).map_err(|e| AssessError::Corrupt(e.to_string()))?;
-            GenericModule { offer }.assess(facts)
-        }
-    })
+    Ok(true)
 }
 
 /// The reason code of an answer version the system priced again once a book covered its date.
