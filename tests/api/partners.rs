@@ -3,7 +3,9 @@
 
 use connect_my_home::{app::Application, config::Config, demo as seed, services::reference};
 
-use crate::helpers::{Reserved, client, hidden, marie, reserved, spawn_app_with, text_of, with};
+use crate::helpers::{
+    Reserved, TestApp, client, hidden, marie, reserved, spawn_app_with, text_of, with,
+};
 
 const HEAT_NETWORK: &str = r#"
 [[organisation]]
@@ -35,12 +37,18 @@ deadline = { kind = "days_before_works", days = 10 }
 rule = "C-8"
 "#;
 
-#[tokio::test]
-async fn c_8_a_partner_added_by_configuration_is_offered_filed_and_assessed() {
+/// The app started with `partners` as its partners file (kept while the app runs).
+async fn app_with_partners(partners: &str) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("partners.toml");
-    std::fs::write(&file, HEAT_NETWORK).unwrap();
+    std::fs::write(&file, partners).unwrap();
     let app = spawn_app_with(|config| config.partners_file = Some(file)).await;
+    (app, dir)
+}
+
+#[tokio::test]
+async fn c_8_a_partner_added_by_configuration_is_offered_filed_and_assessed() {
+    let (app, _partners) = app_with_partners(HEAT_NETWORK).await;
 
     let (status, form) = app.get_text("/request/new").await;
     assert_eq!(status, 200);
@@ -92,10 +100,7 @@ async fn c_8_a_partner_added_by_configuration_is_offered_filed_and_assessed() {
 /// tried again later.
 #[tokio::test]
 async fn a_partner_module_that_fails_leaves_the_other_answers_recorded_and_is_tried_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("partners.toml");
-    std::fs::write(&file, HEAT_NETWORK).unwrap();
-    let app = spawn_app_with(|config| config.partners_file = Some(file)).await;
+    let (app, _partners) = app_with_partners(HEAT_NETWORK).await;
     let form = app.open_form().await;
     // The partner's offer no longer reads (damaged in the database: no flow writes it so).
     sqlx::query("UPDATE organisations SET partner = '{}' WHERE slug = 'chaleur-mons'")
@@ -190,10 +195,7 @@ const EXAMPLE: &str = include_str!("../../reference/partners.example.toml");
 
 #[tokio::test]
 async fn c_4_c_8_a_partner_crew_comes_on_the_joint_day_and_its_administrator_records_the_works() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("partners.toml");
-    std::fs::write(&file, EXAMPLE).unwrap();
-    let app = spawn_app_with(|config| config.partners_file = Some(file)).await;
+    let (app, _partners) = app_with_partners(EXAMPLE).await;
     seed::demo_crews(&app.state).await.unwrap();
 
     // The crew is configured once, however often the product starts.
