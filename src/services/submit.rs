@@ -18,7 +18,7 @@ use crate::{
         requests::{self, NewEvent, NewRequestRecord, RequestRow},
     },
     domain::{
-        ApplicantKind, FieldErrors, IdempotencyKey, InputError, NewRequest, Reference,
+        ApplicantKind, Commune, FieldErrors, IdempotencyKey, InputError, NewRequest, Reference,
         RequestInput, RequestState, Service, servicing, survey::WaterWork,
     },
     i18n::Tr,
@@ -174,15 +174,34 @@ pub async fn submit(
         partner_labels,
         now,
     };
+    let commune = filing.request.commune.clone();
     // SQLite writes one transaction at a time: filings that arrive meanwhile wait and go
     // together. PostgreSQL writes each filing on its own connection at the same time, and
     // that is faster than any group written statement after statement on one connection
     // (docs/PERFORMANCE.md, "Filings written together").
-    if state.db.writes_one_at_a_time() {
+    let filed = if state.db.writes_one_at_a_time() {
         file_with_others(state, filing).await
     } else {
         file_alone(state, &filing).await
+    };
+    match filed {
+        Err(SubmitError::NotCovered { commune: name, .. }) => Err(SubmitError::NotCovered {
+            commune: name,
+            referral: referral_for(state, &commune).await?,
+        }),
+        other => other,
     }
+}
+
+/// Whom to contact where the service does not cover `commune`: the referral of the commune,
+/// else of its province, else of its region.
+async fn referral_for(state: &AppState, commune: &Commune) -> Result<Option<Referral>, DbError> {
+    let mut areas = vec![format!("commune:{}", commune.nis_code)];
+    if let Some(province) = &commune.province {
+        areas.push(format!("province:{province}"));
+    }
+    areas.push(format!("region:{}", commune.region.code()));
+    coverage::referral(&state.db, &areas).await
 }
 
 /// A filing that passed every check made outside the writer's turn, with what it read.
@@ -398,14 +417,10 @@ async fn write_one(
         .iter()
         .find(|o| o.kind == OrganisationKind::Coordinator)
     else {
-        let mut areas = vec![format!("commune:{}", request.commune.nis_code)];
-        if let Some(province) = &request.commune.province {
-            areas.push(format!("province:{province}"));
-        }
-        areas.push(format!("region:{}", request.commune.region.code()));
+        // Whom to contact instead is read once the writer's turn is over (`submit`).
         return Ok(Written::Refused(SubmitError::NotCovered {
             commune: request.commune.name.clone(),
-            referral: coverage::referral(&state.db, &areas).await?,
+            referral: None,
         }));
     };
 
