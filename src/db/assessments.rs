@@ -45,14 +45,8 @@ pub struct VersionRow {
     pub created_at: String,
 }
 
-/// The tasks of a new request, one per (operator, service), in one statement.
-pub async fn create_all(
-    tx: &mut Tx,
-    request_id: RequestId,
-    tasks: &[(OrganisationId, String)],
-    now: DateTime<Utc>,
-    due_at: DateTime<Utc>,
-) -> DbResult<()> {
+/// The tasks of new requests, one per request and (operator, service), in one statement.
+pub async fn create_all(tx: &mut Tx, tasks: &[NewTask<'_>]) -> DbResult<()> {
     if tasks.is_empty() {
         return Ok(());
     }
@@ -60,23 +54,33 @@ pub async fn create_all(
         "INSERT INTO assessments (id, request_id, organisation_id, service, status, version, \
             attempts, next_attempt_at, due_at, created_at, updated_at) VALUES ",
     );
-    sql.push_rows(tasks, |(organisation, service)| {
+    sql.push_rows(tasks, |task| {
         vec![
             new_id().to_string().into(),
-            request_id.into(),
-            (*organisation).into(),
-            service.as_str().into(),
+            task.request_id.into(),
+            task.organisation_id.into(),
+            task.service.into(),
             AssessmentStatus::Pending.code().into(),
             0i64.into(),
             0i64.into(),
-            ts(now).into(),
-            ts(due_at).into(),
-            ts(now).into(),
-            ts(now).into(),
+            ts(task.created_at).into(),
+            ts(task.due_at).into(),
+            ts(task.created_at).into(),
+            ts(task.created_at).into(),
         ]
     });
     sql.query()?.execute(&mut **tx).await?;
     Ok(())
+}
+
+/// An operator's assessment to make of a new request.
+#[derive(Debug, Clone, Copy)]
+pub struct NewTask<'a> {
+    pub request_id: RequestId,
+    pub organisation_id: OrganisationId,
+    pub service: &'a str,
+    pub created_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
 }
 
 /// Claims one due task for `lease`. The guarded update lets exactly one worker win it; a

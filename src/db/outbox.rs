@@ -4,7 +4,7 @@ use super::{OutboxId, RequestId};
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Db, DbError, DbResult, Tx, parse_ts, ts};
+use super::{Db, DbError, DbResult, Tx, parse_ts, sql::Sql, ts};
 pub use crate::domain::contact::mailbox_key;
 
 crate::domain::stored_code! {
@@ -67,59 +67,110 @@ pub async fn enqueue(
     message: &NewMessage<'_>,
     now: DateTime<Utc>,
 ) -> DbResult<OutboxId> {
-    let id = OutboxId::generate();
-    sqlx::query(
-        "INSERT INTO outbox (id, kind, request_id, recipient, recipient_key, subject, body_text, \
-            body_html, status, attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)",
-    )
-    .bind(id)
-    .bind(message.kind)
-    .bind(message.request_id)
-    .bind(message.recipient)
-    .bind(mailbox_key(message.recipient))
-    .bind(message.subject)
-    .bind(message.body_text)
-    .bind(message.body_html)
-    .bind(ts(now))
-    .execute(&mut **tx)
-    .await?;
-    for (position, attachment) in message.attachments.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO outbox_attachments (outbox_id, position, filename, content_type, content_base64) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(position as i64)
-        .bind(&attachment.filename)
-        .bind(&attachment.content_type)
-        .bind(BASE64.encode(&attachment.content))
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(id)
+    let ids = enqueue_many(tx, &[(message.clone(), now)]).await?;
+    ids.into_iter()
+        .next()
+        .ok_or_else(|| DbError::Corrupt("a message queued without an id".into()))
 }
 
-/// When the latest `at_most` messages of `kind` queued for `mailbox` (a [`mailbox_key`])
-/// after `since` were queued, newest first.
-pub async fn queued_to_mailbox_since(
+/// Messages, each queued at its own time, in one statement (and one more for their files).
+pub async fn enqueue_many(
     tx: &mut Tx,
-    mailbox: &str,
+    messages: &[(NewMessage<'_>, DateTime<Utc>)],
+) -> DbResult<Vec<OutboxId>> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<OutboxId> = messages.iter().map(|_| OutboxId::generate()).collect();
+    let rows: Vec<_> = ids.iter().zip(messages).collect();
+    let mut sql = Sql::new(
+        "INSERT INTO outbox (id, kind, request_id, recipient, recipient_key, subject, body_text, \
+            body_html, status, attempts, next_attempt_at, created_at) VALUES ",
+    );
+    sql.push_rows(&rows, |(id, (message, at))| {
+        vec![
+            (**id).into(),
+            message.kind.into(),
+            message.request_id.into(),
+            message.recipient.into(),
+            mailbox_key(message.recipient).into(),
+            message.subject.into(),
+            message.body_text.into(),
+            message.body_html.into(),
+            "pending".into(),
+            0i64.into(),
+            ts(*at).into(),
+            ts(*at).into(),
+        ]
+    });
+    sql.query()?.execute(&mut **tx).await?;
+    let files: Vec<(OutboxId, i64, &Attachment)> = rows
+        .iter()
+        .flat_map(|(id, (message, _))| {
+            message
+                .attachments
+                .iter()
+                .zip(0i64..)
+                .map(|(attachment, position)| (**id, position, attachment))
+        })
+        .collect();
+    if !files.is_empty() {
+        let mut sql = Sql::new(
+            "INSERT INTO outbox_attachments (outbox_id, position, filename, content_type, \
+                content_base64) VALUES ",
+        );
+        sql.push_rows(&files, |(id, position, attachment)| {
+            vec![
+                (*id).into(),
+                (*position).into(),
+                attachment.filename.as_str().into(),
+                attachment.content_type.as_str().into(),
+                BASE64.encode(&attachment.content).into(),
+            ]
+        });
+        sql.query()?.execute(&mut **tx).await?;
+    }
+    Ok(ids)
+}
+
+/// When the latest `at_most` messages of `kind` queued for each of `mailboxes` (each a
+/// [`mailbox_key`]) after `since` were queued: (mailbox, when), each mailbox's newest first.
+/// One statement, each mailbox read on its index up to `at_most`.
+pub async fn queued_to_mailboxes_since(
+    tx: &mut Tx,
+    mailboxes: &[String],
     kind: &str,
     since: DateTime<Utc>,
     at_most: u32,
-) -> DbResult<Vec<DateTime<Utc>>> {
-    let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT created_at FROM outbox WHERE recipient_key = $1 AND kind = $2 AND created_at > $3 \
-         ORDER BY created_at DESC LIMIT $4",
-    )
-    .bind(mailbox)
-    .bind(kind)
-    .bind(ts(since))
-    .bind(i64::from(at_most))
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter().map(|at| parse_ts(at)).collect()
+) -> DbResult<Vec<(String, DateTime<Utc>)>> {
+    let mut sql = Sql::default();
+    for (index, mailbox) in mailboxes.iter().enumerate() {
+        if index > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push(
+            "SELECT recipient_key, created_at FROM (SELECT recipient_key, created_at FROM outbox \
+             WHERE recipient_key = ",
+        )
+        .push_bind(mailbox.as_str())
+        .push(" AND kind = ")
+        .push_bind(kind)
+        .push(" AND created_at > ")
+        .push_bind(ts(since))
+        .push(" ORDER BY created_at DESC LIMIT ")
+        .push_count(u64::from(at_most))
+        .push(&format!(") AS mailbox_{index}"));
+    }
+    if mailboxes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String)> = sql.query_as()?.fetch_all(&mut **tx).await?;
+    let mut queued = rows
+        .into_iter()
+        .map(|(mailbox, at)| Ok((mailbox, parse_ts(&at)?)))
+        .collect::<DbResult<Vec<_>>>()?;
+    queued.sort_by(|(a, a_at), (b, b_at)| a.cmp(b).then(b_at.cmp(a_at)));
+    Ok(queued)
 }
 
 /// The files sent with a message, in order.

@@ -171,29 +171,50 @@ pub struct NewRequestRecord {
     pub servicing_payer_company_number: Option<String>,
 }
 
-/// The request's reference, given once its number is taken (see `services::submit`).
-pub async fn set_reference(tx: &mut Tx, request_id: RequestId, reference: &str) -> DbResult<()> {
-    sqlx::query("UPDATE requests SET reference = $2 WHERE id = $1")
-        .bind(request_id)
-        .bind(reference)
-        .execute(&mut **tx)
-        .await?;
+/// The requests' references, given once their numbers are taken (see `services::submit`), in
+/// one statement.
+pub async fn set_references(tx: &mut Tx, references: &[(RequestId, String)]) -> DbResult<()> {
+    if references.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new("UPDATE requests SET reference = CASE id");
+    for (id, reference) in references {
+        sql.push(" WHEN ")
+            .push_bind(*id)
+            .push(" THEN ")
+            .push_bind(reference.as_str());
+    }
+    sql.push(" END WHERE id IN ")
+        .push_list(references.iter().map(|(id, _)| *id));
+    sql.query()?.execute(&mut **tx).await?;
     Ok(())
 }
 
 /// Takes the next number of `year`'s sequence inside the filing transaction, so a
 /// rolled-back filing never burns a number another filing could see.
 pub async fn next_reference_number(tx: &mut Tx, year: i32) -> DbResult<i64> {
-    // One statement: the year's first request creates its counter at 1.
-    let number: i64 = sqlx::query_scalar(
-        "INSERT INTO reference_counters (year, last_number) VALUES ($1, 1) \
-         ON CONFLICT (year) DO UPDATE SET last_number = reference_counters.last_number + 1 \
+    Ok(*take_reference_numbers(tx, year, 1).await?.start())
+}
+
+/// Takes the next `count` numbers of `year`'s sequence at once (at least one), inside the
+/// filing transaction.
+pub async fn take_reference_numbers(
+    tx: &mut Tx,
+    year: i32,
+    count: usize,
+) -> DbResult<std::ops::RangeInclusive<i64>> {
+    let count = i64::try_from(count.max(1)).unwrap_or(i64::MAX);
+    // One statement: the year's first request creates its counter.
+    let last: i64 = sqlx::query_scalar(
+        "INSERT INTO reference_counters (year, last_number) VALUES ($1, $2) \
+         ON CONFLICT (year) DO UPDATE SET last_number = reference_counters.last_number + $2 \
          RETURNING last_number",
     )
     .bind(i64::from(year))
+    .bind(count)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(number)
+    Ok(last - count + 1..=last)
 }
 
 /// Records SWDE's survey of a request (JSON), inside the answer's transaction.
@@ -216,8 +237,17 @@ pub async fn set_servicing_study(tx: &mut Tx, request_id: RequestId, study: &str
     Ok(())
 }
 
-pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
-    sqlx::query(
+pub async fn insert(tx: &mut Tx, record: &NewRequestRecord) -> DbResult<()> {
+    insert_many(tx, std::slice::from_ref(record)).await
+}
+
+/// New requests in one statement. A form's key filed already fails the whole statement
+/// (`DbError::Conflict`): nothing of it is written.
+pub async fn insert_many(tx: &mut Tx, records: &[NewRequestRecord]) -> DbResult<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new(
         "INSERT INTO requests (id, reference, idempotency_key, follow_token_hash, coordinator_id, state, \
             applicant_kind, applicant_name, company_number, email, phone, language, street, house_number, \
             locality, postcode, commune_nis, commune_name, map_point, parcel_ref, building, dwellings, \
@@ -227,61 +257,61 @@ pub async fn insert(tx: &mut Tx, r: &NewRequestRecord) -> DbResult<()> {
             applicant_vat, servicing_t5387, servicing_existing_pole_lights, \
             dwelling_first_occupied_year, electricity_current_band, water_work, water_unbilled, \
             servicing_payer_name, servicing_payer_address, servicing_payer_vat, \
-            servicing_payer_company_number, input_fingerprint) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-            $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, \
-            $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48)",
-    )
-    .bind(r.id)
-    .bind(&r.reference)
-    .bind(&r.idempotency_key)
-    .bind(&r.follow_token_hash)
-    .bind(r.coordinator_id)
-    .bind(&r.state)
-    .bind(&r.applicant_kind)
-    .bind(&r.applicant_name)
-    .bind(&r.company_number)
-    .bind(&r.email)
-    .bind(&r.phone)
-    .bind(&r.language)
-    .bind(&r.street)
-    .bind(&r.house_number)
-    .bind(&r.locality)
-    .bind(&r.postcode)
-    .bind(&r.commune_nis)
-    .bind(&r.commune_name)
-    .bind(&r.map_point)
-    .bind(&r.parcel_ref)
-    .bind(&r.building)
-    .bind(r.dwellings)
-    .bind(&r.electricity_band)
-    .bind(&r.wished_from)
-    .bind(&r.wished_to)
-    .bind(&r.remarks)
-    .bind(ts(r.submitted_at))
-    .bind(ts(r.submitted_at))
-    .bind(&r.servicing_operation)
-    .bind(&r.servicing_frontage_m)
-    .bind(r.servicing_parcels)
-    .bind(r.servicing_candelabras)
-    .bind(&r.servicing_planned_frontages)
-    .bind(r.servicing_supply_points)
-    .bind(&r.servicing_cabin)
-    .bind(&r.servicing_social)
-    .bind(&r.applicant_vat)
-    .bind(r.servicing_t5387)
-    .bind(r.servicing_existing_pole_lights)
-    .bind(r.dwelling_first_occupied_year)
-    .bind(&r.electricity_current_band)
-    .bind(&r.water_work)
-    .bind(i64::from(r.water_unbilled))
-    .bind(&r.servicing_payer_name)
-    .bind(&r.servicing_payer_address)
-    .bind(&r.servicing_payer_vat)
-    .bind(&r.servicing_payer_company_number)
-    .bind(&r.input_fingerprint)
-    .execute(&mut **tx)
-    .await?;
+            servicing_payer_company_number, input_fingerprint) VALUES ",
+    );
+    sql.push_rows(records, |r| {
+        vec![
+            r.id.into(),
+            r.reference.as_str().into(),
+            r.idempotency_key.as_str().into(),
+            r.follow_token_hash.as_str().into(),
+            r.coordinator_id.into(),
+            r.state.as_str().into(),
+            r.applicant_kind.as_str().into(),
+            r.applicant_name.as_str().into(),
+            (&r.company_number).into(),
+            r.email.as_str().into(),
+            r.phone.as_str().into(),
+            r.language.as_str().into(),
+            (&r.street).into(),
+            (&r.house_number).into(),
+            (&r.locality).into(),
+            r.postcode.as_str().into(),
+            r.commune_nis.as_str().into(),
+            r.commune_name.as_str().into(),
+            (&r.map_point).into(),
+            (&r.parcel_ref).into(),
+            r.building.as_str().into(),
+            r.dwellings.into(),
+            (&r.electricity_band).into(),
+            (&r.wished_from).into(),
+            (&r.wished_to).into(),
+            (&r.remarks).into(),
+            ts(r.submitted_at).into(),
+            ts(r.submitted_at).into(),
+            (&r.servicing_operation).into(),
+            (&r.servicing_frontage_m).into(),
+            r.servicing_parcels.into(),
+            r.servicing_candelabras.into(),
+            (&r.servicing_planned_frontages).into(),
+            r.servicing_supply_points.into(),
+            (&r.servicing_cabin).into(),
+            (&r.servicing_social).into(),
+            (&r.applicant_vat).into(),
+            r.servicing_t5387.into(),
+            r.servicing_existing_pole_lights.into(),
+            r.dwelling_first_occupied_year.into(),
+            (&r.electricity_current_band).into(),
+            (&r.water_work).into(),
+            r.water_unbilled.into(),
+            (&r.servicing_payer_name).into(),
+            (&r.servicing_payer_address).into(),
+            (&r.servicing_payer_vat).into(),
+            (&r.servicing_payer_company_number).into(),
+            (&r.input_fingerprint).into(),
+        ]
+    });
+    sql.query()?.execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -302,67 +332,62 @@ pub async fn insert_service(
     Ok(())
 }
 
-/// Every service of a new request, with the operator that serves it here (if any), in one
+/// Every service of new requests, with the operator that serves it here (if any), in one
 /// statement.
 pub async fn insert_services(
     tx: &mut Tx,
-    request_id: RequestId,
-    services: &[(&str, Option<OrganisationId>)],
+    services: &[(RequestId, &str, Option<OrganisationId>)],
 ) -> DbResult<()> {
     if services.is_empty() {
         return Ok(());
     }
     let mut sql =
         Sql::new("INSERT INTO request_services (request_id, service, operator_id) VALUES ");
-    sql.push_rows(services, |(service, operator)| {
-        vec![request_id.into(), (*service).into(), (*operator).into()]
+    sql.push_rows(services, |(request, service, operator)| {
+        vec![(*request).into(), (*service).into(), (*operator).into()]
     });
     sql.query()?.execute(&mut **tx).await?;
     Ok(())
 }
 
-/// Every organisation a new request involves, with its role (a party's role is its kind:
+/// Every organisation new requests involve, with its role (a party's role is its kind:
 /// coordinator, operator or municipality), in one statement (the first role given for an
-/// organisation stays). The request counts for them in the queue's
-/// summaries once [`count_new_parties`] ran, in the same transaction: the filing does that
-/// last, because the summaries' rows are shared by every filing of the organisation and each
-/// writer holds them until it commits.
+/// organisation stays). The requests count for them in the queue's summaries once
+/// [`count_new_parties`] ran, in the same transaction: the filing does that last, because
+/// the summaries' rows are shared by every filing of the organisation and each writer holds
+/// them until it commits.
 pub async fn insert_parties(
     tx: &mut Tx,
-    request_id: RequestId,
-    parties: &[(OrganisationId, OrganisationKind)],
+    parties: &[(RequestId, OrganisationId, OrganisationKind)],
 ) -> DbResult<UncountedParties> {
-    let mut uncounted = UncountedParties {
-        request_id,
-        organisations: Vec::new(),
-    };
     if parties.is_empty() {
-        return Ok(uncounted);
+        return Ok(UncountedParties(Vec::new()));
     }
     let mut sql =
         Sql::new("INSERT INTO request_parties (request_id, organisation_id, role) VALUES ");
-    sql.push_rows(parties, |(organisation, role)| {
+    sql.push_rows(parties, |(request, organisation, role)| {
         vec![
-            request_id.into(),
+            (*request).into(),
             (*organisation).into(),
             role.code().into(),
         ]
     });
-    sql.push(" ON CONFLICT (request_id, organisation_id) DO NOTHING RETURNING organisation_id");
-    uncounted.organisations = sql.query_scalar()?.fetch_all(&mut **tx).await?;
-    Ok(uncounted)
+    sql.push(
+        " ON CONFLICT (request_id, organisation_id) DO NOTHING \
+         RETURNING request_id, organisation_id",
+    );
+    Ok(UncountedParties(
+        sql.query_as()?.fetch_all(&mut **tx).await?,
+    ))
 }
 
-/// The new parties of a new request, not yet counted in the queue's summaries.
+/// The new parties of new requests, not yet counted in the queue's summaries.
 #[must_use = "the queue's counts stay short until count_new_parties runs"]
-pub struct UncountedParties {
-    request_id: RequestId,
-    organisations: Vec<OrganisationId>,
-}
+pub struct UncountedParties(Vec<(RequestId, OrganisationId)>);
 
-/// The read models count the new request for each of its new parties (db::summaries).
+/// The read models count the new requests for each of their new parties (db::summaries).
 pub async fn count_new_parties(tx: &mut Tx, parties: UncountedParties) -> DbResult<()> {
-    super::summaries::parties_of_new_request(tx, parties.request_id, &parties.organisations).await
+    super::summaries::parties_of_new_requests(tx, &parties.0).await
 }
 
 pub async fn insert_party(
@@ -430,32 +455,45 @@ impl<'a> NewEvent<'a> {
 }
 
 pub async fn insert_event(tx: &mut Tx, event: &NewEvent<'_>) -> DbResult<()> {
-    sqlx::query(
+    insert_events(tx, std::slice::from_ref(event)).await
+}
+
+/// Timeline entries, in one statement, with the webhook deliveries they make.
+pub async fn insert_events(tx: &mut Tx, events: &[NewEvent<'_>]) -> DbResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new(
         "INSERT INTO request_events (id, request_id, at, kind, actor_kind, actor_id, actor_name, \
-            organisation_id, detail, public) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(new_id().to_string())
-    .bind(event.request_id)
-    .bind(ts(event.at))
-    .bind(event.kind)
-    .bind(event.actor_kind)
-    .bind(event.actor_id)
-    .bind(event.actor_name)
-    .bind(event.organisation_id)
-    .bind(event.detail)
-    .bind(i64::from(event.public))
-    .execute(&mut **tx)
-    .await?;
+            organisation_id, detail, public) VALUES ",
+    );
+    sql.push_rows(events, |event| {
+        vec![
+            new_id().to_string().into(),
+            event.request_id.into(),
+            ts(event.at).into(),
+            event.kind.into(),
+            event.actor_kind.into(),
+            event.actor_id.into(),
+            event.actor_name.into(),
+            event.organisation_id.into(),
+            event.detail.into(),
+            event.public.into(),
+        ]
+    });
+    sql.query()?.execute(&mut **tx).await?;
     // Issue 21: the webhook deliveries this change makes are queued with it, in the same
     // transaction, so no state change is ever reported twice or lost.
-    super::webhooks::enqueue_for_timeline(
-        tx,
-        event.request_id,
-        event.kind,
-        event.organisation_id,
-        event.at,
-    )
-    .await?;
+    let reported: Vec<_> = events
+        .iter()
+        .map(|event| super::webhooks::TimelineEvent {
+            request_id: event.request_id,
+            kind: event.kind,
+            organisation_id: event.organisation_id,
+            at: event.at,
+        })
+        .collect();
+    super::webhooks::enqueue_for_events(tx, &reported).await?;
     Ok(())
 }
 

@@ -20,6 +20,32 @@ pub enum Bound {
     Int(i64),
     /// A NULL text column.
     NoText,
+    /// A NULL integer column (PostgreSQL refuses a text NULL there).
+    NoInt,
+}
+
+impl From<Option<i64>> for Bound {
+    fn from(value: Option<i64>) -> Self {
+        value.map_or(Bound::NoInt, Bound::Int)
+    }
+}
+
+impl From<&Option<String>> for Bound {
+    fn from(value: &Option<String>) -> Self {
+        value.as_deref().map_or(Bound::NoText, Bound::from)
+    }
+}
+
+impl From<Option<&str>> for Bound {
+    fn from(value: Option<&str>) -> Self {
+        value.map_or(Bound::NoText, Bound::from)
+    }
+}
+
+impl From<bool> for Bound {
+    fn from(value: bool) -> Self {
+        Bound::Int(i64::from(value))
+    }
 }
 
 impl From<Option<String>> for Bound {
@@ -40,23 +66,31 @@ impl From<&str> for Bound {
     }
 }
 
-impl From<crate::domain::RequestId> for Bound {
-    fn from(value: crate::domain::RequestId) -> Self {
-        Bound::Text(value.to_string())
-    }
+/// Ids are bound as the text they are stored as.
+macro_rules! bound_ids {
+    ($($id:ident),*) => {$(
+        impl From<crate::domain::$id> for Bound {
+            fn from(value: crate::domain::$id) -> Self {
+                Bound::Text(value.to_string())
+            }
+        }
+
+        impl From<Option<crate::domain::$id>> for Bound {
+            fn from(value: Option<crate::domain::$id>) -> Self {
+                value.map_or(Bound::NoText, Bound::from)
+            }
+        }
+    )*};
 }
 
-impl From<crate::domain::OrganisationId> for Bound {
-    fn from(value: crate::domain::OrganisationId) -> Self {
-        Bound::Text(value.to_string())
-    }
-}
-
-impl From<Option<crate::domain::OrganisationId>> for Bound {
-    fn from(value: Option<crate::domain::OrganisationId>) -> Self {
-        value.map_or(Bound::NoText, Bound::from)
-    }
-}
+bound_ids!(
+    RequestId,
+    OrganisationId,
+    UserId,
+    OutboxId,
+    EndpointId,
+    DeliveryId
+);
 
 impl From<i64> for Bound {
     fn from(value: i64) -> Self {
@@ -144,6 +178,7 @@ impl Sql {
                 Bound::Text(text) => arguments.add(text),
                 Bound::Int(int) => arguments.add(int),
                 Bound::NoText => arguments.add(None::<String>),
+                Bound::NoInt => arguments.add(None::<i64>),
             }
             .map_err(sqlx::Error::Encode)?;
         }

@@ -5,7 +5,7 @@ use super::{DeliveryId, EndpointId, OrganisationId, RequestId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{Db, DbResult, Scope, Tx, new_id, ts};
+use super::{Db, DbResult, Scope, Tx, new_id, sql::Sql, ts};
 use crate::domain::tenancy::OrganisationKind;
 use crate::domain::webhook::{self, Audience};
 
@@ -150,85 +150,134 @@ pub async fn enqueue_for_timeline(
     organisation_id: Option<OrganisationId>,
     at: DateTime<Utc>,
 ) -> DbResult<usize> {
-    let Some((event_type, audience)) = webhook::for_timeline(kind) else {
-        return Ok(0);
+    let event = TimelineEvent {
+        request_id,
+        kind,
+        organisation_id,
+        at,
     };
-    let roles: &[OrganisationKind] = match audience {
-        Audience::Parties => &[OrganisationKind::Coordinator, OrganisationKind::Operator],
-        Audience::Concerned => &[OrganisationKind::Coordinator],
-        Audience::AllParties => &[
-            OrganisationKind::Coordinator,
-            OrganisationKind::Operator,
-            OrganisationKind::Municipality,
-        ],
-    };
-    // The one organisation the event is about is told too (an operator's own lateness).
-    let concerned = match audience {
-        Audience::Concerned => organisation_id,
-        _ => None,
-    };
-    let endpoints: Vec<EndpointId> = sqlx::query_scalar(
-        "SELECT e.id FROM webhook_endpoints e \
-         JOIN webhook_endpoint_events s ON s.endpoint_id = e.id AND s.event_type = $2 \
-         JOIN request_parties p ON p.organisation_id = e.organisation_id AND p.request_id = $1 \
-         WHERE e.active = 1 AND (p.role IN ($3, $4, $5) OR e.organisation_id = $6) \
-         ORDER BY e.id",
-    )
-    .bind(request_id)
-    .bind(event_type)
-    .bind(roles[0].code())
-    .bind(roles.get(1).unwrap_or(&roles[0]).code())
-    .bind(roles.get(2).unwrap_or(&roles[0]).code())
-    .bind(concerned)
-    .fetch_all(&mut **tx)
-    .await?;
-    if endpoints.is_empty() {
-        return Ok(0);
-    }
-    let reference: String = sqlx::query_scalar("SELECT reference FROM requests WHERE id = $1")
-        .bind(request_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let event_id = new_id();
-    let body = webhook::payload(event_id, event_type, at, Some((request_id, &reference)));
-    for &endpoint in &endpoints {
-        insert_delivery(
-            tx,
-            endpoint,
-            event_id,
-            event_type,
-            Some(request_id),
-            &body,
-            at,
-        )
-        .await?;
-    }
-    Ok(endpoints.len())
+    enqueue_for_events(tx, &[event]).await
 }
 
-async fn insert_delivery(
-    tx: &mut Tx,
+/// A timeline entry, as its webhook event needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct TimelineEvent<'a> {
+    pub request_id: RequestId,
+    pub kind: &'a str,
+    /// The organisation the entry is about, if any.
+    pub organisation_id: Option<OrganisationId>,
+    pub at: DateTime<Utc>,
+}
+
+/// [`enqueue_for_timeline`] for several entries: one read of the endpoints per kind of entry
+/// and one write of all deliveries, whatever the number of entries.
+pub async fn enqueue_for_events(tx: &mut Tx, events: &[TimelineEvent<'_>]) -> DbResult<usize> {
+    let mut kinds: Vec<&str> = events.iter().map(|event| event.kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let mut deliveries = Vec::new();
+    for kind in kinds {
+        let Some((event_type, audience)) = webhook::for_timeline(kind) else {
+            continue;
+        };
+        let roles: &[OrganisationKind] = match audience {
+            Audience::Parties => &[OrganisationKind::Coordinator, OrganisationKind::Operator],
+            Audience::Concerned => &[OrganisationKind::Coordinator],
+            Audience::AllParties => &[
+                OrganisationKind::Coordinator,
+                OrganisationKind::Operator,
+                OrganisationKind::Municipality,
+            ],
+        };
+        let of_kind: Vec<&TimelineEvent> = events.iter().filter(|e| e.kind == kind).collect();
+        let mut sql = Sql::new(
+            "SELECT p.request_id, e.id, e.organisation_id, p.role, r.reference \
+             FROM webhook_endpoints e \
+             JOIN webhook_endpoint_events s ON s.endpoint_id = e.id AND s.event_type = ",
+        );
+        sql.push_bind(event_type)
+            .push(
+                " JOIN request_parties p ON p.organisation_id = e.organisation_id \
+                 JOIN requests r ON r.id = p.request_id \
+                 WHERE e.active = 1 AND p.request_id IN ",
+            )
+            .push_list(of_kind.iter().map(|event| event.request_id))
+            .push(" ORDER BY p.request_id, e.id");
+        let subscribed: Vec<(RequestId, EndpointId, OrganisationId, String, String)> =
+            sql.query_as()?.fetch_all(&mut **tx).await?;
+        for event in of_kind {
+            // The one organisation the event is about is told too (an operator's own lateness).
+            let concerned = match audience {
+                Audience::Concerned => event.organisation_id,
+                _ => None,
+            };
+            let told: Vec<_> = subscribed
+                .iter()
+                .filter(|(request, _, organisation, role, _)| {
+                    *request == event.request_id
+                        && (roles.iter().any(|r| r.code() == role)
+                            || Some(*organisation) == concerned)
+                })
+                .collect();
+            let Some((_, _, _, _, reference)) = told.first() else {
+                continue;
+            };
+            let event_id = new_id();
+            let body = webhook::payload(
+                event_id,
+                event_type,
+                event.at,
+                Some((event.request_id, reference)),
+            );
+            for (_, endpoint, ..) in told {
+                deliveries.push(NewDelivery {
+                    endpoint_id: *endpoint,
+                    event_id,
+                    event_type,
+                    request_id: Some(event.request_id),
+                    body: body.clone(),
+                    at: event.at,
+                });
+            }
+        }
+    }
+    insert_deliveries(tx, &deliveries).await?;
+    Ok(deliveries.len())
+}
+
+/// A webhook delivery to queue.
+struct NewDelivery<'a> {
     endpoint_id: EndpointId,
     event_id: Uuid,
-    event_type: &str,
+    event_type: &'a str,
     request_id: Option<RequestId>,
-    body: &str,
+    body: String,
     at: DateTime<Utc>,
-) -> DbResult<()> {
-    sqlx::query(
+}
+
+async fn insert_deliveries(tx: &mut Tx, deliveries: &[NewDelivery<'_>]) -> DbResult<()> {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new(
         "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, request_id, body, \
-            status, attempts, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
-    )
-    .bind(DeliveryId::generate())
-    .bind(endpoint_id)
-    .bind(event_id.to_string())
-    .bind(event_type)
-    .bind(request_id)
-    .bind(body)
-    .bind(ts(at))
-    .execute(&mut **tx)
-    .await?;
+            status, attempts, next_attempt_at, created_at) VALUES ",
+    );
+    sql.push_rows(deliveries, |d| {
+        vec![
+            DeliveryId::generate().into(),
+            d.endpoint_id.into(),
+            d.event_id.to_string().into(),
+            d.event_type.into(),
+            d.request_id.into(),
+            d.body.as_str().into(),
+            "pending".into(),
+            0i64.into(),
+            ts(d.at).into(),
+            ts(d.at).into(),
+        ]
+    });
+    sql.query()?.execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -253,17 +302,15 @@ pub async fn enqueue_ping(
         return Ok(false);
     }
     let event_id = new_id();
-    let body = webhook::payload(event_id, webhook::PING, now, None);
-    insert_delivery(
-        &mut tx,
+    let ping = NewDelivery {
         endpoint_id,
         event_id,
-        webhook::PING,
-        None,
-        &body,
-        now,
-    )
-    .await?;
+        event_type: webhook::PING,
+        request_id: None,
+        body: webhook::payload(event_id, webhook::PING, now, None),
+        at: now,
+    };
+    insert_deliveries(&mut tx, &[ping]).await?;
     tx.commit().await?;
     Ok(true)
 }

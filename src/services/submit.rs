@@ -3,17 +3,20 @@
 //! queue the confirmation email, all in one transaction. On SQLite, filings that arrive while
 //! others are written wait and go together in the next transaction: one commit for the group.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use tokio::sync::oneshot;
 
-use crate::domain::RequestId;
 use crate::domain::tenancy::OrganisationKind;
+use crate::domain::{OrganisationId, RequestId};
 use crate::{
     db::{
         DbError, Tx,
+        assessments::{self, NewTask},
         coverage::{self, Referral},
+        organisations::Organisation,
         outbox,
         requests::{self, NewEvent, NewRequestRecord, RequestRow},
     },
@@ -22,12 +25,12 @@ use crate::{
         RequestInput, RequestState, Service, servicing, survey::WaterWork,
     },
     i18n::Tr,
-    mail::compose::{self, DossierFeeMail, RequestFiled},
+    mail::compose::{self, Composed, DossierFeeMail, RequestFiled},
     operators::generic::Labels,
     services::{
         assess,
         auth::{new_token, token_hash},
-        dossier_fee,
+        dossier_fee::{self, DossierInvoice},
     },
     state::AppState,
     tariff::{Tariffs, VatStatus},
@@ -41,7 +44,7 @@ pub enum SubmitError {
     #[error("commune {commune} is not covered")]
     NotCovered {
         commune: String,
-        referral: Option<Referral>,
+        referral: Option<Box<Referral>>,
     },
     /// The confirmation would go to a mailbox that had its share today (nothing saved).
     #[error("too many confirmations to this address")]
@@ -79,34 +82,75 @@ impl From<RequestRow> for Filed {
 /// The kind of the confirmation email in the outbox.
 const CONFIRMATION: &str = "request_filed";
 
-/// Whether one more confirmation may go to `email`'s mailbox: the public form sends one to
-/// any address typed, so each mailbox gets at most the configured number per 24 hours. Counted
-/// in the outbox, inside the filing's transaction, so it holds across instances.
-async fn confirmations_allowed(
-    tx: &mut Tx,
-    state: &AppState,
-    email: &str,
-    now: DateTime<Utc>,
-) -> Result<Result<(), Limited>, DbError> {
-    let window = Duration::hours(24);
-    let max = state.config.limits.filing_mails_per_recipient_per_day.get();
-    let latest = outbox::queued_to_mailbox_since(
-        tx,
-        &outbox::mailbox_key(email),
-        CONFIRMATION,
-        now - window,
-        max,
-    )
-    .await?;
-    // Open again once the oldest of the latest `max` leaves the window.
-    let Some(oldest) = latest.get(usize::try_from(max - 1).unwrap_or(usize::MAX)) else {
-        return Ok(Ok(()));
-    };
-    let opens_at = *oldest + window;
-    Ok(Err(Limited {
-        limit: Limit::FilingMail,
-        retry_after: (opens_at - now).to_std().unwrap_or_default(),
-    }))
+/// The confirmations queued lately to the mailboxes of the filings being written, so that
+/// each mailbox gets at most the configured number per 24 hours: the public form sends one to
+/// any address typed. Counted in the outbox, inside the filings' transaction, so it holds
+/// across instances; read once for all the filings written together.
+struct Confirmations {
+    /// Per mailbox ([`outbox::mailbox_key`]), when its confirmations were queued, newest first.
+    queued: HashMap<String, Vec<DateTime<Utc>>>,
+    max: usize,
+}
+
+const CONFIRMATIONS_WINDOW: Duration = Duration::hours(24);
+
+impl Confirmations {
+    async fn read(tx: &mut Tx, state: &AppState, filings: &[&Checked]) -> Result<Self, DbError> {
+        let mut mailboxes: Vec<String> = filings
+            .iter()
+            .map(|filing| outbox::mailbox_key(filing.request.email.as_ref()))
+            .collect();
+        mailboxes.sort_unstable();
+        mailboxes.dedup();
+        let since = filings
+            .iter()
+            .map(|filing| filing.now)
+            .min()
+            .unwrap_or_default();
+        let max = state.config.limits.filing_mails_per_recipient_per_day.get();
+        let mut queued: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+        for (mailbox, at) in outbox::queued_to_mailboxes_since(
+            tx,
+            &mailboxes,
+            CONFIRMATION,
+            since - CONFIRMATIONS_WINDOW,
+            max,
+        )
+        .await?
+        {
+            queued.entry(mailbox).or_default().push(at);
+        }
+        Ok(Confirmations {
+            queued,
+            max: usize::try_from(max).unwrap_or(usize::MAX),
+        })
+    }
+
+    /// Whether one more confirmation may go to `email`'s mailbox at `now`.
+    fn allowed(&self, email: &str, now: DateTime<Utc>) -> Result<(), Limited> {
+        let latest = self
+            .queued
+            .get(&outbox::mailbox_key(email))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let mut recent = latest.iter().filter(|at| **at > now - CONFIRMATIONS_WINDOW);
+        // Open again once the oldest of the latest `max` leaves the window.
+        let Some(oldest) = recent.nth(self.max.saturating_sub(1)) else {
+            return Ok(());
+        };
+        let opens_at = *oldest + CONFIRMATIONS_WINDOW;
+        Err(Limited {
+            limit: Limit::FilingMail,
+            retry_after: (opens_at - now).to_std().unwrap_or_default(),
+        })
+    }
+
+    /// One more confirmation queued to `email`'s mailbox at `now`.
+    fn count(&mut self, email: &str, now: DateTime<Utc>) {
+        let latest = self.queued.entry(outbox::mailbox_key(email)).or_default();
+        latest.push(now);
+        latest.sort_unstable_by(|a, b| b.cmp(a));
+    }
 }
 
 pub fn follow_url(base_url: &str, token: &str) -> String {
@@ -187,7 +231,7 @@ pub async fn submit(
     match filed {
         Err(SubmitError::NotCovered { commune: name, .. }) => Err(SubmitError::NotCovered {
             commune: name,
-            referral: referral_for(state, &commune).await?,
+            referral: referral_for(state, &commune).await?.map(Box::new),
         }),
         other => other,
     }
@@ -316,26 +360,23 @@ async fn write_together(
     state: &AppState,
     group: &[Waiting],
 ) -> Option<Vec<Result<Filed, SubmitError>>> {
+    let filings: Vec<&Checked> = group.iter().map(|waiting| &waiting.filing).collect();
     let attempt = async {
         let mut tx = state.db.begin_write().await?;
-        let mut outcomes = Vec::with_capacity(group.len());
-        for waiting in group {
-            match write_one(&mut tx, state, &waiting.filing).await? {
-                Written::Filed(filed) => outcomes.push(Ok(filed)),
-                Written::Refused(refusal) => outcomes.push(Err(refusal)),
-                // Answered from the other filing once that one is committed: see file_alone.
-                Written::KeyTaken => return Ok(None),
-            }
-        }
+        // A key taken meanwhile: answered from the other filing once that one is committed
+        // (see file_alone).
+        let Some(outcomes) = write_filings(&mut tx, state, &filings).await? else {
+            return Ok(None);
+        };
         tx.commit().await.map_err(DbError::from)?;
         filed_in(state);
         Ok::<_, SubmitError>(Some(outcomes))
     };
     match attempt.await {
         Ok(Some(outcomes)) => {
-            for (waiting, outcome) in group.iter().zip(&outcomes) {
+            for (filing, outcome) in filings.iter().zip(&outcomes) {
                 if let Ok(filed) = outcome {
-                    logged(&waiting.filing, filed);
+                    logged(filing, filed);
                 }
             }
             Some(outcomes)
@@ -351,19 +392,22 @@ async fn write_together(
 /// One filing in its own transaction.
 async fn file_alone(state: &AppState, filing: &Checked) -> Result<Filed, SubmitError> {
     let mut tx = state.db.begin_write().await?;
-    match write_one(&mut tx, state, filing).await? {
-        Written::Filed(filed) => {
-            tx.commit().await.map_err(DbError::from)?;
-            filed_in(state);
-            logged(filing, &filed);
-            Ok(filed)
-        }
-        Written::Refused(refusal) => {
-            tx.rollback().await.map_err(DbError::from)?;
-            Err(refusal)
-        }
+    match write_filings(&mut tx, state, &[filing]).await? {
+        Some(mut outcomes) => match outcomes.pop() {
+            Some(Ok(filed)) => {
+                tx.commit().await.map_err(DbError::from)?;
+                filed_in(state);
+                logged(filing, &filed);
+                Ok(filed)
+            }
+            Some(Err(refusal)) => {
+                tx.rollback().await.map_err(DbError::from)?;
+                Err(refusal)
+            }
+            None => Err(SubmitError::Db(DbError::NotFound)),
+        },
         // The same form filed concurrently: the other filing won; show it.
-        Written::KeyTaken => {
+        None => {
             tx.rollback().await.map_err(DbError::from)?;
             let existing = requests::by_idempotency_key(&state.db, filing.key.as_ref())
                 .await?
@@ -371,15 +415,6 @@ async fn file_alone(state: &AppState, filing: &Checked) -> Result<Filed, SubmitE
             same_form_again(state, &filing.key, existing, &filing.fingerprint).await
         }
     }
-}
-
-/// What a filing came to in the writer's turn (the transaction decides the rest).
-enum Written {
-    Filed(Filed),
-    /// Refused before any write of its own (a limit, coverage, a partner).
-    Refused(SubmitError),
-    /// Another filing took its key first: the insert failed.
-    KeyTaken,
 }
 
 /// Committed filings queued their confirmation and their assessment tasks: the workers go.
@@ -393,35 +428,34 @@ fn logged(filing: &Checked, filed: &Filed) {
     tracing::info!(reference = %filed.reference, %commune, "request filed");
 }
 
-/// Writes one checked filing in `tx`: routes it to the coordinator and operators serving the
-/// commune, records it with its first timeline event and queues the confirmation email.
-async fn write_one(
-    tx: &mut Tx,
-    state: &AppState,
-    filing: &Checked,
-) -> Result<Written, SubmitError> {
-    let Checked {
-        request,
-        key,
-        fingerprint,
-        tariffs,
-        now,
-        ..
-    } = filing;
-    let now = *now;
-    if let Err(limited) = confirmations_allowed(tx, state, request.email.as_ref(), now).await? {
-        return Ok(Written::Refused(SubmitError::Limited(limited)));
-    }
-    let serving = coverage::serving(tx, &request.commune.nis_code).await?;
+/// A filing routed in the writer's turn: who takes part in it and what it asks of whom.
+struct Routed<'a> {
+    filing: &'a Checked,
+    id: RequestId,
+    coordinator: OrganisationId,
+    parties: Vec<(OrganisationId, OrganisationKind)>,
+    services: Vec<(&'a str, Option<OrganisationId>)>,
+    /// One assessment per operator and service.
+    assessing: Vec<(OrganisationId, &'a str)>,
+    /// Asked where no operator of that network serves the commune: said in the email.
+    unserved: Vec<Service>,
+    /// The operator serving electricity, which invoices the servicing's dossier fee (V-3.1).
+    electricity_operator: Option<OrganisationId>,
+}
+
+/// Routes `filing` to the coordinator and the operators serving its commune (`serving`), or
+/// refuses it: a commune not covered (C-7), a partner's service not offered there (C-8).
+fn route<'a>(filing: &'a Checked, serving: &[Organisation]) -> Result<Routed<'a>, SubmitError> {
+    let request = &filing.request;
     let Some(coordinator) = serving
         .iter()
         .find(|o| o.kind == OrganisationKind::Coordinator)
     else {
         // Whom to contact instead is read once the writer's turn is over (`submit`).
-        return Ok(Written::Refused(SubmitError::NotCovered {
+        return Err(SubmitError::NotCovered {
             commune: request.commune.name.clone(),
             referral: None,
-        }));
+        });
     };
 
     // The operator of a network that serves the commune, if any.
@@ -448,35 +482,12 @@ async fn write_one(
         }
     }
     if !partner_errors.is_empty() {
-        return Ok(Written::Refused(SubmitError::Invalid(partner_errors)));
+        return Err(SubmitError::Invalid(partner_errors));
     }
 
-    let token = new_token();
-    let id = RequestId::generate();
-    // The year's reference counter and the queue's summaries are rows every filing writes,
-    // and a writer holds them until it commits (PostgreSQL's row locks): they are written
-    // last, so that concurrent filings wait for each other for a few statements, not for
-    // the whole filing. Until then the request goes by its id, unique as a reference.
-    let mut record = record(
-        request,
-        id,
-        &id.to_string(),
-        key,
-        &token_hash(&token),
-        coordinator.id,
-        now,
-    );
-    record.input_fingerprint = Some(fingerprint.clone());
-    match requests::insert(tx, &record).await {
-        Ok(()) => {}
-        Err(DbError::Conflict(_)) => return Ok(Written::KeyTaken),
-        Err(other) => return Err(other.into()),
-    }
-    // Every party, service and task in one statement each, whatever the number of operators.
     let mut parties = vec![(coordinator.id, coordinator.kind)];
     let mut services = Vec::new();
     let mut assessing = Vec::new();
-    // Asked where no operator of that network serves the commune: said in the email.
     let mut unserved = Vec::new();
     for service in &request.services {
         let operator = serving_operator(service.code());
@@ -486,14 +497,14 @@ async fn write_one(
         services.push((service.code(), operator.map(|o| o.id)));
         if let Some(operator) = operator {
             parties.push((operator.id, operator.kind));
-            assessing.push((operator.id, service.code().to_owned()));
+            assessing.push((operator.id, service.code()));
         }
     }
     for code in &request.partner_services {
         if let Some(partner) = serving_operator(code) {
             services.push((code.as_str(), Some(partner.id)));
             parties.push((partner.id, partner.kind));
-            assessing.push((partner.id, code.clone()));
+            assessing.push((partner.id, code.as_str()));
         }
     }
     if let Some(municipality) = serving
@@ -505,60 +516,229 @@ async fn write_one(
     // An operator serving several networks is one party.
     let mut seen = std::collections::HashSet::new();
     parties.retain(|(organisation, _)| seen.insert(*organisation));
-    let uncounted = requests::insert_parties(tx, id, &parties).await?;
-    requests::insert_services(tx, id, &services).await?;
-    assess::create_tasks(
-        tx,
-        id,
-        &assessing,
-        now,
-        state.config.assessment_due_working_days,
-    )
-    .await?;
+    Ok(Routed {
+        filing,
+        id: RequestId::generate(),
+        coordinator: coordinator.id,
+        parties,
+        services,
+        assessing,
+        unserved,
+        electricity_operator: serving_operator(Service::Electricity.code()).map(|o| o.id),
+    })
+}
 
-    let number = requests::next_reference_number(tx, crate::clock::day_of(now).year()).await?;
-    let reference = Reference {
-        year: crate::clock::day_of(now).year(),
-        number,
+/// Writes checked `filings` in `tx`: each is routed to the coordinator and operators serving
+/// its commune, recorded with its first timeline event, and its confirmation is queued. A
+/// few statements for all of them whatever their number (SQLite hands each statement to its
+/// own thread and back: statements, not rows, are what a group costs). Each filing's outcome
+/// in order: filed, or refused before any write of its own (a limit, coverage, a partner).
+/// `None` when a filing's key was taken by another filing meanwhile: nothing may be committed.
+async fn write_filings(
+    tx: &mut Tx,
+    state: &AppState,
+    filings: &[&Checked],
+) -> Result<Option<Vec<Result<Filed, SubmitError>>>, SubmitError> {
+    // What the filings read, once for all: who serves each commune, each mailbox's count.
+    let mut serving: HashMap<&str, Vec<Organisation>> = HashMap::new();
+    for filing in filings {
+        let commune = filing.request.commune.nis_code.as_str();
+        if !serving.contains_key(commune) {
+            serving.insert(commune, coverage::serving(tx, commune).await?);
+        }
     }
-    .to_string();
-    requests::set_reference(tx, id, &reference).await?;
-    // The timeline's first entry, and the webhooks it queues, name the request by it.
-    requests::insert_event(
-        tx,
-        &NewEvent {
-            request_id: id,
-            at: now,
+    let mut confirmations = Confirmations::read(tx, state, filings).await?;
+    let routed: Vec<Result<Routed, SubmitError>> = filings
+        .iter()
+        .map(|filing| {
+            let email = filing.request.email.as_ref();
+            confirmations
+                .allowed(email, filing.now)
+                .map_err(SubmitError::Limited)?;
+            let routed = route(filing, &serving[filing.request.commune.nis_code.as_str()])?;
+            confirmations.count(email, filing.now);
+            Ok(routed)
+        })
+        .collect();
+    let filed: Vec<&Routed> = routed.iter().filter_map(|r| r.as_ref().ok()).collect();
+
+    let tokens: Vec<String> = filed.iter().map(|_| new_token()).collect();
+    // The year's reference counter and the queue's summaries are rows every filing writes,
+    // and a writer holds them until it commits (PostgreSQL's row locks): they are written
+    // last, so that concurrent filings wait for each other for a few statements, not for
+    // the whole filing. Until then a request goes by its id, unique as a reference.
+    let records: Vec<NewRequestRecord> = filed
+        .iter()
+        .zip(&tokens)
+        .map(|(routed, token)| record(routed, &token_hash(token)))
+        .collect();
+    match requests::insert_many(tx, &records).await {
+        Ok(()) => {}
+        Err(DbError::Conflict(_)) => return Ok(None),
+        Err(other) => return Err(other.into()),
+    }
+    let parties: Vec<_> = filed
+        .iter()
+        .flat_map(|r| r.parties.iter().map(|(o, kind)| (r.id, *o, *kind)))
+        .collect();
+    let uncounted = requests::insert_parties(tx, &parties).await?;
+    let services: Vec<_> = filed
+        .iter()
+        .flat_map(|r| r.services.iter().map(|(code, o)| (r.id, *code, *o)))
+        .collect();
+    requests::insert_services(tx, &services).await?;
+    let tasks: Vec<_> = filed
+        .iter()
+        .flat_map(|r| {
+            let created_at = r.filing.now;
+            let due_at = assess::due_at(created_at, state.config.assessment_due_working_days);
+            r.assessing
+                .iter()
+                .map(move |(organisation, service)| NewTask {
+                    request_id: r.id,
+                    organisation_id: *organisation,
+                    service,
+                    created_at,
+                    due_at,
+                })
+        })
+        .collect();
+    assessments::create_all(tx, &tasks).await?;
+
+    let references = take_references(tx, &filed).await?;
+    let named: Vec<_> = filed
+        .iter()
+        .zip(&references)
+        .map(|(r, reference)| (r.id, reference.clone()))
+        .collect();
+    requests::set_references(tx, &named).await?;
+    // The timeline's first entries, and the webhooks they queue, name the requests by it.
+    let events: Vec<_> = filed
+        .iter()
+        .map(|r| NewEvent {
+            request_id: r.id,
+            at: r.filing.now,
             kind: "submitted",
             actor_kind: "applicant",
             actor_id: None,
-            actor_name: Some(request.name.as_ref()),
+            actor_name: Some(r.filing.request.name.as_ref()),
             organisation_id: None,
             detail: None,
             public: true,
-        },
-    )
-    .await?;
+        })
+        .collect();
+    requests::insert_events(tx, &events).await?;
 
-    // V-3.1: the dossier-opening fee is charged before ORES intervenes: invoiced now, to ORES,
-    // the operator serving electricity (its servicing), kept whatever happens to the offer.
-    let dossier_invoice = match (&tariffs, serving_operator(Service::Electricity.code())) {
-        (Some(tariffs), Some(ores)) => {
-            dossier_fee::issue_at_filing(tx, tariffs, id, ores.id, now).await?
-        }
-        _ => None,
-    };
+    let mut mails = Vec::with_capacity(filed.len());
+    for ((routed, reference), token) in filed.iter().zip(&references).zip(&tokens) {
+        // V-3.1: the dossier-opening fee is charged before ORES intervenes: invoiced now, to
+        // ORES, the operator serving electricity (its servicing), kept whatever happens to the
+        // offer.
+        let invoice = match (&routed.filing.tariffs, routed.electricity_operator) {
+            (Some(tariffs), Some(ores)) => {
+                let now = routed.filing.now;
+                dossier_fee::issue_at_filing(tx, tariffs, routed.id, ores, now).await?
+            }
+            _ => None,
+        };
+        mails.push(confirmation(
+            state,
+            routed,
+            reference,
+            token,
+            invoice.as_ref(),
+        )?);
+    }
+    let messages: Vec<_> = filed
+        .iter()
+        .zip(&mails)
+        .map(|(routed, mail)| {
+            let message = outbox::NewMessage {
+                kind: CONFIRMATION,
+                request_id: Some(routed.id),
+                recipient: routed.filing.request.email.as_ref(),
+                subject: &mail.subject,
+                body_text: &mail.text,
+                body_html: Some(&mail.html),
+                attachments: &[],
+            };
+            (message, routed.filing.now)
+        })
+        .collect();
+    outbox::enqueue_many(tx, &messages).await?;
+    requests::count_new_parties(tx, uncounted).await?;
 
+    let answers: Vec<Filed> = filed
+        .iter()
+        .zip(references)
+        .zip(tokens)
+        .map(|((routed, reference), token)| Filed {
+            request_id: routed.id,
+            reference,
+            email: routed.filing.request.email.as_ref().to_owned(),
+            follow_token: Some(token),
+        })
+        .collect();
+    let mut answers = answers.into_iter();
+    Ok(Some(
+        routed
+            .into_iter()
+            .map(|outcome| {
+                let _routed = outcome?;
+                answers.next().ok_or(SubmitError::Db(DbError::NotFound))
+            })
+            .collect(),
+    ))
+}
+
+/// The references of `filed`, in order: each year's numbers taken at once.
+async fn take_references(tx: &mut Tx, filed: &[&Routed<'_>]) -> Result<Vec<String>, DbError> {
+    let year_of = |routed: &Routed| crate::clock::day_of(routed.filing.now).year();
+    let mut years: Vec<i32> = filed.iter().map(|r| year_of(r)).collect();
+    years.dedup();
+    years.sort_unstable();
+    years.dedup();
+    let mut numbers = HashMap::new();
+    for year in years {
+        let count = filed.iter().filter(|r| year_of(r) == year).count();
+        numbers.insert(
+            year,
+            requests::take_reference_numbers(tx, year, count).await?,
+        );
+    }
+    Ok(filed
+        .iter()
+        .map(|routed| {
+            let year = year_of(routed);
+            let number = numbers
+                .get_mut(&year)
+                .and_then(Iterator::next)
+                .unwrap_or_default();
+            Reference { year, number }.to_string()
+        })
+        .collect())
+}
+
+/// The confirmation email of a filing.
+fn confirmation(
+    state: &AppState,
+    routed: &Routed,
+    reference: &str,
+    token: &str,
+    dossier_invoice: Option<&DossierInvoice>,
+) -> Result<Composed, SubmitError> {
+    let filing = routed.filing;
+    let request = &filing.request;
     let partner_lines: Vec<String> = request
         .partner_services
         .iter()
         .map(|code| filing.partner_label(code).unwrap_or_else(|| code.clone()))
         .collect();
     let tr = Tr(request.language);
-    let mail = compose::request_filed(
+    Ok(compose::request_filed(
         tr,
         &RequestFiled {
-            reference: reference.clone(),
+            reference: reference.to_owned(),
             applicant_name: request.name.as_ref().to_owned(),
             site: site_line(request),
             services: request
@@ -568,7 +748,7 @@ async fn write_one(
                     let line = service_line(tr, *s, request);
                     // No operator of this network here (no gas in most of Luxembourg): said
                     // in writing at once; the other connections go on (B-4.4).
-                    if !unserved.contains(s) {
+                    if !routed.unserved.contains(s) {
                         line
                     } else {
                         let commune = request.commune.name.as_str();
@@ -578,8 +758,8 @@ async fn write_one(
                 })
                 .chain(partner_lines)
                 .collect(),
-            follow_url: follow_url(&state.base_url, &token),
-            dossier_fee: dossier_invoice.as_ref().map(|invoice| DossierFeeMail {
+            follow_url: follow_url(&state.base_url, token),
+            dossier_fee: dossier_invoice.map(|invoice| DossierFeeMail {
                 number: invoice.number.clone(),
                 amount: tr.money(invoice.amount),
                 amount_excl_vat: tr.money(invoice.amount_excl_vat),
@@ -592,24 +772,7 @@ async fn write_one(
                 addressed_to: invoice.addressed_to(tr),
             }),
         },
-    )?;
-    crate::services::outbox::enqueue_mail(
-        tx,
-        CONFIRMATION,
-        Some(id),
-        request.email.as_ref(),
-        &mail,
-        &[],
-        now,
-    )
-    .await?;
-    requests::count_new_parties(tx, uncounted).await?;
-    Ok(Written::Filed(Filed {
-        request_id: id,
-        reference,
-        email: request.email.as_ref().to_owned(),
-        follow_token: Some(token),
-    }))
+    )?)
 }
 
 fn site_line(request: &NewRequest) -> String {
@@ -636,23 +799,17 @@ fn service_line(tr: Tr, service: Service, request: &NewRequest) -> String {
     }
 }
 
-fn record(
-    request: &NewRequest,
-    id: RequestId,
-    reference: &str,
-    key: &IdempotencyKey,
-    follow_token_hash: &str,
-    coordinator_id: crate::domain::OrganisationId,
-    now: DateTime<Utc>,
-) -> NewRequestRecord {
+/// The request's row, named by its id until its reference number is taken.
+fn record(routed: &Routed, follow_token_hash: &str) -> NewRequestRecord {
+    let request = &routed.filing.request;
     let payer = request.servicing.as_ref().and_then(|s| s.payer.as_ref());
     NewRequestRecord {
-        id,
-        reference: reference.to_owned(),
-        idempotency_key: key.as_ref().to_owned(),
-        input_fingerprint: None,
+        id: routed.id,
+        reference: routed.id.to_string(),
+        idempotency_key: routed.filing.key.as_ref().to_owned(),
+        input_fingerprint: Some(routed.filing.fingerprint.clone()),
         follow_token_hash: follow_token_hash.to_owned(),
-        coordinator_id,
+        coordinator_id: routed.coordinator,
         state: RequestState::Submitted.code().to_owned(),
         applicant_kind: request.applicant_kind.code().to_owned(),
         applicant_name: request.name.as_ref().to_owned(),
@@ -677,7 +834,7 @@ fn record(
         wished_from: request.wished_from.map(|d| d.to_string()),
         wished_to: request.wished_to.map(|d| d.to_string()),
         remarks: request.remarks.clone(),
-        submitted_at: now,
+        submitted_at: routed.filing.now,
         servicing_operation: request
             .servicing
             .as_ref()

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::{AssessmentId, RequestId};
+use crate::domain::AssessmentId;
 use crate::{
     db::{
         self, Db, DbError, Tx,
@@ -57,20 +57,12 @@ impl From<InputError> for AssessError {
     }
 }
 
-/// Creates, inside the filing transaction, one task per operator serving the request.
-pub async fn create_tasks(
-    tx: &mut Tx,
-    request_id: RequestId,
-    operators: &[(crate::domain::OrganisationId, String)],
-    now: DateTime<Utc>,
-    due_working_days: u32,
-) -> Result<(), DbError> {
-    // The same time of day, `due_working_days` working days later.
+/// When an assessment asked at `now` falls due: the same time of day, `due_working_days`
+/// working days later.
+pub fn due_at(now: DateTime<Utc>, due_working_days: u32) -> DateTime<Utc> {
     let due_day =
         crate::scheduling::calendar::add_office_days(crate::clock::day_of(now), due_working_days);
-    let due_at = now + (due_day - crate::clock::day_of(now));
-    assessments::create_all(tx, request_id, operators, now, due_at).await?;
-    Ok(())
+    now + (due_day - crate::clock::day_of(now))
 }
 
 /// What the operator module may know of the request.
