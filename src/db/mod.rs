@@ -48,6 +48,7 @@ use uuid::Uuid;
 /// it commits, rolls back or is dropped.
 pub struct Tx {
     inner: Transaction<'static, Any>,
+    engine: Engine,
     _writer_turn: Option<OwnedMutexGuard<()>>,
     sessions: Arc<sessions::KeptSessions>,
     /// Set by a write to an account: the kept sessions are forgotten once it commits.
@@ -444,6 +445,7 @@ impl Db {
     fn tx(&self, inner: Transaction<'static, Any>, turn: Option<OwnedMutexGuard<()>>) -> Tx {
         Tx {
             inner,
+            engine: self.engine,
             _writer_turn: turn,
             sessions: self.sessions.clone(),
             forget_sessions: false,

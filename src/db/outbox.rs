@@ -143,6 +143,7 @@ pub async fn queued_to_mailboxes_since(
     since: DateTime<Utc>,
     at_most: u32,
 ) -> DbResult<Vec<(String, DateTime<Utc>)>> {
+    lock_mailboxes(tx, mailboxes).await?;
     let mut sql = Sql::default();
     for (index, mailbox) in mailboxes.iter().enumerate() {
         if index > 0 {
@@ -172,6 +173,31 @@ pub async fn queued_to_mailboxes_since(
     queued.sort_by(|(a, a_at), (b, b_at)| a.cmp(b).then(b_at.cmp(a_at)));
     Ok(queued)
 }
+
+/// PostgreSQL writes filings at the same time: each waits here, until they commit, for the
+/// others writing to the same mailboxes, so that it counts their confirmations (without it,
+/// forms sent at once to one address would each find the mailbox under its limit). SQLite
+/// writes one transaction at a time already.
+async fn lock_mailboxes(tx: &mut Tx, mailboxes: &[String]) -> DbResult<()> {
+    if tx.engine != super::Engine::Postgres {
+        return Ok(());
+    }
+    let mut mailboxes: Vec<&String> = mailboxes.iter().collect();
+    // One order for every writer, so that two never wait for each other.
+    mailboxes.sort_unstable();
+    mailboxes.dedup();
+    for mailbox in mailboxes {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))")
+            .bind(mailbox.as_str())
+            .bind(MAILBOX_LOCK_SEED)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Keeps the mailboxes' locks apart from the other advisory locks.
+const MAILBOX_LOCK_SEED: i64 = 0x636d_6820_6d61_696c;
 
 /// The files sent with a message, in order.
 pub async fn attachments(db: &Db, outbox_id: OutboxId) -> DbResult<Vec<Attachment>> {

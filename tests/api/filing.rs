@@ -181,8 +181,8 @@ async fn hold_filings(app: &TestApp) -> connect_my_home::db::Tx {
 }
 
 /// Waits until the filings sent are held behind the first: on SQLite, `grouped` of them wait
-/// for its writer (the first waits for the test's turn); on PostgreSQL, `blocked` filings wait
-/// for the table, each in its own transaction.
+/// for its writer (the first waits for the test's turn); on PostgreSQL, `blocked` filings wait,
+/// each in its own transaction, for the table or for a filing to the same mailbox.
 async fn until_held(app: &TestApp, grouped: usize, blocked: i64) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
@@ -190,9 +190,10 @@ async fn until_held(app: &TestApp, grouped: usize, blocked: i64) {
             Engine::Sqlite => format!("{:?}", app.state.filings.waiting()),
             Engine::Postgres => app
                 .count(
-                    "SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                    "SELECT COUNT(DISTINCT l.pid) FROM pg_locks l \
+                     JOIN pg_stat_activity a ON a.pid = l.pid \
                      WHERE NOT l.granted AND a.datname = current_database() \
-                     AND a.query LIKE 'INSERT INTO requests %'",
+                     AND (a.query LIKE 'INSERT INTO requests %' OR l.locktype = 'advisory')",
                 )
                 .await
                 .to_string(),
@@ -352,6 +353,72 @@ async fn c_2_filings_arriving_while_one_is_written_are_each_answered_as_if_filed
             .await,
         6
     );
+}
+
+#[tokio::test]
+async fn c_2_filings_written_together_count_each_other_against_a_mailboxs_limit_and_in_the_queue() {
+    let app = std::sync::Arc::new(
+        spawn_app_with(|config| {
+            config.limits.filing_mails_per_recipient_per_day = NonZeroU32::new(1).unwrap();
+        })
+        .await,
+    );
+    let mut forms = Vec::new();
+    for _ in 0..4 {
+        forms.push(app.open_form().await);
+    }
+    let mut forms = forms.into_iter();
+    let held = hold_filings(&app).await;
+    let first = spawn_filing(&app, forms.next().unwrap(), from("first@example.be"));
+    until_held(&app, 0, 1).await;
+    // Two forms to one mailbox that had no confirmation today, and one in Mons, wait together:
+    // the mailbox's one confirmation of the day goes to one of the two only.
+    let twice = [
+        spawn_filing(&app, forms.next().unwrap(), from("twice@example.be")),
+        spawn_filing(&app, forms.next().unwrap(), from("twice@example.be")),
+    ];
+    let mons = spawn_filing(
+        &app,
+        forms.next().unwrap(),
+        with(&from("mons@example.be"), &[("postcode", "7000")]),
+    );
+    until_held(&app, 3, 4).await;
+    held.rollback().await.unwrap();
+
+    assert_eq!(first.await.unwrap().0, 303);
+    let mut statuses = Vec::new();
+    for filing in twice {
+        let (status, _, html) = filing.await.unwrap();
+        if status == 429 {
+            assert!(
+                html.contains("Cette adresse électronique a déjà reçu plusieurs confirmations"),
+                "{html}"
+            );
+        }
+        statuses.push(status);
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 429]);
+    let (status, location, _) = mons.await.unwrap();
+    assert_eq!(status, 303);
+    assert_eq!(filed_under(&app, &location).await.1, "mons@example.be");
+
+    assert_eq!(reference_numbers(&app).await, [1, 2, 3]);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE recipient = 'twice@example.be'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM requests WHERE commune_name = 'Mons'")
+            .await,
+        1
+    );
+    // The queue's counts and communes, kept as filings are written, agree with a recount.
+    let differences = connect_my_home::services::summaries::check(&app.state)
+        .await
+        .unwrap();
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
 
 #[tokio::test]
