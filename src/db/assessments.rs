@@ -68,7 +68,8 @@ pub async fn create_all(tx: &mut Tx, tasks: &[NewTask<'_>]) -> DbResult<()> {
             ts(task.created_at).into(),
             ts(task.created_at).into(),
         ]
-    });
+    })
+    .for_engine(tx.engine);
     sql.query()?.execute(&mut **tx).await?;
     Ok(())
 }

@@ -102,7 +102,8 @@ pub async fn enqueue_many(
             ts(*at).into(),
             ts(*at).into(),
         ]
-    });
+    })
+    .for_engine(tx.engine);
     sql.query()?.execute(&mut **tx).await?;
     let files: Vec<(OutboxId, i64, &Attachment)> = rows
         .iter()
@@ -127,7 +128,8 @@ pub async fn enqueue_many(
                 attachment.content_type.as_str().into(),
                 BASE64.encode(&attachment.content).into(),
             ]
-        });
+        })
+        .for_engine(tx.engine);
         sql.query()?.execute(&mut **tx).await?;
     }
     Ok(ids)
@@ -165,6 +167,7 @@ pub async fn queued_to_mailboxes_since(
     if mailboxes.is_empty() {
         return Ok(Vec::new());
     }
+    sql.for_engine(tx.engine);
     let rows: Vec<(String, String)> = sql.query_as()?.fetch_all(&mut **tx).await?;
     let mut queued = rows
         .into_iter()

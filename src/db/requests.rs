@@ -185,7 +185,8 @@ pub async fn set_references(tx: &mut Tx, references: &[(RequestId, String)]) -> 
             .push_bind(reference.as_str());
     }
     sql.push(" END WHERE id IN ")
-        .push_list(references.iter().map(|(id, _)| *id));
+        .push_list(references.iter().map(|(id, _)| *id))
+        .for_engine(tx.engine);
     sql.query()?.execute(&mut **tx).await?;
     Ok(())
 }
@@ -310,7 +311,8 @@ pub async fn insert_many(tx: &mut Tx, records: &[NewRequestRecord]) -> DbResult<
             (&r.servicing_payer_company_number).into(),
             (&r.input_fingerprint).into(),
         ]
-    });
+    })
+    .for_engine(tx.engine);
     sql.query()?.execute(&mut **tx).await?;
     Ok(())
 }
@@ -345,7 +347,8 @@ pub async fn insert_services(
         Sql::new("INSERT INTO request_services (request_id, service, operator_id) VALUES ");
     sql.push_rows(services, |(request, service, operator)| {
         vec![(*request).into(), (*service).into(), (*operator).into()]
-    });
+    })
+    .for_engine(tx.engine);
     sql.query()?.execute(&mut **tx).await?;
     Ok(())
 }
@@ -375,7 +378,8 @@ pub async fn insert_parties(
     sql.push(
         " ON CONFLICT (request_id, organisation_id) DO NOTHING \
          RETURNING request_id, organisation_id",
-    );
+    )
+    .for_engine(tx.engine);
     Ok(UncountedParties(
         sql.query_as()?.fetch_all(&mut **tx).await?,
     ))
@@ -480,7 +484,8 @@ pub async fn insert_events(tx: &mut Tx, events: &[NewEvent<'_>]) -> DbResult<()>
             event.detail.into(),
             event.public.into(),
         ]
-    });
+    })
+    .for_engine(tx.engine);
     sql.query()?.execute(&mut **tx).await?;
     // Issue 21: the webhook deliveries this change makes are queued with it, in the same
     // transaction, so no state change is ever reported twice or lost.

@@ -102,6 +102,8 @@ impl From<i64> for Bound {
 pub struct Sql {
     text: String,
     binds: Vec<Bound>,
+    /// Placeholders sent as `?`, in order (SQLite).
+    anonymous: bool,
 }
 
 impl Sql {
@@ -109,7 +111,18 @@ impl Sql {
         Sql {
             text: text.into(),
             binds: Vec::new(),
+            anonymous: false,
         }
+    }
+
+    /// The placeholders `engine` reads fastest: on SQLite, `?` in order. SQLite finds each
+    /// `$N` by walking the statement's list of names, once as it prepares the statement and
+    /// again as sqlx binds each value: a cost in the square of their number, which made a
+    /// third of the writer's time when a group of filings was written in multi-row statements
+    /// (some 1,500 values for 32 requests).
+    pub fn for_engine(&mut self, engine: super::Engine) -> &mut Self {
+        self.anonymous = engine == super::Engine::Sqlite;
+        self
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {
@@ -171,7 +184,30 @@ impl Sql {
         &self.text
     }
 
+    /// The text as sent: with `?` placeholders where asked and where every `$N` of the text
+    /// is the next value's, in order (a text that names `$1` twice keeps its numbers).
+    fn sent_text(&self) -> Option<String> {
+        if !self.anonymous {
+            return None;
+        }
+        let mut pieces = self.text.split('$');
+        let mut sent = String::with_capacity(self.text.len());
+        sent.push_str(pieces.next().unwrap_or_default());
+        let mut next = 1;
+        for piece in pieces {
+            let digits = piece.len() - piece.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if piece[..digits].parse::<usize>().ok() != Some(next) {
+                return None;
+            }
+            next += 1;
+            sent.push('?');
+            sent.push_str(&piece[digits..]);
+        }
+        (next == self.binds.len() + 1).then_some(sent)
+    }
+
     fn arguments(self) -> DbResult<(String, AnyArguments)> {
+        let text = self.sent_text().unwrap_or(self.text);
         let mut arguments = AnyArguments::default();
         for value in self.binds {
             match value {
@@ -182,7 +218,7 @@ impl Sql {
             }
             .map_err(sqlx::Error::Encode)?;
         }
-        Ok((self.text, arguments))
+        Ok((text, arguments))
     }
 
     pub fn query(self) -> DbResult<Query<'static, Any, AnyArguments>> {
@@ -226,5 +262,24 @@ mod tests {
             sql.text(),
             "SELECT * FROM t WHERE a = $1 AND b = $2 AND (c, d) IN (VALUES ($3, $4), ($5, $6))"
         );
+        sql.for_engine(crate::db::Engine::Sqlite);
+        assert_eq!(
+            sql.sent_text().as_deref(),
+            Some("SELECT * FROM t WHERE a = ? AND b = ? AND (c, d) IN (VALUES (?, ?), (?, ?))")
+        );
+        sql.for_engine(crate::db::Engine::Postgres);
+        assert_eq!(sql.sent_text(), None);
+    }
+
+    #[test]
+    fn a_text_naming_a_value_twice_keeps_its_numbers_on_sqlite() {
+        let mut sql = Sql::new("SELECT * FROM t WHERE a = $1 OR b = $1 AND c = ");
+        sql.bind_written("x")
+            .push_bind("y")
+            .for_engine(crate::db::Engine::Sqlite);
+        assert_eq!(sql.sent_text(), None);
+        let mut sql = Sql::new("SELECT '$2' FROM t WHERE a = ");
+        sql.push_bind("x").for_engine(crate::db::Engine::Sqlite);
+        assert_eq!(sql.sent_text(), None);
     }
 }

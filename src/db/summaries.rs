@@ -168,11 +168,13 @@ pub(super) async fn parties_of_new_requests(
          JOIN requests r ON r.id = p.request_id WHERE ",
     );
     of_new_parties(&mut counts, parties);
-    counts.push(
-        " GROUP BY p.organisation_id, r.state ORDER BY p.organisation_id, r.state \
+    counts
+        .push(
+            " GROUP BY p.organisation_id, r.state ORDER BY p.organisation_id, r.state \
          ON CONFLICT (organisation_id, state) \
          DO UPDATE SET requests = queue_counts.requests + excluded.requests",
-    );
+        )
+        .for_engine(tx.engine);
     counts.query()?.execute(&mut **tx).await?;
     let mut communes = Sql::new(
         "INSERT INTO queue_communes (organisation_id, commune_nis, commune_name, requests) \
@@ -180,12 +182,14 @@ pub(super) async fn parties_of_new_requests(
          JOIN requests r ON r.id = p.request_id WHERE ",
     );
     of_new_parties(&mut communes, parties);
-    communes.push(
-        " GROUP BY p.organisation_id, r.commune_nis, r.commune_name \
+    communes
+        .push(
+            " GROUP BY p.organisation_id, r.commune_nis, r.commune_name \
          ORDER BY p.organisation_id, r.commune_nis, r.commune_name \
          ON CONFLICT (organisation_id, commune_nis, commune_name) \
          DO UPDATE SET requests = queue_communes.requests + excluded.requests",
-    );
+        )
+        .for_engine(tx.engine);
     communes.query()?.execute(&mut **tx).await?;
     Ok(())
 }

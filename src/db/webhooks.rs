@@ -202,7 +202,8 @@ pub async fn enqueue_for_events(tx: &mut Tx, events: &[TimelineEvent<'_>]) -> Db
                  WHERE e.active = 1 AND p.request_id IN ",
             )
             .push_list(of_kind.iter().map(|event| event.request_id))
-            .push(" ORDER BY p.request_id, e.id");
+            .push(" ORDER BY p.request_id, e.id")
+            .for_engine(tx.engine);
         let subscribed: Vec<(RequestId, EndpointId, OrganisationId, String, String)> =
             sql.query_as()?.fetch_all(&mut **tx).await?;
         for event in of_kind {
@@ -276,7 +277,8 @@ async fn insert_deliveries(tx: &mut Tx, deliveries: &[NewDelivery<'_>]) -> DbRes
             ts(d.at).into(),
             ts(d.at).into(),
         ]
-    });
+    })
+    .for_engine(tx.engine);
     sql.query()?.execute(&mut **tx).await?;
     Ok(())
 }
