@@ -171,13 +171,14 @@ pub struct NewRequestRecord {
     pub servicing_payer_company_number: Option<String>,
 }
 
-/// The requests' references, given once their numbers are taken (see `services::submit`), in
-/// one statement.
-pub async fn set_references(tx: &mut Tx, references: &[(RequestId, String)]) -> DbResult<()> {
+/// Requests being filed get their references, once their numbers are taken (see
+/// `services::submit`), and are filed: from now on what is written beside them moves their
+/// revision (`db::revisions`). One statement.
+pub async fn filed_as(tx: &mut Tx, references: &[(RequestId, String)]) -> DbResult<()> {
     if references.is_empty() {
         return Ok(());
     }
-    let mut sql = Sql::new("UPDATE requests SET reference = CASE id");
+    let mut sql = Sql::new("UPDATE requests SET revision = 0, reference = CASE id");
     for (id, reference) in references {
         sql.push(" WHEN ")
             .push_bind(*id)
@@ -238,13 +239,20 @@ pub async fn set_servicing_study(tx: &mut Tx, request_id: RequestId, study: &str
     Ok(())
 }
 
+/// A new request, filed at once (its revision 0).
 pub async fn insert(tx: &mut Tx, record: &NewRequestRecord) -> DbResult<()> {
-    insert_many(tx, std::slice::from_ref(record)).await
+    insert_requests(tx, std::slice::from_ref(record), 0).await
 }
 
-/// New requests in one statement. A form's key filed already fails the whole statement
-/// (`DbError::Conflict`): nothing of it is written.
-pub async fn insert_many(tx: &mut Tx, records: &[NewRequestRecord]) -> DbResult<()> {
+/// New requests being filed, in one statement: what their filing writes beside them does not
+/// move their revision until [`filed_as`] names them (`db::revisions::BEING_FILED`). A form's
+/// key filed already fails the whole statement (`DbError::Conflict`): nothing of it is
+/// written.
+pub async fn insert_being_filed(tx: &mut Tx, records: &[NewRequestRecord]) -> DbResult<()> {
+    insert_requests(tx, records, super::revisions::BEING_FILED).await
+}
+
+async fn insert_requests(tx: &mut Tx, records: &[NewRequestRecord], revision: i64) -> DbResult<()> {
     if records.is_empty() {
         return Ok(());
     }
@@ -258,7 +266,7 @@ pub async fn insert_many(tx: &mut Tx, records: &[NewRequestRecord]) -> DbResult<
             applicant_vat, servicing_t5387, servicing_existing_pole_lights, \
             dwelling_first_occupied_year, electricity_current_band, water_work, water_unbilled, \
             servicing_payer_name, servicing_payer_address, servicing_payer_vat, \
-            servicing_payer_company_number, input_fingerprint) VALUES ",
+            servicing_payer_company_number, input_fingerprint, revision) VALUES ",
     );
     sql.push_rows(records, |r| {
         vec![
@@ -310,6 +318,7 @@ pub async fn insert_many(tx: &mut Tx, records: &[NewRequestRecord]) -> DbResult<
             (&r.servicing_payer_vat).into(),
             (&r.servicing_payer_company_number).into(),
             (&r.input_fingerprint).into(),
+            revision.into(),
         ]
     })
     .for_engine(tx.engine);

@@ -10,11 +10,18 @@
 //! On PostgreSQL, a session ended or an account changed is also told to every instance
 //! (`NOTIFY`), which forgets the sessions it keeps (`db::sessions`).
 //!
+//! A request being filed ([`BEING_FILED`]) has no reader yet: the rows its filing writes beside
+//! it do not move its revision, which would rewrite its row once for each of them.
+//!
 //! Trigger syntax differs between the engines, so the triggers are installed here after the
 //! migrations, from one list, and replaced at every start (a changed list takes effect on the
 //! next start).
 
 use super::{Db, DbResult, Engine, Scope};
+
+/// The revision of a request while its filing's transaction writes it and what hangs off it
+/// (`db::requests::insert_being_filed`); the filing sets it to 0 once its rows are written.
+pub const BEING_FILED: i64 = -1;
 
 /// How a table's row names the request it belongs to, as an SQL expression over the row
 /// alias (`NEW` or `OLD`).
@@ -164,7 +171,8 @@ fn statements(engine: Engine) -> Vec<String> {
                     out.push(format!("DROP TRIGGER IF EXISTS {name}"));
                     out.push(format!(
                         "CREATE TRIGGER {name} AFTER {op} ON {table} BEGIN \
-                         UPDATE requests SET revision = revision + 1 WHERE id = {of}; END",
+                         UPDATE requests SET revision = revision + 1 \
+                         WHERE id = {of} AND revision >= 0; END",
                         table = t.table,
                         of = (t.request_of)(row),
                     ));
@@ -221,9 +229,11 @@ fn statements(engine: Engine) -> Vec<String> {
                     "CREATE OR REPLACE FUNCTION revision_{table}() RETURNS trigger \
                      LANGUAGE plpgsql AS $$ BEGIN \
                      IF TG_OP = 'DELETE' THEN \
-                     UPDATE requests SET revision = revision + 1 WHERE id = {old}; RETURN OLD; \
+                     UPDATE requests SET revision = revision + 1 \
+                     WHERE id = {old} AND revision >= 0; RETURN OLD; \
                      END IF; \
-                     UPDATE requests SET revision = revision + 1 WHERE id = {new}; RETURN NEW; \
+                     UPDATE requests SET revision = revision + 1 \
+                     WHERE id = {new} AND revision >= 0; RETURN NEW; \
                      END $$",
                     table = t.table,
                     old = (t.request_of)("OLD"),

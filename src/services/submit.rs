@@ -361,8 +361,10 @@ async fn write_together(
     group: &[Waiting],
 ) -> Option<Vec<Result<Filed, SubmitError>>> {
     let filings: Vec<&Checked> = group.iter().map(|waiting| &waiting.filing).collect();
+    let started = std::time::Instant::now();
     let attempt = async {
         let mut tx = state.db.begin_write().await?;
+        let turn = started.elapsed();
         // A key taken meanwhile: answered from the other filing once that one is committed
         // (see file_alone).
         let Some(outcomes) = write_filings(&mut tx, state, &filings).await? else {
@@ -370,6 +372,7 @@ async fn write_together(
         };
         tx.commit().await.map_err(DbError::from)?;
         filed_in(state);
+        tracing::debug!(filings = group.len(), ?turn, written = ?started.elapsed() - turn, "a group of filings committed");
         Ok::<_, SubmitError>(Some(outcomes))
     };
     match attempt.await {
@@ -572,7 +575,7 @@ async fn write_filings(
         .zip(&tokens)
         .map(|(routed, token)| record(routed, &token_hash(token)))
         .collect();
-    match requests::insert_many(tx, &records).await {
+    match requests::insert_being_filed(tx, &records).await {
         Ok(()) => {}
         Err(DbError::Conflict(_)) => return Ok(None),
         Err(other) => return Err(other.into()),
@@ -611,7 +614,7 @@ async fn write_filings(
         .zip(&references)
         .map(|(r, reference)| (r.id, reference.clone()))
         .collect();
-    requests::set_references(tx, &named).await?;
+    requests::filed_as(tx, &named).await?;
     // The timeline's first entries, and the webhooks they queue, name the requests by it.
     let events: Vec<_> = filed
         .iter()
