@@ -364,7 +364,7 @@ pub async fn insert_services(
 
 /// Every organisation new requests involve, with its role (a party's role is its kind:
 /// coordinator, operator or municipality), in one statement (the first role given for an
-/// organisation stays). The requests count for them in the queue's summaries once
+/// organisation stays). The requests count for their parties in the queue's summaries once
 /// [`count_new_parties`] ran, in the same transaction: the filing does that last, because
 /// the summaries' rows are shared by every filing of the organisation and each writer holds
 /// them until it commits.
@@ -384,23 +384,21 @@ pub async fn insert_parties(
             role.code().into(),
         ]
     });
-    sql.push(
-        " ON CONFLICT (request_id, organisation_id) DO NOTHING \
-         RETURNING request_id, organisation_id",
-    )
-    .for_engine(tx.engine);
-    Ok(UncountedParties(
-        sql.query_as()?.fetch_all(&mut **tx).await?,
-    ))
+    sql.push(" ON CONFLICT (request_id, organisation_id) DO NOTHING RETURNING request_id")
+        .for_engine(tx.engine);
+    let mut requests: Vec<RequestId> = sql.query_scalar()?.fetch_all(&mut **tx).await?;
+    requests.sort_unstable();
+    requests.dedup();
+    Ok(UncountedParties(requests))
 }
 
-/// The new parties of new requests, not yet counted in the queue's summaries.
+/// New requests whose parties are not yet counted in the queue's summaries.
 #[must_use = "the queue's counts stay short until count_new_parties runs"]
-pub struct UncountedParties(Vec<(RequestId, OrganisationId)>);
+pub struct UncountedParties(Vec<RequestId>);
 
-/// The read models count the new requests for each of their new parties (db::summaries).
+/// The read models count the new requests for each of their parties (db::summaries).
 pub async fn count_new_parties(tx: &mut Tx, parties: UncountedParties) -> DbResult<()> {
-    super::summaries::parties_of_new_requests(tx, &parties.0).await
+    super::summaries::new_requests(tx, &parties.0).await
 }
 
 pub async fn insert_party(

@@ -145,62 +145,71 @@ pub(super) async fn parties_of_new_request(
     request_id: RequestId,
     organisations: &[OrganisationId],
 ) -> DbResult<()> {
-    let parties: Vec<_> = organisations
-        .iter()
-        .map(|organisation| (request_id, *organisation))
-        .collect();
-    parties_of_new_requests(tx, &parties).await
+    if organisations.is_empty() {
+        return Ok(());
+    }
+    let mut counts = Sql::new(
+        "INSERT INTO queue_counts (organisation_id, state, requests) \
+         SELECT p.organisation_id, r.state, 1 FROM request_parties p \
+         JOIN requests r ON r.id = p.request_id WHERE p.request_id = ",
+    );
+    of_parties(&mut counts, request_id, organisations);
+    counts.push(
+        " ON CONFLICT (organisation_id, state) \
+         DO UPDATE SET requests = queue_counts.requests + 1",
+    );
+    counts.query()?.execute(&mut **tx).await?;
+    let mut communes = Sql::new(
+        "INSERT INTO queue_communes (organisation_id, commune_nis, commune_name, requests) \
+         SELECT p.organisation_id, r.commune_nis, r.commune_name, 1 FROM request_parties p \
+         JOIN requests r ON r.id = p.request_id WHERE p.request_id = ",
+    );
+    of_parties(&mut communes, request_id, organisations);
+    communes.push(
+        " ON CONFLICT (organisation_id, commune_nis, commune_name) \
+         DO UPDATE SET requests = queue_communes.requests + 1",
+    );
+    communes.query()?.execute(&mut **tx).await?;
+    Ok(())
 }
 
-/// The parties of requests just filed (request, organisation): each request counts for each
-/// of its parties in its state and commune. Two statements whatever the number of requests,
-/// each row counted once with all the requests it gains, in the fixed order of every writer.
-pub(super) async fn parties_of_new_requests(
-    tx: &mut Tx,
-    parties: &[(RequestId, OrganisationId)],
-) -> DbResult<()> {
-    if parties.is_empty() {
+/// Requests just filed, all their parties new: each request counts for each of its parties in
+/// its state and commune. Two statements whatever the number of requests, each row counted
+/// once with all the requests it gains, in the fixed order of every writer.
+pub(super) async fn new_requests(tx: &mut Tx, requests: &[RequestId]) -> DbResult<()> {
+    if requests.is_empty() {
         return Ok(());
     }
     let mut counts = Sql::new(
         "INSERT INTO queue_counts (organisation_id, state, requests) \
          SELECT p.organisation_id, r.state, COUNT(*) FROM request_parties p \
-         JOIN requests r ON r.id = p.request_id WHERE ",
+         JOIN requests r ON r.id = p.request_id WHERE p.request_id IN ",
     );
-    of_new_parties(&mut counts, parties);
     counts
+        .push_list(requests.iter().copied())
         .push(
             " GROUP BY p.organisation_id, r.state ORDER BY p.organisation_id, r.state \
-         ON CONFLICT (organisation_id, state) \
-         DO UPDATE SET requests = queue_counts.requests + excluded.requests",
+             ON CONFLICT (organisation_id, state) \
+             DO UPDATE SET requests = queue_counts.requests + excluded.requests",
         )
         .for_engine(tx.engine);
     counts.query()?.execute(&mut **tx).await?;
     let mut communes = Sql::new(
         "INSERT INTO queue_communes (organisation_id, commune_nis, commune_name, requests) \
-         SELECT p.organisation_id, r.commune_nis, r.commune_name, COUNT(*) FROM request_parties p \
-         JOIN requests r ON r.id = p.request_id WHERE ",
+         SELECT p.organisation_id, r.commune_nis, r.commune_name, COUNT(*) \
+         FROM request_parties p JOIN requests r ON r.id = p.request_id WHERE p.request_id IN ",
     );
-    of_new_parties(&mut communes, parties);
     communes
+        .push_list(requests.iter().copied())
         .push(
             " GROUP BY p.organisation_id, r.commune_nis, r.commune_name \
-         ORDER BY p.organisation_id, r.commune_nis, r.commune_name \
-         ON CONFLICT (organisation_id, commune_nis, commune_name) \
-         DO UPDATE SET requests = queue_communes.requests + excluded.requests",
+             ORDER BY p.organisation_id, r.commune_nis, r.commune_name \
+             ON CONFLICT (organisation_id, commune_nis, commune_name) \
+             DO UPDATE SET requests = queue_communes.requests + excluded.requests",
         )
         .for_engine(tx.engine);
     communes.query()?.execute(&mut **tx).await?;
     Ok(())
-}
-
-/// `(p.request_id, p.organisation_id) IN (VALUES …)`.
-fn of_new_parties(sql: &mut Sql, parties: &[(RequestId, OrganisationId)]) {
-    sql.push("(p.request_id, p.organisation_id) IN (VALUES ");
-    sql.push_rows(parties, |(request, organisation)| {
-        vec![(*request).into(), (*organisation).into()]
-    });
-    sql.push(")");
 }
 
 /// The parties `organisations` of `request_id`, in the fixed order of every writer.
