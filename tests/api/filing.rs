@@ -213,6 +213,37 @@ async fn until_held(app: &TestApp, grouped: usize, blocked: i64) {
     }
 }
 
+/// An app whose mailboxes get one filing confirmation a day.
+async fn app_with_one_confirmation_a_day() -> std::sync::Arc<TestApp> {
+    std::sync::Arc::new(
+        spawn_app_with(|config| {
+            config.limits.filing_mails_per_recipient_per_day = NonZeroU32::new(1).unwrap();
+        })
+        .await,
+    )
+}
+
+/// The writer held by the test and a first filing (first@example.be) waiting behind it, with
+/// `more` forms opened for the filings that will arrive meanwhile.
+async fn first_filing_held(
+    app: &std::sync::Arc<TestApp>,
+    more: usize,
+) -> (
+    std::vec::IntoIter<FormPage>,
+    connect_my_home::db::Tx,
+    tokio::task::JoinHandle<(u16, String, String)>,
+) {
+    let first_form = app.open_form().await;
+    let mut forms = Vec::new();
+    for _ in 0..more {
+        forms.push(app.open_form().await);
+    }
+    let held = hold_filings(app).await;
+    let first = spawn_filing(app, first_form, from("first@example.be"));
+    until_held(app, 0, 1).await;
+    (forms.into_iter(), held, first)
+}
+
 /// Files `fields` with a form of its own, spawned; the answer's status, its confirmation
 /// address and its page.
 fn spawn_filing(
@@ -261,23 +292,11 @@ async fn reference_numbers(app: &TestApp) -> Vec<u32> {
 /// is answered as if filed alone.
 #[tokio::test]
 async fn c_2_filings_arriving_while_one_is_written_are_each_answered_as_if_filed_alone() {
-    let app = std::sync::Arc::new(
-        spawn_app_with(|config| {
-            config.limits.filing_mails_per_recipient_per_day = NonZeroU32::new(1).unwrap();
-        })
-        .await,
-    );
+    let app = app_with_one_confirmation_a_day().await;
     // Lucas's mailbox had its one confirmation of the day.
     app.file_ok(&from("lucas.martin@example.be")).await;
 
-    let mut forms = Vec::new();
-    for _ in 0..7 {
-        forms.push(app.open_form().await);
-    }
-    let mut forms = forms.into_iter();
-    let held = hold_filings(&app).await;
-    let first = spawn_filing(&app, forms.next().unwrap(), from("first@example.be"));
-    until_held(&app, 0, 1).await;
+    let (mut forms, held, first) = first_filing_held(&app, 6).await;
     // While the first is held, six more arrive: four to file, one over its mailbox's limit
     // and one outside the coverage.
     let mut filings = Vec::new();
@@ -357,20 +376,8 @@ async fn c_2_filings_arriving_while_one_is_written_are_each_answered_as_if_filed
 
 #[tokio::test]
 async fn c_2_filings_written_together_count_each_other_against_a_mailboxs_limit_and_in_the_queue() {
-    let app = std::sync::Arc::new(
-        spawn_app_with(|config| {
-            config.limits.filing_mails_per_recipient_per_day = NonZeroU32::new(1).unwrap();
-        })
-        .await,
-    );
-    let mut forms = Vec::new();
-    for _ in 0..4 {
-        forms.push(app.open_form().await);
-    }
-    let mut forms = forms.into_iter();
-    let held = hold_filings(&app).await;
-    let first = spawn_filing(&app, forms.next().unwrap(), from("first@example.be"));
-    until_held(&app, 0, 1).await;
+    let app = app_with_one_confirmation_a_day().await;
+    let (mut forms, held, first) = first_filing_held(&app, 3).await;
     // Two forms to one mailbox that had no confirmation today, and one in Mons, wait together:
     // the mailbox's one confirmation of the day goes to one of the two only.
     let twice = [
@@ -424,15 +431,12 @@ async fn c_2_filings_written_together_count_each_other_against_a_mailboxs_limit_
 #[tokio::test]
 async fn c_2_a_form_sent_twice_among_filings_written_together_is_filed_once_without_a_gap() {
     let app = std::sync::Arc::new(spawn_app().await);
-    let (first_form, clicked, a_form, b_form) = (
-        app.open_form().await,
-        app.open_form().await,
-        app.open_form().await,
-        app.open_form().await,
+    let (mut forms, held, first) = first_filing_held(&app, 3).await;
+    let (clicked, a_form, b_form) = (
+        forms.next().unwrap(),
+        forms.next().unwrap(),
+        forms.next().unwrap(),
     );
-    let held = hold_filings(&app).await;
-    let first = spawn_filing(&app, first_form, from("first@example.be"));
-    until_held(&app, 0, 1).await;
     // A double click (one form, the same fields, twice) between two other filings. On SQLite
     // the second of the pair fails in their group, which is rolled back and filed one by one.
     let mut filings = vec![spawn_filing(&app, a_form, from("a@example.be"))];
