@@ -137,7 +137,8 @@ pub async fn enqueue_many(
 
 /// When the latest `at_most` messages of `kind` queued for each of `mailboxes` (each a
 /// [`mailbox_key`]) after `since` were queued: (mailbox, when), each mailbox's newest first.
-/// One statement, each mailbox read on its index up to `at_most`.
+/// One statement, each mailbox read on its index up to `at_most`; on PostgreSQL, after waiting
+/// for the other filings to these mailboxes to commit (`lock_mailboxes`).
 pub async fn queued_to_mailboxes_since(
     tx: &mut Tx,
     mailboxes: &[String],

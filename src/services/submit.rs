@@ -698,7 +698,6 @@ async fn write_filings(
 async fn take_references(tx: &mut Tx, filed: &[&Routed<'_>]) -> Result<Vec<String>, DbError> {
     let year_of = |routed: &Routed| crate::clock::day_of(routed.filing.now).year();
     let mut years: Vec<i32> = filed.iter().map(|r| year_of(r)).collect();
-    years.dedup();
     years.sort_unstable();
     years.dedup();
     let mut numbers = HashMap::new();
