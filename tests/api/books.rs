@@ -299,11 +299,8 @@ async fn a_price_beyond_any_tariff_is_refused_at_upload_naming_the_key_and_its_l
 async fn every_instance_on_the_database_prices_with_an_upload_at_once() {
     let app = spawn_app().await;
     // A second instance on the same database, started before the upload.
-    let other = Application::build(app.state.config.clone())
-        .await
-        .expect("a second instance starts");
-    let other_url = format!("http://127.0.0.1:{}", other.port());
-    tokio::spawn(other.run_until_stopped());
+    let other = app.another_instance().await;
+    let other_url = other.address.clone();
     let estimate_on_other = || async {
         let response = reqwest::Client::new()
             .post(format!("{other_url}/api/v1/estimates"))

@@ -437,13 +437,11 @@ async fn the_hourly_job_sends_the_notices_at_start() {
 #[tokio::test]
 async fn two_instances_running_the_job_at_once_send_each_notice_once() {
     let app = app_at("2027-11-02T09:00:00Z").await;
-    let other = connect_my_home::app::Application::build(app.state.config.clone())
-        .await
-        .expect("a second instance on the same database");
+    let other = app.another_instance().await;
     let now = app.now();
     let (one, two) = tokio::join!(
         continuity::run_daily(&app.state, now),
-        continuity::run_daily(other.state(), now)
+        continuity::run_daily(&other.state, now)
     );
     let (one, two) = (one.unwrap(), two.unwrap());
     assert_eq!(one.notices + two.notices, 5, "{one:?} {two:?}");

@@ -130,7 +130,7 @@ fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
         }
     }
     let mut files = Vec::new();
-    walk(&app.data_dir.path().join("uploads"), &mut files);
+    walk(&app.data_dir.join("uploads"), &mut files);
     files
 }
 
@@ -587,7 +587,7 @@ async fn the_officer_asks_for_what_is_missing_then_marks_the_request_complete() 
     assert_eq!(public, 1);
     app.wait_outbox_idle().await;
     assert_eq!(
-        std::fs::read_dir(app.data_dir.path().join("outbox"))
+        std::fs::read_dir(app.data_dir.join("outbox"))
             .unwrap()
             .count(),
         2,

@@ -32,7 +32,10 @@ pub struct TestApp {
     pub address: String,
     pub state: AppState,
     pub client: reqwest::Client,
-    pub data_dir: TempDir,
+    /// Where the instance keeps its files (and SQLite's database).
+    pub data_dir: std::path::PathBuf,
+    /// Removed with the first instance on it, as is its PostgreSQL database.
+    _owned_dir: Option<TempDir>,
     postgres: Option<(String, String)>,
 }
 
@@ -138,7 +141,8 @@ pub async fn spawn_app_at_with(start: &str, configure: impl FnOnce(&mut Config))
         address,
         state,
         client: client(),
-        data_dir,
+        data_dir: data_dir.path().to_path_buf(),
+        _owned_dir: Some(data_dir),
         postgres,
     }
 }
@@ -234,6 +238,26 @@ pub struct FormPage {
 }
 
 impl TestApp {
+    /// A second instance serving the same database with the same clock, as a deployment runs
+    /// several: its own port, caches, workers and writer. The first owns the database.
+    pub async fn another_instance(&self) -> TestApp {
+        let other =
+            Application::build_with_clock(self.state.config.clone(), self.state.clock.clone())
+                .await
+                .expect("a second instance on the same database");
+        let state = other.state().clone();
+        let address = format!("http://127.0.0.1:{}", other.port());
+        tokio::spawn(other.run_until_stopped());
+        TestApp {
+            address,
+            state,
+            client: client(),
+            data_dir: self.data_dir.clone(),
+            _owned_dir: None,
+            postgres: None,
+        }
+    }
+
     /// The app's "now" (its own clock, never the machine's).
     pub fn now(&self) -> DateTime<Utc> {
         self.state.clock.now()

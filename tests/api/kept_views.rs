@@ -3,7 +3,6 @@
 //! whichever door or instance. (The commune's kept dashboard and figures are followed through
 //! every write in `municipality.rs` and `summaries.rs`.)
 
-use connect_my_home::app::Application;
 use serde_json::{Value, json};
 
 use crate::{
@@ -99,14 +98,10 @@ async fn a_document_the_citizen_uploads_shows_at_once_on_the_officers_page() {
 async fn another_instance_on_the_database_shows_a_write_made_through_this_one_at_once() {
     let app = app_with_crews().await;
     // A second instance on the same database and clock, which keeps its own case files.
-    let other = Application::build_with_clock(app.state.config.clone(), app.state.clock.clone())
-        .await
-        .expect("a second instance starts");
-    let other_url = format!("http://127.0.0.1:{}", other.port());
-    tokio::spawn(other.run_until_stopped());
+    let other = app.another_instance().await;
     let (reference, id) = app.file_assessed(&marie()).await;
     let link = app.private_link(&id).await;
-    let link_on_other = link.replace(&app.address, &other_url);
+    let link_on_other = link.replace(&app.address, &other.address);
     for _ in 0..2 {
         let page = text_of(&app.client, &link_on_other).await;
         assert!(page.contains(&reference), "{page}");
@@ -203,11 +198,7 @@ async fn a_sign_out_through_one_instance_ends_the_session_on_another() {
         return;
     }
     let app = crate::helpers::spawn_app().await;
-    let other = Application::build_with_clock(app.state.config.clone(), app.state.clock.clone())
-        .await
-        .expect("a second instance starts");
-    let other_url = format!("http://127.0.0.1:{}", other.port());
-    tokio::spawn(other.run_until_stopped());
+    let other = app.another_instance().await;
 
     let (julien, session) = signed_in_with_cookie(&app, "julien@ores.demo").await;
     // A copy of the cookie (another tab, or a stolen one) on the second instance.
@@ -222,7 +213,10 @@ async fn a_sign_out_through_one_instance_ends_the_session_on_another() {
     };
     // Read twice: the second instance now keeps the session.
     for _ in 0..2 {
-        assert_eq!(queue_on(&other_url).await.unwrap().status().as_u16(), 200);
+        assert_eq!(
+            queue_on(&other.address).await.unwrap().status().as_u16(),
+            200
+        );
     }
 
     // Julien signs out through the first instance.
@@ -238,7 +232,7 @@ async fn a_sign_out_through_one_instance_ends_the_session_on_another() {
     // The notice reaches the other instance within moments: at most 3 s here.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
     loop {
-        let status = queue_on(&other_url).await.unwrap().status().as_u16();
+        let status = queue_on(&other.address).await.unwrap().status().as_u16();
         if status == 303 {
             break;
         }

@@ -212,7 +212,7 @@ async fn file(app: &TestApp, fields: &[(&'static str, String)]) -> reqwest::Resp
 /// The messages written to the file outbox once the worker has sent every queued one.
 async fn sent_mails(app: &TestApp) -> usize {
     app.wait_outbox_idle().await;
-    std::fs::read_dir(app.data_dir.path().join("outbox"))
+    std::fs::read_dir(app.data_dir.join("outbox"))
         .map(|entries| entries.count())
         .unwrap_or(0)
 }
@@ -303,7 +303,7 @@ fn stored_files(app: &TestApp) -> usize {
             })
             .sum()
     }
-    walk(&app.data_dir.path().join("uploads"))
+    walk(&app.data_dir.join("uploads"))
 }
 
 /// Files Marie's request; its id and private link.
