@@ -45,14 +45,13 @@ pub struct AppInner {
     pub views: KeptViews,
     /// Pages rendered once for every reader of the same view (`http::kept_page`).
     pub pages: KeptPages,
-    /// Filings checked and waiting for SQLite's writer, written together
+    /// Filings checked and waiting for the group being written, written together next
     /// (`services::submit`).
     pub filings: WriteQueue,
 }
 
-/// Writes waiting to be made together in one transaction, where the database writes one
-/// transaction at a time (SQLite): those that arrive while one group is written go in the
-/// next, one commit for all. Whoever finds no group being written starts writing; the items
+/// Writes waiting to be made together in one transaction: those that arrive while one group
+/// is written go in the next, one commit for all. Whoever finds no group being written starts writing; the items
 /// are the use case's own (only filings wait here).
 #[derive(Default)]
 pub struct WriteQueue {

@@ -494,12 +494,6 @@ impl Db {
         }
     }
 
-    /// Whether this process writes one transaction at a time (SQLite's one writer): writes
-    /// that can wait for each other are then cheaper grouped in one transaction, one commit.
-    pub fn writes_one_at_a_time(&self) -> bool {
-        self.engine == Engine::Sqlite
-    }
-
     /// A transaction that only reads: one consistent view for several queries.
     pub async fn begin_read(&self) -> DbResult<Tx> {
         Ok(self.tx(self.pool.begin().await?, None))

@@ -178,10 +178,10 @@ pub async fn queued_to_mailboxes_since(
     Ok(queued)
 }
 
-/// PostgreSQL writes filings at the same time: each waits here, until they commit, for the
-/// others writing to the same mailboxes, so that it counts their confirmations (without it,
-/// forms sent at once to one address would each find the mailbox under its limit). SQLite
-/// writes one transaction at a time already.
+/// On PostgreSQL instances write their filings at the same time: each group waits here,
+/// until they commit, for the others writing to the same mailboxes, so that it counts their
+/// confirmations (without it, forms sent at once to one address through two instances would
+/// each find the mailbox under its limit). SQLite writes one transaction at a time already.
 async fn lock_mailboxes(tx: &mut Tx, mailboxes: &[String]) -> DbResult<()> {
     if tx.engine != super::Engine::Postgres {
         return Ok(());
@@ -190,13 +190,17 @@ async fn lock_mailboxes(tx: &mut Tx, mailboxes: &[String]) -> DbResult<()> {
     // One order for every writer, so that two never wait for each other.
     mailboxes.sort_unstable();
     mailboxes.dedup();
-    for mailbox in mailboxes {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))")
-            .bind(mailbox.as_str())
-            .bind(MAILBOX_LOCK_SEED)
-            .execute(&mut **tx)
-            .await?;
+    if mailboxes.is_empty() {
+        return Ok(());
     }
+    // One statement: PostgreSQL reads a list of values in its order, locking one after the
+    // other.
+    let mut sql = Sql::new("SELECT pg_advisory_xact_lock(hashtextextended(mailbox, ");
+    sql.push_bind(MAILBOX_LOCK_SEED)
+        .push(")) FROM (VALUES ")
+        .push_rows(&mailboxes, |mailbox| vec![mailbox.as_str().into()])
+        .push(") AS mailboxes (mailbox)");
+    sql.query()?.execute(&mut **tx).await?;
     Ok(())
 }
 

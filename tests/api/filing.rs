@@ -83,7 +83,7 @@ async fn a_request_is_filed_confirmed_by_email_and_followed_by_private_link() {
     assert!(body.contains("3 × 25 A"));
 
     // The file transport wrote the message as an .eml file.
-    let files: Vec<_> = std::fs::read_dir(app.data_dir.path().join("outbox"))
+    let files: Vec<_> = std::fs::read_dir(app.data_dir.join("outbox"))
         .unwrap()
         .collect();
     assert_eq!(files.len(), 1);
@@ -180,34 +180,39 @@ async fn hold_filings(app: &TestApp) -> connect_my_home::db::Tx {
     tx
 }
 
-/// Waits until the filings sent are held behind the first: on SQLite, `grouped` of them wait
-/// for its writer (the first waits for the test's turn); on PostgreSQL, `blocked` filings wait,
-/// each in its own transaction, for the table or for a filing to the same mailbox.
-async fn until_held(app: &TestApp, grouped: usize, blocked: i64) {
+/// Waits until `grouped` filings sent wait together for the one being written (held by
+/// the test).
+async fn until_held(app: &TestApp, grouped: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.state.filings.waiting() != (grouped, true) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the filings were never held: {:?}, expected ({grouped}, true)",
+            app.state.filings.waiting()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Waits until `blocked` filings wait in PostgreSQL, each in its own transaction, for the
+/// table held by the test or for a filing to the same mailbox.
+async fn until_blocked_in_postgres(app: &TestApp, blocked: i64) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let seen = match app.state.db.engine {
-            Engine::Sqlite => format!("{:?}", app.state.filings.waiting()),
-            Engine::Postgres => app
-                .count(
-                    "SELECT COUNT(DISTINCT l.pid) FROM pg_locks l \
-                     JOIN pg_stat_activity a ON a.pid = l.pid \
-                     WHERE NOT l.granted AND a.datname = current_database() \
-                     AND (a.query LIKE 'INSERT INTO requests %' OR l.locktype = 'advisory')",
-                )
-                .await
-                .to_string(),
-        };
-        let expected = match app.state.db.engine {
-            Engine::Sqlite => format!("{:?}", (grouped, true)),
-            Engine::Postgres => blocked.to_string(),
-        };
-        if seen == expected {
+        let seen = app
+            .count(
+                "SELECT COUNT(DISTINCT l.pid) FROM pg_locks l \
+                 JOIN pg_stat_activity a ON a.pid = l.pid \
+                 WHERE NOT l.granted AND a.datname = current_database() \
+                 AND (a.query LIKE 'INSERT INTO requests %' OR l.locktype = 'advisory')",
+            )
+            .await;
+        if seen == blocked {
             return;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "the filings were never held: {seen}, expected {expected}"
+            "the filings were never held: {seen} waiting, expected {blocked}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
@@ -240,7 +245,7 @@ async fn first_filing_held(
     }
     let held = hold_filings(app).await;
     let first = spawn_filing(app, first_form, from("first@example.be"));
-    until_held(app, 0, 1).await;
+    until_held(app, 0).await;
     (forms.into_iter(), held, first)
 }
 
@@ -287,9 +292,8 @@ async fn reference_numbers(app: &TestApp) -> Vec<u32> {
     numbers
 }
 
-/// On SQLite the filings that arrive while one is written go together in one transaction
-/// (`services::submit`); on PostgreSQL each goes in its own, at the same time. Either way each
-/// is answered as if filed alone.
+/// The filings that arrive while one is written go together in one transaction
+/// (`services::submit`), each answered as if filed alone.
 #[tokio::test]
 async fn c_2_filings_arriving_while_one_is_written_are_each_answered_as_if_filed_alone() {
     let app = app_with_one_confirmation_a_day().await;
@@ -317,9 +321,8 @@ async fn c_2_filings_arriving_while_one_is_written_are_each_answered_as_if_filed
         forms.next().unwrap(),
         with(&from("e@example.be"), &[("postcode", "1000")]),
     );
-    // SQLite: the six wait together; PostgreSQL: the four to file wait for the table, the
-    // two refused are answered meanwhile.
-    until_held(&app, 6, 5).await;
+    // The six wait together.
+    until_held(&app, 6).await;
     held.rollback().await.unwrap();
 
     let (status, location, _) = first.await.unwrap();
@@ -389,7 +392,7 @@ async fn c_2_filings_written_together_count_each_other_against_a_mailboxs_limit_
         forms.next().unwrap(),
         with(&from("mons@example.be"), &[("postcode", "7000")]),
     );
-    until_held(&app, 3, 4).await;
+    until_held(&app, 3).await;
     held.rollback().await.unwrap();
 
     assert_eq!(first.await.unwrap().0, 303);
@@ -428,6 +431,47 @@ async fn c_2_filings_written_together_count_each_other_against_a_mailboxs_limit_
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
 
+/// Instances each write their own groups; a mailbox's confirmations are counted across
+/// them: two forms to one mailbox sent through two instances at once get one confirmation.
+#[tokio::test]
+async fn c_2_filings_through_two_instances_count_each_other_against_a_mailboxs_limit() {
+    let app = app_with_one_confirmation_a_day().await;
+    let other = std::sync::Arc::new(app.another_instance().await);
+    let (here, there) = (app.open_form().await, other.open_form().await);
+    let held = hold_filings(&app).await;
+    let twice = [
+        spawn_filing(&app, here, from("twice@example.be")),
+        spawn_filing(&other, there, from("twice@example.be")),
+    ];
+    until_held(&app, 0).await;
+    until_held(&other, 0).await;
+    if app.state.db.engine == Engine::Postgres {
+        // One waits for the table, the other for the first's mailbox.
+        until_blocked_in_postgres(&app, 2).await;
+    }
+    held.rollback().await.unwrap();
+
+    let mut statuses = Vec::new();
+    for filing in twice {
+        let (status, _, html) = filing.await.unwrap();
+        if status == 429 {
+            assert!(
+                html.contains("Cette adresse électronique a déjà reçu plusieurs confirmations"),
+                "{html}"
+            );
+        }
+        statuses.push(status);
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 429]);
+    assert_eq!(reference_numbers(&app).await, [1]);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE recipient = 'twice@example.be'")
+            .await,
+        1
+    );
+}
+
 #[tokio::test]
 async fn c_2_a_form_sent_twice_among_filings_written_together_is_filed_once_without_a_gap() {
     let app = std::sync::Arc::new(spawn_app().await);
@@ -437,8 +481,8 @@ async fn c_2_a_form_sent_twice_among_filings_written_together_is_filed_once_with
         forms.next().unwrap(),
         forms.next().unwrap(),
     );
-    // A double click (one form, the same fields, twice) between two other filings. On SQLite
-    // the second of the pair fails in their group, which is rolled back and filed one by one.
+    // A double click (one form, the same fields, twice) between two other filings. The second
+    // of the pair fails in their group, which is rolled back and filed one by one.
     let mut filings = vec![spawn_filing(&app, a_form, from("a@example.be"))];
     for _ in 0..2 {
         let form = FormPage {
@@ -448,7 +492,7 @@ async fn c_2_a_form_sent_twice_among_filings_written_together_is_filed_once_with
         filings.push(spawn_filing(&app, form, from("clicked@example.be")));
     }
     filings.push(spawn_filing(&app, b_form, from("b@example.be")));
-    until_held(&app, 4, 5).await;
+    until_held(&app, 4).await;
     held.rollback().await.unwrap();
 
     assert_eq!(first.await.unwrap().0, 303);
