@@ -42,6 +42,7 @@ fn backfill_statements() -> Vec<&'static str> {
 /// permits: the migration's backfill, after emptying them. For data written by other means
 /// than the product (a bulk load) and for the consistency check.
 pub async fn rebuild(tx: &mut Tx) -> DbResult<()> {
+    hold_still(tx).await?;
     for table in [
         "queue_counts",
         "queue_communes",
@@ -56,6 +57,22 @@ pub async fn rebuild(tx: &mut Tx) -> DbResult<()> {
         sqlx::query(sqlx::AssertSqlSafe(statement))
             .execute(&mut **tx)
             .await?;
+    }
+    Ok(())
+}
+
+/// Keeps the read models still until `tx` ends: on PostgreSQL the writes that keep them (a
+/// filing, a state moved by a worker) wait, so that what they kept, the stored requests and
+/// a recount are of one moment; without it a write committed between two statements of a
+/// check shows as a difference, or a rebuild misses it. SQLite's writer is held already.
+pub async fn hold_still(tx: &mut Tx) -> DbResult<()> {
+    if tx.engine == super::Engine::Postgres {
+        sqlx::query(
+            "LOCK TABLE queue_counts, queue_communes, nuisance_days, nuisance_ledger \
+             IN EXCLUSIVE MODE",
+        )
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
@@ -183,10 +200,9 @@ pub(super) async fn new_requests(tx: &mut Tx, requests: &[RequestId]) -> DbResul
     let mut counts = Sql::new(
         "INSERT INTO queue_counts (organisation_id, state, requests) \
          SELECT p.organisation_id, r.state, COUNT(*) FROM request_parties p \
-         JOIN requests r ON r.id = p.request_id WHERE p.request_id IN ",
+         JOIN requests r ON r.id = p.request_id WHERE ",
     );
-    counts
-        .push_list(requests.iter().copied())
+    of_requests(&mut counts, requests)
         .push(
             " GROUP BY p.organisation_id, r.state ORDER BY p.organisation_id, r.state \
              ON CONFLICT (organisation_id, state) \
@@ -197,10 +213,9 @@ pub(super) async fn new_requests(tx: &mut Tx, requests: &[RequestId]) -> DbResul
     let mut communes = Sql::new(
         "INSERT INTO queue_communes (organisation_id, commune_nis, commune_name, requests) \
          SELECT p.organisation_id, r.commune_nis, r.commune_name, COUNT(*) \
-         FROM request_parties p JOIN requests r ON r.id = p.request_id WHERE p.request_id IN ",
+         FROM request_parties p JOIN requests r ON r.id = p.request_id WHERE ",
     );
-    communes
-        .push_list(requests.iter().copied())
+    of_requests(&mut communes, requests)
         .push(
             " GROUP BY p.organisation_id, r.commune_nis, r.commune_name \
              ORDER BY p.organisation_id, r.commune_nis, r.commune_name \
@@ -210,6 +225,17 @@ pub(super) async fn new_requests(tx: &mut Tx, requests: &[RequestId]) -> DbResul
         .for_engine(tx.engine);
     communes.query()?.execute(&mut **tx).await?;
     Ok(())
+}
+
+/// `requests` and their parties, each table by its own list of ids: PostgreSQL plans these
+/// statements once for any values, and with the list on one side only it reads the whole
+/// other table (every request, 7.7 ms with 4,000 of them, more with each filing) instead of
+/// its index (0.9 ms).
+fn of_requests<'a>(sql: &'a mut Sql, requests: &[RequestId]) -> &'a mut Sql {
+    sql.push("r.id IN ")
+        .push_list(requests.iter().copied())
+        .push(" AND p.request_id IN ")
+        .push_list(requests.iter().copied())
 }
 
 /// The parties `organisations` of `request_id`, in the fixed order of every writer.

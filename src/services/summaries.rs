@@ -20,6 +20,7 @@ pub async fn rebuild(db: &Db) -> Result<(), DbError> {
 /// rolled back.
 pub async fn check(state: &AppState) -> Result<Vec<String>, DbError> {
     let mut tx = state.db.begin_write().await?;
+    summaries::hold_still(&mut tx).await?;
     let kept = summaries::snapshot(&mut tx).await?;
     summaries::rebuild(&mut tx).await?;
     let recomputed = summaries::snapshot(&mut tx).await?;
