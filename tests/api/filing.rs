@@ -249,6 +249,26 @@ async fn first_filing_held(
     (forms.into_iter(), held, first)
 }
 
+/// Two filings to one mailbox with one confirmation left: one filed, the other refused
+/// with the reason.
+async fn one_filed_and_one_over_the_limit(
+    twice: [tokio::task::JoinHandle<(u16, String, String)>; 2],
+) {
+    let mut statuses = Vec::new();
+    for filing in twice {
+        let (status, _, html) = filing.await.unwrap();
+        if status == 429 {
+            assert!(
+                html.contains("Cette adresse électronique a déjà reçu plusieurs confirmations"),
+                "{html}"
+            );
+        }
+        statuses.push(status);
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 429]);
+}
+
 /// Files `fields` with a form of its own, spawned; the answer's status, its confirmation
 /// address and its page.
 fn spawn_filing(
@@ -396,19 +416,7 @@ async fn c_2_filings_written_together_count_each_other_against_a_mailboxs_limit_
     held.rollback().await.unwrap();
 
     assert_eq!(first.await.unwrap().0, 303);
-    let mut statuses = Vec::new();
-    for filing in twice {
-        let (status, _, html) = filing.await.unwrap();
-        if status == 429 {
-            assert!(
-                html.contains("Cette adresse électronique a déjà reçu plusieurs confirmations"),
-                "{html}"
-            );
-        }
-        statuses.push(status);
-    }
-    statuses.sort_unstable();
-    assert_eq!(statuses, [303, 429]);
+    one_filed_and_one_over_the_limit(twice).await;
     let (status, location, _) = mons.await.unwrap();
     assert_eq!(status, 303);
     assert_eq!(filed_under(&app, &location).await.1, "mons@example.be");
@@ -451,19 +459,7 @@ async fn c_2_filings_through_two_instances_count_each_other_against_a_mailboxs_l
     }
     held.rollback().await.unwrap();
 
-    let mut statuses = Vec::new();
-    for filing in twice {
-        let (status, _, html) = filing.await.unwrap();
-        if status == 429 {
-            assert!(
-                html.contains("Cette adresse électronique a déjà reçu plusieurs confirmations"),
-                "{html}"
-            );
-        }
-        statuses.push(status);
-    }
-    statuses.sort_unstable();
-    assert_eq!(statuses, [303, 429]);
+    one_filed_and_one_over_the_limit(twice).await;
     assert_eq!(reference_numbers(&app).await, [1]);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM outbox WHERE recipient = 'twice@example.be'")
