@@ -51,8 +51,8 @@ pub struct AppInner {
 }
 
 /// Writes waiting to be made together in one transaction: those that arrive while one group
-/// is written go in the next, one commit for all. Whoever finds no group being written starts writing; the items
-/// are the use case's own (only filings wait here).
+/// is written go in the next, one commit for all. Whoever finds no group being written starts
+/// writing; the items are the use case's own (only filings wait here).
 #[derive(Default)]
 pub struct WriteQueue {
     waiting: std::sync::Mutex<Waiting>,
