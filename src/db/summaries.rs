@@ -40,9 +40,9 @@ fn backfill_statements() -> Vec<&'static str> {
 
 /// Recomputes every read model from the stored requests, parties, reservations, crews and
 /// permits: the migration's backfill, after emptying them. For data written by other means
-/// than the product (a bulk load) and for the consistency check.
+/// than the product (a bulk load) and for the consistency check. The caller holds them
+/// still first ([`hold_still`]).
 pub async fn rebuild(tx: &mut Tx) -> DbResult<()> {
-    hold_still(tx).await?;
     for table in [
         "queue_counts",
         "queue_communes",

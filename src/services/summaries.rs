@@ -10,6 +10,7 @@ use crate::{
 /// Recomputes every read model from the stored data, in one transaction.
 pub async fn rebuild(db: &Db) -> Result<(), DbError> {
     let mut tx = db.begin_write().await?;
+    summaries::hold_still(&mut tx).await?;
     summaries::rebuild(&mut tx).await?;
     tx.commit().await?;
     Ok(())
