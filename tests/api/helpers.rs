@@ -133,16 +133,28 @@ pub async fn spawn_app_at_with(start: &str, configure: impl FnOnce(&mut Config))
     let app = Application::build_with_clock(config, clock)
         .await
         .expect("app builds");
+    seed::demo_users(app.state()).await.expect("demo users");
+    let data_dir_path = data_dir.path().to_path_buf();
+    serve(app, data_dir_path, Some(data_dir), postgres)
+}
+
+/// Runs `app` on its port and the test's handle on it; the instance that owns the directory
+/// and the PostgreSQL database removes them when dropped.
+fn serve(
+    app: Application,
+    data_dir: std::path::PathBuf,
+    owned_dir: Option<TempDir>,
+    postgres: Option<(String, String)>,
+) -> TestApp {
     let state = app.state().clone();
-    seed::demo_users(&state).await.expect("demo users");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         state,
         client: client(),
-        data_dir: data_dir.path().to_path_buf(),
-        _owned_dir: Some(data_dir),
+        data_dir,
+        _owned_dir: owned_dir,
         postgres,
     }
 }
@@ -245,17 +257,7 @@ impl TestApp {
             Application::build_with_clock(self.state.config.clone(), self.state.clock.clone())
                 .await
                 .expect("a second instance on the same database");
-        let state = other.state().clone();
-        let address = format!("http://127.0.0.1:{}", other.port());
-        tokio::spawn(other.run_until_stopped());
-        TestApp {
-            address,
-            state,
-            client: client(),
-            data_dir: self.data_dir.clone(),
-            _owned_dir: None,
-            postgres: None,
-        }
+        serve(other, self.data_dir.clone(), None, None)
     }
 
     /// The app's "now" (its own clock, never the machine's).
