@@ -13,7 +13,7 @@ use crate::{
         organisations::{self},
         users::{self, NewUser},
     },
-    domain::{IdempotencyKey, RequestInput, Service},
+    domain::{FormKey, RequestInput, Service},
     services::{
         auth::hash_password,
         submit::{self, SubmitError},
@@ -143,17 +143,14 @@ pub async fn demo_users(state: &AppState) -> Result<(), SeedError> {
     Ok(())
 }
 
-fn demo_request(key: &str, fields: &[(&str, &str)]) -> (IdempotencyKey, RequestInput) {
+fn demo_request(key: &str, fields: &[(&str, &str)]) -> (FormKey, RequestInput) {
     let pairs: Vec<(String, String)> = fields
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     let encoded = serde_urlencoded::to_string(&pairs).expect("demo fields encode");
     let input: RequestInput = serde_urlencoded::from_str(&encoded).expect("demo fields decode");
-    (
-        IdempotencyKey::parse(key).expect("demo keys are valid"),
-        input,
-    )
+    (FormKey::parse(key).expect("demo keys are valid"), input)
 }
 
 /// A few requests so the queues tell a story on first run (journeys 1, 2, 5 and 6).

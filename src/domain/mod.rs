@@ -121,6 +121,6 @@ pub use ids::{
 };
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};
 pub use request::{
-    ApplicantKind, Building, Dwelling, ElectricityBand, IdempotencyKey, NewRequest, Reference,
+    ApplicantKind, Building, Dwelling, ElectricityBand, FormKey, NewRequest, Reference,
     RequestInput, RequestState, Service, ServiceCode, VatStatus,
 };

@@ -1078,11 +1078,12 @@ mod tests {
     }
 }
 
-/// The key a form carries so that submitting it twice files one request.
+/// The key a filing form carries so that submitting it twice files one request (the API's
+/// `Idempotency-Key` header is [`crate::domain::idempotency::IdempotencyKey`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey(String);
+pub struct FormKey(String);
 
-impl IdempotencyKey {
+impl FormKey {
     pub fn parse(raw: &str) -> Result<Self, InputError> {
         let value = raw.trim();
         if (8..=64).contains(&value.len())
@@ -1101,22 +1102,22 @@ impl IdempotencyKey {
     }
 }
 
-impl AsRef<str> for IdempotencyKey {
+impl AsRef<str> for FormKey {
     fn as_ref(&self) -> &str {
         &self.0
     }
 }
 
 #[cfg(test)]
-mod idempotency_tests {
+mod form_key_tests {
     use super::*;
 
     #[test]
     fn keys_are_bounded_and_plain() {
-        assert!(IdempotencyKey::parse(IdempotencyKey::generate().as_ref()).is_ok());
-        assert!(IdempotencyKey::parse("short").is_err());
-        assert!(IdempotencyKey::parse("has spaces in it").is_err());
-        assert!(IdempotencyKey::parse(&"x".repeat(65)).is_err());
+        assert!(FormKey::parse(FormKey::generate().as_ref()).is_ok());
+        assert!(FormKey::parse("short").is_err());
+        assert!(FormKey::parse("has spaces in it").is_err());
+        assert!(FormKey::parse(&"x".repeat(65)).is_err());
     }
 }
 

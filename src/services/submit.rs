@@ -21,7 +21,7 @@ use crate::{
         requests::{self, NewEvent, NewRequestRecord, RequestRow},
     },
     domain::{
-        ApplicantKind, Commune, FieldErrors, IdempotencyKey, InputError, NewRequest, Reference,
+        ApplicantKind, Commune, FieldErrors, FormKey, InputError, NewRequest, Reference,
         RequestInput, RequestState, Service, servicing, survey::WaterWork,
     },
     i18n::Tr,
@@ -158,7 +158,7 @@ pub fn follow_url(base_url: &str, token: &str) -> String {
 }
 
 /// The request filed with `key` (the confirmation page), if any.
-pub async fn filed(state: &AppState, key: &IdempotencyKey) -> Result<Option<RequestRow>, DbError> {
+pub async fn filed(state: &AppState, key: &FormKey) -> Result<Option<RequestRow>, DbError> {
     requests::by_idempotency_key(&state.db, key.as_ref()).await
 }
 
@@ -173,7 +173,7 @@ pub fn fingerprint(input: &RequestInput) -> String {
 /// refusal naming it when they were edited (a request older than fingerprints is the same).
 async fn same_form_again(
     state: &AppState,
-    key: &IdempotencyKey,
+    key: &FormKey,
     existing: RequestRow,
     fingerprint: &str,
 ) -> Result<Filed, SubmitError> {
@@ -188,7 +188,7 @@ async fn same_form_again(
 pub async fn submit(
     state: &AppState,
     input: &RequestInput,
-    key: &IdempotencyKey,
+    key: &FormKey,
     now: DateTime<Utc>,
 ) -> Result<Filed, SubmitError> {
     let fingerprint = fingerprint(input);
@@ -247,7 +247,7 @@ async fn referral_for(state: &AppState, commune: &Commune) -> Result<Option<Refe
 /// A filing that passed every check made outside the writer's turn, with what it read.
 struct Checked {
     request: NewRequest,
-    key: IdempotencyKey,
+    key: FormKey,
     fingerprint: String,
     tariffs: Option<Arc<Tariffs>>,
     partner_labels: Vec<(String, Labels)>,

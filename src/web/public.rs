@@ -21,8 +21,8 @@ use super::{
 use crate::domain::offer::OfferStatus;
 use crate::{
     domain::{
-        ElectricityBand, EmailAddress, FieldErrors, IdempotencyKey, Language, RequestInput,
-        RequestState, Service,
+        ElectricityBand, EmailAddress, FieldErrors, FormKey, Language, RequestInput, RequestState,
+        Service,
     },
     http::{kept_page, redirect::LocalPath},
     i18n::Tr,
@@ -192,7 +192,7 @@ async fn new_request(
             ..RequestInput::default()
         },
         FieldErrors::new(),
-        IdempotencyKey::generate().as_ref().to_owned(),
+        FormKey::generate().as_ref().to_owned(),
     )
     .with_partners(&state)
     .await
@@ -215,8 +215,7 @@ async fn file_request(
     // Each filing sends an email to the address typed: a client only files so many an hour.
     state.throttles.filing.check(client)?;
     // A form without a usable key still files once; a fresh key keeps a retry safe from here on.
-    let key =
-        IdempotencyKey::parse(&form.idempotency_key).unwrap_or_else(|_| IdempotencyKey::generate());
+    let key = FormKey::parse(&form.idempotency_key).unwrap_or_else(|_| FormKey::generate());
     match submit::submit(&state, &form.input, &key, state.clock.now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/request/filed/{}", key.as_ref())).into_response()),
         Err(SubmitError::Invalid(errors)) => {
@@ -284,7 +283,7 @@ async fn filed(
     ctx: Ctx,
     Path(key): Path<String>,
 ) -> Result<FiledPage, PageError> {
-    let key = IdempotencyKey::parse(&key).map_err(|_| PageError::NotFound)?;
+    let key = FormKey::parse(&key).map_err(|_| PageError::NotFound)?;
     let row = submit::filed(&state, &key)
         .await?
         .ok_or(PageError::NotFound)?;
