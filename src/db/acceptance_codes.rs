@@ -1,19 +1,28 @@
 //! One-time codes confirming an online acceptance of the offer, stored as hashes.
 
-use super::RequestId;
 use chrono::{DateTime, Utc};
 
-use super::{DbResult, Tx, new_id, ts};
+use super::{AcceptanceCodeId, DbResult, RequestId, Tx, parse_ts, ts};
 
 /// A code as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct CodeRow {
-    pub id: String,
+    pub id: AcceptanceCodeId,
     pub offer_version: i64,
     pub code_hash: String,
-    pub expires_at: String,
+    pub expires_at: DateTime<Utc>,
     pub attempts: i64,
-    pub spent_at: Option<String>,
+    pub spent: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredCode {
+    id: AcceptanceCodeId,
+    offer_version: i64,
+    code_hash: String,
+    expires_at: String,
+    attempts: i64,
+    spent_at: Option<String>,
 }
 
 /// How many codes the request was sent since `since`.
@@ -47,7 +56,7 @@ pub async fn replace(
         "INSERT INTO acceptance_codes (id, request_id, offer_version, code_hash, created_at, \
             expires_at, attempts) VALUES ($1, $2, $3, $4, $5, $6, 0)",
     )
-    .bind(new_id().to_string())
+    .bind(AcceptanceCodeId::generate())
     .bind(request_id)
     .bind(offer_version)
     .bind(code_hash)
@@ -60,20 +69,32 @@ pub async fn replace(
 
 /// The request's latest code, spent or not.
 pub async fn latest_in(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<CodeRow>> {
-    Ok(sqlx::query_as(
+    let stored: Option<StoredCode> = sqlx::query_as(
         "SELECT id, offer_version, code_hash, expires_at, attempts, spent_at \
          FROM acceptance_codes WHERE request_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(request_id)
     .fetch_optional(&mut **tx)
-    .await?)
+    .await?;
+    stored
+        .map(|code| {
+            Ok(CodeRow {
+                id: code.id,
+                offer_version: code.offer_version,
+                code_hash: code.code_hash,
+                expires_at: parse_ts(&code.expires_at)?,
+                attempts: code.attempts,
+                spent: code.spent_at.is_some(),
+            })
+        })
+        .transpose()
 }
 
 /// Counts one try of the code before it is checked: false when the code is spent, expired or
 /// out of tries, so concurrent tries never exceed `max_attempts` in all.
 pub async fn take_attempt(
     tx: &mut Tx,
-    id: &str,
+    id: AcceptanceCodeId,
     max_attempts: i64,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
@@ -90,7 +111,7 @@ pub async fn take_attempt(
 }
 
 /// Spends the code; false when it was spent meanwhile (used once only).
-pub async fn spend(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> DbResult<bool> {
+pub async fn spend(tx: &mut Tx, id: AcceptanceCodeId, now: DateTime<Utc>) -> DbResult<bool> {
     let updated =
         sqlx::query("UPDATE acceptance_codes SET spent_at = $2 WHERE id = $1 AND spent_at IS NULL")
             .bind(id)

@@ -223,9 +223,9 @@ impl Drop for AbortOnDrop {
 }
 
 pub use crate::domain::{
-    ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DueId, EndpointId, HolidayId, OfferId,
-    OrganisationId, OutboxId, PermitId, RequestId, StatementId, StatementLineId, UserId,
-    tenancy::Scope,
+    AcceptanceCodeId, ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DueId, EndpointId,
+    HolidayId, OfferId, OrganisationId, OutboxId, PermitId, RequestId, StatementId,
+    StatementLineId, UserId, tenancy::Scope,
 };
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
@@ -331,7 +331,8 @@ text_id!(
     StatementId,
     StatementLineId,
     DueId,
-    HolidayId
+    HolidayId,
+    AcceptanceCodeId
 );
 
 impl Db {

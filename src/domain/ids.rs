@@ -149,6 +149,12 @@ uuid_id!(
     HolidayId
 );
 
+uuid_id!(
+    /// A one-time code sent to confirm an online acceptance of the offer
+    /// (`acceptance_codes.id`).
+    AcceptanceCodeId
+);
+
 /// One due of an offer version (`offer_dues.id`): who pays whom (see `services::offers`).
 /// A UUID like every id, except for the dues moved over from the first offers' payees
 /// (migration `20261214000500_offer_dues`), which are named after their offer and payee:

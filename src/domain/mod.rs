@@ -115,8 +115,8 @@ pub use document::{DocumentKind, FileRefusal, FileType, RequestQuota};
 pub use error::{FieldErrors, InputError};
 pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
 pub use ids::{
-    ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DueId, EndpointId, HolidayId,
-    MalformedId, OfferId, OrganisationId, OutboxId, PermitId, RequestId, StatementId,
+    AcceptanceCodeId, ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DueId, EndpointId,
+    HolidayId, MalformedId, OfferId, OrganisationId, OutboxId, PermitId, RequestId, StatementId,
     StatementLineId, UserId,
 };
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};

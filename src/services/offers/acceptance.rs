@@ -140,7 +140,7 @@ async fn checked_code(
     version: i64,
     typed: &str,
     now: DateTime<Utc>,
-) -> Result<String, OfferError> {
+) -> Result<crate::domain::AcceptanceCodeId, OfferError> {
     let today = crate::clock::day_of(now);
     let mut tx = state.db.begin_write().await?;
     open_for_acceptance(
@@ -152,13 +152,13 @@ async fn checked_code(
     let stored = acceptance_codes::latest_in(&mut tx, request.id)
         .await?
         .ok_or(OfferError::NoCode)?;
-    if stored.spent_at.is_some() || stored.offer_version != version {
+    if stored.spent || stored.offer_version != version {
         return Err(OfferError::CodeSpent);
     }
-    if db::parse_ts(&stored.expires_at)? <= now {
+    if stored.expires_at <= now {
         return Err(OfferError::CodeExpired);
     }
-    if !acceptance_codes::take_attempt(&mut tx, &stored.id, CODE_ATTEMPTS, now).await? {
+    if !acceptance_codes::take_attempt(&mut tx, stored.id, CODE_ATTEMPTS, now).await? {
         return Err(OfferError::CodeSpent);
     }
     tx.commit().await.map_err(DbError::from)?;
@@ -197,7 +197,7 @@ pub async fn accept(
         today,
     )?;
     // Spent with the acceptance: if anything below refuses, the code stays usable.
-    if let Some(code_id) = &code_id
+    if let Some(code_id) = code_id
         && !acceptance_codes::spend(&mut tx, code_id, now).await?
     {
         return Err(OfferError::CodeSpent);
