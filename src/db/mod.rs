@@ -224,8 +224,8 @@ impl Drop for AbortOnDrop {
 
 pub use crate::domain::{
     AcceptanceCodeId, ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DueId, EndpointId,
-    HolidayId, OfferId, OrganisationId, OutboxId, PermitId, RequestId, StatementId,
-    StatementLineId, UserId, tenancy::Scope,
+    HeldInvitationId, HolidayId, OfferId, OrganisationId, OutboxId, PermitId, RequestId,
+    StatementId, StatementLineId, UserId, tenancy::Scope,
 };
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
@@ -332,7 +332,8 @@ text_id!(
     StatementLineId,
     DueId,
     HolidayId,
-    AcceptanceCodeId
+    AcceptanceCodeId,
+    HeldInvitationId
 );
 
 impl Db {

@@ -67,7 +67,7 @@ pub async fn credentials(db: &Db, email: &str) -> DbResult<Option<Credentials>> 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
     pub account_id: Option<UserId>,
-    pub invitation_id: Option<String>,
+    pub invitation_id: Option<super::HeldInvitationId>,
     pub email: String,
     pub display_name: String,
     #[sqlx(try_from = "String")]
@@ -225,7 +225,7 @@ pub async fn hold_invitation(
         "INSERT INTO held_invitations (id, organisation_id, email, display_name, role, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(new_id().to_string())
+    .bind(super::HeldInvitationId::generate())
     .bind(scope.organisation_id())
     .bind(user.email.to_lowercase())
     .bind(user.display_name)

@@ -150,6 +150,12 @@ uuid_id!(
 );
 
 uuid_id!(
+    /// An invitation held for an address that has an account in another organisation
+    /// (`held_invitations.id`).
+    HeldInvitationId
+);
+
+uuid_id!(
     /// A one-time code sent to confirm an online acceptance of the offer
     /// (`acceptance_codes.id`).
     AcceptanceCodeId

@@ -274,14 +274,14 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemberId {
     Account(UserId),
-    HeldInvitation(String),
+    HeldInvitation(crate::domain::HeldInvitationId),
 }
 
 impl std::fmt::Display for MemberId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Account(id) => id.fmt(f),
-            Self::HeldInvitation(id) => f.write_str(id),
+            Self::HeldInvitation(id) => id.fmt(f),
         }
     }
 }
