@@ -1,11 +1,18 @@
 //! Offers: numbered, immutable versions of the consolidated quote (C-3), their payees and the
 //! payments the case officer registers.
 
-use super::{DueId, OfferId, OrganisationId, RequestId, StatementLineId, UserId};
+use super::{
+    DueId, OfferId, OrganisationId, PaymentId, RequestId, StatementLineId, Stored, UserId,
+};
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 
-use super::{Db, DbError, DbResult, Scope, Tx, new_id, ts};
-use crate::domain::offer::OfferStatus;
+use super::{Db, DbError, DbResult, Scope, Tx, ts};
+use crate::domain::{
+    dues::{Direction, DueWhen},
+    offer::OfferStatus,
+};
+use crate::quote::{DocumentKind, DocumentScope};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OfferRow {
@@ -36,20 +43,21 @@ pub struct DueRow {
     pub id: DueId,
     pub offer_id: OfferId,
     pub position: i64,
-    /// `applicant_to_operator`, `applicant_to_holder` or `operator_to_applicant`.
-    pub direction: String,
+    #[sqlx(try_from = "String")]
+    pub direction: Direction,
     pub organisation_id: Option<OrganisationId>,
     pub party_name: String,
-    /// `offer` or `invoice`.
-    pub document: String,
-    /// `connections` or `servicing`.
-    pub scope: String,
+    #[sqlx(try_from = "String")]
+    pub document: DocumentKind,
+    #[sqlx(try_from = "String")]
+    pub scope: DocumentScope,
     pub iban: Option<String>,
     pub bic: Option<String>,
-    pub amount: String,
+    #[sqlx(try_from = "Stored<Decimal>")]
+    pub amount: Decimal,
     pub structured_communication: Option<String>,
-    /// `before_works`, `after_works` or `at_deed`.
-    pub due: String,
+    #[sqlx(try_from = "String")]
+    pub due: DueWhen,
     pub rule: String,
     pub detail: Option<String>,
     /// V-2.3: who pays when not the applicant (the servicing's payer).
@@ -62,11 +70,14 @@ const DUE_COLUMNS: &str = "id, offer_id, position, direction, organisation_id, p
 /// One payment recorded against a due.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DuePaymentRow {
-    pub id: String,
+    pub id: PaymentId,
     pub due_id: DueId,
-    pub amount: String,
-    pub paid_on: String,
-    pub recorded_at: String,
+    #[sqlx(try_from = "Stored<Decimal>")]
+    pub amount: Decimal,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub paid_on: NaiveDate,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub recorded_at: DateTime<Utc>,
 }
 
 const PAYMENT_COLUMNS: &str = "id, due_id, amount, paid_on, recorded_at";
@@ -83,16 +94,16 @@ pub struct NewOffer<'a> {
 }
 
 pub struct NewDue<'a> {
-    pub direction: &'a str,
+    pub direction: Direction,
     pub organisation_id: Option<OrganisationId>,
     pub party_name: &'a str,
-    pub document: &'a str,
-    pub scope: &'a str,
+    pub document: DocumentKind,
+    pub scope: DocumentScope,
     pub iban: Option<&'a str>,
     pub bic: Option<&'a str>,
-    pub amount: String,
+    pub amount: Decimal,
     pub structured_communication: Option<String>,
-    pub due: &'a str,
+    pub due: DueWhen,
     pub rule: &'a str,
     pub detail: Option<String>,
     /// V-2.3: who pays when not the applicant.
@@ -211,16 +222,16 @@ pub async fn insert(
         .bind(DueId::generate())
         .bind(id)
         .bind(position)
-        .bind(due.direction)
+        .bind(due.direction.code())
         .bind(due.organisation_id)
         .bind(due.party_name)
-        .bind(due.document)
-        .bind(due.scope)
+        .bind(due.document.code())
+        .bind(due.scope.code())
         .bind(due.iban)
         .bind(due.bic)
-        .bind(&due.amount)
+        .bind(due.amount.to_string())
         .bind(&due.structured_communication)
-        .bind(due.due)
+        .bind(due.due.code())
         .bind(due.rule)
         .bind(&due.detail)
         .bind(due.payer_name)
@@ -337,7 +348,7 @@ pub async fn payment_key_used(tx: &mut Tx, key: &str) -> DbResult<bool> {
 
 pub struct NewPayment<'a> {
     pub due_id: DueId,
-    pub amount: String,
+    pub amount: Decimal,
     pub paid_on: NaiveDate,
     pub by: UserId,
     pub idempotency_key: &'a str,
@@ -357,9 +368,9 @@ pub async fn insert_payment(
             idempotency_key, statement_line_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
-    .bind(new_id().to_string())
+    .bind(PaymentId::generate())
     .bind(payment.due_id)
-    .bind(&payment.amount)
+    .bind(payment.amount.to_string())
     .bind(payment.paid_on.to_string())
     .bind(ts(now))
     .bind(payment.by)

@@ -15,57 +15,23 @@ use rust_decimal::Decimal;
 
 use super::money::{self, Overflow};
 
-/// Who pays whom.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    ApplicantToOperator,
-    ApplicantToHolder,
-    OperatorToApplicant,
-}
-
-impl Direction {
-    pub const ALL: [Direction; 3] = [
-        Direction::ApplicantToOperator,
-        Direction::ApplicantToHolder,
-        Direction::OperatorToApplicant,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Direction::ApplicantToOperator => "applicant_to_operator",
-            Direction::ApplicantToHolder => "applicant_to_holder",
-            Direction::OperatorToApplicant => "operator_to_applicant",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.code() == code)
+super::stored_code! {
+    /// Who pays whom.
+    pub enum Direction {
+        ApplicantToOperator = "applicant_to_operator",
+        ApplicantToHolder = "applicant_to_holder",
+        OperatorToApplicant = "operator_to_applicant",
     }
 }
 
-/// When a due must be paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DueWhen {
-    BeforeWorks,
-    /// A commune acting as project owner pays ORES' servicing after the works (V-8.2.1).
-    AfterWorks,
-    /// At the signing of the notarial deed (V-9.2).
-    AtDeed,
-}
-
-impl DueWhen {
-    pub const ALL: [DueWhen; 3] = [DueWhen::BeforeWorks, DueWhen::AfterWorks, DueWhen::AtDeed];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            DueWhen::BeforeWorks => "before_works",
-            DueWhen::AfterWorks => "after_works",
-            DueWhen::AtDeed => "at_deed",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.code() == code)
+super::stored_code! {
+    /// When a due must be paid.
+    pub enum DueWhen {
+        BeforeWorks = "before_works",
+        /// A commune acting as project owner pays ORES' servicing after the works (V-8.2.1).
+        AfterWorks = "after_works",
+        /// At the signing of the notarial deed (V-9.2).
+        AtDeed = "at_deed",
     }
 }
 
@@ -182,6 +148,26 @@ mod tests {
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2027, 3, d).unwrap()
+    }
+
+    #[test]
+    fn directions_and_due_moments_read_back_as_stored() {
+        crate::domain::assert_stored_codes(
+            &[
+                ("applicant_to_operator", Direction::ApplicantToOperator),
+                ("applicant_to_holder", Direction::ApplicantToHolder),
+                ("operator_to_applicant", Direction::OperatorToApplicant),
+            ],
+            &["ApplicantToOperator", "applicant", ""],
+        );
+        crate::domain::assert_stored_codes(
+            &[
+                ("before_works", DueWhen::BeforeWorks),
+                ("after_works", DueWhen::AfterWorks),
+                ("at_deed", DueWhen::AtDeed),
+            ],
+            &["before", "AtDeed", ""],
+        );
     }
 
     fn eur(text: &str) -> Decimal {

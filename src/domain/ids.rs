@@ -150,6 +150,11 @@ uuid_id!(
 );
 
 uuid_id!(
+    /// One payment recorded against a due of an offer (`due_payments.id`).
+    PaymentId
+);
+
+uuid_id!(
     /// An invitation held for an address that has an account in another organisation
     /// (`held_invitations.id`).
     HeldInvitationId

@@ -116,8 +116,8 @@ pub use error::{FieldErrors, InputError};
 pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
 pub use ids::{
     AcceptanceCodeId, ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DueId, EndpointId,
-    HeldInvitationId, HolidayId, MalformedId, OfferId, OrganisationId, OutboxId, PermitId,
-    RequestId, StatementId, StatementLineId, UserId,
+    HeldInvitationId, HolidayId, MalformedId, OfferId, OrganisationId, OutboxId, PaymentId,
+    PermitId, RequestId, StatementId, StatementLineId, UserId,
 };
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};
 pub use request::{

@@ -152,13 +152,15 @@ pub struct Payer {
     pub vat_number: Option<String>,
 }
 
-/// Whether a document is an offer (accepted, then paid) or an invoice (due without offer).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentKind {
-    #[default]
-    Offer,
-    Invoice,
+crate::domain::stored_code! {
+    /// Whether a document is an offer (accepted, then paid) or an invoice (due without offer).
+    #[derive(Default, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum DocumentKind {
+        #[default]
+        Offer = "offer",
+        Invoice = "invoice",
+    }
 }
 
 /// The document the servicing engine gives the land (V-8 offer, V-2.3/V-7 invoice).
@@ -171,31 +173,15 @@ impl From<crate::tariff::DocumentKind> for DocumentKind {
     }
 }
 
-impl DocumentKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            DocumentKind::Offer => "offer",
-            DocumentKind::Invoice => "invoice",
-        }
-    }
-}
-
-/// What a document covers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentScope {
-    #[default]
-    Connections,
-    /// The servicing of land (V-8): its own document, validity and payment.
-    Servicing,
-}
-
-impl DocumentScope {
-    pub fn code(self) -> &'static str {
-        match self {
-            DocumentScope::Connections => "connections",
-            DocumentScope::Servicing => "servicing",
-        }
+crate::domain::stored_code! {
+    /// What a document covers.
+    #[derive(Default, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum DocumentScope {
+        #[default]
+        Connections = "connections",
+        /// The servicing of land (V-8): its own document, validity and payment.
+        Servicing = "servicing",
     }
 }
 

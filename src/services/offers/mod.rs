@@ -230,16 +230,16 @@ pub async fn send(
         .dues
         .iter()
         .map(|d| NewDue {
-            direction: d.direction.code(),
+            direction: d.direction,
             organisation_id: Some(d.organisation_id),
             party_name: &d.party_name,
-            document: d.document.code(),
-            scope: d.scope.code(),
+            document: d.document,
+            scope: d.scope,
             iban: d.iban.as_deref(),
             bic: d.bic.as_deref(),
-            amount: d.amount.to_string(),
+            amount: d.amount,
             structured_communication: d.structured_communication.clone(),
-            due: d.when.code(),
+            due: d.when,
             rule: &d.rule,
             detail: d.detail.clone(),
             payer_name: d.payer_name.as_deref(),

@@ -44,54 +44,33 @@ impl Due {
     }
 }
 
-fn corrupt(what: &str, value: &str) -> DbError {
-    DbError::Corrupt(format!("{what} {value:?}"))
-}
-
-/// The typed dues of `rows` with their payments.
+/// The dues of `rows` with their payments.
 pub fn dues_of(rows: Vec<DueRow>, payments: &[DuePaymentRow]) -> Result<Vec<Due>, DbError> {
     rows.into_iter()
         .map(|row| {
-            let amount: Decimal = row
-                .amount
-                .parse()
-                .map_err(|_| corrupt("due", &row.amount))?;
-            let paid = payments
+            let paid: Vec<Paid> = payments
                 .iter()
                 .filter(|p| p.due_id == row.id)
-                .map(|p| {
-                    Ok(Paid {
-                        amount: p
-                            .amount
-                            .parse()
-                            .map_err(|_| corrupt("payment", &p.amount))?,
-                        on: db::parse_date(&p.paid_on)?,
-                    })
+                .map(|p| Paid {
+                    amount: p.amount,
+                    on: p.paid_on,
                 })
-                .collect::<Result<Vec<_>, DbError>>()?;
-            let standing = dues::standing(amount, &paid)
-                .map_err(|_| corrupt("payments of", &row.id.to_string()))?;
+                .collect();
+            let standing = dues::standing(row.amount, &paid).map_err(|_| {
+                DbError::Corrupt(format!("the payments of due {} overflow", row.id))
+            })?;
             Ok(Due {
-                direction: Direction::parse(&row.direction)
-                    .ok_or_else(|| corrupt("direction", &row.direction))?,
-                when: DueWhen::parse(&row.due).ok_or_else(|| corrupt("due", &row.due))?,
-                document: if row.document == "invoice" {
-                    quote::DocumentKind::Invoice
-                } else {
-                    quote::DocumentKind::Offer
-                },
-                scope: if row.scope == "servicing" {
-                    quote::DocumentScope::Servicing
-                } else {
-                    quote::DocumentScope::Connections
-                },
+                direction: row.direction,
+                when: row.due,
+                document: row.document,
+                scope: row.scope,
                 id: row.id,
                 offer_id: row.offer_id,
                 organisation_id: row.organisation_id,
                 party: row.party_name,
                 iban: row.iban,
                 bic: row.bic,
-                amount,
+                amount: row.amount,
                 structured_communication: row.structured_communication,
                 rule: row.rule,
                 detail: row.detail,
@@ -291,7 +270,7 @@ pub(crate) async fn register_in(
         tx,
         &NewPayment {
             due_id: due.id,
-            amount: amount.to_string(),
+            amount,
             paid_on,
             by: user.user_id,
             idempotency_key: key,
@@ -372,17 +351,16 @@ pub async fn last_recorded_payment(
     let rows = offers::payments_of_request(&state.db, &request.access).await?;
     let mut last: Option<(DateTime<Utc>, Paid)> = None;
     for row in rows.iter().filter(|p| p.due_id == due_id) {
-        let at = db::parse_ts(&row.recorded_at)?;
         let paid = Paid {
-            amount: row
-                .amount
-                .parse()
-                .map_err(|_| corrupt("payment", &row.amount))?,
-            on: db::parse_date(&row.paid_on)?,
+            amount: row.amount,
+            on: row.paid_on,
         };
         // Rows come oldest day first; among equal instants the later row wins.
-        if last.as_ref().is_none_or(|(seen, _)| at >= *seen) {
-            last = Some((at, paid));
+        if last
+            .as_ref()
+            .is_none_or(|(seen, _)| row.recorded_at >= *seen)
+        {
+            last = Some((row.recorded_at, paid));
         }
     }
     Ok(last.map(|(_, paid)| paid))
