@@ -1,14 +1,17 @@
 //! The servicing dossier-opening fee invoices (V-3.1): issued with the filing, paid once.
 
-use super::{OrganisationId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 
-use super::{Db, DbResult, RequestAccess, Tx, new_id, ts};
+use super::{
+    Db, DbResult, DossierInvoiceId, OrganisationId, RequestAccess, RequestId, Stored, Tx, UserId,
+    ts,
+};
 
 /// One dossier-fee invoice as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DossierInvoiceRow {
-    pub id: String,
+    pub id: DossierInvoiceId,
     pub request_id: RequestId,
     pub number: String,
     pub organisation_id: OrganisationId,
@@ -16,15 +19,25 @@ pub struct DossierInvoiceRow {
     pub iban: Option<String>,
     pub bic: Option<String>,
     pub structured_communication: String,
-    pub issued_on: String,
-    pub due_on: String,
-    pub amount_excl_vat: String,
-    pub vat_rate: String,
-    pub vat_amount: String,
-    pub amount: String,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub issued_on: NaiveDate,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub due_on: NaiveDate,
+    #[sqlx(try_from = "Stored<Decimal>")]
+    pub amount_excl_vat: Decimal,
+    /// Percent (21, V-6).
+    #[sqlx(try_from = "Stored<Decimal>")]
+    pub vat_rate: Decimal,
+    #[sqlx(try_from = "Stored<Decimal>")]
+    pub vat_amount: Decimal,
+    /// VAT included.
+    #[sqlx(try_from = "Stored<Decimal>")]
+    pub amount: Decimal,
     pub book_version: String,
-    pub paid_amount: Option<String>,
-    pub paid_on: Option<String>,
+    #[sqlx(try_from = "Stored<Option<Decimal>>")]
+    pub paid_amount: Option<Decimal>,
+    #[sqlx(try_from = "Stored<Option<NaiveDate>>")]
+    pub paid_on: Option<NaiveDate>,
     /// V-2.3: whom the invoice is addressed to when not the applicant.
     pub payer_name: Option<String>,
 }
@@ -44,10 +57,10 @@ pub struct NewDossierInvoice<'a> {
     pub structured_communication: &'a str,
     pub issued_on: NaiveDate,
     pub due_on: NaiveDate,
-    pub amount_excl_vat: String,
-    pub vat_rate: String,
-    pub vat_amount: String,
-    pub amount: String,
+    pub amount_excl_vat: Decimal,
+    pub vat_rate: Decimal,
+    pub vat_amount: Decimal,
+    pub amount: Decimal,
     pub book_version: &'a str,
     /// V-2.3: the servicing's payer when not the applicant.
     pub payer_name: Option<&'a str>,
@@ -81,7 +94,7 @@ pub async fn insert(
             vat_amount, amount, book_version, created_at, payer_name) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
-    .bind(new_id().to_string())
+    .bind(DossierInvoiceId::generate())
     .bind(invoice.request_id)
     .bind(invoice.number)
     .bind(invoice.organisation_id)
@@ -91,10 +104,10 @@ pub async fn insert(
     .bind(invoice.structured_communication)
     .bind(invoice.issued_on.to_string())
     .bind(invoice.due_on.to_string())
-    .bind(&invoice.amount_excl_vat)
-    .bind(&invoice.vat_rate)
-    .bind(&invoice.vat_amount)
-    .bind(&invoice.amount)
+    .bind(invoice.amount_excl_vat.to_string())
+    .bind(invoice.vat_rate.to_string())
+    .bind(invoice.vat_amount.to_string())
+    .bind(invoice.amount.to_string())
     .bind(invoice.book_version)
     .bind(ts(now))
     .bind(invoice.payer_name)
@@ -133,7 +146,7 @@ where
 pub async fn record_payment(
     tx: &mut Tx,
     request: &RequestAccess,
-    amount: &str,
+    amount: Decimal,
     paid_on: NaiveDate,
     by: UserId,
     now: DateTime<Utc>,
@@ -143,7 +156,7 @@ pub async fn record_payment(
             paid_recorded_by = $5 WHERE request_id = $1 AND paid_on IS NULL",
     )
     .bind(request.id())
-    .bind(amount)
+    .bind(amount.to_string())
     .bind(paid_on.to_string())
     .bind(ts(now))
     .bind(by)

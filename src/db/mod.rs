@@ -223,9 +223,9 @@ impl Drop for AbortOnDrop {
 }
 
 pub use crate::domain::{
-    AcceptanceCodeId, ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DueId, EndpointId,
-    HeldInvitationId, HolidayId, OfferId, OrganisationId, OutboxId, PaymentId, PermitId, RequestId,
-    StatementId, StatementLineId, UserId, tenancy::Scope,
+    AcceptanceCodeId, ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DossierInvoiceId,
+    DueId, EndpointId, HeldInvitationId, HolidayId, OfferId, OrganisationId, OutboxId, PaymentId,
+    PermitId, RequestId, StatementId, StatementLineId, UserId, tenancy::Scope,
 };
 
 /// A request its reader was allowed to read. Only this module hands one out, with the request
@@ -410,7 +410,8 @@ text_id!(
     HolidayId,
     AcceptanceCodeId,
     HeldInvitationId,
-    PaymentId
+    PaymentId,
+    DossierInvoiceId
 );
 
 impl Db {

@@ -150,6 +150,11 @@ uuid_id!(
 );
 
 uuid_id!(
+    /// The dossier-opening fee invoice of a servicing request (`dossier_invoices.id`, V-3.1).
+    DossierInvoiceId
+);
+
+uuid_id!(
     /// One payment recorded against a due of an offer (`due_payments.id`).
     PaymentId
 );

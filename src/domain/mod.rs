@@ -115,9 +115,9 @@ pub use document::{DocumentKind, FileRefusal, FileType, RequestQuota};
 pub use error::{FieldErrors, InputError};
 pub use geo::{Commune, MapPoint, Postcode, PostcodeDirectory, Region};
 pub use ids::{
-    AcceptanceCodeId, ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DueId, EndpointId,
-    HeldInvitationId, HolidayId, MalformedId, OfferId, OrganisationId, OutboxId, PaymentId,
-    PermitId, RequestId, StatementId, StatementLineId, UserId,
+    AcceptanceCodeId, ApiKeyId, AssessmentId, CrewId, DeliveryId, DocumentId, DossierInvoiceId,
+    DueId, EndpointId, HeldInvitationId, HolidayId, MalformedId, OfferId, OrganisationId, OutboxId,
+    PaymentId, PermitId, RequestId, StatementId, StatementLineId, UserId,
 };
 pub use payment::{Bic, Iban, PaymentRefError, StructuredCommunication};
 pub use request::{

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use crate::domain::{OrganisationId, RequestId};
 use crate::{
     db::{
-        self, DbError, RequestAccess, Tx,
+        DbError, RequestAccess, Tx,
         dossier_invoices::{self, DossierInvoiceRow, NewDossierInvoice},
         requests::{self, NewEvent},
     },
@@ -92,32 +92,19 @@ impl DossierInvoice {
     }
 }
 
-fn corrupt(what: &str, value: &str) -> DbError {
-    DbError::Corrupt(format!("dossier invoice {what} {value:?}"))
-}
-
-fn decimal(what: &str, value: &str) -> Result<Decimal, DbError> {
-    value.parse().map_err(|_| corrupt(what, value))
-}
-
-impl TryFrom<DossierInvoiceRow> for DossierInvoice {
-    type Error = DbError;
-
-    fn try_from(row: DossierInvoiceRow) -> Result<Self, DbError> {
-        let paid = match (&row.paid_amount, &row.paid_on) {
-            (Some(amount), Some(on)) => Some(Paid {
-                amount: decimal("payment", amount)?,
-                on: db::parse_date(on)?,
-            }),
+impl From<DossierInvoiceRow> for DossierInvoice {
+    fn from(row: DossierInvoiceRow) -> Self {
+        let paid = match (row.paid_amount, row.paid_on) {
+            (Some(amount), Some(on)) => Some(Paid { amount, on }),
             _ => None,
         };
-        Ok(DossierInvoice {
-            issued_on: db::parse_date(&row.issued_on)?,
-            due_on: db::parse_date(&row.due_on)?,
-            amount_excl_vat: decimal("amount", &row.amount_excl_vat)?,
-            vat_rate: decimal("VAT rate", &row.vat_rate)?,
-            vat_amount: decimal("VAT", &row.vat_amount)?,
-            amount: decimal("total", &row.amount)?,
+        DossierInvoice {
+            issued_on: row.issued_on,
+            due_on: row.due_on,
+            amount_excl_vat: row.amount_excl_vat,
+            vat_rate: row.vat_rate,
+            vat_amount: row.vat_amount,
+            amount: row.amount,
             number: row.number,
             payee: row.payee_name,
             iban: row.iban,
@@ -126,7 +113,7 @@ impl TryFrom<DossierInvoiceRow> for DossierInvoice {
             book_version: row.book_version,
             paid,
             payer: row.payer_name,
-        })
+        }
     }
 }
 
@@ -135,10 +122,9 @@ pub async fn of_request(
     state: &AppState,
     request: &RequestAccess,
 ) -> Result<Option<DossierInvoice>, DbError> {
-    dossier_invoices::of_request(&state.db, request)
+    Ok(dossier_invoices::of_request(&state.db, request)
         .await?
-        .map(DossierInvoice::try_from)
-        .transpose()
+        .map(DossierInvoice::from))
 }
 
 /// The number and date of `request_id`'s invoice, for the offer's fee line (V-3.1).
@@ -146,15 +132,12 @@ pub async fn reference_of(
     conn: &mut sqlx::AnyConnection,
     request_id: RequestId,
 ) -> Result<Option<DossierInvoiceRef>, DbError> {
-    dossier_invoices::of_request_id(conn, request_id)
+    Ok(dossier_invoices::of_request_id(conn, request_id)
         .await?
-        .map(|row| {
-            Ok(DossierInvoiceRef {
-                issued_on: db::parse_date(&row.issued_on)?,
-                number: row.number,
-            })
-        })
-        .transpose()
+        .map(|row| DossierInvoiceRef {
+            issued_on: row.issued_on,
+            number: row.number,
+        }))
 }
 
 /// Issues, inside the filing's transaction, the dossier-fee invoice of the request just
@@ -222,10 +205,10 @@ pub async fn issue_at_filing(
             structured_communication: &invoice.structured_communication,
             issued_on: invoice.issued_on,
             due_on: invoice.due_on,
-            amount_excl_vat: invoice.amount_excl_vat.to_string(),
-            vat_rate: invoice.vat_rate.to_string(),
-            vat_amount: invoice.vat_amount.to_string(),
-            amount: invoice.amount.to_string(),
+            amount_excl_vat: invoice.amount_excl_vat,
+            vat_rate: invoice.vat_rate,
+            vat_amount: invoice.vat_amount,
+            amount: invoice.amount,
             book_version: &invoice.book_version,
             payer_name: invoice.payer.as_deref(),
         },
@@ -323,7 +306,7 @@ pub async fn record_payment(
     if !dossier_invoices::record_payment(
         &mut tx,
         &request.access,
-        &amount.to_string(),
+        amount,
         paid_on,
         user.user_id,
         now,
