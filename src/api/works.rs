@@ -278,11 +278,9 @@ pub fn offers(file: &StaffCaseFile) -> Result<Vec<OfferJson>, ApiError> {
                 version: row.version,
                 status: row.status.to_string(),
                 language: row.language.clone(),
-                sent_at: row
-                    .sent_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                sent_at: super::timestamp(row.sent_at),
                 valid_until: row.valid_until.to_string(),
-                accepted_at: row.accepted_at.clone(),
+                accepted_at: row.accepted_at.map(super::timestamp),
                 accepted_by: row.accepted_by.clone(),
                 supersedes_reason: row.supersedes_reason.clone(),
                 total_excl_vat: document.total_excl_vat,

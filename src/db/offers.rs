@@ -24,14 +24,19 @@ pub struct OfferRow {
     pub language: String,
     /// The document as sent, decoded once here: one that does not decode is a corrupt row.
     pub document: crate::quote::OfferDocument,
-    pub sent_at: String,
-    pub valid_until: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub sent_at: DateTime<Utc>,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub valid_until: NaiveDate,
     pub supersedes_reason: Option<String>,
-    pub reminder_sent_at: Option<String>,
-    pub accepted_at: Option<String>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub reminder_sent_at: Option<DateTime<Utc>>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub accepted_at: Option<DateTime<Utc>>,
     pub accepted_by_kind: Option<String>,
     pub acceptance_note: Option<String>,
-    pub closed_at: Option<String>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 const COLUMNS: &str = "id, request_id, version, status, language, document, sent_at, valid_until, \

@@ -44,9 +44,7 @@ fn open_for_acceptance(
         return Err(OfferError::NotOpen);
     }
     match offer.status {
-        OfferStatus::Sent if offer.valid_until.as_str() < today.to_string().as_str() => {
-            Err(OfferError::Lapsed)
-        }
+        OfferStatus::Sent if offer.valid_until < today => Err(OfferError::Lapsed),
         OfferStatus::Sent => Ok(offer),
         OfferStatus::Lapsed => Err(OfferError::Lapsed),
         _ => Err(OfferError::NotOpen),

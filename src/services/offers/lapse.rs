@@ -17,8 +17,7 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
     };
     let reminder_horizon = today + chrono::Days::new(REMINDER_DAYS_BEFORE);
     for offer in offers::due_reminders(&state.db, reminder_horizon).await? {
-        let valid_until = db::parse_date(&offer.valid_until)?;
-        if valid_until < today {
+        if offer.valid_until < today {
             continue;
         }
         let request = requests::get_for_worker_db(&state.db, offer.request_id).await?;
@@ -34,7 +33,7 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
                     "offer.mail.reminder",
                     [
                         ("version", offer.version.to_string().as_str()),
-                        ("date", tr.date(valid_until).as_str()),
+                        ("date", tr.date(offer.valid_until).as_str()),
                     ],
                 )],
                 &[],

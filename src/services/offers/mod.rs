@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use crate::{
     db::{
-        self, DbError, Tx,
+        DbError, Tx,
         offers::{self, Acceptance, DueRow, NewDue, NewOffer, OfferRow},
         outbox::{self, Attachment, NewMessage},
         requests::{self, NewEvent, RequestRow},

@@ -259,7 +259,7 @@ pub(crate) async fn register_in(
         amount,
         paid_on,
         today: crate::clock::day_of(now),
-        offer_sent_on: crate::clock::day_of(db::parse_ts(&offer.sent_at)?),
+        offer_sent_on: crate::clock::day_of(offer.sent_at),
         // An invoice is due as sent (V-2.3, V-7); an offer once accepted.
         awaiting_acceptance: !(offer.status == OfferStatus::Accepted
             || (open && due.document == quote::DocumentKind::Invoice)),
