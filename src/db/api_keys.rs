@@ -1,5 +1,6 @@
 //! API keys of an organisation (issue 21) and the answers kept for `Idempotency-Key`.
 
+use super::Stored;
 use chrono::{DateTime, Utc};
 
 use super::{ApiKeyId, Db, DbError, DbResult, OrganisationId, UserId, ts};
@@ -48,10 +49,14 @@ pub struct KeyRow {
     pub scope: String,
     pub prefix: String,
     pub created_by_name: String,
-    pub created_at: String,
-    pub expires_at: Option<String>,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub created_at: DateTime<Utc>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub expires_at: Option<DateTime<Utc>>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub last_used_at: Option<DateTime<Utc>>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 const LIST: &str = "SELECT k.id, o.name AS organisation_name, k.name, k.scope, k.prefix, \
@@ -109,9 +114,12 @@ struct BearerRow {
     id: ApiKeyId,
     name: String,
     scope: String,
-    expires_at: Option<String>,
-    last_used_at: Option<String>,
-    revoked_at: Option<String>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    expires_at: Option<DateTime<Utc>>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    last_used_at: Option<DateTime<Utc>>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    revoked_at: Option<DateTime<Utc>>,
     created_by: UserId,
     language: String,
     organisation_id: OrganisationId,
@@ -145,10 +153,9 @@ pub async fn by_secret_hash(db: &Db, secret_hash: &str) -> DbResult<Option<Beare
     let Some(row) = row else {
         return Ok(None);
     };
-    let parse = |text: &Option<String>| text.as_deref().map(super::parse_ts).transpose();
     Ok(Some(Bearer {
-        expires_at: parse(&row.expires_at)?,
-        last_used_at: parse(&row.last_used_at)?,
+        expires_at: row.expires_at,
+        last_used_at: row.last_used_at,
         revoked: row.revoked_at.is_some(),
         user: SessionUser {
             user_id: row.created_by,

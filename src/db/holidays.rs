@@ -1,6 +1,7 @@
 //! Construction-holiday periods: platform-wide reference data, not a tenant's. The first
 //! release's periods come with the migration; platform administrators keep them up to date.
 
+use super::Stored;
 use super::{HolidayId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Any;
@@ -22,12 +23,15 @@ pub struct NewPeriod<'a> {
 pub struct HolidayRow {
     pub id: HolidayId,
     pub name: String,
-    pub first_day: String,
-    pub last_day: String,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub first_day: NaiveDate,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub last_day: NaiveDate,
     pub provinces: String,
     /// `None` for the periods shipped with the product.
     pub updated_by_name: Option<String>,
-    pub updated_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A write transaction in which no other edit runs: a period is checked against all the

@@ -1,5 +1,6 @@
 //! The durable outbox: mail written with the change it reports, claimed and sent by a worker.
 
+use super::Stored;
 use super::{OutboxId, RequestId};
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::{DateTime, Duration, Utc};
@@ -53,10 +54,13 @@ pub struct OutboxRow {
     #[sqlx(try_from = "String")]
     pub status: OutboxStatus,
     pub attempts: i64,
-    pub next_attempt_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
-    pub created_at: String,
-    pub sent_at: Option<String>,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub created_at: DateTime<Utc>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 const COLUMNS: &str = "id, kind, request_id, recipient, subject, body_text, body_html, status, \

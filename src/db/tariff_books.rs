@@ -1,6 +1,7 @@
 //! Tariff books uploaded by operator administrators. The TOML text is what counts; the other
 //! columns are copied out of it for listing.
 
+use super::Stored;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Any;
 
@@ -23,10 +24,13 @@ pub struct BookRow {
     pub id: String,
     pub operator: String,
     pub version: String,
-    pub valid_from: String,
-    pub valid_until: String,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub valid_from: NaiveDate,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub valid_until: NaiveDate,
     pub uploaded_by_name: String,
-    pub uploaded_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub uploaded_at: DateTime<Utc>,
 }
 
 /// A write transaction in which no other upload can run: a book is checked against every

@@ -140,11 +140,9 @@ pub struct KeyView {
 }
 
 fn views(rows: Vec<KeyRow>, now: DateTime<Utc>) -> Result<Vec<KeyView>, DbError> {
-    let parse = |text: Option<String>| text.as_deref().map(crate::db::parse_ts).transpose();
     rows.into_iter()
         .map(|row| {
-            let expires_at = parse(row.expires_at)?;
-            let revoked_at = parse(row.revoked_at)?;
+            let (expires_at, revoked_at) = (row.expires_at, row.revoked_at);
             Ok(KeyView {
                 id: row.id,
                 organisation: row.organisation_name,
@@ -152,8 +150,8 @@ fn views(rows: Vec<KeyRow>, now: DateTime<Utc>) -> Result<Vec<KeyView>, DbError>
                 scope: row.scope,
                 prefix: row.prefix,
                 created_by: row.created_by_name,
-                created_at: crate::db::parse_ts(&row.created_at)?,
-                last_used_at: parse(row.last_used_at)?,
+                created_at: row.created_at,
+                last_used_at: row.last_used_at,
                 live: revoked_at.is_none() && expires_at.is_none_or(|at| now < at),
                 expires_at,
                 revoked_at,

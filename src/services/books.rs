@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::tenancy::{OrganisationKind, Role};
 use crate::{
     db::{
-        Db, DbError, Scope, organisations, parse_date, parse_ts,
+        Db, DbError, Scope, organisations,
         sessions::SessionUser,
         tariff_books::{self, NewBook},
     },
@@ -68,9 +68,9 @@ pub async fn uploads(state: &AppState, scope: &Scope) -> Result<Vec<Upload>, DbE
         .into_iter()
         .map(|row| {
             Ok(Upload {
-                valid_from: parse_date(&row.valid_from)?,
-                valid_until: parse_date(&row.valid_until)?,
-                uploaded_at: parse_ts(&row.uploaded_at)?,
+                valid_from: row.valid_from,
+                valid_until: row.valid_until,
+                uploaded_at: row.uploaded_at,
                 version: row.version,
                 uploaded_by_name: row.uploaded_by_name,
             })

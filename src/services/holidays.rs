@@ -9,7 +9,7 @@ use sqlx::Any;
 
 use crate::{
     db::{
-        self, DbError, Tx,
+        DbError, Tx,
         holidays::{self, HolidayRow, NewPeriod},
         requests::{self, NewEvent},
         sessions::SessionUser,
@@ -53,8 +53,8 @@ pub fn period_of(row: &HolidayRow) -> Result<HolidayPeriod, DbError> {
         .collect::<Result<_, _>>()?;
     Ok(HolidayPeriod {
         name: row.name.clone(),
-        from: db::parse_date(&row.first_day)?,
-        to: db::parse_date(&row.last_day)?,
+        from: row.first_day,
+        to: row.last_day,
         provinces,
     })
 }
@@ -117,7 +117,7 @@ pub async fn listed(state: &AppState) -> Result<Vec<ListedPeriod>, DbError> {
                 id: row.id,
                 period: period_of(row)?,
                 updated_by_name: row.updated_by_name.clone(),
-                updated_at: db::parse_ts(&row.updated_at)?,
+                updated_at: row.updated_at,
             })
         })
         .collect()

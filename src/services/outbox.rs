@@ -8,7 +8,6 @@ use crate::{
     db::{
         DbError,
         outbox::{self, OutboxRow},
-        parse_ts,
     },
     state::AppState,
 };
@@ -35,12 +34,12 @@ impl TryFrom<OutboxRow> for OutboxMessage {
     fn try_from(row: OutboxRow) -> Result<Self, DbError> {
         Ok(OutboxMessage {
             id: row.id,
-            created_at: parse_ts(&row.created_at)?,
-            sent_at: row.sent_at.as_deref().map(parse_ts).transpose()?,
+            created_at: row.created_at,
+            sent_at: row.sent_at,
             next_attempt_at: match row.status {
                 OutboxStatus::Sent => None,
                 OutboxStatus::Failed if row.kind != outbox::FILING_CONFIRMATION => None,
-                _ => Some(parse_ts(&row.next_attempt_at)?),
+                _ => Some(row.next_attempt_at),
             },
             recipient: row.recipient,
             subject: row.subject,
