@@ -1,7 +1,9 @@
 //! Bank statements (CODA) and their credit lines, matched to dues or left to assign (issue 21).
 
+use super::Stored;
 use super::{DueId, OrganisationId, RequestId, StatementId, StatementLineId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 
 use super::{Db, DbError, DbResult, Tx, ts};
 use crate::domain::tenancy::Scope;
@@ -176,12 +178,14 @@ pub struct StatementRow {
     pub account: String,
     pub holder: String,
     pub number: i64,
-    pub opened_on: String,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub opened_on: NaiveDate,
     pub filename: String,
     pub uploaded_by_name: String,
     /// The API key that uploaded it, when a key did.
     pub uploaded_by_key: Option<String>,
-    pub uploaded_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub uploaded_at: DateTime<Utc>,
     pub lines: i64,
     pub matched: i64,
     pub to_assign: i64,
@@ -213,10 +217,13 @@ pub struct LineRow {
     pub statement_id: StatementId,
     pub account: String,
     pub number: i64,
-    pub opened_on: String,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub opened_on: NaiveDate,
     pub sequence: String,
-    pub amount: String,
-    pub value_date: String,
+    #[sqlx(try_from = "Stored<Decimal>")]
+    pub amount: Decimal,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub value_date: NaiveDate,
     pub communication: String,
     pub structured_communication: Option<String>,
     pub counterparty_name: String,

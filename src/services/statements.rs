@@ -15,7 +15,7 @@ use crate::domain::tenancy::OrganisationKind;
 use crate::domain::{DueId, RequestId, StatementId, StatementLineId};
 use crate::{
     db::{
-        self, DbError, Tx,
+        DbError, Tx,
         bank_statements::{
             self, LineOutcome, LineRow, NewLine, NewStatement, StatementRow, Upserted,
         },
@@ -417,14 +417,10 @@ pub struct LineView {
 }
 
 fn line_view(tr: Tr, row: LineRow) -> Result<LineView, DbError> {
-    let opened_on = db::parse_date(&row.opened_on)?;
     Ok(LineView {
-        statement: statement_label(tr, &row.account, row.number, opened_on),
-        amount: row
-            .amount
-            .parse()
-            .map_err(|_| DbError::Corrupt(format!("statement line amount {:?}", row.amount)))?,
-        value_date: db::parse_date(&row.value_date)?,
+        statement: statement_label(tr, &row.account, row.number, row.opened_on),
+        amount: row.amount,
+        value_date: row.value_date,
         communication: row.structured_communication.unwrap_or(row.communication),
         counterparty: [row.counterparty_name, row.counterparty_account]
             .into_iter()
@@ -470,12 +466,7 @@ pub async fn overview(state: &AppState, user: &SessionUser, tr: Tr) -> Result<Ov
         .into_iter()
         .map(|row: StatementRow| {
             Ok(StatementView {
-                label: statement_label(
-                    tr,
-                    &row.account,
-                    row.number,
-                    db::parse_date(&row.opened_on)?,
-                ),
+                label: statement_label(tr, &row.account, row.number, row.opened_on),
                 holder: row.holder,
                 filename: row.filename,
                 // A system's upload names its key (as the timeline does), not the key's creator.
@@ -489,7 +480,7 @@ pub async fn overview(state: &AppState, user: &SessionUser, tr: Tr) -> Result<Ov
                     ),
                     None => row.uploaded_by_name,
                 },
-                uploaded_at: db::parse_ts(&row.uploaded_at)?,
+                uploaded_at: row.uploaded_at,
                 lines: row.lines,
                 matched: row.matched,
                 to_assign: row.to_assign,
@@ -597,13 +588,10 @@ pub async fn assign(
             }
         }
     };
-    let amount: Decimal = line
-        .amount
-        .parse()
-        .map_err(|_| DbError::Corrupt(format!("statement line amount {:?}", line.amount)))?;
+    let amount = line.amount;
     let source = Token::Statement {
         number: line.number,
-        opened_on: db::parse_date(&line.opened_on)?,
+        opened_on: line.opened_on,
         account: line.account.clone(),
     };
     let key = format!("statement:{}", line.id);
@@ -615,7 +603,7 @@ pub async fn assign(
         due,
         Received {
             amount,
-            paid_on: db::parse_date(&line.value_date)?,
+            paid_on: line.value_date,
             key: &key,
             by: user,
             statement_line: Some((line.id, &source)),
