@@ -1,6 +1,7 @@
 //! Operators' assessments of requests: durable tasks claimed by the fan-out worker, and
 //! every version of each answer.
 
+use super::Stored;
 use super::{AssessmentId, OrganisationId, RequestId, UserId};
 use chrono::{DateTime, Duration, Utc};
 
@@ -199,7 +200,8 @@ pub struct CaseAnswerRow {
     #[sqlx(try_from = "String")]
     pub status: AssessmentStatus,
     pub version: i64,
-    pub due_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub due_at: DateTime<Utc>,
     /// The latest version's answer; none before the answer.
     #[sqlx(rename = "body")]
     pub answer: Option<Assessment>,

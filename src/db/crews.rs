@@ -1,5 +1,6 @@
 //! Crews, their bookings and the all-or-nothing reservation of a joint day (rule C-4).
 
+use super::Stored;
 use super::{CrewId, OrganisationId, RequestId};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -535,7 +536,8 @@ pub struct ReservationRow {
     pub service: String,
     pub organisation_id: OrganisationId,
     pub crew_name: String,
-    pub day: String,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub day: NaiveDate,
     pub done_at: Option<String>,
 }
 

@@ -1,6 +1,7 @@
 //! Documents uploaded for a request. Callers authorise first: these functions take a request
 //! already found through the caller's scope or the applicant's private link.
 
+use super::Stored;
 use super::{AssessmentId, DocumentId, OrganisationId, RequestId, UserId};
 use chrono::{DateTime, Utc};
 
@@ -18,7 +19,8 @@ pub struct DocumentRow {
     pub storage_key: String,
     pub uploaded_by: String,
     pub uploader_id: Option<UserId>,
-    pub created_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub created_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, request_id, kind, filename, content_type, size_bytes, sha256, \

@@ -1,6 +1,7 @@
 //! Requests, their services, parties and timeline. Reads by staff always go through a
 //! [`Scope`]: a request is visible to an organisation only if it is one of its parties.
 
+use super::Stored;
 use super::{OrganisationId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -987,7 +988,8 @@ where
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
-    pub at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub at: DateTime<Utc>,
     pub kind: String,
     pub actor_kind: String,
     pub actor_name: Option<String>,

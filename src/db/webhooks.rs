@@ -1,6 +1,7 @@
 //! Webhook endpoints and their deliveries (issue 21): deliveries are written in the
 //! transaction of the change they report and claimed by the webhook worker like the outbox.
 
+use super::Stored;
 use super::{DeliveryId, EndpointId, OrganisationId, RequestId, UserId};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -18,9 +19,12 @@ pub struct EndpointRow {
     pub url: String,
     pub active: i64,
     pub created_by_name: String,
-    pub created_at: String,
-    pub failing_since: Option<String>,
-    pub disabled_at: Option<String>,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub created_at: DateTime<Utc>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub failing_since: Option<DateTime<Utc>>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 const ENDPOINT_COLUMNS: &str = "e.id, e.organisation_id, o.name AS organisation_name, e.url, \
@@ -336,13 +340,17 @@ pub struct DeliveryRow {
     #[sqlx(try_from = "String")]
     pub status: DeliveryStatus,
     pub attempts: i64,
-    pub next_attempt_at: String,
-    pub last_attempt_at: Option<String>,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub next_attempt_at: DateTime<Utc>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub last_attempt_at: Option<DateTime<Utc>>,
     pub last_status: Option<i64>,
     pub last_error: Option<String>,
     pub last_duration_ms: Option<i64>,
-    pub created_at: String,
-    pub delivered_at: Option<String>,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub created_at: DateTime<Utc>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub delivered_at: Option<DateTime<Utc>>,
 }
 
 /// The latest `limit` deliveries of an endpoint (already checked to be the caller's), newest

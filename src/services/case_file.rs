@@ -42,8 +42,8 @@ use crate::domain::{
 };
 use crate::{
     db::{
-        self, DbError, RequestAccess, Scope, assessments, crews, documents as document_rows,
-        offers, permits,
+        DbError, RequestAccess, Scope, assessments, crews, documents as document_rows, offers,
+        permits,
         requests::{self, TimelineReader},
     },
     domain::{DocumentKind, RequestState, tenancy::SessionUser},
@@ -580,7 +580,7 @@ async fn read_staff_file(
     let assessments = answers
         .into_iter()
         .map(|row| {
-            let due_at = parse_ts(&row.due_at)?;
+            let due_at = row.due_at;
             let own_part = row.organisation_id == own;
             Ok(AnswerView {
                 late: row.status != AssessmentStatus::Answered && due_at < now,
@@ -763,10 +763,6 @@ fn known_parts_with<'a>(
     }
 }
 
-fn parse_ts(text: &str) -> Result<DateTime<Utc>, CaseFileError> {
-    db::parse_ts(text).map_err(CaseFileError::from)
-}
-
 async fn service_lines(
     state: &AppState,
     request: &RequestAccess,
@@ -785,7 +781,7 @@ fn events_of(rows: Vec<requests::EventRow>) -> Result<Vec<Event>, CaseFileError>
     rows.into_iter()
         .map(|row| {
             Ok(Event {
-                at: parse_ts(&row.at)?,
+                at: row.at,
                 kind: row.kind,
                 actor_kind: row.actor_kind,
                 actor_name: row.actor_name,
@@ -811,7 +807,7 @@ impl DocumentView {
         download_url: String,
     ) -> Result<DocumentView, CaseFileError> {
         Ok(DocumentView {
-            created_at: parse_ts(&row.created_at)?,
+            created_at: row.created_at,
             id: row.id,
             kind: row.kind,
             filename: row.filename,
@@ -904,7 +900,7 @@ async fn reservations(
         .into_iter()
         .map(|r| {
             Ok((
-                db::parse_date(&r.day)?,
+                r.day,
                 CrewBooking {
                     service: r.service,
                     organisation_id: r.organisation_id,

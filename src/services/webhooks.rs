@@ -117,7 +117,6 @@ fn views(
     rows: Vec<EndpointRow>,
     subscriptions: &[(EndpointId, String)],
 ) -> Result<Vec<EndpointView>, DbError> {
-    let parse = |text: Option<String>| text.as_deref().map(db::parse_ts).transpose();
     rows.into_iter()
         .map(|row| {
             let wanted: Vec<&str> = subscriptions
@@ -134,9 +133,9 @@ fn views(
                 url: row.url,
                 active: row.active == 1,
                 created_by: row.created_by_name,
-                created_at: db::parse_ts(&row.created_at)?,
-                failing_since: parse(row.failing_since)?,
-                disabled_at: parse(row.disabled_at)?,
+                created_at: row.created_at,
+                failing_since: row.failing_since,
+                disabled_at: row.disabled_at,
                 id: row.id,
             })
         })
@@ -181,16 +180,15 @@ impl TryFrom<DeliveryRow> for DeliveryView {
     type Error = DbError;
 
     fn try_from(row: DeliveryRow) -> Result<Self, DbError> {
-        let parse = |text: Option<String>| text.as_deref().map(db::parse_ts).transpose();
         let delivered = row.status == webhooks::DeliveryStatus::Delivered;
         Ok(DeliveryView {
             next_attempt_at: if delivered {
                 None
             } else {
-                Some(db::parse_ts(&row.next_attempt_at)?)
+                Some(row.next_attempt_at)
             },
-            created_at: db::parse_ts(&row.created_at)?,
-            last_attempt_at: parse(row.last_attempt_at)?,
+            created_at: row.created_at,
+            last_attempt_at: row.last_attempt_at,
             id: row.id,
             event_id: row.event_id,
             event_type: row.event_type,
