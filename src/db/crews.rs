@@ -336,14 +336,15 @@ pub async fn communes_of(db: &Db, crew_id: CrewId) -> DbResult<Vec<String>> {
     .await?)
 }
 
-pub async fn absences_from(db: &Db, crew_id: CrewId, from: NaiveDate) -> DbResult<Vec<String>> {
-    Ok(sqlx::query_scalar(
+pub async fn absences_from(db: &Db, crew_id: CrewId, from: NaiveDate) -> DbResult<Vec<NaiveDate>> {
+    let days: Vec<Stored<NaiveDate>> = sqlx::query_scalar(
         "SELECT day FROM crew_absences WHERE crew_id = $1 AND day >= $2 ORDER BY day",
     )
     .bind(crew_id)
     .bind(from.to_string())
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    Ok(days.into_iter().map(NaiveDate::from).collect())
 }
 
 /// Records an absence of one of the caller's crews (`NotFound` for anybody else's) and
@@ -559,7 +560,8 @@ pub async fn reservations_of(
 /// One job of an operator's crews on a joint day: where, whom to meet, and whether it is done.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DaySheetRow {
-    pub day: String,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub day: NaiveDate,
     pub crew_name: String,
     pub service: String,
     pub request_id: RequestId,
@@ -603,7 +605,8 @@ pub async fn day_sheet(
 /// request is (issue 21: an operator's systems read its reservations).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BookedRow {
-    pub day: String,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub day: NaiveDate,
     pub request_id: RequestId,
     pub reference: String,
     pub state: String,

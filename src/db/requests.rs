@@ -663,7 +663,8 @@ pub struct QueueLineRow {
     pub commune_name: String,
     pub parcel_ref: Option<String>,
     pub map_point: Option<String>,
-    pub submitted_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub submitted_at: DateTime<Utc>,
     pub assigned_to: Option<UserId>,
     /// The officer in charge, when an active case officer of the caller's organisation.
     pub assigned_name: Option<String>,

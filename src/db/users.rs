@@ -1,3 +1,4 @@
+use super::Stored;
 use super::{OrganisationId, RequestId, UserId};
 use chrono::{DateTime, Utc};
 
@@ -76,7 +77,8 @@ pub struct UserRow {
     pub administrator: i64,
     pub active: i64,
     /// When its latest session still kept began.
-    pub last_sign_in: Option<String>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub last_sign_in: Option<DateTime<Utc>>,
 }
 
 /// The users of the caller's organisation, by name.
@@ -174,7 +176,8 @@ pub async fn set_administrator(
 /// One change of administrators, as the users page lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AdministratorChangeRow {
-    pub at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub at: DateTime<Utc>,
     pub user_name: String,
     pub administrator: i64,
     pub changed_by_name: String,

@@ -304,11 +304,7 @@ pub async fn members(state: &AppState, scope: &Scope) -> Result<Vec<Member>, DbE
         .map(|row| {
             let by_role = row.role == Role::OperatorAdmin;
             Ok(Member {
-                last_sign_in: row
-                    .last_sign_in
-                    .as_deref()
-                    .map(crate::db::parse_ts)
-                    .transpose()?,
+                last_sign_in: row.last_sign_in,
                 invited: row.password_hash == "!",
                 administrator: by_role || (row.administrator != 0 && row.active != 0),
                 administrator_by_role: by_role,
@@ -410,7 +406,7 @@ pub async fn administrator_changes(
         .into_iter()
         .map(|row| {
             Ok(AdministratorChange {
-                at: crate::db::parse_ts(&row.at)?,
+                at: row.at,
                 user: row.user_name,
                 administrator: row.administrator != 0,
                 by: row.changed_by_name,

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{CrewId, RequestId};
 use crate::{
-    db::{DbError, crews, organisations, parse_date},
+    db::{DbError, crews, organisations},
     domain::{ServiceCode, tenancy::Scope},
     state::AppState,
 };
@@ -37,11 +37,7 @@ pub async fn overview(
     let mut overview = Vec::new();
     for crew in crews::own(&state.db, scope).await? {
         let communes = crews::communes_of(&state.db, crew.id).await?;
-        let absences = crews::absences_from(&state.db, crew.id, today)
-            .await?
-            .iter()
-            .filter_map(|d| parse_date(d).ok())
-            .collect();
+        let absences = crews::absences_from(&state.db, crew.id, today).await?;
         overview.push(CrewOverview {
             id: crew.id,
             name: crew.name,
@@ -184,7 +180,7 @@ pub async fn booked_days(
             .parse()
             .map_err(|_| DbError::Corrupt(format!("request state {:?}", row.state)))?;
         days.push(BookedDay {
-            day: parse_date(&row.day)?,
+            day: row.day,
             address: crate::domain::geo::site_line(
                 row.street.as_deref(),
                 row.house_number.as_deref(),

@@ -168,7 +168,7 @@ fn sheet_job(row: crews::DaySheetRow) -> Result<SheetJob, DbError> {
         row.map_point.as_deref(),
     );
     Ok(SheetJob {
-        day: db::parse_date(&row.day)?,
+        day: row.day,
         crew: row.crew_name,
         service: row.service,
         request_id: row.request_id,

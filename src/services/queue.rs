@@ -182,7 +182,7 @@ pub async fn page(
             let has = |name: &str| own.iter().any(|(flag, _)| flag == name);
             Ok(QueueRow {
                 state: line.state,
-                submitted_at: db::parse_ts(&line.submitted_at)?,
+                submitted_at: line.submitted_at,
                 assigned_to: line.assigned_to,
                 officer: line.assigned_name.filter(|_| coordinator),
                 late: has("late"),
