@@ -2,27 +2,19 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{AcceptanceCodeId, DbResult, RequestId, Tx, parse_ts, ts};
+use super::{AcceptanceCodeId, DbResult, RequestId, Stored, Tx, ts};
 
 /// A code as stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CodeRow {
     pub id: AcceptanceCodeId,
     pub offer_version: i64,
     pub code_hash: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
     pub expires_at: DateTime<Utc>,
     pub attempts: i64,
-    pub spent: bool,
-}
-
-#[derive(sqlx::FromRow)]
-struct StoredCode {
-    id: AcceptanceCodeId,
-    offer_version: i64,
-    code_hash: String,
-    expires_at: String,
-    attempts: i64,
-    spent_at: Option<String>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub spent_at: Option<DateTime<Utc>>,
 }
 
 /// How many codes the request was sent since `since`.
@@ -69,25 +61,13 @@ pub async fn replace(
 
 /// The request's latest code, spent or not.
 pub async fn latest_in(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<CodeRow>> {
-    let stored: Option<StoredCode> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT id, offer_version, code_hash, expires_at, attempts, spent_at \
          FROM acceptance_codes WHERE request_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(request_id)
     .fetch_optional(&mut **tx)
-    .await?;
-    stored
-        .map(|code| {
-            Ok(CodeRow {
-                id: code.id,
-                offer_version: code.offer_version,
-                code_hash: code.code_hash,
-                expires_at: parse_ts(&code.expires_at)?,
-                attempts: code.attempts,
-                spent: code.spent_at.is_some(),
-            })
-        })
-        .transpose()
+    .await?)
 }
 
 /// Counts one try of the code before it is checked: false when the code is spent, expired or

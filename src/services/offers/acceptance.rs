@@ -150,7 +150,7 @@ async fn checked_code(
     let stored = acceptance_codes::latest_in(&mut tx, request.id)
         .await?
         .ok_or(OfferError::NoCode)?;
-    if stored.spent || stored.offer_version != version {
+    if stored.spent_at.is_some() || stored.offer_version != version {
         return Err(OfferError::CodeSpent);
     }
     if stored.expires_at <= now {
