@@ -1,9 +1,8 @@
 //! API keys of an organisation (issue 21) and the answers kept for `Idempotency-Key`.
 
-use super::Stored;
 use chrono::{DateTime, Utc};
 
-use super::{ApiKeyId, Db, DbError, DbResult, OrganisationId, UserId, ts};
+use super::{ApiKeyId, Db, DbError, DbResult, OrganisationId, Stored, UserId, ts};
 use crate::domain::tenancy::{ApiKeyActor, Scope, SessionUser};
 
 /// A new key, its secret already hashed.

@@ -1,8 +1,7 @@
 //! Operators' assessments of requests: durable tasks claimed by the fan-out worker, and
 //! every version of each answer.
 
-use super::Stored;
-use super::{AssessmentId, OrganisationId, RequestId, UserId};
+use super::{AssessmentId, OrganisationId, RequestId, Stored, UserId};
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};

@@ -1,7 +1,6 @@
 //! Bank statements (CODA) and their credit lines, matched to dues or left to assign (issue 21).
 
-use super::Stored;
-use super::{DueId, OrganisationId, RequestId, StatementId, StatementLineId, UserId};
+use super::{DueId, OrganisationId, RequestId, StatementId, StatementLineId, Stored, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 

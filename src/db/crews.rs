@@ -1,7 +1,6 @@
 //! Crews, their bookings and the all-or-nothing reservation of a joint day (rule C-4).
 
-use super::Stored;
-use super::{CrewId, OrganisationId, RequestId};
+use super::{CrewId, OrganisationId, RequestId, Stored};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Db, DbError, DbResult, Tx, parse_date, sql::Sql, ts};

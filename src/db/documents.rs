@@ -1,8 +1,7 @@
 //! Documents uploaded for a request. Callers authorise first: these functions take a request
 //! already found through the caller's scope or the applicant's private link.
 
-use super::Stored;
-use super::{AssessmentId, DocumentId, OrganisationId, RequestId, UserId};
+use super::{AssessmentId, DocumentId, OrganisationId, RequestId, Stored, UserId};
 use chrono::{DateTime, Utc};
 
 use super::{Db, DbResult, Tx, ts};

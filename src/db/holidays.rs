@@ -1,8 +1,7 @@
 //! Construction-holiday periods: platform-wide reference data, not a tenant's. The first
 //! release's periods come with the migration; platform administrators keep them up to date.
 
-use super::Stored;
-use super::{HolidayId, RequestId, UserId};
+use super::{HolidayId, RequestId, Stored, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Any;
 

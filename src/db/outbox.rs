@@ -1,7 +1,6 @@
 //! The durable outbox: mail written with the change it reports, claimed and sent by a worker.
 
-use super::Stored;
-use super::{OutboxId, RequestId};
+use super::{OutboxId, RequestId, Stored};
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::{DateTime, Duration, Utc};
 

@@ -1,8 +1,7 @@
 //! Requests, their services, parties and timeline. Reads by staff always go through a
 //! [`Scope`]: a request is visible to an organisation only if it is one of its parties.
 
-use super::Stored;
-use super::{OrganisationId, RequestId, UserId};
+use super::{OrganisationId, RequestId, Stored, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::RequestState;

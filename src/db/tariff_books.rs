@@ -1,11 +1,10 @@
 //! Tariff books uploaded by operator administrators. The TOML text is what counts; the other
 //! columns are copied out of it for listing.
 
-use super::Stored;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Any;
 
-use super::{Db, DbResult, Engine, Scope, Tx, UserId, new_id, ts};
+use super::{Db, DbResult, Engine, Scope, Stored, Tx, UserId, new_id, ts};
 
 /// A validated book to store.
 #[derive(Debug, Clone)]

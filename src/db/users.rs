@@ -1,5 +1,4 @@
-use super::Stored;
-use super::{OrganisationId, RequestId, UserId};
+use super::{OrganisationId, RequestId, Stored, UserId};
 use chrono::{DateTime, Utc};
 
 use super::{Db, DbResult, new_id, ts};

@@ -1,8 +1,7 @@
 //! Webhook endpoints and their deliveries (issue 21): deliveries are written in the
 //! transaction of the change they report and claimed by the webhook worker like the outbox.
 
-use super::Stored;
-use super::{DeliveryId, EndpointId, OrganisationId, RequestId, UserId};
+use super::{DeliveryId, EndpointId, OrganisationId, RequestId, Stored, UserId};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 

@@ -418,7 +418,7 @@ async fn read_applicant_file(
     let services = service_lines(state, &request.access).await?;
     let partner_labels = partner_labels(state).await?;
     let events =
-        events_of(requests::events(&state.db, &request.access, TimelineReader::Applicant).await?)?;
+        events_of(requests::events(&state.db, &request.access, TimelineReader::Applicant).await?);
     let answers = assessments::answers_for(&state.db, &scope, request.id).await?;
     let latest = LatestAnswers::of(
         answers
@@ -433,9 +433,9 @@ async fn read_applicant_file(
         .into_iter()
         .map(|row| {
             let url = format!("/track/{token}/documents/{}", row.id);
-            document_view(row, url)
+            DocumentView::of(row, url)
         })
-        .collect::<Result<_, _>>()?;
+        .collect();
     let reserved = reservations(state, &request.access)
         .await?
         .first()
@@ -556,7 +556,7 @@ async fn read_staff_file(
     let partner_labels = partner_labels(state).await?;
     let events = events_of(
         requests::events(&state.db, &request.access, TimelineReader::Staff(&scope)).await?,
-    )?;
+    );
     let answers = assessments::answers_for(&state.db, &scope, request.id).await?;
     let rows = document_rows::for_request(&state.db, &request.access).await?;
     let checklist = if coordinator {
@@ -777,36 +777,24 @@ async fn service_lines(
         .collect())
 }
 
-fn events_of(rows: Vec<requests::EventRow>) -> Result<Vec<Event>, CaseFileError> {
+fn events_of(rows: Vec<requests::EventRow>) -> Vec<Event> {
     rows.into_iter()
-        .map(|row| {
-            Ok(Event {
-                at: row.at,
-                kind: row.kind,
-                actor_kind: row.actor_kind,
-                actor_name: row.actor_name,
-                organisation_name: row.organisation_name,
-                detail: row.detail,
-                public: row.public == 1,
-            })
+        .map(|row| Event {
+            at: row.at,
+            kind: row.kind,
+            actor_kind: row.actor_kind,
+            actor_name: row.actor_name,
+            organisation_name: row.organisation_name,
+            detail: row.detail,
+            public: row.public == 1,
         })
         .collect()
 }
 
-fn document_view(
-    row: document_rows::DocumentRow,
-    download_url: String,
-) -> Result<DocumentView, CaseFileError> {
-    DocumentView::of(row, download_url)
-}
-
 impl DocumentView {
     /// A stored document, downloaded at `download_url`.
-    pub fn of(
-        row: document_rows::DocumentRow,
-        download_url: String,
-    ) -> Result<DocumentView, CaseFileError> {
-        Ok(DocumentView {
+    pub fn of(row: document_rows::DocumentRow, download_url: String) -> DocumentView {
+        DocumentView {
             created_at: row.created_at,
             id: row.id,
             kind: row.kind,
@@ -816,7 +804,7 @@ impl DocumentView {
             sha256: row.sha256,
             uploaded_by: row.uploaded_by,
             download_url,
-        })
+        }
     }
 }
 
@@ -855,13 +843,13 @@ fn visible_documents(
     rows: Vec<document_rows::DocumentRow>,
 ) -> Result<Vec<DocumentView>, CaseFileError> {
     if coordinator {
-        return rows
+        return Ok(rows
             .into_iter()
             .map(|row| {
                 let url = format!("/backoffice/requests/{}/documents/{}", request.id, row.id);
-                document_view(row, url)
+                DocumentView::of(row, url)
             })
-            .collect();
+            .collect());
     }
     let mut visible: Vec<DocumentView> = Vec::new();
     for assessment in answers.iter().filter(|a| a.organisation_id == own) {
@@ -883,7 +871,7 @@ fn visible_documents(
                     "/operator/assessments/{}/documents/{}",
                     assessment.id, row.id
                 );
-                visible.push(document_view(row.clone(), url)?);
+                visible.push(DocumentView::of(row.clone(), url));
             }
         }
     }

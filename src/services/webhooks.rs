@@ -176,12 +176,10 @@ pub struct DeliveryView {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<DeliveryRow> for DeliveryView {
-    type Error = DbError;
-
-    fn try_from(row: DeliveryRow) -> Result<Self, DbError> {
+impl From<DeliveryRow> for DeliveryView {
+    fn from(row: DeliveryRow) -> Self {
         let delivered = row.status == webhooks::DeliveryStatus::Delivered;
-        Ok(DeliveryView {
+        DeliveryView {
             next_attempt_at: if delivered {
                 None
             } else {
@@ -198,7 +196,7 @@ impl TryFrom<DeliveryRow> for DeliveryView {
             last_status: row.last_status,
             last_error: row.last_error,
             last_duration_ms: row.last_duration_ms,
-        })
+        }
     }
 }
 
@@ -219,8 +217,8 @@ pub async fn log(
     let deliveries = webhooks::deliveries(&state.db, endpoint_id, LOG_LENGTH)
         .await?
         .into_iter()
-        .map(DeliveryView::try_from)
-        .collect::<Result<_, _>>()?;
+        .map(DeliveryView::from)
+        .collect();
     Ok(Some((endpoint, deliveries)))
 }
 

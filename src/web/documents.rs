@@ -19,7 +19,6 @@ use super::{
     csrf,
     error::PageError,
     extract::{CsrfForm, Ctx, Staff},
-    public::case_file_error,
     upload::read_upload,
     views::{Frame, brussels},
 };
@@ -432,10 +431,9 @@ async fn operator_documents(
         .into_iter()
         .map(|row| {
             let url = format!("/operator/assessments/{assessment}/documents/{}", row.id);
-            case_file::DocumentView::of(row, url).map(|d| view(tr, &d))
+            view(tr, &case_file::DocumentView::of(row, url))
         })
-        .collect::<Result<_, _>>()
-        .map_err(case_file_error)?;
+        .collect();
     Ok(OperatorDocumentsPage {
         documents,
         tr,
