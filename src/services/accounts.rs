@@ -401,18 +401,18 @@ pub async fn administrator_changes(
     state: &AppState,
     scope: &Scope,
 ) -> Result<Vec<AdministratorChange>, DbError> {
-    users::administrator_changes(&state.db, scope, CHANGES_SHOWN)
-        .await?
-        .into_iter()
-        .map(|row| {
-            Ok(AdministratorChange {
+    Ok(
+        users::administrator_changes(&state.db, scope, CHANGES_SHOWN)
+            .await?
+            .into_iter()
+            .map(|row| AdministratorChange {
                 at: row.at,
                 user: row.user_name,
                 administrator: row.administrator != 0,
                 by: row.changed_by_name,
             })
-        })
-        .collect()
+            .collect(),
+    )
 }
 
 /// The (email, name) of the account an unused, unexpired invitation link is for.

@@ -139,23 +139,20 @@ pub struct KeyView {
     pub live: bool,
 }
 
-fn views(rows: Vec<KeyRow>, now: DateTime<Utc>) -> Result<Vec<KeyView>, DbError> {
+fn views(rows: Vec<KeyRow>, now: DateTime<Utc>) -> Vec<KeyView> {
     rows.into_iter()
-        .map(|row| {
-            let (expires_at, revoked_at) = (row.expires_at, row.revoked_at);
-            Ok(KeyView {
-                id: row.id,
-                organisation: row.organisation_name,
-                name: row.name,
-                scope: row.scope,
-                prefix: row.prefix,
-                created_by: row.created_by_name,
-                created_at: row.created_at,
-                last_used_at: row.last_used_at,
-                live: revoked_at.is_none() && expires_at.is_none_or(|at| now < at),
-                expires_at,
-                revoked_at,
-            })
+        .map(|row| KeyView {
+            id: row.id,
+            organisation: row.organisation_name,
+            name: row.name,
+            scope: row.scope,
+            prefix: row.prefix,
+            created_by: row.created_by_name,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            live: row.revoked_at.is_none() && row.expires_at.is_none_or(|at| now < at),
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
         })
         .collect()
 }
@@ -166,12 +163,15 @@ pub async fn of_organisation(
     scope: &Scope,
     now: DateTime<Utc>,
 ) -> Result<Vec<KeyView>, DbError> {
-    views(api_keys::of_organisation(&state.db, scope).await?, now)
+    Ok(views(
+        api_keys::of_organisation(&state.db, scope).await?,
+        now,
+    ))
 }
 
 /// Every organisation's keys, for the platform administrator.
 pub async fn all(state: &AppState, now: DateTime<Utc>) -> Result<Vec<KeyView>, DbError> {
-    views(api_keys::all(&state.db).await?, now)
+    Ok(views(api_keys::all(&state.db).await?, now))
 }
 
 /// Revokes one of the administrator's organisation's keys (`scope`), or any key for the

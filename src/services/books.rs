@@ -63,19 +63,17 @@ pub struct Upload {
 
 /// The versions the caller's organisation uploaded, newest validity first.
 pub async fn uploads(state: &AppState, scope: &Scope) -> Result<Vec<Upload>, DbError> {
-    tariff_books::for_organisation(&state.db, scope)
+    Ok(tariff_books::for_organisation(&state.db, scope)
         .await?
         .into_iter()
-        .map(|row| {
-            Ok(Upload {
-                valid_from: row.valid_from,
-                valid_until: row.valid_until,
-                uploaded_at: row.uploaded_at,
-                version: row.version,
-                uploaded_by_name: row.uploaded_by_name,
-            })
+        .map(|row| Upload {
+            valid_from: row.valid_from,
+            valid_until: row.valid_until,
+            uploaded_at: row.uploaded_at,
+            version: row.version,
+            uploaded_by_name: row.uploaded_by_name,
         })
-        .collect()
+        .collect())
 }
 
 #[derive(Debug, thiserror::Error)]

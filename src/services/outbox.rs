@@ -28,11 +28,9 @@ pub struct OutboxMessage {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<OutboxRow> for OutboxMessage {
-    type Error = DbError;
-
-    fn try_from(row: OutboxRow) -> Result<Self, DbError> {
-        Ok(OutboxMessage {
+impl From<OutboxRow> for OutboxMessage {
+    fn from(row: OutboxRow) -> Self {
+        OutboxMessage {
             id: row.id,
             created_at: row.created_at,
             sent_at: row.sent_at,
@@ -47,7 +45,7 @@ impl TryFrom<OutboxRow> for OutboxMessage {
             status: row.status,
             attempts: row.attempts,
             last_error: row.last_error,
-        })
+        }
     }
 }
 
@@ -73,16 +71,16 @@ pub async fn failed_count(state: &AppState) -> Result<i64, DbError> {
 
 /// The latest `limit` messages, newest first.
 pub async fn recent(state: &AppState, limit: i64) -> Result<Vec<OutboxMessage>, DbError> {
-    outbox::recent(&state.db, limit)
+    Ok(outbox::recent(&state.db, limit)
         .await?
         .into_iter()
-        .map(OutboxMessage::try_from)
-        .collect()
+        .map(OutboxMessage::from)
+        .collect())
 }
 
 /// One message (`NotFound` when there is none with that id).
 pub async fn message(state: &AppState, id: OutboxId) -> Result<OutboxMessage, DbError> {
-    outbox::get(&state.db, id).await?.try_into()
+    Ok(outbox::get(&state.db, id).await?.into())
 }
 
 /// Queues a composed mail (subject, text and HTML) in the writer's transaction: it is sent

@@ -180,7 +180,7 @@ pub async fn page(
         .map(|line| {
             let own = flags.remove(&line.id).unwrap_or_default();
             let has = |name: &str| own.iter().any(|(flag, _)| flag == name);
-            Ok(QueueRow {
+            QueueRow {
                 state: line.state,
                 submitted_at: line.submitted_at,
                 assigned_to: line.assigned_to,
@@ -202,9 +202,9 @@ pub async fn page(
                 commune_name: line.commune_name,
                 parcel_ref: line.parcel_ref,
                 map_point: line.map_point,
-            })
+            }
         })
-        .collect::<Result<Vec<_>, DbError>>()?;
+        .collect();
     Ok(QueuePage {
         rows,
         total,

@@ -416,8 +416,8 @@ pub struct LineView {
     pub request_id: Option<RequestId>,
 }
 
-fn line_view(tr: Tr, row: LineRow) -> Result<LineView, DbError> {
-    Ok(LineView {
+fn line_view(tr: Tr, row: LineRow) -> LineView {
+    LineView {
         statement: statement_label(tr, &row.account, row.number, row.opened_on),
         amount: row.amount,
         value_date: row.value_date,
@@ -432,7 +432,7 @@ fn line_view(tr: Tr, row: LineRow) -> Result<LineView, DbError> {
         reference: row.reference,
         request_id: row.request_id,
         id: row.id,
-    })
+    }
 }
 
 /// A statement as its page lists it.
@@ -460,34 +460,32 @@ pub async fn overview(state: &AppState, user: &SessionUser, tr: Tr) -> Result<Ov
         .await?
         .into_iter()
         .map(|row| line_view(tr, row))
-        .collect::<Result<_, _>>()?;
+        .collect();
     let statements = bank_statements::statements(&state.db, &scope, 50)
         .await?
         .into_iter()
-        .map(|row: StatementRow| {
-            Ok(StatementView {
-                label: statement_label(tr, &row.account, row.number, row.opened_on),
-                holder: row.holder,
-                filename: row.filename,
-                // A system's upload names its key (as the timeline does), not the key's creator.
-                uploaded_by: match &row.uploaded_by_key {
-                    Some(key) => tr.f(
-                        "request.by_api_key",
-                        [
-                            ("key", key.as_str()),
-                            ("organisation", user.organisation_name.as_str()),
-                        ],
-                    ),
-                    None => row.uploaded_by_name,
-                },
-                uploaded_at: row.uploaded_at,
-                lines: row.lines,
-                matched: row.matched,
-                to_assign: row.to_assign,
-                id: row.id,
-            })
+        .map(|row: StatementRow| StatementView {
+            label: statement_label(tr, &row.account, row.number, row.opened_on),
+            holder: row.holder,
+            filename: row.filename,
+            // A system's upload names its key (as the timeline does), not the key's creator.
+            uploaded_by: match &row.uploaded_by_key {
+                Some(key) => tr.f(
+                    "request.by_api_key",
+                    [
+                        ("key", key.as_str()),
+                        ("organisation", user.organisation_name.as_str()),
+                    ],
+                ),
+                None => row.uploaded_by_name,
+            },
+            uploaded_at: row.uploaded_at,
+            lines: row.lines,
+            matched: row.matched,
+            to_assign: row.to_assign,
+            id: row.id,
         })
-        .collect::<Result<_, DbError>>()?;
+        .collect();
     Ok(Overview {
         to_assign,
         statements,
@@ -505,7 +503,7 @@ pub async fn lines(
     if rows.is_empty() {
         return Err(DbError::NotFound);
     }
-    rows.into_iter().map(|row| line_view(tr, row)).collect()
+    Ok(rows.into_iter().map(|row| line_view(tr, row)).collect())
 }
 
 /// A payee of a request the case officer may assign a line to.
