@@ -518,10 +518,10 @@ async fn show(
             })
             .collect(),
         parts,
-        wished_from: row.wished_from,
-        wished_to: row.wished_to,
+        wished_from: row.wished_from.map(|day| day.to_string()),
+        wished_to: row.wished_to.map(|day| day.to_string()),
         remarks: row.remarks,
-        submitted_at: row.submitted_at,
+        submitted_at: timestamp(row.submitted_at),
         timeline: file
             .events
             .clone()

@@ -100,11 +100,11 @@ async fn detail(
         permit: PermitJson {
             id: permit.id,
             status: permit.status.to_string(),
-            day: permit.day,
-            requested_at: permit.requested_at,
-            due_on: permit.due_on,
+            day: permit.day.to_string(),
+            requested_at: super::timestamp(permit.requested_at),
+            due_on: permit.due_on.to_string(),
             decision_text: permit.decision_text,
-            decided_at: permit.decided_at,
+            decided_at: permit.decided_at.map(super::timestamp),
         },
         request_id: file.request_id,
         reference: file.reference,
@@ -121,14 +121,14 @@ async fn detail(
                 service: work.service,
                 operator: work.operator_name,
                 civil_works: work.civil_works != 0,
-                trench_metres: work.trench_metres,
+                trench_metres: work.trench_metres.to_string(),
             })
             .collect(),
         history: record
             .history
             .into_iter()
             .map(|step| PermitStep {
-                at: step.at,
+                at: super::timestamp(step.at),
                 action: step.action,
                 actor: step.actor_name,
                 text: step.text,

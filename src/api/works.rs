@@ -105,11 +105,11 @@ pub fn permit(file: &StaffCaseFile) -> Option<PermitJson> {
     file.permit.as_ref().map(|p| PermitJson {
         id: p.id,
         status: p.status.to_string(),
-        day: p.day.clone(),
-        requested_at: p.requested_at.clone(),
-        due_on: p.due_on.clone(),
+        day: p.day.to_string(),
+        requested_at: super::timestamp(p.requested_at),
+        due_on: p.due_on.to_string(),
         decision_text: p.decision_text.clone(),
-        decided_at: p.decided_at.clone(),
+        decided_at: p.decided_at.map(super::timestamp),
     })
 }
 
@@ -405,10 +405,10 @@ impl From<PermitListRow> for PermitLineJson {
             commune: row.commune_name,
             parcel_ref: row.parcel_ref,
             status: row.status.to_string(),
-            day: row.day,
-            requested_at: row.requested_at,
-            due_on: row.due_on,
-            decided_at: row.decided_at,
+            day: row.day.to_string(),
+            requested_at: super::timestamp(row.requested_at),
+            due_on: row.due_on.to_string(),
+            decided_at: row.decided_at.map(super::timestamp),
         }
     }
 }

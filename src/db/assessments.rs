@@ -277,7 +277,15 @@ pub async fn latest_of_waiting(tx: &mut Tx, scope: &Scope) -> DbResult<Vec<Waiti
 pub struct WaitingVersionRow {
     pub request_id: RequestId,
     pub service: String,
-    pub created_at: String,
+    #[sqlx(flatten)]
+    pub version: AnswerVersion,
+}
+
+/// One version of an operator's answer and when it was recorded.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AnswerVersion {
+    #[sqlx(rename = "created_at", try_from = "Stored<DateTime<Utc>>")]
+    pub at: DateTime<Utc>,
     #[sqlx(rename = "body")]
     pub answer: Assessment,
 }
@@ -309,12 +317,14 @@ pub struct OperatorQueueRow {
     pub request_id: RequestId,
     pub reference: String,
     pub commune_name: String,
-    pub submitted_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub submitted_at: DateTime<Utc>,
     pub service: String,
     #[sqlx(try_from = "String")]
     pub status: AssessmentStatus,
     pub feasibility: Option<String>,
-    pub due_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub due_at: DateTime<Utc>,
 }
 
 pub async fn operator_queue(
@@ -527,12 +537,12 @@ pub async fn organisations_of(
 }
 
 /// Every version of the answer for `service` of a request the caller is authorised for,
-/// oldest first: (recorded at, answer). When a prerequisite was met is read from it (V-8.2.2).
+/// oldest first. When a prerequisite was met is read from it (V-8.2.2).
 pub async fn history_of_service(
     db: &Db,
     request: &super::RequestAccess,
     service: &str,
-) -> DbResult<Vec<(String, Assessment)>> {
+) -> DbResult<Vec<AnswerVersion>> {
     Ok(sqlx::query_as(
         "SELECT v.created_at, v.body FROM assessment_versions v \
          JOIN assessments a ON a.id = v.assessment_id \

@@ -322,6 +322,13 @@ impl StoredText for rust_decimal::Decimal {
     }
 }
 
+/// A permit's status where the column may be empty (a joint day without a permit).
+impl StoredText for crate::domain::permit::PermitStatus {
+    fn from_stored(text: &str) -> Option<Self> {
+        text.parse().ok()
+    }
+}
+
 impl<T> sqlx::Type<sqlx::Any> for Stored<T> {
     fn type_info() -> sqlx::any::AnyTypeInfo {
         <String as sqlx::Type<sqlx::Any>>::type_info()
@@ -367,7 +374,12 @@ macro_rules! from_stored {
         }
     )*};
 }
-from_stored!(DateTime<Utc>, NaiveDate, rust_decimal::Decimal);
+from_stored!(
+    DateTime<Utc>,
+    NaiveDate,
+    rust_decimal::Decimal,
+    crate::domain::permit::PermitStatus
+);
 
 /// Documents stored as JSON text (an operator's answer, a survey) are read back typed, here
 /// once: one that does not decode is a corrupt row (see `From<sqlx::Error>`), never skipped.

@@ -5,7 +5,7 @@
 use super::{CrewId, OrganisationId, PermitId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Db, DbError, DbResult, Scope, Tx, new_id, parse_code, sql::Sql, ts};
+use super::{Db, DbError, DbResult, Scope, Stored, Tx, new_id, parse_code, sql::Sql, ts};
 use crate::domain::permit::PermitStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -16,14 +16,20 @@ pub struct PermitRow {
     pub commune_nis: String,
     #[sqlx(try_from = "String")]
     pub status: PermitStatus,
-    pub day: String,
-    pub requested_at: String,
-    pub due_on: String,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub day: NaiveDate,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub requested_at: DateTime<Utc>,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub due_on: NaiveDate,
     pub decision_text: Option<String>,
-    pub decided_at: Option<String>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub decided_at: Option<DateTime<Utc>>,
     pub decided_by: Option<UserId>,
-    pub conditions_acknowledged_at: Option<String>,
-    pub updated_at: String,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub conditions_acknowledged_at: Option<DateTime<Utc>>,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub updated_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "pm.id, pm.request_id, pm.municipality_id, pm.commune_nis, pm.status, \
@@ -398,7 +404,8 @@ pub struct PermitWorkRow {
     pub service: String,
     pub operator_name: Option<String>,
     pub civil_works: i64,
-    pub trench_metres: String,
+    #[sqlx(try_from = "Stored<rust_decimal::Decimal>")]
+    pub trench_metres: rust_decimal::Decimal,
 }
 
 /// The operators' works under a permit already authorised by the caller.
@@ -427,7 +434,8 @@ pub async fn works_in(tx: &mut Tx, permit_id: PermitId) -> DbResult<Vec<PermitWo
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ActionRow {
-    pub at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub at: DateTime<Utc>,
     pub action: String,
     pub actor_name: Option<String>,
     pub text: Option<String>,
@@ -457,10 +465,14 @@ pub struct PermitListRow {
     pub parcel_ref: Option<String>,
     #[sqlx(try_from = "String")]
     pub status: PermitStatus,
-    pub day: String,
-    pub requested_at: String,
-    pub due_on: String,
-    pub decided_at: Option<String>,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub day: NaiveDate,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub requested_at: DateTime<Utc>,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub due_on: NaiveDate,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub decided_at: Option<DateTime<Utc>>,
 }
 
 const LIST_COLUMNS: &str = "pm.id, pm.request_id, r.reference, r.street, r.house_number, \
@@ -527,13 +539,17 @@ pub struct WorkRow {
     pub parcel_ref: Option<String>,
     pub map_point: Option<String>,
     pub site_point: Option<String>,
-    pub day: String,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    pub day: NaiveDate,
     pub service: String,
     pub civil_works: i64,
-    pub done_at: Option<String>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub done_at: Option<DateTime<Utc>>,
     pub permit_id: Option<PermitId>,
-    pub permit_status: Option<String>,
-    pub trench_metres: Option<String>,
+    #[sqlx(try_from = "Stored<Option<PermitStatus>>")]
+    pub permit_status: Option<PermitStatus>,
+    #[sqlx(try_from = "Stored<Option<rust_decimal::Decimal>>")]
+    pub trench_metres: Option<rust_decimal::Decimal>,
 }
 
 /// Every operator's part of the joint days in `[from, to]` of the requests a tenant is party

@@ -39,17 +39,22 @@ pub struct RequestRow {
     pub building: String,
     pub dwellings: i64,
     pub electricity_band: Option<String>,
-    pub wished_from: Option<String>,
-    pub wished_to: Option<String>,
+    #[sqlx(try_from = "Stored<Option<NaiveDate>>")]
+    pub wished_from: Option<NaiveDate>,
+    #[sqlx(try_from = "Stored<Option<NaiveDate>>")]
+    pub wished_to: Option<NaiveDate>,
     pub remarks: Option<String>,
-    pub submitted_at: String,
-    pub updated_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub submitted_at: DateTime<Utc>,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub updated_at: DateTime<Utc>,
     /// The case officer in charge, if somebody took it.
     pub assigned_to: Option<UserId>,
     /// 1 when the applicant is a commune acting as project owner: it pays after the works.
     pub pays_after_works: i64,
     /// When the applicant asked for a change the next offer version must answer (V-8.3).
-    pub change_requested_at: Option<String>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub change_requested_at: Option<DateTime<Utc>>,
     /// The servicing of the land (V-2.1), NULL when none is asked.
     pub servicing_operation: Option<String>,
     pub servicing_frontage_m: Option<String>,
@@ -75,7 +80,8 @@ pub struct RequestRow {
     pub water_survey: Option<crate::domain::survey::WaterSurvey>,
     /// When the request was finished (its latest move to a finished state): its private
     /// links work until six months later.
-    pub closed_at: Option<String>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub closed_at: Option<DateTime<Utc>>,
     /// NULL for a new build.
     pub dwelling_first_occupied_year: Option<i64>,
     /// A power increase: the band of the existing connection.
@@ -536,7 +542,8 @@ pub struct FollowedRow {
     #[sqlx(flatten)]
     pub request: RequestRow,
     /// When a newer link replaced the one used, if it was.
-    pub link_revoked_at: Option<String>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub link_revoked_at: Option<DateTime<Utc>>,
 }
 
 /// The applicant's view: found by the hash of a private link's token — the one sent on
@@ -603,8 +610,10 @@ const STAMP_COLUMNS: &str = "r.id, r.revision, \
 pub struct FollowedStamp {
     #[sqlx(flatten)]
     pub stamp: RequestStamp,
-    pub closed_at: Option<String>,
-    pub link_revoked_at: Option<String>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[sqlx(try_from = "Stored<Option<DateTime<Utc>>>")]
+    pub link_revoked_at: Option<DateTime<Utc>>,
 }
 
 /// [`by_follow_token`]'s stamp: the revisions alone, for a page that keeps what it shows.
@@ -1204,7 +1213,7 @@ where
     .bind(scope.organisation_id())
     .bind(&request.commune_nis)
     .bind(request.id)
-    .bind(&request.submitted_at)
+    .bind(ts(request.submitted_at))
     .bind(&request.reference)
     .fetch_all(executor)
     .await?)

@@ -180,11 +180,11 @@ pub struct CrewBooking {
 pub struct PermitView {
     pub id: PermitId,
     pub status: PermitStatus,
-    pub day: String,
-    pub requested_at: String,
-    pub due_on: String,
+    pub day: NaiveDate,
+    pub requested_at: DateTime<Utc>,
+    pub due_on: NaiveDate,
     pub decision_text: Option<String>,
-    pub decided_at: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
 }
 
 /// A part of the request an operator refused, with the reasons and rules (B-4.4).

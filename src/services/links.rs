@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::RequestId;
 use crate::{
     db::{
-        self, DbError, DbResult, Tx, links,
+        DbError, DbResult, Tx, links,
         requests::{self, NewEvent, RequestRow, RequestStamp},
     },
     domain::{EmailAddress, links::links_alive},
@@ -72,20 +72,13 @@ pub async fn issue_follow_link(
     Ok(follow_url(base_url, &token))
 }
 
-/// Whether the links of a request finished at `closed_at` (if it is) still work at `now`
-/// (six months after its closing).
-fn alive(closed_at: Option<&str>, now: DateTime<Utc>) -> DbResult<bool> {
-    let closed_at = closed_at.map(db::parse_ts).transpose()?;
-    Ok(links_alive(closed_at, now))
-}
-
 /// Whether a link found with `closed_at` and `revoked_at` still works at `now`.
 fn usable(
-    closed_at: Option<&str>,
-    revoked_at: Option<&str>,
+    closed_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<(), LinkError> {
-    if !alive(closed_at, now)? {
+    if !links_alive(closed_at, now) {
         return Err(LinkError::Expired);
     }
     if revoked_at.is_some() {
@@ -109,8 +102,8 @@ pub async fn request_of_link(state: &AppState, token: &str) -> Result<RequestRow
         .await?
         .ok_or(LinkError::Unknown)?;
     usable(
-        found.request.closed_at.as_deref(),
-        found.link_revoked_at.as_deref(),
+        found.request.closed_at,
+        found.link_revoked_at,
         state.clock.now(),
     )?;
     Ok(found.request)
@@ -122,11 +115,7 @@ pub async fn stamp_of_link(state: &AppState, token: &str) -> Result<RequestStamp
     let found = requests::stamp_by_follow_token(&state.db, &token_of_link(token)?)
         .await?
         .ok_or(LinkError::Unknown)?;
-    usable(
-        found.closed_at.as_deref(),
-        found.link_revoked_at.as_deref(),
-        state.clock.now(),
-    )?;
+    usable(found.closed_at, found.link_revoked_at, state.clock.now())?;
     Ok(found.stamp)
 }
 
@@ -228,7 +217,7 @@ pub async fn send_lost_links(state: &AppState) -> Result<usize, LinkError> {
         let now = state.clock.now();
         let mut renewed = 0;
         for request in requests::by_email_in(&mut tx, &email).await? {
-            if alive(request.closed_at.as_deref(), now)? {
+            if links_alive(request.closed_at, now) {
                 renew_in(&mut tx, &state.base_url, &request, now).await?;
                 renewed += 1;
             }

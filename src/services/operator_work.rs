@@ -26,20 +26,20 @@ pub const QUEUE_LIMIT: i64 = 500;
 /// administers its tariff books.
 pub struct OperatorQueue {
     pub rows: Vec<OperatorQueueRow>,
-    /// The stored instant the answers are compared with (`due_at` is stored alike).
-    now: String,
+    /// The instant the answers' due times are compared with.
+    now: DateTime<Utc>,
     pub tariffs_link: bool,
 }
 
 impl OperatorQueue {
     pub fn is_late(&self, row: &OperatorQueueRow) -> bool {
-        late(row, &self.now)
+        late(row, self.now)
     }
 }
 
-/// Not answered and past the due time (`now` stored as `due_at` is).
-fn late(row: &OperatorQueueRow, now: &str) -> bool {
-    row.status != AssessmentStatus::Answered && row.due_at.as_str() < now
+/// Not answered and past the due time.
+fn late(row: &OperatorQueueRow, now: DateTime<Utc>) -> bool {
+    row.status != AssessmentStatus::Answered && row.due_at < now
 }
 
 /// `status`: those of that status only, else all.
@@ -55,7 +55,7 @@ pub async fn queue(
         .is_some();
     Ok(OperatorQueue {
         rows,
-        now: db::ts(now),
+        now,
         tariffs_link,
     })
 }
@@ -114,12 +114,12 @@ pub struct OperatorWork {
     pub to_record: Vec<SheetJob>,
     /// From today to `SHEET_DAYS` ahead.
     pub coming: Vec<SheetJob>,
-    now: String,
+    now: DateTime<Utc>,
 }
 
 impl OperatorWork {
     pub fn is_late(&self, row: &OperatorQueueRow) -> bool {
-        late(row, &self.now)
+        late(row, self.now)
     }
 }
 
@@ -133,7 +133,7 @@ pub async fn work(
     let mut answers_due =
         assessments::operator_queue(&state.db, &user.scope(), None, QUEUE_LIMIT).await?;
     answers_due.retain(|row| row.status != AssessmentStatus::Answered);
-    answers_due.sort_by(|a, b| a.due_at.cmp(&b.due_at));
+    answers_due.sort_by_key(|row| row.due_at);
     let until = today + chrono::Duration::days(SHEET_DAYS - 1);
     let rows = crews::day_sheet(&state.db, &user.scope(), today, until).await?;
     let mut to_record = Vec::new();
@@ -150,7 +150,7 @@ pub async fn work(
         answers_due,
         to_record,
         coming,
-        now: db::ts(now),
+        now,
     })
 }
 

@@ -470,7 +470,7 @@ async fn tell_officers(
                 ("commune", commune.organisation_name.as_str()),
                 ("decision", decision.as_str()),
                 ("reference", request.reference.as_str()),
-                ("day", permit.day.as_str()),
+                ("day", permit.day.to_string().as_str()),
             ],
         )];
         if let Some(text) = text {
@@ -614,14 +614,11 @@ pub async fn save_site(
                     let works: Vec<(String, bool, Decimal)> = permits::works_in(&mut tx, permit.id)
                         .await?
                         .into_iter()
-                        .map(|w| {
-                            let metres = w.trench_metres.parse().unwrap_or_default();
-                            (w.service, w.civil_works != 0, metres)
-                        })
+                        .map(|w| (w.service, w.civil_works != 0, w.trench_metres))
                         .collect();
                     let asked = AskedPermit {
                         id: permit.id,
-                        day: db::parse_date(&permit.day)?,
+                        day: permit.day,
                         due,
                         works: &works,
                     };
@@ -744,9 +741,9 @@ pub async fn joint_days(
     to: NaiveDate,
 ) -> Result<Vec<JointDay>, DbError> {
     let rows = permits::works_between(db, scope, commune_nis, from, to).await?;
-    let mut days: BTreeMap<(String, RequestId), JointDay> = BTreeMap::new();
+    let mut days: BTreeMap<(NaiveDate, RequestId), JointDay> = BTreeMap::new();
     for row in rows {
-        let key = (row.day.clone(), row.request_id);
+        let key = (row.day, row.request_id);
         let WorkRow {
             request_id,
             reference,
@@ -785,19 +782,16 @@ pub async fn joint_days(
                     commune_nis,
                     commune_name,
                     parcel_ref,
-                    day: db::parse_date(&day)?,
+                    day,
                     operators: Vec::new(),
                     permit_id,
-                    permit_status: permit_status.as_deref().map(db::parse_code).transpose()?,
+                    permit_status,
                 })
             }
         };
-        entry.operators.push((
-            service,
-            civil_works != 0,
-            done_at.is_some(),
-            trench_metres.and_then(|m| m.parse().ok()),
-        ));
+        entry
+            .operators
+            .push((service, civil_works != 0, done_at.is_some(), trench_metres));
     }
     let mut out: Vec<JointDay> = days.into_values().collect();
     out.sort_by(|a, b| (a.day, &a.reference).cmp(&(b.day, &b.reference)));

@@ -33,7 +33,7 @@ struct WorkPage {
 
 impl WorkPage {
     fn due(&self, row: &OperatorQueueRow) -> String {
-        super::views::local_date_in(self.tr, &row.due_at)
+        super::views::local_date_in(self.tr, row.due_at)
     }
 
     fn is_late(&self, row: &OperatorQueueRow) -> bool {

@@ -16,7 +16,7 @@ use super::{
     client::ClientAddr,
     error::PageError,
     extract::{CsrfForm, Ctx, LANG_COOKIE},
-    views::{Frame, ServiceNames, brussels, local_date_in, site_line},
+    views::{Frame, ServiceNames, local_date_in, local_datetime_in, site_line},
 };
 use crate::domain::offer::OfferStatus;
 use crate::{
@@ -336,11 +336,11 @@ impl TrackPage<'_> {
     }
 
     fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
-        self.tr.numeric_datetime(brussels(*at))
+        local_datetime_in(self.tr, at)
     }
 
-    fn day(&self, stored: &str) -> String {
-        local_date_in(self.tr, stored)
+    fn day(&self, day: &chrono::NaiveDate) -> String {
+        local_date_in(self.tr, day)
     }
 }
 

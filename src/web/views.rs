@@ -1,10 +1,13 @@
 //! Shared pieces of page models: the frame around every page and display helpers.
 
+use std::borrow::Borrow;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
 use crate::domain::tenancy::Role;
 use crate::http::extract::Staff;
 pub use crate::http::frame::{Frame, Warning};
 use crate::{
-    clock::{parse_day, parse_timestamp},
     i18n::Tr,
     services::{DbError, RequestRow, case_file, continuity},
     state::AppState,
@@ -43,21 +46,37 @@ pub async fn warned_frame(state: &AppState, staff: &Staff) -> Result<Frame, DbEr
 
 pub use crate::clock::brussels;
 
-/// A stored timestamp in Belgian time, in figures as the reader's language writes them.
-pub fn local_datetime_in(tr: Tr, stored: &str) -> String {
-    parse_timestamp(stored)
-        .map(|at| tr.numeric_datetime(brussels(at)))
-        .unwrap_or_else(|| stored.to_owned())
+/// A time in Belgian time, in figures as the reader's language writes them.
+pub fn local_datetime_in(tr: Tr, at: impl Borrow<DateTime<Utc>>) -> String {
+    tr.numeric_datetime(brussels(*at.borrow()))
 }
 
-/// A stored date or timestamp (Belgian day), in figures as the reader's language writes them.
-pub fn local_date_in(tr: Tr, stored: &str) -> String {
-    if let Some(at) = parse_timestamp(stored) {
-        return tr.numeric_date(brussels(at).date());
+/// A day, or the Belgian day of a time, in figures as the reader's language writes them.
+pub fn local_date_in(tr: Tr, at: impl BelgianDay) -> String {
+    tr.numeric_date(at.belgian_day())
+}
+
+/// What a page can show as a day: a day as it is, a time as the day it is in Brussels.
+pub trait BelgianDay {
+    fn belgian_day(&self) -> NaiveDate;
+}
+
+impl BelgianDay for NaiveDate {
+    fn belgian_day(&self) -> NaiveDate {
+        *self
     }
-    parse_day(stored)
-        .map(|d| tr.numeric_date(d))
-        .unwrap_or_else(|| stored.to_owned())
+}
+
+impl BelgianDay for DateTime<Utc> {
+    fn belgian_day(&self) -> NaiveDate {
+        brussels(*self).date()
+    }
+}
+
+impl<T: BelgianDay> BelgianDay for &T {
+    fn belgian_day(&self) -> NaiveDate {
+        (**self).belgian_day()
+    }
 }
 
 /// The site on one line: street and number, postcode and commune, parcel or point.
@@ -209,7 +228,7 @@ fn event_words(tr: Tr, names: &ServiceNames, kind: &str, detail: &str) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, Utc};
+    use crate::domain::Language;
 
     fn utc(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text)
@@ -250,5 +269,18 @@ mod tests {
                 .to_string(),
             "02:00"
         );
+    }
+
+    #[test]
+    fn a_time_shows_as_its_belgian_day_and_a_day_as_itself() {
+        let fr = Tr(Language::Fr);
+        // 23:30 UTC on New Year's Eve is already 1 January in Brussels (UTC+1).
+        assert_eq!(local_date_in(fr, utc("2026-12-31T23:30:00Z")), "01/01/2027");
+        assert_eq!(
+            local_datetime_in(fr, utc("2026-12-31T23:30:00Z")),
+            "01/01/2027 00:30"
+        );
+        let day = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        assert_eq!(local_date_in(fr, day), "31/12/2026");
     }
 }

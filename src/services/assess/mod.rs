@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::domain::AssessmentId;
 use crate::{
     db::{
-        self, Db, DbError, Tx,
+        Db, DbError, Tx,
         assessments::{self, AssessmentRow, NewVersion},
         organisations,
         requests::{self, NewEvent, RequestRow},
@@ -83,7 +83,7 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
         .as_deref()
         .map(ElectricityBand::parse)
         .transpose()?;
-    let submitted_on = crate::clock::day_of(db::parse_ts(&request.submitted_at)?);
+    let submitted_on = crate::clock::day_of(request.submitted_at);
     let applicant_vat = match request.applicant_vat.as_deref() {
         None => VatStatus::Private,
         Some("vat_filer") => VatStatus::VatFiler,

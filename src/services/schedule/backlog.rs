@@ -97,12 +97,13 @@ async fn read_backlog(
         .collect();
     services.sort_unstable();
     services.dedup();
-    let mut histories: HashMap<(RequestId, String), Vec<(String, Assessment)>> = HashMap::new();
-    for version in assessments::histories_of_waiting(&mut tx, scope, &services).await? {
+    let mut histories: HashMap<(RequestId, String), Vec<assessments::AnswerVersion>> =
+        HashMap::new();
+    for row in assessments::histories_of_waiting(&mut tx, scope, &services).await? {
         histories
-            .entry((version.request_id, version.service))
+            .entry((row.request_id, row.service))
             .or_default()
-            .push((version.created_at, version.answer));
+            .push(row.version);
     }
     tx.rollback().await.map_err(DbError::from)?;
     let mut starts = HashMap::new();

@@ -272,7 +272,7 @@ pub(super) fn starts_from<'h>(
     parsed: &[(&str, &Assessment)],
     known: &KnownParts<'_>,
     permit_awaited: bool,
-    history_of: impl Fn(&str) -> &'h [(String, Assessment)],
+    history_of: impl Fn(&str) -> &'h [assessments::AnswerVersion],
 ) -> LeadTimeStarts {
     let mut starts = LeadTimeStarts {
         permit_decision_days,
@@ -344,13 +344,13 @@ pub(super) fn starts_from<'h>(
                         continue;
                     }
                     // Met since the first version of the answer saying so.
-                    let since = history.iter().find_map(|(at, version)| {
+                    let since = history.iter().find_map(|version| {
                         version
+                            .answer
                             .prerequisites
                             .iter()
                             .any(|p| p.code == code && p.met)
-                            .then(|| db::parse_ts(at).ok().map(crate::clock::day_of))
-                            .flatten()
+                            .then(|| crate::clock::day_of(version.at))
                     });
                     conditions.push(since.map_or(Condition::Pending, Condition::Met));
                 }

@@ -104,11 +104,7 @@ fn windows_of<'a>(
     province: Province,
     construction: &ConstructionHolidays,
 ) -> Result<Vec<Window<'a>>, ScheduleError> {
-    let wished_from = request
-        .wished_from
-        .as_deref()
-        .map(db::parse_date)
-        .transpose()?;
+    let wished_from = request.wished_from;
     let waits = starts.waits(today);
     let mut windows = Vec::new();
     for (service, answer) in &answers.0 {

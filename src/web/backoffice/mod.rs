@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, ServiceNames, brussels, local_date_in, local_datetime_in, site_line},
+    views::{Frame, ServiceNames, local_date_in, local_datetime_in, site_line},
 };
 use crate::domain::{RequestId, UserId};
 use crate::http::{extract::IdPath, kept_page};
@@ -261,16 +261,12 @@ impl DetailPage<'_> {
         crate::operators::refusal::STAFF_RULES
     }
 
-    fn when(&self, stored: &str) -> String {
-        local_datetime_in(self.tr, stored)
+    fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        local_datetime_in(self.tr, at)
     }
 
-    fn at(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
-        self.tr.numeric_datetime(brussels(*at))
-    }
-
-    fn day(&self, stored: &str) -> String {
-        local_date_in(self.tr, stored)
+    fn day(&self, day: &chrono::NaiveDate) -> String {
+        local_date_in(self.tr, day)
     }
 
     /// A part priced once a book covered it: `service books` as "Électricité (ORES) — book".

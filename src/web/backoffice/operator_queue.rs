@@ -28,8 +28,8 @@ pub(super) struct OperatorQueuePage {
 }
 
 impl OperatorQueuePage {
-    pub(super) fn day(&self, stored: &str) -> String {
-        local_date_in(self.tr, stored)
+    pub(super) fn day(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        local_date_in(self.tr, at)
     }
 
     pub(super) fn is_late(&self, row: &OperatorQueueRow) -> bool {

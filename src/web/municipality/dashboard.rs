@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use axum::{Router, extract::State, routing::get};
 use chrono::{Datelike, NaiveDate};
 
-use super::{Municipality, countdown, deadline_of, figures::FiguresLine};
+use super::{Municipality, countdown, figures::FiguresLine};
 use crate::domain::{PermitId, RequestId};
 use crate::{
     http::error::PageError,
@@ -36,7 +36,7 @@ pub struct PermitLine {
 }
 
 fn permit_line(tr: Tr, row: &PermitListRow, today: NaiveDate) -> PermitLine {
-    let deadline = deadline_of(row.status, &row.due_on, today);
+    let deadline = crate::domain::permit::deadline(row.due_on, row.status, today);
     let mut site = Vec::new();
     if let (Some(street), Some(number)) = (&row.street, &row.house_number) {
         site.push(format!("{street} {number}"));
@@ -50,20 +50,19 @@ fn permit_line(tr: Tr, row: &PermitListRow, today: NaiveDate) -> PermitLine {
         request_id: row.request_id,
         reference: row.reference.clone(),
         site: site.join(", "),
-        day: local_date_in(tr, &row.day),
-        requested: local_date_in(tr, &row.requested_at),
-        due: local_date_in(tr, &row.due_on),
-        countdown: deadline
-            .as_ref()
-            .filter(|_| row.status.awaiting_commune())
-            .map(|d| countdown(tr, d))
-            .unwrap_or_default(),
-        overdue: deadline.is_some_and(|d| d.overdue),
+        day: local_date_in(tr, row.day),
+        requested: local_date_in(tr, row.requested_at),
+        due: local_date_in(tr, row.due_on),
+        countdown: if row.status.awaiting_commune() {
+            countdown(tr, &deadline)
+        } else {
+            String::new()
+        },
+        overdue: deadline.overdue,
         status: tr.keyed("permit.status", row.status),
         decided: row
             .decided_at
-            .as_deref()
-            .map(|d| local_date_in(tr, d))
+            .map(|at| local_date_in(tr, at))
             .unwrap_or_default(),
     }
 }

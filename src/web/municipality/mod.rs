@@ -110,15 +110,6 @@ pub fn countdown(tr: Tr, deadline: &rules::Deadline) -> String {
     }
 }
 
-pub(super) fn deadline_of(
-    status: PermitStatus,
-    due_on: &str,
-    today: NaiveDate,
-) -> Option<rules::Deadline> {
-    let due = NaiveDate::parse_from_str(due_on, "%Y-%m-%d").ok()?;
-    Some(rules::deadline(due, status, today))
-}
-
 pub(super) fn metres(value: Decimal) -> String {
     let text = value.round_dp(1).normalize().to_string();
     format!("{} m", text.replace('.', ","))
@@ -167,12 +158,8 @@ pub(super) fn permit_view(
     today: NaiveDate,
 ) -> PermitView {
     let permit = &record.permit;
-    let deadline = deadline_of(permit.status, &permit.due_on, today);
-    let lengths: Vec<Decimal> = record
-        .works
-        .iter()
-        .filter_map(|w| w.trench_metres.parse().ok())
-        .collect();
+    let deadline = rules::deadline(permit.due_on, permit.status, today);
+    let lengths: Vec<Decimal> = record.works.iter().map(|w| w.trench_metres).collect();
     let works = record
         .works
         .iter()
@@ -180,18 +167,14 @@ pub(super) fn permit_view(
             operator: w.operator_name.clone().unwrap_or_default(),
             service: names.name(&w.service),
             civil_works: w.civil_works != 0,
-            trench: w
-                .trench_metres
-                .parse()
-                .map(metres)
-                .unwrap_or_else(|_| w.trench_metres.clone()),
+            trench: metres(w.trench_metres),
         })
         .collect();
     let history = record
         .history
         .iter()
         .map(|action| HistoryLine {
-            at: local_datetime_in(tr, &action.at),
+            at: local_datetime_in(tr, action.at),
             action: tr.keyed("permit.action", &action.action),
             who: action
                 .actor_name
@@ -205,15 +188,15 @@ pub(super) fn permit_view(
         id: permit.id,
         status_code: permit.status.to_string(),
         status: tr.keyed("permit.status", permit.status),
-        day: local_date_in(tr, &permit.day),
-        requested: local_datetime_in(tr, &permit.requested_at),
-        due: local_date_in(tr, &permit.due_on),
-        countdown: deadline
-            .as_ref()
-            .filter(|_| awaiting)
-            .map(|d| countdown(tr, d))
-            .unwrap_or_default(),
-        overdue: deadline.is_some_and(|d| d.overdue),
+        day: local_date_in(tr, permit.day),
+        requested: local_datetime_in(tr, permit.requested_at),
+        due: local_date_in(tr, permit.due_on),
+        countdown: if awaiting {
+            countdown(tr, &deadline)
+        } else {
+            String::new()
+        },
+        overdue: deadline.overdue,
         awaiting_commune: awaiting,
         decision_label: tr.keyed("permit.decision_text", permit.status),
         decision_text: permit.decision_text.clone().filter(|_| {
@@ -224,10 +207,7 @@ pub(super) fn permit_view(
                     | PermitStatus::Refused
             )
         }),
-        decided: permit
-            .decided_at
-            .as_deref()
-            .map(|d| local_datetime_in(tr, d)),
+        decided: permit.decided_at.map(|at| local_datetime_in(tr, at)),
         conditions_acknowledged: permit.conditions_acknowledged_at.is_some(),
         works,
         shared_trench: metres(shared_trench_metres(&lengths)),
