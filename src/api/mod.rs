@@ -488,12 +488,12 @@ async fn show(
         reference: row.reference,
         state: row.state.code().to_owned(),
         applicant: ApplicantJson {
-            kind: row.applicant_kind,
+            kind: row.applicant_kind.code().to_owned(),
             name: row.applicant_name,
             company_number: row.company_number,
             email: row.email,
             phone: row.phone,
-            language: row.language,
+            language: row.language.code().to_owned(),
         },
         site: SiteJson {
             street: row.street,
@@ -507,7 +507,7 @@ async fn show(
         },
         building: row.building,
         dwellings: row.dwellings,
-        electricity_band: row.electricity_band,
+        electricity_band: row.electricity_band.map(|band| band.code()),
         services: file
             .services
             .clone()

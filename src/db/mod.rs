@@ -322,10 +322,42 @@ impl StoredText for rust_decimal::Decimal {
     }
 }
 
-/// A permit's status where the column may be empty (a joint day without a permit).
-impl StoredText for crate::domain::permit::PermitStatus {
+/// Codes read by their own parsing: what does not parse is a corrupt row, not a default.
+macro_rules! stored_by_parse {
+    ($($type:ty),*) => {$(
+        impl StoredText for $type {
+            fn from_stored(text: &str) -> Option<Self> {
+                text.parse().ok()
+            }
+        }
+    )*};
+}
+stored_by_parse!(
+    crate::domain::permit::PermitStatus,
+    crate::domain::Language,
+    crate::domain::ApplicantKind
+);
+
+impl StoredText for crate::domain::ElectricityBand {
     fn from_stored(text: &str) -> Option<Self> {
-        text.parse().ok()
+        Self::parse(text).ok()
+    }
+}
+
+impl StoredText for crate::domain::survey::WaterWork {
+    fn from_stored(text: &str) -> Option<Self> {
+        Self::from_code(text)
+    }
+}
+
+/// Stored as `vat_filer` or `exempt`; an empty column is a private applicant.
+impl StoredText for crate::domain::VatStatus {
+    fn from_stored(text: &str) -> Option<Self> {
+        match text {
+            "vat_filer" => Some(Self::VatFiler),
+            "exempt" => Some(Self::Exempt),
+            _ => None,
+        }
     }
 }
 
@@ -378,7 +410,12 @@ from_stored!(
     DateTime<Utc>,
     NaiveDate,
     rust_decimal::Decimal,
-    crate::domain::permit::PermitStatus
+    crate::domain::permit::PermitStatus,
+    crate::domain::Language,
+    crate::domain::ApplicantKind,
+    crate::domain::ElectricityBand,
+    crate::domain::survey::WaterWork,
+    crate::domain::VatStatus
 );
 
 /// Documents stored as JSON text (an operator's answer, a survey) are read back typed, here
@@ -918,6 +955,70 @@ mod tests {
             .await
             .map_err(DbError::from)
             .unwrap_err();
+            assert!(matches!(error, DbError::Corrupt(_)), "{wrong}: {error}");
+        }
+    }
+
+    /// A request's stored codes read back as the applicant's facts: an empty VAT column is a
+    /// private applicant, an empty water work a first connection; a code the product does not
+    /// write (a language, a band, a VAT position) is a corrupt row, never a default.
+    #[tokio::test]
+    async fn a_requests_codes_are_read_typed_and_an_unknown_code_is_a_corrupt_row() {
+        use crate::domain::{
+            ApplicantKind, ElectricityBand, Language, VatStatus, survey::WaterWork,
+        };
+        #[derive(Debug, sqlx::FromRow)]
+        struct Read {
+            #[sqlx(try_from = "Stored<Language>")]
+            language: Language,
+            #[sqlx(try_from = "Stored<ApplicantKind>")]
+            kind: ApplicantKind,
+            #[sqlx(try_from = "Stored<Option<ElectricityBand>>")]
+            band: Option<ElectricityBand>,
+            #[sqlx(try_from = "Stored<Option<VatStatus>>")]
+            vat: Option<VatStatus>,
+            #[sqlx(try_from = "Stored<Option<WaterWork>>")]
+            water: Option<WaterWork>,
+        }
+        let db = Db::connect("sqlite::memory:", Duration::from_secs(5))
+            .await
+            .unwrap();
+        let read = |columns: &str| {
+            sqlx::query_as::<_, Read>(sqlx::AssertSqlSafe(format!("SELECT {columns}")))
+                .fetch_one(&db.pool)
+        };
+        let legal = read(
+            "'nl' AS language, 'legal' AS kind, '3x25' AS band, 'vat_filer' AS vat, \
+                'renewal' AS water",
+        )
+        .await
+        .unwrap();
+        assert_eq!(legal.language, Language::Nl);
+        assert_eq!(legal.kind, ApplicantKind::Legal);
+        assert_eq!(
+            legal.band,
+            Some(ElectricityBand {
+                phases: 3,
+                amperes: 25
+            })
+        );
+        assert_eq!(legal.vat, Some(VatStatus::VatFiler));
+        assert_eq!(legal.water, Some(WaterWork::Renewal));
+        let private =
+            read("'fr' AS language, 'natural' AS kind, NULL AS band, NULL AS vat, NULL AS water")
+                .await
+                .unwrap();
+        assert_eq!(private.vat.unwrap_or_default(), VatStatus::Private);
+        assert_eq!(private.water.unwrap_or_default(), WaterWork::New);
+        assert_eq!(private.band, None);
+        for wrong in [
+            "'xx' AS language, 'natural' AS kind, NULL AS band, NULL AS vat, NULL AS water",
+            "'fr' AS language, 'company' AS kind, NULL AS band, NULL AS vat, NULL AS water",
+            "'fr' AS language, 'natural' AS kind, '2x25' AS band, NULL AS vat, NULL AS water",
+            "'fr' AS language, 'natural' AS kind, NULL AS band, 'private' AS vat, NULL AS water",
+            "'fr' AS language, 'natural' AS kind, NULL AS band, NULL AS vat, 'rebuild' AS water",
+        ] {
+            let error = read(wrong).await.map_err(DbError::from).unwrap_err();
             assert!(matches!(error, DbError::Corrupt(_)), "{wrong}: {error}");
         }
     }

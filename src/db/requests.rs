@@ -4,8 +4,9 @@
 use super::{OrganisationId, RequestId, Stored, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::domain::RequestState;
+use crate::domain::survey::WaterWork;
 use crate::domain::tenancy::OrganisationKind;
+use crate::domain::{ApplicantKind, ElectricityBand, Language, RequestState, VatStatus};
 
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
 
@@ -22,12 +23,14 @@ pub struct RequestRow {
     /// Typed as it is read: a stored code the state machine does not know is a corrupt row.
     #[sqlx(try_from = "String")]
     pub state: RequestState,
-    pub applicant_kind: String,
+    #[sqlx(try_from = "Stored<ApplicantKind>")]
+    pub applicant_kind: ApplicantKind,
     pub applicant_name: String,
     pub company_number: Option<String>,
     pub email: String,
     pub phone: String,
-    pub language: String,
+    #[sqlx(try_from = "Stored<Language>")]
+    pub language: Language,
     pub street: Option<String>,
     pub house_number: Option<String>,
     pub locality: Option<String>,
@@ -38,7 +41,8 @@ pub struct RequestRow {
     pub parcel_ref: Option<String>,
     pub building: String,
     pub dwellings: i64,
-    pub electricity_band: Option<String>,
+    #[sqlx(try_from = "Stored<Option<ElectricityBand>>")]
+    pub electricity_band: Option<ElectricityBand>,
     #[sqlx(try_from = "Stored<Option<NaiveDate>>")]
     pub wished_from: Option<NaiveDate>,
     #[sqlx(try_from = "Stored<Option<NaiveDate>>")]
@@ -72,8 +76,9 @@ pub struct RequestRow {
     pub servicing_t5387: Option<i64>,
     /// V-4.3: light points added on existing poles or cable (quoted separately).
     pub servicing_existing_pole_lights: Option<i64>,
-    /// `vat_filer`, or NULL for an applicant without periodic VAT returns.
-    pub applicant_vat: Option<String>,
+    /// Stored `vat_filer` or `exempt`, NULL for an applicant without periodic VAT returns.
+    #[sqlx(try_from = "Stored<Option<VatStatus>>")]
+    pub applicant_vat: Option<VatStatus>,
     /// ORES' servicing study, once recorded (stored as JSON).
     pub servicing_study: Option<crate::domain::servicing::ServicingStudy>,
     /// SWDE's survey of the water connection, once recorded (stored as JSON).
@@ -85,9 +90,11 @@ pub struct RequestRow {
     /// NULL for a new build.
     pub dwelling_first_occupied_year: Option<i64>,
     /// A power increase: the band of the existing connection.
-    pub electricity_current_band: Option<String>,
+    #[sqlx(try_from = "Stored<Option<ElectricityBand>>")]
+    pub electricity_current_band: Option<ElectricityBand>,
     /// `modification` or `renewal`; NULL for a first water connection.
-    pub water_work: Option<String>,
+    #[sqlx(try_from = "Stored<Option<WaterWork>>")]
+    pub water_work: Option<WaterWork>,
     /// B-9: 1 when no water was billed for 24 months on the connection to renew.
     pub water_unbilled: i64,
     /// V-2.3: who pays the servicing when not the applicant; NULL when the applicant does.
@@ -1050,11 +1057,6 @@ pub async fn get_for_worker_db(db: &Db, id: RequestId) -> DbResult<RequestRow> {
 }
 
 impl RequestRow {
-    /// The applicant's language (French when the stored code is unknown).
-    pub fn language(&self) -> crate::domain::Language {
-        self.language.parse().unwrap_or_default()
-    }
-
     /// The site in one line: street and number, postcode and commune, parcel, map point.
     pub fn site_line(&self) -> String {
         crate::domain::geo::site_line(

@@ -477,7 +477,7 @@ pub async fn ask_for_missing(
         return Err(DocumentError::WrongState(fresh.state.code().to_owned()));
     }
     let checklist = checklist_in(&mut tx, fresh.id).await?;
-    let tr = Tr(fresh.language());
+    let tr = Tr(fresh.language);
     let items = ask_lines(tr, &checklist);
     if items.is_empty() && message.is_none() {
         tx.rollback().await.map_err(DbError::from)?;

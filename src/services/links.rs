@@ -145,7 +145,7 @@ async fn renew_in(
         },
     )
     .await?;
-    let tr = Tr(request.language());
+    let tr = Tr(request.language);
     let mail = compose::notice(
         tr,
         &compose::Notice {

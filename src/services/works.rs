@@ -30,7 +30,7 @@ pub async fn confirm_day(
     request: &RequestRow,
     now: DateTime<Utc>,
 ) -> Result<NaiveDate, OfferError> {
-    let tr = Tr(request.language());
+    let tr = Tr(request.language);
     let mut blockers = Vec::new();
     let day = db::crews::reserved_day(&state.db, &request.access).await?;
     // Confirmed already (a second click): the same outcome as the first.

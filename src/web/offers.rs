@@ -657,7 +657,7 @@ async fn ask_code(
     CsrfForm(form): CsrfForm<CodeRequest>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
-    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
+    let ctx = ctx.unless_chosen(request.language);
     let version: i64 = form.version.trim().parse().unwrap_or(0);
     let outcome = offer_service::send_acceptance_code(
         &state,
@@ -719,7 +719,7 @@ async fn confirm_page(
     Query(query): Query<ConfirmQuery>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
-    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
+    let ctx = ctx.unless_chosen(request.language);
     let version = query
         .version
         .trim()
@@ -747,7 +747,7 @@ async fn accept_online(
     CsrfForm(form): CsrfForm<OnlineAcceptance>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
-    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
+    let ctx = ctx.unless_chosen(request.language);
     let version = form.version.trim().parse().unwrap_or(0);
     let outcome = offer_service::accept(
         &state,
@@ -786,7 +786,7 @@ async fn ask_change(
     CsrfForm(form): CsrfForm<ChangeForm>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
-    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
+    let ctx = ctx.unless_chosen(request.language);
     let outcome =
         offer_service::request_change(&state, &request, &form.change, state.clock.now()).await;
     after_applicant(&state, ctx, token, outcome).await

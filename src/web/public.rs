@@ -400,7 +400,7 @@ async fn renew_link(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
-    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
+    let ctx = ctx.unless_chosen(request.language);
     // Each new link is a mail: a client asks for only so many an hour.
     state.throttles.link_mail.check(client)?;
     links::renew(&state, &request, state.clock.now())
@@ -542,7 +542,7 @@ async fn reader_and_file(
     let file = case_file::applicant_file(state, stamp, token)
         .await
         .map_err(case_file_error)?;
-    let ctx = ctx.unless_chosen(file.request.language.parse().unwrap_or_default());
+    let ctx = ctx.unless_chosen(file.request.language);
     Ok((ctx, file))
 }
 
@@ -716,7 +716,7 @@ async fn pick_day(
     CsrfForm(form): CsrfForm<DayPick>,
 ) -> Result<Response, PageError> {
     let request = request_of_token(&state, &token).await?;
-    let ctx = ctx.unless_chosen(request.language.parse().unwrap_or_default());
+    let ctx = ctx.unless_chosen(request.language);
     let outcome = match chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") {
         Ok(day) => {
             schedule::reserve(

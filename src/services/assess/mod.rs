@@ -14,12 +14,11 @@ use crate::{
     domain::RequestState,
     domain::retry::backoff,
     domain::{
-        ApplicantKind, Building, DocumentKind, Dwelling, ElectricityBand, InputError, Service,
+        Building, DocumentKind, Dwelling, InputError, Service,
         servicing::{
             DossierKey, FORM_OPERATIONS, ServicingFacts, ServicingPayer, ServicingPayerInput,
             operation_code, parse_cabin, parse_metres, parse_planned_frontages, parse_social,
         },
-        survey::WaterWork,
     },
     operators::{
         self, OperatorModule, RequestFacts,
@@ -67,10 +66,6 @@ pub fn due_at(now: DateTime<Utc>, due_working_days: u32) -> DateTime<Utc> {
 
 /// What the operator module may know of the request.
 pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
-    let applicant_kind = match request.applicant_kind.as_str() {
-        "legal" => ApplicantKind::Legal,
-        _ => ApplicantKind::Natural,
-    };
     let building = match request.building.as_str() {
         "house" => Building::House,
         _ => Building::Apartments {
@@ -78,18 +73,7 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
                 .map_err(|_| AssessError::Corrupt("dwellings".into()))?,
         },
     };
-    let electricity_band = request
-        .electricity_band
-        .as_deref()
-        .map(ElectricityBand::parse)
-        .transpose()?;
     let submitted_on = crate::clock::day_of(request.submitted_at);
-    let applicant_vat = match request.applicant_vat.as_deref() {
-        None => VatStatus::Private,
-        Some("vat_filer") => VatStatus::VatFiler,
-        Some("exempt") => VatStatus::Exempt,
-        Some(other) => return Err(AssessError::Corrupt(format!("applicant VAT {other:?}"))),
-    };
     let dwelling = match request.dwelling_first_occupied_year {
         None => Dwelling::New,
         Some(year) => Dwelling::Existing {
@@ -97,28 +81,18 @@ pub fn facts_of(request: &RequestRow) -> Result<RequestFacts, AssessError> {
                 .map_err(|_| AssessError::Corrupt(format!("first occupied {year}")))?,
         },
     };
-    let electricity_current_band = request
-        .electricity_current_band
-        .as_deref()
-        .map(ElectricityBand::parse)
-        .transpose()?;
-    let water_work = match request.water_work.as_deref() {
-        None => WaterWork::New,
-        Some(code) => WaterWork::from_code(code)
-            .ok_or_else(|| AssessError::Corrupt(format!("water work {code:?}")))?,
-    };
     Ok(RequestFacts {
-        applicant_kind,
-        applicant_vat,
+        applicant_kind: request.applicant_kind,
+        applicant_vat: request.applicant_vat.unwrap_or_default(),
         // Known from the request's documents: see [`facts_with_dossiers`].
         exemption_proved: false,
         dwelling,
-        electricity_current_band,
-        water_work,
+        electricity_current_band: request.electricity_current_band,
+        water_work: request.water_work.unwrap_or_default(),
         water_unbilled: request.water_unbilled != 0,
         building,
         has_address: request.street.is_some() && request.house_number.is_some(),
-        electricity_band,
+        electricity_band: request.electricity_band,
         submitted_on,
         servicing: servicing_of(request)?,
         water_survey: request.water_survey.clone(),

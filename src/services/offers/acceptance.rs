@@ -88,7 +88,7 @@ pub async fn send_acceptance_code(
         now + CODE_LIFETIME,
     )
     .await?;
-    let tr = Tr(request.language());
+    let tr = Tr(request.language);
     let version_text = offer.version.to_string();
     let minutes = CODE_LIFETIME.num_minutes().to_string();
     let mail = compose::notice(
@@ -235,7 +235,7 @@ pub async fn accept(
         None => format!("v{}", offer.version),
     };
     event(&mut tx, request, now, "offer_accepted", who, Some(&detail)).await?;
-    let tr = Tr(request.language());
+    let tr = Tr(request.language);
     let mut paragraphs = vec![tr.f(
         "offer.mail.accepted",
         [("version", offer.version.to_string().as_str())],

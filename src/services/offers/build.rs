@@ -489,7 +489,7 @@ pub(super) async fn build(
     request: &RequestRow,
     options: BuildOptions<'_>,
 ) -> Result<Built, OfferError> {
-    let language = request.language();
+    let language = request.language;
     let tr = Tr(language);
     let mut parts = parts(state, scope, request).await?;
     let unpriced = unpriced_parts(&parts);

@@ -21,7 +21,7 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
             continue;
         }
         let request = requests::get_for_worker_db(&state.db, offer.request_id).await?;
-        let tr = Tr(request.language());
+        let tr = Tr(request.language);
         let mut tx = state.db.begin_write().await?;
         if offers::mark_reminded(&mut tx, offer.id, now).await? {
             notify_applicant(
@@ -47,7 +47,7 @@ pub async fn run_daily(state: &AppState, now: DateTime<Utc>) -> Result<DailyRun,
     }
     for offer in offers::due_lapses(&state.db, today).await? {
         let request = requests::get_for_worker_db(&state.db, offer.request_id).await?;
-        let tr = Tr(request.language());
+        let tr = Tr(request.language);
         let mut tx = state.db.begin_write().await?;
         if offers::lapse(&mut tx, offer.id, now).await? {
             requests::move_state(

@@ -409,7 +409,7 @@ pub(in crate::services) async fn notify_applicant(
     attachments: &[Attachment],
     now: DateTime<Utc>,
 ) -> Result<(), OfferError> {
-    let tr = Tr(request.language());
+    let tr = Tr(request.language);
     let link =
         crate::services::links::issue_follow_link(tx, base_url, request.id, kind, now).await?;
     let mail = compose::notice(

@@ -282,7 +282,7 @@ pub(crate) async fn register_in(
     if !recorded {
         return Ok(None);
     }
-    let tr = Tr(request.language());
+    let tr = Tr(request.language);
     let standing = dues::standing(
         due.amount,
         &due.payments
@@ -380,7 +380,7 @@ pub async fn set_pays_after_works(
     {
         return Err(OfferError::WrongState(request.state.code().to_owned()));
     }
-    let tr = Tr(request.language());
+    let tr = Tr(request.language);
     let detail = tr
         .t(if after_works {
             "offer.payer.after_works"
@@ -449,7 +449,7 @@ pub async fn close_if_settled(
     )
     .await?;
     let request = requests::get_for_worker(tx, request_id).await?;
-    let tr = Tr(request.language());
+    let tr = Tr(request.language);
     let lines = closing_lines(tx, &request, tr).await?;
     notify_applicant(tx, base_url, &request, "closed", lines, &[], now).await?;
     Ok(true)

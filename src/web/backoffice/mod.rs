@@ -20,7 +20,7 @@ use super::{
 use crate::domain::{RequestId, UserId};
 use crate::http::{extract::IdPath, kept_page};
 use crate::{
-    domain::{ElectricityBand, RequestState, Service},
+    domain::{RequestState, Service},
     http::query::QueueQuery,
     i18n::Tr,
     services::{
@@ -139,10 +139,7 @@ pub fn service_labels(
         .map(|row| {
             let mut label = names.name(&row.service);
             if row.service == "electricity"
-                && let Some(band) = request
-                    .electricity_band
-                    .as_deref()
-                    .and_then(|b| ElectricityBand::parse(b).ok())
+                && let Some(band) = request.electricity_band
             {
                 label = format!("{label} — {}", tr.band(band));
             }
