@@ -3,7 +3,7 @@
 use super::{CrewId, OrganisationId, RequestId, Stored};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Db, DbError, DbResult, Tx, parse_date, sql::Sql, ts};
+use super::{Db, DbError, DbResult, Tx, sql::Sql, ts};
 use crate::{domain::ServiceCode, scheduling::joint::Crew};
 
 #[derive(Debug, Clone)]
@@ -74,7 +74,7 @@ pub async fn serving(
     .bind(commune_nis)
     .fetch_all(&mut **tx)
     .await?;
-    let absences: Vec<(CrewId, String)> = sqlx::query_as(
+    let absences: Vec<(CrewId, Stored<NaiveDate>)> = sqlx::query_as(
         "SELECT a.crew_id, a.day FROM crew_absences a \
          JOIN crew_communes cc ON cc.crew_id = a.crew_id \
          WHERE cc.commune_nis = $1 AND a.day >= $2 AND a.day <= $3",
@@ -106,7 +106,7 @@ fn crew_of(
     row: &CrewRow,
     service: ServiceCode,
     communes: Vec<String>,
-    absences: &[(CrewId, String)],
+    absences: &[(CrewId, Stored<NaiveDate>)],
 ) -> DbResult<Crew> {
     Ok(Crew {
         id: row.id,
@@ -117,8 +117,8 @@ fn crew_of(
         absences: absences
             .iter()
             .filter(|(crew, _)| *crew == row.id)
-            .map(|(_, day)| parse_date(day))
-            .collect::<DbResult<_>>()?,
+            .map(|(_, day)| day.0)
+            .collect(),
         civil_works: row.civil_works != 0,
     })
 }
@@ -142,13 +142,13 @@ pub async fn everything(
     )
     .fetch_all(&mut **tx)
     .await?;
-    let absences: Vec<(CrewId, String)> =
+    let absences: Vec<(CrewId, Stored<NaiveDate>)> =
         sqlx::query_as("SELECT crew_id, day FROM crew_absences WHERE day >= $1 AND day <= $2")
             .bind(from.to_string())
             .bind(to.to_string())
             .fetch_all(&mut **tx)
             .await?;
-    let booked: Vec<(CrewId, String, i64)> =
+    let booked: Vec<(CrewId, Stored<NaiveDate>, i64)> =
         sqlx::query_as("SELECT crew_id, day, booked FROM crew_days WHERE day >= $1 AND day <= $2")
             .bind(from.to_string())
             .bind(to.to_string())
@@ -169,14 +169,8 @@ pub async fn everything(
     }
     let bookings = booked
         .into_iter()
-        .map(|(crew, day, jobs)| {
-            Ok((
-                crew,
-                parse_date(&day)?,
-                u32::try_from(jobs).unwrap_or(u32::MAX),
-            ))
-        })
-        .collect::<DbResult<_>>()?;
+        .map(|(crew, day, jobs)| (crew, day.0, u32::try_from(jobs).unwrap_or(u32::MAX)))
+        .collect();
     Ok((crews, bookings))
 }
 
@@ -197,16 +191,11 @@ pub async fn bookings(
         .push_bind(to.to_string())
         .push(" AND crew_id IN ")
         .push_list(crews.iter().map(ToString::to_string));
-    let rows: Vec<(CrewId, String, i64)> = sql.query_as()?.fetch_all(&mut **tx).await?;
-    rows.into_iter()
-        .map(|(crew, day, booked)| {
-            Ok((
-                crew,
-                parse_date(&day)?,
-                u32::try_from(booked).unwrap_or(u32::MAX),
-            ))
-        })
-        .collect()
+    let rows: Vec<(CrewId, Stored<NaiveDate>, i64)> = sql.query_as()?.fetch_all(&mut **tx).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(crew, day, booked)| (crew, day.0, u32::try_from(booked).unwrap_or(u32::MAX)))
+        .collect())
 }
 
 /// Takes one job of `crew`'s capacity on `day`, or returns false when the day is full. The
@@ -262,28 +251,28 @@ pub async fn record_reservation(
 
 /// The same, inside a writing transaction.
 pub async fn reserved_day_in(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<NaiveDate>> {
-    let day: Option<String> =
+    let day: Stored<Option<NaiveDate>> =
         sqlx::query_scalar("SELECT MIN(day) FROM reservations WHERE request_id = $1")
             .bind(request_id)
             .fetch_one(&mut **tx)
             .await?;
-    day.as_deref().map(parse_date).transpose()
+    Ok(day.0)
 }
 
 /// The reserved joint day of a request, if any.
 pub async fn reserved_day(db: &Db, request: &super::RequestAccess) -> DbResult<Option<NaiveDate>> {
-    let day: Option<String> =
+    let day: Stored<Option<NaiveDate>> =
         sqlx::query_scalar("SELECT MIN(day) FROM reservations WHERE request_id = $1")
             .bind(request.id())
             .fetch_one(&db.pool)
             .await?;
-    day.map(|d| parse_date(&d)).transpose()
+    Ok(day.0)
 }
 
 /// Cancels the joint day of a request: every crew gets its job's capacity back. Returns the
 /// day that was reserved, if any.
 pub async fn release(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<NaiveDate>> {
-    let rows: Vec<(CrewId, String)> =
+    let rows: Vec<(CrewId, Stored<NaiveDate>)> =
         sqlx::query_as("SELECT crew_id, day FROM reservations WHERE request_id = $1")
             .bind(request_id)
             .fetch_all(&mut **tx)
@@ -293,7 +282,7 @@ pub async fn release(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<Naiv
             "UPDATE crew_days SET booked = booked - 1 WHERE crew_id = $1 AND day = $2 AND booked > 0",
         )
         .bind(*crew)
-        .bind(day)
+        .bind(day.0.to_string())
         .execute(&mut **tx)
         .await?;
     }
@@ -302,7 +291,7 @@ pub async fn release(tx: &mut Tx, request_id: RequestId) -> DbResult<Option<Naiv
         .execute(&mut **tx)
         .await?;
     super::summaries::refresh_request(tx, request_id).await?;
-    rows.first().map(|(_, day)| parse_date(day)).transpose()
+    Ok(rows.first().map(|(_, day)| day.0))
 }
 
 /// A crew as its own organisation sees it.

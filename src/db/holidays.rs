@@ -5,7 +5,7 @@ use super::{HolidayId, RequestId, Stored, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Any;
 
-use super::{Db, DbResult, Engine, Tx, parse_date, ts};
+use super::{Db, DbResult, Engine, Tx, ts};
 
 /// A validated period to store. `provinces` holds province codes separated by commas; empty
 /// means all of Wallonia.
@@ -149,7 +149,7 @@ pub async fn civil_works_bookings(
     from: NaiveDate,
     to: NaiveDate,
 ) -> DbResult<Vec<CivilWorksBooking>> {
-    let rows: Vec<(RequestId, String, String, String)> = sqlx::query_as(
+    let rows: Vec<(RequestId, String, String, Stored<NaiveDate>)> = sqlx::query_as(
         "SELECT DISTINCT r.request_id, q.reference, q.commune_nis, r.day \
          FROM reservations r \
          JOIN crews c ON c.id = r.crew_id \
@@ -161,16 +161,17 @@ pub async fn civil_works_bookings(
     .bind(to.to_string())
     .fetch_all(&mut **tx)
     .await?;
-    rows.into_iter()
-        .map(|(request_id, reference, commune_nis, day)| {
-            Ok(CivilWorksBooking {
+    Ok(rows
+        .into_iter()
+        .map(
+            |(request_id, reference, commune_nis, day)| CivilWorksBooking {
                 request_id,
                 reference,
                 commune_nis,
-                day: parse_date(&day)?,
-            })
-        })
-        .collect()
+                day: day.0,
+            },
+        )
+        .collect())
 }
 
 /// The days a civil-works crew is booked for a request and has not yet done its works.
@@ -178,12 +179,12 @@ pub async fn civil_works_days_of(
     db: &Db,
     request: &super::RequestAccess,
 ) -> DbResult<Vec<NaiveDate>> {
-    let days: Vec<String> = sqlx::query_scalar(
+    let days: Vec<Stored<NaiveDate>> = sqlx::query_scalar(
         "SELECT DISTINCT r.day FROM reservations r JOIN crews c ON c.id = r.crew_id \
          WHERE r.request_id = $1 AND c.civil_works = 1 AND r.done_at IS NULL",
     )
     .bind(request.id())
     .fetch_all(&db.pool)
     .await?;
-    days.iter().map(|d| parse_date(d)).collect()
+    Ok(days.into_iter().map(|day| day.0).collect())
 }

@@ -717,15 +717,6 @@ pub fn ts(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-pub fn parse_ts(text: &str) -> DbResult<DateTime<Utc>> {
-    crate::clock::parse_timestamp(text)
-        .ok_or_else(|| DbError::Corrupt(format!("timestamp {text:?}")))
-}
-
-pub fn parse_date(text: &str) -> DbResult<NaiveDate> {
-    crate::clock::parse_day(text).ok_or_else(|| DbError::Corrupt(format!("date {text:?}")))
-}
-
 /// A stored code (a role, a kind, a status) read back; one the product does not know is a
 /// corrupt row.
 pub fn parse_code<T: std::str::FromStr>(code: &str) -> DbResult<T> {
@@ -868,7 +859,7 @@ mod tests {
             .with_timezone(&Utc);
         let late = early + chrono::Duration::milliseconds(1500);
         assert!(ts(early) < ts(late));
-        assert_eq!(parse_ts(&ts(late)).unwrap(), late);
+        assert_eq!(crate::clock::parse_timestamp(&ts(late)), Some(late));
         assert_eq!(ts(early).len(), ts(late).len());
     }
 

@@ -4,7 +4,7 @@ use super::{OutboxId, RequestId, Stored};
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Db, DbError, DbResult, Tx, parse_ts, sql::Sql, ts};
+use super::{Db, DbError, DbResult, Tx, sql::Sql, ts};
 pub use crate::domain::contact::mailbox_key;
 
 crate::domain::stored_code! {
@@ -172,11 +172,11 @@ pub async fn queued_to_mailboxes_since(
         return Ok(Vec::new());
     }
     sql.for_engine(tx.engine);
-    let rows: Vec<(String, String)> = sql.query_as()?.fetch_all(&mut **tx).await?;
-    let mut queued = rows
+    let rows: Vec<(String, Stored<DateTime<Utc>>)> = sql.query_as()?.fetch_all(&mut **tx).await?;
+    let mut queued: Vec<_> = rows
         .into_iter()
-        .map(|(mailbox, at)| Ok((mailbox, parse_ts(&at)?)))
-        .collect::<DbResult<Vec<_>>>()?;
+        .map(|(mailbox, at)| (mailbox, at.0))
+        .collect();
     queued.sort_by(|(a, a_at), (b, b_at)| a.cmp(b).then(b_at.cmp(a_at)));
     Ok(queued)
 }

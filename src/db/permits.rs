@@ -5,7 +5,7 @@
 use super::{CrewId, OrganisationId, PermitId, RequestId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Db, DbError, DbResult, Scope, Stored, Tx, new_id, parse_code, sql::Sql, ts};
+use super::{Db, DbError, DbResult, Scope, Stored, Tx, new_id, sql::Sql, ts};
 use crate::domain::permit::PermitStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -111,11 +111,12 @@ pub async fn of_waiting(
          WHERE {}",
         super::requests::WAITING_FOR_DAY
     );
-    let rows: Vec<(RequestId, Option<String>)> =
+    let rows: Vec<(RequestId, Stored<Option<PermitStatus>>)> =
         super::requests::fetch_of_waiting(tx, scope, sql).await?;
-    rows.into_iter()
-        .map(|(request, status)| Ok((request, status.as_deref().map(parse_code).transpose()?)))
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|(request, status)| (request, status.0))
+        .collect())
 }
 
 /// Each operator's latest answer of a request (service, organisation, answer: none before it),
@@ -512,7 +513,7 @@ pub async fn decided(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<PermitL
 /// The requests of a tenant whose permit needs the case officer: a question to answer,
 /// conditions to acknowledge, or a refusal. (request id, permit status)
 pub async fn needing_officer(db: &Db, scope: &Scope) -> DbResult<Vec<(RequestId, PermitStatus)>> {
-    let rows: Vec<(RequestId, String)> = sqlx::query_as(
+    let rows: Vec<(RequestId, Stored<PermitStatus>)> = sqlx::query_as(
         "SELECT pm.request_id, pm.status FROM permits pm \
          JOIN request_parties p ON p.request_id = pm.request_id AND p.organisation_id = $1 \
          WHERE pm.status IN ('information_requested', 'refused') \
@@ -521,9 +522,10 @@ pub async fn needing_officer(db: &Db, scope: &Scope) -> DbResult<Vec<(RequestId,
     .bind(scope.organisation_id())
     .fetch_all(&db.pool)
     .await?;
-    rows.into_iter()
-        .map(|(request, status)| Ok((request, parse_code(&status)?)))
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|(request, status)| (request, status.0))
+        .collect())
 }
 
 /// One operator's part of a joint day, with its site and permit, as a tenant may see it.

@@ -19,7 +19,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, DbResult, OrganisationId, UserId, ts};
+use super::{Db, DbResult, OrganisationId, Stored, UserId, ts};
 pub use crate::domain::tenancy::SessionUser;
 use crate::domain::tenancy::{OrganisationKind, Role};
 
@@ -151,7 +151,8 @@ struct SessionUserRow {
     #[sqlx(try_from = "String")]
     organisation_kind: OrganisationKind,
     administrator: i64,
-    expires_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    expires_at: DateTime<Utc>,
 }
 
 pub async fn create(
@@ -207,7 +208,7 @@ pub async fn user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> DbResult<Opt
         token_hash,
         Kept {
             user: user.clone(),
-            expires_at: super::parse_ts(&row.expires_at)?,
+            expires_at: row.expires_at,
             generation,
             read_at,
         },

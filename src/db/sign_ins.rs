@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Db, DbResult, new_id, parse_ts, ts};
+use super::{Db, DbResult, Stored, new_id, ts};
 
 /// Records an attempt on `account` about to be checked; its id, to forget it if it succeeds
 /// or is refused unchecked.
@@ -21,14 +21,14 @@ pub async fn record(db: &Db, account: &str, now: DateTime<Utc>) -> DbResult<Uuid
 
 /// When the attempts on `account` since `since` were made, oldest first.
 pub async fn since(db: &Db, account: &str, since: DateTime<Utc>) -> DbResult<Vec<DateTime<Utc>>> {
-    let rows: Vec<String> = sqlx::query_scalar(
+    let rows: Vec<Stored<DateTime<Utc>>> = sqlx::query_scalar(
         "SELECT at FROM sign_in_attempts WHERE account = $1 AND at > $2 ORDER BY at, id",
     )
     .bind(account)
     .bind(ts(since))
     .fetch_all(&db.pool)
     .await?;
-    rows.iter().map(|at| parse_ts(at)).collect()
+    Ok(rows.into_iter().map(|at| at.0).collect())
 }
 
 /// Forgets one attempt.

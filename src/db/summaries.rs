@@ -13,7 +13,8 @@
 //! The sums move by atomic increments, so concurrent writers of different requests never
 //! lose each other's changes; writers of one request take turns on its row.
 
-use super::{CrewId, OrganisationId, RequestId};
+use super::{CrewId, OrganisationId, RequestId, Stored};
+use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 use rust_decimal::{Decimal, prelude::ToPrimitive};
@@ -510,7 +511,8 @@ pub async fn communes(db: &Db, scope: &Scope) -> DbResult<Vec<(String, String)>>
 struct DaySummaryRow {
     commune_nis: String,
     street: String,
-    day: String,
+    #[sqlx(try_from = "Stored<NaiveDate>")]
+    day: NaiveDate,
     trench_scale: i64,
     works_days: i64,
     crew_visits_avoided: i64,
@@ -563,7 +565,7 @@ pub async fn nuisance_days(
             trench.rescale(scale);
             Ok(DaySummary {
                 street: (!row.street.is_empty()).then(|| row.street.clone()),
-                day: super::parse_date(&row.day)?,
+                day: row.day,
                 works_days: count(row.works_days)?,
                 crew_visits_avoided: count(row.crew_visits_avoided)?,
                 openings_made: count(row.openings_made)?,

@@ -515,7 +515,7 @@ pub async fn mark_failed(
     .bind(attempt.duration_ms)
     .execute(&mut *tx)
     .await?;
-    let since: String = sqlx::query_scalar(
+    let since: Stored<DateTime<Utc>> = sqlx::query_scalar(
         "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) \
          WHERE id = $1 RETURNING failing_since",
     )
@@ -523,7 +523,7 @@ pub async fn mark_failed(
     .bind(ts(attempt.at))
     .fetch_one(&mut *tx)
     .await?;
-    Ok((tx, super::parse_ts(&since)?))
+    Ok((tx, since.0))
 }
 
 /// Disables an endpoint that failed too long; false when it was no longer active. Returns its

@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use crate::domain::{OrganisationId, PermitId, RequestId, UserId};
 use crate::{
     db::{
-        self, DbError, Tx, crews, organisations,
+        DbError, Tx, crews, organisations,
         permits::{self, NewAction, NewPermit},
         requests::{self, NewEvent, NewRequestRecord},
     },
@@ -464,7 +464,7 @@ async fn add_site(
     let (postcode, nis, crew_name, _) = commune_facts(site.commune);
     let (day, requested_at, done) = match site.when {
         When::Done(text) => {
-            let day = db::parse_date(text)?;
+            let day = crate::clock::parse_day(text).ok_or_else(|| missing("day"))?;
             (day, at(day - Duration::days(30), 9), true)
         }
         When::Coming {

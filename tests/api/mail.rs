@@ -238,7 +238,7 @@ async fn a_refused_delivery_is_retried_later_and_sent_once() {
             .unwrap();
     assert_eq!(status, "pending");
     assert!(error.unwrap().contains("try again later"));
-    let next = connect_my_home::db::parse_ts(&next_attempt_at).unwrap();
+    let next = connect_my_home::clock::parse_timestamp(&next_attempt_at).unwrap();
     let wait = next - app.now();
     assert!(
         wait > chrono::Duration::seconds(20) && wait <= chrono::Duration::seconds(30),
@@ -401,7 +401,8 @@ async fn a_claim_is_renewed_while_its_delivery_runs_and_no_second_sender_takes_i
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (status, attempts, error, claimed) = row_to(&app, "marie.dupont@example.be").await;
     assert_eq!((status.as_str(), attempts, error), ("pending", 1, None));
-    let claimed = connect_my_home::db::parse_ts(&claimed.expect("still claimed")).unwrap();
+    let claimed =
+        connect_my_home::clock::parse_timestamp(&claimed.expect("still claimed")).unwrap();
     assert!(claimed > app.now(), "the claim was pushed forward");
     assert!(sink.messages().await.is_empty(), "no second sender");
     // Nor another instance's worker.
@@ -592,7 +593,7 @@ async fn confirmation_failed_for_good(app: &crate::helpers::TestApp) -> String {
     assert_eq!(status, "failed");
     assert!(error.contains("try again later"), "{error}");
     // The applicant's only copy of their link is still tried again by itself, hourly.
-    let wait = connect_my_home::db::parse_ts(&next).unwrap() - app.now();
+    let wait = connect_my_home::clock::parse_timestamp(&next).unwrap() - app.now();
     assert!(
         wait > chrono::Duration::minutes(59) && wait <= chrono::Duration::minutes(60),
         "{wait}"
