@@ -99,6 +99,14 @@ pub fn day_of(at: DateTime<Utc>) -> NaiveDate {
     brussels(at).date()
 }
 
+/// The instant a Brussels day starts (its midnight, 23:00 or 22:00 UTC the day before).
+pub fn day_start(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(chrono::NaiveTime::MIN).and_utc();
+    // The offset at midnight UTC is the offset at Brussels midnight: the clocks change at
+    // 01:00 UTC, never between the two.
+    midnight - (brussels(midnight) - midnight.naive_utc())
+}
+
 /// A timestamp as the product stores and exchanges it (RFC 3339, UTC).
 pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
@@ -151,6 +159,18 @@ mod tests {
 
     fn utc(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_brussels_day_starts_at_its_midnight_in_winter_and_in_summer() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(day_start(day(2027, 1, 1)), utc("2026-12-31T23:00:00Z"));
+        assert_eq!(day_start(day(2027, 7, 14)), utc("2027-07-13T22:00:00Z"));
+        // The days the clocks change start at the midnight before the change.
+        assert_eq!(day_start(day(2027, 3, 28)), utc("2027-03-27T23:00:00Z"));
+        assert_eq!(day_start(day(2027, 3, 29)), utc("2027-03-28T22:00:00Z"));
+        assert_eq!(day_start(day(2027, 10, 31)), utc("2027-10-30T22:00:00Z"));
+        assert_eq!(day_start(day(2027, 11, 1)), utc("2027-10-31T23:00:00Z"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -112,16 +113,16 @@ impl From<OwnPartRow> for PartSummary {
             id: row.id,
             request_id: row.request_id,
             reference: row.reference,
-            request_state: row.request_state,
+            request_state: row.request_state.code().to_owned(),
             service: row.service,
             status: row.status.to_string(),
             version: row.version,
             feasibility: row.feasibility,
-            due_at: row.due_at,
+            due_at: super::timestamp(row.due_at),
             commune: row.commune_name,
             commune_nis: row.commune_nis,
             postcode: row.postcode,
-            submitted_at: row.submitted_at,
+            submitted_at: super::timestamp(row.submitted_at),
         }
     }
 }
@@ -135,23 +136,24 @@ pub struct PartsPage {
 }
 
 fn cursor_of(row: &OwnPartRow) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("{}\n{}", row.submitted_at, row.id))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+        "{}\n{}",
+        super::timestamp(row.submitted_at),
+        row.id
+    ))
 }
 
-fn read_cursor(text: &str) -> Option<(String, String)> {
+fn read_cursor(text: &str) -> Option<(DateTime<Utc>, AssessmentId)> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(text.trim())
         .ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (at, id) = text.split_once('\n')?;
-    crate::clock::parse_timestamp(at)?;
-    uuid::Uuid::parse_str(id).ok()?;
-    Some((at.to_owned(), id.to_owned()))
+    Some((crate::clock::parse_timestamp(at)?, id.parse().ok()?))
 }
 
-/// The instant a Brussels day starts, as stored.
-fn day_start(text: &str, next: bool) -> Result<Option<String>, ApiError> {
+/// The instant the Brussels day `text` starts (`next`: the day after it), if one is given.
+fn day_start(text: &str, next: bool) -> Result<Option<DateTime<Utc>>, ApiError> {
     if text.trim().is_empty() {
         return Ok(None);
     }
@@ -162,11 +164,7 @@ fn day_start(text: &str, next: bool) -> Result<Option<String>, ApiError> {
     } else {
         day
     };
-    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-    let offset = crate::clock::brussels(midnight) - midnight.naive_utc();
-    Ok(Some(
-        (midnight - offset).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-    ))
+    Ok(Some(crate::clock::day_start(day)))
 }
 
 /// The operator's parts of open requests, oldest filed first, a page at a time.

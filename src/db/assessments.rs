@@ -5,6 +5,7 @@ use super::{AssessmentId, OrganisationId, RequestId, Stored, UserId};
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Db, DbError, DbResult, Scope, Tx, new_id, sql::Sql, ts};
+use crate::domain::RequestState;
 use crate::domain::assessment::AssessmentStatus;
 use crate::operators::Assessment;
 
@@ -560,17 +561,20 @@ pub struct OwnPartRow {
     pub id: AssessmentId,
     pub request_id: RequestId,
     pub reference: String,
-    pub request_state: String,
+    #[sqlx(try_from = "String")]
+    pub request_state: RequestState,
     pub commune_nis: String,
     pub commune_name: String,
     pub postcode: String,
-    pub submitted_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub submitted_at: DateTime<Utc>,
     pub service: String,
     #[sqlx(try_from = "String")]
     pub status: AssessmentStatus,
     pub version: i64,
     pub feasibility: Option<String>,
-    pub due_at: String,
+    #[sqlx(try_from = "Stored<DateTime<Utc>>")]
+    pub due_at: DateTime<Utc>,
 }
 
 const OWN_PART: &str = "SELECT a.id, a.request_id, r.reference, r.state AS request_state, \
@@ -583,12 +587,12 @@ const OWN_PART: &str = "SELECT a.id, a.request_id, r.reference, r.state AS reque
 pub struct OwnPartFilter {
     pub status: Option<AssessmentStatus>,
     pub commune_nis: Option<String>,
-    /// Filed on or after this instant (stored text).
-    pub submitted_from: Option<String>,
-    /// Filed before this instant (stored text).
-    pub submitted_before: Option<String>,
-    /// After this (submitted_at, id): the cursor of the page before.
-    pub after: Option<(String, String)>,
+    /// Filed on or after this instant.
+    pub submitted_from: Option<DateTime<Utc>>,
+    /// Filed before this instant.
+    pub submitted_before: Option<DateTime<Utc>>,
+    /// After this (filing time, part): the cursor of the page before.
+    pub after: Option<(DateTime<Utc>, AssessmentId)>,
 }
 
 /// The scope's parts of requests still open (before the works are paid for), oldest filed
@@ -610,19 +614,19 @@ pub async fn own_open_parts(
     if let Some(nis) = &filter.commune_nis {
         sql.push(" AND r.commune_nis = ").push_bind(nis.clone());
     }
-    if let Some(from) = &filter.submitted_from {
-        sql.push(" AND r.submitted_at >= ").push_bind(from.clone());
+    if let Some(from) = filter.submitted_from {
+        sql.push(" AND r.submitted_at >= ").push_bind(ts(from));
     }
-    if let Some(before) = &filter.submitted_before {
-        sql.push(" AND r.submitted_at < ").push_bind(before.clone());
+    if let Some(before) = filter.submitted_before {
+        sql.push(" AND r.submitted_at < ").push_bind(ts(before));
     }
-    if let Some((at, id)) = &filter.after {
+    if let Some((at, id)) = filter.after {
         sql.push(" AND (r.submitted_at > ")
-            .push_bind(at.clone())
+            .push_bind(ts(at))
             .push(" OR (r.submitted_at = ")
-            .push_bind(at.clone())
+            .push_bind(ts(at))
             .push(" AND a.id > ")
-            .push_bind(id.clone())
+            .push_bind(id.to_string())
             .push("))");
     }
     sql.push(" ORDER BY r.submitted_at, a.id LIMIT ")

@@ -56,14 +56,7 @@ pub struct CreatedKey {
 
 /// The instant a key stops working: the end of its last day, Brussels time.
 fn end_of(day: NaiveDate) -> DateTime<Utc> {
-    let next = day
-        .succ_opt()
-        .unwrap_or(day)
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .and_utc();
-    let offset = crate::clock::brussels(next) - next.naive_utc();
-    next - offset
+    crate::clock::day_start(day.succ_opt().unwrap_or(day))
 }
 
 /// Creates a key for the administrator's organisation.
