@@ -564,7 +564,7 @@ async fn read_staff_file(
     } else {
         None
     };
-    let documents = visible_documents(&request, coordinator, own, &answers, rows)?;
+    let documents = visible_documents(&request, coordinator, own, &answers, rows);
     let now = state.clock.now();
     let lines_open = matches!(
         current,
@@ -577,13 +577,12 @@ async fn read_staff_file(
             | RequestState::Lapsed
     );
     let organisations = organisations_of(&answers);
-    let assessments = answers
+    let assessments: Vec<AnswerView> = answers
         .into_iter()
         .map(|row| {
-            let due_at = row.due_at;
             let own_part = row.organisation_id == own;
-            Ok(AnswerView {
-                late: row.status != AssessmentStatus::Answered && due_at < now,
+            AnswerView {
+                late: row.status != AssessmentStatus::Answered && row.due_at < now,
                 lines_editable: own_part
                     || (coordinator && row.status == AssessmentStatus::Answered && lines_open),
                 own: own_part,
@@ -593,11 +592,11 @@ async fn read_staff_file(
                 service: row.service,
                 status: row.status,
                 version: row.version,
-                due_at,
+                due_at: row.due_at,
                 answer: row.answer,
-            })
+            }
         })
-        .collect::<Result<Vec<_>, CaseFileError>>()?;
+        .collect();
     let latest = LatestAnswers::of(
         assessments
             .iter()
@@ -841,15 +840,15 @@ fn visible_documents(
     own: OrganisationId,
     answers: &[assessments::CaseAnswerRow],
     rows: Vec<document_rows::DocumentRow>,
-) -> Result<Vec<DocumentView>, CaseFileError> {
+) -> Vec<DocumentView> {
     if coordinator {
-        return Ok(rows
+        return rows
             .into_iter()
             .map(|row| {
                 let url = format!("/backoffice/requests/{}/documents/{}", request.id, row.id);
                 DocumentView::of(row, url)
             })
-            .collect());
+            .collect();
     }
     let mut visible: Vec<DocumentView> = Vec::new();
     for assessment in answers.iter().filter(|a| a.organisation_id == own) {
@@ -875,7 +874,7 @@ fn visible_documents(
             }
         }
     }
-    Ok(visible)
+    visible
 }
 
 /// The reserved joint day crew by crew: (day, booking); empty when none is reserved.
@@ -883,11 +882,11 @@ async fn reservations(
     state: &AppState,
     request: &RequestAccess,
 ) -> Result<Vec<(NaiveDate, CrewBooking)>, DbError> {
-    crews::reservations_of(&state.db, request)
+    Ok(crews::reservations_of(&state.db, request)
         .await?
         .into_iter()
         .map(|r| {
-            Ok((
+            (
                 r.day,
                 CrewBooking {
                     service: r.service,
@@ -895,9 +894,9 @@ async fn reservations(
                     crew: r.crew_name,
                     done_at: r.done_at,
                 },
-            ))
+            )
         })
-        .collect()
+        .collect())
 }
 
 /// Every offer version with its dues: three queries whatever the number of versions.

@@ -586,7 +586,6 @@ pub async fn assign(
             }
         }
     };
-    let amount = line.amount;
     let source = Token::Statement {
         number: line.number,
         opened_on: line.opened_on,
@@ -600,7 +599,7 @@ pub async fn assign(
         &offer,
         due,
         Received {
-            amount,
+            amount: line.amount,
             paid_on: line.value_date,
             key: &key,
             by: user,
