@@ -4,7 +4,10 @@ use super::{CrewId, OrganisationId, RequestId, Stored};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Db, DbError, DbResult, Tx, sql::Sql, ts};
-use crate::{domain::ServiceCode, scheduling::joint::Crew};
+use crate::{
+    domain::{RequestState, ServiceCode},
+    scheduling::joint::Crew,
+};
 
 #[derive(Debug, Clone)]
 pub struct NewCrew<'a> {
@@ -554,7 +557,8 @@ pub struct DaySheetRow {
     pub service: String,
     pub request_id: RequestId,
     pub reference: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: RequestState,
     pub applicant_name: String,
     pub phone: String,
     pub street: Option<String>,
@@ -597,7 +601,8 @@ pub struct BookedRow {
     pub day: NaiveDate,
     pub request_id: RequestId,
     pub reference: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: RequestState,
     pub commune_nis: String,
     pub commune_name: String,
     pub street: Option<String>,

@@ -175,10 +175,6 @@ pub async fn booked_days(
             last.crews.push(crew);
             continue;
         }
-        let request_state: crate::domain::RequestState = row
-            .state
-            .parse()
-            .map_err(|_| DbError::Corrupt(format!("request state {:?}", row.state)))?;
         days.push(BookedDay {
             day: row.day,
             address: crate::domain::geo::site_line(
@@ -191,8 +187,8 @@ pub async fn booked_days(
             ),
             request_id: row.request_id,
             reference: row.reference,
-            state: BookingState::of(request_state),
-            request_state: row.state,
+            state: BookingState::of(row.state),
+            request_state: row.state.code().to_owned(),
             commune_nis: row.commune_nis,
             commune: row.commune_name,
             crews: vec![crew],

@@ -139,7 +139,7 @@ pub async fn work(
     let mut to_record = Vec::new();
     let mut coming = Vec::new();
     for row in rows {
-        let job = sheet_job(row)?;
+        let job = sheet_job(row);
         if job.day <= today && !job.done {
             to_record.push(job);
         } else if job.day >= today {
@@ -154,11 +154,7 @@ pub async fn work(
     })
 }
 
-fn sheet_job(row: crews::DaySheetRow) -> Result<SheetJob, DbError> {
-    let state: RequestState = row
-        .state
-        .parse()
-        .map_err(|_| DbError::Corrupt(format!("request state {:?}", row.state)))?;
+fn sheet_job(row: crews::DaySheetRow) -> SheetJob {
     let address = crate::domain::geo::site_line(
         row.street.as_deref(),
         row.house_number.as_deref(),
@@ -167,21 +163,21 @@ fn sheet_job(row: crews::DaySheetRow) -> Result<SheetJob, DbError> {
         row.parcel_ref.as_deref(),
         row.map_point.as_deref(),
     );
-    Ok(SheetJob {
+    SheetJob {
         day: row.day,
         crew: row.crew_name,
         service: row.service,
         request_id: row.request_id,
         reference: row.reference,
         confirmed: matches!(
-            state,
+            row.state,
             RequestState::Scheduled | RequestState::Done | RequestState::Closed
         ),
         applicant: row.applicant_name,
         phone: row.phone,
         address,
         done: row.done_at.is_some(),
-    })
+    }
 }
 
 pub use crate::db::assessments::{OwnPartFilter, OwnPartRow};
