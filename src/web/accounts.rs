@@ -19,7 +19,7 @@ use super::{
     backoffice::Notice,
     error::PageError,
     extract::{CsrfForm, Ctx, Staff},
-    views::{Frame, brussels},
+    views::{Frame, local_datetime_in},
 };
 use crate::domain::tenancy::Role;
 use crate::http::extract::page_id;
@@ -66,7 +66,7 @@ impl UsersPage {
     }
 
     fn when(&self, at: &DateTime<Utc>) -> String {
-        self.tr.numeric_datetime(brussels(*at))
+        local_datetime_in(self.tr, at)
     }
 }
 

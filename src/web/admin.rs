@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, brussels, warned_frame},
+    views::{Frame, local_datetime_in, warned_frame},
 };
 use crate::domain::OutboxId;
 use crate::domain::tenancy::Role;
@@ -81,7 +81,7 @@ struct OutboxPage {
 
 impl OutboxPage {
     fn when(&self, at: &DateTime<Utc>) -> String {
-        self.tr.numeric_datetime(brussels(*at))
+        local_datetime_in(self.tr, at)
     }
 }
 
@@ -106,7 +106,7 @@ struct MessagePage {
 
 impl MessagePage {
     fn when(&self, at: &DateTime<Utc>) -> String {
-        self.tr.numeric_datetime(brussels(*at))
+        local_datetime_in(self.tr, at)
     }
 
     /// The links of the text body, so a local reader can follow them.

@@ -19,7 +19,7 @@ use super::{
     backoffice::Notice,
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, brussels},
+    views::{Frame, local_date_in, local_datetime_in},
 };
 use crate::domain::ApiKeyId;
 use crate::domain::tenancy::{Role, Scope};
@@ -56,8 +56,7 @@ struct KeysPage {
 impl KeysPage {
     /// The last day a key works (it stops at the end of it, Brussels time).
     fn last_day(&self, at: &DateTime<Utc>) -> String {
-        self.tr
-            .numeric_date(brussels(*at - chrono::Duration::seconds(1)).date())
+        local_date_in(self.tr, *at - chrono::Duration::seconds(1))
     }
 
     fn err(&self, field: &str) -> Option<String> {
@@ -65,7 +64,7 @@ impl KeysPage {
     }
 
     fn when(&self, at: &DateTime<Utc>) -> String {
-        self.tr.numeric_datetime(brussels(*at))
+        local_datetime_in(self.tr, at)
     }
 }
 
@@ -197,12 +196,11 @@ struct AllKeysPage {
 impl AllKeysPage {
     /// The last day a key works (it stops at the end of it, Brussels time).
     fn last_day(&self, at: &DateTime<Utc>) -> String {
-        self.tr
-            .numeric_date(brussels(*at - chrono::Duration::seconds(1)).date())
+        local_date_in(self.tr, *at - chrono::Duration::seconds(1))
     }
 
     fn when(&self, at: &DateTime<Utc>) -> String {
-        self.tr.numeric_datetime(brussels(*at))
+        local_datetime_in(self.tr, at)
     }
 }
 

@@ -20,7 +20,7 @@ use super::{
     error::PageError,
     extract::{CsrfForm, Ctx, Staff},
     upload::read_upload,
-    views::{Frame, brussels},
+    views::{Frame, local_datetime_in},
 };
 use crate::domain::tenancy::OrganisationKind;
 use crate::domain::{AssessmentId, DocumentId, RequestId};
@@ -120,7 +120,7 @@ fn view(tr: Tr, document: &case_file::DocumentView) -> DocumentView {
         content_type: FileType::from_content_type(&document.content_type)
             .map(|t| t.label().to_owned())
             .unwrap_or_else(|| document.content_type.clone()),
-        received: tr.numeric_datetime(brussels(document.created_at)),
+        received: local_datetime_in(tr, document.created_at),
         by_staff: document.uploaded_by == "staff",
         download_url: document.download_url.clone(),
     }

@@ -18,7 +18,7 @@ use super::{
     backoffice::Notice,
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, brussels, warned_frame},
+    views::{Frame, local_datetime_in, warned_frame},
 };
 use crate::{
     domain::HolidayId,
@@ -163,7 +163,7 @@ fn year_views(tr: Tr, rows: &[holidays::ListedPeriod]) -> Vec<YearView> {
             changed: row
                 .updated_by_name
                 .as_ref()
-                .map(|who| format!("{who}, {}", tr.numeric_datetime(brussels(row.updated_at)))),
+                .map(|who| format!("{who}, {}", local_datetime_in(tr, row.updated_at))),
         };
         match years.iter_mut().find(|y| y.year == period.from.year()) {
             Some(year) => year.periods.push(view),

@@ -124,7 +124,7 @@ fn version_view(tr: Tr, offer: &OfferVersion) -> VersionView {
         version: offer.version,
         status: tr.keyed("offer.status", offer.status),
         status_code: offer.status.to_string(),
-        sent_on: tr.numeric_date(super::views::brussels(offer.sent_at).date()),
+        sent_on: super::views::local_date_in(tr, offer.sent_at),
         valid_until: tr.date(offer.valid_until),
         total: tr.money(offer.document.total_incl_vat),
         reason: offer.supersedes_reason.clone(),

@@ -23,7 +23,7 @@ use super::{
     error::PageError,
     extract::{CsrfForm, Staff},
     upload::read_upload,
-    views::{Frame, brussels},
+    views::{Frame, local_datetime_in},
 };
 use crate::domain::{DueId, StatementId, StatementLineId};
 use crate::http::extract::IdPath;
@@ -129,7 +129,7 @@ impl LineFormat for StatementsPage {
 
 impl StatementsPage {
     fn when(&self, at: &DateTime<Utc>) -> String {
-        self.tr.numeric_datetime(brussels(*at))
+        local_datetime_in(self.tr, at)
     }
 }
 

@@ -18,7 +18,7 @@ use super::{
     backoffice::Notice,
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, brussels, warned_frame},
+    views::{Frame, local_datetime_in, warned_frame},
 };
 use crate::{
     i18n::Tr,
@@ -74,7 +74,7 @@ impl TariffsPage {
     }
 
     fn when(&self, at: &DateTime<Utc>) -> String {
-        self.tr.numeric_datetime(brussels(*at))
+        local_datetime_in(self.tr, at)
     }
 }
 

@@ -44,7 +44,7 @@ pub async fn warned_frame(state: &AppState, staff: &Staff) -> Result<Frame, DbEr
     Ok(frame)
 }
 
-pub use crate::clock::brussels;
+use crate::clock::brussels;
 
 /// A time in Belgian time, in figures as the reader's language writes them.
 pub fn local_datetime_in(tr: Tr, at: impl Borrow<DateTime<Utc>>) -> String {
@@ -69,7 +69,7 @@ impl BelgianDay for NaiveDate {
 
 impl BelgianDay for DateTime<Utc> {
     fn belgian_day(&self) -> NaiveDate {
-        brussels(*self).date()
+        crate::clock::day_of(*self)
     }
 }
 

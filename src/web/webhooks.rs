@@ -20,7 +20,7 @@ use super::{
     backoffice::Notice,
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{Frame, brussels},
+    views::{Frame, local_datetime_in},
 };
 use crate::domain::tenancy::{OrganisationKind, Role};
 use crate::domain::{DeliveryId, EndpointId};
@@ -77,7 +77,7 @@ impl EndpointsPage {
     }
 
     fn when(&self, at: &DateTime<Utc>) -> String {
-        self.tr.numeric_datetime(brussels(*at))
+        local_datetime_in(self.tr, at)
     }
 
     fn chosen(&self, event: &str) -> bool {
@@ -156,7 +156,7 @@ struct LogPage {
 
 impl LogPage {
     fn when(&self, at: &DateTime<Utc>) -> String {
-        self.tr.numeric_datetime(brussels(*at))
+        local_datetime_in(self.tr, at)
     }
 
     fn event_label(&self, event: &str) -> String {
@@ -307,7 +307,7 @@ struct AllEndpointsPage {
 
 impl AllEndpointsPage {
     fn when(&self, at: &DateTime<Utc>) -> String {
-        self.tr.numeric_datetime(brussels(*at))
+        local_datetime_in(self.tr, at)
     }
 
     fn event_label(&self, event: &str) -> String {

@@ -14,7 +14,7 @@ use crate::http::extract::IdPath;
 use crate::web::{
     error::PageError,
     extract::{CsrfForm, Staff},
-    views::{ServiceNames, brussels},
+    views::{ServiceNames, local_date_in},
 };
 use crate::{
     domain::{
@@ -274,7 +274,7 @@ pub fn assessment_views(
             heading: assessment_heading(&service_names.name(&row.service), &row.operator),
             status: tr.keyed("assessment.status", row.status),
             late: row.late,
-            due: tr.numeric_date(brussels(row.due_at).date()),
+            due: local_date_in(tr, row.due_at),
             version: row.version,
             feasibility: answer.map(|a| tr.keyed("assessment.feasibility", a.feasibility.code())),
             unpriced: answer.and_then(|a| {

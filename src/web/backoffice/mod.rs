@@ -62,8 +62,7 @@ struct QueuePage {
 
 impl QueuePage {
     fn day(&self, row: &queue::QueueRow) -> String {
-        self.tr
-            .numeric_date(super::views::brussels(row.submitted_at).date())
+        local_date_in(self.tr, row.submitted_at)
     }
 
     /// Why the request's permit needs the case officer (a question, conditions, a refusal).
